@@ -1,0 +1,1 @@
+//! # proxy: the Redis endpoint of shardis (work in progress)

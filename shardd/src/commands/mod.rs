@@ -1,0 +1,251 @@
+//! Command execution: one function per command, grouped by data type.
+//!
+//! [`execute`] takes a command's arguments as slices (read in place from the
+//! request ring), runs it against the [`Keyspace`] and writes the reply
+//! through [`Reply`]. Handlers never panic on client input: argument access
+//! goes through [`Args`], whose accessors return [`CmdError`]s, and every
+//! error text matches Redis's.
+//!
+//! Arity is checked first by the proxy from its command table; the checks
+//! here are a second line of defence so a shard never indexes out of range.
+
+pub mod keys;
+pub mod strings;
+
+use crate::{keyspace::Keyspace, reply::Reply};
+
+/// Errors a command replies with. The text is exactly Redis's.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CmdError {
+    /// The key holds another type.
+    #[error("WRONGTYPE Operation against a key holding the wrong kind of value")]
+    WrongType,
+    /// Wrong number of arguments for the named command (lowercase).
+    #[error("ERR wrong number of arguments for '{0}' command")]
+    WrongArity(String),
+    /// Generic syntax error.
+    #[error("ERR syntax error")]
+    Syntax,
+    /// An argument that must be an integer is not one.
+    #[error("ERR value is not an integer or out of range")]
+    NotInteger,
+    /// An argument that must be a float is not one.
+    #[error("ERR value is not a valid float")]
+    NotFloat,
+    /// Increment or decrement would overflow.
+    #[error("ERR increment or decrement would overflow")]
+    Overflow,
+    /// The key does not exist where it must.
+    #[error("ERR no such key")]
+    NoSuchKey,
+    /// Unknown command (name as sent).
+    #[error("ERR unknown command '{0}'")]
+    UnknownCommand(String),
+    /// Any other error, with its full text (including the `ERR` prefix).
+    #[error("{0}")]
+    Other(String),
+}
+
+/// Result of a command handler: the reply is already written on `Ok`.
+pub type CmdResult = Result<(), CmdError>;
+
+/// A command's arguments, `args[0]` being the command name.
+#[derive(Clone, Copy)]
+pub struct Args<'a> {
+    argv: &'a [&'a [u8]],
+}
+
+impl<'a> Args<'a> {
+    /// Wraps `argv` (name first).
+    pub fn new(argv: &'a [&'a [u8]]) -> Self {
+        Args { argv }
+    }
+
+    /// Number of arguments including the name.
+    pub fn len(&self) -> usize {
+        self.argv.len()
+    }
+
+    /// Whether there are no arguments at all (not even a name).
+    pub fn is_empty(&self) -> bool {
+        self.argv.is_empty()
+    }
+
+    /// All arguments, name first.
+    pub fn all(&self) -> &'a [&'a [u8]] {
+        self.argv
+    }
+
+    /// The command name, lowercased, for error texts.
+    pub fn name_lower(&self) -> String {
+        self.argv
+            .first()
+            .map(|n| String::from_utf8_lossy(n).to_lowercase())
+            .unwrap_or_default()
+    }
+
+    /// Argument `i`, or the wrong-arity error.
+    pub fn get(&self, i: usize) -> Result<&'a [u8], CmdError> {
+        self.argv
+            .get(i)
+            .copied()
+            .ok_or_else(|| CmdError::WrongArity(self.name_lower()))
+    }
+
+    /// Arguments from `i` on (empty if none).
+    pub fn rest(&self, i: usize) -> &'a [&'a [u8]] {
+        self.argv.get(i..).unwrap_or(&[])
+    }
+
+    /// Fails with the wrong-arity error unless `pred(len)` holds.
+    pub fn check(&self, pred: impl FnOnce(usize) -> bool) -> Result<(), CmdError> {
+        if pred(self.argv.len()) {
+            Ok(())
+        } else {
+            Err(CmdError::WrongArity(self.name_lower()))
+        }
+    }
+
+    /// Argument `i` parsed as a Redis integer.
+    pub fn i64(&self, i: usize) -> Result<i64, CmdError> {
+        parse_i64(self.get(i)?).ok_or(CmdError::NotInteger)
+    }
+
+    /// Argument `i` parsed as a Redis float.
+    pub fn f64(&self, i: usize) -> Result<f64, CmdError> {
+        parse_f64(self.get(i)?).ok_or(CmdError::NotFloat)
+    }
+}
+
+/// Parses a decimal integer as Redis's `string2ll` does: optional `-`, no
+/// `+`, no spaces, no leading zeros (except "0"), within `i64`.
+pub fn parse_i64(b: &[u8]) -> Option<i64> {
+    if b.is_empty() || b.len() > 20 {
+        return None;
+    }
+    let (neg, digits) = match b[0] {
+        b'-' => (true, &b[1..]),
+        _ => (false, b),
+    };
+    if digits.is_empty() || (digits[0] == b'0' && (digits.len() > 1 || neg)) {
+        return None;
+    }
+    let mut v: u64 = 0;
+    for &c in digits {
+        if !c.is_ascii_digit() {
+            return None;
+        }
+        v = v.checked_mul(10)?.checked_add((c - b'0') as u64)?;
+    }
+    if neg {
+        if v > i64::MAX as u64 + 1 {
+            None
+        } else {
+            Some((v as i64).wrapping_neg())
+        }
+    } else {
+        i64::try_from(v).ok()
+    }
+}
+
+/// Parses a float as Redis's `string2ld`/`strtod` accepts it: no spaces,
+/// `inf`/`-inf` allowed, NaN refused.
+pub fn parse_f64(b: &[u8]) -> Option<f64> {
+    let s = std::str::from_utf8(b).ok()?;
+    if s.is_empty() || s.starts_with(char::is_whitespace) || s.ends_with(char::is_whitespace) {
+        return None;
+    }
+    let v: f64 = match s.to_ascii_lowercase().as_str() {
+        "inf" | "+inf" | "infinity" | "+infinity" => f64::INFINITY,
+        "-inf" | "-infinity" => f64::NEG_INFINITY,
+        other => other.parse().ok()?,
+    };
+    if v.is_nan() {
+        None
+    } else {
+        Some(v)
+    }
+}
+
+/// Case-insensitive comparison of an argument with an ASCII keyword.
+pub fn eq_ic(arg: &[u8], keyword: &str) -> bool {
+    arg.eq_ignore_ascii_case(keyword.as_bytes())
+}
+
+/// Runs one command and writes its reply (or its error) to `out`.
+pub fn execute(ks: &mut Keyspace, argv: &[&[u8]], out: &mut Reply) {
+    let args = Args::new(argv);
+    if let Err(e) = dispatch(ks, args, out) {
+        out.error(&e.to_string());
+    }
+}
+
+fn dispatch(ks: &mut Keyspace, args: Args, out: &mut Reply) -> CmdResult {
+    let name = args.get(0)?;
+    let mut lower = [0u8; 24];
+    if name.len() > lower.len() {
+        return Err(unknown(name));
+    }
+    let lower = &mut lower[..name.len()];
+    lower.copy_from_slice(name);
+    lower.make_ascii_lowercase();
+    match &*lower {
+        // strings
+        b"get" => strings::get(ks, args, out),
+        b"set" => strings::set(ks, args, out),
+        // keys
+        b"del" | b"unlink" => keys::del(ks, args, out),
+        b"exists" => keys::exists(ks, args, out),
+        _ => Err(unknown(name)),
+    }
+}
+
+fn unknown(name: &[u8]) -> CmdError {
+    CmdError::UnknownCommand(String::from_utf8_lossy(name).into_owned())
+}
+
+#[cfg(test)]
+pub(crate) mod test_util {
+    //! Helpers for handler tests: run a command, get the raw RESP reply.
+    use super::*;
+    use crate::reply::Proto;
+
+    /// Runs `cmd` (space separated) on `ks` and returns the RESP2 reply as text.
+    pub fn run(ks: &mut Keyspace, cmd: &str) -> String {
+        let parts: Vec<&[u8]> = cmd.split(' ').map(str::as_bytes).collect();
+        run_args(ks, &parts)
+    }
+
+    /// Runs `argv` on `ks` and returns the RESP2 reply as (lossy) text.
+    pub fn run_args(ks: &mut Keyspace, argv: &[&[u8]]) -> String {
+        let mut buf = Vec::new();
+        execute(ks, argv, &mut Reply::new(&mut buf, Proto::Resp2));
+        String::from_utf8_lossy(&buf).into_owned()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parse_i64_follows_string2ll() {
+        assert_eq!(parse_i64(b"0"), Some(0));
+        assert_eq!(parse_i64(b"-9223372036854775808"), Some(i64::MIN));
+        assert_eq!(parse_i64(b"9223372036854775808"), None);
+        assert_eq!(parse_i64(b"01"), None);
+        assert_eq!(parse_i64(b"+1"), None);
+        assert_eq!(parse_i64(b" 1"), None);
+        assert_eq!(parse_i64(b"-0"), None);
+        assert_eq!(parse_i64(b""), None);
+    }
+
+    #[test]
+    fn unknown_command_is_refused() {
+        let mut ks = Keyspace::new();
+        assert_eq!(
+            test_util::run(&mut ks, "nope x"),
+            "-ERR unknown command 'nope'\r\n"
+        );
+    }
+}

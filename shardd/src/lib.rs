@@ -1,0 +1,20 @@
+//! # shardd: the shard process of shardis
+//!
+//! A shard owns the keyspace of its slots: the data of every Redis type,
+//! TTLs and active expiry, and (later) persistence and replication. It never
+//! parses RESP from clients and never holds a client socket.
+//!
+//! Data enters as request records read in place from shared-memory rings
+//! (one ring pair per attached proxy worker): a request id, the client's
+//! protocol and the command's arguments as byte slices. [`commands::execute`]
+//! runs each against the [`keyspace::Keyspace`] and writes the reply as
+//! finished RESP bytes ([`reply::Reply`]) into the matching response ring.
+//!
+//! The keyspace and the commands know nothing of rings or sockets, so they
+//! are tested directly.
+
+pub mod clock;
+pub mod commands;
+pub mod keyspace;
+pub mod reply;
+pub mod types;
