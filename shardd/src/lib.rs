@@ -17,4 +17,5 @@ pub mod clock;
 pub mod commands;
 pub mod keyspace;
 pub mod reply;
+pub mod slot;
 pub mod types;
