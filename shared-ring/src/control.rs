@@ -368,6 +368,96 @@ fn io(e: nix::errno::Errno) -> RingError {
 mod tests {
     use super::*;
 
+    fn sock_path(name: &str) -> PathBuf {
+        std::env::temp_dir().join(format!(
+            "shared-ring-ctl-{name}-{}.sock",
+            std::process::id()
+        ))
+    }
+
+    fn accept_blocking(l: &ControlListener, bell: &Doorbell) -> Result<Channel, RingError> {
+        for _ in 0..1000 {
+            bell.wait(&[l.fd()], Some(Duration::from_millis(20)))?;
+            let me = Hello {
+                max_record: 1 << 20,
+                ..Hello::default()
+            };
+            if let Some(ch) = l.accept(&me, bell)? {
+                return Ok(ch);
+            }
+        }
+        panic!("nothing to accept");
+    }
+
+    #[test]
+    fn an_attach_with_a_malformed_segment_is_refused_and_the_listener_goes_on() {
+        let path = sock_path("bad");
+        let listener = ControlListener::bind(&path).unwrap();
+        let bell = Doorbell::new().unwrap();
+        let good = Segment::create("good", 4096, 1).unwrap();
+        // An eventfd where a segment should be.
+        let conn = seqpacket().unwrap();
+        socket::connect(conn.as_raw_fd(), &UnixAddr::new(&path).unwrap()).unwrap();
+        send_hello(
+            &conn,
+            ROLE_ATTACH,
+            &Hello::default(),
+            &[bell.fd(), good.fd(), bell.fd()],
+        )
+        .unwrap();
+        assert!(matches!(
+            accept_blocking(&listener, &bell),
+            Err(RingError::BadSegment(_))
+        ));
+        // Too few fds.
+        let conn = seqpacket().unwrap();
+        socket::connect(conn.as_raw_fd(), &UnixAddr::new(&path).unwrap()).unwrap();
+        send_hello(&conn, ROLE_ATTACH, &Hello::default(), &[good.fd()]).unwrap();
+        assert!(matches!(
+            accept_blocking(&listener, &bell),
+            Err(RingError::BadHandshake(_))
+        ));
+        // A well-formed attach still works, and its rings carry records.
+        let client_bell = Doorbell::new().unwrap();
+        let path2 = path.clone();
+        let t = std::thread::spawn(move || {
+            let me = Hello {
+                max_record: 1 << 20,
+                ..Hello::default()
+            };
+            let mut ch = attach(
+                &path2,
+                &me,
+                &client_bell,
+                RingConfig {
+                    capacity_bytes: 4096,
+                    max_record_bytes: 1 << 20,
+                },
+            )
+            .unwrap();
+            ch.tx.push(b"hi").unwrap();
+            ch.tx.publish();
+            ch
+        });
+        let mut server = accept_blocking(&listener, &bell).unwrap();
+        let _client = t.join().unwrap();
+        let mut got = Vec::new();
+        for _ in 0..1000 {
+            server
+                .rx
+                .poll(|r| {
+                    got.push(r.to_vec());
+                    true
+                })
+                .unwrap();
+            if !got.is_empty() {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        assert_eq!(got, vec![b"hi".to_vec()]);
+    }
+
     #[test]
     fn hello_parsing_refuses_garbage() {
         assert!(parse_hello(b"hello", ROLE_ATTACH).is_err());

@@ -19,6 +19,8 @@ pub mod doorbell;
 pub mod msg;
 pub mod ring;
 pub mod segment;
+pub mod testgen;
+pub mod wait;
 
 pub use control::{attach, Channel, ControlListener, Hello, RingConfig};
 #[cfg(feature = "tokio")]

@@ -89,6 +89,12 @@ impl Producer {
         &self.seg
     }
 
+    /// Bytes free as of the last read of the consumer's position, after
+    /// reading it again (never fails: an out-of-range position reads as 0).
+    pub fn free_bytes_now(&mut self) -> usize {
+        self.free_bytes().unwrap_or(0)
+    }
+
     /// Whether a record is accepted but not yet fully in the ring.
     pub fn has_pending(&self) -> bool {
         self.pending.is_some()
