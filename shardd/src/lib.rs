@@ -17,5 +17,6 @@ pub mod clock;
 pub mod commands;
 pub mod keyspace;
 pub mod reply;
+pub mod server;
 pub mod slot;
 pub mod types;

@@ -89,6 +89,11 @@ impl Producer {
         &self.seg
     }
 
+    /// Largest record this producer accepts.
+    pub fn max_record(&self) -> usize {
+        self.max_record
+    }
+
     /// Bytes free as of the last read of the consumer's position, after
     /// reading it again (never fails: an out-of-range position reads as 0).
     pub fn free_bytes_now(&mut self) -> usize {
