@@ -1,83 +1,20 @@
 //! `shardd`: one shard process of shardis. Usually started by the proxy;
 //! ops scripts may start it by hand and point a proxy at it with `--attach`.
 
-use std::{
-    path::PathBuf,
-    process::ExitCode,
-    sync::atomic::{AtomicBool, Ordering},
-};
+use std::process::ExitCode;
 
 use clap::Parser;
-use shardd::{
-    keyspace::Keyspace,
-    server::{Shard, ShardConfig},
-};
 
 #[global_allocator]
 static GLOBAL: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 
-/// Set by SIGINT/SIGTERM; the loop notices within one expiry interval.
-static STOP: AtomicBool = AtomicBool::new(false);
-
-/// A shardis shard process.
-#[derive(Parser, Debug)]
-#[command(version, about)]
-struct Args {
-    /// This shard's id.
-    #[arg(long, default_value_t = 0)]
-    id: u32,
-    /// Data directory (created if missing).
-    #[arg(long, default_value = "shardis-data/shard-0")]
-    dir: PathBuf,
-    /// Control socket path; defaults to DIR/shard.sock.
-    #[arg(long)]
-    control_socket: Option<PathBuf>,
-    /// Largest request or reply record in bytes (Redis's proto-max-bulk-len).
-    #[arg(long, default_value_t = 512 << 20)]
-    max_record_bytes: usize,
-}
-
-extern "C" fn on_signal(_: libc::c_int) {
-    STOP.store(true, Ordering::Relaxed);
-}
-
 fn main() -> ExitCode {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
-        )
-        .with_writer(std::io::stderr)
-        .init();
-    let args = Args::parse();
-    match run(args) {
+    shardd::cli::init_logging();
+    match shardd::cli::run(shardd::cli::ShardArgs::parse()) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             tracing::error!("shardd: {e:#}");
             ExitCode::FAILURE
         }
     }
-}
-
-fn run(args: Args) -> anyhow::Result<()> {
-    std::fs::create_dir_all(&args.dir)?;
-    let control_socket = args
-        .control_socket
-        .unwrap_or_else(|| args.dir.join("shard.sock"));
-    // SAFETY: installs an async-signal-safe handler that only stores an atomic.
-    unsafe {
-        libc::signal(libc::SIGINT, on_signal as *const () as libc::sighandler_t);
-        libc::signal(libc::SIGTERM, on_signal as *const () as libc::sighandler_t);
-        libc::signal(libc::SIGPIPE, libc::SIG_IGN);
-    }
-    let cfg = ShardConfig {
-        id: args.id,
-        control_socket,
-        max_record_bytes: args.max_record_bytes,
-    };
-    let mut shard = Shard::new(cfg.clone(), Keyspace::new())?;
-    tracing::info!(id = cfg.id, socket = %cfg.control_socket.display(), "shard ready");
-    shard.run(&STOP)?;
-    tracing::info!(id = cfg.id, "shard stopped");
-    Ok(())
 }

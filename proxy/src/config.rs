@@ -1,0 +1,291 @@
+//! Settings: command-line flags, an optional redis.conf-style file, and the
+//! `CONFIG GET/SET` view of them.
+//!
+//! Precedence: built-in defaults, then the file, then flags. The file holds
+//! `name value` lines (`#` comments), with the same names as `CONFIG GET`
+//! uses (`port`, `bind`, `requirepass`, `maxclients`, `timeout`, ...), plus
+//! shardis's own (`shards`, `workers`, `dir`, `attach`).
+//!
+//! Decisions written down here: the default bind address is 127.0.0.1 (a
+//! server with no password should not listen on every interface); there is
+//! one database (SELECT 0 works, any other index gets Redis's "DB index is
+//! out of range"); settings Redis has but shardis does not need are
+//! accepted by `CONFIG SET` and returned by `CONFIG GET` unchanged.
+
+use std::path::PathBuf;
+
+use clap::Parser;
+
+/// Command line of the `proxy` binary.
+#[derive(Parser, Debug, Clone, Default)]
+#[command(name = "proxy", version, about = "shardis: a Redis endpoint over shard processes")]
+pub struct Flags {
+    /// A redis.conf-style file to read first.
+    pub config_file: Option<PathBuf>,
+    /// TCP port to listen on.
+    #[arg(long)]
+    pub port: Option<u16>,
+    /// Address to listen on.
+    #[arg(long)]
+    pub bind: Option<String>,
+    /// Number of shard processes to start (default: cores, at least 2).
+    #[arg(long)]
+    pub shards: Option<usize>,
+    /// Number of proxy worker threads (default: half the cores, at least 1).
+    #[arg(long)]
+    pub workers: Option<usize>,
+    /// Data directory; shard N lives in DIR/shard-N.
+    #[arg(long)]
+    pub dir: Option<PathBuf>,
+    /// Attach to running shard processes (their control sockets, in shard
+    /// order) instead of starting them.
+    #[arg(long, value_delimiter = ',')]
+    pub attach: Vec<PathBuf>,
+    /// Password clients must AUTH with.
+    #[arg(long)]
+    pub requirepass: Option<String>,
+    /// Most client connections at once.
+    #[arg(long)]
+    pub maxclients: Option<usize>,
+    /// Close connections idle this many seconds (0: never).
+    #[arg(long)]
+    pub timeout: Option<u64>,
+    /// How long a command waits for a restarting shard, in milliseconds.
+    #[arg(long)]
+    pub shard_wait_timeout_ms: Option<u64>,
+    /// Path of the shardd binary (default: next to this binary, else this
+    /// binary in shard mode).
+    #[arg(long)]
+    pub shardd_bin: Option<PathBuf>,
+}
+
+/// The settings the proxy runs with.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// TCP port.
+    pub port: u16,
+    /// Listen address.
+    pub bind: String,
+    /// Number of shards.
+    pub shards: usize,
+    /// Number of worker threads.
+    pub workers: usize,
+    /// Data directory.
+    pub dir: PathBuf,
+    /// Control sockets of shards started elsewhere (empty: start our own).
+    pub attach: Vec<PathBuf>,
+    /// AUTH password, if any.
+    pub requirepass: Option<String>,
+    /// Most clients.
+    pub maxclients: usize,
+    /// Idle timeout in seconds (0: none).
+    pub timeout_secs: u64,
+    /// Bounded wait for a restarting shard.
+    pub shard_wait_timeout_ms: u64,
+    /// Largest bulk argument (Redis's proto-max-bulk-len).
+    pub proto_max_bulk_len_bytes: usize,
+    /// Largest unparsed input a client may have buffered (client-query-buffer-limit).
+    pub client_query_buffer_limit_bytes: usize,
+    /// Replies queued for a client beyond which the proxy stops reading its
+    /// requests until it reads its replies.
+    pub client_output_backlog_bytes: usize,
+    /// Data bytes of each ring between a worker and a shard.
+    pub ring_capacity_bytes: usize,
+    /// The shardd binary to start, if set.
+    pub shardd_bin: Option<PathBuf>,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+        Config {
+            port: 6379,
+            bind: "127.0.0.1".into(),
+            shards: cores.max(2),
+            workers: (cores / 2).max(1),
+            dir: PathBuf::from("shardis-data"),
+            attach: Vec::new(),
+            requirepass: None,
+            maxclients: 10_000,
+            timeout_secs: 0,
+            shard_wait_timeout_ms: 5_000,
+            proto_max_bulk_len_bytes: 512 << 20,
+            client_query_buffer_limit_bytes: 1 << 30,
+            client_output_backlog_bytes: 64 << 20,
+            ring_capacity_bytes: 1 << 20,
+            shardd_bin: None,
+        }
+    }
+}
+
+/// A setting that could not be applied.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct ConfigError(pub String);
+
+impl Config {
+    /// Defaults, then the file named by `flags`, then the flags.
+    pub fn load(flags: &Flags) -> Result<Config, ConfigError> {
+        let mut cfg = Config::default();
+        if let Some(path) = &flags.config_file {
+            let text = std::fs::read_to_string(path)
+                .map_err(|e| ConfigError(format!("cannot read {}: {e}", path.display())))?;
+            cfg.apply_file(&text)?;
+        }
+        cfg.apply_flags(flags);
+        cfg.check()?;
+        Ok(cfg)
+    }
+
+    fn apply_flags(&mut self, f: &Flags) {
+        if let Some(v) = f.port {
+            self.port = v;
+        }
+        if let Some(v) = &f.bind {
+            self.bind = v.clone();
+        }
+        if let Some(v) = f.shards {
+            self.shards = v;
+        }
+        if let Some(v) = f.workers {
+            self.workers = v;
+        }
+        if let Some(v) = &f.dir {
+            self.dir = v.clone();
+        }
+        if !f.attach.is_empty() {
+            self.attach = f.attach.clone();
+            self.shards = f.attach.len();
+        }
+        if let Some(v) = &f.requirepass {
+            self.requirepass = Some(v.clone());
+        }
+        if let Some(v) = f.maxclients {
+            self.maxclients = v;
+        }
+        if let Some(v) = f.timeout {
+            self.timeout_secs = v;
+        }
+        if let Some(v) = f.shard_wait_timeout_ms {
+            self.shard_wait_timeout_ms = v;
+        }
+        if let Some(v) = &f.shardd_bin {
+            self.shardd_bin = Some(v.clone());
+        }
+    }
+
+    /// Applies redis.conf-style text.
+    pub fn apply_file(&mut self, text: &str) -> Result<(), ConfigError> {
+        for (n, line) in text.lines().enumerate() {
+            let line = line.trim();
+            if line.is_empty() || line.starts_with('#') {
+                continue;
+            }
+            let (name, value) = line.split_once(char::is_whitespace).unwrap_or((line, ""));
+            let value = value.trim().trim_matches('"');
+            self.set(&name.to_ascii_lowercase(), value)
+                .map_err(|e| ConfigError(format!("line {}: {}", n + 1, e.0)))?;
+        }
+        Ok(())
+    }
+
+    /// Sets one start-up setting by its file name. Unknown names are refused
+    /// here (a typo in a file should not pass silently).
+    pub fn set(&mut self, name: &str, value: &str) -> Result<(), ConfigError> {
+        let num = |v: &str| {
+            parse_memory(v).ok_or_else(|| ConfigError(format!("bad value for '{name}': '{v}'")))
+        };
+        match name {
+            "port" => self.port = num(value)? as u16,
+            "bind" => self.bind = value.split_whitespace().next().unwrap_or("127.0.0.1").into(),
+            "shards" => self.shards = num(value)? as usize,
+            "workers" => self.workers = num(value)? as usize,
+            "dir" => self.dir = PathBuf::from(value),
+            "attach" => {
+                self.attach = value.split(',').map(PathBuf::from).collect();
+                self.shards = self.attach.len();
+            }
+            "requirepass" => {
+                self.requirepass = (!value.is_empty()).then(|| value.to_string());
+            }
+            "maxclients" => self.maxclients = num(value)? as usize,
+            "timeout" => self.timeout_secs = num(value)?,
+            "shard-wait-timeout-ms" => self.shard_wait_timeout_ms = num(value)?,
+            "proto-max-bulk-len" => self.proto_max_bulk_len_bytes = num(value)? as usize,
+            "client-query-buffer-limit" => {
+                self.client_query_buffer_limit_bytes = num(value)? as usize
+            }
+            "ring-capacity-bytes" => self.ring_capacity_bytes = num(value)? as usize,
+            _ => return Err(ConfigError(format!("unknown setting '{name}'"))),
+        }
+        Ok(())
+    }
+
+    fn check(&self) -> Result<(), ConfigError> {
+        if self.shards == 0 || self.shards > 256 {
+            return Err(ConfigError("shards must be between 1 and 256".into()));
+        }
+        if self.workers == 0 || self.workers > 64 {
+            return Err(ConfigError("workers must be between 1 and 64".into()));
+        }
+        if !self.ring_capacity_bytes.is_power_of_two() || self.ring_capacity_bytes < 4096 {
+            return Err(ConfigError("ring-capacity-bytes must be a power of two >= 4096".into()));
+        }
+        Ok(())
+    }
+}
+
+/// Parses Redis's memory and number notation: `100`, `1k` (1000), `1kb`
+/// (1024), `1mb`, `1gb`, `1m`, `1g`.
+pub fn parse_memory(v: &str) -> Option<u64> {
+    let v = v.trim().to_ascii_lowercase();
+    let split = v.find(|c: char| !c.is_ascii_digit()).unwrap_or(v.len());
+    let (digits, unit) = v.split_at(split);
+    let n: u64 = digits.parse().ok()?;
+    let mul: u64 = match unit {
+        "" | "b" => 1,
+        "k" => 1_000,
+        "kb" => 1 << 10,
+        "m" => 1_000_000,
+        "mb" => 1 << 20,
+        "g" => 1_000_000_000,
+        "gb" => 1 << 30,
+        _ => return None,
+    };
+    n.checked_mul(mul)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn file_then_flags_take_precedence() {
+        let mut cfg = Config::default();
+        cfg.apply_file("# comment\nport 7000\nrequirepass \"secret\"\nmaxclients 5\n")
+            .unwrap();
+        assert_eq!(cfg.port, 7000);
+        assert_eq!(cfg.requirepass.as_deref(), Some("secret"));
+        cfg.apply_flags(&Flags {
+            port: Some(7001),
+            ..Flags::default()
+        });
+        assert_eq!(cfg.port, 7001);
+        assert_eq!(cfg.maxclients, 5);
+    }
+
+    #[test]
+    fn unknown_settings_and_bad_values_are_refused() {
+        let mut cfg = Config::default();
+        assert!(cfg.apply_file("no-such-thing 1").is_err());
+        assert!(cfg.apply_file("port x").is_err());
+    }
+
+    #[test]
+    fn memory_units_follow_redis() {
+        assert_eq!(parse_memory("1kb"), Some(1024));
+        assert_eq!(parse_memory("1k"), Some(1000));
+        assert_eq!(parse_memory("512mb"), Some(512 << 20));
+        assert_eq!(parse_memory("1x"), None);
+    }
+}

@@ -1,0 +1,237 @@
+//! One worker's connection to one shard: the ring pair, the requests in
+//! flight on it, and its up/down state.
+//!
+//! Requests are written straight into the request ring (one copy of each
+//! argument from the client's read buffer) and stay unpublished until the
+//! worker's flusher publishes every dirty link at the end of the round (one
+//! release-store and at most one wake-up per link per round). The shard
+//! answers each link's requests in order, so the requests in flight are a
+//! FIFO and each reply is matched to the front entry (its id is checked).
+//!
+//! When the shard dies, every request in flight gets
+//! `-ERR shard N is unavailable` (it may or may not have run, as with a
+//! dropped Redis connection; never a silent drop or a second reply), and
+//! new commands for the shard wait for it to come back, up to the
+//! configured bound.
+
+use std::{cell::RefCell, collections::VecDeque, path::PathBuf, rc::Rc};
+
+use shared_ring::{msg, Channel, RingError};
+use tokio::sync::Notify;
+
+use crate::conn::ConnOut;
+
+/// Where a shard's reply goes: a connection's reply slot, whole or as one
+/// part of a merged reply.
+pub struct Target {
+    /// The connection's reply queue.
+    pub conn: Rc<RefCell<ConnOut>>,
+    /// The command's sequence number on that connection.
+    pub seq: u64,
+    /// Part index for merged replies; `None` for a whole reply.
+    pub part: Option<u16>,
+}
+
+struct Inflight {
+    id: u64,
+    target: Target,
+}
+
+/// Why a request could not be queued.
+#[derive(Debug, PartialEq, Eq)]
+pub enum SendError {
+    /// The ring is full: publish, wait for space, retry.
+    Full,
+    /// The shard is down.
+    Down,
+    /// The request is larger than the largest record.
+    TooLarge,
+}
+
+/// A worker's link to one shard.
+pub struct Link {
+    /// Shard index.
+    pub shard: usize,
+    /// The shard's control socket.
+    pub sock: PathBuf,
+    ch: Option<Channel>,
+    inflight: VecDeque<Inflight>,
+    next_id: u64,
+    dirty: bool,
+    /// Tasks waiting for room in the request ring.
+    pub space: Rc<Notify>,
+    /// Tasks waiting for the shard to come (back) up.
+    pub up: Rc<Notify>,
+    /// Whether a task waits for space (the producer flag is raised).
+    pub wants_space: bool,
+    /// Times this link was (re)attached.
+    pub attaches: u64,
+}
+
+impl Link {
+    /// A link that is down until [`Link::set_up`].
+    pub fn new(shard: usize, sock: PathBuf) -> Link {
+        Link {
+            shard,
+            sock,
+            ch: None,
+            inflight: VecDeque::new(),
+            next_id: 0,
+            dirty: false,
+            space: Rc::new(Notify::new()),
+            up: Rc::new(Notify::new()),
+            wants_space: false,
+            attaches: 0,
+        }
+    }
+
+    /// Whether the shard is attached.
+    pub fn is_up(&self) -> bool {
+        self.ch.is_some()
+    }
+
+    /// The attached channel, if up.
+    pub fn channel(&self) -> Option<&Channel> {
+        self.ch.as_ref()
+    }
+
+    /// Installs a freshly attached channel and wakes waiting commands.
+    pub fn set_up(&mut self, ch: Channel) {
+        debug_assert!(self.inflight.is_empty());
+        self.ch = Some(ch);
+        self.attaches += 1;
+        self.up.notify_waiters();
+        self.space.notify_waiters();
+    }
+
+    /// Marks the shard down and fails every request in flight.
+    pub fn set_down(&mut self) {
+        self.ch = None;
+        self.dirty = false;
+        let err = format!("-ERR shard {} is unavailable\r\n", self.shard);
+        for f in self.inflight.drain(..) {
+            crate::conn::deliver(&f.target, err.as_bytes());
+        }
+        self.space.notify_waiters();
+    }
+
+    /// Queues a request with `args` whose reply goes to `target`.
+    pub fn send<A: AsRef<[u8]>>(
+        &mut self,
+        proto: u8,
+        args: &[A],
+        target: Target,
+    ) -> Result<(), (SendError, Target)> {
+        let Some(ch) = self.ch.as_mut() else {
+            return Err((SendError::Down, target));
+        };
+        let id = self.next_id;
+        let len = msg::request_len(args);
+        let h = msg::RequestHeader {
+            id,
+            proto,
+            flags: 0,
+        };
+        match ch.tx.try_write(len, |buf| msg::write_request(buf, h, args)) {
+            Ok(()) => {}
+            Err(RingError::Full) => return Err((SendError::Full, target)),
+            Err(RingError::TooLarge(_)) => return Err((SendError::TooLarge, target)),
+            Err(_) => return Err((SendError::Down, target)),
+        }
+        self.next_id += 1;
+        self.dirty = true;
+        self.inflight.push_back(Inflight { id, target });
+        Ok(())
+    }
+
+    /// Publishes queued requests (one store, at most one wake-up).
+    pub fn flush(&mut self) {
+        if !self.dirty {
+            return;
+        }
+        self.dirty = false;
+        if let Some(ch) = self.ch.as_mut() {
+            // A large request may still be going through in chunks.
+            if ch.tx.pump().is_err() {
+                self.set_down();
+                return;
+            }
+            ch.tx.publish();
+            if ch.tx.has_pending() {
+                self.dirty = true;
+            }
+        }
+    }
+
+    /// Whether requests are queued but unpublished.
+    pub fn is_dirty(&self) -> bool {
+        self.dirty
+    }
+
+    /// Requests sent and not yet answered.
+    pub fn inflight(&self) -> usize {
+        self.inflight.len()
+    }
+
+    /// Delivers every published reply; returns how many. A broken ring or
+    /// a reply that matches no request takes the link down.
+    pub fn drain_replies(&mut self) -> usize {
+        let Some(ch) = self.ch.as_mut() else {
+            return 0;
+        };
+        let inflight = &mut self.inflight;
+        let mut bad = false;
+        let result = ch.rx.poll(|rec| {
+            let Ok((id, _flags, body)) = msg::parse_reply(rec) else {
+                bad = true;
+                return false;
+            };
+            match inflight.front() {
+                Some(f) if f.id == id => {
+                    if let Some(f) = inflight.pop_front() {
+                        crate::conn::deliver(&f.target, body);
+                    }
+                    true
+                }
+                _ => {
+                    bad = true;
+                    false
+                }
+            }
+        });
+        match result {
+            Ok(n) if !bad => n,
+            Ok(n) => {
+                tracing::error!(shard = self.shard, "reply out of order; dropping the link");
+                self.set_down();
+                n
+            }
+            Err(e) => {
+                tracing::error!(shard = self.shard, "reply ring broken: {e}");
+                self.set_down();
+                0
+            }
+        }
+    }
+
+    /// Raises the consumer's parked flag; false if replies are waiting.
+    pub fn prepare_park(&mut self) -> bool {
+        let Some(ch) = self.ch.as_mut() else {
+            return true;
+        };
+        let mut sleep = ch.rx.prepare_park();
+        if self.wants_space {
+            let need = ch.tx.segment().capacity() / 2;
+            sleep &= ch.tx.prepare_wait(need).unwrap_or(false);
+        }
+        sleep
+    }
+
+    /// Lowers the parked flags after a wake-up.
+    pub fn finish_park(&mut self) {
+        if let Some(ch) = self.ch.as_ref() {
+            ch.rx.finish_park();
+            ch.tx.finish_wait();
+        }
+    }
+}

@@ -1,0 +1,214 @@
+//! Process-wide state and start-up: the slot table, the client registry,
+//! the worker threads and their listeners.
+
+use std::{
+    collections::{BTreeMap, HashMap},
+    net::SocketAddr,
+    path::PathBuf,
+    sync::{
+        atomic::{AtomicBool, AtomicU64, Ordering},
+        Arc, Mutex,
+    },
+    time::Instant,
+};
+
+use shardd::slot::{key_slot, SLOT_COUNT};
+use tokio::{net::TcpListener, sync::Notify};
+
+use crate::{config::Config, worker::Worker};
+
+/// A connected client as `CLIENT LIST` and `CLIENT KILL` see it.
+#[derive(Debug)]
+pub struct ClientHandle {
+    /// `CLIENT ID`.
+    pub id: u64,
+    /// Peer address.
+    pub addr: SocketAddr,
+    /// Local address.
+    pub laddr: SocketAddr,
+    /// When it connected.
+    pub created: Instant,
+    /// Mutable details (name, library, last command, ...).
+    pub info: Mutex<ClientInfo>,
+    /// Set by `CLIENT KILL`; the connection closes when it sees it.
+    pub killed: AtomicBool,
+    /// Wakes the connection to notice `killed`.
+    pub kill: Notify,
+}
+
+/// The parts of a client's description that change.
+#[derive(Debug, Clone, Default)]
+pub struct ClientInfo {
+    /// `CLIENT SETNAME`.
+    pub name: Vec<u8>,
+    /// `CLIENT SETINFO LIB-NAME`.
+    pub lib_name: Vec<u8>,
+    /// `CLIENT SETINFO LIB-VER`.
+    pub lib_ver: Vec<u8>,
+    /// Last command name.
+    pub last_cmd: String,
+    /// When it last sent a command.
+    pub last_active: Option<Instant>,
+    /// RESP version.
+    pub resp: u8,
+}
+
+/// Counters for `INFO stats`.
+#[derive(Debug, Default)]
+pub struct Stats {
+    /// Connections accepted.
+    pub connections: AtomicU64,
+    /// Commands processed.
+    pub commands: AtomicU64,
+    /// Connections refused (maxclients).
+    pub rejected: AtomicU64,
+}
+
+/// State shared by every worker thread.
+pub struct Shared {
+    /// Settings.
+    pub cfg: Config,
+    /// Control socket of each shard, in shard order.
+    pub sockets: Vec<PathBuf>,
+    /// Shard of each slot.
+    pub slot_shard: Vec<u16>,
+    /// Connected clients.
+    pub clients: Mutex<HashMap<u64, Arc<ClientHandle>>>,
+    /// Next `CLIENT ID`.
+    pub next_client_id: AtomicU64,
+    /// Counters.
+    pub stats: Stats,
+    /// Settings Redis has that `CONFIG SET` stored without needing them.
+    pub extra_config: Mutex<BTreeMap<String, String>>,
+    /// Process start.
+    pub started: Instant,
+    /// Notified by `SHUTDOWN`.
+    pub shutdown: Notify,
+    /// The port actually bound (after port 0).
+    pub port: AtomicU64,
+}
+
+impl Shared {
+    /// Shared state for `cfg` with shards reached through `sockets`;
+    /// slots are split into equal contiguous ranges, one per shard.
+    pub fn new(cfg: Config, sockets: Vec<PathBuf>) -> Shared {
+        let n = sockets.len().max(1);
+        let slot_shard = (0..SLOT_COUNT).map(|s| (s * n / SLOT_COUNT) as u16).collect();
+        Shared {
+            cfg,
+            sockets,
+            slot_shard,
+            clients: Mutex::new(HashMap::new()),
+            next_client_id: AtomicU64::new(1),
+            stats: Stats::default(),
+            extra_config: Mutex::new(BTreeMap::new()),
+            started: Instant::now(),
+            shutdown: Notify::new(),
+            port: AtomicU64::new(0),
+        }
+    }
+
+    /// The shard that owns `key`.
+    pub fn shard_of(&self, key: &[u8]) -> usize {
+        self.slot_shard[key_slot(key) as usize] as usize
+    }
+
+    /// Number of shards.
+    pub fn shard_count(&self) -> usize {
+        self.sockets.len()
+    }
+
+    /// Locks the client registry (a poisoned lock is still usable).
+    pub fn clients(&self) -> std::sync::MutexGuard<'_, HashMap<u64, Arc<ClientHandle>>> {
+        self.clients.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+/// Binds a listener with `SO_REUSEPORT`, so every worker accepts on the
+/// same port and the kernel spreads connections between them.
+pub fn bind_listener(addr: SocketAddr) -> std::io::Result<TcpListener> {
+    let sock = if addr.is_ipv4() {
+        tokio::net::TcpSocket::new_v4()?
+    } else {
+        tokio::net::TcpSocket::new_v6()?
+    };
+    sock.set_reuseaddr(true)?;
+    sock.set_reuseport(true)?;
+    sock.set_nodelay(true)?;
+    sock.bind(addr)?;
+    sock.listen(1024)
+}
+
+/// Starts `cfg.workers` worker threads; returns the port they listen on.
+pub fn start_workers(shared: Arc<Shared>) -> std::io::Result<u16> {
+    let ip: std::net::IpAddr = shared
+        .cfg
+        .bind
+        .parse()
+        .map_err(|_| std::io::Error::other(format!("bad bind address '{}'", shared.cfg.bind)))?;
+    let mut port = shared.cfg.port;
+    for id in 0..shared.cfg.workers {
+        let (tx, rx) = std::sync::mpsc::channel();
+        let shared = shared.clone();
+        let addr = SocketAddr::new(ip, port);
+        std::thread::Builder::new()
+            .name(format!("worker-{id}"))
+            .spawn(move || run_worker(id, shared, addr, tx))?;
+        port = rx
+            .recv()
+            .map_err(|_| std::io::Error::other("worker thread died"))??;
+    }
+    shared.port.store(port as u64, Ordering::Relaxed);
+    Ok(port)
+}
+
+fn run_worker(
+    id: usize,
+    shared: Arc<Shared>,
+    addr: SocketAddr,
+    ready: std::sync::mpsc::Sender<std::io::Result<u16>>,
+) {
+    let rt = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            let _ = ready.send(Err(e));
+            return;
+        }
+    };
+    let local = tokio::task::LocalSet::new();
+    local.block_on(&rt, async move {
+        let listener = match bind_listener(addr) {
+            Ok(l) => l,
+            Err(e) => {
+                let _ = ready.send(Err(e));
+                return;
+            }
+        };
+        let port = listener.local_addr().map(|a| a.port()).unwrap_or(addr.port());
+        let worker = match Worker::new(id, shared) {
+            Ok(w) => w,
+            Err(e) => {
+                let _ = ready.send(Err(e));
+                return;
+            }
+        };
+        worker.spawn_tasks();
+        let _ = ready.send(Ok(port));
+        accept_loop(worker, listener).await;
+    });
+}
+
+async fn accept_loop(worker: std::rc::Rc<Worker>, listener: TcpListener) {
+    loop {
+        let (stream, addr) = match listener.accept().await {
+            Ok(x) => x,
+            Err(e) => {
+                tracing::warn!("accept failed: {e}");
+                tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+                continue;
+            }
+        };
+        let w = worker.clone();
+        tokio::task::spawn_local(async move { crate::conn::serve(w, stream, addr).await });
+    }
+}

@@ -1,0 +1,216 @@
+//! Starts the embedded shard processes, restarts any that die (with
+//! backoff), and stops them on shutdown.
+//!
+//! Each shard N runs as its own process with data directory `DIR/shard-N`
+//! and control socket `DIR/shard-N/shard.sock`. The binary is, in order:
+//! `--shardd-bin`, a `shardd` next to the proxy binary, or the proxy binary
+//! itself with the `shard` subcommand (so `cargo run -p proxy` is enough).
+//! Children get `PR_SET_PDEATHSIG`, so a proxy killed with SIGKILL does not
+//! leave orphans behind; shards started by ops scripts and attached with
+//! `--attach` are not supervised and outlive the proxy.
+
+use std::{
+    os::unix::process::CommandExt,
+    path::{Path, PathBuf},
+    process::{Child, Command},
+    sync::{
+        atomic::{AtomicBool, Ordering},
+        Arc, Mutex,
+    },
+    time::{Duration, Instant},
+};
+
+/// First delay before restarting a shard that died.
+pub const RESTART_BACKOFF_MIN_MS: u64 = 50;
+/// Longest delay between restarts of a shard that keeps dying.
+pub const RESTART_BACKOFF_MAX_MS: u64 = 2_000;
+/// A shard up this long is considered healthy again (backoff resets).
+pub const HEALTHY_AFTER_MS: u64 = 10_000;
+/// How often the supervisor checks its children.
+pub const CHECK_INTERVAL_MS: u64 = 20;
+/// How long shutdown waits for a shard to exit after SIGTERM.
+pub const STOP_TIMEOUT_MS: u64 = 5_000;
+
+struct ShardProc {
+    id: usize,
+    dir: PathBuf,
+    child: Option<Child>,
+    started: Instant,
+    backoff_ms: u64,
+    restart_at: Option<Instant>,
+    restarts: u64,
+}
+
+/// The embedded shard processes.
+pub struct Supervisor {
+    procs: Arc<Mutex<Vec<ShardProc>>>,
+    stop: Arc<AtomicBool>,
+    program: (PathBuf, Vec<String>),
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+/// Where shard `id` of data directory `dir` keeps its control socket.
+pub fn shard_socket(dir: &Path, id: usize) -> PathBuf {
+    shard_dir(dir, id).join("shard.sock")
+}
+
+fn shard_dir(dir: &Path, id: usize) -> PathBuf {
+    dir.join(format!("shard-{id}"))
+}
+
+fn shard_program(explicit: Option<&Path>) -> std::io::Result<(PathBuf, Vec<String>)> {
+    if let Some(p) = explicit {
+        return Ok((p.to_owned(), Vec::new()));
+    }
+    let me = std::env::current_exe()?;
+    let sibling = me.with_file_name("shardd");
+    if sibling.is_file() {
+        return Ok((sibling, Vec::new()));
+    }
+    Ok((me, vec!["shard".to_string()]))
+}
+
+impl Supervisor {
+    /// Starts `count` shards under `dir`.
+    pub fn start(dir: &Path, count: usize, shardd_bin: Option<&Path>) -> std::io::Result<Supervisor> {
+        let program = shard_program(shardd_bin)?;
+        let mut procs = Vec::with_capacity(count);
+        for id in 0..count {
+            let mut p = ShardProc {
+                id,
+                dir: shard_dir(dir, id),
+                child: None,
+                started: Instant::now(),
+                backoff_ms: RESTART_BACKOFF_MIN_MS,
+                restart_at: None,
+                restarts: 0,
+            };
+            spawn(&program, &mut p)?;
+            procs.push(p);
+        }
+        let mut sup = Supervisor {
+            procs: Arc::new(Mutex::new(procs)),
+            stop: Arc::new(AtomicBool::new(false)),
+            program,
+            thread: None,
+        };
+        let (procs, stop, program) = (sup.procs.clone(), sup.stop.clone(), sup.program.clone());
+        sup.thread = Some(std::thread::spawn(move || watch(&procs, &stop, &program)));
+        Ok(sup)
+    }
+
+    /// The pids of the running shards (None for one being restarted).
+    pub fn pids(&self) -> Vec<Option<u32>> {
+        lock(&self.procs)
+            .iter()
+            .map(|p| p.child.as_ref().map(Child::id))
+            .collect()
+    }
+
+    /// Restarts performed per shard.
+    pub fn restarts(&self) -> Vec<u64> {
+        lock(&self.procs).iter().map(|p| p.restarts).collect()
+    }
+
+    /// Stops every shard: SIGTERM, a bounded wait, then SIGKILL.
+    pub fn shutdown(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+        let mut procs = lock(&self.procs);
+        for p in procs.iter_mut() {
+            if let Some(c) = &p.child {
+                // SAFETY: signalling our own child by its pid.
+                unsafe { libc::kill(c.id() as libc::pid_t, libc::SIGTERM) };
+            }
+        }
+        let deadline = Instant::now() + Duration::from_millis(STOP_TIMEOUT_MS);
+        for p in procs.iter_mut() {
+            let Some(c) = p.child.as_mut() else { continue };
+            loop {
+                match c.try_wait() {
+                    Ok(Some(_)) | Err(_) => break,
+                    Ok(None) if Instant::now() >= deadline => {
+                        let _ = c.kill();
+                        let _ = c.wait();
+                        break;
+                    }
+                    Ok(None) => std::thread::sleep(Duration::from_millis(10)),
+                }
+            }
+            p.child = None;
+        }
+    }
+}
+
+impl Drop for Supervisor {
+    fn drop(&mut self) {
+        self.shutdown();
+    }
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+fn spawn(program: &(PathBuf, Vec<String>), p: &mut ShardProc) -> std::io::Result<()> {
+    std::fs::create_dir_all(&p.dir)?;
+    let mut cmd = Command::new(&program.0);
+    cmd.args(&program.1)
+        .arg("--id")
+        .arg(p.id.to_string())
+        .arg("--dir")
+        .arg(&p.dir);
+    // SAFETY: prctl is async-signal-safe; it only asks the kernel to signal
+    // the child when its parent dies.
+    unsafe {
+        cmd.pre_exec(|| {
+            libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGTERM);
+            Ok(())
+        });
+    }
+    let child = cmd.spawn()?;
+    tracing::info!(shard = p.id, pid = child.id(), "shard started");
+    p.child = Some(child);
+    p.started = Instant::now();
+    Ok(())
+}
+
+fn watch(procs: &Mutex<Vec<ShardProc>>, stop: &AtomicBool, program: &(PathBuf, Vec<String>)) {
+    while !stop.load(Ordering::Relaxed) {
+        std::thread::sleep(Duration::from_millis(CHECK_INTERVAL_MS));
+        let mut procs = lock(procs);
+        for p in procs.iter_mut() {
+            check_one(program, p);
+        }
+    }
+}
+
+fn check_one(program: &(PathBuf, Vec<String>), p: &mut ShardProc) {
+    if let Some(c) = p.child.as_mut() {
+        match c.try_wait() {
+            Ok(None) => {
+                if p.started.elapsed() > Duration::from_millis(HEALTHY_AFTER_MS) {
+                    p.backoff_ms = RESTART_BACKOFF_MIN_MS;
+                }
+                return;
+            }
+            Ok(Some(status)) => {
+                tracing::warn!(shard = p.id, %status, "shard exited; restarting");
+            }
+            Err(e) => tracing::warn!(shard = p.id, "cannot wait for shard: {e}"),
+        }
+        p.child = None;
+        p.restart_at = Some(Instant::now() + Duration::from_millis(p.backoff_ms));
+        p.backoff_ms = (p.backoff_ms * 2).min(RESTART_BACKOFF_MAX_MS);
+    }
+    if p.restart_at.is_some_and(|t| Instant::now() >= t) {
+        p.restart_at = None;
+        p.restarts += 1;
+        if let Err(e) = spawn(program, p) {
+            tracing::error!(shard = p.id, "cannot restart shard: {e}");
+            p.restart_at = Some(Instant::now() + Duration::from_millis(p.backoff_ms));
+        }
+    }
+}

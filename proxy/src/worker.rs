@@ -1,0 +1,229 @@
+//! A proxy worker: one thread, one current-thread tokio runtime, its own
+//! `SO_REUSEPORT` listener, its client connections, and one [`Link`] to
+//! every shard.
+//!
+//! Tasks of a worker (all on one thread, sharing state through `Rc`):
+//! - the acceptor, which starts a connection task per client;
+//! - the flusher, woken by the first request of a round, which yields once
+//!   so every ready connection can add its commands, then publishes every
+//!   dirty link: one release-store and at most one wake-up per shard per
+//!   round, never one per command;
+//! - the reply reader, which drains every link's reply ring, hands each
+//!   reply to its connection, and parks on the worker's doorbell (through
+//!   tokio's reactor) when all rings are empty;
+//! - one monitor per link, which attaches to the shard (off the worker
+//!   thread), watches the control socket, and on a hang-up fails the
+//!   requests in flight and attaches again when the shard is back.
+
+use std::{
+    cell::{Cell, RefCell},
+    os::fd::{AsRawFd, OwnedFd},
+    rc::Rc,
+    sync::Arc,
+    time::Duration,
+};
+
+use shared_ring::{attach, AsyncDoorbell, Doorbell, Hello, RingConfig};
+use tokio::{io::unix::AsyncFd, sync::Notify};
+
+use crate::{link::Link, server::Shared};
+
+/// Times the reply reader yields with nothing to read before it parks.
+pub const REPLY_SPIN_YIELDS: u32 = 1;
+/// First delay between attach attempts to a shard that is down.
+pub const REATTACH_BACKOFF_MIN_MS: u64 = 10;
+/// Longest delay between attach attempts.
+pub const REATTACH_BACKOFF_MAX_MS: u64 = 200;
+/// The reply reader re-checks its rings at least this often even when
+/// no doorbell rings (a safety net; the protocol needs none).
+pub const PARK_RECHECK_MS: u64 = 100;
+
+/// State of one worker, shared by its tasks.
+pub struct Worker {
+    /// Worker index.
+    pub id: usize,
+    /// Process-wide state.
+    pub shared: Arc<Shared>,
+    /// One link per shard.
+    pub links: RefCell<Vec<Link>>,
+    flush_wanted: Cell<bool>,
+    flush_notify: Notify,
+    bell: AsyncDoorbell,
+}
+
+impl Worker {
+    /// A worker with every link down; call [`Worker::spawn_tasks`] inside
+    /// a `LocalSet`.
+    pub fn new(id: usize, shared: Arc<Shared>) -> std::io::Result<Rc<Worker>> {
+        let bell = Doorbell::new().map_err(std::io::Error::other)?;
+        let links = shared
+            .sockets
+            .iter()
+            .enumerate()
+            .map(|(i, s)| Link::new(i, s.clone()))
+            .collect();
+        Ok(Rc::new(Worker {
+            id,
+            shared,
+            links: RefCell::new(links),
+            flush_wanted: Cell::new(false),
+            flush_notify: Notify::new(),
+            bell: AsyncDoorbell::new(bell)?,
+        }))
+    }
+
+    /// Starts the flusher, the reply reader and the link monitors.
+    pub fn spawn_tasks(self: &Rc<Self>) {
+        let w = self.clone();
+        tokio::task::spawn_local(async move { w.flusher().await });
+        let w = self.clone();
+        tokio::task::spawn_local(async move { w.reply_reader().await });
+        for shard in 0..self.shared.sockets.len() {
+            let w = self.clone();
+            tokio::task::spawn_local(async move { w.monitor(shard).await });
+        }
+    }
+
+    /// Asks for the dirty links to be published at the end of this round.
+    pub fn request_flush(&self) {
+        if !self.flush_wanted.replace(true) {
+            self.flush_notify.notify_one();
+        }
+    }
+
+    /// Publishes every dirty link now.
+    pub fn flush_now(&self) {
+        self.flush_wanted.set(false);
+        for l in self.links.borrow_mut().iter_mut() {
+            l.flush();
+        }
+    }
+
+    async fn flusher(self: Rc<Self>) {
+        loop {
+            self.flush_notify.notified().await;
+            // Let every connection that is ready add its commands first.
+            tokio::task::yield_now().await;
+            self.flush_now();
+        }
+    }
+
+    async fn reply_reader(self: Rc<Self>) {
+        let mut idle = 0u32;
+        loop {
+            let mut n = 0;
+            for l in self.links.borrow_mut().iter_mut() {
+                n += l.drain_replies();
+                if l.wants_space {
+                    l.wants_space = false;
+                    l.space.notify_waiters();
+                }
+            }
+            if n > 0 {
+                idle = 0;
+                tokio::task::yield_now().await;
+                continue;
+            }
+            idle += 1;
+            if idle <= REPLY_SPIN_YIELDS {
+                tokio::task::yield_now().await;
+                continue;
+            }
+            idle = 0;
+            let mut sleep = true;
+            for l in self.links.borrow_mut().iter_mut() {
+                sleep &= l.prepare_park();
+            }
+            if sleep {
+                let _ = tokio::time::timeout(
+                    Duration::from_millis(PARK_RECHECK_MS),
+                    self.bell.rung(),
+                )
+                .await;
+            }
+            for l in self.links.borrow_mut().iter_mut() {
+                l.finish_park();
+            }
+        }
+    }
+
+    fn hello(&self) -> Hello {
+        Hello {
+            generation: (std::process::id() as u64) << 16 | self.id as u64,
+            id: self.id as u32,
+            max_record: self.shared.cfg.proto_max_bulk_len_bytes as u64 + (64 << 10),
+            info: Vec::new(),
+        }
+    }
+
+    /// Keeps link `shard` attached for the life of the worker.
+    async fn monitor(self: Rc<Self>, shard: usize) {
+        let mut backoff = REATTACH_BACKOFF_MIN_MS;
+        loop {
+            let sock = self.links.borrow()[shard].sock.clone();
+            let (hello, bell) = (self.hello(), self.bell.bell().clone());
+            let cfg = RingConfig {
+                capacity_bytes: self.shared.cfg.ring_capacity_bytes,
+                max_record_bytes: hello.max_record as usize,
+            };
+            let attached =
+                tokio::task::spawn_blocking(move || attach(&sock, &hello, &bell, cfg)).await;
+            let ch = match attached {
+                Ok(Ok(ch)) => ch,
+                Ok(Err(e)) => {
+                    tracing::debug!(shard, "attach failed: {e}");
+                    tokio::time::sleep(Duration::from_millis(backoff)).await;
+                    backoff = (backoff * 2).min(REATTACH_BACKOFF_MAX_MS);
+                    continue;
+                }
+                Err(_) => return,
+            };
+            backoff = REATTACH_BACKOFF_MIN_MS;
+            let ctl = match ch.control_fd().try_clone_to_owned().and_then(ControlFd::watch) {
+                Ok(fd) => fd,
+                Err(e) => {
+                    tracing::error!(shard, "cannot watch the control socket: {e}");
+                    return;
+                }
+            };
+            tracing::info!(worker = self.id, shard, "attached to shard");
+            self.links.borrow_mut()[shard].set_up(ch);
+            self.wait_for_hang_up(shard, &ctl).await;
+            tracing::warn!(worker = self.id, shard, "shard went away");
+            self.links.borrow_mut()[shard].set_down();
+        }
+    }
+
+    async fn wait_for_hang_up(&self, shard: usize, ctl: &AsyncFd<ControlFd>) {
+        loop {
+            let Ok(mut guard) = ctl.readable().await else {
+                return;
+            };
+            let alive = self.links.borrow()[shard]
+                .channel()
+                .is_some_and(|ch| ch.peer_alive());
+            if !alive {
+                return;
+            }
+            guard.clear_ready();
+        }
+    }
+}
+
+/// A duplicate of a control socket, registered with tokio's reactor.
+struct ControlFd(OwnedFd);
+
+impl AsRawFd for ControlFd {
+    fn as_raw_fd(&self) -> std::os::fd::RawFd {
+        self.0.as_raw_fd()
+    }
+}
+
+impl ControlFd {
+    fn watch(fd: OwnedFd) -> std::io::Result<AsyncFd<ControlFd>> {
+        // SAFETY: the AsyncFd owns the duplicated fd for its whole life and
+        // always reports that same fd.
+        unsafe { AsyncFd::register_with_interest(ControlFd(fd), tokio::io::Interest::READABLE) }
+            .map_err(|e| e.into_parts().1)
+    }
+}

@@ -1,0 +1,76 @@
+//! The shard process's command line and start-up, shared by the `shardd`
+//! binary and by `proxy shard ...` (the proxy re-executes itself as a shard
+//! when no `shardd` binary sits next to it, so `cargo run -p proxy` alone
+//! gives a working server).
+
+use std::{
+    path::PathBuf,
+    sync::atomic::{AtomicBool, Ordering},
+};
+
+use clap::Parser;
+
+use crate::{
+    keyspace::Keyspace,
+    server::{Shard, ShardConfig},
+};
+
+/// Set by SIGINT/SIGTERM; the loop notices within one expiry interval.
+static STOP: AtomicBool = AtomicBool::new(false);
+
+/// A shardis shard process.
+#[derive(Parser, Debug, Clone)]
+#[command(name = "shardd", version, about)]
+pub struct ShardArgs {
+    /// This shard's id.
+    #[arg(long, default_value_t = 0)]
+    pub id: u32,
+    /// Data directory (created if missing).
+    #[arg(long, default_value = "shardis-data/shard-0")]
+    pub dir: PathBuf,
+    /// Control socket path; defaults to DIR/shard.sock.
+    #[arg(long)]
+    pub control_socket: Option<PathBuf>,
+    /// Largest request or reply record in bytes (Redis's proto-max-bulk-len).
+    #[arg(long, default_value_t = 512 << 20)]
+    pub max_record_bytes: usize,
+}
+
+extern "C" fn on_signal(_: libc::c_int) {
+    STOP.store(true, Ordering::Relaxed);
+}
+
+/// Installs logging to stderr, filtered by `RUST_LOG` (default `info`).
+pub fn init_logging() {
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .with_writer(std::io::stderr)
+        .try_init();
+}
+
+/// Runs a shard until SIGINT or SIGTERM.
+pub fn run(args: ShardArgs) -> anyhow::Result<()> {
+    std::fs::create_dir_all(&args.dir)?;
+    let control_socket = args
+        .control_socket
+        .unwrap_or_else(|| args.dir.join("shard.sock"));
+    // SAFETY: installs an async-signal-safe handler that only stores an atomic.
+    unsafe {
+        libc::signal(libc::SIGINT, on_signal as *const () as libc::sighandler_t);
+        libc::signal(libc::SIGTERM, on_signal as *const () as libc::sighandler_t);
+        libc::signal(libc::SIGPIPE, libc::SIG_IGN);
+    }
+    let cfg = ShardConfig {
+        id: args.id,
+        control_socket,
+        max_record_bytes: args.max_record_bytes,
+    };
+    let mut shard = Shard::new(cfg.clone(), Keyspace::new())?;
+    tracing::info!(id = cfg.id, socket = %cfg.control_socket.display(), "shard ready");
+    shard.run(&STOP)?;
+    tracing::info!(id = cfg.id, "shard stopped");
+    Ok(())
+}
