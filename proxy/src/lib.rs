@@ -1,1 +1,3 @@
 //! # proxy: the Redis endpoint of shardis (work in progress)
+
+pub mod resp;
