@@ -63,6 +63,10 @@ impl Limits {
     pub const DEFAULT_MAX_BULK_LEN_BYTES: usize = 512 * 1024 * 1024;
     /// Redis's `PROTO_INLINE_MAX_SIZE`: 64 KiB.
     pub const DEFAULT_MAX_INLINE_LEN_BYTES: usize = 64 * 1024;
+    /// Most arguments a client that must still authenticate may announce.
+    pub const UNAUTHENTICATED_MAX_MULTIBULK_ARGS: usize = 10;
+    /// Longest bulk a client that must still authenticate may announce.
+    pub const UNAUTHENTICATED_MAX_BULK_LEN_BYTES: usize = 16 * 1024;
 }
 
 impl Default for Limits {
@@ -125,6 +129,12 @@ pub enum ProtocolError {
     /// A `$` header line longer than the limit.
     #[error("ERR Protocol error: too big bulk count string")]
     TooBigBulkCount,
+    /// A multibulk count above 10 before the client authenticated.
+    #[error("ERR Protocol error: unauthenticated multibulk length")]
+    UnauthenticatedMultibulkLength,
+    /// A bulk length above 16 KiB before the client authenticated.
+    #[error("ERR Protocol error: unauthenticated bulk length")]
+    UnauthenticatedBulkLength,
     /// An inline request with an unterminated quote, or a closing quote not
     /// followed by a space.
     #[error("ERR Protocol error: unbalanced quotes in request")]
@@ -170,6 +180,7 @@ enum State {
 pub struct RequestParser {
     state: State,
     args: ArgRanges,
+    auth_pending: bool,
 }
 
 impl Default for RequestParser {
@@ -184,7 +195,16 @@ impl RequestParser {
         RequestParser {
             state: State::Idle,
             args: ArgRanges::new(),
+            auth_pending: false,
         }
+    }
+
+    /// Tells the parser whether the client still has to authenticate: until
+    /// it does, Redis refuses announced counts above 10 arguments and
+    /// lengths above 16 KiB, so an anonymous peer cannot make the server
+    /// buffer much.
+    pub fn set_auth_pending(&mut self, pending: bool) {
+        self.auth_pending = pending;
     }
 
     /// Whether the parser is between commands (no partial command pending).
@@ -204,7 +224,7 @@ impl RequestParser {
             State::Idle => match buf.first() {
                 None => return Ok(Parsed::Incomplete { more_bytes: None }),
                 Some(b'*') => {
-                    if let Some(parsed) = fast_path(buf, limits) {
+                    if let Some(parsed) = fast_path(buf, self.max_fast_bulk_len(limits)) {
                         return Ok(parsed);
                     }
                     self.multibulk_header(buf, limits)
@@ -218,6 +238,18 @@ impl RequestParser {
             self.reset();
         }
         result
+    }
+
+    /// Longest bulk the fast path may take; longer ones go to the general
+    /// parser, which decides the error.
+    fn max_fast_bulk_len(&self, limits: &Limits) -> usize {
+        if self.auth_pending {
+            limits
+                .max_bulk_len_bytes
+                .min(Limits::UNAUTHENTICATED_MAX_BULK_LEN_BYTES)
+        } else {
+            limits.max_bulk_len_bytes
+        }
     }
 
     fn reset(&mut self) {
@@ -241,6 +273,9 @@ impl RequestParser {
         let count = parse_i64(&buf[1..cr]).ok_or(ProtocolError::InvalidMultibulkLength)?;
         if count > 0 && count as u64 > limits.max_multibulk_args as u64 {
             return Err(ProtocolError::InvalidMultibulkLength);
+        }
+        if count > Limits::UNAUTHENTICATED_MAX_MULTIBULK_ARGS as i64 && self.auth_pending {
+            return Err(ProtocolError::UnauthenticatedMultibulkLength);
         }
         if count <= 0 {
             return Ok(Parsed::Skip { consumed: cr + 2 });
@@ -279,7 +314,7 @@ impl RequestParser {
             }
             let len = match bulk_len {
                 Some(len) => len,
-                None => match bulk_header(&buf[pos..], limits)? {
+                None => match bulk_header(&buf[pos..], limits, self.auth_pending)? {
                     Some((len, header_len)) => {
                         pos += header_len;
                         bulk_len = Some(len);
@@ -341,7 +376,11 @@ impl RequestParser {
 
 /// Reads a `$<len>\r\n` header at the front of `rest`: `Some((len,
 /// header_len))`, or `None` when the line is not complete yet.
-fn bulk_header(rest: &[u8], limits: &Limits) -> Result<Option<(usize, usize)>, ProtocolError> {
+fn bulk_header(
+    rest: &[u8],
+    limits: &Limits,
+    auth_pending: bool,
+) -> Result<Option<(usize, usize)>, ProtocolError> {
     let Some(cr) = memchr::memchr(b'\r', rest) else {
         if rest.len() > limits.max_inline_len_bytes {
             return Err(ProtocolError::TooBigBulkCount);
@@ -357,6 +396,9 @@ fn bulk_header(rest: &[u8], limits: &Limits) -> Result<Option<(usize, usize)>, P
     }
     match parse_i64(&rest[1..cr]) {
         Some(len) if len >= 0 && len as u64 <= limits.max_bulk_len_bytes as u64 => {
+            if auth_pending && len as u64 > Limits::UNAUTHENTICATED_MAX_BULK_LEN_BYTES as u64 {
+                return Err(ProtocolError::UnauthenticatedBulkLength);
+            }
             Ok(Some((len as usize, cr + 2)))
         }
         _ => Err(ProtocolError::InvalidBulkLength),
@@ -367,7 +409,7 @@ fn bulk_header(rest: &[u8], limits: &Limits) -> Result<Option<(usize, usize)>, P
 /// recognised by their fixed prefix. Anything unusual (other spellings of
 /// the lengths, a short buffer, an oversized bulk) returns `None` and the
 /// general parser decides, so both paths always agree.
-fn fast_path(buf: &[u8], limits: &Limits) -> Option<Parsed> {
+fn fast_path(buf: &[u8], max_bulk_len_bytes: usize) -> Option<Parsed> {
     const GET: &[u8; 8] = b"*2\r\n$3\r\n";
     const SET: &[u8; 8] = b"*3\r\n$3\r\n";
     let head = buf.get(..13)?;
@@ -387,7 +429,7 @@ fn fast_path(buf: &[u8], limits: &Limits) -> Option<Parsed> {
     let mut pos = 13;
     for _ in 1..argc {
         let (len, header_len) = fast_bulk_header(buf.get(pos..)?)?;
-        if len > limits.max_bulk_len_bytes {
+        if len > max_bulk_len_bytes {
             return None;
         }
         let start = pos + header_len;

@@ -135,7 +135,7 @@ fn pipeline_parses_the_same_in_random_chunks() {
 fn fast_path_slices_get_and_set_in_any_case() {
     let limits = Limits::default();
     let mut buf = b"*3\r\n$3\r\nSeT\r\n$3\r\nkey\r\n$5\r\nvalue\r\nextra".to_vec();
-    let parsed = fast_path(&buf, &limits).unwrap();
+    let parsed = fast_path(&buf, limits.max_bulk_len_bytes).unwrap();
     assert_eq!(
         parsed,
         RequestParser::new().parse(&mut buf, &limits).unwrap()
@@ -147,7 +147,7 @@ fn fast_path_slices_get_and_set_in_any_case() {
     assert_eq!(consumed, 33);
     let buf = b"*2\r\n$3\r\ngEt\r\n$1\r\nk\r\n";
     assert!(matches!(
-        fast_path(buf, &limits),
+        fast_path(buf, limits.max_bulk_len_bytes),
         Some(Parsed::Command { consumed: 20, .. })
     ));
 }
@@ -165,7 +165,7 @@ fn fast_path_declines_what_it_does_not_recognise() {
         b"*2\r\n$3\r\nGET\r\n$1234567890\r\n",
     ] {
         assert_eq!(
-            fast_path(input, &limits),
+            fast_path(input, limits.max_bulk_len_bytes),
             None,
             "{:?}",
             String::from_utf8_lossy(input)
@@ -175,7 +175,13 @@ fn fast_path_declines_what_it_does_not_recognise() {
         max_bulk_len_bytes: 2,
         ..Limits::default()
     };
-    assert_eq!(fast_path(b"*2\r\n$3\r\nGET\r\n$3\r\nfoo\r\n", &small), None);
+    assert_eq!(
+        fast_path(
+            b"*2\r\n$3\r\nGET\r\n$3\r\nfoo\r\n",
+            small.max_bulk_len_bytes
+        ),
+        None
+    );
     assert_eq!(
         feed([&b"*2\r\n$3\r\nGET\r\n$3\r\nfoo\r\n"[..]], &small),
         Err(ProtocolError::InvalidBulkLength)
@@ -489,7 +495,7 @@ proptest! {
         let limits = Limits::default();
         let mut general = RequestParser::new();
         let buf = &wire[..cut.min(wire.len())];
-        let fast = fast_path(buf, &limits);
+        let fast = fast_path(buf, limits.max_bulk_len_bytes);
         let slow = general.multibulk_header(buf, &limits).unwrap();
         if let Some(fast) = fast {
             prop_assert_eq!(fast, slow);
@@ -513,4 +519,66 @@ proptest! {
         let _ = feed(wire.chunks(3), &Limits::default());
         let _ = parse_all(&wire);
     }
+}
+
+#[test]
+fn inline_line_splits_as_redis_did() {
+    // Sent to redis-server 7.0.15 as `RPUSH L ...`, then read back with LRANGE.
+    let line = b"rpush L \"a\\x41\\x4g\\n\\r\\t\\b\\a\\\\\\\"\" 'it\\'s \\n' a\x0bb \"\" '' a\"b c\" x'y z'\r\n";
+    let want: Vec<Vec<u8>> = [
+        &b"rpush"[..],
+        b"L",
+        b"aAx4g\n\r\t\x08\x07\\\"",
+        b"it's \\n",
+        b"a\x0bb",
+        b"",
+        b"",
+        b"ab c",
+        b"xy z",
+    ]
+    .iter()
+    .map(|a| a.to_vec())
+    .collect();
+    assert_eq!(parse_all(line).unwrap(), vec![want]);
+    assert_eq!(
+        parse_all(b"rpush L \"\\x4\"\r\n").unwrap(),
+        vec![cmd(&["rpush", "L", "x4"])]
+    );
+    assert_eq!(
+        parse_all(b"rpush L \"\\\"\r\n"),
+        Err(ProtocolError::UnbalancedQuotes)
+    );
+    assert_eq!(
+        parse_all(b"rpush L 'a\\'\r\n"),
+        Err(ProtocolError::UnbalancedQuotes)
+    );
+}
+
+#[test]
+fn unauthenticated_clients_get_small_limits() {
+    let limits = Limits::default();
+    let parse = |input: &[u8], pending: bool| {
+        let mut parser = RequestParser::new();
+        parser.set_auth_pending(pending);
+        parser.parse(&mut input.to_vec(), &limits)
+    };
+    assert_eq!(
+        parse(b"*11\r\n", true),
+        Err(ProtocolError::UnauthenticatedMultibulkLength)
+    );
+    assert!(parse(b"*10\r\n", true).is_ok());
+    assert!(parse(b"*11\r\n", false).is_ok());
+    assert_eq!(
+        parse(b"*1\r\n$16385\r\n", true),
+        Err(ProtocolError::UnauthenticatedBulkLength)
+    );
+    assert!(parse(b"*1\r\n$16384\r\n", true).is_ok());
+    let mut big_get = b"*2\r\n$3\r\nGET\r\n$16385\r\n".to_vec();
+    big_get.resize(big_get.len() + 16385, b'k');
+    big_get.extend_from_slice(b"\r\n");
+    assert_eq!(
+        parse(&big_get, true),
+        Err(ProtocolError::UnauthenticatedBulkLength)
+    );
+    assert!(matches!(parse(&big_get, false), Ok(Parsed::Command { .. })));
 }
