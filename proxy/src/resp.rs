@@ -314,14 +314,17 @@ impl RequestParser {
             }
             let len = match bulk_len {
                 Some(len) => len,
-                None => match bulk_header(&buf[pos..], limits, self.auth_pending)? {
-                    Some((len, header_len)) => {
-                        pos += header_len;
-                        bulk_len = Some(len);
-                        len
+                // `get`: a caller that shrank the buffer gets Incomplete, not a panic.
+                None => {
+                    match bulk_header(buf.get(pos..).unwrap_or(&[]), limits, self.auth_pending)? {
+                        Some((len, header_len)) => {
+                            pos += header_len;
+                            bulk_len = Some(len);
+                            len
+                        }
+                        None => break Parsed::Incomplete { more_bytes: None },
                     }
-                    None => break Parsed::Incomplete { more_bytes: None },
-                },
+                }
             };
             let end = pos.saturating_add(len).saturating_add(2);
             if buf.len() < end {
@@ -349,7 +352,8 @@ impl RequestParser {
         scanned: usize,
         limits: &Limits,
     ) -> Result<Parsed, ProtocolError> {
-        let Some(nl) = memchr::memchr(b'\n', &buf[scanned..]).map(|i| scanned + i) else {
+        let unscanned = buf.get(scanned..).unwrap_or(&[]);
+        let Some(nl) = memchr::memchr(b'\n', unscanned).map(|i| scanned + i) else {
             if buf.len() > limits.max_inline_len_bytes {
                 return Err(ProtocolError::TooBigInlineRequest);
             }

@@ -1,7 +1,8 @@
 //! The command table's data, generated from `COMMAND` and `COMMAND DOCS`
 //! of redis-server 7.0.15 (arity, flags, legacy key positions, ACL
 //! categories, tips, summary, since, group, complexity). Routes and
-//! numkeys layouts are ours. Do not edit by hand: regenerate and review.
+//! numkeys layouts are ours. Do not edit by hand: regenerate with
+//! `gen_data.py` (next to this file) and review the diff.
 
 use super::{cmd, flags::*, CommandSpec, Docs, Keys, Route};
 
