@@ -569,3 +569,48 @@ fn glob_matches_like_stringmatchlen_nocase() {
     let hostile = "*a".repeat(50) + "b";
     assert!(!glob_match(hostile.as_bytes(), "a".repeat(100).as_bytes()));
 }
+
+fn arb_arg() -> impl proptest::strategy::Strategy<Value = Vec<u8>> {
+    use proptest::prelude::*;
+    prop_oneof![
+        (-3i64..6).prop_map(|n| n.to_string().into_bytes()),
+        prop::sample::select(vec!["store", "STORE", "limit", "get", "by", "x", ""])
+            .prop_map(|s| s.as_bytes().to_vec()),
+        prop::collection::vec(any::<u8>(), 0..6),
+    ]
+}
+
+proptest::proptest! {
+    #[test]
+    fn key_positions_stay_inside_argv(index in 0usize..1000, sub in 0usize..100, args in proptest::collection::vec(arb_arg(), 0..10)) {
+        let base = &all()[index % all().len()];
+        let mut argv: Vec<&[u8]> = vec![base.name.as_bytes()];
+        if !base.subcommands.is_empty() {
+            argv.push(base.subcommands[sub % base.subcommands.len()].short_name().as_bytes());
+        }
+        argv.extend(args.iter().map(Vec::as_slice));
+        if let Ok(spec) = resolve(&argv) {
+            if let Ok(keys) = key_positions(spec, &argv) {
+                proptest::prop_assert!(!keys.is_empty());
+                proptest::prop_assert!(keys.iter().all(|&k| k > 0 && k < argv.len()));
+            }
+        }
+    }
+
+    #[test]
+    fn resolve_and_command_never_panic(args in proptest::collection::vec(arb_arg(), 0..8), sub in 0usize..8) {
+        let subs = ["info", "docs", "list", "getkeys", "getkeysandflags", "count", "help", "nope"];
+        let mut argv: Vec<&[u8]> = vec![b"command", subs[sub].as_bytes()];
+        argv.extend(args.iter().map(Vec::as_slice));
+        let mut out = Vec::new();
+        match resolve(&argv) {
+            Ok(_) => command::reply(&argv, Proto::Resp3, &mut out),
+            Err(e) => e.write_reply(&argv, &mut out),
+        }
+        proptest::prop_assert!(out.ends_with(b"\r\n"));
+        let raw: Vec<&[u8]> = args.iter().map(Vec::as_slice).collect();
+        if let Err(e) = resolve(&raw) {
+            e.write_reply(&raw, &mut out);
+        }
+    }
+}
