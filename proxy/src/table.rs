@@ -16,11 +16,14 @@
 
 pub mod command;
 mod data;
+pub mod keyspec;
 #[cfg(test)]
 mod tests;
 
 use shardd::commands::parse_i64;
 use smallvec::SmallVec;
+
+pub use self::keyspec::KeySpec;
 
 /// Command flags, as `COMMAND INFO` names them, in Redis's reply order.
 pub mod flags {
@@ -163,6 +166,8 @@ pub struct CommandSpec {
     pub acl_categories: &'static [&'static str],
     /// Command tips (`nondeterministic_output`, ...).
     pub tips: &'static [&'static str],
+    /// Redis 7 key specs, for `COMMAND INFO` and key flags.
+    pub key_specs: &'static [KeySpec],
     /// How the proxy routes it.
     pub route: Route,
     /// How its keys are found.
@@ -211,6 +216,7 @@ const fn cmd(
     key_step: i32,
     acl_categories: &'static [&'static str],
     tips: &'static [&'static str],
+    key_specs: &'static [KeySpec],
     route: Route,
     keys: Keys,
     docs: Docs,
@@ -225,6 +231,7 @@ const fn cmd(
         key_step,
         acl_categories,
         tips,
+        key_specs,
         route,
         keys,
         docs,

@@ -1,16 +1,13 @@
 //! `COMMAND` and its subcommands, answered from the table by the proxy:
 //! `COUNT`, `INFO`, `DOCS`, `LIST`, `GETKEYS`, `GETKEYSANDFLAGS`, `HELP`.
 //!
-//! Replies follow Redis 7.0's shapes in RESP2 and RESP3. Known gaps: the
-//! key-specs element of `COMMAND INFO` is an empty set, `COMMAND DOCS`
-//! leaves out argument lists and history, `GETKEYSANDFLAGS` reports empty
-//! flag sets, and lists come in table order (Redis's is its hash order).
+//! Replies follow Redis 7.0's shapes in RESP2 and RESP3. Known gaps:
+//! `COMMAND DOCS` leaves out argument lists and history, and lists come in
+//! table order (Redis's is its hash order).
 
 use shardd::reply::{Proto, Reply};
 
-use super::{
-    all, flags, key_positions, lookup_full_name, resolve, CommandSpec, KeysError, ResolveError,
-};
+use super::{all, flags, keyspec, lookup_full_name, resolve, CommandSpec, KeysError, ResolveError};
 
 const HELP: &[&str] = &[
     "COMMAND <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
@@ -94,7 +91,7 @@ fn write_info(c: &CommandSpec, r: &mut Reply) {
     c.acl_categories.iter().for_each(|a| r.simple(a));
     r.set(c.tips.len());
     c.tips.iter().for_each(|t| r.bulk(t.as_bytes()));
-    r.set(0);
+    keyspec::write_key_specs(c.key_specs, r);
     if c.subcommands.is_empty() {
         r.set(0);
     } else {
@@ -178,7 +175,7 @@ fn list(args: &[&[u8]], r: &mut Reply) {
         .for_each(|c| r.bulk(c.name.as_bytes()));
 }
 
-/// `COMMAND GETKEYS cmd args...` (and `GETKEYSANDFLAGS`, flags left empty).
+/// `COMMAND GETKEYS cmd args...` and `COMMAND GETKEYSANDFLAGS cmd args...`.
 fn getkeys(argv: &[&[u8]], with_flags: bool, r: &mut Reply) {
     let spec = match resolve(argv) {
         Ok(spec) => spec,
@@ -187,14 +184,16 @@ fn getkeys(argv: &[&[u8]], with_flags: bool, r: &mut Reply) {
         }
         Err(_) => return r.error("ERR Invalid command specified"),
     };
-    match key_positions(spec, argv) {
+    match keyspec::keys_and_flags(spec, argv) {
         Ok(keys) => {
             r.array(keys.len());
-            for i in keys {
+            for (i, flags) in keys {
                 if with_flags {
                     r.array(2);
                     r.bulk(argv[i]);
-                    r.set(0);
+                    let names = || keyspec::flag_names(flags);
+                    r.set(names().count());
+                    names().for_each(|n| r.simple(n));
                 } else {
                     r.bulk(argv[i]);
                 }

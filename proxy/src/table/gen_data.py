@@ -99,6 +99,26 @@ def flags_of(c):
     for f in c[2]: assert f in FLAGS, f
     return ' | '.join('F_' + f.upper() for f in c[2]) or '0'
 
+KEY_FLAGS = ['RO', 'RW', 'OW', 'RM', 'access', 'update', 'insert', 'delete', 'not_key', 'incomplete',
+             'variable_flags']
+
+def key_spec(sp):
+    x = kv(sp)
+    for f in x['flags']: assert f in KEY_FLAGS, f
+    flags = ' | '.join('K_' + f.upper() for f in x['flags']) or '0'
+    bs, fk = kv(x['begin_search']), kv(x['find_keys'])
+    bss, fks = kv(bs['spec']), kv(fk['spec'])
+    if bs['type'] == 'index': b = 'BeginSearch::Index(%d)' % bss['index']
+    elif bs['type'] == 'keyword': b = 'BeginSearch::Keyword { keyword: %s, startfrom: %d }' % (rs(bss['keyword']), bss['startfrom'])
+    else: b = 'BeginSearch::Unknown'
+    if fk['type'] == 'range': f = 'FindKeys::Range { lastkey: %d, keystep: %d, limit: %d }' % (fks['lastkey'], fks['keystep'], fks['limit'])
+    elif fk['type'] == 'keynum': f = 'FindKeys::KeyNum { keynumidx: %d, firstkey: %d, keystep: %d }' % (fks['keynumidx'], fks['firstkey'], fks['keystep'])
+    else: f = 'FindKeys::Unknown'
+    return 'ks(%s, %s, %s, %s)' % (rs(x.get('notes', '')), flags, b, f)
+
+def key_specs(c):
+    return '&[' + ', '.join(key_spec(sp) for sp in c[8]) + ']'
+
 def docs_of(name, dd):
     x = kv(dd)
     return 'Docs { summary: %s, since: %s, group: %s, complexity: %s }' % (
@@ -106,8 +126,8 @@ def docs_of(name, dd):
 
 out = []
 def entry(name, c, dd, indent, subs_ident):
-    return '%scmd(%s, %d, %s, %d, %d, %d, %s, %s, %s, %s, %s, %s),' % (
-        indent, rs(name), c[1], flags_of(c), c[3], c[4], c[5], strs(c[6]), strs(c[7]),
+    return '%scmd(%s, %d, %s, %d, %d, %d, %s, %s, %s, %s, %s, %s, %s),' % (
+        indent, rs(name), c[1], flags_of(c), c[3], c[4], c[5], strs(c[6]), strs(c[7]), key_specs(c),
         route_of(name, c), keys_of(name, c), docs_of(name, dd), subs_ident)
 
 subtables = []
@@ -125,11 +145,15 @@ for n in names:
 
 hdr = '''//! The command table's data, generated from `COMMAND` and `COMMAND DOCS`
 //! of redis-server 7.0.15 (arity, flags, legacy key positions, ACL
-//! categories, tips, summary, since, group, complexity). Routes and
+//! categories, tips, key specs, summary, since, group, complexity). Routes and
 //! numkeys layouts are ours. Do not edit by hand: regenerate with
 //! `gen_data.py` (next to this file) and review the diff.
 
-use super::{cmd, flags::*, CommandSpec, Docs, Keys, Route};
+use super::{
+    cmd, flags::*,
+    keyspec::{key_flags::*, ks, BeginSearch, FindKeys},
+    CommandSpec, Docs, Keys, Route,
+};
 
 /// Every command, sorted by name (lookups binary-search it).
 #[rustfmt::skip]
