@@ -18,7 +18,11 @@ use clap::Parser;
 
 /// Command line of the `proxy` binary.
 #[derive(Parser, Debug, Clone, Default)]
-#[command(name = "proxy", version, about = "shardis: a Redis endpoint over shard processes")]
+#[command(
+    name = "proxy",
+    version,
+    about = "shardis: a Redis endpoint over shard processes"
+)]
 pub struct Flags {
     /// A redis.conf-style file to read first.
     pub config_file: Option<PathBuf>,
@@ -197,7 +201,13 @@ impl Config {
         };
         match name {
             "port" => self.port = num(value)? as u16,
-            "bind" => self.bind = value.split_whitespace().next().unwrap_or("127.0.0.1").into(),
+            "bind" => {
+                self.bind = value
+                    .split_whitespace()
+                    .next()
+                    .unwrap_or("127.0.0.1")
+                    .into()
+            }
             "shards" => self.shards = num(value)? as usize,
             "workers" => self.workers = num(value)? as usize,
             "dir" => self.dir = PathBuf::from(value),
@@ -229,7 +239,9 @@ impl Config {
             return Err(ConfigError("workers must be between 1 and 64".into()));
         }
         if !self.ring_capacity_bytes.is_power_of_two() || self.ring_capacity_bytes < 4096 {
-            return Err(ConfigError("ring-capacity-bytes must be a power of two >= 4096".into()));
+            return Err(ConfigError(
+                "ring-capacity-bytes must be a power of two >= 4096".into(),
+            ));
         }
         Ok(())
     }

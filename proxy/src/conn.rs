@@ -139,14 +139,15 @@ impl ConnOut {
                 slot.state = SlotState::Ready(body.to_vec());
             }
             (SlotState::Merging(m), Some(p)) => {
-                if m.add(p as usize, body) {
-                    let mut out = Vec::new();
-                    m.finish(&mut out);
-                    self.held_bytes += out.len();
-                    slot.state = SlotState::Ready(out);
-                    if idx == 0 {
-                        self.advance();
-                    }
+                if !m.add(p as usize, body) {
+                    return;
+                }
+                let mut out = Vec::new();
+                m.finish(&mut out);
+                self.held_bytes += out.len();
+                slot.state = SlotState::Ready(out);
+                if idx == 0 {
+                    self.advance();
                 }
             }
             _ => {}
@@ -159,7 +160,9 @@ impl ConnOut {
             if !matches!(front.state, SlotState::Ready(_)) {
                 break;
             }
-            let Some(slot) = self.slots.pop_front() else { break };
+            let Some(slot) = self.slots.pop_front() else {
+                break;
+            };
             self.base += 1;
             if let SlotState::Ready(bytes) = slot.state {
                 self.held_bytes -= bytes.len();
@@ -206,22 +209,25 @@ pub async fn serve(worker: Rc<Worker>, stream: TcpStream, addr: SocketAddr) {
     let (mut rd, wr) = stream.into_split();
     let out = Rc::new(RefCell::new(ConnOut::new()));
     let writer = tokio::task::spawn_local(write_loop(wr, out.clone()));
-    {
-        let clients = shared.clients();
-        if clients.len() >= shared.cfg.maxclients {
-            drop(clients);
-            shared.stats.rejected.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let full = shared.clients().len() >= shared.cfg.maxclients;
+    if full {
+        shared
+            .stats
+            .rejected
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        {
             let mut o = out.borrow_mut();
             o.push_ready(b"-ERR max number of clients reached\r\n", false);
             o.closing = true;
             o.writer.notify_one();
-            drop(o);
-            let _ = writer.await;
-            return;
         }
+        let _ = writer.await;
+        return;
     }
     let handle = Arc::new(ClientHandle {
-        id: shared.next_client_id.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
+        id: shared
+            .next_client_id
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed),
         addr,
         laddr,
         created: std::time::Instant::now(),
@@ -233,7 +239,10 @@ pub async fn serve(worker: Rc<Worker>, stream: TcpStream, addr: SocketAddr) {
         kill: Notify::new(),
     });
     shared.clients().insert(handle.id, handle.clone());
-    shared.stats.connections.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    shared
+        .stats
+        .connections
+        .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let mut st = ConnState {
         proto: 2,
         authed: shared.cfg.requirepass.is_none(),
@@ -293,8 +302,10 @@ async fn read_loop(
             match parsed {
                 Ok(Parsed::Command { args, consumed }) => {
                     let base = start;
-                    let argv: SmallVec<[&[u8]; 8]> =
-                        args.iter().map(|&(s, l)| &buf[base + s..base + s + l]).collect();
+                    let argv: SmallVec<[&[u8]; 8]> = args
+                        .iter()
+                        .map(|&(s, l)| &buf[base + s..base + s + l])
+                        .collect();
                     crate::dispatch::handle(worker, st, out, &argv).await;
                     start += consumed;
                     if st.close || st.handle.killed.load(std::sync::atomic::Ordering::Relaxed) {
@@ -364,19 +375,22 @@ async fn write_loop(mut wr: OwnedWriteHalf, out: Rc<RefCell<ConnOut>>) {
     loop {
         notify.notified().await;
         loop {
-            let buf = {
+            let next = {
                 let mut o = out.borrow_mut();
                 if o.dead {
                     return;
                 }
-                if o.wbuf.is_empty() {
-                    if o.closing && o.slots.is_empty() {
-                        let _ = wr.shutdown().await;
-                        return;
-                    }
+                if !o.wbuf.is_empty() {
+                    Some(std::mem::replace(&mut o.wbuf, std::mem::take(&mut spare)))
+                } else if o.closing && o.slots.is_empty() {
+                    None
+                } else {
                     break;
                 }
-                std::mem::replace(&mut o.wbuf, std::mem::take(&mut spare))
+            };
+            let Some(buf) = next else {
+                let _ = wr.shutdown().await;
+                return;
             };
             if wr.write_all(&buf).await.is_err() {
                 out.borrow_mut().dead = true;

@@ -23,7 +23,12 @@ use crate::{
 pub const CROSSSLOT: &[u8] = b"-CROSSSLOT Keys in request don't hash to the same slot\r\n";
 
 /// Runs one parsed command.
-pub async fn handle(w: &Rc<Worker>, st: &mut ConnState, out: &Rc<RefCell<ConnOut>>, argv: &[&[u8]]) {
+pub async fn handle(
+    w: &Rc<Worker>,
+    st: &mut ConnState,
+    out: &Rc<RefCell<ConnOut>>,
+    argv: &[&[u8]],
+) {
     w.shared
         .stats
         .commands
@@ -92,7 +97,13 @@ pub async fn send_whole(
 
 /// Queues `args` on `shard`'s link, waiting for room or for the shard to
 /// come back as needed; on failure the target gets the error.
-pub async fn send<A: AsRef<[u8]>>(w: &Rc<Worker>, proto: u8, shard: usize, args: &[A], mut target: Target) {
+pub async fn send<A: AsRef<[u8]>>(
+    w: &Rc<Worker>,
+    proto: u8,
+    shard: usize,
+    args: &[A],
+    mut target: Target,
+) {
     let wait = Duration::from_millis(w.shared.cfg.shard_wait_timeout_ms);
     let deadline = tokio::time::Instant::now() + wait;
     loop {
@@ -120,9 +131,7 @@ pub async fn send<A: AsRef<[u8]>>(w: &Rc<Worker>, proto: u8, shard: usize, args:
                     continue;
                 }
                 let now = tokio::time::Instant::now();
-                if now >= deadline
-                    || tokio::time::timeout_at(deadline, notified).await.is_err()
-                {
+                if now >= deadline || tokio::time::timeout_at(deadline, notified).await.is_err() {
                     let msg = format!("-ERR shard {shard} is unavailable\r\n");
                     crate::conn::deliver(&target, msg.as_bytes());
                     return;
@@ -174,8 +183,10 @@ async fn split(
         return send_whole(w, st, out, 0, argv, discard).await;
     };
     let step = spec.key_step.max(1) as usize;
-    let shard_of: SmallVec<[usize; 16]> =
-        positions.iter().map(|&i| w.shared.shard_of(argv[i])).collect();
+    let shard_of: SmallVec<[usize; 16]> = positions
+        .iter()
+        .map(|&i| w.shared.shard_of(argv[i]))
+        .collect();
     let first = shard_of.first().copied().unwrap_or(0);
     if shard_of.iter().all(|&s| s == first) {
         return send_whole(w, st, out, first, argv, discard).await;
@@ -202,7 +213,11 @@ async fn split(
         "mset" => MergeKind::AllOk,
         _ => MergeKind::SumInts,
     };
-    let proto = if st.proto == 3 { Proto::Resp3 } else { Proto::Resp2 };
+    let proto = if st.proto == 3 {
+        Proto::Resp3
+    } else {
+        Proto::Resp2
+    };
     let seq = out
         .borrow_mut()
         .push_merge(Merge::new(kind, parts.len(), proto), discard);
@@ -226,8 +241,14 @@ pub async fn to_all(
     discard: bool,
 ) {
     let n = w.shared.shard_count();
-    let proto = if st.proto == 3 { Proto::Resp3 } else { Proto::Resp2 };
-    let seq = out.borrow_mut().push_merge(Merge::new(kind, n, proto), discard);
+    let proto = if st.proto == 3 {
+        Proto::Resp3
+    } else {
+        Proto::Resp2
+    };
+    let seq = out
+        .borrow_mut()
+        .push_merge(Merge::new(kind, n, proto), discard);
     for shard in 0..n {
         let target = Target {
             conn: out.clone(),

@@ -1,1 +1,83 @@
-fn main() {}
+//! `proxy`: the shardis server. With no arguments it listens on
+//! 127.0.0.1:6379 and starts its own shard processes under ./shardis-data.
+//! `proxy shard ...` runs one shard process instead (see `shardd --help`).
+
+use std::{process::ExitCode, sync::Arc};
+
+use clap::Parser;
+use proxy::{
+    config::{Config, Flags},
+    server::{start_workers, Shared},
+    supervisor::{shard_socket, Supervisor},
+};
+
+#[global_allocator]
+static GLOBAL: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+
+fn main() -> ExitCode {
+    shardd::cli::init_logging();
+    let mut args = std::env::args_os();
+    if std::env::args_os().nth(1).is_some_and(|a| a == "shard") {
+        let argv0 = args.next();
+        let rest = args.skip(1);
+        let shard_args = shardd::cli::ShardArgs::parse_from(argv0.into_iter().chain(rest));
+        return match shardd::cli::run(shard_args) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                tracing::error!("shard: {e:#}");
+                ExitCode::FAILURE
+            }
+        };
+    }
+    match run(Flags::parse()) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            tracing::error!("proxy: {e:#}");
+            eprintln!("proxy: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(flags: Flags) -> anyhow::Result<()> {
+    let cfg = Config::load(&flags)?;
+    // SAFETY: ignoring SIGPIPE so a closed client socket is an error, not death.
+    unsafe { libc::signal(libc::SIGPIPE, libc::SIG_IGN) };
+    let mut supervisor = None;
+    let sockets = if cfg.attach.is_empty() {
+        std::fs::create_dir_all(&cfg.dir)?;
+        supervisor = Some(Supervisor::start(
+            &cfg.dir,
+            cfg.shards,
+            cfg.shardd_bin.as_deref(),
+        )?);
+        (0..cfg.shards).map(|i| shard_socket(&cfg.dir, i)).collect()
+    } else {
+        cfg.attach.clone()
+    };
+    let shared = Arc::new(Shared::new(cfg, sockets));
+    let port = start_workers(shared.clone())?;
+    tracing::info!(
+        port,
+        shards = shared.shard_count(),
+        "ready to accept connections"
+    );
+    println!("shardis ready on port {port}");
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    rt.block_on(async {
+        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {}
+            _ = term.recv() => {}
+            _ = shared.shutdown.notified() => {}
+        }
+        anyhow::Ok(())
+    })?;
+    tracing::info!("shutting down");
+    if let Some(mut s) = supervisor.take() {
+        s.shutdown();
+    }
+    std::process::exit(0);
+}

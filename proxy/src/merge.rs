@@ -23,6 +23,17 @@ pub enum MergeKind {
     ConcatArrays,
     /// The first part that is not null (RANDOMKEY).
     FirstNonNull,
+    /// One shard's SCAN reply, its cursor rewritten to name the shard (see
+    /// `fanout`): the walk moves to the next shard when this one is done.
+    ScanCursor {
+        /// The shard that answered.
+        shard: u16,
+        /// Number of shards.
+        shards: u16,
+    },
+    /// INFO: the proxy's own sections, then a keyspace section built from
+    /// the shards' DBSIZE parts.
+    Info(String),
 }
 
 /// A reply being assembled from shard parts.
@@ -58,7 +69,11 @@ impl Merge {
 
     /// Builds the client's reply into `out`.
     pub fn finish(&self, out: &mut Vec<u8>) {
-        let parts: Vec<&[u8]> = self.parts.iter().map(|p| p.as_deref().unwrap_or(b"")).collect();
+        let parts: Vec<&[u8]> = self
+            .parts
+            .iter()
+            .map(|p| p.as_deref().unwrap_or(b""))
+            .collect();
         if let Some(err) = parts.iter().find(|p| p.first() == Some(&b'-')) {
             out.extend_from_slice(err);
             return;
@@ -75,14 +90,40 @@ impl Merge {
                 None => r.null(),
             },
             MergeKind::ConcatArrays => {
-                let elems: Vec<Vec<&[u8]>> = parts.iter().map(|p| array_elements(p).unwrap_or_default()).collect();
+                let elems: Vec<Vec<&[u8]>> = parts
+                    .iter()
+                    .map(|p| array_elements(p).unwrap_or_default())
+                    .collect();
                 r.array(elems.iter().map(Vec::len).sum());
                 for e in elems.iter().flatten() {
                     r.raw(e);
                 }
             }
+            MergeKind::ScanCursor { shard, shards } => {
+                scan_reply(parts[0], *shard, *shards, &mut r)
+            }
+            MergeKind::Info(head) => {
+                let keys: Vec<i64> = parts
+                    .iter()
+                    .map(|p| parse_int_reply(p).unwrap_or(0))
+                    .collect();
+                let mut text = head.clone();
+                text.push_str("# Keyspace\r\n");
+                let total: i64 = keys.iter().sum();
+                if total > 0 {
+                    text.push_str(&format!("db0:keys={total},expires=0,avg_ttl=0\r\n"));
+                }
+                text.push_str("\r\n# Shards\r\n");
+                for (i, k) in keys.iter().enumerate() {
+                    text.push_str(&format!("shard{i}:keys={k}\r\n"));
+                }
+                r.verbatim(text.as_bytes());
+            }
             MergeKind::KeyOrder(order) => {
-                let elems: Vec<Vec<&[u8]>> = parts.iter().map(|p| array_elements(p).unwrap_or_default()).collect();
+                let elems: Vec<Vec<&[u8]>> = parts
+                    .iter()
+                    .map(|p| array_elements(p).unwrap_or_default())
+                    .collect();
                 r.array(order.len());
                 for &(part, idx) in order {
                     match elems.get(part as usize).and_then(|e| e.get(idx as usize)) {
@@ -93,6 +134,35 @@ impl Merge {
             }
         }
     }
+}
+
+fn scan_reply(part: &[u8], shard: u16, shards: u16, r: &mut Reply) {
+    let parsed = array_elements(part).and_then(|e| {
+        let cursor = bulk_text(e.first()?)?.parse::<u64>().ok()?;
+        Some((cursor, *e.get(1)?))
+    });
+    let Some((cursor, keys)) = parsed else {
+        r.error("ERR bad SCAN reply from a shard");
+        return;
+    };
+    let next = if cursor != 0 {
+        (cursor << crate::fanout::SCAN_SHARD_BITS) | shard as u64
+    } else if shard + 1 < shards {
+        shard as u64 + 1
+    } else {
+        0
+    };
+    r.array(2);
+    r.bulk(next.to_string().as_bytes());
+    r.raw(keys);
+}
+
+fn bulk_text(v: &[u8]) -> Option<&str> {
+    let (kind, n, at) = header(v)?;
+    if kind != b'$' {
+        return None;
+    }
+    std::str::from_utf8(v.get(at..at + usize::try_from(n).ok()?)?).ok()
 }
 
 fn is_null(p: &[u8]) -> bool {
@@ -147,8 +217,7 @@ pub fn value_len(p: &[u8]) -> Option<usize> {
             if n < 0 {
                 return Some(at);
             }
-            let count = usize::try_from(n).ok()?
-                * if kind == b'%' || kind == b'|' { 2 } else { 1 };
+            let count = usize::try_from(n).ok()? * if kind == b'%' || kind == b'|' { 2 } else { 1 };
             for _ in 0..count {
                 at += value_len(p.get(at..)?)?;
             }

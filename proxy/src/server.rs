@@ -93,7 +93,9 @@ impl Shared {
     /// slots are split into equal contiguous ranges, one per shard.
     pub fn new(cfg: Config, sockets: Vec<PathBuf>) -> Shared {
         let n = sockets.len().max(1);
-        let slot_shard = (0..SLOT_COUNT).map(|s| (s * n / SLOT_COUNT) as u16).collect();
+        let slot_shard = (0..SLOT_COUNT)
+            .map(|s| (s * n / SLOT_COUNT) as u16)
+            .collect();
         Shared {
             cfg,
             sockets,
@@ -141,11 +143,10 @@ pub fn bind_listener(addr: SocketAddr) -> std::io::Result<TcpListener> {
 
 /// Starts `cfg.workers` worker threads; returns the port they listen on.
 pub fn start_workers(shared: Arc<Shared>) -> std::io::Result<u16> {
-    let ip: std::net::IpAddr = shared
-        .cfg
-        .bind
-        .parse()
-        .map_err(|_| std::io::Error::other(format!("bad bind address '{}'", shared.cfg.bind)))?;
+    let ip: std::net::IpAddr =
+        shared.cfg.bind.parse().map_err(|_| {
+            std::io::Error::other(format!("bad bind address '{}'", shared.cfg.bind))
+        })?;
     let mut port = shared.cfg.port;
     for id in 0..shared.cfg.workers {
         let (tx, rx) = std::sync::mpsc::channel();
@@ -168,7 +169,10 @@ fn run_worker(
     addr: SocketAddr,
     ready: std::sync::mpsc::Sender<std::io::Result<u16>>,
 ) {
-    let rt = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+    let rt = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
         Ok(rt) => rt,
         Err(e) => {
             let _ = ready.send(Err(e));
@@ -184,7 +188,10 @@ fn run_worker(
                 return;
             }
         };
-        let port = listener.local_addr().map(|a| a.port()).unwrap_or(addr.port());
+        let port = listener
+            .local_addr()
+            .map(|a| a.port())
+            .unwrap_or(addr.port());
         let worker = match Worker::new(id, shared) {
             Ok(w) => w,
             Err(e) => {

@@ -72,7 +72,11 @@ fn shard_program(explicit: Option<&Path>) -> std::io::Result<(PathBuf, Vec<Strin
 
 impl Supervisor {
     /// Starts `count` shards under `dir`.
-    pub fn start(dir: &Path, count: usize, shardd_bin: Option<&Path>) -> std::io::Result<Supervisor> {
+    pub fn start(
+        dir: &Path,
+        count: usize,
+        shardd_bin: Option<&Path>,
+    ) -> std::io::Result<Supervisor> {
         let program = shard_program(shardd_bin)?;
         let mut procs = Vec::with_capacity(count);
         for id in 0..count {

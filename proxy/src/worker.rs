@@ -135,11 +135,9 @@ impl Worker {
                 sleep &= l.prepare_park();
             }
             if sleep {
-                let _ = tokio::time::timeout(
-                    Duration::from_millis(PARK_RECHECK_MS),
-                    self.bell.rung(),
-                )
-                .await;
+                let _ =
+                    tokio::time::timeout(Duration::from_millis(PARK_RECHECK_MS), self.bell.rung())
+                        .await;
             }
             for l in self.links.borrow_mut().iter_mut() {
                 l.finish_park();
@@ -179,7 +177,11 @@ impl Worker {
                 Err(_) => return,
             };
             backoff = REATTACH_BACKOFF_MIN_MS;
-            let ctl = match ch.control_fd().try_clone_to_owned().and_then(ControlFd::watch) {
+            let ctl = match ch
+                .control_fd()
+                .try_clone_to_owned()
+                .and_then(ControlFd::watch)
+            {
                 Ok(fd) => fd,
                 Err(e) => {
                     tracing::error!(shard, "cannot watch the control socket: {e}");

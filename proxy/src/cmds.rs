@@ -1,0 +1,294 @@
+//! Commands the proxy answers itself: the connection's state (HELLO, AUTH,
+//! SELECT, CLIENT, RESET, QUIT), the server's (CONFIG, COMMAND, TIME,
+//! INFO, SHUTDOWN) and the few that need no data (PING, ECHO, WAIT).
+//!
+//! Decisions: there is one database, so `SELECT 0` succeeds and any other
+//! index gets "ERR DB index is out of range"; WAIT answers 0 (no
+//! replicas); FUNCTION FLUSH and SCRIPT FLUSH succeed (nothing is stored
+//! until scripting exists); MULTI/EXEC and the blocking and pub/sub
+//! commands are refused with a clear error until they are implemented.
+
+use std::{cell::RefCell, rc::Rc, sync::atomic::Ordering, time::Duration};
+
+use shardd::reply::{Proto, Reply};
+
+use crate::{
+    conn::{ConnOut, ConnState},
+    dispatch::send,
+    link::Target,
+    merge::{Merge, MergeKind},
+    table::{self, CommandSpec},
+    worker::Worker,
+};
+
+/// The Redis version shardis reports (the command set it follows).
+pub const REDIS_VERSION: &str = "7.2.0";
+
+fn eq(a: &[u8], b: &str) -> bool {
+    a.eq_ignore_ascii_case(b.as_bytes())
+}
+
+fn proto_of(st: &ConnState) -> Proto {
+    if st.proto == 3 {
+        Proto::Resp3
+    } else {
+        Proto::Resp2
+    }
+}
+
+/// Runs a connection command.
+pub async fn handle(
+    w: &Rc<Worker>,
+    st: &mut ConnState,
+    out: &Rc<RefCell<ConnOut>>,
+    spec: &CommandSpec,
+    argv: &[&[u8]],
+    discard: bool,
+) {
+    let mut buf = Vec::new();
+    let mut r = Reply::new(&mut buf, proto_of(st));
+    let base = spec.name.split('|').next().unwrap_or(spec.name);
+    match base {
+        "ping" => match argv.get(1) {
+            None => r.simple("PONG"),
+            Some(m) => r.bulk(m),
+        },
+        "echo" => r.bulk(argv.get(1).copied().unwrap_or(b"")),
+        "quit" => {
+            r.ok();
+            st.close = true;
+        }
+        "reset" => {
+            st.proto = 2;
+            st.reply_mode = 0;
+            st.authed = w.shared.cfg.requirepass.is_none();
+            if let Ok(mut i) = st.handle.info.lock() {
+                i.name.clear();
+                i.resp = 2;
+            }
+            let mut r = Reply::new(&mut buf, Proto::Resp2);
+            r.simple("RESET");
+        }
+        "select" => select(argv, &mut r),
+        "auth" => auth(w, st, argv, &mut r),
+        "hello" => hello(w, st, argv, &mut buf),
+        "client" => crate::client_cmd::client(w, st, argv, &mut r),
+        "config" => crate::client_cmd::config(w, argv, &mut r),
+        "command" => table::command::reply(argv, proto_of(st), &mut buf),
+        "time" => {
+            let now = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .unwrap_or_default();
+            r.array(2);
+            r.bulk(now.as_secs().to_string().as_bytes());
+            r.bulk(now.subsec_micros().to_string().as_bytes());
+        }
+        "lastsave" => r.int(start_unix_secs(w) as i64),
+        "wait" => r.int(0),
+        "function" | "script" => flush_or_refuse(argv, &mut r),
+        "debug" => {
+            if argv.get(1).is_some_and(|a| eq(a, "sleep")) {
+                let secs = argv
+                    .get(2)
+                    .and_then(|s| std::str::from_utf8(s).ok())
+                    .and_then(|s| s.parse::<f64>().ok())
+                    .filter(|s| s.is_finite() && *s >= 0.0);
+                match secs {
+                    Some(s) => {
+                        tokio::time::sleep(Duration::from_secs_f64(s.min(3600.0))).await;
+                        r.ok();
+                    }
+                    None => r.error("ERR value is not a valid float"),
+                }
+            } else {
+                r.error("ERR DEBUG subcommand not supported by shardis");
+            }
+        }
+        "shutdown" => {
+            w.shared.shutdown.notify_one();
+            r.ok();
+            st.close = true;
+        }
+        _ => {
+            let name = String::from_utf8_lossy(argv.first().copied().unwrap_or(b"")).to_uppercase();
+            r.error(&format!("ERR {name} is not supported by shardis yet"));
+        }
+    }
+    out.borrow_mut().push_ready(&buf, discard);
+}
+
+fn start_unix_secs(w: &Worker) -> u64 {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default()
+        .as_secs();
+    now.saturating_sub(w.shared.started.elapsed().as_secs())
+}
+
+fn select(argv: &[&[u8]], r: &mut Reply) {
+    match argv.get(1).and_then(|a| shardd::commands::parse_i64(a)) {
+        Some(0) => r.ok(),
+        Some(_) => r.error("ERR DB index is out of range"),
+        None => r.error("ERR value is not an integer or out of range"),
+    }
+}
+
+fn flush_or_refuse(argv: &[&[u8]], r: &mut Reply) {
+    if argv.get(1).is_some_and(|a| eq(a, "flush")) {
+        r.ok();
+    } else {
+        let name = String::from_utf8_lossy(argv.first().copied().unwrap_or(b"")).to_uppercase();
+        r.error(&format!("ERR {name} is not supported by shardis yet"));
+    }
+}
+
+/// Checks a password; true if accepted.
+fn check_password(w: &Worker, user: Option<&[u8]>, pass: &[u8], r: &mut Reply) -> bool {
+    let Some(want) = &w.shared.cfg.requirepass else {
+        r.error("ERR AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?");
+        return false;
+    };
+    let user_ok = user.is_none_or(|u| u == b"default");
+    if user_ok && pass == want.as_bytes() {
+        true
+    } else {
+        r.error("WRONGPASS invalid username-password pair or user is disabled.");
+        false
+    }
+}
+
+fn auth(w: &Worker, st: &mut ConnState, argv: &[&[u8]], r: &mut Reply) {
+    let (user, pass) = match argv.len() {
+        2 => (None, argv[1]),
+        3 => (Some(argv[1]), argv[2]),
+        _ => {
+            r.error("ERR syntax error");
+            return;
+        }
+    };
+    if check_password(w, user, pass, r) {
+        st.authed = true;
+        r.ok();
+    }
+}
+
+fn hello(w: &Worker, st: &mut ConnState, argv: &[&[u8]], buf: &mut Vec<u8>) {
+    let mut proto = st.proto;
+    let mut i = 1;
+    if let Some(v) = argv.get(1) {
+        match shardd::commands::parse_i64(v) {
+            Some(p @ 2..=3) => proto = p as u8,
+            Some(_) => {
+                Reply::new(buf, proto_of(st)).error("NOPROTO unsupported protocol version");
+                return;
+            }
+            None => {
+                Reply::new(buf, proto_of(st))
+                    .error("ERR Protocol version is not an integer or out of range");
+                return;
+            }
+        }
+        i = 2;
+    }
+    let mut name = None;
+    while i < argv.len() {
+        if eq(argv[i], "auth") && i + 2 < argv.len() {
+            let mut r = Reply::new(buf, proto_of(st));
+            if !check_password(w, Some(argv[i + 1]), argv[i + 2], &mut r) {
+                return;
+            }
+            st.authed = true;
+            i += 3;
+        } else if eq(argv[i], "setname") && i + 1 < argv.len() {
+            name = Some(argv[i + 1]);
+            i += 2;
+        } else {
+            let opt = String::from_utf8_lossy(argv[i]);
+            Reply::new(buf, proto_of(st))
+                .error(&format!("ERR Syntax error in HELLO option '{opt}'"));
+            return;
+        }
+    }
+    if !st.authed {
+        Reply::new(buf, proto_of(st)).error("NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO <proto> AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time");
+        return;
+    }
+    st.proto = proto;
+    if let Ok(mut info) = st.handle.info.lock() {
+        info.resp = proto;
+        if let Some(n) = name {
+            info.name = n.to_vec();
+        }
+    }
+    let mut r = Reply::new(buf, proto_of(st));
+    r.map(7);
+    r.bulk(b"server");
+    r.bulk(b"redis");
+    r.bulk(b"version");
+    r.bulk(REDIS_VERSION.as_bytes());
+    r.bulk(b"proto");
+    r.int(proto as i64);
+    r.bulk(b"id");
+    r.int(st.handle.id as i64);
+    r.bulk(b"mode");
+    r.bulk(b"standalone");
+    r.bulk(b"role");
+    r.bulk(b"master");
+    r.bulk(b"modules");
+    r.array(0);
+}
+
+/// INFO: the proxy's sections, then keys per shard (from DBSIZE).
+pub async fn info(
+    w: &Rc<Worker>,
+    st: &mut ConnState,
+    out: &Rc<RefCell<ConnOut>>,
+    _argv: &[&[u8]],
+    discard: bool,
+) {
+    let head = info_head(w);
+    let n = w.shared.shard_count();
+    let seq = out
+        .borrow_mut()
+        .push_merge(Merge::new(MergeKind::Info(head), n, proto_of(st)), discard);
+    for shard in 0..n {
+        let target = Target {
+            conn: out.clone(),
+            seq,
+            part: Some(shard as u16),
+        };
+        send(w, st.proto, shard, &[&b"DBSIZE"[..]], target).await;
+    }
+}
+
+fn info_head(w: &Worker) -> String {
+    let s = &w.shared;
+    let uptime = s.started.elapsed().as_secs();
+    let clients = s.clients().len();
+    let rss = rss_bytes();
+    format!(
+        "# Server\r\nredis_version:{REDIS_VERSION}\r\nredis_mode:standalone\r\nshardis_version:{}\r\nos:{}\r\narch_bits:64\r\nprocess_id:{}\r\ntcp_port:{}\r\nuptime_in_seconds:{uptime}\r\nuptime_in_days:{}\r\n\r\n\
+         # Clients\r\nconnected_clients:{clients}\r\nmaxclients:{}\r\n\r\n\
+         # Memory\r\nused_memory_rss:{rss}\r\nmaxmemory:0\r\nmaxmemory_policy:noeviction\r\n\r\n\
+         # Persistence\r\nloading:0\r\n\r\n\
+         # Stats\r\ntotal_connections_received:{}\r\ntotal_commands_processed:{}\r\nrejected_connections:{}\r\n\r\n\
+         # Replication\r\nrole:master\r\nconnected_slaves:0\r\n\r\n",
+        env!("CARGO_PKG_VERSION"),
+        std::env::consts::OS,
+        std::process::id(),
+        s.port.load(Ordering::Relaxed),
+        uptime / 86_400,
+        s.cfg.maxclients,
+        s.stats.connections.load(Ordering::Relaxed),
+        s.stats.commands.load(Ordering::Relaxed),
+        s.stats.rejected.load(Ordering::Relaxed),
+    )
+}
+
+/// Resident memory of this process, from /proc (0 if unknown).
+pub fn rss_bytes() -> u64 {
+    std::fs::read_to_string("/proc/self/statm")
+        .ok()
+        .and_then(|s| s.split_whitespace().nth(1)?.parse::<u64>().ok())
+        .map_or(0, |pages| pages * 4096)
+}
