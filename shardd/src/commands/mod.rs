@@ -9,6 +9,8 @@
 //! Arity is checked first by the proxy from its command table; the checks
 //! here are a second line of defence so a shard never indexes out of range.
 
+pub mod bits;
+pub mod hll;
 pub mod keys;
 pub mod strings;
 
@@ -212,6 +214,18 @@ fn dispatch(ks: &mut Keyspace, args: Args, out: &mut Reply) -> CmdResult {
         b"mget" => strings::mget(ks, args, out),
         b"mset" => strings::mset(ks, args, out),
         b"msetnx" => strings::msetnx(ks, args, out),
+        // bits
+        b"setbit" => bits::setbit(ks, args, out),
+        b"getbit" => bits::getbit(ks, args, out),
+        b"bitcount" => bits::bitcount(ks, args, out),
+        b"bitpos" => bits::bitpos(ks, args, out),
+        b"bitop" => bits::bitop(ks, args, out),
+        b"bitfield" => bits::bitfield(ks, args, out),
+        b"bitfield_ro" => bits::bitfield_ro(ks, args, out),
+        // hyperloglog
+        b"pfadd" => hll::pfadd(ks, args, out),
+        b"pfcount" => hll::pfcount(ks, args, out),
+        b"pfmerge" => hll::pfmerge(ks, args, out),
         // keys
         b"del" | b"unlink" => keys::del(ks, args, out),
         b"exists" => keys::exists(ks, args, out),
