@@ -358,7 +358,6 @@ fn incrbyfloat_errors() {
 }
 
 #[test]
-#[ignore = "needs the 80-bit long double (next commit)"]
 fn incrbyfloat_prints_like_redis() {
     let (mut ks, _) = ks();
     run(&mut ks, "set f 10.5");
