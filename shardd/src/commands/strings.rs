@@ -334,6 +334,10 @@ pub fn getrange(ks: &mut Keyspace, args: Args, out: &mut Reply) -> CmdResult {
     args.check(|n| n == 4)?;
     let (start, end) = (args.i64(2)?, args.i64(3)?);
     let s = read(ks, args.get(1)?)?.unwrap_or_default();
+    if start < 0 && end < 0 && start > end {
+        out.bulk(b"");
+        return Ok(());
+    }
     match clamp_range(start, end, s.len()) {
         Some((a, b)) => out.bulk(s.get(a..=b).unwrap_or_default()),
         None => out.bulk(b""),
