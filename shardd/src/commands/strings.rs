@@ -414,3 +414,5 @@ pub fn msetnx(ks: &mut Keyspace, args: Args, out: &mut Reply) -> CmdResult {
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod transcript_tests;
