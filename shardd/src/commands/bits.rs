@@ -166,10 +166,15 @@ pub fn bitcount(ks: &mut Keyspace, args: Args, out: &mut Reply) -> CmdResult {
 
 /// The first bit equal to `bit` in the bit range `[a, b]` of `s`.
 fn find_bit(s: &[u8], bit: u8, a: u64, b: u64) -> Option<u64> {
-    let skip = if bit == 1 { 0x00 } else { 0xff };
     let mut i = a;
     while i <= b {
-        if i & 7 == 0 && i + 7 <= b && s[(i >> 3) as usize] == skip {
+        if i & 7 == 0 && i + 7 <= b {
+            // A whole byte: look at it at once.
+            let byte = s[(i >> 3) as usize];
+            let probe = if bit == 1 { byte } else { !byte };
+            if probe != 0 {
+                return Some(i + probe.leading_zeros() as u64);
+            }
             i += 8;
             continue;
         }

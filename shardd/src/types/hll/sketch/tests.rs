@@ -98,3 +98,57 @@ fn validity_checks_magic_encoding_and_dense_length() {
     assert!(!is_valid(b"HYLL\x02\0\0\0\0\0\0\0\0\0\0\0\x7f\xff"));
     assert!(!is_valid(b"HYLL\x00\0\0\0\0\0\0\0\0\0\0\0\x7f\xff"));
 }
+
+#[test]
+fn a_sparse_value_past_the_size_limit_turns_dense() {
+    let mut h = Hll::new();
+    let mut model = [0u8; REGISTERS];
+    let mut turned_at = None;
+    for i in 0..3000 {
+        h.set_register(i * 5, 1).unwrap();
+        model[i * 5] = 1;
+        if h.is_dense() && turned_at.is_none() {
+            turned_at = Some(i);
+        }
+        assert!(h.is_dense() || h.as_bytes().len() <= SPARSE_MAX_BYTES);
+    }
+    assert!(turned_at.is_some_and(|i| i > 500), "{turned_at:?}");
+    assert_eq!(h.count().unwrap(), count_registers(&model));
+}
+
+mod props {
+    use proptest::prelude::*;
+
+    use super::super::{super::*, *};
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(64))]
+
+        /// Whatever order and mix of register updates, the sparse encoding
+        /// holds the same registers as a plain array, and converting to
+        /// dense changes neither the registers nor the estimate.
+        #[test]
+        fn sparse_updates_match_a_register_array(
+            ups in proptest::collection::vec((0usize..REGISTERS, 1u8..40), 0..400)
+        ) {
+            let mut h = Hll::new();
+            let mut model = [0u8; REGISTERS];
+            for &(i, v) in &ups {
+                let changed = h.set_register(i, v).unwrap();
+                prop_assert_eq!(changed, v > model[i]);
+                model[i] = model[i].max(v);
+            }
+            let mut regs = [0u8; REGISTERS];
+            h.merge_into(&mut regs).unwrap();
+            prop_assert_eq!(&regs[..], &model[..]);
+            let n = h.count().unwrap();
+            prop_assert_eq!(n, count_registers(&model));
+            prop_assert!(h.is_dense() || h.as_bytes().len() <= SPARSE_MAX_BYTES);
+            if model.iter().any(|&v| v > 32) {
+                prop_assert!(h.is_dense());
+            }
+            h.to_dense().unwrap();
+            prop_assert_eq!(h.count().unwrap(), n);
+        }
+    }
+}
