@@ -433,6 +433,12 @@ fn lcs_errors() {
     assert_eq!(run(&mut ks, "lcs a b minmatchlen"), SYNTAX);
     assert_eq!(run(&mut ks, "lcs a b foo"), SYNTAX);
     assert_eq!(run(&mut ks, "lcs a b minmatchlen x"), NOT_INT);
+    run(&mut ks, "setrange x 11999 a");
+    run(&mut ks, "setrange y 11999 b");
+    assert_eq!(
+        run(&mut ks, "lcs x y len"),
+        "-ERR Insufficient memory, transient memory for LCS exceeds proto-max-bulk-len\r\n"
+    );
     assert_eq!(
         run(&mut ks, "lcs a"),
         "-ERR wrong number of arguments for 'lcs' command\r\n"
@@ -549,4 +555,23 @@ proptest! {
             Some(m) => prop_assert_eq!(got, bulk(m)),
         }
     }
+}
+
+#[test]
+fn resp3_nulls_and_bulks() {
+    let (mut ks, _) = ks();
+    run(&mut ks, "set a 1");
+    let mut buf = Vec::new();
+    let mut out = Reply::new(&mut buf, Proto::Resp3);
+    for cmd in [
+        "mget a nope",
+        "getex nope",
+        "set a 2 nx",
+        "incrbyfloat a 0.5",
+        "getdel nope",
+    ] {
+        let argv: Vec<&[u8]> = cmd.split(' ').map(str::as_bytes).collect();
+        crate::commands::execute(&mut ks, &argv, &mut out);
+    }
+    assert_eq!(buf, b"*2\r\n$1\r\n1\r\n_\r\n_\r\n_\r\n$3\r\n1.5\r\n_\r\n");
 }
