@@ -9,6 +9,8 @@
 //! Arity is checked first by the proxy from its command table; the checks
 //! here are a second line of defence so a shard never indexes out of range.
 
+pub mod bits;
+pub mod hll;
 pub mod keys;
 pub mod strings;
 
@@ -193,6 +195,37 @@ fn dispatch(ks: &mut Keyspace, args: Args, out: &mut Reply) -> CmdResult {
         // strings
         b"get" => strings::get(ks, args, out),
         b"set" => strings::set(ks, args, out),
+        b"setnx" => strings::setnx(ks, args, out),
+        b"setex" => strings::setex(ks, args, out),
+        b"psetex" => strings::psetex(ks, args, out),
+        b"getex" => strings::getex(ks, args, out),
+        b"getdel" => strings::getdel(ks, args, out),
+        b"getset" => strings::getset(ks, args, out),
+        b"append" => strings::append(ks, args, out),
+        b"strlen" => strings::strlen(ks, args, out),
+        b"incr" => strings::incr(ks, args, out),
+        b"decr" => strings::decr(ks, args, out),
+        b"incrby" => strings::incrby(ks, args, out),
+        b"decrby" => strings::decrby(ks, args, out),
+        b"incrbyfloat" => strings::incrbyfloat(ks, args, out),
+        b"getrange" | b"substr" => strings::getrange(ks, args, out),
+        b"setrange" => strings::setrange(ks, args, out),
+        b"lcs" => strings::lcs(ks, args, out),
+        b"mget" => strings::mget(ks, args, out),
+        b"mset" => strings::mset(ks, args, out),
+        b"msetnx" => strings::msetnx(ks, args, out),
+        // bits
+        b"setbit" => bits::setbit(ks, args, out),
+        b"getbit" => bits::getbit(ks, args, out),
+        b"bitcount" => bits::bitcount(ks, args, out),
+        b"bitpos" => bits::bitpos(ks, args, out),
+        b"bitop" => bits::bitop(ks, args, out),
+        b"bitfield" => bits::bitfield(ks, args, out),
+        b"bitfield_ro" => bits::bitfield_ro(ks, args, out),
+        // hyperloglog
+        b"pfadd" => hll::pfadd(ks, args, out),
+        b"pfcount" => hll::pfcount(ks, args, out),
+        b"pfmerge" => hll::pfmerge(ks, args, out),
         // keys
         b"del" | b"unlink" => keys::del(ks, args, out),
         b"exists" => keys::exists(ks, args, out),

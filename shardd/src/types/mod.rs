@@ -2,6 +2,7 @@
 //! that converts to a full structure past a size threshold.
 
 pub mod hash;
+pub mod hll;
 pub mod list;
 pub mod set;
 pub mod zset;

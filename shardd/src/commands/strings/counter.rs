@@ -1,0 +1,81 @@
+//! INCR, DECR, INCRBY, DECRBY and INCRBYFLOAT.
+//!
+//! The integer path is the hot one: parse the stored bytes with
+//! `string2ll` rules, add with an overflow check, format on the stack and
+//! write back keeping the TTL (one allocation, for the new value).
+//! INCRBYFLOAT computes in 80-bit extended precision, as Redis does with
+//! `long double`, so its results print the same (see [`super::longdouble`]).
+
+use super::{
+    super::{parse_i64, Args, CmdError, CmdResult},
+    longdouble::LongDouble,
+    read,
+};
+use crate::{
+    keyspace::{Keyspace, Value},
+    reply::{format_i64, Reply},
+};
+
+/// Adds `by` to the integer at `key` (0 if missing) and replies with the sum.
+fn incr_by(ks: &mut Keyspace, key: &[u8], by: i64, out: &mut Reply) -> CmdResult {
+    let cur = match read(ks, key)? {
+        None => 0,
+        Some(s) => parse_i64(s).ok_or(CmdError::NotInteger)?,
+    };
+    let new = cur.checked_add(by).ok_or(CmdError::Overflow)?;
+    let mut tmp = [0u8; 20];
+    ks.insert_keep_ttl(key, Value::Str(format_i64(new, &mut tmp).to_vec()));
+    out.int(new);
+    Ok(())
+}
+
+/// `INCR key`
+pub fn incr(ks: &mut Keyspace, args: Args, out: &mut Reply) -> CmdResult {
+    args.check(|n| n == 2)?;
+    incr_by(ks, args.get(1)?, 1, out)
+}
+
+/// `DECR key`
+pub fn decr(ks: &mut Keyspace, args: Args, out: &mut Reply) -> CmdResult {
+    args.check(|n| n == 2)?;
+    incr_by(ks, args.get(1)?, -1, out)
+}
+
+/// `INCRBY key increment`
+pub fn incrby(ks: &mut Keyspace, args: Args, out: &mut Reply) -> CmdResult {
+    args.check(|n| n == 3)?;
+    let by = args.i64(2)?;
+    incr_by(ks, args.get(1)?, by, out)
+}
+
+/// `DECRBY key decrement` (the most negative decrement cannot be negated).
+pub fn decrby(ks: &mut Keyspace, args: Args, out: &mut Reply) -> CmdResult {
+    args.check(|n| n == 3)?;
+    let by = args.i64(2)?;
+    let neg = by
+        .checked_neg()
+        .ok_or_else(|| CmdError::Other("ERR decrement would overflow".into()))?;
+    incr_by(ks, args.get(1)?, neg, out)
+}
+
+/// `INCRBYFLOAT key increment`: replies with and stores the sum as Redis
+/// prints a `long double` (`%.17Lf`, trailing zeros removed).
+pub fn incrbyfloat(ks: &mut Keyspace, args: Args, out: &mut Reply) -> CmdResult {
+    args.check(|n| n == 3)?;
+    let key = args.get(1)?;
+    let cur = match read(ks, key)? {
+        None => LongDouble::ZERO,
+        Some(s) => LongDouble::parse(s).ok_or(CmdError::NotFloat)?,
+    };
+    let by = LongDouble::parse(args.get(2)?).ok_or(CmdError::NotFloat)?;
+    let sum = cur.add(by);
+    if !sum.is_finite() {
+        return Err(CmdError::Other(
+            "ERR increment would produce NaN or Infinity".into(),
+        ));
+    }
+    let text = sum.to_human_string();
+    out.bulk(&text);
+    ks.insert_keep_ttl(key, Value::Str(text));
+    Ok(())
+}
