@@ -18,7 +18,56 @@
 //!   `COMMAND` is answered here ([`table::command::reply`]).
 //!
 //! The server loop (tokio workers, batching into the rings, merging split
-//! replies) builds on these; it lives in the binary's modules.
+//! replies) builds on these; it lives in the binary's modules. Per
+//! connection it runs:
+//!
+//! ```
+//! use proxy::{resp::{args_of, Limits, Parsed, RequestParser}, table::{self, Route}};
+//! use shardd::reply::Proto;
+//!
+//! let limits = Limits::default();
+//! let mut parser = RequestParser::new();
+//! let mut buf = b"*2\r\n$3\r\nGET\r\n$3\r\nfoo\r\nPING\r\nNOPE x\r\n*1\r\n$3\r\nGE".to_vec();
+//! let mut out = Vec::new();
+//! loop {
+//!     match parser.parse(&mut buf, &limits) {
+//!         Ok(Parsed::Command { args, consumed }) => {
+//!             {
+//!                 let argv: smallvec::SmallVec<[&[u8]; 8]> = args_of(&buf, &args).collect();
+//!                 match table::resolve(&argv) {
+//!                     Err(e) => e.write_reply(&argv, &mut out),
+//!                     Ok(spec) if spec.name == "command" => {
+//!                         table::command::reply(&argv, Proto::Resp2, &mut out)
+//!                     }
+//!                     Ok(spec) => match spec.route {
+//!                         Route::Single => {
+//!                             let keys = table::key_positions(spec, &argv).unwrap_or_default();
+//!                             let slot = keys.first().map(|&k| shardd::slot::key_slot(argv[k]));
+//!                             assert_eq!(slot, Some(12182)); // send to the slot's shard
+//!                         }
+//!                         Route::Connection => out.extend_from_slice(b"+PONG\r\n"),
+//!                         _ => {}
+//!                     },
+//!                 }
+//!             }
+//!             buf.drain(..consumed);
+//!         }
+//!         Ok(Parsed::Skip { consumed }) => {
+//!             buf.drain(..consumed);
+//!         }
+//!         Ok(Parsed::Incomplete { .. }) => break, // read more, append, parse again
+//!         Err(e) => {
+//!             e.write_reply(&mut out); // then close the connection
+//!             break;
+//!         }
+//!     }
+//! }
+//! assert_eq!(
+//!     out,
+//!     b"+PONG\r\n-ERR unknown command 'NOPE', with args beginning with: 'x' \r\n"
+//! );
+//! assert_eq!(buf, b"*1\r\n$3\r\nGE");
+//! ```
 
 pub mod resp;
 pub mod table;
