@@ -61,6 +61,10 @@ pub async fn handle(
             let shard = first_key(spec, argv).map_or(0, |k| w.shared.shard_of(k));
             send_whole(w, st, out, shard, argv, discard).await;
         }
+        // DEBUG SLEEP is the proxy's; other keyless commands go to shard 0.
+        Route::Keyless if spec.name.starts_with("debug") => {
+            crate::cmds::handle(w, st, out, spec, argv, discard).await
+        }
         Route::Keyless => send_whole(w, st, out, 0, argv, discard).await,
         Route::Together => together(w, st, out, spec, argv, discard).await,
         Route::MultiKeySplit => split(w, st, out, spec, argv, discard).await,

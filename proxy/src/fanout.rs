@@ -40,6 +40,7 @@ pub async fn handle(
         "flushall" | "flushdb" => to_all(w, st, out, argv, MergeKind::AllOk, discard).await,
         "scan" => scan(w, st, out, argv, discard).await,
         "info" => crate::cmds::info(w, st, out, argv, discard).await,
+        "lastsave" => crate::cmds::handle(w, st, out, spec, argv, discard).await,
         _ => to_all(w, st, out, argv, MergeKind::AllOk, discard).await,
     }
 }

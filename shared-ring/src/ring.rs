@@ -798,7 +798,11 @@ pub mod fuzzing {
     /// Copies `data` into a fresh 4 KiB ring's data area, sets the producer
     /// position to `head` and polls everything; returns the records read
     /// and their total bytes, or the error. Never reads out of bounds.
-    pub fn consume_raw(head: u64, data: &[u8], max_record: usize) -> Result<(usize, usize), RingError> {
+    pub fn consume_raw(
+        head: u64,
+        data: &[u8],
+        max_record: usize,
+    ) -> Result<(usize, usize), RingError> {
         let seg = Arc::new(Segment::create("fuzz", 4096, 0)?);
         let n = data.len().min(seg.capacity());
         // SAFETY: copies at most `capacity` bytes into the data area.
