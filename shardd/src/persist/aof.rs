@@ -306,7 +306,7 @@ pub fn read_log(path: &Path, mut f: impl FnMut(&[&[u8]])) -> Result<LogStats, Lo
 fn parse_record<'a>(b: &'a [u8], args: &mut Vec<&'a [u8]>) -> Option<usize> {
     let len = u32::from_le_bytes(b.get(..4)?.try_into().ok()?) as usize;
     let crc = u32::from_le_bytes(b.get(4..8)?.try_into().ok()?);
-    if len > MAX_RECORD_BYTES || len < 4 {
+    if !(4..=MAX_RECORD_BYTES).contains(&len) {
         return None;
     }
     let payload = b.get(RECORD_HEADER_BYTES..RECORD_HEADER_BYTES + len)?;
@@ -357,7 +357,9 @@ mod tests {
         dir.join("log.aof")
     }
 
-    fn commands(n: usize) -> Vec<Vec<Vec<u8>>> {
+    type Commands = Vec<Vec<Vec<u8>>>;
+
+    fn commands(n: usize) -> Commands {
         (0..n)
             .map(|i| {
                 vec![
@@ -380,7 +382,7 @@ mod tests {
         w.sync_now().unwrap();
     }
 
-    fn read_back(path: &Path) -> Result<(Vec<Vec<Vec<u8>>>, LogStats), LogError> {
+    fn read_back(path: &Path) -> Result<(Commands, LogStats), LogError> {
         let mut got = Vec::new();
         let stats = read_log(path, |args| {
             got.push(args.iter().map(|a| a.to_vec()).collect())
