@@ -3,3 +3,4 @@
 //! this crate for the files, the order of operations and the promises.
 
 pub mod aof;
+pub mod rewrite;
