@@ -9,7 +9,9 @@
 //! Arity is checked first by the proxy from its command table; the checks
 //! here are a second line of defence so a shard never indexes out of range.
 
+pub mod hashes;
 pub mod keys;
+pub mod lists;
 pub mod strings;
 
 use crate::{keyspace::Keyspace, reply::Reply};
@@ -193,6 +195,24 @@ fn dispatch(ks: &mut Keyspace, args: Args, out: &mut Reply) -> CmdResult {
         // strings
         b"get" => strings::get(ks, args, out),
         b"set" => strings::set(ks, args, out),
+        // hashes
+        b"hset" => hashes::hset(ks, args, out),
+        b"hsetnx" => hashes::hsetnx(ks, args, out),
+        b"hmset" => hashes::hmset(ks, args, out),
+        b"hget" => hashes::hget(ks, args, out),
+        b"hmget" => hashes::hmget(ks, args, out),
+        b"hdel" => hashes::hdel(ks, args, out),
+        b"hlen" => hashes::hlen(ks, args, out),
+        b"hstrlen" => hashes::hstrlen(ks, args, out),
+        b"hexists" => hashes::hexists(ks, args, out),
+        b"hkeys" => hashes::hkeys(ks, args, out),
+        b"hvals" => hashes::hvals(ks, args, out),
+        b"hgetall" => hashes::hgetall(ks, args, out),
+        b"hincrby" => hashes::hincrby(ks, args, out),
+        b"hincrbyfloat" => hashes::hincrbyfloat(ks, args, out),
+        b"hrandfield" => hashes::hrandfield(ks, args, out),
+        b"hscan" => hashes::hscan(ks, args, out),
+        // lists
         // keys
         b"del" | b"unlink" => keys::del(ks, args, out),
         b"exists" => keys::exists(ks, args, out),

@@ -311,7 +311,12 @@ impl HashObj {
     /// Tables are walked from the last position down; because removal moves
     /// the last pair into the hole, a pair present for the whole scan is
     /// always seen (maybe twice), as Redis promises.
-    pub fn scan(&self, cursor: u64, count: usize, mut f: impl FnMut(&[u8], &[u8])) -> u64 {
+    pub fn scan<'a>(
+        &'a self,
+        cursor: u64,
+        count: usize,
+        mut f: impl FnMut(&'a [u8], &'a [u8]),
+    ) -> u64 {
         match &self.repr {
             Repr::Packed { .. } => {
                 self.iter().for_each(|(k, v)| f(k, v));
