@@ -1,5 +1,566 @@
-//! The list type (work in progress: filled in by the list commands).
+//! The list type: a deque of packed chunks, like Redis's quicklist.
+//!
+//! Elements are stored back to back in chunks of at most
+//! [`CHUNK_MAX_BYTES`] (Redis's `list-max-listpack-size -2`), each chunk one
+//! byte buffer plus an array of end offsets, so an element costs its bytes
+//! plus four. Pushes and pops at either end touch only the end chunk: O(1)
+//! in the list's length (a front push moves at most one chunk's bytes, as a
+//! listpack insert does). Positional access walks chunks from the nearer end.
+//!
+//! A list that fits in one chunk reports the `listpack` encoding; once it
+//! needs more it reports `quicklist`, and goes back to `listpack` when it
+//! shrinks to one chunk of at most half the limit, as Redis 7.2 does.
+
+use std::collections::VecDeque;
+
+use super::hash::{get_bytes, get_varint, put_bytes, put_varint};
+
+/// Most bytes (payload plus per-element overhead) one chunk holds before a
+/// new chunk starts; a single larger element gets a chunk of its own.
+pub const CHUNK_MAX_BYTES: usize = 8192;
+/// Bookkeeping bytes counted per element against [`CHUNK_MAX_BYTES`]
+/// (about what a listpack entry header costs).
+const ENTRY_OVERHEAD_BYTES: usize = 2;
+
+/// One end of a list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum End {
+    /// The head (`LEFT`, index 0).
+    Front,
+    /// The tail (`RIGHT`, index -1).
+    Back,
+}
+
+#[derive(Debug, Clone, Default)]
+struct Chunk {
+    buf: Vec<u8>,
+    /// `ends[i]` is where element `i` ends in `buf`.
+    ends: Vec<u32>,
+}
+
+impl Chunk {
+    fn len(&self) -> usize {
+        self.ends.len()
+    }
+
+    fn weight(&self) -> usize {
+        self.buf.len() + self.ends.len() * ENTRY_OVERHEAD_BYTES
+    }
+
+    fn fits(&self, elem: &[u8]) -> bool {
+        self.ends.is_empty() || self.weight() + elem.len() + ENTRY_OVERHEAD_BYTES <= CHUNK_MAX_BYTES
+    }
+
+    fn start(&self, i: usize) -> usize {
+        if i == 0 {
+            0
+        } else {
+            self.ends[i - 1] as usize
+        }
+    }
+
+    fn get(&self, i: usize) -> &[u8] {
+        &self.buf[self.start(i)..self.ends[i] as usize]
+    }
+
+    fn iter(&self) -> impl DoubleEndedIterator<Item = &[u8]> {
+        (0..self.len()).map(move |i| self.get(i))
+    }
+
+    fn insert(&mut self, i: usize, elem: &[u8]) {
+        let at = self.start(i);
+        self.buf.splice(at..at, elem.iter().copied());
+        let n = elem.len() as u32;
+        self.ends.insert(i, at as u32 + n);
+        self.ends[i + 1..].iter_mut().for_each(|e| *e += n);
+    }
+
+    fn remove_range(&mut self, from: usize, to: usize) {
+        if from >= to {
+            return;
+        }
+        let (a, b) = (self.start(from), self.ends[to - 1] as usize);
+        self.buf.drain(a..b);
+        self.ends.drain(from..to);
+        let n = (b - a) as u32;
+        self.ends[from..].iter_mut().for_each(|e| *e -= n);
+    }
+
+    fn set(&mut self, i: usize, elem: &[u8]) {
+        self.remove_range(i, i + 1);
+        self.insert(i, elem);
+    }
+
+    fn split_off(&mut self, at: usize) -> Chunk {
+        let mut tail = Chunk::default();
+        for e in self.iter().skip(at) {
+            tail.insert(tail.len(), e);
+        }
+        self.remove_range(at, self.len());
+        tail
+    }
+
+    /// Keeps the elements for which `keep(index)` holds.
+    fn retain(&mut self, mut keep: impl FnMut(usize) -> bool) {
+        let mut out = Chunk::default();
+        for (i, e) in self.iter().enumerate() {
+            if keep(i) {
+                out.insert(out.len(), e);
+            }
+        }
+        *self = out;
+    }
+}
 
 /// A list value.
 #[derive(Debug, Clone, Default)]
-pub struct ListObj {}
+pub struct ListObj {
+    chunks: VecDeque<Chunk>,
+    len: usize,
+    /// Whether the list reports `quicklist` (see the module docs).
+    quick: bool,
+}
+
+impl ListObj {
+    /// An empty list.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Number of elements.
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    /// Whether the list has no elements.
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// The encoding name `OBJECT ENCODING` replies with.
+    pub fn encoding(&self) -> &'static str {
+        if self.quick {
+            "quicklist"
+        } else {
+            "listpack"
+        }
+    }
+
+    fn after_grow(&mut self) {
+        if self.chunks.len() > 1
+            || self
+                .chunks
+                .front()
+                .is_some_and(|c| c.weight() > CHUNK_MAX_BYTES)
+        {
+            self.quick = true;
+        }
+    }
+
+    fn after_shrink(&mut self) {
+        if self.quick && self.chunks.len() <= 1 {
+            let w = self.chunks.front().map_or(0, Chunk::weight);
+            self.quick = w > CHUNK_MAX_BYTES / 2;
+        }
+    }
+
+    /// Adds `elem` at `end`.
+    pub fn push(&mut self, end: End, elem: &[u8]) {
+        let fits = match end {
+            End::Front => self.chunks.front().is_some_and(|c| c.fits(elem)),
+            End::Back => self.chunks.back().is_some_and(|c| c.fits(elem)),
+        };
+        if !fits {
+            match end {
+                End::Front => self.chunks.push_front(Chunk::default()),
+                End::Back => self.chunks.push_back(Chunk::default()),
+            }
+        }
+        match end {
+            End::Front => self.chunks.front_mut().map(|c| c.insert(0, elem)),
+            End::Back => self.chunks.back_mut().map(|c| c.insert(c.len(), elem)),
+        };
+        self.len += 1;
+        self.after_grow();
+    }
+
+    /// The element at `end`, if any.
+    pub fn peek(&self, end: End) -> Option<&[u8]> {
+        match end {
+            End::Front => self.chunks.front().map(|c| c.get(0)),
+            End::Back => self.chunks.back().map(|c| c.get(c.len() - 1)),
+        }
+    }
+
+    /// Removes and returns the element at `end`.
+    pub fn pop(&mut self, end: End) -> Option<Vec<u8>> {
+        let v = self.peek(end)?.to_vec();
+        self.discard(end, 1);
+        Some(v)
+    }
+
+    /// Removes up to `n` elements at `end`; returns how many it removed.
+    pub fn discard(&mut self, end: End, n: usize) -> usize {
+        let mut left = n.min(self.len);
+        let removed = left;
+        while left > 0 {
+            let c = match end {
+                End::Front => self.chunks.front_mut(),
+                End::Back => self.chunks.back_mut(),
+            };
+            let Some(c) = c else { break };
+            let k = left.min(c.len());
+            match end {
+                End::Front => c.remove_range(0, k),
+                End::Back => c.remove_range(c.len() - k, c.len()),
+            }
+            if c.len() == 0 {
+                match end {
+                    End::Front => self.chunks.pop_front(),
+                    End::Back => self.chunks.pop_back(),
+                };
+            }
+            left -= k;
+        }
+        self.len -= removed;
+        self.after_shrink();
+        removed
+    }
+
+    /// Which chunk holds element `i` (< len), and where in it.
+    fn locate(&self, i: usize) -> (usize, usize) {
+        debug_assert!(i < self.len);
+        if i < self.len / 2 {
+            let mut i = i;
+            for (ci, c) in self.chunks.iter().enumerate() {
+                if i < c.len() {
+                    return (ci, i);
+                }
+                i -= c.len();
+            }
+        } else {
+            let mut from_end = self.len - i;
+            for (ci, c) in self.chunks.iter().enumerate().rev() {
+                if from_end <= c.len() {
+                    return (ci, c.len() - from_end);
+                }
+                from_end -= c.len();
+            }
+        }
+        (0, 0)
+    }
+
+    /// The element at position `i`.
+    pub fn get(&self, i: usize) -> Option<&[u8]> {
+        if i >= self.len {
+            return None;
+        }
+        let (ci, off) = self.locate(i);
+        Some(self.chunks[ci].get(off))
+    }
+
+    /// Replaces the element at `i`; false if `i` is out of range.
+    pub fn set(&mut self, i: usize, elem: &[u8]) -> bool {
+        if i >= self.len {
+            return false;
+        }
+        let (ci, off) = self.locate(i);
+        self.chunks[ci].set(off, elem);
+        self.split_if_heavy(ci);
+        self.after_grow();
+        self.after_shrink();
+        true
+    }
+
+    /// Inserts `elem` so it ends up at position `i` (`i <= len`).
+    pub fn insert(&mut self, i: usize, elem: &[u8]) {
+        if i >= self.len {
+            return self.push(End::Back, elem);
+        }
+        if i == 0 {
+            return self.push(End::Front, elem);
+        }
+        let (ci, off) = self.locate(i);
+        self.chunks[ci].insert(off, elem);
+        self.len += 1;
+        self.split_if_heavy(ci);
+        self.after_grow();
+    }
+
+    fn split_if_heavy(&mut self, ci: usize) {
+        let c = &mut self.chunks[ci];
+        if c.weight() > CHUNK_MAX_BYTES && c.len() > 1 {
+            let tail = c.split_off(c.len() / 2);
+            self.chunks.insert(ci + 1, tail);
+        }
+    }
+
+    /// Removes the element at `i`; false if out of range.
+    pub fn remove(&mut self, i: usize) -> bool {
+        if i >= self.len {
+            return false;
+        }
+        let (ci, off) = self.locate(i);
+        self.chunks[ci].remove_range(off, off + 1);
+        if self.chunks[ci].len() == 0 {
+            self.chunks.remove(ci);
+        }
+        self.len -= 1;
+        self.after_shrink();
+        true
+    }
+
+    /// Keeps only positions `start..=end` (already clamped by the caller);
+    /// an empty range (`start > end`) empties the list.
+    pub fn trim(&mut self, start: usize, end: usize) {
+        if start > end || start >= self.len {
+            let n = self.len;
+            self.discard(End::Front, n);
+            return;
+        }
+        let back = self.len - 1 - end.min(self.len - 1);
+        self.discard(End::Back, back);
+        self.discard(End::Front, start);
+    }
+
+    /// Removes up to `limit` elements equal to `elem` (0 = all), scanning
+    /// from `from`; returns how many it removed.
+    pub fn remove_eq(&mut self, elem: &[u8], from: End, limit: usize) -> usize {
+        let mut left = if limit == 0 { usize::MAX } else { limit };
+        let mut removed = 0;
+        let order: Vec<usize> = match from {
+            End::Front => (0..self.chunks.len()).collect(),
+            End::Back => (0..self.chunks.len()).rev().collect(),
+        };
+        for ci in order {
+            if left == 0 {
+                break;
+            }
+            let c = &mut self.chunks[ci];
+            let mut hits: Vec<usize> = c
+                .iter()
+                .enumerate()
+                .filter(|(_, e)| *e == elem)
+                .map(|(i, _)| i)
+                .collect();
+            if from == End::Back {
+                hits.reverse();
+            }
+            hits.truncate(left);
+            if hits.is_empty() {
+                continue;
+            }
+            left -= hits.len();
+            removed += hits.len();
+            c.retain(|i| !hits.contains(&i));
+        }
+        self.chunks.retain(|c| c.len() > 0);
+        self.len -= removed;
+        self.after_shrink();
+        removed
+    }
+
+    /// Every element, head to tail (reversible).
+    pub fn iter(&self) -> impl DoubleEndedIterator<Item = &[u8]> {
+        self.chunks.iter().flat_map(Chunk::iter)
+    }
+
+    /// Elements from position `i` on, head to tail, without walking the
+    /// chunks before `i` element by element.
+    pub fn iter_from(&self, i: usize) -> impl Iterator<Item = &[u8]> {
+        let (ci, off) = if i < self.len {
+            self.locate(i)
+        } else {
+            (self.chunks.len(), 0)
+        };
+        self.chunks
+            .range(ci..)
+            .enumerate()
+            .flat_map(move |(k, c)| c.iter().skip(if k == 0 { off } else { 0 }))
+    }
+
+    /// Serializes as `[varint n]` then `n` length-prefixed elements.
+    pub fn encode(&self, out: &mut Vec<u8>) {
+        put_varint(out, self.len as u64);
+        for e in self.iter() {
+            put_bytes(out, e);
+        }
+    }
+
+    /// Parses [`ListObj::encode`]'s output; `None` on any malformed input.
+    pub fn decode(buf: &[u8]) -> Option<Self> {
+        let mut pos = 0;
+        let n = get_varint(buf, &mut pos)?;
+        let mut l = ListObj::new();
+        for _ in 0..n {
+            l.push(End::Back, get_bytes(buf, &mut pos)?);
+        }
+        (pos == buf.len()).then_some(l)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    #[test]
+    fn small_list_is_listpack_and_converts_both_ways() {
+        let mut l = ListObj::new();
+        for _ in 0..10 {
+            l.push(End::Back, b"abc");
+        }
+        assert_eq!(l.encoding(), "listpack");
+        let big = vec![b'x'; 500];
+        for _ in 0..20 {
+            l.push(End::Front, &big);
+        }
+        assert_eq!(l.encoding(), "quicklist");
+        l.discard(End::Front, 20);
+        assert_eq!(l.encoding(), "listpack");
+        assert_eq!(l.len(), 10);
+    }
+
+    #[test]
+    fn one_huge_element_is_a_quicklist() {
+        let mut l = ListObj::new();
+        l.push(End::Back, &vec![0; CHUNK_MAX_BYTES + 1]);
+        assert_eq!(l.encoding(), "quicklist");
+    }
+
+    #[test]
+    fn decode_refuses_garbage() {
+        assert!(ListObj::decode(b"").is_none());
+        assert!(ListObj::decode(&[3, 1, b'a']).is_none());
+        assert!(ListObj::decode(&[1, 1, b'a', 0]).is_none());
+        assert!(ListObj::decode(&[0xff; 11]).is_none());
+    }
+
+    #[derive(Debug, Clone)]
+    enum Op {
+        Push(bool, Vec<u8>),
+        Pop(bool),
+        Set(usize, Vec<u8>),
+        Insert(usize, Vec<u8>),
+        Remove(usize),
+        Trim(usize, usize),
+        RemoveEq(u8, bool, usize),
+    }
+
+    fn elem() -> impl Strategy<Value = Vec<u8>> {
+        prop_oneof![
+            8 => prop::collection::vec(0u8..3, 0..4),
+            1 => prop::collection::vec(0u8..3, 900..1200),
+        ]
+    }
+
+    fn op() -> impl Strategy<Value = Op> {
+        prop_oneof![
+            6 => (any::<bool>(), elem()).prop_map(|(f, e)| Op::Push(f, e)),
+            2 => any::<bool>().prop_map(Op::Pop),
+            1 => (0usize..300, elem()).prop_map(|(i, e)| Op::Set(i, e)),
+            2 => (0usize..300, elem()).prop_map(|(i, e)| Op::Insert(i, e)),
+            1 => (0usize..300).prop_map(Op::Remove),
+            1 => (0usize..50, 0usize..300).prop_map(|(a, b)| Op::Trim(a, b)),
+            1 => (0u8..3, any::<bool>(), 0usize..4).prop_map(|(v, f, n)| Op::RemoveEq(v, f, n)),
+        ]
+    }
+
+    fn end(front: bool) -> End {
+        if front {
+            End::Front
+        } else {
+            End::Back
+        }
+    }
+
+    fn apply(l: &mut ListObj, m: &mut VecDeque<Vec<u8>>, op: Op) {
+        match op {
+            Op::Push(f, e) => {
+                l.push(end(f), &e);
+                if f {
+                    m.push_front(e)
+                } else {
+                    m.push_back(e)
+                }
+            }
+            Op::Pop(f) => {
+                let want = if f { m.pop_front() } else { m.pop_back() };
+                assert_eq!(l.pop(end(f)), want);
+            }
+            Op::Set(i, e) => {
+                assert_eq!(l.set(i, &e), i < m.len());
+                if let Some(x) = m.get_mut(i) {
+                    *x = e;
+                }
+            }
+            Op::Insert(i, e) => {
+                let i = i.min(m.len());
+                l.insert(i, &e);
+                m.insert(i, e);
+            }
+            Op::Remove(i) => assert_eq!(l.remove(i), m.remove(i).is_some()),
+            Op::Trim(a, b) => {
+                l.trim(a, b);
+                if a > b || a >= m.len() {
+                    m.clear();
+                } else {
+                    m.truncate(b + 1);
+                    m.drain(..a);
+                }
+            }
+            Op::RemoveEq(v, f, n) => {
+                let target = vec![v];
+                let idx: Vec<usize> = (0..m.len()).filter(|&i| m[i] == target).collect();
+                let mut pick: Vec<usize> = if f {
+                    idx
+                } else {
+                    idx.into_iter().rev().collect()
+                };
+                if n > 0 {
+                    pick.truncate(n);
+                }
+                pick.sort_unstable();
+                for &i in pick.iter().rev() {
+                    m.remove(i);
+                }
+                assert_eq!(l.remove_eq(&target, end(f), n), pick.len());
+            }
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn list_matches_a_vecdeque(ops in prop::collection::vec(op(), 0..200)) {
+            let mut l = ListObj::new();
+            let mut m = VecDeque::new();
+            for op in ops {
+                apply(&mut l, &mut m, op);
+                prop_assert_eq!(l.len(), m.len());
+                prop_assert!(l.chunks.iter().all(|c| c.len() > 0));
+                if l.encoding() == "listpack" {
+                    prop_assert!(l.chunks.len() <= 1);
+                }
+            }
+            let got: Vec<&[u8]> = l.iter().collect();
+            let want: Vec<&[u8]> = m.iter().map(Vec::as_slice).collect();
+            prop_assert_eq!(&got, &want);
+            let back: Vec<&[u8]> = l.iter().rev().collect();
+            prop_assert_eq!(back, want.iter().rev().copied().collect::<Vec<_>>());
+            for i in 0..m.len() {
+                prop_assert_eq!(l.get(i), Some(&m[i][..]));
+                prop_assert_eq!(l.iter_from(i).next(), Some(&m[i][..]));
+            }
+            let mut enc = Vec::new();
+            l.encode(&mut enc);
+            let d = ListObj::decode(&enc).expect("round trip");
+            prop_assert_eq!(d.iter().collect::<Vec<_>>(), want);
+        }
+
+        #[test]
+        fn decode_never_panics(bytes in prop::collection::vec(any::<u8>(), 0..64)) {
+            let _ = ListObj::decode(&bytes);
+        }
+    }
+}
