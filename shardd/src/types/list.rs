@@ -548,9 +548,9 @@ mod tests {
             prop_assert_eq!(&got, &want);
             let back: Vec<&[u8]> = l.iter().rev().collect();
             prop_assert_eq!(back, want.iter().rev().copied().collect::<Vec<_>>());
-            for i in 0..m.len() {
-                prop_assert_eq!(l.get(i), Some(&m[i][..]));
-                prop_assert_eq!(l.iter_from(i).next(), Some(&m[i][..]));
+            for (i, e) in m.iter().enumerate() {
+                prop_assert_eq!(l.get(i), Some(&e[..]));
+                prop_assert_eq!(l.iter_from(i).next(), Some(&e[..]));
             }
             let mut enc = Vec::new();
             l.encode(&mut enc);
