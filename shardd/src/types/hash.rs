@@ -170,7 +170,14 @@ impl Table {
     fn set(&mut self, field: &[u8], value: &[u8]) -> bool {
         match self.position(field) {
             Some(i) => {
-                self.pairs[i] = pair_block(field, value);
+                let block = &mut self.pairs[i];
+                let value_at = block.len() - split_block(block).1.len();
+                if block.len() - value_at == value.len() {
+                    // Same length (the common HINCRBY case): overwrite in place.
+                    block[value_at..].copy_from_slice(value);
+                } else {
+                    *block = pair_block(field, value);
+                }
                 false
             }
             None => {
@@ -370,21 +377,46 @@ impl HashObj {
     }
 }
 
+/// A varint on the stack: the bytes and how many are used.
+fn varint_bytes(v: usize) -> ([u8; 10], usize) {
+    let mut out = [0u8; 10];
+    let mut v = v as u64;
+    let mut n = 0;
+    while v >= 0x80 {
+        out[n] = (v as u8) | 0x80;
+        v >>= 7;
+        n += 1;
+    }
+    out[n] = v as u8;
+    (out, n + 1)
+}
+
+/// Sets a pair in a packed buffer without a temporary allocation.
 fn packed_set(buf: &mut Vec<u8>, len: &mut u32, field: &[u8], value: &[u8]) -> bool {
     let found = packed_slots(buf)
         .find(|(_, f, _)| *f == field)
         .map(|(s, _, _)| s);
-    let mut enc = Vec::with_capacity(value.len() + 1);
-    put_bytes(&mut enc, value);
+    let (vlen, vn) = varint_bytes(value.len());
     match found {
         Some(slot) => {
-            buf.splice(slot.value_start..slot.end, enc);
+            let new = vlen[..vn].iter().chain(value).copied();
+            if slot.end - slot.value_start == vn + value.len() {
+                buf[slot.value_start..slot.end]
+                    .iter_mut()
+                    .zip(new)
+                    .for_each(|(d, s)| *d = s);
+            } else {
+                buf.splice(slot.value_start..slot.end, new);
+            }
             false
         }
         None => {
-            buf.reserve_exact(field.len() + enc.len() + 1);
-            put_bytes(buf, field);
-            buf.extend_from_slice(&enc);
+            let (flen, fnn) = varint_bytes(field.len());
+            buf.reserve_exact(fnn + field.len() + vn + value.len());
+            buf.extend_from_slice(&flen[..fnn]);
+            buf.extend_from_slice(field);
+            buf.extend_from_slice(&vlen[..vn]);
+            buf.extend_from_slice(value);
             *len += 1;
             true
         }
