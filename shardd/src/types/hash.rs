@@ -26,23 +26,29 @@ pub struct HashObj {
     repr: Repr,
 }
 
+/// Sixteen bytes, so a `Box<HashObj>` is the allocator's 16-byte class.
 #[derive(Debug, Clone)]
 enum Repr {
-    /// `[varint flen][field][varint vlen][value]` repeated, `len` pairs.
-    Packed {
-        buf: Vec<u8>,
-        len: u32,
-    },
+    /// `[count][varint flen][field][varint vlen][value]...` sized exactly;
+    /// empty (no allocation) when there are no pairs.
+    Packed(Box<[u8]>),
     Table(Box<Table>),
 }
 
 impl Default for Repr {
     fn default() -> Self {
-        Repr::Packed {
-            buf: Vec::new(),
-            len: 0,
-        }
+        Repr::Packed(Box::default())
     }
+}
+
+/// Number of pairs in a packed buffer.
+fn packed_count(buf: &[u8]) -> usize {
+    buf.first().map_or(0, |&n| n as usize)
+}
+
+/// The pairs of a packed buffer (after the count byte).
+fn packed_pairs(buf: &[u8]) -> &[u8] {
+    buf.get(1..).unwrap_or(&[])
 }
 
 /// The large encoding: dense pairs plus an index from field to position.
@@ -220,7 +226,7 @@ impl HashObj {
     /// Number of fields.
     pub fn len(&self) -> usize {
         match &self.repr {
-            Repr::Packed { len, .. } => *len as usize,
+            Repr::Packed(buf) => packed_count(buf),
             Repr::Table(t) => t.pairs.len(),
         }
     }
@@ -233,7 +239,7 @@ impl HashObj {
     /// The encoding name `OBJECT ENCODING` replies with.
     pub fn encoding(&self) -> &'static str {
         match self.repr {
-            Repr::Packed { .. } => "listpack",
+            Repr::Packed(_) => "listpack",
             Repr::Table(_) => "hashtable",
         }
     }
@@ -241,7 +247,7 @@ impl HashObj {
     /// The value of `field`.
     pub fn get(&self, field: &[u8]) -> Option<&[u8]> {
         match &self.repr {
-            Repr::Packed { buf, .. } => packed_slots(buf)
+            Repr::Packed(buf) => packed_slots(packed_pairs(buf))
                 .find(|(_, f, _)| *f == field)
                 .map(|(_, _, v)| v),
             Repr::Table(t) => t.position(field).map(|i| split_block(&t.pairs[i]).1),
@@ -250,15 +256,21 @@ impl HashObj {
 
     /// Sets `field` to `value`; true if the field is new.
     pub fn set(&mut self, field: &[u8], value: &[u8]) -> bool {
-        if let Repr::Packed { len, .. } = &self.repr {
+        if let Repr::Packed(buf) = &self.repr {
             let too_long =
                 field.len() > MAX_PACKED_VALUE_BYTES || value.len() > MAX_PACKED_VALUE_BYTES;
-            if too_long || (*len as usize >= MAX_PACKED_ENTRIES && self.get(field).is_none()) {
+            let full = packed_count(buf) >= MAX_PACKED_ENTRIES;
+            if too_long || (full && self.get(field).is_none()) {
                 self.convert_to_table();
             }
         }
         match &mut self.repr {
-            Repr::Packed { buf, len } => packed_set(buf, len, field, value),
+            Repr::Packed(buf) => {
+                let mut v = std::mem::take(buf).into_vec();
+                let added = packed_set(&mut v, field, value);
+                *buf = v.into_boxed_slice();
+                added
+            }
             Repr::Table(t) => t.set(field, value),
         }
     }
@@ -266,15 +278,20 @@ impl HashObj {
     /// Removes `field`; true if it was present.
     pub fn remove(&mut self, field: &[u8]) -> bool {
         match &mut self.repr {
-            Repr::Packed { buf, len } => {
-                let Some(slot) = packed_slots(buf)
+            Repr::Packed(buf) => {
+                let Some(slot) = packed_slots(packed_pairs(buf))
                     .find(|(_, f, _)| *f == field)
                     .map(|(s, _, _)| s)
                 else {
                     return false;
                 };
-                buf.drain(slot.start..slot.end);
-                *len -= 1;
+                let mut v = std::mem::take(buf).into_vec();
+                v.drain(1 + slot.start..1 + slot.end);
+                v[0] -= 1;
+                if v[0] == 0 {
+                    v.clear();
+                }
+                *buf = v.into_boxed_slice();
                 true
             }
             Repr::Table(t) => t.remove(field),
@@ -284,7 +301,7 @@ impl HashObj {
     /// Every pair, in a stable order (insertion order until fields are removed).
     pub fn iter(&self) -> impl Iterator<Item = (&[u8], &[u8])> {
         let (packed, table): (&[u8], &[Box<[u8]>]) = match &self.repr {
-            Repr::Packed { buf, .. } => (buf, &[]),
+            Repr::Packed(buf) => (packed_pairs(buf), &[]),
             Repr::Table(t) => (&[], &t.pairs),
         };
         packed_slots(packed)
@@ -295,7 +312,9 @@ impl HashObj {
     /// The pair at position `i` of [`HashObj::iter`]'s order (O(1) on tables).
     pub fn nth(&self, i: usize) -> Option<(&[u8], &[u8])> {
         match &self.repr {
-            Repr::Packed { buf, .. } => packed_slots(buf).nth(i).map(|(_, f, v)| (f, v)),
+            Repr::Packed(buf) => packed_slots(packed_pairs(buf))
+                .nth(i)
+                .map(|(_, f, v)| (f, v)),
             Repr::Table(t) => t.pairs.get(i).map(|b| split_block(b)),
         }
     }
@@ -325,7 +344,7 @@ impl HashObj {
         mut f: impl FnMut(&'a [u8], &'a [u8]),
     ) -> u64 {
         match &self.repr {
-            Repr::Packed { .. } => {
+            Repr::Packed(_) => {
                 self.iter().for_each(|(k, v)| f(k, v));
                 0
             }
@@ -345,9 +364,9 @@ impl HashObj {
     }
 
     fn convert_to_table(&mut self) {
-        if let Repr::Packed { buf, len } = &self.repr {
-            let mut t = Table::with_capacity(*len as usize + 1);
-            for (_, f, v) in packed_slots(buf) {
+        if let Repr::Packed(buf) = &self.repr {
+            let mut t = Table::with_capacity(packed_count(buf) + 1);
+            for (_, f, v) in packed_slots(packed_pairs(buf)) {
                 t.push_new(f, v);
             }
             self.repr = Repr::Table(Box::new(t));
@@ -391,11 +410,20 @@ fn varint_bytes(v: usize) -> ([u8; 10], usize) {
     (out, n + 1)
 }
 
-/// Sets a pair in a packed buffer without a temporary allocation.
-fn packed_set(buf: &mut Vec<u8>, len: &mut u32, field: &[u8], value: &[u8]) -> bool {
-    let found = packed_slots(buf)
+/// Sets a pair in a packed buffer (count byte first, created if empty)
+/// without a temporary allocation.
+fn packed_set(buf: &mut Vec<u8>, field: &[u8], value: &[u8]) -> bool {
+    if buf.is_empty() {
+        buf.reserve_exact(1);
+        buf.push(0);
+    }
+    let found = packed_slots(packed_pairs(buf))
         .find(|(_, f, _)| *f == field)
-        .map(|(s, _, _)| s);
+        .map(|(s, _, _)| Slot {
+            start: s.start + 1,
+            value_start: s.value_start + 1,
+            end: s.end + 1,
+        });
     let (vlen, vn) = varint_bytes(value.len());
     match found {
         Some(slot) => {
@@ -417,7 +445,7 @@ fn packed_set(buf: &mut Vec<u8>, len: &mut u32, field: &[u8], value: &[u8]) -> b
             buf.extend_from_slice(field);
             buf.extend_from_slice(&vlen[..vn]);
             buf.extend_from_slice(value);
-            *len += 1;
+            buf[0] += 1;
             true
         }
     }
@@ -454,6 +482,20 @@ mod tests {
         h.set(b"b", &[b'x'; MAX_PACKED_VALUE_BYTES + 1]);
         assert_eq!(h.encoding(), "hashtable");
         assert_eq!(h.len(), 2);
+    }
+
+    #[test]
+    fn a_boxed_hash_is_one_small_allocation() {
+        assert_eq!(std::mem::size_of::<HashObj>(), 16);
+        let mut h = HashObj::new();
+        for i in 0..10 {
+            h.set(format!("field{i}").as_bytes(), b"value123");
+        }
+        match &h.repr {
+            // One count byte plus 1 + 6 + 1 + 8 bytes a pair.
+            Repr::Packed(buf) => assert_eq!(buf.len(), 161),
+            Repr::Table(_) => panic!("small hash must stay packed"),
+        }
     }
 
     #[test]
