@@ -2,9 +2,9 @@
 //!
 //! Small hashes (at most [`MAX_PACKED_ENTRIES`] pairs, every field and value
 //! at most [`MAX_PACKED_VALUE_BYTES`]) live in one packed allocation of
-//! length-prefixed pairs searched linearly, as Redis's listpack does: about
-//! two bytes of overhead per pair instead of a table entry and two heap
-//! blocks. Past either threshold the hash converts, once and for good, to a
+//! pairs searched linearly, as Redis's listpack does: one or two header
+//! bytes per pair instead of a table entry and two heap blocks, and the
+//! `Box<HashObj>` itself is 16 bytes. Past either threshold the hash converts, once and for good, to a
 //! table: a dense vector of pairs (each pair one allocation) indexed by a
 //! `hashbrown` table of positions. The dense vector makes random selection
 //! O(1) and gives `HSCAN` a position cursor (see [`HashObj::scan`]).
@@ -29,8 +29,8 @@ pub struct HashObj {
 /// Sixteen bytes, so a `Box<HashObj>` is the allocator's 16-byte class.
 #[derive(Debug, Clone)]
 enum Repr {
-    /// `[count][varint flen][field][varint vlen][value]...` sized exactly;
-    /// empty (no allocation) when there are no pairs.
+    /// `[header][field][value]` per pair (see [`pair_header`]), sized
+    /// exactly; empty (no allocation) when there are no pairs.
     Packed(Box<[u8]>),
     Table(Box<Table>),
 }
@@ -39,16 +39,6 @@ impl Default for Repr {
     fn default() -> Self {
         Repr::Packed(Box::default())
     }
-}
-
-/// Number of pairs in a packed buffer.
-fn packed_count(buf: &[u8]) -> usize {
-    buf.first().map_or(0, |&n| n as usize)
-}
-
-/// The pairs of a packed buffer (after the count byte).
-fn packed_pairs(buf: &[u8]) -> &[u8] {
-    buf.get(1..).unwrap_or(&[])
 }
 
 /// The large encoding: dense pairs plus an index from field to position.
@@ -106,11 +96,42 @@ pub(crate) fn put_bytes(out: &mut Vec<u8>, s: &[u8]) {
     out.extend_from_slice(s);
 }
 
+/// Longest field and value that share a one-byte pair header.
+const SHORT_LEN_MAX: usize = 10;
+
+/// The header of a packed pair: one byte `flen * 11 + vlen` (below 0x80)
+/// when both lengths are at most [`SHORT_LEN_MAX`] (typical short fields and
+/// values), else two bytes holding `flen * 65 + vlen` under a 0x80 flag.
+fn pair_header(flen: usize, vlen: usize) -> ([u8; 2], usize) {
+    debug_assert!(flen <= MAX_PACKED_VALUE_BYTES && vlen <= MAX_PACKED_VALUE_BYTES);
+    if flen <= SHORT_LEN_MAX && vlen <= SHORT_LEN_MAX {
+        ([(flen * (SHORT_LEN_MAX + 1) + vlen) as u8, 0], 1)
+    } else {
+        let x = flen * (MAX_PACKED_VALUE_BYTES + 1) + vlen;
+        ([0x80 | (x >> 8) as u8, x as u8], 2)
+    }
+}
+
+/// Reads a pair header at `*pos`, advancing it: `(field len, value len)`.
+fn read_header(buf: &[u8], pos: &mut usize) -> Option<(usize, usize)> {
+    let b0 = usize::from(*buf.get(*pos)?);
+    if b0 < 0x80 {
+        *pos += 1;
+        return Some((b0 / (SHORT_LEN_MAX + 1), b0 % (SHORT_LEN_MAX + 1)));
+    }
+    let b1 = usize::from(*buf.get(*pos + 1)?);
+    *pos += 2;
+    let x = ((b0 & 0x7f) << 8) | b1;
+    Some((
+        x / (MAX_PACKED_VALUE_BYTES + 1),
+        x % (MAX_PACKED_VALUE_BYTES + 1),
+    ))
+}
+
 /// Location of one pair inside a packed buffer.
 struct Slot {
     start: usize,
-    /// Where the value's length prefix starts.
-    value_start: usize,
+    value_at: usize,
     end: usize,
 }
 
@@ -119,12 +140,14 @@ fn packed_slots(buf: &[u8]) -> impl Iterator<Item = (Slot, &[u8], &[u8])> {
     let mut pos = 0;
     std::iter::from_fn(move || {
         let start = pos;
-        let field = get_bytes(buf, &mut pos)?;
-        let value_start = pos;
-        let value = get_bytes(buf, &mut pos)?;
+        let (flen, vlen) = read_header(buf, &mut pos)?;
+        let field = buf.get(pos..pos + flen)?;
+        let value_at = pos + flen;
+        let value = buf.get(value_at..value_at + vlen)?;
+        pos = value_at + vlen;
         let slot = Slot {
             start,
-            value_start,
+            value_at,
             end: pos,
         };
         Some((slot, field, value))
@@ -226,7 +249,7 @@ impl HashObj {
     /// Number of fields.
     pub fn len(&self) -> usize {
         match &self.repr {
-            Repr::Packed(buf) => packed_count(buf),
+            Repr::Packed(buf) => packed_slots(buf).count(),
             Repr::Table(t) => t.pairs.len(),
         }
     }
@@ -247,7 +270,7 @@ impl HashObj {
     /// The value of `field`.
     pub fn get(&self, field: &[u8]) -> Option<&[u8]> {
         match &self.repr {
-            Repr::Packed(buf) => packed_slots(packed_pairs(buf))
+            Repr::Packed(buf) => packed_slots(buf)
                 .find(|(_, f, _)| *f == field)
                 .map(|(_, _, v)| v),
             Repr::Table(t) => t.position(field).map(|i| split_block(&t.pairs[i]).1),
@@ -259,8 +282,9 @@ impl HashObj {
         if let Repr::Packed(buf) = &self.repr {
             let too_long =
                 field.len() > MAX_PACKED_VALUE_BYTES || value.len() > MAX_PACKED_VALUE_BYTES;
-            let full = packed_count(buf) >= MAX_PACKED_ENTRIES;
-            if too_long || (full && self.get(field).is_none()) {
+            if too_long
+                || (self.get(field).is_none() && packed_slots(buf).count() >= MAX_PACKED_ENTRIES)
+            {
                 self.convert_to_table();
             }
         }
@@ -279,18 +303,14 @@ impl HashObj {
     pub fn remove(&mut self, field: &[u8]) -> bool {
         match &mut self.repr {
             Repr::Packed(buf) => {
-                let Some(slot) = packed_slots(packed_pairs(buf))
+                let Some(slot) = packed_slots(buf)
                     .find(|(_, f, _)| *f == field)
                     .map(|(s, _, _)| s)
                 else {
                     return false;
                 };
                 let mut v = std::mem::take(buf).into_vec();
-                v.drain(1 + slot.start..1 + slot.end);
-                v[0] -= 1;
-                if v[0] == 0 {
-                    v.clear();
-                }
+                v.drain(slot.start..slot.end);
                 *buf = v.into_boxed_slice();
                 true
             }
@@ -301,7 +321,7 @@ impl HashObj {
     /// Every pair, in a stable order (insertion order until fields are removed).
     pub fn iter(&self) -> impl Iterator<Item = (&[u8], &[u8])> {
         let (packed, table): (&[u8], &[Box<[u8]>]) = match &self.repr {
-            Repr::Packed(buf) => (packed_pairs(buf), &[]),
+            Repr::Packed(buf) => (buf, &[]),
             Repr::Table(t) => (&[], &t.pairs),
         };
         packed_slots(packed)
@@ -312,9 +332,7 @@ impl HashObj {
     /// The pair at position `i` of [`HashObj::iter`]'s order (O(1) on tables).
     pub fn nth(&self, i: usize) -> Option<(&[u8], &[u8])> {
         match &self.repr {
-            Repr::Packed(buf) => packed_slots(packed_pairs(buf))
-                .nth(i)
-                .map(|(_, f, v)| (f, v)),
+            Repr::Packed(buf) => packed_slots(buf).nth(i).map(|(_, f, v)| (f, v)),
             Repr::Table(t) => t.pairs.get(i).map(|b| split_block(b)),
         }
     }
@@ -365,8 +383,8 @@ impl HashObj {
 
     fn convert_to_table(&mut self) {
         if let Repr::Packed(buf) = &self.repr {
-            let mut t = Table::with_capacity(packed_count(buf) + 1);
-            for (_, f, v) in packed_slots(packed_pairs(buf)) {
+            let mut t = Table::with_capacity(MAX_PACKED_ENTRIES + 1);
+            for (_, f, v) in packed_slots(buf) {
                 t.push_new(f, v);
             }
             self.repr = Repr::Table(Box::new(t));
@@ -396,56 +414,28 @@ impl HashObj {
     }
 }
 
-/// A varint on the stack: the bytes and how many are used.
-fn varint_bytes(v: usize) -> ([u8; 10], usize) {
-    let mut out = [0u8; 10];
-    let mut v = v as u64;
-    let mut n = 0;
-    while v >= 0x80 {
-        out[n] = (v as u8) | 0x80;
-        v >>= 7;
-        n += 1;
-    }
-    out[n] = v as u8;
-    (out, n + 1)
-}
-
-/// Sets a pair in a packed buffer (count byte first, created if empty)
-/// without a temporary allocation.
+/// Sets a pair in a packed buffer without a temporary allocation.
 fn packed_set(buf: &mut Vec<u8>, field: &[u8], value: &[u8]) -> bool {
-    if buf.is_empty() {
-        buf.reserve_exact(1);
-        buf.push(0);
-    }
-    let found = packed_slots(packed_pairs(buf))
+    let found = packed_slots(buf)
         .find(|(_, f, _)| *f == field)
-        .map(|(s, _, _)| Slot {
-            start: s.start + 1,
-            value_start: s.value_start + 1,
-            end: s.end + 1,
-        });
-    let (vlen, vn) = varint_bytes(value.len());
+        .map(|(s, _, _)| s);
+    let (hdr, hn) = pair_header(field.len(), value.len());
     match found {
+        Some(slot) if slot.end - slot.value_at == value.len() => {
+            // Same length (the common HINCRBY case): overwrite in place.
+            buf[slot.value_at..slot.end].copy_from_slice(value);
+            false
+        }
         Some(slot) => {
-            let new = vlen[..vn].iter().chain(value).copied();
-            if slot.end - slot.value_start == vn + value.len() {
-                buf[slot.value_start..slot.end]
-                    .iter_mut()
-                    .zip(new)
-                    .for_each(|(d, s)| *d = s);
-            } else {
-                buf.splice(slot.value_start..slot.end, new);
-            }
+            let pair = hdr[..hn].iter().chain(field).chain(value).copied();
+            buf.splice(slot.start..slot.end, pair);
             false
         }
         None => {
-            let (flen, fnn) = varint_bytes(field.len());
-            buf.reserve_exact(fnn + field.len() + vn + value.len());
-            buf.extend_from_slice(&flen[..fnn]);
+            buf.reserve_exact(hn + field.len() + value.len());
+            buf.extend_from_slice(&hdr[..hn]);
             buf.extend_from_slice(field);
-            buf.extend_from_slice(&vlen[..vn]);
             buf.extend_from_slice(value);
-            buf[0] += 1;
             true
         }
     }
@@ -492,9 +482,23 @@ mod tests {
             h.set(format!("field{i}").as_bytes(), b"value123");
         }
         match &h.repr {
-            // One count byte plus 1 + 6 + 1 + 8 bytes a pair.
-            Repr::Packed(buf) => assert_eq!(buf.len(), 161),
+            // A one-byte header plus 6 + 8 bytes a pair.
+            Repr::Packed(buf) => assert_eq!(buf.len(), 150),
             Repr::Table(_) => panic!("small hash must stay packed"),
+        }
+    }
+
+    #[test]
+    fn pair_headers_round_trip_for_every_packed_length() {
+        for flen in 0..=MAX_PACKED_VALUE_BYTES {
+            for vlen in 0..=MAX_PACKED_VALUE_BYTES {
+                let (hdr, n) = pair_header(flen, vlen);
+                let short = flen <= SHORT_LEN_MAX && vlen <= SHORT_LEN_MAX;
+                assert_eq!(n, if short { 1 } else { 2 });
+                let mut pos = 0;
+                assert_eq!(read_header(&hdr[..n], &mut pos), Some((flen, vlen)));
+                assert_eq!(pos, n);
+            }
         }
     }
 
