@@ -7,9 +7,10 @@
 //! in the list's length (a front push moves at most one chunk's bytes, as a
 //! listpack insert does). Positional access walks chunks from the nearer end.
 //!
-//! A list that fits in one chunk reports the `listpack` encoding; once it
-//! needs more it reports `quicklist`, and goes back to `listpack` when it
-//! shrinks to one chunk of at most half the limit, as Redis 7.2 does.
+//! A list that fits in one chunk is that chunk, inline (the `listpack`
+//! encoding: 48 bytes plus its two exact-size buffers); once it needs more
+//! it becomes a deque of chunks (`quicklist`), and goes back when it shrinks
+//! to one chunk of at most half the limit, as Redis 7.2 does.
 
 use std::collections::VecDeque;
 
@@ -68,6 +69,10 @@ impl Chunk {
     }
 
     fn insert(&mut self, i: usize, elem: &[u8]) {
+        // Exact growth: the allocator's size classes already grow
+        // geometrically, and small lists must not carry doubling slack.
+        self.buf.reserve_exact(elem.len());
+        self.ends.reserve_exact(1);
         let at = self.start(i);
         self.buf.splice(at..at, elem.iter().copied());
         let n = elem.len() as u32;
@@ -112,13 +117,32 @@ impl Chunk {
     }
 }
 
+/// The two encodings. A small list is its one chunk, inline (no deque);
+/// the `Box<ListObj>` is then 48 bytes plus the chunk's two buffers.
+#[derive(Debug, Clone)]
+enum Repr {
+    /// One chunk of at most [`CHUNK_MAX_BYTES`]: Redis's `listpack`.
+    Small(Chunk),
+    /// Chunks in order, none empty: Redis's `quicklist`.
+    Quick(Box<Quick>),
+}
+
+#[derive(Debug, Clone, Default)]
+struct Quick {
+    chunks: VecDeque<Chunk>,
+    len: usize,
+}
+
+impl Default for Repr {
+    fn default() -> Self {
+        Repr::Small(Chunk::default())
+    }
+}
+
 /// A list value.
 #[derive(Debug, Clone, Default)]
 pub struct ListObj {
-    chunks: VecDeque<Chunk>,
-    len: usize,
-    /// Whether the list reports `quicklist` (see the module docs).
-    quick: bool,
+    repr: Repr,
 }
 
 impl ListObj {
@@ -129,66 +153,128 @@ impl ListObj {
 
     /// Number of elements.
     pub fn len(&self) -> usize {
-        self.len
+        match &self.repr {
+            Repr::Small(c) => c.len(),
+            Repr::Quick(q) => q.len,
+        }
     }
 
     /// Whether the list has no elements.
     pub fn is_empty(&self) -> bool {
-        self.len == 0
+        self.len() == 0
     }
 
     /// The encoding name `OBJECT ENCODING` replies with.
     pub fn encoding(&self) -> &'static str {
-        if self.quick {
-            "quicklist"
-        } else {
-            "listpack"
+        match self.repr {
+            Repr::Small(_) => "listpack",
+            Repr::Quick(_) => "quicklist",
         }
     }
 
-    fn after_grow(&mut self) {
-        if self.chunks.len() > 1
-            || self
-                .chunks
-                .front()
-                .is_some_and(|c| c.weight() > CHUNK_MAX_BYTES)
-        {
-            self.quick = true;
+    fn chunk_count(&self) -> usize {
+        match &self.repr {
+            Repr::Small(_) => 1,
+            Repr::Quick(q) => q.chunks.len(),
         }
     }
 
-    fn after_shrink(&mut self) {
-        if self.quick && self.chunks.len() <= 1 {
-            let w = self.chunks.front().map_or(0, Chunk::weight);
-            self.quick = w > CHUNK_MAX_BYTES / 2;
+    fn chunks(&self) -> impl DoubleEndedIterator<Item = &Chunk> {
+        let (one, many) = match &self.repr {
+            Repr::Small(c) => (Some(c), None),
+            Repr::Quick(q) => (None, Some(&q.chunks)),
+        };
+        one.into_iter().chain(many.into_iter().flatten())
+    }
+
+    fn chunk_mut(&mut self, ci: usize) -> &mut Chunk {
+        match &mut self.repr {
+            Repr::Small(c) => c,
+            Repr::Quick(q) => &mut q.chunks[ci],
+        }
+    }
+
+    /// Adds `delta` to the element count kept by the quicklist encoding
+    /// (a small list counts its one chunk).
+    fn grow_len(&mut self, delta: isize) {
+        if let Repr::Quick(q) = &mut self.repr {
+            q.len = q.len.wrapping_add_signed(delta);
+        }
+    }
+
+    /// The quicklist form, converting a small list into one chunk of it.
+    fn quick(&mut self) -> &mut Quick {
+        if let Repr::Small(c) = &mut self.repr {
+            let c = std::mem::take(c);
+            let mut chunks = VecDeque::with_capacity(2);
+            let len = c.len();
+            chunks.push_back(c);
+            self.repr = Repr::Quick(Box::new(Quick { chunks, len }));
+        }
+        match &mut self.repr {
+            Repr::Quick(q) => q,
+            Repr::Small(_) => unreachable!("converted above"),
+        }
+    }
+
+    /// Moves between the encodings as Redis 7.2 does: to quicklist when the
+    /// one chunk passes the limit, back when one chunk of at most half the
+    /// limit remains.
+    fn settle(&mut self) {
+        match &mut self.repr {
+            Repr::Small(c) if c.weight() > CHUNK_MAX_BYTES => {
+                self.quick();
+                self.split_if_heavy(0);
+            }
+            Repr::Small(_) => {}
+            Repr::Quick(q) => {
+                let light = q.chunks.front().map_or(0, Chunk::weight) <= CHUNK_MAX_BYTES / 2;
+                if q.chunks.len() <= 1 && light {
+                    let c = q.chunks.pop_front().unwrap_or_default();
+                    self.repr = Repr::Small(c);
+                }
+            }
         }
     }
 
     /// Adds `elem` at `end`.
     pub fn push(&mut self, end: End, elem: &[u8]) {
-        let fits = match end {
-            End::Front => self.chunks.front().is_some_and(|c| c.fits(elem)),
-            End::Back => self.chunks.back().is_some_and(|c| c.fits(elem)),
-        };
-        if !fits {
-            match end {
-                End::Front => self.chunks.push_front(Chunk::default()),
-                End::Back => self.chunks.push_back(Chunk::default()),
+        match &mut self.repr {
+            Repr::Small(c) if c.fits(elem) => match end {
+                End::Front => c.insert(0, elem),
+                End::Back => c.insert(c.len(), elem),
+            },
+            _ => {
+                let q = self.quick();
+                let fits = match end {
+                    End::Front => q.chunks.front().is_some_and(|c| c.fits(elem)),
+                    End::Back => q.chunks.back().is_some_and(|c| c.fits(elem)),
+                };
+                if !fits {
+                    match end {
+                        End::Front => q.chunks.push_front(Chunk::default()),
+                        End::Back => q.chunks.push_back(Chunk::default()),
+                    }
+                }
+                match end {
+                    End::Front => q.chunks.front_mut().map(|c| c.insert(0, elem)),
+                    End::Back => q.chunks.back_mut().map(|c| c.insert(c.len(), elem)),
+                };
+                q.len += 1;
             }
         }
-        match end {
-            End::Front => self.chunks.front_mut().map(|c| c.insert(0, elem)),
-            End::Back => self.chunks.back_mut().map(|c| c.insert(c.len(), elem)),
-        };
-        self.len += 1;
-        self.after_grow();
+        self.settle();
     }
 
     /// The element at `end`, if any.
     pub fn peek(&self, end: End) -> Option<&[u8]> {
+        let c = match end {
+            End::Front => self.chunks().next()?,
+            End::Back => self.chunks().next_back()?,
+        };
         match end {
-            End::Front => self.chunks.front().map(|c| c.get(0)),
-            End::Back => self.chunks.back().map(|c| c.get(c.len() - 1)),
+            End::Front => c.iter().next(),
+            End::Back => c.iter().next_back(),
         }
     }
 
@@ -201,48 +287,38 @@ impl ListObj {
 
     /// Removes up to `n` elements at `end`; returns how many it removed.
     pub fn discard(&mut self, end: End, n: usize) -> usize {
-        let mut left = n.min(self.len);
-        let removed = left;
-        while left > 0 {
-            let c = match end {
-                End::Front => self.chunks.front_mut(),
-                End::Back => self.chunks.back_mut(),
-            };
-            let Some(c) = c else { break };
-            let k = left.min(c.len());
-            match end {
-                End::Front => c.remove_range(0, k),
-                End::Back => c.remove_range(c.len() - k, c.len()),
+        let removed = n.min(self.len());
+        match &mut self.repr {
+            Repr::Small(c) => match end {
+                End::Front => c.remove_range(0, removed),
+                End::Back => c.remove_range(c.len() - removed, c.len()),
+            },
+            Repr::Quick(q) => {
+                discard_chunks(&mut q.chunks, end, removed);
+                q.len -= removed;
             }
-            if c.len() == 0 {
-                match end {
-                    End::Front => self.chunks.pop_front(),
-                    End::Back => self.chunks.pop_back(),
-                };
-            }
-            left -= k;
         }
-        self.len -= removed;
-        self.after_shrink();
+        self.settle();
         removed
     }
 
     /// Which chunk holds element `i` (< len), and where in it.
     fn locate(&self, i: usize) -> (usize, usize) {
-        debug_assert!(i < self.len);
-        if i < self.len / 2 {
+        debug_assert!(i < self.len());
+        if i < self.len() / 2 {
             let mut i = i;
-            for (ci, c) in self.chunks.iter().enumerate() {
+            for (ci, c) in self.chunks().enumerate() {
                 if i < c.len() {
                     return (ci, i);
                 }
                 i -= c.len();
             }
         } else {
-            let mut from_end = self.len - i;
-            for (ci, c) in self.chunks.iter().enumerate().rev() {
+            let mut from_end = self.len() - i;
+            let n = self.chunk_count();
+            for (k, c) in self.chunks().rev().enumerate() {
                 if from_end <= c.len() {
-                    return (ci, c.len() - from_end);
+                    return (n - 1 - k, c.len() - from_end);
                 }
                 from_end -= c.len();
             }
@@ -252,73 +328,78 @@ impl ListObj {
 
     /// The element at position `i`.
     pub fn get(&self, i: usize) -> Option<&[u8]> {
-        if i >= self.len {
+        if i >= self.len() {
             return None;
         }
         let (ci, off) = self.locate(i);
-        Some(self.chunks[ci].get(off))
+        self.chunks().nth(ci).map(|c| c.get(off))
     }
 
     /// Replaces the element at `i`; false if `i` is out of range.
     pub fn set(&mut self, i: usize, elem: &[u8]) -> bool {
-        if i >= self.len {
+        if i >= self.len() {
             return false;
         }
         let (ci, off) = self.locate(i);
-        self.chunks[ci].set(off, elem);
+        self.chunk_mut(ci).set(off, elem);
         self.split_if_heavy(ci);
-        self.after_grow();
-        self.after_shrink();
+        self.settle();
         true
     }
 
     /// Inserts `elem` so it ends up at position `i` (`i <= len`).
     pub fn insert(&mut self, i: usize, elem: &[u8]) {
-        if i >= self.len {
+        if i >= self.len() {
             return self.push(End::Back, elem);
         }
         if i == 0 {
             return self.push(End::Front, elem);
         }
         let (ci, off) = self.locate(i);
-        self.chunks[ci].insert(off, elem);
-        self.len += 1;
+        self.chunk_mut(ci).insert(off, elem);
+        self.grow_len(1);
         self.split_if_heavy(ci);
-        self.after_grow();
+        self.settle();
     }
 
+    /// Splits a quicklist chunk that grew past the limit (a small list's
+    /// chunk is handled by [`ListObj::settle`]).
     fn split_if_heavy(&mut self, ci: usize) {
-        let c = &mut self.chunks[ci];
-        if c.weight() > CHUNK_MAX_BYTES && c.len() > 1 {
-            let tail = c.split_off(c.len() / 2);
-            self.chunks.insert(ci + 1, tail);
+        if let Repr::Quick(q) = &mut self.repr {
+            let c = &mut q.chunks[ci];
+            if c.weight() > CHUNK_MAX_BYTES && c.len() > 1 {
+                let tail = c.split_off(c.len() / 2);
+                q.chunks.insert(ci + 1, tail);
+            }
         }
     }
 
     /// Removes the element at `i`; false if out of range.
     pub fn remove(&mut self, i: usize) -> bool {
-        if i >= self.len {
+        if i >= self.len() {
             return false;
         }
         let (ci, off) = self.locate(i);
-        self.chunks[ci].remove_range(off, off + 1);
-        if self.chunks[ci].len() == 0 {
-            self.chunks.remove(ci);
+        self.chunk_mut(ci).remove_range(off, off + 1);
+        if let Repr::Quick(q) = &mut self.repr {
+            q.len -= 1;
+            if q.chunks[ci].len() == 0 {
+                q.chunks.remove(ci);
+            }
         }
-        self.len -= 1;
-        self.after_shrink();
+        self.settle();
         true
     }
 
     /// Keeps only positions `start..=end` (already clamped by the caller);
     /// an empty range (`start > end`) empties the list.
     pub fn trim(&mut self, start: usize, end: usize) {
-        if start > end || start >= self.len {
-            let n = self.len;
-            self.discard(End::Front, n);
+        let len = self.len();
+        if start > end || start >= len {
+            self.discard(End::Front, len);
             return;
         }
-        let back = self.len - 1 - end.min(self.len - 1);
+        let back = len - 1 - end.min(len - 1);
         self.discard(End::Back, back);
         self.discard(End::Front, start);
     }
@@ -328,60 +409,54 @@ impl ListObj {
     pub fn remove_eq(&mut self, elem: &[u8], from: End, limit: usize) -> usize {
         let mut left = if limit == 0 { usize::MAX } else { limit };
         let mut removed = 0;
-        let order: Vec<usize> = match from {
-            End::Front => (0..self.chunks.len()).collect(),
-            End::Back => (0..self.chunks.len()).rev().collect(),
-        };
-        for ci in order {
+        let n = self.chunk_count();
+        for k in 0..n {
             if left == 0 {
                 break;
             }
-            let c = &mut self.chunks[ci];
-            let mut hits: Vec<usize> = c
-                .iter()
-                .enumerate()
-                .filter(|(_, e)| *e == elem)
-                .map(|(i, _)| i)
-                .collect();
+            let ci = if from == End::Front { k } else { n - 1 - k };
+            let c = self.chunk_mut(ci);
+            let mut hits: Vec<usize> = (0..c.len()).filter(|&i| c.get(i) == elem).collect();
             if from == End::Back {
                 hits.reverse();
             }
             hits.truncate(left);
-            if hits.is_empty() {
-                continue;
+            if !hits.is_empty() {
+                left -= hits.len();
+                removed += hits.len();
+                c.retain(|i| !hits.contains(&i));
             }
-            left -= hits.len();
-            removed += hits.len();
-            c.retain(|i| !hits.contains(&i));
         }
-        self.chunks.retain(|c| c.len() > 0);
-        self.len -= removed;
-        self.after_shrink();
+        if let Repr::Quick(q) = &mut self.repr {
+            q.chunks.retain(|c| c.len() > 0);
+            q.len -= removed;
+        }
+        self.settle();
         removed
     }
 
     /// Every element, head to tail (reversible).
     pub fn iter(&self) -> impl DoubleEndedIterator<Item = &[u8]> {
-        self.chunks.iter().flat_map(Chunk::iter)
+        self.chunks().flat_map(Chunk::iter)
     }
 
     /// Elements from position `i` on, head to tail, without walking the
     /// chunks before `i` element by element.
     pub fn iter_from(&self, i: usize) -> impl Iterator<Item = &[u8]> {
-        let (ci, off) = if i < self.len {
+        let (ci, off) = if i < self.len() {
             self.locate(i)
         } else {
-            (self.chunks.len(), 0)
+            (self.chunk_count(), 0)
         };
-        self.chunks
-            .range(ci..)
+        self.chunks()
+            .skip(ci)
             .enumerate()
             .flat_map(move |(k, c)| c.iter().skip(if k == 0 { off } else { 0 }))
     }
 
     /// Serializes as `[varint n]` then `n` length-prefixed elements.
     pub fn encode(&self, out: &mut Vec<u8>) {
-        put_varint(out, self.len as u64);
+        put_varint(out, self.len() as u64);
         for e in self.iter() {
             put_bytes(out, e);
         }
@@ -396,6 +471,30 @@ impl ListObj {
             l.push(End::Back, get_bytes(buf, &mut pos)?);
         }
         (pos == buf.len()).then_some(l)
+    }
+}
+
+/// Removes `n` (at most all) elements at `end` of a chunk deque, dropping
+/// chunks that empty.
+fn discard_chunks(chunks: &mut VecDeque<Chunk>, end: End, mut n: usize) {
+    while n > 0 {
+        let c = match end {
+            End::Front => chunks.front_mut(),
+            End::Back => chunks.back_mut(),
+        };
+        let Some(c) = c else { break };
+        let k = n.min(c.len());
+        match end {
+            End::Front => c.remove_range(0, k),
+            End::Back => c.remove_range(c.len() - k, c.len()),
+        }
+        if c.len() == 0 {
+            match end {
+                End::Front => chunks.pop_front(),
+                End::Back => chunks.pop_back(),
+            };
+        }
+        n -= k;
     }
 }
 
@@ -538,9 +637,9 @@ mod tests {
             for op in ops {
                 apply(&mut l, &mut m, op);
                 prop_assert_eq!(l.len(), m.len());
-                prop_assert!(l.chunks.iter().all(|c| c.len() > 0));
-                if l.encoding() == "listpack" {
-                    prop_assert!(l.chunks.len() <= 1);
+                if let Repr::Quick(q) = &l.repr {
+                    prop_assert!(q.chunks.iter().all(|c| c.len() > 0));
+                    prop_assert_eq!(q.chunks.iter().map(Chunk::len).sum::<usize>(), q.len);
                 }
             }
             let got: Vec<&[u8]> = l.iter().collect();
