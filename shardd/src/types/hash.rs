@@ -279,23 +279,22 @@ impl HashObj {
 
     /// Sets `field` to `value`; true if the field is new.
     pub fn set(&mut self, field: &[u8], value: &[u8]) -> bool {
-        if let Repr::Packed(buf) = &self.repr {
-            let too_long =
-                field.len() > MAX_PACKED_VALUE_BYTES || value.len() > MAX_PACKED_VALUE_BYTES;
-            if too_long
-                || (self.get(field).is_none() && packed_slots(buf).count() >= MAX_PACKED_ENTRIES)
-            {
-                self.convert_to_table();
+        if let Repr::Packed(buf) = &mut self.repr {
+            let fits =
+                field.len() <= MAX_PACKED_VALUE_BYTES && value.len() <= MAX_PACKED_VALUE_BYTES;
+            if fits {
+                let mut v = std::mem::take(buf).into_vec();
+                let done = packed_set(&mut v, field, value);
+                *buf = v.into_boxed_slice();
+                if let Some(added) = done {
+                    return added;
+                }
             }
+            self.convert_to_table();
         }
         match &mut self.repr {
-            Repr::Packed(buf) => {
-                let mut v = std::mem::take(buf).into_vec();
-                let added = packed_set(&mut v, field, value);
-                *buf = v.into_boxed_slice();
-                added
-            }
             Repr::Table(t) => t.set(field, value),
+            Repr::Packed(_) => unreachable!("converted above"),
         }
     }
 
@@ -415,12 +414,23 @@ impl HashObj {
 }
 
 /// Sets a pair in a packed buffer without a temporary allocation.
-fn packed_set(buf: &mut Vec<u8>, field: &[u8], value: &[u8]) -> bool {
-    let found = packed_slots(buf)
-        .find(|(_, f, _)| *f == field)
-        .map(|(s, _, _)| s);
+/// One pass finds the field and counts the pairs before it; `None` (and
+/// nothing changed) when the field is new but the buffer is full.
+fn packed_set(buf: &mut Vec<u8>, field: &[u8], value: &[u8]) -> Option<bool> {
+    let mut count = 0;
+    let mut found = None;
+    for (slot, f, _) in packed_slots(buf) {
+        if f == field {
+            found = Some(slot);
+            break;
+        }
+        count += 1;
+    }
+    if found.is_none() && count >= MAX_PACKED_ENTRIES {
+        return None;
+    }
     let (hdr, hn) = pair_header(field.len(), value.len());
-    match found {
+    Some(match found {
         Some(slot) if slot.end - slot.value_at == value.len() => {
             // Same length (the common HINCRBY case): overwrite in place.
             buf[slot.value_at..slot.end].copy_from_slice(value);
@@ -438,7 +448,7 @@ fn packed_set(buf: &mut Vec<u8>, field: &[u8], value: &[u8]) -> bool {
             buf.extend_from_slice(value);
             true
         }
-    }
+    })
 }
 
 #[cfg(test)]
