@@ -69,10 +69,14 @@ impl Chunk {
     }
 
     fn insert(&mut self, i: usize, elem: &[u8]) {
-        // Exact growth: the allocator's size classes already grow
-        // geometrically, and small lists must not carry doubling slack.
-        self.buf.reserve_exact(elem.len());
-        self.ends.reserve_exact(1);
+        // Grow by an eighth, not double: small lists must not carry doubling
+        // slack, and a filling chunk must not realloc on every push.
+        if self.buf.capacity() - self.buf.len() < elem.len() {
+            self.buf.reserve_exact(elem.len().max(self.buf.len() / 8));
+        }
+        if self.ends.capacity() == self.ends.len() {
+            self.ends.reserve_exact((self.ends.len() / 8).max(1));
+        }
         let at = self.start(i);
         self.buf.splice(at..at, elem.iter().copied());
         let n = elem.len() as u32;
