@@ -179,15 +179,17 @@ impl Table {
     }
 
     fn position(&self, field: &[u8]) -> Option<usize> {
-        let hash = self.hasher.hash_one(field);
+        self.position_hashed(self.hasher.hash_one(field), field)
+    }
+
+    fn position_hashed(&self, hash: u64, field: &[u8]) -> Option<usize> {
         let pairs = &self.pairs;
         self.index
             .find(hash, |&i| split_block(&pairs[i as usize]).0 == field)
             .map(|&i| i as usize)
     }
 
-    fn push_new(&mut self, field: &[u8], value: &[u8]) {
-        let hash = self.hasher.hash_one(field);
+    fn push_new(&mut self, hash: u64, field: &[u8], value: &[u8]) {
         let at = self.pairs.len() as u32;
         self.pairs.push(pair_block(field, value));
         let (pairs, hasher) = (&self.pairs, &self.hasher);
@@ -197,7 +199,8 @@ impl Table {
     }
 
     fn set(&mut self, field: &[u8], value: &[u8]) -> bool {
-        match self.position(field) {
+        let hash = self.hasher.hash_one(field);
+        match self.position_hashed(hash, field) {
             Some(i) => {
                 let block = &mut self.pairs[i];
                 let value_at = block.len() - split_block(block).1.len();
@@ -210,7 +213,7 @@ impl Table {
                 false
             }
             None => {
-                self.push_new(field, value);
+                self.push_new(hash, field, value);
                 true
             }
         }
@@ -384,7 +387,7 @@ impl HashObj {
         if let Repr::Packed(buf) = &self.repr {
             let mut t = Table::with_capacity(MAX_PACKED_ENTRIES + 1);
             for (_, f, v) in packed_slots(buf) {
-                t.push_new(f, v);
+                t.push_new(t.hasher.hash_one(f), f, v);
             }
             self.repr = Repr::Table(Box::new(t));
         }

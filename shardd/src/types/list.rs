@@ -3,9 +3,10 @@
 //! Elements are stored back to back in chunks of at most
 //! [`CHUNK_MAX_BYTES`] (Redis's `list-max-listpack-size -2`), each chunk one
 //! byte buffer plus an array of end offsets, so an element costs its bytes
-//! plus four. Pushes and pops at either end touch only the end chunk: O(1)
-//! in the list's length (a front push moves at most one chunk's bytes, as a
-//! listpack insert does). Positional access walks chunks from the nearer end.
+//! plus four. Both arrays keep room at both ends, so pushes and pops at
+//! either end are amortized O(1) and move no other element (a listpack
+//! moves its whole buffer on a head insert). Positional access walks chunks
+//! from the nearer end, then indexes the chunk directly.
 //!
 //! A list that fits in one chunk is that chunk, inline (the `listpack`
 //! encoding: 48 bytes plus its two exact-size buffers); once it needs more
@@ -32,67 +33,162 @@ pub enum End {
     Back,
 }
 
+/// Elements back to back in one buffer, with room kept at both ends so a
+/// push or pop at either end moves no other element (a listpack moves the
+/// whole buffer on a head insert). The room is reclaimed when it outgrows
+/// the data, so a queue (push one end, pop the other) stays bounded.
 #[derive(Debug, Clone, Default)]
 struct Chunk {
+    /// The element bytes are `buf[head..]`; `buf[..head]` is room.
     buf: Vec<u8>,
-    /// `ends[i]` is where element `i` ends in `buf`.
+    head: u32,
+    /// `ends[first + i]` is where element `i` ends in `buf`; `ends[..first]`
+    /// is room.
     ends: Vec<u32>,
+    first: u32,
 }
 
 impl Chunk {
     fn len(&self) -> usize {
-        self.ends.len()
+        self.ends.len() - self.first as usize
+    }
+
+    fn bytes(&self) -> usize {
+        self.buf.len() - self.head as usize
     }
 
     fn weight(&self) -> usize {
-        self.buf.len() + self.ends.len() * ENTRY_OVERHEAD_BYTES
+        self.bytes() + self.len() * ENTRY_OVERHEAD_BYTES
     }
 
     fn fits(&self, elem: &[u8]) -> bool {
-        self.ends.is_empty() || self.weight() + elem.len() + ENTRY_OVERHEAD_BYTES <= CHUNK_MAX_BYTES
+        self.len() == 0 || self.weight() + elem.len() + ENTRY_OVERHEAD_BYTES <= CHUNK_MAX_BYTES
     }
 
     fn start(&self, i: usize) -> usize {
         if i == 0 {
-            0
+            self.head as usize
         } else {
-            self.ends[i - 1] as usize
+            self.ends[self.first as usize + i - 1] as usize
         }
     }
 
     fn get(&self, i: usize) -> &[u8] {
-        &self.buf[self.start(i)..self.ends[i] as usize]
+        &self.buf[self.start(i)..self.ends[self.first as usize + i] as usize]
     }
 
     fn iter(&self) -> impl DoubleEndedIterator<Item = &[u8]> {
         (0..self.len()).map(move |i| self.get(i))
     }
 
-    fn insert(&mut self, i: usize, elem: &[u8]) {
-        // Grow by an eighth, not double: small lists must not carry doubling
-        // slack, and a filling chunk must not realloc on every push.
-        if self.buf.capacity() - self.buf.len() < elem.len() {
-            self.buf.reserve_exact(elem.len().max(self.buf.len() / 8));
+    /// Moves the bytes so `front` bytes of room precede them and at least
+    /// `back` follow.
+    fn rebuild_bytes(&mut self, front: usize, back: usize) {
+        let old = self.head as usize;
+        let mut nb = Vec::with_capacity(front + self.bytes() + back);
+        nb.resize(front, 0);
+        nb.extend_from_slice(&self.buf[old..]);
+        let first = self.first as usize;
+        for e in &mut self.ends[first..] {
+            *e = (*e as usize - old + front) as u32;
+        }
+        self.buf = nb;
+        self.head = front as u32;
+    }
+
+    /// Moves the ends so `front` slots of room precede them and at least
+    /// `back` follow.
+    fn rebuild_ends(&mut self, front: usize, back: usize) {
+        let mut ne = Vec::with_capacity(front + self.len() + back);
+        ne.resize(front, 0);
+        ne.extend_from_slice(&self.ends[self.first as usize..]);
+        self.ends = ne;
+        self.first = front as u32;
+    }
+
+    /// Makes room for an `n`-byte element at the front. Room grows by an
+    /// eighth of the data, so pushes are amortized O(1) without doubling slack.
+    fn room_front(&mut self, n: usize) {
+        if (self.head as usize) < n {
+            let (d, slack) = (self.bytes(), self.buf.capacity() - self.buf.len());
+            self.rebuild_bytes(n.max(d / 8), slack.min(d / 8));
+        }
+        if self.first == 0 {
+            let (l, slack) = (self.len(), self.ends.capacity() - self.ends.len());
+            self.rebuild_ends((l / 8).max(1), slack.min(l / 8));
+        }
+    }
+
+    /// Makes room for an `n`-byte element at the back (and in between).
+    fn room_back(&mut self, n: usize) {
+        if self.buf.capacity() - self.buf.len() < n {
+            let d = self.bytes();
+            self.rebuild_bytes((self.head as usize).min(d / 8), n.max(d / 8));
         }
         if self.ends.capacity() == self.ends.len() {
-            self.ends.reserve_exact((self.ends.len() / 8).max(1));
+            let l = self.len();
+            self.rebuild_ends((self.first as usize).min(l / 8), (l / 8).max(1));
         }
-        let at = self.start(i);
-        self.buf.splice(at..at, elem.iter().copied());
-        let n = elem.len() as u32;
-        self.ends.insert(i, at as u32 + n);
-        self.ends[i + 1..].iter_mut().for_each(|e| *e += n);
+    }
+
+    /// Gives room back once it is more than the data (plus a little).
+    fn shrink_room(&mut self) {
+        let d = self.bytes();
+        if self.buf.capacity() > 2 * d + 64 {
+            self.rebuild_bytes((self.head as usize).min(d / 8), d / 8);
+        }
+        let l = self.len();
+        if self.ends.capacity() > 2 * l + 16 {
+            self.rebuild_ends((self.first as usize).min(l / 8), l / 8);
+        }
+    }
+
+    fn insert(&mut self, i: usize, elem: &[u8]) {
+        let n = elem.len();
+        if i == self.len() {
+            self.room_back(n);
+            self.buf.extend_from_slice(elem);
+            self.ends.push(self.buf.len() as u32);
+        } else if i == 0 {
+            self.room_front(n);
+            let end = self.head as usize;
+            self.buf[end - n..end].copy_from_slice(elem);
+            self.head = (end - n) as u32;
+            self.first -= 1;
+            self.ends[self.first as usize] = end as u32;
+        } else {
+            self.room_back(n);
+            let at = self.start(i);
+            self.buf.splice(at..at, elem.iter().copied());
+            let k = self.first as usize + i;
+            self.ends.insert(k, (at + n) as u32);
+            self.ends[k + 1..].iter_mut().for_each(|e| *e += n as u32);
+        }
     }
 
     fn remove_range(&mut self, from: usize, to: usize) {
         if from >= to {
             return;
         }
-        let (a, b) = (self.start(from), self.ends[to - 1] as usize);
-        self.buf.drain(a..b);
-        self.ends.drain(from..to);
-        let n = (b - a) as u32;
-        self.ends[from..].iter_mut().for_each(|e| *e -= n);
+        let (len, first) = (self.len(), self.first as usize);
+        if from == 0 && to == len {
+            *self = Chunk::default();
+            return;
+        }
+        if from == 0 {
+            self.head = self.ends[first + to - 1];
+            self.first += to as u32;
+        } else if to == len {
+            self.buf.truncate(self.start(from));
+            self.ends.truncate(first + from);
+        } else {
+            let (a, b) = (self.start(from), self.ends[first + to - 1] as usize);
+            self.buf.drain(a..b);
+            self.ends.drain(first + from..first + to);
+            let n = (b - a) as u32;
+            self.ends[first + from..].iter_mut().for_each(|e| *e -= n);
+        }
+        self.shrink_room();
     }
 
     fn set(&mut self, i: usize, elem: &[u8]) {
@@ -523,6 +619,26 @@ mod tests {
         l.discard(End::Front, 20);
         assert_eq!(l.encoding(), "listpack");
         assert_eq!(l.len(), 10);
+    }
+
+    #[test]
+    fn queues_and_stacks_keep_their_chunk_small() {
+        for (push, pop) in [(End::Back, End::Front), (End::Front, End::Back)] {
+            let mut l = ListObj::new();
+            for _ in 0..10 {
+                l.push(push, b"0123456789");
+            }
+            for _ in 0..100_000 {
+                l.push(push, b"0123456789");
+                assert!(l.pop(pop).is_some());
+            }
+            assert_eq!(l.len(), 10);
+            let Repr::Small(c) = &l.repr else {
+                panic!("ten small elements stay one chunk");
+            };
+            assert!(c.buf.capacity() < 512, "{}", c.buf.capacity());
+            assert!(c.ends.capacity() < 64, "{}", c.ends.capacity());
+        }
     }
 
     #[test]
