@@ -187,8 +187,7 @@ pub fn lrange(ks: &mut Keyspace, args: Args, out: &mut Reply) -> CmdResult {
     }
     let n = (stop - start + 1) as usize;
     out.array(n);
-    l.iter_from(start as usize)
-        .take(n)
+    l.range(start as usize, stop as usize)
         .for_each(|e| out.bulk(e));
     Ok(())
 }

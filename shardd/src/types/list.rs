@@ -554,6 +554,12 @@ impl ListObj {
             .flat_map(move |(k, c)| c.iter().skip(if k == 0 { off } else { 0 }))
     }
 
+    /// Elements at positions `start..=end` (clamped to the list), head to tail.
+    pub fn range(&self, start: usize, end: usize) -> impl Iterator<Item = &[u8]> {
+        let n = end.saturating_add(1).min(self.len()).saturating_sub(start);
+        self.iter_from(start).take(n)
+    }
+
     /// Serializes as `[varint n]` then `n` length-prefixed elements.
     pub fn encode(&self, out: &mut Vec<u8>) {
         put_varint(out, self.len() as u64);
@@ -770,6 +776,7 @@ mod tests {
             for (i, e) in m.iter().enumerate() {
                 prop_assert_eq!(l.get(i), Some(&e[..]));
                 prop_assert_eq!(l.iter_from(i).next(), Some(&e[..]));
+                prop_assert_eq!(l.range(i, i + 1).count(), (m.len() - i).min(2));
             }
             let mut enc = Vec::new();
             l.encode(&mut enc);
