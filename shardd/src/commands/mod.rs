@@ -10,8 +10,10 @@
 //! here are a second line of defence so a shard never indexes out of range.
 
 pub mod bits;
+pub mod hashes;
 pub mod hll;
 pub mod keys;
+pub mod lists;
 pub mod strings;
 
 use crate::{keyspace::Keyspace, reply::Reply};
@@ -226,6 +228,41 @@ fn dispatch(ks: &mut Keyspace, args: Args, out: &mut Reply) -> CmdResult {
         b"pfadd" => hll::pfadd(ks, args, out),
         b"pfcount" => hll::pfcount(ks, args, out),
         b"pfmerge" => hll::pfmerge(ks, args, out),
+        // hashes
+        b"hset" => hashes::hset(ks, args, out),
+        b"hsetnx" => hashes::hsetnx(ks, args, out),
+        b"hmset" => hashes::hmset(ks, args, out),
+        b"hget" => hashes::hget(ks, args, out),
+        b"hmget" => hashes::hmget(ks, args, out),
+        b"hdel" => hashes::hdel(ks, args, out),
+        b"hlen" => hashes::hlen(ks, args, out),
+        b"hstrlen" => hashes::hstrlen(ks, args, out),
+        b"hexists" => hashes::hexists(ks, args, out),
+        b"hkeys" => hashes::hkeys(ks, args, out),
+        b"hvals" => hashes::hvals(ks, args, out),
+        b"hgetall" => hashes::hgetall(ks, args, out),
+        b"hincrby" => hashes::hincrby(ks, args, out),
+        b"hincrbyfloat" => hashes::hincrbyfloat(ks, args, out),
+        b"hrandfield" => hashes::hrandfield(ks, args, out),
+        b"hscan" => hashes::hscan(ks, args, out),
+        // lists
+        b"lpush" => lists::lpush(ks, args, out),
+        b"rpush" => lists::rpush(ks, args, out),
+        b"lpushx" => lists::lpushx(ks, args, out),
+        b"rpushx" => lists::rpushx(ks, args, out),
+        b"lpop" => lists::lpop(ks, args, out),
+        b"rpop" => lists::rpop(ks, args, out),
+        b"llen" => lists::llen(ks, args, out),
+        b"lrange" => lists::lrange(ks, args, out),
+        b"lindex" => lists::lindex(ks, args, out),
+        b"lset" => lists::lset(ks, args, out),
+        b"linsert" => lists::linsert(ks, args, out),
+        b"lrem" => lists::lrem(ks, args, out),
+        b"ltrim" => lists::ltrim(ks, args, out),
+        b"lpos" => lists::lpos(ks, args, out),
+        b"lmove" => lists::lmove(ks, args, out),
+        b"rpoplpush" => lists::rpoplpush(ks, args, out),
+        b"lmpop" => lists::lmpop(ks, args, out),
         // keys
         b"del" | b"unlink" => keys::del(ks, args, out),
         b"exists" => keys::exists(ks, args, out),

@@ -61,7 +61,12 @@ pub fn log_form(args: &[&[u8]], reply: &[u8], now_ms: u64) -> Option<Vec<Vec<u8>
         }
         b"expireat" if args.len() >= 3 => {
             let mut out = vec![b"PEXPIREAT".to_vec(), args[1].to_vec()];
-            out.push(parse_i64(args[2])?.checked_mul(1000)?.to_string().into_bytes());
+            out.push(
+                parse_i64(args[2])?
+                    .checked_mul(1000)?
+                    .to_string()
+                    .into_bytes(),
+            );
             out.extend(args[3..].iter().map(|a| a.to_vec()));
             Some(out)
         }
@@ -121,32 +126,74 @@ mod tests {
 
     fn log(args: &[&str], reply: &str) -> Option<Vec<String>> {
         let a: Vec<&[u8]> = args.iter().map(|s| s.as_bytes()).collect();
-        log_form(&a, reply.as_bytes(), 1_000_000)
-            .map(|v| v.into_iter().map(|x| String::from_utf8_lossy(&x).into_owned()).collect())
+        log_form(&a, reply.as_bytes(), 1_000_000).map(|v| {
+            v.into_iter()
+                .map(|x| String::from_utf8_lossy(&x).into_owned())
+                .collect()
+        })
     }
 
     #[test]
     fn relative_ttls_become_absolute() {
-        assert_eq!(log(&["SET", "k", "v", "EX", "10"], "+OK\r\n").unwrap(), ["SET", "k", "v", "PXAT", "1010000"]);
-        assert_eq!(log(&["set", "k", "v", "px", "5", "NX"], "+OK\r\n").unwrap(), ["set", "k", "v", "PXAT", "1000005", "NX"]);
-        assert_eq!(log(&["SET", "k", "ex", "EX", "1"], "+OK\r\n").unwrap(), ["SET", "k", "ex", "PXAT", "1001000"]);
-        assert_eq!(log(&["GETEX", "k", "PX", "1"], "$1\r\nv\r\n").unwrap(), ["GETEX", "k", "PXAT", "1000001"]);
-        assert_eq!(log(&["SETEX", "k", "2", "v"], "+OK\r\n").unwrap(), ["SET", "k", "v", "PXAT", "1002000"]);
-        assert_eq!(log(&["EXPIRE", "k", "3", "NX"], ":1\r\n").unwrap(), ["PEXPIREAT", "k", "1003000", "NX"]);
-        assert_eq!(log(&["EXPIREAT", "k", "7"], ":1\r\n").unwrap(), ["PEXPIREAT", "k", "7000"]);
-        assert_eq!(log(&["RESTORE", "k", "50", "x"], "+OK\r\n").unwrap(), ["RESTORE", "k", "1000050", "x", "ABSTTL"]);
+        assert_eq!(
+            log(&["SET", "k", "v", "EX", "10"], "+OK\r\n").unwrap(),
+            ["SET", "k", "v", "PXAT", "1010000"]
+        );
+        assert_eq!(
+            log(&["set", "k", "v", "px", "5", "NX"], "+OK\r\n").unwrap(),
+            ["set", "k", "v", "PXAT", "1000005", "NX"]
+        );
+        assert_eq!(
+            log(&["SET", "k", "ex", "EX", "1"], "+OK\r\n").unwrap(),
+            ["SET", "k", "ex", "PXAT", "1001000"]
+        );
+        assert_eq!(
+            log(&["GETEX", "k", "PX", "1"], "$1\r\nv\r\n").unwrap(),
+            ["GETEX", "k", "PXAT", "1000001"]
+        );
+        assert_eq!(
+            log(&["SETEX", "k", "2", "v"], "+OK\r\n").unwrap(),
+            ["SET", "k", "v", "PXAT", "1002000"]
+        );
+        assert_eq!(
+            log(&["EXPIRE", "k", "3", "NX"], ":1\r\n").unwrap(),
+            ["PEXPIREAT", "k", "1003000", "NX"]
+        );
+        assert_eq!(
+            log(&["EXPIREAT", "k", "7"], ":1\r\n").unwrap(),
+            ["PEXPIREAT", "k", "7000"]
+        );
+        assert_eq!(
+            log(&["RESTORE", "k", "50", "x"], "+OK\r\n").unwrap(),
+            ["RESTORE", "k", "1000050", "x", "ABSTTL"]
+        );
     }
 
     #[test]
     fn spop_is_logged_as_the_members_it_removed() {
-        assert_eq!(log(&["SPOP", "s"], "$1\r\na\r\n").unwrap(), ["SREM", "s", "a"]);
-        assert_eq!(log(&["SPOP", "s", "2"], "*2\r\n$1\r\na\r\n$2\r\nbc\r\n").unwrap(), ["SREM", "s", "a", "bc"]);
+        assert_eq!(
+            log(&["SPOP", "s"], "$1\r\na\r\n").unwrap(),
+            ["SREM", "s", "a"]
+        );
+        assert_eq!(
+            log(&["SPOP", "s", "2"], "*2\r\n$1\r\na\r\n$2\r\nbc\r\n").unwrap(),
+            ["SREM", "s", "a", "bc"]
+        );
         assert_eq!(log(&["SPOP", "s"], "$-1\r\n"), None);
     }
 
     #[test]
     fn errors_are_not_logged_and_others_are_kept_as_sent() {
-        assert_eq!(log(&["INCR", "k"], "-ERR value is not an integer or out of range\r\n"), None);
-        assert_eq!(log(&["LPUSH", "l", "a"], ":1\r\n").unwrap(), ["LPUSH", "l", "a"]);
+        assert_eq!(
+            log(
+                &["INCR", "k"],
+                "-ERR value is not an integer or out of range\r\n"
+            ),
+            None
+        );
+        assert_eq!(
+            log(&["LPUSH", "l", "a"], ":1\r\n").unwrap(),
+            ["LPUSH", "l", "a"]
+        );
     }
 }
