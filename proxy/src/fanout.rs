@@ -83,5 +83,5 @@ async fn scan(
         seq,
         part: Some(0),
     };
-    send(w, st.proto, shard, &args, target).await;
+    send(w, st.req(), shard, &args, target).await;
 }

@@ -119,6 +119,7 @@ impl Link {
     pub fn send<A: AsRef<[u8]>>(
         &mut self,
         proto: u8,
+        flags: u8,
         args: &[A],
         target: Target,
     ) -> Result<(), (SendError, Target)> {
@@ -130,7 +131,7 @@ impl Link {
         let h = msg::RequestHeader {
             id,
             proto,
-            flags: 0,
+            flags,
         };
         match ch.tx.try_write(len, |buf| msg::write_request(buf, h, args)) {
             Ok(()) => {}

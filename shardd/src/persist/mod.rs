@@ -3,4 +3,6 @@
 //! this crate for the files, the order of operations and the promises.
 
 pub mod aof;
+pub mod dir;
 pub mod rewrite;
+pub mod snapshot;

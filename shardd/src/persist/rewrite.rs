@@ -13,7 +13,40 @@
 
 use crate::commands::parse_i64;
 
-/// The command(s) to log for `args`, which ran at `now_ms` and replied
+/// What to log for one write command.
+#[derive(Debug, PartialEq, Eq)]
+pub enum LogForm {
+    /// Nothing (it failed, or changed nothing).
+    Skip,
+    /// The command as it came (the common case: no allocation).
+    AsIs,
+    /// This command instead.
+    Rewritten(Vec<Vec<u8>>),
+}
+
+/// Commands whose logged form may differ from what was sent.
+const REWRITTEN: &[&[u8]] = &[
+    b"set", b"getex", b"setex", b"psetex", b"expire", b"pexpire", b"expireat", b"restore", b"spop",
+];
+
+/// What to log for `args`, which ran at `now_ms` and replied `reply`.
+pub fn plan(args: &[&[u8]], reply: &[u8], now_ms: u64) -> LogForm {
+    if reply.first() == Some(&b'-') {
+        return LogForm::Skip;
+    }
+    let Some(name) = args.first() else {
+        return LogForm::Skip;
+    };
+    if !REWRITTEN.iter().any(|r| name.eq_ignore_ascii_case(r)) {
+        return LogForm::AsIs;
+    }
+    match log_form(args, reply, now_ms) {
+        Some(cmd) => LogForm::Rewritten(cmd),
+        None => LogForm::Skip,
+    }
+}
+
+/// The command to log for `args`, which ran at `now_ms` and replied
 /// `reply`; `None` when nothing needs logging.
 pub fn log_form(args: &[&[u8]], reply: &[u8], now_ms: u64) -> Option<Vec<Vec<u8>>> {
     if reply.first() == Some(&b'-') {
