@@ -10,7 +10,9 @@
 //! here are a second line of defence so a shard never indexes out of range.
 
 pub mod keys;
+pub mod sets;
 pub mod strings;
+pub mod zsets;
 
 use crate::{keyspace::Keyspace, reply::Reply};
 
@@ -196,6 +198,25 @@ fn dispatch(ks: &mut Keyspace, args: Args, out: &mut Reply) -> CmdResult {
         // keys
         b"del" | b"unlink" => keys::del(ks, args, out),
         b"exists" => keys::exists(ks, args, out),
+        // sets
+        b"sadd" => sets::sadd(ks, args, out),
+        b"srem" => sets::srem(ks, args, out),
+        b"scard" => sets::scard(ks, args, out),
+        b"sismember" => sets::sismember(ks, args, out),
+        b"smismember" => sets::smismember(ks, args, out),
+        b"smembers" => sets::smembers(ks, args, out),
+        b"spop" => sets::spop(ks, args, out),
+        b"srandmember" => sets::srandmember(ks, args, out),
+        b"smove" => sets::smove(ks, args, out),
+        b"sinter" => sets::sinter(ks, args, out),
+        b"sintercard" => sets::sintercard(ks, args, out),
+        b"sinterstore" => sets::sinterstore(ks, args, out),
+        b"sunion" => sets::sunion(ks, args, out),
+        b"sunionstore" => sets::sunionstore(ks, args, out),
+        b"sdiff" => sets::sdiff(ks, args, out),
+        b"sdiffstore" => sets::sdiffstore(ks, args, out),
+        b"sscan" => sets::sscan(ks, args, out),
+        // sorted sets
         _ => Err(unknown(name)),
     }
 }
