@@ -135,12 +135,13 @@ impl Tree {
         if len == 0 {
             self.chunks.remove(ci);
             self.rebuild();
-        } else if len < CHUNK_MERGE_BELOW && ci + 1 < self.chunks.len() {
-            if len + self.chunks[ci + 1].len() <= CHUNK_MAX {
-                let next = self.chunks.remove(ci + 1);
-                self.chunks[ci].extend(next);
-                self.rebuild();
-            }
+        } else if len < CHUNK_MERGE_BELOW
+            && ci + 1 < self.chunks.len()
+            && len + self.chunks[ci + 1].len() <= CHUNK_MAX
+        {
+            let next = self.chunks.remove(ci + 1);
+            self.chunks[ci].extend(next);
+            self.rebuild();
         }
     }
 
