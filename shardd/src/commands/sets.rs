@@ -123,14 +123,13 @@ pub fn smembers(ks: &mut Keyspace, args: Args, out: &mut Reply) -> CmdResult {
     Ok(())
 }
 
-/// Parses a count that must not be negative (SPOP, ZPOPMIN, ...).
+/// Parses SPOP's count: Redis says "must be positive" for non-numbers too.
 pub(crate) fn positive_count(arg: &[u8]) -> Result<usize, CmdError> {
     match parse_i64(arg) {
-        None => Err(CmdError::NotInteger),
-        Some(c) if c < 0 => Err(CmdError::Other(
+        Some(c) if c >= 0 => Ok(usize::try_from(c).unwrap_or(usize::MAX)),
+        _ => Err(CmdError::Other(
             "ERR value is out of range, must be positive".into(),
         )),
-        Some(c) => Ok(usize::try_from(c).unwrap_or(usize::MAX)),
     }
 }
 

@@ -21,7 +21,7 @@ use self::parse::score_arg;
 use super::{
     eq_ic, parse_i64,
     sets::{
-        distinct_indexes, random_count,
+        distinct_indexes, positive_count, random_count,
         scan::{parse_cursor, scan_header, ScanOpts},
     },
     Args, CmdError, CmdResult,
@@ -340,16 +340,6 @@ fn rank_generic(ks: &mut Keyspace, args: Args, out: &mut Reply, rev: bool) -> Cm
     Ok(())
 }
 
-/// Parses a pop count: Redis replies "must be positive" for non-numbers too.
-fn pop_count(arg: &[u8]) -> Result<usize, CmdError> {
-    match parse_i64(arg) {
-        Some(c) if c >= 0 => Ok(usize::try_from(c).unwrap_or(usize::MAX)),
-        _ => Err(CmdError::Other(
-            "ERR value is out of range, must be positive".into(),
-        )),
-    }
-}
-
 /// Pops up to `count` lowest (or highest) entries of the zset at `key`.
 fn pop_entries(
     ks: &mut Keyspace,
@@ -391,7 +381,7 @@ pub fn zpopmax(ks: &mut Keyspace, args: Args, out: &mut Reply) -> CmdResult {
 fn pop_generic(ks: &mut Keyspace, args: Args, out: &mut Reply, max: bool) -> CmdResult {
     args.check(|n| n == 2 || n == 3)?;
     let count = match args.get(2) {
-        Ok(c) => Some(pop_count(c)?),
+        Ok(c) => Some(positive_count(c)?),
         Err(_) => None,
     };
     let popped = pop_entries(ks, args.get(1)?, count.unwrap_or(1), max)?;

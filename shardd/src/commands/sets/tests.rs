@@ -103,8 +103,8 @@ fn spop_count_validates_and_empties_the_key() {
         "-ERR value is out of range, must be positive\r\n"
     );
     assert_eq!(
-        run(&mut ks, "SPOP s x"),
-        "-ERR value is not an integer or out of range\r\n"
+        run(&mut ks, "SPOP nokey x"),
+        "-ERR value is out of range, must be positive\r\n"
     );
     assert_eq!(run(&mut ks, "SPOP s 0"), "*0\r\n");
     assert_eq!(run3(&mut ks, "SPOP nokey 3"), "~0\r\n");

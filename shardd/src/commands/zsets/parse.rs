@@ -178,6 +178,15 @@ impl<'a> LexRange<'a> {
         })
     }
 
+    /// Whether no member can be in the range (min above max).
+    pub fn is_empty(&self) -> bool {
+        match (&self.min, &self.max) {
+            (LexBound::Max, _) | (_, LexBound::Min) => true,
+            (LexBound::At(a, ea), LexBound::At(b, eb)) => a > b || (a == b && (*ea || *eb)),
+            _ => false,
+        }
+    }
+
     /// Whether `m` is below the lower bound (so before the range).
     pub fn below_min(&self, m: &[u8]) -> bool {
         match &self.min {

@@ -133,24 +133,86 @@ fn parse_spec<'a>(
 }
 
 /// The ascending rank window a range selects.
-fn window(z: &ZSetObj, bounds: &Bounds) -> (usize, usize) {
+fn window(z: &ZSetObj, bounds: &Bounds, walk: LexWalk) -> (usize, usize) {
     let (lo, hi) = match bounds {
         Bounds::Rank(s, e) => rank_window(z.len(), *s, *e),
         Bounds::Score(r) => (
             z.count_while(|s, _| !r.above_min(s)),
             z.count_while(|s, _| r.below_max(s)),
         ),
-        Bounds::Lex(r) => (
-            z.count_while(|_, m| r.below_min(m)),
-            z.count_while(|_, m| r.below_max(m)),
-        ),
+        Bounds::Lex(r) => return lex_window(z, r, walk),
     };
     (lo, hi.max(lo))
 }
 
+/// How a lex range is walked (see [`lex_window`]).
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum LexWalk {
+    Forward,
+    Reverse,
+    /// ZLEXCOUNT: a skiplist finds both ends by search.
+    Count,
+}
+
+/// The window of a lex range. Members are only in lex order when all
+/// scores are equal; for mixed scores Redis's answer depends on how it
+/// walks, so we walk the same way: find the first member in range (the
+/// last when reversed), then step while members stay in range. A listpack
+/// is searched linearly; a skiplist by descent, which a binary search
+/// stands in for (a skiplist's random levels make Redis itself vary there).
+fn lex_window(z: &ZSetObj, r: &LexRange, walk: LexWalk) -> (usize, usize) {
+    let n = z.len();
+    let (Some((first, _)), Some((last, _))) = (z.get(0), z.get(n.wrapping_sub(1))) else {
+        return (0, 0);
+    };
+    if r.is_empty() || r.below_min(last) || !r.below_max(first) {
+        return (0, 0);
+    }
+    let compact = z.encoding() == "listpack";
+    let walk = if compact && walk == LexWalk::Count {
+        LexWalk::Forward
+    } else {
+        walk
+    };
+    let members = |lo, hi| z.range(lo, hi).map(|(m, _)| m);
+    match walk {
+        LexWalk::Forward => {
+            let lo = if compact {
+                members(0, n).take_while(|m| r.below_min(m)).count()
+            } else {
+                z.count_while(|_, m| r.below_min(m))
+            };
+            (
+                lo,
+                lo + members(lo, n).take_while(|m| r.below_max(m)).count(),
+            )
+        }
+        LexWalk::Reverse => {
+            let hi = if compact {
+                n - members(0, n).rev().take_while(|m| !r.below_max(m)).count()
+            } else {
+                z.count_while(|_, m| r.below_max(m))
+            };
+            (
+                hi - members(0, hi).rev().take_while(|m| !r.below_min(m)).count(),
+                hi,
+            )
+        }
+        LexWalk::Count => {
+            let lo = z.count_while(|_, m| r.below_min(m));
+            (lo, z.count_while(|_, m| r.below_max(m)).max(lo))
+        }
+    }
+}
+
 /// The entries `spec` selects, in reply order.
 fn select<'z>(z: &'z ZSetObj, spec: &Spec) -> Vec<(&'z [u8], f64)> {
-    let (mut lo, mut hi) = window(z, &spec.bounds);
+    let walk = if spec.rev {
+        LexWalk::Reverse
+    } else {
+        LexWalk::Forward
+    };
+    let (mut lo, mut hi) = window(z, &spec.bounds, walk);
     if let Bounds::Rank(..) = spec.bounds {
         if spec.rev {
             (lo, hi) = (z.len() - hi, z.len() - lo);
@@ -238,7 +300,7 @@ fn count_generic(ks: &mut Keyspace, args: Args, out: &mut Reply, kind: Kind) -> 
     let n = match read_zset(ks, args.get(1)?)? {
         None => 0,
         Some(z) => {
-            let (lo, hi) = window(z, &bounds);
+            let (lo, hi) = window(z, &bounds, LexWalk::Count);
             hi - lo
         }
     };
@@ -262,7 +324,7 @@ fn remrange_generic(ks: &mut Keyspace, args: Args, out: &mut Reply, kind: Kind) 
     let key = args.get(1)?;
     let mut n = 0;
     if let Some(z) = write_zset(ks, key)? {
-        let (lo, hi) = window(z, &bounds);
+        let (lo, hi) = window(z, &bounds, LexWalk::Forward);
         let doomed: Vec<Vec<u8>> = z.range(lo, hi).map(|(m, _)| m.to_vec()).collect();
         for m in &doomed {
             z.remove(m);

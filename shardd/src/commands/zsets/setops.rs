@@ -12,7 +12,10 @@ use crate::{
     commands::{eq_ic, parse_i64, Args, CmdError, CmdResult},
     keyspace::{Keyspace, ValueRef},
     reply::Reply,
-    types::{set::SetObj, zset::ZSetObj},
+    types::{
+        set::SetObj,
+        zset::{cmp_entry, ZSetObj},
+    },
 };
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -165,8 +168,8 @@ fn parse_call<'a>(
     Ok(call)
 }
 
-/// Computes the result of `op` over `call`'s inputs.
-fn compute(ks: &mut Keyspace, call: &Call, op: Op) -> Result<ZSetObj, CmdError> {
+/// Computes the result of `op` over `call`'s inputs, in zset order.
+fn compute(ks: &mut Keyspace, call: &Call, op: Op) -> Result<Vec<(Vec<u8>, f64)>, CmdError> {
     let sizes = call
         .keys
         .iter()
@@ -218,25 +221,31 @@ fn compute(ks: &mut Keyspace, call: &Call, op: Op) -> Result<ZSetObj, CmdError> 
             }
         }
     }
-    let mut z = ZSetObj::new();
-    for (m, s) in acc {
-        z.insert(&m, s);
-    }
-    Ok(z)
+    // Sorted here rather than built into a zset: a listpack would turn -0
+    // into 0, which Redis's replies (built in a skiplist) keep.
+    acc.sort_unstable_by(|a, b| cmp_entry(a.1, &a.0, b.1, &b.0));
+    Ok(acc)
 }
 
 fn reply_generic(ks: &mut Keyspace, args: Args, out: &mut Reply, op: Op) -> CmdResult {
     args.check(|n| n >= 3)?;
     let call = parse_call(ks, args, 1, op, false, false)?;
-    let z = compute(ks, &call, op)?;
-    reply_scored(out, z.iter(), call.withscores);
+    let items = compute(ks, &call, op)?;
+    reply_scored(
+        out,
+        items.iter().map(|(m, s)| (&m[..], *s)),
+        call.withscores,
+    );
     Ok(())
 }
 
 fn store_generic(ks: &mut Keyspace, args: Args, out: &mut Reply, op: Op) -> CmdResult {
     args.check(|n| n >= 4)?;
     let call = parse_call(ks, args, 2, op, true, false)?;
-    let z = compute(ks, &call, op)?;
+    let mut z = ZSetObj::new();
+    for (m, s) in compute(ks, &call, op)? {
+        z.insert(&m, s);
+    }
     store(ks, args.get(1)?, z, out);
     Ok(())
 }

@@ -520,3 +520,24 @@ fn big_zsets_answer_range_queries_in_order() {
     assert_eq!(r2(&mut ks, "ZREMRANGEBYSCORE z -inf 8"), ":900");
     assert_eq!(r2(&mut ks, "ZCARD z"), ":100");
 }
+
+#[test]
+fn lex_ranges_over_mixed_scores_walk_a_listpack_like_redis() {
+    let mut ks = ks_with(&["ZADD mx 1 b 2 a 3 d 0 c"]);
+    assert_eq!(r2(&mut ks, "ZRANGEBYLEX mx [b +"), "*4 $1 c $1 b $1 a $1 d");
+    assert_eq!(r2(&mut ks, "ZREVRANGEBYLEX mx + [b"), "*1 $1 d");
+    assert_eq!(r2(&mut ks, "ZLEXCOUNT mx [b +"), ":4");
+    assert_eq!(r2(&mut ks, "ZREMRANGEBYLEX mx [b (d"), ":3");
+    assert_eq!(r2(&mut ks, "ZRANGE mx 0 -1"), "*1 $1 d");
+}
+
+#[test]
+fn computed_negative_zero_shows_in_replies_but_not_once_stored() {
+    let mut ks = ks_with(&["ZADD ng -1 x"]);
+    assert_eq!(
+        r2(&mut ks, "ZUNION 1 ng WEIGHTS 0 WITHSCORES"),
+        "*2 $1 x $2 -0"
+    );
+    assert_eq!(r2(&mut ks, "ZUNIONSTORE ngs 1 ng WEIGHTS 0"), ":1");
+    assert_eq!(r2(&mut ks, "ZSCORE ngs x"), "$1 0");
+}
