@@ -135,7 +135,10 @@ pub(crate) fn positive_count(arg: &[u8]) -> Result<usize, CmdError> {
 
 /// `SPOP key [count]`
 pub fn spop(ks: &mut Keyspace, args: Args, out: &mut Reply) -> CmdResult {
-    args.check(|n| n == 2 || n == 3)?;
+    args.check(|n| n >= 2)?;
+    if args.len() > 3 {
+        return Err(CmdError::Syntax);
+    }
     let key = args.get(1)?;
     let count = match args.len() {
         3 => Some(positive_count(args.get(2)?)?),
@@ -214,7 +217,10 @@ pub(crate) fn distinct_indexes(len: usize, count: usize, rng: &mut impl Rng) -> 
 
 /// `SRANDMEMBER key [count]`
 pub fn srandmember(ks: &mut Keyspace, args: Args, out: &mut Reply) -> CmdResult {
-    args.check(|n| n == 2 || n == 3)?;
+    args.check(|n| n >= 2)?;
+    if args.len() > 3 {
+        return Err(CmdError::Syntax);
+    }
     let count = match args.len() {
         3 => Some(random_count(args.get(2)?)?),
         _ => None,

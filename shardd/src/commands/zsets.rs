@@ -232,6 +232,15 @@ pub fn zadd(ks: &mut Keyspace, args: Args, out: &mut Reply) -> CmdResult {
 /// `ZINCRBY key increment member`
 pub fn zincrby(ks: &mut Keyspace, args: Args, out: &mut Reply) -> CmdResult {
     args.check(|n| n == 4)?;
+    // Redis runs ZINCRBY through ZADD's parser, which would take a flag word
+    // here and then find an odd number of score/member arguments.
+    let incr_arg = args.get(2)?;
+    if ["nx", "xx", "gt", "lt", "ch", "incr"]
+        .iter()
+        .any(|f| eq_ic(incr_arg, f))
+    {
+        return Err(CmdError::Syntax);
+    }
     let incr = score_arg(args.get(2)?)?;
     let (key, member) = (args.get(1)?, args.get(3)?);
     if read_zset(ks, key)?.is_none() {
@@ -379,7 +388,10 @@ pub fn zpopmax(ks: &mut Keyspace, args: Args, out: &mut Reply) -> CmdResult {
 }
 
 fn pop_generic(ks: &mut Keyspace, args: Args, out: &mut Reply, max: bool) -> CmdResult {
-    args.check(|n| n == 2 || n == 3)?;
+    args.check(|n| n >= 2)?;
+    if args.len() > 3 {
+        return Err(CmdError::Syntax);
+    }
     let count = match args.get(2) {
         Ok(c) => Some(positive_count(c)?),
         Err(_) => None,
@@ -451,15 +463,15 @@ pub fn zmpop(ks: &mut Keyspace, args: Args, out: &mut Reply) -> CmdResult {
 
 /// `ZRANDMEMBER key [count [WITHSCORES]]`
 pub fn zrandmember(ks: &mut Keyspace, args: Args, out: &mut Reply) -> CmdResult {
-    args.check(|n| (2..=4).contains(&n))?;
+    args.check(|n| n >= 2)?;
     let count = match args.get(2) {
         Ok(c) => Some(random_count(c)?),
         Err(_) => None,
     };
-    let withscores = match args.get(3) {
-        Ok(a) if eq_ic(a, "withscores") => true,
-        Ok(_) => return Err(CmdError::Syntax),
-        Err(_) => false,
+    let withscores = match args.rest(3) {
+        [] => false,
+        [a] if eq_ic(a, "withscores") => true,
+        _ => return Err(CmdError::Syntax),
     };
     let z = read_zset(ks, args.get(1)?)?;
     let rng = &mut rand::thread_rng();

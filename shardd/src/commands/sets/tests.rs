@@ -66,10 +66,8 @@ fn set_commands_refuse_other_types_and_bad_arity() {
         run(&mut ks, "SISMEMBER s"),
         "-ERR wrong number of arguments for 'sismember' command\r\n"
     );
-    assert_eq!(
-        run(&mut ks, "SPOP s 1 2"),
-        "-ERR wrong number of arguments for 'spop' command\r\n"
-    );
+    assert_eq!(run(&mut ks, "SPOP s 1 2"), "-ERR syntax error\r\n");
+    assert_eq!(run(&mut ks, "SRANDMEMBER s 1 2"), "-ERR syntax error\r\n");
 }
 
 #[test]

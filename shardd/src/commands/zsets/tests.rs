@@ -541,3 +541,22 @@ fn computed_negative_zero_shows_in_replies_but_not_once_stored() {
     assert_eq!(r2(&mut ks, "ZUNIONSTORE ngs 1 ng WEIGHTS 0"), ":1");
     assert_eq!(r2(&mut ks, "ZSCORE ngs x"), "$1 0");
 }
+
+#[test]
+fn optional_argument_commands_say_syntax_error_for_extra_arguments() {
+    let mut ks = ks_with(&["ZADD z 1 a"]);
+    assert_eq!(r2(&mut ks, "ZPOPMIN z 1 2"), err("syntax error"));
+    assert_eq!(r2(&mut ks, "ZPOPMAX z 1 2"), err("syntax error"));
+    // The count is parsed before the extra arguments are refused.
+    assert_eq!(
+        r2(&mut ks, "ZRANDMEMBER z x y z"),
+        err("value is not an integer or out of range")
+    );
+    assert_eq!(
+        r2(&mut ks, "ZRANDMEMBER z 1 WITHSCORES x"),
+        err("syntax error")
+    );
+    // ZINCRBY goes through ZADD's flag parser in Redis.
+    assert_eq!(r2(&mut ks, "ZINCRBY z INCR 1"), err("syntax error"));
+    assert_eq!(r2(&mut ks, "ZINCRBY z nx a"), err("syntax error"));
+}
