@@ -225,7 +225,8 @@ pub fn srandmember(ks: &mut Keyspace, args: Args, out: &mut Reply) -> CmdResult 
         3 => Some(random_count(args.get(2)?)?),
         _ => None,
     };
-    let set = read_set(ks, args.get(1)?)?;
+    // Sets are never stored empty; the filter keeps random picks in range regardless.
+    let set = read_set(ks, args.get(1)?)?.filter(|s| !s.is_empty());
     let rng = &mut rand::thread_rng();
     let (set, (count, distinct)) = match (set, count) {
         (None, None) => {
@@ -246,10 +247,17 @@ pub fn srandmember(ks: &mut Keyspace, args: Args, out: &mut Reply) -> CmdResult 
         (Some(s), Some(c)) => (s, c),
     };
     if !distinct {
+        // A listpack finds by index in O(n): unpack it once (<= 128 members).
+        let compact: Vec<Cow<[u8]>> = match set.encoding() {
+            "listpack" => set.iter().collect(),
+            _ => Vec::new(),
+        };
         out.array(count as usize);
         for _ in 0..count {
-            if let Some(m) = set.random_member(rng) {
-                out.bulk(&m);
+            let i = rng.gen_range(0..set.len());
+            match compact.get(i) {
+                Some(m) => out.bulk(m),
+                None => out.bulk(&set.nth(i).unwrap_or_default()),
             }
         }
     } else if count as usize >= set.len() {

@@ -473,7 +473,8 @@ pub fn zrandmember(ks: &mut Keyspace, args: Args, out: &mut Reply) -> CmdResult 
         [a] if eq_ic(a, "withscores") => true,
         _ => return Err(CmdError::Syntax),
     };
-    let z = read_zset(ks, args.get(1)?)?;
+    // Zsets are never stored empty; the filter keeps random picks in range regardless.
+    let z = read_zset(ks, args.get(1)?)?.filter(|z| !z.is_empty());
     let rng = &mut rand::thread_rng();
     let Some((count, distinct)) = count else {
         match z.and_then(|z| z.get(rng.gen_range(0..z.len().max(1)))) {
@@ -487,9 +488,15 @@ pub fn zrandmember(ks: &mut Keyspace, args: Args, out: &mut Reply) -> CmdResult 
         return Ok(());
     };
     if !distinct {
-        let picks = (0..count).filter_map(|_| z.get(rng.gen_range(0..z.len())));
-        let picks: Vec<_> = picks.collect();
-        reply_scored(out, picks.into_iter(), withscores);
+        // A listpack finds by rank in O(n): unpack it once (<= 128 entries).
+        let compact: Vec<(&[u8], f64)> = match z.encoding() {
+            "listpack" => z.iter().collect(),
+            _ => Vec::new(),
+        };
+        let len = z.len();
+        let pick = |i: usize| compact.get(i).copied().or_else(|| z.get(i));
+        let picks = (0..count as usize).map(|_| pick(rng.gen_range(0..len)).unwrap_or((&[], 0.0)));
+        reply_scored(out, picks, withscores);
     } else if count as usize >= z.len() {
         reply_scored(out, z.iter().rev(), withscores);
     } else {
