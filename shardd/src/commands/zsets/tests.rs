@@ -560,3 +560,132 @@ fn optional_argument_commands_say_syntax_error_for_extra_arguments() {
     assert_eq!(r2(&mut ks, "ZINCRBY z INCR 1"), err("syntax error"));
     assert_eq!(r2(&mut ks, "ZINCRBY z nx a"), err("syntax error"));
 }
+
+mod fuzz {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    const CMDS: &[&str] = &[
+        "SADD",
+        "SREM",
+        "SPOP",
+        "SRANDMEMBER",
+        "SMOVE",
+        "SINTER",
+        "SINTERCARD",
+        "SUNIONSTORE",
+        "SDIFF",
+        "SSCAN",
+        "ZADD",
+        "ZINCRBY",
+        "ZREM",
+        "ZCOUNT",
+        "ZLEXCOUNT",
+        "ZMSCORE",
+        "ZRANK",
+        "ZRANGE",
+        "ZREVRANGEBYSCORE",
+        "ZRANGEBYLEX",
+        "ZRANGESTORE",
+        "ZREMRANGEBYRANK",
+        "ZREMRANGEBYLEX",
+        "ZPOPMAX",
+        "ZMPOP",
+        "ZRANDMEMBER",
+        "ZUNION",
+        "ZINTERSTORE",
+        "ZDIFF",
+        "ZINTERCARD",
+        "ZSCAN",
+    ];
+    const TOKENS: &[&str] = &[
+        "k",
+        "j",
+        "s",
+        "0",
+        "1",
+        "2",
+        "-1",
+        "-3",
+        "5",
+        "9223372036854775807",
+        "-9223372036854775808",
+        "1.5",
+        "(1",
+        "[a",
+        "(a",
+        "-",
+        "+",
+        "inf",
+        "-inf",
+        "(",
+        "[",
+        "nan",
+        "NX",
+        "XX",
+        "GT",
+        "LT",
+        "CH",
+        "INCR",
+        "WITHSCORES",
+        "WITHSCORE",
+        "LIMIT",
+        "BYSCORE",
+        "BYLEX",
+        "REV",
+        "WEIGHTS",
+        "AGGREGATE",
+        "SUM",
+        "MIN",
+        "MAX",
+        "COUNT",
+        "MATCH",
+        "*",
+        "[a-",
+        "\\",
+        "a",
+        "b",
+        "",
+    ];
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(48))]
+
+        /// Any mix of arguments gets a reply, never a panic, and leaves no
+        /// empty collection behind.
+        #[test]
+        fn random_commands_never_panic(
+            cmds in proptest::collection::vec(
+                (0..CMDS.len(), proptest::collection::vec(0..TOKENS.len(), 0..8)),
+                1..120,
+            )
+        ) {
+            let mut ks = Keyspace::new();
+            for i in 0..150 {
+                run(&mut ks, &format!("ZADD big {} m{i}", i % 4));
+            }
+            for (c, args) in cmds {
+                let mut argv: Vec<&[u8]> = vec![CMDS[c].as_bytes()];
+                argv.extend(args.iter().map(|&t| TOKENS[t].as_bytes()));
+                for proto in [Proto::Resp2, Proto::Resp3] {
+                    let mut buf = Vec::new();
+                    execute(&mut ks, &argv, &mut Reply::new(&mut buf, proto));
+                    prop_assert!(!buf.is_empty());
+                }
+            }
+            let mut empty = Vec::new();
+            ks.for_each_key(|k, v| {
+                let is_empty = match v {
+                    crate::keyspace::ValueRef::Set(s) => s.is_empty(),
+                    crate::keyspace::ValueRef::ZSet(z) => z.is_empty(),
+                    _ => false,
+                };
+                if is_empty {
+                    empty.push(k.to_vec());
+                }
+            });
+            prop_assert!(empty.is_empty(), "{:?}", empty);
+        }
+    }
+}
