@@ -65,8 +65,18 @@ fn reply_set<'m>(out: &mut Reply, n: usize, members: impl Iterator<Item = Cow<'m
 /// `SADD key member [member ...]`
 pub fn sadd(ks: &mut Keyspace, args: Args, out: &mut Reply) -> CmdResult {
     args.check(|n| n >= 3)?;
-    let set = create_set(ks, args.get(1)?)?;
-    let added = args.rest(2).iter().filter(|m| set.add(m)).count();
+    let (key, members) = (args.get(1)?, args.rest(2));
+    // One lookup on the hot path: add in place, or build and insert.
+    let added = match ks.get_mut(key) {
+        Some(ValueMut::Set(set)) => members.iter().filter(|m| set.add(m)).count(),
+        Some(_) => return Err(CmdError::WrongType),
+        None => {
+            let mut set = SetObj::new();
+            let n = members.iter().filter(|m| set.add(m)).count();
+            ks.insert(key, Value::Set(Box::new(set)));
+            n
+        }
+    };
     out.int(added as i64);
     Ok(())
 }
@@ -75,11 +85,16 @@ pub fn sadd(ks: &mut Keyspace, args: Args, out: &mut Reply) -> CmdResult {
 pub fn srem(ks: &mut Keyspace, args: Args, out: &mut Reply) -> CmdResult {
     args.check(|n| n >= 3)?;
     let key = args.get(1)?;
-    let removed = match write_set(ks, key)? {
-        None => 0,
-        Some(set) => args.rest(2).iter().filter(|m| set.remove(m)).count(),
+    let (removed, emptied) = match write_set(ks, key)? {
+        None => (0, false),
+        Some(set) => {
+            let n = args.rest(2).iter().filter(|m| set.remove(m)).count();
+            (n, set.is_empty())
+        }
     };
-    drop_if_empty(ks, key);
+    if emptied {
+        ks.remove(key);
+    }
     out.int(removed as i64);
     Ok(())
 }

@@ -150,6 +150,34 @@ fn zset_add(
     }
 }
 
+/// What a ZADD did overall.
+#[derive(Default)]
+struct AddCounts {
+    added: i64,
+    updated: i64,
+    /// The score of the last element processed (for INCR's reply).
+    last: Option<f64>,
+}
+
+/// Applies ZADD's elements in order; stops at the first NaN (as Redis
+/// does, keeping the elements before it).
+fn add_all<'m>(
+    z: &mut ZSetObj,
+    f: &AddFlags,
+    elements: impl Iterator<Item = (f64, &'m &'m [u8])>,
+) -> Result<AddCounts, CmdError> {
+    let mut c = AddCounts::default();
+    for (score, member) in elements {
+        match zset_add(z, f, score, member)? {
+            AddOutcome::Added(s) => (c.added, c.last) = (c.added + 1, Some(s)),
+            AddOutcome::Updated(s) => (c.updated, c.last) = (c.updated + 1, Some(s)),
+            AddOutcome::Unchanged(s) => c.last = Some(s),
+            AddOutcome::Skipped => {}
+        }
+    }
+    Ok(c)
+}
+
 fn parse_add_flags(args: Args) -> Result<(AddFlags, usize), CmdError> {
     let mut f = AddFlags::default();
     let mut i = 2;
@@ -199,25 +227,26 @@ pub fn zadd(ks: &mut Keyspace, args: Args, out: &mut Reply) -> CmdResult {
         .map(|s| score_arg(s))
         .collect::<Result<Vec<f64>, _>>()?;
     let key = args.get(1)?;
-    if read_zset(ks, key)?.is_none() && !f.xx {
-        ks.insert(key, Value::ZSet(Box::default()));
-    }
-    let (mut added, mut updated, mut last) = (0, 0, None);
-    if let Some(z) = write_zset(ks, key)? {
-        for (score, member) in scores.iter().zip(pairs.iter().skip(1).step_by(2)) {
-            match zset_add(z, &f, *score, member) {
-                Ok(AddOutcome::Added(s)) => (added, last) = (added + 1, Some(s)),
-                Ok(AddOutcome::Updated(s)) => (updated, last) = (updated + 1, Some(s)),
-                Ok(AddOutcome::Unchanged(s)) => last = Some(s),
-                Ok(AddOutcome::Skipped) => {}
-                Err(e) => {
-                    drop_if_empty(ks, key);
-                    return Err(e);
-                }
+    let elements = scores.iter().copied().zip(pairs.iter().skip(1).step_by(2));
+    // One lookup on the hot path: change in place, or build and insert.
+    let result = match ks.get_mut(key) {
+        Some(ValueMut::ZSet(z)) => add_all(z, &f, elements),
+        Some(_) => return Err(CmdError::WrongType),
+        None if f.xx => Ok(AddCounts::default()),
+        None => {
+            let mut z = ZSetObj::new();
+            let r = add_all(&mut z, &f, elements);
+            if !z.is_empty() {
+                ks.insert(key, Value::ZSet(Box::new(z)));
             }
+            r
         }
-    }
-    drop_if_empty(ks, key);
+    };
+    let AddCounts {
+        added,
+        updated,
+        last,
+    } = result?;
     if f.incr {
         match last {
             Some(s) => out.double(s),
@@ -266,15 +295,20 @@ pub fn zincrby(ks: &mut Keyspace, args: Args, out: &mut Reply) -> CmdResult {
 pub fn zrem(ks: &mut Keyspace, args: Args, out: &mut Reply) -> CmdResult {
     args.check(|n| n >= 3)?;
     let key = args.get(1)?;
-    let n = match write_zset(ks, key)? {
-        Some(z) => args
-            .rest(2)
-            .iter()
-            .filter(|m| z.remove(m).is_some())
-            .count(),
-        None => 0,
+    let (n, emptied) = match write_zset(ks, key)? {
+        Some(z) => {
+            let n = args
+                .rest(2)
+                .iter()
+                .filter(|m| z.remove(m).is_some())
+                .count();
+            (n, z.is_empty())
+        }
+        None => (0, false),
     };
-    drop_if_empty(ks, key);
+    if emptied {
+        ks.remove(key);
+    }
     out.int(n as i64);
     Ok(())
 }
