@@ -689,3 +689,35 @@ mod fuzz {
         }
     }
 }
+
+#[test]
+fn too_few_arguments_name_the_command() {
+    let mut ks = Keyspace::new();
+    for (cmd, name) in [
+        ("ZINCRBY z 1", "zincrby"),
+        ("ZREM z", "zrem"),
+        ("ZCARD", "zcard"),
+        ("ZCOUNT z 1", "zcount"),
+        ("ZSCORE z", "zscore"),
+        ("ZRANK z", "zrank"),
+        ("ZRANGE z 0", "zrange"),
+        ("ZRANGESTORE d z 0", "zrangestore"),
+        ("ZREMRANGEBYSCORE z 0", "zremrangebyscore"),
+        ("ZPOPMIN", "zpopmin"),
+        ("ZMPOP 1 z", "zmpop"),
+        ("ZRANDMEMBER", "zrandmember"),
+        ("ZUNION 1", "zunion"),
+        ("ZINTERSTORE d 1", "zinterstore"),
+        ("ZINTERCARD 1", "zintercard"),
+        ("ZSCAN z", "zscan"),
+        ("SMOVE a b", "smove"),
+        ("SINTERCARD 1", "sintercard"),
+        ("SSCAN s", "sscan"),
+    ] {
+        assert_eq!(
+            r2(&mut ks, cmd),
+            err(&format!("wrong number of arguments for '{name}' command")),
+            "{cmd}"
+        );
+    }
+}
