@@ -168,7 +168,7 @@ fn parse_call<'a>(
     Ok(call)
 }
 
-/// Computes the result of `op` over `call`'s inputs, in zset order.
+/// Computes the result of `op` over `call`'s inputs, unordered.
 fn compute(ks: &mut Keyspace, call: &Call, op: Op) -> Result<Vec<(Vec<u8>, f64)>, CmdError> {
     let sizes = call
         .keys
@@ -221,16 +221,16 @@ fn compute(ks: &mut Keyspace, call: &Call, op: Op) -> Result<Vec<(Vec<u8>, f64)>
             }
         }
     }
-    // Sorted here rather than built into a zset: a listpack would turn -0
-    // into 0, which Redis's replies (built in a skiplist) keep.
-    acc.sort_unstable_by(|a, b| cmp_entry(a.1, &a.0, b.1, &b.0));
     Ok(acc)
 }
 
 fn reply_generic(ks: &mut Keyspace, args: Args, out: &mut Reply, op: Op) -> CmdResult {
     args.check(|n| n >= 3)?;
     let call = parse_call(ks, args, 1, op, false, false)?;
-    let items = compute(ks, &call, op)?;
+    let mut items = compute(ks, &call, op)?;
+    // Sorted here rather than built into a zset: a listpack would turn -0
+    // into 0, which Redis's replies (built in a skiplist) keep.
+    items.sort_unstable_by(|a, b| cmp_entry(a.1, &a.0, b.1, &b.0));
     reply_scored(
         out,
         items.iter().map(|(m, s)| (&m[..], *s)),
