@@ -286,7 +286,8 @@ impl<'a> Iterator for PackIter<'a> {
 enum Enc {
     Ints(IntSet),
     Pack(Pack),
-    Table(MemberTable<()>),
+    /// Boxed so a small set stays small (the table is ~88 bytes).
+    Table(Box<MemberTable<()>>),
 }
 
 /// A set value.
@@ -474,7 +475,7 @@ impl SetObj {
         for m in self.iter() {
             t.insert(&m, ());
         }
-        self.enc = Enc::Table(t);
+        self.enc = Enc::Table(Box::new(t));
     }
 
     /// Serializes the set: member count, then each member, as `u32` LE
@@ -581,6 +582,12 @@ mod tests {
         s.add(&[b'y'; 65]);
         assert_eq!(s.encoding(), "hashtable");
         assert!(s.contains(&[b'y'; 65]));
+    }
+
+    #[test]
+    fn a_set_value_is_small() {
+        assert!(std::mem::size_of::<SetObj>() <= 40);
+        assert!(std::mem::size_of::<crate::types::zset::ZSetObj>() <= 40);
     }
 
     #[test]
