@@ -206,7 +206,11 @@ pub struct ConnState {
 impl ConnState {
     /// Header fields for this command's requests: protocol and flags.
     pub fn req(&self) -> (u8, u8) {
-        let flags = if self.write { shardd::server::REQ_FLAG_WRITE } else { 0 };
+        let flags = if self.write {
+            shardd::server::REQ_FLAG_WRITE
+        } else {
+            0
+        };
         (self.proto, flags)
     }
 }

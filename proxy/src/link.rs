@@ -128,11 +128,7 @@ impl Link {
         };
         let id = self.next_id;
         let len = msg::request_len(args);
-        let h = msg::RequestHeader {
-            id,
-            proto,
-            flags,
-        };
+        let h = msg::RequestHeader { id, proto, flags };
         match ch.tx.try_write(len, |buf| msg::write_request(buf, h, args)) {
             Ok(()) => {}
             Err(RingError::Full) => return Err((SendError::Full, target)),

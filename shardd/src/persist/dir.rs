@@ -66,7 +66,10 @@ fn generations(dir: &Path, prefix: &str, suffix: &str) -> std::io::Result<Vec<u6
     for entry in std::fs::read_dir(dir)? {
         let name = entry?.file_name();
         let name = name.to_string_lossy();
-        if let Some(g) = name.strip_prefix(prefix).and_then(|r| r.strip_suffix(suffix)) {
+        if let Some(g) = name
+            .strip_prefix(prefix)
+            .and_then(|r| r.strip_suffix(suffix))
+        {
             if let Ok(g) = g.parse() {
                 gens.push(g);
             }

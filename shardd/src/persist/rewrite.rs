@@ -26,7 +26,15 @@ pub enum LogForm {
 
 /// Commands whose logged form may differ from what was sent.
 const REWRITTEN: &[&[u8]] = &[
-    b"set", b"getex", b"setex", b"psetex", b"expire", b"pexpire", b"expireat", b"restore", b"spop",
+    b"set",
+    b"getex",
+    b"setex",
+    b"psetex",
+    b"expire",
+    b"pexpire",
+    b"expireat",
+    b"restore",
+    b"spop",
 ];
 
 /// What to log for `args`, which ran at `now_ms` and replied `reply`.

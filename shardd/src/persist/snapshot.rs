@@ -48,7 +48,12 @@ impl SnapshotWriter {
     }
 
     /// Adds one key.
-    pub fn add(&mut self, key: &[u8], expire_at_ms: Option<u64>, value: &[u8]) -> std::io::Result<()> {
+    pub fn add(
+        &mut self,
+        key: &[u8],
+        expire_at_ms: Option<u64>,
+        value: &[u8],
+    ) -> std::io::Result<()> {
         self.put(&(key.len() as u32).to_le_bytes())?;
         self.put(key)?;
         let exp = expire_at_ms.map_or(-1i64, |t| t as i64);
@@ -103,7 +108,11 @@ pub fn read_snapshot(
         return Err(corrupt("checksum mismatch"));
     }
     let count_at = data.len() - FOOTER_BYTES;
-    let count = u64::from_le_bytes(data[count_at..body_end].try_into().map_err(|_| corrupt("footer"))?);
+    let count = u64::from_le_bytes(
+        data[count_at..body_end]
+            .try_into()
+            .map_err(|_| corrupt("footer"))?,
+    );
     let mut rest = &data[8..count_at];
     let mut seen = 0u64;
     while !rest.is_empty() {
@@ -157,11 +166,20 @@ mod tests {
         })
         .unwrap();
         assert_eq!(n, 2);
-        assert_eq!(got, vec![(b"a".to_vec(), None, b"v1".to_vec()), (vec![], Some(123), vec![])]);
+        assert_eq!(
+            got,
+            vec![
+                (b"a".to_vec(), None, b"v1".to_vec()),
+                (vec![], Some(123), vec![])
+            ]
+        );
         let mut data = std::fs::read(&p).unwrap();
         data[10] ^= 1;
         std::fs::write(&p, &data).unwrap();
-        assert!(matches!(read_snapshot(&p, |_, _, _| Ok(())), Err(SnapshotError::Corrupt(..))));
+        assert!(matches!(
+            read_snapshot(&p, |_, _, _| Ok(())),
+            Err(SnapshotError::Corrupt(..))
+        ));
         std::fs::write(&p, b"short").unwrap();
         assert!(read_snapshot(&p, |_, _, _| Ok(())).is_err());
     }
