@@ -3,3 +3,10 @@
 /// A hash value.
 #[derive(Debug, Clone, Default)]
 pub struct HashObj {}
+
+impl HashObj {
+    /// The name `OBJECT ENCODING` replies with (stub until the type lands).
+    pub fn encoding(&self) -> &'static str {
+        "listpack"
+    }
+}

@@ -1,0 +1,117 @@
+//! Measures the keyspace's memory per key under jemalloc (the allocator the
+//! `shardd` binary uses): 1M keys of 16 bytes with 32-byte values, the
+//! DESIGN.md reference load. Also reports GET ns/op without and with TTLs.
+//!
+//! `cargo run -p shardd --example keyspace_mem [keys]`
+
+use std::time::Instant;
+
+use shardd::keyspace::Keyspace;
+use tikv_jemalloc_ctl::{epoch, raw};
+
+#[global_allocator]
+static ALLOC: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+
+fn rss_bytes() -> usize {
+    let statm = std::fs::read_to_string("/proc/self/statm").unwrap_or_default();
+    let pages: usize = statm
+        .split_whitespace()
+        .nth(1)
+        .and_then(|p| p.parse().ok())
+        .unwrap_or(0);
+    pages * 4096
+}
+
+fn allocated() -> usize {
+    let _ = epoch::advance();
+    // SAFETY: `stats.allocated` is a size_t statistic.
+    unsafe { raw::read::<usize>(b"stats.allocated\0") }.unwrap_or(0)
+}
+
+fn key(i: usize, buf: &mut [u8; 16]) {
+    // "key:" + 12 decimal digits: 16 bytes, no allocation.
+    buf[..4].copy_from_slice(b"key:");
+    let mut v = i;
+    for b in buf[4..].iter_mut().rev() {
+        *b = b'0' + (v % 10) as u8;
+        v /= 10;
+    }
+}
+
+fn time_gets(ks: &mut Keyspace, n: usize) -> f64 {
+    let mut buf = [0u8; 16];
+    let mut hits = 0usize;
+    let t = Instant::now();
+    // A stride walk so lookups are not in insertion order.
+    for j in 0..n {
+        key((j * 7919) % n, &mut buf);
+        hits += ks.get(&buf).is_some() as usize;
+    }
+    let ns = t.elapsed().as_nanos() as f64 / n as f64;
+    assert_eq!(hits, n);
+    ns
+}
+
+fn main() {
+    let n: usize = std::env::args()
+        .nth(1)
+        .and_then(|a| a.parse().ok())
+        .unwrap_or(1_000_000);
+    debug_conf();
+    let (rss0, alloc0) = (rss_bytes(), allocated());
+    let mut ks = Keyspace::new();
+    let value = [b'x'; 32];
+    let mut buf = [0u8; 16];
+    for i in 0..n {
+        key(i, &mut buf);
+        ks.insert_str(&buf, &value);
+    }
+    let (rss1, alloc1) = (rss_bytes(), allocated());
+    let st = ks.memory_stats();
+    println!("keys                 {}", st.keys);
+    println!(
+        "rss bytes/key        {:.1}",
+        (rss1 - rss0) as f64 / n as f64
+    );
+    println!(
+        "jemalloc bytes/key   {:.1}",
+        (alloc1 - alloc0) as f64 / n as f64
+    );
+    println!(
+        "estimate bytes/key   {:.1}",
+        st.used_bytes() as f64 / n as f64
+    );
+    println!(
+        "table bytes/key      {:.1}",
+        st.table_bytes as f64 / n as f64
+    );
+    println!("get ns/op (no ttl)   {:.0}", time_gets(&mut ks, n));
+    let far = ks.now_ms() + 3_600_000;
+    for i in 0..n {
+        key(i, &mut buf);
+        ks.set_expire_at(&buf, far + i as u64);
+    }
+    let (rss2, alloc2) = (rss_bytes(), allocated());
+    println!(
+        "rss bytes/key (ttl)  {:.1}",
+        (rss2 - rss0) as f64 / n as f64
+    );
+    println!(
+        "jemalloc b/key (ttl) {:.1}",
+        (alloc2 - alloc0) as f64 / n as f64
+    );
+    println!("get ns/op (all ttl)  {:.0}", time_gets(&mut ks, n));
+}
+
+#[allow(dead_code)]
+fn debug_conf() {
+    // SAFETY: documented mallctl value types.
+    unsafe {
+        eprintln!(
+            "dirty_decay {:?}",
+            raw::read::<isize>(b"opt.dirty_decay_ms\0")
+        );
+        eprintln!("allocated {:?}", raw::read::<usize>(b"stats.allocated\0"));
+        eprintln!("config.stats {:?}", raw::read::<bool>(b"config.stats\0"));
+    }
+}
