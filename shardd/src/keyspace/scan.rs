@@ -14,7 +14,7 @@
 
 use rand::Rng;
 
-use super::{Keyspace, ValueRef};
+use super::{Keyspace, SlotStore, ValueRef};
 use crate::{glob, slot::SLOT_COUNT};
 
 /// Memory figures for INFO and tuning.
@@ -26,9 +26,9 @@ pub struct MemoryStats {
     pub keys_with_ttl: usize,
     /// Keys removed by expiry since start.
     pub expired_total: u64,
-    /// Bytes of all entry allocations (before allocator rounding).
+    /// Bytes of all slot arenas (their capacity: entries, dead bytes, slack).
     pub entry_bytes: usize,
-    /// Bytes of all slot tables (buckets and control bytes).
+    /// Bytes of all slot tables (buckets and control bytes) and slot headers.
     pub table_bytes: usize,
     /// Bytes of the expiry index.
     pub expiry_index_bytes: usize,
@@ -72,7 +72,7 @@ impl Keyspace {
         let mut visited = 0usize;
         let mut keys = Vec::new();
         while slot < SLOT_COUNT && visited < count.max(1) {
-            for e in &self.slots[slot] {
+            for e in self.slots[slot].iter() {
                 visited += 1;
                 if e.expire_at().is_none_or(|t| t > now) && filter.accepts(e.key(), e.value()) {
                     keys.push(e.key());
@@ -88,9 +88,8 @@ impl Keyspace {
     pub fn keys(&self, pattern: &[u8]) -> Vec<&[u8]> {
         let all = pattern == b"*";
         let now = self.clock.now_ms();
-        self.slots
-            .iter()
-            .flatten()
+        self.stores()
+            .flat_map(SlotStore::iter)
             .filter(|e| e.expire_at().is_none_or(|t| t > now))
             .map(|e| e.key())
             .filter(|k| all || glob::matches(pattern, k))
@@ -99,16 +98,16 @@ impl Keyspace {
 
     /// Number of keys in `slot` (expired ones not yet removed included).
     pub fn count_in_slot(&self, slot: u16) -> usize {
-        self.slots.get(slot as usize).map_or(0, |t| t.len())
+        self.slots.get(slot as usize).map_or(0, SlotStore::len)
     }
 
     /// Up to `max` live keys of `slot` (CLUSTER GETKEYSINSLOT, slot moves).
     pub fn keys_in_slot(&self, slot: u16, max: usize) -> Vec<&[u8]> {
         let now = self.clock.now_ms();
-        let Some(table) = self.slots.get(slot as usize) else {
+        let Some(store) = self.slots.get(slot as usize) else {
             return Vec::new();
         };
-        table
+        store
             .iter()
             .filter(|e| e.expire_at().is_none_or(|t| t > now))
             .take(max)
@@ -116,11 +115,11 @@ impl Keyspace {
             .collect()
     }
 
-    /// Frees the table of `slot` if it is empty (after a slot moved away).
+    /// Frees the store of `slot` if it is empty (after a slot moved away).
     pub fn release_slot_if_empty(&mut self, slot: u16) {
-        if let Some(t) = self.slots.get_mut(slot as usize) {
-            if t.is_empty() {
-                *t = hashbrown::HashTable::new();
+        if let Some(s) = self.slots.get_mut(slot as usize) {
+            if s.is_empty() {
+                *s = SlotStore::default();
             }
         }
     }
@@ -135,12 +134,12 @@ impl Keyspace {
                 return None;
             }
             let slot = self.random_nonempty_slot(&mut rng);
-            let table = &self.slots[slot];
-            if table.is_empty() {
+            let store = &self.slots[slot];
+            if store.is_empty() {
                 return None;
             }
-            let idx = rng.gen_range(0..table.len());
-            let e = table.iter().nth(idx)?;
+            let idx = rng.gen_range(0..store.len());
+            let e = store.iter().nth(idx)?;
             let key = e.key().to_vec();
             if self.exists(&key) {
                 return Some(key);
@@ -167,21 +166,24 @@ impl Keyspace {
             .unwrap_or(0)
     }
 
-    /// Memory figures (computed by walking the slot tables' headers).
+    /// Memory figures (computed by walking the slot stores' headers).
     pub fn memory_stats(&self) -> MemoryStats {
+        let (mut arena, mut table, mut in_use) = (0, 0, 0);
+        for st in self.stores() {
+            let (a, t) = st.heap_bytes();
+            arena += a;
+            table += t;
+            in_use += !st.is_empty() as usize;
+        }
+        let slot_vec = self.slots.capacity() * std::mem::size_of::<SlotStore>();
         MemoryStats {
             keys: self.len,
             keys_with_ttl: self.ttl_keys,
             expired_total: self.expired_total,
-            entry_bytes: self.entry_bytes,
-            table_bytes: self
-                .slots
-                .iter()
-                .map(|t| t.allocation_size())
-                .sum::<usize>()
-                + self.slots.capacity() * std::mem::size_of::<hashbrown::HashTable<super::Entry>>(),
+            entry_bytes: arena,
+            table_bytes: table + slot_vec,
             expiry_index_bytes: self.expiry.heap_bytes(),
-            slots_in_use: self.slots.iter().filter(|t| !t.is_empty()).count(),
+            slots_in_use: in_use,
         }
     }
 }

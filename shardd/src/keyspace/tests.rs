@@ -50,7 +50,7 @@ fn strings_and_collections_read_back() {
     assert!(matches!(ks.take(b"s"), Some(Value::Str(v)) if v == b"hello"));
     assert!(ks.delete(b"h"));
     assert!(ks.is_empty());
-    assert_eq!(ks.memory_stats().entry_bytes, 0);
+    assert_eq!(ks.memory_stats().keys, 0);
 }
 
 #[test]
