@@ -15,6 +15,7 @@
 
 pub mod clock;
 pub mod commands;
+pub mod dump;
 pub mod glob;
 pub mod keyspace;
 pub mod reply;
