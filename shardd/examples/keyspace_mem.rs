@@ -7,9 +7,11 @@
 //! leave RSS at once instead of after jemalloc's 10 s decay).
 //!
 //! Measured 2026-11-25 on the 2-core dev box, 1M keys, dev profile:
-//! 76.8 RSS bytes/key (estimate from the stores: 66.0; Redis 7: ~136);
-//! with a TTL on every key 119.5 (8 more bytes per entry, the 16-byte
-//! expiry-heap item and the arena space the entries left when they moved).
+//! 72.7 RSS bytes/key after jemalloc returned freed pages (80.0 right
+//! after loading with the default 10 s decay; estimate from the stores:
+//! 62.6, of which 6.8 table; Redis 7: ~136). With a TTL on every key 115.6
+//! (8 more bytes per entry, the 16-byte expiry-heap item and the arena
+//! space the entries left behind when they moved).
 //! GET timings from a dev build on a loaded box are not representative.
 
 use std::time::Instant;

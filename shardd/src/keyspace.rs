@@ -30,6 +30,7 @@
 //! 32-byte values): see the numbers in that example's header.
 
 pub mod expiry;
+mod offsets;
 mod scan;
 pub mod store;
 #[cfg(test)]

@@ -6,7 +6,8 @@
 //! but a per-entry allocation is rounded to jemalloc's 64-byte class and
 //! the table needs an 8-byte pointer per bucket. Packed in the slot's arena
 //! the entry costs its 51 bytes (plus the arena's growth slack), and a
-//! table bucket is a `u32` offset plus hashbrown's control byte.
+//! table bucket is a 2-byte offset (4 bytes once the arena passes 64 KiB,
+//! see [`super::offsets`]) plus hashbrown's control byte.
 //!
 //! Entry layout (alignment 1), at an offset the table holds:
 //!
@@ -28,9 +29,7 @@
 
 use std::ptr;
 
-use hashbrown::{hash_table, HashTable};
-
-use super::{Value, ValueMut, ValueRef};
+use super::{offsets::OffsetTable, Value, ValueMut, ValueRef};
 use crate::types::{hash::HashObj, list::ListObj, set::SetObj, zset::ZSetObj};
 
 /// Longest string stored inline in the arena; longer ones get a box.
@@ -338,7 +337,7 @@ pub struct Upserted {
 #[derive(Default)]
 pub struct SlotStore {
     arena: Vec<u8>,
-    table: HashTable<u32>,
+    table: OffsetTable,
     dead_bytes: usize,
 }
 
@@ -366,8 +365,7 @@ impl SlotStore {
 
     fn find_off(&self, hash: u64, key: &[u8]) -> Option<u32> {
         self.table
-            .find(hash, |&o| Self::key_at(&self.arena, o) == key)
-            .copied()
+            .find(hash, |o| Self::key_at(&self.arena, o) == key)
     }
 
     /// The entry of `key`.
@@ -435,32 +433,29 @@ impl SlotStore {
         expiry: impl FnOnce(Option<Option<u64>>) -> Option<u64>,
         rehash: &impl Fn(&[u8]) -> u64,
     ) -> Upserted {
-        let arena = &self.arena;
-        let slot_entry = self.table.entry(
-            hash,
-            |&o| Self::key_at(arena, o) == key,
-            |&o| rehash(Self::key_at(arena, o)),
-        );
-        let upserted = match slot_entry {
-            hash_table::Entry::Occupied(occ) => {
-                let off = *occ.get() as usize;
-                let h = parse(&self.arena[off..]);
-                let old = expire_of(&self.arena[off..], &h);
+        let upserted = match self.find_off(hash, key) {
+            Some(off) => {
+                let h = parse(&self.arena[off as usize..]);
+                let old = expire_of(&self.arena[off as usize..], &h);
                 let new = expiry(Some(old));
-                if !Self::overwrite_inline(&mut self.arena[off..], &h, &payload, new) {
-                    Self::kill(&mut self.arena, &mut self.dead_bytes, off, true);
-                    let new_off = push_entry(&mut self.arena, key, payload, new);
-                    *occ.into_mut() = offset_u32(new_off);
+                if !Self::overwrite_inline(&mut self.arena[off as usize..], &h, &payload, new) {
+                    Self::kill(&mut self.arena, &mut self.dead_bytes, off as usize, true);
+                    let new_off = offset_u32(push_entry(&mut self.arena, key, payload, new));
+                    let arena = &self.arena;
+                    let hasher = |o| rehash(Self::key_at(arena, o));
+                    self.table.replace(hash, off, new_off, hasher);
                 }
                 Upserted {
                     old: Some(old),
                     new,
                 }
             }
-            hash_table::Entry::Vacant(vac) => {
+            None => {
                 let new = expiry(None);
-                let off = push_entry(&mut self.arena, key, payload, new);
-                vac.insert(offset_u32(off));
+                let off = offset_u32(push_entry(&mut self.arena, key, payload, new));
+                let arena = &self.arena;
+                self.table
+                    .insert(hash, off, |o| rehash(Self::key_at(arena, o)));
                 Upserted { old: None, new }
             }
         };
@@ -506,9 +501,7 @@ impl SlotStore {
     }
 
     fn remove_off(&mut self, hash: u64, off: u32) {
-        if let Ok(occ) = self.table.find_entry(hash, |&o| o == off) {
-            occ.remove();
-        }
+        self.table.remove(hash, off);
     }
 
     /// Removes `key`; returns its expiry (`Some(None)`: it had none).
@@ -560,12 +553,12 @@ impl SlotStore {
         let mut n = 0;
         loop {
             let arena = &self.arena;
-            let found = self.table.find_entry(hash, |&o| {
+            let found = self.table.find(hash, |o| {
                 let b = &arena[o as usize..];
                 due(EntryRef { b, h: parse(b) })
             });
-            let Ok(occ) = found else { break };
-            let (off, _) = occ.remove();
+            let Some(off) = found else { break };
+            self.table.remove(hash, off);
             Self::kill(&mut self.arena, &mut self.dead_bytes, off as usize, true);
             n += 1;
         }
@@ -585,12 +578,8 @@ impl SlotStore {
         ttl: Option<u64>,
         rehash: &impl Fn(&[u8]) -> u64,
     ) -> Option<Option<u64>> {
-        let arena = &self.arena;
-        let occ = self
-            .table
-            .find_entry(hash, |&o| Self::key_at(arena, o) == key)
-            .ok()?;
-        let off = *occ.get() as usize;
+        let found = self.find_off(hash, key)?;
+        let off = found as usize;
         let h = parse(&self.arena[off..]);
         let old = expire_of(&self.arena[off..], &h);
         match (old, ttl) {
@@ -609,7 +598,9 @@ impl SlotStore {
                 self.arena
                     .extend_from_within(off + h.lens_off..off + h.size());
                 Self::kill(&mut self.arena, &mut self.dead_bytes, off, false);
-                *occ.into_mut() = offset_u32(new_off);
+                let arena = &self.arena;
+                let hasher = |o| rehash(Self::key_at(arena, o));
+                self.table.replace(hash, found, offset_u32(new_off), hasher);
                 self.maybe_compact(rehash);
             }
         }
@@ -633,10 +624,7 @@ impl SlotStore {
         }
         self.arena = fresh;
         self.dead_bytes = 0;
-        self.table.clear();
-        if self.table.capacity() > 4 * live.max(16) {
-            self.table = HashTable::new();
-        }
+        self.table = OffsetTable::with_capacity(self.table.len(), self.arena.len());
         let mut pos = 0;
         while pos < self.arena.len() {
             let b = &self.arena[pos..];
@@ -644,7 +632,7 @@ impl SlotStore {
             let hash = rehash(&b[h.key_off..h.key_off + h.key_len]);
             let arena = &self.arena;
             self.table
-                .insert_unique(hash, offset_u32(pos), |&o| rehash(Self::key_at(arena, o)));
+                .insert(hash, offset_u32(pos), |o| rehash(Self::key_at(arena, o)));
             pos += h.size();
         }
     }

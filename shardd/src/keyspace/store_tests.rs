@@ -201,3 +201,26 @@ fn size_classes_follow_jemalloc() {
         [16, 16, 32, 64, 128, 160, 160, 192, 320, 3072, 4096, 5120]
     );
 }
+
+#[test]
+fn a_slot_past_64_kib_switches_to_wide_offsets_and_back() {
+    let mut st = SlotStore::default();
+    let value = [b'v'; 40];
+    let key = |i: u32| format!("some-longer-key:{i:08}");
+    for i in 0..3_000u32 {
+        put(&mut st, key(i).as_bytes(), &value, None);
+    }
+    assert!(st.arena.len() > u16::MAX as usize);
+    assert!(matches!(st.table, OffsetTable::Large(_)));
+    for i in 0..3_000u32 {
+        assert_eq!(get_str(&st, key(i).as_bytes()).as_deref(), Some(&value[..]));
+    }
+    for i in 0..2_500u32 {
+        st.delete(h(key(i).as_bytes()), key(i).as_bytes(), &h);
+    }
+    assert!(matches!(st.table, OffsetTable::Small(_)));
+    for i in 2_500..3_000u32 {
+        assert_eq!(get_str(&st, key(i).as_bytes()).as_deref(), Some(&value[..]));
+    }
+    assert_eq!(st.len(), 500);
+}
