@@ -172,4 +172,76 @@ mod tests {
         let s = "a".repeat(2_000);
         assert!(!matches(pattern.as_bytes(), s.as_bytes()));
     }
+
+    #[test]
+    fn classes_agree_with_redis_server() {
+        // KEYS <pattern> on redis-server 7.0 over these one-byte keys.
+        let keys: &[u8] = b"ab-]^\\`[";
+        let cases: &[(&str, &str)] = &[
+            ("[a-]", "]^`a"),
+            ("[^", "-[\\]^`ab"),
+            ("[", ""),
+            ("[]a]", ""),
+            ("[\\]", "]"),
+            ("\\", "\\"),
+            ("[^a", "-[\\]^`b"),
+            ("[a-b", "ab"),
+            ("[\\-]", "-"),
+            ("[]", ""),
+            ("[^]", "-[\\]^`ab"),
+            ("[!a]", "a"),
+        ];
+        for (pattern, want) in cases {
+            let mut got: Vec<u8> = keys
+                .iter()
+                .copied()
+                .filter(|&k| matches(pattern.as_bytes(), &[k]))
+                .collect();
+            got.sort_unstable();
+            let mut want = want.as_bytes().to_vec();
+            want.sort_unstable();
+            assert_eq!(got, want, "pattern {pattern}");
+        }
+    }
+
+    /// A direct recursive reading of Redis's matcher, as the model for the
+    /// property test: `*` tries every split, everything else steps once.
+    fn reference(p: &[u8], s: &[u8]) -> bool {
+        let (mut pi, mut si) = (0, 0);
+        while pi < p.len() && si < s.len() {
+            if p[pi] == b'*' {
+                while p.get(pi + 1) == Some(&b'*') {
+                    pi += 1;
+                }
+                if pi + 1 == p.len() {
+                    return true;
+                }
+                return (si..s.len()).any(|k| reference(&p[pi + 1..], &s[k..]));
+            }
+            match token(p, pi, s[si]) {
+                Some((true, next)) => {
+                    pi = next;
+                    si += 1;
+                }
+                _ => return false,
+            }
+            if si == s.len() {
+                while p.get(pi) == Some(&b'*') {
+                    pi += 1;
+                }
+            }
+        }
+        pi == p.len() && si == s.len()
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn backtracking_agrees_with_the_recursive_reading(
+            p in proptest::collection::vec(proptest::sample::select(b"ab*?[]^-\\".to_vec()), 0..8),
+            s in proptest::collection::vec(proptest::sample::select(b"ab-]^\\".to_vec()), 0..8),
+        ) {
+            proptest::prop_assert_eq!(matches(&p, &s), reference(&p, &s), "pattern {:?} string {:?}",
+                String::from_utf8_lossy(&p), String::from_utf8_lossy(&s));
+        }
+    }
 }
