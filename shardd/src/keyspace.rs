@@ -26,8 +26,9 @@
 //! (control bytes, usually in cache for hot slots), one cache miss for the
 //! entry. No allocation.
 //!
-//! Measured (examples/keyspace_mem.rs, jemalloc, 1M keys of 16 bytes with
-//! 32-byte values): see the numbers in that example's header.
+//! The layout, its costs, the expiry and SCAN guarantees and the limits are
+//! written up in `keyspace/KEYSPACE.md`; measured with
+//! `examples/keyspace_mem.rs`.
 
 pub mod expiry;
 mod offsets;
