@@ -185,6 +185,7 @@ enum Op {
     Insert(u8, Option<u64>),
     InsertKeepTtl(u8),
     Remove(u8),
+    Delete(u8),
     Get(u8),
     Expire(u8, u64),
     Persist(u8),
@@ -198,6 +199,7 @@ fn op() -> impl Strategy<Value = Op> {
         (key.clone(), proptest::option::of(0u64..200)).prop_map(|(k, t)| Op::Insert(k, t)),
         key.clone().prop_map(Op::InsertKeepTtl),
         key.clone().prop_map(Op::Remove),
+        key.clone().prop_map(Op::Delete),
         key.clone().prop_map(Op::Get),
         (key.clone(), 0u64..200).prop_map(|(k, t)| Op::Expire(k, t)),
         key.prop_map(Op::Persist),
@@ -216,36 +218,64 @@ fn model_live(m: &mut Model, k: u8, now: u64) -> Option<(u32, Option<u64>)> {
     m.get(&k).copied()
 }
 
+/// The value written at step `serial`: a short string, a boxed (long)
+/// string or a hash, so every storage shape is exercised.
+fn make_value(serial: u32) -> Value {
+    match serial % 3 {
+        0 => Value::Str(serial.to_le_bytes().to_vec()),
+        1 => Value::Str(serial.to_le_bytes().repeat(50)),
+        _ => Value::Hash(Box::default()),
+    }
+}
+
+/// What reading back the value of step `serial` gives.
+fn shape(serial: u32) -> u32 {
+    if serial % 3 == 2 {
+        u32::MAX
+    } else {
+        serial
+    }
+}
+
+fn decode(v: ValueRef<'_>) -> u32 {
+    match v {
+        ValueRef::Str(b) => u32::from_le_bytes(b[..4].try_into().unwrap()),
+        _ => u32::MAX,
+    }
+}
+
 fn apply(ks: &mut Keyspace, m: &mut Model, clock: &ManualClock, op: &Op, serial: u32) {
     let now = clock.now_ms();
     let kb = |k: u8| vec![b'k', k];
     match *op {
         Op::Insert(k, t) => {
             let at = t.map(|t| now + t);
-            ks.insert_str_with_expiry(&kb(k), &serial.to_le_bytes(), at);
+            match make_value(serial) {
+                Value::Str(b) => ks.insert_str_with_expiry(&kb(k), &b, at),
+                v => ks.insert_with_expiry(&kb(k), v, at),
+            }
             m.insert(k, (serial, at));
         }
         Op::InsertKeepTtl(k) => {
             let ttl = model_live(m, k, now).and_then(|(_, t)| t);
-            ks.insert_keep_ttl(&kb(k), Value::Str(serial.to_le_bytes().to_vec()));
+            ks.insert_keep_ttl(&kb(k), make_value(serial));
             m.insert(k, (serial, ttl));
         }
         Op::Remove(k) => {
-            let want = model_live(m, k, now).map(|(v, _)| v);
+            let want = model_live(m, k, now).map(|(v, _)| shape(v));
             m.remove(&k);
-            let got = ks.remove(&kb(k)).map(|v| match v {
-                Value::Str(b) => u32::from_le_bytes(b.try_into().unwrap()),
-                _ => unreachable!(),
-            });
+            let got = ks.remove(&kb(k)).map(|v| decode(v.as_ref()));
             assert_eq!(got, want);
+        }
+        Op::Delete(k) => {
+            let want = model_live(m, k, now).is_some();
+            m.remove(&k);
+            assert_eq!(ks.delete(&kb(k)), want);
         }
         Op::Get(k) => {
             let want = model_live(m, k, now);
-            let got = match ks.get(&kb(k)) {
-                Some(ValueRef::Str(b)) => Some(u32::from_le_bytes(b.try_into().unwrap())),
-                _ => None,
-            };
-            assert_eq!(got, want.map(|(v, _)| v));
+            let got = ks.get(&kb(k)).map(decode);
+            assert_eq!(got, want.map(|(v, _)| shape(v)));
             assert_eq!(ks.expire_at(&kb(k)), want.map(|(_, t)| t));
         }
         Op::Expire(k, t) => {
