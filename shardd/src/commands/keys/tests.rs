@@ -344,6 +344,19 @@ fn scan_returns_every_key_with_filters() {
 fn scan_errors_match_redis() {
     let (mut k, _) = ks();
     assert_eq!(run(&mut k, "SCAN abc"), "-ERR invalid cursor\r\n");
+    assert_eq!(run(&mut k, "SCAN +"), "-ERR invalid cursor\r\n");
+    assert_eq!(
+        run(&mut k, "SCAN 18446744073709551616"),
+        "-ERR invalid cursor\r\n"
+    );
+    assert_eq!(
+        run_args(&mut k, &[b"SCAN", b" 1"]),
+        "-ERR invalid cursor\r\n"
+    );
+    for ok in ["SCAN -1", "SCAN +0", "SCAN 18446744073709551615"] {
+        assert_eq!(run(&mut k, ok), "*2\r\n$1\r\n0\r\n*0\r\n");
+    }
+    assert_eq!(run_args(&mut k, &[b"SCAN", b""]), "*2\r\n$1\r\n0\r\n*0\r\n");
     assert_eq!(run(&mut k, "SCAN 0 COUNT 0"), "-ERR syntax error\r\n");
     assert_eq!(run(&mut k, "SCAN 0 COUNT -1"), "-ERR syntax error\r\n");
     assert_eq!(
