@@ -4,14 +4,15 @@
 //! can change without touching them.
 //!
 //! Layout (see DESIGN.md, "Memory per key"):
-//! - One `hashbrown::HashTable` per Redis Cluster slot, allocated on first
-//!   insert. A slot moves, counts and scans on its own, and the load factor
-//!   averages out over 16384 small tables instead of jumping at one big
-//!   resize.
-//! - Each slot is a [`store::SlotStore`]: its entries packed in one byte
-//!   arena (flags, optional expiry, key, inline string or the collection's
-//!   box pointer) and a table of 4-byte offsets. No allocation per key;
-//!   a 16+32-byte key costs its 51 bytes, arena slack and a table bucket.
+//! - One [`store::SlotStore`] per Redis Cluster slot, allocating on its
+//!   first insert. A slot moves, counts and scans on its own, and the load
+//!   factor averages out over 16384 small tables instead of jumping at one
+//!   big resize.
+//! - A store packs its entries in one byte arena (flags, optional expiry,
+//!   key, inline string or the collection's box pointer) and finds them
+//!   through a `hashbrown::HashTable` of 2-byte (past 64 KiB: 4-byte)
+//!   offsets. No allocation per key: a 16+32-byte key costs its 51 bytes,
+//!   a little arena slack and a 3-byte table bucket.
 //! - The table hash is `ahash(key)` with the key's slot written into bits
 //!   43..57 (bits hashbrown never uses for small tables: it probes with the
 //!   low bits and tags with the top 7), so an expiry-index item
