@@ -132,15 +132,33 @@ fn expire_of(b: &[u8], h: &Header) -> Option<u64> {
     Some(u64::from_le_bytes(t))
 }
 
+/// The owned pointer in an entry's value field (written by [`push_ptr`]).
 fn ptr_of(b: &[u8], h: &Header) -> *mut u8 {
-    let mut p = [0u8; PTR_BYTES];
-    p.copy_from_slice(&b[h.val_off..h.val_off + PTR_BYTES]);
-    usize::from_le_bytes(p) as *mut u8
+    let field = &b[h.val_off..h.val_off + PTR_BYTES];
+    // SAFETY: `field` is PTR_BYTES in-bounds bytes; an unaligned read of a
+    // pointer from them is allowed, and returns the pointer `push_ptr`
+    // stored there with its provenance (arena copies move bytes with
+    // `memcpy`, which keeps it).
+    unsafe { ptr::read_unaligned(field.as_ptr().cast::<*mut u8>()) }
+}
+
+/// Appends `p` as PTR_BYTES bytes that keep its provenance (so miri's
+/// strict-provenance mode can follow it).
+fn push_ptr(arena: &mut Vec<u8>, p: *mut u8) {
+    arena.reserve(PTR_BYTES);
+    let len = arena.len();
+    // SAFETY: `reserve` made room for PTR_BYTES bytes past `len`; the
+    // unaligned write initialises exactly those bytes before the length
+    // grows over them.
+    unsafe {
+        ptr::write_unaligned(arena.as_mut_ptr().add(len).cast::<*mut u8>(), p);
+        arena.set_len(len + PTR_BYTES);
+    }
 }
 
 /// Appends an entry; returns its offset. Takes ownership of boxes.
 fn push_entry(arena: &mut Vec<u8>, key: &[u8], payload: Payload<'_>, ttl: Option<u64>) -> usize {
-    let (kind, ptr, str_len, inline): (u8, usize, usize, &[u8]) = match payload {
+    let (kind, ptr, str_len, inline): (u8, *mut u8, usize, &[u8]) = match payload {
         Payload::Value(Value::Str(v)) => {
             if v.len() <= INLINE_VALUE_MAX_BYTES {
                 return push_entry(arena, key, Payload::Bytes(&v), ttl);
@@ -148,7 +166,7 @@ fn push_entry(arena: &mut Vec<u8>, key: &[u8], payload: Payload<'_>, ttl: Option
             let len = v.len();
             (
                 KIND_BIG_STR,
-                Box::into_raw(v.into_boxed_slice()).cast::<u8>() as usize,
+                Box::into_raw(v.into_boxed_slice()).cast::<u8>(),
                 len,
                 &[],
             )
@@ -157,16 +175,16 @@ fn push_entry(arena: &mut Vec<u8>, key: &[u8], payload: Payload<'_>, ttl: Option
             let boxed: Box<[u8]> = b.into();
             (
                 KIND_BIG_STR,
-                Box::into_raw(boxed).cast::<u8>() as usize,
+                Box::into_raw(boxed).cast::<u8>(),
                 b.len(),
                 &[],
             )
         }
-        Payload::Bytes(b) => (KIND_STR, 0, b.len(), b),
-        Payload::Value(Value::Hash(o)) => (KIND_HASH, Box::into_raw(o) as usize, 0, &[]),
-        Payload::Value(Value::List(o)) => (KIND_LIST, Box::into_raw(o) as usize, 0, &[]),
-        Payload::Value(Value::Set(o)) => (KIND_SET, Box::into_raw(o) as usize, 0, &[]),
-        Payload::Value(Value::ZSet(o)) => (KIND_ZSET, Box::into_raw(o) as usize, 0, &[]),
+        Payload::Bytes(b) => (KIND_STR, ptr::null_mut(), b.len(), b),
+        Payload::Value(Value::Hash(o)) => (KIND_HASH, Box::into_raw(o).cast::<u8>(), 0, &[]),
+        Payload::Value(Value::List(o)) => (KIND_LIST, Box::into_raw(o).cast::<u8>(), 0, &[]),
+        Payload::Value(Value::Set(o)) => (KIND_SET, Box::into_raw(o).cast::<u8>(), 0, &[]),
+        Payload::Value(Value::ZSet(o)) => (KIND_ZSET, Box::into_raw(o).cast::<u8>(), 0, &[]),
     };
     let field = if kind == KIND_STR { str_len } else { PTR_BYTES };
     let need = 1 + 8 + 10 + 10 + key.len() + field;
@@ -184,7 +202,7 @@ fn push_entry(arena: &mut Vec<u8>, key: &[u8], payload: Payload<'_>, ttl: Option
     if kind == KIND_STR {
         arena.extend_from_slice(inline);
     } else {
-        arena.extend_from_slice(&ptr.to_le_bytes());
+        push_ptr(arena, ptr);
     }
     off
 }
