@@ -7,7 +7,7 @@
 //! the table needs an 8-byte pointer per bucket. Packed in the slot's arena
 //! the entry costs its 51 bytes (plus the arena's growth slack), and a
 //! table bucket is a 2-byte offset (4 bytes once the arena passes 64 KiB,
-//! see [`super::offsets`]) plus hashbrown's control byte.
+//! see `keyspace/offsets.rs`) plus hashbrown's control byte.
 //!
 //! Entry layout (alignment 1), at an offset the table holds:
 //!

@@ -494,3 +494,17 @@ fn dump_of_collections_is_pending() {
         "-ERR DUMP is not supported yet for hash values\r\n"
     );
 }
+
+#[test]
+fn resp3_replies_use_resp3_nulls() {
+    let (mut k, _) = ks();
+    let mut buf = Vec::new();
+    for argv in [
+        &[&b"OBJECT"[..], b"ENCODING", b"nope"][..],
+        &[b"DUMP", b"nope"],
+        &[b"RANDOMKEY"],
+    ] {
+        crate::commands::execute(&mut k, argv, &mut Reply::new(&mut buf, Proto::Resp3));
+    }
+    assert_eq!(buf, b"_\r\n_\r\n_\r\n");
+}
