@@ -177,7 +177,8 @@ pub fn parse_cursor(b: &[u8]) -> Result<u64, CmdError> {
 }
 
 /// `SCAN cursor [MATCH pattern] [COUNT count] [TYPE type]`: the cursor is
-/// the next slot to visit (see `keyspace::scan`).
+/// the next slot to visit and a position inside it (see
+/// `keyspace/KEYSPACE.md`); it uses the low 64 bits only.
 pub fn scan(ks: &mut Keyspace, args: Args, out: &mut Reply) -> CmdResult {
     args.check(|n| n >= 2)?;
     let cursor = parse_cursor(args.get(1)?)?;

@@ -1,21 +1,66 @@
 //! Walking the keyspace: SCAN cursors, KEYS, RANDOMKEY, per-slot access and
 //! memory figures.
 //!
-//! SCAN's cursor is the next slot to visit (0 = start, and 0 again = done),
-//! and one SCAN step returns whole slot tables. Because a slot is never
-//! split across steps, a table's resizes between steps cannot hide a key:
-//! every key present for the whole scan is returned exactly once (keys
-//! added or removed meanwhile may or may not appear). The price: a step
-//! returns at least one whole slot, so a slot with very many keys (one hot
-//! hash tag) makes one long step. A position inside a slot would need
-//! Redis's reverse-binary cursor over the bucket array, which hashbrown's
-//! safe API does not expose; the per-slot split keeps steps small for
-//! ordinary keyspaces (1M keys: about 61 per slot).
+//! SCAN's cursor is `slot | from << 14`: the slot to visit next and, inside
+//! it, the lowest *scan order* still to return (0 = the whole slot; a
+//! cursor of 0 starts the scan, and 0 comes back when it is done).
+//!
+//! An ordinary slot (at most [`CHUNKED_SLOT_MIN_KEYS`] keys, or fewer than
+//! the step still may look at) is returned whole in one step. Because a
+//! slot is never split, its table's resizes and its arena's compactions
+//! between steps cannot hide a key.
+//!
+//! A big slot (one hot hash tag) is returned in chunks by scan order, a
+//! 50-bit value derived from the key's hash and nothing else: each step
+//! returns the keys whose order lies in `[from, bound]` and hands back
+//! `bound + 1`. Since a key's order never changes, the chunks cover every
+//! order exactly once whatever happens to the table or the arena, so every
+//! key present for the whole scan is returned once (keys added or removed
+//! meanwhile may or may not appear). A chunk is at least 1/64 of the slot,
+//! so a slot costs at most 64 steps of O(slot size) each.
 
 use rand::Rng;
 
 use super::{Keyspace, SlotStore, ValueRef};
 use crate::{glob, slot::SLOT_COUNT};
+
+/// Slots with more keys than this may be returned in several SCAN steps.
+pub const CHUNKED_SLOT_MIN_KEYS: usize = 1024;
+/// A big slot is covered in at most this many SCAN steps.
+const SLOT_CHUNKS: usize = 64;
+const CURSOR_FROM_SHIFT: u32 = 14;
+const CURSOR_SLOT_MASK: u64 = (1 << CURSOR_FROM_SHIFT) - 1;
+/// Highest scan order (50 bits).
+const SCAN_ORDER_MAX: u64 = u64::MAX >> CURSOR_FROM_SHIFT;
+
+/// The highest order `bound` such that the keys with order in
+/// `[from, bound]` are about `chunk` (all of them, if fewer), and how many
+/// that is. Keeps a max-heap of the `chunk` lowest orders: O(n log chunk)
+/// time, O(chunk) memory.
+fn chunk_bound(
+    store: &SlotStore,
+    from: u64,
+    chunk: usize,
+    order: &impl Fn(&[u8]) -> u64,
+) -> (u64, usize) {
+    let mut lowest = std::collections::BinaryHeap::with_capacity(chunk.min(store.len()) + 1);
+    let mut seen = 0usize;
+    for e in store.iter() {
+        let o = order(e.key());
+        if o < from {
+            continue;
+        }
+        seen += 1;
+        lowest.push(o);
+        if lowest.len() > chunk {
+            lowest.pop();
+        }
+    }
+    if seen <= chunk {
+        return (SCAN_ORDER_MAX, seen);
+    }
+    (lowest.peek().copied().unwrap_or(SCAN_ORDER_MAX), chunk)
+}
 
 /// Memory figures for INFO and tuning.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -63,25 +108,58 @@ impl ScanFilter<'_> {
 }
 
 impl Keyspace {
-    /// One SCAN step from `cursor`: visits whole slots until at least
-    /// `count` keys were looked at (or the end), returns the next cursor (0
-    /// when done) and the live keys that pass `filter`.
+    /// One SCAN step from `cursor` (see the module docs): looks at about
+    /// `count` keys, returns the next cursor (0 when done) and the live
+    /// keys that pass `filter`.
     pub fn scan(&self, cursor: u64, count: usize, filter: ScanFilter<'_>) -> (u64, Vec<&[u8]>) {
         let now = self.clock.now_ms();
-        let mut slot = usize::try_from(cursor).unwrap_or(SLOT_COUNT);
+        let budget = count.max(1);
+        let mut slot = (cursor & CURSOR_SLOT_MASK) as usize;
+        let mut from = cursor >> CURSOR_FROM_SHIFT;
         let mut visited = 0usize;
         let mut keys = Vec::new();
-        while slot < SLOT_COUNT && visited < count.max(1) {
-            for e in self.slots[slot].iter() {
-                visited += 1;
-                if e.expire_at().is_none_or(|t| t > now) && filter.accepts(e.key(), e.value()) {
+        let live = |e: &super::store::EntryRef<'_>| e.expire_at().is_none_or(|t| t > now);
+        while slot < SLOT_COUNT && visited < budget {
+            let store = &self.slots[slot];
+            let left = budget - visited;
+            if from == 0 && (store.len() <= CHUNKED_SLOT_MIN_KEYS || store.len() <= left) {
+                for e in store.iter() {
+                    if live(&e) && filter.accepts(e.key(), e.value()) {
+                        keys.push(e.key());
+                    }
+                }
+                visited += store.len();
+                slot += 1;
+                continue;
+            }
+            let chunk = left.max(store.len().div_ceil(SLOT_CHUNKS));
+            let order = |k: &[u8]| self.scan_order(k);
+            let (bound, seen) = chunk_bound(store, from, chunk, &order);
+            for e in store.iter() {
+                let o = order(e.key());
+                if (from..=bound).contains(&o) && live(&e) && filter.accepts(e.key(), e.value()) {
                     keys.push(e.key());
                 }
             }
-            slot += 1;
+            visited += seen;
+            if bound >= SCAN_ORDER_MAX {
+                from = 0;
+                slot += 1;
+            } else {
+                from = bound + 1;
+            }
         }
-        let next = if slot >= SLOT_COUNT { 0 } else { slot as u64 };
+        let next = if slot >= SLOT_COUNT {
+            0
+        } else {
+            slot as u64 | from << CURSOR_FROM_SHIFT
+        };
         (next, keys)
+    }
+
+    /// The fixed order SCAN walks a big slot in: the key's hash, 50 bits.
+    fn scan_order(&self, key: &[u8]) -> u64 {
+        self.hasher.hash_one(key) >> CURSOR_FROM_SHIFT
     }
 
     /// Every live key matching `pattern` (KEYS).

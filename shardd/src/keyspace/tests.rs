@@ -370,3 +370,58 @@ fn memory_per_key() {
     );
     assert_eq!(hits, KEYS);
 }
+
+#[test]
+fn scan_splits_a_big_slot_and_still_returns_every_key_once() {
+    let (mut ks, _) = ks_at(0);
+    let n = 5_000u32;
+    for i in 0..n {
+        ks.insert_str(format!("{{hot}}:{i}").as_bytes(), b"v");
+    }
+    let mut seen = HashSet::new();
+    let (mut cursor, mut steps) = (0u64, 0u32);
+    loop {
+        let (next, keys) = ks.scan(cursor, 10, ScanFilter::default());
+        assert!(
+            keys.len() <= n as usize / 32,
+            "step too big: {}",
+            keys.len()
+        );
+        let keys: Vec<Vec<u8>> = keys.into_iter().map(<[u8]>::to_vec).collect();
+        for k in keys {
+            if k.starts_with(b"{hot}:") {
+                assert!(seen.insert(k), "key returned twice");
+            }
+        }
+        // Churn the slot between steps: deletes force compactions, inserts
+        // grow the table; none of it may hide a key present throughout.
+        for j in 0..40 {
+            ks.delete(format!("{{hot}}:{}", (steps * 40 + j) % 1_000).as_bytes());
+            ks.insert_str(format!("{{hot}}new:{steps}:{j}").as_bytes(), b"v");
+        }
+        steps += 1;
+        cursor = next;
+        if cursor == 0 {
+            break;
+        }
+    }
+    assert!(steps <= 70, "took {steps} steps");
+    for i in 1_000..n {
+        assert!(
+            seen.contains(format!("{{hot}}:{i}").as_bytes()),
+            "missed {i}"
+        );
+    }
+}
+
+#[test]
+fn scan_returns_a_big_slot_whole_when_count_allows() {
+    let (mut ks, _) = ks_at(0);
+    for i in 0..2_000u32 {
+        ks.insert_str(format!("{{hot}}:{i}").as_bytes(), b"v");
+    }
+    let slot = crate::slot::key_slot(b"hot") as u64;
+    let (next, keys) = ks.scan(slot, 2_000, ScanFilter::default());
+    assert_eq!(keys.len(), 2_000);
+    assert_eq!(next, slot + 1);
+}
