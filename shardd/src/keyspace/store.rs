@@ -24,8 +24,8 @@
 //! dead (or truncates it off the end); when dead bytes pass a quarter of
 //! the arena it is compacted and the table rebuilt.
 //!
-//! Limit: offsets are `u32`, so one slot's arena holds at most 4 GiB of
-//! small entries (about 70M keys of this size in one slot).
+//! Offsets are 2 bytes while the arena is under 64 KiB and widen as it
+//! grows (`keyspace/offsets.rs`), so a slot has no size limit.
 
 use std::ptr;
 
@@ -370,18 +370,18 @@ impl SlotStore {
         self.table.is_empty()
     }
 
-    fn key_at(arena: &[u8], off: u32) -> &[u8] {
-        let b = &arena[off as usize..];
+    fn key_at(arena: &[u8], off: usize) -> &[u8] {
+        let b = &arena[off..];
         let h = parse(b);
         &b[h.key_off..h.key_off + h.key_len]
     }
 
-    fn at(&self, off: u32) -> EntryRef<'_> {
-        let b = &self.arena[off as usize..];
+    fn at(&self, off: usize) -> EntryRef<'_> {
+        let b = &self.arena[off..];
         EntryRef { b, h: parse(b) }
     }
 
-    fn find_off(&self, hash: u64, key: &[u8]) -> Option<u32> {
+    fn find_off(&self, hash: u64, key: &[u8]) -> Option<usize> {
         self.table
             .find(hash, |o| Self::key_at(&self.arena, o) == key)
     }
@@ -393,7 +393,7 @@ impl SlotStore {
 
     /// The entry of `key`, for in-place change.
     pub fn get_mut(&mut self, hash: u64, key: &[u8]) -> Option<EntryMut<'_>> {
-        let off = self.find_off(hash, key)? as usize;
+        let off = self.find_off(hash, key)?;
         let b = &mut self.arena[off..];
         let h = parse(b);
         Some(EntryMut { b, h })
@@ -411,15 +411,15 @@ impl SlotStore {
         let Some(off) = self.find_off(hash, key) else {
             return Lookup::Missing;
         };
-        let h = parse(&self.arena[off as usize..]);
-        if expire_of(&self.arena[off as usize..], &h).is_some_and(|t| t <= now()) {
+        let h = parse(&self.arena[off..]);
+        if expire_of(&self.arena[off..], &h).is_some_and(|t| t <= now()) {
             self.remove_off(hash, off);
-            Self::kill(&mut self.arena, &mut self.dead_bytes, off as usize, true);
+            Self::kill(&mut self.arena, &mut self.dead_bytes, off, true);
             self.maybe_compact(rehash);
             return Lookup::Expired;
         }
         Lookup::Live(EntryMut {
-            b: &mut self.arena[off as usize..],
+            b: &mut self.arena[off..],
             h,
         })
     }
@@ -453,12 +453,12 @@ impl SlotStore {
     ) -> Upserted {
         let upserted = match self.find_off(hash, key) {
             Some(off) => {
-                let h = parse(&self.arena[off as usize..]);
-                let old = expire_of(&self.arena[off as usize..], &h);
+                let h = parse(&self.arena[off..]);
+                let old = expire_of(&self.arena[off..], &h);
                 let new = expiry(Some(old));
-                if !Self::overwrite_inline(&mut self.arena[off as usize..], &h, &payload, new) {
-                    Self::kill(&mut self.arena, &mut self.dead_bytes, off as usize, true);
-                    let new_off = offset_u32(push_entry(&mut self.arena, key, payload, new));
+                if !Self::overwrite_inline(&mut self.arena[off..], &h, &payload, new) {
+                    Self::kill(&mut self.arena, &mut self.dead_bytes, off, true);
+                    let new_off = push_entry(&mut self.arena, key, payload, new);
                     let arena = &self.arena;
                     let hasher = |o| rehash(Self::key_at(arena, o));
                     self.table.replace(hash, off, new_off, hasher);
@@ -470,7 +470,7 @@ impl SlotStore {
             }
             None => {
                 let new = expiry(None);
-                let off = offset_u32(push_entry(&mut self.arena, key, payload, new));
+                let off = push_entry(&mut self.arena, key, payload, new);
                 let arena = &self.arena;
                 self.table
                     .insert(hash, off, |o| rehash(Self::key_at(arena, o)));
@@ -518,7 +518,7 @@ impl SlotStore {
         h.size()
     }
 
-    fn remove_off(&mut self, hash: u64, off: u32) {
+    fn remove_off(&mut self, hash: u64, off: usize) {
         self.table.remove(hash, off);
     }
 
@@ -532,7 +532,7 @@ impl SlotStore {
         let off = self.find_off(hash, key)?;
         let old = self.at(off).expire_at();
         self.remove_off(hash, off);
-        Self::kill(&mut self.arena, &mut self.dead_bytes, off as usize, true);
+        Self::kill(&mut self.arena, &mut self.dead_bytes, off, true);
         self.maybe_compact(rehash);
         Some(old)
     }
@@ -555,7 +555,7 @@ impl SlotStore {
             unsafe { take_box(e.h.kind(), ptr_of(e.b, &e.h), e.h.str_len) }
         };
         self.remove_off(hash, off);
-        Self::kill(&mut self.arena, &mut self.dead_bytes, off as usize, false);
+        Self::kill(&mut self.arena, &mut self.dead_bytes, off, false);
         self.maybe_compact(rehash);
         Some((value, old))
     }
@@ -572,12 +572,12 @@ impl SlotStore {
         loop {
             let arena = &self.arena;
             let found = self.table.find(hash, |o| {
-                let b = &arena[o as usize..];
+                let b = &arena[o..];
                 due(EntryRef { b, h: parse(b) })
             });
             let Some(off) = found else { break };
             self.table.remove(hash, off);
-            Self::kill(&mut self.arena, &mut self.dead_bytes, off as usize, true);
+            Self::kill(&mut self.arena, &mut self.dead_bytes, off, true);
             n += 1;
         }
         if n > 0 {
@@ -597,7 +597,7 @@ impl SlotStore {
         rehash: &impl Fn(&[u8]) -> u64,
     ) -> Option<Option<u64>> {
         let found = self.find_off(hash, key)?;
-        let off = found as usize;
+        let off = found;
         let h = parse(&self.arena[off..]);
         let old = expire_of(&self.arena[off..], &h);
         match (old, ttl) {
@@ -618,7 +618,7 @@ impl SlotStore {
                 Self::kill(&mut self.arena, &mut self.dead_bytes, off, false);
                 let arena = &self.arena;
                 let hasher = |o| rehash(Self::key_at(arena, o));
-                self.table.replace(hash, found, offset_u32(new_off), hasher);
+                self.table.replace(hash, found, new_off, hasher);
                 self.maybe_compact(rehash);
             }
         }
@@ -650,7 +650,7 @@ impl SlotStore {
             let hash = rehash(&b[h.key_off..h.key_off + h.key_len]);
             let arena = &self.arena;
             self.table
-                .insert(hash, offset_u32(pos), |o| rehash(Self::key_at(arena, o)));
+                .insert(hash, pos, |o| rehash(Self::key_at(arena, o)));
             pos += h.size();
         }
     }
@@ -659,10 +659,6 @@ impl SlotStore {
     pub fn heap_bytes(&self) -> (usize, usize) {
         (self.arena.capacity(), self.table.allocation_size())
     }
-}
-
-fn offset_u32(off: usize) -> u32 {
-    u32::try_from(off).unwrap_or_else(|_| panic!("slot arena past 4 GiB (offset {off})"))
 }
 
 impl Drop for SlotStore {
