@@ -1,117 +1,97 @@
 //! The keyspace: every key of this shard, its value and its expiry time.
 //!
 //! Commands see the keyspace only through this API, so the table behind it
-//! can change (compact entries, per-slot tables) without touching them.
-//! Expired keys are removed lazily when a command looks them up and actively
-//! by [`Keyspace::active_expire_cycle`], which the shard's loop calls with a
-//! bounded budget.
+//! can change without touching them.
 //!
-//! Storage (first cut): one `hashbrown` map from key to entry. The compact
-//! representation described in DESIGN.md replaces it behind this API.
+//! Layout (see DESIGN.md, "Memory per key"):
+//! - One [`store::SlotStore`] per Redis Cluster slot, allocating on its
+//!   first insert. A slot moves, counts and scans on its own, and the load
+//!   factor averages out over 16384 small tables instead of jumping at one
+//!   big resize.
+//! - A store packs its entries in one byte arena (flags, optional expiry,
+//!   key, inline string or the collection's box pointer) and finds them
+//!   through a `hashbrown::HashTable` of 2-byte (past 64 KiB: 4-byte)
+//!   offsets. No allocation per key: a 16+32-byte key costs its 51 bytes,
+//!   a little arena slack and a 3-byte table bucket.
+//! - The table hash is `ahash(key)` with the key's slot written into bits
+//!   43..57 (bits hashbrown never uses for small tables: it probes with the
+//!   low bits and tags with the top 7), so an expiry-index item
+//!   `(time, hash)` finds its slot and key without storing the key.
+//!
+//! Expiry: lazily on every lookup (the expiry sits in the entry, so a GET
+//! costs the same with or without TTLs: no second table), and actively by
+//! [`Keyspace::active_expire_cycle`] through the [`expiry::ExpiryIndex`]
+//! min-heap, with bounded work per call.
+//!
+//! Cost of a GET: CRC16 and ahash over the key, one probe of a small table
+//! (control bytes, usually in cache for hot slots), one cache miss for the
+//! entry. No allocation.
+//!
+//! The layout, its costs, the expiry and SCAN guarantees and the limits are
+//! written up in `keyspace/KEYSPACE.md`; measured with
+//! `examples/keyspace_mem.rs`.
 
-use hashbrown::HashMap;
+pub mod expiry;
+mod offsets;
+mod scan;
+pub mod store;
+#[cfg(test)]
+mod tests;
+mod value;
 
+use self::{
+    expiry::ExpiryIndex,
+    store::{EntryMut, Lookup, Payload, SlotStore, Upserted},
+};
+pub use self::{
+    scan::{MemoryStats, ScanFilter},
+    store::INLINE_VALUE_MAX_BYTES,
+    value::{string_encoding, Value, ValueMut, ValueRef},
+};
 use crate::{
     clock::{Clock, SystemClock},
-    types::{hash::HashObj, list::ListObj, set::SetObj, zset::ZSetObj},
+    slot::{key_slot, SLOT_COUNT},
 };
 
-/// A value of one of Redis's types.
-#[derive(Debug, Clone)]
-pub enum Value {
-    /// A string (binary safe).
-    Str(Vec<u8>),
-    /// A hash.
-    Hash(Box<HashObj>),
-    /// A list.
-    List(Box<ListObj>),
-    /// A set.
-    Set(Box<SetObj>),
-    /// A sorted set.
-    ZSet(Box<ZSetObj>),
-}
+/// Lowest bit of the slot number inside a table hash.
+const SLOT_SHIFT: u32 = 43;
+const SLOT_MASK: u64 = (SLOT_COUNT as u64 - 1) << SLOT_SHIFT;
 
-impl Value {
-    /// A borrowed view of this value.
-    pub fn as_ref(&self) -> ValueRef<'_> {
-        match self {
-            Value::Str(s) => ValueRef::Str(s),
-            Value::Hash(h) => ValueRef::Hash(h),
-            Value::List(l) => ValueRef::List(l),
-            Value::Set(s) => ValueRef::Set(s),
-            Value::ZSet(z) => ValueRef::ZSet(z),
-        }
-    }
-
-    /// The name `TYPE` replies with.
-    pub fn type_name(&self) -> &'static str {
-        self.as_ref().type_name()
-    }
-}
-
-/// A borrowed value. Strings are read-only views: the table may store them
-/// inline with the key, so a changed string is written back with
-/// [`Keyspace::insert_keep_ttl`].
-#[derive(Debug, Clone, Copy)]
-pub enum ValueRef<'a> {
-    /// A string.
-    Str(&'a [u8]),
-    /// A hash.
-    Hash(&'a HashObj),
-    /// A list.
-    List(&'a ListObj),
-    /// A set.
-    Set(&'a SetObj),
-    /// A sorted set.
-    ZSet(&'a ZSetObj),
-}
-
-impl ValueRef<'_> {
-    /// The name `TYPE` replies with.
-    pub fn type_name(&self) -> &'static str {
-        match self {
-            ValueRef::Str(_) => "string",
-            ValueRef::Hash(_) => "hash",
-            ValueRef::List(_) => "list",
-            ValueRef::Set(_) => "set",
-            ValueRef::ZSet(_) => "zset",
-        }
-    }
-}
-
-/// A value borrowed for in-place change. Strings stay read-only (see
-/// [`ValueRef`]); collections are changed in place.
-#[derive(Debug)]
-pub enum ValueMut<'a> {
-    /// A string (read-only; write back with [`Keyspace::insert_keep_ttl`]).
-    Str(&'a [u8]),
-    /// A hash.
-    Hash(&'a mut HashObj),
-    /// A list.
-    List(&'a mut ListObj),
-    /// A set.
-    Set(&'a mut SetObj),
-    /// A sorted set.
-    ZSet(&'a mut ZSetObj),
-}
-
-struct Entry {
-    value: Value,
-    /// Absolute expiry time in Unix milliseconds, if the key has a TTL.
-    expire_at_ms: Option<u64>,
+/// How a write treats the key's TTL.
+#[derive(Clone, Copy)]
+enum Ttl {
+    /// Set this expiry (or none).
+    Set(Option<u64>),
+    /// Keep the expiry of a live previous value.
+    Keep,
 }
 
 /// All keys of one shard.
 pub struct Keyspace {
-    map: HashMap<Box<[u8]>, Entry, ahash::RandomState>,
-    clock: Box<dyn Clock>,
+    /// One store per slot; a store allocates on its first insert.
+    slots: Vec<SlotStore>,
+    hasher: ahash::RandomState,
+    expiry: ExpiryIndex,
+    len: usize,
+    ttl_keys: usize,
     expired_total: u64,
+    clock: Box<dyn Clock>,
 }
 
 impl Default for Keyspace {
     fn default() -> Self {
         Self::new()
     }
+}
+
+/// The table hash of `key` in `slot` (see the module docs).
+fn table_hash(hasher: &ahash::RandomState, key: &[u8], slot: usize) -> u64 {
+    (hasher.hash_one(key) & !SLOT_MASK) | ((slot as u64) << SLOT_SHIFT)
+}
+
+/// The slot a table hash belongs to.
+fn slot_of_hash(hash: u64) -> usize {
+    ((hash & SLOT_MASK) >> SLOT_SHIFT) as usize
 }
 
 impl Keyspace {
@@ -123,9 +103,13 @@ impl Keyspace {
     /// An empty keyspace on `clock` (tests inject a [`crate::clock::ManualClock`]).
     pub fn with_clock(clock: Box<dyn Clock>) -> Self {
         Keyspace {
-            map: HashMap::with_hasher(ahash::RandomState::new()),
-            clock,
+            slots: (0..SLOT_COUNT).map(|_| SlotStore::default()).collect(),
+            hasher: ahash::RandomState::new(),
+            expiry: ExpiryIndex::default(),
+            len: 0,
+            ttl_keys: 0,
             expired_total: 0,
+            clock,
         }
     }
 
@@ -134,14 +118,15 @@ impl Keyspace {
         self.clock.now_ms()
     }
 
-    /// Number of keys, counting ones that expired but were not yet removed.
+    /// Number of keys, counting ones that expired but were not yet removed
+    /// (as Redis's DBSIZE does).
     pub fn len(&self) -> usize {
-        self.map.len()
+        self.len
     }
 
     /// Whether there are no keys.
     pub fn is_empty(&self) -> bool {
-        self.map.is_empty()
+        self.len == 0
     }
 
     /// Keys removed by expiry since start.
@@ -149,178 +134,267 @@ impl Keyspace {
         self.expired_total
     }
 
-    /// Removes `key` if its time has come; true if it is (still) present after.
-    fn expire_if_due(&mut self, key: &[u8]) -> bool {
-        let now = self.clock.now_ms();
-        match self.map.get(key) {
-            None => false,
-            Some(e) if e.expire_at_ms.is_some_and(|t| t <= now) => {
-                self.map.remove(key);
+    /// Number of keys that have a TTL.
+    pub fn ttl_keys(&self) -> usize {
+        self.ttl_keys
+    }
+
+    fn locate(&self, key: &[u8]) -> (usize, u64) {
+        let slot = key_slot(key) as usize;
+        (slot, table_hash(&self.hasher, key, slot))
+    }
+
+    /// The live entry of `key`; removes it first if its time has come.
+    fn live_mut(&mut self, key: &[u8]) -> Option<EntryMut<'_>> {
+        let (slot, hash) = self.locate(key);
+        let hasher = &self.hasher;
+        let clock = &self.clock;
+        let store = &mut self.slots[slot];
+        let rehash = |k: &[u8]| table_hash(hasher, k, slot);
+        match store.lookup(hash, key, || clock.now_ms(), &rehash) {
+            Lookup::Live(e) => Some(e),
+            Lookup::Missing => None,
+            Lookup::Expired => {
+                self.len -= 1;
+                self.ttl_keys -= 1;
                 self.expired_total += 1;
-                false
+                None
             }
-            Some(_) => true,
         }
     }
 
     /// The value of `key`, or `None` if it is missing or expired.
+    #[inline]
     pub fn get(&mut self, key: &[u8]) -> Option<ValueRef<'_>> {
-        if !self.expire_if_due(key) {
-            return None;
-        }
-        self.map.get(key).map(|e| e.value.as_ref())
+        self.live_mut(key).map(|e| e.into_ref().value())
     }
 
     /// The value of `key` for in-place changes, or `None` if missing or expired.
     /// A caller that empties a collection must [`Keyspace::remove`] the key.
     pub fn get_mut(&mut self, key: &[u8]) -> Option<ValueMut<'_>> {
-        if !self.expire_if_due(key) {
-            return None;
-        }
-        self.map.get_mut(key).map(|e| match &mut e.value {
-            Value::Str(s) => ValueMut::Str(s),
-            Value::Hash(h) => ValueMut::Hash(h),
-            Value::List(l) => ValueMut::List(l),
-            Value::Set(s) => ValueMut::Set(s),
-            Value::ZSet(z) => ValueMut::ZSet(z),
-        })
+        self.live_mut(key).map(EntryMut::into_value_mut)
     }
 
     /// Whether `key` exists (and has not expired).
     pub fn exists(&mut self, key: &[u8]) -> bool {
-        self.expire_if_due(key)
+        self.live_mut(key).is_some()
     }
 
     /// Sets `key` to `value` and clears any TTL it had.
     pub fn insert(&mut self, key: &[u8], value: Value) {
-        self.insert_with_expiry(key, value, None);
+        self.store(key, Payload::Value(value), Ttl::Set(None));
     }
 
     /// Sets `key` to `value` with an absolute expiry (or none).
     pub fn insert_with_expiry(&mut self, key: &[u8], value: Value, expire_at_ms: Option<u64>) {
-        let entry = Entry {
-            value,
-            expire_at_ms,
-        };
-        match self.map.get_mut(key) {
-            Some(e) => *e = entry,
-            None => {
-                self.map.insert(key.into(), entry);
-            }
-        }
+        self.store(key, Payload::Value(value), Ttl::Set(expire_at_ms));
     }
 
     /// Sets `key` to `value`, keeping the TTL of a live previous value.
     pub fn insert_keep_ttl(&mut self, key: &[u8], value: Value) {
-        let ttl = if self.expire_if_due(key) {
-            self.map.get(key).and_then(|e| e.expire_at_ms)
-        } else {
-            None
+        self.store(key, Payload::Value(value), Ttl::Keep);
+    }
+
+    /// Sets `key` to the string `value` (copied once, straight into the
+    /// slot's arena) and clears any TTL it had.
+    pub fn insert_str(&mut self, key: &[u8], value: &[u8]) {
+        self.store(key, Payload::Bytes(value), Ttl::Set(None));
+    }
+
+    /// Sets `key` to the string `value` with an absolute expiry (or none).
+    pub fn insert_str_with_expiry(&mut self, key: &[u8], value: &[u8], expire_at_ms: Option<u64>) {
+        self.store(key, Payload::Bytes(value), Ttl::Set(expire_at_ms));
+    }
+
+    /// Sets `key` to the string `value`, keeping the TTL of a live previous value.
+    pub fn insert_str_keep_ttl(&mut self, key: &[u8], value: &[u8]) {
+        self.store(key, Payload::Bytes(value), Ttl::Keep);
+    }
+
+    /// The one write path: resolves the expiry against any previous entry
+    /// and puts the new one in its place.
+    fn store(&mut self, key: &[u8], payload: Payload<'_>, ttl: Ttl) {
+        let (slot, hash) = self.locate(key);
+        let hasher = &self.hasher;
+        let clock = &self.clock;
+        let rehash = |k: &[u8]| table_hash(hasher, k, slot);
+        let mut expired = false;
+        let resolve = |old: Option<Option<u64>>| {
+            let old = old.flatten();
+            expired = old.is_some_and(|t| t <= clock.now_ms());
+            match ttl {
+                Ttl::Set(t) => t,
+                Ttl::Keep if expired => None,
+                Ttl::Keep => old,
+            }
         };
-        self.insert_with_expiry(key, value, ttl);
+        let store = &mut self.slots[slot];
+        let Upserted { old, new } = store.upsert(hash, key, payload, resolve, &rehash);
+        self.len += old.is_none() as usize;
+        self.expired_total += expired as u64;
+        let old_expiry = old.flatten();
+        self.ttl_keys -= old_expiry.is_some() as usize;
+        if let Some(t) = new {
+            self.ttl_keys += 1;
+            // Keeping the same time needs no new index item: the old one stands.
+            if old_expiry != Some(t) || expired {
+                self.expiry.push(t, hash);
+                self.maybe_rebuild_expiry();
+            }
+        }
     }
 
     /// Removes `key`; returns its value if it was live.
     pub fn remove(&mut self, key: &[u8]) -> Option<Value> {
-        if !self.expire_if_due(key) {
-            return None;
+        self.take_with_expiry(key).map(|(v, _)| v)
+    }
+
+    /// Removes `key` and returns its value (for GETDEL, RENAME, MOVE); the
+    /// same as [`Keyspace::remove`].
+    pub fn take(&mut self, key: &[u8]) -> Option<Value> {
+        self.remove(key)
+    }
+
+    /// Removes `key`; true if it was live. Never copies the value.
+    pub fn delete(&mut self, key: &[u8]) -> bool {
+        let (slot, hash) = self.locate(key);
+        let hasher = &self.hasher;
+        let rehash = |k: &[u8]| table_hash(hasher, k, slot);
+        let store = &mut self.slots[slot];
+        let Some(old) = store.delete(hash, key, &rehash) else {
+            return false;
+        };
+        self.forget(old)
+    }
+
+    /// Bookkeeping for a removed key with expiry `old`; true if it was live.
+    fn forget(&mut self, old: Option<u64>) -> bool {
+        self.len -= 1;
+        if old.is_some() {
+            self.ttl_keys -= 1;
         }
-        self.map.remove(key).map(|e| e.value)
+        if old.is_some_and(|t| t <= self.clock.now_ms()) {
+            self.expired_total += 1;
+            return false;
+        }
+        true
+    }
+
+    /// Removes `key` and returns its value and expiry (for RENAME, MOVE).
+    pub fn take_with_expiry(&mut self, key: &[u8]) -> Option<(Value, Option<u64>)> {
+        let (slot, hash) = self.locate(key);
+        let hasher = &self.hasher;
+        let rehash = |k: &[u8]| table_hash(hasher, k, slot);
+        let store = &mut self.slots[slot];
+        let (value, old) = store.take(hash, key, &rehash)?;
+        self.forget(old).then_some((value, old))
     }
 
     /// `None` if `key` is missing; `Some(None)` if it has no TTL; else its
     /// absolute expiry in Unix milliseconds.
     pub fn expire_at(&mut self, key: &[u8]) -> Option<Option<u64>> {
-        if !self.expire_if_due(key) {
-            return None;
-        }
-        self.map.get(key).map(|e| e.expire_at_ms)
+        self.live_mut(key).map(|e| e.expire_at())
     }
 
     /// Sets the absolute expiry of a live `key`; false if it is missing.
-    /// A time in the past deletes the key (as Redis does).
+    /// A time not after now deletes the key (as Redis does).
     pub fn set_expire_at(&mut self, key: &[u8], at_ms: u64) -> bool {
-        if !self.expire_if_due(key) {
-            return false;
-        }
         if at_ms <= self.clock.now_ms() {
-            self.map.remove(key);
-            return true;
+            return self.delete(key);
         }
-        if let Some(e) = self.map.get_mut(key) {
-            e.expire_at_ms = Some(at_ms);
-        }
+        let Some(old) = self.set_expire_raw(key, Some(at_ms)) else {
+            return false;
+        };
+        self.ttl_keys += old.is_none() as usize;
+        let (_, hash) = self.locate(key);
+        self.expiry.push(at_ms, hash);
+        self.maybe_rebuild_expiry();
         true
+    }
+
+    /// Sets the expiry of a live key in its store; the old expiry, or `None`
+    /// if the key is missing or expired.
+    fn set_expire_raw(&mut self, key: &[u8], ttl: Option<u64>) -> Option<Option<u64>> {
+        if !self.exists(key) {
+            return None;
+        }
+        let (slot, hash) = self.locate(key);
+        let hasher = &self.hasher;
+        let rehash = |k: &[u8]| table_hash(hasher, k, slot);
+        self.slots[slot].set_expire(hash, key, ttl, &rehash)
     }
 
     /// Removes the TTL of `key`; true if it had one.
     pub fn persist(&mut self, key: &[u8]) -> bool {
-        if !self.expire_if_due(key) {
+        if self.set_expire_raw(key, None).flatten().is_none() {
             return false;
         }
-        match self.map.get_mut(key) {
-            Some(e) => e.expire_at_ms.take().is_some(),
-            None => false,
-        }
+        self.ttl_keys -= 1;
+        true
     }
 
-    /// Removes every key.
+    /// Removes every key and frees every slot store.
     pub fn clear(&mut self) {
-        self.map.clear();
+        for s in &mut self.slots {
+            *s = SlotStore::default();
+        }
+        self.expiry.clear();
+        self.len = 0;
+        self.ttl_keys = 0;
     }
 
-    /// Removes up to `budget` expired keys; returns how many it removed.
+    /// Removes up to `budget` due keys, looking at no more than `budget`
+    /// index items; returns how many keys it removed.
     pub fn active_expire_cycle(&mut self, budget: usize) -> usize {
         let now = self.clock.now_ms();
-        let due: Vec<Box<[u8]>> = self
-            .map
-            .iter()
-            .filter(|(_, e)| e.expire_at_ms.is_some_and(|t| t <= now))
-            .take(budget)
-            .map(|(k, _)| k.clone())
-            .collect();
-        for k in &due {
-            self.map.remove(k);
+        let mut removed = 0;
+        for _ in 0..budget {
+            let Some((_, hash)) = self.expiry.pop_due(now) else {
+                break;
+            };
+            let slot = slot_of_hash(hash);
+            let hasher = &self.hasher;
+            let rehash = |k: &[u8]| table_hash(hasher, k, slot);
+            let store = &mut self.slots[slot];
+            let due = |e: store::EntryRef<'_>| {
+                e.expire_at().is_some_and(|t| t <= now) && rehash(e.key()) == hash
+            };
+            let n = store.remove_where(hash, due, &rehash);
+            self.len -= n;
+            self.ttl_keys -= n;
+            self.expired_total += n as u64;
+            removed += n;
         }
-        self.expired_total += due.len() as u64;
-        due.len()
+        removed
+    }
+
+    fn maybe_rebuild_expiry(&mut self) {
+        if !self.expiry.needs_rebuild(self.ttl_keys) {
+            return;
+        }
+        let mut items = Vec::with_capacity(self.ttl_keys);
+        for (slot, store) in self.slots.iter().enumerate() {
+            for e in store.iter() {
+                if let Some(t) = e.expire_at() {
+                    items.push((t, table_hash(&self.hasher, e.key(), slot)));
+                }
+            }
+        }
+        self.expiry.rebuild(items);
+    }
+
+    /// Every slot store.
+    fn stores(&self) -> impl Iterator<Item = &SlotStore> {
+        self.slots.iter()
     }
 
     /// Calls `f` with every live key (order unspecified).
     pub fn for_each_key(&self, mut f: impl FnMut(&[u8], ValueRef<'_>)) {
         let now = self.clock.now_ms();
-        for (k, e) in &self.map {
-            if e.expire_at_ms.is_none_or(|t| t > now) {
-                f(k, e.value.as_ref());
+        for e in self.stores().flat_map(SlotStore::iter) {
+            if e.expire_at().is_none_or(|t| t > now) {
+                f(e.key(), e.value());
             }
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::clock::ManualClock;
-
-    #[test]
-    fn key_expires_lazily_by_the_injected_clock() {
-        let clock = ManualClock::new(1_000);
-        let mut ks = Keyspace::with_clock(Box::new(clock.clone()));
-        ks.insert_with_expiry(b"k", Value::Str(b"v".to_vec()), Some(1_500));
-        assert!(ks.exists(b"k"));
-        clock.advance(500);
-        assert!(!ks.exists(b"k"));
-        assert_eq!(ks.len(), 0);
-    }
-
-    #[test]
-    fn insert_keep_ttl_keeps_a_live_ttl() {
-        let clock = ManualClock::new(0);
-        let mut ks = Keyspace::with_clock(Box::new(clock.clone()));
-        ks.insert_with_expiry(b"k", Value::Str(b"a".to_vec()), Some(100));
-        ks.insert_keep_ttl(b"k", Value::Str(b"b".to_vec()));
-        assert_eq!(ks.expire_at(b"k"), Some(Some(100)));
-        ks.insert(b"k", Value::Str(b"c".to_vec()));
-        assert_eq!(ks.expire_at(b"k"), Some(None));
     }
 }

@@ -16,6 +16,8 @@
 pub mod cli;
 pub mod clock;
 pub mod commands;
+pub mod dump;
+pub mod glob;
 pub mod keyspace;
 pub mod persist;
 pub mod reply;

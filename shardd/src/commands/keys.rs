@@ -1,16 +1,35 @@
-//! Generic key commands.
+//! Generic key commands: existence, type, renaming and copying, walking
+//! the keyspace (KEYS, SCAN, RANDOMKEY), flushing, and OBJECT. TTL
+//! commands live in [`expire`], DUMP/RESTORE in [`dump`].
+//!
+//! Only database 0 exists (the keyspace is spread over shards by slot, as
+//! in Redis Cluster), so `COPY ... DB n` accepts only 0.
 
-use super::{Args, CmdResult};
-use crate::{keyspace::Keyspace, reply::Reply};
+mod dump;
+mod expire;
+#[cfg(test)]
+mod tests;
 
-/// `DEL key [key ...]` and `UNLINK`.
+pub use self::{
+    dump::{dump, restore},
+    expire::{expire, expireat, expiretime, persist, pexpire, pexpireat, pexpiretime, pttl, ttl},
+};
+use super::{eq_ic, parse_i64, Args, CmdError, CmdResult};
+use crate::{
+    keyspace::{Keyspace, ScanFilter, ValueRef},
+    reply::Reply,
+};
+
+/// SCAN's default COUNT.
+const SCAN_DEFAULT_COUNT: usize = 10;
+/// Shared integers Redis reports with this refcount (0..10000).
+const SHARED_INTEGERS: i64 = 10_000;
+const SHARED_REFCOUNT: i64 = i32::MAX as i64;
+
+/// `DEL key [key ...]` and `UNLINK` (values are small enough to free inline).
 pub fn del(ks: &mut Keyspace, args: Args, out: &mut Reply) -> CmdResult {
     args.check(|n| n >= 2)?;
-    let n = args
-        .rest(1)
-        .iter()
-        .filter(|k| ks.remove(k).is_some())
-        .count();
+    let n = args.rest(1).iter().filter(|k| ks.delete(k)).count();
     out.int(n as i64);
     Ok(())
 }
@@ -21,4 +40,255 @@ pub fn exists(ks: &mut Keyspace, args: Args, out: &mut Reply) -> CmdResult {
     let n = args.rest(1).iter().filter(|k| ks.exists(k)).count();
     out.int(n as i64);
     Ok(())
+}
+
+/// `TOUCH key [key ...]`: counts existing keys (no access times are kept).
+pub fn touch(ks: &mut Keyspace, args: Args, out: &mut Reply) -> CmdResult {
+    exists(ks, args, out)
+}
+
+/// `TYPE key`.
+pub fn type_(ks: &mut Keyspace, args: Args, out: &mut Reply) -> CmdResult {
+    args.check(|n| n == 2)?;
+    let name = ks.get(args.get(1)?).map_or("none", |v| v.type_name());
+    out.simple(name);
+    Ok(())
+}
+
+/// `RENAME key newkey`.
+pub fn rename(ks: &mut Keyspace, args: Args, out: &mut Reply) -> CmdResult {
+    rename_generic(ks, args, out, false)
+}
+
+/// `RENAMENX key newkey`.
+pub fn renamenx(ks: &mut Keyspace, args: Args, out: &mut Reply) -> CmdResult {
+    rename_generic(ks, args, out, true)
+}
+
+fn rename_generic(ks: &mut Keyspace, args: Args, out: &mut Reply, nx: bool) -> CmdResult {
+    args.check(|n| n == 3)?;
+    let (src, dst) = (args.get(1)?, args.get(2)?);
+    if !ks.exists(src) {
+        return Err(CmdError::NoSuchKey);
+    }
+    let reply = |out: &mut Reply, done: bool| if nx { out.int(done as i64) } else { out.ok() };
+    if src == dst || (nx && ks.exists(dst)) {
+        reply(out, false);
+        return Ok(());
+    }
+    let (value, ttl) = ks.take_with_expiry(src).ok_or(CmdError::NoSuchKey)?;
+    ks.insert_with_expiry(dst, value, ttl);
+    reply(out, true);
+    Ok(())
+}
+
+/// `COPY source destination [DB 0] [REPLACE]`.
+pub fn copy(ks: &mut Keyspace, args: Args, out: &mut Reply) -> CmdResult {
+    args.check(|n| n >= 3)?;
+    let (src, dst) = (args.get(1)?, args.get(2)?);
+    let mut replace = false;
+    let mut i = 3;
+    while i < args.len() {
+        let opt = args.get(i)?;
+        if eq_ic(opt, "replace") {
+            replace = true;
+            i += 1;
+        } else if eq_ic(opt, "db") && i + 1 < args.len() {
+            let db = args.i64(i + 1)?;
+            i32::try_from(db).map_err(|_| CmdError::NotInteger)?;
+            if db != 0 {
+                return Err(CmdError::Other("ERR DB index is out of range".into()));
+            }
+            i += 2;
+        } else {
+            return Err(CmdError::Syntax);
+        }
+    }
+    if src == dst {
+        return Err(CmdError::Other(
+            "ERR source and destination objects are the same".into(),
+        ));
+    }
+    let Some(value) = ks.get(src).map(|v| v.to_value()) else {
+        out.int(0);
+        return Ok(());
+    };
+    let ttl = ks.expire_at(src).flatten();
+    if ks.exists(dst) {
+        if !replace {
+            out.int(0);
+            return Ok(());
+        }
+        ks.delete(dst);
+    }
+    ks.insert_with_expiry(dst, value, ttl);
+    out.int(1);
+    Ok(())
+}
+
+/// `RANDOMKEY`.
+pub fn randomkey(ks: &mut Keyspace, args: Args, out: &mut Reply) -> CmdResult {
+    args.check(|n| n == 1)?;
+    match ks.random_key() {
+        Some(k) => out.bulk(&k),
+        None => out.null(),
+    }
+    Ok(())
+}
+
+/// `DBSIZE` (keys that expired but were not yet removed count, as in Redis).
+pub fn dbsize(ks: &mut Keyspace, args: Args, out: &mut Reply) -> CmdResult {
+    args.check(|n| n == 1)?;
+    out.int(ks.len() as i64);
+    Ok(())
+}
+
+/// `KEYS pattern`.
+pub fn keys(ks: &mut Keyspace, args: Args, out: &mut Reply) -> CmdResult {
+    args.check(|n| n == 2)?;
+    let keys = ks.keys(args.get(1)?);
+    out.array(keys.len());
+    for k in keys {
+        out.bulk(k);
+    }
+    Ok(())
+}
+
+/// Parses a SCAN cursor as Redis does (`strtoul`): an optional sign, then
+/// decimal digits within 64 bits; `-n` wraps, and the empty string is 0.
+pub fn parse_cursor(b: &[u8]) -> Result<u64, CmdError> {
+    let invalid = || CmdError::Other("ERR invalid cursor".into());
+    if b.is_empty() {
+        return Ok(0);
+    }
+    let (neg, digits) = match b[0] {
+        b'-' => (true, &b[1..]),
+        b'+' => (false, &b[1..]),
+        _ => (false, b),
+    };
+    if digits.is_empty() || !digits.iter().all(u8::is_ascii_digit) {
+        return Err(invalid());
+    }
+    let v: u64 = std::str::from_utf8(digits)
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .ok_or_else(invalid)?;
+    Ok(if neg { v.wrapping_neg() } else { v })
+}
+
+/// `SCAN cursor [MATCH pattern] [COUNT count] [TYPE type]`: the cursor is
+/// the next slot to visit and a position inside it (see
+/// `keyspace/KEYSPACE.md`); it uses the low 64 bits only.
+pub fn scan(ks: &mut Keyspace, args: Args, out: &mut Reply) -> CmdResult {
+    args.check(|n| n >= 2)?;
+    let cursor = parse_cursor(args.get(1)?)?;
+    let mut count = SCAN_DEFAULT_COUNT;
+    let mut filter = ScanFilter::default();
+    let mut i = 2;
+    while i < args.len() {
+        let (opt, has_value) = (args.get(i)?, i + 1 < args.len());
+        if eq_ic(opt, "count") && has_value {
+            let n = args.i64(i + 1)?;
+            count = usize::try_from(n)
+                .ok()
+                .filter(|&n| n >= 1)
+                .ok_or(CmdError::Syntax)?;
+        } else if eq_ic(opt, "match") && has_value {
+            let p = args.get(i + 1)?;
+            filter.pattern = (p != b"*").then_some(p);
+        } else if eq_ic(opt, "type") && has_value {
+            filter.type_name = Some(args.get(i + 1)?);
+        } else {
+            return Err(CmdError::Syntax);
+        }
+        i += 2;
+    }
+    let (next, keys) = ks.scan(cursor, count, filter);
+    out.array(2);
+    out.bulk(next.to_string().as_bytes());
+    out.array(keys.len());
+    for k in keys {
+        out.bulk(k);
+    }
+    Ok(())
+}
+
+/// `FLUSHALL [ASYNC|SYNC]` and `FLUSHDB` (one database: the same).
+pub fn flushall(ks: &mut Keyspace, args: Args, out: &mut Reply) -> CmdResult {
+    args.check(|n| n >= 1)?;
+    match args.rest(1) {
+        [] => {}
+        [mode] if eq_ic(mode, "sync") || eq_ic(mode, "async") => {}
+        _ => return Err(CmdError::Syntax),
+    }
+    ks.clear();
+    out.ok();
+    Ok(())
+}
+
+const OBJECT_HELP: &[&str] = &[
+    "OBJECT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+    "ENCODING <key>",
+    "    Return the kind of internal representation used in order to store the value",
+    "    associated with a <key>.",
+    "FREQ <key>",
+    "    Return the access frequency index of the <key>. The returned integer is",
+    "    proportional to the logarithm of the recent access frequency of the key.",
+    "IDLETIME <key>",
+    "    Return the idle time of the <key>, that is the approximated number of",
+    "    seconds elapsed since the last access to the key.",
+    "REFCOUNT <key>",
+    "    Return the number of references of the value associated with the specified",
+    "    <key>.",
+    "HELP",
+    "    Prints this help.",
+];
+
+/// `OBJECT ENCODING|REFCOUNT|IDLETIME|FREQ key` and `OBJECT HELP`.
+/// No access times are kept: IDLETIME is always 0, and FREQ gives Redis's
+/// error for a server without an LFU policy.
+pub fn object(ks: &mut Keyspace, args: Args, out: &mut Reply) -> CmdResult {
+    args.check(|n| n >= 2)?;
+    let sub = args.get(1)?;
+    let lower = String::from_utf8_lossy(sub).to_ascii_lowercase();
+    let known = ["help", "encoding", "refcount", "idletime", "freq"];
+    if !known.contains(&lower.as_str()) {
+        let shown: String = String::from_utf8_lossy(sub).chars().take(128).collect();
+        return Err(CmdError::Other(format!(
+            "ERR unknown subcommand '{shown}'. Try OBJECT HELP."
+        )));
+    }
+    let want = if lower == "help" { 2 } else { 3 };
+    if args.len() != want {
+        return Err(CmdError::WrongArity(format!("object|{lower}")));
+    }
+    if lower == "help" {
+        out.array(OBJECT_HELP.len());
+        OBJECT_HELP.iter().for_each(|l| out.simple(l));
+        return Ok(());
+    }
+    let Some(v) = ks.get(args.get(2)?) else {
+        out.null();
+        return Ok(());
+    };
+    match lower.as_str() {
+        "encoding" => out.bulk(v.encoding().as_bytes()),
+        "refcount" => out.int(refcount(v)),
+        "idletime" => out.int(0),
+        _ => return Err(CmdError::Other(LFU_NOT_SELECTED.into())),
+    }
+    Ok(())
+}
+
+const LFU_NOT_SELECTED: &str = "ERR An LFU maxmemory policy is not selected, access frequency not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust.";
+
+/// Redis shares the integers 0..9999 among all keys (refcount INT_MAX).
+fn refcount(v: ValueRef<'_>) -> i64 {
+    match v {
+        ValueRef::Str(s) if v.encoding() == "int" => match parse_i64(s) {
+            Some(n) if (0..SHARED_INTEGERS).contains(&n) => SHARED_REFCOUNT,
+            _ => 1,
+        },
+        _ => 1,
+    }
 }

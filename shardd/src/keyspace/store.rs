@@ -1,0 +1,682 @@
+//! One slot's keys: a byte arena of packed entries and a hash table of
+//! 4-byte offsets into it. The only module of the keyspace with `unsafe`
+//! code; its API is safe and speaks keys and hashes, never offsets.
+//!
+//! Why an arena: a 16-byte key with a 32-byte value packs into 51 bytes,
+//! but a per-entry allocation is rounded to jemalloc's 64-byte class and
+//! the table needs an 8-byte pointer per bucket. Packed in the slot's arena
+//! the entry costs its 51 bytes (plus the arena's growth slack), and a
+//! table bucket is a 2-byte offset (4 bytes once the arena passes 64 KiB,
+//! see `keyspace/offsets.rs`) plus hashbrown's control byte.
+//!
+//! Entry layout (alignment 1), at an offset the table holds:
+//!
+//! ```text
+//! flags:u8 | [expire_at_ms:u64 LE, if HAS_TTL] | key_len:varint
+//!          | [str_len:varint, strings only] | key bytes
+//!          | string bytes (inline) or an owned pointer (8 bytes LE)
+//! ```
+//!
+//! Strings up to [`INLINE_VALUE_MAX_BYTES`] sit inline; longer strings and
+//! collections are owned boxes whose pointer the entry holds. Invariant:
+//! every entry reachable from the table is live (not `DEAD`) and owns its
+//! pointer (if any); a dead entry owns nothing. Removing marks the entry
+//! dead (or truncates it off the end); when dead bytes pass a quarter of
+//! the arena it is compacted and the table rebuilt.
+//!
+//! Offsets are 2 bytes while the arena is under 64 KiB and widen as it
+//! grows (`keyspace/offsets.rs`), so a slot has no size limit.
+
+use std::ptr;
+
+use super::{offsets::OffsetTable, Value, ValueMut, ValueRef};
+use crate::types::{hash::HashObj, list::ListObj, set::SetObj, zset::ZSetObj};
+
+/// Longest string stored inline in the arena; longer ones get a box.
+pub const INLINE_VALUE_MAX_BYTES: usize = 128;
+/// Dead bytes a slot tolerates before compaction is considered.
+const COMPACT_MIN_DEAD_BYTES: usize = 512;
+
+const KIND_MASK: u8 = 0x07;
+const KIND_STR: u8 = 0;
+const KIND_HASH: u8 = 1;
+const KIND_LIST: u8 = 2;
+const KIND_SET: u8 = 3;
+const KIND_ZSET: u8 = 4;
+const KIND_BIG_STR: u8 = 5;
+const HAS_TTL: u8 = 0x10;
+const DEAD: u8 = 0x20;
+const PTR_BYTES: usize = 8;
+
+/// What a write stores: borrowed string bytes or an owned value.
+pub enum Payload<'a> {
+    /// String bytes, copied in.
+    Bytes(&'a [u8]),
+    /// An owned value, moved in.
+    Value(Value),
+}
+
+/// Where the parts of one entry lie, relative to its offset.
+#[derive(Clone, Copy, Debug)]
+struct Header {
+    flags: u8,
+    /// Offset of the key-length varint (right after flags and expiry).
+    lens_off: usize,
+    key_off: usize,
+    key_len: usize,
+    val_off: usize,
+    /// Bytes of the value field: the string (inline) or `PTR_BYTES`.
+    field_len: usize,
+    /// String length (inline and boxed strings).
+    str_len: usize,
+}
+
+impl Header {
+    fn kind(&self) -> u8 {
+        self.flags & KIND_MASK
+    }
+    fn size(&self) -> usize {
+        self.val_off + self.field_len
+    }
+}
+
+fn read_varint(b: &[u8], pos: &mut usize) -> usize {
+    let mut v = 0usize;
+    let mut shift = 0;
+    loop {
+        let byte = b[*pos];
+        *pos += 1;
+        v |= ((byte & 0x7f) as usize) << shift;
+        if byte & 0x80 == 0 {
+            return v;
+        }
+        shift += 7;
+    }
+}
+
+fn push_varint(out: &mut Vec<u8>, mut v: usize) {
+    while v >= 0x80 {
+        out.push((v as u8 & 0x7f) | 0x80);
+        v >>= 7;
+    }
+    out.push(v as u8);
+}
+
+/// Parses the entry at the start of `b`.
+fn parse(b: &[u8]) -> Header {
+    let flags = b[0];
+    let lens_off = if flags & HAS_TTL != 0 { 9 } else { 1 };
+    let mut pos = lens_off;
+    let key_len = read_varint(b, &mut pos);
+    let kind = flags & KIND_MASK;
+    let is_str = kind == KIND_STR || kind == KIND_BIG_STR;
+    let str_len = if is_str { read_varint(b, &mut pos) } else { 0 };
+    let field_len = if kind == KIND_STR { str_len } else { PTR_BYTES };
+    Header {
+        flags,
+        lens_off,
+        key_off: pos,
+        key_len,
+        val_off: pos + key_len,
+        field_len,
+        str_len,
+    }
+}
+
+fn expire_of(b: &[u8], h: &Header) -> Option<u64> {
+    if h.flags & HAS_TTL == 0 {
+        return None;
+    }
+    let mut t = [0u8; 8];
+    t.copy_from_slice(&b[1..9]);
+    Some(u64::from_le_bytes(t))
+}
+
+/// The owned pointer in an entry's value field (written by [`push_ptr`]).
+fn ptr_of(b: &[u8], h: &Header) -> *mut u8 {
+    let field = &b[h.val_off..h.val_off + PTR_BYTES];
+    // SAFETY: `field` is PTR_BYTES in-bounds bytes; an unaligned read of a
+    // pointer from them is allowed, and returns the pointer `push_ptr`
+    // stored there with its provenance (arena copies move bytes with
+    // `memcpy`, which keeps it).
+    unsafe { ptr::read_unaligned(field.as_ptr().cast::<*mut u8>()) }
+}
+
+/// Appends `p` as PTR_BYTES bytes that keep its provenance (so miri's
+/// strict-provenance mode can follow it).
+fn push_ptr(arena: &mut Vec<u8>, p: *mut u8) {
+    arena.reserve(PTR_BYTES);
+    let len = arena.len();
+    // SAFETY: `reserve` made room for PTR_BYTES bytes past `len`; the
+    // unaligned write initialises exactly those bytes before the length
+    // grows over them.
+    unsafe {
+        ptr::write_unaligned(arena.as_mut_ptr().add(len).cast::<*mut u8>(), p);
+        arena.set_len(len + PTR_BYTES);
+    }
+}
+
+/// Appends an entry; returns its offset. Takes ownership of boxes.
+fn push_entry(arena: &mut Vec<u8>, key: &[u8], payload: Payload<'_>, ttl: Option<u64>) -> usize {
+    let (kind, ptr, str_len, inline): (u8, *mut u8, usize, &[u8]) = match payload {
+        Payload::Value(Value::Str(v)) => {
+            if v.len() <= INLINE_VALUE_MAX_BYTES {
+                return push_entry(arena, key, Payload::Bytes(&v), ttl);
+            }
+            let len = v.len();
+            (
+                KIND_BIG_STR,
+                Box::into_raw(v.into_boxed_slice()).cast::<u8>(),
+                len,
+                &[],
+            )
+        }
+        Payload::Bytes(b) if b.len() > INLINE_VALUE_MAX_BYTES => {
+            let boxed: Box<[u8]> = b.into();
+            (
+                KIND_BIG_STR,
+                Box::into_raw(boxed).cast::<u8>(),
+                b.len(),
+                &[],
+            )
+        }
+        Payload::Bytes(b) => (KIND_STR, ptr::null_mut(), b.len(), b),
+        Payload::Value(Value::Hash(o)) => (KIND_HASH, Box::into_raw(o).cast::<u8>(), 0, &[]),
+        Payload::Value(Value::List(o)) => (KIND_LIST, Box::into_raw(o).cast::<u8>(), 0, &[]),
+        Payload::Value(Value::Set(o)) => (KIND_SET, Box::into_raw(o).cast::<u8>(), 0, &[]),
+        Payload::Value(Value::ZSet(o)) => (KIND_ZSET, Box::into_raw(o).cast::<u8>(), 0, &[]),
+    };
+    let field = if kind == KIND_STR { str_len } else { PTR_BYTES };
+    let need = 1 + 8 + 10 + 10 + key.len() + field;
+    reserve_gently(arena, need);
+    let off = arena.len();
+    arena.push(kind | if ttl.is_some() { HAS_TTL } else { 0 });
+    if let Some(t) = ttl {
+        arena.extend_from_slice(&t.to_le_bytes());
+    }
+    push_varint(arena, key.len());
+    if kind == KIND_STR || kind == KIND_BIG_STR {
+        push_varint(arena, str_len);
+    }
+    arena.extend_from_slice(key);
+    if kind == KIND_STR {
+        arena.extend_from_slice(inline);
+    } else {
+        push_ptr(arena, ptr);
+    }
+    off
+}
+
+/// Grows the arena one allocator size class at a time (jemalloc's classes
+/// are a quarter of a power of two apart), asking for exactly a class so
+/// the capacity holds no hidden rounding and the slack stays small.
+fn reserve_gently(arena: &mut Vec<u8>, need: usize) {
+    if arena.capacity() - arena.len() >= need {
+        return;
+    }
+    let target = size_class((arena.len() + need).max(arena.capacity() + 1));
+    arena.reserve_exact(target - arena.len());
+}
+
+/// The smallest jemalloc size class (4 KiB pages, 16-byte quantum) that
+/// holds `size` bytes: multiples of 16 up to 128, then four classes per
+/// doubling.
+pub fn size_class(size: usize) -> usize {
+    if size <= 128 {
+        return size.max(1).div_ceil(16) * 16;
+    }
+    let step = 1usize << (usize::BITS - (size - 1).leading_zeros() - 3);
+    size.div_ceil(step) * step
+}
+
+/// Drops the box an entry of `kind` owns.
+///
+/// # Safety
+/// `p` (and `str_len` for boxed strings) must come from the `Box::into_raw`
+/// in [`push_entry`] for this kind, and no live entry may hold it after.
+unsafe fn take_box(kind: u8, p: *mut u8, str_len: usize) -> Value {
+    // SAFETY: per the function's contract, each arm rebuilds the very box type
+    // `push_entry` leaked for that kind.
+    unsafe {
+        match kind {
+            KIND_BIG_STR => {
+                Value::Str(Box::from_raw(ptr::slice_from_raw_parts_mut(p, str_len)).into_vec())
+            }
+            KIND_HASH => Value::Hash(Box::from_raw(p.cast::<HashObj>())),
+            KIND_LIST => Value::List(Box::from_raw(p.cast::<ListObj>())),
+            KIND_SET => Value::Set(Box::from_raw(p.cast::<SetObj>())),
+            _ => Value::ZSet(Box::from_raw(p.cast::<ZSetObj>())),
+        }
+    }
+}
+
+/// A live entry, borrowed from its slot.
+#[derive(Clone, Copy)]
+pub struct EntryRef<'a> {
+    b: &'a [u8],
+    h: Header,
+}
+
+impl<'a> EntryRef<'a> {
+    /// The key.
+    pub fn key(&self) -> &'a [u8] {
+        &self.b[self.h.key_off..self.h.key_off + self.h.key_len]
+    }
+
+    /// The absolute expiry in Unix milliseconds, if any.
+    pub fn expire_at(&self) -> Option<u64> {
+        expire_of(self.b, &self.h)
+    }
+
+    /// The value.
+    pub fn value(&self) -> ValueRef<'a> {
+        let h = &self.h;
+        if h.kind() == KIND_STR {
+            return ValueRef::Str(&self.b[h.val_off..h.val_off + h.str_len]);
+        }
+        let p = ptr_of(self.b, h);
+        // SAFETY: a live entry owns the box behind `p` (module invariant), of
+        // the type its kind names; the shared borrow of the arena for 'a rules
+        // out any release or `&mut` access for as long as the reference lives.
+        unsafe {
+            match h.kind() {
+                KIND_BIG_STR => ValueRef::Str(std::slice::from_raw_parts(p, h.str_len)),
+                KIND_HASH => ValueRef::Hash(&*p.cast::<HashObj>()),
+                KIND_LIST => ValueRef::List(&*p.cast::<ListObj>()),
+                KIND_SET => ValueRef::Set(&*p.cast::<SetObj>()),
+                _ => ValueRef::ZSet(&*p.cast::<ZSetObj>()),
+            }
+        }
+    }
+}
+
+/// A live entry, borrowed for in-place change of its value.
+pub struct EntryMut<'a> {
+    b: &'a mut [u8],
+    h: Header,
+}
+
+impl<'a> EntryMut<'a> {
+    /// The entry, read-only.
+    pub fn into_ref(self) -> EntryRef<'a> {
+        EntryRef {
+            b: self.b,
+            h: self.h,
+        }
+    }
+
+    /// The absolute expiry in Unix milliseconds, if any.
+    pub fn expire_at(&self) -> Option<u64> {
+        expire_of(self.b, &self.h)
+    }
+
+    /// The value, mutable where the type allows.
+    pub fn into_value_mut(self) -> ValueMut<'a> {
+        let h = self.h;
+        if h.kind() == KIND_STR {
+            let b: &'a [u8] = self.b;
+            return ValueMut::Str(&b[h.val_off..h.val_off + h.str_len]);
+        }
+        let p = ptr_of(self.b, &h);
+        // SAFETY: as in `EntryRef::value`; the exclusive borrow of the arena
+        // for 'a makes this the only access to the box meanwhile.
+        unsafe {
+            match h.kind() {
+                KIND_BIG_STR => ValueMut::Str(std::slice::from_raw_parts(p, h.str_len)),
+                KIND_HASH => ValueMut::Hash(&mut *p.cast::<HashObj>()),
+                KIND_LIST => ValueMut::List(&mut *p.cast::<ListObj>()),
+                KIND_SET => ValueMut::Set(&mut *p.cast::<SetObj>()),
+                _ => ValueMut::ZSet(&mut *p.cast::<ZSetObj>()),
+            }
+        }
+    }
+}
+
+/// Result of [`SlotStore::lookup`].
+pub enum Lookup<'a> {
+    /// No such key.
+    Missing,
+    /// The key was due and has just been removed.
+    Expired,
+    /// The live entry.
+    Live(EntryMut<'a>),
+}
+
+/// Result of [`SlotStore::upsert`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Upserted {
+    /// `None` if the key was absent, else the previous entry's expiry.
+    pub old: Option<Option<u64>>,
+    /// The expiry the new entry got.
+    pub new: Option<u64>,
+}
+
+/// One slot's keys.
+#[derive(Default)]
+pub struct SlotStore {
+    arena: Vec<u8>,
+    table: OffsetTable,
+    dead_bytes: usize,
+}
+
+impl SlotStore {
+    /// Number of keys (expired ones not yet removed included).
+    pub fn len(&self) -> usize {
+        self.table.len()
+    }
+
+    /// Whether the slot holds no keys.
+    pub fn is_empty(&self) -> bool {
+        self.table.is_empty()
+    }
+
+    fn key_at(arena: &[u8], off: usize) -> &[u8] {
+        let b = &arena[off..];
+        let h = parse(b);
+        &b[h.key_off..h.key_off + h.key_len]
+    }
+
+    fn at(&self, off: usize) -> EntryRef<'_> {
+        let b = &self.arena[off..];
+        EntryRef { b, h: parse(b) }
+    }
+
+    fn find_off(&self, hash: u64, key: &[u8]) -> Option<usize> {
+        self.table
+            .find(hash, |o| Self::key_at(&self.arena, o) == key)
+    }
+
+    /// The entry of `key`.
+    pub fn get(&self, hash: u64, key: &[u8]) -> Option<EntryRef<'_>> {
+        self.find_off(hash, key).map(|o| self.at(o))
+    }
+
+    /// The entry of `key`, for in-place change.
+    pub fn get_mut(&mut self, hash: u64, key: &[u8]) -> Option<EntryMut<'_>> {
+        let off = self.find_off(hash, key)?;
+        let b = &mut self.arena[off..];
+        let h = parse(b);
+        Some(EntryMut { b, h })
+    }
+
+    /// The entry of `key`, removing it first if its expiry is not after
+    /// `now()` (called only for keys with a TTL).
+    pub fn lookup(
+        &mut self,
+        hash: u64,
+        key: &[u8],
+        now: impl FnOnce() -> u64,
+        rehash: &impl Fn(&[u8]) -> u64,
+    ) -> Lookup<'_> {
+        let Some(off) = self.find_off(hash, key) else {
+            return Lookup::Missing;
+        };
+        let h = parse(&self.arena[off..]);
+        if expire_of(&self.arena[off..], &h).is_some_and(|t| t <= now()) {
+            self.remove_off(hash, off);
+            Self::kill(&mut self.arena, &mut self.dead_bytes, off, true);
+            self.maybe_compact(rehash);
+            return Lookup::Expired;
+        }
+        Lookup::Live(EntryMut {
+            b: &mut self.arena[off..],
+            h,
+        })
+    }
+
+    /// Every entry, in arena order.
+    pub fn iter(&self) -> impl Iterator<Item = EntryRef<'_>> {
+        let arena = &self.arena[..];
+        let mut pos = 0;
+        std::iter::from_fn(move || loop {
+            if pos >= arena.len() {
+                return None;
+            }
+            let b = &arena[pos..];
+            let h = parse(b);
+            pos += h.size();
+            if h.flags & DEAD == 0 {
+                return Some(EntryRef { b, h });
+            }
+        })
+    }
+
+    /// Sets `key` to `payload`; `expiry` maps the previous entry's state
+    /// (`None`: absent, `Some(t)`: its expiry) to the new expiry.
+    pub fn upsert(
+        &mut self,
+        hash: u64,
+        key: &[u8],
+        payload: Payload<'_>,
+        expiry: impl FnOnce(Option<Option<u64>>) -> Option<u64>,
+        rehash: &impl Fn(&[u8]) -> u64,
+    ) -> Upserted {
+        let upserted = match self.find_off(hash, key) {
+            Some(off) => {
+                let h = parse(&self.arena[off..]);
+                let old = expire_of(&self.arena[off..], &h);
+                let new = expiry(Some(old));
+                if !Self::overwrite_inline(&mut self.arena[off..], &h, &payload, new) {
+                    Self::kill(&mut self.arena, &mut self.dead_bytes, off, true);
+                    let new_off = push_entry(&mut self.arena, key, payload, new);
+                    let arena = &self.arena;
+                    let hasher = |o| rehash(Self::key_at(arena, o));
+                    self.table.replace(hash, off, new_off, hasher);
+                }
+                Upserted {
+                    old: Some(old),
+                    new,
+                }
+            }
+            None => {
+                let new = expiry(None);
+                let off = push_entry(&mut self.arena, key, payload, new);
+                let arena = &self.arena;
+                self.table
+                    .insert(hash, off, |o| rehash(Self::key_at(arena, o)));
+                Upserted { old: None, new }
+            }
+        };
+        self.maybe_compact(rehash);
+        upserted
+    }
+
+    /// Writes a same-length inline string (and expiry of the same presence)
+    /// over the old one; false if the shapes differ.
+    fn overwrite_inline(b: &mut [u8], h: &Header, payload: &Payload<'_>, ttl: Option<u64>) -> bool {
+        let Payload::Bytes(v) = payload else {
+            return false;
+        };
+        if h.kind() != KIND_STR || v.len() != h.str_len || (h.flags & HAS_TTL != 0) != ttl.is_some()
+        {
+            return false;
+        }
+        b[h.val_off..h.val_off + v.len()].copy_from_slice(v);
+        if let Some(t) = ttl {
+            b[1..9].copy_from_slice(&t.to_le_bytes());
+        }
+        true
+    }
+
+    /// Marks the entry at `off` dead (or cuts it off the end), dropping
+    /// what it owns when `drop_owned`; returns its size.
+    fn kill(arena: &mut Vec<u8>, dead_bytes: &mut usize, off: usize, drop_owned: bool) -> usize {
+        let h = parse(&arena[off..]);
+        debug_assert_eq!(h.flags & DEAD, 0, "entry killed twice");
+        if drop_owned && h.kind() != KIND_STR {
+            let p = ptr_of(&arena[off..], &h);
+            // SAFETY: the entry is live, so it owns `p`; it is marked dead or
+            // cut off below, so nothing reaches `p` through it again.
+            drop(unsafe { take_box(h.kind(), p, h.str_len) });
+        }
+        if off + h.size() == arena.len() {
+            arena.truncate(off);
+        } else {
+            arena[off] |= DEAD;
+            *dead_bytes += h.size();
+        }
+        h.size()
+    }
+
+    fn remove_off(&mut self, hash: u64, off: usize) {
+        self.table.remove(hash, off);
+    }
+
+    /// Removes `key`; returns its expiry (`Some(None)`: it had none).
+    pub fn delete(
+        &mut self,
+        hash: u64,
+        key: &[u8],
+        rehash: &impl Fn(&[u8]) -> u64,
+    ) -> Option<Option<u64>> {
+        let off = self.find_off(hash, key)?;
+        let old = self.at(off).expire_at();
+        self.remove_off(hash, off);
+        Self::kill(&mut self.arena, &mut self.dead_bytes, off, true);
+        self.maybe_compact(rehash);
+        Some(old)
+    }
+
+    /// Removes `key` and returns its value and expiry.
+    pub fn take(
+        &mut self,
+        hash: u64,
+        key: &[u8],
+        rehash: &impl Fn(&[u8]) -> u64,
+    ) -> Option<(Value, Option<u64>)> {
+        let off = self.find_off(hash, key)?;
+        let e = self.at(off);
+        let old = e.expire_at();
+        let value = if e.h.kind() == KIND_STR {
+            e.value().to_value()
+        } else {
+            // SAFETY: the entry is live and owns the box; `kill` below is told
+            // not to drop it, and marks the entry dead.
+            unsafe { take_box(e.h.kind(), ptr_of(e.b, &e.h), e.h.str_len) }
+        };
+        self.remove_off(hash, off);
+        Self::kill(&mut self.arena, &mut self.dead_bytes, off, false);
+        self.maybe_compact(rehash);
+        Some((value, old))
+    }
+
+    /// Removes every entry with table hash `hash` that `due` accepts;
+    /// returns how many.
+    pub fn remove_where(
+        &mut self,
+        hash: u64,
+        mut due: impl FnMut(EntryRef<'_>) -> bool,
+        rehash: &impl Fn(&[u8]) -> u64,
+    ) -> usize {
+        let mut n = 0;
+        loop {
+            let arena = &self.arena;
+            let found = self.table.find(hash, |o| {
+                let b = &arena[o..];
+                due(EntryRef { b, h: parse(b) })
+            });
+            let Some(off) = found else { break };
+            self.table.remove(hash, off);
+            Self::kill(&mut self.arena, &mut self.dead_bytes, off, true);
+            n += 1;
+        }
+        if n > 0 {
+            self.maybe_compact(rehash);
+        }
+        n
+    }
+
+    /// Sets or clears the expiry of `key`; returns the previous expiry
+    /// (`None` if the key is missing). Moves the entry only when the
+    /// expiry's presence changes.
+    pub fn set_expire(
+        &mut self,
+        hash: u64,
+        key: &[u8],
+        ttl: Option<u64>,
+        rehash: &impl Fn(&[u8]) -> u64,
+    ) -> Option<Option<u64>> {
+        let found = self.find_off(hash, key)?;
+        let off = found;
+        let h = parse(&self.arena[off..]);
+        let old = expire_of(&self.arena[off..], &h);
+        match (old, ttl) {
+            (Some(_), Some(t)) => self.arena[off + 1..off + 9].copy_from_slice(&t.to_le_bytes()),
+            (None, None) => {}
+            _ => {
+                // Re-encode: new flags and expiry, then the old lengths, key
+                // and value field verbatim (ownership of a box moves along).
+                reserve_gently(&mut self.arena, 9 + h.size());
+                let new_off = self.arena.len();
+                let flags = (h.flags & !HAS_TTL) | if ttl.is_some() { HAS_TTL } else { 0 };
+                self.arena.push(flags);
+                if let Some(t) = ttl {
+                    self.arena.extend_from_slice(&t.to_le_bytes());
+                }
+                self.arena
+                    .extend_from_within(off + h.lens_off..off + h.size());
+                Self::kill(&mut self.arena, &mut self.dead_bytes, off, false);
+                let arena = &self.arena;
+                let hasher = |o| rehash(Self::key_at(arena, o));
+                self.table.replace(hash, found, new_off, hasher);
+                self.maybe_compact(rehash);
+            }
+        }
+        Some(old)
+    }
+
+    fn maybe_compact(&mut self, rehash: &impl Fn(&[u8]) -> u64) {
+        if self.table.is_empty() && self.dead_bytes > 0 {
+            // Everything left is dead and owns nothing.
+            self.arena = Vec::new();
+            self.dead_bytes = 0;
+            return;
+        }
+        if self.dead_bytes < COMPACT_MIN_DEAD_BYTES || self.dead_bytes * 4 < self.arena.len() {
+            return;
+        }
+        let live = self.arena.len() - self.dead_bytes;
+        let mut fresh = Vec::with_capacity(size_class(live));
+        for e in self.iter() {
+            fresh.extend_from_slice(&e.b[..e.h.size()]);
+        }
+        self.arena = fresh;
+        self.dead_bytes = 0;
+        self.table = OffsetTable::with_capacity(self.table.len(), self.arena.len());
+        let mut pos = 0;
+        while pos < self.arena.len() {
+            let b = &self.arena[pos..];
+            let h = parse(b);
+            let hash = rehash(&b[h.key_off..h.key_off + h.key_len]);
+            let arena = &self.arena;
+            self.table
+                .insert(hash, pos, |o| rehash(Self::key_at(arena, o)));
+            pos += h.size();
+        }
+    }
+
+    /// Bytes held: the arena's capacity and the table's allocation.
+    pub fn heap_bytes(&self) -> (usize, usize) {
+        (self.arena.capacity(), self.table.allocation_size())
+    }
+}
+
+impl Drop for SlotStore {
+    fn drop(&mut self) {
+        let mut pos = 0;
+        while pos < self.arena.len() {
+            let h = parse(&self.arena[pos..]);
+            if h.flags & DEAD == 0 && h.kind() != KIND_STR {
+                let p = ptr_of(&self.arena[pos..], &h);
+                // SAFETY: a live entry owns its box, and the whole arena goes
+                // away with this store, so each box is dropped exactly once.
+                drop(unsafe { take_box(h.kind(), p, h.str_len) });
+            }
+            pos += h.size();
+        }
+    }
+}
+
+#[cfg(test)]
+#[path = "store_tests.rs"]
+mod tests;

@@ -1,0 +1,227 @@
+//! Tests of the slot store's unsafe core: ownership of boxes across
+//! overwrite, TTL moves, take, compaction and drop (run under miri when
+//! available: `cargo +nightly miri test -p shardd --lib keyspace::store`).
+
+use super::*;
+
+fn h(key: &[u8]) -> u64 {
+    // A deliberately weak hash so collisions are exercised too.
+    key.iter().map(|&b| b as u64).sum::<u64>() % 7
+}
+
+fn put(st: &mut SlotStore, key: &[u8], v: &[u8], ttl: Option<u64>) -> Upserted {
+    st.upsert(h(key), key, Payload::Bytes(v), |_| ttl, &h)
+}
+
+fn get_str(st: &SlotStore, key: &[u8]) -> Option<Vec<u8>> {
+    match st.get(h(key), key)?.value() {
+        ValueRef::Str(s) => Some(s.to_vec()),
+        _ => None,
+    }
+}
+
+#[test]
+fn sixteen_byte_key_and_32_byte_value_pack_into_51_bytes() {
+    let mut st = SlotStore::default();
+    put(&mut st, &[b'k'; 16], &[b'v'; 32], None);
+    assert_eq!(st.arena.len(), 51);
+}
+
+#[test]
+fn strings_round_trip_inline_and_boxed() {
+    let mut st = SlotStore::default();
+    let big = vec![7u8; INLINE_VALUE_MAX_BYTES + 1];
+    assert_eq!(put(&mut st, b"a", b"1", None).old, None);
+    put(&mut st, b"big", &big, Some(9));
+    st.upsert(
+        h(b"vec"),
+        b"vec",
+        Payload::Value(Value::Str(big.clone())),
+        |_| None,
+        &h,
+    );
+    assert_eq!(get_str(&st, b"a").as_deref(), Some(&b"1"[..]));
+    assert_eq!(get_str(&st, b"big"), Some(big.clone()));
+    assert_eq!(get_str(&st, b"vec"), Some(big.clone()));
+    assert_eq!(
+        st.get(h(b"big"), b"big").and_then(|e| e.expire_at()),
+        Some(9)
+    );
+    let (v, t) = st.take(h(b"big"), b"big", &h).unwrap();
+    assert!(matches!(v, Value::Str(ref s) if *s == big));
+    assert_eq!(t, Some(9));
+    assert_eq!(st.len(), 2);
+}
+
+#[test]
+fn same_length_overwrite_stays_in_place() {
+    let mut st = SlotStore::default();
+    put(&mut st, b"k", b"aaaa", Some(5));
+    let len = st.arena.len();
+    let up = put(&mut st, b"k", b"bbbb", Some(6));
+    assert_eq!(
+        up,
+        Upserted {
+            old: Some(Some(5)),
+            new: Some(6)
+        }
+    );
+    assert_eq!(st.arena.len(), len);
+    assert_eq!(get_str(&st, b"k").as_deref(), Some(&b"bbbb"[..]));
+    put(&mut st, b"k", b"longer value", None);
+    assert_eq!(get_str(&st, b"k").as_deref(), Some(&b"longer value"[..]));
+    assert_eq!(st.get(h(b"k"), b"k").and_then(|e| e.expire_at()), None);
+}
+
+#[test]
+fn ttl_changes_move_objects_without_losing_them() {
+    let mut st = SlotStore::default();
+    for (i, v) in [
+        Value::Hash(Box::default()),
+        Value::List(Box::default()),
+        Value::Set(Box::default()),
+        Value::ZSet(Box::default()),
+        Value::Str(vec![1; 500]),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let key = [b'o', i as u8];
+        let name = v.type_name();
+        st.upsert(h(&key), &key, Payload::Value(v), |_| None, &h);
+        put(&mut st, b"filler", b"x", None);
+        assert_eq!(st.set_expire(h(&key), &key, Some(77), &h), Some(None));
+        assert_eq!(st.set_expire(h(&key), &key, Some(78), &h), Some(Some(77)));
+        assert_eq!(
+            st.get(h(&key), &key).map(|e| e.value().type_name()),
+            Some(name)
+        );
+        assert!(st.get_mut(h(&key), &key).is_some());
+        assert_eq!(st.set_expire(h(&key), &key, None, &h), Some(Some(78)));
+        assert_eq!(st.get(h(&key), &key).map(|e| e.key()), Some(&key[..]));
+    }
+    assert_eq!(st.set_expire(h(b"nope"), b"nope", Some(1), &h), None);
+    // Dropping the store drops every live object exactly once (miri checks).
+}
+
+#[test]
+fn deletes_compact_the_arena_and_keep_every_live_key() {
+    let mut st = SlotStore::default();
+    for i in 0..200u32 {
+        put(
+            &mut st,
+            format!("key{i}").as_bytes(),
+            &i.to_le_bytes(),
+            None,
+        );
+    }
+    st.upsert(
+        h(b"obj"),
+        b"obj",
+        Payload::Value(Value::Hash(Box::default())),
+        |_| None,
+        &h,
+    );
+    for i in (0..200u32).filter(|i| i % 3 != 0) {
+        let k = format!("key{i}");
+        assert_eq!(st.delete(h(k.as_bytes()), k.as_bytes(), &h), Some(None));
+    }
+    assert!(st.dead_bytes * 4 < st.arena.len().max(COMPACT_MIN_DEAD_BYTES * 4));
+    for i in 0..200u32 {
+        let k = format!("key{i}");
+        let want = (i % 3 == 0).then(|| i.to_le_bytes().to_vec());
+        assert_eq!(get_str(&st, k.as_bytes()), want);
+    }
+    assert_eq!(st.iter().count(), st.len());
+    assert_eq!(
+        st.get(h(b"obj"), b"obj").map(|e| e.value().type_name()),
+        Some("hash")
+    );
+}
+
+#[test]
+fn deleting_everything_frees_the_arena() {
+    let mut st = SlotStore::default();
+    put(&mut st, b"a", b"1", None);
+    put(&mut st, b"b", b"2", None);
+    st.delete(h(b"a"), b"a", &h);
+    st.delete(h(b"b"), b"b", &h);
+    assert!(st.is_empty());
+    assert_eq!(st.iter().count(), 0);
+    assert_eq!(st.arena.len(), 0);
+}
+
+#[test]
+fn lookup_expires_due_entries() {
+    let mut st = SlotStore::default();
+    put(&mut st, b"k", b"v", Some(10));
+    assert!(matches!(
+        st.lookup(h(b"k"), b"k", || 9, &h),
+        Lookup::Live(_)
+    ));
+    assert!(matches!(
+        st.lookup(h(b"k"), b"k", || 10, &h),
+        Lookup::Expired
+    ));
+    assert!(matches!(
+        st.lookup(h(b"k"), b"k", || 10, &h),
+        Lookup::Missing
+    ));
+}
+
+#[test]
+fn remove_where_removes_only_accepted_entries() {
+    let mut st = SlotStore::default();
+    // "ab" and "ba" share the weak hash.
+    put(&mut st, b"ab", b"1", Some(5));
+    put(&mut st, b"ba", b"2", Some(50));
+    let n = st.remove_where(h(b"ab"), |e| e.expire_at().is_some_and(|t| t <= 10), &h);
+    assert_eq!(n, 1);
+    assert_eq!(get_str(&st, b"ba").as_deref(), Some(&b"2"[..]));
+    assert_eq!(get_str(&st, b"ab"), None);
+}
+
+#[test]
+fn long_keys_use_multi_byte_varints() {
+    let mut st = SlotStore::default();
+    let key = vec![3u8; 300];
+    put(&mut st, &key, b"v", None);
+    assert_eq!(st.get(h(&key), &key).map(|e| e.key().len()), Some(300));
+    assert_eq!(st.arena.len(), 1 + 2 + 1 + 300 + 1);
+}
+
+#[test]
+fn size_classes_follow_jemalloc() {
+    let classes: Vec<usize> = [1, 16, 17, 51, 128, 129, 160, 161, 257, 3000, 4096, 4097]
+        .iter()
+        .map(|&s| size_class(s))
+        .collect();
+    assert_eq!(
+        classes,
+        [16, 16, 32, 64, 128, 160, 160, 192, 320, 3072, 4096, 5120]
+    );
+}
+
+#[test]
+#[cfg_attr(miri, ignore = "thousands of colliding keys: too slow under miri")]
+fn a_slot_past_64_kib_switches_to_wide_offsets_and_back() {
+    let mut st = SlotStore::default();
+    let value = [b'v'; 40];
+    let key = |i: u32| format!("some-longer-key:{i:08}");
+    for i in 0..3_000u32 {
+        put(&mut st, key(i).as_bytes(), &value, None);
+    }
+    assert!(st.arena.len() > u16::MAX as usize);
+    assert!(matches!(st.table, OffsetTable::Large(_)));
+    for i in 0..3_000u32 {
+        assert_eq!(get_str(&st, key(i).as_bytes()).as_deref(), Some(&value[..]));
+    }
+    for i in 0..2_500u32 {
+        st.delete(h(key(i).as_bytes()), key(i).as_bytes(), &h);
+    }
+    assert!(matches!(st.table, OffsetTable::Small(_)));
+    for i in 2_500..3_000u32 {
+        assert_eq!(get_str(&st, key(i).as_bytes()).as_deref(), Some(&value[..]));
+    }
+    assert_eq!(st.len(), 500);
+}

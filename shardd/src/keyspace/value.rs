@@ -1,0 +1,121 @@
+//! The value forms of the keyspace: owned ([`Value`]) for inserting and
+//! taking, borrowed ([`ValueRef`], [`ValueMut`]) for reading and changing in
+//! place. Strings are stored inline with their key, so they are only ever
+//! borrowed read-only; collections live in their own boxed objects.
+
+use crate::types::{hash::HashObj, list::ListObj, set::SetObj, zset::ZSetObj};
+
+/// A value of one of Redis's types.
+#[derive(Debug, Clone)]
+pub enum Value {
+    /// A string (binary safe).
+    Str(Vec<u8>),
+    /// A hash.
+    Hash(Box<HashObj>),
+    /// A list.
+    List(Box<ListObj>),
+    /// A set.
+    Set(Box<SetObj>),
+    /// A sorted set.
+    ZSet(Box<ZSetObj>),
+}
+
+impl Value {
+    /// A borrowed view of this value.
+    pub fn as_ref(&self) -> ValueRef<'_> {
+        match self {
+            Value::Str(s) => ValueRef::Str(s),
+            Value::Hash(h) => ValueRef::Hash(h),
+            Value::List(l) => ValueRef::List(l),
+            Value::Set(s) => ValueRef::Set(s),
+            Value::ZSet(z) => ValueRef::ZSet(z),
+        }
+    }
+
+    /// The name `TYPE` replies with.
+    pub fn type_name(&self) -> &'static str {
+        self.as_ref().type_name()
+    }
+}
+
+impl ValueRef<'_> {
+    /// An owned copy (strings and collections are cloned).
+    pub fn to_value(&self) -> Value {
+        match *self {
+            ValueRef::Str(s) => Value::Str(s.to_vec()),
+            ValueRef::Hash(h) => Value::Hash(Box::new(h.clone())),
+            ValueRef::List(l) => Value::List(Box::new(l.clone())),
+            ValueRef::Set(s) => Value::Set(Box::new(s.clone())),
+            ValueRef::ZSet(z) => Value::ZSet(Box::new(z.clone())),
+        }
+    }
+
+    /// The name `OBJECT ENCODING` replies with (Redis 7.0's names).
+    pub fn encoding(&self) -> &'static str {
+        match *self {
+            ValueRef::Str(s) => string_encoding(s),
+            ValueRef::Hash(h) => h.encoding(),
+            ValueRef::List(l) => l.encoding(),
+            ValueRef::Set(s) => s.encoding(),
+            ValueRef::ZSet(z) => z.encoding(),
+        }
+    }
+}
+
+/// Redis's string encodings: `int` for a canonical 64-bit integer, `embstr`
+/// up to 44 bytes, else `raw`.
+pub fn string_encoding(s: &[u8]) -> &'static str {
+    if s.len() <= 20 && crate::commands::parse_i64(s).is_some() {
+        "int"
+    } else if s.len() <= 44 {
+        "embstr"
+    } else {
+        "raw"
+    }
+}
+
+/// A borrowed value. Strings are read-only views: the table may store them
+/// inline with the key, so a changed string is written back with
+/// [`Keyspace::insert_keep_ttl`](crate::keyspace::Keyspace::insert_keep_ttl).
+#[derive(Debug, Clone, Copy)]
+pub enum ValueRef<'a> {
+    /// A string.
+    Str(&'a [u8]),
+    /// A hash.
+    Hash(&'a HashObj),
+    /// A list.
+    List(&'a ListObj),
+    /// A set.
+    Set(&'a SetObj),
+    /// A sorted set.
+    ZSet(&'a ZSetObj),
+}
+
+impl ValueRef<'_> {
+    /// The name `TYPE` replies with.
+    pub fn type_name(&self) -> &'static str {
+        match self {
+            ValueRef::Str(_) => "string",
+            ValueRef::Hash(_) => "hash",
+            ValueRef::List(_) => "list",
+            ValueRef::Set(_) => "set",
+            ValueRef::ZSet(_) => "zset",
+        }
+    }
+}
+
+/// A value borrowed for in-place change. Strings stay read-only (see
+/// [`ValueRef`]); collections are changed in place.
+#[derive(Debug)]
+pub enum ValueMut<'a> {
+    /// A string (read-only; write back with [`Keyspace::insert_keep_ttl`](crate::keyspace::Keyspace::insert_keep_ttl)).
+    Str(&'a [u8]),
+    /// A hash.
+    Hash(&'a mut HashObj),
+    /// A list.
+    List(&'a mut ListObj),
+    /// A set.
+    Set(&'a mut SetObj),
+    /// A sorted set.
+    ZSet(&'a mut ZSetObj),
+}
