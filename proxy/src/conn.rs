@@ -298,6 +298,8 @@ async fn read_loop(
         };
         let _ = n;
         loop {
+            // Before AUTH, Redis's small request limits apply.
+            parser.set_auth_pending(!st.authed);
             let parsed = parser.parse(&mut buf[start..], &limits);
             match parsed {
                 Ok(Parsed::Command { args, consumed }) => {

@@ -68,7 +68,11 @@ fn protocol_errors_close_only_the_offending_connection() {
     let s = Server::with_shards(2);
     let mut other = s.raw();
     other.expect(&["SET", "kept", "1"], OK);
-    let cases: [(&[u8], &str); 5] = [
+    let cases: [(&[u8], &str); 6] = [
+        (
+            b"*1\r\n$600000000\r\n",
+            "-ERR Protocol error: invalid bulk length\r\n",
+        ),
         (
             b"*abc\r\n",
             "-ERR Protocol error: invalid multibulk length\r\n",

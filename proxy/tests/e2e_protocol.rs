@@ -221,3 +221,62 @@ fn a_raw_pipeline_of_large_values_is_answered_in_order() {
         );
     }
 }
+
+#[test]
+fn a_client_that_has_not_authenticated_may_only_send_small_requests() {
+    let s = Server::start(Opts::shards(2).requirepass("s3cret"));
+    let mut c = s.raw();
+    c.send(b"*11\r\n");
+    assert!(c.closed_within(common::IO_TIMEOUT), "closed");
+    assert_eq!(
+        String::from_utf8_lossy(&c.take_buffered()),
+        "-ERR Protocol error: unauthenticated multibulk length\r\n"
+    );
+    let mut c = s.raw();
+    c.send(b"*2\r\n$4\r\nAUTH\r\n$20000\r\n");
+    assert!(c.closed_within(common::IO_TIMEOUT), "closed");
+    assert_eq!(
+        String::from_utf8_lossy(&c.take_buffered()),
+        "-ERR Protocol error: unauthenticated bulk length\r\n"
+    );
+    // Once authenticated, the ordinary limits apply.
+    let mut c = s.raw();
+    c.expect(&["AUTH", "s3cret"], OK);
+    let mut mset = vec!["MSET".to_string()];
+    for i in 0..10 {
+        mset.push(format!("{{t}}k{i}"));
+        mset.push("x".repeat(20_000));
+    }
+    let args: Vec<&str> = mset.iter().map(String::as_str).collect();
+    c.expect(&args, OK);
+    c.expect(&["STRLEN", "{t}k9"], int(20_000));
+}
+
+#[test]
+fn client_reply_off_and_skip_drop_replies() {
+    let s = Server::with_shards(2);
+    let mut c = s.raw();
+    let mut bytes = common::encode(&["CLIENT", "REPLY", "SKIP"]);
+    bytes.extend(common::encode(&["SET", "rk", "1"]));
+    bytes.extend(common::encode(&["CLIENT", "REPLY", "OFF"]));
+    bytes.extend(common::encode(&["INCR", "rk"]));
+    bytes.extend(common::encode(&["GET", "rk"]));
+    bytes.extend(common::encode(&["CLIENT", "REPLY", "ON"]));
+    bytes.extend(common::encode(&["GET", "rk"]));
+    c.send(&bytes);
+    assert_eq!(c.read_reply(), b"+OK\r\n", "CLIENT REPLY ON answers");
+    assert_eq!(c.read_reply(), bulk("2").as_bytes());
+}
+
+#[test]
+fn binary_keys_and_values_round_trip() {
+    let s = Server::with_shards(3);
+    let mut con = s.client();
+    let key: Vec<u8> = b"bin\r\n\0key\xff{x}".to_vec();
+    let value: Vec<u8> = (0..=255u8).chain((0..=255u8).rev()).collect();
+    let () = con.set(&key, &value).expect("SET");
+    let got: Vec<u8> = con.get(&key).expect("GET");
+    assert_eq!(got, value);
+    let n: i64 = con.exists(&key).expect("EXISTS");
+    assert_eq!(n, 1);
+}

@@ -165,8 +165,18 @@ pub fn proxy_bin() -> &'static Path {
         if fs::hard_link(src, &dst).is_err() {
             fs::copy(src, &dst).expect("copy the proxy binary");
         }
+        // SAFETY: registering a plain extern "C" function with no state.
+        unsafe { libc::atexit(remove_bin_dir) };
         dst
     })
+}
+
+/// Removes this process's link to the binary when the test process exits
+/// (a process that is killed leaves it to the next run's `remove_stale`).
+extern "C" fn remove_bin_dir() {
+    let dir =
+        Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("e2e-bin-{}", std::process::id()));
+    let _ = fs::remove_dir_all(dir);
 }
 
 fn fresh_dir() -> PathBuf {
