@@ -6,10 +6,12 @@
 //!
 //! - The binary is hard-linked to a private directory first. The target
 //!   directory is shared by several worktrees, so `target/debug/proxy` can
-//!   be replaced under a running test, and `target/debug/shardd` (which the
-//!   proxy would start as its shards) may come from another branch. A
-//!   private link with no `shardd` beside it makes the proxy re-execute
-//!   itself as its shards: the pair under test always comes from one build.
+//!   be replaced under a running test (the link is checked with
+//!   `--version`, which carries the worktree's own version string), and
+//!   `target/debug/shardd` (which the proxy would start as its shards) may
+//!   come from another branch. A private link with no `shardd` beside it
+//!   makes the proxy re-execute itself as its shards: the pair under test
+//!   always comes from one build.
 //! - Nothing waits without a bound: the port is read by a thread and
 //!   received with a timeout, every socket has read and write timeouts, and
 //!   conditions are polled with [`wait_until`] up to a deadline.
@@ -151,24 +153,67 @@ fn remove_stale(dir: &Path, prefix: &str) {
     }
 }
 
-/// This test process's private link to the proxy binary.
+/// This test process's private link to the proxy binary of this build.
 pub fn proxy_bin() -> &'static Path {
     static BIN: OnceLock<PathBuf> = OnceLock::new();
     BIN.get_or_init(|| {
-        let src = Path::new(env!("CARGO_BIN_EXE_proxy"));
         let tmp = Path::new(env!("CARGO_TARGET_TMPDIR"));
         remove_stale(tmp, "e2e-bin-");
         let dir = tmp.join(format!("e2e-bin-{}", std::process::id()));
         fs::create_dir_all(&dir).expect("create the binary directory");
         let dst = dir.join("proxy");
-        let _ = fs::remove_file(&dst);
-        if fs::hard_link(src, &dst).is_err() {
-            fs::copy(src, &dst).expect("copy the proxy binary");
-        }
         // SAFETY: registering a plain extern "C" function with no state.
         unsafe { libc::atexit(remove_bin_dir) };
-        dst
+        for src in proxy_candidates() {
+            let _ = fs::remove_file(&dst);
+            if fs::hard_link(&src, &dst).is_err() && fs::copy(&src, &dst).is_err() {
+                continue;
+            }
+            // Checked after linking: the link pins the file we checked.
+            if is_this_build(&dst) {
+                return dst;
+            }
+        }
+        panic!(
+            "no proxy binary reports version {} (cargo builds it before the tests)",
+            env!("CARGO_PKG_VERSION")
+        );
     })
+}
+
+/// `target/debug/proxy` first, then the builds in `deps/`, newest first.
+/// The first may have been replaced by another worktree's build since
+/// cargo built this one; each worktree has its own version string.
+fn proxy_candidates() -> Vec<PathBuf> {
+    let main = PathBuf::from(env!("CARGO_BIN_EXE_proxy"));
+    let mut deps: Vec<(std::time::SystemTime, PathBuf)> = main
+        .parent()
+        .and_then(|d| fs::read_dir(d.join("deps")).ok())
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter(|e| {
+            let name = e.file_name().to_string_lossy().into_owned();
+            name.strip_prefix("proxy-")
+                .is_some_and(|h| h.chars().all(|c| c.is_ascii_hexdigit()))
+        })
+        .filter_map(|e| Some((e.metadata().ok()?.modified().ok()?, e.path())))
+        .collect();
+    deps.sort_by_key(|d| std::cmp::Reverse(d.0));
+    std::iter::once(main)
+        .chain(deps.into_iter().map(|(_, p)| p))
+        .collect()
+}
+
+/// Whether `bin --version` names this package's version.
+fn is_this_build(bin: &Path) -> bool {
+    let want = format!("proxy {}", env!("CARGO_PKG_VERSION"));
+    Command::new(bin)
+        .arg("--version")
+        .stdin(Stdio::null())
+        .stderr(Stdio::null())
+        .output()
+        .is_ok_and(|o| o.status.success() && String::from_utf8_lossy(&o.stdout).trim() == want)
 }
 
 /// Removes this process's link to the binary when the test process exits
@@ -322,6 +367,35 @@ impl Server {
     /// The proxy's direct children (its shard processes).
     pub fn shard_pids(&self) -> Vec<u32> {
         children_of(self.pid())
+    }
+
+    /// The pid of shard `id` (a child of the proxy started with `--id id`).
+    pub fn shard_pid(&self, id: usize) -> Option<u32> {
+        let want = format!("\0--id\0{id}\0");
+        self.shard_pids().into_iter().find(|&p| {
+            let cmdline = fs::read(format!("/proc/{p}/cmdline")).unwrap_or_default();
+            pid_alive(p) && cmdline.windows(want.len()).any(|w| w == want.as_bytes())
+        })
+    }
+
+    /// Sends `signal` to the proxy.
+    pub fn signal_proxy(&self, signal: libc::c_int) {
+        // SAFETY: signalling the proxy this harness started, by pid.
+        unsafe { libc::kill(self.pid() as libc::pid_t, signal) };
+    }
+
+    /// Waits up to `timeout` for the proxy to exit; its status if it did.
+    pub fn wait_exit(&mut self, timeout: Duration) -> Option<std::process::ExitStatus> {
+        let deadline = Instant::now() + timeout;
+        loop {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                return Some(status);
+            }
+            if Instant::now() >= deadline {
+                return None;
+            }
+            std::thread::sleep(POLL_INTERVAL);
+        }
     }
 
     /// The shard that owns `key`.
