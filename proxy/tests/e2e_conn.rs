@@ -177,3 +177,29 @@ fn an_idle_client_is_closed_after_the_timeout() {
         "an idle client is closed"
     );
 }
+
+// needs: keys (INFO asks every shard for DBSIZE)
+#[test]
+fn info_reports_the_server_clients_and_keys_of_every_shard() {
+    let s = Server::with_shards(3);
+    let mut c = s.raw();
+    let mut mset = vec!["MSET".to_string()];
+    for i in 0..10 {
+        mset.push(format!("info:{i}"));
+        mset.push("v".into());
+    }
+    let args: Vec<&str> = mset.iter().map(String::as_str).collect();
+    c.expect(&args, OK);
+    let info = c.cmd_str(&["INFO"]);
+    assert!(info.starts_with('$'), "{info:?}");
+    for field in [
+        "redis_version:",
+        &format!("tcp_port:{}", s.port),
+        "connected_clients:1",
+        "db0:keys=10,",
+    ] {
+        assert!(info.contains(field), "{field} missing in {info}");
+    }
+    let keyspace = c.cmd_str(&["INFO", "keyspace"]);
+    assert!(keyspace.contains("db0:keys=10,"), "{keyspace}");
+}

@@ -175,6 +175,49 @@ fn a_client_dropped_mid_pipeline_does_not_disturb_others() {
     fresh.expect(&["SET", "after", "1"], OK);
     fresh.expect(&["GET", "after"], bulk("1"));
     assert!(common::pid_alive(s.pid()), "the proxy is still running");
+    // The dropped clients leave the registry: only `other` and `fresh` stay.
+    wait_until(
+        IO_TIMEOUT,
+        "the dropped clients to leave CLIENT LIST",
+        || fresh.client_count() == 2,
+    );
+}
+
+#[test]
+fn announced_huge_requests_allocate_nothing_up_front() {
+    const CONNS: usize = 20;
+    let s = Server::with_shards(2);
+    let rss_before = s.rss_bytes();
+    let mut conns = Vec::new();
+    for i in 0..CONNS {
+        let mut c = s.raw();
+        // Half announce a 500 MB bulk, half a million arguments; none send them.
+        if i % 2 == 0 {
+            c.send(b"*2\r\n$3\r\nGET\r\n$500000000\r\npartial");
+        } else {
+            c.send(b"*1000000\r\n$3\r\nGET\r\n");
+        }
+        conns.push(c);
+    }
+    // Every one of them was read: the server is still answering others.
+    let mut other = s.raw();
+    other.expect(&["SET", "k", "v"], OK);
+    wait_until(IO_TIMEOUT, "all the connections to be registered", || {
+        other.client_count() == CONNS + 1
+    });
+    let growth = s.rss_bytes().saturating_sub(rss_before);
+    assert!(
+        growth < 64 << 20,
+        "proxy RSS grew by {} MiB for {CONNS} announced requests",
+        growth >> 20
+    );
+    for c in &mut conns {
+        assert_eq!(
+            c.try_read_reply(Duration::from_millis(1)),
+            Err(common::NoReply::Timeout)
+        );
+    }
+    other.expect(&["GET", "k"], bulk("v"));
 }
 
 #[test]

@@ -739,3 +739,13 @@ pub fn arr<S: AsRef<str>>(items: &[S]) -> String {
 pub fn bulks(items: &[&str]) -> String {
     arr(&items.iter().map(|s| bulk(s)).collect::<Vec<_>>())
 }
+
+impl Raw {
+    /// Number of clients `CLIENT LIST` shows.
+    pub fn client_count(&mut self) -> usize {
+        self.cmd_str(&["CLIENT", "LIST"])
+            .split('\n')
+            .filter(|l| l.trim_start_matches("txt:").starts_with("id="))
+            .count()
+    }
+}
