@@ -280,3 +280,51 @@ fn binary_keys_and_values_round_trip() {
     let n: i64 = con.exists(&key).expect("EXISTS");
     assert_eq!(n, 1);
 }
+
+#[test]
+fn a_pipeline_larger_than_the_shard_rings_is_answered_in_order() {
+    const N: usize = 40_000;
+    let s = Server::start(Opts::shards(3).workers(2));
+    let mut c = s.raw();
+    let value = "v".repeat(200);
+    let mut bytes = Vec::with_capacity(N * 300);
+    for i in 0..N {
+        bytes.extend(common::encode(&["SET", &format!("ring:{i}"), &value]));
+        bytes.extend(common::encode(&["STRLEN", &format!("ring:{}", i / 2)]));
+    }
+    // Write on another thread while this one reads, as a real client does.
+    let mut writer = c.stream.try_clone().expect("clone the socket");
+    let sender = std::thread::spawn(move || std::io::Write::write_all(&mut writer, &bytes));
+    for i in 0..N {
+        assert_eq!(c.read_reply(), b"+OK\r\n", "SET {i}");
+        assert_eq!(c.read_reply(), b":200\r\n", "STRLEN {i}");
+    }
+    sender.join().expect("the writer").expect("all written");
+}
+
+#[test]
+fn wide_mgets_over_every_shard_merge_in_key_order() {
+    const KEYS: usize = 1_000;
+    let s = Server::with_shards(4);
+    let mut con = s.client();
+    let pairs: Vec<(String, String)> = (0..KEYS)
+        .map(|i| (format!("wide:{i}"), format!("{i}")))
+        .collect();
+    let () = con.mset(&pairs).expect("MSET");
+    let mut pipe = redis::pipe();
+    for r in 0..50 {
+        // Every other key is missing; the rotation changes the shard order.
+        let keys: Vec<String> = (0..KEYS)
+            .map(|i| format!("wide:{}", (i + r * 7) % (2 * KEYS)))
+            .collect();
+        pipe.cmd("MGET").arg(keys);
+    }
+    let got: Vec<Vec<Option<String>>> = pipe.query(&mut con).expect("the MGETs");
+    for (r, reply) in got.iter().enumerate() {
+        let want: Vec<Option<String>> = (0..KEYS)
+            .map(|i| (i + r * 7) % (2 * KEYS))
+            .map(|k| (k < KEYS).then(|| k.to_string()))
+            .collect();
+        assert_eq!(reply, &want, "MGET {r}");
+    }
+}
