@@ -102,3 +102,32 @@ fn sigterm_stops_the_proxy_and_its_shards() {
         shards.iter().all(|&p| !pid_alive(p))
     });
 }
+
+#[test]
+fn merged_replies_stay_in_step_when_one_of_their_shards_dies() {
+    const N: usize = 2_000;
+    let s = Server::start(Opts::shards(SHARDS).flag("--shard-wait-timeout-ms", "2000"));
+    let a = key_on_shard("merge", 0, SHARDS);
+    let b = key_on_shard("merge", 1, SHARDS);
+    let mut c = s.raw();
+    c.expect(&["SET", &a, "A"], OK);
+    let mut bytes = Vec::new();
+    for _ in 0..N {
+        bytes.extend(common::encode(&["MGET", &a, &b]));
+        bytes.extend(common::encode(&["EXISTS", &b, &a]));
+    }
+    c.send(&bytes);
+    kill_shard(&s, 1);
+    let unavailable = "-ERR shard 1 is unavailable\r\n";
+    let mget_ok = format!("*2\r\n{}$-1\r\n", bulk("A"));
+    for i in 0..N {
+        let r = String::from_utf8_lossy(&c.read_reply()).into_owned();
+        assert!(r == mget_ok || r == unavailable, "MGET {i}: {r:?}");
+        let r = String::from_utf8_lossy(&c.read_reply()).into_owned();
+        assert!(r == ":1\r\n" || r == unavailable, "EXISTS {i}: {r:?}");
+    }
+    c.expect(&["PING"], "+PONG\r\n");
+    wait_until(IO_TIMEOUT, "shard 1 to serve again", || {
+        c.cmd(&["MGET", &a, &b]) == mget_ok.as_bytes()
+    });
+}
