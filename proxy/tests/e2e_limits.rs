@@ -310,3 +310,37 @@ fn two_hundred_concurrent_clients_each_see_their_own_values() {
     c.expect(&["GET", "cc:199:4"], bulk(&format!("199-{}", ROUNDS - 1)));
     eprintln!("200 clients took {:?}", started.elapsed());
 }
+
+#[test]
+fn client_kill_closes_a_client_that_never_reads() {
+    const VALUE_BYTES: usize = 1 << 20;
+    let s = Server::with_shards(2);
+    let mut killer = s.raw();
+    killer.send(&common::encode(&[
+        b"SET".to_vec(),
+        b"big".to_vec(),
+        vec![b'x'; VALUE_BYTES],
+    ]));
+    assert_eq!(killer.read_reply(), b"+OK\r\n");
+    let fds_before = s.fd_count();
+    let mut hog = s.raw();
+    let id = String::from_utf8_lossy(&hog.cmd(&["CLIENT", "ID"]))
+        .trim_start_matches(':')
+        .trim_end()
+        .to_string();
+    let mut gets = Vec::new();
+    for _ in 0..100 {
+        gets.extend(common::encode(&["GET", "big"]));
+    }
+    hog.send(&gets);
+    // The replies pile up past the backlog limit: the proxy stops reading.
+    wait_until(IO_TIMEOUT, "the hog's replies to pile up", || {
+        s.rss_bytes() > 64 << 20
+    });
+    killer.expect(&["CLIENT", "KILL", "ID", &id], common::int(1));
+    wait_until(IO_TIMEOUT, "the proxy to close the hog's socket", || {
+        s.fd_count() < fds_before + 1
+    });
+    killer.expect(&["PING"], "+PONG\r\n");
+    drop(hog);
+}

@@ -364,6 +364,12 @@ impl Server {
         rss_bytes(self.pid())
     }
 
+    /// Number of file descriptors the proxy has open (a closed client
+    /// socket shows here at once, whatever was still queued for it).
+    pub fn fd_count(&self) -> usize {
+        fs::read_dir(format!("/proc/{}/fd", self.pid())).map_or(0, |d| d.count())
+    }
+
     /// The proxy's direct children (its shard processes).
     pub fn shard_pids(&self) -> Vec<u32> {
         children_of(self.pid())
