@@ -261,7 +261,7 @@ pub async fn info(
             seq,
             part: Some(shard as u16),
         };
-        send(w, st.proto, shard, &[&b"DBSIZE"[..]], target).await;
+        send(w, (st.proto, 0), shard, &[&b"DBSIZE"[..]], target).await;
     }
 }
 

@@ -57,8 +57,8 @@ pub struct Flags {
     /// How long a command waits for a restarting shard, in milliseconds.
     #[arg(long)]
     pub shard_wait_timeout_ms: Option<u64>,
-    /// Path of the shardd binary (default: next to this binary, else this
-    /// binary in shard mode).
+    /// Path of a shardd binary to start shards with (default: this binary
+    /// in shard mode, so shards always match the proxy's build).
     #[arg(long)]
     pub shardd_bin: Option<PathBuf>,
 }

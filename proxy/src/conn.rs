@@ -199,6 +199,20 @@ pub struct ConnState {
     pub handle: Arc<ClientHandle>,
     /// Close after this command's reply.
     pub close: bool,
+    /// Whether the command being dispatched writes (the shard logs it).
+    pub write: bool,
+}
+
+impl ConnState {
+    /// Header fields for this command's requests: protocol and flags.
+    pub fn req(&self) -> (u8, u8) {
+        let flags = if self.write {
+            shardd::server::REQ_FLAG_WRITE
+        } else {
+            0
+        };
+        (self.proto, flags)
+    }
 }
 
 /// Serves one client until it leaves, errs or is killed.
@@ -249,6 +263,7 @@ pub async fn serve(worker: Rc<Worker>, stream: TcpStream, addr: SocketAddr) {
         reply_mode: 0,
         handle: handle.clone(),
         close: false,
+        write: false,
     };
     let clean = read_loop(&worker, &mut rd, &out, &mut st).await;
     shared.clients().remove(&handle.id);

@@ -55,11 +55,16 @@ pub async fn handle(
             .push_ready(b"-NOAUTH Authentication required.\r\n", discard);
         return;
     }
+    st.write = spec.has_flag(table::flags::F_WRITE);
     match spec.route {
         Route::Connection => crate::cmds::handle(w, st, out, spec, argv, discard).await,
         Route::Single => {
             let shard = first_key(spec, argv).map_or(0, |k| w.shared.shard_of(k));
             send_whole(w, st, out, shard, argv, discard).await;
+        }
+        // DEBUG SLEEP is the proxy's; other keyless commands go to shard 0.
+        Route::Keyless if spec.name.starts_with("debug") => {
+            crate::cmds::handle(w, st, out, spec, argv, discard).await
         }
         Route::Keyless => send_whole(w, st, out, 0, argv, discard).await,
         Route::Together => together(w, st, out, spec, argv, discard).await,
@@ -92,14 +97,14 @@ pub async fn send_whole(
         seq,
         part: None,
     };
-    send(w, st.proto, shard, argv, target).await;
+    send(w, st.req(), shard, argv, target).await;
 }
 
 /// Queues `args` on `shard`'s link, waiting for room or for the shard to
 /// come back as needed; on failure the target gets the error.
 pub async fn send<A: AsRef<[u8]>>(
     w: &Rc<Worker>,
-    proto: u8,
+    (proto, flags): (u8, u8),
     shard: usize,
     args: &[A],
     mut target: Target,
@@ -107,7 +112,7 @@ pub async fn send<A: AsRef<[u8]>>(
     let wait = Duration::from_millis(w.shared.cfg.shard_wait_timeout_ms);
     let deadline = tokio::time::Instant::now() + wait;
     loop {
-        let result = w.links.borrow_mut()[shard].send(proto, args, target);
+        let result = w.links.borrow_mut()[shard].send(proto, flags, args, target);
         let (err, t) = match result {
             Ok(()) => return,
             Err(x) => x,
@@ -227,7 +232,7 @@ async fn split(
             seq,
             part: Some(i as u16),
         };
-        send(w, st.proto, *shard, args, target).await;
+        send(w, st.req(), *shard, args, target).await;
     }
 }
 
@@ -255,6 +260,6 @@ pub async fn to_all(
             seq,
             part: Some(shard as u16),
         };
-        send(w, st.proto, shard, argv, target).await;
+        send(w, st.req(), shard, argv, target).await;
     }
 }

@@ -40,6 +40,7 @@ pub async fn handle(
         "flushall" | "flushdb" => to_all(w, st, out, argv, MergeKind::AllOk, discard).await,
         "scan" => scan(w, st, out, argv, discard).await,
         "info" => crate::cmds::info(w, st, out, argv, discard).await,
+        "lastsave" => crate::cmds::handle(w, st, out, spec, argv, discard).await,
         _ => to_all(w, st, out, argv, MergeKind::AllOk, discard).await,
     }
 }
@@ -82,5 +83,5 @@ async fn scan(
         seq,
         part: Some(0),
     };
-    send(w, st.proto, shard, &args, target).await;
+    send(w, st.req(), shard, &args, target).await;
 }

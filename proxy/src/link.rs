@@ -119,6 +119,7 @@ impl Link {
     pub fn send<A: AsRef<[u8]>>(
         &mut self,
         proto: u8,
+        flags: u8,
         args: &[A],
         target: Target,
     ) -> Result<(), (SendError, Target)> {
@@ -127,11 +128,7 @@ impl Link {
         };
         let id = self.next_id;
         let len = msg::request_len(args);
-        let h = msg::RequestHeader {
-            id,
-            proto,
-            flags: 0,
-        };
+        let h = msg::RequestHeader { id, proto, flags };
         match ch.tx.try_write(len, |buf| msg::write_request(buf, h, args)) {
             Ok(()) => {}
             Err(RingError::Full) => return Err((SendError::Full, target)),

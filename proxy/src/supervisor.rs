@@ -2,9 +2,10 @@
 //! backoff), and stops them on shutdown.
 //!
 //! Each shard N runs as its own process with data directory `DIR/shard-N`
-//! and control socket `DIR/shard-N/shard.sock`. The binary is, in order:
-//! `--shardd-bin`, a `shardd` next to the proxy binary, or the proxy binary
-//! itself with the `shard` subcommand (so `cargo run -p proxy` is enough).
+//! and control socket `DIR/shard-N/shard.sock`. The binary is
+//! `--shardd-bin` if given, else the proxy binary itself with the `shard`
+//! subcommand: the shards then always run the proxy's own build, and
+//! `cargo run -p proxy` is enough.
 //! Children get `PR_SET_PDEATHSIG`, so a proxy killed with SIGKILL does not
 //! leave orphans behind; shards started by ops scripts and attached with
 //! `--attach` are not supervised and outlive the proxy.
@@ -62,12 +63,9 @@ fn shard_program(explicit: Option<&Path>) -> std::io::Result<(PathBuf, Vec<Strin
     if let Some(p) = explicit {
         return Ok((p.to_owned(), Vec::new()));
     }
-    let me = std::env::current_exe()?;
-    let sibling = me.with_file_name("shardd");
-    if sibling.is_file() {
-        return Ok((sibling, Vec::new()));
-    }
-    Ok((me, vec!["shard".to_string()]))
+    // The proxy's own binary in shard mode: the shards always run the same
+    // build as the proxy that starts them.
+    Ok((std::env::current_exe()?, vec!["shard".to_string()]))
 }
 
 impl Supervisor {

@@ -12,7 +12,8 @@ use clap::Parser;
 
 use crate::{
     keyspace::Keyspace,
-    server::{Shard, ShardConfig},
+    persist::{aof::Fsync, dir},
+    server::{Engine, Shard, ShardConfig},
 };
 
 /// Set by SIGINT/SIGTERM; the loop notices within one expiry interval.
@@ -34,6 +35,12 @@ pub struct ShardArgs {
     /// Largest request or reply record in bytes (Redis's proto-max-bulk-len).
     #[arg(long, default_value_t = 512 << 20)]
     pub max_record_bytes: usize,
+    /// Keep an append-only log of every write (yes|no).
+    #[arg(long, default_value = "yes")]
+    pub appendonly: String,
+    /// When the log is made durable: always (before each reply), everysec, no.
+    #[arg(long, default_value = "everysec")]
+    pub appendfsync: String,
 }
 
 extern "C" fn on_signal(_: libc::c_int) {
@@ -53,7 +60,16 @@ pub fn init_logging() {
 
 /// Runs a shard until SIGINT or SIGTERM.
 pub fn run(args: ShardArgs) -> anyhow::Result<()> {
-    std::fs::create_dir_all(&args.dir)?;
+    let appendonly = match args.appendonly.to_ascii_lowercase().as_str() {
+        "yes" => true,
+        "no" => false,
+        other => anyhow::bail!("--appendonly must be yes or no, not '{other}'"),
+    };
+    let Some(policy) = Fsync::parse(&args.appendfsync) else {
+        anyhow::bail!("--appendfsync must be always, everysec or no");
+    };
+    // Lock first: a second shard on the same directory must not touch it.
+    let lock = dir::lock(&args.dir)?;
     let control_socket = args
         .control_socket
         .unwrap_or_else(|| args.dir.join("shard.sock"));
@@ -68,7 +84,23 @@ pub fn run(args: ShardArgs) -> anyhow::Result<()> {
         control_socket,
         max_record_bytes: args.max_record_bytes,
     };
-    let mut shard = Shard::new(cfg.clone(), Keyspace::new())?;
+    let mut ks = Keyspace::new();
+    let started = std::time::Instant::now();
+    let (data_dir, _lock) = if appendonly {
+        let (d, stats) = dir::DataDir::open(&args.dir, lock, policy, &mut ks)?;
+        tracing::info!(
+            id = cfg.id,
+            commands = stats.commands,
+            keys = stats.keys,
+            torn_bytes = stats.torn_bytes,
+            ms = started.elapsed().as_millis() as u64,
+            "loaded data"
+        );
+        (Some(d), None)
+    } else {
+        (None, Some(lock))
+    };
+    let mut shard = Shard::new(cfg.clone(), Engine::new(ks, data_dir))?;
     tracing::info!(id = cfg.id, socket = %cfg.control_socket.display(), "shard ready");
     shard.run(&STOP)?;
     tracing::info!(id = cfg.id, "shard stopped");

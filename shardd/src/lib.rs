@@ -17,6 +17,7 @@ pub mod cli;
 pub mod clock;
 pub mod commands;
 pub mod keyspace;
+pub mod persist;
 pub mod reply;
 pub mod server;
 pub mod slot;

@@ -197,32 +197,74 @@ pub fn format_i64(n: i64, tmp: &mut [u8; 20]) -> &[u8] {
     &tmp[i..]
 }
 
-/// Formats a double the way Redis replies with one (`%.17g`, with `inf`,
-/// `-inf` and `nan`), shortest exact form when that round-trips.
+/// Formats a double the way Redis 7.0 replies with one (`addReplyDouble`):
+/// C's `%.17g` (17 significant digits, trailing zeros trimmed, exponent
+/// form below 1e-4 and from 1e17 on, so 0.1 is `0.10000000000000001` and
+/// 1e20 is `1e+20`), with `inf`, `-inf`, `nan` and a signed `-0`.
 pub fn format_double(d: f64, out: &mut String) {
-    use std::fmt::Write as _;
     if d.is_nan() {
         out.push_str("nan");
-    } else if d.is_infinite() {
+        return;
+    }
+    if d.is_infinite() {
         out.push_str(if d > 0.0 { "inf" } else { "-inf" });
-    } else if d == d.trunc() && d.abs() < 1e17 {
-        // Integral values print without a fraction, as `%.17g` does.
-        let _ = write!(out, "{}", d as i64);
-    } else {
-        let _ = write!(out, "{d}");
-        if out.contains('e') {
-            // Rust prints 1e20 as "100000000000000000000" and 1e-7 as "0.0000001";
-            // the `e` branch only fires for exotic forms; keep Rust's text.
+        return;
+    }
+    // Rust's `{:e}` rounds exactly, as glibc's printf does.
+    let sci = format!("{d:.16e}");
+    let (mant, exp) = sci.split_once('e').unwrap_or((&sci, "0"));
+    let exp: i32 = exp.parse().unwrap_or(0);
+    if mant.starts_with('-') {
+        out.push('-');
+    }
+    let digits: Vec<u8> = mant.bytes().filter(u8::is_ascii_digit).collect();
+    let trim = |ds: &[u8]| -> String {
+        let end = ds.iter().rposition(|&c| c != b'0').map_or(0, |i| i + 1);
+        String::from_utf8_lossy(&ds[..end]).into_owned()
+    };
+    if !(-4..17).contains(&exp) {
+        out.push(digits[0] as char);
+        let frac = trim(&digits[1..]);
+        if !frac.is_empty() {
+            out.push('.');
+            out.push_str(&frac);
         }
+        let sign = if exp < 0 { '-' } else { '+' };
+        out.push_str(&format!("e{sign}{:02}", exp.unsigned_abs()));
+    } else if exp >= 0 {
+        let (int, frac) = digits.split_at(exp as usize + 1);
+        out.push_str(&String::from_utf8_lossy(int));
+        let frac = trim(frac);
+        if !frac.is_empty() {
+            out.push('.');
+            out.push_str(&frac);
+        }
+    } else {
+        out.push_str("0.");
+        out.push_str(&"0".repeat((-exp - 1) as usize));
+        out.push_str(&trim(&digits));
     }
 }
 
 /// Formats a long double result the way INCRBYFLOAT and HINCRBYFLOAT store it
-/// (`%.17Lg` with trailing zeros removed: the shortest text that round-trips).
+/// (`%.17Lg` with trailing zeros removed: with `f64`, the shortest text that
+/// round-trips is the closest match).
 pub fn format_float_value(d: f64) -> Vec<u8> {
-    let mut s = String::new();
-    format_double(d, &mut s);
-    s.into_bytes()
+    if d.is_nan() {
+        return b"nan".to_vec();
+    }
+    if d.is_infinite() {
+        return if d > 0.0 {
+            b"inf".to_vec()
+        } else {
+            b"-inf".to_vec()
+        };
+    }
+    if d == d.trunc() && d.abs() < 1e17 {
+        // Integral values print without a fraction, as `%.17Lg` does.
+        return (d as i64).to_string().into_bytes();
+    }
+    d.to_string().into_bytes()
 }
 
 /// Writes `args` as a RESP array of bulk strings (used by tests and tools).
@@ -276,6 +318,39 @@ mod tests {
         assert_eq!(with(Proto::Resp2, |r| r.double(3.0)), b"$1\r\n3\r\n");
         assert_eq!(with(Proto::Resp3, |r| r.double(1.5)), b",1.5\r\n");
         assert_eq!(with(Proto::Resp3, |r| r.double(f64::INFINITY)), b",inf\r\n");
+    }
+
+    #[test]
+    fn doubles_use_c_percent_17g_as_redis_7_0_does() {
+        // Expected texts are redis-server 7.0's ZSCORE replies.
+        let cases = [
+            (0.1, "0.10000000000000001"),
+            (0.3, "0.29999999999999999"),
+            (0.1 + 0.2, "0.30000000000000004"),
+            (1e20, "1e+20"),
+            (1e17, "1e+17"),
+            (1e16, "10000000000000000"),
+            (123456789012345678.0, "1.2345678901234568e+17"),
+            (3.0, "3"),
+            (-0.0, "-0"),
+            (0.0, "0"),
+            (1.5e-7, "1.4999999999999999e-07"),
+            (2.5e-310, "2.5000000000000171e-310"),
+            (0.0001, "0.0001"),
+            (-2.5, "-2.5"),
+            (f64::NEG_INFINITY, "-inf"),
+            (1e-5, "1.0000000000000001e-05"),
+            (123.456, "123.456"),
+            (5e-324, "4.9406564584124654e-324"),
+            (f64::MAX, "1.7976931348623157e+308"),
+            (9.900000000000001e-5, "9.9000000000000008e-05"),
+            (123456780000000.0, "123456780000000"),
+        ];
+        for (d, want) in cases {
+            let mut s = String::new();
+            format_double(d, &mut s);
+            assert_eq!(s, want, "{d:e}");
+        }
     }
 
     #[test]

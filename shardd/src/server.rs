@@ -20,13 +20,14 @@ use std::{
 
 use shared_ring::{
     msg::{self, Request},
-    Channel, ControlListener, Doorbell, Hello, RingError,
+    Channel, ControlListener, Doorbell, Hello, Producer, RingError,
 };
 use smallvec::SmallVec;
 
 use crate::{
     commands::execute,
     keyspace::Keyspace,
+    persist::dir::DataDir,
     reply::{Proto, Reply},
 };
 
@@ -37,6 +38,10 @@ pub const SPIN_ROUNDS: u32 = 200;
 pub const EXPIRE_INTERVAL_MS: u64 = 100;
 /// Keys active expiry may remove per run (Redis's budget is similar in spirit).
 pub const EXPIRE_BUDGET_KEYS: usize = 2_000;
+
+/// Request flag set by the proxy on commands the table marks as writes:
+/// the shard appends them to its log.
+pub const REQ_FLAG_WRITE: u8 = 1;
 
 /// How a shard process is set up.
 #[derive(Debug, Clone)]
@@ -49,41 +54,111 @@ pub struct ShardConfig {
     pub max_record_bytes: usize,
 }
 
+/// The keyspace and what persists it: everything a request touches.
+pub struct Engine {
+    /// The data.
+    pub ks: Keyspace,
+    /// The data directory and its log (`None`: persistence off).
+    pub dir: Option<DataDir>,
+    scratch: Vec<u8>,
+}
+
+impl Engine {
+    /// An engine over `ks`, persisting through `dir` if given.
+    pub fn new(ks: Keyspace, dir: Option<DataDir>) -> Engine {
+        Engine {
+            ks,
+            dir,
+            scratch: Vec::with_capacity(64 << 10),
+        }
+    }
+
+    /// Executes one request record and queues its reply on `tx`; false
+    /// when the reply ring is full (the reply is kept by the producer).
+    fn serve_request(&mut self, rec: &[u8], tx: &mut Producer) -> Result<bool, RingError> {
+        let req = Request::parse(rec)?;
+        let args: SmallVec<[&[u8]; 16]> = req.args().collect();
+        let proto = if req.header.proto == 3 {
+            Proto::Resp3
+        } else {
+            Proto::Resp2
+        };
+        let scratch = &mut self.scratch;
+        scratch.clear();
+        scratch.resize(msg::REPLY_HEADER_BYTES, 0);
+        msg::write_reply_header(scratch, req.header.id, 0);
+        execute(&mut self.ks, &args, &mut Reply::new(scratch, proto));
+        if req.header.flags & REQ_FLAG_WRITE != 0 {
+            if let Some(dir) = self.dir.as_mut() {
+                dir.log(&args, &scratch[msg::REPLY_HEADER_BYTES..], self.ks.now_ms());
+            }
+        }
+        if scratch.len() > tx.max_record() {
+            scratch.truncate(msg::REPLY_HEADER_BYTES);
+            Reply::new(scratch, proto).error("ERR reply exceeds the maximum record size");
+        }
+        let sent_now = tx.push_or_defer(scratch)?;
+        if scratch.capacity() > 1 << 20 {
+            *scratch = Vec::with_capacity(64 << 10);
+        }
+        Ok(sent_now)
+    }
+
+    /// Makes this round's writes durable as the fsync policy asks, before
+    /// any of their replies is published.
+    fn commit(&mut self) -> std::io::Result<()> {
+        match self.dir.as_mut() {
+            Some(d) => d.aof().flush_batch(),
+            None => Ok(()),
+        }
+    }
+}
+
+/// Why the shard stopped.
+#[derive(Debug, thiserror::Error)]
+pub enum ShardError {
+    /// The rings or the control socket failed.
+    #[error(transparent)]
+    Ring(#[from] RingError),
+    /// Writing the log failed: the shard stops rather than acknowledge
+    /// writes that are not durable (the supervisor restarts it from disk).
+    #[error("append-only log: {0}")]
+    Log(#[from] std::io::Error),
+}
+
 /// The shard: its keyspace and its attached workers.
 pub struct Shard {
     cfg: ShardConfig,
-    ks: Keyspace,
+    engine: Engine,
     bell: Doorbell,
     listener: ControlListener,
     channels: Vec<Channel>,
     hello: Hello,
-    scratch: Vec<u8>,
 }
 
 impl Shard {
-    /// Binds the control socket and starts with an empty keyspace.
-    pub fn new(cfg: ShardConfig, ks: Keyspace) -> Result<Shard, RingError> {
+    /// Binds the control socket and serves `engine`.
+    pub fn new(cfg: ShardConfig, engine: Engine) -> Result<Shard, RingError> {
         let listener = ControlListener::bind(&cfg.control_socket)?;
         let hello = Hello {
-            generation: std::process::id() as u64 ^ ks.now_ms().rotate_left(20),
+            generation: std::process::id() as u64 ^ engine.ks.now_ms().rotate_left(20),
             id: cfg.id,
             max_record: cfg.max_record_bytes as u64,
             info: format!("shardd id={}", cfg.id).into_bytes(),
         };
         Ok(Shard {
             cfg,
-            ks,
+            engine,
             bell: Doorbell::new()?,
             listener,
             channels: Vec::new(),
             hello,
-            scratch: Vec::with_capacity(64 << 10),
         })
     }
 
     /// The keyspace (for tests and stats).
     pub fn keyspace(&mut self) -> &mut Keyspace {
-        &mut self.ks
+        &mut self.engine.ks
     }
 
     /// Number of attached proxy workers.
@@ -91,14 +166,14 @@ impl Shard {
         self.channels.len()
     }
 
-    /// Runs until `stop` is set.
-    pub fn run(&mut self, stop: &AtomicBool) -> Result<(), RingError> {
+    /// Runs until `stop` is set; on the way out the log is synced.
+    pub fn run(&mut self, stop: &AtomicBool) -> Result<(), ShardError> {
         let mut idle_rounds = 0u32;
         let mut next_expire = Instant::now();
         while !stop.load(Ordering::Relaxed) {
-            let worked = self.round();
+            let worked = self.round()?;
             if Instant::now() >= next_expire {
-                self.ks.active_expire_cycle(EXPIRE_BUDGET_KEYS);
+                self.engine.ks.active_expire_cycle(EXPIRE_BUDGET_KEYS);
                 next_expire = Instant::now() + Duration::from_millis(EXPIRE_INTERVAL_MS);
             }
             if worked {
@@ -114,15 +189,20 @@ impl Shard {
             let timeout = next_expire.saturating_duration_since(Instant::now());
             self.park(timeout)?;
         }
+        if let Some(d) = self.engine.dir.as_mut() {
+            d.aof().sync_now()?;
+        }
         Ok(())
     }
 
-    /// One pass over every channel; true if any record moved.
-    pub fn round(&mut self) -> bool {
+    /// One pass over every channel: execute what waits, make the writes
+    /// durable (per the fsync policy), then publish every reply ring once.
+    /// True if any record moved.
+    pub fn round(&mut self) -> Result<bool, ShardError> {
         let mut worked = false;
         let mut dead = Vec::new();
-        for i in 0..self.channels.len() {
-            match serve_channel(&mut self.channels[i], &mut self.ks, &mut self.scratch) {
+        for (i, ch) in self.channels.iter_mut().enumerate() {
+            match serve_channel(ch, &mut self.engine) {
                 Ok(n) => worked |= n > 0,
                 Err(e) => {
                     tracing::warn!(shard = self.cfg.id, "dropping a worker's rings: {e}");
@@ -130,12 +210,15 @@ impl Shard {
                 }
             }
         }
+        self.engine.commit()?;
+        for ch in &mut self.channels {
+            ch.tx.publish();
+        }
         for i in dead.into_iter().rev() {
             self.channels.swap_remove(i);
         }
-        worked
+        Ok(worked)
     }
-
     /// Parks until a record, an attach, a hang-up or `timeout`.
     fn park(&mut self, timeout: Duration) -> Result<(), RingError> {
         let mut sleep = true;
@@ -193,61 +276,22 @@ impl Shard {
 
 /// Serves one channel: pushes a deferred reply first, then executes every
 /// waiting request until the reply ring is full. Returns requests served.
-fn serve_channel(
-    ch: &mut Channel,
-    ks: &mut Keyspace,
-    scratch: &mut Vec<u8>,
-) -> Result<usize, RingError> {
+/// Replies are published by the caller after the round's commit.
+fn serve_channel(ch: &mut Channel, engine: &mut Engine) -> Result<usize, RingError> {
     if !ch.tx.pump()? {
-        ch.tx.publish();
         return Ok(0);
     }
     let Channel { tx, rx, .. } = ch;
     let mut err = None;
-    let served = rx.poll(|rec| match serve_request(rec, ks, scratch, tx) {
+    let served = rx.poll(|rec| match engine.serve_request(rec, tx) {
         Ok(more) => more,
         Err(e) => {
             err = Some(e);
             false
         }
     })?;
-    tx.publish();
     match err {
         Some(e) => Err(e),
         None => Ok(served),
     }
-}
-
-/// Executes one request record and queues its reply; false when the reply
-/// ring is full (the reply is kept by the producer and polling stops).
-fn serve_request(
-    rec: &[u8],
-    ks: &mut Keyspace,
-    scratch: &mut Vec<u8>,
-    tx: &mut shared_ring::Producer,
-) -> Result<bool, RingError> {
-    let req = Request::parse(rec)?;
-    let args: SmallVec<[&[u8]; 16]> = req.args().collect();
-    let proto = if req.header.proto == 3 {
-        Proto::Resp3
-    } else {
-        Proto::Resp2
-    };
-    scratch.clear();
-    scratch.resize(msg::REPLY_HEADER_BYTES, 0);
-    msg::write_reply_header(scratch, req.header.id, 0);
-    execute(ks, &args, &mut Reply::new(scratch, proto));
-    if scratch.len() > tx_max(tx) {
-        scratch.truncate(msg::REPLY_HEADER_BYTES);
-        Reply::new(scratch, proto).error("ERR reply exceeds the maximum record size");
-    }
-    let sent_now = tx.push_or_defer(scratch)?;
-    if scratch.capacity() > 1 << 20 {
-        *scratch = Vec::with_capacity(64 << 10);
-    }
-    Ok(sent_now)
-}
-
-fn tx_max(tx: &shared_ring::Producer) -> usize {
-    tx.max_record()
 }

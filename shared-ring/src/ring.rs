@@ -786,3 +786,38 @@ mod tests {
         }
     }
 }
+
+/// Entry points for the fuzz targets: run the consumer over bytes a broken
+/// or hostile producer could have left in a segment.
+#[cfg(feature = "fuzzing")]
+pub mod fuzzing {
+    use std::sync::{atomic::Ordering, Arc};
+
+    use super::*;
+
+    /// Copies `data` into a fresh 4 KiB ring's data area, sets the producer
+    /// position to `head` and polls everything; returns the records read
+    /// and their total bytes, or the error. Never reads out of bounds.
+    pub fn consume_raw(
+        head: u64,
+        data: &[u8],
+        max_record: usize,
+    ) -> Result<(usize, usize), RingError> {
+        let seg = Arc::new(Segment::create("fuzz", 4096, 0)?);
+        let n = data.len().min(seg.capacity());
+        // SAFETY: copies at most `capacity` bytes into the data area.
+        unsafe { std::ptr::copy_nonoverlapping(data.as_ptr(), seg.data(), n) };
+        seg.head().store(head, Ordering::Release);
+        let mut c = Consumer::new(seg, None, max_record);
+        let mut bytes = 0;
+        let mut total = 0;
+        for _ in 0..4 {
+            let n = c.poll(|r| {
+                bytes += r.len();
+                true
+            })?;
+            total += n;
+        }
+        Ok((total, bytes))
+    }
+}

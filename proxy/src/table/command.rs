@@ -1,7 +1,10 @@
 //! `COMMAND` and its subcommands, answered from the table by the proxy:
 //! `COUNT`, `INFO`, `DOCS`, `LIST`, `GETKEYS`, `GETKEYSANDFLAGS`, `HELP`.
 //!
-//! Replies follow Redis 7.0's shapes in RESP2 and RESP3. Known gaps:
+//! Replies follow Redis 7.0's shapes in RESP2 and RESP3: `COMMAND INFO`
+//! of every command in the table, in both protocols, was compared with
+//! redis-server 7.0.15's and is identical up to the order of subcommands.
+//! Known gaps:
 //! `COMMAND DOCS` leaves out argument lists and history, and lists come in
 //! table order (Redis's is its hash order).
 

@@ -10,9 +10,13 @@
 //! here are a second line of defence so a shard never indexes out of range.
 
 pub mod bits;
+pub mod hashes;
 pub mod hll;
 pub mod keys;
+pub mod lists;
+pub mod sets;
 pub mod strings;
+pub mod zsets;
 
 use crate::{keyspace::Keyspace, reply::Reply};
 
@@ -226,9 +230,95 @@ fn dispatch(ks: &mut Keyspace, args: Args, out: &mut Reply) -> CmdResult {
         b"pfadd" => hll::pfadd(ks, args, out),
         b"pfcount" => hll::pfcount(ks, args, out),
         b"pfmerge" => hll::pfmerge(ks, args, out),
+        // hashes
+        b"hset" => hashes::hset(ks, args, out),
+        b"hsetnx" => hashes::hsetnx(ks, args, out),
+        b"hmset" => hashes::hmset(ks, args, out),
+        b"hget" => hashes::hget(ks, args, out),
+        b"hmget" => hashes::hmget(ks, args, out),
+        b"hdel" => hashes::hdel(ks, args, out),
+        b"hlen" => hashes::hlen(ks, args, out),
+        b"hstrlen" => hashes::hstrlen(ks, args, out),
+        b"hexists" => hashes::hexists(ks, args, out),
+        b"hkeys" => hashes::hkeys(ks, args, out),
+        b"hvals" => hashes::hvals(ks, args, out),
+        b"hgetall" => hashes::hgetall(ks, args, out),
+        b"hincrby" => hashes::hincrby(ks, args, out),
+        b"hincrbyfloat" => hashes::hincrbyfloat(ks, args, out),
+        b"hrandfield" => hashes::hrandfield(ks, args, out),
+        b"hscan" => hashes::hscan(ks, args, out),
+        // lists
+        b"lpush" => lists::lpush(ks, args, out),
+        b"rpush" => lists::rpush(ks, args, out),
+        b"lpushx" => lists::lpushx(ks, args, out),
+        b"rpushx" => lists::rpushx(ks, args, out),
+        b"lpop" => lists::lpop(ks, args, out),
+        b"rpop" => lists::rpop(ks, args, out),
+        b"llen" => lists::llen(ks, args, out),
+        b"lrange" => lists::lrange(ks, args, out),
+        b"lindex" => lists::lindex(ks, args, out),
+        b"lset" => lists::lset(ks, args, out),
+        b"linsert" => lists::linsert(ks, args, out),
+        b"lrem" => lists::lrem(ks, args, out),
+        b"ltrim" => lists::ltrim(ks, args, out),
+        b"lpos" => lists::lpos(ks, args, out),
+        b"lmove" => lists::lmove(ks, args, out),
+        b"rpoplpush" => lists::rpoplpush(ks, args, out),
+        b"lmpop" => lists::lmpop(ks, args, out),
         // keys
         b"del" | b"unlink" => keys::del(ks, args, out),
         b"exists" => keys::exists(ks, args, out),
+        // sets
+        b"sadd" => sets::sadd(ks, args, out),
+        b"srem" => sets::srem(ks, args, out),
+        b"scard" => sets::scard(ks, args, out),
+        b"sismember" => sets::sismember(ks, args, out),
+        b"smismember" => sets::smismember(ks, args, out),
+        b"smembers" => sets::smembers(ks, args, out),
+        b"spop" => sets::spop(ks, args, out),
+        b"srandmember" => sets::srandmember(ks, args, out),
+        b"smove" => sets::smove(ks, args, out),
+        b"sinter" => sets::sinter(ks, args, out),
+        b"sintercard" => sets::sintercard(ks, args, out),
+        b"sinterstore" => sets::sinterstore(ks, args, out),
+        b"sunion" => sets::sunion(ks, args, out),
+        b"sunionstore" => sets::sunionstore(ks, args, out),
+        b"sdiff" => sets::sdiff(ks, args, out),
+        b"sdiffstore" => sets::sdiffstore(ks, args, out),
+        b"sscan" => sets::sscan(ks, args, out),
+        // sorted sets
+        b"zadd" => zsets::zadd(ks, args, out),
+        b"zincrby" => zsets::zincrby(ks, args, out),
+        b"zrem" => zsets::zrem(ks, args, out),
+        b"zcard" => zsets::zcard(ks, args, out),
+        b"zcount" => zsets::zcount(ks, args, out),
+        b"zlexcount" => zsets::zlexcount(ks, args, out),
+        b"zscore" => zsets::zscore(ks, args, out),
+        b"zmscore" => zsets::zmscore(ks, args, out),
+        b"zrank" => zsets::zrank(ks, args, out),
+        b"zrevrank" => zsets::zrevrank(ks, args, out),
+        b"zrange" => zsets::zrange(ks, args, out),
+        b"zrangebyscore" => zsets::zrangebyscore(ks, args, out),
+        b"zrevrangebyscore" => zsets::zrevrangebyscore(ks, args, out),
+        b"zrangebylex" => zsets::zrangebylex(ks, args, out),
+        b"zrevrangebylex" => zsets::zrevrangebylex(ks, args, out),
+        b"zrevrange" => zsets::zrevrange(ks, args, out),
+        b"zrangestore" => zsets::zrangestore(ks, args, out),
+        b"zremrangebyrank" => zsets::zremrangebyrank(ks, args, out),
+        b"zremrangebyscore" => zsets::zremrangebyscore(ks, args, out),
+        b"zremrangebylex" => zsets::zremrangebylex(ks, args, out),
+        b"zpopmin" => zsets::zpopmin(ks, args, out),
+        b"zpopmax" => zsets::zpopmax(ks, args, out),
+        b"zmpop" => zsets::zmpop(ks, args, out),
+        b"zrandmember" => zsets::zrandmember(ks, args, out),
+        b"zunion" => zsets::zunion(ks, args, out),
+        b"zinter" => zsets::zinter(ks, args, out),
+        b"zdiff" => zsets::zdiff(ks, args, out),
+        b"zunionstore" => zsets::zunionstore(ks, args, out),
+        b"zinterstore" => zsets::zinterstore(ks, args, out),
+        b"zdiffstore" => zsets::zdiffstore(ks, args, out),
+        b"zintercard" => zsets::zintercard(ks, args, out),
+        b"zscan" => zsets::zscan(ks, args, out),
         _ => Err(unknown(name)),
     }
 }

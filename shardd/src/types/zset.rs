@@ -1,5 +1,386 @@
-//! The zset type (work in progress: filled in by the zset commands).
+//! The sorted-set type: unique members, each with a score, ordered by
+//! (score, member bytes).
+//!
+//! Like Redis, a small zset is one packed buffer ("listpack": at most
+//! [`ZSET_MAX_LISTPACK_ENTRIES`] members of at most
+//! [`ZSET_MAX_LISTPACK_VALUE`] bytes), searched linearly; past that it
+//! converts for good to an ordered structure with O(log n) rank and range
+//! (see [`tree`]) plus a member -> score table ("skiplist" in OBJECT
+//! ENCODING terms, though it is a chunked order-statistic vector).
 
-/// A zset value.
-#[derive(Debug, Clone, Default)]
-pub struct ZSetObj {}
+mod tree;
+
+use std::cmp::Ordering;
+
+use tree::{Chunk, Tree};
+
+use crate::types::set::read_u32;
+
+/// Most members a listpack zset holds (`zset-max-listpack-entries`).
+pub const ZSET_MAX_LISTPACK_ENTRIES: usize = 128;
+/// Longest member, in bytes, a listpack zset holds (`zset-max-listpack-value`).
+pub const ZSET_MAX_LISTPACK_VALUE: usize = 64;
+
+/// The zset order: by score, then by member bytes (-0 and 0 are equal).
+pub fn cmp_entry(s1: f64, m1: &[u8], s2: f64, m2: &[u8]) -> Ordering {
+    s1.partial_cmp(&s2)
+        .unwrap_or(Ordering::Equal)
+        .then_with(|| m1.cmp(m2))
+}
+
+/// Entries packed in order as `[score f64 LE][len u8][member][len u8]`; the
+/// trailing length lets iteration run backwards.
+#[derive(Clone, Debug, Default)]
+struct Pack {
+    buf: Vec<u8>,
+    len: usize,
+}
+
+/// Reads the entry starting at byte `at`: (member, score, entry size).
+fn pack_entry(buf: &[u8], at: usize) -> (&[u8], f64, usize) {
+    let mut sb = [0u8; 8];
+    sb.copy_from_slice(&buf[at..at + 8]);
+    let n = buf[at + 8] as usize;
+    (&buf[at + 9..at + 9 + n], f64::from_le_bytes(sb), n + 10)
+}
+
+impl Pack {
+    fn iter(&self) -> ZIter<'_> {
+        ZIter {
+            inner: IterInner::Pack {
+                buf: &self.buf,
+                front: 0,
+                back: self.buf.len(),
+            },
+            remaining: self.len,
+        }
+    }
+
+    /// Byte offset and score of `member`.
+    fn find(&self, member: &[u8]) -> Option<(usize, f64)> {
+        let mut at = 0;
+        while at < self.buf.len() {
+            let (m, s, size) = pack_entry(&self.buf, at);
+            if m == member {
+                return Some((at, s));
+            }
+            at += size;
+        }
+        None
+    }
+
+    fn remove_at(&mut self, at: usize) {
+        let (_, _, size) = pack_entry(&self.buf, at);
+        self.buf.drain(at..at + size);
+        self.len -= 1;
+    }
+
+    /// Inserts a member known to be absent, in order.
+    fn insert_ordered(&mut self, member: &[u8], score: f64) {
+        debug_assert!(member.len() <= ZSET_MAX_LISTPACK_VALUE);
+        // A listpack keeps -0 as 0, as Redis's does.
+        let score = if score == 0.0 { 0.0 } else { score };
+        let mut at = 0;
+        while at < self.buf.len() {
+            let (m, s, size) = pack_entry(&self.buf, at);
+            if cmp_entry(s, m, score, member) == Ordering::Greater {
+                break;
+            }
+            at += size;
+        }
+        let mut e = Vec::with_capacity(member.len() + 10);
+        e.extend_from_slice(&score.to_le_bytes());
+        e.push(member.len() as u8);
+        e.extend_from_slice(member);
+        e.push(member.len() as u8);
+        self.buf.splice(at..at, e);
+        self.len += 1;
+    }
+
+    /// Byte offset of the entry with rank `rank` (the end for `len`).
+    fn offset_of(&self, rank: usize) -> usize {
+        let mut at = 0;
+        for _ in 0..rank.min(self.len) {
+            at += pack_entry(&self.buf, at).2;
+        }
+        at
+    }
+}
+
+#[derive(Clone, Debug)]
+enum Enc {
+    Pack(Pack),
+    Tree(Box<Tree>),
+}
+
+/// A sorted-set value.
+#[derive(Clone, Debug)]
+pub struct ZSetObj {
+    enc: Enc,
+}
+
+impl Default for ZSetObj {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// A double-ended iterator over a rank range: `(member, score)` pairs.
+pub struct ZIter<'a> {
+    inner: IterInner<'a>,
+    remaining: usize,
+}
+
+enum IterInner<'a> {
+    /// Byte offsets of the next entry and of the end of the last one.
+    Pack {
+        buf: &'a [u8],
+        front: usize,
+        back: usize,
+    },
+    /// (chunk, offset) of the next entry and one past the last one.
+    Tree {
+        chunks: &'a [Chunk],
+        front: (usize, usize),
+        back: (usize, usize),
+    },
+}
+
+impl<'a> Iterator for ZIter<'a> {
+    type Item = (&'a [u8], f64);
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.remaining == 0 {
+            return None;
+        }
+        self.remaining -= 1;
+        match &mut self.inner {
+            IterInner::Pack { buf, front, .. } => {
+                let (m, s, size) = pack_entry(buf, *front);
+                *front += size;
+                Some((m, s))
+            }
+            IterInner::Tree { chunks, front, .. } => {
+                while front.1 >= chunks.get(front.0)?.len() {
+                    *front = (front.0 + 1, 0);
+                }
+                let (s, m) = &chunks[front.0][front.1];
+                front.1 += 1;
+                Some((m, *s))
+            }
+        }
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        (self.remaining, Some(self.remaining))
+    }
+}
+
+impl DoubleEndedIterator for ZIter<'_> {
+    fn next_back(&mut self) -> Option<Self::Item> {
+        if self.remaining == 0 {
+            return None;
+        }
+        self.remaining -= 1;
+        match &mut self.inner {
+            IterInner::Pack { buf, back, .. } => {
+                let n = buf[*back - 1] as usize;
+                *back -= n + 10;
+                let (m, s, _) = pack_entry(buf, *back);
+                Some((m, s))
+            }
+            IterInner::Tree { chunks, back, .. } => {
+                while back.1 == 0 {
+                    back.0 = back.0.checked_sub(1)?;
+                    back.1 = chunks.get(back.0)?.len();
+                }
+                back.1 -= 1;
+                let (s, m) = &chunks[back.0][back.1];
+                Some((m, *s))
+            }
+        }
+    }
+}
+
+impl ExactSizeIterator for ZIter<'_> {}
+
+impl ZSetObj {
+    /// An empty zset (listpack encoded).
+    pub fn new() -> Self {
+        ZSetObj {
+            enc: Enc::Pack(Pack::default()),
+        }
+    }
+
+    /// Number of members.
+    pub fn len(&self) -> usize {
+        match &self.enc {
+            Enc::Pack(p) => p.len,
+            Enc::Tree(t) => t.len(),
+        }
+    }
+
+    /// Whether there are no members.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The name `OBJECT ENCODING` replies with.
+    pub fn encoding(&self) -> &'static str {
+        match &self.enc {
+            Enc::Pack(_) => "listpack",
+            Enc::Tree(_) => "skiplist",
+        }
+    }
+
+    /// The score of `member`.
+    pub fn score(&self, member: &[u8]) -> Option<f64> {
+        match &self.enc {
+            Enc::Pack(p) => p.find(member).map(|(_, s)| s),
+            Enc::Tree(t) => t.score(member),
+        }
+    }
+
+    /// Sets `member`'s score (never NaN); true if the member is new.
+    pub fn insert(&mut self, member: &[u8], score: f64) -> bool {
+        debug_assert!(!score.is_nan());
+        match &mut self.enc {
+            Enc::Pack(p) => {
+                let old = p.find(member);
+                if let Some((at, _)) = old {
+                    p.remove_at(at);
+                } else if p.len >= ZSET_MAX_LISTPACK_ENTRIES
+                    || member.len() > ZSET_MAX_LISTPACK_VALUE
+                {
+                    self.convert_to_tree();
+                    return self.insert(member, score);
+                }
+                p.insert_ordered(member, score);
+                old.is_none()
+            }
+            Enc::Tree(t) => t.insert(member, score),
+        }
+    }
+
+    /// Removes `member`; returns its score.
+    pub fn remove(&mut self, member: &[u8]) -> Option<f64> {
+        match &mut self.enc {
+            Enc::Pack(p) => {
+                let (at, s) = p.find(member)?;
+                p.remove_at(at);
+                Some(s)
+            }
+            Enc::Tree(t) => t.remove(member),
+        }
+    }
+
+    /// The 0-based ascending rank of `member`.
+    pub fn rank(&self, member: &[u8]) -> Option<usize> {
+        match &self.enc {
+            Enc::Pack(p) => p.iter().position(|(m, _)| m == member),
+            Enc::Tree(t) => t.rank(member),
+        }
+    }
+
+    /// The member and score at ascending rank `rank`.
+    pub fn get(&self, rank: usize) -> Option<(&[u8], f64)> {
+        match &self.enc {
+            Enc::Pack(p) => p.iter().nth(rank),
+            Enc::Tree(t) => t.get(rank),
+        }
+    }
+
+    /// Entries with ascending ranks in `start..end` (clamped to the zset).
+    pub fn range(&self, start: usize, end: usize) -> ZIter<'_> {
+        let end = end.min(self.len());
+        let start = start.min(end);
+        let remaining = end - start;
+        let inner = match &self.enc {
+            Enc::Pack(p) => IterInner::Pack {
+                buf: &p.buf,
+                front: p.offset_of(start),
+                back: p.offset_of(end),
+            },
+            Enc::Tree(t) => IterInner::Tree {
+                chunks: &t.chunks,
+                front: t.position(start),
+                back: t.position(end),
+            },
+        };
+        ZIter { inner, remaining }
+    }
+
+    /// All entries in ascending order.
+    pub fn iter(&self) -> ZIter<'_> {
+        self.range(0, self.len())
+    }
+
+    /// How many leading entries satisfy `pred`, which must hold for a prefix
+    /// of the order and not after it (a score or lex lower bound).
+    pub fn count_while(&self, pred: impl Fn(f64, &[u8]) -> bool) -> usize {
+        match &self.enc {
+            Enc::Pack(p) => p.iter().take_while(|(m, s)| pred(*s, m)).count(),
+            Enc::Tree(t) => t.count_while(pred),
+        }
+    }
+
+    /// Entries in storage order of the member table, for SCAN cursors; `None`
+    /// for the listpack encoding (scanned whole).
+    pub fn table_entry(&self, i: usize) -> Option<Option<(&[u8], f64)>> {
+        match &self.enc {
+            Enc::Pack(_) => None,
+            Enc::Tree(t) => Some(t.map.entry(i).map(|(m, s)| (m, *s))),
+        }
+    }
+
+    fn convert_to_tree(&mut self) {
+        let mut t = Tree::default();
+        for (m, s) in self.iter() {
+            t.insert(m, s);
+        }
+        self.enc = Enc::Tree(Box::new(t));
+    }
+
+    /// Serializes the zset: `u32` LE count, then per entry the score as `f64`
+    /// LE and the member as a `u32` LE length-prefixed byte string.
+    pub fn encode(&self) -> Vec<u8> {
+        let mut out = Vec::new();
+        out.extend_from_slice(&(self.len() as u32).to_le_bytes());
+        for (m, s) in self.iter() {
+            out.extend_from_slice(&s.to_le_bytes());
+            out.extend_from_slice(&(m.len() as u32).to_le_bytes());
+            out.extend_from_slice(m);
+        }
+        out
+    }
+
+    /// Reads what [`ZSetObj::encode`] wrote; `None` for anything malformed
+    /// (truncated, trailing bytes, NaN, duplicate members, empty zset).
+    pub fn decode(mut b: &[u8]) -> Option<ZSetObj> {
+        let n = read_u32(&mut b)? as usize;
+        let mut z = ZSetObj::new();
+        for _ in 0..n {
+            if b.len() < 8 {
+                return None;
+            }
+            let (sb, rest) = b.split_at(8);
+            let mut a = [0u8; 8];
+            a.copy_from_slice(sb);
+            let score = f64::from_le_bytes(a);
+            b = rest;
+            let len = read_u32(&mut b)? as usize;
+            if score.is_nan() || len > b.len() {
+                return None;
+            }
+            let (m, rest) = b.split_at(len);
+            if !z.insert(m, score) {
+                return None;
+            }
+            b = rest;
+        }
+        (b.is_empty() && !z.is_empty()).then_some(z)
+    }
+}
+
+#[cfg(test)]
+mod tests;

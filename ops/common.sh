@@ -1,0 +1,56 @@
+# Shared helpers for the ops scripts (sourced, not run).
+# Layout of a deployment directory DIR:
+#   DIR/shard-N/        shard N's data and control socket (shard.sock)
+#   DIR/run/shard-N.pid DIR/run/proxy.pid   pid files
+#   DIR/log/shard-N.log DIR/log/proxy.log   logs
+
+ops_root=$(cd "$(dirname "$0")/.." && pwd)
+DIR=${SHARDIS_DIR:-$ops_root/shardis-data}
+PORT=${SHARDIS_PORT:-6379}
+
+bin_dir() {
+  if [ -n "${SHARDIS_BIN:-}" ]; then echo "$SHARDIS_BIN"; return; fi
+  if [ ! -x "$ops_root/target/release/proxy" ] || [ ! -x "$ops_root/target/release/shardd" ]; then
+    (cd "$ops_root" && cargo build --release -p proxy -p shardd --bins >&2) || exit 1
+  fi
+  echo "$ops_root/target/release"
+}
+
+pid_alive() { [ -n "$1" ] && kill -0 "$1" 2>/dev/null; }
+
+read_pid() { [ -f "$1" ] && cat "$1" || true; }
+
+# POSIX sh has no local variables: helpers use names starting with _.
+shard_count() {
+  _n=0
+  while [ -d "$DIR/shard-$_n" ]; do _n=$((_n + 1)); done
+  echo "$_n"
+}
+
+# start_shard N: starts shard N in the background and waits for its socket.
+start_shard() {
+  _id=$1
+  mkdir -p "$DIR/shard-$_id" "$DIR/run" "$DIR/log"
+  rm -f "$DIR/shard-$_id/shard.sock"
+  nohup "$(bin_dir)/shardd" --id "$_id" --dir "$DIR/shard-$_id" \
+    >>"$DIR/log/shard-$_id.log" 2>&1 &
+  echo $! >"$DIR/run/shard-$_id.pid"
+  _w=0
+  while [ ! -S "$DIR/shard-$_id/shard.sock" ]; do
+    _w=$((_w + 1))
+    if [ $_w -gt 200 ]; then echo "shard $_id did not start (see $DIR/log/shard-$_id.log)" >&2; return 1; fi
+    sleep 0.05
+  done
+}
+
+# stop_pid FILE: SIGTERM, wait up to 10 s, then SIGKILL.
+stop_pid() {
+  _pid=$(read_pid "$1")
+  if pid_alive "$_pid"; then
+    kill "$_pid"
+    _w=0
+    while pid_alive "$_pid" && [ $_w -lt 200 ]; do sleep 0.05; _w=$((_w + 1)); done
+    if pid_alive "$_pid"; then kill -9 "$_pid"; fi
+  fi
+  rm -f "$1"
+}
