@@ -105,17 +105,34 @@ fn keys_with_one_hash_tag_land_together_and_together_commands_run() {
     c.expect(&["PFCOUNT", "{user1}.h3"], int(2));
 }
 
-// needs: keys (RENAME), sets (SMOVE)
+// needs: keys
 #[test]
-fn rename_and_smove_run_on_keys_sharing_a_hash_tag() {
+fn rename_runs_on_keys_sharing_a_hash_tag() {
     let s = Server::with_shards(SHARDS);
     let mut c = s.raw();
     c.expect(&["SET", "{user1}.a", "v"], OK);
     c.expect(&["RENAME", "{user1}.a", "{user1}.b"], OK);
     c.expect(&["GET", "{user1}.b"], bulk("v"));
+    c.expect(&["EXISTS", "{user1}.a"], int(0));
+}
+
+#[test]
+fn smove_and_lmove_run_on_keys_sharing_a_hash_tag() {
+    let s = Server::with_shards(SHARDS);
+    let mut c = s.raw();
     c.expect(&["SADD", "{user1}.s1", "m"], int(1));
     c.expect(&["SMOVE", "{user1}.s1", "{user1}.s2", "m"], int(1));
     c.expect(&["SISMEMBER", "{user1}.s2", "m"], int(1));
+    c.expect(&["RPUSH", "{user1}.l1", "x"], int(1));
+    c.expect(
+        &["LMOVE", "{user1}.l1", "{user1}.l2", "LEFT", "LEFT"],
+        bulk("x"),
+    );
+    c.expect(&["SADD", "{user1}.s3", "m", "n"], int(2));
+    c.expect(
+        &["SINTERSTORE", "{user1}.s4", "{user1}.s2", "{user1}.s3"],
+        int(1),
+    );
 }
 
 #[test]

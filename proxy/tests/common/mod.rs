@@ -62,6 +62,8 @@ pub struct Opts {
     pub password: Option<String>,
     /// Contents of a redis.conf-style file passed as the positional argument.
     pub config_file: Option<String>,
+    /// Data directory to use instead of a fresh one (to restart on it).
+    pub data_dir: Option<PathBuf>,
 }
 
 impl Default for Opts {
@@ -72,6 +74,7 @@ impl Default for Opts {
             args: Vec::new(),
             password: None,
             config_file: None,
+            data_dir: None,
         }
     }
 }
@@ -104,6 +107,12 @@ impl Opts {
         self.flag("--requirepass", pass)
     }
 
+    /// Keeps the shards' data in `dir` (which outlives the server).
+    pub fn data_dir(mut self, dir: &Path) -> Opts {
+        self.data_dir = Some(dir.to_path_buf());
+        self
+    }
+
     /// Passes a config file with these contents.
     pub fn config_file(mut self, text: &str) -> Opts {
         self.config_file = Some(text.to_string());
@@ -118,8 +127,11 @@ pub struct Server {
     pub port: u16,
     /// Number of shards.
     pub shards: usize,
-    /// Private directory (data under `data/`, the proxy's log in `proxy.log`).
+    /// Private directory (data under `data/` unless given, the proxy's log
+    /// in `proxy.log`).
     pub dir: PathBuf,
+    /// The shards' data directory.
+    pub data_dir: PathBuf,
     password: Option<String>,
 }
 
@@ -224,6 +236,22 @@ extern "C" fn remove_bin_dir() {
     let _ = fs::remove_dir_all(dir);
 }
 
+/// A directory removed when dropped.
+pub struct TempDir(pub PathBuf);
+
+impl TempDir {
+    /// A fresh, empty directory.
+    pub fn new() -> TempDir {
+        TempDir(fresh_dir())
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = fs::remove_dir_all(&self.0);
+    }
+}
+
 fn fresh_dir() -> PathBuf {
     let base = std::env::temp_dir();
     remove_stale(&base, "shardis-e2e-");
@@ -248,7 +276,7 @@ impl Server {
         cmd.arg("--port")
             .arg("0")
             .arg("--dir")
-            .arg(dir.join("data"))
+            .arg(opts.data_dir.clone().unwrap_or_else(|| dir.join("data")))
             .arg("--shards")
             .arg(opts.shards.to_string())
             .arg("--workers")
@@ -272,6 +300,7 @@ impl Server {
             child,
             port: port.unwrap_or(0),
             shards: opts.shards,
+            data_dir: opts.data_dir.clone().unwrap_or_else(|| dir.join("data")),
             dir,
             password: opts.password,
         };
@@ -421,7 +450,7 @@ impl Drop for Server {
         }
         let _ = self.child.try_wait();
         // The shards got SIGTERM from the kernel when the proxy died.
-        let data = self.dir.join("data");
+        let data = self.data_dir.clone();
         while Instant::now() < deadline && shards.iter().any(|&p| pid_alive(p)) {
             std::thread::sleep(POLL_INTERVAL);
         }
