@@ -64,6 +64,8 @@ pub struct Opts {
     pub config_file: Option<String>,
     /// Data directory to use instead of a fresh one (to restart on it).
     pub data_dir: Option<PathBuf>,
+    /// Control sockets of shards started elsewhere (`--attach`).
+    pub attach: Vec<PathBuf>,
 }
 
 impl Default for Opts {
@@ -75,6 +77,7 @@ impl Default for Opts {
             password: None,
             config_file: None,
             data_dir: None,
+            attach: Vec::new(),
         }
     }
 }
@@ -110,6 +113,13 @@ impl Opts {
     /// Keeps the shards' data in `dir` (which outlives the server).
     pub fn data_dir(mut self, dir: &Path) -> Opts {
         self.data_dir = Some(dir.to_path_buf());
+        self
+    }
+
+    /// Attaches to running shards instead of starting them.
+    pub fn attach(mut self, sockets: &[PathBuf]) -> Opts {
+        self.shards = sockets.len();
+        self.attach = sockets.to_vec();
         self
     }
 
@@ -282,6 +292,7 @@ impl Server {
             .arg("--workers")
             .arg(opts.workers.to_string())
             .args(&opts.args)
+            .args(attach_args(&opts.attach))
             .env("RUST_LOG", "warn")
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
@@ -464,6 +475,86 @@ impl Drop for Server {
             eprintln!("{}", self.log_tail());
         }
         let _ = fs::remove_dir_all(&self.dir);
+    }
+}
+
+fn attach_args(sockets: &[PathBuf]) -> Vec<std::ffi::OsString> {
+    if sockets.is_empty() {
+        return Vec::new();
+    }
+    let mut list = std::ffi::OsString::new();
+    for (i, s) in sockets.iter().enumerate() {
+        if i > 0 {
+            list.push(",");
+        }
+        list.push(s);
+    }
+    vec!["--attach".into(), list]
+}
+
+/// Shard processes started by a test (the proxy binary in shard mode),
+/// killed by pid when dropped.
+pub struct Shards {
+    children: Vec<Child>,
+    /// Their data directory (`shard-N` inside).
+    pub dir: PathBuf,
+}
+
+impl Shards {
+    /// Starts `n` shards under `dir` and waits for their control sockets.
+    pub fn start(n: usize, dir: &Path) -> Shards {
+        let mut shards = Shards {
+            children: Vec::new(),
+            dir: dir.to_path_buf(),
+        };
+        for id in 0..n {
+            let shard_dir = dir.join(format!("shard-{id}"));
+            let log = fs::File::create(dir.join(format!("shard-{id}.log"))).expect("shard log");
+            let mut cmd = Command::new(proxy_bin());
+            cmd.arg("shard")
+                .arg("--id")
+                .arg(id.to_string())
+                .arg("--dir")
+                .arg(&shard_dir)
+                .env("RUST_LOG", "warn")
+                .stdin(Stdio::null())
+                .stdout(Stdio::null())
+                .stderr(log);
+            // SAFETY: as for the proxy: die with the test thread.
+            unsafe {
+                cmd.pre_exec(|| {
+                    libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL);
+                    Ok(())
+                });
+            }
+            shards.children.push(cmd.spawn().expect("spawn a shard"));
+        }
+        let sockets = shards.sockets();
+        wait_until(START_TIMEOUT, "the shards' control sockets", || {
+            sockets.iter().all(|s| s.exists())
+        });
+        shards
+    }
+
+    /// The control sockets, in shard order.
+    pub fn sockets(&self) -> Vec<PathBuf> {
+        (0..self.children.len())
+            .map(|i| self.dir.join(format!("shard-{i}")).join("shard.sock"))
+            .collect()
+    }
+
+    /// The shard processes' pids.
+    pub fn pids(&self) -> Vec<u32> {
+        self.children.iter().map(Child::id).collect()
+    }
+}
+
+impl Drop for Shards {
+    fn drop(&mut self) {
+        for c in &mut self.children {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
     }
 }
 
