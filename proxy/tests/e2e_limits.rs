@@ -97,6 +97,19 @@ fn protocol_errors_close_only_the_offending_connection() {
     for (bad, reply) in cases {
         assert_protocol_error_closes_only_that_connection(&s, &mut other, bad, reply);
     }
+    let long_inline = vec![b'a'; 70_000];
+    assert_protocol_error_closes_only_that_connection(
+        &s,
+        &mut other,
+        &long_inline,
+        "-ERR Protocol error: too big inline request\r\n",
+    );
+    assert_protocol_error_closes_only_that_connection(
+        &s,
+        &mut other,
+        b"SET \"unbalanced x\r\n",
+        "-ERR Protocol error: unbalanced quotes in request\r\n",
+    );
     // Commands before the error in the same write are answered first.
     let mut c = s.raw();
     c.send(b"*1\r\n$4\r\nPING\r\n*x\r\n");

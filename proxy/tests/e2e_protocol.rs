@@ -328,3 +328,17 @@ fn wide_mgets_over_every_shard_merge_in_key_order() {
         assert_eq!(reply, &want, "MGET {r}");
     }
 }
+
+#[test]
+fn reset_returns_the_connection_to_resp2_and_unauthenticated() {
+    let s = Server::start(Opts::shards(2).requirepass("s3cret"));
+    let mut c = s.raw();
+    let hello = c.cmd_str(&["HELLO", "3", "AUTH", "default", "s3cret"]);
+    assert!(hello.starts_with("%7\r\n"), "{hello:?}");
+    c.expect(&["CLIENT", "SETNAME", "before"], OK);
+    c.expect(&["RESET"], "+RESET\r\n");
+    c.expect(&["GET", "a"], err("NOAUTH Authentication required."));
+    c.expect(&["AUTH", "s3cret"], OK);
+    c.expect(&["GET", "missing"], NIL);
+    c.expect(&["CLIENT", "GETNAME"], NIL);
+}
