@@ -210,3 +210,44 @@ fn a_scan_cursor_naming_no_shard_is_invalid() {
     c.expect(&["SCAN", "17"], err("ERR invalid cursor"));
     c.expect(&["SCAN", "abc"], err("ERR invalid cursor"));
 }
+
+#[test]
+fn numkeys_commands_run_together_or_get_crossslot_or_their_own_errors() {
+    let s = Server::with_shards(SHARDS);
+    let a = key_on_shard("nk", 0, SHARDS);
+    let b = key_on_shard("nk", 3, SHARDS);
+    let mut c = s.raw();
+    c.expect(&["SADD", "{t}a", "x", "y"], int(2));
+    c.expect(&["SADD", "{t}b", "y", "z"], int(2));
+    c.expect(&["SINTERCARD", "2", "{t}a", "{t}b"], int(1));
+    c.expect(&["ZADD", "{t}z1", "1", "m"], int(1));
+    c.expect(&["ZADD", "{t}z2", "2", "m"], int(1));
+    c.expect(&["ZUNIONSTORE", "{t}d", "2", "{t}z1", "{t}z2"], int(1));
+    c.expect(&["ZSCORE", "{t}d", "m"], bulk("3"));
+    c.expect(&["LMPOP", "2", "{t}l1", "{t}l2", "LEFT"], "*-1\r\n");
+    c.expect(&["SINTERCARD", "2", &a, &b], err(CROSSSLOT));
+    c.expect(&["ZUNIONSTORE", "{t}d", "2", &a, &b], err(CROSSSLOT));
+    c.expect(&["LMPOP", "2", &a, &b, "LEFT"], err(CROSSSLOT));
+    c.expect(&["SUNIONSTORE", &a, &b], err(CROSSSLOT));
+    // A count that names no keys gets the command's own error.
+    c.expect(
+        &["SINTERCARD", "0", &a],
+        err("ERR numkeys should be greater than 0"),
+    );
+    c.expect(
+        &["SINTERCARD", "x", &a],
+        err("ERR numkeys should be greater than 0"),
+    );
+    c.expect(
+        &["SINTERCARD", "3", &a, &b],
+        err("ERR Number of keys can't be greater than number of args"),
+    );
+    c.expect(
+        &["LMPOP", "0", &a, "LEFT"],
+        err("ERR numkeys should be greater than 0"),
+    );
+    c.expect(
+        &["ZUNIONSTORE", "{t}d", "0", &a],
+        err("ERR at least 1 input key is needed for 'zunionstore' command"),
+    );
+}
