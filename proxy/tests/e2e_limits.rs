@@ -357,3 +357,66 @@ fn client_kill_closes_a_client_that_never_reads() {
     killer.expect(&["PING"], "+PONG\r\n");
     drop(hog);
 }
+
+#[test]
+fn concurrent_pipelines_of_split_commands_on_two_workers_stay_in_order() {
+    const CLIENTS: usize = 16;
+    const ROUNDS: usize = 400;
+    let s = Server::start(Opts::shards(4).workers(2));
+    let url = s.url();
+    std::thread::scope(|scope| {
+        for c in 0..CLIENTS {
+            let url = url.clone();
+            scope.spawn(move || {
+                let mut con = common::client_for(&url);
+                let mut pipe = redis::pipe();
+                let mut want = Vec::new();
+                for r in 0..ROUNDS {
+                    let (k1, k2, k3) = (
+                        format!("mix:{c}:{r}:a"),
+                        format!("mix:{c}:{r}:b"),
+                        format!("mix:{c}:{r}:c"),
+                    );
+                    pipe.cmd("MSET")
+                        .arg(&k1)
+                        .arg(r)
+                        .arg(&k2)
+                        .arg(c)
+                        .arg(&k3)
+                        .arg("z");
+                    want.push(redis::Value::Okay);
+                    pipe.cmd("MGET").arg(&k3).arg("mix:none").arg(&k1).arg(&k2);
+                    want.push(redis::Value::Array(vec![
+                        redis::Value::BulkString(b"z".to_vec()),
+                        redis::Value::Nil,
+                        redis::Value::BulkString(r.to_string().into_bytes()),
+                        redis::Value::BulkString(c.to_string().into_bytes()),
+                    ]));
+                    pipe.cmd("INCR").arg("mix:shared");
+                    want.push(redis::Value::Int(0)); // any value; checked below
+                    pipe.cmd("DEL").arg(&k2).arg(&k1).arg("mix:none");
+                    want.push(redis::Value::Int(2));
+                    pipe.cmd("EXISTS").arg(&k1).arg(&k2).arg(&k3);
+                    want.push(redis::Value::Int(1));
+                }
+                let got: Vec<redis::Value> = pipe.query(&mut con).expect("the pipeline");
+                assert_eq!(got.len(), want.len());
+                for (i, (g, w)) in got.iter().zip(&want).enumerate() {
+                    if i % 5 == 2 {
+                        assert!(
+                            matches!(g, redis::Value::Int(n) if *n > 0),
+                            "INCR {i}: {g:?}"
+                        );
+                    } else {
+                        assert_eq!(g, w, "client {c} reply {i}");
+                    }
+                }
+            });
+        }
+    });
+    let mut c = s.raw();
+    c.expect(
+        &["GET", "mix:shared"],
+        bulk(&(CLIENTS * ROUNDS).to_string()),
+    );
+}
