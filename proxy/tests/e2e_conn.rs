@@ -203,3 +203,51 @@ fn info_reports_the_server_clients_and_keys_of_every_shard() {
     let keyspace = c.cmd_str(&["INFO", "keyspace"]);
     assert!(keyspace.contains("db0:keys=10,"), "{keyspace}");
 }
+
+#[test]
+fn a_requirepass_from_the_config_file_is_enforced() {
+    let mut opts = Opts::shards(2).config_file("requirepass s3cret\n");
+    opts.password = Some("s3cret".into());
+    let s = Server::start(opts);
+    let mut c = s.raw();
+    c.expect(&["PING"], err("NOAUTH Authentication required."));
+    c.expect(&["AUTH", "s3cret"], OK);
+    c.expect(&["PING"], "+PONG\r\n");
+}
+
+#[test]
+fn a_bad_config_file_stops_the_proxy_with_a_clear_error() {
+    let dir = common::TempDir::new();
+    let conf = dir.0.join("bad.conf");
+    std::fs::write(&conf, "port 0\nno-such-setting 1\n").expect("write the file");
+    let mut child = std::process::Command::new(common::proxy_bin())
+        .arg(&conf)
+        .arg("--dir")
+        .arg(dir.0.join("data"))
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawn the proxy");
+    let deadline = std::time::Instant::now() + IO_TIMEOUT;
+    let status = loop {
+        if let Ok(Some(status)) = child.try_wait() {
+            break status;
+        }
+        if std::time::Instant::now() >= deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("the proxy kept running with a bad config file");
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    };
+    let mut stderr = String::new();
+    if let Some(mut e) = child.stderr.take() {
+        let _ = std::io::Read::read_to_string(&mut e, &mut stderr);
+    }
+    assert!(!status.success());
+    assert!(
+        stderr.contains("line 2: unknown setting 'no-such-setting'"),
+        "{stderr}"
+    );
+}
