@@ -114,7 +114,11 @@ pub async fn handle(
             r.error(&format!("ERR {name} is not supported by shardis yet"));
         }
     }
-    out.borrow_mut().push_ready(&buf, discard);
+    // `CLIENT REPLY ON` answers even when replies were off, as in Redis.
+    let reply_on = base == "client"
+        && argv.get(1).is_some_and(|a| eq(a, "reply"))
+        && argv.get(2).is_some_and(|a| eq(a, "on"));
+    out.borrow_mut().push_ready(&buf, discard && !reply_on);
 }
 
 fn start_unix_secs(w: &Worker) -> u64 {

@@ -278,6 +278,12 @@ pub async fn serve(worker: Rc<Worker>, stream: TcpStream, addr: SocketAddr) {
         drop(o);
         n.notify_one();
     }
+    if !clean {
+        // Gone or killed: its replies are dropped, so a writer stuck on a
+        // client that never reads must not keep the socket and the queue.
+        writer.abort();
+        out.borrow_mut().wbuf = Vec::new();
+    }
     let _ = writer.await;
 }
 
@@ -300,7 +306,11 @@ async fn read_loop(
     let mut buf: Vec<u8> = Vec::with_capacity(READ_BUFFER_BYTES);
     let mut start = 0usize;
     loop {
-        wait_for_backlog(out, cfg.client_output_backlog_bytes).await;
+        // A client stopped for its backlog can still be killed.
+        tokio::select! {
+            _ = wait_for_backlog(out, cfg.client_output_backlog_bytes) => {}
+            _ = st.handle.kill.notified() => return false,
+        }
         if buf.len() == buf.capacity() {
             buf.reserve(buf.capacity().max(READ_BUFFER_BYTES));
         }
@@ -313,6 +323,7 @@ async fn read_loop(
         };
         let _ = n;
         loop {
+            // Before AUTH, Redis's small request limits apply.
             parser.set_auth_pending(!st.authed);
             let parsed = parser.parse(&mut buf[start..], &limits);
             match parsed {

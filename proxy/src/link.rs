@@ -165,6 +165,11 @@ impl Link {
         self.dirty
     }
 
+    /// Whether a large request is still going into the ring in chunks.
+    pub fn has_pending_chunks(&self) -> bool {
+        self.ch.as_ref().is_some_and(|ch| ch.tx.has_pending())
+    }
+
     /// Requests sent and not yet answered.
     pub fn inflight(&self) -> usize {
         self.inflight.len()
@@ -217,8 +222,16 @@ impl Link {
             return true;
         };
         let mut sleep = ch.rx.prepare_park();
-        if self.wants_space {
-            let need = ch.tx.segment().capacity() / 2;
+        // A large request still going through in chunks needs the shard to
+        // free space too, or its last chunks wait for unrelated traffic.
+        let pending = ch.tx.has_pending();
+        if self.wants_space || pending {
+            let need = if self.wants_space {
+                ch.tx.segment().capacity() / 2
+            } else {
+                0
+            };
+            let need = need.max(ch.tx.pending_need());
             sleep &= ch.tx.prepare_wait(need).unwrap_or(false);
         }
         sleep

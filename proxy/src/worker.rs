@@ -114,6 +114,11 @@ impl Worker {
             let mut n = 0;
             for l in self.links.borrow_mut().iter_mut() {
                 n += l.drain_replies();
+                if l.has_pending_chunks() {
+                    // The shard made room: send the next chunks of a large
+                    // request now (no client traffic may come to flush it).
+                    l.flush();
+                }
                 if l.wants_space {
                     l.wants_space = false;
                     l.space.notify_waiters();

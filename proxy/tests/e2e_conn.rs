@@ -1,0 +1,253 @@
+//! Commands the proxy answers itself: CLIENT, SELECT, ECHO, PING, TIME,
+//! COMMAND, CONFIG, QUIT.
+
+mod common;
+
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use common::{bulk, bulks, err, int, wait_until, Opts, Server, IO_TIMEOUT, NIL, OK};
+
+fn parse_int(reply: &[u8]) -> i64 {
+    let text = String::from_utf8_lossy(reply);
+    text.strip_prefix(':')
+        .and_then(|t| t.trim_end().parse().ok())
+        .unwrap_or_else(|| panic!("not an integer reply: {text:?}"))
+}
+
+#[test]
+fn client_setname_getname_and_id_describe_the_connection() {
+    let s = Server::with_shards(2);
+    let mut a = s.raw();
+    let mut b = s.raw();
+    a.expect(&["CLIENT", "GETNAME"], NIL);
+    a.expect(&["CLIENT", "SETNAME", "alpha"], OK);
+    a.expect(&["CLIENT", "GETNAME"], bulk("alpha"));
+    a.expect(
+        &["CLIENT", "SETNAME", "has space"],
+        err("ERR Client names cannot contain spaces, newlines or special characters."),
+    );
+    let id_a = parse_int(&a.cmd(&["CLIENT", "ID"]));
+    let id_b = parse_int(&b.cmd(&["CLIENT", "ID"]));
+    assert!(id_a > 0 && id_b > 0 && id_a != id_b, "{id_a} {id_b}");
+    a.expect(
+        &["CLIENT", "NOSUCH"],
+        err("ERR unknown subcommand 'NOSUCH'. Try CLIENT HELP."),
+    );
+}
+
+#[test]
+fn client_list_shows_every_connection_of_every_worker() {
+    let s = Server::start(Opts::shards(2).workers(2));
+    let mut conns: Vec<_> = (0..6).map(|_| s.raw()).collect();
+    for (i, c) in conns.iter_mut().enumerate() {
+        c.expect(&["CLIENT", "SETNAME", &format!("c{i}")], OK);
+    }
+    let list = conns[0].cmd_str(&["CLIENT", "LIST"]);
+    for i in 0..6 {
+        assert!(
+            list.contains(&format!(" name=c{i} ")),
+            "c{i} missing in {list}"
+        );
+    }
+    let id = parse_int(&conns[3].cmd(&["CLIENT", "ID"]));
+    assert!(list.contains(&format!("id={id} ")), "{list}");
+}
+
+#[test]
+fn client_kill_by_id_closes_that_connection_only() {
+    let s = Server::start(Opts::shards(2).workers(2));
+    let mut killer = s.raw();
+    let mut victim = s.raw();
+    let mut bystander = s.raw();
+    let id = parse_int(&victim.cmd(&["CLIENT", "ID"]));
+    killer.expect(&["CLIENT", "KILL", "ID", &id.to_string()], int(1));
+    assert!(
+        victim.closed_within(IO_TIMEOUT),
+        "the victim is disconnected"
+    );
+    killer.expect(&["CLIENT", "KILL", "ID", &id.to_string()], int(0));
+    bystander.expect(&["PING"], "+PONG\r\n");
+    killer.expect(&["PING"], "+PONG\r\n");
+    // A killed client leaves CLIENT LIST.
+    wait_until(IO_TIMEOUT, "the victim to leave CLIENT LIST", || {
+        !killer
+            .cmd_str(&["CLIENT", "LIST"])
+            .contains(&format!("id={id} "))
+    });
+}
+
+#[test]
+fn select_accepts_only_database_zero() {
+    let s = Server::with_shards(2);
+    let mut c = s.raw();
+    c.expect(&["SELECT", "0"], OK);
+    c.expect(&["SELECT", "1"], err("ERR DB index is out of range"));
+    c.expect(
+        &["SELECT", "x"],
+        err("ERR value is not an integer or out of range"),
+    );
+}
+
+#[test]
+fn echo_ping_time_and_command_count_answer_like_redis() {
+    let s = Server::with_shards(2);
+    let mut c = s.raw();
+    c.expect(&["PING"], "+PONG\r\n");
+    c.expect(&["PING", "hi"], bulk("hi"));
+    c.expect(&["ECHO", "hello world"], bulk("hello world"));
+    c.expect(&["ECHO", ""], bulk(""));
+    let time = c.cmd_str(&["TIME"]);
+    let parts: Vec<&str> = time.split("\r\n").collect();
+    assert_eq!(parts[0], "*2", "{time:?}");
+    let secs: u64 = parts[2].parse().expect("seconds");
+    let micros: u64 = parts[4].parse().expect("microseconds");
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap_or_default();
+    assert!(secs.abs_diff(now.as_secs()) <= 5, "TIME {secs} vs {now:?}");
+    assert!(micros < 1_000_000);
+    let count = parse_int(&c.cmd(&["COMMAND", "COUNT"]));
+    assert!(count > 100, "COMMAND COUNT {count}");
+    let info = c.cmd_str(&["COMMAND", "INFO", "get"]);
+    assert!(
+        info.starts_with("*1\r\n*10\r\n$3\r\nget\r\n:2\r\n"),
+        "{info:?}"
+    );
+}
+
+#[test]
+fn config_get_reports_the_running_port_and_settings() {
+    let s = Server::start(Opts::shards(2).flag("--maxclients", "77"));
+    let mut c = s.raw();
+    c.expect(
+        &["CONFIG", "GET", "port"],
+        bulks(&["port", &s.port.to_string()]),
+    );
+    c.expect(
+        &["CONFIG", "GET", "maxclients"],
+        bulks(&["maxclients", "77"]),
+    );
+    c.expect(&["CONFIG", "GET", "no-such-setting"], "*0\r\n");
+}
+
+#[test]
+fn a_config_file_is_read_and_flags_override_it() {
+    let s = Server::start(
+        Opts::shards(2)
+            .config_file("# test\nmaxclients 55\ntimeout 0\nrequirepass \"\"\n")
+            .flag("--timeout", "100"),
+    );
+    let mut c = s.raw();
+    c.expect(
+        &["CONFIG", "GET", "maxclients"],
+        bulks(&["maxclients", "55"]),
+    );
+    c.expect(&["CONFIG", "GET", "timeout"], bulks(&["timeout", "100"]));
+}
+
+#[test]
+fn quit_answers_ok_and_then_closes() {
+    let s = Server::with_shards(2);
+    let mut c = s.raw();
+    c.send(&common::encode(&["QUIT"]));
+    assert!(c.closed_within(IO_TIMEOUT), "QUIT closes the connection");
+    assert_eq!(c.take_buffered(), b"+OK\r\n");
+    // Replies queued before QUIT are still sent first.
+    let mut d = s.raw();
+    let mut bytes = common::encode(&["SET", "q", "1"]);
+    bytes.extend(common::encode(&["GET", "q"]));
+    bytes.extend(common::encode(&["QUIT"]));
+    bytes.extend(common::encode(&["GET", "q"]));
+    d.send(&bytes);
+    assert!(d.closed_within(IO_TIMEOUT));
+    assert_eq!(
+        String::from_utf8_lossy(&d.take_buffered()),
+        format!("{OK}{}{OK}", bulk("1"))
+    );
+    s.raw().expect(&["PING"], "+PONG\r\n");
+}
+
+#[test]
+fn an_idle_client_is_closed_after_the_timeout() {
+    let s = Server::start(Opts::shards(2).flag("--timeout", "1"));
+    let mut idle = s.raw();
+    idle.expect(&["PING"], "+PONG\r\n");
+    assert!(
+        idle.closed_within(Duration::from_secs(5)),
+        "an idle client is closed"
+    );
+}
+
+// needs: keys (INFO asks every shard for DBSIZE)
+#[test]
+fn info_reports_the_server_clients_and_keys_of_every_shard() {
+    let s = Server::with_shards(3);
+    let mut c = s.raw();
+    let mut mset = vec!["MSET".to_string()];
+    for i in 0..10 {
+        mset.push(format!("info:{i}"));
+        mset.push("v".into());
+    }
+    let args: Vec<&str> = mset.iter().map(String::as_str).collect();
+    c.expect(&args, OK);
+    let info = c.cmd_str(&["INFO"]);
+    assert!(info.starts_with('$'), "{info:?}");
+    for field in [
+        "redis_version:",
+        &format!("tcp_port:{}", s.port),
+        "connected_clients:",
+        "db0:keys=10,",
+    ] {
+        assert!(info.contains(field), "{field} missing in {info}");
+    }
+    let keyspace = c.cmd_str(&["INFO", "keyspace"]);
+    assert!(keyspace.contains("db0:keys=10,"), "{keyspace}");
+}
+
+#[test]
+fn a_requirepass_from_the_config_file_is_enforced() {
+    let mut opts = Opts::shards(2).config_file("requirepass s3cret\n");
+    opts.password = Some("s3cret".into());
+    let s = Server::start(opts);
+    let mut c = s.raw();
+    c.expect(&["PING"], err("NOAUTH Authentication required."));
+    c.expect(&["AUTH", "s3cret"], OK);
+    c.expect(&["PING"], "+PONG\r\n");
+}
+
+#[test]
+fn a_bad_config_file_stops_the_proxy_with_a_clear_error() {
+    let dir = common::TempDir::new();
+    let conf = dir.0.join("bad.conf");
+    std::fs::write(&conf, "port 0\nno-such-setting 1\n").expect("write the file");
+    let mut child = std::process::Command::new(common::proxy_bin())
+        .arg(&conf)
+        .arg("--dir")
+        .arg(dir.0.join("data"))
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawn the proxy");
+    let deadline = std::time::Instant::now() + IO_TIMEOUT;
+    let status = loop {
+        if let Ok(Some(status)) = child.try_wait() {
+            break status;
+        }
+        if std::time::Instant::now() >= deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("the proxy kept running with a bad config file");
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    };
+    let mut stderr = String::new();
+    if let Some(mut e) = child.stderr.take() {
+        let _ = std::io::Read::read_to_string(&mut e, &mut stderr);
+    }
+    assert!(!status.success());
+    assert!(
+        stderr.contains("line 2: unknown setting 'no-such-setting'"),
+        "{stderr}"
+    );
+}
