@@ -115,7 +115,7 @@ impl Default for Config {
             shard_wait_timeout_ms: 5_000,
             proto_max_bulk_len_bytes: 512 << 20,
             client_query_buffer_limit_bytes: 1 << 30,
-            client_output_backlog_bytes: 64 << 20,
+            client_output_backlog_bytes: 32 << 20,
             ring_capacity_bytes: 1 << 20,
             shardd_bin: None,
         }

@@ -38,6 +38,12 @@ use crate::{
 pub const READ_BUFFER_BYTES: usize = 16 << 10;
 /// A read buffer grown past this is shrunk back when it empties.
 pub const READ_BUFFER_KEEP_BYTES: usize = 1 << 20;
+/// Replies a connection may have outstanding (sent to shards, or ready but
+/// behind an earlier one) before its reader waits for one to leave. With
+/// the output backlog limit this bounds a connection's memory even when a
+/// single read holds hundreds of commands with big replies; 128 in flight
+/// per connection is far more than a pipeline needs to keep shards busy.
+pub const MAX_OUTSTANDING_REPLIES: usize = 128;
 
 enum SlotState {
     Pending,
@@ -58,8 +64,12 @@ pub struct ConnOut {
     wbuf: Vec<u8>,
     /// Bytes held in ready slots not yet moved to `wbuf`.
     held_bytes: usize,
+    /// Bytes the writer has taken from `wbuf` and is writing now.
+    writing_bytes: usize,
     writer: Rc<Notify>,
     drained: Rc<Notify>,
+    /// Signalled when replies leave the queue's front.
+    progress: Rc<Notify>,
     /// The client is gone: drop every reply.
     dead: bool,
     /// Close once every queued reply is written (QUIT, protocol error).
@@ -73,8 +83,10 @@ impl ConnOut {
             slots: VecDeque::new(),
             wbuf: Vec::with_capacity(16 << 10),
             held_bytes: 0,
+            writing_bytes: 0,
             writer: Rc::new(Notify::new()),
             drained: Rc::new(Notify::new()),
+            progress: Rc::new(Notify::new()),
             dead: false,
             closing: false,
         }
@@ -133,6 +145,7 @@ impl ConnOut {
                     self.wbuf.extend_from_slice(body);
                 }
                 self.advance();
+                self.progress.notify_waiters();
             }
             (SlotState::Pending, None) => {
                 self.held_bytes += body.len();
@@ -148,6 +161,7 @@ impl ConnOut {
                 slot.state = SlotState::Ready(out);
                 if idx == 0 {
                     self.advance();
+                    self.progress.notify_waiters();
                 }
             }
             _ => {}
@@ -178,7 +192,12 @@ impl ConnOut {
 
     /// Reply bytes waiting for the client.
     pub fn backlog(&self) -> usize {
-        self.wbuf.len() + self.held_bytes
+        self.wbuf.len() + self.held_bytes + self.writing_bytes
+    }
+
+    /// Whether the reader may dispatch another command now.
+    fn has_room(&self, backlog_limit: usize) -> bool {
+        self.dead || (self.slots.len() < MAX_OUTSTANDING_REPLIES && self.backlog() <= backlog_limit)
     }
 }
 
@@ -328,6 +347,14 @@ async fn read_loop(
             let parsed = parser.parse(&mut buf[start..], &limits);
             match parsed {
                 Ok(Parsed::Command { args, consumed }) => {
+                    if !out.borrow().has_room(cfg.client_output_backlog_bytes) {
+                        // Send what is queued, then wait for replies to leave.
+                        worker.request_flush();
+                        tokio::select! {
+                            _ = wait_for_room(out, cfg.client_output_backlog_bytes) => {}
+                            _ = st.handle.kill.notified() => return false,
+                        }
+                    }
                     let base = start;
                     let argv: SmallVec<[&[u8]; 8]> = args
                         .iter()
@@ -393,6 +420,25 @@ async fn wait_for_backlog(out: &Rc<RefCell<ConnOut>>, limit: usize) {
     }
 }
 
+async fn wait_for_room(out: &Rc<RefCell<ConnOut>>, limit: usize) {
+    loop {
+        let (progress, drained) = {
+            let o = out.borrow();
+            if o.has_room(limit) {
+                return;
+            }
+            (o.progress.clone(), o.drained.clone())
+        };
+        // Created before awaiting: `notify_waiters` reaches both at once.
+        let p = progress.notified();
+        let d = drained.notified();
+        tokio::select! {
+            _ = p => {}
+            _ = d => {}
+        }
+    }
+}
+
 async fn write_loop(mut wr: OwnedWriteHalf, out: Rc<RefCell<ConnOut>>) {
     let (notify, drained) = {
         let o = out.borrow();
@@ -408,6 +454,7 @@ async fn write_loop(mut wr: OwnedWriteHalf, out: Rc<RefCell<ConnOut>>) {
                     return;
                 }
                 if !o.wbuf.is_empty() {
+                    o.writing_bytes = o.wbuf.len();
                     Some(std::mem::replace(&mut o.wbuf, std::mem::take(&mut spare)))
                 } else if o.closing && o.slots.is_empty() {
                     None
@@ -424,6 +471,7 @@ async fn write_loop(mut wr: OwnedWriteHalf, out: Rc<RefCell<ConnOut>>) {
                 drained.notify_waiters();
                 return;
             }
+            out.borrow_mut().writing_bytes = 0;
             spare = buf;
             spare.clear();
             if spare.capacity() > READ_BUFFER_KEEP_BYTES {

@@ -5,8 +5,8 @@
 //! `(shard_cursor << 8) | shard`: the low byte names the shard being
 //! walked and the rest is that shard's own cursor, so the SCAN guarantee
 //! (every key present for the whole scan is returned) holds shard by shard.
-//! Shards' cursors therefore stay below 2^56, and there are at most 256
-//! shards (the configuration refuses more).
+//! Shards' cursors stay below 2^56 (`shardd::keyspace::SCAN_CURSOR_LIMIT`),
+//! and there are at most 256 shards (the configuration refuses more).
 
 use std::{cell::RefCell, rc::Rc};
 
@@ -23,6 +23,7 @@ use crate::{
 
 /// Bits of a SCAN cursor that name the shard.
 pub const SCAN_SHARD_BITS: u32 = 8;
+const _: () = assert!(shardd::keyspace::SCAN_CURSOR_LIMIT <= 1 << (64 - SCAN_SHARD_BITS));
 
 /// Runs a fanned-out command.
 pub async fn handle(

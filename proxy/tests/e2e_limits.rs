@@ -276,7 +276,7 @@ fn a_client_that_never_reads_keeps_the_proxy_memory_bounded() {
         rss_before >> 20,
         peak >> 20
     );
-    // 64 MiB of backlog plus what is in flight and allocator slack.
+    // 32 MiB of backlog, 128 replies in flight (32 MiB) and allocator slack.
     assert!(
         growth < 128 << 20,
         "proxy RSS grew by {} MiB for a client that never reads",

@@ -44,7 +44,7 @@ use self::{
     store::{EntryMut, Lookup, Payload, SlotStore, Upserted},
 };
 pub use self::{
-    scan::{MemoryStats, ScanFilter},
+    scan::{MemoryStats, ScanFilter, SCAN_CURSOR_LIMIT},
     store::INLINE_VALUE_MAX_BYTES,
     value::{string_encoding, Value, ValueMut, ValueRef},
 };

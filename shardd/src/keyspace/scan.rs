@@ -11,7 +11,7 @@
 //! between steps cannot hide a key.
 //!
 //! A big slot (one hot hash tag) is returned in chunks by scan order, a
-//! 50-bit value derived from the key's hash and nothing else: each step
+//! 42-bit value derived from the key's hash and nothing else: each step
 //! returns the keys whose order lies in `[from, bound]` and hands back
 //! `bound + 1`. Since a key's order never changes, the chunks cover every
 //! order exactly once whatever happens to the table or the arena, so every
@@ -30,8 +30,13 @@ pub const CHUNKED_SLOT_MIN_KEYS: usize = 1024;
 const SLOT_CHUNKS: usize = 64;
 const CURSOR_FROM_SHIFT: u32 = 14;
 const CURSOR_SLOT_MASK: u64 = (1 << CURSOR_FROM_SHIFT) - 1;
-/// Highest scan order (50 bits).
-const SCAN_ORDER_MAX: u64 = u64::MAX >> CURSOR_FROM_SHIFT;
+/// Bits of a scan order. A cursor is therefore below 2^56, which leaves
+/// the top byte to the proxy to name the shard (`proxy/src/fanout.rs`).
+const SCAN_ORDER_BITS: u32 = 42;
+/// Highest scan order.
+const SCAN_ORDER_MAX: u64 = (1 << SCAN_ORDER_BITS) - 1;
+/// Every cursor this shard hands out is below this.
+pub const SCAN_CURSOR_LIMIT: u64 = 1 << (CURSOR_FROM_SHIFT + SCAN_ORDER_BITS);
 
 /// The highest order `bound` such that the keys with order in
 /// `[from, bound]` are about `chunk` (all of them, if fewer), and how many
@@ -157,9 +162,10 @@ impl Keyspace {
         (next, keys)
     }
 
-    /// The fixed order SCAN walks a big slot in: the key's hash, 50 bits.
+    /// The fixed order SCAN walks a big slot in: the top 42 bits of the
+    /// key's hash.
     fn scan_order(&self, key: &[u8]) -> u64 {
-        self.hasher.hash_one(key) >> CURSOR_FROM_SHIFT
+        self.hasher.hash_one(key) >> (64 - SCAN_ORDER_BITS)
     }
 
     /// Every live key matching `pattern` (KEYS).

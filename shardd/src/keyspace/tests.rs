@@ -400,6 +400,7 @@ fn scan_splits_a_big_slot_and_still_returns_every_key_once() {
             ks.insert_str(format!("{{hot}}new:{steps}:{j}").as_bytes(), b"v");
         }
         steps += 1;
+        assert!(next < super::SCAN_CURSOR_LIMIT, "cursor {next} too big");
         cursor = next;
         if cursor == 0 {
             break;
