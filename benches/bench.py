@@ -1,0 +1,393 @@
+#!/usr/bin/env python3
+"""Side-by-side load benchmark: redis-server, twemproxy over N redis-servers,
+and shardis with N shards, on one machine in one run.
+
+Run through `ops/bench` (which builds the release binaries first). Every
+server gets its own port on 127.0.0.1 with persistence off. Workloads run
+interleaved (server by server inside each round), for several rounds; the
+report gives each figure's median over the rounds, and the ratios
+shardis/redis-server and shardis/twemproxy.
+
+Output: a Markdown report (stdout, and --out FILE), a JSON file of every
+raw figure (--json), and an SVG plot (--svg).
+"""
+
+import argparse
+import datetime
+import json
+import os
+import platform
+import re
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+WORKLOADS = {
+    "SET": ["-t", "set"],
+    "GET": ["-t", "get"],
+    "INCR": ["-t", "incr"],
+    "LPUSH": ["-t", "lpush"],
+    "HSET": ["-t", "hset"],
+    "MSET10": ["mset"] + ["key:__rand_int__", "x" * 32] * 10,
+    "MGET10": ["mget"] + ["key:__rand_int__"] * 10,
+}
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_port(port, deadline_s=30.0, proc=None):
+    end = time.monotonic() + deadline_s
+    while time.monotonic() < end:
+        if proc is not None and proc.poll() is not None:
+            raise RuntimeError(f"server on port {port} exited early")
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5) as s:
+                s.sendall(b"*1\r\n$4\r\nPING\r\n")
+                if s.recv(64).startswith(b"+PONG"):
+                    return
+        except OSError:
+            pass
+        time.sleep(0.05)
+    raise RuntimeError(f"nothing answered PING on port {port}")
+
+
+class Server:
+    """A started system under test: its port and every pid it owns."""
+
+    def __init__(self, name, port, procs):
+        self.name, self.port, self.procs = name, port, procs
+
+    def pids(self):
+        """Pids of the processes and their children (shardis's shards)."""
+        out = []
+        for p in self.procs:
+            out.append(p.pid)
+            try:
+                for t in os.listdir(f"/proc/{p.pid}/task"):
+                    with open(f"/proc/{p.pid}/task/{t}/children") as f:
+                        out += [int(c) for c in f.read().split()]
+            except OSError:
+                pass
+        return out
+
+    def rss_bytes(self):
+        total = 0
+        for pid in self.pids():
+            try:
+                with open(f"/proc/{pid}/statm") as f:
+                    total += int(f.read().split()[1]) * 4096
+            except OSError:
+                pass
+        return total
+
+    def stop(self):
+        for p in reversed(self.procs):
+            if p.poll() is None:
+                p.send_signal(signal.SIGTERM)
+        for p in self.procs:
+            try:
+                p.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                p.kill()
+                p.wait()
+
+
+def start_redis(tmp, name, port=None):
+    port = port or free_port()
+    p = subprocess.Popen(
+        ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "",
+         "--appendonly", "no", "--dir", tmp, "--logfile", os.path.join(tmp, f"{name}.log")],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    wait_port(port, proc=p)
+    return Server("redis-server", port, [p])
+
+
+def start_twemproxy(tmp, shards):
+    backends = [start_redis(tmp, f"twem-backend-{i}") for i in range(shards)]
+    port = free_port()
+    conf = os.path.join(tmp, "nutcracker.yml")
+    with open(conf, "w") as f:
+        f.write("bench:\n  listen: 127.0.0.1:%d\n  hash: fnv1a_64\n  distribution: ketama\n"
+                "  redis: true\n  auto_eject_hosts: false\n  server_connections: 1\n  servers:\n" % port)
+        for b in backends:
+            f.write(f"   - 127.0.0.1:{b.port}:1\n")
+    p = subprocess.Popen(["nutcracker", "-c", conf, "-s", str(free_port()), "-o",
+                          os.path.join(tmp, "nutcracker.log")],
+                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    server = Server("twemproxy", port, [p] + [q for b in backends for q in b.procs])
+    try:
+        wait_port(port, proc=p)
+    except RuntimeError:
+        server.stop()
+        raise
+    return server
+
+
+def start_shardis(tmp, proxy_bin, shards, workers):
+    port = free_port()
+    data = os.path.join(tmp, "shardis-data")
+    args = [proxy_bin, "--port", str(port), "--shards", str(shards), "--dir", data,
+            "--appendonly", "no"]
+    if workers:
+        args += ["--workers", str(workers)]
+    p = subprocess.Popen(args, stdout=subprocess.DEVNULL,
+                         stderr=open(os.path.join(tmp, "shardis.log"), "w"))
+    try:
+        wait_port(port, proc=p)
+    except RuntimeError:
+        # An older proxy without --appendonly: start it without the flag.
+        p.kill()
+        p.wait()
+        args = [a for a in args if a not in ("--appendonly", "no")]
+        p = subprocess.Popen(args, stdout=subprocess.DEVNULL,
+                             stderr=open(os.path.join(tmp, "shardis.log"), "w"))
+        wait_port(port, proc=p)
+    return Server("shardis", port, [p])
+
+
+PCT_LINE = re.compile(r"^\s*([0-9.]+)% <= ([0-9.]+) milliseconds")
+SUMMARY = re.compile(r"throughput summary: ([0-9.]+) requests per second")
+
+
+def run_benchmark(server, workload, pipeline, n, clients, keyspace, size):
+    args = list(WORKLOADS[workload])
+    cmd = ["redis-benchmark", "-h", "127.0.0.1", "-p", str(server.port), "-c", str(clients),
+           "-n", str(n), "-r", str(keyspace), "-d", str(size), "-P", str(pipeline)] + args
+    out = subprocess.run(cmd, capture_output=True, text=True, timeout=900).stdout
+    rps = None
+    pcts = []
+    in_pct = False
+    summary_lat = None
+    lines = out.splitlines()
+    for i, line in enumerate(lines):
+        if line.startswith("Latency by percentile distribution"):
+            in_pct = True
+            continue
+        if line.startswith("Cumulative distribution"):
+            in_pct = False
+        if in_pct:
+            m = PCT_LINE.match(line)
+            if m:
+                pcts.append((float(m.group(1)), float(m.group(2))))
+        m = SUMMARY.search(line)
+        if m:
+            rps = float(m.group(1))
+        if "avg       min       p50" in line and i + 1 < len(lines):
+            vals = lines[i + 1].split()
+            summary_lat = {"p50": float(vals[2]), "p95": float(vals[3]), "p99": float(vals[4])}
+    if rps is None or summary_lat is None:
+        raise RuntimeError(f"could not read redis-benchmark output for {cmd}:\n{out[-2000:]}")
+
+    def pct(p):
+        for q, ms in pcts:
+            if q >= p:
+                return ms
+        return pcts[-1][1] if pcts else float("nan")
+
+    return {"rps": rps, **summary_lat, "p99.9": pct(99.9)}
+
+
+def run_loadgen(server, loadgen, args):
+    cmd = [loadgen, "--port", str(server.port)] + args
+    out = subprocess.run(cmd, capture_output=True, text=True, timeout=900)
+    if out.returncode != 0:
+        raise RuntimeError(f"loadgen failed: {out.stderr[-2000:]}")
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def flush(server):
+    subprocess.run(["redis-cli", "-p", str(server.port), "FLUSHALL"], capture_output=True,
+                   timeout=60)
+
+
+def median(xs):
+    return statistics.median(xs) if xs else float("nan")
+
+
+def fmt_rps(x):
+    return f"{x / 1000:.0f}k" if x == x else "n/a"
+
+
+def ratio(a, b):
+    return f"{a / b:.2f}x" if b and a == a and b == b else "n/a"
+
+
+def svg_plot(results, servers, pipelines, path):
+    """Two panels: GET/SET throughput by pipeline depth; latency at P1."""
+    colors = {"redis-server": "#d62728", "twemproxy": "#7f7f7f", "shardis": "#1f77b4"}
+    w, h = 900, 380
+    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="{h}" '
+             'font-family="sans-serif" font-size="12">',
+             '<rect width="100%" height="100%" fill="white"/>']
+    # Panel 1: throughput (median rps) for GET and SET by pipeline depth.
+    x0, y0, pw, ph = 60, 40, 360, 280
+    vals = [results[(s, wl, p)]["rps"] for s in servers for wl in ("GET", "SET")
+            for p in pipelines if (s, wl, p) in results]
+    top = max(vals) * 1.1 if vals else 1
+    parts.append(f'<text x="{x0}" y="20" font-size="14">Throughput (req/s) by pipeline depth</text>')
+    parts.append(f'<line x1="{x0}" y1="{y0 + ph}" x2="{x0 + pw}" y2="{y0 + ph}" stroke="black"/>')
+    parts.append(f'<line x1="{x0}" y1="{y0}" x2="{x0}" y2="{y0 + ph}" stroke="black"/>')
+    for k in range(5):
+        v = top * k / 4
+        y = y0 + ph - ph * k / 4
+        parts.append(f'<text x="{x0 - 5}" y="{y + 4}" text-anchor="end">{v / 1e6:.1f}M</text>')
+    xs = {p: x0 + pw * (i + 0.5) / len(pipelines) for i, p in enumerate(pipelines)}
+    for p, x in xs.items():
+        parts.append(f'<text x="{x}" y="{y0 + ph + 16}" text-anchor="middle">P{p}</text>')
+    for s in servers:
+        for wl, dash in (("GET", ""), ("SET", ' stroke-dasharray="5,3"')):
+            pts = [(xs[p], y0 + ph - ph * results[(s, wl, p)]["rps"] / top)
+                   for p in pipelines if (s, wl, p) in results]
+            if pts:
+                d = " ".join(f"{x:.1f},{y:.1f}" for x, y in pts)
+                parts.append(f'<polyline points="{d}" fill="none" stroke="{colors.get(s, "black")}" '
+                             f'stroke-width="2"{dash}/>')
+    ly = y0 + 10
+    for s in servers:
+        parts.append(f'<rect x="{x0 + 10}" y="{ly - 9}" width="10" height="10" fill="{colors.get(s)}"/>'
+                     f'<text x="{x0 + 25}" y="{ly}">{s} (solid GET, dashed SET)</text>')
+        ly += 15
+    # Panel 2: GET/SET latency percentiles at P1.
+    x0 = 500
+    pcts = ["p50", "p95", "p99", "p99.9"]
+    lat = [results[(s, wl, 1)][q] for s in servers for wl in ("GET", "SET") for q in pcts
+           if (s, wl, 1) in results]
+    top = max(lat) * 1.1 if lat else 1
+    parts.append(f'<text x="{x0}" y="20" font-size="14">Latency at P1 (ms), GET | SET</text>')
+    parts.append(f'<line x1="{x0}" y1="{y0 + ph}" x2="{x0 + pw}" y2="{y0 + ph}" stroke="black"/>')
+    parts.append(f'<line x1="{x0}" y1="{y0}" x2="{x0}" y2="{y0 + ph}" stroke="black"/>')
+    for k in range(5):
+        v = top * k / 4
+        y = y0 + ph - ph * k / 4
+        parts.append(f'<text x="{x0 - 5}" y="{y + 4}" text-anchor="end">{v:.2f}</text>')
+    groups = [(wl, q) for wl in ("GET", "SET") for q in pcts]
+    gw = pw / len(groups)
+    bw = gw / (len(servers) + 1)
+    for gi, (wl, q) in enumerate(groups):
+        gx = x0 + gi * gw
+        parts.append(f'<text x="{gx + gw / 2}" y="{y0 + ph + 16}" text-anchor="middle" '
+                     f'font-size="10">{q}</text>')
+        for si, s in enumerate(servers):
+            r = results.get((s, wl, 1))
+            if not r:
+                continue
+            bh = ph * r[q] / top
+            parts.append(f'<rect x="{gx + bw * (si + 0.5):.1f}" y="{y0 + ph - bh:.1f}" '
+                         f'width="{bw:.1f}" height="{bh:.1f}" fill="{colors.get(s)}"/>')
+    parts.append(f'<text x="{x0 + pw / 4}" y="{y0 + ph + 32}" text-anchor="middle">GET</text>')
+    parts.append(f'<text x="{x0 + 3 * pw / 4}" y="{y0 + ph + 32}" text-anchor="middle">SET</text>')
+    parts.append("</svg>")
+    with open(path, "w") as f:
+        f.write("\n".join(parts))
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--proxy-bin", required=True)
+    ap.add_argument("--loadgen-bin")
+    ap.add_argument("--shards", type=int, default=2)
+    ap.add_argument("--workers", type=int, default=0)
+    ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("-n", type=int, default=1_000_000, help="requests per redis-benchmark run")
+    ap.add_argument("--clients", type=int, default=50)
+    ap.add_argument("--keyspace", type=int, default=100_000)
+    ap.add_argument("--size", type=int, default=32)
+    ap.add_argument("--pipelines", default="1,16,64")
+    ap.add_argument("--workloads", default=",".join(WORKLOADS))
+    ap.add_argument("--servers", default="redis-server,twemproxy,shardis")
+    ap.add_argument("--out")
+    ap.add_argument("--json")
+    ap.add_argument("--svg")
+    a = ap.parse_args()
+    pipelines = [int(p) for p in a.pipelines.split(",")]
+    workloads = a.workloads.split(",")
+    names = a.servers.split(",")
+    tmp = tempfile.mkdtemp(prefix="shardis-bench-")
+    servers = []
+    try:
+        for name in names:
+            if name == "redis-server":
+                servers.append(start_redis(tmp, "redis"))
+            elif name == "twemproxy":
+                servers.append(start_twemproxy(tmp, a.shards))
+            elif name == "shardis":
+                servers.append(start_shardis(tmp, a.proxy_bin, a.shards, a.workers))
+        raw = {}
+        for rnd in range(a.rounds):
+            for wl in workloads:
+                for p in pipelines:
+                    for s in servers:
+                        r = run_benchmark(s, wl, p, a.n, a.clients, a.keyspace, a.size)
+                        raw.setdefault((s.name, wl, p), []).append(r)
+                        print(f"round {rnd + 1} {wl:7} P{p:<3} {s.name:13} {r['rps']:>12.0f} req/s "
+                              f"p50 {r['p50']:.3f} p99 {r['p99']:.3f} p99.9 {r['p99.9']:.3f} ms",
+                              file=sys.stderr, flush=True)
+            if a.loadgen_bin:
+                for s in servers:
+                    r = run_loadgen(s, a.loadgen_bin, ["--conns", "400", "--requests", str(a.n),
+                                                       "--read-ratio", "0.8", "--keys",
+                                                       str(a.keyspace), "--size", str(a.size)])
+                    raw.setdefault((s.name, "MIXED", 1), []).append(r)
+                    print(f"round {rnd + 1} MIXED   400 conns {s.name:13} {r['rps']:>12.0f} req/s "
+                          f"p99 {r['p99']:.3f} ms", file=sys.stderr, flush=True)
+            for s in servers:
+                flush(s)
+        res = {k: {m: median([r[m] for r in v]) for m in v[0]} for k, v in raw.items()}
+        lines = []
+        when = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+        lines.append(f"Run of {when} on {platform.node()} ({os.cpu_count()} cores), "
+                     f"redis-benchmark -c {a.clients} -n {a.n} -r {a.keyspace} -d {a.size}, "
+                     f"{a.shards} shards (twemproxy: {a.shards} redis-servers), "
+                     f"median of {a.rounds} rounds.")
+        lines.append("")
+        have = [s.name for s in servers]
+        head = "| workload | P | " + " | ".join(f"{n} req/s" for n in have)
+        if "shardis" in have and "redis-server" in have:
+            head += " | shardis/redis"
+        if "shardis" in have and "twemproxy" in have:
+            head += " | shardis/twemproxy"
+        head += " | " + " | ".join(f"{n} p50/p99/p99.9 ms" for n in have) + " |"
+        lines.append(head)
+        lines.append("|" + " --- |" * (head.count("|") - 1))
+        keys = [(wl, p) for wl in workloads for p in pipelines]
+        if a.loadgen_bin:
+            keys.append(("MIXED", 1))
+        for wl, p in keys:
+            row = [wl if wl != "MIXED" else "mixed 80/20, 400 conns", str(p)]
+            for n in have:
+                row.append(fmt_rps(res.get((n, wl, p), {}).get("rps", float("nan"))))
+            sh = res.get(("shardis", wl, p), {}).get("rps", float("nan"))
+            if "shardis" in have and "redis-server" in have:
+                row.append(ratio(sh, res.get(("redis-server", wl, p), {}).get("rps", float("nan"))))
+            if "shardis" in have and "twemproxy" in have:
+                row.append(ratio(sh, res.get(("twemproxy", wl, p), {}).get("rps", float("nan"))))
+            for n in have:
+                r = res.get((n, wl, p))
+                row.append(f"{r['p50']:.2f}/{r['p99']:.2f}/{r['p99.9']:.2f}" if r else "n/a")
+            lines.append("| " + " | ".join(row) + " |")
+        report = "\n".join(lines) + "\n"
+        print(report)
+        if a.out:
+            with open(a.out, "w") as f:
+                f.write(report)
+        if a.json:
+            with open(a.json, "w") as f:
+                json.dump({"when": when, "args": vars(a),
+                           "raw": {"|".join(map(str, k)): v for k, v in raw.items()}}, f, indent=1)
+        if a.svg:
+            svg_plot(res, have, pipelines, a.svg)
+    finally:
+        for s in servers:
+            s.stop()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,261 @@
+//! A mixed GET/SET load generator for many connections, used by
+//! `ops/bench` next to `redis-benchmark` (which runs one command type at a
+//! time).
+//!
+//! ```text
+//! loadgen --port 6379 [--conns 400] [--requests 1000000] [--pipeline 1]
+//!         [--read-ratio 0.8] [--keys 100000] [--size 32] [--seconds 120]
+//! ```
+//!
+//! Each connection sends `pipeline` commands (GET with probability
+//! `read-ratio`, else SET of a `size`-byte value, on `key:N` for a random
+//! `N < keys`), waits for all their replies, and records the batch's
+//! latency for each of its commands. The run stops after `requests`
+//! commands in all or `seconds`, whichever comes first, and prints one JSON
+//! line: `{"rps":..,"p50":..,"p95":..,"p99":..,"p99.9":..}` (milliseconds).
+//! Only 127.0.0.1 is ever a target.
+
+use std::{
+    cell::RefCell,
+    rc::Rc,
+    time::{Duration, Instant},
+};
+
+use tokio::{
+    io::{AsyncReadExt, AsyncWriteExt},
+    net::TcpStream,
+};
+
+struct Opts {
+    port: u16,
+    conns: usize,
+    requests: u64,
+    pipeline: usize,
+    read_ratio: f64,
+    keys: u64,
+    size: usize,
+    seconds: u64,
+}
+
+fn parse_opts() -> Result<Opts, String> {
+    let mut o = Opts {
+        port: 6379,
+        conns: 400,
+        requests: 1_000_000,
+        pipeline: 1,
+        read_ratio: 0.8,
+        keys: 100_000,
+        size: 32,
+        seconds: 120,
+    };
+    let mut args = std::env::args().skip(1);
+    while let Some(flag) = args.next() {
+        if flag == "--help" || flag == "-h" {
+            return Err(String::new());
+        }
+        let v = args.next().ok_or(format!("{flag} needs a value"))?;
+        let bad = |_| format!("bad value for {flag}: {v}");
+        match flag.as_str() {
+            "--port" => o.port = v.parse().map_err(bad)?,
+            "--conns" => o.conns = v.parse().map_err(bad)?,
+            "--requests" => o.requests = v.parse().map_err(bad)?,
+            "--pipeline" => o.pipeline = v.parse().map_err(bad)?,
+            "--read-ratio" => o.read_ratio = v.parse().map_err(|_| format!("bad value: {v}"))?,
+            "--keys" => o.keys = v.parse().map_err(bad)?,
+            "--size" => o.size = v.parse().map_err(bad)?,
+            "--seconds" => o.seconds = v.parse().map_err(bad)?,
+            _ => return Err(format!("unknown flag {flag}")),
+        }
+    }
+    if o.conns == 0 || o.pipeline == 0 || o.keys == 0 {
+        return Err("--conns, --pipeline and --keys must be positive".into());
+    }
+    Ok(o)
+}
+
+/// xorshift64*: cheap, seeded per connection, good enough for key choice.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
+    }
+}
+
+/// Length of the first complete reply in `buf` (simple types and bulk
+/// strings only: what GET and SET answer), or None if incomplete.
+fn reply_len(buf: &[u8]) -> Result<Option<usize>, String> {
+    let Some(nl) = buf.iter().position(|&b| b == b'\n') else {
+        return Ok(None);
+    };
+    match buf.first() {
+        Some(b'+' | b'-' | b':') => Ok(Some(nl + 1)),
+        Some(b'$') => {
+            let n: i64 = std::str::from_utf8(&buf[1..nl.saturating_sub(1)])
+                .ok()
+                .and_then(|s| s.parse().ok())
+                .ok_or("bad bulk header")?;
+            if n < 0 {
+                return Ok(Some(nl + 1));
+            }
+            let total = nl + 1 + n as usize + 2;
+            Ok((buf.len() >= total).then_some(total))
+        }
+        _ => Err(format!(
+            "unexpected reply: {:?}",
+            String::from_utf8_lossy(&buf[..nl])
+        )),
+    }
+}
+
+struct Shared {
+    issued: u64,
+    latencies_us: Vec<u32>,
+    errors: u64,
+}
+
+async fn connection(
+    o: Rc<Opts>,
+    shared: Rc<RefCell<Shared>>,
+    seed: u64,
+    deadline: Instant,
+) -> Result<(), String> {
+    let mut s = TcpStream::connect(("127.0.0.1", o.port))
+        .await
+        .map_err(|e| e.to_string())?;
+    let _ = s.set_nodelay(true);
+    let value = vec![b'x'; o.size];
+    let mut rng = Rng(seed | 1);
+    let mut out = Vec::with_capacity(4096);
+    let mut inb: Vec<u8> = Vec::with_capacity(16 << 10);
+    loop {
+        {
+            let mut sh = shared.borrow_mut();
+            if sh.issued >= o.requests || Instant::now() >= deadline {
+                return Ok(());
+            }
+            sh.issued += o.pipeline as u64;
+        }
+        out.clear();
+        for _ in 0..o.pipeline {
+            let key = format!("key:{:012}", rng.next() % o.keys);
+            let read = (rng.next() % 1_000_000) as f64 / 1e6 < o.read_ratio;
+            if read {
+                out.extend_from_slice(
+                    format!("*2\r\n$3\r\nGET\r\n${}\r\n{key}\r\n", key.len()).as_bytes(),
+                );
+            } else {
+                out.extend_from_slice(
+                    format!(
+                        "*3\r\n$3\r\nSET\r\n${}\r\n{key}\r\n${}\r\n",
+                        key.len(),
+                        value.len()
+                    )
+                    .as_bytes(),
+                );
+                out.extend_from_slice(&value);
+                out.extend_from_slice(b"\r\n");
+            }
+        }
+        let t0 = Instant::now();
+        s.write_all(&out).await.map_err(|e| e.to_string())?;
+        let mut got = 0;
+        while got < o.pipeline {
+            let mut at = 0;
+            while let Some(n) = reply_len(&inb[at..])? {
+                if inb[at] == b'-' {
+                    shared.borrow_mut().errors += 1;
+                }
+                at += n;
+                got += 1;
+            }
+            inb.drain(..at);
+            if got < o.pipeline {
+                let n = s.read_buf(&mut inb).await.map_err(|e| e.to_string())?;
+                if n == 0 {
+                    return Err("server closed the connection".into());
+                }
+            }
+        }
+        let us = t0.elapsed().as_micros().min(u32::MAX as u128) as u32;
+        let mut sh = shared.borrow_mut();
+        for _ in 0..o.pipeline {
+            sh.latencies_us.push(us);
+        }
+    }
+}
+
+fn main() {
+    let o = match parse_opts() {
+        Ok(o) => o,
+        Err(e) => {
+            eprintln!("{e}\nusage: loadgen --port P [--conns N] [--requests N] [--pipeline N] [--read-ratio F] [--keys N] [--size N] [--seconds N]");
+            std::process::exit(if e.is_empty() { 0 } else { 2 });
+        }
+    };
+    let rt = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("runtime: {e}");
+            std::process::exit(1);
+        }
+    };
+    let o = Rc::new(o);
+    let shared = Rc::new(RefCell::new(Shared {
+        issued: 0,
+        latencies_us: Vec::with_capacity(o.requests.min(50_000_000) as usize),
+        errors: 0,
+    }));
+    let local = tokio::task::LocalSet::new();
+    let started = Instant::now();
+    let deadline = started + Duration::from_secs(o.seconds);
+    let result = local.block_on(&rt, async {
+        let tasks: Vec<_> = (0..o.conns)
+            .map(|i| {
+                tokio::task::spawn_local(connection(
+                    o.clone(),
+                    shared.clone(),
+                    0x9e37_79b9 * (i as u64 + 1),
+                    deadline,
+                ))
+            })
+            .collect();
+        for t in tasks {
+            match t.await {
+                Ok(Ok(())) => {}
+                Ok(Err(e)) => return Err(e),
+                Err(e) => return Err(e.to_string()),
+            }
+        }
+        Ok(())
+    });
+    let elapsed = started.elapsed().as_secs_f64();
+    if let Err(e) = result {
+        eprintln!("loadgen: {e}");
+        std::process::exit(1);
+    }
+    let mut sh = shared.borrow_mut();
+    let n = sh.latencies_us.len();
+    if n == 0 {
+        eprintln!("loadgen: no request completed");
+        std::process::exit(1);
+    }
+    sh.latencies_us.sort_unstable();
+    let pct =
+        |p: f64| sh.latencies_us[((n as f64 * p / 100.0) as usize).min(n - 1)] as f64 / 1000.0;
+    println!(
+        "{{\"rps\":{:.0},\"p50\":{:.3},\"p95\":{:.3},\"p99\":{:.3},\"p99.9\":{:.3},\"errors\":{}}}",
+        n as f64 / elapsed,
+        pct(50.0),
+        pct(95.0),
+        pct(99.0),
+        pct(99.9),
+        sh.errors
+    );
+}
