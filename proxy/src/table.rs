@@ -247,27 +247,48 @@ pub fn all() -> &'static [CommandSpec] {
 /// Longest name looked up; longer names are unknown without a search.
 const NAME_MAX_BYTES: usize = 32;
 
-/// Binary-searches `table` for `name` (any case) compared by short name.
-fn find(table: &'static [CommandSpec], name: &[u8]) -> Option<&'static CommandSpec> {
+/// Binary-searches `table` for `name` (any case), comparing `name` with
+/// each entry's `key` (its name, or its short name for subcommands).
+fn find(
+    table: &'static [CommandSpec],
+    name: &[u8],
+    key: impl Fn(&CommandSpec) -> &'static str,
+) -> Option<&'static CommandSpec> {
     let mut lower = [0u8; NAME_MAX_BYTES];
     let lower = lower.get_mut(..name.len())?;
     lower.copy_from_slice(name);
     lower.make_ascii_lowercase();
     let lower = &*lower;
     table
-        .binary_search_by(|c| c.short_name().as_bytes().cmp(lower))
+        .binary_search_by(|c| key(c).as_bytes().cmp(lower))
         .ok()
         .map(|i| &table[i])
 }
 
-/// The top-level command called `name` (any case).
+/// The top-level command called `name` (any case). GET and SET, most of
+/// any workload, skip the search.
 pub fn lookup(name: &[u8]) -> Option<&'static CommandSpec> {
-    find(data::COMMANDS, name)
+    static HOT: std::sync::OnceLock<[Option<&'static CommandSpec>; 2]> = std::sync::OnceLock::new();
+    if name.len() == 3 {
+        let hot = HOT.get_or_init(|| {
+            [
+                find(data::COMMANDS, b"get", |c| c.name),
+                find(data::COMMANDS, b"set", |c| c.name),
+            ]
+        });
+        if name.eq_ignore_ascii_case(b"get") {
+            return hot[0];
+        }
+        if name.eq_ignore_ascii_case(b"set") {
+            return hot[1];
+        }
+    }
+    find(data::COMMANDS, name, |c| c.name)
 }
 
 /// The subcommand `sub` (any case) of `container`.
 pub fn lookup_subcommand(container: &CommandSpec, sub: &[u8]) -> Option<&'static CommandSpec> {
-    find(container.subcommands, sub)
+    find(container.subcommands, sub, CommandSpec::short_name)
 }
 
 /// A command or subcommand by full name, `get` or `config|get` (as
