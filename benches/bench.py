@@ -133,7 +133,7 @@ def start_twemproxy(tmp, shards):
 
 def start_shardis(tmp, proxy_bin, shards, workers):
     port = free_port()
-    data = os.path.join(tmp, "shardis-data")
+    data = tempfile.mkdtemp(prefix="shardis-data-", dir=tmp)
     args = [proxy_bin, "--port", str(port), "--shards", str(shards), "--dir", data,
             "--appendonly", "no"]
     if workers:

@@ -213,6 +213,7 @@ impl IntSet {
             Err(pos) => {
                 let at = pos * self.width;
                 let bytes = &v.to_le_bytes()[..self.width];
+                self.data.reserve_exact(self.width);
                 self.data.splice(at..at, bytes.iter().copied());
                 true
             }
@@ -256,6 +257,8 @@ impl Pack {
 
     fn push(&mut self, member: &[u8]) {
         debug_assert!(member.len() <= SET_MAX_LISTPACK_VALUE);
+        // Sized exactly, like a listpack: no doubling slack per small set.
+        self.buf.reserve_exact(1 + member.len());
         self.buf.push(member.len() as u8);
         self.buf.extend_from_slice(member);
         self.len += 1;

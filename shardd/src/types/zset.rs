@@ -73,6 +73,9 @@ impl Pack {
         let (_, _, size) = pack_entry(&self.buf, at);
         self.buf.drain(at..at + size);
         self.len -= 1;
+        if self.buf.capacity() - self.buf.len() > 256 {
+            self.buf.shrink_to_fit();
+        }
     }
 
     /// Inserts a member known to be absent, in order.
@@ -93,6 +96,8 @@ impl Pack {
         e.push(member.len() as u8);
         e.extend_from_slice(member);
         e.push(member.len() as u8);
+        // Sized exactly, like a listpack: no doubling slack per small zset.
+        self.buf.reserve_exact(e.len());
         self.buf.splice(at..at, e);
         self.len += 1;
     }

@@ -1,0 +1,136 @@
+#!/usr/bin/env python3
+"""Memory per key, redis-server next to shardis, on one machine in one run.
+
+Three datasets, each loaded into a freshly started server with
+`redis-cli --pipe`:
+  strings: 1M keys of 16 bytes with 32-byte values;
+  hashes:  100k hashes of 10 fields (8-byte fields, 16-byte values);
+  zsets:   100k sorted sets of 10 members (8-byte members, integer scores).
+For each, bytes per key = (after - before) / keys, from the RSS of every
+process of the server (for shardis: the proxy and all its shards) and from
+the server's own `used_memory` where it reports one.
+
+Run through `ops/bench --memory` (or directly with --proxy-bin).
+"""
+
+import argparse
+import datetime
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from bench import start_redis, start_shardis  # noqa: E402
+
+
+def resp(*args):
+    out = [b"*%d\r\n" % len(args)]
+    for a in args:
+        a = a if isinstance(a, bytes) else str(a).encode()
+        out.append(b"$%d\r\n%s\r\n" % (len(a), a))
+    return b"".join(out)
+
+
+def dataset(name, n):
+    """The RESP stream that loads dataset `name` with `n` keys."""
+    chunks = []
+    if name == "strings":
+        value = b"v" * 32
+        for i in range(n):
+            chunks.append(resp(b"SET", b"key:%012d" % i, value))
+    elif name == "hashes":
+        for i in range(n):
+            args = [b"HSET", b"hash:%011d" % i]
+            for f in range(10):
+                args += [b"field:%02d" % f, b"value:%010d" % (i * 10 + f)]
+            chunks.append(resp(*args))
+    elif name == "zsets":
+        for i in range(n):
+            args = [b"ZADD", b"zset:%011d" % i]
+            for m in range(10):
+                args += [str(i % 1000 + m).encode(), b"memb:%03d" % m]
+            chunks.append(resp(*args))
+    return b"".join(chunks)
+
+
+def info_used_memory(port):
+    out = subprocess.run(["redis-cli", "-p", str(port), "INFO", "memory"],
+                         capture_output=True, text=True, timeout=60).stdout
+    for line in out.splitlines():
+        if line.startswith("used_memory:"):
+            return int(line.split(":")[1])
+    return None
+
+
+def dbsize(port):
+    out = subprocess.run(["redis-cli", "-p", str(port), "DBSIZE"], capture_output=True,
+                         text=True, timeout=60).stdout.strip()
+    return int(out or 0)
+
+
+def measure(start, name, n, payload):
+    s = start()
+    try:
+        time.sleep(0.5)
+        rss0, used0 = s.rss_bytes(), info_used_memory(s.port)
+        p = subprocess.run(["redis-cli", "-p", str(s.port), "--pipe"], input=payload,
+                           capture_output=True, timeout=900)
+        if p.returncode != 0:
+            raise RuntimeError(f"--pipe failed: {p.stdout[-500:]} {p.stderr[-500:]}")
+        got = dbsize(s.port)
+        if got != n:
+            raise RuntimeError(f"{s.name}: {got} keys after loading {n}")
+        time.sleep(1.0)
+        rss1, used1 = s.rss_bytes(), info_used_memory(s.port)
+        used = (used1 - used0) / n if used0 is not None and used1 is not None else None
+        return s.name, (rss1 - rss0) / n, used
+    finally:
+        s.stop()
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__,
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--proxy-bin", required=True)
+    ap.add_argument("--shards", type=int, default=2)
+    ap.add_argument("--scale", type=float, default=1.0, help="fraction of the key counts")
+    ap.add_argument("--out")
+    a = ap.parse_args()
+    tmp = tempfile.mkdtemp(prefix="shardis-mem-")
+    rows = []
+    for name, n in (("strings", 1_000_000), ("hashes", 100_000), ("zsets", 100_000)):
+        n = max(1, int(n * a.scale))
+        payload = dataset(name, n)
+        for start in (lambda: start_redis(tmp, "redis"),
+                      lambda: start_shardis(tmp, a.proxy_bin, a.shards, 0)):
+            server, rss, used = measure(start, name, n, payload)
+            rows.append((name, n, server, rss, used))
+            print(f"{name:8} {n:>8} keys {server:13} RSS {rss:8.1f} B/key  used_memory "
+                  f"{'n/a' if used is None else f'{used:.1f}'} B/key", file=sys.stderr, flush=True)
+    when = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    lines = [f"Run of {when} on {platform.node()}, shardis with {a.shards} shards "
+             "(RSS summed over the proxy and its shards).", "",
+             "| dataset | keys | redis-server RSS B/key | shardis RSS B/key | shardis/redis "
+             "| redis used_memory B/key | shardis used_memory B/key |",
+             "| --- | --- | --- | --- | --- | --- | --- |"]
+    for name in ("strings", "hashes", "zsets"):
+        r = {srv: (n, rss, used) for (nm, n, srv, rss, used) in rows if nm == name}
+        if "redis-server" not in r or "shardis" not in r:
+            continue
+        n, rrss, rused = r["redis-server"]
+        _, srss, sused = r["shardis"]
+        fmt = lambda v: "n/a" if v is None else f"{v:.1f}"  # noqa: E731
+        lines.append(f"| {name} | {n} | {rrss:.1f} | {srss:.1f} | {srss / rrss:.2f}x | "
+                     f"{fmt(rused)} | {fmt(sused)} |")
+    report = "\n".join(lines) + "\n"
+    print(report)
+    if a.out:
+        with open(a.out, "w") as f:
+            f.write(report)
+
+
+if __name__ == "__main__":
+    main()
