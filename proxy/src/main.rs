@@ -12,7 +12,7 @@ use proxy::{
 };
 
 #[global_allocator]
-static GLOBAL: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+static GLOBAL: shardd::alloc::CountingJemalloc = shardd::alloc::CountingJemalloc;
 
 fn main() -> ExitCode {
     shardd::cli::init_logging();

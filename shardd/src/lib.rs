@@ -13,6 +13,7 @@
 //! The keyspace and the commands know nothing of rings or sockets, so they
 //! are tested directly.
 
+pub mod alloc;
 pub mod cli;
 pub mod clock;
 pub mod commands;

@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use clap::Parser;
 
 #[global_allocator]
-static GLOBAL: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+static GLOBAL: shardd::alloc::CountingJemalloc = shardd::alloc::CountingJemalloc;
 
 fn main() -> ExitCode {
     shardd::cli::init_logging();
