@@ -1,6 +1,6 @@
 //! The stock Redis tools work against the proxy: `redis-cli` and
-//! `redis-benchmark`. Skipped, with a note, where they are not installed
-//! (CI installs them).
+//! `redis-benchmark`. Skipped, with a note, where they are not installed;
+//! under `CI=true` (where `.ci/run` installs them) a missing tool fails.
 
 mod common;
 
@@ -16,10 +16,15 @@ use common::{bulk, int, Server};
 const TOOL_TIMEOUT: Duration = Duration::from_secs(30);
 
 fn find_tool(name: &str) -> Option<PathBuf> {
-    let path = std::env::var_os("PATH")?;
-    std::env::split_paths(&path)
-        .map(|d| d.join(name))
-        .find(|p| p.is_file())
+    let found = std::env::var_os("PATH").and_then(|path| {
+        std::env::split_paths(&path)
+            .map(|d| d.join(name))
+            .find(|p| p.is_file())
+    });
+    if found.is_none() && std::env::var("CI").is_ok_and(|v| v == "true") {
+        panic!("{name} is not installed, and CI must run this test (.ci/run installs it)");
+    }
+    found
 }
 
 /// Runs `tool args`, killing it by pid if it outlives [`TOOL_TIMEOUT`].
