@@ -78,6 +78,9 @@ pub async fn handle(
                 // Stored for CONFIG GET, then sent to every shard, whose
                 // merged answer is the reply.
                 crate::client_cmd::config(w, argv, &mut Reply::new(&mut Vec::new(), Proto::Resp2));
+                if let Ok(mut m) = w.shared.extra_config.lock() {
+                    m.insert("appendfsync".into(), policy.into());
+                }
                 let args: [&[u8]; 2] = [b"SHARDD.APPENDFSYNC", policy.as_bytes()];
                 crate::dispatch::to_all(w, st, out, &args, MergeKind::AllOk, discard).await;
                 return;

@@ -230,7 +230,7 @@ fn config_set_appendfsync_reaches_every_shard() {
     let info = c.cmd_str(&["INFO", "shards"]);
     assert_eq!(info.matches("appendfsync=always").count(), SHARDS, "{info}");
     c.expect(&["SET", "k", "v"], OK);
-    c.expect(&["CONFIG", "SET", "appendfsync", "no"], OK);
+    c.expect(&["CONFIG", "SET", "appendfsync", "NO"], OK);
     let info = c.cmd_str(&["INFO", "shards"]);
     assert_eq!(info.matches("appendfsync=no").count(), SHARDS, "{info}");
     let bad = c.cmd_str(&["CONFIG", "SET", "appendfsync", "sometimes"]);
