@@ -5,6 +5,8 @@
 //! Redis knows and `CONFIG GET` returns it; the ones shardis reads at start
 //! (port, bind, dir, shards, ...) report the running value and are changed
 //! by restarting with a new flag or file (documented in the README).
+//! `CONFIG SET appendfsync` is the exception: it is also sent to every
+//! shard (`SHARDD.APPENDFSYNC`), which switches its policy at once.
 
 use std::sync::atomic::Ordering;
 
@@ -229,6 +231,25 @@ const BUILTIN_NAMES: &[&str] = &[
     "shards",
     "workers",
 ];
+
+/// For `CONFIG SET ... appendfsync <policy> ...`: the policy to send to
+/// every shard, or Redis's error for a value it does not know; `None` for
+/// any other CONFIG command.
+pub fn appendfsync_to_set(argv: &[&[u8]]) -> Option<Result<&'static str, String>> {
+    if !argv.get(1).is_some_and(|s| eq(s, "set")) || argv.len() < 4 || !argv.len().is_multiple_of(2)
+    {
+        return None;
+    }
+    let value = argv[2..].chunks(2).find(|p| eq(p[0], "appendfsync"))?[1];
+    Some(
+        ["always", "everysec", "no"]
+            .into_iter()
+            .find(|p| eq(value, p))
+            .ok_or_else(|| {
+                "ERR CONFIG SET failed (possibly related to argument 'appendfsync') - argument(s) must be one of the following: always, everysec, no".to_string()
+            }),
+    )
+}
 
 /// `CONFIG GET|SET|RESETSTAT|REWRITE`.
 pub fn config(w: &Worker, argv: &[&[u8]], r: &mut Reply) {

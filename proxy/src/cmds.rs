@@ -73,7 +73,21 @@ pub async fn handle(
         "auth" => auth(w, st, argv, &mut r),
         "hello" => hello(w, st, argv, &mut buf),
         "client" => crate::client_cmd::client(w, st, argv, &mut r),
-        "config" => crate::client_cmd::config(w, argv, &mut r),
+        "config" => match crate::client_cmd::appendfsync_to_set(argv) {
+            Some(Ok(policy)) => {
+                // Stored for CONFIG GET, then sent to every shard, whose
+                // merged answer is the reply.
+                crate::client_cmd::config(w, argv, &mut Reply::new(&mut Vec::new(), Proto::Resp2));
+                if let Ok(mut m) = w.shared.extra_config.lock() {
+                    m.insert("appendfsync".into(), policy.into());
+                }
+                let args: [&[u8]; 2] = [b"SHARDD.APPENDFSYNC", policy.as_bytes()];
+                crate::dispatch::to_all(w, st, out, &args, MergeKind::AllOk, discard).await;
+                return;
+            }
+            Some(Err(e)) => r.error(&e),
+            None => crate::client_cmd::config(w, argv, &mut r),
+        },
         "command" => table::command::reply(argv, proto_of(st), &mut buf),
         "time" => {
             let now = std::time::SystemTime::now()
@@ -83,7 +97,6 @@ pub async fn handle(
             r.bulk(now.as_secs().to_string().as_bytes());
             r.bulk(now.subsec_micros().to_string().as_bytes());
         }
-        "lastsave" => r.int(start_unix_secs(w) as i64),
         "wait" => r.int(0),
         "function" | "script" => flush_or_refuse(argv, &mut r),
         "debug" => {
@@ -119,14 +132,6 @@ pub async fn handle(
         && argv.get(1).is_some_and(|a| eq(a, "reply"))
         && argv.get(2).is_some_and(|a| eq(a, "on"));
     out.borrow_mut().push_ready(&buf, discard && !reply_on);
-}
-
-fn start_unix_secs(w: &Worker) -> u64 {
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap_or_default()
-        .as_secs();
-    now.saturating_sub(w.shared.started.elapsed().as_secs())
 }
 
 fn select(argv: &[&[u8]], r: &mut Reply) {
@@ -242,26 +247,32 @@ fn hello(w: &Worker, st: &mut ConnState, argv: &[&[u8]], buf: &mut Vec<u8>) {
     r.array(0);
 }
 
-/// INFO: the proxy's sections, then keys per shard (from DBSIZE).
+/// `INFO [section ...]`: the proxy's sections, then the shards' (from
+/// `SHARDD.INFO`: persistence, keyspace, keys per shard), merged.
 pub async fn info(
     w: &Rc<Worker>,
     st: &mut ConnState,
     out: &Rc<RefCell<ConnOut>>,
-    _argv: &[&[u8]],
+    argv: &[&[u8]],
     discard: bool,
 ) {
     let head = info_head(w);
+    let sections = argv[1..]
+        .iter()
+        .map(|a| String::from_utf8_lossy(a).to_ascii_lowercase())
+        .collect();
     let n = w.shared.shard_count();
+    let kind = MergeKind::Info { head, sections };
     let seq = out
         .borrow_mut()
-        .push_merge(Merge::new(MergeKind::Info(head), n, proto_of(st)), discard);
+        .push_merge(Merge::new(kind, n, proto_of(st)), discard);
     for shard in 0..n {
         let target = Target {
             conn: out.clone(),
             seq,
             part: Some(shard as u16),
         };
-        send(w, (st.proto, 0), shard, &[&b"DBSIZE"[..]], target).await;
+        send(w, (st.proto, 0), shard, &[&b"SHARDD.INFO"[..]], target).await;
     }
 }
 
@@ -274,7 +285,6 @@ fn info_head(w: &Worker) -> String {
         "# Server\r\nredis_version:{REDIS_VERSION}\r\nredis_mode:standalone\r\nshardis_version:{}\r\nos:{}\r\narch_bits:64\r\nprocess_id:{}\r\ntcp_port:{}\r\nuptime_in_seconds:{uptime}\r\nuptime_in_days:{}\r\n\r\n\
          # Clients\r\nconnected_clients:{clients}\r\nmaxclients:{}\r\n\r\n\
          # Memory\r\nused_memory_rss:{rss}\r\nmaxmemory:0\r\nmaxmemory_policy:noeviction\r\n\r\n\
-         # Persistence\r\nloading:0\r\n\r\n\
          # Stats\r\ntotal_connections_received:{}\r\ntotal_commands_processed:{}\r\nrejected_connections:{}\r\n\r\n\
          # Replication\r\nrole:master\r\nconnected_slaves:0\r\n\r\n",
         env!("CARGO_PKG_VERSION"),

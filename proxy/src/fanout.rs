@@ -1,5 +1,6 @@
 //! Commands every shard runs, merged into one reply: DBSIZE, KEYS, SCAN,
-//! RANDOMKEY, FLUSHALL, FLUSHDB, and the keyspace part of INFO.
+//! RANDOMKEY, FLUSHALL, FLUSHDB, SAVE, BGSAVE, BGREWRITEAOF, LASTSAVE, and
+//! the shards' part of INFO.
 //!
 //! SCAN walks the shards one after another. The cursor the client sees is
 //! `(shard_cursor << 8) | shard`: the low byte names the shard being
@@ -41,7 +42,10 @@ pub async fn handle(
         "flushall" | "flushdb" => to_all(w, st, out, argv, MergeKind::AllOk, discard).await,
         "scan" => scan(w, st, out, argv, discard).await,
         "info" => crate::cmds::info(w, st, out, argv, discard).await,
-        "lastsave" => crate::cmds::handle(w, st, out, spec, argv, discard).await,
+        "save" | "bgsave" | "bgrewriteaof" => {
+            to_all(w, st, out, argv, MergeKind::SameReply, discard).await
+        }
+        "lastsave" => to_all(w, st, out, argv, MergeKind::MinInt, discard).await,
         _ => to_all(w, st, out, argv, MergeKind::AllOk, discard).await,
     }
 }

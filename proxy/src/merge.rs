@@ -7,6 +7,8 @@
 //! skipping over whole RESP values ([`value_len`]), never by re-encoding
 //! them. If any part is an error, the reply is the first such error.
 
+mod info;
+
 use shardd::reply::{Proto, Reply};
 
 /// How the parts combine.
@@ -31,9 +33,21 @@ pub enum MergeKind {
         /// Number of shards.
         shards: u16,
     },
-    /// INFO: the proxy's own sections, then a keyspace section built from
-    /// the shards' DBSIZE parts.
-    Info(String),
+    /// INFO: the proxy's own sections, then the persistence, keyspace and
+    /// shards sections merged from the shards' `SHARDD.INFO` parts
+    /// ([`info`]), keeping the sections named (lowercase; empty: all).
+    Info {
+        /// The proxy's own sections.
+        head: String,
+        /// The sections asked for.
+        sections: Vec<String>,
+    },
+    /// The shards' common reply (SAVE, BGSAVE, BGREWRITEAOF): the first
+    /// shard's status when they differ (e.g. one started, one scheduled).
+    SameReply,
+    /// The smallest integer (LASTSAVE: the time by which every shard had
+    /// saved).
+    MinInt,
 }
 
 /// A reply being assembled from shard parts.
@@ -102,22 +116,18 @@ impl Merge {
             MergeKind::ScanCursor { shard, shards } => {
                 scan_reply(parts[0], *shard, *shards, &mut r)
             }
-            MergeKind::Info(head) => {
-                let keys: Vec<i64> = parts
-                    .iter()
-                    .map(|p| parse_int_reply(p).unwrap_or(0))
-                    .collect();
-                let mut text = head.clone();
-                text.push_str("# Keyspace\r\n");
-                let total: i64 = keys.iter().sum();
-                if total > 0 {
-                    text.push_str(&format!("db0:keys={total},expires=0,avg_ttl=0\r\n"));
-                }
-                text.push_str("\r\n# Shards\r\n");
-                for (i, k) in keys.iter().enumerate() {
-                    text.push_str(&format!("shard{i}:keys={k}\r\n"));
-                }
-                r.verbatim(text.as_bytes());
+            MergeKind::Info { head, sections } => {
+                let texts: Vec<Option<&str>> = parts.iter().map(|p| bulk_text(p)).collect();
+                let text = format!("{head}{}", info::shard_sections(&texts));
+                r.verbatim(info::select_sections(&text, sections).as_bytes());
+            }
+            MergeKind::SameReply => match parts.first() {
+                Some(p) => r.raw(p),
+                None => r.ok(),
+            },
+            MergeKind::MinInt => {
+                let min = parts.iter().filter_map(|p| parse_int_reply(p)).min();
+                r.int(min.unwrap_or(0));
             }
             MergeKind::KeyOrder(order) => {
                 let elems: Vec<Vec<&[u8]>> = parts
@@ -257,6 +267,27 @@ mod tests {
         let mut out = Vec::new();
         m.finish(&mut out);
         assert_eq!(out, b"-ERR shard 1 is unavailable\r\n");
+    }
+
+    #[test]
+    fn save_replies_merge_to_the_common_status_and_lastsave_to_the_oldest() {
+        let merged = |kind: MergeKind, parts: &[&[u8]]| {
+            let mut m = Merge::new(kind, parts.len(), Proto::Resp2);
+            for (i, p) in parts.iter().enumerate() {
+                m.add(i, p);
+            }
+            let mut out = Vec::new();
+            m.finish(&mut out);
+            out
+        };
+        let started: &[u8] = b"+Background saving started\r\n";
+        assert_eq!(merged(MergeKind::SameReply, &[started, started]), started);
+        let busy: &[u8] = b"-ERR Background save already in progress\r\n";
+        assert_eq!(merged(MergeKind::SameReply, &[started, busy]), busy);
+        assert_eq!(
+            merged(MergeKind::MinInt, &[b":1700000100\r\n", b":1700000050\r\n"]),
+            b":1700000050\r\n"
+        );
     }
 
     #[test]

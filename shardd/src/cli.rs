@@ -86,21 +86,19 @@ pub fn run(args: ShardArgs) -> anyhow::Result<()> {
     };
     let mut ks = Keyspace::new();
     let started = std::time::Instant::now();
-    let (data_dir, _lock) = if appendonly {
-        let (d, stats) = dir::DataDir::open(&args.dir, lock, policy, &mut ks)?;
-        tracing::info!(
-            id = cfg.id,
-            commands = stats.commands,
-            keys = stats.keys,
-            torn_bytes = stats.torn_bytes,
-            ms = started.elapsed().as_millis() as u64,
-            "loaded data"
-        );
-        (Some(d), None)
-    } else {
-        (None, Some(lock))
-    };
-    let mut shard = Shard::new(cfg.clone(), Engine::new(ks, data_dir))?;
+    let aof = appendonly.then_some(policy);
+    let (data_dir, stats) = dir::DataDir::open(&args.dir, lock, aof, &mut ks)?;
+    tracing::info!(
+        id = cfg.id,
+        snapshot_gen = stats.snapshot_gen,
+        snapshot_keys = stats.snapshot_keys,
+        commands = stats.commands,
+        keys = stats.keys,
+        torn_bytes = stats.torn_bytes,
+        ms = started.elapsed().as_millis() as u64,
+        "loaded data"
+    );
+    let mut shard = Shard::new(cfg.clone(), Engine::new(ks, Some(data_dir)))?;
     tracing::info!(id = cfg.id, socket = %cfg.control_socket.display(), "shard ready");
     shard.run(&STOP)?;
     tracing::info!(id = cfg.id, "shard stopped");

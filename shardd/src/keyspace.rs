@@ -388,6 +388,21 @@ impl Keyspace {
         self.slots.iter()
     }
 
+    /// Calls `f` with every live key, its expiry and its value (order
+    /// unspecified), stopping at the first error (snapshots).
+    pub fn try_for_each_entry<E>(
+        &self,
+        mut f: impl FnMut(&[u8], Option<u64>, ValueRef<'_>) -> Result<(), E>,
+    ) -> Result<(), E> {
+        let now = self.clock.now_ms();
+        for e in self.stores().flat_map(SlotStore::iter) {
+            if e.expire_at().is_none_or(|t| t > now) {
+                f(e.key(), e.expire_at(), e.value())?;
+            }
+        }
+        Ok(())
+    }
+
     /// Calls `f` with every live key (order unspecified).
     pub fn for_each_key(&self, mut f: impl FnMut(&[u8], ValueRef<'_>)) {
         let now = self.clock.now_ms();

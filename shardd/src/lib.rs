@@ -1,8 +1,9 @@
 //! # shardd: the shard process of shardis
 //!
 //! A shard owns the keyspace of its slots: the data of every Redis type,
-//! TTLs and active expiry, and (later) persistence and replication. It never
-//! parses RESP from clients and never holds a client socket.
+//! TTLs and active expiry, persistence (log and snapshots, `persist/`) and
+//! (later) replication. It never parses RESP from clients and never holds
+//! a client socket.
 //!
 //! Data enters as request records read in place from shared-memory rings
 //! (one ring pair per attached proxy worker): a request id, the client's

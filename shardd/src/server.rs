@@ -27,7 +27,10 @@ use smallvec::SmallVec;
 use crate::{
     commands::execute,
     keyspace::Keyspace,
-    persist::dir::DataDir,
+    persist::{
+        admin::{self, admin_command},
+        dir::DataDir,
+    },
     reply::{Proto, Reply},
 };
 
@@ -36,6 +39,9 @@ use crate::{
 pub const SPIN_ROUNDS: u32 = 200;
 /// How often active expiry runs when the shard is idle or busy.
 pub const EXPIRE_INTERVAL_MS: u64 = 100;
+/// How often a running snapshot child is checked for (`waitpid` with
+/// `WNOHANG`; only while one runs).
+pub const CHILD_POLL_INTERVAL_MS: u64 = 10;
 /// Keys active expiry may remove per run (Redis's budget is similar in spirit).
 pub const EXPIRE_BUDGET_KEYS: usize = 2_000;
 
@@ -87,7 +93,11 @@ impl Engine {
         scratch.clear();
         scratch.resize(msg::REPLY_HEADER_BYTES, 0);
         msg::write_reply_header(scratch, req.header.id, 0);
-        execute(&mut self.ks, &args, &mut Reply::new(scratch, proto));
+        let mut reply = Reply::new(scratch, proto);
+        match args.first().and_then(|n| admin_command(n)) {
+            Some(cmd) => admin::run(cmd, &self.ks, self.dir.as_mut(), &args, &mut reply),
+            None => execute(&mut self.ks, &args, &mut reply),
+        }
         if req.header.flags & REQ_FLAG_WRITE != 0 {
             if let Some(dir) = self.dir.as_mut() {
                 dir.log(&args, &scratch[msg::REPLY_HEADER_BYTES..], self.ks.now_ms());
@@ -108,9 +118,29 @@ impl Engine {
     /// any of their replies is published.
     fn commit(&mut self) -> std::io::Result<()> {
         match self.dir.as_mut() {
-            Some(d) => d.aof().flush_batch(),
+            Some(d) => d.commit(),
             None => Ok(()),
         }
+    }
+
+    /// Reaps a finished snapshot child (never blocks) and starts a save
+    /// that was scheduled behind it.
+    fn tend_child(&mut self) {
+        let Some(d) = self.dir.as_mut() else {
+            return;
+        };
+        if d.poll_child() {
+            if let Some(kind) = d.scheduled() {
+                if let Err(e) = d.start_child(&self.ks, kind) {
+                    tracing::error!("scheduled {kind:?} failed to start: {e}");
+                }
+            }
+        }
+    }
+
+    /// Whether a snapshot child runs.
+    fn has_child(&self) -> bool {
+        self.dir.as_ref().is_some_and(|d| d.child().is_some())
     }
 }
 
@@ -170,11 +200,17 @@ impl Shard {
     pub fn run(&mut self, stop: &AtomicBool) -> Result<(), ShardError> {
         let mut idle_rounds = 0u32;
         let mut next_expire = Instant::now();
+        let mut next_child_poll = Instant::now();
         while !stop.load(Ordering::Relaxed) {
             let worked = self.round()?;
-            if Instant::now() >= next_expire {
+            let now = Instant::now();
+            if now >= next_expire {
                 self.engine.ks.active_expire_cycle(EXPIRE_BUDGET_KEYS);
-                next_expire = Instant::now() + Duration::from_millis(EXPIRE_INTERVAL_MS);
+                next_expire = now + Duration::from_millis(EXPIRE_INTERVAL_MS);
+            }
+            if self.engine.has_child() && now >= next_child_poll {
+                self.engine.tend_child();
+                next_child_poll = now + Duration::from_millis(CHILD_POLL_INTERVAL_MS);
             }
             if worked {
                 idle_rounds = 0;
@@ -186,11 +222,14 @@ impl Shard {
                 continue;
             }
             idle_rounds = 0;
-            let timeout = next_expire.saturating_duration_since(Instant::now());
-            self.park(timeout)?;
+            let mut wake = next_expire;
+            if self.engine.has_child() {
+                wake = wake.min(next_child_poll);
+            }
+            self.park(wake.saturating_duration_since(Instant::now()))?;
         }
         if let Some(d) = self.engine.dir.as_mut() {
-            d.aof().sync_now()?;
+            d.sync_now()?;
         }
         Ok(())
     }

@@ -1,21 +1,29 @@
 //! A shard's data directory: the lock that keeps a second shard out, the
-//! files that hold the data, and loading them at start.
+//! files that hold the data, loading them at start, and moving to a new
+//! generation (SAVE, BGSAVE, BGREWRITEAOF).
 //!
 //! Files (see PERSISTENCE.md): `shard.lock` (held with `flock` for the life
-//! of the process, with the pid inside), `aof.<gen>.log` (the log of every
-//! write since snapshot `<gen>`), and later `snapshot.<gen>.snap`. Loading
-//! replays the newest snapshot, then the logs from its generation on.
+//! of the process, with the pid inside), `snapshot.<gen>.snap` (the
+//! keyspace when generation `<gen>` started) and `aof.<gen>.log` (every
+//! write of generation `<gen>`). Loading reads the newest snapshot, then
+//! replays the logs from its generation on. A save starts generation
+//! `G+1`: the log `aof.<G+1>.log` from that moment, the snapshot
+//! `snapshot.<G+1>.snap` of that moment, and once the snapshot is complete
+//! the files of generations before `G+1` are deleted.
 
 use std::{
     fs::{File, OpenOptions},
     io::Write,
     os::fd::AsRawFd,
     path::{Path, PathBuf},
+    time::{Duration, Instant, SystemTime, UNIX_EPOCH},
 };
 
 use super::{
-    aof::{read_log, AofWriter, Fsync, LogError},
+    aof::{read_log, sync_dir, AofWriter, Fsync, LogError},
     rewrite::{plan, LogForm},
+    save::{fork_snapshot, load_snapshot, reap, reap_within, write_keyspace},
+    snapshot::SnapshotError,
 };
 use crate::{
     commands::execute,
@@ -35,6 +43,10 @@ pub enum DirError {
     /// A log is damaged before its end.
     #[error(transparent)]
     Log(#[from] LogError),
+    /// The newest snapshot is damaged: the shard refuses to start rather
+    /// than serve partial or older data.
+    #[error("{0}; the shard will not start on a damaged snapshot (move the file away to fall back to older files, if any)")]
+    Snapshot(#[from] SnapshotError),
 }
 
 /// What loading found.
@@ -46,18 +58,84 @@ pub struct LoadStats {
     pub torn_bytes: u64,
     /// Keys after loading.
     pub keys: usize,
+    /// Keys read from the snapshot.
+    pub snapshot_keys: u64,
+    /// The snapshot's generation (0: none).
+    pub snapshot_gen: u64,
 }
 
-/// An open, locked data directory with its log.
+/// What a child process is writing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ChildKind {
+    /// BGSAVE.
+    BgSave,
+    /// BGREWRITEAOF (the same work: a snapshot and a fresh log).
+    Rewrite,
+}
+
+/// A running snapshot child.
+#[derive(Debug)]
+pub struct Child {
+    /// Its pid.
+    pub pid: libc::pid_t,
+    /// The generation whose snapshot it writes.
+    pub gen: u64,
+    /// Why it runs.
+    pub kind: ChildKind,
+    /// When it was forked.
+    pub started: Instant,
+    /// Writes counted since the last save, at the fork.
+    dirty_at_fork: u64,
+}
+
+/// Save counters for `INFO persistence` and `LASTSAVE`.
+#[derive(Debug, Clone)]
+pub struct SaveStats {
+    /// Writes since the last successful save.
+    pub dirty: u64,
+    /// Unix seconds of the last successful save (the start time at first).
+    pub last_save_unix_secs: u64,
+    /// Successful saves (SAVE and BGSAVE).
+    pub saves: u64,
+    /// Whether the last BGSAVE succeeded.
+    pub last_bgsave_ok: bool,
+    /// Seconds the last BGSAVE took (-1: none yet).
+    pub last_bgsave_secs: i64,
+    /// Whether the last BGREWRITEAOF succeeded.
+    pub last_rewrite_ok: bool,
+    /// Seconds the last BGREWRITEAOF took (-1: none yet).
+    pub last_rewrite_secs: i64,
+    /// Successful BGREWRITEAOFs.
+    pub rewrites: u64,
+}
+
+/// Now in Unix seconds.
+pub fn unix_secs() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+}
+
+/// An open, locked data directory: the current generation and its log.
 pub struct DataDir {
     path: PathBuf,
     _lock: File,
     gen: u64,
-    aof: AofWriter,
+    /// The log (`None`: `appendonly no`, snapshots only).
+    aof: Option<AofWriter>,
+    policy: Fsync,
+    child: Option<Child>,
+    /// A BGSAVE or BGREWRITEAOF to start once the running child is done.
+    scheduled: Option<ChildKind>,
+    stats: SaveStats,
 }
 
 fn log_path(dir: &Path, gen: u64) -> PathBuf {
     dir.join(format!("aof.{gen}.log"))
+}
+
+fn snapshot_path(dir: &Path, gen: u64) -> PathBuf {
+    dir.join(format!("snapshot.{gen}.snap"))
 }
 
 /// Generations of the files named `prefix<gen>suffix` in `dir`, ascending.
@@ -108,37 +186,66 @@ pub fn lock(dir: &Path) -> Result<File, DirError> {
 
 impl DataDir {
     /// Loads the data of `dir` (locked by the caller with [`lock`]) into
-    /// `ks` and opens the log for appending with `policy`.
+    /// `ks`: the newest snapshot, then (with a log, `aof` given) every log
+    /// from the snapshot's generation on. Opens the log of the newest
+    /// generation for appending with the policy `aof`.
     pub fn open(
         dir: &Path,
         lock: File,
-        policy: Fsync,
+        aof: Option<Fsync>,
         ks: &mut Keyspace,
     ) -> Result<(DataDir, LoadStats), DirError> {
         let io = |e| DirError::Io(dir.to_owned(), e);
+        // A snapshot a crashed save left half-written is never read.
+        for g in generations(dir, "snapshot.", ".tmp").map_err(io)? {
+            let _ = std::fs::remove_file(dir.join(format!("snapshot.{g}.tmp")));
+        }
+        let snaps = generations(dir, "snapshot.", ".snap").map_err(io)?;
         let logs = generations(dir, "aof.", ".log").map_err(io)?;
         let mut stats = LoadStats::default();
-        let mut scratch = Vec::new();
-        for &gen in &logs {
-            let s = read_log(&log_path(dir, gen), |args| {
-                scratch.clear();
-                execute(ks, args, &mut Reply::new(&mut scratch, Proto::Resp2));
-            })?;
-            stats.commands += s.commands;
-            stats.torn_bytes += s.torn_bytes;
+        if let Some(&g) = snaps.last() {
+            stats.snapshot_keys = load_snapshot(&snapshot_path(dir, g), ks)?;
+            stats.snapshot_gen = g;
         }
-        let gen = logs.last().copied().unwrap_or(1);
-        let aof = AofWriter::open(&log_path(dir, gen), policy).map_err(io)?;
+        if aof.is_some() {
+            let mut scratch = Vec::new();
+            for &gen in logs.iter().filter(|&&g| g >= stats.snapshot_gen) {
+                let s = read_log(&log_path(dir, gen), |args| {
+                    scratch.clear();
+                    execute(ks, args, &mut Reply::new(&mut scratch, Proto::Resp2));
+                })?;
+                stats.commands += s.commands;
+                stats.torn_bytes += s.torn_bytes;
+            }
+        }
+        let newest = snaps.last().into_iter().chain(logs.last()).max();
+        let gen = newest.copied().unwrap_or(1).max(1);
+        let policy = aof.unwrap_or(Fsync::EverySec);
+        let aof = match aof {
+            Some(p) => Some(AofWriter::open(&log_path(dir, gen), p).map_err(io)?),
+            None => None,
+        };
         stats.keys = ks.len();
-        Ok((
-            DataDir {
-                path: dir.to_owned(),
-                _lock: lock,
-                gen,
-                aof,
+        let dd = DataDir {
+            path: dir.to_owned(),
+            _lock: lock,
+            gen,
+            aof,
+            policy,
+            child: None,
+            scheduled: None,
+            stats: SaveStats {
+                dirty: 0,
+                last_save_unix_secs: unix_secs(),
+                saves: 0,
+                last_bgsave_ok: true,
+                last_bgsave_secs: -1,
+                last_rewrite_ok: true,
+                last_rewrite_secs: -1,
+                rewrites: 0,
             },
-            stats,
-        ))
+        };
+        Ok((dd, stats))
     }
 
     /// The directory.
@@ -151,17 +258,241 @@ impl DataDir {
         self.gen
     }
 
-    /// The log being appended to.
-    pub fn aof(&mut self) -> &mut AofWriter {
-        &mut self.aof
+    /// The log being appended to (`None`: `appendonly no`).
+    pub fn aof(&mut self) -> Option<&mut AofWriter> {
+        self.aof.as_mut()
+    }
+
+    /// Whether a log is kept (`appendonly yes`).
+    pub fn has_aof(&self) -> bool {
+        self.aof.is_some()
+    }
+
+    /// Bytes in the current log (0 without one).
+    pub fn aof_size(&self) -> u64 {
+        self.aof.as_ref().map_or(0, AofWriter::size)
+    }
+
+    /// The fsync policy.
+    pub fn policy(&self) -> Fsync {
+        self.policy
+    }
+
+    /// Changes the fsync policy at once (`CONFIG SET appendfsync`).
+    pub fn set_policy(&mut self, policy: Fsync) -> std::io::Result<()> {
+        self.policy = policy;
+        if let Some(a) = self.aof.as_mut() {
+            // What was written under the old policy is made durable now.
+            a.sync_now()?;
+            a.set_policy(policy);
+        }
+        Ok(())
+    }
+
+    /// The save counters.
+    pub fn stats(&self) -> &SaveStats {
+        &self.stats
+    }
+
+    /// The running child, if any.
+    pub fn child(&self) -> Option<&Child> {
+        self.child.as_ref()
+    }
+
+    /// The save waiting for the running child, if any.
+    pub fn scheduled(&self) -> Option<ChildKind> {
+        self.scheduled
     }
 
     /// Logs a write command that ran at `now_ms` and replied `reply`.
     pub fn log(&mut self, args: &[&[u8]], reply: &[u8], now_ms: u64) {
+        if reply.first() == Some(&b'-') {
+            return;
+        }
+        self.stats.dirty += 1;
+        let Some(aof) = self.aof.as_mut() else {
+            return;
+        };
         match plan(args, reply, now_ms) {
             LogForm::Skip => {}
-            LogForm::AsIs => self.aof.append(args),
-            LogForm::Rewritten(cmd) => self.aof.append(&cmd),
+            LogForm::AsIs => aof.append(args),
+            LogForm::Rewritten(cmd) => aof.append(&cmd),
         }
     }
+
+    /// Writes this round's log records (and syncs them under `always`).
+    pub fn commit(&mut self) -> std::io::Result<()> {
+        match self.aof.as_mut() {
+            Some(a) => a.flush_batch(),
+            None => Ok(()),
+        }
+    }
+
+    /// Writes and syncs the log now (shutdown).
+    pub fn sync_now(&mut self) -> std::io::Result<()> {
+        match self.aof.as_mut() {
+            Some(a) => a.sync_now(),
+            None => Ok(()),
+        }
+    }
+
+    /// Starts generation `gen + 1`'s log and makes it current; what the
+    /// old log holds is written and synced first, since the snapshot of
+    /// the new generation covers it.
+    fn next_generation(&mut self) -> std::io::Result<u64> {
+        let next = self.gen + 1;
+        if let Some(old) = self.aof.as_mut() {
+            old.sync_now()?;
+            self.aof = Some(AofWriter::open(&log_path(&self.path, next), self.policy)?);
+        }
+        self.gen = next;
+        Ok(next)
+    }
+
+    /// SAVE: writes the snapshot of generation `G+1` here and now, starts
+    /// its log, and deletes older generations. The caller refuses SAVE
+    /// while a child runs.
+    pub fn save(&mut self, ks: &Keyspace) -> std::io::Result<u64> {
+        let next = self.gen + 1;
+        let snap = snapshot_path(&self.path, next);
+        let keys = write_keyspace(ks, &snap)?;
+        if let Err(e) = self.next_generation() {
+            // Without the new log, later writes would go to the old one,
+            // which loading skips behind this snapshot: take it back.
+            let _ = std::fs::remove_file(&snap);
+            return Err(e);
+        }
+        self.delete_before(next);
+        self.stats.dirty = 0;
+        self.stats.saves += 1;
+        self.stats.last_save_unix_secs = unix_secs();
+        Ok(keys)
+    }
+
+    /// BGSAVE or BGREWRITEAOF: starts generation `G+1` (every write from
+    /// here on goes to its log) and forks a child that writes the snapshot
+    /// of this moment. The caller refuses it while a child runs.
+    pub fn start_child(&mut self, ks: &Keyspace, kind: ChildKind) -> std::io::Result<()> {
+        debug_assert!(self.child.is_none());
+        self.scheduled = None;
+        let gen = self.next_generation()?;
+        match fork_snapshot(ks, &snapshot_path(&self.path, gen)) {
+            Ok(pid) => {
+                tracing::info!(pid, gen, ?kind, "snapshot child started");
+                self.child = Some(Child {
+                    pid,
+                    gen,
+                    kind,
+                    started: Instant::now(),
+                    dirty_at_fork: self.stats.dirty,
+                });
+                Ok(())
+            }
+            Err(e) => {
+                // The new log stays: loading replays the older generations
+                // and then it, so nothing is lost.
+                self.record(kind, false, Duration::ZERO);
+                Err(e)
+            }
+        }
+    }
+
+    /// Schedules `kind` to start when the running child is done.
+    pub fn schedule(&mut self, kind: ChildKind) {
+        self.scheduled = Some(kind);
+    }
+
+    /// Reaps the child if it is done (never blocks). True if one finished.
+    pub fn poll_child(&mut self) -> bool {
+        let Some(c) = &self.child else {
+            return false;
+        };
+        match reap(c.pid) {
+            None => false,
+            Some(ok) => {
+                self.child_done(ok);
+                true
+            }
+        }
+    }
+
+    /// Waits up to `timeout` for the running child (tests, shutdown).
+    pub fn wait_child(&mut self, timeout: Duration) -> bool {
+        let Some(c) = &self.child else {
+            return true;
+        };
+        match reap_within(c.pid, timeout) {
+            None => false,
+            Some(ok) => {
+                self.child_done(ok);
+                true
+            }
+        }
+    }
+
+    fn child_done(&mut self, ok: bool) {
+        let Some(c) = self.child.take() else {
+            return;
+        };
+        let took = c.started.elapsed();
+        if ok {
+            self.delete_before(c.gen);
+            self.stats.dirty = self.stats.dirty.saturating_sub(c.dirty_at_fork);
+            self.stats.last_save_unix_secs = unix_secs();
+            tracing::info!(
+                gen = c.gen,
+                ms = took.as_millis() as u64,
+                "snapshot child done"
+            );
+        } else {
+            let _ = std::fs::remove_file(snapshot_path(&self.path, c.gen).with_extension("tmp"));
+            tracing::error!(
+                gen = c.gen,
+                "snapshot child failed; the older snapshot and logs are kept"
+            );
+        }
+        self.record(c.kind, ok, took);
+    }
+
+    fn record(&mut self, kind: ChildKind, ok: bool, took: Duration) {
+        let secs = took.as_secs() as i64;
+        match kind {
+            ChildKind::BgSave => {
+                self.stats.last_bgsave_ok = ok;
+                self.stats.last_bgsave_secs = secs;
+                self.stats.saves += ok as u64;
+            }
+            ChildKind::Rewrite => {
+                self.stats.last_rewrite_ok = ok;
+                self.stats.last_rewrite_secs = secs;
+                self.stats.rewrites += ok as u64;
+            }
+        }
+    }
+
+    /// Deletes the files of every generation before `gen` (its snapshot is
+    /// complete, so they are no longer needed).
+    fn delete_before(&self, gen: u64) {
+        let kinds = [
+            ("snapshot.", ".snap"),
+            ("snapshot.", ".tmp"),
+            ("aof.", ".log"),
+        ];
+        for (prefix, suffix) in kinds {
+            let Ok(gens) = generations(&self.path, prefix, suffix) else {
+                continue;
+            };
+            for g in gens.into_iter().filter(|&g| g < gen) {
+                let p = self.path.join(format!("{prefix}{g}{suffix}"));
+                if let Err(e) = std::fs::remove_file(&p) {
+                    tracing::warn!(path = %p.display(), "cannot delete an old generation: {e}");
+                }
+            }
+        }
+        let _ = sync_dir(&snapshot_path(&self.path, gen));
+    }
 }
+
+#[cfg(test)]
+#[path = "dir_tests.rs"]
+mod tests;

@@ -11,10 +11,7 @@ pub fn dump(ks: &mut Keyspace, args: Args, out: &mut Reply) -> CmdResult {
     args.check(|n| n == 2)?;
     match ks.get(args.get(1)?) {
         None => out.null(),
-        Some(v) => {
-            let bytes = payload::encode(v).map_err(|e| CmdError::Other(e.to_string()))?;
-            out.bulk(&bytes);
-        }
+        Some(v) => out.bulk(&payload::encode(v)),
     }
     Ok(())
 }

@@ -486,13 +486,55 @@ fn restore_errors_match_redis() {
 }
 
 #[test]
-fn dump_of_collections_is_pending() {
+fn dump_and_restore_round_trip_every_type_with_ttls() {
     let (mut k, _) = ks();
-    k.insert(b"h", Value::Hash(Box::default()));
+    for cmd in [
+        "HSET h f1 v1 f2 v2",
+        "RPUSH l a b c",
+        "SADD s x y 1",
+        "SADD i 1 2 3",
+        "ZADD z 1 a 2.5 b",
+        "PFADD p a b c",
+        "PEXPIRE h 9000",
+    ] {
+        assert!(!run(&mut k, cmd).starts_with('-'), "{cmd}");
+    }
+    for key in ["h", "l", "s", "i", "z", "p"] {
+        let payload = dump_of(&mut k, key);
+        let before = [
+            format!("TYPE {key}"),
+            format!("OBJECT ENCODING {key}"),
+            format!("DUMP {key}"),
+        ]
+        .map(|c| run(&mut k, &c));
+        let argv: [&[u8]; 5] = [b"RESTORE", key.as_bytes(), b"4000", &payload, b"REPLACE"];
+        assert_eq!(run_args(&mut k, &argv), "+OK\r\n", "{key}");
+        assert_eq!(run(&mut k, &format!("PTTL {key}")), ":4000\r\n");
+        let after = [
+            format!("TYPE {key}"),
+            format!("OBJECT ENCODING {key}"),
+            format!("DUMP {key}"),
+        ]
+        .map(|c| run(&mut k, &c));
+        assert_eq!(before, after, "{key}");
+    }
+    assert_eq!(run(&mut k, "HGET h f2"), "$2\r\nv2\r\n");
+    assert_eq!(run(&mut k, "ZSCORE z b"), "$3\r\n2.5\r\n");
+    assert_eq!(run(&mut k, "PFCOUNT p"), ":3\r\n");
+}
+
+#[test]
+fn restore_refuses_a_bad_body_with_redis_error() {
+    let (mut k, _) = ks();
+    // Version 1, tag "set", a count of zero: checksum fine, data not.
+    let mut p = vec![1u8, 3, 0, 0, 0, 0];
+    let crc = crate::dump::crc64(&p);
+    p.extend_from_slice(&crc.to_le_bytes());
     assert_eq!(
-        run(&mut k, "DUMP h"),
-        "-ERR DUMP is not supported yet for hash values\r\n"
+        run_args(&mut k, &[b"RESTORE", b"x", b"0", &p]),
+        "-ERR Bad data format\r\n"
     );
+    assert_eq!(run(&mut k, "EXISTS x"), ":0\r\n");
 }
 
 #[test]

@@ -1,0 +1,285 @@
+//! The commands that act on the data directory rather than the keyspace:
+//! SAVE, BGSAVE, BGREWRITEAOF and LASTSAVE as Redis has them, and two the
+//! proxy sends on its own (clients cannot name them: the proxy's command
+//! table does not know them):
+//!
+//! - `SHARDD.INFO`: this shard's keys and `INFO persistence` fields as
+//!   `name:value` lines, which the proxy merges over the shards;
+//! - `SHARDD.APPENDFSYNC always|everysec|no`: what `CONFIG SET appendfsync`
+//!   sends to every shard; the new policy applies from the next write.
+//!
+//! The shard's loop looks a request's name up here ([`admin_command`], a
+//! length check first, so the data commands pay almost nothing) before
+//! handing it to the keyspace.
+
+use std::fmt::Write as _;
+
+use super::{
+    aof::Fsync,
+    dir::{ChildKind, DataDir},
+};
+use crate::{keyspace::Keyspace, reply::Reply};
+
+/// A data-directory command.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Admin {
+    /// `SAVE`.
+    Save,
+    /// `BGSAVE [SCHEDULE]`.
+    BgSave,
+    /// `BGREWRITEAOF`.
+    BgRewriteAof,
+    /// `LASTSAVE`.
+    LastSave,
+    /// `SHARDD.INFO`.
+    Info,
+    /// `SHARDD.APPENDFSYNC policy`.
+    AppendFsync,
+}
+
+const ADMIN_NAMES: &[(&str, Admin)] = &[
+    ("save", Admin::Save),
+    ("bgsave", Admin::BgSave),
+    ("bgrewriteaof", Admin::BgRewriteAof),
+    ("lastsave", Admin::LastSave),
+    ("shardd.info", Admin::Info),
+    ("shardd.appendfsync", Admin::AppendFsync),
+];
+
+const BGSAVE_BUSY: &str = "ERR Background save already in progress";
+const REWRITE_BUSY: &str = "ERR Background append only file rewriting already in progress";
+const BGSAVE_AOF_BUSY: &str = "ERR Another child process is active (AOF?): can't BGSAVE right now. Use BGSAVE SCHEDULE in order to schedule a BGSAVE whenever possible.";
+
+/// The data-directory command named `name`, if it is one.
+pub fn admin_command(name: &[u8]) -> Option<Admin> {
+    if !matches!(name.len(), 4 | 6 | 8 | 11 | 12 | 18) {
+        return None;
+    }
+    ADMIN_NAMES
+        .iter()
+        .find(|(n, _)| name.eq_ignore_ascii_case(n.as_bytes()))
+        .map(|&(_, a)| a)
+}
+
+/// Runs `cmd`; `dir` is `None` when the shard keeps no data directory.
+pub fn run(cmd: Admin, ks: &Keyspace, dir: Option<&mut DataDir>, args: &[&[u8]], out: &mut Reply) {
+    let Some(dir) = dir else {
+        out.error("ERR this shard runs without a data directory");
+        return;
+    };
+    match cmd {
+        Admin::Save if args.len() == 1 => save(ks, dir, out),
+        Admin::BgSave => bgsave(ks, dir, args, out),
+        Admin::BgRewriteAof if args.len() == 1 => bgrewriteaof(ks, dir, out),
+        Admin::LastSave if args.len() == 1 => out.int(dir.stats().last_save_unix_secs as i64),
+        Admin::Info => out.bulk(info(ks, dir).as_bytes()),
+        Admin::AppendFsync => appendfsync(dir, args, out),
+        _ => {
+            let name = String::from_utf8_lossy(args[0]).to_ascii_lowercase();
+            out.error(&format!(
+                "ERR wrong number of arguments for '{name}' command"
+            ));
+        }
+    }
+}
+
+fn save(ks: &Keyspace, dir: &mut DataDir, out: &mut Reply) {
+    if dir.child().is_some() {
+        out.error(BGSAVE_BUSY);
+        return;
+    }
+    match dir.save(ks) {
+        Ok(_) => out.ok(),
+        Err(e) => {
+            tracing::error!("SAVE failed: {e}");
+            out.error(&format!("ERR SAVE failed: {e}"));
+        }
+    }
+}
+
+fn bgsave(ks: &Keyspace, dir: &mut DataDir, args: &[&[u8]], out: &mut Reply) {
+    let schedule = match args {
+        [_] => false,
+        [_, s] if s.eq_ignore_ascii_case(b"schedule") => true,
+        _ => {
+            out.error("ERR syntax error");
+            return;
+        }
+    };
+    match dir.child().map(|c| c.kind) {
+        Some(ChildKind::BgSave) => out.error(BGSAVE_BUSY),
+        Some(ChildKind::Rewrite) if schedule => {
+            dir.schedule(ChildKind::BgSave);
+            out.simple("Background saving scheduled");
+        }
+        Some(ChildKind::Rewrite) => out.error(BGSAVE_AOF_BUSY),
+        None => match dir.start_child(ks, ChildKind::BgSave) {
+            Ok(()) => out.simple("Background saving started"),
+            Err(e) => out.error(&format!("ERR Background saving failed: {e}")),
+        },
+    }
+}
+
+fn bgrewriteaof(ks: &Keyspace, dir: &mut DataDir, out: &mut Reply) {
+    match dir.child().map(|c| c.kind) {
+        Some(ChildKind::Rewrite) => out.error(REWRITE_BUSY),
+        Some(ChildKind::BgSave) => {
+            dir.schedule(ChildKind::Rewrite);
+            out.simple("Background append only file rewriting scheduled");
+        }
+        None => match dir.start_child(ks, ChildKind::Rewrite) {
+            Ok(()) => out.simple("Background append only file rewriting started"),
+            Err(e) => out.error(&format!(
+                "ERR Background append only file rewriting failed: {e}"
+            )),
+        },
+    }
+}
+
+fn appendfsync(dir: &mut DataDir, args: &[&[u8]], out: &mut Reply) {
+    let policy = match args {
+        [_] => {
+            out.bulk(dir.policy().name().as_bytes());
+            return;
+        }
+        [_, p] => std::str::from_utf8(p).ok().and_then(Fsync::parse),
+        _ => None,
+    };
+    let Some(policy) = policy else {
+        out.error("ERR argument must be one of the following: always, everysec, no");
+        return;
+    };
+    match dir.set_policy(policy) {
+        Ok(()) => out.ok(),
+        Err(e) => out.error(&format!("ERR appendfsync: {e}")),
+    }
+}
+
+/// This shard's `keys`, `expires` and persistence fields (Redis's names).
+pub fn info(ks: &Keyspace, dir: &DataDir) -> String {
+    let st = dir.stats();
+    let child = dir.child();
+    let running = |k: ChildKind| child.is_some_and(|c| c.kind == k);
+    let current = |k: ChildKind| {
+        child
+            .filter(|c| c.kind == k)
+            .map_or(-1, |c| c.started.elapsed().as_secs() as i64)
+    };
+    let status = |ok: bool| if ok { "ok" } else { "err" };
+    let mut s = String::with_capacity(1024);
+    let mut line = |name: &str, v: &dyn std::fmt::Display| {
+        let _ = write!(s, "{name}:{v}\r\n");
+    };
+    line("keys", &ks.len());
+    line("expires", &ks.ttl_keys());
+    line("loading", &0);
+    line("async_loading", &0);
+    line("rdb_changes_since_last_save", &st.dirty);
+    line(
+        "rdb_bgsave_in_progress",
+        &(running(ChildKind::BgSave) as u8),
+    );
+    line("rdb_last_save_time", &st.last_save_unix_secs);
+    line("rdb_last_bgsave_status", &status(st.last_bgsave_ok));
+    line("rdb_last_bgsave_time_sec", &st.last_bgsave_secs);
+    line("rdb_current_bgsave_time_sec", &current(ChildKind::BgSave));
+    line("rdb_saves", &st.saves);
+    line("aof_enabled", &(dir.has_aof() as u8));
+    line(
+        "aof_rewrite_in_progress",
+        &(running(ChildKind::Rewrite) as u8),
+    );
+    let scheduled = dir.scheduled() == Some(ChildKind::Rewrite);
+    line("aof_rewrite_scheduled", &(scheduled as u8));
+    line("aof_last_rewrite_time_sec", &st.last_rewrite_secs);
+    line("aof_current_rewrite_time_sec", &current(ChildKind::Rewrite));
+    line("aof_last_bgrewrite_status", &status(st.last_rewrite_ok));
+    line("aof_rewrites", &st.rewrites);
+    // A failed log write stops the shard, so a live shard's is always ok.
+    line("aof_last_write_status", &"ok");
+    line("aof_current_size", &dir.aof_size());
+    line("shardd_generation", &dir.generation());
+    line("shardd_appendfsync", &dir.policy().name());
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+    use crate::{persist::dir::lock, reply::Proto};
+
+    fn call(ks: &Keyspace, d: &mut DataDir, cmd: &str) -> String {
+        let args: Vec<&[u8]> = cmd.split(' ').map(str::as_bytes).collect();
+        let mut out = Vec::new();
+        let admin = admin_command(args[0]).expect("an admin command");
+        run(
+            admin,
+            ks,
+            Some(d),
+            &args,
+            &mut Reply::new(&mut out, Proto::Resp2),
+        );
+        String::from_utf8_lossy(&out).into_owned()
+    }
+
+    #[test]
+    fn replies_and_busy_errors_match_redis() {
+        let dir = std::env::temp_dir().join(format!("shardd-admin-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let mut ks = Keyspace::new();
+        let (mut d, _) =
+            DataDir::open(&dir, lock(&dir).unwrap(), Some(Fsync::No), &mut ks).unwrap();
+        ks.insert_str(b"k", b"v");
+        assert_eq!(admin_command(b"GET"), None);
+        assert_eq!(admin_command(b"BgSave"), Some(Admin::BgSave));
+        assert_eq!(call(&ks, &mut d, "SAVE"), "+OK\r\n");
+        assert_eq!(
+            call(&ks, &mut d, "BGSAVE"),
+            "+Background saving started\r\n"
+        );
+        assert_eq!(call(&ks, &mut d, "BGSAVE"), format!("-{BGSAVE_BUSY}\r\n"));
+        assert_eq!(call(&ks, &mut d, "SAVE"), format!("-{BGSAVE_BUSY}\r\n"));
+        assert_eq!(
+            call(&ks, &mut d, "BGREWRITEAOF"),
+            "+Background append only file rewriting scheduled\r\n"
+        );
+        assert!(call(&ks, &mut d, "SHARDD.INFO").contains("rdb_bgsave_in_progress:1\r\n"));
+        assert!(d.wait_child(Duration::from_secs(20)));
+        d.start_child(&ks, ChildKind::Rewrite).unwrap();
+        assert_eq!(
+            call(&ks, &mut d, "BGREWRITEAOF"),
+            format!("-{REWRITE_BUSY}\r\n")
+        );
+        assert_eq!(
+            call(&ks, &mut d, "BGSAVE"),
+            format!("-{BGSAVE_AOF_BUSY}\r\n")
+        );
+        assert_eq!(
+            call(&ks, &mut d, "BGSAVE SCHEDULE"),
+            "+Background saving scheduled\r\n"
+        );
+        assert_eq!(call(&ks, &mut d, "BGSAVE NOW"), "-ERR syntax error\r\n");
+        let info = call(&ks, &mut d, "SHARDD.INFO");
+        assert!(info.contains("aof_rewrite_in_progress:1\r\n"), "{info}");
+        assert!(d.wait_child(Duration::from_secs(20)));
+        let info = call(&ks, &mut d, "SHARDD.INFO");
+        for field in [
+            "keys:1\r\n",
+            "rdb_bgsave_in_progress:0\r\n",
+            "rdb_last_bgsave_status:ok\r\n",
+            "aof_last_bgrewrite_status:ok\r\n",
+            "aof_enabled:1\r\n",
+            "rdb_saves:2\r\n",
+        ] {
+            assert!(info.contains(field), "{field} in {info}");
+        }
+        let last = call(&ks, &mut d, "LASTSAVE");
+        assert!(last.starts_with(':') && last.len() > 5, "{last}");
+        assert_eq!(call(&ks, &mut d, "SHARDD.APPENDFSYNC always"), "+OK\r\n");
+        assert_eq!(d.policy(), Fsync::Always);
+        assert!(call(&ks, &mut d, "SHARDD.APPENDFSYNC sometimes").starts_with("-ERR"));
+        assert_eq!(call(&ks, &mut d, "SHARDD.APPENDFSYNC"), "$6\r\nalways\r\n");
+    }
+}
