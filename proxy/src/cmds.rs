@@ -16,6 +16,7 @@ use crate::{
     conn::{ConnOut, ConnState},
     dispatch::send,
     link::Target,
+    merge::info::ProxyFigures,
     merge::{Merge, MergeKind},
     table::{self, CommandSpec},
     worker::Worker,
@@ -256,13 +257,17 @@ pub async fn info(
     argv: &[&[u8]],
     discard: bool,
 ) {
-    let head = info_head(w);
+    let (head, proxy) = info_head(w);
     let sections = argv[1..]
         .iter()
         .map(|a| String::from_utf8_lossy(a).to_ascii_lowercase())
         .collect();
     let n = w.shared.shard_count();
-    let kind = MergeKind::Info { head, sections };
+    let kind = MergeKind::Info {
+        head,
+        proxy,
+        sections,
+    };
     let seq = out
         .borrow_mut()
         .push_merge(Merge::new(kind, n, proto_of(st)), discard);
@@ -276,33 +281,33 @@ pub async fn info(
     }
 }
 
-fn info_head(w: &Worker) -> String {
+fn info_head(w: &Worker) -> (String, ProxyFigures) {
     let s = &w.shared;
     let uptime = s.started.elapsed().as_secs();
     let clients = s.clients().len();
-    let rss = rss_bytes();
-    format!(
+    let (allocated, _) = shardd::alloc::jemalloc_stats().unwrap_or((0, 0));
+    let head = format!(
         "# Server\r\nredis_version:{REDIS_VERSION}\r\nredis_mode:standalone\r\nshardis_version:{}\r\nos:{}\r\narch_bits:64\r\nprocess_id:{}\r\ntcp_port:{}\r\nuptime_in_seconds:{uptime}\r\nuptime_in_days:{}\r\n\r\n\
-         # Clients\r\nconnected_clients:{clients}\r\nmaxclients:{}\r\n\r\n\
-         # Memory\r\nused_memory_rss:{rss}\r\nmaxmemory:0\r\nmaxmemory_policy:noeviction\r\n\r\n\
-         # Stats\r\ntotal_connections_received:{}\r\ntotal_commands_processed:{}\r\nrejected_connections:{}\r\n\r\n\
-         # Replication\r\nrole:master\r\nconnected_slaves:0\r\n\r\n",
+         # Clients\r\nconnected_clients:{clients}\r\nmaxclients:{}\r\n\r\n",
         env!("CARGO_PKG_VERSION"),
         std::env::consts::OS,
         std::process::id(),
         s.port.load(Ordering::Relaxed),
         uptime / 86_400,
         s.cfg.maxclients,
-        s.stats.connections.load(Ordering::Relaxed),
-        s.stats.commands.load(Ordering::Relaxed),
-        s.stats.rejected.load(Ordering::Relaxed),
-    )
+    );
+    let figures = ProxyFigures {
+        used_memory: allocated,
+        rss: rss_bytes(),
+        allocations: shardd::alloc::allocations(),
+        connections: s.stats.connections.load(Ordering::Relaxed),
+        commands: s.stats.commands.load(Ordering::Relaxed),
+        rejected: s.stats.rejected.load(Ordering::Relaxed),
+    };
+    (head, figures)
 }
 
 /// Resident memory of this process, from /proc (0 if unknown).
 pub fn rss_bytes() -> u64 {
-    std::fs::read_to_string("/proc/self/statm")
-        .ok()
-        .and_then(|s| s.split_whitespace().nth(1)?.parse::<u64>().ok())
-        .map_or(0, |pages| pages * 4096)
+    shardd::alloc::rss_bytes()
 }

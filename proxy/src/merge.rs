@@ -7,7 +7,7 @@
 //! skipping over whole RESP values ([`value_len`]), never by re-encoding
 //! them. If any part is an error, the reply is the first such error.
 
-mod info;
+pub mod info;
 
 use shardd::reply::{Proto, Reply};
 
@@ -39,6 +39,8 @@ pub enum MergeKind {
     Info {
         /// The proxy's own sections.
         head: String,
+        /// The proxy's figures merged with the shards'.
+        proxy: info::ProxyFigures,
         /// The sections asked for.
         sections: Vec<String>,
     },
@@ -116,9 +118,13 @@ impl Merge {
             MergeKind::ScanCursor { shard, shards } => {
                 scan_reply(parts[0], *shard, *shards, &mut r)
             }
-            MergeKind::Info { head, sections } => {
+            MergeKind::Info {
+                head,
+                proxy,
+                sections,
+            } => {
                 let texts: Vec<Option<&str>> = parts.iter().map(|p| bulk_text(p)).collect();
-                let text = format!("{head}{}", info::shard_sections(&texts));
+                let text = format!("{head}{}", info::shard_sections(&texts, proxy));
                 r.verbatim(info::select_sections(&text, sections).as_bytes());
             }
             MergeKind::SameReply => match parts.first() {

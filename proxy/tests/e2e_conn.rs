@@ -202,6 +202,27 @@ fn info_reports_the_server_clients_and_keys_of_every_shard() {
     }
     let keyspace = c.cmd_str(&["INFO", "keyspace"]);
     assert!(keyspace.contains("db0:keys=10,"), "{keyspace}");
+    // Memory is the whole server's: the proxy plus every shard.
+    let memory = c.cmd_str(&["INFO", "memory"]);
+    let figure = |text: &str, name: &str| -> f64 {
+        text.split("\r\n")
+            .find_map(|l| l.strip_prefix(&format!("{name}:")))
+            .and_then(|v| v.parse().ok())
+            .unwrap_or_else(|| panic!("{name} missing in {text}"))
+    };
+    let rss = figure(&memory, "used_memory_rss");
+    let proxy_rss = figure(&memory, "used_memory_rss_proxy");
+    assert!(rss > proxy_rss && proxy_rss > 0.0, "{memory}");
+    assert!(figure(&memory, "used_memory") > 0.0, "{memory}");
+    assert!(figure(&memory, "bytes_per_key_rss") > 0.0, "{memory}");
+    assert!(!memory.contains("# Server"), "{memory}");
+    let stats = c.cmd_str(&["INFO", "stats"]);
+    assert!(figure(&stats, "total_allocations_shards") > 0.0, "{stats}");
+    let shards = c.cmd_str(&["INFO", "shards"]);
+    assert_eq!(figure(&shards, "shards"), 3.0, "{shards}");
+    for i in 0..3 {
+        assert!(shards.contains(&format!("shard{i}:pid=")), "{shards}");
+    }
 }
 
 #[test]

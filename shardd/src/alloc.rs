@@ -60,3 +60,19 @@ pub fn jemalloc_stats() -> Option<(u64, u64)> {
     let resident = tikv_jemalloc_ctl::stats::resident::read().ok()?;
     Some((allocated as u64, resident as u64))
 }
+
+/// Resident memory of this process, from `/proc/self/statm` (0 if unknown).
+pub fn rss_bytes() -> u64 {
+    std::fs::read_to_string("/proc/self/statm")
+        .ok()
+        .and_then(|s| s.split_whitespace().nth(1)?.parse::<u64>().ok())
+        .map_or(0, |pages| pages * 4096)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn rss_is_read() {
+        assert!(super::rss_bytes() > 0);
+    }
+}

@@ -155,7 +155,8 @@ fn appendfsync(dir: &mut DataDir, args: &[&[u8]], out: &mut Reply) {
     }
 }
 
-/// This shard's `keys`, `expires` and persistence fields (Redis's names).
+/// This shard's `keys`, `expires`, memory and persistence fields (Redis's
+/// names where Redis has one).
 pub fn info(ks: &Keyspace, dir: &DataDir) -> String {
     let st = dir.stats();
     let child = dir.child();
@@ -172,6 +173,19 @@ pub fn info(ks: &Keyspace, dir: &DataDir) -> String {
     };
     line("keys", &ks.len());
     line("expires", &ks.ttl_keys());
+    // Memory and stats (merged into the proxy's `# Memory` and `# Stats`).
+    let (allocated, resident) = crate::alloc::jemalloc_stats().unwrap_or((0, 0));
+    let mem = ks.memory_stats();
+    line("process_id", &std::process::id());
+    line("used_memory", &allocated);
+    line("used_memory_rss", &crate::alloc::rss_bytes());
+    line("allocator_resident", &resident);
+    line(
+        "keyspace_bytes",
+        &(mem.entry_bytes + mem.table_bytes + mem.expiry_index_bytes),
+    );
+    line("expired_keys", &ks.expired_total());
+    line("total_allocations", &crate::alloc::allocations());
     line("loading", &0);
     line("async_loading", &0);
     line("rdb_changes_since_last_save", &st.dirty);
