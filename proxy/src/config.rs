@@ -364,7 +364,8 @@ mod tests {
             cfg.shard_args(),
             ["--appendonly", "yes", "--appendfsync", "everysec"]
         );
-        cfg.apply_file("appendfsync always\nappendonly no\n").unwrap();
+        cfg.apply_file("appendfsync always\nappendonly no\n")
+            .unwrap();
         assert_eq!(cfg.appendfsync, Fsync::Always);
         assert!(!cfg.appendonly);
         cfg.apply_flags(&Flags {
