@@ -17,7 +17,12 @@ bin_dir() {
   echo "$ops_root/target/release"
 }
 
-pid_alive() { [ -n "$1" ] && kill -0 "$1" 2>/dev/null; }
+# pid_alive PID: the process exists and is not a zombie (processes started
+# with nohup are reaped by whoever adopts them, which may take a while).
+pid_alive() {
+  [ -n "$1" ] && kill -0 "$1" 2>/dev/null || return 1
+  [ "$(sed 's/.*) //' "/proc/$1/stat" 2>/dev/null | cut -c1)" != Z ]
+}
 
 read_pid() { [ -f "$1" ] && cat "$1" || true; }
 
