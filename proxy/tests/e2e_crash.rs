@@ -339,3 +339,27 @@ fn a_proxy_killed_under_traffic_loses_nothing_acknowledged() {
     let s = Server::start(Opts::default().attach(&shards.sockets()));
     check_data(&s.url(), &tallies);
 }
+
+/// `--appendonly no` reaches the shards: nothing is logged, and a killed
+/// shard comes back empty (what Redis does with no persistence).
+#[test]
+fn with_appendonly_no_a_killed_shard_comes_back_empty() {
+    let s = Server::start(Opts::shards(SHARDS).flag("--appendonly", "no"));
+    let mut c = s.raw();
+    c.expect(
+        &["CONFIG", "GET", "appendonly"],
+        common::arr(&[common::bulk("appendonly"), common::bulk("no")]),
+    );
+    let k = key_on_shard("crash:volatile", 0, SHARDS);
+    c.expect(&["SET", &k, "v"], common::OK);
+    kill_and_wait(&s, 0, &k);
+    c.expect(&["GET", &k], common::NIL);
+    let logs = std::fs::read_dir(s.data_dir.join("shard-0"))
+        .map(|d| {
+            d.flatten()
+                .filter(|e| e.file_name().to_string_lossy().starts_with("aof."))
+                .count()
+        })
+        .unwrap_or(0);
+    assert_eq!(logs, 0, "no append-only log is written");
+}
