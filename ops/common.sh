@@ -2,6 +2,7 @@
 # Layout of a deployment directory DIR:
 #   DIR/shard-N/        shard N's data and control socket (shard.sock)
 #   DIR/run/shard-N.pid DIR/run/proxy.pid   pid files
+#   DIR/run/persistence  the shards' appendonly/appendfsync (from ops/start)
 #   DIR/log/shard-N.log DIR/log/proxy.log   logs
 
 ops_root=$(cd "$(dirname "$0")/.." && pwd)
@@ -16,9 +17,20 @@ bin_dir() {
   echo "$ops_root/target/release"
 }
 
-pid_alive() { [ -n "$1" ] && kill -0 "$1" 2>/dev/null; }
+# pid_alive PID: the process exists and is not a zombie (processes started
+# with nohup are reaped by whoever adopts them, which may take a while).
+pid_alive() {
+  [ -n "$1" ] && kill -0 "$1" 2>/dev/null || return 1
+  [ "$(sed 's/.*) //' "/proc/$1/stat" 2>/dev/null | cut -c1)" != Z ]
+}
 
 read_pid() { [ -f "$1" ] && cat "$1" || true; }
+
+# slot_range I N: the slots of shard I of N in the proxy's default table
+# (slot s belongs to shard s * N / 16384), as "LO-HI".
+slot_range() {
+  echo "$((($1 * 16384 + $2 - 1) / $2))-$(((($1 + 1) * 16384 + $2 - 1) / $2 - 1))"
+}
 
 # POSIX sh has no local variables: helpers use names starting with _.
 shard_count() {
@@ -27,12 +39,35 @@ shard_count() {
   echo "$_n"
 }
 
+# persistence: sets APPENDFSYNC and APPENDONLY (unless already set) from
+# SHARDIS_APPENDFSYNC / SHARDIS_APPENDONLY, else from what ops/start
+# recorded in DIR/run/persistence, else the defaults (everysec, yes), and
+# checks them.
+persistence() {
+  _f="$DIR/run/persistence"
+  _sf=""; _sa=""
+  if [ -f "$_f" ]; then
+    _sf=$(sed -n 's/^appendfsync //p' "$_f")
+    _sa=$(sed -n 's/^appendonly //p' "$_f")
+  fi
+  APPENDFSYNC=${APPENDFSYNC:-${SHARDIS_APPENDFSYNC:-${_sf:-everysec}}}
+  APPENDONLY=${APPENDONLY:-${SHARDIS_APPENDONLY:-${_sa:-yes}}}
+  case "$APPENDFSYNC" in always|everysec|no) ;; *)
+    echo "appendfsync must be always, everysec or no, not '$APPENDFSYNC'" >&2; exit 2 ;;
+  esac
+  case "$APPENDONLY" in yes|no) ;; *)
+    echo "appendonly must be yes or no, not '$APPENDONLY'" >&2; exit 2 ;;
+  esac
+}
+
 # start_shard N: starts shard N in the background and waits for its socket.
 start_shard() {
   _id=$1
+  persistence
   mkdir -p "$DIR/shard-$_id" "$DIR/run" "$DIR/log"
   rm -f "$DIR/shard-$_id/shard.sock"
   nohup "$(bin_dir)/shardd" --id "$_id" --dir "$DIR/shard-$_id" \
+    --appendonly "$APPENDONLY" --appendfsync "$APPENDFSYNC" \
     >>"$DIR/log/shard-$_id.log" 2>&1 &
   echo $! >"$DIR/run/shard-$_id.pid"
   _w=0

@@ -6,6 +6,10 @@
 //! uses (`port`, `bind`, `requirepass`, `maxclients`, `timeout`, ...), plus
 //! shardis's own (`shards`, `workers`, `dir`, `attach`).
 //!
+//! `appendonly` and `appendfsync` are passed on to every shard the proxy
+//! starts (a shard's own flags decide for shards started elsewhere and
+//! attached with `--attach`; `ops/start` gives both the same values).
+//!
 //! Decisions written down here: the default bind address is 127.0.0.1 (a
 //! server with no password should not listen on every interface); there is
 //! one database (SELECT 0 works, any other index gets Redis's "DB index is
@@ -15,6 +19,7 @@
 use std::path::PathBuf;
 
 use clap::Parser;
+use shardd::persist::aof::Fsync;
 
 /// Command line of the `proxy` binary.
 #[derive(Parser, Debug, Clone, Default)]
@@ -61,6 +66,14 @@ pub struct Flags {
     /// in shard mode, so shards always match the proxy's build).
     #[arg(long)]
     pub shardd_bin: Option<PathBuf>,
+    /// When each shard makes its append-only log durable: always (before
+    /// replying), everysec (default), no (when the kernel likes).
+    #[arg(long, value_name = "always|everysec|no")]
+    pub appendfsync: Option<String>,
+    /// Whether each shard keeps an append-only log (default yes; with no, a
+    /// shard's data does not survive its restart).
+    #[arg(long, value_name = "yes|no")]
+    pub appendonly: Option<String>,
 }
 
 /// The settings the proxy runs with.
@@ -97,6 +110,10 @@ pub struct Config {
     pub ring_capacity_bytes: usize,
     /// The shardd binary to start, if set.
     pub shardd_bin: Option<PathBuf>,
+    /// The shards' fsync policy (`--appendfsync`).
+    pub appendfsync: Fsync,
+    /// Whether the shards keep an append-only log (`--appendonly`).
+    pub appendonly: bool,
 }
 
 impl Default for Config {
@@ -118,6 +135,8 @@ impl Default for Config {
             client_output_backlog_bytes: 32 << 20,
             ring_capacity_bytes: 1 << 20,
             shardd_bin: None,
+            appendfsync: Fsync::EverySec,
+            appendonly: true,
         }
     }
 }
@@ -136,12 +155,12 @@ impl Config {
                 .map_err(|e| ConfigError(format!("cannot read {}: {e}", path.display())))?;
             cfg.apply_file(&text)?;
         }
-        cfg.apply_flags(flags);
+        cfg.apply_flags(flags)?;
         cfg.check()?;
         Ok(cfg)
     }
 
-    fn apply_flags(&mut self, f: &Flags) {
+    fn apply_flags(&mut self, f: &Flags) -> Result<(), ConfigError> {
         if let Some(v) = f.port {
             self.port = v;
         }
@@ -175,6 +194,32 @@ impl Config {
         }
         if let Some(v) = &f.shardd_bin {
             self.shardd_bin = Some(v.clone());
+        }
+        if let Some(v) = &f.appendfsync {
+            self.set("appendfsync", v)?;
+        }
+        if let Some(v) = &f.appendonly {
+            self.set("appendonly", v)?;
+        }
+        Ok(())
+    }
+
+    /// The persistence flags every shard the proxy starts gets.
+    pub fn shard_args(&self) -> Vec<String> {
+        vec![
+            "--appendonly".into(),
+            self.appendonly_name().into(),
+            "--appendfsync".into(),
+            self.appendfsync.name().into(),
+        ]
+    }
+
+    /// `yes` or `no`, as `CONFIG GET appendonly` shows it.
+    pub fn appendonly_name(&self) -> &'static str {
+        if self.appendonly {
+            "yes"
+        } else {
+            "no"
         }
     }
 
@@ -226,6 +271,24 @@ impl Config {
                 self.client_query_buffer_limit_bytes = num(value)? as usize
             }
             "ring-capacity-bytes" => self.ring_capacity_bytes = num(value)? as usize,
+            "appendfsync" => {
+                self.appendfsync = Fsync::parse(value).ok_or_else(|| {
+                    ConfigError(format!(
+                        "appendfsync must be always, everysec or no, not '{value}'"
+                    ))
+                })?
+            }
+            "appendonly" => {
+                self.appendonly = match value.to_ascii_lowercase().as_str() {
+                    "yes" => true,
+                    "no" => false,
+                    _ => {
+                        return Err(ConfigError(format!(
+                            "appendonly must be yes or no, not '{value}'"
+                        )))
+                    }
+                }
+            }
             _ => return Err(ConfigError(format!("unknown setting '{name}'"))),
         }
         Ok(())
@@ -281,7 +344,8 @@ mod tests {
         cfg.apply_flags(&Flags {
             port: Some(7001),
             ..Flags::default()
-        });
+        })
+        .unwrap();
         assert_eq!(cfg.port, 7001);
         assert_eq!(cfg.maxclients, 5);
     }
@@ -291,6 +355,36 @@ mod tests {
         let mut cfg = Config::default();
         assert!(cfg.apply_file("no-such-thing 1").is_err());
         assert!(cfg.apply_file("port x").is_err());
+    }
+
+    #[test]
+    fn persistence_settings_reach_the_shard_command_line() {
+        let mut cfg = Config::default();
+        assert_eq!(
+            cfg.shard_args(),
+            ["--appendonly", "yes", "--appendfsync", "everysec"]
+        );
+        cfg.apply_file("appendfsync always\nappendonly no\n")
+            .unwrap();
+        assert_eq!(cfg.appendfsync, Fsync::Always);
+        assert!(!cfg.appendonly);
+        cfg.apply_flags(&Flags {
+            appendfsync: Some("NO".into()),
+            appendonly: Some("yes".into()),
+            ..Flags::default()
+        })
+        .unwrap();
+        assert_eq!(
+            cfg.shard_args(),
+            ["--appendonly", "yes", "--appendfsync", "no"]
+        );
+        assert!(cfg.apply_file("appendfsync sometimes").is_err());
+        assert!(cfg.apply_file("appendonly maybe").is_err());
+        let bad = Flags {
+            appendfsync: Some("x".into()),
+            ..Flags::default()
+        };
+        assert!(Config::load(&bad).is_err());
     }
 
     #[test]

@@ -50,6 +50,7 @@ fn run(flags: Flags) -> anyhow::Result<()> {
             &cfg.dir,
             cfg.shards,
             cfg.shardd_bin.as_deref(),
+            &cfg.shard_args(),
         )?);
         (0..cfg.shards).map(|i| shard_socket(&cfg.dir, i)).collect()
     } else {

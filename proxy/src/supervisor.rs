@@ -5,7 +5,8 @@
 //! and control socket `DIR/shard-N/shard.sock`. The binary is
 //! `--shardd-bin` if given, else the proxy binary itself with the `shard`
 //! subcommand: the shards then always run the proxy's own build, and
-//! `cargo run -p proxy` is enough.
+//! `cargo run -p proxy` is enough. Every start and restart of a shard gets
+//! the proxy's `--appendonly` and `--appendfsync`.
 //! Children get `PR_SET_PDEATHSIG`, so a proxy killed with SIGKILL does not
 //! leave orphans behind; shards started by ops scripts and attached with
 //! `--attach` are not supervised and outlive the proxy.
@@ -69,13 +70,16 @@ fn shard_program(explicit: Option<&Path>) -> std::io::Result<(PathBuf, Vec<Strin
 }
 
 impl Supervisor {
-    /// Starts `count` shards under `dir`.
+    /// Starts `count` shards under `dir`, each given `shard_args` (the
+    /// persistence flags) on its command line; restarts get the same.
     pub fn start(
         dir: &Path,
         count: usize,
         shardd_bin: Option<&Path>,
+        shard_args: &[String],
     ) -> std::io::Result<Supervisor> {
-        let program = shard_program(shardd_bin)?;
+        let mut program = shard_program(shardd_bin)?;
+        program.1.extend(shard_args.iter().cloned());
         let mut procs = Vec::with_capacity(count);
         for id in 0..count {
             let mut p = ShardProc {

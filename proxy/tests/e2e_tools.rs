@@ -1,16 +1,18 @@
 //! The stock Redis tools work against the proxy: `redis-cli` and
 //! `redis-benchmark`. Skipped, with a note, where they are not installed;
 //! under `CI=true` (where `.ci/run` installs them) a missing tool fails.
+//! And the ops scripts: `--help` of each, and start, status, restart-shard
+//! and stop on a deployment of their own.
 
 mod common;
 
 use std::{
-    path::PathBuf,
+    path::{Path, PathBuf},
     process::{Command, Output, Stdio},
     time::{Duration, Instant},
 };
 
-use common::{bulk, int, Server};
+use common::{bulk, int, key_on_shard, pid_alive, wait_until, Server, TempDir, IO_TIMEOUT};
 
 /// Longest a tool may run before it is killed.
 const TOOL_TIMEOUT: Duration = Duration::from_secs(30);
@@ -29,8 +31,14 @@ fn find_tool(name: &str) -> Option<PathBuf> {
 
 /// Runs `tool args`, killing it by pid if it outlives [`TOOL_TIMEOUT`].
 fn run(tool: &PathBuf, args: &[&str]) -> Output {
+    run_env(tool, args, &[])
+}
+
+/// [`run`] with extra environment variables.
+fn run_env(tool: &PathBuf, args: &[&str], env: &[(&str, &Path)]) -> Output {
     let mut child = Command::new(tool)
         .args(args)
+        .envs(env.iter().map(|(k, v)| (*k, v.as_os_str())))
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -156,4 +164,182 @@ fn redis_benchmark_lpush_runs_and_leaves_its_list() {
     let mut c = s.raw();
     c.expect(&["EXISTS", "mylist"], int(1));
     c.expect(&["LLEN", "mylist"], int(10000));
+}
+
+const OPS_SCRIPTS: &[&str] = &["start", "stop", "status", "restart-shard", "fuzz"];
+
+fn ops_script(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../ops")
+        .join(name)
+}
+
+#[test]
+fn every_ops_script_explains_itself_with_help() {
+    for name in OPS_SCRIPTS {
+        let out = run(&ops_script(name), &["--help"]);
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert!(out.status.success(), "ops/{name} --help: {out:?}");
+        assert!(
+            text.contains(&format!("ops/{name}")),
+            "ops/{name} --help shows its usage: {text}"
+        );
+    }
+}
+
+/// A deployment made by ops/start in a temporary directory; every process
+/// in its pid files is killed by pid when dropped.
+struct Deployment {
+    dir: TempDir,
+    bin: TempDir,
+    port: u16,
+}
+
+impl Deployment {
+    /// A directory with `proxy` (this build) and a `shardd` that runs it in
+    /// shard mode, as ops/start expects in SHARDIS_BIN.
+    fn new() -> Deployment {
+        let bin = TempDir::new();
+        std::os::unix::fs::symlink(common::proxy_bin(), bin.0.join("proxy")).expect("link proxy");
+        let shardd = bin.0.join("shardd");
+        std::fs::write(
+            &shardd,
+            format!(
+                "#!/bin/sh\nexec '{}' shard \"$@\"\n",
+                common::proxy_bin().display()
+            ),
+        )
+        .expect("write the shardd wrapper");
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&shardd, std::fs::Permissions::from_mode(0o755))
+            .expect("make the wrapper executable");
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .expect("a free port")
+            .port();
+        Deployment {
+            dir: TempDir::new(),
+            bin,
+            port,
+        }
+    }
+
+    /// Runs `ops/NAME args...` on this deployment; its stdout.
+    fn ops(&self, name: &str, args: &[&str]) -> String {
+        let out = run_env(
+            &ops_script(name),
+            args,
+            &[("SHARDIS_BIN", &self.bin.0), ("SHARDIS_DIR", &self.dir.0)],
+        );
+        assert!(out.status.success(), "ops/{name} {args:?}: {out:?}");
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    fn pid(&self, name: &str) -> Option<u32> {
+        std::fs::read_to_string(self.dir.0.join("run").join(format!("{name}.pid")))
+            .ok()?
+            .trim()
+            .parse()
+            .ok()
+    }
+}
+
+impl Drop for Deployment {
+    fn drop(&mut self) {
+        let Ok(entries) = std::fs::read_dir(self.dir.0.join("run")) else {
+            return;
+        };
+        for e in entries.flatten() {
+            let name = e.file_name().to_string_lossy().into_owned();
+            let Some(name) = name.strip_suffix(".pid") else {
+                continue;
+            };
+            if let Some(pid) = self.pid(name).filter(|&p| pid_alive(p)) {
+                // SAFETY: killing a process this test's ops/start started, by pid.
+                unsafe { libc::kill(pid as libc::pid_t, libc::SIGKILL) };
+            }
+        }
+    }
+}
+
+/// The line of `status` that starts with `prefix`.
+fn line<'a>(status: &'a str, prefix: &str) -> &'a str {
+    status
+        .lines()
+        .find(|l| l.starts_with(prefix))
+        .unwrap_or_else(|| panic!("no '{prefix}' line in:\n{status}"))
+}
+
+#[test]
+fn ops_start_status_restart_shard_and_stop_run_a_deployment() {
+    let d = Deployment::new();
+    let port = d.port.to_string();
+    let started = d.ops(
+        "start",
+        &["--shards", "3", "--port", &port, "--appendfsync", "always"],
+    );
+    assert!(started.contains("with 3 shards"), "{started}");
+    let mut c = common::Raw::connect(d.port);
+    c.expect(
+        &["CONFIG", "GET", "appendfsync"],
+        common::arr(&[bulk("appendfsync"), bulk("always")]),
+    );
+    let keys: Vec<String> = (0..3).map(|i| key_on_shard("ops", i, 3)).collect();
+    for k in &keys {
+        c.expect(&["SET", k, "v"], common::OK);
+    }
+    c.expect(&["SET", &keys[1], "w"], common::OK);
+
+    let has_cli = find_tool("redis-cli").is_some();
+    let status = d.ops("status", &["--port", &port]);
+    let proxy_pid = d.pid("proxy").expect("proxy pid file");
+    assert!(
+        line(&status, "proxy")
+            .starts_with(&format!("proxy  pid {proxy_pid}  up  port {port}  rss ")),
+        "{status}"
+    );
+    for (i, slots) in ["0-5461", "5462-10922", "10923-16383"].iter().enumerate() {
+        let l = line(&status, &format!("shard {i} "));
+        let pid = d.pid(&format!("shard-{i}")).expect("shard pid file");
+        assert!(l.contains(&format!("pid {pid}  up  slots {slots}")), "{l}");
+        if has_cli {
+            assert!(l.contains("keys 1 "), "{l}");
+        }
+        assert!(l.contains(" kB  aof always "), "{l}");
+        assert!(l.ends_with("snapshot none"), "{l}");
+        // The log of shard 1 holds two SETs, the others one.
+        let aof_bytes: u64 = l
+            .split("aof always ")
+            .nth(1)
+            .and_then(|r| r.split(' ').next())
+            .and_then(|n| n.parse().ok())
+            .expect("log bytes");
+        assert!(aof_bytes > 8, "{l}");
+    }
+
+    // A shard killed and started again by ops/restart-shard keeps its data
+    // and its persistence settings.
+    let old = d.pid("shard-1").expect("shard 1 pid");
+    let out = d.ops("restart-shard", &["1", "--kill"]);
+    assert!(out.contains("shard 1 restarted"), "{out}");
+    assert!(!pid_alive(old));
+    wait_until(IO_TIMEOUT, "shard 1 to serve through the proxy", || {
+        c.try_cmd(&["GET", &keys[1]])
+            .is_ok_and(|r| r == bulk("w").as_bytes())
+    });
+    let status = d.ops("status", &["--port", &port]);
+    let l = line(&status, "shard 1 ");
+    let new = d.pid("shard-1").expect("shard 1 pid");
+    assert!(new != old && l.contains(&format!("pid {new}  up")), "{l}");
+    assert!(l.contains(" aof always "), "{l}");
+
+    let out = d.ops("stop", &[]);
+    assert!(out.contains("stopped"), "{out}");
+    let status = d.ops("status", &["--port", &port]);
+    assert!(status.starts_with("proxy  down"), "{status}");
+    assert!(
+        line(&status, "shard 0 ").starts_with("shard 0  down  slots 0-5461  aof always "),
+        "{status}"
+    );
+    assert!(!pid_alive(proxy_pid));
 }
