@@ -325,8 +325,13 @@ fn parse_record<'a>(b: &'a [u8], args: &mut Vec<&'a [u8]>) -> Option<usize> {
 }
 
 /// A bad record is a torn tail if the file ends within the extent its
-/// header announces (a write cut short), or if everything left is zeros
-/// (space the file system allocated but the crash left unwritten).
+/// header announces (a write cut short), if everything left is zeros
+/// (space the file system allocated but the crash left unwritten), or if
+/// everything after the extent it announces is zeros (a batch whose first
+/// pages reached the disk and whose later pages did not). None of these
+/// records was acknowledged under `always`: its batch's sync never
+/// returned. Like Redis's `aof-load-truncated`, damage to the very last
+/// record followed only by zeros is cut off rather than refused.
 fn is_torn_tail(rest: &[u8]) -> bool {
     if rest.iter().all(|&b| b == 0) {
         return true;
@@ -335,7 +340,8 @@ fn is_torn_tail(rest: &[u8]) -> bool {
         None => true,
         Some(h) => {
             let len = u32::from_le_bytes([h[0], h[1], h[2], h[3]]) as usize;
-            RECORD_HEADER_BYTES.saturating_add(len) >= rest.len()
+            let extent = RECORD_HEADER_BYTES.saturating_add(len);
+            extent >= rest.len() || rest[extent..].iter().all(|&b| b == 0)
         }
     }
 }
@@ -441,6 +447,25 @@ mod tests {
         let (got, stats) = read_back(&path).unwrap();
         assert_eq!(got, cmds);
         assert_eq!(stats.torn_bytes, 4096);
+    }
+
+    #[test]
+    fn a_record_cut_short_then_zeros_is_a_torn_tail() {
+        let path = temp("short-zeros");
+        let cmds = commands(6);
+        write_all(&path, &cmds, Fsync::No);
+        let full = std::fs::read(&path).unwrap();
+        let path5 = temp("short-zeros-5");
+        write_all(&path5, &cmds[..5], Fsync::No);
+        let five = std::fs::read(&path5).unwrap().len();
+        // The sixth record's first half landed, the rest of its page did not.
+        let cut = five + (full.len() - five) / 2;
+        let mut data = full[..cut].to_vec();
+        data.resize(full.len() + 4096, 0);
+        std::fs::write(&path, &data).unwrap();
+        let (got, stats) = read_back(&path).unwrap();
+        assert_eq!(got, cmds[..5]);
+        assert_eq!(stats.torn_bytes, (data.len() - five) as u64);
     }
 
     #[test]
