@@ -205,7 +205,7 @@ impl Shard {
             let worked = self.round()?;
             // The clock is read after work and every 32nd idle round: a
             // spinning shard need not ask the time 200 times per park.
-            if worked || idle_rounds % 32 == 0 {
+            if worked || idle_rounds.is_multiple_of(32) {
                 let now = Instant::now();
                 if now >= next_expire {
                     self.engine.ks.active_expire_cycle(EXPIRE_BUDGET_KEYS);
