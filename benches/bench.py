@@ -100,11 +100,15 @@ class Server:
                 p.wait()
 
 
-def start_redis(tmp, name, port=None):
+def start_redis(tmp, name, port=None, appendfsync=None):
     port = port or free_port()
+    aof = ["--appendonly", "no"]
+    if appendfsync:
+        aof = ["--appendonly", "yes", "--appendfsync", appendfsync]
+    data = tempfile.mkdtemp(prefix=f"{name}-", dir=tmp)
     p = subprocess.Popen(
-        ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "",
-         "--appendonly", "no", "--dir", tmp, "--logfile", os.path.join(tmp, f"{name}.log")],
+        ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", ""] + aof +
+        ["--dir", data, "--logfile", os.path.join(tmp, f"{name}.log")],
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     wait_port(port, proc=p)
     return Server("redis-server", port, [p])
@@ -131,11 +135,14 @@ def start_twemproxy(tmp, shards):
     return server
 
 
-def start_shardis(tmp, proxy_bin, shards, workers):
+def start_shardis(tmp, proxy_bin, shards, workers, appendfsync=None):
     port = free_port()
     data = tempfile.mkdtemp(prefix="shardis-data-", dir=tmp)
-    args = [proxy_bin, "--port", str(port), "--shards", str(shards), "--dir", data,
-            "--appendonly", "no"]
+    args = [proxy_bin, "--port", str(port), "--shards", str(shards), "--dir", data]
+    if appendfsync:
+        args += ["--appendonly", "yes", "--appendfsync", appendfsync]
+    else:
+        args += ["--appendonly", "no"]
     if workers:
         args += ["--workers", str(workers)]
     p = subprocess.Popen(args, stdout=subprocess.DEVNULL,
@@ -303,6 +310,9 @@ def main():
     ap.add_argument("--pipelines", default="1,16,64")
     ap.add_argument("--workloads", default=",".join(WORKLOADS))
     ap.add_argument("--servers", default="redis-server,twemproxy,shardis")
+    ap.add_argument("--fsync", action="store_true",
+                    help="instead: SET at P16 with appendfsync always, everysec and no, "
+                         "redis-server (AOF) next to shardis")
     ap.add_argument("--out")
     ap.add_argument("--json")
     ap.add_argument("--svg")
@@ -311,6 +321,8 @@ def main():
     workloads = a.workloads.split(",")
     names = a.servers.split(",")
     tmp = tempfile.mkdtemp(prefix="shardis-bench-")
+    if a.fsync:
+        return fsync_matrix(a, tmp)
     servers = []
     try:
         for name in names:
@@ -387,6 +399,39 @@ def main():
     finally:
         for s in servers:
             s.stop()
+
+
+def fsync_matrix(a, tmp):
+    """SET at P16 under each appendfsync policy, both servers, interleaved."""
+    raw = {}
+    for rnd in range(a.rounds):
+        for policy in ("always", "everysec", "no"):
+            for name in ("redis-server", "shardis"):
+                s = (start_redis(tmp, "redis-aof", appendfsync=policy) if name == "redis-server"
+                     else start_shardis(tmp, a.proxy_bin, a.shards, a.workers, appendfsync=policy))
+                try:
+                    r = run_benchmark(s, "SET", 16, a.n, a.clients, a.keyspace, a.size)
+                finally:
+                    s.stop()
+                raw.setdefault((policy, name), []).append(r)
+                print(f"round {rnd + 1} appendfsync {policy:8} {name:13} {r['rps']:>10.0f} req/s "
+                      f"p99 {r['p99']:.2f} ms", file=sys.stderr, flush=True)
+    res = {k: {m: median([r[m] for r in v]) for m in v[0]} for k, v in raw.items()}
+    when = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    lines = [f"Run of {when} on {platform.node()} ({os.cpu_count()} cores): SET, redis-benchmark "
+             f"-c {a.clients} -n {a.n} -r {a.keyspace} -d {a.size} -P 16, {a.shards} shards, "
+             f"median of {a.rounds} rounds; redis-server with `--appendonly yes --appendfsync P`.",
+             "", "| appendfsync | redis-server req/s | shardis req/s | shardis/redis "
+             "| redis p99 ms | shardis p99 ms |", "| --- | --- | --- | --- | --- | --- |"]
+    for policy in ("always", "everysec", "no"):
+        r, sh = res[(policy, "redis-server")], res[(policy, "shardis")]
+        lines.append(f"| {policy} | {fmt_rps(r['rps'])} | {fmt_rps(sh['rps'])} | "
+                     f"{ratio(sh['rps'], r['rps'])} | {r['p99']:.2f} | {sh['p99']:.2f} |")
+    report = "\n".join(lines) + "\n"
+    print(report)
+    if a.out:
+        with open(a.out, "w") as f:
+            f.write(report)
 
 
 if __name__ == "__main__":

@@ -39,6 +39,28 @@ fn main() -> ExitCode {
     }
 }
 
+/// Waits (bounded by the shard wait timeout) until every worker is attached
+/// to every shard, so that "ready" means commands are served at once, not
+/// held while freshly started shards come up. A shard still loading a big
+/// data set past the timeout does not hold the proxy back: commands for it
+/// wait their bounded time as after any shard restart.
+fn wait_for_links(shared: &Shared) {
+    let want = (shared.cfg.workers * shared.shard_count()) as u64;
+    let deadline = std::time::Instant::now()
+        + std::time::Duration::from_millis(shared.cfg.shard_wait_timeout_ms);
+    while shared
+        .attached_links
+        .load(std::sync::atomic::Ordering::Relaxed)
+        < want
+    {
+        if std::time::Instant::now() >= deadline {
+            tracing::warn!("not every shard is attached yet; serving anyway");
+            return;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(2));
+    }
+}
+
 fn run(flags: Flags) -> anyhow::Result<()> {
     let cfg = Config::load(&flags)?;
     // SAFETY: ignoring SIGPIPE so a closed client socket is an error, not death.
@@ -58,6 +80,7 @@ fn run(flags: Flags) -> anyhow::Result<()> {
     };
     let shared = Arc::new(Shared::new(cfg, sockets));
     let port = start_workers(shared.clone())?;
+    wait_for_links(&shared);
     tracing::info!(
         port,
         shards = shared.shard_count(),

@@ -86,6 +86,8 @@ pub struct Shared {
     pub shutdown: Notify,
     /// The port actually bound (after port 0).
     pub port: AtomicU64,
+    /// Links (worker to shard) attached now.
+    pub attached_links: AtomicU64,
 }
 
 impl Shared {
@@ -107,6 +109,7 @@ impl Shared {
             started: Instant::now(),
             shutdown: Notify::new(),
             port: AtomicU64::new(0),
+            attached_links: AtomicU64::new(0),
         }
     }
 

@@ -19,7 +19,7 @@ use std::{
     cell::{Cell, RefCell},
     os::fd::{AsRawFd, OwnedFd},
     rc::Rc,
-    sync::Arc,
+    sync::{atomic::Ordering, Arc},
     time::Duration,
 };
 
@@ -33,7 +33,7 @@ pub const REPLY_SPIN_YIELDS: u32 = 1;
 /// First delay between attach attempts to a shard that is down.
 pub const REATTACH_BACKOFF_MIN_MS: u64 = 10;
 /// Longest delay between attach attempts.
-pub const REATTACH_BACKOFF_MAX_MS: u64 = 200;
+pub const REATTACH_BACKOFF_MAX_MS: u64 = 50;
 /// The reply reader re-checks its rings at least this often even when
 /// no doorbell rings (a safety net; the protocol needs none).
 pub const PARK_RECHECK_MS: u64 = 100;
@@ -195,8 +195,10 @@ impl Worker {
             };
             tracing::info!(worker = self.id, shard, "attached to shard");
             self.links.borrow_mut()[shard].set_up(ch);
+            self.shared.attached_links.fetch_add(1, Ordering::Relaxed);
             self.wait_for_hang_up(shard, &ctl).await;
             tracing::warn!(worker = self.id, shard, "shard went away");
+            self.shared.attached_links.fetch_sub(1, Ordering::Relaxed);
             self.links.borrow_mut()[shard].set_down();
         }
     }
