@@ -160,7 +160,8 @@ pub fn set(ks: &mut Keyspace, args: Args, out: &mut Reply) -> CmdResult {
     args.check(|n| n >= 3)?;
     let (key, value) = (args.get(1)?, args.get(2)?);
     if args.len() == 3 {
-        ks.insert(key, Value::Str(value.to_vec()));
+        // Straight into the slot's arena: no intermediate Vec.
+        ks.insert_str(key, value);
         out.ok();
         return Ok(());
     }
@@ -185,11 +186,10 @@ pub fn set(ks: &mut Keyspace, args: Args, out: &mut Reply) -> CmdResult {
         }
         return Ok(());
     }
-    let v = Value::Str(value.to_vec());
     if o.keep_ttl {
-        ks.insert_keep_ttl(key, v);
+        ks.insert_str_keep_ttl(key, value);
     } else {
-        ks.insert_with_expiry(key, v, at);
+        ks.insert_str_with_expiry(key, value, at);
     }
     if !o.get {
         out.ok();
@@ -204,7 +204,7 @@ pub fn setnx(ks: &mut Keyspace, args: Args, out: &mut Reply) -> CmdResult {
     if ks.exists(key) {
         out.int(0);
     } else {
-        ks.insert(key, Value::Str(args.get(2)?.to_vec()));
+        ks.insert_str(key, args.get(2)?);
         out.int(1);
     }
     Ok(())
@@ -229,7 +229,7 @@ fn set_with_ttl(
 ) -> CmdResult {
     args.check(|n| n == 4)?;
     let at = expire_at_ms(args.get(2)?, kind, ks.now_ms(), cmd)?;
-    ks.insert_with_expiry(args.get(1)?, Value::Str(args.get(3)?.to_vec()), Some(at));
+    ks.insert_str_with_expiry(args.get(1)?, args.get(3)?, Some(at));
     out.ok();
     Ok(())
 }
