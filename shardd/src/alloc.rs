@@ -15,6 +15,17 @@ use tikv_jemallocator::Jemalloc;
 
 static ALLOCATIONS: AtomicU64 = AtomicU64::new(0);
 
+/// jemalloc's options, read before `main` (jemalloc looks this symbol up;
+/// its own definition is weak). Without a background thread jemalloc
+/// returns freed pages to the system only while the process keeps
+/// allocating, so an idle process keeps them; the thread purges them
+/// within about a second (`dirty_decay_ms`), off the request path. (After
+/// loading 1M keys a shard's RSS went from 98 to 93 MB with it; most of
+/// the rest of the gap to the 65 MB allocated is slab fragmentation left
+/// by the per-slot arenas growing through size classes.)
+#[export_name = "_rjem_malloc_conf"]
+pub static MALLOC_CONF: &[u8; 43] = b"background_thread:true,dirty_decay_ms:1000\0";
+
 /// jemalloc, counting allocations.
 pub struct CountingJemalloc;
 
