@@ -13,6 +13,19 @@ use shardd::{
     reply::{Proto, Reply},
 };
 
+thread_local! {
+    // One keyspace for every input (building 16384 slot tables per input
+    // would make the fuzzer crawl), emptied after each.
+    static KS: std::cell::RefCell<Keyspace> = std::cell::RefCell::new(
+        Keyspace::with_clock(Box::new(ManualClock::new(1_700_000_000_000))),
+    );
+}
+
+fn flush(ks: &mut Keyspace) {
+    let mut out = Vec::new();
+    execute(ks, &[b"FLUSHALL"], &mut Reply::new(&mut out, Proto::Resp2));
+}
+
 fuzz_target!(|input: &[u8]| {
     let path = std::env::temp_dir().join(format!("shardis-fuzz-aof-{}.log", std::process::id()));
     // Most inputs get the magic, so the fuzzer spends its time on records.
@@ -26,10 +39,13 @@ fuzz_target!(|input: &[u8]| {
     if std::fs::write(&path, &bytes).is_err() {
         return;
     }
-    let mut ks = Keyspace::with_clock(Box::new(ManualClock::new(1_700_000_000_000)));
-    let mut out = Vec::new();
-    let _ = read_log(&path, |args| {
-        out.clear();
-        execute(&mut ks, args, &mut Reply::new(&mut out, Proto::Resp2));
+    KS.with(|ks| {
+        let ks = &mut ks.borrow_mut();
+        let mut out = Vec::new();
+        let _ = read_log(&path, |args| {
+            out.clear();
+            execute(ks, args, &mut Reply::new(&mut out, Proto::Resp2));
+        });
+        flush(ks);
     });
 });
