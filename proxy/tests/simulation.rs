@@ -71,13 +71,13 @@ const SHARDS: usize = 3;
 /// Client connections.
 const CONNS: usize = 4;
 /// Steps per seed (before the final drain).
-const STEPS_DEFAULT: usize = 400;
+const STEPS_DEFAULT: usize = 1_000;
 /// Seeds run by default (the CI bound).
-const SEEDS_DEFAULT: u64 = 200;
+const SEEDS_DEFAULT: u64 = 500;
 /// Data bytes of each ring: small, so rings fill up.
 const RING_CAPACITY_BYTES: usize = 4096;
 /// Commands a client keeps outstanding at most (a pipeline).
-const PIPELINE_MAX: usize = 12;
+const PIPELINE_MAX: usize = 16;
 /// How long a command waits for a shard that is down.
 const SHARD_WAIT_TIMEOUT_MS: u64 = 1_000;
 /// Rounds of the final drain before an unanswered request is a failure.
@@ -206,7 +206,6 @@ struct Sent {
 /// An operation on the shared counter, for the linearizability check.
 #[derive(Debug, Clone)]
 struct CounterOp {
-    conn: usize,
     incr: bool,
     inv: u64,
     resp: u64,
@@ -261,6 +260,8 @@ struct Sim {
     trace: Rc<RefCell<Vec<String>>>,
     counter_ops: Vec<CounterOp>,
     totals: Totals,
+    /// Chance of a crash per step (this seed's choice, up to 15 in 1000).
+    crash_per_mille: u32,
 }
 
 fn noop_waker() -> Waker {
@@ -339,8 +340,11 @@ impl Sim {
                 generation: 0,
             })
             .collect();
+        let mut rng = StdRng::seed_from_u64(seed);
+        let crash_per_mille = [0, 2, 5, 15][rng.gen_range(0..4)];
         let mut sim = Sim {
-            rng: StdRng::seed_from_u64(seed),
+            crash_per_mille,
+            rng,
             w,
             conns: Vec::new(),
             shards,
@@ -409,11 +413,14 @@ impl Sim {
         let rng = &mut self.rng;
         let value = |rng: &mut StdRng, i: usize| {
             let mut v = format!("c{c}.{seq}.{i}").into_bytes();
-            // Some values pass a quarter of the ring: chunked records.
-            if rng.gen_ratio(1, 8) {
-                let extra = rng.gen_range(600..1_600);
-                v.extend(std::iter::repeat_n(b'x', extra));
-            }
+            // Some values pass a quarter of the ring (chunked records), a
+            // few the whole ring.
+            let extra = match rng.gen_range(0..40) {
+                0 => rng.gen_range(3_000..9_000),
+                1..=5 => rng.gen_range(600..1_600),
+                _ => 0,
+            };
+            v.extend(std::iter::repeat_n(b'x', extra));
             v
         };
         let any_key = |rng: &mut StdRng, conn: &SimConn| -> Vec<u8> {
@@ -779,7 +786,6 @@ impl Sim {
                 Some(b) => parse_i64(b).ok_or("shared counter not an integer")?,
             };
             self.counter_ops.push(CounterOp {
-                conn: c,
                 incr: false,
                 inv,
                 resp: self.step,
@@ -803,7 +809,6 @@ impl Sim {
     fn incr_acked(&mut self, c: usize, k: &[u8], n: i64, inv: u64) -> Result<(), String> {
         if k == SHARED_COUNTER {
             self.counter_ops.push(CounterOp {
-                conn: c,
                 incr: true,
                 inv,
                 resp: self.step,
@@ -841,7 +846,6 @@ impl Sim {
                 }
             }
             Cmd::Incr(k) if k == SHARED_COUNTER => self.counter_ops.push(CounterOp {
-                conn: c,
                 incr: true,
                 inv: sent.inv,
                 resp: self.step,
@@ -895,28 +899,30 @@ impl Sim {
         self.step += 1;
         let s = self.rng.gen_range(0..SHARDS);
         let roll = self.rng.gen_range(0..1000);
-        let link_up = self.w.links.borrow()[s].is_up();
+        // Recovery steps pick among the shards they apply to.
+        let hung_up = self.pick(|sim, s| sim.shards[s].ch.is_none() && sim.link_up(s));
+        let down = self.pick(|sim, s| sim.shards[s].ks.is_none());
+        let detached = self.pick(|sim, s| sim.shards[s].ks.is_some() && !sim.link_up(s));
         let shard_up = self.shards[s].ks.is_some();
-        let attached = self.shards[s].ch.is_some();
-        match roll {
-            0..=299 => self.client_send(),
-            300..=399 => self.flush(),
-            400..=559 => {
+        match (roll, hung_up, down, detached) {
+            (0..=299, ..) => self.client_send(),
+            (300..=399, ..) => self.flush(),
+            (400..=559, ..) => {
                 let k = self.rng.gen_range(1..=8);
                 self.shard_execute(s, k)?;
             }
-            560..=679 => self.shard_commit(s),
-            680..=809 => self.read_replies(),
-            810..=824 if shard_up => self.shard_crash(s),
-            825..=879 if !attached && link_up => self.notice_hang_up(s),
-            880..=919 if !shard_up => self.shard_restart(s),
-            920..=959 if shard_up && !link_up => self.attach(s),
-            960..=969 if shard_up => {
+            (560..=679, ..) => self.shard_commit(s),
+            (680..=809, ..) => self.read_replies(),
+            (810..=824, ..) if shard_up && roll - 810 < self.crash_per_mille => self.shard_crash(s),
+            (825..=879, Some(h), ..) => self.notice_hang_up(h),
+            (880..=919, _, Some(d), _) => self.shard_restart(d),
+            (920..=959, .., Some(d)) => self.attach(d),
+            (960..=969, ..) if shard_up => {
                 let turns = self.rng.gen_range(1..=20);
                 self.shards[s].slow = turns;
                 self.log(format!("s{s} turns slow for {turns} turns"));
             }
-            970..=999 => {
+            (970..=999, ..) => {
                 let ms = [1, 5, 10, 50, 200, 600][self.rng.gen_range(0..6)];
                 self.advance(ms).await;
             }
@@ -924,6 +930,19 @@ impl Sim {
         }
         self.poll_blocked();
         self.collect()
+    }
+
+    fn link_up(&self, s: usize) -> bool {
+        self.w.links.borrow()[s].is_up()
+    }
+
+    /// A random shard among those `ok` holds for.
+    fn pick(&mut self, ok: impl Fn(&Sim, usize) -> bool) -> Option<usize> {
+        let all: Vec<usize> = (0..SHARDS).filter(|&s| ok(self, s)).collect();
+        if all.is_empty() {
+            return None;
+        }
+        Some(all[self.rng.gen_range(0..all.len())])
     }
 
     async fn advance(&mut self, ms: u64) {
