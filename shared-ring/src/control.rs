@@ -441,8 +441,8 @@ mod tests {
             capacity_bytes: 4096,
             max_record_bytes: 1 << 20,
         };
-        let (mut a, mut b) = Channel::local_pair(cfg, Hello::default(), Hello::default())
-            .expect("local pair");
+        let (mut a, mut b) =
+            Channel::local_pair(cfg, Hello::default(), Hello::default()).expect("local pair");
         a.tx.push(b"ping").expect("push");
         a.tx.publish();
         let mut got = Vec::new();

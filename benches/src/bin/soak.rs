@@ -280,12 +280,20 @@ fn check_read(stats: &Stats, what: &str, s: &mut Vec<Option<Vec<u8>>>, got: Opti
             None => "nil".into(),
         };
         let allowed: Vec<String> = s.iter().map(show).collect();
-        stats.violation(format!("{what} read {}, expected one of {allowed:?}", show(&got)));
+        stats.violation(format!(
+            "{what} read {}, expected one of {allowed:?}",
+            show(&got)
+        ));
     }
 }
 
 /// Runs one random operation on `m`'s keys.
-async fn one_op(c: &mut Client, m: &mut Model, rng: &mut Rng, stats: &Stats) -> std::io::Result<()> {
+async fn one_op(
+    c: &mut Client,
+    m: &mut Model,
+    rng: &mut Rng,
+    stats: &Stats,
+) -> std::io::Result<()> {
     m.seq += 1;
     let value = format!("c{}:{}", m.id, m.seq).into_bytes();
     let roll = rng.below(100);
@@ -315,7 +323,12 @@ async fn one_op(c: &mut Client, m: &mut Model, rng: &mut Rng, stats: &Stats) -> 
         let j = rng.below(KV_KEYS as u64) as usize;
         r = c.cmd(&[b"GET", &m.kv_key(j)]).await?;
         if let Reply::Bulk(v) = &r {
-            check_read(stats, &format!("c{id}: GET kv:{j}"), &mut m.kv[j], v.clone());
+            check_read(
+                stats,
+                &format!("c{id}: GET kv:{j}"),
+                &mut m.kv[j],
+                v.clone(),
+            );
         }
     } else if roll < 80 {
         r = c.cmd(&[b"LPUSH", &m.list_key(), &value]).await?;
@@ -358,7 +371,12 @@ async fn one_op(c: &mut Client, m: &mut Model, rng: &mut Rng, stats: &Stats) -> 
         let field = format!("f{f}").into_bytes();
         r = c.cmd(&[b"HGET", &m.hash_key(), &field]).await?;
         if let Reply::Bulk(v) = &r {
-            check_read(stats, &format!("c{id}: HGET f{f}"), &mut m.hash[f], v.clone());
+            check_read(
+                stats,
+                &format!("c{id}: HGET f{f}"),
+                &mut m.hash[f],
+                v.clone(),
+            );
         }
     }
     stats.ops.set(stats.ops.get() + 1);
@@ -530,14 +548,24 @@ async fn verify(port: u16, m: &mut Model, stats: &Stats) -> std::io::Result<()> 
     }
     for j in 0..KV_KEYS {
         match get(&mut c, deadline, vec![b"GET".to_vec(), m.kv_key(j)]).await? {
-            Reply::Bulk(v) => check_read(stats, &format!("c{id}: final GET kv:{j}"), &mut m.kv[j], v),
+            Reply::Bulk(v) => {
+                check_read(stats, &format!("c{id}: final GET kv:{j}"), &mut m.kv[j], v)
+            }
             r => stats.violation(format!("c{id}: final GET kv:{j}: {r:?}")),
         }
     }
     for f in 0..HASH_FIELDS {
         let field = format!("f{f}").into_bytes();
-        match get(&mut c, deadline, vec![b"HGET".to_vec(), m.hash_key(), field]).await? {
-            Reply::Bulk(v) => check_read(stats, &format!("c{id}: final HGET f{f}"), &mut m.hash[f], v),
+        match get(
+            &mut c,
+            deadline,
+            vec![b"HGET".to_vec(), m.hash_key(), field],
+        )
+        .await?
+        {
+            Reply::Bulk(v) => {
+                check_read(stats, &format!("c{id}: final HGET f{f}"), &mut m.hash[f], v)
+            }
             r => stats.violation(format!("c{id}: final HGET f{f}: {r:?}")),
         }
     }
