@@ -31,7 +31,7 @@
 //! counter shared by all connections is linearizable (distinct INCR
 //! results, ordered by real time; GETs between them).
 //!
-//! `SIM_SEEDS=N` runs seeds `0..N` (default 200), `SIM_SEED=x` replays one
+//! `SIM_SEEDS=N` runs seeds `0..N` (default 500), `SIM_SEED=x` replays one
 //! seed and prints its trace, `SIM_STEPS=n` changes the steps per seed.
 
 use std::{
