@@ -32,7 +32,8 @@
 //! results, ordered by real time; GETs between them).
 //!
 //! `SIM_SEEDS=N` runs seeds `0..N` (default 500), `SIM_SEED=x` replays one
-//! seed and prints its trace, `SIM_STEPS=n` changes the steps per seed.
+//! seed (`SIM_TRACE=1` prints its trace; a failing seed always prints
+//! it), `SIM_STEPS=n` changes the steps per seed.
 
 use std::{
     cell::RefCell,
