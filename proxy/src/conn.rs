@@ -76,8 +76,15 @@ pub struct ConnOut {
     closing: bool,
 }
 
+impl Default for ConnOut {
+    fn default() -> Self {
+        ConnOut::new()
+    }
+}
+
 impl ConnOut {
-    fn new() -> ConnOut {
+    /// An empty reply queue (a connection's, or a simulated client's).
+    pub fn new() -> ConnOut {
         ConnOut {
             base: 0,
             slots: VecDeque::new(),
@@ -188,6 +195,12 @@ impl ConnOut {
         if !self.wbuf.is_empty() || (self.closing && self.slots.is_empty()) {
             self.writer.notify_one();
         }
+    }
+
+    /// Takes the bytes ready for the client, as the writer task does
+    /// before a write (for simulations driving a queue without a socket).
+    pub fn take_output(&mut self) -> Vec<u8> {
+        std::mem::take(&mut self.wbuf)
     }
 
     /// Reply bytes waiting for the client.

@@ -108,22 +108,30 @@ impl Worker {
         }
     }
 
+    /// One pass of the reply reader: hands every published reply to its
+    /// connection, pushes on chunked requests, and wakes tasks waiting for
+    /// ring space. Returns the replies delivered.
+    pub fn read_replies(&self) -> usize {
+        let mut n = 0;
+        for l in self.links.borrow_mut().iter_mut() {
+            n += l.drain_replies();
+            if l.has_pending_chunks() {
+                // The shard made room: send the next chunks of a large
+                // request now (no client traffic may come to flush it).
+                l.flush();
+            }
+            if l.wants_space {
+                l.wants_space = false;
+                l.space.notify_waiters();
+            }
+        }
+        n
+    }
+
     async fn reply_reader(self: Rc<Self>) {
         let mut idle = 0u32;
         loop {
-            let mut n = 0;
-            for l in self.links.borrow_mut().iter_mut() {
-                n += l.drain_replies();
-                if l.has_pending_chunks() {
-                    // The shard made room: send the next chunks of a large
-                    // request now (no client traffic may come to flush it).
-                    l.flush();
-                }
-                if l.wants_space {
-                    l.wants_space = false;
-                    l.space.notify_waiters();
-                }
-            }
+            let n = self.read_replies();
             if n > 0 {
                 idle = 0;
                 tokio::task::yield_now().await;

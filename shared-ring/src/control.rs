@@ -119,6 +119,52 @@ impl Channel {
     }
 }
 
+impl Channel {
+    /// Both ends of one attachment inside this process, without a
+    /// handshake or doorbells (nothing parks): `(attaching side, serving
+    /// side)`. For simulations and tests that run both peers in one
+    /// thread; processes attach with [`attach`] and
+    /// [`ControlListener::accept`]. Dropping one end hangs up the control
+    /// socket as a process exit would.
+    pub fn local_pair(
+        cfg: RingConfig,
+        attacher: Hello,
+        server: Hello,
+    ) -> Result<(Channel, Channel), RingError> {
+        let to_server = Arc::new(Segment::create(
+            "shardis-req",
+            cfg.capacity_bytes,
+            attacher.generation,
+        )?);
+        let to_attacher = Arc::new(Segment::create(
+            "shardis-rep",
+            cfg.capacity_bytes,
+            attacher.generation,
+        )?);
+        let (a, b) = socket::socketpair(
+            AddressFamily::Unix,
+            SockType::SeqPacket,
+            None,
+            SockFlag::SOCK_CLOEXEC,
+        )
+        .map_err(io)?;
+        let max = cfg.max_record_bytes;
+        let attaching = Channel {
+            tx: Producer::new(to_server.clone(), None, max),
+            rx: Consumer::new(to_attacher.clone(), None, max),
+            peer: server,
+            control: a,
+        };
+        let serving = Channel {
+            tx: Producer::new(to_attacher, None, max),
+            rx: Consumer::new(to_server, None, max),
+            peer: attacher,
+            control: b,
+        };
+        Ok((attaching, serving))
+    }
+}
+
 /// The serving side's listening control socket.
 pub struct ControlListener {
     fd: OwnedFd,
@@ -387,6 +433,37 @@ mod tests {
             }
         }
         panic!("nothing to accept");
+    }
+
+    #[test]
+    fn a_local_pair_carries_records_both_ways_and_sees_the_peer_hang_up() {
+        let cfg = RingConfig {
+            capacity_bytes: 4096,
+            max_record_bytes: 1 << 20,
+        };
+        let (mut a, mut b) =
+            Channel::local_pair(cfg, Hello::default(), Hello::default()).expect("local pair");
+        a.tx.push(b"ping").expect("push");
+        a.tx.publish();
+        let mut got = Vec::new();
+        b.rx.poll(|r| {
+            got.push(r.to_vec());
+            true
+        })
+        .expect("poll");
+        assert_eq!(got, vec![b"ping".to_vec()]);
+        b.tx.push(b"pong").expect("push");
+        b.tx.publish();
+        got.clear();
+        a.rx.poll(|r| {
+            got.push(r.to_vec());
+            true
+        })
+        .expect("poll");
+        assert_eq!(got, vec![b"pong".to_vec()]);
+        assert!(a.peer_alive());
+        drop(b);
+        assert!(!a.peer_alive());
     }
 
     #[test]
