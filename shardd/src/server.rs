@@ -138,6 +138,28 @@ impl Engine {
         }
     }
 
+    /// Starts a rewrite of the log if it has grown past its bound (see
+    /// [`DataDir::wants_auto_rewrite`]); true if one started.
+    fn maybe_auto_rewrite(&mut self) -> bool {
+        let Some(d) = self.dir.as_mut() else {
+            return false;
+        };
+        if !d.wants_auto_rewrite(crate::persist::dir::AUTO_REWRITE_MIN_BYTES) {
+            return false;
+        }
+        let size = d.aof_size();
+        match d.start_child(&self.ks, crate::persist::dir::ChildKind::Rewrite) {
+            Ok(()) => {
+                tracing::info!(log_bytes = size, "log grew past its bound: rewriting it");
+                true
+            }
+            Err(e) => {
+                tracing::error!("automatic log rewrite failed to start: {e}");
+                false
+            }
+        }
+    }
+
     /// Whether a snapshot child runs.
     fn has_child(&self) -> bool {
         self.dir.as_ref().is_some_and(|d| d.child().is_some())
@@ -201,6 +223,7 @@ impl Shard {
         let mut idle_rounds = 0u32;
         let mut next_expire = Instant::now();
         let mut next_child_poll = Instant::now();
+        let mut next_auto_rewrite = Instant::now();
         while !stop.load(Ordering::Relaxed) {
             let worked = self.round()?;
             // The clock is read after work and every 32nd idle round: a
@@ -210,6 +233,13 @@ impl Shard {
                 if now >= next_expire {
                     self.engine.ks.active_expire_cycle(EXPIRE_BUDGET_KEYS);
                     next_expire = now + Duration::from_millis(EXPIRE_INTERVAL_MS);
+                    // The log's growth is checked once a second.
+                    if now >= next_auto_rewrite {
+                        next_auto_rewrite = now + Duration::from_secs(1);
+                        if self.engine.maybe_auto_rewrite() {
+                            next_child_poll = now;
+                        }
+                    }
                 }
                 if self.engine.has_child() && now >= next_child_poll {
                     self.engine.tend_child();

@@ -130,6 +130,10 @@ pub struct DataDir {
     stats: SaveStats,
 }
 
+/// A log smaller than this is never rewritten on its own (Redis's
+/// `auto-aof-rewrite-min-size` default).
+pub const AUTO_REWRITE_MIN_BYTES: u64 = 64 << 20;
+
 fn log_path(dir: &Path, gen: u64) -> PathBuf {
     dir.join(format!("aof.{gen}.log"))
 }
@@ -271,6 +275,24 @@ impl DataDir {
     /// Bytes in the current log (0 without one).
     pub fn aof_size(&self) -> u64 {
         self.aof.as_ref().map_or(0, AofWriter::size)
+    }
+
+    /// Whether the log has grown enough to be folded into a new snapshot
+    /// on its own (an automatic BGREWRITEAOF): at least
+    /// [`AUTO_REWRITE_MIN_BYTES`], and at least as big as the snapshot it
+    /// follows (Redis's `auto-aof-rewrite-percentage 100`: the log doubled
+    /// what loading has to read). Not while a child runs or is scheduled.
+    /// `min_bytes` is [`AUTO_REWRITE_MIN_BYTES`] but in tests.
+    pub fn wants_auto_rewrite(&self, min_bytes: u64) -> bool {
+        if self.child.is_some() || self.scheduled.is_some() {
+            return false;
+        }
+        let size = self.aof_size();
+        if size < min_bytes.max(1) {
+            return false;
+        }
+        let base = std::fs::metadata(snapshot_path(&self.path, self.gen)).map_or(0, |m| m.len());
+        size >= base
     }
 
     /// The fsync policy.

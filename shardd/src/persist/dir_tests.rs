@@ -239,3 +239,37 @@ fn without_a_log_snapshots_alone_persist() {
     assert_eq!(stats.snapshot_keys, 8);
     assert_eq!(read(&mut ks, "EXISTS lost"), ":0\r\n");
 }
+
+#[test]
+fn the_log_asks_for_a_rewrite_once_it_outgrows_its_bound_and_its_snapshot() {
+    let dir = temp("auto-rewrite");
+    let (mut d, mut ks, _) = open(&dir);
+    assert!(!d.wants_auto_rewrite(4096), "an empty log");
+    let mut i = 0;
+    while d.aof_size() < 4096 {
+        write(&mut d, &mut ks, &format!("SET key:{i} value-{i}"));
+        i += 1;
+    }
+    assert!(d.wants_auto_rewrite(4096), "past the bound, no snapshot");
+    // Fold it into a snapshot: the new log starts empty and must outgrow
+    // the snapshot before the next rewrite.
+    d.save(&ks).unwrap();
+    assert!(!d.wants_auto_rewrite(4096));
+    let snap = std::fs::metadata(dir.join(format!("snapshot.{}.snap", d.generation())))
+        .unwrap()
+        .len();
+    while d.aof_size() < 4096 {
+        write(&mut d, &mut ks, &format!("SET key:{i} value-{i}"));
+        i += 1;
+    }
+    assert_eq!(d.wants_auto_rewrite(4096), d.aof_size() >= snap);
+    while d.aof_size() < snap {
+        write(&mut d, &mut ks, &format!("SET key:{i} value-{i}"));
+        i += 1;
+    }
+    assert!(d.wants_auto_rewrite(4096), "the log outgrew its snapshot");
+    d.start_child(&ks, ChildKind::Rewrite).unwrap();
+    assert!(!d.wants_auto_rewrite(4096), "not while a rewrite runs");
+    assert!(d.wait_child(CHILD_TIMEOUT));
+    let _ = std::fs::remove_dir_all(&dir);
+}
