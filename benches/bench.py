@@ -79,8 +79,19 @@ class Server:
         return out
 
     def rss_bytes(self):
+        """Memory of all the server's processes: the sum of their PSS
+        (shared pages, like shardis's rings mapped by the proxy and a
+        shard, counted once), or of their RSS where PSS is unknown."""
         total = 0
         for pid in self.pids():
+            try:
+                with open(f"/proc/{pid}/smaps_rollup") as f:
+                    pss = [int(l.split()[1]) * 1024 for l in f if l.startswith("Pss:")]
+                if pss:
+                    total += pss[0]
+                    continue
+            except OSError:
+                pass
             try:
                 with open(f"/proc/{pid}/statm") as f:
                     total += int(f.read().split()[1]) * 4096

@@ -6,9 +6,11 @@ Three datasets, each loaded into a freshly started server with
   strings: 1M keys of 16 bytes with 32-byte values;
   hashes:  100k hashes of 10 fields (8-byte fields, 16-byte values);
   zsets:   100k sorted sets of 10 members (8-byte members, integer scores).
-For each, bytes per key = (after - before) / keys, from the RSS of every
-process of the server (for shardis: the proxy and all its shards) and from
-the server's own `used_memory` where it reports one.
+For each, bytes per key = (after - before) / keys, from the resident
+memory of every process of the server (for shardis: the proxy and all its
+shards), summed as PSS so pages two processes share (shardis's rings) count
+once, and from the server's own `used_memory` (for shardis: jemalloc's
+allocated bytes in all its processes).
 
 Run through `ops/bench --memory` (or directly with --proxy-bin).
 """
@@ -83,7 +85,7 @@ def measure(start, name, n, payload):
         got = dbsize(s.port)
         if got != n:
             raise RuntimeError(f"{s.name}: {got} keys after loading {n}")
-        time.sleep(1.0)
+        time.sleep(3.0)
         rss1, used1 = s.rss_bytes(), info_used_memory(s.port)
         used = (used1 - used0) / n if used0 is not None and used1 is not None else None
         return s.name, (rss1 - rss0) / n, used
@@ -108,12 +110,12 @@ def main():
                       lambda: start_shardis(tmp, a.proxy_bin, a.shards, 0)):
             server, rss, used = measure(start, name, n, payload)
             rows.append((name, n, server, rss, used))
-            print(f"{name:8} {n:>8} keys {server:13} RSS {rss:8.1f} B/key  used_memory "
+            print(f"{name:8} {n:>8} keys {server:13} resident {rss:8.1f} B/key  used_memory "
                   f"{'n/a' if used is None else f'{used:.1f}'} B/key", file=sys.stderr, flush=True)
     when = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     lines = [f"Run of {when} on {platform.node()}, shardis with {a.shards} shards "
-             "(RSS summed over the proxy and its shards).", "",
-             "| dataset | keys | redis-server RSS B/key | shardis RSS B/key | shardis/redis "
+             "(resident memory summed as PSS over the proxy and its shards).", "",
+             "| dataset | keys | redis-server resident B/key | shardis resident B/key | shardis/redis "
              "| redis used_memory B/key | shardis used_memory B/key |",
              "| --- | --- | --- | --- | --- | --- | --- |"]
     for name in ("strings", "hashes", "zsets"):
