@@ -50,13 +50,19 @@ impl ValueRef<'_> {
         }
     }
 
-    /// The name `OBJECT ENCODING` replies with (Redis 7.0's names).
+    /// The name `OBJECT ENCODING` replies with: Redis 7.0's names. Small
+    /// lists and sets are packed here as in Redis 7.2, but 7.0 (our
+    /// target) has no packed sets (a set is `intset` or `hashtable`) and
+    /// always names a list `quicklist`.
     pub fn encoding(&self) -> &'static str {
         match *self {
             ValueRef::Str(s) => string_encoding(s),
             ValueRef::Hash(h) => h.encoding(),
-            ValueRef::List(l) => l.encoding(),
-            ValueRef::Set(s) => s.encoding(),
+            ValueRef::List(_) => "quicklist",
+            ValueRef::Set(s) => match s.encoding() {
+                "intset" => "intset",
+                _ => "hashtable",
+            },
             ValueRef::ZSet(z) => z.encoding(),
         }
     }

@@ -260,6 +260,17 @@ fn object_reports_encoding_and_refcount() {
 }
 
 #[test]
+fn object_encoding_names_lists_and_sets_as_redis_7_0_does() {
+    let (mut k, _) = ks();
+    run(&mut k, "RPUSH l a");
+    run(&mut k, "SADD ints 1 2");
+    run(&mut k, "SADD s a 1");
+    assert_eq!(run(&mut k, "OBJECT ENCODING l"), "$9\r\nquicklist\r\n");
+    assert_eq!(run(&mut k, "OBJECT ENCODING ints"), "$6\r\nintset\r\n");
+    assert_eq!(run(&mut k, "OBJECT ENCODING s"), "$9\r\nhashtable\r\n");
+}
+
+#[test]
 fn object_errors_and_help_match_redis() {
     let (mut k, _) = with_keys(&["k"]);
     assert_eq!(
