@@ -7,10 +7,10 @@
 
 use rand::Rng;
 
-use super::{eq_ic, parse_f64, parse_i64, Args, CmdError, CmdResult};
+use super::{eq_ic, parse_i64, strings::longdouble::LongDouble, Args, CmdError, CmdResult};
 use crate::{
     keyspace::{Keyspace, Value, ValueMut, ValueRef},
-    reply::{format_float_value, format_i64, Reply},
+    reply::{format_i64, Reply},
     types::hash::HashObj,
 };
 
@@ -225,23 +225,25 @@ pub fn hincrby(ks: &mut Keyspace, args: Args, out: &mut Reply) -> CmdResult {
 pub fn hincrbyfloat(ks: &mut Keyspace, args: Args, out: &mut Reply) -> CmdResult {
     args.check(|n| n == 4)?;
     let field = args.get(2)?;
-    let incr = args.f64(3)?;
-    if incr.is_infinite() {
+    // Redis adds `long double`s here as INCRBYFLOAT does, so the sums and
+    // their text (`%.17Lf`) are the same as there.
+    let incr = LongDouble::parse(args.get(3)?).ok_or(CmdError::NotFloat)?;
+    if !incr.is_finite() {
         return Err(CmdError::Other("ERR value is NaN or Infinity".into()));
     }
     let text = update(ks, args.get(1)?, |h| {
         let old = match h.get(field) {
-            None => 0.0,
-            Some(v) => parse_f64(v)
+            None => LongDouble::ZERO,
+            Some(v) => LongDouble::parse(v)
                 .ok_or_else(|| CmdError::Other("ERR hash value is not a float".into()))?,
         };
-        let new = old + incr;
+        let new = old.add(incr);
         if !new.is_finite() {
             return Err(CmdError::Other(
                 "ERR increment would produce NaN or Infinity".into(),
             ));
         }
-        let text = format_float_value(new);
+        let text = new.to_human_string();
         h.set(field, &text);
         Ok(text)
     })?;
@@ -678,6 +680,11 @@ mod tests {
             run(&mut ks, "HINCRBYFLOAT h x inf"),
             "-ERR value is NaN or Infinity\r\n"
         );
+        // Sums are `long double`s printed with `%.17Lf`, as in Redis.
+        assert!(run(&mut ks, "HINCRBYFLOAT big x 1e308")
+            .starts_with("$308\r\n99999999999999999996685879"));
+        assert_eq!(run(&mut ks, "HINCRBYFLOAT h y 0.1"), "$3\r\n0.1\r\n");
+        assert_eq!(run(&mut ks, "HINCRBYFLOAT h y 0.2"), "$3\r\n0.3\r\n");
         run(&mut ks, "HSET h s abc i inf");
         assert_eq!(
             run(&mut ks, "HINCRBYFLOAT h s 1"),

@@ -14,7 +14,7 @@
 
 mod counter;
 mod lcs;
-mod longdouble;
+pub(crate) mod longdouble;
 
 pub use counter::{decr, decrby, incr, incrby, incrbyfloat};
 pub use lcs::lcs;
