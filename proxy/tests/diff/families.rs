@@ -80,10 +80,18 @@ pub fn strings() -> BoxedStrategy<Op> {
             ],
         ),
         cmd("MGET", vec![key(), many(key(), 0, 4)]),
-        cmd("MSET", vec![key(), val(), many(cat(vec![key(), val()]), 0, 3)]),
-        cmd("MSETNX", vec![tkey(), val(), many(cat(vec![tkey(), val()]), 0, 2)]),
+        cmd(
+            "MSET",
+            vec![key(), val(), many(cat(vec![key(), val()]), 0, 3)],
+        ),
+        cmd(
+            "MSETNX",
+            vec![tkey(), val(), many(cat(vec![tkey(), val()]), 0, 2)],
+        ),
         cmd("MSET", vec![key(), val(), key()]),
-        wrong_arity(&["GET", "SET", "APPEND", "INCRBY", "GETRANGE", "SETRANGE", "MSET", "LCS"]),
+        wrong_arity(&[
+            "GET", "SET", "APPEND", "INCRBY", "GETRANGE", "SETRANGE", "MSET", "LCS",
+        ]),
         other_types(),
     ])
 }
@@ -100,7 +108,10 @@ pub fn keys() -> BoxedStrategy<Op> {
         cmd("EXISTS", vec![key(), many(key(), 0, 3)]),
         cmd("TOUCH", vec![key(), many(key(), 0, 2)]),
         cmd("TYPE", vec![key()]),
-        cmd("EXPIRE", vec![key(), ttl_s(), expire_flag(), opt(expire_flag())]),
+        cmd(
+            "EXPIRE",
+            vec![key(), ttl_s(), expire_flag(), opt(expire_flag())],
+        ),
         cmd("PEXPIRE", vec![key(), ttl_ms(), expire_flag()]),
         cmd("EXPIREAT", vec![key(), at_s(), expire_flag()]),
         cmd("PEXPIREAT", vec![key(), at_ms(), expire_flag()]),
@@ -128,22 +139,33 @@ pub fn keys() -> BoxedStrategy<Op> {
         ),
         cmd("OBJECT", vec![one(&[b"ENCODING", b"encoding"]), key()]),
         cmd("OBJECT", vec![one(&[b"REFCOUNT", b"NOSUCH"]), key()]),
-        cmd("KEYS", vec![one(&[b"*", b"{t}*", b"*a", b"?t?a", b"[x-z]*", b"nomatch"])]),
+        cmd(
+            "KEYS",
+            vec![one(&[b"*", b"{t}*", b"*a", b"?t?a", b"[x-z]*", b"nomatch"])],
+        ),
         cmd("RANDOMKEY", vec![]),
         cmd(
             "SCAN",
             vec![
                 lit("0"),
                 opt(cat(vec![lit("MATCH"), one(&[b"*", b"{t}*", b"k*"])])),
-                opt(cat(vec![lit("COUNT"), one(&[b"1", b"2", b"100", b"0", b"x"])])),
-                opt(cat(vec![lit("TYPE"), one(&[b"string", b"list", b"hash", b"zset", b"set", b"nope"])])),
+                opt(cat(vec![
+                    lit("COUNT"),
+                    one(&[b"1", b"2", b"100", b"0", b"x"]),
+                ])),
+                opt(cat(vec![
+                    lit("TYPE"),
+                    one(&[b"string", b"list", b"hash", b"zset", b"set", b"nope"]),
+                ])),
             ],
         ),
         cmd("DBSIZE", vec![]),
         cmd("SET", vec![key(), val(), opt(set_opt())]),
         cmd("SETEX", vec![key(), ttl_s(), val()]),
         cmd("GETEX", vec![key(), opt(getex_opt())]),
-        wrong_arity(&["DEL", "EXPIRE", "TTL", "RENAME", "COPY", "OBJECT", "TYPE", "PERSIST"]),
+        wrong_arity(&[
+            "DEL", "EXPIRE", "TTL", "RENAME", "COPY", "OBJECT", "TYPE", "PERSIST",
+        ]),
         other_types(),
         cmd("INCR", vec![key()]),
         cmd("APPEND", vec![key(), val()]),
@@ -172,15 +194,43 @@ pub fn hashes() -> BoxedStrategy<Op> {
         cmd("HINCRBYFLOAT", vec![key(), member(), float()]),
         cmd(
             "HRANDFIELD",
-            vec![key(), opt(cat(vec![count(), opt(one(&[b"WITHVALUES", b"BOGUS"]))]))],
+            vec![
+                key(),
+                opt(cat(vec![count(), opt(one(&[b"WITHVALUES", b"BOGUS"]))])),
+            ],
         ),
-        cmd("HSCAN", vec![key(), lit("0"), opt(cat(vec![lit("MATCH"), one(&[b"*", b"a*", b"?"])]))]),
+        cmd(
+            "HSCAN",
+            vec![
+                key(),
+                lit("0"),
+                opt(cat(vec![lit("MATCH"), one(&[b"*", b"a*", b"?"])])),
+            ],
+        ),
         cmd("OBJECT", vec![lit("ENCODING"), key()]),
         cmd(
             "HSET",
-            vec![key(), many(cat(vec![one(&[b"f1", b"f2", b"f3", b"f4", b"f5", b"f6"]), val()]), 1, 40)],
+            vec![
+                key(),
+                many(
+                    cat(vec![
+                        one(&[b"f1", b"f2", b"f3", b"f4", b"f5", b"f6"]),
+                        val(),
+                    ]),
+                    1,
+                    40,
+                ),
+            ],
         ),
-        wrong_arity(&["HSET", "HGET", "HMGET", "HINCRBY", "HGETALL", "HRANDFIELD", "HSETNX"]),
+        wrong_arity(&[
+            "HSET",
+            "HGET",
+            "HMGET",
+            "HINCRBY",
+            "HGETALL",
+            "HRANDFIELD",
+            "HSETNX",
+        ]),
         other_types(),
     ])
 }
@@ -199,8 +249,23 @@ pub fn lists() -> BoxedStrategy<Op> {
         cmd("LRANGE", vec![key(), idx(), idx()]),
         cmd("LINDEX", vec![key(), idx()]),
         cmd("LSET", vec![key(), idx(), member()]),
-        cmd("LINSERT", vec![key(), one(&[b"BEFORE", b"AFTER", b"after", b"MIDDLE"]), member(), member()]),
-        cmd("LREM", vec![key(), one(&[b"0", b"1", b"-1", b"2", b"-2", b"x"]), member()]),
+        cmd(
+            "LINSERT",
+            vec![
+                key(),
+                one(&[b"BEFORE", b"AFTER", b"after", b"MIDDLE"]),
+                member(),
+                member(),
+            ],
+        ),
+        cmd(
+            "LREM",
+            vec![
+                key(),
+                one(&[b"0", b"1", b"-1", b"2", b"-2", b"x"]),
+                member(),
+            ],
+        ),
         cmd("LTRIM", vec![key(), idx(), idx()]),
         cmd(
             "LPOS",
@@ -209,7 +274,10 @@ pub fn lists() -> BoxedStrategy<Op> {
                 member(),
                 many(
                     alt(vec![
-                        cat(vec![lit("RANK"), one(&[b"1", b"-1", b"2", b"-2", b"0", b"-9223372036854775808"])]),
+                        cat(vec![
+                            lit("RANK"),
+                            one(&[b"1", b"-1", b"2", b"-2", b"0", b"-9223372036854775808"]),
+                        ]),
                         cat(vec![lit("COUNT"), one(&[b"0", b"1", b"2", b"-1"])]),
                         cat(vec![lit("MAXLEN"), one(&[b"0", b"1", b"2", b"-1"])]),
                         lit("BOGUS"),
@@ -223,24 +291,31 @@ pub fn lists() -> BoxedStrategy<Op> {
         cmd("RPOPLPUSH", vec![tkey(), tkey()]),
         cmd(
             "LMPOP",
-            vec![
-                one(&[b"1", b"2", b"3", b"0", b"-1", b"x"]),
-                tkey(),
-                many(tkey(), 0, 2),
-                end(),
-                opt(cat(vec![lit("COUNT"), count()])),
-            ],
+            vec![numkeyed(1, 3), end(), opt(cat(vec![lit("COUNT"), count()]))],
         ),
         cmd("OBJECT", vec![lit("ENCODING"), key()]),
         cmd("RPUSH", vec![key(), many(member(), 1, 150)]),
-        wrong_arity(&["LPUSH", "LRANGE", "LINSERT", "LSET", "LMOVE", "LPOS", "LMPOP"]),
+        wrong_arity(&[
+            "LPUSH", "LRANGE", "LINSERT", "LSET", "LMOVE", "LPOS", "LMPOP",
+        ]),
         other_types(),
     ])
 }
 
 /// Sets.
 pub fn sets() -> BoxedStrategy<Op> {
-    let ints = || one(&[b"1", b"2", b"3", b"-5", b"10", b"100", b"007", b"9223372036854775807"]);
+    let ints = || {
+        one(&[
+            b"1",
+            b"2",
+            b"3",
+            b"-5",
+            b"10",
+            b"100",
+            b"007",
+            b"9223372036854775807",
+        ])
+    };
     ops(vec![
         cmd("SADD", vec![key(), member(), many(member(), 0, 3)]),
         cmd("SADD", vec![key(), ints(), many(ints(), 0, 3)]),
@@ -256,9 +331,7 @@ pub fn sets() -> BoxedStrategy<Op> {
         cmd(
             "SINTERCARD",
             vec![
-                one(&[b"1", b"2", b"3", b"0", b"-1", b"x"]),
-                tkey(),
-                many(tkey(), 0, 2),
+                numkeyed(1, 3),
                 opt(cat(vec![lit("LIMIT"), one(&[b"0", b"1", b"2", b"-1"])])),
             ],
         ),
@@ -267,7 +340,14 @@ pub fn sets() -> BoxedStrategy<Op> {
         cmd("SUNIONSTORE", vec![tkey(), tkey(), many(tkey(), 0, 2)]),
         cmd("SDIFF", vec![tkey(), many(tkey(), 0, 2)]),
         cmd("SDIFFSTORE", vec![tkey(), tkey(), many(tkey(), 0, 2)]),
-        cmd("SSCAN", vec![key(), lit("0"), opt(cat(vec![lit("MATCH"), one(&[b"*", b"a*", b"1*"])]))]),
+        cmd(
+            "SSCAN",
+            vec![
+                key(),
+                lit("0"),
+                opt(cat(vec![lit("MATCH"), one(&[b"*", b"a*", b"1*"])])),
+            ],
+        ),
         cmd("OBJECT", vec![lit("ENCODING"), key()]),
         wrong_arity(&["SADD", "SREM", "SMOVE", "SINTERCARD", "SISMEMBER", "SPOP"]),
         other_types(),
@@ -276,57 +356,77 @@ pub fn sets() -> BoxedStrategy<Op> {
 
 fn score() -> S {
     one(&[
-        b"0", b"1", b"2", b"-1", b"1.5", b"-2.5", b"inf", b"-inf", b"+inf", b"nan", b"abc", b"1e-3",
-        b"10", b"",
+        b"0", b"1", b"2", b"-1", b"1.5", b"-2.5", b"inf", b"-inf", b"+inf", b"nan", b"abc",
+        b"1e-3", b"10", b"",
     ])
 }
 
 fn score_bound() -> S {
     one(&[
-        b"-inf", b"+inf", b"inf", b"0", b"1", b"(1", b"2", b"(2", b"-1", b"1.5", b"abc", b"(abc", b"((1",
-        b"(inf",
+        b"-inf", b"+inf", b"inf", b"0", b"1", b"(1", b"2", b"(2", b"-1", b"1.5", b"abc", b"(abc",
+        b"((1", b"(inf",
     ])
 }
 
 fn lex_bound() -> S {
-    one(&[b"-", b"+", b"[a", b"(a", b"[b", b"(c", b"[", b"(", b"a", b"[\x00", b"[1"])
+    one(&[
+        b"-", b"+", b"[a", b"(a", b"[b", b"(c", b"[", b"(", b"a", b"[\x00", b"[1",
+    ])
 }
 
 fn limit() -> S {
-    cat(vec![lit("LIMIT"), one(&[b"0", b"1", b"-1", b"x"]), one(&[b"1", b"2", b"-1", b"0", b"x"])])
+    cat(vec![
+        lit("LIMIT"),
+        one(&[b"0", b"1", b"-1", b"x"]),
+        one(&[b"1", b"2", b"-1", b"0", b"x"]),
+    ])
 }
 
 fn zset_src() -> S {
-    cat(vec![
-        many(tkey(), 0, 2),
-        many(
-            alt(vec![
-                cat(vec![lit("WEIGHTS"), many(one(&[b"1", b"2", b"-1", b"0.5", b"x", b"inf"]), 1, 3)]),
-                cat(vec![lit("AGGREGATE"), one(&[b"SUM", b"MIN", b"MAX", b"max", b"AVG"])]),
-                lit("WITHSCORES"),
-                lit("BOGUS"),
+    cat(vec![many(
+        alt(vec![
+            cat(vec![
+                lit("WEIGHTS"),
+                many(one(&[b"1", b"2", b"-1", b"0.5", b"x", b"inf"]), 1, 3),
             ]),
-            0,
-            2,
-        ),
-    ])
+            cat(vec![
+                lit("AGGREGATE"),
+                one(&[b"SUM", b"MIN", b"MAX", b"max", b"AVG"]),
+            ]),
+            lit("WITHSCORES"),
+            lit("BOGUS"),
+        ]),
+        0,
+        2,
+    )])
 }
 
 /// Sorted sets.
 pub fn zsets() -> BoxedStrategy<Op> {
     let sm = || cat(vec![score(), member()]);
-    let numkeys = || one(&[b"1", b"2", b"3", b"0", b"-1", b"x"]);
     ops(vec![
         cmd(
             "ZADD",
             vec![
                 key(),
-                many(one(&[b"NX", b"XX", b"GT", b"LT", b"CH", b"INCR", b"ch"]), 0, 2),
+                many(
+                    one(&[b"NX", b"XX", b"GT", b"LT", b"CH", b"INCR", b"ch"]),
+                    0,
+                    2,
+                ),
                 sm(),
                 many(sm(), 0, 2),
             ],
         ),
-        cmd("ZADD", vec![key(), one(&[b"1", b"2", b"3", b"-1"]), member(), many(cat(vec![one(&[b"1", b"2", b"5"]), member()]), 0, 3)]),
+        cmd(
+            "ZADD",
+            vec![
+                key(),
+                one(&[b"1", b"2", b"3", b"-1"]),
+                member(),
+                many(cat(vec![one(&[b"1", b"2", b"5"]), member()]), 0, 3),
+            ],
+        ),
         cmd("ZINCRBY", vec![key(), score(), member()]),
         cmd("ZREM", vec![key(), member(), many(member(), 0, 2)]),
         cmd("ZCARD", vec![key()]),
@@ -336,45 +436,158 @@ pub fn zsets() -> BoxedStrategy<Op> {
         cmd("ZMSCORE", vec![key(), member(), many(member(), 0, 2)]),
         cmd("ZRANK", vec![key(), member()]),
         cmd("ZREVRANK", vec![key(), member()]),
-        cmd("ZRANGE", vec![key(), idx(), idx(), opt(one(&[b"WITHSCORES", b"REV", b"withscores"])), opt(lit("REV"))]),
-        cmd("ZRANGE", vec![key(), score_bound(), score_bound(), lit("BYSCORE"), opt(lit("REV")), opt(limit()), opt(lit("WITHSCORES"))]),
-        cmd("ZRANGE", vec![key(), lex_bound(), lex_bound(), lit("BYLEX"), opt(lit("REV")), opt(limit()), opt(lit("WITHSCORES"))]),
+        cmd(
+            "ZRANGE",
+            vec![
+                key(),
+                idx(),
+                idx(),
+                opt(one(&[b"WITHSCORES", b"REV", b"withscores"])),
+                opt(lit("REV")),
+            ],
+        ),
+        cmd(
+            "ZRANGE",
+            vec![
+                key(),
+                score_bound(),
+                score_bound(),
+                lit("BYSCORE"),
+                opt(lit("REV")),
+                opt(limit()),
+                opt(lit("WITHSCORES")),
+            ],
+        ),
+        cmd(
+            "ZRANGE",
+            vec![
+                key(),
+                lex_bound(),
+                lex_bound(),
+                lit("BYLEX"),
+                opt(lit("REV")),
+                opt(limit()),
+                opt(lit("WITHSCORES")),
+            ],
+        ),
         cmd("ZRANGE", vec![key(), idx(), idx(), opt(limit())]),
-        cmd("ZRANGEBYSCORE", vec![key(), score_bound(), score_bound(), opt(lit("WITHSCORES")), opt(limit())]),
-        cmd("ZREVRANGEBYSCORE", vec![key(), score_bound(), score_bound(), opt(lit("WITHSCORES")), opt(limit())]),
-        cmd("ZRANGEBYLEX", vec![key(), lex_bound(), lex_bound(), opt(limit())]),
-        cmd("ZREVRANGEBYLEX", vec![key(), lex_bound(), lex_bound(), opt(limit())]),
-        cmd("ZREVRANGE", vec![key(), idx(), idx(), opt(lit("WITHSCORES"))]),
-        cmd("ZRANGESTORE", vec![tkey(), tkey(), idx(), idx(), opt(one(&[b"REV", b"WITHSCORES"]))]),
-        cmd("ZRANGESTORE", vec![tkey(), tkey(), score_bound(), score_bound(), lit("BYSCORE"), opt(limit())]),
+        cmd(
+            "ZRANGEBYSCORE",
+            vec![
+                key(),
+                score_bound(),
+                score_bound(),
+                opt(lit("WITHSCORES")),
+                opt(limit()),
+            ],
+        ),
+        cmd(
+            "ZREVRANGEBYSCORE",
+            vec![
+                key(),
+                score_bound(),
+                score_bound(),
+                opt(lit("WITHSCORES")),
+                opt(limit()),
+            ],
+        ),
+        cmd(
+            "ZRANGEBYLEX",
+            vec![key(), lex_bound(), lex_bound(), opt(limit())],
+        ),
+        cmd(
+            "ZREVRANGEBYLEX",
+            vec![key(), lex_bound(), lex_bound(), opt(limit())],
+        ),
+        cmd(
+            "ZREVRANGE",
+            vec![key(), idx(), idx(), opt(lit("WITHSCORES"))],
+        ),
+        cmd(
+            "ZRANGESTORE",
+            vec![
+                tkey(),
+                tkey(),
+                idx(),
+                idx(),
+                opt(one(&[b"REV", b"WITHSCORES"])),
+            ],
+        ),
+        cmd(
+            "ZRANGESTORE",
+            vec![
+                tkey(),
+                tkey(),
+                score_bound(),
+                score_bound(),
+                lit("BYSCORE"),
+                opt(limit()),
+            ],
+        ),
         cmd("ZREMRANGEBYRANK", vec![key(), idx(), idx()]),
-        cmd("ZREMRANGEBYSCORE", vec![key(), score_bound(), score_bound()]),
+        cmd(
+            "ZREMRANGEBYSCORE",
+            vec![key(), score_bound(), score_bound()],
+        ),
         cmd("ZREMRANGEBYLEX", vec![key(), lex_bound(), lex_bound()]),
         cmd("ZPOPMIN", vec![key(), opt(count())]),
         cmd("ZPOPMAX", vec![key(), opt(count())]),
-        cmd("ZMPOP", vec![numkeys(), tkey(), many(tkey(), 0, 2), one(&[b"MIN", b"MAX", b"min", b"MID"]), opt(cat(vec![lit("COUNT"), count()]))]),
-        cmd("ZRANDMEMBER", vec![key(), opt(cat(vec![count(), opt(one(&[b"WITHSCORES", b"BOGUS"]))]))]),
-        cmd("ZUNION", vec![numkeys(), tkey(), zset_src()]),
-        cmd("ZINTER", vec![numkeys(), tkey(), zset_src()]),
-        cmd("ZDIFF", vec![numkeys(), tkey(), many(tkey(), 0, 2), opt(lit("WITHSCORES"))]),
-        cmd("ZUNIONSTORE", vec![tkey(), numkeys(), tkey(), zset_src()]),
-        cmd("ZINTERSTORE", vec![tkey(), numkeys(), tkey(), zset_src()]),
-        cmd("ZDIFFSTORE", vec![tkey(), numkeys(), tkey(), many(tkey(), 0, 2)]),
-        cmd("ZINTERCARD", vec![numkeys(), tkey(), many(tkey(), 0, 2), opt(cat(vec![lit("LIMIT"), one(&[b"0", b"1", b"-1"])]))]),
+        cmd(
+            "ZMPOP",
+            vec![
+                numkeyed(1, 3),
+                one(&[b"MIN", b"MAX", b"min", b"MID"]),
+                opt(cat(vec![lit("COUNT"), count()])),
+            ],
+        ),
+        cmd(
+            "ZRANDMEMBER",
+            vec![
+                key(),
+                opt(cat(vec![count(), opt(one(&[b"WITHSCORES", b"BOGUS"]))])),
+            ],
+        ),
+        cmd("ZUNION", vec![numkeyed(1, 3), zset_src()]),
+        cmd("ZINTER", vec![numkeyed(1, 3), zset_src()]),
+        cmd("ZDIFF", vec![numkeyed(1, 3), opt(lit("WITHSCORES"))]),
+        cmd("ZUNIONSTORE", vec![tkey(), numkeyed(1, 3), zset_src()]),
+        cmd("ZINTERSTORE", vec![tkey(), numkeyed(1, 3), zset_src()]),
+        cmd("ZDIFFSTORE", vec![tkey(), numkeyed(1, 3)]),
+        cmd(
+            "ZINTERCARD",
+            vec![
+                numkeyed(1, 3),
+                opt(cat(vec![lit("LIMIT"), one(&[b"0", b"1", b"-1"])])),
+            ],
+        ),
         cmd("ZSCAN", vec![key(), lit("0")]),
         cmd("OBJECT", vec![lit("ENCODING"), key()]),
         cmd("SADD", vec![tkey(), member(), many(member(), 0, 2)]),
-        wrong_arity(&["ZADD", "ZRANGE", "ZINCRBY", "ZUNIONSTORE", "ZMPOP", "ZRANGEBYSCORE", "ZCOUNT"]),
+        wrong_arity(&[
+            "ZADD",
+            "ZRANGE",
+            "ZINCRBY",
+            "ZUNIONSTORE",
+            "ZMPOP",
+            "ZRANGEBYSCORE",
+            "ZCOUNT",
+        ]),
         other_types(),
     ])
 }
 
 fn bit_range() -> S {
-    opt(cat(vec![idx(), idx(), opt(one(&[b"BYTE", b"BIT", b"bit", b"WORD"]))]))
+    opt(cat(vec![
+        idx(),
+        idx(),
+        opt(one(&[b"BYTE", b"BIT", b"bit", b"WORD"])),
+    ]))
 }
 
 fn bf_type() -> S {
-    one(&[b"u1", b"i1", b"u8", b"i8", b"u16", b"i64", b"u63", b"u64", b"i65", b"x8", b"u0"])
+    one(&[
+        b"u1", b"i1", b"u8", b"i8", b"u16", b"i64", b"u63", b"u64", b"i65", b"x8", b"u0",
+    ])
 }
 
 fn bf_off() -> S {
@@ -383,38 +596,98 @@ fn bf_off() -> S {
 
 /// Bitmaps and HyperLogLogs.
 pub fn bits() -> BoxedStrategy<Op> {
-    let bit_off = || one(&[b"0", b"1", b"7", b"8", b"15", b"100", b"-1", b"4294967296", b"x"]);
+    let bit_off = || {
+        one(&[
+            b"0",
+            b"1",
+            b"7",
+            b"8",
+            b"15",
+            b"100",
+            b"-1",
+            b"4294967296",
+            b"x",
+        ])
+    };
     let bf_op = || {
         alt(vec![
             cat(vec![lit("GET"), bf_type(), bf_off()]),
             cat(vec![lit("SET"), bf_type(), bf_off(), int()]),
             cat(vec![lit("INCRBY"), bf_type(), bf_off(), int()]),
-            cat(vec![lit("OVERFLOW"), one(&[b"WRAP", b"SAT", b"FAIL", b"fail", b"BOGUS"])]),
+            cat(vec![
+                lit("OVERFLOW"),
+                one(&[b"WRAP", b"SAT", b"FAIL", b"fail", b"BOGUS"]),
+            ]),
             lit("BOGUS"),
         ])
     };
     ops(vec![
-        cmd("SETBIT", vec![key(), bit_off(), one(&[b"0", b"1", b"2", b"x"])]),
+        cmd(
+            "SETBIT",
+            vec![key(), bit_off(), one(&[b"0", b"1", b"2", b"x"])],
+        ),
         cmd("GETBIT", vec![key(), bit_off()]),
         cmd("BITCOUNT", vec![key(), bit_range()]),
         cmd("BITPOS", vec![key(), one(&[b"0", b"1", b"2"]), bit_range()]),
-        cmd("BITOP", vec![one(&[b"AND", b"OR", b"XOR", b"NOT", b"and", b"NAND"]), tkey(), tkey(), many(tkey(), 0, 2)]),
+        cmd(
+            "BITOP",
+            vec![
+                one(&[b"AND", b"OR", b"XOR", b"NOT", b"and", b"NAND"]),
+                tkey(),
+                tkey(),
+                many(tkey(), 0, 2),
+            ],
+        ),
         cmd("BITFIELD", vec![key(), many(bf_op(), 0, 3)]),
-        cmd("BITFIELD_RO", vec![key(), many(alt(vec![cat(vec![lit("GET"), bf_type(), bf_off()]), cat(vec![lit("SET"), bf_type(), bf_off(), int()])]), 0, 2)]),
+        cmd(
+            "BITFIELD_RO",
+            vec![
+                key(),
+                many(
+                    alt(vec![
+                        cat(vec![lit("GET"), bf_type(), bf_off()]),
+                        cat(vec![lit("SET"), bf_type(), bf_off(), int()]),
+                    ]),
+                    0,
+                    2,
+                ),
+            ],
+        ),
         cmd("SET", vec![key(), val()]),
         cmd("APPEND", vec![key(), val()]),
         cmd("GET", vec![key()]),
         cmd("PFADD", vec![key(), many(member(), 0, 3)]),
-        cmd("PFADD", vec![key(), many(one(&[b"x1", b"x2", b"x3", b"x4", b"x5", b"x6", b"x7", b"x8"]), 1, 8)]),
+        cmd(
+            "PFADD",
+            vec![
+                key(),
+                many(
+                    one(&[b"x1", b"x2", b"x3", b"x4", b"x5", b"x6", b"x7", b"x8"]),
+                    1,
+                    8,
+                ),
+            ],
+        ),
         cmd("PFCOUNT", vec![tkey(), many(tkey(), 0, 2)]),
         cmd("PFCOUNT", vec![key()]),
         cmd("PFMERGE", vec![tkey(), many(tkey(), 0, 2)]),
-        wrong_arity(&["SETBIT", "GETBIT", "BITOP", "BITPOS", "PFMERGE", "PFADD", "BITCOUNT"]),
+        wrong_arity(&[
+            "SETBIT", "GETBIT", "BITOP", "BITPOS", "PFMERGE", "PFADD", "BITCOUNT",
+        ]),
         other_types(),
     ])
 }
 
 /// Every family on the same keys.
 pub fn mixed() -> BoxedStrategy<Op> {
-    prop_oneof![strings(), keys(), hashes(), lists(), sets(), zsets(), bits()].boxed()
+    prop_oneof![
+        strings(),
+        keys(),
+        hashes(),
+        lists(),
+        sets(),
+        zsets(),
+        bits()
+    ]
+    .boxed()
 }

@@ -108,7 +108,12 @@ impl fmt::Debug for Op {
 
 impl fmt::Debug for Case {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        writeln!(f, "# {} commands, RESP{}", self.ops.len(), if self.resp3 { 3 } else { 2 })?;
+        writeln!(
+            f,
+            "# {} commands, RESP{}",
+            self.ops.len(),
+            if self.resp3 { 3 } else { 2 }
+        )?;
         for op in &self.ops {
             writeln!(f, "{op:?}")?;
         }
@@ -143,16 +148,14 @@ pub fn alt(choices: Vec<S>) -> S {
 
 /// The parts one after another.
 pub fn cat(parts: Vec<S>) -> S {
-    parts
-        .into_iter()
-        .fold(Just(Vec::new()).boxed(), |acc, p| {
-            (acc, p)
-                .prop_map(|(mut a, b)| {
-                    a.extend(b);
-                    a
-                })
-                .boxed()
-        })
+    parts.into_iter().fold(Just(Vec::new()).boxed(), |acc, p| {
+        (acc, p)
+            .prop_map(|(mut a, b)| {
+                a.extend(b);
+                a
+            })
+            .boxed()
+    })
 }
 
 /// `part` or nothing.
@@ -254,7 +257,14 @@ pub fn int() -> S {
 pub fn count() -> S {
     alt(vec![
         one(&[b"0", b"1", b"2", b"3", b"5", b"10"]),
-        one(&[b"-1", b"-2", b"-5", b"abc", b"9223372036854775807", b"-9223372036854775808"]),
+        one(&[
+            b"-1",
+            b"-2",
+            b"-5",
+            b"abc",
+            b"9223372036854775807",
+            b"-9223372036854775808",
+        ]),
     ])
 }
 
@@ -305,7 +315,14 @@ pub fn ttl_s() -> S {
         proptest::sample::select(vec![1_000u64, 100_000, 10_000_000])
             .prop_map(|b| vec![Arg::RelSec(b)])
             .boxed(),
-        one(&[b"0", b"-1", b"-100", b"abc", b"9223372036854775807", b"-9223372036854775808"]),
+        one(&[
+            b"0",
+            b"-1",
+            b"-100",
+            b"abc",
+            b"9223372036854775807",
+            b"-9223372036854775808",
+        ]),
     ])
 }
 
@@ -337,6 +354,31 @@ pub fn at_ms() -> S {
             .boxed(),
         one(&[b"1", b"0", b"-1", b"9223372036854775807"]),
     ])
+}
+
+/// `numkeys` and that many `tkey()`s (`min..=max` of them), numkeys
+/// sometimes short by one (the last key then reads as an option) or
+/// invalid. Never more than the keys given: Redis would read options as
+/// keys, which shardis may route to another shard (`CROSSSLOT`, documented).
+pub fn numkeyed(min: usize, max: usize) -> S {
+    (
+        proptest::collection::vec(proptest::sample::select(TOGETHER.to_vec()), min..=max),
+        0u8..8,
+    )
+        .prop_map(|(keys, how)| {
+            let n = keys.len();
+            let numkeys = match how {
+                0 if n > 1 => (n - 1).to_string(),
+                1 => "0".into(),
+                2 => "-1".into(),
+                3 => "x".into(),
+                _ => n.to_string(),
+            };
+            let mut v = vec![Arg::B(numkeys.into_bytes())];
+            v.extend(keys.into_iter().map(Arg::Key));
+            v
+        })
+        .boxed()
 }
 
 /// Builds a command from its name and argument parts.

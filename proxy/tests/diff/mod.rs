@@ -89,9 +89,8 @@ impl RedisServer {
             _dir: dir,
         };
         wait_until(START_TIMEOUT, "redis-server to answer PING", || {
-            Raw::try_connect(port).is_ok_and(|mut c| {
-                c.try_cmd(&["PING"]).is_ok_and(|r| r == b"+PONG\r\n")
-            })
+            Raw::try_connect(port)
+                .is_ok_and(|mut c| c.try_cmd(&["PING"]).is_ok_and(|r| r == b"+PONG\r\n"))
         });
         Some(server)
     }
