@@ -130,7 +130,7 @@ pub fn keys() -> BoxedStrategy<Op> {
                 many(
                     alt(vec![
                         one(&[b"REPLACE", b"replace", b"BOGUS"]),
-                        cat(vec![lit("DB"), one(&[b"0", b"1", b"x"])]),
+                        cat(vec![lit("DB"), one(&[b"0", b"x"])]),
                     ]),
                     0,
                     2,
