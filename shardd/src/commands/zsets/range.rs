@@ -112,6 +112,10 @@ fn parse_spec<'a>(
                 .into(),
         ));
     }
+    if kind == Kind::Rank {
+        // Redis 7.0 accepts `LIMIT offset -1` on a rank range and ignores it.
+        offset = 0;
+    }
     if withscores && kind == Kind::Lex {
         return Err(CmdError::Other(
             "ERR syntax error, WITHSCORES not supported in combination with BYLEX".into(),

@@ -167,6 +167,9 @@ fn zrange_option_checks_follow_redis() {
         r2(&mut ks, "ZRANGE z - + BYLEX WITHSCORES"),
         err("syntax error, WITHSCORES not supported in combination with BYLEX")
     );
+    // A count of -1 passes on a rank range, and the offset is ignored.
+    assert_eq!(r2(&mut ks, "ZRANGE z 1 2 LIMIT 1 -1"), "*2 $1 b $1 c");
+    assert_eq!(r2(&mut ks, "ZRANGE z 0 0 REV LIMIT -1 -1"), "*1 $1 d");
     assert_eq!(
         r2(&mut ks, "ZRANGE z 0 -1 LIMIT 0 1"),
         err("syntax error, LIMIT is only supported in combination with either BYSCORE or BYLEX")
