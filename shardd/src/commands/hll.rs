@@ -7,7 +7,7 @@
 
 use super::{Args, CmdError, CmdResult};
 use crate::{
-    keyspace::{Keyspace, Value, ValueRef},
+    keyspace::{Keyspace, StrMark, Value, ValueRef},
     reply::Reply,
     types::hll::{count_registers, Corrupt, Hll, REGISTERS},
 };
@@ -45,6 +45,8 @@ pub fn pfadd(ks: &mut Keyspace, args: Args, out: &mut Reply) -> CmdResult {
         hll.invalidate_cache();
         ks.insert_keep_ttl(key, Value::Str(hll.into_bytes()));
     }
+    // Redis writes to its own copy of the sketch, which is then raw.
+    ks.mark_str(key, StrMark::Raw);
     out.int(updated as i64);
     Ok(())
 }
@@ -72,7 +74,10 @@ pub fn pfcount(ks: &mut Keyspace, args: Args, out: &mut Reply) -> CmdResult {
         None => {
             let n = hll.count().map_err(corrupt)?;
             hll.set_cached_count(n);
+            // Redis caches the count in place: the encoding stays.
+            let mark = ks.str_mark(key);
             ks.insert_keep_ttl(key, Value::Str(hll.into_bytes()));
+            ks.mark_str(key, mark);
             n
         }
     };
@@ -104,6 +109,7 @@ pub fn pfmerge(ks: &mut Keyspace, args: Args, out: &mut Reply) -> CmdResult {
     }
     hll.invalidate_cache();
     ks.insert_keep_ttl(dest, Value::Str(hll.into_bytes()));
+    ks.mark_str(dest, StrMark::Raw);
     out.ok();
     Ok(())
 }

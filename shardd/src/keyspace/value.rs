@@ -68,6 +68,38 @@ impl ValueRef<'_> {
     }
 }
 
+/// What Redis 7.0's encoding of a string depends on besides its bytes: the
+/// command that wrote it. A value a client sent (SET, MSET, APPEND to a new
+/// key, RESTORE, ...) is `Encoded` (`int`, `embstr` or `raw` by its bytes);
+/// one a command changed in place or built bit by bit (APPEND to an
+/// existing key, SETRANGE, SETBIT, BITFIELD, BITOP, PFADD, PFMERGE) is
+/// `Raw`; INCRBYFLOAT's text is `NotInt` (`embstr` or `raw` by length).
+/// RENAME keeps it and COPY keeps it too, except that a copy of a shared
+/// integer is `Unshared`; a restart forgets it, as Redis's does.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum StrMark {
+    /// Encoded by its bytes.
+    #[default]
+    Encoded,
+    /// Always `raw`.
+    Raw,
+    /// `embstr` up to 44 bytes, else `raw`; never `int`.
+    NotInt,
+    /// Encoded by its bytes, but a private object (COPY duplicates shared
+    /// integers): `OBJECT REFCOUNT` is 1.
+    Unshared,
+}
+
+/// The name `OBJECT ENCODING` gives the string `s` written as `mark` says.
+pub fn marked_string_encoding(s: &[u8], mark: StrMark) -> &'static str {
+    match mark {
+        StrMark::Encoded | StrMark::Unshared => string_encoding(s),
+        StrMark::Raw => "raw",
+        StrMark::NotInt if s.len() <= 44 => "embstr",
+        StrMark::NotInt => "raw",
+    }
+}
+
 /// Redis's string encodings: `int` for a canonical 64-bit integer, `embstr`
 /// up to 44 bytes, else `raw`.
 pub fn string_encoding(s: &[u8]) -> &'static str {

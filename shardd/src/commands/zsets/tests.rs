@@ -372,9 +372,18 @@ fn zrandmember_counts_follow_redis() {
     assert!(r2(&mut ks, "ZRANDMEMBER z 2 WITHSCORES").starts_with("*4 $1 "));
     // With scores, counts past i64::MAX / 2 are refused, even for no key.
     let huge = err("value is out of range");
-    assert_eq!(r2(&mut ks, "ZRANDMEMBER nokey 9223372036854775807 WITHSCORES"), huge);
-    assert_eq!(r2(&mut ks, "ZRANDMEMBER z -4611686018427387904 WITHSCORES"), huge);
-    assert_eq!(r2(&mut ks, "ZRANDMEMBER nokey 4611686018427387903 WITHSCORES"), "*0");
+    assert_eq!(
+        r2(&mut ks, "ZRANDMEMBER nokey 9223372036854775807 WITHSCORES"),
+        huge
+    );
+    assert_eq!(
+        r2(&mut ks, "ZRANDMEMBER z -4611686018427387904 WITHSCORES"),
+        huge
+    );
+    assert_eq!(
+        r2(&mut ks, "ZRANDMEMBER nokey 4611686018427387903 WITHSCORES"),
+        "*0"
+    );
 }
 
 #[test]
