@@ -150,7 +150,10 @@ fn redis_cli_pipe_mass_inserts_and_scan_counts_every_key() {
     let total = keys.len();
     keys.sort_unstable();
     keys.dedup();
-    assert_eq!(total, MASS_INSERT_KEYS, "--scan listed some keys twice or missed some");
+    assert_eq!(
+        total, MASS_INSERT_KEYS,
+        "--scan listed some keys twice or missed some"
+    );
     assert_eq!(keys.len(), MASS_INSERT_KEYS);
     let mut c = s.raw();
     c.expect(&["DBSIZE"], int(MASS_INSERT_KEYS as i64));
