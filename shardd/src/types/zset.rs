@@ -333,6 +333,13 @@ impl ZSetObj {
         }
     }
 
+    /// Converts a packed zset to the skiplist form (SORT does, as Redis).
+    pub fn convert_to_skiplist(&mut self) {
+        if matches!(self.enc, Enc::Pack(_)) {
+            self.convert_to_tree();
+        }
+    }
+
     fn convert_to_tree(&mut self) {
         let mut t = Tree::default();
         for (m, s) in self.iter() {
