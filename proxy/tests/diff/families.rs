@@ -100,6 +100,24 @@ fn expire_flag() -> S {
     opt(one(&[b"NX", b"XX", b"GT", b"LT", b"gt", b"BOGUS"]))
 }
 
+/// SORT's options, except those Redis Cluster refuses and shardis too
+/// (`GET`, and `BY` with a `*`, whose keys may be on any shard).
+fn sort_opts() -> S {
+    many(
+        alt(vec![
+            one(&[b"ASC", b"DESC", b"ALPHA", b"alpha", b"BOGUS"]),
+            cat(vec![
+                lit("LIMIT"),
+                one(&[b"0", b"1", b"2", b"-1", b"x"]),
+                one(&[b"1", b"2", b"-1", b"0", b"10"]),
+            ]),
+            cat(vec![lit("BY"), one(&[b"nosort", b"x"])]),
+        ]),
+        0,
+        3,
+    )
+}
+
 /// Key commands: existence, types, TTLs, renames, copies, encodings.
 pub fn keys() -> BoxedStrategy<Op> {
     ops(vec![
@@ -144,6 +162,17 @@ pub fn keys() -> BoxedStrategy<Op> {
             vec![one(&[b"*", b"{t}*", b"*a", b"?t?a", b"[x-z]*", b"nomatch"])],
         ),
         cmd("RANDOMKEY", vec![]),
+        cmd(
+            "SORT",
+            vec![tkey(), sort_opts(), opt(cat(vec![lit("STORE"), tkey()]))],
+        ),
+        cmd("SORT_RO", vec![key(), sort_opts()]),
+        cmd("RPUSH", vec![key(), many(val(), 1, 4)]),
+        cmd("SADD", vec![key(), many(val(), 1, 4)]),
+        cmd(
+            "ZADD",
+            vec![key(), many(cat(vec![one(&[b"1", b"2"]), val()]), 1, 3)],
+        ),
         cmd(
             "SCAN",
             vec![
