@@ -349,14 +349,12 @@ pub(crate) fn parse_cursor(b: &[u8]) -> Result<u64, CmdError> {
 struct ScanOpts<'a> {
     pattern: Option<&'a [u8]>,
     count: usize,
-    no_values: bool,
 }
 
 fn parse_scan_opts<'a>(opts: &'a [&'a [u8]]) -> Result<ScanOpts<'a>, CmdError> {
     let mut o = ScanOpts {
         pattern: None,
         count: 10,
-        no_values: false,
     };
     let mut i = 0;
     while i < opts.len() {
@@ -371,11 +369,6 @@ fn parse_scan_opts<'a>(opts: &'a [&'a [u8]]) -> Result<ScanOpts<'a>, CmdError> {
                 }
                 o.count = usize::try_from(c).unwrap_or(usize::MAX);
             }
-            _ if eq_ic(arg, "novalues") => {
-                o.no_values = true;
-                i += 1;
-                continue;
-            }
             _ => return Err(CmdError::Syntax),
         }
         i += 2;
@@ -383,7 +376,8 @@ fn parse_scan_opts<'a>(opts: &'a [&'a [u8]]) -> Result<ScanOpts<'a>, CmdError> {
     Ok(o)
 }
 
-/// `HSCAN key cursor [MATCH pattern] [COUNT count] [NOVALUES]`
+/// `HSCAN key cursor [MATCH pattern] [COUNT count]` (NOVALUES came with
+/// Redis 7.4; 7.0 calls it a syntax error).
 pub fn hscan(ks: &mut Keyspace, args: Args, out: &mut Reply) -> CmdResult {
     args.check(|n| n >= 3)?;
     let cursor = parse_cursor(args.get(2)?)?;
@@ -403,16 +397,10 @@ pub fn hscan(ks: &mut Keyspace, args: Args, out: &mut Reply) -> CmdResult {
     out.array(2);
     let mut tmp = [0u8; 20];
     out.bulk(format_u64(next, &mut tmp));
-    out.array(if o.no_values {
-        found.len()
-    } else {
-        found.len() * 2
-    });
+    out.array(found.len() * 2);
     for (f, v) in found {
         out.bulk(f);
-        if !o.no_values {
-            out.bulk(v);
-        }
+        out.bulk(v);
     }
     Ok(())
 }
@@ -783,10 +771,13 @@ mod tests {
         let (items, calls) = scan_all(&mut ks, "");
         assert_eq!(items.len(), 600);
         assert!(calls >= 30);
-        let (items, _) = scan_all(&mut ks, " MATCH f1[0-4] NOVALUES COUNT 50");
+        let (items, _) = scan_all(&mut ks, " MATCH f1[0-4] COUNT 50");
         let mut items = items;
         items.sort();
-        assert_eq!(items, ["f10", "f11", "f12", "f13", "f14"]);
+        assert_eq!(
+            items,
+            ["f10", "f11", "f12", "f13", "f14", "v10", "v11", "v12", "v13", "v14"]
+        );
     }
 
     #[test]
@@ -805,10 +796,7 @@ mod tests {
             run(&mut ks, "HSCAN h 0 COUNT x"),
             "-ERR value is not an integer or out of range\r\n"
         );
-        assert_eq!(
-            run(&mut ks, "HSCAN h 0 NOVALUES"),
-            "*2\r\n$1\r\n0\r\n*1\r\n$1\r\na\r\n"
-        );
+        assert_eq!(run(&mut ks, "HSCAN h 0 NOVALUES"), "-ERR syntax error\r\n");
     }
 
     #[test]
