@@ -47,6 +47,11 @@ fn bits_and_hyperloglogs_agree_with_redis() {
 }
 
 #[test]
+fn odd_and_wrong_commands_agree_with_redis() {
+    run_family("misc", families::misc(), 48, 1, 30);
+}
+
+#[test]
 fn all_families_on_shared_keys_agree_with_redis() {
     run_family("mixed", families::mixed(), 64, 1, 40);
 }
