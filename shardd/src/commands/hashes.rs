@@ -767,10 +767,10 @@ mod tests {
         fill(&mut ks, 5);
         let (items, calls) = scan_all(&mut ks, " COUNT 1");
         assert_eq!((items.len(), calls), (10, 1));
-        fill(&mut ks, 300);
+        fill(&mut ks, 600);
         let (items, calls) = scan_all(&mut ks, "");
-        assert_eq!(items.len(), 600);
-        assert!(calls >= 30);
+        assert_eq!(items.len(), 1200);
+        assert!(calls >= 60);
         let (items, _) = scan_all(&mut ks, " MATCH f1[0-4] COUNT 50");
         let mut items = items;
         items.sort();
