@@ -260,6 +260,15 @@ pub fn hashes() -> BoxedStrategy<Op> {
             "HRANDFIELD",
             "HSETNX",
         ]),
+        cmd(
+            "HSET",
+            vec![
+                key(),
+                distinct(505, 520, |i| {
+                    vec![format!("f{i}").into_bytes(), b"v".to_vec()]
+                }),
+            ],
+        ),
         other_types(),
     ])
 }
@@ -327,6 +336,13 @@ pub fn lists() -> BoxedStrategy<Op> {
         wrong_arity(&[
             "LPUSH", "LRANGE", "LINSERT", "LSET", "LMOVE", "LPOS", "LMPOP",
         ]),
+        cmd(
+            "RPUSH",
+            vec![
+                key(),
+                distinct(120, 135, |i| vec![format!("e{}", i % 9).into_bytes()]),
+            ],
+        ),
         other_types(),
     ])
 }
@@ -379,6 +395,20 @@ pub fn sets() -> BoxedStrategy<Op> {
         ),
         cmd("OBJECT", vec![lit("ENCODING"), key()]),
         wrong_arity(&["SADD", "SREM", "SMOVE", "SINTERCARD", "SISMEMBER", "SPOP"]),
+        cmd(
+            "SADD",
+            vec![
+                key(),
+                distinct(505, 520, |i| vec![i.to_string().into_bytes()]),
+            ],
+        ),
+        cmd(
+            "SADD",
+            vec![
+                key(),
+                distinct(120, 135, |i| vec![format!("m{i}").into_bytes()]),
+            ],
+        ),
         other_types(),
     ])
 }
@@ -601,6 +631,18 @@ pub fn zsets() -> BoxedStrategy<Op> {
             "ZRANGEBYSCORE",
             "ZCOUNT",
         ]),
+        cmd(
+            "ZADD",
+            vec![
+                key(),
+                distinct(120, 135, |i| {
+                    vec![
+                        (i % 7).to_string().into_bytes(),
+                        format!("m{i}").into_bytes(),
+                    ]
+                }),
+            ],
+        ),
         other_types(),
     ])
 }

@@ -381,6 +381,14 @@ pub fn numkeyed(min: usize, max: usize) -> S {
         .boxed()
 }
 
+/// `n` distinct items (`min..=max` of them) made by `item(i)`, to push a
+/// value past Redis's packed-encoding limits (128 entries, 512 integers).
+pub fn distinct(min: usize, max: usize, item: fn(usize) -> Vec<Vec<u8>>) -> S {
+    (min..=max)
+        .prop_map(move |n| (0..n).flat_map(item).map(Arg::B).collect())
+        .boxed()
+}
+
 /// Builds a command from its name and argument parts.
 pub fn cmd(name: &str, parts: Vec<S>) -> BoxedStrategy<Op> {
     let mut all = vec![lit(name)];
