@@ -39,7 +39,19 @@ pub fn pfadd(ks: &mut Keyspace, args: Args, out: &mut Reply) -> CmdResult {
         None => (Hll::new(), true),
     };
     for e in args.rest(2) {
-        updated |= hll.add(e).map_err(corrupt)?;
+        match hll.add(e) {
+            Ok(changed) => updated |= changed,
+            Err(c) => {
+                // Redis changes the sketch in place element by element and
+                // stops at the corruption: what was added stays (with the
+                // cached count as it was).
+                if updated {
+                    ks.insert_keep_ttl(key, Value::Str(hll.into_bytes()));
+                    ks.mark_str(key, StrMark::Raw);
+                }
+                return Err(corrupt(c));
+            }
+        }
     }
     if updated {
         hll.invalidate_cache();
