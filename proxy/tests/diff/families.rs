@@ -745,6 +745,14 @@ pub fn bits() -> BoxedStrategy<Op> {
         wrong_arity(&[
             "SETBIT", "GETBIT", "BITOP", "BITPOS", "PFMERGE", "PFADD", "BITCOUNT",
         ]),
+        // Past hll-sparse-max-bytes (3000): the dense representation.
+        cmd(
+            "PFADD",
+            vec![
+                key(),
+                distinct(1000, 3000, |i| vec![format!("e{i}").into_bytes()]),
+            ],
+        ),
         other_types(),
     ])
 }
