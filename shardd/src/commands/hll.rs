@@ -43,9 +43,10 @@ pub fn pfadd(ks: &mut Keyspace, args: Args, out: &mut Reply) -> CmdResult {
             Ok(changed) => updated |= changed,
             Err(c) => {
                 // Redis changes the sketch in place element by element and
-                // stops at the corruption: what was added stays (with the
-                // cached count as it was).
+                // stops at the corruption: what was added stays, and each
+                // change to a sparse sketch has invalidated the cached count.
                 if updated {
+                    hll.invalidate_cache();
                     ks.insert_keep_ttl(key, Value::Str(hll.into_bytes()));
                     ks.mark_str(key, StrMark::Raw);
                 }
