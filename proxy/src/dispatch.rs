@@ -247,7 +247,7 @@ async fn split(
 fn groups_complete(spec: &CommandSpec, argv: &[&[u8]]) -> bool {
     let step = spec.key_step.max(1) as usize;
     let first = spec.first_key.max(1) as usize;
-    spec.last_key != -1 || argv.len() < first || (argv.len() - first) % step == 0
+    spec.last_key != -1 || argv.len() < first || (argv.len() - first).is_multiple_of(step)
 }
 
 /// Sends `argv` to every shard and merges the parts with `kind`.
