@@ -738,3 +738,26 @@ fn too_few_arguments_name_the_command() {
         );
     }
 }
+
+#[test]
+fn stored_results_keep_negative_zero_only_as_redis_does() {
+    // redis-server 7.0.15: a listpack stores -0 as 0; a STORE result is
+    // built as a skiplist and packed if it fits; ZRANGESTORE of a rank
+    // range is sized by its length, of a score range starts packed.
+    let members: String = (0..135).map(|i| format!(" 0 m{i}")).collect();
+    let mut ks = ks_with(&[&format!("ZADD s{members}"), "ZADD t 0 a"]);
+    assert_eq!(r2(&mut ks, "ZUNIONSTORE d 1 s WEIGHTS -1"), ":135");
+    assert_eq!(r2(&mut ks, "OBJECT ENCODING d"), "$8 skiplist");
+    assert_eq!(r2(&mut ks, "ZSCORE d m0"), "$2 -0");
+    assert_eq!(r2(&mut ks, "ZINTERSTORE d5 2 d d"), ":135");
+    assert_eq!(r2(&mut ks, "ZSCORE d5 m0"), "$2 -0");
+    assert_eq!(r2(&mut ks, "ZRANGESTORE d2 d 0 -1"), ":135");
+    assert_eq!(r2(&mut ks, "ZSCORE d2 m0"), "$2 -0");
+    assert_eq!(r2(&mut ks, "ZRANGESTORE d3 d 0 2"), ":3");
+    assert_eq!(r2(&mut ks, "ZSCORE d3 m0"), "$1 0");
+    assert_eq!(r2(&mut ks, "ZRANGESTORE d6 d -inf +inf BYSCORE"), ":135");
+    assert_eq!(r2(&mut ks, "ZSCORE d6 m0"), "$1 0");
+    assert_eq!(r2(&mut ks, "ZUNIONSTORE e 1 t WEIGHTS -1"), ":1");
+    assert_eq!(r2(&mut ks, "OBJECT ENCODING e"), "$8 listpack");
+    assert_eq!(r2(&mut ks, "ZSCORE e a"), "$1 0");
+}
