@@ -415,7 +415,7 @@ pub fn sets() -> BoxedStrategy<Op> {
 
 fn score() -> S {
     one(&[
-        b"0", b"1", b"2", b"-1", b"1.5", b"-2.5", b"inf", b"-inf", b"+inf", b"nan", b"abc",
+        b"0", b"-0", b"1", b"2", b"-1", b"1.5", b"-2.5", b"inf", b"-inf", b"+inf", b"nan", b"abc",
         b"1e-3", b"10", b"",
     ])
 }
