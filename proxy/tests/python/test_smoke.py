@@ -2,8 +2,8 @@
 
 Run from the repository root after `cargo build -p proxy`:
 
-    pip install redis pytest
-    python -m pytest -q proxy/tests/python
+    python3 -m pip install 'redis>=5' pytest     # RESP3 needs redis-py 5
+    python3 -m pytest -q -p no:cacheprovider proxy/tests/python
 
 The proxy binary is `$SHARDIS_PROXY_BIN`, else `$CARGO_TARGET_DIR/debug/proxy`,
 else `target/debug/proxy`. It starts on a free port (`--port 0`, the port is
@@ -11,6 +11,7 @@ read from its "shardis ready on port N" line) with 3 shards in a temporary
 directory, and is stopped by pid at the end (SIGTERM, then SIGKILL).
 """
 
+import ctypes
 import os
 import queue
 import signal
@@ -27,6 +28,15 @@ START_TIMEOUT_S = 30
 STOP_TIMEOUT_S = 10
 READY_PREFIX = "shardis ready on port "
 REPO = Path(__file__).resolve().parents[3]
+
+
+PR_SET_PDEATHSIG = 1
+
+
+def die_with_parent():
+    # Runs in the child before exec: the proxy gets SIGKILL if this test
+    # process dies without its teardown (its shards die with the proxy).
+    ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
 
 
 def proxy_bin():
@@ -48,6 +58,7 @@ def port():
             stdout=subprocess.PIPE,
             stderr=subprocess.DEVNULL,
             text=True,
+            preexec_fn=die_with_parent,
         )
         lines = queue.Queue()
 
