@@ -17,6 +17,10 @@
 //!          | string bytes (inline) or an owned pointer (8 bytes LE)
 //! ```
 //!
+//! The flags byte holds the kind (3 bits), `HAS_TTL`, `DEAD`, and for
+//! strings how Redis would encode them (`STR_RAW`, `STR_NOT_INT`,
+//! `STR_UNSHARED`; see [`StrMark`]); a new value starts with no mark.
+//!
 //! Strings up to [`INLINE_VALUE_MAX_BYTES`] sit inline; longer strings and
 //! collections are owned boxes whose pointer the entry holds. Invariant:
 //! every entry reachable from the table is live (not `DEAD`) and owns its
