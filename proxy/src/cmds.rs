@@ -55,6 +55,8 @@ pub async fn handle(
             Some(m) => r.bulk(m),
         },
         "echo" => r.bulk(argv.get(1).copied().unwrap_or(b"")),
+        // OBJECT HELP has no key; the shards have OBJECT's text.
+        "object" => return crate::dispatch::send_whole(w, st, out, 0, argv, discard).await,
         "quit" => {
             r.ok();
             st.close = true;

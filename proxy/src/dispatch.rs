@@ -188,6 +188,11 @@ async fn split(
         return send_whole(w, st, out, 0, argv, discard).await;
     };
     let step = spec.key_step.max(1) as usize;
+    if !groups_complete(spec, argv) {
+        // One shard gives Redis's arity error; no shard runs a part of it.
+        let first = first_key(spec, argv).map_or(0, |k| w.shared.shard_of(k));
+        return send_whole(w, st, out, first, argv, discard).await;
+    }
     let shard_of: SmallVec<[usize; 16]> = positions
         .iter()
         .map(|&i| w.shared.shard_of(argv[i]))
@@ -236,6 +241,15 @@ async fn split(
     }
 }
 
+/// Whether the arguments after the first key split into whole key groups
+/// (MSET's `key value` pairs). `MSET a 1 b` must fail as a whole, as in
+/// Redis, not set `a` on one shard while `b`'s shard refuses.
+fn groups_complete(spec: &CommandSpec, argv: &[&[u8]]) -> bool {
+    let step = spec.key_step.max(1) as usize;
+    let first = spec.first_key.max(1) as usize;
+    spec.last_key != -1 || argv.len() < first || (argv.len() - first).is_multiple_of(step)
+}
+
 /// Sends `argv` to every shard and merges the parts with `kind`.
 pub async fn to_all(
     w: &Rc<Worker>,
@@ -261,5 +275,24 @@ pub async fn to_all(
             part: Some(shard as u16),
         };
         send(w, st.req(), shard, argv, target).await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn complete(args: &[&str]) -> bool {
+        let argv: Vec<&[u8]> = args.iter().map(|a| a.as_bytes()).collect();
+        let spec = table::resolve(&argv).expect("known command");
+        groups_complete(spec, &argv)
+    }
+
+    #[test]
+    fn mset_with_a_missing_value_is_not_split() {
+        assert!(complete(&["MSET", "a", "1", "b", "2"]));
+        assert!(!complete(&["MSET", "a", "1", "b"]));
+        assert!(complete(&["DEL", "a", "b", "c"]));
+        assert!(complete(&["MGET", "a"]));
     }
 }

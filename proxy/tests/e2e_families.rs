@@ -43,6 +43,18 @@ fn string_commands_work_through_the_proxy() {
 }
 
 #[test]
+fn object_help_is_answered_like_redis() {
+    let s = Server::with_shards(3);
+    let mut c = s.raw();
+    let help = c.cmd_str(&["OBJECT", "HELP"]);
+    assert!(help.starts_with("*15\r\n+OBJECT <subcommand>"), "{help}");
+    c.expect(
+        &["OBJECT", "HELP", "x"],
+        err("ERR wrong number of arguments for 'object|help' command"),
+    );
+}
+
+#[test]
 fn counter_commands_work_through_the_proxy() {
     let s = Server::with_shards(3);
     let mut c = s.raw();

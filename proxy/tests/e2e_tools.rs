@@ -31,15 +31,24 @@ fn find_tool(name: &str) -> Option<PathBuf> {
 
 /// Runs `tool args`, killing it by pid if it outlives [`TOOL_TIMEOUT`].
 fn run(tool: &PathBuf, args: &[&str]) -> Output {
-    run_env(tool, args, &[])
+    run_full(tool, args, &[], Stdio::null())
 }
 
 /// [`run`] with extra environment variables.
 fn run_env(tool: &PathBuf, args: &[&str], env: &[(&str, &Path)]) -> Output {
+    run_full(tool, args, env, Stdio::null())
+}
+
+/// As [`run`], with `stdin` as the tool's standard input.
+fn run_with_input(tool: &PathBuf, args: &[&str], stdin: Stdio) -> Output {
+    run_full(tool, args, &[], stdin)
+}
+
+fn run_full(tool: &PathBuf, args: &[&str], env: &[(&str, &Path)], stdin: Stdio) -> Output {
     let mut child = Command::new(tool)
         .args(args)
         .envs(env.iter().map(|(k, v)| (*k, v.as_os_str())))
-        .stdin(Stdio::null())
+        .stdin(stdin)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
@@ -121,6 +130,51 @@ fn redis_cli_scan_lists_the_keys_of_every_shard() {
     got.sort();
     want.sort();
     assert_eq!(got, want);
+}
+
+/// Keys `redis-cli --pipe` inserts in the mass-insertion test.
+const MASS_INSERT_KEYS: usize = 100_000;
+
+#[test]
+fn redis_cli_pipe_mass_inserts_and_scan_counts_every_key() {
+    let Some(tool) = find_tool("redis-cli") else {
+        eprintln!("note: redis-cli is not installed; skipping");
+        return;
+    };
+    let s = Server::with_shards(3);
+    // The protocol file of Redis's mass-insertion guide: one SET per key.
+    let path = s.dir.join("mass.resp");
+    let mut proto = Vec::with_capacity(MASS_INSERT_KEYS * 48);
+    for i in 0..MASS_INSERT_KEYS {
+        proto.extend_from_slice(&common::encode(&[
+            "SET".to_string(),
+            format!("mass:{i}"),
+            format!("value:{i}"),
+        ]));
+    }
+    std::fs::write(&path, &proto).expect("write the protocol file");
+    let input = std::fs::File::open(&path).expect("open the protocol file");
+    let port = s.port.to_string();
+    let out = run_with_input(&tool, &["-p", &port, "--pipe"], Stdio::from(input));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "redis-cli --pipe failed: {out:?}");
+    assert!(
+        text.contains(&format!("errors: 0, replies: {MASS_INSERT_KEYS}")),
+        "redis-cli --pipe reported: {text}"
+    );
+    let listed = cli(&tool, &s, &["--scan", "--pattern", "mass:*"]);
+    let mut keys: Vec<&str> = listed.lines().collect();
+    let total = keys.len();
+    keys.sort_unstable();
+    keys.dedup();
+    assert_eq!(
+        total, MASS_INSERT_KEYS,
+        "--scan listed some keys twice or missed some"
+    );
+    assert_eq!(keys.len(), MASS_INSERT_KEYS);
+    let mut c = s.raw();
+    c.expect(&["DBSIZE"], int(MASS_INSERT_KEYS as i64));
+    c.expect(&["GET", "mass:99999"], bulk("value:99999"));
 }
 
 /// Runs `redis-benchmark -q -n 10000 -t tests` against a fresh server and

@@ -46,7 +46,7 @@ use self::{
 pub use self::{
     scan::{MemoryStats, ScanFilter, SCAN_CURSOR_LIMIT},
     store::INLINE_VALUE_MAX_BYTES,
-    value::{string_encoding, Value, ValueMut, ValueRef},
+    value::{marked_string_encoding, string_encoding, StrMark, Value, ValueMut, ValueRef},
 };
 use crate::{
     clock::{Clock, SystemClock},
@@ -173,6 +173,21 @@ impl Keyspace {
     /// A caller that empties a collection must [`Keyspace::remove`] the key.
     pub fn get_mut(&mut self, key: &[u8]) -> Option<ValueMut<'_>> {
         self.live_mut(key).map(EntryMut::into_value_mut)
+    }
+
+    /// How the string at `key` was written ([`StrMark::Encoded`] if it is
+    /// missing or not a string).
+    pub fn str_mark(&mut self, key: &[u8]) -> StrMark {
+        self.live_mut(key)
+            .map_or(StrMark::Encoded, |e| e.into_ref().str_mark())
+    }
+
+    /// Records how the string at `key` was written (after the write; a new
+    /// value starts as [`StrMark::Encoded`]). No effect on other types.
+    pub fn mark_str(&mut self, key: &[u8], mark: StrMark) {
+        if let Some(mut e) = self.live_mut(key) {
+            e.set_str_mark(mark);
+        }
     }
 
     /// Whether `key` exists (and has not expired).

@@ -12,7 +12,7 @@ pub use bitfield::{bitfield, bitfield_ro};
 
 use super::{eq_ic, parse_i64, strings, Args, CmdError, CmdResult};
 use crate::{
-    keyspace::{Keyspace, Value},
+    keyspace::{Keyspace, StrMark, Value},
     reply::Reply,
 };
 
@@ -79,6 +79,7 @@ pub fn setbit(ks: &mut Keyspace, args: Args, out: &mut Reply) -> CmdResult {
     let mask = 1u8 << (7 - (off & 7));
     *byte = if on == 1 { *byte | mask } else { *byte & !mask };
     ks.insert_keep_ttl(key, Value::Str(v));
+    ks.mark_str(key, StrMark::Raw);
     out.int(old as i64);
     Ok(())
 }
@@ -272,6 +273,7 @@ pub fn bitop(ks: &mut Keyspace, args: Args, out: &mut Reply) -> CmdResult {
         res.iter_mut().for_each(|r| *r = !*r);
     }
     ks.insert(dest, Value::Str(res));
+    ks.mark_str(dest, StrMark::Raw);
     out.int(max as i64);
     Ok(())
 }

@@ -7,10 +7,10 @@
 
 use rand::Rng;
 
-use super::{eq_ic, parse_f64, parse_i64, Args, CmdError, CmdResult};
+use super::{eq_ic, parse_i64, strings::longdouble::LongDouble, Args, CmdError, CmdResult};
 use crate::{
     keyspace::{Keyspace, Value, ValueMut, ValueRef},
-    reply::{format_float_value, format_i64, Reply},
+    reply::{format_i64, Reply},
     types::hash::HashObj,
 };
 
@@ -225,23 +225,25 @@ pub fn hincrby(ks: &mut Keyspace, args: Args, out: &mut Reply) -> CmdResult {
 pub fn hincrbyfloat(ks: &mut Keyspace, args: Args, out: &mut Reply) -> CmdResult {
     args.check(|n| n == 4)?;
     let field = args.get(2)?;
-    let incr = args.f64(3)?;
-    if incr.is_infinite() {
+    // Redis adds `long double`s here as INCRBYFLOAT does, so the sums and
+    // their text (`%.17Lf`) are the same as there.
+    let incr = LongDouble::parse(args.get(3)?).ok_or(CmdError::NotFloat)?;
+    if !incr.is_finite() {
         return Err(CmdError::Other("ERR value is NaN or Infinity".into()));
     }
     let text = update(ks, args.get(1)?, |h| {
         let old = match h.get(field) {
-            None => 0.0,
-            Some(v) => parse_f64(v)
+            None => LongDouble::ZERO,
+            Some(v) => LongDouble::parse(v)
                 .ok_or_else(|| CmdError::Other("ERR hash value is not a float".into()))?,
         };
-        let new = old + incr;
+        let new = old.add(incr);
         if !new.is_finite() {
             return Err(CmdError::Other(
                 "ERR increment would produce NaN or Infinity".into(),
             ));
         }
-        let text = format_float_value(new);
+        let text = new.to_human_string();
         h.set(field, &text);
         Ok(text)
     })?;
@@ -347,14 +349,12 @@ pub(crate) fn parse_cursor(b: &[u8]) -> Result<u64, CmdError> {
 struct ScanOpts<'a> {
     pattern: Option<&'a [u8]>,
     count: usize,
-    no_values: bool,
 }
 
 fn parse_scan_opts<'a>(opts: &'a [&'a [u8]]) -> Result<ScanOpts<'a>, CmdError> {
     let mut o = ScanOpts {
         pattern: None,
         count: 10,
-        no_values: false,
     };
     let mut i = 0;
     while i < opts.len() {
@@ -369,11 +369,6 @@ fn parse_scan_opts<'a>(opts: &'a [&'a [u8]]) -> Result<ScanOpts<'a>, CmdError> {
                 }
                 o.count = usize::try_from(c).unwrap_or(usize::MAX);
             }
-            _ if eq_ic(arg, "novalues") => {
-                o.no_values = true;
-                i += 1;
-                continue;
-            }
             _ => return Err(CmdError::Syntax),
         }
         i += 2;
@@ -381,7 +376,8 @@ fn parse_scan_opts<'a>(opts: &'a [&'a [u8]]) -> Result<ScanOpts<'a>, CmdError> {
     Ok(o)
 }
 
-/// `HSCAN key cursor [MATCH pattern] [COUNT count] [NOVALUES]`
+/// `HSCAN key cursor [MATCH pattern] [COUNT count]` (NOVALUES came with
+/// Redis 7.4; 7.0 calls it a syntax error).
 pub fn hscan(ks: &mut Keyspace, args: Args, out: &mut Reply) -> CmdResult {
     args.check(|n| n >= 3)?;
     let cursor = parse_cursor(args.get(2)?)?;
@@ -401,16 +397,10 @@ pub fn hscan(ks: &mut Keyspace, args: Args, out: &mut Reply) -> CmdResult {
     out.array(2);
     let mut tmp = [0u8; 20];
     out.bulk(format_u64(next, &mut tmp));
-    out.array(if o.no_values {
-        found.len()
-    } else {
-        found.len() * 2
-    });
+    out.array(found.len() * 2);
     for (f, v) in found {
         out.bulk(f);
-        if !o.no_values {
-            out.bulk(v);
-        }
+        out.bulk(v);
     }
     Ok(())
 }
@@ -678,6 +668,11 @@ mod tests {
             run(&mut ks, "HINCRBYFLOAT h x inf"),
             "-ERR value is NaN or Infinity\r\n"
         );
+        // Sums are `long double`s printed with `%.17Lf`, as in Redis.
+        assert!(run(&mut ks, "HINCRBYFLOAT big x 1e308")
+            .starts_with("$308\r\n99999999999999999996685879"));
+        assert_eq!(run(&mut ks, "HINCRBYFLOAT h y 0.1"), "$3\r\n0.1\r\n");
+        assert_eq!(run(&mut ks, "HINCRBYFLOAT h y 0.2"), "$3\r\n0.3\r\n");
         run(&mut ks, "HSET h s abc i inf");
         assert_eq!(
             run(&mut ks, "HINCRBYFLOAT h s 1"),
@@ -772,14 +767,17 @@ mod tests {
         fill(&mut ks, 5);
         let (items, calls) = scan_all(&mut ks, " COUNT 1");
         assert_eq!((items.len(), calls), (10, 1));
-        fill(&mut ks, 300);
+        fill(&mut ks, 600);
         let (items, calls) = scan_all(&mut ks, "");
-        assert_eq!(items.len(), 600);
-        assert!(calls >= 30);
-        let (items, _) = scan_all(&mut ks, " MATCH f1[0-4] NOVALUES COUNT 50");
+        assert_eq!(items.len(), 1200);
+        assert!(calls >= 60);
+        let (items, _) = scan_all(&mut ks, " MATCH f1[0-4] COUNT 50");
         let mut items = items;
         items.sort();
-        assert_eq!(items, ["f10", "f11", "f12", "f13", "f14"]);
+        assert_eq!(
+            items,
+            ["f10", "f11", "f12", "f13", "f14", "v10", "v11", "v12", "v13", "v14"]
+        );
     }
 
     #[test]
@@ -798,10 +796,7 @@ mod tests {
             run(&mut ks, "HSCAN h 0 COUNT x"),
             "-ERR value is not an integer or out of range\r\n"
         );
-        assert_eq!(
-            run(&mut ks, "HSCAN h 0 NOVALUES"),
-            "*2\r\n$1\r\n0\r\n*1\r\n$1\r\na\r\n"
-        );
+        assert_eq!(run(&mut ks, "HSCAN h 0 NOVALUES"), "-ERR syntax error\r\n");
     }
 
     #[test]

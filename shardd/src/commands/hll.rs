@@ -7,7 +7,7 @@
 
 use super::{Args, CmdError, CmdResult};
 use crate::{
-    keyspace::{Keyspace, Value, ValueRef},
+    keyspace::{Keyspace, StrMark, Value, ValueRef},
     reply::Reply,
     types::hll::{count_registers, Corrupt, Hll, REGISTERS},
 };
@@ -39,12 +39,27 @@ pub fn pfadd(ks: &mut Keyspace, args: Args, out: &mut Reply) -> CmdResult {
         None => (Hll::new(), true),
     };
     for e in args.rest(2) {
-        updated |= hll.add(e).map_err(corrupt)?;
+        match hll.add(e) {
+            Ok(changed) => updated |= changed,
+            Err(c) => {
+                // Redis changes the sketch in place element by element and
+                // stops at the corruption: what was added stays, and each
+                // change to a sparse sketch has invalidated the cached count.
+                if updated {
+                    hll.invalidate_cache();
+                    ks.insert_keep_ttl(key, Value::Str(hll.into_bytes()));
+                    ks.mark_str(key, StrMark::Raw);
+                }
+                return Err(corrupt(c));
+            }
+        }
     }
     if updated {
         hll.invalidate_cache();
         ks.insert_keep_ttl(key, Value::Str(hll.into_bytes()));
     }
+    // Redis writes to its own copy of the sketch, which is then raw.
+    ks.mark_str(key, StrMark::Raw);
     out.int(updated as i64);
     Ok(())
 }
@@ -72,7 +87,10 @@ pub fn pfcount(ks: &mut Keyspace, args: Args, out: &mut Reply) -> CmdResult {
         None => {
             let n = hll.count().map_err(corrupt)?;
             hll.set_cached_count(n);
+            // Redis caches the count in place: the encoding stays.
+            let mark = ks.str_mark(key);
             ks.insert_keep_ttl(key, Value::Str(hll.into_bytes()));
+            ks.mark_str(key, mark);
             n
         }
     };
@@ -104,6 +122,7 @@ pub fn pfmerge(ks: &mut Keyspace, args: Args, out: &mut Reply) -> CmdResult {
     }
     hll.invalidate_cache();
     ks.insert_keep_ttl(dest, Value::Str(hll.into_bytes()));
+    ks.mark_str(dest, StrMark::Raw);
     out.ok();
     Ok(())
 }

@@ -16,7 +16,7 @@ pub use self::{
 };
 use super::{eq_ic, parse_i64, Args, CmdError, CmdResult};
 use crate::{
-    keyspace::{Keyspace, ScanFilter, ValueRef},
+    keyspace::{marked_string_encoding, Keyspace, ScanFilter, StrMark, ValueRef},
     reply::Reply,
 };
 
@@ -76,8 +76,10 @@ fn rename_generic(ks: &mut Keyspace, args: Args, out: &mut Reply, nx: bool) -> C
         reply(out, false);
         return Ok(());
     }
+    let mark = ks.str_mark(src);
     let (value, ttl) = ks.take_with_expiry(src).ok_or(CmdError::NoSuchKey)?;
     ks.insert_with_expiry(dst, value, ttl);
+    ks.mark_str(dst, mark);
     reply(out, true);
     Ok(())
 }
@@ -121,7 +123,13 @@ pub fn copy(ks: &mut Keyspace, args: Args, out: &mut Reply) -> CmdResult {
         }
         ks.delete(dst);
     }
+    let mark = match ks.str_mark(src) {
+        // Redis duplicates the value: a shared integer becomes private.
+        StrMark::Encoded => StrMark::Unshared,
+        other => other,
+    };
     ks.insert_with_expiry(dst, value, ttl);
+    ks.mark_str(dst, mark);
     out.int(1);
     Ok(())
 }
@@ -267,13 +275,18 @@ pub fn object(ks: &mut Keyspace, args: Args, out: &mut Reply) -> CmdResult {
         OBJECT_HELP.iter().for_each(|l| out.simple(l));
         return Ok(());
     }
+    let mark = ks.str_mark(args.get(2)?);
     let Some(v) = ks.get(args.get(2)?) else {
         out.null();
         return Ok(());
     };
+    let encoding = match v {
+        ValueRef::Str(s) => marked_string_encoding(s, mark),
+        _ => v.encoding(),
+    };
     match lower.as_str() {
-        "encoding" => out.bulk(v.encoding().as_bytes()),
-        "refcount" => out.int(refcount(v)),
+        "encoding" => out.bulk(encoding.as_bytes()),
+        "refcount" => out.int(refcount(v, encoding, mark)),
         "idletime" => out.int(0),
         _ => return Err(CmdError::Other(LFU_NOT_SELECTED.into())),
     }
@@ -283,9 +296,9 @@ pub fn object(ks: &mut Keyspace, args: Args, out: &mut Reply) -> CmdResult {
 const LFU_NOT_SELECTED: &str = "ERR An LFU maxmemory policy is not selected, access frequency not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust.";
 
 /// Redis shares the integers 0..9999 among all keys (refcount INT_MAX).
-fn refcount(v: ValueRef<'_>) -> i64 {
+fn refcount(v: ValueRef<'_>, encoding: &str, mark: StrMark) -> i64 {
     match v {
-        ValueRef::Str(s) if v.encoding() == "int" => match parse_i64(s) {
+        ValueRef::Str(s) if encoding == "int" && mark != StrMark::Unshared => match parse_i64(s) {
             Some(n) if (0..SHARED_INTEGERS).contains(&n) => SHARED_REFCOUNT,
             _ => 1,
         },

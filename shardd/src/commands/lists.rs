@@ -13,9 +13,6 @@ use crate::{
     types::list::{End, ListObj},
 };
 
-const RANGE_ERROR: &str =
-    "ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807";
-
 fn other(msg: &str) -> CmdError {
     CmdError::Other(msg.to_owned())
 }
@@ -298,9 +295,6 @@ fn parse_lpos_opts(opts: &[&[u8]]) -> Result<LposOpts, CmdError> {
         };
         if eq_ic(name, "rank") {
             o.rank = parse_i64(val).ok_or(CmdError::NotInteger)?;
-            if o.rank == i64::MIN {
-                return Err(other(RANGE_ERROR));
-            }
             if o.rank == 0 {
                 return Err(other("ERR RANK can't be zero: use 1 to start from the first match, 2 from the second ... or use negative to start from the end of the list"));
             }
@@ -319,13 +313,17 @@ fn parse_lpos_opts(opts: &[&[u8]]) -> Result<LposOpts, CmdError> {
 
 /// Positions (from the head) of matches of `elem` in `l` as `LPOS` selects them.
 fn lpos_find(l: &ListObj, elem: &[u8], o: &LposOpts) -> Vec<i64> {
+    // Redis 7.0 negates RANK -9223372036854775808 to itself: every match
+    // from the tail then qualifies and COUNT never ends the scan.
+    let wraps = o.rank == i64::MIN;
     let want = match o.count {
         Some(0) => usize::MAX,
+        Some(_) if wraps => usize::MAX,
         Some(c) => c,
         None => 1,
     };
     let limit = if o.maxlen == 0 { usize::MAX } else { o.maxlen };
-    let mut skip = o.rank.unsigned_abs() - 1;
+    let mut skip = if wraps { 0 } else { o.rank.unsigned_abs() - 1 };
     let len = l.len();
     let mut found = Vec::new();
     let mut consider = |k: usize, e: &[u8]| {
@@ -649,7 +647,15 @@ mod tests {
         assert_eq!(run(&mut ks, "LPOS l zz COUNT 1"), "*0\r\n");
         assert_eq!(run(&mut ks, "LPOS nokey a COUNT 1"), "*0\r\n");
         assert!(run(&mut ks, "LPOS l a RANK 0").starts_with("-ERR RANK can't be zero"));
-        assert!(run(&mut ks, "LPOS l a RANK -9223372036854775808").contains("must between"));
+        // Redis 7.0 wraps -RANK: all matches from the tail, COUNT ignored.
+        assert_eq!(run(&mut ks, "LPOS l a RANK -9223372036854775808"), ":6\r\n");
+        assert_eq!(
+            run(
+                &mut ks,
+                "LPOS l a RANK -9223372036854775808 COUNT 1 MAXLEN 5"
+            ),
+            "*2\r\n:6\r\n:3\r\n"
+        );
         assert_eq!(run(&mut ks, "LPOS l a RANK x"), NOT_INT);
         assert_eq!(
             run(&mut ks, "LPOS l a COUNT -1"),

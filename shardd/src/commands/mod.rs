@@ -15,6 +15,7 @@ pub mod hll;
 pub mod keys;
 pub mod lists;
 pub mod sets;
+pub mod sort;
 pub mod strings;
 pub mod zsets;
 
@@ -340,6 +341,8 @@ fn dispatch(ks: &mut Keyspace, args: Args, out: &mut Reply) -> CmdResult {
         b"scan" => keys::scan(ks, args, out),
         b"flushall" | b"flushdb" => keys::flushall(ks, args, out),
         b"dump" => keys::dump(ks, args, out),
+        b"sort" => sort::sort(ks, args, out),
+        b"sort_ro" => sort::sort_ro(ks, args, out),
         b"restore" => keys::restore(ks, args, out),
         _ => Err(unknown(name)),
     }

@@ -364,6 +364,15 @@ fn union_or_diff(ks: &mut Keyspace, keys: &[&[u8]], diff: bool) -> Result<SetObj
                 });
             }
         }
+        if acc.encoding() != "intset" {
+            // Redis builds the result from an empty set, so it is an
+            // intset when what is left is all integers.
+            let mut fresh = SetObj::new();
+            acc.iter().for_each(|m| {
+                fresh.add(&m);
+            });
+            acc = fresh;
+        }
     } else {
         for k in keys {
             if let Some(s) = read_set(ks, k)? {

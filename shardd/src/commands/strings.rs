@@ -14,14 +14,14 @@
 
 mod counter;
 mod lcs;
-mod longdouble;
+pub(crate) mod longdouble;
 
 pub use counter::{decr, decrby, incr, incrby, incrbyfloat};
 pub use lcs::lcs;
 
 use super::{eq_ic, parse_i64, Args, CmdError, CmdResult};
 use crate::{
-    keyspace::{Keyspace, Value, ValueRef},
+    keyspace::{Keyspace, StrMark, Value, ValueRef},
     reply::Reply,
 };
 
@@ -288,6 +288,7 @@ pub fn getset(ks: &mut Keyspace, args: Args, out: &mut Reply) -> CmdResult {
 pub fn append(ks: &mut Keyspace, args: Args, out: &mut Reply) -> CmdResult {
     args.check(|n| n == 3)?;
     let (key, tail) = (args.get(1)?, args.get(2)?);
+    let existed = read(ks, key)?.is_some();
     let new = match read(ks, key)? {
         None => tail.to_vec(),
         Some(s) => {
@@ -300,6 +301,10 @@ pub fn append(ks: &mut Keyspace, args: Args, out: &mut Reply) -> CmdResult {
     };
     out.int(new.len() as i64);
     ks.insert_keep_ttl(key, Value::Str(new));
+    if existed {
+        // Redis appends to its own copy of the value, which is then raw.
+        ks.mark_str(key, StrMark::Raw);
+    }
     Ok(())
 }
 
@@ -370,6 +375,7 @@ pub fn setrange(ks: &mut Keyspace, args: Args, out: &mut Reply) -> CmdResult {
     v[off..off + value.len()].copy_from_slice(value);
     out.int(v.len() as i64);
     ks.insert_keep_ttl(key, Value::Str(v));
+    ks.mark_str(key, StrMark::Raw);
     Ok(())
 }
 

@@ -507,6 +507,10 @@ pub fn zrandmember(ks: &mut Keyspace, args: Args, out: &mut Reply) -> CmdResult 
         [a] if eq_ic(a, "withscores") => true,
         _ => return Err(CmdError::Syntax),
     };
+    // Redis refuses counts whose doubled reply length would overflow.
+    if withscores && count.is_some_and(|(c, _)| c > i64::MAX as u64 / 2) {
+        return Err(CmdError::Other("ERR value is out of range".into()));
+    }
     // Zsets are never stored empty; the filter keeps random picks in range regardless.
     let z = read_zset(ks, args.get(1)?)?.filter(|z| !z.is_empty());
     let rng = &mut rand::thread_rng();

@@ -17,6 +17,10 @@
 //!          | string bytes (inline) or an owned pointer (8 bytes LE)
 //! ```
 //!
+//! The flags byte holds the kind (3 bits), `HAS_TTL`, `DEAD`, and for
+//! strings how Redis would encode them (`STR_RAW`, `STR_NOT_INT`,
+//! `STR_UNSHARED`; see [`StrMark`]); a new value starts with no mark.
+//!
 //! Strings up to [`INLINE_VALUE_MAX_BYTES`] sit inline; longer strings and
 //! collections are owned boxes whose pointer the entry holds. Invariant:
 //! every entry reachable from the table is live (not `DEAD`) and owns its
@@ -29,7 +33,7 @@
 
 use std::ptr;
 
-use super::{offsets::OffsetTable, Value, ValueMut, ValueRef};
+use super::{offsets::OffsetTable, StrMark, Value, ValueMut, ValueRef};
 use crate::types::{hash::HashObj, list::ListObj, set::SetObj, zset::ZSetObj};
 
 /// Longest string stored inline in the arena; longer ones get a box.
@@ -44,8 +48,15 @@ const KIND_LIST: u8 = 2;
 const KIND_SET: u8 = 3;
 const KIND_ZSET: u8 = 4;
 const KIND_BIG_STR: u8 = 5;
+/// A string Redis would hold `raw` whatever its bytes (see [`StrMark`]).
+const STR_RAW: u8 = 0x08;
 const HAS_TTL: u8 = 0x10;
 const DEAD: u8 = 0x20;
+/// A string Redis would never hold `int`-encoded (see [`StrMark`]).
+const STR_NOT_INT: u8 = 0x40;
+/// A string Redis would hold in a private object (see [`StrMark`]).
+const STR_UNSHARED: u8 = 0x80;
+const STR_MARKS: u8 = STR_RAW | STR_NOT_INT | STR_UNSHARED;
 const PTR_BYTES: usize = 8;
 
 /// What a write stores: borrowed string bytes or an owned value.
@@ -268,6 +279,16 @@ impl<'a> EntryRef<'a> {
         expire_of(self.b, &self.h)
     }
 
+    /// How Redis would encode this string (`Encoded` for other types).
+    pub fn str_mark(&self) -> StrMark {
+        match self.h.flags & STR_MARKS {
+            STR_RAW => StrMark::Raw,
+            STR_NOT_INT => StrMark::NotInt,
+            STR_UNSHARED => StrMark::Unshared,
+            _ => StrMark::Encoded,
+        }
+    }
+
     /// The value.
     pub fn value(&self) -> ValueRef<'a> {
         let h = &self.h;
@@ -308,6 +329,21 @@ impl<'a> EntryMut<'a> {
     /// The absolute expiry in Unix milliseconds, if any.
     pub fn expire_at(&self) -> Option<u64> {
         expire_of(self.b, &self.h)
+    }
+
+    /// Records how Redis would encode this string; no effect on other types.
+    pub fn set_str_mark(&mut self, mark: StrMark) {
+        if self.h.kind() != KIND_STR && self.h.kind() != KIND_BIG_STR {
+            return;
+        }
+        let bits = match mark {
+            StrMark::Encoded => 0,
+            StrMark::Raw => STR_RAW,
+            StrMark::NotInt => STR_NOT_INT,
+            StrMark::Unshared => STR_UNSHARED,
+        };
+        self.b[0] = (self.b[0] & !STR_MARKS) | bits;
+        self.h.flags = self.b[0];
     }
 
     /// The value, mutable where the type allows.
@@ -492,6 +528,8 @@ impl SlotStore {
             return false;
         }
         b[h.val_off..h.val_off + v.len()].copy_from_slice(v);
+        // A new string value starts without the old one's history.
+        b[0] &= !STR_MARKS;
         if let Some(t) = ttl {
             b[1..9].copy_from_slice(&t.to_le_bytes());
         }

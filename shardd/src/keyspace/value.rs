@@ -50,15 +50,53 @@ impl ValueRef<'_> {
         }
     }
 
-    /// The name `OBJECT ENCODING` replies with (Redis 7.0's names).
+    /// The name `OBJECT ENCODING` replies with: Redis 7.0's names. Small
+    /// lists and sets are packed here as in Redis 7.2, but 7.0 (our
+    /// target) has no packed sets (a set is `intset` or `hashtable`) and
+    /// always names a list `quicklist`.
     pub fn encoding(&self) -> &'static str {
         match *self {
             ValueRef::Str(s) => string_encoding(s),
             ValueRef::Hash(h) => h.encoding(),
-            ValueRef::List(l) => l.encoding(),
-            ValueRef::Set(s) => s.encoding(),
+            ValueRef::List(_) => "quicklist",
+            ValueRef::Set(s) => match s.encoding() {
+                "intset" => "intset",
+                _ => "hashtable",
+            },
             ValueRef::ZSet(z) => z.encoding(),
         }
+    }
+}
+
+/// What Redis 7.0's encoding of a string depends on besides its bytes: the
+/// command that wrote it. A value a client sent (SET, MSET, APPEND to a new
+/// key, RESTORE, ...) is `Encoded` (`int`, `embstr` or `raw` by its bytes);
+/// one a command changed in place or built bit by bit (APPEND to an
+/// existing key, SETRANGE, SETBIT, BITFIELD, BITOP, PFADD, PFMERGE) is
+/// `Raw`; INCRBYFLOAT's text is `NotInt` (`embstr` or `raw` by length).
+/// RENAME keeps it and COPY keeps it too, except that a copy of a shared
+/// integer is `Unshared`; a restart forgets it, as Redis's does.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum StrMark {
+    /// Encoded by its bytes.
+    #[default]
+    Encoded,
+    /// Always `raw`.
+    Raw,
+    /// `embstr` up to 44 bytes, else `raw`; never `int`.
+    NotInt,
+    /// Encoded by its bytes, but a private object (COPY duplicates shared
+    /// integers): `OBJECT REFCOUNT` is 1.
+    Unshared,
+}
+
+/// The name `OBJECT ENCODING` gives the string `s` written as `mark` says.
+pub fn marked_string_encoding(s: &[u8], mark: StrMark) -> &'static str {
+    match mark {
+        StrMark::Encoded | StrMark::Unshared => string_encoding(s),
+        StrMark::Raw => "raw",
+        StrMark::NotInt if s.len() <= 44 => "embstr",
+        StrMark::NotInt => "raw",
     }
 }
 

@@ -9,14 +9,16 @@
 //! `hashbrown` table of positions. The dense vector makes random selection
 //! O(1) and gives `HSCAN` a position cursor (see [`HashObj::scan`]).
 //!
-//! Cost: `HGET` on a packed hash is one pass over at most ~17 KB of cache-
-//! friendly bytes; on a table it is one hash and one probe.
+//! Cost: `HGET` on a packed hash is one pass over at most ~67 KB of cache-
+//! friendly bytes (as Redis's listpack); on a table it is one hash and one
+//! probe.
 
 use hashbrown::HashTable;
 use rand::Rng;
 
-/// Largest number of pairs kept packed (Redis `hash-max-listpack-entries`).
-pub const MAX_PACKED_ENTRIES: usize = 128;
+/// Largest number of pairs kept packed (Redis `hash-max-listpack-entries`,
+/// 512 by default in Redis 7.0; the sorted sets' limit is 128).
+pub const MAX_PACKED_ENTRIES: usize = 512;
 /// Longest field or value kept packed (Redis `hash-max-listpack-value`).
 pub const MAX_PACKED_VALUE_BYTES: usize = 64;
 
@@ -476,6 +478,13 @@ mod tests {
         assert_eq!(h.encoding(), "hashtable");
         assert_eq!(h.len(), MAX_PACKED_ENTRIES + 1);
         assert_eq!(h.get(b"f0"), Some(&b"w"[..]));
+    }
+
+    #[test]
+    fn entry_limit_is_redis_7_0_default() {
+        // redis-server 7.0.15: `CONFIG GET hash-max-listpack-entries` is 512,
+        // and a hash of 129 fields is still a listpack.
+        assert_eq!(MAX_PACKED_ENTRIES, 512);
     }
 
     #[test]

@@ -338,6 +338,47 @@ impl ZSetObj {
         }
     }
 
+    /// An empty zset in the form Redis picks for a result of `size_hint`
+    /// members: a skiplist past [`ZSET_MAX_LISTPACK_ENTRIES`]. The form
+    /// shows beyond OBJECT ENCODING: a listpack stores -0 as 0.
+    pub fn with_size_hint(size_hint: usize) -> Self {
+        if size_hint > ZSET_MAX_LISTPACK_ENTRIES {
+            ZSetObj {
+                enc: Enc::Tree(Box::default()),
+            }
+        } else {
+            Self::new()
+        }
+    }
+
+    /// Converts a skiplist that fits to the packed form, as Redis does to a
+    /// ZUNIONSTORE/ZINTERSTORE/ZDIFFSTORE result (-0 scores become 0).
+    pub fn pack_if_fits(&mut self) {
+        if !matches!(self.enc, Enc::Tree(_)) {
+            return;
+        }
+        if self.is_empty() {
+            *self = Self::new();
+            return;
+        }
+        let fits = self.len() <= ZSET_MAX_LISTPACK_ENTRIES
+            && self.iter().all(|(m, _)| m.len() <= ZSET_MAX_LISTPACK_VALUE);
+        if fits {
+            let mut p = Pack::default();
+            for (m, s) in self.iter() {
+                p.insert_ordered(m, s);
+            }
+            self.enc = Enc::Pack(p);
+        }
+    }
+
+    /// Converts a packed zset to the skiplist form (SORT does, as Redis).
+    pub fn convert_to_skiplist(&mut self) {
+        if matches!(self.enc, Enc::Pack(_)) {
+            self.convert_to_tree();
+        }
+    }
+
     fn convert_to_tree(&mut self) {
         let mut t = Tree::default();
         for (m, s) in self.iter() {

@@ -11,7 +11,7 @@ use super::{
     parse_bit_offset, string_for_write,
 };
 use crate::{
-    keyspace::{Keyspace, Value},
+    keyspace::{Keyspace, StrMark, Value},
     reply::Reply,
 };
 
@@ -231,6 +231,7 @@ fn run(ks: &mut Keyspace, args: Args, out: &mut Reply, read_only_cmd: bool) -> C
         }
     }
     ks.insert_keep_ttl(key, Value::Str(s));
+    ks.mark_str(key, StrMark::Raw);
     Ok(())
 }
 

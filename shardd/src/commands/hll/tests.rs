@@ -143,3 +143,26 @@ fn corrupted_sparse_values_are_reported() {
     assert_eq!(run(&mut ks, "pfcount c c"), corrupt);
     assert_eq!(run(&mut ks, "pfmerge d c"), corrupt);
 }
+
+#[test]
+fn pfadd_keeps_what_it_added_before_finding_a_corruption() {
+    // redis-server 7.0.15: PFADD c x1; PFCOUNT c; APPEND c a; PFADD c e0 ..
+    // e1999 fails, and c is left 2999 bytes long, its cached count
+    // invalidated.
+    let mut ks = Keyspace::new();
+    run(&mut ks, "PFADD c x1");
+    assert_eq!(run(&mut ks, "PFCOUNT c"), ":1\r\n");
+    run(&mut ks, "APPEND c a");
+    let els: Vec<String> = (0..2000).map(|i| format!("e{i}")).collect();
+    let mut argv: Vec<&[u8]> = vec![b"PFADD", b"c"];
+    argv.extend(els.iter().map(|e| e.as_bytes()));
+    assert_eq!(
+        run_args(&mut ks, &argv),
+        "-INVALIDOBJ Corrupted HLL object detected\r\n"
+    );
+    assert_eq!(run(&mut ks, "STRLEN c"), ":2999\r\n");
+    assert_eq!(
+        raw(&mut ks, "GETRANGE c 0 20"),
+        b"$21\r\nHYLL\x01\0\0\0\x01\0\0\0\0\0\0\x80\x84\x04\x84\x04\x80\r\n"
+    );
+}

@@ -260,6 +260,63 @@ fn object_reports_encoding_and_refcount() {
 }
 
 #[test]
+fn object_encoding_names_lists_and_sets_as_redis_7_0_does() {
+    let (mut k, _) = ks();
+    run(&mut k, "RPUSH l a");
+    run(&mut k, "SADD ints 1 2");
+    run(&mut k, "SADD s a 1");
+    assert_eq!(run(&mut k, "OBJECT ENCODING l"), "$9\r\nquicklist\r\n");
+    assert_eq!(run(&mut k, "OBJECT ENCODING ints"), "$6\r\nintset\r\n");
+    assert_eq!(run(&mut k, "OBJECT ENCODING s"), "$9\r\nhashtable\r\n");
+}
+
+#[test]
+fn object_encoding_of_a_string_follows_the_command_that_wrote_it() {
+    // Each line's reply was taken from redis-server 7.0.15.
+    let (mut k, _) = ks();
+    for (cmd, want) in [
+        ("SET a 1", "+OK"),
+        ("APPEND a 2", ":2"),
+        ("OBJECT ENCODING a", "$3\r\nraw"),
+        ("OBJECT REFCOUNT a", ":1"),
+        ("SET b x", "+OK"),
+        ("SETRANGE b 0 y", ":1"),
+        ("OBJECT ENCODING b", "$3\r\nraw"),
+        ("INCRBYFLOAT c 3", "$1\r\n3"),
+        ("OBJECT ENCODING c", "$6\r\nembstr"),
+        ("SETBIT d 1 1", ":0"),
+        ("OBJECT ENCODING d", "$3\r\nraw"),
+        ("PFADD e x", ":1"),
+        ("OBJECT ENCODING e", "$3\r\nraw"),
+        ("COPY d g", ":1"),
+        ("OBJECT ENCODING g", "$3\r\nraw"),
+        ("RENAME g h", "+OK"),
+        ("OBJECT ENCODING h", "$3\r\nraw"),
+        ("EXPIRE h 100", ":1"),
+        ("OBJECT ENCODING h", "$3\r\nraw"),
+        ("SET h 123", "+OK"),
+        ("OBJECT ENCODING h", "$3\r\nint"),
+        ("APPEND new 12", ":2"),
+        ("OBJECT ENCODING new", "$3\r\nint"),
+        ("BITOP OR k d", ":1"),
+        ("OBJECT ENCODING k", "$3\r\nraw"),
+        ("INCR a", ":13"),
+        ("OBJECT ENCODING a", "$3\r\nint"),
+        ("SET one 1", "+OK"),
+        ("COPY one two", ":1"),
+        ("OBJECT REFCOUNT one", ":2147483647"),
+        ("OBJECT REFCOUNT two", ":1"),
+        ("OBJECT ENCODING two", "$3\r\nint"),
+        ("SET s xy", "+OK"),
+        ("SETRANGE s 0 z", ":2"),
+        ("SET s ab", "+OK"),
+        ("OBJECT ENCODING s", "$6\r\nembstr"),
+    ] {
+        assert_eq!(run(&mut k, cmd), format!("{want}\r\n"), "{cmd}");
+    }
+}
+
+#[test]
 fn object_errors_and_help_match_redis() {
     let (mut k, _) = with_keys(&["k"]);
     assert_eq!(

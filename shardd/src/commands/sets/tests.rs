@@ -172,6 +172,15 @@ fn store_overwrites_a_destination_of_another_type() {
 }
 
 #[test]
+fn sdiffstore_of_integers_left_from_a_mixed_set_is_an_intset() {
+    let mut ks = ks_with(&["SADD a d 1", "SADD b a d"]);
+    assert_eq!(run(&mut ks, "SDIFFSTORE dst a b"), ":1\r\n");
+    assert_eq!(run(&mut ks, "OBJECT ENCODING dst"), "$6\r\nintset\r\n");
+    assert_eq!(run(&mut ks, "SDIFFSTORE dst b a"), ":1\r\n");
+    assert_eq!(run(&mut ks, "OBJECT ENCODING dst"), "$9\r\nhashtable\r\n");
+}
+
+#[test]
 fn sintercard_parses_numkeys_and_limit() {
     let mut ks = ks_with(&["SADD a 1 2 3", "SADD b 1 2 3"]);
     assert_eq!(run(&mut ks, "SINTERCARD 2 a b"), ":3\r\n");

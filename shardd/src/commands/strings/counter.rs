@@ -12,7 +12,7 @@ use super::{
     read,
 };
 use crate::{
-    keyspace::{Keyspace, Value},
+    keyspace::{Keyspace, StrMark, Value},
     reply::{format_i64, Reply},
 };
 
@@ -77,5 +77,7 @@ pub fn incrbyfloat(ks: &mut Keyspace, args: Args, out: &mut Reply) -> CmdResult 
     let text = sum.to_human_string();
     out.bulk(&text);
     ks.insert_keep_ttl(key, Value::Str(text));
+    // Redis stores the sum's text as it is, never as an integer.
+    ks.mark_str(key, StrMark::NotInt);
     Ok(())
 }

@@ -112,6 +112,10 @@ fn parse_spec<'a>(
                 .into(),
         ));
     }
+    if kind == Kind::Rank {
+        // Redis 7.0 accepts `LIMIT offset -1` on a rank range and ignores it.
+        offset = 0;
+    }
     if withscores && kind == Kind::Lex {
         return Err(CmdError::Other(
             "ERR syntax error, WITHSCORES not supported in combination with BYLEX".into(),
@@ -286,7 +290,13 @@ pub fn zrangestore(ks: &mut Keyspace, args: Args, out: &mut Reply) -> CmdResult 
     let spec = parse_spec(args, 3, None, None, true)?;
     let mut result = ZSetObj::new();
     if let Some(z) = read_zset(ks, args.get(2)?)? {
-        for (m, s) in select(z, &spec) {
+        let items = select(z, &spec);
+        // Redis sizes the result by its length for a rank range only (score
+        // and lex ranges start packed): that decides whether -0 stays.
+        if let Bounds::Rank(..) = spec.bounds {
+            result = ZSetObj::with_size_hint(items.len());
+        }
+        for (m, s) in items {
             result.insert(m, s);
         }
     }

@@ -242,10 +242,13 @@ fn reply_generic(ks: &mut Keyspace, args: Args, out: &mut Reply, op: Op) -> CmdR
 fn store_generic(ks: &mut Keyspace, args: Args, out: &mut Reply, op: Op) -> CmdResult {
     args.check(|n| n >= 4)?;
     let call = parse_call(ks, args, 2, op, true, false)?;
-    let mut z = ZSetObj::new();
+    // Redis builds the result as a skiplist, then packs it if it fits:
+    // a big result keeps -0 scores, a small one has 0.
+    let mut z = ZSetObj::with_size_hint(usize::MAX);
     for (m, s) in compute(ks, &call, op)? {
         z.insert(&m, s);
     }
+    z.pack_if_fits();
     store(ks, args.get(1)?, z, out);
     Ok(())
 }

@@ -167,6 +167,9 @@ fn zrange_option_checks_follow_redis() {
         r2(&mut ks, "ZRANGE z - + BYLEX WITHSCORES"),
         err("syntax error, WITHSCORES not supported in combination with BYLEX")
     );
+    // A count of -1 passes on a rank range, and the offset is ignored.
+    assert_eq!(r2(&mut ks, "ZRANGE z 1 2 LIMIT 1 -1"), "*2 $1 b $1 c");
+    assert_eq!(r2(&mut ks, "ZRANGE z 0 0 REV LIMIT -1 -1"), "*1 $1 d");
     assert_eq!(
         r2(&mut ks, "ZRANGE z 0 -1 LIMIT 0 1"),
         err("syntax error, LIMIT is only supported in combination with either BYSCORE or BYLEX")
@@ -367,6 +370,20 @@ fn zrandmember_counts_follow_redis() {
     );
     assert!(r3(&mut ks, "ZRANDMEMBER z -5 WITHSCORES").starts_with("*5 *2 $1 "));
     assert!(r2(&mut ks, "ZRANDMEMBER z 2 WITHSCORES").starts_with("*4 $1 "));
+    // With scores, counts past i64::MAX / 2 are refused, even for no key.
+    let huge = err("value is out of range");
+    assert_eq!(
+        r2(&mut ks, "ZRANDMEMBER nokey 9223372036854775807 WITHSCORES"),
+        huge
+    );
+    assert_eq!(
+        r2(&mut ks, "ZRANDMEMBER z -4611686018427387904 WITHSCORES"),
+        huge
+    );
+    assert_eq!(
+        r2(&mut ks, "ZRANDMEMBER nokey 4611686018427387903 WITHSCORES"),
+        "*0"
+    );
 }
 
 #[test]
@@ -720,4 +737,27 @@ fn too_few_arguments_name_the_command() {
             "{cmd}"
         );
     }
+}
+
+#[test]
+fn stored_results_keep_negative_zero_only_as_redis_does() {
+    // redis-server 7.0.15: a listpack stores -0 as 0; a STORE result is
+    // built as a skiplist and packed if it fits; ZRANGESTORE of a rank
+    // range is sized by its length, of a score range starts packed.
+    let members: String = (0..135).map(|i| format!(" 0 m{i}")).collect();
+    let mut ks = ks_with(&[&format!("ZADD s{members}"), "ZADD t 0 a"]);
+    assert_eq!(r2(&mut ks, "ZUNIONSTORE d 1 s WEIGHTS -1"), ":135");
+    assert_eq!(r2(&mut ks, "OBJECT ENCODING d"), "$8 skiplist");
+    assert_eq!(r2(&mut ks, "ZSCORE d m0"), "$2 -0");
+    assert_eq!(r2(&mut ks, "ZINTERSTORE d5 2 d d"), ":135");
+    assert_eq!(r2(&mut ks, "ZSCORE d5 m0"), "$2 -0");
+    assert_eq!(r2(&mut ks, "ZRANGESTORE d2 d 0 -1"), ":135");
+    assert_eq!(r2(&mut ks, "ZSCORE d2 m0"), "$2 -0");
+    assert_eq!(r2(&mut ks, "ZRANGESTORE d3 d 0 2"), ":3");
+    assert_eq!(r2(&mut ks, "ZSCORE d3 m0"), "$1 0");
+    assert_eq!(r2(&mut ks, "ZRANGESTORE d6 d -inf +inf BYSCORE"), ":135");
+    assert_eq!(r2(&mut ks, "ZSCORE d6 m0"), "$1 0");
+    assert_eq!(r2(&mut ks, "ZUNIONSTORE e 1 t WEIGHTS -1"), ":1");
+    assert_eq!(r2(&mut ks, "OBJECT ENCODING e"), "$8 listpack");
+    assert_eq!(r2(&mut ks, "ZSCORE e a"), "$1 0");
 }

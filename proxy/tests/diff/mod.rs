@@ -1,0 +1,266 @@
+//! The differential harness: one real `redis-server` and one shardis (proxy
+//! with 3 shards) side by side; every generated command goes to both, and
+//! the replies must match byte for byte, except for the few replies whose
+//! order or content Redis itself leaves open (see [`check`]).
+
+pub mod check;
+pub mod families;
+pub mod gen;
+
+use std::{
+    cell::RefCell,
+    net::TcpListener,
+    os::unix::process::CommandExt,
+    process::{Child, Command, Stdio},
+    sync::OnceLock,
+    time::{SystemTime, UNIX_EPOCH},
+};
+
+use proptest::{
+    strategy::BoxedStrategy,
+    test_runner::{Config, RngAlgorithm, TestCaseError, TestError, TestRng, TestRunner},
+};
+
+use crate::common::{self, encode, wait_until, Raw, Server, TempDir, START_TIMEOUT};
+use gen::{cli_quote, Case, Op};
+
+/// Shards behind the proxy under test.
+pub const SHARDS: usize = 3;
+
+/// The six keys (see [`gen::KEY_COUNT`]): `{t}a`, `{t}b`, `{t}c`, then an
+/// untagged key on `{t}`'s shard, then one on each of the two other shards.
+pub fn keys() -> &'static [Vec<u8>] {
+    static KEYS: OnceLock<Vec<Vec<u8>>> = OnceLock::new();
+    KEYS.get_or_init(|| {
+        let mut keys: Vec<Vec<u8>> = ["{t}a", "{t}b", "{t}c"]
+            .iter()
+            .map(|k| k.as_bytes().to_vec())
+            .collect();
+        let tagged = common::shard_of(b"{t}a", SHARDS);
+        keys.push(common::key_on_shard("k", tagged, SHARDS).into_bytes());
+        for shard in (0..SHARDS).filter(|&s| s != tagged) {
+            keys.push(common::key_on_shard("k", shard, SHARDS).into_bytes());
+        }
+        keys
+    })
+}
+
+/// A `redis-server` on a free port, killed by pid when dropped.
+pub struct RedisServer {
+    child: Child,
+    /// Its port.
+    pub port: u16,
+    _dir: TempDir,
+}
+
+impl RedisServer {
+    /// Starts `redis-server` with no persistence, or `None` if it is not
+    /// installed.
+    pub fn start() -> Option<RedisServer> {
+        let dir = TempDir::new();
+        let port = TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .map(|a| a.port())
+            .expect("pick a free port");
+        let mut cmd = Command::new("redis-server");
+        cmd.args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
+            .args(["--save", "", "--appendonly", "no", "--daemonize", "no"])
+            .args(["--loglevel", "warning"])
+            .arg("--dir")
+            .arg(&dir.0)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null());
+        // SAFETY: prctl is async-signal-safe; redis dies with this thread.
+        unsafe {
+            cmd.pre_exec(|| {
+                libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL);
+                Ok(())
+            });
+        }
+        let child = match cmd.spawn() {
+            Ok(c) => c,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return None,
+            Err(e) => panic!("spawn redis-server: {e}"),
+        };
+        let server = RedisServer {
+            child,
+            port,
+            _dir: dir,
+        };
+        wait_until(START_TIMEOUT, "redis-server to answer PING", || {
+            Raw::try_connect(port)
+                .is_ok_and(|mut c| c.try_cmd(&["PING"]).is_ok_and(|r| r == b"+PONG\r\n"))
+        });
+        Some(server)
+    }
+}
+
+impl Drop for RedisServer {
+    fn drop(&mut self) {
+        // Child::kill signals this child's pid only.
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// One server's connections: RESP2 and RESP3.
+pub struct Side {
+    /// Speaks RESP2.
+    pub r2: Raw,
+    /// Said `HELLO 3`.
+    pub r3: Raw,
+}
+
+impl Side {
+    fn connect(port: u16) -> Side {
+        let r2 = Raw::connect(port);
+        let mut r3 = Raw::connect(port);
+        let hello = r3.cmd(&["HELLO", "3"]);
+        assert!(hello.starts_with(b"%"), "HELLO 3 gave {hello:?}");
+        Side { r2, r3 }
+    }
+
+    /// The connection for the case's protocol.
+    pub fn conn(&mut self, resp3: bool) -> &mut Raw {
+        if resp3 {
+            &mut self.r3
+        } else {
+            &mut self.r2
+        }
+    }
+}
+
+/// Sends `argv` on `c` and returns the raw reply.
+pub fn send(c: &mut Raw, argv: &[Vec<u8>]) -> Vec<u8> {
+    c.send(&encode(argv));
+    c.read_reply()
+}
+
+/// Both servers.
+pub struct Pair {
+    /// The reference.
+    pub redis: Side,
+    /// The one under test.
+    pub ours: Side,
+}
+
+fn now_s() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+}
+
+/// Renders the case's commands as redis-cli lines (times as sent).
+fn cli_lines(ops: &[Vec<Vec<u8>>]) -> String {
+    ops.iter()
+        .map(|a| a.iter().map(|x| cli_quote(x)).collect::<Vec<_>>().join(" "))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// Runs one case on both servers; the first divergence as text.
+pub fn run_case(pair: &mut Pair, case: &Case) -> Result<(), String> {
+    for side in [&mut pair.redis, &mut pair.ours] {
+        let r = send(&mut side.r2, &[b"FLUSHALL".to_vec()]);
+        assert_eq!(r, b"+OK\r\n", "FLUSHALL");
+    }
+    let now = now_s();
+    let keys = keys();
+    let mut sent: Vec<Vec<Vec<u8>>> = Vec::new();
+    for (pos, Op(args)) in case.ops.iter().enumerate() {
+        let argv: Vec<Vec<u8>> = args.iter().map(|a| a.render(keys, pos, now)).collect();
+        sent.push(argv.clone());
+        if let Err(why) = check::step(pair, case.resp3, &argv) {
+            return Err(format!(
+                "command {} of {}: {}\n{why}\nsequence as sent (redis-cli):\n{}",
+                pos + 1,
+                case.ops.len(),
+                cli_quote_line(&argv),
+                cli_lines(&sent)
+            ));
+        }
+    }
+    check::final_state(pair).map_err(|why| {
+        format!(
+            "after the last command: {why}\nsequence as sent (redis-cli):\n{}",
+            cli_lines(&sent)
+        )
+    })
+}
+
+fn cli_quote_line(argv: &[Vec<u8>]) -> String {
+    argv.iter()
+        .map(|x| cli_quote(x))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// Cases to run: `PROPTEST_CASES` if set, else `default`.
+fn case_count(default: u32) -> u32 {
+    std::env::var("PROPTEST_CASES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+/// The seed: `DIFF_SEED` if set (for long runs with fresh sequences), else
+/// fixed per family.
+fn seed(family: &str) -> [u8; 32] {
+    let base: u64 = std::env::var("DIFF_SEED")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0x5eed_d1ff);
+    let mut h = base;
+    for b in family.bytes() {
+        h = h.wrapping_mul(0x100_0000_01b3).wrapping_add(b as u64);
+    }
+    let mut out = [0u8; 32];
+    for (i, chunk) in out.chunks_mut(8).enumerate() {
+        chunk.copy_from_slice(&h.wrapping_add(i as u64).to_le_bytes());
+    }
+    out
+}
+
+/// Runs `cases` generated cases of `min..=max` commands from `op` against
+/// both servers; panics with the shrunk case as redis-cli lines.
+pub fn run_family(family: &str, op: BoxedStrategy<Op>, cases: u32, min: usize, max: usize) {
+    let Some(redis) = RedisServer::start() else {
+        eprintln!("note: redis-server is not installed; skipping the {family} differential test");
+        return;
+    };
+    let shardis = Server::with_shards(SHARDS);
+    let pair = RefCell::new(Pair {
+        redis: Side::connect(redis.port),
+        ours: Side::connect(shardis.port),
+    });
+    let cases = case_count(cases);
+    let config = Config {
+        cases,
+        failure_persistence: None,
+        max_shrink_time: 120_000,
+        ..Config::default()
+    };
+    let rng = TestRng::from_seed(RngAlgorithm::ChaCha, &seed(family));
+    let mut runner = TestRunner::new_with_rng(config, rng);
+    let strategy = gen::case(op, min, max);
+    let started = std::time::Instant::now();
+    let result = runner.run(&strategy, |case| {
+        run_case(&mut pair.borrow_mut(), &case).map_err(TestCaseError::fail)
+    });
+    match result {
+        Ok(()) => eprintln!(
+            "{family}: {cases} cases agree with redis-server ({:.1?})",
+            started.elapsed()
+        ),
+        Err(TestError::Fail(why, case)) => {
+            panic!("{family}: shardis and redis-server disagree\n{why}\nshrunk case:\n{case:?}")
+        }
+        Err(e) => panic!("{family}: {e}"),
+    }
+    drop(shardis);
+    drop(redis);
+}
+
+/// Most rounds a full SCAN iteration may take.
+pub const SCAN_ROUNDS: usize = 10_000;
