@@ -397,3 +397,43 @@ fn ops_start_status_restart_shard_and_stop_run_a_deployment() {
     );
     assert!(!pid_alive(proxy_pid));
 }
+
+/// The redis-py smoke tests (`proxy/tests/python/test_smoke.py`) run by
+/// pytest against this build's proxy. The interpreter is `$SHARDIS_PYTHON`
+/// (`.ci/run` makes a venv with redis-py and pytest), else `python3`;
+/// skipped with a note when it lacks redis-py or pytest, failing under
+/// `CI=true`.
+#[test]
+fn redis_py_smoke_tests_pass() {
+    let python = std::env::var_os("SHARDIS_PYTHON").unwrap_or_else(|| "python3".into());
+    let python = PathBuf::from(python);
+    let probe = Command::new(&python)
+        .args(["-c", "import redis, pytest"])
+        .output();
+    if !probe.is_ok_and(|o| o.status.success()) {
+        if std::env::var("CI").is_ok_and(|v| v == "true") {
+            panic!(
+                "{} has no redis-py or pytest, and CI must run them",
+                python.display()
+            );
+        }
+        eprintln!(
+            "note: no redis-py/pytest for {}; skipping",
+            python.display()
+        );
+        return;
+    }
+    let tests = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/python");
+    let tests = tests.to_string_lossy().into_owned();
+    let out = run_env(
+        &python,
+        &["-m", "pytest", "-q", "-p", "no:cacheprovider", &tests],
+        &[("SHARDIS_PROXY_BIN", common::proxy_bin())],
+    );
+    assert!(
+        out.status.success(),
+        "pytest failed:\n{}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}

@@ -573,7 +573,15 @@ fn dump_and_restore_round_trip_every_type_with_ttls() {
             format!("DUMP {key}"),
         ]
         .map(|c| run(&mut k, &c));
-        assert_eq!(before, after, "{key}");
+        if key == "p" {
+            // A restored string is encoded afresh, as Redis's RESTORE does
+            // (tryObjectEncoding): a 37-byte sketch PFADD left `raw` comes
+            // back `embstr`.
+            assert_eq!((&before[0], &before[2]), (&after[0], &after[2]), "{key}");
+            assert_eq!(after[1], "$6\r\nembstr\r\n");
+        } else {
+            assert_eq!(before, after, "{key}");
+        }
     }
     assert_eq!(run(&mut k, "HGET h f2"), "$2\r\nv2\r\n");
     assert_eq!(run(&mut k, "ZSCORE z b"), "$3\r\n2.5\r\n");
