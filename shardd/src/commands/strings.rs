@@ -280,7 +280,7 @@ pub fn getset(ks: &mut Keyspace, args: Args, out: &mut Reply) -> CmdResult {
         None => out.null(),
         Some(s) => out.bulk(s),
     }
-    ks.insert(key, Value::Str(args.get(2)?.to_vec()));
+    ks.insert_str(key, args.get(2)?);
     Ok(())
 }
 
@@ -397,7 +397,7 @@ pub fn mget(ks: &mut Keyspace, args: Args, out: &mut Reply) -> CmdResult {
 pub fn mset(ks: &mut Keyspace, args: Args, out: &mut Reply) -> CmdResult {
     args.check(|n| n >= 3 && n % 2 == 1)?;
     for kv in args.rest(1).chunks_exact(2) {
-        ks.insert(kv[0], Value::Str(kv[1].to_vec()));
+        ks.insert_str(kv[0], kv[1]);
     }
     out.ok();
     Ok(())
@@ -412,7 +412,7 @@ pub fn msetnx(ks: &mut Keyspace, args: Args, out: &mut Reply) -> CmdResult {
         return Ok(());
     }
     for kv in pairs.chunks_exact(2) {
-        ks.insert(kv[0], Value::Str(kv[1].to_vec()));
+        ks.insert_str(kv[0], kv[1]);
     }
     out.int(1);
     Ok(())

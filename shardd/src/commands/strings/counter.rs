@@ -24,7 +24,7 @@ fn incr_by(ks: &mut Keyspace, key: &[u8], by: i64, out: &mut Reply) -> CmdResult
     };
     let new = cur.checked_add(by).ok_or(CmdError::Overflow)?;
     let mut tmp = [0u8; 20];
-    ks.insert_keep_ttl(key, Value::Str(format_i64(new, &mut tmp).to_vec()));
+    ks.insert_str_keep_ttl(key, format_i64(new, &mut tmp));
     out.int(new);
     Ok(())
 }
