@@ -47,9 +47,19 @@ pub const MAX_OUTSTANDING_REPLIES: usize = 128;
 
 enum SlotState {
     Pending,
-    Ready(Vec<u8>),
+    /// Ready, behind an earlier reply: `len` bytes at `at` in
+    /// [`ConnOut::held`].
+    Held {
+        at: usize,
+        len: usize,
+    },
     Merging(Box<Merge>),
 }
+
+/// A held-reply buffer grown past this is given back once empty.
+const HELD_KEEP_BYTES: usize = 1 << 20;
+/// Below this the held-reply buffer is never compacted.
+const HELD_COMPACT_MIN_BYTES: usize = 64 << 10;
 
 struct Slot {
     state: SlotState,
@@ -62,8 +72,14 @@ pub struct ConnOut {
     base: u64,
     slots: VecDeque<Slot>,
     wbuf: Vec<u8>,
-    /// Bytes held in ready slots not yet moved to `wbuf`.
+    /// Replies that arrived before an earlier one, back to back (one
+    /// buffer per connection, not one allocation per reply); slots point
+    /// into it. Emptied when no slot is held, compacted when mostly dead.
+    held: Vec<u8>,
+    /// Live bytes in `held` (in `Held` slots).
     held_bytes: usize,
+    /// Slots in the `Held` state.
+    held_slots: usize,
     /// Bytes the writer has taken from `wbuf` and is writing now.
     writing_bytes: usize,
     writer: Rc<Notify>,
@@ -89,7 +105,9 @@ impl ConnOut {
             base: 0,
             slots: VecDeque::new(),
             wbuf: Vec::with_capacity(16 << 10),
+            held: Vec::new(),
             held_bytes: 0,
+            held_slots: 0,
             writing_bytes: 0,
             writer: Rc::new(Notify::new()),
             drained: Rc::new(Notify::new()),
@@ -126,11 +144,23 @@ impl ConnOut {
             self.wbuf.extend_from_slice(reply);
             self.writer.notify_one();
         } else {
-            self.held_bytes += reply.len();
+            let state = self.hold(reply);
             self.slots.push_back(Slot {
-                state: SlotState::Ready(reply.to_vec()),
+                state,
                 discard: false,
             });
+        }
+    }
+
+    /// Copies `reply` into the held buffer; the state that points at it.
+    fn hold(&mut self, reply: &[u8]) -> SlotState {
+        let at = self.held.len();
+        self.held.extend_from_slice(reply);
+        self.held_bytes += reply.len();
+        self.held_slots += 1;
+        SlotState::Held {
+            at,
+            len: reply.len(),
         }
     }
 
@@ -155,20 +185,31 @@ impl ConnOut {
                 self.progress.notify_waiters();
             }
             (SlotState::Pending, None) => {
-                self.held_bytes += body.len();
-                slot.state = SlotState::Ready(body.to_vec());
+                let state = self.hold(body);
+                if let Some(slot) = self.slots.get_mut(idx) {
+                    slot.state = state;
+                }
             }
             (SlotState::Merging(m), Some(p)) => {
                 if !m.add(p as usize, body) {
                     return;
                 }
-                let mut out = Vec::new();
-                m.finish(&mut out);
-                self.held_bytes += out.len();
-                slot.state = SlotState::Ready(out);
                 if idx == 0 {
+                    // At the front: straight into the write buffer.
+                    if !slot.discard {
+                        m.finish(&mut self.wbuf);
+                    }
+                    self.slots.pop_front();
+                    self.base += 1;
                     self.advance();
                     self.progress.notify_waiters();
+                } else {
+                    let at = self.held.len();
+                    m.finish(&mut self.held);
+                    let len = self.held.len() - at;
+                    self.held_bytes += len;
+                    self.held_slots += 1;
+                    slot.state = SlotState::Held { at, len };
                 }
             }
             _ => {}
@@ -178,23 +219,43 @@ impl ConnOut {
     /// Moves ready replies at the front into the write buffer.
     fn advance(&mut self) {
         while let Some(front) = self.slots.front() {
-            if !matches!(front.state, SlotState::Ready(_)) {
-                break;
-            }
-            let Some(slot) = self.slots.pop_front() else {
+            let SlotState::Held { at, len } = front.state else {
                 break;
             };
-            self.base += 1;
-            if let SlotState::Ready(bytes) = slot.state {
-                self.held_bytes -= bytes.len();
-                if !slot.discard {
-                    self.wbuf.extend_from_slice(&bytes);
-                }
+            if !front.discard {
+                self.wbuf.extend_from_slice(&self.held[at..at + len]);
             }
+            self.slots.pop_front();
+            self.base += 1;
+            self.held_bytes -= len;
+            self.held_slots -= 1;
+        }
+        if self.held_slots == 0 {
+            self.held.clear();
+            if self.held.capacity() > HELD_KEEP_BYTES {
+                self.held = Vec::new();
+            }
+        } else if self.held.len() > HELD_COMPACT_MIN_BYTES && self.held.len() > 4 * self.held_bytes
+        {
+            self.compact_held();
         }
         if !self.wbuf.is_empty() || (self.closing && self.slots.is_empty()) {
             self.writer.notify_one();
         }
+    }
+
+    /// Copies the live held replies into a fresh buffer (in queue order),
+    /// dropping the bytes of replies already written.
+    fn compact_held(&mut self) {
+        let mut fresh = Vec::with_capacity(self.held_bytes);
+        for slot in self.slots.iter_mut() {
+            if let SlotState::Held { at, len } = &mut slot.state {
+                let start = fresh.len();
+                fresh.extend_from_slice(&self.held[*at..*at + *len]);
+                *at = start;
+            }
+        }
+        self.held = fresh;
     }
 
     /// Takes the bytes ready for the client, as the writer task does
@@ -205,7 +266,7 @@ impl ConnOut {
 
     /// Reply bytes waiting for the client.
     pub fn backlog(&self) -> usize {
-        self.wbuf.len() + self.held_bytes + self.writing_bytes
+        self.wbuf.len() + self.held.len() + self.writing_bytes
     }
 
     /// Whether the reader may dispatch another command now.
@@ -492,5 +553,61 @@ async fn write_loop(mut wr: OwnedWriteHalf, out: Rc<RefCell<ConnOut>>) {
             }
             drained.notify_waiters();
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn reply(i: usize, size: usize) -> Vec<u8> {
+        let mut r = format!("${size}\r\n").into_bytes();
+        r.extend(std::iter::repeat_n(b'a' + (i % 26) as u8, size));
+        r.extend_from_slice(b"\r\n");
+        r
+    }
+
+    #[test]
+    fn replies_leave_in_request_order_through_held_and_compacted_buffers() {
+        let mut o = ConnOut::new();
+        let n = 40;
+        let seqs: Vec<u64> = (0..n).map(|_| o.push_pending(false)).collect();
+        // Everything but slots 0 and 35 arrives first, big enough that the
+        // held buffer is mostly dead (and compacted) once 1..35 leave.
+        for (i, &seq) in seqs.iter().enumerate() {
+            if i != 0 && i != 35 {
+                o.complete(seq, None, &reply(i, 8 << 10));
+            }
+        }
+        assert!(o.take_output().is_empty(), "nothing before slot 0");
+        o.complete(seqs[0], None, &reply(0, 8 << 10));
+        let first = o.take_output();
+        assert_eq!(
+            first,
+            (0..35).flat_map(|i| reply(i, 8 << 10)).collect::<Vec<u8>>()
+        );
+        // Slots 36.. are still held: the buffer was compacted to them.
+        assert_eq!(o.held_slots, 4);
+        assert_eq!(o.held.len(), o.held_bytes, "compacted to the live bytes");
+        o.complete(seqs[35], None, &reply(35, 8 << 10));
+        let rest = o.take_output();
+        assert_eq!(
+            rest,
+            (35..n).flat_map(|i| reply(i, 8 << 10)).collect::<Vec<u8>>()
+        );
+        assert!(o.held.is_empty() && o.held_slots == 0 && o.held_bytes == 0);
+    }
+
+    #[test]
+    fn discarded_and_ready_replies_keep_their_places() {
+        let mut o = ConnOut::new();
+        let a = o.push_pending(false);
+        let b = o.push_pending(true); // CLIENT REPLY SKIP
+        o.push_ready(b"+now\r\n", false);
+        o.complete(b, None, b"+skipped\r\n");
+        assert!(o.take_output().is_empty());
+        o.complete(a, None, b"+first\r\n");
+        assert_eq!(o.take_output(), b"+first\r\n+now\r\n");
+        assert_eq!(o.backlog(), 0);
     }
 }
