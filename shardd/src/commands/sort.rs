@@ -270,7 +270,7 @@ pub(crate) fn strtod(b: &[u8]) -> Option<f64> {
     let v = if lower == "inf" || lower == "infinity" {
         f64::INFINITY
     } else if let Some(hex) = lower.strip_prefix("0x") {
-        hex_float(hex)?
+        super::zsets::parse_hex(hex).filter(|v| v.is_finite())?
     } else {
         let valid = body
             .bytes()
@@ -290,33 +290,6 @@ pub(crate) fn strtod(b: &[u8]) -> Option<f64> {
         v
     };
     Some(if neg { -v } else { v })
-}
-
-/// A C99 hex float body after `0x`: hex digits, an optional fraction, an
-/// optional binary exponent `p[+-]n`.
-fn hex_float(s: &str) -> Option<f64> {
-    let (mant, exp) = match s.split_once('p') {
-        Some((m, e)) => (m, e.parse::<i32>().ok()?),
-        None => (s, 0),
-    };
-    let (int, frac) = mant.split_once('.').unwrap_or((mant, ""));
-    if int.is_empty() && frac.is_empty() {
-        return None;
-    }
-    let mut v = 0f64;
-    for c in int.chars() {
-        v = v * 16.0 + c.to_digit(16)? as f64;
-    }
-    let mut scale = 1.0 / 16.0;
-    for c in frac.chars() {
-        v += c.to_digit(16)? as f64 * scale;
-        scale /= 16.0;
-    }
-    let v = v * 2f64.powi(exp);
-    if v.is_infinite() {
-        return None;
-    }
-    Some(v)
 }
 
 #[cfg(test)]

@@ -7,6 +7,7 @@
 //! `WITHSCORES` pairs are flat in RESP2 and `[member, score]` arrays in RESP3.
 
 mod parse;
+pub(crate) use parse::parse_hex;
 mod range;
 mod setops;
 

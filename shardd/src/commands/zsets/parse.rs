@@ -43,8 +43,8 @@ fn strtod(s: &[u8]) -> Option<(f64, bool)> {
 }
 
 /// A hex float body after `0x`: hex digits, optional `.` fraction, optional
-/// `p` binary exponent.
-fn parse_hex(s: &str) -> Option<f64> {
+/// `p` binary exponent (C99's `%a` form; SORT's `strtod` reads it too).
+pub(crate) fn parse_hex(s: &str) -> Option<f64> {
     let (mant, exp) = match s.split_once('p') {
         Some((m, e)) => (m, e.parse::<i32>().ok()?),
         None => (s, 0),
