@@ -4,10 +4,7 @@
 
 mod common;
 
-use common::{
-    bulk, bulks, int, key_on_shard, keys_on_shard, pid_alive, wait_until, Opts, Server, TempDir,
-    IO_TIMEOUT, OK,
-};
+use common::{bulk, bulks, int, keys_on_shard, Opts, Server, TempDir, OK};
 
 const SHARDS: usize = 3;
 
@@ -44,24 +41,7 @@ fn check_data(s: &Server, keys: &[String]) {
 fn acknowledged_writes_survive_shards_killed_with_sigkill() {
     let s = Server::with_shards(SHARDS);
     let keys = write_data(&s);
-    let old: Vec<u32> = (0..SHARDS).filter_map(|i| s.shard_pid(i)).collect();
-    assert_eq!(old.len(), SHARDS);
-    for &pid in &old {
-        // SAFETY: killing shard processes this test started, by pid.
-        unsafe { libc::kill(pid as libc::pid_t, libc::SIGKILL) };
-    }
-    wait_until(IO_TIMEOUT, "the shards to die", || {
-        old.iter().all(|&p| !pid_alive(p))
-    });
-    let probe: Vec<String> = (0..SHARDS)
-        .map(|i| key_on_shard("probe", i, SHARDS))
-        .collect();
-    let mut c = s.raw();
-    wait_until(IO_TIMEOUT, "every shard to serve again", || {
-        let mut args = vec!["EXISTS"];
-        args.extend(probe.iter().map(String::as_str));
-        c.cmd(&args) == b":0\r\n"
-    });
+    s.kill_every_shard(SHARDS);
     check_data(&s, &keys);
 }
 

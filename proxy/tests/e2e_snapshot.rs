@@ -6,7 +6,7 @@ mod common;
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use common::{bulk, int, key_on_shard, pid_alive, wait_until, Raw, Server, IO_TIMEOUT, OK};
+use common::{bulk, int, key_on_shard, wait_until, Raw, Server, IO_TIMEOUT, OK};
 
 const SHARDS: usize = 3;
 
@@ -40,29 +40,6 @@ fn check_all_types(c: &mut Raw) {
         let pttl: i64 = pttl.trim()[1..].parse().unwrap_or(-2);
         assert!((890_000..=900_000).contains(&pttl), "PTTL {pttl}");
     }
-}
-
-/// Kills every shard with SIGKILL and waits until the supervisor has them
-/// serving again.
-fn kill_every_shard(s: &Server) {
-    let old: Vec<u32> = (0..SHARDS).filter_map(|i| s.shard_pid(i)).collect();
-    assert_eq!(old.len(), SHARDS);
-    for &pid in &old {
-        // SAFETY: killing shard processes this test started, by pid.
-        unsafe { libc::kill(pid as libc::pid_t, libc::SIGKILL) };
-    }
-    wait_until(IO_TIMEOUT, "the shards to die", || {
-        old.iter().all(|&p| !pid_alive(p))
-    });
-    let probe: Vec<String> = (0..SHARDS)
-        .map(|i| key_on_shard("probe", i, SHARDS))
-        .collect();
-    let mut c = s.raw();
-    wait_until(IO_TIMEOUT, "every shard to serve again", || {
-        let mut args = vec!["EXISTS"];
-        args.extend(probe.iter().map(String::as_str));
-        c.cmd(&args) == b":0\r\n"
-    });
 }
 
 /// The files of shard `i`'s data directory, sorted (without the lock and
@@ -112,7 +89,7 @@ fn save_then_kill_9_of_every_shard_loads_the_snapshot() {
         );
     }
     c.expect(&["SET", "after-save", "1"], OK);
-    kill_every_shard(&s);
+    s.kill_every_shard(SHARDS);
     let mut c = s.raw();
     check_all_types(&mut c);
     c.expect(&["GET", "after-save"], bulk("1"));
@@ -151,7 +128,7 @@ fn bgsave_under_writes_keeps_every_write() {
     );
     wait_bgsave_done(&mut c);
     assert_eq!(info_field(&mut c, "aof_last_bgrewrite_status"), "ok");
-    kill_every_shard(&s);
+    s.kill_every_shard(SHARDS);
     let mut c = s.raw();
     check_all_types(&mut c);
     c.expect(&["GET", "during"], bulk(&n.to_string()));

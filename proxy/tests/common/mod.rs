@@ -424,6 +424,30 @@ impl Server {
         })
     }
 
+    /// SIGKILLs every one of the `shards` shard processes and waits until
+    /// the supervisor has them all serving again.
+    #[allow(dead_code)] // not every test binary kills shards
+    pub fn kill_every_shard(&self, shards: usize) {
+        let old: Vec<u32> = (0..shards).filter_map(|i| self.shard_pid(i)).collect();
+        assert_eq!(old.len(), shards);
+        for &pid in &old {
+            // SAFETY: killing shard processes this harness started, by pid.
+            unsafe { libc::kill(pid as libc::pid_t, libc::SIGKILL) };
+        }
+        wait_until(IO_TIMEOUT, "the shards to die", || {
+            old.iter().all(|&p| !pid_alive(p))
+        });
+        let probe: Vec<String> = (0..shards)
+            .map(|i| key_on_shard("probe", i, shards))
+            .collect();
+        let mut c = self.raw();
+        wait_until(IO_TIMEOUT, "every shard to serve again", || {
+            let mut args = vec!["EXISTS"];
+            args.extend(probe.iter().map(String::as_str));
+            c.cmd(&args) == b":0\r\n"
+        });
+    }
+
     /// Sends `signal` to the proxy.
     pub fn signal_proxy(&self, signal: libc::c_int) {
         // SAFETY: signalling the proxy this harness started, by pid.
