@@ -28,8 +28,11 @@ pub fn cmp_entry(s1: f64, m1: &[u8], s2: f64, m2: &[u8]) -> Ordering {
         .then_with(|| m1.cmp(m2))
 }
 
-/// Entries packed in order as `[score f64 LE][len u8][member][len u8]`; the
-/// trailing length lets iteration run backwards.
+/// Entries packed in order as `[w u8][score: w bytes][len u8][member]
+/// [size u8]`: a score that is an integer fitting an i8, i16 or i32 takes
+/// 1, 2 or 4 bytes (`w`), any other 8 (its f64 bits), as a listpack stores
+/// small integers; the trailing entry size lets iteration run backwards
+/// (an entry is at most 1 + 8 + 1 + 64 + 1 = 75 bytes).
 #[derive(Clone, Debug, Default)]
 struct Pack {
     buf: Vec<u8>,
@@ -38,10 +41,47 @@ struct Pack {
 
 /// Reads the entry starting at byte `at`: (member, score, entry size).
 fn pack_entry(buf: &[u8], at: usize) -> (&[u8], f64, usize) {
-    let mut sb = [0u8; 8];
-    sb.copy_from_slice(&buf[at..at + 8]);
-    let n = buf[at + 8] as usize;
-    (&buf[at + 9..at + 9 + n], f64::from_le_bytes(sb), n + 10)
+    let w = buf[at] as usize;
+    let sb = &buf[at + 1..at + 1 + w];
+    let score = match w {
+        1 => i8::from_le_bytes([sb[0]]) as f64,
+        2 => i16::from_le_bytes([sb[0], sb[1]]) as f64,
+        4 => i32::from_le_bytes([sb[0], sb[1], sb[2], sb[3]]) as f64,
+        _ => {
+            let mut a = [0u8; 8];
+            a.copy_from_slice(sb);
+            f64::from_le_bytes(a)
+        }
+    };
+    let n = buf[at + 1 + w] as usize;
+    (&buf[at + 2 + w..at + 2 + w + n], score, n + w + 3)
+}
+
+/// Appends the packed entry of `(member, score)` to `out`.
+fn push_pack_entry(out: &mut Vec<u8>, member: &[u8], score: f64) {
+    let start = out.len();
+    let int = score.fract() == 0.0 && score >= i32::MIN as f64 && score <= i32::MAX as f64;
+    match score as i64 {
+        i if int && i8::try_from(i).is_ok() => {
+            out.push(1);
+            out.extend_from_slice(&(i as i8).to_le_bytes());
+        }
+        i if int && i16::try_from(i).is_ok() => {
+            out.push(2);
+            out.extend_from_slice(&(i as i16).to_le_bytes());
+        }
+        i if int => {
+            out.push(4);
+            out.extend_from_slice(&(i as i32).to_le_bytes());
+        }
+        _ => {
+            out.push(8);
+            out.extend_from_slice(&score.to_le_bytes());
+        }
+    }
+    out.push(member.len() as u8);
+    out.extend_from_slice(member);
+    out.push((out.len() + 1 - start) as u8);
 }
 
 impl Pack {
@@ -91,11 +131,8 @@ impl Pack {
             }
             at += size;
         }
-        let mut e = Vec::with_capacity(member.len() + 10);
-        e.extend_from_slice(&score.to_le_bytes());
-        e.push(member.len() as u8);
-        e.extend_from_slice(member);
-        e.push(member.len() as u8);
+        let mut e = Vec::with_capacity(member.len() + 11);
+        push_pack_entry(&mut e, member, score);
         // Sized exactly, like a listpack: no doubling slack per small zset.
         self.buf.reserve_exact(e.len());
         self.buf.splice(at..at, e);
@@ -189,8 +226,7 @@ impl DoubleEndedIterator for ZIter<'_> {
         self.remaining -= 1;
         match &mut self.inner {
             IterInner::Pack { buf, back, .. } => {
-                let n = buf[*back - 1] as usize;
-                *back -= n + 10;
+                *back -= buf[*back - 1] as usize;
                 let (m, s, _) = pack_entry(buf, *back);
                 Some((m, s))
             }

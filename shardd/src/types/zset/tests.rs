@@ -167,3 +167,44 @@ proptest! {
         let _ = ZSetObj::decode(&bytes);
     }
 }
+
+#[test]
+fn packed_scores_keep_their_values_at_every_width() {
+    let scores = [
+        0.0,
+        -0.0,
+        -1.0,
+        127.0,
+        128.0,
+        -128.0,
+        -129.0,
+        32767.0,
+        32768.0,
+        -32769.0,
+        i32::MAX as f64,
+        i32::MIN as f64,
+        i32::MAX as f64 + 1.0,
+        i32::MIN as f64 - 1.0,
+        1.5,
+        -2.25,
+        1e300,
+        f64::INFINITY,
+        f64::NEG_INFINITY,
+    ];
+    let mut z = ZSetObj::new();
+    let mut model = BTreeMap::new();
+    for (i, &s) in scores.iter().enumerate() {
+        let m = format!("member-{i}").into_bytes();
+        assert!(z.insert(&m, s));
+        model.insert(m, if s == 0.0 { 0.0 } else { s });
+    }
+    assert_eq!(z.encoding(), "listpack");
+    let want = sorted(&model);
+    assert_eq!(owned(z.iter()), want);
+    let mut back = owned(z.iter().rev());
+    back.reverse();
+    assert_eq!(back, want);
+    for (m, s) in &want {
+        assert_eq!(z.score(m), Some(*s));
+    }
+}
