@@ -1,0 +1,269 @@
+//! The invariants: every reply is checked, in order, against a model of
+//! the connection's own keys in which an "unavailable" reply widens the
+//! possible values; the shared counter is checked for linearizability.
+
+use std::collections::BTreeMap;
+
+use super::{
+    resp::{parse_value, show_reply, unavailable, V},
+    Cmd, CounterOp, Sent, Sim, CONNS, SHARED_COUNTER,
+};
+
+fn parse_i64(b: &[u8]) -> Option<i64> {
+    std::str::from_utf8(b).ok()?.parse().ok()
+}
+
+fn incr_of(v: &Option<Vec<u8>>) -> Option<i64> {
+    match v {
+        None => Some(1),
+        Some(b) => parse_i64(b).map(|n| n + 1),
+    }
+}
+
+fn show_vals(s: &[Option<Vec<u8>>]) -> String {
+    let v: Vec<String> = s
+        .iter()
+        .map(|x| match x {
+            None => "nil".into(),
+            Some(b) if b.len() > 24 => {
+                format!("{}..({}B)", String::from_utf8_lossy(&b[..12]), b.len())
+            }
+            Some(b) => String::from_utf8_lossy(b).into_owned(),
+        })
+        .collect();
+    format!("{{{}}}", v.join(", "))
+}
+
+impl Sim {
+    /// Reads every connection's output and checks each reply.
+    pub(super) fn collect(&mut self) -> Result<(), String> {
+        for c in 0..CONNS {
+            let bytes = self.conns[c].out.borrow_mut().take_output();
+            self.conns[c].input.extend_from_slice(&bytes);
+            loop {
+                let parsed = parse_value(&self.conns[c].input)
+                    .map_err(|e| format!("c{c}: malformed reply stream: {e}"))?;
+                let Some((v, used)) = parsed else {
+                    break;
+                };
+                self.conns[c].input.drain(..used);
+                let Some(sent) = self.conns[c].sent.pop_front() else {
+                    return Err(format!("c{c}: a reply with no request: {v:?}"));
+                };
+                self.log(format!(
+                    "c{c} reply to {}: {}",
+                    sent.cmd.show(),
+                    show_reply(&v)
+                ));
+                self.check(c, sent, v)?;
+            }
+        }
+        Ok(())
+    }
+
+    pub(super) fn check(&mut self, c: usize, sent: Sent, v: V) -> Result<(), String> {
+        let what = sent.cmd.show();
+        let bad = |why: String| Err(format!("c{c}: {what} -> {v:?}: {why}"));
+        if unavailable(&v) {
+            self.totals.unavailable += 1;
+            self.unknown_outcome(c, &sent);
+            return Ok(());
+        }
+        match &sent.cmd {
+            Cmd::Get(k) => match &v {
+                V::Bulk(x) => self.observe(c, k, x, sent.inv).or_else(bad),
+                _ => bad("not a bulk reply".into()),
+            },
+            Cmd::Set(k, val) => match &v {
+                V::Simple(s) if s == "OK" => {
+                    self.set_model(c, k, Some(val.clone()));
+                    Ok(())
+                }
+                _ => bad("SET not OK".into()),
+            },
+            Cmd::Incr(k) => match v {
+                V::Int(n) => self.incr_acked(c, k, n, sent.inv).or_else(bad),
+                _ => bad("not an integer".into()),
+            },
+            Cmd::Del(keys) => match v {
+                V::Int(n) => {
+                    let model = &mut self.conns[c].model;
+                    let (mut lo, mut hi) = (0, 0);
+                    for k in keys {
+                        let s = &model[k];
+                        lo += i64::from(!s.contains(&None));
+                        hi += i64::from(s.iter().any(Option::is_some));
+                    }
+                    if n < lo || n > hi {
+                        return bad(format!("model allows {lo}..={hi} deleted"));
+                    }
+                    for k in keys {
+                        self.set_model(c, k, None);
+                    }
+                    Ok(())
+                }
+                _ => bad("not an integer".into()),
+            },
+            Cmd::Mget(keys) => match &v {
+                V::Arr(items) if items.len() == keys.len() => {
+                    for (k, item) in keys.iter().zip(items) {
+                        let V::Bulk(x) = item else {
+                            return bad("element not a bulk".into());
+                        };
+                        self.observe(c, k, x, sent.inv).or_else(bad)?;
+                    }
+                    Ok(())
+                }
+                _ => bad("not an array of the keys' length".into()),
+            },
+            Cmd::Mset(kv) => match &v {
+                V::Simple(s) if s == "OK" => {
+                    for (k, val) in kv {
+                        self.set_model(c, k, Some(val.clone()));
+                    }
+                    Ok(())
+                }
+                _ => bad("MSET not OK".into()),
+            },
+        }
+    }
+
+    pub(super) fn set_model(&mut self, c: usize, k: &[u8], v: Option<Vec<u8>>) {
+        if let Some(s) = self.conns[c].model.get_mut(k) {
+            *s = vec![v];
+        }
+    }
+
+    pub(super) fn observe(
+        &mut self,
+        c: usize,
+        k: &[u8],
+        x: &Option<Vec<u8>>,
+        inv: u64,
+    ) -> Result<(), String> {
+        if k == SHARED_COUNTER {
+            let val = match x {
+                None => 0,
+                Some(b) => parse_i64(b).ok_or("shared counter not an integer")?,
+            };
+            self.counter_ops.push(CounterOp {
+                incr: false,
+                inv,
+                resp: self.step,
+                val: Some(val),
+            });
+            return Ok(());
+        }
+        let s = &mut self.conns[c].model.get_mut(k).ok_or("unknown key")?;
+        if !s.contains(x) {
+            return Err(format!(
+                "{} read {}, model allows {}",
+                String::from_utf8_lossy(k),
+                show_vals(std::slice::from_ref(x)),
+                show_vals(s)
+            ));
+        }
+        **s = vec![x.clone()];
+        Ok(())
+    }
+
+    pub(super) fn incr_acked(
+        &mut self,
+        c: usize,
+        k: &[u8],
+        n: i64,
+        inv: u64,
+    ) -> Result<(), String> {
+        if k == SHARED_COUNTER {
+            self.counter_ops.push(CounterOp {
+                incr: true,
+                inv,
+                resp: self.step,
+                val: Some(n),
+            });
+            return Ok(());
+        }
+        let s = self.conns[c].model.get_mut(k).ok_or("unknown key")?;
+        if !s.iter().any(|p| incr_of(p) == Some(n)) {
+            return Err(format!("INCR gave {n}, model allows from {}", show_vals(s)));
+        }
+        *s = vec![Some(n.to_string().into_bytes())];
+        Ok(())
+    }
+
+    /// The command may or may not have run: widen the model.
+    pub(super) fn unknown_outcome(&mut self, c: usize, sent: &Sent) {
+        let add = |s: &mut Vec<Option<Vec<u8>>>, v: Option<Vec<u8>>| {
+            if !s.contains(&v) {
+                s.push(v);
+            }
+        };
+        let model = &mut self.conns[c].model;
+        match &sent.cmd {
+            Cmd::Get(_) | Cmd::Mget(_) => {}
+            Cmd::Set(k, v) => add(model.get_mut(k).expect("own key"), Some(v.clone())),
+            Cmd::Mset(kv) => {
+                for (k, v) in kv {
+                    add(model.get_mut(k).expect("own key"), Some(v.clone()));
+                }
+            }
+            Cmd::Del(keys) => {
+                for k in keys {
+                    add(model.get_mut(k).expect("own key"), None);
+                }
+            }
+            Cmd::Incr(k) if k == SHARED_COUNTER => self.counter_ops.push(CounterOp {
+                incr: true,
+                inv: sent.inv,
+                resp: self.step,
+                val: None,
+            }),
+            Cmd::Incr(k) => {
+                let s = model.get_mut(k).expect("own key");
+                let next: Vec<Option<Vec<u8>>> = s
+                    .iter()
+                    .filter_map(incr_of)
+                    .map(|n| Some(n.to_string().into_bytes()))
+                    .collect();
+                for v in next {
+                    add(s, v);
+                }
+            }
+        }
+    }
+
+    /// The shared counter is linearizable: acknowledged INCRs return
+    /// distinct values ordered by real time, and every read lies between
+    /// what finished before it and what had started by its end.
+    pub(super) fn check_counter(&self) -> Result<(), String> {
+        let ops = &self.counter_ops;
+        let incrs: Vec<&CounterOp> = ops.iter().filter(|o| o.incr).collect();
+        let mut seen = BTreeMap::new();
+        for a in incrs.iter().filter(|o| o.val.is_some()) {
+            if let Some(b) = seen.insert(a.val, a) {
+                return Err(format!(
+                    "shared counter: INCR {:?} acknowledged twice: {b:?} and {a:?}",
+                    a.val
+                ));
+            }
+        }
+        for a in ops {
+            let Some(av) = a.val else { continue };
+            let started = incrs.iter().filter(|i| i.inv <= a.resp).count() as i64;
+            if av > started {
+                return Err(format!(
+                    "shared counter: {a:?} saw {av} with only {started} INCRs started"
+                ));
+            }
+            for b in ops {
+                let Some(bv) = b.val else { continue };
+                if a.resp < b.inv && (bv < av || (b.incr && bv == av)) {
+                    return Err(format!(
+                        "shared counter goes back in time: {a:?} then {b:?}"
+                    ));
+                }
+            }
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,193 @@
+//! The proxy side of the simulation: clients generate and send commands
+//! through the real dispatch; the flusher, the reply reader and the
+//! monitor act when the scheduler picks them.
+
+use std::task::{Context, Poll};
+
+use rand::{rngs::StdRng, Rng};
+use shared_ring::{Channel, Hello, RingConfig};
+
+use super::{
+    noop_waker, Cmd, Fut, Sent, Sim, SimConn, CONNS, PIPELINE_MAX, RING_CAPACITY_BYTES,
+    SHARED_COUNTER,
+};
+
+impl Sim {
+    pub(super) fn gen_cmd(&mut self, c: usize) -> Cmd {
+        let conn = &mut self.conns[c];
+        conn.seq += 1;
+        let seq = conn.seq;
+        let rng = &mut self.rng;
+        let value = |rng: &mut StdRng, i: usize| {
+            let mut v = format!("c{c}.{seq}.{i}").into_bytes();
+            // Some values pass a quarter of the ring (chunked records), a
+            // few the whole ring.
+            let extra = match rng.gen_range(0..40) {
+                0 => rng.gen_range(3_000..9_000),
+                1..=5 => rng.gen_range(600..1_600),
+                _ => 0,
+            };
+            v.extend(std::iter::repeat_n(b'x', extra));
+            v
+        };
+        let any_key = |rng: &mut StdRng, conn: &SimConn| -> Vec<u8> {
+            match rng.gen_range(0..5) {
+                0 => SHARED_COUNTER.to_vec(),
+                1 | 2 => conn.counters[rng.gen_range(0..conn.counters.len())].clone(),
+                _ => conn.registers[rng.gen_range(0..conn.registers.len())].clone(),
+            }
+        };
+        let distinct = |rng: &mut StdRng, pool: &[Vec<u8>], n: usize| -> Vec<Vec<u8>> {
+            let mut keys: Vec<Vec<u8>> = pool.to_vec();
+            let mut out = Vec::new();
+            for _ in 0..n.min(keys.len()) {
+                out.push(keys.swap_remove(rng.gen_range(0..keys.len())));
+            }
+            out
+        };
+        match rng.gen_range(0..100) {
+            0..=19 => Cmd::Get(any_key(rng, conn)),
+            20..=37 => {
+                let k = conn.registers[rng.gen_range(0..conn.registers.len())].clone();
+                Cmd::Set(k, value(rng, 0))
+            }
+            38..=57 => {
+                if rng.gen_ratio(1, 3) {
+                    Cmd::Incr(SHARED_COUNTER.to_vec())
+                } else {
+                    Cmd::Incr(conn.counters[rng.gen_range(0..conn.counters.len())].clone())
+                }
+            }
+            58..=65 => {
+                let pool: Vec<Vec<u8>> = conn
+                    .counters
+                    .iter()
+                    .chain(&conn.registers)
+                    .cloned()
+                    .collect();
+                let n = rng.gen_range(1..=3);
+                Cmd::Del(distinct(rng, &pool, n))
+            }
+            66..=82 => {
+                let mut pool: Vec<Vec<u8>> = conn
+                    .counters
+                    .iter()
+                    .chain(&conn.registers)
+                    .cloned()
+                    .collect();
+                pool.push(SHARED_COUNTER.to_vec());
+                let n = rng.gen_range(1..=5);
+                Cmd::Mget(distinct(rng, &pool, n))
+            }
+            _ => {
+                let n = rng.gen_range(1..=3);
+                let keys = distinct(rng, &conn.registers, n);
+                Cmd::Mset(
+                    keys.into_iter()
+                        .enumerate()
+                        .map(|(i, k)| (k, value(rng, i)))
+                        .collect(),
+                )
+            }
+        }
+    }
+
+    pub(super) fn client_send(&mut self) {
+        let ready: Vec<usize> = (0..CONNS)
+            .filter(|&c| self.conns[c].st.is_some() && self.conns[c].sent.len() < PIPELINE_MAX)
+            .collect();
+        if ready.is_empty() {
+            self.log("send: no client can send".into());
+            return;
+        }
+        let c = ready[self.rng.gen_range(0..ready.len())];
+        let cmd = self.gen_cmd(c);
+        self.send_cmd(c, cmd);
+    }
+
+    pub(super) fn send_cmd(&mut self, c: usize, cmd: Cmd) {
+        self.log(format!("c{c} send {}", cmd.show()));
+        self.totals.commands += 1;
+        let argv = cmd.argv();
+        let conn = &mut self.conns[c];
+        conn.sent.push_back(Sent {
+            cmd,
+            inv: self.step,
+        });
+        let Some(mut st) = conn.st.take() else {
+            panic!("c{c} sends while blocked");
+        };
+        let w = self.w.clone();
+        let out = conn.out.clone();
+        let fut: Fut = Box::pin(tokio::task::unconstrained(async move {
+            let refs: Vec<&[u8]> = argv.iter().map(Vec::as_slice).collect();
+            proxy::dispatch::handle(&w, &mut st, &out, &refs).await;
+            st
+        }));
+        conn.blocked = Some(fut);
+        self.poll_conn(c);
+    }
+
+    /// Polls a command blocked in dispatch (waiting for ring space or for
+    /// its shard), as the runtime would after a wake-up.
+    pub(super) fn poll_conn(&mut self, c: usize) {
+        let conn = &mut self.conns[c];
+        let Some(fut) = conn.blocked.as_mut() else {
+            return;
+        };
+        let waker = noop_waker();
+        let mut cx = Context::from_waker(&waker);
+        match fut.as_mut().poll(&mut cx) {
+            Poll::Ready(st) => {
+                conn.blocked = None;
+                conn.st = Some(st);
+            }
+            Poll::Pending => {
+                if self.w.links.borrow().iter().any(|l| l.wants_space) {
+                    self.totals.full_waits += 1;
+                }
+            }
+        }
+    }
+
+    pub(super) fn poll_blocked(&mut self) {
+        for c in 0..CONNS {
+            self.poll_conn(c);
+        }
+    }
+
+    pub(super) fn flush(&mut self) {
+        self.log("flusher publishes".into());
+        self.w.flush_now();
+    }
+
+    pub(super) fn read_replies(&mut self) {
+        let n = self.w.read_replies();
+        self.log(format!("reply reader delivers {n}"));
+    }
+
+    pub(super) fn notice_hang_up(&mut self, s: usize) {
+        let n = self.w.links.borrow()[s].inflight();
+        self.log(format!("monitor: s{s} hung up, {n} in flight fail"));
+        self.w.links.borrow_mut()[s].set_down();
+    }
+
+    pub(super) fn attach(&mut self, s: usize) {
+        let sh = &mut self.shards[s];
+        sh.generation += 1;
+        let cfg = RingConfig {
+            capacity_bytes: RING_CAPACITY_BYTES,
+            max_record_bytes: 1 << 20,
+        };
+        let worker = Hello {
+            generation: sh.generation,
+            ..Hello::default()
+        };
+        let (proxy_end, shard_end) =
+            Channel::local_pair(cfg, worker, Hello::default()).expect("local ring pair");
+        sh.ch = Some(shard_end);
+        let g = sh.generation;
+        self.log(format!("monitor: s{s} attached (generation {g})"));
+        self.w.links.borrow_mut()[s].set_up(proxy_end);
+    }
+}
