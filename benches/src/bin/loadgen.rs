@@ -21,6 +21,7 @@ use std::{
     time::{Duration, Instant},
 };
 
+use benches::{encode_command, flag_pairs, parse_flag, Rng};
 use tokio::{
     io::{AsyncReadExt, AsyncWriteExt},
     net::TcpStream,
@@ -48,22 +49,16 @@ fn parse_opts() -> Result<Opts, String> {
         size: 32,
         seconds: 120,
     };
-    let mut args = std::env::args().skip(1);
-    while let Some(flag) = args.next() {
-        if flag == "--help" || flag == "-h" {
-            return Err(String::new());
-        }
-        let v = args.next().ok_or(format!("{flag} needs a value"))?;
-        let bad = |_| format!("bad value for {flag}: {v}");
+    for (flag, v) in flag_pairs(std::env::args().skip(1))? {
         match flag.as_str() {
-            "--port" => o.port = v.parse().map_err(bad)?,
-            "--conns" => o.conns = v.parse().map_err(bad)?,
-            "--requests" => o.requests = v.parse().map_err(bad)?,
-            "--pipeline" => o.pipeline = v.parse().map_err(bad)?,
-            "--read-ratio" => o.read_ratio = v.parse().map_err(|_| format!("bad value: {v}"))?,
-            "--keys" => o.keys = v.parse().map_err(bad)?,
-            "--size" => o.size = v.parse().map_err(bad)?,
-            "--seconds" => o.seconds = v.parse().map_err(bad)?,
+            "--port" => o.port = parse_flag(&flag, &v)?,
+            "--conns" => o.conns = parse_flag(&flag, &v)?,
+            "--requests" => o.requests = parse_flag(&flag, &v)?,
+            "--pipeline" => o.pipeline = parse_flag(&flag, &v)?,
+            "--read-ratio" => o.read_ratio = parse_flag(&flag, &v)?,
+            "--keys" => o.keys = parse_flag(&flag, &v)?,
+            "--size" => o.size = parse_flag(&flag, &v)?,
+            "--seconds" => o.seconds = parse_flag(&flag, &v)?,
             _ => return Err(format!("unknown flag {flag}")),
         }
     }
@@ -71,18 +66,6 @@ fn parse_opts() -> Result<Opts, String> {
         return Err("--conns, --pipeline and --keys must be positive".into());
     }
     Ok(o)
-}
-
-/// xorshift64*: cheap, seeded per connection, good enough for key choice.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
-    }
 }
 
 /// Length of the first complete reply in `buf` (simple types and bulk
@@ -128,7 +111,7 @@ async fn connection(
         .map_err(|e| e.to_string())?;
     let _ = s.set_nodelay(true);
     let value = vec![b'x'; o.size];
-    let mut rng = Rng(seed | 1);
+    let mut rng = Rng::new(seed);
     let mut out = Vec::with_capacity(4096);
     let mut inb: Vec<u8> = Vec::with_capacity(16 << 10);
     loop {
@@ -141,23 +124,12 @@ async fn connection(
         }
         out.clear();
         for _ in 0..o.pipeline {
-            let key = format!("key:{:012}", rng.next() % o.keys);
-            let read = (rng.next() % 1_000_000) as f64 / 1e6 < o.read_ratio;
+            let key = format!("key:{:012}", rng.below(o.keys));
+            let read = rng.below(1_000_000) as f64 / 1e6 < o.read_ratio;
             if read {
-                out.extend_from_slice(
-                    format!("*2\r\n$3\r\nGET\r\n${}\r\n{key}\r\n", key.len()).as_bytes(),
-                );
+                encode_command(&mut out, &[b"GET".as_slice(), key.as_bytes()]);
             } else {
-                out.extend_from_slice(
-                    format!(
-                        "*3\r\n$3\r\nSET\r\n${}\r\n{key}\r\n${}\r\n",
-                        key.len(),
-                        value.len()
-                    )
-                    .as_bytes(),
-                );
-                out.extend_from_slice(&value);
-                out.extend_from_slice(b"\r\n");
+                encode_command(&mut out, &[b"SET".as_slice(), key.as_bytes(), &value]);
             }
         }
         let t0 = Instant::now();

@@ -17,6 +17,8 @@ use std::{
     time::{Duration, Instant},
 };
 
+use benches::{encode_command, flag_pairs, parse_flag};
+
 /// Commands per pipelined write while loading.
 const PIPELINE_DEPTH: usize = 1_000;
 /// Longest wait for the proxy to start, for a reply, or for the shard.
@@ -37,15 +39,12 @@ fn parse_args() -> Result<Opts, String> {
         appendfsync: "everysec".into(),
         proxy: exe.with_file_name("proxy"),
     };
-    let mut args = std::env::args().skip(1);
-    while let Some(a) = args.next() {
-        let mut value = || args.next().ok_or(format!("{a} needs a value"));
-        match a.as_str() {
-            "--keys" => o.keys = value()?.parse().map_err(|e| format!("--keys: {e}"))?,
-            "--appendfsync" => o.appendfsync = value()?,
-            "--proxy" => o.proxy = PathBuf::from(value()?),
-            "--help" | "-h" => return Err(String::new()),
-            other => return Err(format!("unknown argument {other}")),
+    for (flag, v) in flag_pairs(std::env::args().skip(1))? {
+        match flag.as_str() {
+            "--keys" => o.keys = parse_flag(&flag, &v)?,
+            "--appendfsync" => o.appendfsync = v,
+            "--proxy" => o.proxy = PathBuf::from(v),
+            _ => return Err(format!("unknown flag {flag}")),
         }
     }
     Ok(o)
@@ -121,13 +120,6 @@ fn value(i: usize) -> String {
     format!("value:{i:026}")
 }
 
-fn encode(out: &mut Vec<u8>, args: &[&str]) {
-    out.extend_from_slice(format!("*{}\r\n", args.len()).as_bytes());
-    for a in args {
-        out.extend_from_slice(format!("${}\r\n{a}\r\n", a.len()).as_bytes());
-    }
-}
-
 fn connect(port: u16) -> Result<TcpStream, String> {
     let s = TcpStream::connect(("127.0.0.1", port)).map_err(|e| format!("connect: {e}"))?;
     s.set_read_timeout(Some(TIMEOUT))
@@ -167,7 +159,7 @@ fn load(port: u16, keys: usize) -> Result<(), String> {
         for j in i..end {
             let (k, v) = (key(j), value(j));
             debug_assert_eq!((k.len(), v.len()), (KEY_BYTES, VALUE_BYTES));
-            encode(&mut batch, &["SET", &k, &v]);
+            encode_command(&mut batch, &["SET", &k, &v]);
         }
         s.write_all(&batch).map_err(|e| format!("write: {e}"))?;
         read_oks(&mut s, end - i)?;
@@ -179,7 +171,7 @@ fn load(port: u16, keys: usize) -> Result<(), String> {
 /// One command's reply, as text (one read is enough for these small ones).
 fn command(s: &mut TcpStream, args: &[&str]) -> Result<String, String> {
     let mut out = Vec::new();
-    encode(&mut out, args);
+    encode_command(&mut out, args);
     s.write_all(&out).map_err(|e| format!("write: {e}"))?;
     let mut buf = vec![0u8; 4096];
     let n = s.read(&mut buf).map_err(|e| format!("read: {e}"))?;

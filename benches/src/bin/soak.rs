@@ -23,6 +23,7 @@ use std::{
     time::{Duration, Instant},
 };
 
+use benches::{encode_command, flag_pairs, parse_flag, Rng};
 use tokio::{
     io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader},
     net::TcpStream,
@@ -65,54 +66,29 @@ fn parse_args() -> Result<Opts, String> {
         kill_max_ms: 5_000,
         seed: 1,
     };
-    let mut args = std::env::args().skip(1);
-    while let Some(a) = args.next() {
-        let mut value = || args.next().ok_or(format!("{a} needs a value"));
-        let num = |v: String| v.parse::<u64>().map_err(|e| format!("{a}: {e}"));
-        match a.as_str() {
-            "--port" => o.port = num(value()?)? as u16,
-            "--proxy-pid" => o.proxy_pid = num(value()?)? as i32,
-            "--seconds" => o.seconds = num(value()?)?,
-            "--max-ops" => o.max_ops = num(value()?)?,
-            "--conns" => o.conns = num(value()?)?.max(1) as usize,
-            "--seed" => o.seed = num(value()?)?,
+    for (flag, v) in flag_pairs(std::env::args().skip(1))? {
+        match flag.as_str() {
+            "--port" => o.port = parse_flag(&flag, &v)?,
+            "--proxy-pid" => o.proxy_pid = parse_flag(&flag, &v)?,
+            "--seconds" => o.seconds = parse_flag(&flag, &v)?,
+            "--max-ops" => o.max_ops = parse_flag(&flag, &v)?,
+            "--conns" => o.conns = parse_flag::<usize>(&flag, &v)?.max(1),
+            "--seed" => o.seed = parse_flag(&flag, &v)?,
             "--kill-ms" => {
-                let v = value()?;
                 let (lo, hi) = v.split_once('-').ok_or("--kill-ms MIN-MAX")?;
-                o.kill_min_ms = lo.parse().map_err(|e| format!("--kill-ms: {e}"))?;
-                o.kill_max_ms = hi.parse().map_err(|e| format!("--kill-ms: {e}"))?;
+                o.kill_min_ms = parse_flag(&flag, lo)?;
+                o.kill_max_ms = parse_flag(&flag, hi)?;
                 if o.kill_max_ms < o.kill_min_ms {
                     return Err("--kill-ms: MIN above MAX".into());
                 }
             }
-            "--help" | "-h" => return Err(String::new()),
-            other => return Err(format!("unknown argument {other}")),
+            _ => return Err(format!("unknown flag {flag}")),
         }
     }
     if o.port == 0 || o.proxy_pid <= 0 {
         return Err("--port and --proxy-pid are required".into());
     }
     Ok(o)
-}
-
-/// A small xorshift generator: the workload needs no more.
-struct Rng(u64);
-
-impl Rng {
-    fn new(seed: u64) -> Rng {
-        Rng(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1)
-    }
-    fn next(&mut self) -> u64 {
-        let mut x = self.0;
-        x ^= x << 13;
-        x ^= x >> 7;
-        x ^= x << 17;
-        self.0 = x;
-        x
-    }
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n.max(1)
-    }
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -151,14 +127,7 @@ impl Client {
 
     async fn cmd(&mut self, args: &[&[u8]]) -> std::io::Result<Reply> {
         self.buf.clear();
-        self.buf
-            .extend_from_slice(format!("*{}\r\n", args.len()).as_bytes());
-        for a in args {
-            self.buf
-                .extend_from_slice(format!("${}\r\n", a.len()).as_bytes());
-            self.buf.extend_from_slice(a);
-            self.buf.extend_from_slice(b"\r\n");
-        }
+        encode_command(&mut self.buf, args);
         self.wr.write_all(&self.buf).await?;
         match tokio::time::timeout(REPLY_TIMEOUT, read_reply(&mut self.rd)).await {
             Ok(r) => r,
