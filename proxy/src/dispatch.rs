@@ -201,22 +201,28 @@ async fn split(
     if shard_of.iter().all(|&s| s == first) {
         return send_whole(w, st, out, first, argv, discard).await;
     }
-    // Group the keys (with their step arguments) per shard, in key order.
-    let mut parts: Vec<(usize, Vec<&[u8]>)> = Vec::new();
-    let mut order = Vec::with_capacity(positions.len());
-    for (k, &pos) in positions.iter().enumerate() {
-        let shard = shard_of[k];
-        let part = match parts.iter().position(|(s, _)| *s == shard) {
+    // The shards in order of their first key; `order[k]` is (part, element)
+    // of key k. Inline sizes cover the common cases without allocating.
+    let mget = spec.name == "mget";
+    let mut shards: SmallVec<[usize; 8]> = SmallVec::new();
+    let mut counts: SmallVec<[u32; 8]> = SmallVec::new();
+    let mut order: SmallVec<[(u16, u32); 16]> = SmallVec::new();
+    if mget {
+        order.reserve_exact(positions.len());
+    }
+    for &shard in &shard_of {
+        let part = match shards.iter().position(|&s| s == shard) {
             Some(p) => p,
             None => {
-                parts.push((shard, vec![argv[0]]));
-                parts.len() - 1
+                shards.push(shard);
+                counts.push(0);
+                shards.len() - 1
             }
         };
-        let args = &mut parts[part].1;
-        let elem = (args.len() - 1) / step;
-        order.push((part as u16, elem as u32));
-        args.extend_from_slice(&argv[pos..(pos + step).min(argv.len())]);
+        if mget {
+            order.push((part as u16, counts[part]));
+        }
+        counts[part] += 1;
     }
     let kind = match spec.name {
         "mget" => MergeKind::KeyOrder(order),
@@ -230,14 +236,24 @@ async fn split(
     };
     let seq = out
         .borrow_mut()
-        .push_merge(Merge::new(kind, parts.len(), proto), discard);
-    for (i, (shard, args)) in parts.iter().enumerate() {
+        .push_merge(Merge::new(kind, shards.len(), proto), discard);
+    // Each part: the command name, then its keys (with their step
+    // arguments) in key order.
+    let mut args: SmallVec<[&[u8]; 24]> = SmallVec::new();
+    for (i, &shard) in shards.iter().enumerate() {
+        args.clear();
+        args.push(argv[0]);
+        for (k, &pos) in positions.iter().enumerate() {
+            if shard_of[k] == shard {
+                args.extend_from_slice(&argv[pos..(pos + step).min(argv.len())]);
+            }
+        }
         let target = Target {
             conn: out.clone(),
             seq,
             part: Some(i as u16),
         };
-        send(w, st.req(), *shard, args, target).await;
+        send(w, st.req(), shard, &args, target).await;
     }
 }
 

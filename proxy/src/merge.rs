@@ -10,13 +10,19 @@
 pub mod info;
 
 use shardd::reply::{Proto, Reply};
+use smallvec::SmallVec;
+
+/// Parts a merge keeps inline (more spill to the heap).
+const PARTS_INLINE: usize = 8;
+/// Array elements a merge keeps inline.
+const ELEMS_INLINE: usize = 32;
 
 /// How the parts combine.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum MergeKind {
     /// Arrays whose elements go back in the order of the original keys:
     /// `order[i]` is (part, element index) of the i-th key (MGET).
-    KeyOrder(Vec<(u16, u32)>),
+    KeyOrder(SmallVec<[(u16, u32); 16]>),
     /// Sum of integer replies (DEL, EXISTS, UNLINK, TOUCH, DBSIZE).
     SumInts,
     /// `+OK` if every part said so (MSET, FLUSHALL).
@@ -56,7 +62,10 @@ pub enum MergeKind {
 #[derive(Debug)]
 pub struct Merge {
     kind: MergeKind,
-    parts: Vec<Option<Vec<u8>>>,
+    /// Every part's bytes, in arrival order, in one buffer.
+    data: Vec<u8>,
+    /// Where part `i` lies in `data`, once it has arrived.
+    spans: SmallVec<[Option<(usize, usize)>; PARTS_INLINE]>,
     left: usize,
     proto: Proto,
 }
@@ -66,7 +75,8 @@ impl Merge {
     pub fn new(kind: MergeKind, parts: usize, proto: Proto) -> Merge {
         Merge {
             kind,
-            parts: vec![None; parts],
+            data: Vec::new(),
+            spans: smallvec::smallvec![None; parts],
             left: parts,
             proto,
         }
@@ -74,9 +84,15 @@ impl Merge {
 
     /// Records part `i`; true when every part is in.
     pub fn add(&mut self, i: usize, body: &[u8]) -> bool {
-        if let Some(slot) = self.parts.get_mut(i) {
-            if slot.is_none() {
-                *slot = Some(body.to_vec());
+        if let Some(span) = self.spans.get_mut(i) {
+            if span.is_none() {
+                if self.data.is_empty() {
+                    // Parts of one command tend to be alike in size: one
+                    // allocation usually holds them all.
+                    self.data.reserve(body.len().saturating_mul(self.left));
+                }
+                *span = Some((self.data.len(), body.len()));
+                self.data.extend_from_slice(body);
                 self.left -= 1;
             }
         }
@@ -85,10 +101,10 @@ impl Merge {
 
     /// Builds the client's reply into `out`.
     pub fn finish(&self, out: &mut Vec<u8>) {
-        let parts: Vec<&[u8]> = self
-            .parts
+        let parts: SmallVec<[&[u8]; PARTS_INLINE]> = self
+            .spans
             .iter()
-            .map(|p| p.as_deref().unwrap_or(b""))
+            .map(|s| s.map_or(&b""[..], |(at, len)| &self.data[at..at + len]))
             .collect();
         if let Some(err) = parts.iter().find(|p| p.first() == Some(&b'-')) {
             out.extend_from_slice(err);
@@ -106,12 +122,9 @@ impl Merge {
                 None => r.null(),
             },
             MergeKind::ConcatArrays => {
-                let elems: Vec<Vec<&[u8]>> = parts
-                    .iter()
-                    .map(|p| array_elements(p).unwrap_or_default())
-                    .collect();
-                r.array(elems.iter().map(Vec::len).sum());
-                for e in elems.iter().flatten() {
+                let (elems, _) = elements_of(&parts);
+                r.array(elems.len());
+                for e in &elems {
                     r.raw(e);
                 }
             }
@@ -136,13 +149,14 @@ impl Merge {
                 r.int(min.unwrap_or(0));
             }
             MergeKind::KeyOrder(order) => {
-                let elems: Vec<Vec<&[u8]>> = parts
-                    .iter()
-                    .map(|p| array_elements(p).unwrap_or_default())
-                    .collect();
+                let (elems, ranges) = elements_of(&parts);
                 r.array(order.len());
                 for &(part, idx) in order {
-                    match elems.get(part as usize).and_then(|e| e.get(idx as usize)) {
+                    let e = ranges
+                        .get(part as usize)
+                        .filter(|(_, n)| (idx as usize) < *n)
+                        .and_then(|(start, _)| elems.get(start + idx as usize));
+                    match e {
                         Some(e) => r.raw(e),
                         None => r.null(),
                     }
@@ -150,6 +164,27 @@ impl Merge {
             }
         }
     }
+}
+
+/// The array elements of every part, in one list, and where each part's
+/// elements lie in it (start, count); a part that is not an array has none.
+#[allow(clippy::type_complexity)]
+fn elements_of<'a>(
+    parts: &[&'a [u8]],
+) -> (
+    SmallVec<[&'a [u8]; ELEMS_INLINE]>,
+    SmallVec<[(usize, usize); PARTS_INLINE]>,
+) {
+    let mut elems = SmallVec::new();
+    let mut ranges = SmallVec::new();
+    for p in parts {
+        let start = elems.len();
+        if push_elements(p, &mut elems).is_none() {
+            elems.truncate(start);
+        }
+        ranges.push((start, elems.len() - start));
+    }
+    (elems, ranges)
 }
 
 fn scan_reply(part: &[u8], shard: u16, shards: u16, r: &mut Reply) {
@@ -193,18 +228,24 @@ pub fn parse_int_reply(p: &[u8]) -> Option<i64> {
 
 /// The elements of an array (or set) reply, each as its whole RESP bytes.
 pub fn array_elements(p: &[u8]) -> Option<Vec<&[u8]>> {
+    let mut out = Vec::new();
+    push_elements(p, &mut out)?;
+    Some(out)
+}
+
+/// Appends the elements of an array (or set) reply to `out`; `None` (with
+/// some elements perhaps pushed) if `p` is not one whole array.
+fn push_elements<'a>(p: &'a [u8], out: &mut impl Extend<&'a [u8]>) -> Option<()> {
     let (kind, n, mut at) = header(p)?;
     if kind != b'*' && kind != b'~' {
         return None;
     }
-    let n = usize::try_from(n).ok()?;
-    let mut out = Vec::with_capacity(n.min(p.len() / 3));
-    for _ in 0..n {
-        let len = value_len(&p[at..])?;
-        out.push(&p[at..at + len]);
+    for _ in 0..usize::try_from(n).ok()? {
+        let len = value_len(p.get(at..)?)?;
+        out.extend(std::iter::once(&p[at..at + len]));
         at += len;
     }
-    Some(out)
+    Some(())
 }
 
 /// Reads a `Xnumber\r\n` line: (type byte, number, bytes used).
@@ -250,13 +291,71 @@ mod tests {
     #[test]
     fn mget_parts_merge_back_in_key_order() {
         // Keys a, b, c: a and c on part 0, b on part 1.
-        let order = vec![(0, 0), (1, 0), (0, 1)];
+        let order = smallvec::smallvec![(0, 0), (1, 0), (0, 1)];
         let mut m = Merge::new(MergeKind::KeyOrder(order), 2, Proto::Resp2);
         assert!(!m.add(1, b"*1\r\n$1\r\nB\r\n"));
         assert!(m.add(0, b"*2\r\n$1\r\nA\r\n$-1\r\n"));
         let mut out = Vec::new();
         m.finish(&mut out);
         assert_eq!(out, b"*3\r\n$1\r\nA\r\n$1\r\nB\r\n$-1\r\n");
+    }
+
+    #[test]
+    fn parts_past_the_inline_sizes_and_broken_parts_still_merge() {
+        // 12 parts (past PARTS_INLINE) of 4 elements (48, past
+        // ELEMS_INLINE), arriving last first.
+        let n = 12;
+        let mut order: SmallVec<[(u16, u32); 16]> = SmallVec::new();
+        for e in 0..4 {
+            for p in 0..n {
+                order.push((p as u16, e));
+            }
+        }
+        // Part 5 answers with something that is not an array: its keys are
+        // null; an index past a part's elements is null too.
+        order.push((0, 9));
+        let mut m = Merge::new(MergeKind::KeyOrder(order), n, Proto::Resp2);
+        for p in (0..n).rev() {
+            let body = if p == 5 {
+                b"+what\r\n".to_vec()
+            } else {
+                (0..4).fold(b"*4\r\n".to_vec(), |mut b, e| {
+                    b.extend_from_slice(
+                        format!("$2\r\n{}{e}\r\n", (b'a' + p as u8) as char).as_bytes(),
+                    );
+                    b
+                })
+            };
+            assert_eq!(m.add(p, &body), p == 0);
+        }
+        let mut out = Vec::new();
+        m.finish(&mut out);
+        let mut want = b"*49\r\n".to_vec();
+        for e in 0..4 {
+            for p in 0..n {
+                if p == 5 {
+                    want.extend_from_slice(b"$-1\r\n");
+                } else {
+                    want.extend_from_slice(
+                        format!("$2\r\n{}{e}\r\n", (b'a' + p as u8) as char).as_bytes(),
+                    );
+                }
+            }
+        }
+        want.extend_from_slice(b"$-1\r\n");
+        assert_eq!(
+            String::from_utf8_lossy(&out),
+            String::from_utf8_lossy(&want)
+        );
+
+        let mut m = Merge::new(MergeKind::ConcatArrays, 3, Proto::Resp2);
+        m.add(2, b"*1\r\n$1\r\nc\r\n");
+        m.add(0, b"*2\r\n$1\r\na\r\n$1\r\nb\r\n");
+        // A truncated array contributes nothing.
+        m.add(1, b"*3\r\n$1\r\nx\r\n");
+        let mut out = Vec::new();
+        m.finish(&mut out);
+        assert_eq!(out, b"*3\r\n$1\r\na\r\n$1\r\nb\r\n$1\r\nc\r\n");
     }
 
     #[test]
