@@ -65,20 +65,25 @@ fn run(flags: Flags) -> anyhow::Result<()> {
     let cfg = Config::load(&flags)?;
     // SAFETY: ignoring SIGPIPE so a closed client socket is an error, not death.
     unsafe { libc::signal(libc::SIGPIPE, libc::SIG_IGN) };
-    let mut supervisor = None;
-    let sockets = if cfg.attach.is_empty() {
-        std::fs::create_dir_all(&cfg.dir)?;
-        supervisor = Some(Supervisor::start(
-            &cfg.dir,
-            cfg.shards,
-            cfg.shardd_bin.as_deref(),
-            &cfg.shard_args(),
-        )?);
+    let embedded = cfg.attach.is_empty();
+    let sockets = if embedded {
         (0..cfg.shards).map(|i| shard_socket(&cfg.dir, i)).collect()
     } else {
         cfg.attach.clone()
     };
     let shared = Arc::new(Shared::new(cfg, sockets));
+    let mut supervisor = None;
+    if embedded {
+        let cfg = &shared.cfg;
+        std::fs::create_dir_all(&cfg.dir)?;
+        let s = shared.clone();
+        supervisor = Some(Supervisor::start(
+            &cfg.dir,
+            cfg.shards,
+            cfg.shardd_bin.as_deref(),
+            Arc::new(move || s.shard_args()),
+        )?);
+    }
     let port = start_workers(shared.clone())?;
     wait_for_links(&shared);
     tracing::info!(

@@ -91,6 +91,23 @@ pub struct Shared {
 }
 
 impl Shared {
+    /// The persistence flags for a shard started now: the configuration's,
+    /// with the `appendfsync` policy a `CONFIG SET` chose since, if any.
+    pub fn shard_args(&self) -> Vec<String> {
+        let mut args = self.cfg.shard_args();
+        let set = self
+            .extra_config
+            .lock()
+            .ok()
+            .and_then(|m| m.get("appendfsync").cloned());
+        if let (Some(policy), Some(i)) = (set, args.iter().position(|a| a == "--appendfsync")) {
+            if let Some(v) = args.get_mut(i + 1) {
+                *v = policy;
+            }
+        }
+        args
+    }
+
     /// Shared state for `cfg` with shards reached through `sockets`;
     /// slots are split into equal contiguous ranges, one per shard.
     pub fn new(cfg: Config, sockets: Vec<PathBuf>) -> Shared {
@@ -220,5 +237,28 @@ async fn accept_loop(worker: std::rc::Rc<Worker>, listener: TcpListener) {
         };
         let w = worker.clone();
         tokio::task::spawn_local(async move { crate::conn::serve(w, stream, addr).await });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shards_started_later_get_the_policy_config_set_chose() {
+        let shared = Shared::new(Config::default(), vec![PathBuf::from("/nonexistent")]);
+        let policy = |args: &[String]| {
+            let i = args.iter().position(|a| a == "--appendfsync");
+            i.and_then(|i| args.get(i + 1)).cloned()
+        };
+        assert_eq!(policy(&shared.shard_args()).as_deref(), Some("everysec"));
+        shared
+            .extra_config
+            .lock()
+            .expect("config lock")
+            .insert("appendfsync".into(), "always".into());
+        let args = shared.shard_args();
+        assert_eq!(policy(&args).as_deref(), Some("always"));
+        assert!(args.contains(&"--appendonly".to_string()));
     }
 }

@@ -6,7 +6,10 @@
 //! `--shardd-bin` if given, else the proxy binary itself with the `shard`
 //! subcommand: the shards then always run the proxy's own build, and
 //! `cargo run -p proxy` is enough. Every start and restart of a shard gets
-//! the proxy's `--appendonly` and `--appendfsync`.
+//! the persistence flags current at that moment ([`ShardArgs`]): the
+//! proxy's `--appendonly` and `--appendfsync`, or the policy a later
+//! `CONFIG SET appendfsync` chose, so a restarted shard keeps the
+//! durability the operator last asked for.
 //! Children get `PR_SET_PDEATHSIG`, so a proxy killed with SIGKILL does not
 //! leave orphans behind; shards started by ops scripts and attached with
 //! `--attach` are not supervised and outlive the proxy.
@@ -21,6 +24,16 @@ use std::{
     },
     time::{Duration, Instant},
 };
+
+/// The persistence flags to give a shard started now.
+pub type ShardArgs = Arc<dyn Fn() -> Vec<String> + Send + Sync>;
+
+/// The binary, its fixed arguments, and the current persistence flags.
+struct Program {
+    bin: PathBuf,
+    fixed: Vec<String>,
+    args: ShardArgs,
+}
 
 /// First delay before restarting a shard that died.
 pub const RESTART_BACKOFF_MIN_MS: u64 = 50;
@@ -47,7 +60,6 @@ struct ShardProc {
 pub struct Supervisor {
     procs: Arc<Mutex<Vec<ShardProc>>>,
     stop: Arc<AtomicBool>,
-    program: (PathBuf, Vec<String>),
     thread: Option<std::thread::JoinHandle<()>>,
 }
 
@@ -60,26 +72,34 @@ fn shard_dir(dir: &Path, id: usize) -> PathBuf {
     dir.join(format!("shard-{id}"))
 }
 
-fn shard_program(explicit: Option<&Path>) -> std::io::Result<(PathBuf, Vec<String>)> {
+fn shard_program(explicit: Option<&Path>, args: ShardArgs) -> std::io::Result<Program> {
     if let Some(p) = explicit {
-        return Ok((p.to_owned(), Vec::new()));
+        return Ok(Program {
+            bin: p.to_owned(),
+            fixed: Vec::new(),
+            args,
+        });
     }
     // The proxy's own binary in shard mode: the shards always run the same
     // build as the proxy that starts them.
-    Ok((std::env::current_exe()?, vec!["shard".to_string()]))
+    Ok(Program {
+        bin: std::env::current_exe()?,
+        fixed: vec!["shard".to_string()],
+        args,
+    })
 }
 
 impl Supervisor {
-    /// Starts `count` shards under `dir`, each given `shard_args` (the
-    /// persistence flags) on its command line; restarts get the same.
+    /// Starts `count` shards under `dir`, each given what `shard_args`
+    /// returns (the persistence flags) on its command line; each restart
+    /// asks it again.
     pub fn start(
         dir: &Path,
         count: usize,
         shardd_bin: Option<&Path>,
-        shard_args: &[String],
+        shard_args: ShardArgs,
     ) -> std::io::Result<Supervisor> {
-        let mut program = shard_program(shardd_bin)?;
-        program.1.extend(shard_args.iter().cloned());
+        let program = shard_program(shardd_bin, shard_args)?;
         let mut procs = Vec::with_capacity(count);
         for id in 0..count {
             let mut p = ShardProc {
@@ -97,10 +117,9 @@ impl Supervisor {
         let mut sup = Supervisor {
             procs: Arc::new(Mutex::new(procs)),
             stop: Arc::new(AtomicBool::new(false)),
-            program,
             thread: None,
         };
-        let (procs, stop, program) = (sup.procs.clone(), sup.stop.clone(), sup.program.clone());
+        let (procs, stop) = (sup.procs.clone(), sup.stop.clone());
         sup.thread = Some(std::thread::spawn(move || watch(&procs, &stop, &program)));
         Ok(sup)
     }
@@ -160,10 +179,11 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
-fn spawn(program: &(PathBuf, Vec<String>), p: &mut ShardProc) -> std::io::Result<()> {
+fn spawn(program: &Program, p: &mut ShardProc) -> std::io::Result<()> {
     std::fs::create_dir_all(&p.dir)?;
-    let mut cmd = Command::new(&program.0);
-    cmd.args(&program.1)
+    let mut cmd = Command::new(&program.bin);
+    cmd.args(&program.fixed)
+        .args((program.args)())
         .arg("--id")
         .arg(p.id.to_string())
         .arg("--dir")
@@ -183,7 +203,7 @@ fn spawn(program: &(PathBuf, Vec<String>), p: &mut ShardProc) -> std::io::Result
     Ok(())
 }
 
-fn watch(procs: &Mutex<Vec<ShardProc>>, stop: &AtomicBool, program: &(PathBuf, Vec<String>)) {
+fn watch(procs: &Mutex<Vec<ShardProc>>, stop: &AtomicBool, program: &Program) {
     while !stop.load(Ordering::Relaxed) {
         std::thread::sleep(Duration::from_millis(CHECK_INTERVAL_MS));
         let mut procs = lock(procs);
@@ -193,7 +213,7 @@ fn watch(procs: &Mutex<Vec<ShardProc>>, stop: &AtomicBool, program: &(PathBuf, V
     }
 }
 
-fn check_one(program: &(PathBuf, Vec<String>), p: &mut ShardProc) {
+fn check_one(program: &Program, p: &mut ShardProc) {
     if let Some(c) = p.child.as_mut() {
         match c.try_wait() {
             Ok(None) => {

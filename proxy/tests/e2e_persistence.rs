@@ -56,3 +56,31 @@ fn a_new_proxy_on_the_same_data_directory_finds_the_data() {
     let s = Server::start(Opts::shards(SHARDS).data_dir(&data.0));
     check_data(&s, &keys);
 }
+
+/// The `appendfsync=` of each `shardN:` line of `INFO shards`.
+fn shard_policies(s: &Server) -> Vec<String> {
+    let info = s.raw().cmd_str(&["INFO", "shards"]);
+    info.lines()
+        .filter(|l| l.starts_with("shard"))
+        .filter_map(|l| l.split("appendfsync=").nth(1))
+        .map(|p| p.trim().to_string())
+        .collect()
+}
+
+#[test]
+fn a_restarted_shard_keeps_the_policy_config_set_chose() {
+    let s = Server::with_shards(2);
+    assert_eq!(shard_policies(&s), ["everysec", "everysec"]);
+    s.raw()
+        .expect(&["CONFIG", "SET", "appendfsync", "always"], OK);
+    assert_eq!(shard_policies(&s), ["always", "always"]);
+    s.kill_every_shard(2);
+    // The supervisor started new processes, with the policy set last, not
+    // the flag's.
+    assert_eq!(shard_policies(&s), ["always", "always"]);
+    let mut c = s.raw();
+    c.expect(
+        &["CONFIG", "GET", "appendfsync"],
+        bulks(&["appendfsync", "always"]),
+    );
+}
