@@ -56,6 +56,9 @@ enum SlotState {
     Merging(Box<Merge>),
 }
 
+/// Arguments of a command kept on the stack: an MSET of 11 pairs or an
+/// MGET of 23 keys needs no heap list.
+const ARGV_INLINE: usize = 24;
 /// A held-reply buffer grown past this is given back once empty.
 const HELD_KEEP_BYTES: usize = 1 << 20;
 /// Below this the held-reply buffer is never compacted.
@@ -430,7 +433,7 @@ async fn read_loop(
                         }
                     }
                     let base = start;
-                    let argv: SmallVec<[&[u8]; 8]> = args
+                    let argv: SmallVec<[&[u8]; ARGV_INLINE]> = args
                         .iter()
                         .map(|&(s, l)| &buf[base + s..base + s + l])
                         .collect();

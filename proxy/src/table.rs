@@ -393,8 +393,9 @@ pub fn resolve(argv: &[&[u8]]) -> Result<&'static CommandSpec, ResolveError> {
     Ok(spec)
 }
 
-/// Indexes into `argv` of a command's keys, in Redis's order.
-pub type KeyPositions = SmallVec<[usize; 4]>;
+/// Indexes into `argv` of a command's keys, in Redis's order (up to 16
+/// without a heap allocation: MGET and MSET of 10 keys are common).
+pub type KeyPositions = SmallVec<[usize; 16]>;
 
 /// Why no keys could be extracted.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
