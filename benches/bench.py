@@ -18,6 +18,7 @@ import json
 import os
 import platform
 import re
+import shutil
 import signal
 import socket
 import statistics
@@ -111,17 +112,18 @@ class Server:
                 p.wait()
 
 
-def start_redis(tmp, name, port=None, appendfsync=None):
+def start_redis(tmp, name, port=None, appendfsync=None, prefix=(), deadline_s=30.0):
     port = port or free_port()
     aof = ["--appendonly", "no"]
     if appendfsync:
         aof = ["--appendonly", "yes", "--appendfsync", appendfsync]
     data = tempfile.mkdtemp(prefix=f"{name}-", dir=tmp)
     p = subprocess.Popen(
+        list(prefix) +
         ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", ""] + aof +
         ["--dir", data, "--logfile", os.path.join(tmp, f"{name}.log")],
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    wait_port(port, proc=p)
+    wait_port(port, deadline_s=deadline_s, proc=p)
     return Server("redis-server", port, [p])
 
 
@@ -146,10 +148,11 @@ def start_twemproxy(tmp, shards):
     return server
 
 
-def start_shardis(tmp, proxy_bin, shards, workers, appendfsync=None):
+def start_shardis(tmp, proxy_bin, shards, workers, appendfsync=None, prefix=(),
+                  deadline_s=30.0):
     port = free_port()
     data = tempfile.mkdtemp(prefix="shardis-data-", dir=tmp)
-    args = [proxy_bin, "--port", str(port), "--shards", str(shards), "--dir", data]
+    args = list(prefix) + [proxy_bin, "--port", str(port), "--shards", str(shards), "--dir", data]
     if appendfsync:
         args += ["--appendonly", "yes", "--appendfsync", appendfsync]
     else:
@@ -159,7 +162,7 @@ def start_shardis(tmp, proxy_bin, shards, workers, appendfsync=None):
     p = subprocess.Popen(args, stdout=subprocess.DEVNULL,
                          stderr=open(os.path.join(tmp, "shardis.log"), "w"))
     try:
-        wait_port(port, proc=p)
+        wait_port(port, deadline_s=deadline_s, proc=p)
     except RuntimeError:
         # An older proxy without --appendonly: start it without the flag.
         p.kill()
@@ -228,6 +231,24 @@ def flush(server):
 
 def median(xs):
     return statistics.median(xs) if xs else float("nan")
+
+
+def medians(raw):
+    """Per key, the median of each figure over the rounds."""
+    return {k: {m: median([r[m] for r in v]) for m in v[0]} for k, v in raw.items()}
+
+
+def now_utc():
+    return datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+
+
+def emit(lines, out):
+    """Prints the report's lines and writes them to `out` if given."""
+    report = "\n".join(lines) + "\n"
+    print(report)
+    if out:
+        with open(out, "w") as f:
+            f.write(report)
 
 
 def fmt_rps(x):
@@ -324,6 +345,9 @@ def main():
     ap.add_argument("--fsync", action="store_true",
                     help="instead: SET at P16 with appendfsync always, everysec and no, "
                          "redis-server (AOF) next to shardis")
+    ap.add_argument("--allocs", action="store_true",
+                    help="instead: allocations per command in the proxy and the shards "
+                         "(INFO stats around a P16 redis-benchmark run of each workload)")
     ap.add_argument("--out")
     ap.add_argument("--json")
     ap.add_argument("--svg")
@@ -334,6 +358,8 @@ def main():
     tmp = tempfile.mkdtemp(prefix="shardis-bench-")
     if a.fsync:
         return fsync_matrix(a, tmp)
+    if a.allocs:
+        return allocs_table(a, tmp, workloads)
     servers = []
     try:
         for name in names:
@@ -363,9 +389,9 @@ def main():
                           f"p99 {r['p99']:.3f} ms", file=sys.stderr, flush=True)
             for s in servers:
                 flush(s)
-        res = {k: {m: median([r[m] for r in v]) for m in v[0]} for k, v in raw.items()}
+        res = medians(raw)
         lines = []
-        when = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+        when = now_utc()
         lines.append(f"Run of {when} on {platform.node()} ({os.cpu_count()} cores), "
                      f"redis-benchmark -c {a.clients} -n {a.n} -r {a.keyspace} -d {a.size}, "
                      f"{a.shards} shards (twemproxy: {a.shards} redis-servers), "
@@ -396,11 +422,7 @@ def main():
                 r = res.get((n, wl, p))
                 row.append(f"{r['p50']:.2f}/{r['p99']:.2f}/{r['p99.9']:.2f}" if r else "n/a")
             lines.append("| " + " | ".join(row) + " |")
-        report = "\n".join(lines) + "\n"
-        print(report)
-        if a.out:
-            with open(a.out, "w") as f:
-                f.write(report)
+        emit(lines, a.out)
         if a.json:
             with open(a.json, "w") as f:
                 json.dump({"when": when, "args": vars(a),
@@ -412,23 +434,65 @@ def main():
             s.stop()
 
 
+def trace_syncs(pids):
+    """strace (all threads) of `pids`' fdatasync calls; None without strace."""
+    if not pids or shutil.which("strace") is None:
+        return None
+    args = ["strace", "-f", "-tt", "-T", "-e", "trace=fdatasync"]
+    for p in pids:
+        args += ["-p", str(p)]
+    t = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    time.sleep(0.5)  # attached before the load starts
+    t.started = time.time()
+    return t
+
+
+SYNC_TRACE_MIN_S = 4.0
+SYNC_LINE = re.compile(r"(\d+):(\d+):([0-9.]+) fdatasync\(.*<([0-9.]+)>")
+
+
+def sync_times(tracer):
+    """(time of day in s, duration in s) of each fdatasync strace saw,
+    sorted by time; traces at least SYNC_TRACE_MIN_S so several syncs show."""
+    time.sleep(max(0.0, SYNC_TRACE_MIN_S - (time.time() - tracer.started)))
+    tracer.send_signal(signal.SIGINT)
+    try:
+        _, err = tracer.communicate(timeout=30)
+    except subprocess.TimeoutExpired:
+        tracer.kill()
+        _, err = tracer.communicate()
+    out = []
+    for line in err.splitlines():
+        m = SYNC_LINE.search(line)
+        if m:
+            h, mi, sec, dur = m.groups()
+            out.append((int(h) * 3600 + int(mi) * 60 + float(sec), float(dur)))
+    return sorted(out)
+
+
 def fsync_matrix(a, tmp):
     """SET at P16 under each appendfsync policy, both servers, interleaved."""
     raw = {}
+    syncs = []
     for rnd in range(a.rounds):
         for policy in ("always", "everysec", "no"):
             for name in ("redis-server", "shardis"):
                 s = (start_redis(tmp, "redis-aof", appendfsync=policy) if name == "redis-server"
                      else start_shardis(tmp, a.proxy_bin, a.shards, a.workers, appendfsync=policy))
+                tracer = None
+                if name == "shardis" and policy == "everysec":
+                    tracer = trace_syncs(s.pids()[1:2])
                 try:
                     r = run_benchmark(s, "SET", 16, a.n, a.clients, a.keyspace, a.size)
                 finally:
+                    if tracer:
+                        syncs.append(sync_times(tracer))
                     s.stop()
                 raw.setdefault((policy, name), []).append(r)
                 print(f"round {rnd + 1} appendfsync {policy:8} {name:13} {r['rps']:>10.0f} req/s "
                       f"p99 {r['p99']:.2f} ms", file=sys.stderr, flush=True)
-    res = {k: {m: median([r[m] for r in v]) for m in v[0]} for k, v in raw.items()}
-    when = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    res = medians(raw)
+    when = now_utc()
     lines = [f"Run of {when} on {platform.node()} ({os.cpu_count()} cores): SET, redis-benchmark "
              f"-c {a.clients} -n {a.n} -r {a.keyspace} -d {a.size} -P 16, {a.shards} shards, "
              f"median of {a.rounds} rounds; redis-server with `--appendonly yes --appendfsync P`.",
@@ -438,11 +502,62 @@ def fsync_matrix(a, tmp):
         r, sh = res[(policy, "redis-server")], res[(policy, "shardis")]
         lines.append(f"| {policy} | {fmt_rps(r['rps'])} | {fmt_rps(sh['rps'])} | "
                      f"{ratio(sh['rps'], r['rps'])} | {r['p99']:.2f} | {sh['p99']:.2f} |")
-    report = "\n".join(lines) + "\n"
-    print(report)
-    if a.out:
-        with open(a.out, "w") as f:
-            f.write(report)
+    # The everysec exposure: time between the syncer's fdatasyncs.
+    gaps = [b[0] - a_[0] for run in syncs for a_, b in zip(run, run[1:])]
+    took = [t for run in syncs for _, t in run]
+    if gaps:
+        lines += ["", f"`everysec` syncer of one shard (strace, during each run and up to "
+                  f"{SYNC_TRACE_MIN_S:.0f} s from its start): {len(took)} syncs, "
+                  f"{min(gaps):.3f} to {max(gaps):.3f} s apart, each taking "
+                  f"{statistics.mean(took) * 1000:.1f} ms on average."]
+    elif shutil.which("strace") is None:
+        lines += ["", "(strace is not installed: the everysec sync interval was not measured.)"]
+    emit(lines, a.out)
+
+
+def info_stats(port):
+    """The integer fields of `INFO stats`."""
+    out = subprocess.run(["redis-cli", "-p", str(port), "INFO", "stats"], capture_output=True,
+                         text=True, timeout=60).stdout
+    fields = {}
+    for line in out.splitlines():
+        k, _, v = line.strip().partition(":")
+        if v.isdigit():
+            fields[k] = int(v)
+    return fields
+
+
+def allocs_table(a, tmp, workloads):
+    """Allocations per command, proxy and shards, from shardis's `INFO stats`
+    (`total_allocations_proxy`, `total_allocations_shards`,
+    `total_commands_processed`) before and after a P16 run of each workload
+    on one server, in order (SET first: it writes the keys GET reads)."""
+    s = start_shardis(tmp, a.proxy_bin, a.shards, a.workers)
+    rows = []
+    try:
+        for wl in workloads:
+            before = info_stats(s.port)
+            run_benchmark(s, wl, 16, a.n, a.clients, a.keyspace, a.size)
+            after = info_stats(s.port)
+            d = {k: after.get(k, 0) - before.get(k, 0) for k in
+                 ("total_allocations_proxy", "total_allocations_shards",
+                  "total_commands_processed")}
+            cmds = max(1, d["total_commands_processed"])
+            rows.append((wl, d["total_commands_processed"], d["total_allocations_proxy"] / cmds,
+                         d["total_allocations_shards"] / cmds))
+            print(f"{wl:8} {rows[-1][1]:>9} commands  proxy {rows[-1][2]:.2f}  shards "
+                  f"{rows[-1][3]:.2f} allocations per command", file=sys.stderr, flush=True)
+    finally:
+        s.stop()
+    lines = [f"Run of {now_utc()} on {platform.node()}: `INFO stats` before and after "
+             f"redis-benchmark -c {a.clients} -n {a.n} -r {a.keyspace} -d {a.size} -P 16 per "
+             f"workload, one shardis with {a.shards} shards (each run also opens "
+             f"{a.clients} connections).", "",
+             "| workload | commands | proxy allocations/command | shard allocations/command |",
+             "| --- | --- | --- | --- |"]
+    for wl, n, p, sh in rows:
+        lines.append(f"| {wl} | {n} | {p:.2f} | {sh:.2f} |")
+    emit(lines, a.out)
 
 
 if __name__ == "__main__":

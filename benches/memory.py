@@ -16,7 +16,6 @@ Run through `ops/bench --memory` (or directly with --proxy-bin).
 """
 
 import argparse
-import datetime
 import os
 import platform
 import subprocess
@@ -25,7 +24,7 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from bench import start_redis, start_shardis  # noqa: E402
+from bench import emit, now_utc, start_redis, start_shardis  # noqa: E402
 
 
 def resp(*args):
@@ -112,7 +111,7 @@ def main():
             rows.append((name, n, server, rss, used))
             print(f"{name:8} {n:>8} keys {server:13} resident {rss:8.1f} B/key  used_memory "
                   f"{'n/a' if used is None else f'{used:.1f}'} B/key", file=sys.stderr, flush=True)
-    when = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    when = now_utc()
     lines = [f"Run of {when} on {platform.node()}, shardis with {a.shards} shards "
              "(resident memory summed as PSS over the proxy and its shards).", "",
              "| dataset | keys | redis-server resident B/key | shardis resident B/key | shardis/redis "
@@ -127,11 +126,7 @@ def main():
         fmt = lambda v: "n/a" if v is None else f"{v:.1f}"  # noqa: E731
         lines.append(f"| {name} | {n} | {rrss:.1f} | {srss:.1f} | {srss / rrss:.2f}x | "
                      f"{fmt(rused)} | {fmt(sused)} |")
-    report = "\n".join(lines) + "\n"
-    print(report)
-    if a.out:
-        with open(a.out, "w") as f:
-            f.write(report)
+    emit(lines, a.out)
 
 
 if __name__ == "__main__":

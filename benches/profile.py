@@ -1,0 +1,144 @@
+#!/usr/bin/env python3
+"""Instructions per request, counted by callgrind (this VM's `perf` has no
+hardware counters; callgrind's counts do not depend on what else runs).
+
+For each command (GET, SET) and each process under test, one server is
+started with that process under `valgrind --tool=callgrind` and the others
+native: redis-server alone; shardis's proxy (1 worker, 2 shards started by
+the proxy, which run native since valgrind does not follow children); or
+shardis's shards (2 shards started apart, both under callgrind, the
+proxy attached to them with `--attach`; their counts are summed). The counters are zeroed after a warm-up run, a
+`redis-benchmark -c 50 -r 100000 -d 32 -P 16` run follows, and the dump's
+total instructions are divided by the requests. The counts include all the
+process does meanwhile: the shard's spinning between batches,
+redis-server's event loop.
+
+Run through `ops/bench --cpu` (or directly with --proxy-bin).
+"""
+
+import argparse
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from bench import (Server, emit, free_port, now_utc, run_benchmark,  # noqa: E402
+                   start_redis, start_shardis, wait_port)
+
+TOTALS = re.compile(r"^(?:summary|totals):\s+(\d+)", re.M)
+# Valgrind slows a process about 50-fold: generous waits.
+START_DEADLINE_S = 300.0
+
+
+def callgrind(out_file):
+    return ["valgrind", "--tool=callgrind", f"--callgrind-out-file={out_file}"]
+
+
+def start_attached(tmp, proxy_bin, prefixes):
+    """One shard started apart under each prefix, the proxy attached."""
+    procs, socks = [], []
+    data = tempfile.mkdtemp(prefix="shardis-shards-", dir=tmp)
+    for i, prefix in enumerate(prefixes):
+        d = os.path.join(data, f"shard-{i}")
+        cmd = list(prefix) + [proxy_bin, "shard", "--id", str(i), "--dir", d,
+                                            "--appendonly", "no"]
+        procs.append(subprocess.Popen(cmd, stdout=subprocess.DEVNULL,
+                                      stderr=open(os.path.join(tmp, f"shard-{i}.log"), "w")))
+        socks.append(os.path.join(d, "shard.sock"))
+    deadline = time.time() + START_DEADLINE_S
+    while not all(os.path.exists(s) for s in socks):
+        if time.time() > deadline or any(p.poll() is not None for p in procs):
+            Server("shards", 0, procs).stop()
+            raise RuntimeError("the shards did not start")
+        time.sleep(0.05)
+    port = free_port()
+    proxy = subprocess.Popen([proxy_bin, "--port", str(port), "--workers", "1",
+                              "--attach", ",".join(socks)], stdout=subprocess.DEVNULL,
+                             stderr=open(os.path.join(tmp, "proxy.log"), "w"))
+    server = Server("shardis", port, [proxy] + procs)
+    try:
+        wait_port(port, deadline_s=START_DEADLINE_S, proc=proxy)
+    except RuntimeError:
+        server.stop()
+        raise
+    return server, [p.pid for p in procs]
+
+
+def dump_total(pid, out_file):
+    """Dumps `pid`'s counters and returns the dump's total instructions."""
+    before = set(os.listdir(os.path.dirname(out_file)))
+    subprocess.run(["callgrind_control", "-d", str(pid)], capture_output=True, timeout=300)
+    deadline = time.time() + 120
+    while time.time() < deadline:
+        new = [f for f in set(os.listdir(os.path.dirname(out_file))) - before
+               if f.startswith(os.path.basename(out_file))]
+        for f in new:
+            with open(os.path.join(os.path.dirname(out_file), f)) as fh:
+                m = TOTALS.search(fh.read())
+            if m:
+                return int(m.group(1))
+        time.sleep(0.2)
+    raise RuntimeError(f"no callgrind dump from pid {pid}")
+
+
+def measure(a, tmp, target, workload):
+    outs = [os.path.join(tempfile.mkdtemp(prefix="cg-", dir=tmp), "callgrind.out")
+            for _ in range(2)]
+    if target == "redis-server":
+        s = start_redis(tmp, "redis", prefix=callgrind(outs[0]), deadline_s=START_DEADLINE_S)
+        pids = [s.procs[0].pid]
+    elif target == "proxy":
+        s = start_shardis(tmp, a.proxy_bin, 2, 1, prefix=callgrind(outs[0]),
+                          deadline_s=START_DEADLINE_S)
+        pids = [s.procs[0].pid]
+    else:
+        s, pids = start_attached(tmp, a.proxy_bin, [callgrind(o) for o in outs])
+    try:
+        # Warm-up: the keys exist and every path has run once.
+        run_benchmark(s, "SET", 16, a.n // 10, a.clients, a.keyspace, a.size)
+        for pid in pids:
+            subprocess.run(["callgrind_control", "-z", str(pid)], capture_output=True,
+                           timeout=300)
+        run_benchmark(s, workload, 16, a.n, a.clients, a.keyspace, a.size)
+        return sum(dump_total(pid, out) for pid, out in zip(pids, outs)) / a.n
+    finally:
+        s.stop()
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__,
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--proxy-bin", required=True)
+    ap.add_argument("-n", type=int, default=100_000, help="requests per measured run")
+    ap.add_argument("--clients", type=int, default=50)
+    ap.add_argument("--keyspace", type=int, default=100_000)
+    ap.add_argument("--size", type=int, default=32)
+    ap.add_argument("--workloads", default="GET,SET")
+    ap.add_argument("--out")
+    a = ap.parse_args()
+    tmp = tempfile.mkdtemp(prefix="shardis-profile-")
+    workloads = a.workloads.split(",")
+    res = {}
+    for wl in workloads:
+        for target in ("proxy", "shard", "redis-server"):
+            res[(target, wl)] = measure(a, tmp, target, wl)
+            print(f"{wl:5} {target:13} {res[(target, wl)]:10.0f} instructions/request",
+                  file=sys.stderr, flush=True)
+    lines = [f"Run of {now_utc()}: callgrind, redis-benchmark -c {a.clients} -n {a.n} "
+             f"-r {a.keyspace} -d {a.size} -P 16; shardis with 2 shards and 1 worker.", "",
+             "| instructions per request, P16 | " + " | ".join(workloads) + " |",
+             "| --- |" + " --- |" * len(workloads)]
+    rows = (("shardis proxy (1 worker)", lambda w: res[("proxy", w)]),
+            ("shardis shards", lambda w: res[("shard", w)]),
+            ("shardis total", lambda w: res[("proxy", w)] + res[("shard", w)]),
+            ("redis-server", lambda w: res[("redis-server", w)]))
+    for name, f in rows:
+        lines.append(f"| {name} | " + " | ".join(f"{f(w):,.0f}" for w in workloads) + " |")
+    emit(lines, a.out)
+
+
+if __name__ == "__main__":
+    main()
