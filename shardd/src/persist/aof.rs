@@ -17,7 +17,7 @@
 use std::{
     fs::{File, OpenOptions},
     io::{Read, Write},
-    os::fd::AsRawFd,
+    os::{fd::AsRawFd, unix::fs::FileExt},
     path::{Path, PathBuf},
     sync::{
         atomic::{AtomicBool, Ordering},
@@ -25,6 +25,8 @@ use std::{
     },
     time::Duration,
 };
+
+use smallvec::SmallVec;
 
 /// The log file's magic.
 pub const AOF_MAGIC: &[u8; 8] = b"SHRDAOF1";
@@ -251,99 +253,205 @@ pub struct LogStats {
     pub torn_bytes: u64,
 }
 
+/// Bytes the log reader reads at a time.
+const READ_CHUNK_BYTES: usize = 1 << 20;
+
+/// The log read forward through a window: loading holds one chunk (or one
+/// record, if larger) in memory, not the whole file.
+struct Window {
+    file: File,
+    buf: Vec<u8>,
+    /// First unconsumed byte of `buf`.
+    at: usize,
+    /// File offset of `buf[0]`.
+    base: u64,
+    /// The file's length when opened.
+    len: u64,
+    eof: bool,
+}
+
+impl Window {
+    /// Makes `n` bytes from `at` available unless the file ends first;
+    /// returns how many are.
+    fn fill(&mut self, n: usize) -> std::io::Result<usize> {
+        while self.buf.len() - self.at < n && !self.eof {
+            // Drop what was consumed before reading more.
+            self.buf.drain(..self.at);
+            self.base += self.at as u64;
+            self.at = 0;
+            // Never more than the file holds: a damaged header announcing
+            // a huge record costs no memory.
+            let left = self.len.saturating_sub(self.base + self.buf.len() as u64);
+            let want = ((n - self.buf.len()).max(READ_CHUNK_BYTES) as u64).min(left) as usize;
+            if want == 0 {
+                self.eof = true;
+                break;
+            }
+            let old = self.buf.len();
+            self.buf.resize(old + want, 0);
+            let mut got = 0;
+            while got < want {
+                match self.file.read(&mut self.buf[old + got..]) {
+                    Ok(0) => break,
+                    Ok(k) => got += k,
+                    Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                    Err(e) => return Err(e),
+                }
+            }
+            self.buf.truncate(old + got);
+            self.eof = got < want;
+        }
+        Ok(self.buf.len() - self.at)
+    }
+
+    /// File offset of the first unconsumed byte.
+    fn offset(&self) -> u64 {
+        self.base + self.at as u64
+    }
+}
+
 /// Reads every command of the log at `path`, calling `f` with each; cuts
-/// off a torn tail (truncating the file), refuses damage elsewhere.
+/// off a torn tail (truncating the file), refuses damage elsewhere. The
+/// file is read in chunks, so memory does not grow with its size.
 pub fn read_log(path: &Path, mut f: impl FnMut(&[&[u8]])) -> Result<LogStats, LogError> {
     let io = |e| LogError::Io(path.to_owned(), e);
-    let mut data = Vec::new();
-    File::open(path)
-        .and_then(|mut fh| fh.read_to_end(&mut data))
-        .map_err(io)?;
-    let corrupt = |offset: usize, what| LogError::Corrupt {
+    let file = File::open(path).map_err(io)?;
+    let file_len = file.metadata().map_err(io)?.len();
+    let corrupt = |offset: u64, what| LogError::Corrupt {
         path: path.to_owned(),
-        offset: offset as u64,
+        offset,
         what,
     };
-    if data.len() < AOF_MAGIC.len() {
+    let mut w = Window {
+        file,
+        buf: Vec::new(),
+        at: 0,
+        base: 0,
+        len: file_len,
+        eof: false,
+    };
+    let head = w.fill(AOF_MAGIC.len()).map_err(io)?;
+    if head < AOF_MAGIC.len() {
         // A crash while creating the file: nothing was ever logged in it.
         truncate_to(path, 0).map_err(io)?;
         return Ok(LogStats {
             commands: 0,
-            torn_bytes: data.len() as u64,
+            torn_bytes: head as u64,
         });
     }
-    if &data[..8] != AOF_MAGIC {
+    if &w.buf[..AOF_MAGIC.len()] != AOF_MAGIC {
         return Err(corrupt(0, "not a shardis append-only log"));
     }
-    let mut at = AOF_MAGIC.len();
+    w.at = AOF_MAGIC.len();
     let mut stats = LogStats::default();
-    let mut args: Vec<&[u8]> = Vec::new();
-    while at < data.len() {
-        match parse_record(&data[at..], &mut args) {
-            Some(size) => {
-                f(&args);
-                stats.commands += 1;
-                at += size;
-            }
-            None if is_torn_tail(&data[at..]) => {
-                stats.torn_bytes = (data.len() - at) as u64;
-                tracing::warn!(
-                    path = %path.display(),
-                    offset = at,
-                    bytes = stats.torn_bytes,
-                    "cutting off a torn record at the end of the append-only log"
-                );
-                truncate_to(path, at as u64).map_err(io)?;
-                break;
-            }
-            None => return Err(corrupt(at, "damaged record before the end of the file")),
+    let mut offs = Vec::new();
+    loop {
+        let avail = w.fill(RECORD_HEADER_BYTES).map_err(io)?;
+        if avail == 0 {
+            break;
         }
+        let mut size = None;
+        if avail >= RECORD_HEADER_BYTES {
+            let h = &w.buf[w.at..w.at + 4];
+            let len = u32::from_le_bytes([h[0], h[1], h[2], h[3]]) as usize;
+            if (4..=MAX_RECORD_BYTES).contains(&len) {
+                let need = RECORD_HEADER_BYTES + len;
+                if w.fill(need).map_err(io)? >= need
+                    && parse_record(&w.buf[w.at..w.at + need], &mut offs)
+                {
+                    size = Some(need);
+                }
+            }
+        }
+        if let Some(size) = size {
+            let rec = &w.buf[w.at..w.at + size];
+            let args: SmallVec<[&[u8]; 8]> = offs.iter().map(|&(s, n)| &rec[s..s + n]).collect();
+            f(&args);
+            stats.commands += 1;
+            w.at += size;
+            continue;
+        }
+        let at = w.offset();
+        if !is_torn_tail(&w.file, at, file_len).map_err(io)? {
+            return Err(corrupt(at, "damaged record before the end of the file"));
+        }
+        stats.torn_bytes = file_len.saturating_sub(at);
+        tracing::warn!(
+            path = %path.display(),
+            offset = at,
+            bytes = stats.torn_bytes,
+            "cutting off a torn record at the end of the append-only log"
+        );
+        truncate_to(path, at).map_err(io)?;
+        break;
     }
     Ok(stats)
 }
 
-/// Parses one record; `Some(bytes used)` if whole and its CRC matches.
-fn parse_record<'a>(b: &'a [u8], args: &mut Vec<&'a [u8]>) -> Option<usize> {
-    let len = u32::from_le_bytes(b.get(..4)?.try_into().ok()?) as usize;
-    let crc = u32::from_le_bytes(b.get(4..8)?.try_into().ok()?);
-    if !(4..=MAX_RECORD_BYTES).contains(&len) {
-        return None;
+/// Parses one whole record `b` (header and payload): true if its CRC
+/// matches and its arguments fill the payload exactly; `offs` gets each
+/// argument's (start, length) within `b`.
+fn parse_record(b: &[u8], offs: &mut Vec<(usize, usize)>) -> bool {
+    let field = |at: usize| -> Option<usize> {
+        Some(u32::from_le_bytes(b.get(at..at + 4)?.try_into().ok()?) as usize)
+    };
+    let (Some(crc), Some(payload)) = (field(4), b.get(RECORD_HEADER_BYTES..)) else {
+        return false;
+    };
+    if crc32fast::hash(payload) != crc as u32 {
+        return false;
     }
-    let payload = b.get(RECORD_HEADER_BYTES..RECORD_HEADER_BYTES + len)?;
-    if crc32fast::hash(payload) != crc {
-        return None;
-    }
-    args.clear();
-    let argc = u32::from_le_bytes(payload[..4].try_into().ok()?) as usize;
-    let mut rest = &payload[4..];
+    offs.clear();
+    let Some(argc) = field(RECORD_HEADER_BYTES) else {
+        return false;
+    };
+    let mut at = RECORD_HEADER_BYTES + 4;
     for _ in 0..argc {
-        let n = u32::from_le_bytes(rest.get(..4)?.try_into().ok()?) as usize;
-        args.push(rest.get(4..4 + n)?);
-        rest = &rest[4 + n..];
+        let Some(n) = field(at) else {
+            return false;
+        };
+        if n > b.len() - at - 4 {
+            return false;
+        }
+        offs.push((at + 4, n));
+        at += 4 + n;
     }
-    rest.is_empty().then_some(RECORD_HEADER_BYTES + len)
+    at == b.len()
 }
 
-/// A bad record is a torn tail if the file ends within the extent its
-/// header announces (a write cut short), if everything left is zeros
+/// A bad record at `at` is a torn tail if the file ends within the extent
+/// its header announces (a write cut short), if everything left is zeros
 /// (space the file system allocated but the crash left unwritten), or if
 /// everything after the extent it announces is zeros (a batch whose first
 /// pages reached the disk and whose later pages did not). None of these
 /// records was acknowledged under `always`: its batch's sync never
 /// returned. Like Redis's `aof-load-truncated`, damage to the very last
 /// record followed only by zeros is cut off rather than refused.
-fn is_torn_tail(rest: &[u8]) -> bool {
-    if rest.iter().all(|&b| b == 0) {
-        return true;
+fn is_torn_tail(file: &File, at: u64, file_len: u64) -> std::io::Result<bool> {
+    if zeros_between(file, at, file_len)? {
+        return Ok(true);
     }
-    match rest.get(..4) {
-        None => true,
-        Some(h) => {
-            let len = u32::from_le_bytes([h[0], h[1], h[2], h[3]]) as usize;
-            let extent = RECORD_HEADER_BYTES.saturating_add(len);
-            extent >= rest.len() || rest[extent..].iter().all(|&b| b == 0)
+    let mut h = [0u8; 4];
+    if file_len - at < h.len() as u64 {
+        return Ok(true);
+    }
+    file.read_exact_at(&mut h, at)?;
+    let extent = RECORD_HEADER_BYTES as u64 + u64::from(u32::from_le_bytes(h));
+    Ok(extent >= file_len - at || zeros_between(file, at + extent, file_len)?)
+}
+
+/// Whether the file's bytes from `from` to `to` are all zeros.
+fn zeros_between(file: &File, mut from: u64, to: u64) -> std::io::Result<bool> {
+    let mut chunk = vec![0u8; READ_CHUNK_BYTES.min(to.saturating_sub(from) as usize)];
+    while from < to {
+        let n = chunk.len().min((to - from) as usize);
+        file.read_exact_at(&mut chunk[..n], from)?;
+        if chunk[..n].iter().any(|&b| b != 0) {
+            return Ok(false);
         }
+        from += n as u64;
     }
+    Ok(true)
 }
 
 fn truncate_to(path: &Path, len: u64) -> std::io::Result<()> {
@@ -404,6 +512,64 @@ mod tests {
         let (got, stats) = read_back(&path).unwrap();
         assert_eq!(got, cmds);
         assert_eq!(stats.torn_bytes, 0);
+    }
+
+    #[test]
+    fn a_log_larger_than_the_read_window_reads_back_across_chunks() {
+        let path = temp("chunks");
+        // Records of many sizes straddle the 1 MiB chunks; two are larger
+        // than a chunk.
+        let mut cmds = Vec::new();
+        for i in 0..3_000usize {
+            let size = match i {
+                700 => 3 * READ_CHUNK_BYTES / 2,
+                2_100 => 2 * READ_CHUNK_BYTES + 5,
+                _ => (i * 7919) % 4_001,
+            };
+            cmds.push(vec![
+                b"SET".to_vec(),
+                format!("k{i}").into_bytes(),
+                vec![i as u8; size],
+            ]);
+        }
+        write_all(&path, &cmds, Fsync::No);
+        let full = std::fs::read(&path).unwrap();
+        assert!(full.len() > 5 * READ_CHUNK_BYTES);
+        let (got, stats) = read_back(&path).unwrap();
+        assert_eq!(got.len(), cmds.len());
+        assert!(got == cmds, "commands differ");
+        assert_eq!(stats.torn_bytes, 0);
+        // Cut inside the large last-but-one region: everything before the
+        // cut record loads, the tail is cut off.
+        let cut = full.len() - 10;
+        std::fs::write(&path, &full[..cut]).unwrap();
+        let (got, stats) = read_back(&path).unwrap();
+        assert_eq!(got.len(), cmds.len() - 1);
+        assert_eq!(
+            std::fs::metadata(&path).unwrap().len(),
+            cut as u64 - stats.torn_bytes
+        );
+        // Damage far from the end (inside the first big record) is refused.
+        let mut bad = full.clone();
+        bad[READ_CHUNK_BYTES] ^= 0xff;
+        std::fs::write(&path, &bad).unwrap();
+        assert!(matches!(read_back(&path), Err(LogError::Corrupt { .. })));
+    }
+
+    #[test]
+    fn a_header_announcing_a_huge_record_at_the_end_is_a_torn_tail() {
+        let path = temp("huge");
+        let cmds = commands(10);
+        write_all(&path, &cmds, Fsync::No);
+        let mut data = std::fs::read(&path).unwrap();
+        let clean = data.len();
+        data.extend_from_slice(&(MAX_RECORD_BYTES as u32).to_le_bytes());
+        data.extend_from_slice(&[7; 20]);
+        std::fs::write(&path, &data).unwrap();
+        let (got, stats) = read_back(&path).unwrap();
+        assert_eq!(got, cmds);
+        assert_eq!(stats.torn_bytes, 24);
+        assert_eq!(std::fs::metadata(&path).unwrap().len(), clean as u64);
     }
 
     #[test]
