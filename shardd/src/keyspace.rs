@@ -350,7 +350,7 @@ impl Keyspace {
 
     /// Removes every key and frees every slot store.
     pub fn clear(&mut self) {
-        for s in &mut self.slots {
+        for s in self.slots.iter_mut().filter(|s| !s.is_pristine()) {
             *s = SlotStore::default();
         }
         self.expiry.clear();

@@ -406,6 +406,12 @@ impl SlotStore {
         self.table.is_empty()
     }
 
+    /// Whether no key was ever stored here (nothing allocated): emptying
+    /// the keyspace can skip this slot.
+    pub fn is_pristine(&self) -> bool {
+        self.arena.capacity() == 0 && self.table.is_empty() && self.dead_bytes == 0
+    }
+
     fn key_at(arena: &[u8], off: usize) -> &[u8] {
         let b = &arena[off..];
         let h = parse(b);
