@@ -6,25 +6,10 @@
 
 use libfuzzer_sys::fuzz_target;
 use shardd::{
-    clock::ManualClock,
-    commands::execute,
-    keyspace::Keyspace,
     persist::aof::{read_log, AOF_MAGIC},
-    reply::{Proto, Reply},
+    reply::Proto,
 };
-
-thread_local! {
-    // One keyspace for every input (building 16384 slot tables per input
-    // would make the fuzzer crawl), emptied after each.
-    static KS: std::cell::RefCell<Keyspace> = std::cell::RefCell::new(
-        Keyspace::with_clock(Box::new(ManualClock::new(1_700_000_000_000))),
-    );
-}
-
-fn flush(ks: &mut Keyspace) {
-    let mut out = Vec::new();
-    execute(ks, &[b"FLUSHALL"], &mut Reply::new(&mut out, Proto::Resp2));
-}
+use shardis_fuzz::{run, with_keyspace};
 
 fuzz_target!(|input: &[u8]| {
     let path = std::env::temp_dir().join(format!("shardis-fuzz-aof-{}.log", std::process::id()));
@@ -39,13 +24,8 @@ fuzz_target!(|input: &[u8]| {
     if std::fs::write(&path, &bytes).is_err() {
         return;
     }
-    KS.with(|ks| {
-        let ks = &mut ks.borrow_mut();
+    with_keyspace(|ks| {
         let mut out = Vec::new();
-        let _ = read_log(&path, |args| {
-            out.clear();
-            execute(ks, args, &mut Reply::new(&mut out, Proto::Resp2));
-        });
-        flush(ks);
+        let _ = read_log(&path, |args| run(ks, args, Proto::Resp2, &mut out));
     });
 });

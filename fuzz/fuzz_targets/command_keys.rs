@@ -6,25 +6,8 @@
 
 use libfuzzer_sys::fuzz_target;
 use proxy::table::{key_positions, resolve};
-use shardd::{
-    clock::ManualClock,
-    commands::execute,
-    keyspace::Keyspace,
-    reply::{Proto, Reply},
-};
-
-thread_local! {
-    // One keyspace for every input (building 16384 slot tables per input
-    // would make the fuzzer crawl), emptied after each.
-    static KS: std::cell::RefCell<Keyspace> = std::cell::RefCell::new(
-        Keyspace::with_clock(Box::new(ManualClock::new(1_700_000_000_000))),
-    );
-}
-
-fn flush(ks: &mut Keyspace) {
-    let mut out = Vec::new();
-    execute(ks, &[b"FLUSHALL"], &mut Reply::new(&mut out, Proto::Resp2));
-}
+use shardd::reply::Proto;
+use shardis_fuzz::{run, with_keyspace};
 
 fuzz_target!(|input: &[u8]| {
     // Arguments are separated by 0xff; at most 16 of them.
@@ -40,13 +23,10 @@ fuzz_target!(|input: &[u8]| {
             assert!((k as usize) < argv.len(), "key position {k} of {}", argv.len());
         }
     }
-    KS.with(|ks| {
-        let ks = &mut ks.borrow_mut();
+    with_keyspace(|ks| {
         let mut out = Vec::new();
         for proto in [Proto::Resp2, Proto::Resp3] {
-            out.clear();
-            execute(ks, &argv, &mut Reply::new(&mut out, proto));
+            run(ks, &argv, proto, &mut out);
         }
-        flush(ks);
     });
 });
