@@ -16,6 +16,8 @@ use smallvec::SmallVec;
 const PARTS_INLINE: usize = 8;
 /// Array elements a merge keeps inline.
 const ELEMS_INLINE: usize = 32;
+/// Most a merge reserves ahead for the parts still to come.
+const MERGE_RESERVE_MAX_BYTES: usize = 64 << 10;
 
 /// How the parts combine.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -88,8 +90,11 @@ impl Merge {
             if span.is_none() {
                 if self.data.is_empty() {
                     // Parts of one command tend to be alike in size: one
-                    // allocation usually holds them all.
-                    self.data.reserve(body.len().saturating_mul(self.left));
+                    // allocation usually holds them all (up to a bound, so
+                    // one large KEYS part does not reserve shards × itself).
+                    let guess = body.len().saturating_mul(self.left);
+                    self.data
+                        .reserve(guess.min(MERGE_RESERVE_MAX_BYTES).max(body.len()));
                 }
                 *span = Some((self.data.len(), body.len()));
                 self.data.extend_from_slice(body);
