@@ -155,7 +155,12 @@ fn fit(op: &Op, base: i128, incr: i128) -> Option<i128> {
         (0, (1i128 << op.bits) - 1)
     };
     let total = base + incr;
-    let high = base > max || total > max;
+    // Redis computes `max - value` in 64 bits: for a signed field narrower
+    // than 64 bits, a value at or below i64::MIN + max wraps it negative,
+    // and Redis calls that an overflow upwards (SAT stores max). Only SET
+    // passes such a value; 7.0.15 does this, so shardis does too.
+    let wraps_high = op.signed && op.bits < 64 && base <= i64::MIN as i128 + max;
+    let high = wraps_high || base > max || total > max;
     let low = !high && (base < min || total < min);
     if !high && !low {
         return Some(total);

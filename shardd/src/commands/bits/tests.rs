@@ -209,6 +209,31 @@ fn bitfield_set_get_incrby_with_overflow_modes() {
 }
 
 #[test]
+fn bitfield_sat_set_of_a_huge_negative_value_saturates_up_as_redis_does() {
+    // Redis 7.0.15's 64-bit `max - value` wraps for values at or below
+    // i64::MIN + max, which it treats as an overflow upwards.
+    let mut ks = ks();
+    let get_i8 = |ks: &mut Keyspace| run(ks, "bitfield k get i8 0");
+    for (v, want) in [
+        ("-9223372036854775808", ":127"),
+        ("-9223372036854775681", ":127"),
+        ("-9223372036854775680", ":-128"),
+        ("-129", ":-128"),
+    ] {
+        run(&mut ks, &format!("bitfield k overflow sat set i8 0 {v}"));
+        assert_eq!(get_i8(&mut ks), format!("*1\r\n{want}\r\n"), "SET i8 {v}");
+    }
+    run(&mut ks, "del k");
+    run(&mut ks, "bitfield k overflow sat set i1 0 -9223372036854775808");
+    assert_eq!(raw(&mut ks, &[b"get", b"k"]), b"$1\r\n\0\r\n");
+    // i64 fields have no such wrap.
+    assert_eq!(
+        run(&mut ks, "bitfield k overflow sat set i64 0 -9223372036854775808 get i64 0"),
+        "*2\r\n:0\r\n:-9223372036854775808\r\n"
+    );
+}
+
+#[test]
 fn bitfield_hash_offsets_and_reads_past_the_end() {
     let mut ks = ks();
     assert_eq!(
