@@ -224,11 +224,17 @@ fn bitfield_sat_set_of_a_huge_negative_value_saturates_up_as_redis_does() {
         assert_eq!(get_i8(&mut ks), format!("*1\r\n{want}\r\n"), "SET i8 {v}");
     }
     run(&mut ks, "del k");
-    run(&mut ks, "bitfield k overflow sat set i1 0 -9223372036854775808");
+    run(
+        &mut ks,
+        "bitfield k overflow sat set i1 0 -9223372036854775808",
+    );
     assert_eq!(raw(&mut ks, &[b"get", b"k"]), b"$1\r\n\0\r\n");
     // i64 fields have no such wrap.
     assert_eq!(
-        run(&mut ks, "bitfield k overflow sat set i64 0 -9223372036854775808 get i64 0"),
+        run(
+            &mut ks,
+            "bitfield k overflow sat set i64 0 -9223372036854775808 get i64 0"
+        ),
         "*2\r\n:0\r\n:-9223372036854775808\r\n"
     );
 }
