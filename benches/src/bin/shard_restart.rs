@@ -194,6 +194,13 @@ fn children(pid: u32) -> Vec<u32> {
         .collect()
 }
 
+/// A `/proc/PID/status` figure in KiB (`field` with its colon).
+fn status_kib(pid: u32, field: &str) -> Option<u64> {
+    let text = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let line = text.lines().find(|l| l.starts_with(field))?;
+    line[field.len()..].split_whitespace().next()?.parse().ok()
+}
+
 fn alive(pid: u32) -> bool {
     std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|s| {
         s.rsplit_once(')')
@@ -269,6 +276,11 @@ fn run(o: &Opts) -> Result<(), String> {
     }
     let back = killed.elapsed();
     let dbsize = command(&mut c, &["DBSIZE"])?;
+    // The restarted shard's peak memory (loading included) and its memory
+    // now: loading should not need much beyond the keyspace it builds.
+    let mem = children(proxy.child.id())
+        .first()
+        .map(|&p| (status_kib(p, "VmHWM:"), status_kib(p, "VmRSS:")));
     println!(
         "shard_restart: {} keys ({KEY_BYTES} B keys, {VALUE_BYTES} B values), appendfsync {}, \
          log {:.1} MB, loaded in {load_s:.2} s ({:.0} SET/s)",
@@ -283,6 +295,13 @@ fn run(o: &Opts) -> Result<(), String> {
         replay_ms(&log).map_or("?".into(), |m| m.to_string()),
         dbsize.trim()
     );
+    if let Some((Some(peak), Some(rss))) = mem {
+        println!(
+            "shard_restart: restarted shard's peak RSS {:.1} MB, RSS after loading {:.1} MB",
+            peak as f64 * 1024.0 / 1e6,
+            rss as f64 * 1024.0 / 1e6
+        );
+    }
     drop(proxy);
     let _ = std::fs::remove_file(&log);
     Ok(())
