@@ -259,6 +259,16 @@ def ratio(a, b):
     return f"{a / b:.2f}x" if b and a == a and b == b else "n/a"
 
 
+def axes(parts, x0, y0, pw, ph, title, top, label):
+    """A panel's title, axes and five y ticks from 0 to `top`."""
+    parts.append(f'<text x="{x0}" y="20" font-size="14">{title}</text>')
+    parts.append(f'<line x1="{x0}" y1="{y0 + ph}" x2="{x0 + pw}" y2="{y0 + ph}" stroke="black"/>')
+    parts.append(f'<line x1="{x0}" y1="{y0}" x2="{x0}" y2="{y0 + ph}" stroke="black"/>')
+    for k in range(5):
+        y = y0 + ph - ph * k / 4
+        parts.append(f'<text x="{x0 - 5}" y="{y + 4}" text-anchor="end">{label(top * k / 4)}</text>')
+
+
 def svg_plot(results, servers, pipelines, path):
     """Two panels: GET/SET throughput by pipeline depth; latency at P1."""
     colors = {"redis-server": "#d62728", "twemproxy": "#7f7f7f", "shardis": "#1f77b4"}
@@ -271,13 +281,8 @@ def svg_plot(results, servers, pipelines, path):
     vals = [results[(s, wl, p)]["rps"] for s in servers for wl in ("GET", "SET")
             for p in pipelines if (s, wl, p) in results]
     top = max(vals) * 1.1 if vals else 1
-    parts.append(f'<text x="{x0}" y="20" font-size="14">Throughput (req/s) by pipeline depth</text>')
-    parts.append(f'<line x1="{x0}" y1="{y0 + ph}" x2="{x0 + pw}" y2="{y0 + ph}" stroke="black"/>')
-    parts.append(f'<line x1="{x0}" y1="{y0}" x2="{x0}" y2="{y0 + ph}" stroke="black"/>')
-    for k in range(5):
-        v = top * k / 4
-        y = y0 + ph - ph * k / 4
-        parts.append(f'<text x="{x0 - 5}" y="{y + 4}" text-anchor="end">{v / 1e6:.1f}M</text>')
+    axes(parts, x0, y0, pw, ph, "Throughput (req/s) by pipeline depth", top,
+         lambda v: f"{v / 1e6:.1f}M")
     xs = {p: x0 + pw * (i + 0.5) / len(pipelines) for i, p in enumerate(pipelines)}
     for p, x in xs.items():
         parts.append(f'<text x="{x}" y="{y0 + ph + 16}" text-anchor="middle">P{p}</text>')
@@ -300,13 +305,7 @@ def svg_plot(results, servers, pipelines, path):
     lat = [results[(s, wl, 1)][q] for s in servers for wl in ("GET", "SET") for q in pcts
            if (s, wl, 1) in results]
     top = max(lat) * 1.1 if lat else 1
-    parts.append(f'<text x="{x0}" y="20" font-size="14">Latency at P1 (ms), GET | SET</text>')
-    parts.append(f'<line x1="{x0}" y1="{y0 + ph}" x2="{x0 + pw}" y2="{y0 + ph}" stroke="black"/>')
-    parts.append(f'<line x1="{x0}" y1="{y0}" x2="{x0}" y2="{y0 + ph}" stroke="black"/>')
-    for k in range(5):
-        v = top * k / 4
-        y = y0 + ph - ph * k / 4
-        parts.append(f'<text x="{x0 - 5}" y="{y + 4}" text-anchor="end">{v:.2f}</text>')
+    axes(parts, x0, y0, pw, ph, "Latency at P1 (ms), GET | SET", top, lambda v: f"{v:.2f}")
     groups = [(wl, q) for wl in ("GET", "SET") for q in pcts]
     gw = pw / len(groups)
     bw = gw / (len(servers) + 1)

@@ -22,12 +22,8 @@ use shared_ring::msg::{request_len, write_request, Request, RequestHeader};
 const PIPELINE: usize = 100;
 
 fn resp(args: &[&[u8]]) -> Vec<u8> {
-    let mut out = format!("*{}\r\n", args.len()).into_bytes();
-    for a in args {
-        out.extend_from_slice(format!("${}\r\n", a.len()).as_bytes());
-        out.extend_from_slice(a);
-        out.extend_from_slice(b"\r\n");
-    }
+    let mut out = Vec::new();
+    benches::encode_command(&mut out, args);
     out
 }
 

@@ -20,6 +20,22 @@ pub fn flag_pairs(args: impl IntoIterator<Item = String>) -> Result<Vec<(String,
     Ok(pairs)
 }
 
+/// The options `parsed`, or, after printing the error (if any) and the
+/// usage line, the exit code: 0 for `--help`, 2 for a bad command line.
+pub fn options_or_usage<T>(
+    tool: &str,
+    usage: &str,
+    parsed: Result<T, String>,
+) -> Result<T, std::process::ExitCode> {
+    parsed.map_err(|e| {
+        if !e.is_empty() {
+            eprintln!("{tool}: {e}");
+        }
+        eprintln!("usage: {tool} {usage}");
+        std::process::ExitCode::from(if e.is_empty() { 0 } else { 2 })
+    })
+}
+
 /// Parses `value` given for `flag`; the error names both.
 pub fn parse_flag<T>(flag: &str, value: &str) -> Result<T, String>
 where

@@ -21,7 +21,7 @@ use std::{
     time::{Duration, Instant},
 };
 
-use benches::{encode_command, flag_pairs, parse_flag, Rng};
+use benches::{encode_command, flag_pairs, options_or_usage, parse_flag, Rng};
 use tokio::{
     io::{AsyncReadExt, AsyncWriteExt},
     net::TcpStream,
@@ -160,13 +160,11 @@ async fn connection(
     }
 }
 
-fn main() {
-    let o = match parse_opts() {
+fn main() -> std::process::ExitCode {
+    let usage = "--port P [--conns N] [--requests N] [--pipeline N] [--read-ratio F] [--keys N] [--size N] [--seconds N]";
+    let o = match options_or_usage("loadgen", usage, parse_opts()) {
         Ok(o) => o,
-        Err(e) => {
-            eprintln!("{e}\nusage: loadgen --port P [--conns N] [--requests N] [--pipeline N] [--read-ratio F] [--keys N] [--size N] [--seconds N]");
-            std::process::exit(if e.is_empty() { 0 } else { 2 });
-        }
+        Err(code) => return code,
     };
     let rt = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -230,4 +228,5 @@ fn main() {
         pct(99.9),
         sh.errors
     );
+    std::process::ExitCode::SUCCESS
 }

@@ -17,7 +17,7 @@ use std::{
     time::{Duration, Instant},
 };
 
-use benches::{encode_command, flag_pairs, parse_flag};
+use benches::{encode_command, flag_pairs, options_or_usage, parse_flag};
 
 /// Commands per pipelined write while loading.
 const PIPELINE_DEPTH: usize = 1_000;
@@ -308,17 +308,10 @@ fn run(o: &Opts) -> Result<(), String> {
 }
 
 fn main() -> ExitCode {
-    let o = match parse_args() {
+    let usage = "[--keys N] [--appendfsync always|everysec|no] [--proxy PATH]";
+    let o = match options_or_usage("shard_restart", usage, parse_args()) {
         Ok(o) => o,
-        Err(e) => {
-            if !e.is_empty() {
-                eprintln!("shard_restart: {e}");
-            }
-            eprintln!(
-                "usage: shard_restart [--keys N] [--appendfsync always|everysec|no] [--proxy PATH]"
-            );
-            return ExitCode::from(2);
-        }
+        Err(code) => return code,
     };
     match run(&o) {
         Ok(()) => ExitCode::SUCCESS,

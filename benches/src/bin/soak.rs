@@ -23,7 +23,7 @@ use std::{
     time::{Duration, Instant},
 };
 
-use benches::{encode_command, flag_pairs, parse_flag, Rng};
+use benches::{encode_command, flag_pairs, options_or_usage, parse_flag, Rng};
 use tokio::{
     io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader},
     net::TcpStream,
@@ -256,6 +256,22 @@ fn check_read(stats: &Stats, what: &str, s: &mut Vec<Option<Vec<u8>>>, got: Opti
     }
 }
 
+/// Checks the reply `r` of a command that adds one to a count the model
+/// knows as `(acknowledged, acknowledged + unknown)`: a number must lie
+/// one past that range (and pins it); "unavailable" widens it.
+fn check_count(stats: &Stats, what: &str, range: &mut (i64, i64), r: &Reply) {
+    match r {
+        Reply::Int(n) if (range.0 + 1..=range.1 + 1).contains(n) => *range = (*n, *n),
+        Reply::Int(n) => stats.violation(format!(
+            "{what} {n}, expected {}..={}",
+            range.0 + 1,
+            range.1 + 1
+        )),
+        r if r.unavailable() => range.1 += 1,
+        _ => {}
+    }
+}
+
 /// Runs one random operation on `m`'s keys.
 async fn one_op(
     c: &mut Client,
@@ -270,16 +286,7 @@ async fn one_op(
     let id = m.id;
     if roll < 25 {
         r = c.cmd(&[b"INCR", &m.ctr_key()]).await?;
-        match &r {
-            Reply::Int(n) if (m.ctr.0 + 1..=m.ctr.1 + 1).contains(n) => m.ctr = (*n, *n),
-            Reply::Int(n) => stats.violation(format!(
-                "c{id}: INCR gave {n}, expected {}..={}",
-                m.ctr.0 + 1,
-                m.ctr.1 + 1
-            )),
-            r if r.unavailable() => m.ctr.1 += 1,
-            _ => {}
-        }
+        check_count(stats, &format!("c{id}: INCR gave"), &mut m.ctr, &r);
     } else if roll < 45 {
         let j = rng.below(KV_KEYS as u64) as usize;
         r = c.cmd(&[b"SET", &m.kv_key(j), &value]).await?;
@@ -301,16 +308,7 @@ async fn one_op(
         }
     } else if roll < 80 {
         r = c.cmd(&[b"LPUSH", &m.list_key(), &value]).await?;
-        match &r {
-            Reply::Int(n) if (m.list.0 + 1..=m.list.1 + 1).contains(n) => m.list = (*n, *n),
-            Reply::Int(n) => stats.violation(format!(
-                "c{id}: LPUSH gave length {n}, expected {}..={}",
-                m.list.0 + 1,
-                m.list.1 + 1
-            )),
-            r if r.unavailable() => m.list.1 += 1,
-            _ => {}
-        }
+        check_count(stats, &format!("c{id}: LPUSH gave length"), &mut m.list, &r);
         if m.list.0 >= LIST_MAX {
             let d = c.cmd(&[b"DEL", &m.list_key()]).await?;
             stats.ops.set(stats.ops.get() + 1);
@@ -653,17 +651,10 @@ async fn run(o: Opts) -> bool {
 }
 
 fn main() -> ExitCode {
-    let o = match parse_args() {
+    let usage = "--port P --proxy-pid PID [--seconds S] [--max-ops N] [--conns N] [--kill-ms MIN-MAX] [--seed N]";
+    let o = match options_or_usage("soak", usage, parse_args()) {
         Ok(o) => o,
-        Err(e) => {
-            if !e.is_empty() {
-                eprintln!("soak: {e}");
-            }
-            eprintln!(
-                "usage: soak --port P --proxy-pid PID [--seconds S] [--max-ops N] [--conns N] [--kill-ms MIN-MAX] [--seed N]"
-            );
-            return ExitCode::from(2);
-        }
+        Err(code) => return code,
     };
     let rt = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
