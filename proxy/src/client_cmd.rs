@@ -10,9 +10,11 @@
 
 use std::sync::atomic::Ordering;
 
-use shardd::reply::Reply;
+use common::reply::Reply;
 
-use crate::{conn::ConnState, server::ClientHandle, table::command::glob_match, worker::Worker};
+use common::glob::matches_nocase as glob_match;
+
+use crate::{conn::ConnState, server::ClientHandle, worker::Worker};
 
 fn eq(a: &[u8], b: &str) -> bool {
     a.eq_ignore_ascii_case(b.as_bytes())

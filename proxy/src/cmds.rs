@@ -10,7 +10,10 @@
 
 use std::{cell::RefCell, rc::Rc, sync::atomic::Ordering, time::Duration};
 
-use shardd::reply::{Proto, Reply};
+use common::{
+    reply::{Proto, Reply},
+    table::{self, CommandSpec},
+};
 
 use crate::{
     conn::{ConnOut, ConnState},
@@ -18,7 +21,6 @@ use crate::{
     link::Target,
     merge::info::ProxyFigures,
     merge::{Merge, MergeKind},
-    table::{self, CommandSpec},
     worker::Worker,
 };
 
@@ -138,7 +140,7 @@ pub async fn handle(
 }
 
 fn select(argv: &[&[u8]], r: &mut Reply) {
-    match argv.get(1).and_then(|a| shardd::commands::parse_i64(a)) {
+    match argv.get(1).and_then(|a| common::num::parse_i64(a)) {
         Some(0) => r.ok(),
         Some(_) => r.error("ERR DB index is out of range"),
         None => r.error("ERR value is not an integer or out of range"),
@@ -188,7 +190,7 @@ fn hello(w: &Worker, st: &mut ConnState, argv: &[&[u8]], buf: &mut Vec<u8>) {
     let mut proto = st.proto;
     let mut i = 1;
     if let Some(v) = argv.get(1) {
-        match shardd::commands::parse_i64(v) {
+        match common::num::parse_i64(v) {
             Some(p @ 2..=3) => proto = p as u8,
             Some(_) => {
                 Reply::new(buf, proto_of(st)).error("NOPROTO unsupported protocol version");
@@ -287,7 +289,7 @@ fn info_head(w: &Worker) -> (String, ProxyFigures) {
     let s = &w.shared;
     let uptime = s.started.elapsed().as_secs();
     let clients = s.clients().len();
-    let (allocated, _) = shardd::alloc::jemalloc_stats().unwrap_or((0, 0));
+    let (allocated, _) = common::alloc::jemalloc_stats().unwrap_or((0, 0));
     let head = format!(
         "# Server\r\nredis_version:{REDIS_VERSION}\r\nredis_mode:standalone\r\nshardis_version:{}\r\nos:{}\r\narch_bits:64\r\nprocess_id:{}\r\ntcp_port:{}\r\nuptime_in_seconds:{uptime}\r\nuptime_in_days:{}\r\n\r\n\
          # Clients\r\nconnected_clients:{clients}\r\nmaxclients:{}\r\n\r\n",
@@ -301,7 +303,7 @@ fn info_head(w: &Worker) -> (String, ProxyFigures) {
     let figures = ProxyFigures {
         used_memory: allocated,
         rss: rss_bytes(),
-        allocations: shardd::alloc::allocations(),
+        allocations: common::alloc::allocations(),
         connections: s.stats.connections.load(Ordering::Relaxed),
         commands: s.stats.commands.load(Ordering::Relaxed),
         rejected: s.stats.rejected.load(Ordering::Relaxed),
@@ -311,5 +313,5 @@ fn info_head(w: &Worker) -> (String, ProxyFigures) {
 
 /// Resident memory of this process, from /proc (0 if unknown).
 pub fn rss_bytes() -> u64 {
-    shardd::alloc::rss_bytes()
+    common::alloc::rss_bytes()
 }

@@ -19,7 +19,7 @@
 use std::path::PathBuf;
 
 use clap::Parser;
-use shardd::persist::aof::Fsync;
+use common::wire::Fsync;
 
 /// Command line of the `proxy` binary.
 #[derive(Parser, Debug, Clone, Default)]
@@ -295,7 +295,7 @@ impl Config {
     }
 
     fn check(&self) -> Result<(), ConfigError> {
-        if self.shards == 0 || self.shards > 256 {
+        if self.shards == 0 || self.shards > common::scan::MAX_SHARDS {
             return Err(ConfigError("shards must be between 1 and 256".into()));
         }
         if self.workers == 0 || self.workers > 64 {

@@ -303,7 +303,7 @@ impl ConnState {
     /// Header fields for this command's requests: protocol and flags.
     pub fn req(&self) -> (u8, u8) {
         let flags = if self.write {
-            shardd::server::REQ_FLAG_WRITE
+            common::wire::REQ_FLAG_WRITE
         } else {
             0
         };

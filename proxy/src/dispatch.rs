@@ -1,6 +1,6 @@
 //! Deciding where each command goes, and sending it there.
 //!
-//! The command table ([`crate::table`]) gives each command its arity, its
+//! The command table ([`common::table`]) gives each command its arity, its
 //! keys and its route: answered here (connection commands), sent whole to
 //! the shard owning its key, split per shard and merged (MGET, DEL, ...),
 //! run on one shard only if all its keys live there (RENAME, SMOVE, ...;
@@ -8,14 +8,16 @@
 
 use std::{cell::RefCell, rc::Rc, time::Duration};
 
-use shardd::reply::Proto;
+use common::{
+    reply::Proto,
+    table::{self, CommandSpec, Route},
+};
 use smallvec::SmallVec;
 
 use crate::{
     conn::{ConnOut, ConnState},
     link::{SendError, Target},
     merge::{Merge, MergeKind},
-    table::{self, CommandSpec, Route},
     worker::Worker,
 };
 

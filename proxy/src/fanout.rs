@@ -2,29 +2,20 @@
 //! RANDOMKEY, FLUSHALL, FLUSHDB, SAVE, BGSAVE, BGREWRITEAOF, LASTSAVE, and
 //! the shards' part of INFO.
 //!
-//! SCAN walks the shards one after another. The cursor the client sees is
-//! `(shard_cursor << 8) | shard`: the low byte names the shard being
-//! walked and the rest is that shard's own cursor, so the SCAN guarantee
-//! (every key present for the whole scan is returned) holds shard by shard.
-//! Shards' cursors stay below 2^56 (`shardd::keyspace::SCAN_CURSOR_LIMIT`),
-//! and there are at most 256 shards (the configuration refuses more).
+//! SCAN walks the shards one after another (`common::scan` has the
+//! cursor's format).
 
 use std::{cell::RefCell, rc::Rc};
 
-use shardd::reply::Proto;
+use common::{reply::Proto, table::CommandSpec};
 
 use crate::{
     conn::{ConnOut, ConnState},
     dispatch::{send, to_all},
     link::Target,
     merge::{Merge, MergeKind},
-    table::CommandSpec,
     worker::Worker,
 };
-
-/// Bits of a SCAN cursor that name the shard.
-pub const SCAN_SHARD_BITS: u32 = 8;
-const _: () = assert!(shardd::keyspace::SCAN_CURSOR_LIMIT <= 1 << (64 - SCAN_SHARD_BITS));
 
 /// Runs a fanned-out command.
 pub async fn handle(
@@ -61,14 +52,14 @@ async fn scan(
     let cursor = argv
         .get(1)
         .and_then(|c| std::str::from_utf8(c).ok())
-        .and_then(|c| c.parse::<u64>().ok());
-    let Some(cursor) = cursor.filter(|c| c & 0xff < shards) else {
+        .and_then(|c| c.parse::<u64>().ok())
+        .and_then(|c| common::scan::split(c, shards as usize));
+    let Some((shard, shard_cursor)) = cursor else {
         out.borrow_mut()
             .push_ready(b"-ERR invalid cursor\r\n", discard);
         return;
     };
-    let shard = (cursor & 0xff) as usize;
-    let shard_cursor = (cursor >> SCAN_SHARD_BITS).to_string();
+    let shard_cursor = shard_cursor.to_string();
     let mut args: Vec<&[u8]> = argv.to_vec();
     args[1] = shard_cursor.as_bytes();
     let proto = if st.proto == 3 {

@@ -17,7 +17,7 @@
 //!   protocol errors and limits) into argument slices, no copy.
 //! - [`dispatch`]: [`table`] resolves each command (arity and unknown
 //!   command errors, keys, route); the key's slot
-//!   (`shardd::slot::key_slot`) picks the shard; [`cmds`] answers
+//!   (`common::slot::key_slot`) picks the shard; [`cmds`] answers
 //!   connection commands; [`fanout`] and [`merge`] split and merge
 //!   multi-shard commands.
 //! - [`link`]: each command is written once into the shard's request ring;
@@ -36,5 +36,4 @@ pub mod merge;
 pub mod resp;
 pub mod server;
 pub mod supervisor;
-pub mod table;
 pub mod worker;

@@ -12,12 +12,13 @@ use proxy::{
 };
 
 #[global_allocator]
-static GLOBAL: shardd::alloc::CountingJemalloc = shardd::alloc::CountingJemalloc;
+static GLOBAL: common::alloc::CountingJemalloc = common::alloc::CountingJemalloc;
 
 fn main() -> ExitCode {
-    shardd::cli::init_logging();
-    let mut args = std::env::args_os();
+    common::logging::init_logging();
+    #[cfg(feature = "embedded-shard")]
     if std::env::args_os().nth(1).is_some_and(|a| a == "shard") {
+        let mut args = std::env::args_os();
         let argv0 = args.next();
         let rest = args.skip(1);
         let shard_args = shardd::cli::ShardArgs::parse_from(argv0.into_iter().chain(rest));

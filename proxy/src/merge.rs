@@ -9,7 +9,7 @@
 
 pub mod info;
 
-use shardd::reply::{Proto, Reply};
+use common::reply::{Proto, Reply};
 use smallvec::SmallVec;
 
 /// Parts a merge keeps inline (more spill to the heap).
@@ -201,13 +201,7 @@ fn scan_reply(part: &[u8], shard: u16, shards: u16, r: &mut Reply) {
         r.error("ERR bad SCAN reply from a shard");
         return;
     };
-    let next = if cursor != 0 {
-        (cursor << crate::fanout::SCAN_SHARD_BITS) | shard as u64
-    } else if shard + 1 < shards {
-        shard as u64 + 1
-    } else {
-        0
-    };
+    let next = common::scan::next(shard as usize, shards as usize, cursor);
     r.array(2);
     r.bulk(next.to_string().as_bytes());
     r.raw(keys);

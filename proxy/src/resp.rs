@@ -28,13 +28,13 @@
 //! its 64 KiB limit): an inline line is split up to the NUL, a header line
 //! with a NUL is an invalid length. Without NUL bytes, 1,000 random
 //! protocol-like inputs got byte-identical replies from redis-server 7.0.15
-//! and from this parser plus [`crate::table::resolve`].
+//! and from this parser plus [`common::table::resolve`].
 
 mod inline;
 #[cfg(test)]
 mod tests;
 
-use shardd::commands::parse_i64;
+use common::num::parse_i64;
 use smallvec::SmallVec;
 
 /// Number of arguments kept inline in [`ArgRanges`] before it allocates.

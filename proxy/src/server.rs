@@ -12,7 +12,7 @@ use std::{
     time::Instant,
 };
 
-use shardd::slot::{key_slot, SLOT_COUNT};
+use common::slot::{key_slot, SLOT_COUNT};
 use tokio::{net::TcpListener, sync::Notify};
 
 use crate::{config::Config, worker::Worker};

@@ -4,7 +4,8 @@
 //! Each shard N runs as its own process with data directory `DIR/shard-N`
 //! and control socket `DIR/shard-N/shard.sock`. The binary is
 //! `--shardd-bin` if given, else the proxy binary itself with the `shard`
-//! subcommand: the shards then always run the proxy's own build, and
+//! subcommand (or, built without the `embedded-shard` feature, the
+//! `shardd` beside it): the shards then always run the proxy's own build, and
 //! `cargo run -p proxy` is enough. Every start and restart of a shard gets
 //! the persistence flags current at that moment ([`ShardArgs`]): the
 //! proxy's `--appendonly` and `--appendfsync`, or the policy a later
@@ -80,11 +81,20 @@ fn shard_program(explicit: Option<&Path>, args: ShardArgs) -> std::io::Result<Pr
             args,
         });
     }
-    // The proxy's own binary in shard mode: the shards always run the same
-    // build as the proxy that starts them.
+    let me = std::env::current_exe()?;
+    if cfg!(feature = "embedded-shard") {
+        // The proxy's own binary in shard mode: the shards always run the
+        // same build as the proxy that starts them.
+        return Ok(Program {
+            bin: me,
+            fixed: vec!["shard".to_string()],
+            args,
+        });
+    }
+    // Built without the shard inside: `shardd` from the same directory.
     Ok(Program {
-        bin: std::env::current_exe()?,
-        fixed: vec!["shard".to_string()],
+        bin: me.with_file_name("shardd"),
+        fixed: Vec::new(),
         args,
     })
 }

@@ -47,16 +47,7 @@ extern "C" fn on_signal(_: libc::c_int) {
     STOP.store(true, Ordering::Relaxed);
 }
 
-/// Installs logging to stderr, filtered by `RUST_LOG` (default `info`).
-pub fn init_logging() {
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
-        )
-        .with_writer(std::io::stderr)
-        .try_init();
-}
+pub use common::logging::init_logging;
 
 /// Runs a shard until SIGINT or SIGTERM.
 pub fn run(args: ShardArgs) -> anyhow::Result<()> {

@@ -14,15 +14,13 @@
 //! The keyspace and the commands know nothing of rings or sockets, so they
 //! are tested directly.
 
-pub mod alloc;
 pub mod cli;
 pub mod clock;
 pub mod commands;
 pub mod dump;
-pub mod glob;
 pub mod keyspace;
 pub mod persist;
-pub mod reply;
 pub mod server;
-pub mod slot;
 pub mod types;
+
+pub use common::{alloc, glob, reply, slot};

@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use clap::Parser;
 
 #[global_allocator]
-static GLOBAL: shardd::alloc::CountingJemalloc = shardd::alloc::CountingJemalloc;
+static GLOBAL: common::alloc::CountingJemalloc = common::alloc::CountingJemalloc;
 
 fn main() -> ExitCode {
     shardd::cli::init_logging();

@@ -45,9 +45,7 @@ pub const CHILD_POLL_INTERVAL_MS: u64 = 10;
 /// Keys active expiry may remove per run (Redis's budget is similar in spirit).
 pub const EXPIRE_BUDGET_KEYS: usize = 2_000;
 
-/// Request flag set by the proxy on commands the table marks as writes:
-/// the shard appends them to its log.
-pub const REQ_FLAG_WRITE: u8 = 1;
+pub use common::wire::REQ_FLAG_WRITE;
 
 /// How a shard process is set up.
 #[derive(Debug, Clone)]

@@ -31,12 +31,13 @@ const SLOT_CHUNKS: usize = 64;
 const CURSOR_FROM_SHIFT: u32 = 14;
 const CURSOR_SLOT_MASK: u64 = (1 << CURSOR_FROM_SHIFT) - 1;
 /// Bits of a scan order. A cursor is therefore below 2^56, which leaves
-/// the top byte to the proxy to name the shard (`proxy/src/fanout.rs`).
+/// the top byte to the proxy to name the shard (`common::scan`).
 const SCAN_ORDER_BITS: u32 = 42;
 /// Highest scan order.
 const SCAN_ORDER_MAX: u64 = (1 << SCAN_ORDER_BITS) - 1;
 /// Every cursor this shard hands out is below this.
 pub const SCAN_CURSOR_LIMIT: u64 = 1 << (CURSOR_FROM_SHIFT + SCAN_ORDER_BITS);
+const _: () = assert!(SCAN_CURSOR_LIMIT <= common::scan::SHARD_CURSOR_LIMIT);
 
 /// The highest order `bound` such that the keys with order in
 /// `[from, bound]` are about `chunk` (all of them, if fewer), and how many

@@ -26,6 +26,7 @@ use std::{
     time::Duration,
 };
 
+pub use common::wire::Fsync;
 use smallvec::SmallVec;
 
 /// The log file's magic.
@@ -36,38 +37,6 @@ const RECORD_HEADER_BYTES: usize = 8;
 pub const MAX_RECORD_BYTES: usize = 1 << 30;
 /// How often `everysec` syncs.
 pub const EVERYSEC_INTERVAL_MS: u64 = 1_000;
-
-/// When the log is made durable.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Fsync {
-    /// Before replying to a batch that wrote (group commit).
-    Always,
-    /// Once a second in the background.
-    EverySec,
-    /// When the kernel writes back.
-    No,
-}
-
-impl Fsync {
-    /// Parses `always|everysec|no` (any case).
-    pub fn parse(s: &str) -> Option<Fsync> {
-        match s.to_ascii_lowercase().as_str() {
-            "always" => Some(Fsync::Always),
-            "everysec" => Some(Fsync::EverySec),
-            "no" => Some(Fsync::No),
-            _ => None,
-        }
-    }
-
-    /// The name `CONFIG GET appendfsync` shows.
-    pub fn name(self) -> &'static str {
-        match self {
-            Fsync::Always => "always",
-            Fsync::EverySec => "everysec",
-            Fsync::No => "no",
-        }
-    }
-}
 
 /// Appends write commands to a log file.
 pub struct AofWriter {

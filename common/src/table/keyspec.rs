@@ -5,7 +5,7 @@
 //! are here so `COMMAND INFO` shows them as Redis does and so
 //! `COMMAND GETKEYSANDFLAGS` can give each key its flags.
 
-use shardd::{commands::parse_i64, reply::Reply};
+use crate::{num::parse_i64, reply::Reply};
 
 use super::{key_positions, CommandSpec, Keys, KeysError};
 

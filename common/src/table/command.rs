@@ -8,7 +8,10 @@
 //! `COMMAND DOCS` leaves out argument lists and history, and lists come in
 //! table order (Redis's is its hash order).
 
-use shardd::reply::{Proto, Reply};
+use crate::{
+    glob::matches_nocase as glob_match,
+    reply::{Proto, Reply},
+};
 
 use super::{all, flags, keyspec, lookup_full_name, resolve, CommandSpec, KeysError, ResolveError};
 
@@ -206,82 +209,4 @@ fn getkeys(argv: &[&[u8]], with_flags: bool, r: &mut Reply) {
         Err(KeysError::InvalidArguments) if spec.has_flag(flags::F_NO_MANDATORY_KEYS) => r.array(0),
         Err(KeysError::InvalidArguments) => r.error("ERR Invalid arguments specified for command"),
     }
-}
-
-/// Redis's `stringmatchlen` with `nocase`: `*`, `?`, `[...]` (with `^`
-/// and ranges) and `\\` escapes. Iterative, backtracking only to the last
-/// `*`, so a hostile pattern costs at most pattern length times name length.
-pub fn glob_match(pattern: &[u8], s: &[u8]) -> bool {
-    let (mut p, mut i) = (0, 0);
-    // Pattern index after the last `*`, and where its match ends so far.
-    let mut star: Option<(usize, usize)> = None;
-    while i < s.len() {
-        if pattern.get(p) == Some(&b'*') {
-            star = Some((p + 1, i));
-            p += 1;
-            continue;
-        }
-        if let Some(next) = match_one(pattern, p, s[i]) {
-            p = next;
-            i += 1;
-            continue;
-        }
-        match star {
-            Some((after, end)) => {
-                star = Some((after, end + 1));
-                p = after;
-                i = end + 1;
-            }
-            None => return false,
-        }
-    }
-    pattern[p.min(pattern.len())..].iter().all(|&b| b == b'*')
-}
-
-/// Matches byte `c` against the pattern element at `p` (not `*`); returns
-/// the index after the element.
-fn match_one(pattern: &[u8], p: usize, c: u8) -> Option<usize> {
-    match *pattern.get(p)? {
-        b'?' => Some(p + 1),
-        b'[' => {
-            let (matched, close) = class_match(pattern, p + 1, c);
-            matched.then_some(close + 1)
-        }
-        b'\\' if p + 1 < pattern.len() => pattern[p + 1].eq_ignore_ascii_case(&c).then_some(p + 2),
-        lit => lit.eq_ignore_ascii_case(&c).then_some(p + 1),
-    }
-}
-
-/// Matches `c` against the class starting after `[` at `p`; returns
-/// whether it matched and the index of the closing `]` (or the last byte).
-fn class_match(pattern: &[u8], mut p: usize, c: u8) -> (bool, usize) {
-    let not = pattern.get(p) == Some(&b'^');
-    if not {
-        p += 1;
-    }
-    let c = c.to_ascii_lowercase();
-    let mut matched = false;
-    while p < pattern.len() && pattern[p] != b']' {
-        if pattern[p] == b'\\' && p + 1 < pattern.len() {
-            p += 1;
-            matched |= pattern[p].to_ascii_lowercase() == c;
-        } else if pattern.get(p + 1) == Some(&b'-') && p + 2 < pattern.len() {
-            let (mut lo, mut hi) = (
-                pattern[p].to_ascii_lowercase(),
-                pattern[p + 2].to_ascii_lowercase(),
-            );
-            if lo > hi {
-                std::mem::swap(&mut lo, &mut hi);
-            }
-            matched |= (lo..=hi).contains(&c);
-            p += 2;
-        } else {
-            matched |= pattern[p].to_ascii_lowercase() == c;
-        }
-        p += 1;
-    }
-    if p >= pattern.len() {
-        p = pattern.len() - 1;
-    }
-    (matched != not, p)
 }

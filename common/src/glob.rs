@@ -14,6 +14,18 @@
 
 /// Whether `string` matches the glob `pattern`.
 pub fn matches(pattern: &[u8], string: &[u8]) -> bool {
+    matches_with(pattern, string, false)
+}
+
+/// Whether `string` matches `pattern` ignoring ASCII case, as Redis's
+/// `stringmatchlen(..., nocase=1)` (CONFIG GET, COMMAND LIST FILTERBY
+/// PATTERN): literals and ranges fold case, an escaped byte inside a class
+/// does not.
+pub fn matches_nocase(pattern: &[u8], string: &[u8]) -> bool {
+    matches_with(pattern, string, true)
+}
+
+fn matches_with(pattern: &[u8], string: &[u8], nocase: bool) -> bool {
     if string.is_empty() {
         return pattern.is_empty();
     }
@@ -31,7 +43,7 @@ pub fn matches(pattern: &[u8], string: &[u8]) -> bool {
             star = Some((pi, si));
             continue;
         }
-        if let Some((ok, next)) = token(pattern, pi, string[si]) {
+        if let Some((ok, next)) = token(pattern, pi, string[si], nocase) {
             if ok {
                 pi = next;
                 si += 1;
@@ -55,20 +67,28 @@ pub fn matches(pattern: &[u8], string: &[u8]) -> bool {
 
 /// Matches the one-byte token at `pi` against `c`: `(matched, next pi)`, or
 /// `None` when the pattern is exhausted.
-fn token(p: &[u8], pi: usize, c: u8) -> Option<(bool, usize)> {
+fn token(p: &[u8], pi: usize, c: u8, nocase: bool) -> Option<(bool, usize)> {
+    let same = |a: u8, b: u8| a == b || (nocase && a.eq_ignore_ascii_case(&b));
     match *p.get(pi)? {
         b'?' => Some((true, pi + 1)),
-        b'[' => Some(class(p, pi, c)),
-        b'\\' if p.len() - pi >= 2 => Some((p[pi + 1] == c, pi + 2)),
-        b => Some((b == c, pi + 1)),
+        b'[' => Some(class(p, pi, c, nocase)),
+        b'\\' if p.len() - pi >= 2 => Some((same(p[pi + 1], c), pi + 2)),
+        b => Some((same(b, c), pi + 1)),
     }
 }
 
 /// A character class starting at `p[start] == '['`, step for step as
 /// Redis parses it (`at` past the end reads as C's terminating NUL).
-fn class(p: &[u8], start: usize, c: u8) -> (bool, usize) {
+fn class(p: &[u8], start: usize, c: u8, nocase: bool) -> (bool, usize) {
     let at = |i: usize| p.get(i).copied().unwrap_or(0);
     let signed = |b: u8| b as i8 as i32;
+    let fold = |x: i32| {
+        if nocase && (b'A' as i32..=b'Z' as i32).contains(&x) {
+            x + 32
+        } else {
+            x
+        }
+    };
     let mut i = start + 1;
     let not = at(i) == b'^';
     if not {
@@ -91,9 +111,9 @@ fn class(p: &[u8], start: usize, c: u8) -> (bool, usize) {
                 std::mem::swap(&mut lo, &mut hi);
             }
             i += 2;
-            matched |= (lo..=hi).contains(&signed(c));
+            matched |= (fold(lo)..=fold(hi)).contains(&fold(signed(c)));
         } else {
-            matched |= p[i] == c;
+            matched |= fold(signed(p[i])) == fold(signed(c));
         }
         i += 1;
     }
@@ -218,7 +238,7 @@ mod tests {
                 }
                 return (si..s.len()).any(|k| reference(&p[pi + 1..], &s[k..]));
             }
-            match token(p, pi, s[si]) {
+            match token(p, pi, s[si], false) {
                 Some((true, next)) => {
                     pi = next;
                     si += 1;
@@ -243,5 +263,39 @@ mod tests {
             proptest::prop_assert_eq!(matches(&p, &s), reference(&p, &s), "pattern {:?} string {:?}",
                 String::from_utf8_lossy(&p), String::from_utf8_lossy(&s));
         }
+    }
+
+    #[test]
+    fn glob_matches_like_stringmatchlen_nocase() {
+        let yes: &[(&str, &str)] = &[
+            ("*", "abc"),
+            ("a*c", "abbbc"),
+            ("A?C", "abc"),
+            ("[a-c]x", "bx"),
+            ("[c-a]x", "bx"),
+            ("[^a]x", "bx"),
+            ("\\*x", "*x"),
+            ("*e*", "config|resetstat"),
+            ("**a**", "xa"),
+        ];
+        for (p, s) in yes {
+            assert!(matches_nocase(p.as_bytes(), s.as_bytes()), "{p} ~ {s}");
+        }
+        let no: &[(&str, &str)] = &[
+            ("a*c", "abcd"),
+            ("?", ""),
+            ("*", ""),
+            ("[^a]x", "ax"),
+            ("[ab", "c"),
+            ("abc", "ab"),
+        ];
+        for (p, s) in no {
+            assert!(!matches_nocase(p.as_bytes(), s.as_bytes()), "{p} !~ {s}");
+        }
+        let hostile = "*a".repeat(50) + "b";
+        assert!(!matches_nocase(
+            hostile.as_bytes(),
+            "a".repeat(100).as_bytes()
+        ));
     }
 }

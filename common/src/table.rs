@@ -20,7 +20,7 @@ pub mod keyspec;
 #[cfg(test)]
 mod tests;
 
-use shardd::commands::parse_i64;
+use crate::num::parse_i64;
 use smallvec::SmallVec;
 
 pub use self::keyspec::KeySpec;

@@ -2,9 +2,9 @@
 //! 7.0.15 (`COMMAND INFO`, `COMMAND GETKEYS` and error replies), hard-coded
 //! here so the tests need no server.
 
-use shardd::reply::Proto;
+use crate::reply::Proto;
 
-use super::{command::glob_match, *};
+use super::*;
 
 fn reply_of(args: &[&str], proto: Proto) -> String {
     let argv: Vec<&[u8]> = args.iter().map(|a| a.as_bytes()).collect();
@@ -175,37 +175,6 @@ fn lookup_ignores_case_and_rejects_unknown_names() {
     assert!(lookup(&[b'g'; 200]).is_none());
     assert!(lookup(b"config|get").is_none());
     assert!(lookup_full_name(b"get|x").is_none());
-}
-
-#[test]
-fn every_command_shardd_dispatches_is_in_the_table() {
-    let source = include_str!("../../../shardd/src/commands/mod.rs");
-    let dispatch = &source[source
-        .find("fn dispatch(")
-        .expect("shardd has a dispatch function")..];
-    let dispatch = &dispatch[..dispatch.find("\n}\n").unwrap_or(dispatch.len())];
-    let mut names = Vec::new();
-    for line in dispatch.lines().filter(|l| l.contains("=>")) {
-        // Byte-string literals start with ` b"` or `(b"` (never inside a word:
-        // `flushdb"` ends a literal, it does not start one).
-        let arms = line.split("=>").next().unwrap_or("");
-        for part in arms.split('|') {
-            let part = part.trim();
-            if let Some(lit) = part.strip_prefix("b\"").and_then(|p| p.strip_suffix('"')) {
-                names.push(lit);
-            }
-        }
-    }
-    assert!(
-        names.contains(&"get") && names.contains(&"set"),
-        "parsed {names:?}"
-    );
-    for name in names {
-        assert!(
-            lookup(name.as_bytes()).is_some(),
-            "shardd runs '{name}' but the table lacks it"
-        );
-    }
 }
 
 #[test]
@@ -558,37 +527,6 @@ fn command_help_matches_redis() {
         "*21\r\n+COMMAND <subcommand> [<arg> [value] [opt] ...]. Subcommands are:\r\n"
     ));
     assert!(help.ends_with("+HELP\r\n+    Prints this help.\r\n"));
-}
-
-#[test]
-fn glob_matches_like_stringmatchlen_nocase() {
-    let yes: &[(&str, &str)] = &[
-        ("*", ""),
-        ("*", "abc"),
-        ("a*c", "abbbc"),
-        ("A?C", "abc"),
-        ("[a-c]x", "bx"),
-        ("[c-a]x", "bx"),
-        ("[^a]x", "bx"),
-        ("\\*x", "*x"),
-        ("*e*", "config|resetstat"),
-        ("**a**", "xa"),
-    ];
-    for (p, s) in yes {
-        assert!(glob_match(p.as_bytes(), s.as_bytes()), "{p} ~ {s}");
-    }
-    let no: &[(&str, &str)] = &[
-        ("a*c", "abcd"),
-        ("?", ""),
-        ("[^a]x", "ax"),
-        ("[ab", "c"),
-        ("abc", "ab"),
-    ];
-    for (p, s) in no {
-        assert!(!glob_match(p.as_bytes(), s.as_bytes()), "{p} !~ {s}");
-    }
-    let hostile = "*a".repeat(50) + "b";
-    assert!(!glob_match(hostile.as_bytes(), "a".repeat(100).as_bytes()));
 }
 
 fn arb_arg() -> impl proptest::strategy::Strategy<Value = Vec<u8>> {

@@ -1,0 +1,31 @@
+//! # common: what the proxy and the shards both speak
+//!
+//! The proxy (`proxy/`) and the shard process (`shardd/`) agree on more than
+//! the ring format (`shared-ring`, which knows nothing of Redis): this crate
+//! holds the rest, so neither side links the other.
+//!
+//! - [`table`]: the command table, the one source of truth for what a
+//!   command is (name, arity, flags, keys, route, who runs it) and the
+//!   [`table::Cmd`] id the proxy puts in each request record, on which the
+//!   shard dispatches; `COMMAND` is answered from it.
+//! - [`reply`]: the RESP2/RESP3 reply writer; shards write finished replies
+//!   with it, the proxy its own answers and merges.
+//! - [`slot`]: `CRC16(key) mod 16384` with hash tags, as Redis Cluster.
+//! - [`num`]: integers and floats as Redis reads them from arguments.
+//! - [`glob`]: Redis's glob matching (KEYS, SCAN MATCH, CONFIG GET, ...).
+//! - [`scan`]: the SCAN cursor a client sees over several shards.
+//! - [`wire`]: request flags and the settings the proxy passes to shards.
+//! - [`alloc`]: the counting jemalloc both binaries use; [`logging`] their
+//!   log setup.
+//!
+//! Nothing here does I/O except [`alloc`]'s reading of `/proc` for RSS.
+
+pub mod alloc;
+pub mod glob;
+pub mod logging;
+pub mod num;
+pub mod reply;
+pub mod scan;
+pub mod slot;
+pub mod table;
+pub mod wire;
