@@ -220,7 +220,15 @@ fn redis_benchmark_lpush_runs_and_leaves_its_list() {
     c.expect(&["LLEN", "mylist"], int(10000));
 }
 
-const OPS_SCRIPTS: &[&str] = &["start", "stop", "status", "restart-shard", "fuzz", "soak"];
+const OPS_SCRIPTS: &[&str] = &[
+    "start",
+    "stop",
+    "status",
+    "restart-shard",
+    "fuzz",
+    "soak",
+    "redis-tests",
+];
 
 fn ops_script(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
