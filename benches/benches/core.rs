@@ -100,6 +100,7 @@ fn framing(c: &mut Criterion) {
                     id: i as u64,
                     proto: 2,
                     flags: 0,
+                    kind: 0,
                 };
                 write_request(rec, h, &args);
             }

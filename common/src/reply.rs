@@ -16,6 +16,26 @@ pub enum Proto {
     Resp3,
 }
 
+impl Proto {
+    /// The protocol numbered `version` (as `HELLO` and the request record
+    /// carry it): 3 is RESP3, anything else RESP2.
+    pub fn from_version(version: u8) -> Proto {
+        if version == 3 {
+            Proto::Resp3
+        } else {
+            Proto::Resp2
+        }
+    }
+
+    /// Its number: 2 or 3.
+    pub fn version(self) -> u8 {
+        match self {
+            Proto::Resp2 => 2,
+            Proto::Resp3 => 3,
+        }
+    }
+}
+
 /// Writes RESP replies into a byte buffer.
 pub struct Reply<'a> {
     buf: &'a mut Vec<u8>,

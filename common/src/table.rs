@@ -23,7 +23,15 @@ mod tests;
 use crate::num::parse_i64;
 use smallvec::SmallVec;
 
-pub use self::keyspec::KeySpec;
+pub use self::{
+    data::{Cmd, TABLE_FINGERPRINT},
+    keyspec::KeySpec,
+};
+
+/// The Redis release whose commands and semantics shardis follows (what
+/// `HELLO` and `INFO` report as `redis_version`, and what the table was
+/// generated from).
+pub const REDIS_VERSION: &str = "7.0.15";
 
 /// Command flags, as `COMMAND INFO` names them, in Redis's reply order.
 pub mod flags {
@@ -130,6 +138,25 @@ pub enum Keys {
     },
     /// `SORT key ... [STORE dest]`: the key, plus the last STORE's argument.
     Sort,
+    /// Keys behind keywords (`GEORADIUS ... STORE`, `XREAD ... STREAMS`);
+    /// only commands nobody runs yet have this.
+    Unsupported,
+}
+
+/// Who runs a command.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Exec {
+    /// Nobody yet: unknown to clients, absent from `COMMAND`.
+    Missing,
+    /// The proxy answers it (connection and server commands; it may ask
+    /// the shards with internal commands and merge their answers).
+    Proxy,
+    /// A shard runs it: the one owning its keys, or every shard for a
+    /// fan-out, the proxy merging the parts.
+    Shard,
+    /// A shard runs it, but only the proxy sends it (`SHARDD.INFO`, ...);
+    /// clients cannot name it.
+    Internal,
 }
 
 /// What `COMMAND DOCS` returns for a command (the argument lists are left
@@ -149,6 +176,8 @@ pub struct Docs {
 /// One command (or subcommand) of the table.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct CommandSpec {
+    /// The id requests carry.
+    pub id: Cmd,
     /// Lowercase full name: `get`, or `config|get` for a subcommand.
     pub name: &'static str,
     /// Redis's arity: positive means exactly, negative at least, counting
@@ -172,6 +201,8 @@ pub struct CommandSpec {
     pub route: Route,
     /// How its keys are found.
     pub keys: Keys,
+    /// Who runs it.
+    pub exec: Exec,
     /// Documentation summary.
     pub docs: Docs,
     /// Subcommands sorted by name (container commands only).
@@ -200,6 +231,17 @@ impl CommandSpec {
         }
     }
 
+    /// Whether it runs as itself: a container runs only through its
+    /// subcommands, unless it can be called bare (`COMMAND`).
+    pub fn is_runnable(&self) -> bool {
+        self.subcommands.is_empty() || self.arity_ok(1)
+    }
+
+    /// Whether clients can run it (the table holds every Redis command).
+    pub fn exists(&self) -> bool {
+        matches!(self.exec, Exec::Proxy | Exec::Shard)
+    }
+
     /// The subcommand part of the name (`get` for `config|get`).
     pub fn short_name(&self) -> &'static str {
         self.name.rsplit('|').next().unwrap_or(self.name)
@@ -208,6 +250,7 @@ impl CommandSpec {
 
 #[allow(clippy::too_many_arguments)]
 const fn cmd(
+    id: Cmd,
     name: &'static str,
     arity: i32,
     flags: u32,
@@ -219,10 +262,12 @@ const fn cmd(
     key_specs: &'static [KeySpec],
     route: Route,
     keys: Keys,
+    exec: Exec,
     docs: Docs,
     subcommands: &'static [CommandSpec],
 ) -> CommandSpec {
     CommandSpec {
+        id,
         name,
         arity,
         flags,
@@ -234,14 +279,47 @@ const fn cmd(
         key_specs,
         route,
         keys,
+        exec,
         docs,
         subcommands,
     }
 }
 
-/// Every top-level command, sorted by name.
-pub fn all() -> &'static [CommandSpec] {
+/// Every top-level command clients can run, sorted by name.
+pub fn all() -> impl Iterator<Item = &'static CommandSpec> + Clone {
+    data::COMMANDS.iter().filter(|c| c.exists())
+}
+
+/// Every entry of the table, commands and subcommands, run or not, and
+/// the internal commands.
+pub fn every_entry() -> impl Iterator<Item = &'static CommandSpec> {
     data::COMMANDS
+        .iter()
+        .flat_map(|c| std::iter::once(c).chain(c.subcommands.iter()))
+        .chain(data::INTERNAL.iter())
+}
+
+/// The entry for `id`.
+pub fn spec(id: Cmd) -> &'static CommandSpec {
+    static BY_ID: std::sync::OnceLock<Vec<&'static CommandSpec>> = std::sync::OnceLock::new();
+    let by_id = BY_ID.get_or_init(|| {
+        let mut v: Vec<&'static CommandSpec> = every_entry().collect();
+        v.sort_by_key(|c| c.id);
+        v
+    });
+    by_id[id as usize]
+}
+
+impl Cmd {
+    /// The id numbered `n`, if any.
+    pub fn from_u16(n: u16) -> Option<Cmd> {
+        Cmd::ALL.get(n as usize).copied()
+    }
+
+    /// Its table entry.
+    pub fn spec(self) -> &'static CommandSpec {
+        spec(self)
+    }
 }
 
 /// Longest name looked up; longer names are unknown without a search.
@@ -265,9 +343,14 @@ fn find(
         .map(|i| &table[i])
 }
 
-/// The top-level command called `name` (any case). GET and SET, most of
-/// any workload, skip the search.
+/// The top-level command called `name` (any case), if clients can run it.
+/// GET and SET, most of any workload, skip the search.
 pub fn lookup(name: &[u8]) -> Option<&'static CommandSpec> {
+    lookup_entry(name).filter(|c| c.exists())
+}
+
+/// The table's entry called `name` (any case), whoever runs it.
+fn lookup_entry(name: &[u8]) -> Option<&'static CommandSpec> {
     static HOT: std::sync::OnceLock<[Option<&'static CommandSpec>; 2]> = std::sync::OnceLock::new();
     if name.len() == 3 {
         let hot = HOT.get_or_init(|| {
@@ -286,9 +369,9 @@ pub fn lookup(name: &[u8]) -> Option<&'static CommandSpec> {
     find(data::COMMANDS, name, |c| c.name)
 }
 
-/// The subcommand `sub` (any case) of `container`.
+/// The subcommand `sub` (any case) of `container`, if clients can run it.
 pub fn lookup_subcommand(container: &CommandSpec, sub: &[u8]) -> Option<&'static CommandSpec> {
-    find(container.subcommands, sub, CommandSpec::short_name)
+    find(container.subcommands, sub, CommandSpec::short_name).filter(|c| c.exists())
 }
 
 /// A command or subcommand by full name, `get` or `config|get` (as
@@ -297,6 +380,19 @@ pub fn lookup_full_name(name: &[u8]) -> Option<&'static CommandSpec> {
     match memchr::memchr(b'|', name) {
         None => lookup(name),
         Some(bar) => lookup_subcommand(lookup(&name[..bar])?, &name[bar + 1..]),
+    }
+}
+
+/// The table's entry for a full name (`get`, `config|get`), whoever runs
+/// it, even nobody (for key positions and flags of any Redis command).
+pub fn entry(full_name: &[u8]) -> Option<&'static CommandSpec> {
+    match memchr::memchr(b'|', full_name) {
+        None => lookup_entry(full_name),
+        Some(bar) => find(
+            lookup_entry(&full_name[..bar])?.subcommands,
+            &full_name[bar + 1..],
+            CommandSpec::short_name,
+        ),
     }
 }
 
@@ -421,6 +517,7 @@ pub fn key_positions(spec: &CommandSpec, argv: &[&[u8]]) -> Result<KeyPositions,
             store_index,
         } => numkeys_keys(argv, numkeys_index, first_index, store_index),
         Keys::Sort => Ok(sort_keys(argv)),
+        Keys::Unsupported => Err(KeysError::InvalidArguments),
     }
 }
 

@@ -1,83 +1,72 @@
-//! Commands every shard runs, merged into one reply: DBSIZE, KEYS, SCAN,
-//! RANDOMKEY, FLUSHALL, FLUSHDB, SAVE, BGSAVE, BGREWRITEAOF, LASTSAVE, and
-//! the shards' part of INFO.
-//!
-//! SCAN walks the shards one after another (`common::scan` has the
+//! Shard commands every shard runs, merged into one reply: DBSIZE, KEYS,
+//! RANDOMKEY, FLUSHALL, FLUSHDB, SAVE, BGSAVE, BGREWRITEAOF, LASTSAVE; and
+//! SCAN, which walks the shards one after another (`common::scan` has the
 //! cursor's format).
 
-use std::{cell::RefCell, rc::Rc};
+use std::rc::Rc;
 
-use common::{reply::Proto, table::CommandSpec};
+use common::table::{Cmd, CommandSpec};
 
 use crate::{
-    conn::{ConnOut, ConnState},
-    dispatch::{send, to_all},
-    link::Target,
+    link::Req,
     merge::{Merge, MergeKind},
+    replies::Target,
+    send::{send, to_all, To},
     worker::Worker,
 };
 
-/// Runs a fanned-out command.
-pub async fn handle(
-    w: &Rc<Worker>,
-    st: &mut ConnState,
-    out: &Rc<RefCell<ConnOut>>,
-    spec: &CommandSpec,
-    argv: &[&[u8]],
-    discard: bool,
-) {
-    match spec.name {
-        "dbsize" => to_all(w, st, out, argv, MergeKind::SumInts, discard).await,
-        "keys" => to_all(w, st, out, argv, MergeKind::ConcatArrays, discard).await,
-        "randomkey" => to_all(w, st, out, argv, MergeKind::FirstNonNull, discard).await,
-        "flushall" | "flushdb" => to_all(w, st, out, argv, MergeKind::AllOk, discard).await,
-        "scan" => scan(w, st, out, argv, discard).await,
-        "info" => crate::cmds::info(w, st, out, argv, discard).await,
-        "save" | "bgsave" | "bgrewriteaof" => {
-            to_all(w, st, out, argv, MergeKind::SameReply, discard).await
-        }
-        "lastsave" => to_all(w, st, out, argv, MergeKind::MinInt, discard).await,
-        _ => to_all(w, st, out, argv, MergeKind::AllOk, discard).await,
+/// How the parts of fanned-out command `id` merge; `None` for SCAN, which
+/// goes to one shard at a time.
+fn merge_kind(id: Cmd) -> Option<MergeKind> {
+    Some(match id {
+        Cmd::Dbsize => MergeKind::SumInts,
+        Cmd::Keys => MergeKind::ConcatArrays,
+        Cmd::Randomkey => MergeKind::AnyNonNull {
+            pick: rand::random(),
+        },
+        Cmd::Save | Cmd::Bgsave | Cmd::Bgrewriteaof => MergeKind::SameReply,
+        Cmd::Lastsave => MergeKind::MinInt,
+        Cmd::Scan => return None,
+        _ => MergeKind::AllOk,
+    })
+}
+
+/// Runs a fanned-out shard command.
+pub async fn run(w: &Rc<Worker>, req: Req, to: To<'_>, spec: &CommandSpec, argv: &[&[u8]]) {
+    match merge_kind(spec.id) {
+        Some(kind) => to_all(w, req, to, argv, kind).await,
+        None => scan(w, req, to, argv).await,
     }
 }
 
-async fn scan(
-    w: &Rc<Worker>,
-    st: &ConnState,
-    out: &Rc<RefCell<ConnOut>>,
-    argv: &[&[u8]],
-    discard: bool,
-) {
-    let shards = w.shared.shard_count() as u64;
+async fn scan(w: &Rc<Worker>, req: Req, to: To<'_>, argv: &[&[u8]]) {
+    let shards = w.shared.shard_count();
     let cursor = argv
         .get(1)
         .and_then(|c| std::str::from_utf8(c).ok())
         .and_then(|c| c.parse::<u64>().ok())
-        .and_then(|c| common::scan::split(c, shards as usize));
+        .and_then(|c| common::scan::split(c, shards));
     let Some((shard, shard_cursor)) = cursor else {
-        out.borrow_mut()
-            .push_ready(b"-ERR invalid cursor\r\n", discard);
+        to.out
+            .borrow_mut()
+            .push_ready(b"-ERR invalid cursor\r\n", to.discard);
         return;
     };
     let shard_cursor = shard_cursor.to_string();
     let mut args: Vec<&[u8]> = argv.to_vec();
     args[1] = shard_cursor.as_bytes();
-    let proto = if st.proto == 3 {
-        Proto::Resp3
-    } else {
-        Proto::Resp2
-    };
     let kind = MergeKind::ScanCursor {
         shard: shard as u16,
         shards: shards as u16,
     };
-    let seq = out
+    let seq = to
+        .out
         .borrow_mut()
-        .push_merge(Merge::new(kind, 1, proto), discard);
+        .push_merge(Merge::new(kind, 1, req.proto), to.discard);
     let target = Target {
-        conn: out.clone(),
+        conn: to.out.clone(),
         seq,
         part: Some(0),
     };
-    send(w, st.req(), shard, &args, target).await;
+    send(w, req, shard, &args, target).await;
 }

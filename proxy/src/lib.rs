@@ -1,39 +1,43 @@
 //! # proxy: the Redis endpoint of shardis
 //!
 //! The proxy owns client sockets and everything Redis-shaped about a
-//! request before it reaches a shard: RESP parsing, the command table
-//! (arity, flags, key positions), slot routing, per-shard batching, reply
-//! ordering and merging, the connection-level commands, and supervising
-//! the local shard processes. It never holds user data; shards (`shardd`)
-//! do, behind shared-memory rings.
+//! request before it reaches a shard: RESP parsing, routing by the command
+//! table (`common::table`), per-shard batching, reply ordering and merging,
+//! the commands it answers itself, and supervising the local shard
+//! processes. It never holds user data; shards (`shardd`) do, behind
+//! shared-memory rings. See `ARCHITECTURE.md` for the layers and a
+//! request's path.
 //!
-//! A request's way through:
+//! The modules, from the top down; each uses only those below it:
 //!
-//! - [`server`] starts one worker thread per configured worker, each with a
-//!   current-thread tokio runtime and an `SO_REUSEPORT` listener;
-//!   [`supervisor`] starts and restarts the shard processes.
-//! - [`conn`]: a connection's bytes are read into its buffer and parsed by
-//!   [`resp`] (a fast path for `GET`/`SET`; inline requests; Redis's
-//!   protocol errors and limits) into argument slices, no copy.
-//! - [`dispatch`]: [`table`] resolves each command (arity and unknown
-//!   command errors, keys, route); the key's slot
-//!   (`common::slot::key_slot`) picks the shard; [`cmds`] answers
-//!   connection commands; [`fanout`] and [`merge`] split and merge
-//!   multi-shard commands.
-//! - [`link`]: each command is written once into the shard's request ring;
-//!   the [`worker`]'s flusher publishes each ring once per round, and its
-//!   reply reader hands each reply back to its connection's slot, where
-//!   [`conn`] writes replies in request order, one write per round.
+//! - [`server`]: worker threads, listeners, accept loops.
+//! - [`conn`]: a connection's reader and writer tasks.
+//! - [`dispatch`]: resolves each command in the table and sends it to the
+//!   proxy's own code ([`builtin`]) or to the shards by its route
+//!   ([`fanout`] for commands every shard runs).
+//! - [`send`]: a command to one shard, split over several, or to all,
+//!   waiting for ring space or a restarting shard.
+//! - [`worker`]: a worker's links, its flusher and its reply reader.
+//! - [`link`]: one worker's ring pair to one shard and its requests in
+//!   flight.
+//! - [`replies`]: a connection's reply queue, in request order;
+//!   [`merge`]: one reply from several shards' parts.
+//! - [`session`]: a connection's state; [`state`]: the process's (slot
+//!   table, client registry, counters); [`config`]; [`resp`]: the request
+//!   parser; [`supervisor`]: the shard processes.
 
-pub mod client_cmd;
-pub mod cmds;
+pub mod builtin;
 pub mod config;
 pub mod conn;
 pub mod dispatch;
 pub mod fanout;
 pub mod link;
 pub mod merge;
+pub mod replies;
 pub mod resp;
+pub mod send;
 pub mod server;
+pub mod session;
+pub mod state;
 pub mod supervisor;
 pub mod worker;

@@ -14,22 +14,54 @@
 //! new commands for the shard wait for it to come back, up to the
 //! configured bound.
 
-use std::{cell::RefCell, collections::VecDeque, path::PathBuf, rc::Rc};
+use std::{collections::VecDeque, path::PathBuf, rc::Rc};
 
+use common::{
+    reply::Proto,
+    table::{flags::F_WRITE, Cmd, CommandSpec},
+    wire::REQ_FLAG_WRITE,
+};
 use shared_ring::{msg, Channel, RingError};
 use tokio::sync::Notify;
 
-use crate::conn::ConnOut;
+use crate::replies::Target;
 
-/// Where a shard's reply goes: a connection's reply slot, whole or as one
-/// part of a merged reply.
-pub struct Target {
-    /// The connection's reply queue.
-    pub conn: Rc<RefCell<ConnOut>>,
-    /// The command's sequence number on that connection.
-    pub seq: u64,
-    /// Part index for merged replies; `None` for a whole reply.
-    pub part: Option<u16>,
+/// What a request record says besides its arguments: the command's id (on
+/// which the shard dispatches), the client's protocol and the flags.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Req {
+    /// The command.
+    pub cmd: Cmd,
+    /// The protocol its reply is written in.
+    pub proto: Proto,
+    /// `common::wire` flags (the shard logs writes).
+    pub flags: u8,
+}
+
+impl Req {
+    /// The request for a client's `spec` command, replied in `proto`.
+    pub fn new(spec: &CommandSpec, proto: Proto) -> Req {
+        let flags = if spec.has_flag(F_WRITE) {
+            REQ_FLAG_WRITE
+        } else {
+            0
+        };
+        Req {
+            cmd: spec.id,
+            proto,
+            flags,
+        }
+    }
+
+    /// An internal request the proxy sends on its own (`SHARDD.INFO`...),
+    /// never logged.
+    pub fn internal(cmd: Cmd, proto: Proto) -> Req {
+        Req {
+            cmd,
+            proto,
+            flags: 0,
+        }
+    }
 }
 
 struct Inflight {
@@ -110,7 +142,7 @@ impl Link {
         self.dirty = false;
         let err = format!("-ERR shard {} is unavailable\r\n", self.shard);
         for f in self.inflight.drain(..) {
-            crate::conn::deliver(&f.target, err.as_bytes());
+            f.target.deliver(err.as_bytes());
         }
         self.space.notify_waiters();
     }
@@ -118,8 +150,7 @@ impl Link {
     /// Queues a request with `args` whose reply goes to `target`.
     pub fn send<A: AsRef<[u8]>>(
         &mut self,
-        proto: u8,
-        flags: u8,
+        req: Req,
         args: &[A],
         target: Target,
     ) -> Result<(), (SendError, Target)> {
@@ -128,7 +159,12 @@ impl Link {
         };
         let id = self.next_id;
         let len = msg::request_len(args);
-        let h = msg::RequestHeader { id, proto, flags };
+        let h = msg::RequestHeader {
+            id,
+            proto: req.proto.version(),
+            flags: req.flags,
+            kind: req.cmd as u16,
+        };
         match ch.tx.try_write(len, |buf| msg::write_request(buf, h, args)) {
             Ok(()) => {}
             Err(RingError::Full) => return Err((SendError::Full, target)),
@@ -191,7 +227,7 @@ impl Link {
             match inflight.front() {
                 Some(f) if f.id == id => {
                     if let Some(f) = inflight.pop_front() {
-                        crate::conn::deliver(&f.target, body);
+                        f.target.deliver(body);
                     }
                     true
                 }

@@ -7,7 +7,8 @@ use std::{process::ExitCode, sync::Arc};
 use clap::Parser;
 use proxy::{
     config::{Config, Flags},
-    server::{start_workers, Shared},
+    server::start_workers,
+    state::Shared,
     supervisor::{shard_socket, Supervisor},
 };
 

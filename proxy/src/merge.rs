@@ -31,8 +31,13 @@ pub enum MergeKind {
     AllOk,
     /// Concatenate array replies (KEYS).
     ConcatArrays,
-    /// The first part that is not null (RANDOMKEY).
-    FirstNonNull,
+    /// One of the parts that are not null, the `pick`-th of them modulo
+    /// their number (RANDOMKEY: a random shard among those with keys; the
+    /// sender draws `pick`).
+    AnyNonNull {
+        /// Which non-null part.
+        pick: u32,
+    },
     /// One shard's SCAN reply, its cursor rewritten to name the shard (see
     /// `fanout`): the walk moves to the next shard when this one is done.
     ScanCursor {
@@ -122,10 +127,14 @@ impl Merge {
                 r.int(sum);
             }
             MergeKind::AllOk => r.ok(),
-            MergeKind::FirstNonNull => match parts.iter().find(|p| !is_null(p)) {
-                Some(p) => r.raw(p),
-                None => r.null(),
-            },
+            MergeKind::AnyNonNull { pick } => {
+                let found = parts.iter().filter(|p| !is_null(p));
+                let count = found.clone().count();
+                match found.clone().nth(*pick as usize % count.max(1)) {
+                    Some(p) => r.raw(p),
+                    None => r.null(),
+                }
+            }
             MergeKind::ConcatArrays => {
                 let (elems, _) = elements_of(&parts);
                 r.array(elems.len());

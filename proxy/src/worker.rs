@@ -26,7 +26,7 @@ use std::{
 use shared_ring::{attach, AsyncDoorbell, Doorbell, Hello, RingConfig};
 use tokio::{io::unix::AsyncFd, sync::Notify};
 
-use crate::{link::Link, server::Shared};
+use crate::{link::Link, state::Shared};
 
 /// Times the reply reader yields with nothing to read before it parks.
 pub const REPLY_SPIN_YIELDS: u32 = 1;
@@ -189,6 +189,16 @@ impl Worker {
                 }
                 Err(_) => return,
             };
+            if !common::wire::same_table(&ch.peer.info) {
+                tracing::error!(
+                    shard,
+                    peer = %String::from_utf8_lossy(&ch.peer.info),
+                    "the shard was built with another command table (want {}); not using it",
+                    common::wire::table_tag()
+                );
+                tokio::time::sleep(Duration::from_millis(REATTACH_BACKOFF_MAX_MS)).await;
+                continue;
+            }
             backoff = REATTACH_BACKOFF_MIN_MS;
             let ctl = match ch
                 .control_fd()

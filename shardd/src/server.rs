@@ -18,6 +18,7 @@ use std::{
     time::{Duration, Instant},
 };
 
+use common::table::Cmd;
 use shared_ring::{
     msg::{self, Request},
     Channel, ControlListener, Doorbell, Hello, Producer, RingError,
@@ -25,12 +26,9 @@ use shared_ring::{
 use smallvec::SmallVec;
 
 use crate::{
-    commands::execute,
+    commands::execute_id,
     keyspace::Keyspace,
-    persist::{
-        admin::{self, admin_command},
-        dir::DataDir,
-    },
+    persist::{admin, dir::DataDir},
     reply::{Proto, Reply},
 };
 
@@ -92,10 +90,13 @@ impl Engine {
         scratch.resize(msg::REPLY_HEADER_BYTES, 0);
         msg::write_reply_header(scratch, req.header.id, 0);
         let mut reply = Reply::new(scratch, proto);
-        match args.first().and_then(|n| admin_command(n)) {
-            Some(cmd) => admin::run(cmd, &self.ks, self.dir.as_mut(), &args, &mut reply),
-            None => execute(&mut self.ks, &args, &mut reply),
-        }
+        run_command(
+            &mut self.ks,
+            self.dir.as_mut(),
+            req.header.kind,
+            &args,
+            &mut reply,
+        );
         if req.header.flags & REQ_FLAG_WRITE != 0 {
             if let Some(dir) = self.dir.as_mut() {
                 dir.log(&args, &scratch[msg::REPLY_HEADER_BYTES..], self.ks.now_ms());
@@ -164,6 +165,25 @@ impl Engine {
     }
 }
 
+/// Runs command `kind` (the table's id, as the proxy sent it): a keyspace
+/// command, or one of the data directory's.
+pub fn run_command(
+    ks: &mut Keyspace,
+    dir: Option<&mut DataDir>,
+    kind: u16,
+    args: &[&[u8]],
+    reply: &mut Reply,
+) {
+    let Some(id) = Cmd::from_u16(kind) else {
+        reply.error("ERR unknown command id (proxy and shard built from different tables?)");
+        return;
+    };
+    match admin::command(id) {
+        Some(cmd) => admin::run(cmd, ks, dir, args, reply),
+        None => execute_id(ks, id, args, reply),
+    }
+}
+
 /// Why the shard stopped.
 #[derive(Debug, thiserror::Error)]
 pub enum ShardError {
@@ -194,7 +214,7 @@ impl Shard {
             generation: std::process::id() as u64 ^ engine.ks.now_ms().rotate_left(20),
             id: cfg.id,
             max_record: cfg.max_record_bytes as u64,
-            info: format!("shardd id={}", cfg.id).into_bytes(),
+            info: format!("shardd id={} {}", cfg.id, common::wire::table_tag()).into_bytes(),
         };
         Ok(Shard {
             cfg,
@@ -364,5 +384,28 @@ fn serve_channel(ch: &mut Channel, engine: &mut Engine) -> Result<usize, RingErr
     match err {
         Some(e) => Err(e),
         None => Ok(served),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use common::table::{every_entry, Exec};
+
+    use super::*;
+
+    #[test]
+    fn a_shard_has_one_handler_for_exactly_the_commands_the_table_gives_shards() {
+        for c in every_entry().filter(|c| c.is_runnable()) {
+            let data = crate::commands::handler(c.id).is_some();
+            let admin = admin::command(c.id).is_some();
+            assert!(!(data && admin), "{}: two handlers", c.name);
+            assert_eq!(
+                data || admin,
+                matches!(c.exec, Exec::Shard | Exec::Internal),
+                "{}: the table says {:?}",
+                c.name,
+                c.exec
+            );
+        }
     }
 }

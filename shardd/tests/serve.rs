@@ -55,12 +55,18 @@ fn connect(sock: &std::path::Path) -> (Channel, Doorbell) {
     (attach(sock, &me, &bell, cfg).unwrap(), bell)
 }
 
+/// The command id the proxy would put in the record.
+fn kind_of(args: &[&[u8]]) -> u16 {
+    common::table::resolve(args).expect("a known command").id as u16
+}
+
 fn call(ch: &mut Channel, bell: &Doorbell, id: u64, args: &[&[u8]]) -> Vec<u8> {
     let mut rec = vec![0u8; msg::request_len(args)];
     let h = RequestHeader {
         id,
         proto: 2,
         flags: 0,
+        kind: kind_of(args),
     };
     msg::write_request(&mut rec, h, args);
     send_blocking(ch, bell, &rec, Duration::from_secs(10)).unwrap();
@@ -125,6 +131,7 @@ fn a_pipeline_larger_than_the_ring_is_answered_completely_in_order() {
                 id,
                 proto: 2,
                 flags: 0,
+                kind: kind_of(&args),
             },
             &args,
         );

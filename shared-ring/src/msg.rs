@@ -3,8 +3,10 @@
 //! This is the one place both sides take the format from. It knows nothing
 //! of Redis beyond "a command is a list of byte strings and a reply is bytes".
 //!
-//! Request: `id u64 | proto u8 | flags u8 | reserved u16 | argc u32`, then
+//! Request: `id u64 | proto u8 | flags u8 | kind u16 | argc u32`, then
 //! `argc` times `len u32 | bytes`. The shard reads the arguments in place.
+//! `flags` and `kind` belong to the layer above (shardis puts the command's
+//! id in `kind`, so the shard never looks a name up).
 //!
 //! Reply: `id u64 | flags u32 | reserved u32`, then the reply bytes
 //! (finished RESP for the connection's protocol), copied to the client
@@ -26,6 +28,8 @@ pub struct RequestHeader {
     pub proto: u8,
     /// Free for the layer above.
     pub flags: u8,
+    /// Free for the layer above (what kind of request this is).
+    pub kind: u16,
 }
 
 /// Size of the request record for `args`.
@@ -39,7 +43,7 @@ pub fn write_request<A: AsRef<[u8]>>(buf: &mut [u8], h: RequestHeader, args: &[A
     buf[..8].copy_from_slice(&h.id.to_le_bytes());
     buf[8] = h.proto;
     buf[9] = h.flags;
-    buf[10..12].copy_from_slice(&[0, 0]);
+    buf[10..12].copy_from_slice(&h.kind.to_le_bytes());
     buf[12..16].copy_from_slice(&(args.len() as u32).to_le_bytes());
     let mut at = REQUEST_HEADER_BYTES;
     for a in args {
@@ -71,6 +75,7 @@ impl<'a> Request<'a> {
             id: u64::from_le_bytes(rec[..8].try_into().unwrap_or([0; 8])),
             proto: rec[8],
             flags: rec[9],
+            kind: u16::from_le_bytes([rec[10], rec[11]]),
         };
         let argc = u32::from_le_bytes([rec[12], rec[13], rec[14], rec[15]]) as usize;
         let body = &rec[REQUEST_HEADER_BYTES..];
@@ -168,9 +173,10 @@ mod tests {
             id: u64,
             proto in 2u8..=3,
             flags: u8,
+            kind: u16,
             args in proptest::collection::vec(proptest::collection::vec(any::<u8>(), 0..40), 0..10),
         ) {
-            let h = RequestHeader { id, proto, flags };
+            let h = RequestHeader { id, proto, flags, kind };
             let mut buf = vec![0u8; request_len(&args)];
             write_request(&mut buf, h, &args);
             let req = Request::parse(&buf).unwrap();

@@ -44,14 +44,14 @@ const HELP: &[&str] = &[
 pub fn reply(argv: &[&[u8]], proto: Proto, out: &mut Vec<u8>) {
     let mut r = Reply::new(out, proto);
     let Some(sub) = argv.get(1) else {
-        r.array(all().len());
-        all().iter().for_each(|c| write_info(c, &mut r));
+        r.array(all().count());
+        all().for_each(|c| write_info(c, &mut r));
         return;
     };
     let names = argv.get(2..).unwrap_or(&[]);
     let sub = sub.to_ascii_lowercase();
     match sub.as_slice() {
-        b"count" => r.int(all().len() as i64),
+        b"count" => r.int(all().count() as i64),
         b"info" => info(names, &mut r),
         b"docs" => docs(names, &mut r),
         b"list" => list(names, &mut r),
@@ -68,8 +68,8 @@ pub fn reply(argv: &[&[u8]], proto: Proto, out: &mut Vec<u8>) {
 
 fn info(names: &[&[u8]], r: &mut Reply) {
     if names.is_empty() {
-        r.array(all().len());
-        all().iter().for_each(|c| write_info(c, r));
+        r.array(all().count());
+        all().for_each(|c| write_info(c, r));
         return;
     }
     r.array(names.len());
@@ -101,9 +101,14 @@ fn write_info(c: &CommandSpec, r: &mut Reply) {
     if c.subcommands.is_empty() {
         r.set(0);
     } else {
-        r.array(c.subcommands.len());
-        c.subcommands.iter().for_each(|s| write_info(s, r));
+        r.array(subcommands(c).count());
+        subcommands(c).for_each(|s| write_info(s, r));
     }
+}
+
+/// The subcommands of `c` clients can run.
+fn subcommands(c: &CommandSpec) -> impl Iterator<Item = &'static CommandSpec> + Clone {
+    c.subcommands.iter().filter(|s| s.exists())
 }
 
 fn flag_names(bits: u32) -> impl Iterator<Item = &'static str> + Clone {
@@ -116,8 +121,8 @@ fn flag_names(bits: u32) -> impl Iterator<Item = &'static str> + Clone {
 
 fn docs(names: &[&[u8]], r: &mut Reply) {
     if names.is_empty() {
-        r.map(all().len());
-        all().iter().for_each(|c| write_docs(c, r));
+        r.map(all().count());
+        all().for_each(|c| write_docs(c, r));
         return;
     }
     let found = || names.iter().filter_map(|n| lookup_full_name(n));
@@ -141,16 +146,14 @@ fn write_docs(c: &CommandSpec, r: &mut Reply) {
     }
     if has_subs {
         r.bulk(b"subcommands");
-        r.map(c.subcommands.len());
-        c.subcommands.iter().for_each(|s| write_docs(s, r));
+        r.map(subcommands(c).count());
+        subcommands(c).for_each(|s| write_docs(s, r));
     }
 }
 
 /// Every command and subcommand, depth first.
 fn every_command() -> impl Iterator<Item = &'static CommandSpec> {
-    all()
-        .iter()
-        .flat_map(|c| std::iter::once(c).chain(c.subcommands.iter()))
+    all().flat_map(|c| std::iter::once(c).chain(subcommands(c)))
 }
 
 /// `COMMAND LIST [FILTERBY MODULE name | ACLCAT category | PATTERN glob]`.

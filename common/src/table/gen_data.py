@@ -8,6 +8,7 @@ served, their routes and numkeys layouts are chosen below (GROUPS, EXTRA,
 CONNECTION, FANOUT, SPLIT, NUMKEYS); everything else comes from the server.
 """
 import os
+import re
 import socket, json
 import sys
 s=socket.create_connection(("127.0.0.1",int(sys.argv[1]))); f=s.makefile('rb')
@@ -41,11 +42,66 @@ info = {c[0]: c for c in d['info']}
 docs_l = d['docs']; docs = {docs_l[i]: docs_l[i+1] for i in range(0, len(docs_l), 2)}
 def kv(l): return {l[i]: l[i+1] for i in range(0, len(l), 2)}
 
-GROUPS = {'string', 'bitmap', 'hyperloglog', 'generic', 'hash', 'list', 'set', 'sorted-set', 'transactions', 'connection'}
-EXCLUDE = {'pfdebug', 'pfselftest', 'migrate', 'move'}
-EXTRA = {'bgrewriteaof', 'bgsave', 'command', 'config', 'dbsize', 'debug', 'flushall', 'flushdb', 'info', 'lastsave',
-         'memory', 'save', 'shutdown', 'time', 'function', 'script'}
-names = sorted(n for n in info if (kv(docs[n])['group'] in GROUPS or n in EXTRA) and n not in EXCLUDE)
+# Every command redis-server 7.0.15 has is in the table, so key positions,
+# flags and docs are there for each; EXEC says who runs it. A command that
+# nobody runs is unknown to clients and absent from COMMAND until a later
+# change turns it on here.
+names = sorted(info)
+
+# Who runs a (sub)command: the proxy answers it (P), a shard runs it (S:
+# the shard owning its keys, or every shard for fan-outs, the proxy merging
+# the parts). Everything else is Exec::Missing. Container names cover all
+# their subcommands unless a subcommand is listed on its own.
+PROXY_RUNS = {
+    'auth', 'echo', 'hello', 'ping', 'quit', 'reset', 'select', 'time', 'wait', 'shutdown', 'info', 'debug',
+    'client|getname', 'client|help', 'client|id', 'client|info', 'client|kill', 'client|list',
+    'client|no-evict', 'client|reply', 'client|setinfo', 'client|setname',
+    'command', 'config|get', 'config|help', 'config|resetstat', 'config|set',
+    'function|flush', 'script|flush',
+}
+SHARD_RUNS = {
+    'append', 'bitcount', 'bitfield', 'bitfield_ro', 'bitop', 'bitpos', 'copy', 'dbsize', 'decr', 'decrby', 'del',
+    'dump', 'exists', 'expire', 'expireat', 'expiretime', 'flushall', 'flushdb', 'get', 'getbit', 'getdel', 'getex',
+    'getrange', 'getset', 'hdel', 'hexists', 'hget', 'hgetall', 'hincrby', 'hincrbyfloat', 'hkeys', 'hlen', 'hmget',
+    'hmset', 'hrandfield', 'hscan', 'hset', 'hsetnx', 'hstrlen', 'hvals', 'incr', 'incrby', 'incrbyfloat', 'keys',
+    'lcs', 'lindex', 'linsert', 'llen', 'lmove', 'lmpop', 'lpop', 'lpos', 'lpush', 'lpushx', 'lrange', 'lrem',
+    'lset', 'ltrim', 'mget', 'mset', 'msetnx', 'object', 'persist', 'pexpire', 'pexpireat', 'pexpiretime', 'pfadd',
+    'pfcount', 'pfmerge', 'psetex', 'pttl', 'randomkey', 'rename', 'renamenx', 'restore', 'rpop', 'rpoplpush',
+    'rpush', 'rpushx', 'sadd', 'scan', 'scard', 'sdiff', 'sdiffstore', 'set', 'setbit', 'setex', 'setnx',
+    'setrange', 'sinter', 'sintercard', 'sinterstore', 'sismember', 'smembers', 'smismember', 'smove', 'sort',
+    'sort_ro', 'spop', 'srandmember', 'srem', 'sscan', 'strlen', 'substr', 'sunion', 'sunionstore', 'touch', 'ttl',
+    'type', 'unlink', 'zadd', 'zcard', 'zcount', 'zdiff', 'zdiffstore', 'zincrby', 'zinter', 'zintercard',
+    'zinterstore', 'zlexcount', 'zmpop', 'zmscore', 'zpopmax', 'zpopmin', 'zrandmember', 'zrange', 'zrangebylex',
+    'zrangebyscore', 'zrangestore', 'zrank', 'zrem', 'zremrangebylex', 'zremrangebyrank', 'zremrangebyscore',
+    'zrevrange', 'zrevrangebylex', 'zrevrangebyscore', 'zrevrank', 'zscan', 'zscore', 'zunion', 'zunionstore',
+    'save', 'bgsave', 'bgrewriteaof', 'lastsave',
+}
+
+def exec_of(name):
+    top = name.split('|')[0]
+    for n in (name, top):
+        if n in PROXY_RUNS: return 'Exec::Proxy'
+        if n in SHARD_RUNS: return 'Exec::Shard'
+    return 'Exec::Missing'
+
+# Options newer than 7.0.15 that shardis has: Redis 7.2's arity for them.
+ARITY = {'zrank': -3, 'zrevrank': -3}  # ZRANK/ZREVRANK key member [WITHSCORE]
+for n, a in ARITY.items(): info[n][1] = a
+
+# Commands newer than 7.0.15 that shardis has, as Redis 7.2 describes them.
+EXTRA_SUBCOMMANDS = {
+    'client': [(['client|setinfo', 4, ['noscript', 'loading', 'stale'], 0, 0, 0, ['@slow', '@connection'], [], [], []],
+                ['summary', 'Set client or connection specific info', 'since', '7.2.0', 'group', 'connection',
+                 'complexity', 'O(1)'])],
+}
+
+# Commands the proxy sends to shards on its own; clients cannot name them.
+INTERNAL = [
+    (['shardd.info', 1, ['admin', 'loading', 'stale'], 0, 0, 0, [], [], [], []],
+     ['summary', "One shard's part of INFO", 'since', '', 'group', 'server', 'complexity', 'O(1)']),
+    (['shardd.appendfsync', -1, ['admin', 'loading', 'stale'], 0, 0, 0, [], [], [], []],
+     ['summary', "Shows or sets one shard's appendfsync policy", 'since', '', 'group', 'server', 'complexity', 'O(1)']),
+]
 
 FLAGS = ['write', 'readonly', 'denyoom', 'module', 'admin', 'pubsub', 'noscript', 'blocking', 'loading', 'stale',
          'skip_monitor', 'skip_slowlog', 'asking', 'fast', 'no_auth', 'no_mandatory_keys', 'no_async_loading',
@@ -53,13 +109,15 @@ FLAGS = ['write', 'readonly', 'denyoom', 'module', 'admin', 'pubsub', 'noscript'
 CONNECTION = {'ping', 'echo', 'quit', 'reset', 'select', 'auth', 'hello', 'client', 'command', 'config', 'shutdown',
               'time', 'wait', 'multi', 'exec', 'discard', 'watch', 'unwatch'}
 FANOUT = {'dbsize', 'keys', 'scan', 'randomkey', 'flushall', 'flushdb', 'info', 'lastsave', 'save', 'bgsave',
-          'bgrewriteaof', 'function', 'script', 'memory'}
+          'bgrewriteaof', 'function', 'script', 'memory', 'shardd.info', 'shardd.appendfsync'}
 KEYLESS = {'debug'}
 SPLIT = {'mget', 'mset', 'del', 'unlink', 'exists', 'touch'}
 NUMKEYS = {  # name: (numkeys index, first key index, store key index or 0)
     'lmpop': (1, 2, 0), 'zmpop': (1, 2, 0), 'sintercard': (1, 2, 0), 'zintercard': (1, 2, 0),
     'zunion': (1, 2, 0), 'zinter': (1, 2, 0), 'zdiff': (1, 2, 0),
     'blmpop': (2, 3, 0), 'bzmpop': (2, 3, 0),
+    'eval': (2, 3, 0), 'evalsha': (2, 3, 0), 'eval_ro': (2, 3, 0), 'evalsha_ro': (2, 3, 0),
+    'fcall': (2, 3, 0), 'fcall_ro': (2, 3, 0),
     'zunionstore': (2, 3, 1), 'zinterstore': (2, 3, 1), 'zdiffstore': (2, 3, 1),
 }
 
@@ -78,7 +136,11 @@ def keys_of(name, c):
     base = name.split('|')[-1] if '|' not in name else name
     if name in NUMKEYS: return 'Keys::NumKeys { numkeys_index: %d, first_index: %d, store_index: %d }' % NUMKEYS[name]
     if name == 'sort': return 'Keys::Sort'
-    if 'movablekeys' in c[2] and name != 'sort_ro': raise Exception('movable ' + name)
+    if 'movablekeys' in c[2] and name != 'sort_ro':
+        # Keys behind keywords (GEORADIUS ... STORE, XREAD ... STREAMS,
+        # MIGRATE ... KEYS): found from the key specs once implemented.
+        if exec_of(name) != 'Exec::Missing': raise Exception('movable ' + name)
+        return 'Keys::Unsupported'
     return 'Keys::Fixed'
 
 def route_of(name, c):
@@ -124,40 +186,71 @@ def docs_of(name, dd):
     return 'Docs { summary: %s, since: %s, group: %s, complexity: %s }' % (
         rs(x.get('summary', '')), rs(x.get('since', '')), rs(x.get('group', '')), rs(x.get('complexity', '')))
 
-out = []
-def entry(name, c, dd, indent, subs_ident):
-    return '%scmd(%s, %d, %s, %d, %d, %d, %s, %s, %s, %s, %s, %s, %s),' % (
-        indent, rs(name), c[1], flags_of(c), c[3], c[4], c[5], strs(c[6]), strs(c[7]), key_specs(c),
-        route_of(name, c), keys_of(name, c), docs_of(name, dd), subs_ident)
+def ident(name):
+    return ''.join(w[:1].upper() + w[1:] for w in re.split(r'[|._-]', name))
 
+def entry(name, c, dd, indent, subs_ident):
+    ex = exec_of(name) if '.' not in name else 'Exec::Internal'
+    if ex == 'Exec::Missing':
+        # A container exists as soon as one of its subcommands does.
+        ex = next((e for e in (exec_of(s[0]) for s in c[9]) if e != 'Exec::Missing'), ex)
+    return '%scmd(Cmd::%s, %s, %d, %s, %d, %d, %d, %s, %s, %s, %s, %s, %s, %s, %s),' % (
+        indent, ident(name), rs(name), c[1], flags_of(c), c[3], c[4], c[5], strs(c[6]), strs(c[7]), key_specs(c),
+        route_of(name, c), keys_of(name, c), ex, docs_of(name, dd), subs_ident)
+
+ids = []
 subtables = []
 main = []
 for n in names:
     c = info[n]
-    subs = sorted(c[9], key=lambda s: s[0])
-    ident = '&[]'
+    ids.append(n)
+    subs = sorted(c[9] + [e[0] for e in EXTRA_SUBCOMMANDS.get(n, [])], key=lambda s: s[0])
+    subs_ident = '&[]'
     if subs:
-        ident = n.upper() + '_SUBCOMMANDS'
+        subs_ident = n.upper() + '_SUBCOMMANDS'
         sd = kv(kv(docs[n])['subcommands'])
+        for e in EXTRA_SUBCOMMANDS.get(n, []): sd[e[0][0]] = e[1]
         lines = [entry(s[0], s, sd[s[0]], '    ', '&[]') for s in subs]
-        subtables.append('/// Subcommands of `%s`, sorted by name.\n#[rustfmt::skip]\nstatic %s: &[CommandSpec] = &[\n%s\n];\n' % (n.upper(), ident, '\n'.join(lines)))
-    main.append(entry(n, c, docs[n], '    ', ident))
+        ids.extend(s[0] for s in subs)
+        subtables.append('/// Subcommands of `%s`, sorted by name.\n#[rustfmt::skip]\nstatic %s: &[CommandSpec] = &[\n%s\n];\n' % (n.upper(), subs_ident, '\n'.join(lines)))
+    main.append(entry(n, c, docs[n], '    ', subs_ident))
+internal = [entry(c[0], c, dd, '    ', '&[]') for c, dd in INTERNAL]
+ids.extend(c[0] for c, _ in INTERNAL)
+
+# FNV-1a over the names in id order: a proxy and a shard built from
+# different tables refuse to talk (ids would mean different commands).
+fp = 0xcbf29ce484222325
+for n in ids:
+    for b in (n + '\n').encode():
+        fp = ((fp ^ b) * 0x100000001b3) & 0xffffffffffffffff
+
+enum = ('/// A command\'s (or subcommand\'s) id: its index in [`Cmd::ALL`]. The proxy\n'
+        '/// puts it in each request record and the shard dispatches on it.\n'
+        '#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]\n#[repr(u16)]\npub enum Cmd {\n' +
+        ''.join('    /// `%s`\n    %s,\n' % (n, ident(n)) for n in ids) + '}\n\n'
+        'impl Cmd {\n    /// Every id, in order (`Cmd::ALL[id as usize] == id`).\n    pub const ALL: [Cmd; %d] = [\n' % len(ids) +
+        ''.join('        Cmd::%s,\n' % ident(n) for n in ids) + '    ];\n}\n\n'
+        '/// Fingerprint of the names in id order (FNV-1a): both sides of a ring\n'
+        '/// check that they were built with the same table.\n'
+        'pub const TABLE_FINGERPRINT: u64 = 0x%016x;\n' % fp)
 
 hdr = '''//! The command table's data, generated from `COMMAND` and `COMMAND DOCS`
 //! of redis-server 7.0.15 (arity, flags, legacy key positions, ACL
-//! categories, tips, key specs, summary, since, group, complexity). Routes and
-//! numkeys layouts are ours. Do not edit by hand: regenerate with
-//! `gen_data.py` (next to this file) and review the diff.
+//! categories, tips, key specs, summary, since, group, complexity). Ids,
+//! routes, numkeys layouts, who runs each command and the internal commands
+//! are ours. Do not edit by hand: regenerate with `gen_data.py` (next to
+//! this file) and review the diff.
 
 use super::{
     cmd, flags::*,
     keyspec::{key_flags::*, ks, BeginSearch, FindKeys},
-    CommandSpec, Docs, Keys, Route,
+    CommandSpec, Docs, Exec, Keys, Route,
 };
 
-/// Every command, sorted by name (lookups binary-search it).
-#[rustfmt::skip]
-pub(super) static COMMANDS: &[CommandSpec] = &[
 '''
-open(os.path.join(os.path.dirname(os.path.abspath(__file__)), 'data.rs'), 'w').write(hdr + '\n'.join(main) + '\n];\n\n' + '\n'.join(subtables))
-print(len(names), 'commands written')
+body = (hdr + enum + '\n/// Every command, sorted by name (lookups binary-search it).\n#[rustfmt::skip]\npub(super) static COMMANDS: &[CommandSpec] = &[\n' +
+        '\n'.join(main) + '\n];\n\n' + '\n'.join(subtables) +
+        '\n/// The commands only the proxy sends (see `INTERNAL` in `gen_data.py`).\n#[rustfmt::skip]\npub(super) static INTERNAL: &[CommandSpec] = &[\n' +
+        '\n'.join(internal) + '\n];\n')
+open(os.path.join(os.path.dirname(os.path.abspath(__file__)), 'data.rs'), 'w').write(body)
+print(len(names), 'commands,', len(ids), 'ids written')

@@ -16,15 +16,17 @@ use std::{
     path::PathBuf,
     pin::Pin,
     rc::Rc,
-    sync::{atomic::AtomicBool, Arc, Mutex},
+    sync::Arc,
     task::{RawWaker, RawWakerVTable, Waker},
-    time::{Duration, Instant},
+    time::Duration,
 };
 
+use common::reply::Proto;
 use proxy::{
     config::Config,
-    conn::{ConnOut, ConnState},
-    server::{ClientHandle, ClientInfo, Shared},
+    replies::Replies,
+    session::Session,
+    state::{ClientHandle, Shared},
     worker::Worker,
 };
 use rand::{rngs::StdRng, Rng, SeedableRng};
@@ -116,11 +118,11 @@ struct CounterOp {
     val: Option<i64>,
 }
 
-type Fut = Pin<Box<dyn Future<Output = ConnState>>>;
+type Fut = Pin<Box<dyn Future<Output = Session>>>;
 
 struct SimConn {
-    out: Rc<RefCell<ConnOut>>,
-    st: Option<ConnState>,
+    out: Rc<RefCell<Replies>>,
+    st: Option<Session>,
     blocked: Option<Fut>,
     sent: VecDeque<Sent>,
     input: Vec<u8>,
@@ -177,24 +179,11 @@ fn noop_waker() -> Waker {
     unsafe { Waker::from_raw(RawWaker::new(std::ptr::null(), &VTABLE)) }
 }
 
-fn conn_state(id: u64, proto: u8) -> ConnState {
+fn conn_state(id: u64, proto: u8) -> Session {
     let addr: SocketAddr = SocketAddr::from(([127, 0, 0, 1], 1));
-    ConnState {
-        proto,
-        authed: true,
-        reply_mode: 0,
-        handle: Arc::new(ClientHandle {
-            id,
-            addr,
-            laddr: addr,
-            created: Instant::now(),
-            info: Mutex::new(ClientInfo::default()),
-            killed: AtomicBool::new(false),
-            kill: tokio::sync::Notify::new(),
-        }),
-        close: false,
-        write: false,
-    }
+    let mut s = Session::new(Arc::new(ClientHandle::new(id, addr, addr)), true);
+    s.proto = Proto::from_version(proto);
+    s
 }
 
 impl Sim {
@@ -268,7 +257,7 @@ impl Sim {
             .map(|k| (k.clone(), vec![None]))
             .collect();
         SimConn {
-            out: Rc::new(RefCell::new(ConnOut::new())),
+            out: Rc::new(RefCell::new(Replies::new())),
             st: Some(conn_state(
                 c as u64 + 1,
                 if c.is_multiple_of(2) { 2 } else { 3 },

@@ -21,6 +21,8 @@ pub mod zsets;
 
 pub use common::num::{parse_f64, parse_i64};
 
+use common::table::{self, Cmd};
+
 use crate::{keyspace::Keyspace, reply::Reply};
 
 /// Errors a command replies with. The text is exactly Redis's.
@@ -131,177 +133,196 @@ pub fn eq_ic(arg: &[u8], keyword: &str) -> bool {
     arg.eq_ignore_ascii_case(keyword.as_bytes())
 }
 
-/// Runs one command and writes its reply (or its error) to `out`.
+/// A command run against the keyspace: arguments in, reply out.
+pub type Handler = fn(&mut Keyspace, Args, &mut Reply) -> CmdResult;
+
+/// The keyspace handler for `id`; `None` for what the proxy answers, the
+/// data directory commands (`persist::admin`) and what nobody runs. Arity
+/// was checked once, from the table, by whoever resolved the name (the
+/// proxy, or [`execute`]).
+pub fn handler(id: Cmd) -> Option<Handler> {
+    Some(match id {
+        // strings
+        Cmd::Get => strings::get,
+        Cmd::Set => strings::set,
+        Cmd::Setnx => strings::setnx,
+        Cmd::Setex => strings::setex,
+        Cmd::Psetex => strings::psetex,
+        Cmd::Getex => strings::getex,
+        Cmd::Getdel => strings::getdel,
+        Cmd::Getset => strings::getset,
+        Cmd::Append => strings::append,
+        Cmd::Strlen => strings::strlen,
+        Cmd::Incr => strings::incr,
+        Cmd::Decr => strings::decr,
+        Cmd::Incrby => strings::incrby,
+        Cmd::Decrby => strings::decrby,
+        Cmd::Incrbyfloat => strings::incrbyfloat,
+        Cmd::Getrange | Cmd::Substr => strings::getrange,
+        Cmd::Setrange => strings::setrange,
+        Cmd::Lcs => strings::lcs,
+        Cmd::Mget => strings::mget,
+        Cmd::Mset => strings::mset,
+        Cmd::Msetnx => strings::msetnx,
+        // bits
+        Cmd::Setbit => bits::setbit,
+        Cmd::Getbit => bits::getbit,
+        Cmd::Bitcount => bits::bitcount,
+        Cmd::Bitpos => bits::bitpos,
+        Cmd::Bitop => bits::bitop,
+        Cmd::Bitfield => bits::bitfield,
+        Cmd::BitfieldRo => bits::bitfield_ro,
+        // hyperloglog
+        Cmd::Pfadd => hll::pfadd,
+        Cmd::Pfcount => hll::pfcount,
+        Cmd::Pfmerge => hll::pfmerge,
+        // hashes
+        Cmd::Hset => hashes::hset,
+        Cmd::Hsetnx => hashes::hsetnx,
+        Cmd::Hmset => hashes::hmset,
+        Cmd::Hget => hashes::hget,
+        Cmd::Hmget => hashes::hmget,
+        Cmd::Hdel => hashes::hdel,
+        Cmd::Hlen => hashes::hlen,
+        Cmd::Hstrlen => hashes::hstrlen,
+        Cmd::Hexists => hashes::hexists,
+        Cmd::Hkeys => hashes::hkeys,
+        Cmd::Hvals => hashes::hvals,
+        Cmd::Hgetall => hashes::hgetall,
+        Cmd::Hincrby => hashes::hincrby,
+        Cmd::Hincrbyfloat => hashes::hincrbyfloat,
+        Cmd::Hrandfield => hashes::hrandfield,
+        Cmd::Hscan => hashes::hscan,
+        // lists
+        Cmd::Lpush => lists::lpush,
+        Cmd::Rpush => lists::rpush,
+        Cmd::Lpushx => lists::lpushx,
+        Cmd::Rpushx => lists::rpushx,
+        Cmd::Lpop => lists::lpop,
+        Cmd::Rpop => lists::rpop,
+        Cmd::Llen => lists::llen,
+        Cmd::Lrange => lists::lrange,
+        Cmd::Lindex => lists::lindex,
+        Cmd::Lset => lists::lset,
+        Cmd::Linsert => lists::linsert,
+        Cmd::Lrem => lists::lrem,
+        Cmd::Ltrim => lists::ltrim,
+        Cmd::Lpos => lists::lpos,
+        Cmd::Lmove => lists::lmove,
+        Cmd::Rpoplpush => lists::rpoplpush,
+        Cmd::Lmpop => lists::lmpop,
+        // keys
+        Cmd::Del | Cmd::Unlink => keys::del,
+        Cmd::Exists => keys::exists,
+        // sets
+        Cmd::Sadd => sets::sadd,
+        Cmd::Srem => sets::srem,
+        Cmd::Scard => sets::scard,
+        Cmd::Sismember => sets::sismember,
+        Cmd::Smismember => sets::smismember,
+        Cmd::Smembers => sets::smembers,
+        Cmd::Spop => sets::spop,
+        Cmd::Srandmember => sets::srandmember,
+        Cmd::Smove => sets::smove,
+        Cmd::Sinter => sets::sinter,
+        Cmd::Sintercard => sets::sintercard,
+        Cmd::Sinterstore => sets::sinterstore,
+        Cmd::Sunion => sets::sunion,
+        Cmd::Sunionstore => sets::sunionstore,
+        Cmd::Sdiff => sets::sdiff,
+        Cmd::Sdiffstore => sets::sdiffstore,
+        Cmd::Sscan => sets::sscan,
+        // sorted sets
+        Cmd::Zadd => zsets::zadd,
+        Cmd::Zincrby => zsets::zincrby,
+        Cmd::Zrem => zsets::zrem,
+        Cmd::Zcard => zsets::zcard,
+        Cmd::Zcount => zsets::zcount,
+        Cmd::Zlexcount => zsets::zlexcount,
+        Cmd::Zscore => zsets::zscore,
+        Cmd::Zmscore => zsets::zmscore,
+        Cmd::Zrank => zsets::zrank,
+        Cmd::Zrevrank => zsets::zrevrank,
+        Cmd::Zrange => zsets::zrange,
+        Cmd::Zrangebyscore => zsets::zrangebyscore,
+        Cmd::Zrevrangebyscore => zsets::zrevrangebyscore,
+        Cmd::Zrangebylex => zsets::zrangebylex,
+        Cmd::Zrevrangebylex => zsets::zrevrangebylex,
+        Cmd::Zrevrange => zsets::zrevrange,
+        Cmd::Zrangestore => zsets::zrangestore,
+        Cmd::Zremrangebyrank => zsets::zremrangebyrank,
+        Cmd::Zremrangebyscore => zsets::zremrangebyscore,
+        Cmd::Zremrangebylex => zsets::zremrangebylex,
+        Cmd::Zpopmin => zsets::zpopmin,
+        Cmd::Zpopmax => zsets::zpopmax,
+        Cmd::Zmpop => zsets::zmpop,
+        Cmd::Zrandmember => zsets::zrandmember,
+        Cmd::Zunion => zsets::zunion,
+        Cmd::Zinter => zsets::zinter,
+        Cmd::Zdiff => zsets::zdiff,
+        Cmd::Zunionstore => zsets::zunionstore,
+        Cmd::Zinterstore => zsets::zinterstore,
+        Cmd::Zdiffstore => zsets::zdiffstore,
+        Cmd::Zintercard => zsets::zintercard,
+        Cmd::Zscan => zsets::zscan,
+        Cmd::Touch => keys::touch,
+        Cmd::Type => keys::type_,
+        Cmd::Expire => keys::expire,
+        Cmd::Pexpire => keys::pexpire,
+        Cmd::Expireat => keys::expireat,
+        Cmd::Pexpireat => keys::pexpireat,
+        Cmd::Ttl => keys::ttl,
+        Cmd::Pttl => keys::pttl,
+        Cmd::Expiretime => keys::expiretime,
+        Cmd::Pexpiretime => keys::pexpiretime,
+        Cmd::Persist => keys::persist,
+        Cmd::Rename => keys::rename,
+        Cmd::Renamenx => keys::renamenx,
+        Cmd::Copy => keys::copy,
+        Cmd::ObjectEncoding
+        | Cmd::ObjectFreq
+        | Cmd::ObjectHelp
+        | Cmd::ObjectIdletime
+        | Cmd::ObjectRefcount => keys::object,
+        Cmd::Randomkey => keys::randomkey,
+        Cmd::Dbsize => keys::dbsize,
+        Cmd::Keys => keys::keys,
+        Cmd::Scan => keys::scan,
+        Cmd::Flushall | Cmd::Flushdb => keys::flushall,
+        Cmd::Dump => keys::dump,
+        Cmd::Sort => sort::sort,
+        Cmd::SortRo => sort::sort_ro,
+        Cmd::Restore => keys::restore,
+        _ => return None,
+    })
+}
+
+/// Runs `argv` (name first) by name, as the log's replay and tests do:
+/// the name is resolved in the table (with Redis's errors for unknown
+/// commands and wrong arity), then run as [`execute_id`] runs it.
 pub fn execute(ks: &mut Keyspace, argv: &[&[u8]], out: &mut Reply) {
-    let args = Args::new(argv);
-    if let Err(e) = dispatch(ks, args, out) {
+    match table::resolve(argv) {
+        Ok(spec) => execute_id(ks, spec.id, argv, out),
+        Err(e) => {
+            let mut text = Vec::new();
+            e.write_reply(argv, &mut text);
+            out.raw(&text);
+        }
+    }
+}
+
+/// Runs the command `id` with `argv` (name first) and writes its reply (or
+/// its error) to `out`.
+pub fn execute_id(ks: &mut Keyspace, id: Cmd, argv: &[&[u8]], out: &mut Reply) {
+    let result = match handler(id) {
+        Some(run) => run(ks, Args::new(argv), out),
+        None => Err(CmdError::UnknownCommand(
+            String::from_utf8_lossy(argv.first().copied().unwrap_or(b"")).into_owned(),
+        )),
+    };
+    if let Err(e) = result {
         out.error(&e.to_string());
     }
-}
-
-fn dispatch(ks: &mut Keyspace, args: Args, out: &mut Reply) -> CmdResult {
-    let name = args.get(0)?;
-    let mut lower = [0u8; 24];
-    if name.len() > lower.len() {
-        return Err(unknown(name));
-    }
-    let lower = &mut lower[..name.len()];
-    lower.copy_from_slice(name);
-    lower.make_ascii_lowercase();
-    match &*lower {
-        // strings
-        b"get" => strings::get(ks, args, out),
-        b"set" => strings::set(ks, args, out),
-        b"setnx" => strings::setnx(ks, args, out),
-        b"setex" => strings::setex(ks, args, out),
-        b"psetex" => strings::psetex(ks, args, out),
-        b"getex" => strings::getex(ks, args, out),
-        b"getdel" => strings::getdel(ks, args, out),
-        b"getset" => strings::getset(ks, args, out),
-        b"append" => strings::append(ks, args, out),
-        b"strlen" => strings::strlen(ks, args, out),
-        b"incr" => strings::incr(ks, args, out),
-        b"decr" => strings::decr(ks, args, out),
-        b"incrby" => strings::incrby(ks, args, out),
-        b"decrby" => strings::decrby(ks, args, out),
-        b"incrbyfloat" => strings::incrbyfloat(ks, args, out),
-        b"getrange" | b"substr" => strings::getrange(ks, args, out),
-        b"setrange" => strings::setrange(ks, args, out),
-        b"lcs" => strings::lcs(ks, args, out),
-        b"mget" => strings::mget(ks, args, out),
-        b"mset" => strings::mset(ks, args, out),
-        b"msetnx" => strings::msetnx(ks, args, out),
-        // bits
-        b"setbit" => bits::setbit(ks, args, out),
-        b"getbit" => bits::getbit(ks, args, out),
-        b"bitcount" => bits::bitcount(ks, args, out),
-        b"bitpos" => bits::bitpos(ks, args, out),
-        b"bitop" => bits::bitop(ks, args, out),
-        b"bitfield" => bits::bitfield(ks, args, out),
-        b"bitfield_ro" => bits::bitfield_ro(ks, args, out),
-        // hyperloglog
-        b"pfadd" => hll::pfadd(ks, args, out),
-        b"pfcount" => hll::pfcount(ks, args, out),
-        b"pfmerge" => hll::pfmerge(ks, args, out),
-        // hashes
-        b"hset" => hashes::hset(ks, args, out),
-        b"hsetnx" => hashes::hsetnx(ks, args, out),
-        b"hmset" => hashes::hmset(ks, args, out),
-        b"hget" => hashes::hget(ks, args, out),
-        b"hmget" => hashes::hmget(ks, args, out),
-        b"hdel" => hashes::hdel(ks, args, out),
-        b"hlen" => hashes::hlen(ks, args, out),
-        b"hstrlen" => hashes::hstrlen(ks, args, out),
-        b"hexists" => hashes::hexists(ks, args, out),
-        b"hkeys" => hashes::hkeys(ks, args, out),
-        b"hvals" => hashes::hvals(ks, args, out),
-        b"hgetall" => hashes::hgetall(ks, args, out),
-        b"hincrby" => hashes::hincrby(ks, args, out),
-        b"hincrbyfloat" => hashes::hincrbyfloat(ks, args, out),
-        b"hrandfield" => hashes::hrandfield(ks, args, out),
-        b"hscan" => hashes::hscan(ks, args, out),
-        // lists
-        b"lpush" => lists::lpush(ks, args, out),
-        b"rpush" => lists::rpush(ks, args, out),
-        b"lpushx" => lists::lpushx(ks, args, out),
-        b"rpushx" => lists::rpushx(ks, args, out),
-        b"lpop" => lists::lpop(ks, args, out),
-        b"rpop" => lists::rpop(ks, args, out),
-        b"llen" => lists::llen(ks, args, out),
-        b"lrange" => lists::lrange(ks, args, out),
-        b"lindex" => lists::lindex(ks, args, out),
-        b"lset" => lists::lset(ks, args, out),
-        b"linsert" => lists::linsert(ks, args, out),
-        b"lrem" => lists::lrem(ks, args, out),
-        b"ltrim" => lists::ltrim(ks, args, out),
-        b"lpos" => lists::lpos(ks, args, out),
-        b"lmove" => lists::lmove(ks, args, out),
-        b"rpoplpush" => lists::rpoplpush(ks, args, out),
-        b"lmpop" => lists::lmpop(ks, args, out),
-        // keys
-        b"del" | b"unlink" => keys::del(ks, args, out),
-        b"exists" => keys::exists(ks, args, out),
-        // sets
-        b"sadd" => sets::sadd(ks, args, out),
-        b"srem" => sets::srem(ks, args, out),
-        b"scard" => sets::scard(ks, args, out),
-        b"sismember" => sets::sismember(ks, args, out),
-        b"smismember" => sets::smismember(ks, args, out),
-        b"smembers" => sets::smembers(ks, args, out),
-        b"spop" => sets::spop(ks, args, out),
-        b"srandmember" => sets::srandmember(ks, args, out),
-        b"smove" => sets::smove(ks, args, out),
-        b"sinter" => sets::sinter(ks, args, out),
-        b"sintercard" => sets::sintercard(ks, args, out),
-        b"sinterstore" => sets::sinterstore(ks, args, out),
-        b"sunion" => sets::sunion(ks, args, out),
-        b"sunionstore" => sets::sunionstore(ks, args, out),
-        b"sdiff" => sets::sdiff(ks, args, out),
-        b"sdiffstore" => sets::sdiffstore(ks, args, out),
-        b"sscan" => sets::sscan(ks, args, out),
-        // sorted sets
-        b"zadd" => zsets::zadd(ks, args, out),
-        b"zincrby" => zsets::zincrby(ks, args, out),
-        b"zrem" => zsets::zrem(ks, args, out),
-        b"zcard" => zsets::zcard(ks, args, out),
-        b"zcount" => zsets::zcount(ks, args, out),
-        b"zlexcount" => zsets::zlexcount(ks, args, out),
-        b"zscore" => zsets::zscore(ks, args, out),
-        b"zmscore" => zsets::zmscore(ks, args, out),
-        b"zrank" => zsets::zrank(ks, args, out),
-        b"zrevrank" => zsets::zrevrank(ks, args, out),
-        b"zrange" => zsets::zrange(ks, args, out),
-        b"zrangebyscore" => zsets::zrangebyscore(ks, args, out),
-        b"zrevrangebyscore" => zsets::zrevrangebyscore(ks, args, out),
-        b"zrangebylex" => zsets::zrangebylex(ks, args, out),
-        b"zrevrangebylex" => zsets::zrevrangebylex(ks, args, out),
-        b"zrevrange" => zsets::zrevrange(ks, args, out),
-        b"zrangestore" => zsets::zrangestore(ks, args, out),
-        b"zremrangebyrank" => zsets::zremrangebyrank(ks, args, out),
-        b"zremrangebyscore" => zsets::zremrangebyscore(ks, args, out),
-        b"zremrangebylex" => zsets::zremrangebylex(ks, args, out),
-        b"zpopmin" => zsets::zpopmin(ks, args, out),
-        b"zpopmax" => zsets::zpopmax(ks, args, out),
-        b"zmpop" => zsets::zmpop(ks, args, out),
-        b"zrandmember" => zsets::zrandmember(ks, args, out),
-        b"zunion" => zsets::zunion(ks, args, out),
-        b"zinter" => zsets::zinter(ks, args, out),
-        b"zdiff" => zsets::zdiff(ks, args, out),
-        b"zunionstore" => zsets::zunionstore(ks, args, out),
-        b"zinterstore" => zsets::zinterstore(ks, args, out),
-        b"zdiffstore" => zsets::zdiffstore(ks, args, out),
-        b"zintercard" => zsets::zintercard(ks, args, out),
-        b"zscan" => zsets::zscan(ks, args, out),
-        b"touch" => keys::touch(ks, args, out),
-        b"type" => keys::type_(ks, args, out),
-        b"expire" => keys::expire(ks, args, out),
-        b"pexpire" => keys::pexpire(ks, args, out),
-        b"expireat" => keys::expireat(ks, args, out),
-        b"pexpireat" => keys::pexpireat(ks, args, out),
-        b"ttl" => keys::ttl(ks, args, out),
-        b"pttl" => keys::pttl(ks, args, out),
-        b"expiretime" => keys::expiretime(ks, args, out),
-        b"pexpiretime" => keys::pexpiretime(ks, args, out),
-        b"persist" => keys::persist(ks, args, out),
-        b"rename" => keys::rename(ks, args, out),
-        b"renamenx" => keys::renamenx(ks, args, out),
-        b"copy" => keys::copy(ks, args, out),
-        b"object" => keys::object(ks, args, out),
-        b"randomkey" => keys::randomkey(ks, args, out),
-        b"dbsize" => keys::dbsize(ks, args, out),
-        b"keys" => keys::keys(ks, args, out),
-        b"scan" => keys::scan(ks, args, out),
-        b"flushall" | b"flushdb" => keys::flushall(ks, args, out),
-        b"dump" => keys::dump(ks, args, out),
-        b"sort" => sort::sort(ks, args, out),
-        b"sort_ro" => sort::sort_ro(ks, args, out),
-        b"restore" => keys::restore(ks, args, out),
-        _ => Err(unknown(name)),
-    }
-}
-
-fn unknown(name: &[u8]) -> CmdError {
-    CmdError::UnknownCommand(String::from_utf8_lossy(name).into_owned())
 }
 
 #[cfg(test)]
@@ -333,7 +354,11 @@ mod tests {
         let mut ks = Keyspace::new();
         assert_eq!(
             test_util::run(&mut ks, "nope x"),
-            "-ERR unknown command 'nope'\r\n"
+            "-ERR unknown command 'nope', with args beginning with: 'x' \r\n"
+        );
+        assert_eq!(
+            test_util::run(&mut ks, "GET"),
+            "-ERR wrong number of arguments for 'get' command\r\n"
         );
     }
 }

@@ -8,9 +8,8 @@
 //! - `SHARDD.APPENDFSYNC always|everysec|no`: what `CONFIG SET appendfsync`
 //!   sends to every shard; the new policy applies from the next write.
 //!
-//! The shard's loop looks a request's name up here ([`admin_command`], a
-//! length check first, so the data commands pay almost nothing) before
-//! handing it to the keyspace.
+//! The shard's loop asks [`command`] for a request's id (the table's
+//! arity check was done by the proxy) when the keyspace has no handler.
 
 use std::fmt::Write as _;
 
@@ -18,6 +17,8 @@ use super::{
     aof::Fsync,
     dir::{ChildKind, DataDir},
 };
+use common::table::Cmd;
+
 use crate::{keyspace::Keyspace, reply::Reply};
 
 /// A data-directory command.
@@ -37,28 +38,21 @@ pub enum Admin {
     AppendFsync,
 }
 
-const ADMIN_NAMES: &[(&str, Admin)] = &[
-    ("save", Admin::Save),
-    ("bgsave", Admin::BgSave),
-    ("bgrewriteaof", Admin::BgRewriteAof),
-    ("lastsave", Admin::LastSave),
-    ("shardd.info", Admin::Info),
-    ("shardd.appendfsync", Admin::AppendFsync),
-];
-
 const BGSAVE_BUSY: &str = "ERR Background save already in progress";
 const REWRITE_BUSY: &str = "ERR Background append only file rewriting already in progress";
 const BGSAVE_AOF_BUSY: &str = "ERR Another child process is active (AOF?): can't BGSAVE right now. Use BGSAVE SCHEDULE in order to schedule a BGSAVE whenever possible.";
 
-/// The data-directory command named `name`, if it is one.
-pub fn admin_command(name: &[u8]) -> Option<Admin> {
-    if !matches!(name.len(), 4 | 6 | 8 | 11 | 12 | 18) {
-        return None;
-    }
-    ADMIN_NAMES
-        .iter()
-        .find(|(n, _)| name.eq_ignore_ascii_case(n.as_bytes()))
-        .map(|&(_, a)| a)
+/// The data-directory command `id`, if it is one.
+pub fn command(id: Cmd) -> Option<Admin> {
+    Some(match id {
+        Cmd::Save => Admin::Save,
+        Cmd::Bgsave => Admin::BgSave,
+        Cmd::Bgrewriteaof => Admin::BgRewriteAof,
+        Cmd::Lastsave => Admin::LastSave,
+        Cmd::SharddInfo => Admin::Info,
+        Cmd::SharddAppendfsync => Admin::AppendFsync,
+        _ => return None,
+    })
 }
 
 /// Runs `cmd`; `dir` is `None` when the shard keeps no data directory.
@@ -68,18 +62,12 @@ pub fn run(cmd: Admin, ks: &Keyspace, dir: Option<&mut DataDir>, args: &[&[u8]],
         return;
     };
     match cmd {
-        Admin::Save if args.len() == 1 => save(ks, dir, out),
+        Admin::Save => save(ks, dir, out),
         Admin::BgSave => bgsave(ks, dir, args, out),
-        Admin::BgRewriteAof if args.len() == 1 => bgrewriteaof(ks, dir, out),
-        Admin::LastSave if args.len() == 1 => out.int(dir.stats().last_save_unix_secs as i64),
+        Admin::BgRewriteAof => bgrewriteaof(ks, dir, out),
+        Admin::LastSave => out.int(dir.stats().last_save_unix_secs as i64),
         Admin::Info => out.bulk(info(ks, dir).as_bytes()),
         Admin::AppendFsync => appendfsync(dir, args, out),
-        _ => {
-            let name = String::from_utf8_lossy(args[0]).to_ascii_lowercase();
-            out.error(&format!(
-                "ERR wrong number of arguments for '{name}' command"
-            ));
-        }
     }
 }
 
@@ -227,7 +215,12 @@ mod tests {
     fn call(ks: &Keyspace, d: &mut DataDir, cmd: &str) -> String {
         let args: Vec<&[u8]> = cmd.split(' ').map(str::as_bytes).collect();
         let mut out = Vec::new();
-        let admin = admin_command(args[0]).expect("an admin command");
+        let id = match args[0] {
+            b"SHARDD.INFO" => Cmd::SharddInfo,
+            b"SHARDD.APPENDFSYNC" => Cmd::SharddAppendfsync,
+            _ => common::table::resolve(&args).expect("a known command").id,
+        };
+        let admin = command(id).expect("an admin command");
         run(
             admin,
             ks,
@@ -246,8 +239,8 @@ mod tests {
         let (mut d, _) =
             DataDir::open(&dir, lock(&dir).unwrap(), Some(Fsync::No), &mut ks).unwrap();
         ks.insert_str(b"k", b"v");
-        assert_eq!(admin_command(b"GET"), None);
-        assert_eq!(admin_command(b"BgSave"), Some(Admin::BgSave));
+        assert_eq!(command(Cmd::Get), None);
+        assert_eq!(command(Cmd::Bgsave), Some(Admin::BgSave));
         assert_eq!(call(&ks, &mut d, "SAVE"), "+OK\r\n");
         assert_eq!(
             call(&ks, &mut d, "BGSAVE"),

@@ -1,0 +1,142 @@
+//! The connection's own commands: PING, QUIT, RESET, SELECT, AUTH, HELLO.
+
+use common::{num::parse_i64, reply::Proto, table::REDIS_VERSION};
+
+use super::{eq, Call};
+use crate::session::Session;
+
+/// `PING [message]`: Redis checks for more in the command itself.
+pub fn ping(call: Call) {
+    call.reply(|r| match call.argv {
+        [_] => r.simple("PONG"),
+        [_, m] => r.bulk(m),
+        _ => r.error("ERR wrong number of arguments for 'ping' command"),
+    });
+}
+
+/// `QUIT`: OK, then the connection closes once its replies are written.
+pub fn quit(call: Call) {
+    call.reply(|r| r.ok());
+    call.session.close = true;
+}
+
+/// `RESET`: the connection's state back to a new connection's.
+pub fn reset(call: Call) {
+    let authed = call.w.shared.requirepass().is_none();
+    *call.session = Session::new(call.session.handle.clone(), authed);
+    if let Ok(mut i) = call.session.handle.info.lock() {
+        i.name.clear();
+        i.resp = 2;
+    }
+    // The reply to RESET is always sent, in RESP2.
+    let mut buf = Vec::new();
+    common::reply::Reply::new(&mut buf, Proto::Resp2).simple("RESET");
+    call.to.out.borrow_mut().push_ready(&buf, false);
+}
+
+/// `SELECT index`: one database, so only 0.
+pub fn select(call: Call) {
+    call.reply(|r| match parse_i64(call.argv[1]) {
+        Some(0) => r.ok(),
+        Some(_) => r.error("ERR DB index is out of range"),
+        None => r.error("ERR value is not an integer or out of range"),
+    });
+}
+
+/// Checks a password for `user` (the default user if none); the error
+/// reply when it is refused.
+fn check_password(call: &Call, user: Option<&[u8]>, pass: &[u8]) -> Result<(), &'static str> {
+    let Some(want) = call.w.shared.requirepass() else {
+        return Err("ERR AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?");
+    };
+    let user_ok = user.is_none_or(|u| u == b"default");
+    if user_ok && pass == want.as_bytes() {
+        Ok(())
+    } else {
+        Err("WRONGPASS invalid username-password pair or user is disabled.")
+    }
+}
+
+/// `AUTH [user] password`.
+pub fn auth(call: Call) {
+    let (user, pass) = match call.argv {
+        [_, pass] => (None, *pass),
+        [_, user, pass] => (Some(*user), *pass),
+        _ => return call.reply(|r| r.error("ERR syntax error")),
+    };
+    match check_password(&call, user, pass) {
+        Ok(()) => {
+            call.session.authed = true;
+            call.reply(|r| r.ok());
+        }
+        Err(e) => call.reply(|r| r.error(e)),
+    }
+}
+
+/// `HELLO [protover [AUTH user pass] [SETNAME name]]`.
+pub fn hello(call: Call) {
+    let argv = call.argv;
+    let mut proto = call.session.proto;
+    let mut i = 1;
+    if let Some(v) = argv.get(1) {
+        match parse_i64(v) {
+            Some(2) => proto = Proto::Resp2,
+            Some(3) => proto = Proto::Resp3,
+            Some(_) => return call.reply(|r| r.error("NOPROTO unsupported protocol version")),
+            None => {
+                return call
+                    .reply(|r| r.error("ERR Protocol version is not an integer or out of range"))
+            }
+        }
+        i = 2;
+    }
+    let mut name = None;
+    while i < argv.len() {
+        if eq(argv[i], "auth") && i + 2 < argv.len() {
+            if let Err(e) = check_password(&call, Some(argv[i + 1]), argv[i + 2]) {
+                return call.reply(|r| r.error(e));
+            }
+            call.session.authed = true;
+            i += 3;
+        } else if eq(argv[i], "setname") && i + 1 < argv.len() {
+            name = Some(argv[i + 1]);
+            i += 2;
+        } else {
+            let opt = String::from_utf8_lossy(argv[i]).into_owned();
+            return call.reply(|r| r.error(&format!("ERR Syntax error in HELLO option '{opt}'")));
+        }
+    }
+    if !call.session.authed {
+        return call.reply(|r| r.error("NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO <proto> AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time"));
+    }
+    if let Some(n) = name {
+        if let Err(e) = super::client::check_name(n) {
+            return call.reply(|r| r.error(e));
+        }
+    }
+    call.session.proto = proto;
+    if let Ok(mut info) = call.session.handle.info.lock() {
+        info.resp = proto.version();
+        if let Some(n) = name {
+            info.name = n.to_vec();
+        }
+    }
+    let id = call.session.handle.id;
+    call.reply(|r| {
+        r.map(7);
+        r.bulk(b"server");
+        r.bulk(b"redis");
+        r.bulk(b"version");
+        r.bulk(REDIS_VERSION.as_bytes());
+        r.bulk(b"proto");
+        r.int(proto.version() as i64);
+        r.bulk(b"id");
+        r.int(id as i64);
+        r.bulk(b"mode");
+        r.bulk(b"standalone");
+        r.bulk(b"role");
+        r.bulk(b"master");
+        r.bulk(b"modules");
+        r.array(0);
+    });
+}

@@ -1,0 +1,230 @@
+//! The commands the proxy answers itself (the table's `Exec::Proxy`): the
+//! connection's own state (HELLO, AUTH, SELECT, CLIENT, RESET, QUIT), the
+//! server's (CONFIG, COMMAND, INFO, TIME, SHUTDOWN, DEBUG) and the few that
+//! need no data (PING, ECHO, WAIT).
+//!
+//! [`handler`] maps a command id to its [`Builtin`]; [`run`] runs it. Both
+//! are exhaustive, so a command the table gives the proxy has code here,
+//! and a test checks the table and this map agree.
+//!
+//! Decisions: WAIT answers 0 (no replicas); FUNCTION FLUSH and SCRIPT FLUSH
+//! answer OK (no script or function is ever stored until scripting exists).
+
+mod client;
+mod config;
+mod conn;
+mod info;
+mod server;
+
+use std::rc::Rc;
+
+use common::{
+    reply::Reply,
+    table::{Cmd, CommandSpec},
+};
+
+use crate::{send::To, session::Session, worker::Worker};
+
+/// A command the proxy answers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Builtin {
+    /// `PING [message]`.
+    Ping,
+    /// `ECHO message`.
+    Echo,
+    /// `QUIT`.
+    Quit,
+    /// `RESET`.
+    Reset,
+    /// `SELECT index`.
+    Select,
+    /// `AUTH [user] password`.
+    Auth,
+    /// `HELLO [protover [AUTH user pass] [SETNAME name]]`.
+    Hello,
+    /// `CLIENT ...`.
+    Client(ClientCmd),
+    /// `CONFIG ...`.
+    Config(ConfigCmd),
+    /// `COMMAND [...]`, from the table.
+    Command,
+    /// `INFO [section ...]`.
+    Info,
+    /// `TIME`.
+    Time,
+    /// `WAIT numreplicas timeout`.
+    Wait,
+    /// `SHUTDOWN [...]`.
+    Shutdown,
+    /// `DEBUG subcommand ...` (SLEEP).
+    Debug,
+    /// `FUNCTION FLUSH` and `SCRIPT FLUSH`.
+    FlushScripts,
+}
+
+/// `CLIENT` subcommands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ClientCmd {
+    /// `CLIENT GETNAME`.
+    Getname,
+    /// `CLIENT HELP`.
+    Help,
+    /// `CLIENT ID`.
+    Id,
+    /// `CLIENT INFO`.
+    Info,
+    /// `CLIENT KILL ...`.
+    Kill,
+    /// `CLIENT LIST [TYPE t] [ID id ...]`.
+    List,
+    /// `CLIENT NO-EVICT on|off`.
+    NoEvict,
+    /// `CLIENT REPLY on|off|skip`.
+    Reply,
+    /// `CLIENT SETINFO lib-name|lib-ver value`.
+    Setinfo,
+    /// `CLIENT SETNAME name`.
+    Setname,
+}
+
+/// `CONFIG` subcommands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ConfigCmd {
+    /// `CONFIG GET pattern ...`.
+    Get,
+    /// `CONFIG HELP`.
+    Help,
+    /// `CONFIG RESETSTAT`.
+    Resetstat,
+    /// `CONFIG SET name value ...`.
+    Set,
+}
+
+/// The proxy's code for command `id`, if the proxy answers it.
+pub fn handler(id: Cmd) -> Option<Builtin> {
+    use Builtin::*;
+    Some(match id {
+        Cmd::Ping => Ping,
+        Cmd::Echo => Echo,
+        Cmd::Quit => Quit,
+        Cmd::Reset => Reset,
+        Cmd::Select => Select,
+        Cmd::Auth => Auth,
+        Cmd::Hello => Hello,
+        Cmd::ClientGetname => Client(ClientCmd::Getname),
+        Cmd::ClientHelp => Client(ClientCmd::Help),
+        Cmd::ClientId => Client(ClientCmd::Id),
+        Cmd::ClientInfo => Client(ClientCmd::Info),
+        Cmd::ClientKill => Client(ClientCmd::Kill),
+        Cmd::ClientList => Client(ClientCmd::List),
+        Cmd::ClientNoEvict => Client(ClientCmd::NoEvict),
+        Cmd::ClientReply => Client(ClientCmd::Reply),
+        Cmd::ClientSetinfo => Client(ClientCmd::Setinfo),
+        Cmd::ClientSetname => Client(ClientCmd::Setname),
+        Cmd::ConfigGet => Config(ConfigCmd::Get),
+        Cmd::ConfigHelp => Config(ConfigCmd::Help),
+        Cmd::ConfigResetstat => Config(ConfigCmd::Resetstat),
+        Cmd::ConfigSet => Config(ConfigCmd::Set),
+        Cmd::Command
+        | Cmd::CommandCount
+        | Cmd::CommandDocs
+        | Cmd::CommandGetkeys
+        | Cmd::CommandGetkeysandflags
+        | Cmd::CommandHelp
+        | Cmd::CommandInfo
+        | Cmd::CommandList => Command,
+        Cmd::Info => Info,
+        Cmd::Time => Time,
+        Cmd::Wait => Wait,
+        Cmd::Shutdown => Shutdown,
+        Cmd::Debug => Debug,
+        Cmd::FunctionFlush | Cmd::ScriptFlush => FlushScripts,
+        _ => return None,
+    })
+}
+
+/// What a builtin needs: its worker, the connection's state, where its
+/// reply goes, and the command as resolved and as sent.
+pub struct Call<'a, 'b> {
+    /// The connection's worker.
+    pub w: &'a Rc<Worker>,
+    /// The connection's state.
+    pub session: &'a mut Session,
+    /// Its reply queue.
+    pub to: To<'a>,
+    /// The command's table entry.
+    pub spec: &'static CommandSpec,
+    /// The arguments, name first.
+    pub argv: &'a [&'b [u8]],
+}
+
+impl Call<'_, '_> {
+    /// Queues a reply written by `write` in the connection's protocol.
+    fn reply(&self, write: impl FnOnce(&mut Reply)) {
+        let mut buf = Vec::new();
+        write(&mut Reply::new(&mut buf, self.session.proto));
+        self.push(&buf);
+    }
+
+    /// Queues finished reply bytes.
+    fn push(&self, reply: &[u8]) {
+        self.to.out.borrow_mut().push_ready(reply, self.to.discard);
+    }
+}
+
+/// Runs builtin `b`.
+pub async fn run(b: Builtin, call: Call<'_, '_>) {
+    match b {
+        Builtin::Ping => conn::ping(call),
+        Builtin::Echo => call.reply(|r| r.bulk(call.argv[1])),
+        Builtin::Quit => conn::quit(call),
+        Builtin::Reset => conn::reset(call),
+        Builtin::Select => conn::select(call),
+        Builtin::Auth => conn::auth(call),
+        Builtin::Hello => conn::hello(call),
+        Builtin::Client(c) => client::run(c, call),
+        Builtin::Config(c) => config::run(c, call).await,
+        Builtin::Command => {
+            let mut buf = Vec::new();
+            common::table::command::reply(call.argv, call.session.proto, &mut buf);
+            call.push(&buf);
+        }
+        Builtin::Info => info::run(call).await,
+        Builtin::Time => server::time(call),
+        Builtin::Wait => call.reply(|r| r.int(0)),
+        Builtin::Shutdown => server::shutdown(call),
+        Builtin::Debug => server::debug(call).await,
+        Builtin::FlushScripts => server::flush_scripts(call),
+    }
+}
+
+/// Case-insensitive comparison of an argument with a keyword.
+fn eq(a: &[u8], b: &str) -> bool {
+    a.eq_ignore_ascii_case(b.as_bytes())
+}
+
+/// Writes a `HELP` reply: `head` then each line, as status strings.
+fn help(r: &mut Reply, lines: &[&str]) {
+    r.array(lines.len());
+    lines.iter().for_each(|l| r.simple(l));
+}
+
+#[cfg(test)]
+mod tests {
+    use common::table::{every_entry, Exec};
+
+    use super::*;
+
+    #[test]
+    fn the_proxy_has_code_for_exactly_the_commands_the_table_gives_it() {
+        for c in every_entry().filter(|c| c.is_runnable()) {
+            assert_eq!(
+                handler(c.id).is_some(),
+                c.exec == Exec::Proxy,
+                "{}: the table says {:?}",
+                c.name,
+                c.exec
+            );
+        }
+    }
+}

@@ -1,0 +1,404 @@
+//! A connection's reply queue: replies leave in request order, whatever
+//! order they arrive in.
+//!
+//! Each command takes the next slot of the queue ([`Replies`]); a shard's
+//! reply (or one part of a merged reply, see [`crate::merge`]) fills its
+//! slot through the [`Target`] the command was sent with, and ready
+//! replies leave only from the front, into the write buffer the
+//! connection's writer task drains with one write per round. Replies that
+//! arrive ahead of an earlier one wait in one per-connection buffer, not
+//! one allocation each.
+//!
+//! This module never calls up: links deliver into it, connections drain
+//! it.
+
+use std::{cell::RefCell, collections::VecDeque, rc::Rc};
+
+use tokio::sync::Notify;
+
+use crate::merge::Merge;
+
+/// Replies a connection may have outstanding (sent to shards, or ready but
+/// behind an earlier one) before its reader waits for one to leave. With
+/// the output backlog limit this bounds a connection's memory even when a
+/// single read holds hundreds of commands with big replies; 128 in flight
+/// per connection is far more than a pipeline needs to keep shards busy.
+pub const MAX_OUTSTANDING_REPLIES: usize = 128;
+
+enum SlotState {
+    Pending,
+    /// Ready, behind an earlier reply: `len` bytes at `at` in
+    /// [`Replies::held`].
+    Held {
+        at: usize,
+        len: usize,
+    },
+    Merging(Box<Merge>),
+}
+
+/// A held-reply buffer grown past this is given back once empty.
+const HELD_KEEP_BYTES: usize = 1 << 20;
+/// Below this the held-reply buffer is never compacted.
+const HELD_COMPACT_MIN_BYTES: usize = 64 << 10;
+
+struct Slot {
+    state: SlotState,
+    /// `CLIENT REPLY OFF|SKIP`: the reply is dropped instead of written.
+    discard: bool,
+}
+
+/// A connection's reply queue and write buffer.
+pub struct Replies {
+    base: u64,
+    slots: VecDeque<Slot>,
+    wbuf: Vec<u8>,
+    /// Replies that arrived before an earlier one, back to back (one
+    /// buffer per connection, not one allocation per reply); slots point
+    /// into it. Emptied when no slot is held, compacted when mostly dead.
+    held: Vec<u8>,
+    /// Live bytes in `held` (in `Held` slots).
+    held_bytes: usize,
+    /// Slots in the `Held` state.
+    held_slots: usize,
+    /// Bytes the writer has taken from `wbuf` and is writing now.
+    writing_bytes: usize,
+    writer: Rc<Notify>,
+    drained: Rc<Notify>,
+    /// Signalled when replies leave the queue's front.
+    progress: Rc<Notify>,
+    /// The client is gone: drop every reply.
+    dead: bool,
+    /// Close once every queued reply is written (QUIT, protocol error).
+    closing: bool,
+}
+
+impl Default for Replies {
+    fn default() -> Self {
+        Replies::new()
+    }
+}
+
+impl Replies {
+    /// An empty reply queue (a connection's, or a simulated client's).
+    pub fn new() -> Replies {
+        Replies {
+            base: 0,
+            slots: VecDeque::new(),
+            wbuf: Vec::with_capacity(16 << 10),
+            held: Vec::new(),
+            held_bytes: 0,
+            held_slots: 0,
+            writing_bytes: 0,
+            writer: Rc::new(Notify::new()),
+            drained: Rc::new(Notify::new()),
+            progress: Rc::new(Notify::new()),
+            dead: false,
+            closing: false,
+        }
+    }
+
+    /// Takes the next reply slot; its reply comes later.
+    pub fn push_pending(&mut self, discard: bool) -> u64 {
+        self.slots.push_back(Slot {
+            state: SlotState::Pending,
+            discard,
+        });
+        self.base + self.slots.len() as u64 - 1
+    }
+
+    /// Takes the next slot for a reply assembled from `merge`'s parts.
+    pub fn push_merge(&mut self, merge: Merge, discard: bool) -> u64 {
+        self.slots.push_back(Slot {
+            state: SlotState::Merging(Box::new(merge)),
+            discard,
+        });
+        self.base + self.slots.len() as u64 - 1
+    }
+
+    /// Queues a reply that is ready now.
+    pub fn push_ready(&mut self, reply: &[u8], discard: bool) {
+        if discard || self.dead {
+            return;
+        }
+        if self.slots.is_empty() {
+            self.wbuf.extend_from_slice(reply);
+            self.writer.notify_one();
+        } else {
+            let state = self.hold(reply);
+            self.slots.push_back(Slot {
+                state,
+                discard: false,
+            });
+        }
+    }
+
+    /// Copies `reply` into the held buffer; the state that points at it.
+    fn hold(&mut self, reply: &[u8]) -> SlotState {
+        let at = self.held.len();
+        self.held.extend_from_slice(reply);
+        self.held_bytes += reply.len();
+        self.held_slots += 1;
+        SlotState::Held {
+            at,
+            len: reply.len(),
+        }
+    }
+
+    /// Fills slot `seq` (or part `part` of it) with `body`.
+    pub(crate) fn complete(&mut self, seq: u64, part: Option<u16>, body: &[u8]) {
+        if self.dead || seq < self.base {
+            return;
+        }
+        let idx = (seq - self.base) as usize;
+        let Some(slot) = self.slots.get_mut(idx) else {
+            return;
+        };
+        match (&mut slot.state, part) {
+            (SlotState::Pending, None) if idx == 0 => {
+                let discard = slot.discard;
+                self.slots.pop_front();
+                self.base += 1;
+                if !discard {
+                    self.wbuf.extend_from_slice(body);
+                }
+                self.advance();
+                self.progress.notify_waiters();
+            }
+            (SlotState::Pending, None) => {
+                let state = self.hold(body);
+                if let Some(slot) = self.slots.get_mut(idx) {
+                    slot.state = state;
+                }
+            }
+            (SlotState::Merging(m), Some(p)) => {
+                if !m.add(p as usize, body) {
+                    return;
+                }
+                if idx == 0 {
+                    // At the front: straight into the write buffer.
+                    if !slot.discard {
+                        m.finish(&mut self.wbuf);
+                    }
+                    self.slots.pop_front();
+                    self.base += 1;
+                    self.advance();
+                    self.progress.notify_waiters();
+                } else {
+                    let at = self.held.len();
+                    m.finish(&mut self.held);
+                    let len = self.held.len() - at;
+                    self.held_bytes += len;
+                    self.held_slots += 1;
+                    slot.state = SlotState::Held { at, len };
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// Moves ready replies at the front into the write buffer.
+    fn advance(&mut self) {
+        while let Some(front) = self.slots.front() {
+            let SlotState::Held { at, len } = front.state else {
+                break;
+            };
+            if !front.discard {
+                self.wbuf.extend_from_slice(&self.held[at..at + len]);
+            }
+            self.slots.pop_front();
+            self.base += 1;
+            self.held_bytes -= len;
+            self.held_slots -= 1;
+        }
+        if self.held_slots == 0 {
+            self.held.clear();
+            if self.held.capacity() > HELD_KEEP_BYTES {
+                self.held = Vec::new();
+            }
+        } else if self.held.len() > HELD_COMPACT_MIN_BYTES && self.held.len() > 4 * self.held_bytes
+        {
+            self.compact_held();
+        }
+        if !self.wbuf.is_empty() || (self.closing && self.slots.is_empty()) {
+            self.writer.notify_one();
+        }
+    }
+
+    /// Copies the live held replies into a fresh buffer (in queue order),
+    /// dropping the bytes of replies already written.
+    fn compact_held(&mut self) {
+        let mut fresh = Vec::with_capacity(self.held_bytes);
+        for slot in self.slots.iter_mut() {
+            if let SlotState::Held { at, len } = &mut slot.state {
+                let start = fresh.len();
+                fresh.extend_from_slice(&self.held[*at..*at + *len]);
+                *at = start;
+            }
+        }
+        self.held = fresh;
+    }
+
+    /// Takes the bytes ready for the client, as the writer task does
+    /// before a write (for simulations driving a queue without a socket).
+    pub fn take_output(&mut self) -> Vec<u8> {
+        std::mem::take(&mut self.wbuf)
+    }
+
+    /// Reply bytes waiting for the client.
+    pub fn backlog(&self) -> usize {
+        self.wbuf.len() + self.held.len() + self.writing_bytes
+    }
+
+    /// Whether the reader may dispatch another command now.
+    pub fn has_room(&self, backlog_limit: usize) -> bool {
+        self.dead || (self.slots.len() < MAX_OUTSTANDING_REPLIES && self.backlog() <= backlog_limit)
+    }
+
+    /// Replies (or parts) still expected from shards or held.
+    pub fn outstanding(&self) -> usize {
+        self.slots.len()
+    }
+
+    /// Whether the client is gone (every reply is dropped).
+    pub fn is_dead(&self) -> bool {
+        self.dead
+    }
+
+    /// The client is gone: drop every reply from now on, and the bytes
+    /// not yet written.
+    pub fn kill(&mut self) {
+        self.dead = true;
+        self.wbuf = Vec::new();
+        self.writer.notify_one();
+        self.drained.notify_waiters();
+    }
+
+    /// Close the connection once every queued reply is written (QUIT, a
+    /// protocol error, a refused connection).
+    pub fn close_when_written(&mut self) {
+        self.closing = true;
+        self.writer.notify_one();
+    }
+
+    /// Wakes the writer when there is something to write (or to close).
+    pub fn writer_bell(&self) -> Rc<Notify> {
+        self.writer.clone()
+    }
+
+    /// Signalled when the writer wrote (or the client vanished).
+    pub fn drained_bell(&self) -> Rc<Notify> {
+        self.drained.clone()
+    }
+
+    /// Signalled when replies leave the queue's front.
+    pub fn progress_bell(&self) -> Rc<Notify> {
+        self.progress.clone()
+    }
+
+    /// What the writer does next; `spare` is an empty buffer to swap in.
+    pub fn next_write(&mut self, spare: &mut Vec<u8>) -> WriteStep {
+        if self.dead {
+            return WriteStep::Stop;
+        }
+        if !self.wbuf.is_empty() {
+            self.writing_bytes = self.wbuf.len();
+            return WriteStep::Write(std::mem::replace(&mut self.wbuf, std::mem::take(spare)));
+        }
+        if self.closing && self.slots.is_empty() {
+            return WriteStep::Close;
+        }
+        WriteStep::Wait
+    }
+
+    /// The writer finished writing what [`Replies::next_write`] gave it.
+    pub fn written(&mut self) {
+        self.writing_bytes = 0;
+        self.drained.notify_waiters();
+    }
+}
+
+/// The writer's next step.
+pub enum WriteStep {
+    /// Write these bytes (then call [`Replies::written`]).
+    Write(Vec<u8>),
+    /// Everything queued is written and the connection closes.
+    Close,
+    /// Nothing to write yet.
+    Wait,
+    /// The client is gone.
+    Stop,
+}
+
+/// Where a shard's reply goes: a connection's reply slot, whole or as one
+/// part of a merged reply.
+pub struct Target {
+    /// The connection's reply queue.
+    pub conn: Rc<RefCell<Replies>>,
+    /// The command's sequence number on that connection.
+    pub seq: u64,
+    /// Part index for merged replies; `None` for a whole reply.
+    pub part: Option<u16>,
+}
+
+impl Target {
+    /// Fills the target's slot (or part) with `body`.
+    pub fn deliver(&self, body: &[u8]) {
+        self.conn.borrow_mut().complete(self.seq, self.part, body);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn reply(i: usize, size: usize) -> Vec<u8> {
+        let mut r = format!("${size}\r\n").into_bytes();
+        r.extend(std::iter::repeat_n(b'a' + (i % 26) as u8, size));
+        r.extend_from_slice(b"\r\n");
+        r
+    }
+
+    #[test]
+    fn replies_leave_in_request_order_through_held_and_compacted_buffers() {
+        let mut o = Replies::new();
+        let n = 40;
+        let seqs: Vec<u64> = (0..n).map(|_| o.push_pending(false)).collect();
+        // Everything but slots 0 and 35 arrives first, big enough that the
+        // held buffer is mostly dead (and compacted) once 1..35 leave.
+        for (i, &seq) in seqs.iter().enumerate() {
+            if i != 0 && i != 35 {
+                o.complete(seq, None, &reply(i, 8 << 10));
+            }
+        }
+        assert!(o.take_output().is_empty(), "nothing before slot 0");
+        o.complete(seqs[0], None, &reply(0, 8 << 10));
+        let first = o.take_output();
+        assert_eq!(
+            first,
+            (0..35).flat_map(|i| reply(i, 8 << 10)).collect::<Vec<u8>>()
+        );
+        // Slots 36.. are still held: the buffer was compacted to them.
+        assert_eq!(o.held_slots, 4);
+        assert_eq!(o.held.len(), o.held_bytes, "compacted to the live bytes");
+        o.complete(seqs[35], None, &reply(35, 8 << 10));
+        let rest = o.take_output();
+        assert_eq!(
+            rest,
+            (35..n).flat_map(|i| reply(i, 8 << 10)).collect::<Vec<u8>>()
+        );
+        assert!(o.held.is_empty() && o.held_slots == 0 && o.held_bytes == 0);
+    }
+
+    #[test]
+    fn discarded_and_ready_replies_keep_their_places() {
+        let mut o = Replies::new();
+        let a = o.push_pending(false);
+        let b = o.push_pending(true); // CLIENT REPLY SKIP
+        o.push_ready(b"+now\r\n", false);
+        o.complete(b, None, b"+skipped\r\n");
+        assert!(o.take_output().is_empty());
+        o.complete(a, None, b"+first\r\n");
+        assert_eq!(o.take_output(), b"+first\r\n+now\r\n");
+        assert_eq!(o.backlog(), 0);
+    }
+}

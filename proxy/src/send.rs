@@ -1,0 +1,249 @@
+//! Sending a command to the shards: whole to one shard, split per shard
+//! and merged, or to every shard and merged.
+//!
+//! A request is written into its shard's ring at once (one copy of each
+//! argument) and published by the worker's flusher at the end of the round.
+//! Its reply fills the connection's reply slot through a [`Target`]. A full
+//! ring waits for room; a shard that is down is waited for up to
+//! `shard-wait-timeout-ms`, then the slot gets `-ERR shard N is
+//! unavailable`.
+//!
+//! Above the links and the reply queues; below the commands that decide
+//! where things go ([`crate::dispatch`], [`crate::fanout`],
+//! [`crate::builtin`]). It never calls up.
+
+use std::{cell::RefCell, rc::Rc, time::Duration};
+
+use common::table::{self, Cmd, CommandSpec};
+use smallvec::SmallVec;
+
+use crate::{
+    link::{Req, SendError},
+    merge::{Merge, MergeKind},
+    replies::{Replies, Target},
+    worker::Worker,
+};
+
+/// `CROSSSLOT` error text, as Redis Cluster words it.
+pub const CROSSSLOT: &[u8] = b"-CROSSSLOT Keys in request don't hash to the same slot\r\n";
+
+/// Arguments of one part of a split command kept on the stack.
+const PART_ARGS_INLINE: usize = 24;
+
+/// A connection's side of a send: its reply queue, and whether the reply
+/// is dropped (`CLIENT REPLY OFF|SKIP`).
+#[derive(Clone, Copy)]
+pub struct To<'a> {
+    /// The reply queue.
+    pub out: &'a Rc<RefCell<Replies>>,
+    /// Drop the reply instead of sending it.
+    pub discard: bool,
+}
+
+/// Sends `argv` whole to `shard`; its reply takes the next slot.
+pub async fn to_shard(w: &Rc<Worker>, req: Req, to: To<'_>, shard: usize, argv: &[&[u8]]) {
+    let seq = to.out.borrow_mut().push_pending(to.discard);
+    let target = Target {
+        conn: to.out.clone(),
+        seq,
+        part: None,
+    };
+    send(w, req, shard, argv, target).await;
+}
+
+/// Queues `args` on `shard`'s link, waiting for room or for the shard to
+/// come back as needed; on failure the target gets the error.
+pub async fn send<A: AsRef<[u8]>>(
+    w: &Rc<Worker>,
+    req: Req,
+    shard: usize,
+    args: &[A],
+    mut target: Target,
+) {
+    let wait = Duration::from_millis(w.shared.cfg.shard_wait_timeout_ms);
+    let deadline = tokio::time::Instant::now() + wait;
+    loop {
+        let result = w.links.borrow_mut()[shard].send(req, args, target);
+        let (err, t) = match result {
+            Ok(()) => return,
+            Err(x) => x,
+        };
+        target = t;
+        match err {
+            SendError::Full => {
+                w.flush_now();
+                let space = {
+                    let mut links = w.links.borrow_mut();
+                    links[shard].wants_space = true;
+                    links[shard].space.clone()
+                };
+                // Bounded so a missed wake-up can only cost a little time.
+                let _ = tokio::time::timeout(Duration::from_millis(10), space.notified()).await;
+            }
+            SendError::Down => {
+                let up = w.links.borrow()[shard].up.clone();
+                let notified = up.notified();
+                if w.links.borrow()[shard].is_up() {
+                    continue;
+                }
+                let now = tokio::time::Instant::now();
+                if now >= deadline || tokio::time::timeout_at(deadline, notified).await.is_err() {
+                    let msg = format!("-ERR shard {shard} is unavailable\r\n");
+                    target.deliver(msg.as_bytes());
+                    return;
+                }
+            }
+            SendError::TooLarge => {
+                target.deliver(b"-ERR request exceeds the maximum record size\r\n");
+                return;
+            }
+        }
+    }
+}
+
+/// The shard owning the first key of `argv`, or shard 0 for none.
+pub fn first_shard(w: &Worker, spec: &CommandSpec, argv: &[&[u8]]) -> usize {
+    let pos = table::key_positions(spec, argv).ok();
+    let key = pos.and_then(|p| p.first().and_then(|&i| argv.get(i).copied()));
+    key.map_or(0, |k| w.shared.shard_of(k))
+}
+
+/// Keys that must live together: one shard runs the command if it owns
+/// them all, else `CROSSSLOT`.
+pub async fn together(w: &Rc<Worker>, req: Req, to: To<'_>, spec: &CommandSpec, argv: &[&[u8]]) {
+    let positions = match table::key_positions(spec, argv) {
+        Ok(p) => p,
+        // Bad numkeys and the like: any shard gives the command's own error.
+        Err(_) => return to_shard(w, req, to, 0, argv).await,
+    };
+    let mut shards = positions.iter().map(|&i| w.shared.shard_of(argv[i]));
+    let first = shards.next().unwrap_or(0);
+    if shards.all(|s| s == first) {
+        to_shard(w, req, to, first, argv).await;
+    } else {
+        to.out.borrow_mut().push_ready(CROSSSLOT, to.discard);
+    }
+}
+
+/// Independent keys (MGET, MSET, DEL, EXISTS, UNLINK, TOUCH): one
+/// sub-command per shard holding some of them, merged in key order.
+pub async fn split(w: &Rc<Worker>, req: Req, to: To<'_>, spec: &CommandSpec, argv: &[&[u8]]) {
+    let Ok(positions) = table::key_positions(spec, argv) else {
+        return to_shard(w, req, to, 0, argv).await;
+    };
+    let step = spec.key_step.max(1) as usize;
+    if !groups_complete(spec, argv) {
+        // One shard gives Redis's arity error; no shard runs a part of it.
+        let first = first_shard(w, spec, argv);
+        return to_shard(w, req, to, first, argv).await;
+    }
+    let shard_of: SmallVec<[usize; 16]> = positions
+        .iter()
+        .map(|&i| w.shared.shard_of(argv[i]))
+        .collect();
+    let first = shard_of.first().copied().unwrap_or(0);
+    if shard_of.iter().all(|&s| s == first) {
+        return to_shard(w, req, to, first, argv).await;
+    }
+    // The shards in order of their first key; `order[k]` is (part, element)
+    // of key k. Inline sizes cover the common cases without allocating.
+    let mget = spec.id == Cmd::Mget;
+    let mut shards: SmallVec<[usize; 8]> = SmallVec::new();
+    let mut counts: SmallVec<[u32; 8]> = SmallVec::new();
+    let mut order: SmallVec<[(u16, u32); 16]> = SmallVec::new();
+    if mget {
+        order.reserve_exact(positions.len());
+    }
+    for &shard in &shard_of {
+        let part = match shards.iter().position(|&s| s == shard) {
+            Some(p) => p,
+            None => {
+                shards.push(shard);
+                counts.push(0);
+                shards.len() - 1
+            }
+        };
+        if mget {
+            order.push((part as u16, counts[part]));
+        }
+        counts[part] += 1;
+    }
+    let kind = match spec.id {
+        Cmd::Mget => MergeKind::KeyOrder(order),
+        Cmd::Mset => MergeKind::AllOk,
+        _ => MergeKind::SumInts,
+    };
+    let seq = to
+        .out
+        .borrow_mut()
+        .push_merge(Merge::new(kind, shards.len(), req.proto), to.discard);
+    // Each part: the command name, then its keys (with their step
+    // arguments) in key order.
+    let mut args: SmallVec<[&[u8]; PART_ARGS_INLINE]> = SmallVec::new();
+    for (i, &shard) in shards.iter().enumerate() {
+        args.clear();
+        args.push(argv[0]);
+        for (k, &pos) in positions.iter().enumerate() {
+            if shard_of[k] == shard {
+                args.extend_from_slice(&argv[pos..(pos + step).min(argv.len())]);
+            }
+        }
+        let target = Target {
+            conn: to.out.clone(),
+            seq,
+            part: Some(i as u16),
+        };
+        send(w, req, shard, &args, target).await;
+    }
+}
+
+/// Whether the arguments after the first key split into whole key groups
+/// (MSET's `key value` pairs). `MSET a 1 b` must fail as a whole, as in
+/// Redis, not set `a` on one shard while `b`'s shard refuses.
+fn groups_complete(spec: &CommandSpec, argv: &[&[u8]]) -> bool {
+    let step = spec.key_step.max(1) as usize;
+    let first = spec.first_key.max(1) as usize;
+    spec.last_key != -1 || argv.len() < first || (argv.len() - first).is_multiple_of(step)
+}
+
+/// Sends `args` to every shard and merges the parts with `kind`.
+pub async fn to_all<A: AsRef<[u8]>>(
+    w: &Rc<Worker>,
+    req: Req,
+    to: To<'_>,
+    args: &[A],
+    kind: MergeKind,
+) {
+    let n = w.shared.shard_count();
+    let seq = to
+        .out
+        .borrow_mut()
+        .push_merge(Merge::new(kind, n, req.proto), to.discard);
+    for shard in 0..n {
+        let target = Target {
+            conn: to.out.clone(),
+            seq,
+            part: Some(shard as u16),
+        };
+        send(w, req, shard, args, target).await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn complete(args: &[&str]) -> bool {
+        let argv: Vec<&[u8]> = args.iter().map(|a| a.as_bytes()).collect();
+        let spec = table::resolve(&argv).expect("known command");
+        groups_complete(spec, &argv)
+    }
+
+    #[test]
+    fn mset_with_a_missing_value_is_not_split() {
+        assert!(complete(&["MSET", "a", "1", "b", "2"]));
+        assert!(!complete(&["MSET", "a", "1", "b"]));
+        assert!(complete(&["DEL", "a", "b", "c"]));
+        assert!(complete(&["MGET", "a"]));
+    }
+}
