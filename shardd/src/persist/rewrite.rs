@@ -11,7 +11,7 @@
 //! it is logged as it came. Commands that answered with an error changed
 //! nothing and are not logged.
 
-use crate::commands::parse_i64;
+use common::num::parse_i64;
 
 /// What to log for one write command.
 #[derive(Debug, PartialEq, Eq)]
