@@ -62,7 +62,6 @@ fn bit_at(s: &[u8], bit: u64) -> u8 {
 
 /// `SETBIT key offset value`: the bit's old value.
 pub fn setbit(ks: &mut Keyspace, args: Args, out: &mut Reply) -> CmdResult {
-    args.check(|n| n == 4)?;
     let key = args.get(1)?;
     let off = parse_bit_offset(args.get(2)?, None)?;
     let on = match parse_i64(args.get(3)?) {
@@ -86,7 +85,6 @@ pub fn setbit(ks: &mut Keyspace, args: Args, out: &mut Reply) -> CmdResult {
 
 /// `GETBIT key offset`
 pub fn getbit(ks: &mut Keyspace, args: Args, out: &mut Reply) -> CmdResult {
-    args.check(|n| n == 3)?;
     let off = parse_bit_offset(args.get(2)?, None)?;
     let s = strings::read(ks, args.get(1)?)?.unwrap_or_default();
     out.int(bit_at(s, off) as i64);
@@ -142,7 +140,6 @@ fn count_bits(s: &[u8], a: u64, b: u64) -> u64 {
 
 /// `BITCOUNT key [start end [BYTE|BIT]]`
 pub fn bitcount(ks: &mut Keyspace, args: Args, out: &mut Reply) -> CmdResult {
-    args.check(|n| n >= 2)?;
     // Like Redis: a missing key counts 0 before any argument is checked.
     let Some(s) = strings::read(ks, args.get(1)?)? else {
         out.int(0);
@@ -189,7 +186,6 @@ fn find_bit(s: &[u8], bit: u8, a: u64, b: u64) -> Option<u64> {
 
 /// `BITPOS key bit [start [end [BYTE|BIT]]]`
 pub fn bitpos(ks: &mut Keyspace, args: Args, out: &mut Reply) -> CmdResult {
-    args.check(|n| n >= 3)?;
     let bit = match args.i64(2)? {
         b @ (0 | 1) => b as u8,
         _ => {
@@ -235,7 +231,6 @@ pub fn bitpos(ks: &mut Keyspace, args: Args, out: &mut Reply) -> CmdResult {
 
 /// `BITOP AND|OR|XOR|NOT destkey key [key ...]`: the length of the result.
 pub fn bitop(ks: &mut Keyspace, args: Args, out: &mut Reply) -> CmdResult {
-    args.check(|n| n >= 4)?;
     let op = args.get(1)?;
     let op = ["and", "or", "xor", "not"]
         .into_iter()
@@ -246,7 +241,7 @@ pub fn bitop(ks: &mut Keyspace, args: Args, out: &mut Reply) -> CmdResult {
             "ERR BITOP NOT must be called with a single source key.".into(),
         ));
     }
-    let mut srcs: Vec<Vec<u8>> = Vec::with_capacity(args.len() - 3);
+    let mut srcs: Vec<Vec<u8>> = Vec::with_capacity(args.rest(3).len());
     for k in args.rest(3) {
         srcs.push(strings::read(ks, k)?.unwrap_or_default().to_vec());
     }

@@ -6,8 +6,12 @@
 //! goes through [`Args`], whose accessors return [`CmdError`]s, and every
 //! error text matches Redis's.
 //!
-//! Arity is checked first by the proxy from its command table; the checks
-//! here are a second line of defence so a shard never indexes out of range.
+//! Arity is checked once, from the command table (`common::table`), by
+//! whoever resolves the name: the proxy for client commands, [`execute`]
+//! for the log's replay and tests. Handlers check only what the table
+//! cannot say (key/value pairs, an upper bound, options), with Redis's
+//! errors. A handler reached with any other count (a broken peer) still
+//! cannot index out of range: [`Args::get`] returns the arity error.
 
 pub mod bits;
 pub mod hashes;
@@ -108,7 +112,9 @@ impl<'a> Args<'a> {
         self.argv.get(i..).unwrap_or(&[])
     }
 
-    /// Fails with the wrong-arity error unless `pred(len)` holds.
+    /// Fails with the wrong-arity error unless `pred(len)` holds: for the
+    /// rules the table's arity cannot express (pairs, at most N), never to
+    /// repeat it.
     pub fn check(&self, pred: impl FnOnce(usize) -> bool) -> Result<(), CmdError> {
         if pred(self.argv.len()) {
             Ok(())
@@ -347,6 +353,8 @@ pub(crate) mod test_util {
 
 #[cfg(test)]
 mod tests {
+    use common::table::every_entry;
+
     use super::*;
 
     #[test]
@@ -360,5 +368,50 @@ mod tests {
             test_util::run(&mut ks, "GET"),
             "-ERR wrong number of arguments for 'get' command\r\n"
         );
+    }
+
+    /// A keyspace with a key of every type under each name a filler
+    /// argument may take.
+    fn every_type(ks: &mut Keyspace) {
+        for cmd in [
+            "SET k 1",
+            "RPUSH 1 a b",
+            "SADD 0 a b",
+            "ZADD x 1 a",
+            "HSET a f v",
+            "SADD s 1 2",
+        ] {
+            test_util::run(ks, cmd);
+        }
+    }
+
+    #[test]
+    fn handlers_refuse_any_argument_count_without_panicking() {
+        // The table's arity is checked once, before a handler runs; a
+        // handler reached with any other count (a broken peer) must still
+        // answer with an error, never index out of range.
+        let fillers: [&[u8]; 9] = [b"k", b"1", b"2", b"0", b"x", b"s", b"and", b"min", b"-1"];
+        let mut failed = Vec::new();
+        for c in every_entry().filter(|c| handler(c.id).is_some()) {
+            let most = c.arity.unsigned_abs() as usize + 3;
+            for argc in 0..=most {
+                for fill in fillers {
+                    let mut argv: Vec<&[u8]> = vec![c.name.as_bytes(); argc.min(1)];
+                    argv.resize(argc, fill);
+                    let run = std::panic::catch_unwind(|| {
+                        let mut ks = Keyspace::new();
+                        every_type(&mut ks);
+                        let mut out = Vec::new();
+                        let mut reply = Reply::new(&mut out, crate::reply::Proto::Resp2);
+                        execute_id(&mut ks, c.id, &argv, &mut reply);
+                    });
+                    if run.is_err() {
+                        let fill = String::from_utf8_lossy(fill);
+                        failed.push(format!("{} with {argc} arguments '{fill}'", c.name));
+                    }
+                }
+            }
+        }
+        assert!(failed.is_empty(), "handlers panicked: {failed:#?}");
     }
 }

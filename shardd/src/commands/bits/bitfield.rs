@@ -204,7 +204,6 @@ fn apply_write(s: &mut [u8], op: &Op, out: &mut Reply) {
 }
 
 fn run(ks: &mut Keyspace, args: Args, out: &mut Reply, read_only_cmd: bool) -> CmdResult {
-    args.check(|n| n >= 2)?;
     let key = args.get(1)?;
     let ops = parse_ops(args)?;
     let max_write = ops

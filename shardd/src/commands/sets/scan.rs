@@ -100,7 +100,6 @@ pub(crate) fn scan_header(out: &mut Reply, cursor: u64, items: usize) {
 
 /// `SSCAN key cursor [MATCH pattern] [COUNT count]`
 pub fn sscan(ks: &mut Keyspace, args: Args, out: &mut Reply) -> CmdResult {
-    args.check(|n| n >= 3)?;
     let cursor = parse_cursor(args.get(2)?)?;
     let Some(set) = read_set(ks, args.get(1)?)? else {
         scan_header(out, 0, 0);
