@@ -26,7 +26,7 @@ use shared_ring::{
 use smallvec::SmallVec;
 
 use crate::{
-    commands::execute_id,
+    commands::{execute_id, Changes},
     keyspace::Keyspace,
     persist::{
         admin,
@@ -98,16 +98,17 @@ impl<L: WriteLog> Engine<L> {
         scratch.resize(msg::REPLY_HEADER_BYTES, 0);
         msg::write_reply_header(scratch, req.header.id, 0);
         let mut reply = Reply::new(scratch, proto);
-        run_command(
+        let changes = run_command(
             &mut self.ks,
             self.log.data_dir(),
             req.header.kind,
             &args,
             &mut reply,
         );
-        if req.header.flags & REQ_FLAG_WRITE != 0 {
+        // A write that changed nothing is neither counted nor logged.
+        if req.header.flags & REQ_FLAG_WRITE != 0 && changes.any() {
             let body = &scratch[msg::REPLY_HEADER_BYTES..];
-            self.log.append(&args, body, self.ks.now_ms());
+            self.log.append(&args, body, self.ks.now_ms(), changes);
         }
         if scratch.len() > tx.max_record() {
             scratch.truncate(msg::REPLY_HEADER_BYTES);
@@ -178,20 +179,24 @@ impl<L: WriteLog> Engine<L> {
 }
 
 /// Runs command `kind` (the table's id, as the proxy sent it): a keyspace
-/// command, or one of the data directory's.
+/// command, or one of the data directory's (which change no data).
+/// Returns the changes it made.
 pub fn run_command(
     ks: &mut Keyspace,
     dir: Option<&mut DataDir>,
     kind: u16,
     args: &[&[u8]],
     reply: &mut Reply,
-) {
+) -> Changes {
     let Some(id) = Cmd::from_u16(kind) else {
         reply.error("ERR unknown command id (proxy and shard built from different tables?)");
-        return;
+        return Changes::NONE;
     };
     match admin::command(id) {
-        Some(cmd) => admin::run(cmd, ks, dir, args, reply),
+        Some(cmd) => {
+            admin::run(cmd, ks, dir, args, reply);
+            Changes::NONE
+        }
         None => execute_id(ks, id, args, reply),
     }
 }
@@ -422,7 +427,7 @@ mod tests {
     }
 
     impl WriteLog for TestLog {
-        fn append(&mut self, args: &[&[u8]], _reply: &[u8], _now_ms: u64) {
+        fn append(&mut self, args: &[&[u8]], _reply: &[u8], _now_ms: u64, _changes: Changes) {
             self.appended
                 .push(args.iter().map(|a| a.to_vec()).collect());
         }
@@ -523,6 +528,52 @@ mod tests {
         engine.log.fail_commit = false;
         engine.finish_round([&mut shard]).unwrap();
         assert_eq!(replies(&mut proxy), [(7, "+OK\r\n".to_string())]);
+    }
+
+    #[test]
+    fn a_write_that_changes_nothing_is_neither_counted_nor_logged() {
+        use crate::persist::{aof::Fsync, dir::lock};
+        let dir = std::env::temp_dir().join(format!("shardd-server-dirty-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let mut ks = Keyspace::new();
+        let (dd, _) = DataDir::open(&dir, lock(&dir).unwrap(), Some(Fsync::No), &mut ks).unwrap();
+        let mut engine = Engine::new(ks, Some(dd));
+        let (mut proxy, mut shard) = pair();
+        // Runs `cmd` through the loop; (reply, changes counted, log bytes).
+        let mut step = |id: u64, cmd: &str| {
+            send(&mut proxy, id, cmd);
+            serve_channel(&mut shard, &mut engine, usize::MAX).unwrap();
+            engine.finish_round([&mut shard]).unwrap();
+            let reply = replies(&mut proxy).pop().expect("a reply").1;
+            let d = engine.log.data_dir().expect("a data directory");
+            (reply, d.stats().dirty, d.aof_size())
+        };
+        let (_, dirty, size) = step(1, "SETBIT b 7 1");
+        assert_eq!(dirty, 1);
+        assert!(size > 0);
+        // The same bit again, the same field again, a read.
+        for (id, cmd) in [
+            (2, "SETBIT b 7 1"),
+            (3, "BITFIELD b SET u1 7 1"),
+            (4, "GETBIT b 7"),
+        ] {
+            let (reply, d, sz) = step(id, cmd);
+            assert_eq!(reply, if id == 3 { "*1\r\n:1\r\n" } else { ":1\r\n" });
+            assert_eq!((d, sz), (dirty, size), "{cmd}");
+        }
+        let (reply, dirty, bigger) = step(5, "BITFIELD b SET u1 7 0 SET u1 6 1");
+        assert_eq!(reply, "*2\r\n:1\r\n:0\r\n");
+        assert_eq!(dirty, 3);
+        assert!(bigger > size);
+        // What the log holds gives back what clients saw.
+        drop(engine);
+        let mut ks = Keyspace::new();
+        let (_dd, stats) =
+            DataDir::open(&dir, lock(&dir).unwrap(), Some(Fsync::No), &mut ks).unwrap();
+        assert_eq!(stats.commands, 2);
+        let get = crate::commands::test_util::run(&mut ks, "GET b");
+        assert_eq!(get, "$1\r\n\x02\r\n");
+        let _ = std::fs::remove_dir_all(&dir);
     }
 
     #[test]

@@ -10,7 +10,7 @@ use std::{cell::RefCell, rc::Rc};
 
 use rand::Rng;
 use shardd::{
-    commands::execute,
+    commands::{execute, Changes},
     keyspace::Keyspace,
     persist::{
         rewrite::{plan, LogForm},
@@ -37,7 +37,7 @@ pub(super) struct Disk {
 pub(super) struct MemLog(pub(super) Rc<RefCell<Disk>>);
 
 impl WriteLog for MemLog {
-    fn append(&mut self, args: &[&[u8]], reply: &[u8], now_ms: u64) {
+    fn append(&mut self, args: &[&[u8]], reply: &[u8], now_ms: u64, _changes: Changes) {
         if reply.first() == Some(&b'-') {
             return;
         }

@@ -27,7 +27,7 @@ use super::{
     WriteLog,
 };
 use crate::{
-    commands::execute,
+    commands::{execute, Changes},
     keyspace::Keyspace,
     reply::{Proto, Reply},
 };
@@ -495,13 +495,13 @@ impl DataDir {
 /// The log files of the current generation; SAVE, BGSAVE and the rest run
 /// on the directory itself.
 impl WriteLog for DataDir {
-    /// Counts the write (`rdb_changes_since_last_save`) and appends its
-    /// logged form (see [`plan`]) to the log, if one is kept.
-    fn append(&mut self, args: &[&[u8]], reply: &[u8], now_ms: u64) {
+    /// Counts the write's changes (`rdb_changes_since_last_save`) and
+    /// appends its logged form (see [`plan`]) to the log, if one is kept.
+    fn append(&mut self, args: &[&[u8]], reply: &[u8], now_ms: u64, changes: Changes) {
         if reply.first() == Some(&b'-') {
             return;
         }
-        self.stats.dirty += 1;
+        self.stats.dirty += changes.0;
         let Some(aof) = self.aof.as_mut() else {
             return;
         };
