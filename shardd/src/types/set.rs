@@ -12,10 +12,9 @@
 
 use std::borrow::Cow;
 
+use common::num::parse_i64;
 use hashbrown::HashTable;
 use rand::Rng;
-
-use crate::commands::parse_i64;
 
 /// Most members an intset holds before converting (`set-max-intset-entries`).
 pub const SET_MAX_INTSET_ENTRIES: usize = 512;
