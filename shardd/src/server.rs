@@ -10,7 +10,9 @@
 //!
 //! Cost per command on the hot path: no syscall, no allocation for up to
 //! 16 arguments (the argument slices live on the stack), one copy of the
-//! reply from the scratch buffer into the ring.
+//! reply from the scratch buffer into the ring, and one clock read (vDSO,
+//! no syscall) to time it for the statistics and the slow log
+//! (`crate::stats`).
 
 use std::{
     path::PathBuf,
@@ -27,9 +29,12 @@ use smallvec::SmallVec;
 
 use crate::{
     commands::execute_id,
+    introspect::{self, Parts},
     keyspace::Keyspace,
     persist::{admin, dir::DataDir},
     reply::{Proto, Reply},
+    settings::Settings,
+    stats::Stats,
 };
 
 /// Polls of the rings before parking; small, since on two cores a spinning
@@ -62,6 +67,10 @@ pub struct Engine {
     pub ks: Keyspace,
     /// The data directory and its log (`None`: persistence off).
     pub dir: Option<DataDir>,
+    /// What the shard measures about its commands.
+    pub stats: Stats,
+    /// Settings changed at run time (`SHARDD.CONFIG`).
+    pub settings: Settings,
     scratch: Vec<u8>,
 }
 
@@ -71,6 +80,8 @@ impl Engine {
         Engine {
             ks,
             dir,
+            stats: Stats::new(),
+            settings: Settings::default(),
             scratch: Vec::with_capacity(64 << 10),
         }
     }
@@ -79,6 +90,7 @@ impl Engine {
     /// when the reply ring is full (the reply is kept by the producer).
     fn serve_request(&mut self, rec: &[u8], tx: &mut Producer) -> Result<bool, RingError> {
         let req = Request::parse(rec)?;
+        self.stats.begin();
         let args: SmallVec<[&[u8]; 16]> = req.args().collect();
         let proto = if req.header.proto == 3 {
             Proto::Resp3
@@ -90,13 +102,21 @@ impl Engine {
         scratch.resize(msg::REPLY_HEADER_BYTES, 0);
         msg::write_reply_header(scratch, req.header.id, 0);
         let mut reply = Reply::new(scratch, proto);
-        run_command(
-            &mut self.ks,
-            self.dir.as_mut(),
-            req.header.kind,
-            &args,
-            &mut reply,
-        );
+        let parts = Parts {
+            ks: &mut self.ks,
+            dir: self.dir.as_ref(),
+            stats: &mut self.stats,
+            settings: &mut self.settings,
+        };
+        if !introspect::try_run(parts, req.header.kind, &args, &mut reply) {
+            run_command(
+                &mut self.ks,
+                self.dir.as_mut(),
+                req.header.kind,
+                &args,
+                &mut reply,
+            );
+        }
         if req.header.flags & REQ_FLAG_WRITE != 0 {
             if let Some(dir) = self.dir.as_mut() {
                 dir.log(&args, &scratch[msg::REPLY_HEADER_BYTES..], self.ks.now_ms());
@@ -107,6 +127,11 @@ impl Engine {
             Reply::new(scratch, proto).error("ERR reply exceeds the maximum record size");
         }
         let sent_now = tx.push_or_defer(scratch)?;
+        let h = &req.header;
+        let body = &scratch[msg::REPLY_HEADER_BYTES..];
+        let id = Cmd::from_u16(h.kind);
+        self.stats
+            .end(id, h.flags, &args, h.origin, body, &self.settings);
         if scratch.capacity() > 1 << 20 {
             *scratch = Vec::with_capacity(64 << 10);
         }
@@ -374,6 +399,7 @@ fn serve_channel(ch: &mut Channel, engine: &mut Engine) -> Result<usize, RingErr
     }
     let Channel { tx, rx, .. } = ch;
     let mut err = None;
+    engine.stats.new_batch();
     let served = rx.poll(|rec| match engine.serve_request(rec, tx) {
         Ok(more) => more,
         Err(e) => {
@@ -398,9 +424,11 @@ mod tests {
         for c in every_entry().filter(|c| c.is_runnable()) {
             let data = crate::commands::handler(c.id).is_some();
             let admin = admin::command(c.id).is_some();
-            assert!(!(data && admin), "{}: two handlers", c.name);
+            let introspect = introspect::command(c.id).is_some();
+            let handlers = data as u8 + admin as u8 + introspect as u8;
+            assert!(handlers <= 1, "{}: two handlers", c.name);
             assert_eq!(
-                data || admin,
+                handlers == 1,
                 matches!(c.exec, Exec::Shard | Exec::Internal),
                 "{}: the table says {:?}",
                 c.name,

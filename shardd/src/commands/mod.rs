@@ -14,6 +14,7 @@ pub mod hashes;
 pub mod hll;
 pub mod keys;
 pub mod lists;
+pub mod memory;
 pub mod sets;
 pub mod sort;
 pub mod strings;
@@ -293,6 +294,7 @@ pub fn handler(id: Cmd) -> Option<Handler> {
         Cmd::Sort => sort::sort,
         Cmd::SortRo => sort::sort_ro,
         Cmd::Restore => keys::restore,
+        Cmd::MemoryUsage => memory::usage,
         _ => return None,
     })
 }

@@ -269,6 +269,12 @@ pub struct EntryRef<'a> {
 }
 
 impl<'a> EntryRef<'a> {
+    /// Bytes the entry takes in its slot's arena (flags, expiry, lengths,
+    /// key, and the inline string or the pointer to the value).
+    pub fn arena_bytes(&self) -> usize {
+        self.h.size()
+    }
+
     /// The key.
     pub fn key(&self) -> &'a [u8] {
         &self.b[self.h.key_off..self.h.key_off + self.h.key_len]
@@ -697,6 +703,12 @@ impl SlotStore {
                 .insert(hash, pos, |o| rehash(Self::key_at(arena, o)));
             pos += h.size();
         }
+    }
+
+    /// The table bytes per key: the table's allocation shared out over the
+    /// keys it indexes.
+    pub fn table_bytes_per_key(&self) -> usize {
+        self.table.allocation_size() / self.len().max(1)
     }
 
     /// Bytes held: the arena's capacity and the table's allocation.
