@@ -72,6 +72,17 @@ pub fn jemalloc_stats() -> Option<(u64, u64)> {
     Some((allocated as u64, resident as u64))
 }
 
+/// The smallest jemalloc size class (4 KiB pages, 16-byte quantum) that
+/// holds `size` bytes: multiples of 16 up to 128, then four classes per
+/// doubling. What an allocation of `size` bytes really takes.
+pub fn size_class(size: usize) -> usize {
+    if size <= 128 {
+        return size.max(1).div_ceil(16) * 16;
+    }
+    let step = 1usize << (usize::BITS - (size - 1).leading_zeros() - 3);
+    size.div_ceil(step) * step
+}
+
 /// What jemalloc holds for this process, as `MEMORY STATS` and `INFO
 /// memory` report it.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]

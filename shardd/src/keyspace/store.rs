@@ -229,16 +229,7 @@ fn reserve_gently(arena: &mut Vec<u8>, need: usize) {
     arena.reserve_exact(target - arena.len());
 }
 
-/// The smallest jemalloc size class (4 KiB pages, 16-byte quantum) that
-/// holds `size` bytes: multiples of 16 up to 128, then four classes per
-/// doubling.
-pub fn size_class(size: usize) -> usize {
-    if size <= 128 {
-        return size.max(1).div_ceil(16) * 16;
-    }
-    let step = 1usize << (usize::BITS - (size - 1).leading_zeros() - 3);
-    size.div_ceil(step) * step
-}
+pub use common::alloc::size_class;
 
 /// Drops the box an entry of `kind` owns.
 ///

@@ -11,7 +11,7 @@ pub mod zset;
 pub fn alloc_size(size: usize) -> usize {
     match size {
         0 => 0,
-        n => crate::keyspace::store::size_class(n),
+        n => common::alloc::size_class(n),
     }
 }
 
