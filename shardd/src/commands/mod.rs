@@ -15,6 +15,7 @@ pub mod hll;
 pub mod keys;
 pub mod lists;
 pub mod memory;
+pub mod scan;
 pub mod sets;
 pub mod sort;
 pub mod strings;
