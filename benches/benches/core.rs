@@ -101,6 +101,7 @@ fn framing(c: &mut Criterion) {
                     proto: 2,
                     flags: 0,
                     kind: 0,
+                    origin: 0,
                 };
                 write_request(rec, h, &args);
             }

@@ -72,6 +72,50 @@ pub fn jemalloc_stats() -> Option<(u64, u64)> {
     Some((allocated as u64, resident as u64))
 }
 
+/// The smallest jemalloc size class (4 KiB pages, 16-byte quantum) that
+/// holds `size` bytes: multiples of 16 up to 128, then four classes per
+/// doubling. What an allocation of `size` bytes really takes.
+pub fn size_class(size: usize) -> usize {
+    if size <= 128 {
+        return size.max(1).div_ceil(16) * 16;
+    }
+    let step = 1usize << (usize::BITS - (size - 1).leading_zeros() - 3);
+    size.div_ceil(step) * step
+}
+
+/// What jemalloc holds for this process, as `MEMORY STATS` and `INFO
+/// memory` report it.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct AllocatorFigures {
+    /// Bytes handed out and not freed (`stats.allocated`).
+    pub allocated: u64,
+    /// Bytes in active pages (`stats.active`): allocated plus the free
+    /// space inside pages in use.
+    pub active: u64,
+    /// Bytes of physical memory jemalloc holds (`stats.resident`).
+    pub resident: u64,
+}
+
+/// jemalloc's figures now; `None` when its statistics are unavailable.
+pub fn allocator_figures() -> Option<AllocatorFigures> {
+    tikv_jemalloc_ctl::epoch::advance().ok()?;
+    Some(AllocatorFigures {
+        allocated: tikv_jemalloc_ctl::stats::allocated::read().ok()? as u64,
+        active: tikv_jemalloc_ctl::stats::active::read().ok()? as u64,
+        resident: tikv_jemalloc_ctl::stats::resident::read().ok()? as u64,
+    })
+}
+
+/// jemalloc's own statistics report for this process (`malloc_stats_print`,
+/// as `MEMORY MALLOC-STATS` shows it), or why there is none.
+pub fn malloc_stats_text() -> String {
+    let mut out = Vec::new();
+    match tikv_jemalloc_ctl::stats_print::stats_print(&mut out, Default::default()) {
+        Ok(()) => String::from_utf8_lossy(&out).into_owned(),
+        Err(e) => format!("jemalloc statistics unavailable: {e}\n"),
+    }
+}
+
 /// Resident memory of this process, from `/proc/self/statm` (0 if unknown).
 pub fn rss_bytes() -> u64 {
     std::fs::read_to_string("/proc/self/statm")
@@ -85,5 +129,10 @@ mod tests {
     #[test]
     fn rss_is_read() {
         assert!(super::rss_bytes() > 0);
+    }
+
+    #[test]
+    fn malloc_stats_never_fail_to_answer() {
+        assert!(!super::malloc_stats_text().is_empty());
     }
 }

@@ -17,15 +17,27 @@
 //! - [`wire`]: request flags and the settings the proxy passes to shards.
 //! - [`alloc`]: the counting jemalloc both binaries use; [`logging`] their
 //!   log setup.
+//! - Introspection both sides keep and the proxy merges: [`cmdstats`]
+//!   (commandstats, errorstats, latency histograms, [`histogram`]),
+//!   [`slowlog`], [`latency`] (the latency monitor), [`usage`] (CPU time,
+//!   the machine); [`resp_value`] reads back the nested replies the shards
+//!   send for them.
 //!
-//! Nothing here does I/O except [`alloc`]'s reading of `/proc` for RSS.
+//! Nothing here does I/O except [`alloc`]'s and [`usage`]'s reading of
+//! `/proc` and `getrusage`.
 
 pub mod alloc;
+pub mod cmdstats;
 pub mod glob;
+pub mod histogram;
+pub mod latency;
 pub mod logging;
 pub mod num;
 pub mod reply;
+pub mod resp_value;
 pub mod scan;
 pub mod slot;
+pub mod slowlog;
 pub mod table;
+pub mod usage;
 pub mod wire;

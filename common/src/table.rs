@@ -320,6 +320,13 @@ impl Cmd {
     pub fn spec(self) -> &'static CommandSpec {
         spec(self)
     }
+
+    /// Whether only the proxy sends it (`SHARDD.INFO`, ...): the internal
+    /// commands have the last ids. No lookup, for the shard's hot path.
+    #[inline]
+    pub fn is_internal(self) -> bool {
+        self as usize >= Cmd::ALL.len() - data::INTERNAL.len()
+    }
 }
 
 /// Longest name looked up; longer names are unknown without a search.

@@ -1,7 +1,9 @@
 //! What the proxy tells a shard besides a command's arguments: the request
 //! header's flags and command id (the `kind` field of `shared_ring::msg`),
 //! the command table both must share (checked at attach), and the settings
-//! it passes to the shards it starts.
+//! it passes to the shards it starts or changes in them at run time
+//! ([`SHARD_SETTINGS`], sent with `SHARDD.CONFIG name value ...` and given
+//! to a restarted shard as `--set name=value`).
 
 use crate::table::TABLE_FINGERPRINT;
 
@@ -21,6 +23,52 @@ pub fn same_table(info: &[u8]) -> bool {
 /// Request flag set by the proxy on commands the table marks as writes:
 /// the shard appends them to its log.
 pub const REQ_FLAG_WRITE: u8 = 1;
+
+/// Request flag set by the proxy on the parts of a command sent to several
+/// shards (split per shard or fanned out), except the first: the shard adds
+/// the part's time to the command's but does not count another call.
+pub const REQ_FLAG_PART: u8 = 2;
+
+/// The settings every shard applies as well as the proxy, changed by
+/// `CONFIG SET` at run time: name, smallest value, default. All are
+/// integers up to `i64::MAX`, as in Redis.
+pub const SHARD_SETTINGS: [(&str, i64, i64); 3] = [
+    ("slowlog-log-slower-than", -1, 10_000),
+    ("slowlog-max-len", 0, 128),
+    ("latency-monitor-threshold", 0, 0),
+];
+
+/// The value of shard setting `name` (lowercase) as `CONFIG SET` reads it,
+/// or the error `CONFIG SET` gives (`Err(None)`: not a shard setting).
+pub fn parse_shard_setting(name: &str, value: &[u8]) -> Result<i64, Option<String>> {
+    let &(_, min, _) = SHARD_SETTINGS
+        .iter()
+        .find(|(n, _, _)| *n == name)
+        .ok_or(None)?;
+    let fail = |why: String| {
+        Some(format!(
+            "ERR CONFIG SET failed (possibly related to argument '{name}') - {why}"
+        ))
+    };
+    let Some(v) = crate::num::parse_i64(value) else {
+        return Err(fail("argument couldn't be parsed into an integer".into()));
+    };
+    if v < min {
+        return Err(fail(format!(
+            "argument must be between {min} and {} inclusive",
+            i64::MAX
+        )));
+    }
+    Ok(v)
+}
+
+/// The default of shard setting `name`.
+pub fn shard_setting_default(name: &str) -> Option<i64> {
+    SHARD_SETTINGS
+        .iter()
+        .find(|(n, _, _)| *n == name)
+        .map(|&(_, _, d)| d)
+}
 
 /// When the log is made durable.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -57,6 +105,28 @@ impl Fsync {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn shard_settings_are_read_as_config_set_reads_them() {
+        assert_eq!(parse_shard_setting("slowlog-max-len", b"5"), Ok(5));
+        assert_eq!(
+            parse_shard_setting("slowlog-log-slower-than", b"-1"),
+            Ok(-1)
+        );
+        assert_eq!(
+            parse_shard_setting("slowlog-max-len", b"-1"),
+            Err(Some("ERR CONFIG SET failed (possibly related to argument 'slowlog-max-len') - argument must be between 0 and 9223372036854775807 inclusive".into()))
+        );
+        assert_eq!(
+            parse_shard_setting("latency-monitor-threshold", b"1.5"),
+            Err(Some("ERR CONFIG SET failed (possibly related to argument 'latency-monitor-threshold') - argument couldn't be parsed into an integer".into()))
+        );
+        assert_eq!(parse_shard_setting("maxmemory", b"1"), Err(None));
+        assert_eq!(
+            shard_setting_default("slowlog-log-slower-than"),
+            Some(10_000)
+        );
+    }
 
     #[test]
     fn a_shard_hello_names_its_table() {

@@ -13,7 +13,13 @@
 //! waits for room; a command for a shard that is down waits a bounded time.
 //! A protocol error is answered and then closes only this connection.
 
-use std::{cell::RefCell, net::SocketAddr, rc::Rc, sync::Arc, time::Duration};
+use std::{
+    cell::RefCell,
+    net::SocketAddr,
+    rc::Rc,
+    sync::{atomic::Ordering, Arc},
+    time::Duration,
+};
 
 use smallvec::SmallVec;
 use tokio::{
@@ -25,7 +31,7 @@ use crate::{
     replies::{Replies, WriteStep},
     resp::{Limits, Parsed, RequestParser},
     session::Session,
-    state::ClientHandle,
+    state::{ClientHandle, Shared},
     worker::Worker,
 };
 
@@ -44,7 +50,7 @@ pub async fn serve(worker: Rc<Worker>, stream: TcpStream, addr: SocketAddr) {
     let laddr = stream.local_addr().unwrap_or(addr);
     let (mut rd, wr) = stream.into_split();
     let out = Rc::new(RefCell::new(Replies::new()));
-    let writer = tokio::task::spawn_local(write_loop(wr, out.clone()));
+    let writer = tokio::task::spawn_local(write_loop(wr, out.clone(), shared.clone()));
     let full = shared.clients().len() >= shared.cfg.maxclients;
     if full {
         shared
@@ -71,6 +77,8 @@ pub async fn serve(worker: Rc<Worker>, stream: TcpStream, addr: SocketAddr) {
     let mut session = Session::new(handle.clone(), shared.requirepass().is_none());
     let clean = read_loop(&worker, &mut rd, &out, &mut session).await;
     shared.clients().remove(&handle.id);
+    let name = crate::stats::lock(&handle.info).name.clone();
+    shared.intro.client_departed(handle.id, handle.addr, name);
     if clean {
         out.borrow_mut().close_when_written();
     } else {
@@ -116,7 +124,9 @@ async fn read_loop(
             },
             _ = st.handle.kill.notified() => return false,
         };
-        let _ = n;
+        let stats = &worker.shared.stats;
+        stats.net_input_bytes.fetch_add(n as u64, Ordering::Relaxed);
+        stats.reads.fetch_add(1, Ordering::Relaxed);
         loop {
             // Before AUTH, Redis's small request limits apply.
             parser.set_auth_pending(!st.authed);
@@ -215,7 +225,7 @@ async fn wait_for_room(out: &Rc<RefCell<Replies>>, limit: usize) {
     }
 }
 
-async fn write_loop(mut wr: OwnedWriteHalf, out: Rc<RefCell<Replies>>) {
+async fn write_loop(mut wr: OwnedWriteHalf, out: Rc<RefCell<Replies>>, shared: Arc<Shared>) {
     let bell = out.borrow().writer_bell();
     let mut spare = Vec::with_capacity(16 << 10);
     loop {
@@ -235,6 +245,11 @@ async fn write_loop(mut wr: OwnedWriteHalf, out: Rc<RefCell<Replies>>) {
                 out.borrow_mut().kill();
                 return;
             }
+            let stats = &shared.stats;
+            stats
+                .net_output_bytes
+                .fetch_add(buf.len() as u64, Ordering::Relaxed);
+            stats.writes.fetch_add(1, Ordering::Relaxed);
             out.borrow_mut().written();
             spare = buf;
             spare.clear();

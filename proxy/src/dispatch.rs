@@ -7,18 +7,30 @@
 //! merged (MGET, DEL, ...), to one shard only if all its keys live there
 //! (RENAME, SMOVE, ...; otherwise `CROSSSLOT`), or to every shard and
 //! merged ([`crate::fanout`]).
+//!
+//! The commands the proxy answers are timed here and counted in the
+//! worker's statistics (calls, time, errors, the slow log and the latency
+//! monitor: `crate::stats`); so are the calls refused here (wrong arity,
+//! `NOAUTH`) and the errors given. Commands sent to shards are counted by
+//! the shard that runs them.
 
-use std::{cell::RefCell, rc::Rc, sync::atomic::Ordering};
+use std::{
+    cell::{Cell, RefCell},
+    rc::Rc,
+    sync::atomic::Ordering,
+    time::Instant,
+};
 
-use common::table::{self, flags::F_NO_AUTH, Exec, Route};
+use common::table::{self, flags::F_NO_AUTH, CommandSpec, Exec, ResolveError, Route};
 
 use crate::{
-    builtin::{self, Call},
+    builtin::{self, Builtin, Call},
     fanout,
     link::Req,
     replies::Replies,
     send::{first_shard, split, to_shard, together, To},
     session::Session,
+    stats::lock,
     worker::Worker,
 };
 
@@ -39,33 +51,33 @@ pub async fn handle(
         Err(e) => {
             let mut reply = Vec::new();
             e.write_reply(argv, &mut reply);
+            let mut st = lock(&w.stats);
+            if let ResolveError::WrongArity(spec) = e {
+                st.rejected(spec.id);
+            }
+            st.error_reply(&reply);
+            drop(st);
             return out.borrow_mut().push_ready(&reply, to.discard);
         }
     };
     if !session.authed && !spec.has_flag(F_NO_AUTH) {
-        return out
-            .borrow_mut()
-            .push_ready(b"-NOAUTH Authentication required.\r\n", to.discard);
+        const NOAUTH: &[u8] = b"-NOAUTH Authentication required.\r\n";
+        let mut st = lock(&w.stats);
+        st.rejected(spec.id);
+        st.error_reply(NOAUTH);
+        drop(st);
+        return out.borrow_mut().push_ready(NOAUTH, to.discard);
     }
     match spec.exec {
         Exec::Proxy => match builtin::handler(spec.id) {
-            Some(b) => {
-                let call = Call {
-                    w,
-                    session,
-                    to,
-                    spec,
-                    argv,
-                };
-                builtin::run(b, call).await;
-            }
+            Some(b) => run_builtin(w, session, to, spec, argv, b).await,
             None => out.borrow_mut().push_ready(
                 b"-ERR the proxy has no code for this command\r\n",
                 to.discard,
             ),
         },
         Exec::Shard => {
-            let req = Req::new(spec, session.proto);
+            let req = Req::new(spec, session.proto, session.handle.id);
             match spec.route {
                 Route::Single => to_shard(w, req, to, first_shard(w, spec, argv), argv).await,
                 Route::Keyless | Route::Connection => to_shard(w, req, to, 0, argv).await,
@@ -81,4 +93,42 @@ pub async fn handle(
             out.borrow_mut().push_ready(&reply, to.discard);
         }
     }
+}
+
+/// Runs builtin `b`, timing it: its call, time and failure go to the
+/// worker's statistics, and a slow call to the slow log and the latency
+/// monitor.
+async fn run_builtin(
+    w: &Rc<Worker>,
+    session: &mut Session,
+    to: To<'_>,
+    spec: &'static CommandSpec,
+    argv: &[&[u8]],
+    b: Builtin,
+) {
+    let failed = Cell::new(false);
+    let handle = session.handle.clone();
+    let started = Instant::now();
+    let call = Call {
+        w,
+        session,
+        to,
+        spec,
+        argv,
+        failed: &failed,
+    };
+    builtin::run(b, call).await;
+    let ns = started.elapsed().as_nanos() as u64;
+    {
+        let mut st = lock(&w.stats);
+        st.call(spec.id, ns);
+        if failed.get() {
+            st.failed(spec.id);
+        }
+    }
+    // Who ran it is looked up only if the slow log keeps it.
+    w.shared.intro.after_command(spec, argv, ns, || {
+        let name = lock(&handle.info).name.clone();
+        (handle.id, handle.addr.to_string(), name)
+    });
 }

@@ -46,6 +46,7 @@ async fn scan(w: &Rc<Worker>, req: Req, to: To<'_>, argv: &[&[u8]]) {
         .and_then(|c| common::scan::parse_cursor(c))
         .and_then(|c| common::scan::split(c, shards));
     let Some((shard, shard_cursor)) = cursor else {
+        w.error_reply(b"-ERR invalid cursor\r\n");
         to.out
             .borrow_mut()
             .push_ready(b"-ERR invalid cursor\r\n", to.discard);

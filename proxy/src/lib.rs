@@ -23,8 +23,10 @@
 //! - [`replies`]: a connection's reply queue, in request order;
 //!   [`merge`]: one reply from several shards' parts.
 //! - [`session`]: a connection's state; [`state`]: the process's (slot
-//!   table, client registry, counters); [`config`]; [`resp`]: the request
-//!   parser; [`supervisor`]: the shard processes.
+//!   table, client registry, counters); [`stats`]: what the proxy measures
+//!   of the commands it answers (commandstats, slow log, latency monitor)
+//!   and the settings it shares with the shards; [`config`]; [`resp`]: the
+//!   request parser; [`supervisor`]: the shard processes.
 
 pub mod builtin;
 pub mod config;
@@ -39,5 +41,6 @@ pub mod send;
 pub mod server;
 pub mod session;
 pub mod state;
+pub mod stats;
 pub mod supervisor;
 pub mod worker;

@@ -19,7 +19,7 @@ use std::{collections::VecDeque, path::PathBuf, rc::Rc};
 use common::{
     reply::Proto,
     table::{flags::F_WRITE, Cmd, CommandSpec},
-    wire::REQ_FLAG_WRITE,
+    wire::{REQ_FLAG_PART, REQ_FLAG_WRITE},
 };
 use shared_ring::{msg, Channel, RingError};
 use tokio::sync::Notify;
@@ -27,7 +27,8 @@ use tokio::sync::Notify;
 use crate::replies::Target;
 
 /// What a request record says besides its arguments: the command's id (on
-/// which the shard dispatches), the client's protocol and the flags.
+/// which the shard dispatches), the client's protocol, the flags and the
+/// client's id (which the shard's slow log keeps).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Req {
     /// The command.
@@ -36,11 +37,14 @@ pub struct Req {
     pub proto: Proto,
     /// `common::wire` flags (the shard logs writes).
     pub flags: u8,
+    /// The client's id (`CLIENT ID`); 0 for the proxy's own requests.
+    pub origin: u64,
 }
 
 impl Req {
-    /// The request for a client's `spec` command, replied in `proto`.
-    pub fn new(spec: &CommandSpec, proto: Proto) -> Req {
+    /// The request for client `origin`'s `spec` command, replied in
+    /// `proto`.
+    pub fn new(spec: &CommandSpec, proto: Proto, origin: u64) -> Req {
         let flags = if spec.has_flag(F_WRITE) {
             REQ_FLAG_WRITE
         } else {
@@ -50,7 +54,20 @@ impl Req {
             cmd: spec.id,
             proto,
             flags,
+            origin,
         }
+    }
+
+    /// The same request marked as a later part of a command sent to
+    /// several shards (`part` > 0), which the shard does not count as a
+    /// call of its own.
+    pub fn part(self, part: usize) -> Req {
+        let flags = if part > 0 {
+            self.flags | REQ_FLAG_PART
+        } else {
+            self.flags
+        };
+        Req { flags, ..self }
     }
 
     /// An internal request the proxy sends on its own (`SHARDD.INFO`...),
@@ -60,6 +77,7 @@ impl Req {
             cmd,
             proto,
             flags: 0,
+            origin: 0,
         }
     }
 }
@@ -164,6 +182,7 @@ impl Link {
             proto: req.proto.version(),
             flags: req.flags,
             kind: req.cmd as u16,
+            origin: req.origin,
         };
         match ch.tx.try_write(len, |buf| msg::write_request(buf, h, args)) {
             Ok(()) => {}

@@ -5,9 +5,13 @@
 //! the last part arrives, [`Merge::finish`] builds the client's reply. The
 //! parts are finished RESP from the shards; only arrays are taken apart, by
 //! skipping over whole RESP values ([`value_len`]), never by re-encoding
-//! them. If any part is an error, the reply is the first such error.
+//! them. If any part is an error, the reply is the first such error
+//! (except for INFO and MEMORY, which show a shard that did not answer as
+//! unavailable).
 
 pub mod info;
+pub mod latency;
+pub mod slowlog;
 
 use common::reply::{Proto, Reply};
 use smallvec::SmallVec;
@@ -20,7 +24,7 @@ const ELEMS_INLINE: usize = 32;
 const MERGE_RESERVE_MAX_BYTES: usize = 64 << 10;
 
 /// How the parts combine.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug)]
 pub enum MergeKind {
     /// Arrays whose elements go back in the order of the original keys:
     /// `order[i]` is (part, element index) of the i-th key (MGET).
@@ -46,17 +50,15 @@ pub enum MergeKind {
         /// Number of shards.
         shards: u16,
     },
-    /// INFO: the proxy's own sections, then the persistence, keyspace and
-    /// shards sections merged from the shards' `SHARDD.INFO` parts
-    /// ([`info`]), keeping the sections named (lowercase; empty: all).
-    Info {
-        /// The proxy's own sections.
-        head: String,
-        /// The proxy's figures merged with the shards'.
-        proxy: info::ProxyFigures,
-        /// The sections asked for.
-        sections: Vec<String>,
-    },
+    /// INFO, MEMORY STATS, MEMORY DOCTOR, LATENCY HISTOGRAM: the shards'
+    /// `SHARDD.INFO` parts with the proxy's figures ([`info`]).
+    Info(Box<info::InfoMerge>),
+    /// SLOWLOG GET and LEN: the shards' slow logs with the proxy's
+    /// ([`slowlog`]).
+    Slowlog(Box<slowlog::SlowlogMerge>),
+    /// LATENCY LATEST, HISTORY, DOCTOR, GRAPH, RESET: the shards' latency
+    /// monitors with the proxy's ([`latency`]).
+    Latency(Box<latency::LatencyMerge>),
     /// The shards' common reply (SAVE, BGSAVE, BGREWRITEAOF): the first
     /// shard's status when they differ (e.g. one started, one scheduled).
     SameReply,
@@ -116,11 +118,17 @@ impl Merge {
             .iter()
             .map(|s| s.map_or(&b""[..], |(at, len)| &self.data[at..at + len]))
             .collect();
+        let mut r = Reply::new(out, self.proto);
+        if let MergeKind::Info(m) = &self.kind {
+            // A shard that is down is shown as such, not as INFO's failure.
+            let texts: SmallVec<[Option<&str>; PARTS_INLINE]> =
+                parts.iter().map(|p| bulk_text(p)).collect();
+            return m.finish(&texts, &mut r);
+        }
         if let Some(err) = parts.iter().find(|p| p.first() == Some(&b'-')) {
-            out.extend_from_slice(err);
+            r.raw(err);
             return;
         }
-        let mut r = Reply::new(out, self.proto);
         match &self.kind {
             MergeKind::SumInts => {
                 let sum: i64 = parts.iter().filter_map(|p| parse_int_reply(p)).sum();
@@ -145,15 +153,9 @@ impl Merge {
             MergeKind::ScanCursor { shard, shards } => {
                 scan_reply(parts[0], *shard, *shards, &mut r)
             }
-            MergeKind::Info {
-                head,
-                proxy,
-                sections,
-            } => {
-                let texts: Vec<Option<&str>> = parts.iter().map(|p| bulk_text(p)).collect();
-                let text = format!("{head}{}", info::shard_sections(&texts, proxy));
-                r.verbatim(info::select_sections(&text, sections).as_bytes());
-            }
+            MergeKind::Info(_) => {}
+            MergeKind::Slowlog(m) => m.finish(&parts, &mut r),
+            MergeKind::Latency(m) => m.finish(&parts, &mut r),
             MergeKind::SameReply => match parts.first() {
                 Some(p) => r.raw(p),
                 None => r.ok(),

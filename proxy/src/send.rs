@@ -89,12 +89,15 @@ pub async fn send<A: AsRef<[u8]>>(
                 let now = tokio::time::Instant::now();
                 if now >= deadline || tokio::time::timeout_at(deadline, notified).await.is_err() {
                     let msg = format!("-ERR shard {shard} is unavailable\r\n");
+                    w.error_reply(msg.as_bytes());
                     target.deliver(msg.as_bytes());
                     return;
                 }
             }
             SendError::TooLarge => {
-                target.deliver(b"-ERR request exceeds the maximum record size\r\n");
+                const TOO_LARGE: &[u8] = b"-ERR request exceeds the maximum record size\r\n";
+                w.error_reply(TOO_LARGE);
+                target.deliver(TOO_LARGE);
                 return;
             }
         }
@@ -121,6 +124,7 @@ pub async fn together(w: &Rc<Worker>, req: Req, to: To<'_>, spec: &CommandSpec, 
     if shards.all(|s| s == first) {
         to_shard(w, req, to, first, argv).await;
     } else {
+        w.error_reply(CROSSSLOT);
         to.out.borrow_mut().push_ready(CROSSSLOT, to.discard);
     }
 }
@@ -193,7 +197,7 @@ pub async fn split(w: &Rc<Worker>, req: Req, to: To<'_>, spec: &CommandSpec, arg
             seq,
             part: Some(i as u16),
         };
-        send(w, req, shard, &args, target).await;
+        send(w, req.part(i), shard, &args, target).await;
     }
 }
 
@@ -225,7 +229,7 @@ pub async fn to_all<A: AsRef<[u8]>>(
             seq,
             part: Some(shard as u16),
         };
-        send(w, req, shard, args, target).await;
+        send(w, req.part(shard), shard, args, target).await;
     }
 }
 

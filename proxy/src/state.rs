@@ -18,7 +18,7 @@ use std::{
 use common::slot::{key_slot, SLOT_COUNT};
 use tokio::sync::Notify;
 
-use crate::config::Config;
+use crate::{config::Config, stats::Introspection};
 
 /// A connected client as `CLIENT LIST` and `CLIENT KILL` see it.
 #[derive(Debug)]
@@ -83,6 +83,31 @@ pub struct Stats {
     pub commands: AtomicU64,
     /// Connections refused (maxclients).
     pub rejected: AtomicU64,
+    /// Bytes read from clients.
+    pub net_input_bytes: AtomicU64,
+    /// Bytes written to clients.
+    pub net_output_bytes: AtomicU64,
+    /// Reads from client sockets.
+    pub reads: AtomicU64,
+    /// Writes to client sockets.
+    pub writes: AtomicU64,
+}
+
+impl Stats {
+    /// Forgets the counters (`CONFIG RESETSTAT`).
+    pub fn reset(&self) {
+        for c in [
+            &self.connections,
+            &self.commands,
+            &self.rejected,
+            &self.net_input_bytes,
+            &self.net_output_bytes,
+            &self.reads,
+            &self.writes,
+        ] {
+            c.store(0, std::sync::atomic::Ordering::Relaxed);
+        }
+    }
 }
 
 /// State shared by every worker thread.
@@ -99,6 +124,8 @@ pub struct Shared {
     pub next_client_id: AtomicU64,
     /// Counters.
     pub stats: Stats,
+    /// Command statistics, slow log, latency monitor and their settings.
+    pub intro: Introspection,
     /// Settings Redis has that `CONFIG SET` stored without needing them.
     pub extra_config: Mutex<BTreeMap<String, String>>,
     /// Process start.
@@ -114,8 +141,9 @@ pub struct Shared {
 }
 
 impl Shared {
-    /// The persistence flags for a shard started now: the configuration's,
-    /// with the `appendfsync` policy a `CONFIG SET` chose since, if any.
+    /// The flags for a shard started now: the configuration's persistence
+    /// flags, with the `appendfsync` policy a `CONFIG SET` chose since, if
+    /// any, and the run-time settings `CONFIG SET` changed (`--set`).
     pub fn shard_args(&self) -> Vec<String> {
         let mut args = self.cfg.shard_args();
         let set = self
@@ -128,6 +156,7 @@ impl Shared {
                 *v = policy;
             }
         }
+        args.extend(self.intro.shard_flags());
         args
     }
 
@@ -161,6 +190,7 @@ impl Shared {
             clients: Mutex::new(HashMap::new()),
             next_client_id: AtomicU64::new(1),
             stats: Stats::default(),
+            intro: Introspection::new(),
             extra_config: Mutex::new(BTreeMap::new()),
             started: Instant::now(),
             shutdown: Notify::new(),

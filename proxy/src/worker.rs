@@ -19,10 +19,11 @@ use std::{
     cell::{Cell, RefCell},
     os::fd::{AsRawFd, OwnedFd},
     rc::Rc,
-    sync::{atomic::Ordering, Arc},
+    sync::{atomic::Ordering, Arc, Mutex},
     time::Duration,
 };
 
+use common::cmdstats::CmdStats;
 use shared_ring::{attach, AsyncDoorbell, Doorbell, Hello, RingConfig};
 use tokio::{io::unix::AsyncFd, sync::Notify};
 
@@ -46,6 +47,9 @@ pub struct Worker {
     pub shared: Arc<Shared>,
     /// One link per shard.
     pub links: RefCell<Vec<Link>>,
+    /// Statistics of the commands this worker answers itself and of the
+    /// errors it gives (INFO adds up every worker's).
+    pub stats: Arc<Mutex<CmdStats>>,
     flush_wanted: Cell<bool>,
     flush_notify: Notify,
     bell: AsyncDoorbell,
@@ -62,10 +66,12 @@ impl Worker {
             .enumerate()
             .map(|(i, s)| Link::new(i, s.clone()))
             .collect();
+        let stats = shared.intro.register_worker();
         Ok(Rc::new(Worker {
             id,
             shared,
             links: RefCell::new(links),
+            stats,
             flush_wanted: Cell::new(false),
             flush_notify: Notify::new(),
             bell: AsyncDoorbell::new(bell)?,
@@ -82,6 +88,11 @@ impl Worker {
             let w = self.clone();
             tokio::task::spawn_local(async move { w.monitor(shard).await });
         }
+    }
+
+    /// Counts an error reply the proxy gives itself (`errorstats`).
+    pub fn error_reply(&self, reply: &[u8]) {
+        crate::stats::lock(&self.stats).error_reply(reply);
     }
 
     /// Asks for the dirty links to be published at the end of this round.

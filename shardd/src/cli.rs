@@ -14,6 +14,7 @@ use crate::{
     keyspace::Keyspace,
     persist::{aof::Fsync, dir},
     server::{Engine, Shard, ShardConfig},
+    settings::Settings,
 };
 
 /// Set by SIGINT/SIGTERM; the loop notices within one expiry interval.
@@ -41,6 +42,10 @@ pub struct ShardArgs {
     /// When the log is made durable: always (before each reply), everysec, no.
     #[arg(long, default_value = "everysec")]
     pub appendfsync: String,
+    /// A run-time setting, `name=value` (`slowlog-log-slower-than=0`);
+    /// repeatable. What `CONFIG SET` changed gets to a restarted shard so.
+    #[arg(long = "set", value_name = "NAME=VALUE")]
+    pub settings: Vec<String>,
 }
 
 extern "C" fn on_signal(_: libc::c_int) {
@@ -59,6 +64,12 @@ pub fn run(args: ShardArgs) -> anyhow::Result<()> {
     let Some(policy) = Fsync::parse(&args.appendfsync) else {
         anyhow::bail!("--appendfsync must be always, everysec or no");
     };
+    let mut settings = Settings::default();
+    for flag in &args.settings {
+        settings
+            .set_flag(flag)
+            .map_err(|e| anyhow::anyhow!("--set {flag}: {e}"))?;
+    }
     // Lock first: a second shard on the same directory must not touch it.
     let lock = dir::lock(&args.dir)?;
     let control_socket = args
@@ -89,7 +100,9 @@ pub fn run(args: ShardArgs) -> anyhow::Result<()> {
         ms = started.elapsed().as_millis() as u64,
         "loaded data"
     );
-    let mut shard = Shard::new(cfg.clone(), Engine::new(ks, Some(data_dir)))?;
+    let mut engine = Engine::new(ks, Some(data_dir));
+    engine.settings = settings;
+    let mut shard = Shard::new(cfg.clone(), engine)?;
     tracing::info!(id = cfg.id, socket = %cfg.control_socket.display(), "shard ready");
     shard.run(&STOP)?;
     tracing::info!(id = cfg.id, "shard stopped");

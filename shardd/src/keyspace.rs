@@ -75,6 +75,9 @@ pub struct Keyspace {
     len: usize,
     ttl_keys: usize,
     expired_total: u64,
+    /// Reads ([`Keyspace::get`]) that found their key, and that did not.
+    hits: u64,
+    misses: u64,
     clock: Box<dyn Clock>,
 }
 
@@ -109,6 +112,8 @@ impl Keyspace {
             len: 0,
             ttl_keys: 0,
             expired_total: 0,
+            hits: 0,
+            misses: 0,
             clock,
         }
     }
@@ -139,6 +144,20 @@ impl Keyspace {
         self.ttl_keys
     }
 
+    /// Reads ([`Keyspace::get`]) that found their key and reads that did
+    /// not, since start (`keyspace_hits`, `keyspace_misses`).
+    pub fn lookups(&self) -> (u64, u64) {
+        (self.hits, self.misses)
+    }
+
+    /// Forgets the counters `CONFIG RESETSTAT` resets: lookups and expired
+    /// keys.
+    pub fn reset_stats(&mut self) {
+        self.hits = 0;
+        self.misses = 0;
+        self.expired_total = 0;
+    }
+
     fn locate(&self, key: &[u8]) -> (usize, u64) {
         let slot = key_slot(key) as usize;
         (slot, table_hash(&self.hasher, key, slot))
@@ -146,15 +165,28 @@ impl Keyspace {
 
     /// The live entry of `key`; removes it first if its time has come.
     fn live_mut(&mut self, key: &[u8]) -> Option<EntryMut<'_>> {
+        self.lookup_live(key, false)
+    }
+
+    /// [`Keyspace::live_mut`], counting a hit or a miss when `read`.
+    #[inline]
+    fn lookup_live(&mut self, key: &[u8], read: bool) -> Option<EntryMut<'_>> {
         let (slot, hash) = self.locate(key);
         let hasher = &self.hasher;
         let clock = &self.clock;
         let store = &mut self.slots[slot];
         let rehash = |k: &[u8]| table_hash(hasher, k, slot);
         match store.lookup(hash, key, || clock.now_ms(), &rehash) {
-            Lookup::Live(e) => Some(e),
-            Lookup::Missing => None,
+            Lookup::Live(e) => {
+                self.hits += read as u64;
+                Some(e)
+            }
+            Lookup::Missing => {
+                self.misses += read as u64;
+                None
+            }
             Lookup::Expired => {
+                self.misses += read as u64;
                 self.len -= 1;
                 self.ttl_keys -= 1;
                 self.expired_total += 1;
@@ -166,7 +198,7 @@ impl Keyspace {
     /// The value of `key`, or `None` if it is missing or expired.
     #[inline]
     pub fn get(&mut self, key: &[u8]) -> Option<ValueRef<'_>> {
-        self.live_mut(key).map(|e| e.into_ref().value())
+        self.lookup_live(key, true).map(|e| e.into_ref().value())
     }
 
     /// The value of `key` for in-place changes, or `None` if missing or expired.
@@ -188,6 +220,27 @@ impl Keyspace {
         if let Some(mut e) = self.live_mut(key) {
             e.set_str_mark(mark);
         }
+    }
+
+    /// An estimate of the bytes `key` takes (`MEMORY USAGE key SAMPLES
+    /// samples`): its arena entry, its share of its slot's table, and what
+    /// its value allocates (collections sample `samples` of their elements,
+    /// all when 0); `None` if it does not exist.
+    pub fn memory_usage(&mut self, key: &[u8], samples: usize) -> Option<usize> {
+        use crate::types::{alloc_size, hash::HashObj, list::ListObj, set::SetObj, zset::ZSetObj};
+        use std::mem::size_of;
+        let (slot, _) = self.locate(key);
+        let table = self.slots[slot].table_bytes_per_key();
+        let e = self.live_mut(key)?.into_ref();
+        let value = match e.value() {
+            ValueRef::Str(s) if s.len() > store::INLINE_VALUE_MAX_BYTES => alloc_size(s.len()),
+            ValueRef::Str(_) => 0,
+            ValueRef::Hash(h) => alloc_size(size_of::<HashObj>()) + h.heap_bytes(samples),
+            ValueRef::List(l) => alloc_size(size_of::<ListObj>()) + l.heap_bytes(samples),
+            ValueRef::Set(s) => alloc_size(size_of::<SetObj>()) + s.heap_bytes(samples),
+            ValueRef::ZSet(z) => alloc_size(size_of::<ZSetObj>()) + z.heap_bytes(samples),
+        };
+        Some(e.arena_bytes() + table + value)
     }
 
     /// Whether `key` exists (and has not expired).

@@ -11,6 +11,11 @@
 //! runs each against the [`keyspace::Keyspace`] and writes the reply as
 //! finished RESP bytes ([`reply::Reply`]) into the matching response ring.
 //!
+//! Beside the data, a shard measures the commands it runs ([`stats`]:
+//! counters, latency histograms, the slow log, the latency monitor) and
+//! answers the proxy's internal commands about them ([`introspect`]);
+//! [`settings`] holds what `CONFIG SET` changes at run time.
+//!
 //! The keyspace and the commands know nothing of rings or sockets, so they
 //! are tested directly.
 
@@ -18,9 +23,12 @@ pub mod cli;
 pub mod clock;
 pub mod commands;
 pub mod dump;
+pub mod introspect;
 pub mod keyspace;
 pub mod persist;
 pub mod server;
+pub mod settings;
+pub mod stats;
 pub mod types;
 
 pub use common::{alloc, glob, reply, slot};

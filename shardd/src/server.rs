@@ -10,7 +10,9 @@
 //!
 //! Cost per command on the hot path: no syscall, no allocation for up to
 //! 16 arguments (the argument slices live on the stack), one copy of the
-//! reply from the scratch buffer into the ring.
+//! reply from the scratch buffer into the ring, and one clock read (vDSO,
+//! no syscall) to time it for the statistics and the slow log
+//! (`crate::stats`).
 
 use std::{
     path::PathBuf,
@@ -27,6 +29,7 @@ use smallvec::SmallVec;
 
 use crate::{
     commands::{execute_id, Changes},
+    introspect::{self, Parts},
     keyspace::Keyspace,
     persist::{
         admin,
@@ -34,6 +37,8 @@ use crate::{
         WriteLog,
     },
     reply::{Proto, Reply},
+    settings::Settings,
+    stats::Stats,
 };
 
 /// Polls of the rings before parking; small, since on two cores a spinning
@@ -70,6 +75,10 @@ pub struct Engine<L> {
     pub ks: Keyspace,
     /// Where writes are logged and committed.
     pub log: L,
+    /// What the shard measures about its commands.
+    pub stats: Stats,
+    /// Settings changed at run time (`SHARDD.CONFIG`).
+    pub settings: Settings,
     scratch: Vec<u8>,
 }
 
@@ -79,6 +88,8 @@ impl<L: WriteLog> Engine<L> {
         Engine {
             ks,
             log,
+            stats: Stats::new(),
+            settings: Settings::default(),
             scratch: Vec::with_capacity(64 << 10),
         }
     }
@@ -87,6 +98,7 @@ impl<L: WriteLog> Engine<L> {
     /// when the reply ring is full (the reply is kept by the producer).
     fn serve_request(&mut self, rec: &[u8], tx: &mut Producer) -> Result<bool, RingError> {
         let req = Request::parse(rec)?;
+        self.stats.begin();
         let args: SmallVec<[&[u8]; 16]> = req.args().collect();
         let proto = if req.header.proto == 3 {
             Proto::Resp3
@@ -98,13 +110,23 @@ impl<L: WriteLog> Engine<L> {
         scratch.resize(msg::REPLY_HEADER_BYTES, 0);
         msg::write_reply_header(scratch, req.header.id, 0);
         let mut reply = Reply::new(scratch, proto);
-        let changes = run_command(
-            &mut self.ks,
-            self.log.data_dir(),
-            req.header.kind,
-            &args,
-            &mut reply,
-        );
+        let parts = Parts {
+            ks: &mut self.ks,
+            dir: self.log.data_dir().map(|d| &*d),
+            stats: &mut self.stats,
+            settings: &mut self.settings,
+        };
+        let changes = if introspect::try_run(parts, req.header.kind, &args, &mut reply) {
+            Changes::NONE
+        } else {
+            run_command(
+                &mut self.ks,
+                self.log.data_dir(),
+                req.header.kind,
+                &args,
+                &mut reply,
+            )
+        };
         // A write that changed nothing is neither counted nor logged.
         if req.header.flags & REQ_FLAG_WRITE != 0 && changes.any() {
             let body = &scratch[msg::REPLY_HEADER_BYTES..];
@@ -115,6 +137,11 @@ impl<L: WriteLog> Engine<L> {
             Reply::new(scratch, proto).error("ERR reply exceeds the maximum record size");
         }
         let sent_now = tx.push_or_defer(scratch)?;
+        let h = &req.header;
+        let body = &scratch[msg::REPLY_HEADER_BYTES..];
+        let id = Cmd::from_u16(h.kind);
+        self.stats
+            .end(id, h.flags, &args, h.origin, body, &self.settings);
         if scratch.capacity() > 1 << 20 {
             *scratch = Vec::with_capacity(64 << 10);
         }
@@ -395,6 +422,7 @@ pub fn serve_channel<L: WriteLog>(
     let Channel { tx, rx, .. } = ch;
     let mut err = None;
     let mut served = 0usize;
+    engine.stats.new_batch();
     rx.poll(|rec| {
         served += 1;
         match engine.serve_request(rec, tx) {
@@ -465,6 +493,7 @@ mod tests {
             proto: 2,
             flags,
             kind: spec.id as u16,
+            origin: 0,
         };
         let mut rec = vec![0u8; msg::request_len(&args)];
         msg::write_request(&mut rec, h, &args);
@@ -581,9 +610,11 @@ mod tests {
         for c in every_entry().filter(|c| c.is_runnable()) {
             let data = crate::commands::handler(c.id).is_some();
             let admin = admin::command(c.id).is_some();
-            assert!(!(data && admin), "{}: two handlers", c.name);
+            let introspect = introspect::command(c.id).is_some();
+            let handlers = data as u8 + admin as u8 + introspect as u8;
+            assert!(handlers <= 1, "{}: two handlers", c.name);
             assert_eq!(
-                data || admin,
+                handlers == 1,
                 matches!(c.exec, Exec::Shard | Exec::Internal),
                 "{}: the table says {:?}",
                 c.name,

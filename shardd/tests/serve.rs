@@ -67,6 +67,7 @@ fn call(ch: &mut Channel, bell: &Doorbell, id: u64, args: &[&[u8]]) -> Vec<u8> {
         proto: 2,
         flags: 0,
         kind: kind_of(args),
+        origin: 0,
     };
     msg::write_request(&mut rec, h, args);
     send_blocking(ch, bell, &rec, Duration::from_secs(10)).unwrap();
@@ -132,6 +133,7 @@ fn a_pipeline_larger_than_the_ring_is_answered_completely_in_order() {
                 proto: 2,
                 flags: 0,
                 kind: kind_of(&args),
+                origin: 0,
             },
             &args,
         );

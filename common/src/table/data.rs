@@ -753,13 +753,21 @@ pub enum Cmd {
     Zunionstore,
     /// `shardd.info`
     SharddInfo,
+    /// `shardd.slowlog`
+    SharddSlowlog,
+    /// `shardd.latency`
+    SharddLatency,
+    /// `shardd.resetstat`
+    SharddResetstat,
+    /// `shardd.config`
+    SharddConfig,
     /// `shardd.appendfsync`
     SharddAppendfsync,
 }
 
 impl Cmd {
     /// Every id, in order (`Cmd::ALL[id as usize] == id`).
-    pub const ALL: [Cmd; 369] = [
+    pub const ALL: [Cmd; 373] = [
         Cmd::Acl,
         Cmd::AclCat,
         Cmd::AclDeluser,
@@ -1128,13 +1136,17 @@ impl Cmd {
         Cmd::Zunion,
         Cmd::Zunionstore,
         Cmd::SharddInfo,
+        Cmd::SharddSlowlog,
+        Cmd::SharddLatency,
+        Cmd::SharddResetstat,
+        Cmd::SharddConfig,
         Cmd::SharddAppendfsync,
     ];
 }
 
 /// Fingerprint of the names in id order (FNV-1a): both sides of a ring
 /// check that they were built with the same table.
-pub const TABLE_FINGERPRINT: u64 = 0x02495d86dfe29894;
+pub const TABLE_FINGERPRINT: u64 = 0x39c00105bd665d86;
 
 /// Every command, sorted by name (lookups binary-search it).
 #[rustfmt::skip]
@@ -1225,7 +1237,7 @@ pub(super) static COMMANDS: &[CommandSpec] = &[
     cmd(Cmd::Info, "info", -1, F_LOADING | F_STALE, 0, 0, 0, &["@slow", "@dangerous"], &["nondeterministic_output", "request_policy:all_shards", "response_policy:special"], &[], Route::FanOut, Keys::Fixed, Exec::Proxy, Docs { summary: "Get information and statistics about the server", since: "1.0.0", group: "server", complexity: "O(1)" }, &[]),
     cmd(Cmd::Keys, "keys", 2, F_READONLY, 0, 0, 0, &["@keyspace", "@read", "@slow", "@dangerous"], &["request_policy:all_shards", "nondeterministic_output_order"], &[], Route::FanOut, Keys::Fixed, Exec::Shard, Docs { summary: "Find all keys matching the given pattern", since: "1.0.0", group: "generic", complexity: "O(N) with N being the number of keys in the database, under the assumption that the key names in the database and the given pattern have limited length." }, &[]),
     cmd(Cmd::Lastsave, "lastsave", 1, F_LOADING | F_STALE | F_FAST, 0, 0, 0, &["@admin", "@fast", "@dangerous"], &["nondeterministic_output"], &[], Route::FanOut, Keys::Fixed, Exec::Shard, Docs { summary: "Get the UNIX time stamp of the last successful save to disk", since: "1.0.0", group: "server", complexity: "O(1)" }, &[]),
-    cmd(Cmd::Latency, "latency", -2, 0, 0, 0, 0, &["@slow"], &[], &[], Route::Connection, Keys::Fixed, Exec::Missing, Docs { summary: "A container for latency diagnostics commands", since: "2.8.13", group: "server", complexity: "Depends on subcommand." }, LATENCY_SUBCOMMANDS),
+    cmd(Cmd::Latency, "latency", -2, 0, 0, 0, 0, &["@slow"], &[], &[], Route::Connection, Keys::Fixed, Exec::Proxy, Docs { summary: "A container for latency diagnostics commands", since: "2.8.13", group: "server", complexity: "Depends on subcommand." }, LATENCY_SUBCOMMANDS),
     cmd(Cmd::Lcs, "lcs", -3, F_READONLY, 1, 2, 1, &["@read", "@string", "@slow"], &[], &[ks("", K_RO | K_ACCESS, BeginSearch::Index(1), FindKeys::Range { lastkey: 1, keystep: 1, limit: 0 })], Route::Together, Keys::Fixed, Exec::Shard, Docs { summary: "Find longest common substring", since: "7.0.0", group: "string", complexity: "O(N*M) where N and M are the lengths of s1 and s2, respectively" }, &[]),
     cmd(Cmd::Lindex, "lindex", 3, F_READONLY, 1, 1, 1, &["@read", "@list", "@slow"], &[], &[ks("", K_RO | K_ACCESS, BeginSearch::Index(1), FindKeys::Range { lastkey: 0, keystep: 1, limit: 0 })], Route::Single, Keys::Fixed, Exec::Shard, Docs { summary: "Get an element from a list by its index", since: "1.0.0", group: "list", complexity: "O(N) where N is the number of elements to traverse to get to the element at index. This makes asking for the first or the last element of the list O(1)." }, &[]),
     cmd(Cmd::Linsert, "linsert", 5, F_WRITE | F_DENYOOM, 1, 1, 1, &["@write", "@list", "@slow"], &[], &[ks("", K_RW | K_INSERT, BeginSearch::Index(1), FindKeys::Range { lastkey: 0, keystep: 1, limit: 0 })], Route::Single, Keys::Fixed, Exec::Shard, Docs { summary: "Insert an element before or after another element in a list", since: "2.2.0", group: "list", complexity: "O(N) where N is the number of elements to traverse before seeing the value pivot. This means that inserting somewhere on the left end on the list (head) can be considered O(1) and inserting somewhere on the right end (tail) is O(N)." }, &[]),
@@ -1241,7 +1253,7 @@ pub(super) static COMMANDS: &[CommandSpec] = &[
     cmd(Cmd::Lrem, "lrem", 4, F_WRITE, 1, 1, 1, &["@write", "@list", "@slow"], &[], &[ks("", K_RW | K_DELETE, BeginSearch::Index(1), FindKeys::Range { lastkey: 0, keystep: 1, limit: 0 })], Route::Single, Keys::Fixed, Exec::Shard, Docs { summary: "Remove elements from a list", since: "1.0.0", group: "list", complexity: "O(N+M) where N is the length of the list and M is the number of elements removed." }, &[]),
     cmd(Cmd::Lset, "lset", 4, F_WRITE | F_DENYOOM, 1, 1, 1, &["@write", "@list", "@slow"], &[], &[ks("", K_RW | K_UPDATE, BeginSearch::Index(1), FindKeys::Range { lastkey: 0, keystep: 1, limit: 0 })], Route::Single, Keys::Fixed, Exec::Shard, Docs { summary: "Set the value of an element in a list by its index", since: "1.0.0", group: "list", complexity: "O(N) where N is the length of the list. Setting either the first or the last element of the list is O(1)." }, &[]),
     cmd(Cmd::Ltrim, "ltrim", 4, F_WRITE, 1, 1, 1, &["@write", "@list", "@slow"], &[], &[ks("", K_RW | K_DELETE, BeginSearch::Index(1), FindKeys::Range { lastkey: 0, keystep: 1, limit: 0 })], Route::Single, Keys::Fixed, Exec::Shard, Docs { summary: "Trim a list to the specified range", since: "1.0.0", group: "list", complexity: "O(N) where N is the number of elements to be removed by the operation." }, &[]),
-    cmd(Cmd::Memory, "memory", -2, 0, 0, 0, 0, &["@slow"], &[], &[], Route::FanOut, Keys::Fixed, Exec::Missing, Docs { summary: "A container for memory diagnostics commands", since: "4.0.0", group: "server", complexity: "Depends on subcommand." }, MEMORY_SUBCOMMANDS),
+    cmd(Cmd::Memory, "memory", -2, 0, 0, 0, 0, &["@slow"], &[], &[], Route::FanOut, Keys::Fixed, Exec::Proxy, Docs { summary: "A container for memory diagnostics commands", since: "4.0.0", group: "server", complexity: "Depends on subcommand." }, MEMORY_SUBCOMMANDS),
     cmd(Cmd::Mget, "mget", -2, F_READONLY | F_FAST, 1, -1, 1, &["@read", "@string", "@fast"], &["request_policy:multi_shard"], &[ks("", K_RO | K_ACCESS, BeginSearch::Index(1), FindKeys::Range { lastkey: -1, keystep: 1, limit: 0 })], Route::MultiKeySplit, Keys::Fixed, Exec::Shard, Docs { summary: "Get the values of all the given keys", since: "1.0.0", group: "string", complexity: "O(N) where N is the number of keys to retrieve." }, &[]),
     cmd(Cmd::Migrate, "migrate", -6, F_WRITE | F_MOVABLEKEYS, 3, 3, 1, &["@keyspace", "@write", "@slow", "@dangerous"], &["nondeterministic_output"], &[ks("", K_RW | K_ACCESS | K_DELETE, BeginSearch::Index(3), FindKeys::Range { lastkey: 0, keystep: 1, limit: 0 }), ks("", K_RW | K_ACCESS | K_DELETE | K_INCOMPLETE, BeginSearch::Keyword { keyword: "KEYS", startfrom: -2 }, FindKeys::Range { lastkey: -1, keystep: 1, limit: 0 })], Route::Single, Keys::Unsupported, Exec::Missing, Docs { summary: "Atomically transfer a key from a Redis instance to another one.", since: "2.6.0", group: "generic", complexity: "This command actually executes a DUMP+DEL in the source instance, and a RESTORE in the target instance. See the pages of these commands for time complexity. Also an O(N) data transfer between the two instances is performed." }, &[]),
     cmd(Cmd::Module, "module", -2, 0, 0, 0, 0, &["@slow"], &[], &[], Route::Connection, Keys::Fixed, Exec::Missing, Docs { summary: "A container for module commands", since: "4.0.0", group: "server", complexity: "Depends on subcommand." }, MODULE_SUBCOMMANDS),
@@ -1303,7 +1315,7 @@ pub(super) static COMMANDS: &[CommandSpec] = &[
     cmd(Cmd::Sinterstore, "sinterstore", -3, F_WRITE | F_DENYOOM, 1, -1, 1, &["@write", "@set", "@slow"], &[], &[ks("", K_RW | K_UPDATE, BeginSearch::Index(1), FindKeys::Range { lastkey: 0, keystep: 1, limit: 0 }), ks("", K_RO | K_ACCESS, BeginSearch::Index(2), FindKeys::Range { lastkey: -1, keystep: 1, limit: 0 })], Route::Together, Keys::Fixed, Exec::Shard, Docs { summary: "Intersect multiple sets and store the resulting set in a key", since: "1.0.0", group: "set", complexity: "O(N*M) worst case where N is the cardinality of the smallest set and M is the number of sets." }, &[]),
     cmd(Cmd::Sismember, "sismember", 3, F_READONLY | F_FAST, 1, 1, 1, &["@read", "@set", "@fast"], &[], &[ks("", K_RO, BeginSearch::Index(1), FindKeys::Range { lastkey: 0, keystep: 1, limit: 0 })], Route::Single, Keys::Fixed, Exec::Shard, Docs { summary: "Determine if a given value is a member of a set", since: "1.0.0", group: "set", complexity: "O(1)" }, &[]),
     cmd(Cmd::Slaveof, "slaveof", 3, F_ADMIN | F_NOSCRIPT | F_STALE | F_NO_ASYNC_LOADING, 0, 0, 0, &["@admin", "@slow", "@dangerous"], &[], &[], Route::Keyless, Keys::Fixed, Exec::Missing, Docs { summary: "Make the server a replica of another instance, or promote it as master.", since: "1.0.0", group: "server", complexity: "O(1)" }, &[]),
-    cmd(Cmd::Slowlog, "slowlog", -2, 0, 0, 0, 0, &["@slow"], &[], &[], Route::Connection, Keys::Fixed, Exec::Missing, Docs { summary: "A container for slow log commands", since: "2.2.12", group: "server", complexity: "Depends on subcommand." }, SLOWLOG_SUBCOMMANDS),
+    cmd(Cmd::Slowlog, "slowlog", -2, 0, 0, 0, 0, &["@slow"], &[], &[], Route::Connection, Keys::Fixed, Exec::Proxy, Docs { summary: "A container for slow log commands", since: "2.2.12", group: "server", complexity: "Depends on subcommand." }, SLOWLOG_SUBCOMMANDS),
     cmd(Cmd::Smembers, "smembers", 2, F_READONLY, 1, 1, 1, &["@read", "@set", "@slow"], &["nondeterministic_output_order"], &[ks("", K_RO | K_ACCESS, BeginSearch::Index(1), FindKeys::Range { lastkey: 0, keystep: 1, limit: 0 })], Route::Single, Keys::Fixed, Exec::Shard, Docs { summary: "Get all the members in a set", since: "1.0.0", group: "set", complexity: "O(N) where N is the set cardinality." }, &[]),
     cmd(Cmd::Smismember, "smismember", -3, F_READONLY | F_FAST, 1, 1, 1, &["@read", "@set", "@fast"], &[], &[ks("", K_RO | K_ACCESS, BeginSearch::Index(1), FindKeys::Range { lastkey: 0, keystep: 1, limit: 0 })], Route::Single, Keys::Fixed, Exec::Shard, Docs { summary: "Returns the membership associated with the given elements for a set", since: "6.2.0", group: "set", complexity: "O(N) where N is the number of elements being checked for membership" }, &[]),
     cmd(Cmd::Smove, "smove", 4, F_WRITE | F_FAST, 1, 2, 1, &["@write", "@set", "@fast"], &[], &[ks("", K_RW | K_ACCESS | K_DELETE, BeginSearch::Index(1), FindKeys::Range { lastkey: 0, keystep: 1, limit: 0 }), ks("", K_RW | K_INSERT, BeginSearch::Index(2), FindKeys::Range { lastkey: 0, keystep: 1, limit: 0 })], Route::Together, Keys::Fixed, Exec::Shard, Docs { summary: "Move a member from one set to another", since: "1.0.0", group: "set", complexity: "O(1)" }, &[]),
@@ -1492,24 +1504,24 @@ static FUNCTION_SUBCOMMANDS: &[CommandSpec] = &[
 /// Subcommands of `LATENCY`, sorted by name.
 #[rustfmt::skip]
 static LATENCY_SUBCOMMANDS: &[CommandSpec] = &[
-    cmd(Cmd::LatencyDoctor, "latency|doctor", 2, F_ADMIN | F_NOSCRIPT | F_LOADING | F_STALE, 0, 0, 0, &["@admin", "@slow", "@dangerous"], &["nondeterministic_output", "request_policy:all_nodes", "response_policy:special"], &[], Route::Keyless, Keys::Fixed, Exec::Missing, Docs { summary: "Return a human readable latency analysis report.", since: "2.8.13", group: "server", complexity: "O(1)" }, &[]),
-    cmd(Cmd::LatencyGraph, "latency|graph", 3, F_ADMIN | F_NOSCRIPT | F_LOADING | F_STALE, 0, 0, 0, &["@admin", "@slow", "@dangerous"], &["nondeterministic_output", "request_policy:all_nodes", "response_policy:special"], &[], Route::Keyless, Keys::Fixed, Exec::Missing, Docs { summary: "Return a latency graph for the event.", since: "2.8.13", group: "server", complexity: "O(1)" }, &[]),
-    cmd(Cmd::LatencyHelp, "latency|help", 2, F_LOADING | F_STALE, 0, 0, 0, &["@slow"], &[], &[], Route::Connection, Keys::Fixed, Exec::Missing, Docs { summary: "Show helpful text about the different subcommands.", since: "2.8.13", group: "server", complexity: "O(1)" }, &[]),
-    cmd(Cmd::LatencyHistogram, "latency|histogram", -2, F_ADMIN | F_NOSCRIPT | F_LOADING | F_STALE, 0, 0, 0, &["@admin", "@slow", "@dangerous"], &["nondeterministic_output", "request_policy:all_nodes", "response_policy:special"], &[], Route::Keyless, Keys::Fixed, Exec::Missing, Docs { summary: "Return the cumulative distribution of latencies of a subset of commands or all.", since: "7.0.0", group: "server", complexity: "O(N) where N is the number of commands with latency information being retrieved." }, &[]),
-    cmd(Cmd::LatencyHistory, "latency|history", 3, F_ADMIN | F_NOSCRIPT | F_LOADING | F_STALE, 0, 0, 0, &["@admin", "@slow", "@dangerous"], &["nondeterministic_output", "request_policy:all_nodes", "response_policy:special"], &[], Route::Keyless, Keys::Fixed, Exec::Missing, Docs { summary: "Return timestamp-latency samples for the event.", since: "2.8.13", group: "server", complexity: "O(1)" }, &[]),
-    cmd(Cmd::LatencyLatest, "latency|latest", 2, F_ADMIN | F_NOSCRIPT | F_LOADING | F_STALE, 0, 0, 0, &["@admin", "@slow", "@dangerous"], &["nondeterministic_output", "request_policy:all_nodes", "response_policy:special"], &[], Route::Keyless, Keys::Fixed, Exec::Missing, Docs { summary: "Return the latest latency samples for all events.", since: "2.8.13", group: "server", complexity: "O(1)" }, &[]),
-    cmd(Cmd::LatencyReset, "latency|reset", -2, F_ADMIN | F_NOSCRIPT | F_LOADING | F_STALE, 0, 0, 0, &["@admin", "@slow", "@dangerous"], &["request_policy:all_nodes", "response_policy:all_succeeded"], &[], Route::Keyless, Keys::Fixed, Exec::Missing, Docs { summary: "Reset latency data for one or more events.", since: "2.8.13", group: "server", complexity: "O(1)" }, &[]),
+    cmd(Cmd::LatencyDoctor, "latency|doctor", 2, F_ADMIN | F_NOSCRIPT | F_LOADING | F_STALE, 0, 0, 0, &["@admin", "@slow", "@dangerous"], &["nondeterministic_output", "request_policy:all_nodes", "response_policy:special"], &[], Route::Keyless, Keys::Fixed, Exec::Proxy, Docs { summary: "Return a human readable latency analysis report.", since: "2.8.13", group: "server", complexity: "O(1)" }, &[]),
+    cmd(Cmd::LatencyGraph, "latency|graph", 3, F_ADMIN | F_NOSCRIPT | F_LOADING | F_STALE, 0, 0, 0, &["@admin", "@slow", "@dangerous"], &["nondeterministic_output", "request_policy:all_nodes", "response_policy:special"], &[], Route::Keyless, Keys::Fixed, Exec::Proxy, Docs { summary: "Return a latency graph for the event.", since: "2.8.13", group: "server", complexity: "O(1)" }, &[]),
+    cmd(Cmd::LatencyHelp, "latency|help", 2, F_LOADING | F_STALE, 0, 0, 0, &["@slow"], &[], &[], Route::Connection, Keys::Fixed, Exec::Proxy, Docs { summary: "Show helpful text about the different subcommands.", since: "2.8.13", group: "server", complexity: "O(1)" }, &[]),
+    cmd(Cmd::LatencyHistogram, "latency|histogram", -2, F_ADMIN | F_NOSCRIPT | F_LOADING | F_STALE, 0, 0, 0, &["@admin", "@slow", "@dangerous"], &["nondeterministic_output", "request_policy:all_nodes", "response_policy:special"], &[], Route::Keyless, Keys::Fixed, Exec::Proxy, Docs { summary: "Return the cumulative distribution of latencies of a subset of commands or all.", since: "7.0.0", group: "server", complexity: "O(N) where N is the number of commands with latency information being retrieved." }, &[]),
+    cmd(Cmd::LatencyHistory, "latency|history", 3, F_ADMIN | F_NOSCRIPT | F_LOADING | F_STALE, 0, 0, 0, &["@admin", "@slow", "@dangerous"], &["nondeterministic_output", "request_policy:all_nodes", "response_policy:special"], &[], Route::Keyless, Keys::Fixed, Exec::Proxy, Docs { summary: "Return timestamp-latency samples for the event.", since: "2.8.13", group: "server", complexity: "O(1)" }, &[]),
+    cmd(Cmd::LatencyLatest, "latency|latest", 2, F_ADMIN | F_NOSCRIPT | F_LOADING | F_STALE, 0, 0, 0, &["@admin", "@slow", "@dangerous"], &["nondeterministic_output", "request_policy:all_nodes", "response_policy:special"], &[], Route::Keyless, Keys::Fixed, Exec::Proxy, Docs { summary: "Return the latest latency samples for all events.", since: "2.8.13", group: "server", complexity: "O(1)" }, &[]),
+    cmd(Cmd::LatencyReset, "latency|reset", -2, F_ADMIN | F_NOSCRIPT | F_LOADING | F_STALE, 0, 0, 0, &["@admin", "@slow", "@dangerous"], &["request_policy:all_nodes", "response_policy:all_succeeded"], &[], Route::Keyless, Keys::Fixed, Exec::Proxy, Docs { summary: "Reset latency data for one or more events.", since: "2.8.13", group: "server", complexity: "O(1)" }, &[]),
 ];
 
 /// Subcommands of `MEMORY`, sorted by name.
 #[rustfmt::skip]
 static MEMORY_SUBCOMMANDS: &[CommandSpec] = &[
-    cmd(Cmd::MemoryDoctor, "memory|doctor", 2, 0, 0, 0, 0, &["@slow"], &["nondeterministic_output", "request_policy:all_shards", "response_policy:special"], &[], Route::FanOut, Keys::Fixed, Exec::Missing, Docs { summary: "Outputs memory problems report", since: "4.0.0", group: "server", complexity: "O(1)" }, &[]),
-    cmd(Cmd::MemoryHelp, "memory|help", 2, F_LOADING | F_STALE, 0, 0, 0, &["@slow"], &[], &[], Route::Connection, Keys::Fixed, Exec::Missing, Docs { summary: "Show helpful text about the different subcommands", since: "4.0.0", group: "server", complexity: "O(1)" }, &[]),
-    cmd(Cmd::MemoryMallocStats, "memory|malloc-stats", 2, 0, 0, 0, 0, &["@slow"], &["nondeterministic_output", "request_policy:all_shards", "response_policy:special"], &[], Route::FanOut, Keys::Fixed, Exec::Missing, Docs { summary: "Show allocator internal stats", since: "4.0.0", group: "server", complexity: "Depends on how much memory is allocated, could be slow" }, &[]),
+    cmd(Cmd::MemoryDoctor, "memory|doctor", 2, 0, 0, 0, 0, &["@slow"], &["nondeterministic_output", "request_policy:all_shards", "response_policy:special"], &[], Route::FanOut, Keys::Fixed, Exec::Proxy, Docs { summary: "Outputs memory problems report", since: "4.0.0", group: "server", complexity: "O(1)" }, &[]),
+    cmd(Cmd::MemoryHelp, "memory|help", 2, F_LOADING | F_STALE, 0, 0, 0, &["@slow"], &[], &[], Route::Connection, Keys::Fixed, Exec::Proxy, Docs { summary: "Show helpful text about the different subcommands", since: "4.0.0", group: "server", complexity: "O(1)" }, &[]),
+    cmd(Cmd::MemoryMallocStats, "memory|malloc-stats", 2, 0, 0, 0, 0, &["@slow"], &["nondeterministic_output", "request_policy:all_shards", "response_policy:special"], &[], Route::FanOut, Keys::Fixed, Exec::Proxy, Docs { summary: "Show allocator internal stats", since: "4.0.0", group: "server", complexity: "Depends on how much memory is allocated, could be slow" }, &[]),
     cmd(Cmd::MemoryPurge, "memory|purge", 2, 0, 0, 0, 0, &["@slow"], &["request_policy:all_shards", "response_policy:all_succeeded"], &[], Route::FanOut, Keys::Fixed, Exec::Missing, Docs { summary: "Ask the allocator to release memory", since: "4.0.0", group: "server", complexity: "Depends on how much memory is allocated, could be slow" }, &[]),
-    cmd(Cmd::MemoryStats, "memory|stats", 2, 0, 0, 0, 0, &["@slow"], &["nondeterministic_output", "request_policy:all_shards", "response_policy:special"], &[], Route::FanOut, Keys::Fixed, Exec::Missing, Docs { summary: "Show memory usage details", since: "4.0.0", group: "server", complexity: "O(1)" }, &[]),
-    cmd(Cmd::MemoryUsage, "memory|usage", -3, F_READONLY, 2, 2, 1, &["@read", "@slow"], &[], &[ks("", K_RO, BeginSearch::Index(2), FindKeys::Range { lastkey: 0, keystep: 1, limit: 0 })], Route::Single, Keys::Fixed, Exec::Missing, Docs { summary: "Estimate the memory usage of a key", since: "4.0.0", group: "server", complexity: "O(N) where N is the number of samples." }, &[]),
+    cmd(Cmd::MemoryStats, "memory|stats", 2, 0, 0, 0, 0, &["@slow"], &["nondeterministic_output", "request_policy:all_shards", "response_policy:special"], &[], Route::FanOut, Keys::Fixed, Exec::Proxy, Docs { summary: "Show memory usage details", since: "4.0.0", group: "server", complexity: "O(1)" }, &[]),
+    cmd(Cmd::MemoryUsage, "memory|usage", -3, F_READONLY, 2, 2, 1, &["@read", "@slow"], &[], &[ks("", K_RO, BeginSearch::Index(2), FindKeys::Range { lastkey: 0, keystep: 1, limit: 0 })], Route::Single, Keys::Fixed, Exec::Shard, Docs { summary: "Estimate the memory usage of a key", since: "4.0.0", group: "server", complexity: "O(N) where N is the number of samples." }, &[]),
 ];
 
 /// Subcommands of `MODULE`, sorted by name.
@@ -1557,10 +1569,10 @@ static SCRIPT_SUBCOMMANDS: &[CommandSpec] = &[
 /// Subcommands of `SLOWLOG`, sorted by name.
 #[rustfmt::skip]
 static SLOWLOG_SUBCOMMANDS: &[CommandSpec] = &[
-    cmd(Cmd::SlowlogGet, "slowlog|get", -2, F_ADMIN | F_LOADING | F_STALE, 0, 0, 0, &["@admin", "@slow", "@dangerous"], &["request_policy:all_nodes", "nondeterministic_output"], &[], Route::Keyless, Keys::Fixed, Exec::Missing, Docs { summary: "Get the slow log's entries", since: "2.2.12", group: "server", complexity: "O(N) where N is the number of entries returned" }, &[]),
-    cmd(Cmd::SlowlogHelp, "slowlog|help", 2, F_LOADING | F_STALE, 0, 0, 0, &["@slow"], &[], &[], Route::Connection, Keys::Fixed, Exec::Missing, Docs { summary: "Show helpful text about the different subcommands", since: "6.2.0", group: "server", complexity: "O(1)" }, &[]),
-    cmd(Cmd::SlowlogLen, "slowlog|len", 2, F_ADMIN | F_LOADING | F_STALE, 0, 0, 0, &["@admin", "@slow", "@dangerous"], &["request_policy:all_nodes", "response_policy:agg_sum", "nondeterministic_output"], &[], Route::Keyless, Keys::Fixed, Exec::Missing, Docs { summary: "Get the slow log's length", since: "2.2.12", group: "server", complexity: "O(1)" }, &[]),
-    cmd(Cmd::SlowlogReset, "slowlog|reset", 2, F_ADMIN | F_LOADING | F_STALE, 0, 0, 0, &["@admin", "@slow", "@dangerous"], &["request_policy:all_nodes", "response_policy:all_succeeded"], &[], Route::Keyless, Keys::Fixed, Exec::Missing, Docs { summary: "Clear all entries from the slow log", since: "2.2.12", group: "server", complexity: "O(N) where N is the number of entries in the slowlog" }, &[]),
+    cmd(Cmd::SlowlogGet, "slowlog|get", -2, F_ADMIN | F_LOADING | F_STALE, 0, 0, 0, &["@admin", "@slow", "@dangerous"], &["request_policy:all_nodes", "nondeterministic_output"], &[], Route::Keyless, Keys::Fixed, Exec::Proxy, Docs { summary: "Get the slow log's entries", since: "2.2.12", group: "server", complexity: "O(N) where N is the number of entries returned" }, &[]),
+    cmd(Cmd::SlowlogHelp, "slowlog|help", 2, F_LOADING | F_STALE, 0, 0, 0, &["@slow"], &[], &[], Route::Connection, Keys::Fixed, Exec::Proxy, Docs { summary: "Show helpful text about the different subcommands", since: "6.2.0", group: "server", complexity: "O(1)" }, &[]),
+    cmd(Cmd::SlowlogLen, "slowlog|len", 2, F_ADMIN | F_LOADING | F_STALE, 0, 0, 0, &["@admin", "@slow", "@dangerous"], &["request_policy:all_nodes", "response_policy:agg_sum", "nondeterministic_output"], &[], Route::Keyless, Keys::Fixed, Exec::Proxy, Docs { summary: "Get the slow log's length", since: "2.2.12", group: "server", complexity: "O(1)" }, &[]),
+    cmd(Cmd::SlowlogReset, "slowlog|reset", 2, F_ADMIN | F_LOADING | F_STALE, 0, 0, 0, &["@admin", "@slow", "@dangerous"], &["request_policy:all_nodes", "response_policy:all_succeeded"], &[], Route::Keyless, Keys::Fixed, Exec::Proxy, Docs { summary: "Clear all entries from the slow log", since: "2.2.12", group: "server", complexity: "O(N) where N is the number of entries in the slowlog" }, &[]),
 ];
 
 /// Subcommands of `XGROUP`, sorted by name.
@@ -1586,6 +1598,10 @@ static XINFO_SUBCOMMANDS: &[CommandSpec] = &[
 /// The commands only the proxy sends (see `INTERNAL` in `gen_data.py`).
 #[rustfmt::skip]
 pub(super) static INTERNAL: &[CommandSpec] = &[
-    cmd(Cmd::SharddInfo, "shardd.info", 1, F_ADMIN | F_LOADING | F_STALE, 0, 0, 0, &[], &[], &[], Route::FanOut, Keys::Fixed, Exec::Internal, Docs { summary: "One shard's part of INFO", since: "", group: "server", complexity: "O(1)" }, &[]),
+    cmd(Cmd::SharddInfo, "shardd.info", -1, F_ADMIN | F_LOADING | F_STALE, 0, 0, 0, &[], &[], &[], Route::FanOut, Keys::Fixed, Exec::Internal, Docs { summary: "One shard's part of INFO (and of MEMORY STATS); arguments ask for commandstats, latencystats", since: "", group: "server", complexity: "O(N) where N is the number of commands asked about" }, &[]),
+    cmd(Cmd::SharddSlowlog, "shardd.slowlog", -2, F_ADMIN | F_LOADING | F_STALE, 0, 0, 0, &[], &[], &[], Route::FanOut, Keys::Fixed, Exec::Internal, Docs { summary: "One shard's slow log: GET count, LEN, RESET", since: "", group: "server", complexity: "O(N) where N is the number of entries returned" }, &[]),
+    cmd(Cmd::SharddLatency, "shardd.latency", -2, F_ADMIN | F_LOADING | F_STALE, 0, 0, 0, &[], &[], &[], Route::FanOut, Keys::Fixed, Exec::Internal, Docs { summary: "One shard's latency monitor: EVENTS, RESET [event ...]", since: "", group: "server", complexity: "O(N) where N is the number of samples" }, &[]),
+    cmd(Cmd::SharddResetstat, "shardd.resetstat", 1, F_ADMIN | F_LOADING | F_STALE, 0, 0, 0, &[], &[], &[], Route::FanOut, Keys::Fixed, Exec::Internal, Docs { summary: "Resets one shard's statistics (CONFIG RESETSTAT)", since: "", group: "server", complexity: "O(1)" }, &[]),
+    cmd(Cmd::SharddConfig, "shardd.config", -3, F_ADMIN | F_LOADING | F_STALE, 0, 0, 0, &[], &[], &[], Route::FanOut, Keys::Fixed, Exec::Internal, Docs { summary: "Sets one shard's settings: name value [name value ...]", since: "", group: "server", complexity: "O(N) where N is the number of settings" }, &[]),
     cmd(Cmd::SharddAppendfsync, "shardd.appendfsync", -1, F_ADMIN | F_LOADING | F_STALE, 0, 0, 0, &[], &[], &[], Route::FanOut, Keys::Fixed, Exec::Internal, Docs { summary: "Shows or sets one shard's appendfsync policy", since: "", group: "server", complexity: "O(1)" }, &[]),
 ];

@@ -58,6 +58,7 @@ PROXY_RUNS = {
     'client|no-evict', 'client|reply', 'client|setinfo', 'client|setname',
     'command', 'config|get', 'config|help', 'config|resetstat', 'config|set',
     'function|flush', 'script|flush',
+    'memory|doctor', 'memory|help', 'memory|malloc-stats', 'memory|stats', 'slowlog', 'latency',
 }
 SHARD_RUNS = {
     'append', 'bitcount', 'bitfield', 'bitfield_ro', 'bitop', 'bitpos', 'copy', 'dbsize', 'decr', 'decrby', 'del',
@@ -74,7 +75,7 @@ SHARD_RUNS = {
     'zinterstore', 'zlexcount', 'zmpop', 'zmscore', 'zpopmax', 'zpopmin', 'zrandmember', 'zrange', 'zrangebylex',
     'zrangebyscore', 'zrangestore', 'zrank', 'zrem', 'zremrangebylex', 'zremrangebyrank', 'zremrangebyscore',
     'zrevrange', 'zrevrangebylex', 'zrevrangebyscore', 'zrevrank', 'zscan', 'zscore', 'zunion', 'zunionstore',
-    'save', 'bgsave', 'bgrewriteaof', 'lastsave',
+    'save', 'bgsave', 'bgrewriteaof', 'lastsave', 'memory|usage',
 }
 
 def exec_of(name):
@@ -97,8 +98,21 @@ EXTRA_SUBCOMMANDS = {
 
 # Commands the proxy sends to shards on its own; clients cannot name them.
 INTERNAL = [
-    (['shardd.info', 1, ['admin', 'loading', 'stale'], 0, 0, 0, [], [], [], []],
-     ['summary', "One shard's part of INFO", 'since', '', 'group', 'server', 'complexity', 'O(1)']),
+    (['shardd.info', -1, ['admin', 'loading', 'stale'], 0, 0, 0, [], [], [], []],
+     ['summary', "One shard's part of INFO (and of MEMORY STATS); arguments ask for commandstats, latencystats",
+      'since', '', 'group', 'server', 'complexity', 'O(N) where N is the number of commands asked about']),
+    (['shardd.slowlog', -2, ['admin', 'loading', 'stale'], 0, 0, 0, [], [], [], []],
+     ['summary', "One shard's slow log: GET count, LEN, RESET", 'since', '', 'group', 'server',
+      'complexity', 'O(N) where N is the number of entries returned']),
+    (['shardd.latency', -2, ['admin', 'loading', 'stale'], 0, 0, 0, [], [], [], []],
+     ['summary', "One shard's latency monitor: EVENTS, RESET [event ...]", 'since', '', 'group', 'server',
+      'complexity', 'O(N) where N is the number of samples']),
+    (['shardd.resetstat', 1, ['admin', 'loading', 'stale'], 0, 0, 0, [], [], [], []],
+     ['summary', "Resets one shard's statistics (CONFIG RESETSTAT)", 'since', '', 'group', 'server',
+      'complexity', 'O(1)']),
+    (['shardd.config', -3, ['admin', 'loading', 'stale'], 0, 0, 0, [], [], [], []],
+     ['summary', "Sets one shard's settings: name value [name value ...]", 'since', '', 'group', 'server',
+      'complexity', 'O(N) where N is the number of settings']),
     (['shardd.appendfsync', -1, ['admin', 'loading', 'stale'], 0, 0, 0, [], [], [], []],
      ['summary', "Shows or sets one shard's appendfsync policy", 'since', '', 'group', 'server', 'complexity', 'O(1)']),
 ]
@@ -109,7 +123,8 @@ FLAGS = ['write', 'readonly', 'denyoom', 'module', 'admin', 'pubsub', 'noscript'
 CONNECTION = {'ping', 'echo', 'quit', 'reset', 'select', 'auth', 'hello', 'client', 'command', 'config', 'shutdown',
               'time', 'wait', 'multi', 'exec', 'discard', 'watch', 'unwatch'}
 FANOUT = {'dbsize', 'keys', 'scan', 'randomkey', 'flushall', 'flushdb', 'info', 'lastsave', 'save', 'bgsave',
-          'bgrewriteaof', 'function', 'script', 'memory', 'shardd.info', 'shardd.appendfsync'}
+          'bgrewriteaof', 'function', 'script', 'memory', 'shardd.info', 'shardd.appendfsync', 'shardd.slowlog',
+          'shardd.latency', 'shardd.resetstat', 'shardd.config'}
 KEYLESS = {'debug'}
 SPLIT = {'mget', 'mset', 'del', 'unlink', 'exists', 'touch'}
 NUMKEYS = {  # name: (numkeys index, first key index, store key index or 0)

@@ -40,6 +40,13 @@ fn table_and_subcommands_are_sorted_for_binary_search() {
     }
 }
 
+#[test]
+fn exactly_the_internal_commands_say_they_are_internal() {
+    for c in every_entry() {
+        assert_eq!(c.id.is_internal(), c.exec == Exec::Internal, "{}", c.name);
+    }
+}
+
 /// (name, arity, first key, last key, step, flags) as COMMAND INFO gives them.
 type InfoFacts = (&'static str, i32, i32, i32, i32, &'static [&'static str]);
 

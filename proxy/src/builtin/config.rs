@@ -5,14 +5,25 @@
 //! report the running value and are changed by restarting with a new flag
 //! or file (documented in the README). `requirepass` applies at once to
 //! new connections and AUTH. `appendfsync` is also sent to every shard
-//! (`SHARDD.APPENDFSYNC`), which switches its policy at once.
+//! (`SHARDD.APPENDFSYNC`), which switches its policy at once; so are the
+//! slow log and latency monitor settings (`SHARDD.CONFIG`), which the
+//! proxy applies too. `RESETSTAT` resets the proxy's and every shard's
+//! statistics (`super::info::resetstat`).
 
 use std::sync::atomic::Ordering;
 
-use common::{glob::matches_nocase, table::Cmd};
+use common::{
+    glob::matches_nocase,
+    table::Cmd,
+    wire::{parse_shard_setting, SHARD_SETTINGS},
+};
 
 use super::{eq, help, Call, ConfigCmd};
-use crate::{link::Req, merge::MergeKind, send::to_all};
+use crate::{
+    link::Req,
+    merge::MergeKind,
+    send::{to_all, To},
+};
 
 const HELP: &[&str] = &[
     "CONFIG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
@@ -31,13 +42,7 @@ pub async fn run(sub: ConfigCmd, call: Call<'_, '_>) {
     match sub {
         ConfigCmd::Get => get(call),
         ConfigCmd::Set => set(call).await,
-        ConfigCmd::Resetstat => {
-            let s = &call.w.shared.stats;
-            s.commands.store(0, Ordering::Relaxed);
-            s.connections.store(0, Ordering::Relaxed);
-            s.rejected.store(0, Ordering::Relaxed);
-            call.reply(|r| r.ok());
-        }
+        ConfigCmd::Resetstat => super::info::resetstat(call).await,
         ConfigCmd::Help => call.reply(|r| help(r, HELP)),
     }
 }
@@ -63,7 +68,7 @@ fn builtin(call: &Call, name: &str) -> Option<String> {
         "save" => String::new(),
         "shards" => c.shards.to_string(),
         "workers" => c.workers.to_string(),
-        _ => return None,
+        _ => return shared.intro.setting(name).map(|v| v.to_string()),
     })
 }
 
@@ -84,6 +89,9 @@ const BUILTIN_NAMES: &[&str] = &[
     "save",
     "shards",
     "workers",
+    "slowlog-log-slower-than",
+    "slowlog-max-len",
+    "latency-monitor-threshold",
 ];
 
 fn get(call: Call) {
@@ -132,6 +140,23 @@ fn appendfsync_to_set(argv: &[&[u8]]) -> Option<Result<&'static str, String>> {
     )
 }
 
+/// For `CONFIG SET`: the settings the shards apply too
+/// (`common::wire::SHARD_SETTINGS`), checked, or the first one's error.
+fn shard_settings_to_set(argv: &[&[u8]]) -> Result<Vec<(&'static str, i64)>, String> {
+    let mut out = Vec::new();
+    for pair in argv[2..].chunks(2) {
+        let name = String::from_utf8_lossy(pair[0]).to_ascii_lowercase();
+        let Some(&(known, _, _)) = SHARD_SETTINGS.iter().find(|(n, _, _)| *n == name) else {
+            continue;
+        };
+        match parse_shard_setting(known, pair[1]) {
+            Ok(v) => out.push((known, v)),
+            Err(e) => return Err(e.unwrap_or_default()),
+        }
+    }
+    Ok(out)
+}
+
 async fn set(call: Call<'_, '_>) {
     let argv = call.argv;
     if !argv.len().is_multiple_of(2) {
@@ -142,9 +167,16 @@ async fn set(call: Call<'_, '_>) {
         Some(Ok(p)) => Some(p),
         None => None,
     };
+    let shard_settings = match shard_settings_to_set(argv) {
+        Ok(s) => s,
+        Err(e) => return call.reply(|r| r.error(&e)),
+    };
     if let Ok(mut m) = call.w.shared.extra_config.lock() {
         for pair in argv[2..].chunks(2) {
             let name = String::from_utf8_lossy(pair[0]).to_ascii_lowercase();
+            if shard_settings.iter().any(|(n, _)| *n == name) {
+                continue;
+            }
             let value = String::from_utf8_lossy(pair[1]).into_owned();
             if name == "requirepass" {
                 call.w.shared.set_requirepass(Some(value.clone()));
@@ -156,6 +188,9 @@ async fn set(call: Call<'_, '_>) {
             m.insert(name, value);
         }
     }
+    if !shard_settings.is_empty() {
+        set_in_shards(&call, &shard_settings, policy.is_none()).await;
+    }
     match policy {
         // Sent to every shard, whose merged answer is the reply.
         Some(policy) => {
@@ -163,6 +198,26 @@ async fn set(call: Call<'_, '_>) {
             let args: [&[u8]; 2] = [b"SHARDD.APPENDFSYNC", policy.as_bytes()];
             to_all(call.w, req, call.to, &args, MergeKind::AllOk).await;
         }
-        None => call.reply(|r| r.ok()),
+        None if shard_settings.is_empty() => call.reply(|r| r.ok()),
+        None => {}
     }
+}
+
+/// Applies `settings` in the proxy and sends them to every shard
+/// (`SHARDD.CONFIG`); the shards' merged answer is the reply if
+/// `answers`, else it is dropped (another part of the command answers).
+async fn set_in_shards(call: &Call<'_, '_>, settings: &[(&'static str, i64)], answers: bool) {
+    let values: Vec<String> = settings.iter().map(|(_, v)| v.to_string()).collect();
+    let mut argv: Vec<&[u8]> = vec![b"SHARDD.CONFIG"];
+    for ((name, v), text) in settings.iter().zip(&values) {
+        call.w.shared.intro.set_setting(name, *v);
+        argv.push(name.as_bytes());
+        argv.push(text.as_bytes());
+    }
+    let req = Req::internal(Cmd::SharddConfig, call.session.proto);
+    let to = To {
+        discard: call.to.discard || !answers,
+        ..call.to
+    };
+    to_all(call.w, req, to, &argv, MergeKind::AllOk).await;
 }

@@ -1,57 +1,98 @@
-//! `INFO [section ...]`: the proxy's sections, then the shards' (from
-//! `SHARDD.INFO`: persistence, keyspace, keys per shard), merged
-//! ([`crate::merge::info`]).
+//! `INFO [section ...]` and `CONFIG RESETSTAT`: the proxy's figures, and
+//! for the sections that need them the shards' (`SHARDD.INFO`), merged
+//! ([`crate::merge::info`]). INFO of sections the proxy alone knows
+//! (`server`, `clients`, `replication`, `cluster`) does not ask the
+//! shards.
 
 use std::sync::atomic::Ordering;
 
-use common::table::{Cmd, REDIS_VERSION};
+use common::{
+    alloc,
+    table::Cmd,
+    usage::{cpu_time, total_system_memory},
+};
 
 use super::Call;
 use crate::{
     link::Req,
-    merge::{info::ProxyFigures, MergeKind},
+    merge::{
+        info::{info_text, InfoMerge, InfoWhat, ProxyInfo, Section, Sections},
+        MergeKind,
+    },
     send::to_all,
     worker::Worker,
 };
 
 /// Runs `INFO`.
 pub async fn run(call: Call<'_, '_>) {
-    let (head, proxy) = info_head(call.w);
-    let sections = call.argv[1..]
-        .iter()
-        .map(|a| String::from_utf8_lossy(a).to_ascii_lowercase())
-        .collect();
-    let kind = MergeKind::Info {
-        head,
-        proxy,
-        sections,
-    };
-    let req = Req::internal(Cmd::SharddInfo, call.session.proto);
-    to_all(call.w, req, call.to, &[&b"SHARDD.INFO"[..]], kind).await;
+    let sections = Sections::parse(&call.argv[1..]);
+    if !sections.need_shards() {
+        let text = info_text(sections, &proxy_info(call.w), &[]);
+        return call.reply(|r| r.verbatim(text.as_bytes()));
+    }
+    let mut args: Vec<&[u8]> = Vec::new();
+    if sections.has(Section::Commandstats) {
+        args.push(b"commandstats");
+    }
+    if sections.has(Section::Latencystats) {
+        args.push(b"latencystats");
+    }
+    ask_shards(call, InfoWhat::Info(sections), &args).await;
 }
 
-fn info_head(w: &Worker) -> (String, ProxyFigures) {
-    let s = &w.shared;
-    let uptime = s.started.elapsed().as_secs();
-    let clients = s.clients().len();
-    let (allocated, _) = common::alloc::jemalloc_stats().unwrap_or((0, 0));
-    let head = format!(
-        "# Server\r\nredis_version:{REDIS_VERSION}\r\nredis_mode:standalone\r\nshardis_version:{}\r\nos:{}\r\narch_bits:64\r\nprocess_id:{}\r\ntcp_port:{}\r\nuptime_in_seconds:{uptime}\r\nuptime_in_days:{}\r\n\r\n\
-         # Clients\r\nconnected_clients:{clients}\r\nmaxclients:{}\r\n\r\n",
-        env!("CARGO_PKG_VERSION"),
-        std::env::consts::OS,
-        std::process::id(),
-        s.port.load(Ordering::Relaxed),
-        uptime / 86_400,
-        s.cfg.maxclients,
-    );
-    let figures = ProxyFigures {
-        used_memory: allocated,
-        rss: common::alloc::rss_bytes(),
-        allocations: common::alloc::allocations(),
-        connections: s.stats.connections.load(Ordering::Relaxed),
-        commands: s.stats.commands.load(Ordering::Relaxed),
-        rejected: s.stats.rejected.load(Ordering::Relaxed),
+/// Sends `SHARDD.INFO args...` to every shard and answers `what` from
+/// their parts and the proxy's figures.
+pub async fn ask_shards(call: Call<'_, '_>, what: InfoWhat, args: &[&[u8]]) {
+    let merge = InfoMerge {
+        proxy: proxy_info(call.w),
+        what,
     };
-    (head, figures)
+    let req = Req::internal(Cmd::SharddInfo, call.session.proto);
+    let mut argv: Vec<&[u8]> = vec![b"SHARDD.INFO"];
+    argv.extend_from_slice(args);
+    let kind = MergeKind::Info(Box::new(merge));
+    to_all(call.w, req, call.to, &argv, kind).await;
+}
+
+/// The proxy's own figures now.
+fn proxy_info(w: &Worker) -> ProxyInfo {
+    let s = &w.shared;
+    let n = |c: &std::sync::atomic::AtomicU64| c.load(Ordering::Relaxed);
+    ProxyInfo {
+        port: n(&s.port),
+        uptime_secs: s.started.elapsed().as_secs(),
+        run_id: s.intro.run_id.clone(),
+        replid: s.intro.replid.clone(),
+        executable: std::env::current_exe()
+            .map(|p| p.display().to_string())
+            .unwrap_or_default(),
+        clients: s.clients().len(),
+        maxclients: s.cfg.maxclients,
+        alloc: alloc::allocator_figures().unwrap_or_default(),
+        rss: alloc::rss_bytes(),
+        total_system_memory: total_system_memory(),
+        allocations: alloc::allocations(),
+        connections: n(&s.stats.connections),
+        commands: n(&s.stats.commands),
+        rejected: n(&s.stats.rejected),
+        net_input_bytes: n(&s.stats.net_input_bytes),
+        net_output_bytes: n(&s.stats.net_output_bytes),
+        reads: n(&s.stats.reads),
+        writes: n(&s.stats.writes),
+        cpu: cpu_time(),
+        cmds: s.intro.command_stats(),
+        peak_memory: s.intro.peak_memory.clone(),
+    }
+}
+
+/// `CONFIG RESETSTAT`: the proxy forgets its counters and command
+/// statistics, and every shard its own (`SHARDD.RESETSTAT`); the slow log
+/// and the latency monitor stay, as in Redis.
+pub async fn resetstat(call: Call<'_, '_>) {
+    let s = &call.w.shared;
+    s.stats.reset();
+    s.intro.reset_command_stats();
+    let req = Req::internal(Cmd::SharddResetstat, call.session.proto);
+    let argv: [&[u8]; 1] = [b"SHARDD.RESETSTAT"];
+    to_all(call.w, req, call.to, &argv, MergeKind::AllOk).await;
 }

@@ -1,7 +1,8 @@
 //! The commands the proxy answers itself (the table's `Exec::Proxy`): the
 //! connection's own state (HELLO, AUTH, SELECT, CLIENT, RESET, QUIT), the
-//! server's (CONFIG, COMMAND, INFO, TIME, SHUTDOWN, DEBUG) and the few that
-//! need no data (PING, ECHO, WAIT).
+//! server's (CONFIG, COMMAND, INFO, TIME, SHUTDOWN, DEBUG), introspection
+//! over the proxy and every shard (INFO, MEMORY, SLOWLOG, LATENCY) and the
+//! few that need no data (PING, ECHO, WAIT).
 //!
 //! [`handler`] maps a command id to its [`Builtin`]; [`run`] runs it. Both
 //! are exhaustive, so a command the table gives the proxy has code here,
@@ -14,9 +15,12 @@ mod client;
 mod config;
 mod conn;
 mod info;
+mod latency;
+mod memory;
 mod server;
+mod slowlog;
 
-use std::rc::Rc;
+use std::{cell::Cell, rc::Rc};
 
 use common::{
     reply::Reply,
@@ -60,6 +64,57 @@ pub enum Builtin {
     Debug,
     /// `FUNCTION FLUSH` and `SCRIPT FLUSH`.
     FlushScripts,
+    /// `MEMORY ...` but `USAGE`, which the key's shard answers.
+    Memory(MemoryCmd),
+    /// `SLOWLOG ...`.
+    Slowlog(SlowlogCmd),
+    /// `LATENCY ...`.
+    Latency(LatencyCmd),
+}
+
+/// `MEMORY` subcommands the proxy answers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MemoryCmd {
+    /// `MEMORY DOCTOR`.
+    Doctor,
+    /// `MEMORY HELP`.
+    Help,
+    /// `MEMORY MALLOC-STATS`.
+    MallocStats,
+    /// `MEMORY STATS`.
+    Stats,
+}
+
+/// `SLOWLOG` subcommands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SlowlogCmd {
+    /// `SLOWLOG GET [count]`.
+    Get,
+    /// `SLOWLOG HELP`.
+    Help,
+    /// `SLOWLOG LEN`.
+    Len,
+    /// `SLOWLOG RESET`.
+    Reset,
+}
+
+/// `LATENCY` subcommands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LatencyCmd {
+    /// `LATENCY DOCTOR`.
+    Doctor,
+    /// `LATENCY GRAPH event`.
+    Graph,
+    /// `LATENCY HELP`.
+    Help,
+    /// `LATENCY HISTOGRAM [command ...]`.
+    Histogram,
+    /// `LATENCY HISTORY event`.
+    History,
+    /// `LATENCY LATEST`.
+    Latest,
+    /// `LATENCY RESET [event ...]`.
+    Reset,
 }
 
 /// `CLIENT` subcommands.
@@ -139,6 +194,21 @@ pub fn handler(id: Cmd) -> Option<Builtin> {
         Cmd::Shutdown => Shutdown,
         Cmd::Debug => Debug,
         Cmd::FunctionFlush | Cmd::ScriptFlush => FlushScripts,
+        Cmd::MemoryDoctor => Memory(MemoryCmd::Doctor),
+        Cmd::MemoryHelp => Memory(MemoryCmd::Help),
+        Cmd::MemoryMallocStats => Memory(MemoryCmd::MallocStats),
+        Cmd::MemoryStats => Memory(MemoryCmd::Stats),
+        Cmd::SlowlogGet => Slowlog(SlowlogCmd::Get),
+        Cmd::SlowlogHelp => Slowlog(SlowlogCmd::Help),
+        Cmd::SlowlogLen => Slowlog(SlowlogCmd::Len),
+        Cmd::SlowlogReset => Slowlog(SlowlogCmd::Reset),
+        Cmd::LatencyDoctor => Latency(LatencyCmd::Doctor),
+        Cmd::LatencyGraph => Latency(LatencyCmd::Graph),
+        Cmd::LatencyHelp => Latency(LatencyCmd::Help),
+        Cmd::LatencyHistogram => Latency(LatencyCmd::Histogram),
+        Cmd::LatencyHistory => Latency(LatencyCmd::History),
+        Cmd::LatencyLatest => Latency(LatencyCmd::Latest),
+        Cmd::LatencyReset => Latency(LatencyCmd::Reset),
         _ => return None,
     })
 }
@@ -156,6 +226,8 @@ pub struct Call<'a, 'b> {
     pub spec: &'static CommandSpec,
     /// The arguments, name first.
     pub argv: &'a [&'b [u8]],
+    /// Set when the reply is an error (the call counts as failed).
+    pub failed: &'a Cell<bool>,
 }
 
 impl Call<'_, '_> {
@@ -166,8 +238,12 @@ impl Call<'_, '_> {
         self.push(&buf);
     }
 
-    /// Queues finished reply bytes.
+    /// Queues finished reply bytes (an error is counted).
     fn push(&self, reply: &[u8]) {
+        if reply.first() == Some(&b'-') {
+            self.failed.set(true);
+            self.w.error_reply(reply);
+        }
         self.to.out.borrow_mut().push_ready(reply, self.to.discard);
     }
 }
@@ -195,6 +271,9 @@ pub async fn run(b: Builtin, call: Call<'_, '_>) {
         Builtin::Shutdown => server::shutdown(call),
         Builtin::Debug => server::debug(call).await,
         Builtin::FlushScripts => server::flush_scripts(call),
+        Builtin::Memory(c) => memory::run(c, call).await,
+        Builtin::Slowlog(c) => slowlog::run(c, call).await,
+        Builtin::Latency(c) => latency::run(c, call).await,
     }
 }
 

@@ -1,18 +1,42 @@
-//! INFO over the shards: the proxy's own sections, then memory, stats,
-//! persistence fields and key counts of the proxy and every shard merged
-//! into one view, and a `# Shards` section with each shard's figures.
+//! INFO, MEMORY STATS, MEMORY DOCTOR and LATENCY HISTOGRAM over the whole
+//! server: the proxy's own figures ([`ProxyInfo`], taken when the command
+//! arrived) merged with every shard's `SHARDD.INFO` part.
+//!
+//! A field merges by what it means for the whole server: counts, memory
+//! and CPU time add up, "in progress" and durations take the largest, a
+//! status is `err` if any shard's is, and the last save time is the oldest
+//! (the time by which every shard had saved). Command statistics add up
+//! command by command, latency histograms bucket by bucket (percentiles
+//! are computed from the sum). A shard that did not answer is left out
+//! and shown as `unavailable` in `# Shards`, so INFO still answers while a
+//! shard restarts.
 //!
 //! Memory is the whole server's: `used_memory` is the bytes jemalloc has
 //! handed out in the proxy and every shard, `used_memory_rss` their summed
 //! resident memory; `bytes_per_key_rss` and `bytes_per_key_used` divide
 //! them by the keys held (the figures the memory benchmark compares with
-//! Redis's).
-//!
-//! Each shard answers `SHARDD.INFO` with `name:value` lines (see
-//! `shardd/src/persist/admin.rs`). A field merges by what it means for the
-//! whole server: counts add up, "in progress" and durations take the
-//! largest, a status is `err` if any shard's is, and the last save time is
-//! the oldest (the time by which every shard had saved).
+//! Redis's). The overhead is the proxy's memory and the shards' key
+//! tables and expiry indexes; the rest is the dataset.
+
+use std::{
+    fmt::Write as _,
+    sync::{
+        atomic::{AtomicU64, Ordering},
+        Arc,
+    },
+};
+
+use common::{
+    alloc::AllocatorFigures,
+    cmdstats::CmdStats,
+    reply::Reply,
+    table::{self, REDIS_VERSION},
+    usage::{seconds_text, CpuTime},
+};
+
+/// The percentiles `INFO latencystats` shows (Redis's default
+/// `latency-tracking-info-percentiles`).
+pub const LATENCY_PERCENTILES: [(&str, f64); 3] = [("50", 50.0), ("99", 99.0), ("99.9", 99.9)];
 
 /// How one field combines over the shards.
 #[derive(Clone, Copy)]
@@ -46,13 +70,173 @@ const PERSISTENCE_FIELDS: &[(&str, Rule)] = &[
     ("aof_current_size", Rule::Sum),
 ];
 
-/// The proxy process's own figures, merged with the shards'.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct ProxyFigures {
-    /// jemalloc's allocated bytes.
-    pub used_memory: u64,
-    /// Resident memory.
+/// An INFO section, in Redis's order (`Shards` is shardis's own).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Section {
+    /// `# Server`.
+    Server,
+    /// `# Clients`.
+    Clients,
+    /// `# Memory`.
+    Memory,
+    /// `# Persistence`.
+    Persistence,
+    /// `# Stats`.
+    Stats,
+    /// `# Replication`.
+    Replication,
+    /// `# CPU`.
+    Cpu,
+    /// `# Modules`.
+    Modules,
+    /// `# Commandstats`.
+    Commandstats,
+    /// `# Errorstats`.
+    Errorstats,
+    /// `# Latencystats`.
+    Latencystats,
+    /// `# Cluster`.
+    Cluster,
+    /// `# Keyspace`.
+    Keyspace,
+    /// `# Shards`: each shard's process, keys, memory and policy.
+    Shards,
+}
+
+const ORDER: [Section; 14] = [
+    Section::Server,
+    Section::Clients,
+    Section::Memory,
+    Section::Persistence,
+    Section::Stats,
+    Section::Replication,
+    Section::Cpu,
+    Section::Modules,
+    Section::Commandstats,
+    Section::Errorstats,
+    Section::Latencystats,
+    Section::Cluster,
+    Section::Keyspace,
+    Section::Shards,
+];
+
+/// What plain `INFO` and `INFO default` show (Redis's defaults, and
+/// `# Shards`).
+const DEFAULT: [Section; 12] = [
+    Section::Server,
+    Section::Clients,
+    Section::Memory,
+    Section::Persistence,
+    Section::Stats,
+    Section::Replication,
+    Section::Cpu,
+    Section::Modules,
+    Section::Errorstats,
+    Section::Cluster,
+    Section::Keyspace,
+    Section::Shards,
+];
+
+impl Section {
+    fn bit(self) -> u16 {
+        1 << self as u16
+    }
+
+    /// The section a name asks for (`INFO <name>`, any case).
+    fn named(name: &[u8]) -> Option<Section> {
+        let name = String::from_utf8_lossy(name).to_ascii_lowercase();
+        Some(match name.as_str() {
+            "server" => Section::Server,
+            "clients" => Section::Clients,
+            "memory" => Section::Memory,
+            "persistence" => Section::Persistence,
+            "stats" => Section::Stats,
+            "replication" => Section::Replication,
+            "cpu" => Section::Cpu,
+            "modules" | "module_list" => Section::Modules,
+            "commandstats" => Section::Commandstats,
+            "errorstats" => Section::Errorstats,
+            "latencystats" => Section::Latencystats,
+            "cluster" => Section::Cluster,
+            "keyspace" => Section::Keyspace,
+            "shards" => Section::Shards,
+            _ => return None,
+        })
+    }
+
+    /// Whether the section needs the shards' figures.
+    fn needs_shards(self) -> bool {
+        !matches!(
+            self,
+            Section::Server
+                | Section::Clients
+                | Section::Replication
+                | Section::Modules
+                | Section::Cluster
+        )
+    }
+}
+
+/// The sections an INFO asks for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Sections(u16);
+
+impl Sections {
+    /// The sections `INFO args...` shows, as Redis reads them: none given
+    /// or `default`: the default sections; `all` and `everything`: every
+    /// section; otherwise the sections named (unknown names show nothing).
+    pub fn parse(args: &[&[u8]]) -> Sections {
+        let default = DEFAULT.iter().fold(0, |m, s| m | s.bit());
+        if args.is_empty() {
+            return Sections(default);
+        }
+        let mut bits = 0;
+        for a in args {
+            if a.eq_ignore_ascii_case(b"default") {
+                bits |= default;
+            } else if a.eq_ignore_ascii_case(b"all") || a.eq_ignore_ascii_case(b"everything") {
+                bits |= ORDER.iter().fold(0, |m, s| m | s.bit());
+            } else if let Some(s) = Section::named(a) {
+                bits |= s.bit();
+            }
+        }
+        Sections(bits)
+    }
+
+    /// Whether section `s` is asked for.
+    pub fn has(self, s: Section) -> bool {
+        self.0 & s.bit() != 0
+    }
+
+    /// Whether any section asked for needs the shards' figures.
+    pub fn need_shards(self) -> bool {
+        ORDER.iter().any(|&s| self.has(s) && s.needs_shards())
+    }
+}
+
+/// The proxy's own figures, taken when the command arrived.
+#[derive(Clone, Debug, Default)]
+pub struct ProxyInfo {
+    /// Port clients connect to.
+    pub port: u64,
+    /// Seconds since the proxy started.
+    pub uptime_secs: u64,
+    /// `run_id`.
+    pub run_id: String,
+    /// `master_replid`.
+    pub replid: String,
+    /// The proxy's executable.
+    pub executable: String,
+    /// Connected clients.
+    pub clients: usize,
+    /// `maxclients`.
+    pub maxclients: usize,
+    /// jemalloc's figures for the proxy.
+    pub alloc: AllocatorFigures,
+    /// The proxy's resident memory.
     pub rss: u64,
+    /// The machine's memory.
+    pub total_system_memory: u64,
     /// Allocations made so far.
     pub allocations: u64,
     /// Connections accepted.
@@ -61,21 +245,42 @@ pub struct ProxyFigures {
     pub commands: u64,
     /// Connections refused (maxclients).
     pub rejected: u64,
+    /// Bytes read from clients.
+    pub net_input_bytes: u64,
+    /// Bytes written to clients.
+    pub net_output_bytes: u64,
+    /// Reads from client sockets.
+    pub reads: u64,
+    /// Writes to client sockets.
+    pub writes: u64,
+    /// The proxy's CPU time.
+    pub cpu: CpuTime,
+    /// The commands the proxy answered and refused, and its errors.
+    pub cmds: CmdStats,
+    /// Highest memory seen so far (updated by this merge).
+    pub peak_memory: Arc<AtomicU64>,
 }
 
-/// `n` bytes as Redis's `*_human` fields write them.
-fn human(n: u64) -> String {
-    const UNITS: [&str; 4] = ["K", "M", "G", "T"];
-    if n < 1024 {
-        return format!("{n}B");
-    }
-    let mut v = n as f64 / 1024.0;
-    let mut u = 0;
-    while v >= 1024.0 && u + 1 < UNITS.len() {
-        v /= 1024.0;
-        u += 1;
-    }
-    format!("{v:.2}{}", UNITS[u])
+/// What the merge builds.
+#[derive(Clone, Debug)]
+pub enum InfoWhat {
+    /// `INFO` with these sections.
+    Info(Sections),
+    /// `MEMORY STATS`.
+    MemoryStats,
+    /// `MEMORY DOCTOR`.
+    MemoryDoctor,
+    /// `LATENCY HISTOGRAM [command ...]` (empty: every command).
+    LatencyHistogram(Vec<Vec<u8>>),
+}
+
+/// A merge of `SHARDD.INFO` parts with the proxy's figures.
+#[derive(Clone, Debug)]
+pub struct InfoMerge {
+    /// The proxy's figures.
+    pub proxy: ProxyInfo,
+    /// What to build.
+    pub what: InfoWhat,
 }
 
 /// One shard's fields.
@@ -109,132 +314,605 @@ fn merge_field(shards: &[Fields<'_>], name: &str, rule: Rule) -> Option<String> 
     })
 }
 
-/// The merged `# Memory`, `# Persistence`, `# Stats`, `# Replication`,
-/// `# Keyspace` and `# Shards` sections.
-pub fn shard_sections(parts: &[Option<&str>], proxy: &ProxyFigures) -> String {
-    let shards: Vec<Fields<'_>> = parts
-        .iter()
-        .map(|p| parse_fields(p.unwrap_or("")))
-        .collect();
-    let num = |f: &Fields<'_>, n: &str| field(f, n).and_then(|v| v.parse::<u64>().ok());
-    let sum = |n: &str| shards.iter().filter_map(|f| num(f, n)).sum::<u64>();
-    let keys = sum("keys");
-    let expires = sum("expires");
-    let used = proxy.used_memory + sum("used_memory");
-    let rss = proxy.rss + sum("used_memory_rss");
-    let per_key = |bytes: u64| {
-        if keys == 0 {
-            "0".to_string()
-        } else {
-            format!("{:.1}", bytes as f64 / keys as f64)
-        }
-    };
-    let mut text = String::from("# Memory\r\n");
-    let line = |t: &mut String, name: &str, v: &dyn std::fmt::Display| {
-        t.push_str(&format!("{name}:{v}\r\n"));
-    };
-    line(&mut text, "used_memory", &used);
-    line(&mut text, "used_memory_human", &human(used));
-    line(&mut text, "used_memory_rss", &rss);
-    line(&mut text, "used_memory_rss_human", &human(rss));
-    line(&mut text, "used_memory_dataset", &sum("keyspace_bytes"));
-    line(&mut text, "used_memory_proxy", &proxy.used_memory);
-    line(&mut text, "used_memory_rss_proxy", &proxy.rss);
-    line(&mut text, "used_memory_shards", &sum("used_memory"));
-    line(&mut text, "used_memory_rss_shards", &sum("used_memory_rss"));
-    line(&mut text, "bytes_per_key_used", &per_key(used));
-    line(&mut text, "bytes_per_key_rss", &per_key(rss));
-    line(&mut text, "maxmemory", &0);
-    line(&mut text, "maxmemory_human", &"0B");
-    line(&mut text, "maxmemory_policy", &"noeviction");
-    line(&mut text, "mem_allocator", &"jemalloc-5.3.0");
-    text.push_str("\r\n# Persistence\r\n");
-    for &(name, rule) in PERSISTENCE_FIELDS {
-        if let Some(v) = merge_field(&shards, name, rule) {
-            text.push_str(&format!("{name}:{v}\r\n"));
-        }
+/// `n` bytes as Redis's `*_human` fields write them.
+fn human(n: u64) -> String {
+    const UNITS: [&str; 5] = ["K", "M", "G", "T", "P"];
+    if n < 1024 {
+        return format!("{n}B");
     }
-    text.push_str("\r\n# Stats\r\n");
-    line(&mut text, "total_connections_received", &proxy.connections);
-    line(&mut text, "total_commands_processed", &proxy.commands);
-    line(&mut text, "rejected_connections", &proxy.rejected);
-    line(&mut text, "expired_keys", &sum("expired_keys"));
-    line(&mut text, "evicted_keys", &0);
-    line(
-        &mut text,
-        "total_allocations",
-        &(proxy.allocations + sum("total_allocations")),
-    );
-    line(&mut text, "total_allocations_proxy", &proxy.allocations);
-    line(
-        &mut text,
-        "total_allocations_shards",
-        &sum("total_allocations"),
-    );
-    text.push_str("\r\n# Replication\r\nrole:master\r\nconnected_slaves:0\r\n");
-    text.push_str("\r\n# Keyspace\r\n");
-    if keys > 0 {
-        text.push_str(&format!("db0:keys={keys},expires={expires},avg_ttl=0\r\n"));
+    let mut v = n as f64 / 1024.0;
+    let mut u = 0;
+    while v >= 1024.0 && u + 1 < UNITS.len() {
+        v /= 1024.0;
+        u += 1;
     }
-    text.push_str("\r\n# Shards\r\n");
-    line(&mut text, "shards", &shards.len());
-    for (i, f) in shards.iter().enumerate() {
-        if f.is_empty() {
-            text.push_str(&format!("shard{i}:status=unavailable\r\n"));
-            continue;
-        }
-        text.push_str(&format!(
-            "shard{i}:pid={},keys={},expires={},used_memory={},used_memory_rss={},generation={},appendfsync={}\r\n",
-            field(f, "process_id").unwrap_or("?"),
-            num(f, "keys").unwrap_or(0),
-            num(f, "expires").unwrap_or(0),
-            num(f, "used_memory").unwrap_or(0),
-            num(f, "used_memory_rss").unwrap_or(0),
-            field(f, "shardd_generation").unwrap_or("?"),
-            field(f, "shardd_appendfsync").unwrap_or("?"),
-        ));
-    }
-    text
+    format!("{v:.2}{}", UNITS[u])
 }
 
-/// Keeps the sections of `text` that `wanted` names (lowercase; empty,
-/// `all`, `everything` or `default`: every section).
-pub fn select_sections(text: &str, wanted: &[String]) -> String {
-    if wanted.is_empty()
-        || wanted
-            .iter()
-            .any(|w| matches!(w.as_str(), "all" | "everything" | "default"))
-    {
-        return text.to_string();
+fn ratio(a: u64, b: u64) -> f64 {
+    if b == 0 {
+        0.0
+    } else {
+        a as f64 / b as f64
     }
-    let mut out = String::new();
-    for section in text.split("\r\n\r\n").filter(|s| !s.trim().is_empty()) {
-        let name = section
-            .lines()
-            .next()
-            .and_then(|l| l.strip_prefix("# "))
-            .unwrap_or("")
-            .to_ascii_lowercase();
-        if wanted.contains(&name) {
-            if !out.is_empty() {
-                out.push_str("\r\n");
-            }
-            out.push_str(section.trim_end_matches("\r\n"));
-            out.push_str("\r\n");
+}
+
+/// The server as a whole: the proxy's figures and the shards' parts.
+struct Whole<'a> {
+    proxy: &'a ProxyInfo,
+    /// Each shard's fields (`None`: it did not answer).
+    shards: Vec<Option<Fields<'a>>>,
+    /// Command statistics of the proxy and every shard.
+    cmds: CmdStats,
+}
+
+impl<'a> Whole<'a> {
+    fn new(proxy: &'a ProxyInfo, parts: &[Option<&'a str>]) -> Whole<'a> {
+        let mut cmds = proxy.cmds.clone();
+        for p in parts.iter().flatten() {
+            cmds.merge(&CmdStats::parse_lines(p));
+        }
+        Whole {
+            proxy,
+            shards: parts.iter().map(|p| p.map(parse_fields)).collect(),
+            cmds,
         }
     }
-    out
+
+    fn answered(&self) -> impl Iterator<Item = &Fields<'a>> {
+        self.shards.iter().flatten()
+    }
+
+    /// Sum of a numeric field over the shards that answered.
+    fn sum(&self, name: &str) -> u64 {
+        self.answered()
+            .filter_map(|f| field(f, name)?.parse::<u64>().ok())
+            .sum()
+    }
+
+    fn used(&self) -> u64 {
+        self.proxy.alloc.allocated + self.sum("used_memory")
+    }
+
+    fn active(&self) -> u64 {
+        self.proxy.alloc.active + self.sum("allocator_active")
+    }
+
+    fn resident(&self) -> u64 {
+        self.proxy.alloc.resident + self.sum("allocator_resident")
+    }
+
+    fn rss(&self) -> u64 {
+        self.proxy.rss + self.sum("used_memory_rss")
+    }
+
+    fn overhead(&self) -> u64 {
+        self.proxy.alloc.allocated
+            + self.sum("keyspace_table_bytes")
+            + self.sum("keyspace_expiry_bytes")
+    }
+
+    fn dataset(&self) -> u64 {
+        self.used().saturating_sub(self.overhead())
+    }
+
+    /// The highest memory seen, this reading included.
+    fn peak(&self) -> u64 {
+        let used = self.used();
+        self.proxy
+            .peak_memory
+            .fetch_max(used, Ordering::Relaxed)
+            .max(used)
+    }
+
+    fn cpu(&self) -> CpuTime {
+        let mut cpu = self.proxy.cpu;
+        cpu.add(&CpuTime {
+            sys_us: self.sum("used_cpu_sys_us"),
+            user_us: self.sum("used_cpu_user_us"),
+            children_sys_us: self.sum("used_cpu_sys_children_us"),
+            children_user_us: self.sum("used_cpu_user_children_us"),
+        });
+        cpu
+    }
+
+    fn per_key(&self, bytes: u64) -> String {
+        match self.sum("keys") {
+            0 => "0".to_string(),
+            keys => format!("{:.1}", bytes as f64 / keys as f64),
+        }
+    }
+}
+
+/// Appends `name:value\r\n`.
+fn kv(t: &mut String, name: &str, v: impl std::fmt::Display) {
+    let _ = write!(t, "{name}:{v}\r\n");
+}
+
+fn server(t: &mut String, p: &ProxyInfo) {
+    t.push_str("# Server\r\n");
+    kv(t, "redis_version", REDIS_VERSION);
+    kv(t, "redis_mode", "standalone");
+    kv(t, "shardis_version", env!("CARGO_PKG_VERSION"));
+    kv(t, "os", common::usage::os_name());
+    kv(t, "arch_bits", usize::BITS);
+    kv(t, "monotonic_clock", "POSIX clock_gettime");
+    kv(t, "multiplexing_api", "epoll");
+    kv(t, "process_id", std::process::id());
+    kv(t, "process_supervised", "no");
+    kv(t, "run_id", &p.run_id);
+    kv(t, "tcp_port", p.port);
+    kv(t, "server_time_usec", common::slowlog::now_us());
+    kv(t, "uptime_in_seconds", p.uptime_secs);
+    kv(t, "uptime_in_days", p.uptime_secs / 86_400);
+    // The shards' active expiry runs every 100 ms.
+    kv(t, "hz", 10);
+    kv(t, "configured_hz", 10);
+    kv(t, "executable", &p.executable);
+}
+
+fn clients(t: &mut String, p: &ProxyInfo) {
+    t.push_str("# Clients\r\n");
+    kv(t, "connected_clients", p.clients);
+    kv(t, "cluster_connections", 0);
+    kv(t, "maxclients", p.maxclients);
+    kv(t, "blocked_clients", 0);
+    kv(t, "tracking_clients", 0);
+    kv(t, "clients_in_timeout_table", 0);
+}
+
+fn memory(t: &mut String, w: &Whole<'_>) {
+    let p = w.proxy;
+    let (used, rss, peak) = (w.used(), w.rss(), w.peak());
+    let (active, resident) = (w.active(), w.resident());
+    t.push_str("# Memory\r\n");
+    kv(t, "used_memory", used);
+    kv(t, "used_memory_human", human(used));
+    kv(t, "used_memory_rss", rss);
+    kv(t, "used_memory_rss_human", human(rss));
+    kv(t, "used_memory_peak", peak);
+    kv(t, "used_memory_peak_human", human(peak));
+    kv(
+        t,
+        "used_memory_peak_perc",
+        format!("{:.2}%", 100.0 * ratio(used, peak)),
+    );
+    kv(t, "used_memory_overhead", w.overhead());
+    kv(t, "used_memory_dataset", w.dataset());
+    kv(
+        t,
+        "used_memory_dataset_perc",
+        format!("{:.2}%", 100.0 * ratio(w.dataset(), used)),
+    );
+    kv(t, "allocator_allocated", used);
+    kv(t, "allocator_active", active);
+    kv(t, "allocator_resident", resident);
+    kv(t, "total_system_memory", p.total_system_memory);
+    kv(t, "total_system_memory_human", human(p.total_system_memory));
+    kv(t, "used_memory_lua", 0);
+    kv(t, "used_memory_scripts", 0);
+    kv(t, "number_of_cached_scripts", 0);
+    kv(t, "maxmemory", 0);
+    kv(t, "maxmemory_human", "0B");
+    kv(t, "maxmemory_policy", "noeviction");
+    kv(
+        t,
+        "allocator_frag_ratio",
+        format!("{:.2}", ratio(active, used)),
+    );
+    kv(t, "allocator_frag_bytes", active.saturating_sub(used));
+    kv(
+        t,
+        "allocator_rss_ratio",
+        format!("{:.2}", ratio(resident, active)),
+    );
+    kv(t, "allocator_rss_bytes", resident.saturating_sub(active));
+    kv(
+        t,
+        "rss_overhead_ratio",
+        format!("{:.2}", ratio(rss, resident)),
+    );
+    kv(t, "rss_overhead_bytes", rss as i64 - resident as i64);
+    kv(
+        t,
+        "mem_fragmentation_ratio",
+        format!("{:.2}", ratio(rss, used)),
+    );
+    kv(t, "mem_fragmentation_bytes", rss as i64 - used as i64);
+    kv(t, "mem_allocator", "jemalloc-5.3.0");
+    kv(t, "used_memory_proxy", p.alloc.allocated);
+    kv(t, "used_memory_rss_proxy", p.rss);
+    kv(t, "used_memory_shards", w.sum("used_memory"));
+    kv(t, "used_memory_rss_shards", w.sum("used_memory_rss"));
+    kv(t, "bytes_per_key_used", w.per_key(used));
+    kv(t, "bytes_per_key_rss", w.per_key(rss));
+}
+
+fn persistence(t: &mut String, w: &Whole<'_>) {
+    t.push_str("# Persistence\r\n");
+    let shards: Vec<Fields<'_>> = w.answered().cloned().collect();
+    for &(name, rule) in PERSISTENCE_FIELDS {
+        if let Some(v) = merge_field(&shards, name, rule) {
+            kv(t, name, v);
+        }
+    }
+}
+
+fn stats(t: &mut String, w: &Whole<'_>) {
+    let p = w.proxy;
+    t.push_str("# Stats\r\n");
+    kv(t, "total_connections_received", p.connections);
+    kv(t, "total_commands_processed", p.commands);
+    kv(t, "total_net_input_bytes", p.net_input_bytes);
+    kv(t, "total_net_output_bytes", p.net_output_bytes);
+    kv(t, "rejected_connections", p.rejected);
+    kv(t, "sync_full", 0);
+    kv(t, "sync_partial_ok", 0);
+    kv(t, "sync_partial_err", 0);
+    kv(t, "expired_keys", w.sum("expired_keys"));
+    kv(t, "evicted_keys", 0);
+    kv(t, "evicted_clients", 0);
+    kv(t, "keyspace_hits", w.sum("keyspace_hits"));
+    kv(t, "keyspace_misses", w.sum("keyspace_misses"));
+    kv(t, "pubsub_channels", 0);
+    kv(t, "pubsub_patterns", 0);
+    kv(t, "pubsubshard_channels", 0);
+    kv(t, "migrate_cached_sockets", 0);
+    kv(t, "slave_expires_tracked_keys", 0);
+    kv(t, "tracking_total_keys", 0);
+    kv(t, "tracking_total_items", 0);
+    kv(t, "tracking_total_prefixes", 0);
+    kv(t, "unexpected_error_replies", 0);
+    kv(t, "total_error_replies", w.cmds.total_errors());
+    kv(t, "total_reads_processed", p.reads);
+    kv(t, "total_writes_processed", p.writes);
+    let shards = w.sum("total_allocations");
+    kv(t, "total_allocations", p.allocations + shards);
+    kv(t, "total_allocations_proxy", p.allocations);
+    kv(t, "total_allocations_shards", shards);
+}
+
+fn replication(t: &mut String, p: &ProxyInfo) {
+    t.push_str("# Replication\r\n");
+    kv(t, "role", "master");
+    kv(t, "connected_slaves", 0);
+    kv(t, "master_failover_state", "no-failover");
+    kv(t, "master_replid", &p.replid);
+    kv(t, "master_replid2", "0".repeat(40));
+    kv(t, "master_repl_offset", 0);
+    kv(t, "second_repl_offset", -1);
+    kv(t, "repl_backlog_active", 0);
+    kv(t, "repl_backlog_first_byte_offset", 0);
+    kv(t, "repl_backlog_histlen", 0);
+}
+
+fn cpu(t: &mut String, w: &Whole<'_>) {
+    let c = w.cpu();
+    t.push_str("# CPU\r\n");
+    kv(t, "used_cpu_sys", seconds_text(c.sys_us));
+    kv(t, "used_cpu_user", seconds_text(c.user_us));
+    kv(t, "used_cpu_sys_children", seconds_text(c.children_sys_us));
+    kv(
+        t,
+        "used_cpu_user_children",
+        seconds_text(c.children_user_us),
+    );
+    kv(t, "used_cpu_sys_proxy", seconds_text(w.proxy.cpu.sys_us));
+    kv(t, "used_cpu_user_proxy", seconds_text(w.proxy.cpu.user_us));
+}
+
+fn commandstats(t: &mut String, w: &Whole<'_>) {
+    t.push_str("# Commandstats\r\n");
+    for (id, c) in w.cmds.active() {
+        let usec = c.ns / 1000;
+        let per_call = if c.calls == 0 {
+            0.0
+        } else {
+            usec as f64 / c.calls as f64
+        };
+        let _ = write!(
+            t,
+            "cmdstat_{}:calls={},usec={usec},usec_per_call={per_call:.2},rejected_calls={},failed_calls={}\r\n",
+            id.spec().name,
+            c.calls,
+            c.rejected,
+            c.failed
+        );
+    }
+}
+
+fn errorstats(t: &mut String, w: &Whole<'_>) {
+    t.push_str("# Errorstats\r\n");
+    for (code, n) in w.cmds.errors() {
+        kv(t, &format!("errorstat_{code}"), format!("count={n}"));
+    }
+}
+
+fn latencystats(t: &mut String, w: &Whole<'_>) {
+    t.push_str("# Latencystats\r\n");
+    for c in table::every_entry() {
+        let Some(h) = w.cmds.histogram(c.id) else {
+            continue;
+        };
+        let values: Vec<String> = LATENCY_PERCENTILES
+            .iter()
+            .map(|(name, p)| format!("p{name}={:.3}", h.value_at_percentile(*p) as f64 / 1000.0))
+            .collect();
+        kv(
+            t,
+            &format!("latency_percentiles_usec_{}", c.name),
+            values.join(","),
+        );
+    }
+}
+
+fn keyspace(t: &mut String, w: &Whole<'_>) {
+    t.push_str("# Keyspace\r\n");
+    let keys = w.sum("keys");
+    if keys > 0 {
+        let expires = w.sum("expires");
+        kv(t, "db0", format!("keys={keys},expires={expires},avg_ttl=0"));
+    }
+}
+
+fn shards(t: &mut String, w: &Whole<'_>) {
+    t.push_str("# Shards\r\n");
+    kv(t, "shards", w.shards.len());
+    for (i, f) in w.shards.iter().enumerate() {
+        let Some(f) = f else {
+            kv(t, &format!("shard{i}"), "status=unavailable");
+            continue;
+        };
+        let num = |n: &str| field(f, n).and_then(|v| v.parse::<u64>().ok()).unwrap_or(0);
+        kv(
+            t,
+            &format!("shard{i}"),
+            format_args!(
+                "pid={},keys={},expires={},used_memory={},used_memory_rss={},generation={},appendfsync={}",
+                field(f, "process_id").unwrap_or("?"),
+                num("keys"),
+                num("expires"),
+                num("used_memory"),
+                num("used_memory_rss"),
+                field(f, "shardd_generation").unwrap_or("?"),
+                field(f, "shardd_appendfsync").unwrap_or("?"),
+            ),
+        );
+    }
+}
+
+/// The INFO text for `sections`: each section asked for, in Redis's order,
+/// separated by a blank line (empty if none is known).
+pub fn info_text(sections: Sections, proxy: &ProxyInfo, parts: &[Option<&str>]) -> String {
+    let w = Whole::new(proxy, parts);
+    let mut t = String::with_capacity(4096);
+    for s in ORDER.into_iter().filter(|&s| sections.has(s)) {
+        if !t.is_empty() {
+            t.push_str("\r\n");
+        }
+        match s {
+            Section::Server => server(&mut t, proxy),
+            Section::Clients => clients(&mut t, proxy),
+            Section::Memory => memory(&mut t, &w),
+            Section::Persistence => persistence(&mut t, &w),
+            Section::Stats => stats(&mut t, &w),
+            Section::Replication => replication(&mut t, proxy),
+            Section::Cpu => cpu(&mut t, &w),
+            Section::Modules => t.push_str("# Modules\r\n"),
+            Section::Commandstats => commandstats(&mut t, &w),
+            Section::Errorstats => errorstats(&mut t, &w),
+            Section::Latencystats => latencystats(&mut t, &w),
+            Section::Cluster => t.push_str("# Cluster\r\ncluster_enabled:0\r\n"),
+            Section::Keyspace => keyspace(&mut t, &w),
+            Section::Shards => shards(&mut t, &w),
+        }
+    }
+    t
+}
+
+impl InfoMerge {
+    /// Writes the reply from the shards' parts (`None`: no answer).
+    pub fn finish(&self, parts: &[Option<&str>], r: &mut Reply) {
+        match &self.what {
+            InfoWhat::Info(sections) => {
+                r.verbatim(info_text(*sections, &self.proxy, parts).as_bytes())
+            }
+            InfoWhat::MemoryStats => memory_stats(&Whole::new(&self.proxy, parts), r),
+            InfoWhat::MemoryDoctor => {
+                r.verbatim(memory_doctor(&Whole::new(&self.proxy, parts)).as_bytes())
+            }
+            InfoWhat::LatencyHistogram(names) => {
+                latency_histogram(&Whole::new(&self.proxy, parts).cmds, names, r)
+            }
+        }
+    }
+}
+
+/// `MEMORY STATS`: Redis's fields where they mean something here, for the
+/// whole server, then shardis's own (`proxy.*`, `shards.*`).
+fn memory_stats(w: &Whole<'_>, r: &mut Reply) {
+    let (used, rss, peak) = (w.used(), w.rss(), w.peak());
+    let (active, resident) = (w.active(), w.resident());
+    let keys = w.sum("keys");
+    let ints: [(&str, u64); 7] = [
+        ("peak.allocated", peak),
+        ("total.allocated", used),
+        ("replication.backlog", 0),
+        ("clients.slaves", 0),
+        ("cluster.links", 0),
+        ("lua.caches", 0),
+        ("functions.caches", 0),
+    ];
+    // The integers above, db.0, and the 22 fields below.
+    r.map(ints.len() + 1 + 22);
+    for (k, v) in ints {
+        r.bulk(k.as_bytes());
+        r.int(v as i64);
+    }
+    r.bulk(b"db.0");
+    r.map(2);
+    r.bulk(b"overhead.hashtable.main");
+    r.int(w.sum("keyspace_table_bytes") as i64);
+    r.bulk(b"overhead.hashtable.expires");
+    r.int(w.sum("keyspace_expiry_bytes") as i64);
+    let int = |r: &mut Reply, k: &str, v: i64| {
+        r.bulk(k.as_bytes());
+        r.int(v);
+    };
+    let dbl = |r: &mut Reply, k: &str, v: f64| {
+        r.bulk(k.as_bytes());
+        r.double(v);
+    };
+    int(r, "overhead.total", w.overhead() as i64);
+    int(r, "keys.count", keys as i64);
+    let per_key = w.dataset().checked_div(keys).unwrap_or(0);
+    int(r, "keys.bytes-per-key", per_key as i64);
+    int(r, "dataset.bytes", w.dataset() as i64);
+    dbl(r, "dataset.percentage", 100.0 * ratio(w.dataset(), used));
+    dbl(r, "peak.percentage", 100.0 * ratio(used, peak));
+    int(r, "allocator.allocated", used as i64);
+    int(r, "allocator.active", active as i64);
+    int(r, "allocator.resident", resident as i64);
+    dbl(r, "allocator-fragmentation.ratio", ratio(active, used));
+    int(
+        r,
+        "allocator-fragmentation.bytes",
+        active as i64 - used as i64,
+    );
+    dbl(r, "allocator-rss.ratio", ratio(resident, active));
+    int(r, "allocator-rss.bytes", resident as i64 - active as i64);
+    dbl(r, "rss-overhead.ratio", ratio(rss, resident));
+    int(r, "rss-overhead.bytes", rss as i64 - resident as i64);
+    dbl(r, "fragmentation", ratio(rss, used));
+    int(r, "fragmentation.bytes", rss as i64 - used as i64);
+    int(r, "proxy.allocated", w.proxy.alloc.allocated as i64);
+    int(r, "proxy.rss", w.proxy.rss as i64);
+    int(r, "shards.allocated", w.sum("used_memory") as i64);
+    int(r, "shards.rss", w.sum("used_memory_rss") as i64);
+    int(r, "shards.count", w.shards.len() as i64);
+}
+
+/// Below this much data (memory beyond the proxy's and the key tables'),
+/// `MEMORY DOCTOR` has nothing to judge: a fresh server's fixed costs
+/// (slot tables, buffers, binaries) would dominate every ratio.
+const DOCTOR_MIN_BYTES: u64 = 5 << 20;
+/// Overheads `MEMORY DOCTOR` ignores below this many bytes.
+const DOCTOR_SLACK_BYTES: u64 = 10 << 20;
+
+/// `MEMORY DOCTOR`: memory problems of the whole server, in shardis's
+/// words, on Redis's criteria.
+fn memory_doctor(w: &Whole<'_>) -> String {
+    let (used, rss, peak) = (w.used(), w.rss(), w.peak());
+    let (active, resident) = (w.active(), w.resident());
+    if w.dataset() < DOCTOR_MIN_BYTES {
+        return format!(
+            "The server (proxy and {} shards) holds only {} of data: too little for a useful \
+             diagnosis. Ask again once it holds some data.\n",
+            w.shards.len(),
+            human(w.dataset())
+        );
+    }
+    let mut issues = Vec::new();
+    if ratio(peak, used) > 1.5 {
+        issues.push(format!(
+            "Peak memory: the server once used {} ({}% of today's {}). Allocators keep some of a \
+             peak's pages, so resident memory can stay high; it is reused as data grows.",
+            human(peak),
+            (100.0 * ratio(peak, used)) as u64,
+            human(used)
+        ));
+    }
+    if ratio(rss, used) > 1.4 && rss.saturating_sub(used) > DOCTOR_SLACK_BYTES {
+        issues.push(format!(
+            "High total RSS: the processes hold {} of memory for {} allocated (ratio {:.2}), \
+             usually because of a past peak or a workload that fragments memory.",
+            human(rss),
+            human(used),
+            ratio(rss, used)
+        ));
+    }
+    if ratio(active, used) > 1.1 && active.saturating_sub(used) > DOCTOR_SLACK_BYTES {
+        issues.push(format!(
+            "Allocator fragmentation: {} of active pages hold {} of allocations (ratio {:.2}).",
+            human(active),
+            human(used),
+            ratio(active, used)
+        ));
+    }
+    if ratio(resident, active) > 1.1 && resident.saturating_sub(active) > DOCTOR_SLACK_BYTES {
+        issues.push(format!(
+            "Allocator RSS overhead: jemalloc holds {} resident for {} of active pages; freed pages \
+             are returned to the system within about a second when idle.",
+            human(resident),
+            human(active)
+        ));
+    }
+    if issues.is_empty() {
+        return "No memory problem found in the proxy or the shards.\n".to_string();
+    }
+    let mut t = String::from("Memory problems found:\n\n");
+    for i in issues {
+        let _ = writeln!(t, " * {i}\n");
+    }
+    t
+}
+
+/// `LATENCY HISTOGRAM [command ...]`: per command, its calls and the
+/// cumulative distribution of its latencies in power-of-two microsecond
+/// buckets (as Redis prints it); every command with a histogram when no
+/// name is given; a container's name stands for its subcommands; unknown
+/// names are skipped.
+fn latency_histogram(cmds: &CmdStats, names: &[Vec<u8>], r: &mut Reply) {
+    let mut chosen = Vec::new();
+    if names.is_empty() {
+        chosen.extend(table::every_entry().map(|c| c.id));
+    } else {
+        for n in names {
+            if let Some(c) = table::lookup_full_name(n) {
+                chosen.push(c.id);
+                chosen.extend(c.subcommands.iter().map(|s| s.id));
+            }
+        }
+    }
+    let with_data: Vec<_> = chosen
+        .into_iter()
+        .filter_map(|id| Some((id, cmds.histogram(id)?)))
+        .collect();
+    r.map(with_data.len());
+    for (id, h) in with_data {
+        r.bulk(id.spec().name.as_bytes());
+        r.map(2);
+        r.bulk(b"calls");
+        r.int(h.total() as i64);
+        r.bulk(b"histogram_usec");
+        let cdf = h.cumulative_usec();
+        r.map(cdf.len());
+        for (bound, count) in cdf {
+            r.int(bound as i64);
+            r.int(count as i64);
+        }
+    }
 }
 
 #[cfg(test)]
 mod tests {
+    use common::{reply::Proto, table::Cmd};
+
     use super::*;
+
+    fn proxy() -> ProxyInfo {
+        ProxyInfo {
+            run_id: "r".repeat(40),
+            ..ProxyInfo::default()
+        }
+    }
 
     #[test]
     fn persistence_fields_merge_by_meaning() {
         let a = "keys:2\r\nexpires:1\r\nrdb_changes_since_last_save:3\r\nrdb_bgsave_in_progress:0\r\nrdb_last_save_time:100\r\nrdb_last_bgsave_status:ok\r\naof_last_write_status:ok\r\nshardd_generation:2\r\nshardd_appendfsync:always\r\n";
         let b = "keys:5\r\nexpires:0\r\nrdb_changes_since_last_save:4\r\nrdb_bgsave_in_progress:1\r\nrdb_last_save_time:90\r\nrdb_last_bgsave_status:err\r\naof_last_write_status:ok\r\n";
-        let text = shard_sections(&[Some(a), Some(b)], &ProxyFigures::default());
+        let all = Sections::parse(&[b"everything"]);
+        let text = info_text(all, &proxy(), &[Some(a), Some(b), None]);
         for want in [
             "rdb_changes_since_last_save:7\r\n",
             "rdb_bgsave_in_progress:1\r\n",
@@ -243,17 +921,133 @@ mod tests {
             "aof_last_write_status:ok\r\n",
             "db0:keys=7,expires=1,avg_ttl=0\r\n",
             "shard0:pid=?,keys=2,expires=1,used_memory=0,used_memory_rss=0,generation=2,appendfsync=always\r\n",
+            "shard2:status=unavailable\r\n",
+            "# Cluster\r\ncluster_enabled:0\r\n",
         ] {
             assert!(text.contains(want), "{want} in {text}");
         }
-        let only = select_sections(
-            &format!("# Server\r\na:1\r\n\r\n{text}"),
-            &["persistence".into()],
-        );
+        let only = info_text(Sections::parse(&[b"persistence"]), &proxy(), &[Some(a)]);
         assert!(only.starts_with("# Persistence\r\nrdb_changes"), "{only}");
         assert!(
             !only.contains("# Server") && !only.contains("# Keyspace"),
             "{only}"
         );
+    }
+
+    #[test]
+    fn sections_are_chosen_as_redis_chooses_them() {
+        let names = |args: &[&[u8]]| {
+            let t = info_text(Sections::parse(args), &proxy(), &[]);
+            t.split("\r\n")
+                .filter_map(|l| l.strip_prefix("# "))
+                .map(str::to_string)
+                .collect::<Vec<_>>()
+        };
+        let default = names(&[]);
+        assert_eq!(
+            default,
+            [
+                "Server",
+                "Clients",
+                "Memory",
+                "Persistence",
+                "Stats",
+                "Replication",
+                "CPU",
+                "Modules",
+                "Errorstats",
+                "Cluster",
+                "Keyspace",
+                "Shards"
+            ]
+        );
+        assert_eq!(names(&[b"default"]), default);
+        assert_eq!(names(&[b"all"]).len(), 14);
+        assert_eq!(names(&[b"CPU", b"server", b"cpu"]), ["Server", "CPU"]);
+        assert_eq!(names(&[b"cpu", b"sentinel"]), ["CPU"]);
+        assert!(names(&[b"sentinel"]).is_empty());
+        assert_eq!(names(&[b"commandSTATS"]), ["Commandstats"]);
+        assert!(!Sections::parse(&[b"server", b"cluster"]).need_shards());
+        assert!(Sections::parse(&[b"server", b"keyspace"]).need_shards());
+        let text = info_text(Sections::parse(&[b"cpu", b"default"]), &proxy(), &[]);
+        assert_eq!(text.matches("used_cpu_user_children").count(), 1);
+        let t = info_text(Sections::parse(&[]), &proxy(), &[]);
+        assert!(t.ends_with("\r\n") && !t.ends_with("\r\n\r\n"), "{t:?}");
+    }
+
+    #[test]
+    fn command_statistics_add_up_over_the_proxy_and_the_shards() {
+        let mut p = proxy();
+        p.cmds.call(Cmd::Ping, 3_000);
+        p.cmds.rejected(Cmd::Get);
+        p.cmds
+            .error_reply(b"-ERR wrong number of arguments for 'get' command\r\n");
+        let mut shard = CmdStats::new();
+        shard.call(Cmd::Get, 2_000);
+        shard.call(Cmd::Get, 4_000);
+        shard.failed(Cmd::Get);
+        shard.error_reply(b"-WRONGTYPE x\r\n");
+        let mut text = String::new();
+        shard.write_lines(&mut text, true, true);
+        let all = info_text(Sections::parse(&[b"all"]), &p, &[Some(&text), None]);
+        for want in [
+            "cmdstat_get:calls=2,usec=6,usec_per_call=3.00,rejected_calls=1,failed_calls=1\r\n",
+            "cmdstat_ping:calls=1,usec=3,usec_per_call=3.00,rejected_calls=0,failed_calls=0\r\n",
+            "errorstat_ERR:count=1\r\nerrorstat_WRONGTYPE:count=1\r\n",
+            "total_error_replies:2\r\n",
+            "latency_percentiles_usec_get:p50=2.047,p99=4.095,p99.9=4.095\r\n",
+            "latency_percentiles_usec_ping:p50=3.071,",
+        ] {
+            assert!(all.contains(want), "{want} in {all}");
+        }
+        let m = InfoMerge {
+            proxy: p,
+            what: InfoWhat::LatencyHistogram(vec![b"get".to_vec(), b"nope".to_vec()]),
+        };
+        let mut out = Vec::new();
+        m.finish(&[Some(&text)], &mut Reply::new(&mut out, Proto::Resp2));
+        assert_eq!(
+            String::from_utf8_lossy(&out),
+            "*2\r\n$3\r\nget\r\n*4\r\n$5\r\ncalls\r\n:2\r\n$14\r\nhistogram_usec\r\n*4\r\n:2\r\n:1\r\n:4\r\n:2\r\n"
+        );
+    }
+
+    #[test]
+    fn memory_stats_and_doctor_speak_for_the_whole_server() {
+        let mut p = proxy();
+        p.alloc = AllocatorFigures {
+            allocated: 1000,
+            active: 1200,
+            resident: 1500,
+        };
+        p.rss = 2000;
+        let shard = "keys:10\r\nused_memory:9000\r\nallocator_active:9500\r\nallocator_resident:9800\r\nused_memory_rss:10000\r\nkeyspace_table_bytes:100\r\nkeyspace_expiry_bytes:0\r\n";
+        let m = InfoMerge {
+            proxy: p,
+            what: InfoWhat::MemoryStats,
+        };
+        let mut out = Vec::new();
+        m.finish(&[Some(shard)], &mut Reply::new(&mut out, Proto::Resp3));
+        let text = String::from_utf8_lossy(&out);
+        assert!(
+            text.starts_with("%30\r\n$14\r\npeak.allocated\r\n:10000\r\n"),
+            "{text}"
+        );
+        for want in [
+            "$15\r\ntotal.allocated\r\n:10000\r\n",
+            "$10\r\nkeys.count\r\n:10\r\n",
+            "$14\r\noverhead.total\r\n:1100\r\n",
+            "$13\r\ndataset.bytes\r\n:8900\r\n",
+            "$12\r\nshards.count\r\n:1\r\n",
+        ] {
+            assert!(text.contains(want), "{want} in {text}");
+        }
+        let m = InfoMerge {
+            what: InfoWhat::MemoryDoctor,
+            ..m
+        };
+        let mut out = Vec::new();
+        m.finish(&[Some(shard)], &mut Reply::new(&mut out, Proto::Resp2));
+        assert!(String::from_utf8_lossy(&out).contains("too little"));
     }
 }

@@ -18,6 +18,7 @@ pub mod hashes;
 pub mod hll;
 pub mod keys;
 pub mod lists;
+pub mod memory;
 pub mod scan;
 pub mod sets;
 pub mod sort;
@@ -338,6 +339,7 @@ fn run_handler(id: Cmd) -> Option<fn(&mut Keyspace, Args, &mut Reply) -> CmdResu
         Cmd::Sort => sort::sort,
         Cmd::SortRo => sort::sort_ro,
         Cmd::Restore => keys::restore,
+        Cmd::MemoryUsage => memory::usage,
         _ => return None,
     })
 }

@@ -232,16 +232,7 @@ fn reserve_gently(arena: &mut Vec<u8>, need: usize) {
     arena.reserve_exact(target - arena.len());
 }
 
-/// The smallest jemalloc size class (4 KiB pages, 16-byte quantum) that
-/// holds `size` bytes: multiples of 16 up to 128, then four classes per
-/// doubling.
-pub fn size_class(size: usize) -> usize {
-    if size <= 128 {
-        return size.max(1).div_ceil(16) * 16;
-    }
-    let step = 1usize << (usize::BITS - (size - 1).leading_zeros() - 3);
-    size.div_ceil(step) * step
-}
+pub use common::alloc::size_class;
 
 /// Drops the box an entry of `kind` owns.
 ///
@@ -278,6 +269,12 @@ pub struct EntryRef<'a> {
 }
 
 impl<'a> EntryRef<'a> {
+    /// Bytes the entry takes in its slot's arena (flags, expiry, lengths,
+    /// key, and the inline string or the pointer to the value).
+    pub fn arena_bytes(&self) -> usize {
+        self.h.size()
+    }
+
     /// The key.
     pub fn key(&self) -> &'a [u8] {
         &self.b[self.h.key_off..self.h.key_off + self.h.key_len]
@@ -727,6 +724,12 @@ impl SlotStore {
                 .insert(hash, pos, |o| rehash(Self::key_at(arena, o)));
             pos += h.size();
         }
+    }
+
+    /// The table bytes per key: the table's allocation shared out over the
+    /// keys it indexes.
+    pub fn table_bytes_per_key(&self) -> usize {
+        self.table.allocation_size() / self.len().max(1)
     }
 
     /// Bytes held: the arena's capacity and the table's allocation.

@@ -1,12 +1,10 @@
 //! The commands that act on the data directory rather than the keyspace:
-//! SAVE, BGSAVE, BGREWRITEAOF and LASTSAVE as Redis has them, and two the
-//! proxy sends on its own (clients cannot name them: the proxy's command
-//! table does not know them):
-//!
-//! - `SHARDD.INFO`: this shard's keys and `INFO persistence` fields as
-//!   `name:value` lines, which the proxy merges over the shards;
-//! - `SHARDD.APPENDFSYNC always|everysec|no`: what `CONFIG SET appendfsync`
-//!   sends to every shard; the new policy applies from the next write.
+//! SAVE, BGSAVE, BGREWRITEAOF and LASTSAVE as Redis has them, and one the
+//! proxy sends on its own (clients cannot name it: the table marks it
+//! internal): `SHARDD.APPENDFSYNC always|everysec|no`, what `CONFIG SET
+//! appendfsync` sends to every shard; the new policy applies from the next
+//! write. [`info`] gives the `INFO persistence` fields that
+//! `SHARDD.INFO` (`crate::introspect`) includes.
 //!
 //! The shard's loop asks [`command`] for a request's id (the table's
 //! arity check was done by the proxy) when the keyspace has no handler.
@@ -32,8 +30,6 @@ pub enum Admin {
     BgRewriteAof,
     /// `LASTSAVE`.
     LastSave,
-    /// `SHARDD.INFO`.
-    Info,
     /// `SHARDD.APPENDFSYNC policy`.
     AppendFsync,
 }
@@ -49,7 +45,6 @@ pub fn command(id: Cmd) -> Option<Admin> {
         Cmd::Bgsave => Admin::BgSave,
         Cmd::Bgrewriteaof => Admin::BgRewriteAof,
         Cmd::Lastsave => Admin::LastSave,
-        Cmd::SharddInfo => Admin::Info,
         Cmd::SharddAppendfsync => Admin::AppendFsync,
         _ => return None,
     })
@@ -66,7 +61,6 @@ pub fn run(cmd: Admin, ks: &Keyspace, dir: Option<&mut DataDir>, args: &[&[u8]],
         Admin::BgSave => bgsave(ks, dir, args, out),
         Admin::BgRewriteAof => bgrewriteaof(ks, dir, out),
         Admin::LastSave => out.int(dir.stats().last_save_unix_secs as i64),
-        Admin::Info => out.bulk(info(ks, dir).as_bytes()),
         Admin::AppendFsync => appendfsync(dir, args, out),
     }
 }
@@ -143,9 +137,9 @@ fn appendfsync(dir: &mut DataDir, args: &[&[u8]], out: &mut Reply) {
     }
 }
 
-/// This shard's `keys`, `expires`, memory and persistence fields (Redis's
-/// names where Redis has one).
-pub fn info(ks: &Keyspace, dir: &DataDir) -> String {
+/// This shard's persistence fields (Redis's `INFO persistence` names, and
+/// the shard's generation and fsync policy), as `name:value` lines.
+pub fn info(dir: &DataDir) -> String {
     let st = dir.stats();
     let child = dir.child();
     let running = |k: ChildKind| child.is_some_and(|c| c.kind == k);
@@ -159,21 +153,6 @@ pub fn info(ks: &Keyspace, dir: &DataDir) -> String {
     let mut line = |name: &str, v: &dyn std::fmt::Display| {
         let _ = write!(s, "{name}:{v}\r\n");
     };
-    line("keys", &ks.len());
-    line("expires", &ks.ttl_keys());
-    // Memory and stats (merged into the proxy's `# Memory` and `# Stats`).
-    let (allocated, resident) = crate::alloc::jemalloc_stats().unwrap_or((0, 0));
-    let mem = ks.memory_stats();
-    line("process_id", &std::process::id());
-    line("used_memory", &allocated);
-    line("used_memory_rss", &crate::alloc::rss_bytes());
-    line("allocator_resident", &resident);
-    line(
-        "keyspace_bytes",
-        &(mem.entry_bytes + mem.table_bytes + mem.expiry_index_bytes),
-    );
-    line("expired_keys", &ks.expired_total());
-    line("total_allocations", &crate::alloc::allocations());
     line("loading", &0);
     line("async_loading", &0);
     line("rdb_changes_since_last_save", &st.dirty);
@@ -216,7 +195,6 @@ mod tests {
         let args: Vec<&[u8]> = cmd.split(' ').map(str::as_bytes).collect();
         let mut out = Vec::new();
         let id = match args[0] {
-            b"SHARDD.INFO" => Cmd::SharddInfo,
             b"SHARDD.APPENDFSYNC" => Cmd::SharddAppendfsync,
             _ => common::table::resolve(&args).expect("a known command").id,
         };
@@ -252,7 +230,7 @@ mod tests {
             call(&ks, &mut d, "BGREWRITEAOF"),
             "+Background append only file rewriting scheduled\r\n"
         );
-        assert!(call(&ks, &mut d, "SHARDD.INFO").contains("rdb_bgsave_in_progress:1\r\n"));
+        assert!(info(&d).contains("rdb_bgsave_in_progress:1\r\n"));
         assert!(d.wait_child(Duration::from_secs(20)));
         d.start_child(&ks, ChildKind::Rewrite).unwrap();
         assert_eq!(
@@ -268,19 +246,18 @@ mod tests {
             "+Background saving scheduled\r\n"
         );
         assert_eq!(call(&ks, &mut d, "BGSAVE NOW"), "-ERR syntax error\r\n");
-        let info = call(&ks, &mut d, "SHARDD.INFO");
-        assert!(info.contains("aof_rewrite_in_progress:1\r\n"), "{info}");
+        let text = info(&d);
+        assert!(text.contains("aof_rewrite_in_progress:1\r\n"), "{text}");
         assert!(d.wait_child(Duration::from_secs(20)));
-        let info = call(&ks, &mut d, "SHARDD.INFO");
+        let text = info(&d);
         for field in [
-            "keys:1\r\n",
             "rdb_bgsave_in_progress:0\r\n",
             "rdb_last_bgsave_status:ok\r\n",
             "aof_last_bgrewrite_status:ok\r\n",
             "aof_enabled:1\r\n",
             "rdb_saves:2\r\n",
         ] {
-            assert!(info.contains(field), "{field} in {info}");
+            assert!(text.contains(field), "{field} in {text}");
         }
         let last = call(&ks, &mut d, "LASTSAVE");
         assert!(last.starts_with(':') && last.len() > 5, "{last}");

@@ -457,6 +457,28 @@ fn packed_set(buf: &mut Vec<u8>, field: &[u8], value: &[u8]) -> Option<bool> {
     })
 }
 
+impl HashObj {
+    /// Bytes this hash allocates beyond its `Box<HashObj>` (`MEMORY
+    /// USAGE`): exact for a packed hash; for a table, the pair blocks of
+    /// the first `samples` pairs (all when 0) scaled to the whole.
+    pub fn heap_bytes(&self, samples: usize) -> usize {
+        use super::{alloc_size, sampled_sum};
+        match &self.repr {
+            Repr::Packed(buf) => alloc_size(buf.len()),
+            Repr::Table(t) => {
+                alloc_size(std::mem::size_of::<Table>())
+                    + alloc_size(t.pairs.capacity() * std::mem::size_of::<Box<[u8]>>())
+                    + t.index.allocation_size()
+                    + sampled_sum(
+                        t.pairs.len(),
+                        samples,
+                        t.pairs.iter().map(|p| alloc_size(p.len())),
+                    )
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use std::collections::HashMap;

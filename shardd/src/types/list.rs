@@ -605,6 +605,35 @@ fn discard_chunks(chunks: &mut VecDeque<Chunk>, end: End, mut n: usize) {
     }
 }
 
+impl Chunk {
+    /// Bytes the chunk's two buffers allocate.
+    fn heap_bytes(&self) -> usize {
+        super::alloc_size(self.buf.capacity())
+            + super::alloc_size(self.ends.capacity() * std::mem::size_of::<u32>())
+    }
+}
+
+impl ListObj {
+    /// Bytes this list allocates beyond its `Box<ListObj>` (`MEMORY
+    /// USAGE`): exact for one chunk; for many, the first `samples` chunks
+    /// (all when 0) scaled to the whole.
+    pub fn heap_bytes(&self, samples: usize) -> usize {
+        use super::{alloc_size, sampled_sum};
+        match &self.repr {
+            Repr::Small(c) => c.heap_bytes(),
+            Repr::Quick(q) => {
+                alloc_size(std::mem::size_of::<Quick>())
+                    + alloc_size(q.chunks.capacity() * std::mem::size_of::<Chunk>())
+                    + sampled_sum(
+                        q.chunks.len(),
+                        samples,
+                        q.chunks.iter().map(Chunk::heap_bytes),
+                    )
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use proptest::prelude::*;

@@ -522,6 +522,37 @@ pub(crate) fn read_u32(b: &mut &[u8]) -> Option<u32> {
     Some(u32::from_le_bytes([head[0], head[1], head[2], head[3]]))
 }
 
+impl<V> MemberTable<V> {
+    /// Bytes the table allocates: its entry vector, its index, and the
+    /// member blocks of the first `samples` entries (all when 0) scaled to
+    /// the whole.
+    pub fn heap_bytes(&self, samples: usize) -> usize {
+        use super::{alloc_size, sampled_sum};
+        alloc_size(self.entries.capacity() * std::mem::size_of::<(Box<[u8]>, V)>())
+            + self.index.allocation_size()
+            + sampled_sum(
+                self.entries.len(),
+                samples,
+                self.entries.iter().map(|(m, _)| alloc_size(m.len())),
+            )
+    }
+}
+
+impl SetObj {
+    /// Bytes this set allocates beyond its `Box<SetObj>` (`MEMORY USAGE`):
+    /// exact for an intset or a packed set; sampled for a table.
+    pub fn heap_bytes(&self, samples: usize) -> usize {
+        use super::alloc_size;
+        match &self.enc {
+            Enc::Ints(s) => alloc_size(s.data.capacity()),
+            Enc::Pack(p) => alloc_size(p.buf.capacity()),
+            Enc::Table(t) => {
+                alloc_size(std::mem::size_of::<MemberTable<()>>()) + t.heap_bytes(samples)
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use std::collections::BTreeSet;

@@ -464,5 +464,17 @@ impl ZSetObj {
     }
 }
 
+impl ZSetObj {
+    /// Bytes this sorted set allocates beyond its `Box<ZSetObj>` (`MEMORY
+    /// USAGE`): exact for a packed one; sampled for the tree and its table.
+    pub fn heap_bytes(&self, samples: usize) -> usize {
+        use super::alloc_size;
+        match &self.enc {
+            Enc::Pack(p) => alloc_size(p.buf.capacity()),
+            Enc::Tree(t) => alloc_size(std::mem::size_of::<Tree>()) + t.heap_bytes(samples),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests;

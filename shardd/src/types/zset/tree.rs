@@ -201,4 +201,19 @@ impl Tree {
             Some(c) => self.fen.prefix(ci) + c.partition_point(|(s, m)| pred(*s, m)),
         }
     }
+
+    /// Bytes the tree allocates: its member table (sampled), its chunks
+    /// and their member blocks (the first `samples` chunks, all when 0,
+    /// scaled to the whole) and its prefix sums.
+    pub(super) fn heap_bytes(&self, samples: usize) -> usize {
+        use crate::types::{alloc_size, sampled_sum};
+        let chunk = |c: &Chunk| {
+            alloc_size(c.capacity() * std::mem::size_of::<(f64, Box<[u8]>)>())
+                + c.iter().map(|(_, m)| alloc_size(m.len())).sum::<usize>()
+        };
+        self.map.heap_bytes(samples)
+            + alloc_size(self.chunks.capacity() * std::mem::size_of::<Chunk>())
+            + sampled_sum(self.chunks.len(), samples, self.chunks.iter().map(chunk))
+            + alloc_size(self.fen.tree.capacity() * std::mem::size_of::<usize>())
+    }
 }

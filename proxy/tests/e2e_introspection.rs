@@ -1,0 +1,385 @@
+//! Introspection over the whole server, proxy and shards together: INFO
+//! sections and command statistics, CONFIG RESETSTAT, MEMORY, SLOWLOG and
+//! LATENCY, checked through a real proxy and its real shards.
+
+mod common;
+
+use common::{err, int, key_on_shard, keys_on_shard, wait_until, Server, IO_TIMEOUT, NIL, OK};
+use redis::Value;
+
+const SHARDS: usize = 2;
+
+/// The value of `name:` in an INFO text.
+fn field<'a>(info: &'a str, name: &str) -> Option<&'a str> {
+    info.split("\r\n")
+        .find_map(|l| l.strip_prefix(&format!("{name}:")))
+}
+
+/// The section headers of an INFO text, in order.
+fn headers(info: &str) -> Vec<String> {
+    info.split("\r\n")
+        .filter_map(|l| l.strip_prefix("# "))
+        .map(str::to_string)
+        .collect()
+}
+
+fn query(c: &mut redis::Connection, args: &[&str]) -> Value {
+    let mut cmd = redis::cmd(args[0]);
+    for a in &args[1..] {
+        cmd.arg(*a);
+    }
+    cmd.query(c)
+        .unwrap_or_else(|e| panic!("{args:?} failed: {e}"))
+}
+
+fn items(v: &Value) -> &[Value] {
+    match v {
+        Value::Array(items) => items,
+        other => panic!("not an array: {other:?}"),
+    }
+}
+
+fn integer(v: &Value) -> i64 {
+    match v {
+        Value::Int(n) => *n,
+        other => panic!("not an integer: {other:?}"),
+    }
+}
+
+fn text(v: &Value) -> String {
+    match v {
+        Value::BulkString(b) => String::from_utf8_lossy(b).into_owned(),
+        Value::SimpleString(s) => s.clone(),
+        other => panic!("not a string: {other:?}"),
+    }
+}
+
+/// The arguments of a `SLOWLOG GET` entry, joined by spaces.
+fn entry_args(e: &Value) -> String {
+    items(&items(e)[3])
+        .iter()
+        .map(text)
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+#[test]
+fn info_sections_are_chosen_and_printed_as_redis_does() {
+    let s = Server::with_shards(SHARDS);
+    let mut c = s.raw();
+    let two = c.cmd_str(&["INFO", "server", "clients"]);
+    assert_eq!(headers(&two), ["Server", "Clients"], "{two}");
+    assert_eq!(field(&two, "redis_version"), Some("7.0.15"));
+    assert_eq!(field(&two, "tcp_port"), Some(s.port.to_string().as_str()));
+    assert_eq!(headers(&c.cmd_str(&["INFO", "cpu", "sentinel"])), ["CPU"]);
+    assert_eq!(c.cmd_str(&["INFO", "sentinel"]), "$0\r\n\r\n");
+    let default = c.cmd_str(&["INFO"]);
+    assert_eq!(
+        headers(&default),
+        [
+            "Server",
+            "Clients",
+            "Memory",
+            "Persistence",
+            "Stats",
+            "Replication",
+            "CPU",
+            "Modules",
+            "Errorstats",
+            "Cluster",
+            "Keyspace",
+            "Shards"
+        ]
+    );
+    assert!(!default.contains("rejected_calls"), "{default}");
+    for f in [
+        "used_cpu_user",
+        "used_memory",
+        "role",
+        "connected_slaves",
+        "master_repl_offset",
+    ] {
+        assert!(field(&default, f).is_some(), "{f} missing in {default}");
+    }
+    assert_eq!(field(&default, "cluster_enabled"), Some("0"));
+    assert_eq!(field(&default, "migrate_cached_sockets"), Some("0"));
+    let all = c.cmd_str(&["INFO", "cpu", "all"]);
+    assert_eq!(headers(&all).len(), 14, "{all}");
+    assert!(all.contains("rejected_calls") && all.contains("latency_percentiles_usec_info:"));
+    assert_eq!(all.matches("used_cpu_user_children").count(), 1);
+    let everything = c.cmd_str(&["INFO", "everything"]);
+    assert_eq!(headers(&everything), headers(&all));
+}
+
+#[test]
+fn command_statistics_count_the_proxy_and_every_shard() {
+    let s = Server::with_shards(SHARDS);
+    let mut c = s.raw();
+    let keys: Vec<String> = (0..SHARDS).map(|i| key_on_shard("cs", i, SHARDS)).collect();
+    for k in &keys {
+        c.expect(&["SET", k, "1"], OK);
+    }
+    c.expect(&["SET", &keys[0], "2"], OK);
+    c.expect(&["PING"], "+PONG\r\n");
+    c.expect(
+        &["GET"],
+        err("ERR wrong number of arguments for 'get' command"),
+    );
+    c.expect(&["SET", "str", "x"], OK);
+    c.expect(
+        &["INCR", "str"],
+        err("ERR value is not an integer or out of range"),
+    );
+    // An MGET over both shards is one call, not one per shard.
+    let mget = c.cmd_str(&["MGET", &keys[0], &keys[1]]);
+    assert!(mget.starts_with("*2\r\n"), "{mget}");
+    let unknown = c.cmd_str(&["NOSUCHCOMMAND"]);
+    assert!(unknown.starts_with("-ERR unknown command"), "{unknown}");
+    let stats = c.cmd_str(&["INFO", "commandstats"]);
+    let stat = |name: &str| {
+        field(&stats, &format!("cmdstat_{name}"))
+            .unwrap_or_else(|| panic!("{name} in {stats}"))
+            .to_string()
+    };
+    assert!(stat("set").starts_with("calls=4,usec="), "{stats}");
+    assert!(stat("ping").starts_with("calls=1,"), "{stats}");
+    assert!(
+        stat("get").ends_with(",rejected_calls=1,failed_calls=0"),
+        "{stats}"
+    );
+    assert!(stat("incr").starts_with("calls=1,") && stat("incr").ends_with("failed_calls=1"));
+    assert!(stat("mget").starts_with("calls=1,"), "{stats}");
+    let errors = c.cmd_str(&["INFO", "errorstats"]);
+    assert_eq!(field(&errors, "errorstat_ERR"), Some("count=3"), "{errors}");
+    let latency = c.cmd_str(&["INFO", "latencystats"]);
+    let set = field(&latency, "latency_percentiles_usec_set").unwrap_or_default();
+    assert!(
+        set.starts_with("p50=") && set.contains(",p99=") && set.contains(",p99.9="),
+        "{latency}"
+    );
+    let total = field(&c.cmd_str(&["INFO", "stats"]), "total_error_replies").map(str::to_string);
+    assert_eq!(total.as_deref(), Some("3"));
+
+    c.expect(&["CONFIG", "RESETSTAT"], OK);
+    let stats = c.cmd_str(&["INFO", "commandstats"]);
+    assert!(field(&stats, "cmdstat_set").is_none(), "{stats}");
+    assert!(field(&stats, "cmdstat_config|resetstat").is_some_and(|v| v.starts_with("calls=1,")));
+    assert_eq!(
+        c.cmd_str(&["INFO", "errorstats"]),
+        "$14\r\n# Errorstats\r\n\r\n"
+    );
+    c.expect(&["SET", &keys[1], "3"], OK);
+    c.expect(&["GET", &keys[0]], "$1\r\n2\r\n");
+    let mut rc = s.client();
+    let h = query(&mut rc, &["LATENCY", "HISTOGRAM", "set", "get", "nosuch"]);
+    let h = items(&h);
+    assert_eq!(h.len(), 4, "{h:?}");
+    assert_eq!(text(&h[0]), "set");
+    assert_eq!(text(&items(&h[1])[0]), "calls");
+    assert_eq!(integer(&items(&h[1])[1]), 1);
+    assert_eq!(text(&items(&h[1])[2]), "histogram_usec");
+}
+
+#[test]
+fn memory_commands_speak_for_keys_and_for_the_whole_server() {
+    let s = Server::with_shards(SHARDS);
+    let mut c = s.raw();
+    c.expect(&["MEMORY", "USAGE", "nokey"], NIL);
+    let big = "A".repeat(33_000);
+    c.expect(&["SET", "big", &big], OK);
+    let usage = |c: &mut common::Raw, args: &[&str]| -> i64 {
+        let r = c.cmd_str(args);
+        r.strip_prefix(':')
+            .and_then(|n| n.trim_end().parse().ok())
+            .unwrap_or_else(|| panic!("{args:?}: {r}"))
+    };
+    let n = usage(&mut c, &["MEMORY", "USAGE", "big"]);
+    assert!((33_000..42_000).contains(&n), "{n}");
+    c.expect(&["HSET", "h", "f", "v"], int(1));
+    c.expect(&["RPUSH", "l", "a", "b"], int(2));
+    c.expect(&["SADD", "st", "a", "b"], int(2));
+    c.expect(&["ZADD", "z", "1", "a"], int(1));
+    for key in ["h", "l", "st", "z"] {
+        assert!(
+            usage(&mut c, &["MEMORY", "USAGE", key, "SAMPLES", "0"]) > 0,
+            "{key}"
+        );
+    }
+    c.expect(
+        &["MEMORY", "USAGE", "h", "SAMPLES", "-1"],
+        err("ERR syntax error"),
+    );
+    c.expect(
+        &["MEMORY", "USAGE", "h", "SAMPLES", "x"],
+        err("ERR value is not an integer or out of range"),
+    );
+    c.expect(
+        &["MEMORY", "PURGE"],
+        err("ERR unknown subcommand 'PURGE'. Try MEMORY HELP."),
+    );
+    let mut rc = s.client();
+    let stats = query(&mut rc, &["MEMORY", "STATS"]);
+    let stats = items(&stats);
+    let get = |name: &str| {
+        stats
+            .chunks(2)
+            .find(|kv| text(&kv[0]) == name)
+            .map(|kv| kv[1].clone())
+            .unwrap_or_else(|| panic!("{name} missing in MEMORY STATS"))
+    };
+    assert_eq!(integer(&get("keys.count")), 5);
+    assert_eq!(integer(&get("shards.count")), SHARDS as i64);
+    assert!(integer(&get("total.allocated")) > integer(&get("proxy.allocated")));
+    assert!(!items(&get("db.0")).is_empty());
+    assert!(text(&query(&mut rc, &["MEMORY", "DOCTOR"])).len() > 10);
+    let malloc = text(&query(&mut rc, &["MEMORY", "MALLOC-STATS"]));
+    assert!(malloc.contains("jemalloc statistics"), "{malloc}");
+    let help = items(&query(&mut rc, &["MEMORY", "HELP"])).len();
+    assert!(help > 5);
+}
+
+#[test]
+fn the_slow_log_merges_the_shards_and_the_proxy_newest_first() {
+    let s = Server::with_shards(SHARDS);
+    let mut c = s.raw();
+    let mut rc = s.client();
+    c.expect(&["CONFIG", "SET", "slowlog-log-slower-than", "0"], OK);
+    c.expect(
+        &["CONFIG", "GET", "slowlog-log-slower-than"],
+        "*2\r\n$23\r\nslowlog-log-slower-than\r\n$1\r\n0\r\n",
+    );
+    c.expect(&["SLOWLOG", "RESET"], OK);
+    query(&mut rc, &["CLIENT", "SETNAME", "slowpoke"]);
+    let keys: Vec<String> = (0..SHARDS)
+        .map(|i| key_on_shard("slow", i, SHARDS))
+        .collect();
+    for k in &keys {
+        query(&mut rc, &["SET", k, "v"]);
+    }
+    let many: Vec<String> = (3..=33).map(|i| i.to_string()).collect();
+    let mut sadd = vec!["SADD", "set"];
+    sadd.extend(many.iter().map(String::as_str));
+    query(&mut rc, &sadd);
+    let log = query(&mut rc, &["SLOWLOG", "GET", "-1"]);
+    let log = items(&log);
+    // Newest first: sadd, then the two SETs, then CLIENT SETNAME and
+    // SLOWLOG RESET (the proxy's).
+    let args: Vec<String> = log.iter().map(entry_args).collect();
+    assert_eq!(args.len(), 5, "{args:?}");
+    assert!(
+        args[0].starts_with("SADD set 3 4") && args[0].ends_with(" 31 ... (2 more arguments)"),
+        "{args:?}"
+    );
+    assert_eq!(args[1], format!("SET {} v", keys[1]));
+    assert_eq!(args[2], format!("SET {} v", keys[0]));
+    assert_eq!(args[3], "CLIENT SETNAME slowpoke");
+    assert_eq!(args[4], "SLOWLOG RESET");
+    let mut ids: Vec<i64> = log.iter().map(|e| integer(&items(e)[0])).collect();
+    ids.sort();
+    ids.dedup();
+    assert_eq!(ids.len(), 5, "ids are unique");
+    for e in &log[..3] {
+        let e = items(e);
+        assert_eq!(e.len(), 6);
+        assert!(text(&e[4]).starts_with("127.0.0.1:"), "{e:?}");
+        assert_eq!(text(&e[5]), "slowpoke", "{e:?}");
+    }
+    assert_eq!(items(&query(&mut rc, &["SLOWLOG", "GET", "2"])).len(), 2);
+    // The two GETs just above were logged too.
+    assert_eq!(items(&query(&mut rc, &["SLOWLOG", "GET"])).len(), 7);
+    c.expect(
+        &["SLOWLOG", "GET", "-2"],
+        err("ERR count should be greater than or equal to -1"),
+    );
+    c.expect(&["CONFIG", "SET", "slowlog-max-len", "3"], OK);
+    c.expect(&["SLOWLOG", "LEN"], int(3));
+    assert_eq!(items(&query(&mut rc, &["SLOWLOG", "GET", "-1"])).len(), 3);
+    c.expect(
+        &["CONFIG", "SET", "slowlog-max-len", "-1"],
+        err("ERR CONFIG SET failed (possibly related to argument 'slowlog-max-len') - argument must be between 0 and 9223372036854775807 inclusive"),
+    );
+    c.expect(&["CONFIG", "SET", "slowlog-log-slower-than", "-1"], OK);
+    c.expect(&["SLOWLOG", "RESET"], OK);
+    for k in &keys {
+        c.expect(&["SET", k, "w"], OK);
+    }
+    c.expect(&["DEBUG", "SLEEP", "0"], OK);
+    c.expect(&["SLOWLOG", "LEN"], int(0));
+    // A slow command of the proxy's, with its client's name.
+    c.expect(&["CONFIG", "SET", "slowlog-log-slower-than", "100000"], OK);
+    query(&mut rc, &["DEBUG", "SLEEP", "0.2"]);
+    let log = query(&mut rc, &["SLOWLOG", "GET"]);
+    let e = items(&items(&log)[0]);
+    assert!(integer(&e[2]) > 100_000, "{e:?}");
+    assert_eq!(entry_args(&items(&log)[0]), "DEBUG SLEEP 0.2");
+    assert_eq!(text(&e[5]), "slowpoke");
+}
+
+#[test]
+fn a_restarted_shard_keeps_the_settings_config_set_chose() {
+    let s = Server::with_shards(SHARDS);
+    let mut c = s.raw();
+    c.expect(&["CONFIG", "SET", "slowlog-log-slower-than", "0"], OK);
+    s.kill_every_shard(SHARDS);
+    c.expect(&["SLOWLOG", "RESET"], OK);
+    let key = key_on_shard("after", 1, SHARDS);
+    c.expect(&["SET", &key, "v"], OK);
+    let log = c.cmd_str(&["SLOWLOG", "GET", "1"]);
+    assert!(log.contains(&key), "{log}");
+}
+
+#[test]
+fn the_latency_monitor_merges_the_shards_and_the_proxy() {
+    let s = Server::with_shards(SHARDS);
+    let mut c = s.raw();
+    let mut rc = s.client();
+    c.expect(&["LATENCY", "LATEST"], "*0\r\n");
+    let off = text(&query(&mut rc, &["LATENCY", "DOCTOR"]));
+    assert!(off.contains("latency-monitor-threshold"), "{off}");
+    c.expect(&["CONFIG", "SET", "latency-monitor-threshold", "1"], OK);
+    // A slow command on a shard: sorting a long list.
+    let key = keys_on_shard("lat", 1, SHARDS, 1).remove(0);
+    for chunk in 0..20 {
+        let values: Vec<String> = (0..5000)
+            .map(|i| (chunk * 5000 + i * 7919 % 100_000).to_string())
+            .collect();
+        let mut args = vec!["RPUSH", key.as_str()];
+        args.extend(values.iter().map(String::as_str));
+        query(&mut rc, &args);
+    }
+    wait_until(IO_TIMEOUT, "a shard to record a latency spike", || {
+        query(&mut rc, &["SORT", &key, "LIMIT", "0", "1"]);
+        !items(&query(&mut rc, &["LATENCY", "LATEST"])).is_empty()
+    });
+    // And one of the proxy's: DEBUG SLEEP.
+    query(&mut rc, &["DEBUG", "SLEEP", "0.05"]);
+    let latest = query(&mut rc, &["LATENCY", "LATEST"]);
+    let events: Vec<String> = items(&latest).iter().map(|e| text(&items(e)[0])).collect();
+    assert!(events.contains(&"command".to_string()), "{events:?}");
+    let command = items(&latest)
+        .iter()
+        .find(|e| text(&items(e)[0]) == "command")
+        .map(|e| items(e).to_vec())
+        .unwrap_or_default();
+    assert!(
+        integer(&command[3]) >= 50,
+        "the worst spike is the sleep: {command:?}"
+    );
+    let history = query(&mut rc, &["LATENCY", "HISTORY", "command"]);
+    assert!(!items(&history).is_empty());
+    assert!(text(&query(&mut rc, &["LATENCY", "DOCTOR"])).contains("command"));
+    assert!(text(&query(&mut rc, &["LATENCY", "GRAPH", "command"])).starts_with("command - high "));
+    c.expect(
+        &["LATENCY", "GRAPH", "nosuch"],
+        err("ERR No samples available for event 'nosuch'"),
+    );
+    c.expect(&["LATENCY", "HISTORY", "nosuch"], "*0\r\n");
+    c.expect(&["LATENCY", "RESET", "nosuch"], int(0));
+    let reset = integer(&query(&mut rc, &["LATENCY", "RESET"]));
+    assert!(reset >= 1, "{reset}");
+    c.expect(&["LATENCY", "LATEST"], "*0\r\n");
+    c.expect(
+        &["LATENCY", "HELP", "xxx"],
+        err("ERR wrong number of arguments for 'latency|help' command"),
+    );
+}

@@ -1,0 +1,278 @@
+//! The internal commands through which the proxy reads and resets what
+//! this shard measures, and changes its settings. Clients cannot name
+//! them (the table marks them internal); the proxy sends them to every
+//! shard and merges the answers with its own figures.
+//!
+//! - `SHARDD.INFO [commandstats] [latencystats]`: `name:value` lines: keys,
+//!   memory, CPU, lookups, persistence (`persist::admin::info`), error
+//!   codes, and per-command counters (and histograms) when asked.
+//! - `SHARDD.SLOWLOG GET count|LEN|RESET`: the slow log (`GET -1`: all),
+//!   entries as `common::slowlog::write_wire` writes them.
+//! - `SHARDD.LATENCY EVENTS|RESET [event ...]`: the latency monitor
+//!   (`common::latency::write_wire`); `RESET` answers the names it reset.
+//! - `SHARDD.RESETSTAT`: forgets counters (`CONFIG RESETSTAT`).
+//! - `SHARDD.CONFIG name value [name value ...]`: sets [`Settings`].
+
+use std::fmt::Write as _;
+
+use common::{latency, slowlog, table::Cmd, usage::cpu_time};
+
+use crate::{
+    keyspace::Keyspace,
+    persist::{admin, dir::DataDir},
+    reply::Reply,
+    settings::Settings,
+    stats::Stats,
+};
+
+/// An internal command of this module.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Introspect {
+    /// `SHARDD.INFO`.
+    Info,
+    /// `SHARDD.SLOWLOG`.
+    Slowlog,
+    /// `SHARDD.LATENCY`.
+    Latency,
+    /// `SHARDD.RESETSTAT`.
+    ResetStat,
+    /// `SHARDD.CONFIG`.
+    Config,
+}
+
+/// The introspection command `id`, if it is one.
+pub fn command(id: Cmd) -> Option<Introspect> {
+    Some(match id {
+        Cmd::SharddInfo => Introspect::Info,
+        Cmd::SharddSlowlog => Introspect::Slowlog,
+        Cmd::SharddLatency => Introspect::Latency,
+        Cmd::SharddResetstat => Introspect::ResetStat,
+        Cmd::SharddConfig => Introspect::Config,
+        _ => return None,
+    })
+}
+
+/// What the introspection commands read and change.
+pub struct Parts<'a> {
+    /// The keyspace (keys, memory, lookups).
+    pub ks: &'a mut Keyspace,
+    /// The data directory, if the shard keeps one.
+    pub dir: Option<&'a DataDir>,
+    /// The measurements.
+    pub stats: &'a mut Stats,
+    /// The settings.
+    pub settings: &'a mut Settings,
+}
+
+/// Runs command `kind` (the request's id) if it is an introspection
+/// command; false if it is not (the caller runs it).
+pub fn try_run(p: Parts<'_>, kind: u16, args: &[&[u8]], out: &mut Reply) -> bool {
+    match Cmd::from_u16(kind).and_then(command) {
+        Some(cmd) => {
+            run(cmd, p, args, out);
+            true
+        }
+        None => false,
+    }
+}
+
+/// Runs `cmd` with `args` (name first).
+pub fn run(cmd: Introspect, p: Parts<'_>, args: &[&[u8]], out: &mut Reply) {
+    match cmd {
+        Introspect::Info => {
+            let wants = |w: &str| {
+                args.iter()
+                    .skip(1)
+                    .any(|a| a.eq_ignore_ascii_case(w.as_bytes()))
+            };
+            let text = info(&p, wants("commandstats"), wants("latencystats"));
+            out.bulk(text.as_bytes());
+        }
+        Introspect::Slowlog => slowlog_cmd(p.stats, args, out),
+        Introspect::Latency => latency_cmd(p.stats, args, out),
+        Introspect::ResetStat => {
+            p.stats.reset();
+            p.ks.reset_stats();
+            out.ok();
+        }
+        Introspect::Config => match p.settings.set_all(args.get(1..).unwrap_or(&[])) {
+            Ok(()) => out.ok(),
+            Err(e) => out.error(&e),
+        },
+    }
+}
+
+/// This shard's `SHARDD.INFO` text.
+fn info(p: &Parts<'_>, commands: bool, histograms: bool) -> String {
+    let mut s = String::with_capacity(2048);
+    let mut line = |name: &str, v: &dyn std::fmt::Display| {
+        let _ = write!(s, "{name}:{v}\r\n");
+    };
+    let ks = &*p.ks;
+    line("process_id", &std::process::id());
+    line("keys", &ks.len());
+    line("expires", &ks.ttl_keys());
+    let mem = ks.memory_stats();
+    let alloc = crate::alloc::allocator_figures().unwrap_or_default();
+    line("used_memory", &alloc.allocated);
+    line("allocator_active", &alloc.active);
+    line("allocator_resident", &alloc.resident);
+    line("used_memory_rss", &crate::alloc::rss_bytes());
+    line(
+        "keyspace_bytes",
+        &(mem.entry_bytes + mem.table_bytes + mem.expiry_index_bytes),
+    );
+    line("keyspace_table_bytes", &mem.table_bytes);
+    line("keyspace_expiry_bytes", &mem.expiry_index_bytes);
+    line("expired_keys", &ks.expired_total());
+    let (hits, misses) = ks.lookups();
+    line("keyspace_hits", &hits);
+    line("keyspace_misses", &misses);
+    line("total_allocations", &crate::alloc::allocations());
+    let cpu = cpu_time();
+    line("used_cpu_sys_us", &cpu.sys_us);
+    line("used_cpu_user_us", &cpu.user_us);
+    line("used_cpu_sys_children_us", &cpu.children_sys_us);
+    line("used_cpu_user_children_us", &cpu.children_user_us);
+    line("slowlog_len", &p.stats.slowlog.len());
+    if let Some(dir) = p.dir {
+        s.push_str(&admin::info(dir));
+    }
+    p.stats
+        .cmds
+        .write_lines(&mut s, commands || histograms, histograms);
+    s
+}
+
+fn slowlog_cmd(stats: &mut Stats, args: &[&[u8]], out: &mut Reply) {
+    let sub = args.get(1).copied().unwrap_or(b"");
+    if sub.eq_ignore_ascii_case(b"get") {
+        let count = match args.get(2).map(|c| common::num::parse_i64(c)) {
+            None => usize::MAX,
+            Some(Some(n)) if n >= 0 => usize::try_from(n).unwrap_or(usize::MAX),
+            Some(Some(-1)) => usize::MAX,
+            Some(_) => return out.error("ERR count should be greater than or equal to -1"),
+        };
+        let entries: Vec<_> = stats.slowlog.newest(count).collect();
+        slowlog::write_wire(out, &entries);
+    } else if sub.eq_ignore_ascii_case(b"len") {
+        out.int(stats.slowlog.len() as i64);
+    } else if sub.eq_ignore_ascii_case(b"reset") {
+        stats.slowlog.reset();
+        out.ok();
+    } else {
+        out.error("ERR unknown SHARDD.SLOWLOG subcommand");
+    }
+}
+
+fn latency_cmd(stats: &mut Stats, args: &[&[u8]], out: &mut Reply) {
+    let sub = args.get(1).copied().unwrap_or(b"");
+    if sub.eq_ignore_ascii_case(b"events") {
+        latency::write_wire(out, &stats.latency);
+    } else if sub.eq_ignore_ascii_case(b"reset") {
+        let gone = stats.latency.reset(args.get(2..).unwrap_or(&[]));
+        out.array(gone.len());
+        for n in gone {
+            out.bulk(n.as_bytes());
+        }
+    } else {
+        out.error("ERR unknown SHARDD.LATENCY subcommand");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use common::{reply::Proto, resp_value};
+
+    use super::*;
+
+    struct Shard {
+        ks: Keyspace,
+        stats: Stats,
+        settings: Settings,
+    }
+
+    impl Shard {
+        fn call(&mut self, cmd: &str) -> Vec<u8> {
+            let args: Vec<&[u8]> = cmd.split(' ').map(str::as_bytes).collect();
+            let id = match args[0] {
+                b"SHARDD.INFO" => Cmd::SharddInfo,
+                b"SHARDD.SLOWLOG" => Cmd::SharddSlowlog,
+                b"SHARDD.LATENCY" => Cmd::SharddLatency,
+                b"SHARDD.RESETSTAT" => Cmd::SharddResetstat,
+                _ => Cmd::SharddConfig,
+            };
+            let mut out = Vec::new();
+            let parts = Parts {
+                ks: &mut self.ks,
+                dir: None,
+                stats: &mut self.stats,
+                settings: &mut self.settings,
+            };
+            run(
+                command(id).expect("introspection"),
+                parts,
+                &args,
+                &mut Reply::new(&mut out, Proto::Resp2),
+            );
+            out
+        }
+    }
+
+    #[test]
+    fn the_proxy_reads_counts_logs_and_settings_through_internal_commands() {
+        let mut sh = Shard {
+            ks: Keyspace::new(),
+            stats: Stats::new(),
+            settings: Settings::default(),
+        };
+        assert_eq!(
+            sh.call("SHARDD.CONFIG slowlog-log-slower-than 0 latency-monitor-threshold 1"),
+            b"+OK\r\n"
+        );
+        assert!(sh
+            .call("SHARDD.CONFIG slowlog-max-len x")
+            .starts_with(b"-ERR CONFIG SET failed"));
+        sh.stats.begin();
+        sh.stats.end(
+            Some(Cmd::Set),
+            0,
+            &[b"SET", b"k", b"v"],
+            4,
+            b"+OK\r\n",
+            &sh.settings,
+        );
+        sh.stats.latency.add("command", 100, 250);
+        let info = String::from_utf8(sh.call("SHARDD.INFO latencystats")).expect("text");
+        for want in [
+            "keys:0\r\n",
+            "used_cpu_user_us:",
+            "cmdstat_set:calls=1,",
+            "cmdhist_set:",
+        ] {
+            assert!(info.contains(want), "{want} in {info}");
+        }
+        let plain = String::from_utf8(sh.call("SHARDD.INFO")).expect("text");
+        assert!(!plain.contains("cmdstat_"), "{plain}");
+        let log = sh.call("SHARDD.SLOWLOG GET 10");
+        let (v, _) = resp_value::parse(&log).expect("a reply");
+        let entries = slowlog::parse_wire(&v).expect("entries");
+        assert_eq!(entries.len(), 1);
+        assert_eq!(entries[0].client, 4);
+        assert_eq!(
+            sh.call("SHARDD.SLOWLOG GET -2"),
+            b"-ERR count should be greater than or equal to -1\r\n"
+        );
+        assert_eq!(sh.call("SHARDD.SLOWLOG LEN"), b":1\r\n");
+        assert_eq!(sh.call("SHARDD.SLOWLOG RESET"), b"+OK\r\n");
+        assert_eq!(sh.call("SHARDD.SLOWLOG LEN"), b":0\r\n");
+        let ev = sh.call("SHARDD.LATENCY EVENTS");
+        let (v, _) = resp_value::parse(&ev).expect("a reply");
+        assert_eq!(latency::parse_wire(&v), Some(sh.stats.latency.clone()));
+        assert_eq!(sh.call("SHARDD.LATENCY RESET nope"), b"*0\r\n");
+        assert_eq!(sh.call("SHARDD.LATENCY RESET"), b"*1\r\n$7\r\ncommand\r\n");
+        assert_eq!(sh.call("SHARDD.RESETSTAT"), b"+OK\r\n");
+        let info = String::from_utf8(sh.call("SHARDD.INFO commandstats")).expect("text");
+        assert!(!info.contains("cmdstat_set"), "{info}");
+    }
+}

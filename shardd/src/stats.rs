@@ -1,0 +1,196 @@
+//! What a shard measures about the commands it runs: calls, time, errors
+//! and a latency histogram per command (`INFO commandstats`,
+//! `latencystats`, `errorstats`, `LATENCY HISTOGRAM`), the slow log and the
+//! latency monitor. The proxy asks for them with internal commands
+//! (`crate::introspect`) and merges them with its own and the other
+//! shards'.
+//!
+//! A command's time runs from the end of the previous command of the same
+//! batch (or, for a batch's first command, from its start) to its reply
+//! being queued: reading its record, executing it, logging it, copying the
+//! reply. So timing costs one clock read per command (`clock_gettime`
+//! through the vDSO, about 20 ns), one more per batch, no syscall and no
+//! allocation: the counters are a fixed array indexed by the command's id,
+//! a command's histogram is allocated at its first call. Only a command
+//! slower than `slowlog-log-slower-than` (or the latency threshold)
+//! allocates, for its slow log entry.
+
+use std::time::Instant;
+
+use common::{
+    cmdstats::CmdStats,
+    latency::LatencyMonitor,
+    slowlog::{Client, SlowLog},
+    table::{flags::F_FAST, Cmd},
+    wire::REQ_FLAG_PART,
+};
+
+use crate::settings::Settings;
+
+/// A shard's measurements.
+#[derive(Debug, Default)]
+pub struct Stats {
+    /// Per-command counters, histograms and error codes.
+    pub cmds: CmdStats,
+    /// The slow log.
+    pub slowlog: SlowLog,
+    /// The latency monitor.
+    pub latency: LatencyMonitor,
+    /// When the previous command of this batch finished.
+    mark: Option<Instant>,
+}
+
+impl Stats {
+    /// Empty measurements.
+    pub fn new() -> Stats {
+        Stats::default()
+    }
+
+    /// A new batch of requests begins: the next command's time starts when
+    /// it does, not when the last command of the previous batch ended.
+    #[inline]
+    pub fn new_batch(&mut self) {
+        self.mark = None;
+    }
+
+    /// A command begins (reads the clock only for a batch's first one).
+    #[inline]
+    pub fn begin(&mut self) {
+        if self.mark.is_none() {
+            self.mark = Some(Instant::now());
+        }
+    }
+
+    /// Command `id` (sent with request `flags`, by client `origin`, with
+    /// arguments `argv`) has queued `reply`: counts it, and logs it if it
+    /// was slow. The proxy's internal commands are not counted.
+    #[inline]
+    pub fn end(
+        &mut self,
+        id: Option<Cmd>,
+        flags: u8,
+        argv: &[&[u8]],
+        origin: u64,
+        reply: &[u8],
+        settings: &Settings,
+    ) {
+        let now = Instant::now();
+        let ns = now
+            .saturating_duration_since(self.mark.unwrap_or(now))
+            .as_nanos() as u64;
+        self.mark = Some(now);
+        let Some(id) = id.filter(|id| !id.is_internal()) else {
+            return;
+        };
+        if flags & REQ_FLAG_PART != 0 {
+            self.cmds.time_only(id, ns);
+        } else {
+            self.cmds.call(id, ns);
+        }
+        if matches!(reply.first(), Some(b'-' | b'!')) {
+            self.cmds.failed(id);
+            self.cmds.error_reply(reply);
+        }
+        let us = ns / 1000;
+        let slowlog_on = settings.slowlog_log_slower_than_us >= 0;
+        if slowlog_on && us >= settings.slowlog_log_slower_than_us as u64 {
+            self.slow(id, argv, us, origin, settings);
+        }
+        let threshold_ms = settings.latency_monitor_threshold_ms;
+        if threshold_ms > 0 && us / 1000 >= threshold_ms {
+            let event = if id.spec().has_flag(F_FAST) {
+                "fast-command"
+            } else {
+                "command"
+            };
+            self.latency.record(event, us / 1000, threshold_ms);
+        }
+    }
+
+    /// Logs a slow command (off the hot path).
+    #[cold]
+    fn slow(&mut self, id: Cmd, argv: &[&[u8]], us: u64, origin: u64, settings: &Settings) {
+        use common::table::flags::F_SKIP_SLOWLOG;
+        if id.spec().has_flag(F_SKIP_SLOWLOG) {
+            return;
+        }
+        let client = Client {
+            id: origin,
+            ..Client::default()
+        };
+        self.slowlog.record(
+            argv,
+            us,
+            client,
+            settings.slowlog_log_slower_than_us,
+            settings.slowlog_max_len,
+        );
+    }
+
+    /// Forgets the counters, histograms and error codes (`CONFIG
+    /// RESETSTAT`; the slow log and the latency monitor stay, as in Redis).
+    pub fn reset(&mut self) {
+        self.cmds.reset();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn commands_are_counted_timed_and_logged_when_slow() {
+        let mut st = Stats::new();
+        let mut settings = Settings {
+            slowlog_log_slower_than_us: 0,
+            ..Settings::default()
+        };
+        st.new_batch();
+        st.begin();
+        st.end(Some(Cmd::Get), 0, &[b"GET", b"k"], 9, b"$-1\r\n", &settings);
+        st.begin();
+        st.end(
+            Some(Cmd::Get),
+            REQ_FLAG_PART,
+            &[b"GET", b"k"],
+            9,
+            b"$-1\r\n",
+            &settings,
+        );
+        st.begin();
+        st.end(
+            Some(Cmd::Incr),
+            0,
+            &[b"INCR", b"k"],
+            9,
+            b"-WRONGTYPE Operation against a key holding the wrong kind of value\r\n",
+            &settings,
+        );
+        st.end(
+            Some(Cmd::SharddInfo),
+            0,
+            &[b"SHARDD.INFO"],
+            0,
+            b"$0\r\n\r\n",
+            &settings,
+        );
+        st.end(None, 0, &[b"?"], 0, b"-ERR\r\n", &settings);
+        assert_eq!(st.cmds.counters(Cmd::Get).calls, 1);
+        assert_eq!(st.cmds.histogram(Cmd::Get).map(|h| h.total()), Some(1));
+        assert_eq!(st.cmds.counters(Cmd::Incr).failed, 1);
+        assert_eq!(st.cmds.errors(), [("WRONGTYPE".to_string(), 1)]);
+        assert_eq!(st.cmds.counters(Cmd::SharddInfo).calls, 0);
+        assert_eq!(st.slowlog.len(), 3);
+        let newest = st.slowlog.newest(1).next().expect("an entry");
+        assert_eq!(
+            (newest.args[0].as_slice(), newest.client),
+            (&b"INCR"[..], 9)
+        );
+        settings.slowlog_log_slower_than_us = -1;
+        st.end(Some(Cmd::Get), 0, &[b"GET", b"k"], 9, b"$-1\r\n", &settings);
+        assert_eq!(st.slowlog.len(), 3, "the slow log is off");
+        st.reset();
+        assert_eq!(st.cmds.counters(Cmd::Get).calls, 0);
+        assert_eq!(st.slowlog.len(), 3, "RESETSTAT keeps the slow log");
+    }
+}
