@@ -66,6 +66,17 @@ enum Ttl {
     Keep,
 }
 
+/// Whether a key is there, as [`Keyspace::presence`] sees it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Presence {
+    /// Not held.
+    Missing,
+    /// Held and live.
+    Live,
+    /// Held, but its time has come (it goes at its next access).
+    Expired,
+}
+
 /// All keys of one shard.
 pub struct Keyspace {
     /// One store per slot; a store allocates on its first insert.
@@ -241,6 +252,20 @@ impl Keyspace {
             ValueRef::ZSet(z) => alloc_size(size_of::<ZSetObj>()) + z.heap_bytes(samples),
         };
         Some(e.arena_bytes() + table + value)
+    }
+
+    /// Whether `key` is held, and whether its time has come, without
+    /// removing it (WATCH tells a key that is gone from one that is only
+    /// logically expired, as Redis does).
+    pub fn presence(&self, key: &[u8]) -> Presence {
+        let (slot, hash) = self.locate(key);
+        match self.slots[slot].get(hash, key) {
+            None => Presence::Missing,
+            Some(e) if e.expire_at().is_some_and(|t| t <= self.clock.now_ms()) => {
+                Presence::Expired
+            }
+            Some(_) => Presence::Live,
+        }
     }
 
     /// Whether `key` exists (and has not expired).

@@ -29,6 +29,8 @@ pub mod persist;
 pub mod server;
 pub mod settings;
 pub mod stats;
+pub mod tx;
 pub mod types;
+pub mod watch;
 
 pub use common::{alloc, glob, reply, slot};

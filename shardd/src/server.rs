@@ -39,6 +39,8 @@ use crate::{
     reply::{Proto, Reply},
     settings::Settings,
     stats::Stats,
+    tx::{self, TxCmd},
+    watch::Watches,
 };
 
 /// Polls of the rings before parking; small, since on two cores a spinning
@@ -79,6 +81,8 @@ pub struct Engine<L> {
     pub stats: Stats,
     /// Settings changed at run time (`SHARDD.CONFIG`).
     pub settings: Settings,
+    /// Who watches which key (WATCH).
+    pub watches: Watches,
     scratch: Vec<u8>,
 }
 
@@ -90,62 +94,88 @@ impl<L: WriteLog> Engine<L> {
             log,
             stats: Stats::new(),
             settings: Settings::default(),
+            watches: Watches::default(),
             scratch: Vec::with_capacity(64 << 10),
         }
     }
 
-    /// Executes one request record and queues its reply on `tx`; false
-    /// when the reply ring is full (the reply is kept by the producer).
-    fn serve_request(&mut self, rec: &[u8], tx: &mut Producer) -> Result<bool, RingError> {
+    /// Executes one request record from the channel of proxy worker
+    /// `owner` (its generation) and queues its reply on `tx`; false when
+    /// the reply ring is full (the reply is kept by the producer).
+    fn serve_request(
+        &mut self,
+        rec: &[u8],
+        tx: &mut Producer,
+        owner: u64,
+    ) -> Result<bool, RingError> {
         let req = Request::parse(rec)?;
         self.stats.begin();
         let args: SmallVec<[&[u8]; 16]> = req.args().collect();
-        let proto = if req.header.proto == 3 {
-            Proto::Resp3
-        } else {
-            Proto::Resp2
-        };
-        let scratch = &mut self.scratch;
+        let h = req.header;
+        let proto = Proto::from_version(h.proto);
+        // The scratch buffer is lent out so `self` stays free for the run.
+        let mut scratch = std::mem::take(&mut self.scratch);
         scratch.clear();
         scratch.resize(msg::REPLY_HEADER_BYTES, 0);
-        msg::write_reply_header(scratch, req.header.id, 0);
-        let mut reply = Reply::new(scratch, proto);
+        msg::write_reply_header(&mut scratch, h.id, 0);
+        let mut reply = Reply::new(&mut scratch, proto);
+        let id = Cmd::from_u16(h.kind);
+        match id.and_then(tx::command) {
+            Some(TxCmd::Tx) => self.serve_tx(&args, h.origin, &mut reply),
+            Some(TxCmd::Watch) => self.serve_watch(&args, owner, &mut reply),
+            Some(TxCmd::Unwatch) => self.serve_unwatch(&args, &mut reply),
+            None => {
+                let changes = self.execute(h.kind, &args, &mut reply);
+                if h.flags & REQ_FLAG_WRITE != 0 {
+                    let body = &scratch[msg::REPLY_HEADER_BYTES..];
+                    self.written(id, &args, body, changes);
+                }
+            }
+        }
+        if scratch.len() > tx.max_record() {
+            scratch.truncate(msg::REPLY_HEADER_BYTES);
+            Reply::new(&mut scratch, proto).error("ERR reply exceeds the maximum record size");
+        }
+        let sent_now = tx.push_or_defer(&scratch)?;
+        let body = &scratch[msg::REPLY_HEADER_BYTES..];
+        self.stats
+            .end(id, h.flags, &args, h.origin, body, &self.settings);
+        if scratch.capacity() > 1 << 20 {
+            scratch = Vec::with_capacity(64 << 10);
+        }
+        self.scratch = scratch;
+        Ok(sent_now)
+    }
+
+    /// Runs command `kind`: an introspection command, a data directory
+    /// command or a keyspace command. Returns what it changed.
+    pub(crate) fn execute(&mut self, kind: u16, args: &[&[u8]], reply: &mut Reply) -> Changes {
+        if let Some(id) = Cmd::from_u16(kind) {
+            self.before_command(id);
+        }
         let parts = Parts {
             ks: &mut self.ks,
             dir: self.log.data_dir().map(|d| &*d),
             stats: &mut self.stats,
             settings: &mut self.settings,
         };
-        let changes = if introspect::try_run(parts, req.header.kind, &args, &mut reply) {
-            Changes::NONE
-        } else {
-            run_command(
-                &mut self.ks,
-                self.log.data_dir(),
-                req.header.kind,
-                &args,
-                &mut reply,
-            )
-        };
-        // A write that changed nothing is neither counted nor logged.
-        if req.header.flags & REQ_FLAG_WRITE != 0 && changes.any() {
-            let body = &scratch[msg::REPLY_HEADER_BYTES..];
-            self.log.append(&args, body, self.ks.now_ms(), changes);
+        if introspect::try_run(parts, kind, args, reply) {
+            return Changes::NONE;
         }
-        if scratch.len() > tx.max_record() {
-            scratch.truncate(msg::REPLY_HEADER_BYTES);
-            Reply::new(scratch, proto).error("ERR reply exceeds the maximum record size");
+        run_command(&mut self.ks, self.log.data_dir(), kind, args, reply)
+    }
+
+    /// After write command `id` ran with `args` and replied `reply`: logs it
+    /// if it changed anything (a write that changed nothing is neither
+    /// counted nor logged) and tells the watches.
+    fn written(&mut self, id: Option<Cmd>, args: &[&[u8]], reply: &[u8], changes: Changes) {
+        if !changes.any() {
+            return;
         }
-        let sent_now = tx.push_or_defer(scratch)?;
-        let h = &req.header;
-        let body = &scratch[msg::REPLY_HEADER_BYTES..];
-        let id = Cmd::from_u16(h.kind);
-        self.stats
-            .end(id, h.flags, &args, h.origin, body, &self.settings);
-        if scratch.capacity() > 1 << 20 {
-            *scratch = Vec::with_capacity(64 << 10);
+        self.log.append(args, reply, self.ks.now_ms(), changes);
+        if let Some(id) = id {
+            self.touch_watched(id, args);
         }
-        Ok(sent_now)
     }
 
     /// Ends a round: makes its writes durable as the fsync policy asks,
@@ -347,7 +377,8 @@ impl<L: WriteLog> Shard<L> {
         }
         self.engine.finish_round(&mut self.channels)?;
         for i in dead.into_iter().rev() {
-            self.channels.swap_remove(i);
+            let ch = self.channels.swap_remove(i);
+            self.engine.watches.drop_owner(ch.peer.generation);
         }
         Ok(worked)
     }
@@ -396,10 +427,13 @@ impl<L: WriteLog> Shard<L> {
     }
 
     fn drop_dead(&mut self) {
+        let watches = &mut self.engine.watches;
         self.channels.retain(|ch| {
             let alive = ch.peer_alive();
             if !alive {
                 tracing::info!(worker = ch.peer.id, "worker detached");
+                // Its clients' watches die with it.
+                watches.drop_owner(ch.peer.generation);
             }
             alive
         });
@@ -419,13 +453,14 @@ pub fn serve_channel<L: WriteLog>(
     if !ch.tx.pump()? {
         return Ok(0);
     }
+    let owner = ch.peer.generation;
     let Channel { tx, rx, .. } = ch;
     let mut err = None;
     let mut served = 0usize;
     engine.stats.new_batch();
     rx.poll(|rec| {
         served += 1;
-        match engine.serve_request(rec, tx) {
+        match engine.serve_request(rec, tx, owner) {
             Ok(more) => more && served < max_requests,
             Err(e) => {
                 err = Some(e);
@@ -611,7 +646,8 @@ mod tests {
             let data = crate::commands::handler(c.id).is_some();
             let admin = admin::command(c.id).is_some();
             let introspect = introspect::command(c.id).is_some();
-            let handlers = data as u8 + admin as u8 + introspect as u8;
+            let tx = tx::command(c.id).is_some();
+            let handlers = data as u8 + admin as u8 + introspect as u8 + tx as u8;
             assert!(handlers <= 1, "{}: two handlers", c.name);
             assert_eq!(
                 handlers == 1,

@@ -113,6 +113,13 @@ INTERNAL = [
     (['shardd.config', -3, ['admin', 'loading', 'stale'], 0, 0, 0, [], [], [], []],
      ['summary', "Sets one shard's settings: name value [name value ...]", 'since', '', 'group', 'server',
       'complexity', 'O(N) where N is the number of settings']),
+    (['shardd.tx', -2, [], 0, 0, 0, [], [], [], []],
+     ['summary', 'A transaction whose keys are all on one shard', 'since', '', 'group', 'transactions',
+      'complexity', 'Depends on the commands']),
+    (['shardd.watch', -3, ['fast'], 0, 0, 0, [], [], [], []],
+     ['summary', 'Watches keys for a client', 'since', '', 'group', 'transactions', 'complexity', 'O(N)']),
+    (['shardd.unwatch', 2, ['fast'], 0, 0, 0, [], [], [], []],
+     ['summary', "Forgets a client's watched keys", 'since', '', 'group', 'transactions', 'complexity', 'O(N)']),
     (['shardd.appendfsync', -1, ['admin', 'loading', 'stale'], 0, 0, 0, [], [], [], []],
      ['summary', "Shows or sets one shard's appendfsync policy", 'since', '', 'group', 'server', 'complexity', 'O(1)']),
 ]

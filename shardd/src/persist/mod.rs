@@ -12,6 +12,7 @@
 pub mod admin;
 pub mod aof;
 pub mod dir;
+pub mod group;
 pub mod rewrite;
 pub mod save;
 pub mod snapshot;

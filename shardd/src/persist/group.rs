@@ -1,0 +1,92 @@
+//! Group records: the writes of one transaction as ONE log record, so that
+//! a crash keeps all of them or none (a torn record at the tail is dropped
+//! whole, see [`super::aof`]).
+//!
+//! Form: `SHARDD.TX`, then for each command its argument count in decimal
+//! and its arguments (names, not ids: the log outlives a build's table).
+//! [`replay`] is how every log record is applied, grouped or not.
+
+use common::reply::{Proto, Reply};
+
+use crate::{commands::execute, keyspace::Keyspace};
+
+/// The name that starts a group record.
+pub const GROUP: &[u8] = b"SHARDD.TX";
+
+/// The group record of `commands` (each a command's arguments, name first).
+pub fn record(commands: &[Vec<Vec<u8>>]) -> Vec<Vec<u8>> {
+    let mut out = Vec::with_capacity(1 + commands.iter().map(|c| c.len() + 1).sum::<usize>());
+    out.push(GROUP.to_vec());
+    for c in commands {
+        out.push(c.len().to_string().into_bytes());
+        out.extend(c.iter().cloned());
+    }
+    out
+}
+
+/// The commands of a group record's arguments (after its name), or `None`
+/// if the framing is broken.
+pub fn commands<'a, 'b>(args: &'a [&'b [u8]]) -> Option<Vec<&'a [&'b [u8]]>> {
+    let mut out = Vec::new();
+    let mut rest = args;
+    while let Some((n, tail)) = rest.split_first() {
+        let n: usize = std::str::from_utf8(n).ok()?.parse().ok()?;
+        if n == 0 || n > tail.len() {
+            return None;
+        }
+        out.push(&tail[..n]);
+        rest = &tail[n..];
+    }
+    Some(out)
+}
+
+/// Applies one log record to `ks` (`scratch` takes the replies, which
+/// nobody reads); a group record applies each of its commands. Returns
+/// false for a group record whose framing is broken (nothing applied).
+pub fn replay(ks: &mut Keyspace, args: &[&[u8]], scratch: &mut Vec<u8>) -> bool {
+    if args.first() != Some(&GROUP) {
+        scratch.clear();
+        execute(ks, args, &mut Reply::new(scratch, Proto::Resp2));
+        return true;
+    }
+    let Some(cmds) = commands(&args[1..]) else {
+        return false;
+    };
+    for c in cmds {
+        scratch.clear();
+        execute(ks, c, &mut Reply::new(scratch, Proto::Resp2));
+    }
+    true
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn owned(args: &[&str]) -> Vec<Vec<u8>> {
+        args.iter().map(|a| a.as_bytes().to_vec()).collect()
+    }
+
+    #[test]
+    fn a_group_replays_every_command_in_order() {
+        let rec = record(&[owned(&["SET", "a", "1"]), owned(&["INCRBY", "a", "41"])]);
+        let args: Vec<&[u8]> = rec.iter().map(Vec::as_slice).collect();
+        let mut ks = Keyspace::new();
+        let mut scratch = Vec::new();
+        assert!(replay(&mut ks, &args, &mut scratch));
+        let mut out = Vec::new();
+        execute(&mut ks, &[b"GET", b"a"], &mut Reply::new(&mut out, Proto::Resp2));
+        assert_eq!(out, b"$2\r\n42\r\n");
+    }
+
+    #[test]
+    fn a_broken_group_applies_nothing() {
+        let mut ks = Keyspace::new();
+        let mut scratch = Vec::new();
+        let bad: [&[u8]; 5] = [GROUP, b"3", b"SET", b"a", b"3"];
+        assert!(!replay(&mut ks, &bad, &mut scratch));
+        assert!(ks.is_empty());
+        assert_eq!(commands(&[b"x"]), None);
+        assert_eq!(commands(&[b"0"]), None);
+    }
+}

@@ -1,0 +1,162 @@
+//! Transactions and WATCH on one shard.
+//!
+//! - `SHARDD.TX watcher framed-commands...`: a transaction whose keys are
+//!   all on this shard (the proxy's MULTI queue, framed with
+//!   `common::wire::tx_commands`). The shard checks the watcher (see
+//!   [`crate::watch`]), forgets it (EXEC unwatches), then runs the
+//!   commands one after the other, with nothing in between since the shard
+//!   has one thread, and answers one array (or a null array when a watched
+//!   key changed). The writes go to the log as ONE group record
+//!   (`persist::group`), so a crash never leaves half of it.
+//! - `SHARDD.WATCH watcher key...` and `SHARDD.UNWATCH watcher`.
+//!
+//! Every write the shard runs tells the watches which keys it wrote
+//! ([`Engine::touch_watched`]), from the table's key specs; a FLUSHALL or
+//! FLUSHDB tells them before it empties the keyspace.
+
+use common::{
+    num::parse_i64,
+    reply::Reply,
+    table::{
+        flags::F_WRITE,
+        keyspec::{key_flags, keys_and_flags},
+        Cmd,
+    },
+    wire::tx_commands,
+};
+use smallvec::SmallVec;
+
+use crate::{
+    commands::Changes,
+    persist::{group, rewrite, WriteLog},
+    server::Engine,
+};
+
+/// Key-spec flags that mean the command may change the key.
+const WRITE_KEY_FLAGS: u16 = key_flags::K_RW
+    | key_flags::K_OW
+    | key_flags::K_RM
+    | key_flags::K_INSERT
+    | key_flags::K_DELETE
+    | key_flags::K_UPDATE;
+
+/// The transaction commands a shard runs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TxCmd {
+    /// `SHARDD.TX`.
+    Tx,
+    /// `SHARDD.WATCH`.
+    Watch,
+    /// `SHARDD.UNWATCH`.
+    Unwatch,
+}
+
+/// The transaction command `id`, if it is one.
+pub fn command(id: Cmd) -> Option<TxCmd> {
+    Some(match id {
+        Cmd::SharddTx => TxCmd::Tx,
+        Cmd::SharddWatch => TxCmd::Watch,
+        Cmd::SharddUnwatch => TxCmd::Unwatch,
+        _ => return None,
+    })
+}
+
+/// The watcher id of a request (0: none).
+fn watcher_of(args: &[&[u8]]) -> Option<u64> {
+    args.get(1)
+        .and_then(|w| parse_i64(w))
+        .and_then(|w| u64::try_from(w).ok())
+}
+
+impl<L: WriteLog> Engine<L> {
+    /// `SHARDD.TX watcher framed-commands...`.
+    pub(crate) fn serve_tx(&mut self, args: &[&[u8]], origin: u64, reply: &mut Reply) {
+        let framed = args.get(2..).unwrap_or(&[]);
+        let cmds: Option<SmallVec<[(Cmd, &[&[u8]]); 8]>> = tx_commands(framed).collect();
+        let (Some(watcher), Some(cmds)) = (watcher_of(args), cmds) else {
+            // A record the proxy never builds: run nothing.
+            reply.error("ERR malformed transaction record");
+            return;
+        };
+        if watcher != 0 {
+            let failed = self.watches.failed(watcher, &self.ks);
+            self.watches.unwatch(watcher);
+            if failed {
+                reply.null_array();
+                return;
+            }
+        }
+        reply.array(cmds.len());
+        let mut logged: Vec<Vec<Vec<u8>>> = Vec::new();
+        let mut total = 0u64;
+        for (id, argv) in cmds {
+            let start = reply.buffer().len();
+            let changes = self.execute(id as u16, argv, reply);
+            let body = &reply.buffer()[start..];
+            if id.spec().has_flag(F_WRITE) && changes.any() {
+                if let Some(form) = rewrite::log_form(argv, body, self.ks.now_ms()) {
+                    logged.push(form);
+                }
+                total += changes.0;
+                self.touch_watched(id, argv);
+            }
+            self.stats
+                .end(Some(id), 0, argv, origin, body, &self.settings);
+        }
+        if !logged.is_empty() {
+            let record = group::record(&logged);
+            let record: Vec<&[u8]> = record.iter().map(Vec::as_slice).collect();
+            self.log
+                .append(&record, b"+OK\r\n", self.ks.now_ms(), Changes(total));
+        }
+    }
+
+    /// `SHARDD.WATCH watcher key...`: the keys are watched for `watcher`,
+    /// which belongs to the channel of proxy worker `owner`.
+    pub(crate) fn serve_watch(&mut self, args: &[&[u8]], owner: u64, reply: &mut Reply) {
+        let Some(watcher) = watcher_of(args).filter(|&w| w != 0) else {
+            reply.error("ERR malformed watch record");
+            return;
+        };
+        let keys = args.get(2..).unwrap_or(&[]).iter().copied();
+        match self.watches.watch(watcher, owner, keys, &self.ks) {
+            Ok(()) => reply.ok(),
+            Err(e) => reply.error(e),
+        }
+    }
+
+    /// `SHARDD.UNWATCH watcher`.
+    pub(crate) fn serve_unwatch(&mut self, args: &[&[u8]], reply: &mut Reply) {
+        match watcher_of(args) {
+            Some(w) => {
+                self.watches.unwatch(w);
+                reply.ok();
+            }
+            None => reply.error("ERR malformed watch record"),
+        }
+    }
+
+    /// Write command `id` ran with `argv` and changed something: its
+    /// watchers of the keys it may have written are dirty.
+    pub(crate) fn touch_watched(&mut self, id: Cmd, argv: &[&[u8]]) {
+        if self.watches.is_empty() {
+            return;
+        }
+        let Ok(keys) = keys_and_flags(id.spec(), argv) else {
+            return;
+        };
+        for (pos, flags) in keys {
+            if flags & WRITE_KEY_FLAGS != 0 {
+                self.watches.touch(argv[pos], &self.ks);
+            }
+        }
+    }
+
+    /// Before command `id` runs: a FLUSHALL or FLUSHDB tells the watches
+    /// which watched keys it is about to remove.
+    pub(crate) fn before_command(&mut self, id: Cmd) {
+        if matches!(id, Cmd::Flushall | Cmd::Flushdb) && !self.watches.is_empty() {
+            self.watches.touch_before_flush(&self.ks);
+        }
+    }
+}

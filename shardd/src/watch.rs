@@ -1,0 +1,276 @@
+//! WATCH on a shard: who watches which key, and whether a watcher's
+//! transaction must fail.
+//!
+//! Redis 7.0's rules (`multi.c`): a watcher is dirty once a key it watches
+//! is modified (any write that changed it, a FLUSHALL/FLUSHDB while it
+//! exists, its expiry's deletion); a key that was already logically expired
+//! when watched is not a change when it is finally deleted; at EXEC a
+//! watcher is dirty also if a key it watched live has since expired.
+//!
+//! A watcher is named by the proxy (the client's id, unique in the proxy
+//! process) and belongs to the ring channel it came through (`owner`, the
+//! proxy worker's generation): when that channel goes away, so do its
+//! watchers. A dirty watcher drops its keys at once (nothing more can make
+//! it dirtier); its dirty mark stays until EXEC, DISCARD or UNWATCH.
+//!
+//! Cost when nobody watches: one `is_empty` check per write.
+
+use std::collections::HashMap;
+
+use crate::keyspace::{Keyspace, Presence};
+
+/// Most keys one watcher may watch on one shard (a bound on the table a
+/// client can grow; Redis has none, but its memory counts against the
+/// client).
+pub const WATCH_KEYS_MAX: usize = 1 << 20;
+
+#[derive(Debug)]
+struct Watcher {
+    owner: u64,
+    keys: Vec<Vec<u8>>,
+    dirty: bool,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Watching {
+    watcher: u64,
+    /// The key was already logically expired when watched.
+    expired: bool,
+    /// The key was live when watched: if it is not at EXEC, it expired
+    /// (and may have been removed since, which touches nothing here).
+    live: bool,
+}
+
+/// The shard's watches.
+#[derive(Debug, Default)]
+pub struct Watches {
+    by_key: HashMap<Vec<u8>, Vec<Watching>>,
+    watchers: HashMap<u64, Watcher>,
+}
+
+impl Watches {
+    /// Whether nobody watches any key (the write path's fast check).
+    pub fn is_empty(&self) -> bool {
+        self.by_key.is_empty()
+    }
+
+    /// `watcher` (from channel `owner`) watches `keys`.
+    pub fn watch<'k>(
+        &mut self,
+        watcher: u64,
+        owner: u64,
+        keys: impl IntoIterator<Item = &'k [u8]>,
+        ks: &Keyspace,
+    ) -> Result<(), &'static str> {
+        let w = self.watchers.entry(watcher).or_insert(Watcher {
+            owner,
+            keys: Vec::new(),
+            dirty: false,
+        });
+        if w.dirty {
+            // No point in watching more: EXEC fails anyway (Redis).
+            return Ok(());
+        }
+        for key in keys {
+            if w.keys.iter().any(|k| k == key) {
+                continue;
+            }
+            if w.keys.len() >= WATCH_KEYS_MAX {
+                return Err("ERR too many watched keys");
+            }
+            w.keys.push(key.to_vec());
+            let presence = ks.presence(key);
+            self.by_key.entry(key.to_vec()).or_default().push(Watching {
+                watcher,
+                expired: presence == Presence::Expired,
+                live: presence == Presence::Live,
+            });
+        }
+        Ok(())
+    }
+
+    /// Forgets `watcher` and its dirty mark (EXEC, DISCARD, UNWATCH).
+    pub fn unwatch(&mut self, watcher: u64) {
+        if let Some(w) = self.watchers.remove(&watcher) {
+            self.drop_keys(watcher, &w.keys);
+        }
+    }
+
+    /// Forgets every watcher of the channel `owner` (it went away).
+    pub fn drop_owner(&mut self, owner: u64) {
+        let gone: Vec<u64> = self
+            .watchers
+            .iter()
+            .filter(|(_, w)| w.owner == owner)
+            .map(|(&id, _)| id)
+            .collect();
+        for id in gone {
+            self.unwatch(id);
+        }
+    }
+
+    fn drop_keys(&mut self, watcher: u64, keys: &[Vec<u8>]) {
+        for k in keys {
+            if let Some(list) = self.by_key.get_mut(k) {
+                list.retain(|x| x.watcher != watcher);
+                if list.is_empty() {
+                    self.by_key.remove(k);
+                }
+            }
+        }
+    }
+
+    /// `key` was modified (`ks` as after the change): its watchers are
+    /// dirty, but for those that watched it already expired and see it
+    /// deleted now, which is no logical change (`touchWatchedKey`).
+    pub fn touch(&mut self, key: &[u8], ks: &Keyspace) {
+        let Some(list) = self.by_key.get_mut(key) else {
+            return;
+        };
+        let gone = ks.presence(key) == Presence::Missing;
+        let mut dirtied = Vec::new();
+        for x in list.iter_mut() {
+            if x.expired {
+                if gone {
+                    x.expired = false;
+                }
+                continue;
+            }
+            dirtied.push(x.watcher);
+        }
+        for id in dirtied {
+            self.make_dirty(id);
+        }
+    }
+
+    /// A FLUSHALL/FLUSHDB is about to empty `ks`: dirties the watchers of
+    /// every watched key it holds (`touchAllWatchedKeysInDb`). Call before
+    /// the flush.
+    pub fn touch_before_flush(&mut self, ks: &Keyspace) {
+        let mut dirtied = Vec::new();
+        for (key, list) in self.by_key.iter_mut() {
+            if ks.presence(key) == Presence::Missing {
+                continue;
+            }
+            for x in list.iter_mut() {
+                if x.expired {
+                    // An expired key now deleted: no logical change.
+                    x.expired = false;
+                } else {
+                    dirtied.push(x.watcher);
+                }
+            }
+        }
+        for id in dirtied {
+            self.make_dirty(id);
+        }
+    }
+
+    fn make_dirty(&mut self, id: u64) {
+        let Some(w) = self.watchers.get_mut(&id) else {
+            return;
+        };
+        if w.dirty {
+            return;
+        }
+        w.dirty = true;
+        let keys = std::mem::take(&mut w.keys);
+        self.drop_keys(id, &keys);
+    }
+
+    /// Whether `watcher`'s transaction must fail: it is dirty, or a key it
+    /// watched live has expired since (`isWatchedKeyExpired`; removed by
+    /// the expiry cycle or a read since, it is gone: the same change).
+    pub fn failed(&self, watcher: u64, ks: &Keyspace) -> bool {
+        let Some(w) = self.watchers.get(&watcher) else {
+            return false;
+        };
+        if w.dirty {
+            return true;
+        }
+        w.keys.iter().any(|k| {
+            ks.presence(k) != Presence::Live
+                && self
+                    .by_key
+                    .get(k)
+                    .is_some_and(|l| l.iter().any(|x| x.watcher == watcher && x.live))
+        })
+    }
+
+    /// Watchers known (for INFO and tests).
+    pub fn watchers(&self) -> usize {
+        self.watchers.len()
+    }
+
+    /// Keys watched.
+    pub fn keys(&self) -> usize {
+        self.by_key.len()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::clock::ManualClock;
+
+    fn ks() -> (Keyspace, ManualClock) {
+        let clock = ManualClock::new(1_000);
+        (Keyspace::with_clock(Box::new(clock.clone())), clock)
+    }
+
+    #[test]
+    fn a_write_to_a_watched_key_fails_its_watchers_only() {
+        let (mut ks, _) = ks();
+        let mut w = Watches::default();
+        w.watch(1, 9, [&b"a"[..]], &ks).unwrap();
+        w.watch(2, 9, [&b"b"[..]], &ks).unwrap();
+        ks.insert_str(b"a", b"1");
+        w.touch(b"a", &ks);
+        assert!(w.failed(1, &ks));
+        assert!(!w.failed(2, &ks));
+        assert_eq!(w.keys(), 1, "the dirty watcher dropped its keys");
+        w.unwatch(1);
+        assert!(!w.failed(1, &ks));
+        assert!(!w.is_empty());
+        w.drop_owner(9);
+        assert!(w.is_empty() && w.watchers() == 0);
+    }
+
+    #[test]
+    fn expired_keys_follow_redis_rules() {
+        let (mut ks, clock) = ks();
+        ks.insert_str_with_expiry(b"stale", b"v", Some(1_500));
+        ks.insert_str_with_expiry(b"soon", b"v", Some(2_500));
+        clock.set(2_000);
+        let mut w = Watches::default();
+        // Watched already expired: its deletion is no change.
+        w.watch(1, 0, [&b"stale"[..]], &ks).unwrap();
+        assert!(ks.remove(b"stale").is_some());
+        w.touch(b"stale", &ks);
+        assert!(!w.failed(1, &ks));
+        // Watched live, expired before EXEC: the transaction fails, also
+        // once the expiry cycle removed it.
+        w.watch(2, 0, [&b"soon"[..]], &ks).unwrap();
+        assert!(!w.failed(2, &ks));
+        clock.set(3_000);
+        assert!(w.failed(2, &ks));
+        assert_eq!(ks.active_expire_cycle(10), 1);
+        assert!(w.failed(2, &ks));
+        // Watched missing and still missing: nothing happened.
+        w.watch(3, 0, [&b"never"[..]], &ks).unwrap();
+        assert!(!w.failed(3, &ks));
+    }
+
+    #[test]
+    fn a_flush_fails_watchers_of_keys_that_exist() {
+        let (mut ks, _) = ks();
+        ks.insert_str(b"here", b"v");
+        let mut w = Watches::default();
+        w.watch(1, 0, [&b"here"[..]], &ks).unwrap();
+        w.watch(2, 0, [&b"absent"[..]], &ks).unwrap();
+        w.touch_before_flush(&ks);
+        ks.clear();
+        assert!(w.failed(1, &ks));
+        assert!(!w.failed(2, &ks));
+    }
+}
