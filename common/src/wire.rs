@@ -22,6 +22,34 @@ pub fn same_table(info: &[u8]) -> bool {
 /// the shard appends them to its log.
 pub const REQ_FLAG_WRITE: u8 = 1;
 
+/// The `CONFIG` parameters every shard applies, with their default values
+/// as `CONFIG GET` shows them. The proxy sends a change to every shard
+/// (`SHARDD.CONFIG name value ...`, primary names only, values as `CONFIG
+/// GET` shows them) and starts every shard with the values in force
+/// (`--config name=value`); both sides' tests check they agree with this
+/// list. `appendonly` and `appendfsync` are also the shard's own
+/// `--appendonly` and `--appendfsync` flags.
+pub const SHARD_SETTINGS: &[(&str, &str)] = &[
+    ("appendonly", "yes"),
+    ("appendfsync", "everysec"),
+    ("save", ""),
+    ("auto-aof-rewrite-percentage", "100"),
+    ("auto-aof-rewrite-min-size", "67108864"),
+    ("proto-max-bulk-len", "536870912"),
+    ("slowlog-log-slower-than", "10000"),
+    ("slowlog-max-len", "128"),
+    ("latency-monitor-threshold", "0"),
+    ("hash-max-listpack-entries", "512"),
+    ("hash-max-listpack-value", "64"),
+    ("set-max-intset-entries", "512"),
+    ("set-max-listpack-entries", "128"),
+    ("set-max-listpack-value", "64"),
+    ("zset-max-listpack-entries", "128"),
+    ("zset-max-listpack-value", "64"),
+    ("list-max-listpack-size", "-2"),
+    ("hll-sparse-max-bytes", "3000"),
+];
+
 /// When the log is made durable.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Fsync {

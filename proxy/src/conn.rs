@@ -13,7 +13,13 @@
 //! waits for room; a command for a shard that is down waits a bounded time.
 //! A protocol error is answered and then closes only this connection.
 
-use std::{cell::RefCell, net::SocketAddr, rc::Rc, sync::Arc, time::Duration};
+use std::{
+    cell::RefCell,
+    net::SocketAddr,
+    os::fd::AsRawFd,
+    rc::Rc,
+    sync::{atomic::Ordering, Arc},
+};
 
 use smallvec::SmallVec;
 use tokio::{
@@ -42,15 +48,15 @@ pub async fn serve(worker: Rc<Worker>, stream: TcpStream, addr: SocketAddr) {
     let shared = worker.shared.clone();
     let _ = stream.set_nodelay(true);
     let laddr = stream.local_addr().unwrap_or(addr);
+    let fd = stream.as_raw_fd();
     let (mut rd, wr) = stream.into_split();
     let out = Rc::new(RefCell::new(Replies::new()));
-    let writer = tokio::task::spawn_local(write_loop(wr, out.clone()));
-    let full = shared.clients().len() >= shared.cfg.maxclients;
+    let id = shared.next_client_id.fetch_add(1, Ordering::Relaxed);
+    let handle = Arc::new(ClientHandle::new(id, addr, laddr, fd));
+    let writer = tokio::task::spawn_local(write_loop(wr, out.clone(), handle.clone()));
+    let full = shared.clients().len() as u64 >= shared.settings.maxclients();
     if full {
-        shared
-            .stats
-            .rejected
-            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        shared.stats.rejected.fetch_add(1, Ordering::Relaxed);
         {
             let mut o = out.borrow_mut();
             o.push_ready(b"-ERR max number of clients reached\r\n", false);
@@ -59,15 +65,8 @@ pub async fn serve(worker: Rc<Worker>, stream: TcpStream, addr: SocketAddr) {
         let _ = writer.await;
         return;
     }
-    let id = shared
-        .next_client_id
-        .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    let handle = Arc::new(ClientHandle::new(id, addr, laddr));
     shared.clients().insert(handle.id, handle.clone());
-    shared
-        .stats
-        .connections
-        .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    shared.stats.connections.fetch_add(1, Ordering::Relaxed);
     let mut session = Session::new(handle.clone(), shared.requirepass().is_none());
     let clean = read_loop(&worker, &mut rd, &out, &mut session).await;
     shared.clients().remove(&handle.id);
@@ -92,11 +91,7 @@ async fn read_loop(
     st: &mut Session,
 ) -> bool {
     let cfg = &worker.shared.cfg;
-    let limits = Limits {
-        max_bulk_len_bytes: cfg.proto_max_bulk_len_bytes,
-        ..Limits::default()
-    };
-    let idle = (cfg.timeout_secs > 0).then(|| Duration::from_secs(cfg.timeout_secs));
+    let settings = &worker.shared.settings;
     let mut parser = RequestParser::new();
     let mut buf: Vec<u8> = Vec::with_capacity(READ_BUFFER_BYTES);
     let mut start = 0usize;
@@ -109,14 +104,21 @@ async fn read_loop(
         if buf.len() == buf.capacity() {
             buf.reserve(buf.capacity().max(READ_BUFFER_BYTES));
         }
-        let n = tokio::select! {
-            r = read_some(rd, &mut buf, idle) => match r {
-                Some(n) if n > 0 => n,
-                _ => return false,
-            },
+        st.handle.figures.reading.store(true, Ordering::Relaxed);
+        let read = tokio::select! {
+            r = rd.read_buf(&mut buf) => r,
             _ = st.handle.kill.notified() => return false,
         };
-        let _ = n;
+        st.handle.figures.reading.store(false, Ordering::Relaxed);
+        if !matches!(read, Ok(n) if n > 0) {
+            return false;
+        }
+        st.handle.touch();
+        // Limits are read once per round: `CONFIG SET` applies from the next read.
+        let limits = Limits {
+            max_bulk_len_bytes: settings.proto_max_bulk_len() as usize,
+            ..Limits::default()
+        };
         loop {
             // Before AUTH, Redis's small request limits apply.
             parser.set_auth_pending(!st.authed);
@@ -132,13 +134,15 @@ async fn read_loop(
                         }
                     }
                     let base = start;
+                    st.qbuf = buf.len() - base;
+                    st.qbuf_free = buf.capacity() - buf.len();
                     let argv: SmallVec<[&[u8]; ARGV_INLINE]> = args
                         .iter()
                         .map(|&(s, l)| &buf[base + s..base + s + l])
                         .collect();
                     crate::dispatch::handle(worker, st, out, &argv).await;
                     start += consumed;
-                    if st.close || st.handle.killed.load(std::sync::atomic::Ordering::Relaxed) {
+                    if st.close || st.handle.killed.load(Ordering::Relaxed) {
                         worker.request_flush();
                         return st.close;
                     }
@@ -155,6 +159,7 @@ async fn read_loop(
             }
         }
         worker.request_flush();
+        publish(&st.handle, &buf[start..], buf.capacity(), &out.borrow());
         // Keep only the unparsed tail.
         if start == buf.len() {
             buf.clear();
@@ -165,22 +170,33 @@ async fn read_loop(
             buf.drain(..start);
         }
         start = 0;
-        if buf.len() > cfg.client_query_buffer_limit_bytes {
+        if buf.len() as u64 > settings.client_query_buffer_limit() {
             tracing::warn!("closing a client over the query buffer limit");
             return false;
         }
     }
 }
 
-async fn read_some(
-    rd: &mut tokio::net::tcp::OwnedReadHalf,
-    buf: &mut Vec<u8>,
-    idle: Option<Duration>,
-) -> Option<usize> {
-    match idle {
-        None => rd.read_buf(buf).await.ok(),
-        Some(d) => tokio::time::timeout(d, rd.read_buf(buf)).await.ok()?.ok(),
-    }
+/// Publishes a connection's buffers for `CLIENT LIST` on other workers:
+/// relaxed stores, once per read round or write.
+fn publish(h: &ClientHandle, unread: &[u8], read_capacity: usize, out: &Replies) {
+    let f = &h.figures;
+    f.qbuf.store(unread.len() as u64, Ordering::Relaxed);
+    f.qbuf_free.store(
+        read_capacity.saturating_sub(unread.len()) as u64,
+        Ordering::Relaxed,
+    );
+    publish_output(h, out);
+}
+
+fn publish_output(h: &ClientHandle, out: &Replies) {
+    let f = &h.figures;
+    let omem = out.backlog() as u64;
+    f.obl.store(out.ready_bytes() as u64, Ordering::Relaxed);
+    f.oll.store(out.outstanding() as u64, Ordering::Relaxed);
+    f.omem.store(omem, Ordering::Relaxed);
+    f.rbs.store(out.buffer_capacity() as u64, Ordering::Relaxed);
+    f.rbp.fetch_max(omem, Ordering::Relaxed);
 }
 
 async fn wait_for_backlog(out: &Rc<RefCell<Replies>>, limit: usize) {
@@ -215,7 +231,7 @@ async fn wait_for_room(out: &Rc<RefCell<Replies>>, limit: usize) {
     }
 }
 
-async fn write_loop(mut wr: OwnedWriteHalf, out: Rc<RefCell<Replies>>) {
+async fn write_loop(mut wr: OwnedWriteHalf, out: Rc<RefCell<Replies>>, handle: Arc<ClientHandle>) {
     let bell = out.borrow().writer_bell();
     let mut spare = Vec::with_capacity(16 << 10);
     loop {
@@ -236,6 +252,8 @@ async fn write_loop(mut wr: OwnedWriteHalf, out: Rc<RefCell<Replies>>) {
                 return;
             }
             out.borrow_mut().written();
+            handle.touch();
+            publish_output(&handle, &out.borrow());
             spare = buf;
             spare.clear();
             if spare.capacity() > READ_BUFFER_KEEP_BYTES {

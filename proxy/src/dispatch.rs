@@ -42,6 +42,7 @@ pub async fn handle(
             return out.borrow_mut().push_ready(&reply, to.discard);
         }
     };
+    session.handle.set_command(spec.id);
     if !session.authed && !spec.has_flag(F_NO_AUTH) {
         return out
             .borrow_mut()

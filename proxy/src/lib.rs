@@ -23,7 +23,9 @@
 //! - [`replies`]: a connection's reply queue, in request order;
 //!   [`merge`]: one reply from several shards' parts.
 //! - [`session`]: a connection's state; [`state`]: the process's (slot
-//!   table, client registry, counters); [`config`]; [`resp`]: the request
+//!   table, client registry, counters, the parameters in force);
+//!   [`params`]: the `CONFIG` parameters (Redis's rules, where each
+//!   applies); [`config`]: the start-up settings; [`resp`]: the request
 //!   parser; [`supervisor`]: the shard processes.
 
 pub mod builtin;
@@ -33,6 +35,7 @@ pub mod dispatch;
 pub mod fanout;
 pub mod link;
 pub mod merge;
+pub mod params;
 pub mod replies;
 pub mod resp;
 pub mod send;

@@ -44,8 +44,40 @@ pub fn start_workers(shared: Arc<Shared>) -> std::io::Result<u16> {
             .recv()
             .map_err(|_| std::io::Error::other("worker thread died"))??;
     }
-    shared.port.store(port as u64, Ordering::Relaxed);
+    shared.set_port(port);
+    let s = shared.clone();
+    std::thread::Builder::new()
+        .name("idle-sweeper".into())
+        .spawn(move || idle_sweeper(&s))?;
     Ok(port)
+}
+
+/// How often idle clients are looked for (Redis's `clientsCron` is about
+/// as coarse: `timeout` is in seconds).
+pub const IDLE_SWEEP_INTERVAL_MS: u64 = 250;
+
+/// Closes clients idle longer than `timeout` seconds (read by every
+/// sweep, so `CONFIG SET timeout` applies to every connection at once).
+/// Only a client the proxy waits on counts as idle: one whose command is
+/// still running (`DEBUG SLEEP`) or whose replies are queued is not.
+fn idle_sweeper(shared: &Shared) {
+    loop {
+        std::thread::sleep(std::time::Duration::from_millis(IDLE_SWEEP_INTERVAL_MS));
+        let timeout = shared.settings.timeout_secs();
+        if timeout == 0 {
+            continue;
+        }
+        for c in shared.clients().values() {
+            let f = &c.figures;
+            let waiting = f.reading.load(Ordering::Relaxed)
+                && f.oll.load(Ordering::Relaxed) == 0
+                && f.omem.load(Ordering::Relaxed) == 0;
+            if waiting && c.idle_secs() > timeout {
+                c.killed.store(true, Ordering::Relaxed);
+                c.kill.notify_one();
+            }
+        }
+    }
 }
 
 fn run_worker(

@@ -14,6 +14,7 @@ use crate::{
     keyspace::Keyspace,
     persist::{aof::Fsync, dir},
     server::{Engine, Shard, ShardConfig},
+    settings,
 };
 
 /// Set by SIGINT/SIGTERM; the loop notices within one expiry interval.
@@ -41,6 +42,11 @@ pub struct ShardArgs {
     /// When the log is made durable: always (before each reply), everysec, no.
     #[arg(long, default_value = "everysec")]
     pub appendfsync: String,
+    /// A `CONFIG` parameter the shard applies, as NAME=VALUE with the value
+    /// as `CONFIG GET` shows it (`save`, `hash-max-listpack-entries`, ...;
+    /// see `shardd::settings`); repeatable.
+    #[arg(long = "config", value_name = "NAME=VALUE")]
+    pub config: Vec<String>,
 }
 
 extern "C" fn on_signal(_: libc::c_int) {
@@ -59,6 +65,20 @@ pub fn run(args: ShardArgs) -> anyhow::Result<()> {
     let Some(policy) = Fsync::parse(&args.appendfsync) else {
         anyhow::bail!("--appendfsync must be always, everysec or no");
     };
+    let pairs = args
+        .config
+        .iter()
+        .map(|c| {
+            c.split_once('=')
+                .ok_or_else(|| anyhow::anyhow!("--config {c}: NAME=VALUE expected"))
+        })
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    // In force before the data loads: what it builds follows them.
+    settings::install(
+        settings::Settings::default()
+            .with(pairs)
+            .map_err(|e| anyhow::anyhow!("--config: {e}"))?,
+    );
     // Lock first: a second shard on the same directory must not touch it.
     let lock = dir::lock(&args.dir)?;
     let control_socket = args

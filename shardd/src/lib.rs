@@ -11,6 +11,10 @@
 //! runs each against the [`keyspace::Keyspace`] and writes the reply as
 //! finished RESP bytes ([`reply::Reply`]) into the matching response ring.
 //!
+//! The `CONFIG` parameters a shard applies (encoding thresholds, `save`,
+//! slow log and latency thresholds) are in [`settings`], set from the
+//! command line and by the proxy's `SHARDD.CONFIG`.
+//!
 //! The keyspace and the commands know nothing of rings or sockets, so they
 //! are tested directly.
 
@@ -21,6 +25,7 @@ pub mod dump;
 pub mod keyspace;
 pub mod persist;
 pub mod server;
+pub mod settings;
 pub mod types;
 
 pub use common::{alloc, glob, reply, slot};

@@ -28,7 +28,10 @@ use smallvec::SmallVec;
 use crate::{
     commands::execute_id,
     keyspace::Keyspace,
-    persist::{admin, dir::DataDir},
+    persist::{
+        admin,
+        dir::{ChildKind, DataDir},
+    },
     reply::{Proto, Reply},
 };
 
@@ -137,23 +140,37 @@ impl Engine {
         }
     }
 
-    /// Starts a rewrite of the log if it has grown past its bound (see
-    /// [`DataDir::wants_auto_rewrite`]); true if one started.
-    fn maybe_auto_rewrite(&mut self) -> bool {
+    /// Starts what the settings in force ask for on their own: a snapshot
+    /// when a `save` point is due, else a rewrite of the log once it grew
+    /// past `auto-aof-rewrite-min-size` and `auto-aof-rewrite-percentage`
+    /// (see [`DataDir::wants_save`], [`DataDir::wants_auto_rewrite`]);
+    /// true if one started.
+    fn maybe_auto_save(&mut self) -> bool {
         let Some(d) = self.dir.as_mut() else {
             return false;
         };
-        if !d.wants_auto_rewrite(crate::persist::dir::AUTO_REWRITE_MIN_BYTES) {
-            return false;
-        }
+        let (save_due, rewrite_due) = crate::settings::with(|s| {
+            (
+                d.wants_save(&s.save),
+                d.wants_auto_rewrite(s.auto_aof_rewrite_min_size, s.auto_aof_rewrite_percentage),
+            )
+        });
+        let (kind, why) = match (save_due, rewrite_due && d.has_aof()) {
+            (true, _) => (ChildKind::BgSave, "a save point is due: saving"),
+            (false, true) => (
+                ChildKind::Rewrite,
+                "the log grew past its bound: rewriting it",
+            ),
+            (false, false) => return false,
+        };
         let size = d.aof_size();
-        match d.start_child(&self.ks, crate::persist::dir::ChildKind::Rewrite) {
+        match d.start_child(&self.ks, kind) {
             Ok(()) => {
-                tracing::info!(log_bytes = size, "log grew past its bound: rewriting it");
+                tracing::info!(log_bytes = size, "{why}");
                 true
             }
             Err(e) => {
-                tracing::error!("automatic log rewrite failed to start: {e}");
+                tracing::error!("automatic {kind:?} failed to start: {e}");
                 false
             }
         }
@@ -251,10 +268,10 @@ impl Shard {
                 if now >= next_expire {
                     self.engine.ks.active_expire_cycle(EXPIRE_BUDGET_KEYS);
                     next_expire = now + Duration::from_millis(EXPIRE_INTERVAL_MS);
-                    // The log's growth is checked once a second.
+                    // Save points and the log's growth are checked once a second.
                     if now >= next_auto_rewrite {
                         next_auto_rewrite = now + Duration::from_secs(1);
-                        if self.engine.maybe_auto_rewrite() {
+                        if self.engine.maybe_auto_save() {
                             next_child_poll = now;
                         }
                     }

@@ -753,8 +753,8 @@ pub enum Cmd {
     Zunionstore,
     /// `shardd.info`
     SharddInfo,
-    /// `shardd.appendfsync`
-    SharddAppendfsync,
+    /// `shardd.config`
+    SharddConfig,
 }
 
 impl Cmd {
@@ -1128,13 +1128,13 @@ impl Cmd {
         Cmd::Zunion,
         Cmd::Zunionstore,
         Cmd::SharddInfo,
-        Cmd::SharddAppendfsync,
+        Cmd::SharddConfig,
     ];
 }
 
 /// Fingerprint of the names in id order (FNV-1a): both sides of a ring
 /// check that they were built with the same table.
-pub const TABLE_FINGERPRINT: u64 = 0x02495d86dfe29894;
+pub const TABLE_FINGERPRINT: u64 = 0x6e04613a5b54e9cb;
 
 /// Every command, sorted by name (lookups binary-search it).
 #[rustfmt::skip]
@@ -1587,5 +1587,5 @@ static XINFO_SUBCOMMANDS: &[CommandSpec] = &[
 #[rustfmt::skip]
 pub(super) static INTERNAL: &[CommandSpec] = &[
     cmd(Cmd::SharddInfo, "shardd.info", 1, F_ADMIN | F_LOADING | F_STALE, 0, 0, 0, &[], &[], &[], Route::FanOut, Keys::Fixed, Exec::Internal, Docs { summary: "One shard's part of INFO", since: "", group: "server", complexity: "O(1)" }, &[]),
-    cmd(Cmd::SharddAppendfsync, "shardd.appendfsync", -1, F_ADMIN | F_LOADING | F_STALE, 0, 0, 0, &[], &[], &[], Route::FanOut, Keys::Fixed, Exec::Internal, Docs { summary: "Shows or sets one shard's appendfsync policy", since: "", group: "server", complexity: "O(1)" }, &[]),
+    cmd(Cmd::SharddConfig, "shardd.config", -1, F_ADMIN | F_LOADING | F_STALE, 0, 0, 0, &[], &[], &[], Route::FanOut, Keys::Fixed, Exec::Internal, Docs { summary: "Sets CONFIG parameters the shard applies (name value ...)", since: "", group: "server", complexity: "O(N)" }, &[]),
 ];

@@ -99,8 +99,8 @@ EXTRA_SUBCOMMANDS = {
 INTERNAL = [
     (['shardd.info', 1, ['admin', 'loading', 'stale'], 0, 0, 0, [], [], [], []],
      ['summary', "One shard's part of INFO", 'since', '', 'group', 'server', 'complexity', 'O(1)']),
-    (['shardd.appendfsync', -1, ['admin', 'loading', 'stale'], 0, 0, 0, [], [], [], []],
-     ['summary', "Shows or sets one shard's appendfsync policy", 'since', '', 'group', 'server', 'complexity', 'O(1)']),
+    (['shardd.config', -1, ['admin', 'loading', 'stale'], 0, 0, 0, [], [], [], []],
+     ['summary', "Sets CONFIG parameters the shard applies (name value ...)", 'since', '', 'group', 'server', 'complexity', 'O(N)']),
 ]
 
 FLAGS = ['write', 'readonly', 'denyoom', 'module', 'admin', 'pubsub', 'noscript', 'blocking', 'loading', 'stale',
@@ -109,7 +109,7 @@ FLAGS = ['write', 'readonly', 'denyoom', 'module', 'admin', 'pubsub', 'noscript'
 CONNECTION = {'ping', 'echo', 'quit', 'reset', 'select', 'auth', 'hello', 'client', 'command', 'config', 'shutdown',
               'time', 'wait', 'multi', 'exec', 'discard', 'watch', 'unwatch'}
 FANOUT = {'dbsize', 'keys', 'scan', 'randomkey', 'flushall', 'flushdb', 'info', 'lastsave', 'save', 'bgsave',
-          'bgrewriteaof', 'function', 'script', 'memory', 'shardd.info', 'shardd.appendfsync'}
+          'bgrewriteaof', 'function', 'script', 'memory', 'shardd.info', 'shardd.config'}
 KEYLESS = {'debug'}
 SPLIT = {'mget', 'mset', 'del', 'unlink', 'exists', 'touch'}
 NUMKEYS = {  # name: (numkeys index, first key index, store key index or 0)

@@ -43,7 +43,7 @@ fn info_head(w: &Worker) -> (String, ProxyFigures) {
         std::process::id(),
         s.port.load(Ordering::Relaxed),
         uptime / 86_400,
-        s.cfg.maxclients,
+        s.settings.maxclients(),
     );
     let figures = ProxyFigures {
         used_memory: allocated,

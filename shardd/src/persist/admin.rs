@@ -5,8 +5,11 @@
 //!
 //! - `SHARDD.INFO`: this shard's keys and `INFO persistence` fields as
 //!   `name:value` lines, which the proxy merges over the shards;
-//! - `SHARDD.APPENDFSYNC always|everysec|no`: what `CONFIG SET appendfsync`
-//!   sends to every shard; the new policy applies from the next write.
+//! - `SHARDD.CONFIG name value [name value ...]`: what `CONFIG SET` sends
+//!   every shard for the parameters shards apply (`common::wire::
+//!   SHARD_SETTINGS`): `appendfsync` and `appendonly` go to the data
+//!   directory, the rest into [`crate::settings`]. All pairs apply or none;
+//!   each applies from the next command.
 //!
 //! The shard's loop asks [`command`] for a request's id (the table's
 //! arity check was done by the proxy) when the keyspace has no handler.
@@ -34,8 +37,8 @@ pub enum Admin {
     LastSave,
     /// `SHARDD.INFO`.
     Info,
-    /// `SHARDD.APPENDFSYNC policy`.
-    AppendFsync,
+    /// `SHARDD.CONFIG name value ...`.
+    Config,
 }
 
 const BGSAVE_BUSY: &str = "ERR Background save already in progress";
@@ -50,13 +53,19 @@ pub fn command(id: Cmd) -> Option<Admin> {
         Cmd::Bgrewriteaof => Admin::BgRewriteAof,
         Cmd::Lastsave => Admin::LastSave,
         Cmd::SharddInfo => Admin::Info,
-        Cmd::SharddAppendfsync => Admin::AppendFsync,
+        Cmd::SharddConfig => Admin::Config,
         _ => return None,
     })
 }
 
 /// Runs `cmd`; `dir` is `None` when the shard keeps no data directory.
 pub fn run(cmd: Admin, ks: &Keyspace, dir: Option<&mut DataDir>, args: &[&[u8]], out: &mut Reply) {
+    if cmd == Admin::Config {
+        return match config(ks, dir, args) {
+            Ok(()) => out.ok(),
+            Err(e) => out.error(&format!("ERR {e}")),
+        };
+    }
     let Some(dir) = dir else {
         out.error("ERR this shard runs without a data directory");
         return;
@@ -67,7 +76,7 @@ pub fn run(cmd: Admin, ks: &Keyspace, dir: Option<&mut DataDir>, args: &[&[u8]],
         Admin::BgRewriteAof => bgrewriteaof(ks, dir, out),
         Admin::LastSave => out.int(dir.stats().last_save_unix_secs as i64),
         Admin::Info => out.bulk(info(ks, dir).as_bytes()),
-        Admin::AppendFsync => appendfsync(dir, args, out),
+        Admin::Config => {}
     }
 }
 
@@ -124,23 +133,59 @@ fn bgrewriteaof(ks: &Keyspace, dir: &mut DataDir, out: &mut Reply) {
     }
 }
 
-fn appendfsync(dir: &mut DataDir, args: &[&[u8]], out: &mut Reply) {
-    let policy = match args {
-        [_] => {
-            out.bulk(dir.policy().name().as_bytes());
-            return;
-        }
-        [_, p] => std::str::from_utf8(p).ok().and_then(Fsync::parse),
-        _ => None,
-    };
-    let Some(policy) = policy else {
-        out.error("ERR argument must be one of the following: always, everysec, no");
-        return;
-    };
-    match dir.set_policy(policy) {
-        Ok(()) => out.ok(),
-        Err(e) => out.error(&format!("ERR appendfsync: {e}")),
+/// `SHARDD.CONFIG name value ...`: every pair is read first (a refusal
+/// changes nothing), then the data directory's part is applied (undone if
+/// a later part fails), then the settings are put in force.
+fn config(ks: &Keyspace, mut dir: Option<&mut DataDir>, args: &[&[u8]]) -> Result<(), String> {
+    if args.len() % 2 != 1 {
+        return Err("wrong number of arguments for 'shardd.config' command".into());
     }
+    let text = |b: &[u8]| {
+        std::str::from_utf8(b)
+            .map(str::to_owned)
+            .map_err(|_| "a setting must be UTF-8".to_string())
+    };
+    let (mut fsync, mut appendonly) = (None, None);
+    let mut pairs = Vec::with_capacity(args.len() / 2);
+    for pair in args[1..].chunks(2) {
+        let (name, value) = (text(pair[0])?, text(pair[1])?);
+        match name.as_str() {
+            "appendfsync" => {
+                fsync = Some(
+                    Fsync::parse(&value)
+                        .ok_or("appendfsync must be one of the following: everysec, always, no")?,
+                )
+            }
+            "appendonly" => {
+                appendonly = Some(match value.as_str() {
+                    "yes" => true,
+                    "no" => false,
+                    _ => return Err("appendonly must be 'yes' or 'no'".into()),
+                })
+            }
+            _ => pairs.push((name, value)),
+        }
+    }
+    let next = crate::settings::current()
+        .with(pairs.iter().map(|(n, v)| (n.as_str(), v.as_str())))
+        .map_err(|e| e.to_string())?;
+    if fsync.is_some() || appendonly.is_some() {
+        let Some(d) = dir.as_deref_mut() else {
+            return Err("this shard runs without a data directory".into());
+        };
+        let before = d.policy();
+        if let Some(p) = fsync {
+            d.set_policy(p).map_err(|e| format!("appendfsync: {e}"))?;
+        }
+        if let Some(on) = appendonly {
+            if let Err(e) = d.set_appendonly(on, ks) {
+                let _ = d.set_policy(before);
+                return Err(format!("appendonly: {e}"));
+            }
+        }
+    }
+    crate::settings::install(next);
+    Ok(())
 }
 
 /// This shard's `keys`, `expires`, memory and persistence fields (Redis's
@@ -217,7 +262,7 @@ mod tests {
         let mut out = Vec::new();
         let id = match args[0] {
             b"SHARDD.INFO" => Cmd::SharddInfo,
-            b"SHARDD.APPENDFSYNC" => Cmd::SharddAppendfsync,
+            b"SHARDD.CONFIG" => Cmd::SharddConfig,
             _ => common::table::resolve(&args).expect("a known command").id,
         };
         let admin = command(id).expect("an admin command");
@@ -284,9 +329,50 @@ mod tests {
         }
         let last = call(&ks, &mut d, "LASTSAVE");
         assert!(last.starts_with(':') && last.len() > 5, "{last}");
-        assert_eq!(call(&ks, &mut d, "SHARDD.APPENDFSYNC always"), "+OK\r\n");
+        assert_eq!(
+            call(&ks, &mut d, "SHARDD.CONFIG appendfsync always"),
+            "+OK\r\n"
+        );
         assert_eq!(d.policy(), Fsync::Always);
-        assert!(call(&ks, &mut d, "SHARDD.APPENDFSYNC sometimes").starts_with("-ERR"));
-        assert_eq!(call(&ks, &mut d, "SHARDD.APPENDFSYNC"), "$6\r\nalways\r\n");
+        assert!(call(&ks, &mut d, "SHARDD.CONFIG appendfsync sometimes").starts_with("-ERR"));
+        assert_eq!(d.policy(), Fsync::Always);
+    }
+
+    #[test]
+    fn shardd_config_applies_every_pair_or_none() {
+        let dir = std::env::temp_dir().join(format!("shardd-admin-config-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let mut ks = Keyspace::new();
+        let (mut d, _) =
+            DataDir::open(&dir, lock(&dir).unwrap(), Some(Fsync::No), &mut ks).unwrap();
+        let setting = |name: &str| crate::settings::current().get(name);
+        assert_eq!(
+            call(
+                &ks,
+                &mut d,
+                "SHARDD.CONFIG slowlog-max-len 7 hash-max-listpack-entries 3"
+            ),
+            "+OK\r\n"
+        );
+        assert_eq!(setting("slowlog-max-len").as_deref(), Some("7"));
+        assert_eq!(crate::settings::encoding().hash_max_listpack_entries, 3);
+        // A bad value anywhere changes nothing, the data directory included.
+        let bad = call(
+            &ks,
+            &mut d,
+            "SHARDD.CONFIG appendfsync always slowlog-max-len x",
+        );
+        assert!(
+            bad.starts_with("-ERR bad value for 'slowlog-max-len'"),
+            "{bad}"
+        );
+        assert_eq!(d.policy(), Fsync::No);
+        assert_eq!(setting("slowlog-max-len").as_deref(), Some("7"));
+        assert!(call(&ks, &mut d, "SHARDD.CONFIG nosuch 1").starts_with("-ERR unknown setting"));
+        assert!(call(&ks, &mut d, "SHARDD.CONFIG save").starts_with("-ERR wrong number"));
+        assert_eq!(call(&ks, &mut d, "SHARDD.CONFIG appendonly no"), "+OK\r\n");
+        assert!(!d.has_aof());
+        crate::settings::install(crate::settings::Settings::default());
+        let _ = std::fs::remove_dir_all(&dir);
     }
 }

@@ -1,0 +1,148 @@
+//! The values in force: one `CONFIG GET` text per parameter, and the few
+//! the proxy reads on its paths kept as atomics, so a connection reads its
+//! limits with a load, never a lock.
+
+use std::sync::{
+    atomic::{AtomicU64, Ordering},
+    Mutex, MutexGuard,
+};
+
+use super::{index_of, Applies, PARAMS};
+
+/// The parameter values in force.
+#[derive(Debug)]
+pub struct Settings {
+    /// The `CONFIG GET` text of each parameter, by index in [`PARAMS`].
+    values: Mutex<Vec<String>>,
+    timeout_secs: AtomicU64,
+    maxclients: AtomicU64,
+    proto_max_bulk_len: AtomicU64,
+    client_query_buffer_limit: AtomicU64,
+    /// The password AUTH checks (`None`: no password).
+    requirepass: Mutex<Option<String>>,
+}
+
+impl Settings {
+    /// Every parameter at its default, then `initial` (checked values, by
+    /// index: the config file, the flags, what shardis set at start).
+    pub fn new(initial: &[(usize, String)]) -> Settings {
+        let s = Settings {
+            values: Mutex::new(PARAMS.iter().map(|p| p.default.to_string()).collect()),
+            timeout_secs: AtomicU64::new(0),
+            maxclients: AtomicU64::new(0),
+            proto_max_bulk_len: AtomicU64::new(0),
+            client_query_buffer_limit: AtomicU64::new(0),
+            requirepass: Mutex::new(None),
+        };
+        let all: Vec<(usize, String)> = (0..PARAMS.len())
+            .map(|i| (i, PARAMS[i].default.to_string()))
+            .chain(initial.iter().cloned())
+            .collect();
+        s.store(&all);
+        s
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Vec<String>> {
+        self.values.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// The value of parameter `index`.
+    pub fn get(&self, index: usize) -> String {
+        self.lock().get(index).cloned().unwrap_or_default()
+    }
+
+    /// The value of the parameter named `name` (its primary name).
+    pub fn by_name(&self, name: &str) -> Option<String> {
+        index_of(name).map(|i| self.get(i))
+    }
+
+    /// Every value, by index.
+    pub fn all(&self) -> Vec<String> {
+        self.lock().clone()
+    }
+
+    /// Stores checked values and applies the proxy's part of them at once.
+    /// The shards' part is the caller's to send.
+    pub fn store(&self, changes: &[(usize, String)]) {
+        let mut values = self.lock();
+        for (i, v) in changes {
+            if let Some(slot) = values.get_mut(*i) {
+                *slot = v.clone();
+            }
+            let Some(p) = PARAMS.get(*i) else { continue };
+            if matches!(p.applies, Applies::Proxy | Applies::ProxyAndShards) {
+                self.apply(p.name, v);
+            }
+        }
+    }
+
+    fn apply(&self, name: &str, v: &str) {
+        let n = || v.parse::<u64>().unwrap_or(0);
+        match name {
+            "timeout" => self.timeout_secs.store(n(), Ordering::Relaxed),
+            "maxclients" => self.maxclients.store(n(), Ordering::Relaxed),
+            "proto-max-bulk-len" => self.proto_max_bulk_len.store(n(), Ordering::Relaxed),
+            "client-query-buffer-limit" => {
+                self.client_query_buffer_limit.store(n(), Ordering::Relaxed)
+            }
+            "requirepass" => {
+                *self.requirepass.lock().unwrap_or_else(|p| p.into_inner()) =
+                    (!v.is_empty()).then(|| v.to_string());
+            }
+            _ => debug_assert!(false, "no proxy code applies {name}"),
+        }
+    }
+
+    /// Idle clients are closed after this many seconds (0: never).
+    pub fn timeout_secs(&self) -> u64 {
+        self.timeout_secs.load(Ordering::Relaxed)
+    }
+
+    /// Most clients at once.
+    pub fn maxclients(&self) -> u64 {
+        self.maxclients.load(Ordering::Relaxed)
+    }
+
+    /// Largest bulk argument of a request.
+    pub fn proto_max_bulk_len(&self) -> u64 {
+        self.proto_max_bulk_len.load(Ordering::Relaxed)
+    }
+
+    /// Largest unparsed input a client may have buffered.
+    pub fn client_query_buffer_limit(&self) -> u64 {
+        self.client_query_buffer_limit.load(Ordering::Relaxed)
+    }
+
+    /// The password new connections must AUTH with, if any.
+    pub fn requirepass(&self) -> Option<String> {
+        self.requirepass
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
+    /// The command line a shard started now gets for the settings shards
+    /// apply: `--appendonly` and `--appendfsync`, then `--config
+    /// name=value` for every other one that differs from its default.
+    pub fn shard_args(&self) -> Vec<String> {
+        let values = self.lock();
+        let mut args = Vec::new();
+        for (p, v) in PARAMS.iter().zip(values.iter()) {
+            if !matches!(p.applies, Applies::Shards | Applies::ProxyAndShards) {
+                continue;
+            }
+            match p.name {
+                "appendonly" | "appendfsync" => {
+                    args.push(format!("--{}", p.name));
+                    args.push(v.clone());
+                }
+                _ if v == p.default => {}
+                _ => {
+                    args.push("--config".into());
+                    args.push(format!("{}={v}", p.name));
+                }
+            }
+        }
+        args
+    }
+}

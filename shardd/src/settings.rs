@@ -1,0 +1,295 @@
+//! The `CONFIG` parameters a shard applies, as one small struct the shard's
+//! code reads: the encoding thresholds of the small packed forms (hashes,
+//! sets, sorted sets, lists, HyperLogLogs), the largest string
+//! (`proto-max-bulk-len`), the snapshot points (`save`) and automatic log
+//! rewrites, and the slow log and latency monitor thresholds.
+//!
+//! Values arrive as text, as `CONFIG GET` shows them: from the command line
+//! at start (`--config name=value`, which the proxy gives every shard it
+//! starts with the values in force) and from the proxy's
+//! `SHARDD.CONFIG name value ...` when a client runs `CONFIG SET` (see
+//! `persist::admin`). The proxy checked them with Redis's rules; a shard
+//! still refuses what it cannot read, and a command's pairs apply all or
+//! none. The names and defaults are `common::wire::SHARD_SETTINGS`;
+//! `appendonly` and `appendfsync` belong to the data directory
+//! (`persist::dir`), which applies them.
+//!
+//! The shard is one thread that owns its keyspace, so the settings in force
+//! live beside it in a thread-local: the types read a threshold with
+//! [`encoding`] (a copy of a few words) instead of having it passed down
+//! every call. Tests running on other threads see the defaults.
+
+use std::cell::RefCell;
+
+/// The thresholds of the packed (listpack, intset) encodings, and the
+/// string size limit: what the data types check on every insert.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Encoding {
+    /// `hash-max-listpack-entries`.
+    pub hash_max_listpack_entries: usize,
+    /// `hash-max-listpack-value`.
+    pub hash_max_listpack_value: usize,
+    /// `set-max-intset-entries`.
+    pub set_max_intset_entries: usize,
+    /// `set-max-listpack-entries`.
+    pub set_max_listpack_entries: usize,
+    /// `set-max-listpack-value`.
+    pub set_max_listpack_value: usize,
+    /// `zset-max-listpack-entries`.
+    pub zset_max_listpack_entries: usize,
+    /// `zset-max-listpack-value`.
+    pub zset_max_listpack_value: usize,
+    /// `list-max-listpack-size`: a positive count of elements per node, or
+    /// -1 to -5 for 4, 8, 16, 32 or 64 KiB per node.
+    pub list_max_listpack_size: i64,
+    /// `hll-sparse-max-bytes`.
+    pub hll_sparse_max_bytes: usize,
+    /// `proto-max-bulk-len`: the longest string a command may build.
+    pub proto_max_bulk_len: u64,
+}
+
+impl Default for Encoding {
+    fn default() -> Self {
+        Encoding {
+            hash_max_listpack_entries: 512,
+            hash_max_listpack_value: 64,
+            set_max_intset_entries: 512,
+            set_max_listpack_entries: 128,
+            set_max_listpack_value: 64,
+            zset_max_listpack_entries: 128,
+            zset_max_listpack_value: 64,
+            list_max_listpack_size: -2,
+            hll_sparse_max_bytes: 3000,
+            proto_max_bulk_len: 512 << 20,
+        }
+    }
+}
+
+/// A snapshot point: save after `seconds` if at least `changes` writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SavePoint {
+    /// Seconds since the last save.
+    pub seconds: u64,
+    /// Writes since the last save.
+    pub changes: u64,
+}
+
+/// Every setting a shard applies (but `appendonly` and `appendfsync`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Settings {
+    /// The encoding thresholds.
+    pub encoding: Encoding,
+    /// `save`: the snapshot points (none: no automatic snapshots).
+    pub save: Vec<SavePoint>,
+    /// `auto-aof-rewrite-percentage`: the log is folded into a snapshot
+    /// once it grew by this much of the snapshot (0: never on its own).
+    pub auto_aof_rewrite_percentage: u64,
+    /// `auto-aof-rewrite-min-size`: and only once it is this big.
+    pub auto_aof_rewrite_min_size: u64,
+    /// `slowlog-log-slower-than`: commands slower than this many
+    /// microseconds go to the slow log (-1: none, 0: all).
+    pub slowlog_log_slower_than_us: i64,
+    /// `slowlog-max-len`: entries the slow log keeps.
+    pub slowlog_max_len: u64,
+    /// `latency-monitor-threshold`: events slower than this many
+    /// milliseconds are recorded (0: the monitor is off).
+    pub latency_monitor_threshold_ms: u64,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            encoding: Encoding::default(),
+            save: Vec::new(),
+            auto_aof_rewrite_percentage: 100,
+            auto_aof_rewrite_min_size: 64 << 20,
+            slowlog_log_slower_than_us: 10_000,
+            slowlog_max_len: 128,
+            latency_monitor_threshold_ms: 0,
+        }
+    }
+}
+
+/// Why a value was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SettingError {
+    /// Not a setting a shard applies.
+    #[error("unknown setting '{0}'")]
+    Unknown(String),
+    /// A value the setting cannot take.
+    #[error("bad value for '{0}': '{1}'")]
+    BadValue(String, String),
+}
+
+fn num<T: std::str::FromStr>(name: &str, value: &str) -> Result<T, SettingError> {
+    value
+        .parse()
+        .map_err(|_| SettingError::BadValue(name.into(), value.into()))
+}
+
+fn save_points(value: &str) -> Option<Vec<SavePoint>> {
+    let nums: Vec<u64> = value
+        .split_whitespace()
+        .map(|w| w.parse().ok())
+        .collect::<Option<_>>()?;
+    if nums.len() % 2 != 0 {
+        return None;
+    }
+    Some(
+        nums.chunks(2)
+            .map(|p| SavePoint {
+                seconds: p[0],
+                changes: p[1],
+            })
+            .collect(),
+    )
+}
+
+impl Settings {
+    /// Sets `name` (a primary name of `common::wire::SHARD_SETTINGS`, not
+    /// `appendonly` or `appendfsync`) from its `CONFIG GET` text.
+    pub fn set(&mut self, name: &str, value: &str) -> Result<(), SettingError> {
+        let e = &mut self.encoding;
+        match name {
+            "hash-max-listpack-entries" => e.hash_max_listpack_entries = num(name, value)?,
+            "hash-max-listpack-value" => e.hash_max_listpack_value = num(name, value)?,
+            "set-max-intset-entries" => e.set_max_intset_entries = num(name, value)?,
+            "set-max-listpack-entries" => e.set_max_listpack_entries = num(name, value)?,
+            "set-max-listpack-value" => e.set_max_listpack_value = num(name, value)?,
+            "zset-max-listpack-entries" => e.zset_max_listpack_entries = num(name, value)?,
+            "zset-max-listpack-value" => e.zset_max_listpack_value = num(name, value)?,
+            "list-max-listpack-size" => e.list_max_listpack_size = num(name, value)?,
+            "hll-sparse-max-bytes" => e.hll_sparse_max_bytes = num(name, value)?,
+            "proto-max-bulk-len" => e.proto_max_bulk_len = num(name, value)?,
+            "save" => {
+                self.save = save_points(value)
+                    .ok_or_else(|| SettingError::BadValue(name.into(), value.into()))?
+            }
+            "auto-aof-rewrite-percentage" => self.auto_aof_rewrite_percentage = num(name, value)?,
+            "auto-aof-rewrite-min-size" => self.auto_aof_rewrite_min_size = num(name, value)?,
+            "slowlog-log-slower-than" => self.slowlog_log_slower_than_us = num(name, value)?,
+            "slowlog-max-len" => self.slowlog_max_len = num(name, value)?,
+            "latency-monitor-threshold" => self.latency_monitor_threshold_ms = num(name, value)?,
+            _ => return Err(SettingError::Unknown(name.into())),
+        }
+        Ok(())
+    }
+
+    /// The `CONFIG GET` text of `name`, if it is one of these settings.
+    pub fn get(&self, name: &str) -> Option<String> {
+        let e = &self.encoding;
+        Some(match name {
+            "hash-max-listpack-entries" => e.hash_max_listpack_entries.to_string(),
+            "hash-max-listpack-value" => e.hash_max_listpack_value.to_string(),
+            "set-max-intset-entries" => e.set_max_intset_entries.to_string(),
+            "set-max-listpack-entries" => e.set_max_listpack_entries.to_string(),
+            "set-max-listpack-value" => e.set_max_listpack_value.to_string(),
+            "zset-max-listpack-entries" => e.zset_max_listpack_entries.to_string(),
+            "zset-max-listpack-value" => e.zset_max_listpack_value.to_string(),
+            "list-max-listpack-size" => e.list_max_listpack_size.to_string(),
+            "hll-sparse-max-bytes" => e.hll_sparse_max_bytes.to_string(),
+            "proto-max-bulk-len" => e.proto_max_bulk_len.to_string(),
+            "save" => self
+                .save
+                .iter()
+                .map(|p| format!("{} {}", p.seconds, p.changes))
+                .collect::<Vec<_>>()
+                .join(" "),
+            "auto-aof-rewrite-percentage" => self.auto_aof_rewrite_percentage.to_string(),
+            "auto-aof-rewrite-min-size" => self.auto_aof_rewrite_min_size.to_string(),
+            "slowlog-log-slower-than" => self.slowlog_log_slower_than_us.to_string(),
+            "slowlog-max-len" => self.slowlog_max_len.to_string(),
+            "latency-monitor-threshold" => self.latency_monitor_threshold_ms.to_string(),
+            _ => return None,
+        })
+    }
+
+    /// A copy with every `(name, value)` pair set, or the first refusal.
+    pub fn with<'a>(
+        &self,
+        pairs: impl IntoIterator<Item = (&'a str, &'a str)>,
+    ) -> Result<Settings, SettingError> {
+        let mut next = self.clone();
+        for (name, value) in pairs {
+            next.set(name, value)?;
+        }
+        Ok(next)
+    }
+}
+
+thread_local! {
+    static CURRENT: RefCell<Settings> = RefCell::new(Settings::default());
+}
+
+/// The settings in force on this thread.
+pub fn current() -> Settings {
+    CURRENT.with(|c| c.borrow().clone())
+}
+
+/// Puts `s` in force on this thread.
+pub fn install(s: Settings) {
+    CURRENT.with(|c| *c.borrow_mut() = s);
+}
+
+/// The encoding thresholds in force (what the types read per insert).
+pub fn encoding() -> Encoding {
+    CURRENT.with(|c| c.borrow().encoding)
+}
+
+/// Reads `f` of the settings in force without copying them all.
+pub fn with<T>(f: impl FnOnce(&Settings) -> T) -> T {
+    CURRENT.with(|c| f(&c.borrow()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_defaults_are_the_ones_the_proxy_shows() {
+        let s = Settings::default();
+        for (name, default) in common::wire::SHARD_SETTINGS {
+            if matches!(*name, "appendonly" | "appendfsync") {
+                continue;
+            }
+            assert_eq!(s.get(name).as_deref(), Some(*default), "{name}");
+        }
+    }
+
+    #[test]
+    fn every_shard_setting_round_trips_and_bad_values_change_nothing() {
+        for (name, default) in common::wire::SHARD_SETTINGS {
+            if matches!(*name, "appendonly" | "appendfsync") {
+                continue;
+            }
+            let mut s = Settings::default();
+            s.set(name, default).expect("its default");
+            assert_eq!(s, Settings::default(), "{name}");
+            assert!(s.set(name, "not a number").is_err(), "{name}");
+        }
+        let s = Settings::default();
+        let next = s
+            .with([("save", "900 1 300 10"), ("hash-max-listpack-entries", "3")])
+            .expect("valid pairs");
+        assert_eq!(next.get("save").as_deref(), Some("900 1 300 10"));
+        assert_eq!(next.encoding.hash_max_listpack_entries, 3);
+        assert!(s.with([("slowlog-max-len", "5"), ("save", "1")]).is_err());
+        assert_eq!(
+            s.with([("nope", "1")]),
+            Err(SettingError::Unknown("nope".into()))
+        );
+    }
+
+    #[test]
+    fn installed_settings_are_this_threads_only() {
+        let mut s = Settings::default();
+        s.set("zset-max-listpack-entries", "0").expect("valid");
+        install(s);
+        assert_eq!(encoding().zset_max_listpack_entries, 0);
+        let other = std::thread::spawn(|| encoding().zset_max_listpack_entries)
+            .join()
+            .expect("thread");
+        assert_eq!(other, 128);
+        install(Settings::default());
+    }
+}
