@@ -22,6 +22,8 @@
 //!   flight.
 //! - [`replies`]: a connection's reply queue, in request order;
 //!   [`merge`]: one reply from several shards' parts.
+//! - [`listen`]: the listening sockets and their hand-over on a port
+//!   change.
 //! - [`session`]: a connection's state; [`state`]: the process's (slot
 //!   table, client registry, counters, the parameters in force);
 //!   [`params`]: the `CONFIG` parameters (Redis's rules, where each
@@ -34,6 +36,7 @@ pub mod conn;
 pub mod dispatch;
 pub mod fanout;
 pub mod link;
+pub mod listen;
 pub mod merge;
 pub mod params;
 pub mod replies;

@@ -9,22 +9,7 @@ use std::{
 
 use tokio::net::TcpListener;
 
-use crate::{state::Shared, worker::Worker};
-
-/// Binds a listener with `SO_REUSEPORT`, so every worker accepts on the
-/// same port and the kernel spreads connections between them.
-pub fn bind_listener(addr: SocketAddr) -> std::io::Result<TcpListener> {
-    let sock = if addr.is_ipv4() {
-        tokio::net::TcpSocket::new_v4()?
-    } else {
-        tokio::net::TcpSocket::new_v6()?
-    };
-    sock.set_reuseaddr(true)?;
-    sock.set_reuseport(true)?;
-    sock.set_nodelay(true)?;
-    sock.bind(addr)?;
-    sock.listen(1024)
-}
+use crate::{listen, state::Shared, worker::Worker};
 
 /// Starts `cfg.workers` worker threads; returns the port they listen on.
 pub fn start_workers(shared: Arc<Shared>) -> std::io::Result<u16> {
@@ -98,7 +83,7 @@ fn run_worker(
     };
     let local = tokio::task::LocalSet::new();
     local.block_on(&rt, async move {
-        let listener = match bind_listener(addr) {
+        let listener = match listen::bind(addr) {
             Ok(l) => l,
             Err(e) => {
                 let _ = ready.send(Err(e));
@@ -122,9 +107,22 @@ fn run_worker(
     });
 }
 
-async fn accept_loop(worker: std::rc::Rc<Worker>, listener: TcpListener) {
+/// Accepts clients, and swaps in the new listener `CONFIG SET port`
+/// hands over (the old one closes; open connections stay).
+async fn accept_loop(worker: std::rc::Rc<Worker>, mut listener: TcpListener) {
+    let shared = worker.shared.clone();
     loop {
-        let (stream, addr) = match listener.accept().await {
+        let accepted = tokio::select! {
+            a = listener.accept() => a,
+            l = shared.listeners.next(worker.id) => {
+                match TcpListener::from_std(l) {
+                    Ok(l) => listener = l,
+                    Err(e) => tracing::error!("cannot use the new listener: {e}"),
+                }
+                continue;
+            }
+        };
+        let (stream, addr) = match accepted {
             Ok(x) => x,
             Err(e) => {
                 tracing::warn!("accept failed: {e}");

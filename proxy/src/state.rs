@@ -23,6 +23,7 @@ use tokio::sync::Notify;
 
 use crate::{
     config::Config,
+    listen::Handover,
     params::{self, Settings},
 };
 
@@ -191,6 +192,8 @@ pub struct Shared {
     pub port: AtomicU64,
     /// Links (worker to shard) attached now.
     pub attached_links: AtomicU64,
+    /// New listeners for the workers (`CONFIG SET port`).
+    pub listeners: Handover,
 }
 
 impl Shared {
@@ -208,6 +211,7 @@ impl Shared {
             .map(|s| (s * n / SLOT_COUNT) as u16)
             .collect();
         let dir = std::path::absolute(&cfg.dir).unwrap_or_else(|_| cfg.dir.clone());
+        let workers = cfg.workers;
         let mut initial = cfg.params.clone();
         for (name, value) in [
             ("port", cfg.port.to_string()),
@@ -231,6 +235,7 @@ impl Shared {
             shutdown: Notify::new(),
             port: AtomicU64::new(0),
             attached_links: AtomicU64::new(0),
+            listeners: Handover::new(workers),
         }
     }
 

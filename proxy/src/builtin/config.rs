@@ -9,6 +9,8 @@
 //! shards' part goes to every shard in one `SHARDD.CONFIG name value ...`,
 //! whose merged answer is the reply. A shard that is down then gets the
 //! new values when the proxy restarts it; the reply says it was down.
+//! `port` moves every worker's listener (bound before anything is stored,
+//! so a port in use changes nothing; open connections stay).
 
 use std::sync::atomic::Ordering;
 
@@ -20,6 +22,7 @@ use crate::{
     merge::MergeKind,
     params::{self, Applies, Named, HIDDEN, PARAMS},
     send::to_all,
+    state::Shared,
 };
 
 const HELP: &[&str] = &[
@@ -145,14 +148,54 @@ fn check(argv: &[&[u8]], current: &[String]) -> Result<Vec<(usize, String)>, Str
     Ok(changes)
 }
 
+/// Moves every worker to a new port, or Redis's error. Port 0 picks a
+/// free port, as `--port 0` does (Redis's 0 stops listening on TCP).
+fn move_port(shared: &Shared, port: u16) -> Result<u16, String> {
+    let bound = shared
+        .cfg
+        .bind
+        .parse()
+        .map_err(std::io::Error::other)
+        .and_then(|ip| shared.listeners.bind_all(ip, port));
+    match bound {
+        Ok((port, listeners)) => {
+            shared.listeners.hand_over(listeners);
+            Ok(port)
+        }
+        Err(e) => {
+            tracing::warn!(port, "CONFIG SET port: {e}");
+            Err(failed(
+                "port",
+                "Unable to listen on this port. Check server logs.",
+            ))
+        }
+    }
+}
+
 /// `CONFIG SET name value [name value ...]`.
 async fn set(call: Call<'_, '_>) {
-    let settings = &call.w.shared.settings;
+    let shared = &call.w.shared;
+    let settings = &shared.settings;
     let current = settings.all();
-    let changes = match check(call.argv, &current) {
+    let mut changes = match check(call.argv, &current) {
         Ok(c) => c,
         Err(e) => return call.reply(|r| r.error(&e)),
     };
+    // A new port is the one change that can still fail: bound first, so a
+    // port in use changes nothing.
+    let port = params::index_of("port");
+    let new_port = changes
+        .iter_mut()
+        .rfind(|(i, v)| Some(*i) == port && *v != current[*i]);
+    if let Some((_, v)) = new_port {
+        match move_port(shared, v.parse().unwrap_or(0)) {
+            Ok(bound) => {
+                *v = bound.to_string();
+                shared.port.store(u64::from(bound), Ordering::Relaxed);
+            }
+            Err(e) => return call.reply(|r| r.error(&e)),
+        }
+    }
     settings.store(&changes);
     // The shards hear of what changed for them, under primary names.
     let mut args: Vec<&[u8]> = vec![b"SHARDD.CONFIG"];

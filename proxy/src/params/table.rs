@@ -124,7 +124,8 @@ pub static PARAMS: &[Param] = &[
     p("list-max-listpack-size", Some("list-max-ziplist-size"), int(INT_MIN, INT_MAX), "-2", 0, Shards),
     p("hll-sparse-max-bytes", None, umem(0, LONG_MAX), "3000", 0, Shards),
     // What shardis does, set at start.
-    p("port", None, int(0, 65535), "6379", 0, Fixed),
+    // A new port is bound before it is stored (`builtin::config`).
+    p("port", None, int(0, 65535), "6379", 0, Proxy),
     p("bind", None, S, "127.0.0.1", 0, Fixed),
     p("dir", None, S, "", PROTECTED, Fixed),
     p("databases", None, int(1, INT_MAX), "1", IMMUTABLE, Fixed),

@@ -89,6 +89,8 @@ impl Settings {
                 *self.requirepass.lock().unwrap_or_else(|p| p.into_inner()) =
                     (!v.is_empty()).then(|| v.to_string());
             }
+            // The listeners moved before the new port was stored.
+            "port" => {}
             _ => debug_assert!(false, "no proxy code applies {name}"),
         }
     }
