@@ -49,6 +49,12 @@ pub async fn serve(worker: Rc<Worker>, stream: TcpStream, addr: SocketAddr) {
     let _ = stream.set_nodelay(true);
     let laddr = stream.local_addr().unwrap_or(addr);
     let fd = stream.as_raw_fd();
+    let keepalive = shared.settings.tcp_keepalive_secs();
+    if keepalive > 0 {
+        if let Err(e) = set_keepalive(fd, keepalive) {
+            tracing::debug!("tcp-keepalive: {e}");
+        }
+    }
     let (mut rd, wr) = stream.into_split();
     let out = Rc::new(RefCell::new(Replies::new()));
     let id = shared.next_client_id.fetch_add(1, Ordering::Relaxed);
@@ -79,6 +85,34 @@ pub async fn serve(worker: Rc<Worker>, stream: TcpStream, addr: SocketAddr) {
         writer.abort();
     }
     let _ = writer.await;
+}
+
+/// Turns on TCP keep-alive probes as Redis's `tcp-keepalive` does: the
+/// first after `secs` idle, then every `secs / 3`, three before giving up.
+fn set_keepalive(fd: std::os::fd::RawFd, secs: u64) -> std::io::Result<()> {
+    let idle = secs.min(i32::MAX as u64) as libc::c_int;
+    for (level, name, value) in [
+        (libc::SOL_SOCKET, libc::SO_KEEPALIVE, 1),
+        (libc::IPPROTO_TCP, libc::TCP_KEEPIDLE, idle),
+        (libc::IPPROTO_TCP, libc::TCP_KEEPINTVL, (idle / 3).max(1)),
+        (libc::IPPROTO_TCP, libc::TCP_KEEPCNT, 3),
+    ] {
+        // SAFETY: `fd` is the open socket this connection owns, and the
+        // option value is a live c_int of the size passed.
+        let rc = unsafe {
+            libc::setsockopt(
+                fd,
+                level,
+                name,
+                (&value as *const libc::c_int).cast(),
+                std::mem::size_of::<libc::c_int>() as libc::socklen_t,
+            )
+        };
+        if rc != 0 {
+            return Err(std::io::Error::last_os_error());
+        }
+    }
+    Ok(())
 }
 
 /// Reads and dispatches until the connection ends; true if replies still

@@ -295,8 +295,10 @@ mod tests {
 
     #[test]
     fn the_start_up_values_are_what_config_get_shows() {
-        let mut cfg = Config::default();
-        cfg.workers = 3;
+        let mut cfg = Config {
+            workers: 3,
+            ..Config::default()
+        };
         cfg.apply_file("requirepass pw\n").expect("a valid file");
         let shared = Shared::new(cfg, vec![PathBuf::from("/nonexistent")]);
         assert_eq!(shared.requirepass().as_deref(), Some("pw"));

@@ -328,7 +328,7 @@ fn client_info_has_redis_fields_in_redis_order_with_true_values() {
     );
     let id = parse_int(&c.cmd(&["CLIENT", "ID"]));
     assert_eq!(field(&line, "id"), id.to_string());
-    c.expect(&["HELLO", "3"], &c_hello(id));
+    c.expect(&["HELLO", "3"], c_hello(id));
     c.expect(&["CLIENT", "SETINFO", "LIB-NAME", "redis-rs"], OK);
     c.expect(&["CLIENT", "SETNAME", "me"], OK);
     let info = c.cmd_str(&["CLIENT", "INFO"]);

@@ -132,7 +132,7 @@ fn save_points(value: &str) -> Option<Vec<SavePoint>> {
         .split_whitespace()
         .map(|w| w.parse().ok())
         .collect::<Option<_>>()?;
-    if nums.len() % 2 != 0 {
+    if !nums.len().is_multiple_of(2) {
         return None;
     }
     Some(

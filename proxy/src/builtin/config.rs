@@ -105,7 +105,7 @@ fn failed(name: &str, why: &str) -> String {
 /// Checks `CONFIG SET`'s pairs as Redis does: the values to store, or the
 /// error reply. Nothing is stored here.
 fn check(argv: &[&[u8]], current: &[String]) -> Result<Vec<(usize, String)>, String> {
-    if argv.len() % 2 != 0 {
+    if !argv.len().is_multiple_of(2) {
         return Err("ERR syntax error".into());
     }
     let pairs: Vec<(&[u8], &[u8])> = argv[2..].chunks(2).map(|p| (p[0], p[1])).collect();

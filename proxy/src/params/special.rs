@@ -51,7 +51,7 @@ pub fn parse(kind: Special, raw: &[u8], current: &str) -> Result<String, String>
 fn save(raw: &[u8]) -> Result<String, String> {
     const ERR: &str = "Invalid save parameters";
     let args = split(raw);
-    if args.len() % 2 != 0 {
+    if !args.len().is_multiple_of(2) {
         return Err(ERR.into());
     }
     let mut out = Vec::with_capacity(args.len());
@@ -73,7 +73,7 @@ const CLASSES: [&str; 3] = ["normal", "slave", "pubsub"];
 
 fn output_limits(raw: &[u8], current: &str) -> Result<String, String> {
     let args = split(raw);
-    if args.len() % 4 != 0 {
+    if !args.len().is_multiple_of(4) {
         return Err("Wrong number of arguments in buffer limit configuration.".into());
     }
     let mut values: Vec<[String; 3]> = CLASSES

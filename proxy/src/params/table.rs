@@ -103,6 +103,7 @@ pub static PARAMS: &[Param] = &[
     p("requirepass", None, S, "", 0, Proxy),
     p("timeout", None, int(0, INT_MAX), "0", 0, Proxy),
     p("maxclients", None, uint(1, UINT_MAX), "10000", 0, Proxy),
+    p("tcp-keepalive", None, int(0, INT_MAX), "300", 0, Proxy),
     p("client-query-buffer-limit", None, umem(1 << 20, LONG_MAX), "1073741824", 0, Proxy),
     p("proto-max-bulk-len", None, mem(1 << 20, PROTO_MAX_BULK_LEN_MAX_BYTES), "536870912", 0, ProxyAndShards),
     // Applied by every shard.
@@ -153,7 +154,6 @@ pub static PARAMS: &[Param] = &[
     p("maxmemory-eviction-tenacity", None, int(0, 100), "10", 0, Unused),
     p("maxmemory-clients", None, Kind::Num { min: -100, max: LONG_MAX, unsigned: false, memory: true, percent: true }, "0", 0, Unused),
     p("client-output-buffer-limit", None, Kind::Special(Special::ClientOutputBufferLimit), "normal 0 0 0 slave 268435456 67108864 60 pubsub 33554432 8388608 60", 0, Unused),
-    p("tcp-keepalive", None, int(0, INT_MAX), "300", 0, Unused),
     p("protected-mode", None, B, "yes", 0, Unused),
     p("loglevel", None, Kind::Enum(LOGLEVEL), "notice", 0, Unused),
     p("hz", None, int(0, INT_MAX), "10", 0, Unused),

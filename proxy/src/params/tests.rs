@@ -220,3 +220,30 @@ fn redis_refuses_what_is_immutable_or_protected() {
     assert_eq!(refusal("dbfilename"), Some("can't set protected config"));
     assert_eq!(refusal("maxclients"), None);
 }
+
+#[test]
+fn the_readme_lists_exactly_the_parameters_accepted_but_not_used() {
+    let readme = include_str!("../../../README.md");
+    let head = "## CONFIG parameters accepted but not used";
+    let start = readme.find(head).expect("the README has the section") + head.len();
+    let section = &readme[start..];
+    let section = &section[..section.find("\n## ").unwrap_or(section.len())];
+    let mut listed: Vec<&str> = section
+        .split('`')
+        .skip(1)
+        .step_by(2)
+        .filter(|w| {
+            w.chars()
+                .all(|c| c.is_ascii_lowercase() || c == '-' || c == '_')
+        })
+        .collect();
+    listed.sort_unstable();
+    listed.dedup();
+    let mut unused: Vec<&str> = PARAMS
+        .iter()
+        .filter(|p| p.applies == Applies::Unused)
+        .flat_map(|p| [Some(p.name), p.alias].into_iter().flatten())
+        .collect();
+    unused.sort_unstable();
+    assert_eq!(listed, unused);
+}

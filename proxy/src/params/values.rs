@@ -18,6 +18,7 @@ pub struct Settings {
     maxclients: AtomicU64,
     proto_max_bulk_len: AtomicU64,
     client_query_buffer_limit: AtomicU64,
+    tcp_keepalive_secs: AtomicU64,
     /// The password AUTH checks (`None`: no password).
     requirepass: Mutex<Option<String>>,
 }
@@ -32,6 +33,7 @@ impl Settings {
             maxclients: AtomicU64::new(0),
             proto_max_bulk_len: AtomicU64::new(0),
             client_query_buffer_limit: AtomicU64::new(0),
+            tcp_keepalive_secs: AtomicU64::new(0),
             requirepass: Mutex::new(None),
         };
         let all: Vec<(usize, String)> = (0..PARAMS.len())
@@ -89,6 +91,7 @@ impl Settings {
                 *self.requirepass.lock().unwrap_or_else(|p| p.into_inner()) =
                     (!v.is_empty()).then(|| v.to_string());
             }
+            "tcp-keepalive" => self.tcp_keepalive_secs.store(n(), Ordering::Relaxed),
             // The listeners moved before the new port was stored.
             "port" => {}
             _ => debug_assert!(false, "no proxy code applies {name}"),
@@ -113,6 +116,12 @@ impl Settings {
     /// Largest unparsed input a client may have buffered.
     pub fn client_query_buffer_limit(&self) -> u64 {
         self.client_query_buffer_limit.load(Ordering::Relaxed)
+    }
+
+    /// Seconds of idle before a new connection's first keep-alive probe
+    /// (0: none).
+    pub fn tcp_keepalive_secs(&self) -> u64 {
+        self.tcp_keepalive_secs.load(Ordering::Relaxed)
     }
 
     /// The password new connections must AUTH with, if any.

@@ -136,8 +136,8 @@ fn bgrewriteaof(ks: &Keyspace, dir: &mut DataDir, out: &mut Reply) {
 /// `SHARDD.CONFIG name value ...`: every pair is read first (a refusal
 /// changes nothing), then the data directory's part is applied (undone if
 /// a later part fails), then the settings are put in force.
-fn config(ks: &Keyspace, mut dir: Option<&mut DataDir>, args: &[&[u8]]) -> Result<(), String> {
-    if args.len() % 2 != 1 {
+fn config(ks: &Keyspace, dir: Option<&mut DataDir>, args: &[&[u8]]) -> Result<(), String> {
+    if args.len().is_multiple_of(2) {
         return Err("wrong number of arguments for 'shardd.config' command".into());
     }
     let text = |b: &[u8]| {
@@ -170,7 +170,7 @@ fn config(ks: &Keyspace, mut dir: Option<&mut DataDir>, args: &[&[u8]]) -> Resul
         .with(pairs.iter().map(|(n, v)| (n.as_str(), v.as_str())))
         .map_err(|e| e.to_string())?;
     if fsync.is_some() || appendonly.is_some() {
-        let Some(d) = dir.as_deref_mut() else {
+        let Some(d) = dir else {
             return Err("this shard runs without a data directory".into());
         };
         let before = d.policy();
