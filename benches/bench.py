@@ -149,7 +149,7 @@ def start_twemproxy(tmp, shards):
 
 
 def start_shardis(tmp, proxy_bin, shards, workers, appendfsync=None, prefix=(),
-                  deadline_s=30.0):
+                  deadline_s=30.0, name="shardis"):
     port = free_port()
     data = tempfile.mkdtemp(prefix="shardis-data-", dir=tmp)
     args = list(prefix) + [proxy_bin, "--port", str(port), "--shards", str(shards), "--dir", data]
@@ -171,7 +171,7 @@ def start_shardis(tmp, proxy_bin, shards, workers, appendfsync=None, prefix=(),
         p = subprocess.Popen(args, stdout=subprocess.DEVNULL,
                              stderr=open(os.path.join(tmp, "shardis.log"), "w"))
         wait_port(port, proc=p)
-    return Server("shardis", port, [p])
+    return Server(name, port, [p])
 
 
 PCT_LINE = re.compile(r"^\s*([0-9.]+)% <= ([0-9.]+) milliseconds")
@@ -271,7 +271,8 @@ def axes(parts, x0, y0, pw, ph, title, top, label):
 
 def svg_plot(results, servers, pipelines, path):
     """Two panels: GET/SET throughput by pipeline depth; latency at P1."""
-    colors = {"redis-server": "#d62728", "twemproxy": "#7f7f7f", "shardis": "#1f77b4"}
+    colors = {"redis-server": "#d62728", "twemproxy": "#7f7f7f", "shardis": "#1f77b4",
+              "shardis-before": "#9ecae1"}
     w, h = 900, 380
     parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="{h}" '
              'font-family="sans-serif" font-size="12">',
@@ -341,6 +342,9 @@ def main():
     ap.add_argument("--pipelines", default="1,16,64")
     ap.add_argument("--workloads", default=",".join(WORKLOADS))
     ap.add_argument("--servers", default="redis-server,twemproxy,shardis")
+    ap.add_argument("--baseline-bin",
+                    help="another proxy binary (an older build) run beside the others as "
+                         "'shardis-before', with a shardis/before column")
     ap.add_argument("--fsync", action="store_true",
                     help="instead: SET at P16 with appendfsync always, everysec and no, "
                          "redis-server (AOF) next to shardis")
@@ -368,6 +372,9 @@ def main():
                 servers.append(start_twemproxy(tmp, a.shards))
             elif name == "shardis":
                 servers.append(start_shardis(tmp, a.proxy_bin, a.shards, a.workers))
+        if a.baseline_bin:
+            servers.append(start_shardis(tmp, a.baseline_bin, a.shards, a.workers,
+                                         name="shardis-before"))
         raw = {}
         for rnd in range(a.rounds):
             for wl in workloads:
@@ -402,6 +409,8 @@ def main():
             head += " | shardis/redis"
         if "shardis" in have and "twemproxy" in have:
             head += " | shardis/twemproxy"
+        if "shardis" in have and "shardis-before" in have:
+            head += " | shardis/before"
         head += " | " + " | ".join(f"{n} p50/p99/p99.9 ms" for n in have) + " |"
         lines.append(head)
         lines.append("|" + " --- |" * (head.count("|") - 1))
@@ -417,6 +426,9 @@ def main():
                 row.append(ratio(sh, res.get(("redis-server", wl, p), {}).get("rps", float("nan"))))
             if "shardis" in have and "twemproxy" in have:
                 row.append(ratio(sh, res.get(("twemproxy", wl, p), {}).get("rps", float("nan"))))
+            if "shardis" in have and "shardis-before" in have:
+                row.append(ratio(sh, res.get(("shardis-before", wl, p), {}).get("rps",
+                                                                               float("nan"))))
             for n in have:
                 r = res.get((n, wl, p))
                 row.append(f"{r['p50']:.2f}/{r['p99']:.2f}/{r['p99.9']:.2f}" if r else "n/a")

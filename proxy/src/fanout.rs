@@ -43,8 +43,7 @@ async fn scan(w: &Rc<Worker>, req: Req, to: To<'_>, argv: &[&[u8]]) {
     let shards = w.shared.shard_count();
     let cursor = argv
         .get(1)
-        .and_then(|c| std::str::from_utf8(c).ok())
-        .and_then(|c| c.parse::<u64>().ok())
+        .and_then(|c| common::scan::parse_cursor(c))
         .and_then(|c| common::scan::split(c, shards));
     let Some((shard, shard_cursor)) = cursor else {
         to.out

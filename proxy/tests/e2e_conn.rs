@@ -178,7 +178,6 @@ fn an_idle_client_is_closed_after_the_timeout() {
     );
 }
 
-// needs: keys (INFO asks every shard for DBSIZE)
 #[test]
 fn info_reports_the_server_clients_and_keys_of_every_shard() {
     let s = Server::with_shards(3);

@@ -1,8 +1,5 @@
 //! Every command family works through the proxy: the replies of the real
 //! binaries, compared byte for byte with what Redis 7 sends.
-//!
-//! Families still being merged into main are marked `// needs: <family>`;
-//! those tests fail with "unknown command" until the family lands.
 
 mod common;
 
@@ -130,7 +127,6 @@ fn values_of_every_size_round_trip_through_the_redis_crate() {
     }
 }
 
-// needs: hashes
 #[test]
 fn hash_commands_work_through_the_proxy() {
     let s = Server::with_shards(3);
@@ -154,7 +150,6 @@ fn hash_commands_work_through_the_proxy() {
     );
 }
 
-// needs: lists
 #[test]
 fn list_commands_work_through_the_proxy() {
     let s = Server::with_shards(3);
@@ -173,7 +168,6 @@ fn list_commands_work_through_the_proxy() {
     c.expect(&["LRANGE", "{l}2", "0", "-1"], bulks(&["x"]));
 }
 
-// needs: sets
 #[test]
 fn set_commands_work_through_the_proxy() {
     let s = Server::with_shards(3);
@@ -191,7 +185,6 @@ fn set_commands_work_through_the_proxy() {
     c.expect(&["SINTER", "{s}2", "{s}3"], bulks(&["m"]));
 }
 
-// needs: zsets
 #[test]
 fn sorted_set_commands_work_through_the_proxy() {
     let s = Server::with_shards(3);
@@ -210,7 +203,6 @@ fn sorted_set_commands_work_through_the_proxy() {
     c.expect(&["ZRANGEBYSCORE", "z", "-inf", "+inf"], bulks(&["b", "c"]));
 }
 
-// needs: keys
 #[test]
 fn key_commands_work_through_the_proxy() {
     let s = Server::with_shards(3);

@@ -112,7 +112,6 @@ fn redis_cli_pings_sets_and_gets() {
     assert_eq!(cli(&tool, &s, &["-3", "get", "cli:none"]), "");
 }
 
-// needs: keys (SCAN)
 #[test]
 fn redis_cli_scan_lists_the_keys_of_every_shard() {
     let Some(tool) = find_tool("redis-cli") else {
@@ -209,7 +208,6 @@ fn redis_benchmark_set_get_mset_incr_runs_and_leaves_its_keys() {
     c.expect(&["GET", "counter:__rand_int__"], bulk("10000"));
 }
 
-// needs: lists
 #[test]
 fn redis_benchmark_lpush_runs_and_leaves_its_list() {
     let Some(s) = benchmark("lpush") else {

@@ -1,6 +1,6 @@
 //! Measures the keyspace's memory per key under jemalloc (the allocator the
 //! `shardd` binary uses): 1M keys of 16 bytes with 32-byte values, the
-//! DESIGN.md reference load. Also reports GET ns/op without and with TTLs.
+//! reference load of `benches/RESULTS.md`'s memory table. Also reports GET ns/op without and with TTLs.
 //!
 //! `cargo run -p shardd --example keyspace_mem [keys]`
 //! (set `_RJEM_MALLOC_CONF=dirty_decay_ms:0,muzzy_decay_ms:0` so freed pages

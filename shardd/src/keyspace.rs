@@ -3,7 +3,7 @@
 //! Commands see the keyspace only through this API, so the table behind it
 //! can change without touching them.
 //!
-//! Layout (see DESIGN.md, "Memory per key"):
+//! Layout (the memory budget per key is in `keyspace/KEYSPACE.md`):
 //! - One [`store::SlotStore`] per Redis Cluster slot, allocating on its
 //!   first insert. A slot moves, counts and scans on its own, and the load
 //!   factor averages out over 16384 small tables instead of jumping at one

@@ -7,7 +7,12 @@
 
 use rand::Rng;
 
-use super::{eq_ic, parse_i64, strings::longdouble::LongDouble, Args, CmdError, CmdResult};
+use super::{
+    eq_ic, parse_i64,
+    scan::{parse_cursor, scan_header, ScanOpts},
+    strings::longdouble::LongDouble,
+    Args, CmdError, CmdResult,
+};
 use crate::{
     keyspace::{Keyspace, Value, ValueMut, ValueRef},
     reply::{format_i64, Reply},
@@ -333,49 +338,6 @@ pub fn hrandfield(ks: &mut Keyspace, args: Args, out: &mut Reply) -> CmdResult {
     Ok(())
 }
 
-/// Parses a `SCAN`-family cursor: an unsigned 64-bit decimal.
-pub(crate) fn parse_cursor(b: &[u8]) -> Result<u64, CmdError> {
-    let invalid = || CmdError::Other("ERR invalid cursor".into());
-    if b.is_empty() || !b.iter().all(u8::is_ascii_digit) {
-        return Err(invalid());
-    }
-    std::str::from_utf8(b)
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .ok_or_else(invalid)
-}
-
-/// Options of a `SCAN`-family command.
-struct ScanOpts<'a> {
-    pattern: Option<&'a [u8]>,
-    count: usize,
-}
-
-fn parse_scan_opts<'a>(opts: &'a [&'a [u8]]) -> Result<ScanOpts<'a>, CmdError> {
-    let mut o = ScanOpts {
-        pattern: None,
-        count: 10,
-    };
-    let mut i = 0;
-    while i < opts.len() {
-        let arg = opts[i];
-        let val = opts.get(i + 1).copied();
-        match val {
-            Some(p) if eq_ic(arg, "match") => o.pattern = Some(p).filter(|p| *p != b"*"),
-            Some(c) if eq_ic(arg, "count") => {
-                let c = parse_i64(c).ok_or(CmdError::NotInteger)?;
-                if c < 1 {
-                    return Err(CmdError::Syntax);
-                }
-                o.count = usize::try_from(c).unwrap_or(usize::MAX);
-            }
-            _ => return Err(CmdError::Syntax),
-        }
-        i += 2;
-    }
-    Ok(o)
-}
-
 /// `HSCAN key cursor [MATCH pattern] [COUNT count]` (NOVALUES came with
 /// Redis 7.4; 7.0 calls it a syntax error).
 pub fn hscan(ks: &mut Keyspace, args: Args, out: &mut Reply) -> CmdResult {
@@ -387,116 +349,19 @@ pub fn hscan(ks: &mut Keyspace, args: Args, out: &mut Reply) -> CmdResult {
         out.array(0);
         return Ok(());
     };
-    let o = parse_scan_opts(args.rest(3))?;
+    let o = ScanOpts::parse(args.rest(3))?;
     let mut found: Vec<(&[u8], &[u8])> = Vec::new();
     let next = h.scan(cursor, o.count, |f, v| {
-        if o.pattern.is_none_or(|p| glob::matches(p, f)) {
+        if o.matches(f) {
             found.push((f, v));
         }
     });
-    out.array(2);
-    let mut tmp = [0u8; 20];
-    out.bulk(format_u64(next, &mut tmp));
-    out.array(found.len() * 2);
+    scan_header(out, next, found.len() * 2);
     for (f, v) in found {
         out.bulk(f);
         out.bulk(v);
     }
     Ok(())
-}
-
-fn format_u64(n: u64, tmp: &mut [u8; 20]) -> &[u8] {
-    let mut v = n;
-    let mut i = tmp.len();
-    loop {
-        i -= 1;
-        tmp[i] = b'0' + (v % 10) as u8;
-        v /= 10;
-        if v == 0 {
-            return &tmp[i..];
-        }
-    }
-}
-
-/// Redis's glob matching (`*`, `?`, `[a-z]`, `[^...]`, `\x`), private here
-/// until the crate has a shared `glob` module (then use that one).
-pub(crate) mod glob {
-    /// Matches one single-character token of `pat` at `p` against `c`;
-    /// returns whether it matched and where the next token starts.
-    fn token(pat: &[u8], p: usize, c: u8, nocase: bool) -> (bool, usize) {
-        let eq = |a: u8, b: u8| a == b || (nocase && a.eq_ignore_ascii_case(&b));
-        match pat[p] {
-            b'?' => (true, p + 1),
-            b'\\' if p + 1 < pat.len() => (eq(pat[p + 1], c), p + 2),
-            b'[' => class(pat, p + 1, c, nocase),
-            lit => (eq(lit, c), p + 1),
-        }
-    }
-
-    fn class(pat: &[u8], mut p: usize, c: u8, nocase: bool) -> (bool, usize) {
-        let lc = |x: u8| if nocase { x.to_ascii_lowercase() } else { x };
-        let not = pat.get(p) == Some(&b'^');
-        if not {
-            p += 1;
-        }
-        let mut hit = false;
-        while p < pat.len() && pat[p] != b']' {
-            if pat[p] == b'\\' && p + 1 < pat.len() {
-                hit |= pat[p + 1] == c;
-                p += 2;
-            } else if p + 2 < pat.len() && pat[p + 1] == b'-' {
-                let (mut lo, mut hi) = (lc(pat[p]), lc(pat[p + 2]));
-                if lo > hi {
-                    std::mem::swap(&mut lo, &mut hi);
-                }
-                hit |= (lo..=hi).contains(&lc(c));
-                p += 3;
-            } else {
-                hit |= lc(pat[p]) == lc(c);
-                p += 1;
-            }
-        }
-        // An unterminated class runs to the end of the pattern, as in Redis.
-        (hit != not, (p + 1).min(pat.len()))
-    }
-
-    /// Whether `s` matches the glob `pat` (case-sensitive).
-    pub fn matches(pat: &[u8], s: &[u8]) -> bool {
-        matches_with(pat, s, false)
-    }
-
-    /// Whether `s` matches `pat`; iterative with one star backtrack point,
-    /// so it is O(len(pat) * len(s)) on hostile patterns.
-    pub fn matches_with(pat: &[u8], s: &[u8], nocase: bool) -> bool {
-        let (mut p, mut i) = (0, 0);
-        let mut star: Option<(usize, usize)> = None;
-        while i < s.len() {
-            if p < pat.len() && pat[p] == b'*' {
-                while p < pat.len() && pat[p] == b'*' {
-                    p += 1;
-                }
-                star = Some((p, i));
-                continue;
-            }
-            if p < pat.len() {
-                let (ok, next) = token(pat, p, s[i], nocase);
-                if ok {
-                    p = next;
-                    i += 1;
-                    continue;
-                }
-            }
-            match star {
-                Some((sp, si)) => {
-                    p = sp;
-                    i = si + 1;
-                    star = Some((sp, si + 1));
-                }
-                None => return false,
-            }
-        }
-        pat[p..].iter().all(|&b| b == b'*')
-    }
 }
 
 #[cfg(test)]
@@ -797,25 +662,5 @@ mod tests {
             "-ERR value is not an integer or out of range\r\n"
         );
         assert_eq!(run(&mut ks, "HSCAN h 0 NOVALUES"), "-ERR syntax error\r\n");
-    }
-
-    #[test]
-    fn glob_follows_redis_rules() {
-        use glob::{matches, matches_with};
-        assert!(matches(b"*", b""));
-        assert!(matches(b"h?llo", b"hello"));
-        assert!(matches(b"h*llo", b"heeeello"));
-        assert!(matches(b"h[ae]llo", b"hallo"));
-        assert!(!matches(b"h[^e]llo", b"hello"));
-        assert!(matches(b"h[a-b]llo", b"hbllo"));
-        assert!(matches(b"h[b-a]llo", b"hallo"));
-        assert!(matches(b"h\\*", b"h*"));
-        assert!(!matches(b"h\\*", b"hx"));
-        assert!(matches(b"a*b*c", b"aXXbYYc"));
-        assert!(!matches(b"a*b*c", b"aXXbYY"));
-        assert!(matches(b"[abc", b"c"));
-        assert!(matches_with(b"HE*", b"hello", true));
-        let long = vec![b'a'; 2000];
-        assert!(!matches(b"*a*a*a*a*a*a*a*b", &long));
     }
 }

@@ -14,7 +14,7 @@ pub use self::{
     dump::{dump, restore},
     expire::{expire, expireat, expiretime, persist, pexpire, pexpireat, pexpiretime, pttl, ttl},
 };
-use super::{eq_ic, parse_i64, Args, CmdError, CmdResult};
+use super::{eq_ic, parse_i64, scan::parse_cursor, Args, CmdError, CmdResult};
 use crate::{
     keyspace::{marked_string_encoding, Keyspace, ScanFilter, StrMark, ValueRef},
     reply::Reply,
@@ -160,28 +160,6 @@ pub fn keys(ks: &mut Keyspace, args: Args, out: &mut Reply) -> CmdResult {
         out.bulk(k);
     }
     Ok(())
-}
-
-/// Parses a SCAN cursor as Redis does (`strtoul`): an optional sign, then
-/// decimal digits within 64 bits; `-n` wraps, and the empty string is 0.
-pub fn parse_cursor(b: &[u8]) -> Result<u64, CmdError> {
-    let invalid = || CmdError::Other("ERR invalid cursor".into());
-    if b.is_empty() {
-        return Ok(0);
-    }
-    let (neg, digits) = match b[0] {
-        b'-' => (true, &b[1..]),
-        b'+' => (false, &b[1..]),
-        _ => (false, b),
-    };
-    if digits.is_empty() || !digits.iter().all(u8::is_ascii_digit) {
-        return Err(invalid());
-    }
-    let v: u64 = std::str::from_utf8(digits)
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .ok_or_else(invalid)?;
-    Ok(if neg { v.wrapping_neg() } else { v })
 }
 
 /// `SCAN cursor [MATCH pattern] [COUNT count] [TYPE type]`: the cursor is

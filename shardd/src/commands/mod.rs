@@ -14,6 +14,7 @@ pub mod hashes;
 pub mod hll;
 pub mod keys;
 pub mod lists;
+pub mod scan;
 pub mod sets;
 pub mod sort;
 pub mod strings;

@@ -8,7 +8,11 @@ use std::borrow::Cow;
 
 use rand::Rng;
 
-use super::{eq_ic, parse_i64, Args, CmdError, CmdResult};
+use super::{
+    eq_ic, parse_i64,
+    scan::{parse_cursor, scan_header, ScanOpts},
+    Args, CmdError, CmdResult,
+};
 use crate::{
     keyspace::{Keyspace, Value, ValueMut, ValueRef},
     reply::Reply,
@@ -491,8 +495,26 @@ pub fn sdiffstore(ks: &mut Keyspace, args: Args, out: &mut Reply) -> CmdResult {
     Ok(())
 }
 
-pub(crate) mod scan;
-pub use scan::sscan;
+/// `SSCAN key cursor [MATCH pattern] [COUNT count]`
+pub fn sscan(ks: &mut Keyspace, args: Args, out: &mut Reply) -> CmdResult {
+    args.check(|n| n >= 3)?;
+    let cursor = parse_cursor(args.get(2)?)?;
+    let Some(set) = read_set(ks, args.get(1)?)? else {
+        scan_header(out, 0, 0);
+        return Ok(());
+    };
+    let opts = ScanOpts::parse(args.rest(3))?;
+    let (found, next): (Vec<_>, u64) = if set.encoding() == "hashtable" {
+        let (range, next) = opts.window(set.len(), cursor);
+        let found = range.filter_map(|i| set.nth(i)).filter(|m| opts.matches(m));
+        (found.collect(), next)
+    } else {
+        (set.iter().filter(|m| opts.matches(m)).collect(), 0)
+    };
+    scan_header(out, next, found.len());
+    found.iter().for_each(|m| out.bulk(m));
+    Ok(())
+}
 
 #[cfg(test)]
 mod tests;

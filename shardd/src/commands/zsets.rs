@@ -21,10 +21,8 @@ pub use setops::{zdiff, zdiffstore, zinter, zintercard, zinterstore, zunion, zun
 use self::parse::score_arg;
 use super::{
     eq_ic, parse_i64,
-    sets::{
-        distinct_indexes, positive_count, random_count,
-        scan::{parse_cursor, scan_header, ScanOpts},
-    },
+    scan::{parse_cursor, scan_header, ScanOpts},
+    sets::{distinct_indexes, positive_count, random_count},
     Args, CmdError, CmdResult,
 };
 use crate::{
