@@ -256,6 +256,14 @@ impl Config {
         let v = p
             .parse(value.as_bytes(), self.param(named.index))
             .map_err(|e| ConfigError(format!("bad value for '{name}': {e}")))?;
+        // As in redis.conf, `save` lines add up (an empty one clears them).
+        let v = match (
+            p.name,
+            self.params.iter().rev().find(|(i, _)| *i == named.index),
+        ) {
+            ("save", Some((_, prev))) if !prev.is_empty() && !v.is_empty() => format!("{prev} {v}"),
+            _ => v,
+        };
         if p.applies == Applies::Fixed && v != p.default {
             return Err(ConfigError(format!(
                 "shardis does not support '{name}' other than '{}'",
@@ -354,6 +362,10 @@ mod tests {
         assert_eq!(value(&cfg, "hash-max-listpack-entries"), "64");
         assert_eq!(value(&cfg, "client-query-buffer-limit"), "2097152");
         assert_eq!(value(&cfg, "save"), "900 1");
+        cfg.apply_file("save 300 10\n").unwrap();
+        assert_eq!(value(&cfg, "save"), "900 1 300 10");
+        cfg.apply_file("save \"\"\n").unwrap();
+        assert_eq!(value(&cfg, "save"), "");
     }
 
     #[test]

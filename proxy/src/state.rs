@@ -194,6 +194,9 @@ pub struct Shared {
     pub attached_links: AtomicU64,
     /// New listeners for the workers (`CONFIG SET port`).
     pub listeners: Handover,
+    /// This process among proxies (its start in Unix nanoseconds): the
+    /// shards tell a restarted proxy's `CONFIG SET`s from this one's.
+    pub epoch: u64,
 }
 
 impl Shared {
@@ -236,6 +239,9 @@ impl Shared {
             port: AtomicU64::new(0),
             attached_links: AtomicU64::new(0),
             listeners: Handover::new(workers),
+            epoch: std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(1, |d| d.as_nanos() as u64),
         }
     }
 

@@ -19,7 +19,7 @@
 //! [`encoding`] (a copy of a few words) instead of having it passed down
 //! every call. Tests running on other threads see the defaults.
 
-use std::cell::RefCell;
+use std::{cell::RefCell, collections::HashMap};
 
 /// The thresholds of the packed (listpack, intset) encodings, and the
 /// string size limit: what the data types check on every insert.
@@ -217,8 +217,43 @@ impl Settings {
     }
 }
 
+/// Which `CONFIG SET` last set each setting: the proxy process it came
+/// from (its epoch) and the change's number in that process. Two `CONFIG
+/// SET`s racing through different workers' rings may reach a shard in
+/// either order; applying a change only when it is newer than the one in
+/// force leaves every shard with the value the proxy stored last.
+#[derive(Debug, Default)]
+struct Stamps {
+    epoch: u64,
+    last: HashMap<String, u64>,
+}
+
 thread_local! {
     static CURRENT: RefCell<Settings> = RefCell::new(Settings::default());
+    static STAMPS: RefCell<Stamps> = RefCell::new(Stamps::default());
+}
+
+/// Whether change `seq` of proxy `epoch` to `name` is newer than the one
+/// in force (a new proxy's changes always are).
+pub fn is_newer(epoch: u64, seq: u64, name: &str) -> bool {
+    STAMPS.with(|s| {
+        let s = s.borrow();
+        s.epoch != epoch || s.last.get(name).is_none_or(|&last| seq > last)
+    })
+}
+
+/// Records that change `seq` of proxy `epoch` set `names`.
+pub fn stamp<'a>(epoch: u64, seq: u64, names: impl IntoIterator<Item = &'a str>) {
+    STAMPS.with(|s| {
+        let mut s = s.borrow_mut();
+        if s.epoch != epoch {
+            s.epoch = epoch;
+            s.last.clear();
+        }
+        for n in names {
+            s.last.insert(n.to_string(), seq);
+        }
+    })
 }
 
 /// The settings in force on this thread.
@@ -278,6 +313,19 @@ mod tests {
             s.with([("nope", "1")]),
             Err(SettingError::Unknown("nope".into()))
         );
+    }
+
+    #[test]
+    fn an_older_change_of_the_same_proxy_is_not_newer() {
+        assert!(is_newer(7, 1, "save"));
+        stamp(7, 5, ["save"]);
+        assert!(!is_newer(7, 4, "save"));
+        assert!(!is_newer(7, 5, "save"));
+        assert!(is_newer(7, 6, "save"));
+        assert!(is_newer(7, 1, "slowlog-max-len"), "another setting");
+        assert!(is_newer(8, 1, "save"), "a restarted proxy");
+        stamp(8, 1, ["save"]);
+        assert!(!is_newer(8, 1, "save"));
     }
 
     #[test]

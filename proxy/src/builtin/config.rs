@@ -196,9 +196,10 @@ async fn set(call: Call<'_, '_>) {
             Err(e) => return call.reply(|r| r.error(&e)),
         }
     }
-    settings.store(&changes);
+    let number = settings.store(&changes).to_string();
     // The shards hear of what changed for them, under primary names.
-    let mut args: Vec<&[u8]> = vec![b"SHARDD.CONFIG"];
+    let epoch = shared.epoch.to_string();
+    let mut args: Vec<&[u8]> = vec![b"SHARDD.CONFIG", epoch.as_bytes(), number.as_bytes()];
     for (i, v) in &changes {
         let p = &PARAMS[*i];
         let for_shards = matches!(p.applies, Applies::Shards | Applies::ProxyAndShards);
@@ -207,7 +208,7 @@ async fn set(call: Call<'_, '_>) {
             args.push(v.as_bytes());
         }
     }
-    if args.len() == 1 {
+    if args.len() == 3 {
         return call.reply(|r| r.ok());
     }
     let req = Req::internal(Cmd::SharddConfig, call.session.proto);

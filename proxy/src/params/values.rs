@@ -21,6 +21,8 @@ pub struct Settings {
     tcp_keepalive_secs: AtomicU64,
     /// The password AUTH checks (`None`: no password).
     requirepass: Mutex<Option<String>>,
+    /// The number of the last change (see [`Settings::store`]).
+    changes: AtomicU64,
 }
 
 impl Settings {
@@ -35,6 +37,7 @@ impl Settings {
             client_query_buffer_limit: AtomicU64::new(0),
             tcp_keepalive_secs: AtomicU64::new(0),
             requirepass: Mutex::new(None),
+            changes: AtomicU64::new(0),
         };
         let all: Vec<(usize, String)> = (0..PARAMS.len())
             .map(|i| (i, PARAMS[i].default.to_string()))
@@ -63,10 +66,14 @@ impl Settings {
         self.lock().clone()
     }
 
-    /// Stores checked values and applies the proxy's part of them at once.
-    /// The shards' part is the caller's to send.
-    pub fn store(&self, changes: &[(usize, String)]) {
+    /// Stores checked values and applies the proxy's part of them at once;
+    /// the change's number, in the order changes are stored. The shards'
+    /// part is the caller's to send, with the number: a shard skips a
+    /// change older than the one it applied last, so two `CONFIG SET`s
+    /// racing through different workers leave it with the later one.
+    pub fn store(&self, changes: &[(usize, String)]) -> u64 {
         let mut values = self.lock();
+        let number = self.changes.fetch_add(1, Ordering::Relaxed) + 1;
         for (i, v) in changes {
             if let Some(slot) = values.get_mut(*i) {
                 *slot = v.clone();
@@ -76,6 +83,7 @@ impl Settings {
                 self.apply(p.name, v);
             }
         }
+        number
     }
 
     fn apply(&self, name: &str, v: &str) {

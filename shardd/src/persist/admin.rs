@@ -5,11 +5,13 @@
 //!
 //! - `SHARDD.INFO`: this shard's keys and `INFO persistence` fields as
 //!   `name:value` lines, which the proxy merges over the shards;
-//! - `SHARDD.CONFIG name value [name value ...]`: what `CONFIG SET` sends
-//!   every shard for the parameters shards apply (`common::wire::
-//!   SHARD_SETTINGS`): `appendfsync` and `appendonly` go to the data
-//!   directory, the rest into [`crate::settings`]. All pairs apply or none;
-//!   each applies from the next command.
+//! - `SHARDD.CONFIG epoch seq name value [name value ...]`: what `CONFIG
+//!   SET` sends every shard for the parameters shards apply
+//!   (`common::wire::SHARD_SETTINGS`), stamped with the proxy's epoch and
+//!   the change's number (a pair older than the one in force is skipped,
+//!   see [`crate::settings::is_newer`]): `appendfsync` and `appendonly` go
+//!   to the data directory, the rest into [`crate::settings`]. All pairs
+//!   apply or none; each applies from the next command.
 //!
 //! The shard's loop asks [`command`] for a request's id (the table's
 //! arity check was done by the proxy) when the keyspace has no handler.
@@ -137,7 +139,7 @@ fn bgrewriteaof(ks: &Keyspace, dir: &mut DataDir, out: &mut Reply) {
 /// changes nothing), then the data directory's part is applied (undone if
 /// a later part fails), then the settings are put in force.
 fn config(ks: &Keyspace, dir: Option<&mut DataDir>, args: &[&[u8]]) -> Result<(), String> {
-    if args.len().is_multiple_of(2) {
+    if args.len() < 3 || args.len().is_multiple_of(2) {
         return Err("wrong number of arguments for 'shardd.config' command".into());
     }
     let text = |b: &[u8]| {
@@ -145,10 +147,21 @@ fn config(ks: &Keyspace, dir: Option<&mut DataDir>, args: &[&[u8]]) -> Result<()
             .map(str::to_owned)
             .map_err(|_| "a setting must be UTF-8".to_string())
     };
+    let number = |b: &[u8]| {
+        text(b)?
+            .parse::<u64>()
+            .map_err(|_| "epoch and sequence must be numbers".to_string())
+    };
+    let (epoch, seq) = (number(args[1])?, number(args[2])?);
     let (mut fsync, mut appendonly) = (None, None);
     let mut pairs = Vec::with_capacity(args.len() / 2);
-    for pair in args[1..].chunks(2) {
+    let mut names = Vec::with_capacity(args.len() / 2);
+    for pair in args[3..].chunks(2) {
         let (name, value) = (text(pair[0])?, text(pair[1])?);
+        if !crate::settings::is_newer(epoch, seq, &name) {
+            continue;
+        }
+        names.push(name.clone());
         match name.as_str() {
             "appendfsync" => {
                 fsync = Some(
@@ -185,6 +198,7 @@ fn config(ks: &Keyspace, dir: Option<&mut DataDir>, args: &[&[u8]]) -> Result<()
         }
     }
     crate::settings::install(next);
+    crate::settings::stamp(epoch, seq, names.iter().map(String::as_str));
     Ok(())
 }
 
@@ -330,11 +344,11 @@ mod tests {
         let last = call(&ks, &mut d, "LASTSAVE");
         assert!(last.starts_with(':') && last.len() > 5, "{last}");
         assert_eq!(
-            call(&ks, &mut d, "SHARDD.CONFIG appendfsync always"),
+            call(&ks, &mut d, "SHARDD.CONFIG 1 1 appendfsync always"),
             "+OK\r\n"
         );
         assert_eq!(d.policy(), Fsync::Always);
-        assert!(call(&ks, &mut d, "SHARDD.CONFIG appendfsync sometimes").starts_with("-ERR"));
+        assert!(call(&ks, &mut d, "SHARDD.CONFIG 1 2 appendfsync sometimes").starts_with("-ERR"));
         assert_eq!(d.policy(), Fsync::Always);
     }
 
@@ -350,7 +364,7 @@ mod tests {
             call(
                 &ks,
                 &mut d,
-                "SHARDD.CONFIG slowlog-max-len 7 hash-max-listpack-entries 3"
+                "SHARDD.CONFIG 9 2 slowlog-max-len 7 hash-max-listpack-entries 3"
             ),
             "+OK\r\n"
         );
@@ -360,7 +374,7 @@ mod tests {
         let bad = call(
             &ks,
             &mut d,
-            "SHARDD.CONFIG appendfsync always slowlog-max-len x",
+            "SHARDD.CONFIG 9 3 appendfsync always slowlog-max-len x",
         );
         assert!(
             bad.starts_with("-ERR bad value for 'slowlog-max-len'"),
@@ -368,9 +382,20 @@ mod tests {
         );
         assert_eq!(d.policy(), Fsync::No);
         assert_eq!(setting("slowlog-max-len").as_deref(), Some("7"));
-        assert!(call(&ks, &mut d, "SHARDD.CONFIG nosuch 1").starts_with("-ERR unknown setting"));
-        assert!(call(&ks, &mut d, "SHARDD.CONFIG save").starts_with("-ERR wrong number"));
-        assert_eq!(call(&ks, &mut d, "SHARDD.CONFIG appendonly no"), "+OK\r\n");
+        assert!(call(&ks, &mut d, "SHARDD.CONFIG 9 4 nosuch 1").starts_with("-ERR unknown setting"));
+        assert!(call(&ks, &mut d, "SHARDD.CONFIG 9 5 save").starts_with("-ERR wrong number"));
+        assert!(call(&ks, &mut d, "SHARDD.CONFIG x 5 save 1").starts_with("-ERR epoch"));
+        // A change older than the one in force, raced through another
+        // worker's ring, is skipped.
+        assert_eq!(
+            call(&ks, &mut d, "SHARDD.CONFIG 9 1 slowlog-max-len 1"),
+            "+OK\r\n"
+        );
+        assert_eq!(setting("slowlog-max-len").as_deref(), Some("7"));
+        assert_eq!(
+            call(&ks, &mut d, "SHARDD.CONFIG 9 6 appendonly no"),
+            "+OK\r\n"
+        );
         assert!(!d.has_aof());
         crate::settings::install(crate::settings::Settings::default());
         let _ = std::fs::remove_dir_all(&dir);
