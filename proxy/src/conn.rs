@@ -31,7 +31,7 @@ use crate::{
     replies::{Replies, WriteStep},
     resp::{Limits, Parsed, RequestParser},
     session::Session,
-    state::ClientHandle,
+    state::{ClientHandle, Shared},
     worker::Worker,
 };
 
@@ -58,8 +58,9 @@ pub async fn serve(worker: Rc<Worker>, stream: TcpStream, addr: SocketAddr) {
     let (mut rd, wr) = stream.into_split();
     let out = Rc::new(RefCell::new(Replies::new()));
     let id = shared.next_client_id.fetch_add(1, Ordering::Relaxed);
-    let handle = Arc::new(ClientHandle::new(id, addr, laddr, fd));
-    let writer = tokio::task::spawn_local(write_loop(wr, out.clone(), handle.clone()));
+    let handle = Arc::new(ClientHandle::new(id, addr, laddr, fd, shared.now_ms()));
+    let writer =
+        tokio::task::spawn_local(write_loop(wr, out.clone(), handle.clone(), shared.clone()));
     let full = shared.clients().len() as u64 >= shared.settings.maxclients();
     if full {
         shared.stats.rejected.fetch_add(1, Ordering::Relaxed);
@@ -147,7 +148,7 @@ async fn read_loop(
         if !matches!(read, Ok(n) if n > 0) {
             return false;
         }
-        st.handle.touch();
+        st.handle.touch(worker.shared.now_ms());
         // Limits are read once per round: `CONFIG SET` applies from the next read.
         let limits = Limits {
             max_bulk_len_bytes: settings.proto_max_bulk_len() as usize,
@@ -265,7 +266,12 @@ async fn wait_for_room(out: &Rc<RefCell<Replies>>, limit: usize) {
     }
 }
 
-async fn write_loop(mut wr: OwnedWriteHalf, out: Rc<RefCell<Replies>>, handle: Arc<ClientHandle>) {
+async fn write_loop(
+    mut wr: OwnedWriteHalf,
+    out: Rc<RefCell<Replies>>,
+    handle: Arc<ClientHandle>,
+    shared: Arc<Shared>,
+) {
     let bell = out.borrow().writer_bell();
     let mut spare = Vec::with_capacity(16 << 10);
     loop {
@@ -286,7 +292,7 @@ async fn write_loop(mut wr: OwnedWriteHalf, out: Rc<RefCell<Replies>>, handle: A
                 return;
             }
             out.borrow_mut().written();
-            handle.touch();
+            handle.touch(shared.now_ms());
             publish_output(&handle, &out.borrow());
             spare = buf;
             spare.clear();

@@ -9,7 +9,11 @@ use std::{
 
 use tokio::net::TcpListener;
 
-use crate::{listen, state::Shared, worker::Worker};
+use crate::{
+    listen,
+    state::{Shared, CLOCK_TICK_MS},
+    worker::Worker,
+};
 
 /// Starts `cfg.workers` worker threads; returns the port they listen on.
 pub fn start_workers(shared: Arc<Shared>) -> std::io::Result<u16> {
@@ -37,27 +41,31 @@ pub fn start_workers(shared: Arc<Shared>) -> std::io::Result<u16> {
     Ok(port)
 }
 
-/// How often idle clients are looked for (Redis's `clientsCron` is about
-/// as coarse: `timeout` is in seconds).
-pub const IDLE_SWEEP_INTERVAL_MS: u64 = 250;
+/// Clock ticks between two looks for idle clients (a second: `timeout`
+/// is in seconds).
+pub const IDLE_SWEEP_TICKS: u64 = 10;
 
-/// Closes clients idle longer than `timeout` seconds (read by every
-/// sweep, so `CONFIG SET timeout` applies to every connection at once).
-/// Only a client the proxy waits on counts as idle: one whose command is
-/// still running (`DEBUG SLEEP`) or whose replies are queued is not.
+/// Moves the coarse clock ([`Shared::tick`]) every [`CLOCK_TICK_MS`], and
+/// once a second closes clients idle longer than `timeout` seconds (read
+/// each time, so `CONFIG SET timeout` applies to every connection at
+/// once). Only a client the proxy waits on counts as idle: one whose
+/// command is still running (`DEBUG SLEEP`) or whose replies are queued is
+/// not.
 fn idle_sweeper(shared: &Shared) {
-    loop {
-        std::thread::sleep(std::time::Duration::from_millis(IDLE_SWEEP_INTERVAL_MS));
+    for tick in 1u64.. {
+        std::thread::sleep(std::time::Duration::from_millis(CLOCK_TICK_MS));
+        shared.tick();
         let timeout = shared.settings.timeout_secs();
-        if timeout == 0 {
+        if timeout == 0 || tick % IDLE_SWEEP_TICKS != 0 {
             continue;
         }
+        let now = shared.now_ms();
         for c in shared.clients().values() {
             let f = &c.figures;
             let waiting = f.reading.load(Ordering::Relaxed)
                 && f.oll.load(Ordering::Relaxed) == 0
                 && f.omem.load(Ordering::Relaxed) == 0;
-            if waiting && c.idle_secs() > timeout {
+            if waiting && c.idle_secs(now) > timeout {
                 c.killed.store(true, Ordering::Relaxed);
                 c.kill.notify_one();
             }

@@ -58,12 +58,19 @@ pub struct ClientHandle {
     pub kill: Notify,
 }
 
+/// How often the coarse clock ([`Shared::now_ms`]) moves: Redis's default
+/// `hz` 10 updates its cached time as often.
+pub const CLOCK_TICK_MS: u64 = 100;
+
 /// [`ClientHandle`]'s last command before any.
 const NO_COMMAND: u16 = u16::MAX;
 
 impl ClientHandle {
-    /// A new connection's entry (RESP2, no name, no command yet).
-    pub fn new(id: u64, addr: SocketAddr, laddr: SocketAddr, fd: i32) -> ClientHandle {
+    /// A new connection's entry (RESP2, no name, no command yet) at
+    /// [`Shared::now_ms`] `now_ms`.
+    pub fn new(id: u64, addr: SocketAddr, laddr: SocketAddr, fd: i32, now_ms: u64) -> ClientHandle {
+        let figures = ConnFigures::default();
+        figures.last_interaction_ms.store(now_ms, Ordering::Relaxed);
         ClientHandle {
             id,
             addr,
@@ -73,7 +80,7 @@ impl ClientHandle {
             info: Mutex::new(ClientInfo::default()),
             last_cmd: AtomicU16::new(NO_COMMAND),
             resp: AtomicU8::new(2),
-            figures: ConnFigures::default(),
+            figures,
             killed: AtomicBool::new(false),
             kill: Notify::new(),
         }
@@ -104,17 +111,18 @@ impl ClientHandle {
         self.created.elapsed().as_millis() as u64
     }
 
-    /// Seconds since it last read or was written to.
-    pub fn idle_secs(&self) -> u64 {
+    /// Seconds from its last read or write to `now_ms` ([`Shared::now_ms`]).
+    pub fn idle_secs(&self, now_ms: u64) -> u64 {
         let last = self.figures.last_interaction_ms.load(Ordering::Relaxed);
-        self.age_ms().saturating_sub(last) / 1000
+        now_ms.saturating_sub(last) / 1000
     }
 
-    /// Notes a read or a write now (for `idle` and `timeout`).
-    pub fn touch(&self) {
+    /// Notes a read or a write at `now_ms` ([`Shared::now_ms`]; for `idle`
+    /// and `timeout`).
+    pub fn touch(&self, now_ms: u64) {
         self.figures
             .last_interaction_ms
-            .store(self.age_ms(), Ordering::Relaxed);
+            .store(now_ms, Ordering::Relaxed);
     }
 
     /// Its library name and version and its name, locked.
@@ -139,7 +147,7 @@ pub struct ClientInfo {
 pub struct ConnFigures {
     /// Waiting for the client's next bytes (what `timeout` closes).
     pub reading: AtomicBool,
-    /// When it last read or was written to, in ms since it connected.
+    /// When it last read or was written to ([`Shared::now_ms`]).
     pub last_interaction_ms: AtomicU64,
     /// Bytes read and not yet run (`qbuf`).
     pub qbuf: AtomicU64,
@@ -186,6 +194,8 @@ pub struct Shared {
     pub stats: Stats,
     /// Process start.
     pub started: Instant,
+    /// Milliseconds since `started`, as of the last clock tick.
+    clock_ms: AtomicU64,
     /// Notified by `SHUTDOWN`.
     pub shutdown: Notify,
     /// The port actually bound (after port 0).
@@ -235,6 +245,7 @@ impl Shared {
             next_client_id: AtomicU64::new(1),
             stats: Stats::default(),
             started: Instant::now(),
+            clock_ms: AtomicU64::new(0),
             shutdown: Notify::new(),
             port: AtomicU64::new(0),
             attached_links: AtomicU64::new(0),
@@ -243,6 +254,20 @@ impl Shared {
                 .duration_since(std::time::UNIX_EPOCH)
                 .map_or(1, |d| d.as_nanos() as u64),
         }
+    }
+
+    /// A coarse clock: milliseconds since start as of the last
+    /// [`Shared::tick`] (every [`CLOCK_TICK_MS`]), read with a load where a
+    /// connection notes its reads and writes, as Redis reads its cached
+    /// `unixtime` rather than the system clock.
+    pub fn now_ms(&self) -> u64 {
+        self.clock_ms.load(Ordering::Relaxed)
+    }
+
+    /// Moves the coarse clock to now.
+    pub fn tick(&self) {
+        self.clock_ms
+            .store(self.started.elapsed().as_millis() as u64, Ordering::Relaxed);
     }
 
     /// Records the port the listeners bound (`--port 0` picks one).

@@ -348,7 +348,7 @@ fn client_list_shows_each_clients_last_command_idle_time_and_buffers() {
     a.expect(&["SET", "k", "v"], OK);
     let id_a = parse_int(&a.cmd(&["CLIENT", "ID"]));
     a.expect(&["GET", "k"], bulk("v"));
-    std::thread::sleep(Duration::from_millis(2100));
+    std::thread::sleep(Duration::from_millis(2300));
     let list = b.cmd_str(&["CLIENT", "LIST", "ID", &id_a.to_string()]);
     let line = lines(&list).pop().unwrap_or_else(|| panic!("{list}"));
     assert_eq!(field(&line, "cmd"), "get");

@@ -95,7 +95,8 @@ pub fn run(sub: ClientCmd, call: Call) {
         ClientCmd::Setinfo => setinfo(call),
         ClientCmd::Info => {
             let mut line = String::new();
-            write_line(&mut line, &call.session.handle, &own_buffers(&call));
+            let now = call.w.shared.now_ms();
+            write_line(&mut line, &call.session.handle, &own_buffers(&call), now);
             call.reply(|r| r.verbatim(line.as_bytes()));
         }
         ClientCmd::List => list(call),
@@ -199,7 +200,7 @@ fn own_buffers(call: &Call) -> Buffers {
 
 /// Appends client `c`'s line (Redis 7.0's fields, then 7.2's `lib-name`
 /// and `lib-ver`), ending in a newline.
-fn write_line(out: &mut String, c: &ClientHandle, b: &Buffers) {
+fn write_line(out: &mut String, c: &ClientHandle, b: &Buffers, now_ms: u64) {
     let info = c.info().clone();
     let cmd = c.last_command().map_or("NULL", |id| table::spec(id).name);
     let tot_mem = b.qbuf + b.qbuf_free + b.argv_mem + b.rbs + b.omem;
@@ -215,7 +216,7 @@ fn write_line(out: &mut String, c: &ClientHandle, b: &Buffers) {
         c.fd,
         String::from_utf8_lossy(&info.name),
         c.age_ms() / 1000,
-        c.idle_secs(),
+        c.idle_secs(now_ms),
         b.qbuf,
         b.qbuf_free,
         b.argv_mem,
@@ -279,10 +280,11 @@ fn list(call: Call) {
     };
     let me = call.session.handle.id;
     let own = own_buffers(&call);
+    let now = call.w.shared.now_ms();
     let mut text = String::with_capacity(chosen.len() * 320);
     for c in &chosen {
         let b = if c.id == me { own } else { published(c) };
-        write_line(&mut text, c, &b);
+        write_line(&mut text, c, &b, now);
     }
     call.reply(|r| r.verbatim(text.as_bytes()));
 }

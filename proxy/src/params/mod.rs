@@ -196,7 +196,10 @@ impl Param {
                 .find(|n| n.as_bytes().eq_ignore_ascii_case(raw))
                 .map(|n| n.to_string())
                 .ok_or_else(|| one_of(names)),
-            Kind::Str => Ok(String::from_utf8_lossy(raw).into_owned()),
+            // Kept as text: bytes that are not UTF-8 are refused rather
+            // than changed (a password must be what the client sent).
+            Kind::Str => String::from_utf8(raw.to_vec())
+                .map_err(|_| "shardis takes UTF-8 text for this argument".to_string()),
             Kind::Flags(names) => special::flags(raw, names),
             Kind::Special(s) => special::parse(s, raw, current),
         }

@@ -247,3 +247,13 @@ fn the_readme_lists_exactly_the_parameters_accepted_but_not_used() {
     unused.sort_unstable();
     assert_eq!(listed, unused);
 }
+
+#[test]
+fn a_string_that_is_not_utf8_is_refused_not_changed() {
+    let p = lookup(b"requirepass").expect("a parameter").param();
+    assert_eq!(p.parse(b"abc\x00def", ""), Ok("abc\u{0}def".into()));
+    assert_eq!(
+        p.parse(b"\xff\xfe", ""),
+        Err("shardis takes UTF-8 text for this argument".into())
+    );
+}
