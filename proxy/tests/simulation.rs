@@ -7,19 +7,21 @@
 //! the merges of MGET/MSET/DEL. Tokio's clock is paused, so the bounded
 //! waits in `dispatch::send` time out only when the scheduler moves time.
 //!
-//! The shards are simulated: each executes requests from its ring with the
-//! real `shardd::commands::execute` on a real `Keyspace` (with a
-//! `ManualClock`), logs write requests as `appendfsync always` would, and
-//! makes them durable at its commit point, just before it publishes the
-//! replies. A crash keeps the committed log and any later prefix of it
-//! (written but not yet published), loses everything else, and hangs up
-//! its rings; the worker's monitor notices later and fails what was in
-//! flight; the shard restarts from its log and the link re-attaches with
-//! a fresh ring pair.
+//! The shards run the real shard loop (`shardd::server::Engine` and
+//! `serve_channel`: the table id from the request record, the real
+//! handlers, a real `Keyspace` with a `ManualClock`), with an in-memory
+//! `WriteLog` in place of the data directory: it logs writes in the form
+//! the real log holds and makes them durable at the commit, which the loop
+//! runs just before it publishes the replies (as `appendfsync always`). A
+//! crash keeps the committed log and any later prefix of it (written but
+//! not yet published), loses everything else, and hangs up its rings; the
+//! worker's monitor notices later and fails what was in flight; the shard
+//! restarts from its log and the link re-attaches with a fresh ring pair.
 //!
 //! At each step the scheduler picks one of: a client sends a command, the
 //! flusher publishes, a shard executes some requests, a shard commits and
-//! publishes its replies, the reply reader delivers, a shard crashes, the
+//! publishes its replies (or its commit fails, as a failed `fsync` does,
+//! and it stops without publishing them), the reply reader delivers, a shard crashes, the
 //! monitor notices a hang-up, a shard restarts, a link re-attaches, a shard
 //! turns slow, the clock moves. Rings are 4 KiB, so full rings (and
 //! chunked records for the larger values) are common.

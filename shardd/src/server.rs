@@ -26,11 +26,12 @@ use shared_ring::{
 use smallvec::SmallVec;
 
 use crate::{
-    commands::execute_id,
+    commands::{execute_id, Changes},
     keyspace::Keyspace,
     persist::{
         admin,
         dir::{ChildKind, DataDir},
+        WriteLog,
     },
     reply::{Proto, Reply},
 };
@@ -59,21 +60,25 @@ pub struct ShardConfig {
     pub max_record_bytes: usize,
 }
 
-/// The keyspace and what persists it: everything a request touches.
-pub struct Engine {
+/// The keyspace and where its writes go: everything a request touches.
+///
+/// Generic over the [`WriteLog`] so the simulation runs this very code with
+/// an in-memory log; the shard process uses `Option<DataDir>` (`None`:
+/// persistence off).
+pub struct Engine<L> {
     /// The data.
     pub ks: Keyspace,
-    /// The data directory and its log (`None`: persistence off).
-    pub dir: Option<DataDir>,
+    /// Where writes are logged and committed.
+    pub log: L,
     scratch: Vec<u8>,
 }
 
-impl Engine {
-    /// An engine over `ks`, persisting through `dir` if given.
-    pub fn new(ks: Keyspace, dir: Option<DataDir>) -> Engine {
+impl<L: WriteLog> Engine<L> {
+    /// An engine over `ks`, logging writes to `log`.
+    pub fn new(ks: Keyspace, log: L) -> Engine<L> {
         Engine {
             ks,
-            dir,
+            log,
             scratch: Vec::with_capacity(64 << 10),
         }
     }
@@ -93,17 +98,17 @@ impl Engine {
         scratch.resize(msg::REPLY_HEADER_BYTES, 0);
         msg::write_reply_header(scratch, req.header.id, 0);
         let mut reply = Reply::new(scratch, proto);
-        run_command(
+        let changes = run_command(
             &mut self.ks,
-            self.dir.as_mut(),
+            self.log.data_dir(),
             req.header.kind,
             &args,
             &mut reply,
         );
-        if req.header.flags & REQ_FLAG_WRITE != 0 {
-            if let Some(dir) = self.dir.as_mut() {
-                dir.log(&args, &scratch[msg::REPLY_HEADER_BYTES..], self.ks.now_ms());
-            }
+        // A write that changed nothing is neither counted nor logged.
+        if req.header.flags & REQ_FLAG_WRITE != 0 && changes.any() {
+            let body = &scratch[msg::REPLY_HEADER_BYTES..];
+            self.log.append(&args, body, self.ks.now_ms(), changes);
         }
         if scratch.len() > tx.max_record() {
             scratch.truncate(msg::REPLY_HEADER_BYTES);
@@ -116,19 +121,24 @@ impl Engine {
         Ok(sent_now)
     }
 
-    /// Makes this round's writes durable as the fsync policy asks, before
-    /// any of their replies is published.
-    fn commit(&mut self) -> std::io::Result<()> {
-        match self.dir.as_mut() {
-            Some(d) => d.commit(),
-            None => Ok(()),
+    /// Ends a round: makes its writes durable as the fsync policy asks,
+    /// then publishes each of `channels`' reply rings once, so no reply
+    /// leaves before its write is durable. On `Err` nothing is published.
+    pub fn finish_round<'c>(
+        &mut self,
+        channels: impl IntoIterator<Item = &'c mut Channel>,
+    ) -> std::io::Result<()> {
+        self.log.commit()?;
+        for ch in channels {
+            ch.tx.publish();
         }
+        Ok(())
     }
 
     /// Reaps a finished snapshot child (never blocks) and starts a save
     /// that was scheduled behind it.
     fn tend_child(&mut self) {
-        let Some(d) = self.dir.as_mut() else {
+        let Some(d) = self.log.data_dir() else {
             return;
         };
         if d.poll_child() {
@@ -146,7 +156,7 @@ impl Engine {
     /// (see [`DataDir::wants_save`], [`DataDir::wants_auto_rewrite`]);
     /// true if one started.
     fn maybe_auto_save(&mut self) -> bool {
-        let Some(d) = self.dir.as_mut() else {
+        let Some(d) = self.log.data_dir() else {
             return false;
         };
         let (save_due, rewrite_due) = crate::settings::with(|s| {
@@ -177,26 +187,30 @@ impl Engine {
     }
 
     /// Whether a snapshot child runs.
-    fn has_child(&self) -> bool {
-        self.dir.as_ref().is_some_and(|d| d.child().is_some())
+    fn has_child(&mut self) -> bool {
+        self.log.data_dir().is_some_and(|d| d.child().is_some())
     }
 }
 
 /// Runs command `kind` (the table's id, as the proxy sent it): a keyspace
-/// command, or one of the data directory's.
+/// command, or one of the data directory's (which change no data).
+/// Returns the changes it made.
 pub fn run_command(
     ks: &mut Keyspace,
     dir: Option<&mut DataDir>,
     kind: u16,
     args: &[&[u8]],
     reply: &mut Reply,
-) {
+) -> Changes {
     let Some(id) = Cmd::from_u16(kind) else {
         reply.error("ERR unknown command id (proxy and shard built from different tables?)");
-        return;
+        return Changes::NONE;
     };
     match admin::command(id) {
-        Some(cmd) => admin::run(cmd, ks, dir, args, reply),
+        Some(cmd) => {
+            admin::run(cmd, ks, dir, args, reply);
+            Changes::NONE
+        }
         None => execute_id(ks, id, args, reply),
     }
 }
@@ -214,18 +228,18 @@ pub enum ShardError {
 }
 
 /// The shard: its keyspace and its attached workers.
-pub struct Shard {
+pub struct Shard<L = Option<DataDir>> {
     cfg: ShardConfig,
-    engine: Engine,
+    engine: Engine<L>,
     bell: Doorbell,
     listener: ControlListener,
     channels: Vec<Channel>,
     hello: Hello,
 }
 
-impl Shard {
+impl<L: WriteLog> Shard<L> {
     /// Binds the control socket and serves `engine`.
-    pub fn new(cfg: ShardConfig, engine: Engine) -> Result<Shard, RingError> {
+    pub fn new(cfg: ShardConfig, engine: Engine<L>) -> Result<Shard<L>, RingError> {
         let listener = ControlListener::bind(&cfg.control_socket)?;
         let hello = Hello {
             generation: std::process::id() as u64 ^ engine.ks.now_ms().rotate_left(20),
@@ -297,7 +311,7 @@ impl Shard {
             }
             self.park(wake.saturating_duration_since(Instant::now()))?;
         }
-        if let Some(d) = self.engine.dir.as_mut() {
+        if let Some(d) = self.engine.log.data_dir() {
             d.sync_now()?;
         }
         Ok(())
@@ -310,7 +324,7 @@ impl Shard {
         let mut worked = false;
         let mut dead = Vec::new();
         for (i, ch) in self.channels.iter_mut().enumerate() {
-            match serve_channel(ch, &mut self.engine) {
+            match serve_channel(ch, &mut self.engine, usize::MAX) {
                 Ok(n) => worked |= n > 0,
                 Err(e) => {
                     tracing::warn!(shard = self.cfg.id, "dropping a worker's rings: {e}");
@@ -318,10 +332,7 @@ impl Shard {
                 }
             }
         }
-        self.engine.commit()?;
-        for ch in &mut self.channels {
-            ch.tx.publish();
-        }
+        self.engine.finish_round(&mut self.channels)?;
         for i in dead.into_iter().rev() {
             self.channels.swap_remove(i);
         }
@@ -382,20 +393,30 @@ impl Shard {
     }
 }
 
-/// Serves one channel: pushes a deferred reply first, then executes every
-/// waiting request until the reply ring is full. Returns requests served.
-/// Replies are published by the caller after the round's commit.
-fn serve_channel(ch: &mut Channel, engine: &mut Engine) -> Result<usize, RingError> {
+/// Serves one channel: pushes a deferred reply first, then executes
+/// waiting requests until the reply ring is full or `max_requests` ran.
+/// Returns requests served. The caller commits the engine and then
+/// publishes the reply ring (see [`Shard::round`]); the simulation calls
+/// it with a small bound to interleave shards and proxy.
+pub fn serve_channel<L: WriteLog>(
+    ch: &mut Channel,
+    engine: &mut Engine<L>,
+    max_requests: usize,
+) -> Result<usize, RingError> {
     if !ch.tx.pump()? {
         return Ok(0);
     }
     let Channel { tx, rx, .. } = ch;
     let mut err = None;
-    let served = rx.poll(|rec| match engine.serve_request(rec, tx) {
-        Ok(more) => more,
-        Err(e) => {
-            err = Some(e);
-            false
+    let mut served = 0usize;
+    rx.poll(|rec| {
+        served += 1;
+        match engine.serve_request(rec, tx) {
+            Ok(more) => more && served < max_requests,
+            Err(e) => {
+                err = Some(e);
+                false
+            }
         }
     })?;
     match err {
@@ -407,8 +428,167 @@ fn serve_channel(ch: &mut Channel, engine: &mut Engine) -> Result<usize, RingErr
 #[cfg(test)]
 mod tests {
     use common::table::{every_entry, Exec};
+    use shared_ring::{Hello, RingConfig};
 
     use super::*;
+
+    /// A log in memory whose commit can be made to fail.
+    #[derive(Default)]
+    struct TestLog {
+        appended: Vec<Vec<Vec<u8>>>,
+        committed: usize,
+        fail_commit: bool,
+    }
+
+    impl WriteLog for TestLog {
+        fn append(&mut self, args: &[&[u8]], _reply: &[u8], _now_ms: u64, _changes: Changes) {
+            self.appended
+                .push(args.iter().map(|a| a.to_vec()).collect());
+        }
+
+        fn commit(&mut self) -> std::io::Result<()> {
+            if self.fail_commit {
+                return Err(std::io::Error::other("disk full"));
+            }
+            self.committed = self.appended.len();
+            Ok(())
+        }
+    }
+
+    /// `(proxy end, shard end)` of one attachment.
+    fn pair() -> (Channel, Channel) {
+        let cfg = RingConfig {
+            capacity_bytes: 1 << 14,
+            max_record_bytes: 1 << 12,
+        };
+        Channel::local_pair(cfg, Hello::default(), Hello::default()).expect("a ring pair")
+    }
+
+    /// Sends `cmd` (space separated) as the proxy would, flagged as a
+    /// write when the table says it is one.
+    fn send(ch: &mut Channel, id: u64, cmd: &str) {
+        let args: Vec<&[u8]> = cmd.split(' ').map(str::as_bytes).collect();
+        let spec = common::table::resolve(&args).expect("a known command");
+        let flags = if spec.has_flag(common::table::flags::F_WRITE) {
+            REQ_FLAG_WRITE
+        } else {
+            0
+        };
+        let h = msg::RequestHeader {
+            id,
+            proto: 2,
+            flags,
+            kind: spec.id as u16,
+        };
+        let mut rec = vec![0u8; msg::request_len(&args)];
+        msg::write_request(&mut rec, h, &args);
+        ch.tx.push(&rec).expect("room for the request");
+        ch.tx.publish();
+    }
+
+    /// The replies published to the proxy end, as `(id, text)`.
+    fn replies(ch: &mut Channel) -> Vec<(u64, String)> {
+        let mut out = Vec::new();
+        ch.rx
+            .poll(|r| {
+                let (id, _, body) = msg::parse_reply(r).expect("a reply record");
+                out.push((id, String::from_utf8_lossy(body).into_owned()));
+                true
+            })
+            .expect("a readable reply ring");
+        out
+    }
+
+    #[test]
+    fn serve_channel_runs_at_most_the_requests_it_is_given() {
+        let (mut proxy, mut shard) = pair();
+        let mut engine = Engine::new(Keyspace::new(), TestLog::default());
+        for (id, cmd) in [(1, "SET a 1"), (2, "INCR a"), (3, "GET a")] {
+            send(&mut proxy, id, cmd);
+        }
+        assert_eq!(serve_channel(&mut shard, &mut engine, 2).unwrap(), 2);
+        assert_eq!(serve_channel(&mut shard, &mut engine, 2).unwrap(), 1);
+        assert_eq!(serve_channel(&mut shard, &mut engine, 2).unwrap(), 0);
+        engine.finish_round([&mut shard]).unwrap();
+        assert_eq!(
+            replies(&mut proxy),
+            [
+                (1, "+OK\r\n".to_string()),
+                (2, ":2\r\n".to_string()),
+                (3, "$1\r\n2\r\n".to_string())
+            ]
+        );
+        // Writes are logged as they ran; the read is not.
+        let logged: Vec<Vec<Vec<u8>>> = vec![
+            vec![b"SET".to_vec(), b"a".to_vec(), b"1".to_vec()],
+            vec![b"INCR".to_vec(), b"a".to_vec()],
+        ];
+        assert_eq!(engine.log.appended, logged);
+        assert_eq!(engine.log.committed, 2);
+    }
+
+    #[test]
+    fn a_failed_commit_publishes_no_reply() {
+        let (mut proxy, mut shard) = pair();
+        let mut engine = Engine::new(Keyspace::new(), TestLog::default());
+        send(&mut proxy, 7, "SET k v");
+        assert_eq!(
+            serve_channel(&mut shard, &mut engine, usize::MAX).unwrap(),
+            1
+        );
+        engine.log.fail_commit = true;
+        assert!(engine.finish_round([&mut shard]).is_err());
+        assert_eq!(replies(&mut proxy), []);
+        engine.log.fail_commit = false;
+        engine.finish_round([&mut shard]).unwrap();
+        assert_eq!(replies(&mut proxy), [(7, "+OK\r\n".to_string())]);
+    }
+
+    #[test]
+    fn a_write_that_changes_nothing_is_neither_counted_nor_logged() {
+        use crate::persist::{aof::Fsync, dir::lock};
+        let dir = std::env::temp_dir().join(format!("shardd-server-dirty-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let mut ks = Keyspace::new();
+        let (dd, _) = DataDir::open(&dir, lock(&dir).unwrap(), Some(Fsync::No), &mut ks).unwrap();
+        let mut engine = Engine::new(ks, Some(dd));
+        let (mut proxy, mut shard) = pair();
+        // Runs `cmd` through the loop; (reply, changes counted, log bytes).
+        let mut step = |id: u64, cmd: &str| {
+            send(&mut proxy, id, cmd);
+            serve_channel(&mut shard, &mut engine, usize::MAX).unwrap();
+            engine.finish_round([&mut shard]).unwrap();
+            let reply = replies(&mut proxy).pop().expect("a reply").1;
+            let d = engine.log.data_dir().expect("a data directory");
+            (reply, d.stats().dirty, d.aof_size())
+        };
+        let (_, dirty, size) = step(1, "SETBIT b 7 1");
+        assert_eq!(dirty, 1);
+        assert!(size > 0);
+        // The same bit again, the same field again, a read.
+        for (id, cmd) in [
+            (2, "SETBIT b 7 1"),
+            (3, "BITFIELD b SET u1 7 1"),
+            (4, "GETBIT b 7"),
+        ] {
+            let (reply, d, sz) = step(id, cmd);
+            assert_eq!(reply, if id == 3 { "*1\r\n:1\r\n" } else { ":1\r\n" });
+            assert_eq!((d, sz), (dirty, size), "{cmd}");
+        }
+        let (reply, dirty, bigger) = step(5, "BITFIELD b SET u1 7 0 SET u1 6 1");
+        assert_eq!(reply, "*2\r\n:1\r\n:0\r\n");
+        assert_eq!(dirty, 3);
+        assert!(bigger > size);
+        // What the log holds gives back what clients saw.
+        drop(engine);
+        let mut ks = Keyspace::new();
+        let (_dd, stats) =
+            DataDir::open(&dir, lock(&dir).unwrap(), Some(Fsync::No), &mut ks).unwrap();
+        assert_eq!(stats.commands, 2);
+        let get = crate::commands::test_util::run(&mut ks, "GET b");
+        assert_eq!(get, "$1\r\n\x02\r\n");
+        let _ = std::fs::remove_dir_all(&dir);
+    }
 
     #[test]
     fn a_shard_has_one_handler_for_exactly_the_commands_the_table_gives_shards() {

@@ -150,14 +150,14 @@ impl Channel {
         .map_err(io)?;
         let max = cfg.max_record_bytes;
         let attaching = Channel {
-            tx: Producer::new(to_server.clone(), None, max),
-            rx: Consumer::new(to_attacher.clone(), None, max),
+            tx: Producer::new(to_server.clone(), None, max)?,
+            rx: Consumer::new(to_attacher.clone(), None, max)?,
             peer: server,
             control: a,
         };
         let serving = Channel {
-            tx: Producer::new(to_attacher, None, max),
-            rx: Consumer::new(to_server, None, max),
+            tx: Producer::new(to_attacher, None, max)?,
+            rx: Consumer::new(to_server, None, max)?,
             peer: attacher,
             control: b,
         };
@@ -217,8 +217,8 @@ impl ControlListener {
         let peer_max = peer.max_record as usize;
         send_hello(&conn, ROLE_ACCEPT, me, &[bell.fd()])?;
         Ok(Some(Channel {
-            tx: Producer::new(to_peer, Some(peer_bell.clone()), peer_max.min(max)),
-            rx: Consumer::new(to_us, Some(peer_bell), max),
+            tx: Producer::new(to_peer, Some(peer_bell.clone()), peer_max.min(max))?,
+            rx: Consumer::new(to_us, Some(peer_bell), max)?,
             peer,
             control: conn,
         }))
@@ -271,8 +271,8 @@ pub fn attach(
             to_server,
             Some(peer_bell.clone()),
             max.min(peer.max_record as usize),
-        ),
-        rx: Consumer::new(to_us, Some(peer_bell), max),
+        )?,
+        rx: Consumer::new(to_us, Some(peer_bell), max)?,
         peer,
         control: conn,
     })

@@ -69,10 +69,24 @@ struct Pending {
 impl Producer {
     /// The producer of `seg`; `peer` is the consumer's doorbell, rung when
     /// it has said it is parked. Records up to `max_record` bytes go through.
-    pub fn new(seg: Arc<Segment>, peer: Option<Doorbell>, max_record: usize) -> Producer {
+    /// Refuses positions that break the ring's invariants (the segment's
+    /// creator, maybe the peer, wrote them): every record starts 8-aligned,
+    /// and the producer is never behind the consumer nor more than the
+    /// capacity ahead of it.
+    pub fn new(
+        seg: Arc<Segment>,
+        peer: Option<Doorbell>,
+        max_record: usize,
+    ) -> Result<Producer, RingError> {
+        // `Segment` only ever holds a power of two; the masks rely on it.
+        assert!(seg.capacity().is_power_of_two());
         let head = seg.head().load(Ordering::Acquire);
         let tail = seg.tail().load(Ordering::Acquire);
-        Producer {
+        let aligned = head.is_multiple_of(8) && tail.is_multiple_of(8);
+        if !aligned || tail > head || head - tail > seg.capacity() as u64 {
+            return Err(RingError::Corrupt("ring positions out of range"));
+        }
+        Ok(Producer {
             mask: seg.capacity() as u64 - 1,
             seg,
             head,
@@ -81,7 +95,7 @@ impl Producer {
             max_record,
             pending: None,
             peer,
-        }
+        })
     }
 
     /// The segment this producer writes.
@@ -230,11 +244,16 @@ impl Producer {
             }
         }
         if pad > 0 {
+            // `pos` is 8-aligned and below `cap`, so a pad holds its header.
+            debug_assert!(pad >= RECORD_HEADER_BYTES as u64);
             self.write_header(pos, (pad - RECORD_HEADER_BYTES as u64) as u32, KIND_PAD);
             self.head += pad;
         }
         let pos = self.head & self.mask;
         debug_assert!(pos + size <= cap);
+        // The record lies in the free part of the ring, which only we write.
+        debug_assert!(self.free_now() >= size);
+        debug_assert!(u32::try_from(len).is_ok());
         self.write_header(pos, len as u32, kind);
         self.head += size;
         // SAFETY: [pos + 8, pos + 8 + len) lies inside the data area (checked
@@ -248,6 +267,9 @@ impl Producer {
     }
 
     fn free_now(&self) -> u64 {
+        // The consumer is never ahead of us nor more than a ring behind.
+        debug_assert!(self.cached_tail <= self.head);
+        debug_assert!(self.head - self.cached_tail <= self.seg.capacity() as u64);
         self.seg.capacity() as u64 - (self.head - self.cached_tail)
     }
 
@@ -262,6 +284,7 @@ impl Producer {
     }
 
     fn write_header(&self, pos: u64, len: u32, kind: u32) {
+        debug_assert!(pos.is_multiple_of(8) && pos + 8 <= self.seg.capacity() as u64);
         let word = (len as u64) | ((kind as u64) << 32);
         // SAFETY: `pos` is 8-aligned and at least 8 bytes before the end.
         unsafe { (self.seg.data().add(pos as usize) as *mut u64).write(word.to_le()) };
@@ -271,6 +294,7 @@ impl Producer {
     /// release-store, and rings its doorbell if it said it is parked.
     /// Returns true if it rang.
     pub fn publish(&mut self) -> bool {
+        debug_assert!(self.published <= self.head);
         if self.head == self.published {
             return false;
         }
@@ -334,10 +358,22 @@ const KEEP_ASSEMBLY_BYTES: usize = 1 << 20;
 
 impl Consumer {
     /// The consumer of `seg`; `peer` is the producer's doorbell, rung when
-    /// it waits for space. Refuses records over `max_record` bytes.
-    pub fn new(seg: Arc<Segment>, peer: Option<Doorbell>, max_record: usize) -> Consumer {
+    /// it waits for space. Refuses records over `max_record` bytes, and a
+    /// position that is not 8-aligned (the segment's creator, maybe the
+    /// peer, wrote it; records are read in place as 8-aligned words). The
+    /// producer's position is checked at every [`Consumer::poll`].
+    pub fn new(
+        seg: Arc<Segment>,
+        peer: Option<Doorbell>,
+        max_record: usize,
+    ) -> Result<Consumer, RingError> {
+        // `Segment` only ever holds a power of two; the masks rely on it.
+        assert!(seg.capacity().is_power_of_two());
         let tail = seg.tail().load(Ordering::Acquire);
-        Consumer {
+        if !tail.is_multiple_of(8) {
+            return Err(RingError::Corrupt("consumer position not aligned"));
+        }
+        Ok(Consumer {
             mask: seg.capacity() as u64 - 1,
             seg,
             tail,
@@ -346,7 +382,7 @@ impl Consumer {
             assembly: Vec::new(),
             assembly_total: None,
             peer,
-        }
+        })
     }
 
     /// The segment this consumer reads.
@@ -386,6 +422,9 @@ impl Consumer {
             let pos = self.tail & self.mask;
             let avail = head - self.tail;
             let to_end = cap - pos;
+            // `tail` starts aligned (checked in `new`) and moves by whole
+            // records, which are multiples of 8.
+            debug_assert!(pos.is_multiple_of(8) && pos < cap);
             // SAFETY: pos is 8-aligned and < cap, so 8 bytes are mapped.
             let word =
                 u64::from_le(unsafe { (self.seg.data().add(pos as usize) as *const u64).read() });
@@ -394,6 +433,7 @@ impl Consumer {
             if size > to_end || size > avail {
                 return Err(RingError::Corrupt("record overruns the published data"));
             }
+            debug_assert!(size.is_multiple_of(8) && size >= RECORD_HEADER_BYTES as u64);
             // SAFETY: [pos + 8, pos + 8 + len) is inside the data area and
             // published (both checked above).
             let payload = unsafe {
@@ -472,6 +512,7 @@ impl Consumer {
     }
 
     fn release(&mut self) {
+        debug_assert!(self.released <= self.tail);
         if self.released == self.tail {
             return;
         }
@@ -510,8 +551,8 @@ impl Consumer {
 pub fn local_pair(capacity: usize, max_record: usize) -> Result<(Producer, Consumer), RingError> {
     let seg = Arc::new(Segment::create("local", capacity, 0)?);
     Ok((
-        Producer::new(seg.clone(), None, max_record),
-        Consumer::new(seg, None, max_record),
+        Producer::new(seg.clone(), None, max_record)?,
+        Consumer::new(seg, None, max_record)?,
     ))
 }
 
@@ -686,6 +727,26 @@ mod tests {
     }
 
     #[test]
+    fn positions_a_peer_left_out_of_range_are_refused_at_attach() {
+        let bad = |head: u64, tail: u64| {
+            let seg = Arc::new(Segment::create("t", CAP, 0).unwrap());
+            seg.head().store(head, Ordering::Release);
+            seg.tail().store(tail, Ordering::Release);
+            let p = Producer::new(seg.clone(), None, 1 << 20).err();
+            let c = Consumer::new(seg, None, 1 << 20).err();
+            (p.is_some(), c.is_some())
+        };
+        assert_eq!(bad(64, 8), (false, false));
+        // A misaligned position would have records read and written as
+        // misaligned words.
+        assert_eq!(bad(64, 3), (true, true));
+        assert_eq!(bad(12, 8), (true, false));
+        // The consumer ahead of the producer, or more than a ring behind.
+        assert_eq!(bad(8, 64), (true, false));
+        assert_eq!(bad(CAP as u64 * 2, 0), (true, false));
+    }
+
+    #[test]
     fn chunks_out_of_sequence_are_refused() {
         let (mut p, mut c) = local_pair(CAP, 1 << 20).unwrap();
         // A middle chunk with no first chunk before it.
@@ -808,7 +869,7 @@ pub mod fuzzing {
         // SAFETY: copies at most `capacity` bytes into the data area.
         unsafe { std::ptr::copy_nonoverlapping(data.as_ptr(), seg.data(), n) };
         seg.head().store(head, Ordering::Release);
-        let mut c = Consumer::new(seg, None, max_record);
+        let mut c = Consumer::new(seg, None, max_record)?;
         let mut bytes = 0;
         let mut total = 0;
         for _ in 0..4 {

@@ -188,6 +188,8 @@ impl Segment {
 
     /// Pointer to the first byte of the data area.
     pub(crate) fn data(&self) -> *mut u8 {
+        // Both constructors checked the capacity, and mapped this much.
+        debug_assert!(check_capacity(self.capacity).is_ok());
         // SAFETY: the mapping is HEADER_BYTES + capacity long.
         unsafe { self.base.as_ptr().add(HEADER_BYTES) }
     }
@@ -205,19 +207,32 @@ impl Segment {
         unsafe { &*(self.base.as_ptr().add(off) as *const AtomicU32) }
     }
 
+    /// # Safety
+    /// `off` is an 8-aligned header field (callers pass the `OFF_*`
+    /// constants), and no one else writes it meanwhile.
     unsafe fn write_u64(&self, off: usize, v: u64) {
+        debug_assert!(off.is_multiple_of(8) && off + 8 <= HEADER_BYTES);
         std::ptr::write_volatile(self.base.as_ptr().add(off) as *mut u64, v)
     }
 
+    /// # Safety
+    /// As for [`Segment::write_u64`], 4-aligned.
     unsafe fn write_u32(&self, off: usize, v: u32) {
+        debug_assert!(off.is_multiple_of(4) && off + 4 <= HEADER_BYTES);
         std::ptr::write_volatile(self.base.as_ptr().add(off) as *mut u32, v)
     }
 
+    /// # Safety
+    /// `off` is an 8-aligned header field.
     unsafe fn read_u64(&self, off: usize) -> u64 {
+        debug_assert!(off.is_multiple_of(8) && off + 8 <= HEADER_BYTES);
         std::ptr::read_volatile(self.base.as_ptr().add(off) as *const u64)
     }
 
+    /// # Safety
+    /// `off` is a 4-aligned header field.
     unsafe fn read_u32(&self, off: usize) -> u32 {
+        debug_assert!(off.is_multiple_of(4) && off + 4 <= HEADER_BYTES);
         std::ptr::read_volatile(self.base.as_ptr().add(off) as *const u32)
     }
 }

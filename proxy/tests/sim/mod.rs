@@ -30,8 +30,10 @@ use proxy::{
     worker::Worker,
 };
 use rand::{rngs::StdRng, Rng, SeedableRng};
-use shardd::{clock::ManualClock, keyspace::Keyspace};
+use shardd::{clock::ManualClock, keyspace::Keyspace, server::Engine};
 use shared_ring::Channel;
+
+use self::shard::{start_engine, Disk, MemLog};
 
 /// Shards in the simulated deployment.
 const SHARDS: usize = 3;
@@ -134,14 +136,12 @@ struct SimConn {
 }
 
 struct SimShard {
-    /// The keyspace; `None` while the process is down.
-    ks: Option<Keyspace>,
+    /// The shard process (keyspace and log); `None` while it is down.
+    engine: Option<Engine<MemLog>>,
     /// The serving end of the current attachment.
     ch: Option<Channel>,
-    /// Write requests in execution order (the append-only log).
-    log: Vec<Vec<Vec<u8>>>,
-    /// Log records made durable and acknowledged so far.
-    committed: usize,
+    /// The shard's log on disk, which outlives the process.
+    disk: Rc<RefCell<Disk>>,
     slow: u32,
     generation: u64,
 }
@@ -200,11 +200,15 @@ impl Sim {
         let w = Worker::new(0, shared).expect("worker");
         let clock = ManualClock::new(1_700_000_000_000);
         let shards = (0..SHARDS)
-            .map(|_| SimShard {
-                ks: Some(Keyspace::with_clock(Box::new(clock.clone()))),
+            .map(|_| {
+                let disk = Rc::new(RefCell::new(Disk::default()));
+                let ks = Keyspace::with_clock(Box::new(clock.clone()));
+                (start_engine(&disk, ks).0, disk)
+            })
+            .map(|(engine, disk)| SimShard {
+                engine: Some(engine),
                 ch: None,
-                log: Vec::new(),
-                committed: 0,
+                disk,
                 slow: 0,
                 generation: 0,
             })
@@ -284,9 +288,9 @@ impl Sim {
         let roll = self.rng.gen_range(0..1000);
         // Recovery steps pick among the shards they apply to.
         let hung_up = self.pick(|sim, s| sim.shards[s].ch.is_none() && sim.link_up(s));
-        let down = self.pick(|sim, s| sim.shards[s].ks.is_none());
-        let detached = self.pick(|sim, s| sim.shards[s].ks.is_some() && !sim.link_up(s));
-        let shard_up = self.shards[s].ks.is_some();
+        let down = self.pick(|sim, s| sim.shards[s].engine.is_none());
+        let detached = self.pick(|sim, s| sim.shards[s].engine.is_some() && !sim.link_up(s));
+        let shard_up = self.shards[s].engine.is_some();
         match (roll, hung_up, down, detached) {
             (0..=299, ..) => self.client_send(),
             (300..=399, ..) => self.flush(),
@@ -294,7 +298,7 @@ impl Sim {
                 let k = self.rng.gen_range(1..=8);
                 self.shard_execute(s, k)?;
             }
-            (560..=679, ..) => self.shard_commit(s),
+            (560..=679, ..) => self.shard_commit(s, true),
             (680..=809, ..) => self.read_replies(),
             (810..=824, ..) if shard_up && roll - 810 < self.crash_per_mille => self.shard_crash(s),
             (825..=879, Some(h), ..) => self.notice_hang_up(h),
@@ -344,7 +348,7 @@ impl Sim {
                 if self.shards[s].ch.is_none() && self.w.links.borrow()[s].is_up() {
                     self.notice_hang_up(s);
                 }
-                if self.shards[s].ks.is_none() {
+                if self.shards[s].engine.is_none() {
                     self.shard_restart(s);
                 }
                 if !self.w.links.borrow()[s].is_up() {
@@ -354,7 +358,7 @@ impl Sim {
             self.flush();
             for s in 0..SHARDS {
                 self.shard_execute(s, usize::MAX)?;
-                self.shard_commit(s);
+                self.shard_commit(s, false);
             }
             self.read_replies();
             self.poll_blocked();

@@ -1,85 +1,106 @@
-//! The simulated shards: execute requests from the ring with the real
-//! `execute`, log writes, commit (as `appendfsync always`) before the
-//! replies are published, crash keeping a random suffix of the written
-//! log, and restart by replaying it.
+//! The simulated shards run the real shard loop: `shardd::server`'s
+//! [`Engine`] and [`serve_channel`] execute requests from the ring, with a
+//! [`MemLog`] as their [`WriteLog`]: writes are logged in memory (in the
+//! form the data directory's log would hold), committed (as `appendfsync
+//! always`) before the replies are published, and a crash keeps the
+//! committed log plus a random part of what was written after it. A
+//! restart replays the log with `commands::execute`, as loading does.
+
+use std::{cell::RefCell, rc::Rc};
 
 use rand::Rng;
 use shardd::{
-    commands::execute,
+    commands::{execute, Changes},
     keyspace::Keyspace,
+    persist::{
+        rewrite::{plan, LogForm},
+        WriteLog,
+    },
     reply::{Proto, Reply},
-    server::REQ_FLAG_WRITE,
-};
-use shared_ring::{
-    msg::{self, Request},
-    Channel,
+    server::{serve_channel, Engine},
 };
 
 use super::Sim;
 
+/// A shard's log on its (simulated) disk: it outlives the process.
+#[derive(Debug, Default)]
+pub(super) struct Disk {
+    /// Logged write commands in execution order.
+    records: Vec<Vec<Vec<u8>>>,
+    /// Records made durable so far: a crash never loses them.
+    committed: usize,
+    /// The next commit fails (as a failed `fsync` does).
+    fail_next_commit: bool,
+}
+
+/// The shard process's handle on its [`Disk`].
+pub(super) struct MemLog(pub(super) Rc<RefCell<Disk>>);
+
+impl WriteLog for MemLog {
+    fn append(&mut self, args: &[&[u8]], reply: &[u8], now_ms: u64, _changes: Changes) {
+        if reply.first() == Some(&b'-') {
+            return;
+        }
+        let record = match plan(args, reply, now_ms) {
+            LogForm::Skip => return,
+            LogForm::AsIs => args.iter().map(|a| a.to_vec()).collect(),
+            LogForm::Rewritten(cmd) => cmd,
+        };
+        self.0.borrow_mut().records.push(record);
+    }
+
+    fn commit(&mut self) -> std::io::Result<()> {
+        let mut disk = self.0.borrow_mut();
+        if std::mem::take(&mut disk.fail_next_commit) {
+            return Err(std::io::Error::other("simulated disk failure"));
+        }
+        disk.committed = disk.records.len();
+        Ok(())
+    }
+}
+
+/// A shard process over `disk`, its keyspace rebuilt from the log.
+pub(super) fn start_engine(disk: &Rc<RefCell<Disk>>, ks: Keyspace) -> (Engine<MemLog>, usize) {
+    let mut ks = ks;
+    let mut scratch = Vec::new();
+    let d = disk.borrow();
+    for rec in &d.records {
+        let args: Vec<&[u8]> = rec.iter().map(Vec::as_slice).collect();
+        scratch.clear();
+        execute(&mut ks, &args, &mut Reply::new(&mut scratch, Proto::Resp2));
+    }
+    (Engine::new(ks, MemLog(disk.clone())), d.records.len())
+}
+
 impl Sim {
+    /// Shard `s` takes a turn: up to `k` requests through the real loop.
     pub(super) fn shard_execute(&mut self, s: usize, k: usize) -> Result<(), String> {
-        let (trace, step) = (self.trace.clone(), self.step);
-        let log_line = |m: String| trace.borrow_mut().push(format!("{step:5} {m}"));
         let sh = &mut self.shards[s];
-        let (Some(ks), Some(ch)) = (sh.ks.as_mut(), sh.ch.as_mut()) else {
+        let (Some(engine), Some(ch)) = (sh.engine.as_mut(), sh.ch.as_mut()) else {
             return Ok(());
         };
         if sh.slow > 0 {
             sh.slow -= 1;
-            log_line(format!("s{s} is slow, skips its turn"));
+            self.log(format!("s{s} is slow, skips its turn"));
             return Ok(());
         }
-        if !ch.tx.pump().map_err(|e| format!("s{s} reply ring: {e}"))? {
-            log_line(format!("s{s} reply ring still full"));
-            return Ok(());
+        let n = serve_channel(ch, engine, k).map_err(|e| format!("s{s} rings: {e}"))?;
+        if n == 0 && ch.tx.has_pending() {
+            self.log(format!("s{s} reply ring still full"));
+        } else {
+            self.log(format!("s{s} executes {n} (of up to {k})"));
         }
-        let Channel { tx, rx, .. } = ch;
-        let log = &mut sh.log;
-        let mut n = 0;
-        let mut err = None;
-        let mut scratch = Vec::new();
-        rx.poll(|rec| {
-            let req = match Request::parse(rec) {
-                Ok(r) => r,
-                Err(e) => {
-                    err = Some(format!("s{s} bad request: {e}"));
-                    return false;
-                }
-            };
-            let args: Vec<&[u8]> = req.args().collect();
-            let proto = if req.header.proto == 3 {
-                Proto::Resp3
-            } else {
-                Proto::Resp2
-            };
-            scratch.clear();
-            scratch.resize(msg::REPLY_HEADER_BYTES, 0);
-            msg::write_reply_header(&mut scratch, req.header.id, 0);
-            execute(ks, &args, &mut Reply::new(&mut scratch, proto));
-            if req.header.flags & REQ_FLAG_WRITE != 0 {
-                log.push(args.iter().map(|a| a.to_vec()).collect());
-            }
-            n += 1;
-            match tx.push_or_defer(&scratch) {
-                Ok(now) => now && n < k,
-                Err(e) => {
-                    err = Some(format!("s{s} reply ring: {e}"));
-                    false
-                }
-            }
-        })
-        .map_err(|e| format!("s{s} request ring: {e}"))?;
-        if let Some(e) = err {
-            return Err(e);
-        }
-        self.log(format!("s{s} executes {n} (of up to {k})"));
         Ok(())
     }
 
-    pub(super) fn shard_commit(&mut self, s: usize) {
+    /// Shard `s` ends its round as the real one does: commit, then
+    /// publish. With `faults`, the commit may fail (this seed's crash
+    /// chance, times four): the shard stops as the real one does, and none
+    /// of the round's replies may have left.
+    pub(super) fn shard_commit(&mut self, s: usize, faults: bool) {
+        let fail = faults && self.rng.gen_range(0..1000) < self.crash_per_mille * 4;
         let sh = &mut self.shards[s];
-        let (Some(_), Some(ch)) = (sh.ks.as_ref(), sh.ch.as_mut()) else {
+        let (Some(engine), Some(ch)) = (sh.engine.as_mut(), sh.ch.as_mut()) else {
             return;
         };
         if sh.slow > 0 {
@@ -87,22 +108,33 @@ impl Sim {
             self.log(format!("s{s} is slow, skips its commit"));
             return;
         }
-        // appendfsync always: the log is durable before any reply leaves.
-        sh.committed = sh.log.len();
-        ch.tx.publish();
-        let n = sh.committed;
-        self.log(format!("s{s} commits {n} log records and publishes"));
+        sh.disk.borrow_mut().fail_next_commit = fail;
+        match engine.finish_round([ch]) {
+            Ok(()) => {
+                let n = sh.disk.borrow().committed;
+                self.log(format!("s{s} commits {n} log records and publishes"));
+            }
+            Err(e) => {
+                self.log(format!("s{s} commit fails ({e}): the shard stops"));
+                self.shard_crash(s);
+            }
+        }
     }
 
     pub(super) fn shard_crash(&mut self, s: usize) {
         self.totals.crashes += 1;
         let sh = &mut self.shards[s];
-        // Written but unpublished records may or may not have reached the disk.
-        let keep = self.rng.gen_range(sh.committed..=sh.log.len());
-        let lost = sh.log.len() - keep;
-        sh.log.truncate(keep);
-        sh.committed = keep;
-        sh.ks = None;
+        let (keep, lost) = {
+            let mut disk = sh.disk.borrow_mut();
+            // Written but uncommitted records may or may not have reached
+            // the disk.
+            let keep = self.rng.gen_range(disk.committed..=disk.records.len());
+            let lost = disk.records.len() - keep;
+            disk.records.truncate(keep);
+            disk.committed = keep;
+            (keep, lost)
+        };
+        sh.engine = None;
         sh.ch = None;
         sh.slow = 0;
         self.log(format!(
@@ -111,16 +143,10 @@ impl Sim {
     }
 
     pub(super) fn shard_restart(&mut self, s: usize) {
+        let ks = Keyspace::with_clock(Box::new(self.clock.clone()));
         let sh = &mut self.shards[s];
-        let mut ks = Keyspace::with_clock(Box::new(self.clock.clone()));
-        let mut scratch = Vec::new();
-        for rec in &sh.log {
-            let args: Vec<&[u8]> = rec.iter().map(Vec::as_slice).collect();
-            scratch.clear();
-            execute(&mut ks, &args, &mut Reply::new(&mut scratch, Proto::Resp2));
-        }
-        let n = sh.log.len();
-        sh.ks = Some(ks);
+        let (engine, n) = start_engine(&sh.disk, ks);
+        sh.engine = Some(engine);
         self.log(format!("s{s} restarts, replays {n} log records"));
     }
 }

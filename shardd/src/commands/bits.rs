@@ -10,7 +10,7 @@ mod bitfield;
 
 pub use bitfield::{bitfield, bitfield_ro};
 
-use super::{eq_ic, parse_i64, strings, Args, CmdError, CmdResult};
+use super::{eq_ic, parse_i64, strings, Args, Changes, CmdError, CmdResult, CountedResult};
 use crate::{
     keyspace::{Keyspace, StrMark, Value},
     reply::Reply,
@@ -39,20 +39,23 @@ pub(crate) fn parse_bit_offset(arg: &[u8], hash_bits: Option<u32>) -> Result<u64
 }
 
 /// The bytes of the string at `key` grown with zero bytes to hold bit
-/// `max_bit`, as Redis's `lookupStringForBitCommand` makes room.
+/// `max_bit`, as Redis's `lookupStringForBitCommand` makes room, and
+/// whether that created or lengthened the string (a change in itself).
 pub(crate) fn string_for_write(
     ks: &mut Keyspace,
     key: &[u8],
     max_bit: u64,
-) -> Result<Vec<u8>, CmdError> {
+) -> Result<(Vec<u8>, bool), CmdError> {
     let need = (max_bit >> 3) as usize + 1; // max_bit is below 2^32 * 8
-    let old = strings::read(ks, key)?.unwrap_or_default();
+    let old = strings::read(ks, key)?;
+    let grew = old.is_none_or(|o| o.len() < need);
+    let old = old.unwrap_or_default();
     let mut v = Vec::with_capacity(old.len().max(need));
     v.extend_from_slice(old);
     if v.len() < need {
         v.resize(need, 0);
     }
-    Ok(v)
+    Ok((v, grew))
 }
 
 fn bit_at(s: &[u8], bit: u64) -> u8 {
@@ -60,9 +63,9 @@ fn bit_at(s: &[u8], bit: u64) -> u8 {
         .map_or(0, |b| (b >> (7 - (bit & 7))) & 1)
 }
 
-/// `SETBIT key offset value`: the bit's old value.
-pub fn setbit(ks: &mut Keyspace, args: Args, out: &mut Reply) -> CmdResult {
-    args.check(|n| n == 4)?;
+/// `SETBIT key offset value`: the bit's old value. Like Redis, it counts
+/// as a change only when it creates or grows the string or flips the bit.
+pub fn setbit(ks: &mut Keyspace, args: Args, out: &mut Reply) -> CountedResult {
     let key = args.get(1)?;
     let off = parse_bit_offset(args.get(2)?, None)?;
     let on = match parse_i64(args.get(3)?) {
@@ -73,20 +76,25 @@ pub fn setbit(ks: &mut Keyspace, args: Args, out: &mut Reply) -> CmdResult {
             ))
         }
     };
-    let mut v = string_for_write(ks, key, off)?;
+    let (mut v, grew) = string_for_write(ks, key, off)?;
     let old = bit_at(&v, off);
-    let byte = &mut v[(off >> 3) as usize];
-    let mask = 1u8 << (7 - (off & 7));
-    *byte = if on == 1 { *byte | mask } else { *byte & !mask };
-    ks.insert_keep_ttl(key, Value::Str(v));
+    let changed = grew || old != on;
+    if changed {
+        let Some(byte) = v.get_mut((off >> 3) as usize) else {
+            return Err(bad_offset()); // string_for_write made room for `off`
+        };
+        let mask = 1u8 << (7 - (off & 7));
+        *byte = if on == 1 { *byte | mask } else { *byte & !mask };
+        ks.insert_keep_ttl(key, Value::Str(v));
+    }
+    // Redis unshares the string even when the bit is already there.
     ks.mark_str(key, StrMark::Raw);
     out.int(old as i64);
-    Ok(())
+    Ok(Changes(changed as u64))
 }
 
 /// `GETBIT key offset`
 pub fn getbit(ks: &mut Keyspace, args: Args, out: &mut Reply) -> CmdResult {
-    args.check(|n| n == 3)?;
     let off = parse_bit_offset(args.get(2)?, None)?;
     let s = strings::read(ks, args.get(1)?)?.unwrap_or_default();
     out.int(bit_at(s, off) as i64);
@@ -142,7 +150,6 @@ fn count_bits(s: &[u8], a: u64, b: u64) -> u64 {
 
 /// `BITCOUNT key [start end [BYTE|BIT]]`
 pub fn bitcount(ks: &mut Keyspace, args: Args, out: &mut Reply) -> CmdResult {
-    args.check(|n| n >= 2)?;
     // Like Redis: a missing key counts 0 before any argument is checked.
     let Some(s) = strings::read(ks, args.get(1)?)? else {
         out.int(0);
@@ -189,7 +196,6 @@ fn find_bit(s: &[u8], bit: u8, a: u64, b: u64) -> Option<u64> {
 
 /// `BITPOS key bit [start [end [BYTE|BIT]]]`
 pub fn bitpos(ks: &mut Keyspace, args: Args, out: &mut Reply) -> CmdResult {
-    args.check(|n| n >= 3)?;
     let bit = match args.i64(2)? {
         b @ (0 | 1) => b as u8,
         _ => {
@@ -235,7 +241,6 @@ pub fn bitpos(ks: &mut Keyspace, args: Args, out: &mut Reply) -> CmdResult {
 
 /// `BITOP AND|OR|XOR|NOT destkey key [key ...]`: the length of the result.
 pub fn bitop(ks: &mut Keyspace, args: Args, out: &mut Reply) -> CmdResult {
-    args.check(|n| n >= 4)?;
     let op = args.get(1)?;
     let op = ["and", "or", "xor", "not"]
         .into_iter()
@@ -246,7 +251,7 @@ pub fn bitop(ks: &mut Keyspace, args: Args, out: &mut Reply) -> CmdResult {
             "ERR BITOP NOT must be called with a single source key.".into(),
         ));
     }
-    let mut srcs: Vec<Vec<u8>> = Vec::with_capacity(args.len() - 3);
+    let mut srcs: Vec<Vec<u8>> = Vec::with_capacity(args.rest(3).len());
     for k in args.rest(3) {
         srcs.push(strings::read(ks, k)?.unwrap_or_default().to_vec());
     }

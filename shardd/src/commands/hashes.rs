@@ -60,7 +60,8 @@ fn update<R>(
 }
 
 fn set_pairs(ks: &mut Keyspace, args: Args) -> Result<i64, CmdError> {
-    args.check(|n| n >= 4 && n % 2 == 0)?;
+    // Field/value pairs: the table says only "at least 4".
+    args.check(|n| n % 2 == 0)?;
     let pairs = args.rest(2);
     update(ks, args.get(1)?, |h| {
         Ok(pairs.chunks_exact(2).filter(|p| h.set(p[0], p[1])).count() as i64)
@@ -83,7 +84,6 @@ pub fn hmset(ks: &mut Keyspace, args: Args, out: &mut Reply) -> CmdResult {
 
 /// `HSETNX key field value`
 pub fn hsetnx(ks: &mut Keyspace, args: Args, out: &mut Reply) -> CmdResult {
-    args.check(|n| n == 4)?;
     let (field, value) = (args.get(2)?, args.get(3)?);
     let added = update(ks, args.get(1)?, |h| {
         Ok(h.get(field).is_none() && h.set(field, value))
@@ -94,7 +94,6 @@ pub fn hsetnx(ks: &mut Keyspace, args: Args, out: &mut Reply) -> CmdResult {
 
 /// `HGET key field`
 pub fn hget(ks: &mut Keyspace, args: Args, out: &mut Reply) -> CmdResult {
-    args.check(|n| n == 3)?;
     let field = args.get(2)?;
     match read(ks, args.get(1)?)?.and_then(|h| h.get(field)) {
         Some(v) => out.bulk(v),
@@ -105,7 +104,6 @@ pub fn hget(ks: &mut Keyspace, args: Args, out: &mut Reply) -> CmdResult {
 
 /// `HMGET key field [field ...]`
 pub fn hmget(ks: &mut Keyspace, args: Args, out: &mut Reply) -> CmdResult {
-    args.check(|n| n >= 3)?;
     let h = read(ks, args.get(1)?)?;
     let fields = args.rest(2);
     out.array(fields.len());
@@ -120,7 +118,6 @@ pub fn hmget(ks: &mut Keyspace, args: Args, out: &mut Reply) -> CmdResult {
 
 /// `HDEL key field [field ...]`
 pub fn hdel(ks: &mut Keyspace, args: Args, out: &mut Reply) -> CmdResult {
-    args.check(|n| n >= 3)?;
     let fields = args.rest(2);
     let key = args.get(1)?;
     let removed = match ks.get_mut(key) {
@@ -140,7 +137,6 @@ pub fn hdel(ks: &mut Keyspace, args: Args, out: &mut Reply) -> CmdResult {
 
 /// `HLEN key`
 pub fn hlen(ks: &mut Keyspace, args: Args, out: &mut Reply) -> CmdResult {
-    args.check(|n| n == 2)?;
     let n = read(ks, args.get(1)?)?.map_or(0, HashObj::len);
     out.int(n as i64);
     Ok(())
@@ -148,7 +144,6 @@ pub fn hlen(ks: &mut Keyspace, args: Args, out: &mut Reply) -> CmdResult {
 
 /// `HSTRLEN key field`
 pub fn hstrlen(ks: &mut Keyspace, args: Args, out: &mut Reply) -> CmdResult {
-    args.check(|n| n == 3)?;
     let field = args.get(2)?;
     let n = read(ks, args.get(1)?)?
         .and_then(|h| h.get(field))
@@ -159,7 +154,6 @@ pub fn hstrlen(ks: &mut Keyspace, args: Args, out: &mut Reply) -> CmdResult {
 
 /// `HEXISTS key field`
 pub fn hexists(ks: &mut Keyspace, args: Args, out: &mut Reply) -> CmdResult {
-    args.check(|n| n == 3)?;
     let field = args.get(2)?;
     let found = read(ks, args.get(1)?)?.is_some_and(|h| h.get(field).is_some());
     out.int(found as i64);
@@ -168,7 +162,6 @@ pub fn hexists(ks: &mut Keyspace, args: Args, out: &mut Reply) -> CmdResult {
 
 /// `HKEYS key`
 pub fn hkeys(ks: &mut Keyspace, args: Args, out: &mut Reply) -> CmdResult {
-    args.check(|n| n == 2)?;
     let Some(h) = read(ks, args.get(1)?)? else {
         out.array(0);
         return Ok(());
@@ -180,7 +173,6 @@ pub fn hkeys(ks: &mut Keyspace, args: Args, out: &mut Reply) -> CmdResult {
 
 /// `HVALS key`
 pub fn hvals(ks: &mut Keyspace, args: Args, out: &mut Reply) -> CmdResult {
-    args.check(|n| n == 2)?;
     let Some(h) = read(ks, args.get(1)?)? else {
         out.array(0);
         return Ok(());
@@ -192,7 +184,6 @@ pub fn hvals(ks: &mut Keyspace, args: Args, out: &mut Reply) -> CmdResult {
 
 /// `HGETALL key` (a map in RESP3)
 pub fn hgetall(ks: &mut Keyspace, args: Args, out: &mut Reply) -> CmdResult {
-    args.check(|n| n == 2)?;
     let Some(h) = read(ks, args.get(1)?)? else {
         out.map(0);
         return Ok(());
@@ -208,7 +199,6 @@ pub fn hgetall(ks: &mut Keyspace, args: Args, out: &mut Reply) -> CmdResult {
 /// `HINCRBY key field increment`: parses and formats on the stack, so the
 /// only allocation is the one that stores a longer value.
 pub fn hincrby(ks: &mut Keyspace, args: Args, out: &mut Reply) -> CmdResult {
-    args.check(|n| n == 4)?;
     let field = args.get(2)?;
     let incr = args.i64(3)?;
     let result = update(ks, args.get(1)?, |h| {
@@ -228,7 +218,6 @@ pub fn hincrby(ks: &mut Keyspace, args: Args, out: &mut Reply) -> CmdResult {
 
 /// `HINCRBYFLOAT key field increment`
 pub fn hincrbyfloat(ks: &mut Keyspace, args: Args, out: &mut Reply) -> CmdResult {
-    args.check(|n| n == 4)?;
     let field = args.get(2)?;
     // Redis adds `long double`s here as INCRBYFLOAT does, so the sums and
     // their text (`%.17Lf`) are the same as there.
@@ -280,7 +269,6 @@ fn write_items<'a>(
 
 /// `HRANDFIELD key [count [WITHVALUES]]`
 pub fn hrandfield(ks: &mut Keyspace, args: Args, out: &mut Reply) -> CmdResult {
-    args.check(|n| (2..=4).contains(&n))?;
     let mut rng = rand::thread_rng();
     if args.len() == 2 {
         match read(ks, args.get(1)?)?.and_then(|h| h.random_pair(&mut rng)) {
@@ -296,10 +284,12 @@ pub fn hrandfield(ks: &mut Keyspace, args: Args, out: &mut Reply) -> CmdResult {
                 .into(),
         ));
     }
-    let with_values = match args.rest(3).first() {
-        None => false,
-        Some(a) if eq_ic(a, "withvalues") => true,
-        Some(_) => return Err(CmdError::Syntax),
+    // Anything but one WITHVALUES after the count is Redis's syntax error
+    // (not an arity error: the table allows any number of arguments).
+    let with_values = match args.rest(3) {
+        [] => false,
+        [a] if eq_ic(a, "withvalues") => true,
+        _ => return Err(CmdError::Syntax),
     };
     let out_of_range = (with_values && count.unsigned_abs() > i64::MAX as u64 / 2)
         || (count < 0 && count.unsigned_abs() > RANDFIELD_REPEAT_MAX);
@@ -341,7 +331,6 @@ pub fn hrandfield(ks: &mut Keyspace, args: Args, out: &mut Reply) -> CmdResult {
 /// `HSCAN key cursor [MATCH pattern] [COUNT count]` (NOVALUES came with
 /// Redis 7.4; 7.0 calls it a syntax error).
 pub fn hscan(ks: &mut Keyspace, args: Args, out: &mut Reply) -> CmdResult {
-    args.check(|n| n >= 3)?;
     let cursor = parse_cursor(args.get(2)?)?;
     let Some(h) = read(ks, args.get(1)?)? else {
         out.array(2);
@@ -416,12 +405,30 @@ mod tests {
             ("HINCRBY h a", "hincrby"),
             ("HINCRBYFLOAT h a", "hincrbyfloat"),
             ("HRANDFIELD", "hrandfield"),
-            ("HRANDFIELD h 1 withvalues x", "hrandfield"),
             ("HSCAN h", "hscan"),
         ] {
             let want = format!("-ERR wrong number of arguments for '{name}' command\r\n");
             assert_eq!(run(&mut ks, cmd), want, "{cmd}");
         }
+    }
+
+    #[test]
+    fn hrandfield_with_more_than_withvalues_is_a_syntax_error() {
+        // Redis checks the count first, then refuses anything but one
+        // WITHVALUES with its syntax error (the table allows any count).
+        let mut ks = Keyspace::new();
+        run(&mut ks, "HSET h a 1");
+        let syntax = "-ERR syntax error\r\n";
+        assert_eq!(run(&mut ks, "HRANDFIELD h 1 withvalues x"), syntax);
+        assert_eq!(run(&mut ks, "HRANDFIELD h 1 x"), syntax);
+        assert_eq!(
+            run(&mut ks, "HRANDFIELD h x withvalues x"),
+            "-ERR value is not an integer or out of range\r\n"
+        );
+        assert_eq!(
+            run(&mut ks, "HRANDFIELD h 1 WITHVALUES"),
+            "*2\r\n$1\r\na\r\n$1\r\n1\r\n"
+        );
     }
 
     #[test]

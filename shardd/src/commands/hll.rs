@@ -32,7 +32,6 @@ fn load(ks: &mut Keyspace, key: &[u8]) -> Result<Option<Hll>, CmdError> {
 
 /// `PFADD key [element ...]`: 1 if the sketch changed (or was created).
 pub fn pfadd(ks: &mut Keyspace, args: Args, out: &mut Reply) -> CmdResult {
-    args.check(|n| n >= 2)?;
     let key = args.get(1)?;
     let (mut hll, mut updated) = match load(ks, key)? {
         Some(h) => (h, false),
@@ -66,7 +65,6 @@ pub fn pfadd(ks: &mut Keyspace, args: Args, out: &mut Reply) -> CmdResult {
 
 /// `PFCOUNT key [key ...]`: the estimate for one sketch, or for the union.
 pub fn pfcount(ks: &mut Keyspace, args: Args, out: &mut Reply) -> CmdResult {
-    args.check(|n| n >= 2)?;
     if args.len() > 2 {
         let mut max = Box::new([0u8; REGISTERS]);
         for k in args.rest(1) {
@@ -101,7 +99,6 @@ pub fn pfcount(ks: &mut Keyspace, args: Args, out: &mut Reply) -> CmdResult {
 /// `PFMERGE destkey [sourcekey ...]`: the destination (also a source)
 /// becomes the union; dense if any source was dense.
 pub fn pfmerge(ks: &mut Keyspace, args: Args, out: &mut Reply) -> CmdResult {
-    args.check(|n| n >= 2)?;
     let mut max = Box::new([0u8; REGISTERS]);
     let mut dense = false;
     for k in args.rest(1) {

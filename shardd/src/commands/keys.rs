@@ -28,7 +28,6 @@ const SHARED_REFCOUNT: i64 = i32::MAX as i64;
 
 /// `DEL key [key ...]` and `UNLINK` (values are small enough to free inline).
 pub fn del(ks: &mut Keyspace, args: Args, out: &mut Reply) -> CmdResult {
-    args.check(|n| n >= 2)?;
     let n = args.rest(1).iter().filter(|k| ks.delete(k)).count();
     out.int(n as i64);
     Ok(())
@@ -36,7 +35,6 @@ pub fn del(ks: &mut Keyspace, args: Args, out: &mut Reply) -> CmdResult {
 
 /// `EXISTS key [key ...]` (a key named twice counts twice).
 pub fn exists(ks: &mut Keyspace, args: Args, out: &mut Reply) -> CmdResult {
-    args.check(|n| n >= 2)?;
     let n = args.rest(1).iter().filter(|k| ks.exists(k)).count();
     out.int(n as i64);
     Ok(())
@@ -49,7 +47,6 @@ pub fn touch(ks: &mut Keyspace, args: Args, out: &mut Reply) -> CmdResult {
 
 /// `TYPE key`.
 pub fn type_(ks: &mut Keyspace, args: Args, out: &mut Reply) -> CmdResult {
-    args.check(|n| n == 2)?;
     let name = ks.get(args.get(1)?).map_or("none", |v| v.type_name());
     out.simple(name);
     Ok(())
@@ -66,7 +63,6 @@ pub fn renamenx(ks: &mut Keyspace, args: Args, out: &mut Reply) -> CmdResult {
 }
 
 fn rename_generic(ks: &mut Keyspace, args: Args, out: &mut Reply, nx: bool) -> CmdResult {
-    args.check(|n| n == 3)?;
     let (src, dst) = (args.get(1)?, args.get(2)?);
     if !ks.exists(src) {
         return Err(CmdError::NoSuchKey);
@@ -86,7 +82,6 @@ fn rename_generic(ks: &mut Keyspace, args: Args, out: &mut Reply, nx: bool) -> C
 
 /// `COPY source destination [DB 0] [REPLACE]`.
 pub fn copy(ks: &mut Keyspace, args: Args, out: &mut Reply) -> CmdResult {
-    args.check(|n| n >= 3)?;
     let (src, dst) = (args.get(1)?, args.get(2)?);
     let mut replace = false;
     let mut i = 3;
@@ -135,8 +130,7 @@ pub fn copy(ks: &mut Keyspace, args: Args, out: &mut Reply) -> CmdResult {
 }
 
 /// `RANDOMKEY`.
-pub fn randomkey(ks: &mut Keyspace, args: Args, out: &mut Reply) -> CmdResult {
-    args.check(|n| n == 1)?;
+pub fn randomkey(ks: &mut Keyspace, _args: Args, out: &mut Reply) -> CmdResult {
     match ks.random_key() {
         Some(k) => out.bulk(&k),
         None => out.null(),
@@ -145,15 +139,13 @@ pub fn randomkey(ks: &mut Keyspace, args: Args, out: &mut Reply) -> CmdResult {
 }
 
 /// `DBSIZE` (keys that expired but were not yet removed count, as in Redis).
-pub fn dbsize(ks: &mut Keyspace, args: Args, out: &mut Reply) -> CmdResult {
-    args.check(|n| n == 1)?;
+pub fn dbsize(ks: &mut Keyspace, _args: Args, out: &mut Reply) -> CmdResult {
     out.int(ks.len() as i64);
     Ok(())
 }
 
 /// `KEYS pattern`.
 pub fn keys(ks: &mut Keyspace, args: Args, out: &mut Reply) -> CmdResult {
-    args.check(|n| n == 2)?;
     let keys = ks.keys(args.get(1)?);
     out.array(keys.len());
     for k in keys {
@@ -166,7 +158,6 @@ pub fn keys(ks: &mut Keyspace, args: Args, out: &mut Reply) -> CmdResult {
 /// the next slot to visit and a position inside it (see
 /// `keyspace/KEYSPACE.md`); it uses the low 64 bits only.
 pub fn scan(ks: &mut Keyspace, args: Args, out: &mut Reply) -> CmdResult {
-    args.check(|n| n >= 2)?;
     let cursor = parse_cursor(args.get(1)?)?;
     let mut count = SCAN_DEFAULT_COUNT;
     let mut filter = ScanFilter::default();
@@ -201,7 +192,6 @@ pub fn scan(ks: &mut Keyspace, args: Args, out: &mut Reply) -> CmdResult {
 
 /// `FLUSHALL [ASYNC|SYNC]` and `FLUSHDB` (one database: the same).
 pub fn flushall(ks: &mut Keyspace, args: Args, out: &mut Reply) -> CmdResult {
-    args.check(|n| n >= 1)?;
     match args.rest(1) {
         [] => {}
         [mode] if eq_ic(mode, "sync") || eq_ic(mode, "async") => {}
@@ -234,7 +224,6 @@ const OBJECT_HELP: &[&str] = &[
 /// No access times are kept: IDLETIME is always 0, and FREQ gives Redis's
 /// error for a server without an LFU policy.
 pub fn object(ks: &mut Keyspace, args: Args, out: &mut Reply) -> CmdResult {
-    args.check(|n| n >= 2)?;
     let sub = args.get(1)?;
     let lower = String::from_utf8_lossy(sub).to_ascii_lowercase();
     let known = ["help", "encoding", "refcount", "idletime", "freq"];

@@ -73,7 +73,6 @@ fn positive(arg: &[u8], msg: &str) -> Result<i64, CmdError> {
 }
 
 fn push(ks: &mut Keyspace, args: Args, out: &mut Reply, end: End, create: bool) -> CmdResult {
-    args.check(|n| n >= 3)?;
     let key = args.get(1)?;
     let elems = args.rest(2);
     let push_all = |l: &mut ListObj| {
@@ -126,7 +125,8 @@ fn pop_many(l: &mut ListObj, end: End, n: usize, out: &mut Reply) {
 }
 
 fn pop(ks: &mut Keyspace, args: Args, out: &mut Reply, end: End) -> CmdResult {
-    args.check(|n| n == 2 || n == 3)?;
+    // At most a count: the table says only "at least 2".
+    args.check(|n| n <= 3)?;
     let count = match args.rest(2).first() {
         Some(c) => Some(positive(c, "ERR value is out of range, must be positive")?),
         None => None,
@@ -161,7 +161,6 @@ pub fn rpop(ks: &mut Keyspace, args: Args, out: &mut Reply) -> CmdResult {
 
 /// `LLEN key`
 pub fn llen(ks: &mut Keyspace, args: Args, out: &mut Reply) -> CmdResult {
-    args.check(|n| n == 2)?;
     let n = read(ks, args.get(1)?)?.map_or(0, ListObj::len);
     out.int(n as i64);
     Ok(())
@@ -169,7 +168,6 @@ pub fn llen(ks: &mut Keyspace, args: Args, out: &mut Reply) -> CmdResult {
 
 /// `LRANGE key start stop`
 pub fn lrange(ks: &mut Keyspace, args: Args, out: &mut Reply) -> CmdResult {
-    args.check(|n| n == 4)?;
     let (start, stop) = (args.i64(2)?, args.i64(3)?);
     let Some(l) = read(ks, args.get(1)?)? else {
         out.array(0);
@@ -191,7 +189,6 @@ pub fn lrange(ks: &mut Keyspace, args: Args, out: &mut Reply) -> CmdResult {
 
 /// `LINDEX key index`
 pub fn lindex(ks: &mut Keyspace, args: Args, out: &mut Reply) -> CmdResult {
-    args.check(|n| n == 3)?;
     let Some(l) = read(ks, args.get(1)?)? else {
         out.null();
         return Ok(());
@@ -206,7 +203,6 @@ pub fn lindex(ks: &mut Keyspace, args: Args, out: &mut Reply) -> CmdResult {
 
 /// `LSET key index element`
 pub fn lset(ks: &mut Keyspace, args: Args, out: &mut Reply) -> CmdResult {
-    args.check(|n| n == 4)?;
     let key = args.get(1)?;
     let elem = args.get(3)?;
     let Some(l) = read(ks, key)? else {
@@ -221,7 +217,6 @@ pub fn lset(ks: &mut Keyspace, args: Args, out: &mut Reply) -> CmdResult {
 
 /// `LINSERT key BEFORE|AFTER pivot element`
 pub fn linsert(ks: &mut Keyspace, args: Args, out: &mut Reply) -> CmdResult {
-    args.check(|n| n == 5)?;
     let where_ = args.get(2)?;
     let after = if eq_ic(where_, "after") {
         true
@@ -247,7 +242,6 @@ pub fn linsert(ks: &mut Keyspace, args: Args, out: &mut Reply) -> CmdResult {
 
 /// `LREM key count element`
 pub fn lrem(ks: &mut Keyspace, args: Args, out: &mut Reply) -> CmdResult {
-    args.check(|n| n == 4)?;
     let count = args.i64(2)?;
     let elem = args.get(3)?;
     let from = if count < 0 { End::Back } else { End::Front };
@@ -259,7 +253,6 @@ pub fn lrem(ks: &mut Keyspace, args: Args, out: &mut Reply) -> CmdResult {
 
 /// `LTRIM key start stop`
 pub fn ltrim(ks: &mut Keyspace, args: Args, out: &mut Reply) -> CmdResult {
-    args.check(|n| n == 4)?;
     let (start, stop) = (args.i64(2)?, args.i64(3)?);
     update(ks, args.get(1)?, |l| {
         let len = l.len() as i64;
@@ -354,7 +347,6 @@ fn lpos_find(l: &ListObj, elem: &[u8], o: &LposOpts) -> Vec<i64> {
 
 /// `LPOS key element [RANK rank] [COUNT num-matches] [MAXLEN len]`
 pub fn lpos(ks: &mut Keyspace, args: Args, out: &mut Reply) -> CmdResult {
-    args.check(|n| n >= 3)?;
     let elem = args.get(2)?;
     let o = parse_lpos_opts(args.rest(3))?;
     let found = match read(ks, args.get(1)?)? {
@@ -410,7 +402,6 @@ fn move_one(
 
 /// `LMOVE source destination LEFT|RIGHT LEFT|RIGHT`
 pub fn lmove(ks: &mut Keyspace, args: Args, out: &mut Reply) -> CmdResult {
-    args.check(|n| n == 5)?;
     let from = parse_end(args.get(3)?)?;
     let to = parse_end(args.get(4)?)?;
     move_one(ks, args.get(1)?, args.get(2)?, from, to, out)
@@ -418,13 +409,11 @@ pub fn lmove(ks: &mut Keyspace, args: Args, out: &mut Reply) -> CmdResult {
 
 /// `RPOPLPUSH source destination`
 pub fn rpoplpush(ks: &mut Keyspace, args: Args, out: &mut Reply) -> CmdResult {
-    args.check(|n| n == 3)?;
     move_one(ks, args.get(1)?, args.get(2)?, End::Back, End::Front, out)
 }
 
 /// `LMPOP numkeys key [key ...] LEFT|RIGHT [COUNT count]`
 pub fn lmpop(ks: &mut Keyspace, args: Args, out: &mut Reply) -> CmdResult {
-    args.check(|n| n >= 4)?;
     let numkeys = parse_i64(args.get(1)?)
         .filter(|&n| n > 0)
         .ok_or_else(|| other("ERR numkeys should be greater than 0"))?;

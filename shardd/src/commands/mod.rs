@@ -6,8 +6,12 @@
 //! goes through [`Args`], whose accessors return [`CmdError`]s, and every
 //! error text matches Redis's.
 //!
-//! Arity is checked first by the proxy from its command table; the checks
-//! here are a second line of defence so a shard never indexes out of range.
+//! Arity is checked once, from the command table (`common::table`), by
+//! whoever resolves the name: the proxy for client commands, [`execute`]
+//! for the log's replay and tests. Handlers check only what the table
+//! cannot say (key/value pairs, an upper bound, options), with Redis's
+//! errors. A handler reached with any other count (a broken peer) still
+//! cannot index out of range: [`Args::get`] returns the arity error.
 
 pub mod bits;
 pub mod hashes;
@@ -61,6 +65,28 @@ pub enum CmdError {
 /// Result of a command handler: the reply is already written on `Ok`.
 pub type CmdResult = Result<(), CmdError>;
 
+/// How many changes a write made, as Redis counts them in `server.dirty`
+/// (`rdb_changes_since_last_save`). [`Changes::NONE`]: the write changed
+/// nothing, so it is neither counted nor logged (Redis does not propagate
+/// it either). Meaningful for write commands only.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Changes(pub u64);
+
+impl Changes {
+    /// Nothing changed (and an error changes nothing).
+    pub const NONE: Changes = Changes(0);
+    /// What a write counts when its handler does not say.
+    pub const ONE: Changes = Changes(1);
+
+    /// Whether the write changed anything.
+    pub fn any(self) -> bool {
+        self.0 > 0
+    }
+}
+
+/// Result of a handler that counts its changes (see [`Handler::Counted`]).
+pub type CountedResult = Result<Changes, CmdError>;
+
 /// A command's arguments, `args[0]` being the command name.
 #[derive(Clone, Copy)]
 pub struct Args<'a> {
@@ -109,7 +135,9 @@ impl<'a> Args<'a> {
         self.argv.get(i..).unwrap_or(&[])
     }
 
-    /// Fails with the wrong-arity error unless `pred(len)` holds.
+    /// Fails with the wrong-arity error unless `pred(len)` holds: for the
+    /// rules the table's arity cannot express (pairs, at most N), never to
+    /// repeat it.
     pub fn check(&self, pred: impl FnOnce(usize) -> bool) -> Result<(), CmdError> {
         if pred(self.argv.len()) {
             Ok(())
@@ -135,13 +163,31 @@ pub fn eq_ic(arg: &[u8], keyword: &str) -> bool {
 }
 
 /// A command run against the keyspace: arguments in, reply out.
-pub type Handler = fn(&mut Keyspace, Args, &mut Reply) -> CmdResult;
+#[derive(Clone, Copy)]
+pub enum Handler {
+    /// A handler that does not count its changes: a write that succeeds
+    /// counts as [`Changes::ONE`] (the common case).
+    Run(fn(&mut Keyspace, Args, &mut Reply) -> CmdResult),
+    /// A write that says how many changes it made, as Redis does where a
+    /// write may change nothing at all (SETBIT of the bit already there).
+    Counted(fn(&mut Keyspace, Args, &mut Reply) -> CountedResult),
+}
 
 /// The keyspace handler for `id`; `None` for what the proxy answers, the
 /// data directory commands (`persist::admin`) and what nobody runs. Arity
 /// was checked once, from the table, by whoever resolved the name (the
 /// proxy, or [`execute`]).
 pub fn handler(id: Cmd) -> Option<Handler> {
+    let counted: fn(&mut Keyspace, Args, &mut Reply) -> CountedResult = match id {
+        Cmd::Setbit => bits::setbit,
+        Cmd::Bitfield => bits::bitfield,
+        _ => return run_handler(id).map(Handler::Run),
+    };
+    Some(Handler::Counted(counted))
+}
+
+/// The handlers that do not count their changes.
+fn run_handler(id: Cmd) -> Option<fn(&mut Keyspace, Args, &mut Reply) -> CmdResult> {
     Some(match id {
         // strings
         Cmd::Get => strings::get,
@@ -165,13 +211,11 @@ pub fn handler(id: Cmd) -> Option<Handler> {
         Cmd::Mget => strings::mget,
         Cmd::Mset => strings::mset,
         Cmd::Msetnx => strings::msetnx,
-        // bits
-        Cmd::Setbit => bits::setbit,
+        // bits (SETBIT and BITFIELD count their changes: see `handler`)
         Cmd::Getbit => bits::getbit,
         Cmd::Bitcount => bits::bitcount,
         Cmd::Bitpos => bits::bitpos,
         Cmd::Bitop => bits::bitop,
-        Cmd::Bitfield => bits::bitfield,
         Cmd::BitfieldRo => bits::bitfield_ro,
         // hyperloglog
         Cmd::Pfadd => hll::pfadd,
@@ -301,29 +345,33 @@ pub fn handler(id: Cmd) -> Option<Handler> {
 /// Runs `argv` (name first) by name, as the log's replay and tests do:
 /// the name is resolved in the table (with Redis's errors for unknown
 /// commands and wrong arity), then run as [`execute_id`] runs it.
-pub fn execute(ks: &mut Keyspace, argv: &[&[u8]], out: &mut Reply) {
+pub fn execute(ks: &mut Keyspace, argv: &[&[u8]], out: &mut Reply) -> Changes {
     match table::resolve(argv) {
         Ok(spec) => execute_id(ks, spec.id, argv, out),
         Err(e) => {
             let mut text = Vec::new();
             e.write_reply(argv, &mut text);
             out.raw(&text);
+            Changes::NONE
         }
     }
 }
 
 /// Runs the command `id` with `argv` (name first) and writes its reply (or
-/// its error) to `out`.
-pub fn execute_id(ks: &mut Keyspace, id: Cmd, argv: &[&[u8]], out: &mut Reply) {
+/// its error) to `out`. Returns the changes it made: none on an error.
+pub fn execute_id(ks: &mut Keyspace, id: Cmd, argv: &[&[u8]], out: &mut Reply) -> Changes {
+    let args = Args::new(argv);
     let result = match handler(id) {
-        Some(run) => run(ks, Args::new(argv), out),
+        Some(Handler::Run(run)) => run(ks, args, out).map(|()| Changes::ONE),
+        Some(Handler::Counted(run)) => run(ks, args, out),
         None => Err(CmdError::UnknownCommand(
             String::from_utf8_lossy(argv.first().copied().unwrap_or(b"")).into_owned(),
         )),
     };
-    if let Err(e) = result {
+    result.unwrap_or_else(|e| {
         out.error(&e.to_string());
-    }
+        Changes::NONE
+    })
 }
 
 #[cfg(test)]
@@ -348,6 +396,8 @@ pub(crate) mod test_util {
 
 #[cfg(test)]
 mod tests {
+    use common::table::every_entry;
+
     use super::*;
 
     #[test]
@@ -361,5 +411,50 @@ mod tests {
             test_util::run(&mut ks, "GET"),
             "-ERR wrong number of arguments for 'get' command\r\n"
         );
+    }
+
+    /// A keyspace with a key of every type under each name a filler
+    /// argument may take.
+    fn every_type(ks: &mut Keyspace) {
+        for cmd in [
+            "SET k 1",
+            "RPUSH 1 a b",
+            "SADD 0 a b",
+            "ZADD x 1 a",
+            "HSET a f v",
+            "SADD s 1 2",
+        ] {
+            test_util::run(ks, cmd);
+        }
+    }
+
+    #[test]
+    fn handlers_refuse_any_argument_count_without_panicking() {
+        // The table's arity is checked once, before a handler runs; a
+        // handler reached with any other count (a broken peer) must still
+        // answer with an error, never index out of range.
+        let fillers: [&[u8]; 9] = [b"k", b"1", b"2", b"0", b"x", b"s", b"and", b"min", b"-1"];
+        let mut failed = Vec::new();
+        for c in every_entry().filter(|c| handler(c.id).is_some()) {
+            let most = c.arity.unsigned_abs() as usize + 3;
+            for argc in 0..=most {
+                for fill in fillers {
+                    let mut argv: Vec<&[u8]> = vec![c.name.as_bytes(); argc.min(1)];
+                    argv.resize(argc, fill);
+                    let run = std::panic::catch_unwind(|| {
+                        let mut ks = Keyspace::new();
+                        every_type(&mut ks);
+                        let mut out = Vec::new();
+                        let mut reply = Reply::new(&mut out, crate::reply::Proto::Resp2);
+                        execute_id(&mut ks, c.id, &argv, &mut reply);
+                    });
+                    if run.is_err() {
+                        let fill = String::from_utf8_lossy(fill);
+                        failed.push(format!("{} with {argc} arguments '{fill}'", c.name));
+                    }
+                }
+            }
+        }
+        assert!(failed.is_empty(), "handlers panicked: {failed:#?}");
     }
 }

@@ -68,7 +68,6 @@ fn reply_set<'m>(out: &mut Reply, n: usize, members: impl Iterator<Item = Cow<'m
 
 /// `SADD key member [member ...]`
 pub fn sadd(ks: &mut Keyspace, args: Args, out: &mut Reply) -> CmdResult {
-    args.check(|n| n >= 3)?;
     let (key, members) = (args.get(1)?, args.rest(2));
     // One lookup on the hot path: add in place, or build and insert.
     let added = match ks.get_mut(key) {
@@ -87,7 +86,6 @@ pub fn sadd(ks: &mut Keyspace, args: Args, out: &mut Reply) -> CmdResult {
 
 /// `SREM key member [member ...]`
 pub fn srem(ks: &mut Keyspace, args: Args, out: &mut Reply) -> CmdResult {
-    args.check(|n| n >= 3)?;
     let key = args.get(1)?;
     let (removed, emptied) = match write_set(ks, key)? {
         None => (0, false),
@@ -105,7 +103,6 @@ pub fn srem(ks: &mut Keyspace, args: Args, out: &mut Reply) -> CmdResult {
 
 /// `SCARD key`
 pub fn scard(ks: &mut Keyspace, args: Args, out: &mut Reply) -> CmdResult {
-    args.check(|n| n == 2)?;
     let n = read_set(ks, args.get(1)?)?.map_or(0, |s| s.len());
     out.int(n as i64);
     Ok(())
@@ -113,7 +110,6 @@ pub fn scard(ks: &mut Keyspace, args: Args, out: &mut Reply) -> CmdResult {
 
 /// `SISMEMBER key member`
 pub fn sismember(ks: &mut Keyspace, args: Args, out: &mut Reply) -> CmdResult {
-    args.check(|n| n == 3)?;
     let member = args.get(2)?;
     let yes = read_set(ks, args.get(1)?)?.is_some_and(|s| s.contains(member));
     out.int(yes as i64);
@@ -122,7 +118,6 @@ pub fn sismember(ks: &mut Keyspace, args: Args, out: &mut Reply) -> CmdResult {
 
 /// `SMISMEMBER key member [member ...]`
 pub fn smismember(ks: &mut Keyspace, args: Args, out: &mut Reply) -> CmdResult {
-    args.check(|n| n >= 3)?;
     let set = read_set(ks, args.get(1)?)?;
     let members = args.rest(2);
     out.array(members.len());
@@ -134,7 +129,6 @@ pub fn smismember(ks: &mut Keyspace, args: Args, out: &mut Reply) -> CmdResult {
 
 /// `SMEMBERS key`
 pub fn smembers(ks: &mut Keyspace, args: Args, out: &mut Reply) -> CmdResult {
-    args.check(|n| n == 2)?;
     match read_set(ks, args.get(1)?)? {
         None => out.set(0),
         Some(s) => reply_set(out, s.len(), s.iter()),
@@ -154,7 +148,6 @@ pub(crate) fn positive_count(arg: &[u8]) -> Result<usize, CmdError> {
 
 /// `SPOP key [count]`
 pub fn spop(ks: &mut Keyspace, args: Args, out: &mut Reply) -> CmdResult {
-    args.check(|n| n >= 2)?;
     if args.len() > 3 {
         return Err(CmdError::Syntax);
     }
@@ -236,7 +229,6 @@ pub(crate) fn distinct_indexes(len: usize, count: usize, rng: &mut impl Rng) -> 
 
 /// `SRANDMEMBER key [count]`
 pub fn srandmember(ks: &mut Keyspace, args: Args, out: &mut Reply) -> CmdResult {
-    args.check(|n| n >= 2)?;
     if args.len() > 3 {
         return Err(CmdError::Syntax);
     }
@@ -296,7 +288,6 @@ pub fn srandmember(ks: &mut Keyspace, args: Args, out: &mut Reply) -> CmdResult 
 
 /// `SMOVE source destination member`
 pub fn smove(ks: &mut Keyspace, args: Args, out: &mut Reply) -> CmdResult {
-    args.check(|n| n == 4)?;
     let (src, dst, member) = (args.get(1)?, args.get(2)?, args.get(3)?);
     let Some(src_set) = read_set(ks, src)? else {
         out.int(0);
@@ -354,11 +345,11 @@ fn intersect(ks: &mut Keyspace, keys: &[&[u8]], limit: usize) -> Result<Vec<Vec<
 fn union_or_diff(ks: &mut Keyspace, keys: &[&[u8]], diff: bool) -> Result<SetObj, CmdError> {
     set_sizes(ks, keys)?;
     let mut acc = SetObj::new();
-    if diff {
-        if let Some(first) = read_set(ks, keys[0])? {
+    if let (true, Some((&first, others))) = (diff, keys.split_first()) {
+        if let Some(first) = read_set(ks, first)? {
             acc = first.clone();
         }
-        for k in &keys[1..] {
+        for k in others {
             if acc.is_empty() {
                 break;
             }
@@ -402,7 +393,6 @@ fn store(ks: &mut Keyspace, dst: &[u8], set: SetObj, out: &mut Reply) {
 
 /// `SINTER key [key ...]`
 pub fn sinter(ks: &mut Keyspace, args: Args, out: &mut Reply) -> CmdResult {
-    args.check(|n| n >= 2)?;
     let members = intersect(ks, args.rest(1), 0)?;
     reply_set(
         out,
@@ -414,7 +404,6 @@ pub fn sinter(ks: &mut Keyspace, args: Args, out: &mut Reply) -> CmdResult {
 
 /// `SINTERSTORE destination key [key ...]`
 pub fn sinterstore(ks: &mut Keyspace, args: Args, out: &mut Reply) -> CmdResult {
-    args.check(|n| n >= 3)?;
     let members = intersect(ks, args.rest(2), 0)?;
     let mut set = SetObj::new();
     members.iter().for_each(|m| {
@@ -426,7 +415,6 @@ pub fn sinterstore(ks: &mut Keyspace, args: Args, out: &mut Reply) -> CmdResult 
 
 /// `SINTERCARD numkeys key [key ...] [LIMIT limit]`
 pub fn sintercard(ks: &mut Keyspace, args: Args, out: &mut Reply) -> CmdResult {
-    args.check(|n| n >= 3)?;
     let numkeys = parse_i64(args.get(1)?)
         .filter(|&n| n > 0)
         .ok_or_else(|| CmdError::Other("ERR numkeys should be greater than 0".into()))?;
@@ -465,7 +453,6 @@ pub(crate) fn numkeys_and_limit<'a>(
 
 /// `SUNION key [key ...]`
 pub fn sunion(ks: &mut Keyspace, args: Args, out: &mut Reply) -> CmdResult {
-    args.check(|n| n >= 2)?;
     let set = union_or_diff(ks, args.rest(1), false)?;
     reply_set(out, set.len(), set.iter());
     Ok(())
@@ -473,7 +460,6 @@ pub fn sunion(ks: &mut Keyspace, args: Args, out: &mut Reply) -> CmdResult {
 
 /// `SUNIONSTORE destination key [key ...]`
 pub fn sunionstore(ks: &mut Keyspace, args: Args, out: &mut Reply) -> CmdResult {
-    args.check(|n| n >= 3)?;
     let set = union_or_diff(ks, args.rest(2), false)?;
     store(ks, args.get(1)?, set, out);
     Ok(())
@@ -481,7 +467,6 @@ pub fn sunionstore(ks: &mut Keyspace, args: Args, out: &mut Reply) -> CmdResult 
 
 /// `SDIFF key [key ...]`
 pub fn sdiff(ks: &mut Keyspace, args: Args, out: &mut Reply) -> CmdResult {
-    args.check(|n| n >= 2)?;
     let set = union_or_diff(ks, args.rest(1), true)?;
     reply_set(out, set.len(), set.iter());
     Ok(())
@@ -489,7 +474,6 @@ pub fn sdiff(ks: &mut Keyspace, args: Args, out: &mut Reply) -> CmdResult {
 
 /// `SDIFFSTORE destination key [key ...]`
 pub fn sdiffstore(ks: &mut Keyspace, args: Args, out: &mut Reply) -> CmdResult {
-    args.check(|n| n >= 3)?;
     let set = union_or_diff(ks, args.rest(2), true)?;
     store(ks, args.get(1)?, set, out);
     Ok(())
@@ -497,7 +481,6 @@ pub fn sdiffstore(ks: &mut Keyspace, args: Args, out: &mut Reply) -> CmdResult {
 
 /// `SSCAN key cursor [MATCH pattern] [COUNT count]`
 pub fn sscan(ks: &mut Keyspace, args: Args, out: &mut Reply) -> CmdResult {
-    args.check(|n| n >= 3)?;
     let cursor = parse_cursor(args.get(2)?)?;
     let Some(set) = read_set(ks, args.get(1)?)? else {
         scan_header(out, 0, 0);

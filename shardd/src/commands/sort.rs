@@ -91,7 +91,6 @@ enum Kind {
 }
 
 fn sort_generic(ks: &mut Keyspace, args: Args, out: &mut Reply, readonly: bool) -> CmdResult {
-    args.check(|n| n >= 2)?;
     let mut o = parse_opts(args, readonly)?;
     let key = args.get(1)?;
     let kind = match ks.get_mut(key) {

@@ -54,7 +54,6 @@ pub(crate) fn read<'k>(ks: &'k mut Keyspace, key: &[u8]) -> Result<Option<&'k [u
 
 /// `GET key`
 pub fn get(ks: &mut Keyspace, args: Args, out: &mut Reply) -> CmdResult {
-    args.check(|n| n == 2)?;
     match read(ks, args.get(1)?)? {
         None => out.null(),
         Some(s) => out.bulk(s),
@@ -159,7 +158,6 @@ fn expire_at_ms(arg: &[u8], kind: ExpireKind, now_ms: u64, cmd: &str) -> Result<
 
 /// `SET key value [NX|XX] [GET] [EX s|PX ms|EXAT ts|PXAT ms-ts|KEEPTTL]`
 pub fn set(ks: &mut Keyspace, args: Args, out: &mut Reply) -> CmdResult {
-    args.check(|n| n >= 3)?;
     let (key, value) = (args.get(1)?, args.get(2)?);
     if args.len() == 3 {
         // Straight into the slot's arena: no intermediate Vec.
@@ -201,7 +199,6 @@ pub fn set(ks: &mut Keyspace, args: Args, out: &mut Reply) -> CmdResult {
 
 /// `SETNX key value`: 1 if it set the key, 0 if the key existed.
 pub fn setnx(ks: &mut Keyspace, args: Args, out: &mut Reply) -> CmdResult {
-    args.check(|n| n == 3)?;
     let key = args.get(1)?;
     if ks.exists(key) {
         out.int(0);
@@ -229,7 +226,6 @@ fn set_with_ttl(
     kind: ExpireKind,
     cmd: &str,
 ) -> CmdResult {
-    args.check(|n| n == 4)?;
     let at = expire_at_ms(args.get(2)?, kind, ks.now_ms(), cmd)?;
     ks.insert_str_with_expiry(args.get(1)?, args.get(3)?, Some(at));
     out.ok();
@@ -238,7 +234,6 @@ fn set_with_ttl(
 
 /// `GETEX key [EX s|PX ms|EXAT ts|PXAT ms-ts|PERSIST]`
 pub fn getex(ks: &mut Keyspace, args: Args, out: &mut Reply) -> CmdResult {
-    args.check(|n| n >= 2)?;
     let key = args.get(1)?;
     let o = SetOpts::parse(args.rest(2), true)?;
     let now_ms = ks.now_ms();
@@ -262,7 +257,6 @@ pub fn getex(ks: &mut Keyspace, args: Args, out: &mut Reply) -> CmdResult {
 
 /// `GETDEL key`
 pub fn getdel(ks: &mut Keyspace, args: Args, out: &mut Reply) -> CmdResult {
-    args.check(|n| n == 2)?;
     let key = args.get(1)?;
     match read(ks, key)? {
         None => out.null(),
@@ -276,7 +270,6 @@ pub fn getdel(ks: &mut Keyspace, args: Args, out: &mut Reply) -> CmdResult {
 
 /// `GETSET key value`: the old value (or null), and the TTL is cleared.
 pub fn getset(ks: &mut Keyspace, args: Args, out: &mut Reply) -> CmdResult {
-    args.check(|n| n == 3)?;
     let key = args.get(1)?;
     match read(ks, key)? {
         None => out.null(),
@@ -288,7 +281,6 @@ pub fn getset(ks: &mut Keyspace, args: Args, out: &mut Reply) -> CmdResult {
 
 /// `APPEND key value`: the new length.
 pub fn append(ks: &mut Keyspace, args: Args, out: &mut Reply) -> CmdResult {
-    args.check(|n| n == 3)?;
     let (key, tail) = (args.get(1)?, args.get(2)?);
     let existed = read(ks, key)?.is_some();
     let new = match read(ks, key)? {
@@ -312,7 +304,6 @@ pub fn append(ks: &mut Keyspace, args: Args, out: &mut Reply) -> CmdResult {
 
 /// `STRLEN key`
 pub fn strlen(ks: &mut Keyspace, args: Args, out: &mut Reply) -> CmdResult {
-    args.check(|n| n == 2)?;
     let n = read(ks, args.get(1)?)?.map_or(0, <[u8]>::len);
     out.int(n as i64);
     Ok(())
@@ -338,7 +329,6 @@ pub(crate) fn clamp_range(start: i64, end: i64, len: usize) -> Option<(usize, us
 
 /// `GETRANGE key start end` (and its old name `SUBSTR`).
 pub fn getrange(ks: &mut Keyspace, args: Args, out: &mut Reply) -> CmdResult {
-    args.check(|n| n == 4)?;
     let (start, end) = (args.i64(2)?, args.i64(3)?);
     let s = read(ks, args.get(1)?)?.unwrap_or_default();
     if start < 0 && end < 0 && start > end {
@@ -354,7 +344,6 @@ pub fn getrange(ks: &mut Keyspace, args: Args, out: &mut Reply) -> CmdResult {
 
 /// `SETRANGE key offset value`: the new length.
 pub fn setrange(ks: &mut Keyspace, args: Args, out: &mut Reply) -> CmdResult {
-    args.check(|n| n == 4)?;
     let (key, value) = (args.get(1)?, args.get(3)?);
     let offset = args.i64(2)?;
     if offset < 0 {
@@ -383,7 +372,6 @@ pub fn setrange(ks: &mut Keyspace, args: Args, out: &mut Reply) -> CmdResult {
 
 /// `MGET key [key ...]`: null for missing keys and keys of another type.
 pub fn mget(ks: &mut Keyspace, args: Args, out: &mut Reply) -> CmdResult {
-    args.check(|n| n >= 2)?;
     let keys = args.rest(1);
     out.array(keys.len());
     for k in keys {
@@ -397,7 +385,8 @@ pub fn mget(ks: &mut Keyspace, args: Args, out: &mut Reply) -> CmdResult {
 
 /// `MSET key value [key value ...]`: sets all and clears their TTLs.
 pub fn mset(ks: &mut Keyspace, args: Args, out: &mut Reply) -> CmdResult {
-    args.check(|n| n >= 3 && n % 2 == 1)?;
+    // Key/value pairs: the table says only "at least 3".
+    args.check(|n| n % 2 == 1)?;
     for kv in args.rest(1).chunks_exact(2) {
         ks.insert_str(kv[0], kv[1]);
     }
@@ -407,7 +396,8 @@ pub fn mset(ks: &mut Keyspace, args: Args, out: &mut Reply) -> CmdResult {
 
 /// `MSETNX key value [key value ...]`: sets all (1) only if none exists (0).
 pub fn msetnx(ks: &mut Keyspace, args: Args, out: &mut Reply) -> CmdResult {
-    args.check(|n| n >= 3 && n % 2 == 1)?;
+    // Key/value pairs: the table says only "at least 3".
+    args.check(|n| n % 2 == 1)?;
     let pairs = args.rest(1);
     if pairs.chunks_exact(2).any(|kv| ks.exists(kv[0])) {
         out.int(0);

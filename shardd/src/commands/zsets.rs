@@ -217,7 +217,6 @@ fn parse_add_flags(args: Args) -> Result<(AddFlags, usize), CmdError> {
 
 /// `ZADD key [NX|XX] [GT|LT] [CH] [INCR] score member [score member ...]`
 pub fn zadd(ks: &mut Keyspace, args: Args, out: &mut Reply) -> CmdResult {
-    args.check(|n| n >= 4)?;
     let (f, first) = parse_add_flags(args)?;
     let pairs = args.rest(first);
     let scores = pairs
@@ -259,7 +258,6 @@ pub fn zadd(ks: &mut Keyspace, args: Args, out: &mut Reply) -> CmdResult {
 
 /// `ZINCRBY key increment member`
 pub fn zincrby(ks: &mut Keyspace, args: Args, out: &mut Reply) -> CmdResult {
-    args.check(|n| n == 4)?;
     // Redis runs ZINCRBY through ZADD's parser, which would take a flag word
     // here and then find an odd number of score/member arguments.
     let incr_arg = args.get(2)?;
@@ -292,7 +290,6 @@ pub fn zincrby(ks: &mut Keyspace, args: Args, out: &mut Reply) -> CmdResult {
 
 /// `ZREM key member [member ...]`
 pub fn zrem(ks: &mut Keyspace, args: Args, out: &mut Reply) -> CmdResult {
-    args.check(|n| n >= 3)?;
     let key = args.get(1)?;
     let (n, emptied) = match write_zset(ks, key)? {
         Some(z) => {
@@ -314,7 +311,6 @@ pub fn zrem(ks: &mut Keyspace, args: Args, out: &mut Reply) -> CmdResult {
 
 /// `ZCARD key`
 pub fn zcard(ks: &mut Keyspace, args: Args, out: &mut Reply) -> CmdResult {
-    args.check(|n| n == 2)?;
     let n = read_zset(ks, args.get(1)?)?.map_or(0, ZSetObj::len);
     out.int(n as i64);
     Ok(())
@@ -322,7 +318,6 @@ pub fn zcard(ks: &mut Keyspace, args: Args, out: &mut Reply) -> CmdResult {
 
 /// `ZSCORE key member`
 pub fn zscore(ks: &mut Keyspace, args: Args, out: &mut Reply) -> CmdResult {
-    args.check(|n| n == 3)?;
     let member = args.get(2)?;
     match read_zset(ks, args.get(1)?)?.and_then(|z| z.score(member)) {
         Some(s) => out.double(s),
@@ -333,7 +328,6 @@ pub fn zscore(ks: &mut Keyspace, args: Args, out: &mut Reply) -> CmdResult {
 
 /// `ZMSCORE key member [member ...]`
 pub fn zmscore(ks: &mut Keyspace, args: Args, out: &mut Reply) -> CmdResult {
-    args.check(|n| n >= 3)?;
     let z = read_zset(ks, args.get(1)?)?;
     let members = args.rest(2);
     out.array(members.len());
@@ -357,7 +351,8 @@ pub fn zrevrank(ks: &mut Keyspace, args: Args, out: &mut Reply) -> CmdResult {
 }
 
 fn rank_generic(ks: &mut Keyspace, args: Args, out: &mut Reply, rev: bool) -> CmdResult {
-    args.check(|n| n == 3 || n == 4)?;
+    // At most WITHSCORE: the table says only "at least 3".
+    args.check(|n| n <= 4)?;
     let withscore = match args.get(3) {
         Ok(a) if eq_ic(a, "withscore") => true,
         Ok(_) => return Err(CmdError::Syntax),
@@ -421,7 +416,6 @@ pub fn zpopmax(ks: &mut Keyspace, args: Args, out: &mut Reply) -> CmdResult {
 }
 
 fn pop_generic(ks: &mut Keyspace, args: Args, out: &mut Reply, max: bool) -> CmdResult {
-    args.check(|n| n >= 2)?;
     if args.len() > 3 {
         return Err(CmdError::Syntax);
     }
@@ -446,14 +440,16 @@ fn pop_generic(ks: &mut Keyspace, args: Args, out: &mut Reply, max: bool) -> Cmd
 
 /// `ZMPOP numkeys key [key ...] MIN|MAX [COUNT count]`
 pub fn zmpop(ks: &mut Keyspace, args: Args, out: &mut Reply) -> CmdResult {
-    args.check(|n| n >= 4)?;
     let numkeys = parse_i64(args.get(1)?)
         .filter(|&n| n > 0)
         .ok_or_else(|| CmdError::Other("ERR numkeys should be greater than 0".into()))?;
-    if numkeys as u64 > (args.len() - 3) as u64 {
+    if numkeys as u64 > args.len().saturating_sub(3) as u64 {
         return Err(CmdError::WrongArity(args.name_lower()));
     }
-    let keys = &args.rest(2)[..numkeys as usize];
+    let keys = args
+        .rest(2)
+        .get(..numkeys as usize)
+        .ok_or_else(|| CmdError::WrongArity(args.name_lower()))?;
     let where_at = 2 + numkeys as usize;
     let max = match args.get(where_at)? {
         w if eq_ic(w, "min") => false,
@@ -496,7 +492,6 @@ pub fn zmpop(ks: &mut Keyspace, args: Args, out: &mut Reply) -> CmdResult {
 
 /// `ZRANDMEMBER key [count [WITHSCORES]]`
 pub fn zrandmember(ks: &mut Keyspace, args: Args, out: &mut Reply) -> CmdResult {
-    args.check(|n| n >= 2)?;
     let count = match args.get(2) {
         Ok(c) => Some(random_count(c)?),
         Err(_) => None,
@@ -546,7 +541,6 @@ pub fn zrandmember(ks: &mut Keyspace, args: Args, out: &mut Reply) -> CmdResult 
 
 /// `ZSCAN key cursor [MATCH pattern] [COUNT count]`: scores as bulk strings.
 pub fn zscan(ks: &mut Keyspace, args: Args, out: &mut Reply) -> CmdResult {
-    args.check(|n| n >= 3)?;
     let cursor = parse_cursor(args.get(2)?)?;
     let Some(z) = read_zset(ks, args.get(1)?)? else {
         scan_header(out, 0, 0);

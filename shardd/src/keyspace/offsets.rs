@@ -76,13 +76,22 @@ fn insert<O: Off>(t: &mut HashTable<O>, hash: u64, off: usize, hasher: impl Fn(u
 }
 
 fn replace<O: Off>(t: &mut HashTable<O>, hash: u64, old: usize, new: usize) {
-    if let Some(o) = t.find_mut(hash, |&o| o.get() == old) {
+    let found = t.find_mut(hash, |&o| o.get() == old);
+    // The store only moves entries the table holds.
+    debug_assert!(
+        found.is_some(),
+        "replacing an offset the table does not hold"
+    );
+    if let Some(o) = found {
         *o = O::new(new);
     }
 }
 
 fn remove<O: Off>(t: &mut HashTable<O>, hash: u64, off: usize) {
-    if let Ok(e) = t.find_entry(hash, |&o| o.get() == off) {
+    let found = t.find_entry(hash, |&o| o.get() == off);
+    // The store only removes entries the table holds.
+    debug_assert!(found.is_ok(), "removing an offset the table does not hold");
+    if let Ok(e) = found {
         e.remove();
     }
 }

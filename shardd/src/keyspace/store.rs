@@ -145,6 +145,7 @@ fn expire_of(b: &[u8], h: &Header) -> Option<u64> {
 
 /// The owned pointer in an entry's value field (written by [`push_ptr`]).
 fn ptr_of(b: &[u8], h: &Header) -> *mut u8 {
+    debug_assert!(h.kind() != KIND_STR, "inline strings hold no pointer");
     let field = &b[h.val_off..h.val_off + PTR_BYTES];
     // SAFETY: `field` is PTR_BYTES in-bounds bytes; an unaligned read of a
     // pointer from them is allowed, and returns the pointer `push_ptr`
@@ -156,8 +157,10 @@ fn ptr_of(b: &[u8], h: &Header) -> *mut u8 {
 /// Appends `p` as PTR_BYTES bytes that keep its provenance (so miri's
 /// strict-provenance mode can follow it).
 fn push_ptr(arena: &mut Vec<u8>, p: *mut u8) {
+    debug_assert!(!p.is_null(), "an entry owns a real box");
     arena.reserve(PTR_BYTES);
     let len = arena.len();
+    debug_assert!(arena.capacity() - len >= PTR_BYTES);
     // SAFETY: `reserve` made room for PTR_BYTES bytes past `len`; the
     // unaligned write initialises exactly those bytes before the length
     // grows over them.
@@ -246,6 +249,9 @@ pub fn size_class(size: usize) -> usize {
 /// `p` (and `str_len` for boxed strings) must come from the `Box::into_raw`
 /// in [`push_entry`] for this kind, and no live entry may hold it after.
 unsafe fn take_box(kind: u8, p: *mut u8, str_len: usize) -> Value {
+    debug_assert!(!p.is_null());
+    // Only strings too long to sit inline get a box.
+    debug_assert!(kind != KIND_BIG_STR || str_len > INLINE_VALUE_MAX_BYTES);
     // SAFETY: per the function's contract, each arm rebuilds the very box type
     // `push_entry` leaked for that kind.
     unsafe {
@@ -256,7 +262,10 @@ unsafe fn take_box(kind: u8, p: *mut u8, str_len: usize) -> Value {
             KIND_HASH => Value::Hash(Box::from_raw(p.cast::<HashObj>())),
             KIND_LIST => Value::List(Box::from_raw(p.cast::<ListObj>())),
             KIND_SET => Value::Set(Box::from_raw(p.cast::<SetObj>())),
-            _ => Value::ZSet(Box::from_raw(p.cast::<ZSetObj>())),
+            _ => {
+                debug_assert_eq!(kind, KIND_ZSET, "an entry kind push_entry never writes");
+                Value::ZSet(Box::from_raw(p.cast::<ZSetObj>()))
+            }
         }
     }
 }
@@ -292,6 +301,7 @@ impl<'a> EntryRef<'a> {
     /// The value.
     pub fn value(&self) -> ValueRef<'a> {
         let h = &self.h;
+        debug_assert_eq!(h.flags & DEAD, 0, "a dead entry owns nothing");
         if h.kind() == KIND_STR {
             return ValueRef::Str(&self.b[h.val_off..h.val_off + h.str_len]);
         }
@@ -305,7 +315,10 @@ impl<'a> EntryRef<'a> {
                 KIND_HASH => ValueRef::Hash(&*p.cast::<HashObj>()),
                 KIND_LIST => ValueRef::List(&*p.cast::<ListObj>()),
                 KIND_SET => ValueRef::Set(&*p.cast::<SetObj>()),
-                _ => ValueRef::ZSet(&*p.cast::<ZSetObj>()),
+                _ => {
+                    debug_assert_eq!(h.kind(), KIND_ZSET);
+                    ValueRef::ZSet(&*p.cast::<ZSetObj>())
+                }
             }
         }
     }
@@ -349,6 +362,7 @@ impl<'a> EntryMut<'a> {
     /// The value, mutable where the type allows.
     pub fn into_value_mut(self) -> ValueMut<'a> {
         let h = self.h;
+        debug_assert_eq!(h.flags & DEAD, 0, "a dead entry owns nothing");
         if h.kind() == KIND_STR {
             let b: &'a [u8] = self.b;
             return ValueMut::Str(&b[h.val_off..h.val_off + h.str_len]);
@@ -362,7 +376,10 @@ impl<'a> EntryMut<'a> {
                 KIND_HASH => ValueMut::Hash(&mut *p.cast::<HashObj>()),
                 KIND_LIST => ValueMut::List(&mut *p.cast::<ListObj>()),
                 KIND_SET => ValueMut::Set(&mut *p.cast::<SetObj>()),
-                _ => ValueMut::ZSet(&mut *p.cast::<ZSetObj>()),
+                _ => {
+                    debug_assert_eq!(h.kind(), KIND_ZSET);
+                    ValueMut::ZSet(&mut *p.cast::<ZSetObj>())
+                }
             }
         }
     }
@@ -424,8 +441,12 @@ impl SlotStore {
     }
 
     fn find_off(&self, hash: u64, key: &[u8]) -> Option<usize> {
-        self.table
-            .find(hash, |o| Self::key_at(&self.arena, o) == key)
+        let off = self
+            .table
+            .find(hash, |o| Self::key_at(&self.arena, o) == key)?;
+        // Every entry reachable from the table is live (module invariant).
+        debug_assert_eq!(self.arena[off] & DEAD, 0, "the table reaches a dead entry");
+        Some(off)
     }
 
     /// The entry of `key`.
@@ -559,6 +580,7 @@ impl SlotStore {
             arena[off] |= DEAD;
             *dead_bytes += h.size();
         }
+        debug_assert!(*dead_bytes <= arena.len());
         h.size()
     }
 
@@ -681,9 +703,17 @@ impl SlotStore {
         }
         let live = self.arena.len() - self.dead_bytes;
         let mut fresh = Vec::with_capacity(size_class(live));
+        let mut entries = 0;
         for e in self.iter() {
             fresh.extend_from_slice(&e.b[..e.h.size()]);
+            entries += 1;
         }
+        // The live entries are exactly those the table reaches, and the
+        // dead bytes were counted right: otherwise the rebuilt table would
+        // lose keys or reach a box twice (a double free). Compaction is
+        // rare and already walks every entry, so this is checked always.
+        assert_eq!(entries, self.table.len(), "live entries and table disagree");
+        assert_eq!(fresh.len(), live, "dead bytes miscounted");
         self.arena = fresh;
         self.dead_bytes = 0;
         self.table = OffsetTable::with_capacity(self.table.len(), self.arena.len());

@@ -225,3 +225,33 @@ fn a_slot_past_64_kib_switches_to_wide_offsets_and_back() {
     }
     assert_eq!(st.len(), 500);
 }
+
+#[test]
+#[cfg(debug_assertions)]
+#[should_panic(expected = "the table reaches a dead entry")]
+fn a_dead_entry_the_table_still_reaches_is_caught() {
+    let mut st = SlotStore::default();
+    put(&mut st, b"k", b"v", None);
+    put(&mut st, b"other", b"w", None);
+    // Break the module invariant as a bug in `kill` would.
+    st.arena[0] |= DEAD;
+    get_str(&st, b"k");
+}
+
+#[test]
+#[should_panic(expected = "live entries and table disagree")]
+fn compaction_refuses_a_table_that_lost_a_live_entry() {
+    let mut st = SlotStore::default();
+    let filler = [b'x'; 100];
+    for i in 0..20u8 {
+        put(&mut st, &[b'k', i], &filler, None);
+    }
+    // Forget one live entry in the table, as a bug in `remove` would.
+    let key = [b'k', 0];
+    let off = st.find_off(h(&key), &key).unwrap();
+    st.table.remove(h(&key), off);
+    // Deleting most of the rest passes the compaction threshold.
+    for i in 1..15u8 {
+        st.delete(h(&[b'k', i]), &[b'k', i], &h);
+    }
+}

@@ -103,7 +103,7 @@ pub fn marked_string_encoding(s: &[u8], mark: StrMark) -> &'static str {
 /// Redis's string encodings: `int` for a canonical 64-bit integer, `embstr`
 /// up to 44 bytes, else `raw`.
 pub fn string_encoding(s: &[u8]) -> &'static str {
-    if s.len() <= 20 && crate::commands::parse_i64(s).is_some() {
+    if s.len() <= 20 && common::num::parse_i64(s).is_some() {
         "int"
     } else if s.len() <= 44 {
         "embstr"

@@ -143,6 +143,9 @@ impl AofWriter {
             self.buf.extend_from_slice(a);
         }
         let payload = &self.buf[start + RECORD_HEADER_BYTES..];
+        // A record the reader would refuse as damaged must never be
+        // written (the proxy's limits keep a command far below this).
+        debug_assert!(payload.len() <= MAX_RECORD_BYTES);
         let len = payload.len() as u32;
         let crc = crc32fast::hash(payload);
         self.buf[start..start + 4].copy_from_slice(&len.to_le_bytes());
@@ -270,6 +273,9 @@ impl Window {
             self.buf.truncate(old + got);
             self.eof = got < want;
         }
+        debug_assert!(self.at <= self.buf.len());
+        // Never more than the file held when opened.
+        debug_assert!(self.base + self.buf.len() as u64 <= self.len);
         Ok(self.buf.len() - self.at)
     }
 
@@ -334,6 +340,8 @@ pub fn read_log(path: &Path, mut f: impl FnMut(&[&[u8]])) -> Result<LogStats, Lo
         }
         if let Some(size) = size {
             let rec = &w.buf[w.at..w.at + size];
+            // `parse_record` placed every argument inside the record.
+            debug_assert!(offs.iter().all(|&(s, n)| s + n <= rec.len()));
             let args: SmallVec<[&[u8]; 8]> = offs.iter().map(|&(s, n)| &rec[s..s + n]).collect();
             f(&args);
             stats.commands += 1;
@@ -397,6 +405,8 @@ fn parse_record(b: &[u8], offs: &mut Vec<(usize, usize)>) -> bool {
 /// returned. Like Redis's `aof-load-truncated`, damage to the very last
 /// record followed only by zeros is cut off rather than refused.
 fn is_torn_tail(file: &File, at: u64, file_len: u64) -> std::io::Result<bool> {
+    // The reader stops at the length it found at open.
+    debug_assert!(at <= file_len);
     if zeros_between(file, at, file_len)? {
         return Ok(true);
     }

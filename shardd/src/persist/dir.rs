@@ -24,9 +24,10 @@ use super::{
     rewrite::{plan, LogForm},
     save::{fork_snapshot, load_snapshot, reap, reap_within, write_keyspace},
     snapshot::SnapshotError,
+    WriteLog,
 };
 use crate::{
-    commands::execute,
+    commands::{execute, Changes},
     keyspace::Keyspace,
     reply::{Proto, Reply},
 };
@@ -364,30 +365,6 @@ impl DataDir {
         self.scheduled
     }
 
-    /// Logs a write command that ran at `now_ms` and replied `reply`.
-    pub fn log(&mut self, args: &[&[u8]], reply: &[u8], now_ms: u64) {
-        if reply.first() == Some(&b'-') {
-            return;
-        }
-        self.stats.dirty += 1;
-        let Some(aof) = self.aof.as_mut() else {
-            return;
-        };
-        match plan(args, reply, now_ms) {
-            LogForm::Skip => {}
-            LogForm::AsIs => aof.append(args),
-            LogForm::Rewritten(cmd) => aof.append(&cmd),
-        }
-    }
-
-    /// Writes this round's log records (and syncs them under `always`).
-    pub fn commit(&mut self) -> std::io::Result<()> {
-        match self.aof.as_mut() {
-            Some(a) => a.flush_batch(),
-            None => Ok(()),
-        }
-    }
-
     /// Writes and syncs the log now (shutdown).
     pub fn sync_now(&mut self) -> std::io::Result<()> {
         match self.aof.as_mut() {
@@ -550,6 +527,39 @@ impl DataDir {
             }
         }
         let _ = sync_dir(&snapshot_path(&self.path, gen));
+    }
+}
+
+/// The log files of the current generation; SAVE, BGSAVE and the rest run
+/// on the directory itself.
+impl WriteLog for DataDir {
+    /// Counts the write's changes (`rdb_changes_since_last_save`) and
+    /// appends its logged form (see [`plan`]) to the log, if one is kept.
+    fn append(&mut self, args: &[&[u8]], reply: &[u8], now_ms: u64, changes: Changes) {
+        if reply.first() == Some(&b'-') {
+            return;
+        }
+        self.stats.dirty += changes.0;
+        let Some(aof) = self.aof.as_mut() else {
+            return;
+        };
+        match plan(args, reply, now_ms) {
+            LogForm::Skip => {}
+            LogForm::AsIs => aof.append(args),
+            LogForm::Rewritten(cmd) => aof.append(&cmd),
+        }
+    }
+
+    /// Writes this round's log records (and syncs them under `always`).
+    fn commit(&mut self) -> std::io::Result<()> {
+        match self.aof.as_mut() {
+            Some(a) => a.flush_batch(),
+            None => Ok(()),
+        }
+    }
+
+    fn data_dir(&mut self) -> Option<&mut DataDir> {
+        Some(self)
     }
 }
 

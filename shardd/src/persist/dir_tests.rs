@@ -22,8 +22,10 @@ fn open(dir: &Path) -> (DataDir, Keyspace, LoadStats) {
 fn write(d: &mut DataDir, ks: &mut Keyspace, cmd: &str) -> String {
     let args: Vec<&[u8]> = cmd.split(' ').map(str::as_bytes).collect();
     let mut out = Vec::new();
-    execute(ks, &args, &mut Reply::new(&mut out, Proto::Resp2));
-    d.log(&args, &out, ks.now_ms());
+    let changes = execute(ks, &args, &mut Reply::new(&mut out, Proto::Resp2));
+    if changes.any() {
+        d.append(&args, &out, ks.now_ms(), changes);
+    }
     d.commit().unwrap();
     String::from_utf8_lossy(&out).into_owned()
 }

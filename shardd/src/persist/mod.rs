@@ -2,6 +2,12 @@
 //! append-only log ([`aof`]), snapshots ([`snapshot`], [`save`]) and the
 //! generations that tie them together ([`dir`]). See `PERSISTENCE.md` beside
 //! this crate for the files, the order of operations and the promises.
+//!
+//! [`WriteLog`] is the seam between the shard's loop and its disk: the loop
+//! (`server`) appends each write to it and commits once per round before it
+//! publishes the round's replies. [`dir::DataDir`] implements it with its
+//! log files; the simulation (`proxy/tests/sim`) with an in-memory log it
+//! crashes at will, so it runs the real loop.
 
 pub mod admin;
 pub mod aof;
@@ -9,3 +15,48 @@ pub mod dir;
 pub mod rewrite;
 pub mod save;
 pub mod snapshot;
+
+use self::dir::DataDir;
+use crate::commands::Changes;
+
+/// Where a shard's writes are logged and made durable. The loop is generic
+/// over it (static dispatch: no cost on the hot path).
+pub trait WriteLog {
+    /// Records the write command `args`, which ran at `now_ms`, made
+    /// `changes` (at least one: a write that changed nothing is not
+    /// logged) and replied `reply`.
+    fn append(&mut self, args: &[&[u8]], reply: &[u8], now_ms: u64, changes: Changes);
+
+    /// Makes what was appended since the last commit durable as the fsync
+    /// policy asks. The loop publishes a round's replies only after this
+    /// returns `Ok`; on `Err` the shard stops rather than acknowledge
+    /// writes that are not durable.
+    fn commit(&mut self) -> std::io::Result<()>;
+
+    /// The data directory behind the log, for SAVE, BGSAVE, BGREWRITEAOF,
+    /// LASTSAVE, `SHARDD.*` and the loop's background duties; `None` (the
+    /// default) when there is none, and those commands say so.
+    fn data_dir(&mut self) -> Option<&mut DataDir> {
+        None
+    }
+}
+
+/// `None`: persistence is off; nothing is logged.
+impl<L: WriteLog> WriteLog for Option<L> {
+    fn append(&mut self, args: &[&[u8]], reply: &[u8], now_ms: u64, changes: Changes) {
+        if let Some(l) = self {
+            l.append(args, reply, now_ms, changes);
+        }
+    }
+
+    fn commit(&mut self) -> std::io::Result<()> {
+        match self {
+            Some(l) => l.commit(),
+            None => Ok(()),
+        }
+    }
+
+    fn data_dir(&mut self) -> Option<&mut DataDir> {
+        self.as_mut().and_then(L::data_dir)
+    }
+}

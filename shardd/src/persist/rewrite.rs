@@ -9,9 +9,10 @@
 //!
 //! Every other write command is deterministic given the same keyspace, so
 //! it is logged as it came. Commands that answered with an error changed
-//! nothing and are not logged.
+//! nothing and are not logged; nor are writes whose handler says they
+//! changed nothing (the shard's loop does not hand them to the log).
 
-use crate::commands::parse_i64;
+use common::num::parse_i64;
 
 /// What to log for one write command.
 #[derive(Debug, PartialEq, Eq)]

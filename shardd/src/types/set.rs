@@ -15,10 +15,9 @@
 
 use std::borrow::Cow;
 
+use common::num::parse_i64;
 use hashbrown::HashTable;
 use rand::Rng;
-
-use crate::commands::parse_i64;
 
 /// Longest member the packed form can hold (its one-byte length): a larger
 /// `set-max-listpack-value` keeps the packed form for members up to this.

@@ -7,7 +7,7 @@
 //! operations in order on one buffer and stores it back once.
 
 use super::{
-    super::{eq_ic, parse_i64, strings, Args, CmdError, CmdResult},
+    super::{eq_ic, parse_i64, strings, Args, Changes, CmdError, CmdResult, CountedResult},
     parse_bit_offset, string_for_write,
 };
 use crate::{
@@ -176,8 +176,10 @@ fn fit(op: &Op, base: i128, incr: i128) -> Option<i128> {
     }
 }
 
-/// Runs one SET or INCRBY on `s` and writes its reply.
-fn apply_write(s: &mut [u8], op: &Op, out: &mut Reply) {
+/// Runs one SET or INCRBY on `s` and writes its reply. Returns whether it
+/// wrote (OVERFLOW FAIL refuses) and whether the value it wrote differs
+/// from the one that was there.
+fn apply_write(s: &mut [u8], op: &Op, out: &mut Reply) -> (bool, bool) {
     let old = field_value(s, op);
     let (new, reply) = match op.kind {
         OpKind::IncrBy => {
@@ -198,13 +200,19 @@ fn apply_write(s: &mut [u8], op: &Op, out: &mut Reply) {
         (Some(n), Some(r)) => {
             write_bits(s, op.offset, op.bits, n as u64);
             out.int(r as i64);
+            (true, n != old)
         }
-        _ => out.null(),
+        _ => {
+            out.null();
+            (false, false)
+        }
     }
 }
 
-fn run(ks: &mut Keyspace, args: Args, out: &mut Reply, read_only_cmd: bool) -> CmdResult {
-    args.check(|n| n >= 2)?;
+/// Runs BITFIELD (or BITFIELD_RO); returns the changes as Redis counts
+/// them: one per SET or INCRBY that wrote a new value, or that wrote at
+/// all when the string was created or grown.
+fn run(ks: &mut Keyspace, args: Args, out: &mut Reply, read_only_cmd: bool) -> CountedResult {
     let key = args.get(1)?;
     let ops = parse_ops(args)?;
     let max_write = ops
@@ -219,33 +227,42 @@ fn run(ks: &mut Keyspace, args: Args, out: &mut Reply, read_only_cmd: bool) -> C
             // Reply::int takes i64; unsigned fields are at most 63 bits.
             out.int(field_value(s, op) as i64);
         }
-        return Ok(());
+        return Ok(Changes::NONE);
     };
     if read_only_cmd {
         return Err(CmdError::Other(
             "ERR BITFIELD_RO only supports the GET subcommand".into(),
         ));
     }
-    let mut s = string_for_write(ks, key, max_bit)?;
+    let (mut s, grew) = string_for_write(ks, key, max_bit)?;
     out.array(ops.len());
+    let mut changes = 0u64;
     for op in &ops {
         if op.kind == OpKind::Get {
             out.int(field_value(&s, op) as i64);
         } else {
-            apply_write(&mut s, op, out);
+            let (wrote, differs) = apply_write(&mut s, op, out);
+            changes += (wrote && (grew || differs)) as u64;
         }
     }
-    ks.insert_keep_ttl(key, Value::Str(s));
+    if grew || changes > 0 {
+        ks.insert_keep_ttl(key, Value::Str(s));
+    }
+    // Redis unshares the string even when no value changes.
     ks.mark_str(key, StrMark::Raw);
-    Ok(())
+    // Redis counts no change when every write failed on a string it
+    // created or grew, and so does not propagate it; the string is there
+    // all the same, so shardis counts (and logs) one, lest a restart lose
+    // a key that clients saw.
+    Ok(Changes(changes.max(grew as u64)))
 }
 
 /// `BITFIELD key [GET type offset] [SET type offset value] [INCRBY type offset increment] [OVERFLOW WRAP|SAT|FAIL] ...`
-pub fn bitfield(ks: &mut Keyspace, args: Args, out: &mut Reply) -> CmdResult {
+pub fn bitfield(ks: &mut Keyspace, args: Args, out: &mut Reply) -> CountedResult {
     run(ks, args, out, false)
 }
 
 /// `BITFIELD_RO key [GET type offset] ...`
 pub fn bitfield_ro(ks: &mut Keyspace, args: Args, out: &mut Reply) -> CmdResult {
-    run(ks, args, out, true)
+    run(ks, args, out, true).map(|_| ())
 }

@@ -314,3 +314,71 @@ fn bitfield_fail_is_resp3_null() {
     crate::commands::execute(&mut ks, &argv, &mut Reply::new(&mut buf, Proto::Resp3));
     assert_eq!(buf, b"*1\r\n_\r\n");
 }
+
+/// The changes `cmd` (space separated) makes, as the shard counts them.
+fn changes(ks: &mut Keyspace, cmd: &str) -> u64 {
+    let argv: Vec<&[u8]> = cmd.split(' ').map(str::as_bytes).collect();
+    let mut buf = Vec::new();
+    crate::commands::execute(ks, &argv, &mut Reply::new(&mut buf, Proto::Resp2)).0
+}
+
+#[test]
+fn setbit_and_bitfield_count_a_change_only_when_the_value_changes() {
+    // Redis's "SETBIT/BITFIELD only increase dirty when the value changed".
+    let mut ks = Keyspace::new();
+    // Creating a key always counts.
+    assert_eq!(changes(&mut ks, "setbit foo 0 0"), 1);
+    assert_eq!(changes(&mut ks, "bitfield foo2 set i5 0 0"), 1);
+    // Writing what is there does not.
+    assert_eq!(changes(&mut ks, "setbit foo 0 0"), 0);
+    assert_eq!(changes(&mut ks, "bitfield foo2 set i5 0 0"), 0);
+    // A change, then the same again.
+    for (cmd, want) in [
+        ("setbit foo 0 1", 1),
+        ("setbit foo 0 1", 0),
+        ("setbit foo 0 0", 1),
+        ("setbit foo 0 0", 0),
+        ("bitfield foo2 set i5 0 1", 1),
+        ("bitfield foo2 set i5 0 1", 0),
+        ("bitfield foo2 set i5 0 0", 1),
+        ("bitfield foo2 set i5 0 0", 0),
+    ] {
+        assert_eq!(changes(&mut ks, cmd), want, "{cmd}");
+    }
+    // Growing the string is a change even when the bit stays 0.
+    assert_eq!(changes(&mut ks, "setbit foo 100 0"), 1);
+    assert_eq!(run(&mut ks, "strlen foo"), ":13\r\n");
+    // BITFIELD counts each write that changed a value, or every write
+    // when it grew the string; GET and refused writes count nothing.
+    assert_eq!(changes(&mut ks, "bitfield foo2 set u8 0 1 set u8 8 1"), 2);
+    assert_eq!(changes(&mut ks, "bitfield foo2 set u8 0 1 set u8 8 2"), 1);
+    assert_eq!(changes(&mut ks, "bitfield foo2 incrby u8 0 0 get u8 8"), 0);
+    assert_eq!(changes(&mut ks, "bitfield foo2 get u8 0"), 0);
+    assert_eq!(
+        changes(&mut ks, "bitfield foo2 overflow fail incrby u8 0 300"),
+        0
+    );
+    assert_eq!(
+        run(&mut ks, "bitfield foo2 get u8 0 get u8 8"),
+        "*2\r\n:1\r\n:2\r\n"
+    );
+    // A string created by writes that all failed is still there: it
+    // counts (Redis counts nothing here; see `bitfield::run`).
+    assert_eq!(changes(&mut ks, "bitfield new overflow fail set u2 0 9"), 1);
+    assert_eq!(run(&mut ks, "get new"), "$1\r\n\x00\r\n");
+    // Errors change nothing.
+    run(&mut ks, "rpush l a");
+    assert_eq!(changes(&mut ks, "setbit foo 0 2"), 0);
+    assert_eq!(changes(&mut ks, "setbit l 0 1"), 0);
+    assert_eq!(changes(&mut ks, "bitfield l set u8 0 1"), 0);
+}
+
+#[test]
+fn setbit_that_changes_nothing_still_reads_as_raw() {
+    // Redis unshares the string before it looks at the bit.
+    let mut ks = Keyspace::new();
+    run(&mut ks, "set n 1");
+    assert_eq!(changes(&mut ks, "setbit n 2 1"), 0);
+    assert_eq!(run(&mut ks, "object encoding n"), "$3\r\nraw\r\n");
+    assert_eq!(run(&mut ks, "get n"), "$1\r\n1\r\n");
+}

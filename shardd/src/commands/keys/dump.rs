@@ -8,7 +8,6 @@ const FREQ_MAX: i64 = 255;
 
 /// `DUMP key`: the serialised value, or null.
 pub fn dump(ks: &mut Keyspace, args: Args, out: &mut Reply) -> CmdResult {
-    args.check(|n| n == 2)?;
     match ks.get(args.get(1)?) {
         None => out.null(),
         Some(v) => out.bulk(&payload::encode(v)),
@@ -60,7 +59,6 @@ fn parse_restore_opts(args: Args) -> Result<RestoreOpts, CmdError> {
 
 /// `RESTORE key ttl payload [REPLACE] [ABSTTL] [IDLETIME s] [FREQ f]`.
 pub fn restore(ks: &mut Keyspace, args: Args, out: &mut Reply) -> CmdResult {
-    args.check(|n| n >= 4)?;
     let opts = parse_restore_opts(args)?;
     let key = args.get(1)?;
     if !opts.replace && ks.exists(key) {

@@ -63,7 +63,6 @@ fn expire_generic(
     relative: bool,
     secs: bool,
 ) -> CmdResult {
-    args.check(|n| n >= 3)?;
     let cond = parse_cond(args.rest(3))?;
     let mut when = args.i64(2)?;
     let invalid = || {
@@ -133,7 +132,6 @@ fn ttl_generic(
     kind: TtlKind,
     ms: bool,
 ) -> CmdResult {
-    args.check(|n| n == 2)?;
     let now = ks.now_ms();
     let reply = match ks.expire_at(args.get(1)?) {
         None => -2,
@@ -174,7 +172,6 @@ pub fn pexpiretime(ks: &mut Keyspace, args: Args, out: &mut Reply) -> CmdResult 
 
 /// `PERSIST key`.
 pub fn persist(ks: &mut Keyspace, args: Args, out: &mut Reply) -> CmdResult {
-    args.check(|n| n == 2)?;
     let done = ks.persist(args.get(1)?);
     out.int(done as i64);
     Ok(())

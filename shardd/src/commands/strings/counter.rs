@@ -31,26 +31,22 @@ fn incr_by(ks: &mut Keyspace, key: &[u8], by: i64, out: &mut Reply) -> CmdResult
 
 /// `INCR key`
 pub fn incr(ks: &mut Keyspace, args: Args, out: &mut Reply) -> CmdResult {
-    args.check(|n| n == 2)?;
     incr_by(ks, args.get(1)?, 1, out)
 }
 
 /// `DECR key`
 pub fn decr(ks: &mut Keyspace, args: Args, out: &mut Reply) -> CmdResult {
-    args.check(|n| n == 2)?;
     incr_by(ks, args.get(1)?, -1, out)
 }
 
 /// `INCRBY key increment`
 pub fn incrby(ks: &mut Keyspace, args: Args, out: &mut Reply) -> CmdResult {
-    args.check(|n| n == 3)?;
     let by = args.i64(2)?;
     incr_by(ks, args.get(1)?, by, out)
 }
 
 /// `DECRBY key decrement` (the most negative decrement cannot be negated).
 pub fn decrby(ks: &mut Keyspace, args: Args, out: &mut Reply) -> CmdResult {
-    args.check(|n| n == 3)?;
     let by = args.i64(2)?;
     let neg = by
         .checked_neg()
@@ -61,7 +57,6 @@ pub fn decrby(ks: &mut Keyspace, args: Args, out: &mut Reply) -> CmdResult {
 /// `INCRBYFLOAT key increment`: replies with and stores the sum as Redis
 /// prints a `long double` (`%.17Lf`, trailing zeros removed).
 pub fn incrbyfloat(ks: &mut Keyspace, args: Args, out: &mut Reply) -> CmdResult {
-    args.check(|n| n == 3)?;
     let key = args.get(1)?;
     let cur = match read(ks, key)? {
         None => LongDouble::ZERO,

@@ -140,7 +140,6 @@ fn backtrack(t: &Table) -> (Vec<u8>, Vec<Match>) {
 
 /// `LCS key1 key2 [LEN] [IDX] [MINMATCHLEN len] [WITHMATCHLEN]`
 pub fn lcs(ks: &mut Keyspace, args: Args, out: &mut Reply) -> CmdResult {
-    args.check(|n| n >= 3)?;
     let a = lcs_operand(ks, args.get(1)?)?;
     let b = lcs_operand(ks, args.get(2)?)?;
     let o = parse_opts(args)?;

@@ -242,7 +242,6 @@ fn range_reply(
     kind: Option<Kind>,
     rev: Option<bool>,
 ) -> CmdResult {
-    args.check(|n| n >= 4)?;
     let spec = parse_spec(args, 2, kind, rev, false)?;
     match read_zset(ks, args.get(1)?)? {
         None => out.array(0),
@@ -286,7 +285,6 @@ pub fn zrevrangebylex(ks: &mut Keyspace, args: Args, out: &mut Reply) -> CmdResu
 
 /// `ZRANGESTORE dst src min max [BYSCORE|BYLEX] [REV] [LIMIT offset count]`
 pub fn zrangestore(ks: &mut Keyspace, args: Args, out: &mut Reply) -> CmdResult {
-    args.check(|n| n >= 5)?;
     let spec = parse_spec(args, 3, None, None, true)?;
     let mut result = ZSetObj::new();
     if let Some(z) = read_zset(ks, args.get(2)?)? {
@@ -305,7 +303,6 @@ pub fn zrangestore(ks: &mut Keyspace, args: Args, out: &mut Reply) -> CmdResult 
 }
 
 fn count_generic(ks: &mut Keyspace, args: Args, out: &mut Reply, kind: Kind) -> CmdResult {
-    args.check(|n| n == 4)?;
     let bounds = parse_bounds(kind, args.get(2)?, args.get(3)?)?;
     let n = match read_zset(ks, args.get(1)?)? {
         None => 0,
@@ -329,7 +326,6 @@ pub fn zlexcount(ks: &mut Keyspace, args: Args, out: &mut Reply) -> CmdResult {
 }
 
 fn remrange_generic(ks: &mut Keyspace, args: Args, out: &mut Reply, kind: Kind) -> CmdResult {
-    args.check(|n| n == 4)?;
     let bounds = parse_bounds(kind, args.get(2)?, args.get(3)?)?;
     let key = args.get(1)?;
     let mut n = 0;

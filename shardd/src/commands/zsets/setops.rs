@@ -225,7 +225,6 @@ fn compute(ks: &mut Keyspace, call: &Call, op: Op) -> Result<Vec<(Vec<u8>, f64)>
 }
 
 fn reply_generic(ks: &mut Keyspace, args: Args, out: &mut Reply, op: Op) -> CmdResult {
-    args.check(|n| n >= 3)?;
     let call = parse_call(ks, args, 1, op, false, false)?;
     let mut items = compute(ks, &call, op)?;
     // Sorted here rather than built into a zset: a listpack would turn -0
@@ -240,7 +239,6 @@ fn reply_generic(ks: &mut Keyspace, args: Args, out: &mut Reply, op: Op) -> CmdR
 }
 
 fn store_generic(ks: &mut Keyspace, args: Args, out: &mut Reply, op: Op) -> CmdResult {
-    args.check(|n| n >= 4)?;
     let call = parse_call(ks, args, 2, op, true, false)?;
     // Redis builds the result as a skiplist, then packs it if it fits:
     // a big result keeps -0 scores, a small one has 0.
@@ -285,7 +283,6 @@ pub fn zdiffstore(ks: &mut Keyspace, args: Args, out: &mut Reply) -> CmdResult {
 
 /// `ZINTERCARD numkeys key [key ...] [LIMIT limit]`
 pub fn zintercard(ks: &mut Keyspace, args: Args, out: &mut Reply) -> CmdResult {
-    args.check(|n| n >= 3)?;
     let call = parse_call(ks, args, 1, Op::Inter, false, true)?;
     let mut n = compute(ks, &call, Op::Inter)?.len();
     if call.limit > 0 {
