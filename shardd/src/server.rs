@@ -33,11 +33,10 @@ use crate::{
     keyspace::Keyspace,
     persist::{
         admin,
-        dir::{ChildKind, DataDir, AUTO_REWRITE_MIN_BYTES},
+        dir::{ChildKind, DataDir},
         WriteLog,
     },
     reply::{Proto, Reply},
-    settings::Settings,
     stats::Stats,
 };
 
@@ -75,10 +74,9 @@ pub struct Engine<L> {
     pub ks: Keyspace,
     /// Where writes are logged and committed.
     pub log: L,
-    /// What the shard measures about its commands.
+    /// What the shard measures about its commands (its thresholds are
+    /// the settings in force, `crate::settings`).
     pub stats: Stats,
-    /// Settings changed at run time (`SHARDD.CONFIG`).
-    pub settings: Settings,
     scratch: Vec<u8>,
 }
 
@@ -89,7 +87,6 @@ impl<L: WriteLog> Engine<L> {
             ks,
             log,
             stats: Stats::new(),
-            settings: Settings::default(),
             scratch: Vec::with_capacity(64 << 10),
         }
     }
@@ -114,7 +111,6 @@ impl<L: WriteLog> Engine<L> {
             ks: &mut self.ks,
             dir: self.log.data_dir().map(|d| &*d),
             stats: &mut self.stats,
-            settings: &mut self.settings,
         };
         let changes = if introspect::try_run(parts, req.header.kind, &args, &mut reply) {
             Changes::NONE
@@ -140,8 +136,8 @@ impl<L: WriteLog> Engine<L> {
         let h = &req.header;
         let body = &scratch[msg::REPLY_HEADER_BYTES..];
         let id = Cmd::from_u16(h.kind);
-        self.stats
-            .end(id, h.flags, &args, h.origin, body, &self.settings);
+        let stats = &mut self.stats;
+        crate::settings::with(|s| stats.end(id, h.flags, &args, h.origin, body, s));
         if scratch.capacity() > 1 << 20 {
             *scratch = Vec::with_capacity(64 << 10);
         }
@@ -177,23 +173,37 @@ impl<L: WriteLog> Engine<L> {
         }
     }
 
-    /// Starts a rewrite of the log if it has grown past its bound (see
-    /// [`DataDir::wants_auto_rewrite`]); true if one started.
-    fn maybe_auto_rewrite(&mut self) -> bool {
+    /// Starts what the settings in force ask for on their own: a snapshot
+    /// when a `save` point is due, else a rewrite of the log once it grew
+    /// past `auto-aof-rewrite-min-size` and `auto-aof-rewrite-percentage`
+    /// (see [`DataDir::wants_save`], [`DataDir::wants_auto_rewrite`]);
+    /// true if one started.
+    fn maybe_auto_save(&mut self) -> bool {
         let Some(d) = self.log.data_dir() else {
             return false;
         };
-        if !d.wants_auto_rewrite(AUTO_REWRITE_MIN_BYTES) {
-            return false;
-        }
+        let (save_due, rewrite_due) = crate::settings::with(|s| {
+            (
+                d.wants_save(&s.save),
+                d.wants_auto_rewrite(s.auto_aof_rewrite_min_size, s.auto_aof_rewrite_percentage),
+            )
+        });
+        let (kind, why) = match (save_due, rewrite_due && d.has_aof()) {
+            (true, _) => (ChildKind::BgSave, "a save point is due: saving"),
+            (false, true) => (
+                ChildKind::Rewrite,
+                "the log grew past its bound: rewriting it",
+            ),
+            (false, false) => return false,
+        };
         let size = d.aof_size();
-        match d.start_child(&self.ks, ChildKind::Rewrite) {
+        match d.start_child(&self.ks, kind) {
             Ok(()) => {
-                tracing::info!(log_bytes = size, "log grew past its bound: rewriting it");
+                tracing::info!(log_bytes = size, "{why}");
                 true
             }
             Err(e) => {
-                tracing::error!("automatic log rewrite failed to start: {e}");
+                tracing::error!("automatic {kind:?} failed to start: {e}");
                 false
             }
         }
@@ -295,10 +305,10 @@ impl<L: WriteLog> Shard<L> {
                 if now >= next_expire {
                     self.engine.ks.active_expire_cycle(EXPIRE_BUDGET_KEYS);
                     next_expire = now + Duration::from_millis(EXPIRE_INTERVAL_MS);
-                    // The log's growth is checked once a second.
+                    // Save points and the log's growth are checked once a second.
                     if now >= next_auto_rewrite {
                         next_auto_rewrite = now + Duration::from_secs(1);
-                        if self.engine.maybe_auto_rewrite() {
+                        if self.engine.maybe_auto_save() {
                             next_child_poll = now;
                         }
                     }

@@ -3,7 +3,10 @@
 //! `latencystats`, `errorstats`, `LATENCY HISTOGRAM`), the slow log and the
 //! latency monitor. The proxy asks for them with internal commands
 //! (`crate::introspect`) and merges them with its own and the other
-//! shards'.
+//! shards'. The slow log and the latency monitor follow the thresholds in
+//! force (`crate::settings`, which `CONFIG SET` changes through
+//! `SHARDD.CONFIG` and a restarted shard gets from `--config`); the shard's
+//! loop passes them to [`Stats::end`].
 //!
 //! A command's time runs from the end of the previous command of the same
 //! batch (or, for a batch's first command, from its start) to its reply

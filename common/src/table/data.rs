@@ -761,13 +761,11 @@ pub enum Cmd {
     SharddResetstat,
     /// `shardd.config`
     SharddConfig,
-    /// `shardd.appendfsync`
-    SharddAppendfsync,
 }
 
 impl Cmd {
     /// Every id, in order (`Cmd::ALL[id as usize] == id`).
-    pub const ALL: [Cmd; 373] = [
+    pub const ALL: [Cmd; 372] = [
         Cmd::Acl,
         Cmd::AclCat,
         Cmd::AclDeluser,
@@ -1140,13 +1138,12 @@ impl Cmd {
         Cmd::SharddLatency,
         Cmd::SharddResetstat,
         Cmd::SharddConfig,
-        Cmd::SharddAppendfsync,
     ];
 }
 
 /// Fingerprint of the names in id order (FNV-1a): both sides of a ring
 /// check that they were built with the same table.
-pub const TABLE_FINGERPRINT: u64 = 0x39c00105bd665d86;
+pub const TABLE_FINGERPRINT: u64 = 0x59b2dc42b41878b7;
 
 /// Every command, sorted by name (lookups binary-search it).
 #[rustfmt::skip]
@@ -1602,6 +1599,5 @@ pub(super) static INTERNAL: &[CommandSpec] = &[
     cmd(Cmd::SharddSlowlog, "shardd.slowlog", -2, F_ADMIN | F_LOADING | F_STALE, 0, 0, 0, &[], &[], &[], Route::FanOut, Keys::Fixed, Exec::Internal, Docs { summary: "One shard's slow log: GET count, LEN, RESET", since: "", group: "server", complexity: "O(N) where N is the number of entries returned" }, &[]),
     cmd(Cmd::SharddLatency, "shardd.latency", -2, F_ADMIN | F_LOADING | F_STALE, 0, 0, 0, &[], &[], &[], Route::FanOut, Keys::Fixed, Exec::Internal, Docs { summary: "One shard's latency monitor: EVENTS, RESET [event ...]", since: "", group: "server", complexity: "O(N) where N is the number of samples" }, &[]),
     cmd(Cmd::SharddResetstat, "shardd.resetstat", 1, F_ADMIN | F_LOADING | F_STALE, 0, 0, 0, &[], &[], &[], Route::FanOut, Keys::Fixed, Exec::Internal, Docs { summary: "Resets one shard's statistics (CONFIG RESETSTAT)", since: "", group: "server", complexity: "O(1)" }, &[]),
-    cmd(Cmd::SharddConfig, "shardd.config", -3, F_ADMIN | F_LOADING | F_STALE, 0, 0, 0, &[], &[], &[], Route::FanOut, Keys::Fixed, Exec::Internal, Docs { summary: "Sets one shard's settings: name value [name value ...]", since: "", group: "server", complexity: "O(N) where N is the number of settings" }, &[]),
-    cmd(Cmd::SharddAppendfsync, "shardd.appendfsync", -1, F_ADMIN | F_LOADING | F_STALE, 0, 0, 0, &[], &[], &[], Route::FanOut, Keys::Fixed, Exec::Internal, Docs { summary: "Shows or sets one shard's appendfsync policy", since: "", group: "server", complexity: "O(1)" }, &[]),
+    cmd(Cmd::SharddConfig, "shardd.config", -3, F_ADMIN | F_LOADING | F_STALE, 0, 0, 0, &[], &[], &[], Route::FanOut, Keys::Fixed, Exec::Internal, Docs { summary: "Sets CONFIG parameters the shard applies: epoch seq name value [name value ...]", since: "", group: "server", complexity: "O(N) where N is the number of parameters" }, &[]),
 ];

@@ -111,10 +111,8 @@ INTERNAL = [
      ['summary', "Resets one shard's statistics (CONFIG RESETSTAT)", 'since', '', 'group', 'server',
       'complexity', 'O(1)']),
     (['shardd.config', -3, ['admin', 'loading', 'stale'], 0, 0, 0, [], [], [], []],
-     ['summary', "Sets one shard's settings: name value [name value ...]", 'since', '', 'group', 'server',
-      'complexity', 'O(N) where N is the number of settings']),
-    (['shardd.appendfsync', -1, ['admin', 'loading', 'stale'], 0, 0, 0, [], [], [], []],
-     ['summary', "Shows or sets one shard's appendfsync policy", 'since', '', 'group', 'server', 'complexity', 'O(1)']),
+     ['summary', "Sets CONFIG parameters the shard applies: epoch seq name value [name value ...]",
+      'since', '', 'group', 'server', 'complexity', 'O(N) where N is the number of parameters']),
 ]
 
 FLAGS = ['write', 'readonly', 'denyoom', 'module', 'admin', 'pubsub', 'noscript', 'blocking', 'loading', 'stale',
@@ -123,8 +121,8 @@ FLAGS = ['write', 'readonly', 'denyoom', 'module', 'admin', 'pubsub', 'noscript'
 CONNECTION = {'ping', 'echo', 'quit', 'reset', 'select', 'auth', 'hello', 'client', 'command', 'config', 'shutdown',
               'time', 'wait', 'multi', 'exec', 'discard', 'watch', 'unwatch'}
 FANOUT = {'dbsize', 'keys', 'scan', 'randomkey', 'flushall', 'flushdb', 'info', 'lastsave', 'save', 'bgsave',
-          'bgrewriteaof', 'function', 'script', 'memory', 'shardd.info', 'shardd.appendfsync', 'shardd.slowlog',
-          'shardd.latency', 'shardd.resetstat', 'shardd.config'}
+          'bgrewriteaof', 'function', 'script', 'memory', 'shardd.info', 'shardd.slowlog', 'shardd.latency',
+          'shardd.resetstat', 'shardd.config'}
 KEYLESS = {'debug'}
 SPLIT = {'mget', 'mset', 'del', 'unlink', 'exists', 'touch'}
 NUMKEYS = {  # name: (numkeys index, first key index, store key index or 0)
