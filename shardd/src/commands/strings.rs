@@ -412,5 +412,3 @@ pub fn msetnx(ks: &mut Keyspace, args: Args, out: &mut Reply) -> CmdResult {
 
 #[cfg(test)]
 mod tests;
-#[cfg(test)]
-mod transcript_tests;

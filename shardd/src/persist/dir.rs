@@ -564,5 +564,4 @@ impl WriteLog for DataDir {
 }
 
 #[cfg(test)]
-#[path = "dir_tests.rs"]
 mod tests;
