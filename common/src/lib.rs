@@ -40,5 +40,6 @@ pub mod scan;
 pub mod slot;
 pub mod slowlog;
 pub mod table;
+pub mod ticks;
 pub mod usage;
 pub mod wire;

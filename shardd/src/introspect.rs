@@ -40,7 +40,7 @@ pub enum Introspect {
 }
 
 /// The introspection command `id`, if it is one.
-pub fn command(id: Cmd) -> Option<Introspect> {
+pub const fn command(id: Cmd) -> Option<Introspect> {
     Some(match id {
         Cmd::SharddInfo => Introspect::Info,
         Cmd::SharddSlowlog => Introspect::Slowlog,
@@ -219,15 +219,10 @@ mod tests {
             latency_monitor_threshold_ms: 1,
             ..Default::default()
         };
+        sh.stats.set_limits(&settings);
         sh.stats.begin();
-        sh.stats.end(
-            Some(Cmd::Set),
-            0,
-            &[b"SET", b"k", b"v"],
-            4,
-            b"+OK\r\n",
-            &settings,
-        );
+        sh.stats
+            .end(Some(Cmd::Set), 0, &[b"SET", b"k", b"v"], 4, b"+OK\r\n");
         sh.stats.latency.add("command", 100, 250);
         let info = String::from_utf8(sh.call("SHARDD.INFO latencystats")).expect("text");
         for want in [

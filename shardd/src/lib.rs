@@ -29,6 +29,7 @@ pub mod commands;
 pub mod dump;
 pub mod introspect;
 pub mod keyspace;
+pub mod ops;
 pub mod persist;
 pub mod server;
 pub mod settings;

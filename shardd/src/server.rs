@@ -28,9 +28,10 @@ use shared_ring::{
 use smallvec::SmallVec;
 
 use crate::{
-    commands::{execute_id, Changes},
+    commands::Changes,
     introspect::{self, Parts},
     keyspace::Keyspace,
+    ops::{self, Op},
     persist::{
         admin,
         dir::{ChildKind, DataDir},
@@ -94,9 +95,9 @@ impl<L: WriteLog> Engine<L> {
     /// Executes one request record and queues its reply on `tx`; false
     /// when the reply ring is full (the reply is kept by the producer).
     fn serve_request(&mut self, rec: &[u8], tx: &mut Producer) -> Result<bool, RingError> {
-        let req = Request::parse(rec)?;
+        let mut args: SmallVec<[&[u8]; 16]> = SmallVec::new();
+        let req = Request::parse_with(rec, |a| args.push(a))?;
         self.stats.begin();
-        let args: SmallVec<[&[u8]; 16]> = req.args().collect();
         let proto = if req.header.proto == 3 {
             Proto::Resp3
         } else {
@@ -107,21 +108,20 @@ impl<L: WriteLog> Engine<L> {
         scratch.resize(msg::REPLY_HEADER_BYTES, 0);
         msg::write_reply_header(scratch, req.header.id, 0);
         let mut reply = Reply::new(scratch, proto);
-        let parts = Parts {
-            ks: &mut self.ks,
-            dir: self.log.data_dir().map(|d| &*d),
-            stats: &mut self.stats,
-        };
-        let changes = if introspect::try_run(parts, req.header.kind, &args, &mut reply) {
-            Changes::NONE
-        } else {
-            run_command(
+        let changes = match ops::lookup(req.header.kind) {
+            Some(op) => run_op(
+                op,
                 &mut self.ks,
                 self.log.data_dir(),
-                req.header.kind,
+                &mut self.stats,
                 &args,
                 &mut reply,
-            )
+            ),
+            None => {
+                reply
+                    .error("ERR unknown command id (proxy and shard built from different tables?)");
+                Changes::NONE
+            }
         };
         // A write that changed nothing is neither counted nor logged.
         if req.header.flags & REQ_FLAG_WRITE != 0 && changes.any() {
@@ -136,8 +136,7 @@ impl<L: WriteLog> Engine<L> {
         let h = &req.header;
         let body = &scratch[msg::REPLY_HEADER_BYTES..];
         let id = Cmd::from_u16(h.kind);
-        let stats = &mut self.stats;
-        crate::settings::with(|s| stats.end(id, h.flags, &args, h.origin, body, s));
+        self.stats.end(id, h.flags, &args, h.origin, body);
         if scratch.capacity() > 1 << 20 {
             *scratch = Vec::with_capacity(64 << 10);
         }
@@ -215,26 +214,32 @@ impl<L: WriteLog> Engine<L> {
     }
 }
 
-/// Runs command `kind` (the table's id, as the proxy sent it): a keyspace
-/// command, or one of the data directory's (which change no data).
-/// Returns the changes it made.
-pub fn run_command(
+/// Runs `op` with `args` (name first): a keyspace command, one of the
+/// data directory's, or a measurement (which change no data). Returns the
+/// changes it made.
+pub fn run_op(
+    op: Op,
     ks: &mut Keyspace,
     dir: Option<&mut DataDir>,
-    kind: u16,
+    stats: &mut Stats,
     args: &[&[u8]],
     reply: &mut Reply,
 ) -> Changes {
-    let Some(id) = Cmd::from_u16(kind) else {
-        reply.error("ERR unknown command id (proxy and shard built from different tables?)");
-        return Changes::NONE;
-    };
-    match admin::command(id) {
-        Some(cmd) => {
+    match op {
+        Op::Data(h) => h.run(ks, args, reply),
+        Op::Admin(cmd) => {
             admin::run(cmd, ks, dir, args, reply);
             Changes::NONE
         }
-        None => execute_id(ks, id, args, reply),
+        Op::Introspect(cmd) => {
+            let parts = Parts {
+                ks,
+                dir: dir.map(|d| &*d),
+                stats,
+            };
+            introspect::run(cmd, parts, args, reply);
+            Changes::NONE
+        }
     }
 }
 
@@ -451,7 +456,6 @@ pub fn serve_channel<L: WriteLog>(
 
 #[cfg(test)]
 mod tests {
-    use common::table::{every_entry, Exec};
     use shared_ring::{Hello, RingConfig};
 
     use super::*;
@@ -613,23 +617,5 @@ mod tests {
         let get = crate::commands::test_util::run(&mut ks, "GET b");
         assert_eq!(get, "$1\r\n\x02\r\n");
         let _ = std::fs::remove_dir_all(&dir);
-    }
-
-    #[test]
-    fn a_shard_has_one_handler_for_exactly_the_commands_the_table_gives_shards() {
-        for c in every_entry().filter(|c| c.is_runnable()) {
-            let data = crate::commands::handler(c.id).is_some();
-            let admin = admin::command(c.id).is_some();
-            let introspect = introspect::command(c.id).is_some();
-            let handlers = data as u8 + admin as u8 + introspect as u8;
-            assert!(handlers <= 1, "{}: two handlers", c.name);
-            assert_eq!(
-                handlers == 1,
-                matches!(c.exec, Exec::Shard | Exec::Internal),
-                "{}: the table says {:?}",
-                c.name,
-                c.exec
-            );
-        }
     }
 }

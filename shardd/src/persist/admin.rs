@@ -48,7 +48,7 @@ const REWRITE_BUSY: &str = "ERR Background append only file rewriting already in
 const BGSAVE_AOF_BUSY: &str = "ERR Another child process is active (AOF?): can't BGSAVE right now. Use BGSAVE SCHEDULE in order to schedule a BGSAVE whenever possible.";
 
 /// The data-directory command `id`, if it is one.
-pub fn command(id: Cmd) -> Option<Admin> {
+pub const fn command(id: Cmd) -> Option<Admin> {
     Some(match id {
         Cmd::Save => Admin::Save,
         Cmd::Bgsave => Admin::BgSave,
