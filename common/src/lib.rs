@@ -14,7 +14,8 @@
 //! - [`num`]: integers and floats as Redis reads them from arguments.
 //! - [`glob`]: Redis's glob matching (KEYS, SCAN MATCH, CONFIG GET, ...).
 //! - [`scan`]: the SCAN cursor a client sees over several shards.
-//! - [`wire`]: request flags and the settings the proxy passes to shards.
+//! - [`wire`]: request flags, the table check at attach, and the names and
+//!   defaults of the `CONFIG` parameters shards apply ([`wire::SHARD_SETTINGS`]).
 //! - [`alloc`]: the counting jemalloc both binaries use; [`logging`] their
 //!   log setup.
 //! - Introspection both sides keep and the proxy merges: [`cmdstats`]
@@ -39,5 +40,6 @@ pub mod scan;
 pub mod slot;
 pub mod slowlog;
 pub mod table;
+pub mod ticks;
 pub mod usage;
 pub mod wire;

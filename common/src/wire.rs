@@ -2,8 +2,8 @@
 //! header's flags and command id (the `kind` field of `shared_ring::msg`),
 //! the command table both must share (checked at attach), and the settings
 //! it passes to the shards it starts or changes in them at run time
-//! ([`SHARD_SETTINGS`], sent with `SHARDD.CONFIG name value ...` and given
-//! to a restarted shard as `--set name=value`).
+//! ([`SHARD_SETTINGS`], sent with `SHARDD.CONFIG epoch seq name value ...`
+//! and given to a started shard as `--config name=value`).
 
 use crate::table::{Cmd, TABLE_FINGERPRINT};
 
@@ -131,46 +131,33 @@ impl<'a, 'b> Iterator for TxCommands<'a, 'b> {
 /// the part's time to the command's but does not count another call.
 pub const REQ_FLAG_PART: u8 = 2;
 
-/// The settings every shard applies as well as the proxy, changed by
-/// `CONFIG SET` at run time: name, smallest value, default. All are
-/// integers up to `i64::MAX`, as in Redis.
-pub const SHARD_SETTINGS: [(&str, i64, i64); 3] = [
-    ("slowlog-log-slower-than", -1, 10_000),
-    ("slowlog-max-len", 0, 128),
-    ("latency-monitor-threshold", 0, 0),
+/// The `CONFIG` parameters every shard applies, with their default values
+/// as `CONFIG GET` shows them. The proxy sends a change to every shard
+/// (`SHARDD.CONFIG epoch seq name value ...`, primary names only, values as
+/// `CONFIG GET` shows them) and starts every shard with the values in force
+/// (`--config name=value`); both sides' tests check they agree with this
+/// list. `appendonly` and `appendfsync` are also the shard's own
+/// `--appendonly` and `--appendfsync` flags.
+pub const SHARD_SETTINGS: &[(&str, &str)] = &[
+    ("appendonly", "yes"),
+    ("appendfsync", "everysec"),
+    ("save", ""),
+    ("auto-aof-rewrite-percentage", "100"),
+    ("auto-aof-rewrite-min-size", "67108864"),
+    ("proto-max-bulk-len", "536870912"),
+    ("slowlog-log-slower-than", "10000"),
+    ("slowlog-max-len", "128"),
+    ("latency-monitor-threshold", "0"),
+    ("hash-max-listpack-entries", "512"),
+    ("hash-max-listpack-value", "64"),
+    ("set-max-intset-entries", "512"),
+    ("set-max-listpack-entries", "128"),
+    ("set-max-listpack-value", "64"),
+    ("zset-max-listpack-entries", "128"),
+    ("zset-max-listpack-value", "64"),
+    ("list-max-listpack-size", "-2"),
+    ("hll-sparse-max-bytes", "3000"),
 ];
-
-/// The value of shard setting `name` (lowercase) as `CONFIG SET` reads it,
-/// or the error `CONFIG SET` gives (`Err(None)`: not a shard setting).
-pub fn parse_shard_setting(name: &str, value: &[u8]) -> Result<i64, Option<String>> {
-    let &(_, min, _) = SHARD_SETTINGS
-        .iter()
-        .find(|(n, _, _)| *n == name)
-        .ok_or(None)?;
-    let fail = |why: String| {
-        Some(format!(
-            "ERR CONFIG SET failed (possibly related to argument '{name}') - {why}"
-        ))
-    };
-    let Some(v) = crate::num::parse_i64(value) else {
-        return Err(fail("argument couldn't be parsed into an integer".into()));
-    };
-    if v < min {
-        return Err(fail(format!(
-            "argument must be between {min} and {} inclusive",
-            i64::MAX
-        )));
-    }
-    Ok(v)
-}
-
-/// The default of shard setting `name`.
-pub fn shard_setting_default(name: &str) -> Option<i64> {
-    SHARD_SETTINGS
-        .iter()
-        .find(|(n, _, _)| *n == name)
-        .map(|&(_, _, d)| d)
-}
 
 /// When the log is made durable.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -207,28 +194,6 @@ impl Fsync {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn shard_settings_are_read_as_config_set_reads_them() {
-        assert_eq!(parse_shard_setting("slowlog-max-len", b"5"), Ok(5));
-        assert_eq!(
-            parse_shard_setting("slowlog-log-slower-than", b"-1"),
-            Ok(-1)
-        );
-        assert_eq!(
-            parse_shard_setting("slowlog-max-len", b"-1"),
-            Err(Some("ERR CONFIG SET failed (possibly related to argument 'slowlog-max-len') - argument must be between 0 and 9223372036854775807 inclusive".into()))
-        );
-        assert_eq!(
-            parse_shard_setting("latency-monitor-threshold", b"1.5"),
-            Err(Some("ERR CONFIG SET failed (possibly related to argument 'latency-monitor-threshold') - argument couldn't be parsed into an integer".into()))
-        );
-        assert_eq!(parse_shard_setting("maxmemory", b"1"), Err(None));
-        assert_eq!(
-            shard_setting_default("slowlog-log-slower-than"),
-            Some(10_000)
-        );
-    }
 
     #[test]
     fn transaction_records_frame_their_commands() {

@@ -1,25 +1,29 @@
-//! Settings: command-line flags, an optional redis.conf-style file, and the
-//! `CONFIG GET/SET` view of them.
+//! Start-up settings: command-line flags and an optional redis.conf-style
+//! file.
 //!
 //! Precedence: built-in defaults, then the file, then flags. The file holds
-//! `name value` lines (`#` comments), with the same names as `CONFIG GET`
-//! uses (`port`, `bind`, `requirepass`, `maxclients`, `timeout`, ...), plus
-//! shardis's own (`shards`, `workers`, `dir`, `attach`).
+//! `name value` lines (`#` comments): shardis's own settings (`shards`,
+//! `workers`, `dir`, `attach`, `shard-wait-timeout-ms`,
+//! `ring-capacity-bytes`, `port`, `bind`) and any `CONFIG` parameter by its
+//! Redis name or alias, checked with Redis's rules ([`crate::params`]).
+//! What the file and flags give the parameters becomes the value in force
+//! at start ([`crate::params::Settings`]); `CONFIG SET` changes them later.
 //!
-//! `appendonly` and `appendfsync` are passed on to every shard the proxy
-//! starts (a shard's own flags decide for shards started elsewhere and
-//! attached with `--attach`; `ops/start` gives both the same values).
+//! The shards' parameters (`appendonly`, `appendfsync`, `save`, the
+//! encoding thresholds, ...) reach every shard the proxy starts (shards
+//! started elsewhere and attached with `--attach` keep their own flags;
+//! `ops/start` gives both the same values).
 //!
 //! Decisions written down here: the default bind address is 127.0.0.1 (a
 //! server with no password should not listen on every interface); there is
 //! one database (SELECT 0 works, any other index gets Redis's "DB index is
-//! out of range"); settings Redis has but shardis does not need are
-//! accepted by `CONFIG SET` and returned by `CONFIG GET` unchanged.
+//! out of range").
 
 use std::path::PathBuf;
 
 use clap::Parser;
-use common::wire::Fsync;
+
+use crate::params::{self, Applies, PARAMS};
 
 /// Command line of the `proxy` binary.
 #[derive(Parser, Debug, Clone, Default)]
@@ -76,7 +80,9 @@ pub struct Flags {
     pub appendonly: Option<String>,
 }
 
-/// The settings the proxy runs with.
+/// The settings the proxy starts with. The `CONFIG` parameters among them
+/// (from the file and the flags) are in `params`, checked with Redis's
+/// rules; the values in force at run time are in [`crate::params::Settings`].
 #[derive(Debug, Clone)]
 pub struct Config {
     /// TCP port.
@@ -91,18 +97,8 @@ pub struct Config {
     pub dir: PathBuf,
     /// Control sockets of shards started elsewhere (empty: start our own).
     pub attach: Vec<PathBuf>,
-    /// AUTH password, if any.
-    pub requirepass: Option<String>,
-    /// Most clients.
-    pub maxclients: usize,
-    /// Idle timeout in seconds (0: none).
-    pub timeout_secs: u64,
     /// Bounded wait for a restarting shard.
     pub shard_wait_timeout_ms: u64,
-    /// Largest bulk argument (Redis's proto-max-bulk-len).
-    pub proto_max_bulk_len_bytes: usize,
-    /// Largest unparsed input a client may have buffered (client-query-buffer-limit).
-    pub client_query_buffer_limit_bytes: usize,
     /// Replies queued for a client beyond which the proxy stops reading its
     /// requests until it reads its replies.
     pub client_output_backlog_bytes: usize,
@@ -110,10 +106,9 @@ pub struct Config {
     pub ring_capacity_bytes: usize,
     /// The shardd binary to start, if set.
     pub shardd_bin: Option<PathBuf>,
-    /// The shards' fsync policy (`--appendfsync`).
-    pub appendfsync: Fsync,
-    /// Whether the shards keep an append-only log (`--appendonly`).
-    pub appendonly: bool,
+    /// `CONFIG` parameters the file or the flags set: (index in
+    /// [`PARAMS`], value as `CONFIG GET` shows it), the last one wins.
+    pub params: Vec<(usize, String)>,
 }
 
 impl Default for Config {
@@ -126,17 +121,11 @@ impl Default for Config {
             workers: (cores / 2).max(1),
             dir: PathBuf::from("shardis-data"),
             attach: Vec::new(),
-            requirepass: None,
-            maxclients: 10_000,
-            timeout_secs: 0,
             shard_wait_timeout_ms: 5_000,
-            proto_max_bulk_len_bytes: 512 << 20,
-            client_query_buffer_limit_bytes: 1 << 30,
             client_output_backlog_bytes: 32 << 20,
             ring_capacity_bytes: 1 << 20,
             shardd_bin: None,
-            appendfsync: Fsync::EverySec,
-            appendonly: true,
+            params: Vec::new(),
         }
     }
 }
@@ -180,47 +169,35 @@ impl Config {
             self.attach = f.attach.clone();
             self.shards = f.attach.len();
         }
-        if let Some(v) = &f.requirepass {
-            self.requirepass = Some(v.clone());
-        }
-        if let Some(v) = f.maxclients {
-            self.maxclients = v;
-        }
-        if let Some(v) = f.timeout {
-            self.timeout_secs = v;
-        }
         if let Some(v) = f.shard_wait_timeout_ms {
             self.shard_wait_timeout_ms = v;
         }
         if let Some(v) = &f.shardd_bin {
             self.shardd_bin = Some(v.clone());
         }
-        if let Some(v) = &f.appendfsync {
-            self.set("appendfsync", v)?;
-        }
-        if let Some(v) = &f.appendonly {
-            self.set("appendonly", v)?;
+        let params = [
+            ("requirepass", f.requirepass.clone()),
+            ("maxclients", f.maxclients.map(|v| v.to_string())),
+            ("timeout", f.timeout.map(|v| v.to_string())),
+            ("appendfsync", f.appendfsync.clone()),
+            ("appendonly", f.appendonly.clone()),
+        ];
+        for (name, value) in params {
+            if let Some(v) = value {
+                self.set(name, &v)
+                    .map_err(|e| ConfigError(format!("--{name}: {}", e.0)))?;
+            }
         }
         Ok(())
     }
 
-    /// The persistence flags every shard the proxy starts gets.
-    pub fn shard_args(&self) -> Vec<String> {
-        vec![
-            "--appendonly".into(),
-            self.appendonly_name().into(),
-            "--appendfsync".into(),
-            self.appendfsync.name().into(),
-        ]
-    }
-
-    /// `yes` or `no`, as `CONFIG GET appendonly` shows it.
-    pub fn appendonly_name(&self) -> &'static str {
-        if self.appendonly {
-            "yes"
-        } else {
-            "no"
-        }
+    /// The value the file or flags gave parameter `index`, else its default.
+    pub fn param(&self, index: usize) -> &str {
+        self.params
+            .iter()
+            .rev()
+            .find(|(i, _)| *i == index)
+            .map_or(PARAMS[index].default, |(_, v)| v.as_str())
     }
 
     /// Applies redis.conf-style text.
@@ -238,14 +215,19 @@ impl Config {
         Ok(())
     }
 
-    /// Sets one start-up setting by its file name. Unknown names are refused
-    /// here (a typo in a file should not pass silently).
+    /// Sets one start-up setting by its file name: shardis's own, or a
+    /// `CONFIG` parameter checked with Redis's rules. Unknown names are
+    /// refused here (a typo in a file should not pass silently), and so is
+    /// a value other than shardis's for a parameter shardis fixes.
     pub fn set(&mut self, name: &str, value: &str) -> Result<(), ConfigError> {
         let num = |v: &str| {
             parse_memory(v).ok_or_else(|| ConfigError(format!("bad value for '{name}': '{v}'")))
         };
         match name {
-            "port" => self.port = num(value)? as u16,
+            "port" => {
+                self.port = u16::try_from(num(value)?)
+                    .map_err(|_| ConfigError(format!("bad value for 'port': '{value}'")))?
+            }
             "bind" => {
                 self.bind = value
                     .split_whitespace()
@@ -260,37 +242,35 @@ impl Config {
                 self.attach = value.split(',').map(PathBuf::from).collect();
                 self.shards = self.attach.len();
             }
-            "requirepass" => {
-                self.requirepass = (!value.is_empty()).then(|| value.to_string());
-            }
-            "maxclients" => self.maxclients = num(value)? as usize,
-            "timeout" => self.timeout_secs = num(value)?,
             "shard-wait-timeout-ms" => self.shard_wait_timeout_ms = num(value)?,
-            "proto-max-bulk-len" => self.proto_max_bulk_len_bytes = num(value)? as usize,
-            "client-query-buffer-limit" => {
-                self.client_query_buffer_limit_bytes = num(value)? as usize
-            }
             "ring-capacity-bytes" => self.ring_capacity_bytes = num(value)? as usize,
-            "appendfsync" => {
-                self.appendfsync = Fsync::parse(value).ok_or_else(|| {
-                    ConfigError(format!(
-                        "appendfsync must be always, everysec or no, not '{value}'"
-                    ))
-                })?
-            }
-            "appendonly" => {
-                self.appendonly = match value.to_ascii_lowercase().as_str() {
-                    "yes" => true,
-                    "no" => false,
-                    _ => {
-                        return Err(ConfigError(format!(
-                            "appendonly must be yes or no, not '{value}'"
-                        )))
-                    }
-                }
-            }
-            _ => return Err(ConfigError(format!("unknown setting '{name}'"))),
+            _ => return self.set_param(name, value),
         }
+        Ok(())
+    }
+
+    fn set_param(&mut self, name: &str, value: &str) -> Result<(), ConfigError> {
+        let named = params::lookup(name.as_bytes())
+            .ok_or_else(|| ConfigError(format!("unknown setting '{name}'")))?;
+        let p = named.param();
+        let v = p
+            .parse(value.as_bytes(), self.param(named.index))
+            .map_err(|e| ConfigError(format!("bad value for '{name}': {e}")))?;
+        // As in redis.conf, `save` lines add up (an empty one clears them).
+        let v = match (
+            p.name,
+            self.params.iter().rev().find(|(i, _)| *i == named.index),
+        ) {
+            ("save", Some((_, prev))) if !prev.is_empty() && !v.is_empty() => format!("{prev} {v}"),
+            _ => v,
+        };
+        if p.applies == Applies::Fixed && v != p.default {
+            return Err(ConfigError(format!(
+                "shardis does not support '{name}' other than '{}'",
+                p.default
+            )));
+        }
+        self.params.push((named.index, v));
         Ok(())
     }
 
@@ -334,20 +314,27 @@ pub fn parse_memory(v: &str) -> Option<u64> {
 mod tests {
     use super::*;
 
+    fn value(cfg: &Config, name: &str) -> String {
+        cfg.param(params::index_of(name).expect("a parameter"))
+            .to_string()
+    }
+
     #[test]
     fn file_then_flags_take_precedence() {
         let mut cfg = Config::default();
         cfg.apply_file("# comment\nport 7000\nrequirepass \"secret\"\nmaxclients 5\n")
             .unwrap();
         assert_eq!(cfg.port, 7000);
-        assert_eq!(cfg.requirepass.as_deref(), Some("secret"));
+        assert_eq!(value(&cfg, "requirepass"), "secret");
         cfg.apply_flags(&Flags {
             port: Some(7001),
+            maxclients: Some(9),
             ..Flags::default()
         })
         .unwrap();
         assert_eq!(cfg.port, 7001);
-        assert_eq!(cfg.maxclients, 5);
+        assert_eq!(value(&cfg, "maxclients"), "9");
+        assert_eq!(value(&cfg, "timeout"), "0");
     }
 
     #[test]
@@ -355,29 +342,47 @@ mod tests {
         let mut cfg = Config::default();
         assert!(cfg.apply_file("no-such-thing 1").is_err());
         assert!(cfg.apply_file("port x").is_err());
+        assert!(cfg.apply_file("port 70000").is_err());
+        let e = cfg.apply_file("maxclients 0").unwrap_err().0;
+        assert_eq!(
+            e,
+            "line 1: bad value for 'maxclients': argument must be between 1 and 4294967295 inclusive"
+        );
+        // shardis has one database and no keyspace events.
+        assert!(cfg.apply_file("databases 16").is_err());
+        assert!(cfg.apply_file("databases 1").is_ok());
+        assert!(cfg.apply_file("notify-keyspace-events KEA").is_err());
     }
 
     #[test]
-    fn persistence_settings_reach_the_shard_command_line() {
+    fn parameters_take_redis_notation_and_aliases() {
         let mut cfg = Config::default();
-        assert_eq!(
-            cfg.shard_args(),
-            ["--appendonly", "yes", "--appendfsync", "everysec"]
-        );
+        cfg.apply_file("hash-max-ziplist-entries 64\nclient-query-buffer-limit 2mb\nsave 900 1\n")
+            .unwrap();
+        assert_eq!(value(&cfg, "hash-max-listpack-entries"), "64");
+        assert_eq!(value(&cfg, "client-query-buffer-limit"), "2097152");
+        assert_eq!(value(&cfg, "save"), "900 1");
+        cfg.apply_file("save 300 10\n").unwrap();
+        assert_eq!(value(&cfg, "save"), "900 1 300 10");
+        cfg.apply_file("save \"\"\n").unwrap();
+        assert_eq!(value(&cfg, "save"), "");
+    }
+
+    #[test]
+    fn persistence_flags_are_checked_like_config_set() {
+        let mut cfg = Config::default();
         cfg.apply_file("appendfsync always\nappendonly no\n")
             .unwrap();
-        assert_eq!(cfg.appendfsync, Fsync::Always);
-        assert!(!cfg.appendonly);
+        assert_eq!(value(&cfg, "appendfsync"), "always");
+        assert_eq!(value(&cfg, "appendonly"), "no");
         cfg.apply_flags(&Flags {
             appendfsync: Some("NO".into()),
             appendonly: Some("yes".into()),
             ..Flags::default()
         })
         .unwrap();
-        assert_eq!(
-            cfg.shard_args(),
-            ["--appendonly", "yes", "--appendfsync", "no"]
-        );
+        assert_eq!(value(&cfg, "appendfsync"), "no");
+        assert_eq!(value(&cfg, "appendonly"), "yes");
         assert!(cfg.apply_file("appendfsync sometimes").is_err());
         assert!(cfg.apply_file("appendonly maybe").is_err());
         let bad = Flags {

@@ -16,9 +16,9 @@
 use std::{
     cell::RefCell,
     net::SocketAddr,
+    os::fd::AsRawFd,
     rc::Rc,
     sync::{atomic::Ordering, Arc},
-    time::Duration,
 };
 
 use smallvec::SmallVec;
@@ -48,15 +48,22 @@ pub async fn serve(worker: Rc<Worker>, stream: TcpStream, addr: SocketAddr) {
     let shared = worker.shared.clone();
     let _ = stream.set_nodelay(true);
     let laddr = stream.local_addr().unwrap_or(addr);
+    let fd = stream.as_raw_fd();
+    let keepalive = shared.settings.tcp_keepalive_secs();
+    if keepalive > 0 {
+        if let Err(e) = set_keepalive(fd, keepalive) {
+            tracing::debug!("tcp-keepalive: {e}");
+        }
+    }
     let (mut rd, wr) = stream.into_split();
     let out = Rc::new(RefCell::new(Replies::new()));
-    let writer = tokio::task::spawn_local(write_loop(wr, out.clone(), shared.clone()));
-    let full = shared.clients().len() >= shared.cfg.maxclients;
+    let id = shared.next_client_id.fetch_add(1, Ordering::Relaxed);
+    let handle = Arc::new(ClientHandle::new(id, addr, laddr, fd, shared.now_ms()));
+    let writer =
+        tokio::task::spawn_local(write_loop(wr, out.clone(), handle.clone(), shared.clone()));
+    let full = shared.clients().len() as u64 >= shared.settings.maxclients();
     if full {
-        shared
-            .stats
-            .rejected
-            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        shared.stats.rejected.fetch_add(1, Ordering::Relaxed);
         {
             let mut o = out.borrow_mut();
             o.push_ready(b"-ERR max number of clients reached\r\n", false);
@@ -65,15 +72,8 @@ pub async fn serve(worker: Rc<Worker>, stream: TcpStream, addr: SocketAddr) {
         let _ = writer.await;
         return;
     }
-    let id = shared
-        .next_client_id
-        .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    let handle = Arc::new(ClientHandle::new(id, addr, laddr));
     shared.clients().insert(handle.id, handle.clone());
-    shared
-        .stats
-        .connections
-        .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    shared.stats.connections.fetch_add(1, Ordering::Relaxed);
     let mut session = Session::new(handle.clone(), shared.requirepass().is_none());
     let clean = read_loop(&worker, &mut rd, &out, &mut session).await;
     shared.clients().remove(&handle.id);
@@ -90,6 +90,34 @@ pub async fn serve(worker: Rc<Worker>, stream: TcpStream, addr: SocketAddr) {
     let _ = writer.await;
 }
 
+/// Turns on TCP keep-alive probes as Redis's `tcp-keepalive` does: the
+/// first after `secs` idle, then every `secs / 3`, three before giving up.
+fn set_keepalive(fd: std::os::fd::RawFd, secs: u64) -> std::io::Result<()> {
+    let idle = secs.min(i32::MAX as u64) as libc::c_int;
+    for (level, name, value) in [
+        (libc::SOL_SOCKET, libc::SO_KEEPALIVE, 1),
+        (libc::IPPROTO_TCP, libc::TCP_KEEPIDLE, idle),
+        (libc::IPPROTO_TCP, libc::TCP_KEEPINTVL, (idle / 3).max(1)),
+        (libc::IPPROTO_TCP, libc::TCP_KEEPCNT, 3),
+    ] {
+        // SAFETY: `fd` is the open socket this connection owns, and the
+        // option value is a live c_int of the size passed.
+        let rc = unsafe {
+            libc::setsockopt(
+                fd,
+                level,
+                name,
+                (&value as *const libc::c_int).cast(),
+                std::mem::size_of::<libc::c_int>() as libc::socklen_t,
+            )
+        };
+        if rc != 0 {
+            return Err(std::io::Error::last_os_error());
+        }
+    }
+    Ok(())
+}
+
 /// Reads and dispatches until the connection ends; true if replies still
 /// queued should be written (QUIT, protocol error), false if the client is
 /// gone.
@@ -100,11 +128,7 @@ async fn read_loop(
     st: &mut Session,
 ) -> bool {
     let cfg = &worker.shared.cfg;
-    let limits = Limits {
-        max_bulk_len_bytes: cfg.proto_max_bulk_len_bytes,
-        ..Limits::default()
-    };
-    let idle = (cfg.timeout_secs > 0).then(|| Duration::from_secs(cfg.timeout_secs));
+    let settings = &worker.shared.settings;
     let mut parser = RequestParser::new();
     let mut buf: Vec<u8> = Vec::with_capacity(READ_BUFFER_BYTES);
     let mut start = 0usize;
@@ -117,16 +141,25 @@ async fn read_loop(
         if buf.len() == buf.capacity() {
             buf.reserve(buf.capacity().max(READ_BUFFER_BYTES));
         }
-        let n = tokio::select! {
-            r = read_some(rd, &mut buf, idle) => match r {
-                Some(n) if n > 0 => n,
-                _ => return false,
-            },
+        st.handle.figures.reading.store(true, Ordering::Relaxed);
+        let read = tokio::select! {
+            r = rd.read_buf(&mut buf) => r,
             _ = st.handle.kill.notified() => return false,
+        };
+        st.handle.figures.reading.store(false, Ordering::Relaxed);
+        let n = match read {
+            Ok(n) if n > 0 => n,
+            _ => return false,
         };
         let stats = &worker.shared.stats;
         stats.net_input_bytes.fetch_add(n as u64, Ordering::Relaxed);
         stats.reads.fetch_add(1, Ordering::Relaxed);
+        st.handle.touch(worker.shared.now_ms());
+        // Limits are read once per round: `CONFIG SET` applies from the next read.
+        let limits = Limits {
+            max_bulk_len_bytes: settings.proto_max_bulk_len() as usize,
+            ..Limits::default()
+        };
         loop {
             // Before AUTH, Redis's small request limits apply.
             parser.set_auth_pending(!st.authed);
@@ -142,13 +175,15 @@ async fn read_loop(
                         }
                     }
                     let base = start;
+                    st.qbuf = buf.len() - base;
+                    st.qbuf_free = buf.capacity() - buf.len();
                     let argv: SmallVec<[&[u8]; ARGV_INLINE]> = args
                         .iter()
                         .map(|&(s, l)| &buf[base + s..base + s + l])
                         .collect();
                     crate::dispatch::handle(worker, st, out, &argv).await;
                     start += consumed;
-                    if st.close || st.handle.killed.load(std::sync::atomic::Ordering::Relaxed) {
+                    if st.close || st.handle.killed.load(Ordering::Relaxed) {
                         worker.request_flush();
                         return st.close;
                     }
@@ -165,6 +200,7 @@ async fn read_loop(
             }
         }
         worker.request_flush();
+        publish(&st.handle, &buf[start..], buf.capacity(), &out.borrow());
         // Keep only the unparsed tail.
         if start == buf.len() {
             buf.clear();
@@ -175,22 +211,33 @@ async fn read_loop(
             buf.drain(..start);
         }
         start = 0;
-        if buf.len() > cfg.client_query_buffer_limit_bytes {
+        if buf.len() as u64 > settings.client_query_buffer_limit() {
             tracing::warn!("closing a client over the query buffer limit");
             return false;
         }
     }
 }
 
-async fn read_some(
-    rd: &mut tokio::net::tcp::OwnedReadHalf,
-    buf: &mut Vec<u8>,
-    idle: Option<Duration>,
-) -> Option<usize> {
-    match idle {
-        None => rd.read_buf(buf).await.ok(),
-        Some(d) => tokio::time::timeout(d, rd.read_buf(buf)).await.ok()?.ok(),
-    }
+/// Publishes a connection's buffers for `CLIENT LIST` on other workers:
+/// relaxed stores, once per read round or write.
+fn publish(h: &ClientHandle, unread: &[u8], read_capacity: usize, out: &Replies) {
+    let f = &h.figures;
+    f.qbuf.store(unread.len() as u64, Ordering::Relaxed);
+    f.qbuf_free.store(
+        read_capacity.saturating_sub(unread.len()) as u64,
+        Ordering::Relaxed,
+    );
+    publish_output(h, out);
+}
+
+fn publish_output(h: &ClientHandle, out: &Replies) {
+    let f = &h.figures;
+    let omem = out.backlog() as u64;
+    f.obl.store(out.ready_bytes() as u64, Ordering::Relaxed);
+    f.oll.store(out.outstanding() as u64, Ordering::Relaxed);
+    f.omem.store(omem, Ordering::Relaxed);
+    f.rbs.store(out.buffer_capacity() as u64, Ordering::Relaxed);
+    f.rbp.fetch_max(omem, Ordering::Relaxed);
 }
 
 async fn wait_for_backlog(out: &Rc<RefCell<Replies>>, limit: usize) {
@@ -225,7 +272,12 @@ async fn wait_for_room(out: &Rc<RefCell<Replies>>, limit: usize) {
     }
 }
 
-async fn write_loop(mut wr: OwnedWriteHalf, out: Rc<RefCell<Replies>>, shared: Arc<Shared>) {
+async fn write_loop(
+    mut wr: OwnedWriteHalf,
+    out: Rc<RefCell<Replies>>,
+    handle: Arc<ClientHandle>,
+    shared: Arc<Shared>,
+) {
     let bell = out.borrow().writer_bell();
     let mut spare = Vec::with_capacity(16 << 10);
     loop {
@@ -251,6 +303,8 @@ async fn write_loop(mut wr: OwnedWriteHalf, out: Rc<RefCell<Replies>>, shared: A
                 .fetch_add(buf.len() as u64, Ordering::Relaxed);
             stats.writes.fetch_add(1, Ordering::Relaxed);
             out.borrow_mut().written();
+            handle.touch(shared.now_ms());
+            publish_output(&handle, &out.borrow());
             spare = buf;
             spare.clear();
             if spare.capacity() > READ_BUFFER_KEEP_BYTES {

@@ -60,6 +60,7 @@ pub async fn handle(
             return out.borrow_mut().push_ready(&reply, to.discard);
         }
     };
+    session.handle.set_command(spec.id);
     if !session.authed && !spec.has_flag(F_NO_AUTH) {
         const NOAUTH: &[u8] = b"-NOAUTH Authentication required.\r\n";
         let mut st = lock(&w.stats);
@@ -127,8 +128,10 @@ async fn run_builtin(
         }
     }
     // Who ran it is looked up only if the slow log keeps it.
-    w.shared.intro.after_command(spec, argv, ns, || {
-        let name = lock(&handle.info).name.clone();
-        (handle.id, handle.addr.to_string(), name)
-    });
+    w.shared
+        .intro
+        .after_command(&w.shared.settings, spec, argv, ns, || {
+            let name = lock(&handle.info).name.clone();
+            (handle.id, handle.addr.to_string(), name)
+        });
 }

@@ -22,11 +22,16 @@
 //!   flight.
 //! - [`replies`]: a connection's reply queue, in request order;
 //!   [`merge`]: one reply from several shards' parts.
+//! - [`listen`]: the listening sockets and their hand-over on a port
+//!   change.
 //! - [`session`]: a connection's state; [`state`]: the process's (slot
-//!   table, client registry, counters); [`stats`]: what the proxy measures
-//!   of the commands it answers (commandstats, slow log, latency monitor)
-//!   and the settings it shares with the shards; [`config`]; [`resp`]: the
-//!   request parser; [`supervisor`]: the shard processes.
+//!   table, client registry, counters, the parameters in force);
+//!   [`params`]: the `CONFIG` parameters (Redis's rules, where each
+//!   applies, the values in force, the slow log's and latency monitor's
+//!   thresholds among them); [`stats`]: what the proxy measures of the
+//!   commands it answers (commandstats, slow log, latency monitor);
+//!   [`config`]: the start-up settings; [`resp`]: the request parser;
+//!   [`supervisor`]: the shard processes.
 
 pub mod builtin;
 pub mod config;
@@ -34,7 +39,9 @@ pub mod conn;
 pub mod dispatch;
 pub mod fanout;
 pub mod link;
+pub mod listen;
 pub mod merge;
+pub mod params;
 pub mod replies;
 pub mod resp;
 pub mod send;

@@ -249,6 +249,16 @@ impl Replies {
         self.wbuf.len() + self.held.len() + self.writing_bytes
     }
 
+    /// Reply bytes ready to write or being written.
+    pub fn ready_bytes(&self) -> usize {
+        self.wbuf.len() + self.writing_bytes
+    }
+
+    /// Capacity of the write buffer.
+    pub fn buffer_capacity(&self) -> usize {
+        self.wbuf.capacity()
+    }
+
     /// Whether the reader may dispatch another command now.
     pub fn has_room(&self, backlog_limit: usize) -> bool {
         self.dead || (self.slots.len() < MAX_OUTSTANDING_REPLIES && self.backlog() <= backlog_limit)

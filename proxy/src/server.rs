@@ -9,22 +9,11 @@ use std::{
 
 use tokio::net::TcpListener;
 
-use crate::{state::Shared, worker::Worker};
-
-/// Binds a listener with `SO_REUSEPORT`, so every worker accepts on the
-/// same port and the kernel spreads connections between them.
-pub fn bind_listener(addr: SocketAddr) -> std::io::Result<TcpListener> {
-    let sock = if addr.is_ipv4() {
-        tokio::net::TcpSocket::new_v4()?
-    } else {
-        tokio::net::TcpSocket::new_v6()?
-    };
-    sock.set_reuseaddr(true)?;
-    sock.set_reuseport(true)?;
-    sock.set_nodelay(true)?;
-    sock.bind(addr)?;
-    sock.listen(1024)
-}
+use crate::{
+    listen,
+    state::{Shared, CLOCK_TICK_MS},
+    worker::Worker,
+};
 
 /// Starts `cfg.workers` worker threads; returns the port they listen on.
 pub fn start_workers(shared: Arc<Shared>) -> std::io::Result<u16> {
@@ -44,8 +33,44 @@ pub fn start_workers(shared: Arc<Shared>) -> std::io::Result<u16> {
             .recv()
             .map_err(|_| std::io::Error::other("worker thread died"))??;
     }
-    shared.port.store(port as u64, Ordering::Relaxed);
+    shared.set_port(port);
+    let s = shared.clone();
+    std::thread::Builder::new()
+        .name("idle-sweeper".into())
+        .spawn(move || idle_sweeper(&s))?;
     Ok(port)
+}
+
+/// Clock ticks between two looks for idle clients (a second: `timeout`
+/// is in seconds).
+pub const IDLE_SWEEP_TICKS: u64 = 10;
+
+/// Moves the coarse clock ([`Shared::tick`]) every [`CLOCK_TICK_MS`], and
+/// once a second closes clients idle longer than `timeout` seconds (read
+/// each time, so `CONFIG SET timeout` applies to every connection at
+/// once). Only a client the proxy waits on counts as idle: one whose
+/// command is still running (`DEBUG SLEEP`) or whose replies are queued is
+/// not.
+fn idle_sweeper(shared: &Shared) {
+    for tick in 1u64.. {
+        std::thread::sleep(std::time::Duration::from_millis(CLOCK_TICK_MS));
+        shared.tick();
+        let timeout = shared.settings.timeout_secs();
+        if timeout == 0 || tick % IDLE_SWEEP_TICKS != 0 {
+            continue;
+        }
+        let now = shared.now_ms();
+        for c in shared.clients().values() {
+            let f = &c.figures;
+            let waiting = f.reading.load(Ordering::Relaxed)
+                && f.oll.load(Ordering::Relaxed) == 0
+                && f.omem.load(Ordering::Relaxed) == 0;
+            if waiting && c.idle_secs(now) > timeout {
+                c.killed.store(true, Ordering::Relaxed);
+                c.kill.notify_one();
+            }
+        }
+    }
 }
 
 fn run_worker(
@@ -66,7 +91,7 @@ fn run_worker(
     };
     let local = tokio::task::LocalSet::new();
     local.block_on(&rt, async move {
-        let listener = match bind_listener(addr) {
+        let listener = match listen::bind(addr) {
             Ok(l) => l,
             Err(e) => {
                 let _ = ready.send(Err(e));
@@ -90,9 +115,22 @@ fn run_worker(
     });
 }
 
-async fn accept_loop(worker: std::rc::Rc<Worker>, listener: TcpListener) {
+/// Accepts clients, and swaps in the new listener `CONFIG SET port`
+/// hands over (the old one closes; open connections stay).
+async fn accept_loop(worker: std::rc::Rc<Worker>, mut listener: TcpListener) {
+    let shared = worker.shared.clone();
     loop {
-        let (stream, addr) = match listener.accept().await {
+        let accepted = tokio::select! {
+            a = listener.accept() => a,
+            l = shared.listeners.next(worker.id) => {
+                match TcpListener::from_std(l) {
+                    Ok(l) => listener = l,
+                    Err(e) => tracing::error!("cannot use the new listener: {e}"),
+                }
+                continue;
+            }
+        };
+        let (stream, addr) = match accepted {
             Ok(x) => x,
             Err(e) => {
                 tracing::warn!("accept failed: {e}");

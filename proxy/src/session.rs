@@ -35,6 +35,11 @@ pub struct Session {
     pub handle: Arc<ClientHandle>,
     /// Close once this command's reply is written (QUIT, SHUTDOWN).
     pub close: bool,
+    /// Bytes in the read buffer from this command on (`CLIENT INFO`'s
+    /// `qbuf`), set before each command runs.
+    pub qbuf: usize,
+    /// Free room in the read buffer (`qbuf-free`), likewise.
+    pub qbuf_free: usize,
 }
 
 impl Session {
@@ -47,6 +52,8 @@ impl Session {
             reply: ReplyMode::On,
             handle,
             close: false,
+            qbuf: 0,
+            qbuf_free: 0,
         }
     }
 

@@ -1,26 +1,39 @@
-//! Process-wide state every worker shares: the configuration, the slot
-//! table, the registry of connected clients and the counters.
+//! Process-wide state every worker shares: the configuration, the
+//! parameters in force, the slot table, the registry of connected
+//! clients, the counters and the proxy's own command measurements.
 //!
 //! Below everything that serves requests: it knows nothing of
 //! connections' tasks, links or commands.
 
 use std::{
-    collections::{BTreeMap, HashMap},
+    collections::HashMap,
     net::SocketAddr,
     path::PathBuf,
     sync::{
-        atomic::{AtomicBool, AtomicU64},
+        atomic::{AtomicBool, AtomicU16, AtomicU64, AtomicU8, Ordering},
         Arc, Mutex,
     },
     time::Instant,
 };
 
-use common::slot::{key_slot, SLOT_COUNT};
+use common::{
+    slot::{key_slot, SLOT_COUNT},
+    table::Cmd,
+};
 use tokio::sync::Notify;
 
-use crate::{config::Config, stats::Introspection};
+use crate::{
+    config::Config,
+    listen::Handover,
+    params::{self, Settings},
+    stats::Introspection,
+};
 
-/// A connected client as `CLIENT LIST` and `CLIENT KILL` see it.
+/// A connected client as `CLIENT LIST` and `CLIENT KILL` see it, from any
+/// worker. What changes per command or per read is kept in atomics the
+/// connection's task stores into (the command id once per command, the
+/// buffer figures once per read round or write), so `CLIENT LIST` costs
+/// the hot path no lock and no allocation.
 #[derive(Debug)]
 pub struct ClientHandle {
     /// `CLIENT ID`.
@@ -29,35 +42,98 @@ pub struct ClientHandle {
     pub addr: SocketAddr,
     /// Local address.
     pub laddr: SocketAddr,
+    /// The socket's file descriptor.
+    pub fd: i32,
     /// When it connected.
     pub created: Instant,
-    /// Mutable details (name, library, last command, ...).
+    /// Name and library (`CLIENT SETNAME`, `CLIENT SETINFO`).
     pub info: Mutex<ClientInfo>,
+    /// The id of its last command (`NO_COMMAND`: none yet).
+    last_cmd: AtomicU16,
+    /// Its protocol version (`HELLO`).
+    resp: AtomicU8,
+    /// Its buffers, as of its last read round or write.
+    pub figures: ConnFigures,
     /// Set by `CLIENT KILL`; the connection closes when it sees it.
     pub killed: AtomicBool,
     /// Wakes the connection to notice `killed`.
     pub kill: Notify,
 }
 
+/// How often the coarse clock ([`Shared::now_ms`]) moves: Redis's default
+/// `hz` 10 updates its cached time as often.
+pub const CLOCK_TICK_MS: u64 = 100;
+
+/// [`ClientHandle`]'s last command before any.
+const NO_COMMAND: u16 = u16::MAX;
+
 impl ClientHandle {
-    /// A new connection's entry (RESP2, no name).
-    pub fn new(id: u64, addr: SocketAddr, laddr: SocketAddr) -> ClientHandle {
+    /// A new connection's entry (RESP2, no name, no command yet) at
+    /// [`Shared::now_ms`] `now_ms`.
+    pub fn new(id: u64, addr: SocketAddr, laddr: SocketAddr, fd: i32, now_ms: u64) -> ClientHandle {
+        let figures = ConnFigures::default();
+        figures.last_interaction_ms.store(now_ms, Ordering::Relaxed);
         ClientHandle {
             id,
             addr,
             laddr,
+            fd,
             created: Instant::now(),
-            info: Mutex::new(ClientInfo {
-                resp: 2,
-                ..ClientInfo::default()
-            }),
+            info: Mutex::new(ClientInfo::default()),
+            last_cmd: AtomicU16::new(NO_COMMAND),
+            resp: AtomicU8::new(2),
+            figures,
             killed: AtomicBool::new(false),
             kill: Notify::new(),
         }
     }
+
+    /// Records the command the connection runs now.
+    pub fn set_command(&self, id: Cmd) {
+        self.last_cmd.store(id as u16, Ordering::Relaxed);
+    }
+
+    /// Its last command, if any.
+    pub fn last_command(&self) -> Option<Cmd> {
+        Cmd::from_u16(self.last_cmd.load(Ordering::Relaxed))
+    }
+
+    /// Records its protocol version.
+    pub fn set_resp(&self, version: u8) {
+        self.resp.store(version, Ordering::Relaxed);
+    }
+
+    /// Its protocol version.
+    pub fn resp(&self) -> u8 {
+        self.resp.load(Ordering::Relaxed)
+    }
+
+    /// Milliseconds since it connected.
+    pub fn age_ms(&self) -> u64 {
+        self.created.elapsed().as_millis() as u64
+    }
+
+    /// Seconds from its last read or write to `now_ms` ([`Shared::now_ms`]).
+    pub fn idle_secs(&self, now_ms: u64) -> u64 {
+        let last = self.figures.last_interaction_ms.load(Ordering::Relaxed);
+        now_ms.saturating_sub(last) / 1000
+    }
+
+    /// Notes a read or a write at `now_ms` ([`Shared::now_ms`]; for `idle`
+    /// and `timeout`).
+    pub fn touch(&self, now_ms: u64) {
+        self.figures
+            .last_interaction_ms
+            .store(now_ms, Ordering::Relaxed);
+    }
+
+    /// Its library name and version and its name, locked.
+    pub fn info(&self) -> std::sync::MutexGuard<'_, ClientInfo> {
+        self.info.lock().unwrap_or_else(|p| p.into_inner())
+    }
 }
 
-/// The parts of a client's description that change.
+/// The parts of a client's description that a command changes.
 #[derive(Debug, Clone, Default)]
 pub struct ClientInfo {
     /// `CLIENT SETNAME`.
@@ -66,12 +142,29 @@ pub struct ClientInfo {
     pub lib_name: Vec<u8>,
     /// `CLIENT SETINFO LIB-VER`.
     pub lib_ver: Vec<u8>,
-    /// Last command name.
-    pub last_cmd: String,
-    /// When it last sent a command.
-    pub last_active: Option<Instant>,
-    /// RESP version.
-    pub resp: u8,
+}
+
+/// A connection's buffers as `CLIENT LIST` shows them (Redis's names).
+#[derive(Debug, Default)]
+pub struct ConnFigures {
+    /// Waiting for the client's next bytes (what `timeout` closes).
+    pub reading: AtomicBool,
+    /// When it last read or was written to ([`Shared::now_ms`]).
+    pub last_interaction_ms: AtomicU64,
+    /// Bytes read and not yet run (`qbuf`).
+    pub qbuf: AtomicU64,
+    /// Free room in the read buffer (`qbuf-free`).
+    pub qbuf_free: AtomicU64,
+    /// Reply bytes ready to write (`obl`).
+    pub obl: AtomicU64,
+    /// Replies awaited or held behind an earlier one (`oll`).
+    pub oll: AtomicU64,
+    /// Reply bytes queued in all (`omem`).
+    pub omem: AtomicU64,
+    /// Size of the write buffer (`rbs`).
+    pub rbs: AtomicU64,
+    /// Most reply bytes ever queued at once (`rbp`).
+    pub rbp: AtomicU64,
 }
 
 /// Counters for `INFO stats`.
@@ -112,8 +205,10 @@ impl Stats {
 
 /// State shared by every worker thread.
 pub struct Shared {
-    /// Settings.
+    /// Start-up settings.
     pub cfg: Config,
+    /// The `CONFIG` parameters in force.
+    pub settings: Settings,
     /// Control socket of each shard, in shard order.
     pub sockets: Vec<PathBuf>,
     /// Shard of each slot.
@@ -124,66 +219,55 @@ pub struct Shared {
     pub next_client_id: AtomicU64,
     /// Counters.
     pub stats: Stats,
-    /// Command statistics, slow log, latency monitor and their settings.
+    /// Command statistics, slow log and latency monitor of the commands
+    /// the proxy answers (their thresholds are in `settings`).
     pub intro: Introspection,
-    /// Settings Redis has that `CONFIG SET` stored without needing them.
-    pub extra_config: Mutex<BTreeMap<String, String>>,
     /// Process start.
     pub started: Instant,
+    /// Milliseconds since `started`, as of the last clock tick.
+    clock_ms: AtomicU64,
     /// Notified by `SHUTDOWN`.
     pub shutdown: Notify,
     /// The port actually bound (after port 0).
     pub port: AtomicU64,
     /// Links (worker to shard) attached now.
     pub attached_links: AtomicU64,
-    /// The password AUTH checks now (`CONFIG SET requirepass` changes it).
-    requirepass: Mutex<Option<String>>,
+    /// New listeners for the workers (`CONFIG SET port`).
+    pub listeners: Handover,
+    /// This process among proxies (its start in Unix nanoseconds): the
+    /// shards tell a restarted proxy's `CONFIG SET`s from this one's.
+    pub epoch: u64,
 }
 
 impl Shared {
-    /// The flags for a shard started now: the configuration's persistence
-    /// flags, with the `appendfsync` policy a `CONFIG SET` chose since, if
-    /// any, and the run-time settings `CONFIG SET` changed (`--set`).
-    pub fn shard_args(&self) -> Vec<String> {
-        let mut args = self.cfg.shard_args();
-        let set = self
-            .extra_config
-            .lock()
-            .ok()
-            .and_then(|m| m.get("appendfsync").cloned());
-        if let (Some(policy), Some(i)) = (set, args.iter().position(|a| a == "--appendfsync")) {
-            if let Some(v) = args.get_mut(i + 1) {
-                *v = policy;
-            }
-        }
-        args.extend(self.intro.shard_flags());
-        args
-    }
-
     /// The password new connections must AUTH with, if any.
     pub fn requirepass(&self) -> Option<String> {
-        self.requirepass
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .clone()
-    }
-
-    /// Sets the password (`CONFIG SET requirepass`; empty: none).
-    /// Connections already authenticated stay so, as in Redis.
-    pub fn set_requirepass(&self, pass: Option<String>) {
-        *self.requirepass.lock().unwrap_or_else(|p| p.into_inner()) =
-            pass.filter(|p| !p.is_empty());
+        self.settings.requirepass()
     }
 
     /// Shared state for `cfg` with shards reached through `sockets`;
-    /// slots are split into equal contiguous ranges, one per shard.
+    /// slots are split into equal contiguous ranges, one per shard. The
+    /// parameters start at their defaults, then what `cfg` gives them.
     pub fn new(cfg: Config, sockets: Vec<PathBuf>) -> Shared {
         let n = sockets.len().max(1);
         let slot_shard = (0..SLOT_COUNT)
             .map(|s| (s * n / SLOT_COUNT) as u16)
             .collect();
+        let dir = std::path::absolute(&cfg.dir).unwrap_or_else(|_| cfg.dir.clone());
+        let workers = cfg.workers;
+        let mut initial = cfg.params.clone();
+        for (name, value) in [
+            ("port", cfg.port.to_string()),
+            ("bind", cfg.bind.clone()),
+            ("dir", dir.display().to_string()),
+            ("io-threads", cfg.workers.to_string()),
+        ] {
+            if let Some(i) = params::index_of(name) {
+                initial.push((i, value));
+            }
+        }
         Shared {
-            requirepass: Mutex::new(cfg.requirepass.clone()),
+            settings: Settings::new(&initial),
             cfg,
             sockets,
             slot_shard,
@@ -191,11 +275,37 @@ impl Shared {
             next_client_id: AtomicU64::new(1),
             stats: Stats::default(),
             intro: Introspection::new(),
-            extra_config: Mutex::new(BTreeMap::new()),
             started: Instant::now(),
+            clock_ms: AtomicU64::new(0),
             shutdown: Notify::new(),
             port: AtomicU64::new(0),
             attached_links: AtomicU64::new(0),
+            listeners: Handover::new(workers),
+            epoch: std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(1, |d| d.as_nanos() as u64),
+        }
+    }
+
+    /// A coarse clock: milliseconds since start as of the last
+    /// [`Shared::tick`] (every [`CLOCK_TICK_MS`]), read with a load where a
+    /// connection notes its reads and writes, as Redis reads its cached
+    /// `unixtime` rather than the system clock.
+    pub fn now_ms(&self) -> u64 {
+        self.clock_ms.load(Ordering::Relaxed)
+    }
+
+    /// Moves the coarse clock to now.
+    pub fn tick(&self) {
+        self.clock_ms
+            .store(self.started.elapsed().as_millis() as u64, Ordering::Relaxed);
+    }
+
+    /// Records the port the listeners bound (`--port 0` picks one).
+    pub fn set_port(&self, port: u16) {
+        self.port.store(port as u64, Ordering::Relaxed);
+        if let Some(i) = params::index_of("port") {
+            self.settings.store(&[(i, port.to_string())]);
         }
     }
 
@@ -219,21 +329,45 @@ impl Shared {
 mod tests {
     use super::*;
 
+    fn flag(args: &[String], name: &str) -> Option<String> {
+        let i = args.iter().position(|a| a == name)?;
+        args.get(i + 1).cloned()
+    }
+
     #[test]
-    fn shards_started_later_get_the_policy_config_set_chose() {
-        let shared = Shared::new(Config::default(), vec![PathBuf::from("/nonexistent")]);
-        let policy = |args: &[String]| {
-            let i = args.iter().position(|a| a == "--appendfsync");
-            i.and_then(|i| args.get(i + 1)).cloned()
+    fn shards_started_later_get_the_settings_in_force() {
+        let mut cfg = Config::default();
+        cfg.apply_file("appendonly no\nhash-max-ziplist-entries 7\n")
+            .expect("a valid file");
+        let shared = Shared::new(cfg, vec![PathBuf::from("/nonexistent")]);
+        let args = shared.settings.shard_args();
+        assert_eq!(flag(&args, "--appendfsync").as_deref(), Some("everysec"));
+        assert_eq!(flag(&args, "--appendonly").as_deref(), Some("no"));
+        assert!(
+            args.contains(&"hash-max-listpack-entries=7".to_string()),
+            "{args:?}"
+        );
+        // Only what differs from the default rides along.
+        assert!(!args.iter().any(|a| a.starts_with("zset-max")), "{args:?}");
+        let fsync = params::index_of("appendfsync").expect("appendfsync");
+        shared.settings.store(&[(fsync, "always".into())]);
+        let args = shared.settings.shard_args();
+        assert_eq!(flag(&args, "--appendfsync").as_deref(), Some("always"));
+    }
+
+    #[test]
+    fn the_start_up_values_are_what_config_get_shows() {
+        let mut cfg = Config {
+            workers: 3,
+            ..Config::default()
         };
-        assert_eq!(policy(&shared.shard_args()).as_deref(), Some("everysec"));
-        shared
-            .extra_config
-            .lock()
-            .expect("config lock")
-            .insert("appendfsync".into(), "always".into());
-        let args = shared.shard_args();
-        assert_eq!(policy(&args).as_deref(), Some("always"));
-        assert!(args.contains(&"--appendonly".to_string()));
+        cfg.apply_file("requirepass pw\n").expect("a valid file");
+        let shared = Shared::new(cfg, vec![PathBuf::from("/nonexistent")]);
+        assert_eq!(shared.requirepass().as_deref(), Some("pw"));
+        assert_eq!(shared.settings.by_name("io-threads").as_deref(), Some("3"));
+        shared.set_port(4321);
+        assert_eq!(shared.settings.by_name("port").as_deref(), Some("4321"));
+        assert_eq!(shared.settings.maxclients(), 10_000);
+        assert_eq!(shared.settings.proto_max_bulk_len(), 512 << 20);
     }
 }

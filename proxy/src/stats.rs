@@ -1,6 +1,7 @@
-//! What the proxy measures about the commands it answers itself, and the
-//! settings it shares with the shards (`slowlog-log-slower-than`,
-//! `slowlog-max-len`, `latency-monitor-threshold`).
+//! What the proxy measures about the commands it answers itself. The
+//! thresholds it logs them by (`slowlog-log-slower-than`,
+//! `slowlog-max-len`, `latency-monitor-threshold`) are parameters in force
+//! ([`crate::params::Settings`]), which every shard applies too.
 //!
 //! Each worker counts its own commands in its own [`CmdStats`] (a mutex
 //! nobody else takes except INFO, so uncontended: about 20 ns per command
@@ -13,10 +14,7 @@ use std::{
     borrow::Cow,
     collections::VecDeque,
     net::SocketAddr,
-    sync::{
-        atomic::{AtomicI64, AtomicU64, Ordering},
-        Arc, Mutex, MutexGuard,
-    },
+    sync::{atomic::AtomicU64, Arc, Mutex, MutexGuard},
 };
 
 use common::{
@@ -27,8 +25,9 @@ use common::{
         flags::{F_FAST, F_SKIP_SLOWLOG},
         Cmd, CommandSpec,
     },
-    wire::{shard_setting_default, SHARD_SETTINGS},
 };
+
+use crate::params::Settings;
 
 /// Departed clients remembered so that slow log entries of the shards can
 /// still name them.
@@ -40,11 +39,8 @@ pub fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|p| p.into_inner())
 }
 
-/// The proxy's measurements and shared settings.
+/// The proxy's measurements.
 pub struct Introspection {
-    slowlog_slower_than_us: AtomicI64,
-    slowlog_max_len: AtomicU64,
-    latency_threshold_ms: AtomicU64,
     /// The slow log of the commands the proxy answered.
     pub slowlog: Mutex<SlowLog>,
     /// The latency monitor of the commands the proxy answered.
@@ -75,11 +71,7 @@ fn random_hex40() -> String {
 impl Introspection {
     /// Defaults, no measurement yet.
     pub fn new() -> Introspection {
-        let d = |n| shard_setting_default(n).unwrap_or(0);
         Introspection {
-            slowlog_slower_than_us: AtomicI64::new(d("slowlog-log-slower-than")),
-            slowlog_max_len: AtomicU64::new(d("slowlog-max-len").max(0) as u64),
-            latency_threshold_ms: AtomicU64::new(d("latency-monitor-threshold").max(0) as u64),
             slowlog: Mutex::new(SlowLog::new()),
             latency: Mutex::new(LatencyMonitor::new()),
             workers: Mutex::new(Vec::new()),
@@ -113,76 +105,23 @@ impl Introspection {
         }
     }
 
-    /// The value of shard setting `name` in force.
-    pub fn setting(&self, name: &str) -> Option<i64> {
-        Some(match name {
-            "slowlog-log-slower-than" => self.slowlog_slower_than_us.load(Ordering::Relaxed),
-            "slowlog-max-len" => self.slowlog_max_len.load(Ordering::Relaxed) as i64,
-            "latency-monitor-threshold" => self.latency_threshold_ms.load(Ordering::Relaxed) as i64,
-            _ => return None,
-        })
-    }
-
-    /// Sets shard setting `name` (checked by the caller) for the proxy.
-    pub fn set_setting(&self, name: &str, v: i64) {
-        match name {
-            "slowlog-log-slower-than" => self.slowlog_slower_than_us.store(v, Ordering::Relaxed),
-            "slowlog-max-len" => self
-                .slowlog_max_len
-                .store(v.max(0) as u64, Ordering::Relaxed),
-            "latency-monitor-threshold" => self
-                .latency_threshold_ms
-                .store(v.max(0) as u64, Ordering::Relaxed),
-            _ => {}
-        }
-    }
-
-    /// `--set name=value` flags for a shard started now: the shard
-    /// settings that differ from their defaults.
-    pub fn shard_flags(&self) -> Vec<String> {
-        let mut out = Vec::new();
-        for (name, _, default) in SHARD_SETTINGS {
-            match self.setting(name) {
-                Some(v) if v != default => {
-                    out.push("--set".to_string());
-                    out.push(format!("{name}={v}"));
-                }
-                _ => {}
-            }
-        }
-        out
-    }
-
-    /// `slowlog-max-len` in force.
-    pub fn slowlog_max_len(&self) -> u64 {
-        self.slowlog_max_len.load(Ordering::Relaxed)
-    }
-
-    /// `slowlog-log-slower-than` in force.
-    pub fn slowlog_slower_than_us(&self) -> i64 {
-        self.slowlog_slower_than_us.load(Ordering::Relaxed)
-    }
-
-    /// `latency-monitor-threshold` in force.
-    pub fn latency_threshold_ms(&self) -> u64 {
-        self.latency_threshold_ms.load(Ordering::Relaxed)
-    }
-
     /// A command the proxy answered took `ns`: logs it in the slow log and
-    /// the latency monitor if it was slow enough. `who` gives the client's
-    /// id, address and name, asked only when the slow log keeps the entry.
+    /// the latency monitor if it was slow enough by the thresholds in
+    /// `settings`. `who` gives the client's id, address and name, asked
+    /// only when the slow log keeps the entry.
     pub fn after_command(
         &self,
+        settings: &Settings,
         spec: &CommandSpec,
         argv: &[&[u8]],
         ns: u64,
         who: impl FnOnce() -> (u64, String, Vec<u8>),
     ) {
         let us = ns / 1000;
-        let slower_than = self.slowlog_slower_than_us();
+        let slower_than = settings.slowlog_log_slower_than_us();
         if slower_than >= 0 && us >= slower_than as u64 && !spec.has_flag(F_SKIP_SLOWLOG) {
             let args = redacted(spec.id, argv);
-            let max_len = self.slowlog_max_len();
+            let max_len = settings.slowlog_max_len();
             let (id, addr, name) = who();
             let client = Client {
                 id,
@@ -191,7 +130,7 @@ impl Introspection {
             };
             lock(&self.slowlog).record(&args, us, client, slower_than, max_len);
         }
-        let threshold = self.latency_threshold_ms();
+        let threshold = settings.latency_monitor_threshold_ms();
         if threshold > 0 && us / 1000 >= threshold {
             let event = if spec.has_flag(F_FAST) {
                 "fast-command"
@@ -312,26 +251,24 @@ mod tests {
     }
 
     #[test]
-    fn slow_commands_are_logged_and_settings_travel_as_flags() {
+    fn slow_commands_are_logged_by_the_thresholds_in_force() {
         let intro = Introspection::new();
+        let settings = Settings::new(&[]);
         let spec = Cmd::Ping.spec();
         let client = || (1, "127.0.0.1:1".to_string(), b"n".to_vec());
-        intro.after_command(spec, &[b"ping"], 5_000, client);
+        intro.after_command(&settings, spec, &[b"ping"], 5_000, client);
         assert_eq!(lock(&intro.slowlog).len(), 0, "under 10 ms");
-        intro.set_setting("slowlog-log-slower-than", 0);
-        intro.set_setting("latency-monitor-threshold", 1);
-        intro.after_command(spec, &[b"ping"], 5_000_000, client);
+        let index = |n| crate::params::index_of(n).expect("a parameter");
+        settings.store(&[
+            (index("slowlog-log-slower-than"), "0".into()),
+            (index("latency-monitor-threshold"), "1".into()),
+        ]);
+        intro.after_command(&settings, spec, &[b"ping"], 5_000_000, client);
         assert_eq!(lock(&intro.slowlog).len(), 1);
         assert!(lock(&intro.latency).series("fast-command").is_some());
-        assert_eq!(
-            intro.shard_flags(),
-            [
-                "--set",
-                "slowlog-log-slower-than=0",
-                "--set",
-                "latency-monitor-threshold=1"
-            ]
-        );
+        settings.store(&[(index("slowlog-log-slower-than"), "-1".into())]);
+        intro.after_command(&settings, spec, &[b"ping"], 5_000_000, client);
+        assert_eq!(lock(&intro.slowlog).len(), 1, "the slow log is off");
         assert_eq!(intro.run_id.len(), 40);
         let w = intro.register_worker();
         lock(&w).call(Cmd::Ping, 10);

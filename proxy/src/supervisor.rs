@@ -7,10 +7,11 @@
 //! subcommand (or, built without the `embedded-shard` feature, the
 //! `shardd` beside it): the shards then always run the proxy's own build, and
 //! `cargo run -p proxy` is enough. Every start and restart of a shard gets
-//! the persistence flags current at that moment ([`ShardArgs`]): the
-//! proxy's `--appendonly` and `--appendfsync`, or the policy a later
-//! `CONFIG SET appendfsync` chose, so a restarted shard keeps the
-//! durability the operator last asked for.
+//! the settings shards apply as they are in force at that moment
+//! ([`ShardArgs`]: `--appendonly`, `--appendfsync` and `--config
+//! name=value` for `save`, the encoding thresholds, ...), whether they
+//! came from the proxy's flags or a later `CONFIG SET`, so a restarted
+//! shard keeps what the operator last asked for.
 //! Children get `PR_SET_PDEATHSIG`, so a proxy killed with SIGKILL does not
 //! leave orphans behind; shards started by ops scripts and attached with
 //! `--attach` are not supervised and outlive the proxy.
@@ -26,10 +27,10 @@ use std::{
     time::{Duration, Instant},
 };
 
-/// The persistence flags to give a shard started now.
+/// The settings flags to give a shard started now.
 pub type ShardArgs = Arc<dyn Fn() -> Vec<String> + Send + Sync>;
 
-/// The binary, its fixed arguments, and the current persistence flags.
+/// The binary, its fixed arguments, and the current settings flags.
 struct Program {
     bin: PathBuf,
     fixed: Vec<String>,
@@ -101,7 +102,7 @@ fn shard_program(explicit: Option<&Path>, args: ShardArgs) -> std::io::Result<Pr
 
 impl Supervisor {
     /// Starts `count` shards under `dir`, each given what `shard_args`
-    /// returns (the persistence flags) on its command line; each restart
+    /// returns (the settings shards apply) on its command line; each restart
     /// asks it again.
     pub fn start(
         dir: &Path,

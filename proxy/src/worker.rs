@@ -173,7 +173,7 @@ impl Worker {
         Hello {
             generation: (std::process::id() as u64) << 16 | self.id as u64,
             id: self.id as u32,
-            max_record: self.shared.cfg.proto_max_bulk_len_bytes as u64 + (64 << 10),
+            max_record: crate::params::table::PROTO_MAX_BULK_LEN_MAX_BYTES as u64 + (64 << 10),
             info: Vec::new(),
         }
     }

@@ -271,3 +271,219 @@ fn a_bad_config_file_stops_the_proxy_with_a_clear_error() {
         "{stderr}"
     );
 }
+
+/// The `name=value` fields of a `CLIENT LIST` or `CLIENT INFO` line.
+fn fields(line: &str) -> Vec<(String, String)> {
+    line.trim()
+        .split(' ')
+        .filter_map(|f| f.split_once('='))
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect()
+}
+
+fn field(line: &str, name: &str) -> String {
+    fields(line)
+        .into_iter()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v)
+        .unwrap_or_else(|| panic!("no {name} in {line}"))
+}
+
+/// The lines of a `CLIENT LIST` reply.
+fn lines(reply: &str) -> Vec<String> {
+    let body = reply.split_once("\r\n").map_or("", |(_, b)| b);
+    body.trim_end_matches("\r\n")
+        .split('\n')
+        .filter(|l| l.starts_with("id="))
+        .map(str::to_string)
+        .collect()
+}
+
+#[test]
+fn client_info_has_redis_fields_in_redis_order_with_true_values() {
+    let s = Server::with_shards(2);
+    let mut c = s.raw();
+    let ours = c.cmd_str(&["CLIENT", "INFO"]);
+    let line = lines(&ours).pop().unwrap_or_else(|| panic!("{ours}"));
+    if let Some(r) = common::RedisServer::start() {
+        let theirs = common::Raw::connect(r.port).cmd_str(&["CLIENT", "INFO"]);
+        let names = |l: &str| fields(l).into_iter().map(|(k, _)| k).collect::<Vec<_>>();
+        let mut want = names(&lines(&theirs)[0]);
+        // Redis 7.2's library fields follow 7.0's.
+        want.extend(["lib-name".to_string(), "lib-ver".to_string()]);
+        assert_eq!(names(&line), want);
+    }
+    // The command itself is in the read buffer, as Redis counts it.
+    assert_eq!(field(&line, "qbuf"), "26", "{line}");
+    assert_eq!(field(&line, "argv-mem"), "10", "{line}");
+    assert_eq!(field(&line, "cmd"), "client|info");
+    assert_eq!(field(&line, "multi"), "-1");
+    assert_eq!(field(&line, "omem"), "0");
+    assert_eq!(field(&line, "resp"), "2");
+    assert_eq!(field(&line, "user"), "default");
+    assert!(
+        field(&line, "fd").parse::<i32>().is_ok_and(|fd| fd > 2),
+        "{line}"
+    );
+    let id = parse_int(&c.cmd(&["CLIENT", "ID"]));
+    assert_eq!(field(&line, "id"), id.to_string());
+    let hello = c.cmd_str(&["HELLO", "3"]);
+    assert!(hello.starts_with("%7\r\n"), "{hello}");
+    c.expect(&["CLIENT", "SETINFO", "LIB-NAME", "redis-rs"], OK);
+    c.expect(&["CLIENT", "SETNAME", "me"], OK);
+    let info = c.cmd_str(&["CLIENT", "INFO"]);
+    assert!(info.starts_with("=") || info.starts_with('$'), "{info}");
+    let line = info.lines().find(|l| l.contains("id=")).unwrap_or_default();
+    let line = &line[line.find("id=").unwrap_or(0)..];
+    assert_eq!(field(line, "resp"), "3");
+    assert_eq!(field(line, "name"), "me");
+    assert_eq!(field(line, "lib-name"), "redis-rs");
+}
+
+#[test]
+fn client_list_shows_each_clients_last_command_idle_time_and_buffers() {
+    let s = Server::start(Opts::shards(2).workers(2));
+    let mut a = s.raw();
+    let mut b = s.raw();
+    a.expect(&["SET", "k", "v"], OK);
+    let id_a = parse_int(&a.cmd(&["CLIENT", "ID"]));
+    a.expect(&["GET", "k"], bulk("v"));
+    std::thread::sleep(Duration::from_millis(2300));
+    let list = b.cmd_str(&["CLIENT", "LIST", "ID", &id_a.to_string()]);
+    let line = lines(&list).pop().unwrap_or_else(|| panic!("{list}"));
+    assert_eq!(field(&line, "cmd"), "get");
+    assert!(
+        field(&line, "idle").parse::<u64>().is_ok_and(|i| i >= 2),
+        "{line}"
+    );
+    assert!(
+        field(&line, "age").parse::<u64>().is_ok_and(|a| a >= 2),
+        "{line}"
+    );
+    assert_eq!(field(&line, "qbuf"), "0");
+    assert_eq!(field(&line, "omem"), "0");
+    assert!(field(&line, "tot-mem").parse::<u64>().is_ok_and(|m| m > 0));
+    // Its own line says what it runs now.
+    let mine = b.cmd_str(&["CLIENT", "LIST"]);
+    let id_b = parse_int(&b.cmd(&["CLIENT", "ID"]));
+    let own = lines(&mine)
+        .into_iter()
+        .find(|l| field(l, "id") == id_b.to_string())
+        .unwrap_or_else(|| panic!("{mine}"));
+    assert_eq!(field(&own, "cmd"), "client|list");
+    assert_eq!(field(&own, "idle"), "0");
+}
+
+#[test]
+fn client_list_filters_by_type_and_ids_as_redis() {
+    let s = Server::with_shards(2);
+    let mut a = s.raw();
+    let mut b = s.raw();
+    let id_a = parse_int(&a.cmd(&["CLIENT", "ID"]));
+    let id_b = parse_int(&b.cmd(&["CLIENT", "ID"]));
+    let ids =
+        |reply: String| -> Vec<String> { lines(&reply).iter().map(|l| field(l, "id")).collect() };
+    let (ida, idb) = (id_a.to_string(), id_b.to_string());
+    assert_eq!(
+        ids(a.cmd_str(&["CLIENT", "LIST", "ID", &idb, "999999", &ida, &idb])),
+        [idb.clone(), ida.clone(), idb.clone()]
+    );
+    assert_eq!(
+        ids(a.cmd_str(&["CLIENT", "LIST", "TYPE", "normal"])).len(),
+        2
+    );
+    for t in ["master", "replica", "slave", "pubsub"] {
+        a.expect(&["CLIENT", "LIST", "TYPE", t], bulk(""));
+    }
+    let Some(r) = common::RedisServer::start() else {
+        return;
+    };
+    let mut redis = common::Raw::connect(r.port);
+    for args in [
+        &["CLIENT", "LIST", "TYPE", "foo"][..],
+        &["CLIENT", "LIST", "ID", "abc"],
+        &["CLIENT", "LIST", "ID", "1", "TYPE", "normal"],
+        &["CLIENT", "LIST", "ID"],
+        &["CLIENT", "LIST", "TYPE"],
+        &["CLIENT", "LIST", "TYPE", "normal", "ID", "1"],
+        &["CLIENT", "LIST", "foo"],
+        &["CLIENT", "LIST", "ID", "0"],
+        &["CLIENT", "LIST", "TYPE", "MASTER"],
+    ] {
+        assert_eq!(a.cmd_str(args), redis.cmd_str(args), "{args:?}");
+    }
+}
+
+#[test]
+fn client_kill_errors_match_redis() {
+    let Some(r) = common::RedisServer::start() else {
+        eprintln!("redis-server is not installed: skipping the comparison");
+        return;
+    };
+    let s = Server::with_shards(2);
+    let mut ours = s.raw();
+    let mut redis = common::Raw::connect(r.port);
+    for args in [
+        &["CLIENT", "KILL"][..],
+        &["CLIENT", "KILL", "ID", "10", "wrong_arg"],
+        &["CLIENT", "KILL", "ID", "str"],
+        &["CLIENT", "KILL", "ID", "-1"],
+        &["CLIENT", "KILL", "ID", "0"],
+        &["CLIENT", "KILL", "TYPE", "wrong_type"],
+        &["CLIENT", "KILL", "USER", "wrong_user"],
+        &["CLIENT", "KILL", "SKIPME", "yes_or_no"],
+        &["CLIENT", "KILL", "foo", "bar"],
+        &["CLIENT", "KILL", "1.2.3.4:5"],
+        &["CLIENT", "KILL", "ADDR", "1.2.3.4:5"],
+        &["CLIENT", "KILL", "TYPE", "master"],
+        &["CLIENT", "KILL", "ID", "99999"],
+    ] {
+        assert_eq!(ours.cmd_str(args), redis.cmd_str(args), "{args:?}");
+    }
+}
+
+#[test]
+fn client_kill_filters_pick_their_clients() {
+    let s = Server::start(Opts::shards(2).workers(2));
+    let mut me = s.raw();
+    let mut a = s.raw();
+    let mut b = s.raw();
+    let info = |c: &mut common::Raw| lines(&c.cmd_str(&["CLIENT", "INFO"])).remove(0);
+    let line_a = info(&mut a);
+    let line_b = info(&mut b);
+    // By address, old form and new.
+    me.expect(&["CLIENT", "KILL", &field(&line_a, "addr")], OK);
+    assert!(a.closed_within(IO_TIMEOUT));
+    me.expect(&["CLIENT", "KILL", "ADDR", &field(&line_b, "addr")], int(1));
+    assert!(b.closed_within(IO_TIMEOUT));
+    // Killed clients leave the registry at once.
+    assert_eq!(me.client_count(), 1);
+    // LADDR, USER and TYPE match every client; SKIPME spares the caller.
+    let mut c = s.raw();
+    let mut d = s.raw();
+    let laddr = field(&info(&mut c), "laddr");
+    me.expect(&["CLIENT", "KILL", "LADDR", &laddr], int(2));
+    assert!(c.closed_within(IO_TIMEOUT) && d.closed_within(IO_TIMEOUT));
+    let mut e = s.raw();
+    e.expect(&["PING"], "+PONG\r\n");
+    me.expect(
+        &["CLIENT", "KILL", "TYPE", "normal", "USER", "default"],
+        int(1),
+    );
+    assert!(e.closed_within(IO_TIMEOUT));
+    // MAXAGE: only clients older than it.
+    let mut old = s.raw();
+    old.expect(&["PING"], "+PONG\r\n");
+    std::thread::sleep(Duration::from_millis(2100));
+    let mut young = s.raw();
+    young.expect(&["PING"], "+PONG\r\n");
+    me.expect(&["CLIENT", "KILL", "MAXAGE", "1"], int(1));
+    assert!(old.closed_within(IO_TIMEOUT));
+    young.expect(&["PING"], "+PONG\r\n");
+    // SKIPME NO kills the caller too, after its reply.
+    me.send(&common::encode(&["CLIENT", "KILL", "SKIPME", "no"]));
+    assert!(me.closed_within(IO_TIMEOUT));
+    assert_eq!(String::from_utf8_lossy(&me.take_buffered()), int(2));
+    assert!(young.closed_within(IO_TIMEOUT));
+    s.raw().expect(&["PING"], "+PONG\r\n");
+}

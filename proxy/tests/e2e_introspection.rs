@@ -160,7 +160,13 @@ fn command_statistics_count_the_proxy_and_every_shard() {
     let total = field(&c.cmd_str(&["INFO", "stats"]), "total_error_replies").map(str::to_string);
     assert_eq!(total.as_deref(), Some("3"));
 
+    let before = c.cmd_str(&["INFO", "stats"]);
+    assert_ne!(field(&before, "keyspace_hits"), Some("0"), "{before}");
     c.expect(&["CONFIG", "RESETSTAT"], OK);
+    // The shards' counters too.
+    let after = c.cmd_str(&["INFO", "stats"]);
+    assert_eq!(field(&after, "keyspace_hits"), Some("0"), "{after}");
+    assert_eq!(field(&after, "expired_keys"), Some("0"), "{after}");
     let stats = c.cmd_str(&["INFO", "commandstats"]);
     assert!(field(&stats, "cmdstat_set").is_none(), "{stats}");
     assert!(field(&stats, "cmdstat_config|resetstat").is_some_and(|v| v.starts_with("calls=1,")));
@@ -315,17 +321,145 @@ fn the_slow_log_merges_the_shards_and_the_proxy_newest_first() {
     assert_eq!(text(&e[5]), "slowpoke");
 }
 
+/// Fills `key` (on `shard`) with a long list of numbers, so that `SORT key
+/// LIMIT 0 1` keeps its shard busy for many milliseconds.
+fn long_list(rc: &mut redis::Connection, key: &str) {
+    for chunk in 0..40 {
+        let values: Vec<String> = (0..5000)
+            .map(|i| (chunk * 5000 + i * 7919 % 200_000).to_string())
+            .collect();
+        let mut args = vec!["RPUSH", key];
+        args.extend(values.iter().map(String::as_str));
+        query(rc, &args);
+    }
+}
+
+/// The worst `command` spike `LATENCY LATEST` shows, in milliseconds (0:
+/// none).
+fn worst_command_spike_ms(rc: &mut redis::Connection) -> i64 {
+    let latest = query(rc, &["LATENCY", "LATEST"]);
+    items(&latest)
+        .iter()
+        .map(items)
+        .find(|e| text(&e[0]) == "command")
+        .map_or(0, |e| integer(&e[3]))
+}
+
+/// A shard's spike: the latency monitor is reset, then a long SORT runs on
+/// the shard that holds `key`, taking at least `floor_ms` as the client
+/// sees it (retried until it does). Nothing the proxy answers meanwhile
+/// (LATENCY RESET) comes near that, so a `command` spike of `floor_ms / 2`
+/// or more is the shard's.
+fn shard_spike_ms(rc: &mut redis::Connection, key: &str, floor_ms: u128) -> i64 {
+    let mut tries = 0;
+    loop {
+        query(rc, &["LATENCY", "RESET"]);
+        let started = std::time::Instant::now();
+        query(rc, &["SORT", key, "LIMIT", "0", "1"]);
+        if started.elapsed().as_millis() >= floor_ms || tries == 20 {
+            return worst_command_spike_ms(rc);
+        }
+        tries += 1;
+    }
+}
+
 #[test]
-fn a_restarted_shard_keeps_the_settings_config_set_chose() {
+fn restarted_shards_log_by_the_thresholds_config_set_chose() {
     let s = Server::with_shards(SHARDS);
     let mut c = s.raw();
-    c.expect(&["CONFIG", "SET", "slowlog-log-slower-than", "0"], OK);
+    let mut rc = s.client();
+    let list = keys_on_shard("lat", 1, SHARDS, 1).remove(0);
+    long_list(&mut rc, &list);
+    // Before: the defaults (10 ms, no latency monitor) log none of these.
+    c.expect(&["SLOWLOG", "RESET"], OK);
+    let key = key_on_shard("before", 1, SHARDS);
+    c.expect(&["SET", &key, "v"], OK);
+    assert!(!c.cmd_str(&["SLOWLOG", "GET"]).contains(&key));
+    assert_eq!(shard_spike_ms(&mut rc, &list, 20), 0, "the monitor is off");
+    c.expect(
+        &[
+            "CONFIG",
+            "SET",
+            "slowlog-log-slower-than",
+            "0",
+            "latency-monitor-threshold",
+            "1",
+        ],
+        OK,
+    );
     s.kill_every_shard(SHARDS);
+    // The restarted shards were started with the values in force.
     c.expect(&["SLOWLOG", "RESET"], OK);
     let key = key_on_shard("after", 1, SHARDS);
     c.expect(&["SET", &key, "v"], OK);
     let log = c.cmd_str(&["SLOWLOG", "GET", "1"]);
     assert!(log.contains(&key), "{log}");
+    let spike = shard_spike_ms(&mut rc, &list, 20);
+    assert!(spike >= 10, "a restarted shard records spikes: {spike} ms");
+    // And a change after the restart reaches them as it reaches any shard.
+    c.expect(
+        &[
+            "CONFIG",
+            "SET",
+            "slowlog-log-slower-than",
+            "-1",
+            "latency-monitor-threshold",
+            "0",
+        ],
+        OK,
+    );
+    c.expect(&["SLOWLOG", "RESET"], OK);
+    c.expect(&["SET", &key, "w"], OK);
+    c.expect(&["SLOWLOG", "LEN"], int(0));
+    assert_eq!(shard_spike_ms(&mut rc, &list, 20), 0, "the monitor is off");
+}
+
+#[test]
+fn latencystats_follow_latency_tracking_and_its_percentiles() {
+    let s = Server::with_shards(SHARDS);
+    let mut c = s.raw();
+    let key = key_on_shard("lt", 1, SHARDS);
+    c.expect(&["SET", &key, "v"], OK);
+    let line = |c: &mut common::Raw| {
+        let t = c.cmd_str(&["INFO", "latencystats"]);
+        field(&t, "latency_percentiles_usec_set").map(str::to_string)
+    };
+    let set = line(&mut c).expect("a line for SET");
+    assert!(set.starts_with("p50=") && set.contains(",p99=") && set.contains(",p99.9="));
+    c.expect(
+        &[
+            "CONFIG",
+            "SET",
+            "latency-tracking-info-percentiles",
+            "0.0 50.0 100.0",
+        ],
+        OK,
+    );
+    c.expect(
+        &["CONFIG", "GET", "latency-tracking-info-percentiles"],
+        common::bulks(&["latency-tracking-info-percentiles", "0 50 100"]),
+    );
+    let set = line(&mut c).expect("a line for SET");
+    assert!(
+        set.starts_with("p0=") && set.contains(",p50=") && set.contains(",p100="),
+        "{set}"
+    );
+    c.expect(
+        &[
+            "CONFIG",
+            "SET",
+            "latency-tracking-info-percentiles",
+            "10.0 50.0 a",
+        ],
+        err("ERR CONFIG SET failed (possibly related to argument 'latency-tracking-info-percentiles') - Invalid latency-tracking-info-percentiles parameters"),
+    );
+    c.expect(&["CONFIG", "SET", "latency-tracking", "no"], OK);
+    assert_eq!(
+        c.cmd_str(&["INFO", "latencystats"]),
+        "$16\r\n# Latencystats\r\n\r\n"
+    );
+    c.expect(&["CONFIG", "SET", "latency-tracking", "yes"], OK);
+    assert!(line(&mut c).is_some());
 }
 
 #[test]

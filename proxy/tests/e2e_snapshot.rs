@@ -189,7 +189,10 @@ fn info_persistence_has_redis_fields_merged_over_the_shards() {
         assert!(info.contains(field), "{field} missing in {info}");
     }
     // The shards' own commands are not for clients.
-    for internal in [&["SHARDD.INFO"][..], &["SHARDD.APPENDFSYNC", "no"]] {
+    for internal in [
+        &["SHARDD.INFO"][..],
+        &["SHARDD.CONFIG", "1", "1", "appendfsync", "no"],
+    ] {
         let reply = c.cmd_str(internal);
         assert!(reply.starts_with("-ERR unknown command"), "{reply}");
     }

@@ -14,7 +14,7 @@ use crate::{
     keyspace::Keyspace,
     persist::{aof::Fsync, dir},
     server::{Engine, Shard, ShardConfig},
-    settings::Settings,
+    settings,
 };
 
 /// Set by SIGINT/SIGTERM; the loop notices within one expiry interval.
@@ -42,10 +42,11 @@ pub struct ShardArgs {
     /// When the log is made durable: always (before each reply), everysec, no.
     #[arg(long, default_value = "everysec")]
     pub appendfsync: String,
-    /// A run-time setting, `name=value` (`slowlog-log-slower-than=0`);
-    /// repeatable. What `CONFIG SET` changed gets to a restarted shard so.
-    #[arg(long = "set", value_name = "NAME=VALUE")]
-    pub settings: Vec<String>,
+    /// A `CONFIG` parameter the shard applies, as NAME=VALUE with the value
+    /// as `CONFIG GET` shows it (`save`, `hash-max-listpack-entries`, ...;
+    /// see `shardd::settings`); repeatable.
+    #[arg(long = "config", value_name = "NAME=VALUE")]
+    pub config: Vec<String>,
 }
 
 extern "C" fn on_signal(_: libc::c_int) {
@@ -64,12 +65,20 @@ pub fn run(args: ShardArgs) -> anyhow::Result<()> {
     let Some(policy) = Fsync::parse(&args.appendfsync) else {
         anyhow::bail!("--appendfsync must be always, everysec or no");
     };
-    let mut settings = Settings::default();
-    for flag in &args.settings {
-        settings
-            .set_flag(flag)
-            .map_err(|e| anyhow::anyhow!("--set {flag}: {e}"))?;
-    }
+    let pairs = args
+        .config
+        .iter()
+        .map(|c| {
+            c.split_once('=')
+                .ok_or_else(|| anyhow::anyhow!("--config {c}: NAME=VALUE expected"))
+        })
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    // In force before the data loads: what it builds follows them.
+    settings::install(
+        settings::Settings::default()
+            .with(pairs)
+            .map_err(|e| anyhow::anyhow!("--config: {e}"))?,
+    );
     // Lock first: a second shard on the same directory must not touch it.
     let lock = dir::lock(&args.dir)?;
     let control_socket = args
@@ -100,9 +109,7 @@ pub fn run(args: ShardArgs) -> anyhow::Result<()> {
         ms = started.elapsed().as_millis() as u64,
         "loaded data"
     );
-    let mut engine = Engine::new(ks, Some(data_dir));
-    engine.settings = settings;
-    let mut shard = Shard::new(cfg.clone(), engine)?;
+    let mut shard = Shard::new(cfg.clone(), Engine::new(ks, Some(data_dir)))?;
     tracing::info!(id = cfg.id, socket = %cfg.control_socket.display(), "shard ready");
     shard.run(&STOP)?;
     tracing::info!(id = cfg.id, "shard stopped");

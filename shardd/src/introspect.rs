@@ -1,7 +1,10 @@
 //! The internal commands through which the proxy reads and resets what
-//! this shard measures, and changes its settings. Clients cannot name
-//! them (the table marks them internal); the proxy sends them to every
-//! shard and merges the answers with its own figures.
+//! this shard measures. Clients cannot name them (the table marks them
+//! internal); the proxy sends them to every shard and merges the answers
+//! with its own figures. The settings the measurements follow (the slow
+//! log's and the latency monitor's thresholds) are changed by
+//! `SHARDD.CONFIG` (`crate::persist::admin`) and read from
+//! `crate::settings`.
 //!
 //! - `SHARDD.INFO [commandstats] [latencystats]`: `name:value` lines: keys,
 //!   memory, CPU, lookups, persistence (`persist::admin::info`), error
@@ -11,7 +14,6 @@
 //! - `SHARDD.LATENCY EVENTS|RESET [event ...]`: the latency monitor
 //!   (`common::latency::write_wire`); `RESET` answers the names it reset.
 //! - `SHARDD.RESETSTAT`: forgets counters (`CONFIG RESETSTAT`).
-//! - `SHARDD.CONFIG name value [name value ...]`: sets [`Settings`].
 
 use std::fmt::Write as _;
 
@@ -21,7 +23,6 @@ use crate::{
     keyspace::Keyspace,
     persist::{admin, dir::DataDir},
     reply::Reply,
-    settings::Settings,
     stats::Stats,
 };
 
@@ -36,18 +37,15 @@ pub enum Introspect {
     Latency,
     /// `SHARDD.RESETSTAT`.
     ResetStat,
-    /// `SHARDD.CONFIG`.
-    Config,
 }
 
 /// The introspection command `id`, if it is one.
-pub fn command(id: Cmd) -> Option<Introspect> {
+pub const fn command(id: Cmd) -> Option<Introspect> {
     Some(match id {
         Cmd::SharddInfo => Introspect::Info,
         Cmd::SharddSlowlog => Introspect::Slowlog,
         Cmd::SharddLatency => Introspect::Latency,
         Cmd::SharddResetstat => Introspect::ResetStat,
-        Cmd::SharddConfig => Introspect::Config,
         _ => return None,
     })
 }
@@ -60,8 +58,6 @@ pub struct Parts<'a> {
     pub dir: Option<&'a DataDir>,
     /// The measurements.
     pub stats: &'a mut Stats,
-    /// The settings.
-    pub settings: &'a mut Settings,
 }
 
 /// Runs command `kind` (the request's id) if it is an introspection
@@ -95,10 +91,6 @@ pub fn run(cmd: Introspect, p: Parts<'_>, args: &[&[u8]], out: &mut Reply) {
             p.ks.reset_stats();
             out.ok();
         }
-        Introspect::Config => match p.settings.set_all(args.get(1..).unwrap_or(&[])) {
-            Ok(()) => out.ok(),
-            Err(e) => out.error(&e),
-        },
     }
 }
 
@@ -189,7 +181,6 @@ mod tests {
     struct Shard {
         ks: Keyspace,
         stats: Stats,
-        settings: Settings,
     }
 
     impl Shard {
@@ -199,15 +190,13 @@ mod tests {
                 b"SHARDD.INFO" => Cmd::SharddInfo,
                 b"SHARDD.SLOWLOG" => Cmd::SharddSlowlog,
                 b"SHARDD.LATENCY" => Cmd::SharddLatency,
-                b"SHARDD.RESETSTAT" => Cmd::SharddResetstat,
-                _ => Cmd::SharddConfig,
+                _ => Cmd::SharddResetstat,
             };
             let mut out = Vec::new();
             let parts = Parts {
                 ks: &mut self.ks,
                 dir: None,
                 stats: &mut self.stats,
-                settings: &mut self.settings,
             };
             run(
                 command(id).expect("introspection"),
@@ -220,28 +209,20 @@ mod tests {
     }
 
     #[test]
-    fn the_proxy_reads_counts_logs_and_settings_through_internal_commands() {
+    fn the_proxy_reads_and_resets_counts_and_logs_through_internal_commands() {
         let mut sh = Shard {
             ks: Keyspace::new(),
             stats: Stats::new(),
-            settings: Settings::default(),
         };
-        assert_eq!(
-            sh.call("SHARDD.CONFIG slowlog-log-slower-than 0 latency-monitor-threshold 1"),
-            b"+OK\r\n"
-        );
-        assert!(sh
-            .call("SHARDD.CONFIG slowlog-max-len x")
-            .starts_with(b"-ERR CONFIG SET failed"));
+        let settings = crate::settings::Settings {
+            slowlog_log_slower_than_us: 0,
+            latency_monitor_threshold_ms: 1,
+            ..Default::default()
+        };
+        sh.stats.set_limits(&settings);
         sh.stats.begin();
-        sh.stats.end(
-            Some(Cmd::Set),
-            0,
-            &[b"SET", b"k", b"v"],
-            4,
-            b"+OK\r\n",
-            &sh.settings,
-        );
+        sh.stats
+            .end(Some(Cmd::Set), 0, &[b"SET", b"k", b"v"], 4, b"+OK\r\n");
         sh.stats.latency.add("command", 100, 250);
         let info = String::from_utf8(sh.call("SHARDD.INFO latencystats")).expect("text");
         for want in [

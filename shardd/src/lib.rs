@@ -13,8 +13,12 @@
 //!
 //! Beside the data, a shard measures the commands it runs ([`stats`]:
 //! counters, latency histograms, the slow log, the latency monitor) and
-//! answers the proxy's internal commands about them ([`introspect`]);
-//! [`settings`] holds what `CONFIG SET` changes at run time.
+//! answers the proxy's internal commands about them ([`introspect`]).
+//! The `CONFIG` parameters a shard applies (encoding thresholds, `save`,
+//! automatic log rewrites, slow log and latency thresholds) are in
+//! [`settings`], set from the command line (`--config name=value`) and by
+//! the proxy's `SHARDD.CONFIG` (`persist::admin`); the slow log and the
+//! latency monitor read their thresholds there.
 //!
 //! The keyspace and the commands know nothing of rings or sockets, so they
 //! are tested directly.
@@ -25,6 +29,7 @@ pub mod commands;
 pub mod dump;
 pub mod introspect;
 pub mod keyspace;
+pub mod ops;
 pub mod persist;
 pub mod server;
 pub mod settings;

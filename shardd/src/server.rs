@@ -28,16 +28,16 @@ use shared_ring::{
 use smallvec::SmallVec;
 
 use crate::{
-    commands::{execute_id, Changes},
+    commands::Changes,
     introspect::{self, Parts},
     keyspace::Keyspace,
+    ops::{self, Op},
     persist::{
         admin,
-        dir::{ChildKind, DataDir, AUTO_REWRITE_MIN_BYTES},
+        dir::{ChildKind, DataDir},
         WriteLog,
     },
     reply::{Proto, Reply},
-    settings::Settings,
     stats::Stats,
     tx::{self, TxCmd},
     watch::Watches,
@@ -77,10 +77,9 @@ pub struct Engine<L> {
     pub ks: Keyspace,
     /// Where writes are logged and committed.
     pub log: L,
-    /// What the shard measures about its commands.
+    /// What the shard measures about its commands (its thresholds are
+    /// the settings in force, `crate::settings`).
     pub stats: Stats,
-    /// Settings changed at run time (`SHARDD.CONFIG`).
-    pub settings: Settings,
     /// Who watches which key (WATCH).
     pub watches: Watches,
     scratch: Vec<u8>,
@@ -93,7 +92,6 @@ impl<L: WriteLog> Engine<L> {
             ks,
             log,
             stats: Stats::new(),
-            settings: Settings::default(),
             watches: Watches::default(),
             scratch: Vec::with_capacity(64 << 10),
         }
@@ -108,9 +106,9 @@ impl<L: WriteLog> Engine<L> {
         tx: &mut Producer,
         owner: u64,
     ) -> Result<bool, RingError> {
-        let req = Request::parse(rec)?;
+        let mut args: SmallVec<[&[u8]; 16]> = SmallVec::new();
+        let req = Request::parse_with(rec, |a| args.push(a))?;
         self.stats.begin();
-        let args: SmallVec<[&[u8]; 16]> = req.args().collect();
         let h = req.header;
         let proto = Proto::from_version(h.proto);
         // The scratch buffer is lent out so `self` stays free for the run.
@@ -119,18 +117,19 @@ impl<L: WriteLog> Engine<L> {
         scratch.resize(msg::REPLY_HEADER_BYTES, 0);
         msg::write_reply_header(&mut scratch, h.id, 0);
         let mut reply = Reply::new(&mut scratch, proto);
-        let id = Cmd::from_u16(h.kind);
-        match id.and_then(tx::command) {
-            Some(TxCmd::Tx) => self.serve_tx(&args, h.origin, &mut reply),
-            Some(TxCmd::Watch) => self.serve_watch(&args, owner, &mut reply),
-            Some(TxCmd::Unwatch) => self.serve_unwatch(&args, &mut reply),
-            None => {
-                let changes = self.execute(h.kind, &args, &mut reply);
-                if h.flags & REQ_FLAG_WRITE != 0 {
+        match ops::lookup(h.kind) {
+            Some(Op::Tx(TxCmd::Tx)) => self.serve_tx(&args, h.origin, &mut reply),
+            Some(Op::Tx(TxCmd::Watch)) => self.serve_watch(&args, owner, &mut reply),
+            Some(Op::Tx(TxCmd::Unwatch)) => self.serve_unwatch(&args, &mut reply),
+            Some(op) => {
+                let id = Cmd::ALL[h.kind as usize];
+                let changes = self.execute(id, op, &args, &mut reply);
+                if h.flags & REQ_FLAG_WRITE != 0 && changes.any() {
                     let body = &scratch[msg::REPLY_HEADER_BYTES..];
                     self.written(id, &args, body, changes);
                 }
             }
+            None => reply.error("ERR unknown command id (proxy and shard built from different tables?)"),
         }
         if scratch.len() > tx.max_record() {
             scratch.truncate(msg::REPLY_HEADER_BYTES);
@@ -139,7 +138,7 @@ impl<L: WriteLog> Engine<L> {
         let sent_now = tx.push_or_defer(&scratch)?;
         let body = &scratch[msg::REPLY_HEADER_BYTES..];
         self.stats
-            .end(id, h.flags, &args, h.origin, body, &self.settings);
+            .end(Cmd::from_u16(h.kind), h.flags, &args, h.origin, body);
         if scratch.capacity() > 1 << 20 {
             scratch = Vec::with_capacity(64 << 10);
         }
@@ -147,35 +146,25 @@ impl<L: WriteLog> Engine<L> {
         Ok(sent_now)
     }
 
-    /// Runs command `kind`: an introspection command, a data directory
-    /// command or a keyspace command. Returns what it changed.
-    pub(crate) fn execute(&mut self, kind: u16, args: &[&[u8]], reply: &mut Reply) -> Changes {
-        if let Some(id) = Cmd::from_u16(kind) {
-            self.before_command(id);
-        }
-        let parts = Parts {
-            ks: &mut self.ks,
-            dir: self.log.data_dir().map(|d| &*d),
-            stats: &mut self.stats,
-            settings: &mut self.settings,
-        };
-        if introspect::try_run(parts, kind, args, reply) {
-            return Changes::NONE;
-        }
-        run_command(&mut self.ks, self.log.data_dir(), kind, args, reply)
+    /// Runs `op` (not a transaction command) with `args`. Returns what it
+    /// changed.
+    pub(crate) fn execute(&mut self, id: Cmd, op: Op, args: &[&[u8]], reply: &mut Reply) -> Changes {
+        self.before_command(id);
+        run_op(
+            op,
+            &mut self.ks,
+            self.log.data_dir(),
+            &mut self.stats,
+            args,
+            reply,
+        )
     }
 
-    /// After write command `id` ran with `args` and replied `reply`: logs it
-    /// if it changed anything (a write that changed nothing is neither
-    /// counted nor logged) and tells the watches.
-    fn written(&mut self, id: Option<Cmd>, args: &[&[u8]], reply: &[u8], changes: Changes) {
-        if !changes.any() {
-            return;
-        }
+    /// After write command `id` ran with `args`, replied `reply` and made
+    /// `changes` (at least one): logs it and tells the watches.
+    fn written(&mut self, id: Cmd, args: &[&[u8]], reply: &[u8], changes: Changes) {
         self.log.append(args, reply, self.ks.now_ms(), changes);
-        if let Some(id) = id {
-            self.touch_watched(id, args);
-        }
+        self.touch_watched(id, args);
     }
 
     /// Ends a round: makes its writes durable as the fsync policy asks,
@@ -207,23 +196,37 @@ impl<L: WriteLog> Engine<L> {
         }
     }
 
-    /// Starts a rewrite of the log if it has grown past its bound (see
-    /// [`DataDir::wants_auto_rewrite`]); true if one started.
-    fn maybe_auto_rewrite(&mut self) -> bool {
+    /// Starts what the settings in force ask for on their own: a snapshot
+    /// when a `save` point is due, else a rewrite of the log once it grew
+    /// past `auto-aof-rewrite-min-size` and `auto-aof-rewrite-percentage`
+    /// (see [`DataDir::wants_save`], [`DataDir::wants_auto_rewrite`]);
+    /// true if one started.
+    fn maybe_auto_save(&mut self) -> bool {
         let Some(d) = self.log.data_dir() else {
             return false;
         };
-        if !d.wants_auto_rewrite(AUTO_REWRITE_MIN_BYTES) {
-            return false;
-        }
+        let (save_due, rewrite_due) = crate::settings::with(|s| {
+            (
+                d.wants_save(&s.save),
+                d.wants_auto_rewrite(s.auto_aof_rewrite_min_size, s.auto_aof_rewrite_percentage),
+            )
+        });
+        let (kind, why) = match (save_due, rewrite_due && d.has_aof()) {
+            (true, _) => (ChildKind::BgSave, "a save point is due: saving"),
+            (false, true) => (
+                ChildKind::Rewrite,
+                "the log grew past its bound: rewriting it",
+            ),
+            (false, false) => return false,
+        };
         let size = d.aof_size();
-        match d.start_child(&self.ks, ChildKind::Rewrite) {
+        match d.start_child(&self.ks, kind) {
             Ok(()) => {
-                tracing::info!(log_bytes = size, "log grew past its bound: rewriting it");
+                tracing::info!(log_bytes = size, "{why}");
                 true
             }
             Err(e) => {
-                tracing::error!("automatic log rewrite failed to start: {e}");
+                tracing::error!("automatic {kind:?} failed to start: {e}");
                 false
             }
         }
@@ -235,26 +238,32 @@ impl<L: WriteLog> Engine<L> {
     }
 }
 
-/// Runs command `kind` (the table's id, as the proxy sent it): a keyspace
-/// command, or one of the data directory's (which change no data).
-/// Returns the changes it made.
-pub fn run_command(
+/// Runs `op` with `args` (name first): a keyspace command, one of the
+/// data directory's, or a measurement (which change no data). Returns the
+/// changes it made.
+pub fn run_op(
+    op: Op,
     ks: &mut Keyspace,
     dir: Option<&mut DataDir>,
-    kind: u16,
+    stats: &mut Stats,
     args: &[&[u8]],
     reply: &mut Reply,
 ) -> Changes {
-    let Some(id) = Cmd::from_u16(kind) else {
-        reply.error("ERR unknown command id (proxy and shard built from different tables?)");
-        return Changes::NONE;
-    };
-    match admin::command(id) {
-        Some(cmd) => {
+    match op {
+        Op::Data(h) => h.run(ks, args, reply),
+        Op::Admin(cmd) => {
             admin::run(cmd, ks, dir, args, reply);
             Changes::NONE
         }
-        None => execute_id(ks, id, args, reply),
+        Op::Introspect(cmd) => {
+            let parts = Parts {
+                ks,
+                dir: dir.map(|d| &*d),
+                stats,
+            };
+            introspect::run(cmd, parts, args, reply);
+            Changes::NONE
+        }
     }
 }
 
@@ -325,10 +334,10 @@ impl<L: WriteLog> Shard<L> {
                 if now >= next_expire {
                     self.engine.ks.active_expire_cycle(EXPIRE_BUDGET_KEYS);
                     next_expire = now + Duration::from_millis(EXPIRE_INTERVAL_MS);
-                    // The log's growth is checked once a second.
+                    // Save points and the log's growth are checked once a second.
                     if now >= next_auto_rewrite {
                         next_auto_rewrite = now + Duration::from_secs(1);
-                        if self.engine.maybe_auto_rewrite() {
+                        if self.engine.maybe_auto_save() {
                             next_child_poll = now;
                         }
                     }
@@ -476,7 +485,6 @@ pub fn serve_channel<L: WriteLog>(
 
 #[cfg(test)]
 mod tests {
-    use common::table::{every_entry, Exec};
     use shared_ring::{Hello, RingConfig};
 
     use super::*;
@@ -638,24 +646,5 @@ mod tests {
         let get = crate::commands::test_util::run(&mut ks, "GET b");
         assert_eq!(get, "$1\r\n\x02\r\n");
         let _ = std::fs::remove_dir_all(&dir);
-    }
-
-    #[test]
-    fn a_shard_has_one_handler_for_exactly_the_commands_the_table_gives_shards() {
-        for c in every_entry().filter(|c| c.is_runnable()) {
-            let data = crate::commands::handler(c.id).is_some();
-            let admin = admin::command(c.id).is_some();
-            let introspect = introspect::command(c.id).is_some();
-            let tx = tx::command(c.id).is_some();
-            let handlers = data as u8 + admin as u8 + introspect as u8 + tx as u8;
-            assert!(handlers <= 1, "{}: two handlers", c.name);
-            assert_eq!(
-                handlers == 1,
-                matches!(c.exec, Exec::Shard | Exec::Internal),
-                "{}: the table says {:?}",
-                c.name,
-                c.exec
-            );
-        }
     }
 }

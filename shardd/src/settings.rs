@@ -1,76 +1,279 @@
-//! The shard's settings that change at run time, by their Redis names.
+//! The `CONFIG` parameters a shard applies, as one small struct the shard's
+//! code reads: the encoding thresholds of the small packed forms (hashes,
+//! sets, sorted sets, lists, HyperLogLogs), the largest string
+//! (`proto-max-bulk-len`), the snapshot points (`save`) and automatic log
+//! rewrites, and the slow log and latency monitor thresholds.
 //!
-//! The proxy owns `CONFIG SET`: it checks a value (with
-//! `common::wire::parse_shard_setting`, Redis's errors) and sends it to
-//! every shard as `SHARDD.CONFIG name value [name value ...]`
-//! ([`Settings::set`]); a shard it restarts gets the values in force as
-//! `--set name=value` flags. Today: the slow log's threshold and length and
-//! the latency monitor's threshold (`common::wire::SHARD_SETTINGS`).
+//! Values arrive as text, as `CONFIG GET` shows them: from the command line
+//! at start (`--config name=value`, which the proxy gives every shard it
+//! starts with the values in force) and from the proxy's
+//! `SHARDD.CONFIG epoch seq name value ...` when a client runs `CONFIG SET`
+//! (see `persist::admin`). The proxy checked them with Redis's rules; a shard
+//! still refuses what it cannot read, and a command's pairs apply all or
+//! none. The names and defaults are `common::wire::SHARD_SETTINGS`;
+//! `appendonly` and `appendfsync` belong to the data directory
+//! (`persist::dir`), which applies them.
+//!
+//! The shard is one thread that owns its keyspace, so the settings in force
+//! live beside it in a thread-local: the types read a threshold with
+//! [`encoding`] (a copy of a few words) instead of having it passed down
+//! every call. Tests running on other threads see the defaults.
 
-use common::wire::{parse_shard_setting, shard_setting_default};
+use std::{cell::RefCell, collections::HashMap};
 
-/// Settings in force in this shard.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// The thresholds of the packed (listpack, intset) encodings, and the
+/// string size limit: what the data types check on every insert.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Encoding {
+    /// `hash-max-listpack-entries`.
+    pub hash_max_listpack_entries: usize,
+    /// `hash-max-listpack-value`.
+    pub hash_max_listpack_value: usize,
+    /// `set-max-intset-entries`.
+    pub set_max_intset_entries: usize,
+    /// `set-max-listpack-entries`.
+    pub set_max_listpack_entries: usize,
+    /// `set-max-listpack-value`.
+    pub set_max_listpack_value: usize,
+    /// `zset-max-listpack-entries`.
+    pub zset_max_listpack_entries: usize,
+    /// `zset-max-listpack-value`.
+    pub zset_max_listpack_value: usize,
+    /// `list-max-listpack-size`: a positive count of elements per node, or
+    /// -1 to -5 for 4, 8, 16, 32 or 64 KiB per node.
+    pub list_max_listpack_size: i64,
+    /// `hll-sparse-max-bytes`.
+    pub hll_sparse_max_bytes: usize,
+    /// `proto-max-bulk-len`: the longest string a command may build.
+    pub proto_max_bulk_len: u64,
+}
+
+impl Default for Encoding {
+    fn default() -> Self {
+        Encoding {
+            hash_max_listpack_entries: 512,
+            hash_max_listpack_value: 64,
+            set_max_intset_entries: 512,
+            set_max_listpack_entries: 128,
+            set_max_listpack_value: 64,
+            zset_max_listpack_entries: 128,
+            zset_max_listpack_value: 64,
+            list_max_listpack_size: -2,
+            hll_sparse_max_bytes: 3000,
+            proto_max_bulk_len: 512 << 20,
+        }
+    }
+}
+
+/// A snapshot point: save after `seconds` if at least `changes` writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SavePoint {
+    /// Seconds since the last save.
+    pub seconds: u64,
+    /// Writes since the last save.
+    pub changes: u64,
+}
+
+/// Every setting a shard applies (but `appendonly` and `appendfsync`).
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Settings {
-    /// `slowlog-log-slower-than`: log commands that take at least this
-    /// many microseconds; negative turns the slow log off.
+    /// The encoding thresholds.
+    pub encoding: Encoding,
+    /// `save`: the snapshot points (none: no automatic snapshots).
+    pub save: Vec<SavePoint>,
+    /// `auto-aof-rewrite-percentage`: the log is folded into a snapshot
+    /// once it grew by this much of the snapshot (0: never on its own).
+    pub auto_aof_rewrite_percentage: u64,
+    /// `auto-aof-rewrite-min-size`: and only once it is this big.
+    pub auto_aof_rewrite_min_size: u64,
+    /// `slowlog-log-slower-than`: commands slower than this many
+    /// microseconds go to the slow log (-1: none, 0: all).
     pub slowlog_log_slower_than_us: i64,
     /// `slowlog-max-len`: entries the slow log keeps.
     pub slowlog_max_len: u64,
-    /// `latency-monitor-threshold`: record latency spikes of at least this
-    /// many milliseconds; 0 turns the monitor off.
+    /// `latency-monitor-threshold`: events slower than this many
+    /// milliseconds are recorded (0: the monitor is off).
     pub latency_monitor_threshold_ms: u64,
 }
 
 impl Default for Settings {
     fn default() -> Self {
-        let d = |n| shard_setting_default(n).unwrap_or(0);
         Settings {
-            slowlog_log_slower_than_us: d("slowlog-log-slower-than"),
-            slowlog_max_len: d("slowlog-max-len").max(0) as u64,
-            latency_monitor_threshold_ms: d("latency-monitor-threshold").max(0) as u64,
+            encoding: Encoding::default(),
+            save: Vec::new(),
+            auto_aof_rewrite_percentage: 100,
+            auto_aof_rewrite_min_size: 64 << 20,
+            slowlog_log_slower_than_us: 10_000,
+            slowlog_max_len: 128,
+            latency_monitor_threshold_ms: 0,
         }
     }
 }
 
-impl Settings {
-    /// Sets `name` (any case) to `value`; the error is `CONFIG SET`'s.
-    pub fn set(&mut self, name: &[u8], value: &[u8]) -> Result<(), String> {
-        let name = String::from_utf8_lossy(name).to_ascii_lowercase();
-        let v = parse_shard_setting(&name, value).map_err(|e| {
-            e.unwrap_or_else(|| {
-                format!("ERR Unknown option or number of arguments for CONFIG SET - '{name}'")
+/// Why a value was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SettingError {
+    /// Not a setting a shard applies.
+    #[error("unknown setting '{0}'")]
+    Unknown(String),
+    /// A value the setting cannot take.
+    #[error("bad value for '{0}': '{1}'")]
+    BadValue(String, String),
+}
+
+fn num<T: std::str::FromStr>(name: &str, value: &str) -> Result<T, SettingError> {
+    value
+        .parse()
+        .map_err(|_| SettingError::BadValue(name.into(), value.into()))
+}
+
+fn save_points(value: &str) -> Option<Vec<SavePoint>> {
+    let nums: Vec<u64> = value
+        .split_whitespace()
+        .map(|w| w.parse().ok())
+        .collect::<Option<_>>()?;
+    if !nums.len().is_multiple_of(2) {
+        return None;
+    }
+    Some(
+        nums.chunks(2)
+            .map(|p| SavePoint {
+                seconds: p[0],
+                changes: p[1],
             })
-        })?;
-        match name.as_str() {
-            "slowlog-log-slower-than" => self.slowlog_log_slower_than_us = v,
-            "slowlog-max-len" => self.slowlog_max_len = v.max(0) as u64,
-            "latency-monitor-threshold" => self.latency_monitor_threshold_ms = v.max(0) as u64,
-            _ => return Err(format!("ERR shard setting '{name}' is not applied here")),
+            .collect(),
+    )
+}
+
+impl Settings {
+    /// Sets `name` (a primary name of `common::wire::SHARD_SETTINGS`, not
+    /// `appendonly` or `appendfsync`) from its `CONFIG GET` text.
+    pub fn set(&mut self, name: &str, value: &str) -> Result<(), SettingError> {
+        let e = &mut self.encoding;
+        match name {
+            "hash-max-listpack-entries" => e.hash_max_listpack_entries = num(name, value)?,
+            "hash-max-listpack-value" => e.hash_max_listpack_value = num(name, value)?,
+            "set-max-intset-entries" => e.set_max_intset_entries = num(name, value)?,
+            "set-max-listpack-entries" => e.set_max_listpack_entries = num(name, value)?,
+            "set-max-listpack-value" => e.set_max_listpack_value = num(name, value)?,
+            "zset-max-listpack-entries" => e.zset_max_listpack_entries = num(name, value)?,
+            "zset-max-listpack-value" => e.zset_max_listpack_value = num(name, value)?,
+            "list-max-listpack-size" => e.list_max_listpack_size = num(name, value)?,
+            "hll-sparse-max-bytes" => e.hll_sparse_max_bytes = num(name, value)?,
+            "proto-max-bulk-len" => e.proto_max_bulk_len = num(name, value)?,
+            "save" => {
+                self.save = save_points(value)
+                    .ok_or_else(|| SettingError::BadValue(name.into(), value.into()))?
+            }
+            "auto-aof-rewrite-percentage" => self.auto_aof_rewrite_percentage = num(name, value)?,
+            "auto-aof-rewrite-min-size" => self.auto_aof_rewrite_min_size = num(name, value)?,
+            "slowlog-log-slower-than" => self.slowlog_log_slower_than_us = num(name, value)?,
+            "slowlog-max-len" => self.slowlog_max_len = num(name, value)?,
+            "latency-monitor-threshold" => self.latency_monitor_threshold_ms = num(name, value)?,
+            _ => return Err(SettingError::Unknown(name.into())),
         }
         Ok(())
     }
 
-    /// Sets every `name value` pair of `args`, all or none.
-    pub fn set_all(&mut self, args: &[&[u8]]) -> Result<(), String> {
-        if !args.len().is_multiple_of(2) {
-            return Err("ERR wrong number of arguments for 'shardd.config' command".into());
-        }
-        let mut next = *self;
-        for pair in args.chunks(2) {
-            next.set(pair[0], pair[1])?;
-        }
-        *self = next;
-        Ok(())
+    /// The `CONFIG GET` text of `name`, if it is one of these settings.
+    pub fn get(&self, name: &str) -> Option<String> {
+        let e = &self.encoding;
+        Some(match name {
+            "hash-max-listpack-entries" => e.hash_max_listpack_entries.to_string(),
+            "hash-max-listpack-value" => e.hash_max_listpack_value.to_string(),
+            "set-max-intset-entries" => e.set_max_intset_entries.to_string(),
+            "set-max-listpack-entries" => e.set_max_listpack_entries.to_string(),
+            "set-max-listpack-value" => e.set_max_listpack_value.to_string(),
+            "zset-max-listpack-entries" => e.zset_max_listpack_entries.to_string(),
+            "zset-max-listpack-value" => e.zset_max_listpack_value.to_string(),
+            "list-max-listpack-size" => e.list_max_listpack_size.to_string(),
+            "hll-sparse-max-bytes" => e.hll_sparse_max_bytes.to_string(),
+            "proto-max-bulk-len" => e.proto_max_bulk_len.to_string(),
+            "save" => self
+                .save
+                .iter()
+                .map(|p| format!("{} {}", p.seconds, p.changes))
+                .collect::<Vec<_>>()
+                .join(" "),
+            "auto-aof-rewrite-percentage" => self.auto_aof_rewrite_percentage.to_string(),
+            "auto-aof-rewrite-min-size" => self.auto_aof_rewrite_min_size.to_string(),
+            "slowlog-log-slower-than" => self.slowlog_log_slower_than_us.to_string(),
+            "slowlog-max-len" => self.slowlog_max_len.to_string(),
+            "latency-monitor-threshold" => self.latency_monitor_threshold_ms.to_string(),
+            _ => return None,
+        })
     }
 
-    /// Applies a `--set name=value` flag.
-    pub fn set_flag(&mut self, flag: &str) -> Result<(), String> {
-        let (name, value) = flag
-            .split_once('=')
-            .ok_or_else(|| format!("--set wants name=value, not '{flag}'"))?;
-        self.set(name.as_bytes(), value.as_bytes())
+    /// A copy with every `(name, value)` pair set, or the first refusal.
+    pub fn with<'a>(
+        &self,
+        pairs: impl IntoIterator<Item = (&'a str, &'a str)>,
+    ) -> Result<Settings, SettingError> {
+        let mut next = self.clone();
+        for (name, value) in pairs {
+            next.set(name, value)?;
+        }
+        Ok(next)
     }
+}
+
+/// Which `CONFIG SET` last set each setting: the proxy process it came
+/// from (its epoch) and the change's number in that process. Two `CONFIG
+/// SET`s racing through different workers' rings may reach a shard in
+/// either order; applying a change only when it is newer than the one in
+/// force leaves every shard with the value the proxy stored last.
+#[derive(Debug, Default)]
+struct Stamps {
+    epoch: u64,
+    last: HashMap<String, u64>,
+}
+
+thread_local! {
+    static CURRENT: RefCell<Settings> = RefCell::new(Settings::default());
+    static STAMPS: RefCell<Stamps> = RefCell::new(Stamps::default());
+}
+
+/// Whether change `seq` of proxy `epoch` to `name` is newer than the one
+/// in force (a new proxy's changes always are).
+pub fn is_newer(epoch: u64, seq: u64, name: &str) -> bool {
+    STAMPS.with(|s| {
+        let s = s.borrow();
+        s.epoch != epoch || s.last.get(name).is_none_or(|&last| seq > last)
+    })
+}
+
+/// Records that change `seq` of proxy `epoch` set `names`.
+pub fn stamp<'a>(epoch: u64, seq: u64, names: impl IntoIterator<Item = &'a str>) {
+    STAMPS.with(|s| {
+        let mut s = s.borrow_mut();
+        if s.epoch != epoch {
+            s.epoch = epoch;
+            s.last.clear();
+        }
+        for n in names {
+            s.last.insert(n.to_string(), seq);
+        }
+    })
+}
+
+/// The settings in force on this thread.
+pub fn current() -> Settings {
+    CURRENT.with(|c| c.borrow().clone())
+}
+
+/// Puts `s` in force on this thread.
+pub fn install(s: Settings) {
+    CURRENT.with(|c| *c.borrow_mut() = s);
+}
+
+/// The encoding thresholds in force (what the types read per insert).
+pub fn encoding() -> Encoding {
+    CURRENT.with(|c| c.borrow().encoding)
+}
+
+/// Reads `f` of the settings in force without copying them all.
+pub fn with<T>(f: impl FnOnce(&Settings) -> T) -> T {
+    CURRENT.with(|c| f(&c.borrow()))
 }
 
 #[cfg(test)]
@@ -78,29 +281,63 @@ mod tests {
     use super::*;
 
     #[test]
-    fn settings_start_at_redis_defaults_and_change_all_or_nothing() {
-        let mut s = Settings::default();
-        assert_eq!(s.slowlog_log_slower_than_us, 10_000);
-        assert_eq!(s.slowlog_max_len, 128);
-        assert_eq!(s.latency_monitor_threshold_ms, 0);
-        s.set_all(&[
-            b"SLOWLOG-MAX-LEN",
-            b"5",
-            b"latency-monitor-threshold",
-            b"100",
-        ])
-        .unwrap();
+    fn the_defaults_are_the_ones_the_proxy_shows() {
+        let s = Settings::default();
+        for (name, default) in common::wire::SHARD_SETTINGS {
+            if matches!(*name, "appendonly" | "appendfsync") {
+                continue;
+            }
+            assert_eq!(s.get(name).as_deref(), Some(*default), "{name}");
+        }
+    }
+
+    #[test]
+    fn every_shard_setting_round_trips_and_bad_values_change_nothing() {
+        for (name, default) in common::wire::SHARD_SETTINGS {
+            if matches!(*name, "appendonly" | "appendfsync") {
+                continue;
+            }
+            let mut s = Settings::default();
+            s.set(name, default).expect("its default");
+            assert_eq!(s, Settings::default(), "{name}");
+            assert!(s.set(name, "not a number").is_err(), "{name}");
+        }
+        let s = Settings::default();
+        let next = s
+            .with([("save", "900 1 300 10"), ("hash-max-listpack-entries", "3")])
+            .expect("valid pairs");
+        assert_eq!(next.get("save").as_deref(), Some("900 1 300 10"));
+        assert_eq!(next.encoding.hash_max_listpack_entries, 3);
+        assert!(s.with([("slowlog-max-len", "5"), ("save", "1")]).is_err());
         assert_eq!(
-            (s.slowlog_max_len, s.latency_monitor_threshold_ms),
-            (5, 100)
+            s.with([("nope", "1")]),
+            Err(SettingError::Unknown("nope".into()))
         );
-        let before = s;
-        let e = s.set_all(&[b"slowlog-max-len", b"7", b"slowlog-log-slower-than", b"-2"]);
-        assert!(e.unwrap_err().contains("between -1 and"));
-        assert_eq!(s, before);
-        assert!(s.set_all(&[b"maxmemory", b"1"]).is_err());
-        s.set_flag("slowlog-log-slower-than=-1").unwrap();
-        assert_eq!(s.slowlog_log_slower_than_us, -1);
-        assert!(s.set_flag("nonsense").is_err());
+    }
+
+    #[test]
+    fn an_older_change_of_the_same_proxy_is_not_newer() {
+        assert!(is_newer(7, 1, "save"));
+        stamp(7, 5, ["save"]);
+        assert!(!is_newer(7, 4, "save"));
+        assert!(!is_newer(7, 5, "save"));
+        assert!(is_newer(7, 6, "save"));
+        assert!(is_newer(7, 1, "slowlog-max-len"), "another setting");
+        assert!(is_newer(8, 1, "save"), "a restarted proxy");
+        stamp(8, 1, ["save"]);
+        assert!(!is_newer(8, 1, "save"));
+    }
+
+    #[test]
+    fn installed_settings_are_this_threads_only() {
+        let mut s = Settings::default();
+        s.set("zset-max-listpack-entries", "0").expect("valid");
+        install(s);
+        assert_eq!(encoding().zset_max_listpack_entries, 0);
+        let other = std::thread::spawn(|| encoding().zset_max_listpack_entries)
+            .join()
+            .expect("thread");
+        assert_eq!(other, 128);
+        install(Settings::default());
     }
 }

@@ -3,7 +3,10 @@
 //! `latencystats`, `errorstats`, `LATENCY HISTOGRAM`), the slow log and the
 //! latency monitor. The proxy asks for them with internal commands
 //! (`crate::introspect`) and merges them with its own and the other
-//! shards'.
+//! shards'. The slow log and the latency monitor follow the thresholds in
+//! force (`crate::settings`, which `CONFIG SET` changes through
+//! `SHARDD.CONFIG` and a restarted shard gets from `--config`); the shard's
+//! loop passes them to [`Stats::end`].
 //!
 //! A command's time runs from the end of the previous command of the same
 //! batch (or, for a batch's first command, from its start) to its reply
@@ -14,8 +17,6 @@
 //! a command's histogram is allocated at its first call. Only a command
 //! slower than `slowlog-log-slower-than` (or the latency threshold)
 //! allocates, for its slow log entry.
-
-use std::time::Instant;
 
 use common::{
     cmdstats::CmdStats,
@@ -37,12 +38,54 @@ pub struct Stats {
     /// The latency monitor.
     pub latency: LatencyMonitor,
     /// When the previous command of this batch finished.
-    mark: Option<Instant>,
+    mark: Option<u64>,
+    /// The slow log's and the latency monitor's thresholds, read from the
+    /// settings once per batch (not once per command).
+    limits: Limits,
+}
+
+/// The thresholds [`Stats::end`] compares a command's time with.
+#[derive(Debug, Clone, Copy)]
+struct Limits {
+    /// `slowlog-log-slower-than` in ns (`u64::MAX`: off).
+    slow_ns: u64,
+    /// `latency-monitor-threshold` in ns (`u64::MAX`: off).
+    latency_ns: u64,
+    /// `slowlog-log-slower-than` as set (µs; negative: off).
+    slow_us: i64,
+    /// `slowlog-max-len`.
+    slow_max_len: u64,
+    /// `latency-monitor-threshold` in ms.
+    latency_ms: u64,
+}
+
+impl Default for Limits {
+    fn default() -> Limits {
+        Limits::from(&Settings::default())
+    }
+}
+
+impl From<&Settings> for Limits {
+    fn from(s: &Settings) -> Limits {
+        let slow_us = s.slowlog_log_slower_than_us;
+        let latency_ms = s.latency_monitor_threshold_ms;
+        Limits {
+            slow_ns: u64::try_from(slow_us).map_or(u64::MAX, |us| us.saturating_mul(1000)),
+            latency_ns: match latency_ms {
+                0 => u64::MAX,
+                ms => ms.saturating_mul(1_000_000),
+            },
+            slow_us,
+            slow_max_len: s.slowlog_max_len,
+            latency_ms,
+        }
+    }
 }
 
 impl Stats {
     /// Empty measurements.
     pub fn new() -> Stats {
+        common::ticks::init();
         Stats::default()
     }
 
@@ -51,13 +94,20 @@ impl Stats {
     #[inline]
     pub fn new_batch(&mut self) {
         self.mark = None;
+        self.limits = crate::settings::with(|s| Limits::from(s));
+    }
+
+    /// Compares the next commands' times with `settings`' thresholds (the
+    /// shard's loop takes them from the settings in force at each batch).
+    pub fn set_limits(&mut self, settings: &Settings) {
+        self.limits = Limits::from(settings);
     }
 
     /// A command begins (reads the clock only for a batch's first one).
     #[inline]
     pub fn begin(&mut self) {
         if self.mark.is_none() {
-            self.mark = Some(Instant::now());
+            self.mark = Some(common::ticks::now());
         }
     }
 
@@ -65,19 +115,9 @@ impl Stats {
     /// arguments `argv`) has queued `reply`: counts it, and logs it if it
     /// was slow. The proxy's internal commands are not counted.
     #[inline]
-    pub fn end(
-        &mut self,
-        id: Option<Cmd>,
-        flags: u8,
-        argv: &[&[u8]],
-        origin: u64,
-        reply: &[u8],
-        settings: &Settings,
-    ) {
-        let now = Instant::now();
-        let ns = now
-            .saturating_duration_since(self.mark.unwrap_or(now))
-            .as_nanos() as u64;
+    pub fn end(&mut self, id: Option<Cmd>, flags: u8, argv: &[&[u8]], origin: u64, reply: &[u8]) {
+        let now = common::ticks::now();
+        let ns = common::ticks::ns_between(self.mark.unwrap_or(now), now);
         self.mark = Some(now);
         let Some(id) = id.filter(|id| !id.is_internal()) else {
             return;
@@ -91,40 +131,33 @@ impl Stats {
             self.cmds.failed(id);
             self.cmds.error_reply(reply);
         }
-        let us = ns / 1000;
-        let slowlog_on = settings.slowlog_log_slower_than_us >= 0;
-        if slowlog_on && us >= settings.slowlog_log_slower_than_us as u64 {
-            self.slow(id, argv, us, origin, settings);
+        if ns >= self.limits.slow_ns.min(self.limits.latency_ns) {
+            self.slow(id, argv, ns, origin);
         }
-        let threshold_ms = settings.latency_monitor_threshold_ms;
-        if threshold_ms > 0 && us / 1000 >= threshold_ms {
+    }
+
+    /// Logs a slow command in the slow log and the latency monitor, as
+    /// their thresholds ask (off the hot path).
+    #[cold]
+    fn slow(&mut self, id: Cmd, argv: &[&[u8]], ns: u64, origin: u64) {
+        use common::table::flags::F_SKIP_SLOWLOG;
+        let (l, us) = (self.limits, ns / 1000);
+        if ns >= l.slow_ns && !id.spec().has_flag(F_SKIP_SLOWLOG) {
+            let client = Client {
+                id: origin,
+                ..Client::default()
+            };
+            self.slowlog
+                .record(argv, us, client, l.slow_us, l.slow_max_len);
+        }
+        if ns >= l.latency_ns {
             let event = if id.spec().has_flag(F_FAST) {
                 "fast-command"
             } else {
                 "command"
             };
-            self.latency.record(event, us / 1000, threshold_ms);
+            self.latency.record(event, us / 1000, l.latency_ms);
         }
-    }
-
-    /// Logs a slow command (off the hot path).
-    #[cold]
-    fn slow(&mut self, id: Cmd, argv: &[&[u8]], us: u64, origin: u64, settings: &Settings) {
-        use common::table::flags::F_SKIP_SLOWLOG;
-        if id.spec().has_flag(F_SKIP_SLOWLOG) {
-            return;
-        }
-        let client = Client {
-            id: origin,
-            ..Client::default()
-        };
-        self.slowlog.record(
-            argv,
-            us,
-            client,
-            settings.slowlog_log_slower_than_us,
-            settings.slowlog_max_len,
-        );
     }
 
     /// Forgets the counters, histograms and error codes (`CONFIG
@@ -146,8 +179,9 @@ mod tests {
             ..Settings::default()
         };
         st.new_batch();
+        st.set_limits(&settings);
         st.begin();
-        st.end(Some(Cmd::Get), 0, &[b"GET", b"k"], 9, b"$-1\r\n", &settings);
+        st.end(Some(Cmd::Get), 0, &[b"GET", b"k"], 9, b"$-1\r\n");
         st.begin();
         st.end(
             Some(Cmd::Get),
@@ -155,7 +189,6 @@ mod tests {
             &[b"GET", b"k"],
             9,
             b"$-1\r\n",
-            &settings,
         );
         st.begin();
         st.end(
@@ -164,7 +197,6 @@ mod tests {
             &[b"INCR", b"k"],
             9,
             b"-WRONGTYPE Operation against a key holding the wrong kind of value\r\n",
-            &settings,
         );
         st.end(
             Some(Cmd::SharddInfo),
@@ -172,9 +204,8 @@ mod tests {
             &[b"SHARDD.INFO"],
             0,
             b"$0\r\n\r\n",
-            &settings,
         );
-        st.end(None, 0, &[b"?"], 0, b"-ERR\r\n", &settings);
+        st.end(None, 0, &[b"?"], 0, b"-ERR\r\n");
         assert_eq!(st.cmds.counters(Cmd::Get).calls, 1);
         assert_eq!(st.cmds.histogram(Cmd::Get).map(|h| h.total()), Some(1));
         assert_eq!(st.cmds.counters(Cmd::Incr).failed, 1);
@@ -187,7 +218,8 @@ mod tests {
             (&b"INCR"[..], 9)
         );
         settings.slowlog_log_slower_than_us = -1;
-        st.end(Some(Cmd::Get), 0, &[b"GET", b"k"], 9, b"$-1\r\n", &settings);
+        st.set_limits(&settings);
+        st.end(Some(Cmd::Get), 0, &[b"GET", b"k"], 9, b"$-1\r\n");
         assert_eq!(st.slowlog.len(), 3, "the slow log is off");
         st.reset();
         assert_eq!(st.cmds.counters(Cmd::Get).calls, 0);

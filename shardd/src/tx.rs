@@ -28,6 +28,7 @@ use smallvec::SmallVec;
 
 use crate::{
     commands::Changes,
+    ops::{self, Op},
     persist::{group, rewrite, WriteLog},
     server::Engine,
 };
@@ -52,7 +53,7 @@ pub enum TxCmd {
 }
 
 /// The transaction command `id`, if it is one.
-pub fn command(id: Cmd) -> Option<TxCmd> {
+pub const fn command(id: Cmd) -> Option<TxCmd> {
     Some(match id {
         Cmd::SharddTx => TxCmd::Tx,
         Cmd::SharddWatch => TxCmd::Watch,
@@ -91,7 +92,14 @@ impl<L: WriteLog> Engine<L> {
         let mut total = 0u64;
         for (id, argv) in cmds {
             let start = reply.buffer().len();
-            let changes = self.execute(id as u16, argv, reply);
+            let changes = match ops::lookup(id as u16) {
+                // A transaction inside a transaction: never built by the proxy.
+                Some(Op::Tx(_)) | None => {
+                    reply.error("ERR command not allowed in a transaction record");
+                    Changes::NONE
+                }
+                Some(op) => self.execute(id, op, argv, reply),
+            };
             let body = &reply.buffer()[start..];
             if id.spec().has_flag(F_WRITE) && changes.any() {
                 if let Some(form) = rewrite::log_form(argv, body, self.ks.now_ms()) {
@@ -100,8 +108,7 @@ impl<L: WriteLog> Engine<L> {
                 total += changes.0;
                 self.touch_watched(id, argv);
             }
-            self.stats
-                .end(Some(id), 0, argv, origin, body, &self.settings);
+            self.stats.end(Some(id), 0, argv, origin, body);
         }
         if !logged.is_empty() {
             let record = group::record(&logged);

@@ -73,6 +73,17 @@ pub struct Request<'a> {
 impl<'a> Request<'a> {
     /// Parses and validates `rec`; never reads out of bounds.
     pub fn parse(rec: &'a [u8]) -> Result<Request<'a>, RingError> {
+        Self::parse_with(rec, |_| {})
+    }
+
+    /// [`Request::parse`], handing each argument to `arg` in the same pass
+    /// (the shard collects them without walking the record twice). On an
+    /// error some arguments may have been handed over already.
+    #[inline]
+    pub fn parse_with(
+        rec: &'a [u8],
+        mut arg: impl FnMut(&'a [u8]),
+    ) -> Result<Request<'a>, RingError> {
         if rec.len() < REQUEST_HEADER_BYTES {
             return Err(RingError::Corrupt("short request"));
         }
@@ -88,9 +99,13 @@ impl<'a> Request<'a> {
         let mut rest = body;
         for _ in 0..argc {
             let len = take_len(&mut rest).ok_or(RingError::Corrupt("request argument overruns"))?;
-            rest = rest
-                .get(len..)
-                .ok_or(RingError::Corrupt("request argument overruns"))?;
+            let (a, tail) = (
+                rest.get(..len)
+                    .ok_or(RingError::Corrupt("request argument overruns"))?,
+                &rest[len..],
+            );
+            arg(a);
+            rest = tail;
         }
         if !rest.is_empty() {
             return Err(RingError::Corrupt("trailing bytes in request"));

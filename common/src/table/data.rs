@@ -766,13 +766,11 @@ pub enum Cmd {
     SharddWatch,
     /// `shardd.unwatch`
     SharddUnwatch,
-    /// `shardd.appendfsync`
-    SharddAppendfsync,
 }
 
 impl Cmd {
     /// Every id, in order (`Cmd::ALL[id as usize] == id`).
-    pub const ALL: [Cmd; 376] = [
+    pub const ALL: [Cmd; 375] = [
         Cmd::Acl,
         Cmd::AclCat,
         Cmd::AclDeluser,
@@ -1148,13 +1146,12 @@ impl Cmd {
         Cmd::SharddTx,
         Cmd::SharddWatch,
         Cmd::SharddUnwatch,
-        Cmd::SharddAppendfsync,
     ];
 }
 
 /// Fingerprint of the names in id order (FNV-1a): both sides of a ring
 /// check that they were built with the same table.
-pub const TABLE_FINGERPRINT: u64 = 0x97903745251fb915;
+pub const TABLE_FINGERPRINT: u64 = 0xf4451d604ba48606;
 
 /// Every command, sorted by name (lookups binary-search it).
 #[rustfmt::skip]
@@ -1610,9 +1607,8 @@ pub(super) static INTERNAL: &[CommandSpec] = &[
     cmd(Cmd::SharddSlowlog, "shardd.slowlog", -2, F_ADMIN | F_LOADING | F_STALE, 0, 0, 0, &[], &[], &[], Route::FanOut, Keys::Fixed, Exec::Internal, Docs { summary: "One shard's slow log: GET count, LEN, RESET", since: "", group: "server", complexity: "O(N) where N is the number of entries returned" }, &[]),
     cmd(Cmd::SharddLatency, "shardd.latency", -2, F_ADMIN | F_LOADING | F_STALE, 0, 0, 0, &[], &[], &[], Route::FanOut, Keys::Fixed, Exec::Internal, Docs { summary: "One shard's latency monitor: EVENTS, RESET [event ...]", since: "", group: "server", complexity: "O(N) where N is the number of samples" }, &[]),
     cmd(Cmd::SharddResetstat, "shardd.resetstat", 1, F_ADMIN | F_LOADING | F_STALE, 0, 0, 0, &[], &[], &[], Route::FanOut, Keys::Fixed, Exec::Internal, Docs { summary: "Resets one shard's statistics (CONFIG RESETSTAT)", since: "", group: "server", complexity: "O(1)" }, &[]),
-    cmd(Cmd::SharddConfig, "shardd.config", -3, F_ADMIN | F_LOADING | F_STALE, 0, 0, 0, &[], &[], &[], Route::FanOut, Keys::Fixed, Exec::Internal, Docs { summary: "Sets one shard's settings: name value [name value ...]", since: "", group: "server", complexity: "O(N) where N is the number of settings" }, &[]),
+    cmd(Cmd::SharddConfig, "shardd.config", -3, F_ADMIN | F_LOADING | F_STALE, 0, 0, 0, &[], &[], &[], Route::FanOut, Keys::Fixed, Exec::Internal, Docs { summary: "Sets CONFIG parameters the shard applies: epoch seq name value [name value ...]", since: "", group: "server", complexity: "O(N) where N is the number of parameters" }, &[]),
     cmd(Cmd::SharddTx, "shardd.tx", -2, 0, 0, 0, 0, &[], &[], &[], Route::Keyless, Keys::Fixed, Exec::Internal, Docs { summary: "A transaction whose keys are all on one shard", since: "", group: "transactions", complexity: "Depends on the commands" }, &[]),
     cmd(Cmd::SharddWatch, "shardd.watch", -3, F_FAST, 0, 0, 0, &[], &[], &[], Route::Keyless, Keys::Fixed, Exec::Internal, Docs { summary: "Watches keys for a client", since: "", group: "transactions", complexity: "O(N)" }, &[]),
     cmd(Cmd::SharddUnwatch, "shardd.unwatch", 2, F_FAST, 0, 0, 0, &[], &[], &[], Route::Keyless, Keys::Fixed, Exec::Internal, Docs { summary: "Forgets a client's watched keys", since: "", group: "transactions", complexity: "O(N)" }, &[]),
-    cmd(Cmd::SharddAppendfsync, "shardd.appendfsync", -1, F_ADMIN | F_LOADING | F_STALE, 0, 0, 0, &[], &[], &[], Route::FanOut, Keys::Fixed, Exec::Internal, Docs { summary: "Shows or sets one shard's appendfsync policy", since: "", group: "server", complexity: "O(1)" }, &[]),
 ];

@@ -111,8 +111,8 @@ INTERNAL = [
      ['summary', "Resets one shard's statistics (CONFIG RESETSTAT)", 'since', '', 'group', 'server',
       'complexity', 'O(1)']),
     (['shardd.config', -3, ['admin', 'loading', 'stale'], 0, 0, 0, [], [], [], []],
-     ['summary', "Sets one shard's settings: name value [name value ...]", 'since', '', 'group', 'server',
-      'complexity', 'O(N) where N is the number of settings']),
+     ['summary', "Sets CONFIG parameters the shard applies: epoch seq name value [name value ...]",
+      'since', '', 'group', 'server', 'complexity', 'O(N) where N is the number of parameters']),
     (['shardd.tx', -2, [], 0, 0, 0, [], [], [], []],
      ['summary', 'A transaction whose keys are all on one shard', 'since', '', 'group', 'transactions',
       'complexity', 'Depends on the commands']),
@@ -120,8 +120,6 @@ INTERNAL = [
      ['summary', 'Watches keys for a client', 'since', '', 'group', 'transactions', 'complexity', 'O(N)']),
     (['shardd.unwatch', 2, ['fast'], 0, 0, 0, [], [], [], []],
      ['summary', "Forgets a client's watched keys", 'since', '', 'group', 'transactions', 'complexity', 'O(N)']),
-    (['shardd.appendfsync', -1, ['admin', 'loading', 'stale'], 0, 0, 0, [], [], [], []],
-     ['summary', "Shows or sets one shard's appendfsync policy", 'since', '', 'group', 'server', 'complexity', 'O(1)']),
 ]
 
 FLAGS = ['write', 'readonly', 'denyoom', 'module', 'admin', 'pubsub', 'noscript', 'blocking', 'loading', 'stale',
@@ -130,8 +128,8 @@ FLAGS = ['write', 'readonly', 'denyoom', 'module', 'admin', 'pubsub', 'noscript'
 CONNECTION = {'ping', 'echo', 'quit', 'reset', 'select', 'auth', 'hello', 'client', 'command', 'config', 'shutdown',
               'time', 'wait', 'multi', 'exec', 'discard', 'watch', 'unwatch'}
 FANOUT = {'dbsize', 'keys', 'scan', 'randomkey', 'flushall', 'flushdb', 'info', 'lastsave', 'save', 'bgsave',
-          'bgrewriteaof', 'function', 'script', 'memory', 'shardd.info', 'shardd.appendfsync', 'shardd.slowlog',
-          'shardd.latency', 'shardd.resetstat', 'shardd.config'}
+          'bgrewriteaof', 'function', 'script', 'memory', 'shardd.info', 'shardd.slowlog', 'shardd.latency',
+          'shardd.resetstat', 'shardd.config'}
 KEYLESS = {'debug'}
 SPLIT = {'mget', 'mset', 'del', 'unlink', 'exists', 'touch'}
 NUMKEYS = {  # name: (numkeys index, first key index, store key index or 0)

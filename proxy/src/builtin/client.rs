@@ -1,8 +1,16 @@
 //! `CLIENT ...`: this connection's name, library and reply mode, and every
 //! connection of every worker through the process-wide registry (`LIST`,
-//! `KILL`).
+//! `INFO`, `KILL`).
+//!
+//! A client's line is Redis 7.0's (with Redis 7.2's `lib-name` and
+//! `lib-ver` at the end), from what its connection publishes
+//! ([`ClientHandle`]: the last command's id per command, its buffers per
+//! read round or write); the connection running `CLIENT LIST` or `CLIENT
+//! INFO` reports its own buffers as they are now.
 
-use std::sync::atomic::Ordering;
+use std::{fmt::Write as _, sync::atomic::Ordering};
+
+use common::{num::parse_i64, table};
 
 use super::{eq, help, Call, ClientCmd};
 use crate::{session::ReplyMode, state::ClientHandle};
@@ -29,10 +37,16 @@ const HELP: &[&str] = &[
     "      Kill connections authenticated by <username>.",
     "    * SKIPME (YES|NO)",
     "      Skip killing current connection (default: yes).",
+    "    * ID <client-id>",
+    "      Kill connections by client id.",
+    "    * MAXAGE <maxage>",
+    "      Kill connections older than the specified age.",
     "LIST [options ...]",
     "    Return information about client connections. Options:",
     "    * TYPE (NORMAL|MASTER|REPLICA|PUBSUB)",
     "      Return clients of specified type.",
+    "    * ID <client-id> [<client-id> ...]",
+    "      Return clients with the given IDs.",
     "REPLY (ON|OFF|SKIP)",
     "    Control the replies sent to the current connection.",
     "SETNAME <name>",
@@ -68,19 +82,11 @@ pub fn run(sub: ClientCmd, call: Call) {
             if let Err(e) = check_name(name) {
                 return call.reply(|r| r.error(e));
             }
-            if let Ok(mut i) = call.session.handle.info.lock() {
-                i.name = name.to_vec();
-            }
+            call.session.handle.info().name = name.to_vec();
             call.reply(|r| r.ok());
         }
         ClientCmd::Getname => {
-            let name = call
-                .session
-                .handle
-                .info
-                .lock()
-                .map(|i| i.name.clone())
-                .unwrap_or_default();
+            let name = call.session.handle.info().name.clone();
             call.reply(|r| match name.is_empty() {
                 true => r.null(),
                 false => r.bulk(&name),
@@ -88,15 +94,12 @@ pub fn run(sub: ClientCmd, call: Call) {
         }
         ClientCmd::Setinfo => setinfo(call),
         ClientCmd::Info => {
-            let line = client_line(&call.session.handle);
+            let mut line = String::new();
+            let now = call.w.shared.now_ms();
+            write_line(&mut line, &call.session.handle, &own_buffers(&call), now);
             call.reply(|r| r.verbatim(line.as_bytes()));
         }
-        ClientCmd::List => {
-            let mut all: Vec<_> = call.w.shared.clients().values().cloned().collect();
-            all.sort_by_key(|c| c.id);
-            let text: String = all.iter().map(|c| client_line(c)).collect();
-            call.reply(|r| r.verbatim(text.as_bytes()));
-        }
+        ClientCmd::List => list(call),
         ClientCmd::Kill => kill(call),
         ClientCmd::NoEvict => call.reply(|r| match argv[2] {
             v if eq(v, "on") || eq(v, "off") => r.ok(),
@@ -133,100 +136,278 @@ fn setinfo(call: Call) {
             ))
         });
     }
-    let Ok(mut info) = call.session.handle.info.lock() else {
-        return call.reply(|r| r.ok());
-    };
     if eq(attr, "lib-name") {
-        info.lib_name = val.to_vec();
+        call.session.handle.info().lib_name = val.to_vec();
     } else if eq(attr, "lib-ver") {
-        info.lib_ver = val.to_vec();
+        call.session.handle.info().lib_ver = val.to_vec();
     } else {
-        drop(info);
         let a = String::from_utf8_lossy(attr).into_owned();
         return call.reply(|r| r.error(&format!("ERR Unrecognized option '{a}'")));
     }
-    drop(info);
     call.reply(|r| r.ok());
 }
 
-fn client_line(c: &ClientHandle) -> String {
-    let info = c.info.lock().map(|i| i.clone()).unwrap_or_default();
-    let idle = info.last_active.map_or(0, |t| t.elapsed().as_secs());
-    format!(
-        "id={} addr={} laddr={} fd=0 name={} age={} idle={idle} flags=N db=0 sub=0 psub=0 ssub=0 multi=-1 qbuf=0 qbuf-free=0 argv-mem=0 multi-mem=0 rbs=0 rbp=0 obl=0 oll=0 omem=0 tot-mem=0 events=r cmd={} user=default redir=-1 resp={} lib-name={} lib-ver={}\n",
+/// A client's buffers as `CLIENT LIST` shows them.
+#[derive(Debug, Default, Clone, Copy)]
+struct Buffers {
+    qbuf: u64,
+    qbuf_free: u64,
+    argv_mem: u64,
+    obl: u64,
+    oll: u64,
+    omem: u64,
+    rbs: u64,
+    rbp: u64,
+}
+
+/// Another connection's buffers, as it last published them.
+fn published(c: &ClientHandle) -> Buffers {
+    let f = &c.figures;
+    let load = |a: &std::sync::atomic::AtomicU64| a.load(Ordering::Relaxed);
+    Buffers {
+        qbuf: load(&f.qbuf),
+        qbuf_free: load(&f.qbuf_free),
+        argv_mem: 0,
+        obl: load(&f.obl),
+        oll: load(&f.oll),
+        omem: load(&f.omem),
+        rbs: load(&f.rbs),
+        rbp: load(&f.rbp),
+    }
+}
+
+/// The calling connection's buffers now, the command it runs included.
+fn own_buffers(call: &Call) -> Buffers {
+    let out = call.to.out.borrow();
+    let omem = out.backlog() as u64;
+    Buffers {
+        qbuf: call.session.qbuf as u64,
+        qbuf_free: call.session.qbuf_free as u64,
+        argv_mem: call.argv.iter().map(|a| a.len() as u64).sum(),
+        obl: out.ready_bytes() as u64,
+        oll: out.outstanding() as u64,
+        omem,
+        rbs: out.buffer_capacity() as u64,
+        rbp: call
+            .session
+            .handle
+            .figures
+            .rbp
+            .load(Ordering::Relaxed)
+            .max(omem),
+    }
+}
+
+/// Appends client `c`'s line (Redis 7.0's fields, then 7.2's `lib-name`
+/// and `lib-ver`), ending in a newline.
+fn write_line(out: &mut String, c: &ClientHandle, b: &Buffers, now_ms: u64) {
+    let info = c.info().clone();
+    let cmd = c.last_command().map_or("NULL", |id| table::spec(id).name);
+    let tot_mem = b.qbuf + b.qbuf_free + b.argv_mem + b.rbs + b.omem;
+    let events = if b.obl > 0 { "rw" } else { "r" };
+    let _ = writeln!(
+        out,
+        "id={} addr={} laddr={} fd={} name={} age={} idle={} flags=N db=0 sub=0 psub=0 ssub=0 multi=-1 \
+         qbuf={} qbuf-free={} argv-mem={} multi-mem=0 rbs={} rbp={} obl={} oll={} omem={} tot-mem={tot_mem} \
+         events={events} cmd={cmd} user=default redir=-1 resp={} lib-name={} lib-ver={}",
         c.id,
         c.addr,
         c.laddr,
+        c.fd,
         String::from_utf8_lossy(&info.name),
-        c.created.elapsed().as_secs(),
-        if info.last_cmd.is_empty() { "NULL" } else { &info.last_cmd },
-        info.resp,
+        c.age_ms() / 1000,
+        c.idle_secs(now_ms),
+        b.qbuf,
+        b.qbuf_free,
+        b.argv_mem,
+        b.rbs,
+        b.rbp,
+        b.obl,
+        b.oll,
+        b.omem,
+        c.resp(),
         String::from_utf8_lossy(&info.lib_name),
         String::from_utf8_lossy(&info.lib_ver),
-    )
+    );
 }
 
+/// Redis's client types; shardis has only normal clients.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum ClientType {
+    Normal,
+    Other,
+}
+
+/// Redis's `getClientTypeByName`, or its error.
+fn client_type(name: &[u8]) -> Result<ClientType, String> {
+    match name.to_ascii_lowercase().as_slice() {
+        b"normal" => Ok(ClientType::Normal),
+        b"slave" | b"replica" | b"pubsub" | b"master" => Ok(ClientType::Other),
+        _ => Err(format!(
+            "ERR Unknown client type '{}'",
+            String::from_utf8_lossy(name)
+        )),
+    }
+}
+
+/// `CLIENT LIST [TYPE type | ID id [id ...]]`: every client in id order,
+/// those of a type, or those with the ids given, in their order.
+fn list(call: Call) {
+    let argv = call.argv;
+    let all: Vec<_> = {
+        let mut v: Vec<_> = call.w.shared.clients().values().cloned().collect();
+        v.sort_by_key(|c| c.id);
+        v
+    };
+    let chosen: Vec<_> = match argv {
+        [_, _] => all,
+        [_, _, k, t] if eq(k, "type") => match client_type(t) {
+            Ok(ClientType::Normal) => all,
+            Ok(ClientType::Other) => Vec::new(),
+            Err(e) => return call.reply(|r| r.error(&e)),
+        },
+        [_, _, k, ids @ ..] if eq(k, "id") && !ids.is_empty() => {
+            let mut chosen = Vec::with_capacity(ids.len());
+            for id in ids {
+                let Some(id) = parse_i64(id) else {
+                    return call.reply(|r| r.error("ERR Invalid client ID"));
+                };
+                chosen.extend(all.iter().filter(|c| c.id as i64 == id).cloned());
+            }
+            chosen
+        }
+        _ => return call.reply(|r| r.error("ERR syntax error")),
+    };
+    let me = call.session.handle.id;
+    let own = own_buffers(&call);
+    let now = call.w.shared.now_ms();
+    let mut text = String::with_capacity(chosen.len() * 320);
+    for c in &chosen {
+        let b = if c.id == me { own } else { published(c) };
+        write_line(&mut text, c, &b, now);
+    }
+    call.reply(|r| r.verbatim(text.as_bytes()));
+}
+
+/// What `CLIENT KILL`'s filters ask for.
+#[derive(Default)]
+struct Filter {
+    id: Option<u64>,
+    normal: Option<bool>,
+    addr: Option<String>,
+    laddr: Option<String>,
+    skipme: bool,
+    max_age_secs: Option<u64>,
+}
+
+impl Filter {
+    /// Reads `CLIENT KILL`'s `option value` pairs as Redis does: an option
+    /// without its value, or an unknown one, is a syntax error. `MAXAGE`
+    /// is Redis 7.4's.
+    fn parse(args: &[&[u8]]) -> Result<Filter, String> {
+        let mut f = Filter {
+            skipme: true,
+            ..Filter::default()
+        };
+        let syntax = || "ERR syntax error".to_string();
+        let mut i = 0;
+        while i < args.len() {
+            let (k, v) = (args[i], args.get(i + 1).copied().ok_or_else(syntax)?);
+            if eq(k, "id") {
+                let id = parse_i64(v).filter(|&id| id > 0);
+                let id = id.ok_or("ERR client-id should be greater than 0")?;
+                f.id = Some(id as u64);
+            } else if eq(k, "type") {
+                f.normal = Some(client_type(v)? == ClientType::Normal);
+            } else if eq(k, "addr") {
+                f.addr = Some(String::from_utf8_lossy(v).into_owned());
+            } else if eq(k, "laddr") {
+                f.laddr = Some(String::from_utf8_lossy(v).into_owned());
+            } else if eq(k, "user") {
+                if v != b"default" {
+                    let u = String::from_utf8_lossy(v);
+                    return Err(format!("ERR No such user '{u}'"));
+                }
+            } else if eq(k, "skipme") {
+                f.skipme = match v {
+                    v if eq(v, "yes") => true,
+                    v if eq(v, "no") => false,
+                    _ => return Err(syntax()),
+                };
+            } else if eq(k, "maxage") {
+                let age = parse_i64(v).ok_or("ERR maxage is not an integer or out of range")?;
+                if age <= 0 {
+                    return Err("ERR maxage should be greater than 0".into());
+                }
+                f.max_age_secs = Some(age as u64);
+            } else {
+                return Err(syntax());
+            }
+            i += 2;
+        }
+        Ok(f)
+    }
+
+    fn matches(&self, c: &ClientHandle, me: u64) -> bool {
+        !(self.skipme && c.id == me)
+            && self.id.is_none_or(|id| id == c.id)
+            && self.normal.unwrap_or(true)
+            && self.addr.as_ref().is_none_or(|a| *a == c.addr.to_string())
+            && self
+                .laddr
+                .as_ref()
+                .is_none_or(|a| *a == c.laddr.to_string())
+            && self.max_age_secs.is_none_or(|m| c.age_ms() / 1000 > m)
+    }
+}
+
+/// `CLIENT KILL addr` (answers OK or `No such client`) or `CLIENT KILL
+/// option value ...` (answers how many it killed). The calling connection,
+/// when it is one of them, closes once this reply is written.
 fn kill(call: Call) {
-    let (argv, shared) = (call.argv, &call.w.shared);
-    if argv.len() == 3 {
-        // Old form: CLIENT KILL addr:port.
+    let argv = call.argv;
+    let me = call.session.handle.id;
+    let victims: Vec<_> = if argv.len() == 3 {
         let addr = String::from_utf8_lossy(argv[2]);
-        let found = shared
+        let found = call
+            .w
+            .shared
             .clients()
             .values()
             .find(|c| c.addr.to_string() == addr)
             .cloned();
-        return match found {
-            Some(c) => {
-                kill_one(&c);
-                call.reply(|r| r.ok());
-            }
-            None => call.reply(|r| r.error("ERR No such client")),
-        };
-    }
-    let mut filters: Vec<(String, String)> = Vec::new();
-    let mut skipme = true;
-    for pair in argv[2..].chunks(2) {
-        let [k, v] = pair else {
-            return call.reply(|r| r.error("ERR syntax error"));
-        };
-        let k = String::from_utf8_lossy(k).to_ascii_lowercase();
-        let v = String::from_utf8_lossy(v).into_owned();
-        match k.as_str() {
-            "skipme" => skipme = v.eq_ignore_ascii_case("yes"),
-            "id" | "addr" | "laddr" | "user" | "type" | "maxage" => filters.push((k, v)),
-            _ => return call.reply(|r| r.error("ERR syntax error")),
+        match found {
+            Some(c) => vec![c],
+            None => return call.reply(|r| r.error("ERR No such client")),
         }
-    }
-    let me = call.session.handle.id;
-    let victims: Vec<_> = shared
-        .clients()
-        .values()
-        .filter(|c| !(skipme && c.id == me))
-        .filter(|c| filters.iter().all(|(k, v)| matches_filter(c, k, v)))
-        .cloned()
-        .collect();
+    } else {
+        let filter = match Filter::parse(&argv[2..]) {
+            Ok(f) => f,
+            Err(e) => return call.reply(|r| r.error(&e)),
+        };
+        let clients = call.w.shared.clients();
+        clients
+            .values()
+            .filter(|c| filter.matches(c, me))
+            .cloned()
+            .collect()
+    };
+    let mut clients = call.w.shared.clients();
     for c in &victims {
-        kill_one(c);
+        if c.id == me {
+            call.session.close = true;
+            continue;
+        }
+        // Gone from the registry at once, as Redis frees them at once: the
+        // next `CLIENT LIST` and `INFO clients` no longer count them.
+        clients.remove(&c.id);
+        c.killed.store(true, Ordering::Relaxed);
+        c.kill.notify_one();
     }
-    call.reply(|r| r.int(victims.len() as i64));
-}
-
-fn matches_filter(c: &ClientHandle, k: &str, v: &str) -> bool {
-    match k {
-        "id" => v.parse::<u64>().is_ok_and(|id| id == c.id),
-        "addr" => c.addr.to_string() == v,
-        "laddr" => c.laddr.to_string() == v,
-        "user" => v == "default",
-        "type" => v.eq_ignore_ascii_case("normal"),
-        "maxage" => v
-            .parse::<u64>()
-            .is_ok_and(|s| c.created.elapsed().as_secs() >= s),
-        _ => false,
-    }
-}
-
-fn kill_one(c: &ClientHandle) {
-    c.killed.store(true, Ordering::Relaxed);
-    c.kill.notify_one();
+    drop(clients);
+    let n = victims.len() as i64;
+    call.reply(|r| match argv.len() {
+        3 => r.ok(),
+        _ => r.int(n),
+    });
 }

@@ -1,28 +1,31 @@
-//! `CONFIG GET|SET|RESETSTAT|HELP`.
+//! `CONFIG GET|SET|RESETSTAT|HELP` over the parameter table
+//! ([`crate::params`]).
 //!
-//! `CONFIG SET` stores any setting Redis knows and `CONFIG GET` returns
-//! it; the ones shardis reads at start (port, bind, dir, shards, ...)
-//! report the running value and are changed by restarting with a new flag
-//! or file (documented in the README). `requirepass` applies at once to
-//! new connections and AUTH. `appendfsync` is also sent to every shard
-//! (`SHARDD.APPENDFSYNC`), which switches its policy at once; so are the
-//! slow log and latency monitor settings (`SHARDD.CONFIG`), which the
-//! proxy applies too. `RESETSTAT` resets the proxy's and every shard's
-//! statistics (`super::info::resetstat`).
+//! `CONFIG SET a 1 b 2` is all or nothing, as in Redis 7: every name is
+//! looked up first (an unknown, immutable, protected or repeated one fails
+//! the command), then every value is checked with Redis's rules, and only
+//! when all pass is anything stored. The proxy applies its part at once
+//! (`requirepass`, `timeout`, `maxclients`, the request limits, the slow
+//! log's and latency monitor's thresholds, what INFO latencystats shows);
+//! the shards' part goes to every shard in one `SHARDD.CONFIG epoch seq
+//! name value ...`, whose merged answer is the reply. A shard that is down
+//! then gets the new values when the proxy restarts it; the reply says it
+//! was down. `port` moves every worker's listener (bound before anything is
+//! stored, so a port in use changes nothing; open connections stay).
+//! `RESETSTAT` resets the proxy's and every shard's statistics
+//! (`super::info::resetstat`).
 
 use std::sync::atomic::Ordering;
 
-use common::{
-    glob::matches_nocase,
-    table::Cmd,
-    wire::{parse_shard_setting, SHARD_SETTINGS},
-};
+use common::{glob::matches_nocase, table::Cmd};
 
-use super::{eq, help, Call, ConfigCmd};
+use super::{help, Call, ConfigCmd};
 use crate::{
     link::Req,
     merge::MergeKind,
-    send::{to_all, To},
+    params::{self, Applies, Named, HIDDEN, PARAMS},
+    send::to_all,
+    state::Shared,
 };
 
 const HELP: &[&str] = &[
@@ -47,177 +50,274 @@ pub async fn run(sub: ConfigCmd, call: Call<'_, '_>) {
     }
 }
 
-/// The running value of a setting shardis reads, if it is one.
-fn builtin(call: &Call, name: &str) -> Option<String> {
-    let shared = &call.w.shared;
-    let c = &shared.cfg;
-    Some(match name {
-        "port" => shared.port.load(Ordering::Relaxed).to_string(),
-        "bind" => c.bind.clone(),
-        "dir" => c.dir.display().to_string(),
-        "requirepass" => shared.requirepass().unwrap_or_default(),
-        "maxclients" => c.maxclients.to_string(),
-        "timeout" => c.timeout_secs.to_string(),
-        "databases" => "1".into(),
-        "proto-max-bulk-len" => c.proto_max_bulk_len_bytes.to_string(),
-        "client-query-buffer-limit" => c.client_query_buffer_limit_bytes.to_string(),
-        "maxmemory" => "0".into(),
-        "maxmemory-policy" => "noeviction".into(),
-        "appendonly" => c.appendonly_name().into(),
-        "appendfsync" => c.appendfsync.name().into(),
-        "save" => String::new(),
-        "shards" => c.shards.to_string(),
-        "workers" => c.workers.to_string(),
-        _ => return shared.intro.setting(name).map(|v| v.to_string()),
+/// Every name `CONFIG GET` matches against a pattern: each parameter's
+/// name, then its alias, hidden ones left out.
+fn names() -> impl Iterator<Item = Named> {
+    PARAMS.iter().enumerate().flat_map(|(index, p)| {
+        let visible = p.flags & HIDDEN == 0;
+        [Some(p.name), p.alias]
+            .into_iter()
+            .flatten()
+            .filter(move |_| visible)
+            .map(move |name| Named { index, name })
     })
 }
 
-const BUILTIN_NAMES: &[&str] = &[
-    "port",
-    "bind",
-    "dir",
-    "requirepass",
-    "maxclients",
-    "timeout",
-    "databases",
-    "proto-max-bulk-len",
-    "client-query-buffer-limit",
-    "maxmemory",
-    "maxmemory-policy",
-    "appendonly",
-    "appendfsync",
-    "save",
-    "shards",
-    "workers",
-    "slowlog-log-slower-than",
-    "slowlog-max-len",
-    "latency-monitor-threshold",
-];
-
+/// `CONFIG GET pattern ...`: a name without glob characters is looked up
+/// (hidden ones too) and answered under the name as given; a pattern
+/// matches every visible name and alias. Each name appears once.
 fn get(call: Call) {
-    let extra = call
-        .w
-        .shared
-        .extra_config
-        .lock()
-        .map(|m| m.clone())
-        .unwrap_or_default();
-    let mut pairs: Vec<(String, String)> = Vec::new();
-    for pat in &call.argv[2..] {
-        for name in BUILTIN_NAMES {
-            if matches_nocase(pat, name.as_bytes()) && !pairs.iter().any(|(n, _)| n == name) {
-                let v = extra.get(*name).cloned().or_else(|| builtin(&call, name));
-                pairs.push((name.to_string(), v.unwrap_or_default()));
-            }
+    let values = call.w.shared.settings.all();
+    let mut found: Vec<(String, usize)> = Vec::new();
+    let mut add = |name: &str, index: usize| {
+        if !found.iter().any(|(n, _)| n.eq_ignore_ascii_case(name)) {
+            found.push((name.to_string(), index));
         }
-        for (name, v) in &extra {
-            if matches_nocase(pat, name.as_bytes()) && !pairs.iter().any(|(n, _)| n == name) {
-                pairs.push((name.clone(), v.clone()));
+    };
+    for pat in &call.argv[2..] {
+        if !pat.iter().any(|b| matches!(b, b'*' | b'?' | b'[')) {
+            if let Some(named) = params::lookup(pat) {
+                add(&String::from_utf8_lossy(pat), named.index);
             }
+            continue;
+        }
+        for named in names().filter(|n| matches_nocase(pat, n.name.as_bytes())) {
+            add(named.name, named.index);
         }
     }
     call.reply(|r| {
-        r.map(pairs.len());
-        for (n, v) in pairs {
-            r.bulk(n.as_bytes());
-            r.bulk(v.as_bytes());
+        r.map(found.len());
+        for (name, index) in &found {
+            r.bulk(name.as_bytes());
+            r.bulk(values[*index].as_bytes());
         }
     });
 }
 
-/// For `CONFIG SET ... appendfsync <policy> ...`: the policy to send to
-/// every shard, or Redis's error for a value it does not know; `None` when
-/// appendfsync is not among the settings.
-fn appendfsync_to_set(argv: &[&[u8]]) -> Option<Result<&'static str, String>> {
-    let value = argv[2..].chunks(2).find(|p| eq(p[0], "appendfsync"))?[1];
-    Some(
-        ["always", "everysec", "no"]
-            .into_iter()
-            .find(|p| eq(value, p))
-            .ok_or_else(|| {
-                "ERR CONFIG SET failed (possibly related to argument 'appendfsync') - argument(s) must be one of the following: always, everysec, no".to_string()
-            }),
-    )
+/// Redis's error for a value (or name) of `name` refused by `CONFIG SET`.
+fn failed(name: &str, why: &str) -> String {
+    format!("ERR CONFIG SET failed (possibly related to argument '{name}') - {why}")
 }
 
-/// For `CONFIG SET`: the settings the shards apply too
-/// (`common::wire::SHARD_SETTINGS`), checked, or the first one's error.
-fn shard_settings_to_set(argv: &[&[u8]]) -> Result<Vec<(&'static str, i64)>, String> {
-    let mut out = Vec::new();
-    for pair in argv[2..].chunks(2) {
-        let name = String::from_utf8_lossy(pair[0]).to_ascii_lowercase();
-        let Some(&(known, _, _)) = SHARD_SETTINGS.iter().find(|(n, _, _)| *n == name) else {
-            continue;
+/// Checks `CONFIG SET`'s pairs as Redis does: the values to store, or the
+/// error reply. Nothing is stored here.
+fn check(argv: &[&[u8]], current: &[String]) -> Result<Vec<(usize, String)>, String> {
+    if !argv.len().is_multiple_of(2) {
+        return Err("ERR syntax error".into());
+    }
+    let pairs: Vec<(&[u8], &[u8])> = argv[2..].chunks(2).map(|p| (p[0], p[1])).collect();
+    // First every name: the first problem wins.
+    let mut named: Vec<Named> = Vec::with_capacity(pairs.len());
+    for (name, _) in &pairs {
+        let given = String::from_utf8_lossy(name);
+        let Some(n) = params::lookup(name) else {
+            return Err(format!(
+                "ERR Unknown option or number of arguments for CONFIG SET - '{given}'"
+            ));
         };
-        match parse_shard_setting(known, pair[1]) {
-            Ok(v) => out.push((known, v)),
-            Err(e) => return Err(e.unwrap_or_default()),
+        if let Some(why) = n.param().refusal() {
+            return Err(failed(&given, why));
+        }
+        // Redis 7.0 keeps a name and its alias as two entries.
+        if named.iter().any(|m| m.index == n.index && m.name == n.name) {
+            return Err(failed(&given, "duplicate parameter"));
+        }
+        named.push(n);
+    }
+    // Then every value, in order.
+    let mut changes: Vec<(usize, String)> = Vec::with_capacity(pairs.len());
+    for (n, (_, raw)) in named.iter().zip(&pairs) {
+        let p = n.param();
+        let now = changes
+            .iter()
+            .rev()
+            .find(|(i, _)| *i == n.index)
+            .map_or(current[n.index].as_str(), |(_, v)| v.as_str());
+        let v = p.parse(raw, now).map_err(|e| failed(n.name, &e))?;
+        if p.applies == Applies::Fixed && v != current[n.index] {
+            return Err(failed(
+                n.name,
+                "shardis does not support changing it at run time",
+            ));
+        }
+        changes.push((n.index, v));
+    }
+    Ok(changes)
+}
+
+/// Moves every worker to a new port, or Redis's error. Port 0 picks a
+/// free port, as `--port 0` does (Redis's 0 stops listening on TCP).
+fn move_port(shared: &Shared, port: u16) -> Result<u16, String> {
+    let bound = shared
+        .cfg
+        .bind
+        .parse()
+        .map_err(std::io::Error::other)
+        .and_then(|ip| shared.listeners.bind_all(ip, port));
+    match bound {
+        Ok((port, listeners)) => {
+            shared.listeners.hand_over(listeners);
+            Ok(port)
+        }
+        Err(e) => {
+            tracing::warn!(port, "CONFIG SET port: {e}");
+            Err(failed(
+                "port",
+                "Unable to listen on this port. Check server logs.",
+            ))
         }
     }
-    Ok(out)
 }
 
+/// `CONFIG SET name value [name value ...]`.
 async fn set(call: Call<'_, '_>) {
-    let argv = call.argv;
-    if !argv.len().is_multiple_of(2) {
-        return call.reply(|r| r.error("ERR wrong number of arguments for 'config|set' command"));
-    }
-    let policy = match appendfsync_to_set(argv) {
-        Some(Err(e)) => return call.reply(|r| r.error(&e)),
-        Some(Ok(p)) => Some(p),
-        None => None,
-    };
-    let shard_settings = match shard_settings_to_set(argv) {
-        Ok(s) => s,
+    let shared = &call.w.shared;
+    let settings = &shared.settings;
+    let current = settings.all();
+    let mut changes = match check(call.argv, &current) {
+        Ok(c) => c,
         Err(e) => return call.reply(|r| r.error(&e)),
     };
-    if let Ok(mut m) = call.w.shared.extra_config.lock() {
-        for pair in argv[2..].chunks(2) {
-            let name = String::from_utf8_lossy(pair[0]).to_ascii_lowercase();
-            if shard_settings.iter().any(|(n, _)| *n == name) {
-                continue;
+    // A new port is the one change that can still fail: bound first, so a
+    // port in use changes nothing.
+    let port = params::index_of("port");
+    let new_port = changes
+        .iter_mut()
+        .rfind(|(i, v)| Some(*i) == port && *v != current[*i]);
+    if let Some((_, v)) = new_port {
+        match move_port(shared, v.parse().unwrap_or(0)) {
+            Ok(bound) => {
+                *v = bound.to_string();
+                shared.port.store(u64::from(bound), Ordering::Relaxed);
             }
-            let value = String::from_utf8_lossy(pair[1]).into_owned();
-            if name == "requirepass" {
-                call.w.shared.set_requirepass(Some(value.clone()));
-            }
-            let value = match (name.as_str(), policy) {
-                ("appendfsync", Some(p)) => p.to_string(),
-                _ => value,
-            };
-            m.insert(name, value);
+            Err(e) => return call.reply(|r| r.error(&e)),
         }
     }
-    if !shard_settings.is_empty() {
-        set_in_shards(&call, &shard_settings, policy.is_none()).await;
-    }
-    match policy {
-        // Sent to every shard, whose merged answer is the reply.
-        Some(policy) => {
-            let req = Req::internal(Cmd::SharddAppendfsync, call.session.proto);
-            let args: [&[u8]; 2] = [b"SHARDD.APPENDFSYNC", policy.as_bytes()];
-            to_all(call.w, req, call.to, &args, MergeKind::AllOk).await;
+    let number = settings.store(&changes).to_string();
+    // The shards hear of what changed for them, under primary names.
+    let epoch = shared.epoch.to_string();
+    let mut args: Vec<&[u8]> = vec![b"SHARDD.CONFIG", epoch.as_bytes(), number.as_bytes()];
+    for (i, v) in &changes {
+        let p = &PARAMS[*i];
+        let for_shards = matches!(p.applies, Applies::Shards | Applies::ProxyAndShards);
+        if for_shards && *v != current[*i] {
+            args.push(p.name.as_bytes());
+            args.push(v.as_bytes());
         }
-        None if shard_settings.is_empty() => call.reply(|r| r.ok()),
-        None => {}
     }
-}
-
-/// Applies `settings` in the proxy and sends them to every shard
-/// (`SHARDD.CONFIG`); the shards' merged answer is the reply if
-/// `answers`, else it is dropped (another part of the command answers).
-async fn set_in_shards(call: &Call<'_, '_>, settings: &[(&'static str, i64)], answers: bool) {
-    let values: Vec<String> = settings.iter().map(|(_, v)| v.to_string()).collect();
-    let mut argv: Vec<&[u8]> = vec![b"SHARDD.CONFIG"];
-    for ((name, v), text) in settings.iter().zip(&values) {
-        call.w.shared.intro.set_setting(name, *v);
-        argv.push(name.as_bytes());
-        argv.push(text.as_bytes());
+    if args.len() == 3 {
+        return call.reply(|r| r.ok());
     }
     let req = Req::internal(Cmd::SharddConfig, call.session.proto);
-    let to = To {
-        discard: call.to.discard || !answers,
-        ..call.to
-    };
-    to_all(call.w, req, to, &argv, MergeKind::AllOk).await;
+    to_all(call.w, req, call.to, &args, MergeKind::AllOk).await;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn run(args: &[&str]) -> Result<Vec<(String, String)>, String> {
+        let argv: Vec<&[u8]> = args.iter().map(|a| a.as_bytes()).collect();
+        let current: Vec<String> = PARAMS.iter().map(|p| p.default.to_string()).collect();
+        check(&argv, &current).map(|c| {
+            c.into_iter()
+                .map(|(i, v)| (PARAMS[i].name.to_string(), v))
+                .collect()
+        })
+    }
+
+    fn set(args: &[&str]) -> Result<Vec<(String, String)>, String> {
+        let mut all = vec!["CONFIG", "SET"];
+        all.extend_from_slice(args);
+        run(&all)
+    }
+
+    #[test]
+    fn every_value_is_checked_before_anything_is_stored() {
+        assert_eq!(
+            set(&["maxmemory", "10000001", "maxmemory-clients", "200%", "client-query-buffer-limit", "x"]),
+            Err("ERR CONFIG SET failed (possibly related to argument 'maxmemory-clients') - percentage argument must be less or equal to 100".into())
+        );
+        assert_eq!(
+            set(&["timeout", "5", "MaxClients", "12"]),
+            Ok(vec![
+                ("timeout".into(), "5".into()),
+                ("maxclients".into(), "12".into())
+            ])
+        );
+    }
+
+    #[test]
+    fn names_are_checked_first_and_the_first_problem_wins() {
+        assert_eq!(
+            set(&["timeout", "x", "nosuch", "1"]),
+            Err("ERR Unknown option or number of arguments for CONFIG SET - 'nosuch'".into())
+        );
+        assert_eq!(
+            set(&["DAEMONIZE", "yes", "nosuch", "1"]),
+            Err("ERR CONFIG SET failed (possibly related to argument 'DAEMONIZE') - can't set immutable config".into())
+        );
+        assert_eq!(
+            set(&["dir", "/tmp"]),
+            Err("ERR CONFIG SET failed (possibly related to argument 'dir') - can't set protected config".into())
+        );
+        assert_eq!(
+            set(&["maxmemory", "1", "maxmemory", "2"]),
+            Err("ERR CONFIG SET failed (possibly related to argument 'maxmemory') - duplicate parameter".into())
+        );
+        assert_eq!(
+            set(&["timeout", "1", "maxclients"]),
+            Err("ERR syntax error".into())
+        );
+    }
+
+    #[test]
+    fn a_name_and_its_alias_are_two_entries_and_the_last_wins() {
+        assert_eq!(
+            set(&[
+                "hash-max-ziplist-entries",
+                "5",
+                "hash-max-listpack-entries",
+                "6"
+            ]),
+            Ok(vec![
+                ("hash-max-listpack-entries".into(), "5".into()),
+                ("hash-max-listpack-entries".into(), "6".into())
+            ])
+        );
+        assert_eq!(
+            set(&["Hash-Max-Ziplist-Entries", "x"]),
+            Err("ERR CONFIG SET failed (possibly related to argument 'hash-max-ziplist-entries') - argument couldn't be parsed into an integer".into())
+        );
+    }
+
+    #[test]
+    fn what_shardis_fixes_accepts_only_its_value() {
+        assert_eq!(set(&["notify-keyspace-events", ""]).map(|c| c.len()), Ok(1));
+        assert!(set(&["notify-keyspace-events", "KEA"])
+            .is_err_and(|e| e.contains("'notify-keyspace-events') - shardis does not support")));
+        assert!(set(&["databases", "1"]).is_err_and(|e| e.ends_with("can't set immutable config")));
+    }
+
+    #[test]
+    fn get_patterns_match_names_and_aliases_but_not_hidden_ones() {
+        let hidden: Vec<&str> = names()
+            .map(|n| n.name)
+            .filter(|n| *n == "key-load-delay")
+            .collect();
+        assert!(hidden.is_empty());
+        let matched: Vec<&str> = names()
+            .filter(|n| matches_nocase(b"hash-max-*", n.name.as_bytes()))
+            .map(|n| n.name)
+            .collect();
+        assert_eq!(
+            matched,
+            [
+                "hash-max-listpack-entries",
+                "hash-max-ziplist-entries",
+                "hash-max-listpack-value",
+                "hash-max-ziplist-value"
+            ]
+        );
+    }
 }

@@ -24,10 +24,8 @@ pub fn quit(call: Call) {
 pub fn reset(call: Call) {
     let authed = call.w.shared.requirepass().is_none();
     *call.session = Session::new(call.session.handle.clone(), authed);
-    if let Ok(mut i) = call.session.handle.info.lock() {
-        i.name.clear();
-        i.resp = 2;
-    }
+    call.session.handle.info().name.clear();
+    call.session.handle.set_resp(2);
     // The reply to RESET is always sent, in RESP2.
     let mut buf = Vec::new();
     common::reply::Reply::new(&mut buf, Proto::Resp2).simple("RESET");
@@ -115,11 +113,9 @@ pub fn hello(call: Call) {
         }
     }
     call.session.proto = proto;
-    if let Ok(mut info) = call.session.handle.info.lock() {
-        info.resp = proto.version();
-        if let Some(n) = name {
-            info.name = n.to_vec();
-        }
+    call.session.handle.set_resp(proto.version());
+    if let Some(n) = name {
+        call.session.handle.info().name = n.to_vec();
     }
     let id = call.session.handle.id;
     call.reply(|r| {

@@ -16,7 +16,7 @@ use super::Call;
 use crate::{
     link::Req,
     merge::{
-        info::{info_text, InfoMerge, InfoWhat, ProxyInfo, Section, Sections},
+        info::{info_text, InfoMerge, InfoWhat, LatencyTracking, ProxyInfo, Section, Sections},
         MergeKind,
     },
     send::to_all,
@@ -67,7 +67,7 @@ fn proxy_info(w: &Worker) -> ProxyInfo {
             .map(|p| p.display().to_string())
             .unwrap_or_default(),
         clients: s.clients().len(),
-        maxclients: s.cfg.maxclients,
+        maxclients: s.settings.maxclients(),
         alloc: alloc::allocator_figures().unwrap_or_default(),
         rss: alloc::rss_bytes(),
         total_system_memory: total_system_memory(),
@@ -81,6 +81,16 @@ fn proxy_info(w: &Worker) -> ProxyInfo {
         writes: n(&s.stats.writes),
         cpu: cpu_time(),
         cmds: s.intro.command_stats(),
+        latency_tracking: match s.settings.latency_percentiles() {
+            Some(percentiles) => LatencyTracking {
+                on: true,
+                percentiles,
+            },
+            None => LatencyTracking {
+                on: false,
+                percentiles: Vec::new(),
+            },
+        },
         peak_memory: s.intro.peak_memory.clone(),
     }
 }

@@ -59,8 +59,8 @@ pub async fn run(sub: LatencyCmd, call: Call<'_, '_>) {
     let intro = &call.w.shared.intro;
     let merge = LatencyMerge {
         proxy: lock(&intro.latency).clone(),
-        threshold_ms: intro.latency_threshold_ms(),
-        slower_than_us: intro.slowlog_slower_than_us(),
+        threshold_ms: call.w.shared.settings.latency_monitor_threshold_ms(),
+        slower_than_us: call.w.shared.settings.slowlog_log_slower_than_us(),
         what,
     };
     let mut shard_argv: Vec<&[u8]> = vec![b"SHARDD.LATENCY"];

@@ -55,7 +55,8 @@ pub async fn run(sub: SlowlogCmd, call: Call<'_, '_>) {
             };
             // The merged log holds at most slowlog-max-len entries, as
             // Redis's (a shard trims its own only when it logs again).
-            let max_len = usize::try_from(intro.slowlog_max_len()).unwrap_or(usize::MAX);
+            let max_len =
+                usize::try_from(call.w.shared.settings.slowlog_max_len()).unwrap_or(usize::MAX);
             let count = count.min(max_len);
             let proxy = lock(&intro.slowlog).newest(count).cloned().collect();
             let shard_count = if count == usize::MAX {
@@ -75,7 +76,7 @@ pub async fn run(sub: SlowlogCmd, call: Call<'_, '_>) {
         SlowlogCmd::Len => {
             let merge = SlowlogMerge::Len {
                 proxy: lock(&intro.slowlog).len(),
-                max_len: intro.slowlog_max_len(),
+                max_len: call.w.shared.settings.slowlog_max_len(),
             };
             let argv: [&[u8]; 2] = [b"SHARDD.SLOWLOG", b"LEN"];
             let kind = MergeKind::Slowlog(Box::new(merge));

@@ -34,9 +34,32 @@ use common::{
     usage::{seconds_text, CpuTime},
 };
 
-/// The percentiles `INFO latencystats` shows (Redis's default
-/// `latency-tracking-info-percentiles`).
-pub const LATENCY_PERCENTILES: [(&str, f64); 3] = [("50", 50.0), ("99", 99.0), ("99.9", 99.9)];
+/// What `INFO latencystats` shows: `latency-tracking` and
+/// `latency-tracking-info-percentiles` in force.
+#[derive(Clone, Debug, PartialEq)]
+pub struct LatencyTracking {
+    /// `latency-tracking`: off, the section has no lines (as in Redis).
+    pub on: bool,
+    /// The percentiles each command's line shows, in order.
+    pub percentiles: Vec<f64>,
+}
+
+impl Default for LatencyTracking {
+    /// Redis's defaults: on, p50, p99 and p99.9.
+    fn default() -> Self {
+        LatencyTracking {
+            on: true,
+            percentiles: vec![50.0, 99.0, 99.9],
+        }
+    }
+}
+
+/// A percentile as Redis names it: `%f` without its trailing zeros
+/// (`50`, `99.9`).
+fn percentile_name(p: f64) -> String {
+    let s = format!("{p:.6}");
+    s.trim_end_matches('0').trim_end_matches('.').to_string()
+}
 
 /// How one field combines over the shards.
 #[derive(Clone, Copy)]
@@ -230,7 +253,7 @@ pub struct ProxyInfo {
     /// Connected clients.
     pub clients: usize,
     /// `maxclients`.
-    pub maxclients: usize,
+    pub maxclients: u64,
     /// jemalloc's figures for the proxy.
     pub alloc: AllocatorFigures,
     /// The proxy's resident memory.
@@ -257,6 +280,8 @@ pub struct ProxyInfo {
     pub cpu: CpuTime,
     /// The commands the proxy answered and refused, and its errors.
     pub cmds: CmdStats,
+    /// What `# Latencystats` shows.
+    pub latency_tracking: LatencyTracking,
     /// Highest memory seen so far (updated by this merge).
     pub peak_memory: Arc<AtomicU64>,
 }
@@ -630,13 +655,21 @@ fn errorstats(t: &mut String, w: &Whole<'_>) {
 
 fn latencystats(t: &mut String, w: &Whole<'_>) {
     t.push_str("# Latencystats\r\n");
+    let tracking = &w.proxy.latency_tracking;
+    if !tracking.on {
+        return;
+    }
     for c in table::every_entry() {
         let Some(h) = w.cmds.histogram(c.id) else {
             continue;
         };
-        let values: Vec<String> = LATENCY_PERCENTILES
+        let values: Vec<String> = tracking
+            .percentiles
             .iter()
-            .map(|(name, p)| format!("p{name}={:.3}", h.value_at_percentile(*p) as f64 / 1000.0))
+            .map(|&p| {
+                let usec = h.value_at_percentile(p) as f64 / 1000.0;
+                format!("p{}={usec:.3}", percentile_name(p))
+            })
             .collect();
         kv(
             t,
@@ -1000,6 +1033,16 @@ mod tests {
         ] {
             assert!(all.contains(want), "{want} in {all}");
         }
+        let latencystats = Sections::parse(&[b"latencystats"]);
+        p.latency_tracking.percentiles = vec![0.0, 50.0, 99.99];
+        let chosen = info_text(latencystats, &p, &[Some(&text)]);
+        assert!(
+            chosen.contains("latency_percentiles_usec_get:p0=2.047,p50=2.047,p99.99=4.095\r\n"),
+            "{chosen}"
+        );
+        p.latency_tracking.on = false;
+        let off = info_text(latencystats, &p, &[]);
+        assert_eq!(off, "# Latencystats\r\n");
         let m = InfoMerge {
             proxy: p,
             what: InfoWhat::LatencyHistogram(vec![b"get".to_vec(), b"nope".to_vec()]),

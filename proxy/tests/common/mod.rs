@@ -38,7 +38,10 @@ use std::{
 use shardd::slot::{key_slot, SLOT_COUNT};
 
 mod raw;
+mod redis_server;
 pub use raw::*;
+#[allow(unused_imports)]
+pub use redis_server::RedisServer;
 
 /// Longest wait for the proxy to print its port and for its shards to answer.
 pub const START_TIMEOUT: Duration = Duration::from_secs(20);

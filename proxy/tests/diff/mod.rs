@@ -9,9 +9,6 @@ pub mod gen;
 
 use std::{
     cell::RefCell,
-    net::TcpListener,
-    os::unix::process::CommandExt,
-    process::{Child, Command, Stdio},
     sync::OnceLock,
     time::{SystemTime, UNIX_EPOCH},
 };
@@ -21,7 +18,8 @@ use proptest::{
     test_runner::{Config, RngAlgorithm, TestCaseError, TestError, TestRng, TestRunner},
 };
 
-use crate::common::{self, encode, wait_until, Raw, Server, TempDir, START_TIMEOUT};
+pub use crate::common::RedisServer;
+use crate::common::{self, encode, Raw, Server};
 use gen::{cli_quote, Case, Op};
 
 /// Shards behind the proxy under test.
@@ -43,65 +41,6 @@ pub fn keys() -> &'static [Vec<u8>] {
         }
         keys
     })
-}
-
-/// A `redis-server` on a free port, killed by pid when dropped.
-pub struct RedisServer {
-    child: Child,
-    /// Its port.
-    pub port: u16,
-    _dir: TempDir,
-}
-
-impl RedisServer {
-    /// Starts `redis-server` with no persistence, or `None` if it is not
-    /// installed.
-    pub fn start() -> Option<RedisServer> {
-        let dir = TempDir::new();
-        let port = TcpListener::bind("127.0.0.1:0")
-            .and_then(|l| l.local_addr())
-            .map(|a| a.port())
-            .expect("pick a free port");
-        let mut cmd = Command::new("redis-server");
-        cmd.args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
-            .args(["--save", "", "--appendonly", "no", "--daemonize", "no"])
-            .args(["--loglevel", "warning"])
-            .arg("--dir")
-            .arg(&dir.0)
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null());
-        // SAFETY: prctl is async-signal-safe; redis dies with this thread.
-        unsafe {
-            cmd.pre_exec(|| {
-                libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL);
-                Ok(())
-            });
-        }
-        let child = match cmd.spawn() {
-            Ok(c) => c,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return None,
-            Err(e) => panic!("spawn redis-server: {e}"),
-        };
-        let server = RedisServer {
-            child,
-            port,
-            _dir: dir,
-        };
-        wait_until(START_TIMEOUT, "redis-server to answer PING", || {
-            Raw::try_connect(port)
-                .is_ok_and(|mut c| c.try_cmd(&["PING"]).is_ok_and(|r| r == b"+PONG\r\n"))
-        });
-        Some(server)
-    }
-}
-
-impl Drop for RedisServer {
-    fn drop(&mut self) {
-        // Child::kill signals this child's pid only.
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
 }
 
 /// One server's connections: RESP2 and RESP3.

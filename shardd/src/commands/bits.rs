@@ -32,7 +32,7 @@ pub(crate) fn parse_bit_offset(arg: &[u8], hash_bits: Option<u32>) -> Result<u64
     let v = parse_i64(digits)
         .and_then(|v| v.checked_mul(mul))
         .ok_or_else(bad_offset)?;
-    if v < 0 || (v as u64 >> 3) >= strings::PROTO_MAX_BULK_LEN_BYTES {
+    if v < 0 || (v as u64 >> 3) >= strings::proto_max_bulk_len() {
         return Err(bad_offset());
     }
     Ok(v as u64)

@@ -304,7 +304,7 @@ pub fn hrandfield(ks: &mut Keyspace, args: Args, out: &mut Reply) -> CmdResult {
         }
     };
     // Small hashes are packed (positional access is a scan): index them once.
-    let small = if h.len() <= crate::types::hash::MAX_PACKED_ENTRIES {
+    let small = if h.encoding() == "listpack" {
         h.pairs()
     } else {
         Vec::new()

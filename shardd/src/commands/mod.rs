@@ -178,17 +178,39 @@ pub enum Handler {
 /// data directory commands (`persist::admin`) and what nobody runs. Arity
 /// was checked once, from the table, by whoever resolved the name (the
 /// proxy, or [`execute`]).
-pub fn handler(id: Cmd) -> Option<Handler> {
+pub const fn handler(id: Cmd) -> Option<Handler> {
     let counted: fn(&mut Keyspace, Args, &mut Reply) -> CountedResult = match id {
         Cmd::Setbit => bits::setbit,
         Cmd::Bitfield => bits::bitfield,
-        _ => return run_handler(id).map(Handler::Run),
+        _ => {
+            return match run_handler(id) {
+                Some(run) => Some(Handler::Run(run)),
+                None => None,
+            }
+        }
     };
     Some(Handler::Counted(counted))
 }
 
+impl Handler {
+    /// Runs the handler on `argv` (name first): writes its reply, or its
+    /// error, to `out` and returns what it changed.
+    #[inline]
+    pub fn run(self, ks: &mut Keyspace, argv: &[&[u8]], out: &mut Reply) -> Changes {
+        let args = Args::new(argv);
+        let result = match self {
+            Handler::Run(run) => run(ks, args, out).map(|()| Changes::ONE),
+            Handler::Counted(run) => run(ks, args, out),
+        };
+        result.unwrap_or_else(|e| {
+            out.error(&e.to_string());
+            Changes::NONE
+        })
+    }
+}
+
 /// The handlers that do not count their changes.
-fn run_handler(id: Cmd) -> Option<fn(&mut Keyspace, Args, &mut Reply) -> CmdResult> {
+const fn run_handler(id: Cmd) -> Option<fn(&mut Keyspace, Args, &mut Reply) -> CmdResult> {
     Some(match id {
         // strings
         Cmd::Get => strings::get,
@@ -362,18 +384,14 @@ pub fn execute(ks: &mut Keyspace, argv: &[&[u8]], out: &mut Reply) -> Changes {
 /// Runs the command `id` with `argv` (name first) and writes its reply (or
 /// its error) to `out`. Returns the changes it made: none on an error.
 pub fn execute_id(ks: &mut Keyspace, id: Cmd, argv: &[&[u8]], out: &mut Reply) -> Changes {
-    let args = Args::new(argv);
-    let result = match handler(id) {
-        Some(Handler::Run(run)) => run(ks, args, out).map(|()| Changes::ONE),
-        Some(Handler::Counted(run)) => run(ks, args, out),
-        None => Err(CmdError::UnknownCommand(
-            String::from_utf8_lossy(argv.first().copied().unwrap_or(b"")).into_owned(),
-        )),
-    };
-    result.unwrap_or_else(|e| {
-        out.error(&e.to_string());
-        Changes::NONE
-    })
+    match handler(id) {
+        Some(h) => h.run(ks, argv, out),
+        None => {
+            let name = String::from_utf8_lossy(argv.first().copied().unwrap_or(b""));
+            out.error(&CmdError::UnknownCommand(name.into_owned()).to_string());
+            Changes::NONE
+        }
+    }
 }
 
 #[cfg(test)]

@@ -25,10 +25,12 @@ use crate::{
     reply::Reply,
 };
 
-/// Redis's `proto-max-bulk-len` default: the largest string a command may build.
-pub const PROTO_MAX_BULK_LEN_BYTES: u64 = 512 * 1024 * 1024;
+/// `proto-max-bulk-len` in force: the largest string a command may build.
+pub fn proto_max_bulk_len() -> u64 {
+    crate::settings::encoding().proto_max_bulk_len
+}
 
-/// The error for a string that would pass [`PROTO_MAX_BULK_LEN_BYTES`].
+/// The error for a string that would pass [`proto_max_bulk_len`].
 pub(crate) fn too_big() -> CmdError {
     CmdError::Other("ERR string exceeds maximum allowed size (proto-max-bulk-len)".into())
 }
@@ -36,7 +38,7 @@ pub(crate) fn too_big() -> CmdError {
 /// Fails like Redis's `checkStringLength` if `size + append` is too long.
 pub(crate) fn check_len(size: u64, append: u64) -> Result<(), CmdError> {
     match size.checked_add(append) {
-        Some(t) if t <= PROTO_MAX_BULK_LEN_BYTES => Ok(()),
+        Some(t) if t <= proto_max_bulk_len() => Ok(()),
         _ => Err(too_big()),
     }
 }
@@ -410,5 +412,3 @@ pub fn msetnx(ks: &mut Keyspace, args: Args, out: &mut Reply) -> CmdResult {
 
 #[cfg(test)]
 mod tests;
-#[cfg(test)]
-mod transcript_tests;

@@ -755,5 +755,4 @@ impl Drop for SlotStore {
 }
 
 #[cfg(test)]
-#[path = "store_tests.rs"]
 mod tests;

@@ -1,10 +1,19 @@
 //! The commands that act on the data directory rather than the keyspace:
 //! SAVE, BGSAVE, BGREWRITEAOF and LASTSAVE as Redis has them, and one the
 //! proxy sends on its own (clients cannot name it: the table marks it
-//! internal): `SHARDD.APPENDFSYNC always|everysec|no`, what `CONFIG SET
-//! appendfsync` sends to every shard; the new policy applies from the next
-//! write. [`info`] gives the `INFO persistence` fields that
-//! `SHARDD.INFO` (`crate::introspect`) includes.
+//! internal):
+//!
+//! - `SHARDD.CONFIG epoch seq name value [name value ...]`: what `CONFIG
+//!   SET` sends every shard for the parameters shards apply
+//!   (`common::wire::SHARD_SETTINGS`), stamped with the proxy's epoch and
+//!   the change's number (a pair older than the one in force is skipped,
+//!   see [`crate::settings::is_newer`]): `appendfsync` and `appendonly` go
+//!   to the data directory, the rest into [`crate::settings`]. All pairs
+//!   apply or none; each applies from the next command (the slow log and
+//!   the latency monitor, `crate::stats`, read their thresholds there).
+//!
+//! [`info`] gives the `INFO persistence` fields that `SHARDD.INFO`
+//! (`crate::introspect`) includes.
 //!
 //! The shard's loop asks [`command`] for a request's id (the table's
 //! arity check was done by the proxy) when the keyspace has no handler.
@@ -30,8 +39,8 @@ pub enum Admin {
     BgRewriteAof,
     /// `LASTSAVE`.
     LastSave,
-    /// `SHARDD.APPENDFSYNC policy`.
-    AppendFsync,
+    /// `SHARDD.CONFIG epoch seq name value ...`.
+    Config,
 }
 
 const BGSAVE_BUSY: &str = "ERR Background save already in progress";
@@ -39,19 +48,25 @@ const REWRITE_BUSY: &str = "ERR Background append only file rewriting already in
 const BGSAVE_AOF_BUSY: &str = "ERR Another child process is active (AOF?): can't BGSAVE right now. Use BGSAVE SCHEDULE in order to schedule a BGSAVE whenever possible.";
 
 /// The data-directory command `id`, if it is one.
-pub fn command(id: Cmd) -> Option<Admin> {
+pub const fn command(id: Cmd) -> Option<Admin> {
     Some(match id {
         Cmd::Save => Admin::Save,
         Cmd::Bgsave => Admin::BgSave,
         Cmd::Bgrewriteaof => Admin::BgRewriteAof,
         Cmd::Lastsave => Admin::LastSave,
-        Cmd::SharddAppendfsync => Admin::AppendFsync,
+        Cmd::SharddConfig => Admin::Config,
         _ => return None,
     })
 }
 
 /// Runs `cmd`; `dir` is `None` when the shard keeps no data directory.
 pub fn run(cmd: Admin, ks: &Keyspace, dir: Option<&mut DataDir>, args: &[&[u8]], out: &mut Reply) {
+    if cmd == Admin::Config {
+        return match config(ks, dir, args) {
+            Ok(()) => out.ok(),
+            Err(e) => out.error(&format!("ERR {e}")),
+        };
+    }
     let Some(dir) = dir else {
         out.error("ERR this shard runs without a data directory");
         return;
@@ -61,7 +76,7 @@ pub fn run(cmd: Admin, ks: &Keyspace, dir: Option<&mut DataDir>, args: &[&[u8]],
         Admin::BgSave => bgsave(ks, dir, args, out),
         Admin::BgRewriteAof => bgrewriteaof(ks, dir, out),
         Admin::LastSave => out.int(dir.stats().last_save_unix_secs as i64),
-        Admin::AppendFsync => appendfsync(dir, args, out),
+        Admin::Config => {}
     }
 }
 
@@ -118,23 +133,71 @@ fn bgrewriteaof(ks: &Keyspace, dir: &mut DataDir, out: &mut Reply) {
     }
 }
 
-fn appendfsync(dir: &mut DataDir, args: &[&[u8]], out: &mut Reply) {
-    let policy = match args {
-        [_] => {
-            out.bulk(dir.policy().name().as_bytes());
-            return;
-        }
-        [_, p] => std::str::from_utf8(p).ok().and_then(Fsync::parse),
-        _ => None,
-    };
-    let Some(policy) = policy else {
-        out.error("ERR argument must be one of the following: always, everysec, no");
-        return;
-    };
-    match dir.set_policy(policy) {
-        Ok(()) => out.ok(),
-        Err(e) => out.error(&format!("ERR appendfsync: {e}")),
+/// `SHARDD.CONFIG epoch seq name value ...`: every pair is read first (a refusal
+/// changes nothing), then the data directory's part is applied (undone if
+/// a later part fails), then the settings are put in force.
+fn config(ks: &Keyspace, dir: Option<&mut DataDir>, args: &[&[u8]]) -> Result<(), String> {
+    if args.len() < 3 || args.len().is_multiple_of(2) {
+        return Err("wrong number of arguments for 'shardd.config' command".into());
     }
+    let text = |b: &[u8]| {
+        std::str::from_utf8(b)
+            .map(str::to_owned)
+            .map_err(|_| "a setting must be UTF-8".to_string())
+    };
+    let number = |b: &[u8]| {
+        text(b)?
+            .parse::<u64>()
+            .map_err(|_| "epoch and sequence must be numbers".to_string())
+    };
+    let (epoch, seq) = (number(args[1])?, number(args[2])?);
+    let (mut fsync, mut appendonly) = (None, None);
+    let mut pairs = Vec::with_capacity(args.len() / 2);
+    let mut names = Vec::with_capacity(args.len() / 2);
+    for pair in args[3..].chunks(2) {
+        let (name, value) = (text(pair[0])?, text(pair[1])?);
+        if !crate::settings::is_newer(epoch, seq, &name) {
+            continue;
+        }
+        names.push(name.clone());
+        match name.as_str() {
+            "appendfsync" => {
+                fsync = Some(
+                    Fsync::parse(&value)
+                        .ok_or("appendfsync must be one of the following: everysec, always, no")?,
+                )
+            }
+            "appendonly" => {
+                appendonly = Some(match value.as_str() {
+                    "yes" => true,
+                    "no" => false,
+                    _ => return Err("appendonly must be 'yes' or 'no'".into()),
+                })
+            }
+            _ => pairs.push((name, value)),
+        }
+    }
+    let next = crate::settings::current()
+        .with(pairs.iter().map(|(n, v)| (n.as_str(), v.as_str())))
+        .map_err(|e| e.to_string())?;
+    if fsync.is_some() || appendonly.is_some() {
+        let Some(d) = dir else {
+            return Err("this shard runs without a data directory".into());
+        };
+        let before = d.policy();
+        if let Some(p) = fsync {
+            d.set_policy(p).map_err(|e| format!("appendfsync: {e}"))?;
+        }
+        if let Some(on) = appendonly {
+            if let Err(e) = d.set_appendonly(on, ks) {
+                let _ = d.set_policy(before);
+                return Err(format!("appendonly: {e}"));
+            }
+        }
+    }
+    crate::settings::install(next);
+    crate::settings::stamp(epoch, seq, names.iter().map(String::as_str));
+    Ok(())
 }
 
 /// This shard's persistence fields (Redis's `INFO persistence` names, and
@@ -195,7 +258,7 @@ mod tests {
         let args: Vec<&[u8]> = cmd.split(' ').map(str::as_bytes).collect();
         let mut out = Vec::new();
         let id = match args[0] {
-            b"SHARDD.APPENDFSYNC" => Cmd::SharddAppendfsync,
+            b"SHARDD.CONFIG" => Cmd::SharddConfig,
             _ => common::table::resolve(&args).expect("a known command").id,
         };
         let admin = command(id).expect("an admin command");
@@ -261,9 +324,61 @@ mod tests {
         }
         let last = call(&ks, &mut d, "LASTSAVE");
         assert!(last.starts_with(':') && last.len() > 5, "{last}");
-        assert_eq!(call(&ks, &mut d, "SHARDD.APPENDFSYNC always"), "+OK\r\n");
+        assert_eq!(
+            call(&ks, &mut d, "SHARDD.CONFIG 1 1 appendfsync always"),
+            "+OK\r\n"
+        );
         assert_eq!(d.policy(), Fsync::Always);
-        assert!(call(&ks, &mut d, "SHARDD.APPENDFSYNC sometimes").starts_with("-ERR"));
-        assert_eq!(call(&ks, &mut d, "SHARDD.APPENDFSYNC"), "$6\r\nalways\r\n");
+        assert!(call(&ks, &mut d, "SHARDD.CONFIG 1 2 appendfsync sometimes").starts_with("-ERR"));
+        assert_eq!(d.policy(), Fsync::Always);
+    }
+
+    #[test]
+    fn shardd_config_applies_every_pair_or_none() {
+        let dir = std::env::temp_dir().join(format!("shardd-admin-config-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let mut ks = Keyspace::new();
+        let (mut d, _) =
+            DataDir::open(&dir, lock(&dir).unwrap(), Some(Fsync::No), &mut ks).unwrap();
+        let setting = |name: &str| crate::settings::current().get(name);
+        assert_eq!(
+            call(
+                &ks,
+                &mut d,
+                "SHARDD.CONFIG 9 2 slowlog-max-len 7 hash-max-listpack-entries 3"
+            ),
+            "+OK\r\n"
+        );
+        assert_eq!(setting("slowlog-max-len").as_deref(), Some("7"));
+        assert_eq!(crate::settings::encoding().hash_max_listpack_entries, 3);
+        // A bad value anywhere changes nothing, the data directory included.
+        let bad = call(
+            &ks,
+            &mut d,
+            "SHARDD.CONFIG 9 3 appendfsync always slowlog-max-len x",
+        );
+        assert!(
+            bad.starts_with("-ERR bad value for 'slowlog-max-len'"),
+            "{bad}"
+        );
+        assert_eq!(d.policy(), Fsync::No);
+        assert_eq!(setting("slowlog-max-len").as_deref(), Some("7"));
+        assert!(call(&ks, &mut d, "SHARDD.CONFIG 9 4 nosuch 1").starts_with("-ERR unknown setting"));
+        assert!(call(&ks, &mut d, "SHARDD.CONFIG 9 5 save").starts_with("-ERR wrong number"));
+        assert!(call(&ks, &mut d, "SHARDD.CONFIG x 5 save 1").starts_with("-ERR epoch"));
+        // A change older than the one in force, raced through another
+        // worker's ring, is skipped.
+        assert_eq!(
+            call(&ks, &mut d, "SHARDD.CONFIG 9 1 slowlog-max-len 1"),
+            "+OK\r\n"
+        );
+        assert_eq!(setting("slowlog-max-len").as_deref(), Some("7"));
+        assert_eq!(
+            call(&ks, &mut d, "SHARDD.CONFIG 9 6 appendonly no"),
+            "+OK\r\n"
+        );
+        assert!(!d.has_aof());
+        crate::settings::install(crate::settings::Settings::default());
+        let _ = std::fs::remove_dir_all(&dir);
     }
 }

@@ -131,10 +131,6 @@ pub struct DataDir {
     stats: SaveStats,
 }
 
-/// A log smaller than this is never rewritten on its own (Redis's
-/// `auto-aof-rewrite-min-size` default).
-pub const AUTO_REWRITE_MIN_BYTES: u64 = 64 << 20;
-
 fn log_path(dir: &Path, gen: u64) -> PathBuf {
     dir.join(format!("aof.{gen}.log"))
 }
@@ -280,13 +276,13 @@ impl DataDir {
     }
 
     /// Whether the log has grown enough to be folded into a new snapshot
-    /// on its own (an automatic BGREWRITEAOF): at least
-    /// [`AUTO_REWRITE_MIN_BYTES`], and at least as big as the snapshot it
-    /// follows (Redis's `auto-aof-rewrite-percentage 100`: the log doubled
-    /// what loading has to read). Not while a child runs or is scheduled.
-    /// `min_bytes` is [`AUTO_REWRITE_MIN_BYTES`] but in tests.
-    pub fn wants_auto_rewrite(&self, min_bytes: u64) -> bool {
-        if self.child.is_some() || self.scheduled.is_some() {
+    /// on its own (an automatic BGREWRITEAOF), as Redis's
+    /// `auto-aof-rewrite-min-size` and `auto-aof-rewrite-percentage` say:
+    /// at least `min_bytes`, and grown by at least `percentage` percent of
+    /// the snapshot it follows (100: the log doubled what loading has to
+    /// read; 0: never). Not while a child runs or is scheduled.
+    pub fn wants_auto_rewrite(&self, min_bytes: u64, percentage: u64) -> bool {
+        if self.child.is_some() || self.scheduled.is_some() || percentage == 0 {
             return false;
         }
         let size = self.aof_size();
@@ -294,7 +290,49 @@ impl DataDir {
             return false;
         }
         let base = std::fs::metadata(snapshot_path(&self.path, self.gen)).map_or(0, |m| m.len());
-        size >= base
+        u128::from(size) * 100 >= u128::from(base) * u128::from(percentage)
+    }
+
+    /// Whether a save point of `save` is due: at least `seconds` since the
+    /// last save and at least `changes` writes since (Redis's `save`). Not
+    /// while a child runs or is scheduled.
+    pub fn wants_save(&self, save: &[crate::settings::SavePoint]) -> bool {
+        if self.child.is_some() || self.scheduled.is_some() {
+            return false;
+        }
+        let since = unix_secs().saturating_sub(self.stats.last_save_unix_secs);
+        save.iter()
+            .any(|p| self.stats.dirty >= p.changes && since >= p.seconds)
+    }
+
+    /// Turns the log on or off (`CONFIG SET appendonly`). Off: what was
+    /// logged is synced and logging stops (a restart then loads the last
+    /// snapshot, as Redis loads its RDB). On: writes are logged from now on
+    /// in a generation of their own, and a snapshot of this moment is
+    /// started as its base, as Redis rewrites its AOF when it is turned on
+    /// (scheduled behind a running child).
+    pub fn set_appendonly(&mut self, on: bool, ks: &Keyspace) -> std::io::Result<()> {
+        match (on, self.aof.is_some()) {
+            (false, true) => {
+                if let Some(a) = self.aof.as_mut() {
+                    a.sync_now()?;
+                }
+                self.aof = None;
+                Ok(())
+            }
+            (true, false) => {
+                let next = self.gen + 1;
+                self.aof = Some(AofWriter::open(&log_path(&self.path, next), self.policy)?);
+                self.gen = next;
+                if self.child.is_some() {
+                    self.schedule(ChildKind::Rewrite);
+                    Ok(())
+                } else {
+                    self.start_child(ks, ChildKind::Rewrite)
+                }
+            }
+            _ => Ok(()),
+        }
     }
 
     /// The fsync policy.
@@ -527,5 +565,4 @@ impl WriteLog for DataDir {
 }
 
 #[cfg(test)]
-#[path = "dir_tests.rs"]
 mod tests;

@@ -1,7 +1,9 @@
 //! The hash type: field/value pairs under one key.
 //!
-//! Small hashes (at most [`MAX_PACKED_ENTRIES`] pairs, every field and value
-//! at most [`MAX_PACKED_VALUE_BYTES`]) live in one packed allocation of
+//! Small hashes (at most `hash-max-listpack-entries` pairs, every field and
+//! value at most `hash-max-listpack-value` bytes, read from
+//! [`crate::settings`]; the packed form holds values of at most
+//! [`MAX_PACKED_VALUE_BYTES`] whatever the setting) live in one packed allocation of
 //! pairs searched linearly, as Redis's listpack does: one or two header
 //! bytes per pair instead of a table entry and two heap blocks, and the
 //! `Box<HashObj>` itself is 16 bytes. Past either threshold the hash converts, once and for good, to a
@@ -16,11 +18,19 @@
 use hashbrown::HashTable;
 use rand::Rng;
 
-/// Largest number of pairs kept packed (Redis `hash-max-listpack-entries`,
-/// 512 by default in Redis 7.0; the sorted sets' limit is 128).
-pub const MAX_PACKED_ENTRIES: usize = 512;
-/// Longest field or value kept packed (Redis `hash-max-listpack-value`).
+/// Longest field or value the packed form can hold (its pair header):
+/// `hash-max-listpack-value` (64 by default) applies up to this length, and
+/// a larger setting keeps the packed form for values up to it only.
 pub const MAX_PACKED_VALUE_BYTES: usize = 64;
+
+/// The packed form's limits in force: (most pairs, longest field or value).
+fn packed_limits() -> (usize, usize) {
+    let e = crate::settings::encoding();
+    (
+        e.hash_max_listpack_entries,
+        e.hash_max_listpack_value.min(MAX_PACKED_VALUE_BYTES),
+    )
+}
 
 /// A hash value.
 #[derive(Debug, Clone, Default)]
@@ -285,11 +295,11 @@ impl HashObj {
     /// Sets `field` to `value`; true if the field is new.
     pub fn set(&mut self, field: &[u8], value: &[u8]) -> bool {
         if let Repr::Packed(buf) = &mut self.repr {
-            let fits =
-                field.len() <= MAX_PACKED_VALUE_BYTES && value.len() <= MAX_PACKED_VALUE_BYTES;
+            let (max_entries, max_value) = packed_limits();
+            let fits = field.len() <= max_value && value.len() <= max_value;
             if fits {
                 let mut v = std::mem::take(buf).into_vec();
-                let done = packed_set(&mut v, field, value);
+                let done = packed_set(&mut v, field, value, max_entries);
                 *buf = v.into_boxed_slice();
                 if let Some(added) = done {
                     return added;
@@ -387,7 +397,7 @@ impl HashObj {
 
     fn convert_to_table(&mut self) {
         if let Repr::Packed(buf) = &self.repr {
-            let mut t = Table::with_capacity(MAX_PACKED_ENTRIES + 1);
+            let mut t = Table::with_capacity(packed_slots(buf).count() + 1);
             for (_, f, v) in packed_slots(buf) {
                 t.push_new(t.hasher.hash_one(f), f, v);
             }
@@ -421,8 +431,9 @@ impl HashObj {
 
 /// Sets a pair in a packed buffer without a temporary allocation.
 /// One pass finds the field and counts the pairs before it; `None` (and
-/// nothing changed) when the field is new but the buffer is full.
-fn packed_set(buf: &mut Vec<u8>, field: &[u8], value: &[u8]) -> Option<bool> {
+/// nothing changed) when the field is new but the buffer holds
+/// `max_entries` pairs already.
+fn packed_set(buf: &mut Vec<u8>, field: &[u8], value: &[u8], max_entries: usize) -> Option<bool> {
     let mut count = 0;
     let mut found = None;
     for (slot, f, _) in packed_slots(buf) {
@@ -432,7 +443,7 @@ fn packed_set(buf: &mut Vec<u8>, field: &[u8], value: &[u8]) -> Option<bool> {
         }
         count += 1;
     }
-    if found.is_none() && count >= MAX_PACKED_ENTRIES {
+    if found.is_none() && count >= max_entries {
         return None;
     }
     let (hdr, hn) = pair_header(field.len(), value.len());
@@ -487,6 +498,8 @@ mod tests {
 
     use super::*;
 
+    const MAX_PACKED_ENTRIES: usize = 512;
+
     #[test]
     fn small_hash_is_packed_and_converts_past_entry_limit() {
         let mut h = HashObj::new();
@@ -506,7 +519,34 @@ mod tests {
     fn entry_limit_is_redis_7_0_default() {
         // redis-server 7.0.15: `CONFIG GET hash-max-listpack-entries` is 512,
         // and a hash of 129 fields is still a listpack.
-        assert_eq!(MAX_PACKED_ENTRIES, 512);
+        assert_eq!(
+            packed_limits(),
+            (MAX_PACKED_ENTRIES, MAX_PACKED_VALUE_BYTES)
+        );
+    }
+
+    #[test]
+    fn the_thresholds_in_force_decide_the_encoding() {
+        let mut s = crate::settings::Settings::default();
+        s.set("hash-max-listpack-entries", "2").expect("valid");
+        s.set("hash-max-listpack-value", "1000").expect("valid");
+        crate::settings::install(s.clone());
+        let mut h = HashObj::new();
+        h.set(b"a", &[b'x'; MAX_PACKED_VALUE_BYTES]);
+        h.set(b"b", b"1");
+        assert_eq!(h.encoding(), "listpack");
+        h.set(b"c", b"1");
+        assert_eq!(h.encoding(), "hashtable");
+        // Past what the packed form holds, the setting cannot keep it packed.
+        let mut big = HashObj::new();
+        big.set(b"a", &[b'x'; MAX_PACKED_VALUE_BYTES + 1]);
+        assert_eq!(big.encoding(), "hashtable");
+        s.set("hash-max-listpack-value", "3").expect("valid");
+        crate::settings::install(s);
+        let mut small = HashObj::new();
+        small.set(b"a", b"four");
+        assert_eq!(small.encoding(), "hashtable");
+        crate::settings::install(crate::settings::Settings::default());
     }
 
     #[test]

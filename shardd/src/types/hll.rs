@@ -18,8 +18,8 @@
 //! Redis 7 computes it, so counts agree exactly.
 //!
 //! Sparse stays sparse until a register needs a value above 32 or the value
-//! would pass [`SPARSE_MAX_BYTES`] (Redis's `hll-sparse-max-bytes`
-//! default); then it becomes dense for good.
+//! would pass `hll-sparse-max-bytes` in force ([`crate::settings`];
+//! [`SPARSE_MAX_BYTES`] by default); then it becomes dense for good.
 
 /// Bits of the hash that select the register.
 const P_BITS: u32 = 14;
@@ -31,7 +31,8 @@ const Q_BITS: usize = 64 - P_BITS as usize;
 pub const HEADER_BYTES: usize = 16;
 /// Length of a dense value in bytes.
 pub const DENSE_BYTES: usize = HEADER_BYTES + REGISTERS * 6 / 8;
-/// Largest sparse value (header included) before it turns dense.
+/// Largest sparse value (header included) before it turns dense, by
+/// default (`hll-sparse-max-bytes`).
 pub const SPARSE_MAX_BYTES: usize = 3000;
 /// Seed Redis hashes elements with.
 const HASH_SEED: u64 = 0xadc8_3b19;

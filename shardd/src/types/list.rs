@@ -1,7 +1,7 @@
 //! The list type: a deque of packed chunks, like Redis's quicklist.
 //!
-//! Elements are stored back to back in chunks of at most
-//! [`CHUNK_MAX_BYTES`] (Redis's `list-max-listpack-size -2`), each chunk one
+//! Elements are stored back to back in chunks of at most 8 KiB (Redis's
+//! `list-max-listpack-size -2`; the value in force, [`ChunkLimit`]), each chunk one
 //! byte buffer plus an array of end offsets, so an element costs its bytes
 //! plus four. Both arrays keep room at both ends, so pushes and pops at
 //! either end are amortized O(1) and move no other element (a listpack
@@ -17,12 +17,58 @@ use std::collections::VecDeque;
 
 use super::hash::{get_bytes, get_varint, put_bytes, put_varint};
 
-/// Most bytes (payload plus per-element overhead) one chunk holds before a
-/// new chunk starts; a single larger element gets a chunk of its own.
+/// Most bytes (payload plus per-element overhead) one chunk holds by
+/// default (`list-max-listpack-size -2`), and always when the limit is a
+/// count (Redis's `SIZE_SAFETY_LIMIT`); a single larger element gets a
+/// chunk of its own.
 pub const CHUNK_MAX_BYTES: usize = 8192;
-/// Bookkeeping bytes counted per element against [`CHUNK_MAX_BYTES`]
-/// (about what a listpack entry header costs).
+/// Bookkeeping bytes counted per element against the limit (about what a
+/// listpack entry header costs).
 const ENTRY_OVERHEAD_BYTES: usize = 2;
+
+/// How much one chunk holds: `list-max-listpack-size` in force, as Redis's
+/// quicklist reads it (-1 to -5: 4 to 64 KiB, lower reads as -5; a
+/// positive count, within [`CHUNK_MAX_BYTES`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ChunkLimit {
+    /// At most this many bytes.
+    Bytes(usize),
+    /// At most this many elements.
+    Count(usize),
+}
+
+impl ChunkLimit {
+    /// The limit in force.
+    pub fn current() -> ChunkLimit {
+        Self::from_setting(crate::settings::encoding().list_max_listpack_size)
+    }
+
+    /// The limit `list-max-listpack-size` `n` sets.
+    pub fn from_setting(n: i64) -> ChunkLimit {
+        if n >= 0 {
+            ChunkLimit::Count(usize::try_from(n).unwrap_or(usize::MAX))
+        } else {
+            ChunkLimit::Bytes(4096 << (n.unsigned_abs().min(5) - 1))
+        }
+    }
+
+    /// Whether a chunk of `weight` bytes and `count` elements is over it.
+    fn exceeded(self, weight: usize, count: usize) -> bool {
+        match self {
+            ChunkLimit::Bytes(b) => weight > b,
+            ChunkLimit::Count(n) => weight > CHUNK_MAX_BYTES || count > n,
+        }
+    }
+
+    /// Whether a lone chunk is small enough for the listpack form again
+    /// (at most half the limit, as Redis 7.2).
+    fn light(self, weight: usize, count: usize) -> bool {
+        match self {
+            ChunkLimit::Bytes(b) => weight <= b / 2,
+            ChunkLimit::Count(n) => weight <= CHUNK_MAX_BYTES / 2 && count <= n / 2,
+        }
+    }
+}
 
 /// One end of a list.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -61,8 +107,16 @@ impl Chunk {
         self.bytes() + self.len() * ENTRY_OVERHEAD_BYTES
     }
 
-    fn fits(&self, elem: &[u8]) -> bool {
-        self.len() == 0 || self.weight() + elem.len() + ENTRY_OVERHEAD_BYTES <= CHUNK_MAX_BYTES
+    fn fits(&self, elem: &[u8], limit: ChunkLimit) -> bool {
+        self.len() == 0
+            || !limit.exceeded(
+                self.weight() + elem.len() + ENTRY_OVERHEAD_BYTES,
+                self.len() + 1,
+            )
+    }
+
+    fn over(&self, limit: ChunkLimit) -> bool {
+        limit.exceeded(self.weight(), self.len())
     }
 
     fn start(&self, i: usize) -> usize {
@@ -221,7 +275,7 @@ impl Chunk {
 /// the `Box<ListObj>` is then 48 bytes plus the chunk's two buffers.
 #[derive(Debug, Clone)]
 enum Repr {
-    /// One chunk of at most [`CHUNK_MAX_BYTES`]: Redis's `listpack`.
+    /// One chunk within the limit: Redis's `listpack`.
     Small(Chunk),
     /// Chunks in order, none empty: Redis's `quicklist`.
     Quick(Box<Quick>),
@@ -321,14 +375,18 @@ impl ListObj {
     /// one chunk passes the limit, back when one chunk of at most half the
     /// limit remains.
     fn settle(&mut self) {
+        let limit = ChunkLimit::current();
         match &mut self.repr {
-            Repr::Small(c) if c.weight() > CHUNK_MAX_BYTES => {
+            Repr::Small(c) if c.over(limit) => {
                 self.quick();
                 self.split_if_heavy(0);
             }
             Repr::Small(_) => {}
             Repr::Quick(q) => {
-                let light = q.chunks.front().map_or(0, Chunk::weight) <= CHUNK_MAX_BYTES / 2;
+                let light = q
+                    .chunks
+                    .front()
+                    .is_none_or(|c| limit.light(c.weight(), c.len()));
                 if q.chunks.len() <= 1 && light {
                     let c = q.chunks.pop_front().unwrap_or_default();
                     self.repr = Repr::Small(c);
@@ -339,16 +397,17 @@ impl ListObj {
 
     /// Adds `elem` at `end`.
     pub fn push(&mut self, end: End, elem: &[u8]) {
+        let limit = ChunkLimit::current();
         match &mut self.repr {
-            Repr::Small(c) if c.fits(elem) => match end {
+            Repr::Small(c) if c.fits(elem, limit) => match end {
                 End::Front => c.insert(0, elem),
                 End::Back => c.insert(c.len(), elem),
             },
             _ => {
                 let q = self.quick();
                 let fits = match end {
-                    End::Front => q.chunks.front().is_some_and(|c| c.fits(elem)),
-                    End::Back => q.chunks.back().is_some_and(|c| c.fits(elem)),
+                    End::Front => q.chunks.front().is_some_and(|c| c.fits(elem, limit)),
+                    End::Back => q.chunks.back().is_some_and(|c| c.fits(elem, limit)),
                 };
                 if !fits {
                     match end {
@@ -467,7 +526,7 @@ impl ListObj {
     fn split_if_heavy(&mut self, ci: usize) {
         if let Repr::Quick(q) = &mut self.repr {
             let c = &mut q.chunks[ci];
-            if c.weight() > CHUNK_MAX_BYTES && c.len() > 1 {
+            if c.over(ChunkLimit::current()) && c.len() > 1 {
                 let tail = c.split_off(c.len() / 2);
                 q.chunks.insert(ci + 1, tail);
             }
@@ -675,6 +734,32 @@ mod tests {
             assert!(c.buf.capacity() < 512, "{}", c.buf.capacity());
             assert!(c.ends.capacity() < 64, "{}", c.ends.capacity());
         }
+    }
+
+    #[test]
+    fn list_max_listpack_size_in_force_decides_the_chunks() {
+        assert_eq!(ChunkLimit::from_setting(-2), ChunkLimit::Bytes(8192));
+        assert_eq!(ChunkLimit::from_setting(-1), ChunkLimit::Bytes(4096));
+        assert_eq!(ChunkLimit::from_setting(-9), ChunkLimit::Bytes(65536));
+        assert_eq!(ChunkLimit::from_setting(5), ChunkLimit::Count(5));
+        let mut s = crate::settings::Settings::default();
+        s.set("list-max-listpack-size", "4").expect("valid");
+        crate::settings::install(s);
+        let mut l = ListObj::new();
+        for i in 0..4 {
+            l.push(End::Back, format!("{i}").as_bytes());
+        }
+        assert_eq!(l.encoding(), "listpack");
+        for i in 4..10 {
+            l.push(End::Back, format!("{i}").as_bytes());
+        }
+        assert_eq!(l.encoding(), "quicklist");
+        assert_eq!(l.chunk_count(), 3);
+        assert!(l.chunks().all(|c| c.len() <= 4));
+        let all: Vec<Vec<u8>> = (0..10).filter_map(|_| l.pop(End::Front)).collect();
+        assert_eq!(all.len(), 10);
+        assert_eq!(all[9], b"9");
+        crate::settings::install(crate::settings::Settings::default());
     }
 
     #[test]

@@ -3,10 +3,13 @@
 //! Like Redis 7.2, a set starts in a compact encoding and converts for good
 //! to a hash table once it outgrows it:
 //! - `intset`: all members are integers (as `string2ll` reads them) and there
-//!   are at most [`SET_MAX_INTSET_ENTRIES`]; stored sorted, packed in the
+//!   are at most `set-max-intset-entries`; stored sorted, packed in the
 //!   narrowest of 2, 4 or 8 bytes that fits every member.
-//! - `listpack`: at most [`SET_MAX_LISTPACK_ENTRIES`] members of at most
-//!   [`SET_MAX_LISTPACK_VALUE`] bytes, packed one after another in one buffer.
+//! - `listpack`: at most `set-max-listpack-entries` members of at most
+//!   `set-max-listpack-value` bytes (never more than [`PACK_MAX_VALUE`]),
+//!   packed one after another in one buffer.
+//!
+//! The thresholds are the ones in force ([`crate::settings`]).
 //! - `hashtable`: a [`MemberTable`], members in a dense vector indexed by a
 //!   hashbrown table, so a random member costs O(1) (SPOP, SRANDMEMBER).
 
@@ -16,12 +19,16 @@ use common::num::parse_i64;
 use hashbrown::HashTable;
 use rand::Rng;
 
-/// Most members an intset holds before converting (`set-max-intset-entries`).
-pub const SET_MAX_INTSET_ENTRIES: usize = 512;
-/// Most members a listpack set holds (`set-max-listpack-entries`).
-pub const SET_MAX_LISTPACK_ENTRIES: usize = 128;
-/// Longest member, in bytes, a listpack set holds (`set-max-listpack-value`).
-pub const SET_MAX_LISTPACK_VALUE: usize = 64;
+/// Longest member the packed form can hold (its one-byte length): a larger
+/// `set-max-listpack-value` keeps the packed form for members up to this.
+pub const PACK_MAX_VALUE: usize = u8::MAX as usize;
+
+/// Whether a listpack set of `len` members may take `member` too, by the
+/// thresholds in force.
+fn pack_takes(len: usize, member: &[u8]) -> bool {
+    let e = crate::settings::encoding();
+    len < e.set_max_listpack_entries && member.len() <= e.set_max_listpack_value.min(PACK_MAX_VALUE)
+}
 
 /// Members with a value each, stored densely and found by hash.
 ///
@@ -255,7 +262,7 @@ impl Pack {
     }
 
     fn push(&mut self, member: &[u8]) {
-        debug_assert!(member.len() <= SET_MAX_LISTPACK_VALUE);
+        debug_assert!(member.len() <= PACK_MAX_VALUE);
         // Sized exactly, like a listpack: no doubling slack per small set.
         self.buf.reserve_exact(1 + member.len());
         self.buf.push(member.len() as u8);
@@ -378,14 +385,13 @@ impl SetObj {
             Enc::Ints(s) => match parse_i64(member) {
                 Some(v) => {
                     let added = s.insert(v);
-                    if s.len() > SET_MAX_INTSET_ENTRIES {
+                    if s.len() > crate::settings::encoding().set_max_intset_entries {
                         self.convert_to_table();
                     }
                     added
                 }
                 None => {
-                    if s.len() < SET_MAX_LISTPACK_ENTRIES && member.len() <= SET_MAX_LISTPACK_VALUE
-                    {
+                    if pack_takes(s.len(), member) {
                         self.convert_to_pack();
                     } else {
                         self.convert_to_table();
@@ -397,7 +403,7 @@ impl SetObj {
                 if p.find(member).is_some() {
                     return false;
                 }
-                if p.len < SET_MAX_LISTPACK_ENTRIES && member.len() <= SET_MAX_LISTPACK_VALUE {
+                if pack_takes(p.len, member) {
                     p.push(member);
                     return true;
                 }

@@ -2,8 +2,9 @@
 //! (score, member bytes).
 //!
 //! Like Redis, a small zset is one packed buffer ("listpack": at most
-//! [`ZSET_MAX_LISTPACK_ENTRIES`] members of at most
-//! [`ZSET_MAX_LISTPACK_VALUE`] bytes), searched linearly; past that it
+//! `zset-max-listpack-entries` members of at most `zset-max-listpack-value`
+//! bytes, the thresholds in force in [`crate::settings`], and never more
+//! than [`PACK_MAX_VALUE`] bytes), searched linearly; past that it
 //! converts for good to an ordered structure with O(log n) rank and range
 //! (see [`tree`]) plus a member -> score table ("skiplist" in OBJECT
 //! ENCODING terms, though it is a chunked order-statistic vector).
@@ -16,10 +17,19 @@ use tree::{Chunk, Tree};
 
 use crate::types::set::read_u32;
 
-/// Most members a listpack zset holds (`zset-max-listpack-entries`).
-pub const ZSET_MAX_LISTPACK_ENTRIES: usize = 128;
-/// Longest member, in bytes, a listpack zset holds (`zset-max-listpack-value`).
-pub const ZSET_MAX_LISTPACK_VALUE: usize = 64;
+/// Longest member the packed form can hold (an entry's size is one byte:
+/// 1 + 8 + 1 + member + 1): a larger `zset-max-listpack-value` keeps the
+/// packed form for members up to this.
+pub const PACK_MAX_VALUE: usize = u8::MAX as usize - 11;
+
+/// The packed form's limits in force: (most members, longest member).
+fn pack_limits() -> (usize, usize) {
+    let e = crate::settings::encoding();
+    (
+        e.zset_max_listpack_entries,
+        e.zset_max_listpack_value.min(PACK_MAX_VALUE),
+    )
+}
 
 /// The zset order: by score, then by member bytes (-0 and 0 are equal).
 pub fn cmp_entry(s1: f64, m1: &[u8], s2: f64, m2: &[u8]) -> Ordering {
@@ -120,7 +130,7 @@ impl Pack {
 
     /// Inserts a member known to be absent, in order.
     fn insert_ordered(&mut self, member: &[u8], score: f64) {
-        debug_assert!(member.len() <= ZSET_MAX_LISTPACK_VALUE);
+        debug_assert!(member.len() <= PACK_MAX_VALUE);
         // A listpack keeps -0 as 0, as Redis's does.
         let score = if score == 0.0 { 0.0 } else { score };
         let mut at = 0;
@@ -290,9 +300,7 @@ impl ZSetObj {
                 let old = p.find(member);
                 if let Some((at, _)) = old {
                     p.remove_at(at);
-                } else if p.len >= ZSET_MAX_LISTPACK_ENTRIES
-                    || member.len() > ZSET_MAX_LISTPACK_VALUE
-                {
+                } else if p.len >= pack_limits().0 || member.len() > pack_limits().1 {
                     self.convert_to_tree();
                     return self.insert(member, score);
                 }
@@ -375,10 +383,10 @@ impl ZSetObj {
     }
 
     /// An empty zset in the form Redis picks for a result of `size_hint`
-    /// members: a skiplist past [`ZSET_MAX_LISTPACK_ENTRIES`]. The form
+    /// members: a skiplist past `zset-max-listpack-entries`. The form
     /// shows beyond OBJECT ENCODING: a listpack stores -0 as 0.
     pub fn with_size_hint(size_hint: usize) -> Self {
-        if size_hint > ZSET_MAX_LISTPACK_ENTRIES {
+        if size_hint > pack_limits().0 {
             ZSetObj {
                 enc: Enc::Tree(Box::default()),
             }
@@ -397,8 +405,8 @@ impl ZSetObj {
             *self = Self::new();
             return;
         }
-        let fits = self.len() <= ZSET_MAX_LISTPACK_ENTRIES
-            && self.iter().all(|(m, _)| m.len() <= ZSET_MAX_LISTPACK_VALUE);
+        let (max_entries, max_value) = pack_limits();
+        let fits = self.len() <= max_entries && self.iter().all(|(m, _)| m.len() <= max_value);
         if fits {
             let mut p = Pack::default();
             for (m, s) in self.iter() {

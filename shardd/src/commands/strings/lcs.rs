@@ -7,7 +7,7 @@
 
 use super::{
     super::{eq_ic, Args, CmdError, CmdResult},
-    PROTO_MAX_BULK_LEN_BYTES,
+    proto_max_bulk_len,
 };
 use crate::{
     keyspace::{Keyspace, ValueRef},
@@ -66,7 +66,7 @@ struct Table<'s> {
 impl<'s> Table<'s> {
     fn build(a: &'s [u8], b: &'s [u8]) -> Result<Self, CmdError> {
         let cells = (a.len() as u64 + 1) * (b.len() as u64 + 1);
-        if cells.saturating_mul(4) > PROTO_MAX_BULK_LEN_BYTES {
+        if cells.saturating_mul(4) > proto_max_bulk_len() {
             return Err(CmdError::Other(
                 "ERR Insufficient memory, transient memory for LCS exceeds proto-max-bulk-len"
                     .into(),

@@ -1,6 +1,8 @@
 //! Tests of the string commands, replies checked byte for byte against
 //! what redis-server 7.0 sends.
 
+mod transcript;
+
 use proptest::prelude::*;
 
 use crate::{

@@ -3,8 +3,8 @@
 
 use super::{
     dense_get, dense_set, is_valid, register_and_rank, walk_sparse, Corrupt, Op, CACHE_STALE_BIT,
-    DENSE_BYTES, ENCODING_DENSE, ENCODING_SPARSE, HEADER_BYTES, Q_BITS, REGISTERS,
-    SPARSE_MAX_BYTES, VAL_MAX_LEN, VAL_MAX_VALUE, XZERO_MAX_LEN,
+    DENSE_BYTES, ENCODING_DENSE, ENCODING_SPARSE, HEADER_BYTES, Q_BITS, REGISTERS, VAL_MAX_LEN,
+    VAL_MAX_VALUE, XZERO_MAX_LEN,
 };
 
 /// A HyperLogLog value: the whole string, header included.
@@ -162,7 +162,9 @@ impl Hll {
             _ => split(op, first, index, value),
         };
         let grow = seq.len() as isize - op.bytes() as isize;
-        if grow > 0 && self.bytes.len() + grow as usize > SPARSE_MAX_BYTES {
+        if grow > 0
+            && self.bytes.len() + grow as usize > crate::settings::encoding().hll_sparse_max_bytes
+        {
             return self.promote(index, value);
         }
         self.bytes.splice(at..at + op.bytes(), seq);

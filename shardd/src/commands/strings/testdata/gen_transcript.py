@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Records a transcript of random string, bit and HLL commands and the
 replies of a real redis-server, for the replay test in
-strings/transcript_tests.rs.
+strings/tests/transcript.rs.
 
 It runs FLUSHALL first: point it only at a scratch server.
     REDIS_PORT=17001 python3 gen_transcript.py 21 1200 > redis-7.0-transcript.txt

@@ -9,7 +9,7 @@ use crate::{
     reply::{Proto, Reply},
 };
 
-const TRANSCRIPT: &str = include_str!("testdata/redis-7.0-transcript.txt");
+const TRANSCRIPT: &str = include_str!("../testdata/redis-7.0-transcript.txt");
 
 fn unescape(s: &str) -> Vec<u8> {
     let b = s.as_bytes();

@@ -246,17 +246,20 @@ fn without_a_log_snapshots_alone_persist() {
 fn the_log_asks_for_a_rewrite_once_it_outgrows_its_bound_and_its_snapshot() {
     let dir = temp("auto-rewrite");
     let (mut d, mut ks, _) = open(&dir);
-    assert!(!d.wants_auto_rewrite(4096), "an empty log");
+    assert!(!d.wants_auto_rewrite(4096, 100), "an empty log");
     let mut i = 0;
     while d.aof_size() < 4096 {
         write(&mut d, &mut ks, &format!("SET key:{i} value-{i}"));
         i += 1;
     }
-    assert!(d.wants_auto_rewrite(4096), "past the bound, no snapshot");
+    assert!(
+        d.wants_auto_rewrite(4096, 100),
+        "past the bound, no snapshot"
+    );
     // Fold it into a snapshot: the new log starts empty and must outgrow
     // the snapshot before the next rewrite.
     d.save(&ks).unwrap();
-    assert!(!d.wants_auto_rewrite(4096));
+    assert!(!d.wants_auto_rewrite(4096, 100));
     let snap = std::fs::metadata(dir.join(format!("snapshot.{}.snap", d.generation())))
         .unwrap()
         .len();
@@ -264,14 +267,92 @@ fn the_log_asks_for_a_rewrite_once_it_outgrows_its_bound_and_its_snapshot() {
         write(&mut d, &mut ks, &format!("SET key:{i} value-{i}"));
         i += 1;
     }
-    assert_eq!(d.wants_auto_rewrite(4096), d.aof_size() >= snap);
+    assert_eq!(d.wants_auto_rewrite(4096, 100), d.aof_size() >= snap);
     while d.aof_size() < snap {
         write(&mut d, &mut ks, &format!("SET key:{i} value-{i}"));
         i += 1;
     }
-    assert!(d.wants_auto_rewrite(4096), "the log outgrew its snapshot");
+    assert!(
+        d.wants_auto_rewrite(4096, 100),
+        "the log outgrew its snapshot"
+    );
     d.start_child(&ks, ChildKind::Rewrite).unwrap();
-    assert!(!d.wants_auto_rewrite(4096), "not while a rewrite runs");
+    assert!(!d.wants_auto_rewrite(4096, 100), "not while a rewrite runs");
     assert!(d.wait_child(CHILD_TIMEOUT));
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn auto_aof_rewrite_percentage_sets_how_much_the_log_must_grow() {
+    let dir = temp("auto-rewrite-percent");
+    let (mut d, mut ks, _) = open(&dir);
+    let mut i = 0;
+    while d.aof_size() < 4096 {
+        write(&mut d, &mut ks, &format!("SET key:{i} value-{i}"));
+        i += 1;
+    }
+    d.save(&ks).unwrap();
+    let snap = std::fs::metadata(dir.join(format!("snapshot.{}.snap", d.generation())))
+        .unwrap()
+        .len();
+    while d.aof_size() * 2 < snap {
+        write(&mut d, &mut ks, &format!("SET key:{i} value-{i}"));
+        i += 1;
+    }
+    // Half the snapshot: enough at 50%, not at 100%, never at 0%.
+    assert!(d.wants_auto_rewrite(1, 50));
+    assert_eq!(d.wants_auto_rewrite(1, 100), d.aof_size() >= snap);
+    assert!(!d.wants_auto_rewrite(1, 0));
+    assert!(
+        !d.wants_auto_rewrite(u64::MAX, 50),
+        "below the minimum size"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn a_save_point_is_due_after_its_seconds_and_changes() {
+    use crate::settings::SavePoint;
+    let dir = temp("save-points");
+    let (mut d, mut ks, _) = open(&dir);
+    let now = [SavePoint {
+        seconds: 0,
+        changes: 2,
+    }];
+    assert!(!d.wants_save(&now), "no writes yet");
+    write(&mut d, &mut ks, "SET a 1");
+    assert!(!d.wants_save(&now), "one write of two");
+    write(&mut d, &mut ks, "SET b 1");
+    assert!(d.wants_save(&now));
+    assert!(!d.wants_save(&[]), "no save points");
+    let later = [SavePoint {
+        seconds: 3600,
+        changes: 1,
+    }];
+    assert!(!d.wants_save(&later), "an hour has not passed");
+    d.save(&ks).unwrap();
+    assert!(!d.wants_save(&now), "saved: no changes since");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn appendonly_turns_the_log_off_and_on_at_run_time() {
+    let dir = temp("appendonly-switch");
+    let (mut d, mut ks, _) = open(&dir);
+    write(&mut d, &mut ks, "SET before 1");
+    d.set_appendonly(false, &ks).unwrap();
+    assert!(!d.has_aof());
+    write(&mut d, &mut ks, "SET unlogged 1");
+    d.set_appendonly(true, &ks).unwrap();
+    assert!(d.has_aof());
+    // Turning it on starts a snapshot of this moment as the log's base.
+    assert!(d.child().is_some());
+    write(&mut d, &mut ks, "SET after 1");
+    assert!(d.wait_child(CHILD_TIMEOUT));
+    drop(d);
+    let (_d, mut ks, _) = open(&dir);
+    for key in ["before", "unlogged", "after"] {
+        assert_eq!(read(&mut ks, &format!("GET {key}")), "$1\r\n1\r\n", "{key}");
+    }
     let _ = std::fs::remove_dir_all(&dir);
 }

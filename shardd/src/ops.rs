@@ -1,0 +1,84 @@
+//! The shard's one map from a command id to the code that runs it, built
+//! at compile time from the handlers' own maps ([`commands::handler`],
+//! [`admin::command`], [`introspect::command`], [`tx::command`]): a request
+//! costs one array
+//! read to dispatch, whatever kind of command it is.
+
+use common::table::Cmd;
+
+use crate::{
+    commands::{self, Handler},
+    introspect::{self, Introspect},
+    persist::admin::{self, Admin},
+    tx::{self, TxCmd},
+};
+
+/// What runs a command on a shard.
+#[derive(Clone, Copy)]
+pub enum Op {
+    /// A keyspace command.
+    Data(Handler),
+    /// A data directory command (SAVE, `SHARDD.CONFIG`, ...).
+    Admin(Admin),
+    /// A measurement the proxy asks for (`SHARDD.INFO`, ...).
+    Introspect(Introspect),
+    /// A transaction or WATCH (`crate::tx`), which the loop runs itself.
+    Tx(TxCmd),
+}
+
+const fn op(id: Cmd) -> Option<Op> {
+    if let Some(h) = commands::handler(id) {
+        return Some(Op::Data(h));
+    }
+    if let Some(a) = admin::command(id) {
+        return Some(Op::Admin(a));
+    }
+    if let Some(i) = introspect::command(id) {
+        return Some(Op::Introspect(i));
+    }
+    if let Some(t) = tx::command(id) {
+        return Some(Op::Tx(t));
+    }
+    None
+}
+
+static OPS: [Option<Op>; Cmd::ALL.len()] = {
+    let mut ops = [None; Cmd::ALL.len()];
+    let mut i = 0;
+    while i < ops.len() {
+        ops[i] = op(Cmd::ALL[i]);
+        i += 1;
+    }
+    ops
+};
+
+/// What runs the command numbered `kind` (as a request carries it).
+#[inline]
+pub fn lookup(kind: u16) -> Option<Op> {
+    OPS.get(kind as usize).copied().flatten()
+}
+
+#[cfg(test)]
+mod tests {
+    use common::table::{every_entry, Exec};
+
+    use super::*;
+
+    #[test]
+    fn a_shard_has_one_handler_for_exactly_the_commands_the_table_gives_shards() {
+        for c in every_entry().filter(|c| c.is_runnable()) {
+            let handlers = commands::handler(c.id).is_some() as u8
+                + admin::command(c.id).is_some() as u8
+                + introspect::command(c.id).is_some() as u8
+                + tx::command(c.id).is_some() as u8;
+            assert!(handlers <= 1, "{}: two handlers", c.name);
+            assert_eq!(
+                lookup(c.id as u16).is_some(),
+                matches!(c.exec, Exec::Shard | Exec::Internal),
+                "{}: the table says {:?}",
+                c.name,
+                c.exec
+            );
+        }
+    }
+}
