@@ -75,57 +75,6 @@ impl<'a, 'b> Iterator for TxCommands<'a, 'b> {
 /// the shard appends them to its log.
 pub const REQ_FLAG_WRITE: u8 = 1;
 
-/// Bytes of the argument that heads each command of a transaction record
-/// (`SHARDD.TX`): the command's id (`u16`) and its argument count, name
-/// included (`u32`), little-endian.
-pub const TX_CMD_HEADER_BYTES: usize = 6;
-
-/// The head argument of one command inside a `SHARDD.TX` request.
-pub fn tx_cmd_header(id: Cmd, argc: usize) -> [u8; TX_CMD_HEADER_BYTES] {
-    let mut h = [0u8; TX_CMD_HEADER_BYTES];
-    h[..2].copy_from_slice(&(id as u16).to_le_bytes());
-    h[2..].copy_from_slice(&(argc as u32).to_le_bytes());
-    h
-}
-
-/// The commands framed in `args` (what follows a `SHARDD.TX` request's
-/// fixed arguments): each head argument, then that many arguments. Yields
-/// `None` once if the framing is broken (a wrong head, too few arguments)
-/// and stops.
-pub fn tx_commands<'a, 'b>(args: &'a [&'b [u8]]) -> TxCommands<'a, 'b> {
-    TxCommands { rest: args }
-}
-
-/// Iterator of [`tx_commands`].
-pub struct TxCommands<'a, 'b> {
-    rest: &'a [&'b [u8]],
-}
-
-impl<'a, 'b> Iterator for TxCommands<'a, 'b> {
-    type Item = Option<(Cmd, &'a [&'b [u8]])>;
-
-    fn next(&mut self) -> Option<Self::Item> {
-        let (head, rest) = self.rest.split_first()?;
-        let parsed = (head.len() == TX_CMD_HEADER_BYTES)
-            .then(|| {
-                let id = Cmd::from_u16(u16::from_le_bytes([head[0], head[1]]))?;
-                let argc = u32::from_le_bytes([head[2], head[3], head[4], head[5]]) as usize;
-                Some((id, rest.get(..argc)?, argc))
-            })
-            .flatten();
-        match parsed {
-            Some((id, cmd, argc)) if argc > 0 => {
-                self.rest = &rest[argc..];
-                Some(Some((id, cmd)))
-            }
-            _ => {
-                self.rest = &[];
-                Some(None)
-            }
-        }
-    }
-}
-
 /// Request flag set by the proxy on the parts of a command sent to several
 /// shards (split per shard or fanned out), except the first: the shard adds
 /// the part's time to the command's but does not count another call.
@@ -204,10 +153,7 @@ mod tests {
         let cmds: Vec<_> = tx_commands(&args).collect();
         assert_eq!(
             cmds,
-            vec![
-                Some((Cmd::Set, &args[1..4])),
-                Some((Cmd::Get, &args[5..7]))
-            ]
+            vec![Some((Cmd::Set, &args[1..4])), Some((Cmd::Get, &args[5..7]))]
         );
         let short: Vec<&[u8]> = vec![&h1, b"SET"];
         assert_eq!(tx_commands(&short).collect::<Vec<_>>(), vec![None]);

@@ -21,7 +21,7 @@ use std::{
     time::Instant,
 };
 
-use common::table::{self, flags::F_NO_AUTH, CommandSpec, Exec, ResolveError, Route};
+use common::table::{self, flags::F_NO_AUTH, Cmd, CommandSpec, Exec, ResolveError, Route};
 
 use crate::{
     builtin::{self, Builtin, Call},
@@ -49,6 +49,7 @@ pub async fn handle(
     let spec = match table::resolve(argv) {
         Ok(spec) => spec,
         Err(e) => {
+            builtin::multi::refused(session);
             let mut reply = Vec::new();
             e.write_reply(argv, &mut reply);
             let mut st = lock(&w.stats);
@@ -62,12 +63,21 @@ pub async fn handle(
     };
     session.handle.set_command(spec.id);
     if !session.authed && !spec.has_flag(F_NO_AUTH) {
+        builtin::multi::refused(session);
         const NOAUTH: &[u8] = b"-NOAUTH Authentication required.\r\n";
         let mut st = lock(&w.stats);
         st.rejected(spec.id);
         st.error_reply(NOAUTH);
         drop(st);
         return out.borrow_mut().push_ready(NOAUTH, to.discard);
+    }
+    // Between MULTI and EXEC every command but these is queued.
+    let runs_in_multi = matches!(
+        spec.id,
+        Cmd::Exec | Cmd::Discard | Cmd::Multi | Cmd::Watch | Cmd::Quit | Cmd::Reset
+    );
+    if session.multi.is_some() && !runs_in_multi {
+        return builtin::multi::queue(w, session, to, spec, argv);
     }
     match spec.exec {
         Exec::Proxy => match builtin::handler(spec.id) {

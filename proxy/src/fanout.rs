@@ -63,7 +63,7 @@ async fn scan(w: &Rc<Worker>, req: Req, to: To<'_>, argv: &[&[u8]]) {
         .out
         .borrow_mut()
         .push_merge(Merge::new(kind, 1, req.proto), to.discard);
-    let target = Target {
+    let target = Target::Slot {
         conn: to.out.clone(),
         seq,
         part: Some(0),

@@ -65,6 +65,16 @@ pub enum MergeKind {
     /// The smallest integer (LASTSAVE: the time by which every shard had
     /// saved).
     MinInt,
+    /// EXEC's reply: `len` replies, some answered by the proxy at EXEC
+    /// (`proxy`: position and reply), the others, in order, the elements
+    /// of the one part: a transaction's array from its shard. A null
+    /// array (a watched key changed) or an error is the whole reply.
+    Exec {
+        /// Replies in all.
+        len: usize,
+        /// The proxy's replies and their positions, ascending.
+        proxy: Vec<(usize, Vec<u8>)>,
+    },
 }
 
 /// A reply being assembled from shard parts.
@@ -160,6 +170,7 @@ impl Merge {
                 Some(p) => r.raw(p),
                 None => r.ok(),
             },
+            MergeKind::Exec { len, proxy } => exec_reply(parts[0], *len, proxy, &mut r),
             MergeKind::MinInt => {
                 let min = parts.iter().filter_map(|p| parse_int_reply(p)).min();
                 r.int(min.unwrap_or(0));
@@ -201,6 +212,25 @@ fn elements_of<'a>(
         ranges.push((start, elems.len() - start));
     }
     (elems, ranges)
+}
+
+fn exec_reply(part: &[u8], len: usize, proxy: &[(usize, Vec<u8>)], r: &mut Reply) {
+    if is_null(part) {
+        r.raw(part);
+        return;
+    }
+    let Some(elems) = array_elements(part).filter(|e| e.len() + proxy.len() == len) else {
+        r.error("ERR bad transaction reply from a shard");
+        return;
+    };
+    r.array(len);
+    let (mut shard, mut mine) = (elems.iter(), proxy.iter().peekable());
+    for i in 0..len {
+        match mine.next_if(|(at, _)| *at == i) {
+            Some((_, reply)) => r.raw(reply),
+            None => r.raw(shard.next().copied().unwrap_or(b"$-1\r\n")),
+        }
+    }
 }
 
 fn scan_reply(part: &[u8], shard: u16, shards: u16, r: &mut Reply) {

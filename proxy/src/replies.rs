@@ -341,19 +341,26 @@ pub enum WriteStep {
 
 /// Where a shard's reply goes: a connection's reply slot, whole or as one
 /// part of a merged reply.
-pub struct Target {
-    /// The connection's reply queue.
-    pub conn: Rc<RefCell<Replies>>,
-    /// The command's sequence number on that connection.
-    pub seq: u64,
-    /// Part index for merged replies; `None` for a whole reply.
-    pub part: Option<u16>,
+pub enum Target {
+    /// A slot of a connection's reply queue.
+    Slot {
+        /// The connection's reply queue.
+        conn: Rc<RefCell<Replies>>,
+        /// The command's sequence number on that connection.
+        seq: u64,
+        /// Part index for merged replies; `None` for a whole reply.
+        part: Option<u16>,
+    },
+    /// Nobody waits for it (a client's `SHARDD.UNWATCH` after DISCARD).
+    Ignore,
 }
 
 impl Target {
     /// Fills the target's slot (or part) with `body`.
     pub fn deliver(&self, body: &[u8]) {
-        self.conn.borrow_mut().complete(self.seq, self.part, body);
+        if let Target::Slot { conn, seq, part } = self {
+            conn.borrow_mut().complete(*seq, *part, body);
+        }
     }
 }
 

@@ -43,7 +43,7 @@ pub struct To<'a> {
 /// Sends `argv` whole to `shard`; its reply takes the next slot.
 pub async fn to_shard(w: &Rc<Worker>, req: Req, to: To<'_>, shard: usize, argv: &[&[u8]]) {
     let seq = to.out.borrow_mut().push_pending(to.discard);
-    let target = Target {
+    let target = Target::Slot {
         conn: to.out.clone(),
         seq,
         part: None,
@@ -192,7 +192,7 @@ pub async fn split(w: &Rc<Worker>, req: Req, to: To<'_>, spec: &CommandSpec, arg
                 args.extend_from_slice(&argv[pos..(pos + step).min(argv.len())]);
             }
         }
-        let target = Target {
+        let target = Target::Slot {
             conn: to.out.clone(),
             seq,
             part: Some(i as u16),
@@ -224,7 +224,7 @@ pub async fn to_all<A: AsRef<[u8]>>(
         .borrow_mut()
         .push_merge(Merge::new(kind, n, req.proto), to.discard);
     for shard in 0..n {
-        let target = Target {
+        let target = Target::Slot {
             conn: to.out.clone(),
             seq,
             part: Some(shard as u16),

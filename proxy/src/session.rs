@@ -8,9 +8,39 @@
 
 use std::sync::Arc;
 
-use common::reply::Proto;
+use common::{reply::Proto, table::CommandSpec};
+use smallvec::SmallVec;
 
 use crate::state::ClientHandle;
+
+/// A command queued between MULTI and EXEC: its table entry and its
+/// arguments, copied out of the read buffer (name first).
+pub struct Queued {
+    /// The command.
+    pub spec: &'static CommandSpec,
+    /// Its arguments, name first.
+    pub args: Vec<Vec<u8>>,
+}
+
+/// The MULTI state of a connection.
+#[derive(Default)]
+pub struct Multi {
+    /// The commands queued so far, in order.
+    pub queued: Vec<Queued>,
+    /// Bytes of arguments queued (bounded by `client-query-buffer-limit`).
+    pub bytes: usize,
+    /// A command was refused while queueing: EXEC answers EXECABORT.
+    pub failed: bool,
+}
+
+/// The shards holding keys this connection watches, each with the number
+/// of times the worker's link to it was attached when the watch was set: a
+/// shard restarted since (a new attach) lost the watch, and EXEC fails.
+#[derive(Default)]
+pub struct Watching {
+    /// `(shard, attaches)`.
+    pub shards: SmallVec<[(usize, u64); 4]>,
+}
 
 /// `CLIENT REPLY`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -40,6 +70,10 @@ pub struct Session {
     pub qbuf: usize,
     /// Free room in the read buffer (`qbuf-free`), likewise.
     pub qbuf_free: usize,
+    /// Between MULTI and EXEC (or DISCARD).
+    pub multi: Option<Multi>,
+    /// The keys it WATCHes, by shard (`None`: none).
+    pub watching: Option<Watching>,
 }
 
 impl Session {
@@ -54,7 +88,15 @@ impl Session {
             close: false,
             qbuf: 0,
             qbuf_free: 0,
+            multi: None,
+            watching: None,
         }
+    }
+
+    /// The name the shards know this connection's WATCH by (its client id,
+    /// unique in the proxy process).
+    pub fn watcher(&self) -> u64 {
+        self.handle.id
     }
 
     /// Whether the reply of the command being dispatched is dropped; a

@@ -261,9 +261,7 @@ impl Keyspace {
         let (slot, hash) = self.locate(key);
         match self.slots[slot].get(hash, key) {
             None => Presence::Missing,
-            Some(e) if e.expire_at().is_some_and(|t| t <= self.clock.now_ms()) => {
-                Presence::Expired
-            }
+            Some(e) if e.expire_at().is_some_and(|t| t <= self.clock.now_ms()) => Presence::Expired,
             Some(_) => Presence::Live,
         }
     }

@@ -39,7 +39,7 @@ use crate::{
     },
     reply::{Proto, Reply},
     stats::Stats,
-    tx::{self, TxCmd},
+    tx::TxCmd,
     watch::Watches,
 };
 
@@ -129,7 +129,9 @@ impl<L: WriteLog> Engine<L> {
                     self.written(id, &args, body, changes);
                 }
             }
-            None => reply.error("ERR unknown command id (proxy and shard built from different tables?)"),
+            None => {
+                reply.error("ERR unknown command id (proxy and shard built from different tables?)")
+            }
         }
         if scratch.len() > tx.max_record() {
             scratch.truncate(msg::REPLY_HEADER_BYTES);
@@ -148,7 +150,13 @@ impl<L: WriteLog> Engine<L> {
 
     /// Runs `op` (not a transaction command) with `args`. Returns what it
     /// changed.
-    pub(crate) fn execute(&mut self, id: Cmd, op: Op, args: &[&[u8]], reply: &mut Reply) -> Changes {
+    pub(crate) fn execute(
+        &mut self,
+        id: Cmd,
+        op: Op,
+        args: &[&[u8]],
+        reply: &mut Reply,
+    ) -> Changes {
         self.before_command(id);
         run_op(
             op,
@@ -262,6 +270,11 @@ pub fn run_op(
                 stats,
             };
             introspect::run(cmd, parts, args, reply);
+            Changes::NONE
+        }
+        // The loop runs transactions itself (`Engine::serve_tx`).
+        Op::Tx(_) => {
+            reply.error("ERR a transaction command cannot run here");
             Changes::NONE
         }
     }

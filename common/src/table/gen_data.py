@@ -59,6 +59,7 @@ PROXY_RUNS = {
     'command', 'config|get', 'config|help', 'config|resetstat', 'config|set',
     'function|flush', 'script|flush',
     'memory|doctor', 'memory|help', 'memory|malloc-stats', 'memory|stats', 'slowlog', 'latency',
+    'multi', 'exec', 'discard', 'watch', 'unwatch',
 }
 SHARD_RUNS = {
     'append', 'bitcount', 'bitfield', 'bitfield_ro', 'bitop', 'bitpos', 'copy', 'dbsize', 'decr', 'decrby', 'del',

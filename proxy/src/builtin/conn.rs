@@ -21,7 +21,8 @@ pub fn quit(call: Call) {
 }
 
 /// `RESET`: the connection's state back to a new connection's.
-pub fn reset(call: Call) {
+pub async fn reset(call: Call<'_, '_>) {
+    super::multi::unwatch_all(call.w, call.session).await;
     let authed = call.w.shared.requirepass().is_none();
     *call.session = Session::new(call.session.handle.clone(), authed);
     call.session.handle.info().name.clear();

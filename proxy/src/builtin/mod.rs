@@ -17,6 +17,7 @@ mod conn;
 mod info;
 mod latency;
 mod memory;
+pub mod multi;
 mod server;
 mod slowlog;
 
@@ -64,6 +65,16 @@ pub enum Builtin {
     Debug,
     /// `FUNCTION FLUSH` and `SCRIPT FLUSH`.
     FlushScripts,
+    /// `MULTI`.
+    Multi,
+    /// `EXEC`.
+    Exec,
+    /// `DISCARD`.
+    Discard,
+    /// `WATCH key [key ...]`.
+    Watch,
+    /// `UNWATCH`.
+    Unwatch,
     /// `MEMORY ...` but `USAGE`, which the key's shard answers.
     Memory(MemoryCmd),
     /// `SLOWLOG ...`.
@@ -161,6 +172,11 @@ pub fn handler(id: Cmd) -> Option<Builtin> {
     Some(match id {
         Cmd::Ping => Ping,
         Cmd::Echo => Echo,
+        Cmd::Multi => Multi,
+        Cmd::Exec => Exec,
+        Cmd::Discard => Discard,
+        Cmd::Watch => Watch,
+        Cmd::Unwatch => Unwatch,
         Cmd::Quit => Quit,
         Cmd::Reset => Reset,
         Cmd::Select => Select,
@@ -254,7 +270,7 @@ pub async fn run(b: Builtin, call: Call<'_, '_>) {
         Builtin::Ping => conn::ping(call),
         Builtin::Echo => call.reply(|r| r.bulk(call.argv[1])),
         Builtin::Quit => conn::quit(call),
-        Builtin::Reset => conn::reset(call),
+        Builtin::Reset => conn::reset(call).await,
         Builtin::Select => conn::select(call),
         Builtin::Auth => conn::auth(call),
         Builtin::Hello => conn::hello(call),
@@ -271,6 +287,11 @@ pub async fn run(b: Builtin, call: Call<'_, '_>) {
         Builtin::Shutdown => server::shutdown(call),
         Builtin::Debug => server::debug(call).await,
         Builtin::FlushScripts => server::flush_scripts(call),
+        Builtin::Multi => multi::multi(call),
+        Builtin::Exec => multi::exec(call).await,
+        Builtin::Discard => multi::discard(call).await,
+        Builtin::Watch => multi::watch(call).await,
+        Builtin::Unwatch => multi::unwatch(call).await,
         Builtin::Memory(c) => memory::run(c, call).await,
         Builtin::Slowlog(c) => slowlog::run(c, call).await,
         Builtin::Latency(c) => latency::run(c, call).await,

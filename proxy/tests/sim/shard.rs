@@ -4,19 +4,19 @@
 //! form the data directory's log would hold), committed (as `appendfsync
 //! always`) before the replies are published, and a crash keeps the
 //! committed log plus a random part of what was written after it. A
-//! restart replays the log with `commands::execute`, as loading does.
+//! restart replays the log with `persist::group::replay`, as loading does.
 
 use std::{cell::RefCell, rc::Rc};
 
 use rand::Rng;
 use shardd::{
-    commands::{execute, Changes},
+    commands::Changes,
     keyspace::Keyspace,
     persist::{
+        group,
         rewrite::{plan, LogForm},
         WriteLog,
     },
-    reply::{Proto, Reply},
     server::{serve_channel, Engine},
 };
 
@@ -66,8 +66,10 @@ pub(super) fn start_engine(disk: &Rc<RefCell<Disk>>, ks: Keyspace) -> (Engine<Me
     let d = disk.borrow();
     for rec in &d.records {
         let args: Vec<&[u8]> = rec.iter().map(Vec::as_slice).collect();
-        scratch.clear();
-        execute(&mut ks, &args, &mut Reply::new(&mut scratch, Proto::Resp2));
+        assert!(
+            group::replay(&mut ks, &args, &mut scratch),
+            "a broken log record"
+        );
     }
     (Engine::new(ks, MemLog(disk.clone())), d.records.len())
 }

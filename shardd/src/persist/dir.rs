@@ -26,11 +26,7 @@ use super::{
     snapshot::SnapshotError,
     WriteLog,
 };
-use crate::{
-    commands::{execute, Changes},
-    keyspace::Keyspace,
-    reply::{Proto, Reply},
-};
+use crate::{commands::Changes, keyspace::Keyspace};
 
 /// Why a data directory cannot be used.
 #[derive(Debug, thiserror::Error)]

@@ -75,7 +75,11 @@ mod tests {
         let mut scratch = Vec::new();
         assert!(replay(&mut ks, &args, &mut scratch));
         let mut out = Vec::new();
-        execute(&mut ks, &[b"GET", b"a"], &mut Reply::new(&mut out, Proto::Resp2));
+        execute(
+            &mut ks,
+            &[b"GET", b"a"],
+            &mut Reply::new(&mut out, Proto::Resp2),
+        );
         assert_eq!(out, b"$2\r\n42\r\n");
     }
 

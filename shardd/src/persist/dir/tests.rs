@@ -3,6 +3,10 @@
 use std::time::Duration;
 
 use super::*;
+use crate::{
+    commands::execute,
+    reply::{Proto, Reply},
+};
 
 const CHILD_TIMEOUT: Duration = Duration::from_secs(20);
 

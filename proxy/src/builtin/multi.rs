@@ -1,0 +1,339 @@
+//! MULTI, EXEC, DISCARD, WATCH and UNWATCH (Redis 7.0's `multi.c`), and
+//! the queueing of commands between MULTI and EXEC ([`queue`], called by
+//! `dispatch`).
+//!
+//! The queue lives in the connection's [`Session`]. At EXEC the proxy runs
+//! the queued commands it answers itself (PING, ECHO, INFO, ...) and sends
+//! the rest to the shards. When every key the transaction touches or
+//! watches is on one shard, that shard gets the whole transaction as one
+//! `SHARDD.TX` record and runs it with nothing in between (one round trip,
+//! like a pipeline); its array and the proxy's replies make EXEC's reply
+//! (`MergeKind::Exec`). WATCH registers the keys with their shards
+//! (`SHARDD.WATCH`, answered once every shard has them), which mark the
+//! client dirty when a watched key changes; a shard restarted since WATCH
+//! lost them, and EXEC fails.
+
+use std::{cell::RefCell, rc::Rc};
+
+use common::{
+    reply::Reply,
+    table::{self, flags::F_NO_MULTI, Cmd, CommandSpec, Exec, Route},
+    wire::tx_cmd_header,
+};
+use smallvec::SmallVec;
+
+use super::Call;
+use crate::{
+    link::Req,
+    merge::{Merge, MergeKind},
+    replies::{Replies, Target},
+    send::{send, To},
+    session::{Multi, Queued, Session, Watching},
+    worker::Worker,
+};
+
+const EXECABORT: &str = "EXECABORT Transaction discarded because of previous errors.";
+
+/// Queues `argv` (resolved as `spec`) in the connection's transaction, or
+/// refuses it as Redis does (which makes EXEC fail).
+pub fn queue(
+    w: &Worker,
+    session: &mut Session,
+    to: To<'_>,
+    spec: &'static CommandSpec,
+    argv: &[&[u8]],
+) {
+    let limit = w.shared.settings.client_query_buffer_limit();
+    let Some(multi) = session.multi.as_mut() else {
+        return;
+    };
+    let bytes: usize = argv.iter().map(|a| a.len()).sum();
+    let refusal = if spec.has_flag(F_NO_MULTI) {
+        Some("-ERR Command not allowed inside a transaction\r\n")
+    } else if multi.bytes.saturating_add(bytes) as u64 > limit {
+        Some("-ERR the transaction is over client-query-buffer-limit\r\n")
+    } else {
+        None
+    };
+    if let Some(err) = refusal {
+        multi.failed = true;
+        to.out.borrow_mut().push_ready(err.as_bytes(), to.discard);
+        return;
+    }
+    multi.bytes += bytes;
+    multi.queued.push(Queued {
+        spec,
+        args: argv.iter().map(|a| a.to_vec()).collect(),
+    });
+    to.out.borrow_mut().push_ready(b"+QUEUED\r\n", to.discard);
+}
+
+/// Marks the transaction failed (a command was refused while queueing).
+pub fn refused(session: &mut Session) {
+    if let Some(m) = session.multi.as_mut() {
+        m.failed = true;
+    }
+}
+
+/// `MULTI`.
+pub fn multi(call: Call) {
+    if call.session.multi.is_some() {
+        return call.reply(|r| r.error("ERR MULTI calls can not be nested"));
+    }
+    call.session.multi = Some(Multi::default());
+    call.reply(|r| r.ok());
+}
+
+/// `DISCARD`.
+pub async fn discard(call: Call<'_, '_>) {
+    if call.session.multi.take().is_none() {
+        return call.reply(|r| r.error("ERR DISCARD without MULTI"));
+    }
+    unwatch_all(call.w, call.session).await;
+    call.reply(|r| r.ok());
+}
+
+/// `UNWATCH`.
+pub async fn unwatch(call: Call<'_, '_>) {
+    unwatch_all(call.w, call.session).await;
+    call.reply(|r| r.ok());
+}
+
+/// Forgets the connection's watches on every shard holding one (nobody
+/// waits for the shards' answers: this connection's later requests to a
+/// shard come after it on the same ring).
+pub async fn unwatch_all(w: &Rc<Worker>, session: &mut Session) {
+    let Some(watching) = session.watching.take() else {
+        return;
+    };
+    let wid = session.watcher().to_string();
+    let args: [&[u8]; 2] = [b"SHARDD.UNWATCH", wid.as_bytes()];
+    let req = Req::internal(Cmd::SharddUnwatch, session.proto);
+    for &(shard, _) in &watching.shards {
+        send(w, req, shard, &args, Target::Ignore).await;
+    }
+}
+
+/// `WATCH key [key ...]`: answered once every shard holding one of the
+/// keys has registered them.
+pub async fn watch(call: Call<'_, '_>) {
+    if call.session.multi.is_some() {
+        return call.reply(|r| r.error("ERR WATCH inside MULTI is not allowed"));
+    }
+    let w = call.w;
+    let keys = &call.argv[1..];
+    let mut shards: SmallVec<[usize; 4]> = keys.iter().map(|k| w.shared.shard_of(k)).collect();
+    shards.sort_unstable();
+    shards.dedup();
+    let wid = call.session.watcher().to_string();
+    let req = Req::internal(Cmd::SharddWatch, call.session.proto);
+    let seq = call.to.out.borrow_mut().push_merge(
+        Merge::new(MergeKind::AllOk, shards.len(), call.session.proto),
+        call.to.discard,
+    );
+    let watching = call.session.watching.get_or_insert_with(Watching::default);
+    for (part, &shard) in shards.iter().enumerate() {
+        if !watching.shards.iter().any(|&(s, _)| s == shard) {
+            let attaches = w.links.borrow()[shard].attaches;
+            watching.shards.push((shard, attaches));
+        }
+        let mut args: Vec<&[u8]> = vec![b"SHARDD.WATCH", wid.as_bytes()];
+        args.extend(
+            keys.iter()
+                .copied()
+                .filter(|k| w.shared.shard_of(k) == shard),
+        );
+        let target = Target::Slot {
+            conn: call.to.out.clone(),
+            seq,
+            part: Some(part as u16),
+        };
+        send(w, req, shard, &args, target).await;
+    }
+}
+
+/// The shards a queued command's keys live on (every shard for a command
+/// that runs on all of them).
+fn shards_of(w: &Worker, spec: &CommandSpec, args: &[&[u8]], out: &mut SmallVec<[usize; 4]>) {
+    let mut add = |s: usize| {
+        if !out.contains(&s) {
+            out.push(s);
+        }
+    };
+    match spec.route {
+        Route::FanOut => (0..w.shared.shard_count()).for_each(add),
+        Route::Keyless | Route::Connection => add(0),
+        Route::Single | Route::Together | Route::MultiKeySplit => {
+            match table::key_positions(spec, args) {
+                Ok(pos) => pos.iter().for_each(|&i| add(w.shared.shard_of(args[i]))),
+                // The command's own error comes from any shard.
+                Err(_) => add(0),
+            }
+        }
+    }
+}
+
+/// `EXEC`.
+pub async fn exec(call: Call<'_, '_>) {
+    let Some(multi) = call.session.multi.take() else {
+        return call.reply(|r| r.error("ERR EXEC without MULTI"));
+    };
+    let w = call.w;
+    if multi.failed {
+        unwatch_all(w, call.session).await;
+        call.failed.set(true);
+        return call.reply(|r| r.error(EXECABORT));
+    }
+    // A shard restarted since WATCH lost the watch: the key may have changed.
+    let lost = call.session.watching.as_ref().is_some_and(|wg| {
+        let links = w.links.borrow();
+        wg.shards.iter().any(|&(s, n)| links[s].attaches != n)
+    });
+    if lost {
+        unwatch_all(w, call.session).await;
+        return call.reply(|r| r.null_array());
+    }
+    let queued: Vec<SmallVec<[&[u8]; 8]>> = multi
+        .queued
+        .iter()
+        .map(|q| q.args.iter().map(Vec::as_slice).collect())
+        .collect();
+    let mut shards: SmallVec<[usize; 4]> = SmallVec::new();
+    for (q, args) in multi.queued.iter().zip(&queued) {
+        if q.spec.exec == Exec::Shard {
+            shards_of(w, q.spec, args, &mut shards);
+        }
+    }
+    let watched: SmallVec<[usize; 4]> = call
+        .session
+        .watching
+        .as_ref()
+        .map(|wg| wg.shards.iter().map(|&(s, _)| s).collect())
+        .unwrap_or_default();
+    for &s in &watched {
+        if !shards.contains(&s) {
+            shards.push(s);
+        }
+    }
+    if shards.len() > 1 {
+        unwatch_all(w, call.session).await;
+        call.failed.set(true);
+        return call.reply(|r| {
+            r.error("ERR a transaction over keys on several shards is not supported yet")
+        });
+    }
+    // The proxy's own commands run first, in order, their replies kept.
+    let mut proxy = Vec::new();
+    for (i, (q, args)) in multi.queued.iter().zip(&queued).enumerate() {
+        if q.spec.exec != Exec::Shard {
+            let reply = run_captured(w, call.session, q.spec, args).await;
+            proxy.push((i, reply));
+        }
+    }
+    let len = multi.queued.len();
+    let Some(&shard) = shards.first() else {
+        // Nothing for a shard, nothing watched.
+        return call.reply(|r| {
+            r.array(len);
+            proxy.iter().for_each(|(_, reply)| r.raw(reply));
+        });
+    };
+    // The watch is checked and forgotten by the transaction on its shard.
+    call.session.watching = None;
+    let wid = if watched.contains(&shard) {
+        call.session.watcher()
+    } else {
+        0
+    }
+    .to_string();
+    let heads: Vec<[u8; 6]> = multi
+        .queued
+        .iter()
+        .zip(&queued)
+        .filter(|(q, _)| q.spec.exec == Exec::Shard)
+        .map(|(q, args)| tx_cmd_header(q.spec.id, args.len()))
+        .collect();
+    let mut record: Vec<&[u8]> = vec![b"SHARDD.TX", wid.as_bytes()];
+    let shard_cmds = multi
+        .queued
+        .iter()
+        .zip(&queued)
+        .filter(|(q, _)| q.spec.exec == Exec::Shard);
+    for (head, (_, args)) in heads.iter().zip(shard_cmds) {
+        record.push(head);
+        record.extend_from_slice(args);
+    }
+    let req = Req {
+        origin: call.session.handle.id,
+        ..Req::internal(Cmd::SharddTx, call.session.proto)
+    };
+    to_all_one(
+        w,
+        req,
+        call.to,
+        shard,
+        &record,
+        MergeKind::Exec { len, proxy },
+    )
+    .await;
+}
+
+/// Sends `args` to `shard` as the one part of a merge of `kind`.
+async fn to_all_one(
+    w: &Rc<Worker>,
+    req: Req,
+    to: To<'_>,
+    shard: usize,
+    args: &[&[u8]],
+    kind: MergeKind,
+) {
+    let seq = to
+        .out
+        .borrow_mut()
+        .push_merge(Merge::new(kind, 1, req.proto), to.discard);
+    let target = Target::Slot {
+        conn: to.out.clone(),
+        seq,
+        part: Some(0),
+    };
+    send(w, req, shard, args, target).await;
+}
+
+/// Runs the proxy's own command `spec` (queued in a transaction) and
+/// returns its reply, waiting for any shard it asks (INFO).
+async fn run_captured(
+    w: &Rc<Worker>,
+    session: &mut Session,
+    spec: &'static CommandSpec,
+    args: &[&[u8]],
+) -> Vec<u8> {
+    let Some(b) = super::handler(spec.id) else {
+        let mut out = Vec::new();
+        Reply::new(&mut out, session.proto).error("ERR the proxy has no code for this command");
+        return out;
+    };
+    let capture = Rc::new(RefCell::new(Replies::new()));
+    let failed = std::cell::Cell::new(false);
+    let call = Call {
+        w,
+        session,
+        to: To {
+            out: &capture,
+            discard: false,
+        },
+        spec,
+        argv: args,
+        failed: &failed,
+    };
+    Box::pin(super::run(b, call)).await;
+    let progress = capture.borrow().progress_bell();
+    loop {
+        let next = progress.notified();
+        if capture.borrow().outstanding() == 0 {
+            break;
+        }
+        next.await;
+    }
+    let out = capture.borrow_mut().take_output();
+    out
+}
