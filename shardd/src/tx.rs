@@ -62,6 +62,9 @@ pub const fn command(id: Cmd) -> Option<TxCmd> {
     })
 }
 
+/// A transaction record's commands, read in place.
+type TxCmds<'a, 'b> = SmallVec<[(Cmd, &'a [&'b [u8]]); 8]>;
+
 /// The watcher id of a request (0: none).
 fn watcher_of(args: &[&[u8]]) -> Option<u64> {
     args.get(1)
@@ -73,7 +76,7 @@ impl<L: WriteLog> Engine<L> {
     /// `SHARDD.TX watcher framed-commands...`.
     pub(crate) fn serve_tx(&mut self, args: &[&[u8]], origin: u64, reply: &mut Reply) {
         let framed = args.get(2..).unwrap_or(&[]);
-        let cmds: Option<SmallVec<[(Cmd, &[&[u8]]); 8]>> = tx_commands(framed).collect();
+        let cmds: Option<TxCmds> = tx_commands(framed).collect();
         let (Some(watcher), Some(cmds)) = (watcher_of(args), cmds) else {
             // A record the proxy never builds: run nothing.
             reply.error("ERR malformed transaction record");

@@ -245,7 +245,8 @@ mod tests {
         let mut w = Watches::default();
         // Watched already expired: its deletion is no change.
         w.watch(1, 0, [&b"stale"[..]], &ks).unwrap();
-        assert!(ks.remove(b"stale").is_some());
+        ks.remove(b"stale");
+        assert_eq!(ks.presence(b"stale"), Presence::Missing);
         w.touch(b"stale", &ks);
         assert!(!w.failed(1, &ks));
         // Watched live, expired before EXEC: the transaction fails, also

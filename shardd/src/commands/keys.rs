@@ -14,7 +14,9 @@ pub use self::{
     dump::{dump, restore},
     expire::{expire, expireat, expiretime, persist, pexpire, pexpireat, pexpiretime, pttl, ttl},
 };
-use super::{eq_ic, parse_i64, scan::parse_cursor, Args, CmdError, CmdResult};
+use super::{
+    eq_ic, parse_i64, scan::parse_cursor, Args, Changes, CmdError, CmdResult, CountedResult,
+};
 use crate::{
     keyspace::{marked_string_encoding, Keyspace, ScanFilter, StrMark, ValueRef},
     reply::Reply,
@@ -26,11 +28,13 @@ const SCAN_DEFAULT_COUNT: usize = 10;
 const SHARED_INTEGERS: i64 = 10_000;
 const SHARED_REFCOUNT: i64 = i32::MAX as i64;
 
-/// `DEL key [key ...]` and `UNLINK` (values are small enough to free inline).
-pub fn del(ks: &mut Keyspace, args: Args, out: &mut Reply) -> CmdResult {
+/// `DEL key [key ...]` and `UNLINK` (values are small enough to free
+/// inline). Deleting nothing changes nothing: no log record, no watch
+/// touched (Redis signals only the keys it deleted).
+pub fn del(ks: &mut Keyspace, args: Args, out: &mut Reply) -> CountedResult {
     let n = args.rest(1).iter().filter(|k| ks.delete(k)).count();
     out.int(n as i64);
-    Ok(())
+    Ok(Changes(n as u64))
 }
 
 /// `EXISTS key [key ...]` (a key named twice counts twice).

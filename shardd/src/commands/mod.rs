@@ -182,6 +182,7 @@ pub const fn handler(id: Cmd) -> Option<Handler> {
     let counted: fn(&mut Keyspace, Args, &mut Reply) -> CountedResult = match id {
         Cmd::Setbit => bits::setbit,
         Cmd::Bitfield => bits::bitfield,
+        Cmd::Del | Cmd::Unlink => keys::del,
         _ => {
             return match run_handler(id) {
                 Some(run) => Some(Handler::Run(run)),
@@ -280,7 +281,6 @@ const fn run_handler(id: Cmd) -> Option<fn(&mut Keyspace, Args, &mut Reply) -> C
         Cmd::Rpoplpush => lists::rpoplpush,
         Cmd::Lmpop => lists::lmpop,
         // keys
-        Cmd::Del | Cmd::Unlink => keys::del,
         Cmd::Exists => keys::exists,
         // sets
         Cmd::Sadd => sets::sadd,

@@ -87,7 +87,7 @@ mod tests {
     fn a_broken_group_applies_nothing() {
         let mut ks = Keyspace::new();
         let mut scratch = Vec::new();
-        let bad: [&[u8]; 5] = [GROUP, b"3", b"SET", b"a", b"3"];
+        let bad: [&[u8]; 4] = [GROUP, b"3", b"SET", b"a"];
         assert!(!replay(&mut ks, &bad, &mut scratch));
         assert!(ks.is_empty());
         assert_eq!(commands(&[b"x"]), None);

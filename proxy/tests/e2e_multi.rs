@@ -1,0 +1,137 @@
+//! MULTI/EXEC/DISCARD/WATCH through the real binaries: queueing, EXECABORT,
+//! runtime errors in place, WATCH made dirty by another client, by expiry
+//! and by FLUSHALL, and transactions over keys on several shards.
+
+mod common;
+
+use common::{bulk, err, int, key_on_shard, Server, NIL, OK};
+
+const SHARDS: usize = 3;
+
+#[test]
+fn queued_commands_run_in_order_with_errors_in_place() {
+    let s = Server::with_shards(SHARDS);
+    let mut c = s.raw();
+    let k = key_on_shard("tx", 1, SHARDS);
+    c.expect(&["MULTI"], OK);
+    c.expect(&["SET", &k, "1"], "+QUEUED\r\n");
+    c.expect(&["INCR", &k], "+QUEUED\r\n");
+    c.expect(&["LPUSH", &k, "x"], "+QUEUED\r\n");
+    c.expect(&["PING"], "+QUEUED\r\n");
+    c.expect(&["GET", &k], "+QUEUED\r\n");
+    c.expect(
+        &["EXEC"],
+        format!(
+            "*5\r\n+OK\r\n:2\r\n-WRONGTYPE Operation against a key holding the wrong kind of value\r\n+PONG\r\n{}",
+            bulk("2")
+        ),
+    );
+    c.expect(&["EXEC"], err("ERR EXEC without MULTI"));
+    c.expect(&["DISCARD"], err("ERR DISCARD without MULTI"));
+}
+
+#[test]
+fn a_refused_command_aborts_exec_and_nothing_runs() {
+    let s = Server::with_shards(SHARDS);
+    let mut c = s.raw();
+    let k = key_on_shard("abort", 0, SHARDS);
+    c.expect(&["MULTI"], OK);
+    c.expect(&["SET", &k, "1"], "+QUEUED\r\n");
+    c.expect(
+        &["GET"],
+        err("ERR wrong number of arguments for 'get' command"),
+    );
+    let unknown = c.cmd_str(&["NOSUCHCOMMAND"]);
+    assert!(unknown.starts_with("-ERR unknown command"), "{unknown}");
+    c.expect(&["MULTI"], err("ERR MULTI calls can not be nested"));
+    c.expect(&["WATCH", &k], err("ERR WATCH inside MULTI is not allowed"));
+    c.expect(
+        &["EXEC"],
+        err("EXECABORT Transaction discarded because of previous errors."),
+    );
+    c.expect(&["EXISTS", &k], int(0));
+}
+
+#[test]
+fn discard_drops_the_queue_and_the_watches() {
+    let s = Server::with_shards(SHARDS);
+    let mut c = s.raw();
+    let mut other = s.raw();
+    let k = key_on_shard("discard", 2, SHARDS);
+    c.expect(&["WATCH", &k], OK);
+    c.expect(&["MULTI"], OK);
+    c.expect(&["SET", &k, "1"], "+QUEUED\r\n");
+    c.expect(&["DISCARD"], OK);
+    c.expect(&["EXISTS", &k], int(0));
+    // DISCARD unwatched: a later change does not fail the next EXEC.
+    other.expect(&["SET", &k, "x"], OK);
+    c.expect(&["MULTI"], OK);
+    c.expect(&["GET", &k], "+QUEUED\r\n");
+    c.expect(&["EXEC"], format!("*1\r\n{}", bulk("x")));
+}
+
+#[test]
+fn watch_fails_exec_when_another_client_writes_the_key() {
+    let s = Server::with_shards(SHARDS);
+    let mut c = s.raw();
+    let mut other = s.raw();
+    let k = key_on_shard("watched", 1, SHARDS);
+    c.expect(&["SET", &k, "1"], OK);
+    c.expect(&["WATCH", &k], OK);
+    other.expect(&["INCR", &k], int(2));
+    c.expect(&["MULTI"], OK);
+    c.expect(&["SET", &k, "100"], "+QUEUED\r\n");
+    c.expect(&["EXEC"], "*-1\r\n");
+    c.expect(&["GET", &k], bulk("2"));
+    // EXEC unwatched: the next transaction runs.
+    c.expect(&["MULTI"], OK);
+    c.expect(&["SET", &k, "100"], "+QUEUED\r\n");
+    c.expect(&["EXEC"], "*1\r\n+OK\r\n");
+    // A write that changes nothing (DEL of a missing key) does not touch.
+    let missing = key_on_shard("missing", 1, SHARDS);
+    c.expect(&["WATCH", &missing], OK);
+    other.expect(&["DEL", &missing], int(0));
+    c.expect(&["MULTI"], OK);
+    c.expect(&["PING"], "+QUEUED\r\n");
+    c.expect(&["EXEC"], "*1\r\n+PONG\r\n");
+}
+
+#[test]
+fn watch_fails_on_flushall_and_on_expiry() {
+    let s = Server::with_shards(SHARDS);
+    let mut c = s.raw();
+    let mut other = s.raw();
+    let k = key_on_shard("fl", 0, SHARDS);
+    c.expect(&["SET", &k, "1"], OK);
+    c.expect(&["WATCH", &k], OK);
+    other.expect(&["FLUSHALL"], OK);
+    c.expect(&["MULTI"], OK);
+    c.expect(&["PING"], "+QUEUED\r\n");
+    c.expect(&["EXEC"], "*-1\r\n");
+    c.expect(&["SET", &k, "1", "PX", "20"], OK);
+    c.expect(&["WATCH", &k], OK);
+    common::wait_until(std::time::Duration::from_secs(5), "the key expires", || {
+        other.cmd_str(&["EXISTS", &k]) == ":0\r\n"
+    });
+    c.expect(&["MULTI"], OK);
+    c.expect(&["PING"], "+QUEUED\r\n");
+    c.expect(&["EXEC"], "*-1\r\n");
+}
+
+#[test]
+fn reset_and_disconnect_leave_no_transaction_behind() {
+    let s = Server::with_shards(SHARDS);
+    let mut c = s.raw();
+    let k = key_on_shard("reset", 0, SHARDS);
+    c.expect(&["WATCH", &k], OK);
+    c.expect(&["MULTI"], OK);
+    c.expect(&["SET", &k, "1"], "+QUEUED\r\n");
+    c.expect(&["RESET"], "+RESET\r\n");
+    c.expect(&["EXEC"], err("ERR EXEC without MULTI"));
+    c.expect(&["GET", &k], NIL);
+    drop(c);
+    let mut d = s.raw();
+    d.expect(&["MULTI"], OK);
+    d.expect(&["SET", &k, "2"], "+QUEUED\r\n");
+    d.expect(&["EXEC"], "*1\r\n+OK\r\n");
+}
