@@ -80,6 +80,14 @@ pub const REQ_FLAG_WRITE: u8 = 1;
 /// the part's time to the command's but does not count another call.
 pub const REQ_FLAG_PART: u8 = 2;
 
+/// Request flag set by the proxy on a command that runs inside a
+/// transaction over several shards: the header's origin is then the
+/// transaction's id, not a client's. The shard runs it under the
+/// transaction's locks, keeps undo images of the keys it writes and logs
+/// its effects only when the transaction prepares or commits
+/// (`shardd/TRANSACTIONS.md`).
+pub const REQ_FLAG_TX: u8 = 4;
+
 /// The `CONFIG` parameters every shard applies, with their default values
 /// as `CONFIG GET` shows them. The proxy sends a change to every shard
 /// (`SHARDD.CONFIG epoch seq name value ...`, primary names only, values as

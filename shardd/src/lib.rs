@@ -37,5 +37,6 @@ pub mod stats;
 pub mod tx;
 pub mod types;
 pub mod watch;
+pub mod xtx;
 
 pub use common::{alloc, glob, reply, slot};

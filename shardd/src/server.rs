@@ -41,6 +41,7 @@ use crate::{
     stats::Stats,
     tx::TxCmd,
     watch::Watches,
+    xtx::XTx,
 };
 
 /// Polls of the rings before parking; small, since on two cores a spinning
@@ -54,7 +55,7 @@ pub const CHILD_POLL_INTERVAL_MS: u64 = 10;
 /// Keys active expiry may remove per run (Redis's budget is similar in spirit).
 pub const EXPIRE_BUDGET_KEYS: usize = 2_000;
 
-pub use common::wire::REQ_FLAG_WRITE;
+pub use common::wire::{REQ_FLAG_TX, REQ_FLAG_WRITE};
 
 /// How a shard process is set up.
 #[derive(Debug, Clone)]
@@ -82,25 +83,30 @@ pub struct Engine<L> {
     pub stats: Stats,
     /// Who watches which key (WATCH).
     pub watches: Watches,
+    /// Transactions over several shards: locks and waiting requests.
+    pub xtx: XTx,
     scratch: Vec<u8>,
 }
 
 impl<L: WriteLog> Engine<L> {
     /// An engine over `ks`, logging writes to `log`.
     pub fn new(ks: Keyspace, log: L) -> Engine<L> {
-        Engine {
+        let mut e = Engine {
             ks,
             log,
             stats: Stats::new(),
             watches: Watches::default(),
+            xtx: XTx::default(),
             scratch: Vec::with_capacity(64 << 10),
-        }
+        };
+        e.recover_txns();
+        e
     }
 
     /// Executes one request record from the channel of proxy worker
     /// `owner` (its generation) and queues its reply on `tx`; false when
     /// the reply ring is full (the reply is kept by the producer).
-    fn serve_request(
+    pub(crate) fn serve_request(
         &mut self,
         rec: &[u8],
         tx: &mut Producer,
@@ -108,8 +114,13 @@ impl<L: WriteLog> Engine<L> {
     ) -> Result<bool, RingError> {
         let mut args: SmallVec<[&[u8]; 16]> = SmallVec::new();
         let req = Request::parse_with(rec, |a| args.push(a))?;
-        self.stats.begin();
         let h = req.header;
+        let in_tx = h.flags & REQ_FLAG_TX != 0;
+        if !in_tx && self.xtx.active() && self.park_if_locked(h.kind, &args, h.origin, owner, rec) {
+            // Answered when the locks it waits for are released.
+            return Ok(true);
+        }
+        self.stats.begin();
         let proto = Proto::from_version(h.proto);
         // The scratch buffer is lent out so `self` stays free for the run.
         let mut scratch = std::mem::take(&mut self.scratch);
@@ -118,9 +129,14 @@ impl<L: WriteLog> Engine<L> {
         msg::write_reply_header(&mut scratch, h.id, 0);
         let mut reply = Reply::new(&mut scratch, proto);
         match ops::lookup(h.kind) {
+            Some(op) if in_tx => {
+                let id = Cmd::ALL[h.kind as usize];
+                self.serve_in_tx(h.origin, id, op, &args, &mut reply);
+            }
             Some(Op::Tx(TxCmd::Tx)) => self.serve_tx(&args, h.origin, &mut reply),
             Some(Op::Tx(TxCmd::Watch)) => self.serve_watch(&args, owner, &mut reply),
             Some(Op::Tx(TxCmd::Unwatch)) => self.serve_unwatch(&args, &mut reply),
+            Some(Op::Tx(step)) => self.serve_xtx(step, &args, owner, &mut reply),
             Some(op) => {
                 let id = Cmd::ALL[h.kind as usize];
                 let changes = self.execute(id, op, &args, &mut reply);
@@ -158,14 +174,19 @@ impl<L: WriteLog> Engine<L> {
         reply: &mut Reply,
     ) -> Changes {
         self.before_command(id);
-        run_op(
+        let changes = run_op(
             op,
             &mut self.ks,
             self.log.data_dir(),
             &mut self.stats,
             args,
             reply,
-        )
+        );
+        if matches!(op, Op::Admin(_)) {
+            // SAVE, BGSAVE, BGREWRITEAOF... may have cut a generation.
+            self.after_cut();
+        }
+        changes
     }
 
     /// After write command `id` ran with `args`, replied `reply` and made
@@ -353,10 +374,12 @@ impl<L: WriteLog> Shard<L> {
                         if self.engine.maybe_auto_save() {
                             next_child_poll = now;
                         }
+                        self.engine.after_cut();
                     }
                 }
                 if self.engine.has_child() && now >= next_child_poll {
                     self.engine.tend_child();
+                    self.engine.after_cut();
                     next_child_poll = now + Duration::from_millis(CHILD_POLL_INTERVAL_MS);
                 }
             }
@@ -397,10 +420,15 @@ impl<L: WriteLog> Shard<L> {
                 }
             }
         }
+        if self.engine.xtx.wants_retry() {
+            self.engine.retry_parked(&mut self.channels);
+            worked = true;
+        }
         self.engine.finish_round(&mut self.channels)?;
         for i in dead.into_iter().rev() {
             let ch = self.channels.swap_remove(i);
             self.engine.watches.drop_owner(ch.peer.generation);
+            self.engine.owner_gone(ch.peer.generation);
         }
         Ok(worked)
     }
@@ -449,16 +477,21 @@ impl<L: WriteLog> Shard<L> {
     }
 
     fn drop_dead(&mut self) {
-        let watches = &mut self.engine.watches;
+        let mut gone = Vec::new();
         self.channels.retain(|ch| {
             let alive = ch.peer_alive();
             if !alive {
                 tracing::info!(worker = ch.peer.id, "worker detached");
-                // Its clients' watches die with it.
-                watches.drop_owner(ch.peer.generation);
+                gone.push(ch.peer.generation);
             }
             alive
         });
+        for owner in gone {
+            // Its clients' watches, waiting requests and unprepared
+            // transactions die with it.
+            self.engine.watches.drop_owner(owner);
+            self.engine.owner_gone(owner);
+        }
     }
 }
 

@@ -34,7 +34,7 @@ use crate::{
 };
 
 /// Key-spec flags that mean the command may change the key.
-const WRITE_KEY_FLAGS: u16 = key_flags::K_RW
+pub(crate) const WRITE_KEY_FLAGS: u16 = key_flags::K_RW
     | key_flags::K_OW
     | key_flags::K_RM
     | key_flags::K_INSERT
@@ -50,6 +50,23 @@ pub enum TxCmd {
     Watch,
     /// `SHARDD.UNWATCH`.
     Unwatch,
+    /// `SHARDD.TXLOCK` (the steps of a transaction over several shards,
+    /// `crate::xtx`).
+    Lock,
+    /// `SHARDD.TXPREPARE`.
+    Prepare,
+    /// `SHARDD.TXCOMMIT`.
+    Commit,
+    /// `SHARDD.TXABORT`.
+    Abort,
+    /// `SHARDD.TXDECIDE`.
+    Decide,
+    /// `SHARDD.TXRESOLVE`.
+    Resolve,
+    /// `SHARDD.TXFORGET`.
+    Forget,
+    /// `SHARDD.TXINDOUBT`.
+    InDoubt,
 }
 
 /// The transaction command `id`, if it is one.
@@ -58,6 +75,14 @@ pub const fn command(id: Cmd) -> Option<TxCmd> {
         Cmd::SharddTx => TxCmd::Tx,
         Cmd::SharddWatch => TxCmd::Watch,
         Cmd::SharddUnwatch => TxCmd::Unwatch,
+        Cmd::SharddTxlock => TxCmd::Lock,
+        Cmd::SharddTxprepare => TxCmd::Prepare,
+        Cmd::SharddTxcommit => TxCmd::Commit,
+        Cmd::SharddTxabort => TxCmd::Abort,
+        Cmd::SharddTxdecide => TxCmd::Decide,
+        Cmd::SharddTxresolve => TxCmd::Resolve,
+        Cmd::SharddTxforget => TxCmd::Forget,
+        Cmd::SharddTxindoubt => TxCmd::InDoubt,
         _ => return None,
     })
 }

@@ -767,11 +767,27 @@ pub enum Cmd {
     SharddWatch,
     /// `shardd.unwatch`
     SharddUnwatch,
+    /// `shardd.txlock`
+    SharddTxlock,
+    /// `shardd.txprepare`
+    SharddTxprepare,
+    /// `shardd.txcommit`
+    SharddTxcommit,
+    /// `shardd.txabort`
+    SharddTxabort,
+    /// `shardd.txdecide`
+    SharddTxdecide,
+    /// `shardd.txresolve`
+    SharddTxresolve,
+    /// `shardd.txforget`
+    SharddTxforget,
+    /// `shardd.txindoubt`
+    SharddTxindoubt,
 }
 
 impl Cmd {
     /// Every id, in order (`Cmd::ALL[id as usize] == id`).
-    pub const ALL: [Cmd; 375] = [
+    pub const ALL: [Cmd; 383] = [
         Cmd::Acl,
         Cmd::AclCat,
         Cmd::AclDeluser,
@@ -1147,12 +1163,20 @@ impl Cmd {
         Cmd::SharddTx,
         Cmd::SharddWatch,
         Cmd::SharddUnwatch,
+        Cmd::SharddTxlock,
+        Cmd::SharddTxprepare,
+        Cmd::SharddTxcommit,
+        Cmd::SharddTxabort,
+        Cmd::SharddTxdecide,
+        Cmd::SharddTxresolve,
+        Cmd::SharddTxforget,
+        Cmd::SharddTxindoubt,
     ];
 }
 
 /// Fingerprint of the names in id order (FNV-1a): both sides of a ring
 /// check that they were built with the same table.
-pub const TABLE_FINGERPRINT: u64 = 0xf4451d604ba48606;
+pub const TABLE_FINGERPRINT: u64 = 0x9ccd8f50c59d9587;
 
 /// Every command, sorted by name (lookups binary-search it).
 #[rustfmt::skip]
@@ -1612,4 +1636,12 @@ pub(super) static INTERNAL: &[CommandSpec] = &[
     cmd(Cmd::SharddTx, "shardd.tx", -2, 0, 0, 0, 0, &[], &[], &[], Route::Keyless, Keys::Fixed, Exec::Internal, Docs { summary: "A transaction whose keys are all on one shard", since: "", group: "transactions", complexity: "Depends on the commands" }, &[]),
     cmd(Cmd::SharddWatch, "shardd.watch", -3, F_FAST, 0, 0, 0, &[], &[], &[], Route::Keyless, Keys::Fixed, Exec::Internal, Docs { summary: "Watches keys for a client", since: "", group: "transactions", complexity: "O(N)" }, &[]),
     cmd(Cmd::SharddUnwatch, "shardd.unwatch", 2, F_FAST, 0, 0, 0, &[], &[], &[], Route::Keyless, Keys::Fixed, Exec::Internal, Docs { summary: "Forgets a client's watched keys", since: "", group: "transactions", complexity: "O(N)" }, &[]),
+    cmd(Cmd::SharddTxlock, "shardd.txlock", -4, F_FAST, 0, 0, 0, &[], &[], &[], Route::Keyless, Keys::Fixed, Exec::Internal, Docs { summary: "Locks keys for a transaction over several shards: txid watcher all key...", since: "", group: "transactions", complexity: "O(N)" }, &[]),
+    cmd(Cmd::SharddTxprepare, "shardd.txprepare", 3, F_FAST, 0, 0, 0, &[], &[], &[], Route::Keyless, Keys::Fixed, Exec::Internal, Docs { summary: "Makes a transaction durable on a participant: txid decider", since: "", group: "transactions", complexity: "O(N)" }, &[]),
+    cmd(Cmd::SharddTxcommit, "shardd.txcommit", 3, F_FAST, 0, 0, 0, &[], &[], &[], Route::Keyless, Keys::Fixed, Exec::Internal, Docs { summary: "Commits a transaction on a shard: txid remember", since: "", group: "transactions", complexity: "O(N)" }, &[]),
+    cmd(Cmd::SharddTxabort, "shardd.txabort", 2, F_FAST, 0, 0, 0, &[], &[], &[], Route::Keyless, Keys::Fixed, Exec::Internal, Docs { summary: "Aborts a transaction on a shard and releases its locks: txid", since: "", group: "transactions", complexity: "O(N)" }, &[]),
+    cmd(Cmd::SharddTxdecide, "shardd.txdecide", 2, F_FAST, 0, 0, 0, &[], &[], &[], Route::Keyless, Keys::Fixed, Exec::Internal, Docs { summary: "Asks a transaction's decider for its outcome (aborts it if undecided): txid", since: "", group: "transactions", complexity: "O(N)" }, &[]),
+    cmd(Cmd::SharddTxresolve, "shardd.txresolve", 3, F_FAST, 0, 0, 0, &[], &[], &[], Route::Keyless, Keys::Fixed, Exec::Internal, Docs { summary: "Resolves an in-doubt transaction: txid commit|abort", since: "", group: "transactions", complexity: "O(N)" }, &[]),
+    cmd(Cmd::SharddTxforget, "shardd.txforget", 2, F_FAST, 0, 0, 0, &[], &[], &[], Route::Keyless, Keys::Fixed, Exec::Internal, Docs { summary: "Forgets a decision every participant applied: txid", since: "", group: "transactions", complexity: "O(N)" }, &[]),
+    cmd(Cmd::SharddTxindoubt, "shardd.txindoubt", 1, F_FAST, 0, 0, 0, &[], &[], &[], Route::Keyless, Keys::Fixed, Exec::Internal, Docs { summary: "Lists the shard's prepared transactions and their deciders", since: "", group: "transactions", complexity: "O(N)" }, &[]),
 ];

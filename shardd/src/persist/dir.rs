@@ -124,6 +124,9 @@ pub struct DataDir {
     child: Option<Child>,
     /// A BGSAVE or BGREWRITEAOF to start once the running child is done.
     scheduled: Option<ChildKind>,
+    /// What loading found about transactions over several shards, until
+    /// the engine takes it.
+    recovered: Option<super::txlog::Recovered>,
     stats: SaveStats,
 }
 
@@ -204,11 +207,11 @@ impl DataDir {
             stats.snapshot_keys = load_snapshot(&snapshot_path(dir, g), ks)?;
             stats.snapshot_gen = g;
         }
+        let mut replay = super::txlog::Replay::default();
         if aof.is_some() {
-            let mut scratch = Vec::new();
             for &gen in logs.iter().filter(|&&g| g >= stats.snapshot_gen) {
                 let s = read_log(&log_path(dir, gen), |args| {
-                    if !super::group::replay(ks, args, &mut scratch) {
+                    if !replay.apply(ks, args) {
                         tracing::error!("a damaged transaction record in the log was skipped");
                     }
                 })?;
@@ -216,6 +219,7 @@ impl DataDir {
                 stats.torn_bytes += s.torn_bytes;
             }
         }
+        let recovered = replay.finish(ks);
         let newest = snaps.last().into_iter().chain(logs.last()).max();
         let gen = newest.copied().unwrap_or(1).max(1);
         let policy = aof.unwrap_or(Fsync::EverySec);
@@ -232,6 +236,7 @@ impl DataDir {
             policy,
             child: None,
             scheduled: None,
+            recovered: Some(recovered),
             stats: SaveStats {
                 dirty: 0,
                 last_save_unix_secs: unix_secs(),
@@ -244,6 +249,11 @@ impl DataDir {
             },
         };
         Ok((dd, stats))
+    }
+
+    /// What loading found about transactions over several shards (once).
+    pub fn take_recovered(&mut self) -> Option<super::txlog::Recovered> {
+        self.recovered.take()
     }
 
     /// The directory.

@@ -16,6 +16,7 @@ pub mod group;
 pub mod rewrite;
 pub mod save;
 pub mod snapshot;
+pub mod txlog;
 
 use self::dir::DataDir;
 use crate::commands::Changes;

@@ -1,0 +1,413 @@
+//! The log records of transactions over several shards, and how loading
+//! replays them (`shardd/TRANSACTIONS.md` has the protocol).
+//!
+//! A transaction's effects are applied in memory when its commands run,
+//! with an undo [`Image`] of every key before its first write. What reaches
+//! the log:
+//!
+//! - `SHARDD.TXPREP T decider all n images... forms...`: a participant
+//!   prepared: the undo images and the effects not logged yet (group
+//!   framing, as [`super::group`]). Replay applies the effects and keeps
+//!   the images until the outcome.
+//! - `SHARDD.TXUNDO T all n images...`: written at the head of a new
+//!   generation's log for a transaction that was running when the
+//!   generation was cut (its effects so far are in the snapshot).
+//! - `SHARDD.TXPREPARED T decider`: the same for a prepared one.
+//! - `SHARDD.TXCOMMIT T remember forms...`: the outcome on this shard; on
+//!   the decider it carries its own effects and (`remember` = 1) makes it
+//!   keep the decision for participants that may still ask.
+//! - `SHARDD.TXABORT T`: undo (the images are applied).
+//! - `SHARDD.TXFORGET T`: every participant applied the decision.
+//! - `SHARDD.TXDECIDED T...`: the decisions kept, at a generation's head.
+//!
+//! At the end of the log a transaction that never prepared is undone (it
+//! was never decided commit: the decider commits only after every
+//! participant prepared); a prepared one is in doubt: its effects stay,
+//! its keys stay locked, and the proxy asks its decider.
+
+use std::collections::{HashMap, HashSet};
+
+use common::{
+    num::parse_i64,
+    reply::{Proto, Reply},
+};
+
+use super::group::{self, GROUP};
+use crate::{commands::execute, dump, keyspace::Keyspace};
+
+/// Record names.
+pub const TXPREP: &[u8] = b"SHARDD.TXPREP";
+/// See the module docs.
+pub const TXUNDO: &[u8] = b"SHARDD.TXUNDO";
+/// See the module docs.
+pub const TXPREPARED: &[u8] = b"SHARDD.TXPREPARED";
+/// See the module docs.
+pub const TXCOMMIT: &[u8] = b"SHARDD.TXCOMMIT";
+/// See the module docs.
+pub const TXABORT: &[u8] = b"SHARDD.TXABORT";
+/// See the module docs.
+pub const TXFORGET: &[u8] = b"SHARDD.TXFORGET";
+/// See the module docs.
+pub const TXDECIDED: &[u8] = b"SHARDD.TXDECIDED";
+
+/// A key as it was before a transaction first wrote it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Image {
+    /// The key.
+    pub key: Vec<u8>,
+    /// Its value in DUMP form and its absolute expiry; `None`: absent.
+    pub value: Option<(Vec<u8>, Option<u64>)>,
+}
+
+impl Image {
+    /// `key` as it is in `ks` now.
+    pub fn capture(ks: &mut Keyspace, key: &[u8]) -> Image {
+        let expiry = ks.expire_at(key);
+        let value = ks.get(key).map(dump::encode);
+        Image {
+            key: key.to_vec(),
+            value: value.map(|v| (v, expiry.flatten())),
+        }
+    }
+
+    /// Puts the key back as it was.
+    pub fn restore(&self, ks: &mut Keyspace) {
+        ks.remove(&self.key);
+        if let Some((payload, expiry)) = &self.value {
+            match dump::decode(payload) {
+                Ok(v) => ks.insert_with_expiry(&self.key, v, *expiry),
+                // Images are made by this build from live values.
+                Err(e) => tracing::error!("an undo image could not be read: {e}"),
+            }
+        }
+    }
+
+    fn push_args(&self, out: &mut Vec<Vec<u8>>) {
+        out.push(self.key.clone());
+        match &self.value {
+            None => {
+                out.push(b"0".to_vec());
+                out.push(Vec::new());
+                out.push(b"-1".to_vec());
+            }
+            Some((payload, expiry)) => {
+                out.push(b"1".to_vec());
+                out.push(payload.clone());
+                out.push(expiry.map_or(-1, |e| e as i64).to_string().into_bytes());
+            }
+        }
+    }
+
+    fn parse(args: &[&[u8]]) -> Option<Image> {
+        let [key, present, payload, expiry] = args else {
+            return None;
+        };
+        let value = match *present {
+            b"0" => None,
+            b"1" => {
+                let e = parse_i64(expiry)?;
+                Some((payload.to_vec(), u64::try_from(e).ok()))
+            }
+            _ => return None,
+        };
+        Some(Image {
+            key: key.to_vec(),
+            value,
+        })
+    }
+}
+
+/// Undo images of one transaction on one shard.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Undo {
+    /// The first image of every key it wrote.
+    pub images: Vec<Image>,
+    /// It emptied the keyspace (FLUSHALL/FLUSHDB): undoing first clears
+    /// it, and `images` then holds every key there was.
+    pub all: bool,
+}
+
+impl Undo {
+    /// Whether nothing was written.
+    pub fn is_empty(&self) -> bool {
+        self.images.is_empty() && !self.all
+    }
+
+    /// Whether `key` has its image already.
+    pub fn has(&self, key: &[u8]) -> bool {
+        self.images.iter().any(|i| i.key == key)
+    }
+
+    /// Puts every key back as it was.
+    pub fn apply(&self, ks: &mut Keyspace) {
+        if self.all {
+            ks.clear();
+        }
+        for i in &self.images {
+            i.restore(ks);
+        }
+    }
+
+    fn push_args(&self, out: &mut Vec<Vec<u8>>) {
+        out.push(if self.all {
+            b"1".to_vec()
+        } else {
+            b"0".to_vec()
+        });
+        out.push(self.images.len().to_string().into_bytes());
+        for i in &self.images {
+            i.push_args(out);
+        }
+    }
+
+    /// Parses `all n images...`; returns the undo and the rest.
+    fn parse<'a, 'b>(args: &'a [&'b [u8]]) -> Option<(Undo, &'a [&'b [u8]])> {
+        let (all, rest) = args.split_first()?;
+        let (n, rest) = rest.split_first()?;
+        let n = usize::try_from(parse_i64(n)?).ok()?;
+        let end = n.checked_mul(4)?;
+        if end > rest.len() {
+            return None;
+        }
+        let images = rest[..end]
+            .chunks(4)
+            .map(Image::parse)
+            .collect::<Option<Vec<_>>>()?;
+        let undo = Undo {
+            images,
+            all: *all == b"1",
+        };
+        Some((undo, &rest[end..]))
+    }
+
+    /// The keys it covers.
+    pub fn keys(&self) -> impl Iterator<Item = &[u8]> {
+        self.images.iter().map(|i| i.key.as_slice())
+    }
+}
+
+fn id_arg(t: u64) -> Vec<u8> {
+    t.to_string().into_bytes()
+}
+
+fn push_forms(out: &mut Vec<Vec<u8>>, forms: &[Vec<Vec<u8>>]) {
+    for f in forms {
+        out.push(f.len().to_string().into_bytes());
+        out.extend(f.iter().cloned());
+    }
+}
+
+/// `SHARDD.TXPREP T decider undo forms`.
+pub fn prep_record(t: u64, decider: u64, undo: &Undo, forms: &[Vec<Vec<u8>>]) -> Vec<Vec<u8>> {
+    let mut out = vec![TXPREP.to_vec(), id_arg(t), id_arg(decider)];
+    undo.push_args(&mut out);
+    push_forms(&mut out, forms);
+    out
+}
+
+/// `SHARDD.TXUNDO T undo`.
+pub fn undo_record(t: u64, undo: &Undo) -> Vec<Vec<u8>> {
+    let mut out = vec![TXUNDO.to_vec(), id_arg(t)];
+    undo.push_args(&mut out);
+    out
+}
+
+/// `SHARDD.TXPREPARED T decider`.
+pub fn prepared_record(t: u64, decider: u64) -> Vec<Vec<u8>> {
+    vec![TXPREPARED.to_vec(), id_arg(t), id_arg(decider)]
+}
+
+/// `SHARDD.TXCOMMIT T remember forms`.
+pub fn commit_record(t: u64, remember: bool, forms: &[Vec<Vec<u8>>]) -> Vec<Vec<u8>> {
+    let flag = if remember {
+        b"1".to_vec()
+    } else {
+        b"0".to_vec()
+    };
+    let mut out = vec![TXCOMMIT.to_vec(), id_arg(t), flag];
+    push_forms(&mut out, forms);
+    out
+}
+
+/// A record naming one transaction: `name T`.
+pub fn marker(name: &[u8], t: u64) -> Vec<Vec<u8>> {
+    vec![name.to_vec(), id_arg(t)]
+}
+
+/// `SHARDD.TXDECIDED T...`.
+pub fn decided_record(decided: &HashSet<u64>) -> Vec<Vec<u8>> {
+    let mut out = vec![TXDECIDED.to_vec()];
+    let mut ids: Vec<u64> = decided.iter().copied().collect();
+    ids.sort_unstable();
+    out.extend(ids.into_iter().map(id_arg));
+    out
+}
+
+fn parse_id(a: Option<&&[u8]>) -> Option<u64> {
+    a.and_then(|a| parse_i64(a))
+        .and_then(|t| u64::try_from(t).ok())
+}
+
+/// A transaction prepared here whose outcome the log does not say.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InDoubt {
+    /// Its id.
+    pub t: u64,
+    /// The shard that decides it.
+    pub decider: u64,
+    /// How to undo it if it aborted.
+    pub undo: Undo,
+}
+
+/// What loading found about transactions.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Recovered {
+    /// Prepared and undecided: their keys stay locked until resolved.
+    pub in_doubt: Vec<InDoubt>,
+    /// Commit decisions this shard keeps for participants (as decider).
+    pub decided: HashSet<u64>,
+}
+
+struct Pending {
+    undo: Undo,
+    decider: Option<u64>,
+}
+
+/// Replays log records in order, keeping the transactions whose outcome
+/// is not known yet.
+#[derive(Default)]
+pub struct Replay {
+    pending: HashMap<u64, Pending>,
+    decided: HashSet<u64>,
+    scratch: Vec<u8>,
+}
+
+impl Replay {
+    /// Applies one record; false if it is a damaged transaction or group
+    /// record (nothing of it applied).
+    pub fn apply(&mut self, ks: &mut Keyspace, args: &[&[u8]]) -> bool {
+        let Some(&name) = args.first() else {
+            return false;
+        };
+        match name {
+            GROUP => group::replay(ks, args, &mut self.scratch),
+            TXPREP => {
+                let (Some(t), Some(decider)) = (parse_id(args.get(1)), parse_id(args.get(2)))
+                else {
+                    return false;
+                };
+                let Some((undo, rest)) = Undo::parse(&args[3..]) else {
+                    return false;
+                };
+                let Some(forms) = group::commands(rest) else {
+                    return false;
+                };
+                self.run(ks, &forms);
+                let p = self.pending.entry(t).or_insert(Pending {
+                    undo: Undo::default(),
+                    decider: None,
+                });
+                p.undo = undo;
+                p.decider = Some(decider);
+                true
+            }
+            TXUNDO => {
+                let Some(t) = parse_id(args.get(1)) else {
+                    return false;
+                };
+                let Some((undo, _)) = Undo::parse(&args[2..]) else {
+                    return false;
+                };
+                self.pending.insert(
+                    t,
+                    Pending {
+                        undo,
+                        decider: None,
+                    },
+                );
+                true
+            }
+            TXPREPARED => {
+                let (Some(t), Some(decider)) = (parse_id(args.get(1)), parse_id(args.get(2)))
+                else {
+                    return false;
+                };
+                if let Some(p) = self.pending.get_mut(&t) {
+                    p.decider = Some(decider);
+                }
+                true
+            }
+            TXCOMMIT => {
+                let Some(t) = parse_id(args.get(1)) else {
+                    return false;
+                };
+                let Some(forms) = group::commands(args.get(3..).unwrap_or(&[])) else {
+                    return false;
+                };
+                self.run(ks, &forms);
+                self.pending.remove(&t);
+                if args.get(2) == Some(&&b"1"[..]) {
+                    self.decided.insert(t);
+                }
+                true
+            }
+            TXABORT => {
+                let Some(t) = parse_id(args.get(1)) else {
+                    return false;
+                };
+                if let Some(p) = self.pending.remove(&t) {
+                    p.undo.apply(ks);
+                }
+                true
+            }
+            TXFORGET => {
+                let Some(t) = parse_id(args.get(1)) else {
+                    return false;
+                };
+                self.decided.remove(&t);
+                true
+            }
+            TXDECIDED => {
+                for a in &args[1..] {
+                    if let Some(t) = parse_id(Some(a)) {
+                        self.decided.insert(t);
+                    }
+                }
+                true
+            }
+            _ => group::replay(ks, args, &mut self.scratch),
+        }
+    }
+
+    fn run(&mut self, ks: &mut Keyspace, forms: &[&[&[u8]]]) {
+        for f in forms {
+            self.scratch.clear();
+            execute(ks, f, &mut Reply::new(&mut self.scratch, Proto::Resp2));
+        }
+    }
+
+    /// The end of the log: transactions that never prepared are undone;
+    /// the prepared ones are in doubt.
+    pub fn finish(self, ks: &mut Keyspace) -> Recovered {
+        let mut in_doubt = Vec::new();
+        let mut pending: Vec<(u64, Pending)> = self.pending.into_iter().collect();
+        pending.sort_unstable_by_key(|(t, _)| *t);
+        for (t, p) in pending {
+            match p.decider {
+                None => p.undo.apply(ks),
+                Some(decider) => in_doubt.push(InDoubt {
+                    t,
+                    decider,
+                    undo: p.undo,
+                }),
+            }
+        }
+        Recovered {
+            in_doubt,
+            decided: self.decided,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,136 @@
+use super::*;
+
+fn owned(args: &[&str]) -> Vec<Vec<u8>> {
+    args.iter().map(|a| a.as_bytes().to_vec()).collect()
+}
+
+fn apply(r: &mut Replay, ks: &mut Keyspace, rec: &[Vec<u8>]) {
+    let args: Vec<&[u8]> = rec.iter().map(Vec::as_slice).collect();
+    assert!(r.apply(ks, &args), "record {rec:?} applies");
+}
+
+fn get(ks: &mut Keyspace, key: &str) -> Option<Vec<u8>> {
+    ks.get(key.as_bytes()).map(|v| match v {
+        crate::keyspace::ValueRef::Str(s) => s.to_vec(),
+        _ => b"?".to_vec(),
+    })
+}
+
+/// `a` = "old" before the transaction, which sets it to "new".
+fn prepared(ks: &mut Keyspace) -> Vec<Vec<u8>> {
+    ks.insert_str(b"a", b"old");
+    let undo = Undo {
+        images: vec![Image::capture(ks, b"a"), Image::capture(ks, b"b")],
+        all: false,
+    };
+    ks.clear();
+    ks.insert_str(b"a", b"old");
+    prep_record(
+        7,
+        0,
+        &undo,
+        &[owned(&["SET", "a", "new"]), owned(&["SET", "b", "x"])],
+    )
+}
+
+#[test]
+fn a_prepared_transaction_is_applied_at_its_commit() {
+    let mut ks = Keyspace::new();
+    let prep = prepared(&mut ks);
+    let mut r = Replay::default();
+    apply(&mut r, &mut ks, &prep);
+    apply(&mut r, &mut ks, &commit_record(7, false, &[]));
+    let rec = r.finish(&mut ks);
+    assert!(rec.in_doubt.is_empty());
+    assert_eq!(get(&mut ks, "a").as_deref(), Some(&b"new"[..]));
+    assert_eq!(get(&mut ks, "b").as_deref(), Some(&b"x"[..]));
+}
+
+#[test]
+fn an_abort_puts_every_key_back() {
+    let mut ks = Keyspace::new();
+    let prep = prepared(&mut ks);
+    let mut r = Replay::default();
+    apply(&mut r, &mut ks, &prep);
+    apply(&mut r, &mut ks, &marker(TXABORT, 7));
+    let rec = r.finish(&mut ks);
+    assert!(rec.in_doubt.is_empty());
+    assert_eq!(get(&mut ks, "a").as_deref(), Some(&b"old"[..]));
+    assert_eq!(get(&mut ks, "b"), None);
+}
+
+#[test]
+fn a_prepared_transaction_without_outcome_is_in_doubt_with_its_effects() {
+    let mut ks = Keyspace::new();
+    let prep = prepared(&mut ks);
+    let mut r = Replay::default();
+    apply(&mut r, &mut ks, &prep);
+    let rec = r.finish(&mut ks);
+    assert_eq!(rec.in_doubt.len(), 1);
+    assert_eq!(rec.in_doubt[0].t, 7);
+    assert_eq!(get(&mut ks, "a").as_deref(), Some(&b"new"[..]));
+    // Undoing it later restores the keys.
+    rec.in_doubt[0].undo.apply(&mut ks);
+    assert_eq!(get(&mut ks, "a").as_deref(), Some(&b"old"[..]));
+    assert_eq!(get(&mut ks, "b"), None);
+}
+
+#[test]
+fn a_transaction_cut_by_a_snapshot_and_never_prepared_is_undone() {
+    let mut ks = Keyspace::new();
+    ks.insert_str(b"a", b"old");
+    let undo = Undo {
+        images: vec![Image::capture(&mut ks, b"a")],
+        all: false,
+    };
+    // The snapshot holds its effect.
+    ks.insert_str(b"a", b"new");
+    let mut r = Replay::default();
+    apply(&mut r, &mut ks, &undo_record(9, &undo));
+    r.finish(&mut ks);
+    assert_eq!(get(&mut ks, "a").as_deref(), Some(&b"old"[..]));
+}
+
+#[test]
+fn decisions_are_kept_until_forgotten() {
+    let mut ks = Keyspace::new();
+    let mut r = Replay::default();
+    apply(
+        &mut r,
+        &mut ks,
+        &commit_record(3, true, &[owned(&["SET", "k", "v"])]),
+    );
+    apply(&mut r, &mut ks, &commit_record(4, true, &[]));
+    apply(&mut r, &mut ks, &marker(TXFORGET, 3));
+    let rec = r.finish(&mut ks);
+    assert_eq!(rec.decided, HashSet::from([4]));
+    assert_eq!(get(&mut ks, "k").as_deref(), Some(&b"v"[..]));
+}
+
+#[test]
+fn damaged_records_apply_nothing() {
+    let mut ks = Keyspace::new();
+    let mut r = Replay::default();
+    for bad in [
+        vec![TXPREP.to_vec(), b"x".to_vec()],
+        vec![
+            TXPREP.to_vec(),
+            b"1".to_vec(),
+            b"0".to_vec(),
+            b"0".to_vec(),
+            b"5".to_vec(),
+        ],
+        vec![
+            TXCOMMIT.to_vec(),
+            b"1".to_vec(),
+            b"0".to_vec(),
+            b"9".to_vec(),
+            b"SET".to_vec(),
+        ],
+        vec![TXUNDO.to_vec()],
+    ] {
+        let args: Vec<&[u8]> = bad.iter().map(Vec::as_slice).collect();
+        assert!(!r.apply(&mut ks, &args), "{bad:?}");
+    }
+    assert!(ks.is_empty());
+}

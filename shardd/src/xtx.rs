@@ -1,0 +1,593 @@
+//! Transactions over several shards, on one shard's side: key locks, the
+//! requests that wait for them, undo images, and the two-phase commit's
+//! steps (`shardd/TRANSACTIONS.md` is the protocol and its invariants).
+//!
+//! - `SHARDD.TXLOCK T watcher all key...` takes the keys (all of them at
+//!   once, or the whole keyspace) for transaction `T`, after checking the
+//!   client's WATCH; it waits, like any request, while another holds one.
+//! - Requests flagged `REQ_FLAG_TX` (their origin is `T`) are `T`'s
+//!   commands: they run under its locks, an undo image of each key is kept
+//!   before its first write, and their effects are logged only when `T`
+//!   prepares or commits (`persist::txlog`).
+//! - `SHARDD.TXPREPARE T decider`, `SHARDD.TXCOMMIT T remember`,
+//!   `SHARDD.TXABORT T`, `SHARDD.TXDECIDE T`, `SHARDD.TXRESOLVE T
+//!   commit|abort`, `SHARDD.TXFORGET T` and `SHARDD.TXINDOUBT` are the
+//!   protocol's steps.
+//!
+//! Any other request whose keys are locked (or, for a command over the
+//! whole keyspace, while any key is locked) waits in arrival order, copied
+//! aside, and the shard goes on with the requests behind it; a waiting
+//! request holds back the later requests of the same client and those over
+//! the same keys, so a client's commands keep their order and a lock
+//! request is never overtaken forever. Replies of waiting requests leave
+//! out of order; the proxy matches them by id. When nothing is locked the
+//! cost per request is one check of three lengths.
+
+use std::collections::{HashMap, HashSet, VecDeque};
+
+use common::{
+    num::parse_i64,
+    reply::Reply,
+    table::{flags::F_WRITE, keyspec::keys_and_flags, Cmd},
+    wire::tx_commands,
+};
+use shared_ring::Channel;
+
+use crate::{
+    commands::Changes,
+    ops::{self, Op},
+    persist::{
+        rewrite,
+        txlog::{self, Image, Recovered, Undo},
+        WriteLog,
+    },
+    server::Engine,
+    tx::{TxCmd, WRITE_KEY_FLAGS},
+};
+
+/// What a request needs free before it may run.
+#[derive(Debug, Default)]
+pub struct Claim {
+    keys: Vec<Vec<u8>>,
+    /// The whole keyspace (FLUSHALL, KEYS, DBSIZE, ... or a transaction
+    /// holding one of them).
+    all: bool,
+}
+
+impl Claim {
+    fn add_command(&mut self, id: Cmd, argv: &[&[u8]]) {
+        match keys_and_flags(id.spec(), argv) {
+            Ok(keys) => self
+                .keys
+                .extend(keys.iter().map(|&(p, _)| argv[p].to_vec())),
+            // No keys: a command over the whole keyspace.
+            Err(_) if id.spec().key_specs.is_empty() => self.all = true,
+            // Bad key arguments: the command fails before touching anything.
+            Err(_) => {}
+        }
+    }
+}
+
+/// What request `kind` with `args` claims, if it is one that waits for
+/// locks (keyspace commands, transactions on this shard, lock requests).
+fn claim_of(kind: u16, args: &[&[u8]]) -> Option<Claim> {
+    let op = ops::lookup(kind)?;
+    let id = Cmd::from_u16(kind)?;
+    let mut c = Claim::default();
+    match op {
+        Op::Data(_) => c.add_command(id, args),
+        Op::Tx(TxCmd::Tx) => {
+            for cmd in tx_commands(args.get(2..).unwrap_or(&[])) {
+                let (id, argv) = cmd?;
+                c.add_command(id, argv);
+            }
+        }
+        Op::Tx(TxCmd::Lock) => {
+            c.all = args.get(3) == Some(&&b"1"[..]);
+            c.keys = args
+                .get(4..)
+                .unwrap_or(&[])
+                .iter()
+                .map(|k| k.to_vec())
+                .collect();
+        }
+        _ => return None,
+    }
+    Some(c)
+}
+
+struct Parked {
+    /// The channel it came from (its peer's generation).
+    owner: u64,
+    origin: u64,
+    claim: Claim,
+    rec: Vec<u8>,
+}
+
+/// One transaction's state on this shard.
+#[derive(Debug)]
+struct Txn {
+    /// The channel of its coordinator; 0 once that is gone (or after a
+    /// restart).
+    owner: u64,
+    keys: Vec<Vec<u8>>,
+    all: bool,
+    undo: Undo,
+    /// Effects not logged yet.
+    forms: Vec<Vec<Vec<u8>>>,
+    /// Some effects are in the log or in a snapshot already.
+    forms_logged: bool,
+    /// Set once prepared: the shard that decides.
+    decider: Option<u64>,
+    changes: u64,
+}
+
+/// The shard's transactions over several shards.
+#[derive(Default)]
+pub struct XTx {
+    locks: HashMap<Vec<u8>, u64>,
+    all: Option<u64>,
+    txns: HashMap<u64, Txn>,
+    parked: VecDeque<Parked>,
+    /// Commit decisions kept for participants that may still ask.
+    decided: HashSet<u64>,
+    /// Locks were released (or a reply ring was full): try the waiting
+    /// requests again.
+    retry: bool,
+    /// The data directory's generation the live state was logged for.
+    gen: u64,
+}
+
+impl XTx {
+    /// Whether requests must be checked against locks (the hot path's
+    /// only cost).
+    #[inline]
+    pub fn active(&self) -> bool {
+        !self.locks.is_empty() || self.all.is_some() || !self.parked.is_empty()
+    }
+
+    /// Whether waiting requests should be tried again.
+    pub fn wants_retry(&self) -> bool {
+        self.retry
+    }
+
+    /// Requests waiting for locks.
+    pub fn parked(&self) -> usize {
+        self.parked.len()
+    }
+
+    /// Transactions holding locks here (including those in doubt).
+    pub fn live(&self) -> usize {
+        self.txns.len()
+    }
+
+    fn blocks(&self, c: &Claim, origin: u64) -> bool {
+        if self.all.is_some() || (c.all && !self.locks.is_empty()) {
+            return true;
+        }
+        if c.keys.iter().any(|k| self.locks.contains_key(k)) {
+            return true;
+        }
+        self.parked.iter().any(|p| {
+            (origin != 0 && p.origin == origin)
+                || p.claim.all
+                || c.all
+                || p.claim.keys.iter().any(|k| c.keys.contains(k))
+        })
+    }
+
+    fn lock(&mut self, t: u64, txn: Txn) {
+        for k in &txn.keys {
+            self.locks.insert(k.clone(), t);
+        }
+        if txn.all {
+            self.all = Some(t);
+        }
+        self.txns.insert(t, txn);
+    }
+
+    fn release(&mut self, t: u64, txn: &Txn) {
+        for k in &txn.keys {
+            if self.locks.get(k) == Some(&t) {
+                self.locks.remove(k);
+            }
+        }
+        if self.all == Some(t) {
+            self.all = None;
+        }
+        if !self.parked.is_empty() {
+            self.retry = true;
+        }
+    }
+
+    /// Loading's findings: in-doubt transactions keep their keys locked.
+    pub fn recover(&mut self, r: Recovered, gen: u64) {
+        self.gen = gen;
+        self.decided = r.decided;
+        for d in r.in_doubt {
+            let txn = Txn {
+                owner: 0,
+                keys: d.undo.keys().map(<[u8]>::to_vec).collect(),
+                all: d.undo.all,
+                undo: d.undo,
+                forms: Vec::new(),
+                forms_logged: true,
+                decider: Some(d.decider),
+                changes: 0,
+            };
+            self.lock(d.t, txn);
+        }
+    }
+}
+
+fn id_of(a: Option<&&[u8]>) -> Option<u64> {
+    a.and_then(|a| parse_i64(a))
+        .and_then(|t| u64::try_from(t).ok())
+}
+
+const ABORTED: &str = "ERR the transaction was aborted on this shard";
+
+impl<L: WriteLog> Engine<L> {
+    /// Parks request `rec` (of kind `kind`, args `args`) if what it needs
+    /// is locked; true if it was parked.
+    pub(crate) fn park_if_locked(
+        &mut self,
+        kind: u16,
+        args: &[&[u8]],
+        origin: u64,
+        owner: u64,
+        rec: &[u8],
+    ) -> bool {
+        let Some(claim) = claim_of(kind, args) else {
+            return false;
+        };
+        if !self.xtx.blocks(&claim, origin) {
+            return false;
+        }
+        self.xtx.parked.push_back(Parked {
+            owner,
+            origin,
+            claim,
+            rec: rec.to_vec(),
+        });
+        true
+    }
+
+    /// Serves the waiting requests that may run now, in order, each on
+    /// the channel it came from (a request whose channel went away is
+    /// dropped; one whose reply ring is full waits for the next round).
+    pub fn retry_parked(&mut self, channels: &mut [Channel]) {
+        self.xtx.retry = false;
+        let queue = std::mem::take(&mut self.xtx.parked);
+        for p in queue {
+            let Some(ch) = channels.iter_mut().find(|c| c.peer.generation == p.owner) else {
+                continue;
+            };
+            if ch.tx.has_pending() {
+                self.xtx.parked.push_back(p);
+                self.xtx.retry = true;
+                continue;
+            }
+            if let Err(e) = self.serve_request(&p.rec, &mut ch.tx, p.owner) {
+                // The channel is broken: the round drops it.
+                tracing::warn!("a waiting request could not be answered: {e}");
+            }
+        }
+    }
+
+    /// The channel `owner` went away: its waiting requests are dropped,
+    /// its transactions that did not prepare are aborted, and the prepared
+    /// ones stay in doubt until a proxy resolves them.
+    pub fn owner_gone(&mut self, owner: u64) {
+        self.xtx.parked.retain(|p| p.owner != owner);
+        let mine: Vec<u64> = self
+            .xtx
+            .txns
+            .iter()
+            .filter(|(_, x)| x.owner == owner)
+            .map(|(&t, _)| t)
+            .collect();
+        for t in mine {
+            let prepared = self.xtx.txns.get(&t).is_some_and(|x| x.decider.is_some());
+            if prepared {
+                if let Some(x) = self.xtx.txns.get_mut(&t) {
+                    x.owner = 0;
+                }
+            } else {
+                self.abort_txn(t);
+            }
+        }
+    }
+
+    /// Takes what loading found out about transactions.
+    pub(crate) fn recover_txns(&mut self) {
+        let gen = self.log.data_dir().map_or(0, |d| d.generation());
+        let r = self.log.data_dir().and_then(|d| d.take_recovered());
+        if let Some(r) = r {
+            for d in &r.in_doubt {
+                tracing::warn!(
+                    t = d.t,
+                    decider = d.decider,
+                    "a prepared transaction is in doubt; its keys stay locked until a proxy resolves it"
+                );
+            }
+            self.xtx.recover(r, gen);
+        } else {
+            self.xtx.gen = gen;
+        }
+    }
+
+    /// After anything that may have started a new generation (a snapshot
+    /// cut): the new log starts with what recovery needs of the live
+    /// transactions, whose effects so far are in the snapshot.
+    pub(crate) fn after_cut(&mut self) {
+        let Some(gen) = self.log.data_dir().map(|d| d.generation()) else {
+            return;
+        };
+        if gen == self.xtx.gen {
+            return;
+        }
+        self.xtx.gen = gen;
+        let now = self.ks.now_ms();
+        let mut records = Vec::new();
+        let mut ids: Vec<u64> = self.xtx.txns.keys().copied().collect();
+        ids.sort_unstable();
+        for t in ids {
+            let Some(x) = self.xtx.txns.get_mut(&t) else {
+                continue;
+            };
+            if x.undo.is_empty() && !x.forms_logged && x.decider.is_none() {
+                continue;
+            }
+            x.forms.clear();
+            x.forms_logged = true;
+            records.push(txlog::undo_record(t, &x.undo));
+            if let Some(d) = x.decider {
+                records.push(txlog::prepared_record(t, d));
+            }
+        }
+        if !self.xtx.decided.is_empty() {
+            records.push(txlog::decided_record(&self.xtx.decided));
+        }
+        for r in records {
+            let args: Vec<&[u8]> = r.iter().map(Vec::as_slice).collect();
+            self.log.append(&args, b"+OK\r\n", now, Changes::ONE);
+        }
+    }
+
+    fn log_record(&mut self, rec: &[Vec<u8>], changes: u64) {
+        let args: Vec<&[u8]> = rec.iter().map(Vec::as_slice).collect();
+        let now = self.ks.now_ms();
+        self.log
+            .append(&args, b"+OK\r\n", now, Changes(changes.max(1)));
+    }
+
+    fn abort_txn(&mut self, t: u64) {
+        let Some(x) = self.xtx.txns.remove(&t) else {
+            return;
+        };
+        x.undo.apply(&mut self.ks);
+        if x.forms_logged || x.decider.is_some() {
+            self.log_record(&txlog::marker(txlog::TXABORT, t), 1);
+        }
+        self.xtx.release(t, &x);
+    }
+
+    fn commit_txn(&mut self, t: u64, remember: bool) {
+        let Some(x) = self.xtx.txns.remove(&t) else {
+            return;
+        };
+        if x.decider.is_some() {
+            self.log_record(&txlog::commit_record(t, false, &[]), 1);
+        } else {
+            if remember || !x.forms.is_empty() || x.forms_logged {
+                self.log_record(&txlog::commit_record(t, remember, &x.forms), x.changes);
+            }
+            if remember {
+                self.xtx.decided.insert(t);
+            }
+        }
+        self.xtx.release(t, &x);
+    }
+
+    /// Keeps the undo images of the keys command `id` may write.
+    fn capture_undo(&mut self, t: u64, id: Cmd, args: &[&[u8]]) {
+        let Some(x) = self.xtx.txns.get_mut(&t) else {
+            return;
+        };
+        if matches!(id, Cmd::Flushall | Cmd::Flushdb) {
+            if !x.undo.all {
+                let mut keys = Vec::new();
+                self.ks.for_each_key(|k, _| keys.push(k.to_vec()));
+                for k in keys {
+                    if !x.undo.has(&k) {
+                        x.undo.images.push(Image::capture(&mut self.ks, &k));
+                    }
+                }
+                x.undo.all = true;
+            }
+            return;
+        }
+        let Ok(keys) = keys_and_flags(id.spec(), args) else {
+            return;
+        };
+        for (pos, flags) in keys {
+            if flags & WRITE_KEY_FLAGS != 0 && !x.undo.has(args[pos]) {
+                x.undo.images.push(Image::capture(&mut self.ks, args[pos]));
+            }
+        }
+    }
+
+    /// Runs command `id` of transaction `t` under its locks.
+    pub(crate) fn serve_in_tx(
+        &mut self,
+        t: u64,
+        id: Cmd,
+        op: Op,
+        args: &[&[u8]],
+        reply: &mut Reply,
+    ) {
+        match self.xtx.txns.get(&t) {
+            None => return reply.error(ABORTED),
+            Some(x) if x.decider.is_some() => {
+                return reply.error("ERR the transaction is already prepared on this shard")
+            }
+            Some(_) => {}
+        }
+        if matches!(op, Op::Tx(_)) {
+            return reply.error("ERR command not allowed in a transaction");
+        }
+        let write = id.spec().has_flag(F_WRITE);
+        if write {
+            self.capture_undo(t, id, args);
+        }
+        let start = reply.buffer().len();
+        let changes = self.execute(id, op, args, reply);
+        if write && changes.any() {
+            let form = rewrite::log_form(args, &reply.buffer()[start..], self.ks.now_ms());
+            if let Some(x) = self.xtx.txns.get_mut(&t) {
+                x.forms.extend(form);
+                x.changes += changes.0;
+            }
+            self.touch_watched(id, args);
+        }
+    }
+
+    /// The protocol's steps (every `SHARDD.TX*` but `SHARDD.TX` itself).
+    pub(crate) fn serve_xtx(&mut self, cmd: TxCmd, args: &[&[u8]], owner: u64, reply: &mut Reply) {
+        if cmd == TxCmd::InDoubt {
+            let mut list: Vec<(u64, u64)> = self
+                .xtx
+                .txns
+                .iter()
+                .filter_map(|(&t, x)| x.decider.map(|d| (t, d)))
+                .collect();
+            list.sort_unstable();
+            reply.array(list.len());
+            for (t, d) in list {
+                reply.array(2);
+                reply.int(t as i64);
+                reply.int(d as i64);
+            }
+            return;
+        }
+        let Some(t) = id_of(args.get(1)) else {
+            return reply.error("ERR malformed transaction record");
+        };
+        match cmd {
+            TxCmd::Lock => {
+                let Some(watcher) = id_of(args.get(2)) else {
+                    return reply.error("ERR malformed transaction record");
+                };
+                if self.xtx.txns.contains_key(&t) {
+                    return reply.error("ERR the transaction holds locks here already");
+                }
+                if watcher != 0 {
+                    let failed = self.watches.failed(watcher, &self.ks);
+                    self.watches.unwatch(watcher);
+                    if failed {
+                        return reply.null_array();
+                    }
+                }
+                let mut keys: Vec<Vec<u8>> = Vec::new();
+                for k in args.get(4..).unwrap_or(&[]) {
+                    if !keys.iter().any(|x| x == k) {
+                        keys.push(k.to_vec());
+                    }
+                }
+                let txn = Txn {
+                    owner,
+                    keys,
+                    all: args.get(3) == Some(&&b"1"[..]),
+                    undo: Undo::default(),
+                    forms: Vec::new(),
+                    forms_logged: false,
+                    decider: None,
+                    changes: 0,
+                };
+                self.xtx.lock(t, txn);
+                reply.ok();
+            }
+            TxCmd::Prepare => {
+                let Some(decider) = id_of(args.get(2)) else {
+                    return reply.error("ERR malformed transaction record");
+                };
+                let Some(x) = self.xtx.txns.get_mut(&t) else {
+                    return reply.error(ABORTED);
+                };
+                if x.decider.is_some() {
+                    return reply.simple("PREPARED");
+                }
+                if x.undo.is_empty() && x.forms.is_empty() && !x.forms_logged {
+                    // Read only here: nothing to decide.
+                    if let Some(x) = self.xtx.txns.remove(&t) {
+                        self.xtx.release(t, &x);
+                    }
+                    return reply.simple("READONLY");
+                }
+                let rec = txlog::prep_record(t, decider, &x.undo, &x.forms);
+                let changes = x.changes;
+                x.forms.clear();
+                x.forms_logged = true;
+                x.decider = Some(decider);
+                self.log_record(&rec, changes);
+                reply.simple("PREPARED");
+            }
+            TxCmd::Commit => {
+                let remember = args.get(2) == Some(&&b"1"[..]);
+                if self.xtx.txns.contains_key(&t) {
+                    self.commit_txn(t, remember);
+                    reply.ok();
+                } else if self.xtx.decided.contains(&t) {
+                    reply.ok();
+                } else {
+                    reply.error(ABORTED);
+                }
+            }
+            TxCmd::Abort => {
+                self.abort_txn(t);
+                reply.ok();
+            }
+            TxCmd::Decide => {
+                if self.xtx.decided.contains(&t) {
+                    return reply.simple("COMMIT");
+                }
+                if self.xtx.txns.get(&t).is_some_and(|x| x.decider.is_some()) {
+                    return reply.error(
+                        "ERR this shard is a participant of the transaction, not its decider",
+                    );
+                }
+                // Undecided (or unknown): decided abort, for good.
+                self.abort_txn(t);
+                reply.simple("ABORT");
+            }
+            TxCmd::Resolve => {
+                let commit = match args.get(2).copied() {
+                    Some(b"commit") => true,
+                    Some(b"abort") => false,
+                    _ => return reply.error("ERR malformed transaction record"),
+                };
+                if self.xtx.txns.get(&t).is_some_and(|x| x.decider.is_some()) {
+                    if commit {
+                        self.commit_txn(t, false);
+                    } else {
+                        self.abort_txn(t);
+                    }
+                }
+                reply.ok();
+            }
+            TxCmd::Forget => {
+                if self.xtx.decided.remove(&t) {
+                    self.log_record(&txlog::marker(txlog::TXFORGET, t), 1);
+                }
+                reply.ok();
+            }
+            TxCmd::Tx | TxCmd::Watch | TxCmd::Unwatch | TxCmd::InDoubt => {
+                reply.error("ERR not a transaction step");
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

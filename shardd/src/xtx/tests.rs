@@ -1,0 +1,249 @@
+use shared_ring::{msg, Hello, RingConfig};
+
+use super::*;
+use crate::{
+    keyspace::Keyspace,
+    server::{serve_channel, REQ_FLAG_TX, REQ_FLAG_WRITE},
+};
+
+#[derive(Default)]
+struct MemLog {
+    appended: Vec<Vec<Vec<u8>>>,
+}
+
+impl WriteLog for MemLog {
+    fn append(&mut self, args: &[&[u8]], _reply: &[u8], _now_ms: u64, _changes: Changes) {
+        self.appended
+            .push(args.iter().map(|a| a.to_vec()).collect());
+    }
+
+    fn commit(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+struct Rig {
+    proxy: Channel,
+    shard: Vec<Channel>,
+    engine: Engine<MemLog>,
+}
+
+impl Rig {
+    fn new() -> Rig {
+        let cfg = RingConfig {
+            capacity_bytes: 1 << 14,
+            max_record_bytes: 1 << 12,
+        };
+        let hello = Hello {
+            generation: 5,
+            ..Hello::default()
+        };
+        let (proxy, shard) = Channel::local_pair(cfg, hello.clone(), hello).expect("a ring pair");
+        Rig {
+            proxy,
+            shard: vec![shard],
+            engine: Engine::new(Keyspace::new(), MemLog::default()),
+        }
+    }
+
+    /// Sends `cmd` from client `origin` (or, with `tx`, as a command of
+    /// transaction `origin`).
+    fn send(&mut self, id: u64, origin: u64, tx: bool, cmd: &str) {
+        let args: Vec<&[u8]> = cmd.split(' ').map(str::as_bytes).collect();
+        let spec = Cmd::ALL
+            .iter()
+            .map(|c| c.spec())
+            .find(|s| s.name.as_bytes().eq_ignore_ascii_case(args[0]))
+            .expect("a known command");
+        let mut flags = if spec.has_flag(F_WRITE) {
+            REQ_FLAG_WRITE
+        } else {
+            0
+        };
+        if tx {
+            flags |= REQ_FLAG_TX;
+        }
+        let h = msg::RequestHeader {
+            id,
+            proto: 2,
+            flags,
+            kind: spec.id as u16,
+            origin,
+        };
+        let mut rec = vec![0u8; msg::request_len(&args)];
+        msg::write_request(&mut rec, h, &args);
+        self.proxy.tx.push(&rec).expect("room for the request");
+        self.proxy.tx.publish();
+    }
+
+    /// One shard round; the replies it published.
+    fn round(&mut self) -> Vec<(u64, String)> {
+        for ch in &mut self.shard {
+            serve_channel(ch, &mut self.engine, usize::MAX).expect("rings");
+        }
+        if self.engine.xtx.wants_retry() {
+            self.engine.retry_parked(&mut self.shard);
+        }
+        self.engine
+            .finish_round(self.shard.iter_mut())
+            .expect("commit");
+        let mut out = Vec::new();
+        self.proxy
+            .rx
+            .poll(|r| {
+                let (id, _, body) = msg::parse_reply(r).expect("a reply record");
+                out.push((id, String::from_utf8_lossy(body).into_owned()));
+                true
+            })
+            .expect("a readable reply ring");
+        out
+    }
+}
+
+fn r(id: u64, s: &str) -> (u64, String) {
+    (id, s.to_string())
+}
+
+#[test]
+fn a_locked_key_holds_requests_back_and_others_go_past() {
+    let mut rig = Rig::new();
+    rig.send(1, 0, false, "SET a 1");
+    rig.send(2, 9, false, "SHARDD.TXLOCK 100 0 0 a");
+    assert_eq!(rig.round(), [r(1, "+OK\r\n"), r(2, "+OK\r\n")]);
+    // Client 7 reads a (waits), then b (waits behind its own request);
+    // client 8 reads c (goes past).
+    rig.send(3, 7, false, "GET a");
+    rig.send(4, 7, false, "GET b");
+    rig.send(5, 8, false, "GET c");
+    rig.send(6, 100, true, "INCR a");
+    assert_eq!(rig.round(), [r(5, "$-1\r\n"), r(6, ":2\r\n")]);
+    assert_eq!(rig.engine.xtx.parked(), 2);
+    // A command over the whole keyspace waits too.
+    rig.send(7, 8, false, "DBSIZE");
+    assert_eq!(rig.round(), []);
+    rig.send(8, 9, false, "SHARDD.TXCOMMIT 100 0");
+    assert_eq!(
+        rig.round(),
+        [
+            r(8, "+OK\r\n"),
+            r(3, "$1\r\n2\r\n"),
+            r(4, "$-1\r\n"),
+            r(7, ":1\r\n")
+        ]
+    );
+    assert!(!rig.engine.xtx.active());
+    // The decider without participants logs its effects with the commit.
+    let last = rig.engine.log.appended.last().cloned().unwrap_or_default();
+    assert_eq!(last[0], txlog::TXCOMMIT);
+    assert!(last.iter().any(|a| a == b"INCR" || a == b"SET"));
+}
+
+#[test]
+fn an_abort_puts_the_keys_back_and_logs_nothing() {
+    let mut rig = Rig::new();
+    rig.send(1, 0, false, "SET a old");
+    rig.send(2, 9, false, "SHARDD.TXLOCK 100 0 0 a b");
+    rig.send(3, 100, true, "SET a new");
+    rig.send(4, 100, true, "RPUSH b x");
+    rig.send(5, 100, true, "GET a");
+    assert_eq!(
+        rig.round(),
+        [
+            r(1, "+OK\r\n"),
+            r(2, "+OK\r\n"),
+            r(3, "+OK\r\n"),
+            r(4, ":1\r\n"),
+            r(5, "$3\r\nnew\r\n")
+        ]
+    );
+    let logged = rig.engine.log.appended.len();
+    rig.send(6, 9, false, "SHARDD.TXABORT 100");
+    rig.send(7, 1, false, "GET a");
+    rig.send(8, 1, false, "EXISTS b");
+    assert_eq!(
+        rig.round(),
+        [r(6, "+OK\r\n"), r(7, "$3\r\nold\r\n"), r(8, ":0\r\n")]
+    );
+    assert_eq!(rig.engine.log.appended.len(), logged);
+    // The aborted transaction's commands are refused from now on.
+    rig.send(9, 100, true, "SET a again");
+    assert_eq!(rig.round(), [r(9, &format!("-{ABORTED}\r\n"))]);
+}
+
+#[test]
+fn a_prepared_participant_logs_its_undo_and_effects_and_survives_its_coordinator() {
+    let mut rig = Rig::new();
+    rig.send(1, 9, false, "SHARDD.TXLOCK 100 0 0 a");
+    rig.send(2, 100, true, "SET a 1");
+    rig.send(3, 9, false, "SHARDD.TXPREPARE 100 0");
+    assert_eq!(
+        rig.round(),
+        [r(1, "+OK\r\n"), r(2, "+OK\r\n"), r(3, "+PREPARED\r\n")]
+    );
+    let prep = rig.engine.log.appended.last().cloned().unwrap_or_default();
+    assert_eq!(prep[0], txlog::TXPREP);
+    // The coordinator's channel goes away: in doubt, still locked.
+    rig.engine.owner_gone(5);
+    rig.send(4, 0, false, "SHARDD.TXINDOUBT");
+    assert_eq!(rig.round(), [r(4, "*1\r\n*2\r\n:100\r\n:0\r\n")]);
+    rig.send(5, 1, false, "GET a");
+    assert_eq!(rig.round(), []);
+    rig.send(6, 0, false, "SHARDD.TXRESOLVE 100 abort");
+    assert_eq!(rig.round(), [r(6, "+OK\r\n"), r(5, "$-1\r\n")]);
+}
+
+#[test]
+fn the_decider_aborts_what_it_has_not_decided_and_keeps_what_it_has() {
+    let mut rig = Rig::new();
+    rig.send(1, 9, false, "SHARDD.TXLOCK 100 0 0 a");
+    rig.send(2, 100, true, "SET a 1");
+    rig.send(3, 0, false, "SHARDD.TXDECIDE 100");
+    rig.send(4, 9, false, "SHARDD.TXCOMMIT 100 1");
+    assert_eq!(
+        rig.round(),
+        [
+            r(1, "+OK\r\n"),
+            r(2, "+OK\r\n"),
+            r(3, "+ABORT\r\n"),
+            r(4, &format!("-{ABORTED}\r\n"))
+        ]
+    );
+    rig.send(5, 9, false, "SHARDD.TXLOCK 200 0 0 a");
+    rig.send(6, 200, true, "SET a 2");
+    rig.send(7, 9, false, "SHARDD.TXCOMMIT 200 1");
+    rig.send(8, 0, false, "SHARDD.TXDECIDE 200");
+    rig.send(9, 0, false, "SHARDD.TXFORGET 200");
+    rig.send(10, 0, false, "SHARDD.TXDECIDE 200");
+    rig.send(11, 1, false, "GET a");
+    assert_eq!(
+        rig.round(),
+        [
+            r(5, "+OK\r\n"),
+            r(6, "+OK\r\n"),
+            r(7, "+OK\r\n"),
+            r(8, "+COMMIT\r\n"),
+            r(9, "+OK\r\n"),
+            r(10, "+ABORT\r\n"),
+            r(11, "$1\r\n2\r\n")
+        ]
+    );
+}
+
+#[test]
+fn a_dirty_watch_refuses_the_lock() {
+    let mut rig = Rig::new();
+    rig.send(1, 0, false, "SHARDD.WATCH 33 a");
+    rig.send(2, 0, false, "SET a 1");
+    rig.send(3, 9, false, "SHARDD.TXLOCK 100 33 0 a");
+    rig.send(4, 1, false, "GET a");
+    assert_eq!(
+        rig.round(),
+        [
+            r(1, "+OK\r\n"),
+            r(2, "+OK\r\n"),
+            r(3, "*-1\r\n"),
+            r(4, "$1\r\n1\r\n")
+        ]
+    );
+    assert!(!rig.engine.xtx.active());
+}
