@@ -21,14 +21,14 @@ use std::{
     time::Instant,
 };
 
-use common::table::{self, flags::F_NO_AUTH, Cmd, CommandSpec, Exec, ResolveError, Route};
+use common::table::{self, flags::F_NO_AUTH, Cmd, CommandSpec, Exec, ResolveError};
 
 use crate::{
     builtin::{self, Builtin, Call},
-    fanout,
     link::Req,
     replies::Replies,
-    send::{first_shard, split, to_shard, together, To},
+    route,
+    send::To,
     session::Session,
     stats::lock,
     worker::Worker,
@@ -89,13 +89,7 @@ pub async fn handle(
         },
         Exec::Shard => {
             let req = Req::new(spec, session.proto, session.handle.id);
-            match spec.route {
-                Route::Single => to_shard(w, req, to, first_shard(w, spec, argv), argv).await,
-                Route::Keyless | Route::Connection => to_shard(w, req, to, 0, argv).await,
-                Route::Together => together(w, req, to, spec, argv).await,
-                Route::MultiKeySplit => split(w, req, to, spec, argv).await,
-                Route::FanOut => fanout::run(w, req, to, spec, argv).await,
-            }
+            route::shard_command(w, req, to, spec, argv).await;
         }
         // `resolve` only finds what clients can run.
         Exec::Missing | Exec::Internal => {

@@ -44,6 +44,7 @@ pub mod merge;
 pub mod params;
 pub mod replies;
 pub mod resp;
+pub mod route;
 pub mod send;
 pub mod server;
 pub mod session;

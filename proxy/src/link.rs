@@ -5,8 +5,11 @@
 //! argument from the client's read buffer) and stay unpublished until the
 //! worker's flusher publishes every dirty link at the end of the round (one
 //! release-store and at most one wake-up per link per round). The shard
-//! answers each link's requests in order, so the requests in flight are a
-//! FIFO and each reply is matched to the front entry (its id is checked).
+//! answers a link's requests in order, except those that wait for a
+//! transaction's locks (`shardd/src/xtx.rs`), which are answered later: a
+//! reply is matched to the front entry (the common case, one compare) or
+//! by its id's distance from the front (ids are consecutive), and answered
+//! entries leave from the front.
 //!
 //! When the shard dies, every request in flight gets
 //! `-ERR shard N is unavailable` (it may or may not have run, as with a
@@ -19,7 +22,7 @@ use std::{collections::VecDeque, path::PathBuf, rc::Rc};
 use common::{
     reply::Proto,
     table::{flags::F_WRITE, Cmd, CommandSpec},
-    wire::{REQ_FLAG_PART, REQ_FLAG_WRITE},
+    wire::{REQ_FLAG_PART, REQ_FLAG_TX, REQ_FLAG_WRITE},
 };
 use shared_ring::{msg, Channel, RingError};
 use tokio::sync::Notify;
@@ -70,6 +73,17 @@ impl Req {
         Req { flags, ..self }
     }
 
+    /// The same request as a command of transaction `t` over several
+    /// shards: the shard runs it under `t`'s locks (`REQ_FLAG_TX`; the
+    /// origin carries `t`).
+    pub fn in_tx(self, t: u64) -> Req {
+        Req {
+            flags: self.flags | REQ_FLAG_TX,
+            origin: t,
+            ..self
+        }
+    }
+
     /// An internal request the proxy sends on its own (`SHARDD.INFO`...),
     /// never logged.
     pub fn internal(cmd: Cmd, proto: Proto) -> Req {
@@ -84,7 +98,8 @@ impl Req {
 
 struct Inflight {
     id: u64,
-    target: Target,
+    /// `None` once answered out of order (it leaves with the front).
+    target: Option<Target>,
 }
 
 /// Why a request could not be queued.
@@ -160,7 +175,9 @@ impl Link {
         self.dirty = false;
         let err = format!("-ERR shard {} is unavailable\r\n", self.shard);
         for f in self.inflight.drain(..) {
-            f.target.deliver(err.as_bytes());
+            if let Some(t) = f.target {
+                t.deliver(err.as_bytes());
+            }
         }
         self.space.notify_waiters();
     }
@@ -192,7 +209,10 @@ impl Link {
         }
         self.next_id += 1;
         self.dirty = true;
-        self.inflight.push_back(Inflight { id, target });
+        self.inflight.push_back(Inflight {
+            id,
+            target: Some(target),
+        });
         Ok(())
     }
 
@@ -243,23 +263,33 @@ impl Link {
                 bad = true;
                 return false;
             };
-            match inflight.front() {
-                Some(f) if f.id == id => {
-                    if let Some(f) = inflight.pop_front() {
-                        f.target.deliver(body);
-                    }
-                    true
-                }
-                _ => {
-                    bad = true;
-                    false
-                }
+            let Some(front) = inflight.front().map(|f| f.id) else {
+                bad = true;
+                return false;
+            };
+            let at = id.wrapping_sub(front);
+            let Some(target) = usize::try_from(at)
+                .ok()
+                .and_then(|at| inflight.get_mut(at))
+                .and_then(|f| f.target.take())
+            else {
+                // No such request, or answered twice.
+                bad = true;
+                return false;
+            };
+            target.deliver(body);
+            while inflight.front().is_some_and(|f| f.target.is_none()) {
+                inflight.pop_front();
             }
+            true
         });
         match result {
             Ok(n) if !bad => n,
             Ok(n) => {
-                tracing::error!(shard = self.shard, "reply out of order; dropping the link");
+                tracing::error!(
+                    shard = self.shard,
+                    "a reply matches no request; dropping the link"
+                );
                 self.set_down();
                 n
             }

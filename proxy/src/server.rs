@@ -110,6 +110,13 @@ fn run_worker(
             }
         };
         worker.spawn_tasks();
+        let w = worker.clone();
+        tokio::task::spawn_local(async move {
+            loop {
+                w.attached.notified().await;
+                crate::builtin::xtx::resolve_in_doubt(&w).await;
+            }
+        });
         let _ = ready.send(Ok(port));
         accept_loop(worker, listener).await;
     });

@@ -40,6 +40,10 @@ pub struct Multi {
 pub struct Watching {
     /// `(shard, attaches)`.
     pub shards: SmallVec<[(usize, u64); 4]>,
+    /// `(shard, key)`: a transaction over several shards locks the keys
+    /// it watches too, so nobody changes them between its watch check and
+    /// its commit.
+    pub keys: Vec<(usize, Vec<u8>)>,
 }
 
 /// `CLIENT REPLY`.

@@ -237,6 +237,11 @@ pub struct Shared {
     /// This process among proxies (its start in Unix nanoseconds): the
     /// shards tell a restarted proxy's `CONFIG SET`s from this one's.
     pub epoch: u64,
+    /// Next id of a transaction over several shards: the start in Unix
+    /// milliseconds times 2^20, counting up, so ids never repeat across
+    /// restarts (a proxy would need a million transactions per
+    /// millisecond of uptime to run into its successor's).
+    pub next_txid: AtomicU64,
 }
 
 impl Shared {
@@ -284,6 +289,12 @@ impl Shared {
             epoch: std::time::SystemTime::now()
                 .duration_since(std::time::UNIX_EPOCH)
                 .map_or(1, |d| d.as_nanos() as u64),
+            next_txid: AtomicU64::new(
+                std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .map_or(1, |d| d.as_millis() as u64)
+                    << 20,
+            ),
         }
     }
 

@@ -53,6 +53,9 @@ pub struct Worker {
     flush_wanted: Cell<bool>,
     flush_notify: Notify,
     bell: AsyncDoorbell,
+    /// Notified (one stored permit) when a link attaches: transactions a
+    /// crash left in doubt may be resolvable now (`builtin::xtx`).
+    pub attached: Notify,
 }
 
 impl Worker {
@@ -75,6 +78,7 @@ impl Worker {
             flush_wanted: Cell::new(false),
             flush_notify: Notify::new(),
             bell: AsyncDoorbell::new(bell)?,
+            attached: Notify::new(),
         }))
     }
 
@@ -225,6 +229,7 @@ impl Worker {
             tracing::info!(worker = self.id, shard, "attached to shard");
             self.links.borrow_mut()[shard].set_up(ch);
             self.shared.attached_links.fetch_add(1, Ordering::Relaxed);
+            self.attached.notify_one();
             self.wait_for_hang_up(shard, &ctl).await;
             tracing::warn!(worker = self.id, shard, "shard went away");
             self.shared.attached_links.fetch_sub(1, Ordering::Relaxed);

@@ -135,3 +135,57 @@ fn reset_and_disconnect_leave_no_transaction_behind() {
     d.expect(&["SET", &k, "2"], "+QUEUED\r\n");
     d.expect(&["EXEC"], "*1\r\n+OK\r\n");
 }
+
+#[test]
+fn a_transaction_over_every_shard_runs_whole_with_errors_in_place() {
+    let s = Server::with_shards(SHARDS);
+    let mut c = s.raw();
+    let keys: Vec<String> = (0..SHARDS).map(|i| key_on_shard("x", i, SHARDS)).collect();
+    c.expect(&["SET", &keys[1], "text"], OK);
+    c.expect(&["MULTI"], OK);
+    for k in &keys {
+        c.expect(&["INCR", k], "+QUEUED\r\n");
+    }
+    c.expect(&["MGET", &keys[0], &keys[2]], "+QUEUED\r\n");
+    c.expect(&["ECHO", "hi"], "+QUEUED\r\n");
+    c.expect(&["DBSIZE"], "+QUEUED\r\n");
+    c.expect(
+        &["EXEC"],
+        format!(
+            "*6\r\n:1\r\n-ERR value is not an integer or out of range\r\n:1\r\n*2\r\n{}{}{}:3\r\n",
+            bulk("1"),
+            bulk("1"),
+            bulk("hi")
+        ),
+    );
+    // Nothing stays locked: plain commands on every key run.
+    for k in &keys {
+        c.expect(&["EXISTS", k], int(1));
+    }
+}
+
+#[test]
+fn watch_over_several_shards_fails_when_any_watched_key_changes() {
+    let s = Server::with_shards(SHARDS);
+    let mut c = s.raw();
+    let mut other = s.raw();
+    let a = key_on_shard("wa", 0, SHARDS);
+    let b = key_on_shard("wb", 2, SHARDS);
+    c.expect(&["WATCH", &a, &b], OK);
+    other.expect(&["SET", &b, "1"], OK);
+    c.expect(&["MULTI"], OK);
+    c.expect(&["SET", &a, "1"], "+QUEUED\r\n");
+    c.expect(&["EXEC"], "*-1\r\n");
+    c.expect(&["EXISTS", &a], int(0));
+    // Watched on one shard, written on another: runs when nothing changed.
+    let d = key_on_shard("wd", 1, SHARDS);
+    c.expect(&["WATCH", &b], OK);
+    c.expect(&["MULTI"], OK);
+    c.expect(&["SET", &a, "2"], "+QUEUED\r\n");
+    c.expect(&["SET", &d, "2"], "+QUEUED\r\n");
+    c.expect(&["EXEC"], "*2\r\n+OK\r\n+OK\r\n");
+    other.expect(
+        &["MGET", &a, &d],
+        format!("*2\r\n{}{}", bulk("2"), bulk("2")),
+    );
+}

@@ -20,6 +20,7 @@ mod memory;
 pub mod multi;
 mod server;
 mod slowlog;
+pub mod xtx;
 
 use std::{cell::Cell, rc::Rc};
 

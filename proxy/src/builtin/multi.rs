@@ -22,7 +22,7 @@ use common::{
 };
 use smallvec::SmallVec;
 
-use super::Call;
+use super::{xtx, Call};
 use crate::{
     link::Req,
     merge::{Merge, MergeKind},
@@ -137,6 +137,11 @@ pub async fn watch(call: Call<'_, '_>) {
             let attaches = w.links.borrow()[shard].attaches;
             watching.shards.push((shard, attaches));
         }
+        for k in keys.iter().filter(|k| w.shared.shard_of(k) == shard) {
+            if !watching.keys.iter().any(|(s, x)| *s == shard && x == k) {
+                watching.keys.push((shard, k.to_vec()));
+            }
+        }
         let mut args: Vec<&[u8]> = vec![b"SHARDD.WATCH", wid.as_bytes()];
         args.extend(
             keys.iter()
@@ -215,13 +220,6 @@ pub async fn exec(call: Call<'_, '_>) {
             shards.push(s);
         }
     }
-    if shards.len() > 1 {
-        unwatch_all(w, call.session).await;
-        call.failed.set(true);
-        return call.reply(|r| {
-            r.error("ERR a transaction over keys on several shards is not supported yet")
-        });
-    }
     // The proxy's own commands run first, in order, their replies kept.
     let mut proxy = Vec::new();
     for (i, (q, args)) in multi.queued.iter().zip(&queued).enumerate() {
@@ -231,6 +229,37 @@ pub async fn exec(call: Call<'_, '_>) {
         }
     }
     let len = multi.queued.len();
+    if shards.len() > 1 {
+        let specs: Vec<(&'static CommandSpec, SmallVec<[&[u8]; 8]>)> = multi
+            .queued
+            .iter()
+            .zip(&queued)
+            .map(|(q, a)| (q.spec, a.clone()))
+            .collect();
+        let parts = xtx::participants(w, call.session, &specs);
+        let watcher = if call.session.watching.is_some() {
+            call.session.watcher()
+        } else {
+            0
+        };
+        // Every watching shard is a participant: its lock request checks
+        // and forgets the watch.
+        call.session.watching = None;
+        let (proto, origin) = (call.session.proto, call.session.handle.id);
+        let outcome = xtx::run(w, proto, origin, watcher, &specs, parts, &proxy).await;
+        return match outcome {
+            xtx::Outcome::Committed(replies) => call.reply(|r| {
+                r.array(len);
+                r.raw(&replies);
+            }),
+            xtx::Outcome::WatchFailed => call.reply(|r| r.null_array()),
+            xtx::Outcome::Failed(err) => {
+                call.failed.set(true);
+                w.error_reply(err.as_bytes());
+                call.reply(|r| r.raw(format!("{err}\r\n").as_bytes()))
+            }
+        };
+    }
     let Some(&shard) = shards.first() else {
         // Nothing for a shard, nothing watched.
         return call.reply(|r| {

@@ -1,0 +1,375 @@
+//! The coordinator of a transaction over several shards (EXEC whose keys
+//! or watched keys live on more than one shard), and the resolver of
+//! transactions a crash left in doubt. `shardd/TRANSACTIONS.md` is the
+//! protocol; the shard's side is `shardd/src/xtx.rs`.
+//!
+//! 1. **Lock**, shard by shard in ascending order: `SHARDD.TXLOCK T
+//!    watcher all keys...` takes every key the transaction touches or
+//!    watches on that shard (the whole keyspace for a command without
+//!    keys); the shard checks the client's WATCH there.
+//! 2. **Run**: every queued command goes where its route says, flagged as
+//!    `T`'s (`Req::in_tx`), all at once; the shards keep undo images.
+//! 3. **Prepare**: every participant but the decider (the lowest shard)
+//!    logs `T`'s undo images and effects (`PREPARED`) or, having written
+//!    nothing, lets go (`READONLY`).
+//! 4. **Commit** at the decider: its log record is the decision. Then the
+//!    prepared participants commit, and the decider forgets.
+//!
+//! Any failure before the decision aborts `T` everywhere (undo, unlock). A
+//! decider that fails while committing leaves the outcome unknown to the
+//! coordinator: the client gets an error saying so, and the prepared
+//! participants stay locked until the decider is back and the resolver
+//! ([`resolve_in_doubt`], run at every attach) asks it.
+
+use std::{cell::RefCell, rc::Rc};
+
+use common::table::{self, Cmd, CommandSpec, Exec, Route};
+use smallvec::SmallVec;
+
+use crate::{
+    link::Req,
+    replies::{Replies, Target},
+    route,
+    send::{send, To},
+    session::Session,
+    worker::Worker,
+};
+
+/// One participant: its keys, and whether it is locked whole.
+#[derive(Default)]
+pub struct Part {
+    /// Keys the transaction touches or watches there.
+    pub keys: Vec<Vec<u8>>,
+    /// A command over the whole keyspace runs there.
+    pub all: bool,
+}
+
+/// The participants of a transaction of `queued` commands (and the
+/// session's watched keys), by shard, ascending.
+pub fn participants(
+    w: &Worker,
+    session: &Session,
+    queued: &[(&'static CommandSpec, SmallVec<[&[u8]; 8]>)],
+) -> Vec<(usize, Part)> {
+    let mut parts: Vec<(usize, Part)> = Vec::new();
+    fn part(parts: &mut Vec<(usize, Part)>, shard: usize) -> &mut Part {
+        let i = match parts.iter().position(|(s, _)| *s == shard) {
+            Some(i) => i,
+            None => {
+                parts.push((shard, Part::default()));
+                parts.len() - 1
+            }
+        };
+        &mut parts[i].1
+    }
+    for (spec, args) in queued {
+        if spec.exec != Exec::Shard {
+            continue;
+        }
+        match (spec.route, table::key_positions(spec, args)) {
+            (Route::FanOut, _) => {
+                for s in 0..w.shared.shard_count() {
+                    part(&mut parts, s).all = true;
+                }
+            }
+            (_, Ok(pos)) => {
+                for &i in pos.iter() {
+                    let p = part(&mut parts, w.shared.shard_of(args[i]));
+                    if !p.keys.iter().any(|k| k.as_slice() == args[i]) {
+                        p.keys.push(args[i].to_vec());
+                    }
+                }
+            }
+            // No keys (or bad key arguments): shard 0 runs it.
+            (_, Err(_)) => part(&mut parts, 0).all = true,
+        }
+    }
+    if let Some(wg) = &session.watching {
+        for (s, k) in &wg.keys {
+            let p = part(&mut parts, *s);
+            if !p.keys.contains(k) {
+                p.keys.push(k.clone());
+            }
+        }
+    }
+    parts.sort_unstable_by_key(|(s, _)| *s);
+    parts
+}
+
+/// Sends each `(shard, args)` as an internal `cmd` request and waits for
+/// every reply (in the order asked).
+pub async fn ask_all(w: &Rc<Worker>, cmd: Cmd, asks: &[(usize, Vec<Vec<u8>>)]) -> Vec<Vec<u8>> {
+    let mut captures = Vec::with_capacity(asks.len());
+    for (shard, args) in asks {
+        let capture = Rc::new(RefCell::new(Replies::new()));
+        let seq = capture.borrow_mut().push_pending(false);
+        let target = Target::Slot {
+            conn: capture.clone(),
+            seq,
+            part: None,
+        };
+        let req = Req::internal(cmd, common::reply::Proto::Resp2);
+        send(w, req, *shard, args, target).await;
+        captures.push(capture);
+    }
+    w.flush_now();
+    let mut out = Vec::with_capacity(captures.len());
+    for c in captures {
+        out.push(wait_all(&c).await);
+    }
+    out
+}
+
+/// Waits until every reply of `capture` is in; its output.
+pub async fn wait_all(capture: &Rc<RefCell<Replies>>) -> Vec<u8> {
+    let progress = capture.borrow().progress_bell();
+    loop {
+        let next = progress.notified();
+        if capture.borrow().outstanding() == 0 {
+            break;
+        }
+        next.await;
+    }
+    let out = capture.borrow_mut().take_output();
+    out
+}
+
+fn txid_arg(t: u64) -> Vec<u8> {
+    t.to_string().into_bytes()
+}
+
+/// How a transaction over several shards ended.
+pub enum Outcome {
+    /// Committed: the queued commands' replies, back to back.
+    Committed(Vec<u8>),
+    /// A watched key changed: nothing ran.
+    WatchFailed,
+    /// Aborted everywhere, or (a decider failure) not known: the error
+    /// reply.
+    Failed(String),
+}
+
+/// Runs transaction `queued` over `parts` (ascending shards). `watcher`
+/// is the client's watch name (0: none); `proxy` holds the replies of the
+/// queued commands the proxy answers itself, by position (they ran
+/// already, as in a transaction on one shard).
+pub async fn run(
+    w: &Rc<Worker>,
+    proto: common::reply::Proto,
+    origin: u64,
+    watcher: u64,
+    queued: &[(&'static CommandSpec, SmallVec<[&[u8]; 8]>)],
+    parts: Vec<(usize, Part)>,
+    proxy: &[(usize, Vec<u8>)],
+) -> Outcome {
+    let t = w
+        .shared
+        .next_txid
+        .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let tid = txid_arg(t);
+    // 1. Lock, ascending.
+    let mut locked: Vec<usize> = Vec::new();
+    for (shard, part) in &parts {
+        let mut args = vec![
+            b"SHARDD.TXLOCK".to_vec(),
+            tid.clone(),
+            watcher.to_string().into_bytes(),
+            if part.all {
+                b"1".to_vec()
+            } else {
+                b"0".to_vec()
+            },
+        ];
+        args.extend(part.keys.iter().cloned());
+        let reply = ask_all(w, Cmd::SharddTxlock, &[(*shard, args)]).await;
+        let reply = reply.into_iter().next().unwrap_or_default();
+        if reply.starts_with(b"+OK") {
+            locked.push(*shard);
+            continue;
+        }
+        abort(w, &tid, &locked).await;
+        if reply.starts_with(b"*-1") || reply.starts_with(b"_") {
+            return Outcome::WatchFailed;
+        }
+        return Outcome::Failed(format!(
+            "-ERR transaction aborted: shard {shard} answered {}",
+            String::from_utf8_lossy(reply.trim_ascii_end())
+        ));
+    }
+    // 2. Run every command, all at once.
+    let capture = Rc::new(RefCell::new(Replies::new()));
+    for (i, (spec, args)) in queued.iter().enumerate() {
+        if spec.exec == Exec::Shard {
+            let req = Req::new(spec, proto, origin).in_tx(t);
+            let to = To {
+                out: &capture,
+                discard: false,
+            };
+            route::shard_command(w, req, to, spec, args).await;
+        } else if let Some((_, reply)) = proxy.iter().find(|(at, _)| *at == i) {
+            capture.borrow_mut().push_ready(reply, false);
+        }
+    }
+    w.flush_now();
+    let replies = wait_all(&capture).await;
+    // 3. Prepare every participant but the decider.
+    let decider = locked[0];
+    let others: Vec<(usize, Vec<Vec<u8>>)> = locked[1..]
+        .iter()
+        .map(|&s| {
+            let args = vec![
+                b"SHARDD.TXPREPARE".to_vec(),
+                tid.clone(),
+                decider.to_string().into_bytes(),
+            ];
+            (s, args)
+        })
+        .collect();
+    let answers = ask_all(w, Cmd::SharddTxprepare, &others).await;
+    let mut prepared = Vec::new();
+    for ((shard, _), a) in others.iter().zip(&answers) {
+        if a.starts_with(b"+PREPARED") {
+            prepared.push(*shard);
+        } else if !a.starts_with(b"+READONLY") {
+            abort(w, &tid, &locked).await;
+            return Outcome::Failed(format!(
+                "-ERR transaction aborted: shard {shard} could not prepare it ({})",
+                String::from_utf8_lossy(a.trim_ascii_end())
+            ));
+        }
+    }
+    // 4. The decision.
+    let remember = !prepared.is_empty();
+    let args = vec![
+        b"SHARDD.TXCOMMIT".to_vec(),
+        tid.clone(),
+        if remember {
+            b"1".to_vec()
+        } else {
+            b"0".to_vec()
+        },
+    ];
+    let answer = ask_all(w, Cmd::SharddTxcommit, &[(decider, args)]).await;
+    let answer = answer.into_iter().next().unwrap_or_default();
+    if !answer.starts_with(b"+OK") {
+        let text = String::from_utf8_lossy(answer.trim_ascii_end()).into_owned();
+        if text.contains("unavailable") {
+            // The decider may or may not have logged the commit.
+            return Outcome::Failed(format!(
+                "-ERR transaction outcome unknown: shard {decider} failed while committing it; it is applied on every shard or on none once that shard is back"
+            ));
+        }
+        abort(w, &tid, &locked).await;
+        return Outcome::Failed(format!(
+            "-ERR transaction aborted: shard {decider} did not commit it ({text})"
+        ));
+    }
+    if remember {
+        let commits: Vec<(usize, Vec<Vec<u8>>)> = prepared
+            .iter()
+            .map(|&s| {
+                (
+                    s,
+                    vec![b"SHARDD.TXCOMMIT".to_vec(), tid.clone(), b"0".to_vec()],
+                )
+            })
+            .collect();
+        let answers = ask_all(w, Cmd::SharddTxcommit, &commits).await;
+        // A participant that failed here is in doubt and resolved (commit)
+        // when it is back; the decider keeps the decision until then.
+        if answers.iter().all(|a| a.starts_with(b"+OK")) {
+            let forget = vec![b"SHARDD.TXFORGET".to_vec(), tid.clone()];
+            let req = Req::internal(Cmd::SharddTxforget, proto);
+            send(w, req, decider, &forget, Target::Ignore).await;
+        }
+    }
+    Outcome::Committed(replies)
+}
+
+/// Aborts transaction `tid` on `shards` and waits for them.
+async fn abort(w: &Rc<Worker>, tid: &[u8], shards: &[usize]) {
+    let asks: Vec<(usize, Vec<Vec<u8>>)> = shards
+        .iter()
+        .map(|&s| (s, vec![b"SHARDD.TXABORT".to_vec(), tid.to_vec()]))
+        .collect();
+    ask_all(w, Cmd::SharddTxabort, &asks).await;
+}
+
+/// Resolves the transactions every attached shard holds prepared: asks
+/// each one's decider for the outcome (a decider that has not decided
+/// decides abort) and tells the participant. Run after every attach.
+pub async fn resolve_in_doubt(w: &Rc<Worker>) {
+    let up: Vec<usize> = {
+        let links = w.links.borrow();
+        (0..links.len()).filter(|&s| links[s].is_up()).collect()
+    };
+    let asks: Vec<(usize, Vec<Vec<u8>>)> = up
+        .iter()
+        .map(|&s| (s, vec![b"SHARDD.TXINDOUBT".to_vec()]))
+        .collect();
+    let lists = ask_all(w, Cmd::SharddTxindoubt, &asks).await;
+    for (&shard, list) in up.iter().zip(&lists) {
+        for (t, decider) in parse_pairs(list) {
+            let Ok(decider) = usize::try_from(decider) else {
+                continue;
+            };
+            if !w.links.borrow().get(decider).is_some_and(|l| l.is_up()) {
+                // Resolved when the decider attaches.
+                continue;
+            }
+            let tid = txid_arg(t);
+            let answer = ask_all(
+                w,
+                Cmd::SharddTxdecide,
+                &[(decider, vec![b"SHARDD.TXDECIDE".to_vec(), tid.clone()])],
+            )
+            .await;
+            let outcome: &[u8] = match answer.first().map(Vec::as_slice) {
+                Some(a) if a.starts_with(b"+COMMIT") => b"commit",
+                Some(a) if a.starts_with(b"+ABORT") => b"abort",
+                _ => continue,
+            };
+            tracing::info!(
+                t,
+                shard,
+                decider,
+                outcome = %String::from_utf8_lossy(outcome),
+                "resolved a transaction in doubt"
+            );
+            ask_all(
+                w,
+                Cmd::SharddTxresolve,
+                &[(
+                    shard,
+                    vec![b"SHARDD.TXRESOLVE".to_vec(), tid, outcome.to_vec()],
+                )],
+            )
+            .await;
+        }
+    }
+}
+
+/// `*N *2 :t :d ...` into pairs.
+fn parse_pairs(reply: &[u8]) -> Vec<(u64, u64)> {
+    let text = String::from_utf8_lossy(reply);
+    let ints: Vec<u64> = text
+        .split("\r\n")
+        .filter_map(|l| l.strip_prefix(':'))
+        .filter_map(|n| n.parse().ok())
+        .collect();
+    ints.chunks_exact(2).map(|c| (c[0], c[1])).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_pairs;
+
+    #[test]
+    fn in_doubt_lists_parse_into_pairs() {
+        assert_eq!(parse_pairs(b"*0\r\n"), []);
+        assert_eq!(
+            parse_pairs(b"*2\r\n*2\r\n:7\r\n:0\r\n*2\r\n:9\r\n:1\r\n"),
+            [(7, 0), (9, 1)]
+        );
+    }
+}

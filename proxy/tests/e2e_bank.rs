@@ -1,0 +1,177 @@
+//! The bank test: accounts spread over every shard, clients moving money
+//! between random accounts in transactions (half with WATCH/GET/MULTI/EXEC,
+//! half with MULTI/DECRBY/INCRBY/EXEC) and readers summing every account
+//! inside one MULTI. No reader may ever see a total other than the
+//! start's, and the final total is exact.
+//!
+//! Everything is bounded: a fixed number of transfers per writer, readers
+//! stop when the writers are done (or after a fixed number of reads).
+
+mod common;
+
+use std::{
+    sync::{
+        atomic::{AtomicBool, AtomicU64, Ordering},
+        Arc,
+    },
+    thread,
+};
+
+use common::{Opts, Server};
+
+const ACCOUNTS: usize = 1_000;
+const START: i64 = 100;
+const WRITERS: usize = 16;
+const READERS: usize = 8;
+const TRANSFERS: usize = 60;
+const MAX_READS: usize = 200;
+const MAX_WATCH_RETRIES: usize = 1_000;
+
+fn account(i: usize) -> String {
+    format!("acct:{i}")
+}
+
+/// A small deterministic generator per thread.
+struct Lcg(u64);
+
+impl Lcg {
+    fn next(&mut self, n: usize) -> usize {
+        self.0 = self
+            .0
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        ((self.0 >> 33) % n as u64) as usize
+    }
+}
+
+fn two_accounts(rng: &mut Lcg) -> (String, String) {
+    let a = rng.next(ACCOUNTS);
+    let mut b = rng.next(ACCOUNTS);
+    if b == a {
+        b = (a + 1) % ACCOUNTS;
+    }
+    (account(a), account(b))
+}
+
+fn total_in_one_transaction(con: &mut redis::Connection, with_mget: bool) -> i64 {
+    let keys: Vec<String> = (0..ACCOUNTS).map(account).collect();
+    let values: Vec<i64> = if with_mget {
+        let (v,): (Vec<i64>,) = redis::pipe()
+            .atomic()
+            .cmd("MGET")
+            .arg(&keys)
+            .query(con)
+            .expect("MULTI MGET EXEC");
+        v
+    } else {
+        let mut p = redis::pipe();
+        p.atomic();
+        for k in &keys {
+            p.cmd("GET").arg(k);
+        }
+        p.query(con).expect("MULTI GET... EXEC")
+    };
+    assert_eq!(values.len(), ACCOUNTS);
+    values.iter().sum()
+}
+
+#[test]
+fn transfers_across_shards_never_show_a_wrong_total() {
+    let s = Server::start(Opts::shards(3).workers(2));
+    let mut con = s.client();
+    let mut init = redis::pipe();
+    for i in 0..ACCOUNTS {
+        init.cmd("SET").arg(account(i)).arg(START).ignore();
+    }
+    let () = init.query(&mut con).expect("the accounts");
+    let want = START * ACCOUNTS as i64;
+    assert_eq!(total_in_one_transaction(&mut con, true), want);
+
+    let done = Arc::new(AtomicBool::new(false));
+    let reads = Arc::new(AtomicU64::new(0));
+    let url = s.url();
+    let mut writers = Vec::new();
+    for id in 0..WRITERS {
+        let url = url.clone();
+        writers.push(thread::spawn(move || {
+            let mut con = common::client_for(&url);
+            let mut rng = Lcg(id as u64 + 1);
+            for _ in 0..TRANSFERS {
+                let (from, to) = two_accounts(&mut rng);
+                let amount = rng.next(10) as i64 + 1;
+                if id % 2 == 0 {
+                    let () = redis::pipe()
+                        .atomic()
+                        .cmd("DECRBY")
+                        .arg(&from)
+                        .arg(amount)
+                        .ignore()
+                        .cmd("INCRBY")
+                        .arg(&to)
+                        .arg(amount)
+                        .ignore()
+                        .query(&mut con)
+                        .expect("MULTI DECRBY INCRBY EXEC");
+                    continue;
+                }
+                let mut tries = 0;
+                loop {
+                    tries += 1;
+                    assert!(tries < MAX_WATCH_RETRIES, "WATCH never succeeded");
+                    let () = redis::cmd("WATCH")
+                        .arg(&from)
+                        .arg(&to)
+                        .query(&mut con)
+                        .expect("WATCH");
+                    let a: i64 = redis::cmd("GET").arg(&from).query(&mut con).expect("GET");
+                    let b: i64 = redis::cmd("GET").arg(&to).query(&mut con).expect("GET");
+                    let r: Option<()> = redis::pipe()
+                        .atomic()
+                        .cmd("SET")
+                        .arg(&from)
+                        .arg(a - amount)
+                        .ignore()
+                        .cmd("SET")
+                        .arg(&to)
+                        .arg(b + amount)
+                        .ignore()
+                        .query(&mut con)
+                        .expect("WATCH ... EXEC");
+                    if r.is_some() {
+                        break;
+                    }
+                }
+            }
+        }));
+    }
+    let mut readers = Vec::new();
+    for id in 0..READERS {
+        let url = url.clone();
+        let done = done.clone();
+        let reads = reads.clone();
+        readers.push(thread::spawn(move || {
+            let mut con = common::client_for(&url);
+            for _ in 0..MAX_READS {
+                if done.load(Ordering::Relaxed) {
+                    break;
+                }
+                let total = total_in_one_transaction(&mut con, id % 2 == 0);
+                assert_eq!(total, want, "a reader saw a wrong total");
+                reads.fetch_add(1, Ordering::Relaxed);
+            }
+        }));
+    }
+    for w in writers {
+        w.join().expect("a writer");
+    }
+    done.store(true, Ordering::Relaxed);
+    for r in readers {
+        r.join().expect("a reader");
+    }
+    assert!(reads.load(Ordering::Relaxed) > 0, "the readers read");
+    assert_eq!(total_in_one_transaction(&mut con, false), want);
+    // Every lock was released: plain commands over every account run.
+    let keys: Vec<String> = (0..ACCOUNTS).map(account).collect();
+    let values: Vec<i64> = redis::cmd("MGET").arg(&keys).query(&mut con).expect("MGET");
+    assert_eq!(values.iter().sum::<i64>(), want);
+}
