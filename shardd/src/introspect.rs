@@ -127,6 +127,10 @@ fn info(p: &Parts<'_>, commands: bool, histograms: bool) -> String {
     line("used_cpu_sys_children_us", &cpu.children_sys_us);
     line("used_cpu_user_children_us", &cpu.children_user_us);
     line("slowlog_len", &p.stats.slowlog.len());
+    let (live, locked, waiting) = p.stats.xtx;
+    line("tx_live", &live);
+    line("tx_locked_keys", &locked);
+    line("tx_waiting", &waiting);
     if let Some(dir) = p.dir {
         s.push_str(&admin::info(dir));
     }

@@ -174,6 +174,9 @@ impl<L: WriteLog> Engine<L> {
         reply: &mut Reply,
     ) -> Changes {
         self.before_command(id);
+        if matches!(op, Op::Introspect(_)) {
+            self.stats.xtx = self.xtx.gauges();
+        }
         let changes = run_op(
             op,
             &mut self.ks,

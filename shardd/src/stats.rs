@@ -37,6 +37,9 @@ pub struct Stats {
     pub slowlog: SlowLog,
     /// The latency monitor.
     pub latency: LatencyMonitor,
+    /// Transactions over several shards as of the last measurement:
+    /// `(holding locks here, keys locked, requests waiting)`.
+    pub xtx: (usize, usize, usize),
     /// When the previous command of this batch finished.
     mark: Option<u64>,
     /// The slow log's and the latency monitor's thresholds, read from the

@@ -156,9 +156,10 @@ impl XTx {
         self.parked.len()
     }
 
-    /// Transactions holding locks here (including those in doubt).
-    pub fn live(&self) -> usize {
-        self.txns.len()
+    /// `(transactions holding locks here, keys locked, requests
+    /// waiting)` for INFO.
+    pub fn gauges(&self) -> (usize, usize, usize) {
+        (self.txns.len(), self.locks.len(), self.parked.len())
     }
 
     fn blocks(&self, c: &Claim, origin: u64) -> bool {
@@ -280,6 +281,8 @@ impl<L: WriteLog> Engine<L> {
     /// ones stay in doubt until a proxy resolves them.
     pub fn owner_gone(&mut self, owner: u64) {
         self.xtx.parked.retain(|p| p.owner != owner);
+        // What waited behind the dropped requests may run now.
+        self.xtx.retry |= !self.xtx.parked.is_empty();
         let mine: Vec<u64> = self
             .xtx
             .txns

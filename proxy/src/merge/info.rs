@@ -595,6 +595,11 @@ fn stats(t: &mut String, w: &Whole<'_>) {
     kv(t, "total_allocations", p.allocations + shards);
     kv(t, "total_allocations_proxy", p.allocations);
     kv(t, "total_allocations_shards", shards);
+    // shardis: transactions over several shards holding locks, the keys
+    // they lock and the requests waiting for them, summed over shards.
+    kv(t, "shardis_tx_live", w.sum("tx_live"));
+    kv(t, "shardis_tx_locked_keys", w.sum("tx_locked_keys"));
+    kv(t, "shardis_tx_waiting", w.sum("tx_waiting"));
 }
 
 fn replication(t: &mut String, p: &ProxyInfo) {

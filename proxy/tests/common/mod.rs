@@ -298,7 +298,10 @@ impl Server {
             .arg(opts.workers.to_string())
             .args(&opts.args)
             .args(attach_args(&opts.attach))
-            .env("RUST_LOG", "warn")
+            .env(
+                "RUST_LOG",
+                std::env::var("SHARDIS_TEST_LOG").unwrap_or_else(|_| "warn".into()),
+            )
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(log);
