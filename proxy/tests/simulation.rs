@@ -33,6 +33,15 @@
 //! counter shared by all connections is linearizable (distinct INCR
 //! results, ordered by real time; GETs between them).
 //!
+//! Transactions over several shards run beside them (the protocol of
+//! `shardd/TRANSACTIONS.md`, crashed at every step it has, since a shard
+//! may crash at any step of the scheduler): money transfers between
+//! accounts on every shard (`MULTI; DECRBY; INCRBY; SET marker; EXEC`) and
+//! sums of every account in one `MULTI`, which must always be 0. After the
+//! drain nothing may be locked or waiting on any shard, every
+//! acknowledged transfer's marker is there, and every account holds
+//! exactly the transfers whose marker is there.
+//!
 //! `SIM_SEEDS=N` runs seeds `0..N` (default 500), `SIM_SEED=x` replays one
 //! seed (`SIM_TRACE=1` prints its trace; a failing seed always prints
 //! it), `SIM_STEPS=n` changes the steps per seed.
@@ -61,6 +70,9 @@ fn proxy_to_shard_path_keeps_order_durability_and_linearizability_under_crashes(
                 sum.unavailable += t.unavailable;
                 sum.crashes += t.crashes;
                 sum.full_waits += t.full_waits;
+                sum.transfers += t.transfers;
+                sum.transfers_acked += t.transfers_acked;
+                sum.transfers_applied += t.transfers_applied;
                 if replay && std::env::var_os("SIM_TRACE").is_some() {
                     for line in run_trace(seed, steps) {
                         eprintln!("{line}");
@@ -78,12 +90,15 @@ fn proxy_to_shard_path_keeps_order_durability_and_linearizability_under_crashes(
         }
     }
     eprintln!(
-        "simulation: {} seeds x {steps} steps: {} commands, {} crashes, {} 'unavailable' replies, {} waits on a full ring",
+        "simulation: {} seeds x {steps} steps: {} commands, {} crashes, {} 'unavailable' replies, {} waits on a full ring; {} transfers over several shards, {} acknowledged, {} applied",
         seeds.len(),
         sum.commands,
         sum.crashes,
         sum.unavailable,
-        sum.full_waits
+        sum.full_waits,
+        sum.transfers,
+        sum.transfers_acked,
+        sum.transfers_applied
     );
 }
 

@@ -125,7 +125,100 @@ impl Sim {
                 }
                 _ => bad("MSET not OK".into()),
             },
+            Cmd::Multi => match &v {
+                V::Simple(s) if s == "OK" => Ok(()),
+                _ => bad("MULTI not OK".into()),
+            },
+            Cmd::Queued(_) => match &v {
+                V::Simple(s) if s == "QUEUED" => Ok(()),
+                _ => bad("not QUEUED".into()),
+            },
+            Cmd::ExecTransfer(i) => match &v {
+                V::Arr(items) if matches!(items.as_slice(), [V::Int(_), V::Int(_), V::Simple(ok)] if ok == "OK") =>
+                {
+                    self.transfers[*i].acked = true;
+                    Ok(())
+                }
+                // Aborted, or its outcome unknown: the marker tells.
+                V::Err(e) if e.starts_with("ERR transaction ") => Ok(()),
+                _ => bad("neither the transfer's replies nor an abort".into()),
+            },
+            Cmd::ExecSum => match &v {
+                V::Arr(items) => match items.as_slice() {
+                    [V::Arr(values)] if values.len() == self.accounts.len() => {
+                        let mut total = 0i64;
+                        for x in values {
+                            total += match x {
+                                V::Bulk(None) => 0,
+                                V::Bulk(Some(b)) => parse_i64(b).ok_or("not a number")?,
+                                _ => return bad("a balance not a bulk".into()),
+                            };
+                        }
+                        if total != 0 {
+                            return bad(format!("a transaction saw the accounts sum to {total}"));
+                        }
+                        Ok(())
+                    }
+                    _ => bad("not one MGET reply".into()),
+                },
+                V::Err(e) if e.starts_with("ERR transaction ") => Ok(()),
+                _ => bad("neither the sum nor an abort".into()),
+            },
         }
+    }
+
+    /// After the drain: nothing is locked, every acknowledged transfer is
+    /// applied, and every account holds exactly the applied transfers (a
+    /// transfer applies whole: both amounts and its marker, or nothing).
+    pub(super) fn check_bank(&mut self) -> Result<(), String> {
+        let mut want: BTreeMap<Vec<u8>, i64> =
+            self.accounts.iter().map(|a| (a.clone(), 0)).collect();
+        let mut applied = 0;
+        for (i, t) in self.transfers.clone().iter().enumerate() {
+            let done = self.read_key(&t.marker)?.is_some();
+            if t.acked && !done {
+                return Err(format!("transfer {i} was acknowledged and is lost: {t:?}"));
+            }
+            if done {
+                applied += 1;
+                *want.entry(t.from.clone()).or_default() -= t.amount;
+                *want.entry(t.to.clone()).or_default() += t.amount;
+            }
+        }
+        for (a, w) in &want {
+            let got = match self.read_key(a)? {
+                None => 0,
+                Some(b) => parse_i64(&b).ok_or("an account not a number")?,
+            };
+            if got != *w {
+                return Err(format!(
+                    "{}: {got}, but its applied transfers make {w}",
+                    String::from_utf8_lossy(a)
+                ));
+            }
+        }
+        self.log(format!(
+            "bank: {} transfers, {applied} applied",
+            self.transfers.len()
+        ));
+        self.totals.transfers += self.transfers.len() as u64;
+        self.totals.transfers_acked += self.transfers.iter().filter(|t| t.acked).count() as u64;
+        self.totals.transfers_applied += applied;
+        Ok(())
+    }
+
+    /// `key`'s string value straight from its shard's keyspace.
+    fn read_key(&mut self, key: &[u8]) -> Result<Option<Vec<u8>>, String> {
+        let s = self.w.shared.shard_of(key);
+        let e = self.shards[s]
+            .engine
+            .as_mut()
+            .ok_or(format!("s{s} is down after the drain"))?;
+        Ok(match e.ks.get(key) {
+            None => None,
+            Some(shardd::keyspace::ValueRef::Str(b)) => Some(b.to_vec()),
+            Some(_) => return Err("not a string".into()),
+        })
     }
 
     pub(super) fn set_model(&mut self, c: usize, k: &[u8], v: Option<Vec<u8>>) {
@@ -200,7 +293,12 @@ impl Sim {
         };
         let model = &mut self.conns[c].model;
         match &sent.cmd {
-            Cmd::Get(_) | Cmd::Mget(_) => {}
+            Cmd::Get(_)
+            | Cmd::Mget(_)
+            | Cmd::Multi
+            | Cmd::Queued(_)
+            | Cmd::ExecTransfer(_)
+            | Cmd::ExecSum => {}
             Cmd::Set(k, v) => add(model.get_mut(k).expect("own key"), Some(v.clone())),
             Cmd::Mset(kv) => {
                 for (k, v) in kv {

@@ -8,7 +8,7 @@ use rand::{rngs::StdRng, Rng};
 use shared_ring::{Channel, Hello, RingConfig};
 
 use super::{
-    noop_waker, Cmd, Fut, Sent, Sim, SimConn, CONNS, PIPELINE_MAX, RING_CAPACITY_BYTES,
+    noop_waker, Cmd, Fut, Sent, Sim, SimConn, Transfer, CONNS, PIPELINE_MAX, RING_CAPACITY_BYTES,
     SHARED_COUNTER,
 };
 
@@ -101,8 +101,52 @@ impl Sim {
             return;
         }
         let c = ready[self.rng.gen_range(0..ready.len())];
-        let cmd = self.gen_cmd(c);
-        self.send_cmd(c, cmd);
+        match self.rng.gen_range(0..100) {
+            0..=9 => self.send_transfer(c),
+            10..=12 => self.send_sum(c),
+            _ => {
+                let cmd = self.gen_cmd(c);
+                self.send_cmd(c, cmd);
+            }
+        }
+    }
+
+    /// A transfer between two accounts as one transaction (MULTI and the
+    /// queued commands are answered by the proxy at once; EXEC may wait).
+    fn send_transfer(&mut self, c: usize) {
+        let n = self.accounts.len();
+        let a = self.rng.gen_range(0..n);
+        let b = (a + 1 + self.rng.gen_range(0..n - 1)) % n;
+        let amount = self.rng.gen_range(1..=9);
+        let i = self.transfers.len();
+        let t = Transfer {
+            from: self.accounts[a].clone(),
+            to: self.accounts[b].clone(),
+            amount,
+            marker: format!("m:{i}").into_bytes(),
+            acked: false,
+        };
+        let n = amount.to_string().into_bytes();
+        let queued = [
+            vec![b"DECRBY".to_vec(), t.from.clone(), n.clone()],
+            vec![b"INCRBY".to_vec(), t.to.clone(), n],
+            vec![b"SET".to_vec(), t.marker.clone(), b"1".to_vec()],
+        ];
+        self.transfers.push(t);
+        self.send_cmd(c, Cmd::Multi);
+        for q in queued {
+            self.send_cmd(c, Cmd::Queued(q));
+        }
+        self.send_cmd(c, Cmd::ExecTransfer(i));
+    }
+
+    /// `MULTI; MGET every account; EXEC`: must always sum to 0.
+    fn send_sum(&mut self, c: usize) {
+        let mut mget = vec![b"MGET".to_vec()];
+        mget.extend(self.accounts.iter().cloned());
+        self.send_cmd(c, Cmd::Multi);
+        self.send_cmd(c, Cmd::Queued(mget));
+        self.send_cmd(c, Cmd::ExecSum);
     }
 
     pub(super) fn send_cmd(&mut self, c: usize, cmd: Cmd) {
@@ -154,6 +198,28 @@ impl Sim {
         for c in 0..CONNS {
             self.poll_conn(c);
         }
+        self.poll_resolver();
+    }
+
+    /// Polls the resolver of transactions in doubt; starts it again if an
+    /// attach came while it ran.
+    fn poll_resolver(&mut self) {
+        if self.resolver.is_none() && std::mem::take(&mut self.resolve_again) {
+            let w = self.w.clone();
+            self.resolver = Some(Box::pin(tokio::task::unconstrained(async move {
+                proxy::builtin::xtx::resolve_in_doubt(&w).await;
+            })));
+            self.log("resolver starts".into());
+        }
+        let Some(fut) = self.resolver.as_mut() else {
+            return;
+        };
+        let waker = noop_waker();
+        let mut cx = Context::from_waker(&waker);
+        if fut.as_mut().poll(&mut cx).is_ready() {
+            self.resolver = None;
+            self.log("resolver done".into());
+        }
     }
 
     pub(super) fn flush(&mut self) {
@@ -189,5 +255,6 @@ impl Sim {
         let g = sh.generation;
         self.log(format!("monitor: s{s} attached (generation {g})"));
         self.w.links.borrow_mut()[s].set_up(proxy_end);
+        self.resolve_again = true;
     }
 }

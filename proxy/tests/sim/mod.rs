@@ -62,6 +62,26 @@ enum Cmd {
     Del(Vec<Vec<u8>>),
     Mget(Vec<Vec<u8>>),
     Mset(Vec<(Vec<u8>, Vec<u8>)>),
+    /// `MULTI` of a bank transaction.
+    Multi,
+    /// A command queued in a bank transaction (its argv).
+    Queued(Vec<Vec<u8>>),
+    /// `EXEC` of transfer `i` (`Sim::transfers`).
+    ExecTransfer(usize),
+    /// `EXEC` of a `MULTI; MGET accounts...; EXEC` that sums them.
+    ExecSum,
+}
+
+/// A money transfer between two bank accounts, run as
+/// `MULTI; DECRBY from n; INCRBY to n; SET marker 1; EXEC`.
+#[derive(Debug, Clone)]
+struct Transfer {
+    from: Vec<u8>,
+    to: Vec<u8>,
+    amount: i64,
+    /// Set by the transaction, so the end knows whether it was applied.
+    marker: Vec<u8>,
+    acked: bool,
 }
 
 impl Cmd {
@@ -86,6 +106,9 @@ impl Cmd {
                     a.push(v.clone());
                 }
             }
+            Cmd::Multi => a.push(b"MULTI".to_vec()),
+            Cmd::Queued(argv) => a.extend(argv.iter().cloned()),
+            Cmd::ExecTransfer(_) | Cmd::ExecSum => a.push(b"EXEC".to_vec()),
         }
         a
     }
@@ -153,6 +176,9 @@ pub(crate) struct Totals {
     pub(crate) unavailable: u64,
     pub(crate) crashes: u64,
     pub(crate) full_waits: u64,
+    pub(crate) transfers: u64,
+    pub(crate) transfers_acked: u64,
+    pub(crate) transfers_applied: u64,
 }
 
 struct Sim {
@@ -167,6 +193,15 @@ struct Sim {
     totals: Totals,
     /// Chance of a crash per step (this seed's choice, up to 15 in 1000).
     crash_per_mille: u32,
+    /// Bank accounts, one per shard and one more: transfers between them
+    /// are transactions over several shards; their total stays 0.
+    accounts: Vec<Vec<u8>>,
+    transfers: Vec<Transfer>,
+    /// The worker's resolver of transactions in doubt, started at an
+    /// attach (as `server.rs` does), polled like a connection.
+    resolver: Option<Pin<Box<dyn Future<Output = ()>>>>,
+    /// An attach came while the resolver ran: run it again.
+    resolve_again: bool,
 }
 
 fn noop_waker() -> Waker {
@@ -215,7 +250,20 @@ impl Sim {
             .collect();
         let mut rng = StdRng::seed_from_u64(seed);
         let crash_per_mille = [0, 2, 5, 15][rng.gen_range(0..4)];
+        let mut accounts: Vec<Vec<u8>> = Vec::new();
+        for s in 0..SHARDS {
+            let key = (0..)
+                .map(|i| format!("acct:{i}").into_bytes())
+                .find(|k| w.shared.shard_of(k) == s && !accounts.contains(k))
+                .expect("a key on every shard");
+            accounts.push(key);
+        }
+        accounts.push(b"acct:extra".to_vec());
         let mut sim = Sim {
+            accounts,
+            transfers: Vec::new(),
+            resolver: None,
+            resolve_again: false,
             crash_per_mille,
             rng,
             w,
@@ -366,7 +414,15 @@ impl Sim {
             let idle = self
                 .conns
                 .iter()
-                .all(|c| c.blocked.is_none() && c.sent.is_empty());
+                .all(|c| c.blocked.is_none() && c.sent.is_empty())
+                && self.resolver.is_none()
+                // Nothing in flight: a decider's TXFORGET leaves after EXEC's reply.
+                && self.w.links.borrow().iter().all(|l| l.inflight() == 0)
+                && self.shards.iter().all(|sh| {
+                    sh.engine
+                        .as_ref()
+                        .is_none_or(|e| e.xtx.gauges() == (0, 0, 0))
+                });
             if idle {
                 self.log(format!("drain done after {round} rounds"));
                 return Ok(());
@@ -388,7 +444,19 @@ impl Sim {
                 )
             })
             .collect();
-        Err(format!("requests never answered: {}", left.join("; ")))
+        let locks: Vec<String> = self
+            .shards
+            .iter()
+            .enumerate()
+            .filter_map(|(i, sh)| sh.engine.as_ref().map(|e| (i, e.xtx.gauges())))
+            .filter(|(_, g)| *g != (0, 0, 0))
+            .map(|(i, g)| format!("s{i}: (live, locked, waiting) {g:?}"))
+            .collect();
+        Err(format!(
+            "requests never answered: {}; transactions left: {}",
+            left.join("; "),
+            locks.join("; ")
+        ))
     }
 
     /// After the drain: nothing in flight, then read back every key.
@@ -410,7 +478,8 @@ impl Sim {
             self.send_cmd(c, Cmd::Get(SHARED_COUNTER.to_vec()));
             self.drain().await?;
         }
-        self.check_counter()
+        self.check_counter()?;
+        self.check_bank()
     }
 
     async fn run(&mut self, steps: usize) -> Result<(), String> {

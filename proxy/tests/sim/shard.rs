@@ -4,7 +4,9 @@
 //! form the data directory's log would hold), committed (as `appendfsync
 //! always`) before the replies are published, and a crash keeps the
 //! committed log plus a random part of what was written after it. A
-//! restart replays the log with `persist::group::replay`, as loading does.
+//! restart replays the log with `persist::txlog::Replay`, as loading does
+//! (transactions over several shards left prepared stay in doubt, locked,
+//! until the resolver asks their decider).
 
 use std::{cell::RefCell, rc::Rc};
 
@@ -13,8 +15,8 @@ use shardd::{
     commands::Changes,
     keyspace::Keyspace,
     persist::{
-        group,
         rewrite::{plan, LogForm},
+        txlog::Replay,
         WriteLog,
     },
     server::{serve_channel, Engine},
@@ -62,16 +64,16 @@ impl WriteLog for MemLog {
 /// A shard process over `disk`, its keyspace rebuilt from the log.
 pub(super) fn start_engine(disk: &Rc<RefCell<Disk>>, ks: Keyspace) -> (Engine<MemLog>, usize) {
     let mut ks = ks;
-    let mut scratch = Vec::new();
+    let mut replay = Replay::default();
     let d = disk.borrow();
     for rec in &d.records {
         let args: Vec<&[u8]> = rec.iter().map(Vec::as_slice).collect();
-        assert!(
-            group::replay(&mut ks, &args, &mut scratch),
-            "a broken log record"
-        );
+        assert!(replay.apply(&mut ks, &args), "a broken log record");
     }
-    (Engine::new(ks, MemLog(disk.clone())), d.records.len())
+    let recovered = replay.finish(&mut ks);
+    let mut engine = Engine::new(ks, MemLog(disk.clone()));
+    engine.xtx.recover(recovered, 0);
+    (engine, d.records.len())
 }
 
 impl Sim {
@@ -87,6 +89,9 @@ impl Sim {
             return Ok(());
         }
         let n = serve_channel(ch, engine, k).map_err(|e| format!("s{s} rings: {e}"))?;
+        if engine.xtx.wants_retry() {
+            engine.retry_parked(std::slice::from_mut(ch));
+        }
         if n == 0 && ch.tx.has_pending() {
             self.log(format!("s{s} reply ring still full"));
         } else {
