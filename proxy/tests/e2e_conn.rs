@@ -461,6 +461,8 @@ fn client_kill_filters_pick_their_clients() {
     // LADDR, USER and TYPE match every client; SKIPME spares the caller.
     let mut c = s.raw();
     let mut d = s.raw();
+    // Both registered before the kill (a connect returns before the accept).
+    d.expect(&["PING"], "+PONG\r\n");
     let laddr = field(&info(&mut c), "laddr");
     me.expect(&["CLIENT", "KILL", "LADDR", &laddr], int(2));
     assert!(c.closed_within(IO_TIMEOUT) && d.closed_within(IO_TIMEOUT));
