@@ -4,9 +4,10 @@
 //! subcommand lookup, arity, with Redis's exact errors) and says who runs
 //! it: the proxy ([`crate::builtin`]) or the shards. A shard command goes
 //! by its route: whole to the shard owning its key, split per shard and
-//! merged (MGET, DEL, ...), to one shard only if all its keys live there
-//! (RENAME, SMOVE, ...; otherwise `CROSSSLOT`), or to every shard and
-//! merged ([`crate::fanout`]).
+//! merged (MGET, DEL, ...), to the one shard of its keys or, when they
+//! must be together (RENAME, SMOVE, ...) and are not, as a transaction
+//! over their shards ([`crate::route`]), or to every shard and merged
+//! ([`crate::fanout`]).
 //!
 //! The commands the proxy answers are timed here and counted in the
 //! worker's statistics (calls, time, errors, the slow log and the latency

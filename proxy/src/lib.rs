@@ -52,3 +52,4 @@ pub mod state;
 pub mod stats;
 pub mod supervisor;
 pub mod worker;
+pub mod xtx;

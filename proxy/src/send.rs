@@ -24,9 +24,6 @@ use crate::{
     worker::Worker,
 };
 
-/// `CROSSSLOT` error text, as Redis Cluster words it.
-pub const CROSSSLOT: &[u8] = b"-CROSSSLOT Keys in request don't hash to the same slot\r\n";
-
 /// Arguments of one part of a split command kept on the stack.
 const PART_ARGS_INLINE: usize = 24;
 
@@ -111,22 +108,13 @@ pub fn first_shard(w: &Worker, spec: &CommandSpec, argv: &[&[u8]]) -> usize {
     key.map_or(0, |k| w.shared.shard_of(k))
 }
 
-/// Keys that must live together: one shard runs the command if it owns
-/// them all, else `CROSSSLOT`.
+/// Keys that must live together, all on one shard (the caller,
+/// [`crate::route`], runs them as a transaction when they are not): that
+/// shard runs the command. Bad key arguments (numkeys and the like): shard
+/// 0 gives the command's own error.
 pub async fn together(w: &Rc<Worker>, req: Req, to: To<'_>, spec: &CommandSpec, argv: &[&[u8]]) {
-    let positions = match table::key_positions(spec, argv) {
-        Ok(p) => p,
-        // Bad numkeys and the like: any shard gives the command's own error.
-        Err(_) => return to_shard(w, req, to, 0, argv).await,
-    };
-    let mut shards = positions.iter().map(|&i| w.shared.shard_of(argv[i]));
-    let first = shards.next().unwrap_or(0);
-    if shards.all(|s| s == first) {
-        to_shard(w, req, to, first, argv).await;
-    } else {
-        w.error_reply(CROSSSLOT);
-        to.out.borrow_mut().push_ready(CROSSSLOT, to.discard);
-    }
+    let shard = first_shard(w, spec, argv);
+    to_shard(w, req, to, shard, argv).await;
 }
 
 /// Independent keys (MGET, MSET, DEL, EXISTS, UNLINK, TOUCH): one

@@ -189,3 +189,26 @@ fn watch_over_several_shards_fails_when_any_watched_key_changes() {
         format!("*2\r\n{}{}", bulk("2"), bulk("2")),
     );
 }
+
+#[test]
+fn commands_whose_keys_must_be_together_run_inside_a_transaction_over_shards() {
+    let s = Server::with_shards(SHARDS);
+    let mut c = s.raw();
+    let a = key_on_shard("ta", 0, SHARDS);
+    let b = key_on_shard("tb", 1, SHARDS);
+    let d = key_on_shard("td", 2, SHARDS);
+    c.expect(&["SADD", &a, "x", "y"], int(2));
+    c.expect(&["MULTI"], OK);
+    c.expect(&["SMOVE", &a, &b, "x"], "+QUEUED\r\n");
+    c.expect(&["SCARD", &a], "+QUEUED\r\n");
+    c.expect(&["RENAME", &b, &d], "+QUEUED\r\n");
+    c.expect(&["SISMEMBER", &d, "x"], "+QUEUED\r\n");
+    c.expect(&["EXISTS", &b], "+QUEUED\r\n");
+    c.expect(&["SUNIONSTORE", &b, &a, &d], "+QUEUED\r\n");
+    c.expect(&["EXEC"], "*6\r\n:1\r\n:1\r\n+OK\r\n:1\r\n:0\r\n:2\r\n");
+    c.expect(
+        &["SORT", &b, "ALPHA"],
+        format!("*2\r\n{}{}", bulk("x"), bulk("y")),
+    );
+    c.expect(&["EXISTS", &a, &b, &d], int(3));
+}

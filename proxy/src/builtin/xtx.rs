@@ -30,19 +30,11 @@ use crate::{
     link::Req,
     replies::{Replies, Target},
     route,
-    send::{send, To},
+    send::To,
     session::Session,
     worker::Worker,
+    xtx::{self as core, ask_all, txid_arg, Part},
 };
-
-/// One participant: its keys, and whether it is locked whole.
-#[derive(Default)]
-pub struct Part {
-    /// Keys the transaction touches or watches there.
-    pub keys: Vec<Vec<u8>>,
-    /// A command over the whole keyspace runs there.
-    pub all: bool,
-}
 
 /// The participants of a transaction of `queued` commands (and the
 /// session's watched keys), by shard, ascending.
@@ -96,48 +88,6 @@ pub fn participants(
     parts
 }
 
-/// Sends each `(shard, args)` as an internal `cmd` request and waits for
-/// every reply (in the order asked).
-pub async fn ask_all(w: &Rc<Worker>, cmd: Cmd, asks: &[(usize, Vec<Vec<u8>>)]) -> Vec<Vec<u8>> {
-    let mut captures = Vec::with_capacity(asks.len());
-    for (shard, args) in asks {
-        let capture = Rc::new(RefCell::new(Replies::new()));
-        let seq = capture.borrow_mut().push_pending(false);
-        let target = Target::Slot {
-            conn: capture.clone(),
-            seq,
-            part: None,
-        };
-        let req = Req::internal(cmd, common::reply::Proto::Resp2);
-        send(w, req, *shard, args, target).await;
-        captures.push(capture);
-    }
-    w.flush_now();
-    let mut out = Vec::with_capacity(captures.len());
-    for c in captures {
-        out.push(wait_all(&c).await);
-    }
-    out
-}
-
-/// Waits until every reply of `capture` is in; its output.
-pub async fn wait_all(capture: &Rc<RefCell<Replies>>) -> Vec<u8> {
-    let progress = capture.borrow().progress_bell();
-    loop {
-        let next = progress.notified();
-        if capture.borrow().outstanding() == 0 {
-            break;
-        }
-        next.await;
-    }
-    let out = capture.borrow_mut().take_output();
-    out
-}
-
-fn txid_arg(t: u64) -> Vec<u8> {
-    t.to_string().into_bytes()
-}
-
 /// How a transaction over several shards ended.
 pub enum Outcome {
     /// Committed: the queued commands' replies, back to back.
@@ -162,137 +112,48 @@ pub async fn run(
     parts: Vec<(usize, Part)>,
     proxy: &[(usize, Vec<u8>)],
 ) -> Outcome {
-    let t = w
-        .shared
-        .next_txid
-        .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    let tid = txid_arg(t);
+    let t = core::next_txid(w);
     // 1. Lock, ascending.
-    let mut locked: Vec<usize> = Vec::new();
-    for (shard, part) in &parts {
-        let mut args = vec![
-            b"SHARDD.TXLOCK".to_vec(),
-            tid.clone(),
-            watcher.to_string().into_bytes(),
-            if part.all {
-                b"1".to_vec()
-            } else {
-                b"0".to_vec()
-            },
-        ];
-        args.extend(part.keys.iter().cloned());
-        let reply = ask_all(w, Cmd::SharddTxlock, &[(*shard, args)]).await;
-        let reply = reply.into_iter().next().unwrap_or_default();
-        if reply.starts_with(b"+OK") {
-            locked.push(*shard);
-            continue;
-        }
-        abort(w, &tid, &locked).await;
-        if reply.starts_with(b"*-1") || reply.starts_with(b"_") {
-            return Outcome::WatchFailed;
-        }
-        return Outcome::Failed(format!(
-            "-ERR transaction aborted: shard {shard} answered {}",
-            String::from_utf8_lossy(reply.trim_ascii_end())
-        ));
-    }
-    // 2. Run every command, all at once.
+    let locked = match core::lock(w, t, watcher, &parts).await {
+        Ok(l) => l,
+        Err(core::LockError::WatchFailed) => return Outcome::WatchFailed,
+        Err(core::LockError::Failed(e)) => return Outcome::Failed(e),
+    };
+    // 2. Run every command, at once but for those whose keys must be
+    //    together on several shards, which run as a plan in their turn.
     let capture = Rc::new(RefCell::new(Replies::new()));
     for (i, (spec, args)) in queued.iter().enumerate() {
-        if spec.exec == Exec::Shard {
-            let req = Req::new(spec, proto, origin).in_tx(t);
-            let to = To {
-                out: &capture,
-                discard: false,
-            };
-            route::shard_command(w, req, to, spec, args).await;
-        } else if let Some((_, reply)) = proxy.iter().find(|(at, _)| *at == i) {
-            capture.borrow_mut().push_ready(reply, false);
+        if spec.exec != Exec::Shard {
+            if let Some((_, reply)) = proxy.iter().find(|(at, _)| *at == i) {
+                capture.borrow_mut().push_ready(reply, false);
+            }
+            continue;
         }
+        if spec.route == Route::Together && core::spans_shards(w, spec, args) {
+            let seq = capture.borrow_mut().push_pending(false);
+            let reply = core::together(w, t, proto, spec, args).await;
+            Target::Slot {
+                conn: capture.clone(),
+                seq,
+                part: None,
+            }
+            .deliver(&reply);
+            continue;
+        }
+        let req = Req::new(spec, proto, origin).in_tx(t);
+        let to = To {
+            out: &capture,
+            discard: false,
+        };
+        route::shard_command(w, req, to, spec, args).await;
     }
     w.flush_now();
-    let replies = wait_all(&capture).await;
-    // 3. Prepare every participant but the decider.
-    let decider = locked[0];
-    let others: Vec<(usize, Vec<Vec<u8>>)> = locked[1..]
-        .iter()
-        .map(|&s| {
-            let args = vec![
-                b"SHARDD.TXPREPARE".to_vec(),
-                tid.clone(),
-                decider.to_string().into_bytes(),
-            ];
-            (s, args)
-        })
-        .collect();
-    let answers = ask_all(w, Cmd::SharddTxprepare, &others).await;
-    let mut prepared = Vec::new();
-    for ((shard, _), a) in others.iter().zip(&answers) {
-        if a.starts_with(b"+PREPARED") {
-            prepared.push(*shard);
-        } else if !a.starts_with(b"+READONLY") {
-            abort(w, &tid, &locked).await;
-            return Outcome::Failed(format!(
-                "-ERR transaction aborted: shard {shard} could not prepare it ({})",
-                String::from_utf8_lossy(a.trim_ascii_end())
-            ));
-        }
+    let replies = core::wait_all(&capture).await;
+    // 3 and 4. Prepare, decide, finish.
+    match core::finish(w, t, &locked).await {
+        Ok(()) => Outcome::Committed(replies),
+        Err(e) => Outcome::Failed(e),
     }
-    // 4. The decision.
-    let remember = !prepared.is_empty();
-    let args = vec![
-        b"SHARDD.TXCOMMIT".to_vec(),
-        tid.clone(),
-        if remember {
-            b"1".to_vec()
-        } else {
-            b"0".to_vec()
-        },
-    ];
-    let answer = ask_all(w, Cmd::SharddTxcommit, &[(decider, args)]).await;
-    let answer = answer.into_iter().next().unwrap_or_default();
-    if !answer.starts_with(b"+OK") {
-        let text = String::from_utf8_lossy(answer.trim_ascii_end()).into_owned();
-        if text.contains("unavailable") {
-            // The decider may or may not have logged the commit.
-            return Outcome::Failed(format!(
-                "-ERR transaction outcome unknown: shard {decider} failed while committing it; it is applied on every shard or on none once that shard is back"
-            ));
-        }
-        abort(w, &tid, &locked).await;
-        return Outcome::Failed(format!(
-            "-ERR transaction aborted: shard {decider} did not commit it ({text})"
-        ));
-    }
-    if remember {
-        let commits: Vec<(usize, Vec<Vec<u8>>)> = prepared
-            .iter()
-            .map(|&s| {
-                (
-                    s,
-                    vec![b"SHARDD.TXCOMMIT".to_vec(), tid.clone(), b"0".to_vec()],
-                )
-            })
-            .collect();
-        let answers = ask_all(w, Cmd::SharddTxcommit, &commits).await;
-        // A participant that failed here is in doubt and resolved (commit)
-        // when it is back; the decider keeps the decision until then.
-        if answers.iter().all(|a| a.starts_with(b"+OK")) {
-            let forget = vec![b"SHARDD.TXFORGET".to_vec(), tid.clone()];
-            let req = Req::internal(Cmd::SharddTxforget, proto);
-            send(w, req, decider, &forget, Target::Ignore).await;
-        }
-    }
-    Outcome::Committed(replies)
-}
-
-/// Aborts transaction `tid` on `shards` and waits for them.
-async fn abort(w: &Rc<Worker>, tid: &[u8], shards: &[usize]) {
-    let asks: Vec<(usize, Vec<Vec<u8>>)> = shards
-        .iter()
-        .map(|&s| (s, vec![b"SHARDD.TXABORT".to_vec(), tid.to_vec()]))
-        .collect();
-    ask_all(w, Cmd::SharddTxabort, &asks).await;
 }
 
 /// Resolves the transactions every attached shard holds prepared: asks

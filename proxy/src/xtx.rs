@@ -1,0 +1,469 @@
+//! The steps of a transaction over several shards, as the coordinator
+//! takes them (`shardd/TRANSACTIONS.md`): lock shard by shard in ascending
+//! order, prepare and commit, abort; and the plan that runs a command
+//! whose keys must be together (RENAME, SMOVE, SUNIONSTORE, ...) when they
+//! are on different shards.
+//!
+//! EXEC (`builtin::xtx`) strings these steps around the queued commands;
+//! [`route`](crate::route) runs a lone cross-shard command as a
+//! transaction of its own ([`run_alone`]). Below both, above the links.
+
+use std::{cell::RefCell, rc::Rc, sync::atomic::Ordering};
+
+use common::{
+    reply::Proto,
+    table::{
+        keyspec::{key_flags, keys_and_flags},
+        Cmd, CommandSpec,
+    },
+};
+
+use crate::{
+    link::Req,
+    replies::{Replies, Target},
+    send::send,
+    worker::Worker,
+};
+
+/// Key-spec flags of a key the command may change.
+const WRITE_KEY_FLAGS: u16 = key_flags::K_RW
+    | key_flags::K_OW
+    | key_flags::K_RM
+    | key_flags::K_INSERT
+    | key_flags::K_DELETE
+    | key_flags::K_UPDATE;
+
+/// A new transaction id.
+pub fn next_txid(w: &Worker) -> u64 {
+    w.shared.next_txid.fetch_add(1, Ordering::Relaxed)
+}
+
+/// The decimal form the shards parse.
+pub fn txid_arg(t: u64) -> Vec<u8> {
+    t.to_string().into_bytes()
+}
+
+/// Sends each `(shard, args)` as a request `req` and waits for every reply
+/// (returned in the order asked).
+pub async fn ask_each(w: &Rc<Worker>, req: Req, asks: &[(usize, Vec<Vec<u8>>)]) -> Vec<Vec<u8>> {
+    let mut captures = Vec::with_capacity(asks.len());
+    for (shard, args) in asks {
+        let capture = Rc::new(RefCell::new(Replies::new()));
+        let seq = capture.borrow_mut().push_pending(false);
+        let target = Target::Slot {
+            conn: capture.clone(),
+            seq,
+            part: None,
+        };
+        send(w, req, *shard, args, target).await;
+        captures.push(capture);
+    }
+    w.flush_now();
+    let mut out = Vec::with_capacity(captures.len());
+    for c in captures {
+        out.push(wait_all(&c).await);
+    }
+    out
+}
+
+/// Sends each `(shard, args)` as an internal `cmd` request and waits for
+/// every reply (in the order asked).
+pub async fn ask_all(w: &Rc<Worker>, cmd: Cmd, asks: &[(usize, Vec<Vec<u8>>)]) -> Vec<Vec<u8>> {
+    ask_each(w, Req::internal(cmd, Proto::Resp2), asks).await
+}
+
+/// Runs `argv` (command `cmd`) on `shard` as a command of transaction `t`;
+/// its reply in `proto`.
+pub async fn ask_in_tx(
+    w: &Rc<Worker>,
+    t: u64,
+    proto: Proto,
+    cmd: Cmd,
+    shard: usize,
+    argv: Vec<Vec<u8>>,
+) -> Vec<u8> {
+    let req = Req::internal(cmd, proto).in_tx(t);
+    ask_each(w, req, &[(shard, argv)])
+        .await
+        .into_iter()
+        .next()
+        .unwrap_or_default()
+}
+
+/// Waits until every reply of `capture` is in; its output.
+pub async fn wait_all(capture: &Rc<RefCell<Replies>>) -> Vec<u8> {
+    let progress = capture.borrow().progress_bell();
+    loop {
+        let next = progress.notified();
+        if capture.borrow().outstanding() == 0 {
+            break;
+        }
+        next.await;
+    }
+    let out = capture.borrow_mut().take_output();
+    out
+}
+
+/// One participant: its keys, and whether it is locked whole.
+#[derive(Default, Debug)]
+pub struct Part {
+    /// Keys the transaction touches or watches there.
+    pub keys: Vec<Vec<u8>>,
+    /// A command over the whole keyspace runs there.
+    pub all: bool,
+}
+
+/// Why locking failed; the shards already locked were released.
+pub enum LockError {
+    /// A watched key changed.
+    WatchFailed,
+    /// A shard refused or was unreachable: the error reply.
+    Failed(String),
+}
+
+/// Locks `parts` (ascending shards) for `t`, one shard after the other;
+/// the shards locked, or why not (then nothing stays locked).
+pub async fn lock(
+    w: &Rc<Worker>,
+    t: u64,
+    watcher: u64,
+    parts: &[(usize, Part)],
+) -> Result<Vec<usize>, LockError> {
+    let tid = txid_arg(t);
+    let mut locked: Vec<usize> = Vec::new();
+    for (shard, part) in parts {
+        let mut args = vec![
+            b"SHARDD.TXLOCK".to_vec(),
+            tid.clone(),
+            watcher.to_string().into_bytes(),
+            if part.all {
+                b"1".to_vec()
+            } else {
+                b"0".to_vec()
+            },
+        ];
+        args.extend(part.keys.iter().cloned());
+        let reply = ask_all(w, Cmd::SharddTxlock, &[(*shard, args)]).await;
+        let reply = reply.into_iter().next().unwrap_or_default();
+        if reply.starts_with(b"+OK") {
+            locked.push(*shard);
+            continue;
+        }
+        abort(w, t, &locked).await;
+        if reply.starts_with(b"*-1") || reply.starts_with(b"_") {
+            return Err(LockError::WatchFailed);
+        }
+        return Err(LockError::Failed(format!(
+            "-ERR transaction aborted: shard {shard} answered {}",
+            String::from_utf8_lossy(reply.trim_ascii_end())
+        )));
+    }
+    Ok(locked)
+}
+
+/// Prepares and commits `t` on `locked` (ascending; the first decides).
+/// `Err` holds the error reply: aborted everywhere, or the outcome unknown
+/// (the decider failed while committing).
+pub async fn finish(w: &Rc<Worker>, t: u64, locked: &[usize]) -> Result<(), String> {
+    let Some((&decider, others)) = locked.split_first() else {
+        return Ok(());
+    };
+    let tid = txid_arg(t);
+    let asks: Vec<(usize, Vec<Vec<u8>>)> = others
+        .iter()
+        .map(|&s| {
+            let args = vec![
+                b"SHARDD.TXPREPARE".to_vec(),
+                tid.clone(),
+                decider.to_string().into_bytes(),
+            ];
+            (s, args)
+        })
+        .collect();
+    let answers = ask_all(w, Cmd::SharddTxprepare, &asks).await;
+    let mut prepared = Vec::new();
+    for ((shard, _), a) in asks.iter().zip(&answers) {
+        if a.starts_with(b"+PREPARED") {
+            prepared.push(*shard);
+        } else if !a.starts_with(b"+READONLY") {
+            abort(w, t, locked).await;
+            return Err(format!(
+                "-ERR transaction aborted: shard {shard} could not prepare it ({})",
+                String::from_utf8_lossy(a.trim_ascii_end())
+            ));
+        }
+    }
+    let remember = !prepared.is_empty();
+    let args = vec![
+        b"SHARDD.TXCOMMIT".to_vec(),
+        tid.clone(),
+        if remember {
+            b"1".to_vec()
+        } else {
+            b"0".to_vec()
+        },
+    ];
+    let answer = ask_all(w, Cmd::SharddTxcommit, &[(decider, args)]).await;
+    let answer = answer.into_iter().next().unwrap_or_default();
+    if !answer.starts_with(b"+OK") {
+        let text = String::from_utf8_lossy(answer.trim_ascii_end()).into_owned();
+        if text.contains("unavailable") {
+            // The decider may or may not have logged the commit.
+            return Err(format!(
+                "-ERR transaction outcome unknown: shard {decider} failed while committing it; it is applied on every shard or on none once that shard is back"
+            ));
+        }
+        abort(w, t, locked).await;
+        return Err(format!(
+            "-ERR transaction aborted: shard {decider} did not commit it ({text})"
+        ));
+    }
+    if remember {
+        let commits: Vec<(usize, Vec<Vec<u8>>)> = prepared
+            .iter()
+            .map(|&s| {
+                (
+                    s,
+                    vec![b"SHARDD.TXCOMMIT".to_vec(), tid.clone(), b"0".to_vec()],
+                )
+            })
+            .collect();
+        let answers = ask_all(w, Cmd::SharddTxcommit, &commits).await;
+        // A participant that failed here is in doubt and resolved (commit)
+        // when it is back; the decider keeps the decision until then.
+        if answers.iter().all(|a| a.starts_with(b"+OK")) {
+            let forget = vec![b"SHARDD.TXFORGET".to_vec(), tid];
+            let req = Req::internal(Cmd::SharddTxforget, Proto::Resp2);
+            send(w, req, decider, &forget, Target::Ignore).await;
+            w.request_flush();
+        }
+    }
+    Ok(())
+}
+
+/// Aborts `t` on `shards` and waits for them.
+pub async fn abort(w: &Rc<Worker>, t: u64, shards: &[usize]) {
+    let tid = txid_arg(t);
+    let asks: Vec<(usize, Vec<Vec<u8>>)> = shards
+        .iter()
+        .map(|&s| (s, vec![b"SHARDD.TXABORT".to_vec(), tid.clone()]))
+        .collect();
+    ask_all(w, Cmd::SharddTxabort, &asks).await;
+}
+
+/// The keys of `argv` (unique, in order) with whether the command may
+/// write each, and their shards.
+fn keys_of(w: &Worker, spec: &CommandSpec, argv: &[&[u8]]) -> Vec<(Vec<u8>, bool, usize)> {
+    let mut out: Vec<(Vec<u8>, bool, usize)> = Vec::new();
+    if let Ok(keys) = keys_and_flags(spec, argv) {
+        for (pos, flags) in keys {
+            let k = argv[pos];
+            let write = flags & WRITE_KEY_FLAGS != 0;
+            match out.iter_mut().find(|(x, _, _)| x.as_slice() == k) {
+                Some(e) => e.1 |= write,
+                None => out.push((k.to_vec(), write, w.shared.shard_of(k))),
+            }
+        }
+    }
+    out
+}
+
+/// The participants of one command over keys on several shards.
+pub fn parts_of(w: &Worker, spec: &CommandSpec, argv: &[&[u8]]) -> Vec<(usize, Part)> {
+    let mut parts: Vec<(usize, Part)> = Vec::new();
+    for (k, _, s) in keys_of(w, spec, argv) {
+        match parts.iter_mut().find(|(x, _)| *x == s) {
+            Some((_, p)) => p.keys.push(k),
+            None => parts.push((
+                s,
+                Part {
+                    keys: vec![k],
+                    all: false,
+                },
+            )),
+        }
+    }
+    parts.sort_unstable_by_key(|(s, _)| *s);
+    parts
+}
+
+/// Whether `argv`'s keys live on more than one shard.
+pub fn spans_shards(w: &Worker, spec: &CommandSpec, argv: &[&[u8]]) -> bool {
+    let Ok(pos) = common::table::key_positions(spec, argv) else {
+        return false;
+    };
+    let mut shards = pos.iter().map(|&i| w.shared.shard_of(argv[i]));
+    let first = shards.next();
+    shards.any(|s| Some(s) != first)
+}
+
+/// A key's value in DUMP form and its absolute expiry (0: none), read
+/// from a DUMP and a PEXPIRETIME reply; `None` if absent.
+fn parse_dump(dump: &[u8], expiry: &[u8]) -> Option<(Vec<u8>, i64)> {
+    let rest = dump.strip_prefix(b"$")?;
+    let nl = rest.iter().position(|&b| b == b'\r')?;
+    let len: usize = std::str::from_utf8(&rest[..nl]).ok()?.parse().ok()?;
+    let payload = rest.get(nl + 2..nl + 2 + len)?.to_vec();
+    let at = std::str::from_utf8(expiry.strip_prefix(b":")?)
+        .ok()?
+        .trim_end()
+        .parse::<i64>()
+        .ok()?;
+    Some((payload, at.max(0)))
+}
+
+/// Reads `keys` (each on its shard) as DUMP and absolute expiry, inside
+/// `t`.
+async fn dump_all(
+    w: &Rc<Worker>,
+    t: u64,
+    keys: &[(Vec<u8>, usize)],
+) -> Vec<Option<(Vec<u8>, i64)>> {
+    let dump_req = Req::internal(Cmd::Dump, Proto::Resp2).in_tx(t);
+    let exp_req = Req::internal(Cmd::Pexpiretime, Proto::Resp2).in_tx(t);
+    let dumps: Vec<(usize, Vec<Vec<u8>>)> = keys
+        .iter()
+        .map(|(k, s)| (*s, vec![b"DUMP".to_vec(), k.clone()]))
+        .collect();
+    let exps: Vec<(usize, Vec<Vec<u8>>)> = keys
+        .iter()
+        .map(|(k, s)| (*s, vec![b"PEXPIRETIME".to_vec(), k.clone()]))
+        .collect();
+    let dumps = ask_each(w, dump_req, &dumps).await;
+    let exps = ask_each(w, exp_req, &exps).await;
+    dumps
+        .iter()
+        .zip(&exps)
+        .map(|(d, e)| parse_dump(d, e))
+        .collect()
+}
+
+/// Writes `value` (or the key's absence) into `key` on `shard`, inside `t`.
+async fn put(w: &Rc<Worker>, t: u64, shard: usize, key: &[u8], value: &Option<(Vec<u8>, i64)>) {
+    let reply = match value {
+        None => {
+            let argv = vec![b"DEL".to_vec(), key.to_vec()];
+            ask_in_tx(w, t, Proto::Resp2, Cmd::Del, shard, argv).await
+        }
+        Some((payload, at)) => {
+            let argv = vec![
+                b"RESTORE".to_vec(),
+                key.to_vec(),
+                at.to_string().into_bytes(),
+                payload.clone(),
+                b"REPLACE".to_vec(),
+                b"ABSTTL".to_vec(),
+            ];
+            ask_in_tx(w, t, Proto::Resp2, Cmd::Restore, shard, argv).await
+        }
+    };
+    if reply.starts_with(b"-") {
+        tracing::error!(
+            shard,
+            "moving a key inside a transaction failed: {}",
+            String::from_utf8_lossy(reply.trim_ascii_end())
+        );
+    }
+}
+
+/// Runs `argv` (keys that must be together, on several shards) inside
+/// transaction `t`, which holds every one of its keys: the executor shard
+/// (the first written key's) gets copies of the other keys, runs the
+/// command, the written keys go back to their shards (those it changed),
+/// and the copies are removed. Returns the command's reply in `proto`.
+pub async fn together(
+    w: &Rc<Worker>,
+    t: u64,
+    proto: Proto,
+    spec: &'static CommandSpec,
+    argv: &[&[u8]],
+) -> Vec<u8> {
+    let keys = keys_of(w, spec, argv);
+    let exec = keys
+        .iter()
+        .find(|(_, write, _)| *write)
+        .or(keys.first())
+        .map_or(0, |(_, _, s)| *s);
+    let foreign: Vec<(Vec<u8>, usize)> = keys
+        .iter()
+        .filter(|(_, _, s)| *s != exec)
+        .map(|(k, _, s)| (k.clone(), *s))
+        .collect();
+    let imported = dump_all(w, t, &foreign).await;
+    for ((k, _), v) in foreign.iter().zip(&imported) {
+        if v.is_some() {
+            put(w, t, exec, k, v).await;
+        }
+    }
+    let owned: Vec<Vec<u8>> = argv.iter().map(|a| a.to_vec()).collect();
+    let reply = ask_in_tx(w, t, proto, spec.id, exec, owned).await;
+    // The written keys go home (those it changed), then the copies go.
+    let written: Vec<(Vec<u8>, usize)> = foreign
+        .iter()
+        .filter(|(k, _)| keys.iter().any(|(x, write, _)| x == k && *write))
+        .map(|(k, _)| (k.clone(), exec))
+        .collect();
+    let after = dump_all(w, t, &written).await;
+    for ((k, _), now) in written.iter().zip(&after) {
+        let before = foreign
+            .iter()
+            .zip(&imported)
+            .find(|((x, _), _)| x == k)
+            .map(|((_, home), v)| (*home, v));
+        if let Some((home, before)) = before {
+            if before != now {
+                put(w, t, home, k, now).await;
+            }
+        }
+    }
+    if !foreign.is_empty() {
+        let mut del = vec![b"DEL".to_vec()];
+        del.extend(foreign.iter().map(|(k, _)| k.clone()));
+        ask_in_tx(w, t, Proto::Resp2, Cmd::Del, exec, del).await;
+    }
+    reply
+}
+
+/// Runs a lone command whose keys must be together and are on several
+/// shards, as a transaction of its own; its reply (or the transaction's
+/// error).
+pub async fn run_alone(
+    w: &Rc<Worker>,
+    proto: Proto,
+    spec: &'static CommandSpec,
+    argv: &[&[u8]],
+) -> Vec<u8> {
+    let t = next_txid(w);
+    let parts = parts_of(w, spec, argv);
+    let locked = match lock(w, t, 0, &parts).await {
+        Ok(l) => l,
+        Err(LockError::WatchFailed) => {
+            return b"-ERR transaction aborted: a lock was refused\r\n".to_vec()
+        }
+        Err(LockError::Failed(e)) => return format!("{e}\r\n").into_bytes(),
+    };
+    let reply = together(w, t, proto, spec, argv).await;
+    match finish(w, t, &locked).await {
+        Ok(()) => reply,
+        Err(e) => format!("{e}\r\n").into_bytes(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_dump;
+
+    #[test]
+    fn dump_replies_parse_with_their_expiry() {
+        assert_eq!(
+            parse_dump(b"$3\r\nabc\r\n", b":-1\r\n"),
+            Some((b"abc".to_vec(), 0))
+        );
+        assert_eq!(
+            parse_dump(b"$2\r\n\r\n\r\n", b":1700000000000\r\n"),
+            Some((b"\r\n".to_vec(), 1_700_000_000_000))
+        );
+        assert_eq!(parse_dump(b"$-1\r\n", b":-2\r\n"), None);
+        assert_eq!(parse_dump(b"-ERR x\r\n", b":-2\r\n"), None);
+    }
+}
