@@ -327,3 +327,49 @@ fn a_proxy_killed_in_the_middle_of_transactions_leaves_each_whole_or_not_at_all(
     let s = Server::start(Opts::default().attach(&shards.sockets()));
     check(&s.url(), &tallies);
 }
+
+/// A transaction over a shard that is down fails within
+/// `shard-wait-timeout-ms`, applies nothing, and leaves no lock on the
+/// shards that are up.
+#[test]
+fn a_transaction_over_a_shard_that_is_down_fails_in_time_and_leaves_no_lock() {
+    let dir = TempDir::new();
+    let shards = Shards::start(SHARDS, &dir.0);
+    let s = Server::start(
+        Opts::default()
+            .attach(&shards.sockets())
+            .flag("--shard-wait-timeout-ms", "300"),
+    );
+    let k: Vec<String> = (0..SHARDS)
+        .map(|i| common::key_on_shard("down", i, SHARDS))
+        .collect();
+    let pid = shards.pids()[1];
+    // SAFETY: killing a shard process this test started, by pid.
+    unsafe { libc::kill(pid as libc::pid_t, libc::SIGKILL) };
+    wait_until(IO_TIMEOUT, "the shard to die", || !pid_alive(pid));
+    let mut c = s.raw();
+    wait_until(IO_TIMEOUT, "the proxy to see it down", || {
+        c.cmd_str(&["GET", &k[1]]).contains("is unavailable")
+    });
+    c.expect(&["MULTI"], common::OK);
+    for key in &k {
+        c.expect(&["SET", key, "1"], "+QUEUED\r\n");
+    }
+    let started = Instant::now();
+    let reply = c.cmd_str(&["EXEC"]);
+    assert!(
+        reply.starts_with("-ERR transaction aborted") && reply.contains("unavailable"),
+        "{reply}"
+    );
+    assert!(started.elapsed() < Duration::from_secs(3), "EXEC took {:?}", started.elapsed());
+    // Nothing applied, nothing locked: the keys of the live shards answer.
+    let mut other = s.raw();
+    for key in [&k[0], &k[2]] {
+        other.expect(&["GET", key], common::NIL);
+        other.expect(&["SET", key, "2"], common::OK);
+    }
+    // The same for a command whose keys must be together.
+    let reply = other.cmd_str(&["RENAME", &k[0], &k[1]]);
+    assert!(reply.starts_with("-ERR transaction aborted"), "{reply}");
+    other.expect(&["GET", &k[0]], common::bulk("2"));
+}
