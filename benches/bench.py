@@ -351,6 +351,10 @@ def main():
     ap.add_argument("--allocs", action="store_true",
                     help="instead: allocations per command in the proxy and the shards "
                          "(INFO stats around a P16 redis-benchmark run of each workload)")
+    ap.add_argument("--tx", action="store_true",
+                    help="transactions and cross-shard moves with loadgen: MULTI/EXEC of 2 and 10 "
+                         "SETs on one shard and spread, RENAME and SMOVE across shards, at each "
+                         "pipeline depth, beside redis-server")
     ap.add_argument("--out")
     ap.add_argument("--json")
     ap.add_argument("--svg")
@@ -363,6 +367,8 @@ def main():
         return fsync_matrix(a, tmp)
     if a.allocs:
         return allocs_table(a, tmp, workloads)
+    if a.tx:
+        return tx_table(a, tmp, pipelines)
     servers = []
     try:
         for name in names:
@@ -571,5 +577,62 @@ def allocs_table(a, tmp, workloads):
     emit(lines, a.out)
 
 
+TX_WORKLOADS = [
+    ("MULTI 2 SET, one shard", ["--workload", "tx", "--tx-sets", "2", "--spread", "0"]),
+    ("MULTI 2 SET, spread", ["--workload", "tx", "--tx-sets", "2", "--spread", "1"]),
+    ("MULTI 10 SET, one shard", ["--workload", "tx", "--tx-sets", "10", "--spread", "0"]),
+    ("MULTI 10 SET, spread", ["--workload", "tx", "--tx-sets", "10", "--spread", "1"]),
+    ("RENAME across shards", ["--workload", "rename", "--spread", "1"]),
+    ("SMOVE across shards", ["--workload", "smove", "--spread", "1"]),
+]
+
+
+def tx_table(a, tmp, pipelines):
+    """Transactions per second (loadgen) on redis-server and shardis, same run."""
+    if not a.loadgen_bin:
+        raise SystemExit("--tx needs --loadgen-bin")
+    servers = []
+    try:
+        servers.append(start_redis(tmp, "redis"))
+        servers.append(start_shardis(tmp, a.proxy_bin, a.shards, a.workers))
+        raw = {}
+        for rnd in range(a.rounds):
+            for wl, args in TX_WORKLOADS:
+                for p in pipelines:
+                    for s in servers:
+                        r = run_loadgen(s, a.loadgen_bin,
+                                        ["--conns", str(a.clients), "--requests", str(a.n),
+                                         "--pipeline", str(p), "--keys", str(a.keyspace),
+                                         "--size", str(a.size), "--seconds", "20",
+                                         "--shards", str(a.shards)] + args)
+                        raw.setdefault((s.name, wl, p), []).append(r)
+                        print(f"round {rnd + 1} {wl:26} P{p:<3} {s.name:13} {r['rps']:>10.0f} op/s "
+                              f"p50 {r['p50']:.3f} p99 {r['p99']:.3f} ms errors {r.get('errors', 0)}",
+                              file=sys.stderr, flush=True)
+            for s in servers:
+                flush(s)
+        res = medians(raw)
+        lines = [f"Run of {now_utc()} on {platform.node()} ({os.cpu_count()} cores), loadgen "
+                 f"-c {a.clients}, {a.n} operations or 20 s per run, {a.shards} shards, "
+                 f"median of {a.rounds} rounds; op/s = transactions (or moves) per second.", "",
+                 "| operation | P | redis-server op/s | shardis op/s | shardis/redis | "
+                 "redis p50/p99 ms | shardis p50/p99 ms |",
+                 "| --- | --- | --- | --- | --- | --- | --- |"]
+        for wl, _ in TX_WORKLOADS:
+            for p in pipelines:
+                r = res.get(("redis-server", wl, p))
+                sh = res.get(("shardis", wl, p))
+                if not r or not sh:
+                    continue
+                lines.append(f"| {wl} | {p} | {fmt_rps(r['rps'])} | {fmt_rps(sh['rps'])} | "
+                             f"{ratio(sh['rps'], r['rps'])} | {r['p50']:.2f}/{r['p99']:.2f} | "
+                             f"{sh['p50']:.2f}/{sh['p99']:.2f} |")
+        emit(lines, a.out)
+    finally:
+        for s in servers:
+            s.stop()
+
+
 if __name__ == "__main__":
     main()
+

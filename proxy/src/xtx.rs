@@ -113,6 +113,13 @@ pub struct Part {
     pub all: bool,
 }
 
+/// The flags argument of `SHARDD.TXLOCK` (`shardd::xtx::LOCK_*`).
+pub fn lock_flags(all: bool, nowait: bool) -> Vec<u8> {
+    (u8::from(all) | (u8::from(nowait) << 1))
+        .to_string()
+        .into_bytes()
+}
+
 /// Why locking failed; the shards already locked were released.
 pub enum LockError {
     /// A watched key changed.
@@ -161,28 +168,33 @@ pub async fn lock(
     Ok(locked)
 }
 
-/// Prepares and commits `t` on `locked` (ascending; the first decides).
-/// `Err` holds the error reply: aborted everywhere, or the outcome unknown
-/// (the decider failed while committing).
-pub async fn finish(w: &Rc<Worker>, t: u64, locked: &[usize]) -> Result<(), String> {
-    let Some((&decider, others)) = locked.split_first() else {
-        return Ok(());
-    };
-    let tid = txid_arg(t);
-    let asks: Vec<(usize, Vec<Vec<u8>>)> = others
+/// `SHARDD.TXPREPARE T decider` for each of `shards`.
+pub fn prepare_asks(t: u64, decider: usize, shards: &[usize]) -> Vec<(usize, Vec<Vec<u8>>)> {
+    shards
         .iter()
         .map(|&s| {
             let args = vec![
                 b"SHARDD.TXPREPARE".to_vec(),
-                tid.clone(),
+                txid_arg(t),
                 decider.to_string().into_bytes(),
             ];
             (s, args)
         })
-        .collect();
-    let answers = ask_all(w, Cmd::SharddTxprepare, &asks).await;
+        .collect()
+}
+
+/// The shards that answered `PREPARED` among `asked` (the others let go,
+/// read only); `Err` (after aborting `t` on `locked`) if one could not
+/// prepare.
+pub async fn prepared_of(
+    w: &Rc<Worker>,
+    t: u64,
+    locked: &[usize],
+    asked: &[(usize, Vec<Vec<u8>>)],
+    answers: &[Vec<u8>],
+) -> Result<Vec<usize>, String> {
     let mut prepared = Vec::new();
-    for ((shard, _), a) in asks.iter().zip(&answers) {
+    for ((shard, _), a) in asked.iter().zip(answers) {
         if a.starts_with(b"+PREPARED") {
             prepared.push(*shard);
         } else if !a.starts_with(b"+READONLY") {
@@ -193,6 +205,35 @@ pub async fn finish(w: &Rc<Worker>, t: u64, locked: &[usize]) -> Result<(), Stri
             ));
         }
     }
+    Ok(prepared)
+}
+
+/// Prepares and commits `t` on `locked` (ascending; the first decides).
+/// `Err` holds the error reply: aborted everywhere, or the outcome unknown
+/// (the decider failed while committing).
+pub async fn finish(w: &Rc<Worker>, t: u64, locked: &[usize]) -> Result<(), String> {
+    let Some((&decider, others)) = locked.split_first() else {
+        return Ok(());
+    };
+    let asks = prepare_asks(t, decider, others);
+    let answers = ask_all(w, Cmd::SharddTxprepare, &asks).await;
+    let prepared = prepared_of(w, t, locked, &asks, &answers).await?;
+    decide(w, t, locked, &prepared).await
+}
+
+/// The decision: commits `t` at the decider (`locked[0]`), then on the
+/// `prepared` participants, then lets the decider forget. `Err` as for
+/// [`finish`].
+pub async fn decide(
+    w: &Rc<Worker>,
+    t: u64,
+    locked: &[usize],
+    prepared: &[usize],
+) -> Result<(), String> {
+    let Some(&decider) = locked.first() else {
+        return Ok(());
+    };
+    let tid = txid_arg(t);
     let remember = !prepared.is_empty();
     let args = vec![
         b"SHARDD.TXCOMMIT".to_vec(),

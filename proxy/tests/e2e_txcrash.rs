@@ -361,7 +361,11 @@ fn a_transaction_over_a_shard_that_is_down_fails_in_time_and_leaves_no_lock() {
         reply.starts_with("-ERR transaction aborted") && reply.contains("unavailable"),
         "{reply}"
     );
-    assert!(started.elapsed() < Duration::from_secs(3), "EXEC took {:?}", started.elapsed());
+    assert!(
+        started.elapsed() < Duration::from_secs(3),
+        "EXEC took {:?}",
+        started.elapsed()
+    );
     // Nothing applied, nothing locked: the keys of the live shards answer.
     let mut other = s.raw();
     for key in [&k[0], &k[2]] {

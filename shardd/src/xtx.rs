@@ -2,9 +2,10 @@
 //! requests that wait for them, undo images, and the two-phase commit's
 //! steps (`shardd/TRANSACTIONS.md` is the protocol and its invariants).
 //!
-//! - `SHARDD.TXLOCK T watcher all key...` takes the keys (all of them at
-//!   once, or the whole keyspace) for transaction `T`, after checking the
-//!   client's WATCH; it waits, like any request, while another holds one.
+//! - `SHARDD.TXLOCK T watcher flags key...` takes the keys (all of them at
+//!   once, or the whole keyspace with [`LOCK_ALL`]) for transaction `T`,
+//!   after checking the client's WATCH; it waits, like any request, while
+//!   another holds one, or with [`LOCK_NOWAIT`] answers `TXBUSY` at once.
 //! - Requests flagged `REQ_FLAG_TX` (their origin is `T`) are `T`'s
 //!   commands: they run under its locks, an undo image of each key is kept
 //!   before its first write, and their effects are logged only when `T`
@@ -83,7 +84,12 @@ fn claim_of(kind: u16, args: &[&[u8]]) -> Option<Claim> {
             }
         }
         Op::Tx(TxCmd::Lock) => {
-            c.all = args.get(3) == Some(&&b"1"[..]);
+            let flags = lock_flags(args);
+            if flags & LOCK_NOWAIT != 0 {
+                // Refused at once if it would wait (see `serve_xtx`).
+                return None;
+            }
+            c.all = flags & LOCK_ALL != 0;
             c.keys = args
                 .get(4..)
                 .unwrap_or(&[])
@@ -94,6 +100,19 @@ fn claim_of(kind: u16, args: &[&[u8]]) -> Option<Claim> {
         _ => return None,
     }
     Some(c)
+}
+
+/// `SHARDD.TXLOCK` flag: lock the whole keyspace.
+pub const LOCK_ALL: u8 = 1;
+/// `SHARDD.TXLOCK` flag: refuse with `TXBUSY` instead of waiting.
+pub const LOCK_NOWAIT: u8 = 2;
+
+/// The flags argument of a `SHARDD.TXLOCK T watcher flags key...`.
+fn lock_flags(args: &[&[u8]]) -> u8 {
+    args.get(3)
+        .and_then(|f| std::str::from_utf8(f).ok())
+        .and_then(|f| f.parse().ok())
+        .unwrap_or(0)
 }
 
 struct Parked {
@@ -485,6 +504,18 @@ impl<L: WriteLog> Engine<L> {
                 if self.xtx.txns.contains_key(&t) {
                     return reply.error("ERR the transaction holds locks here already");
                 }
+                let flags = lock_flags(args);
+                let keys_arg = args.get(4..).unwrap_or(&[]);
+                if flags & LOCK_NOWAIT != 0 {
+                    let claim = Claim {
+                        keys: keys_arg.iter().map(|k| k.to_vec()).collect(),
+                        all: flags & LOCK_ALL != 0,
+                    };
+                    if self.xtx.blocks(&claim, 0) {
+                        // The coordinator falls back to waiting, in order.
+                        return reply.error("TXBUSY a key is locked by another transaction");
+                    }
+                }
                 if watcher != 0 {
                     let failed = self.watches.failed(watcher, &self.ks);
                     self.watches.unwatch(watcher);
@@ -493,7 +524,7 @@ impl<L: WriteLog> Engine<L> {
                     }
                 }
                 let mut keys: Vec<Vec<u8>> = Vec::new();
-                for k in args.get(4..).unwrap_or(&[]) {
+                for k in keys_arg {
                     if !keys.iter().any(|x| x == k) {
                         keys.push(k.to_vec());
                     }
@@ -501,7 +532,7 @@ impl<L: WriteLog> Engine<L> {
                 let txn = Txn {
                     owner,
                     keys,
-                    all: args.get(3) == Some(&&b"1"[..]),
+                    all: flags & LOCK_ALL != 0,
                     undo: Undo::default(),
                     forms: Vec::new(),
                     forms_logged: false,

@@ -1,19 +1,31 @@
-//! A mixed GET/SET load generator for many connections, used by
-//! `ops/bench` next to `redis-benchmark` (which runs one command type at a
-//! time).
+//! A load generator for many connections, used by `ops/bench` next to
+//! `redis-benchmark` (which runs one command type at a time and no
+//! transactions).
 //!
 //! ```text
 //! loadgen --port 6379 [--conns 400] [--requests 1000000] [--pipeline 1]
 //!         [--read-ratio 0.8] [--keys 100000] [--size 32] [--seconds 120]
+//!         [--workload getset|tx|rename|smove] [--tx-sets 2] [--spread 1]
 //! ```
 //!
-//! Each connection sends `pipeline` commands (GET with probability
-//! `read-ratio`, else SET of a `size`-byte value, on `key:N` for a random
-//! `N < keys`), waits for all their replies, and records the batch's
-//! latency for each of its commands. The run stops after `requests`
-//! commands in all or `seconds`, whichever comes first, and prints one JSON
-//! line: `{"rps":..,"p50":..,"p95":..,"p99":..,"p99.9":..}` (milliseconds).
-//! Only 127.0.0.1 is ever a target.
+//! Each connection sends `pipeline` operations, waits for all their
+//! replies, and records the batch's latency for each operation. An
+//! operation is, by `--workload`:
+//!
+//! - `getset` (default): GET with probability `read-ratio`, else SET of a
+//!   `size`-byte value, on `key:N` for a random `N < keys`;
+//! - `tx`: `MULTI`, `tx-sets` SETs, `EXEC`; with `--spread 0` the keys of
+//!   one transaction share a hash tag (one shard), with `--spread 1` they
+//!   do not (several shards);
+//! - `rename`: `RENAME` of the connection's key to its other name and
+//!   back, the two names on different shards with `--spread 1` (of
+//!   shardis with `--shards N`, default 2);
+//! - `smove`: `SMOVE` of a member between the connection's two sets.
+//!
+//! The run stops after `requests` operations in all or `seconds`,
+//! whichever comes first, and prints one JSON line:
+//! `{"rps":..,"p50":..,"p95":..,"p99":..,"p99.9":..}` (operations per
+//! second; milliseconds). Only 127.0.0.1 is ever a target.
 
 use std::{
     cell::RefCell,
@@ -36,6 +48,18 @@ struct Opts {
     keys: u64,
     size: usize,
     seconds: u64,
+    workload: Workload,
+    tx_sets: usize,
+    spread: bool,
+    shards: usize,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Workload {
+    GetSet,
+    Tx,
+    Rename,
+    Smove,
 }
 
 fn parse_opts() -> Result<Opts, String> {
@@ -48,6 +72,10 @@ fn parse_opts() -> Result<Opts, String> {
         keys: 100_000,
         size: 32,
         seconds: 120,
+        workload: Workload::GetSet,
+        tx_sets: 2,
+        spread: true,
+        shards: 2,
     };
     for (flag, v) in flag_pairs(std::env::args().skip(1))? {
         match flag.as_str() {
@@ -59,6 +87,18 @@ fn parse_opts() -> Result<Opts, String> {
             "--keys" => o.keys = parse_flag(&flag, &v)?,
             "--size" => o.size = parse_flag(&flag, &v)?,
             "--seconds" => o.seconds = parse_flag(&flag, &v)?,
+            "--workload" => {
+                o.workload = match v.as_str() {
+                    "getset" => Workload::GetSet,
+                    "tx" => Workload::Tx,
+                    "rename" => Workload::Rename,
+                    "smove" => Workload::Smove,
+                    _ => return Err(format!("unknown workload {v}")),
+                }
+            }
+            "--tx-sets" => o.tx_sets = parse_flag(&flag, &v)?,
+            "--spread" => o.spread = parse_flag::<u8>(&flag, &v)? != 0,
+            "--shards" => o.shards = parse_flag(&flag, &v)?,
             _ => return Err(format!("unknown flag {flag}")),
         }
     }
@@ -68,14 +108,28 @@ fn parse_opts() -> Result<Opts, String> {
     Ok(o)
 }
 
-/// Length of the first complete reply in `buf` (simple types and bulk
-/// strings only: what GET and SET answer), or None if incomplete.
+/// Length of the first complete reply in `buf` (simple types, bulk
+/// strings and arrays of them), or None if incomplete.
 fn reply_len(buf: &[u8]) -> Result<Option<usize>, String> {
     let Some(nl) = buf.iter().position(|&b| b == b'\n') else {
         return Ok(None);
     };
     match buf.first() {
-        Some(b'+' | b'-' | b':') => Ok(Some(nl + 1)),
+        Some(b'+' | b'-' | b':' | b'_') => Ok(Some(nl + 1)),
+        Some(b'*') => {
+            let n: i64 = std::str::from_utf8(&buf[1..nl.saturating_sub(1)])
+                .ok()
+                .and_then(|s| s.parse().ok())
+                .ok_or("bad array header")?;
+            let mut at = nl + 1;
+            for _ in 0..n.max(0) {
+                match reply_len(&buf[at..])? {
+                    Some(len) => at += len,
+                    None => return Ok(None),
+                }
+            }
+            Ok(Some(at))
+        }
         Some(b'$') => {
             let n: i64 = std::str::from_utf8(&buf[1..nl.saturating_sub(1)])
                 .ok()
@@ -114,6 +168,57 @@ async fn connection(
     let mut rng = Rng::new(seed);
     let mut out = Vec::with_capacity(4096);
     let mut inb: Vec<u8> = Vec::with_capacity(16 << 10);
+    // The connection's two names for `rename`/`smove` (a hash tag puts
+    // them on one shard unless spread), and which holds the value now.
+    let (name_a, name_b) = if o.spread {
+        // Two names on different shards of shardis's even split of the
+        // slots over `--shards` (all the same to a single server).
+        let shard = |k: &str| shardd::slot::key_slot(k.as_bytes()) as usize * o.shards / 16384;
+        let a = format!("mv:a:{seed}");
+        let b = (0..)
+            .map(|i| format!("mv:b:{seed}:{i}"))
+            .find(|b| o.shards < 2 || shard(b) != shard(&a))
+            .unwrap_or_default();
+        (a, b)
+    } else {
+        (format!("mv:{{{seed}}}:a"), format!("mv:{{{seed}}}:b"))
+    };
+    let mut at_a = true;
+    match o.workload {
+        Workload::Rename => {
+            encode_command(&mut out, &[b"SET".as_slice(), name_a.as_bytes(), &value]);
+            encode_command(&mut out, &[b"DEL".as_slice(), name_b.as_bytes()]);
+        }
+        Workload::Smove => {
+            encode_command(
+                &mut out,
+                &[b"DEL".as_slice(), name_a.as_bytes(), name_b.as_bytes()],
+            );
+            encode_command(&mut out, &[b"SADD".as_slice(), name_a.as_bytes(), b"m"]);
+        }
+        _ => {}
+    }
+    if !out.is_empty() {
+        s.write_all(&out).await.map_err(|e| e.to_string())?;
+        let mut got = 0;
+        while got < 2 {
+            let n = s.read_buf(&mut inb).await.map_err(|e| e.to_string())?;
+            if n == 0 {
+                return Err("server closed the connection".into());
+            }
+            let mut at = 0;
+            while let Some(n) = reply_len(&inb[at..])? {
+                at += n;
+                got += 1;
+            }
+            inb.drain(..at);
+        }
+    }
+    // Replies per operation.
+    let per_op = match o.workload {
+        Workload::Tx => o.tx_sets + 2,
+        _ => 1,
+    };
     loop {
         {
             let mut sh = shared.borrow_mut();
@@ -124,18 +229,55 @@ async fn connection(
         }
         out.clear();
         for _ in 0..o.pipeline {
-            let key = format!("key:{:012}", rng.below(o.keys));
-            let read = rng.below(1_000_000) as f64 / 1e6 < o.read_ratio;
-            if read {
-                encode_command(&mut out, &[b"GET".as_slice(), key.as_bytes()]);
-            } else {
-                encode_command(&mut out, &[b"SET".as_slice(), key.as_bytes(), &value]);
+            match o.workload {
+                Workload::GetSet => {
+                    let key = format!("key:{:012}", rng.below(o.keys));
+                    let read = rng.below(1_000_000) as f64 / 1e6 < o.read_ratio;
+                    if read {
+                        encode_command(&mut out, &[b"GET".as_slice(), key.as_bytes()]);
+                    } else {
+                        encode_command(&mut out, &[b"SET".as_slice(), key.as_bytes(), &value]);
+                    }
+                }
+                Workload::Tx => {
+                    encode_command(&mut out, &[b"MULTI".as_slice()]);
+                    let tag = rng.below(o.keys);
+                    for _ in 0..o.tx_sets {
+                        let key = if o.spread {
+                            format!("key:{:012}", rng.below(o.keys))
+                        } else {
+                            format!("key:{{{tag}}}:{}", rng.below(o.keys))
+                        };
+                        encode_command(&mut out, &[b"SET".as_slice(), key.as_bytes(), &value]);
+                    }
+                    encode_command(&mut out, &[b"EXEC".as_slice()]);
+                }
+                Workload::Rename | Workload::Smove => {
+                    let (from, to) = if at_a {
+                        (&name_a, &name_b)
+                    } else {
+                        (&name_b, &name_a)
+                    };
+                    at_a = !at_a;
+                    if o.workload == Workload::Rename {
+                        encode_command(
+                            &mut out,
+                            &[b"RENAME".as_slice(), from.as_bytes(), to.as_bytes()],
+                        );
+                    } else {
+                        encode_command(
+                            &mut out,
+                            &[b"SMOVE".as_slice(), from.as_bytes(), to.as_bytes(), b"m"],
+                        );
+                    }
+                }
             }
         }
         let t0 = Instant::now();
         s.write_all(&out).await.map_err(|e| e.to_string())?;
         let mut got = 0;
-        while got < o.pipeline {
+        let want = o.pipeline * per_op;
+        while got < want {
             let mut at = 0;
             while let Some(n) = reply_len(&inb[at..])? {
                 if inb[at] == b'-' {
@@ -145,7 +287,7 @@ async fn connection(
                 got += 1;
             }
             inb.drain(..at);
-            if got < o.pipeline {
+            if got < want {
                 let n = s.read_buf(&mut inb).await.map_err(|e| e.to_string())?;
                 if n == 0 {
                     return Err("server closed the connection".into());
@@ -161,7 +303,7 @@ async fn connection(
 }
 
 fn main() -> std::process::ExitCode {
-    let usage = "--port P [--conns N] [--requests N] [--pipeline N] [--read-ratio F] [--keys N] [--size N] [--seconds N]";
+    let usage = "--port P [--conns N] [--requests N] [--pipeline N] [--read-ratio F] [--keys N] [--size N] [--seconds N] [--workload getset|tx|rename|smove] [--tx-sets N] [--spread 0|1] [--shards N]";
     let o = match options_or_usage("loadgen", usage, parse_opts()) {
         Ok(o) => o,
         Err(code) => return code,

@@ -112,6 +112,16 @@ pub async fn run(
     parts: Vec<(usize, Part)>,
     proxy: &[(usize, Vec<u8>)],
 ) -> Outcome {
+    let plans = queued
+        .iter()
+        .any(|(spec, args)| spec.route == Route::Together && core::spans_shards(w, spec, args));
+    if watcher == 0 && !plans {
+        let t = core::next_txid(w);
+        if let Some(outcome) = run_at_once(w, t, proto, origin, queued, &parts, proxy).await {
+            return outcome;
+        }
+        // A key was locked by another transaction: wait for it, in order.
+    }
     let t = core::next_txid(w);
     // 1. Lock, ascending.
     let locked = match core::lock(w, t, watcher, &parts).await {
@@ -154,6 +164,107 @@ pub async fn run(
         Ok(()) => Outcome::Committed(replies),
         Err(e) => Outcome::Failed(e),
     }
+}
+
+/// The common case in one round trip plus the decision: every
+/// participant gets, back to back on its link, a lock request that does
+/// not wait (`TXBUSY` if a key is taken), its commands and (but the
+/// decider) its prepare; then the decider commits. `None` if a lock was
+/// busy: everything was aborted, and the caller takes the ordered path.
+/// Not for a client that WATCHes (a second attempt would no longer see
+/// its watches) nor for commands that run as plans (they need the locks
+/// first).
+async fn run_at_once(
+    w: &Rc<Worker>,
+    t: u64,
+    proto: common::reply::Proto,
+    origin: u64,
+    queued: &[(&'static CommandSpec, SmallVec<[&[u8]; 8]>)],
+    parts: &[(usize, Part)],
+    proxy: &[(usize, Vec<u8>)],
+) -> Option<Outcome> {
+    let all: Vec<usize> = parts.iter().map(|(s, _)| *s).collect();
+    let decider = *all.first()?;
+    let tid = txid_arg(t);
+    let mut locks = Vec::with_capacity(parts.len());
+    for (shard, part) in parts {
+        let mut args = vec![
+            b"SHARDD.TXLOCK".to_vec(),
+            tid.clone(),
+            b"0".to_vec(),
+            core::lock_flags(part.all, true),
+        ];
+        args.extend(part.keys.iter().cloned());
+        locks.push(pending(w, Req::internal(Cmd::SharddTxlock, proto), *shard, &args).await);
+    }
+    let capture = Rc::new(RefCell::new(Replies::new()));
+    for (i, (spec, args)) in queued.iter().enumerate() {
+        if spec.exec != Exec::Shard {
+            if let Some((_, reply)) = proxy.iter().find(|(at, _)| *at == i) {
+                capture.borrow_mut().push_ready(reply, false);
+            }
+            continue;
+        }
+        let req = Req::new(spec, proto, origin).in_tx(t);
+        let to = To {
+            out: &capture,
+            discard: false,
+        };
+        route::shard_command(w, req, to, spec, args).await;
+    }
+    let asks = core::prepare_asks(t, decider, &all[1..]);
+    let mut prepares = Vec::with_capacity(asks.len());
+    for (shard, args) in &asks {
+        let req = Req::internal(Cmd::SharddTxprepare, proto);
+        prepares.push(pending(w, req, *shard, args).await);
+    }
+    w.flush_now();
+    let mut lock_replies = Vec::with_capacity(locks.len());
+    for c in &locks {
+        lock_replies.push(core::wait_all(c).await);
+    }
+    let replies = core::wait_all(&capture).await;
+    let mut answers = Vec::with_capacity(prepares.len());
+    for c in &prepares {
+        answers.push(core::wait_all(c).await);
+    }
+    if let Some((i, bad)) = lock_replies
+        .iter()
+        .enumerate()
+        .find(|(_, r)| !r.starts_with(b"+OK"))
+    {
+        core::abort(w, t, &all).await;
+        if bad.starts_with(b"-TXBUSY") {
+            return None;
+        }
+        return Some(Outcome::Failed(format!(
+            "-ERR transaction aborted: shard {} answered {}",
+            all[i],
+            String::from_utf8_lossy(bad.trim_ascii_end())
+        )));
+    }
+    let prepared = match core::prepared_of(w, t, &all, &asks, &answers).await {
+        Ok(p) => p,
+        Err(e) => return Some(Outcome::Failed(e)),
+    };
+    Some(match core::decide(w, t, &all, &prepared).await {
+        Ok(()) => Outcome::Committed(replies),
+        Err(e) => Outcome::Failed(e),
+    })
+}
+
+/// Queues `args` on `shard` as `req` without waiting; the capture its
+/// reply will fill.
+async fn pending(w: &Rc<Worker>, req: Req, shard: usize, args: &[Vec<u8>]) -> Rc<RefCell<Replies>> {
+    let capture = Rc::new(RefCell::new(Replies::new()));
+    let seq = capture.borrow_mut().push_pending(false);
+    let target = Target::Slot {
+        conn: capture.clone(),
+        seq,
+        part: None,
+    };
+    crate::send::send(w, req, shard, args, target).await;
+    capture
 }
 
 /// Resolves the transactions every attached shard holds prepared: asks

@@ -247,3 +247,30 @@ fn a_dirty_watch_refuses_the_lock() {
     );
     assert!(!rig.engine.xtx.active());
 }
+
+#[test]
+fn a_lock_that_may_not_wait_is_refused_and_leaves_nothing() {
+    let mut rig = Rig::new();
+    rig.send(1, 9, false, "SHARDD.TXLOCK 100 0 0 a");
+    rig.send(2, 9, false, "SHARDD.TXLOCK 200 0 2 b a");
+    // Its commands find no transaction: they run nothing.
+    rig.send(3, 200, true, "SET b 1");
+    rig.send(4, 1, false, "EXISTS b");
+    rig.send(5, 9, false, "SHARDD.TXLOCK 300 0 2 b");
+    assert_eq!(
+        rig.round(),
+        [
+            r(1, "+OK\r\n"),
+            r(2, "-TXBUSY a key is locked by another transaction\r\n"),
+            r(3, &format!("-{ABORTED}\r\n")),
+            r(4, ":0\r\n"),
+            r(5, "+OK\r\n")
+        ]
+    );
+    // The whole keyspace (flag 1) may not be taken while a key is.
+    rig.send(6, 9, false, "SHARDD.TXLOCK 400 0 3");
+    assert_eq!(
+        rig.round(),
+        [r(6, "-TXBUSY a key is locked by another transaction\r\n")]
+    );
+}
