@@ -46,8 +46,32 @@ pub fn txid_arg(t: u64) -> Vec<u8> {
 /// Sends each `(shard, args)` as a request `req` and waits for every reply
 /// (returned in the order asked).
 pub async fn ask_each(w: &Rc<Worker>, req: Req, asks: &[(usize, Vec<Vec<u8>>)]) -> Vec<Vec<u8>> {
+    let mixed: Vec<Ask> = asks
+        .iter()
+        .map(|(shard, args)| Ask {
+            req,
+            shard: *shard,
+            args: args.clone(),
+        })
+        .collect();
+    ask_mixed(w, &mixed).await
+}
+
+/// One request of [`ask_mixed`].
+pub struct Ask {
+    /// What it is.
+    pub req: Req,
+    /// Where it goes.
+    pub shard: usize,
+    /// Its arguments.
+    pub args: Vec<Vec<u8>>,
+}
+
+/// Sends every request at once (in order on each shard's link) and waits
+/// for every reply (returned in the order asked).
+pub async fn ask_mixed(w: &Rc<Worker>, asks: &[Ask]) -> Vec<Vec<u8>> {
     let mut captures = Vec::with_capacity(asks.len());
-    for (shard, args) in asks {
+    for a in asks {
         let capture = Rc::new(RefCell::new(Replies::new()));
         let seq = capture.borrow_mut().push_pending(false);
         let target = Target::Slot {
@@ -55,7 +79,7 @@ pub async fn ask_each(w: &Rc<Worker>, req: Req, asks: &[(usize, Vec<Vec<u8>>)]) 
             seq,
             part: None,
         };
-        send(w, req, *shard, args, target).await;
+        send(w, a.req, a.shard, &a.args, target).await;
         captures.push(capture);
     }
     w.flush_now();
@@ -208,6 +232,54 @@ pub async fn prepared_of(
     Ok(prepared)
 }
 
+/// Locks `parts` for `t` on every shard at once with locks that do not
+/// wait: the shards locked; `None` if one was busy (then nothing stays
+/// locked and the caller locks in order); `Err` if one failed.
+pub async fn lock_at_once(
+    w: &Rc<Worker>,
+    t: u64,
+    parts: &[(usize, Part)],
+) -> Option<Result<Vec<usize>, String>> {
+    let asks: Vec<Ask> = parts
+        .iter()
+        .map(|(shard, part)| {
+            let mut args = vec![
+                b"SHARDD.TXLOCK".to_vec(),
+                txid_arg(t),
+                b"0".to_vec(),
+                lock_flags(part.all, true),
+            ];
+            args.extend(part.keys.iter().cloned());
+            Ask {
+                req: Req::internal(Cmd::SharddTxlock, Proto::Resp2),
+                shard: *shard,
+                args,
+            }
+        })
+        .collect();
+    let replies = ask_mixed(w, &asks).await;
+    let all: Vec<usize> = parts.iter().map(|(s, _)| *s).collect();
+    match replies
+        .iter()
+        .enumerate()
+        .find(|(_, r)| !r.starts_with(b"+OK"))
+    {
+        None => Some(Ok(all)),
+        Some((i, r)) => {
+            abort(w, t, &all).await;
+            if r.starts_with(b"-TXBUSY") {
+                None
+            } else {
+                Some(Err(format!(
+                    "-ERR transaction aborted: shard {} answered {}",
+                    all[i],
+                    String::from_utf8_lossy(r.trim_ascii_end())
+                )))
+            }
+        }
+    }
+}
+
 /// Prepares and commits `t` on `locked` (ascending; the first decides).
 /// `Err` holds the error reply: aborted everywhere, or the outcome unknown
 /// (the decider failed while committing).
@@ -353,65 +425,64 @@ fn parse_dump(dump: &[u8], expiry: &[u8]) -> Option<(Vec<u8>, i64)> {
     Some((payload, at.max(0)))
 }
 
-/// Reads `keys` (each on its shard) as DUMP and absolute expiry, inside
-/// `t`.
-async fn dump_all(
-    w: &Rc<Worker>,
-    t: u64,
-    keys: &[(Vec<u8>, usize)],
-) -> Vec<Option<(Vec<u8>, i64)>> {
-    let dump_req = Req::internal(Cmd::Dump, Proto::Resp2).in_tx(t);
-    let exp_req = Req::internal(Cmd::Pexpiretime, Proto::Resp2).in_tx(t);
-    let dumps: Vec<(usize, Vec<Vec<u8>>)> = keys
-        .iter()
-        .map(|(k, s)| (*s, vec![b"DUMP".to_vec(), k.clone()]))
-        .collect();
-    let exps: Vec<(usize, Vec<Vec<u8>>)> = keys
-        .iter()
-        .map(|(k, s)| (*s, vec![b"PEXPIRETIME".to_vec(), k.clone()]))
-        .collect();
-    let dumps = ask_each(w, dump_req, &dumps).await;
-    let exps = ask_each(w, exp_req, &exps).await;
-    dumps
-        .iter()
-        .zip(&exps)
-        .map(|(d, e)| parse_dump(d, e))
-        .collect()
+/// The requests that read `key` on `shard` inside `t`: DUMP, then
+/// PEXPIRETIME (see [`parse_dump`]).
+fn read_asks(t: u64, shard: usize, key: &[u8]) -> [Ask; 2] {
+    [
+        Ask {
+            req: Req::internal(Cmd::Dump, Proto::Resp2).in_tx(t),
+            shard,
+            args: vec![b"DUMP".to_vec(), key.to_vec()],
+        },
+        Ask {
+            req: Req::internal(Cmd::Pexpiretime, Proto::Resp2).in_tx(t),
+            shard,
+            args: vec![b"PEXPIRETIME".to_vec(), key.to_vec()],
+        },
+    ]
 }
 
-/// Writes `value` (or the key's absence) into `key` on `shard`, inside `t`.
-async fn put(w: &Rc<Worker>, t: u64, shard: usize, key: &[u8], value: &Option<(Vec<u8>, i64)>) {
-    let reply = match value {
-        None => {
-            let argv = vec![b"DEL".to_vec(), key.to_vec()];
-            ask_in_tx(w, t, Proto::Resp2, Cmd::Del, shard, argv).await
-        }
-        Some((payload, at)) => {
-            let argv = vec![
+/// The request that writes `value` (or the key's absence) into `key` on
+/// `shard` inside `t`.
+fn put_ask(t: u64, shard: usize, key: &[u8], value: &Option<(Vec<u8>, i64)>) -> Ask {
+    match value {
+        None => Ask {
+            req: Req::internal(Cmd::Del, Proto::Resp2).in_tx(t),
+            shard,
+            args: vec![b"DEL".to_vec(), key.to_vec()],
+        },
+        Some((payload, at)) => Ask {
+            req: Req::internal(Cmd::Restore, Proto::Resp2).in_tx(t),
+            shard,
+            args: vec![
                 b"RESTORE".to_vec(),
                 key.to_vec(),
                 at.to_string().into_bytes(),
                 payload.clone(),
                 b"REPLACE".to_vec(),
                 b"ABSTTL".to_vec(),
-            ];
-            ask_in_tx(w, t, Proto::Resp2, Cmd::Restore, shard, argv).await
-        }
-    };
-    if reply.starts_with(b"-") {
-        tracing::error!(
-            shard,
-            "moving a key inside a transaction failed: {}",
-            String::from_utf8_lossy(reply.trim_ascii_end())
+            ],
+        },
+    }
+}
+
+fn log_failures(replies: &[Vec<u8>], what: &str) {
+    for r in replies.iter().filter(|r| r.starts_with(b"-")) {
+        // The transaction fails at its prepare or commit (the shard that
+        // refused lost it); this says why.
+        tracing::warn!(
+            "{what} inside a transaction failed: {}",
+            String::from_utf8_lossy(r.trim_ascii_end())
         );
     }
 }
 
 /// Runs `argv` (keys that must be together, on several shards) inside
-/// transaction `t`, which holds every one of its keys: the executor shard
-/// (the first written key's) gets copies of the other keys, runs the
-/// command, the written keys go back to their shards (those it changed),
-/// and the copies are removed. Returns the command's reply in `proto`.
+/// transaction `t`, which holds every one of its keys, in three round
+/// trips: the other keys are read at home; the executor shard (the first
+/// written key's) gets copies of them, runs the command, reads back the
+/// written ones and drops the copies, all back to back; the written keys
+/// the command changed go home. Returns the command's reply in `proto`.
 pub async fn together(
     w: &Rc<Worker>,
     t: u64,
@@ -425,42 +496,60 @@ pub async fn together(
         .find(|(_, write, _)| *write)
         .or(keys.first())
         .map_or(0, |(_, _, s)| *s);
-    let foreign: Vec<(Vec<u8>, usize)> = keys
+    // (key, home, written)
+    let foreign: Vec<(Vec<u8>, usize, bool)> = keys
         .iter()
         .filter(|(_, _, s)| *s != exec)
-        .map(|(k, _, s)| (k.clone(), *s))
+        .map(|(k, write, s)| (k.clone(), *s, *write))
         .collect();
-    let imported = dump_all(w, t, &foreign).await;
-    for ((k, _), v) in foreign.iter().zip(&imported) {
+    let reads: Vec<Ask> = foreign
+        .iter()
+        .flat_map(|(k, home, _)| read_asks(t, *home, k))
+        .collect();
+    let got = ask_mixed(w, &reads).await;
+    let before: Vec<Option<(Vec<u8>, i64)>> = got
+        .chunks(2)
+        .map(|p| parse_dump(&p[0], p.get(1).map_or(&[][..], Vec::as_slice)))
+        .collect();
+    let mut asks: Vec<Ask> = Vec::new();
+    for ((k, _, _), v) in foreign.iter().zip(&before) {
         if v.is_some() {
-            put(w, t, exec, k, v).await;
+            asks.push(put_ask(t, exec, k, v));
         }
     }
-    let owned: Vec<Vec<u8>> = argv.iter().map(|a| a.to_vec()).collect();
-    let reply = ask_in_tx(w, t, proto, spec.id, exec, owned).await;
-    // The written keys go home (those it changed), then the copies go.
-    let written: Vec<(Vec<u8>, usize)> = foreign
-        .iter()
-        .filter(|(k, _)| keys.iter().any(|(x, write, _)| x == k && *write))
-        .map(|(k, _)| (k.clone(), exec))
-        .collect();
-    let after = dump_all(w, t, &written).await;
-    for ((k, _), now) in written.iter().zip(&after) {
-        let before = foreign
-            .iter()
-            .zip(&imported)
-            .find(|((x, _), _)| x == k)
-            .map(|((_, home), v)| (*home, v));
-        if let Some((home, before)) = before {
-            if before != now {
-                put(w, t, home, k, now).await;
-            }
-        }
+    let at_command = asks.len();
+    asks.push(Ask {
+        req: Req::internal(spec.id, proto).in_tx(t),
+        shard: exec,
+        args: argv.iter().map(|a| a.to_vec()).collect(),
+    });
+    let written: Vec<usize> = (0..foreign.len()).filter(|&i| foreign[i].2).collect();
+    for &i in &written {
+        asks.extend(read_asks(t, exec, &foreign[i].0));
     }
     if !foreign.is_empty() {
         let mut del = vec![b"DEL".to_vec()];
-        del.extend(foreign.iter().map(|(k, _)| k.clone()));
-        ask_in_tx(w, t, Proto::Resp2, Cmd::Del, exec, del).await;
+        del.extend(foreign.iter().map(|(k, _, _)| k.clone()));
+        asks.push(Ask {
+            req: Req::internal(Cmd::Del, Proto::Resp2).in_tx(t),
+            shard: exec,
+            args: del,
+        });
+    }
+    let mut replies = ask_mixed(w, &asks).await;
+    log_failures(&replies[..at_command], "copying a key");
+    let reply = std::mem::take(&mut replies[at_command]);
+    let after = &replies[at_command + 1..at_command + 1 + 2 * written.len()];
+    let mut home: Vec<Ask> = Vec::new();
+    for (j, &i) in written.iter().enumerate() {
+        let now = parse_dump(&after[2 * j], &after[2 * j + 1]);
+        if now != before[i] {
+            home.push(put_ask(t, foreign[i].1, &foreign[i].0, &now));
+        }
+    }
+    if !home.is_empty() {
+        let r = ask_mixed(w, &home).await;
+        log_failures(&r, "writing a key back");
     }
     reply
 }
@@ -474,14 +563,22 @@ pub async fn run_alone(
     spec: &'static CommandSpec,
     argv: &[&[u8]],
 ) -> Vec<u8> {
-    let t = next_txid(w);
     let parts = parts_of(w, spec, argv);
-    let locked = match lock(w, t, 0, &parts).await {
-        Ok(l) => l,
-        Err(LockError::WatchFailed) => {
-            return b"-ERR transaction aborted: a lock was refused\r\n".to_vec()
+    let mut t = next_txid(w);
+    let locked = match lock_at_once(w, t, &parts).await {
+        Some(Ok(l)) => l,
+        Some(Err(e)) => return format!("{e}\r\n").into_bytes(),
+        None => {
+            // A key was taken: wait for it, in order.
+            t = next_txid(w);
+            match lock(w, t, 0, &parts).await {
+                Ok(l) => l,
+                Err(LockError::WatchFailed) => {
+                    return b"-ERR transaction aborted: a lock was refused\r\n".to_vec()
+                }
+                Err(LockError::Failed(e)) => return format!("{e}\r\n").into_bytes(),
+            }
         }
-        Err(LockError::Failed(e)) => return format!("{e}\r\n").into_bytes(),
     };
     let reply = together(w, t, proto, spec, argv).await;
     match finish(w, t, &locked).await {

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use super::{
     resp::{parse_value, show_reply, unavailable, V},
-    Cmd, CounterOp, Sent, Sim, CONNS, SHARED_COUNTER,
+    Cmd, CounterOp, Sent, Sim, CONNS, SHARED_COUNTER, TOKENS,
 };
 
 fn parse_i64(b: &[u8]) -> Option<i64> {
@@ -143,6 +143,44 @@ impl Sim {
                 V::Err(e) if e.starts_with("ERR transaction ") => Ok(()),
                 _ => bad("neither the transfer's replies nor an abort".into()),
             },
+            Cmd::Setup(_) => match &v {
+                V::Err(e) => bad(format!("setup failed: {e}")),
+                _ => Ok(()),
+            },
+            Cmd::MoveToken(..) => match &v {
+                V::Bulk(_) => Ok(()),
+                V::Err(e) if e.starts_with("ERR transaction ") => Ok(()),
+                _ => bad("neither a token, nil, nor an abort".into()),
+            },
+            Cmd::ExecTokens => match &v {
+                V::Arr(lists) if lists.len() == self.queues.len() => {
+                    let mut seen: Vec<Vec<u8>> = Vec::new();
+                    for l in lists {
+                        let V::Arr(items) = l else {
+                            return bad("not a list".into());
+                        };
+                        for it in items {
+                            let V::Bulk(Some(t)) = it else {
+                                return bad("not a token".into());
+                            };
+                            seen.push(t.clone());
+                        }
+                    }
+                    seen.sort();
+                    let want: Vec<Vec<u8>> = {
+                        let mut w: Vec<Vec<u8>> =
+                            (0..TOKENS).map(|i| format!("t{i}").into_bytes()).collect();
+                        w.sort();
+                        w
+                    };
+                    if seen != want {
+                        return bad("the tokens are not each in exactly one queue".into());
+                    }
+                    Ok(())
+                }
+                V::Err(e) if e.starts_with("ERR transaction ") => Ok(()),
+                _ => bad("neither the queues nor an abort".into()),
+            },
             Cmd::ExecSum => match &v {
                 V::Arr(items) => match items.as_slice() {
                     [V::Arr(values)] if values.len() == self.accounts.len() => {
@@ -196,6 +234,33 @@ impl Sim {
                     String::from_utf8_lossy(a)
                 ));
             }
+        }
+        let mut tokens: Vec<Vec<u8>> = Vec::new();
+        for q in self.queues.clone() {
+            let s = self.w.shared.shard_of(&q);
+            let e = self.shards[s]
+                .engine
+                .as_mut()
+                .ok_or(format!("s{s} is down after the drain"))?;
+            match e.ks.get(&q) {
+                None => {}
+                Some(shardd::keyspace::ValueRef::List(l)) => {
+                    tokens.extend(l.iter().map(|x| x.to_vec()));
+                }
+                Some(_) => return Err("a queue is not a list".into()),
+            }
+        }
+        tokens.sort();
+        let mut want: Vec<Vec<u8>> = (0..TOKENS).map(|i| format!("t{i}").into_bytes()).collect();
+        want.sort();
+        if tokens != want {
+            return Err(format!(
+                "tokens after the drain: {:?}",
+                tokens
+                    .iter()
+                    .map(|t| String::from_utf8_lossy(t).into_owned())
+                    .collect::<Vec<_>>()
+            ));
         }
         self.log(format!(
             "bank: {} transfers, {applied} applied",
@@ -298,7 +363,10 @@ impl Sim {
             | Cmd::Multi
             | Cmd::Queued(_)
             | Cmd::ExecTransfer(_)
-            | Cmd::ExecSum => {}
+            | Cmd::ExecSum
+            | Cmd::Setup(_)
+            | Cmd::MoveToken(..)
+            | Cmd::ExecTokens => {}
             Cmd::Set(k, v) => add(model.get_mut(k).expect("own key"), Some(v.clone())),
             Cmd::Mset(kv) => {
                 for (k, v) in kv {

@@ -104,6 +104,21 @@ impl Sim {
         match self.rng.gen_range(0..100) {
             0..=9 => self.send_transfer(c),
             10..=12 => self.send_sum(c),
+            13..=17 => {
+                let n = self.queues.len();
+                let a = self.rng.gen_range(0..n);
+                let b = (a + 1 + self.rng.gen_range(0..n - 1)) % n;
+                let cmd = Cmd::MoveToken(self.queues[a].clone(), self.queues[b].clone());
+                self.send_cmd(c, cmd);
+            }
+            18..=19 => {
+                self.send_cmd(c, Cmd::Multi);
+                for q in self.queues.clone() {
+                    let lrange = vec![b"LRANGE".to_vec(), q, b"0".to_vec(), b"-1".to_vec()];
+                    self.send_cmd(c, Cmd::Queued(lrange));
+                }
+                self.send_cmd(c, Cmd::ExecTokens);
+            }
             _ => {
                 let cmd = self.gen_cmd(c);
                 self.send_cmd(c, cmd);

@@ -70,7 +70,17 @@ enum Cmd {
     ExecTransfer(usize),
     /// `EXEC` of a `MULTI; MGET accounts...; EXEC` that sums them.
     ExecSum,
+    /// A command of the setup, before the steps (any reply but an error).
+    Setup(Vec<Vec<u8>>),
+    /// `LMOVE` of a token between two queues on different shards (a
+    /// command whose keys must be together, run as a transaction).
+    MoveToken(Vec<u8>, Vec<u8>),
+    /// `EXEC` of `MULTI; LRANGE` of every queue: every token exactly once.
+    ExecTokens,
 }
+
+/// Tokens moved around the queues; each must always be in exactly one.
+const TOKENS: usize = 6;
 
 /// A money transfer between two bank accounts, run as
 /// `MULTI; DECRBY from n; INCRBY to n; SET marker 1; EXEC`.
@@ -108,7 +118,15 @@ impl Cmd {
             }
             Cmd::Multi => a.push(b"MULTI".to_vec()),
             Cmd::Queued(argv) => a.extend(argv.iter().cloned()),
-            Cmd::ExecTransfer(_) | Cmd::ExecSum => a.push(b"EXEC".to_vec()),
+            Cmd::ExecTransfer(_) | Cmd::ExecSum | Cmd::ExecTokens => a.push(b"EXEC".to_vec()),
+            Cmd::Setup(argv) => a.extend(argv.iter().cloned()),
+            Cmd::MoveToken(from, to) => a.extend([
+                b"LMOVE".to_vec(),
+                from.clone(),
+                to.clone(),
+                b"LEFT".to_vec(),
+                b"RIGHT".to_vec(),
+            ]),
         }
         a
     }
@@ -197,6 +215,8 @@ struct Sim {
     /// are transactions over several shards; their total stays 0.
     accounts: Vec<Vec<u8>>,
     transfers: Vec<Transfer>,
+    /// Token queues, one per shard.
+    queues: Vec<Vec<u8>>,
     /// The worker's resolver of transactions in doubt, started at an
     /// attach (as `server.rs` does), polled like a connection.
     resolver: Option<Pin<Box<dyn Future<Output = ()>>>>,
@@ -259,9 +279,18 @@ impl Sim {
             accounts.push(key);
         }
         accounts.push(b"acct:extra".to_vec());
+        let mut queues: Vec<Vec<u8>> = Vec::new();
+        for s in 0..SHARDS {
+            let key = (0..)
+                .map(|i| format!("q:{i}").into_bytes())
+                .find(|k| w.shared.shard_of(k) == s)
+                .expect("a key on every shard");
+            queues.push(key);
+        }
         let mut sim = Sim {
             accounts,
             transfers: Vec::new(),
+            queues,
             resolver: None,
             resolve_again: false,
             crash_per_mille,
@@ -483,6 +512,10 @@ impl Sim {
     }
 
     async fn run(&mut self, steps: usize) -> Result<(), String> {
+        let mut push = vec![b"RPUSH".to_vec(), self.queues[0].clone()];
+        push.extend((0..TOKENS).map(|i| format!("t{i}").into_bytes()));
+        self.send_cmd(0, Cmd::Setup(push));
+        self.drain().await?;
         for _ in 0..steps {
             self.step_once().await?;
         }
