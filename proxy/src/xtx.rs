@@ -480,7 +480,7 @@ fn log_failures(replies: &[Vec<u8>], what: &str) {
 /// Runs `argv` (keys that must be together, on several shards) inside
 /// transaction `t`, which holds every one of its keys, in three round
 /// trips: the other keys are read at home; the executor shard (the first
-/// written key's) gets copies of them, runs the command, reads back the
+/// key's) gets copies of them, runs the command, reads back the
 /// written ones and drops the copies, all back to back; the written keys
 /// the command changed go home. Returns the command's reply in `proto`.
 pub async fn together(
@@ -491,11 +491,10 @@ pub async fn together(
     argv: &[&[u8]],
 ) -> Vec<u8> {
     let keys = keys_of(w, spec, argv);
-    let exec = keys
-        .iter()
-        .find(|(_, write, _)| *write)
-        .or(keys.first())
-        .map_or(0, |(_, _, s)| *s);
+    // The first key's shard: the command's own effects on it (SORT turns
+    // a packed sorted set into a skiplist for good, as Redis does) stay
+    // where the key lives.
+    let exec = keys.first().map_or(0, |(_, _, s)| *s);
     // (key, home, written)
     let foreign: Vec<(Vec<u8>, usize, bool)> = keys
         .iter()

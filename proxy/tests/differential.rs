@@ -57,6 +57,11 @@ fn odd_and_wrong_commands_agree_with_redis() {
 }
 
 #[test]
+fn transactions_agree_with_redis() {
+    run_family("transactions", families::transactions(), CASES, 1, 30);
+}
+
+#[test]
 fn all_families_on_shared_keys_agree_with_redis() {
     run_family("mixed", families::mixed(), 2 * CASES, 1, 40);
 }

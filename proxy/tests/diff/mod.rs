@@ -101,6 +101,11 @@ fn cli_lines(ops: &[Vec<Vec<u8>>]) -> String {
 /// Runs one case on both servers; the first divergence as text.
 pub fn run_case(pair: &mut Pair, case: &Case) -> Result<(), String> {
     for side in [&mut pair.redis, &mut pair.ours] {
+        // A case may have left a transaction open, or watches.
+        for c in [&mut side.r2, &mut side.r3] {
+            send(c, &[b"DISCARD".to_vec()]);
+            send(c, &[b"UNWATCH".to_vec()]);
+        }
         let r = send(&mut side.r2, &[b"FLUSHALL".to_vec()]);
         assert_eq!(r, b"+OK\r\n", "FLUSHALL");
     }
@@ -119,6 +124,18 @@ pub fn run_case(pair: &mut Pair, case: &Case) -> Result<(), String> {
                 cli_lines(&sent)
             ));
         }
+    }
+    // A transaction left open ends as it would: DISCARD on both.
+    let discard = [b"DISCARD".to_vec()];
+    let r = send(pair.redis.conn(case.resp3), &discard);
+    let o = send(pair.ours.conn(case.resp3), &discard);
+    if r != o {
+        return Err(format!(
+            "DISCARD after the last command: redis-server {:?}, shardis {:?}\nsequence as sent (redis-cli):\n{}",
+            String::from_utf8_lossy(&r),
+            String::from_utf8_lossy(&o),
+            cli_lines(&sent)
+        ));
     }
     check::final_state(pair).map_err(|why| {
         format!(

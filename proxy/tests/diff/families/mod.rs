@@ -10,12 +10,14 @@ mod bits;
 mod collections;
 mod keys;
 mod strings;
+mod tx;
 mod zsets;
 
 pub use bits::bits;
 pub use collections::{hashes, lists, sets};
 pub use keys::keys;
 pub use strings::strings;
+pub use tx::transactions;
 pub use zsets::zsets;
 
 /// Writes of every type, so a family's keys collide with other types.
