@@ -410,14 +410,15 @@ pub fn spans_shards(w: &Worker, spec: &CommandSpec, argv: &[&[u8]]) -> bool {
     shards.any(|s| Some(s) != first)
 }
 
-/// A key's value in DUMP form and its absolute expiry (0: none), read
-/// from a DUMP and a PEXPIRETIME reply; `None` if absent.
-fn parse_dump(dump: &[u8], expiry: &[u8]) -> Option<(Vec<u8>, i64)> {
-    let rest = dump.strip_prefix(b"$")?;
+/// A key's value in DUMP form and its absolute expiry (0: none), from a
+/// `SHARDD.DUMP` reply (`*2 $payload :expiry`, or null); `None` if absent.
+fn parse_dump(reply: &[u8]) -> Option<(Vec<u8>, i64)> {
+    let rest = reply.strip_prefix(b"*2\r\n$")?;
     let nl = rest.iter().position(|&b| b == b'\r')?;
     let len: usize = std::str::from_utf8(&rest[..nl]).ok()?.parse().ok()?;
     let payload = rest.get(nl + 2..nl + 2 + len)?.to_vec();
-    let at = std::str::from_utf8(expiry.strip_prefix(b":")?)
+    let tail = rest.get(nl + 2 + len + 2..)?;
+    let at = std::str::from_utf8(tail.strip_prefix(b":")?)
         .ok()?
         .trim_end()
         .parse::<i64>()
@@ -425,21 +426,14 @@ fn parse_dump(dump: &[u8], expiry: &[u8]) -> Option<(Vec<u8>, i64)> {
     Some((payload, at.max(0)))
 }
 
-/// The requests that read `key` on `shard` inside `t`: DUMP, then
-/// PEXPIRETIME (see [`parse_dump`]).
-fn read_asks(t: u64, shard: usize, key: &[u8]) -> [Ask; 2] {
-    [
-        Ask {
-            req: Req::internal(Cmd::Dump, Proto::Resp2).in_tx(t),
-            shard,
-            args: vec![b"DUMP".to_vec(), key.to_vec()],
-        },
-        Ask {
-            req: Req::internal(Cmd::Pexpiretime, Proto::Resp2).in_tx(t),
-            shard,
-            args: vec![b"PEXPIRETIME".to_vec(), key.to_vec()],
-        },
-    ]
+/// The request that reads `key` on `shard` inside `t` (see
+/// [`parse_dump`]).
+fn read_ask(t: u64, shard: usize, key: &[u8]) -> Ask {
+    Ask {
+        req: Req::internal(Cmd::SharddDump, Proto::Resp2).in_tx(t),
+        shard,
+        args: vec![b"SHARDD.DUMP".to_vec(), key.to_vec()],
+    }
 }
 
 /// The request that writes `value` (or the key's absence) into `key` on
@@ -503,13 +497,10 @@ pub async fn together(
         .collect();
     let reads: Vec<Ask> = foreign
         .iter()
-        .flat_map(|(k, home, _)| read_asks(t, *home, k))
+        .map(|(k, home, _)| read_ask(t, *home, k))
         .collect();
     let got = ask_mixed(w, &reads).await;
-    let before: Vec<Option<(Vec<u8>, i64)>> = got
-        .chunks(2)
-        .map(|p| parse_dump(&p[0], p.get(1).map_or(&[][..], Vec::as_slice)))
-        .collect();
+    let before: Vec<Option<(Vec<u8>, i64)>> = got.iter().map(|r| parse_dump(r)).collect();
     let mut asks: Vec<Ask> = Vec::new();
     for ((k, _, _), v) in foreign.iter().zip(&before) {
         if v.is_some() {
@@ -524,7 +515,7 @@ pub async fn together(
     });
     let written: Vec<usize> = (0..foreign.len()).filter(|&i| foreign[i].2).collect();
     for &i in &written {
-        asks.extend(read_asks(t, exec, &foreign[i].0));
+        asks.push(read_ask(t, exec, &foreign[i].0));
     }
     if !foreign.is_empty() {
         let mut del = vec![b"DEL".to_vec()];
@@ -538,10 +529,10 @@ pub async fn together(
     let mut replies = ask_mixed(w, &asks).await;
     log_failures(&replies[..at_command], "copying a key");
     let reply = std::mem::take(&mut replies[at_command]);
-    let after = &replies[at_command + 1..at_command + 1 + 2 * written.len()];
+    let after = &replies[at_command + 1..at_command + 1 + written.len()];
     let mut home: Vec<Ask> = Vec::new();
     for (j, &i) in written.iter().enumerate() {
-        let now = parse_dump(&after[2 * j], &after[2 * j + 1]);
+        let now = parse_dump(&after[j]);
         if now != before[i] {
             home.push(put_ask(t, foreign[i].1, &foreign[i].0, &now));
         }
@@ -593,14 +584,14 @@ mod tests {
     #[test]
     fn dump_replies_parse_with_their_expiry() {
         assert_eq!(
-            parse_dump(b"$3\r\nabc\r\n", b":-1\r\n"),
+            parse_dump(b"*2\r\n$3\r\nabc\r\n:-1\r\n"),
             Some((b"abc".to_vec(), 0))
         );
         assert_eq!(
-            parse_dump(b"$2\r\n\r\n\r\n", b":1700000000000\r\n"),
+            parse_dump(b"*2\r\n$2\r\n\r\n\r\n:1700000000000\r\n"),
             Some((b"\r\n".to_vec(), 1_700_000_000_000))
         );
-        assert_eq!(parse_dump(b"$-1\r\n", b":-2\r\n"), None);
-        assert_eq!(parse_dump(b"-ERR x\r\n", b":-2\r\n"), None);
+        assert_eq!(parse_dump(b"$-1\r\n"), None);
+        assert_eq!(parse_dump(b"-ERR x\r\n"), None);
     }
 }

@@ -16,7 +16,7 @@
 //! has read. Snapshots (`persist/snapshot.rs`) store values in this form.
 
 use crate::{
-    keyspace::{Value, ValueRef},
+    keyspace::{StrMark, Value, ValueRef},
     types::{hash::HashObj, list::ListObj, set::SetObj, zset::ZSetObj},
 };
 
@@ -27,6 +27,15 @@ const TAG_HASH: u8 = 1;
 const TAG_LIST: u8 = 2;
 const TAG_SET: u8 = 3;
 const TAG_ZSET: u8 = 4;
+/// A string with how it was written (`StrMark`, one byte, then the
+/// bytes): only `SHARDD.DUMP` makes it, so that a key a transaction moves
+/// between shards keeps its OBJECT ENCODING, as RENAME keeps Redis's
+/// object. DUMP and snapshots never write it (a reload normalises, as
+/// Redis's does).
+const TAG_STRING_MARKED: u8 = 5;
+/// A sorted set kept as a skiplist whatever its size (Redis never packs
+/// one again): made by `SHARDD.DUMP` only, as `TAG_STRING_MARKED`.
+const TAG_ZSET_SKIPLIST: u8 = 6;
 const HEADER_BYTES: usize = 2;
 const CRC_BYTES: usize = 8;
 
@@ -110,8 +119,94 @@ pub fn encode_into(value: ValueRef<'_>, out: &mut Vec<u8>) {
     out.extend_from_slice(&crc.to_le_bytes());
 }
 
+fn mark_byte(mark: StrMark) -> u8 {
+    match mark {
+        StrMark::Encoded => 0,
+        StrMark::Raw => 1,
+        StrMark::NotInt => 2,
+        StrMark::Unshared => 3,
+    }
+}
+
+fn byte_mark(b: u8) -> Option<StrMark> {
+    Some(match b {
+        0 => StrMark::Encoded,
+        1 => StrMark::Raw,
+        2 => StrMark::NotInt,
+        3 => StrMark::Unshared,
+        _ => return None,
+    })
+}
+
+/// The payload of `value` keeping a string's `mark` (see
+/// `TAG_STRING_MARKED`); other values as [`encode`].
+pub fn encode_marked(value: ValueRef<'_>, mark: StrMark) -> Vec<u8> {
+    if let ValueRef::ZSet(z) = value {
+        if z.encoding() == "skiplist" {
+            let mut out = Vec::with_capacity(64);
+            out.push(FORMAT_VERSION);
+            out.push(TAG_ZSET_SKIPLIST);
+            out.extend_from_slice(&z.encode());
+            let crc = crc64(&out);
+            out.extend_from_slice(&crc.to_le_bytes());
+            return out;
+        }
+    }
+    let ValueRef::Str(bytes) = value else {
+        return encode(value);
+    };
+    if mark == StrMark::Encoded {
+        return encode(value);
+    }
+    let mut out = Vec::with_capacity(bytes.len() + HEADER_BYTES + 1 + CRC_BYTES);
+    out.push(FORMAT_VERSION);
+    out.push(TAG_STRING_MARKED);
+    out.push(mark_byte(mark));
+    out.extend_from_slice(bytes);
+    let crc = crc64(&out);
+    out.extend_from_slice(&crc.to_le_bytes());
+    out
+}
+
 /// Checks version and checksum, then reads the value.
 pub fn decode(payload: &[u8]) -> Result<Value, DumpError> {
+    decode_marked(payload).map(|(v, _)| v)
+}
+
+/// [`decode`], with how a string was written ([`StrMark::Encoded`] unless
+/// the payload says otherwise).
+pub fn decode_marked(payload: &[u8]) -> Result<(Value, StrMark), DumpError> {
+    if payload.len() >= HEADER_BYTES + 1 + CRC_BYTES
+        && payload[0] == FORMAT_VERSION
+        && payload[1] == TAG_STRING_MARKED
+    {
+        let (data, crc) = payload.split_at(payload.len() - CRC_BYTES);
+        let mut want = [0u8; CRC_BYTES];
+        want.copy_from_slice(crc);
+        if crc64(data) != u64::from_le_bytes(want) {
+            return Err(DumpError::VersionOrChecksum);
+        }
+        let mark = byte_mark(data[HEADER_BYTES]).ok_or(DumpError::BadFormat)?;
+        return Ok((Value::Str(data[HEADER_BYTES + 1..].to_vec()), mark));
+    }
+    if payload.len() >= HEADER_BYTES + CRC_BYTES
+        && payload[0] == FORMAT_VERSION
+        && payload[1] == TAG_ZSET_SKIPLIST
+    {
+        let (data, crc) = payload.split_at(payload.len() - CRC_BYTES);
+        let mut want = [0u8; CRC_BYTES];
+        want.copy_from_slice(crc);
+        if crc64(data) != u64::from_le_bytes(want) {
+            return Err(DumpError::VersionOrChecksum);
+        }
+        let mut z = ZSetObj::decode(&data[HEADER_BYTES..]).ok_or(DumpError::BadFormat)?;
+        z.convert_to_skiplist();
+        return Ok((Value::ZSet(Box::new(z)), StrMark::Encoded));
+    }
+    decode_plain(payload).map(|v| (v, StrMark::Encoded))
+}
+
+fn decode_plain(payload: &[u8]) -> Result<Value, DumpError> {
     if payload.len() < HEADER_BYTES + CRC_BYTES || payload[0] != FORMAT_VERSION {
         return Err(DumpError::VersionOrChecksum);
     }
@@ -192,6 +287,37 @@ mod tests {
         let crc = crc64(&data);
         data.extend_from_slice(&crc.to_le_bytes());
         data
+    }
+
+    #[test]
+    fn a_marked_string_keeps_its_mark_and_plain_payloads_stay_encoded() {
+        for mark in [
+            StrMark::Raw,
+            StrMark::NotInt,
+            StrMark::Unshared,
+            StrMark::Encoded,
+        ] {
+            let p = encode_marked(ValueRef::Str(b"12"), mark);
+            let (v, m) = decode_marked(&p).expect("a payload it made");
+            assert_eq!(m, mark);
+            assert!(matches!(v, Value::Str(ref b) if b == b"12"));
+        }
+        let mut z = ZSetObj::new();
+        z.insert(b"m", 1.0);
+        z.convert_to_skiplist();
+        let p = encode_marked(ValueRef::ZSet(&z), StrMark::Encoded);
+        match decode_marked(&p) {
+            Ok((Value::ZSet(back), _)) => assert_eq!(back.encoding(), "skiplist"),
+            _ => panic!("a skiplist payload reads back"),
+        }
+        let plain = encode(ValueRef::Str(b"x"));
+        assert_eq!(decode_marked(&plain).map(|(_, m)| m), Ok(StrMark::Encoded));
+        let mut bad = encode_marked(ValueRef::Str(b"x"), StrMark::Raw);
+        bad[2] = 9;
+        let n = bad.len() - 8;
+        let crc = crc64(&bad[..n]);
+        bad[n..].copy_from_slice(&crc.to_le_bytes());
+        assert_eq!(decode_marked(&bad).map(|_| ()), Err(DumpError::BadFormat));
     }
 
     #[test]

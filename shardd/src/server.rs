@@ -177,6 +177,12 @@ impl<L: WriteLog> Engine<L> {
         if matches!(op, Op::Introspect(_)) {
             self.stats.xtx = self.xtx.gauges();
         }
+        let start = reply.buffer().len();
+        // A STORE command whose result is empty changes its destination
+        // only if there was one to delete (Redis signals nothing else).
+        let store_dest = crate::commands::store_destination(id)
+            .and_then(|i| args.get(i))
+            .map(|k| self.ks.exists(k));
         let changes = run_op(
             op,
             &mut self.ks,
@@ -188,6 +194,13 @@ impl<L: WriteLog> Engine<L> {
         if matches!(op, Op::Admin(_)) {
             // SAVE, BGSAVE, BGREWRITEAOF... may have cut a generation.
             self.after_cut();
+        }
+        let out = &reply.buffer()[start..];
+        if changes == Changes::ONE
+            && (crate::commands::changed_nothing(id, out)
+                || (store_dest == Some(false) && out == b":0\r\n"))
+        {
+            return Changes::NONE;
         }
         changes
     }

@@ -781,13 +781,15 @@ pub enum Cmd {
     SharddTxresolve,
     /// `shardd.txforget`
     SharddTxforget,
+    /// `shardd.dump`
+    SharddDump,
     /// `shardd.txindoubt`
     SharddTxindoubt,
 }
 
 impl Cmd {
     /// Every id, in order (`Cmd::ALL[id as usize] == id`).
-    pub const ALL: [Cmd; 383] = [
+    pub const ALL: [Cmd; 384] = [
         Cmd::Acl,
         Cmd::AclCat,
         Cmd::AclDeluser,
@@ -1170,13 +1172,14 @@ impl Cmd {
         Cmd::SharddTxdecide,
         Cmd::SharddTxresolve,
         Cmd::SharddTxforget,
+        Cmd::SharddDump,
         Cmd::SharddTxindoubt,
     ];
 }
 
 /// Fingerprint of the names in id order (FNV-1a): both sides of a ring
 /// check that they were built with the same table.
-pub const TABLE_FINGERPRINT: u64 = 0x9ccd8f50c59d9587;
+pub const TABLE_FINGERPRINT: u64 = 0xf2835c02e8c2e3c9;
 
 /// Every command, sorted by name (lookups binary-search it).
 #[rustfmt::skip]
@@ -1643,5 +1646,6 @@ pub(super) static INTERNAL: &[CommandSpec] = &[
     cmd(Cmd::SharddTxdecide, "shardd.txdecide", 2, F_FAST, 0, 0, 0, &[], &[], &[], Route::Keyless, Keys::Fixed, Exec::Internal, Docs { summary: "Asks a transaction's decider for its outcome (aborts it if undecided): txid", since: "", group: "transactions", complexity: "O(N)" }, &[]),
     cmd(Cmd::SharddTxresolve, "shardd.txresolve", 3, F_FAST, 0, 0, 0, &[], &[], &[], Route::Keyless, Keys::Fixed, Exec::Internal, Docs { summary: "Resolves an in-doubt transaction: txid commit|abort", since: "", group: "transactions", complexity: "O(N)" }, &[]),
     cmd(Cmd::SharddTxforget, "shardd.txforget", 2, F_FAST, 0, 0, 0, &[], &[], &[], Route::Keyless, Keys::Fixed, Exec::Internal, Docs { summary: "Forgets a decision every participant applied: txid", since: "", group: "transactions", complexity: "O(N)" }, &[]),
+    cmd(Cmd::SharddDump, "shardd.dump", 2, F_READONLY | F_FAST, 0, 0, 0, &[], &[], &[], Route::Keyless, Keys::Fixed, Exec::Internal, Docs { summary: "A key's value, keeping its string encoding, and its absolute expiry (a transaction moving it)", since: "", group: "transactions", complexity: "O(N)" }, &[]),
     cmd(Cmd::SharddTxindoubt, "shardd.txindoubt", 1, F_FAST, 0, 0, 0, &[], &[], &[], Route::Keyless, Keys::Fixed, Exec::Internal, Docs { summary: "Lists the shard's prepared transactions and their deciders", since: "", group: "transactions", complexity: "O(N)" }, &[]),
 ];

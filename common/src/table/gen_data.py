@@ -135,6 +135,8 @@ INTERNAL = [
      ['summary', "Resolves an in-doubt transaction: txid commit|abort", 'since', '', 'group', 'transactions', 'complexity', 'O(N)']),
     (['shardd.txforget', 2, ['fast'], 0, 0, 0, [], [], [], []],
      ['summary', "Forgets a decision every participant applied: txid", 'since', '', 'group', 'transactions', 'complexity', 'O(N)']),
+    (['shardd.dump', 2, ['readonly', 'fast'], 0, 0, 0, [], [], [], []],
+     ['summary', "A key's value, keeping its string encoding, and its absolute expiry (a transaction moving it)", 'since', '', 'group', 'transactions', 'complexity', 'O(N)']),
     (['shardd.txindoubt', 1, ['fast'], 0, 0, 0, [], [], [], []],
      ['summary', "Lists the shard's prepared transactions and their deciders", 'since', '', 'group', 'transactions', 'complexity', 'O(N)']),
 ]

@@ -243,10 +243,11 @@ pub async fn exec(call: Call<'_, '_>) {
             0
         };
         // Every watching shard is a participant: its lock request checks
-        // and forgets the watch.
-        call.session.watching = None;
+        // and forgets the watch. A shard the locking did not reach (an
+        // earlier one refused) forgets it here, before EXEC answers.
         let (proto, origin) = (call.session.proto, call.session.handle.id);
         let outcome = xtx::run(w, proto, origin, watcher, &specs, parts, &proxy).await;
+        unwatch_all(w, call.session).await;
         return match outcome {
             xtx::Outcome::Committed(replies) => call.reply(|r| {
                 r.array(len);
@@ -336,6 +337,11 @@ async fn run_captured(
     spec: &'static CommandSpec,
     args: &[&[u8]],
 ) -> Vec<u8> {
+    if spec.id == Cmd::Unwatch {
+        // Queued, it runs after the watch check (Redis checks at EXEC, then
+        // runs the queue), and EXEC forgets the watches anyway.
+        return b"+OK\r\n".to_vec();
+    }
     let Some(b) = super::handler(spec.id) else {
         let mut out = Vec::new();
         Reply::new(&mut out, session.proto).error("ERR the proxy has no code for this command");

@@ -11,7 +11,7 @@ mod expire;
 mod tests;
 
 pub use self::{
-    dump::{dump, restore},
+    dump::{dump, restore, shardd_dump},
     expire::{expire, expireat, expiretime, persist, pexpire, pexpireat, pexpiretime, pttl, ttl},
 };
 use super::{

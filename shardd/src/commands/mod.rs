@@ -210,6 +210,75 @@ impl Handler {
     }
 }
 
+/// Whether a write that replied `reply` changed nothing, for the commands
+/// whose handler does not count its changes: Redis neither signals the key
+/// (WATCH) nor propagates the write (the log) when, for example, SADD adds
+/// no member, SMOVE or RENAMENX moves nothing, or LPOP finds no list.
+pub fn changed_nothing(id: Cmd, reply: &[u8]) -> bool {
+    let is_null = matches!(reply, b"$-1\r\n" | b"*-1\r\n" | b"_\r\n");
+    match reply {
+        b":0\r\n" => matches!(
+            id,
+            Cmd::Sadd
+                | Cmd::Srem
+                | Cmd::Smove
+                | Cmd::Hdel
+                | Cmd::Hsetnx
+                | Cmd::Setnx
+                | Cmd::Msetnx
+                | Cmd::Renamenx
+                | Cmd::Copy
+                | Cmd::Lrem
+                | Cmd::Lpushx
+                | Cmd::Rpushx
+                | Cmd::Linsert
+                | Cmd::Zrem
+                | Cmd::Zremrangebyscore
+                | Cmd::Zremrangebyrank
+                | Cmd::Zremrangebylex
+                | Cmd::Expire
+                | Cmd::Pexpire
+                | Cmd::Expireat
+                | Cmd::Pexpireat
+                | Cmd::Persist
+                | Cmd::Pfadd
+        ),
+        b":-1\r\n" => id == Cmd::Linsert,
+        b"*0\r\n" => matches!(
+            id,
+            Cmd::Zpopmin | Cmd::Zpopmax | Cmd::Spop | Cmd::Lpop | Cmd::Rpop
+        ),
+        _ if is_null => matches!(
+            id,
+            Cmd::Lmove
+                | Cmd::Rpoplpush
+                | Cmd::Lpop
+                | Cmd::Rpop
+                | Cmd::Spop
+                | Cmd::Lmpop
+                | Cmd::Zmpop
+                | Cmd::Getdel
+        ),
+        _ => false,
+    }
+}
+
+/// The argument index of the destination of a STORE command (whose empty
+/// result deletes the destination), if `id` is one.
+pub fn store_destination(id: Cmd) -> Option<usize> {
+    match id {
+        Cmd::Sinterstore
+        | Cmd::Sunionstore
+        | Cmd::Sdiffstore
+        | Cmd::Zunionstore
+        | Cmd::Zinterstore
+        | Cmd::Zdiffstore
+        | Cmd::Zrangestore => Some(1),
+        Cmd::Bitop => Some(2),
+        _ => None,
+    }
+}
+
 /// The handlers that do not count their changes.
 const fn run_handler(id: Cmd) -> Option<fn(&mut Keyspace, Args, &mut Reply) -> CmdResult> {
     Some(match id {
@@ -361,6 +430,7 @@ const fn run_handler(id: Cmd) -> Option<fn(&mut Keyspace, Args, &mut Reply) -> C
         Cmd::Sort => sort::sort,
         Cmd::SortRo => sort::sort_ro,
         Cmd::Restore => keys::restore,
+        Cmd::SharddDump => keys::shardd_dump,
         Cmd::MemoryUsage => memory::usage,
         _ => return None,
     })

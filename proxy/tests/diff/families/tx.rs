@@ -38,7 +38,10 @@ pub fn transactions() -> BoxedStrategy<Op> {
         cmd("SCARD", vec![key()]),
         cmd("SISMEMBER", vec![key(), member()]),
         cmd("ZADD", vec![key(), one(&[b"1", b"2"]), member()]),
-        cmd("ZRANGE", vec![key(), lit("0"), lit("-1"), lit("WITHSCORES")]),
+        cmd(
+            "ZRANGE",
+            vec![key(), lit("0"), lit("-1"), lit("WITHSCORES")],
+        ),
         cmd("HSET", vec![key(), member(), val()]),
         cmd("HGET", vec![key(), member()]),
         cmd("MSET", vec![key(), val(), key(), val()]),
@@ -48,7 +51,15 @@ pub fn transactions() -> BoxedStrategy<Op> {
         cmd("RENAMENX", vec![tkey(), tkey()]),
         cmd("COPY", vec![tkey(), tkey(), opt(lit("REPLACE"))]),
         cmd("SMOVE", vec![tkey(), tkey(), member()]),
-        cmd("LMOVE", vec![tkey(), tkey(), one(&[b"LEFT", b"RIGHT"]), one(&[b"LEFT", b"RIGHT"])]),
+        cmd(
+            "LMOVE",
+            vec![
+                tkey(),
+                tkey(),
+                one(&[b"LEFT", b"RIGHT"]),
+                one(&[b"LEFT", b"RIGHT"]),
+            ],
+        ),
         cmd("SUNIONSTORE", vec![tkey(), tkey(), many(tkey(), 0, 2)]),
         cmd("SINTERCARD", vec![lit("2"), tkey(), tkey()]),
         cmd("ZUNIONSTORE", vec![tkey(), lit("2"), tkey(), tkey()]),

@@ -15,6 +15,24 @@ pub fn dump(ks: &mut Keyspace, args: Args, out: &mut Reply) -> CmdResult {
     Ok(())
 }
 
+/// `SHARDD.DUMP key` (what a transaction moving a key between shards
+/// reads): null, or `[payload, absolute expiry in ms or -1]`, the payload
+/// keeping how a string was written (`dump::encode_marked`).
+pub fn shardd_dump(ks: &mut Keyspace, args: Args, out: &mut Reply) -> CmdResult {
+    let key = args.get(1)?;
+    let mark = ks.str_mark(key);
+    let expiry = ks.expire_at(key).flatten();
+    match ks.get(key) {
+        None => out.null(),
+        Some(v) => {
+            out.array(2);
+            out.bulk(&payload::encode_marked(v, mark));
+            out.int(expiry.map_or(-1, |e| i64::try_from(e).unwrap_or(i64::MAX)));
+        }
+    }
+    Ok(())
+}
+
 /// Options of RESTORE after the payload.
 #[derive(Default)]
 struct RestoreOpts {
@@ -72,7 +90,8 @@ pub fn restore(ks: &mut Keyspace, args: Args, out: &mut Reply) -> CmdResult {
             "ERR Invalid TTL value, must be >= 0".into(),
         ));
     }
-    let value = payload::decode(args.get(3)?).map_err(|e| CmdError::Other(e.to_string()))?;
+    let (value, mark) =
+        payload::decode_marked(args.get(3)?).map_err(|e| CmdError::Other(e.to_string()))?;
     if opts.replace {
         ks.delete(key);
     }
@@ -88,6 +107,9 @@ pub fn restore(ks: &mut Keyspace, args: Args, out: &mut Reply) -> CmdResult {
         return Ok(());
     }
     ks.insert_with_expiry(key, value, (ttl != 0).then_some(at as u64));
+    if mark != crate::keyspace::StrMark::Encoded {
+        ks.mark_str(key, mark);
+    }
     out.ok();
     Ok(())
 }
