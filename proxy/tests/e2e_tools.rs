@@ -404,7 +404,7 @@ fn ops_start_status_restart_shard_and_stop_run_a_deployment() {
     assert!(!pid_alive(proxy_pid));
 }
 
-/// The redis-py smoke tests (`proxy/tests/python/test_smoke.py`) run by
+/// The redis-py tests (`proxy/tests/python`: the smoke tests and the transactions) run by
 /// pytest against this build's proxy. The interpreter is `$SHARDIS_PYTHON`
 /// (`.ci/run` makes a venv with redis-py and pytest), else `python3`;
 /// skipped with a note when it lacks redis-py or pytest, failing under
