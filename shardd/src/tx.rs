@@ -116,7 +116,9 @@ impl<L: WriteLog> Engine<L> {
             }
         }
         reply.array(cmds.len());
-        let mut logged: Vec<Vec<Vec<u8>>> = Vec::new();
+        // The group record, built as the commands run (each log form moved
+        // in, not copied).
+        let mut record: Vec<Vec<u8>> = Vec::new();
         let mut total = 0u64;
         for (id, argv) in cmds {
             let start = reply.buffer().len();
@@ -131,15 +133,18 @@ impl<L: WriteLog> Engine<L> {
             let body = &reply.buffer()[start..];
             if id.spec().has_flag(F_WRITE) && changes.any() {
                 if let Some(form) = rewrite::log_form(argv, body, self.ks.now_ms()) {
-                    logged.push(form);
+                    if record.is_empty() {
+                        record.push(group::GROUP.to_vec());
+                    }
+                    record.push(form.len().to_string().into_bytes());
+                    record.extend(form);
                 }
                 total += changes.0;
                 self.touch_watched(id, argv);
             }
             self.stats.end(Some(id), 0, argv, origin, body);
         }
-        if !logged.is_empty() {
-            let record = group::record(&logged);
+        if !record.is_empty() {
             let record: Vec<&[u8]> = record.iter().map(Vec::as_slice).collect();
             self.log
                 .append(&record, b"+OK\r\n", self.ks.now_ms(), Changes(total));
