@@ -38,6 +38,7 @@ pub mod config;
 pub mod conn;
 pub mod dispatch;
 pub mod fanout;
+pub mod gate;
 pub mod link;
 pub mod listen;
 pub mod merge;

@@ -12,11 +12,11 @@
 //! This module never calls up: links deliver into it, connections drain
 //! it.
 
-use std::{cell::RefCell, collections::VecDeque, rc::Rc};
+use std::{cell::RefCell, collections::VecDeque, rc::Rc, sync::Arc};
 
 use tokio::sync::Notify;
 
-use crate::merge::Merge;
+use crate::{gate::Gate, merge::Merge};
 
 /// Replies a connection may have outstanding (sent to shards, or ready but
 /// behind an earlier one) before its reader waits for one to leave. With
@@ -353,13 +353,26 @@ pub enum Target {
     },
     /// Nobody waits for it (a client's `SHARDD.UNWATCH` after DISCARD).
     Ignore,
+    /// A part of a command over several shards outside any transaction:
+    /// the slot's reply, then one part less in flight at the gate.
+    Gated {
+        /// Where the reply goes.
+        slot: Box<Target>,
+        /// The gate counting the parts in flight.
+        gate: Arc<Gate>,
+    },
 }
 
 impl Target {
     /// Fills the target's slot (or part) with `body`.
     pub fn deliver(&self, body: &[u8]) {
-        if let Target::Slot { conn, seq, part } = self {
-            conn.borrow_mut().complete(*seq, *part, body);
+        match self {
+            Target::Slot { conn, seq, part } => conn.borrow_mut().complete(*seq, *part, body),
+            Target::Ignore => {}
+            Target::Gated { slot, gate } => {
+                slot.deliver(body);
+                gate.release(1);
+            }
         }
     }
 }

@@ -5,15 +5,18 @@
 //! together but live on several shards run as a transaction of their own
 //! ([`crate::xtx::run_alone`]): a plain endpoint never answers CROSSSLOT.
 
-use std::rc::Rc;
+use std::{cell::RefCell, rc::Rc};
 
-use common::table::{CommandSpec, Route};
+use common::{
+    table::{CommandSpec, Route},
+    wire::REQ_FLAG_TX,
+};
 
 use crate::{
     fanout,
     link::Req,
-    replies::Target,
-    send::{first_shard, split, to_shard, together, To},
+    replies::{Replies, Target},
+    send::{first_shard, shard_count, split, to_shard, together, To},
     worker::Worker,
     xtx,
 };
@@ -43,7 +46,122 @@ pub async fn shard_command(
             .deliver(&reply);
         }
         Route::Together => together(w, req, to, spec, argv).await,
-        Route::MultiKeySplit => split(w, req, to, spec, argv).await,
+        Route::MultiKeySplit => split_gated(w, req, to, spec, argv).await,
         Route::FanOut => fanout::run(w, req, to, spec, argv).await,
+    }
+}
+
+/// MGET, MSET, DEL, EXISTS, UNLINK, TOUCH: split per shard. Over several
+/// shards and outside a transaction it passes the gate
+/// ([`crate::gate::Gate`]): while no transaction over several shards
+/// runs, its parts go out as usual (counted in flight); while one runs, it
+/// runs as a transaction of its own, so that it never sees part of one
+/// (nor one sees part of it).
+async fn split_gated(
+    w: &Rc<Worker>,
+    req: Req,
+    to: To<'_>,
+    spec: &'static CommandSpec,
+    argv: &[&[u8]],
+) {
+    let in_tx = req.flags & REQ_FLAG_TX != 0;
+    let parts = if in_tx { 0 } else { shard_count(w, spec, argv) };
+    if parts < 2 {
+        split(w, req, to, spec, argv, None).await;
+        return;
+    }
+    let gate = &w.shared.gate;
+    if gate.reserve(parts) {
+        let sent = split(w, req, to, spec, argv, Some(gate)).await;
+        gate.release(parts.saturating_sub(sent));
+        return;
+    }
+    let seq = to.out.borrow_mut().push_pending(to.discard);
+    let mut reply = split_as_transaction(w, req, spec, argv).await;
+    if reply.starts_with(b"-ERR transaction") {
+        // A shard failed under it: said as a plain command says it (the
+        // command may or may not have run). Its own errors (WRONGTYPE...)
+        // are counted by the shards.
+        reply = as_unavailable(&reply);
+        w.error_reply(&reply);
+    }
+    Target::Slot {
+        conn: to.out.clone(),
+        seq,
+        part: None,
+    }
+    .deliver(&reply);
+}
+
+/// Runs a split command as a transaction over its shards; its reply (or
+/// the transaction's error).
+async fn split_as_transaction(
+    w: &Rc<Worker>,
+    req: Req,
+    spec: &'static CommandSpec,
+    argv: &[&[u8]],
+) -> Vec<u8> {
+    let _gate = w.shared.gate.enter().await;
+    let parts = xtx::parts_of(w, spec, argv);
+    let mut t = xtx::next_txid(w);
+    let locked = match xtx::lock_at_once(w, t, &parts).await {
+        Some(Ok(l)) => l,
+        Some(Err(e)) => return format!("{e}\r\n").into_bytes(),
+        None => {
+            t = xtx::next_txid(w);
+            match xtx::lock(w, t, 0, &parts).await {
+                Ok(l) => l,
+                Err(xtx::LockError::WatchFailed) => {
+                    return b"-ERR transaction aborted: a lock was refused\r\n".to_vec()
+                }
+                Err(xtx::LockError::Failed(e)) => return format!("{e}\r\n").into_bytes(),
+            }
+        }
+    };
+    let capture = Rc::new(RefCell::new(Replies::new()));
+    let to = To {
+        out: &capture,
+        discard: false,
+    };
+    split(w, req.in_tx(t), to, spec, argv, None).await;
+    w.flush_now();
+    let reply = xtx::wait_all(&capture).await;
+    match xtx::finish(w, t, &locked).await {
+        Ok(()) => reply,
+        Err(e) => format!("{e}\r\n").into_bytes(),
+    }
+}
+
+/// `-ERR shard N is unavailable` for the first shard a transaction's error
+/// names.
+fn as_unavailable(err: &[u8]) -> Vec<u8> {
+    let text = String::from_utf8_lossy(err);
+    let shard = text
+        .split("shard ")
+        .skip(1)
+        .find_map(|rest| {
+            let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
+            digits.parse::<usize>().ok()
+        })
+        .unwrap_or(0);
+    format!("-ERR shard {shard} is unavailable\r\n").into_bytes()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::as_unavailable;
+
+    #[test]
+    fn a_failed_split_transaction_says_which_shard_is_unavailable() {
+        assert_eq!(
+            as_unavailable(
+                b"-ERR transaction aborted: shard 2 answered -ERR shard 2 is unavailable\r\n"
+            ),
+            b"-ERR shard 2 is unavailable\r\n"
+        );
+        assert_eq!(
+            as_unavailable(b"-ERR transaction outcome unknown: shard 1 failed\r\n"),
+            b"-ERR shard 1 is unavailable\r\n"
+        );
     }
 }

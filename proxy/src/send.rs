@@ -12,12 +12,13 @@
 //! where things go ([`crate::dispatch`], [`crate::fanout`],
 //! [`crate::builtin`]). It never calls up.
 
-use std::{cell::RefCell, rc::Rc, time::Duration};
+use std::{cell::RefCell, rc::Rc, sync::Arc, time::Duration};
 
 use common::table::{self, Cmd, CommandSpec};
 use smallvec::SmallVec;
 
 use crate::{
+    gate::Gate,
     link::{Req, SendError},
     merge::{Merge, MergeKind},
     replies::{Replies, Target},
@@ -118,16 +119,27 @@ pub async fn together(w: &Rc<Worker>, req: Req, to: To<'_>, spec: &CommandSpec, 
 }
 
 /// Independent keys (MGET, MSET, DEL, EXISTS, UNLINK, TOUCH): one
-/// sub-command per shard holding some of them, merged in key order.
-pub async fn split(w: &Rc<Worker>, req: Req, to: To<'_>, spec: &CommandSpec, argv: &[&[u8]]) {
+/// sub-command per shard holding some of them, merged in key order. With
+/// `gate`, each part sent to one of several shards counts as in flight
+/// there until its reply (see [`Gate`]); returns how many did.
+pub async fn split(
+    w: &Rc<Worker>,
+    req: Req,
+    to: To<'_>,
+    spec: &CommandSpec,
+    argv: &[&[u8]],
+    gate: Option<&Arc<Gate>>,
+) -> u64 {
     let Ok(positions) = table::key_positions(spec, argv) else {
-        return to_shard(w, req, to, 0, argv).await;
+        to_shard(w, req, to, 0, argv).await;
+        return 0;
     };
     let step = spec.key_step.max(1) as usize;
     if !groups_complete(spec, argv) {
         // One shard gives Redis's arity error; no shard runs a part of it.
         let first = first_shard(w, spec, argv);
-        return to_shard(w, req, to, first, argv).await;
+        to_shard(w, req, to, first, argv).await;
+        return 0;
     }
     let shard_of: SmallVec<[usize; 16]> = positions
         .iter()
@@ -135,7 +147,8 @@ pub async fn split(w: &Rc<Worker>, req: Req, to: To<'_>, spec: &CommandSpec, arg
         .collect();
     let first = shard_of.first().copied().unwrap_or(0);
     if shard_of.iter().all(|&s| s == first) {
-        return to_shard(w, req, to, first, argv).await;
+        to_shard(w, req, to, first, argv).await;
+        return 0;
     }
     // The shards in order of their first key; `order[k]` is (part, element)
     // of key k. Inline sizes cover the common cases without allocating.
@@ -180,13 +193,40 @@ pub async fn split(w: &Rc<Worker>, req: Req, to: To<'_>, spec: &CommandSpec, arg
                 args.extend_from_slice(&argv[pos..(pos + step).min(argv.len())]);
             }
         }
-        let target = Target::Slot {
+        let mut target = Target::Slot {
             conn: to.out.clone(),
             seq,
             part: Some(i as u16),
         };
+        if let Some(g) = gate {
+            target = Target::Gated {
+                slot: Box::new(target),
+                gate: g.clone(),
+            };
+        }
         send(w, req.part(i), shard, &args, target).await;
     }
+    if gate.is_some() {
+        shards.len() as u64
+    } else {
+        0
+    }
+}
+
+/// The number of shards `argv`'s keys live on (0 if its key arguments are
+/// bad).
+pub fn shard_count(w: &Worker, spec: &CommandSpec, argv: &[&[u8]]) -> u64 {
+    let Ok(positions) = table::key_positions(spec, argv) else {
+        return 0;
+    };
+    let mut shards: SmallVec<[usize; 8]> = SmallVec::new();
+    for &i in positions.iter() {
+        let s = w.shared.shard_of(argv[i]);
+        if !shards.contains(&s) {
+            shards.push(s);
+        }
+    }
+    shards.len() as u64
 }
 
 /// Whether the arguments after the first key split into whole key groups

@@ -242,6 +242,9 @@ pub struct Shared {
     /// restarts (a proxy would need a million transactions per
     /// millisecond of uptime to run into its successor's).
     pub next_txid: AtomicU64,
+    /// Keeps plain commands over several shards and transactions over
+    /// several shards from overlapping.
+    pub gate: Arc<crate::gate::Gate>,
 }
 
 impl Shared {
@@ -295,6 +298,7 @@ impl Shared {
                     .map_or(1, |d| d.as_millis() as u64)
                     << 20,
             ),
+            gate: Arc::default(),
         }
     }
 

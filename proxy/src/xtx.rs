@@ -553,6 +553,7 @@ pub async fn run_alone(
     spec: &'static CommandSpec,
     argv: &[&[u8]],
 ) -> Vec<u8> {
+    let _gate = w.shared.gate.enter().await;
     let parts = parts_of(w, spec, argv);
     let mut t = next_txid(w);
     let locked = match lock_at_once(w, t, &parts).await {

@@ -1,7 +1,7 @@
 //! The bank test: accounts spread over every shard, clients moving money
 //! between random accounts in transactions (half with WATCH/GET/MULTI/EXEC,
 //! half with MULTI/DECRBY/INCRBY/EXEC) and readers summing every account
-//! inside one MULTI. No reader may ever see a total other than the
+//! inside one MULTI or with one plain MGET. No reader may ever see a total other than the
 //! start's, and the final total is exact.
 //!
 //! Everything is bounded: a fixed number of transfers per writer, readers
@@ -51,6 +51,14 @@ fn two_accounts(rng: &mut Lcg) -> (String, String) {
         b = (a + 1) % ACCOUNTS;
     }
     (account(a), account(b))
+}
+
+/// The total as one plain MGET over every shard (no MULTI): it must never
+/// see part of a transfer either.
+fn total_in_one_mget(con: &mut redis::Connection) -> i64 {
+    let keys: Vec<String> = (0..ACCOUNTS).map(account).collect();
+    let values: Vec<i64> = redis::cmd("MGET").arg(&keys).query(con).expect("MGET");
+    values.iter().sum()
 }
 
 fn total_in_one_transaction(con: &mut redis::Connection, with_mget: bool) -> i64 {
@@ -155,7 +163,11 @@ fn transfers_across_shards_never_show_a_wrong_total() {
                 if done.load(Ordering::Relaxed) {
                     break;
                 }
-                let total = total_in_one_transaction(&mut con, id % 2 == 0);
+                let total = match id % 3 {
+                    0 => total_in_one_mget(&mut con),
+                    1 => total_in_one_transaction(&mut con, true),
+                    _ => total_in_one_transaction(&mut con, false),
+                };
                 assert_eq!(total, want, "a reader saw a wrong total");
                 reads.fetch_add(1, Ordering::Relaxed);
             }

@@ -112,6 +112,9 @@ pub async fn run(
     parts: Vec<(usize, Part)>,
     proxy: &[(usize, Vec<u8>)],
 ) -> Outcome {
+    // From here to the end, plain commands over several shards wait or
+    // run as transactions (see `crate::gate`).
+    let _gate = w.shared.gate.enter().await;
     let plans = queued
         .iter()
         .any(|(spec, args)| spec.route == Route::Together && core::spans_shards(w, spec, args));
