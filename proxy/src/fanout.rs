@@ -3,11 +3,12 @@
 //! SCAN, which walks the shards one after another (`common::scan` has the
 //! cursor's format).
 
-use std::rc::Rc;
+use std::{rc::Rc, sync::Arc};
 
 use common::table::{Cmd, CommandSpec};
 
 use crate::{
+    gate::Gate,
     link::Req,
     merge::{Merge, MergeKind},
     replies::Target,
@@ -31,10 +32,25 @@ fn merge_kind(id: Cmd) -> Option<MergeKind> {
     })
 }
 
-/// Runs a fanned-out shard command.
-pub async fn run(w: &Rc<Worker>, req: Req, to: To<'_>, spec: &CommandSpec, argv: &[&[u8]]) {
+/// Whether fanned-out command `id` reads the keyspace of every shard at
+/// once, so that it must not see part of a transaction over several
+/// shards (it passes the gate, see [`crate::gate`]).
+pub fn reads_every_shard(id: Cmd) -> bool {
+    matches!(id, Cmd::Dbsize | Cmd::Keys | Cmd::Randomkey)
+}
+
+/// Runs a fanned-out shard command; with `gate`, its parts count as in
+/// flight until they are answered.
+pub async fn run(
+    w: &Rc<Worker>,
+    req: Req,
+    to: To<'_>,
+    spec: &CommandSpec,
+    argv: &[&[u8]],
+    gate: Option<&Arc<Gate>>,
+) {
     match merge_kind(spec.id) {
-        Some(kind) => to_all(w, req, to, argv, kind).await,
+        Some(kind) => to_all(w, req, to, argv, kind, gate).await,
         None => scan(w, req, to, argv).await,
     }
 }

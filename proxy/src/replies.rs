@@ -356,8 +356,12 @@ pub enum Target {
     /// A part of a command over several shards outside any transaction:
     /// the slot's reply, then one part less in flight at the gate.
     Gated {
-        /// Where the reply goes.
-        slot: Box<Target>,
+        /// The connection's reply queue.
+        conn: Rc<RefCell<Replies>>,
+        /// The command's sequence number on that connection.
+        seq: u64,
+        /// Part index.
+        part: u16,
         /// The gate counting the parts in flight.
         gate: Arc<Gate>,
     },
@@ -369,8 +373,13 @@ impl Target {
         match self {
             Target::Slot { conn, seq, part } => conn.borrow_mut().complete(*seq, *part, body),
             Target::Ignore => {}
-            Target::Gated { slot, gate } => {
-                slot.deliver(body);
+            Target::Gated {
+                conn,
+                seq,
+                part,
+                gate,
+            } => {
+                conn.borrow_mut().complete(*seq, Some(*part), body);
                 gate.release(1);
             }
         }

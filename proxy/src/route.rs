@@ -14,6 +14,7 @@ use common::{
 
 use crate::{
     fanout,
+    gate::GateGuard,
     link::Req,
     replies::{Replies, Target},
     send::{first_shard, shard_count, split, to_shard, together, To},
@@ -47,7 +48,14 @@ pub async fn shard_command(
         }
         Route::Together => together(w, req, to, spec, argv).await,
         Route::MultiKeySplit => split_gated(w, req, to, spec, argv).await,
-        Route::FanOut => fanout::run(w, req, to, spec, argv).await,
+        Route::FanOut
+            if req.flags & REQ_FLAG_TX == 0
+                && fanout::reads_every_shard(spec.id)
+                && w.shared.shard_count() > 1 =>
+        {
+            fanout_gated(w, req, to, spec, argv).await
+        }
+        Route::FanOut => fanout::run(w, req, to, spec, argv, None).await,
     }
 }
 
@@ -93,6 +101,103 @@ async fn split_gated(
     .deliver(&reply);
 }
 
+/// DBSIZE, KEYS, RANDOMKEY over every shard, past the gate as
+/// [`split_gated`]: while a transaction over several shards runs, they
+/// lock every shard whole (they only read) and run inside a transaction.
+async fn fanout_gated(
+    w: &Rc<Worker>,
+    req: Req,
+    to: To<'_>,
+    spec: &'static CommandSpec,
+    argv: &[&[u8]],
+) {
+    let gate = &w.shared.gate;
+    let parts = w.shared.shard_count() as u64;
+    if gate.reserve(parts) {
+        fanout::run(w, req, to, spec, argv, Some(gate)).await;
+        return;
+    }
+    let seq = to.out.borrow_mut().push_pending(to.discard);
+    let all: Vec<(usize, xtx::Part)> = (0..w.shared.shard_count())
+        .map(|s| {
+            (
+                s,
+                xtx::Part {
+                    keys: Vec::new(),
+                    all: true,
+                },
+            )
+        })
+        .collect();
+    let mut reply = match begin(w, &all).await {
+        Err(e) => e,
+        Ok(run) => {
+            let to = To {
+                out: &run.capture,
+                discard: false,
+            };
+            fanout::run(w, req.in_tx(run.t), to, spec, argv, None).await;
+            end(w, run).await
+        }
+    };
+    if reply.starts_with(b"-ERR transaction") {
+        reply = as_unavailable(&reply);
+        w.error_reply(&reply);
+    }
+    Target::Slot {
+        conn: to.out.clone(),
+        seq,
+        part: None,
+    }
+    .deliver(&reply);
+}
+
+/// A transaction of one command over several shards, locked.
+struct Running {
+    _gate: GateGuard,
+    t: u64,
+    locked: Vec<usize>,
+    capture: Rc<RefCell<Replies>>,
+}
+
+/// Passes the gate and locks `parts` (at once, else in order); `Err` holds
+/// the error reply.
+async fn begin(w: &Rc<Worker>, parts: &[(usize, xtx::Part)]) -> Result<Running, Vec<u8>> {
+    let gate = w.shared.gate.enter().await;
+    let mut t = xtx::next_txid(w);
+    let locked = match xtx::lock_at_once(w, t, parts).await {
+        Some(Ok(l)) => l,
+        Some(Err(e)) => return Err(format!("{e}\r\n").into_bytes()),
+        None => {
+            t = xtx::next_txid(w);
+            match xtx::lock(w, t, 0, parts).await {
+                Ok(l) => l,
+                Err(xtx::LockError::WatchFailed) => {
+                    return Err(b"-ERR transaction aborted: a lock was refused\r\n".to_vec())
+                }
+                Err(xtx::LockError::Failed(e)) => return Err(format!("{e}\r\n").into_bytes()),
+            }
+        }
+    };
+    Ok(Running {
+        _gate: gate,
+        t,
+        locked,
+        capture: Rc::new(RefCell::new(Replies::new())),
+    })
+}
+
+/// Waits for the command's replies and commits; the replies (or the
+/// transaction's error).
+async fn end(w: &Rc<Worker>, run: Running) -> Vec<u8> {
+    w.flush_now();
+    let reply = xtx::wait_all(&run.capture).await;
+    match xtx::finish(w, run.t, &run.locked).await {
+        Ok(()) => reply,
+        Err(e) => format!("{e}\r\n").into_bytes(),
+    }
+}
+
 /// Runs a split command as a transaction over its shards; its reply (or
 /// the transaction's error).
 async fn split_as_transaction(
@@ -101,34 +206,17 @@ async fn split_as_transaction(
     spec: &'static CommandSpec,
     argv: &[&[u8]],
 ) -> Vec<u8> {
-    let _gate = w.shared.gate.enter().await;
     let parts = xtx::parts_of(w, spec, argv);
-    let mut t = xtx::next_txid(w);
-    let locked = match xtx::lock_at_once(w, t, &parts).await {
-        Some(Ok(l)) => l,
-        Some(Err(e)) => return format!("{e}\r\n").into_bytes(),
-        None => {
-            t = xtx::next_txid(w);
-            match xtx::lock(w, t, 0, &parts).await {
-                Ok(l) => l,
-                Err(xtx::LockError::WatchFailed) => {
-                    return b"-ERR transaction aborted: a lock was refused\r\n".to_vec()
-                }
-                Err(xtx::LockError::Failed(e)) => return format!("{e}\r\n").into_bytes(),
-            }
+    match begin(w, &parts).await {
+        Err(e) => e,
+        Ok(run) => {
+            let to = To {
+                out: &run.capture,
+                discard: false,
+            };
+            split(w, req.in_tx(run.t), to, spec, argv, None).await;
+            end(w, run).await
         }
-    };
-    let capture = Rc::new(RefCell::new(Replies::new()));
-    let to = To {
-        out: &capture,
-        discard: false,
-    };
-    split(w, req.in_tx(t), to, spec, argv, None).await;
-    w.flush_now();
-    let reply = xtx::wait_all(&capture).await;
-    match xtx::finish(w, t, &locked).await {
-        Ok(()) => reply,
-        Err(e) => format!("{e}\r\n").into_bytes(),
     }
 }
 

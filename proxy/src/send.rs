@@ -193,17 +193,19 @@ pub async fn split(
                 args.extend_from_slice(&argv[pos..(pos + step).min(argv.len())]);
             }
         }
-        let mut target = Target::Slot {
-            conn: to.out.clone(),
-            seq,
-            part: Some(i as u16),
-        };
-        if let Some(g) = gate {
-            target = Target::Gated {
-                slot: Box::new(target),
+        let target = match gate {
+            None => Target::Slot {
+                conn: to.out.clone(),
+                seq,
+                part: Some(i as u16),
+            },
+            Some(g) => Target::Gated {
+                conn: to.out.clone(),
+                seq,
+                part: i as u16,
                 gate: g.clone(),
-            };
-        }
+            },
+        };
         send(w, req.part(i), shard, &args, target).await;
     }
     if gate.is_some() {
@@ -245,6 +247,7 @@ pub async fn to_all<A: AsRef<[u8]>>(
     to: To<'_>,
     args: &[A],
     kind: MergeKind,
+    gate: Option<&Arc<Gate>>,
 ) {
     let n = w.shared.shard_count();
     let seq = to
@@ -252,10 +255,18 @@ pub async fn to_all<A: AsRef<[u8]>>(
         .borrow_mut()
         .push_merge(Merge::new(kind, n, req.proto), to.discard);
     for shard in 0..n {
-        let target = Target::Slot {
-            conn: to.out.clone(),
-            seq,
-            part: Some(shard as u16),
+        let target = match gate {
+            None => Target::Slot {
+                conn: to.out.clone(),
+                seq,
+                part: Some(shard as u16),
+            },
+            Some(g) => Target::Gated {
+                conn: to.out.clone(),
+                seq,
+                part: shard as u16,
+                gate: g.clone(),
+            },
         };
         send(w, req.part(shard), shard, args, target).await;
     }

@@ -187,3 +187,51 @@ fn transfers_across_shards_never_show_a_wrong_total() {
     let values: Vec<i64> = redis::cmd("MGET").arg(&keys).query(&mut con).expect("MGET");
     assert_eq!(values.iter().sum::<i64>(), want);
 }
+
+/// A key moved back and forth between shards by RENAME (a transaction
+/// over two shards each time) is seen exactly once by DBSIZE, KEYS and
+/// EXISTS over every shard, never twice or not at all.
+#[test]
+fn commands_over_every_shard_never_see_a_move_half_done() {
+    let s = Server::start(Opts::shards(3).workers(2));
+    let a = common::key_on_shard("mv", 0, 3);
+    let b = common::key_on_shard("mv", 2, 3);
+    let mut con = s.client();
+    let () = redis::cmd("SET")
+        .arg(&a)
+        .arg("v")
+        .query(&mut con)
+        .expect("SET");
+    let done = Arc::new(AtomicBool::new(false));
+    let mover = {
+        let (url, a, b, done) = (s.url(), a.clone(), b.clone(), done.clone());
+        thread::spawn(move || {
+            let mut con = common::client_for(&url);
+            for i in 0..400 {
+                let (from, to) = if i % 2 == 0 { (&a, &b) } else { (&b, &a) };
+                let () = redis::cmd("RENAME")
+                    .arg(from)
+                    .arg(to)
+                    .query(&mut con)
+                    .expect("RENAME");
+            }
+            done.store(true, Ordering::Relaxed);
+        })
+    };
+    let mut reads = 0;
+    while !done.load(Ordering::Relaxed) && reads < 20_000 {
+        let n: i64 = redis::cmd("DBSIZE").query(&mut con).expect("DBSIZE");
+        assert_eq!(n, 1, "DBSIZE saw a move half done");
+        let keys: Vec<String> = redis::cmd("KEYS").arg("mv*").query(&mut con).expect("KEYS");
+        assert_eq!(keys.len(), 1, "KEYS saw a move half done: {keys:?}");
+        let e: i64 = redis::cmd("EXISTS")
+            .arg(&a)
+            .arg(&b)
+            .query(&mut con)
+            .expect("EXISTS");
+        assert_eq!(e, 1, "EXISTS saw a move half done");
+        reads += 1;
+    }
+    mover.join().expect("the mover");
+    assert!(reads > 0);
+}

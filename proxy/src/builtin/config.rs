@@ -209,7 +209,7 @@ async fn set(call: Call<'_, '_>) {
         return call.reply(|r| r.ok());
     }
     let req = Req::internal(Cmd::SharddConfig, call.session.proto);
-    to_all(call.w, req, call.to, &args, MergeKind::AllOk).await;
+    to_all(call.w, req, call.to, &args, MergeKind::AllOk, None).await;
 }
 
 #[cfg(test)]

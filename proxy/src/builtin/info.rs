@@ -51,7 +51,7 @@ pub async fn ask_shards(call: Call<'_, '_>, what: InfoWhat, args: &[&[u8]]) {
     let mut argv: Vec<&[u8]> = vec![b"SHARDD.INFO"];
     argv.extend_from_slice(args);
     let kind = MergeKind::Info(Box::new(merge));
-    to_all(call.w, req, call.to, &argv, kind).await;
+    to_all(call.w, req, call.to, &argv, kind, None).await;
 }
 
 /// The proxy's own figures now.
@@ -104,5 +104,5 @@ pub async fn resetstat(call: Call<'_, '_>) {
     s.intro.reset_command_stats();
     let req = Req::internal(Cmd::SharddResetstat, call.session.proto);
     let argv: [&[u8]; 1] = [b"SHARDD.RESETSTAT"];
-    to_all(call.w, req, call.to, &argv, MergeKind::AllOk).await;
+    to_all(call.w, req, call.to, &argv, MergeKind::AllOk, None).await;
 }

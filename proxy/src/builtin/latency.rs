@@ -72,5 +72,5 @@ pub async fn run(sub: LatencyCmd, call: Call<'_, '_>) {
     }
     let req = Req::internal(Cmd::SharddLatency, call.session.proto);
     let kind = MergeKind::Latency(Box::new(merge));
-    to_all(call.w, req, call.to, &shard_argv, kind).await;
+    to_all(call.w, req, call.to, &shard_argv, kind, None).await;
 }

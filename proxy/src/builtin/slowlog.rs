@@ -71,7 +71,7 @@ pub async fn run(sub: SlowlogCmd, call: Call<'_, '_>) {
                 shared: call.w.shared.clone(),
             };
             let kind = MergeKind::Slowlog(Box::new(merge));
-            to_all(call.w, req, call.to, &argv, kind).await;
+            to_all(call.w, req, call.to, &argv, kind, None).await;
         }
         SlowlogCmd::Len => {
             let merge = SlowlogMerge::Len {
@@ -80,12 +80,12 @@ pub async fn run(sub: SlowlogCmd, call: Call<'_, '_>) {
             };
             let argv: [&[u8]; 2] = [b"SHARDD.SLOWLOG", b"LEN"];
             let kind = MergeKind::Slowlog(Box::new(merge));
-            to_all(call.w, req, call.to, &argv, kind).await;
+            to_all(call.w, req, call.to, &argv, kind, None).await;
         }
         SlowlogCmd::Reset => {
             lock(&intro.slowlog).reset();
             let argv: [&[u8]; 2] = [b"SHARDD.SLOWLOG", b"RESET"];
-            to_all(call.w, req, call.to, &argv, MergeKind::AllOk).await;
+            to_all(call.w, req, call.to, &argv, MergeKind::AllOk, None).await;
         }
         SlowlogCmd::Help => call.reply(|r| help(r, HELP)),
     }
