@@ -19,6 +19,7 @@ use tokio::sync::Notify;
 /// `active` and then waits until no reserved part is in flight. Both sides
 /// write before they read (sequentially consistent), so at least one of
 /// them sees the other.
+
 #[derive(Default)]
 pub struct Gate {
     active: AtomicU64,
@@ -65,6 +66,12 @@ impl Gate {
     pub fn active(&self) -> u64 {
         self.active.load(Ordering::SeqCst)
     }
+
+    fn leave(&self) {
+        if self.active.fetch_sub(1, Ordering::SeqCst) == 1 {
+            self.drained.notify_waiters();
+        }
+    }
 }
 
 /// A transaction over several shards in progress (see [`Gate::enter`]).
@@ -72,6 +79,6 @@ pub struct GateGuard(Arc<Gate>);
 
 impl Drop for GateGuard {
     fn drop(&mut self) {
-        self.0.active.fetch_sub(1, Ordering::SeqCst);
+        self.0.leave();
     }
 }

@@ -52,16 +52,19 @@ fn connect(sock: &std::path::Path) -> (Channel, Doorbell) {
         capacity_bytes: 1 << 16,
         max_record_bytes: 1 << 24,
     };
-    // A shard starved of CPU on a busy machine may miss the handshake's
-    // time limit: a few attempts, bounded.
-    let mut last = None;
-    for _ in 0..5 {
+    // The socket file appears at bind, before the shard listens, and a
+    // shard starved of CPU may miss the handshake's time limit: attempts
+    // until a deadline, a little apart.
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
         match attach(sock, &me, &bell, cfg) {
             Ok(ch) => return (ch, bell),
-            Err(e) => last = Some(e),
+            Err(e) if Instant::now() >= deadline => {
+                panic!("attach failed until the deadline: {e:?}")
+            }
+            Err(_) => std::thread::sleep(Duration::from_millis(10)),
         }
     }
-    panic!("attach failed five times: {last:?}")
 }
 
 /// The command id the proxy would put in the record.
