@@ -18,8 +18,8 @@ use crate::state::ClientHandle;
 pub struct Queued {
     /// The command.
     pub spec: &'static CommandSpec,
-    /// Its arguments, name first.
-    pub args: Vec<Vec<u8>>,
+    /// Its arguments, name first, as `(start, len)` in [`Multi::buf`].
+    pub args: SmallVec<[(usize, usize); 6]>,
 }
 
 /// The MULTI state of a connection.
@@ -27,6 +27,9 @@ pub struct Queued {
 pub struct Multi {
     /// The commands queued so far, in order.
     pub queued: Vec<Queued>,
+    /// Every queued argument back to back (one buffer, not one allocation
+    /// per argument).
+    pub buf: Vec<u8>,
     /// Bytes of arguments queued (bounded by `client-query-buffer-limit`).
     pub bytes: usize,
     /// A command was refused while queueing: EXEC answers EXECABORT.
@@ -78,6 +81,16 @@ pub struct Session {
     pub multi: Option<Multi>,
     /// The keys it WATCHes, by shard (`None`: none).
     pub watching: Option<Watching>,
+}
+
+impl Multi {
+    /// The arguments of queued command `q`.
+    pub fn args_of(&self, q: &Queued) -> SmallVec<[&[u8]; 8]> {
+        q.args
+            .iter()
+            .map(|&(at, len)| &self.buf[at..at + len])
+            .collect()
+    }
 }
 
 impl Session {

@@ -61,10 +61,12 @@ pub fn queue(
         return;
     }
     multi.bytes += bytes;
-    multi.queued.push(Queued {
-        spec,
-        args: argv.iter().map(|a| a.to_vec()).collect(),
-    });
+    let mut args = SmallVec::new();
+    for a in argv {
+        args.push((multi.buf.len(), a.len()));
+        multi.buf.extend_from_slice(a);
+    }
+    multi.queued.push(Queued { spec, args });
     to.out.borrow_mut().push_ready(b"+QUEUED\r\n", to.discard);
 }
 
@@ -198,11 +200,7 @@ pub async fn exec(call: Call<'_, '_>) {
         unwatch_all(w, call.session).await;
         return call.reply(|r| r.null_array());
     }
-    let queued: Vec<SmallVec<[&[u8]; 8]>> = multi
-        .queued
-        .iter()
-        .map(|q| q.args.iter().map(Vec::as_slice).collect())
-        .collect();
+    let queued: Vec<SmallVec<[&[u8]; 8]>> = multi.queued.iter().map(|q| multi.args_of(q)).collect();
     let mut shards: SmallVec<[usize; 4]> = SmallVec::new();
     for (q, args) in multi.queued.iter().zip(&queued) {
         if q.spec.exec == Exec::Shard {
