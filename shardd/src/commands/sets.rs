@@ -343,9 +343,36 @@ fn intersect(ks: &mut Keyspace, keys: &[&[u8]], limit: usize) -> Result<Vec<Vec<
 
 /// Union or difference of the sets at `keys` as a new set.
 fn union_or_diff(ks: &mut Keyspace, keys: &[&[u8]], diff: bool) -> Result<SetObj, CmdError> {
-    set_sizes(ks, keys)?;
+    let sizes = set_sizes(ks, keys)?;
     let mut acc = SetObj::new();
     if let (true, Some((&first, others))) = (diff, keys.split_first()) {
+        // Redis 7.0 picks one of two algorithms by their work; the second
+        // adds every member of the first set to a fresh set and then
+        // removes, so the result keeps the encoding those additions made
+        // (a non-integer member removed later leaves a hashtable).
+        let first_size = sizes.first().copied().unwrap_or(0);
+        let sameset = others.contains(&first);
+        let nonnull = sizes.iter().filter(|&&n| n > 0).count();
+        let algo_one = first_size * nonnull / 2;
+        let algo_two: usize = sizes.iter().sum();
+        if first_size > 0 && !sameset && algo_one > algo_two {
+            if let Some(f) = read_set(ks, first)? {
+                f.iter().for_each(|m| {
+                    acc.add(&m);
+                });
+            }
+            for k in others {
+                if acc.is_empty() {
+                    break;
+                }
+                if let Some(s) = read_set(ks, k)? {
+                    s.iter().for_each(|m| {
+                        acc.remove(&m);
+                    });
+                }
+            }
+            return Ok(acc);
+        }
         if let Some(first) = read_set(ks, first)? {
             acc = first.clone();
         }

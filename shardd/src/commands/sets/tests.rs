@@ -254,3 +254,24 @@ fn sscan_over_a_table_visits_every_member_despite_removals() {
     }
     assert_eq!(seen.len(), 300);
 }
+
+#[test]
+fn sdiffstore_keeps_the_encoding_of_redis_s_chosen_algorithm() {
+    // Replies and encodings from redis-server 7.0.15. With a large first
+    // set against two small ones Redis adds every member of the first set
+    // to a fresh set, then removes: the non-integer it removes leaves a
+    // hashtable. Against one small set it builds only what is left.
+    let ints: Vec<String> = (0..300).map(|i| i.to_string()).collect();
+    let mut ks = ks_with(&[
+        &format!("SADD big x {}", ints.join(" ")),
+        "SADD small x",
+        "SADD s2 y",
+    ]);
+    assert_eq!(run(&mut ks, "SDIFFSTORE d big small"), ":300\r\n");
+    assert_eq!(run(&mut ks, "OBJECT ENCODING d"), "$6\r\nintset\r\n");
+    assert_eq!(run(&mut ks, "SDIFFSTORE d2 big small s2"), ":300\r\n");
+    assert_eq!(run(&mut ks, "OBJECT ENCODING d2"), "$9\r\nhashtable\r\n");
+    let mut ks = ks_with(&["SADD a 1 2 x", "SADD b x 7 8 9 10 11"]);
+    assert_eq!(run(&mut ks, "SDIFFSTORE d3 a b"), ":2\r\n");
+    assert_eq!(run(&mut ks, "OBJECT ENCODING d3"), "$6\r\nintset\r\n");
+}
