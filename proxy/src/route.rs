@@ -164,21 +164,7 @@ struct Running {
 /// the error reply.
 async fn begin(w: &Rc<Worker>, parts: &[(usize, xtx::Part)]) -> Result<Running, Vec<u8>> {
     let gate = w.shared.gate.enter().await;
-    let mut t = xtx::next_txid(w);
-    let locked = match xtx::lock_at_once(w, t, parts).await {
-        Some(Ok(l)) => l,
-        Some(Err(e)) => return Err(format!("{e}\r\n").into_bytes()),
-        None => {
-            t = xtx::next_txid(w);
-            match xtx::lock(w, t, 0, parts).await {
-                Ok(l) => l,
-                Err(xtx::LockError::WatchFailed) => {
-                    return Err(b"-ERR transaction aborted: a lock was refused\r\n".to_vec())
-                }
-                Err(xtx::LockError::Failed(e)) => return Err(format!("{e}\r\n").into_bytes()),
-            }
-        }
-    };
+    let (t, locked) = xtx::lock_any(w, parts).await?;
     Ok(Running {
         _gate: gate,
         t,

@@ -72,15 +72,7 @@ pub struct Ask {
 pub async fn ask_mixed(w: &Rc<Worker>, asks: &[Ask]) -> Vec<Vec<u8>> {
     let mut captures = Vec::with_capacity(asks.len());
     for a in asks {
-        let capture = Rc::new(RefCell::new(Replies::new()));
-        let seq = capture.borrow_mut().push_pending(false);
-        let target = Target::Slot {
-            conn: capture.clone(),
-            seq,
-            part: None,
-        };
-        send(w, a.req, a.shard, &a.args, target).await;
-        captures.push(capture);
+        captures.push(send_for_reply(w, a.req, a.shard, &a.args).await);
     }
     w.flush_now();
     let mut out = Vec::with_capacity(captures.len());
@@ -88,6 +80,25 @@ pub async fn ask_mixed(w: &Rc<Worker>, asks: &[Ask]) -> Vec<Vec<u8>> {
         out.push(wait_all(&c).await);
     }
     out
+}
+
+/// Queues `args` on `shard` as `req` without waiting (published at the
+/// next flush); the private reply queue its reply will fill.
+pub async fn send_for_reply(
+    w: &Rc<Worker>,
+    req: Req,
+    shard: usize,
+    args: &[Vec<u8>],
+) -> Rc<RefCell<Replies>> {
+    let capture = Rc::new(RefCell::new(Replies::new()));
+    let seq = capture.borrow_mut().push_pending(false);
+    let target = Target::Slot {
+        conn: capture.clone(),
+        seq,
+        part: None,
+    };
+    send(w, req, shard, args, target).await;
+    capture
 }
 
 /// Sends each `(shard, args)` as an internal `cmd` request and waits for
@@ -144,6 +155,18 @@ pub fn lock_flags(all: bool, nowait: bool) -> Vec<u8> {
         .into_bytes()
 }
 
+/// `SHARDD.TXLOCK T watcher flags keys...` for `part`.
+pub fn lock_args(t: u64, watcher: u64, part: &Part, nowait: bool) -> Vec<Vec<u8>> {
+    let mut args = vec![
+        b"SHARDD.TXLOCK".to_vec(),
+        txid_arg(t),
+        watcher.to_string().into_bytes(),
+        lock_flags(part.all, nowait),
+    ];
+    args.extend(part.keys.iter().cloned());
+    args
+}
+
 /// Why locking failed; the shards already locked were released.
 pub enum LockError {
     /// A watched key changed.
@@ -160,20 +183,9 @@ pub async fn lock(
     watcher: u64,
     parts: &[(usize, Part)],
 ) -> Result<Vec<usize>, LockError> {
-    let tid = txid_arg(t);
     let mut locked: Vec<usize> = Vec::new();
     for (shard, part) in parts {
-        let mut args = vec![
-            b"SHARDD.TXLOCK".to_vec(),
-            tid.clone(),
-            watcher.to_string().into_bytes(),
-            if part.all {
-                b"1".to_vec()
-            } else {
-                b"0".to_vec()
-            },
-        ];
-        args.extend(part.keys.iter().cloned());
+        let args = lock_args(t, watcher, part, false);
         let reply = ask_all(w, Cmd::SharddTxlock, &[(*shard, args)]).await;
         let reply = reply.into_iter().next().unwrap_or_default();
         if reply.starts_with(b"+OK") {
@@ -232,6 +244,30 @@ pub async fn prepared_of(
     Ok(prepared)
 }
 
+/// Locks `parts` for a new transaction (no watches): all at once, or in
+/// order if a key was taken. Its id and the shards locked, or the error
+/// reply (nothing stays locked).
+pub async fn lock_any(
+    w: &Rc<Worker>,
+    parts: &[(usize, Part)],
+) -> Result<(u64, Vec<usize>), Vec<u8>> {
+    let t = next_txid(w);
+    match lock_at_once(w, t, parts).await {
+        Some(Ok(l)) => return Ok((t, l)),
+        Some(Err(e)) => return Err(format!("{e}\r\n").into_bytes()),
+        None => {}
+    }
+    // A key was taken: wait for it, in order, as a new transaction.
+    let t = next_txid(w);
+    match lock(w, t, 0, parts).await {
+        Ok(l) => Ok((t, l)),
+        Err(LockError::WatchFailed) => {
+            Err(b"-ERR transaction aborted: a lock was refused\r\n".to_vec())
+        }
+        Err(LockError::Failed(e)) => Err(format!("{e}\r\n").into_bytes()),
+    }
+}
+
 /// Locks `parts` for `t` on every shard at once with locks that do not
 /// wait: the shards locked; `None` if one was busy (then nothing stays
 /// locked and the caller locks in order); `Err` if one failed.
@@ -242,19 +278,10 @@ pub async fn lock_at_once(
 ) -> Option<Result<Vec<usize>, String>> {
     let asks: Vec<Ask> = parts
         .iter()
-        .map(|(shard, part)| {
-            let mut args = vec![
-                b"SHARDD.TXLOCK".to_vec(),
-                txid_arg(t),
-                b"0".to_vec(),
-                lock_flags(part.all, true),
-            ];
-            args.extend(part.keys.iter().cloned());
-            Ask {
-                req: Req::internal(Cmd::SharddTxlock, Proto::Resp2),
-                shard: *shard,
-                args,
-            }
+        .map(|(shard, part)| Ask {
+            req: Req::internal(Cmd::SharddTxlock, Proto::Resp2),
+            shard: *shard,
+            args: lock_args(t, 0, part, true),
         })
         .collect();
     let replies = ask_mixed(w, &asks).await;
@@ -554,22 +581,9 @@ pub async fn run_alone(
     argv: &[&[u8]],
 ) -> Vec<u8> {
     let _gate = w.shared.gate.enter().await;
-    let parts = parts_of(w, spec, argv);
-    let mut t = next_txid(w);
-    let locked = match lock_at_once(w, t, &parts).await {
-        Some(Ok(l)) => l,
-        Some(Err(e)) => return format!("{e}\r\n").into_bytes(),
-        None => {
-            // A key was taken: wait for it, in order.
-            t = next_txid(w);
-            match lock(w, t, 0, &parts).await {
-                Ok(l) => l,
-                Err(LockError::WatchFailed) => {
-                    return b"-ERR transaction aborted: a lock was refused\r\n".to_vec()
-                }
-                Err(LockError::Failed(e)) => return format!("{e}\r\n").into_bytes(),
-            }
-        }
+    let (t, locked) = match lock_any(w, &parts_of(w, spec, argv)).await {
+        Ok(l) => l,
+        Err(e) => return e,
     };
     let reply = together(w, t, proto, spec, argv).await;
     match finish(w, t, &locked).await {

@@ -17,7 +17,7 @@ use std::{
     thread,
 };
 
-use common::{Opts, Server};
+use common::{Lcg, Opts, Server};
 
 const ACCOUNTS: usize = 1_000;
 const START: i64 = 100;
@@ -29,19 +29,6 @@ const MAX_WATCH_RETRIES: usize = 1_000;
 
 fn account(i: usize) -> String {
     format!("acct:{i}")
-}
-
-/// A small deterministic generator per thread.
-struct Lcg(u64);
-
-impl Lcg {
-    fn next(&mut self, n: usize) -> usize {
-        self.0 = self
-            .0
-            .wrapping_mul(6364136223846793005)
-            .wrapping_add(1442695040888963407);
-        ((self.0 >> 33) % n as u64) as usize
-    }
 }
 
 fn two_accounts(rng: &mut Lcg) -> (String, String) {

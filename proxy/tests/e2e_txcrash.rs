@@ -29,7 +29,7 @@ use std::{
     time::{Duration, Instant},
 };
 
-use common::{pid_alive, wait_until, Opts, Server, Shards, TempDir, IO_TIMEOUT};
+use common::{pid_alive, wait_until, Lcg, Opts, Server, Shards, TempDir, IO_TIMEOUT};
 
 const SHARDS: usize = 3;
 const ACCOUNTS: usize = 200;
@@ -47,18 +47,6 @@ const RESTART_TIMEOUT: Duration = Duration::from_secs(15);
 
 fn account(i: usize) -> String {
     format!("acct:{i}")
-}
-
-struct Lcg(u64);
-
-impl Lcg {
-    fn next(&mut self, n: usize) -> usize {
-        self.0 = self
-            .0
-            .wrapping_mul(6364136223846793005)
-            .wrapping_add(1442695040888963407);
-        ((self.0 >> 33) % n as u64) as usize
-    }
 }
 
 /// One transfer: (from, to, amount).

@@ -359,14 +359,5 @@ async fn run_captured(
         failed: &failed,
     };
     Box::pin(super::run(b, call)).await;
-    let progress = capture.borrow().progress_bell();
-    loop {
-        let next = progress.notified();
-        if capture.borrow().outstanding() == 0 {
-            break;
-        }
-        next.await;
-    }
-    let out = capture.borrow_mut().take_output();
-    out
+    crate::xtx::wait_all(&capture).await
 }

@@ -135,6 +135,30 @@ pub async fn run(
     // 2. Run every command, at once but for those whose keys must be
     //    together on several shards, which run as a plan in their turn.
     let capture = Rc::new(RefCell::new(Replies::new()));
+    send_queued(w, t, proto, origin, queued, proxy, &capture).await;
+    w.flush_now();
+    let replies = core::wait_all(&capture).await;
+    // 3 and 4. Prepare, decide, finish.
+    match core::finish(w, t, &locked).await {
+        Ok(()) => Outcome::Committed(replies),
+        Err(e) => Outcome::Failed(e),
+    }
+}
+
+/// Sends the queued commands of transaction `t` (those the proxy answers
+/// take their replies from `proxy`, by position), their replies filling
+/// `capture` in order. A command whose keys must be together on several
+/// shards runs as a plan in its turn: it needs `t`'s locks, which is why
+/// the path that locks and runs at once is not taken with one.
+async fn send_queued(
+    w: &Rc<Worker>,
+    t: u64,
+    proto: common::reply::Proto,
+    origin: u64,
+    queued: &[(&'static CommandSpec, SmallVec<[&[u8]; 8]>)],
+    proxy: &[(usize, Vec<u8>)],
+    capture: &Rc<RefCell<Replies>>,
+) {
     for (i, (spec, args)) in queued.iter().enumerate() {
         if spec.exec != Exec::Shard {
             if let Some((_, reply)) = proxy.iter().find(|(at, _)| *at == i) {
@@ -155,17 +179,10 @@ pub async fn run(
         }
         let req = Req::new(spec, proto, origin).in_tx(t);
         let to = To {
-            out: &capture,
+            out: capture,
             discard: false,
         };
         route::shard_command(w, req, to, spec, args).await;
-    }
-    w.flush_now();
-    let replies = core::wait_all(&capture).await;
-    // 3 and 4. Prepare, decide, finish.
-    match core::finish(w, t, &locked).await {
-        Ok(()) => Outcome::Committed(replies),
-        Err(e) => Outcome::Failed(e),
     }
 }
 
@@ -188,38 +205,19 @@ async fn run_at_once(
 ) -> Option<Outcome> {
     let all: Vec<usize> = parts.iter().map(|(s, _)| *s).collect();
     let decider = *all.first()?;
-    let tid = txid_arg(t);
     let mut locks = Vec::with_capacity(parts.len());
     for (shard, part) in parts {
-        let mut args = vec![
-            b"SHARDD.TXLOCK".to_vec(),
-            tid.clone(),
-            b"0".to_vec(),
-            core::lock_flags(part.all, true),
-        ];
-        args.extend(part.keys.iter().cloned());
-        locks.push(pending(w, Req::internal(Cmd::SharddTxlock, proto), *shard, &args).await);
+        let args = core::lock_args(t, 0, part, true);
+        let req = Req::internal(Cmd::SharddTxlock, proto);
+        locks.push(core::send_for_reply(w, req, *shard, &args).await);
     }
     let capture = Rc::new(RefCell::new(Replies::new()));
-    for (i, (spec, args)) in queued.iter().enumerate() {
-        if spec.exec != Exec::Shard {
-            if let Some((_, reply)) = proxy.iter().find(|(at, _)| *at == i) {
-                capture.borrow_mut().push_ready(reply, false);
-            }
-            continue;
-        }
-        let req = Req::new(spec, proto, origin).in_tx(t);
-        let to = To {
-            out: &capture,
-            discard: false,
-        };
-        route::shard_command(w, req, to, spec, args).await;
-    }
+    send_queued(w, t, proto, origin, queued, proxy, &capture).await;
     let asks = core::prepare_asks(t, decider, &all[1..]);
     let mut prepares = Vec::with_capacity(asks.len());
     for (shard, args) in &asks {
         let req = Req::internal(Cmd::SharddTxprepare, proto);
-        prepares.push(pending(w, req, *shard, args).await);
+        prepares.push(core::send_for_reply(w, req, *shard, args).await);
     }
     w.flush_now();
     let mut lock_replies = Vec::with_capacity(locks.len());
@@ -254,20 +252,6 @@ async fn run_at_once(
         Ok(()) => Outcome::Committed(replies),
         Err(e) => Outcome::Failed(e),
     })
-}
-
-/// Queues `args` on `shard` as `req` without waiting; the capture its
-/// reply will fill.
-async fn pending(w: &Rc<Worker>, req: Req, shard: usize, args: &[Vec<u8>]) -> Rc<RefCell<Replies>> {
-    let capture = Rc::new(RefCell::new(Replies::new()));
-    let seq = capture.borrow_mut().push_pending(false);
-    let target = Target::Slot {
-        conn: capture.clone(),
-        seq,
-        part: None,
-    };
-    crate::send::send(w, req, shard, args, target).await;
-    capture
 }
 
 /// Resolves the transactions every attached shard holds prepared: asks

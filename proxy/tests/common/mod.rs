@@ -690,3 +690,17 @@ pub fn key_on_shard(prefix: &str, shard: usize, shards: usize) -> String {
         .pop()
         .expect("some key lands on every shard")
 }
+
+/// A small deterministic generator (a test thread's own, seeded).
+pub struct Lcg(pub u64);
+
+impl Lcg {
+    /// The next number below `n`.
+    pub fn next(&mut self, n: usize) -> usize {
+        self.0 = self
+            .0
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        ((self.0 >> 33) % n as u64) as usize
+    }
+}
