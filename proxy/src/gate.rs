@@ -62,11 +62,6 @@ impl Gate {
         }
     }
 
-    /// Transactions over several shards running now.
-    pub fn active(&self) -> u64 {
-        self.active.load(Ordering::SeqCst)
-    }
-
     fn leave(&self) {
         if self.active.fetch_sub(1, Ordering::SeqCst) == 1 {
             self.drained.notify_waiters();

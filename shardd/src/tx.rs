@@ -136,8 +136,7 @@ impl<L: WriteLog> Engine<L> {
                     if record.is_empty() {
                         record.push(group::GROUP.to_vec());
                     }
-                    record.push(form.len().to_string().into_bytes());
-                    record.extend(form);
+                    group::push_command(&mut record, form);
                 }
                 total += changes.0;
                 self.touch_watched(id, argv);

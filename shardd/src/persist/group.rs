@@ -13,13 +13,20 @@ use crate::{commands::execute, keyspace::Keyspace};
 /// The name that starts a group record.
 pub const GROUP: &[u8] = b"SHARDD.TX";
 
+/// Appends one command (its arguments, name first) in the framing of a
+/// group record, and of the effects in `super::txlog`'s records: its
+/// argument count in decimal, then its arguments.
+pub fn push_command(out: &mut Vec<Vec<u8>>, command: Vec<Vec<u8>>) {
+    out.push(command.len().to_string().into_bytes());
+    out.extend(command);
+}
+
 /// The group record of `commands` (each a command's arguments, name first).
-pub fn record(commands: &[Vec<Vec<u8>>]) -> Vec<Vec<u8>> {
-    let mut out = Vec::with_capacity(1 + commands.iter().map(|c| c.len() + 1).sum::<usize>());
-    out.push(GROUP.to_vec());
+#[cfg(test)]
+fn record(commands: &[Vec<Vec<u8>>]) -> Vec<Vec<u8>> {
+    let mut out = vec![GROUP.to_vec()];
     for c in commands {
-        out.push(c.len().to_string().into_bytes());
-        out.extend(c.iter().cloned());
+        push_command(&mut out, c.clone());
     }
     out
 }

@@ -192,8 +192,7 @@ fn id_arg(t: u64) -> Vec<u8> {
 
 fn push_forms(out: &mut Vec<Vec<u8>>, forms: &[Vec<Vec<u8>>]) {
     for f in forms {
-        out.push(f.len().to_string().into_bytes());
-        out.extend(f.iter().cloned());
+        group::push_command(out, f.clone());
     }
 }
 
