@@ -37,6 +37,7 @@ pub mod num;
 pub mod reply;
 pub mod resp_value;
 pub mod scan;
+pub mod script;
 pub mod slot;
 pub mod slowlog;
 pub mod table;

@@ -5,6 +5,13 @@
 /// Number of hash slots.
 pub const SLOT_COUNT: usize = 16384;
 
+/// The shard owning `slot` when `shards` shards split the slots into equal
+/// contiguous ranges (the proxy's slot table, and what a shard running a
+/// script checks its keys against).
+pub fn shard_of_slot(slot: u16, shards: usize) -> usize {
+    slot as usize * shards.max(1) / SLOT_COUNT
+}
+
 /// CRC16-CCITT (XModem: polynomial 0x1021, initial value 0), the variant
 /// Redis Cluster uses: `T0` steps one byte, `T1` a byte followed by another
 /// (see [`crc16`]).

@@ -46,6 +46,7 @@ pub mod params;
 pub mod replies;
 pub mod resp;
 pub mod route;
+pub mod script;
 pub mod send;
 pub mod server;
 pub mod session;

@@ -245,6 +245,8 @@ pub struct Shared {
     /// Keeps plain commands over several shards and transactions over
     /// several shards from overlapping.
     pub gate: Arc<crate::gate::Gate>,
+    /// The script cache (EVAL, SCRIPT LOAD; lost on restart, as Redis's).
+    pub scripts: crate::script::Cache,
 }
 
 impl Shared {
@@ -259,7 +261,7 @@ impl Shared {
     pub fn new(cfg: Config, sockets: Vec<PathBuf>) -> Shared {
         let n = sockets.len().max(1);
         let slot_shard = (0..SLOT_COUNT)
-            .map(|s| (s * n / SLOT_COUNT) as u16)
+            .map(|s| common::slot::shard_of_slot(s as u16, n) as u16)
             .collect();
         let dir = std::path::absolute(&cfg.dir).unwrap_or_else(|_| cfg.dir.clone());
         let workers = cfg.workers;
@@ -299,6 +301,7 @@ impl Shared {
                     << 20,
             ),
             gate: Arc::default(),
+            scripts: crate::script::Cache::default(),
         }
     }
 

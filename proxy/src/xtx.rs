@@ -393,7 +393,7 @@ pub async fn abort(w: &Rc<Worker>, t: u64, shards: &[usize]) {
 
 /// The keys of `argv` (unique, in order) with whether the command may
 /// write each, and their shards.
-fn keys_of(w: &Worker, spec: &CommandSpec, argv: &[&[u8]]) -> Vec<(Vec<u8>, bool, usize)> {
+pub fn keys_of(w: &Worker, spec: &CommandSpec, argv: &[&[u8]]) -> Vec<(Vec<u8>, bool, usize)> {
     let mut out: Vec<(Vec<u8>, bool, usize)> = Vec::new();
     if let Ok(keys) = keys_and_flags(spec, argv) {
         for (pos, flags) in keys {
@@ -500,10 +500,8 @@ fn log_failures(replies: &[Vec<u8>], what: &str) {
 
 /// Runs `argv` (keys that must be together, on several shards) inside
 /// transaction `t`, which holds every one of its keys, in three round
-/// trips: the other keys are read at home; the executor shard (the first
-/// key's) gets copies of them, runs the command, reads back the
-/// written ones and drops the copies, all back to back; the written keys
-/// the command changed go home. Returns the command's reply in `proto`.
+/// trips ([`run_with_copies`], the executor being the first key's shard).
+/// Returns the command's reply in `proto`.
 pub async fn together(
     w: &Rc<Worker>,
     t: u64,
@@ -516,6 +514,32 @@ pub async fn together(
     // a packed sorted set into a skiplist for good, as Redis does) stay
     // where the key lives.
     let exec = keys.first().map_or(0, |(_, _, s)| *s);
+    let args = argv.iter().map(|a| a.to_vec()).collect();
+    run_with_copies(
+        w,
+        t,
+        Req::internal(spec.id, proto).in_tx(t),
+        args,
+        &keys,
+        exec,
+    )
+    .await
+}
+
+/// Runs request `req` with `args` on shard `exec` inside transaction `t`,
+/// which holds every one of `keys` (key, written, home shard), with
+/// copies of the keys of other shards there: the other keys are read at
+/// home; the executor gets copies of them, runs the command, reads back
+/// the written ones and drops the copies, all back to back; the written
+/// keys the command changed go home. Returns the command's reply.
+pub async fn run_with_copies(
+    w: &Rc<Worker>,
+    t: u64,
+    req: Req,
+    args: Vec<Vec<u8>>,
+    keys: &[(Vec<u8>, bool, usize)],
+    exec: usize,
+) -> Vec<u8> {
     // (key, home, written)
     let foreign: Vec<(Vec<u8>, usize, bool)> = keys
         .iter()
@@ -536,9 +560,9 @@ pub async fn together(
     }
     let at_command = asks.len();
     asks.push(Ask {
-        req: Req::internal(spec.id, proto).in_tx(t),
+        req,
         shard: exec,
-        args: argv.iter().map(|a| a.to_vec()).collect(),
+        args,
     });
     let written: Vec<usize> = (0..foreign.len()).filter(|&i| foreign[i].2).collect();
     for &i in &written {

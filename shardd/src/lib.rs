@@ -31,6 +31,7 @@ pub mod introspect;
 pub mod keyspace;
 pub mod ops;
 pub mod persist;
+pub mod script;
 pub mod server;
 pub mod settings;
 pub mod stats;

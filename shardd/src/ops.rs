@@ -10,6 +10,7 @@ use crate::{
     commands::{self, Handler},
     introspect::{self, Introspect},
     persist::admin::{self, Admin},
+    script::{self, ScriptCmd},
     tx::{self, TxCmd},
 };
 
@@ -24,6 +25,8 @@ pub enum Op {
     Introspect(Introspect),
     /// A transaction or WATCH (`crate::tx`), which the loop runs itself.
     Tx(TxCmd),
+    /// A Lua script (`crate::script`), which the loop runs itself.
+    Script(ScriptCmd),
 }
 
 const fn op(id: Cmd) -> Option<Op> {
@@ -38,6 +41,9 @@ const fn op(id: Cmd) -> Option<Op> {
     }
     if let Some(t) = tx::command(id) {
         return Some(Op::Tx(t));
+    }
+    if let Some(s) = script::command(id) {
+        return Some(Op::Script(s));
     }
     None
 }
@@ -70,7 +76,8 @@ mod tests {
             let handlers = commands::handler(c.id).is_some() as u8
                 + admin::command(c.id).is_some() as u8
                 + introspect::command(c.id).is_some() as u8
-                + tx::command(c.id).is_some() as u8;
+                + tx::command(c.id).is_some() as u8
+                + script::command(c.id).is_some() as u8;
             assert!(handlers <= 1, "{}: two handlers", c.name);
             assert_eq!(
                 lookup(c.id as u16).is_some(),

@@ -85,6 +85,8 @@ pub struct Engine<L> {
     pub watches: Watches,
     /// Transactions over several shards: locks and waiting requests.
     pub xtx: XTx,
+    /// The Lua state and compiled scripts (made at the first script).
+    pub scripts: Option<Box<crate::script::Scripts>>,
     scratch: Vec<u8>,
 }
 
@@ -97,6 +99,7 @@ impl<L: WriteLog> Engine<L> {
             stats: Stats::new(),
             watches: Watches::default(),
             xtx: XTx::default(),
+            scripts: None,
             scratch: Vec::with_capacity(64 << 10),
         };
         e.recover_txns();
@@ -133,6 +136,7 @@ impl<L: WriteLog> Engine<L> {
                 let id = Cmd::ALL[h.kind as usize];
                 self.serve_in_tx(h.origin, id, op, &args, &mut reply);
             }
+            Some(Op::Script(cmd)) => self.serve_script(cmd, &args, h.origin, None, &mut reply),
             Some(Op::Tx(TxCmd::Tx)) => self.serve_tx(&args, h.origin, &mut reply),
             Some(Op::Tx(TxCmd::Watch)) => self.serve_watch(&args, owner, &mut reply),
             Some(Op::Tx(TxCmd::Unwatch)) => self.serve_unwatch(&args, &mut reply),
@@ -309,8 +313,8 @@ pub fn run_op(
             introspect::run(cmd, parts, args, reply);
             Changes::NONE
         }
-        // The loop runs transactions itself (`Engine::serve_tx`).
-        Op::Tx(_) => {
+        // The loop runs transactions and scripts itself.
+        Op::Tx(_) | Op::Script(_) => {
             reply.error("ERR a transaction command cannot run here");
             Changes::NONE
         }

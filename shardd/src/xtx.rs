@@ -83,6 +83,9 @@ fn claim_of(kind: u16, args: &[&[u8]]) -> Option<Claim> {
                 c.add_command(id, argv);
             }
         }
+        // A script may touch any key of the shard: it waits while any
+        // lock is held.
+        Op::Script(_) => c.all = true,
         Op::Tx(TxCmd::Lock) => {
             let flags = lock_flags(args);
             if flags & LOCK_NOWAIT != 0 {
@@ -413,7 +416,7 @@ impl<L: WriteLog> Engine<L> {
     }
 
     /// Keeps the undo images of the keys command `id` may write.
-    fn capture_undo(&mut self, t: u64, id: Cmd, args: &[&[u8]]) {
+    pub(crate) fn capture_undo(&mut self, t: u64, id: Cmd, args: &[&[u8]]) {
         let Some(x) = self.xtx.txns.get_mut(&t) else {
             return;
         };
@@ -456,6 +459,9 @@ impl<L: WriteLog> Engine<L> {
             }
             Some(_) => {}
         }
+        if let Op::Script(cmd) = op {
+            return self.serve_script(cmd, args, t, Some(t), reply);
+        }
         if matches!(op, Op::Tx(_)) {
             return reply.error("ERR command not allowed in a transaction");
         }
@@ -467,11 +473,17 @@ impl<L: WriteLog> Engine<L> {
         let changes = self.execute(id, op, args, reply);
         if write && changes.any() {
             let form = rewrite::log_form(args, &reply.buffer()[start..], self.ks.now_ms());
-            if let Some(x) = self.xtx.txns.get_mut(&t) {
-                x.forms.extend(form);
-                x.changes += changes.0;
-            }
+            self.add_tx_effects(t, form, changes);
             self.touch_watched(id, args);
+        }
+    }
+
+    /// Transaction `t` made `changes` with a command whose log form is
+    /// `form`: kept to be logged at prepare or commit.
+    pub(crate) fn add_tx_effects(&mut self, t: u64, form: Option<Vec<Vec<u8>>>, changes: Changes) {
+        if let Some(x) = self.xtx.txns.get_mut(&t) {
+            x.forms.extend(form);
+            x.changes += changes.0;
         }
     }
 

@@ -785,11 +785,15 @@ pub enum Cmd {
     SharddDump,
     /// `shardd.txindoubt`
     SharddTxindoubt,
+    /// `shardd.eval`
+    SharddEval,
+    /// `shardd.scriptflush`
+    SharddScriptflush,
 }
 
 impl Cmd {
     /// Every id, in order (`Cmd::ALL[id as usize] == id`).
-    pub const ALL: [Cmd; 384] = [
+    pub const ALL: [Cmd; 386] = [
         Cmd::Acl,
         Cmd::AclCat,
         Cmd::AclDeluser,
@@ -1174,12 +1178,14 @@ impl Cmd {
         Cmd::SharddTxforget,
         Cmd::SharddDump,
         Cmd::SharddTxindoubt,
+        Cmd::SharddEval,
+        Cmd::SharddScriptflush,
     ];
 }
 
 /// Fingerprint of the names in id order (FNV-1a): both sides of a ring
 /// check that they were built with the same table.
-pub const TABLE_FINGERPRINT: u64 = 0xf2835c02e8c2e3c9;
+pub const TABLE_FINGERPRINT: u64 = 0x776fe76d61d05750;
 
 /// Every command, sorted by name (lookups binary-search it).
 #[rustfmt::skip]
@@ -1216,10 +1222,10 @@ pub(super) static COMMANDS: &[CommandSpec] = &[
     cmd(Cmd::Discard, "discard", 1, F_NOSCRIPT | F_LOADING | F_STALE | F_FAST | F_ALLOW_BUSY, 0, 0, 0, &["@fast", "@transaction"], &[], &[], Route::Connection, Keys::Fixed, Exec::Proxy, Docs { summary: "Discard all commands issued after MULTI", since: "2.0.0", group: "transactions", complexity: "O(N), when N is the number of queued commands" }, &[]),
     cmd(Cmd::Dump, "dump", 2, F_READONLY, 1, 1, 1, &["@keyspace", "@read", "@slow"], &["nondeterministic_output"], &[ks("", K_RO | K_ACCESS, BeginSearch::Index(1), FindKeys::Range { lastkey: 0, keystep: 1, limit: 0 })], Route::Single, Keys::Fixed, Exec::Shard, Docs { summary: "Return a serialized version of the value stored at the specified key.", since: "2.6.0", group: "generic", complexity: "O(1) to access the key and additional O(N*M) to serialize it, where N is the number of Redis objects composing the value and M their average size. For small string values the time complexity is thus O(1)+O(1*M) where M is small, so simply O(1)." }, &[]),
     cmd(Cmd::Echo, "echo", 2, F_LOADING | F_STALE | F_FAST, 0, 0, 0, &["@fast", "@connection"], &[], &[], Route::Connection, Keys::Fixed, Exec::Proxy, Docs { summary: "Echo the given string", since: "1.0.0", group: "connection", complexity: "O(1)" }, &[]),
-    cmd(Cmd::Eval, "eval", -3, F_NOSCRIPT | F_STALE | F_SKIP_MONITOR | F_NO_MANDATORY_KEYS | F_MOVABLEKEYS, 0, 0, 0, &["@slow", "@scripting"], &[], &[ks("We cannot tell how the keys will be used so we assume the worst, RW and UPDATE", K_RW | K_ACCESS | K_UPDATE, BeginSearch::Index(2), FindKeys::KeyNum { keynumidx: 0, firstkey: 1, keystep: 1 })], Route::Together, Keys::NumKeys { numkeys_index: 2, first_index: 3, store_index: 0 }, Exec::Missing, Docs { summary: "Execute a Lua script server side", since: "2.6.0", group: "scripting", complexity: "Depends on the script that is executed." }, &[]),
-    cmd(Cmd::EvalRo, "eval_ro", -3, F_READONLY | F_NOSCRIPT | F_STALE | F_SKIP_MONITOR | F_NO_MANDATORY_KEYS | F_MOVABLEKEYS, 0, 0, 0, &["@slow", "@scripting"], &[], &[ks("We cannot tell how the keys will be used so we assume the worst, RO and ACCESS", K_RO | K_ACCESS, BeginSearch::Index(2), FindKeys::KeyNum { keynumidx: 0, firstkey: 1, keystep: 1 })], Route::Together, Keys::NumKeys { numkeys_index: 2, first_index: 3, store_index: 0 }, Exec::Missing, Docs { summary: "Execute a read-only Lua script server side", since: "7.0.0", group: "scripting", complexity: "Depends on the script that is executed." }, &[]),
-    cmd(Cmd::Evalsha, "evalsha", -3, F_NOSCRIPT | F_STALE | F_SKIP_MONITOR | F_NO_MANDATORY_KEYS | F_MOVABLEKEYS, 0, 0, 0, &["@slow", "@scripting"], &[], &[ks("", K_RW | K_ACCESS | K_UPDATE, BeginSearch::Index(2), FindKeys::KeyNum { keynumidx: 0, firstkey: 1, keystep: 1 })], Route::Together, Keys::NumKeys { numkeys_index: 2, first_index: 3, store_index: 0 }, Exec::Missing, Docs { summary: "Execute a Lua script server side", since: "2.6.0", group: "scripting", complexity: "Depends on the script that is executed." }, &[]),
-    cmd(Cmd::EvalshaRo, "evalsha_ro", -3, F_READONLY | F_NOSCRIPT | F_STALE | F_SKIP_MONITOR | F_NO_MANDATORY_KEYS | F_MOVABLEKEYS, 0, 0, 0, &["@slow", "@scripting"], &[], &[ks("", K_RO | K_ACCESS, BeginSearch::Index(2), FindKeys::KeyNum { keynumidx: 0, firstkey: 1, keystep: 1 })], Route::Together, Keys::NumKeys { numkeys_index: 2, first_index: 3, store_index: 0 }, Exec::Missing, Docs { summary: "Execute a read-only Lua script server side", since: "7.0.0", group: "scripting", complexity: "Depends on the script that is executed." }, &[]),
+    cmd(Cmd::Eval, "eval", -3, F_NOSCRIPT | F_STALE | F_SKIP_MONITOR | F_NO_MANDATORY_KEYS | F_MOVABLEKEYS, 0, 0, 0, &["@slow", "@scripting"], &[], &[ks("We cannot tell how the keys will be used so we assume the worst, RW and UPDATE", K_RW | K_ACCESS | K_UPDATE, BeginSearch::Index(2), FindKeys::KeyNum { keynumidx: 0, firstkey: 1, keystep: 1 })], Route::Together, Keys::NumKeys { numkeys_index: 2, first_index: 3, store_index: 0 }, Exec::Proxy, Docs { summary: "Execute a Lua script server side", since: "2.6.0", group: "scripting", complexity: "Depends on the script that is executed." }, &[]),
+    cmd(Cmd::EvalRo, "eval_ro", -3, F_READONLY | F_NOSCRIPT | F_STALE | F_SKIP_MONITOR | F_NO_MANDATORY_KEYS | F_MOVABLEKEYS, 0, 0, 0, &["@slow", "@scripting"], &[], &[ks("We cannot tell how the keys will be used so we assume the worst, RO and ACCESS", K_RO | K_ACCESS, BeginSearch::Index(2), FindKeys::KeyNum { keynumidx: 0, firstkey: 1, keystep: 1 })], Route::Together, Keys::NumKeys { numkeys_index: 2, first_index: 3, store_index: 0 }, Exec::Proxy, Docs { summary: "Execute a read-only Lua script server side", since: "7.0.0", group: "scripting", complexity: "Depends on the script that is executed." }, &[]),
+    cmd(Cmd::Evalsha, "evalsha", -3, F_NOSCRIPT | F_STALE | F_SKIP_MONITOR | F_NO_MANDATORY_KEYS | F_MOVABLEKEYS, 0, 0, 0, &["@slow", "@scripting"], &[], &[ks("", K_RW | K_ACCESS | K_UPDATE, BeginSearch::Index(2), FindKeys::KeyNum { keynumidx: 0, firstkey: 1, keystep: 1 })], Route::Together, Keys::NumKeys { numkeys_index: 2, first_index: 3, store_index: 0 }, Exec::Proxy, Docs { summary: "Execute a Lua script server side", since: "2.6.0", group: "scripting", complexity: "Depends on the script that is executed." }, &[]),
+    cmd(Cmd::EvalshaRo, "evalsha_ro", -3, F_READONLY | F_NOSCRIPT | F_STALE | F_SKIP_MONITOR | F_NO_MANDATORY_KEYS | F_MOVABLEKEYS, 0, 0, 0, &["@slow", "@scripting"], &[], &[ks("", K_RO | K_ACCESS, BeginSearch::Index(2), FindKeys::KeyNum { keynumidx: 0, firstkey: 1, keystep: 1 })], Route::Together, Keys::NumKeys { numkeys_index: 2, first_index: 3, store_index: 0 }, Exec::Proxy, Docs { summary: "Execute a read-only Lua script server side", since: "7.0.0", group: "scripting", complexity: "Depends on the script that is executed." }, &[]),
     cmd(Cmd::Exec, "exec", 1, F_NOSCRIPT | F_LOADING | F_STALE | F_SKIP_SLOWLOG, 0, 0, 0, &["@slow", "@transaction"], &[], &[], Route::Connection, Keys::Fixed, Exec::Proxy, Docs { summary: "Execute all commands issued after MULTI", since: "1.2.0", group: "transactions", complexity: "Depends on commands in the transaction" }, &[]),
     cmd(Cmd::Exists, "exists", -2, F_READONLY | F_FAST, 1, -1, 1, &["@keyspace", "@read", "@fast"], &["request_policy:multi_shard", "response_policy:agg_sum"], &[ks("", K_RO, BeginSearch::Index(1), FindKeys::Range { lastkey: -1, keystep: 1, limit: 0 })], Route::MultiKeySplit, Keys::Fixed, Exec::Shard, Docs { summary: "Determine if a key exists", since: "1.0.0", group: "generic", complexity: "O(N) where N is the number of keys to check." }, &[]),
     cmd(Cmd::Expire, "expire", -3, F_WRITE | F_FAST, 1, 1, 1, &["@keyspace", "@write", "@fast"], &[], &[ks("", K_RW | K_UPDATE, BeginSearch::Index(1), FindKeys::Range { lastkey: 0, keystep: 1, limit: 0 })], Route::Single, Keys::Fixed, Exec::Shard, Docs { summary: "Set a key's time to live in seconds", since: "1.0.0", group: "generic", complexity: "O(1)" }, &[]),
@@ -1592,11 +1598,11 @@ static PUBSUB_SUBCOMMANDS: &[CommandSpec] = &[
 #[rustfmt::skip]
 static SCRIPT_SUBCOMMANDS: &[CommandSpec] = &[
     cmd(Cmd::ScriptDebug, "script|debug", 3, F_NOSCRIPT, 0, 0, 0, &["@slow", "@scripting"], &[], &[], Route::FanOut, Keys::Fixed, Exec::Missing, Docs { summary: "Set the debug mode for executed scripts.", since: "3.2.0", group: "scripting", complexity: "O(1)" }, &[]),
-    cmd(Cmd::ScriptExists, "script|exists", -3, F_NOSCRIPT, 0, 0, 0, &["@slow", "@scripting"], &["request_policy:all_shards", "response_policy:agg_logical_and"], &[], Route::FanOut, Keys::Fixed, Exec::Missing, Docs { summary: "Check existence of scripts in the script cache.", since: "2.6.0", group: "scripting", complexity: "O(N) with N being the number of scripts to check (so checking a single script is an O(1) operation)." }, &[]),
+    cmd(Cmd::ScriptExists, "script|exists", -3, F_NOSCRIPT, 0, 0, 0, &["@slow", "@scripting"], &["request_policy:all_shards", "response_policy:agg_logical_and"], &[], Route::FanOut, Keys::Fixed, Exec::Proxy, Docs { summary: "Check existence of scripts in the script cache.", since: "2.6.0", group: "scripting", complexity: "O(N) with N being the number of scripts to check (so checking a single script is an O(1) operation)." }, &[]),
     cmd(Cmd::ScriptFlush, "script|flush", -2, F_NOSCRIPT, 0, 0, 0, &["@slow", "@scripting"], &["request_policy:all_nodes", "response_policy:all_succeeded"], &[], Route::FanOut, Keys::Fixed, Exec::Proxy, Docs { summary: "Remove all the scripts from the script cache.", since: "2.6.0", group: "scripting", complexity: "O(N) with N being the number of scripts in cache" }, &[]),
-    cmd(Cmd::ScriptHelp, "script|help", 2, F_LOADING | F_STALE, 0, 0, 0, &["@slow", "@scripting"], &[], &[], Route::Connection, Keys::Fixed, Exec::Missing, Docs { summary: "Show helpful text about the different subcommands", since: "5.0.0", group: "scripting", complexity: "O(1)" }, &[]),
+    cmd(Cmd::ScriptHelp, "script|help", 2, F_LOADING | F_STALE, 0, 0, 0, &["@slow", "@scripting"], &[], &[], Route::Connection, Keys::Fixed, Exec::Proxy, Docs { summary: "Show helpful text about the different subcommands", since: "5.0.0", group: "scripting", complexity: "O(1)" }, &[]),
     cmd(Cmd::ScriptKill, "script|kill", 2, F_NOSCRIPT | F_ALLOW_BUSY, 0, 0, 0, &["@slow", "@scripting"], &["request_policy:all_shards", "response_policy:one_succeeded"], &[], Route::FanOut, Keys::Fixed, Exec::Missing, Docs { summary: "Kill the script currently in execution.", since: "2.6.0", group: "scripting", complexity: "O(1)" }, &[]),
-    cmd(Cmd::ScriptLoad, "script|load", 3, F_NOSCRIPT | F_STALE, 0, 0, 0, &["@slow", "@scripting"], &["request_policy:all_nodes", "response_policy:all_succeeded"], &[], Route::FanOut, Keys::Fixed, Exec::Missing, Docs { summary: "Load the specified Lua script into the script cache.", since: "2.6.0", group: "scripting", complexity: "O(N) with N being the length in bytes of the script body." }, &[]),
+    cmd(Cmd::ScriptLoad, "script|load", 3, F_NOSCRIPT | F_STALE, 0, 0, 0, &["@slow", "@scripting"], &["request_policy:all_nodes", "response_policy:all_succeeded"], &[], Route::FanOut, Keys::Fixed, Exec::Proxy, Docs { summary: "Load the specified Lua script into the script cache.", since: "2.6.0", group: "scripting", complexity: "O(N) with N being the length in bytes of the script body." }, &[]),
 ];
 
 /// Subcommands of `SLOWLOG`, sorted by name.
@@ -1648,4 +1654,6 @@ pub(super) static INTERNAL: &[CommandSpec] = &[
     cmd(Cmd::SharddTxforget, "shardd.txforget", 2, F_FAST, 0, 0, 0, &[], &[], &[], Route::Keyless, Keys::Fixed, Exec::Internal, Docs { summary: "Forgets a decision every participant applied: txid", since: "", group: "transactions", complexity: "O(N)" }, &[]),
     cmd(Cmd::SharddDump, "shardd.dump", 2, F_READONLY | F_FAST, 0, 0, 0, &[], &[], &[], Route::Keyless, Keys::Fixed, Exec::Internal, Docs { summary: "A key's value, keeping its string encoding, and its absolute expiry (a transaction moving it)", since: "", group: "transactions", complexity: "O(N)" }, &[]),
     cmd(Cmd::SharddTxindoubt, "shardd.txindoubt", 1, F_FAST, 0, 0, 0, &[], &[], &[], Route::Keyless, Keys::Fixed, Exec::Internal, Docs { summary: "Lists the shard's prepared transactions and their deciders", since: "", group: "transactions", complexity: "O(N)" }, &[]),
+    cmd(Cmd::SharddEval, "shardd.eval", -9, 0, 0, 0, 0, &[], &[], &[], Route::Keyless, Keys::Fixed, Exec::Internal, Docs { summary: "Runs a Lua script on the shard: sha body flags shard nshards nlisted listed... numkeys key... arg...", since: "", group: "scripting", complexity: "Depends on the script" }, &[]),
+    cmd(Cmd::SharddScriptflush, "shardd.scriptflush", 1, 0, 0, 0, 0, &[], &[], &[], Route::Keyless, Keys::Fixed, Exec::Internal, Docs { summary: "Forgets the shard's compiled scripts", since: "", group: "scripting", complexity: "O(N)" }, &[]),
 ];

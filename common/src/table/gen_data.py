@@ -57,7 +57,8 @@ PROXY_RUNS = {
     'client|getname', 'client|help', 'client|id', 'client|info', 'client|kill', 'client|list',
     'client|no-evict', 'client|reply', 'client|setinfo', 'client|setname',
     'command', 'config|get', 'config|help', 'config|resetstat', 'config|set',
-    'function|flush', 'script|flush',
+    'function|flush', 'script|flush', 'script|load', 'script|exists', 'script|help',
+    'eval', 'evalsha', 'eval_ro', 'evalsha_ro',
     'memory|doctor', 'memory|help', 'memory|malloc-stats', 'memory|stats', 'slowlog', 'latency',
     'multi', 'exec', 'discard', 'watch', 'unwatch',
 }
@@ -139,6 +140,11 @@ INTERNAL = [
      ['summary', "A key's value, keeping its string encoding, and its absolute expiry (a transaction moving it)", 'since', '', 'group', 'transactions', 'complexity', 'O(N)']),
     (['shardd.txindoubt', 1, ['fast'], 0, 0, 0, [], [], [], []],
      ['summary', "Lists the shard's prepared transactions and their deciders", 'since', '', 'group', 'transactions', 'complexity', 'O(N)']),
+    (['shardd.eval', -9, [], 0, 0, 0, [], [], [], []],
+     ['summary', "Runs a Lua script on the shard: sha body flags shard nshards nlisted listed... numkeys key... arg...",
+      'since', '', 'group', 'scripting', 'complexity', 'Depends on the script']),
+    (['shardd.scriptflush', 1, [], 0, 0, 0, [], [], [], []],
+     ['summary', "Forgets the shard's compiled scripts", 'since', '', 'group', 'scripting', 'complexity', 'O(N)']),
 ]
 
 FLAGS = ['write', 'readonly', 'denyoom', 'module', 'admin', 'pubsub', 'noscript', 'blocking', 'loading', 'stale',

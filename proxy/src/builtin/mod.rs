@@ -8,8 +8,8 @@
 //! are exhaustive, so a command the table gives the proxy has code here,
 //! and a test checks the table and this map agree.
 //!
-//! Decisions: WAIT answers 0 (no replicas); FUNCTION FLUSH and SCRIPT FLUSH
-//! answer OK (no script or function is ever stored until scripting exists).
+//! Decisions: WAIT answers 0 (no replicas); FUNCTION FLUSH answers OK (no
+//! function is ever stored until functions exist).
 
 mod client;
 mod config;
@@ -18,6 +18,7 @@ mod info;
 mod latency;
 mod memory;
 pub mod multi;
+mod script;
 mod server;
 mod slowlog;
 pub mod xtx;
@@ -64,8 +65,17 @@ pub enum Builtin {
     Shutdown,
     /// `DEBUG subcommand ...` (SLEEP).
     Debug,
-    /// `FUNCTION FLUSH` and `SCRIPT FLUSH`.
+    /// `FUNCTION FLUSH`.
     FlushScripts,
+    /// `EVAL`, `EVALSHA` (`by_sha`) and their `_RO` forms.
+    Eval {
+        /// EVALSHA.
+        by_sha: bool,
+        /// The `_RO` form.
+        read_only: bool,
+    },
+    /// `SCRIPT LOAD|EXISTS|FLUSH|HELP`.
+    Script,
     /// `MULTI`.
     Multi,
     /// `EXEC`.
@@ -210,7 +220,24 @@ pub fn handler(id: Cmd) -> Option<Builtin> {
         Cmd::Wait => Wait,
         Cmd::Shutdown => Shutdown,
         Cmd::Debug => Debug,
-        Cmd::FunctionFlush | Cmd::ScriptFlush => FlushScripts,
+        Cmd::FunctionFlush => FlushScripts,
+        Cmd::Eval => Eval {
+            by_sha: false,
+            read_only: false,
+        },
+        Cmd::Evalsha => Eval {
+            by_sha: true,
+            read_only: false,
+        },
+        Cmd::EvalRo => Eval {
+            by_sha: false,
+            read_only: true,
+        },
+        Cmd::EvalshaRo => Eval {
+            by_sha: true,
+            read_only: true,
+        },
+        Cmd::ScriptFlush | Cmd::ScriptLoad | Cmd::ScriptExists | Cmd::ScriptHelp => Script,
         Cmd::MemoryDoctor => Memory(MemoryCmd::Doctor),
         Cmd::MemoryHelp => Memory(MemoryCmd::Help),
         Cmd::MemoryMallocStats => Memory(MemoryCmd::MallocStats),
@@ -288,6 +315,8 @@ pub async fn run(b: Builtin, call: Call<'_, '_>) {
         Builtin::Shutdown => server::shutdown(call),
         Builtin::Debug => server::debug(call).await,
         Builtin::FlushScripts => server::flush_scripts(call),
+        Builtin::Eval { by_sha, read_only } => script::eval(call, by_sha, read_only).await,
+        Builtin::Script => script::script(call).await,
         Builtin::Multi => multi::multi(call),
         Builtin::Exec => multi::exec(call).await,
         Builtin::Discard => multi::discard(call).await,

@@ -2,8 +2,6 @@
 
 use std::time::Duration;
 
-use common::table::Cmd;
-
 use super::{eq, Call};
 
 /// `TIME`: seconds and microseconds since the epoch.
@@ -53,10 +51,7 @@ pub async fn debug(call: Call<'_, '_>) {
 /// `FUNCTION FLUSH [ASYNC|SYNC]` and `SCRIPT FLUSH [ASYNC|SYNC]`: nothing
 /// is ever stored until scripting exists, so flushing succeeds.
 pub fn flush_scripts(call: Call) {
-    let err = match call.spec.id {
-        Cmd::ScriptFlush => "ERR SCRIPT FLUSH only support SYNC|ASYNC option",
-        _ => "ERR FUNCTION FLUSH only supports SYNC|ASYNC option",
-    };
+    let err = "ERR FUNCTION FLUSH only supports SYNC|ASYNC option";
     call.reply(|r| match call.argv {
         [_, _] => r.ok(),
         [_, _, m] if eq(m, "async") || eq(m, "sync") => r.ok(),

@@ -1,0 +1,101 @@
+//! EVAL, EVALSHA, EVAL_RO, EVALSHA_RO and SCRIPT LOAD/EXISTS/FLUSH/HELP
+//! (where scripts run: [`crate::script`]).
+
+use common::table::Cmd;
+
+use super::{eq, help, Call};
+use crate::script::{self, Eval};
+
+/// `EVAL script numkeys key... arg...` and its forms: `by_sha` for
+/// EVALSHA, `read_only` for the `_RO` forms.
+pub async fn eval(call: Call<'_, '_>, by_sha: bool, read_only: bool) {
+    let argv = call.argv;
+    let numkeys = std::str::from_utf8(argv[2])
+        .ok()
+        .and_then(|n| n.parse::<i64>().ok());
+    let numkeys = match numkeys {
+        None => return call.reply(|r| r.error("ERR value is not an integer or out of range")),
+        Some(n) if n < 0 => return call.reply(|r| r.error("ERR Number of keys can't be negative")),
+        Some(n) if n as usize > argv.len() - 3 => {
+            return call
+                .reply(|r| r.error("ERR Number of keys can't be greater than number of args"))
+        }
+        Some(n) => n as usize,
+    };
+    let cache = &call.w.shared.scripts;
+    let (sha, body) = if by_sha {
+        match cache.get(argv[1]) {
+            Some(found) => found,
+            None => {
+                return call.reply(|r| r.error("NOSCRIPT No matching script. Please use EVAL."))
+            }
+        }
+    } else {
+        let sha = cache.add(argv[1]);
+        (sha, std::sync::Arc::from(argv[1]))
+    };
+    let e = Eval {
+        sha: &sha,
+        body: &body,
+        read_only,
+        keys: &argv[3..3 + numkeys],
+        args: &argv[3 + numkeys..],
+    };
+    let reply = script::run(call.w, call.session.proto, call.session.handle.id, &e).await;
+    call.push(&reply);
+}
+
+/// `SCRIPT LOAD|EXISTS|FLUSH|HELP`.
+pub async fn script(call: Call<'_, '_>) {
+    let cache = &call.w.shared.scripts;
+    match call.spec.id {
+        Cmd::ScriptLoad => {
+            let body = call.argv[2];
+            let sha = cache.add(body);
+            match script::compile_error(call.w, &sha, body).await {
+                None => call.reply(|r| r.bulk(sha.as_bytes())),
+                Some(err) => call.push(&err),
+            }
+        }
+        Cmd::ScriptExists => {
+            let shas = &call.argv[2..];
+            call.reply(|r| {
+                r.array(shas.len());
+                for s in shas {
+                    r.int(i64::from(cache.contains(s)));
+                }
+            })
+        }
+        Cmd::ScriptFlush => match call.argv {
+            [_, _] => flush(call).await,
+            [_, _, m] if eq(m, "async") || eq(m, "sync") => flush(call).await,
+            _ => call.reply(|r| r.error("ERR SCRIPT FLUSH only support SYNC|ASYNC option")),
+        },
+        _ => call.reply(|r| {
+            help(
+                r,
+                &[
+                    "SCRIPT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+                    "EXISTS <sha1> [<sha1> ...]",
+                    "    Return information about the existence of the scripts in the script cache.",
+                    "FLUSH [ASYNC|SYNC]",
+                    "    Flush the Lua scripts cache. Very dangerous on replicas.",
+                    "    When called without the optional mode argument, the behavior is determined by the",
+                    "    lazyfree-lazy-user-flush configuration directive. Valid modes are:",
+                    "    * ASYNC: Asynchronously flush the scripts cache.",
+                    "    * SYNC: Synchronously flush the scripts cache.",
+                    "LOAD <script>",
+                    "    Load a script into the scripts cache without executing it.",
+                    "HELP",
+                    "    Prints this help.",
+                ],
+            )
+        }),
+    }
+}
+
+async fn flush(call: Call<'_, '_>) {
+    call.w.shared.scripts.flush();
+    script::flush_shards(call.w).await;
+    call.reply(|r| r.ok());
+}

@@ -1,0 +1,295 @@
+//! Where a Lua script runs (EVAL, EVALSHA, EVAL_RO, EVALSHA_RO), and the
+//! script cache (SCRIPT LOAD, EXISTS, FLUSH).
+//!
+//! Scripts run inside the shards (`shardd/src/script.rs`), next to the
+//! data, with no round trip per `redis.call`:
+//!
+//! - **One shard.** Every key in KEYS on one shard (or no key: shard 0):
+//!   one `SHARDD.EVAL` to that shard, which runs the script with nothing
+//!   in between, as Redis does. Undeclared keys the script touches are
+//!   fine when they live on that shard.
+//! - **Several shards.** KEYS spread over shards, or a script that reached
+//!   a key on another shard (the shard answers `-SHARDIS.STRAY key`
+//!   before it changed anything): the script runs as a transaction over
+//!   several shards (`shardd/TRANSACTIONS.md`): every key it needs is
+//!   locked on its shard (ascending), copies of the keys of other shards
+//!   are made on the executor (the first key's shard), the script runs
+//!   there, and the keys it changed go home; commit is two-phase. A
+//!   script that reaches yet another key is aborted (undo images put
+//!   everything back) and run again with that key locked too, up to
+//!   [`ROUNDS_MAX`] times. Scripts known to stray (by sha) skip the
+//!   one-shard attempt.
+//!
+//! The cache maps sha to body for EVALSHA; it lives in the proxy (shared
+//! by its workers) and is lost when the proxy restarts, as Redis's is
+//! (clients fall back to EVAL on NOSCRIPT). A shard restart loses nothing
+//! here: the shards compile again from the body the proxy sends.
+
+use std::{
+    collections::{HashMap, HashSet},
+    rc::Rc,
+    sync::{Arc, Mutex},
+};
+
+use common::{reply::Proto, table::Cmd};
+
+use crate::{
+    link::Req,
+    worker::Worker,
+    xtx::{self, Part},
+};
+
+/// How many times a script over several shards is run again with the
+/// keys it newly reached.
+pub const ROUNDS_MAX: usize = 16;
+
+/// The proxy's script cache.
+#[derive(Default)]
+pub struct Cache {
+    inner: Mutex<Inner>,
+}
+
+#[derive(Default)]
+struct Inner {
+    bodies: HashMap<String, Arc<[u8]>>,
+    /// Scripts that reached keys outside their shard (run as transactions).
+    strays: HashSet<String>,
+}
+
+impl Cache {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
+        self.inner.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Remembers `body`; its sha.
+    pub fn add(&self, body: &[u8]) -> String {
+        let sha = common::script::sha1_hex(body);
+        let mut c = self.lock();
+        if !c.bodies.contains_key(&sha) {
+            c.bodies.insert(sha.clone(), Arc::from(body));
+        }
+        sha
+    }
+
+    /// The body of script `sha` (any case), if cached.
+    pub fn get(&self, sha: &[u8]) -> Option<(String, Arc<[u8]>)> {
+        let sha = std::str::from_utf8(sha).ok()?.to_ascii_lowercase();
+        let body = self.lock().bodies.get(&sha)?.clone();
+        Some((sha, body))
+    }
+
+    /// Whether script `sha` is cached.
+    pub fn contains(&self, sha: &[u8]) -> bool {
+        self.get(sha).is_some()
+    }
+
+    /// Forgets every script.
+    pub fn flush(&self) {
+        let mut c = self.lock();
+        c.bodies.clear();
+        c.strays.clear();
+    }
+
+    fn strays(&self, sha: &str) -> bool {
+        self.lock().strays.contains(sha)
+    }
+
+    fn mark_stray(&self, sha: &str) {
+        self.lock().strays.insert(sha.to_string());
+    }
+}
+
+/// One script call, as the proxy sends it.
+pub struct Eval<'a> {
+    /// The script's sha (lowercase hex).
+    pub sha: &'a str,
+    /// Its body.
+    pub body: &'a [u8],
+    /// EVAL_RO / EVALSHA_RO.
+    pub read_only: bool,
+    /// KEYS.
+    pub keys: &'a [&'a [u8]],
+    /// ARGV.
+    pub args: &'a [&'a [u8]],
+}
+
+impl Eval<'_> {
+    /// `SHARDD.EVAL sha body flags shard nshards nlisted listed... numkeys
+    /// key... arg...` for `shard`.
+    fn record(&self, shard: usize, nshards: usize, listed: &[Vec<u8>]) -> Vec<Vec<u8>> {
+        let mut a = Vec::with_capacity(8 + listed.len() + self.keys.len() + self.args.len());
+        a.push(b"SHARDD.EVAL".to_vec());
+        a.push(self.sha.as_bytes().to_vec());
+        a.push(self.body.to_vec());
+        a.push(if self.read_only {
+            b"1".to_vec()
+        } else {
+            b"0".to_vec()
+        });
+        a.push(shard.to_string().into_bytes());
+        a.push(nshards.to_string().into_bytes());
+        a.push(listed.len().to_string().into_bytes());
+        a.extend(listed.iter().cloned());
+        a.push(self.keys.len().to_string().into_bytes());
+        a.extend(self.keys.iter().map(|k| k.to_vec()));
+        a.extend(self.args.iter().map(|k| k.to_vec()));
+        a
+    }
+}
+
+/// The key a `-SHARDIS.STRAY key` reply names (empty: the shard knows the
+/// script strays), or `None` for any other reply.
+fn stray_of(reply: &[u8]) -> Option<Vec<u8>> {
+    let rest = reply.strip_prefix(b"-SHARDIS.STRAY")?;
+    let rest = rest.strip_suffix(b"\r\n").unwrap_or(rest);
+    Some(rest.strip_prefix(b" ").unwrap_or(rest).to_vec())
+}
+
+/// Runs script call `e` for a client speaking `proto` (`origin`: its
+/// id); the reply.
+pub async fn run(w: &Rc<Worker>, proto: Proto, origin: u64, e: &Eval<'_>) -> Vec<u8> {
+    let n = w.shared.shard_count();
+    let shards: Vec<usize> = e.keys.iter().map(|k| w.shared.shard_of(k)).collect();
+    let one = shards.first().copied().unwrap_or(0);
+    let spread = shards.iter().any(|&s| s != one);
+    let mut extra: Vec<Vec<u8>> = Vec::new();
+    if !spread && !w.shared.scripts.strays(e.sha) {
+        let mut req = Req::internal(Cmd::SharddEval, proto);
+        req.origin = origin;
+        let reply = xtx::ask_each(w, req, &[(one, e.record(one, n, &[]))])
+            .await
+            .into_iter()
+            .next()
+            .unwrap_or_default();
+        let Some(key) = stray_of(&reply) else {
+            return reply;
+        };
+        w.shared.scripts.mark_stray(e.sha);
+        if !key.is_empty() {
+            extra.push(key);
+        }
+    }
+    run_spread(w, proto, e, extra).await
+}
+
+/// Runs `e` as a transaction over the shards of its keys and `extra`
+/// (module docs).
+async fn run_spread(
+    w: &Rc<Worker>,
+    proto: Proto,
+    e: &Eval<'_>,
+    mut extra: Vec<Vec<u8>>,
+) -> Vec<u8> {
+    let n = w.shared.shard_count();
+    let _gate = w.shared.gate.enter().await;
+    for _ in 0..ROUNDS_MAX {
+        let mut listed: Vec<Vec<u8>> = Vec::new();
+        for k in e
+            .keys
+            .iter()
+            .map(|k| k.to_vec())
+            .chain(extra.iter().cloned())
+        {
+            if !listed.contains(&k) {
+                listed.push(k);
+            }
+        }
+        let keys: Vec<(Vec<u8>, bool, usize)> = listed
+            .iter()
+            .map(|k| (k.clone(), !e.read_only, w.shared.shard_of(k)))
+            .collect();
+        let exec = keys.first().map_or(0, |(_, _, s)| *s);
+        let mut parts: Vec<(usize, Part)> = Vec::new();
+        for (k, _, s) in &keys {
+            match parts.iter_mut().find(|(p, _)| p == s) {
+                Some((_, part)) => part.keys.push(k.clone()),
+                None => parts.push((
+                    *s,
+                    Part {
+                        keys: vec![k.clone()],
+                        all: false,
+                    },
+                )),
+            }
+        }
+        if parts.is_empty() {
+            parts.push((exec, Part::default()));
+        }
+        parts.sort_by_key(|(s, _)| *s);
+        let (t, locked) = match xtx::lock_any(w, &parts).await {
+            Ok(l) => l,
+            Err(e) => return e,
+        };
+        let req = Req::internal(Cmd::SharddEval, proto).in_tx(t);
+        let reply = xtx::run_with_copies(w, t, req, e.record(exec, n, &listed), &keys, exec).await;
+        if let Some(key) = stray_of(&reply) {
+            xtx::abort(w, t, &locked).await;
+            if key.is_empty() || listed.contains(&key) {
+                return b"-ERR shardis: the script's keys could not be settled\r\n".to_vec();
+            }
+            extra.push(key);
+            continue;
+        }
+        return match xtx::finish(w, t, &locked).await {
+            Ok(()) => reply,
+            Err(e) => format!("{e}\r\n").into_bytes(),
+        };
+    }
+    format!("-ERR shardis: the script kept reaching keys on other shards ({ROUNDS_MAX} rounds)\r\n")
+        .into_bytes()
+}
+
+/// Asks every shard to forget its compiled scripts.
+pub async fn flush_shards(w: &Rc<Worker>) {
+    let asks: Vec<(usize, Vec<Vec<u8>>)> = (0..w.shared.shard_count())
+        .map(|s| (s, vec![b"SHARDD.SCRIPTFLUSH".to_vec()]))
+        .collect();
+    xtx::ask_all(w, Cmd::SharddScriptflush, &asks).await;
+}
+
+/// Asks shard 0 to compile `body` (SCRIPT LOAD reports compile errors):
+/// `None` if it compiles, else the error reply.
+pub async fn compile_error(w: &Rc<Worker>, sha: &str, body: &[u8]) -> Option<Vec<u8>> {
+    let check = Eval {
+        sha,
+        body,
+        read_only: true,
+        keys: &[],
+        args: &[],
+    };
+    let mut args = check.record(0, w.shared.shard_count(), &[]);
+    args[3] = EVAL_COMPILE_ONLY.to_string().into_bytes();
+    let reply = xtx::ask_all(w, Cmd::SharddEval, &[(0, args)])
+        .await
+        .into_iter()
+        .next()
+        .unwrap_or_default();
+    (!reply.starts_with(b"+OK")).then_some(reply)
+}
+
+/// `SHARDD.EVAL` flag: compile only (and keep), answer `+OK` or the
+/// compile error (`shardd::script::EVAL_COMPILE_ONLY`).
+const EVAL_COMPILE_ONLY: u8 = 2;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stray_replies_name_their_key() {
+        assert_eq!(stray_of(b"-SHARDIS.STRAY k1\r\n"), Some(b"k1".to_vec()));
+        assert_eq!(stray_of(b"-SHARDIS.STRAY\r\n"), Some(Vec::new()));
+        assert_eq!(stray_of(b"-ERR x\r\n"), None);
+        assert_eq!(stray_of(b"$1\r\nx\r\n"), None);
+    }
+
+    #[test]
+    fn the_cache_finds_scripts_by_sha_in_any_case() {
+        let c = Cache::default();
+        let sha = c.add(b"return 1");
+        assert_eq!(sha, "e0e1f9fabfc9d4800c877a703b823ac0578ff8db");
+        assert!(c.contains(b"E0E1F9FABFC9D4800C877A703B823AC0578FF8DB"));
+        c.flush();
+        assert!(!c.contains(sha.as_bytes()));
+    }
+}

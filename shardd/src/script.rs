@@ -1,0 +1,733 @@
+//! Lua scripts, run inside the shard next to the data (EVAL and its
+//! family; the proxy decides where a script runs, see
+//! `proxy/src/script.rs` and the README's "Scripts").
+//!
+//! `SHARDD.EVAL sha body flags shard nshards nlisted listed... numkeys
+//! key... arg...`: runs `body` (compiled once per `sha` and kept) with
+//! KEYS and ARGV. `shard`/`nshards` say which slots this shard owns;
+//! `listed` are the keys the proxy made available here besides the owned
+//! ones (copies under a transaction's locks). Each `redis.call` runs the
+//! command right here, with nothing in between (one thread).
+//!
+//! A key that is neither owned nor listed is a **stray**: the script
+//! cannot touch it here. If the script has changed nothing yet, or runs
+//! inside a transaction (whose undo images put everything back), it stops
+//! and the shard answers `-SHARDIS.STRAY key`: the proxy runs it again as
+//! a transaction with that key too. A script outside a transaction that
+//! already wrote gets the stray as an error at that call (its writes stay,
+//! as a failing script's do in Redis), and the shard remembers the script
+//! as one that strays: from then on it answers `-SHARDIS.STRAY` before
+//! running it, so the proxy always runs it as a transaction.
+//!
+//! Writes reach the log as their effects (the commands the script ran, in
+//! their log forms) in ONE group record, so replay gives the same data
+//! whatever TIME or random values the script saw, and a crash keeps all
+//! of a script or none of it.
+
+mod convert;
+mod libs;
+
+use std::collections::{HashMap, HashSet};
+
+use common::{
+    reply::{Proto, Reply},
+    slot::{key_slot, shard_of_slot},
+    table::{
+        self,
+        flags::{F_NOSCRIPT, F_WRITE},
+        keyspec::keys_and_flags,
+        Cmd, Exec, ResolveError, Route,
+    },
+};
+use mlua::{Function, Lua, LuaOptions, MultiValue, StdLib, Table, Value};
+
+use crate::{
+    commands::Changes,
+    ops::{self, Op},
+    persist::{group, rewrite, WriteLog},
+    server::Engine,
+};
+
+pub use convert::format_g;
+
+/// `SHARDD.EVAL` flag: the script may not write (EVAL_RO, EVALSHA_RO).
+pub const EVAL_READ_ONLY: u8 = 1;
+/// `SHARDD.EVAL` flag: compile the script (and keep it) without running
+/// it, answering `+OK` or the compile error (SCRIPT LOAD).
+pub const EVAL_COMPILE_ONLY: u8 = 2;
+
+/// The script commands a shard runs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ScriptCmd {
+    /// `SHARDD.EVAL`.
+    Eval,
+    /// `SHARDD.SCRIPTFLUSH`: forget the compiled scripts.
+    Flush,
+}
+
+/// The script command `id`, if it is one.
+pub const fn command(id: Cmd) -> Option<ScriptCmd> {
+    match id {
+        Cmd::SharddEval => Some(ScriptCmd::Eval),
+        Cmd::SharddScriptflush => Some(ScriptCmd::Flush),
+        _ => None,
+    }
+}
+
+/// Runs between garbage collector steps, as Redis's `LUA_GC_CYCLE_PERIOD`.
+const GC_PERIOD: u32 = 50;
+
+/// The shard's Lua state and its compiled scripts.
+pub struct Scripts {
+    lua: Lua,
+    /// `impl.f` is the running script's `redis.call`.
+    imp: Table,
+    /// KEYS and ARGV of the running script.
+    vars: Table,
+    run: Function,
+    env: Table,
+    compiled: HashMap<Vec<u8>, Compiled>,
+    /// Scripts seen to reach keys on other shards (by sha).
+    strays: HashSet<Vec<u8>>,
+    runs: u32,
+}
+
+#[derive(Clone)]
+struct Compiled {
+    f: Function,
+    read_only: bool,
+}
+
+impl Scripts {
+    /// A fresh Lua state with Redis's libraries and sandbox.
+    pub fn new() -> mlua::Result<Scripts> {
+        // SAFETY: the debug library is loaded only for the prelude's error
+        // handler, which keeps `debug.getinfo` in a local and removes the
+        // global before any script runs.
+        let lua = unsafe {
+            Lua::unsafe_new_with(
+                StdLib::TABLE | StdLib::STRING | StdLib::MATH | StdLib::DEBUG,
+                LuaOptions::default(),
+            )
+        };
+        let g = lua.globals();
+        for name in ["dofile", "loadfile", "print"] {
+            g.raw_set(name, Value::Nil)?;
+        }
+        libs::register(&lua)?;
+        let redis = lua.create_table()?;
+        redis.raw_set("REDIS_VERSION", "7.0.15")?;
+        redis.raw_set("REDIS_VERSION_NUM", 0x07000f)?;
+        for (name, level) in [
+            ("LOG_DEBUG", 0),
+            ("LOG_VERBOSE", 1),
+            ("LOG_NOTICE", 2),
+            ("LOG_WARNING", 3),
+        ] {
+            redis.raw_set(name, level)?;
+        }
+        for (name, v) in [
+            ("REPL_NONE", 0),
+            ("REPL_AOF", 1),
+            ("REPL_SLAVE", 2),
+            ("REPL_REPLICA", 2),
+            ("REPL_ALL", 3),
+        ] {
+            redis.raw_set(name, v)?;
+        }
+        redis.raw_set(
+            "sha1hex",
+            lua.create_function(|lua, args: MultiValue| {
+                if args.len() != 1 {
+                    return failed(lua, b"wrong number of arguments");
+                }
+                let s = args.front().and_then(convert::as_text).unwrap_or_default();
+                let hex = lua.create_string(common::script::sha1_hex(&s))?;
+                Ok((Value::String(hex), false))
+            })?,
+        )?;
+        redis.raw_set(
+            "error_reply",
+            lua.create_function(|lua, args: MultiValue| match (args.len(), args.front()) {
+                (1, Some(Value::String(s))) => {
+                    let b = s.as_bytes();
+                    let msg = b.strip_prefix(b"-").unwrap_or(&b);
+                    convert::error_table(lua, msg, true)
+                }
+                _ => convert::error_table(lua, b"wrong number or type of arguments", false),
+            })?,
+        )?;
+        redis.raw_set(
+            "status_reply",
+            lua.create_function(|lua, args: MultiValue| match (args.len(), args.front()) {
+                (1, Some(Value::String(s))) => {
+                    let t = lua.create_table()?;
+                    t.raw_set("ok", s.clone())?;
+                    Ok(t)
+                }
+                _ => convert::error_table(lua, b"wrong number or type of arguments", false),
+            })?,
+        )?;
+        redis.raw_set(
+            "log",
+            lua.create_function(|lua, args: MultiValue| {
+                if args.len() < 2 {
+                    return failed(lua, b"redis.log() requires two arguments or more.");
+                }
+                let level = match args.front() {
+                    Some(Value::Integer(n)) => *n as f64,
+                    Some(Value::Number(n)) => *n,
+                    _ => return failed(lua, b"First argument must be a number (log level)."),
+                };
+                if !(0.0..=3.0).contains(&level) {
+                    return failed(lua, b"Invalid debug level.");
+                }
+                let text: Vec<String> = args
+                    .iter()
+                    .skip(1)
+                    .filter_map(convert::as_text)
+                    .map(|t| String::from_utf8_lossy(&t).into_owned())
+                    .collect();
+                tracing::info!(target: "script", "{}", text.join(" "));
+                Ok((Value::Nil, false))
+            })?,
+        )?;
+        // Effects are always what is replicated and logged (Redis 7.0's
+        // only mode): these are accepted and change nothing.
+        redis.raw_set(
+            "replicate_commands",
+            lua.create_function(|_, _: MultiValue| Ok(true))?,
+        )?;
+        redis.raw_set(
+            "set_repl",
+            lua.create_function(|lua, args: MultiValue| {
+                if args.len() != 1 {
+                    return failed(lua, b"redis.set_repl() requires two arguments.");
+                }
+                match args.front() {
+                    Some(Value::Integer(0..=3)) => Ok((Value::Nil, false)),
+                    Some(Value::Number(n)) if (0.0..=3.0).contains(n) => Ok((Value::Nil, false)),
+                    _ => failed(
+                        lua,
+                        b"Invalid replication flags. Use REPL_AOF, REPL_REPLICA, REPL_ALL or REPL_NONE.",
+                    ),
+                }
+            })?,
+        )?;
+        redis.raw_set(
+            "breakpoint",
+            lua.create_function(|_, _: MultiValue| Ok(false))?,
+        )?;
+        redis.raw_set("debug", lua.create_function(|_, _: MultiValue| Ok(()))?)?;
+        g.raw_set("redis", redis)?;
+        let imp = lua.create_table()?;
+        let vars = lua.create_table()?;
+        let (run, env): (Function, Table) = lua
+            .load(include_str!("script/prelude.lua"))
+            .set_name("=[shardis]")
+            .call((imp.clone(), vars.clone()))?;
+        Ok(Scripts {
+            lua,
+            imp,
+            vars,
+            run,
+            env,
+            compiled: HashMap::new(),
+            strays: HashSet::new(),
+            runs: 0,
+        })
+    }
+
+    /// The compiled script `sha` (compiling `body` the first time).
+    fn compile(&mut self, sha: &[u8], body: &[u8]) -> Result<Compiled, String> {
+        if let Some(c) = self.compiled.get(sha) {
+            return Ok(c.clone());
+        }
+        let (flags, skip) = shebang(body)?;
+        // The shebang line is blanked, not removed, so line numbers hold.
+        let code = &body[skip..];
+        let f = self
+            .lua
+            .load(code)
+            .set_name("@user_script")
+            .set_environment(self.env.clone())
+            .into_function()
+            .map_err(|e| {
+                format!(
+                    "ERR Error compiling script (new function): {}",
+                    lua_message(&e)
+                )
+            })?;
+        let c = Compiled {
+            f,
+            read_only: flags & EVAL_READ_ONLY != 0,
+        };
+        self.compiled.insert(sha.to_vec(), c.clone());
+        Ok(c)
+    }
+}
+
+/// A helper's failure: Redis's error table `{err="ERR msg"}`, which the
+/// prelude's wrapper raises.
+fn failed(lua: &Lua, msg: &[u8]) -> mlua::Result<(Value, bool)> {
+    Ok((Value::Table(convert::error_table(lua, msg, false)?), true))
+}
+
+/// The first line of an mlua error (its message without the traceback).
+fn lua_message(e: &mlua::Error) -> String {
+    let s = e.to_string();
+    let s = s.strip_prefix("syntax error: ").unwrap_or(&s);
+    let s = s.strip_prefix("runtime error: ").unwrap_or(s);
+    s.lines().next().unwrap_or("").to_string()
+}
+
+/// The flags of a `#!lua` shebang and how many bytes to skip (the line
+/// without its newline); `(0, 0)` without one.
+fn shebang(body: &[u8]) -> Result<(u8, usize), String> {
+    if !body.starts_with(b"#!") {
+        return Ok((0, 0));
+    }
+    let Some(end) = memchr::memchr(b'\n', body) else {
+        return Err("ERR Invalid script shebang".into());
+    };
+    let line = String::from_utf8_lossy(&body[..end]);
+    let mut parts = line.split_whitespace();
+    let engine = parts.next().unwrap_or("");
+    if engine != "#!lua" {
+        return Err(format!("ERR Unexpected engine in script shebang: {engine}"));
+    }
+    let mut flags = 0u8;
+    for p in parts {
+        let Some(list) = p.strip_prefix("flags=") else {
+            return Err(format!("ERR Unknown lua shebang option: {p}"));
+        };
+        for f in list.split(',').filter(|f| !f.is_empty()) {
+            match f {
+                "no-writes" => flags |= EVAL_READ_ONLY,
+                "allow-oom" | "allow-stale" | "no-cluster" | "allow-cross-slot-keys" => {}
+                _ => return Err(format!("ERR Unexpected flag in script shebang: {f}")),
+            }
+        }
+    }
+    Ok((flags, end))
+}
+
+/// A parsed `SHARDD.EVAL`.
+struct EvalArgs<'a> {
+    sha: &'a [u8],
+    body: &'a [u8],
+    flags: u8,
+    shard: usize,
+    nshards: usize,
+    listed: &'a [&'a [u8]],
+    keys: &'a [&'a [u8]],
+    argv: &'a [&'a [u8]],
+}
+
+fn parse_eval<'a>(args: &'a [&'a [u8]]) -> Option<EvalArgs<'a>> {
+    let num = |i: usize| -> Option<usize> { std::str::from_utf8(args.get(i)?).ok()?.parse().ok() };
+    let nlisted = num(6)?;
+    let listed = args.get(7..7 + nlisted)?;
+    let nkeys = num(7 + nlisted)?;
+    let first = 8 + nlisted;
+    Some(EvalArgs {
+        sha: args.get(1)?,
+        body: args.get(2)?,
+        flags: num(3)? as u8,
+        shard: num(4)?,
+        nshards: num(5)?.max(1),
+        listed,
+        keys: args.get(first..first + nkeys)?,
+        argv: args.get(first + nkeys..)?,
+    })
+}
+
+/// What one script run has done so far.
+struct Run<'a> {
+    /// Inside transaction `t` (its locks hold every listed key).
+    tx: Option<u64>,
+    shard: usize,
+    nshards: usize,
+    listed: &'a [&'a [u8]],
+    keys: &'a [&'a [u8]],
+    read_only: bool,
+    origin: u64,
+    resp3: bool,
+    wrote: bool,
+    stray: Option<Vec<u8>>,
+    /// Strayed after writing outside a transaction (the hole the proxy
+    /// closes by always running this script as a transaction from now on).
+    strayed_late: bool,
+    record: Vec<Vec<u8>>,
+    changes: u64,
+    buf: Vec<u8>,
+}
+
+impl Run<'_> {
+    fn allowed(&self, key: &[u8]) -> bool {
+        if self.listed.contains(&key) || self.keys.contains(&key) {
+            return true;
+        }
+        // In a transaction only the keys it locked; outside, this shard's.
+        self.tx.is_none() && shard_of_slot(key_slot(key), self.nshards) == self.shard
+    }
+}
+
+impl<L: WriteLog> Engine<L> {
+    /// `SHARDD.SCRIPTFLUSH`.
+    pub(crate) fn serve_script(
+        &mut self,
+        cmd: ScriptCmd,
+        args: &[&[u8]],
+        origin: u64,
+        tx: Option<u64>,
+        reply: &mut Reply,
+    ) {
+        match cmd {
+            ScriptCmd::Eval => self.serve_eval(args, origin, tx, reply),
+            ScriptCmd::Flush => {
+                self.scripts = None;
+                reply.ok();
+            }
+        }
+    }
+
+    /// `SHARDD.EVAL ...` (module docs); `tx`: run as part of that
+    /// transaction.
+    fn serve_eval(&mut self, args: &[&[u8]], origin: u64, tx: Option<u64>, reply: &mut Reply) {
+        let Some(a) = parse_eval(args) else {
+            return reply.error("ERR malformed script record");
+        };
+        let mut scripts = match self.scripts.take() {
+            Some(s) => s,
+            None => match Scripts::new() {
+                Ok(s) => Box::new(s),
+                Err(e) => {
+                    return reply.error(&format!("ERR the script engine failed to start: {e}"))
+                }
+            },
+        };
+        if tx.is_none() && scripts.strays.contains(a.sha) {
+            self.scripts = Some(scripts);
+            return reply.error("SHARDIS.STRAY");
+        }
+        let compiled = match scripts.compile(a.sha, a.body) {
+            Ok(c) => c,
+            Err(e) => {
+                self.scripts = Some(scripts);
+                return reply.error(&e);
+            }
+        };
+        if a.flags & EVAL_COMPILE_ONLY != 0 {
+            self.scripts = Some(scripts);
+            return reply.ok();
+        }
+        let mut run = Run {
+            tx,
+            shard: a.shard,
+            nshards: a.nshards,
+            listed: a.listed,
+            keys: a.keys,
+            read_only: compiled.read_only || a.flags & EVAL_READ_ONLY != 0,
+            origin,
+            resp3: false,
+            wrote: false,
+            stray: None,
+            strayed_late: false,
+            record: Vec::new(),
+            changes: 0,
+            buf: Vec::with_capacity(256),
+        };
+        let result = run_script(&scripts, &compiled.f, &a, self, &mut run, reply);
+        scripts.runs += 1;
+        if scripts.runs % GC_PERIOD == 0 {
+            let _ = scripts.lua.gc_step();
+        }
+        if run.strayed_late {
+            scripts.strays.insert(a.sha.to_vec());
+        }
+        self.scripts = Some(scripts);
+        if let Err(e) = result {
+            reply.error(&format!(
+                "ERR Error running script (call to f_{}): {}",
+                String::from_utf8_lossy(a.sha),
+                lua_message(&e)
+            ));
+        }
+        if !run.record.is_empty() {
+            let record: Vec<&[u8]> = run.record.iter().map(Vec::as_slice).collect();
+            self.log
+                .append(&record, b"+OK\r\n", self.ks.now_ms(), Changes(run.changes));
+        }
+    }
+
+    /// One `redis.call` (`raise`) or `redis.pcall`: the reply as a Lua
+    /// value, and whether it is an error `call` must raise.
+    fn script_call(
+        &mut self,
+        lua: &Lua,
+        run: &mut Run,
+        raise: bool,
+        args: MultiValue,
+    ) -> mlua::Result<(Value, bool)> {
+        let fail = |msg: &[u8]| -> mlua::Result<(Value, bool)> {
+            Ok((Value::Table(convert::error_table(lua, msg, false)?), raise))
+        };
+        if run.stray.is_some() {
+            return fail(b"shardis: the script reached a key on another shard");
+        }
+        if args.is_empty() {
+            return fail(b"Please specify at least one argument for this redis lib call");
+        }
+        let mut owned: Vec<Vec<u8>> = Vec::with_capacity(args.len());
+        for v in args.iter() {
+            match convert::argument(v) {
+                Some(b) => owned.push(b),
+                None => {
+                    return fail(b"Lua redis lib command arguments must be strings or integers")
+                }
+            }
+        }
+        let argv: smallvec::SmallVec<[&[u8]; 16]> = owned.iter().map(Vec::as_slice).collect();
+        let spec = match table::resolve(&argv) {
+            Ok(s) => s,
+            Err(ResolveError::WrongArity(_)) => {
+                return fail(b"Wrong number of args calling Redis command from script")
+            }
+            Err(_) => return fail(b"Unknown Redis command called from script"),
+        };
+        if spec.has_flag(F_NOSCRIPT) {
+            return fail(b"This Redis command is not allowed from script");
+        }
+        let write = spec.has_flag(F_WRITE);
+        if write && run.read_only {
+            return fail(b"Write commands are not allowed from read-only scripts.");
+        }
+        run.buf.clear();
+        let proto = if run.resp3 {
+            Proto::Resp3
+        } else {
+            Proto::Resp2
+        };
+        match (spec.exec, spec.route) {
+            (Exec::Shard, Route::FanOut) if run.nshards > 1 => {
+                let msg = format!(
+                    "shardis: {} inside a script would see one shard's keys only (this server has {} shards)",
+                    spec.name.to_uppercase(),
+                    run.nshards
+                );
+                return fail(msg.as_bytes());
+            }
+            (Exec::Shard, _) => {}
+            (Exec::Proxy, _) => {
+                let mut r = Reply::new(&mut run.buf, proto);
+                if !proxy_command(spec.id, &argv, &mut r) {
+                    let msg = format!(
+                        "shardis: {} cannot run inside a script",
+                        spec.name.to_uppercase()
+                    );
+                    return fail(msg.as_bytes());
+                }
+                return self.script_reply(lua, run, raise);
+            }
+            _ => return fail(b"Unknown Redis command called from script"),
+        }
+        if let Ok(keys) = keys_and_flags(spec, &argv) {
+            for (pos, _) in keys {
+                let key = argv[pos];
+                if run.allowed(key) {
+                    continue;
+                }
+                if run.tx.is_none() && run.wrote {
+                    run.strayed_late = true;
+                    let msg = format!(
+                        "shardis: the script reached key '{}' on another shard after writing; \
+                         declare every key in KEYS (later runs of this script are atomic)",
+                        String::from_utf8_lossy(key)
+                    );
+                    return fail(msg.as_bytes());
+                }
+                run.stray = Some(key.to_vec());
+                return fail(b"shardis: the script reached a key on another shard");
+            }
+        }
+        let Some(op) = ops::lookup(spec.id as u16) else {
+            return fail(b"Unknown Redis command called from script");
+        };
+        if !matches!(op, Op::Data(_)) {
+            let msg = format!(
+                "shardis: {} cannot run inside a script",
+                spec.name.to_uppercase()
+            );
+            return fail(msg.as_bytes());
+        }
+        let mut buf = std::mem::take(&mut run.buf);
+        let mut r = Reply::new(&mut buf, proto);
+        if let (true, Some(t)) = (write, run.tx) {
+            self.capture_undo(t, spec.id, &argv);
+        }
+        let changes = self.execute(spec.id, op, &argv, &mut r);
+        if write && changes.any() {
+            run.wrote = true;
+            let form = rewrite::log_form(&argv, &buf, self.ks.now_ms());
+            match (run.tx, form) {
+                (Some(t), form) => self.add_tx_effects(t, form, changes),
+                (None, Some(form)) => {
+                    if run.record.is_empty() {
+                        run.record.push(group::GROUP.to_vec());
+                    }
+                    group::push_command(&mut run.record, form);
+                    run.changes += changes.0;
+                }
+                (None, None) => {}
+            }
+            self.touch_watched(spec.id, &argv);
+        }
+        self.stats.end(Some(spec.id), 0, &argv, run.origin, &buf);
+        run.buf = buf;
+        self.script_reply(lua, run, raise)
+    }
+
+    /// The reply in `run.buf` as `redis.call` returns it.
+    fn script_reply(
+        &mut self,
+        lua: &Lua,
+        run: &mut Run,
+        raise: bool,
+    ) -> mlua::Result<(Value, bool)> {
+        let v = convert::reply_to_lua(lua, &run.buf)?.unwrap_or(Value::Nil);
+        let is_error = run.buf.first() == Some(&b'-');
+        Ok((v, raise && is_error))
+    }
+}
+
+/// The few commands the proxy answers that a script may call; false for
+/// the others.
+fn proxy_command(id: Cmd, argv: &[&[u8]], r: &mut Reply) -> bool {
+    match id {
+        Cmd::Ping => match argv.get(1) {
+            Some(m) => r.bulk(m),
+            None => r.simple("PONG"),
+        },
+        Cmd::Echo => r.bulk(argv.get(1).copied().unwrap_or(b"")),
+        Cmd::Time => {
+            let now = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .unwrap_or_default();
+            r.array(2);
+            r.bulk_int(now.as_secs() as i64);
+            r.bulk_int(now.subsec_micros() as i64);
+        }
+        _ => return false,
+    }
+    true
+}
+
+/// Runs `f` with the run's KEYS and ARGV and `redis.call` bound to
+/// `engine`, and writes the client's reply.
+fn run_script<L: WriteLog>(
+    s: &Scripts,
+    f: &Function,
+    a: &EvalArgs,
+    engine: &mut Engine<L>,
+    run: &mut Run,
+    reply: &mut Reply,
+) -> mlua::Result<()> {
+    let lua = &s.lua;
+    let keys = lua.create_sequence_from(
+        a.keys
+            .iter()
+            .map(|k| lua.create_string(k))
+            .collect::<mlua::Result<Vec<_>>>()?,
+    )?;
+    let argv = lua.create_sequence_from(
+        a.argv
+            .iter()
+            .map(|k| lua.create_string(k))
+            .collect::<mlua::Result<Vec<_>>>()?,
+    )?;
+    s.vars.raw_set("KEYS", keys)?;
+    s.vars.raw_set("ARGV", argv)?;
+    let (ok, value): (bool, Value) = lua.scope(|scope| {
+        let call = scope.create_function_mut(|lua, (kind, rest): (u8, MultiValue)| match kind {
+            CALL_SETRESP => set_resp(lua, run, &rest),
+            _ => engine.script_call(lua, run, kind == CALL_RAISE, rest),
+        })?;
+        s.imp.raw_set("f", call)?;
+        let out = s.run.call::<(bool, Value)>(f.clone());
+        s.imp.raw_set("f", Value::Nil)?;
+        out
+    })?;
+    if run.stray.is_some() {
+        let key = run.stray.clone().unwrap_or_default();
+        let mut msg = b"SHARDIS.STRAY ".to_vec();
+        msg.extend_from_slice(&key);
+        reply.raw(b"-");
+        reply.raw(&msg);
+        reply.raw(b"\r\n");
+        return Ok(());
+    }
+    if ok {
+        convert::lua_to_reply(&value, run.resp3, reply);
+        return Ok(());
+    }
+    // The error handler's table: {err=, source=, line=}.
+    let Value::Table(t) = value else {
+        reply.error(&format!(
+            "ERR Error running script f_{}, execution failure",
+            String::from_utf8_lossy(a.sha)
+        ));
+        return Ok(());
+    };
+    let msg = t.raw_get::<Option<mlua::LuaString>>("err").ok().flatten();
+    let msg = msg
+        .map(|m| String::from_utf8_lossy(&m.as_bytes()).into_owned())
+        .unwrap_or_default();
+    let source = t
+        .raw_get::<Option<mlua::LuaString>>("source")
+        .ok()
+        .flatten();
+    let line = t.raw_get::<Option<Value>>("line").ok().flatten();
+    let mut text = msg;
+    if let (Some(source), Some(line)) = (source, line.as_ref().and_then(convert::as_text)) {
+        text.push_str(&format!(
+            " script: f_{}, on {}:{}.",
+            String::from_utf8_lossy(a.sha),
+            String::from_utf8_lossy(&source.as_bytes()),
+            String::from_utf8_lossy(&line)
+        ));
+    }
+    reply.error(&text);
+    Ok(())
+}
+
+/// `impl.f`'s first argument: `redis.pcall`.
+const CALL_PCALL: u8 = 0;
+/// `redis.call`.
+const CALL_RAISE: u8 = 1;
+/// `redis.setresp`.
+const CALL_SETRESP: u8 = 2;
+
+/// `redis.setresp(2|3)`: the protocol of the replies `redis.call` sees
+/// from now on in this run.
+fn set_resp(lua: &Lua, run: &mut Run, args: &MultiValue) -> mlua::Result<(Value, bool)> {
+    let fail = |msg: &[u8]| -> mlua::Result<(Value, bool)> {
+        Ok((Value::Table(convert::error_table(lua, msg, false)?), true))
+    };
+    if args.len() != 1 {
+        return fail(b"redis.setresp() requires one argument.");
+    }
+    let v = match args.front() {
+        Some(Value::Integer(n)) => *n as f64,
+        Some(Value::Number(n)) => *n,
+        _ => f64::NAN,
+    };
+    if v == 2.0 || v == 3.0 {
+        run.resp3 = v == 3.0;
+        Ok((Value::Nil, false))
+    } else {
+        fail(b"RESP version must be 2 or 3.")
+    }
+}
+
+const _: () = assert!(CALL_PCALL != CALL_RAISE);
