@@ -22,7 +22,11 @@ use std::{
     time::Instant,
 };
 
-use common::table::{self, flags::F_NO_AUTH, Cmd, CommandSpec, Exec, ResolveError};
+use common::table::{
+    self,
+    flags::{F_ALLOW_BUSY, F_NO_AUTH},
+    Cmd, CommandSpec, Exec, ResolveError,
+};
 
 use crate::{
     builtin::{self, Builtin, Call},
@@ -71,6 +75,14 @@ pub async fn handle(
         st.error_reply(NOAUTH);
         drop(st);
         return out.borrow_mut().push_ready(NOAUTH, to.discard);
+    }
+    if !spec.has_flag(F_ALLOW_BUSY) && crate::script::busy_for(w, spec, argv) {
+        builtin::multi::refused(session);
+        let mut st = lock(&w.stats);
+        st.rejected(spec.id);
+        st.error_reply(crate::script::BUSY);
+        drop(st);
+        return out.borrow_mut().push_ready(crate::script::BUSY, to.discard);
     }
     // Between MULTI and EXEC every command but these is queued.
     let runs_in_multi = matches!(

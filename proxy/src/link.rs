@@ -160,6 +160,27 @@ impl Link {
         self.ch.as_ref()
     }
 
+    /// The script the shard runs now, as it tells through the segments'
+    /// user words (`shardd::script::Watch`): its stamp and whether it
+    /// wrote.
+    pub fn running_script(&self) -> Option<(u64, bool)> {
+        let seg = self.ch.as_ref()?.rx.segment();
+        let stamp = seg.user_word(0).load(std::sync::atomic::Ordering::Acquire);
+        let wrote = seg.user_word(1).load(std::sync::atomic::Ordering::Acquire) != 0;
+        (stamp != 0).then_some((stamp, wrote))
+    }
+
+    /// Asks the shard to kill the script with `stamp` (it stops at its
+    /// next look, if it wrote nothing).
+    pub fn kill_script(&self, stamp: u64) {
+        if let Some(ch) = self.ch.as_ref() {
+            ch.tx
+                .segment()
+                .user_word(0)
+                .store(stamp, std::sync::atomic::Ordering::Release);
+        }
+    }
+
     /// Installs a freshly attached channel and wakes waiting commands.
     pub fn set_up(&mut self, ch: Channel) {
         debug_assert!(self.inflight.is_empty());
@@ -224,7 +245,8 @@ impl Link {
         self.dirty = false;
         if let Some(ch) = self.ch.as_mut() {
             // A large request may still be going through in chunks.
-            if ch.tx.pump().is_err() {
+            if let Err(e) = ch.tx.pump() {
+                tracing::error!(shard = self.shard, "request ring broken: {e}");
                 self.set_down();
                 return;
             }

@@ -31,7 +31,10 @@ use std::{
     sync::{Arc, Mutex},
 };
 
-use common::{reply::Proto, table::Cmd};
+use common::{
+    reply::Proto,
+    table::{Cmd, CommandSpec, Exec, Route},
+};
 
 use crate::{
     link::Req,
@@ -238,6 +241,75 @@ async fn run_spread(
     format!("-ERR shardis: the script kept reaching keys on other shards ({ROUNDS_MAX} rounds)\r\n")
         .into_bytes()
 }
+
+/// The reply to a command that would wait behind a busy script.
+pub const BUSY: &[u8] =
+    b"-BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE.\r\n";
+
+fn now_unix_ms() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as u64)
+}
+
+/// Whether command `spec` would wait behind a script that has run longer
+/// than `busy-reply-threshold`: on its key's shard, or on any shard for a
+/// command that is not about one key (a runaway script on one shard
+/// leaves the others' keys served).
+pub fn busy_for(w: &Worker, spec: &CommandSpec, argv: &[&[u8]]) -> bool {
+    let threshold = w.shared.settings.busy_reply_threshold_ms();
+    if threshold == 0 {
+        return false;
+    }
+    let shard = match (spec.exec, spec.route) {
+        (Exec::Shard, Route::Single) => Some(crate::send::first_shard(w, spec, argv)),
+        _ => None,
+    };
+    let now = now_unix_ms();
+    let links = w.links.borrow();
+    links
+        .iter()
+        .filter(|l| shard.is_none_or(|s| s == l.shard))
+        .filter_map(|l| l.running_script())
+        .any(|(stamp, _)| now.saturating_sub(stamp >> 10) >= threshold)
+}
+
+/// `SCRIPT KILL`: stops the scripts running now if none of them wrote
+/// (Redis's replies: NOTBUSY, UNKILLABLE, OK once they stopped).
+pub async fn kill(w: &Rc<Worker>) -> Vec<u8> {
+    let running: Vec<(usize, u64, bool)> = w
+        .links
+        .borrow()
+        .iter()
+        .filter_map(|l| l.running_script().map(|(s, wrote)| (l.shard, s, wrote)))
+        .collect();
+    if running.is_empty() {
+        return b"-NOTBUSY No scripts in execution right now.\r\n".to_vec();
+    }
+    if running.iter().any(|(_, _, wrote)| *wrote) {
+        return b"-UNKILLABLE Sorry the script already executed write commands against the dataset. You can either wait the script termination or kill the server in a hard way using the SHUTDOWN NOSAVE command.\r\n".to_vec();
+    }
+    for (shard, stamp, _) in &running {
+        w.links.borrow()[*shard].kill_script(*stamp);
+    }
+    // The shard looks every few thousand instructions: wait for it
+    // (bounded), so OK means the script stopped.
+    for _ in 0..KILL_WAIT_STEPS {
+        let still = running.iter().any(|(shard, stamp, _)| {
+            w.links.borrow()[*shard]
+                .running_script()
+                .is_some_and(|(s, _)| s == *stamp)
+        });
+        if !still {
+            return b"+OK\r\n".to_vec();
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(1)).await;
+    }
+    b"-ERR the script did not stop yet (it is inside a command); try again\r\n".to_vec()
+}
+
+/// Steps of 1 ms SCRIPT KILL waits for the script to stop.
+const KILL_WAIT_STEPS: usize = 5_000;
 
 /// Asks every shard to forget its compiled scripts.
 pub async fn flush_shards(w: &Rc<Worker>) {

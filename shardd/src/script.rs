@@ -27,19 +27,25 @@
 mod convert;
 mod libs;
 
-use std::collections::{HashMap, HashSet};
+use std::{
+    cell::{Cell, RefCell},
+    collections::{HashMap, HashSet},
+    rc::Rc,
+    sync::{atomic::Ordering, Arc},
+};
 
 use common::{
     reply::{Proto, Reply},
     slot::{key_slot, shard_of_slot},
     table::{
         self,
-        flags::{F_NOSCRIPT, F_WRITE},
+        flags::{F_BLOCKING, F_NOSCRIPT, F_WRITE},
         keyspec::keys_and_flags,
         Cmd, Exec, ResolveError, Route,
     },
 };
-use mlua::{Function, Lua, LuaOptions, MultiValue, StdLib, Table, Value};
+use mlua::{Function, HookTriggers, Lua, LuaOptions, MultiValue, StdLib, Table, Value, VmState};
+use shared_ring::Segment;
 
 use crate::{
     commands::Changes,
@@ -74,6 +80,105 @@ pub const fn command(id: Cmd) -> Option<ScriptCmd> {
     }
 }
 
+/// Instructions between two looks at kill requests.
+const HOOK_INSTRUCTIONS: u32 = 10_000;
+
+/// User words of the ring segments (`shared_ring::Segment::user_word`)
+/// that tell the proxy about the running script and carry its kill
+/// requests. In each reply segment (shard to proxy worker):
+/// [`WORD_RUNNING`] is the running script's stamp (0: none) and
+/// [`WORD_WROTE`] is 1 once it wrote. In each request segment (proxy
+/// worker to shard): [`WORD_KILL`] is the stamp of a script to kill.
+pub const WORD_RUNNING: usize = 0;
+/// See [`WORD_RUNNING`].
+pub const WORD_WROTE: usize = 1;
+/// See [`WORD_RUNNING`].
+pub const WORD_KILL: usize = 0;
+
+/// A script run's stamp: its start in Unix milliseconds times 1024, plus
+/// a counter (never 0). The proxy reads the start back (`stamp >> 10`).
+fn stamp(runs: u32) -> u64 {
+    let ms = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(1, |d| d.as_millis() as u64);
+    (ms << 10) | u64::from(runs & 1023) | 1
+}
+
+type Links = Vec<(Arc<Segment>, Arc<Segment>)>;
+
+/// The running script as the proxy workers see it (busy scripts, SCRIPT
+/// KILL); shared by the engine and its Lua hook.
+#[derive(Default)]
+pub struct Watch {
+    /// (request segment, reply segment) of each attached worker.
+    links: RefCell<Links>,
+    stamp: Cell<u64>,
+    wrote: Cell<bool>,
+    killed: Cell<bool>,
+}
+
+impl Watch {
+    /// The attached workers' segments.
+    pub fn set_links(&self, links: impl Iterator<Item = (Arc<Segment>, Arc<Segment>)>) {
+        *self.links.borrow_mut() = links.collect();
+        let s = self.stamp.get();
+        for (_, reply) in self.links.borrow().iter() {
+            reply.user_word(WORD_RUNNING).store(s, Ordering::Release);
+            reply
+                .user_word(WORD_WROTE)
+                .store(u64::from(self.wrote.get()), Ordering::Release);
+        }
+    }
+
+    fn begin(&self, stamp: u64) {
+        self.stamp.set(stamp);
+        self.wrote.set(false);
+        self.killed.set(false);
+        for (_, reply) in self.links.borrow().iter() {
+            reply.user_word(WORD_WROTE).store(0, Ordering::Release);
+            reply
+                .user_word(WORD_RUNNING)
+                .store(stamp, Ordering::Release);
+        }
+    }
+
+    fn wrote(&self) {
+        if !self.wrote.replace(true) {
+            for (_, reply) in self.links.borrow().iter() {
+                reply.user_word(WORD_WROTE).store(1, Ordering::Release);
+            }
+        }
+    }
+
+    fn end(&self) {
+        self.stamp.set(0);
+        for (_, reply) in self.links.borrow().iter() {
+            reply.user_word(WORD_RUNNING).store(0, Ordering::Release);
+        }
+    }
+
+    /// Whether a worker asked to kill the running script (one that wrote
+    /// cannot be killed: the proxy answers UNKILLABLE and never asks).
+    fn kill_requested(&self) -> bool {
+        if self.killed.get() {
+            return true;
+        }
+        let s = self.stamp.get();
+        if s == 0 || self.wrote.get() {
+            return false;
+        }
+        let asked = self
+            .links
+            .borrow()
+            .iter()
+            .any(|(req, _)| req.user_word(WORD_KILL).load(Ordering::Acquire) == s);
+        if asked {
+            self.killed.set(true);
+        }
+        asked
+    }
+}
+
 /// Runs between garbage collector steps, as Redis's `LUA_GC_CYCLE_PERIOD`.
 const GC_PERIOD: u32 = 50;
 
@@ -99,8 +204,9 @@ struct Compiled {
 }
 
 impl Scripts {
-    /// A fresh Lua state with Redis's libraries and sandbox.
-    pub fn new() -> mlua::Result<Scripts> {
+    /// A fresh Lua state with Redis's libraries and sandbox; `watch`
+    /// carries kill requests to its hook.
+    pub fn new(watch: Rc<Watch>) -> mlua::Result<Scripts> {
         // SAFETY: the debug library is loaded only for the prelude's error
         // handler, which keeps `debug.getinfo` in a local and removes the
         // global before any script runs.
@@ -220,6 +326,17 @@ impl Scripts {
         )?;
         redis.raw_set("debug", lua.create_function(|_, _: MultiValue| Ok(()))?)?;
         g.raw_set("redis", redis)?;
+        lua.set_hook(
+            HookTriggers::new().every_nth_instruction(HOOK_INSTRUCTIONS),
+            move |_, _| {
+                if watch.kill_requested() {
+                    return Err(mlua::Error::runtime(
+                        "Script killed by user with SCRIPT KILL...",
+                    ));
+                }
+                Ok(VmState::Continue)
+            },
+        )?;
         let imp = lua.create_table()?;
         let vars = lua.create_table()?;
         let (run, env): (Function, Table) = lua
@@ -400,7 +517,7 @@ impl<L: WriteLog> Engine<L> {
         };
         let mut scripts = match self.scripts.take() {
             Some(s) => s,
-            None => match Scripts::new() {
+            None => match Scripts::new(self.script_watch.clone()) {
                 Ok(s) => Box::new(s),
                 Err(e) => {
                     return reply.error(&format!("ERR the script engine failed to start: {e}"))
@@ -438,8 +555,11 @@ impl<L: WriteLog> Engine<L> {
             changes: 0,
             buf: Vec::with_capacity(256),
         };
+        let watch = self.script_watch.clone();
+        watch.begin(stamp(scripts.runs));
         let result = run_script(&scripts, &compiled.f, &a, self, &mut run, reply);
-        scripts.runs += 1;
+        watch.end();
+        scripts.runs = scripts.runs.wrapping_add(1);
         if scripts.runs % GC_PERIOD == 0 {
             let _ = scripts.lua.gc_step();
         }
@@ -476,6 +596,9 @@ impl<L: WriteLog> Engine<L> {
         if run.stray.is_some() {
             return fail(b"shardis: the script reached a key on another shard");
         }
+        if self.script_watch.kill_requested() {
+            return fail(b"Script killed by user with SCRIPT KILL...");
+        }
         if args.is_empty() {
             return fail(b"Please specify at least one argument for this redis lib call");
         }
@@ -493,6 +616,9 @@ impl<L: WriteLog> Engine<L> {
             Ok(s) => s,
             Err(ResolveError::WrongArity(_)) => {
                 return fail(b"Wrong number of args calling Redis command from script")
+            }
+            Err(_) if denied_in_scripts(&argv) => {
+                return fail(b"This Redis command is not allowed from script")
             }
             Err(_) => return fail(b"Unknown Redis command called from script"),
         };
@@ -569,6 +695,7 @@ impl<L: WriteLog> Engine<L> {
         let changes = self.execute(spec.id, op, &argv, &mut r);
         if write && changes.any() {
             run.wrote = true;
+            self.script_watch.wrote();
             let form = rewrite::log_form(&argv, &buf, self.ks.now_ms());
             match (run.tx, form) {
                 (Some(t), form) => self.add_tx_effects(t, form, changes),
@@ -599,6 +726,25 @@ impl<L: WriteLog> Engine<L> {
         let is_error = run.buf.first() == Some(&b'-');
         Ok((v, raise && is_error))
     }
+}
+
+/// Whether Redis refuses `argv`'s command in scripts (no-script or
+/// blocking), for a command shardis does not run at all: the script gets
+/// Redis's refusal rather than "unknown".
+fn denied_in_scripts(argv: &[&[u8]]) -> bool {
+    let Some(base) = argv.first().and_then(|n| table::entry(n)) else {
+        return false;
+    };
+    let spec = match argv.get(1) {
+        Some(sub) if !base.subcommands.is_empty() => {
+            let mut full = base.name.as_bytes().to_vec();
+            full.push(b'|');
+            full.extend(sub.iter().map(u8::to_ascii_lowercase));
+            table::entry(&full).unwrap_or(base)
+        }
+        _ => base,
+    };
+    spec.has_flag(F_NOSCRIPT) || spec.has_flag(F_BLOCKING)
 }
 
 /// The few commands the proxy answers that a script may call; false for

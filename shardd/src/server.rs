@@ -87,6 +87,9 @@ pub struct Engine<L> {
     pub xtx: XTx,
     /// The Lua state and compiled scripts (made at the first script).
     pub scripts: Option<Box<crate::script::Scripts>>,
+    /// The running script's state as the proxy sees it, and its kill
+    /// requests (`crate::script::Watch`).
+    pub script_watch: std::rc::Rc<crate::script::Watch>,
     scratch: Vec<u8>,
 }
 
@@ -100,6 +103,7 @@ impl<L: WriteLog> Engine<L> {
             watches: Watches::default(),
             xtx: XTx::default(),
             scripts: None,
+            script_watch: std::rc::Rc::default(),
             scratch: Vec::with_capacity(64 << 10),
         };
         e.recover_txns();
@@ -445,10 +449,14 @@ impl<L: WriteLog> Shard<L> {
             worked = true;
         }
         self.engine.finish_round(&mut self.channels)?;
+        let changed = !dead.is_empty();
         for i in dead.into_iter().rev() {
             let ch = self.channels.swap_remove(i);
             self.engine.watches.drop_owner(ch.peer.generation);
             self.engine.owner_gone(ch.peer.generation);
+        }
+        if changed {
+            self.links_changed();
         }
         Ok(worked)
     }
@@ -489,11 +497,22 @@ impl<L: WriteLog> Shard<L> {
                 Ok(Some(ch)) => {
                     tracing::info!(shard = self.cfg.id, worker = ch.peer.id, "worker attached");
                     self.channels.push(ch);
+                    self.links_changed();
                 }
                 Ok(None) => return,
                 Err(e) => tracing::warn!(shard = self.cfg.id, "refused an attach: {e}"),
             }
         }
+    }
+
+    /// The attached workers changed: the script watch reads and writes
+    /// their segments' user words.
+    fn links_changed(&mut self) {
+        self.engine.script_watch.set_links(
+            self.channels
+                .iter()
+                .map(|c| (c.rx.segment().clone(), c.tx.segment().clone())),
+        );
     }
 
     fn drop_dead(&mut self) {
@@ -506,11 +525,15 @@ impl<L: WriteLog> Shard<L> {
             }
             alive
         });
+        let changed = !gone.is_empty();
         for owner in gone {
             // Its clients' watches, waiting requests and unprepared
             // transactions die with it.
             self.engine.watches.drop_owner(owner);
             self.engine.owner_gone(owner);
+        }
+        if changed {
+            self.links_changed();
         }
     }
 }

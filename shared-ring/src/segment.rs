@@ -42,6 +42,11 @@ const OFF_HEAD: usize = 128;
 const OFF_PRODUCER_WAITING: usize = 136;
 const OFF_TAIL: usize = 256;
 const OFF_CONSUMER_WAITING: usize = 264;
+/// Words for the layer above, on their own cache line (shardis: a running
+/// script's state and a request to kill it).
+const OFF_USER: usize = 384;
+/// How many user words a header has.
+pub const USER_WORDS: usize = 4;
 
 /// One mapped segment. Dropping it unmaps the memory and closes the fd.
 pub struct Segment {
@@ -184,6 +189,13 @@ impl Segment {
 
     pub(crate) fn consumer_waiting(&self) -> &AtomicU32 {
         self.atomic_u32(OFF_CONSUMER_WAITING)
+    }
+
+    /// User word `i` (< [`USER_WORDS`]): shared by both processes, read and
+    /// written atomically, never touched by the ring itself; 0 in a new
+    /// segment.
+    pub fn user_word(&self, i: usize) -> &AtomicU64 {
+        self.atomic_u64(OFF_USER + 8 * i.min(USER_WORDS - 1))
     }
 
     /// Pointer to the first byte of the data area.

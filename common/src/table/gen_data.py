@@ -57,7 +57,7 @@ PROXY_RUNS = {
     'client|getname', 'client|help', 'client|id', 'client|info', 'client|kill', 'client|list',
     'client|no-evict', 'client|reply', 'client|setinfo', 'client|setname',
     'command', 'config|get', 'config|help', 'config|resetstat', 'config|set',
-    'function|flush', 'script|flush', 'script|load', 'script|exists', 'script|help',
+    'function|flush', 'script|flush', 'script|load', 'script|exists', 'script|help', 'script|kill',
     'eval', 'evalsha', 'eval_ro', 'evalsha_ro',
     'memory|doctor', 'memory|help', 'memory|malloc-stats', 'memory|stats', 'slowlog', 'latency',
     'multi', 'exec', 'discard', 'watch', 'unwatch',

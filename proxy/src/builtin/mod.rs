@@ -74,7 +74,7 @@ pub enum Builtin {
         /// The `_RO` form.
         read_only: bool,
     },
-    /// `SCRIPT LOAD|EXISTS|FLUSH|HELP`.
+    /// `SCRIPT LOAD|EXISTS|FLUSH|KILL|HELP`.
     Script,
     /// `MULTI`.
     Multi,
@@ -237,7 +237,11 @@ pub fn handler(id: Cmd) -> Option<Builtin> {
             by_sha: true,
             read_only: true,
         },
-        Cmd::ScriptFlush | Cmd::ScriptLoad | Cmd::ScriptExists | Cmd::ScriptHelp => Script,
+        Cmd::ScriptFlush
+        | Cmd::ScriptLoad
+        | Cmd::ScriptExists
+        | Cmd::ScriptHelp
+        | Cmd::ScriptKill => Script,
         Cmd::MemoryDoctor => Memory(MemoryCmd::Doctor),
         Cmd::MemoryHelp => Memory(MemoryCmd::Help),
         Cmd::MemoryMallocStats => Memory(MemoryCmd::MallocStats),

@@ -1,4 +1,4 @@
-//! EVAL, EVALSHA, EVAL_RO, EVALSHA_RO and SCRIPT LOAD/EXISTS/FLUSH/HELP
+//! EVAL, EVALSHA, EVAL_RO, EVALSHA_RO and SCRIPT LOAD/EXISTS/FLUSH/KILL/HELP
 //! (where scripts run: [`crate::script`]).
 
 use common::table::Cmd;
@@ -66,6 +66,10 @@ pub async fn script(call: Call<'_, '_>) {
                 }
             })
         }
+        Cmd::ScriptKill => {
+            let reply = script::kill(call.w).await;
+            call.push(&reply);
+        }
         Cmd::ScriptFlush => match call.argv {
             [_, _] => flush(call).await,
             [_, _, m] if eq(m, "async") || eq(m, "sync") => flush(call).await,
@@ -84,6 +88,8 @@ pub async fn script(call: Call<'_, '_>) {
                     "    lazyfree-lazy-user-flush configuration directive. Valid modes are:",
                     "    * ASYNC: Asynchronously flush the scripts cache.",
                     "    * SYNC: Synchronously flush the scripts cache.",
+                    "KILL",
+                    "    Kill the currently executing Lua script.",
                     "LOAD <script>",
                     "    Load a script into the scripts cache without executing it.",
                     "HELP",

@@ -183,7 +183,7 @@ pub static PARAMS: &[Param] = &[
     p("stream-node-max-bytes", None, umem(0, LONG_MAX), "4096", 0, Unused),
     p("stream-node-max-entries", None, int(0, LONG_MAX), "100", 0, Unused),
     p("tracking-table-max-keys", None, uint(0, LONG_MAX), "1000000", 0, Unused),
-    p("busy-reply-threshold", Some("lua-time-limit"), int(0, LONG_MAX), "5000", 0, Unused),
+    p("busy-reply-threshold", Some("lua-time-limit"), int(0, LONG_MAX), "5000", 0, Proxy),
     p("acllog-max-len", None, uint(0, LONG_MAX), "128", 0, Unused),
     p("acl-pubsub-default", None, Kind::Enum(PUBSUB_DEFAULT), "resetchannels", 0, Unused),
     p("sanitize-dump-payload", None, Kind::Enum(SANITIZE), "no", 0, Unused),

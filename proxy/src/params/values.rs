@@ -17,6 +17,7 @@ pub struct Settings {
     values: Mutex<Vec<String>>,
     timeout_secs: AtomicU64,
     maxclients: AtomicU64,
+    busy_reply_threshold_ms: AtomicU64,
     proto_max_bulk_len: AtomicU64,
     client_query_buffer_limit: AtomicU64,
     tcp_keepalive_secs: AtomicU64,
@@ -38,6 +39,7 @@ impl Settings {
             values: Mutex::new(PARAMS.iter().map(|p| p.default.to_string()).collect()),
             timeout_secs: AtomicU64::new(0),
             maxclients: AtomicU64::new(0),
+            busy_reply_threshold_ms: AtomicU64::new(0),
             proto_max_bulk_len: AtomicU64::new(0),
             client_query_buffer_limit: AtomicU64::new(0),
             tcp_keepalive_secs: AtomicU64::new(0),
@@ -100,6 +102,7 @@ impl Settings {
         match name {
             "timeout" => self.timeout_secs.store(n(), Ordering::Relaxed),
             "maxclients" => self.maxclients.store(n(), Ordering::Relaxed),
+            "busy-reply-threshold" => self.busy_reply_threshold_ms.store(n(), Ordering::Relaxed),
             "proto-max-bulk-len" => self.proto_max_bulk_len.store(n(), Ordering::Relaxed),
             "client-query-buffer-limit" => {
                 self.client_query_buffer_limit.store(n(), Ordering::Relaxed)
@@ -133,6 +136,12 @@ impl Settings {
     /// Most clients at once.
     pub fn maxclients(&self) -> u64 {
         self.maxclients.load(Ordering::Relaxed)
+    }
+
+    /// How long a script runs before commands for its shard are answered
+    /// BUSY and SCRIPT KILL may stop it (0: never BUSY).
+    pub fn busy_reply_threshold_ms(&self) -> u64 {
+        self.busy_reply_threshold_ms.load(Ordering::Relaxed)
     }
 
     /// Largest bulk argument of a request.

@@ -139,6 +139,12 @@ const JSON_DEPTH_MAX: usize = 1000;
 fn cjson(lua: &Lua) -> mlua::Result<Table> {
     let t = lua.create_table()?;
     t.raw_set("null", Value::NULL)?;
+    // Whether cjson keeps its buffer between calls changes no output: the
+    // setting is taken and answered as cjson does.
+    t.raw_set(
+        "encode_keep_buffer",
+        lua.create_function(|_, keep: Option<bool>| Ok(keep.unwrap_or(true)))?,
+    )?;
     t.raw_set(
         "encode",
         lua.create_function(|lua, v: Value| {

@@ -70,10 +70,22 @@ local function readonly()
   error('Attempt to modify a readonly table', 2)
 end
 
--- Library tables scripts see are read-only views of the real ones.
-local function protect(t)
-  return setmetatable({}, {__index = t, __newindex = readonly, __metatable = false})
+-- The tables scripts must not change (read-only views, their metatables).
+local protected = setmetatable({}, {__mode = 'k'})
+
+local function view(t)
+  local mt = {__index = t, __newindex = readonly}
+  local shown = {}
+  setmetatable(shown, {__index = mt, __newindex = readonly})
+  protected[shown] = true
+  mt.__metatable = shown
+  local v = setmetatable({}, mt)
+  protected[v] = true
+  return v
 end
+
+-- Library tables scripts see are read-only views of the real ones.
+local protect = view
 
 -- What scripts see as globals: the allowed names, then KEYS and ARGV;
 -- anything else is an error to read, and nothing can be written.
@@ -92,11 +104,50 @@ for _, name in ipairs(allowed) do
   end
   visible[name] = v
 end
+local real_setmetatable, real_rawset, real_loadstring, real_load, setfenv =
+  setmetatable, rawset, loadstring, load, setfenv
+local env
+visible.setmetatable = function(t, mt)
+  if protected[t] then
+    error('Attempt to modify a readonly table', 2)
+  end
+  return real_setmetatable(t, mt)
+end
+visible.rawset = function(t, k, v)
+  if protected[t] then
+    error('Attempt to modify a readonly table', 2)
+  end
+  return real_rawset(t, k, v)
+end
+-- Source only (Redis's Lua refuses binary chunks), and what it loads
+-- sees the scripts' globals.
+visible.loadstring = function(s, name)
+  if type(s) == 'string' and s:byte(1) == 27 then
+    return nil, 'binary chunks are not allowed'
+  end
+  local f, err = real_loadstring(s, name)
+  if f then
+    setfenv(f, env)
+  end
+  return f, err
+end
+visible.load = function(fn, name)
+  local f, err = real_load(fn, name)
+  if f then
+    setfenv(f, env)
+  end
+  return f, err
+end
 setmetatable(vars, {__index = visible})
 setmetatable(visible, {__index = function(_, k)
   error("Script attempted to access nonexistent global variable '" .. tostring(k) .. "'", 2)
 end})
-local env = setmetatable({}, {__index = vars, __newindex = readonly, __metatable = false})
+local env_mt = {__index = vars, __newindex = readonly}
+local env_shown = real_setmetatable({}, {__index = env_mt, __newindex = readonly})
+protected[env_shown] = true
+env_mt.__metatable = env_shown
+env = real_setmetatable({}, env_mt)
+protected[env] = true
 vars._G = env
 
 local function run(f)
