@@ -10,14 +10,15 @@
 //! command right here, with nothing in between (one thread).
 //!
 //! A key that is neither owned nor listed is a **stray**: the script
-//! cannot touch it here. If the script has changed nothing yet, or runs
-//! inside a transaction (whose undo images put everything back), it stops
-//! and the shard answers `-SHARDIS.STRAY key`: the proxy runs it again as
-//! a transaction with that key too. A script outside a transaction that
-//! already wrote gets the stray as an error at that call (its writes stay,
-//! as a failing script's do in Redis), and the shard remembers the script
-//! as one that strays: from then on it answers `-SHARDIS.STRAY` before
-//! running it, so the proxy always runs it as a transaction.
+//! cannot touch it here. It stops, what it wrote is put back (outside a
+//! transaction from the undo images the run keeps of each key before its
+//! first write, inside one by the transaction's abort), and the shard
+//! answers `-SHARDIS.STRAY key`: the proxy runs it again as a transaction
+//! with that key too. The shard remembers the script as one that strays:
+//! from then on it answers `-SHARDIS.STRAY` before running it, so the
+//! proxy runs it as a transaction at once. The undo images cost a copy of
+//! each key a script writes (its DUMP form), paid only with more than one
+//! shard.
 //!
 //! Writes reach the log as their effects (the commands the script ran, in
 //! their log forms) in ONE group record, so replay gives the same data
@@ -50,8 +51,9 @@ use shared_ring::Segment;
 use crate::{
     commands::Changes,
     ops::{self, Op},
-    persist::{group, rewrite, WriteLog},
+    persist::{group, rewrite, txlog::Image, WriteLog},
     server::Engine,
+    tx::WRITE_KEY_FLAGS,
 };
 
 pub use convert::format_g;
@@ -338,6 +340,15 @@ impl Scripts {
             },
         )?;
         let imp = lua.create_table()?;
+        lua.set_named_registry_value("shardis.impl", imp.clone())?;
+        // SAFETY: the functions follow the Lua C API's stack discipline
+        // (see `redis_call_c`) and own nothing that needs dropping.
+        unsafe {
+            let redis_t: Table = g.raw_get("redis")?;
+            redis_t.raw_set("call", lua.create_c_function(redis_call_c)?)?;
+            redis_t.raw_set("pcall", lua.create_c_function(redis_pcall_c)?)?;
+            redis_t.raw_set("setresp", lua.create_c_function(redis_setresp_c)?)?;
+        }
         let vars = lua.create_table()?;
         let (run, env): (Function, Table) = lua
             .load(include_str!("script/prelude.lua"))
@@ -472,9 +483,9 @@ struct Run<'a> {
     resp3: bool,
     wrote: bool,
     stray: Option<Vec<u8>>,
-    /// Strayed after writing outside a transaction (the hole the proxy
-    /// closes by always running this script as a transaction from now on).
-    strayed_late: bool,
+    /// Outside a transaction: each written key as it was before the
+    /// script first wrote it, to put back if the script strays.
+    undo: Vec<Image>,
     record: Vec<Vec<u8>>,
     changes: u64,
     buf: Vec<u8>,
@@ -550,7 +561,7 @@ impl<L: WriteLog> Engine<L> {
             resp3: false,
             wrote: false,
             stray: None,
-            strayed_late: false,
+            undo: Vec::new(),
             record: Vec::new(),
             changes: 0,
             buf: Vec::with_capacity(256),
@@ -563,7 +574,7 @@ impl<L: WriteLog> Engine<L> {
         if scripts.runs % GC_PERIOD == 0 {
             let _ = scripts.lua.gc_step();
         }
-        if run.strayed_late {
+        if run.stray.is_some() {
             scripts.strays.insert(a.sha.to_vec());
         }
         self.scripts = Some(scripts);
@@ -664,15 +675,14 @@ impl<L: WriteLog> Engine<L> {
                 if run.allowed(key) {
                     continue;
                 }
-                if run.tx.is_none() && run.wrote {
-                    run.strayed_late = true;
-                    let msg = format!(
-                        "shardis: the script reached key '{}' on another shard after writing; \
-                         declare every key in KEYS (later runs of this script are atomic)",
-                        String::from_utf8_lossy(key)
-                    );
-                    return fail(msg.as_bytes());
+                // Outside a transaction, what it wrote is put back (its
+                // undo images); inside one, the proxy aborts the
+                // transaction.
+                for image in run.undo.drain(..).rev() {
+                    image.restore(&mut self.ks);
                 }
+                run.record.clear();
+                run.changes = 0;
                 run.stray = Some(key.to_vec());
                 return fail(b"shardis: the script reached a key on another shard");
             }
@@ -689,8 +699,20 @@ impl<L: WriteLog> Engine<L> {
         }
         let mut buf = std::mem::take(&mut run.buf);
         let mut r = Reply::new(&mut buf, proto);
-        if let (true, Some(t)) = (write, run.tx) {
-            self.capture_undo(t, spec.id, &argv);
+        match (write, run.tx) {
+            (true, Some(t)) => self.capture_undo(t, spec.id, &argv),
+            // With one shard nothing can stray: no undo needed.
+            (true, None) if run.nshards > 1 => {
+                if let Ok(keys) = keys_and_flags(spec, &argv) {
+                    for (pos, flags) in keys {
+                        let key = argv[pos];
+                        if flags & WRITE_KEY_FLAGS != 0 && !run.undo.iter().any(|i| i.key == key) {
+                            run.undo.push(Image::capture(&mut self.ks, key));
+                        }
+                    }
+                }
+            }
+            _ => {}
         }
         let changes = self.execute(spec.id, op, &argv, &mut r);
         if write && changes.any() {
@@ -837,7 +859,7 @@ fn run_script<L: WriteLog>(
     let mut text = msg;
     if let (Some(source), Some(line)) = (source, line.as_ref().and_then(convert::as_text)) {
         text.push_str(&format!(
-            " script: f_{}, on {}:{}.",
+            " script: {}, on {}:{}.",
             String::from_utf8_lossy(a.sha),
             String::from_utf8_lossy(&source.as_bytes()),
             String::from_utf8_lossy(&line)
@@ -845,6 +867,48 @@ fn run_script<L: WriteLog>(
     }
     reply.error(&text);
     Ok(())
+}
+
+/// `redis.call`, `redis.pcall` and `redis.setresp` as C functions, so a
+/// script's frame stays on the stack when it tail-calls them (`return
+/// redis.call(...)`): errors then name the script's line, as Redis's do.
+/// Each calls the running script's `impl.f(kind, args...)` (a Rust
+/// function, `run_script`), which answers `(value, failed)`; a failure
+/// is raised with the error table as the error object.
+///
+/// # Safety
+/// Called by Lua with `l` its running state; uses only the stack.
+unsafe fn redis_generic_c(l: *mut mlua::ffi::lua_State, kind: u8) -> std::ffi::c_int {
+    use mlua::ffi;
+    let n = ffi::lua_gettop(l);
+    ffi::lua_getfield(l, ffi::LUA_REGISTRYINDEX, c"shardis.impl".as_ptr());
+    ffi::lua_getfield(l, -1, c"f".as_ptr());
+    ffi::lua_remove(l, -2);
+    ffi::lua_insert(l, 1);
+    ffi::lua_pushinteger(l, ffi::lua_Integer::from(kind));
+    ffi::lua_insert(l, 2);
+    ffi::lua_call(l, n + 1, 2);
+    let failed = ffi::lua_toboolean(l, -1) != 0;
+    ffi::lua_settop(l, -2);
+    if failed && kind != CALL_PCALL {
+        ffi::lua_error(l);
+    }
+    if kind == CALL_SETRESP {
+        return 0;
+    }
+    1
+}
+
+unsafe extern "C-unwind" fn redis_call_c(l: *mut mlua::ffi::lua_State) -> std::ffi::c_int {
+    redis_generic_c(l, CALL_RAISE)
+}
+
+unsafe extern "C-unwind" fn redis_pcall_c(l: *mut mlua::ffi::lua_State) -> std::ffi::c_int {
+    redis_generic_c(l, CALL_PCALL)
+}
+
+unsafe extern "C-unwind" fn redis_setresp_c(l: *mut mlua::ffi::lua_State) -> std::ffi::c_int {
+    redis_generic_c(l, CALL_SETRESP)
 }
 
 /// `impl.f`'s first argument: `redis.pcall`.
@@ -875,5 +939,3 @@ fn set_resp(lua: &Lua, run: &mut Run, args: &MultiValue) -> mlua::Result<(Value,
         fail(b"RESP version must be 2 or 3.")
     }
 }
-
-const _: () = assert!(CALL_PCALL != CALL_RAISE);

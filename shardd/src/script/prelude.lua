@@ -11,24 +11,8 @@ local error, type, tostring, xpcall, setmetatable = error, type, tostring, xpcal
 
 local redis = G.redis
 
-function redis.call(...)
-  local r, failed = impl.f(1, ...)
-  if failed then
-    error(r)
-  end
-  return r
-end
-
-function redis.pcall(...)
-  return (impl.f(0, ...))
-end
-
-function redis.setresp(...)
-  local r, failed = impl.f(2, ...)
-  if failed then
-    error(r)
-  end
-end
+-- redis.call, redis.pcall and redis.setresp are C functions calling
+-- impl.f (`redis_generic_c` in script.rs).
 
 -- The helpers written in Rust answer (value, failed): a failure raises
 -- Redis's error table from here.

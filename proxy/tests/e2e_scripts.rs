@@ -1,0 +1,354 @@
+//! Lua scripts with the real binaries: EVAL and its family answer as
+//! redis-server does (conversions, errors, sandbox, libraries, the script
+//! cache), scripts over keys of several shards (declared in KEYS or not)
+//! are atomic, a runaway script makes its shard BUSY while the others
+//! serve and SCRIPT KILL stops it, and a script's writes survive a kill -9
+//! of its shard as the effects it had.
+
+mod common;
+
+use std::sync::{
+    atomic::{AtomicBool, Ordering},
+    Arc,
+};
+
+use common::{key_on_shard, wait_until, Lcg, Opts, Server, IO_TIMEOUT};
+
+const SHARDS: usize = 3;
+
+#[test]
+fn scripts_answer_as_on_redis_server() {
+    let Some(r) = common::RedisServer::start() else {
+        eprintln!("redis-server is not installed: skipping the comparison");
+        return;
+    };
+    let s = Server::with_shards(SHARDS);
+    let mut ours = s.raw();
+    let mut theirs = common::Raw::connect(r.port);
+    let k: Vec<String> = (0..SHARDS).map(|i| key_on_shard("sk", i, SHARDS)).collect();
+    let (a, b, c) = (k[0].as_str(), k[1].as_str(), k[2].as_str());
+    let transfer = "local v = tonumber(ARGV[1]) \
+        redis.call('decrby', KEYS[1], v) \
+        return redis.call('incrby', KEYS[2], v)";
+    let undeclared = format!(
+        "redis.call('set', '{a}', 'one') redis.call('set', '{b}', 'two') \
+         return redis.call('mget', '{a}', '{b}', '{c}')"
+    );
+    let script: Vec<Vec<&str>> = vec![
+        vec!["EVAL", "return 1", "0"],
+        vec!["EVAL", "return 3.99", "0"],
+        vec!["EVAL", "return -7.5", "0"],
+        vec!["EVAL", "return 'str'", "0"],
+        vec!["EVAL", "return true", "0"],
+        vec!["EVAL", "return false", "0"],
+        vec!["EVAL", "return nil", "0"],
+        vec!["EVAL", "return {1, 2, {3, 'x'}, 'a', nil, 5}", "0"],
+        vec!["EVAL", "return {err='My Error'}", "0"],
+        vec!["EVAL", "return {ok='Fine'}", "0"],
+        vec!["EVAL", "return redis.error_reply('CODE message')", "0"],
+        vec!["EVAL", "return redis.status_reply('PONGISH')", "0"],
+        vec![
+            "EVAL",
+            "return {KEYS[1], KEYS[2], ARGV[1], ARGV[2]}",
+            "2",
+            a,
+            b,
+            "x",
+            "y",
+        ],
+        vec![
+            "EVAL",
+            "return redis.call('set', KEYS[1], ARGV[1])",
+            "1",
+            a,
+            "10",
+        ],
+        vec!["EVAL", "return redis.call('get', KEYS[1])", "1", a],
+        vec!["EVAL", "return redis.call('incr', KEYS[1])", "1", a],
+        vec!["EVAL", "return redis.call('get', 'nokey')", "0"],
+        vec!["EVAL", "return redis.call('hgetall', 'nokey')", "0"],
+        vec!["EVAL", "return redis.pcall('lpush', KEYS[1], 'x')", "1", a],
+        vec![
+            "EVAL",
+            "local r = redis.pcall('lpush', KEYS[1], 'x') return r['err']",
+            "1",
+            a,
+        ],
+        vec!["EVAL", "redis.call('lpush', KEYS[1], 'x')", "1", a],
+        vec!["EVAL", "return redis.call('nosuchcommand')", "0"],
+        vec!["EVAL", "return redis.call('get')", "0"],
+        vec!["EVAL", "return redis.call()", "0"],
+        vec!["EVAL", "return redis.call('get', {})", "0"],
+        vec!["EVAL", "return redis.call('blpop', 'l', 0)", "0"],
+        vec!["EVAL", "return redis.call('multi')", "0"],
+        vec!["EVAL", "return undefined_global", "0"],
+        vec!["EVAL", "newglobal = 1", "0"],
+        vec!["EVAL", "redis.call = nil", "0"],
+        vec!["EVAL", "return loadfile", "0"],
+        vec!["EVAL", "os.exit()", "0"],
+        vec!["EVAL", "return +", "0"],
+        vec!["EVAL", "error('boom')", "0"],
+        vec!["EVAL", "error({err='CUSTOM raised'})", "0"],
+        vec!["EVAL", "return redis.sha1hex('')", "0"],
+        vec!["EVAL", "return cjson.encode({1, 2, 'three'})", "0"],
+        vec!["EVAL", "return cjson.decode('[1,2,{\"a\":3}]')[3].a", "0"],
+        vec![
+            "EVAL",
+            "return {bit.band(7, 3), bit.bor(1, 2), bit.bxor(5, 1), bit.tohex(255)}",
+            "0",
+        ],
+        vec![
+            "EVAL",
+            "math.randomseed(7) return math.random(1000000)",
+            "0",
+        ],
+        vec!["EVAL", "return tostring(1/3)", "0"],
+        vec!["EVAL", "return redis.call('echo', 123456789012)", "0"],
+        vec!["EVAL", "return redis.call('echo', 0.1)", "0"],
+        vec![
+            "EVAL",
+            "redis.setresp(3) return redis.call('hgetall', 'nokey')",
+            "0",
+        ],
+        vec!["EVAL", "return redis.setresp(4)", "0"],
+        vec!["EVAL", "return {double=1.5}", "0"],
+        vec!["EVAL", "return 1", "-1"],
+        vec!["EVAL", "return 1", "3", "k"],
+        vec!["EVAL", "return 1", "x"],
+        vec!["EVAL_RO", "return redis.call('get', KEYS[1])", "1", a],
+        vec!["EVAL_RO", "return redis.call('set', KEYS[1], 1)", "1", a],
+        vec![
+            "EVAL",
+            "#!lua flags=no-writes\nreturn redis.call('set', KEYS[1], 1)",
+            "1",
+            a,
+        ],
+        vec![
+            "EVAL",
+            "#!lua flags=no-writes\nreturn redis.call('get', KEYS[1])",
+            "1",
+            a,
+        ],
+        vec!["EVAL", "#!lua flags=bogus\nreturn 1", "0"],
+        vec!["EVAL", "#!python\nreturn 1", "0"],
+        vec!["SCRIPT", "LOAD", "return 'loaded'"],
+        vec!["EVALSHA", "b534286061d4b9e4026607613b95c06c06015ae8", "0"],
+        vec!["EVALSHA", "B534286061D4B9E4026607613B95C06C06015AE8", "0"],
+        vec![
+            "SCRIPT",
+            "EXISTS",
+            "b534286061d4b9e4026607613b95c06c06015ae8",
+            "ffff",
+        ],
+        vec!["SCRIPT", "LOAD", "return +"],
+        vec!["SCRIPT", "FLUSH"],
+        vec![
+            "SCRIPT",
+            "EXISTS",
+            "b534286061d4b9e4026607613b95c06c06015ae8",
+        ],
+        vec!["EVALSHA", "b534286061d4b9e4026607613b95c06c06015ae8", "0"],
+        vec!["SCRIPT", "FLUSH", "BOGUS"],
+        vec!["SCRIPT", "KILL"],
+        // Over several shards: declared keys, then keys nobody declared.
+        vec!["MSET", a, "100", b, "5", c, "7"],
+        vec!["EVAL", transfer, "2", a, b, "30"],
+        vec!["MGET", a, b, c],
+        vec!["EVAL", transfer, "2", c, a, "2"],
+        vec!["EVAL", &undeclared, "0"],
+        vec!["MGET", a, b, c],
+        vec![
+            "EVAL",
+            "return redis.call('incrby', KEYS[1], 1) + redis.call('incrby', 'x' .. KEYS[1], 1)",
+            "1",
+            b,
+        ],
+    ];
+    for cmd in &script {
+        let want = theirs.cmd(cmd);
+        let got = ours.cmd(cmd);
+        let short = |b: &[u8]| String::from_utf8_lossy(&b[..b.len().min(400)]).into_owned();
+        assert_eq!(short(&got), short(&want), "reply to {cmd:?}");
+    }
+}
+
+/// Every account's balance, read by one script with every key declared.
+fn total(con: &mut redis::Connection, accounts: &[String]) -> i64 {
+    let mut cmd = redis::cmd("EVAL");
+    cmd.arg("local s = 0 for _, k in ipairs(KEYS) do s = s + tonumber(redis.call('get', k) or '0') end return s")
+        .arg(accounts.len());
+    for a in accounts {
+        cmd.arg(a);
+    }
+    cmd.query(con).expect("the total")
+}
+
+#[test]
+fn transfers_by_script_over_every_shard_keep_the_total() {
+    let s = Server::with_shards(SHARDS);
+    let accounts: Vec<String> = (0..12).map(|i| format!("acct:{i}")).collect();
+    let shards: std::collections::BTreeSet<usize> =
+        accounts.iter().map(|a| s.shard_of(a)).collect();
+    assert_eq!(shards.len(), SHARDS, "accounts on every shard");
+    let mut con = s.client();
+    for a in &accounts {
+        let () = redis::cmd("SET")
+            .arg(a)
+            .arg(100)
+            .query(&mut con)
+            .expect("SET");
+    }
+    let start = total(&mut con, &accounts);
+    assert_eq!(start, 1200);
+    // Declared: KEYS are both accounts. Undeclared: the script names the
+    // second account itself (job-queue libraries do this).
+    let declared = "local v = tonumber(ARGV[1]) \
+        if tonumber(redis.call('get', KEYS[1])) < v then return 0 end \
+        redis.call('decrby', KEYS[1], v) redis.call('incrby', KEYS[2], v) return 1";
+    let undeclared = "local v = tonumber(ARGV[1]) local to = ARGV[2] \
+        if tonumber(redis.call('get', KEYS[1])) < v then return 0 end \
+        redis.call('decrby', KEYS[1], v) redis.call('incrby', to, v) return 1";
+    let stop = Arc::new(AtomicBool::new(false));
+    let mut movers = Vec::new();
+    for m in 0..4u64 {
+        let url = s.url();
+        let accounts = accounts.clone();
+        movers.push(std::thread::spawn(move || {
+            let mut con = common::client_for(&url);
+            let mut rng = Lcg(m * 7919 + 1);
+            let mut done = 0;
+            for i in 0..150 {
+                let from = &accounts[rng.next(accounts.len())];
+                let to = &accounts[rng.next(accounts.len())];
+                let amount = 1 + rng.next(20);
+                let moved: i64 = if i % 2 == 0 {
+                    redis::cmd("EVAL")
+                        .arg(declared)
+                        .arg(2)
+                        .arg(from)
+                        .arg(to)
+                        .arg(amount)
+                        .query(&mut con)
+                } else {
+                    redis::cmd("EVAL")
+                        .arg(undeclared)
+                        .arg(1)
+                        .arg(from)
+                        .arg(amount)
+                        .arg(to)
+                        .query(&mut con)
+                }
+                .expect("a transfer");
+                done += moved;
+            }
+            done
+        }));
+    }
+    let mut readers = Vec::new();
+    for _ in 0..2 {
+        let url = s.url();
+        let accounts = accounts.clone();
+        let stop = stop.clone();
+        readers.push(std::thread::spawn(move || {
+            let mut con = common::client_for(&url);
+            let mut seen = 0;
+            for _ in 0..2_000 {
+                if stop.load(Ordering::Relaxed) {
+                    break;
+                }
+                assert_eq!(
+                    total(&mut con, &accounts),
+                    1200,
+                    "a reader saw part of a transfer"
+                );
+                seen += 1;
+            }
+            seen
+        }));
+    }
+    let moved: i64 = movers.into_iter().map(|t| t.join().expect("a mover")).sum();
+    stop.store(true, Ordering::Relaxed);
+    let reads: usize = readers
+        .into_iter()
+        .map(|t| t.join().expect("a reader"))
+        .sum();
+    assert!(moved > 0 && reads > 0);
+    assert_eq!(total(&mut con, &accounts), 1200);
+    // Plain reads agree with the script's.
+    let balances: Vec<i64> = redis::cmd("MGET")
+        .arg(&accounts)
+        .query(&mut con)
+        .expect("MGET");
+    assert_eq!(balances.iter().sum::<i64>(), 1200);
+}
+
+#[test]
+fn a_runaway_script_is_busy_on_its_shard_only_and_script_kill_stops_it() {
+    let s = Server::with_shards(SHARDS);
+    let mut c = s.raw();
+    c.expect(&["CONFIG", "SET", "lua-time-limit", "50"], "+OK\r\n");
+    c.expect(
+        &["SCRIPT", "KILL"],
+        "-NOTBUSY No scripts in execution right now.\r\n",
+    );
+    let mine = key_on_shard("busy", 0, SHARDS);
+    let other = key_on_shard("free", 1, SHARDS);
+    c.expect(&["SET", &other, "served"], "+OK\r\n");
+    let url_port = s.port;
+    let mine2 = mine.clone();
+    let runner = std::thread::spawn(move || {
+        let mut r = common::Raw::connect(url_port);
+        r.cmd_str(&["EVAL", "while true do end", "1", &mine2])
+    });
+    // PING is answered by the proxy: it never waits behind the script (a
+    // command sent to its shard before the threshold would).
+    wait_until(IO_TIMEOUT, "the server to be BUSY", || {
+        c.cmd_str(&["PING"]).starts_with("-BUSY")
+    });
+    assert!(c.cmd_str(&["GET", &mine]).starts_with("-BUSY"));
+    // The other shards serve on.
+    c.expect(&["GET", &other], "$6\r\nserved\r\n");
+    c.expect(&["SCRIPT", "KILL"], "+OK\r\n");
+    let killed = runner.join().expect("the script's client");
+    assert!(
+        killed.starts_with("-ERR Script killed by user with SCRIPT KILL..."),
+        "{killed}"
+    );
+    c.expect(&["PING"], "+PONG\r\n");
+    c.expect(&["SET", &mine, "after"], "+OK\r\n");
+}
+
+#[test]
+fn script_effects_survive_a_kill_of_their_shard_as_they_were() {
+    let s = Server::start(Opts::shards(2).flag("--appendfsync", "always"));
+    let key = key_on_shard("eff", 1, 2);
+    let mut c = s.raw();
+    // TIME and random numbers differ on every run: the log keeps what the
+    // script did, not the script.
+    let write = "local t = redis.call('time') \
+        redis.call('set', KEYS[1], t[1] .. '.' .. t[2] .. ':' .. math.random()) \
+        redis.call('rpush', KEYS[1] .. ':l', math.random(1000000)) \
+        return redis.call('get', KEYS[1])";
+    let before = c.cmd_str(&["EVAL", write, "1", &key]);
+    let list_before = c.cmd_str(&["LRANGE", &format!("{key}:l"), "0", "-1"]);
+    assert!(before.starts_with('$'), "{before}");
+    let pid = s.shard_pid(1).expect("shard 1");
+    // SAFETY: killing a shard process this test's proxy started, by pid.
+    unsafe { libc::kill(pid as libc::pid_t, libc::SIGKILL) };
+    wait_until(IO_TIMEOUT, "the shard to come back", || {
+        s.shard_pid(1).is_some_and(|p| p != pid) && c.cmd_str(&["GET", &key]) == before
+    });
+    assert_eq!(
+        c.cmd_str(&["LRANGE", &format!("{key}:l"), "0", "-1"]),
+        list_before
+    );
+    // The script cache lives in the proxy: EVALSHA still works.
+    let sha = c.cmd_str(&["SCRIPT", "LOAD", "return redis.call('get', KEYS[1])"]);
+    let sha = sha
+        .trim_end()
+        .rsplit('\n')
+        .next()
+        .unwrap_or_default()
+        .to_string();
+    assert_eq!(c.cmd_str(&["EVALSHA", &sha, "1", &key]), before);
+}
