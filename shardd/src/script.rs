@@ -27,6 +27,8 @@
 
 mod convert;
 mod libs;
+mod msgpack;
+mod structlib;
 
 use std::{
     cell::{Cell, RefCell},

@@ -1,8 +1,10 @@
 //! The libraries Redis loads into its Lua besides Lua's own: `bit`
 //! (LuaBitOp's functions on 32-bit integers), `cjson` (encode, decode,
-//! `null`), and Redis's `math.random`/`math.randomseed` (the 48-bit
-//! generator of `rand.c`, so a seed gives Redis's sequence). Written here
-//! from the libraries' documented behaviour.
+//! `null` and its settings), `cmsgpack` (`super::msgpack`), `struct`
+//! (`super::structlib`), and Redis's
+//! `math.random`/`math.randomseed` (the 48-bit generator of `rand.c`, so
+//! a seed gives Redis's sequence). Written here from the libraries'
+//! documented behaviour.
 
 use std::{cell::Cell, rc::Rc};
 
@@ -15,6 +17,8 @@ pub fn register(lua: &Lua) -> mlua::Result<()> {
     let g = lua.globals();
     g.raw_set("bit", bit(lua)?)?;
     g.raw_set("cjson", cjson(lua)?)?;
+    g.raw_set("cmsgpack", super::msgpack::table(lua)?)?;
+    g.raw_set("struct", super::structlib::table(lua)?)?;
     let math: Table = g.raw_get("math")?;
     let state = Rc::new(Cell::new(LRAND48_SEED));
     let s = state.clone();
@@ -133,34 +137,172 @@ fn bit(lua: &Lua) -> mlua::Result<Table> {
 
 // ---- cjson ---------------------------------------------------------------
 
-/// Deepest nesting `cjson` encodes or decodes (its default is 1000).
+/// Deepest nesting `cjson` encodes or decodes by default.
 const JSON_DEPTH_MAX: usize = 1000;
+
+/// cjson's settings (kept in the Lua state across scripts, as Redis's
+/// are).
+#[derive(Clone, Copy)]
+struct JsonConfig {
+    encode_max_depth: usize,
+    decode_max_depth: usize,
+    /// 0: refuse NaN and Inf; 1: write them as `nan`/`inf`; 2: as null.
+    encode_invalid_numbers: u8,
+    number_precision: usize,
+    sparse_convert: bool,
+    sparse_ratio: usize,
+    sparse_safe: usize,
+}
+
+impl Default for JsonConfig {
+    fn default() -> Self {
+        JsonConfig {
+            encode_max_depth: JSON_DEPTH_MAX,
+            decode_max_depth: JSON_DEPTH_MAX,
+            encode_invalid_numbers: 0,
+            number_precision: 14,
+            sparse_convert: false,
+            sparse_ratio: 2,
+            sparse_safe: 10,
+        }
+    }
+}
+
+type SharedConfig = Rc<Cell<JsonConfig>>;
+
+fn depth_setting(v: Option<f64>, what: &str) -> mlua::Result<Option<usize>> {
+    match v {
+        None => Ok(None),
+        Some(d) if (1.0..=2_147_483_647.0).contains(&d) => Ok(Some(d as usize)),
+        Some(_) => Err(mlua::Error::runtime(format!(
+            "bad argument #1 to '{what}' (expected integer between 1 and 2147483647)"
+        ))),
+    }
+}
 
 fn cjson(lua: &Lua) -> mlua::Result<Table> {
     let t = lua.create_table()?;
+    let cfg: SharedConfig = Rc::default();
     t.raw_set("null", Value::NULL)?;
+    let c = cfg.clone();
+    t.raw_set(
+        "encode_max_depth",
+        lua.create_function(move |_, d: Option<f64>| {
+            let mut now = c.get();
+            if let Some(d) = depth_setting(d, "encode_max_depth")? {
+                now.encode_max_depth = d;
+                c.set(now);
+            }
+            Ok(now.encode_max_depth)
+        })?,
+    )?;
+    let c = cfg.clone();
+    t.raw_set(
+        "decode_max_depth",
+        lua.create_function(move |_, d: Option<f64>| {
+            let mut now = c.get();
+            if let Some(d) = depth_setting(d, "decode_max_depth")? {
+                now.decode_max_depth = d;
+                c.set(now);
+            }
+            Ok(now.decode_max_depth)
+        })?,
+    )?;
+    let c = cfg.clone();
+    t.raw_set(
+        "encode_number_precision",
+        lua.create_function(move |_, p: Option<f64>| {
+            let mut now = c.get();
+            match p {
+                None => {}
+                Some(p) if (1.0..=14.0).contains(&p) => {
+                    now.number_precision = p as usize;
+                    c.set(now);
+                }
+                Some(_) => {
+                    return Err(mlua::Error::runtime(
+                        "bad argument #1 to 'encode_number_precision' (expected integer between 1 and 14)",
+                    ))
+                }
+            }
+            Ok(now.number_precision)
+        })?,
+    )?;
+    let c = cfg.clone();
+    t.raw_set(
+        "encode_invalid_numbers",
+        lua.create_function(move |lua, v: Option<Value>| {
+            let mut now = c.get();
+            match v {
+                None => {}
+                Some(Value::Boolean(b)) => now.encode_invalid_numbers = u8::from(b),
+                Some(Value::String(s)) if s.as_bytes().as_ref() == b"null" => {
+                    now.encode_invalid_numbers = 2
+                }
+                Some(Value::String(s)) if s.as_bytes().as_ref() == b"on" => {
+                    now.encode_invalid_numbers = 1
+                }
+                Some(Value::String(s)) if s.as_bytes().as_ref() == b"off" => {
+                    now.encode_invalid_numbers = 0
+                }
+                Some(_) => {
+                    return Err(mlua::Error::runtime(
+                        "bad argument #1 to 'encode_invalid_numbers' (invalid option)",
+                    ))
+                }
+            }
+            c.set(now);
+            Ok(match now.encode_invalid_numbers {
+                0 => Value::Boolean(false),
+                1 => Value::Boolean(true),
+                _ => Value::String(lua.create_string("null")?),
+            })
+        })?,
+    )?;
+    let c = cfg.clone();
+    t.raw_set(
+        "encode_sparse_array",
+        lua.create_function(
+            move |_, (convert, ratio, safe): (Option<bool>, Option<f64>, Option<f64>)| {
+                let mut now = c.get();
+                if let Some(v) = convert {
+                    now.sparse_convert = v;
+                }
+                if let Some(r) = ratio {
+                    now.sparse_ratio = r.max(0.0) as usize;
+                }
+                if let Some(sf) = safe {
+                    now.sparse_safe = sf.max(0.0) as usize;
+                }
+                c.set(now);
+                Ok((now.sparse_convert, now.sparse_ratio, now.sparse_safe))
+            },
+        )?,
+    )?;
     // Whether cjson keeps its buffer between calls changes no output: the
     // setting is taken and answered as cjson does.
     t.raw_set(
         "encode_keep_buffer",
         lua.create_function(|_, keep: Option<bool>| Ok(keep.unwrap_or(true)))?,
     )?;
+    let c = cfg.clone();
     t.raw_set(
         "encode",
-        lua.create_function(|lua, v: Value| {
+        lua.create_function(move |lua, v: Value| {
             let mut out = Vec::new();
-            encode(&v, &mut out, 0)?;
+            encode(&v, &mut out, 0, &c.get())?;
             lua.create_string(&out)
         })?,
     )?;
     t.raw_set(
         "decode",
-        lua.create_function(|lua, s: mlua::LuaString| {
+        lua.create_function(move |lua, s: mlua::LuaString| {
             let bytes = s.as_bytes();
             let mut p = Parser {
                 s: &bytes,
                 at: 0,
                 lua,
+                max_depth: cfg.get().decode_max_depth,
             };
             p.ws();
             let v = p.value(0)?;
@@ -174,12 +316,7 @@ fn cjson(lua: &Lua) -> mlua::Result<Table> {
     Ok(t)
 }
 
-fn encode(v: &Value, out: &mut Vec<u8>, depth: usize) -> mlua::Result<()> {
-    if depth > JSON_DEPTH_MAX {
-        return Err(mlua::Error::runtime(
-            "Cannot serialise, excessive nesting (1001)",
-        ));
-    }
+fn encode(v: &Value, out: &mut Vec<u8>, depth: usize, cfg: &JsonConfig) -> mlua::Result<()> {
     match v {
         Value::Nil => out.extend_from_slice(b"null"),
         Value::LightUserData(p) if p.0.is_null() => out.extend_from_slice(b"null"),
@@ -187,14 +324,27 @@ fn encode(v: &Value, out: &mut Vec<u8>, depth: usize) -> mlua::Result<()> {
         Value::Integer(n) => out.extend_from_slice(n.to_string().as_bytes()),
         Value::Number(n) => {
             if !n.is_finite() {
-                return Err(mlua::Error::runtime(
-                    "Cannot serialise number: must not be NaN or Inf",
-                ));
+                match cfg.encode_invalid_numbers {
+                    0 => {
+                        return Err(mlua::Error::runtime(
+                            "Cannot serialise number: must not be NaN or Inf",
+                        ))
+                    }
+                    1 => out.extend_from_slice(format_g(*n, 14).as_bytes()),
+                    _ => out.extend_from_slice(b"null"),
+                }
+                return Ok(());
             }
-            out.extend_from_slice(format_g(*n, 14).as_bytes())
+            out.extend_from_slice(format_g(*n, cfg.number_precision).as_bytes())
         }
         Value::String(s) => quote(&s.as_bytes(), out),
         Value::Table(t) => {
+            if depth + 1 > cfg.encode_max_depth {
+                return Err(mlua::Error::runtime(format!(
+                    "Cannot serialise, excessive nesting ({})",
+                    depth + 1
+                )));
+            }
             let pairs: Vec<(Value, Value)> = t.pairs::<Value, Value>().collect::<Result<_, _>>()?;
             // An array when every key is a positive integer (cjson also
             // refuses very sparse ones, which we encode as arrays with nulls
@@ -211,19 +361,22 @@ fn encode(v: &Value, out: &mut Vec<u8>, depth: usize) -> mlua::Result<()> {
                 }
                 _ => false,
             });
-            if array && !pairs.is_empty() {
-                if max > 10 && max > pairs.len() * 2 {
-                    return Err(mlua::Error::runtime(
-                        "Cannot serialise table: excessively sparse array",
-                    ));
-                }
+            let sparse = cfg.sparse_ratio > 0
+                && max > cfg.sparse_safe
+                && max > pairs.len() * cfg.sparse_ratio;
+            if sparse && !cfg.sparse_convert && array {
+                return Err(mlua::Error::runtime(
+                    "Cannot serialise table: excessively sparse array",
+                ));
+            }
+            if array && !pairs.is_empty() && !sparse {
                 out.push(b'[');
                 for i in 1..=max {
                     if i > 1 {
                         out.push(b',');
                     }
                     let v: Value = t.raw_get(i)?;
-                    encode(&v, out, depth + 1)?;
+                    encode(&v, out, depth + 1, cfg)?;
                 }
                 out.push(b']');
             } else {
@@ -243,7 +396,7 @@ fn encode(v: &Value, out: &mut Vec<u8>, depth: usize) -> mlua::Result<()> {
                         }
                     }
                     out.push(b':');
-                    encode(v, out, depth + 1)?;
+                    encode(v, out, depth + 1, cfg)?;
                 }
                 out.push(b'}');
             }
@@ -281,6 +434,7 @@ struct Parser<'a> {
     s: &'a [u8],
     at: usize,
     lua: &'a Lua,
+    max_depth: usize,
 }
 
 impl Parser<'_> {
@@ -298,10 +452,11 @@ impl Parser<'_> {
     }
 
     fn value(&mut self, depth: usize) -> mlua::Result<Value> {
-        if depth > JSON_DEPTH_MAX {
+        let nests = matches!(self.s.get(self.at), Some(b'{' | b'['));
+        if nests && depth + 1 > self.max_depth {
             return Err(mlua::Error::runtime(format!(
                 "Found too many nested data structures ({}) at character {}",
-                depth,
+                depth + 1,
                 self.at + 1
             )));
         }
