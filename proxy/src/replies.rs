@@ -353,6 +353,18 @@ pub enum Target {
     },
     /// Nobody waits for it (a client's `SHARDD.UNWATCH` after DISCARD).
     Ignore,
+    /// A script run on one shard: the slot's reply, unless the script
+    /// reached a key of another shard (`-SHARDIS.STRAY`); then it runs
+    /// again over several shards and fills the slot later
+    /// ([`crate::script::Rerun`]).
+    Script {
+        /// The connection's reply queue.
+        conn: Rc<RefCell<Replies>>,
+        /// The command's sequence number on that connection.
+        seq: u64,
+        /// What it takes to run the script again.
+        rerun: Rc<crate::script::Rerun>,
+    },
     /// A part of a command over several shards outside any transaction:
     /// the slot's reply, then one part less in flight at the gate.
     Gated {
@@ -373,6 +385,11 @@ impl Target {
         match self {
             Target::Slot { conn, seq, part } => conn.borrow_mut().complete(*seq, *part, body),
             Target::Ignore => {}
+            Target::Script { conn, seq, rerun } => {
+                if !rerun.stray(conn, *seq, body) {
+                    conn.borrow_mut().complete(*seq, None, body);
+                }
+            }
             Target::Gated {
                 conn,
                 seq,

@@ -26,6 +26,7 @@
 //! here: the shards compile again from the body the proxy sends.
 
 use std::{
+    cell::RefCell,
     collections::{HashMap, HashSet},
     rc::Rc,
     sync::{Arc, Mutex},
@@ -38,6 +39,8 @@ use common::{
 
 use crate::{
     link::Req,
+    replies::{Replies, Target},
+    send::send,
     worker::Worker,
     xtx::{self, Part},
 };
@@ -146,6 +149,89 @@ fn stray_of(reply: &[u8]) -> Option<Vec<u8>> {
     let rest = reply.strip_prefix(b"-SHARDIS.STRAY")?;
     let rest = rest.strip_suffix(b"\r\n").unwrap_or(rest);
     Some(rest.strip_prefix(b" ").unwrap_or(rest).to_vec())
+}
+
+/// A script sent to one shard, kept so that it can run again over several
+/// shards if the shard answers that it reached a key elsewhere.
+pub struct Rerun {
+    w: Rc<Worker>,
+    proto: Proto,
+    sha: String,
+    body: Arc<[u8]>,
+    read_only: bool,
+    keys: Vec<Vec<u8>>,
+    args: Vec<Vec<u8>>,
+}
+
+impl Rerun {
+    /// If `reply` says the script strayed: runs it over several shards in
+    /// a task of its own, which fills slot `seq` of `conn`; true then.
+    pub fn stray(self: &Rc<Self>, conn: &Rc<RefCell<Replies>>, seq: u64, reply: &[u8]) -> bool {
+        let Some(key) = stray_of(reply) else {
+            return false;
+        };
+        self.w.shared.scripts.mark_stray(&self.sha);
+        let me = self.clone();
+        let conn = conn.clone();
+        tokio::task::spawn_local(async move {
+            let keys: Vec<&[u8]> = me.keys.iter().map(Vec::as_slice).collect();
+            let args: Vec<&[u8]> = me.args.iter().map(Vec::as_slice).collect();
+            let e = Eval {
+                sha: &me.sha,
+                body: &me.body,
+                read_only: me.read_only,
+                keys: &keys,
+                args: &args,
+            };
+            let extra = if key.is_empty() {
+                Vec::new()
+            } else {
+                vec![key]
+            };
+            let out = run_spread(&me.w, me.proto, &e, extra).await;
+            conn.borrow_mut().complete(seq, None, &out);
+        });
+        true
+    }
+}
+
+/// Sends script call `e` for a client speaking `proto` (`origin`: its id)
+/// to its one shard without waiting, its reply filling the next slot of
+/// `out` (a pipeline of scripts goes out at once); `false` if it must run
+/// over several shards (then nothing was sent).
+pub async fn send_one_shard(
+    w: &Rc<Worker>,
+    proto: Proto,
+    origin: u64,
+    e: &Eval<'_>,
+    out: &Rc<RefCell<Replies>>,
+    discard: bool,
+) -> bool {
+    let n = w.shared.shard_count();
+    let mut shards = e.keys.iter().map(|k| w.shared.shard_of(k));
+    let one = shards.next().unwrap_or(0);
+    if shards.any(|s| s != one) || w.shared.scripts.strays(e.sha) {
+        return false;
+    }
+    let rerun = Rc::new(Rerun {
+        w: w.clone(),
+        proto,
+        sha: e.sha.to_string(),
+        body: Arc::from(e.body),
+        read_only: e.read_only,
+        keys: e.keys.iter().map(|k| k.to_vec()).collect(),
+        args: e.args.iter().map(|k| k.to_vec()).collect(),
+    });
+    let seq = out.borrow_mut().push_pending(discard);
+    let mut req = Req::internal(Cmd::SharddEval, proto);
+    req.origin = origin;
+    let target = Target::Script {
+        conn: out.clone(),
+        seq,
+        rerun,
+    };
+    send(w, req, one, &e.record(one, n, &[]), target).await;
+    true
 }
 
 /// Runs script call `e` for a client speaking `proto` (`origin`: its

@@ -41,7 +41,11 @@ pub async fn eval(call: Call<'_, '_>, by_sha: bool, read_only: bool) {
         keys: &argv[3..3 + numkeys],
         args: &argv[3 + numkeys..],
     };
-    let reply = script::run(call.w, call.session.proto, call.session.handle.id, &e).await;
+    let (w, proto, origin) = (call.w, call.session.proto, call.session.handle.id);
+    if script::send_one_shard(w, proto, origin, &e, call.to.out, call.to.discard).await {
+        return;
+    }
+    let reply = script::run(w, proto, origin, &e).await;
     call.push(&reply);
 }
 
