@@ -355,6 +355,10 @@ def main():
                     help="transactions and cross-shard moves with loadgen: MULTI/EXEC of 2 and 10 "
                          "SETs on one shard and spread, RENAME and SMOVE across shards, at each "
                          "pipeline depth, beside redis-server")
+    ap.add_argument("--scripts", action="store_true",
+                    help="Lua scripts with loadgen: EVALSHA of a 1-call and a 5-call script on one "
+                         "shard and a 5-call script over several, at each pipeline depth, beside "
+                         "redis-server")
     ap.add_argument("--out")
     ap.add_argument("--json")
     ap.add_argument("--svg")
@@ -369,6 +373,8 @@ def main():
         return allocs_table(a, tmp, workloads)
     if a.tx:
         return tx_table(a, tmp, pipelines)
+    if a.scripts:
+        return tx_table(a, tmp, pipelines, SCRIPT_WORKLOADS)
     servers = []
     try:
         for name in names:
@@ -586,9 +592,16 @@ TX_WORKLOADS = [
     ("SMOVE across shards", ["--workload", "smove", "--spread", "1"]),
 ]
 
+SCRIPT_WORKLOADS = [
+    ("EVALSHA 1 call, one shard", ["--workload", "evalsha", "--tx-sets", "1", "--spread", "0"]),
+    ("EVALSHA 5 calls, one shard", ["--workload", "evalsha", "--tx-sets", "5", "--spread", "0"]),
+    ("EVALSHA 5 calls, spread", ["--workload", "evalsha", "--tx-sets", "5", "--spread", "1"]),
+]
 
-def tx_table(a, tmp, pipelines):
+
+def tx_table(a, tmp, pipelines, workloads=None):
     """Transactions per second (loadgen) on redis-server and shardis, same run."""
+    workloads = workloads or TX_WORKLOADS
     if not a.loadgen_bin:
         raise SystemExit("--tx needs --loadgen-bin")
     servers = []
@@ -597,7 +610,7 @@ def tx_table(a, tmp, pipelines):
         servers.append(start_shardis(tmp, a.proxy_bin, a.shards, a.workers))
         raw = {}
         for rnd in range(a.rounds):
-            for wl, args in TX_WORKLOADS:
+            for wl, args in workloads:
                 for p in pipelines:
                     for s in servers:
                         r = run_loadgen(s, a.loadgen_bin,
@@ -618,7 +631,7 @@ def tx_table(a, tmp, pipelines):
                  "| operation | P | redis-server op/s | shardis op/s | shardis/redis | "
                  "redis p50/p99 ms | shardis p50/p99 ms |",
                  "| --- | --- | --- | --- | --- | --- | --- |"]
-        for wl, _ in TX_WORKLOADS:
+        for wl, _ in workloads:
             for p in pipelines:
                 r = res.get(("redis-server", wl, p))
                 sh = res.get(("shardis", wl, p))

@@ -25,9 +25,10 @@
 //! (clients fall back to EVAL on NOSCRIPT). A shard restart loses nothing
 //! here: the shards compile again from the body the proxy sends.
 
+use smallvec::SmallVec;
 use std::{
     cell::RefCell,
-    collections::{HashMap, HashSet},
+    collections::HashMap,
     rc::Rc,
     sync::{Arc, Mutex},
 };
@@ -57,9 +58,18 @@ pub struct Cache {
 
 #[derive(Default)]
 struct Inner {
-    bodies: HashMap<String, Arc<[u8]>>,
-    /// Scripts that reached keys outside their shard (run as transactions).
-    strays: HashSet<String>,
+    scripts: HashMap<String, Entry>,
+}
+
+/// A cached script.
+#[derive(Clone)]
+pub struct Entry {
+    /// Its sha (lowercase hex).
+    pub sha: Arc<str>,
+    /// Its body.
+    pub body: Arc<[u8]>,
+    /// It reached keys outside its shard: it runs as a transaction.
+    stray: bool,
 }
 
 impl Cache {
@@ -67,21 +77,31 @@ impl Cache {
         self.inner.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// Remembers `body`; its sha.
-    pub fn add(&self, body: &[u8]) -> String {
+    /// Remembers `body`; the script.
+    pub fn add(&self, body: &[u8]) -> Entry {
         let sha = common::script::sha1_hex(body);
         let mut c = self.lock();
-        if !c.bodies.contains_key(&sha) {
-            c.bodies.insert(sha.clone(), Arc::from(body));
-        }
-        sha
+        c.scripts
+            .entry(sha)
+            .or_insert_with_key(|sha| Entry {
+                sha: Arc::from(sha.as_str()),
+                body: Arc::from(body),
+                stray: false,
+            })
+            .clone()
     }
 
-    /// The body of script `sha` (any case), if cached.
-    pub fn get(&self, sha: &[u8]) -> Option<(String, Arc<[u8]>)> {
-        let sha = std::str::from_utf8(sha).ok()?.to_ascii_lowercase();
-        let body = self.lock().bodies.get(&sha)?.clone();
-        Some((sha, body))
+    /// Script `sha` (any case), if cached.
+    pub fn get(&self, sha: &[u8]) -> Option<Entry> {
+        let sha = std::str::from_utf8(sha).ok()?;
+        let c = self.lock();
+        match c.scripts.get(sha) {
+            Some(e) => Some(e.clone()),
+            None if sha.bytes().any(|b| b.is_ascii_uppercase()) => {
+                c.scripts.get(&sha.to_ascii_lowercase()).cloned()
+            }
+            None => None,
+        }
     }
 
     /// Whether script `sha` is cached.
@@ -91,26 +111,20 @@ impl Cache {
 
     /// Forgets every script.
     pub fn flush(&self) {
-        let mut c = self.lock();
-        c.bodies.clear();
-        c.strays.clear();
-    }
-
-    fn strays(&self, sha: &str) -> bool {
-        self.lock().strays.contains(sha)
+        self.lock().scripts.clear();
     }
 
     fn mark_stray(&self, sha: &str) {
-        self.lock().strays.insert(sha.to_string());
+        if let Some(e) = self.lock().scripts.get_mut(sha) {
+            e.stray = true;
+        }
     }
 }
 
 /// One script call, as the proxy sends it.
 pub struct Eval<'a> {
-    /// The script's sha (lowercase hex).
-    pub sha: &'a str,
-    /// Its body.
-    pub body: &'a [u8],
+    /// The script (its sha, body, and whether it strays).
+    pub script: Entry,
     /// EVAL_RO / EVALSHA_RO.
     pub read_only: bool,
     /// KEYS.
@@ -125,8 +139,8 @@ impl Eval<'_> {
     fn record(&self, shard: usize, nshards: usize, listed: &[Vec<u8>]) -> Vec<Vec<u8>> {
         let mut a = Vec::with_capacity(8 + listed.len() + self.keys.len() + self.args.len());
         a.push(b"SHARDD.EVAL".to_vec());
-        a.push(self.sha.as_bytes().to_vec());
-        a.push(self.body.to_vec());
+        a.push(self.script.sha.as_bytes().to_vec());
+        a.push(self.script.body.to_vec());
         a.push(if self.read_only {
             b"1".to_vec()
         } else {
@@ -156,11 +170,12 @@ fn stray_of(reply: &[u8]) -> Option<Vec<u8>> {
 pub struct Rerun {
     w: Rc<Worker>,
     proto: Proto,
-    sha: String,
-    body: Arc<[u8]>,
+    script: Entry,
     read_only: bool,
-    keys: Vec<Vec<u8>>,
-    args: Vec<Vec<u8>>,
+    /// KEYS then ARGV, back to back, and where each ends.
+    blob: Vec<u8>,
+    ends: SmallVec<[u32; 8]>,
+    nkeys: usize,
 }
 
 impl Rerun {
@@ -170,18 +185,22 @@ impl Rerun {
         let Some(key) = stray_of(reply) else {
             return false;
         };
-        self.w.shared.scripts.mark_stray(&self.sha);
+        self.w.shared.scripts.mark_stray(&self.script.sha);
         let me = self.clone();
         let conn = conn.clone();
         tokio::task::spawn_local(async move {
-            let keys: Vec<&[u8]> = me.keys.iter().map(Vec::as_slice).collect();
-            let args: Vec<&[u8]> = me.args.iter().map(Vec::as_slice).collect();
+            let mut parts: Vec<&[u8]> = Vec::with_capacity(me.ends.len());
+            let mut start = 0usize;
+            for &end in &me.ends {
+                parts.push(&me.blob[start..end as usize]);
+                start = end as usize;
+            }
+            let (keys, args) = parts.split_at(me.nkeys.min(parts.len()));
             let e = Eval {
-                sha: &me.sha,
-                body: &me.body,
+                script: me.script.clone(),
                 read_only: me.read_only,
-                keys: &keys,
-                args: &args,
+                keys,
+                args,
             };
             let extra = if key.is_empty() {
                 Vec::new()
@@ -210,17 +229,23 @@ pub async fn send_one_shard(
     let n = w.shared.shard_count();
     let mut shards = e.keys.iter().map(|k| w.shared.shard_of(k));
     let one = shards.next().unwrap_or(0);
-    if shards.any(|s| s != one) || w.shared.scripts.strays(e.sha) {
+    if shards.any(|s| s != one) || e.script.stray {
         return false;
+    }
+    let mut blob = Vec::with_capacity(e.keys.iter().chain(e.args).map(|a| a.len()).sum());
+    let mut ends = SmallVec::new();
+    for a in e.keys.iter().chain(e.args) {
+        blob.extend_from_slice(a);
+        ends.push(blob.len() as u32);
     }
     let rerun = Rc::new(Rerun {
         w: w.clone(),
         proto,
-        sha: e.sha.to_string(),
-        body: Arc::from(e.body),
+        script: e.script.clone(),
         read_only: e.read_only,
-        keys: e.keys.iter().map(|k| k.to_vec()).collect(),
-        args: e.args.iter().map(|k| k.to_vec()).collect(),
+        blob,
+        ends,
+        nkeys: e.keys.len(),
     });
     let seq = out.borrow_mut().push_pending(discard);
     let mut req = Req::internal(Cmd::SharddEval, proto);
@@ -230,7 +255,23 @@ pub async fn send_one_shard(
         seq,
         rerun,
     };
-    send(w, req, one, &e.record(one, n, &[]), target).await;
+    // The record, borrowing the call's arguments.
+    let (shard_s, n_s, nkeys_s) = (one.to_string(), n.to_string(), e.keys.len().to_string());
+    let flags: &[u8] = if e.read_only { b"1" } else { b"0" };
+    let mut args: SmallVec<[&[u8]; 16]> = SmallVec::new();
+    args.extend_from_slice(&[
+        b"SHARDD.EVAL".as_slice(),
+        e.script.sha.as_bytes(),
+        &e.script.body,
+        flags,
+        shard_s.as_bytes(),
+        n_s.as_bytes(),
+        b"0",
+        nkeys_s.as_bytes(),
+    ]);
+    args.extend_from_slice(e.keys);
+    args.extend_from_slice(e.args);
+    send(w, req, one, &args, target).await;
     true
 }
 
@@ -242,7 +283,7 @@ pub async fn run(w: &Rc<Worker>, proto: Proto, origin: u64, e: &Eval<'_>) -> Vec
     let one = shards.first().copied().unwrap_or(0);
     let spread = shards.iter().any(|&s| s != one);
     let mut extra: Vec<Vec<u8>> = Vec::new();
-    if !spread && !w.shared.scripts.strays(e.sha) {
+    if !spread && !e.script.stray {
         let mut req = Req::internal(Cmd::SharddEval, proto);
         req.origin = origin;
         let reply = xtx::ask_each(w, req, &[(one, e.record(one, n, &[]))])
@@ -253,7 +294,7 @@ pub async fn run(w: &Rc<Worker>, proto: Proto, origin: u64, e: &Eval<'_>) -> Vec
         let Some(key) = stray_of(&reply) else {
             return reply;
         };
-        w.shared.scripts.mark_stray(e.sha);
+        w.shared.scripts.mark_stray(&e.script.sha);
         if !key.is_empty() {
             extra.push(key);
         }
@@ -407,10 +448,9 @@ pub async fn flush_shards(w: &Rc<Worker>) {
 
 /// Asks shard 0 to compile `body` (SCRIPT LOAD reports compile errors):
 /// `None` if it compiles, else the error reply.
-pub async fn compile_error(w: &Rc<Worker>, sha: &str, body: &[u8]) -> Option<Vec<u8>> {
+pub async fn compile_error(w: &Rc<Worker>, script: Entry) -> Option<Vec<u8>> {
     let check = Eval {
-        sha,
-        body,
+        script,
         read_only: true,
         keys: &[],
         args: &[],
@@ -444,10 +484,10 @@ mod tests {
     #[test]
     fn the_cache_finds_scripts_by_sha_in_any_case() {
         let c = Cache::default();
-        let sha = c.add(b"return 1");
-        assert_eq!(sha, "e0e1f9fabfc9d4800c877a703b823ac0578ff8db");
+        let s = c.add(b"return 1");
+        assert_eq!(&*s.sha, "e0e1f9fabfc9d4800c877a703b823ac0578ff8db");
         assert!(c.contains(b"E0E1F9FABFC9D4800C877A703B823AC0578FF8DB"));
         c.flush();
-        assert!(!c.contains(sha.as_bytes()));
+        assert!(!c.contains(s.sha.as_bytes()));
     }
 }

@@ -5,7 +5,7 @@
 //! ```text
 //! loadgen --port 6379 [--conns 400] [--requests 1000000] [--pipeline 1]
 //!         [--read-ratio 0.8] [--keys 100000] [--size 32] [--seconds 120]
-//!         [--workload getset|tx|rename|smove] [--tx-sets 2] [--spread 1]
+//!         [--workload getset|tx|rename|smove|evalsha] [--tx-sets 2] [--spread 1]
 //! ```
 //!
 //! Each connection sends `pipeline` operations, waits for all their
@@ -20,7 +20,10 @@
 //! - `rename`: `RENAME` of the connection's key to its other name and
 //!   back, the two names on different shards with `--spread 1` (of
 //!   shardis with `--shards N`, default 2);
-//! - `smove`: `SMOVE` of a member between the connection's two sets.
+//! - `smove`: `SMOVE` of a member between the connection's two sets;
+//! - `evalsha`: `EVALSHA` of a script making `tx-sets` `redis.call('SET')`s
+//!   on its KEYS (loaded with `SCRIPT LOAD` first), the keys on one shard
+//!   with `--spread 0` (a hash tag), anywhere with `--spread 1`.
 //!
 //! The run stops after `requests` operations in all or `seconds`,
 //! whichever comes first, and prints one JSON line:
@@ -60,7 +63,11 @@ enum Workload {
     Tx,
     Rename,
     Smove,
+    EvalSha,
 }
+
+/// The script of the `evalsha` workload: one SET per key.
+const SET_SCRIPT: &str = "for i = 1, #KEYS do redis.call('SET', KEYS[i], ARGV[1]) end return #KEYS";
 
 fn parse_opts() -> Result<Opts, String> {
     let mut o = Opts {
@@ -93,6 +100,7 @@ fn parse_opts() -> Result<Opts, String> {
                     "tx" => Workload::Tx,
                     "rename" => Workload::Rename,
                     "smove" => Workload::Smove,
+                    "evalsha" => Workload::EvalSha,
                     _ => return Err(format!("unknown workload {v}")),
                 }
             }
@@ -196,8 +204,16 @@ async fn connection(
             );
             encode_command(&mut out, &[b"SADD".as_slice(), name_a.as_bytes(), b"m"]);
         }
+        Workload::EvalSha => {
+            encode_command(
+                &mut out,
+                &[b"SCRIPT".as_slice(), b"LOAD", SET_SCRIPT.as_bytes()],
+            );
+            encode_command(&mut out, &[b"PING".as_slice()]);
+        }
         _ => {}
     }
+    let sha = common::script::sha1_hex(SET_SCRIPT.as_bytes());
     if !out.is_empty() {
         s.write_all(&out).await.map_err(|e| e.to_string())?;
         let mut got = 0;
@@ -252,6 +268,25 @@ async fn connection(
                     }
                     encode_command(&mut out, &[b"EXEC".as_slice()]);
                 }
+                Workload::EvalSha => {
+                    let tag = rng.below(o.keys);
+                    let mut args: Vec<Vec<u8>> = vec![
+                        b"EVALSHA".to_vec(),
+                        sha.as_bytes().to_vec(),
+                        o.tx_sets.to_string().into_bytes(),
+                    ];
+                    for _ in 0..o.tx_sets {
+                        let key = if o.spread {
+                            format!("key:{:012}", rng.below(o.keys))
+                        } else {
+                            format!("key:{{{tag}}}:{}", rng.below(o.keys))
+                        };
+                        args.push(key.into_bytes());
+                    }
+                    args.push(value.clone());
+                    let refs: Vec<&[u8]> = args.iter().map(Vec::as_slice).collect();
+                    encode_command(&mut out, &refs);
+                }
                 Workload::Rename | Workload::Smove => {
                     let (from, to) = if at_a {
                         (&name_a, &name_b)
@@ -303,7 +338,7 @@ async fn connection(
 }
 
 fn main() -> std::process::ExitCode {
-    let usage = "--port P [--conns N] [--requests N] [--pipeline N] [--read-ratio F] [--keys N] [--size N] [--seconds N] [--workload getset|tx|rename|smove] [--tx-sets N] [--spread 0|1] [--shards N]";
+    let usage = "--port P [--conns N] [--requests N] [--pipeline N] [--read-ratio F] [--keys N] [--size N] [--seconds N] [--workload getset|tx|rename|smove|evalsha] [--tx-sets N] [--spread 0|1] [--shards N]";
     let o = match options_or_usage("loadgen", usage, parse_opts()) {
         Ok(o) => o,
         Err(code) => return code,

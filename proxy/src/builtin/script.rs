@@ -23,7 +23,7 @@ pub async fn eval(call: Call<'_, '_>, by_sha: bool, read_only: bool) {
         Some(n) => n as usize,
     };
     let cache = &call.w.shared.scripts;
-    let (sha, body) = if by_sha {
+    let script = if by_sha {
         match cache.get(argv[1]) {
             Some(found) => found,
             None => {
@@ -31,12 +31,10 @@ pub async fn eval(call: Call<'_, '_>, by_sha: bool, read_only: bool) {
             }
         }
     } else {
-        let sha = cache.add(argv[1]);
-        (sha, std::sync::Arc::from(argv[1]))
+        cache.add(argv[1])
     };
     let e = Eval {
-        sha: &sha,
-        body: &body,
+        script,
         read_only,
         keys: &argv[3..3 + numkeys],
         args: &argv[3 + numkeys..],
@@ -54,9 +52,9 @@ pub async fn script(call: Call<'_, '_>) {
     let cache = &call.w.shared.scripts;
     match call.spec.id {
         Cmd::ScriptLoad => {
-            let body = call.argv[2];
-            let sha = cache.add(body);
-            match script::compile_error(call.w, &sha, body).await {
+            let script = cache.add(call.argv[2]);
+            let sha = script.sha.clone();
+            match script::compile_error(call.w, script).await {
                 None => call.reply(|r| r.bulk(sha.as_bytes())),
                 Some(err) => call.push(&err),
             }
