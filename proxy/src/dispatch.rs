@@ -76,7 +76,14 @@ pub async fn handle(
         drop(st);
         return out.borrow_mut().push_ready(NOAUTH, to.discard);
     }
-    if !spec.has_flag(F_ALLOW_BUSY) && crate::script::busy_for(w, spec, argv) {
+    if !spec.has_flag(F_ALLOW_BUSY)
+        && crate::script::busy_for(w, spec, argv, session.multi.is_some())
+    {
+        if spec.id == Cmd::Exec && session.multi.is_some() {
+            let reply = builtin::multi::abort_exec(w, session, crate::script::BUSY).await;
+            lock(&w.stats).error_reply(&reply);
+            return out.borrow_mut().push_ready(&reply, to.discard);
+        }
         builtin::multi::refused(session);
         let mut st = lock(&w.stats);
         st.rejected(spec.id);

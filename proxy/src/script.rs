@@ -381,15 +381,16 @@ fn now_unix_ms() -> u64 {
 
 /// Whether command `spec` would wait behind a script that has run longer
 /// than `busy-reply-threshold`: on its key's shard, or on any shard for a
-/// command that is not about one key (a runaway script on one shard
-/// leaves the others' keys served).
-pub fn busy_for(w: &Worker, spec: &CommandSpec, argv: &[&[u8]]) -> bool {
+/// command that is not about one key or is queued in a transaction (which
+/// may run anywhere); a runaway script on one shard leaves the others'
+/// keys served.
+pub fn busy_for(w: &Worker, spec: &CommandSpec, argv: &[&[u8]], in_multi: bool) -> bool {
     let threshold = w.shared.settings.busy_reply_threshold_ms();
     if threshold == 0 {
         return false;
     }
     let shard = match (spec.exec, spec.route) {
-        (Exec::Shard, Route::Single) => Some(crate::send::first_shard(w, spec, argv)),
+        (Exec::Shard, Route::Single) if !in_multi => Some(crate::send::first_shard(w, spec, argv)),
         _ => None,
     };
     let now = now_unix_ms();

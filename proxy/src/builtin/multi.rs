@@ -77,6 +77,18 @@ pub fn queue(
     to.out.borrow_mut().push_ready(b"+QUEUED\r\n", to.discard);
 }
 
+/// EXEC refused before it ran (`reason`: the refusal, e.g. BUSY): the
+/// transaction is discarded and its watches dropped, as Redis does; the
+/// reply.
+pub async fn abort_exec(w: &Rc<Worker>, session: &mut Session, reason: &[u8]) -> Vec<u8> {
+    session.multi = None;
+    unwatch_all(w, session).await;
+    let reason = reason.strip_prefix(b"-").unwrap_or(reason);
+    let mut out = b"-EXECABORT Transaction discarded because of: ".to_vec();
+    out.extend_from_slice(reason);
+    out
+}
+
 /// Marks the transaction failed (a command was refused while queueing).
 pub fn refused(session: &mut Session) {
     if let Some(m) = session.multi.as_mut() {

@@ -136,41 +136,56 @@ fn parse(lua: &Lua, p: &[u8], depth: usize) -> mlua::Result<Parsed> {
             }
             let n = n as usize;
             let mut at = at;
-            let mut items = Vec::with_capacity(n.min(p.len() / 3));
-            let count = if matches!(kind, b'%' | b'|') {
-                n * 2
-            } else {
-                n
+            // Each element is set as it is read: a Lua value held in Rust
+            // takes a slot of Lua's stack (8000 in all).
+            let next = |at: &mut usize| -> mlua::Result<Option<Value>> {
+                Ok(parse(lua, &p[*at..], depth + 1)?.map(|(v, used)| {
+                    *at += used;
+                    v
+                }))
             };
-            for _ in 0..count {
-                let Some((v, used)) = parse(lua, &p[at..], depth + 1)? else {
-                    return Ok(None);
-                };
-                items.push(v);
-                at += used;
-            }
-            let t = lua.create_table_with_capacity(if kind == b'*' { n } else { 0 }, 0)?;
+            let room = p.len() / 3;
             match kind {
                 b'|' => {
                     // An attribute: dropped, the value that follows is the reply.
+                    for _ in 0..n * 2 {
+                        if next(&mut at)?.is_none() {
+                            return Ok(None);
+                        }
+                    }
                     return Ok(parse(lua, &p[at..], depth + 1)?.map(|(v, used)| (v, at + used)));
                 }
                 b'%' => {
-                    let mut it = items.into_iter();
-                    while let (Some(k), Some(v)) = (it.next(), it.next()) {
-                        t.raw_set(k, v)?;
+                    let t = lua.create_table_with_capacity(0, n.min(room))?;
+                    for _ in 0..n {
+                        let (Some(k), Some(v)) = (next(&mut at)?, next(&mut at)?) else {
+                            return Ok(None);
+                        };
+                        if !matches!(k, Value::Nil) {
+                            t.raw_set(k, v)?;
+                        }
                     }
                     return Ok(Some((single(lua, "map", t)?, at)));
                 }
                 b'~' => {
-                    for m in items {
-                        t.raw_set(m, true)?;
+                    let t = lua.create_table_with_capacity(0, n.min(room))?;
+                    for _ in 0..n {
+                        let Some(m) = next(&mut at)? else {
+                            return Ok(None);
+                        };
+                        if !matches!(m, Value::Nil) {
+                            t.raw_set(m, true)?;
+                        }
                     }
                     return Ok(Some((single(lua, "set", t)?, at)));
                 }
                 _ => {
-                    for (i, v) in items.into_iter().enumerate() {
-                        t.raw_set(i + 1, v)?;
+                    let t = lua.create_table_with_capacity(n.min(room), 0)?;
+                    for i in 1..=n {
+                        let Some(v) = next(&mut at)? else {
+                            return Ok(None);
+                        };
+                        t.raw_set(i, v)?;
                     }
                     return Ok(Some((Value::Table(t), at)));
                 }
@@ -324,37 +339,43 @@ fn write_table(t: &Table, resp3: bool, reply: &mut Reply, depth: usize) {
             return;
         }
     }
+    // Pairs and elements are read one at a time (a Lua value held in Rust
+    // takes a slot of Lua's stack): a count, then the writing.
     if let Ok(Value::Table(m)) = t.raw_get::<Value>("map") {
-        let pairs: Vec<(Value, Value)> = m.pairs::<Value, Value>().filter_map(Result::ok).collect();
-        reply.map(pairs.len());
-        for (k, v) in &pairs {
-            write(k, resp3, reply, depth + 1);
-            write(v, resp3, reply, depth + 1);
-        }
+        let mut n = 0;
+        let _ = m.for_each::<Value, Value>(|_, _| {
+            n += 1;
+            Ok(())
+        });
+        reply.map(n);
+        let _ = m.for_each::<Value, Value>(|k, v| {
+            write(&k, resp3, reply, depth + 1);
+            write(&v, resp3, reply, depth + 1);
+            Ok(())
+        });
         return;
     }
     if let Ok(Value::Table(s)) = t.raw_get::<Value>("set") {
-        let members: Vec<Value> = s
-            .pairs::<Value, Value>()
-            .filter_map(Result::ok)
-            .map(|(k, _)| k)
-            .collect();
-        reply.set(members.len());
-        for m in &members {
-            write(m, resp3, reply, depth + 1);
-        }
+        let mut n = 0;
+        let _ = s.for_each::<Value, Value>(|_, _| {
+            n += 1;
+            Ok(())
+        });
+        reply.set(n);
+        let _ = s.for_each::<Value, Value>(|k, _| {
+            write(&k, resp3, reply, depth + 1);
+            Ok(())
+        });
         return;
     }
-    let mut items = Vec::new();
-    loop {
-        match t.raw_get::<Value>(items.len() + 1) {
-            Ok(Value::Nil) | Err(_) => break,
-            Ok(v) => items.push(v),
-        }
+    let mut n = 0;
+    while !matches!(t.raw_get::<Value>(n + 1), Ok(Value::Nil) | Err(_)) {
+        n += 1;
     }
-    reply.array(items.len());
-    for v in &items {
-        write(v, resp3, reply, depth + 1);
+    reply.array(n);
+    for i in 1..=n {
+        let v = t.raw_get::<Value>(i).unwrap_or(Value::Nil);
+        write(&v, resp3, reply, depth + 1);
     }
 }
 
@@ -422,6 +443,28 @@ mod tests {
         assert_eq!(roundtrip(b"%1\r\n+a\r\n:1\r\n", Proto::Resp3).len(), 12);
         assert_eq!(roundtrip(b",1.5\r\n", Proto::Resp3), b",1.5\r\n");
         assert_eq!(roundtrip(b"#t\r\n", Proto::Resp3), b"#t\r\n");
+    }
+
+    #[test]
+    fn replies_and_tables_bigger_than_lua_stack_convert() {
+        let lua = Lua::new();
+        let mut resp = b"*20000\r\n".to_vec();
+        for _ in 0..20_000 {
+            resp.extend_from_slice(b"$1\r\nx\r\n");
+        }
+        let out = roundtrip(&resp, Proto::Resp2);
+        assert_eq!(out, resp);
+        let t: Table = lua
+            .load("local t = {} for i = 1, 20000 do t['k' .. i] = i end return {map = t}")
+            .eval()
+            .expect("eval");
+        let mut out = Vec::new();
+        lua_to_reply(
+            &Value::Table(t),
+            true,
+            &mut Reply::new(&mut out, Proto::Resp3),
+        );
+        assert!(out.starts_with(b"%20000\r\n"));
     }
 
     #[test]

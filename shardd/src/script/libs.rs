@@ -345,31 +345,26 @@ fn encode(v: &Value, out: &mut Vec<u8>, depth: usize, cfg: &JsonConfig) -> mlua:
                     depth + 1
                 )));
             }
-            let pairs: Vec<(Value, Value)> = t.pairs::<Value, Value>().collect::<Result<_, _>>()?;
-            // An array when every key is a positive integer (cjson also
-            // refuses very sparse ones, which we encode as arrays with nulls
-            // up to a bound).
-            let mut max = 0usize;
-            let array = pairs.iter().all(|(k, _)| match k {
-                Value::Integer(n) if *n >= 1 => {
-                    max = max.max(*n as usize);
-                    true
+            // Pairs are read one at a time (a Lua value held in Rust takes
+            // a slot of Lua's stack): a first pass counts and checks keys.
+            let (mut count, mut max, mut array) = (0usize, 0usize, true);
+            t.for_each::<Value, Value>(|k, _| {
+                count += 1;
+                match k {
+                    Value::Integer(n) if n >= 1 => max = max.max(n as usize),
+                    Value::Number(n) if n >= 1.0 && n.fract() == 0.0 => max = max.max(n as usize),
+                    _ => array = false,
                 }
-                Value::Number(n) if *n >= 1.0 && n.fract() == 0.0 => {
-                    max = max.max(*n as usize);
-                    true
-                }
-                _ => false,
-            });
-            let sparse = cfg.sparse_ratio > 0
-                && max > cfg.sparse_safe
-                && max > pairs.len() * cfg.sparse_ratio;
+                Ok(())
+            })?;
+            let sparse =
+                cfg.sparse_ratio > 0 && max > cfg.sparse_safe && max > count * cfg.sparse_ratio;
             if sparse && !cfg.sparse_convert && array {
                 return Err(mlua::Error::runtime(
                     "Cannot serialise table: excessively sparse array",
                 ));
             }
-            if array && !pairs.is_empty() && !sparse {
+            if array && count > 0 && !sparse {
                 out.push(b'[');
                 for i in 1..=max {
                     if i > 1 {
@@ -381,14 +376,16 @@ fn encode(v: &Value, out: &mut Vec<u8>, depth: usize, cfg: &JsonConfig) -> mlua:
                 out.push(b']');
             } else {
                 out.push(b'{');
-                for (i, (k, v)) in pairs.iter().enumerate() {
-                    if i > 0 {
+                let mut first = true;
+                t.for_each::<Value, Value>(|k, v| {
+                    if !first {
                         out.push(b',');
                     }
+                    first = false;
                     match k {
                         Value::String(s) => quote(&s.as_bytes(), out),
                         Value::Integer(n) => quote(n.to_string().as_bytes(), out),
-                        Value::Number(n) => quote(lua_number_text(*n).as_bytes(), out),
+                        Value::Number(n) => quote(lua_number_text(n).as_bytes(), out),
                         _ => {
                             return Err(mlua::Error::runtime(
                                 "Cannot serialise table: table key must be a number or string",
@@ -396,8 +393,8 @@ fn encode(v: &Value, out: &mut Vec<u8>, depth: usize, cfg: &JsonConfig) -> mlua:
                         }
                     }
                     out.push(b':');
-                    encode(v, out, depth + 1, cfg)?;
-                }
+                    encode(&v, out, depth + 1, cfg)
+                })?;
                 out.push(b'}');
             }
         }

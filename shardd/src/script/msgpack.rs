@@ -148,33 +148,35 @@ fn pack(v: &Value, out: &mut Vec<u8>, level: usize) -> mlua::Result<()> {
         Value::Number(n) => number(*n, out),
         Value::String(s) => bytes(&s.as_bytes(), out),
         Value::Table(t) if level < PACK_NESTING_MAX => {
-            let pairs: Vec<(Value, Value)> = t.pairs::<Value, Value>().collect::<Result<_, _>>()?;
-            let mut max = 0usize;
-            let array = pairs.iter().all(|(k, _)| {
+            // Pairs are read one at a time (a Lua value held in Rust takes
+            // a slot of Lua's stack): a first pass counts and checks.
+            let (mut count, mut max, mut array) = (0usize, 0usize, true);
+            t.for_each::<Value, Value>(|k, _| {
+                count += 1;
                 let n = match k {
-                    Value::Integer(n) => *n as f64,
-                    Value::Number(n) => *n,
-                    _ => return false,
+                    Value::Integer(n) => n as f64,
+                    Value::Number(n) => n,
+                    _ => f64::NAN,
                 };
                 if n > 0.0 && n.fract() == 0.0 && n <= i32::MAX as f64 {
                     max = max.max(n as usize);
-                    true
                 } else {
-                    false
+                    array = false;
                 }
-            });
-            if array && max == pairs.len() {
+                Ok(())
+            })?;
+            if array && max == count {
                 header(max, 0x90, 15, 0xdc, 0xdd, out);
                 for i in 1..=max {
                     let item: Value = t.raw_get(i)?;
                     pack(&item, out, level + 1)?;
                 }
             } else {
-                header(pairs.len(), 0x80, 15, 0xde, 0xdf, out);
-                for (k, item) in &pairs {
-                    pack(k, out, level + 1)?;
-                    pack(item, out, level + 1)?;
-                }
+                header(count, 0x80, 15, 0xde, 0xdf, out);
+                t.for_each::<Value, Value>(|k, item| {
+                    pack(&k, out, level + 1)?;
+                    pack(&item, out, level + 1)
+                })?;
             }
         }
         _ => out.push(0xc0),
