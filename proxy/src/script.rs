@@ -104,6 +104,25 @@ impl Cache {
         }
     }
 
+    /// Scripts cached.
+    pub fn len(&self) -> usize {
+        self.lock().scripts.len()
+    }
+
+    /// Whether none is.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Bytes of their bodies and shas.
+    pub fn bytes(&self) -> u64 {
+        self.lock()
+            .scripts
+            .values()
+            .map(|e| (e.body.len() + e.sha.len()) as u64)
+            .sum()
+    }
+
     /// Whether script `sha` is cached.
     pub fn contains(&self, sha: &[u8]) -> bool {
         self.get(sha).is_some()
@@ -127,6 +146,8 @@ pub struct Eval<'a> {
     pub script: Entry,
     /// EVAL_RO / EVALSHA_RO.
     pub read_only: bool,
+    /// EVALSHA / EVALSHA_RO (for the statistics).
+    pub by_sha: bool,
     /// KEYS.
     pub keys: &'a [&'a [u8]],
     /// ARGV.
@@ -134,6 +155,11 @@ pub struct Eval<'a> {
 }
 
 impl Eval<'_> {
+    /// The `SHARDD.EVAL` flags (`shardd::script::EVAL_*`).
+    fn flags(&self) -> u8 {
+        u8::from(self.read_only) | (u8::from(self.by_sha) << 2)
+    }
+
     /// `SHARDD.EVAL sha body flags shard nshards nlisted listed... numkeys
     /// key... arg...` for `shard`.
     fn record(&self, shard: usize, nshards: usize, listed: &[Vec<u8>]) -> Vec<Vec<u8>> {
@@ -141,11 +167,7 @@ impl Eval<'_> {
         a.push(b"SHARDD.EVAL".to_vec());
         a.push(self.script.sha.as_bytes().to_vec());
         a.push(self.script.body.to_vec());
-        a.push(if self.read_only {
-            b"1".to_vec()
-        } else {
-            b"0".to_vec()
-        });
+        a.push(self.flags().to_string().into_bytes());
         a.push(shard.to_string().into_bytes());
         a.push(nshards.to_string().into_bytes());
         a.push(listed.len().to_string().into_bytes());
@@ -172,6 +194,7 @@ pub struct Rerun {
     proto: Proto,
     script: Entry,
     read_only: bool,
+    by_sha: bool,
     /// KEYS then ARGV, back to back, and where each ends.
     blob: Vec<u8>,
     ends: SmallVec<[u32; 8]>,
@@ -199,6 +222,7 @@ impl Rerun {
             let e = Eval {
                 script: me.script.clone(),
                 read_only: me.read_only,
+                by_sha: me.by_sha,
                 keys,
                 args,
             };
@@ -243,6 +267,7 @@ pub async fn send_one_shard(
         proto,
         script: e.script.clone(),
         read_only: e.read_only,
+        by_sha: e.by_sha,
         blob,
         ends,
         nkeys: e.keys.len(),
@@ -257,7 +282,8 @@ pub async fn send_one_shard(
     };
     // The record, borrowing the call's arguments.
     let (shard_s, n_s, nkeys_s) = (one.to_string(), n.to_string(), e.keys.len().to_string());
-    let flags: &[u8] = if e.read_only { b"1" } else { b"0" };
+    let flags = e.flags().to_string();
+    let flags = flags.as_bytes();
     let mut args: SmallVec<[&[u8]; 16]> = SmallVec::new();
     args.extend_from_slice(&[
         b"SHARDD.EVAL".as_slice(),
@@ -453,6 +479,7 @@ pub async fn compile_error(w: &Rc<Worker>, script: Entry) -> Option<Vec<u8>> {
     let check = Eval {
         script,
         read_only: true,
+        by_sha: false,
         keys: &[],
         args: &[],
     };

@@ -352,3 +352,54 @@ fn script_effects_survive_a_kill_of_their_shard_as_they_were() {
         .to_string();
     assert_eq!(c.cmd_str(&["EVALSHA", &sha, "1", &key]), before);
 }
+
+#[test]
+fn scripts_show_in_info_as_on_redis() {
+    let s = Server::with_shards(SHARDS);
+    let mut c = s.raw();
+    c.expect(&["CONFIG", "RESETSTAT"], "+OK\r\n");
+    let sha = c.cmd_str(&["SCRIPT", "LOAD", "return 1"]);
+    assert!(
+        sha.contains("e0e1f9fabfc9d4800c877a703b823ac0578ff8db"),
+        "{sha}"
+    );
+    c.expect(
+        &["EVALSHA", "e0e1f9fabfc9d4800c877a703b823ac0578ff8db", "0"],
+        ":1\r\n",
+    );
+    c.expect(
+        &["EVAL", "return redis.error_reply('MY_CODE custom')", "0"],
+        "-MY_CODE custom\r\n",
+    );
+    // An error a command answered inside the script counts once.
+    c.expect(
+        &[
+            "EVAL",
+            "return redis.pcall('lpush', KEYS[1], 'x')",
+            "1",
+            "ek",
+        ],
+        ":1\r\n",
+    );
+    c.cmd(&["EVAL", "return redis.pcall('incr', KEYS[1])", "1", "ek"]);
+    let memory = c.cmd_str(&["INFO", "memory"]);
+    assert!(
+        memory.contains("number_of_cached_scripts:4\r\n"),
+        "{memory}"
+    );
+    let stats = c.cmd_str(&["INFO", "commandstats"]);
+    assert!(stats.contains("cmdstat_evalsha:calls=1,"), "{stats}");
+    assert!(stats.contains("cmdstat_eval:calls=3,"), "{stats}");
+    let errors = c.cmd_str(&["INFO", "errorstats"]);
+    assert!(errors.contains("errorstat_MY_CODE:count=1\r\n"), "{errors}");
+    assert!(
+        errors.contains("errorstat_WRONGTYPE:count=1\r\n"),
+        "{errors}"
+    );
+    c.expect(&["SCRIPT", "FLUSH", "ASYNC"], "+OK\r\n");
+    let memory = c.cmd_str(&["INFO", "memory"]);
+    assert!(
+        memory.contains("number_of_cached_scripts:0\r\n"),
+        "{memory}"
+    );
+}

@@ -65,6 +65,8 @@ pub const EVAL_READ_ONLY: u8 = 1;
 /// `SHARDD.EVAL` flag: compile the script (and keep it) without running
 /// it, answering `+OK` or the compile error (SCRIPT LOAD).
 pub const EVAL_COMPILE_ONLY: u8 = 2;
+/// `SHARDD.EVAL` flag: the client sent EVALSHA (for its statistics).
+pub const EVAL_BY_SHA: u8 = 4;
 
 /// The script commands a shard runs.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -368,6 +370,11 @@ impl Scripts {
         })
     }
 
+    /// Bytes the Lua state holds (INFO's `used_memory_lua`).
+    pub fn used_memory(&self) -> u64 {
+        self.lua.used_memory() as u64
+    }
+
     /// The compiled script `sha` (compiling `body` the first time).
     fn compile(&mut self, sha: &[u8], body: &[u8]) -> Result<Compiled, String> {
         if let Some(c) = self.compiled.get(sha) {
@@ -570,6 +577,7 @@ impl<L: WriteLog> Engine<L> {
         };
         let watch = self.script_watch.clone();
         watch.begin(stamp(scripts.runs));
+        let start = reply.buffer().len();
         let result = run_script(&scripts, &compiled.f, &a, self, &mut run, reply);
         watch.end();
         scripts.runs = scripts.runs.wrapping_add(1);
@@ -580,12 +588,30 @@ impl<L: WriteLog> Engine<L> {
             scripts.strays.insert(a.sha.to_vec());
         }
         self.scripts = Some(scripts);
-        if let Err(e) = result {
-            reply.error(&format!(
-                "ERR Error running script (call to f_{}): {}",
-                String::from_utf8_lossy(a.sha),
-                lua_message(&e)
-            ));
+        let count_error = match result {
+            Ok(count) => count,
+            Err(e) => {
+                reply.error(&format!(
+                    "ERR Error running script (call to f_{}): {}",
+                    String::from_utf8_lossy(a.sha),
+                    lua_message(&e)
+                ));
+                true
+            }
+        };
+        // The client's command in the statistics (the inner commands are
+        // counted as they ran); an error it returns counts unless a
+        // command's reply it passes on was counted already.
+        if run.stray.is_none() {
+            let id = match (a.flags & EVAL_BY_SHA != 0, a.flags & EVAL_READ_ONLY != 0) {
+                (false, false) => Cmd::Eval,
+                (true, false) => Cmd::Evalsha,
+                (false, true) => Cmd::EvalRo,
+                (true, true) => Cmd::EvalshaRo,
+            };
+            let body = &reply.buffer()[start..];
+            let shown: &[u8] = if count_error { body } else { b"+" };
+            self.stats.end(Some(id), 0, args, origin, shown);
         }
         if !run.record.is_empty() {
             let record: Vec<&[u8]> = run.record.iter().map(Vec::as_slice).collect();
@@ -794,7 +820,8 @@ fn proxy_command(id: Cmd, argv: &[&[u8]], r: &mut Reply) -> bool {
 }
 
 /// Runs `f` with the run's KEYS and ARGV and `redis.call` bound to
-/// `engine`, and writes the client's reply.
+/// `engine`, and writes the client's reply; whether that reply is an
+/// error the statistics have not counted yet.
 fn run_script<L: WriteLog>(
     s: &Scripts,
     f: &Function,
@@ -802,7 +829,7 @@ fn run_script<L: WriteLog>(
     engine: &mut Engine<L>,
     run: &mut Run,
     reply: &mut Reply,
-) -> mlua::Result<()> {
+) -> mlua::Result<bool> {
     let lua = &s.lua;
     let keys = lua.create_sequence_from(
         a.keys
@@ -835,11 +862,22 @@ fn run_script<L: WriteLog>(
         reply.raw(b"-");
         reply.raw(&msg);
         reply.raw(b"\r\n");
-        return Ok(());
+        return Ok(false);
     }
+    let counted = |t: &Table| {
+        matches!(
+            t.raw_get::<Value>("ignore_error_stats_update"),
+            Ok(Value::Boolean(true))
+        )
+    };
     if ok {
         convert::lua_to_reply(&value, run.resp3, reply);
-        return Ok(());
+        return Ok(match &value {
+            Value::Table(t) => {
+                matches!(t.raw_get::<Value>("err"), Ok(Value::String(_))) && !counted(t)
+            }
+            _ => false,
+        });
     }
     // The error handler's table: {err=, source=, line=}.
     let Value::Table(t) = value else {
@@ -847,7 +885,7 @@ fn run_script<L: WriteLog>(
             "ERR Error running script f_{}, execution failure",
             String::from_utf8_lossy(a.sha)
         ));
-        return Ok(());
+        return Ok(true);
     };
     let msg = t.raw_get::<Option<mlua::LuaString>>("err").ok().flatten();
     let msg = msg
@@ -868,7 +906,7 @@ fn run_script<L: WriteLog>(
         ));
     }
     reply.error(&text);
-    Ok(())
+    Ok(!counted(&t))
 }
 
 /// `redis.call`, `redis.pcall` and `redis.setresp` as C functions, so a

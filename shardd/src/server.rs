@@ -184,6 +184,7 @@ impl<L: WriteLog> Engine<L> {
         self.before_command(id);
         if matches!(op, Op::Introspect(_)) {
             self.stats.xtx = self.xtx.gauges();
+            self.stats.lua_bytes = self.scripts.as_ref().map_or(0, |s| s.used_memory());
         }
         let start = reply.buffer().len();
         // A STORE command whose result is empty changes its destination

@@ -40,6 +40,8 @@ pub struct Stats {
     /// Transactions over several shards as of the last measurement:
     /// `(holding locks here, keys locked, requests waiting)`.
     pub xtx: (usize, usize, usize),
+    /// Bytes of the Lua state as of the last measurement.
+    pub lua_bytes: u64,
     /// When the previous command of this batch finished.
     mark: Option<u64>,
     /// The slow log's and the latency monitor's thresholds, read from the

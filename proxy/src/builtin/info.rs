@@ -67,6 +67,8 @@ fn proxy_info(w: &Worker) -> ProxyInfo {
             .map(|p| p.display().to_string())
             .unwrap_or_default(),
         clients: s.clients().len(),
+        cached_scripts: s.scripts.len(),
+        scripts_bytes: s.scripts.bytes(),
         maxclients: s.settings.maxclients(),
         alloc: alloc::allocator_figures().unwrap_or_default(),
         rss: alloc::rss_bytes(),

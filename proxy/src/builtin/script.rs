@@ -36,6 +36,7 @@ pub async fn eval(call: Call<'_, '_>, by_sha: bool, read_only: bool) {
     let e = Eval {
         script,
         read_only,
+        by_sha,
         keys: &argv[3..3 + numkeys],
         args: &argv[3 + numkeys..],
     };

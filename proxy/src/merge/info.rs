@@ -252,6 +252,10 @@ pub struct ProxyInfo {
     pub executable: String,
     /// Connected clients.
     pub clients: usize,
+    /// Scripts in the proxy's cache.
+    pub cached_scripts: usize,
+    /// Bytes of their bodies.
+    pub scripts_bytes: u64,
     /// `maxclients`.
     pub maxclients: u64,
     /// jemalloc's figures for the proxy.
@@ -514,9 +518,10 @@ fn memory(t: &mut String, w: &Whole<'_>) {
     kv(t, "allocator_resident", resident);
     kv(t, "total_system_memory", p.total_system_memory);
     kv(t, "total_system_memory_human", human(p.total_system_memory));
-    kv(t, "used_memory_lua", 0);
-    kv(t, "used_memory_scripts", 0);
-    kv(t, "number_of_cached_scripts", 0);
+    // The shards run the scripts; the proxy caches them (EVALSHA).
+    kv(t, "used_memory_lua", w.sum("lua_memory"));
+    kv(t, "used_memory_scripts", p.scripts_bytes);
+    kv(t, "number_of_cached_scripts", p.cached_scripts);
     kv(t, "maxmemory", 0);
     kv(t, "maxmemory_human", "0B");
     kv(t, "maxmemory_policy", "noeviction");

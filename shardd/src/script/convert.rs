@@ -87,7 +87,13 @@ fn parse(lua: &Lua, p: &[u8], depth: usize) -> mlua::Result<Parsed> {
             None => return Ok(None),
         },
         b'+' => single(lua, "ok", lua.create_string(body)?)?,
-        b'-' => Value::Table(error_table(lua, body, true)?),
+        b'-' => {
+            // Counted by the command that answered it: not again when the
+            // script returns or raises it (Redis's flag of that name).
+            let t = error_table(lua, body, true)?;
+            t.raw_set("ignore_error_stats_update", true)?;
+            Value::Table(t)
+        }
         b'_' => Value::Nil,
         b'#' => Value::Boolean(body == b"t"),
         b',' => {
