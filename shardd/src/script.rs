@@ -627,7 +627,7 @@ impl<L: WriteLog> Engine<L> {
         lua: &Lua,
         run: &mut Run,
         raise: bool,
-        args: MultiValue,
+        args: Args,
     ) -> mlua::Result<(Value, bool)> {
         let fail = |msg: &[u8]| -> mlua::Result<(Value, bool)> {
             Ok((Value::Table(convert::error_table(lua, msg, false)?), raise))
@@ -641,15 +641,9 @@ impl<L: WriteLog> Engine<L> {
         if args.is_empty() {
             return fail(b"Please specify at least one argument for this redis lib call");
         }
-        let mut owned: Vec<Vec<u8>> = Vec::with_capacity(args.len());
-        for v in args.iter() {
-            match convert::argument(v) {
-                Some(b) => owned.push(b),
-                None => {
-                    return fail(b"Lua redis lib command arguments must be strings or integers")
-                }
-            }
-        }
+        let Some(owned) = args.bytes() else {
+            return fail(b"Lua redis lib command arguments must be strings or integers");
+        };
         let argv: smallvec::SmallVec<[&[u8]; 16]> = owned.iter().map(Vec::as_slice).collect();
         let spec = match table::resolve(&argv) {
             Ok(s) => s,
@@ -848,7 +842,19 @@ fn run_script<L: WriteLog>(
     let (ok, value): (bool, Value) = lua.scope(|scope| {
         let call = scope.create_function_mut(|lua, (kind, rest): (u8, MultiValue)| match kind {
             CALL_SETRESP => set_resp(lua, run, &rest),
-            _ => engine.script_call(lua, run, kind == CALL_RAISE, rest),
+            _ => {
+                let raise = kind & !CALL_PACKED == CALL_RAISE;
+                let rest = if kind & CALL_PACKED != 0 {
+                    Args::Packed(
+                        PACKED_ARGS
+                            .with(|p| p.borrow_mut().take())
+                            .unwrap_or(Err(())),
+                    )
+                } else {
+                    Args::Values(rest)
+                };
+                engine.script_call(lua, run, raise, rest)
+            }
         })?;
         s.imp.raw_set("f", call)?;
         let out = s.run.call::<(bool, Value)>(f.clone());
@@ -920,7 +926,35 @@ fn run_script<L: WriteLog>(
 /// Called by Lua with `l` its running state; uses only the stack.
 unsafe fn redis_generic_c(l: *mut mlua::ffi::lua_State, kind: u8) -> std::ffi::c_int {
     use mlua::ffi;
-    let n = ffi::lua_gettop(l);
+    let mut n = ffi::lua_gettop(l);
+    let mut kind = kind;
+    if n > PACKED_ARGS_ABOVE {
+        // Many arguments (`unpack` of thousands) are read here, as Redis
+        // reads them, and leave the stack before the call: Lua's stack has
+        // no room for more (8000 slots), nor for each held in Rust.
+        let mut owned = Vec::with_capacity(n as usize);
+        let mut bad = false;
+        for i in 1..=n {
+            match ffi::lua_type(l, i) {
+                ffi::LUA_TNUMBER => {
+                    owned.push(convert::format_g(ffi::lua_tonumber(l, i), 17).into_bytes())
+                }
+                ffi::LUA_TSTRING => {
+                    let mut len = 0usize;
+                    let p = ffi::lua_tolstring(l, i, &mut len);
+                    owned.push(std::slice::from_raw_parts(p as *const u8, len).to_vec());
+                }
+                _ => bad = true,
+            }
+        }
+        PACKED_ARGS.with(|p| *p.borrow_mut() = Some(if bad { Err(()) } else { Ok(owned) }));
+        ffi::lua_settop(l, 0);
+        n = 0;
+        kind |= CALL_PACKED;
+    }
+    if ffi::lua_checkstack(l, 3) == 0 {
+        ffi::luaL_error(l, c"too many arguments".as_ptr());
+    }
     ffi::lua_getfield(l, ffi::LUA_REGISTRYINDEX, c"shardis.impl".as_ptr());
     ffi::lua_getfield(l, -1, c"f".as_ptr());
     ffi::lua_remove(l, -2);
@@ -930,6 +964,7 @@ unsafe fn redis_generic_c(l: *mut mlua::ffi::lua_State, kind: u8) -> std::ffi::c
     ffi::lua_call(l, n + 1, 2);
     let failed = ffi::lua_toboolean(l, -1) != 0;
     ffi::lua_settop(l, -2);
+    let kind = kind & !CALL_PACKED;
     if failed && kind != CALL_PCALL {
         ffi::lua_error(l);
     }
@@ -937,6 +972,18 @@ unsafe fn redis_generic_c(l: *mut mlua::ffi::lua_State, kind: u8) -> std::ffi::c
         return 0;
     }
     1
+}
+
+/// Above this many arguments `redis.call` reads them itself and passes
+/// them aside ([`PACKED_ARGS`]).
+const PACKED_ARGS_ABOVE: std::ffi::c_int = 32;
+/// `impl.f`'s kind flag: the arguments are in [`PACKED_ARGS`].
+const CALL_PACKED: u8 = 0x80;
+
+thread_local! {
+    /// The arguments of a `redis.call` with many (`Err`: one was neither
+    /// a string nor a number).
+    static PACKED_ARGS: RefCell<Option<Result<Vec<Vec<u8>>, ()>>> = const { RefCell::new(None) };
 }
 
 unsafe extern "C-unwind" fn redis_call_c(l: *mut mlua::ffi::lua_State) -> std::ffi::c_int {
@@ -949,6 +996,31 @@ unsafe extern "C-unwind" fn redis_pcall_c(l: *mut mlua::ffi::lua_State) -> std::
 
 unsafe extern "C-unwind" fn redis_setresp_c(l: *mut mlua::ffi::lua_State) -> std::ffi::c_int {
     redis_generic_c(l, CALL_SETRESP)
+}
+
+/// The arguments of one `redis.call`: as Lua passed them, or read by the
+/// C function when there are many.
+enum Args {
+    Values(MultiValue),
+    Packed(Result<Vec<Vec<u8>>, ()>),
+}
+
+impl Args {
+    fn is_empty(&self) -> bool {
+        match self {
+            Args::Values(v) => v.is_empty(),
+            Args::Packed(p) => p.as_ref().is_ok_and(Vec::is_empty),
+        }
+    }
+
+    /// Each argument as bytes (a number as `%.17g`); `None` if one is
+    /// neither a string nor a number.
+    fn bytes(self) -> Option<Vec<Vec<u8>>> {
+        match self {
+            Args::Values(v) => v.iter().map(convert::argument).collect(),
+            Args::Packed(p) => p.ok(),
+        }
+    }
 }
 
 /// `impl.f`'s first argument: `redis.pcall`.
