@@ -47,6 +47,7 @@ pub mod replies;
 pub mod resp;
 pub mod route;
 pub mod script;
+pub mod script_cache;
 pub mod send;
 pub mod server;
 pub mod session;

@@ -356,14 +356,14 @@ pub enum Target {
     /// A script run on one shard: the slot's reply, unless the script
     /// reached a key of another shard (`-SHARDIS.STRAY`); then it runs
     /// again over several shards and fills the slot later
-    /// ([`crate::script::Rerun`]).
+    /// ([`Rerun`], implemented by `crate::script`).
     Script {
         /// The connection's reply queue.
         conn: Rc<RefCell<Replies>>,
         /// The command's sequence number on that connection.
         seq: u64,
         /// What it takes to run the script again.
-        rerun: Rc<crate::script::Rerun>,
+        rerun: Rc<dyn Rerun>,
     },
     /// A part of a command over several shards outside any transaction:
     /// the slot's reply, then one part less in flight at the gate.
@@ -379,6 +379,13 @@ pub enum Target {
     },
 }
 
+/// What a [`Target::Script`] does with its reply first: true if it took
+/// it over (the script runs again elsewhere and fills the slot later).
+pub trait Rerun {
+    /// Takes over `reply` for slot `seq` of `conn`, or declines.
+    fn take_over(self: Rc<Self>, conn: &Rc<RefCell<Replies>>, seq: u64, reply: &[u8]) -> bool;
+}
+
 impl Target {
     /// Fills the target's slot (or part) with `body`.
     pub fn deliver(&self, body: &[u8]) {
@@ -386,7 +393,7 @@ impl Target {
             Target::Slot { conn, seq, part } => conn.borrow_mut().complete(*seq, *part, body),
             Target::Ignore => {}
             Target::Script { conn, seq, rerun } => {
-                if !rerun.stray(conn, *seq, body) {
+                if !rerun.clone().take_over(conn, *seq, body) {
                     conn.borrow_mut().complete(*seq, None, body);
                 }
             }

@@ -26,18 +26,14 @@
 //! here: the shards compile again from the body the proxy sends.
 
 use smallvec::SmallVec;
-use std::{
-    cell::RefCell,
-    collections::HashMap,
-    rc::Rc,
-    sync::{Arc, Mutex},
-};
+use std::{cell::RefCell, rc::Rc};
 
 use common::{
     reply::Proto,
     table::{Cmd, CommandSpec, Exec, Route},
 };
 
+pub use crate::script_cache::{Cache, Entry};
 use crate::{
     link::Req,
     replies::{Replies, Target},
@@ -49,96 +45,6 @@ use crate::{
 /// How many times a script over several shards is run again with the
 /// keys it newly reached.
 pub const ROUNDS_MAX: usize = 16;
-
-/// The proxy's script cache.
-#[derive(Default)]
-pub struct Cache {
-    inner: Mutex<Inner>,
-}
-
-#[derive(Default)]
-struct Inner {
-    scripts: HashMap<String, Entry>,
-}
-
-/// A cached script.
-#[derive(Clone)]
-pub struct Entry {
-    /// Its sha (lowercase hex).
-    pub sha: Arc<str>,
-    /// Its body.
-    pub body: Arc<[u8]>,
-    /// It reached keys outside its shard: it runs as a transaction.
-    stray: bool,
-}
-
-impl Cache {
-    fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
-        self.inner.lock().unwrap_or_else(|p| p.into_inner())
-    }
-
-    /// Remembers `body`; the script.
-    pub fn add(&self, body: &[u8]) -> Entry {
-        let sha = common::script::sha1_hex(body);
-        let mut c = self.lock();
-        c.scripts
-            .entry(sha)
-            .or_insert_with_key(|sha| Entry {
-                sha: Arc::from(sha.as_str()),
-                body: Arc::from(body),
-                stray: false,
-            })
-            .clone()
-    }
-
-    /// Script `sha` (any case), if cached.
-    pub fn get(&self, sha: &[u8]) -> Option<Entry> {
-        let sha = std::str::from_utf8(sha).ok()?;
-        let c = self.lock();
-        match c.scripts.get(sha) {
-            Some(e) => Some(e.clone()),
-            None if sha.bytes().any(|b| b.is_ascii_uppercase()) => {
-                c.scripts.get(&sha.to_ascii_lowercase()).cloned()
-            }
-            None => None,
-        }
-    }
-
-    /// Scripts cached.
-    pub fn len(&self) -> usize {
-        self.lock().scripts.len()
-    }
-
-    /// Whether none is.
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-
-    /// Bytes of their bodies and shas.
-    pub fn bytes(&self) -> u64 {
-        self.lock()
-            .scripts
-            .values()
-            .map(|e| (e.body.len() + e.sha.len()) as u64)
-            .sum()
-    }
-
-    /// Whether script `sha` is cached.
-    pub fn contains(&self, sha: &[u8]) -> bool {
-        self.get(sha).is_some()
-    }
-
-    /// Forgets every script.
-    pub fn flush(&self) {
-        self.lock().scripts.clear();
-    }
-
-    fn mark_stray(&self, sha: &str) {
-        if let Some(e) = self.lock().scripts.get_mut(sha) {
-            e.stray = true;
-        }
-    }
-}
 
 /// One script call, as the proxy sends it.
 pub struct Eval<'a> {
@@ -201,15 +107,15 @@ pub struct Rerun {
     nkeys: usize,
 }
 
-impl Rerun {
+impl crate::replies::Rerun for Rerun {
     /// If `reply` says the script strayed: runs it over several shards in
     /// a task of its own, which fills slot `seq` of `conn`; true then.
-    pub fn stray(self: &Rc<Self>, conn: &Rc<RefCell<Replies>>, seq: u64, reply: &[u8]) -> bool {
+    fn take_over(self: Rc<Self>, conn: &Rc<RefCell<Replies>>, seq: u64, reply: &[u8]) -> bool {
         let Some(key) = stray_of(reply) else {
             return false;
         };
         self.w.shared.scripts.mark_stray(&self.script.sha);
-        let me = self.clone();
+        let me = self;
         let conn = conn.clone();
         tokio::task::spawn_local(async move {
             let mut parts: Vec<&[u8]> = Vec::with_capacity(me.ends.len());
@@ -507,15 +413,5 @@ mod tests {
         assert_eq!(stray_of(b"-SHARDIS.STRAY\r\n"), Some(Vec::new()));
         assert_eq!(stray_of(b"-ERR x\r\n"), None);
         assert_eq!(stray_of(b"$1\r\nx\r\n"), None);
-    }
-
-    #[test]
-    fn the_cache_finds_scripts_by_sha_in_any_case() {
-        let c = Cache::default();
-        let s = c.add(b"return 1");
-        assert_eq!(&*s.sha, "e0e1f9fabfc9d4800c877a703b823ac0578ff8db");
-        assert!(c.contains(b"E0E1F9FABFC9D4800C877A703B823AC0578FF8DB"));
-        c.flush();
-        assert!(!c.contains(s.sha.as_bytes()));
     }
 }

@@ -246,7 +246,7 @@ pub struct Shared {
     /// several shards from overlapping.
     pub gate: Arc<crate::gate::Gate>,
     /// The script cache (EVAL, SCRIPT LOAD; lost on restart, as Redis's).
-    pub scripts: crate::script::Cache,
+    pub scripts: crate::script_cache::Cache,
 }
 
 impl Shared {
@@ -301,7 +301,7 @@ impl Shared {
                     << 20,
             ),
             gate: Arc::default(),
-            scripts: crate::script::Cache::default(),
+            scripts: crate::script_cache::Cache::default(),
         }
     }
 

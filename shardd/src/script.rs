@@ -25,16 +25,16 @@
 //! whatever TIME or random values the script saw, and a crash keeps all
 //! of a script or none of it.
 
+mod busy;
+mod call;
 mod convert;
 mod libs;
 mod msgpack;
 mod structlib;
 
 use std::{
-    cell::{Cell, RefCell},
     collections::{HashMap, HashSet},
     rc::Rc,
-    sync::{atomic::Ordering, Arc},
 };
 
 use common::{
@@ -48,7 +48,6 @@ use common::{
     },
 };
 use mlua::{Function, HookTriggers, Lua, LuaOptions, MultiValue, StdLib, Table, Value, VmState};
-use shared_ring::Segment;
 
 use crate::{
     commands::Changes,
@@ -58,6 +57,11 @@ use crate::{
     tx::WRITE_KEY_FLAGS,
 };
 
+pub use busy::{Watch, WORD_KILL, WORD_RUNNING, WORD_WROTE};
+use call::{
+    redis_call_c, redis_pcall_c, redis_setresp_c, Args, CALL_PACKED, CALL_RAISE, CALL_SETRESP,
+    PACKED_ARGS,
+};
 pub use convert::format_g;
 
 /// `SHARDD.EVAL` flag: the script may not write (EVAL_RO, EVALSHA_RO).
@@ -88,102 +92,6 @@ pub const fn command(id: Cmd) -> Option<ScriptCmd> {
 
 /// Instructions between two looks at kill requests.
 const HOOK_INSTRUCTIONS: u32 = 10_000;
-
-/// User words of the ring segments (`shared_ring::Segment::user_word`)
-/// that tell the proxy about the running script and carry its kill
-/// requests. In each reply segment (shard to proxy worker):
-/// [`WORD_RUNNING`] is the running script's stamp (0: none) and
-/// [`WORD_WROTE`] is 1 once it wrote. In each request segment (proxy
-/// worker to shard): [`WORD_KILL`] is the stamp of a script to kill.
-pub const WORD_RUNNING: usize = 0;
-/// See [`WORD_RUNNING`].
-pub const WORD_WROTE: usize = 1;
-/// See [`WORD_RUNNING`].
-pub const WORD_KILL: usize = 0;
-
-/// A script run's stamp: its start in Unix milliseconds times 1024, plus
-/// a counter (never 0). The proxy reads the start back (`stamp >> 10`).
-fn stamp(runs: u32) -> u64 {
-    let ms = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(1, |d| d.as_millis() as u64);
-    (ms << 10) | u64::from(runs & 1023) | 1
-}
-
-type Links = Vec<(Arc<Segment>, Arc<Segment>)>;
-
-/// The running script as the proxy workers see it (busy scripts, SCRIPT
-/// KILL); shared by the engine and its Lua hook.
-#[derive(Default)]
-pub struct Watch {
-    /// (request segment, reply segment) of each attached worker.
-    links: RefCell<Links>,
-    stamp: Cell<u64>,
-    wrote: Cell<bool>,
-    killed: Cell<bool>,
-}
-
-impl Watch {
-    /// The attached workers' segments.
-    pub fn set_links(&self, links: impl Iterator<Item = (Arc<Segment>, Arc<Segment>)>) {
-        *self.links.borrow_mut() = links.collect();
-        let s = self.stamp.get();
-        for (_, reply) in self.links.borrow().iter() {
-            reply.user_word(WORD_RUNNING).store(s, Ordering::Release);
-            reply
-                .user_word(WORD_WROTE)
-                .store(u64::from(self.wrote.get()), Ordering::Release);
-        }
-    }
-
-    fn begin(&self, stamp: u64) {
-        self.stamp.set(stamp);
-        self.wrote.set(false);
-        self.killed.set(false);
-        for (_, reply) in self.links.borrow().iter() {
-            reply.user_word(WORD_WROTE).store(0, Ordering::Release);
-            reply
-                .user_word(WORD_RUNNING)
-                .store(stamp, Ordering::Release);
-        }
-    }
-
-    fn wrote(&self) {
-        if !self.wrote.replace(true) {
-            for (_, reply) in self.links.borrow().iter() {
-                reply.user_word(WORD_WROTE).store(1, Ordering::Release);
-            }
-        }
-    }
-
-    fn end(&self) {
-        self.stamp.set(0);
-        for (_, reply) in self.links.borrow().iter() {
-            reply.user_word(WORD_RUNNING).store(0, Ordering::Release);
-        }
-    }
-
-    /// Whether a worker asked to kill the running script (one that wrote
-    /// cannot be killed: the proxy answers UNKILLABLE and never asks).
-    fn kill_requested(&self) -> bool {
-        if self.killed.get() {
-            return true;
-        }
-        let s = self.stamp.get();
-        if s == 0 || self.wrote.get() {
-            return false;
-        }
-        let asked = self
-            .links
-            .borrow()
-            .iter()
-            .any(|(req, _)| req.user_word(WORD_KILL).load(Ordering::Acquire) == s);
-        if asked {
-            self.killed.set(true);
-        }
-        asked
-    }
-}
 
 /// Runs between garbage collector steps, as Redis's `LUA_GC_CYCLE_PERIOD`.
 const GC_PERIOD: u32 = 50;
@@ -576,7 +484,7 @@ impl<L: WriteLog> Engine<L> {
             buf: Vec::with_capacity(256),
         };
         let watch = self.script_watch.clone();
-        watch.begin(stamp(scripts.runs));
+        watch.begin(busy::stamp(scripts.runs));
         let start = reply.buffer().len();
         let result = run_script(&scripts, &compiled.f, &a, self, &mut run, reply);
         watch.end();
@@ -914,121 +822,6 @@ fn run_script<L: WriteLog>(
     reply.error(&text);
     Ok(!counted(&t))
 }
-
-/// `redis.call`, `redis.pcall` and `redis.setresp` as C functions, so a
-/// script's frame stays on the stack when it tail-calls them (`return
-/// redis.call(...)`): errors then name the script's line, as Redis's do.
-/// Each calls the running script's `impl.f(kind, args...)` (a Rust
-/// function, `run_script`), which answers `(value, failed)`; a failure
-/// is raised with the error table as the error object.
-///
-/// # Safety
-/// Called by Lua with `l` its running state; uses only the stack.
-unsafe fn redis_generic_c(l: *mut mlua::ffi::lua_State, kind: u8) -> std::ffi::c_int {
-    use mlua::ffi;
-    let mut n = ffi::lua_gettop(l);
-    let mut kind = kind;
-    if n > PACKED_ARGS_ABOVE {
-        // Many arguments (`unpack` of thousands) are read here, as Redis
-        // reads them, and leave the stack before the call: Lua's stack has
-        // no room for more (8000 slots), nor for each held in Rust.
-        let mut owned = Vec::with_capacity(n as usize);
-        let mut bad = false;
-        for i in 1..=n {
-            match ffi::lua_type(l, i) {
-                ffi::LUA_TNUMBER => {
-                    owned.push(convert::format_g(ffi::lua_tonumber(l, i), 17).into_bytes())
-                }
-                ffi::LUA_TSTRING => {
-                    let mut len = 0usize;
-                    let p = ffi::lua_tolstring(l, i, &mut len);
-                    owned.push(std::slice::from_raw_parts(p as *const u8, len).to_vec());
-                }
-                _ => bad = true,
-            }
-        }
-        PACKED_ARGS.with(|p| *p.borrow_mut() = Some(if bad { Err(()) } else { Ok(owned) }));
-        ffi::lua_settop(l, 0);
-        n = 0;
-        kind |= CALL_PACKED;
-    }
-    if ffi::lua_checkstack(l, 3) == 0 {
-        ffi::luaL_error(l, c"too many arguments".as_ptr());
-    }
-    ffi::lua_getfield(l, ffi::LUA_REGISTRYINDEX, c"shardis.impl".as_ptr());
-    ffi::lua_getfield(l, -1, c"f".as_ptr());
-    ffi::lua_remove(l, -2);
-    ffi::lua_insert(l, 1);
-    ffi::lua_pushinteger(l, ffi::lua_Integer::from(kind));
-    ffi::lua_insert(l, 2);
-    ffi::lua_call(l, n + 1, 2);
-    let failed = ffi::lua_toboolean(l, -1) != 0;
-    ffi::lua_settop(l, -2);
-    let kind = kind & !CALL_PACKED;
-    if failed && kind != CALL_PCALL {
-        ffi::lua_error(l);
-    }
-    if kind == CALL_SETRESP {
-        return 0;
-    }
-    1
-}
-
-/// Above this many arguments `redis.call` reads them itself and passes
-/// them aside ([`PACKED_ARGS`]).
-const PACKED_ARGS_ABOVE: std::ffi::c_int = 32;
-/// `impl.f`'s kind flag: the arguments are in [`PACKED_ARGS`].
-const CALL_PACKED: u8 = 0x80;
-
-thread_local! {
-    /// The arguments of a `redis.call` with many (`Err`: one was neither
-    /// a string nor a number).
-    static PACKED_ARGS: RefCell<Option<Result<Vec<Vec<u8>>, ()>>> = const { RefCell::new(None) };
-}
-
-unsafe extern "C-unwind" fn redis_call_c(l: *mut mlua::ffi::lua_State) -> std::ffi::c_int {
-    redis_generic_c(l, CALL_RAISE)
-}
-
-unsafe extern "C-unwind" fn redis_pcall_c(l: *mut mlua::ffi::lua_State) -> std::ffi::c_int {
-    redis_generic_c(l, CALL_PCALL)
-}
-
-unsafe extern "C-unwind" fn redis_setresp_c(l: *mut mlua::ffi::lua_State) -> std::ffi::c_int {
-    redis_generic_c(l, CALL_SETRESP)
-}
-
-/// The arguments of one `redis.call`: as Lua passed them, or read by the
-/// C function when there are many.
-enum Args {
-    Values(MultiValue),
-    Packed(Result<Vec<Vec<u8>>, ()>),
-}
-
-impl Args {
-    fn is_empty(&self) -> bool {
-        match self {
-            Args::Values(v) => v.is_empty(),
-            Args::Packed(p) => p.as_ref().is_ok_and(Vec::is_empty),
-        }
-    }
-
-    /// Each argument as bytes (a number as `%.17g`); `None` if one is
-    /// neither a string nor a number.
-    fn bytes(self) -> Option<Vec<Vec<u8>>> {
-        match self {
-            Args::Values(v) => v.iter().map(convert::argument).collect(),
-            Args::Packed(p) => p.ok(),
-        }
-    }
-}
-
-/// `impl.f`'s first argument: `redis.pcall`.
-const CALL_PCALL: u8 = 0;
-/// `redis.call`.
-const CALL_RAISE: u8 = 1;
-/// `redis.setresp`.
-const CALL_SETRESP: u8 = 2;
 
 /// `redis.setresp(2|3)`: the protocol of the replies `redis.call` sees
 /// from now on in this run.
