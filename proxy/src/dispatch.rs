@@ -76,20 +76,22 @@ pub async fn handle(
         drop(st);
         return out.borrow_mut().push_ready(NOAUTH, to.discard);
     }
-    if !spec.has_flag(F_ALLOW_BUSY)
-        && crate::script::busy_for(w, spec, argv, session.multi.is_some())
-    {
+    let busy = match spec.has_flag(F_ALLOW_BUSY) {
+        true => None,
+        false => crate::script::busy_for(w, spec, argv, session.multi.is_some()),
+    };
+    if let Some(busy) = busy {
         if spec.id == Cmd::Exec && session.multi.is_some() {
-            let reply = builtin::multi::abort_exec(w, session, crate::script::BUSY).await;
+            let reply = builtin::multi::abort_exec(w, session, busy).await;
             lock(&w.stats).error_reply(&reply);
             return out.borrow_mut().push_ready(&reply, to.discard);
         }
         builtin::multi::refused(session);
         let mut st = lock(&w.stats);
         st.rejected(spec.id);
-        st.error_reply(crate::script::BUSY);
+        st.error_reply(busy);
         drop(st);
-        return out.borrow_mut().push_ready(crate::script::BUSY, to.discard);
+        return out.borrow_mut().push_ready(busy, to.discard);
     }
     // Between MULTI and EXEC every command but these is queued.
     let runs_in_multi = matches!(

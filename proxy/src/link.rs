@@ -161,13 +161,16 @@ impl Link {
     }
 
     /// The script the shard runs now, as it tells through the segments'
-    /// user words (`shardd::script::Watch`): its stamp and whether it
-    /// wrote.
-    pub fn running_script(&self) -> Option<(u64, bool)> {
+    /// user words (`shardd::script::Watch`).
+    pub fn running_script(&self) -> Option<Running> {
         let seg = self.ch.as_ref()?.rx.segment();
         let stamp = seg.user_word(0).load(std::sync::atomic::Ordering::Acquire);
-        let wrote = seg.user_word(1).load(std::sync::atomic::Ordering::Acquire) != 0;
-        (stamp != 0).then_some((stamp, wrote))
+        let word = seg.user_word(1).load(std::sync::atomic::Ordering::Acquire);
+        (stamp != 0).then_some(Running {
+            stamp,
+            wrote: word & 1 != 0,
+            function: word & 2 != 0,
+        })
     }
 
     /// Asks the shard to kill the script with `stamp` (it stops at its
@@ -351,4 +354,16 @@ impl Link {
             ch.tx.finish_wait();
         }
     }
+}
+
+/// A script a shard runs now ([`Link::running_script`]).
+#[derive(Clone, Copy, Debug)]
+pub struct Running {
+    /// Its stamp: its start in Unix milliseconds times 1024, plus a
+    /// counter.
+    pub stamp: u64,
+    /// It wrote (it cannot be killed).
+    pub wrote: bool,
+    /// It is a function (FCALL), not an EVAL script.
+    pub function: bool,
 }

@@ -63,7 +63,9 @@ pub struct Eval<'a> {
 impl Eval<'_> {
     /// The `SHARDD.EVAL` flags (`shardd::script::EVAL_*`).
     fn flags(&self) -> u8 {
-        u8::from(self.read_only) | (u8::from(self.by_sha) << 2)
+        u8::from(self.read_only)
+            | (u8::from(self.by_sha) << 2)
+            | (u8::from(self.script.function) << 3)
     }
 
     /// `SHARDD.EVAL sha body flags shard nshards nlisted listed... numkeys
@@ -105,6 +107,32 @@ pub struct Rerun {
     blob: Vec<u8>,
     ends: SmallVec<[u32; 8]>,
     nkeys: usize,
+    /// An FCALL's note for FUNCTION STATS, dropped with the reply.
+    _seen: Option<FcallSeen>,
+}
+
+/// An FCALL on its way (FUNCTION STATS names the running function): noted
+/// in the script cache until this is dropped.
+pub struct FcallSeen {
+    w: Rc<Worker>,
+    id: u64,
+}
+
+impl FcallSeen {
+    /// Notes the FCALL `argv` (keys `keys`).
+    pub fn new(w: &Rc<Worker>, argv: &[&[u8]], keys: &[&[u8]]) -> FcallSeen {
+        let shard = keys.first().map_or(0, |k| w.shared.shard_of(k));
+        FcallSeen {
+            w: w.clone(),
+            id: w.shared.scripts.fcall_sent(shard, argv),
+        }
+    }
+}
+
+impl Drop for FcallSeen {
+    fn drop(&mut self) {
+        self.w.shared.scripts.fcall_done(self.id);
+    }
 }
 
 impl crate::replies::Rerun for Rerun {
@@ -114,7 +142,7 @@ impl crate::replies::Rerun for Rerun {
         let Some(key) = stray_of(reply) else {
             return false;
         };
-        self.w.shared.scripts.mark_stray(&self.script.sha);
+        self.w.shared.scripts.mark_stray(&self.script);
         let me = self;
         let conn = conn.clone();
         tokio::task::spawn_local(async move {
@@ -155,6 +183,7 @@ pub async fn send_one_shard(
     e: &Eval<'_>,
     out: &Rc<RefCell<Replies>>,
     discard: bool,
+    seen: &mut Option<FcallSeen>,
 ) -> bool {
     let n = w.shared.shard_count();
     let mut shards = e.keys.iter().map(|k| w.shared.shard_of(k));
@@ -177,6 +206,7 @@ pub async fn send_one_shard(
         blob,
         ends,
         nkeys: e.keys.len(),
+        _seen: seen.take(),
     });
     let seq = out.borrow_mut().push_pending(discard);
     let mut req = Req::internal(Cmd::SharddEval, proto);
@@ -226,7 +256,7 @@ pub async fn run(w: &Rc<Worker>, proto: Proto, origin: u64, e: &Eval<'_>) -> Vec
         let Some(key) = stray_of(&reply) else {
             return reply;
         };
-        w.shared.scripts.mark_stray(&e.script.sha);
+        w.shared.scripts.mark_stray(&e.script);
         if !key.is_empty() {
             extra.push(key);
         }
@@ -304,6 +334,9 @@ async fn run_spread(
 /// The reply to a command that would wait behind a busy script.
 pub const BUSY: &[u8] =
     b"-BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE.\r\n";
+/// The reply to a command that would wait behind a busy function.
+pub const BUSY_FUNCTION: &[u8] =
+    b"-BUSY Redis is busy running a script. You can only call FUNCTION KILL or SHUTDOWN NOSAVE.\r\n";
 
 fn now_unix_ms() -> u64 {
     std::time::SystemTime::now()
@@ -315,11 +348,17 @@ fn now_unix_ms() -> u64 {
 /// than `busy-reply-threshold`: on its key's shard, or on any shard for a
 /// command that is not about one key or is queued in a transaction (which
 /// may run anywhere); a runaway script on one shard leaves the others'
-/// keys served.
-pub fn busy_for(w: &Worker, spec: &CommandSpec, argv: &[&[u8]], in_multi: bool) -> bool {
+/// keys served. The reply to give (it names FUNCTION KILL for a
+/// function), or `None`.
+pub fn busy_for(
+    w: &Worker,
+    spec: &CommandSpec,
+    argv: &[&[u8]],
+    in_multi: bool,
+) -> Option<&'static [u8]> {
     let threshold = w.shared.settings.busy_reply_threshold_ms();
     if threshold == 0 {
-        return false;
+        return None;
     }
     let shard = match (spec.exec, spec.route) {
         (Exec::Shard, Route::Single) if !in_multi => Some(crate::send::first_shard(w, spec, argv)),
@@ -331,34 +370,44 @@ pub fn busy_for(w: &Worker, spec: &CommandSpec, argv: &[&[u8]], in_multi: bool) 
         .iter()
         .filter(|l| shard.is_none_or(|s| s == l.shard))
         .filter_map(|l| l.running_script())
-        .any(|(stamp, _)| now.saturating_sub(stamp >> 10) >= threshold)
+        .find(|r| now.saturating_sub(r.stamp >> 10) >= threshold)
+        .map(|r| if r.function { BUSY_FUNCTION } else { BUSY })
 }
 
-/// `SCRIPT KILL`: stops the scripts running now if none of them wrote
-/// (Redis's replies: NOTBUSY, UNKILLABLE, OK once they stopped).
-pub async fn kill(w: &Rc<Worker>) -> Vec<u8> {
-    let running: Vec<(usize, u64, bool)> = w
+/// `SCRIPT KILL` (`functions` false) or `FUNCTION KILL`: stops the
+/// scripts or functions running now if none of them wrote (Redis's
+/// replies: NOTBUSY, UNKILLABLE, BUSY for the other kind, OK once they
+/// stopped).
+pub async fn kill(w: &Rc<Worker>, functions: bool) -> Vec<u8> {
+    let running: Vec<(usize, u64, bool, bool)> = w
         .links
         .borrow()
         .iter()
-        .filter_map(|l| l.running_script().map(|(s, wrote)| (l.shard, s, wrote)))
+        .filter_map(|l| {
+            l.running_script()
+                .map(|r| (l.shard, r.stamp, r.wrote, r.function))
+        })
         .collect();
     if running.is_empty() {
         return b"-NOTBUSY No scripts in execution right now.\r\n".to_vec();
     }
-    if running.iter().any(|(_, _, wrote)| *wrote) {
+    if running.iter().any(|(_, _, _, f)| *f != functions) {
+        // Redis refuses to kill the other kind, with its BUSY reply.
+        return if functions { BUSY } else { BUSY_FUNCTION }.to_vec();
+    }
+    if running.iter().any(|(_, _, wrote, _)| *wrote) {
         return b"-UNKILLABLE Sorry the script already executed write commands against the dataset. You can either wait the script termination or kill the server in a hard way using the SHUTDOWN NOSAVE command.\r\n".to_vec();
     }
-    for (shard, stamp, _) in &running {
+    for (shard, stamp, _, _) in &running {
         w.links.borrow()[*shard].kill_script(*stamp);
     }
     // The shard looks every few thousand instructions: wait for it
     // (bounded), so OK means the script stopped.
     for _ in 0..KILL_WAIT_STEPS {
-        let still = running.iter().any(|(shard, stamp, _)| {
+        let still = running.iter().any(|(shard, stamp, _, _)| {
             w.links.borrow()[*shard]
                 .running_script()
-                .is_some_and(|(s, _)| s == *stamp)
+                .is_some_and(|r| r.stamp == *stamp)
         });
         if !still {
             return b"+OK\r\n".to_vec();

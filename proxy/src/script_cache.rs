@@ -4,7 +4,7 @@
 //! transactions over several shards, `crate::script`).
 
 use std::{
-    collections::HashMap,
+    collections::{HashMap, HashSet},
     sync::{Arc, Mutex},
 };
 
@@ -17,17 +17,29 @@ pub struct Cache {
 #[derive(Default)]
 struct Inner {
     scripts: HashMap<String, Entry>,
+    /// Functions (lower-case names) seen to reach keys outside their
+    /// shard.
+    stray_functions: HashSet<String>,
+    /// FCALLs sent and not answered yet (FUNCTION STATS names the running
+    /// one): (id, executing shard, the client's command).
+    fcalls: Vec<SentFcall>,
+    next_fcall: u64,
 }
 
-/// A cached script.
+/// An FCALL on its way: (id, executing shard, the client's command).
+type SentFcall = (u64, usize, Arc<[Vec<u8>]>);
+
+/// A cached script, or a function to call.
 #[derive(Clone)]
 pub struct Entry {
-    /// Its sha (lowercase hex).
+    /// Its sha (lowercase hex); a function's name.
     pub sha: Arc<str>,
-    /// Its body.
+    /// Its body (empty for a function).
     pub body: Arc<[u8]>,
     /// It reached keys outside its shard: it runs as a transaction.
     pub(crate) stray: bool,
+    /// A function (FCALL), not a script.
+    pub function: bool,
 }
 
 impl Cache {
@@ -45,10 +57,55 @@ impl Cache {
                 sha: Arc::from(sha.as_str()),
                 body: Arc::from(body),
                 stray: false,
+                function: false,
             })
             .clone()
     }
 
+    /// The function `name`, to call (its code is in the shards).
+    pub fn function(&self, name: &[u8]) -> Entry {
+        let name = String::from_utf8_lossy(name).into_owned();
+        let stray = self
+            .lock()
+            .stray_functions
+            .contains(&name.to_ascii_lowercase());
+        Entry {
+            sha: Arc::from(name.as_str()),
+            body: Arc::from(&b""[..]),
+            stray,
+            function: true,
+        }
+    }
+
+    /// Forgets which functions strayed (their libraries changed).
+    pub fn functions_changed(&self) {
+        self.lock().stray_functions.clear();
+    }
+
+    /// Notes an FCALL of `argv` sent to `shard`; its id for
+    /// [`Cache::fcall_done`].
+    pub fn fcall_sent(&self, shard: usize, argv: &[&[u8]]) -> u64 {
+        let mut c = self.lock();
+        c.next_fcall += 1;
+        let id = c.next_fcall;
+        let argv: Arc<[Vec<u8>]> = argv.iter().map(|a| a.to_vec()).collect();
+        c.fcalls.push((id, shard, argv));
+        id
+    }
+
+    /// FCALL `id` was answered.
+    pub fn fcall_done(&self, id: u64) {
+        self.lock().fcalls.retain(|(i, _, _)| *i != id);
+    }
+
+    /// The command of the oldest FCALL on its way to `shard`.
+    pub fn oldest_fcall(&self, shard: usize) -> Option<Arc<[Vec<u8>]>> {
+        self.lock()
+            .fcalls
+            .iter()
+            .find(|(_, s, _)| *s == shard)
+            .map(|(_, _, a)| a.clone())
+    }
     /// Script `sha` (any case), if cached.
     pub fn get(&self, sha: &[u8]) -> Option<Entry> {
         let sha = std::str::from_utf8(sha).ok()?;
@@ -91,8 +148,11 @@ impl Cache {
         self.lock().scripts.clear();
     }
 
-    pub(crate) fn mark_stray(&self, sha: &str) {
-        if let Some(e) = self.lock().scripts.get_mut(sha) {
+    pub(crate) fn mark_stray(&self, e: &Entry) {
+        let mut c = self.lock();
+        if e.function {
+            c.stray_functions.insert(e.sha.to_ascii_lowercase());
+        } else if let Some(e) = c.scripts.get_mut(&*e.sha) {
             e.stray = true;
         }
     }

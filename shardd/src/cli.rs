@@ -3,22 +3,20 @@
 //! when no `shardd` binary sits next to it, so `cargo run -p proxy` alone
 //! gives a working server).
 
-use std::{
-    path::PathBuf,
-    sync::atomic::{AtomicBool, Ordering},
-};
+use std::{path::PathBuf, sync::atomic::Ordering};
 
 use clap::Parser;
 
 use crate::{
     keyspace::Keyspace,
     persist::{aof::Fsync, dir},
+    script::STOP,
     server::{Engine, Shard, ShardConfig},
     settings,
 };
 
-/// Set by SIGINT/SIGTERM; the loop notices within one expiry interval.
-static STOP: AtomicBool = AtomicBool::new(false);
+// STOP (`crate::script::STOP`) is set by SIGINT/SIGTERM; the loop
+// notices within one expiry interval, a running script at its next look.
 
 /// A shardis shard process.
 #[derive(Parser, Debug, Clone)]

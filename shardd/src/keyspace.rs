@@ -90,6 +90,12 @@ pub struct Keyspace {
     hits: u64,
     misses: u64,
     clock: Box<dyn Clock>,
+    /// The function libraries (FUNCTION LOAD), each as its code; kept
+    /// here so that snapshots and the log carry them with the keys. The
+    /// shard's Lua state compiles them (`crate::script`).
+    functions: Vec<Vec<u8>>,
+    /// Bumped at each change of `functions`.
+    functions_gen: u64,
 }
 
 impl Default for Keyspace {
@@ -126,7 +132,27 @@ impl Keyspace {
             hits: 0,
             misses: 0,
             clock,
+            functions: Vec::new(),
+            functions_gen: 0,
         }
+    }
+
+    /// The function libraries' codes, in load order (FLUSHALL keeps them,
+    /// as Redis does).
+    pub fn functions(&self) -> &[Vec<u8>] {
+        &self.functions
+    }
+
+    /// How many times the libraries changed (the Lua state reloads them
+    /// when this moves).
+    pub fn functions_gen(&self) -> u64 {
+        self.functions_gen
+    }
+
+    /// Replaces the function libraries.
+    pub fn set_functions(&mut self, libs: Vec<Vec<u8>>) {
+        self.functions = libs;
+        self.functions_gen += 1;
     }
 
     /// Now, in Unix milliseconds, by this keyspace's clock.

@@ -28,6 +28,7 @@
 mod busy;
 mod call;
 mod convert;
+mod functions;
 mod libs;
 mod msgpack;
 mod structlib;
@@ -57,7 +58,7 @@ use crate::{
     tx::WRITE_KEY_FLAGS,
 };
 
-pub use busy::{Watch, WORD_KILL, WORD_RUNNING, WORD_WROTE};
+pub use busy::{Watch, STOP, WORD_KILL, WORD_RUNNING, WORD_WROTE};
 use call::{
     redis_call_c, redis_pcall_c, redis_setresp_c, Args, CALL_PACKED, CALL_RAISE, CALL_SETRESP,
     PACKED_ARGS,
@@ -71,6 +72,9 @@ pub const EVAL_READ_ONLY: u8 = 1;
 pub const EVAL_COMPILE_ONLY: u8 = 2;
 /// `SHARDD.EVAL` flag: the client sent EVALSHA (for its statistics).
 pub const EVAL_BY_SHA: u8 = 4;
+/// `SHARDD.EVAL` flag: FCALL (or FCALL_RO with [`EVAL_READ_ONLY`]): `sha`
+/// is the function's name and `body` is empty.
+pub const EVAL_FUNCTION: u8 = 8;
 
 /// The script commands a shard runs.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -79,6 +83,8 @@ pub enum ScriptCmd {
     Eval,
     /// `SHARDD.SCRIPTFLUSH`: forget the compiled scripts.
     Flush,
+    /// `SHARDD.FUNCTION sub args...`: the function libraries.
+    Function,
 }
 
 /// The script command `id`, if it is one.
@@ -86,6 +92,7 @@ pub const fn command(id: Cmd) -> Option<ScriptCmd> {
     match id {
         Cmd::SharddEval => Some(ScriptCmd::Eval),
         Cmd::SharddScriptflush => Some(ScriptCmd::Flush),
+        Cmd::SharddFunction => Some(ScriptCmd::Function),
         _ => None,
     }
 }
@@ -105,6 +112,13 @@ pub struct Scripts {
     vars: Table,
     run: Function,
     env: Table,
+    /// The prelude's `load_library`, the functions' globals, and its
+    /// `call` (a function's run).
+    load_fn: Function,
+    fenv: Table,
+    call_fn: Function,
+    libraries: functions::Libraries,
+    watch: Rc<Watch>,
     compiled: HashMap<Vec<u8>, Compiled>,
     /// Scripts seen to reach keys on other shards (by sha).
     strays: HashSet<Vec<u8>>,
@@ -115,12 +129,25 @@ pub struct Scripts {
 struct Compiled {
     f: Function,
     read_only: bool,
+    /// A function's name (`None`: an EVAL script).
+    name: Option<String>,
+}
+
+impl Compiled {
+    /// How errors name it: `f_<sha>` or the function's name.
+    fn label(&self, sha: &[u8]) -> String {
+        match &self.name {
+            Some(n) => n.clone(),
+            None => format!("f_{}", String::from_utf8_lossy(sha)),
+        }
+    }
 }
 
 impl Scripts {
     /// A fresh Lua state with Redis's libraries and sandbox; `watch`
     /// carries kill requests to its hook.
     pub fn new(watch: Rc<Watch>) -> mlua::Result<Scripts> {
+        let hook_watch = watch.clone();
         // SAFETY: the debug library is loaded only for the prelude's error
         // handler, which keeps `debug.getinfo` in a local and removes the
         // global before any script runs.
@@ -243,7 +270,13 @@ impl Scripts {
         lua.set_hook(
             HookTriggers::new().every_nth_instruction(HOOK_INSTRUCTIONS),
             move |_, _| {
-                if watch.kill_requested() {
+                if STOP.load(std::sync::atomic::Ordering::Relaxed) {
+                    return Err(mlua::Error::runtime("shardis: the shard is stopping"));
+                }
+                if hook_watch.load_timed_out() {
+                    return Err(mlua::Error::runtime("FUNCTION LOAD timeout"));
+                }
+                if hook_watch.kill_requested() {
                     return Err(mlua::Error::runtime(
                         "Script killed by user with SCRIPT KILL...",
                     ));
@@ -262,16 +295,30 @@ impl Scripts {
             redis_t.raw_set("setresp", lua.create_c_function(redis_setresp_c)?)?;
         }
         let vars = lua.create_table()?;
-        let (run, env): (Function, Table) = lua
+        // `impl.killed()`: the running script was killed (the prelude's
+        // pcall and xpcall pass that on rather than catch it).
+        let kill_watch = watch.clone();
+        imp.raw_set(
+            "killed",
+            lua.create_function(move |_, ()| Ok(kill_watch.kill_requested()))?,
+        )?;
+        let (run, env, load_fn, fenv, call_fn): (Function, Table, Function, Table, Function) = lua
             .load(include_str!("script/prelude.lua"))
             .set_name("=[shardis]")
             .call((imp.clone(), vars.clone()))?;
+        // The prelude's chunk and temporaries go before the first run.
+        lua.gc_collect()?;
         Ok(Scripts {
             lua,
             imp,
             vars,
             run,
             env,
+            load_fn,
+            fenv,
+            call_fn,
+            libraries: functions::Libraries::default(),
+            watch,
             compiled: HashMap::new(),
             strays: HashSet::new(),
             runs: 0,
@@ -306,6 +353,7 @@ impl Scripts {
         let c = Compiled {
             f,
             read_only: flags & EVAL_READ_ONLY != 0,
+            name: None,
         };
         self.compiled.insert(sha.to_vec(), c.clone());
         Ok(c)
@@ -434,6 +482,22 @@ impl<L: WriteLog> Engine<L> {
                 self.scripts = None;
                 reply.ok();
             }
+            ScriptCmd::Function => self.serve_function(args, reply),
+        }
+    }
+
+    /// The shard's Lua state (made now if there is none yet), lent out
+    /// for a run; `None` after writing the error if it cannot be made.
+    fn take_scripts(&mut self, reply: &mut Reply) -> Option<Box<Scripts>> {
+        match self.scripts.take() {
+            Some(s) => Some(s),
+            None => match Scripts::new(self.script_watch.clone()) {
+                Ok(s) => Some(Box::new(s)),
+                Err(e) => {
+                    reply.error(&format!("ERR the script engine failed to start: {e}"));
+                    None
+                }
+            },
         }
     }
 
@@ -443,20 +507,39 @@ impl<L: WriteLog> Engine<L> {
         let Some(a) = parse_eval(args) else {
             return reply.error("ERR malformed script record");
         };
-        let mut scripts = match self.scripts.take() {
-            Some(s) => s,
-            None => match Scripts::new(self.script_watch.clone()) {
-                Ok(s) => Box::new(s),
-                Err(e) => {
-                    return reply.error(&format!("ERR the script engine failed to start: {e}"))
-                }
-            },
+        let Some(mut scripts) = self.take_scripts(reply) else {
+            return;
         };
-        if tx.is_none() && scripts.strays.contains(a.sha) {
+        let function = a.flags & EVAL_FUNCTION != 0;
+        // Scripts that stray, by sha; functions by name (a sha is hex).
+        let stray_key = if function {
+            [b"fcall:".as_slice(), &a.sha.to_ascii_lowercase()].concat()
+        } else {
+            a.sha.to_vec()
+        };
+        if tx.is_none() && scripts.strays.contains(&stray_key) {
             self.scripts = Some(scripts);
             return reply.error("SHARDIS.STRAY");
         }
-        let compiled = match scripts.compile(a.sha, a.body) {
+        let target = if function {
+            scripts.sync_functions(&self.ks);
+            match scripts.function(a.sha) {
+                None => Err("ERR Function not found".to_string()),
+                Some((_, flags, _))
+                    if a.flags & EVAL_READ_ONLY != 0 && flags & functions::NO_WRITES == 0 =>
+                {
+                    Err("ERR Can not execute a script with write flag using *_ro command.".into())
+                }
+                Some((f, flags, name)) => Ok(Compiled {
+                    f,
+                    read_only: flags & functions::NO_WRITES != 0,
+                    name: Some(name),
+                }),
+            }
+        } else {
+            scripts.compile(a.sha, a.body)
+        };
+        let compiled = match target {
             Ok(c) => c,
             Err(e) => {
                 self.scripts = Some(scripts);
@@ -484,24 +567,24 @@ impl<L: WriteLog> Engine<L> {
             buf: Vec::with_capacity(256),
         };
         let watch = self.script_watch.clone();
-        watch.begin(busy::stamp(scripts.runs));
+        watch.begin(busy::stamp(scripts.runs), function);
         let start = reply.buffer().len();
-        let result = run_script(&scripts, &compiled.f, &a, self, &mut run, reply);
+        let result = run_script(&scripts, &compiled, &a, self, &mut run, reply);
         watch.end();
         scripts.runs = scripts.runs.wrapping_add(1);
         if scripts.runs % GC_PERIOD == 0 {
             let _ = scripts.lua.gc_step();
         }
         if run.stray.is_some() {
-            scripts.strays.insert(a.sha.to_vec());
+            scripts.strays.insert(stray_key);
         }
         self.scripts = Some(scripts);
         let count_error = match result {
             Ok(count) => count,
             Err(e) => {
                 reply.error(&format!(
-                    "ERR Error running script (call to f_{}): {}",
-                    String::from_utf8_lossy(a.sha),
+                    "ERR Error running script (call to {}): {}",
+                    compiled.label(a.sha),
                     lua_message(&e)
                 ));
                 true
@@ -511,11 +594,17 @@ impl<L: WriteLog> Engine<L> {
         // counted as they ran); an error it returns counts unless a
         // command's reply it passes on was counted already.
         if run.stray.is_none() {
-            let id = match (a.flags & EVAL_BY_SHA != 0, a.flags & EVAL_READ_ONLY != 0) {
-                (false, false) => Cmd::Eval,
-                (true, false) => Cmd::Evalsha,
-                (false, true) => Cmd::EvalRo,
-                (true, true) => Cmd::EvalshaRo,
+            let id = match (
+                function,
+                a.flags & EVAL_BY_SHA != 0,
+                a.flags & EVAL_READ_ONLY != 0,
+            ) {
+                (true, _, false) => Cmd::Fcall,
+                (true, _, true) => Cmd::FcallRo,
+                (false, false, false) => Cmd::Eval,
+                (false, true, false) => Cmd::Evalsha,
+                (false, false, true) => Cmd::EvalRo,
+                (false, true, true) => Cmd::EvalshaRo,
             };
             let body = &reply.buffer()[start..];
             let shown: &[u8] = if count_error { body } else { b"+" };
@@ -726,7 +815,7 @@ fn proxy_command(id: Cmd, argv: &[&[u8]], r: &mut Reply) -> bool {
 /// error the statistics have not counted yet.
 fn run_script<L: WriteLog>(
     s: &Scripts,
-    f: &Function,
+    c: &Compiled,
     a: &EvalArgs,
     engine: &mut Engine<L>,
     run: &mut Run,
@@ -745,8 +834,15 @@ fn run_script<L: WriteLog>(
             .map(|k| lua.create_string(k))
             .collect::<mlua::Result<Vec<_>>>()?,
     )?;
-    s.vars.raw_set("KEYS", keys)?;
-    s.vars.raw_set("ARGV", argv)?;
+    // A function gets them as parameters; a script as globals.
+    let params = match c.name {
+        Some(_) => Some((keys, argv)),
+        None => {
+            s.vars.raw_set("KEYS", keys)?;
+            s.vars.raw_set("ARGV", argv)?;
+            None
+        }
+    };
     let (ok, value): (bool, Value) = lua.scope(|scope| {
         let call = scope.create_function_mut(|lua, (kind, rest): (u8, MultiValue)| match kind {
             CALL_SETRESP => set_resp(lua, run, &rest),
@@ -765,7 +861,10 @@ fn run_script<L: WriteLog>(
             }
         })?;
         s.imp.raw_set("f", call)?;
-        let out = s.run.call::<(bool, Value)>(f.clone());
+        let out = match params {
+            Some((keys, argv)) => s.call_fn.call::<(bool, Value)>((c.f.clone(), keys, argv)),
+            None => s.run.call::<(bool, Value)>(c.f.clone()),
+        };
         s.imp.raw_set("f", Value::Nil)?;
         out
     })?;
@@ -796,8 +895,8 @@ fn run_script<L: WriteLog>(
     // The error handler's table: {err=, source=, line=}.
     let Value::Table(t) = value else {
         reply.error(&format!(
-            "ERR Error running script f_{}, execution failure",
-            String::from_utf8_lossy(a.sha)
+            "ERR Error running script {}, execution failure",
+            c.label(a.sha)
         ));
         return Ok(true);
     };
@@ -812,9 +911,12 @@ fn run_script<L: WriteLog>(
     let line = t.raw_get::<Option<Value>>("line").ok().flatten();
     let mut text = msg;
     if let (Some(source), Some(line)) = (source, line.as_ref().and_then(convert::as_text)) {
+        let label = match &c.name {
+            Some(n) => n.clone(),
+            None => String::from_utf8_lossy(a.sha).into_owned(),
+        };
         text.push_str(&format!(
-            " script: {}, on {}:{}.",
-            String::from_utf8_lossy(a.sha),
+            " script: {label}, on {}:{}.",
             String::from_utf8_lossy(&source.as_bytes()),
             String::from_utf8_lossy(&line)
         ));

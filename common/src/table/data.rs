@@ -787,13 +787,15 @@ pub enum Cmd {
     SharddTxindoubt,
     /// `shardd.eval`
     SharddEval,
+    /// `shardd.function`
+    SharddFunction,
     /// `shardd.scriptflush`
     SharddScriptflush,
 }
 
 impl Cmd {
     /// Every id, in order (`Cmd::ALL[id as usize] == id`).
-    pub const ALL: [Cmd; 386] = [
+    pub const ALL: [Cmd; 387] = [
         Cmd::Acl,
         Cmd::AclCat,
         Cmd::AclDeluser,
@@ -1179,13 +1181,14 @@ impl Cmd {
         Cmd::SharddDump,
         Cmd::SharddTxindoubt,
         Cmd::SharddEval,
+        Cmd::SharddFunction,
         Cmd::SharddScriptflush,
     ];
 }
 
 /// Fingerprint of the names in id order (FNV-1a): both sides of a ring
 /// check that they were built with the same table.
-pub const TABLE_FINGERPRINT: u64 = 0x776fe76d61d05750;
+pub const TABLE_FINGERPRINT: u64 = 0x059f3268133254e4;
 
 /// Every command, sorted by name (lookups binary-search it).
 #[rustfmt::skip]
@@ -1232,8 +1235,8 @@ pub(super) static COMMANDS: &[CommandSpec] = &[
     cmd(Cmd::Expireat, "expireat", -3, F_WRITE | F_FAST, 1, 1, 1, &["@keyspace", "@write", "@fast"], &[], &[ks("", K_RW | K_UPDATE, BeginSearch::Index(1), FindKeys::Range { lastkey: 0, keystep: 1, limit: 0 })], Route::Single, Keys::Fixed, Exec::Shard, Docs { summary: "Set the expiration for a key as a UNIX timestamp", since: "1.2.0", group: "generic", complexity: "O(1)" }, &[]),
     cmd(Cmd::Expiretime, "expiretime", 2, F_READONLY | F_FAST, 1, 1, 1, &["@keyspace", "@read", "@fast"], &[], &[ks("", K_RO | K_ACCESS, BeginSearch::Index(1), FindKeys::Range { lastkey: 0, keystep: 1, limit: 0 })], Route::Single, Keys::Fixed, Exec::Shard, Docs { summary: "Get the expiration Unix timestamp for a key", since: "7.0.0", group: "generic", complexity: "O(1)" }, &[]),
     cmd(Cmd::Failover, "failover", -1, F_ADMIN | F_NOSCRIPT | F_STALE, 0, 0, 0, &["@admin", "@slow", "@dangerous"], &[], &[], Route::Keyless, Keys::Fixed, Exec::Missing, Docs { summary: "Start a coordinated failover between this server and one of its replicas.", since: "6.2.0", group: "server", complexity: "O(1)" }, &[]),
-    cmd(Cmd::Fcall, "fcall", -3, F_NOSCRIPT | F_STALE | F_SKIP_MONITOR | F_NO_MANDATORY_KEYS | F_MOVABLEKEYS, 0, 0, 0, &["@slow", "@scripting"], &[], &[ks("We cannot tell how the keys will be used so we assume the worst, RW and UPDATE", K_RW | K_ACCESS | K_UPDATE, BeginSearch::Index(2), FindKeys::KeyNum { keynumidx: 0, firstkey: 1, keystep: 1 })], Route::Together, Keys::NumKeys { numkeys_index: 2, first_index: 3, store_index: 0 }, Exec::Missing, Docs { summary: "Invoke a function", since: "7.0.0", group: "scripting", complexity: "Depends on the function that is executed." }, &[]),
-    cmd(Cmd::FcallRo, "fcall_ro", -3, F_READONLY | F_NOSCRIPT | F_STALE | F_SKIP_MONITOR | F_NO_MANDATORY_KEYS | F_MOVABLEKEYS, 0, 0, 0, &["@slow", "@scripting"], &[], &[ks("We cannot tell how the keys will be used so we assume the worst, RO and ACCESS", K_RO | K_ACCESS, BeginSearch::Index(2), FindKeys::KeyNum { keynumidx: 0, firstkey: 1, keystep: 1 })], Route::Together, Keys::NumKeys { numkeys_index: 2, first_index: 3, store_index: 0 }, Exec::Missing, Docs { summary: "Invoke a read-only function", since: "7.0.0", group: "scripting", complexity: "Depends on the function that is executed." }, &[]),
+    cmd(Cmd::Fcall, "fcall", -3, F_NOSCRIPT | F_STALE | F_SKIP_MONITOR | F_NO_MANDATORY_KEYS | F_MOVABLEKEYS, 0, 0, 0, &["@slow", "@scripting"], &[], &[ks("We cannot tell how the keys will be used so we assume the worst, RW and UPDATE", K_RW | K_ACCESS | K_UPDATE, BeginSearch::Index(2), FindKeys::KeyNum { keynumidx: 0, firstkey: 1, keystep: 1 })], Route::Together, Keys::NumKeys { numkeys_index: 2, first_index: 3, store_index: 0 }, Exec::Proxy, Docs { summary: "Invoke a function", since: "7.0.0", group: "scripting", complexity: "Depends on the function that is executed." }, &[]),
+    cmd(Cmd::FcallRo, "fcall_ro", -3, F_READONLY | F_NOSCRIPT | F_STALE | F_SKIP_MONITOR | F_NO_MANDATORY_KEYS | F_MOVABLEKEYS, 0, 0, 0, &["@slow", "@scripting"], &[], &[ks("We cannot tell how the keys will be used so we assume the worst, RO and ACCESS", K_RO | K_ACCESS, BeginSearch::Index(2), FindKeys::KeyNum { keynumidx: 0, firstkey: 1, keystep: 1 })], Route::Together, Keys::NumKeys { numkeys_index: 2, first_index: 3, store_index: 0 }, Exec::Proxy, Docs { summary: "Invoke a read-only function", since: "7.0.0", group: "scripting", complexity: "Depends on the function that is executed." }, &[]),
     cmd(Cmd::Flushall, "flushall", -1, F_WRITE, 0, 0, 0, &["@keyspace", "@write", "@slow", "@dangerous"], &["request_policy:all_shards", "response_policy:all_succeeded"], &[], Route::FanOut, Keys::Fixed, Exec::Shard, Docs { summary: "Remove all keys from all databases", since: "1.0.0", group: "server", complexity: "O(N) where N is the total number of keys in all databases" }, &[]),
     cmd(Cmd::Flushdb, "flushdb", -1, F_WRITE, 0, 0, 0, &["@keyspace", "@write", "@slow", "@dangerous"], &["request_policy:all_shards", "response_policy:all_succeeded"], &[], Route::FanOut, Keys::Fixed, Exec::Shard, Docs { summary: "Remove all keys from the current database", since: "1.0.0", group: "server", complexity: "O(N) where N is the number of keys in the selected database" }, &[]),
     cmd(Cmd::Function, "function", -2, 0, 0, 0, 0, &["@slow"], &[], &[], Route::FanOut, Keys::Fixed, Exec::Proxy, Docs { summary: "A container for function commands", since: "7.0.0", group: "scripting", complexity: "Depends on subcommand." }, FUNCTION_SUBCOMMANDS),
@@ -1529,15 +1532,15 @@ static CONFIG_SUBCOMMANDS: &[CommandSpec] = &[
 /// Subcommands of `FUNCTION`, sorted by name.
 #[rustfmt::skip]
 static FUNCTION_SUBCOMMANDS: &[CommandSpec] = &[
-    cmd(Cmd::FunctionDelete, "function|delete", 3, F_WRITE | F_NOSCRIPT, 0, 0, 0, &["@write", "@slow", "@scripting"], &["request_policy:all_shards", "response_policy:all_succeeded"], &[], Route::FanOut, Keys::Fixed, Exec::Missing, Docs { summary: "Delete a function by name", since: "7.0.0", group: "scripting", complexity: "O(1)" }, &[]),
-    cmd(Cmd::FunctionDump, "function|dump", 2, F_NOSCRIPT, 0, 0, 0, &["@slow", "@scripting"], &[], &[], Route::FanOut, Keys::Fixed, Exec::Missing, Docs { summary: "Dump all functions into a serialized binary payload", since: "7.0.0", group: "scripting", complexity: "O(N) where N is the number of functions" }, &[]),
+    cmd(Cmd::FunctionDelete, "function|delete", 3, F_WRITE | F_NOSCRIPT, 0, 0, 0, &["@write", "@slow", "@scripting"], &["request_policy:all_shards", "response_policy:all_succeeded"], &[], Route::FanOut, Keys::Fixed, Exec::Proxy, Docs { summary: "Delete a function by name", since: "7.0.0", group: "scripting", complexity: "O(1)" }, &[]),
+    cmd(Cmd::FunctionDump, "function|dump", 2, F_NOSCRIPT, 0, 0, 0, &["@slow", "@scripting"], &[], &[], Route::FanOut, Keys::Fixed, Exec::Proxy, Docs { summary: "Dump all functions into a serialized binary payload", since: "7.0.0", group: "scripting", complexity: "O(N) where N is the number of functions" }, &[]),
     cmd(Cmd::FunctionFlush, "function|flush", -2, F_WRITE | F_NOSCRIPT, 0, 0, 0, &["@write", "@slow", "@scripting"], &["request_policy:all_shards", "response_policy:all_succeeded"], &[], Route::FanOut, Keys::Fixed, Exec::Proxy, Docs { summary: "Deleting all functions", since: "7.0.0", group: "scripting", complexity: "O(N) where N is the number of functions deleted" }, &[]),
-    cmd(Cmd::FunctionHelp, "function|help", 2, F_LOADING | F_STALE, 0, 0, 0, &["@slow", "@scripting"], &[], &[], Route::Connection, Keys::Fixed, Exec::Missing, Docs { summary: "Show helpful text about the different subcommands", since: "7.0.0", group: "scripting", complexity: "O(1)" }, &[]),
-    cmd(Cmd::FunctionKill, "function|kill", 2, F_NOSCRIPT | F_ALLOW_BUSY, 0, 0, 0, &["@slow", "@scripting"], &["request_policy:all_shards", "response_policy:one_succeeded"], &[], Route::FanOut, Keys::Fixed, Exec::Missing, Docs { summary: "Kill the function currently in execution.", since: "7.0.0", group: "scripting", complexity: "O(1)" }, &[]),
-    cmd(Cmd::FunctionList, "function|list", -2, F_NOSCRIPT, 0, 0, 0, &["@slow", "@scripting"], &["nondeterministic_output_order"], &[], Route::FanOut, Keys::Fixed, Exec::Missing, Docs { summary: "List information about all the functions", since: "7.0.0", group: "scripting", complexity: "O(N) where N is the number of functions" }, &[]),
-    cmd(Cmd::FunctionLoad, "function|load", -3, F_WRITE | F_DENYOOM | F_NOSCRIPT, 0, 0, 0, &["@write", "@slow", "@scripting"], &["request_policy:all_shards", "response_policy:all_succeeded"], &[], Route::FanOut, Keys::Fixed, Exec::Missing, Docs { summary: "Create a function with the given arguments (name, code, description)", since: "7.0.0", group: "scripting", complexity: "O(1) (considering compilation time is redundant)" }, &[]),
-    cmd(Cmd::FunctionRestore, "function|restore", -3, F_WRITE | F_DENYOOM | F_NOSCRIPT, 0, 0, 0, &["@write", "@slow", "@scripting"], &["request_policy:all_shards", "response_policy:all_succeeded"], &[], Route::FanOut, Keys::Fixed, Exec::Missing, Docs { summary: "Restore all the functions on the given payload", since: "7.0.0", group: "scripting", complexity: "O(N) where N is the number of functions on the payload" }, &[]),
-    cmd(Cmd::FunctionStats, "function|stats", 2, F_NOSCRIPT | F_ALLOW_BUSY, 0, 0, 0, &["@slow", "@scripting"], &["nondeterministic_output", "request_policy:all_shards", "response_policy:special"], &[], Route::FanOut, Keys::Fixed, Exec::Missing, Docs { summary: "Return information about the function currently running (name, description, duration)", since: "7.0.0", group: "scripting", complexity: "O(1)" }, &[]),
+    cmd(Cmd::FunctionHelp, "function|help", 2, F_LOADING | F_STALE, 0, 0, 0, &["@slow", "@scripting"], &[], &[], Route::Connection, Keys::Fixed, Exec::Proxy, Docs { summary: "Show helpful text about the different subcommands", since: "7.0.0", group: "scripting", complexity: "O(1)" }, &[]),
+    cmd(Cmd::FunctionKill, "function|kill", 2, F_NOSCRIPT | F_ALLOW_BUSY, 0, 0, 0, &["@slow", "@scripting"], &["request_policy:all_shards", "response_policy:one_succeeded"], &[], Route::FanOut, Keys::Fixed, Exec::Proxy, Docs { summary: "Kill the function currently in execution.", since: "7.0.0", group: "scripting", complexity: "O(1)" }, &[]),
+    cmd(Cmd::FunctionList, "function|list", -2, F_NOSCRIPT, 0, 0, 0, &["@slow", "@scripting"], &["nondeterministic_output_order"], &[], Route::FanOut, Keys::Fixed, Exec::Proxy, Docs { summary: "List information about all the functions", since: "7.0.0", group: "scripting", complexity: "O(N) where N is the number of functions" }, &[]),
+    cmd(Cmd::FunctionLoad, "function|load", -3, F_WRITE | F_DENYOOM | F_NOSCRIPT, 0, 0, 0, &["@write", "@slow", "@scripting"], &["request_policy:all_shards", "response_policy:all_succeeded"], &[], Route::FanOut, Keys::Fixed, Exec::Proxy, Docs { summary: "Create a function with the given arguments (name, code, description)", since: "7.0.0", group: "scripting", complexity: "O(1) (considering compilation time is redundant)" }, &[]),
+    cmd(Cmd::FunctionRestore, "function|restore", -3, F_WRITE | F_DENYOOM | F_NOSCRIPT, 0, 0, 0, &["@write", "@slow", "@scripting"], &["request_policy:all_shards", "response_policy:all_succeeded"], &[], Route::FanOut, Keys::Fixed, Exec::Proxy, Docs { summary: "Restore all the functions on the given payload", since: "7.0.0", group: "scripting", complexity: "O(N) where N is the number of functions on the payload" }, &[]),
+    cmd(Cmd::FunctionStats, "function|stats", 2, F_NOSCRIPT | F_ALLOW_BUSY, 0, 0, 0, &["@slow", "@scripting"], &["nondeterministic_output", "request_policy:all_shards", "response_policy:special"], &[], Route::FanOut, Keys::Fixed, Exec::Proxy, Docs { summary: "Return information about the function currently running (name, description, duration)", since: "7.0.0", group: "scripting", complexity: "O(1)" }, &[]),
 ];
 
 /// Subcommands of `LATENCY`, sorted by name.
@@ -1655,5 +1658,6 @@ pub(super) static INTERNAL: &[CommandSpec] = &[
     cmd(Cmd::SharddDump, "shardd.dump", 2, F_READONLY | F_FAST, 0, 0, 0, &[], &[], &[], Route::Keyless, Keys::Fixed, Exec::Internal, Docs { summary: "A key's value, keeping its string encoding, and its absolute expiry (a transaction moving it)", since: "", group: "transactions", complexity: "O(N)" }, &[]),
     cmd(Cmd::SharddTxindoubt, "shardd.txindoubt", 1, F_FAST, 0, 0, 0, &[], &[], &[], Route::Keyless, Keys::Fixed, Exec::Internal, Docs { summary: "Lists the shard's prepared transactions and their deciders", since: "", group: "transactions", complexity: "O(N)" }, &[]),
     cmd(Cmd::SharddEval, "shardd.eval", -9, 0, 0, 0, 0, &[], &[], &[], Route::Keyless, Keys::Fixed, Exec::Internal, Docs { summary: "Runs a Lua script on the shard: sha body flags shard nshards nlisted listed... numkeys key... arg...", since: "", group: "scripting", complexity: "Depends on the script" }, &[]),
+    cmd(Cmd::SharddFunction, "shardd.function", -2, 0, 0, 0, 0, &[], &[], &[], Route::Keyless, Keys::Fixed, Exec::Internal, Docs { summary: "The shard's function libraries: LOAD, DELETE, FLUSH, RESTORE, LIST, DUMP, STATS as FUNCTION's", since: "", group: "scripting", complexity: "Depends on the subcommand" }, &[]),
     cmd(Cmd::SharddScriptflush, "shardd.scriptflush", 1, 0, 0, 0, 0, &[], &[], &[], Route::Keyless, Keys::Fixed, Exec::Internal, Docs { summary: "Forgets the shard's compiled scripts", since: "", group: "scripting", complexity: "O(N)" }, &[]),
 ];

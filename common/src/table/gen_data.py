@@ -57,7 +57,7 @@ PROXY_RUNS = {
     'client|getname', 'client|help', 'client|id', 'client|info', 'client|kill', 'client|list',
     'client|no-evict', 'client|reply', 'client|setinfo', 'client|setname',
     'command', 'config|get', 'config|help', 'config|resetstat', 'config|set',
-    'function|flush', 'script|flush', 'script|load', 'script|exists', 'script|help', 'script|kill',
+    'function', 'fcall', 'fcall_ro', 'script|flush', 'script|load', 'script|exists', 'script|help', 'script|kill',
     'eval', 'evalsha', 'eval_ro', 'evalsha_ro',
     'memory|doctor', 'memory|help', 'memory|malloc-stats', 'memory|stats', 'slowlog', 'latency',
     'multi', 'exec', 'discard', 'watch', 'unwatch',
@@ -143,6 +143,9 @@ INTERNAL = [
     (['shardd.eval', -9, [], 0, 0, 0, [], [], [], []],
      ['summary', "Runs a Lua script on the shard: sha body flags shard nshards nlisted listed... numkeys key... arg...",
       'since', '', 'group', 'scripting', 'complexity', 'Depends on the script']),
+    (['shardd.function', -2, [], 0, 0, 0, [], [], [], []],
+     ['summary', "The shard's function libraries: LOAD, DELETE, FLUSH, RESTORE, LIST, DUMP, STATS as FUNCTION's",
+      'since', '', 'group', 'scripting', 'complexity', 'Depends on the subcommand']),
     (['shardd.scriptflush', 1, [], 0, 0, 0, [], [], [], []],
      ['summary', "Forgets the shard's compiled scripts", 'since', '', 'group', 'scripting', 'complexity', 'O(N)']),
 ]

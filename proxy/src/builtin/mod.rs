@@ -14,6 +14,7 @@
 mod client;
 mod config;
 mod conn;
+mod function;
 mod info;
 mod latency;
 mod memory;
@@ -65,8 +66,13 @@ pub enum Builtin {
     Shutdown,
     /// `DEBUG subcommand ...` (SLEEP).
     Debug,
-    /// `FUNCTION FLUSH`.
-    FlushScripts,
+    /// `FUNCTION LOAD|DELETE|FLUSH|RESTORE|LIST|DUMP|STATS|KILL|HELP`.
+    Function,
+    /// `FCALL` (`read_only`: `FCALL_RO`).
+    Fcall {
+        /// FCALL_RO.
+        read_only: bool,
+    },
     /// `EVAL`, `EVALSHA` (`by_sha`) and their `_RO` forms.
     Eval {
         /// EVALSHA.
@@ -220,7 +226,17 @@ pub fn handler(id: Cmd) -> Option<Builtin> {
         Cmd::Wait => Wait,
         Cmd::Shutdown => Shutdown,
         Cmd::Debug => Debug,
-        Cmd::FunctionFlush => FlushScripts,
+        Cmd::FunctionDelete
+        | Cmd::FunctionDump
+        | Cmd::FunctionFlush
+        | Cmd::FunctionHelp
+        | Cmd::FunctionKill
+        | Cmd::FunctionList
+        | Cmd::FunctionLoad
+        | Cmd::FunctionRestore
+        | Cmd::FunctionStats => Function,
+        Cmd::Fcall => Fcall { read_only: false },
+        Cmd::FcallRo => Fcall { read_only: true },
         Cmd::Eval => Eval {
             by_sha: false,
             read_only: false,
@@ -318,7 +334,8 @@ pub async fn run(b: Builtin, call: Call<'_, '_>) {
         Builtin::Wait => call.reply(|r| r.int(0)),
         Builtin::Shutdown => server::shutdown(call),
         Builtin::Debug => server::debug(call).await,
-        Builtin::FlushScripts => server::flush_scripts(call),
+        Builtin::Function => function::function(call).await,
+        Builtin::Fcall { read_only } => function::fcall(call, read_only).await,
         Builtin::Eval { by_sha, read_only } => script::eval(call, by_sha, read_only).await,
         Builtin::Script => script::script(call).await,
         Builtin::Multi => multi::multi(call),

@@ -41,7 +41,17 @@ pub async fn eval(call: Call<'_, '_>, by_sha: bool, read_only: bool) {
         args: &argv[3 + numkeys..],
     };
     let (w, proto, origin) = (call.w, call.session.proto, call.session.handle.id);
-    if script::send_one_shard(w, proto, origin, &e, call.to.out, call.to.discard).await {
+    if script::send_one_shard(
+        w,
+        proto,
+        origin,
+        &e,
+        call.to.out,
+        call.to.discard,
+        &mut None,
+    )
+    .await
+    {
         return;
     }
     let reply = script::run(w, proto, origin, &e).await;
@@ -70,7 +80,7 @@ pub async fn script(call: Call<'_, '_>) {
             })
         }
         Cmd::ScriptKill => {
-            let reply = script::kill(call.w).await;
+            let reply = script::kill(call.w, false).await;
             call.push(&reply);
         }
         Cmd::ScriptFlush => match call.argv {

@@ -47,14 +47,3 @@ pub async fn debug(call: Call<'_, '_>) {
         None => call.reply(|r| r.error("ERR value is not a valid float")),
     }
 }
-
-/// `FUNCTION FLUSH [ASYNC|SYNC]` and `SCRIPT FLUSH [ASYNC|SYNC]`: nothing
-/// is ever stored until scripting exists, so flushing succeeds.
-pub fn flush_scripts(call: Call) {
-    let err = "ERR FUNCTION FLUSH only supports SYNC|ASYNC option";
-    call.reply(|r| match call.argv {
-        [_, _] => r.ok(),
-        [_, _, m] if eq(m, "async") || eq(m, "sync") => r.ok(),
-        _ => r.error(err),
-    });
-}

@@ -16,7 +16,7 @@ use std::{
     time::{Duration, Instant},
 };
 
-use super::snapshot::{read_snapshot, SnapshotError, SnapshotWriter};
+use super::snapshot::{read_snapshot, SnapshotError, SnapshotWriter, META_FUNCTION};
 use crate::{dump, keyspace::Keyspace};
 
 /// Exit status of a child that wrote its snapshot.
@@ -27,6 +27,9 @@ const CHILD_FAILED: i32 = 1;
 /// Writes every live key of `ks` to the snapshot `path` (complete or absent).
 pub fn write_keyspace(ks: &Keyspace, path: &Path) -> std::io::Result<u64> {
     let mut w = SnapshotWriter::create(path)?;
+    for code in ks.functions() {
+        w.add_meta(META_FUNCTION, code)?;
+    }
     let mut value = Vec::with_capacity(4096);
     ks.try_for_each_entry(|key, expire_at, v| {
         value.clear();
@@ -37,17 +40,28 @@ pub fn write_keyspace(ks: &Keyspace, path: &Path) -> std::io::Result<u64> {
 }
 
 /// Loads the snapshot at `path` into `ks`; keys already expired by `ks`'s
-/// clock are skipped (as Redis does when a master loads). Returns the
-/// keys read.
+/// clock are skipped (as Redis does when a master loads). The function
+/// libraries it holds replace `ks`'s. Returns the keys read.
 pub fn load_snapshot(path: &Path, ks: &mut Keyspace) -> Result<u64, SnapshotError> {
     let now = ks.now_ms();
-    read_snapshot(path, |key, expire_at, payload| {
-        let value = dump::decode(payload).map_err(|_| "a value does not decode")?;
-        if expire_at.is_none_or(|t| t > now) {
-            ks.insert_with_expiry(key, value, expire_at);
-        }
-        Ok(())
-    })
+    let mut functions = Vec::new();
+    let n = read_snapshot(
+        path,
+        |key, expire_at, payload| {
+            let value = dump::decode(payload).map_err(|_| "a value does not decode")?;
+            if expire_at.is_none_or(|t| t > now) {
+                ks.insert_with_expiry(key, value, expire_at);
+            }
+            Ok(())
+        },
+        |name, value| {
+            if name == META_FUNCTION {
+                functions.push(value.to_vec());
+            }
+        },
+    )?;
+    ks.set_functions(functions);
+    Ok(n)
 }
 
 /// Forks a child that writes the snapshot of `ks` to `path` and exits;

@@ -2,7 +2,10 @@
 //!
 //! Format: the magic `SHRDSNP1`, then one record per key
 //! (`key_len u32 | key | expire_at_ms i64 (-1: none) | value_len u32 |
-//! value`, the value in DUMP form), then a footer `count u64 | crc32 u32`
+//! value`, the value in DUMP form; a record whose expiry is
+//! [`META_EXPIRY`] is not a key but the shard's other state, named by its
+//! key: `functions`, the function libraries, each value a library's
+//! code), then a footer `count u64 | crc32 u32`
 //! whose CRC covers every byte before it. The writer writes `*.tmp`,
 //! syncs, renames into place and syncs the directory, so a snapshot file
 //! is either complete or absent; the CRC catches damage at rest.
@@ -17,6 +20,10 @@ use std::{
 /// The snapshot file's magic.
 pub const SNAPSHOT_MAGIC: &[u8; 8] = b"SHRDSNP1";
 const FOOTER_BYTES: usize = 12;
+/// The expiry field of a record that is not a key (module docs).
+pub const META_EXPIRY: i64 = i64::MIN;
+/// The name of the meta records holding function libraries.
+pub const META_FUNCTION: &[u8] = b"function";
 
 /// Writes a snapshot record by record.
 pub struct SnapshotWriter {
@@ -65,6 +72,17 @@ impl SnapshotWriter {
         Ok(())
     }
 
+    /// Adds one record of the shard's other state (module docs).
+    pub fn add_meta(&mut self, name: &[u8], value: &[u8]) -> std::io::Result<()> {
+        self.put(&(name.len() as u32).to_le_bytes())?;
+        self.put(name)?;
+        self.put(&META_EXPIRY.to_le_bytes())?;
+        self.put(&(value.len() as u32).to_le_bytes())?;
+        self.put(value)?;
+        self.count += 1;
+        Ok(())
+    }
+
     /// Writes the footer, syncs, and renames the file into place.
     pub fn finish(mut self) -> std::io::Result<u64> {
         let count = self.count;
@@ -96,9 +114,12 @@ const READ_CHUNK_BYTES: usize = 1 << 20;
 /// Reads every record of the snapshot at `path`, checking it whole first:
 /// one pass checks the CRC, a second hands over the records. Both read
 /// through a buffer, so memory holds one record at a time, not the file.
+/// `meta` gets the records that are not keys (module docs). Returns the
+/// keys read.
 pub fn read_snapshot(
     path: &Path,
     mut f: impl FnMut(&[u8], Option<u64>, &[u8]) -> Result<(), &'static str>,
+    mut meta: impl FnMut(&[u8], &[u8]),
 ) -> Result<u64, SnapshotError> {
     let corrupt = |what| SnapshotError::Corrupt(path.to_owned(), what);
     let io = |e| SnapshotError::Io(path.to_owned(), e);
@@ -139,7 +160,7 @@ pub fn read_snapshot(
         .map_err(io)?;
     let mut left = body_end - SNAPSHOT_MAGIC.len() as u64;
     let (mut key, mut value) = (Vec::new(), Vec::new());
-    let mut seen = 0u64;
+    let (mut seen, mut metas) = (0u64, 0u64);
     while left > 0 {
         let truncated = || corrupt("truncated record");
         let klen = read_u32(&mut r, &mut left).ok_or_else(truncated)?;
@@ -149,13 +170,18 @@ pub fn read_snapshot(
         let exp = i64::from_le_bytes(exp);
         let vlen = read_u32(&mut r, &mut left).ok_or_else(truncated)?;
         read_into(&mut r, &mut left, vlen, &mut value).ok_or_else(truncated)?;
-        f(&key, (exp >= 0).then_some(exp as u64), &value).map_err(corrupt)?;
         seen += 1;
+        if exp == META_EXPIRY {
+            meta(&key, &value);
+            metas += 1;
+            continue;
+        }
+        f(&key, (exp >= 0).then_some(exp as u64), &value).map_err(corrupt)?;
     }
     if seen != count {
         return Err(corrupt("record count mismatch"));
     }
-    Ok(count)
+    Ok(count - metas)
 }
 
 /// Reads exactly `buf.len()` of the `left` bytes still in the body.
@@ -197,16 +223,26 @@ mod tests {
         let p = path("rt");
         let mut w = SnapshotWriter::create(&p).unwrap();
         w.add(b"a", None, b"v1").unwrap();
+        w.add_meta(META_FUNCTION, b"#!lua name=l").unwrap();
         w.add(b"", Some(123), b"").unwrap();
-        assert_eq!(w.finish().unwrap(), 2);
+        assert_eq!(w.finish().unwrap(), 3);
         assert!(!p.with_extension("tmp").exists());
         let mut got = Vec::new();
-        let n = read_snapshot(&p, |k, e, v| {
-            got.push((k.to_vec(), e, v.to_vec()));
-            Ok(())
-        })
+        let mut metas = Vec::new();
+        let n = read_snapshot(
+            &p,
+            |k, e, v| {
+                got.push((k.to_vec(), e, v.to_vec()));
+                Ok(())
+            },
+            |k, v| metas.push((k.to_vec(), v.to_vec())),
+        )
         .unwrap();
         assert_eq!(n, 2);
+        assert_eq!(
+            metas,
+            vec![(b"function".to_vec(), b"#!lua name=l".to_vec())]
+        );
         assert_eq!(
             got,
             vec![
@@ -218,11 +254,11 @@ mod tests {
         data[10] ^= 1;
         std::fs::write(&p, &data).unwrap();
         assert!(matches!(
-            read_snapshot(&p, |_, _, _| Ok(())),
+            read_snapshot(&p, |_, _, _| Ok(()), |_, _| {}),
             Err(SnapshotError::Corrupt(..))
         ));
         std::fs::write(&p, b"short").unwrap();
-        assert!(read_snapshot(&p, |_, _, _| Ok(())).is_err());
+        assert!(read_snapshot(&p, |_, _, _| Ok(()), |_, _| {}).is_err());
     }
 
     #[test]
@@ -250,13 +286,17 @@ mod tests {
         assert_eq!(w.finish().unwrap(), 200);
         assert!(std::fs::metadata(&p).unwrap().len() > 4 * READ_CHUNK_BYTES as u64);
         let mut i = 0;
-        let n = read_snapshot(&p, |k, e, v| {
-            assert_eq!(k, format!("k{i}").as_bytes());
-            assert_eq!(e, (i % 2 == 0).then_some(i as u64));
-            assert!(v == value(i), "value {i}");
-            i += 1;
-            Ok(())
-        })
+        let n = read_snapshot(
+            &p,
+            |k, e, v| {
+                assert_eq!(k, format!("k{i}").as_bytes());
+                assert_eq!(e, (i % 2 == 0).then_some(i as u64));
+                assert!(v == value(i), "value {i}");
+                i += 1;
+                Ok(())
+            },
+            |_, _| panic!("no meta record was written"),
+        )
         .unwrap();
         assert_eq!((n, i), (200, 200));
         // A record whose length runs past the body, with a CRC that
@@ -268,7 +308,7 @@ mod tests {
         data[body_end..].copy_from_slice(&crc.to_le_bytes());
         std::fs::write(&p, &data).unwrap();
         assert!(matches!(
-            read_snapshot(&p, |_, _, _| Ok(())),
+            read_snapshot(&p, |_, _, _| Ok(()), |_, _| {}),
             Err(SnapshotError::Corrupt(_, "truncated record"))
         ));
     }

@@ -49,6 +49,9 @@ pub const TXABORT: &[u8] = b"SHARDD.TXABORT";
 pub const TXFORGET: &[u8] = b"SHARDD.TXFORGET";
 /// See the module docs.
 pub const TXDECIDED: &[u8] = b"SHARDD.TXDECIDED";
+/// `SHARDD.FUNCTIONS code...`: the whole set of function libraries after
+/// a FUNCTION LOAD, DELETE, FLUSH or RESTORE (`crate::script`).
+pub const FUNCTIONS: &[u8] = b"SHARDD.FUNCTIONS";
 
 /// A key as it was before a transaction first wrote it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -372,6 +375,10 @@ impl Replay {
                         self.decided.insert(t);
                     }
                 }
+                true
+            }
+            FUNCTIONS => {
+                ks.set_functions(args[1..].iter().map(|c| c.to_vec()).collect());
                 true
             }
             _ => group::replay(ks, args, &mut self.scratch),

@@ -5,8 +5,16 @@
 
 use std::{
     cell::{Cell, RefCell},
-    sync::{atomic::Ordering, Arc},
+    sync::{
+        atomic::{AtomicBool, Ordering},
+        Arc,
+    },
 };
+
+/// Set when the shard must stop (SIGINT, SIGTERM: the proxy that started
+/// it died): a running script stops at its next look, whatever it wrote
+/// (nothing of it was logged or acknowledged).
+pub static STOP: AtomicBool = AtomicBool::new(false);
 
 use shared_ring::Segment;
 
@@ -14,13 +22,18 @@ use shared_ring::Segment;
 /// that tell the proxy about the running script and carry its kill
 /// requests. In each reply segment (shard to proxy worker):
 /// [`WORD_RUNNING`] is the running script's stamp (0: none) and
-/// [`WORD_WROTE`] is 1 once it wrote. In each request segment (proxy
+/// [`WORD_WROTE`] has bit [`WROTE`] once it wrote and bit [`FUNCTION`]
+/// if it is a function (FCALL). In each request segment (proxy
 /// worker to shard): [`WORD_KILL`] is the stamp of a script to kill.
 pub const WORD_RUNNING: usize = 0;
 /// See [`WORD_RUNNING`].
 pub const WORD_WROTE: usize = 1;
 /// See [`WORD_RUNNING`].
 pub const WORD_KILL: usize = 0;
+/// [`WORD_WROTE`]'s bit: the script wrote.
+pub const WROTE: u64 = 1;
+/// [`WORD_WROTE`]'s bit: the running script is a function.
+pub const FUNCTION: u64 = 2;
 
 /// A script run's stamp: its start in Unix milliseconds times 1024, plus
 /// a counter (never 0). The proxy reads the start back (`stamp >> 10`).
@@ -41,7 +54,10 @@ pub struct Watch {
     links: RefCell<Links>,
     stamp: Cell<u64>,
     wrote: Cell<bool>,
+    function: Cell<bool>,
     killed: Cell<bool>,
+    /// While FUNCTION LOAD runs a library's code: when it must stop.
+    load_deadline: Cell<Option<std::time::Instant>>,
 }
 
 impl Watch {
@@ -53,16 +69,23 @@ impl Watch {
             reply.user_word(WORD_RUNNING).store(s, Ordering::Release);
             reply
                 .user_word(WORD_WROTE)
-                .store(u64::from(self.wrote.get()), Ordering::Release);
+                .store(self.word(), Ordering::Release);
         }
     }
 
-    pub(super) fn begin(&self, stamp: u64) {
+    fn word(&self) -> u64 {
+        (if self.wrote.get() { WROTE } else { 0 })
+            | (if self.function.get() { FUNCTION } else { 0 })
+    }
+
+    pub(super) fn begin(&self, stamp: u64, function: bool) {
         self.stamp.set(stamp);
         self.wrote.set(false);
+        self.function.set(function);
         self.killed.set(false);
+        let word = self.word();
         for (_, reply) in self.links.borrow().iter() {
-            reply.user_word(WORD_WROTE).store(0, Ordering::Release);
+            reply.user_word(WORD_WROTE).store(word, Ordering::Release);
             reply
                 .user_word(WORD_RUNNING)
                 .store(stamp, Ordering::Release);
@@ -71,10 +94,22 @@ impl Watch {
 
     pub(super) fn wrote(&self) {
         if !self.wrote.replace(true) {
+            let word = self.word();
             for (_, reply) in self.links.borrow().iter() {
-                reply.user_word(WORD_WROTE).store(1, Ordering::Release);
+                reply.user_word(WORD_WROTE).store(word, Ordering::Release);
             }
         }
+    }
+
+    pub(super) fn set_load_deadline(&self, at: Option<std::time::Instant>) {
+        self.load_deadline.set(at);
+    }
+
+    /// Whether a library's load ran past its deadline.
+    pub(super) fn load_timed_out(&self) -> bool {
+        self.load_deadline
+            .get()
+            .is_some_and(|d| std::time::Instant::now() > d)
     }
 
     pub(super) fn end(&self) {
@@ -87,7 +122,7 @@ impl Watch {
     /// Whether a worker asked to kill the running script (one that wrote
     /// cannot be killed: the proxy answers UNKILLABLE and never asks).
     pub(super) fn kill_requested(&self) -> bool {
-        if self.killed.get() {
+        if self.killed.get() || STOP.load(Ordering::Relaxed) {
             return true;
         }
         let s = self.stamp.get();

@@ -54,26 +54,41 @@ local function readonly()
   error('Attempt to modify a readonly table', 2)
 end
 
--- The tables scripts must not change (read-only views, their metatables).
+-- The tables scripts must not change. Every table a script can reach
+-- through the globals or a library name is an empty proxy: its metatable
+-- reads through a function (so the real table behind it is out of reach),
+-- refuses writes, and shows `getmetatable` a read-only view of itself.
 local protected = setmetatable({}, {__mode = 'k'})
+local real_setmetatable, real_rawset, real_loadstring, real_load, setfenv, rawget =
+  setmetatable, rawset, loadstring, load, setfenv, rawget
 
-local function view(t)
-  local mt = {__index = t, __newindex = readonly}
-  local shown = {}
-  setmetatable(shown, {__index = mt, __newindex = readonly})
+local function hide(mt)
+  local shown = real_setmetatable({}, {__index = mt, __newindex = readonly, __metatable = false})
   protected[shown] = true
+  mt.__newindex = readonly
   mt.__metatable = shown
-  local v = setmetatable({}, mt)
-  protected[v] = true
-  return v
+end
+
+local function proxy(index)
+  local mt = {__index = index}
+  hide(mt)
+  local p = real_setmetatable({}, mt)
+  protected[p] = true
+  return p
+end
+
+local function nonexistent(k)
+  error("Script attempted to access nonexistent global variable '" .. tostring(k) .. "'", 3)
 end
 
 -- Library tables scripts see are read-only views of the real ones.
-local protect = view
+local function protect(t)
+  return proxy(function(_, k) return t[k] end)
+end
 
--- What scripts see as globals: the allowed names, then KEYS and ARGV;
--- anything else is an error to read, and nothing can be written.
-local visible = {}
+-- What scripts see as globals: the allowed names (library tables as
+-- views); anything else is an error to read, and nothing can be written.
+local lib = {}
 local allowed = {
   'string', 'cjson', 'bit', 'cmsgpack', 'math', 'table', 'struct', 'redis',
   'xpcall', 'tostring', 'getfenv', 'setmetatable', 'next', 'assert', 'tonumber',
@@ -86,56 +101,260 @@ for _, name in ipairs(allowed) do
   if type(v) == 'table' then
     v = protect(v)
   end
-  visible[name] = v
+  lib[name] = v
 end
-local real_setmetatable, real_rawset, real_loadstring, real_load, setfenv =
-  setmetatable, rawset, loadstring, load, setfenv
-local env
-visible.setmetatable = function(t, mt)
+local env, current
+local real_getfenv = getfenv
+-- The real globals stay out of reach (`getfenv(0)` names them).
+lib.getfenv = function(f)
+  if f == nil then
+    f = 1
+  end
+  if type(f) == 'number' and f > 0 then
+    f = f + 1
+  end
+  local e = real_getfenv(f)
+  if e == G then
+    return current
+  end
+  return e
+end
+lib.setmetatable = function(t, mt)
   if protected[t] then
     error('Attempt to modify a readonly table', 2)
   end
   return real_setmetatable(t, mt)
 end
-visible.rawset = function(t, k, v)
+lib.rawset = function(t, k, v)
   if protected[t] then
     error('Attempt to modify a readonly table', 2)
   end
   return real_rawset(t, k, v)
 end
+-- A killed script stops even inside pcall: what pcall or xpcall caught
+-- is raised again as the kill once the script was killed.
+local real_pcall, real_xpcall, killed = pcall, xpcall, impl.killed
+local function unless_killed(ok, ...)
+  if not ok and killed() then
+    error({err = 'ERR Script killed by user with SCRIPT KILL...'}, 0)
+  end
+  return ok, ...
+end
+lib.pcall = function(...)
+  return unless_killed(real_pcall(...))
+end
+lib.xpcall = function(f, h)
+  return unless_killed(real_xpcall(f, h))
+end
 -- Source only (Redis's Lua refuses binary chunks), and what it loads
--- sees the scripts' globals.
-visible.loadstring = function(s, name)
+-- sees the globals of the running script or function.
+lib.loadstring = function(s, name)
   if type(s) == 'string' and s:byte(1) == 27 then
     return nil, 'binary chunks are not allowed'
   end
   local f, err = real_loadstring(s, name)
   if f then
-    setfenv(f, env)
+    setfenv(f, current)
   end
   return f, err
 end
-visible.load = function(fn, name)
+lib.load = function(fn, name)
   local f, err = real_load(fn, name)
   if f then
-    setfenv(f, env)
+    setfenv(f, current)
   end
   return f, err
 end
-setmetatable(vars, {__index = visible})
-setmetatable(visible, {__index = function(_, k)
-  error("Script attempted to access nonexistent global variable '" .. tostring(k) .. "'", 2)
-end})
-local env_mt = {__index = vars, __newindex = readonly}
-local env_shown = real_setmetatable({}, {__index = env_mt, __newindex = readonly})
-protected[env_shown] = true
-env_mt.__metatable = env_shown
-env = real_setmetatable({}, env_mt)
-protected[env] = true
-vars._G = env
+
+-- EVAL's globals: KEYS and ARGV (set in `vars` by the shard for each
+-- run), `_G`, and the allowed names.
+env = proxy(function(_, k)
+  local v = rawget(vars, k)
+  if v ~= nil then
+    return v
+  end
+  if k == '_G' then
+    return env
+  end
+  v = lib[k]
+  if v == nil then
+    nonexistent(k)
+  end
+  return v
+end)
+
+-- Functions (FUNCTION LOAD, FCALL). One global table for every library,
+-- as Redis has: while a library loads it shows only `redis` with
+-- register_function, log and the version (`load_api`); while a function
+-- runs, the allowed names and `_G` (no KEYS or ARGV: a function gets its
+-- keys and arguments as parameters).
+local registering = nil
+local flag_bits = {
+  ['no-writes'] = 1, ['allow-oom'] = 2, ['allow-stale'] = 4, ['no-cluster'] = 8,
+  ['allow-cross-slot-keys'] = 16,
+}
+local lower, find, tostring_ = string.lower, string.find, tostring
+
+local function fail(msg)
+  error({err = 'ERR ' .. msg})
+end
+
+local function is_text(v)
+  local t = type(v)
+  return t == 'string' or t == 'number'
+end
+
+local function read_flags(t)
+  local seen, mask, i = {}, 0, 1
+  while true do
+    local v = t[i]
+    if v == nil then
+      return mask
+    end
+    if not is_text(v) then
+      return nil
+    end
+    local b = flag_bits[lower(tostring_(v))]
+    if not b then
+      return nil
+    end
+    if not seen[b] then
+      seen[b] = true
+      mask = mask + b
+    end
+    i = i + 1
+  end
+end
+
+local function register_function(...)
+  if not registering then
+    fail('redis.register_function can only be called on FUNCTION LOAD command')
+  end
+  local n = select('#', ...)
+  if n < 1 or n > 2 then
+    fail('wrong number of arguments to redis.register_function')
+  end
+  local name, callback, desc, flags
+  if n == 1 then
+    local t = ...
+    if type(t) ~= 'table' then
+      fail('calling redis.register_function with a single argument is only applicable to Lua table (representing named arguments).')
+    end
+    for k, v in next, t do
+      if not is_text(k) then
+        fail('named argument key given to redis.register_function is not a string')
+      end
+      local key = lower(tostring_(k))
+      if key == 'function_name' then
+        if not is_text(v) then
+          fail('function_name argument given to redis.register_function must be a string')
+        end
+        name = tostring_(v)
+      elseif key == 'description' then
+        if not is_text(v) then
+          fail('description argument given to redis.register_function must be a string')
+        end
+        desc = tostring_(v)
+      elseif key == 'callback' then
+        if type(v) ~= 'function' then
+          fail('callback argument given to redis.register_function must be a function')
+        end
+        callback = v
+      elseif key == 'flags' then
+        if type(v) ~= 'table' then
+          fail('flags argument to redis.register_function must be a table representing function flags')
+        end
+        flags = read_flags(v)
+        if not flags then
+          fail('unknown flag given')
+        end
+      else
+        fail('unknown argument given to redis.register_function')
+      end
+    end
+    if not name then
+      fail('redis.register_function must get a function name argument')
+    end
+    if not callback then
+      fail('redis.register_function must get a callback argument')
+    end
+  else
+    local a, b = ...
+    if not is_text(a) then
+      fail('first argument to redis.register_function must be a string')
+    end
+    if type(b) ~= 'function' then
+      fail('second argument to redis.register_function must be a function')
+    end
+    name, callback = tostring_(a), b
+  end
+  if not find(name, '^[%w_]+$') then
+    fail('Library names can only contain letters, numbers, or underscores(_) and must be at least one character long')
+  end
+  local key = lower(name)
+  if registering.seen[key] then
+    fail('Function already exists in the library')
+  end
+  registering.seen[key] = true
+  local list = registering.list
+  list[#list + 1] = {name, callback, desc or false, flags or 0}
+end
+
+local lib_redis_real = {register_function = register_function, log = redis.log}
+for _, k in ipairs({'LOG_DEBUG', 'LOG_VERBOSE', 'LOG_NOTICE', 'LOG_WARNING', 'REDIS_VERSION', 'REDIS_VERSION_NUM'}) do
+  lib_redis_real[k] = redis[k]
+end
+local lib_redis = proxy(function(_, k)
+  local v = lib_redis_real[k]
+  if v == nil then
+    nonexistent(k)
+  end
+  return v
+end)
+
+local loading = false
+local fenv
+fenv = proxy(function(_, k)
+  if loading then
+    if k == 'redis' then
+      return lib_redis
+    end
+    nonexistent(k)
+  end
+  if k == '_G' then
+    return fenv
+  end
+  local v = lib[k]
+  if v == nil then
+    nonexistent(k)
+  end
+  return v
+end)
+
+-- Runs a library's compiled chunk; the functions it registered as a list
+-- of {name, callback, description or false, flags}, or raises.
+local function load_library(chunk)
+  registering = {list = {}, seen = {}}
+  loading = true
+  local ok, err = xpcall(chunk, handler)
+  loading = false
+  local got = registering.list
+  registering = nil
+  if not ok then
+    return false, err
+  end
+  return true, got
+end
 
 local function run(f)
+  current = env
   return xpcall(f, handler)
 end
 
-return run, env
+-- A function's run: its callback with the keys and arguments tables.
+local function call(f, keys, args)
+  current = fenv
+  return xpcall(function() return f(keys, args) end, handler)
+end
+
+return run, env, load_library, fenv, call
