@@ -4,8 +4,9 @@
 //! over every shard and readers sum them inside one MULTI.
 //!
 //! Each transfer `i` of writer `w` is `MULTI; DECRBY from n; INCRBY to n;
-//! SADD done:w i; EXEC`, so the `done` sets say exactly which transfers
-//! were applied. The checks:
+//! SADD done:w i; EXEC`, or the same three commands in an EVAL script or
+//! an FCALL function (writers take turns), so the `done` sets say exactly
+//! which transfers were applied. The checks:
 //!
 //! - no reader ever sees a total other than the start's;
 //! - afterwards, every acknowledged transfer is in its `done` set, every
@@ -108,7 +109,29 @@ fn writer(url: String, w: usize, traffic: Arc<Traffic>, expect_io: bool) -> Join
             incr.arg(account(to)).arg(amount);
             let mut mark = redis::cmd("SADD");
             mark.arg(format!("done:{w}")).arg(i);
-            let r = exec(&mut con, &[decr, incr, mark]).map(|_| ());
+            let r = match w % 3 {
+                0 => exec(&mut con, &[decr, incr, mark]).map(|_| ()),
+                1 => redis::cmd("EVAL")
+                    .arg(TRANSFER)
+                    .arg(3)
+                    .arg(account(from))
+                    .arg(account(to))
+                    .arg(format!("done:{w}"))
+                    .arg(amount)
+                    .arg(i)
+                    .query::<i64>(&mut con)
+                    .map(|_| ()),
+                _ => redis::cmd("FCALL")
+                    .arg("transfer")
+                    .arg(3)
+                    .arg(account(from))
+                    .arg(account(to))
+                    .arg(format!("done:{w}"))
+                    .arg(amount)
+                    .arg(i)
+                    .query::<i64>(&mut con)
+                    .map(|_| ()),
+            };
             match r {
                 Ok(()) => {
                     t.acked.insert(i);
@@ -166,8 +189,23 @@ fn reader(url: String, traffic: Arc<Traffic>, expect_io: bool) -> JoinHandle<Vec
     })
 }
 
+/// A transfer as a script: KEYS from, to, done set; ARGV amount, index.
+const TRANSFER: &str = "redis.call('decrby', KEYS[1], ARGV[1]) \
+    redis.call('incrby', KEYS[2], ARGV[1]) \
+    return redis.call('sadd', KEYS[3], ARGV[2])";
+
 fn setup(url: &str) {
     let mut con = common::client_for(url);
+    let lib = format!(
+        "#!lua name=bank\nredis.register_function('transfer', function(KEYS, ARGV) {TRANSFER} end)"
+    );
+    let loaded: String = redis::cmd("FUNCTION")
+        .arg("LOAD")
+        .arg("REPLACE")
+        .arg(lib)
+        .query(&mut con)
+        .expect("FUNCTION LOAD");
+    assert_eq!(loaded, "bank");
     let mut p = redis::pipe();
     for i in 0..ACCOUNTS {
         p.cmd("SET").arg(account(i)).arg(START).ignore();
@@ -212,6 +250,12 @@ fn check(url: &str, tallies: &[Tally]) {
             want[from] -= amount;
             want[to] += amount;
         }
+        eprintln!(
+            "writer {w} ({}): {} acknowledged, {} applied",
+            ["MULTI", "EVAL", "FCALL"][w % 3],
+            t.acked.len(),
+            done.len()
+        );
         acked += t.acked.len();
         applied += done.len();
     }
