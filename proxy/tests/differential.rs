@@ -62,6 +62,11 @@ fn transactions_agree_with_redis() {
 }
 
 #[test]
+fn generated_scripts_agree_with_redis() {
+    run_family("scripts", families::scripts(), CASES / 2, 1, 12);
+}
+
+#[test]
 fn all_families_on_shared_keys_agree_with_redis() {
     run_family("mixed", families::mixed(), 2 * CASES, 1, 40);
 }

@@ -52,7 +52,7 @@ fn commands_nobody_runs_are_unknown_and_not_listed() {
     let s = Server::with_shards(2);
     let mut c = s.raw();
     for cmd in [
-        ["FCALL", "f", "0"].as_slice(),
+        ["PUBLISH", "ch", "m"].as_slice(),
         &["BLPOP", "q", "0"],
         &["SUBSCRIBE", "ch"],
         &["XADD", "s", "*", "f", "v"],

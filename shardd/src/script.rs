@@ -52,6 +52,7 @@ use mlua::{Function, HookTriggers, Lua, LuaOptions, MultiValue, StdLib, Table, V
 
 use crate::{
     commands::Changes,
+    keyspace::ValueMut,
     ops::{self, Op},
     persist::{group, rewrite, txlog::Image, WriteLog},
     server::Engine,
@@ -100,7 +101,8 @@ pub const fn command(id: Cmd) -> Option<ScriptCmd> {
 /// Instructions between two looks at kill requests.
 const HOOK_INSTRUCTIONS: u32 = 10_000;
 
-/// Runs between garbage collector steps, as Redis's `LUA_GC_CYCLE_PERIOD`.
+/// Runs between garbage collector steps, and the size of each step, as
+/// Redis's `LUA_GC_CYCLE_PERIOD` (`lua_gc(LUA_GCSTEP, 50)` every 50 runs).
 const GC_PERIOD: u32 = 50;
 
 /// The shard's Lua state and its compiled scripts.
@@ -119,6 +121,8 @@ pub struct Scripts {
     call_fn: Function,
     libraries: functions::Libraries,
     watch: Rc<Watch>,
+    /// One garbage collector step of Redis's size.
+    gc_fn: Function,
     compiled: HashMap<Vec<u8>, Compiled>,
     /// Scripts seen to reach keys on other shards (by sha).
     strays: HashSet<Vec<u8>>,
@@ -306,6 +310,10 @@ impl Scripts {
             .load(include_str!("script/prelude.lua"))
             .set_name("=[shardis]")
             .call((imp.clone(), vars.clone()))?;
+        let gc_fn = lua
+            .load(format!("collectgarbage('step', {GC_PERIOD})"))
+            .set_name("=[shardis gc]")
+            .into_function()?;
         // The prelude's chunk and temporaries go before the first run.
         lua.gc_collect()?;
         Ok(Scripts {
@@ -319,6 +327,7 @@ impl Scripts {
             call_fn,
             libraries: functions::Libraries::default(),
             watch,
+            gc_fn,
             compiled: HashMap::new(),
             strays: HashSet::new(),
             runs: 0,
@@ -573,7 +582,7 @@ impl<L: WriteLog> Engine<L> {
         watch.end();
         scripts.runs = scripts.runs.wrapping_add(1);
         if scripts.runs % GC_PERIOD == 0 {
-            let _ = scripts.lua.gc_step();
+            let _ = scripts.gc_fn.call::<()>(());
         }
         if run.stray.is_some() {
             scripts.strays.insert(stray_key);
@@ -709,6 +718,20 @@ impl<L: WriteLog> Engine<L> {
         let Some(op) = ops::lookup(spec.id as u16) else {
             return fail(b"Unknown Redis command called from script");
         };
+        // Redis sorts a set that SORT would leave unordered (BY a
+        // constant) when a script asks, so the script's result is the
+        // same everywhere: as if ALPHA were given.
+        let argv = match spec.id {
+            Cmd::Sort | Cmd::SortRo
+                if matches!(
+                    argv.get(1).and_then(|k| self.ks.get_mut(k)),
+                    Some(ValueMut::Set(_))
+                ) =>
+            {
+                sort_ordered(&argv).unwrap_or(argv)
+            }
+            _ => argv,
+        };
         if !matches!(op, Op::Data(_)) {
             let msg = format!(
                 "shardis: {} cannot run inside a script",
@@ -767,6 +790,42 @@ impl<L: WriteLog> Engine<L> {
         let is_error = run.buf.first() == Some(&b'-');
         Ok((v, raise && is_error))
     }
+}
+
+/// SORT `argv` with its `BY <constant>` (no `*`: no sorting) replaced by
+/// ALPHA; `None` if it has none.
+fn sort_ordered<'a>(argv: &[&'a [u8]]) -> Option<smallvec::SmallVec<[&'a [u8]; 16]>> {
+    let mut out: smallvec::SmallVec<[&'a [u8]; 16]> = smallvec::SmallVec::new();
+    out.extend_from_slice(argv.get(..2)?);
+    let mut found = false;
+    let mut j = 2;
+    while j < argv.len() {
+        let a = argv[j];
+        let takes = if a.eq_ignore_ascii_case(b"limit") {
+            2
+        } else if a.eq_ignore_ascii_case(b"store") || a.eq_ignore_ascii_case(b"get") {
+            1
+        } else if a.eq_ignore_ascii_case(b"by") {
+            match argv.get(j + 1) {
+                Some(p) if !p.contains(&b'*') => {
+                    found = true;
+                    j += 2;
+                    continue;
+                }
+                _ => 1,
+            }
+        } else {
+            0
+        };
+        let end = (j + 1 + takes).min(argv.len());
+        out.extend_from_slice(&argv[j..end]);
+        j = end;
+    }
+    if !found {
+        return None;
+    }
+    out.push(b"ALPHA");
+    Some(out)
 }
 
 /// Whether Redis refuses `argv`'s command in scripts (no-script or
@@ -944,5 +1003,21 @@ fn set_resp(lua: &Lua, run: &mut Run, args: &MultiValue) -> mlua::Result<(Value,
         Ok((Value::Nil, false))
     } else {
         fail(b"RESP version must be 2 or 3.")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sort_by_a_constant_becomes_alpha_and_other_options_stay() {
+        let got = sort_ordered(&[b"sort", b"s", b"LIMIT", b"0", b"2", b"by", b"_", b"DESC"]);
+        let want: Vec<&[u8]> = vec![b"sort", b"s", b"LIMIT", b"0", b"2", b"DESC", b"ALPHA"];
+        assert_eq!(got.map(|v| v.to_vec()), Some(want));
+        assert!(sort_ordered(&[b"sort", b"s", b"by", b"w_*"]).is_none());
+        assert!(sort_ordered(&[b"sort", b"s", b"DESC"]).is_none());
+        // An option's argument that reads "by" is not BY.
+        assert!(sort_ordered(&[b"sort", b"s", b"store", b"by"]).is_none());
     }
 }

@@ -66,7 +66,10 @@ impl Image {
     /// `key` as it is in `ks` now.
     pub fn capture(ks: &mut Keyspace, key: &[u8]) -> Image {
         let expiry = ks.expire_at(key);
-        let value = ks.get(key).map(dump::encode);
+        // As written (a string's OBJECT ENCODING, a skiplist sorted set):
+        // putting it back changes nothing a client can see.
+        let mark = ks.str_mark(key);
+        let value = ks.get(key).map(|v| dump::encode_marked(v, mark));
         Image {
             key: key.to_vec(),
             value: value.map(|v| (v, expiry.flatten())),
@@ -77,8 +80,11 @@ impl Image {
     pub fn restore(&self, ks: &mut Keyspace) {
         ks.remove(&self.key);
         if let Some((payload, expiry)) = &self.value {
-            match dump::decode(payload) {
-                Ok(v) => ks.insert_with_expiry(&self.key, v, *expiry),
+            match dump::decode_marked(payload) {
+                Ok((v, mark)) => {
+                    ks.insert_with_expiry(&self.key, v, *expiry);
+                    ks.mark_str(&self.key, mark);
+                }
                 // Images are made by this build from live values.
                 Err(e) => tracing::error!("an undo image could not be read: {e}"),
             }
