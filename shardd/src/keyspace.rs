@@ -98,6 +98,14 @@ pub struct Keyspace {
     functions_gen: u64,
 }
 
+/// A key's value as it was ([`Keyspace::saved`]).
+#[derive(Debug, Clone)]
+pub struct Saved {
+    value: Value,
+    expire_at: Option<u64>,
+    mark: StrMark,
+}
+
 impl Default for Keyspace {
     fn default() -> Self {
         Self::new()
@@ -249,6 +257,26 @@ impl Keyspace {
     pub fn str_mark(&mut self, key: &[u8]) -> StrMark {
         self.live_mut(key)
             .map_or(StrMark::Encoded, |e| e.into_ref().str_mark())
+    }
+
+    /// The key's value, expiry and string mark, copied (one lookup), to
+    /// put back with [`Keyspace::put_back`]; `None` if it is missing.
+    pub fn saved(&mut self, key: &[u8]) -> Option<Saved> {
+        let e = self.live_mut(key)?.into_ref();
+        Some(Saved {
+            value: e.value().to_value(),
+            expire_at: e.expire_at(),
+            mark: e.str_mark(),
+        })
+    }
+
+    /// Makes `key` what [`Keyspace::saved`] copied (missing for `None`).
+    pub fn put_back(&mut self, key: &[u8], saved: Option<Saved>) {
+        self.remove(key);
+        if let Some(s) = saved {
+            self.insert_with_expiry(key, s.value, s.expire_at);
+            self.mark_str(key, s.mark);
+        }
     }
 
     /// Records how the string at `key` was written (after the write; a new

@@ -52,16 +52,16 @@ use mlua::{Function, HookTriggers, Lua, LuaOptions, MultiValue, StdLib, Table, V
 
 use crate::{
     commands::Changes,
-    keyspace::ValueMut,
+    keyspace::{Saved, ValueMut},
     ops::{self, Op},
-    persist::{group, rewrite, txlog::Image, WriteLog},
+    persist::{group, rewrite, WriteLog},
     server::Engine,
     tx::WRITE_KEY_FLAGS,
 };
 
 pub use busy::{Watch, STOP, WORD_KILL, WORD_RUNNING, WORD_WROTE};
 use call::{
-    redis_call_c, redis_pcall_c, redis_setresp_c, Args, CALL_PACKED, CALL_RAISE, CALL_SETRESP,
+    redis_call_c, redis_pcall_c, redis_setresp_c, CALL_PACKED, CALL_RAISE, CALL_SETRESP,
     PACKED_ARGS,
 };
 pub use convert::format_g;
@@ -101,15 +101,18 @@ pub const fn command(id: Cmd) -> Option<ScriptCmd> {
 /// Instructions between two looks at kill requests.
 const HOOK_INSTRUCTIONS: u32 = 10_000;
 
-/// Runs between garbage collector steps, and the size of each step, as
-/// Redis's `LUA_GC_CYCLE_PERIOD` (`lua_gc(LUA_GCSTEP, 50)` every 50 runs).
+/// Runs between explicit garbage collector steps (Redis's
+/// `LUA_GC_CYCLE_PERIOD`).
 const GC_PERIOD: u32 = 50;
+
+/// The size of each such step in kilobytes of collector work. Redis steps
+/// 50; 10 keeps a state running small scripts as small (under 100 kB)
+/// for a fifth of the work.
+const GC_STEP_KB: u32 = 10;
 
 /// The shard's Lua state and its compiled scripts.
 pub struct Scripts {
     lua: Lua,
-    /// `impl.f` is the running script's `redis.call`.
-    imp: Table,
     /// KEYS and ARGV of the running script.
     vars: Table,
     run: Function,
@@ -123,9 +126,9 @@ pub struct Scripts {
     watch: Rc<Watch>,
     /// One garbage collector step of Redis's size.
     gc_fn: Function,
-    compiled: HashMap<Vec<u8>, Compiled>,
+    compiled: HashMap<Vec<u8>, Compiled, ahash::RandomState>,
     /// Scripts seen to reach keys on other shards (by sha).
-    strays: HashSet<Vec<u8>>,
+    strays: HashSet<Vec<u8>, ahash::RandomState>,
     runs: u32,
 }
 
@@ -289,6 +292,7 @@ impl Scripts {
             },
         )?;
         let imp = lua.create_table()?;
+        imp.raw_set("f", lua.create_function(impl_f)?)?;
         lua.set_named_registry_value("shardis.impl", imp.clone())?;
         // SAFETY: the functions follow the Lua C API's stack discipline
         // (see `redis_call_c`) and own nothing that needs dropping.
@@ -311,14 +315,13 @@ impl Scripts {
             .set_name("=[shardis]")
             .call((imp.clone(), vars.clone()))?;
         let gc_fn = lua
-            .load(format!("collectgarbage('step', {GC_PERIOD})"))
+            .load(format!("collectgarbage('step', {GC_STEP_KB})"))
             .set_name("=[shardis gc]")
             .into_function()?;
         // The prelude's chunk and temporaries go before the first run.
         lua.gc_collect()?;
         Ok(Scripts {
             lua,
-            imp,
             vars,
             run,
             env,
@@ -328,8 +331,8 @@ impl Scripts {
             libraries: functions::Libraries::default(),
             watch,
             gc_fn,
-            compiled: HashMap::new(),
-            strays: HashSet::new(),
+            compiled: HashMap::default(),
+            strays: HashSet::default(),
             runs: 0,
         })
     }
@@ -459,7 +462,7 @@ struct Run<'a> {
     stray: Option<Vec<u8>>,
     /// Outside a transaction: each written key as it was before the
     /// script first wrote it, to put back if the script strays.
-    undo: Vec<Image>,
+    undo: Vec<(Vec<u8>, Option<Saved>)>,
     record: Vec<Vec<u8>>,
     changes: u64,
     buf: Vec<u8>,
@@ -521,12 +524,14 @@ impl<L: WriteLog> Engine<L> {
         };
         let function = a.flags & EVAL_FUNCTION != 0;
         // Scripts that stray, by sha; functions by name (a sha is hex).
-        let stray_key = if function {
-            [b"fcall:".as_slice(), &a.sha.to_ascii_lowercase()].concat()
+        let fn_key;
+        let stray_key: &[u8] = if function {
+            fn_key = [b"fcall:".as_slice(), &a.sha.to_ascii_lowercase()].concat();
+            &fn_key
         } else {
-            a.sha.to_vec()
+            a.sha
         };
-        if tx.is_none() && scripts.strays.contains(&stray_key) {
+        if tx.is_none() && scripts.strays.contains(stray_key) {
             self.scripts = Some(scripts);
             return reply.error("SHARDIS.STRAY");
         }
@@ -585,7 +590,7 @@ impl<L: WriteLog> Engine<L> {
             let _ = scripts.gc_fn.call::<()>(());
         }
         if run.stray.is_some() {
-            scripts.strays.insert(stray_key);
+            scripts.strays.insert(stray_key.to_vec());
         }
         self.scripts = Some(scripts);
         let count_error = match result {
@@ -633,7 +638,7 @@ impl<L: WriteLog> Engine<L> {
         lua: &Lua,
         run: &mut Run,
         raise: bool,
-        args: Args,
+        args: &call::Packed,
     ) -> mlua::Result<(Value, bool)> {
         let fail = |msg: &[u8]| -> mlua::Result<(Value, bool)> {
             Ok((Value::Table(convert::error_table(lua, msg, false)?), raise))
@@ -644,13 +649,13 @@ impl<L: WriteLog> Engine<L> {
         if self.script_watch.kill_requested() {
             return fail(b"Script killed by user with SCRIPT KILL...");
         }
-        if args.is_empty() {
+        if args.ends.is_empty() {
             return fail(b"Please specify at least one argument for this redis lib call");
         }
-        let Some(owned) = args.bytes() else {
+        if args.bad {
             return fail(b"Lua redis lib command arguments must be strings or integers");
-        };
-        let argv: smallvec::SmallVec<[&[u8]; 16]> = owned.iter().map(Vec::as_slice).collect();
+        }
+        let argv: smallvec::SmallVec<[&[u8]; 16]> = args.args().collect();
         let spec = match table::resolve(&argv) {
             Ok(s) => s,
             Err(ResolveError::WrongArity(_)) => {
@@ -706,8 +711,8 @@ impl<L: WriteLog> Engine<L> {
                 // Outside a transaction, what it wrote is put back (its
                 // undo images); inside one, the proxy aborts the
                 // transaction.
-                for image in run.undo.drain(..).rev() {
-                    image.restore(&mut self.ks);
+                for (key, saved) in run.undo.drain(..).rev() {
+                    self.ks.put_back(&key, saved);
                 }
                 run.record.clear();
                 run.changes = 0;
@@ -748,8 +753,8 @@ impl<L: WriteLog> Engine<L> {
                 if let Ok(keys) = keys_and_flags(spec, &argv) {
                     for (pos, flags) in keys {
                         let key = argv[pos];
-                        if flags & WRITE_KEY_FLAGS != 0 && !run.undo.iter().any(|i| i.key == key) {
-                            run.undo.push(Image::capture(&mut self.ks, key));
+                        if flags & WRITE_KEY_FLAGS != 0 && !run.undo.iter().any(|(k, _)| k == key) {
+                            run.undo.push((key.to_vec(), self.ks.saved(key)));
                         }
                     }
                 }
@@ -881,18 +886,15 @@ fn run_script<L: WriteLog>(
     reply: &mut Reply,
 ) -> mlua::Result<bool> {
     let lua = &s.lua;
-    let keys = lua.create_sequence_from(
-        a.keys
-            .iter()
-            .map(|k| lua.create_string(k))
-            .collect::<mlua::Result<Vec<_>>>()?,
-    )?;
-    let argv = lua.create_sequence_from(
-        a.argv
-            .iter()
-            .map(|k| lua.create_string(k))
-            .collect::<mlua::Result<Vec<_>>>()?,
-    )?;
+    let strings = |items: &[&[u8]]| -> mlua::Result<Table> {
+        let t = lua.create_table_with_capacity(items.len(), 0)?;
+        for (i, item) in items.iter().enumerate() {
+            t.raw_set(i + 1, lua.create_string(item)?)?;
+        }
+        Ok(t)
+    };
+    let keys = strings(a.keys)?;
+    let argv = strings(a.argv)?;
     // A function gets them as parameters; a script as globals.
     let params = match c.name {
         Some(_) => Some((keys, argv)),
@@ -902,31 +904,27 @@ fn run_script<L: WriteLog>(
             None
         }
     };
-    let (ok, value): (bool, Value) = lua.scope(|scope| {
-        let call = scope.create_function_mut(|lua, (kind, rest): (u8, MultiValue)| match kind {
+    let mut call = |lua: &Lua, kind: u8, rest: MultiValue| -> mlua::Result<(Value, bool)> {
+        match kind {
             CALL_SETRESP => set_resp(lua, run, &rest),
             _ => {
                 let raise = kind & !CALL_PACKED == CALL_RAISE;
-                let rest = if kind & CALL_PACKED != 0 {
-                    Args::Packed(
-                        PACKED_ARGS
-                            .with(|p| p.borrow_mut().take())
-                            .unwrap_or(Err(())),
-                    )
-                } else {
-                    Args::Values(rest)
-                };
-                engine.script_call(lua, run, raise, rest)
+                // The arguments the C function read (`call::Packed`),
+                // handed back afterwards so their buffers serve again.
+                let packed = PACKED_ARGS.with(|p| std::mem::take(&mut *p.borrow_mut()));
+                let out = engine.script_call(lua, run, raise, &packed);
+                PACKED_ARGS.with(|p| *p.borrow_mut() = packed);
+                out
             }
-        })?;
-        s.imp.raw_set("f", call)?;
-        let out = match params {
-            Some((keys, argv)) => s.call_fn.call::<(bool, Value)>((c.f.clone(), keys, argv)),
-            None => s.run.call::<(bool, Value)>(c.f.clone()),
-        };
-        s.imp.raw_set("f", Value::Nil)?;
-        out
-    })?;
+        }
+    };
+    let (ok, value): (bool, Value) = {
+        let _bound = Bound::new(&mut call);
+        match params {
+            Some((keys, argv)) => s.call_fn.call::<(bool, Value)>((c.f.clone(), keys, argv))?,
+            None => s.run.call::<(bool, Value)>(c.f.clone())?,
+        }
+    };
     if run.stray.is_some() {
         let key = run.stray.clone().unwrap_or_default();
         let mut msg = b"SHARDIS.STRAY ".to_vec();
@@ -982,6 +980,56 @@ fn run_script<L: WriteLog>(
     }
     reply.error(&text);
     Ok(!counted(&t))
+}
+
+/// What `impl.f` calls: the running script's `redis.call`.
+type CallFn<'a> = dyn FnMut(&Lua, u8, MultiValue) -> mlua::Result<(Value, bool)> + 'a;
+
+thread_local! {
+    /// The running script's `redis.call` ([`Bound`]), taken out while it
+    /// runs (a call from inside it finds none).
+    static CALL: std::cell::Cell<Option<std::ptr::NonNull<CallFn<'static>>>> =
+        const { std::cell::Cell::new(None) };
+}
+
+/// Binds `impl.f` to a script run's `redis.call` for as long as it lives
+/// (one Lua function made once, rather than a scoped one per run).
+struct Bound;
+
+impl Bound {
+    fn new<'a>(f: &'a mut CallFn<'a>) -> Bound {
+        let ptr = std::ptr::NonNull::from(f);
+        // SAFETY: only the lifetime is erased; the pointer is cleared when
+        // `Bound` drops, before the closure it points to goes away, and
+        // is only used (by `impl_f`) while the script runs inside it.
+        let ptr: std::ptr::NonNull<CallFn<'static>> = unsafe { std::mem::transmute(ptr) };
+        CALL.with(|c| c.set(Some(ptr)));
+        Bound
+    }
+}
+
+impl Drop for Bound {
+    fn drop(&mut self) {
+        CALL.with(|c| c.set(None));
+    }
+}
+
+/// `impl.f(kind, args...)`: the bound run's `redis.call`.
+fn impl_f(lua: &Lua, (kind, rest): (u8, MultiValue)) -> mlua::Result<(Value, bool)> {
+    let Some(mut f) = CALL.with(|c| c.take()) else {
+        return Err(mlua::Error::runtime(
+            "redis.call can only be called while a script runs",
+        ));
+    };
+    // SAFETY: `Bound` keeps the closure alive while the pointer is set;
+    // it was taken out of the cell, so this is its only user now.
+    let out = unsafe { f.as_mut()(lua, kind, rest) };
+    CALL.with(|c| {
+        if c.get().is_none() {
+            c.set(Some(f));
+        }
+    });
+    out
 }
 
 /// `redis.setresp(2|3)`: the protocol of the replies `redis.call` sees

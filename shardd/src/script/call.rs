@@ -3,8 +3,6 @@
 
 use std::cell::RefCell;
 
-use mlua::MultiValue;
-
 use super::convert;
 
 /// `redis.call`, `redis.pcall` and `redis.setresp` as C functions, so a
@@ -20,26 +18,35 @@ pub(super) unsafe fn redis_generic_c(l: *mut mlua::ffi::lua_State, kind: u8) -> 
     use mlua::ffi;
     let mut n = ffi::lua_gettop(l);
     let mut kind = kind;
-    if n > PACKED_ARGS_ABOVE {
-        // Many arguments (`unpack` of thousands) are read here, as Redis
-        // reads them, and leave the stack before the call: Lua's stack has
-        // no room for more (8000 slots), nor for each held in Rust.
-        let mut owned = Vec::with_capacity(n as usize);
-        let mut bad = false;
-        for i in 1..=n {
-            match ffi::lua_type(l, i) {
-                ffi::LUA_TNUMBER => {
-                    owned.push(convert::format_g(ffi::lua_tonumber(l, i), 17).into_bytes())
+    if kind != CALL_SETRESP {
+        // The arguments are read here, as Redis reads them, into one
+        // buffer reused from call to call, and leave the stack before the
+        // call: no Lua value crosses into Rust for them, and `unpack` of
+        // thousands fits (Lua's stack has no room for more than 8000).
+        PACKED_ARGS.with(|p| {
+            let mut p = p.borrow_mut();
+            let packed = &mut *p;
+            packed.blob.clear();
+            packed.ends.clear();
+            packed.bad = false;
+            for i in 1..=n {
+                match ffi::lua_type(l, i) {
+                    ffi::LUA_TNUMBER => {
+                        let text = convert::format_g(ffi::lua_tonumber(l, i), 17);
+                        packed.blob.extend_from_slice(text.as_bytes());
+                    }
+                    ffi::LUA_TSTRING => {
+                        let mut len = 0usize;
+                        let ptr = ffi::lua_tolstring(l, i, &mut len);
+                        packed
+                            .blob
+                            .extend_from_slice(std::slice::from_raw_parts(ptr as *const u8, len));
+                    }
+                    _ => packed.bad = true,
                 }
-                ffi::LUA_TSTRING => {
-                    let mut len = 0usize;
-                    let p = ffi::lua_tolstring(l, i, &mut len);
-                    owned.push(std::slice::from_raw_parts(p as *const u8, len).to_vec());
-                }
-                _ => bad = true,
+                packed.ends.push(packed.blob.len());
             }
-        }
-        PACKED_ARGS.with(|p| *p.borrow_mut() = Some(if bad { Err(()) } else { Ok(owned) }));
+        });
         ffi::lua_settop(l, 0);
         n = 0;
         kind |= CALL_PACKED;
@@ -66,16 +73,35 @@ pub(super) unsafe fn redis_generic_c(l: *mut mlua::ffi::lua_State, kind: u8) -> 
     1
 }
 
-/// Above this many arguments `redis.call` reads them itself and passes
-/// them aside ([`PACKED_ARGS`]).
-const PACKED_ARGS_ABOVE: std::ffi::c_int = 32;
 /// `impl.f`'s kind flag: the arguments are in [`PACKED_ARGS`].
 pub(super) const CALL_PACKED: u8 = 0x80;
 
+/// The arguments of the `redis.call` being made, back to back.
+#[derive(Default)]
+pub(super) struct Packed {
+    pub blob: Vec<u8>,
+    /// Where each argument ends in `blob`.
+    pub ends: Vec<usize>,
+    /// One was neither a string nor a number.
+    pub bad: bool,
+}
+
+impl Packed {
+    /// Each argument.
+    pub fn args(&self) -> impl Iterator<Item = &[u8]> {
+        let mut start = 0;
+        self.ends.iter().map(move |&end| {
+            let a = &self.blob[start..end];
+            start = end;
+            a
+        })
+    }
+}
+
 thread_local! {
-    /// The arguments of a `redis.call` with many (`Err`: one was neither
-    /// a string nor a number).
-    pub(super) static PACKED_ARGS: RefCell<Option<Result<Vec<Vec<u8>>, ()>>> = const { RefCell::new(None) };
+    /// The arguments of the `redis.call` being made (taken by the shard
+    /// while it runs the command, then handed back for the next).
+    pub(super) static PACKED_ARGS: RefCell<Packed> = RefCell::new(Packed::default());
 }
 
 pub(super) unsafe extern "C-unwind" fn redis_call_c(
@@ -94,31 +120,6 @@ pub(super) unsafe extern "C-unwind" fn redis_setresp_c(
     l: *mut mlua::ffi::lua_State,
 ) -> std::ffi::c_int {
     redis_generic_c(l, CALL_SETRESP)
-}
-
-/// The arguments of one `redis.call`: as Lua passed them, or read by the
-/// C function when there are many.
-pub(super) enum Args {
-    Values(MultiValue),
-    Packed(Result<Vec<Vec<u8>>, ()>),
-}
-
-impl Args {
-    pub(super) fn is_empty(&self) -> bool {
-        match self {
-            Args::Values(v) => v.is_empty(),
-            Args::Packed(p) => p.as_ref().is_ok_and(Vec::is_empty),
-        }
-    }
-
-    /// Each argument as bytes (a number as `%.17g`); `None` if one is
-    /// neither a string nor a number.
-    pub(super) fn bytes(self) -> Option<Vec<Vec<u8>>> {
-        match self {
-            Args::Values(v) => v.iter().map(convert::argument).collect(),
-            Args::Packed(p) => p.ok(),
-        }
-    }
 }
 
 /// `impl.f`'s first argument: `redis.pcall`.

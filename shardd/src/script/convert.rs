@@ -385,16 +385,6 @@ fn write_table(t: &Table, resp3: bool, reply: &mut Reply, depth: usize) {
     }
 }
 
-/// A `redis.call` argument: a string, or a number written as `%.17g`.
-pub fn argument(v: &Value) -> Option<Vec<u8>> {
-    match v {
-        Value::String(s) => Some(s.as_bytes().to_vec()),
-        Value::Integer(n) => Some(n.to_string().into_bytes()),
-        Value::Number(n) => Some(format_g(*n, 17).into_bytes()),
-        _ => None,
-    }
-}
-
 /// The string form Lua's `tostring` gives a string or number (for
 /// messages), if it is one.
 pub fn as_text(v: &Value) -> Option<Vec<u8>> {

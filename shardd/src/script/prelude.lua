@@ -54,21 +54,54 @@ local function readonly()
   error('Attempt to modify a readonly table', 2)
 end
 
--- The tables scripts must not change. Every table a script can reach
--- through the globals or a library name is an empty proxy: its metatable
--- reads through a function (so the real table behind it is out of reach),
--- refuses writes, and shows `getmetatable` a read-only view of itself.
+-- The tables scripts must not change. A table a script can reach (the
+-- globals, a library's view) is empty and reads through its metatable's
+-- `__index` (a table, so lookups stay in Lua's fast path); writes are
+-- refused, and `getmetatable` shows a stand-in whose `__index` is a
+-- read-only view, so the real tables behind stay out of reach.
 local protected = setmetatable({}, {__mode = 'k'})
 local real_setmetatable, real_rawset, real_loadstring, real_load, setfenv, rawget =
   setmetatable, rawset, loadstring, load, setfenv, rawget
 
-local function hide(mt)
-  local shown = real_setmetatable({}, {__index = mt, __newindex = readonly, __metatable = false})
+local hide
+
+-- A read-only view of what `index` (a table or a function) gives.
+local function view_of(index)
+  local read = index
+  if type(index) == 'table' then
+    read = function(_, k) return index[k] end
+  end
+  local mt = {__index = read}
+  hide(mt)
+  local v = real_setmetatable({}, mt)
+  protected[v] = true
+  return v
+end
+
+-- Makes `mt` refuse writes and show `getmetatable` a stand-in.
+hide = function(mt)
+  local inner, seen = mt.__index, nil
+  local shown = real_setmetatable({}, {
+    __index = function(_, k)
+      if k == '__index' then
+        if type(inner) ~= 'table' then
+          return inner
+        end
+        seen = seen or view_of(inner)
+        return seen
+      elseif k == '__newindex' then
+        return readonly
+      end
+    end,
+    __newindex = readonly,
+    __metatable = false,
+  })
   protected[shown] = true
   mt.__newindex = readonly
   mt.__metatable = shown
 end
 
+-- An empty, protected table reading through `index`.
 local function proxy(index)
   local mt = {__index = index}
   hide(mt)
@@ -82,9 +115,7 @@ local function nonexistent(k)
 end
 
 -- Library tables scripts see are read-only views of the real ones.
-local function protect(t)
-  return proxy(function(_, k) return t[k] end)
-end
+local protect = proxy
 
 -- What scripts see as globals: the allowed names (library tables as
 -- views); anything else is an error to read, and nothing can be written.
@@ -168,20 +199,18 @@ end
 
 -- EVAL's globals: KEYS and ARGV (set in `vars` by the shard for each
 -- run), `_G`, and the allowed names.
-env = proxy(function(_, k)
-  local v = rawget(vars, k)
-  if v ~= nil then
-    return v
-  end
-  if k == '_G' then
-    return env
-  end
-  v = lib[k]
-  if v == nil then
-    nonexistent(k)
-  end
-  return v
-end)
+-- `vars` (KEYS and ARGV, set by the shard for each run, and `_G`) reads
+-- on into the allowed names, and those into the error for the rest.
+local lib_mt = {__index = function(_, k) nonexistent(k) end}
+hide(lib_mt)
+real_setmetatable(lib, lib_mt)
+protected[lib] = true
+local vars_mt = {__index = lib}
+hide(vars_mt)
+real_setmetatable(vars, vars_mt)
+protected[vars] = true
+env = proxy(vars)
+real_rawset(vars, '_G', env)
 
 -- Functions (FUNCTION LOAD, FCALL). One global table for every library,
 -- as Redis has: while a library loads it shows only `redis` with
@@ -324,7 +353,7 @@ fenv = proxy(function(_, k)
   if k == '_G' then
     return fenv
   end
-  local v = lib[k]
+  local v = rawget(lib, k)
   if v == nil then
     nonexistent(k)
   end
