@@ -10,6 +10,7 @@ test_smoke.py, whose fixtures these tests share).
 import threading
 import time
 
+import pytest
 import redis
 
 from test_smoke import port, r  # noqa: F401  (pytest fixtures)
@@ -100,3 +101,48 @@ def test_register_script_falls_back_to_eval_after_a_flush(r):
     r.script_flush()
     assert incr(keys=["counter"], args=[3]) == 5  # NOSCRIPT, then EVAL
     assert r.script_exists(incr.sha) == [True]
+
+
+LIBRARY = """#!lua name=jobs
+local function push(keys, args)
+  redis.call('RPUSH', keys[1], args[1])
+  return redis.call('INCR', keys[2])
+end
+local function peek(keys)
+  return redis.call('LRANGE', keys[1], 0, -1)
+end
+redis.register_function('push', push)
+redis.register_function{function_name='peek', callback=peek, flags={'no-writes'}}
+"""
+
+
+def _pairs(flat):
+    """A RESP2 flat [k, v, k, v, ...] reply (or a RESP3 map) as a dict."""
+    if isinstance(flat, dict):
+        return flat
+    return {flat[i]: flat[i + 1] for i in range(0, len(flat), 2)}
+
+
+def test_functions_through_redis_py(r):
+    assert r.function_flush() in (True, b"OK")
+    assert r.function_load(LIBRARY) == b"jobs"
+    # Keys nobody hash-tagged: the queue and its counter may sit on two
+    # shards; the function runs atomically over both.
+    for i in range(10):
+        assert r.fcall("push", 2, "queue", "pushed", f"job{i}") == i + 1
+    assert r.fcall_ro("peek", 1, "queue") == [f"job{i}".encode() for i in range(10)]
+    with pytest.raises(redis.ResponseError, match="write flag"):
+        r.fcall_ro("push", 2, "queue", "pushed", "x")
+    (lib,) = [_pairs(x) for x in r.function_list(library="jobs")]
+    assert lib[b"library_name"] == b"jobs"
+    names = sorted(_pairs(f)[b"name"] for f in lib[b"functions"])
+    assert names == [b"peek", b"push"]
+    payload = r.function_dump()
+    r.function_flush()
+    with pytest.raises(redis.ResponseError, match="Function not found"):
+        r.fcall("push", 2, "queue", "pushed", "x")
+    assert r.function_restore(payload) in (True, b"OK")
+    assert r.fcall("push", 2, "queue", "pushed", "again") == 11
+    engines = _pairs(_pairs(r.function_stats())[b"engines"])
+    counts = _pairs(engines[b"LUA"])
+    assert counts == {b"libraries_count": 1, b"functions_count": 2}
