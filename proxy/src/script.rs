@@ -87,6 +87,56 @@ impl Eval<'_> {
     }
 }
 
+/// Whether `id` is a script call (EVAL and FCALL with their forms).
+pub fn is_call(id: Cmd) -> bool {
+    matches!(
+        id,
+        Cmd::Eval | Cmd::Evalsha | Cmd::EvalRo | Cmd::EvalshaRo | Cmd::Fcall | Cmd::FcallRo
+    )
+}
+
+/// The script call `argv` (command `id`, one of [`is_call`]'s) as it will
+/// run, or Redis's error for it (numkeys, an unknown sha).
+pub fn parse_call<'a>(
+    cache: &Cache,
+    id: Cmd,
+    argv: &'a [&'a [u8]],
+) -> Result<Eval<'a>, &'static str> {
+    let function = matches!(id, Cmd::Fcall | Cmd::FcallRo);
+    let given = argv.len().saturating_sub(3) as i64;
+    let numkeys = argv
+        .get(2)
+        .and_then(|n| std::str::from_utf8(n).ok())
+        .and_then(|n| n.parse::<i64>().ok());
+    let numkeys = match (numkeys, function) {
+        (None, false) => return Err("-ERR value is not an integer or out of range\r\n"),
+        (None, true) => return Err("-ERR Bad number of keys provided\r\n"),
+        (Some(n), false) if n < 0 => return Err("-ERR Number of keys can't be negative\r\n"),
+        (Some(n), _) if n > given => {
+            return Err("-ERR Number of keys can't be greater than number of args\r\n")
+        }
+        (Some(n), _) if n < 0 => return Err("-ERR Number of keys can't be negative\r\n"),
+        (Some(n), _) => n as usize,
+    };
+    let by_sha = matches!(id, Cmd::Evalsha | Cmd::EvalshaRo);
+    let script = if function {
+        cache.function(argv[1])
+    } else if by_sha {
+        cache
+            .get(argv[1])
+            .ok_or("-NOSCRIPT No matching script. Please use EVAL.\r\n")?
+    } else {
+        cache.add(argv[1])
+    };
+    Ok(Eval {
+        script,
+        read_only: matches!(id, Cmd::EvalRo | Cmd::EvalshaRo | Cmd::FcallRo),
+        by_sha,
+        keys: &argv[3..3 + numkeys],
+        args: &argv[3 + numkeys..],
+    })
+}
+
 /// The key a `-SHARDIS.STRAY key` reply names (empty: the shard knows the
 /// script strays), or `None` for any other reply.
 fn stray_of(reply: &[u8]) -> Option<Vec<u8>> {
@@ -264,6 +314,55 @@ pub async fn run(w: &Rc<Worker>, proto: Proto, origin: u64, e: &Eval<'_>) -> Vec
     run_spread(w, proto, e, extra).await
 }
 
+/// Script call `e` (with the keys `extra` it is known to reach besides
+/// its KEYS) as part of transaction `t` of a MULTI, its keys locked by
+/// `t`: run on the first key's shard with copies of the others (as
+/// [`run_spread`] does); the reply, `-SHARDIS.STRAY key` if it reached a
+/// key `t` did not lock.
+pub async fn run_in_tx(
+    w: &Rc<Worker>,
+    t: u64,
+    proto: Proto,
+    e: &Eval<'_>,
+    extra: &[Vec<u8>],
+) -> Vec<u8> {
+    let n = w.shared.shard_count();
+    let (listed, keys) = plan(w, e, extra);
+    let exec = keys.first().map_or(0, |(_, _, s)| *s);
+    // In a transaction the request's origin carries `t` (`Req::in_tx`).
+    let req = Req::internal(Cmd::SharddEval, proto).in_tx(t);
+    xtx::run_with_copies(w, t, req, e.record(exec, n, &listed), &keys, exec).await
+}
+
+/// The keys a script run over several shards lists (KEYS, then `extra`,
+/// once each) and, for each, whether it may write it and its shard.
+type Plan = (Vec<Vec<u8>>, Vec<(Vec<u8>, bool, usize)>);
+
+fn plan(w: &Worker, e: &Eval<'_>, extra: &[Vec<u8>]) -> Plan {
+    let mut listed: Vec<Vec<u8>> = Vec::new();
+    for k in e
+        .keys
+        .iter()
+        .map(|k| k.to_vec())
+        .chain(extra.iter().cloned())
+    {
+        if !listed.contains(&k) {
+            listed.push(k);
+        }
+    }
+    let keys = listed
+        .iter()
+        .map(|k| (k.clone(), !e.read_only, w.shared.shard_of(k)))
+        .collect();
+    (listed, keys)
+}
+
+/// The stray key a `-SHARDIS.STRAY key` reply names (empty: the shard
+/// knows the script strays), or `None` for any other reply.
+pub fn stray_key(reply: &[u8]) -> Option<Vec<u8>> {
+    stray_of(reply)
+}
+
 /// Runs `e` as a transaction over the shards of its keys and `extra`
 /// (module docs).
 async fn run_spread(
@@ -275,21 +374,7 @@ async fn run_spread(
     let n = w.shared.shard_count();
     let _gate = w.shared.gate.enter().await;
     for _ in 0..ROUNDS_MAX {
-        let mut listed: Vec<Vec<u8>> = Vec::new();
-        for k in e
-            .keys
-            .iter()
-            .map(|k| k.to_vec())
-            .chain(extra.iter().cloned())
-        {
-            if !listed.contains(&k) {
-                listed.push(k);
-            }
-        }
-        let keys: Vec<(Vec<u8>, bool, usize)> = listed
-            .iter()
-            .map(|k| (k.clone(), !e.read_only, w.shared.shard_of(k)))
-            .collect();
+        let (listed, keys) = plan(w, e, &extra);
         let exec = keys.first().map_or(0, |(_, _, s)| *s);
         let mut parts: Vec<(usize, Part)> = Vec::new();
         for (k, _, s) in &keys {

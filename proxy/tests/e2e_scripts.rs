@@ -416,3 +416,70 @@ fn scripts_show_in_info_as_on_redis() {
         "{memory}"
     );
 }
+
+#[test]
+fn scripts_inside_multi_run_in_their_turn_over_any_keys() {
+    let Some(r) = common::RedisServer::start() else {
+        eprintln!("redis-server is not installed: skipping the comparison");
+        return;
+    };
+    let s = Server::with_shards(SHARDS);
+    let mut ours = s.raw();
+    let mut theirs = common::Raw::connect(r.port);
+    let k: Vec<String> = (0..SHARDS).map(|i| key_on_shard("mk", i, SHARDS)).collect();
+    let (a, b, c) = (k[0].as_str(), k[1].as_str(), k[2].as_str());
+    // Reaches `c` without declaring it: the transaction runs again with
+    // `c` locked too.
+    let undeclared = format!(
+        "redis.call('incr', KEYS[1]) redis.call('set', '{c}', 'v') \
+         return redis.call('mget', KEYS[1], KEYS[2], '{c}')"
+    );
+    let lib = "#!lua name=mlib\nredis.register_function('add', function(k, a) return redis.call('incrby', k[1], a[1]) end)";
+    let script: Vec<Vec<&str>> = vec![
+        vec!["FUNCTION", "LOAD", "REPLACE", lib],
+        vec!["MULTI"],
+        vec!["SET", a, "1"],
+        vec!["EVAL", &undeclared, "2", a, b],
+        vec!["EVALSHA", "0000000000000000000000000000000000000000", "0"],
+        vec!["EVAL", "return 1", "x"],
+        vec!["FCALL", "add", "1", b, "5"],
+        vec!["FCALL", "nosuch", "0"],
+        vec!["GET", c],
+        vec![
+            "EVAL",
+            "return redis.call('incr', KEYS[1]) + redis.call('nosuch')",
+            "1",
+            a,
+        ],
+        vec!["EVAL_RO", "return redis.call('set', KEYS[1], 'x')", "1", a],
+        vec!["EXEC"],
+        vec!["MGET", a, b, c],
+        // With a WATCH on keys the scripts declare.
+        vec!["WATCH", a, b],
+        vec!["MULTI"],
+        vec!["EVAL", "return redis.call('incrby', KEYS[1], 10)", "1", b],
+        vec!["FCALL", "add", "1", a, "100"],
+        vec!["EXEC"],
+        vec!["MGET", a, b, c],
+        // A script refused when queued aborts the transaction.
+        vec!["MULTI"],
+        vec!["EVAL"],
+        vec!["EXEC"],
+    ];
+    for cmd in &script {
+        let want = theirs.cmd(cmd);
+        let got = ours.cmd(cmd);
+        let short = |b: &[u8]| String::from_utf8_lossy(&b[..b.len().min(600)]).into_owned();
+        assert_eq!(short(&got), short(&want), "reply to {cmd:?}");
+    }
+    // A WATCHed transaction whose script reaches an undeclared key on
+    // another shard is refused whole (documented), nothing applied.
+    let was = ours.cmd_str(&["GET", a]);
+    ours.expect(&["WATCH", a], "+OK\r\n");
+    ours.expect(&["MULTI"], "+OK\r\n");
+    ours.expect(&["SET", a, "7"], "+QUEUED\r\n");
+    ours.expect(&["EVAL", &undeclared, "2", a, b], "+QUEUED\r\n");
+    let reply = ours.cmd_str(&["EXEC"]);
+    assert!(reply.contains("WATCHed"), "{reply}");
+    assert_eq!(ours.cmd_str(&["GET", a]), was);
+}

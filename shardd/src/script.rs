@@ -553,11 +553,28 @@ impl<L: WriteLog> Engine<L> {
         } else {
             scripts.compile(a.sha, a.body)
         };
+        let id = match (
+            function,
+            a.flags & EVAL_BY_SHA != 0,
+            a.flags & EVAL_READ_ONLY != 0,
+        ) {
+            (true, _, false) => Cmd::Fcall,
+            (true, _, true) => Cmd::FcallRo,
+            (false, false, false) => Cmd::Eval,
+            (false, true, false) => Cmd::Evalsha,
+            (false, false, true) => Cmd::EvalRo,
+            (false, true, true) => Cmd::EvalshaRo,
+        };
         let compiled = match target {
             Ok(c) => c,
             Err(e) => {
                 self.scripts = Some(scripts);
-                return reply.error(&e);
+                // Counted here (a failed call), as the run's end counts.
+                let start = reply.buffer().len();
+                reply.error(&e);
+                let body = reply.buffer()[start..].to_vec();
+                self.stats.end(Some(id), 0, args, origin, &body);
+                return;
             }
         };
         if a.flags & EVAL_COMPILE_ONLY != 0 {
@@ -608,18 +625,6 @@ impl<L: WriteLog> Engine<L> {
         // counted as they ran); an error it returns counts unless a
         // command's reply it passes on was counted already.
         if run.stray.is_none() {
-            let id = match (
-                function,
-                a.flags & EVAL_BY_SHA != 0,
-                a.flags & EVAL_READ_ONLY != 0,
-            ) {
-                (true, _, false) => Cmd::Fcall,
-                (true, _, true) => Cmd::FcallRo,
-                (false, false, false) => Cmd::Eval,
-                (false, true, false) => Cmd::Evalsha,
-                (false, false, true) => Cmd::EvalRo,
-                (false, true, true) => Cmd::EvalshaRo,
-            };
             let body = &reply.buffer()[start..];
             let shown: &[u8] = if count_error { body } else { b"+" };
             self.stats.end(Some(id), 0, args, origin, shown);

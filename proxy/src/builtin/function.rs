@@ -14,33 +14,17 @@ use common::table::Cmd;
 use super::{eq, help, Call};
 use crate::{
     link::Req,
-    script::{self, Eval, FcallSeen},
+    script::{self, FcallSeen},
     xtx,
 };
 
-/// `FCALL name numkeys key... arg...` (`read_only`: FCALL_RO).
-pub async fn fcall(call: Call<'_, '_>, read_only: bool) {
-    let argv = call.argv;
-    let numkeys = std::str::from_utf8(argv[2])
-        .ok()
-        .and_then(|n| n.parse::<i64>().ok());
-    let numkeys = match numkeys {
-        None => return call.reply(|r| r.error("ERR Bad number of keys provided")),
-        Some(n) if n > (argv.len() - 3) as i64 => {
-            return call
-                .reply(|r| r.error("ERR Number of keys can't be greater than number of args"))
-        }
-        Some(n) if n < 0 => return call.reply(|r| r.error("ERR Number of keys can't be negative")),
-        Some(n) => n as usize,
+/// `FCALL name numkeys key... arg...` and FCALL_RO.
+pub async fn fcall(call: Call<'_, '_>) {
+    let e = match script::parse_call(&call.w.shared.scripts, call.spec.id, call.argv) {
+        Ok(e) => e,
+        Err(reply) => return call.push(reply.as_bytes()),
     };
-    let keys = &argv[3..3 + numkeys];
-    let e = Eval {
-        script: call.w.shared.scripts.function(argv[1]),
-        read_only,
-        by_sha: false,
-        keys,
-        args: &argv[3 + numkeys..],
-    };
+    let (argv, keys) = (call.argv, e.keys);
     let (w, proto, origin) = (call.w, call.session.proto, call.session.handle.id);
     let mut seen = Some(FcallSeen::new(w, argv, keys));
     if script::send_one_shard(

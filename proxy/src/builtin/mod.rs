@@ -68,18 +68,10 @@ pub enum Builtin {
     Debug,
     /// `FUNCTION LOAD|DELETE|FLUSH|RESTORE|LIST|DUMP|STATS|KILL|HELP`.
     Function,
-    /// `FCALL` (`read_only`: `FCALL_RO`).
-    Fcall {
-        /// FCALL_RO.
-        read_only: bool,
-    },
-    /// `EVAL`, `EVALSHA` (`by_sha`) and their `_RO` forms.
-    Eval {
-        /// EVALSHA.
-        by_sha: bool,
-        /// The `_RO` form.
-        read_only: bool,
-    },
+    /// `FCALL` and `FCALL_RO`.
+    Fcall,
+    /// `EVAL`, `EVALSHA` and their `_RO` forms.
+    Eval,
     /// `SCRIPT LOAD|EXISTS|FLUSH|KILL|HELP`.
     Script,
     /// `MULTI`.
@@ -235,24 +227,8 @@ pub fn handler(id: Cmd) -> Option<Builtin> {
         | Cmd::FunctionLoad
         | Cmd::FunctionRestore
         | Cmd::FunctionStats => Function,
-        Cmd::Fcall => Fcall { read_only: false },
-        Cmd::FcallRo => Fcall { read_only: true },
-        Cmd::Eval => Eval {
-            by_sha: false,
-            read_only: false,
-        },
-        Cmd::Evalsha => Eval {
-            by_sha: true,
-            read_only: false,
-        },
-        Cmd::EvalRo => Eval {
-            by_sha: false,
-            read_only: true,
-        },
-        Cmd::EvalshaRo => Eval {
-            by_sha: true,
-            read_only: true,
-        },
+        Cmd::Fcall | Cmd::FcallRo => Fcall,
+        Cmd::Eval | Cmd::Evalsha | Cmd::EvalRo | Cmd::EvalshaRo => Eval,
         Cmd::ScriptFlush
         | Cmd::ScriptLoad
         | Cmd::ScriptExists
@@ -335,8 +311,8 @@ pub async fn run(b: Builtin, call: Call<'_, '_>) {
         Builtin::Shutdown => server::shutdown(call),
         Builtin::Debug => server::debug(call).await,
         Builtin::Function => function::function(call).await,
-        Builtin::Fcall { read_only } => function::fcall(call, read_only).await,
-        Builtin::Eval { by_sha, read_only } => script::eval(call, by_sha, read_only).await,
+        Builtin::Fcall => function::fcall(call).await,
+        Builtin::Eval => script::eval(call).await,
         Builtin::Script => script::script(call).await,
         Builtin::Multi => multi::multi(call),
         Builtin::Exec => multi::exec(call).await,

@@ -11,7 +11,9 @@
 //! (`MergeKind::Exec`). WATCH registers the keys with their shards
 //! (`SHARDD.WATCH`, answered once every shard has them), which mark the
 //! client dirty when a watched key changes; a shard restarted since WATCH
-//! lost them, and EXEC fails.
+//! lost them, and EXEC fails. A transaction holding a script (EVAL,
+//! EVALSHA, FCALL) runs over several shards whatever its keys, each script
+//! in its turn (`xtx::run`, `shardd/TRANSACTIONS.md`).
 
 use std::{cell::RefCell, rc::Rc};
 
@@ -50,13 +52,6 @@ pub fn queue(
     let bytes: usize = argv.iter().map(|a| a.len()).sum();
     let refusal = if spec.has_flag(F_NO_MULTI) {
         Some("-ERR Command not allowed inside a transaction\r\n")
-    } else if matches!(
-        spec.id,
-        Cmd::Eval | Cmd::Evalsha | Cmd::EvalRo | Cmd::EvalshaRo
-    ) {
-        // Unfinished: the proxy runs its own commands before EXEC's, so a
-        // script would not run in its place; refused rather than misordered.
-        Some("-ERR shardis: EVAL inside MULTI is not supported yet\r\n")
     } else if multi.bytes.saturating_add(bytes) as u64 > limit {
         Some("-ERR the transaction is over client-query-buffer-limit\r\n")
     } else {
@@ -221,10 +216,12 @@ pub async fn exec(call: Call<'_, '_>) {
     }
     let queued: Vec<SmallVec<[&[u8]; 8]>> = multi.queued.iter().map(|q| multi.args_of(q)).collect();
     let mut shards: SmallVec<[usize; 4]> = SmallVec::new();
+    let mut scripts = false;
     for (q, args) in multi.queued.iter().zip(&queued) {
         if q.spec.exec == Exec::Shard {
             shards_of(w, q.spec, args, &mut shards);
         }
+        scripts |= crate::script::is_call(q.spec.id);
     }
     let watched: SmallVec<[usize; 4]> = call
         .session
@@ -237,16 +234,25 @@ pub async fn exec(call: Call<'_, '_>) {
             shards.push(s);
         }
     }
-    // The proxy's own commands run first, in order, their replies kept.
+    // The proxy's own commands run first, in order, their replies kept;
+    // scripts run in their turn with the shards' commands (a script refused
+    // before it runs, for its numkeys or an unknown sha, answers here).
     let mut proxy = Vec::new();
     for (i, (q, args)) in multi.queued.iter().zip(&queued).enumerate() {
-        if q.spec.exec != Exec::Shard {
+        if crate::script::is_call(q.spec.id) {
+            if let Err(e) = crate::script::parse_call(&w.shared.scripts, q.spec.id, args) {
+                proxy.push((i, e.as_bytes().to_vec()));
+            }
+        } else if q.spec.exec != Exec::Shard {
             let reply = run_captured(w, call.session, q.spec, args).await;
             proxy.push((i, reply));
         }
     }
     let len = multi.queued.len();
-    if shards.len() > 1 {
+    // Scripts run as a transaction over the shards their keys need (as a
+    // script outside MULTI does when it reaches other shards), even when
+    // everything is on one shard.
+    if shards.len() > 1 || scripts {
         let specs: Vec<(&'static CommandSpec, SmallVec<[&[u8]; 8]>)> = multi
             .queued
             .iter()

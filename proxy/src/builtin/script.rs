@@ -4,41 +4,14 @@
 use common::table::Cmd;
 
 use super::{eq, help, Call};
-use crate::script::{self, Eval};
+use crate::script;
 
-/// `EVAL script numkeys key... arg...` and its forms: `by_sha` for
-/// EVALSHA, `read_only` for the `_RO` forms.
-pub async fn eval(call: Call<'_, '_>, by_sha: bool, read_only: bool) {
-    let argv = call.argv;
-    let numkeys = std::str::from_utf8(argv[2])
-        .ok()
-        .and_then(|n| n.parse::<i64>().ok());
-    let numkeys = match numkeys {
-        None => return call.reply(|r| r.error("ERR value is not an integer or out of range")),
-        Some(n) if n < 0 => return call.reply(|r| r.error("ERR Number of keys can't be negative")),
-        Some(n) if n as usize > argv.len() - 3 => {
-            return call
-                .reply(|r| r.error("ERR Number of keys can't be greater than number of args"))
-        }
-        Some(n) => n as usize,
-    };
-    let cache = &call.w.shared.scripts;
-    let script = if by_sha {
-        match cache.get(argv[1]) {
-            Some(found) => found,
-            None => {
-                return call.reply(|r| r.error("NOSCRIPT No matching script. Please use EVAL."))
-            }
-        }
-    } else {
-        cache.add(argv[1])
-    };
-    let e = Eval {
-        script,
-        read_only,
-        by_sha,
-        keys: &argv[3..3 + numkeys],
-        args: &argv[3 + numkeys..],
+/// `EVAL script numkeys key... arg...` and its forms (EVALSHA, the `_RO`
+/// forms).
+pub async fn eval(call: Call<'_, '_>) {
+    let e = match script::parse_call(&call.w.shared.scripts, call.spec.id, call.argv) {
+        Ok(e) => e,
+        Err(reply) => return call.push(reply.as_bytes()),
     };
     let (w, proto, origin) = (call.w, call.session.proto, call.session.handle.id);
     if script::send_one_shard(

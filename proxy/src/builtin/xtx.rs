@@ -55,6 +55,24 @@ pub fn participants(
         &mut parts[i].1
     }
     for (spec, args) in queued {
+        if crate::script::is_call(spec.id) {
+            // A script's KEYS; without any it runs on shard 0 (keys it
+            // reaches are locked on the next round, see `run`).
+            match table::key_positions(spec, args) {
+                Ok(pos) if !pos.is_empty() => {
+                    for &i in pos.iter() {
+                        let p = part(&mut parts, w.shared.shard_of(args[i]));
+                        if !p.keys.iter().any(|k| k.as_slice() == args[i]) {
+                            p.keys.push(args[i].to_vec());
+                        }
+                    }
+                }
+                _ => {
+                    part(&mut parts, 0);
+                }
+            }
+            continue;
+        }
         if spec.exec != Exec::Shard {
             continue;
         }
@@ -115,9 +133,13 @@ pub async fn run(
     // From here to the end, plain commands over several shards wait or
     // run as transactions (see `crate::gate`).
     let _gate = w.shared.gate.enter().await;
-    let plans = queued
+    let scripts = queued
         .iter()
-        .any(|(spec, args)| spec.route == Route::Together && core::spans_shards(w, spec, args));
+        .any(|(spec, _)| crate::script::is_call(spec.id));
+    let plans = scripts
+        || queued
+            .iter()
+            .any(|(spec, args)| spec.route == Route::Together && core::spans_shards(w, spec, args));
     if watcher == 0 && !plans {
         let t = core::next_txid(w);
         if let Some(outcome) = run_at_once(w, t, proto, origin, queued, &parts, proxy).await {
@@ -125,24 +147,95 @@ pub async fn run(
         }
         // A key was locked by another transaction: wait for it, in order.
     }
-    let t = core::next_txid(w);
-    // 1. Lock, ascending.
-    let locked = match core::lock(w, t, watcher, &parts).await {
-        Ok(l) => l,
-        Err(core::LockError::WatchFailed) => return Outcome::WatchFailed,
-        Err(core::LockError::Failed(e)) => return Outcome::Failed(e),
-    };
-    // 2. Run every command, at once but for those whose keys must be
-    //    together on several shards, which run as a plan in their turn.
-    let capture = Rc::new(RefCell::new(Replies::new()));
-    send_queued(w, t, proto, origin, queued, proxy, &capture).await;
-    w.flush_now();
-    let replies = core::wait_all(&capture).await;
-    // 3 and 4. Prepare, decide, finish.
-    match core::finish(w, t, &locked).await {
-        Ok(()) => Outcome::Committed(replies),
-        Err(e) => Outcome::Failed(e),
+    // Keys scripts reached besides their KEYS: locked too, and listed for
+    // every script, on the next round (`crate::script::ROUNDS_MAX`).
+    let mut extra: Vec<Vec<u8>> = Vec::new();
+    let mut parts = parts;
+    for _ in 0..crate::script::ROUNDS_MAX {
+        let t = core::next_txid(w);
+        // 1. Lock, ascending.
+        let locked = match core::lock(w, t, watcher, &parts).await {
+            Ok(l) => l,
+            Err(core::LockError::WatchFailed) => return Outcome::WatchFailed,
+            Err(core::LockError::Failed(e)) => return Outcome::Failed(e),
+        };
+        // 2. Run every command, at once but for those whose keys must be
+        //    together on several shards and scripts, which run in their
+        //    turn.
+        let capture = Rc::new(RefCell::new(Replies::new()));
+        let strays = RefCell::new(Vec::new());
+        let run = Queue {
+            t,
+            proto,
+            origin,
+            queued,
+            proxy,
+            extra: &extra,
+            strays: &strays,
+        };
+        send_queued(w, &run, &capture).await;
+        w.flush_now();
+        let replies = core::wait_all(&capture).await;
+        let strays = strays.into_inner();
+        if strays.is_empty() {
+            // 3 and 4. Prepare, decide, finish.
+            return match core::finish(w, t, &locked).await {
+                Ok(()) => Outcome::Committed(replies),
+                Err(e) => Outcome::Failed(e),
+            };
+        }
+        // A script reached a key `t` did not lock: everything is put back
+        // and the transaction runs again with that key locked too.
+        core::abort(w, t, &locked).await;
+        if watcher != 0 {
+            // The shards checked and forgot the watch with this round's
+            // locks: a second round could not check it again.
+            return Outcome::Failed(
+                "-ERR shardis: a script inside this MULTI reached a key outside its KEYS while keys are WATCHed; declare the key in KEYS".into(),
+            );
+        }
+        for key in strays {
+            if key.is_empty() || extra.contains(&key) {
+                return Outcome::Failed(
+                    "-ERR shardis: the keys of the scripts inside this MULTI could not be settled"
+                        .into(),
+                );
+            }
+            let shard = w.shared.shard_of(&key);
+            match parts.iter_mut().find(|(s, _)| *s == shard) {
+                Some((_, p)) => p.keys.push(key.clone()),
+                None => {
+                    parts.push((
+                        shard,
+                        Part {
+                            keys: vec![key.clone()],
+                            all: false,
+                        },
+                    ));
+                    parts.sort_by_key(|(s, _)| *s);
+                }
+            }
+            extra.push(key);
+        }
     }
+    Outcome::Failed(format!(
+        "-ERR shardis: the scripts inside this MULTI kept reaching keys on other shards ({} rounds)",
+        crate::script::ROUNDS_MAX
+    ))
+}
+
+/// A transaction's queued commands as one round runs them.
+struct Queue<'a, 'b> {
+    t: u64,
+    proto: common::reply::Proto,
+    origin: u64,
+    queued: &'a [(&'static CommandSpec, SmallVec<[&'b [u8]; 8]>)],
+    /// The replies of the commands the proxy answered, by position.
+    proxy: &'a [(usize, Vec<u8>)],
+    /// Keys the scripts reach besides their KEYS.
+    extra: &'a [Vec<u8>],
+    /// Keys scripts reached that this round did not lock.
+    strays: &'a RefCell<Vec<Vec<u8>>>,
 }
 
 /// Sends the queued commands of transaction `t` (those the proxy answers
@@ -150,16 +243,32 @@ pub async fn run(
 /// `capture` in order. A command whose keys must be together on several
 /// shards runs as a plan in its turn: it needs `t`'s locks, which is why
 /// the path that locks and runs at once is not taken with one.
-async fn send_queued(
-    w: &Rc<Worker>,
-    t: u64,
-    proto: common::reply::Proto,
-    origin: u64,
-    queued: &[(&'static CommandSpec, SmallVec<[&[u8]; 8]>)],
-    proxy: &[(usize, Vec<u8>)],
-    capture: &Rc<RefCell<Replies>>,
-) {
-    for (i, (spec, args)) in queued.iter().enumerate() {
+async fn send_queued(w: &Rc<Worker>, q: &Queue<'_, '_>, capture: &Rc<RefCell<Replies>>) {
+    let (t, proto, origin, proxy) = (q.t, q.proto, q.origin, q.proxy);
+    for (i, (spec, args)) in q.queued.iter().enumerate() {
+        let answered = proxy.iter().find(|(at, _)| *at == i);
+        if crate::script::is_call(spec.id) && answered.is_none() {
+            // A script, in its turn (it needs the locks and sees what the
+            // commands before it did).
+            let seq = capture.borrow_mut().push_pending(false);
+            let reply = match crate::script::parse_call(&w.shared.scripts, spec.id, args) {
+                Ok(e) => {
+                    let reply = crate::script::run_in_tx(w, t, proto, &e, q.extra).await;
+                    if let Some(key) = crate::script::stray_key(&reply) {
+                        q.strays.borrow_mut().push(key);
+                    }
+                    reply
+                }
+                Err(e) => e.as_bytes().to_vec(),
+            };
+            Target::Slot {
+                conn: capture.clone(),
+                seq,
+                part: None,
+            }
+            .deliver(&reply);
+            continue;
+        }
         if spec.exec != Exec::Shard {
             if let Some((_, reply)) = proxy.iter().find(|(at, _)| *at == i) {
                 capture.borrow_mut().push_ready(reply, false);
@@ -212,7 +321,17 @@ async fn run_at_once(
         locks.push(core::send_for_reply(w, req, *shard, &args).await);
     }
     let capture = Rc::new(RefCell::new(Replies::new()));
-    send_queued(w, t, proto, origin, queued, proxy, &capture).await;
+    let strays = RefCell::new(Vec::new());
+    let run = Queue {
+        t,
+        proto,
+        origin,
+        queued,
+        proxy,
+        extra: &[],
+        strays: &strays,
+    };
+    send_queued(w, &run, &capture).await;
     let asks = core::prepare_asks(t, decider, &all[1..]);
     let mut prepares = Vec::with_capacity(asks.len());
     for (shard, args) in &asks {

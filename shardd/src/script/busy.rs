@@ -114,6 +114,7 @@ impl Watch {
 
     pub(super) fn end(&self) {
         self.stamp.set(0);
+        self.killed.set(false);
         for (_, reply) in self.links.borrow().iter() {
             reply.user_word(WORD_RUNNING).store(0, Ordering::Release);
         }
@@ -122,11 +123,19 @@ impl Watch {
     /// Whether a worker asked to kill the running script (one that wrote
     /// cannot be killed: the proxy answers UNKILLABLE and never asks).
     pub(super) fn kill_requested(&self) -> bool {
-        if self.killed.get() || STOP.load(Ordering::Relaxed) {
+        if STOP.load(Ordering::Relaxed) {
             return true;
         }
         let s = self.stamp.get();
-        if s == 0 || self.wrote.get() {
+        // Nothing runs (a library loading is not a script run): a kill
+        // asked for an earlier run is no longer anyone's.
+        if s == 0 {
+            return false;
+        }
+        if self.killed.get() {
+            return true;
+        }
+        if self.wrote.get() {
             return false;
         }
         let asked = self

@@ -51,6 +51,29 @@ pub fn transactions() -> BoxedStrategy<Op> {
         cmd("RENAMENX", vec![tkey(), tkey()]),
         cmd("COPY", vec![tkey(), tkey(), opt(lit("REPLACE"))]),
         cmd("SMOVE", vec![tkey(), tkey(), member()]),
+        // Scripts in their turn (declared keys: a WATCHed transaction
+        // whose script reaches an undeclared key is refused, documented).
+        cmd(
+            "EVAL",
+            vec![
+                lit("return redis.call('incr', KEYS[1])"),
+                lit("1"),
+                key(),
+            ],
+        ),
+        cmd(
+            "EVAL",
+            vec![
+                lit("redis.call('rpush', KEYS[2], redis.call('get', KEYS[1]) or 'none') return redis.call('lrange', KEYS[2], 0, -1)"),
+                lit("2"),
+                key(),
+                key(),
+            ],
+        ),
+        cmd(
+            "EVAL",
+            vec![lit("return redis.pcall('set', KEYS[1])"), lit("1"), key()],
+        ),
         cmd(
             "LMOVE",
             vec![
