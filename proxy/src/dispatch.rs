@@ -148,7 +148,7 @@ async fn run_builtin(
     let ns = started.elapsed().as_nanos() as u64;
     // A script the shards ran is counted by the shard that ran it; the
     // proxy counts the EVALs it answered itself (NOSCRIPT, bad numkeys...).
-    let shard_counts = matches!(b, Builtin::Eval | Builtin::Fcall) && !failed.get();
+    let shard_counts = matches!(b, Builtin::Eval) && !failed.get();
     if !shard_counts {
         let mut st = lock(&w.stats);
         st.call(spec.id, ns);

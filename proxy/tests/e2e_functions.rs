@@ -18,13 +18,9 @@ fn lib(name: &str, body: &str) -> String {
 
 #[test]
 fn functions_answer_as_on_redis_server() {
-    let Some(r) = common::RedisServer::start() else {
-        eprintln!("redis-server is not installed: skipping the comparison");
+    let Some(mut both) = common::SideBySide::start(SHARDS) else {
         return;
     };
-    let s = Server::with_shards(SHARDS);
-    let mut ours = s.raw();
-    let mut theirs = common::Raw::connect(r.port);
     let k: Vec<String> = (0..SHARDS).map(|i| key_on_shard("fk", i, SHARDS)).collect();
     let (a, b, c) = (k[0].as_str(), k[1].as_str(), k[2].as_str());
     let bank = lib(
@@ -89,15 +85,10 @@ fn functions_answer_as_on_redis_server() {
         vec!["FUNCTION", "LIST"],
         vec!["FCALL", "move", "2", a, b, "1"],
     ];
-    for cmd in &script {
-        let want = theirs.cmd(cmd);
-        let got = ours.cmd(cmd);
-        let short = |b: &[u8]| String::from_utf8_lossy(&b[..b.len().min(600)]).into_owned();
-        assert_eq!(short(&got), short(&want), "reply to {cmd:?}");
-    }
+    both.same(&script);
     // DUMP payloads: each server restores the other's.
-    let mut o = s.client();
-    let mut t = common::client_for(&format!("redis://127.0.0.1:{}", r.port));
+    let mut o = both.shardis.client();
+    let mut t = common::client_for(&format!("redis://127.0.0.1:{}", both.redis.port));
     for con in [&mut o, &mut t] {
         let name: String = redis::cmd("FUNCTION")
             .arg("LOAD")

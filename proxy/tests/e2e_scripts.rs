@@ -18,13 +18,9 @@ const SHARDS: usize = 3;
 
 #[test]
 fn scripts_answer_as_on_redis_server() {
-    let Some(r) = common::RedisServer::start() else {
-        eprintln!("redis-server is not installed: skipping the comparison");
+    let Some(mut both) = common::SideBySide::start(SHARDS) else {
         return;
     };
-    let s = Server::with_shards(SHARDS);
-    let mut ours = s.raw();
-    let mut theirs = common::Raw::connect(r.port);
     let k: Vec<String> = (0..SHARDS).map(|i| key_on_shard("sk", i, SHARDS)).collect();
     let (a, b, c) = (k[0].as_str(), k[1].as_str(), k[2].as_str());
     let transfer = "local v = tonumber(ARGV[1]) \
@@ -177,12 +173,7 @@ fn scripts_answer_as_on_redis_server() {
             b,
         ],
     ];
-    for cmd in &script {
-        let want = theirs.cmd(cmd);
-        let got = ours.cmd(cmd);
-        let short = |b: &[u8]| String::from_utf8_lossy(&b[..b.len().min(400)]).into_owned();
-        assert_eq!(short(&got), short(&want), "reply to {cmd:?}");
-    }
+    both.same(&script);
 }
 
 /// Every account's balance, read by one script with every key declared.
@@ -419,13 +410,9 @@ fn scripts_show_in_info_as_on_redis() {
 
 #[test]
 fn scripts_inside_multi_run_in_their_turn_over_any_keys() {
-    let Some(r) = common::RedisServer::start() else {
-        eprintln!("redis-server is not installed: skipping the comparison");
+    let Some(mut both) = common::SideBySide::start(SHARDS) else {
         return;
     };
-    let s = Server::with_shards(SHARDS);
-    let mut ours = s.raw();
-    let mut theirs = common::Raw::connect(r.port);
     let k: Vec<String> = (0..SHARDS).map(|i| key_on_shard("mk", i, SHARDS)).collect();
     let (a, b, c) = (k[0].as_str(), k[1].as_str(), k[2].as_str());
     // Reaches `c` without declaring it: the transaction runs again with
@@ -466,12 +453,8 @@ fn scripts_inside_multi_run_in_their_turn_over_any_keys() {
         vec!["EVAL"],
         vec!["EXEC"],
     ];
-    for cmd in &script {
-        let want = theirs.cmd(cmd);
-        let got = ours.cmd(cmd);
-        let short = |b: &[u8]| String::from_utf8_lossy(&b[..b.len().min(600)]).into_owned();
-        assert_eq!(short(&got), short(&want), "reply to {cmd:?}");
-    }
+    both.same(&script);
+    let ours = &mut both.ours;
     // A WATCHed transaction whose script reaches an undeclared key on
     // another shard is refused whole (documented), nothing applied.
     let was = ours.cmd_str(&["GET", a]);

@@ -111,26 +111,23 @@ fn writer(url: String, w: usize, traffic: Arc<Traffic>, expect_io: bool) -> Join
             mark.arg(format!("done:{w}")).arg(i);
             let r = match w % 3 {
                 0 => exec(&mut con, &[decr, incr, mark]).map(|_| ()),
-                1 => redis::cmd("EVAL")
-                    .arg(TRANSFER)
-                    .arg(3)
-                    .arg(account(from))
-                    .arg(account(to))
-                    .arg(format!("done:{w}"))
-                    .arg(amount)
-                    .arg(i)
-                    .query::<i64>(&mut con)
-                    .map(|_| ()),
-                _ => redis::cmd("FCALL")
-                    .arg("transfer")
-                    .arg(3)
-                    .arg(account(from))
-                    .arg(account(to))
-                    .arg(format!("done:{w}"))
-                    .arg(amount)
-                    .arg(i)
-                    .query::<i64>(&mut con)
-                    .map(|_| ()),
+                kind => {
+                    // The same transfer as a script (EVAL) or a function.
+                    let (name, body) = match kind {
+                        1 => ("EVAL", TRANSFER),
+                        _ => ("FCALL", "transfer"),
+                    };
+                    redis::cmd(name)
+                        .arg(body)
+                        .arg(3)
+                        .arg(account(from))
+                        .arg(account(to))
+                        .arg(format!("done:{w}"))
+                        .arg(amount)
+                        .arg(i)
+                        .query::<i64>(&mut con)
+                        .map(|_| ())
+                }
             };
             match r {
                 Ok(()) => {

@@ -1,5 +1,5 @@
-//! FUNCTION LOAD/DELETE/FLUSH/RESTORE/LIST/DUMP/STATS/KILL/HELP, FCALL
-//! and FCALL_RO.
+//! FUNCTION LOAD/DELETE/FLUSH/RESTORE/LIST/DUMP/STATS/KILL/HELP (FCALL
+//! runs as EVAL does: `super::script::call_script`).
 //!
 //! Every shard holds every library (`shardd/src/script/functions.rs`):
 //! the changes go to shard 0 first, which answers for all (a library that
@@ -12,38 +12,7 @@
 use common::table::Cmd;
 
 use super::{eq, help, Call};
-use crate::{
-    link::Req,
-    script::{self, FcallSeen},
-    xtx,
-};
-
-/// `FCALL name numkeys key... arg...` and FCALL_RO.
-pub async fn fcall(call: Call<'_, '_>) {
-    let e = match script::parse_call(&call.w.shared.scripts, call.spec.id, call.argv) {
-        Ok(e) => e,
-        Err(reply) => return call.push(reply.as_bytes()),
-    };
-    let (argv, keys) = (call.argv, e.keys);
-    let (w, proto, origin) = (call.w, call.session.proto, call.session.handle.id);
-    let mut seen = Some(FcallSeen::new(w, argv, keys));
-    if script::send_one_shard(
-        w,
-        proto,
-        origin,
-        &e,
-        call.to.out,
-        call.to.discard,
-        &mut seen,
-    )
-    .await
-    {
-        return;
-    }
-    let reply = script::run(w, proto, origin, &e).await;
-    drop(seen);
-    call.push(&reply);
-}
+use crate::{link::Req, script, xtx};
 
 /// `FUNCTION <subcommand> ...`.
 pub async fn function(call: Call<'_, '_>) {

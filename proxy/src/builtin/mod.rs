@@ -68,9 +68,7 @@ pub enum Builtin {
     Debug,
     /// `FUNCTION LOAD|DELETE|FLUSH|RESTORE|LIST|DUMP|STATS|KILL|HELP`.
     Function,
-    /// `FCALL` and `FCALL_RO`.
-    Fcall,
-    /// `EVAL`, `EVALSHA` and their `_RO` forms.
+    /// `EVAL`, `EVALSHA`, `FCALL` and their `_RO` forms.
     Eval,
     /// `SCRIPT LOAD|EXISTS|FLUSH|KILL|HELP`.
     Script,
@@ -227,8 +225,7 @@ pub fn handler(id: Cmd) -> Option<Builtin> {
         | Cmd::FunctionLoad
         | Cmd::FunctionRestore
         | Cmd::FunctionStats => Function,
-        Cmd::Fcall | Cmd::FcallRo => Fcall,
-        Cmd::Eval | Cmd::Evalsha | Cmd::EvalRo | Cmd::EvalshaRo => Eval,
+        Cmd::Eval | Cmd::Evalsha | Cmd::EvalRo | Cmd::EvalshaRo | Cmd::Fcall | Cmd::FcallRo => Eval,
         Cmd::ScriptFlush
         | Cmd::ScriptLoad
         | Cmd::ScriptExists
@@ -311,8 +308,7 @@ pub async fn run(b: Builtin, call: Call<'_, '_>) {
         Builtin::Shutdown => server::shutdown(call),
         Builtin::Debug => server::debug(call).await,
         Builtin::Function => function::function(call).await,
-        Builtin::Fcall => function::fcall(call).await,
-        Builtin::Eval => script::eval(call).await,
+        Builtin::Eval => script::call_script(call).await,
         Builtin::Script => script::script(call).await,
         Builtin::Multi => multi::multi(call),
         Builtin::Exec => multi::exec(call).await,

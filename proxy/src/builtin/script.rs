@@ -1,4 +1,5 @@
-//! EVAL, EVALSHA, EVAL_RO, EVALSHA_RO and SCRIPT LOAD/EXISTS/FLUSH/KILL/HELP
+//! EVAL, EVALSHA, EVAL_RO, EVALSHA_RO, FCALL, FCALL_RO and SCRIPT
+//! LOAD/EXISTS/FLUSH/KILL/HELP
 //! (where scripts run: [`crate::script`]).
 
 use common::table::Cmd;
@@ -7,27 +8,24 @@ use super::{eq, help, Call};
 use crate::script;
 
 /// `EVAL script numkeys key... arg...` and its forms (EVALSHA, the `_RO`
-/// forms).
-pub async fn eval(call: Call<'_, '_>) {
+/// forms), `FCALL name numkeys key... arg...` and FCALL_RO.
+pub async fn call_script(call: Call<'_, '_>) {
     let e = match script::parse_call(&call.w.shared.scripts, call.spec.id, call.argv) {
         Ok(e) => e,
         Err(reply) => return call.push(reply.as_bytes()),
     };
     let (w, proto, origin) = (call.w, call.session.proto, call.session.handle.id);
-    if script::send_one_shard(
-        w,
-        proto,
-        origin,
-        &e,
-        call.to.out,
-        call.to.discard,
-        &mut None,
-    )
-    .await
-    {
+    // FUNCTION STATS names the running function from these notes.
+    let mut seen = e
+        .script
+        .function
+        .then(|| script::FcallSeen::new(w, call.argv, e.keys));
+    let (out, discard) = (call.to.out, call.to.discard);
+    if script::send_one_shard(w, proto, origin, &e, out, discard, &mut seen).await {
         return;
     }
     let reply = script::run(w, proto, origin, &e).await;
+    drop(seen);
     call.push(&reply);
 }
 

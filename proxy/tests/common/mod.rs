@@ -41,7 +41,7 @@ mod raw;
 mod redis_server;
 pub use raw::*;
 #[allow(unused_imports)]
-pub use redis_server::RedisServer;
+pub use redis_server::{RedisServer, SideBySide};
 
 /// Longest wait for the proxy to print its port and for its shards to answer.
 pub const START_TIMEOUT: Duration = Duration::from_secs(20);

@@ -66,3 +66,46 @@ impl Drop for RedisServer {
         let _ = self.child.wait();
     }
 }
+
+/// A `redis-server` and a shardis side by side, a raw connection to each.
+pub struct SideBySide {
+    /// The redis-server (kept alive).
+    pub redis: RedisServer,
+    /// The shardis.
+    pub shardis: super::Server,
+    /// A connection to shardis.
+    pub ours: Raw,
+    /// A connection to redis-server.
+    pub theirs: Raw,
+}
+
+impl SideBySide {
+    /// Both servers, shardis with `shards` shards; `None` (after saying
+    /// so) where redis-server is not installed.
+    pub fn start(shards: usize) -> Option<SideBySide> {
+        let Some(redis) = RedisServer::start() else {
+            eprintln!("redis-server is not installed: skipping the comparison");
+            return None;
+        };
+        let shardis = super::Server::with_shards(shards);
+        let ours = shardis.raw();
+        let theirs = Raw::connect(redis.port);
+        Some(SideBySide {
+            redis,
+            shardis,
+            ours,
+            theirs,
+        })
+    }
+
+    /// Sends each command to both and asserts the replies are the same
+    /// (the first 600 bytes of each are shown when they are not).
+    pub fn same(&mut self, cmds: &[Vec<&str>]) {
+        for cmd in cmds {
+            let want = self.theirs.cmd(cmd);
+            let got = self.ours.cmd(cmd);
+            let short = |b: &[u8]| String::from_utf8_lossy(&b[..b.len().min(600)]).into_owned();
+            assert_eq!(short(&got), short(&want), "reply to {cmd:?}");
+        }
+    }
+}
