@@ -466,3 +466,51 @@ fn scripts_inside_multi_run_in_their_turn_over_any_keys() {
     assert!(reply.contains("WATCHed"), "{reply}");
     assert_eq!(ours.cmd_str(&["GET", a]), was);
 }
+
+/// A script on one shard that reaches a key a transaction over several
+/// shards holds waits for it and runs after (nothing lost, no error),
+/// while transactions keep coming from other connections and workers.
+#[test]
+fn a_script_meeting_a_key_a_transaction_holds_waits_and_runs() {
+    const ROUNDS: usize = 300;
+    let s = Server::start(Opts::shards(2).workers(2));
+    let x = key_on_shard("held", 0, 2);
+    let y = key_on_shard("held", 1, 2);
+    let url = s.url();
+    let (tx_url, xk, yk) = (url.clone(), x.clone(), y.clone());
+    let movers = std::thread::spawn(move || {
+        let mut con = common::client_for(&tx_url);
+        for _ in 0..ROUNDS {
+            let () = redis::pipe()
+                .atomic()
+                .cmd("INCR")
+                .arg(&xk)
+                .ignore()
+                .cmd("INCR")
+                .arg(&yk)
+                .ignore()
+                .query(&mut con)
+                .expect("MULTI INCR INCR EXEC");
+        }
+    });
+    let mut con = common::client_for(&url);
+    let mut last = 0i64;
+    for _ in 0..ROUNDS {
+        // No KEYS: it runs on shard 0 and reaches `x` undeclared.
+        let v: i64 = redis::cmd("EVAL")
+            .arg("return redis.call('incr', ARGV[1])")
+            .arg(0)
+            .arg(&x)
+            .query(&mut con)
+            .expect("EVAL");
+        assert!(v > last, "the counter went back: {v} after {last}");
+        last = v;
+    }
+    movers.join().expect("the transactions");
+    let got: Vec<i64> = redis::cmd("MGET")
+        .arg(&x)
+        .arg(&y)
+        .query(&mut con)
+        .expect("MGET");
+    assert_eq!(got, vec![2 * ROUNDS as i64, ROUNDS as i64]);
+}

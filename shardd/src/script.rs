@@ -20,6 +20,12 @@
 //! each key a script writes (its DUMP form), paid only with more than one
 //! shard.
 //!
+//! A key a transaction over several shards holds is never touched: the
+//! request waits for the keys it names (`xtx::claim_of`), and a key it
+//! reaches at run time that a transaction holds makes the run stop, put
+//! back what it wrote, and wait for that key too
+//! (`Engine::park_script`); it runs again from the start.
+//!
 //! Writes reach the log as their effects (the commands the script ran, in
 //! their log forms) in ONE group record, so replay gives the same data
 //! whatever TIME or random values the script saw, and a crash keeps all
@@ -417,6 +423,13 @@ fn shebang(body: &[u8]) -> Result<(u8, usize), String> {
     Ok((flags, end))
 }
 
+/// The KEYS and the listed keys of a `SHARDD.EVAL` (what it claims while
+/// transactions hold locks).
+pub(crate) fn named_keys<'a>(args: &'a [&'a [u8]]) -> Option<(&'a [&'a [u8]], &'a [&'a [u8]])> {
+    let a = parse_eval(args)?;
+    Some((a.keys, a.listed))
+}
+
 /// A parsed `SHARDD.EVAL`.
 struct EvalArgs<'a> {
     sha: &'a [u8],
@@ -460,6 +473,12 @@ struct Run<'a> {
     resp3: bool,
     wrote: bool,
     stray: Option<Vec<u8>>,
+    /// Outside a transaction: whether what it writes is kept to be put
+    /// back (it may stray or meet a key a transaction holds).
+    undoable: bool,
+    /// Outside a transaction: a key a transaction holds, which the script
+    /// reached (it stopped, put back what it wrote, and waits).
+    blocked: Option<Vec<u8>>,
     /// Outside a transaction: each written key as it was before the
     /// script first wrote it, to put back if the script strays.
     undo: Vec<(Vec<u8>, Option<Saved>)>,
@@ -592,6 +611,8 @@ impl<L: WriteLog> Engine<L> {
             resp3: false,
             wrote: false,
             stray: None,
+            undoable: a.nshards > 1 || self.xtx.active(),
+            blocked: None,
             undo: Vec::new(),
             record: Vec::new(),
             changes: 0,
@@ -610,6 +631,12 @@ impl<L: WriteLog> Engine<L> {
             scripts.strays.insert(stray_key.to_vec());
         }
         self.scripts = Some(scripts);
+        if run.blocked.is_some() {
+            // Nothing of this run stays (put back, not logged, no reply):
+            // the request waits and runs again (`Engine::park_script`).
+            self.script_blocked = run.blocked.take();
+            return;
+        }
         let count_error = match result {
             Ok(count) => count,
             Err(e) => {
@@ -648,7 +675,7 @@ impl<L: WriteLog> Engine<L> {
         let fail = |msg: &[u8]| -> mlua::Result<(Value, bool)> {
             Ok((Value::Table(convert::error_table(lua, msg, false)?), raise))
         };
-        if run.stray.is_some() {
+        if run.stray.is_some() || run.blocked.is_some() {
             return fail(b"shardis: the script reached a key on another shard");
         }
         if self.script_watch.kill_requested() {
@@ -710,6 +737,17 @@ impl<L: WriteLog> Engine<L> {
         if let Ok(keys) = keys_and_flags(spec, &argv) {
             for (pos, _) in keys {
                 let key = argv[pos];
+                if run.tx.is_none() && self.xtx.holds(key) {
+                    // A transaction holds it: put back what the script
+                    // wrote; it waits and runs again (`park_script`).
+                    for (key, saved) in run.undo.drain(..).rev() {
+                        self.ks.put_back(&key, saved);
+                    }
+                    run.record.clear();
+                    run.changes = 0;
+                    run.blocked = Some(key.to_vec());
+                    return fail(b"shardis: the script reached a key a transaction holds");
+                }
                 if run.allowed(key) {
                     continue;
                 }
@@ -753,8 +791,9 @@ impl<L: WriteLog> Engine<L> {
         let mut r = Reply::new(&mut buf, proto);
         match (write, run.tx) {
             (true, Some(t)) => self.capture_undo(t, spec.id, &argv),
-            // With one shard nothing can stray: no undo needed.
-            (true, None) if run.nshards > 1 => {
+            // With one shard nothing can stray, and with no lock held
+            // nothing can block: no undo needed then.
+            (true, None) if run.undoable => {
                 if let Ok(keys) = keys_and_flags(spec, &argv) {
                     for (pos, flags) in keys {
                         let key = argv[pos];

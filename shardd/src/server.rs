@@ -87,6 +87,9 @@ pub struct Engine<L> {
     pub xtx: XTx,
     /// The Lua state and compiled scripts (made at the first script).
     pub scripts: Option<Box<crate::script::Scripts>>,
+    /// Set by a script run that reached a key a transaction holds: the
+    /// key (the request then waits, see `park_script`).
+    pub(crate) script_blocked: Option<Vec<u8>>,
     /// The running script's state as the proxy sees it, and its kill
     /// requests (`crate::script::Watch`).
     pub script_watch: std::rc::Rc<crate::script::Watch>,
@@ -103,6 +106,7 @@ impl<L: WriteLog> Engine<L> {
             watches: Watches::default(),
             xtx: XTx::default(),
             scripts: None,
+            script_blocked: None,
             script_watch: std::rc::Rc::default(),
             scratch: Vec::with_capacity(64 << 10),
         };
@@ -140,7 +144,16 @@ impl<L: WriteLog> Engine<L> {
                 let id = Cmd::ALL[h.kind as usize];
                 self.serve_in_tx(h.origin, id, op, &args, &mut reply);
             }
-            Some(Op::Script(cmd)) => self.serve_script(cmd, &args, h.origin, None, &mut reply),
+            Some(Op::Script(cmd)) => {
+                self.serve_script(cmd, &args, h.origin, None, &mut reply);
+                if let Some(key) = self.script_blocked.take() {
+                    // It waits for `key`; nothing of the run is answered.
+                    self.park_script(&args, &key, h.origin, owner, rec);
+                    scratch.clear();
+                    self.scratch = scratch;
+                    return Ok(true);
+                }
+            }
             Some(Op::Tx(TxCmd::Tx)) => self.serve_tx(&args, h.origin, &mut reply),
             Some(Op::Tx(TxCmd::Watch)) => self.serve_watch(&args, owner, &mut reply),
             Some(Op::Tx(TxCmd::Unwatch)) => self.serve_unwatch(&args, &mut reply),

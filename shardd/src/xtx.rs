@@ -83,8 +83,14 @@ fn claim_of(kind: u16, args: &[&[u8]]) -> Option<Claim> {
                 c.add_command(id, argv);
             }
         }
-        // A script may touch any key of the shard: it waits while any
-        // lock is held.
+        // A script waits for the keys it names (KEYS, and those the proxy
+        // listed); one it reaches that a transaction holds makes it stop,
+        // put back what it wrote and wait again, claiming that key too
+        // (`Engine::park_script`).
+        Op::Script(crate::script::ScriptCmd::Eval) => {
+            let (keys, listed) = crate::script::named_keys(args)?;
+            c.keys.extend(keys.iter().chain(listed).map(|k| k.to_vec()));
+        }
         Op::Script(_) => c.all = true,
         Op::Tx(TxCmd::Lock) => {
             let flags = lock_flags(args);
@@ -184,6 +190,11 @@ impl XTx {
         (self.txns.len(), self.locks.len(), self.parked.len())
     }
 
+    /// Whether a transaction holds `key` (or the whole keyspace).
+    pub(crate) fn holds(&self, key: &[u8]) -> bool {
+        self.all.is_some() || self.locks.contains_key(key)
+    }
+
     fn blocks(&self, c: &Claim, origin: u64) -> bool {
         if self.all.is_some() || (c.all && !self.locks.is_empty()) {
             return true;
@@ -274,6 +285,32 @@ impl<L: WriteLog> Engine<L> {
             rec: rec.to_vec(),
         });
         true
+    }
+
+    /// Parks request `rec` (a script that reached `key`, held by a
+    /// transaction, and put back what it wrote): it runs again once its
+    /// keys and `key` are free.
+    pub(crate) fn park_script(
+        &mut self,
+        args: &[&[u8]],
+        key: &[u8],
+        origin: u64,
+        owner: u64,
+        rec: &[u8],
+    ) {
+        let mut claim = Claim::default();
+        if let Some((keys, listed)) = crate::script::named_keys(args) {
+            claim
+                .keys
+                .extend(keys.iter().chain(listed).map(|k| k.to_vec()));
+        }
+        claim.keys.push(key.to_vec());
+        self.xtx.parked.push_back(Parked {
+            owner,
+            origin,
+            claim,
+            rec: rec.to_vec(),
+        });
     }
 
     /// Serves the waiting requests that may run now, in order, each on
