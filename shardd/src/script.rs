@@ -425,9 +425,9 @@ fn shebang(body: &[u8]) -> Result<(u8, usize), String> {
 
 /// The KEYS and the listed keys of a `SHARDD.EVAL` (what it claims while
 /// transactions hold locks).
-pub(crate) fn named_keys<'a>(args: &'a [&'a [u8]]) -> Option<(&'a [&'a [u8]], &'a [&'a [u8]])> {
+pub(crate) fn named_keys(args: &[&[u8]]) -> Option<Vec<Vec<u8>>> {
     let a = parse_eval(args)?;
-    Some((a.keys, a.listed))
+    Some(a.keys.iter().chain(a.listed).map(|k| k.to_vec()).collect())
 }
 
 /// A parsed `SHARDD.EVAL`.

@@ -88,8 +88,7 @@ fn claim_of(kind: u16, args: &[&[u8]]) -> Option<Claim> {
         // put back what it wrote and wait again, claiming that key too
         // (`Engine::park_script`).
         Op::Script(crate::script::ScriptCmd::Eval) => {
-            let (keys, listed) = crate::script::named_keys(args)?;
-            c.keys.extend(keys.iter().chain(listed).map(|k| k.to_vec()));
+            c.keys = crate::script::named_keys(args)?;
         }
         Op::Script(_) => c.all = true,
         Op::Tx(TxCmd::Lock) => {
@@ -299,11 +298,7 @@ impl<L: WriteLog> Engine<L> {
         rec: &[u8],
     ) {
         let mut claim = Claim::default();
-        if let Some((keys, listed)) = crate::script::named_keys(args) {
-            claim
-                .keys
-                .extend(keys.iter().chain(listed).map(|k| k.to_vec()));
-        }
+        claim.keys = crate::script::named_keys(args).unwrap_or_default();
         claim.keys.push(key.to_vec());
         self.xtx.parked.push_back(Parked {
             owner,
