@@ -297,9 +297,9 @@ impl<L: WriteLog> Engine<L> {
         owner: u64,
         rec: &[u8],
     ) {
-        let mut claim = Claim::default();
-        claim.keys = crate::script::named_keys(args).unwrap_or_default();
-        claim.keys.push(key.to_vec());
+        let mut keys = crate::script::named_keys(args).unwrap_or_default();
+        keys.push(key.to_vec());
+        let claim = Claim { keys, all: false };
         self.xtx.parked.push_back(Parked {
             owner,
             origin,
