@@ -514,3 +514,33 @@ fn a_script_meeting_a_key_a_transaction_holds_waits_and_runs() {
         .expect("MGET");
     assert_eq!(got, vec![2 * ROUNDS as i64, ROUNDS as i64]);
 }
+
+/// A script's writes make other clients' WATCHes fail (told when the run
+/// ends whole), and a run that is put back and runs again tells them once.
+#[test]
+fn a_script_writing_a_watched_key_fails_the_watchers_exec() {
+    let s = Server::with_shards(SHARDS);
+    let mut watcher = s.raw();
+    let mut writer = s.raw();
+    let k = key_on_shard("wk", 0, SHARDS);
+    let other = key_on_shard("wo", 1, SHARDS);
+    for (script, keys) in [
+        ("return redis.call('set', KEYS[1], 'w')", vec![k.as_str()]),
+        // Writes `k`, then reaches a key of another shard: put back, then
+        // run again over both shards.
+        (
+            "redis.call('set', KEYS[1], 'w') return redis.call('get', ARGV[1])",
+            vec![k.as_str()],
+        ),
+    ] {
+        watcher.expect(&["WATCH", &k], "+OK\r\n");
+        let mut cmd = vec!["EVAL", script, "1"];
+        cmd.extend(keys);
+        cmd.push(&other);
+        assert!(!writer.cmd_str(&cmd).starts_with('-'));
+        watcher.expect(&["MULTI"], "+OK\r\n");
+        watcher.expect(&["SET", &k, "mine"], "+QUEUED\r\n");
+        watcher.expect(&["EXEC"], "*-1\r\n");
+        assert_eq!(watcher.cmd_str(&["GET", &k]), "$1\r\nw\r\n");
+    }
+}

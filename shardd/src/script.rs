@@ -476,6 +476,9 @@ struct Run<'a> {
     /// Outside a transaction: whether what it writes is kept to be put
     /// back (it may stray or meet a key a transaction holds).
     undoable: bool,
+    /// Outside a transaction, with undo images: the writes whose watchers
+    /// are told when the run ends whole.
+    touched: Vec<(Cmd, Vec<Vec<u8>>)>,
     /// Outside a transaction: a key a transaction holds, which the script
     /// reached (it stopped, put back what it wrote, and waits).
     blocked: Option<Vec<u8>>,
@@ -612,6 +615,7 @@ impl<L: WriteLog> Engine<L> {
             wrote: false,
             stray: None,
             undoable: a.nshards > 1 || self.xtx.active(),
+            touched: Vec::new(),
             blocked: None,
             undo: Vec::new(),
             record: Vec::new(),
@@ -636,6 +640,12 @@ impl<L: WriteLog> Engine<L> {
             // the request waits and runs again (`Engine::park_script`).
             self.script_blocked = run.blocked.take();
             return;
+        }
+        if run.stray.is_none() {
+            for (id, argv) in std::mem::take(&mut run.touched) {
+                let argv: smallvec::SmallVec<[&[u8]; 8]> = argv.iter().map(Vec::as_slice).collect();
+                self.touch_watched(id, &argv);
+            }
         }
         let count_error = match result {
             Ok(count) => count,
@@ -821,7 +831,15 @@ impl<L: WriteLog> Engine<L> {
                 }
                 (None, None) => {}
             }
-            self.touch_watched(spec.id, &argv);
+            if run.tx.is_some() || !run.undoable {
+                self.touch_watched(spec.id, &argv);
+            } else if !self.watches.is_empty() {
+                // Touched when the run ends whole: a run put back (it
+                // strayed, or met a held key) changed nothing anyone
+                // watches.
+                run.touched
+                    .push((spec.id, argv.iter().map(|a| a.to_vec()).collect()));
+            }
         }
         self.stats.end(Some(spec.id), 0, &argv, run.origin, &buf);
         run.buf = buf;
