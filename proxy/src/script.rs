@@ -14,7 +14,9 @@
 //!   several shards (`shardd/TRANSACTIONS.md`): every key it needs is
 //!   locked on its shard (ascending), copies of the keys of other shards
 //!   are made on the executor (the first key's shard), the script runs
-//!   there, and the keys it changed go home; commit is two-phase. A
+//!   there, and the keys it changed go home; commit is two-phase (the
+//!   locks go out with the reads of the copies, the writes home with the
+//!   prepares, when no key is taken). A
 //!   script that reaches yet another key is aborted (undo images put
 //!   everything back) and run again with that key locked too, up to
 //!   [`ROUNDS_MAX`] times. Scripts known to stray (by sha) skip the
@@ -393,24 +395,56 @@ async fn run_spread(
             parts.push((exec, Part::default()));
         }
         parts.sort_by_key(|(s, _)| *s);
-        let (t, locked) = match xtx::lock_any(w, &parts).await {
-            Ok(l) => l,
-            Err(e) => return e,
+        let record = e.record(exec, n, &listed);
+        // The fewest round trips first (locks with the reads of the
+        // copies, writes home with the prepares); in order if a key was
+        // taken.
+        let at_once = xtx::run_copies_at_once(
+            w,
+            &parts,
+            |t| {
+                (
+                    Req::internal(Cmd::SharddEval, proto).in_tx(t),
+                    record.clone(),
+                )
+            },
+            &keys,
+            exec,
+            |r| stray_of(r).is_some(),
+        )
+        .await;
+        let reply = match at_once {
+            Some((reply, _)) => reply,
+            None => {
+                let t = xtx::next_txid(w);
+                let locked = match xtx::lock(w, t, 0, &parts).await {
+                    Ok(l) => l,
+                    Err(xtx::LockError::WatchFailed) => {
+                        return b"-ERR transaction aborted: a lock was refused\r\n".to_vec()
+                    }
+                    Err(xtx::LockError::Failed(e)) => return format!("{e}\r\n").into_bytes(),
+                };
+                let req = Req::internal(Cmd::SharddEval, proto).in_tx(t);
+                let reply = xtx::run_with_copies(w, t, req, record, &keys, exec).await;
+                if stray_of(&reply).is_some() {
+                    xtx::abort(w, t, &locked).await;
+                    reply
+                } else {
+                    match xtx::finish(w, t, &locked).await {
+                        Ok(()) => reply,
+                        Err(e) => format!("{e}\r\n").into_bytes(),
+                    }
+                }
+            }
         };
-        let req = Req::internal(Cmd::SharddEval, proto).in_tx(t);
-        let reply = xtx::run_with_copies(w, t, req, e.record(exec, n, &listed), &keys, exec).await;
         if let Some(key) = stray_of(&reply) {
-            xtx::abort(w, t, &locked).await;
             if key.is_empty() || listed.contains(&key) {
                 return b"-ERR shardis: the script's keys could not be settled\r\n".to_vec();
             }
             extra.push(key);
             continue;
         }
-        return match xtx::finish(w, t, &locked).await {
-            Ok(()) => reply,
-            Err(e) => format!("{e}\r\n").into_bytes(),
-        };
+        return reply;
     }
     format!("-ERR shardis: the script kept reaching keys on other shards ({ROUNDS_MAX} rounds)\r\n")
         .into_bytes()

@@ -540,17 +540,41 @@ pub async fn run_with_copies(
     keys: &[(Vec<u8>, bool, usize)],
     exec: usize,
 ) -> Vec<u8> {
-    // (key, home, written)
-    let foreign: Vec<(Vec<u8>, usize, bool)> = keys
-        .iter()
-        .filter(|(_, _, s)| *s != exec)
-        .map(|(k, write, s)| (k.clone(), *s, *write))
-        .collect();
+    let foreign = foreign_of(keys, exec);
     let reads: Vec<Ask> = foreign
         .iter()
         .map(|(k, home, _)| read_ask(t, *home, k))
         .collect();
     let got = ask_mixed(w, &reads).await;
+    let (reply, home) = run_on_copies(w, t, req, args, &foreign, &got, exec).await;
+    if !home.is_empty() {
+        let r = ask_mixed(w, &home).await;
+        log_failures(&r, "writing a key back");
+    }
+    reply
+}
+
+/// The keys of `keys` (key, may write, shard) that are not on `exec`:
+/// (key, home, written).
+fn foreign_of(keys: &[(Vec<u8>, bool, usize)], exec: usize) -> Vec<(Vec<u8>, usize, bool)> {
+    keys.iter()
+        .filter(|(_, _, s)| *s != exec)
+        .map(|(k, write, s)| (k.clone(), *s, *write))
+        .collect()
+}
+
+/// Runs `req` on `exec` on the copies read (`got`, one per `foreign`
+/// key): its reply, and the writes that take the changed keys home (for
+/// the caller to send, before `t`'s prepare on the same links).
+async fn run_on_copies(
+    w: &Rc<Worker>,
+    t: u64,
+    req: Req,
+    args: Vec<Vec<u8>>,
+    foreign: &[(Vec<u8>, usize, bool)],
+    got: &[Vec<u8>],
+    exec: usize,
+) -> (Vec<u8>, Vec<Ask>) {
     let before: Vec<Option<(Vec<u8>, i64)>> = got.iter().map(|r| parse_dump(r)).collect();
     let mut asks: Vec<Ask> = Vec::new();
     for ((k, _, _), v) in foreign.iter().zip(&before) {
@@ -588,11 +612,82 @@ pub async fn run_with_copies(
             home.push(put_ask(t, foreign[i].1, &foreign[i].0, &now));
         }
     }
-    if !home.is_empty() {
-        let r = ask_mixed(w, &home).await;
-        log_failures(&r, "writing a key back");
+    (reply, home)
+}
+
+/// A command over copies (a script over several shards) as a whole new
+/// transaction in the fewest round trips: the locks (that do not wait)
+/// and the reads of the copies go out together, and the writes home go
+/// out with the prepares. `None` if a lock was busy (nothing stays
+/// locked: the caller locks in order and uses [`run_with_copies`]);
+/// otherwise the reply (the error reply when the transaction failed),
+/// and whether the transaction committed. `stray` says, from the
+/// command's reply, that it must be aborted rather than committed.
+pub async fn run_copies_at_once(
+    w: &Rc<Worker>,
+    parts: &[(usize, Part)],
+    req_of: impl FnOnce(u64) -> (Req, Vec<Vec<u8>>),
+    keys: &[(Vec<u8>, bool, usize)],
+    exec: usize,
+    stray: impl FnOnce(&[u8]) -> bool,
+) -> Option<(Vec<u8>, bool)> {
+    let t = next_txid(w);
+    let all: Vec<usize> = parts.iter().map(|(s, _)| *s).collect();
+    let foreign = foreign_of(keys, exec);
+    let mut asks: Vec<Ask> = parts
+        .iter()
+        .map(|(shard, part)| Ask {
+            req: Req::internal(Cmd::SharddTxlock, Proto::Resp2),
+            shard: *shard,
+            args: lock_args(t, 0, part, true),
+        })
+        .collect();
+    asks.extend(foreign.iter().map(|(k, home, _)| read_ask(t, *home, k)));
+    let replies = ask_mixed(w, &asks).await;
+    let (locks, got) = replies.split_at(parts.len());
+    if let Some((i, r)) = locks
+        .iter()
+        .enumerate()
+        .find(|(_, r)| !r.starts_with(b"+OK"))
+    {
+        abort(w, t, &all).await;
+        if r.starts_with(b"-TXBUSY") {
+            return None;
+        }
+        let e = format!(
+            "-ERR transaction aborted: shard {} answered {}\r\n",
+            all[i],
+            String::from_utf8_lossy(r.trim_ascii_end())
+        );
+        return Some((e.into_bytes(), false));
     }
-    reply
+    let (req, args) = req_of(t);
+    let (reply, home) = run_on_copies(w, t, req, args, &foreign, got, exec).await;
+    if stray(&reply) {
+        abort(w, t, &all).await;
+        return Some((reply, false));
+    }
+    let Some((&decider, others)) = all.split_first() else {
+        return Some((reply, true));
+    };
+    let prepares = prepare_asks(t, decider, others);
+    let at_prepare = home.len();
+    let mut batch = home;
+    batch.extend(prepares.iter().map(|(shard, args)| Ask {
+        req: Req::internal(Cmd::SharddTxprepare, Proto::Resp2),
+        shard: *shard,
+        args: args.clone(),
+    }));
+    let answers = ask_mixed(w, &batch).await;
+    log_failures(&answers[..at_prepare], "writing a key back");
+    let prepared = match prepared_of(w, t, &all, &prepares, &answers[at_prepare..]).await {
+        Ok(p) => p,
+        Err(e) => return Some((format!("{e}\r\n").into_bytes(), false)),
+    };
+    Some(match decide(w, t, &all, &prepared).await {
+        Ok(()) => (reply, true),
+        Err(e) => (format!("{e}\r\n").into_bytes(), false),
+    })
 }
 
 /// Runs a lone command whose keys must be together and are on several
