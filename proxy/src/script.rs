@@ -141,7 +141,7 @@ pub fn parse_call<'a>(
 
 /// The key a `-SHARDIS.STRAY key` reply names (empty: the shard knows the
 /// script strays), or `None` for any other reply.
-fn stray_of(reply: &[u8]) -> Option<Vec<u8>> {
+pub fn stray_of(reply: &[u8]) -> Option<Vec<u8>> {
     let rest = reply.strip_prefix(b"-SHARDIS.STRAY")?;
     let rest = rest.strip_suffix(b"\r\n").unwrap_or(rest);
     Some(rest.strip_prefix(b" ").unwrap_or(rest).to_vec())
@@ -357,12 +357,6 @@ fn plan(w: &Worker, e: &Eval<'_>, extra: &[Vec<u8>]) -> Plan {
         .map(|k| (k.clone(), !e.read_only, w.shared.shard_of(k)))
         .collect();
     (listed, keys)
-}
-
-/// The stray key a `-SHARDIS.STRAY key` reply names (empty: the shard
-/// knows the script strays), or `None` for any other reply.
-pub fn stray_key(reply: &[u8]) -> Option<Vec<u8>> {
-    stray_of(reply)
 }
 
 /// Runs `e` as a transaction over the shards of its keys and `extra`

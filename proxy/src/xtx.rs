@@ -268,6 +268,19 @@ pub async fn lock_any(
     }
 }
 
+/// The lock requests of `t` over `parts` that do not wait (`TXBUSY` if a
+/// key is taken).
+fn nowait_locks(t: u64, parts: &[(usize, Part)]) -> Vec<Ask> {
+    parts
+        .iter()
+        .map(|(shard, part)| Ask {
+            req: Req::internal(Cmd::SharddTxlock, Proto::Resp2),
+            shard: *shard,
+            args: lock_args(t, 0, part, true),
+        })
+        .collect()
+}
+
 /// Locks `parts` for `t` on every shard at once with locks that do not
 /// wait: the shards locked; `None` if one was busy (then nothing stays
 /// locked and the caller locks in order); `Err` if one failed.
@@ -276,15 +289,7 @@ pub async fn lock_at_once(
     t: u64,
     parts: &[(usize, Part)],
 ) -> Option<Result<Vec<usize>, String>> {
-    let asks: Vec<Ask> = parts
-        .iter()
-        .map(|(shard, part)| Ask {
-            req: Req::internal(Cmd::SharddTxlock, Proto::Resp2),
-            shard: *shard,
-            args: lock_args(t, 0, part, true),
-        })
-        .collect();
-    let replies = ask_mixed(w, &asks).await;
+    let replies = ask_mixed(w, &nowait_locks(t, parts)).await;
     let all: Vec<usize> = parts.iter().map(|(s, _)| *s).collect();
     match replies
         .iter()
@@ -634,14 +639,7 @@ pub async fn run_copies_at_once(
     let t = next_txid(w);
     let all: Vec<usize> = parts.iter().map(|(s, _)| *s).collect();
     let foreign = foreign_of(keys, exec);
-    let mut asks: Vec<Ask> = parts
-        .iter()
-        .map(|(shard, part)| Ask {
-            req: Req::internal(Cmd::SharddTxlock, Proto::Resp2),
-            shard: *shard,
-            args: lock_args(t, 0, part, true),
-        })
-        .collect();
+    let mut asks = nowait_locks(t, parts);
     asks.extend(foreign.iter().map(|(k, home, _)| read_ask(t, *home, k)));
     let replies = ask_mixed(w, &asks).await;
     let (locks, got) = replies.split_at(parts.len());

@@ -37,6 +37,7 @@ mod convert;
 mod functions;
 mod libs;
 mod msgpack;
+mod rules;
 mod structlib;
 
 use std::{
@@ -49,7 +50,7 @@ use common::{
     slot::{key_slot, shard_of_slot},
     table::{
         self,
-        flags::{F_BLOCKING, F_NOSCRIPT, F_WRITE},
+        flags::{F_NOSCRIPT, F_WRITE},
         keyspec::keys_and_flags,
         Cmd, Exec, ResolveError, Route,
     },
@@ -67,10 +68,11 @@ use crate::{
 
 pub use busy::{Watch, STOP, WORD_KILL, WORD_RUNNING, WORD_WROTE};
 use call::{
-    redis_call_c, redis_pcall_c, redis_setresp_c, CALL_PACKED, CALL_RAISE, CALL_SETRESP,
-    PACKED_ARGS,
+    impl_f, redis_call_c, redis_pcall_c, redis_setresp_c, Bound, CALL_PACKED, CALL_RAISE,
+    CALL_SETRESP, PACKED_ARGS,
 };
 pub use convert::format_g;
+use rules::{denied_in_scripts, proxy_command, sort_ordered};
 
 /// `SHARDD.EVAL` flag: the script may not write (EVAL_RO, EVALSHA_RO).
 pub const EVAL_READ_ONLY: u8 = 1;
@@ -859,83 +861,6 @@ impl<L: WriteLog> Engine<L> {
     }
 }
 
-/// SORT `argv` with its `BY <constant>` (no `*`: no sorting) replaced by
-/// ALPHA; `None` if it has none.
-fn sort_ordered<'a>(argv: &[&'a [u8]]) -> Option<smallvec::SmallVec<[&'a [u8]; 16]>> {
-    let mut out: smallvec::SmallVec<[&'a [u8]; 16]> = smallvec::SmallVec::new();
-    out.extend_from_slice(argv.get(..2)?);
-    let mut found = false;
-    let mut j = 2;
-    while j < argv.len() {
-        let a = argv[j];
-        let takes = if a.eq_ignore_ascii_case(b"limit") {
-            2
-        } else if a.eq_ignore_ascii_case(b"store") || a.eq_ignore_ascii_case(b"get") {
-            1
-        } else if a.eq_ignore_ascii_case(b"by") {
-            match argv.get(j + 1) {
-                Some(p) if !p.contains(&b'*') => {
-                    found = true;
-                    j += 2;
-                    continue;
-                }
-                _ => 1,
-            }
-        } else {
-            0
-        };
-        let end = (j + 1 + takes).min(argv.len());
-        out.extend_from_slice(&argv[j..end]);
-        j = end;
-    }
-    if !found {
-        return None;
-    }
-    out.push(b"ALPHA");
-    Some(out)
-}
-
-/// Whether Redis refuses `argv`'s command in scripts (no-script or
-/// blocking), for a command shardis does not run at all: the script gets
-/// Redis's refusal rather than "unknown".
-fn denied_in_scripts(argv: &[&[u8]]) -> bool {
-    let Some(base) = argv.first().and_then(|n| table::entry(n)) else {
-        return false;
-    };
-    let spec = match argv.get(1) {
-        Some(sub) if !base.subcommands.is_empty() => {
-            let mut full = base.name.as_bytes().to_vec();
-            full.push(b'|');
-            full.extend(sub.iter().map(u8::to_ascii_lowercase));
-            table::entry(&full).unwrap_or(base)
-        }
-        _ => base,
-    };
-    spec.has_flag(F_NOSCRIPT) || spec.has_flag(F_BLOCKING)
-}
-
-/// The few commands the proxy answers that a script may call; false for
-/// the others.
-fn proxy_command(id: Cmd, argv: &[&[u8]], r: &mut Reply) -> bool {
-    match id {
-        Cmd::Ping => match argv.get(1) {
-            Some(m) => r.bulk(m),
-            None => r.simple("PONG"),
-        },
-        Cmd::Echo => r.bulk(argv.get(1).copied().unwrap_or(b"")),
-        Cmd::Time => {
-            let now = std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .unwrap_or_default();
-            r.array(2);
-            r.bulk_int(now.as_secs() as i64);
-            r.bulk_int(now.subsec_micros() as i64);
-        }
-        _ => return false,
-    }
-    true
-}
-
 /// Runs `f` with the run's KEYS and ARGV and `redis.call` bound to
 /// `engine`, and writes the client's reply; whether that reply is an
 /// error the statistics have not counted yet.
@@ -1044,56 +969,6 @@ fn run_script<L: WriteLog>(
     Ok(!counted(&t))
 }
 
-/// What `impl.f` calls: the running script's `redis.call`.
-type CallFn<'a> = dyn FnMut(&Lua, u8, MultiValue) -> mlua::Result<(Value, bool)> + 'a;
-
-thread_local! {
-    /// The running script's `redis.call` ([`Bound`]), taken out while it
-    /// runs (a call from inside it finds none).
-    static CALL: std::cell::Cell<Option<std::ptr::NonNull<CallFn<'static>>>> =
-        const { std::cell::Cell::new(None) };
-}
-
-/// Binds `impl.f` to a script run's `redis.call` for as long as it lives
-/// (one Lua function made once, rather than a scoped one per run).
-struct Bound;
-
-impl Bound {
-    fn new<'a>(f: &'a mut CallFn<'a>) -> Bound {
-        let ptr = std::ptr::NonNull::from(f);
-        // SAFETY: only the lifetime is erased; the pointer is cleared when
-        // `Bound` drops, before the closure it points to goes away, and
-        // is only used (by `impl_f`) while the script runs inside it.
-        let ptr: std::ptr::NonNull<CallFn<'static>> = unsafe { std::mem::transmute(ptr) };
-        CALL.with(|c| c.set(Some(ptr)));
-        Bound
-    }
-}
-
-impl Drop for Bound {
-    fn drop(&mut self) {
-        CALL.with(|c| c.set(None));
-    }
-}
-
-/// `impl.f(kind, args...)`: the bound run's `redis.call`.
-fn impl_f(lua: &Lua, (kind, rest): (u8, MultiValue)) -> mlua::Result<(Value, bool)> {
-    let Some(mut f) = CALL.with(|c| c.take()) else {
-        return Err(mlua::Error::runtime(
-            "redis.call can only be called while a script runs",
-        ));
-    };
-    // SAFETY: `Bound` keeps the closure alive while the pointer is set;
-    // it was taken out of the cell, so this is its only user now.
-    let out = unsafe { f.as_mut()(lua, kind, rest) };
-    CALL.with(|c| {
-        if c.get().is_none() {
-            c.set(Some(f));
-        }
-    });
-    out
-}
-
 /// `redis.setresp(2|3)`: the protocol of the replies `redis.call` sees
 /// from now on in this run.
 fn set_resp(lua: &Lua, run: &mut Run, args: &MultiValue) -> mlua::Result<(Value, bool)> {
@@ -1113,21 +988,5 @@ fn set_resp(lua: &Lua, run: &mut Run, args: &MultiValue) -> mlua::Result<(Value,
         Ok((Value::Nil, false))
     } else {
         fail(b"RESP version must be 2 or 3.")
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn sort_by_a_constant_becomes_alpha_and_other_options_stay() {
-        let got = sort_ordered(&[b"sort", b"s", b"LIMIT", b"0", b"2", b"by", b"_", b"DESC"]);
-        let want: Vec<&[u8]> = vec![b"sort", b"s", b"LIMIT", b"0", b"2", b"DESC", b"ALPHA"];
-        assert_eq!(got.map(|v| v.to_vec()), Some(want));
-        assert!(sort_ordered(&[b"sort", b"s", b"by", b"w_*"]).is_none());
-        assert!(sort_ordered(&[b"sort", b"s", b"DESC"]).is_none());
-        // An option's argument that reads "by" is not BY.
-        assert!(sort_ordered(&[b"sort", b"s", b"store", b"by"]).is_none());
     }
 }

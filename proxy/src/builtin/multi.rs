@@ -235,15 +235,10 @@ pub async fn exec(call: Call<'_, '_>) {
         }
     }
     // The proxy's own commands run first, in order, their replies kept;
-    // scripts run in their turn with the shards' commands (a script refused
-    // before it runs, for its numkeys or an unknown sha, answers here).
+    // scripts run in their turn with the shards' commands (`xtx::run`).
     let mut proxy = Vec::new();
     for (i, (q, args)) in multi.queued.iter().zip(&queued).enumerate() {
-        if crate::script::is_call(q.spec.id) {
-            if let Err(e) = crate::script::parse_call(&w.shared.scripts, q.spec.id, args) {
-                proxy.push((i, e.as_bytes().to_vec()));
-            }
-        } else if q.spec.exec != Exec::Shard {
+        if q.spec.exec != Exec::Shard && !crate::script::is_call(q.spec.id) {
             let reply = run_captured(w, call.session, q.spec, args).await;
             proxy.push((i, reply));
         }

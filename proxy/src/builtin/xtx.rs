@@ -246,15 +246,15 @@ struct Queue<'a, 'b> {
 async fn send_queued(w: &Rc<Worker>, q: &Queue<'_, '_>, capture: &Rc<RefCell<Replies>>) {
     let (t, proto, origin, proxy) = (q.t, q.proto, q.origin, q.proxy);
     for (i, (spec, args)) in q.queued.iter().enumerate() {
-        let answered = proxy.iter().find(|(at, _)| *at == i);
-        if crate::script::is_call(spec.id) && answered.is_none() {
+        if crate::script::is_call(spec.id) {
             // A script, in its turn (it needs the locks and sees what the
-            // commands before it did).
+            // commands before it did); one refused before it runs (its
+            // numkeys, an unknown sha) answers in place.
             let seq = capture.borrow_mut().push_pending(false);
             let reply = match crate::script::parse_call(&w.shared.scripts, spec.id, args) {
                 Ok(e) => {
                     let reply = crate::script::run_in_tx(w, t, proto, &e, q.extra).await;
-                    if let Some(key) = crate::script::stray_key(&reply) {
+                    if let Some(key) = crate::script::stray_of(&reply) {
                         q.strays.borrow_mut().push(key);
                     }
                     reply

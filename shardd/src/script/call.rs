@@ -3,6 +3,8 @@
 
 use std::cell::RefCell;
 
+use mlua::{Lua, MultiValue, Value};
+
 use super::convert;
 
 /// `redis.call`, `redis.pcall` and `redis.setresp` as C functions, so a
@@ -128,3 +130,53 @@ pub(super) const CALL_PCALL: u8 = 0;
 pub(super) const CALL_RAISE: u8 = 1;
 /// `redis.setresp`.
 pub(super) const CALL_SETRESP: u8 = 2;
+
+/// What `impl.f` calls: the running script's `redis.call`.
+pub(super) type CallFn<'a> = dyn FnMut(&Lua, u8, MultiValue) -> mlua::Result<(Value, bool)> + 'a;
+
+thread_local! {
+    /// The running script's `redis.call` ([`Bound`]), taken out while it
+    /// runs (a call from inside it finds none).
+    static CALL: std::cell::Cell<Option<std::ptr::NonNull<CallFn<'static>>>> =
+        const { std::cell::Cell::new(None) };
+}
+
+/// Binds `impl.f` to a script run's `redis.call` for as long as it lives
+/// (one Lua function made once, rather than a scoped one per run).
+pub(super) struct Bound;
+
+impl Bound {
+    pub(super) fn new<'a>(f: &'a mut CallFn<'a>) -> Bound {
+        let ptr = std::ptr::NonNull::from(f);
+        // SAFETY: only the lifetime is erased; the pointer is cleared when
+        // `Bound` drops, before the closure it points to goes away, and
+        // is only used (by `impl_f`) while the script runs inside it.
+        let ptr: std::ptr::NonNull<CallFn<'static>> = unsafe { std::mem::transmute(ptr) };
+        CALL.with(|c| c.set(Some(ptr)));
+        Bound
+    }
+}
+
+impl Drop for Bound {
+    fn drop(&mut self) {
+        CALL.with(|c| c.set(None));
+    }
+}
+
+/// `impl.f(kind, args...)`: the bound run's `redis.call`.
+pub(super) fn impl_f(lua: &Lua, (kind, rest): (u8, MultiValue)) -> mlua::Result<(Value, bool)> {
+    let Some(mut f) = CALL.with(|c| c.take()) else {
+        return Err(mlua::Error::runtime(
+            "redis.call can only be called while a script runs",
+        ));
+    };
+    // SAFETY: `Bound` keeps the closure alive while the pointer is set;
+    // it was taken out of the cell, so this is its only user now.
+    let out = unsafe { f.as_mut()(lua, kind, rest) };
+    CALL.with(|c| {
+        if c.get().is_none() {
+            c.set(Some(f));
+        }
+    });
+    out
+}
