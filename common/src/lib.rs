@@ -28,6 +28,7 @@
 //! `/proc` and `getrusage`.
 
 pub mod alloc;
+pub mod blocking;
 pub mod cmdstats;
 pub mod glob;
 pub mod histogram;

@@ -88,6 +88,13 @@ pub const REQ_FLAG_PART: u8 = 2;
 /// (`shardd/TRANSACTIONS.md`).
 pub const REQ_FLAG_TX: u8 = 4;
 
+/// Request flag set by the proxy on a client's own blocking command
+/// (BLPOP, BZPOPMIN, `SHARDD.BWAIT`...) outside MULTI: a shard that finds
+/// nothing to pop keeps the request and answers it when a key it waits on
+/// gets an element, or when `SHARDD.UNBLOCK` cancels it
+/// (`shardd/src/blocking.rs`). Without it the command answers at once.
+pub const REQ_FLAG_BLOCK: u8 = 8;
+
 /// The `CONFIG` parameters every shard applies, with their default values
 /// as `CONFIG GET` shows them. The proxy sends a change to every shard
 /// (`SHARDD.CONFIG epoch seq name value ...`, primary names only, values as

@@ -184,7 +184,15 @@ async fn read_loop(
                         .map(|&(s, l)| &buf[base + s..base + s + l])
                         .collect();
                     crate::dispatch::handle(worker, st, out, &argv).await;
+                    drop(argv);
                     start += consumed;
+                    if let Some(b) = st.blocked.take() {
+                        // Nothing more is read as a command until it ends.
+                        worker.request_flush();
+                        if !wait_blocked(worker, rd, &mut buf, out, st, b).await {
+                            return false;
+                        }
+                    }
                     if st.close || st.handle.killed.load(Ordering::Relaxed) {
                         worker.request_flush();
                         return st.close;
@@ -216,6 +224,43 @@ async fn read_loop(
         if buf.len() as u64 > settings.client_query_buffer_limit() {
             tracing::warn!("closing a client over the query buffer limit");
             return false;
+        }
+    }
+}
+
+/// Waits for blocked command `b` to be answered, reading (not parsing)
+/// what the client sends meanwhile, so that a client that leaves ends its
+/// wait at once; false if it left, was killed or sent more than the query
+/// buffer limit.
+async fn wait_blocked(
+    worker: &Rc<Worker>,
+    rd: &mut tokio::net::tcp::OwnedReadHalf,
+    buf: &mut Vec<u8>,
+    out: &Rc<RefCell<Replies>>,
+    st: &mut Session,
+    b: crate::session::Blocked,
+) -> bool {
+    let limit = worker.shared.settings.client_query_buffer_limit();
+    let wait = crate::block::wait(worker.clone(), st.handle.clone(), b, out.clone());
+    tokio::pin!(wait);
+    loop {
+        if buf.len() == buf.capacity() {
+            if buf.len() as u64 > limit {
+                return false;
+            }
+            buf.reserve(buf.capacity().max(READ_BUFFER_BYTES));
+        }
+        tokio::select! {
+            _ = &mut wait => return true,
+            r = rd.read_buf(buf) => match r {
+                Ok(n) if n > 0 => {
+                    let stats = &worker.shared.stats;
+                    stats.net_input_bytes.fetch_add(n as u64, Ordering::Relaxed);
+                    stats.reads.fetch_add(1, Ordering::Relaxed);
+                }
+                _ => return false,
+            },
+            _ = st.handle.kill.notified() => return false,
         }
     }
 }

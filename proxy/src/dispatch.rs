@@ -109,6 +109,9 @@ pub async fn handle(
                 to.discard,
             ),
         },
+        Exec::Shard if crate::block::blocks(spec) => {
+            crate::block::start(w, session, to, spec, argv).await
+        }
         Exec::Shard => {
             let req = Req::new(spec, session.proto, session.handle.id);
             route::shard_command(w, req, to, spec, argv).await;

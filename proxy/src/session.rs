@@ -60,6 +60,21 @@ pub enum ReplyMode {
     Skip,
 }
 
+/// A client's blocking command, sent to wait (`crate::block`): the
+/// connection reads no further command until it is answered.
+pub struct Blocked {
+    /// The command.
+    pub spec: &'static CommandSpec,
+    /// Its arguments, name first.
+    pub args: Vec<Vec<u8>>,
+    /// Its slot in the connection's reply queue.
+    pub seq: u64,
+    /// When its timeout ends it (`None`: never).
+    pub deadline: Option<tokio::time::Instant>,
+    /// The protocol its reply is written in.
+    pub proto: Proto,
+}
+
 /// One connection's state.
 pub struct Session {
     /// Protocol of its replies (`HELLO`).
@@ -81,6 +96,9 @@ pub struct Session {
     pub multi: Option<Multi>,
     /// The keys it WATCHes, by shard (`None`: none).
     pub watching: Option<Watching>,
+    /// A blocking command to wait for before the next command is read
+    /// (`crate::block`).
+    pub blocked: Option<Blocked>,
 }
 
 impl Multi {
@@ -107,6 +125,7 @@ impl Session {
             qbuf_free: 0,
             multi: None,
             watching: None,
+            blocked: None,
         }
     }
 

@@ -58,7 +58,20 @@ pub struct ClientHandle {
     pub killed: AtomicBool,
     /// Wakes the connection to notice `killed`.
     pub kill: Notify,
+    /// In a blocking command's wait (`CLIENT LIST` flag `b`, `CLIENT
+    /// UNBLOCK`, `blocked_clients`).
+    pub blocked: AtomicBool,
+    /// How `CLIENT UNBLOCK` ends the wait: 0 not asked, else
+    /// [`UNBLOCK_TIMEOUT`] or [`UNBLOCK_ERROR`].
+    pub unblock_mode: AtomicU8,
+    /// Wakes the wait to notice `unblock_mode`.
+    pub unblock: Notify,
 }
+
+/// [`ClientHandle::unblock_mode`]: end the wait as its timeout would.
+pub const UNBLOCK_TIMEOUT: u8 = 1;
+/// [`ClientHandle::unblock_mode`]: end the wait with `-UNBLOCKED`.
+pub const UNBLOCK_ERROR: u8 = 2;
 
 /// How often the coarse clock ([`Shared::now_ms`]) moves: Redis's default
 /// `hz` 10 updates its cached time as often.
@@ -85,6 +98,9 @@ impl ClientHandle {
             figures,
             killed: AtomicBool::new(false),
             kill: Notify::new(),
+            blocked: AtomicBool::new(false),
+            unblock_mode: AtomicU8::new(0),
+            unblock: Notify::new(),
         }
     }
 
@@ -176,6 +192,8 @@ pub struct Stats {
     pub commands: AtomicU64,
     /// Connections refused (maxclients).
     pub rejected: AtomicU64,
+    /// Clients in a blocking command's wait (`blocked_clients`).
+    pub blocked: AtomicU64,
     /// Bytes read from clients.
     pub net_input_bytes: AtomicU64,
     /// Bytes written to clients.

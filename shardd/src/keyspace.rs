@@ -96,6 +96,9 @@ pub struct Keyspace {
     functions: Vec<Vec<u8>>,
     /// Bumped at each change of `functions`.
     functions_gen: u64,
+    /// Set by a blocking command that found nothing to pop
+    /// ([`Keyspace::set_would_block`]).
+    would_block: bool,
 }
 
 /// A key's value as it was ([`Keyspace::saved`]).
@@ -142,6 +145,7 @@ impl Keyspace {
             clock,
             functions: Vec::new(),
             functions_gen: 0,
+            would_block: false,
         }
     }
 
@@ -149,6 +153,17 @@ impl Keyspace {
     /// as Redis does).
     pub fn functions(&self) -> &[Vec<u8>] {
         &self.functions
+    }
+
+    /// A blocking command found nothing to pop: a client's own command
+    /// (not one inside MULTI or a script) waits instead of answering.
+    pub fn set_would_block(&mut self) {
+        self.would_block = true;
+    }
+
+    /// Whether a blocking command found nothing since the last call.
+    pub fn take_would_block(&mut self) -> bool {
+        std::mem::take(&mut self.would_block)
     }
 
     /// How many times the libraries changed (the Lua state reloads them

@@ -7,6 +7,7 @@
 use common::table::Cmd;
 
 use crate::{
+    blocking::{self, BlockCmd},
     commands::{self, Handler},
     introspect::{self, Introspect},
     persist::admin::{self, Admin},
@@ -27,6 +28,9 @@ pub enum Op {
     Tx(TxCmd),
     /// A Lua script (`crate::script`), which the loop runs itself.
     Script(ScriptCmd),
+    /// A wait of a client blocked over several shards, or the end of a
+    /// wait (`crate::blocking`), which the loop runs itself.
+    Block(BlockCmd),
 }
 
 const fn op(id: Cmd) -> Option<Op> {
@@ -44,6 +48,9 @@ const fn op(id: Cmd) -> Option<Op> {
     }
     if let Some(s) = script::command(id) {
         return Some(Op::Script(s));
+    }
+    if let Some(b) = blocking::command(id) {
+        return Some(Op::Block(b));
     }
     None
 }
@@ -77,7 +84,8 @@ mod tests {
                 + admin::command(c.id).is_some() as u8
                 + introspect::command(c.id).is_some() as u8
                 + tx::command(c.id).is_some() as u8
-                + script::command(c.id).is_some() as u8;
+                + script::command(c.id).is_some() as u8
+                + blocking::command(c.id).is_some() as u8;
             assert!(handlers <= 1, "{}: two handlers", c.name);
             assert_eq!(
                 lookup(c.id as u16).is_some(),

@@ -28,6 +28,7 @@ use shared_ring::{
 use smallvec::SmallVec;
 
 use crate::{
+    blocking::BlockCmd,
     commands::Changes,
     introspect::{self, Parts},
     keyspace::Keyspace,
@@ -55,7 +56,7 @@ pub const CHILD_POLL_INTERVAL_MS: u64 = 10;
 /// Keys active expiry may remove per run (Redis's budget is similar in spirit).
 pub const EXPIRE_BUDGET_KEYS: usize = 2_000;
 
-pub use common::wire::{REQ_FLAG_TX, REQ_FLAG_WRITE};
+pub use common::wire::{REQ_FLAG_BLOCK, REQ_FLAG_TX, REQ_FLAG_WRITE};
 
 /// How a shard process is set up.
 #[derive(Debug, Clone)]
@@ -85,6 +86,8 @@ pub struct Engine<L> {
     pub watches: Watches,
     /// Transactions over several shards: locks and waiting requests.
     pub xtx: XTx,
+    /// Clients blocked on keys (BLPOP...).
+    pub blocking: crate::blocking::Blocking,
     /// The Lua state and compiled scripts (made at the first script).
     pub scripts: Option<Box<crate::script::Scripts>>,
     /// Set by a script run that reached a key a transaction holds: the
@@ -105,6 +108,7 @@ impl<L: WriteLog> Engine<L> {
             stats: Stats::new(),
             watches: Watches::default(),
             xtx: XTx::default(),
+            blocking: Default::default(),
             scripts: None,
             script_blocked: None,
             script_watch: std::rc::Rc::default(),
@@ -158,9 +162,36 @@ impl<L: WriteLog> Engine<L> {
             Some(Op::Tx(TxCmd::Watch)) => self.serve_watch(&args, owner, &mut reply),
             Some(Op::Tx(TxCmd::Unwatch)) => self.serve_unwatch(&args, &mut reply),
             Some(Op::Tx(step)) => self.serve_xtx(step, &args, owner, &mut reply),
+            Some(Op::Block(BlockCmd::Wait)) => {
+                let block = h.flags & REQ_FLAG_BLOCK != 0;
+                if self.serve_bwait(&args, owner, h.id, block, &mut reply) {
+                    // Answered when a key is ready or the wait ends.
+                    scratch.clear();
+                    self.scratch = scratch;
+                    return Ok(true);
+                }
+            }
+            Some(Op::Block(BlockCmd::Unblock)) => self.serve_unblock(&args, owner, &mut reply),
             Some(op) => {
                 let id = Cmd::ALL[h.kind as usize];
+                let block = h.flags & REQ_FLAG_BLOCK != 0;
+                if block {
+                    self.ks.take_would_block();
+                }
                 let changes = self.execute(id, op, &args, &mut reply);
+                if block && self.ks.take_would_block() {
+                    // Nothing to pop: the request waits (or, run again
+                    // for a ready key, keeps its place).
+                    if self.blocking.serving.is_none() {
+                        self.park_blocked(rec, owner, &h, id, &args);
+                    }
+                    scratch.clear();
+                    self.scratch = scratch;
+                    return Ok(true);
+                }
+                if block {
+                    self.blocking.served();
+                }
                 if h.flags & REQ_FLAG_WRITE != 0 && changes.any() {
                     let body = &scratch[msg::REPLY_HEADER_BYTES..];
                     self.written(id, &args, body, changes);
@@ -331,8 +362,8 @@ pub fn run_op(
             introspect::run(cmd, parts, args, reply);
             Changes::NONE
         }
-        // The loop runs transactions and scripts itself.
-        Op::Tx(_) | Op::Script(_) => {
+        // The loop runs transactions, scripts and waits itself.
+        Op::Tx(_) | Op::Script(_) | Op::Block(_) => {
             reply.error("ERR a transaction command cannot run here");
             Changes::NONE
         }
@@ -449,18 +480,30 @@ impl<L: WriteLog> Shard<L> {
     pub fn round(&mut self) -> Result<bool, ShardError> {
         let mut worked = false;
         let mut dead = Vec::new();
-        for (i, ch) in self.channels.iter_mut().enumerate() {
-            match serve_channel(ch, &mut self.engine, usize::MAX) {
-                Ok(n) => worked |= n > 0,
-                Err(e) => {
-                    tracing::warn!(shard = self.cfg.id, "dropping a worker's rings: {e}");
-                    dead.push(i);
+        for i in 0..self.channels.len() {
+            loop {
+                match serve_channel(&mut self.channels[i], &mut self.engine, usize::MAX) {
+                    Ok(n) => worked |= n > 0,
+                    Err(e) => {
+                        tracing::warn!(shard = self.cfg.id, "dropping a worker's rings: {e}");
+                        dead.push(i);
+                        break;
+                    }
                 }
+                // A key became ready: its waiters go before the channel's
+                // next command, as Redis serves them after the command.
+                if !self.engine.blocking.take_fresh() {
+                    break;
+                }
+                self.engine.serve_blocked(&mut self.channels);
             }
         }
         if self.engine.xtx.wants_retry() {
             self.engine.retry_parked(&mut self.channels);
             worked = true;
+        }
+        if self.engine.blocking.has_work() {
+            self.engine.serve_blocked(&mut self.channels);
         }
         self.engine.finish_round(&mut self.channels)?;
         let changed = !dead.is_empty();
@@ -573,7 +616,7 @@ pub fn serve_channel<L: WriteLog>(
     rx.poll(|rec| {
         served += 1;
         match engine.serve_request(rec, tx, owner) {
-            Ok(more) => more && served < max_requests,
+            Ok(more) => more && served < max_requests && !engine.blocking.is_fresh(),
             Err(e) => {
                 err = Some(e);
                 false

@@ -177,8 +177,10 @@ impl<L: WriteLog> Engine<L> {
 
     /// Write command `id` ran with `argv` and changed something: its
     /// watchers of the keys it may have written are dirty.
+    /// The same hook makes the keys ready for the clients blocked on
+    /// them (`crate::blocking`).
     pub(crate) fn touch_watched(&mut self, id: Cmd, argv: &[&[u8]]) {
-        if self.watches.is_empty() {
+        if self.watches.is_empty() && self.blocking.is_empty() {
             return;
         }
         let Ok(keys) = keys_and_flags(id.spec(), argv) else {
@@ -186,7 +188,10 @@ impl<L: WriteLog> Engine<L> {
         };
         for (pos, flags) in keys {
             if flags & WRITE_KEY_FLAGS != 0 {
-                self.watches.touch(argv[pos], &self.ks);
+                if !self.watches.is_empty() {
+                    self.watches.touch(argv[pos], &self.ks);
+                }
+                self.blocking.signal(argv[pos]);
             }
         }
     }

@@ -32,7 +32,8 @@ use common::{
     table::{flags::F_WRITE, keyspec::keys_and_flags, Cmd},
     wire::tx_commands,
 };
-use shared_ring::Channel;
+use shared_ring::{msg::Request, Channel};
+use smallvec::SmallVec;
 
 use crate::{
     commands::Changes,
@@ -261,6 +262,19 @@ fn id_of(a: Option<&&[u8]>) -> Option<u64> {
 const ABORTED: &str = "ERR the transaction was aborted on this shard";
 
 impl<L: WriteLog> Engine<L> {
+    /// Whether request record `rec` would wait for a transaction's locks
+    /// (a blocked client's request, run again, must not).
+    pub(crate) fn held_by_tx(&self, rec: &[u8]) -> bool {
+        if !self.xtx.active() {
+            return false;
+        }
+        let mut args: SmallVec<[&[u8]; 16]> = SmallVec::new();
+        let Ok(req) = Request::parse_with(rec, |a| args.push(a)) else {
+            return false;
+        };
+        claim_of(req.header.kind, &args).is_some_and(|c| self.xtx.blocks(&c, req.header.origin))
+    }
+
     /// Parks request `rec` (of kind `kind`, args `args`) if what it needs
     /// is locked; true if it was parked.
     pub(crate) fn park_if_locked(
@@ -334,6 +348,7 @@ impl<L: WriteLog> Engine<L> {
     /// its transactions that did not prepare are aborted, and the prepared
     /// ones stay in doubt until a proxy resolves them.
     pub fn owner_gone(&mut self, owner: u64) {
+        self.blocking.owner_gone(owner);
         self.xtx.parked.retain(|p| p.owner != owner);
         // What waited behind the dropped requests may run now.
         self.xtx.retry |= !self.xtx.parked.is_empty();
@@ -494,7 +509,7 @@ impl<L: WriteLog> Engine<L> {
         if let Op::Script(cmd) = op {
             return self.serve_script(cmd, args, t, Some(t), reply);
         }
-        if matches!(op, Op::Tx(_)) {
+        if matches!(op, Op::Tx(_) | Op::Block(_)) {
             return reply.error("ERR command not allowed in a transaction");
         }
         let write = id.spec().has_flag(F_WRITE);

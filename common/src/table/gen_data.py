@@ -55,7 +55,7 @@ names = sorted(info)
 PROXY_RUNS = {
     'auth', 'echo', 'hello', 'ping', 'quit', 'reset', 'select', 'time', 'wait', 'shutdown', 'info', 'debug',
     'client|getname', 'client|help', 'client|id', 'client|info', 'client|kill', 'client|list',
-    'client|no-evict', 'client|reply', 'client|setinfo', 'client|setname',
+    'client|no-evict', 'client|reply', 'client|unblock', 'client|setinfo', 'client|setname',
     'command', 'config|get', 'config|help', 'config|resetstat', 'config|set',
     'function', 'fcall', 'fcall_ro', 'script|flush', 'script|load', 'script|exists', 'script|help', 'script|kill',
     'eval', 'evalsha', 'eval_ro', 'evalsha_ro',
@@ -78,6 +78,7 @@ SHARD_RUNS = {
     'zrangebyscore', 'zrangestore', 'zrank', 'zrem', 'zremrangebylex', 'zremrangebyrank', 'zremrangebyscore',
     'zrevrange', 'zrevrangebylex', 'zrevrangebyscore', 'zrevrank', 'zscan', 'zscore', 'zunion', 'zunionstore',
     'save', 'bgsave', 'bgrewriteaof', 'lastsave', 'memory|usage',
+    'blpop', 'brpop', 'brpoplpush', 'blmove', 'blmpop', 'bzpopmin', 'bzpopmax', 'bzmpop',
 }
 
 def exec_of(name):
@@ -146,6 +147,12 @@ INTERNAL = [
     (['shardd.function', -2, [], 0, 0, 0, [], [], [], []],
      ['summary', "The shard's function libraries: LOAD, DELETE, FLUSH, RESTORE, LIST, DUMP, STATS as FUNCTION's",
       'since', '', 'group', 'scripting', 'complexity', 'Depends on the subcommand']),
+    (['shardd.bwait', -4, ['fast'], 0, 0, 0, [], [], [], []],
+     ['summary', "Waits until one of the keys holds a value of the family (list or zset): client family key...",
+      'since', '', 'group', 'list', 'complexity', 'O(N) where N is the number of keys']),
+    (['shardd.unblock', 3, ['fast'], 0, 0, 0, [], [], [], []],
+     ['summary', "Ends a client's blocked command on this shard: client TIMEOUT|ERROR",
+      'since', '', 'group', 'list', 'complexity', 'O(N) where N is the number of keys it waits on']),
     (['shardd.scriptflush', 1, [], 0, 0, 0, [], [], [], []],
      ['summary', "Forgets the shard's compiled scripts", 'since', '', 'group', 'scripting', 'complexity', 'O(N)']),
 ]

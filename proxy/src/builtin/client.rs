@@ -13,7 +13,10 @@ use std::{fmt::Write as _, sync::atomic::Ordering};
 use common::{num::parse_i64, table};
 
 use super::{eq, help, Call, ClientCmd};
-use crate::{session::ReplyMode, state::ClientHandle};
+use crate::{
+    session::ReplyMode,
+    state::{ClientHandle, UNBLOCK_ERROR, UNBLOCK_TIMEOUT},
+};
 
 const HELP: &[&str] = &[
     "CLIENT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
@@ -53,6 +56,8 @@ const HELP: &[&str] = &[
     "    Assign the name <name> to the current connection.",
     "SETINFO <LIB-NAME|LIB-VER> <value>",
     "    Set the library name or version of the current connection.",
+    "UNBLOCK <clientid> [TIMEOUT|ERROR]",
+    "    Unblock the specified blocked client.",
     "NO-EVICT (ON|OFF)",
     "    Protect current client connection from eviction.",
     "HELP",
@@ -106,8 +111,31 @@ pub fn run(sub: ClientCmd, call: Call) {
             _ => r.error("ERR syntax error"),
         }),
         ClientCmd::Reply => reply_mode(call),
+        ClientCmd::Unblock => unblock(call),
         ClientCmd::Help => call.reply(|r| help(r, HELP)),
     }
+}
+
+/// `CLIENT UNBLOCK id [TIMEOUT|ERROR]`: 1 if client `id` was in a
+/// blocking command's wait (ended now as its timeout would, or with
+/// `-UNBLOCKED`), else 0.
+fn unblock(call: Call) {
+    let mode = match call.argv.get(3) {
+        None => UNBLOCK_TIMEOUT,
+        Some(m) if eq(m, "timeout") => UNBLOCK_TIMEOUT,
+        Some(m) if eq(m, "error") => UNBLOCK_ERROR,
+        Some(_) => {
+            return call.reply(|r| r.error("ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR"))
+        }
+    };
+    if call.argv.len() > 4 {
+        return call.reply(|r| r.error("ERR syntax error"));
+    }
+    let Some(id) = common::num::parse_i64(call.argv[2]).and_then(|i| u64::try_from(i).ok()) else {
+        return call.reply(|r| r.error("ERR value is not an integer or out of range"));
+    };
+    let done = crate::block::unblock_client(call.w, id, mode);
+    call.reply(|r| r.int(i64::from(done)));
 }
 
 /// `CLIENT REPLY ON|OFF|SKIP`: `ON` answers even when replies were off,
@@ -207,7 +235,7 @@ fn write_line(out: &mut String, c: &ClientHandle, b: &Buffers, now_ms: u64) {
     let events = if b.obl > 0 { "rw" } else { "r" };
     let _ = writeln!(
         out,
-        "id={} addr={} laddr={} fd={} name={} age={} idle={} flags=N db=0 sub=0 psub=0 ssub=0 multi=-1 \
+        "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db=0 sub=0 psub=0 ssub=0 multi=-1 \
          qbuf={} qbuf-free={} argv-mem={} multi-mem=0 rbs={} rbp={} obl={} oll={} omem={} tot-mem={tot_mem} \
          events={events} cmd={cmd} user=default redir=-1 resp={} lib-name={} lib-ver={}",
         c.id,
@@ -217,6 +245,7 @@ fn write_line(out: &mut String, c: &ClientHandle, b: &Buffers, now_ms: u64) {
         String::from_utf8_lossy(&info.name),
         c.age_ms() / 1000,
         c.idle_secs(now_ms),
+        if c.blocked.load(Ordering::Relaxed) { "b" } else { "N" },
         b.qbuf,
         b.qbuf_free,
         b.argv_mem,

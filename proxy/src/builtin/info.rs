@@ -67,6 +67,7 @@ fn proxy_info(w: &Worker) -> ProxyInfo {
             .map(|p| p.display().to_string())
             .unwrap_or_default(),
         clients: s.clients().len(),
+        blocked_clients: s.stats.blocked.load(std::sync::atomic::Ordering::Relaxed),
         cached_scripts: s.scripts.len(),
         scripts_bytes: s.scripts.bytes(),
         maxclients: s.settings.maxclients(),

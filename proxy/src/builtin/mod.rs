@@ -158,6 +158,8 @@ pub enum ClientCmd {
     Setinfo,
     /// `CLIENT SETNAME name`.
     Setname,
+    /// `CLIENT UNBLOCK id [TIMEOUT|ERROR]`.
+    Unblock,
 }
 
 /// `CONFIG` subcommands.
@@ -199,6 +201,7 @@ pub fn handler(id: Cmd) -> Option<Builtin> {
         Cmd::ClientReply => Client(ClientCmd::Reply),
         Cmd::ClientSetinfo => Client(ClientCmd::Setinfo),
         Cmd::ClientSetname => Client(ClientCmd::Setname),
+        Cmd::ClientUnblock => Client(ClientCmd::Unblock),
         Cmd::ConfigGet => Config(ConfigCmd::Get),
         Cmd::ConfigHelp => Config(ConfigCmd::Help),
         Cmd::ConfigResetstat => Config(ConfigCmd::Resetstat),

@@ -252,6 +252,8 @@ pub struct ProxyInfo {
     pub executable: String,
     /// Connected clients.
     pub clients: usize,
+    /// Clients in a blocking command's wait.
+    pub blocked_clients: u64,
     /// Scripts in the proxy's cache.
     pub cached_scripts: usize,
     /// Bytes of their bodies.
@@ -485,7 +487,7 @@ fn clients(t: &mut String, p: &ProxyInfo) {
     kv(t, "connected_clients", p.clients);
     kv(t, "cluster_connections", 0);
     kv(t, "maxclients", p.maxclients);
-    kv(t, "blocked_clients", 0);
+    kv(t, "blocked_clients", p.blocked_clients);
     kv(t, "tracking_clients", 0);
     kv(t, "clients_in_timeout_table", 0);
 }

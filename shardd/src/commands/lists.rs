@@ -3,8 +3,11 @@
 //! Handlers parse their arguments in the order Redis does (so a command
 //! with both a bad option and a missing key fails the way Redis's does),
 //! then read or change the [`ListObj`] under the key. A command that leaves a
-//! list empty removes the key. The blocking variants (`BLPOP`, ...) belong
-//! to the shard's wait queues and are not here.
+//! list empty removes the key. The blocking variants (`BLPOP`, ...) are
+//! their non-blocking forms here: finding nothing, they answer their
+//! timeout reply and mark the keyspace ([`Keyspace::set_would_block`]);
+//! the shard's wait queues (`crate::blocking`) then keep a client's
+//! request instead of answering it.
 
 use super::{eq_ic, parse_i64, Args, CmdError, CmdResult};
 use crate::{
@@ -414,6 +417,16 @@ pub fn rpoplpush(ks: &mut Keyspace, args: Args, out: &mut Reply) -> CmdResult {
 
 /// `LMPOP numkeys key [key ...] LEFT|RIGHT [COUNT count]`
 pub fn lmpop(ks: &mut Keyspace, args: Args, out: &mut Reply) -> CmdResult {
+    lmpop_checked(ks, args, out, || Ok(()))
+}
+
+/// LMPOP, running `check` once its options parsed (BLMPOP's timeout).
+fn lmpop_checked(
+    ks: &mut Keyspace,
+    args: Args,
+    out: &mut Reply,
+    check: impl FnOnce() -> CmdResult,
+) -> CmdResult {
     let numkeys = parse_i64(args.get(1)?)
         .filter(|&n| n > 0)
         .ok_or_else(|| other("ERR numkeys should be greater than 0"))?;
@@ -431,6 +444,7 @@ pub fn lmpop(ks: &mut Keyspace, args: Args, out: &mut Reply) -> CmdResult {
         _ => return Err(CmdError::Syntax),
     };
     let count = usize::try_from(count).unwrap_or(usize::MAX);
+    check()?;
     for key in args.all().get(2..where_at).unwrap_or(&[]) {
         if read(ks, key)?.is_none() {
             continue;
@@ -442,6 +456,88 @@ pub fn lmpop(ks: &mut Keyspace, args: Args, out: &mut Reply) -> CmdResult {
     }
     out.null_array();
     Ok(())
+}
+
+/// Parses a blocking command's timeout (Redis's error if bad).
+fn timeout(arg: &[u8]) -> CmdResult {
+    common::blocking::parse_timeout(arg)
+        .map(drop)
+        .map_err(other)
+}
+
+fn blocking_pop(ks: &mut Keyspace, args: Args, out: &mut Reply, end: End) -> CmdResult {
+    let all = args.all();
+    timeout(all.last().copied().unwrap_or_default())?;
+    for key in all.get(1..all.len().saturating_sub(1)).unwrap_or(&[]) {
+        if read(ks, key)?.is_none() {
+            continue;
+        }
+        out.array(2);
+        out.bulk(key);
+        update(ks, key, |l| {
+            if let Some(e) = l.pop(end) {
+                out.bulk(&e);
+            }
+        })?;
+        return Ok(());
+    }
+    out.null_array();
+    ks.set_would_block();
+    Ok(())
+}
+
+/// `BLPOP key [key ...] timeout`
+pub fn blpop(ks: &mut Keyspace, args: Args, out: &mut Reply) -> CmdResult {
+    blocking_pop(ks, args, out, End::Front)
+}
+
+/// `BRPOP key [key ...] timeout`
+pub fn brpop(ks: &mut Keyspace, args: Args, out: &mut Reply) -> CmdResult {
+    blocking_pop(ks, args, out, End::Back)
+}
+
+fn blocking_move(ks: &mut Keyspace, args: Args, from: End, to: End, out: &mut Reply) -> CmdResult {
+    let src = args.get(1)?;
+    if read(ks, src)?.is_none() {
+        out.null();
+        ks.set_would_block();
+        return Ok(());
+    }
+    move_one(ks, src, args.get(2)?, from, to, out)
+}
+
+/// `BLMOVE source destination LEFT|RIGHT LEFT|RIGHT timeout`
+pub fn blmove(ks: &mut Keyspace, args: Args, out: &mut Reply) -> CmdResult {
+    let from = parse_end(args.get(3)?)?;
+    let to = parse_end(args.get(4)?)?;
+    timeout(args.get(5)?)?;
+    blocking_move(ks, args, from, to, out)
+}
+
+/// `BRPOPLPUSH source destination timeout`
+pub fn brpoplpush(ks: &mut Keyspace, args: Args, out: &mut Reply) -> CmdResult {
+    timeout(args.get(3)?)?;
+    blocking_move(ks, args, End::Back, End::Front, out)
+}
+
+/// `BLMPOP timeout numkeys key [key ...] LEFT|RIGHT [COUNT count]`: LMPOP's
+/// parsing and reply, the timeout checked after the options as Redis does.
+pub fn blmpop(ks: &mut Keyspace, args: Args, out: &mut Reply) -> CmdResult {
+    let all = args.all();
+    let mut argv: Vec<&[u8]> = Vec::with_capacity(all.len().saturating_sub(1));
+    argv.push(b"LMPOP");
+    argv.extend_from_slice(all.get(2..).unwrap_or(&[]));
+    let start = out.buffer().len();
+    lmpop_checked(ks, Args::new(&argv), out, || timeout(args.get(1)?))?;
+    if is_null(&out.buffer()[start..]) {
+        ks.set_would_block();
+    }
+    Ok(())
+}
+
+/// Whether `reply` is a null (RESP2's null bulk or array, RESP3's null).
+pub fn is_null(reply: &[u8]) -> bool {
+    matches!(reply, b"*-1\r\n" | b"$-1\r\n" | b"_\r\n")
 }
 
 #[cfg(test)]

@@ -258,6 +258,14 @@ pub fn changed_nothing(id: Cmd, reply: &[u8]) -> bool {
                 | Cmd::Lmpop
                 | Cmd::Zmpop
                 | Cmd::Getdel
+                | Cmd::Blpop
+                | Cmd::Brpop
+                | Cmd::Blmove
+                | Cmd::Brpoplpush
+                | Cmd::Blmpop
+                | Cmd::Bzpopmin
+                | Cmd::Bzpopmax
+                | Cmd::Bzmpop
         ),
         _ => false,
     }
@@ -349,6 +357,11 @@ const fn run_handler(id: Cmd) -> Option<fn(&mut Keyspace, Args, &mut Reply) -> C
         Cmd::Lmove => lists::lmove,
         Cmd::Rpoplpush => lists::rpoplpush,
         Cmd::Lmpop => lists::lmpop,
+        Cmd::Blpop => lists::blpop,
+        Cmd::Brpop => lists::brpop,
+        Cmd::Blmove => lists::blmove,
+        Cmd::Brpoplpush => lists::brpoplpush,
+        Cmd::Blmpop => lists::blmpop,
         // keys
         Cmd::Exists => keys::exists,
         // sets
@@ -393,6 +406,9 @@ const fn run_handler(id: Cmd) -> Option<fn(&mut Keyspace, Args, &mut Reply) -> C
         Cmd::Zpopmin => zsets::zpopmin,
         Cmd::Zpopmax => zsets::zpopmax,
         Cmd::Zmpop => zsets::zmpop,
+        Cmd::Bzpopmin => zsets::bzpopmin,
+        Cmd::Bzpopmax => zsets::bzpopmax,
+        Cmd::Bzmpop => zsets::bzmpop,
         Cmd::Zrandmember => zsets::zrandmember,
         Cmd::Zunion => zsets::zunion,
         Cmd::Zinter => zsets::zinter,

@@ -440,6 +440,16 @@ fn pop_generic(ks: &mut Keyspace, args: Args, out: &mut Reply, max: bool) -> Cmd
 
 /// `ZMPOP numkeys key [key ...] MIN|MAX [COUNT count]`
 pub fn zmpop(ks: &mut Keyspace, args: Args, out: &mut Reply) -> CmdResult {
+    zmpop_checked(ks, args, out, || Ok(()))
+}
+
+/// ZMPOP, running `check` once its options parsed (BZMPOP's timeout).
+fn zmpop_checked(
+    ks: &mut Keyspace,
+    args: Args,
+    out: &mut Reply,
+    check: impl FnOnce() -> CmdResult,
+) -> CmdResult {
     let numkeys = parse_i64(args.get(1)?)
         .filter(|&n| n > 0)
         .ok_or_else(|| CmdError::Other("ERR numkeys should be greater than 0".into()))?;
@@ -472,6 +482,7 @@ pub fn zmpop(ks: &mut Keyspace, args: Args, out: &mut Reply) -> CmdResult {
         }
     }
     let count = usize::try_from(count.unwrap_or(1)).unwrap_or(usize::MAX);
+    check()?;
     for key in keys {
         if read_zset(ks, key)?.is_some() {
             let popped = pop_entries(ks, key, count, max)?;
@@ -487,6 +498,59 @@ pub fn zmpop(ks: &mut Keyspace, args: Args, out: &mut Reply) -> CmdResult {
         }
     }
     out.null_array();
+    Ok(())
+}
+
+/// Parses a blocking command's timeout (Redis's error if bad).
+fn timeout(arg: &[u8]) -> CmdResult {
+    common::blocking::parse_timeout(arg)
+        .map(drop)
+        .map_err(|e| CmdError::Other(e.into()))
+}
+
+fn blocking_pop(ks: &mut Keyspace, args: Args, out: &mut Reply, max: bool) -> CmdResult {
+    let all = args.all();
+    timeout(all.last().copied().unwrap_or_default())?;
+    for key in all.get(1..all.len().saturating_sub(1)).unwrap_or(&[]) {
+        if read_zset(ks, key)?.is_none() {
+            continue;
+        }
+        let popped = pop_entries(ks, key, 1, max)?;
+        out.array(1 + popped.len() * 2);
+        out.bulk(key);
+        for (m, s) in &popped {
+            out.bulk(m);
+            out.double(*s);
+        }
+        return Ok(());
+    }
+    out.null_array();
+    ks.set_would_block();
+    Ok(())
+}
+
+/// `BZPOPMIN key [key ...] timeout`
+pub fn bzpopmin(ks: &mut Keyspace, args: Args, out: &mut Reply) -> CmdResult {
+    blocking_pop(ks, args, out, false)
+}
+
+/// `BZPOPMAX key [key ...] timeout`
+pub fn bzpopmax(ks: &mut Keyspace, args: Args, out: &mut Reply) -> CmdResult {
+    blocking_pop(ks, args, out, true)
+}
+
+/// `BZMPOP timeout numkeys key [key ...] MIN|MAX [COUNT count]`: ZMPOP's
+/// parsing and reply, the timeout checked after the options as Redis does.
+pub fn bzmpop(ks: &mut Keyspace, args: Args, out: &mut Reply) -> CmdResult {
+    let all = args.all();
+    let mut argv: Vec<&[u8]> = Vec::with_capacity(all.len().saturating_sub(1));
+    argv.push(b"ZMPOP");
+    argv.extend_from_slice(all.get(2..).unwrap_or(&[]));
+    let start = out.buffer().len();
+    zmpop_checked(ks, Args::new(&argv), out, || timeout(args.get(1)?))?;
+    if super::lists::is_null(&out.buffer()[start..]) {
+        ks.set_would_block();
+    }
     Ok(())
 }
 

@@ -1,0 +1,416 @@
+//! A client's blocking command (BLPOP, BRPOP, BLMOVE, BRPOPLPUSH, BLMPOP,
+//! BZPOPMIN, BZPOPMAX, BZMPOP) outside MULTI: the connection reads no
+//! further command until it is answered, as in Redis, but keeps reading
+//! its socket so a disconnect ends the wait at once (`crate::conn`).
+//!
+//! - **Keys on one shard** (the common case): the command goes to that
+//!   shard with `REQ_FLAG_BLOCK`. The shard pops at once if it can, else
+//!   keeps the request and answers it when a push feeds one of its keys
+//!   (clients blocked on a key are served oldest first, whichever worker
+//!   they came from: the shard holds every worker's waiters;
+//!   `shardd/src/blocking.rs`).
+//! - **Keys on several shards**: the command runs as a transaction over
+//!   them in its non-blocking form (exactly one element, from the first
+//!   key in argument order that has one, or nothing); if it found nothing,
+//!   a `SHARDD.BWAIT` goes to each shard with its keys, answered when one
+//!   of them holds a value (or at once if one does already, so a push
+//!   between the attempt and the wait is never missed); then the attempt
+//!   runs again. Clients blocked over several shards are woken in turn
+//!   but race for the element: one blocked on that key alone may take it
+//!   first, and the woken ones wait again.
+//! - **The end of a wait**: the timeout (a timer here, not in the shard),
+//!   `CLIENT UNBLOCK` (`TIMEOUT` or `ERROR`) and a disconnect send
+//!   `SHARDD.UNBLOCK client`; the shard answers the kept request with the
+//!   timeout's null (or `-UNBLOCKED`), unless it was served just before
+//!   (its reply then wins, as in Redis).
+//! - **A shard that restarts** while a client waits on its keys: the
+//!   client keeps waiting (the wait is sent again once the shard is back,
+//!   within the timeout); if the shard stays away past
+//!   `shard-wait-timeout-ms` the client gets `-ERR shard N is
+//!   unavailable`. *Unfinished:* an element popped by a shard that died
+//!   before its reply left is lost with the reply, as with a Redis whose
+//!   connection drops.
+
+use std::{
+    cell::{Cell, RefCell},
+    collections::BTreeMap,
+    rc::Rc,
+    sync::{atomic::Ordering, Arc},
+};
+
+use common::{
+    blocking,
+    reply::{Proto, Reply},
+    table::{self, Cmd, CommandSpec},
+    wire::REQ_FLAG_BLOCK,
+};
+use tokio::{sync::Notify, time::Instant};
+
+use crate::{
+    link::Req,
+    replies::{Replies, Target},
+    send::{first_shard, send, To},
+    session::{Blocked, Session},
+    state::{ClientHandle, UNBLOCK_ERROR},
+    worker::Worker,
+    xtx::{self, send_for_reply, wait_all},
+};
+
+/// Starts blocking command `spec` (outside MULTI): a slot in the reply
+/// queue and the wait for [`wait`]. A bad timeout or bad keys go to the
+/// shards as a plain command, which answers their error at once.
+pub async fn start(
+    w: &Rc<Worker>,
+    session: &mut Session,
+    to: To<'_>,
+    spec: &'static CommandSpec,
+    argv: &[&[u8]],
+) {
+    let timeout = blocking::timeout_index(spec.id, argv.len())
+        .and_then(|i| argv.get(i))
+        .map(|t| blocking::parse_timeout(t));
+    let waits = !blocking::wait_positions(spec.id, argv).is_empty();
+    let Some(Ok(ms)) = timeout.filter(|_| waits) else {
+        let req = Req::new(spec, session.proto, session.handle.id);
+        return crate::route::shard_command(w, req, to, spec, argv).await;
+    };
+    let seq = to.out.borrow_mut().push_pending(to.discard);
+    let deadline = (ms > 0).then(|| Instant::now() + std::time::Duration::from_millis(ms));
+    session.blocked = Some(Blocked {
+        spec,
+        args: argv.iter().map(|a| a.to_vec()).collect(),
+        seq,
+        deadline,
+        proto: session.proto,
+    });
+}
+
+/// Waits for blocked command `b` of the client `handle` and fills its
+/// slot in `out`. The wait runs as a task of its own, never dropped
+/// halfway (a transaction over several shards must finish or its locks
+/// would stay held): dropping this future (the client left) tells the
+/// task to end its waits on the shards and stop.
+pub async fn wait(w: Rc<Worker>, handle: Arc<ClientHandle>, b: Blocked, out: Rc<RefCell<Replies>>) {
+    let gone = Rc::new(Gone::default());
+    let task = tokio::task::spawn_local(run(w, handle, b, out, gone.clone()));
+    let _left = LeaveOnDrop(gone);
+    let _ = task.await;
+}
+
+/// Whether the client left mid-wait.
+#[derive(Default)]
+struct Gone {
+    left: Cell<bool>,
+    bell: Notify,
+}
+
+struct LeaveOnDrop(Rc<Gone>);
+
+impl Drop for LeaveOnDrop {
+    fn drop(&mut self) {
+        self.0.left.set(true);
+        self.0.bell.notify_one();
+    }
+}
+
+async fn run(
+    w: Rc<Worker>,
+    handle: Arc<ClientHandle>,
+    b: Blocked,
+    out: Rc<RefCell<Replies>>,
+    gone: Rc<Gone>,
+) {
+    handle.unblock_mode.store(0, Ordering::Relaxed);
+    handle.blocked.store(true, Ordering::Relaxed);
+    w.shared.stats.blocked.fetch_add(1, Ordering::Relaxed);
+    let _counted = Counted(&w.shared.stats.blocked);
+    let argv: Vec<&[u8]> = b.args.iter().map(|a| a.as_slice()).collect();
+    let reply = if xtx::spans_shards(&w, b.spec, &argv) {
+        over_shards(&w, &handle, &gone, &b, &argv).await
+    } else {
+        on_one_shard(&w, &handle, &gone, &b, &argv).await
+    };
+    handle.blocked.store(false, Ordering::Relaxed);
+    if reply.starts_with(b"-") {
+        w.error_reply(&reply);
+    }
+    Target::Slot {
+        conn: out,
+        seq: b.seq,
+        part: None,
+    }
+    .deliver(&reply);
+}
+
+/// Takes one off a gauge when dropped.
+struct Counted<'a>(&'a std::sync::atomic::AtomicU64);
+
+impl Drop for Counted<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
+/// Cancels a client's waits on shards if dropped while armed (the client
+/// left, or was killed, mid-wait).
+struct Waits {
+    w: Rc<Worker>,
+    client: u64,
+    shards: Vec<usize>,
+}
+
+impl Waits {
+    /// Ends every wait now with `mode` (`TIMEOUT` or `ERROR`), disarmed.
+    async fn end(&mut self, mode: &'static [u8]) {
+        let shards = std::mem::take(&mut self.shards);
+        unblock(&self.w, self.client, &shards, mode).await;
+    }
+}
+
+impl Drop for Waits {
+    fn drop(&mut self) {
+        if self.shards.is_empty() {
+            return;
+        }
+        let (w, client, shards) = (
+            self.w.clone(),
+            self.client,
+            std::mem::take(&mut self.shards),
+        );
+        tokio::task::spawn_local(async move { unblock(&w, client, &shards, b"TIMEOUT").await });
+    }
+}
+
+/// Sends `SHARDD.UNBLOCK client mode` to each of `shards` (their replies
+/// are not needed: the kept requests' own replies say how they ended).
+async fn unblock(w: &Rc<Worker>, client: u64, shards: &[usize], mode: &'static [u8]) {
+    let req = Req::internal(Cmd::SharddUnblock, Proto::Resp2);
+    let id = client.to_string();
+    for &s in shards {
+        let args: [&[u8]; 3] = [b"SHARDD.UNBLOCK", id.as_bytes(), mode];
+        send(w, req, s, &args, Target::Ignore).await;
+    }
+    w.flush_now();
+}
+
+/// Resolves when the wait should end before any reply: at `deadline`, at
+/// a `CLIENT UNBLOCK` (true: with an error), or when the client left.
+async fn ended(handle: &ClientHandle, gone: &Gone, deadline: Option<Instant>) -> bool {
+    let unblocked = async {
+        loop {
+            let n = handle.unblock.notified();
+            tokio::pin!(n);
+            n.as_mut().enable();
+            match handle.unblock_mode.load(Ordering::Relaxed) {
+                0 => n.await,
+                m => return m == UNBLOCK_ERROR,
+            }
+        }
+    };
+    let left = async {
+        while !gone.left.get() {
+            gone.bell.notified().await;
+        }
+    };
+    let timer = async {
+        match deadline {
+            Some(d) => tokio::time::sleep_until(d).await,
+            None => std::future::pending().await,
+        }
+    };
+    tokio::select! {
+        e = unblocked => e,
+        _ = left => false,
+        _ = timer => false,
+    }
+}
+
+fn mode_arg(error: bool) -> &'static [u8] {
+    if error {
+        b"ERROR"
+    } else {
+        b"TIMEOUT"
+    }
+}
+
+/// Whether a shard's reply says it restarted under the request.
+fn shard_lost(reply: &[u8]) -> bool {
+    reply.starts_with(b"-ERR shard ") && reply.ends_with(b" is unavailable\r\n")
+}
+
+fn past(deadline: Option<Instant>) -> bool {
+    deadline.is_some_and(|d| Instant::now() >= d)
+}
+
+/// The timeout's reply of blocked command `id` in `proto`.
+fn timeout_reply(id: Cmd, proto: Proto) -> Vec<u8> {
+    let mut buf = Vec::new();
+    let mut r = Reply::new(&mut buf, proto);
+    match id {
+        Cmd::Blmove | Cmd::Brpoplpush => r.null(),
+        _ => r.null_array(),
+    }
+    buf
+}
+
+fn unblocked_reply(proto: Proto) -> Vec<u8> {
+    let mut buf = Vec::new();
+    Reply::new(&mut buf, proto).error("UNBLOCKED client unblocked via CLIENT UNBLOCK");
+    buf
+}
+
+fn is_null(reply: &[u8]) -> bool {
+    matches!(reply, b"*-1\r\n" | b"$-1\r\n" | b"_\r\n")
+}
+
+/// The whole command to the one shard of its keys, kept there until it
+/// pops or its wait ends.
+async fn on_one_shard(
+    w: &Rc<Worker>,
+    handle: &ClientHandle,
+    gone: &Gone,
+    b: &Blocked,
+    argv: &[&[u8]],
+) -> Vec<u8> {
+    let shard = first_shard(w, b.spec, argv);
+    let mut req = Req::new(b.spec, b.proto, handle.id);
+    req.flags |= REQ_FLAG_BLOCK;
+    loop {
+        let capture = send_for_reply(w, req, shard, &b.args).await;
+        w.flush_now();
+        let mut waits = Waits {
+            w: w.clone(),
+            client: handle.id,
+            shards: vec![shard],
+        };
+        let reply = tokio::select! {
+            r = wait_all(&capture) => r,
+            error = ended(handle, gone, b.deadline) => {
+                waits.end(mode_arg(error)).await;
+                wait_all(&capture).await
+            }
+        };
+        waits.shards.clear();
+        if shard_lost(&reply) && !past(b.deadline) && !gone.left.get() {
+            // Its shard restarted: the wait goes on there once it is back.
+            continue;
+        }
+        return reply;
+    }
+}
+
+/// Keys on several shards: the non-blocking form as a transaction, then
+/// a wait on every shard for one of the keys to hold a value, again.
+async fn over_shards(
+    w: &Rc<Worker>,
+    handle: &ClientHandle,
+    gone: &Gone,
+    b: &Blocked,
+    argv: &[&[u8]],
+) -> Vec<u8> {
+    let Some(family) = blocking::family(b.spec.id) else {
+        return xtx::run_alone(w, b.proto, b.spec, argv).await;
+    };
+    let mut by_shard: BTreeMap<usize, Vec<Vec<u8>>> = BTreeMap::new();
+    for p in blocking::wait_positions(b.spec.id, argv) {
+        if let Some(k) = argv.get(p) {
+            by_shard
+                .entry(w.shared.shard_of(k))
+                .or_default()
+                .push(k.to_vec());
+        }
+    }
+    let client = handle.id.to_string().into_bytes();
+    loop {
+        let reply = xtx::run_alone(w, b.proto, b.spec, argv).await;
+        if !is_null(&reply) {
+            return reply;
+        }
+        if past(b.deadline) || gone.left.get() {
+            return timeout_reply(b.spec.id, b.proto);
+        }
+        let mut req = Req::internal(Cmd::SharddBwait, b.proto);
+        req.flags |= REQ_FLAG_BLOCK;
+        let mut captures = Vec::with_capacity(by_shard.len());
+        for (&shard, keys) in &by_shard {
+            let mut args = vec![
+                b"SHARDD.BWAIT".to_vec(),
+                client.clone(),
+                family.name().to_vec(),
+            ];
+            args.extend(keys.iter().cloned());
+            captures.push(send_for_reply(w, req, shard, &args).await);
+        }
+        w.flush_now();
+        let mut waits = Waits {
+            w: w.clone(),
+            client: handle.id,
+            shards: by_shard.keys().copied().collect(),
+        };
+        let woken = tokio::select! {
+            _ = any_reply(&captures) => None,
+            error = ended(handle, gone, b.deadline) => Some(error),
+        };
+        // Every other wait ends; each kept request is answered either way.
+        waits.end(b"TIMEOUT").await;
+        for c in &captures {
+            wait_all(c).await;
+        }
+        match woken {
+            None => continue,
+            Some(true) => return unblocked_reply(b.proto),
+            Some(false) => return timeout_reply(b.spec.id, b.proto),
+        }
+    }
+}
+
+/// Resolves once any of `captures` has its reply.
+async fn any_reply(captures: &[Rc<RefCell<Replies>>]) {
+    let bells: Vec<_> = captures
+        .iter()
+        .map(|c| c.borrow().progress_bell())
+        .collect();
+    loop {
+        let waits: Vec<_> = bells.iter().map(|b| b.notified()).collect();
+        let mut waits: Vec<_> = waits.into_iter().map(Box::pin).collect();
+        for n in waits.iter_mut() {
+            n.as_mut().enable();
+        }
+        if captures.iter().any(|c| c.borrow().outstanding() == 0) {
+            return;
+        }
+        futures_select_all(waits).await;
+    }
+}
+
+/// Resolves when the first of `futs` does.
+async fn futures_select_all<F: std::future::Future + Unpin>(mut futs: Vec<F>) {
+    std::future::poll_fn(|cx| {
+        for f in futs.iter_mut() {
+            if std::pin::Pin::new(&mut *f).poll(cx).is_ready() {
+                return std::task::Poll::Ready(());
+            }
+        }
+        std::task::Poll::Pending
+    })
+    .await
+}
+
+/// `CLIENT UNBLOCK id [TIMEOUT|ERROR]`'s work: ends client `id`'s wait;
+/// false if it is not blocked.
+pub fn unblock_client(w: &Worker, id: u64, mode: u8) -> bool {
+    let Some(c) = w.shared.clients().get(&id).cloned() else {
+        return false;
+    };
+    if !c.blocked.load(Ordering::Relaxed) {
+        return false;
+    }
+    c.unblock_mode.store(mode, Ordering::Relaxed);
+    c.unblock.notify_waiters();
+    true
+}
+
+/// Whether `spec` blocks when run by a client outside MULTI.
+pub fn blocks(spec: &CommandSpec) -> bool {
+    spec.has_flag(table::flags::F_BLOCKING) && blocking::family(spec.id).is_some()
+}

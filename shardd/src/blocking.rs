@@ -1,0 +1,502 @@
+//! Clients blocked on keys: BLPOP, BRPOP, BLMOVE, BRPOPLPUSH, BLMPOP,
+//! BZPOPMIN, BZPOPMAX, BZMPOP, and `SHARDD.BWAIT` (the proxy's wait for a
+//! client blocked on keys of several shards).
+//!
+//! A client's own blocking command arrives with `REQ_FLAG_BLOCK`. Its
+//! handler is the non-blocking form (`crate::commands::lists::blpop`...):
+//! when it finds nothing it marks the keyspace, and the shard keeps the
+//! request record (a *waiter*) in the queue of every key it waits on,
+//! unanswered. The proxy's link answers requests out of order, so the
+//! worker's other clients go on.
+//!
+//! - **Ready keys.** Every write that changed a key someone waits on
+//!   (through `Engine::touch_watched`, the one hook every command, MULTI,
+//!   script and transaction over several shards passes) marks the key
+//!   ready. The channel being served stops after that request, and the
+//!   round serves the ready keys before any other command runs, as Redis
+//!   serves blocked clients right after the command that fed them: the
+//!   key's waiters, oldest first, run their request again; the first that
+//!   finds nothing (the key is empty again) stops the key. A waiter of
+//!   another family than the key's type is skipped and keeps waiting
+//!   (Redis 7.0). What a waiter pops is logged as its own command.
+//! - **Several shards.** `SHARDD.BWAIT client family key...` answers `:1`
+//!   at once when one of its keys holds a value of the family, else waits
+//!   as a *notify* waiter, answered `:1` when a key becomes ready (every
+//!   notify waiter of the key is woken, since none consumes anything); the
+//!   proxy then tries the pop as a transaction over the shards.
+//! - **Ending a wait.** `SHARDD.UNBLOCK client TIMEOUT|ERROR` (the proxy's
+//!   timer, `CLIENT UNBLOCK`, a disconnect) removes the client's waiter;
+//!   the round then answers its request with the timeout reply (a null),
+//!   `-UNBLOCKED ...`, or `:0` for a notify waiter. `UNBLOCK` itself
+//!   answers `:1` if the client was waiting, `:0` if it was served already
+//!   (its reply is then ahead in the ring).
+//! - A waiter whose channel goes away is dropped; nothing of it ran.
+//!
+//! Bounds: a client has at most one waiter per shard; its keys are its
+//! request's. Cost when nobody waits: one `is_empty` check per write.
+
+use std::collections::{HashMap, VecDeque};
+
+use common::{
+    blocking::{self, Family},
+    table::Cmd,
+};
+use shared_ring::{
+    msg::{self, RequestHeader},
+    Channel,
+};
+
+use crate::{
+    keyspace::{Keyspace, ValueRef},
+    reply::{Proto, Reply},
+};
+
+/// The blocking commands a shard runs itself.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BlockCmd {
+    /// `SHARDD.BWAIT client family key...`
+    Wait,
+    /// `SHARDD.UNBLOCK client TIMEOUT|ERROR`
+    Unblock,
+}
+
+/// The blocking command `id`, if it is one.
+pub const fn command(id: Cmd) -> Option<BlockCmd> {
+    match id {
+        Cmd::SharddBwait => Some(BlockCmd::Wait),
+        Cmd::SharddUnblock => Some(BlockCmd::Unblock),
+        _ => None,
+    }
+}
+
+/// How a cancelled wait is answered.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Ending {
+    /// The command's timeout reply.
+    Timeout,
+    /// `-UNBLOCKED client unblocked via CLIENT UNBLOCK`.
+    Error,
+}
+
+#[derive(Debug)]
+struct Waiter {
+    owner: u64,
+    client: u64,
+    /// The request id its reply carries.
+    id: u64,
+    proto: Proto,
+    cmd: Cmd,
+    family: Family,
+    keys: Vec<Vec<u8>>,
+    /// The request to run again; `None` for a notify waiter (BWAIT).
+    rec: Option<Vec<u8>>,
+}
+
+/// What the round must answer.
+pub(crate) enum Due {
+    /// Run the waiter's request again.
+    Run { owner: u64, rec: Vec<u8> },
+    /// Answer request `id` on `owner`'s channel with `body`.
+    Answer { owner: u64, id: u64, body: Vec<u8> },
+}
+
+/// The shard's blocked clients.
+#[derive(Debug, Default)]
+pub struct Blocking {
+    by_key: HashMap<Vec<u8>, VecDeque<u64>>,
+    waiters: HashMap<u64, Waiter>,
+    by_client: HashMap<(u64, u64), u64>,
+    ready: VecDeque<Vec<u8>>,
+    /// Waiters cancelled by `SHARDD.UNBLOCK`, to answer.
+    ended: VecDeque<(Waiter, Ending)>,
+    /// Replies of ended or woken waiters whose ring was full: (channel,
+    /// reply record).
+    outbox: VecDeque<(u64, Vec<u8>)>,
+    /// The waiter whose request runs again now.
+    pub(crate) serving: Option<u64>,
+    /// Set when a key became ready or a wait ended: the channel being
+    /// served stops so the round serves the waiters first.
+    fresh: bool,
+    next: u64,
+}
+
+impl Blocking {
+    /// Whether nobody waits (the write path's fast check).
+    pub fn is_empty(&self) -> bool {
+        self.by_key.is_empty()
+    }
+
+    /// Clients waiting (INFO's `blocked_clients` part).
+    pub fn waiting(&self) -> usize {
+        self.waiters.len()
+    }
+
+    /// Keys with waiters (INFO's `total_blocking_keys` part).
+    pub fn keys(&self) -> usize {
+        self.by_key.len()
+    }
+
+    /// Whether the round has waiters to serve or answer.
+    pub fn has_work(&self) -> bool {
+        !self.ready.is_empty() || !self.ended.is_empty() || !self.outbox.is_empty()
+    }
+
+    /// Whether a key became ready or a wait ended since the last call.
+    pub fn take_fresh(&mut self) -> bool {
+        std::mem::take(&mut self.fresh)
+    }
+
+    /// Whether a key became ready or a wait ended since the last
+    /// [`Blocking::take_fresh`].
+    pub fn is_fresh(&self) -> bool {
+        self.fresh
+    }
+
+    /// `key` was written: its waiters may run.
+    pub fn signal(&mut self, key: &[u8]) {
+        if self.by_key.contains_key(key) && !self.ready.iter().any(|k| k == key) {
+            self.ready.push_back(key.to_vec());
+            self.fresh = true;
+        }
+    }
+
+    /// Every key that has waiters is ready (after a transaction released
+    /// keys it did not write, or a reply ring that was full).
+    pub fn signal_all(&mut self) {
+        let keys: Vec<Vec<u8>> = self.by_key.keys().cloned().collect();
+        for k in keys {
+            self.signal(&k);
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn add(
+        &mut self,
+        owner: u64,
+        client: u64,
+        id: u64,
+        proto: Proto,
+        cmd: Cmd,
+        family: Family,
+        keys: Vec<Vec<u8>>,
+        rec: Option<Vec<u8>>,
+    ) {
+        if let Some(old) = self.by_client.get(&(owner, client)).copied() {
+            // A client waits once per shard; a second wait (a proxy that
+            // lost track of the first) replaces it, answered as a timeout.
+            if let Some(w) = self.remove(old) {
+                self.ended.push_back((w, Ending::Timeout));
+                self.fresh = true;
+            }
+        }
+        let seq = self.next;
+        self.next += 1;
+        for k in &keys {
+            self.by_key.entry(k.clone()).or_default().push_back(seq);
+        }
+        self.by_client.insert((owner, client), seq);
+        self.waiters.insert(
+            seq,
+            Waiter {
+                owner,
+                client,
+                id,
+                proto,
+                cmd,
+                family,
+                keys,
+                rec,
+            },
+        );
+    }
+
+    fn remove(&mut self, seq: u64) -> Option<Waiter> {
+        let w = self.waiters.remove(&seq)?;
+        self.by_client.remove(&(w.owner, w.client));
+        for k in &w.keys {
+            if let Some(q) = self.by_key.get_mut(k) {
+                q.retain(|&s| s != seq);
+                if q.is_empty() {
+                    self.by_key.remove(k);
+                }
+            }
+        }
+        Some(w)
+    }
+
+    /// The waiter now running again was served: it waits no more.
+    pub(crate) fn served(&mut self) {
+        if let Some(seq) = self.serving.take() {
+            self.remove(seq);
+        }
+    }
+
+    /// Cancels `client`'s wait on `owner`'s channel; false if it was not
+    /// waiting.
+    fn end(&mut self, owner: u64, client: u64, how: Ending) -> bool {
+        let Some(seq) = self.by_client.get(&(owner, client)).copied() else {
+            return false;
+        };
+        match self.remove(seq) {
+            Some(w) => {
+                self.ended.push_back((w, how));
+                self.fresh = true;
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// The channel `owner` went away: its waiters are dropped.
+    pub fn owner_gone(&mut self, owner: u64) {
+        let gone: Vec<u64> = self
+            .waiters
+            .iter()
+            .filter(|(_, w)| w.owner == owner)
+            .map(|(&s, _)| s)
+            .collect();
+        for seq in gone {
+            self.remove(seq);
+        }
+        self.ended.retain(|(w, _)| w.owner != owner);
+        self.outbox.retain(|(o, _)| *o != owner);
+    }
+
+    /// The next thing the round must do for the ready keys and ended
+    /// waiters, given `ks`; `None` when nothing is left. A waiter to run
+    /// again becomes [`Blocking::serving`].
+    pub(crate) fn next_due(&mut self, ks: &mut Keyspace) -> Option<Due> {
+        if let Some((w, how)) = self.ended.pop_front() {
+            return Some(Due::Answer {
+                owner: w.owner,
+                id: w.id,
+                body: ending_reply(&w, how),
+            });
+        }
+        while let Some(key) = self.ready.front().cloned() {
+            let family = match ks.get(&key) {
+                Some(ValueRef::List(_)) => Some(Family::List),
+                Some(ValueRef::ZSet(_)) => Some(Family::Zset),
+                _ => None,
+            };
+            let queue = self.by_key.get(&key);
+            let next = family.and_then(|f| {
+                queue?
+                    .iter()
+                    .copied()
+                    .find(|s| self.waiters.get(s).is_some_and(|w| w.family == f))
+            });
+            let Some(seq) = next else {
+                self.ready.pop_front();
+                continue;
+            };
+            let notify = self.waiters.get(&seq).is_some_and(|w| w.rec.is_none());
+            if notify {
+                let w = self.remove(seq)?;
+                return Some(Due::Answer {
+                    owner: w.owner,
+                    id: w.id,
+                    body: int_reply(w.proto, 1),
+                });
+            }
+            let w = self.waiters.get(&seq)?;
+            self.serving = Some(seq);
+            return Some(Due::Run {
+                owner: w.owner,
+                rec: w.rec.clone().unwrap_or_default(),
+            });
+        }
+        None
+    }
+
+    /// The waiter that ran again found nothing: its key is empty again,
+    /// so the key is done for now.
+    pub(crate) fn still_waiting(&mut self) {
+        if self.serving.take().is_some() {
+            self.ready.pop_front();
+        }
+    }
+
+    /// The waiter that ran again cannot run now (its reply ring is full,
+    /// or a transaction holds its keys): the key waits for the next round.
+    pub(crate) fn put_off(&mut self) {
+        self.serving = None;
+        if let Some(k) = self.ready.pop_front() {
+            self.ready.push_back(k);
+        }
+    }
+}
+
+fn int_reply(proto: Proto, n: i64) -> Vec<u8> {
+    let mut buf = Vec::new();
+    Reply::new(&mut buf, proto).int(n);
+    buf
+}
+
+fn ending_reply(w: &Waiter, how: Ending) -> Vec<u8> {
+    let mut buf = Vec::new();
+    let mut r = Reply::new(&mut buf, w.proto);
+    match (how, w.rec.is_some(), w.cmd) {
+        (_, false, _) => r.int(0),
+        (Ending::Error, true, _) => r.error("UNBLOCKED client unblocked via CLIENT UNBLOCK"),
+        (Ending::Timeout, true, Cmd::Blmove | Cmd::Brpoplpush) => r.null(),
+        (Ending::Timeout, true, _) => r.null_array(),
+    }
+    buf
+}
+
+fn parse_u64(b: Option<&&[u8]>) -> Option<u64> {
+    b.and_then(|b| common::num::parse_i64(b))
+        .and_then(|n| u64::try_from(n).ok())
+}
+
+impl<L: crate::persist::WriteLog> crate::server::Engine<L> {
+    /// Keeps request `rec` (header `h`, its origin the client; blocking
+    /// command `cmd` with `args`, from channel `owner`), which found
+    /// nothing to pop, until a key it waits on is ready or its wait ends.
+    pub(crate) fn park_blocked(
+        &mut self,
+        rec: &[u8],
+        owner: u64,
+        h: &RequestHeader,
+        cmd: Cmd,
+        args: &[&[u8]],
+    ) {
+        let Some(family) = blocking::family(cmd) else {
+            return;
+        };
+        let keys = blocking::wait_positions(cmd, args)
+            .into_iter()
+            .filter_map(|p| args.get(p).map(|k| k.to_vec()))
+            .collect();
+        let proto = Proto::from_version(h.proto);
+        self.blocking.add(
+            owner,
+            h.origin,
+            h.id,
+            proto,
+            cmd,
+            family,
+            keys,
+            Some(rec.to_vec()),
+        );
+    }
+
+    /// `SHARDD.BWAIT client family key...`: `:1` if a key holds a value of
+    /// the family; otherwise, when `block`, the request waits (answered
+    /// later, true returned), else `:0`.
+    pub(crate) fn serve_bwait(
+        &mut self,
+        args: &[&[u8]],
+        owner: u64,
+        id: u64,
+        block: bool,
+        reply: &mut Reply,
+    ) -> bool {
+        let (Some(client), Some(family)) = (
+            parse_u64(args.get(1)),
+            args.get(2).and_then(|f| Family::from_name(f)),
+        ) else {
+            reply.error("ERR malformed SHARDD.BWAIT");
+            return false;
+        };
+        let keys = args.get(3..).unwrap_or(&[]);
+        let ready = keys.iter().any(|k| {
+            matches!(
+                (self.ks.get(k), family),
+                (Some(ValueRef::List(_)), Family::List) | (Some(ValueRef::ZSet(_)), Family::Zset)
+            )
+        });
+        if ready || !block {
+            reply.int(i64::from(ready));
+            return false;
+        }
+        let keys = keys.iter().map(|k| k.to_vec()).collect();
+        let proto = reply.proto();
+        self.blocking.add(
+            owner,
+            client,
+            id,
+            proto,
+            Cmd::SharddBwait,
+            family,
+            keys,
+            None,
+        );
+        true
+    }
+
+    /// `SHARDD.UNBLOCK client TIMEOUT|ERROR`.
+    pub(crate) fn serve_unblock(&mut self, args: &[&[u8]], owner: u64, reply: &mut Reply) {
+        let how = match args.get(2) {
+            Some(m) if m.eq_ignore_ascii_case(b"timeout") => Ending::Timeout,
+            Some(m) if m.eq_ignore_ascii_case(b"error") => Ending::Error,
+            _ => return reply.error("ERR malformed SHARDD.UNBLOCK"),
+        };
+        let Some(client) = parse_u64(args.get(1)) else {
+            return reply.error("ERR malformed SHARDD.UNBLOCK");
+        };
+        let ended = self.blocking.end(owner, client, how);
+        reply.int(i64::from(ended));
+    }
+
+    /// Serves the ready keys' waiters and answers the ended waiters, each
+    /// on its channel; what cannot go now (a full reply ring, keys a
+    /// transaction holds) waits for the next round.
+    pub fn serve_blocked(&mut self, channels: &mut [Channel]) {
+        self.blocking.fresh = false;
+        let outbox = std::mem::take(&mut self.blocking.outbox);
+        for (owner, rec) in outbox {
+            self.blocking.answer(channels, owner, rec);
+        }
+        // Bounded: each step removes a waiter, empties a key or puts one off.
+        let mut budget = 4 * (self.blocking.waiters.len() + self.blocking.ready.len()) + 16;
+        while budget > 0 {
+            budget -= 1;
+            let Some(due) = self.blocking.next_due(&mut self.ks) else {
+                return;
+            };
+            match due {
+                Due::Answer { owner, id, body } => {
+                    let mut rec = vec![0u8; msg::REPLY_HEADER_BYTES];
+                    msg::write_reply_header(&mut rec, id, 0);
+                    rec.extend_from_slice(&body);
+                    self.blocking.answer(channels, owner, rec);
+                }
+                Due::Run { owner, rec } => {
+                    let Some(ch) = channels.iter_mut().find(|c| c.peer.generation == owner) else {
+                        self.blocking.served();
+                        continue;
+                    };
+                    if ch.tx.has_pending() || self.held_by_tx(&rec) {
+                        self.blocking.put_off();
+                        return;
+                    }
+                    if let Err(e) = self.serve_request(&rec, &mut ch.tx, owner) {
+                        tracing::warn!("a blocked client could not be answered: {e}");
+                        self.blocking.served();
+                    }
+                    // `serve_request` ended the wait if it popped.
+                    self.blocking.still_waiting();
+                }
+            }
+        }
+    }
+}
+
+impl Blocking {
+    /// Queues reply record `rec` on `owner`'s channel, or keeps it for the
+    /// next round if the ring is full (dropped if the channel is gone).
+    fn answer(&mut self, channels: &mut [Channel], owner: u64, rec: Vec<u8>) {
+        let Some(ch) = channels.iter_mut().find(|c| c.peer.generation == owner) else {
+            return;
+        };
+        if ch.tx.has_pending() {
+            self.outbox.push_back((owner, rec));
+            return;
+        }
+        if let Err(e) = ch.tx.push_or_defer(&rec) {
+            tracing::warn!("a blocked client's reply could not be queued: {e}");
+        }
+    }
+}
