@@ -134,6 +134,14 @@ impl<'a> Reply<'a> {
         }
     }
 
+    /// A push header for `n` elements (pub/sub messages; RESP2: an array).
+    pub fn push_header(&mut self, n: usize) {
+        match self.proto {
+            Proto::Resp2 => self.header(b'*', n),
+            Proto::Resp3 => self.header(b'>', n),
+        }
+    }
+
     /// A set header for `n` elements (RESP2: an array).
     pub fn set(&mut self, n: usize) {
         match self.proto {

@@ -76,8 +76,9 @@ pub async fn serve(worker: Rc<Worker>, stream: TcpStream, addr: SocketAddr) {
     shared.stats.connections.fetch_add(1, Ordering::Relaxed);
     let mut session = Session::new(handle.clone(), shared.requirepass().is_none());
     let clean = read_loop(&worker, &mut rd, &out, &mut session).await;
-    // Its watches die with it.
+    // Its watches and subscriptions die with it.
     crate::builtin::multi::unwatch_all(&worker, &mut session).await;
+    crate::builtin::pubsub::leave_all(&worker, &mut session);
     shared.clients().remove(&handle.id);
     let name = crate::stats::lock(&handle.info).name.clone();
     shared.intro.client_departed(handle.id, handle.addr, name);

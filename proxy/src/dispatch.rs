@@ -76,6 +76,21 @@ pub async fn handle(
         drop(st);
         return out.borrow_mut().push_ready(NOAUTH, to.discard);
     }
+    if session.proto == common::reply::Proto::Resp2
+        && !builtin::pubsub::allowed_when_subscribed(spec.id)
+        && session.subscribed()
+    {
+        builtin::multi::refused(session);
+        let reply = format!(
+            "-ERR Can't execute '{}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context\r\n",
+            spec.name
+        );
+        let mut st = lock(&w.stats);
+        st.rejected(spec.id);
+        st.error_reply(reply.as_bytes());
+        drop(st);
+        return out.borrow_mut().push_ready(reply.as_bytes(), to.discard);
+    }
     let busy = match spec.has_flag(F_ALLOW_BUSY) {
         true => None,
         false => crate::script::busy_for(w, spec, argv, session.multi.is_some()),

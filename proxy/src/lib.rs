@@ -44,6 +44,7 @@ pub mod link;
 pub mod listen;
 pub mod merge;
 pub mod params;
+pub mod pubsub;
 pub mod replies;
 pub mod resp;
 pub mod route;

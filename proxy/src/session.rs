@@ -75,6 +75,36 @@ pub struct Blocked {
     pub proto: Proto,
 }
 
+/// A connection's subscriptions (`crate::pubsub`): the names by kind
+/// (channels, patterns, shard channels, in the order subscribed), its
+/// mailbox and the task pumping the mailbox into its replies.
+pub struct Subs {
+    /// Names subscribed, by [`crate::pubsub::Kind`] index.
+    pub names: [Vec<Vec<u8>>; 3],
+    /// Where publishers put its messages.
+    pub mailbox: Arc<crate::pubsub::Mailbox>,
+    /// Moves its messages into the reply queue.
+    pub pump: tokio::task::JoinHandle<()>,
+}
+
+impl Drop for Subs {
+    fn drop(&mut self) {
+        self.pump.abort();
+    }
+}
+
+impl Subs {
+    /// Channels and patterns (what (P)SUBSCRIBE replies count).
+    pub fn count(&self) -> usize {
+        self.names[0].len() + self.names[1].len()
+    }
+
+    /// Every subscription: the connection is in subscribed mode.
+    pub fn total(&self) -> usize {
+        self.names.iter().map(Vec::len).sum()
+    }
+}
+
 /// One connection's state.
 pub struct Session {
     /// Protocol of its replies (`HELLO`).
@@ -99,6 +129,8 @@ pub struct Session {
     /// A blocking command to wait for before the next command is read
     /// (`crate::block`).
     pub blocked: Option<Blocked>,
+    /// Its subscriptions, once it subscribed to anything.
+    pub subs: Option<Box<Subs>>,
 }
 
 impl Multi {
@@ -126,7 +158,13 @@ impl Session {
             multi: None,
             watching: None,
             blocked: None,
+            subs: None,
         }
+    }
+
+    /// Whether it is subscribed to anything (RESP2's subscribed mode).
+    pub fn subscribed(&self) -> bool {
+        self.subs.as_ref().is_some_and(|s| s.total() > 0)
     }
 
     /// The name the shards know this connection's WATCH by (its client id,

@@ -66,6 +66,9 @@ pub struct ClientHandle {
     pub unblock_mode: AtomicU8,
     /// Wakes the wait to notice `unblock_mode`.
     pub unblock: Notify,
+    /// Its channels, patterns and shard channels (`CLIENT LIST`'s `sub`,
+    /// `psub`, `ssub`).
+    pub subs: [AtomicU64; 3],
 }
 
 /// [`ClientHandle::unblock_mode`]: end the wait as its timeout would.
@@ -101,6 +104,7 @@ impl ClientHandle {
             blocked: AtomicBool::new(false),
             unblock_mode: AtomicU8::new(0),
             unblock: Notify::new(),
+            subs: Default::default(),
         }
     }
 
@@ -265,6 +269,8 @@ pub struct Shared {
     pub gate: Arc<crate::gate::Gate>,
     /// The script cache (EVAL, SCRIPT LOAD; lost on restart, as Redis's).
     pub scripts: crate::script_cache::Cache,
+    /// Every connection's subscriptions (`crate::pubsub`).
+    pub pubsub: crate::pubsub::PubSub,
 }
 
 impl Shared {
@@ -319,6 +325,7 @@ impl Shared {
                     << 20,
             ),
             gate: Arc::default(),
+            pubsub: Default::default(),
             scripts: crate::script_cache::Cache::default(),
         }
     }

@@ -61,6 +61,8 @@ PROXY_RUNS = {
     'eval', 'evalsha', 'eval_ro', 'evalsha_ro',
     'memory|doctor', 'memory|help', 'memory|malloc-stats', 'memory|stats', 'slowlog', 'latency',
     'multi', 'exec', 'discard', 'watch', 'unwatch',
+    'publish', 'spublish', 'subscribe', 'psubscribe', 'ssubscribe', 'unsubscribe', 'punsubscribe', 'sunsubscribe',
+    'pubsub',
 }
 SHARD_RUNS = {
     'append', 'bitcount', 'bitfield', 'bitfield_ro', 'bitop', 'bitpos', 'copy', 'dbsize', 'decr', 'decrby', 'del',

@@ -235,7 +235,7 @@ fn write_line(out: &mut String, c: &ClientHandle, b: &Buffers, now_ms: u64) {
     let events = if b.obl > 0 { "rw" } else { "r" };
     let _ = writeln!(
         out,
-        "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db=0 sub=0 psub=0 ssub=0 multi=-1 \
+        "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db=0 sub={} psub={} ssub={} multi=-1 \
          qbuf={} qbuf-free={} argv-mem={} multi-mem=0 rbs={} rbp={} obl={} oll={} omem={} tot-mem={tot_mem} \
          events={events} cmd={cmd} user=default redir=-1 resp={} lib-name={} lib-ver={}",
         c.id,
@@ -245,7 +245,10 @@ fn write_line(out: &mut String, c: &ClientHandle, b: &Buffers, now_ms: u64) {
         String::from_utf8_lossy(&info.name),
         c.age_ms() / 1000,
         c.idle_secs(now_ms),
-        if c.blocked.load(Ordering::Relaxed) { "b" } else { "N" },
+        client_flags(c),
+        c.subs[0].load(Ordering::Relaxed),
+        c.subs[1].load(Ordering::Relaxed),
+        c.subs[2].load(Ordering::Relaxed),
         b.qbuf,
         b.qbuf_free,
         b.argv_mem,
@@ -258,6 +261,16 @@ fn write_line(out: &mut String, c: &ClientHandle, b: &Buffers, now_ms: u64) {
         String::from_utf8_lossy(&info.lib_name),
         String::from_utf8_lossy(&info.lib_ver),
     );
+}
+
+/// `CLIENT LIST`'s flags of `c`: `b` blocked, `P` subscribed, else `N`.
+fn client_flags(c: &ClientHandle) -> &'static str {
+    let subscribed = c.subs.iter().any(|n| n.load(Ordering::Relaxed) > 0);
+    match (c.blocked.load(Ordering::Relaxed), subscribed) {
+        (true, _) => "b",
+        (false, true) => "P",
+        (false, false) => "N",
+    }
 }
 
 /// Redis's client types; shardis has only normal clients.

@@ -7,6 +7,18 @@ use crate::session::Session;
 
 /// `PING [message]`: Redis checks for more in the command itself.
 pub fn ping(call: Call) {
+    if call.session.subscribed() && call.session.proto == Proto::Resp2 {
+        // In subscribed mode PING answers as a message would.
+        let msg = call.argv.get(1).copied().unwrap_or_default();
+        return call.reply(|r| match call.argv.len() {
+            1 | 2 => {
+                r.array(2);
+                r.bulk(b"pong");
+                r.bulk(msg);
+            }
+            _ => r.error("ERR wrong number of arguments for 'ping' command"),
+        });
+    }
     call.reply(|r| match call.argv {
         [_] => r.simple("PONG"),
         [_, m] => r.bulk(m),
@@ -23,6 +35,7 @@ pub fn quit(call: Call) {
 /// `RESET`: the connection's state back to a new connection's.
 pub async fn reset(call: Call<'_, '_>) {
     super::multi::unwatch_all(call.w, call.session).await;
+    super::pubsub::leave_all(call.w, call.session);
     let authed = call.w.shared.requirepass().is_none();
     *call.session = Session::new(call.session.handle.clone(), authed);
     call.session.handle.info().name.clear();
@@ -114,6 +127,9 @@ pub fn hello(call: Call) {
         }
     }
     call.session.proto = proto;
+    if let Some(subs) = &call.session.subs {
+        subs.mailbox.set_proto(proto);
+    }
     call.session.handle.set_resp(proto.version());
     if let Some(n) = name {
         call.session.handle.info().name = n.to_vec();

@@ -68,6 +68,11 @@ fn proxy_info(w: &Worker) -> ProxyInfo {
             .unwrap_or_default(),
         clients: s.clients().len(),
         blocked_clients: s.stats.blocked.load(std::sync::atomic::Ordering::Relaxed),
+        pubsub: [
+            s.pubsub.len(crate::pubsub::Kind::Channel),
+            s.pubsub.len(crate::pubsub::Kind::Pattern),
+            s.pubsub.len(crate::pubsub::Kind::Shard),
+        ],
         cached_scripts: s.scripts.len(),
         scripts_bytes: s.scripts.bytes(),
         maxclients: s.settings.maxclients(),

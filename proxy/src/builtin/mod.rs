@@ -19,6 +19,7 @@ mod info;
 mod latency;
 mod memory;
 pub mod multi;
+pub mod pubsub;
 mod script;
 mod server;
 mod slowlog;
@@ -88,6 +89,14 @@ pub enum Builtin {
     Slowlog(SlowlogCmd),
     /// `LATENCY ...`.
     Latency(LatencyCmd),
+    /// `SUBSCRIBE`, `PSUBSCRIBE`, `SSUBSCRIBE`.
+    Subscribe(crate::pubsub::Kind),
+    /// `UNSUBSCRIBE`, `PUNSUBSCRIBE`, `SUNSUBSCRIBE`.
+    Unsubscribe(crate::pubsub::Kind),
+    /// `PUBLISH` (false) and `SPUBLISH` (true).
+    Publish(bool),
+    /// `PUBSUB ...`.
+    Pubsub,
 }
 
 /// `MEMORY` subcommands the proxy answers.
@@ -249,6 +258,20 @@ pub fn handler(id: Cmd) -> Option<Builtin> {
         Cmd::LatencyHistory => Latency(LatencyCmd::History),
         Cmd::LatencyLatest => Latency(LatencyCmd::Latest),
         Cmd::LatencyReset => Latency(LatencyCmd::Reset),
+        Cmd::Subscribe => Subscribe(crate::pubsub::Kind::Channel),
+        Cmd::Psubscribe => Subscribe(crate::pubsub::Kind::Pattern),
+        Cmd::Ssubscribe => Subscribe(crate::pubsub::Kind::Shard),
+        Cmd::Unsubscribe => Unsubscribe(crate::pubsub::Kind::Channel),
+        Cmd::Punsubscribe => Unsubscribe(crate::pubsub::Kind::Pattern),
+        Cmd::Sunsubscribe => Unsubscribe(crate::pubsub::Kind::Shard),
+        Cmd::Publish => Publish(false),
+        Cmd::Spublish => Publish(true),
+        Cmd::PubsubChannels
+        | Cmd::PubsubHelp
+        | Cmd::PubsubNumpat
+        | Cmd::PubsubNumsub
+        | Cmd::PubsubShardchannels
+        | Cmd::PubsubShardnumsub => Pubsub,
         _ => return None,
     })
 }
@@ -321,6 +344,10 @@ pub async fn run(b: Builtin, call: Call<'_, '_>) {
         Builtin::Memory(c) => memory::run(c, call).await,
         Builtin::Slowlog(c) => slowlog::run(c, call).await,
         Builtin::Latency(c) => latency::run(c, call).await,
+        Builtin::Subscribe(k) => pubsub::subscribe(call, k),
+        Builtin::Unsubscribe(k) => pubsub::unsubscribe(call, k),
+        Builtin::Publish(shard) => pubsub::publish(call, shard),
+        Builtin::Pubsub => pubsub::pubsub(call),
     }
 }
 

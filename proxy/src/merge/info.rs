@@ -254,6 +254,8 @@ pub struct ProxyInfo {
     pub clients: usize,
     /// Clients in a blocking command's wait.
     pub blocked_clients: u64,
+    /// Channels, patterns and shard channels with subscribers.
+    pub pubsub: [usize; 3],
     /// Scripts in the proxy's cache.
     pub cached_scripts: usize,
     /// Bytes of their bodies.
@@ -586,9 +588,9 @@ fn stats(t: &mut String, w: &Whole<'_>) {
     kv(t, "evicted_clients", 0);
     kv(t, "keyspace_hits", w.sum("keyspace_hits"));
     kv(t, "keyspace_misses", w.sum("keyspace_misses"));
-    kv(t, "pubsub_channels", 0);
-    kv(t, "pubsub_patterns", 0);
-    kv(t, "pubsubshard_channels", 0);
+    kv(t, "pubsub_channels", w.proxy.pubsub[0]);
+    kv(t, "pubsub_patterns", w.proxy.pubsub[1]);
+    kv(t, "pubsubshard_channels", w.proxy.pubsub[2]);
     kv(t, "migrate_cached_sockets", 0);
     kv(t, "slave_expires_tracked_keys", 0);
     kv(t, "tracking_total_keys", 0);

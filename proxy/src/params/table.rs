@@ -157,7 +157,7 @@ pub static PARAMS: &[Param] = &[
     p("maxmemory-samples", None, int(1, INT_MAX), "5", 0, Unused),
     p("maxmemory-eviction-tenacity", None, int(0, 100), "10", 0, Unused),
     p("maxmemory-clients", None, Kind::Num { min: -100, max: LONG_MAX, unsigned: false, memory: true, percent: true }, "0", 0, Unused),
-    p("client-output-buffer-limit", None, Kind::Special(Special::ClientOutputBufferLimit), "normal 0 0 0 slave 268435456 67108864 60 pubsub 33554432 8388608 60", 0, Unused),
+    p("client-output-buffer-limit", None, Kind::Special(Special::ClientOutputBufferLimit), "normal 0 0 0 slave 268435456 67108864 60 pubsub 33554432 8388608 60", 0, Proxy),
     p("protected-mode", None, B, "yes", 0, Unused),
     p("loglevel", None, Kind::Enum(LOGLEVEL), "notice", 0, Unused),
     p("hz", None, int(0, INT_MAX), "10", 0, Unused),

@@ -25,6 +25,9 @@ pub struct Settings {
     slowlog_max_len: AtomicU64,
     latency_monitor_threshold_ms: AtomicU64,
     latency_tracking: AtomicBool,
+    /// `client-output-buffer-limit`'s pubsub class: hard bytes, soft
+    /// bytes, soft seconds.
+    pubsub_limits: [AtomicU64; 3],
     /// The password AUTH checks (`None`: no password).
     requirepass: Mutex<Option<String>>,
     /// The number of the last change (see [`Settings::store`]).
@@ -47,6 +50,7 @@ impl Settings {
             slowlog_max_len: AtomicU64::new(0),
             latency_monitor_threshold_ms: AtomicU64::new(0),
             latency_tracking: AtomicBool::new(true),
+            pubsub_limits: Default::default(),
             requirepass: Mutex::new(None),
             changes: AtomicU64::new(0),
         };
@@ -122,10 +126,34 @@ impl Settings {
             "latency-tracking" => self.latency_tracking.store(v == "yes", Ordering::Relaxed),
             // INFO reads the text (`Settings::latency_percentiles`).
             "latency-tracking-info-percentiles" => {}
+            "client-output-buffer-limit" => {
+                // `class hard soft seconds` groups, as CONFIG GET shows them.
+                let words: Vec<&str> = v.split_whitespace().collect();
+                for g in words.chunks(4) {
+                    if let [class, rest @ ..] = g {
+                        if *class == "pubsub" {
+                            for (slot, w) in self.pubsub_limits.iter().zip(rest) {
+                                slot.store(w.parse().unwrap_or(0), Ordering::Relaxed);
+                            }
+                        }
+                    }
+                }
+            }
             // The listeners moved before the new port was stored.
             "port" => {}
             _ => debug_assert!(false, "no proxy code applies {name}"),
         }
+    }
+
+    /// A subscriber's output limits (`client-output-buffer-limit pubsub`):
+    /// hard bytes, soft bytes, seconds over the soft limit (0: none).
+    pub fn pubsub_limits(&self) -> (u64, u64, u64) {
+        let [h, s, t] = &self.pubsub_limits;
+        (
+            h.load(Ordering::Relaxed),
+            s.load(Ordering::Relaxed),
+            t.load(Ordering::Relaxed),
+        )
     }
 
     /// Idle clients are closed after this many seconds (0: never).

@@ -1,0 +1,309 @@
+//! SUBSCRIBE, UNSUBSCRIBE, PSUBSCRIBE, PUNSUBSCRIBE, SSUBSCRIBE,
+//! SUNSUBSCRIBE, PUBLISH, SPUBLISH and PUBSUB, as Redis 7.0 answers them;
+//! the registry and a message's path are `crate::pubsub`'s.
+//!
+//! (Un)subscribe confirmations and messages are push frames (RESP3 `>`,
+//! RESP2 arrays) and are sent even under `CLIENT REPLY OFF`, as Redis
+//! does. Shard channels are channels of their own namespace: with one
+//! endpoint for every slot, SSUBSCRIBE takes channels of any slots
+//! together (no CROSSSLOT).
+
+use std::{cell::RefCell, rc::Rc, sync::atomic::Ordering, sync::Arc};
+
+use common::reply::{Proto, Reply};
+
+use super::{eq, help, Call};
+use crate::{
+    pubsub::{Kind, Mailbox},
+    replies::Replies,
+    session::{Session, Subs},
+    state::ClientHandle,
+    worker::Worker,
+};
+
+/// Bytes of replies a subscriber's queue may hold before its pump leaves
+/// further messages in the mailbox (where the output limits count them).
+pub const PUMP_BACKLOG_BYTES: usize = 64 << 10;
+
+fn index(kind: Kind) -> usize {
+    match kind {
+        Kind::Channel => 0,
+        Kind::Pattern => 1,
+        Kind::Shard => 2,
+    }
+}
+
+fn names(kind: Kind) -> (&'static [u8], &'static [u8]) {
+    match kind {
+        Kind::Channel => (b"subscribe", b"unsubscribe"),
+        Kind::Pattern => (b"psubscribe", b"punsubscribe"),
+        Kind::Shard => (b"ssubscribe", b"sunsubscribe"),
+    }
+}
+
+/// A confirmation frame: `[what, name, count]` (a null name if none).
+fn frame(proto: Proto, what: &[u8], name: Option<&[u8]>, count: usize) -> Vec<u8> {
+    let mut buf = Vec::new();
+    let mut r = Reply::new(&mut buf, proto);
+    r.push_header(3);
+    r.bulk(what);
+    match name {
+        Some(n) => r.bulk(n),
+        None => r.null(),
+    }
+    r.int(count as i64);
+    buf
+}
+
+/// The count a confirmation of `kind` carries.
+fn count_of(subs: &Subs, kind: Kind) -> usize {
+    match kind {
+        Kind::Shard => subs.names[2].len(),
+        _ => subs.count(),
+    }
+}
+
+fn publish_counts(handle: &ClientHandle, subs: &Subs) {
+    for (slot, names) in handle.subs.iter().zip(&subs.names) {
+        slot.store(names.len() as u64, Ordering::Relaxed);
+    }
+}
+
+/// `SUBSCRIBE`, `PSUBSCRIBE`, `SSUBSCRIBE name...`.
+pub fn subscribe(call: Call, kind: Kind) {
+    let (w, session) = (call.w, &mut *call.session);
+    let subs = session
+        .subs
+        .get_or_insert_with(|| start(w, &session.handle, call.to.out, session.proto));
+    let id = session.handle.id;
+    let mut out = Vec::new();
+    for name in &call.argv[1..] {
+        let list = &mut subs.names[index(kind)];
+        if !list.iter().any(|n| n == name) {
+            list.push(name.to_vec());
+            w.shared.pubsub.subscribe(kind, name, id, &subs.mailbox);
+        }
+        out.extend(frame(
+            session.proto,
+            names(kind).0,
+            Some(name),
+            count_of(subs, kind),
+        ));
+    }
+    publish_counts(&session.handle, subs);
+    call.to.out.borrow_mut().push_ready(&out, false);
+}
+
+/// `UNSUBSCRIBE`, `PUNSUBSCRIBE`, `SUNSUBSCRIBE [name...]`: every one of
+/// the kind when none is named.
+pub fn unsubscribe(call: Call, kind: Kind) {
+    let out = leave(call.w, call.session, kind, &call.argv[1..]);
+    call.to.out.borrow_mut().push_ready(&out, false);
+}
+
+/// Leaves `names` of `kind` (all if empty); the confirmation frames.
+fn leave(w: &Worker, session: &mut Session, kind: Kind, names_given: &[&[u8]]) -> Vec<u8> {
+    let id = session.handle.id;
+    let proto = session.proto;
+    let what = names(kind).1;
+    let Some(subs) = session.subs.as_mut() else {
+        return if names_given.is_empty() {
+            frame(proto, what, None, 0)
+        } else {
+            names_given
+                .iter()
+                .flat_map(|n| frame(proto, what, Some(n), 0))
+                .collect()
+        };
+    };
+    let targets: Vec<Vec<u8>> = if names_given.is_empty() {
+        subs.names[index(kind)].clone()
+    } else {
+        names_given.iter().map(|n| n.to_vec()).collect()
+    };
+    let mut out = Vec::new();
+    if targets.is_empty() {
+        out.extend(frame(proto, what, None, count_of(subs, kind)));
+    }
+    for name in &targets {
+        let list = &mut subs.names[index(kind)];
+        if let Some(at) = list.iter().position(|n| n == name) {
+            list.remove(at);
+            w.shared.pubsub.unsubscribe(kind, name, id);
+        }
+        out.extend(frame(proto, what, Some(name), count_of(subs, kind)));
+    }
+    publish_counts(&session.handle, subs);
+    out
+}
+
+/// Every subscription of the connection ends (it closes, or RESET).
+pub fn leave_all(w: &Worker, session: &mut Session) {
+    let Some(subs) = session.subs.take() else {
+        return;
+    };
+    let id = session.handle.id;
+    for kind in [Kind::Channel, Kind::Pattern, Kind::Shard] {
+        for name in &subs.names[index(kind)] {
+            w.shared.pubsub.unsubscribe(kind, name, id);
+        }
+    }
+    for slot in &session.handle.subs {
+        slot.store(0, Ordering::Relaxed);
+    }
+}
+
+/// A connection's first subscription: its mailbox and pump.
+fn start(
+    w: &Worker,
+    handle: &Arc<ClientHandle>,
+    out: &Rc<RefCell<Replies>>,
+    proto: Proto,
+) -> Box<Subs> {
+    let _ = w;
+    let mailbox = Mailbox::new(handle.id, proto);
+    let pump = tokio::task::spawn_local(pump(mailbox.clone(), out.clone(), handle.clone()));
+    Box::new(Subs {
+        names: Default::default(),
+        mailbox,
+        pump,
+    })
+}
+
+/// Moves messages from `mb` into the reply queue `out` while it holds
+/// less than [`PUMP_BACKLOG_BYTES`]; closes the connection if the mailbox
+/// was closed for its output limits.
+async fn pump(
+    mb: Arc<crate::pubsub::Mailbox>,
+    out: Rc<RefCell<Replies>>,
+    handle: Arc<ClientHandle>,
+) {
+    loop {
+        let drained = out.borrow().drained_bell();
+        let progress = out.borrow().progress_bell();
+        let d = drained.notified();
+        let p = progress.notified();
+        tokio::pin!(d);
+        tokio::pin!(p);
+        d.as_mut().enable();
+        p.as_mut().enable();
+        if mb.is_closed() || out.borrow().is_dead() {
+            handle.killed.store(true, Ordering::Relaxed);
+            handle.kill.notify_one();
+            return;
+        }
+        let room = PUMP_BACKLOG_BYTES.saturating_sub(out.borrow().backlog());
+        if room > 0 {
+            let frames = mb.take(room);
+            if !frames.is_empty() {
+                let mut o = out.borrow_mut();
+                for f in &frames {
+                    o.push_ready(f, false);
+                }
+                continue;
+            }
+            mb.bell.notified().await;
+        } else {
+            tokio::select! {
+                _ = d => {}
+                _ = p => {}
+                _ = mb.bell.notified() => {}
+            }
+        }
+    }
+}
+
+/// `PUBLISH channel message` and `SPUBLISH shardchannel message`.
+pub fn publish(call: Call, shard: bool) {
+    let limits = call.w.shared.settings.pubsub_limits();
+    let n = call
+        .w
+        .shared
+        .pubsub
+        .publish(call.argv[1], call.argv[2], shard, limits);
+    call.reply(|r| r.int(n as i64));
+}
+
+const HELP: &[&str] = &[
+    "PUBSUB <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+    "CHANNELS [<pattern>]",
+    "    Return the currently active channels matching a <pattern> (default: '*').",
+    "NUMPAT",
+    "    Return number of subscriptions to patterns.",
+    "NUMSUB [<channel> ...]",
+    "    Return the number of subscribers for the specified channels, excluding",
+    "    pattern subscriptions(default: no channels).",
+    "SHARDCHANNELS [<pattern>]",
+    "    Return the currently active shard level channels matching a <pattern> (default: '*').",
+    "SHARDNUMSUB [<shardchannel> ...]",
+    "    Return the number of subscribers for the specified shard level channel(s)",
+    "HELP",
+    "    Prints this help.",
+];
+
+/// `PUBSUB CHANNELS|NUMSUB|NUMPAT|SHARDCHANNELS|SHARDNUMSUB|HELP`.
+pub fn pubsub(call: Call) {
+    let ps = &call.w.shared.pubsub;
+    let argv = call.argv;
+    let sub = argv[1];
+    let list = |kind: Kind| {
+        let names = ps.names(kind, argv.get(2).copied());
+        move |r: &mut Reply| {
+            r.array(names.len());
+            names.iter().for_each(|n| r.bulk(n));
+        }
+    };
+    let numsub = |kind: Kind| {
+        let counts: Vec<(&[u8], usize)> =
+            argv[2..].iter().map(|c| (*c, ps.count(kind, c))).collect();
+        move |r: &mut Reply| {
+            r.map(counts.len());
+            for (c, n) in &counts {
+                r.bulk(c);
+                r.int(*n as i64);
+            }
+        }
+    };
+    if eq(sub, "channels") && argv.len() <= 3 {
+        let f = list(Kind::Channel);
+        call.reply(f);
+    } else if eq(sub, "shardchannels") && argv.len() <= 3 {
+        let f = list(Kind::Shard);
+        call.reply(f);
+    } else if eq(sub, "numsub") {
+        let f = numsub(Kind::Channel);
+        call.reply(f);
+    } else if eq(sub, "shardnumsub") {
+        let f = numsub(Kind::Shard);
+        call.reply(f);
+    } else if eq(sub, "numpat") && argv.len() == 2 {
+        let n = ps.len(Kind::Pattern);
+        call.reply(|r| r.int(n as i64));
+    } else if eq(sub, "help") && argv.len() == 2 {
+        call.reply(|r| help(r, HELP));
+    } else {
+        let name = String::from_utf8_lossy(sub).into_owned();
+        call.reply(|r| {
+            r.error(&format!(
+                "ERR unknown subcommand or wrong number of arguments for '{name}'. Try PUBSUB HELP."
+            ))
+        });
+    }
+}
+
+/// Whether command `id` may run in RESP2's subscribed mode.
+pub fn allowed_when_subscribed(id: common::table::Cmd) -> bool {
+    use common::table::Cmd;
+    matches!(
+        id,
+        Cmd::Subscribe
+            | Cmd::Ssubscribe
+            | Cmd::Sunsubscribe
+            | Cmd::Psubscribe
+            | Cmd::Unsubscribe
+            | Cmd::Punsubscribe
+            | Cmd::Ping
+            | Cmd::Quit
+            | Cmd::Reset
+    )
+}
