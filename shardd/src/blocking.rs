@@ -37,14 +37,8 @@
 
 use std::collections::{HashMap, VecDeque};
 
-use common::{
-    blocking::{self, Family},
-    table::Cmd,
-};
-use shared_ring::{
-    msg::{self, RequestHeader},
-    Channel,
-};
+use common::{blocking::Family, table::Cmd};
+use shared_ring::Channel;
 
 use crate::{
     keyspace::{Keyspace, ValueRef},
@@ -79,7 +73,7 @@ pub enum Ending {
 }
 
 #[derive(Debug)]
-struct Waiter {
+pub(crate) struct Waiter {
     owner: u64,
     client: u64,
     /// The request id its reply carries.
@@ -104,19 +98,19 @@ pub(crate) enum Due {
 #[derive(Debug, Default)]
 pub struct Blocking {
     by_key: HashMap<Vec<u8>, VecDeque<u64>>,
-    waiters: HashMap<u64, Waiter>,
+    pub(crate) waiters: HashMap<u64, Waiter>,
     by_client: HashMap<(u64, u64), u64>,
-    ready: VecDeque<Vec<u8>>,
+    pub(crate) ready: VecDeque<Vec<u8>>,
     /// Waiters cancelled by `SHARDD.UNBLOCK`, to answer.
     ended: VecDeque<(Waiter, Ending)>,
     /// Replies of ended or woken waiters whose ring was full: (channel,
     /// reply record).
-    outbox: VecDeque<(u64, Vec<u8>)>,
+    pub(crate) outbox: VecDeque<(u64, Vec<u8>)>,
     /// The waiter whose request runs again now.
     pub(crate) serving: Option<u64>,
     /// Set when a key became ready or a wait ended: the channel being
     /// served stops so the round serves the waiters first.
-    fresh: bool,
+    pub(crate) fresh: bool,
     next: u64,
 }
 
@@ -170,7 +164,7 @@ impl Blocking {
     }
 
     #[allow(clippy::too_many_arguments)]
-    fn add(
+    pub(crate) fn add(
         &mut self,
         owner: u64,
         client: u64,
@@ -233,7 +227,7 @@ impl Blocking {
 
     /// Cancels `client`'s wait on `owner`'s channel; false if it was not
     /// waiting.
-    fn end(&mut self, owner: u64, client: u64, how: Ending) -> bool {
+    pub(crate) fn end(&mut self, owner: u64, client: u64, how: Ending) -> bool {
         let Some(seq) = self.by_client.get(&(owner, client)).copied() else {
             return false;
         };
@@ -345,149 +339,15 @@ fn ending_reply(w: &Waiter, how: Ending) -> Vec<u8> {
     buf
 }
 
-fn parse_u64(b: Option<&&[u8]>) -> Option<u64> {
+pub(crate) fn parse_u64(b: Option<&&[u8]>) -> Option<u64> {
     b.and_then(|b| common::num::parse_i64(b))
         .and_then(|n| u64::try_from(n).ok())
-}
-
-impl<L: crate::persist::WriteLog> crate::server::Engine<L> {
-    /// Keeps request `rec` (header `h`, its origin the client; blocking
-    /// command `cmd` with `args`, from channel `owner`), which found
-    /// nothing to pop, until a key it waits on is ready or its wait ends.
-    pub(crate) fn park_blocked(
-        &mut self,
-        rec: &[u8],
-        owner: u64,
-        h: &RequestHeader,
-        cmd: Cmd,
-        args: &[&[u8]],
-    ) {
-        let Some(family) = blocking::family(cmd) else {
-            return;
-        };
-        let keys = blocking::wait_positions(cmd, args)
-            .into_iter()
-            .filter_map(|p| args.get(p).map(|k| k.to_vec()))
-            .collect();
-        let proto = Proto::from_version(h.proto);
-        self.blocking.add(
-            owner,
-            h.origin,
-            h.id,
-            proto,
-            cmd,
-            family,
-            keys,
-            Some(rec.to_vec()),
-        );
-    }
-
-    /// `SHARDD.BWAIT client family key...`: `:1` if a key holds a value of
-    /// the family; otherwise, when `block`, the request waits (answered
-    /// later, true returned), else `:0`.
-    pub(crate) fn serve_bwait(
-        &mut self,
-        args: &[&[u8]],
-        owner: u64,
-        id: u64,
-        block: bool,
-        reply: &mut Reply,
-    ) -> bool {
-        let (Some(client), Some(family)) = (
-            parse_u64(args.get(1)),
-            args.get(2).and_then(|f| Family::from_name(f)),
-        ) else {
-            reply.error("ERR malformed SHARDD.BWAIT");
-            return false;
-        };
-        let keys = args.get(3..).unwrap_or(&[]);
-        let ready = keys.iter().any(|k| {
-            matches!(
-                (self.ks.get(k), family),
-                (Some(ValueRef::List(_)), Family::List) | (Some(ValueRef::ZSet(_)), Family::Zset)
-            )
-        });
-        if ready || !block {
-            reply.int(i64::from(ready));
-            return false;
-        }
-        let keys = keys.iter().map(|k| k.to_vec()).collect();
-        let proto = reply.proto();
-        self.blocking.add(
-            owner,
-            client,
-            id,
-            proto,
-            Cmd::SharddBwait,
-            family,
-            keys,
-            None,
-        );
-        true
-    }
-
-    /// `SHARDD.UNBLOCK client TIMEOUT|ERROR`.
-    pub(crate) fn serve_unblock(&mut self, args: &[&[u8]], owner: u64, reply: &mut Reply) {
-        let how = match args.get(2) {
-            Some(m) if m.eq_ignore_ascii_case(b"timeout") => Ending::Timeout,
-            Some(m) if m.eq_ignore_ascii_case(b"error") => Ending::Error,
-            _ => return reply.error("ERR malformed SHARDD.UNBLOCK"),
-        };
-        let Some(client) = parse_u64(args.get(1)) else {
-            return reply.error("ERR malformed SHARDD.UNBLOCK");
-        };
-        let ended = self.blocking.end(owner, client, how);
-        reply.int(i64::from(ended));
-    }
-
-    /// Serves the ready keys' waiters and answers the ended waiters, each
-    /// on its channel; what cannot go now (a full reply ring, keys a
-    /// transaction holds) waits for the next round.
-    pub fn serve_blocked(&mut self, channels: &mut [Channel]) {
-        self.blocking.fresh = false;
-        let outbox = std::mem::take(&mut self.blocking.outbox);
-        for (owner, rec) in outbox {
-            self.blocking.answer(channels, owner, rec);
-        }
-        // Bounded: each step removes a waiter, empties a key or puts one off.
-        let mut budget = 4 * (self.blocking.waiters.len() + self.blocking.ready.len()) + 16;
-        while budget > 0 {
-            budget -= 1;
-            let Some(due) = self.blocking.next_due(&mut self.ks) else {
-                return;
-            };
-            match due {
-                Due::Answer { owner, id, body } => {
-                    let mut rec = vec![0u8; msg::REPLY_HEADER_BYTES];
-                    msg::write_reply_header(&mut rec, id, 0);
-                    rec.extend_from_slice(&body);
-                    self.blocking.answer(channels, owner, rec);
-                }
-                Due::Run { owner, rec } => {
-                    let Some(ch) = channels.iter_mut().find(|c| c.peer.generation == owner) else {
-                        self.blocking.served();
-                        continue;
-                    };
-                    if ch.tx.has_pending() || self.held_by_tx(&rec) {
-                        self.blocking.put_off();
-                        return;
-                    }
-                    if let Err(e) = self.serve_request(&rec, &mut ch.tx, owner) {
-                        tracing::warn!("a blocked client could not be answered: {e}");
-                        self.blocking.served();
-                    }
-                    // `serve_request` ended the wait if it popped.
-                    self.blocking.still_waiting();
-                }
-            }
-        }
-    }
 }
 
 impl Blocking {
     /// Queues reply record `rec` on `owner`'s channel, or keeps it for the
     /// next round if the ring is full (dropped if the channel is gone).
-    fn answer(&mut self, channels: &mut [Channel], owner: u64, rec: Vec<u8>) {
+    pub(crate) fn answer(&mut self, channels: &mut [Channel], owner: u64, rec: Vec<u8>) {
         let Some(ch) = channels.iter_mut().find(|c| c.peer.generation == owner) else {
             return;
         };

@@ -1,0 +1,151 @@
+//! The shard loop's side of blocked clients (`crate::blocking` keeps
+//! them): keeping a request that found nothing, `SHARDD.BWAIT`,
+//! `SHARDD.UNBLOCK`, and serving the ready keys' waiters each round.
+
+use common::{blocking as rules, blocking::Family, table::Cmd};
+use shared_ring::{
+    msg::{self, RequestHeader},
+    Channel,
+};
+
+use super::Engine;
+use crate::{
+    blocking::{parse_u64, Due, Ending},
+    keyspace::ValueRef,
+    persist::WriteLog,
+    reply::{Proto, Reply},
+};
+
+impl<L: WriteLog> Engine<L> {
+    /// Keeps request `rec` (header `h`, its origin the client; blocking
+    /// command `cmd` with `args`, from channel `owner`), which found
+    /// nothing to pop, until a key it waits on is ready or its wait ends.
+    pub(crate) fn park_blocked(
+        &mut self,
+        rec: &[u8],
+        owner: u64,
+        h: &RequestHeader,
+        cmd: Cmd,
+        args: &[&[u8]],
+    ) {
+        let Some(family) = rules::family(cmd) else {
+            return;
+        };
+        let keys = rules::wait_positions(cmd, args)
+            .into_iter()
+            .filter_map(|p| args.get(p).map(|k| k.to_vec()))
+            .collect();
+        let proto = Proto::from_version(h.proto);
+        self.blocking.add(
+            owner,
+            h.origin,
+            h.id,
+            proto,
+            cmd,
+            family,
+            keys,
+            Some(rec.to_vec()),
+        );
+    }
+
+    /// `SHARDD.BWAIT client family key...`: `:1` if a key holds a value of
+    /// the family; otherwise, when `block`, the request waits (answered
+    /// later, true returned), else `:0`.
+    pub(crate) fn serve_bwait(
+        &mut self,
+        args: &[&[u8]],
+        owner: u64,
+        id: u64,
+        block: bool,
+        reply: &mut Reply,
+    ) -> bool {
+        let (Some(client), Some(family)) = (
+            parse_u64(args.get(1)),
+            args.get(2).and_then(|f| Family::from_name(f)),
+        ) else {
+            reply.error("ERR malformed SHARDD.BWAIT");
+            return false;
+        };
+        let keys = args.get(3..).unwrap_or(&[]);
+        let ready = keys.iter().any(|k| {
+            matches!(
+                (self.ks.get(k), family),
+                (Some(ValueRef::List(_)), Family::List) | (Some(ValueRef::ZSet(_)), Family::Zset)
+            )
+        });
+        if ready || !block {
+            reply.int(i64::from(ready));
+            return false;
+        }
+        let keys = keys.iter().map(|k| k.to_vec()).collect();
+        let proto = reply.proto();
+        self.blocking.add(
+            owner,
+            client,
+            id,
+            proto,
+            Cmd::SharddBwait,
+            family,
+            keys,
+            None,
+        );
+        true
+    }
+
+    /// `SHARDD.UNBLOCK client TIMEOUT|ERROR`.
+    pub(crate) fn serve_unblock(&mut self, args: &[&[u8]], owner: u64, reply: &mut Reply) {
+        let how = match args.get(2) {
+            Some(m) if m.eq_ignore_ascii_case(b"timeout") => Ending::Timeout,
+            Some(m) if m.eq_ignore_ascii_case(b"error") => Ending::Error,
+            _ => return reply.error("ERR malformed SHARDD.UNBLOCK"),
+        };
+        let Some(client) = parse_u64(args.get(1)) else {
+            return reply.error("ERR malformed SHARDD.UNBLOCK");
+        };
+        let ended = self.blocking.end(owner, client, how);
+        reply.int(i64::from(ended));
+    }
+
+    /// Serves the ready keys' waiters and answers the ended waiters, each
+    /// on its channel; what cannot go now (a full reply ring, keys a
+    /// transaction holds) waits for the next round.
+    pub fn serve_blocked(&mut self, channels: &mut [Channel]) {
+        self.blocking.fresh = false;
+        let outbox = std::mem::take(&mut self.blocking.outbox);
+        for (owner, rec) in outbox {
+            self.blocking.answer(channels, owner, rec);
+        }
+        // Bounded: each step removes a waiter, empties a key or puts one off.
+        let mut budget = 4 * (self.blocking.waiters.len() + self.blocking.ready.len()) + 16;
+        while budget > 0 {
+            budget -= 1;
+            let Some(due) = self.blocking.next_due(&mut self.ks) else {
+                return;
+            };
+            match due {
+                Due::Answer { owner, id, body } => {
+                    let mut rec = vec![0u8; msg::REPLY_HEADER_BYTES];
+                    msg::write_reply_header(&mut rec, id, 0);
+                    rec.extend_from_slice(&body);
+                    self.blocking.answer(channels, owner, rec);
+                }
+                Due::Run { owner, rec } => {
+                    let Some(ch) = channels.iter_mut().find(|c| c.peer.generation == owner) else {
+                        self.blocking.served();
+                        continue;
+                    };
+                    if ch.tx.has_pending() || self.held_by_tx(&rec) {
+                        self.blocking.put_off();
+                        return;
+                    }
+                    if let Err(e) = self.serve_request(&rec, &mut ch.tx, owner) {
+                        tracing::warn!("a blocked client could not be answered: {e}");
+                        self.blocking.served();
+                    }
+                    // `serve_request` ended the wait if it popped.
+                    self.blocking.still_waiting();
+                }
+            }
+        }
+    }
+}
