@@ -52,10 +52,10 @@ fn commands_nobody_runs_are_unknown_and_not_listed() {
     let s = Server::with_shards(2);
     let mut c = s.raw();
     for cmd in [
-        ["PUBLISH", "ch", "m"].as_slice(),
-        &["BLPOP", "q", "0"],
-        &["SUBSCRIBE", "ch"],
-        &["XADD", "s", "*", "f", "v"],
+        ["XADD", "s", "*", "f", "v"].as_slice(),
+        &["GEOADD", "g", "1", "2", "m"],
+        &["MOVE", "k", "1"],
+        &["XREAD", "STREAMS", "s", "0"],
     ] {
         let reply = c.cmd_str(cmd);
         assert!(

@@ -256,8 +256,9 @@ pub fn pubsub(call: Call) {
     let numsub = |kind: Kind| {
         let counts: Vec<(&[u8], usize)> =
             argv[2..].iter().map(|c| (*c, ps.count(kind, c))).collect();
+        // A flat array in both protocols, as Redis answers it.
         move |r: &mut Reply| {
-            r.map(counts.len());
+            r.array(counts.len() * 2);
             for (c, n) in &counts {
                 r.bulk(c);
                 r.int(*n as i64);
