@@ -34,6 +34,7 @@ pub mod glob;
 pub mod histogram;
 pub mod latency;
 pub mod logging;
+pub mod notify;
 pub mod num;
 pub mod reply;
 pub mod resp_value;

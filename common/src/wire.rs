@@ -106,6 +106,7 @@ pub const SHARD_SETTINGS: &[(&str, &str)] = &[
     ("appendonly", "yes"),
     ("appendfsync", "everysec"),
     ("save", ""),
+    ("notify-keyspace-events", ""),
     ("auto-aof-rewrite-percentage", "100"),
     ("auto-aof-rewrite-min-size", "67108864"),
     ("proto-max-bulk-len", "536870912"),

@@ -348,10 +348,11 @@ mod tests {
             e,
             "line 1: bad value for 'maxclients': argument must be between 1 and 4294967295 inclusive"
         );
-        // shardis has one database and no keyspace events.
+        // shardis has one database.
         assert!(cfg.apply_file("databases 16").is_err());
         assert!(cfg.apply_file("databases 1").is_ok());
-        assert!(cfg.apply_file("notify-keyspace-events KEA").is_err());
+        assert!(cfg.apply_file("notify-keyspace-events KEA").is_ok());
+        assert!(cfg.apply_file("notify-keyspace-events KEq").is_err());
     }
 
     #[test]

@@ -77,8 +77,8 @@ pub async fn serve(worker: Rc<Worker>, stream: TcpStream, addr: SocketAddr) {
     let mut session = Session::new(handle.clone(), shared.requirepass().is_none());
     let clean = read_loop(&worker, &mut rd, &out, &mut session).await;
     // Its watches and subscriptions die with it.
-    crate::builtin::multi::unwatch_all(&worker, &mut session).await;
     crate::builtin::pubsub::leave_all(&worker, &mut session);
+    crate::builtin::multi::unwatch_all(&worker, &mut session).await;
     shared.clients().remove(&handle.id);
     let name = crate::stats::lock(&handle.info).name.clone();
     shared.intro.client_departed(handle.id, handle.addr, name);

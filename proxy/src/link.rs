@@ -22,7 +22,7 @@ use std::{collections::VecDeque, path::PathBuf, rc::Rc};
 use common::{
     reply::Proto,
     table::{flags::F_WRITE, Cmd, CommandSpec},
-    wire::{REQ_FLAG_PART, REQ_FLAG_TX, REQ_FLAG_WRITE},
+    wire::{REQ_FLAG_BLOCK, REQ_FLAG_PART, REQ_FLAG_TX, REQ_FLAG_WRITE},
 };
 use shared_ring::{msg, Channel, RingError};
 use tokio::sync::Notify;
@@ -121,6 +121,14 @@ pub struct Link {
     pub sock: PathBuf,
     ch: Option<Channel>,
     inflight: VecDeque<Inflight>,
+    /// Targets of requests that may wait long (`REQ_FLAG_BLOCK`: a
+    /// blocked client, the events' long poll), by id: they leave the
+    /// in-flight queue at once (a placeholder stands there), so a request
+    /// waiting for hours never holds the answered ones behind it.
+    parked: std::collections::HashMap<u64, Target>,
+    /// Keyspace events that rode on replies drained since the worker
+    /// last took them (`common::notify`), to publish.
+    pub events: Vec<Vec<u8>>,
     next_id: u64,
     dirty: bool,
     /// Tasks waiting for room in the request ring.
@@ -141,6 +149,8 @@ impl Link {
             sock,
             ch: None,
             inflight: VecDeque::new(),
+            parked: std::collections::HashMap::new(),
+            events: Vec::new(),
             next_id: 0,
             dirty: false,
             space: Rc::new(Notify::new()),
@@ -203,6 +213,9 @@ impl Link {
                 t.deliver(err.as_bytes());
             }
         }
+        for (_, t) in self.parked.drain() {
+            t.deliver(err.as_bytes());
+        }
         self.space.notify_waiters();
     }
 
@@ -233,10 +246,13 @@ impl Link {
         }
         self.next_id += 1;
         self.dirty = true;
-        self.inflight.push_back(Inflight {
-            id,
-            target: Some(target),
-        });
+        let target = if req.flags & REQ_FLAG_BLOCK != 0 {
+            self.parked.insert(id, target);
+            None
+        } else {
+            Some(target)
+        };
+        self.inflight.push_back(Inflight { id, target });
         Ok(())
     }
 
@@ -282,12 +298,26 @@ impl Link {
             return 0;
         };
         let inflight = &mut self.inflight;
+        let parked = &mut self.parked;
+        let events = &mut self.events;
         let mut bad = false;
         let result = ch.rx.poll(|rec| {
-            let Ok((id, _flags, body)) = msg::parse_reply(rec) else {
+            let Ok((id, flags, mut body)) = msg::parse_reply(rec) else {
                 bad = true;
                 return false;
             };
+            if flags & common::notify::REPLY_FLAG_EVENTS != 0 {
+                let Some((reply, blob)) = common::notify::split_reply(body) else {
+                    bad = true;
+                    return false;
+                };
+                events.push(blob.to_vec());
+                body = reply;
+            }
+            if let Some(t) = parked.remove(&id) {
+                t.deliver(body);
+                return true;
+            }
             let Some(front) = inflight.front().map(|f| f.id) else {
                 bad = true;
                 return false;

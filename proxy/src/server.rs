@@ -73,6 +73,10 @@ fn idle_sweeper(shared: &Shared) {
     }
 }
 
+fn shared_shards(w: &crate::worker::Worker) -> usize {
+    w.shared.sockets.len()
+}
+
 fn run_worker(
     id: usize,
     shared: Arc<Shared>,
@@ -110,6 +114,12 @@ fn run_worker(
             }
         };
         worker.spawn_tasks();
+        if id == 0 {
+            for shard in 0..shared_shards(&worker) {
+                let w = worker.clone();
+                tokio::task::spawn_local(crate::builtin::pubsub::events_poll(w, shard));
+            }
+        }
         let w = worker.clone();
         tokio::task::spawn_local(async move {
             loop {

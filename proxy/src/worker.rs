@@ -130,6 +130,15 @@ impl Worker {
         let mut n = 0;
         for l in self.links.borrow_mut().iter_mut() {
             n += l.drain_replies();
+            if !l.events.is_empty() {
+                // Published before the replies they rode on are written.
+                let limits = self.shared.settings.pubsub_limits();
+                for blob in l.events.drain(..) {
+                    for (channel, message) in common::notify::events(&blob) {
+                        self.shared.pubsub.publish(channel, message, false, limits);
+                    }
+                }
+            }
             if l.has_pending_chunks() {
                 // The shard made room: send the next chunks of a large
                 // request now (no client traffic may come to flush it).

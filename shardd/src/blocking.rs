@@ -52,6 +52,9 @@ pub enum BlockCmd {
     Wait,
     /// `SHARDD.UNBLOCK client TIMEOUT|ERROR`
     Unblock,
+    /// `SHARDD.EVENTS`: the long poll for keyspace events no request
+    /// caused (`crate::notify`).
+    Events,
 }
 
 /// The blocking command `id`, if it is one.
@@ -59,6 +62,7 @@ pub const fn command(id: Cmd) -> Option<BlockCmd> {
     match id {
         Cmd::SharddBwait => Some(BlockCmd::Wait),
         Cmd::SharddUnblock => Some(BlockCmd::Unblock),
+        Cmd::SharddEvents => Some(BlockCmd::Events),
         _ => None,
     }
 }

@@ -99,6 +99,11 @@ pub struct Keyspace {
     /// Set by a blocking command that found nothing to pop
     /// ([`Keyspace::set_would_block`]).
     would_block: bool,
+    /// Which key happenings to note (`common::notify::NEW`, `EXPIRED`,
+    /// `KEY_MISS`; 0: none, the default, and no cost).
+    track: u32,
+    /// The noted happenings in order: (its `common::notify` class, key).
+    noted: Vec<(u32, Vec<u8>)>,
 }
 
 /// A key's value as it was ([`Keyspace::saved`]).
@@ -146,6 +151,8 @@ impl Keyspace {
             functions: Vec::new(),
             functions_gen: 0,
             would_block: false,
+            track: 0,
+            noted: Vec::new(),
         }
     }
 
@@ -153,6 +160,27 @@ impl Keyspace {
     /// as Redis does).
     pub fn functions(&self) -> &[Vec<u8>] {
         &self.functions
+    }
+
+    /// Notes the key happenings of `classes` (new keys, expired keys,
+    /// read misses) for keyspace notifications from now on.
+    pub fn track(&mut self, classes: u32) {
+        use common::notify::{EXPIRED, KEY_MISS, NEW};
+        self.track = classes & (NEW | EXPIRED | KEY_MISS);
+        if self.track == 0 {
+            self.noted.clear();
+        }
+    }
+
+    /// Takes the happenings noted since the last call, in order.
+    pub fn take_noted(&mut self) -> Vec<(u32, Vec<u8>)> {
+        std::mem::take(&mut self.noted)
+    }
+
+    fn note(&mut self, class: u32, key: &[u8]) {
+        if self.track & class != 0 {
+            self.noted.push((class, key.to_vec()));
+        }
     }
 
     /// A blocking command found nothing to pop: a client's own command
@@ -243,6 +271,9 @@ impl Keyspace {
             }
             Lookup::Missing => {
                 self.misses += read as u64;
+                if read && self.track & common::notify::KEY_MISS != 0 {
+                    self.noted.push((common::notify::KEY_MISS, key.to_vec()));
+                }
                 None
             }
             Lookup::Expired => {
@@ -250,6 +281,12 @@ impl Keyspace {
                 self.len -= 1;
                 self.ttl_keys -= 1;
                 self.expired_total += 1;
+                if self.track & common::notify::EXPIRED != 0 {
+                    self.noted.push((common::notify::EXPIRED, key.to_vec()));
+                }
+                if read && self.track & common::notify::KEY_MISS != 0 {
+                    self.noted.push((common::notify::KEY_MISS, key.to_vec()));
+                }
                 None
             }
         }
@@ -392,6 +429,14 @@ impl Keyspace {
         let Upserted { old, new } = store.upsert(hash, key, payload, resolve, &rehash);
         self.len += old.is_none() as usize;
         self.expired_total += expired as u64;
+        if self.track != 0 {
+            if expired {
+                self.note(common::notify::EXPIRED, key);
+            }
+            if old.is_none() || expired {
+                self.note(common::notify::NEW, key);
+            }
+        }
         let old_expiry = old.flatten();
         self.ttl_keys -= old_expiry.is_some() as usize;
         if let Some(t) = new {
@@ -424,17 +469,18 @@ impl Keyspace {
         let Some(old) = store.delete(hash, key, &rehash) else {
             return false;
         };
-        self.forget(old)
+        self.forget(key, old)
     }
 
-    /// Bookkeeping for a removed key with expiry `old`; true if it was live.
-    fn forget(&mut self, old: Option<u64>) -> bool {
+    /// Bookkeeping for removed `key` with expiry `old`; true if it was live.
+    fn forget(&mut self, key: &[u8], old: Option<u64>) -> bool {
         self.len -= 1;
         if old.is_some() {
             self.ttl_keys -= 1;
         }
         if old.is_some_and(|t| t <= self.clock.now_ms()) {
             self.expired_total += 1;
+            self.note(common::notify::EXPIRED, key);
             return false;
         }
         true
@@ -447,7 +493,7 @@ impl Keyspace {
         let rehash = |k: &[u8]| table_hash(hasher, k, slot);
         let store = &mut self.slots[slot];
         let (value, old) = store.take(hash, key, &rehash)?;
-        self.forget(old).then_some((value, old))
+        self.forget(key, old).then_some((value, old))
     }
 
     /// `None` if `key` is missing; `Some(None)` if it has no TTL; else its
@@ -516,8 +562,14 @@ impl Keyspace {
             let hasher = &self.hasher;
             let rehash = |k: &[u8]| table_hash(hasher, k, slot);
             let store = &mut self.slots[slot];
+            let track = self.track & common::notify::EXPIRED != 0;
+            let noted = &mut self.noted;
             let due = |e: store::EntryRef<'_>| {
-                e.expire_at().is_some_and(|t| t <= now) && rehash(e.key()) == hash
+                let due = e.expire_at().is_some_and(|t| t <= now) && rehash(e.key()) == hash;
+                if due && track {
+                    noted.push((common::notify::EXPIRED, e.key().to_vec()));
+                }
+                due
             };
             let n = store.remove_where(hash, due, &rehash);
             self.len -= n;

@@ -30,6 +30,7 @@ pub mod commands;
 pub mod dump;
 pub mod introspect;
 pub mod keyspace;
+pub mod notify;
 pub mod ops;
 pub mod persist;
 pub mod script;

@@ -56,6 +56,7 @@ pub const CHILD_POLL_INTERVAL_MS: u64 = 10;
 /// Keys active expiry may remove per run (Redis's budget is similar in spirit).
 pub const EXPIRE_BUDGET_KEYS: usize = 2_000;
 
+mod notes;
 mod waits;
 
 pub use common::wire::{REQ_FLAG_BLOCK, REQ_FLAG_TX, REQ_FLAG_WRITE};
@@ -90,6 +91,8 @@ pub struct Engine<L> {
     pub xtx: XTx,
     /// Clients blocked on keys (BLPOP...).
     pub blocking: crate::blocking::Blocking,
+    /// Keyspace notifications of the running request.
+    pub notes: crate::notify::Notes,
     /// The Lua state and compiled scripts (made at the first script).
     pub scripts: Option<Box<crate::script::Scripts>>,
     /// Set by a script run that reached a key a transaction holds: the
@@ -111,6 +114,7 @@ impl<L: WriteLog> Engine<L> {
             watches: Watches::default(),
             xtx: XTx::default(),
             blocking: Default::default(),
+            notes: Default::default(),
             scripts: None,
             script_blocked: None,
             script_watch: std::rc::Rc::default(),
@@ -174,6 +178,14 @@ impl<L: WriteLog> Engine<L> {
                 }
             }
             Some(Op::Block(BlockCmd::Unblock)) => self.serve_unblock(&args, owner, &mut reply),
+            Some(Op::Block(BlockCmd::Events)) => {
+                if self.serve_events(owner, h.id, proto, &mut reply) {
+                    // Answered when events no request caused come.
+                    scratch.clear();
+                    self.scratch = scratch;
+                    return Ok(true);
+                }
+            }
             Some(op) => {
                 let id = Cmd::ALL[h.kind as usize];
                 let block = h.flags & REQ_FLAG_BLOCK != 0;
@@ -203,12 +215,19 @@ impl<L: WriteLog> Engine<L> {
                 reply.error("ERR unknown command id (proxy and shard built from different tables?)")
             }
         }
+        let body_end = scratch.len();
+        if self.attach_events(&mut scratch) && scratch.len() > tx.max_record() {
+            // Too many events to carry: the reply goes without them.
+            tracing::warn!("dropped keyspace events too large for one record");
+            scratch.truncate(body_end);
+            msg::write_reply_header(&mut scratch, h.id, 0);
+        }
         if scratch.len() > tx.max_record() {
             scratch.truncate(msg::REPLY_HEADER_BYTES);
             Reply::new(&mut scratch, proto).error("ERR reply exceeds the maximum record size");
         }
         let sent_now = tx.push_or_defer(&scratch)?;
-        let body = &scratch[msg::REPLY_HEADER_BYTES..];
+        let body = &scratch[msg::REPLY_HEADER_BYTES..body_end.min(scratch.len())];
         self.stats
             .end(Cmd::from_u16(h.kind), h.flags, &args, h.origin, body);
         if scratch.capacity() > 1 << 20 {
@@ -228,6 +247,9 @@ impl<L: WriteLog> Engine<L> {
         reply: &mut Reply,
     ) -> Changes {
         self.before_command(id);
+        if self.notes.flags != 0 {
+            self.notify_before(id, args);
+        }
         if matches!(op, Op::Introspect(_)) {
             self.stats.xtx = self.xtx.gauges();
             self.stats.lua_bytes = self.scripts.as_ref().map_or(0, |s| s.used_memory());
@@ -438,6 +460,9 @@ impl<L: WriteLog> Shard<L> {
                 let now = Instant::now();
                 if now >= next_expire {
                     self.engine.ks.active_expire_cycle(EXPIRE_BUDGET_KEYS);
+                    if self.engine.notes.flags != 0 {
+                        self.engine.background_events(&mut self.channels);
+                    }
                     next_expire = now + Duration::from_millis(EXPIRE_INTERVAL_MS);
                     // Save points and the log's growth are checked once a second.
                     if now >= next_auto_rewrite {
@@ -481,6 +506,7 @@ impl<L: WriteLog> Shard<L> {
     /// True if any record moved.
     pub fn round(&mut self) -> Result<bool, ShardError> {
         let mut worked = false;
+        self.engine.refresh_notify();
         let mut dead = Vec::new();
         for i in 0..self.channels.len() {
             loop {

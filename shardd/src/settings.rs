@@ -94,6 +94,8 @@ pub struct Settings {
     /// `latency-monitor-threshold`: events slower than this many
     /// milliseconds are recorded (0: the monitor is off).
     pub latency_monitor_threshold_ms: u64,
+    /// `notify-keyspace-events`: `common::notify` flags (0: none).
+    pub notify_keyspace_events: u32,
 }
 
 impl Default for Settings {
@@ -106,6 +108,7 @@ impl Default for Settings {
             slowlog_log_slower_than_us: 10_000,
             slowlog_max_len: 128,
             latency_monitor_threshold_ms: 0,
+            notify_keyspace_events: 0,
         }
     }
 }
@@ -170,6 +173,10 @@ impl Settings {
             "slowlog-log-slower-than" => self.slowlog_log_slower_than_us = num(name, value)?,
             "slowlog-max-len" => self.slowlog_max_len = num(name, value)?,
             "latency-monitor-threshold" => self.latency_monitor_threshold_ms = num(name, value)?,
+            "notify-keyspace-events" => {
+                self.notify_keyspace_events = common::notify::parse(value.as_bytes())
+                    .ok_or_else(|| SettingError::BadValue(name.into(), value.into()))?
+            }
             _ => return Err(SettingError::Unknown(name.into())),
         }
         Ok(())
@@ -200,6 +207,7 @@ impl Settings {
             "slowlog-log-slower-than" => self.slowlog_log_slower_than_us.to_string(),
             "slowlog-max-len" => self.slowlog_max_len.to_string(),
             "latency-monitor-threshold" => self.latency_monitor_threshold_ms.to_string(),
+            "notify-keyspace-events" => common::notify::to_text(self.notify_keyspace_events),
             _ => return None,
         })
     }

@@ -349,6 +349,9 @@ impl<L: WriteLog> Engine<L> {
     /// ones stay in doubt until a proxy resolves them.
     pub fn owner_gone(&mut self, owner: u64) {
         self.blocking.owner_gone(owner);
+        if self.notes.waiter.is_some_and(|(o, _, _)| o == owner) {
+            self.notes.waiter = None;
+        }
         self.xtx.parked.retain(|p| p.owner != owner);
         // What waited behind the dropped requests may run now.
         self.xtx.retry |= !self.xtx.parked.is_empty();

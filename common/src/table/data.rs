@@ -793,13 +793,15 @@ pub enum Cmd {
     SharddBwait,
     /// `shardd.unblock`
     SharddUnblock,
+    /// `shardd.events`
+    SharddEvents,
     /// `shardd.scriptflush`
     SharddScriptflush,
 }
 
 impl Cmd {
     /// Every id, in order (`Cmd::ALL[id as usize] == id`).
-    pub const ALL: [Cmd; 389] = [
+    pub const ALL: [Cmd; 390] = [
         Cmd::Acl,
         Cmd::AclCat,
         Cmd::AclDeluser,
@@ -1188,13 +1190,14 @@ impl Cmd {
         Cmd::SharddFunction,
         Cmd::SharddBwait,
         Cmd::SharddUnblock,
+        Cmd::SharddEvents,
         Cmd::SharddScriptflush,
     ];
 }
 
 /// Fingerprint of the names in id order (FNV-1a): both sides of a ring
 /// check that they were built with the same table.
-pub const TABLE_FINGERPRINT: u64 = 0x66cb0808a00ce211;
+pub const TABLE_FINGERPRINT: u64 = 0xa18d4be37537f600;
 
 /// Every command, sorted by name (lookups binary-search it).
 #[rustfmt::skip]
@@ -1667,5 +1670,6 @@ pub(super) static INTERNAL: &[CommandSpec] = &[
     cmd(Cmd::SharddFunction, "shardd.function", -2, 0, 0, 0, 0, &[], &[], &[], Route::Keyless, Keys::Fixed, Exec::Internal, Docs { summary: "The shard's function libraries: LOAD, DELETE, FLUSH, RESTORE, LIST, DUMP, STATS as FUNCTION's", since: "", group: "scripting", complexity: "Depends on the subcommand" }, &[]),
     cmd(Cmd::SharddBwait, "shardd.bwait", -4, F_FAST, 0, 0, 0, &[], &[], &[], Route::Keyless, Keys::Fixed, Exec::Internal, Docs { summary: "Waits until one of the keys holds a value of the family (list or zset): client family key...", since: "", group: "list", complexity: "O(N) where N is the number of keys" }, &[]),
     cmd(Cmd::SharddUnblock, "shardd.unblock", 3, F_FAST, 0, 0, 0, &[], &[], &[], Route::Keyless, Keys::Fixed, Exec::Internal, Docs { summary: "Ends a client's blocked command on this shard: client TIMEOUT|ERROR", since: "", group: "list", complexity: "O(N) where N is the number of keys it waits on" }, &[]),
+    cmd(Cmd::SharddEvents, "shardd.events", 1, F_FAST, 0, 0, 0, &[], &[], &[], Route::Keyless, Keys::Fixed, Exec::Internal, Docs { summary: "Answered with the keyspace events no request caused (expired keys), when there are some", since: "", group: "pubsub", complexity: "O(N) where N is the number of events" }, &[]),
     cmd(Cmd::SharddScriptflush, "shardd.scriptflush", 1, 0, 0, 0, 0, &[], &[], &[], Route::Keyless, Keys::Fixed, Exec::Internal, Docs { summary: "Forgets the shard's compiled scripts", since: "", group: "scripting", complexity: "O(N)" }, &[]),
 ];

@@ -155,6 +155,9 @@ INTERNAL = [
     (['shardd.unblock', 3, ['fast'], 0, 0, 0, [], [], [], []],
      ['summary', "Ends a client's blocked command on this shard: client TIMEOUT|ERROR",
       'since', '', 'group', 'list', 'complexity', 'O(N) where N is the number of keys it waits on']),
+    (['shardd.events', 1, ['fast'], 0, 0, 0, [], [], [], []],
+     ['summary', "Answered with the keyspace events no request caused (expired keys), when there are some",
+      'since', '', 'group', 'pubsub', 'complexity', 'O(N) where N is the number of events']),
     (['shardd.scriptflush', 1, [], 0, 0, 0, [], [], [], []],
      ['summary', "Forgets the shard's compiled scripts", 'since', '', 'group', 'scripting', 'complexity', 'O(N)']),
 ]

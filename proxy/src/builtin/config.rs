@@ -293,9 +293,15 @@ mod tests {
 
     #[test]
     fn what_shardis_fixes_accepts_only_its_value() {
-        assert_eq!(set(&["notify-keyspace-events", ""]).map(|c| c.len()), Ok(1));
-        assert!(set(&["notify-keyspace-events", "KEA"])
-            .is_err_and(|e| e.contains("'notify-keyspace-events') - shardis does not support")));
+        assert_eq!(set(&["min-replicas-to-write", "0"]).map(|c| c.len()), Ok(1));
+        assert!(set(&["min-replicas-to-write", "1"])
+            .is_err_and(|e| e.contains("'min-replicas-to-write') - shardis does not support")));
+        assert_eq!(
+            set(&["notify-keyspace-events", "KA"]),
+            Ok(vec![("notify-keyspace-events".into(), "AK".into())])
+        );
+        assert!(set(&["notify-keyspace-events", "KEq"])
+            .is_err_and(|e| e.ends_with("Invalid event class character. Use 'Ag$lshzxeKEtmdn'.")));
         assert!(set(&["databases", "1"]).is_err_and(|e| e.ends_with("can't set immutable config")));
     }
 

@@ -213,6 +213,25 @@ async fn pump(
     }
 }
 
+/// Keeps a `SHARDD.EVENTS` request waiting on `shard` for the life of
+/// the worker: the shard answers it with the keyspace events no request
+/// caused (expired keys), which the reply reader publishes as it reads
+/// the reply (`common::notify`). One worker polls every shard.
+pub async fn events_poll(w: Rc<Worker>, shard: usize) {
+    let mut req = crate::link::Req::internal(common::table::Cmd::SharddEvents, Proto::Resp2);
+    req.flags |= common::wire::REQ_FLAG_BLOCK;
+    let args = vec![b"SHARDD.EVENTS".to_vec()];
+    loop {
+        let capture = crate::xtx::send_for_reply(&w, req, shard, &args).await;
+        w.flush_now();
+        let reply = crate::xtx::wait_all(&capture).await;
+        if reply.starts_with(b"-") {
+            // The shard restarted or refused: ask again a little later.
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+    }
+}
+
 /// `PUBLISH channel message` and `SPUBLISH shardchannel message`.
 pub fn publish(call: Call, shard: bool) {
     let limits = call.w.shared.settings.pubsub_limits();

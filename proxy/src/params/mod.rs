@@ -100,6 +100,8 @@ pub enum Special {
     OomScoreAdjValues,
     /// `latency-tracking-info-percentiles`: percentiles.
     Percentiles,
+    /// `notify-keyspace-events`: class characters.
+    NotifyKeyspaceEvents,
 }
 
 /// One parameter.

@@ -1,7 +1,7 @@
 //! The parameters with a syntax of their own, checked as Redis 7.0 checks
 //! them, with its error texts: `save`, `client-output-buffer-limit`,
-//! `oom-score-adj-values`, `latency-tracking-info-percentiles`, and the
-//! flag lists (`shutdown-on-sigint`).
+//! `oom-score-adj-values`, `latency-tracking-info-percentiles`,
+//! `notify-keyspace-events`, and the flag lists (`shutdown-on-sigint`).
 
 use super::{memtoull, Special};
 
@@ -45,6 +45,9 @@ pub fn parse(kind: Special, raw: &[u8], current: &str) -> Result<String, String>
         Special::ClientOutputBufferLimit => output_limits(raw, current),
         Special::OomScoreAdjValues => oom_values(raw),
         Special::Percentiles => percentiles(raw),
+        Special::NotifyKeyspaceEvents => common::notify::parse(raw)
+            .map(common::notify::to_text)
+            .ok_or_else(|| "Invalid event class character. Use 'Ag$lshzxeKEtmdn'.".to_string()),
     }
 }
 

@@ -147,7 +147,7 @@ pub static PARAMS: &[Param] = &[
     p("enable-protected-configs", None, Kind::Enum(PROTECTED_ACTION), "no", IMMUTABLE, Fixed),
     p("enable-debug-command", None, Kind::Enum(PROTECTED_ACTION), "yes", IMMUTABLE, Fixed),
     p("enable-module-command", None, Kind::Enum(PROTECTED_ACTION), "no", IMMUTABLE, Fixed),
-    p("notify-keyspace-events", None, S, "", 0, Fixed),
+    p("notify-keyspace-events", None, Kind::Special(Special::NotifyKeyspaceEvents), "", 0, Shards),
     p("min-replicas-to-write", Some("min-slaves-to-write"), int(0, INT_MAX), "0", 0, Fixed),
     p("stop-writes-on-bgsave-error", None, B, "no", 0, Fixed),
     p("proc-title-template", None, S, "{title} {listen-addr} {server-mode}", 0, Fixed),

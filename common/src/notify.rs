@@ -1,0 +1,169 @@
+//! Keyspace notifications (`notify-keyspace-events`): the flag classes as
+//! Redis 7.0 spells them, and how a shard hands the events a request
+//! caused to the proxy, which publishes them (`shardd/src/notify.rs`
+//! makes them, `proxy/src/pubsub.rs` delivers them).
+//!
+//! Events travel on the reply of the request that caused them: the reply
+//! record's flags carry [`REPLY_FLAG_EVENTS`] and its body ends with the
+//! events, then their length (`u32`, little-endian). Each event is a
+//! channel and a message, each a `u32` length and its bytes. The proxy
+//! publishes them before it hands the reply to its client, so a client
+//! that waits for its reply before its next command sees its events in
+//! command order, across shards. Events no request caused (active
+//! expiry) answer a standing `SHARDD.EVENTS` request.
+
+/// `K`: `__keyspace@<db>__:<key>` channels.
+pub const KEYSPACE: u32 = 1 << 0;
+/// `E`: `__keyevent@<db>__:<event>` channels.
+pub const KEYEVENT: u32 = 1 << 1;
+/// `g`: generic commands (DEL, EXPIRE, RENAME, ...).
+pub const GENERIC: u32 = 1 << 2;
+/// `$`: string commands.
+pub const STRING: u32 = 1 << 3;
+/// `l`: list commands.
+pub const LIST: u32 = 1 << 4;
+/// `s`: set commands.
+pub const SET: u32 = 1 << 5;
+/// `h`: hash commands.
+pub const HASH: u32 = 1 << 6;
+/// `z`: sorted set commands.
+pub const ZSET: u32 = 1 << 7;
+/// `x`: expired keys.
+pub const EXPIRED: u32 = 1 << 8;
+/// `e`: evicted keys.
+pub const EVICTED: u32 = 1 << 9;
+/// `t`: stream commands.
+pub const STREAM: u32 = 1 << 10;
+/// `m`: key misses.
+pub const KEY_MISS: u32 = 1 << 11;
+/// `d`: module events.
+pub const MODULE: u32 = 1 << 12;
+/// `n`: new keys.
+pub const NEW: u32 = 1 << 13;
+/// `A`: `g$lshzxetd`.
+pub const ALL: u32 =
+    GENERIC | STRING | LIST | SET | HASH | ZSET | EXPIRED | EVICTED | STREAM | MODULE;
+
+/// The reply flag saying the body ends with events.
+pub const REPLY_FLAG_EVENTS: u32 = 1;
+
+const CLASSES: [(u8, u32); 11] = [
+    (b'g', GENERIC),
+    (b'$', STRING),
+    (b'l', LIST),
+    (b's', SET),
+    (b'h', HASH),
+    (b'z', ZSET),
+    (b'x', EXPIRED),
+    (b'e', EVICTED),
+    (b't', STREAM),
+    (b'd', MODULE),
+    (b'n', NEW),
+];
+
+/// Parses a `notify-keyspace-events` value as Redis does; `None` for a
+/// character that names no class.
+pub fn parse(v: &[u8]) -> Option<u32> {
+    let mut flags = 0;
+    for &c in v {
+        flags |= match c {
+            b'A' => ALL,
+            b'K' => KEYSPACE,
+            b'E' => KEYEVENT,
+            b'm' => KEY_MISS,
+            _ => CLASSES.iter().find(|(ch, _)| *ch == c)?.1,
+        };
+    }
+    Some(flags)
+}
+
+/// The value as `CONFIG GET` shows it (Redis's order: the classes or
+/// `A`, then `K`, `E`, `m`).
+pub fn to_text(flags: u32) -> String {
+    let mut s = String::new();
+    if flags & ALL == ALL {
+        s.push('A');
+        if flags & NEW != 0 {
+            s.push('n');
+        }
+    } else {
+        for (c, f) in CLASSES {
+            if flags & f != 0 {
+                s.push(c as char);
+            }
+        }
+    }
+    for (c, f) in [('K', KEYSPACE), ('E', KEYEVENT), ('m', KEY_MISS)] {
+        if flags & f != 0 {
+            s.push(c);
+        }
+    }
+    s
+}
+
+/// Appends event (`channel`, `message`) to an events blob.
+pub fn push_event(blob: &mut Vec<u8>, channel: &[u8], message: &[u8]) {
+    for part in [channel, message] {
+        blob.extend_from_slice(&(part.len() as u32).to_le_bytes());
+        blob.extend_from_slice(part);
+    }
+}
+
+/// Splits a reply body flagged [`REPLY_FLAG_EVENTS`] into the reply and
+/// its events blob; `None` if malformed.
+pub fn split_reply(body: &[u8]) -> Option<(&[u8], &[u8])> {
+    let at = body.len().checked_sub(4)?;
+    let n = u32::from_le_bytes(body[at..].try_into().ok()?) as usize;
+    let start = at.checked_sub(n)?;
+    Some((&body[..start], &body[start..at]))
+}
+
+/// The events of a blob, as (channel, message); stops at a malformed one.
+pub fn events(mut blob: &[u8]) -> impl Iterator<Item = (&[u8], &[u8])> {
+    std::iter::from_fn(move || {
+        let mut take = || {
+            let n = u32::from_le_bytes(blob.get(..4)?.try_into().ok()?) as usize;
+            let part = blob.get(4..4 + n)?;
+            blob = &blob[4 + n..];
+            Some(part)
+        };
+        Some((take()?, take()?))
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn flags_read_and_print_as_redis_does() {
+        for (given, shown) in [
+            ("gKE", "gKE"),
+            ("$lshzxeKE", "$lshzxeKE"),
+            ("KA", "AK"),
+            ("EA", "AE"),
+            ("", ""),
+            ("En", "nE"),
+            ("Km", "Km"),
+        ] {
+            let f = parse(given.as_bytes()).unwrap_or(u32::MAX);
+            assert_eq!(to_text(f), shown, "{given}");
+        }
+        assert_eq!(parse(b"KEq"), None);
+    }
+
+    #[test]
+    fn events_ride_at_the_end_of_a_reply() {
+        let mut body = b"+OK\r\n".to_vec();
+        let mut blob = Vec::new();
+        push_event(&mut blob, b"__keyspace@0__:foo", b"set");
+        push_event(&mut blob, b"__keyevent@0__:set", b"foo");
+        body.extend_from_slice(&blob);
+        body.extend_from_slice(&(blob.len() as u32).to_le_bytes());
+        let (reply, events_blob) = split_reply(&body).unwrap_or_default();
+        assert_eq!(reply, b"+OK\r\n");
+        let got: Vec<_> = events(events_blob).collect();
+        assert_eq!(got.len(), 2);
+        assert_eq!(got[1], (&b"__keyevent@0__:set"[..], &b"foo"[..]));
+    }
+}
