@@ -95,6 +95,11 @@ pub const REQ_FLAG_TX: u8 = 4;
 /// (`shardd/src/blocking.rs`). Without it the command answers at once.
 pub const REQ_FLAG_BLOCK: u8 = 8;
 
+/// Request flag set by the proxy on the steps of its own machinery (the
+/// copies a transaction over several shards reads, writes and drops):
+/// the shard sends no keyspace events for them (`common::notify`).
+pub const REQ_FLAG_QUIET: u8 = 16;
+
 /// The `CONFIG` parameters every shard applies, with their default values
 /// as `CONFIG GET` shows them. The proxy sends a change to every shard
 /// (`SHARDD.CONFIG epoch seq name value ...`, primary names only, values as

@@ -84,6 +84,15 @@ impl Req {
         }
     }
 
+    /// The same request marked as a step of the proxy's own machinery,
+    /// which sends no keyspace events (`REQ_FLAG_QUIET`).
+    pub fn quiet(self) -> Req {
+        Req {
+            flags: self.flags | common::wire::REQ_FLAG_QUIET,
+            ..self
+        }
+    }
+
     /// An internal request the proxy sends on its own (`SHARDD.INFO`...),
     /// never logged.
     pub fn internal(cmd: Cmd, proto: Proto) -> Req {

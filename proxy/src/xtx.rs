@@ -462,7 +462,9 @@ fn parse_dump(reply: &[u8]) -> Option<(Vec<u8>, i64)> {
 /// [`parse_dump`]).
 fn read_ask(t: u64, shard: usize, key: &[u8]) -> Ask {
     Ask {
-        req: Req::internal(Cmd::SharddDump, Proto::Resp2).in_tx(t),
+        req: Req::internal(Cmd::SharddDump, Proto::Resp2)
+            .in_tx(t)
+            .quiet(),
         shard,
         args: vec![b"SHARDD.DUMP".to_vec(), key.to_vec()],
     }
@@ -473,12 +475,12 @@ fn read_ask(t: u64, shard: usize, key: &[u8]) -> Ask {
 fn put_ask(t: u64, shard: usize, key: &[u8], value: &Option<(Vec<u8>, i64)>) -> Ask {
     match value {
         None => Ask {
-            req: Req::internal(Cmd::Del, Proto::Resp2).in_tx(t),
+            req: Req::internal(Cmd::Del, Proto::Resp2).in_tx(t).quiet(),
             shard,
             args: vec![b"DEL".to_vec(), key.to_vec()],
         },
         Some((payload, at)) => Ask {
-            req: Req::internal(Cmd::Restore, Proto::Resp2).in_tx(t),
+            req: Req::internal(Cmd::Restore, Proto::Resp2).in_tx(t).quiet(),
             shard,
             args: vec![
                 b"RESTORE".to_vec(),
@@ -601,7 +603,7 @@ async fn run_on_copies(
         let mut del = vec![b"DEL".to_vec()];
         del.extend(foreign.iter().map(|(k, _, _)| k.clone()));
         asks.push(Ask {
-            req: Req::internal(Cmd::Del, Proto::Resp2).in_tx(t),
+            req: Req::internal(Cmd::Del, Proto::Resp2).in_tx(t).quiet(),
             shard: exec,
             args: del,
         });

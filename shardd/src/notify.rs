@@ -7,7 +7,7 @@
 //! shards included), the command's events come from [`events_of`]: one
 //! per key it writes, named as Redis names them (`set`, `lpush`,
 //! `rename_from`, `zincr`...). A key the command emptied away gets `del`
-//! after them, as Redis's containers do. New keys (`n`), expired keys
+//! right after its own event, as Redis's containers do. New keys (`n`), expired keys
 //! (`x`) and read misses (`m`) are noted by the keyspace where they
 //! happen and come first, in order. With `notify-keyspace-events` empty
 //! (the default) none of this runs. Not made: `evicted` (no eviction
@@ -59,8 +59,8 @@ pub fn events_of(id: Cmd, argv: &[&[u8]]) -> SmallVec<[Event; 4]> {
         Cmd::Mset | Cmd::Msetnx => every(STRING, "set", 1, 2),
         Cmd::Append => smallvec![(STRING, "append", 1)],
         Cmd::Setrange => smallvec![(STRING, "setrange", 1)],
-        Cmd::Incr | Cmd::Incrby => smallvec![(STRING, "incrby", 1)],
-        Cmd::Decr | Cmd::Decrby => smallvec![(STRING, "decrby", 1)],
+        // Redis 7.0 names all four `incrby`.
+        Cmd::Incr | Cmd::Incrby | Cmd::Decr | Cmd::Decrby => smallvec![(STRING, "incrby", 1)],
         Cmd::Incrbyfloat => smallvec![(STRING, "incrbyfloat", 1)],
         Cmd::Getex if has_option(argv, 2, &["persist"]) => smallvec![(GENERIC, "persist", 1)],
         Cmd::Getex => smallvec![(GENERIC, "expire", 1)],
@@ -91,10 +91,11 @@ pub fn events_of(id: Cmd, argv: &[&[u8]]) -> SmallVec<[Event; 4]> {
         Cmd::Lrem => smallvec![(LIST, "lrem", 1)],
         Cmd::Lpop | Cmd::Blpop => smallvec![(LIST, "lpop", 1)],
         Cmd::Rpop | Cmd::Brpop => smallvec![(LIST, "rpop", 1)],
-        Cmd::Rpoplpush | Cmd::Brpoplpush => smallvec![(LIST, "rpop", 1), (LIST, "lpush", 2)],
+        // The push on the destination comes first, as in Redis.
+        Cmd::Rpoplpush | Cmd::Brpoplpush => smallvec![(LIST, "lpush", 2), (LIST, "rpop", 1)],
         Cmd::Lmove | Cmd::Blmove => smallvec![
-            (LIST, end_of(argv.get(3), "lpop", "rpop"), 1),
-            (LIST, end_of(argv.get(4), "lpush", "rpush"), 2)
+            (LIST, end_of(argv.get(4), "lpush", "rpush"), 2),
+            (LIST, end_of(argv.get(3), "lpop", "rpop"), 1)
         ],
         Cmd::Lmpop | Cmd::Blmpop => {
             let base = if id == Cmd::Blmpop { 2 } else { 1 };
@@ -167,7 +168,7 @@ pub struct Notes {
     pub blob: Vec<u8>,
     /// The write keys of the running command and whether each existed
     /// before it ran (argument index, existed).
-    pub before: SmallVec<[(usize, bool); 4]>,
+    pub before: Vec<(usize, bool)>,
     /// Events no request caused (active expiry), waiting for the long
     /// poll; bounded by [`BACKGROUND_MAX_BYTES`].
     pub background: Vec<u8>,
@@ -231,8 +232,9 @@ mod tests {
         );
         assert_eq!(
             names(Cmd::Lmove, "LMOVE s d RIGHT LEFT"),
-            vec![("rpop", 1), ("lpush", 2)]
+            vec![("lpush", 2), ("rpop", 1)]
         );
+        assert_eq!(names(Cmd::Decrby, "DECRBY k 2"), vec![("incrby", 1)]);
         assert_eq!(
             names(Cmd::Blmpop, "BLMPOP 0 2 a b RIGHT"),
             vec![("rpop", 3), ("rpop", 4)]

@@ -546,6 +546,8 @@ impl<L: WriteLog> Engine<L> {
         let Some(mut scripts) = self.take_scripts(reply) else {
             return;
         };
+        // A run that is put back made no events either.
+        let events_mark = self.notes.blob.len();
         let function = a.flags & EVAL_FUNCTION != 0;
         // Scripts that stray, by sha; functions by name (a sha is hex).
         let fn_key;
@@ -637,6 +639,9 @@ impl<L: WriteLog> Engine<L> {
             scripts.strays.insert(stray_key.to_vec());
         }
         self.scripts = Some(scripts);
+        if run.blocked.is_some() || run.stray.is_some() {
+            self.notes.blob.truncate(events_mark);
+        }
         if run.blocked.is_some() {
             // Nothing of this run stays (put back, not logged, no reply):
             // the request waits and runs again (`Engine::park_script`).
@@ -833,6 +838,7 @@ impl<L: WriteLog> Engine<L> {
                 }
                 (None, None) => {}
             }
+            self.notify_after(spec.id, &argv);
             if run.tx.is_some() || !run.undoable {
                 self.touch_watched(spec.id, &argv);
             } else if !self.watches.is_empty() {

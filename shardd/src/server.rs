@@ -216,6 +216,11 @@ impl<L: WriteLog> Engine<L> {
             }
         }
         let body_end = scratch.len();
+        if h.flags & common::wire::REQ_FLAG_QUIET != 0 && self.notes.flags != 0 {
+            // A step of the proxy's machinery: no events of its own.
+            self.notes.blob.clear();
+            self.ks.take_noted();
+        }
         if self.attach_events(&mut scratch) && scratch.len() > tx.max_record() {
             // Too many events to carry: the reply goes without them.
             tracing::warn!("dropped keyspace events too large for one record");
@@ -286,6 +291,7 @@ impl<L: WriteLog> Engine<L> {
     /// `changes` (at least one): logs it and tells the watches.
     fn written(&mut self, id: Cmd, args: &[&[u8]], reply: &[u8], changes: Changes) {
         self.log.append(args, reply, self.ks.now_ms(), changes);
+        self.notify_after(id, args);
         self.touch_watched(id, args);
     }
 

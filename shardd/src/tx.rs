@@ -139,6 +139,7 @@ impl<L: WriteLog> Engine<L> {
                     group::push_command(&mut record, form);
                 }
                 total += changes.0;
+                self.notify_after(id, argv);
                 self.touch_watched(id, argv);
             }
             self.stats.end(Some(id), 0, argv, origin, body);
@@ -180,9 +181,6 @@ impl<L: WriteLog> Engine<L> {
     /// The same hook makes the keys ready for the clients blocked on
     /// them (`crate::blocking`).
     pub(crate) fn touch_watched(&mut self, id: Cmd, argv: &[&[u8]]) {
-        if self.notes.flags != 0 {
-            self.notify_after(id, argv);
-        }
         if self.watches.is_empty() && self.blocking.is_empty() {
             return;
         }

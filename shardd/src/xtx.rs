@@ -524,6 +524,7 @@ impl<L: WriteLog> Engine<L> {
         if write && changes.any() {
             let form = rewrite::log_form(args, &reply.buffer()[start..], self.ks.now_ms());
             self.add_tx_effects(t, form, changes);
+            self.notify_after(id, args);
             self.touch_watched(id, args);
         }
     }

@@ -118,33 +118,43 @@ impl<L: WriteLog> Engine<L> {
             return;
         }
         self.notify_noted();
-        let existed = |notes: &crate::notify::Notes, pos: usize| {
-            notes
-                .before
-                .iter()
-                .find(|(p, _)| *p == pos)
-                .is_none_or(|(_, e)| *e)
-        };
+        let mut before = std::mem::take(&mut self.notes.before);
         for (class, name, pos) in events_of(id, argv) {
             let Some(key) = argv.get(pos) else { continue };
-            let gone = !self.ks.exists(key);
-            if name == "del" && !existed(&self.notes, pos) {
+            let was = before
+                .iter()
+                .find(|(p, _)| *p == pos)
+                .is_none_or(|(_, e)| *e);
+            if name == "del" && !was {
                 continue;
             }
-            if gone && !SENT_WHEN_GONE.contains(&name) {
-                continue;
+            if self.ks.exists(key) || SENT_WHEN_GONE.contains(&name) {
+                self.notes.emit(class, name, key);
             }
-            self.notes.emit(class, name, key);
+            self.note_emptied(id, argv, &mut before, pos);
         }
-        if !deletes(id) {
-            let before = std::mem::take(&mut self.notes.before);
-            for &(pos, was) in &before {
-                let Some(key) = argv.get(pos) else { continue };
-                if was && !self.ks.exists(key) {
-                    self.notes.emit(GENERIC, "del", key);
-                }
+        // Keys it emptied without an event of their own.
+        while let Some(&(pos, _)) = before.first() {
+            self.note_emptied(id, argv, &mut before, pos);
+        }
+    }
+
+    /// `del` for the key at `pos` if the command emptied it away (once).
+    fn note_emptied(
+        &mut self,
+        id: Cmd,
+        argv: &[&[u8]],
+        before: &mut Vec<(usize, bool)>,
+        pos: usize,
+    ) {
+        let Some(at) = before.iter().position(|(p, _)| *p == pos) else {
+            return;
+        };
+        let (_, was) = before.remove(at);
+        if let Some(key) = argv.get(pos) {
+            if was && !deletes(id) && !self.ks.exists(key) {
+                self.notes.emit(GENERIC, "del", key);
             }
-            self.notes.before = before;
         }
     }
 
