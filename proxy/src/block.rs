@@ -24,12 +24,16 @@
 //!   timeout's null (or `-UNBLOCKED`), unless it was served just before
 //!   (its reply then wins, as in Redis).
 //! - **A shard that restarts** while a client waits on its keys: the
-//!   client keeps waiting (the wait is sent again once the shard is back,
-//!   within the timeout); if the shard stays away past
+//!   client keeps waiting (the same request is sent again once the shard
+//!   is back, within the timeout); if the shard stays away past
 //!   `shard-wait-timeout-ms` the client gets `-ERR shard N is
-//!   unavailable`. *Unfinished:* an element popped by a shard that died
-//!   before its reply left is lost with the reply, as with a Redis whose
-//!   connection drops.
+//!   unavailable`. An element the shard popped before it died (its reply
+//!   lost with it) is not lost: the request carries a token, the shard
+//!   logs what each token's pop answered with the pop, and the request
+//!   sent again gets that answer. Limits: the shard remembers the newest
+//!   65,536 pops and not across a rewrite of its log into a snapshot;
+//!   over several shards the pop is a transaction, whose crash gives
+//!   `ERR transaction outcome unknown` as any such command's does.
 
 use std::{
     cell::{Cell, RefCell},
@@ -273,26 +277,40 @@ async fn on_one_shard(
     argv: &[&[u8]],
 ) -> Vec<u8> {
     let shard = first_shard(w, b.spec, argv);
-    let mut req = Req::new(b.spec, b.proto, handle.id);
+    // The wait's token (unique across proxy restarts): the shard knows the
+    // wait by it, and remembers what it popped for it, so the request sent
+    // again after a restart of the shard gets that, not a second pop.
+    let token = xtx::next_txid(w);
+    let mut req = Req::new(b.spec, b.proto, token);
     req.flags |= REQ_FLAG_BLOCK;
+    let mut lost = 0u32;
     loop {
         let capture = send_for_reply(w, req, shard, &b.args).await;
         w.flush_now();
         let mut waits = Waits {
             w: w.clone(),
-            client: handle.id,
+            client: token,
             shards: vec![shard],
         };
-        let reply = tokio::select! {
-            r = wait_all(&capture) => r,
-            error = ended(handle, gone, b.deadline) => {
-                waits.end(mode_arg(error)).await;
-                wait_all(&capture).await
+        let reply = if lost > 0 && past(b.deadline) {
+            // Sent again only to learn whether it popped before the
+            // restart: answered with that, or ended at once.
+            waits.end(b"TIMEOUT").await;
+            wait_all(&capture).await
+        } else {
+            tokio::select! {
+                r = wait_all(&capture) => r,
+                error = ended(handle, gone, b.deadline) => {
+                    waits.end(mode_arg(error)).await;
+                    wait_all(&capture).await
+                }
             }
         };
         waits.shards.clear();
-        if shard_lost(&reply) && !past(b.deadline) && !gone.left.get() {
-            // Its shard restarted: the wait goes on there once it is back.
+        // Its shard restarted: the same request goes again once it is
+        // back (a few times at most once the timeout passed).
+        if shard_lost(&reply) && !gone.left.get() && (lost < 3 || !past(b.deadline)) {
+            lost += 1;
             continue;
         }
         return reply;

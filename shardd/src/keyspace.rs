@@ -104,7 +104,16 @@ pub struct Keyspace {
     track: u32,
     /// The noted happenings in order: (its `common::notify` class, key).
     noted: Vec<(u32, Vec<u8>)>,
+    /// What blocked clients' pops answered, by the proxy's token, so a
+    /// request sent again after a restart gets what was popped for it
+    /// instead of popping twice or losing it (`crate::blocking`); the
+    /// newest [`POPPED_KEEP`], rebuilt from the log.
+    popped: std::collections::HashMap<u64, Vec<u8>>,
+    popped_order: std::collections::VecDeque<u64>,
 }
+
+/// Pops remembered for requests sent again ([`Keyspace::remember_popped`]).
+pub const POPPED_KEEP: usize = 1 << 16;
 
 /// A key's value as it was ([`Keyspace::saved`]).
 #[derive(Debug, Clone)]
@@ -153,6 +162,8 @@ impl Keyspace {
             would_block: false,
             track: 0,
             noted: Vec::new(),
+            popped: Default::default(),
+            popped_order: Default::default(),
         }
     }
 
@@ -160,6 +171,24 @@ impl Keyspace {
     /// as Redis does).
     pub fn functions(&self) -> &[Vec<u8>] {
         &self.functions
+    }
+
+    /// Remembers that the blocked request of `token` popped and answered
+    /// `reply`.
+    pub fn remember_popped(&mut self, token: u64, reply: &[u8]) {
+        if self.popped.insert(token, reply.to_vec()).is_none() {
+            self.popped_order.push_back(token);
+        }
+        while self.popped_order.len() > POPPED_KEEP {
+            if let Some(old) = self.popped_order.pop_front() {
+                self.popped.remove(&old);
+            }
+        }
+    }
+
+    /// What the blocked request of `token` popped, if it did.
+    pub fn popped_reply(&self, token: u64) -> Option<&[u8]> {
+        self.popped.get(&token).map(Vec::as_slice)
     }
 
     /// Notes the key happenings of `classes` (new keys, expired keys,

@@ -186,6 +186,13 @@ impl<L: WriteLog> Engine<L> {
                     return Ok(true);
                 }
             }
+            Some(_) if self.sent_again(&h) => {
+                // A blocked request sent again after a restart: what it
+                // popped then, not a second pop.
+                if let Some(r) = self.ks.popped_reply(h.origin) {
+                    reply.raw(r);
+                }
+            }
             Some(op) => {
                 let id = Cmd::ALL[h.kind as usize];
                 let block = h.flags & REQ_FLAG_BLOCK != 0;
@@ -209,6 +216,9 @@ impl<L: WriteLog> Engine<L> {
                 if h.flags & REQ_FLAG_WRITE != 0 && changes.any() {
                     let body = &scratch[msg::REPLY_HEADER_BYTES..];
                     self.written(id, &args, body, changes);
+                    if block {
+                        self.remember_pop(h.origin, body);
+                    }
                 }
             }
             None => {

@@ -52,6 +52,9 @@ pub const TXDECIDED: &[u8] = b"SHARDD.TXDECIDED";
 /// `SHARDD.FUNCTIONS code...`: the whole set of function libraries after
 /// a FUNCTION LOAD, DELETE, FLUSH or RESTORE (`crate::script`).
 pub const FUNCTIONS: &[u8] = b"SHARDD.FUNCTIONS";
+/// `SHARDD.POPPED token reply`: a blocked client's pop answered `reply`
+/// (`Keyspace::remember_popped`), logged right after the pop.
+pub const POPPED: &[u8] = b"SHARDD.POPPED";
 
 /// A key as it was before a transaction first wrote it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -387,6 +390,13 @@ impl Replay {
                 ks.set_functions(args[1..].iter().map(|c| c.to_vec()).collect());
                 true
             }
+            POPPED => match (parse_id(args.get(1)), args.get(2)) {
+                (Some(token), Some(reply)) => {
+                    ks.remember_popped(token, reply);
+                    true
+                }
+                _ => false,
+            },
             _ => group::replay(ks, args, &mut self.scratch),
         }
     }

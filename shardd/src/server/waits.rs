@@ -9,14 +9,43 @@ use shared_ring::{
 };
 
 use super::Engine;
+use common::wire::REQ_FLAG_BLOCK;
+
 use crate::{
     blocking::{parse_u64, Due, Ending},
     keyspace::ValueRef,
+    persist::txlog::POPPED,
     persist::WriteLog,
     reply::{Proto, Reply},
 };
 
 impl<L: WriteLog> Engine<L> {
+    /// Whether request `h` is a blocked client's pop that already popped
+    /// (the proxy sent it again after this shard restarted).
+    pub(crate) fn sent_again(&self, h: &RequestHeader) -> bool {
+        h.flags & REQ_FLAG_BLOCK != 0
+            && self.blocking.serving.is_none()
+            && self.ks.popped_reply(h.origin).is_some()
+    }
+
+    /// The blocked request of `token` popped and answered `reply`: logged
+    /// with the pop (same commit) and remembered, so that sent again it
+    /// gets the same answer.
+    pub(crate) fn remember_pop(&mut self, token: u64, reply: &[u8]) {
+        if reply.first() == Some(&b'-') {
+            return;
+        }
+        let t = token.to_string();
+        let record: [&[u8]; 3] = [POPPED, t.as_bytes(), reply];
+        self.log.append(
+            &record,
+            b"+OK\r\n",
+            self.ks.now_ms(),
+            crate::commands::Changes::NONE,
+        );
+        self.ks.remember_popped(token, reply);
+    }
+
     /// Keeps request `rec` (header `h`, its origin the client; blocking
     /// command `cmd` with `args`, from channel `owner`), which found
     /// nothing to pop, until a key it waits on is ready or its wait ends.
