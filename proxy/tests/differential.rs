@@ -62,6 +62,13 @@ fn transactions_agree_with_redis() {
 }
 
 #[test]
+fn blocking_commands_agree_with_redis() {
+    // Fewer, shorter cases: a blocking command on empty keys waits its
+    // few milliseconds on both servers.
+    run_family("blocking", families::blocking(), CASES / 4, 1, 20);
+}
+
+#[test]
 fn generated_scripts_agree_with_redis() {
     run_family("scripts", families::scripts(), CASES / 2, 1, 12);
 }

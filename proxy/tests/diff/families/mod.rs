@@ -7,6 +7,7 @@ use proptest::prelude::*;
 use super::gen::*;
 
 mod bits;
+mod blocking;
 mod collections;
 mod keys;
 mod scripts;
@@ -15,6 +16,7 @@ mod tx;
 mod zsets;
 
 pub use bits::bits;
+pub use blocking::blocking;
 pub use collections::{hashes, lists, sets};
 pub use keys::keys;
 pub use scripts::scripts;
