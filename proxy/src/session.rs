@@ -79,8 +79,13 @@ pub struct Blocked {
 /// (channels, patterns, shard channels, in the order subscribed), its
 /// mailbox and the task pumping the mailbox into its replies.
 pub struct Subs {
-    /// Names subscribed, by [`crate::pubsub::Kind`] index.
-    pub names: [Vec<Vec<u8>>; 3],
+    /// Names subscribed, by [`crate::pubsub::Kind`] index, each with the
+    /// number of its subscription (UNSUBSCRIBE with no name answers in
+    /// that order); a map, so a client with a million subscriptions
+    /// costs each (un)subscribe one lookup.
+    pub names: [std::collections::HashMap<Vec<u8>, u64>; 3],
+    /// The next subscription's number.
+    pub next: u64,
     /// Where publishers put its messages.
     pub mailbox: Arc<crate::pubsub::Mailbox>,
     /// Moves its messages into the reply queue.
@@ -101,7 +106,7 @@ impl Subs {
 
     /// Every subscription: the connection is in subscribed mode.
     pub fn total(&self) -> usize {
-        self.names.iter().map(Vec::len).sum()
+        self.names.iter().map(std::collections::HashMap::len).sum()
     }
 }
 

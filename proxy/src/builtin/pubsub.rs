@@ -78,9 +78,11 @@ pub fn subscribe(call: Call, kind: Kind) {
     let id = session.handle.id;
     let mut out = Vec::new();
     for name in &call.argv[1..] {
+        let seq = subs.next;
         let list = &mut subs.names[index(kind)];
-        if !list.iter().any(|n| n == name) {
-            list.push(name.to_vec());
+        if !list.contains_key(*name) {
+            list.insert(name.to_vec(), seq);
+            subs.next += 1;
             w.shared.pubsub.subscribe(kind, name, id, &subs.mailbox);
         }
         out.extend(frame(
@@ -117,7 +119,9 @@ fn leave(w: &Worker, session: &mut Session, kind: Kind, names_given: &[&[u8]]) -
         };
     };
     let targets: Vec<Vec<u8>> = if names_given.is_empty() {
-        subs.names[index(kind)].clone()
+        let mut all: Vec<(&Vec<u8>, &u64)> = subs.names[index(kind)].iter().collect();
+        all.sort_unstable_by_key(|(_, &seq)| seq);
+        all.into_iter().map(|(n, _)| n.clone()).collect()
     } else {
         names_given.iter().map(|n| n.to_vec()).collect()
     };
@@ -126,9 +130,7 @@ fn leave(w: &Worker, session: &mut Session, kind: Kind, names_given: &[&[u8]]) -
         out.extend(frame(proto, what, None, count_of(subs, kind)));
     }
     for name in &targets {
-        let list = &mut subs.names[index(kind)];
-        if let Some(at) = list.iter().position(|n| n == name) {
-            list.remove(at);
+        if subs.names[index(kind)].remove(name).is_some() {
             w.shared.pubsub.unsubscribe(kind, name, id);
         }
         out.extend(frame(proto, what, Some(name), count_of(subs, kind)));
@@ -144,7 +146,7 @@ pub fn leave_all(w: &Worker, session: &mut Session) {
     };
     let id = session.handle.id;
     for kind in [Kind::Channel, Kind::Pattern, Kind::Shard] {
-        for name in &subs.names[index(kind)] {
+        for name in subs.names[index(kind)].keys() {
             w.shared.pubsub.unsubscribe(kind, name, id);
         }
     }
@@ -165,6 +167,7 @@ fn start(
     let pump = tokio::task::spawn_local(pump(mailbox.clone(), out.clone(), handle.clone()));
     Box::new(Subs {
         names: Default::default(),
+        next: 0,
         mailbox,
         pump,
     })
@@ -240,6 +243,15 @@ pub fn publish(call: Call, shard: bool) {
         .shared
         .pubsub
         .publish(call.argv[1], call.argv[2], shard, limits);
+    if let Some(subs) = &call.session.subs {
+        // A (RESP3) subscriber publishing to itself gets the message
+        // before the reply, as from Redis: its mailbox goes first.
+        let frames = subs.mailbox.take(usize::MAX);
+        let mut o = call.to.out.borrow_mut();
+        for f in &frames {
+            o.push_ready(f, false);
+        }
+    }
     call.reply(|r| r.int(n as i64));
 }
 

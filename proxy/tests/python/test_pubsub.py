@@ -677,3 +677,35 @@ def test_slow_subscriber_is_closed_at_its_output_limit(port2):
         good.close()
         good_client.close()
         pub.close()
+
+
+def test_a_client_with_a_hundred_thousand_subscriptions_subscribes_and_leaves(r, port):
+    """One SUBSCRIBE of 100,000 channels, then UNSUBSCRIBE of all: each
+    costs the server one lookup per channel (not a scan of the client's
+    list), and everything is gone afterwards."""
+    n = 100_000
+    names = [b"many:%d" % i for i in range(n)]
+    parts = [b"*%d\r\n$9\r\nSUBSCRIBE\r\n" % (n + 1)]
+    parts += [b"$%d\r\n%s\r\n" % (len(c), c) for c in names]
+    s = socket.create_connection(("127.0.0.1", port), timeout=30)
+    try:
+
+        def drain(word, count):
+            got, tail = 0, b""
+            while got < count:
+                data = s.recv(1 << 20)
+                assert data, "the server closed the connection"
+                chunk = tail + data
+                got += chunk.count(word)
+                tail = chunk[-(len(word) - 1):]
+
+        s.sendall(b"".join(parts))
+        drain(b"\nsubscribe\r\n", n)
+        assert r.pubsub_numsub("many:0", "many:99999") == [(b"many:0", 1), (b"many:99999", 1)]
+        assert r.publish("many:500", "x") == 1
+        s.sendall(b"*1\r\n$11\r\nUNSUBSCRIBE\r\n")
+        drain(b"\nunsubscribe\r\n", n)
+        assert r.pubsub_numsub("many:0") == [(b"many:0", 0)]
+        assert r.pubsub_channels("many:*") == []
+    finally:
+        s.close()
