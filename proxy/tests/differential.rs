@@ -69,6 +69,21 @@ fn blocking_commands_agree_with_redis() {
 }
 
 #[test]
+fn pubsub_sequences_agree_with_redis() {
+    let Some(redis) = common::RedisServer::start() else {
+        if std::env::var("CI").is_ok_and(|v| v == "true") {
+            panic!("redis-server is not installed, and CI must run the differential tests");
+        }
+        eprintln!("note: redis-server is not installed; skipping the pub/sub differential test");
+        return;
+    };
+    let ours = common::Server::with_shards(3);
+    if let Err(e) = diff::pubsub::compare(redis.port, ours.port, 400, 20) {
+        panic!("{e}");
+    }
+}
+
+#[test]
 fn generated_scripts_agree_with_redis() {
     run_family("scripts", families::scripts(), CASES / 2, 1, 12);
 }

@@ -6,6 +6,7 @@
 pub mod check;
 pub mod families;
 pub mod gen;
+pub mod pubsub;
 
 use std::{
     cell::RefCell,
