@@ -31,9 +31,10 @@
 //!   lost with it) is not lost: the request carries a token, the shard
 //!   logs what each token's pop answered with the pop, and the request
 //!   sent again gets that answer. Limits: the shard remembers the newest
-//!   65,536 pops and not across a rewrite of its log into a snapshot;
-//!   over several shards the pop is a transaction, whose crash gives
-//!   `ERR transaction outcome unknown` as any such command's does.
+//!   65,536 pops and not across a rewrite of its log into a snapshot.
+//!   Over several shards the pop is a transaction: aborted by a restart,
+//!   it is tried again; its decider dying while committing, the outcome
+//!   is asked of the decider once it is back (`xtx::run_alone_settled`).
 
 use std::{
     cell::{Cell, RefCell},
@@ -340,7 +341,13 @@ async fn over_shards(
     }
     let client = handle.id.to_string().into_bytes();
     loop {
-        let reply = xtx::run_alone(w, b.proto, b.spec, argv).await;
+        let reply = xtx::run_alone_settled(w, b.proto, b.spec, argv).await;
+        if reply.starts_with(b"-ERR transaction aborted") && !past(b.deadline) && !gone.left.get() {
+            // Nothing was applied (a shard restarted under it): try again
+            // a little later, within the timeout.
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+            continue;
+        }
         if !is_null(&reply) {
             return reply;
         }

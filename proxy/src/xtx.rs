@@ -316,13 +316,33 @@ pub async fn lock_at_once(
 /// `Err` holds the error reply: aborted everywhere, or the outcome unknown
 /// (the decider failed while committing).
 pub async fn finish(w: &Rc<Worker>, t: u64, locked: &[usize]) -> Result<(), String> {
+    finish_as(w, t, locked, false).await
+}
+
+/// [`finish`]; `remember`: the decider keeps the commit until told to
+/// forget it even when no other shard prepared, so that a caller who
+/// got "outcome unknown" can ask it ([`outcome`]).
+async fn finish_as(w: &Rc<Worker>, t: u64, locked: &[usize], remember: bool) -> Result<(), String> {
     let Some((&decider, others)) = locked.split_first() else {
         return Ok(());
     };
     let asks = prepare_asks(t, decider, others);
     let answers = ask_all(w, Cmd::SharddTxprepare, &asks).await;
     let prepared = prepared_of(w, t, locked, &asks, &answers).await?;
-    decide(w, t, locked, &prepared).await
+    decide_as(w, t, locked, &prepared, remember).await
+}
+
+/// Whether transaction `t`, whose decider `decider` failed while
+/// committing it, committed: asked of the decider once it is back (an
+/// undecided one is aborted there for good); `None` if it stays away.
+pub async fn outcome(w: &Rc<Worker>, t: u64, decider: usize) -> Option<bool> {
+    let args = vec![b"SHARDD.TXDECIDE".to_vec(), txid_arg(t)];
+    let answer = ask_all(w, Cmd::SharddTxdecide, &[(decider, args)]).await;
+    match answer.first().map(Vec::as_slice) {
+        Some(b"+COMMIT\r\n") => Some(true),
+        Some(b"+ABORT\r\n") => Some(false),
+        _ => None,
+    }
 }
 
 /// The decision: commits `t` at the decider (`locked[0]`), then on the
@@ -334,11 +354,23 @@ pub async fn decide(
     locked: &[usize],
     prepared: &[usize],
 ) -> Result<(), String> {
+    decide_as(w, t, locked, prepared, false).await
+}
+
+/// [`decide`]; `keep`: the decider remembers the commit even when no
+/// other shard prepared (see [`finish_as`]).
+async fn decide_as(
+    w: &Rc<Worker>,
+    t: u64,
+    locked: &[usize],
+    prepared: &[usize],
+    keep: bool,
+) -> Result<(), String> {
     let Some(&decider) = locked.first() else {
         return Ok(());
     };
     let tid = txid_arg(t);
-    let remember = !prepared.is_empty();
+    let remember = keep || !prepared.is_empty();
     let args = vec![
         b"SHARDD.TXCOMMIT".to_vec(),
         tid.clone(),
@@ -688,6 +720,37 @@ pub async fn run_copies_at_once(
         Ok(()) => (reply, true),
         Err(e) => (format!("{e}\r\n").into_bytes(), false),
     })
+}
+
+/// [`run_alone`] for a command whose reply must not be lost (a blocked
+/// client's pop over several shards): when the decider fails while
+/// committing, its outcome is asked of it once it is back: committed,
+/// the reply; aborted, `-ERR transaction aborted` (nothing applied).
+/// Only if the decider stays away past `shard-wait-timeout-ms` is the
+/// outcome unknown.
+pub async fn run_alone_settled(
+    w: &Rc<Worker>,
+    proto: Proto,
+    spec: &'static CommandSpec,
+    argv: &[&[u8]],
+) -> Vec<u8> {
+    let _gate = w.shared.gate.enter().await;
+    let (t, locked) = match lock_any(w, &parts_of(w, spec, argv)).await {
+        Ok(l) => l,
+        Err(e) => return e,
+    };
+    let reply = together(w, t, proto, spec, argv).await;
+    match finish_as(w, t, &locked, true).await {
+        Ok(()) => reply,
+        Err(e) if e.starts_with("-ERR transaction outcome unknown") => {
+            match outcome(w, t, locked[0]).await {
+                Some(true) => reply,
+                Some(false) => b"-ERR transaction aborted: its decider restarted\r\n".to_vec(),
+                None => format!("{e}\r\n").into_bytes(),
+            }
+        }
+        Err(e) => format!("{e}\r\n").into_bytes(),
+    }
 }
 
 /// Runs a lone command whose keys must be together and are on several

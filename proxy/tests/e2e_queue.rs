@@ -7,9 +7,12 @@
 //! that got `-ERR shard N is unavailable` may or may not have run. At the
 //! end every acknowledged job was received exactly once or is still in a
 //! list; no job is received twice or both received and left in a list; an
-//! unacknowledged one is seen at most once. Each consumer blocks on the
-//! lists of one shard, where a pop whose reply died with its shard is
-//! answered again when the request is sent again (`proxy/src/block.rs`).
+//! unacknowledged one is seen at most once. Run twice: consumers blocked
+//! on the lists of one shard (a pop whose reply died with its shard is
+//! answered again when the request is sent again), and consumers blocked
+//! on all five lists, over every shard (each pop a transaction whose
+//! outcome the proxy asks of its decider after a crash;
+//! `proxy/src/block.rs`).
 
 mod common;
 
@@ -76,14 +79,14 @@ fn producer(url: String, p: usize, seen: Arc<Mutex<Seen>>, acked: Arc<AtomicU64>
     }
 }
 
-fn consumer(url: String, i: usize, seen: Arc<Mutex<Seen>>, stop: Arc<AtomicBool>) {
+fn consumer(url: String, i: usize, every: bool, seen: Arc<Mutex<Seen>>, stop: Arc<AtomicBool>) {
     let mut c = common::client_for(&url);
     let queues = queues();
-    // The lists of one shard: its first list, and the other one if any.
+    // Every list, or the lists of one shard.
     let mine: Vec<&String> = queues
         .iter()
         .enumerate()
-        .filter(|(q, _)| q % SHARDS == i % SHARDS)
+        .filter(|(q, _)| every || q % SHARDS == i % SHARDS)
         .map(|(_, q)| q)
         .collect();
     let start = Instant::now();
@@ -127,6 +130,17 @@ fn kill_and_wait(s: &Server, id: usize, probe: &str) {
 
 #[test]
 fn a_job_queue_loses_and_repeats_nothing_through_shard_kills() {
+    job_queue_through_kills(false);
+}
+
+#[test]
+fn consumers_blocked_on_every_shard_lose_and_repeat_nothing_through_shard_kills() {
+    job_queue_through_kills(true);
+}
+
+/// The queue test; `every`: each consumer blocks on all five lists (keys
+/// on every shard: each pop a transaction over the shards).
+fn job_queue_through_kills(every: bool) {
     let s = Server::start(
         Opts::shards(SHARDS)
             .workers(2)
@@ -138,7 +152,7 @@ fn a_job_queue_loses_and_repeats_nothing_through_shard_kills() {
     let consumers: Vec<_> = (0..CONSUMERS)
         .map(|i| {
             let (url, seen, stop) = (s.url(), seen.clone(), stop.clone());
-            std::thread::spawn(move || consumer(url, i, seen, stop))
+            std::thread::spawn(move || consumer(url, i, every, seen, stop))
         })
         .collect();
     let producers: Vec<_> = (0..PRODUCERS)
