@@ -359,6 +359,11 @@ def main():
                     help="Lua scripts with loadgen: EVALSHA of a 1-call and a 5-call script on one "
                          "shard and a 5-call script over several, at each pipeline depth, beside "
                          "redis-server")
+    ap.add_argument("--pubsub", action="store_true",
+                    help="pub/sub and blocking pops with pubsub_bench (--pubsub-bin): PUBLISH to 1 "
+                         "and to 100 subscribers (messages delivered per second) and BLPOP/LPUSH "
+                         "ping-pong latency, beside redis-server")
+    ap.add_argument("--pubsub-bin")
     ap.add_argument("--out")
     ap.add_argument("--json")
     ap.add_argument("--svg")
@@ -375,6 +380,8 @@ def main():
         return tx_table(a, tmp, pipelines)
     if a.scripts:
         return tx_table(a, tmp, pipelines, SCRIPT_WORKLOADS)
+    if a.pubsub:
+        return pubsub_table(a, tmp)
     servers = []
     try:
         for name in names:
@@ -640,6 +647,44 @@ def tx_table(a, tmp, pipelines, workloads=None):
                 lines.append(f"| {wl} | {p} | {fmt_rps(r['rps'])} | {fmt_rps(sh['rps'])} | "
                              f"{ratio(sh['rps'], r['rps'])} | {r['p50']:.2f}/{r['p99']:.2f} | "
                              f"{sh['p50']:.2f}/{sh['p99']:.2f} |")
+        emit(lines, a.out)
+    finally:
+        for s in servers:
+            s.stop()
+
+
+PUBSUB_RUNS = [
+    ("PUBLISH to 1 subscriber", ["--mode", "publish", "--subscribers", "1", "--messages", "200000"]),
+    ("PUBLISH to 100 subscribers", ["--mode", "publish", "--subscribers", "100", "--messages", "20000"]),
+    ("BLPOP/LPUSH ping-pong", ["--mode", "pingpong", "--rounds", "5000"]),
+]
+
+
+def pubsub_table(a, tmp):
+    """Pub/sub fan-out and blocking-pop latency (pubsub_bench) on
+    redis-server and shardis, same run."""
+    if not a.pubsub_bin:
+        raise SystemExit("--pubsub needs --pubsub-bin")
+    servers = []
+    try:
+        servers.append(start_redis(tmp, "redis"))
+        servers.append(start_shardis(tmp, a.proxy_bin, a.shards, a.workers))
+        raw = {}
+        for rnd in range(a.rounds):
+            for what, args in PUBSUB_RUNS:
+                for s in servers:
+                    out = subprocess.run([a.pubsub_bin, "--port", str(s.port)] + args,
+                                         capture_output=True, text=True, timeout=300)
+                    line = out.stdout.strip() or out.stderr.strip()
+                    raw.setdefault((s.name, what), []).append(line)
+                    print(f"round {rnd + 1} {s.name:13} {line}", file=sys.stderr, flush=True)
+        lines = [f"Run of {now_utc()} on {platform.node()} ({os.cpu_count()} cores), "
+                 f"pubsub_bench, {a.shards} shards, {a.rounds} rounds (each round's line).", "",
+                 "| run | redis-server | shardis |", "| --- | --- | --- |"]
+        for what, _ in PUBSUB_RUNS:
+            cells = [" / ".join(x.split(": ", 1)[-1] for x in raw.get((n, what), []))
+                     for n in ("redis-server", "shardis")]
+            lines.append(f"| {what} | {cells[0]} | {cells[1]} |")
         emit(lines, a.out)
     finally:
         for s in servers:
