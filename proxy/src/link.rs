@@ -323,7 +323,8 @@ impl Link {
                 events.push(blob.to_vec());
                 body = reply;
             }
-            if let Some(t) = parked.remove(&id) {
+            // Most links hold no long wait: no lookup per reply then.
+            if let Some(t) = (!parked.is_empty()).then(|| parked.remove(&id)).flatten() {
                 t.deliver(body);
                 return true;
             }

@@ -734,23 +734,7 @@ pub async fn run_alone_settled(
     spec: &'static CommandSpec,
     argv: &[&[u8]],
 ) -> Vec<u8> {
-    let _gate = w.shared.gate.enter().await;
-    let (t, locked) = match lock_any(w, &parts_of(w, spec, argv)).await {
-        Ok(l) => l,
-        Err(e) => return e,
-    };
-    let reply = together(w, t, proto, spec, argv).await;
-    match finish_as(w, t, &locked, true).await {
-        Ok(()) => reply,
-        Err(e) if e.starts_with("-ERR transaction outcome unknown") => {
-            match outcome(w, t, locked[0]).await {
-                Some(true) => reply,
-                Some(false) => b"-ERR transaction aborted: its decider restarted\r\n".to_vec(),
-                None => format!("{e}\r\n").into_bytes(),
-            }
-        }
-        Err(e) => format!("{e}\r\n").into_bytes(),
-    }
+    run_alone_as(w, proto, spec, argv, true).await
 }
 
 /// Runs a lone command whose keys must be together and are on several
@@ -762,14 +746,32 @@ pub async fn run_alone(
     spec: &'static CommandSpec,
     argv: &[&[u8]],
 ) -> Vec<u8> {
+    run_alone_as(w, proto, spec, argv, false).await
+}
+
+/// [`run_alone`]; `settle`: as [`run_alone_settled`].
+async fn run_alone_as(
+    w: &Rc<Worker>,
+    proto: Proto,
+    spec: &'static CommandSpec,
+    argv: &[&[u8]],
+    settle: bool,
+) -> Vec<u8> {
     let _gate = w.shared.gate.enter().await;
     let (t, locked) = match lock_any(w, &parts_of(w, spec, argv)).await {
         Ok(l) => l,
         Err(e) => return e,
     };
     let reply = together(w, t, proto, spec, argv).await;
-    match finish(w, t, &locked).await {
+    match finish_as(w, t, &locked, settle).await {
         Ok(()) => reply,
+        Err(e) if settle && e.starts_with("-ERR transaction outcome unknown") => {
+            match outcome(w, t, locked[0]).await {
+                Some(true) => reply,
+                Some(false) => b"-ERR transaction aborted: its decider restarted\r\n".to_vec(),
+                None => format!("{e}\r\n").into_bytes(),
+            }
+        }
         Err(e) => format!("{e}\r\n").into_bytes(),
     }
 }

@@ -78,16 +78,18 @@ pub enum Ending {
 
 #[derive(Debug)]
 pub(crate) struct Waiter {
-    owner: u64,
-    client: u64,
+    /// The channel it came through.
+    pub(crate) owner: u64,
+    /// The client (or token) the proxy knows it by.
+    pub(crate) client: u64,
     /// The request id its reply carries.
-    id: u64,
-    proto: Proto,
-    cmd: Cmd,
-    family: Family,
-    keys: Vec<Vec<u8>>,
+    pub(crate) id: u64,
+    pub(crate) proto: Proto,
+    pub(crate) cmd: Cmd,
+    pub(crate) family: Family,
+    pub(crate) keys: Vec<Vec<u8>>,
     /// The request to run again; `None` for a notify waiter (BWAIT).
-    rec: Option<Vec<u8>>,
+    pub(crate) rec: Option<Vec<u8>>,
 }
 
 /// What the round must answer.
@@ -167,45 +169,23 @@ impl Blocking {
         }
     }
 
-    #[allow(clippy::too_many_arguments)]
-    pub(crate) fn add(
-        &mut self,
-        owner: u64,
-        client: u64,
-        id: u64,
-        proto: Proto,
-        cmd: Cmd,
-        family: Family,
-        keys: Vec<Vec<u8>>,
-        rec: Option<Vec<u8>>,
-    ) {
-        if let Some(old) = self.by_client.get(&(owner, client)).copied() {
+    /// Adds waiter `w` in the queue of each of its keys.
+    pub(crate) fn add(&mut self, w: Waiter) {
+        if let Some(old) = self.by_client.get(&(w.owner, w.client)).copied() {
             // A client waits once per shard; a second wait (a proxy that
             // lost track of the first) replaces it, answered as a timeout.
-            if let Some(w) = self.remove(old) {
-                self.ended.push_back((w, Ending::Timeout));
+            if let Some(old) = self.remove(old) {
+                self.ended.push_back((old, Ending::Timeout));
                 self.fresh = true;
             }
         }
         let seq = self.next;
         self.next += 1;
-        for k in &keys {
+        for k in &w.keys {
             self.by_key.entry(k.clone()).or_default().push_back(seq);
         }
-        self.by_client.insert((owner, client), seq);
-        self.waiters.insert(
-            seq,
-            Waiter {
-                owner,
-                client,
-                id,
-                proto,
-                cmd,
-                family,
-                keys,
-                rec,
-            },
-        );
+        self.by_client.insert((w.owner, w.client), seq);
+        self.waiters.insert(seq, w);
     }
 
     fn remove(&mut self, seq: u64) -> Option<Waiter> {

@@ -12,7 +12,7 @@ use super::Engine;
 use common::wire::REQ_FLAG_BLOCK;
 
 use crate::{
-    blocking::{parse_u64, Due, Ending},
+    blocking::{parse_u64, Due, Ending, Waiter},
     keyspace::ValueRef,
     persist::txlog::POPPED,
     persist::WriteLog,
@@ -64,17 +64,16 @@ impl<L: WriteLog> Engine<L> {
             .into_iter()
             .filter_map(|p| args.get(p).map(|k| k.to_vec()))
             .collect();
-        let proto = Proto::from_version(h.proto);
-        self.blocking.add(
+        self.blocking.add(Waiter {
             owner,
-            h.origin,
-            h.id,
-            proto,
+            client: h.origin,
+            id: h.id,
+            proto: Proto::from_version(h.proto),
             cmd,
             family,
             keys,
-            Some(rec.to_vec()),
-        );
+            rec: Some(rec.to_vec()),
+        });
     }
 
     /// `SHARDD.BWAIT client family key...`: `:1` if a key holds a value of
@@ -107,17 +106,16 @@ impl<L: WriteLog> Engine<L> {
             return false;
         }
         let keys = keys.iter().map(|k| k.to_vec()).collect();
-        let proto = reply.proto();
-        self.blocking.add(
+        self.blocking.add(Waiter {
             owner,
             client,
             id,
-            proto,
-            Cmd::SharddBwait,
+            proto: reply.proto(),
+            cmd: Cmd::SharddBwait,
             family,
             keys,
-            None,
-        );
+            rec: None,
+        });
         true
     }
 
