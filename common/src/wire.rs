@@ -100,6 +100,13 @@ pub const REQ_FLAG_BLOCK: u8 = 8;
 /// the shard sends no keyspace events for them (`common::notify`).
 pub const REQ_FLAG_QUIET: u8 = 16;
 
+/// With [`REQ_FLAG_BLOCK`]: a pop that finds nothing answers its null at
+/// once instead of waiting, but one that pops is remembered by its token
+/// as a blocked pop is (sent again after a restart of the shard, it gets
+/// what it popped). The proxy's first try of a pop over several shards
+/// (`proxy/src/block.rs`).
+pub const REQ_FLAG_NOPARK: u8 = 32;
+
 /// The `CONFIG` parameters every shard applies, with their default values
 /// as `CONFIG GET` shows them. The proxy sends a change to every shard
 /// (`SHARDD.CONFIG epoch seq name value ...`, primary names only, values as

@@ -9,9 +9,11 @@
 //!   (clients blocked on a key are served oldest first, whichever worker
 //!   they came from: the shard holds every worker's waiters;
 //!   `shardd/src/blocking.rs`).
-//! - **Keys on several shards**: the command runs as a transaction over
-//!   them in its non-blocking form (exactly one element, from the first
-//!   key in argument order that has one, or nothing); if it found nothing,
+//! - **Keys on several shards**: the command runs in its non-blocking
+//!   form (exactly one element, from the first key in argument order that
+//!   has one, or nothing), as cheaply as that allows ([`try_pop`]: a plain
+//!   pop of the leading keys on the first key's shard, else a transaction
+//!   over the keys up to the first one holding a value); if it found nothing,
 //!   a `SHARDD.BWAIT` goes to each shard with its keys, answered when one
 //!   of them holds a value (or at once if one does already, so a push
 //!   between the attempt and the wait is never missed); then the attempt
@@ -47,7 +49,7 @@ use common::{
     blocking,
     reply::{Proto, Reply},
     table::{self, Cmd, CommandSpec},
-    wire::REQ_FLAG_BLOCK,
+    wire::{REQ_FLAG_BLOCK, REQ_FLAG_NOPARK},
 };
 use tokio::{sync::Notify, time::Instant};
 
@@ -340,8 +342,15 @@ async fn over_shards(
         }
     }
     let client = handle.id.to_string().into_bytes();
+    let keys = xtx::pop_keys(b.spec.id, argv);
+    // The last try, at the timeout, holds every key: a null then is a
+    // moment when they were all empty.
+    let mut last = false;
     loop {
-        let reply = xtx::run_alone_settled(w, b.proto, b.spec, argv).await;
+        let reply = match keys {
+            Some(keys) if !last => try_pop(w, b, argv, keys).await,
+            _ => xtx::run_alone_settled(w, b.proto, b.spec, argv).await,
+        };
         if reply.starts_with(b"-ERR transaction aborted") && !past(b.deadline) && !gone.left.get() {
             // Nothing was applied (a shard restarted under it): try again
             // a little later, within the timeout.
@@ -351,8 +360,12 @@ async fn over_shards(
         if !is_null(&reply) {
             return reply;
         }
-        if past(b.deadline) || gone.left.get() {
+        if gone.left.get() || (past(b.deadline) && (last || keys.is_none())) {
             return timeout_reply(b.spec.id, b.proto);
+        }
+        if past(b.deadline) {
+            last = true;
+            continue;
         }
         let mut req = Req::internal(Cmd::SharddBwait, b.proto);
         req.flags |= REQ_FLAG_BLOCK;
@@ -386,6 +399,61 @@ async fn over_shards(
             Some(true) => return unblocked_reply(b.proto),
             Some(false) => return timeout_reply(b.spec.id, b.proto),
         }
+    }
+}
+
+/// One try of a pop over several shards, in the cheapest way that is
+/// still the answer of one moment:
+/// 1. the leading keys that share the first key's shard (a plain pop
+///    there, remembered by a token as a blocked pop is, so a reply lost
+///    with its shard is asked again, not popped twice);
+/// 2. if they were empty, every later key's TYPE, looked at without
+///    locks: none exists, the null (the caller waits, and its last try
+///    holds every key);
+/// 3. else a transaction over the keys up to the first one that held a
+///    value ([`xtx::pop_prefix`]): a pop from key i needs only keys
+///    0..i empty at its moment, so the keys after it stay unlocked.
+async fn try_pop(w: &Rc<Worker>, b: &Blocked, argv: &[&[u8]], keys: xtx::PopKeys) -> Vec<u8> {
+    let names = keys.names(argv);
+    let Some(first) = names.first().map(|k| w.shared.shard_of(k)) else {
+        return timeout_reply(b.spec.id, b.proto);
+    };
+    let lead = names
+        .iter()
+        .take_while(|k| w.shared.shard_of(k) == first)
+        .count();
+    let reply = pop_remembered(w, b, first, keys.narrow(argv, &names[..lead])).await;
+    if !is_null(&reply) || lead == names.len() {
+        return reply;
+    }
+    let probe = Req::internal(Cmd::Type, Proto::Resp2);
+    let asks: Vec<(usize, Vec<Vec<u8>>)> = names[lead..]
+        .iter()
+        .map(|k| (w.shared.shard_of(k), vec![b"TYPE".to_vec(), k.to_vec()]))
+        .collect();
+    let types = xtx::ask_each(w, probe, &asks).await;
+    match types.iter().position(|t| t.as_slice() != b"+none\r\n") {
+        Some(at) => xtx::pop_prefix(w, b.proto, b.spec, argv, keys, lead + at + 1).await,
+        None => reply,
+    }
+}
+
+/// Pops with `args` on `shard` without waiting; the pop is remembered by
+/// a token, so a request whose shard restarted before answering is sent
+/// again and gets what it popped (a few times, then the error).
+async fn pop_remembered(w: &Rc<Worker>, b: &Blocked, shard: usize, args: Vec<Vec<u8>>) -> Vec<u8> {
+    let mut req = Req::new(b.spec, b.proto, xtx::next_txid(w));
+    req.flags |= REQ_FLAG_BLOCK | REQ_FLAG_NOPARK;
+    let mut lost = 0;
+    loop {
+        let capture = send_for_reply(w, req, shard, &args).await;
+        w.flush_now();
+        let reply = wait_all(&capture).await;
+        if shard_lost(&reply) && (lost < 3 || !past(b.deadline)) {
+            lost += 1;
+            continue;
+        }
+        return reply;
     }
 }
 

@@ -28,13 +28,34 @@ use std::{
 use common::{key_on_shard, pid_alive, wait_until, Opts, Server, IO_TIMEOUT};
 
 const SHARDS: usize = 3;
-const PRODUCERS: usize = 4;
-const JOBS_PER_PRODUCER: usize = 1_500;
-const CONSUMERS: usize = 6;
 /// The shards killed, in order.
 const KILLS: [usize; 4] = [1, 0, 2, 1];
-/// Longest the traffic may run.
-const DEADLINE: Duration = Duration::from_secs(60);
+
+/// How much traffic a run makes.
+#[derive(Clone, Copy)]
+struct Size {
+    producers: usize,
+    jobs_per_producer: usize,
+    consumers: usize,
+    /// Longest the traffic may run.
+    deadline: Duration,
+}
+
+/// Consumers on the lists of one shard: a smaller run.
+const SMALL: Size = Size {
+    producers: 4,
+    jobs_per_producer: 1_500,
+    consumers: 6,
+    deadline: Duration::from_secs(60),
+};
+
+/// The size: 8 producers push 100,000 jobs, 16 consumers.
+const FULL: Size = Size {
+    producers: 8,
+    jobs_per_producer: 12_500,
+    consumers: 16,
+    deadline: Duration::from_secs(600),
+};
 /// Longest a killed shard may take to serve again.
 const RESTART_TIMEOUT: Duration = Duration::from_secs(15);
 
@@ -55,12 +76,12 @@ struct Seen {
     unexpected: Vec<String>,
 }
 
-fn producer(url: String, p: usize, seen: Arc<Mutex<Seen>>, acked: Arc<AtomicU64>) {
+fn producer(url: String, size: Size, p: usize, seen: Arc<Mutex<Seen>>, acked: Arc<AtomicU64>) {
     let mut c = common::client_for(&url);
     let queues = queues();
     let start = Instant::now();
-    for n in 0..JOBS_PER_PRODUCER {
-        if start.elapsed() > DEADLINE {
+    for n in 0..size.jobs_per_producer {
+        if start.elapsed() > size.deadline {
             break;
         }
         let job = format!("job:{p}:{n}");
@@ -79,7 +100,14 @@ fn producer(url: String, p: usize, seen: Arc<Mutex<Seen>>, acked: Arc<AtomicU64>
     }
 }
 
-fn consumer(url: String, i: usize, every: bool, seen: Arc<Mutex<Seen>>, stop: Arc<AtomicBool>) {
+fn consumer(
+    url: String,
+    size: Size,
+    i: usize,
+    every: bool,
+    seen: Arc<Mutex<Seen>>,
+    stop: Arc<AtomicBool>,
+) {
     let mut c = common::client_for(&url);
     let queues = queues();
     // Every list, or the lists of one shard.
@@ -91,7 +119,7 @@ fn consumer(url: String, i: usize, every: bool, seen: Arc<Mutex<Seen>>, stop: Ar
         .collect();
     let start = Instant::now();
     loop {
-        if start.elapsed() > DEADLINE + Duration::from_secs(10) {
+        if start.elapsed() > size.deadline + Duration::from_secs(10) {
             break;
         }
         let mut cmd = redis::cmd("BRPOP");
@@ -130,17 +158,17 @@ fn kill_and_wait(s: &Server, id: usize, probe: &str) {
 
 #[test]
 fn a_job_queue_loses_and_repeats_nothing_through_shard_kills() {
-    job_queue_through_kills(false);
+    job_queue_through_kills(SMALL, false);
 }
 
 #[test]
 fn consumers_blocked_on_every_shard_lose_and_repeat_nothing_through_shard_kills() {
-    job_queue_through_kills(true);
+    job_queue_through_kills(FULL, true);
 }
 
 /// The queue test; `every`: each consumer blocks on all five lists (keys
 /// on every shard: each pop a transaction over the shards).
-fn job_queue_through_kills(every: bool) {
+fn job_queue_through_kills(size: Size, every: bool) {
     let s = Server::start(
         Opts::shards(SHARDS)
             .workers(2)
@@ -149,23 +177,24 @@ fn job_queue_through_kills(every: bool) {
     let seen = Arc::new(Mutex::new(Seen::default()));
     let acked = Arc::new(AtomicU64::new(0));
     let stop = Arc::new(AtomicBool::new(false));
-    let consumers: Vec<_> = (0..CONSUMERS)
+    let consumers: Vec<_> = (0..size.consumers)
         .map(|i| {
             let (url, seen, stop) = (s.url(), seen.clone(), stop.clone());
-            std::thread::spawn(move || consumer(url, i, every, seen, stop))
+            std::thread::spawn(move || consumer(url, size, i, every, seen, stop))
         })
         .collect();
-    let producers: Vec<_> = (0..PRODUCERS)
+    let producers: Vec<_> = (0..size.producers)
         .map(|p| {
             let (url, seen, acked) = (s.url(), seen.clone(), acked.clone());
-            std::thread::spawn(move || producer(url, p, seen, acked))
+            std::thread::spawn(move || producer(url, size, p, seen, acked))
         })
         .collect();
-    let total = (PRODUCERS * JOBS_PER_PRODUCER) as u64;
+    let total = (size.producers * size.jobs_per_producer) as u64;
+    let started = Instant::now();
     for (k, &id) in KILLS.iter().enumerate() {
         // Spread the kills over the traffic.
         let at = total * (k as u64 + 1) / (KILLS.len() as u64 + 2);
-        wait_until(DEADLINE, "acknowledged pushes", || {
+        wait_until(size.deadline, "acknowledged pushes", || {
             acked.load(Ordering::Relaxed) >= at
         });
         let probe = key_on_shard("queue:probe", id, SHARDS);
@@ -177,7 +206,7 @@ fn job_queue_through_kills(every: bool) {
     // The consumers drain what is left, then stop at their next timeout.
     let mut c = s.raw();
     let queues = queues();
-    wait_until(DEADLINE, "the queues to drain", || {
+    wait_until(size.deadline, "the queues to drain", || {
         queues.iter().all(|q| {
             c.try_cmd(&["LLEN", q.as_str()])
                 .is_ok_and(|r| r.as_slice() == b":0\r\n")
@@ -224,6 +253,14 @@ fn job_queue_through_kills(every: bool) {
         "{} problems: {:?}",
         problems.len(),
         &problems[..problems.len().min(20)]
+    );
+    let received: u32 = seen.received.values().sum();
+    eprintln!(
+        "queue: {total} jobs, {} acknowledged, {received} received, {} left, {} consumers, {:.1} s",
+        acked.load(Ordering::Relaxed),
+        left.values().sum::<u32>(),
+        size.consumers,
+        started.elapsed().as_secs_f64()
     );
     assert!(
         acked.load(Ordering::Relaxed) > total / 2,

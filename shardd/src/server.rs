@@ -200,7 +200,10 @@ impl<L: WriteLog> Engine<L> {
                     self.ks.take_would_block();
                 }
                 let changes = self.execute(id, op, &args, &mut reply);
-                if block && self.ks.take_would_block() {
+                if block
+                    && self.ks.take_would_block()
+                    && h.flags & common::wire::REQ_FLAG_NOPARK == 0
+                {
                     // Nothing to pop: the request waits (or, run again
                     // for a ready key, keeps its place).
                     if self.blocking.serving.is_none() {

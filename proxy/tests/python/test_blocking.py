@@ -239,6 +239,59 @@ def test_first_key_in_argument_order_wins(r, keys):
     assert r.exists(*keys) == 1
 
 
+def test_first_key_wins_whichever_shard_holds_it(r):
+    a, b, c, d, e = SPREAD  # shards 2, 0, 1, 1, 2
+    assert [shard_of(k) for k in SPREAD] == [2, 0, 1, 1, 2]
+    r.rpush(e, "e1")
+    r.rpush(c, "c1")
+    # a is empty; c comes before e, which shares a's shard.
+    assert r.blpop(SPREAD, timeout=1) == (c.encode(), b"c1")
+    # a and e lead on one shard: e wins over b, on another shard.
+    r.rpush(b, "b1")
+    assert r.blpop([a, e, b], timeout=1) == (e.encode(), b"e1")
+    assert r.blpop([a, e, b], timeout=1) == (b.encode(), b"b1")
+    r.zadd(d, {"m": 1})
+    r.zadd(e, {"n": 2})
+    assert r.bzpopmax([a, b, c, d, e], timeout=1) == (d.encode(), b"m", 1.0)
+    assert r.bzpopmax([a, b, c, d, e], timeout=1) == (e.encode(), b"n", 2.0)
+    assert r.exists(*SPREAD) == 0
+
+
+@KEYSETS
+def test_a_key_of_another_type_before_the_first_list_is_an_error(r, keys):
+    r.set(keys[1], "string")
+    r.rpush(keys[2], "x")
+    with pytest.raises(redis.ResponseError, match="WRONGTYPE"):
+        r.blpop(keys[:3], timeout=1)
+    with pytest.raises(redis.ResponseError, match="WRONGTYPE"):
+        r.lmpop(3, *keys[:3], direction="LEFT")
+    # A list before it: popped, no error.
+    r.rpush(keys[0], "first")
+    assert r.blpop(keys[:3], timeout=1) == (keys[0].encode(), b"first")
+    with pytest.raises(redis.ResponseError, match="WRONGTYPE"):
+        r.lmpop(3, *keys[:3], direction="RIGHT")
+    r.delete(keys[1])
+    assert r.blmpop(1, 3, *keys[:3], direction="LEFT", count=5) == [keys[2].encode(), [b"x"]]
+    assert r.exists(*keys[:3]) == 0
+
+
+def test_blocking_on_ten_thousand_keys(r, waiters):
+    """One BLPOP over 10,000 keys (on every shard, and all on one): it
+    waits like any other, others are served meanwhile, a push to its
+    9,999th key wakes it, and the timeout answers null."""
+    for fmt in ("k10k:{}", "{{k10k}}:{}"):
+        keys = [fmt.format(i) for i in range(10_000)]
+        w = block(r, waiters(), "BLPOP", *keys, 0)
+        assert blocked_count(r) >= 1
+        r.set("k10k:other", "v")
+        assert r.get("k10k:other") == b"v"
+        r.rpush(keys[9_998], "late")
+        assert w.reply() == [keys[9_998].encode(), b"late"]
+        assert r.blpop(keys, timeout=0.05) is None
+        assert r.exists(*keys[:100]) == 0
+    wait_until("no blocked clients", lambda: blocked_count(r) == 0)
+
+
 @KEYSETS
 def test_a_push_to_a_key_nobody_waits_on_wakes_nobody(r, waiters, keys):
     w = block(r, waiters(), "BLPOP", *keys[:2], 0)

@@ -4,7 +4,9 @@ their receiver counts, the PUBSUB introspection subcommands, RESP2's
 subscribed mode and RESP3's push frames beside ordinary replies, CLIENT
 LIST's sub=/psub=/ssub= and flags=P, the cleanup of a subscriber that
 leaves, a fan-out over a proxy with two workers, and a slow subscriber
-closed for `client-output-buffer-limit pubsub` while publishing goes on.
+closed for `client-output-buffer-limit pubsub` while publishing goes on, and
+the issue's size: 100 subscribers, 10 publishers, 20 channels, 5 patterns
+and a subscriber that stops reading.
 
 redis-py 8 speaks RESP3 unless told otherwise, so the basic tests run
 twice, with `protocol=2` and `protocol=3`. Most tests share the 3-shard,
@@ -709,3 +711,138 @@ def test_a_client_with_a_hundred_thousand_subscriptions_subscribes_and_leaves(r,
         assert r.pubsub_channels("many:*") == []
     finally:
         s.close()
+
+
+# ------------------------------------- the issue's size, with a stalled one
+
+BIG_CHANNELS = [f"big:{i % 5}:{i}" for i in range(20)]  # group i % 5
+BIG_PATTERNS = [f"big:{g}:*" for g in range(5)]  # each matches 4 channels
+BIG_SUBSCRIBERS = 100
+BIG_PUBLISHERS = 10
+BIG_MESSAGES = 10  # per publisher and channel: 2,000 publishes in all
+STALL_PAYLOAD = 64 * 1024
+
+
+def test_a_hundred_subscribers_ten_publishers_and_one_that_stops_reading(port2):
+    """100 subscribers over both workers (two channels and one pattern
+    each), 10 publishers on 20 channels matched by 5 patterns, and one more
+    subscriber that never reads while publisher 0 also sends it 64 KiB
+    messages: it is disconnected at its 1 MiB limit while the traffic goes
+    on, and every other subscriber gets every message once, in publish
+    order per publisher and channel, with PUBLISH counting its receivers."""
+    plan = [
+        ((BIG_CHANNELS[s % 20], BIG_CHANNELS[(s + 7) % 20]), BIG_PATTERNS[s % 5])
+        for s in range(BIG_SUBSCRIBERS)
+    ]
+
+    def matches(pattern, channel):
+        return channel.startswith(pattern[:-1])
+
+    receivers = {
+        c: sum(c in chans for chans, _ in plan) + sum(matches(p, c) for _, p in plan)
+        for c in BIG_CHANNELS
+    }
+    expected = [
+        sum((c in chans) + matches(p, c) for c in BIG_CHANNELS) * BIG_PUBLISHERS * BIG_MESSAGES
+        for chans, p in plan
+    ]
+    clients, subs = [], []
+    stalled = socket.socket()
+    try:
+        for chans, pattern in plan:  # one connection each: spread over both workers
+            c = redis.Redis(port=port2, socket_timeout=10)
+            p = c.pubsub()
+            p.subscribe(*chans)
+            p.psubscribe(pattern)
+            clients.append(c)
+            subs.append(p)
+        for p in subs:
+            assert [m["type"] for m in messages(p, 3)] == ["subscribe", "subscribe", "psubscribe"]
+        # The stalled subscriber: every channel through a pattern, plus the
+        # channel of the big messages; a small receive buffer, never read.
+        stalled.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        stalled.settimeout(WAIT_S)
+        stalled.connect(("127.0.0.1", port2))
+        stalled.sendall(b"CLIENT SETNAME ps-stalled\r\nPSUBSCRIBE big:*\r\nSUBSCRIBE stall\r\n")
+        checker = redis.Redis(port=port2, protocol=2, socket_timeout=10)
+        clients.append(checker)
+        wait_for("the stalled subscriber", lambda: checker.pubsub_numsub("stall") == [(b"stall", 1)])
+        assert sum(1 for c in checker.client_list() if c["flags"] == "P") == BIG_SUBSCRIBERS + 1
+        assert checker.pubsub_numpat() == len(BIG_PATTERNS) + 1  # unique patterns, as Redis 7
+
+        deadline = time.monotonic() + 60
+        received = [[] for _ in subs]
+        errors, counts, stall_counts = [], [], []
+
+        def read(i):
+            p = subs[i]
+            try:
+                while len(received[i]) < expected[i]:
+                    left = deadline - time.monotonic()
+                    if left <= 0:
+                        return
+                    m = p.get_message(timeout=min(left, 1.0))
+                    if m is not None:
+                        received[i].append((m["type"], m["channel"], m["data"]))
+            except Exception as e:  # reported below
+                errors.append(f"subscriber {i}: {e!r}")
+
+        def publish(k):
+            c = redis.Redis(port=port2, socket_timeout=10)
+            big = b"s" * STALL_PAYLOAD
+            seen_gone = False  # the stalled subscriber no longer counted
+            try:
+                for seq in range(BIG_MESSAGES):
+                    for ch in BIG_CHANNELS:
+                        n = c.publish(ch, f"{k}:{seq}")
+                        if n == receivers[ch]:
+                            seen_gone = True
+                        elif n != receivers[ch] + 1 or seen_gone:
+                            counts.append((k, seq, ch, n))
+                        if k == 0:
+                            stall_counts.append(c.publish("stall", big))
+            except Exception as e:
+                errors.append(f"publisher {k}: {e!r}")
+            finally:
+                c.close()
+
+        readers = [threading.Thread(target=read, args=(i,), daemon=True) for i in range(len(subs))]
+        writers = [threading.Thread(target=publish, args=(k,), daemon=True) for k in range(BIG_PUBLISHERS)]
+        for t in readers + writers:
+            t.start()
+        for t in writers + readers:
+            t.join(timeout=max(0.1, deadline - time.monotonic()))
+        assert not any(t.is_alive() for t in writers + readers), "threads still running at the deadline"
+        assert errors == []
+        assert counts == [], f"PUBLISH counts other than {receivers} (+1): {counts[:5]}"
+
+        # The stalled subscriber was dropped during the traffic, near its
+        # 1 MiB limit (plus what the kernel buffers), and stayed dropped.
+        assert 0 in stall_counts, "the stalled subscriber was never disconnected"
+        dropped_at = stall_counts.index(0)
+        assert set(stall_counts[:dropped_at]) == {1} and set(stall_counts[dropped_at:]) == {0}
+        assert dropped_at < len(stall_counts) // 2, (dropped_at, len(stall_counts))
+        assert dropped_at * STALL_PAYLOAD < 16 << 20, dropped_at
+        assert checker.pubsub_numpat() == len(BIG_PATTERNS)
+        assert not [c for c in checker.client_list() if c["name"] == "ps-stalled"]
+
+        for i, (chans, pattern) in enumerate(plan):
+            got = received[i]
+            assert len(got) == expected[i], (i, len(got), expected[i])
+            for kind, names in (("message", chans), ("pmessage", BIG_CHANNELS)):
+                for ch in names:
+                    if kind == "pmessage" and not matches(pattern, ch):
+                        continue
+                    for k in range(BIG_PUBLISHERS):
+                        seqs = [
+                            int(d.split(b":")[1])
+                            for t, c, d in got
+                            if t == kind and c == ch.encode() and d.startswith(f"{k}:".encode())
+                        ]
+                        assert seqs == list(range(BIG_MESSAGES)), (i, kind, ch, k, seqs[:10])
+    finally:
+        stalled.close()
+        for p in subs:
+            p.close()
+        for c in clients:
+            c.close()
