@@ -36,6 +36,15 @@ WORKLOADS = {
     "MSET10": ["mset"] + ["key:__rand_int__", "x" * 32] * 10,
     "MGET10": ["mget"] + ["key:__rand_int__"] * 10,
 }
+DEFAULT_WORKLOADS = list(WORKLOADS)
+# GEO, run only when named (--workloads GEOADD,GEOSEARCH, in that order:
+# GEOADD fills the keys GEOSEARCH reads): points on random keys, a few
+# per key, and a 5 km radius search around them with distances.
+WORKLOADS.update({
+    "GEOADD": ["geoadd", "geo:__rand_int__", "13.361389", "38.115556", "m:__rand_int__"],
+    "GEOSEARCH": ["geosearch", "geo:__rand_int__", "fromlonlat", "13.36", "38.11", "byradius",
+                  "5", "km", "asc", "withdist"],
+})
 
 
 def free_port():
@@ -340,7 +349,8 @@ def main():
     ap.add_argument("--keyspace", type=int, default=100_000)
     ap.add_argument("--size", type=int, default=32)
     ap.add_argument("--pipelines", default="1,16,64")
-    ap.add_argument("--workloads", default=",".join(WORKLOADS))
+    ap.add_argument("--workloads", default=",".join(DEFAULT_WORKLOADS),
+                    help="also GEOADD,GEOSEARCH (not run by default)")
     ap.add_argument("--servers", default="redis-server,twemproxy,shardis")
     ap.add_argument("--baseline-bin",
                     help="another proxy binary (an older build) run beside the others as "

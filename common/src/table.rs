@@ -23,6 +23,8 @@ mod tests;
 use crate::num::parse_i64;
 use smallvec::SmallVec;
 
+use self::keyspec::BeginSearch;
+
 pub use self::{
     data::{Cmd, TABLE_FINGERPRINT},
     keyspec::KeySpec,
@@ -138,6 +140,9 @@ pub enum Keys {
     },
     /// `SORT key ... [STORE dest]`: the key, plus the last STORE's argument.
     Sort,
+    /// `GEORADIUS key ... [STORE dest] [STOREDIST dest]` (and BYMEMBER):
+    /// the key, plus every STORE's and STOREDIST's argument.
+    Georadius,
     /// Keys behind keywords (`GEORADIUS ... STORE`, `XREAD ... STREAMS`);
     /// only commands nobody runs yet have this.
     Unsupported,
@@ -524,6 +529,7 @@ pub fn key_positions(spec: &CommandSpec, argv: &[&[u8]]) -> Result<KeyPositions,
             store_index,
         } => numkeys_keys(argv, numkeys_index, first_index, store_index),
         Keys::Sort => Ok(sort_keys(argv)),
+        Keys::Georadius => Ok(georadius_keys(spec, argv)),
         Keys::Unsupported => Err(KeysError::InvalidArguments),
     }
 }
@@ -603,6 +609,34 @@ fn atoi(b: &[u8]) -> i64 {
 
 /// `sortGetKeys`: the sorted key, plus the argument after the last
 /// `STORE`, skipping the arguments of `LIMIT`, `GET` and `BY`.
+/// GEORADIUS's keys: the source at 1, then the argument of every `STORE`
+/// and `STOREDIST` from the position the key specs search from. Redis
+/// 7.0's `COMMAND GETKEYS` (its key specs) gives the first of each; the
+/// command writes the last, so a repeated STORE lists every destination
+/// here: the key written is always one the proxy routed and locked.
+fn georadius_keys(spec: &CommandSpec, argv: &[&[u8]]) -> KeyPositions {
+    let mut keys = KeyPositions::new();
+    keys.push(1);
+    let from = spec
+        .key_specs
+        .iter()
+        .filter_map(|ks| match ks.begin_search {
+            BeginSearch::Keyword { startfrom, .. } if startfrom > 0 => Some(startfrom as usize),
+            _ => None,
+        })
+        .min()
+        .unwrap_or(argv.len());
+    let mut i = from;
+    while i + 1 < argv.len() {
+        if argv[i].eq_ignore_ascii_case(b"store") || argv[i].eq_ignore_ascii_case(b"storedist") {
+            keys.push(i + 1);
+            i += 1;
+        }
+        i += 1;
+    }
+    keys
+}
+
 fn sort_keys(argv: &[&[u8]]) -> KeyPositions {
     let mut keys = KeyPositions::new();
     keys.push(1);

@@ -47,6 +47,11 @@ fn zsets_agree_with_redis() {
 }
 
 #[test]
+fn geo_agrees_with_redis() {
+    run_family("geo", families::geo(), CASES, 1, 30);
+}
+
+#[test]
 fn bits_and_hyperloglogs_agree_with_redis() {
     run_family("bits", families::bits(), CASES, 1, 30);
 }

@@ -53,7 +53,7 @@ fn commands_nobody_runs_are_unknown_and_not_listed() {
     let mut c = s.raw();
     for cmd in [
         ["XADD", "s", "*", "f", "v"].as_slice(),
-        &["GEOADD", "g", "1", "2", "m"],
+        &["SWAPDB", "0", "1"],
         &["MOVE", "k", "1"],
         &["XREAD", "STREAMS", "s", "0"],
     ] {

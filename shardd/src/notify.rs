@@ -147,6 +147,16 @@ pub fn events_of(id: Cmd, argv: &[&[u8]]) -> SmallVec<[Event; 4]> {
         Cmd::Zinterstore => smallvec![(ZSET, "zinterstore", 1)],
         Cmd::Zdiffstore => smallvec![(ZSET, "zdiffstore", 1)],
         Cmd::Zrangestore => smallvec![(ZSET, "zrangestore", 1)],
+        Cmd::Geoadd => smallvec![(ZSET, "zadd", 1)],
+        Cmd::Georadius | Cmd::Georadiusbymember => {
+            let at = (5..n.saturating_sub(1))
+                .rev()
+                .find(|&i| eq(argv[i], "store") || eq(argv[i], "storedist"));
+            at.map_or_else(SmallVec::new, |i| {
+                smallvec![(ZSET, "georadiusstore", i + 1)]
+            })
+        }
+        Cmd::Geosearchstore => smallvec![(ZSET, "geosearchstore", 1)],
         _ => SmallVec::new(),
     }
 }

@@ -81,6 +81,8 @@ SHARD_RUNS = {
     'zrevrange', 'zrevrangebylex', 'zrevrangebyscore', 'zrevrank', 'zscan', 'zscore', 'zunion', 'zunionstore',
     'save', 'bgsave', 'bgrewriteaof', 'lastsave', 'memory|usage',
     'blpop', 'brpop', 'brpoplpush', 'blmove', 'blmpop', 'bzpopmin', 'bzpopmax', 'bzmpop',
+    'geoadd', 'geodist', 'geohash', 'geopos', 'georadius', 'georadius_ro', 'georadiusbymember',
+    'georadiusbymember_ro', 'geosearch', 'geosearchstore',
 }
 
 def exec_of(name):
@@ -196,6 +198,7 @@ def keys_of(name, c):
     base = name.split('|')[-1] if '|' not in name else name
     if name in NUMKEYS: return 'Keys::NumKeys { numkeys_index: %d, first_index: %d, store_index: %d }' % NUMKEYS[name]
     if name == 'sort': return 'Keys::Sort'
+    if name in ('georadius', 'georadiusbymember'): return 'Keys::Georadius'
     if 'movablekeys' in c[2] and name != 'sort_ro':
         # Keys behind keywords (GEORADIUS ... STORE, XREAD ... STREAMS,
         # MIGRATE ... KEYS): found from the key specs once implemented.
@@ -210,6 +213,7 @@ def route_of(name, c):
     if top in CONNECTION: return 'Route::Connection'
     if top in KEYLESS: return 'Route::Keyless'
     if name in SPLIT: return 'Route::MultiKeySplit'
+    if name in ('georadius', 'georadiusbymember'): return 'Route::Together'
     if c[3] != 0 or name in NUMKEYS or name == 'sort':
         if name in NUMKEYS or name == 'sort' or c[4] != c[3]: return 'Route::Together'
         return 'Route::Single'

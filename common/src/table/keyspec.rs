@@ -234,7 +234,7 @@ fn flags_of_key(spec: &CommandSpec, argv: &[&[u8]], pos: usize) -> u16 {
             }
         }
         ("bitfield", _) => bitfield_flags(argv),
-        (_, Keys::Sort) if pos != 1 => K_OW | K_UPDATE,
+        (_, Keys::Sort | Keys::Georadius) if pos != 1 => K_OW | K_UPDATE,
         // A count Redis's specs reject is read by the old callback, which
         // sets no flags.
         (_, Keys::NumKeys { numkeys_index, .. })

@@ -291,6 +291,11 @@ fn key_positions_match_redis_getkeys() {
             &["a", "c"],
         ),
         ("sort a store", &["a"]),
+        ("georadius k 1 2 3 km store d storedist e", &["k", "d", "e"]),
+        ("georadius k 1 2 3 km storedist e", &["k", "e"]),
+        ("georadiusbymember k m 3 km storedist d", &["k", "d"]),
+        ("georadiusbymember k m 3 store", &["k"]),
+        ("georadius k 1 2 3 km", &["k"]),
         ("zinterstore d 2 a b weights 1 2", &["d", "a", "b"]),
         ("blmpop 0 2 a b left", &["a", "b"]),
         ("sintercard 2 a b limit 1", &["a", "b"]),
@@ -302,6 +307,12 @@ fn key_positions_match_redis_getkeys() {
     ];
     for (args, want) in cases {
         assert_eq!(keys_of(args).as_deref(), Ok(*want), "{args}");
+    }
+    // Where shardis lists more than Redis: every STORE destination (Redis
+    // lists the first, writes the last), so the key written is routed.
+    {
+        let args = "georadius k 1 2 3 km store a store b";
+        assert_eq!(keys_of(args).as_deref(), Ok(&["k", "a", "b"][..]), "{args}");
     }
     for args in [
         "zunionstore d 2 a",

@@ -380,6 +380,28 @@ def test_zset_events(r, notify, listen):
     )
 
 
+def test_geo_events(r, notify, listen):
+    """GEOADD is a ZADD; a search's STORE destination gets georadiusstore
+    or geosearchstore (on another shard too), or del when nothing was
+    found."""
+    listener = listen()
+    notify("KEzg")
+    assert r.geoadd(SRC, [13.361389, 38.115556, "Palermo", 15.087269, 37.502669, "Catania"]) == 2
+    assert r.georadius(SRC, 15, 37, 200, unit="km", store=DST) == 2
+    assert r.georadiusbymember(SRC, "Palermo", 10, unit="km", store_dist=DST) == 1
+    assert r.geosearchstore(DST, SRC, longitude=15, latitude=37, radius=200, unit="km") == 2
+    assert r.geosearchstore(DST, SRC, longitude=0, latitude=0, radius=1, unit="m") == 0
+    assert r.exists(DST) == 0
+    assert r.geosearch(SRC, member="Palermo", radius=1, unit="km") == [b"Palermo"]
+    assert listener.events(r) == (
+        both(SRC, "zadd")
+        + both(DST, "georadiusstore")
+        + both(DST, "georadiusstore")
+        + both(DST, "geosearchstore")
+        + both(DST, "del")
+    )
+
+
 def test_hash_events(r, notify, listen):
     listener = listen()
     notify("KEhg")

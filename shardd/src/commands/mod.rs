@@ -14,6 +14,7 @@
 //! cannot index out of range: [`Args::get`] returns the arity error.
 
 pub mod bits;
+pub mod geo;
 pub mod hashes;
 pub mod hll;
 pub mod keys;
@@ -183,6 +184,9 @@ pub const fn handler(id: Cmd) -> Option<Handler> {
         Cmd::Setbit => bits::setbit,
         Cmd::Bitfield => bits::bitfield,
         Cmd::Del | Cmd::Unlink => keys::del,
+        Cmd::Georadius => geo::georadius,
+        Cmd::Georadiusbymember => geo::georadiusbymember,
+        Cmd::Geosearchstore => geo::geosearchstore,
         _ => {
             return match run_handler(id) {
                 Some(run) => Some(Handler::Run(run)),
@@ -390,6 +394,14 @@ const fn run_handler(id: Cmd) -> Option<fn(&mut Keyspace, Args, &mut Reply) -> C
         Cmd::Zcount => zsets::zcount,
         Cmd::Zlexcount => zsets::zlexcount,
         Cmd::Zscore => zsets::zscore,
+        // geo
+        Cmd::Geoadd => geo::geoadd,
+        Cmd::Geopos => geo::geopos,
+        Cmd::Geohash => geo::geohash,
+        Cmd::Geodist => geo::geodist,
+        Cmd::GeoradiusRo => geo::georadius_ro,
+        Cmd::GeoradiusbymemberRo => geo::georadiusbymember_ro,
+        Cmd::Geosearch => geo::geosearch,
         Cmd::Zmscore => zsets::zmscore,
         Cmd::Zrank => zsets::zrank,
         Cmd::Zrevrank => zsets::zrevrank,

@@ -9,6 +9,7 @@ use super::gen::*;
 mod bits;
 mod blocking;
 mod collections;
+mod geo;
 mod keys;
 mod scripts;
 mod strings;
@@ -18,6 +19,7 @@ mod zsets;
 pub use bits::bits;
 pub use blocking::blocking;
 pub use collections::{hashes, lists, sets};
+pub use geo::geo;
 pub use keys::keys;
 pub use scripts::scripts;
 pub use strings::strings;
@@ -141,6 +143,14 @@ const ALL_NAMES: &[&str] = &[
     "ZREVRANGEBYLEX",
     "ZREVRANGE",
     "ZRANGESTORE",
+    "GEOADD",
+    "GEOPOS",
+    "GEODIST",
+    "GEOHASH",
+    "GEORADIUS",
+    "GEORADIUSBYMEMBER",
+    "GEOSEARCH",
+    "GEOSEARCHSTORE",
     "ZREMRANGEBYRANK",
     "ZREMRANGEBYSCORE",
     "ZREMRANGEBYLEX",
