@@ -32,8 +32,9 @@
 //!   unavailable`. An element the shard popped before it died (its reply
 //!   lost with it) is not lost: the request carries a token, the shard
 //!   logs what each token's pop answered with the pop, and the request
-//!   sent again gets that answer. Limits: the shard remembers the newest
-//!   65,536 pops and not across a rewrite of its log into a snapshot.
+//!   sent again gets that answer (a new generation of the log starts
+//!   with the pops still remembered). Limit: the shard remembers the
+//!   newest 65,536 pops.
 //!   Over several shards the pop is a transaction: aborted by a restart,
 //!   it is tried again; its decider dying while committing, the outcome
 //!   is asked of the decider once it is back (`xtx::run_alone_settled`).

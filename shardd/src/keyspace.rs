@@ -186,6 +186,13 @@ impl Keyspace {
         }
     }
 
+    /// Every remembered pop (token, reply), oldest first.
+    pub fn popped_entries(&self) -> impl Iterator<Item = (u64, &[u8])> {
+        self.popped_order
+            .iter()
+            .filter_map(|t| self.popped.get(t).map(|r| (*t, r.as_slice())))
+    }
+
     /// What the blocked request of `token` popped, if it did.
     pub fn popped_reply(&self, token: u64) -> Option<&[u8]> {
         self.popped.get(&token).map(Vec::as_slice)

@@ -737,6 +737,54 @@ mod tests {
         ch.tx.publish();
     }
 
+    /// [`send`] with extra request flags and an origin.
+    fn send_as(ch: &mut Channel, id: u64, cmd: &str, extra: u8, origin: u64) {
+        let args: Vec<&[u8]> = cmd.split(' ').map(str::as_bytes).collect();
+        let spec = common::table::resolve(&args).expect("a known command");
+        let h = msg::RequestHeader {
+            id,
+            proto: 2,
+            flags: REQ_FLAG_WRITE | extra,
+            kind: spec.id as u16,
+            origin,
+        };
+        let mut rec = vec![0u8; msg::request_len(&args)];
+        msg::write_request(&mut rec, h, &args);
+        ch.tx.push(&rec).expect("room for the request");
+        ch.tx.publish();
+    }
+
+    #[test]
+    fn a_remembered_pop_outlives_a_snapshot_and_a_restart() {
+        use crate::persist::{aof::Fsync, dir::lock};
+        let dir = std::env::temp_dir().join(format!("shardd-server-popped-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let mut ks = Keyspace::new();
+        let (dd, _) = DataDir::open(&dir, lock(&dir).unwrap(), Some(Fsync::No), &mut ks).unwrap();
+        let mut engine = Engine::new(ks, Some(dd));
+        let (mut proxy, mut shard) = pair();
+        let mut step = |send: &dyn Fn(&mut Channel)| {
+            send(&mut proxy);
+            serve_channel(&mut shard, &mut engine, usize::MAX).unwrap();
+            engine.finish_round([&mut shard]).unwrap();
+            replies(&mut proxy).pop().expect("a reply").1
+        };
+        step(&|ch| send(ch, 1, "RPUSH q a b"));
+        let popped = step(&|ch| send_as(ch, 2, "BLPOP q 0", REQ_FLAG_BLOCK, 77));
+        assert_eq!(popped, "*2\r\n$1\r\nq\r\n$1\r\na\r\n");
+        // A snapshot starts a new generation of the log.
+        assert_eq!(step(&|ch| send(ch, 3, "SAVE")), "+OK\r\n");
+        drop(engine);
+        let mut ks = Keyspace::new();
+        let _dd = DataDir::open(&dir, lock(&dir).unwrap(), Some(Fsync::No), &mut ks).unwrap();
+        assert_eq!(ks.popped_reply(77), Some(popped.as_bytes()));
+        assert_eq!(
+            crate::commands::test_util::run(&mut ks, "LRANGE q 0 -1"),
+            "*1\r\n$1\r\nb\r\n"
+        );
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
     /// The replies published to the proxy end, as `(id, text)`.
     fn replies(ch: &mut Channel) -> Vec<(u64, String)> {
         let mut out = Vec::new();

@@ -394,7 +394,8 @@ impl<L: WriteLog> Engine<L> {
 
     /// After anything that may have started a new generation (a snapshot
     /// cut): the new log starts with what recovery needs of the live
-    /// transactions, whose effects so far are in the snapshot.
+    /// transactions, whose effects so far are in the snapshot, and with
+    /// the blocked clients' pops still remembered (`SHARDD.POPPED`).
     pub(crate) fn after_cut(&mut self) {
         let Some(gen) = self.log.data_dir().map(|d| d.generation()) else {
             return;
@@ -423,6 +424,15 @@ impl<L: WriteLog> Engine<L> {
         }
         if !self.xtx.decided.is_empty() {
             records.push(txlog::decided_record(&self.xtx.decided));
+        }
+        // The pops remembered for requests the proxy may send again: the
+        // new generation's log carries them on (the snapshot does not).
+        for (token, reply) in self.ks.popped_entries() {
+            records.push(vec![
+                txlog::POPPED.to_vec(),
+                token.to_string().into_bytes(),
+                reply.to_vec(),
+            ]);
         }
         for r in records {
             let args: Vec<&[u8]> = r.iter().map(Vec::as_slice).collect();

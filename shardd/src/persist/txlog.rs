@@ -53,7 +53,8 @@ pub const TXDECIDED: &[u8] = b"SHARDD.TXDECIDED";
 /// a FUNCTION LOAD, DELETE, FLUSH or RESTORE (`crate::script`).
 pub const FUNCTIONS: &[u8] = b"SHARDD.FUNCTIONS";
 /// `SHARDD.POPPED token reply`: a blocked client's pop answered `reply`
-/// (`Keyspace::remember_popped`), logged right after the pop.
+/// (`Keyspace::remember_popped`), logged right after the pop, and again
+/// at the head of each new generation for every pop still remembered.
 pub const POPPED: &[u8] = b"SHARDD.POPPED";
 
 /// A key as it was before a transaction first wrote it.
