@@ -39,6 +39,12 @@ pub fn reads_every_shard(id: Cmd) -> bool {
     matches!(id, Cmd::Dbsize | Cmd::Keys | Cmd::Randomkey)
 }
 
+/// Whether `id` empties every shard (FLUSHALL, FLUSHDB): kept apart from
+/// transactions over several shards (`route::flush_gated`).
+pub fn empties_every_shard(id: Cmd) -> bool {
+    matches!(id, Cmd::Flushall | Cmd::Flushdb)
+}
+
 /// Runs a fanned-out shard command; with `gate`, its parts count as in
 /// flight until they are answered.
 pub async fn run(

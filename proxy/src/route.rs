@@ -55,6 +55,13 @@ pub async fn shard_command(
         {
             fanout_gated(w, req, to, spec, argv).await
         }
+        Route::FanOut
+            if req.flags & REQ_FLAG_TX == 0
+                && fanout::empties_every_shard(spec.id)
+                && w.shared.shard_count() > 1 =>
+        {
+            flush_gated(w, req, to, spec, argv).await
+        }
         Route::FanOut => fanout::run(w, req, to, spec, argv, None).await,
     }
 }
@@ -117,6 +124,53 @@ async fn fanout_gated(
         fanout::run(w, req, to, spec, argv, Some(gate)).await;
         return;
     }
+    fanout_locked(w, req, to, spec, argv).await;
+}
+
+/// How long FLUSHALL or FLUSHDB waits for the transactions over several
+/// shards that run to end before it runs as one itself.
+const FLUSH_WAIT: std::time::Duration = std::time::Duration::from_millis(200);
+
+/// FLUSHALL and FLUSHDB over every shard, past the gate: a transaction
+/// over several shards must see the keyspace emptied on all its shards or
+/// on none, so the flush waits (polling every millisecond, bounded by
+/// [`FLUSH_WAIT`]) until none runs, then goes out with its parts in
+/// flight, and transactions that start meanwhile wait for it. If they
+/// keep coming past the bound, it runs as a transaction holding every
+/// shard whole (each shard then keeps undo images of its keys until the
+/// commit: memory in proportion to the data, so only as the fallback).
+async fn flush_gated(
+    w: &Rc<Worker>,
+    req: Req,
+    to: To<'_>,
+    spec: &'static CommandSpec,
+    argv: &[&[u8]],
+) {
+    let gate = &w.shared.gate;
+    let parts = w.shared.shard_count() as u64;
+    let until = tokio::time::Instant::now() + FLUSH_WAIT;
+    loop {
+        if gate.reserve(parts) {
+            fanout::run(w, req, to, spec, argv, Some(gate)).await;
+            return;
+        }
+        if tokio::time::Instant::now() >= until {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(1)).await;
+    }
+    fanout_locked(w, req, to, spec, argv).await;
+}
+
+/// A fanned-out command as a transaction of its own holding every shard
+/// whole.
+async fn fanout_locked(
+    w: &Rc<Worker>,
+    req: Req,
+    to: To<'_>,
+    spec: &'static CommandSpec,
+    argv: &[&[u8]],
+) {
     let seq = to.out.borrow_mut().push_pending(to.discard);
     let all: Vec<(usize, xtx::Part)> = (0..w.shared.shard_count())
         .map(|s| {

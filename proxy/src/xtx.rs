@@ -418,6 +418,18 @@ async fn decide_as(
     Ok(())
 }
 
+/// Lets go of `t` on `shards`, where it read only and holds its locks
+/// (`SHARDD.TXPREPARE ... HOLD`), without waiting for the replies.
+pub async fn release_read_only(w: &Rc<Worker>, t: u64, shards: &[usize]) {
+    let tid = txid_arg(t);
+    for &s in shards {
+        let req = Req::internal(Cmd::SharddTxabort, Proto::Resp2);
+        let args = vec![b"SHARDD.TXABORT".to_vec(), tid.clone()];
+        send(w, req, s, &args, Target::Ignore).await;
+    }
+    w.request_flush();
+}
+
 /// Aborts `t` on `shards` and waits for them.
 pub async fn abort(w: &Rc<Worker>, t: u64, shards: &[usize]) {
     let tid = txid_arg(t);

@@ -212,3 +212,63 @@ fn commands_whose_keys_must_be_together_run_inside_a_transaction_over_shards() {
     );
     c.expect(&["EXISTS", &a, &b, &d], int(3));
 }
+
+#[test]
+fn flushall_never_empties_part_of_a_transaction_over_several_shards() {
+    // A writer sets two keys on different shards to the same number in one
+    // transaction; a flusher runs FLUSHALL meanwhile; a reader reads both
+    // in one transaction. The keys are both there with one number, or both
+    // gone: never one of them only.
+    const ROUNDS: i64 = 400;
+    // Two workers: the three clients' connections land on both.
+    let s = Server::start(common::Opts::shards(2).workers(2));
+    let a = key_on_shard("flush-a", 0, 2);
+    let b = key_on_shard("flush-b", 1, 2);
+    let done = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let writer = {
+        let (url, a, b, done) = (s.url(), a.clone(), b.clone(), done.clone());
+        std::thread::spawn(move || {
+            let mut c = common::client_for(&url);
+            for i in 0..ROUNDS {
+                let () = redis::pipe()
+                    .atomic()
+                    .set(&a, i)
+                    .ignore()
+                    .set(&b, i)
+                    .ignore()
+                    .query(&mut c)
+                    .expect("the transfer");
+            }
+            done.store(true, std::sync::atomic::Ordering::Relaxed);
+        })
+    };
+    let flusher = {
+        let (url, done) = (s.url(), done.clone());
+        std::thread::spawn(move || {
+            let mut c = common::client_for(&url);
+            let mut n = 0;
+            while !done.load(std::sync::atomic::Ordering::Relaxed) && n < 10 * ROUNDS {
+                let () = redis::cmd("FLUSHALL").query(&mut c).expect("FLUSHALL");
+                n += 1;
+            }
+            n
+        })
+    };
+    let mut c = common::client_for(&s.url());
+    let mut seen = Vec::new();
+    for _ in 0..ROUNDS {
+        let (x, y): (Option<i64>, Option<i64>) = redis::pipe()
+            .atomic()
+            .get(&a)
+            .get(&b)
+            .query(&mut c)
+            .expect("the reading");
+        if x != y {
+            seen.push((x, y));
+        }
+    }
+    writer.join().expect("the writer");
+    let flushes = flusher.join().expect("the flusher");
+    assert!(flushes > 0);
+    assert!(seen.is_empty(), "half a transaction seen: {seen:?}");
+}

@@ -626,9 +626,16 @@ impl<L: WriteLog> Engine<L> {
                     return reply.simple("PREPARED");
                 }
                 if x.undo.is_empty() && x.forms.is_empty() && !x.forms_logged {
-                    // Read only here: nothing to decide.
-                    if let Some(x) = self.xtx.txns.remove(&t) {
-                        self.xtx.release(t, &x);
+                    // Read only here: nothing to decide. With `HOLD` the
+                    // locks stay until TXABORT: the coordinator sent this
+                    // before it knew its locks on the other shards were
+                    // granted, and letting go now could let a transaction
+                    // commit between this shard's reads and theirs.
+                    let hold = args.get(3).is_some_and(|a| a.eq_ignore_ascii_case(b"hold"));
+                    if !hold {
+                        if let Some(x) = self.xtx.txns.remove(&t) {
+                            self.xtx.release(t, &x);
+                        }
                     }
                     return reply.simple("READONLY");
                 }
@@ -663,6 +670,12 @@ impl<L: WriteLog> Engine<L> {
                     return reply.error(
                         "ERR this shard is a participant of the transaction, not its decider",
                     );
+                }
+                if self.xtx.txns.contains_key(&t) {
+                    // Live here, so its coordinator's link is up (a link
+                    // that goes away aborts what it had not prepared): the
+                    // coordinator decides; asked again later.
+                    return reply.simple("PENDING");
                 }
                 // Undecided (or unknown): decided abort, for good.
                 self.abort_txn(t);

@@ -332,7 +332,15 @@ async fn run_at_once(
         strays: &strays,
     };
     send_queued(w, &run, &capture).await;
-    let asks = core::prepare_asks(t, decider, &all[1..]);
+    // The prepares go out before the lock replies are in: a participant
+    // that only read holds its locks (`HOLD`) until it is let go after the
+    // decision, so that every lock is held at one moment (two-phase
+    // locking); without it, a reader's transaction could read one shard,
+    // let go, and read the other after a writer committed on both.
+    let mut asks = core::prepare_asks(t, decider, &all[1..]);
+    for (_, args) in &mut asks {
+        args.push(b"HOLD".to_vec());
+    }
     let mut prepares = Vec::with_capacity(asks.len());
     for (shard, args) in &asks {
         let req = Req::internal(Cmd::SharddTxprepare, proto);
@@ -367,10 +375,19 @@ async fn run_at_once(
         Ok(p) => p,
         Err(e) => return Some(Outcome::Failed(e)),
     };
-    Some(match core::decide(w, t, &all, &prepared).await {
+    let outcome = match core::decide(w, t, &all, &prepared).await {
         Ok(()) => Outcome::Committed(replies),
+        // Aborted everywhere (or unknown; the decider's fate settles the
+        // prepared ones): the read-only ones are let go below either way.
         Err(e) => Outcome::Failed(e),
-    })
+    };
+    let read_only: Vec<usize> = all[1..]
+        .iter()
+        .copied()
+        .filter(|s| !prepared.contains(s))
+        .collect();
+    core::release_read_only(w, t, &read_only).await;
+    Some(outcome)
 }
 
 /// Resolves the transactions every attached shard holds prepared: asks
@@ -386,45 +403,71 @@ pub async fn resolve_in_doubt(w: &Rc<Worker>) {
         .map(|&s| (s, vec![b"SHARDD.TXINDOUBT".to_vec()]))
         .collect();
     let lists = ask_all(w, Cmd::SharddTxindoubt, &asks).await;
+    let mut doubts: Vec<(usize, u64, usize)> = Vec::new();
     for (&shard, list) in up.iter().zip(&lists) {
         for (t, decider) in parse_pairs(list) {
-            let Ok(decider) = usize::try_from(decider) else {
-                continue;
-            };
-            if !w.links.borrow().get(decider).is_some_and(|l| l.is_up()) {
-                // Resolved when the decider attaches.
-                continue;
+            if let Ok(decider) = usize::try_from(decider) {
+                doubts.push((shard, t, decider));
             }
-            let tid = txid_arg(t);
-            let answer = ask_all(
-                w,
-                Cmd::SharddTxdecide,
-                &[(decider, vec![b"SHARDD.TXDECIDE".to_vec(), tid.clone()])],
-            )
-            .await;
-            let outcome: &[u8] = match answer.first().map(Vec::as_slice) {
-                Some(a) if a.starts_with(b"+COMMIT") => b"commit",
-                Some(a) if a.starts_with(b"+ABORT") => b"abort",
-                _ => continue,
-            };
-            tracing::info!(
-                t,
-                shard,
-                decider,
-                outcome = %String::from_utf8_lossy(outcome),
-                "resolved a transaction in doubt"
-            );
-            ask_all(
-                w,
-                Cmd::SharddTxresolve,
-                &[(
-                    shard,
-                    vec![b"SHARDD.TXRESOLVE".to_vec(), tid, outcome.to_vec()],
-                )],
-            )
-            .await;
         }
     }
+    // A transaction still running (its coordinator, in this worker or
+    // another, has not decided yet: the decider answers PENDING) is asked
+    // about again, every 20 ms, until its coordinator is surely done.
+    let until = tokio::time::Instant::now()
+        + std::time::Duration::from_millis(w.shared.cfg.shard_wait_timeout_ms.saturating_mul(2));
+    loop {
+        let mut pending = Vec::new();
+        for (shard, t, decider) in doubts {
+            if !resolve_one(w, shard, t, decider).await {
+                pending.push((shard, t, decider));
+            }
+        }
+        if pending.is_empty() || tokio::time::Instant::now() >= until {
+            return;
+        }
+        doubts = pending;
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+}
+
+/// Settles transaction `t`, prepared on `shard`, with its decider's
+/// outcome; false if the decider says it is still running.
+async fn resolve_one(w: &Rc<Worker>, shard: usize, t: u64, decider: usize) -> bool {
+    if !w.links.borrow().get(decider).is_some_and(|l| l.is_up()) {
+        // Resolved when the decider attaches.
+        return true;
+    }
+    let tid = txid_arg(t);
+    let answer = ask_all(
+        w,
+        Cmd::SharddTxdecide,
+        &[(decider, vec![b"SHARDD.TXDECIDE".to_vec(), tid.clone()])],
+    )
+    .await;
+    let outcome: &[u8] = match answer.first().map(Vec::as_slice) {
+        Some(a) if a.starts_with(b"+COMMIT") => b"commit",
+        Some(a) if a.starts_with(b"+ABORT") => b"abort",
+        Some(a) if a.starts_with(b"+PENDING") => return false,
+        _ => return true,
+    };
+    tracing::info!(
+        t,
+        shard,
+        decider,
+        outcome = %String::from_utf8_lossy(outcome),
+        "resolved a transaction in doubt"
+    );
+    ask_all(
+        w,
+        Cmd::SharddTxresolve,
+        &[(
+            shard,
+            vec![b"SHARDD.TXRESOLVE".to_vec(), tid, outcome.to_vec()],
+        )],
+    )
+    .await;
+    true
 }
 
 /// `*N *2 :t :d ...` into pairs.

@@ -195,17 +195,23 @@ fn a_prepared_participant_logs_its_undo_and_effects_and_survives_its_coordinator
 #[test]
 fn the_decider_aborts_what_it_has_not_decided_and_keeps_what_it_has() {
     let mut rig = Rig::new();
+    // Running (its coordinator's link is up): not decided by the question.
     rig.send(1, 9, false, "SHARDD.TXLOCK 100 0 0 a");
     rig.send(2, 100, true, "SET a 1");
     rig.send(3, 0, false, "SHARDD.TXDECIDE 100");
-    rig.send(4, 9, false, "SHARDD.TXCOMMIT 100 1");
+    rig.send(4, 9, false, "SHARDD.TXCOMMIT 100 0");
+    // Unknown here (never seen, or gone with a restart): aborted for good.
+    rig.send(5, 0, false, "SHARDD.TXDECIDE 300");
+    rig.send(6, 9, false, "SHARDD.TXCOMMIT 300 1");
     assert_eq!(
         rig.round(),
         [
             r(1, "+OK\r\n"),
             r(2, "+OK\r\n"),
-            r(3, "+ABORT\r\n"),
-            r(4, &format!("-{ABORTED}\r\n"))
+            r(3, "+PENDING\r\n"),
+            r(4, "+OK\r\n"),
+            r(5, "+ABORT\r\n"),
+            r(6, &format!("-{ABORTED}\r\n"))
         ]
     );
     rig.send(5, 9, false, "SHARDD.TXLOCK 200 0 0 a");
