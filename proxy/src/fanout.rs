@@ -40,7 +40,7 @@ pub fn reads_every_shard(id: Cmd) -> bool {
 }
 
 /// Whether `id` empties every shard (FLUSHALL, FLUSHDB): kept apart from
-/// transactions over several shards (`route::flush_gated`).
+/// transactions over several shards (`route::fanout_past_gate`).
 pub fn empties_every_shard(id: Cmd) -> bool {
     matches!(id, Cmd::Flushall | Cmd::Flushdb)
 }

@@ -53,14 +53,14 @@ pub async fn shard_command(
                 && fanout::reads_every_shard(spec.id)
                 && w.shared.shard_count() > 1 =>
         {
-            fanout_gated(w, req, to, spec, argv).await
+            fanout_past_gate(w, req, to, spec, argv, std::time::Duration::ZERO).await
         }
         Route::FanOut
             if req.flags & REQ_FLAG_TX == 0
                 && fanout::empties_every_shard(spec.id)
                 && w.shared.shard_count() > 1 =>
         {
-            flush_gated(w, req, to, spec, argv).await
+            fanout_past_gate(w, req, to, spec, argv, FLUSH_WAIT).await
         }
         Route::FanOut => fanout::run(w, req, to, spec, argv, None).await,
     }
@@ -108,47 +108,33 @@ async fn split_gated(
     .deliver(&reply);
 }
 
-/// DBSIZE, KEYS, RANDOMKEY over every shard, past the gate as
-/// [`split_gated`]: while a transaction over several shards runs, they
-/// lock every shard whole (they only read) and run inside a transaction.
-async fn fanout_gated(
-    w: &Rc<Worker>,
-    req: Req,
-    to: To<'_>,
-    spec: &'static CommandSpec,
-    argv: &[&[u8]],
-) {
-    let gate = &w.shared.gate;
-    let parts = w.shared.shard_count() as u64;
-    if gate.reserve(parts) {
-        fanout::run(w, req, to, spec, argv, Some(gate)).await;
-        return;
-    }
-    fanout_locked(w, req, to, spec, argv).await;
-}
-
 /// How long FLUSHALL or FLUSHDB waits for the transactions over several
 /// shards that run to end before it runs as one itself.
 const FLUSH_WAIT: std::time::Duration = std::time::Duration::from_millis(200);
 
-/// FLUSHALL and FLUSHDB over every shard, past the gate: a transaction
-/// over several shards must see the keyspace emptied on all its shards or
-/// on none, so the flush waits (polling every millisecond, bounded by
-/// [`FLUSH_WAIT`]) until none runs, then goes out with its parts in
-/// flight, and transactions that start meanwhile wait for it. If they
-/// keep coming past the bound, it runs as a transaction holding every
-/// shard whole (each shard then keeps undo images of its keys until the
-/// commit: memory in proportion to the data, so only as the fallback).
-async fn flush_gated(
+/// A fanned-out command past the gate ([`split_gated`]): out with its
+/// parts in flight as soon as no transaction over several shards runs
+/// (polling every millisecond for up to `wait`), else as a transaction of
+/// its own holding every shard whole.
+///
+/// - DBSIZE, KEYS, RANDOMKEY do not wait: while a transaction runs they
+///   lock every shard (they only read) and run inside a transaction.
+/// - FLUSHALL and FLUSHDB wait up to [`FLUSH_WAIT`]: a transaction over
+///   several shards must see the keyspace emptied on all its shards or on
+///   none, and as a transaction a flush keeps undo images of every key
+///   until its commit (memory in proportion to the data), so that is only
+///   the fallback when transactions keep coming.
+async fn fanout_past_gate(
     w: &Rc<Worker>,
     req: Req,
     to: To<'_>,
     spec: &'static CommandSpec,
     argv: &[&[u8]],
+    wait: std::time::Duration,
 ) {
     let gate = &w.shared.gate;
     let parts = w.shared.shard_count() as u64;
-    let until = tokio::time::Instant::now() + FLUSH_WAIT;
+    let until = tokio::time::Instant::now() + wait;
     loop {
         if gate.reserve(parts) {
             fanout::run(w, req, to, spec, argv, Some(gate)).await;

@@ -717,9 +717,14 @@ mod tests {
     /// Sends `cmd` (space separated) as the proxy would, flagged as a
     /// write when the table says it is one.
     fn send(ch: &mut Channel, id: u64, cmd: &str) {
+        send_as(ch, id, cmd, 0, 0);
+    }
+
+    /// [`send`] with extra request flags and an origin.
+    fn send_as(ch: &mut Channel, id: u64, cmd: &str, extra: u8, origin: u64) {
         let args: Vec<&[u8]> = cmd.split(' ').map(str::as_bytes).collect();
         let spec = common::table::resolve(&args).expect("a known command");
-        let flags = if spec.has_flag(common::table::flags::F_WRITE) {
+        let write = if spec.has_flag(common::table::flags::F_WRITE) {
             REQ_FLAG_WRITE
         } else {
             0
@@ -727,24 +732,7 @@ mod tests {
         let h = msg::RequestHeader {
             id,
             proto: 2,
-            flags,
-            kind: spec.id as u16,
-            origin: 0,
-        };
-        let mut rec = vec![0u8; msg::request_len(&args)];
-        msg::write_request(&mut rec, h, &args);
-        ch.tx.push(&rec).expect("room for the request");
-        ch.tx.publish();
-    }
-
-    /// [`send`] with extra request flags and an origin.
-    fn send_as(ch: &mut Channel, id: u64, cmd: &str, extra: u8, origin: u64) {
-        let args: Vec<&[u8]> = cmd.split(' ').map(str::as_bytes).collect();
-        let spec = common::table::resolve(&args).expect("a known command");
-        let h = msg::RequestHeader {
-            id,
-            proto: 2,
-            flags: REQ_FLAG_WRITE | extra,
+            flags: write | extra,
             kind: spec.id as u16,
             origin,
         };

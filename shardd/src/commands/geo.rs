@@ -125,6 +125,7 @@ fn coordinate(out: &mut Reply, d: f64) {
 /// `GEOADD key [NX|XX] [CH] longitude latitude member [...]`: ZADD with
 /// each point's score.
 pub fn geoadd(ks: &mut Keyspace, args: Args, out: &mut Reply) -> CmdResult {
+    args.get(1)?;
     let all = args.all();
     let (mut nx, mut xx) = (false, false);
     let mut first = 2;
@@ -386,7 +387,7 @@ fn search(ks: &mut Keyspace, args: Args, out: &mut Reply, kind: Kind) -> Counted
         }
         i += 1;
     }
-    let name = String::from_utf8_lossy(all[0]);
+    let name = String::from_utf8_lossy(all.first().copied().unwrap_or_default());
     if store_key.is_some() && (withdist || withhash || withcoord) {
         return Err(CmdError::Other(format!(
             "ERR {} is not compatible with WITHDIST, WITHHASH and WITHCOORD options",
