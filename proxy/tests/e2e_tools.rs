@@ -16,6 +16,9 @@ use common::{bulk, int, key_on_shard, pid_alive, wait_until, Server, TempDir, IO
 
 /// Longest a tool may run before it is killed.
 const TOOL_TIMEOUT: Duration = Duration::from_secs(30);
+/// Longest the whole redis-py suite may take (about 35 s on an idle
+/// 2-core machine; its own waits are bounded much shorter).
+const PYTEST_TIMEOUT: Duration = Duration::from_secs(300);
 
 fn find_tool(name: &str) -> Option<PathBuf> {
     let found = std::env::var_os("PATH").and_then(|path| {
@@ -31,20 +34,26 @@ fn find_tool(name: &str) -> Option<PathBuf> {
 
 /// Runs `tool args`, killing it by pid if it outlives [`TOOL_TIMEOUT`].
 fn run(tool: &PathBuf, args: &[&str]) -> Output {
-    run_full(tool, args, &[], Stdio::null())
+    run_full(tool, args, &[], Stdio::null(), TOOL_TIMEOUT)
 }
 
 /// [`run`] with extra environment variables.
 fn run_env(tool: &PathBuf, args: &[&str], env: &[(&str, &Path)]) -> Output {
-    run_full(tool, args, env, Stdio::null())
+    run_full(tool, args, env, Stdio::null(), TOOL_TIMEOUT)
 }
 
 /// As [`run`], with `stdin` as the tool's standard input.
 fn run_with_input(tool: &PathBuf, args: &[&str], stdin: Stdio) -> Output {
-    run_full(tool, args, &[], stdin)
+    run_full(tool, args, &[], stdin, TOOL_TIMEOUT)
 }
 
-fn run_full(tool: &PathBuf, args: &[&str], env: &[(&str, &Path)], stdin: Stdio) -> Output {
+fn run_full(
+    tool: &PathBuf,
+    args: &[&str],
+    env: &[(&str, &Path)],
+    stdin: Stdio,
+    timeout: Duration,
+) -> Output {
     let mut child = Command::new(tool)
         .args(args)
         .envs(env.iter().map(|(k, v)| (*k, v.as_os_str())))
@@ -53,7 +62,7 @@ fn run_full(tool: &PathBuf, args: &[&str], env: &[(&str, &Path)], stdin: Stdio) 
         .stderr(Stdio::piped())
         .spawn()
         .expect("spawn the tool");
-    let deadline = Instant::now() + TOOL_TIMEOUT;
+    let deadline = Instant::now() + timeout;
     // Read the output on threads so a chatty tool never blocks on a pipe.
     let mut out = child.stdout.take().expect("stdout");
     let mut errs = child.stderr.take().expect("stderr");
@@ -431,10 +440,12 @@ fn redis_py_smoke_tests_pass() {
     }
     let tests = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/python");
     let tests = tests.to_string_lossy().into_owned();
-    let out = run_env(
+    let out = run_full(
         &python,
         &["-m", "pytest", "-q", "-p", "no:cacheprovider", &tests],
         &[("SHARDIS_PROXY_BIN", common::proxy_bin())],
+        Stdio::null(),
+        PYTEST_TIMEOUT,
     );
     assert!(
         out.status.success(),

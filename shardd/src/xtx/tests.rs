@@ -280,3 +280,47 @@ fn a_lock_that_may_not_wait_is_refused_and_leaves_nothing() {
         [r(6, "-TXBUSY a key is locked by another transaction\r\n")]
     );
 }
+
+#[test]
+fn a_read_only_participant_told_to_hold_keeps_its_locks_until_let_go() {
+    let mut rig = Rig::new();
+    // Without HOLD a participant that only read lets go at the prepare.
+    rig.send(1, 9, false, "SHARDD.TXLOCK 100 0 0 a");
+    rig.send(2, 100, true, "GET a");
+    rig.send(3, 9, false, "SHARDD.TXPREPARE 100 0");
+    rig.send(4, 9, false, "SHARDD.TXLOCK 200 0 2 a");
+    assert_eq!(
+        rig.round(),
+        [
+            r(1, "+OK\r\n"),
+            r(2, "$-1\r\n"),
+            r(3, "+READONLY\r\n"),
+            r(4, "+OK\r\n")
+        ]
+    );
+    rig.send(5, 9, false, "SHARDD.TXABORT 200");
+    // With HOLD it keeps them (a lock that may not wait is refused, a
+    // write waits) until TXABORT lets it go.
+    rig.send(6, 9, false, "SHARDD.TXLOCK 300 0 0 a");
+    rig.send(7, 300, true, "GET a");
+    rig.send(8, 9, false, "SHARDD.TXPREPARE 300 0 HOLD");
+    rig.send(9, 9, false, "SHARDD.TXLOCK 400 0 2 a");
+    rig.send(10, 1, false, "SET a 1");
+    assert_eq!(
+        rig.round(),
+        [
+            r(5, "+OK\r\n"),
+            r(6, "+OK\r\n"),
+            r(7, "$-1\r\n"),
+            r(8, "+READONLY\r\n"),
+            r(9, "-TXBUSY a key is locked by another transaction\r\n")
+        ]
+    );
+    rig.send(11, 9, false, "SHARDD.TXABORT 300");
+    rig.send(12, 1, false, "GET a");
+    assert_eq!(
+        rig.round(),
+        [r(11, "+OK\r\n"), r(10, "+OK\r\n"), r(12, "$1\r\n1\r\n")]
+    );
+    assert!(!rig.engine.xtx.active());
+}
