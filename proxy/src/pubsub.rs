@@ -40,6 +40,7 @@ use std::{
     time::Instant,
 };
 
+use bytes::Bytes;
 use common::reply::{Proto, Reply};
 use tokio::sync::Notify;
 
@@ -57,7 +58,8 @@ pub enum Kind {
 /// Frames waiting for one subscriber.
 #[derive(Default)]
 struct Queue {
-    frames: VecDeque<Vec<u8>>,
+    /// Frames shared with every other subscriber of the same message.
+    frames: VecDeque<Bytes>,
     bytes: u64,
     /// Since when it holds more than the soft limit.
     over_soft_since: Option<Instant>,
@@ -109,7 +111,7 @@ impl Mailbox {
     /// Appends `frame`; closes the subscriber if its mailbox passes the
     /// limits `(hard, soft, seconds)` (0: no such limit). False if the
     /// mailbox was closed.
-    fn push(&self, frame: Vec<u8>, limits: (u64, u64, u64)) -> bool {
+    fn push(&self, frame: Bytes, limits: (u64, u64, u64)) -> bool {
         let mut q = self.lock();
         if q.closed {
             return false;
@@ -152,7 +154,7 @@ impl Mailbox {
     }
 
     /// Takes frames while `room` allows (at least one if any is there).
-    pub fn take(&self, mut room: usize) -> Vec<Vec<u8>> {
+    pub fn take(&self, mut room: usize) -> Vec<Bytes> {
         let mut q = self.lock();
         let mut out = Vec::new();
         while let Some(f) = q.frames.front() {
@@ -199,16 +201,18 @@ pub struct PubSub {
     reg: Mutex<Registry>,
 }
 
-/// A message frame in both protocols, made when first needed.
+/// A message frame in both protocols, made when first needed and shared
+/// by every subscriber's mailbox (one allocation per message and
+/// protocol, not per subscriber).
 struct Frames<'a> {
     parts: [&'a [u8]; 4],
     n: usize,
-    resp2: Option<Vec<u8>>,
-    resp3: Option<Vec<u8>>,
+    resp2: Option<Bytes>,
+    resp3: Option<Bytes>,
 }
 
 impl Frames<'_> {
-    fn get(&mut self, proto: Proto) -> Vec<u8> {
+    fn get(&mut self, proto: Proto) -> Bytes {
         let slot = match proto {
             Proto::Resp3 => &mut self.resp3,
             _ => &mut self.resp2,
@@ -220,7 +224,7 @@ impl Frames<'_> {
             for p in &self.parts[..self.n] {
                 r.bulk(p);
             }
-            buf
+            Bytes::from(buf)
         })
         .clone()
     }
@@ -336,13 +340,16 @@ mod tests {
         assert_eq!(ps.publish(b"news", b"hi", false, (0, 0, 0)), 3);
         assert_eq!(ps.publish(b"news", b"hi", true, (0, 0, 0)), 0);
         let got = a.take(1 << 20);
-        assert_eq!(got[0], b"*3\r\n$7\r\nmessage\r\n$4\r\nnews\r\n$2\r\nhi\r\n");
         assert_eq!(
-            got[1],
+            &got[0][..],
+            b"*3\r\n$7\r\nmessage\r\n$4\r\nnews\r\n$2\r\nhi\r\n"
+        );
+        assert_eq!(
+            &got[1][..],
             b"*4\r\n$8\r\npmessage\r\n$2\r\nn*\r\n$4\r\nnews\r\n$2\r\nhi\r\n"
         );
         assert_eq!(
-            b.take(1 << 20)[0],
+            &b.take(1 << 20)[0][..],
             b">3\r\n$7\r\nmessage\r\n$4\r\nnews\r\n$2\r\nhi\r\n"
         );
         assert!(ps.unsubscribe(Kind::Channel, b"news", 1));
