@@ -11,7 +11,7 @@
 //!   `shardd/src/blocking.rs`).
 //! - **Keys on several shards**: the command runs in its non-blocking
 //!   form (exactly one element, from the first key in argument order that
-//!   has one, or nothing), as cheaply as that allows ([`try_pop`]: a plain
+//!   has one, or nothing), as cheaply as that allows (`try_pop`: a plain
 //!   pop of the leading keys on the first key's shard, else a transaction
 //!   over the keys up to the first one holding a value); if it found nothing,
 //!   a `SHARDD.BWAIT` goes to each shard with its keys, answered when one

@@ -25,6 +25,10 @@ use crate::{
     worker::Worker,
 };
 
+mod pop;
+
+pub use pop::{pop_keys, pop_prefix, PopKeys};
+
 /// Key-spec flags of a key the command may change.
 const WRITE_KEY_FLAGS: u16 = key_flags::K_RW
     | key_flags::K_OW
@@ -459,8 +463,13 @@ pub fn keys_of(w: &Worker, spec: &CommandSpec, argv: &[&[u8]]) -> Vec<(Vec<u8>, 
 
 /// The participants of one command over keys on several shards.
 pub fn parts_of(w: &Worker, spec: &CommandSpec, argv: &[&[u8]]) -> Vec<(usize, Part)> {
+    parts_of_keys(keys_of(w, spec, argv).into_iter().map(|(k, _, s)| (k, s)))
+}
+
+/// `(key, shard)` pairs grouped into one part per shard, ascending.
+pub fn parts_of_keys(keys: impl IntoIterator<Item = (Vec<u8>, usize)>) -> Vec<(usize, Part)> {
     let mut parts: Vec<(usize, Part)> = Vec::new();
-    for (k, _, s) in keys_of(w, spec, argv) {
+    for (k, s) in keys {
         match parts.iter_mut().find(|(x, _)| *x == s) {
             Some((_, p)) => p.keys.push(k),
             None => parts.push((
@@ -777,160 +786,11 @@ async fn run_alone_as(
     let reply = match pop_keys(spec.id, argv) {
         Some(keys) => {
             let names = keys.names(argv);
-            let (reply, popped) = pop_first(w, t, proto, spec, argv, keys, &names).await;
-            if let Some(i) = locked.iter().position(|&s| s == popped) {
-                // The shard that popped decides: the others only read.
-                locked[..=i].rotate_right(1);
-            }
-            reply
+            pop::pop_first(w, t, &mut locked, proto, spec, argv, keys, &names).await
         }
         None => together(w, t, proto, spec, argv).await,
     };
     settle(w, t, &locked, reply, settle_it).await
-}
-
-/// For a command that pops from the first of its keys holding a value
-/// (BLPOP, BRPOP, BZPOPMIN, BZPOPMAX, BLMPOP, BZMPOP, LMPOP, ZMPOP): the
-/// positions of its keys (contiguous, in order) and of its `numkeys`.
-pub fn pop_keys(id: Cmd, argv: &[&[u8]]) -> Option<PopKeys> {
-    let numkeys = |at: usize| {
-        let n = argv.get(at).and_then(|n| common::num::parse_i64(n))?;
-        let n = usize::try_from(n).ok().filter(|&n| n > 0)?;
-        (at + 1 + n <= argv.len()).then_some(PopKeys {
-            first: at + 1,
-            end: at + 1 + n,
-            numkeys: Some(at),
-        })
-    };
-    match id {
-        Cmd::Blpop | Cmd::Brpop | Cmd::Bzpopmin | Cmd::Bzpopmax if argv.len() > 2 => {
-            Some(PopKeys {
-                first: 1,
-                end: argv.len() - 1,
-                numkeys: None,
-            })
-        }
-        Cmd::Blmpop | Cmd::Bzmpop => numkeys(2),
-        Cmd::Lmpop | Cmd::Zmpop => numkeys(1),
-        _ => None,
-    }
-}
-
-/// Where a pop command's keys are in its arguments: `first..end`, and its
-/// `numkeys` argument if it has one.
-#[derive(Clone, Copy)]
-pub struct PopKeys {
-    pub first: usize,
-    pub end: usize,
-    pub numkeys: Option<usize>,
-}
-
-impl PopKeys {
-    /// The key names.
-    pub fn names<'a>(&self, argv: &[&'a [u8]]) -> Vec<&'a [u8]> {
-        argv[self.first..self.end].to_vec()
-    }
-
-    /// The command with its keys replaced by `keys`.
-    pub fn narrow(&self, argv: &[&[u8]], keys: &[&[u8]]) -> Vec<Vec<u8>> {
-        let mut out: Vec<Vec<u8>> = Vec::with_capacity(argv.len());
-        out.extend(argv[..self.first].iter().map(|a| a.to_vec()));
-        if let Some(n) = self.numkeys {
-            out[n] = keys.len().to_string().into_bytes();
-        }
-        out.extend(keys.iter().map(|k| k.to_vec()));
-        out.extend(argv[self.end..].iter().map(|a| a.to_vec()));
-        out
-    }
-}
-
-/// Runs a pop over keys on several shards inside `t`, which holds
-/// `names` (the command's keys or the first of them): asks each one's
-/// TYPE (all at once), then runs the command narrowed to the first that
-/// exists (or to the first key, for the null reply or its error) on that
-/// key's shard. Its reply and that shard. The shards whose keys were only
-/// looked at wrote nothing: at the prepare they let go at once, and only
-/// the popped key's shard logs. One round trip more than on one shard,
-/// whatever the lists hold (the general plan, [`together`], would copy
-/// every list to one shard and back).
-async fn pop_first(
-    w: &Rc<Worker>,
-    t: u64,
-    proto: Proto,
-    spec: &'static CommandSpec,
-    argv: &[&[u8]],
-    keys: PopKeys,
-    names: &[&[u8]],
-) -> (Vec<u8>, usize) {
-    let probe = Req::internal(Cmd::Type, Proto::Resp2).in_tx(t);
-    let asks: Vec<Ask> = names
-        .iter()
-        .map(|k| Ask {
-            req: probe,
-            shard: w.shared.shard_of(k),
-            args: vec![b"TYPE".to_vec(), k.to_vec()],
-        })
-        .collect();
-    let types = ask_mixed(w, &asks).await;
-    let shard = asks.first().map_or(0, |a| a.shard);
-    if let Some(e) = types.iter().find(|r| r.starts_with(b"-")) {
-        return (e.clone(), shard);
-    }
-    let at = types
-        .iter()
-        .position(|r| r.as_slice() != b"+none\r\n")
-        .unwrap_or(0);
-    let Some(&key) = names.get(at) else {
-        return (b"-ERR a pop with no keys\r\n".to_vec(), shard);
-    };
-    let shard = w.shared.shard_of(key);
-    let narrowed = keys.narrow(argv, &[key]);
-    (
-        ask_in_tx(w, t, proto, spec.id, shard, narrowed).await,
-        shard,
-    )
-}
-
-/// A pop over several shards as a transaction of its own that holds only
-/// its first `upto` keys (those a pop from key `upto - 1` must see empty):
-/// its reply, null when they are all empty. The shard that popped decides
-/// (the others only read, so the commit is one record there). For
-/// [`run_alone_settled`]'s callers: the outcome is settled the same way.
-pub async fn pop_prefix(
-    w: &Rc<Worker>,
-    proto: Proto,
-    spec: &'static CommandSpec,
-    argv: &[&[u8]],
-    keys: PopKeys,
-    upto: usize,
-) -> Vec<u8> {
-    let names = keys.names(argv);
-    let names = &names[..upto.min(names.len())];
-    let mut parts: Vec<(usize, Part)> = Vec::new();
-    for k in names {
-        let s = w.shared.shard_of(k);
-        match parts.iter_mut().find(|(x, _)| *x == s) {
-            Some((_, p)) => p.keys.push(k.to_vec()),
-            None => parts.push((
-                s,
-                Part {
-                    keys: vec![k.to_vec()],
-                    all: false,
-                },
-            )),
-        }
-    }
-    parts.sort_unstable_by_key(|(s, _)| *s);
-    let _gate = w.shared.gate.enter().await;
-    let (t, mut locked) = match lock_any(w, &parts).await {
-        Ok(l) => l,
-        Err(e) => return e,
-    };
-    let (reply, popped) = pop_first(w, t, proto, spec, argv, keys, names).await;
-    if let Some(i) = locked.iter().position(|&s| s == popped) {
-        locked[..=i].rotate_right(1);
-    }
-    settle(w, t, &locked, reply, true).await
 }
 
 /// Commits `t` over `locked` (the first decides) and answers `reply`, or
@@ -951,27 +811,7 @@ async fn settle(w: &Rc<Worker>, t: u64, locked: &[usize], reply: Vec<u8>, settle
 
 #[cfg(test)]
 mod tests {
-    use super::{parse_dump, pop_keys};
-    use common::table::Cmd;
-
-    #[test]
-    fn pop_keys_find_the_keys_and_numkeys() {
-        let argv: Vec<&[u8]> = vec![b"BLPOP", b"a", b"b", b"0"];
-        let k = pop_keys(Cmd::Blpop, &argv).expect("keys");
-        assert_eq!((k.first, k.end, k.numkeys), (1, 3, None));
-        let argv: Vec<&[u8]> = vec![b"BLMPOP", b"0", b"2", b"a", b"b", b"LEFT"];
-        let k = pop_keys(Cmd::Blmpop, &argv).expect("keys");
-        assert_eq!((k.first, k.end, k.numkeys), (3, 5, Some(2)));
-        let argv: Vec<&[u8]> = vec![b"ZMPOP", b"2", b"a", b"b", b"MIN", b"COUNT", b"3"];
-        let k = pop_keys(Cmd::Zmpop, &argv).expect("keys");
-        assert_eq!((k.first, k.end, k.numkeys), (2, 4, Some(1)));
-        let argv: Vec<&[u8]> = vec![b"LMPOP", b"3", b"a", b"b"];
-        assert!(pop_keys(Cmd::Lmpop, &argv).is_none());
-        let argv: Vec<&[u8]> = vec![b"LMPOP", b"0", b"a", b"LEFT"];
-        assert!(pop_keys(Cmd::Lmpop, &argv).is_none());
-        let argv: Vec<&[u8]> = vec![b"RENAME", b"a", b"b"];
-        assert!(pop_keys(Cmd::Rename, &argv).is_none());
-    }
+    use super::parse_dump;
 
     #[test]
     fn dump_replies_parse_with_their_expiry() {
