@@ -1,7 +1,9 @@
 //! What proxy and shard agree on about the blocking commands (BLPOP,
-//! BRPOP, BLMOVE, BRPOPLPUSH, BLMPOP, BZPOPMIN, BZPOPMAX, BZMPOP): where
-//! their timeout is, how it parses (Redis's `getTimeoutFromObjectOrReply`
-//! in seconds), which keys they wait on, and of which type.
+//! BRPOP, BLMOVE, BRPOPLPUSH, BLMPOP, BZPOPMIN, BZPOPMAX, BZMPOP, and
+//! XREAD/XREADGROUP with BLOCK): where their timeout is, how it parses
+//! (Redis's `getTimeoutFromObjectOrReply`: seconds as a float, or the
+//! streams' integer milliseconds), which keys they wait on, and of which
+//! type.
 //!
 //! The shard answers a blocking command that finds nothing with its
 //! timeout reply unless the request carries [`crate::wire::REQ_FLAG_BLOCK`]
@@ -17,6 +19,8 @@ pub enum Family {
     List,
     /// A sorted set (BZPOPMIN, BZPOPMAX, BZMPOP).
     Zset,
+    /// A stream (XREAD, XREADGROUP with BLOCK).
+    Stream,
 }
 
 impl Family {
@@ -25,6 +29,7 @@ impl Family {
         match self {
             Family::List => b"list",
             Family::Zset => b"zset",
+            Family::Stream => b"stream",
         }
     }
 
@@ -33,6 +38,7 @@ impl Family {
         match b {
             b"list" => Some(Family::List),
             b"zset" => Some(Family::Zset),
+            b"stream" => Some(Family::Stream),
             _ => None,
         }
     }
@@ -43,7 +49,51 @@ pub fn family(id: Cmd) -> Option<Family> {
     match id {
         Cmd::Blpop | Cmd::Brpop | Cmd::Blmove | Cmd::Brpoplpush | Cmd::Blmpop => Some(Family::List),
         Cmd::Bzpopmin | Cmd::Bzpopmax | Cmd::Bzmpop => Some(Family::Zset),
+        Cmd::Xread | Cmd::Xreadgroup => Some(Family::Stream),
         _ => None,
+    }
+}
+
+/// Blocking command `id`'s timeout in `argv` (name first), parsed: `None`
+/// when it has none (an XREAD without BLOCK does not block), else the
+/// milliseconds (0: forever) or Redis's error.
+pub fn timeout_of(id: Cmd, argv: &[&[u8]]) -> Option<Result<u64, &'static str>> {
+    if family(id) == Some(Family::Stream) {
+        let at = stream_option(argv, b"block")?;
+        return Some(parse_timeout_ms(argv.get(at + 1)?));
+    }
+    let at = timeout_index(id, argv.len())?;
+    Some(parse_timeout(argv.get(at)?))
+}
+
+/// The index of XREAD's option `name` (before STREAMS), if given.
+fn stream_option(argv: &[&[u8]], name: &[u8]) -> Option<usize> {
+    let mut i = 1;
+    while i < argv.len() {
+        let a = argv[i];
+        if a.eq_ignore_ascii_case(name) {
+            return Some(i);
+        }
+        if a.eq_ignore_ascii_case(b"streams") {
+            return None;
+        }
+        i += if a.eq_ignore_ascii_case(b"group") {
+            3
+        } else if a.eq_ignore_ascii_case(b"noack") {
+            1
+        } else {
+            2
+        };
+    }
+    None
+}
+
+/// A timeout in milliseconds as XREAD reads it: an integer, not negative.
+pub fn parse_timeout_ms(arg: &[u8]) -> Result<u64, &'static str> {
+    match crate::num::parse_i64(arg) {
+        None => Err("ERR timeout is not an integer or out of range"),
+        Some(n) if n < 0 => Err("ERR timeout is negative"),
+        Some(n) => Ok(n as u64),
     }
 }
 
@@ -72,6 +122,9 @@ pub fn wait_positions(id: Cmd, argv: &[&[u8]]) -> Vec<usize> {
         }
         Cmd::Blpop | Cmd::Brpop | Cmd::Bzpopmin | Cmd::Bzpopmax if argv.len() > 2 => {
             (1..argv.len() - 1).collect()
+        }
+        Cmd::Xread | Cmd::Xreadgroup => {
+            crate::table::key_positions(id.spec(), argv).map_or_else(|_| Vec::new(), |k| k.to_vec())
         }
         _ => Vec::new(),
     }

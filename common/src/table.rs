@@ -143,8 +143,10 @@ pub enum Keys {
     /// `GEORADIUS key ... [STORE dest] [STOREDIST dest]` (and BYMEMBER):
     /// the key, plus every STORE's and STOREDIST's argument.
     Georadius,
-    /// Keys behind keywords (`GEORADIUS ... STORE`, `XREAD ... STREAMS`);
-    /// only commands nobody runs yet have this.
+    /// `XREAD`/`XREADGROUP ... STREAMS key... id...`: the first half of
+    /// the arguments after `STREAMS` (Redis's `xreadGetKeys`).
+    Streams,
+    /// Keys behind keywords nobody runs yet (`MIGRATE ... KEYS`).
     Unsupported,
 }
 
@@ -530,6 +532,7 @@ pub fn key_positions(spec: &CommandSpec, argv: &[&[u8]]) -> Result<KeyPositions,
         } => numkeys_keys(argv, numkeys_index, first_index, store_index),
         Keys::Sort => Ok(sort_keys(argv)),
         Keys::Georadius => Ok(georadius_keys(spec, argv)),
+        Keys::Streams => stream_keys(argv),
         Keys::Unsupported => Err(KeysError::InvalidArguments),
     }
 }
@@ -635,6 +638,32 @@ fn georadius_keys(spec: &CommandSpec, argv: &[&[u8]]) -> KeyPositions {
         i += 1;
     }
     keys
+}
+
+/// XREAD's and XREADGROUP's keys as `xreadGetKeys` finds them: options
+/// (`BLOCK n`, `COUNT n`, `GROUP g c`, `NOACK`) up to `STREAMS`, then half
+/// of what follows; anything else is invalid.
+fn stream_keys(argv: &[&[u8]]) -> Result<KeyPositions, KeysError> {
+    let mut i = 1;
+    while i < argv.len() {
+        let a = argv[i];
+        if a.eq_ignore_ascii_case(b"block") || a.eq_ignore_ascii_case(b"count") {
+            i += 2;
+        } else if a.eq_ignore_ascii_case(b"group") {
+            i += 3;
+        } else if a.eq_ignore_ascii_case(b"noack") {
+            i += 1;
+        } else if a.eq_ignore_ascii_case(b"streams") {
+            let rest = argv.len() - i - 1;
+            if rest == 0 || rest % 2 != 0 {
+                return Err(KeysError::InvalidArguments);
+            }
+            return Ok((i + 1..i + 1 + rest / 2).collect());
+        } else {
+            break;
+        }
+    }
+    Err(KeysError::InvalidArguments)
 }
 
 fn sort_keys(argv: &[&[u8]]) -> KeyPositions {

@@ -132,6 +132,8 @@ pub const SHARD_SETTINGS: &[(&str, &str)] = &[
     ("set-max-listpack-value", "64"),
     ("zset-max-listpack-entries", "128"),
     ("zset-max-listpack-value", "64"),
+    ("stream-node-max-bytes", "4096"),
+    ("stream-node-max-entries", "100"),
     ("list-max-listpack-size", "-2"),
     ("hll-sparse-max-bytes", "3000"),
 ];

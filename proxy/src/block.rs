@@ -47,7 +47,7 @@ use std::{
 };
 
 use common::{
-    blocking,
+    blocking::{self, Family},
     reply::{Proto, Reply},
     table::{self, Cmd, CommandSpec},
     wire::{REQ_FLAG_BLOCK, REQ_FLAG_NOPARK},
@@ -74,9 +74,7 @@ pub async fn start(
     spec: &'static CommandSpec,
     argv: &[&[u8]],
 ) {
-    let timeout = blocking::timeout_index(spec.id, argv.len())
-        .and_then(|i| argv.get(i))
-        .map(|t| blocking::parse_timeout(t));
+    let timeout = blocking::timeout_of(spec.id, argv);
     let waits = !blocking::wait_positions(spec.id, argv).is_empty();
     let Some(Ok(ms)) = timeout.filter(|_| waits) else {
         let req = Req::new(spec, session.proto, session.handle.id);
@@ -333,13 +331,44 @@ async fn over_shards(
     let Some(family) = blocking::family(b.spec.id) else {
         return xtx::run_alone(w, b.proto, b.spec, argv).await;
     };
+    // A stream read waits from the ids its `$`s stand for now.
+    let resolved;
+    let argv = if family == Family::Stream {
+        match stream_ids_now(w, b.spec, argv).await {
+            Ok(a) => {
+                resolved = a;
+                &resolved.iter().map(Vec::as_slice).collect::<Vec<_>>()[..]
+            }
+            Err(e) => return e,
+        }
+    } else {
+        argv
+    };
     let mut by_shard: BTreeMap<usize, Vec<Vec<u8>>> = BTreeMap::new();
-    for p in blocking::wait_positions(b.spec.id, argv) {
-        if let Some(k) = argv.get(p) {
-            by_shard
-                .entry(w.shared.shard_of(k))
-                .or_default()
-                .push(k.to_vec());
+    let positions = blocking::wait_positions(b.spec.id, argv);
+    let nkeys = positions.len();
+    if family == Family::Stream {
+        // `SHARDD.BWAIT client stream group key id ...`: each key with the
+        // id it waits past (the group's for XREADGROUP).
+        for p in &positions {
+            let (Some(k), Some(id)) = (argv.get(*p), argv.get(p + nkeys)) else {
+                continue;
+            };
+            let e = by_shard.entry(w.shared.shard_of(k)).or_default();
+            if e.is_empty() {
+                e.push(stream_group(argv).to_vec());
+            }
+            e.push(k.to_vec());
+            e.push(id.to_vec());
+        }
+    } else {
+        for p in positions {
+            if let Some(k) = argv.get(p) {
+                by_shard
+                    .entry(w.shared.shard_of(k))
+                    .or_default()
+                    .push(k.to_vec());
+            }
         }
     }
     let client = handle.id.to_string().into_bytes();
@@ -401,6 +430,65 @@ async fn over_shards(
             Some(false) => return timeout_reply(b.spec.id, b.proto),
         }
     }
+}
+
+/// XREADGROUP's group name (empty for XREAD).
+fn stream_group<'a>(argv: &[&'a [u8]]) -> &'a [u8] {
+    argv.iter()
+        .position(|a| a.eq_ignore_ascii_case(b"group"))
+        .and_then(|i| argv.get(i + 1).copied())
+        .unwrap_or(b"")
+}
+
+/// A stream read over several shards with each `$` id replaced by the
+/// stream's last id now (`XINFO STREAM`'s `last-generated-id`, 0-0 for a
+/// missing key), so the waits and every later try read from that moment,
+/// as Redis's blocked XREAD does. An error (a key of another type) is
+/// the reply.
+async fn stream_ids_now(
+    w: &Rc<Worker>,
+    spec: &'static CommandSpec,
+    argv: &[&[u8]],
+) -> Result<Vec<Vec<u8>>, Vec<u8>> {
+    let mut out: Vec<Vec<u8>> = argv.iter().map(|a| a.to_vec()).collect();
+    let positions = blocking::wait_positions(spec.id, argv);
+    let n = positions.len();
+    let asks: Vec<(usize, usize, Vec<Vec<u8>>)> = positions
+        .iter()
+        .filter(|&&p| argv.get(p + n) == Some(&&b"$"[..]))
+        .map(|&p| {
+            let key = argv[p].to_vec();
+            (p + n, w.shared.shard_of(&key), vec![b"XINFO".to_vec(), b"STREAM".to_vec(), key])
+        })
+        .collect();
+    if asks.is_empty() {
+        return Ok(out);
+    }
+    let probe = Req::internal(Cmd::XinfoStream, Proto::Resp2);
+    let plain: Vec<(usize, Vec<Vec<u8>>)> = asks.iter().map(|(_, s, a)| (*s, a.clone())).collect();
+    let replies = xtx::ask_each(w, probe, &plain).await;
+    for ((at, _, _), reply) in asks.iter().zip(replies) {
+        out[*at] = if reply.starts_with(b"-ERR no such key") {
+            b"0-0".to_vec()
+        } else if reply.starts_with(b"-") {
+            return Err(reply);
+        } else {
+            last_generated_id(&reply).ok_or_else(|| {
+                b"-ERR could not read a stream's last id\r\n".to_vec()
+            })?
+        };
+    }
+    Ok(out)
+}
+
+/// `last-generated-id`'s value in a RESP2 XINFO STREAM reply.
+fn last_generated_id(reply: &[u8]) -> Option<Vec<u8>> {
+    const FIELD: &[u8] = b"$17\r\nlast-generated-id\r\n$";
+    let at = reply.windows(FIELD.len()).position(|w| w == FIELD)? + FIELD.len();
+    let rest = &reply[at..];
+    let nl = rest.iter().position(|&c| c == b'\r')?;
+    let len: usize = std::str::from_utf8(&rest[..nl]).ok()?.parse().ok()?;
+    rest.get(nl + 2..nl + 2 + len).map(<[u8]>::to_vec)
 }
 
 /// One try of a pop over several shards, in the cheapest way that is

@@ -1,6 +1,7 @@
 //! Clients blocked on keys: BLPOP, BRPOP, BLMOVE, BRPOPLPUSH, BLMPOP,
-//! BZPOPMIN, BZPOPMAX, BZMPOP, and `SHARDD.BWAIT` (the proxy's wait for a
-//! client blocked on keys of several shards).
+//! BZPOPMIN, BZPOPMAX, BZMPOP, XREAD and XREADGROUP with BLOCK, and
+//! `SHARDD.BWAIT` (the proxy's wait for a client blocked on keys of
+//! several shards).
 //!
 //! A client's own blocking command arrives with `REQ_FLAG_BLOCK`. Its
 //! handler is the non-blocking form (`crate::commands::lists::blpop`...):
@@ -19,6 +20,8 @@
 //!   finds nothing (the key is empty again) stops the key. A waiter of
 //!   another family than the key's type is skipped and keeps waiting
 //!   (Redis 7.0). What a waiter pops is logged as its own command.
+//!   Stream readers take nothing from each other: every stream waiter of
+//!   a ready key runs once, in order (`next_stream_waiter`).
 //! - **Several shards.** `SHARDD.BWAIT client family key...` answers `:1`
 //!   at once when one of its keys holds a value of the family, else waits
 //!   as a *notify* waiter, answered `:1` when a key becomes ready (every
@@ -114,6 +117,9 @@ pub struct Blocking {
     pub(crate) outbox: VecDeque<(u64, Vec<u8>)>,
     /// The waiter whose request runs again now.
     pub(crate) serving: Option<u64>,
+    /// The stream waiters of the ready key at the front still to run this
+    /// time (every one runs: a read consumes nothing the others need).
+    stream_turn: Option<(Vec<u8>, VecDeque<u64>)>,
     /// Set when a key became ready or a wait ended: the channel being
     /// served stops so the round serves the waiters first.
     pub(crate) fresh: bool,
@@ -255,8 +261,17 @@ impl Blocking {
             let family = match ks.get(&key) {
                 Some(ValueRef::List(_)) => Some(Family::List),
                 Some(ValueRef::ZSet(_)) => Some(Family::Zset),
+                Some(ValueRef::Stream(_)) => Some(Family::Stream),
                 _ => None,
             };
+            if let Some(due) = self.next_stream_waiter(&key, family == Some(Family::Stream)) {
+                return Some(due);
+            }
+            if family == Some(Family::Stream) {
+                self.ready.pop_front();
+                self.stream_turn = None;
+                continue;
+            }
             let queue = self.by_key.get(&key);
             let next = family.and_then(|f| {
                 queue?
@@ -266,6 +281,7 @@ impl Blocking {
             });
             let Some(seq) = next else {
                 self.ready.pop_front();
+                self.stream_turn = None;
                 continue;
             };
             let notify = self.waiters.get(&seq).is_some_and(|w| w.rec.is_none());
@@ -287,11 +303,77 @@ impl Blocking {
         None
     }
 
+    /// The next stream waiter of ready `key` to run or answer this time,
+    /// if any is left. Each runs once per readiness, in the order they
+    /// came, while `key` holds a stream; when it holds none (deleted, or
+    /// another type now), XREADGROUP waiters are answered Redis's
+    /// `UNBLOCKED` error and XREAD waiters keep waiting.
+    fn next_stream_waiter(&mut self, key: &[u8], is_stream: bool) -> Option<Due> {
+        if self.stream_turn.as_ref().is_none_or(|(k, _)| k != key) {
+            let queue: VecDeque<u64> = self
+                .by_key
+                .get(key)
+                .map(|q| {
+                    q.iter()
+                        .copied()
+                        .filter(|s| self.waiters.get(s).is_some_and(|w| w.family == Family::Stream))
+                        .collect()
+                })
+                .unwrap_or_default();
+            self.stream_turn = Some((key.to_vec(), queue));
+        }
+        loop {
+            let seq = self.stream_turn.as_mut()?.1.pop_front()?;
+            let Some(w) = self.waiters.get(&seq) else {
+                continue;
+            };
+            if w.rec.is_none() {
+                let w = self.remove(seq)?;
+                return Some(Due::Answer {
+                    owner: w.owner,
+                    id: w.id,
+                    body: int_reply(w.proto, 1),
+                });
+            }
+            if !is_stream {
+                if w.cmd != Cmd::Xreadgroup {
+                    continue;
+                }
+                let w = self.remove(seq)?;
+                let mut body = Vec::new();
+                Reply::new(&mut body, w.proto).error("UNBLOCKED the stream key no longer exists");
+                return Some(Due::Answer {
+                    owner: w.owner,
+                    id: w.id,
+                    body,
+                });
+            }
+            self.serving = Some(seq);
+            return Some(Due::Run {
+                owner: w.owner,
+                rec: w.rec.clone().unwrap_or_default(),
+            });
+        }
+    }
+
+    /// Whether the waiter running again is a stream reader (its key stays
+    /// ready for the stream waiters after it).
+    fn serving_stream(&self) -> bool {
+        self.serving
+            .and_then(|s| self.waiters.get(&s))
+            .is_some_and(|w| w.family == Family::Stream)
+    }
+
     /// The waiter that ran again found nothing: its key is empty again,
-    /// so the key is done for now.
+    /// so the key is done for now (a stream reader: the next one runs).
     pub(crate) fn still_waiting(&mut self) {
+        if self.serving_stream() {
+            self.serving = None;
+            return;
+        }
         if self.serving.take().is_some() {
             self.ready.pop_front();
+            self.stream_turn = None;
         }
     }
 
@@ -299,6 +381,7 @@ impl Blocking {
     /// or a transaction holds its keys): the key waits for the next round.
     pub(crate) fn put_off(&mut self) {
         self.serving = None;
+        self.stream_turn = None;
         if let Some(k) = self.ready.pop_front() {
             self.ready.push_back(k);
         }

@@ -8,7 +8,8 @@
 //! before it, so a truncated or altered payload is refused with Redis's
 //! "DUMP payload version or checksum are wrong". The body depends on the
 //! tag: a string's bytes (HyperLogLogs are strings), or the type module's
-//! own `encode` form for a hash, list, set or sorted set. The body does not
+//! own `encode` form for a hash, list, set, sorted set or stream (whose
+//! nodes are kept as they are, so trimming with `~` stays the same). The body does not
 //! depend on the value's in-memory encoding (packed or full): decoding
 //! rebuilds whichever encoding the size calls for. A body that does not
 //! parse (or is empty, or repeats a member) is "Bad data format", as in
@@ -17,7 +18,7 @@
 
 use crate::{
     keyspace::{StrMark, Value, ValueRef},
-    types::{hash::HashObj, list::ListObj, set::SetObj, zset::ZSetObj},
+    types::{hash::HashObj, list::ListObj, set::SetObj, stream::StreamObj, zset::ZSetObj},
 };
 
 /// Version byte of the payload format.
@@ -36,6 +37,9 @@ const TAG_STRING_MARKED: u8 = 5;
 /// A sorted set kept as a skiplist whatever its size (Redis never packs
 /// one again): made by `SHARDD.DUMP` only, as `TAG_STRING_MARKED`.
 const TAG_ZSET_SKIPLIST: u8 = 6;
+/// A stream: its entries, ids and consumer groups
+/// ([`StreamObj::encode`]).
+const TAG_STREAM: u8 = 7;
 const HEADER_BYTES: usize = 2;
 const CRC_BYTES: usize = 8;
 
@@ -113,6 +117,10 @@ pub fn encode_into(value: ValueRef<'_>, out: &mut Vec<u8>) {
         ValueRef::ZSet(z) => {
             out.push(TAG_ZSET);
             out.extend_from_slice(&z.encode());
+        }
+        ValueRef::Stream(x) => {
+            out.push(TAG_STREAM);
+            x.encode(out);
         }
     }
     let crc = crc64(&out[start..]);
@@ -223,6 +231,7 @@ fn decode_plain(payload: &[u8]) -> Result<Value, DumpError> {
         TAG_LIST => ListObj::decode(body).map(|l| Value::List(Box::new(l))),
         TAG_SET => SetObj::decode(body).map(|s| Value::Set(Box::new(s))),
         TAG_ZSET => ZSetObj::decode(body).map(|z| Value::ZSet(Box::new(z))),
+        TAG_STREAM => StreamObj::decode(body).map(|x| Value::Stream(Box::new(x))),
         _ => None,
     };
     value.ok_or(DumpError::BadFormat)
@@ -245,6 +254,7 @@ mod tests {
         List(Vec<Vec<u8>>),
         Set(BTreeSet<Vec<u8>>),
         ZSet(Vec<(Vec<u8>, u64)>),
+        Stream(Vec<u8>),
     }
 
     fn model(v: ValueRef<'_>) -> Model {
@@ -261,6 +271,11 @@ mod tests {
                     .map(|(m, s)| (m.to_vec(), (s + 0.0).to_bits()))
                     .collect(),
             ),
+            ValueRef::Stream(x) => {
+                let mut b = Vec::new();
+                x.encode(&mut b);
+                Model::Stream(b)
+            }
         }
     }
 

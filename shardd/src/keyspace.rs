@@ -102,8 +102,19 @@ pub struct Keyspace {
     /// Which key happenings to note (`common::notify::NEW`, `EXPIRED`,
     /// `KEY_MISS`; 0: none, the default, and no cost).
     track: u32,
-    /// The noted happenings in order: (its `common::notify` class, key).
-    noted: Vec<(u32, Vec<u8>)>,
+    /// The noted happenings in order: (its `common::notify` class, its
+    /// event name or "" for the class's own, key).
+    noted: Vec<(u32, &'static str, Vec<u8>)>,
+    /// What a command asked the loop to log instead of itself
+    /// ([`Keyspace::log_as`]).
+    log_as: Option<Vec<Vec<u8>>>,
+    /// The arguments a blocking command waits with instead of its own
+    /// ([`Keyspace::set_would_block_as`]).
+    block_as: Option<Vec<Vec<u8>>>,
+    /// Whether the request running is a blocked client's, run again.
+    rerun: bool,
+    /// "Now" while the log replays a command that ran at that time.
+    pinned_now: Option<u64>,
     /// What blocked clients' pops answered, by the proxy's token, so a
     /// request sent again after a restart gets what was popped for it
     /// instead of popping twice or losing it (`crate::blocking`); the
@@ -162,6 +173,10 @@ impl Keyspace {
             would_block: false,
             track: 0,
             noted: Vec::new(),
+            log_as: None,
+            block_as: None,
+            rerun: false,
+            pinned_now: None,
             popped: Default::default(),
             popped_order: Default::default(),
         }
@@ -201,22 +216,71 @@ impl Keyspace {
     /// Notes the key happenings of `classes` (new keys, expired keys,
     /// read misses) for keyspace notifications from now on.
     pub fn track(&mut self, classes: u32) {
-        use common::notify::{EXPIRED, KEY_MISS, NEW};
-        self.track = classes & (NEW | EXPIRED | KEY_MISS);
+        use common::notify::{EXPIRED, KEY_MISS, NEW, STREAM};
+        self.track = classes & (NEW | EXPIRED | KEY_MISS | STREAM);
         if self.track == 0 {
             self.noted.clear();
         }
     }
 
-    /// Takes the happenings noted since the last call, in order.
-    pub fn take_noted(&mut self) -> Vec<(u32, Vec<u8>)> {
+    /// Takes the happenings noted since the last call, in order: (class,
+    /// event name or "" for the class's own name, key).
+    pub fn take_noted(&mut self) -> Vec<(u32, &'static str, Vec<u8>)> {
         std::mem::take(&mut self.noted)
     }
 
     fn note(&mut self, class: u32, key: &[u8]) {
         if self.track & class != 0 {
-            self.noted.push((class, key.to_vec()));
+            self.noted.push((class, "", key.to_vec()));
         }
+    }
+
+    /// Notes event `name` of `class` on `key`, for the commands whose
+    /// events depend on what they did (the stream commands).
+    pub fn note_event(&mut self, class: u32, name: &'static str, key: &[u8]) {
+        if self.track & class != 0 {
+            self.noted.push((class, name, key.to_vec()));
+        }
+    }
+
+    /// The command that just ran is to be logged as `cmds` (each a
+    /// command; several make a group), not as it came: its effect depends
+    /// on more than the keyspace (the clock, the node layout).
+    pub fn log_as(&mut self, cmds: Vec<Vec<u8>>) {
+        self.log_as = Some(cmds);
+    }
+
+    /// Takes what [`Keyspace::log_as`] set.
+    pub fn take_log_as(&mut self) -> Option<Vec<Vec<u8>>> {
+        self.log_as.take()
+    }
+
+    /// A blocking command found nothing and waits as `args` (XREAD's `$`
+    /// made the id it stands for now).
+    pub fn set_would_block_as(&mut self, args: Vec<Vec<u8>>) {
+        self.would_block = true;
+        self.block_as = Some(args);
+    }
+
+    /// Takes what [`Keyspace::set_would_block_as`] set.
+    pub fn take_block_as(&mut self) -> Option<Vec<Vec<u8>>> {
+        self.block_as.take()
+    }
+
+    /// Whether the command running is a blocked client's run again.
+    pub fn is_rerun(&self) -> bool {
+        self.rerun
+    }
+
+    /// Says whether the command about to run is a blocked client's run again.
+    pub fn set_rerun(&mut self, rerun: bool) {
+        self.rerun = rerun;
+    }
+
+    /// Makes "now" `at` (the log replaying a command that ran then) until
+    /// called with `None`.
+    pub fn pin_now(&mut self, at: Option<u64>) {
+        self.pinned_now = at;
     }
 
     /// A blocking command found nothing to pop: a client's own command
@@ -244,7 +308,10 @@ impl Keyspace {
 
     /// Now, in Unix milliseconds, by this keyspace's clock.
     pub fn now_ms(&self) -> u64 {
-        self.clock.now_ms()
+        match self.pinned_now {
+            Some(t) => t,
+            None => self.clock.now_ms(),
+        }
     }
 
     /// Number of keys, counting ones that expired but were not yet removed
@@ -308,7 +375,7 @@ impl Keyspace {
             Lookup::Missing => {
                 self.misses += read as u64;
                 if read && self.track & common::notify::KEY_MISS != 0 {
-                    self.noted.push((common::notify::KEY_MISS, key.to_vec()));
+                    self.noted.push((common::notify::KEY_MISS, "", key.to_vec()));
                 }
                 None
             }
@@ -318,10 +385,10 @@ impl Keyspace {
                 self.ttl_keys -= 1;
                 self.expired_total += 1;
                 if self.track & common::notify::EXPIRED != 0 {
-                    self.noted.push((common::notify::EXPIRED, key.to_vec()));
+                    self.noted.push((common::notify::EXPIRED, "", key.to_vec()));
                 }
                 if read && self.track & common::notify::KEY_MISS != 0 {
-                    self.noted.push((common::notify::KEY_MISS, key.to_vec()));
+                    self.noted.push((common::notify::KEY_MISS, "", key.to_vec()));
                 }
                 None
             }
@@ -380,7 +447,9 @@ impl Keyspace {
     /// its value allocates (collections sample `samples` of their elements,
     /// all when 0); `None` if it does not exist.
     pub fn memory_usage(&mut self, key: &[u8], samples: usize) -> Option<usize> {
-        use crate::types::{alloc_size, hash::HashObj, list::ListObj, set::SetObj, zset::ZSetObj};
+        use crate::types::{
+            alloc_size, hash::HashObj, list::ListObj, set::SetObj, stream::StreamObj, zset::ZSetObj,
+        };
         use std::mem::size_of;
         let (slot, _) = self.locate(key);
         let table = self.slots[slot].table_bytes_per_key();
@@ -392,6 +461,7 @@ impl Keyspace {
             ValueRef::List(l) => alloc_size(size_of::<ListObj>()) + l.heap_bytes(samples),
             ValueRef::Set(s) => alloc_size(size_of::<SetObj>()) + s.heap_bytes(samples),
             ValueRef::ZSet(z) => alloc_size(size_of::<ZSetObj>()) + z.heap_bytes(samples),
+            ValueRef::Stream(x) => alloc_size(size_of::<StreamObj>()) + x.heap_bytes(samples),
         };
         Some(e.arena_bytes() + table + value)
     }
@@ -603,7 +673,7 @@ impl Keyspace {
             let due = |e: store::EntryRef<'_>| {
                 let due = e.expire_at().is_some_and(|t| t <= now) && rehash(e.key()) == hash;
                 if due && track {
-                    noted.push((common::notify::EXPIRED, e.key().to_vec()));
+                    noted.push((common::notify::EXPIRED, "", e.key().to_vec()));
                 }
                 due
             };

@@ -826,7 +826,7 @@ impl<L: WriteLog> Engine<L> {
         if write && changes.any() {
             run.wrote = true;
             self.script_watch.wrote();
-            let form = rewrite::log_form(&argv, &buf, self.ks.now_ms());
+            let form = rewrite::logged(&mut self.ks, &argv, &buf);
             match (run.tx, form) {
                 (Some(t), form) => self.add_tx_effects(t, form, changes),
                 (None, Some(form)) => {

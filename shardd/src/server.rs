@@ -198,8 +198,11 @@ impl<L: WriteLog> Engine<L> {
                 let block = h.flags & REQ_FLAG_BLOCK != 0;
                 if block {
                     self.ks.take_would_block();
+                    self.ks.take_block_as();
                 }
+                self.ks.set_rerun(block && self.blocking.serving.is_some());
                 let changes = self.execute(id, op, &args, &mut reply);
+                self.ks.set_rerun(false);
                 if block
                     && self.ks.take_would_block()
                     && h.flags & common::wire::REQ_FLAG_NOPARK == 0
@@ -268,6 +271,9 @@ impl<L: WriteLog> Engine<L> {
         if self.notes.flags != 0 {
             self.notify_before(id, args);
         }
+        // A log form a command set but did not get logged (it changed
+        // nothing after all) must not stand for the next one.
+        self.ks.take_log_as();
         if matches!(op, Op::Introspect(_)) {
             self.stats.xtx = self.xtx.gauges();
             self.stats.lua_bytes = self.scripts.as_ref().map_or(0, |s| s.used_memory());
@@ -303,7 +309,13 @@ impl<L: WriteLog> Engine<L> {
     /// After write command `id` ran with `args`, replied `reply` and made
     /// `changes` (at least one): logs it and tells the watches.
     fn written(&mut self, id: Cmd, args: &[&[u8]], reply: &[u8], changes: Changes) {
-        self.log.append(args, reply, self.ks.now_ms(), changes);
+        match self.ks.take_log_as() {
+            Some(form) => {
+                let form: Vec<&[u8]> = form.iter().map(Vec::as_slice).collect();
+                self.log.append(&form, reply, self.ks.now_ms(), changes);
+            }
+            None => self.log.append(args, reply, self.ks.now_ms(), changes),
+        }
         self.notify_after(id, args);
         self.touch_watched(id, args);
     }

@@ -44,6 +44,10 @@ pub struct Encoding {
     pub list_max_listpack_size: i64,
     /// `hll-sparse-max-bytes`.
     pub hll_sparse_max_bytes: usize,
+    /// `stream-node-max-bytes` (0: no limit but Redis's 1 GiB).
+    pub stream_node_max_bytes: usize,
+    /// `stream-node-max-entries` (0: no limit).
+    pub stream_node_max_entries: usize,
     /// `proto-max-bulk-len`: the longest string a command may build.
     pub proto_max_bulk_len: u64,
 }
@@ -60,6 +64,8 @@ impl Default for Encoding {
             zset_max_listpack_value: 64,
             list_max_listpack_size: -2,
             hll_sparse_max_bytes: 3000,
+            stream_node_max_bytes: 4096,
+            stream_node_max_entries: 100,
             proto_max_bulk_len: 512 << 20,
         }
     }
@@ -163,6 +169,8 @@ impl Settings {
             "zset-max-listpack-value" => e.zset_max_listpack_value = num(name, value)?,
             "list-max-listpack-size" => e.list_max_listpack_size = num(name, value)?,
             "hll-sparse-max-bytes" => e.hll_sparse_max_bytes = num(name, value)?,
+            "stream-node-max-bytes" => e.stream_node_max_bytes = num(name, value)?,
+            "stream-node-max-entries" => e.stream_node_max_entries = num(name, value)?,
             "proto-max-bulk-len" => e.proto_max_bulk_len = num(name, value)?,
             "save" => {
                 self.save = save_points(value)
@@ -195,6 +203,8 @@ impl Settings {
             "zset-max-listpack-value" => e.zset_max_listpack_value.to_string(),
             "list-max-listpack-size" => e.list_max_listpack_size.to_string(),
             "hll-sparse-max-bytes" => e.hll_sparse_max_bytes.to_string(),
+            "stream-node-max-bytes" => e.stream_node_max_bytes.to_string(),
+            "stream-node-max-entries" => e.stream_node_max_entries.to_string(),
             "proto-max-bulk-len" => e.proto_max_bulk_len.to_string(),
             "save" => self
                 .save

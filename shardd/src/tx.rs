@@ -132,7 +132,7 @@ impl<L: WriteLog> Engine<L> {
             };
             let body = &reply.buffer()[start..];
             if id.spec().has_flag(F_WRITE) && changes.any() {
-                if let Some(form) = rewrite::log_form(argv, body, self.ks.now_ms()) {
+                if let Some(form) = rewrite::logged(&mut self.ks, argv, body) {
                     if record.is_empty() {
                         record.push(group::GROUP.to_vec());
                     }

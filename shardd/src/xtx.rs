@@ -532,7 +532,7 @@ impl<L: WriteLog> Engine<L> {
         let start = reply.buffer().len();
         let changes = self.execute(id, op, args, reply);
         if write && changes.any() {
-            let form = rewrite::log_form(args, &reply.buffer()[start..], self.ks.now_ms());
+            let form = rewrite::logged(&mut self.ks, args, &reply.buffer()[start..]);
             self.add_tx_effects(t, form, changes);
             self.notify_after(id, args);
             self.touch_watched(id, args);

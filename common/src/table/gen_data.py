@@ -83,6 +83,8 @@ SHARD_RUNS = {
     'blpop', 'brpop', 'brpoplpush', 'blmove', 'blmpop', 'bzpopmin', 'bzpopmax', 'bzmpop',
     'geoadd', 'geodist', 'geohash', 'geopos', 'georadius', 'georadius_ro', 'georadiusbymember',
     'georadiusbymember_ro', 'geosearch', 'geosearchstore',
+    'xadd', 'xrange', 'xrevrange', 'xlen', 'xdel', 'xtrim', 'xread', 'xreadgroup', 'xgroup', 'xack', 'xpending',
+    'xclaim', 'xautoclaim', 'xinfo', 'xsetid',
 }
 
 def exec_of(name):
@@ -199,6 +201,7 @@ def keys_of(name, c):
     if name in NUMKEYS: return 'Keys::NumKeys { numkeys_index: %d, first_index: %d, store_index: %d }' % NUMKEYS[name]
     if name == 'sort': return 'Keys::Sort'
     if name in ('georadius', 'georadiusbymember'): return 'Keys::Georadius'
+    if name in ('xread', 'xreadgroup'): return 'Keys::Streams'
     if 'movablekeys' in c[2] and name != 'sort_ro':
         # Keys behind keywords (GEORADIUS ... STORE, XREAD ... STREAMS,
         # MIGRATE ... KEYS): found from the key specs once implemented.
@@ -213,7 +216,7 @@ def route_of(name, c):
     if top in CONNECTION: return 'Route::Connection'
     if top in KEYLESS: return 'Route::Keyless'
     if name in SPLIT: return 'Route::MultiKeySplit'
-    if name in ('georadius', 'georadiusbymember'): return 'Route::Together'
+    if name in ('georadius', 'georadiusbymember', 'xread', 'xreadgroup'): return 'Route::Together'
     if c[3] != 0 or name in NUMKEYS or name == 'sort':
         if name in NUMKEYS or name == 'sort' or c[4] != c[3]: return 'Route::Together'
         return 'Route::Single'

@@ -23,6 +23,7 @@ pub mod memory;
 pub mod scan;
 pub mod sets;
 pub mod sort;
+pub mod streams;
 pub mod strings;
 pub mod zsets;
 
@@ -187,6 +188,21 @@ pub const fn handler(id: Cmd) -> Option<Handler> {
         Cmd::Georadius => geo::georadius,
         Cmd::Georadiusbymember => geo::georadiusbymember,
         Cmd::Geosearchstore => geo::geosearchstore,
+        Cmd::Xadd => streams::xadd,
+        Cmd::Xtrim => streams::xtrim,
+        Cmd::Xdel => streams::xdel,
+        Cmd::Xread => streams::read::xread,
+        Cmd::Xreadgroup => streams::read::xreadgroup,
+        Cmd::Xgroup
+        | Cmd::XgroupCreate
+        | Cmd::XgroupCreateconsumer
+        | Cmd::XgroupDelconsumer
+        | Cmd::XgroupDestroy
+        | Cmd::XgroupHelp
+        | Cmd::XgroupSetid => streams::groups::xgroup,
+        Cmd::Xack => streams::groups::xack,
+        Cmd::Xclaim => streams::groups::xclaim,
+        Cmd::Xautoclaim => streams::groups::xautoclaim,
         _ => {
             return match run_handler(id) {
                 Some(run) => Some(Handler::Run(run)),
@@ -449,6 +465,16 @@ const fn run_handler(id: Cmd) -> Option<fn(&mut Keyspace, Args, &mut Reply) -> C
         | Cmd::ObjectHelp
         | Cmd::ObjectIdletime
         | Cmd::ObjectRefcount => keys::object,
+        Cmd::Xlen => streams::xlen,
+        Cmd::Xrange => streams::xrange,
+        Cmd::Xrevrange => streams::xrevrange,
+        Cmd::Xsetid => streams::xsetid,
+        Cmd::Xpending => streams::groups::xpending,
+        Cmd::Xinfo
+        | Cmd::XinfoConsumers
+        | Cmd::XinfoGroups
+        | Cmd::XinfoHelp
+        | Cmd::XinfoStream => streams::info::xinfo,
         Cmd::Randomkey => keys::randomkey,
         Cmd::Dbsize => keys::dbsize,
         Cmd::Keys => keys::keys,

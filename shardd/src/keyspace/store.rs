@@ -34,7 +34,7 @@
 use std::ptr;
 
 use super::{offsets::OffsetTable, StrMark, Value, ValueMut, ValueRef};
-use crate::types::{hash::HashObj, list::ListObj, set::SetObj, zset::ZSetObj};
+use crate::types::{hash::HashObj, list::ListObj, set::SetObj, stream::StreamObj, zset::ZSetObj};
 
 /// Longest string stored inline in the arena; longer ones get a box.
 pub const INLINE_VALUE_MAX_BYTES: usize = 128;
@@ -48,6 +48,7 @@ const KIND_LIST: u8 = 2;
 const KIND_SET: u8 = 3;
 const KIND_ZSET: u8 = 4;
 const KIND_BIG_STR: u8 = 5;
+const KIND_STREAM: u8 = 6;
 /// A string Redis would hold `raw` whatever its bytes (see [`StrMark`]).
 const STR_RAW: u8 = 0x08;
 const HAS_TTL: u8 = 0x10;
@@ -199,6 +200,7 @@ fn push_entry(arena: &mut Vec<u8>, key: &[u8], payload: Payload<'_>, ttl: Option
         Payload::Value(Value::List(o)) => (KIND_LIST, Box::into_raw(o).cast::<u8>(), 0, &[]),
         Payload::Value(Value::Set(o)) => (KIND_SET, Box::into_raw(o).cast::<u8>(), 0, &[]),
         Payload::Value(Value::ZSet(o)) => (KIND_ZSET, Box::into_raw(o).cast::<u8>(), 0, &[]),
+        Payload::Value(Value::Stream(o)) => (KIND_STREAM, Box::into_raw(o).cast::<u8>(), 0, &[]),
     };
     let field = if kind == KIND_STR { str_len } else { PTR_BYTES };
     let need = 1 + 8 + 10 + 10 + key.len() + field;
@@ -253,6 +255,7 @@ unsafe fn take_box(kind: u8, p: *mut u8, str_len: usize) -> Value {
             KIND_HASH => Value::Hash(Box::from_raw(p.cast::<HashObj>())),
             KIND_LIST => Value::List(Box::from_raw(p.cast::<ListObj>())),
             KIND_SET => Value::Set(Box::from_raw(p.cast::<SetObj>())),
+            KIND_STREAM => Value::Stream(Box::from_raw(p.cast::<StreamObj>())),
             _ => {
                 debug_assert_eq!(kind, KIND_ZSET, "an entry kind push_entry never writes");
                 Value::ZSet(Box::from_raw(p.cast::<ZSetObj>()))
@@ -312,6 +315,7 @@ impl<'a> EntryRef<'a> {
                 KIND_HASH => ValueRef::Hash(&*p.cast::<HashObj>()),
                 KIND_LIST => ValueRef::List(&*p.cast::<ListObj>()),
                 KIND_SET => ValueRef::Set(&*p.cast::<SetObj>()),
+                KIND_STREAM => ValueRef::Stream(&*p.cast::<StreamObj>()),
                 _ => {
                     debug_assert_eq!(h.kind(), KIND_ZSET);
                     ValueRef::ZSet(&*p.cast::<ZSetObj>())
@@ -373,6 +377,7 @@ impl<'a> EntryMut<'a> {
                 KIND_HASH => ValueMut::Hash(&mut *p.cast::<HashObj>()),
                 KIND_LIST => ValueMut::List(&mut *p.cast::<ListObj>()),
                 KIND_SET => ValueMut::Set(&mut *p.cast::<SetObj>()),
+                KIND_STREAM => ValueMut::Stream(&mut *p.cast::<StreamObj>()),
                 _ => {
                     debug_assert_eq!(h.kind(), KIND_ZSET);
                     ValueMut::ZSet(&mut *p.cast::<ZSetObj>())

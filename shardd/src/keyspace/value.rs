@@ -3,7 +3,7 @@
 //! place. Strings are stored inline with their key, so they are only ever
 //! borrowed read-only; collections live in their own boxed objects.
 
-use crate::types::{hash::HashObj, list::ListObj, set::SetObj, zset::ZSetObj};
+use crate::types::{hash::HashObj, list::ListObj, set::SetObj, stream::StreamObj, zset::ZSetObj};
 
 /// A value of one of Redis's types.
 #[derive(Debug, Clone)]
@@ -18,6 +18,8 @@ pub enum Value {
     Set(Box<SetObj>),
     /// A sorted set.
     ZSet(Box<ZSetObj>),
+    /// A stream.
+    Stream(Box<StreamObj>),
 }
 
 impl Value {
@@ -29,6 +31,7 @@ impl Value {
             Value::List(l) => ValueRef::List(l),
             Value::Set(s) => ValueRef::Set(s),
             Value::ZSet(z) => ValueRef::ZSet(z),
+            Value::Stream(x) => ValueRef::Stream(x),
         }
     }
 
@@ -47,6 +50,7 @@ impl ValueRef<'_> {
             ValueRef::List(l) => Value::List(Box::new(l.clone())),
             ValueRef::Set(s) => Value::Set(Box::new(s.clone())),
             ValueRef::ZSet(z) => Value::ZSet(Box::new(z.clone())),
+            ValueRef::Stream(x) => Value::Stream(Box::new(x.clone())),
         }
     }
 
@@ -64,6 +68,7 @@ impl ValueRef<'_> {
                 _ => "hashtable",
             },
             ValueRef::ZSet(z) => z.encoding(),
+            ValueRef::Stream(_) => "stream",
         }
     }
 }
@@ -127,6 +132,8 @@ pub enum ValueRef<'a> {
     Set(&'a SetObj),
     /// A sorted set.
     ZSet(&'a ZSetObj),
+    /// A stream.
+    Stream(&'a StreamObj),
 }
 
 impl ValueRef<'_> {
@@ -138,6 +145,7 @@ impl ValueRef<'_> {
             ValueRef::List(_) => "list",
             ValueRef::Set(_) => "set",
             ValueRef::ZSet(_) => "zset",
+            ValueRef::Stream(_) => "stream",
         }
     }
 }
@@ -156,4 +164,6 @@ pub enum ValueMut<'a> {
     Set(&'a mut SetObj),
     /// A sorted set.
     ZSet(&'a mut ZSetObj),
+    /// A stream.
+    Stream(&'a mut StreamObj),
 }

@@ -52,18 +52,36 @@ pub fn commands<'a, 'b>(args: &'a [&'b [u8]]) -> Option<Vec<&'a [&'b [u8]]>> {
 /// false for a group record whose framing is broken (nothing applied).
 pub fn replay(ks: &mut Keyspace, args: &[&[u8]], scratch: &mut Vec<u8>) -> bool {
     if args.first() != Some(&GROUP) {
-        scratch.clear();
-        execute(ks, args, &mut Reply::new(scratch, Proto::Resp2));
+        replay_one(ks, args, scratch);
         return true;
     }
     let Some(cmds) = commands(&args[1..]) else {
         return false;
     };
     for c in cmds {
-        scratch.clear();
-        execute(ks, c, &mut Reply::new(scratch, Proto::Resp2));
+        replay_one(ks, c, scratch);
     }
     true
+}
+
+/// Applies one command, at the time it ran if it is a `SHARDD.AT` record
+/// ([`super::rewrite::AT`]).
+pub(crate) fn replay_one(ks: &mut Keyspace, args: &[&[u8]], scratch: &mut Vec<u8>) {
+    scratch.clear();
+    if args.first() == Some(&super::rewrite::AT) {
+        let at = args.get(1).and_then(|t| common::num::parse_i64(t));
+        let (Some(at), Some(cmd)) = (at, args.get(2..).filter(|c| !c.is_empty())) else {
+            return;
+        };
+        ks.pin_now(Some(at as u64));
+        execute(ks, cmd, &mut Reply::new(scratch, Proto::Resp2));
+        ks.pin_now(None);
+        // The command's own log form is not wanted here.
+        ks.take_log_as();
+        return;
+    }
+    execute(ks, args, &mut Reply::new(scratch, Proto::Resp2));
+    ks.take_log_as();
 }
 
 #[cfg(test)]

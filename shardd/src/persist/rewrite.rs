@@ -14,6 +14,8 @@
 
 use common::num::parse_i64;
 
+use crate::keyspace::Keyspace;
+
 /// What to log for one write command.
 #[derive(Debug, PartialEq, Eq)]
 pub enum LogForm {
@@ -37,6 +39,31 @@ const REWRITTEN: &[&[u8]] = &[
     b"restore",
     b"spop",
 ];
+
+/// What to log for `args`, which ran on `ks` and replied `reply`: the form
+/// the command itself asked for ([`Keyspace::log_as`]: the stream commands,
+/// whose effect depends on the clock), else [`log_form`].
+pub fn logged(ks: &mut Keyspace, args: &[&[u8]], reply: &[u8]) -> Option<Vec<Vec<u8>>> {
+    match ks.take_log_as() {
+        Some(form) => Some(form),
+        None => log_form(args, reply, ks.now_ms()),
+    }
+}
+
+/// `SHARDD.AT ms command...`: a log-only record, never sent by the proxy,
+/// that replays `command` with the keyspace's clock at `ms` (the time it
+/// first ran), so a command whose effect depends on the time (XADD with
+/// `*`, XREADGROUP, XCLAIM, XAUTOCLAIM) replays to the same result.
+pub const AT: &[u8] = b"SHARDD.AT";
+
+/// `command` logged to replay at `now_ms` (see [`AT`]).
+pub fn at(now_ms: u64, command: &[&[u8]]) -> Vec<Vec<u8>> {
+    let mut out = Vec::with_capacity(command.len() + 2);
+    out.push(AT.to_vec());
+    out.push(now_ms.to_string().into_bytes());
+    out.extend(command.iter().map(|a| a.to_vec()));
+    out
+}
 
 /// What to log for `args`, which ran at `now_ms` and replied `reply`.
 pub fn plan(args: &[&[u8]], reply: &[u8], now_ms: u64) -> LogForm {

@@ -27,13 +27,10 @@
 
 use std::collections::{HashMap, HashSet};
 
-use common::{
-    num::parse_i64,
-    reply::{Proto, Reply},
-};
+use common::num::parse_i64;
 
 use super::group::{self, GROUP};
-use crate::{commands::execute, dump, keyspace::Keyspace};
+use crate::{dump, keyspace::Keyspace};
 
 /// Record names.
 pub const TXPREP: &[u8] = b"SHARDD.TXPREP";
@@ -404,8 +401,7 @@ impl Replay {
 
     fn run(&mut self, ks: &mut Keyspace, forms: &[&[&[u8]]]) {
         for f in forms {
-            self.scratch.clear();
-            execute(ks, f, &mut Reply::new(&mut self.scratch, Proto::Resp2));
+            group::replay_one(ks, f, &mut self.scratch);
         }
     }
 

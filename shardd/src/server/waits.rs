@@ -64,6 +64,16 @@ impl<L: WriteLog> Engine<L> {
             .into_iter()
             .filter_map(|p| args.get(p).map(|k| k.to_vec()))
             .collect();
+        // A command that waits with other arguments than it came with
+        // (XREAD's `$` made an id) keeps a record of those.
+        let rec = match self.ks.take_block_as() {
+            Some(new) => {
+                let mut buf = vec![0u8; msg::request_len(&new)];
+                msg::write_request(&mut buf, *h, &new);
+                buf
+            }
+            None => rec.to_vec(),
+        };
         self.blocking.add(Waiter {
             owner,
             client: h.origin,
@@ -72,7 +82,7 @@ impl<L: WriteLog> Engine<L> {
             cmd,
             family,
             keys,
-            rec: Some(rec.to_vec()),
+            rec: Some(rec),
         });
     }
 
@@ -94,18 +104,27 @@ impl<L: WriteLog> Engine<L> {
             reply.error("ERR malformed SHARDD.BWAIT");
             return false;
         };
-        let keys = args.get(3..).unwrap_or(&[]);
-        let ready = keys.iter().any(|k| {
-            matches!(
-                (self.ks.get(k), family),
-                (Some(ValueRef::List(_)), Family::List) | (Some(ValueRef::ZSet(_)), Family::Zset)
-            )
-        });
+        let rest = args.get(3..).unwrap_or(&[]);
+        let (ready, keys): (bool, Vec<Vec<u8>>) = if family == Family::Stream {
+            let Some(ready) = self.stream_ready(rest) else {
+                reply.error("ERR malformed SHARDD.BWAIT");
+                return false;
+            };
+            let keys = rest.get(1..).unwrap_or(&[]).iter().step_by(2);
+            (ready, keys.map(|k| k.to_vec()).collect())
+        } else {
+            let ready = rest.iter().any(|k| {
+                matches!(
+                    (self.ks.get(k), family),
+                    (Some(ValueRef::List(_)), Family::List) | (Some(ValueRef::ZSet(_)), Family::Zset)
+                )
+            });
+            (ready, rest.iter().map(|k| k.to_vec()).collect())
+        };
         if ready || !block {
             reply.int(i64::from(ready));
             return false;
         }
-        let keys = keys.iter().map(|k| k.to_vec()).collect();
         self.blocking.add(Waiter {
             owner,
             client,
@@ -117,6 +136,37 @@ impl<L: WriteLog> Engine<L> {
             rec: None,
         });
         true
+    }
+
+    /// Whether a stream read waiting with `group key id [key id ...]` (the
+    /// group empty for XREAD) can run now: a key has an entry past its id
+    /// (past the group's last delivered id), or, for a group, a key or its
+    /// group is gone (the read then answers the error). `None`: malformed.
+    fn stream_ready(&mut self, rest: &[&[u8]]) -> Option<bool> {
+        let (group, pairs) = rest.split_first()?;
+        if pairs.is_empty() || pairs.len() % 2 != 0 {
+            return None;
+        }
+        for p in pairs.chunks(2) {
+            let after = crate::types::stream::id::parse_id(p[1], 0, true);
+            let s = match self.ks.get(p[0]) {
+                Some(ValueRef::Stream(s)) => s,
+                _ if !group.is_empty() => return Some(true),
+                _ => continue,
+            };
+            let after = if group.is_empty() {
+                after?
+            } else {
+                match s.groups.get(*group) {
+                    Some(g) => g.last_id,
+                    None => return Some(true),
+                }
+            };
+            if !s.is_empty() && s.edge_id(true).is_some_and(|max| max > after) {
+                return Some(true);
+            }
+        }
+        Some(false)
     }
 
     /// `SHARDD.UNBLOCK client TIMEOUT|ERROR`.

@@ -5,6 +5,7 @@ pub mod hash;
 pub mod hll;
 pub mod list;
 pub mod set;
+pub mod stream;
 pub mod zset;
 
 /// The bytes jemalloc hands out for a request of `size` bytes (0 for 0).
