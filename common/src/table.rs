@@ -655,7 +655,7 @@ fn stream_keys(argv: &[&[u8]]) -> Result<KeyPositions, KeysError> {
             i += 1;
         } else if a.eq_ignore_ascii_case(b"streams") {
             let rest = argv.len() - i - 1;
-            if rest == 0 || rest % 2 != 0 {
+            if rest == 0 || !rest.is_multiple_of(2) {
                 return Err(KeysError::InvalidArguments);
             }
             return Ok((i + 1..i + 1 + rest / 2).collect());

@@ -137,7 +137,8 @@ async fn run(
         on_one_shard(&w, &handle, &gone, &b, &argv).await
     };
     handle.blocked.store(false, Ordering::Relaxed);
-    if reply.starts_with(b"-") {
+    if shard_lost(&reply) {
+        // The link made this one; the shards count their own errors.
         w.error_reply(&reply);
     }
     Target::Slot {
@@ -426,7 +427,12 @@ async fn over_shards(
         }
         match woken {
             None => continue,
-            Some(true) => return unblocked_reply(b.proto),
+            Some(true) => {
+                // Made here, so counted here (the shards count theirs).
+                let r = unblocked_reply(b.proto);
+                w.error_reply(&r);
+                return r;
+            }
             Some(false) => return timeout_reply(b.spec.id, b.proto),
         }
     }
@@ -458,7 +464,11 @@ async fn stream_ids_now(
         .filter(|&&p| argv.get(p + n) == Some(&&b"$"[..]))
         .map(|&p| {
             let key = argv[p].to_vec();
-            (p + n, w.shared.shard_of(&key), vec![b"XINFO".to_vec(), b"STREAM".to_vec(), key])
+            (
+                p + n,
+                w.shared.shard_of(&key),
+                vec![b"XINFO".to_vec(), b"STREAM".to_vec(), key],
+            )
         })
         .collect();
     if asks.is_empty() {
@@ -473,9 +483,8 @@ async fn stream_ids_now(
         } else if reply.starts_with(b"-") {
             return Err(reply);
         } else {
-            last_generated_id(&reply).ok_or_else(|| {
-                b"-ERR could not read a stream's last id\r\n".to_vec()
-            })?
+            last_generated_id(&reply)
+                .ok_or_else(|| b"-ERR could not read a stream's last id\r\n".to_vec())?
         };
     }
     Ok(out)

@@ -99,8 +99,14 @@ pub(crate) struct Waiter {
 pub(crate) enum Due {
     /// Run the waiter's request again.
     Run { owner: u64, rec: Vec<u8> },
-    /// Answer request `id` on `owner`'s channel with `body`.
-    Answer { owner: u64, id: u64, body: Vec<u8> },
+    /// Answer request `id` (of command `cmd`) on `owner`'s channel with
+    /// `body`.
+    Answer {
+        owner: u64,
+        id: u64,
+        cmd: Cmd,
+        body: Vec<u8>,
+    },
 }
 
 /// The shard's blocked clients.
@@ -254,6 +260,7 @@ impl Blocking {
             return Some(Due::Answer {
                 owner: w.owner,
                 id: w.id,
+                cmd: w.cmd,
                 body: ending_reply(&w, how),
             });
         }
@@ -290,6 +297,7 @@ impl Blocking {
                 return Some(Due::Answer {
                     owner: w.owner,
                     id: w.id,
+                    cmd: w.cmd,
                     body: int_reply(w.proto, 1),
                 });
             }
@@ -316,7 +324,11 @@ impl Blocking {
                 .map(|q| {
                     q.iter()
                         .copied()
-                        .filter(|s| self.waiters.get(s).is_some_and(|w| w.family == Family::Stream))
+                        .filter(|s| {
+                            self.waiters
+                                .get(s)
+                                .is_some_and(|w| w.family == Family::Stream)
+                        })
                         .collect()
                 })
                 .unwrap_or_default();
@@ -332,6 +344,7 @@ impl Blocking {
                 return Some(Due::Answer {
                     owner: w.owner,
                     id: w.id,
+                    cmd: w.cmd,
                     body: int_reply(w.proto, 1),
                 });
             }
@@ -345,6 +358,7 @@ impl Blocking {
                 return Some(Due::Answer {
                     owner: w.owner,
                     id: w.id,
+                    cmd: w.cmd,
                     body,
                 });
             }

@@ -375,7 +375,8 @@ impl Keyspace {
             Lookup::Missing => {
                 self.misses += read as u64;
                 if read && self.track & common::notify::KEY_MISS != 0 {
-                    self.noted.push((common::notify::KEY_MISS, "", key.to_vec()));
+                    self.noted
+                        .push((common::notify::KEY_MISS, "", key.to_vec()));
                 }
                 None
             }
@@ -388,7 +389,8 @@ impl Keyspace {
                     self.noted.push((common::notify::EXPIRED, "", key.to_vec()));
                 }
                 if read && self.track & common::notify::KEY_MISS != 0 {
-                    self.noted.push((common::notify::KEY_MISS, "", key.to_vec()));
+                    self.noted
+                        .push((common::notify::KEY_MISS, "", key.to_vec()));
                 }
                 None
             }

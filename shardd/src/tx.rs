@@ -184,6 +184,10 @@ impl<L: WriteLog> Engine<L> {
         if self.watches.is_empty() && self.blocking.is_empty() {
             return;
         }
+        if matches!(id, Cmd::Flushall | Cmd::Flushdb) {
+            // Readers blocked in a group learn their stream is gone.
+            self.blocking.signal_all();
+        }
         let Ok(keys) = keys_and_flags(id.spec(), argv) else {
             return;
         };

@@ -6,7 +6,8 @@
 //! this file) and review the diff.
 
 use super::{
-    cmd, flags::*,
+    cmd,
+    flags::*,
     keyspec::{key_flags::*, ks, BeginSearch, FindKeys},
     CommandSpec, Docs, Exec, Keys, Route,
 };

@@ -470,11 +470,9 @@ const fn run_handler(id: Cmd) -> Option<fn(&mut Keyspace, Args, &mut Reply) -> C
         Cmd::Xrevrange => streams::xrevrange,
         Cmd::Xsetid => streams::xsetid,
         Cmd::Xpending => streams::groups::xpending,
-        Cmd::Xinfo
-        | Cmd::XinfoConsumers
-        | Cmd::XinfoGroups
-        | Cmd::XinfoHelp
-        | Cmd::XinfoStream => streams::info::xinfo,
+        Cmd::Xinfo | Cmd::XinfoConsumers | Cmd::XinfoGroups | Cmd::XinfoHelp | Cmd::XinfoStream => {
+            streams::info::xinfo
+        }
         Cmd::Randomkey => keys::randomkey,
         Cmd::Dbsize => keys::dbsize,
         Cmd::Keys => keys::keys,

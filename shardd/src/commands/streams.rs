@@ -17,7 +17,7 @@ pub mod read;
 
 use common::notify::STREAM;
 
-use super::{eq_ic, Args, CmdError, CmdResult, CountedResult, Changes};
+use super::{eq_ic, Args, Changes, CmdError, CmdResult, CountedResult};
 use crate::{
     keyspace::{Keyspace, Value, ValueMut, ValueRef},
     persist::rewrite,
@@ -159,7 +159,9 @@ fn parse_trim_args(args: Args, xadd: bool) -> Result<TrimArgs, CmdError> {
             if eq_ic(opt, "maxlen") {
                 let n = super::parse_i64(v).ok_or(CmdError::NotInteger)?;
                 if n < 0 {
-                    return Err(CmdError::Other("ERR The MAXLEN argument must be >= 0.".into()));
+                    return Err(CmdError::Other(
+                        "ERR The MAXLEN argument must be >= 0.".into(),
+                    ));
                 }
                 t.trim = Some(Trim::MaxLen(n as u64));
             } else {
@@ -170,7 +172,9 @@ fn parse_trim_args(args: Args, xadd: bool) -> Result<TrimArgs, CmdError> {
         } else if eq_ic(opt, "limit") && more > 0 {
             let n = super::parse_i64(argv[i + 1]).ok_or(CmdError::NotInteger)?;
             if n < 0 {
-                return Err(CmdError::Other("ERR The LIMIT argument must be >= 0.".into()));
+                return Err(CmdError::Other(
+                    "ERR The LIMIT argument must be >= 0.".into(),
+                ));
             }
             t.limit = n as u64;
             t.limit_idx = Some(i);
@@ -188,7 +192,9 @@ fn parse_trim_args(args: Args, xadd: bool) -> Result<TrimArgs, CmdError> {
     }
     t.id_idx = i;
     if t.limit > 0 && t.trim.is_none() {
-        return Err(syntax("LIMIT cannot be used without specifying a trimming strategy"));
+        return Err(syntax(
+            "LIMIT cannot be used without specifying a trimming strategy",
+        ));
     }
     if !xadd && t.trim.is_none() {
         return Err(syntax("XTRIM must be called with a trimming strategy"));
@@ -242,7 +248,7 @@ fn exact_form(argv: &[&[u8]], t: &TrimArgs, s: &StreamObj, id: Option<StreamId>)
 pub fn xadd(ks: &mut Keyspace, args: Args, out: &mut Reply) -> CountedResult {
     let t = parse_trim_args(args, true)?;
     let fields = args.rest(t.id_idx + 1);
-    if fields.len() < 2 || fields.len() % 2 != 0 {
+    if fields.len() < 2 || !fields.len().is_multiple_of(2) {
         return Err(CmdError::WrongArity(args.name_lower()));
     }
     let how = match t.id {
@@ -370,7 +376,11 @@ fn xrange_generic(ks: &mut Keyspace, args: Args, out: &mut Reply, rev: bool) -> 
     let mut i = 0;
     while i < rest.len() {
         if eq_ic(rest[i], "count") && i + 1 < rest.len() {
-            count = Some(super::parse_i64(rest[i + 1]).ok_or(CmdError::NotInteger)?.max(0));
+            count = Some(
+                super::parse_i64(rest[i + 1])
+                    .ok_or(CmdError::NotInteger)?
+                    .max(0),
+            );
             i += 2;
         } else {
             return Err(CmdError::Syntax);

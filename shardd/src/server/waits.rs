@@ -116,7 +116,8 @@ impl<L: WriteLog> Engine<L> {
             let ready = rest.iter().any(|k| {
                 matches!(
                     (self.ks.get(k), family),
-                    (Some(ValueRef::List(_)), Family::List) | (Some(ValueRef::ZSet(_)), Family::Zset)
+                    (Some(ValueRef::List(_)), Family::List)
+                        | (Some(ValueRef::ZSet(_)), Family::Zset)
                 )
             });
             (ready, rest.iter().map(|k| k.to_vec()).collect())
@@ -144,7 +145,7 @@ impl<L: WriteLog> Engine<L> {
     /// group is gone (the read then answers the error). `None`: malformed.
     fn stream_ready(&mut self, rest: &[&[u8]]) -> Option<bool> {
         let (group, pairs) = rest.split_first()?;
-        if pairs.is_empty() || pairs.len() % 2 != 0 {
+        if pairs.is_empty() || !pairs.len().is_multiple_of(2) {
             return None;
         }
         for p in pairs.chunks(2) {
@@ -200,7 +201,18 @@ impl<L: WriteLog> Engine<L> {
                 return;
             };
             match due {
-                Due::Answer { owner, id, body } => {
+                Due::Answer {
+                    owner,
+                    id,
+                    cmd,
+                    body,
+                } => {
+                    if body.first() == Some(&b'-') {
+                        // A blocked command ended with an error (CLIENT
+                        // UNBLOCK ... ERROR, its stream gone): counted
+                        // as Redis counts a failed call.
+                        self.stats.end(Some(cmd), 0, &[], 0, &body);
+                    }
                     let mut rec = vec![0u8; msg::REPLY_HEADER_BYTES];
                     msg::write_reply_header(&mut rec, id, 0);
                     rec.extend_from_slice(&body);

@@ -2,7 +2,7 @@
 
 use common::notify::STREAM;
 
-use super::{entry_reply, end_bound, log_at_now, start_bound, strict_id, write_stream};
+use super::{end_bound, entry_reply, log_at_now, start_bound, strict_id, write_stream};
 use crate::{
     commands::{eq_ic, parse_i64, Args, Changes, CmdError, CmdResult, CountedResult},
     keyspace::{Keyspace, Value},
@@ -105,9 +105,9 @@ pub fn xgroup(ks: &mut Keyspace, args: Args, out: &mut Reply) -> CountedResult {
                 .into(),
         ));
     }
-    let has_group = exists
-        && write_stream(ks, key)?.is_some_and(|s| s.groups.contains_key(gname));
-    let needs_group = eq_ic(sub, "setid") || eq_ic(sub, "createconsumer") || eq_ic(sub, "delconsumer");
+    let has_group = exists && write_stream(ks, key)?.is_some_and(|s| s.groups.contains_key(gname));
+    let needs_group =
+        eq_ic(sub, "setid") || eq_ic(sub, "createconsumer") || eq_ic(sub, "delconsumer");
     if exists && needs_group && !has_group {
         return Err(CmdError::Other(format!(
             "NOGROUP No such consumer group '{}' for key name '{}'",
@@ -133,7 +133,8 @@ pub fn xgroup(ks: &mut Keyspace, args: Args, out: &mut Reply) -> CountedResult {
                 "BUSYGROUP Consumer Group name already exists".into(),
             ));
         }
-        s.groups.insert(gname.to_vec(), Group::new(id, entries_read));
+        s.groups
+            .insert(gname.to_vec(), Group::new(id, entries_read));
         out.ok();
         ks.note_event(STREAM, "xgroup-create", key);
         return Ok(Changes::ONE);
@@ -254,7 +255,11 @@ pub fn xpending(ks: &mut Keyspace, args: Args, out: &mut Reply) -> CmdResult {
         };
         out.bulk(first.to_string().as_bytes());
         out.bulk(last.to_string().as_bytes());
-        let owners: Vec<_> = g.consumers.iter().filter(|(_, c)| !c.pel.is_empty()).collect();
+        let owners: Vec<_> = g
+            .consumers
+            .iter()
+            .filter(|(_, c)| !c.pel.is_empty())
+            .collect();
         out.array(owners.len());
         for (name, c) in owners {
             out.array(2);
@@ -361,7 +366,8 @@ pub fn xclaim(ks: &mut Keyspace, args: Args, out: &mut Reply) -> CountedResult {
     while j < rest.len() {
         let more = rest.len() - 1 - j;
         let opt = rest[j];
-        let bad = |what: &str| CmdError::Other(format!("ERR Invalid {what} option argument for XCLAIM"));
+        let bad =
+            |what: &str| CmdError::Other(format!("ERR Invalid {what} option argument for XCLAIM"));
         if eq_ic(opt, "force") {
             force = true;
         } else if eq_ic(opt, "justid") {
@@ -406,7 +412,9 @@ pub fn xclaim(ks: &mut Keyspace, args: Args, out: &mut Reply) -> CountedResult {
     let mut created = false;
     for id in ids {
         let exists = s.contains(id);
-        let Some(g) = s.groups.get_mut(gname) else { break };
+        let Some(g) = s.groups.get_mut(gname) else {
+            break;
+        };
         if !exists {
             if g.ack(id) {
                 changes += 1;
@@ -424,7 +432,9 @@ pub fn xclaim(ks: &mut Keyspace, args: Args, out: &mut Reply) -> CountedResult {
             }
         }
         let retry = retry.filter(|&r| r >= 0).map(|r| r as u64);
-        created |= claim_one(s, gname, consumer, id, time, retry, justid, now as u64, &mut r);
+        created |= claim_one(
+            s, gname, consumer, id, time, retry, justid, now as u64, &mut r,
+        );
         n += 1;
         changes += 1;
     }
@@ -443,9 +453,7 @@ pub fn xclaim(ks: &mut Keyspace, args: Args, out: &mut Reply) -> CountedResult {
 pub fn xautoclaim(ks: &mut Keyspace, args: Args, out: &mut Reply) -> CountedResult {
     let (key, gname, consumer) = (args.get(1)?, args.get(2)?, args.get(3)?);
     let min_idle = parse_i64(args.get(4)?)
-        .ok_or_else(|| {
-            CmdError::Other("ERR Invalid min-idle-time argument for XAUTOCLAIM".into())
-        })?
+        .ok_or_else(|| CmdError::Other("ERR Invalid min-idle-time argument for XAUTOCLAIM".into()))?
         .max(0);
     let start = start_bound(args.get(5)?)?;
     let mut count: i64 = 100;
@@ -492,7 +500,9 @@ pub fn xautoclaim(ks: &mut Keyspace, args: Args, out: &mut Reply) -> CountedResu
             next = it.next().map_or(StreamId::MIN, |(id, _)| id);
             break;
         }
-        let Some((id, delivered)) = it.next() else { break };
+        let Some((id, delivered)) = it.next() else {
+            break;
+        };
         attempts -= 1;
         if !s.contains(id) {
             if let Some(g) = s.groups.get_mut(gname) {

@@ -61,7 +61,7 @@ fn parse_args<'a>(args: Args<'a>, xreadgroup: bool) -> Result<ReadArgs<'a>, CmdE
             r.count = parse_i64(argv[i]).ok_or(CmdError::NotInteger)?.max(0);
         } else if eq_ic(o, "streams") && more > 0 {
             let n = argv.len() - i - 1;
-            if n % 2 != 0 {
+            if !n.is_multiple_of(2) {
                 return Err(CmdError::Other(
                     "ERR Unbalanced XREAD list of streams: for each stream key an ID or '$' must be specified."
                         .into(),
@@ -95,7 +95,9 @@ fn parse_args<'a>(args: Args<'a>, xreadgroup: bool) -> Result<ReadArgs<'a>, CmdE
         return Err(CmdError::Syntax);
     };
     if xreadgroup && r.group.is_none() {
-        return Err(CmdError::Other("ERR Missing GROUP option for XREADGROUP".into()));
+        return Err(CmdError::Other(
+            "ERR Missing GROUP option for XREADGROUP".into(),
+        ));
     }
     let n = (argv.len() - at) / 2;
     r.keys = &argv[at..at + n];

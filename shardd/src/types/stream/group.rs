@@ -57,10 +57,13 @@ impl Group {
     /// Consumer `name`, created (seen now) if missing; true when created.
     pub fn consumer(&mut self, name: &[u8], now: u64) -> (&mut Consumer, bool) {
         let created = !self.consumers.contains_key(name);
-        let c = self.consumers.entry(name.to_vec()).or_insert_with(|| Consumer {
-            seen_time: now,
-            pel: BTreeSet::new(),
-        });
+        let c = self
+            .consumers
+            .entry(name.to_vec())
+            .or_insert_with(|| Consumer {
+                seen_time: now,
+                pel: BTreeSet::new(),
+            });
         (c, created)
     }
 

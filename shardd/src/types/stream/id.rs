@@ -132,7 +132,10 @@ mod tests {
     #[test]
     fn ids_parse_as_redis_reads_them() {
         assert_eq!(parse_id(b"5", 0, true), Some(StreamId::new(5, 0)));
-        assert_eq!(parse_id(b"5", u64::MAX, true), Some(StreamId::new(5, u64::MAX)));
+        assert_eq!(
+            parse_id(b"5", u64::MAX, true),
+            Some(StreamId::new(5, u64::MAX))
+        );
         assert_eq!(parse_id(b"5-3", 0, true), Some(StreamId::new(5, 3)));
         assert_eq!(parse_id(b"-", 0, false), Some(StreamId::MIN));
         assert_eq!(parse_id(b"+", 0, false), Some(StreamId::MAX));

@@ -220,7 +220,9 @@ impl Node {
         let values = if same {
             self.master_count
         } else {
-            usize::try_from(read_varint(b, &mut pos)?).ok()?.checked_mul(2)?
+            usize::try_from(read_varint(b, &mut pos)?)
+                .ok()?
+                .checked_mul(2)?
         };
         for _ in 0..values {
             read_bytes(b, &mut pos)?;
@@ -284,7 +286,8 @@ impl Node {
 
     /// Heap bytes the node holds.
     pub fn heap_bytes(&self) -> usize {
-        crate::types::alloc_size(self.buf.capacity()) + crate::types::alloc_size(self.master.capacity())
+        crate::types::alloc_size(self.buf.capacity())
+            + crate::types::alloc_size(self.master.capacity())
     }
 
     /// Shrinks the buffer to its length (a node that filled up).
@@ -359,7 +362,14 @@ mod tests {
         n.push(StreamId::new(5, 9), &[b"a", b"x", b"b", b"y"]);
         n.push(StreamId::new(7, 0), &[b"other", b"v"]);
         let ids: Vec<_> = n.entries().map(|e| e.id).collect();
-        assert_eq!(ids, vec![StreamId::new(5, 1), StreamId::new(5, 9), StreamId::new(7, 0)]);
+        assert_eq!(
+            ids,
+            vec![
+                StreamId::new(5, 1),
+                StreamId::new(5, 9),
+                StreamId::new(7, 0)
+            ]
+        );
         let e: Vec<_> = n.entries().collect();
         let mut out = Vec::new();
         n.fields_into(&e[1], &mut out);

@@ -13,7 +13,9 @@ fn filled(n: u64) -> StreamObj {
     let mut s = StreamObj::default();
     for i in 1..=n {
         let v = i.to_string();
-        assert!(s.append(NewId::Exact(StreamId::new(i, 0)), &[b"f", v.as_bytes()], 0).is_ok());
+        assert!(s
+            .append(NewId::Exact(StreamId::new(i, 0)), &[b"f", v.as_bytes()], 0)
+            .is_ok());
     }
     s
 }
@@ -21,10 +23,22 @@ fn filled(n: u64) -> StreamObj {
 #[test]
 fn ids_are_generated_as_redis_does() {
     let mut s = StreamObj::default();
-    assert_eq!(s.append(NewId::Auto, &[b"a", b"1"], 100), Ok(StreamId::new(100, 0)));
-    assert_eq!(s.append(NewId::Auto, &[b"a", b"1"], 90), Ok(StreamId::new(100, 1)));
-    assert_eq!(s.append(NewId::AutoSeq(100), &[b"a", b"1"], 0), Ok(StreamId::new(100, 2)));
-    assert_eq!(s.append(NewId::AutoSeq(200), &[b"a", b"1"], 0), Ok(StreamId::new(200, 0)));
+    assert_eq!(
+        s.append(NewId::Auto, &[b"a", b"1"], 100),
+        Ok(StreamId::new(100, 0))
+    );
+    assert_eq!(
+        s.append(NewId::Auto, &[b"a", b"1"], 90),
+        Ok(StreamId::new(100, 1))
+    );
+    assert_eq!(
+        s.append(NewId::AutoSeq(100), &[b"a", b"1"], 0),
+        Ok(StreamId::new(100, 2))
+    );
+    assert_eq!(
+        s.append(NewId::AutoSeq(200), &[b"a", b"1"], 0),
+        Ok(StreamId::new(200, 0))
+    );
     assert_eq!(
         s.append(NewId::Exact(StreamId::new(200, 0)), &[b"a", b"1"], 0),
         Err(AddError::NotGreater)
@@ -49,11 +63,24 @@ fn ranges_run_both_ways_across_nodes_and_skip_tombstones() {
     assert_eq!(fwd, back);
     assert_eq!(fwd.len(), 249);
     let mut got = Vec::new();
-    s.range(StreamId::new(99, 0), StreamId::new(102, 0), false, 3, |id, f| {
-        got.push((id.ms, f[1].to_vec()));
-        true
-    });
-    assert_eq!(got, vec![(99, b"99".to_vec()), (100, b"100".to_vec()), (101, b"101".to_vec())]);
+    s.range(
+        StreamId::new(99, 0),
+        StreamId::new(102, 0),
+        false,
+        3,
+        |id, f| {
+            got.push((id.ms, f[1].to_vec()));
+            true
+        },
+    );
+    assert_eq!(
+        got,
+        vec![
+            (99, b"99".to_vec()),
+            (100, b"100".to_vec()),
+            (101, b"101".to_vec())
+        ]
+    );
 }
 
 #[test]
@@ -92,9 +119,11 @@ fn a_stream_survives_encoding_with_its_groups() {
     let mut bytes = Vec::new();
     s.encode(&mut bytes);
     let back = StreamObj::decode(&bytes);
-    assert!(back.as_ref().is_some_and(|b| ids(b, false) == ids(&s, false)
-        && b.groups == s.groups
-        && b.max_deleted == s.max_deleted));
+    assert!(back
+        .as_ref()
+        .is_some_and(|b| ids(b, false) == ids(&s, false)
+            && b.groups == s.groups
+            && b.max_deleted == s.max_deleted));
     for cut in [1, bytes.len() / 2, bytes.len() - 1] {
         assert!(StreamObj::decode(&bytes[..cut]).is_none());
     }
