@@ -52,6 +52,11 @@ fn geo_agrees_with_redis() {
 }
 
 #[test]
+fn streams_agree_with_redis() {
+    run_family("streams", families::streams(), CASES, 1, 30);
+}
+
+#[test]
 fn bits_and_hyperloglogs_agree_with_redis() {
     run_family("bits", families::bits(), CASES, 1, 30);
 }

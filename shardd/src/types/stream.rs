@@ -335,18 +335,20 @@ impl StreamObj {
         None
     }
 
-    /// Group `g`'s lag, when it can be known (XINFO GROUPS).
-    pub fn lag(&self, g: &Group) -> Option<u64> {
+    /// Group `g`'s lag, when it can be known (XINFO GROUPS); negative
+    /// when ENTRIESREAD claimed more than was added, as Redis prints it.
+    pub fn lag(&self, g: &Group) -> Option<i64> {
+        let added = self.entries_added as i64;
         if self.entries_added == 0 {
             return Some(0);
         }
         if g.entries_read != INVALID_ENTRIES_READ
             && !self.range_has_tombstones(g.last_id, StreamId::MAX)
         {
-            return Some(self.entries_added.saturating_sub(g.entries_read as u64));
+            return Some(added.wrapping_sub(g.entries_read));
         }
         self.estimate_distance(g.last_id)
-            .map(|read| self.entries_added.saturating_sub(read))
+            .map(|read| added.wrapping_sub(read as i64))
     }
 
     /// Records that group `name` was served entry `id` (greater than its

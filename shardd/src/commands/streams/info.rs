@@ -45,7 +45,7 @@ fn entries_read(out: &mut Reply, g: &Group) {
 
 fn lag(out: &mut Reply, s: &StreamObj, g: &Group) {
     match s.lag(g) {
-        Some(n) => out.int(n as i64),
+        Some(n) => out.int(n),
         None => out.null(),
     }
 }
