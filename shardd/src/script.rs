@@ -718,6 +718,15 @@ impl<L: WriteLog> Engine<L> {
         if spec.has_flag(F_NOSCRIPT) {
             return fail(b"This Redis command is not allowed from script");
         }
+        if matches!(spec.id, Cmd::Xread | Cmd::Xreadgroup)
+            && common::blocking::timeout_of(spec.id, &argv).is_some()
+        {
+            let msg = format!(
+                "{} command is not allowed with BLOCK option from scripts",
+                String::from_utf8_lossy(argv[0])
+            );
+            return fail(msg.as_bytes());
+        }
         let write = spec.has_flag(F_WRITE);
         if write && run.read_only {
             return fail(b"Write commands are not allowed from read-only scripts.");
