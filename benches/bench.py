@@ -45,6 +45,12 @@ WORKLOADS.update({
     "GEOSEARCH": ["geosearch", "geo:__rand_int__", "fromlonlat", "13.36", "38.11", "byradius",
                   "5", "km", "asc", "withdist"],
 })
+# Streams, run only when named (--workloads XADD,XRANGE, in that order):
+# entries appended to random streams, then the first 10 of one read back.
+WORKLOADS.update({
+    "XADD": ["xadd", "stream:__rand_int__", "*", "sensor", "x" * 16],
+    "XRANGE": ["xrange", "stream:__rand_int__", "-", "+", "count", "10"],
+})
 
 
 def free_port():
@@ -350,7 +356,7 @@ def main():
     ap.add_argument("--size", type=int, default=32)
     ap.add_argument("--pipelines", default="1,16,64")
     ap.add_argument("--workloads", default=",".join(DEFAULT_WORKLOADS),
-                    help="also GEOADD,GEOSEARCH (not run by default)")
+                    help="also GEOADD,GEOSEARCH and XADD,XRANGE (not run by default)")
     ap.add_argument("--servers", default="redis-server,twemproxy,shardis")
     ap.add_argument("--baseline-bin",
                     help="another proxy binary (an older build) run beside the others as "

@@ -5,7 +5,9 @@ Three datasets, each loaded into a freshly started server with
 `redis-cli --pipe`:
   strings: 1M keys of 16 bytes with 32-byte values;
   hashes:  100k hashes of 10 fields (8-byte fields, 16-byte values);
-  zsets:   100k sorted sets of 10 members (8-byte members, integer scores).
+  zsets:   100k sorted sets of 10 members (8-byte members, integer scores);
+  streams: 1M stream entries over 10 streams (XADD * with one 6-byte field
+           and a 16-byte value), "per key" meaning per entry.
 For each, bytes per key = (after - before) / keys, from the resident
 memory of every process of the server (for shardis: the proxy and all its
 shards), summed as PSS so pages two processes share (shardis's rings) count
@@ -48,6 +50,10 @@ def dataset(name, n):
             for f in range(10):
                 args += [b"field:%02d" % f, b"value:%010d" % (i * 10 + f)]
             chunks.append(resp(*args))
+    elif name == "streams":
+        for i in range(n):
+            chunks.append(resp(b"XADD", b"stream:%d" % (i % 10), b"*", b"sensor",
+                               b"value:%010d" % i))
     elif name == "zsets":
         for i in range(n):
             args = [b"ZADD", b"zset:%011d" % i]
@@ -82,6 +88,10 @@ def measure(start, name, n, payload):
         if p.returncode != 0:
             raise RuntimeError(f"--pipe failed: {p.stdout[-500:]} {p.stderr[-500:]}")
         got = dbsize(s.port)
+        if name == "streams":
+            got = sum(int(subprocess.run(["redis-cli", "-p", str(s.port), "XLEN", f"stream:{i}"],
+                                         capture_output=True, text=True, timeout=60).stdout or 0)
+                      for i in range(min(n, 10)))
         if got != n:
             raise RuntimeError(f"{s.name}: {got} keys after loading {n}")
         time.sleep(3.0)
@@ -98,12 +108,14 @@ def main():
     ap.add_argument("--proxy-bin", required=True)
     ap.add_argument("--shards", type=int, default=2)
     ap.add_argument("--scale", type=float, default=1.0, help="fraction of the key counts")
+    ap.add_argument("--datasets", default="strings,hashes,zsets,streams")
     ap.add_argument("--out")
     a = ap.parse_args()
     tmp = tempfile.mkdtemp(prefix="shardis-mem-")
     rows = []
-    for name, n in (("strings", 1_000_000), ("hashes", 100_000), ("zsets", 100_000)):
-        n = max(1, int(n * a.scale))
+    sizes = {"strings": 1_000_000, "hashes": 100_000, "zsets": 100_000, "streams": 1_000_000}
+    for name in a.datasets.split(","):
+        n = max(1, int(sizes[name] * a.scale))
         payload = dataset(name, n)
         for start in (lambda: start_redis(tmp, "redis"),
                       lambda: start_shardis(tmp, a.proxy_bin, a.shards, 0)):
@@ -117,7 +129,7 @@ def main():
              "| dataset | keys | redis-server resident B/key | shardis resident B/key | shardis/redis "
              "| redis used_memory B/key | shardis used_memory B/key |",
              "| --- | --- | --- | --- | --- | --- | --- |"]
-    for name in ("strings", "hashes", "zsets"):
+    for name in a.datasets.split(","):
         r = {srv: (n, rss, used) for (nm, n, srv, rss, used) in rows if nm == name}
         if "redis-server" not in r or "shardis" not in r:
             continue

@@ -84,7 +84,7 @@ pub(crate) fn end_bound(b: &[u8]) -> Result<StreamId, CmdError> {
 /// Writes one entry: `[id, [field, value, ...]]`.
 pub(crate) fn entry_reply(out: &mut Reply, id: StreamId, fields: &[&[u8]]) {
     out.array(2);
-    out.bulk(id.to_string().as_bytes());
+    out.bulk(id.format(&mut [0; id::ID_TEXT_MAX]));
     out.array(fields.len());
     for f in fields {
         out.bulk(f);

@@ -12,6 +12,9 @@ pub struct StreamId {
     pub seq: u64,
 }
 
+/// The longest printed id: two 20-digit numbers and a dash.
+pub const ID_TEXT_MAX: usize = 41;
+
 /// Redis's text for an id argument that does not parse.
 pub const INVALID_ID: &str = "ERR Invalid stream ID specified as stream command argument";
 
@@ -54,7 +57,27 @@ impl StreamId {
 
     /// The id as Redis prints it.
     pub fn to_bytes(self) -> Vec<u8> {
-        self.to_string().into_bytes()
+        self.format(&mut [0; ID_TEXT_MAX]).to_vec()
+    }
+
+    /// The id as Redis prints it, written into `buf` with no allocation.
+    pub fn format(self, buf: &mut [u8; ID_TEXT_MAX]) -> &[u8] {
+        let mut at = ID_TEXT_MAX;
+        for (i, mut v) in [self.seq, self.ms].into_iter().enumerate() {
+            if i == 1 {
+                at -= 1;
+                buf[at] = b'-';
+            }
+            loop {
+                at -= 1;
+                buf[at] = b'0' + (v % 10) as u8;
+                v /= 10;
+                if v == 0 {
+                    break;
+                }
+            }
+        }
+        &buf[at..]
     }
 }
 
@@ -157,5 +180,11 @@ mod tests {
         assert_eq!(StreamId::new(2, 0).prev(), Some(StreamId::new(1, u64::MAX)));
         assert_eq!(StreamId::MIN.prev(), None);
         assert_eq!(StreamId::new(3, 4).to_string(), "3-4");
+        assert_eq!(StreamId::new(3, 4).to_bytes(), b"3-4");
+        assert_eq!(
+            StreamId::MAX.to_bytes(),
+            StreamId::MAX.to_string().into_bytes()
+        );
+        assert_eq!(StreamId::MIN.to_bytes(), b"0-0");
     }
 }
