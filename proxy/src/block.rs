@@ -377,11 +377,17 @@ async fn over_shards(
     // The last try, at the timeout, holds every key: a null then is a
     // moment when they were all empty.
     let mut last = false;
+    let mut waited = false;
     loop {
         let reply = match keys {
             Some(keys) if !last => try_pop(w, b, argv, keys).await,
             _ => xtx::run_alone_settled(w, b.proto, b.spec, argv).await,
         };
+        if waited && b.spec.id == Cmd::Xreadgroup && reply.starts_with(b"-NOGROUP No such key") {
+            // Its group or stream went away while it waited: Redis's
+            // errors for a blocked reader.
+            return stream_gone_reply(w, b, argv).await;
+        }
         if reply.starts_with(b"-ERR transaction aborted") && !past(b.deadline) && !gone.left.get() {
             // Nothing was applied (a shard restarted under it): try again
             // a little later, within the timeout.
@@ -425,6 +431,7 @@ async fn over_shards(
         for c in &captures {
             wait_all(c).await;
         }
+        waited = true;
         match woken {
             None => continue,
             Some(true) => {
@@ -436,6 +443,28 @@ async fn over_shards(
             Some(false) => return timeout_reply(b.spec.id, b.proto),
         }
     }
+}
+
+/// What a blocked XREADGROUP over several shards answers when its group
+/// or one of its streams went away: `UNBLOCKED` if a key holds no stream
+/// now, else `NOGROUP` (its group was destroyed).
+async fn stream_gone_reply(w: &Rc<Worker>, b: &Blocked, argv: &[&[u8]]) -> Vec<u8> {
+    let probe = Req::internal(Cmd::Type, Proto::Resp2);
+    let asks: Vec<(usize, Vec<Vec<u8>>)> = blocking::wait_positions(b.spec.id, argv)
+        .iter()
+        .filter_map(|&p| argv.get(p))
+        .map(|k| (w.shared.shard_of(k), vec![b"TYPE".to_vec(), k.to_vec()]))
+        .collect();
+    let types = xtx::ask_each(w, probe, &asks).await;
+    let mut buf = Vec::new();
+    let mut r = Reply::new(&mut buf, b.proto);
+    if types.iter().any(|t| t.as_slice() != b"+stream\r\n") {
+        r.error("UNBLOCKED the stream key no longer exists");
+    } else {
+        r.error("NOGROUP the consumer group this client was blocked on no longer exists");
+    }
+    w.error_reply(&buf);
+    buf
 }
 
 /// XREADGROUP's group name (empty for XREAD).

@@ -83,7 +83,7 @@ fn run(flags: Flags) -> anyhow::Result<()> {
             &cfg.dir,
             cfg.shards,
             cfg.shardd_bin.as_deref(),
-            Arc::new(move || s.settings.shard_args()),
+            Arc::new(move || s.settings.shard_args(s.shard_count())),
         )?);
     }
     let port = start_workers(shared.clone())?;

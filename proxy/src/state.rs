@@ -383,7 +383,7 @@ mod tests {
         cfg.apply_file("appendonly no\nhash-max-ziplist-entries 7\n")
             .expect("a valid file");
         let shared = Shared::new(cfg, vec![PathBuf::from("/nonexistent")]);
-        let args = shared.settings.shard_args();
+        let args = shared.settings.shard_args(1);
         assert_eq!(flag(&args, "--appendfsync").as_deref(), Some("everysec"));
         assert_eq!(flag(&args, "--appendonly").as_deref(), Some("no"));
         assert!(
@@ -394,7 +394,7 @@ mod tests {
         assert!(!args.iter().any(|a| a.starts_with("zset-max")), "{args:?}");
         let fsync = params::index_of("appendfsync").expect("appendfsync");
         shared.settings.store(&[(fsync, "always".into())]);
-        let args = shared.settings.shard_args();
+        let args = shared.settings.shard_args(1);
         assert_eq!(flag(&args, "--appendfsync").as_deref(), Some("always"));
     }
 

@@ -12,10 +12,7 @@ use std::{cell::RefCell, rc::Rc, sync::atomic::Ordering};
 
 use common::{
     reply::Proto,
-    table::{
-        keyspec::{key_flags, keys_and_flags},
-        Cmd, CommandSpec,
-    },
+    table::{keyspec::keys_and_flags, Cmd, CommandSpec},
 };
 
 use crate::{
@@ -28,14 +25,6 @@ use crate::{
 mod pop;
 
 pub use pop::{pop_keys, pop_prefix, PopKeys};
-
-/// Key-spec flags of a key the command may change.
-const WRITE_KEY_FLAGS: u16 = key_flags::K_RW
-    | key_flags::K_OW
-    | key_flags::K_RM
-    | key_flags::K_INSERT
-    | key_flags::K_DELETE
-    | key_flags::K_UPDATE;
 
 /// A new transaction id.
 pub fn next_txid(w: &Worker) -> u64 {
@@ -445,13 +434,13 @@ pub async fn abort(w: &Rc<Worker>, t: u64, shards: &[usize]) {
 }
 
 /// The keys of `argv` (unique, in order) with whether the command may
-/// write each, and their shards.
+/// write each (`keyspec::may_change`), and their shards.
 pub fn keys_of(w: &Worker, spec: &CommandSpec, argv: &[&[u8]]) -> Vec<(Vec<u8>, bool, usize)> {
     let mut out: Vec<(Vec<u8>, bool, usize)> = Vec::new();
     if let Ok(keys) = keys_and_flags(spec, argv) {
         for (pos, flags) in keys {
             let k = argv[pos];
-            let write = flags & WRITE_KEY_FLAGS != 0;
+            let write = common::table::keyspec::may_change(spec, flags);
             match out.iter_mut().find(|(x, _, _)| x.as_slice() == k) {
                 Some(e) => e.1 |= write,
                 None => out.push((k.to_vec(), write, w.shared.shard_of(k))),

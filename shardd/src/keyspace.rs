@@ -31,6 +31,7 @@
 //! written up in `keyspace/KEYSPACE.md`; measured with
 //! `examples/keyspace_mem.rs`.
 
+mod evict;
 pub mod expiry;
 mod offsets;
 mod scan;
@@ -115,6 +116,8 @@ pub struct Keyspace {
     rerun: bool,
     /// "Now" while the log replays a command that ran at that time.
     pinned_now: Option<u64>,
+    /// Keys' clocks and eviction (`evict.rs`).
+    clocks: evict::Clocks,
     /// What blocked clients' pops answered, by the proxy's token, so a
     /// request sent again after a restart gets what was popped for it
     /// instead of popping twice or losing it (`crate::blocking`); the
@@ -177,6 +180,7 @@ impl Keyspace {
             block_as: None,
             rerun: false,
             pinned_now: None,
+            clocks: evict::Clocks::default(),
             popped: Default::default(),
             popped_order: Default::default(),
         }
@@ -216,8 +220,8 @@ impl Keyspace {
     /// Notes the key happenings of `classes` (new keys, expired keys,
     /// read misses) for keyspace notifications from now on.
     pub fn track(&mut self, classes: u32) {
-        use common::notify::{EXPIRED, KEY_MISS, NEW, STREAM};
-        self.track = classes & (NEW | EXPIRED | KEY_MISS | STREAM);
+        use common::notify::{EVICTED, EXPIRED, KEY_MISS, NEW, STREAM};
+        self.track = classes & (NEW | EXPIRED | KEY_MISS | STREAM | EVICTED);
         if self.track == 0 {
             self.noted.clear();
         }
@@ -354,6 +358,14 @@ impl Keyspace {
         (slot, table_hash(&self.hasher, key, slot))
     }
 
+    /// The clock of `key`'s entry, without touching it.
+    fn entry_clock(&mut self, key: &[u8]) -> Option<u32> {
+        let touching = std::mem::replace(&mut self.clocks.touching, false);
+        let c = self.live_mut(key).map(|e| e.clock());
+        self.clocks.touching = touching;
+        c
+    }
+
     /// The live entry of `key`; removes it first if its time has come.
     fn live_mut(&mut self, key: &[u8]) -> Option<EntryMut<'_>> {
         self.lookup_live(key, false)
@@ -368,8 +380,12 @@ impl Keyspace {
         let store = &mut self.slots[slot];
         let rehash = |k: &[u8]| table_hash(hasher, k, slot);
         match store.lookup(hash, key, || clock.now_ms(), &rehash) {
-            Lookup::Live(e) => {
+            Lookup::Live(mut e) => {
                 self.hits += read as u64;
+                if self.clocks.touching {
+                    let c = self.clocks.touched(e.clock());
+                    e.set_clock(c);
+                }
                 Some(e)
             }
             Lookup::Missing => {
@@ -534,7 +550,11 @@ impl Keyspace {
             }
         };
         let store = &mut self.slots[slot];
-        let Upserted { old, new } = store.upsert(hash, key, payload, resolve, &rehash);
+        // Under LFU an overwritten key keeps its counter, as in Redis.
+        let keep = self.clocks.ev.policy.is_lfu();
+        let fresh = self.clocks.fresh();
+        let Upserted { old, new } =
+            store.upsert(hash, key, payload, resolve, (fresh, keep), &rehash);
         self.len += old.is_none() as usize;
         self.expired_total += expired as u64;
         if self.track != 0 {

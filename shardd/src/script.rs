@@ -63,7 +63,6 @@ use crate::{
     ops::{self, Op},
     persist::{group, rewrite, WriteLog},
     server::Engine,
-    tx::WRITE_KEY_FLAGS,
 };
 
 pub use busy::{Watch, STOP, WORD_KILL, WORD_RUNNING, WORD_WROTE};
@@ -823,7 +822,9 @@ impl<L: WriteLog> Engine<L> {
                 if let Ok(keys) = keys_and_flags(spec, &argv) {
                     for (pos, flags) in keys {
                         let key = argv[pos];
-                        if flags & WRITE_KEY_FLAGS != 0 && !run.undo.iter().any(|(k, _)| k == key) {
+                        if common::table::keyspec::may_change(spec, flags)
+                            && !run.undo.iter().any(|(k, _)| k == key)
+                        {
                             run.undo.push((key.to_vec(), self.ks.saved(key)));
                         }
                     }

@@ -274,6 +274,10 @@ impl<L: WriteLog> Engine<L> {
         // A log form a command set but did not get logged (it changed
         // nothing after all) must not stand for the next one.
         self.ks.take_log_as();
+        self.ks.set_touching(touches_keys(id));
+        if self.ks.over_limit() && !self.make_room(id, reply) {
+            return Changes::NONE;
+        }
         if matches!(op, Op::Introspect(_)) {
             self.stats.xtx = self.xtx.gauges();
             self.stats.lua_bytes = self.scripts.as_ref().map_or(0, |s| s.used_memory());
@@ -304,6 +308,52 @@ impl<L: WriteLog> Engine<L> {
             return Changes::NONE;
         }
         changes
+    }
+
+    /// Over `maxmemory`: evicts as the policy says (each key evicted is
+    /// logged as a DEL, touches WATCH and the blocked clients, and makes
+    /// an `evicted` event). False, with `-OOM` replied, when command `id`
+    /// may use memory and nothing more could go.
+    #[cold]
+    fn make_room(&mut self, id: Cmd, reply: &mut Reply) -> bool {
+        let full = self.evict_now();
+        if full && id.spec().has_flag(common::table::flags::F_DENYOOM) {
+            reply.error("OOM command not allowed when used memory > 'maxmemory'.");
+            return false;
+        }
+        true
+    }
+
+    /// Reads the time, the settings and the memory in use for this round
+    /// (`Keyspace::tick`), and evicts at once if over the limit (a lowered
+    /// `maxmemory` takes effect without waiting for a command).
+    pub fn tick(&mut self) {
+        self.ks
+            .tick(|| common::alloc::jemalloc_stats().map(|(allocated, _)| allocated));
+        if self.ks.over_limit() {
+            self.evict_now();
+        }
+    }
+
+    /// Evicts down to the limit; true if still over (nothing more could
+    /// go).
+    fn evict_now(&mut self) -> bool {
+        let xtx = &self.xtx;
+        // A key a transaction over several shards holds is not evicted
+        // under it.
+        let result = self.ks.evict(|k| !xtx.holds(k));
+        let (gone, full) = match result {
+            Ok(gone) => (gone, false),
+            Err((gone, _)) => (gone, true),
+        };
+        let now = self.ks.now_ms();
+        for key in &gone {
+            let del: [&[u8]; 2] = [b"DEL", key];
+            self.log.append(&del, b":1\r\n", now, Changes::ONE);
+            self.ks.note_event(common::notify::EVICTED, "evicted", key);
+            self.touch_watched(Cmd::Del, &del);
+        }
+        full
     }
 
     /// After write command `id` ran with `args`, replied `reply` and made
@@ -488,6 +538,7 @@ impl<L: WriteLog> Shard<L> {
             // The clock is read after work and every 32nd idle round: a
             // spinning shard need not ask the time 200 times per park.
             if worked || idle_rounds.is_multiple_of(32) {
+                self.engine.tick();
                 let now = Instant::now();
                 if now >= next_expire {
                     self.engine.ks.active_expire_cycle(EXPIRE_BUDGET_KEYS);
@@ -686,6 +737,26 @@ pub fn serve_channel<L: WriteLog>(
         Some(e) => Err(e),
         None => Ok(served),
     }
+}
+
+/// Whether command `id`'s lookups count as accesses of the keys (their
+/// clocks move): not for TYPE, the TTL family, OBJECT and MEMORY USAGE,
+/// nor the proxy's own reads of keys it moves (Redis's `LOOKUP_NOTOUCH`).
+fn touches_keys(id: Cmd) -> bool {
+    !matches!(
+        id,
+        Cmd::Type
+            | Cmd::Ttl
+            | Cmd::Pttl
+            | Cmd::Expiretime
+            | Cmd::Pexpiretime
+            | Cmd::ObjectEncoding
+            | Cmd::ObjectFreq
+            | Cmd::ObjectIdletime
+            | Cmd::ObjectRefcount
+            | Cmd::MemoryUsage
+            | Cmd::SharddDump
+    )
 }
 
 #[cfg(test)]

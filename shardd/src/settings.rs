@@ -80,6 +80,102 @@ pub struct SavePoint {
     pub changes: u64,
 }
 
+/// `maxmemory-policy`: which keys go when memory runs out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Policy {
+    /// Refuse writes that would need memory (`-OOM`).
+    #[default]
+    NoEviction,
+    /// Least recently used, among every key.
+    AllKeysLru,
+    /// Least frequently used, among every key.
+    AllKeysLfu,
+    /// Any key.
+    AllKeysRandom,
+    /// Least recently used, among keys with a TTL.
+    VolatileLru,
+    /// Least frequently used, among keys with a TTL.
+    VolatileLfu,
+    /// Any key with a TTL.
+    VolatileRandom,
+    /// The key with the nearest expiry.
+    VolatileTtl,
+}
+
+impl Policy {
+    /// The policy named `name` (Redis's names).
+    pub fn from_name(name: &str) -> Option<Policy> {
+        Some(match name {
+            "noeviction" => Policy::NoEviction,
+            "allkeys-lru" => Policy::AllKeysLru,
+            "allkeys-lfu" => Policy::AllKeysLfu,
+            "allkeys-random" => Policy::AllKeysRandom,
+            "volatile-lru" => Policy::VolatileLru,
+            "volatile-lfu" => Policy::VolatileLfu,
+            "volatile-random" => Policy::VolatileRandom,
+            "volatile-ttl" => Policy::VolatileTtl,
+            _ => return None,
+        })
+    }
+
+    /// Its name.
+    pub fn name(self) -> &'static str {
+        match self {
+            Policy::NoEviction => "noeviction",
+            Policy::AllKeysLru => "allkeys-lru",
+            Policy::AllKeysLfu => "allkeys-lfu",
+            Policy::AllKeysRandom => "allkeys-random",
+            Policy::VolatileLru => "volatile-lru",
+            Policy::VolatileLfu => "volatile-lfu",
+            Policy::VolatileRandom => "volatile-random",
+            Policy::VolatileTtl => "volatile-ttl",
+        }
+    }
+
+    /// Whether entries' clocks count accesses (LFU) rather than time (LRU).
+    pub fn is_lfu(self) -> bool {
+        matches!(self, Policy::AllKeysLfu | Policy::VolatileLfu)
+    }
+
+    /// Whether only keys with a TTL may go.
+    pub fn is_volatile(self) -> bool {
+        matches!(
+            self,
+            Policy::VolatileLru
+                | Policy::VolatileLfu
+                | Policy::VolatileRandom
+                | Policy::VolatileTtl
+        )
+    }
+}
+
+/// The memory limit and how keys are chosen to meet it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Eviction {
+    /// This shard's share of `maxmemory` in bytes (0: no limit).
+    pub maxmemory: u64,
+    /// `maxmemory-policy`.
+    pub policy: Policy,
+    /// `maxmemory-samples`: keys looked at per choice.
+    pub samples: usize,
+    /// `lfu-log-factor`.
+    pub lfu_log_factor: u64,
+    /// `lfu-decay-time` (minutes).
+    pub lfu_decay_time: u64,
+}
+
+impl Default for Eviction {
+    fn default() -> Self {
+        Eviction {
+            maxmemory: 0,
+            policy: Policy::NoEviction,
+            samples: 5,
+            lfu_log_factor: 10,
+            lfu_decay_time: 1,
+        }
+    }
+}
+
 /// Every setting a shard applies (but `appendonly` and `appendfsync`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Settings {
@@ -102,6 +198,8 @@ pub struct Settings {
     pub latency_monitor_threshold_ms: u64,
     /// `notify-keyspace-events`: `common::notify` flags (0: none).
     pub notify_keyspace_events: u32,
+    /// `maxmemory` and its policy.
+    pub eviction: Eviction,
 }
 
 impl Default for Settings {
@@ -115,6 +213,7 @@ impl Default for Settings {
             slowlog_max_len: 128,
             latency_monitor_threshold_ms: 0,
             notify_keyspace_events: 0,
+            eviction: Eviction::default(),
         }
     }
 }
@@ -185,6 +284,14 @@ impl Settings {
                 self.notify_keyspace_events = common::notify::parse(value.as_bytes())
                     .ok_or_else(|| SettingError::BadValue(name.into(), value.into()))?
             }
+            "maxmemory" => self.eviction.maxmemory = num(name, value)?,
+            "maxmemory-policy" => {
+                self.eviction.policy = Policy::from_name(value)
+                    .ok_or_else(|| SettingError::BadValue(name.into(), value.into()))?
+            }
+            "maxmemory-samples" => self.eviction.samples = num::<usize>(name, value)?.max(1),
+            "lfu-log-factor" => self.eviction.lfu_log_factor = num(name, value)?,
+            "lfu-decay-time" => self.eviction.lfu_decay_time = num(name, value)?,
             _ => return Err(SettingError::Unknown(name.into())),
         }
         Ok(())
@@ -218,6 +325,11 @@ impl Settings {
             "slowlog-max-len" => self.slowlog_max_len.to_string(),
             "latency-monitor-threshold" => self.latency_monitor_threshold_ms.to_string(),
             "notify-keyspace-events" => common::notify::to_text(self.notify_keyspace_events),
+            "maxmemory" => self.eviction.maxmemory.to_string(),
+            "maxmemory-policy" => self.eviction.policy.name().to_string(),
+            "maxmemory-samples" => self.eviction.samples.to_string(),
+            "lfu-log-factor" => self.eviction.lfu_log_factor.to_string(),
+            "lfu-decay-time" => self.eviction.lfu_decay_time.to_string(),
             _ => return None,
         })
     }
@@ -282,6 +394,11 @@ pub fn current() -> Settings {
 /// Puts `s` in force on this thread.
 pub fn install(s: Settings) {
     CURRENT.with(|c| *c.borrow_mut() = s);
+}
+
+/// The eviction settings in force.
+pub fn eviction() -> Eviction {
+    CURRENT.with(|c| c.borrow().eviction)
 }
 
 /// The encoding thresholds in force (what the types read per insert).

@@ -17,11 +17,7 @@
 use common::{
     num::parse_i64,
     reply::Reply,
-    table::{
-        flags::F_WRITE,
-        keyspec::{key_flags, keys_and_flags},
-        Cmd,
-    },
+    table::{flags::F_WRITE, keyspec::keys_and_flags, Cmd},
     wire::tx_commands,
 };
 use smallvec::SmallVec;
@@ -33,13 +29,7 @@ use crate::{
     server::Engine,
 };
 
-/// Key-spec flags that mean the command may change the key.
-pub(crate) const WRITE_KEY_FLAGS: u16 = key_flags::K_RW
-    | key_flags::K_OW
-    | key_flags::K_RM
-    | key_flags::K_INSERT
-    | key_flags::K_DELETE
-    | key_flags::K_UPDATE;
+pub(crate) use common::table::keyspec::WRITE_KEY_FLAGS;
 
 /// The transaction commands a shard runs.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -44,7 +44,7 @@ use crate::{
         WriteLog,
     },
     server::Engine,
-    tx::{TxCmd, WRITE_KEY_FLAGS},
+    tx::TxCmd,
 };
 
 /// What a request needs free before it may run.
@@ -497,7 +497,7 @@ impl<L: WriteLog> Engine<L> {
             return;
         };
         for (pos, flags) in keys {
-            if flags & WRITE_KEY_FLAGS != 0 && !x.undo.has(args[pos]) {
+            if common::table::keyspec::may_change(id.spec(), flags) && !x.undo.has(args[pos]) {
                 x.undo.images.push(Image::capture(&mut self.ks, args[pos]));
             }
         }

@@ -217,6 +217,22 @@ pub fn keys_and_flags(spec: &CommandSpec, argv: &[&[u8]]) -> Result<SmallVecKeys
         .collect())
 }
 
+/// Key-spec flags that mean a command may change the key.
+pub const WRITE_KEY_FLAGS: u16 = key_flags::K_RW
+    | key_flags::K_OW
+    | key_flags::K_RM
+    | key_flags::K_INSERT
+    | key_flags::K_DELETE
+    | key_flags::K_UPDATE;
+
+/// Whether `spec`, whose key spec gives a key `flags`, may change that
+/// key's value: the write flags, and XREADGROUP's keys (read-only in
+/// Redis's specs, yet their groups change: last delivered id, pending
+/// entries), for whoever copies, moves or undoes written keys.
+pub fn may_change(spec: &CommandSpec, flags: u16) -> bool {
+    flags & WRITE_KEY_FLAGS != 0 || spec.id == crate::table::Cmd::Xreadgroup
+}
+
 /// Key positions paired with [`key_flags`] bits.
 pub type SmallVecKeys = smallvec::SmallVec<[(usize, u16); 4]>;
 

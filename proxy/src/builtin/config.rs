@@ -196,14 +196,19 @@ async fn set(call: Call<'_, '_>) {
     let number = settings.store(&changes).to_string();
     // The shards hear of what changed for them, under primary names.
     let epoch = shared.epoch.to_string();
-    let mut args: Vec<&[u8]> = vec![b"SHARDD.CONFIG", epoch.as_bytes(), number.as_bytes()];
+    let nshards = shared.shard_count();
+    let mut owned: Vec<(&str, String)> = Vec::new();
     for (i, v) in &changes {
         let p = &PARAMS[*i];
         let for_shards = matches!(p.applies, Applies::Shards | Applies::ProxyAndShards);
         if for_shards && *v != current[*i] {
-            args.push(p.name.as_bytes());
-            args.push(v.as_bytes());
+            owned.push((p.name, params::shard_value(p.name, v, nshards)));
         }
+    }
+    let mut args: Vec<&[u8]> = vec![b"SHARDD.CONFIG", epoch.as_bytes(), number.as_bytes()];
+    for (name, v) in &owned {
+        args.push(name.as_bytes());
+        args.push(v.as_bytes());
     }
     if args.len() == 3 {
         return call.reply(|r| r.ok());

@@ -21,7 +21,7 @@ pub mod table;
 mod values;
 
 pub use table::PARAMS;
-pub use values::Settings;
+pub use values::{shard_value, Settings};
 
 /// Redis's `IMMUTABLE_CONFIG`: `CONFIG SET` refuses it ("can't set
 /// immutable config"); only the config file sets it.

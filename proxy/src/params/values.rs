@@ -228,10 +228,11 @@ impl Settings {
             .clone()
     }
 
-    /// The command line a shard started now gets for the settings shards
-    /// apply: `--appendonly` and `--appendfsync`, then `--config
-    /// name=value` for every other one that differs from its default.
-    pub fn shard_args(&self) -> Vec<String> {
+    /// The command line a shard started now (one of `nshards`) gets for
+    /// the settings shards apply: `--appendonly` and `--appendfsync`, then
+    /// `--config name=value` for every other one that differs from its
+    /// default (`maxmemory` as the shard's share, [`shard_value`]).
+    pub fn shard_args(&self, nshards: usize) -> Vec<String> {
         let values = self.lock();
         let mut args = Vec::new();
         for (p, v) in PARAMS.iter().zip(values.iter()) {
@@ -246,10 +247,21 @@ impl Settings {
                 _ if v == p.default => {}
                 _ => {
                     args.push("--config".into());
-                    args.push(format!("{}={v}", p.name));
+                    args.push(format!("{}={}", p.name, shard_value(p.name, v, nshards)));
                 }
             }
         }
         args
+    }
+}
+
+/// What a shard (one of `nshards`) is told for parameter `name` set to
+/// `value`: `maxmemory` is the whole server's, so each shard gets an equal
+/// share (keys spread evenly over the shards' slots) and evicts within
+/// it; every other value as it is.
+pub fn shard_value(name: &str, value: &str, nshards: usize) -> String {
+    match (name, value.parse::<u64>()) {
+        ("maxmemory", Ok(total)) if total > 0 => (total / nshards.max(1) as u64).max(1).to_string(),
+        _ => value.to_string(),
     }
 }

@@ -29,6 +29,15 @@ impl ExpiryIndex {
         self.heap.push(Reverse((at_ms, hash)));
     }
 
+    /// A random item (stale ones included): (expire_at_ms, table hash).
+    pub fn sample(&self, rng: &mut impl rand::Rng) -> Option<(u64, u64)> {
+        let items = self.heap.as_slice();
+        if items.is_empty() {
+            return None;
+        }
+        items.get(rng.gen_range(0..items.len())).map(|r| r.0)
+    }
+
     /// Removes and returns the earliest item if it is due at `now_ms`.
     pub fn pop_due(&mut self, now_ms: u64) -> Option<(u64, u64)> {
         match self.heap.peek() {

@@ -235,7 +235,7 @@ impl Keyspace {
 
     /// A slot with keys, roughly uniform over keys: random probes first,
     /// then a walk forward from a random start.
-    fn random_nonempty_slot(&self, rng: &mut impl Rng) -> usize {
+    pub(super) fn random_nonempty_slot(&self, rng: &mut impl Rng) -> usize {
         /// Random probes before walking.
         const PROBES: usize = 32;
         for _ in 0..PROBES {

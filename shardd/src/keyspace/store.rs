@@ -2,20 +2,26 @@
 //! 4-byte offsets into it. The only module of the keyspace with `unsafe`
 //! code; its API is safe and speaks keys and hashes, never offsets.
 //!
-//! Why an arena: a 16-byte key with a 32-byte value packs into 51 bytes,
+//! Why an arena: a 16-byte key with a 32-byte value packs into 54 bytes,
 //! but a per-entry allocation is rounded to jemalloc's 64-byte class and
 //! the table needs an 8-byte pointer per bucket. Packed in the slot's arena
-//! the entry costs its 51 bytes (plus the arena's growth slack), and a
-//! table bucket is a 2-byte offset (4 bytes once the arena passes 64 KiB,
+//! the entry costs its 54 bytes, 3 of them the clock (plus the arena's
+//! growth slack), and a table bucket is a 2-byte offset (4 bytes once the arena passes 64 KiB,
 //! see `keyspace/offsets.rs`) plus hashbrown's control byte.
 //!
 //! Entry layout (alignment 1), at an offset the table holds:
 //!
 //! ```text
-//! flags:u8 | [expire_at_ms:u64 LE, if HAS_TTL] | key_len:varint
-//!          | [str_len:varint, strings only] | key bytes
+//! flags:u8 | [expire_at_ms:u64 LE, if HAS_TTL] | clock:u24 LE
+//!          | key_len:varint | [str_len:varint, strings only] | key bytes
 //!          | string bytes (inline) or an owned pointer (8 bytes LE)
 //! ```
+//!
+//! `clock` is Redis's 24 bits per object for eviction and `OBJECT
+//! IDLETIME`/`FREQ`: the LRU clock of the last access (seconds), or under
+//! an LFU policy the last decrement time (minutes, 16 bits) and a
+//! logarithmic access counter (8 bits); the keyspace decides which
+//! (`keyspace/evict.rs`), the store only keeps the bytes.
 //!
 //! The flags byte holds the kind (3 bits), `HAS_TTL`, `DEAD`, and for
 //! strings how Redis would encode them (`STR_RAW`, `STR_NOT_INT`,
@@ -59,6 +65,19 @@ const STR_NOT_INT: u8 = 0x40;
 const STR_UNSHARED: u8 = 0x80;
 const STR_MARKS: u8 = STR_RAW | STR_NOT_INT | STR_UNSHARED;
 const PTR_BYTES: usize = 8;
+/// Bytes of an entry's clock.
+const CLOCK_BYTES: usize = 3;
+/// The largest clock value (24 bits).
+pub const CLOCK_MAX: u32 = (1 << 24) - 1;
+
+fn clock_of(b: &[u8], h: &Header) -> u32 {
+    let c = &b[h.clock_off..h.clock_off + CLOCK_BYTES];
+    u32::from_le_bytes([c[0], c[1], c[2], 0])
+}
+
+fn write_clock(b: &mut [u8], h: &Header, clock: u32) {
+    b[h.clock_off..h.clock_off + CLOCK_BYTES].copy_from_slice(&clock.to_le_bytes()[..CLOCK_BYTES]);
+}
 
 /// What a write stores: borrowed string bytes or an owned value.
 pub enum Payload<'a> {
@@ -72,8 +91,8 @@ pub enum Payload<'a> {
 #[derive(Clone, Copy, Debug)]
 struct Header {
     flags: u8,
-    /// Offset of the key-length varint (right after flags and expiry).
-    lens_off: usize,
+    /// Offset of the clock (right after flags and expiry).
+    clock_off: usize,
     key_off: usize,
     key_len: usize,
     val_off: usize,
@@ -117,7 +136,8 @@ fn push_varint(out: &mut Vec<u8>, mut v: usize) {
 /// Parses the entry at the start of `b`.
 fn parse(b: &[u8]) -> Header {
     let flags = b[0];
-    let lens_off = if flags & HAS_TTL != 0 { 9 } else { 1 };
+    let clock_off = if flags & HAS_TTL != 0 { 9 } else { 1 };
+    let lens_off = clock_off + CLOCK_BYTES;
     let mut pos = lens_off;
     let key_len = read_varint(b, &mut pos);
     let kind = flags & KIND_MASK;
@@ -126,7 +146,7 @@ fn parse(b: &[u8]) -> Header {
     let field_len = if kind == KIND_STR { str_len } else { PTR_BYTES };
     Header {
         flags,
-        lens_off,
+        clock_off,
         key_off: pos,
         key_len,
         val_off: pos + key_len,
@@ -172,11 +192,17 @@ fn push_ptr(arena: &mut Vec<u8>, p: *mut u8) {
 }
 
 /// Appends an entry; returns its offset. Takes ownership of boxes.
-fn push_entry(arena: &mut Vec<u8>, key: &[u8], payload: Payload<'_>, ttl: Option<u64>) -> usize {
+fn push_entry(
+    arena: &mut Vec<u8>,
+    key: &[u8],
+    payload: Payload<'_>,
+    ttl: Option<u64>,
+    clock: u32,
+) -> usize {
     let (kind, ptr, str_len, inline): (u8, *mut u8, usize, &[u8]) = match payload {
         Payload::Value(Value::Str(v)) => {
             if v.len() <= INLINE_VALUE_MAX_BYTES {
-                return push_entry(arena, key, Payload::Bytes(&v), ttl);
+                return push_entry(arena, key, Payload::Bytes(&v), ttl, clock);
             }
             let len = v.len();
             (
@@ -203,13 +229,14 @@ fn push_entry(arena: &mut Vec<u8>, key: &[u8], payload: Payload<'_>, ttl: Option
         Payload::Value(Value::Stream(o)) => (KIND_STREAM, Box::into_raw(o).cast::<u8>(), 0, &[]),
     };
     let field = if kind == KIND_STR { str_len } else { PTR_BYTES };
-    let need = 1 + 8 + 10 + 10 + key.len() + field;
+    let need = 1 + 8 + CLOCK_BYTES + 10 + 10 + key.len() + field;
     reserve_gently(arena, need);
     let off = arena.len();
     arena.push(kind | if ttl.is_some() { HAS_TTL } else { 0 });
     if let Some(t) = ttl {
         arena.extend_from_slice(&t.to_le_bytes());
     }
+    arena.extend_from_slice(&clock.to_le_bytes()[..CLOCK_BYTES]);
     push_varint(arena, key.len());
     if kind == KIND_STR || kind == KIND_BIG_STR {
         push_varint(arena, str_len);
@@ -288,6 +315,11 @@ impl<'a> EntryRef<'a> {
         expire_of(self.b, &self.h)
     }
 
+    /// The entry's 24-bit clock (see the module docs).
+    pub fn clock(&self) -> u32 {
+        clock_of(self.b, &self.h)
+    }
+
     /// How Redis would encode this string (`Encoded` for other types).
     pub fn str_mark(&self) -> StrMark {
         match self.h.flags & STR_MARKS {
@@ -343,6 +375,16 @@ impl<'a> EntryMut<'a> {
     /// The absolute expiry in Unix milliseconds, if any.
     pub fn expire_at(&self) -> Option<u64> {
         expire_of(self.b, &self.h)
+    }
+
+    /// The entry's 24-bit clock (see the module docs).
+    pub fn clock(&self) -> u32 {
+        clock_of(self.b, &self.h)
+    }
+
+    /// Sets the entry's 24-bit clock.
+    pub fn set_clock(&mut self, clock: u32) {
+        write_clock(self.b, &self.h, clock & CLOCK_MAX);
     }
 
     /// Records how Redis would encode this string; no effect on other types.
@@ -514,16 +556,22 @@ impl SlotStore {
         key: &[u8],
         payload: Payload<'_>,
         expiry: impl FnOnce(Option<Option<u64>>) -> Option<u64>,
+        (clock, keep_clock): (u32, bool),
         rehash: &impl Fn(&[u8]) -> u64,
     ) -> Upserted {
         let upserted = match self.find_off(hash, key) {
             Some(off) => {
                 let h = parse(&self.arena[off..]);
                 let old = expire_of(&self.arena[off..], &h);
+                let clock = if keep_clock {
+                    clock_of(&self.arena[off..], &h)
+                } else {
+                    clock
+                };
                 let new = expiry(Some(old));
-                if !Self::overwrite_inline(&mut self.arena[off..], &h, &payload, new) {
+                if !Self::overwrite_inline(&mut self.arena[off..], &h, &payload, new, clock) {
                     Self::kill(&mut self.arena, &mut self.dead_bytes, off, true);
-                    let new_off = push_entry(&mut self.arena, key, payload, new);
+                    let new_off = push_entry(&mut self.arena, key, payload, new, clock);
                     let arena = &self.arena;
                     let hasher = |o| rehash(Self::key_at(arena, o));
                     self.table.replace(hash, off, new_off, hasher);
@@ -535,7 +583,7 @@ impl SlotStore {
             }
             None => {
                 let new = expiry(None);
-                let off = push_entry(&mut self.arena, key, payload, new);
+                let off = push_entry(&mut self.arena, key, payload, new, clock);
                 let arena = &self.arena;
                 self.table
                     .insert(hash, off, |o| rehash(Self::key_at(arena, o)));
@@ -548,7 +596,13 @@ impl SlotStore {
 
     /// Writes a same-length inline string (and expiry of the same presence)
     /// over the old one; false if the shapes differ.
-    fn overwrite_inline(b: &mut [u8], h: &Header, payload: &Payload<'_>, ttl: Option<u64>) -> bool {
+    fn overwrite_inline(
+        b: &mut [u8],
+        h: &Header,
+        payload: &Payload<'_>,
+        ttl: Option<u64>,
+        clock: u32,
+    ) -> bool {
         let Payload::Bytes(v) = payload else {
             return false;
         };
@@ -562,6 +616,7 @@ impl SlotStore {
         if let Some(t) = ttl {
             b[1..9].copy_from_slice(&t.to_le_bytes());
         }
+        write_clock(b, h, clock);
         true
     }
 
@@ -628,6 +683,20 @@ impl SlotStore {
         Some((value, old))
     }
 
+    /// The first entry with table hash `hash` that `pred` accepts.
+    pub fn find_hashed(
+        &self,
+        hash: u64,
+        mut pred: impl FnMut(EntryRef<'_>) -> bool,
+    ) -> Option<EntryRef<'_>> {
+        let arena = &self.arena;
+        let off = self.table.find(hash, |o| {
+            let b = &arena[o..];
+            pred(EntryRef { b, h: parse(b) })
+        })?;
+        Some(self.at(off))
+    }
+
     /// Removes every entry with table hash `hash` that `due` accepts;
     /// returns how many.
     pub fn remove_where(
@@ -682,7 +751,7 @@ impl SlotStore {
                     self.arena.extend_from_slice(&t.to_le_bytes());
                 }
                 self.arena
-                    .extend_from_within(off + h.lens_off..off + h.size());
+                    .extend_from_within(off + h.clock_off..off + h.size());
                 Self::kill(&mut self.arena, &mut self.dead_bytes, off, false);
                 let arena = &self.arena;
                 let hasher = |o| rehash(Self::key_at(arena, o));

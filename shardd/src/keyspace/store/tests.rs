@@ -10,7 +10,7 @@ fn h(key: &[u8]) -> u64 {
 }
 
 fn put(st: &mut SlotStore, key: &[u8], v: &[u8], ttl: Option<u64>) -> Upserted {
-    st.upsert(h(key), key, Payload::Bytes(v), |_| ttl, &h)
+    st.upsert(h(key), key, Payload::Bytes(v), |_| ttl, (7, false), &h)
 }
 
 fn get_str(st: &SlotStore, key: &[u8]) -> Option<Vec<u8>> {
@@ -21,10 +21,11 @@ fn get_str(st: &SlotStore, key: &[u8]) -> Option<Vec<u8>> {
 }
 
 #[test]
-fn sixteen_byte_key_and_32_byte_value_pack_into_51_bytes() {
+fn sixteen_byte_key_and_32_byte_value_pack_into_54_bytes() {
+    // Flags, the 3-byte clock, two length bytes, key and value.
     let mut st = SlotStore::default();
     put(&mut st, &[b'k'; 16], &[b'v'; 32], None);
-    assert_eq!(st.arena.len(), 51);
+    assert_eq!(st.arena.len(), 54);
 }
 
 #[test]
@@ -38,6 +39,7 @@ fn strings_round_trip_inline_and_boxed() {
         b"vec",
         Payload::Value(Value::Str(big.clone())),
         |_| None,
+        (7, false),
         &h,
     );
     assert_eq!(get_str(&st, b"a").as_deref(), Some(&b"1"[..]));
@@ -88,7 +90,7 @@ fn ttl_changes_move_objects_without_losing_them() {
     {
         let key = [b'o', i as u8];
         let name = v.type_name();
-        st.upsert(h(&key), &key, Payload::Value(v), |_| None, &h);
+        st.upsert(h(&key), &key, Payload::Value(v), |_| None, (7, false), &h);
         put(&mut st, b"filler", b"x", None);
         assert_eq!(st.set_expire(h(&key), &key, Some(77), &h), Some(None));
         assert_eq!(st.set_expire(h(&key), &key, Some(78), &h), Some(Some(77)));
@@ -120,6 +122,7 @@ fn deletes_compact_the_arena_and_keep_every_live_key() {
         b"obj",
         Payload::Value(Value::Hash(Box::default())),
         |_| None,
+        (7, false),
         &h,
     );
     for i in (0..200u32).filter(|i| i % 3 != 0) {
@@ -187,7 +190,7 @@ fn long_keys_use_multi_byte_varints() {
     let key = vec![3u8; 300];
     put(&mut st, &key, b"v", None);
     assert_eq!(st.get(h(&key), &key).map(|e| e.key().len()), Some(300));
-    assert_eq!(st.arena.len(), 1 + 2 + 1 + 300 + 1);
+    assert_eq!(st.arena.len(), 1 + CLOCK_BYTES + 2 + 1 + 300 + 1);
 }
 
 #[test]
@@ -254,4 +257,37 @@ fn compaction_refuses_a_table_that_lost_a_live_entry() {
     for i in 1..15u8 {
         st.delete(h(&[b'k', i]), &[b'k', i], &h);
     }
+}
+
+#[test]
+fn the_clock_survives_moves_and_is_kept_or_replaced_on_overwrite() {
+    let mut st = SlotStore::default();
+    st.upsert(
+        h(b"k"),
+        b"k",
+        Payload::Bytes(b"v"),
+        |_| None,
+        (0x123456, false),
+        &h,
+    );
+    assert_eq!(st.get(h(b"k"), b"k").map(|e| e.clock()), Some(0x123456));
+    // Gaining a TTL moves the entry; the clock moves with it.
+    st.set_expire(h(b"k"), b"k", Some(99), &h);
+    assert_eq!(st.get(h(b"k"), b"k").map(|e| e.clock()), Some(0x123456));
+    if let Some(mut e) = st.get_mut(h(b"k"), b"k") {
+        e.set_clock(0xffff_ffff);
+    }
+    assert_eq!(st.get(h(b"k"), b"k").map(|e| e.clock()), Some(CLOCK_MAX));
+    // Overwritten: kept when asked (LFU), else the new one.
+    st.upsert(h(b"k"), b"k", Payload::Bytes(b"w"), |_| None, (5, true), &h);
+    assert_eq!(st.get(h(b"k"), b"k").map(|e| e.clock()), Some(CLOCK_MAX));
+    st.upsert(
+        h(b"k"),
+        b"k",
+        Payload::Bytes(b"x"),
+        |_| None,
+        (5, false),
+        &h,
+    );
+    assert_eq!(st.get(h(b"k"), b"k").map(|e| e.clock()), Some(5));
 }
