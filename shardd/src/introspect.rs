@@ -117,6 +117,10 @@ fn info(p: &Parts<'_>, commands: bool, histograms: bool) -> String {
     line("keyspace_table_bytes", &mem.table_bytes);
     line("keyspace_expiry_bytes", &mem.expiry_index_bytes);
     line("expired_keys", &ks.expired_total());
+    line("evicted_keys", &ks.evicted_total());
+    let (ev, used) = ks.eviction();
+    line("maxmemory_share", &ev.maxmemory);
+    line("maxmemory_used", &used);
     let (hits, misses) = ks.lookups();
     line("keyspace_hits", &hits);
     line("keyspace_misses", &misses);

@@ -76,6 +76,17 @@ fn proxy_info(w: &Worker) -> ProxyInfo {
         cached_scripts: s.scripts.len(),
         scripts_bytes: s.scripts.bytes(),
         maxclients: s.settings.maxclients(),
+        maxmemory: {
+            let get = |name| {
+                crate::params::index_of(name)
+                    .map(|i| s.settings.get(i))
+                    .unwrap_or_default()
+            };
+            (
+                get("maxmemory").parse().unwrap_or(0),
+                get("maxmemory-policy"),
+            )
+        },
         alloc: alloc::allocator_figures().unwrap_or_default(),
         rss: alloc::rss_bytes(),
         total_system_memory: total_system_memory(),

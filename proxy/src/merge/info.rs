@@ -262,6 +262,8 @@ pub struct ProxyInfo {
     pub scripts_bytes: u64,
     /// `maxclients`.
     pub maxclients: u64,
+    /// `maxmemory` (the whole server's) and `maxmemory-policy`.
+    pub maxmemory: (u64, String),
     /// jemalloc's figures for the proxy.
     pub alloc: AllocatorFigures,
     /// The proxy's resident memory.
@@ -526,9 +528,9 @@ fn memory(t: &mut String, w: &Whole<'_>) {
     kv(t, "used_memory_lua", w.sum("lua_memory"));
     kv(t, "used_memory_scripts", p.scripts_bytes);
     kv(t, "number_of_cached_scripts", p.cached_scripts);
-    kv(t, "maxmemory", 0);
-    kv(t, "maxmemory_human", "0B");
-    kv(t, "maxmemory_policy", "noeviction");
+    kv(t, "maxmemory", p.maxmemory.0);
+    kv(t, "maxmemory_human", human(p.maxmemory.0));
+    kv(t, "maxmemory_policy", &p.maxmemory.1);
     kv(
         t,
         "allocator_frag_ratio",
@@ -584,7 +586,7 @@ fn stats(t: &mut String, w: &Whole<'_>) {
     kv(t, "sync_partial_ok", 0);
     kv(t, "sync_partial_err", 0);
     kv(t, "expired_keys", w.sum("expired_keys"));
-    kv(t, "evicted_keys", 0);
+    kv(t, "evicted_keys", w.sum("evicted_keys"));
     kv(t, "evicted_clients", 0);
     kv(t, "keyspace_hits", w.sum("keyspace_hits"));
     kv(t, "keyspace_misses", w.sum("keyspace_misses"));

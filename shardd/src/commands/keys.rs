@@ -255,14 +255,25 @@ pub fn object(ks: &mut Keyspace, args: Args, out: &mut Reply) -> CmdResult {
         ValueRef::Str(s) => marked_string_encoding(s, mark),
         _ => v.encoding(),
     };
+    let lfu = crate::settings::eviction().policy.is_lfu();
     match lower.as_str() {
         "encoding" => out.bulk(encoding.as_bytes()),
         "refcount" => out.int(refcount(v, encoding, mark)),
-        "idletime" => out.int(0),
-        _ => return Err(CmdError::Other(LFU_NOT_SELECTED.into())),
+        "idletime" if lfu => return Err(CmdError::Other(LFU_SELECTED.into())),
+        "idletime" => {
+            let idle = ks.idle_seconds(args.get(2)?).unwrap_or(0);
+            out.int(idle as i64);
+        }
+        _ if !lfu => return Err(CmdError::Other(LFU_NOT_SELECTED.into())),
+        _ => {
+            let freq = ks.frequency(args.get(2)?).unwrap_or(0);
+            out.int(i64::from(freq));
+        }
     }
     Ok(())
 }
+
+const LFU_SELECTED: &str = "ERR An LFU maxmemory policy is selected, idle time not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust.";
 
 const LFU_NOT_SELECTED: &str = "ERR An LFU maxmemory policy is not selected, access frequency not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust.";
 
