@@ -356,6 +356,60 @@ mod tests {
         assert_eq!(c.lfu_decayed(clock), hot - 3);
     }
 
+    fn keyspace_over_limit(policy: &str) -> Keyspace {
+        let mut settings = crate::settings::Settings::default();
+        settings.set("maxmemory", "20000").expect("a valid limit");
+        settings
+            .set("maxmemory-policy", policy)
+            .expect("a valid policy");
+        crate::settings::install(settings);
+        let mut ks = Keyspace::new();
+        let far = ks.now_ms() + 3_600_000;
+        for i in 0..2000u64 {
+            let key = format!("k{i}");
+            if i % 2 == 0 {
+                ks.insert_str_with_expiry(key.as_bytes(), b"value", Some(far + i));
+            } else {
+                ks.insert_str(key.as_bytes(), b"value");
+            }
+        }
+        // Pretend the process holds 40 KB: 20 KB over (a third of what
+        // the keys with a TTL hold).
+        ks.tick(|| Some(40_000));
+        ks
+    }
+
+    #[test]
+    fn volatile_policies_evict_only_keys_with_a_ttl_nearest_first() {
+        let mut ks = keyspace_over_limit("volatile-ttl");
+        let gone = ks.evict(|_| true).unwrap_or_else(|(g, _)| g);
+        assert!(!gone.is_empty());
+        assert!(!ks.over_limit());
+        let ids: Vec<u64> = gone
+            .iter()
+            .filter_map(|k| std::str::from_utf8(&k[1..]).ok()?.parse().ok())
+            .collect();
+        assert!(ids.iter().all(|i| i % 2 == 0), "a key without a TTL went");
+        // The pool of 16 over 5 samples a choice favours the nearest
+        // expiries: the keys that went are mostly from the early half.
+        let early = ids.iter().filter(|&&i| i < 1000).count();
+        assert!(early * 10 >= ids.len() * 6, "{early} of {}", ids.len());
+        assert_eq!(ks.evicted_total(), gone.len() as u64);
+        crate::settings::install(crate::settings::Settings::default());
+    }
+
+    #[test]
+    fn noeviction_and_no_candidates_mean_out_of_memory() {
+        let mut ks = keyspace_over_limit("noeviction");
+        assert!(matches!(ks.evict(|_| true), Err((g, OutOfMemory)) if g.is_empty()));
+        let mut ks = keyspace_over_limit("allkeys-lru");
+        // Nothing may go (a transaction holds every key).
+        assert!(ks.evict(|_| false).is_err());
+        let gone = ks.evict(|_| true).unwrap_or_else(|(g, _)| g);
+        assert!(!gone.is_empty() && !ks.over_limit());
+        crate::settings::install(crate::settings::Settings::default());
+    }
+
     #[test]
     fn the_pool_keeps_the_best_candidates() {
         let mut c = clocks(Policy::AllKeysLru);
