@@ -193,6 +193,26 @@ impl<'a> Reply<'a> {
         self.buf.extend_from_slice(resp);
     }
 
+    /// Starts an array whose length is known only once its elements are
+    /// written: the mark [`Reply::end_array`] takes.
+    pub fn begin_array(&self) -> usize {
+        self.buf.len()
+    }
+
+    /// Puts the header of an array of `n` elements before what was written
+    /// since `mark` (one move of those bytes, no second buffer).
+    pub fn end_array(&mut self, mark: usize, n: usize) {
+        let mut digits = [0u8; 20];
+        let d = format_i64(n as i64, &mut digits);
+        let mut head = [0u8; 23];
+        head[0] = b'*';
+        head[1..1 + d.len()].copy_from_slice(d);
+        head[1 + d.len()..3 + d.len()].copy_from_slice(b"\r\n");
+        let mark = mark.min(self.buf.len());
+        self.buf
+            .splice(mark..mark, head[..3 + d.len()].iter().copied());
+    }
+
     fn header(&mut self, kind: u8, n: usize) {
         self.buf.push(kind);
         self.write_decimal(n as i64);
@@ -310,6 +330,22 @@ pub fn encode_command(args: &[&[u8]]) -> Vec<u8> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_array_gets_its_header_after_its_elements() {
+        let mut buf = b"+x\r\n".to_vec();
+        let mut r = Reply::new(&mut buf, Proto::Resp2);
+        let mark = r.begin_array();
+        r.int(1);
+        r.bulk(b"ab");
+        r.end_array(mark, 2);
+        assert_eq!(buf, b"+x\r\n*2\r\n:1\r\n$2\r\nab\r\n");
+        let mut buf = Vec::new();
+        let mut r = Reply::new(&mut buf, Proto::Resp3);
+        let mark = r.begin_array();
+        r.end_array(mark, 0);
+        assert_eq!(buf, b"*0\r\n");
+    }
 
     fn with(proto: Proto, f: impl FnOnce(&mut Reply)) -> Vec<u8> {
         let mut buf = Vec::new();

@@ -161,7 +161,7 @@ impl Keyspace {
 
     /// An empty keyspace on `clock` (tests inject a [`crate::clock::ManualClock`]).
     pub fn with_clock(clock: Box<dyn Clock>) -> Self {
-        Keyspace {
+        let mut ks = Keyspace {
             slots: (0..SLOT_COUNT).map(|_| SlotStore::default()).collect(),
             hasher: ahash::RandomState::new(),
             expiry: ExpiryIndex::default(),
@@ -183,7 +183,11 @@ impl Keyspace {
             clocks: evict::Clocks::default(),
             popped: Default::default(),
             popped_order: Default::default(),
-        }
+        };
+        // Keys loaded at start get today's clock, not 0 (which would make
+        // them the idlest keys once the first round ticks).
+        ks.tick(|| None);
+        ks
     }
 
     /// The function libraries' codes, in load order (FLUSHALL keeps them,

@@ -101,14 +101,12 @@ pub(crate) fn range_reply(
     rev: bool,
     count: usize,
 ) -> usize {
-    let mut body = Vec::new();
-    let mut r = Reply::new(&mut body, out.proto());
+    let mark = out.begin_array();
     let n = s.range(start, end, rev, count, |id, f| {
-        entry_reply(&mut r, id, f);
+        entry_reply(out, id, f);
         true
     });
-    out.array(n);
-    out.raw(&body);
+    out.end_array(mark, n);
     n
 }
 

@@ -340,15 +340,13 @@ fn serve_new(
         return 0;
     };
     let mut ids = Vec::new();
-    let mut body = Vec::new();
-    let mut r = Reply::new(&mut body, out.proto());
+    let mark = out.begin_array();
     s.range(start, StreamId::MAX, false, count, |id, f| {
-        entry_reply(&mut r, id, f);
+        entry_reply(out, id, f);
         ids.push(id);
         true
     });
-    out.array(ids.len());
-    out.raw(&body);
+    out.end_array(mark, ids.len());
     for &id in &ids {
         s.advance_group(group, id);
         if !noack {
