@@ -13,10 +13,10 @@
 //!
 //! **Eviction.** With `maxmemory` set (each shard gets its share of the
 //! server's), before a command runs the shard compares what its process
-//! has allocated (jemalloc's `stats.allocated`, read once per round) with
-//! its share; past it, keys go until the estimate (allocated minus what
-//! the evicted keys held) is back under, chosen as Redis does: for the
-//! LRU, LFU and TTL policies `maxmemory-samples` keys are sampled (among
+//! has allocated (jemalloc's `stats.allocated`, read at most once a
+//! millisecond, the written arguments added in between) with its share;
+//! past it, keys go until the estimate (allocated minus what the evicted
+//! keys held) is back under, chosen as Redis does: for the LRU, LFU and TTL policies `maxmemory-samples` keys are sampled (among
 //! all keys, or among keys with a TTL for `volatile-*`) into a pool of the
 //! 16 best candidates kept across choices, and the best goes; the random
 //! policies take any key (with a TTL). A removed key's arena bytes are
@@ -48,8 +48,12 @@ pub(super) struct Clocks {
     pub lru: u32,
     /// Minutes modulo 2^16.
     pub minutes: u32,
-    /// Bytes the process had allocated at the last tick (0: unknown).
+    /// Bytes the process had allocated when last measured, plus what
+    /// the writes since were estimated to add, less what was evicted
+    /// (0: unknown).
     pub used: u64,
+    /// When `used` was last measured (ms).
+    measured_at: u64,
     /// Whether this command's lookups touch the clock.
     pub touching: bool,
     /// Keys evicted so far.
@@ -163,13 +167,24 @@ impl Keyspace {
         if c.rng == 0 {
             c.rng = now | 1;
         }
-        c.used = if c.ev.maxmemory > 0 {
-            used().unwrap_or(0)
-        } else {
-            0
-        };
+        // Measured at most once a millisecond (reading jemalloc's figures
+        // costs a few microseconds); in between, writes add estimates.
+        if c.ev.maxmemory == 0 {
+            c.used = 0;
+        } else if now != c.measured_at {
+            c.used = used().unwrap_or(0);
+            c.measured_at = now;
+        }
         if c.ev.maxmemory == 0 || c.ev.policy == Policy::NoEviction {
             c.pool.clear();
+        }
+    }
+
+    /// A write that came with `bytes` of arguments ran: until the next
+    /// measure, the memory in use is taken to have grown by about that.
+    pub fn note_growth(&mut self, bytes: usize) {
+        if self.clocks.ev.maxmemory > 0 {
+            self.clocks.used += bytes as u64 + 16;
         }
     }
 
