@@ -143,6 +143,10 @@ pub struct Scripts {
 struct Compiled {
     f: Function,
     read_only: bool,
+    /// Refused with `-OOM` past `maxmemory` before it runs: a script with
+    /// a shebang or a function, unless flagged `no-writes` or `allow-oom`
+    /// (a script without flags is checked at its first write instead).
+    denyoom: bool,
     /// A function's name (`None`: an EVAL script).
     name: Option<String>,
 }
@@ -372,6 +376,7 @@ impl Scripts {
         let c = Compiled {
             f,
             read_only: flags & EVAL_READ_ONLY != 0,
+            denyoom: skip > 0 && flags & (EVAL_READ_ONLY | SHEBANG_ALLOW_OOM) == 0,
             name: None,
         };
         self.compiled.insert(sha.to_vec(), c.clone());
@@ -416,13 +421,18 @@ fn shebang(body: &[u8]) -> Result<(u8, usize), String> {
         for f in list.split(',').filter(|f| !f.is_empty()) {
             match f {
                 "no-writes" => flags |= EVAL_READ_ONLY,
-                "allow-oom" | "allow-stale" | "no-cluster" | "allow-cross-slot-keys" => {}
+                "allow-oom" => flags |= SHEBANG_ALLOW_OOM,
+                "allow-stale" | "no-cluster" | "allow-cross-slot-keys" => {}
                 _ => return Err(format!("ERR Unexpected flag in script shebang: {f}")),
             }
         }
     }
     Ok((flags, end))
 }
+
+/// The shebang's `allow-oom` flag (beside [`EVAL_READ_ONLY`] for
+/// `no-writes`).
+const SHEBANG_ALLOW_OOM: u8 = 0x80;
 
 /// The KEYS and the listed keys of a `SHARDD.EVAL` (what it claims while
 /// transactions hold locks).
@@ -572,6 +582,7 @@ impl<L: WriteLog> Engine<L> {
                 Some((f, flags, name)) => Ok(Compiled {
                     f,
                     read_only: flags & functions::NO_WRITES != 0,
+                    denyoom: flags & (functions::NO_WRITES | functions::ALLOW_OOM) == 0,
                     name: Some(name),
                 }),
             }
@@ -605,6 +616,14 @@ impl<L: WriteLog> Engine<L> {
         if a.flags & EVAL_COMPILE_ONLY != 0 {
             self.scripts = Some(scripts);
             return reply.ok();
+        }
+        if compiled.denyoom && self.out_of_memory() {
+            self.scripts = Some(scripts);
+            let start = reply.buffer().len();
+            reply.error("OOM command not allowed when used memory > 'maxmemory'.");
+            let body = reply.buffer()[start..].to_vec();
+            self.stats.end(Some(id), 0, args, origin, &body);
+            return;
         }
         let mut run = Run {
             tx,
@@ -669,8 +688,8 @@ impl<L: WriteLog> Engine<L> {
         // command's reply it passes on was counted already.
         if run.stray.is_none() {
             let body = &reply.buffer()[start..];
-            let shown: &[u8] = if count_error { body } else { b"+" };
-            self.stats.end(Some(id), 0, args, origin, shown);
+            self.stats.quiet_error = !count_error;
+            self.stats.end(Some(id), 0, args, origin, body);
         }
         if !run.record.is_empty() {
             let record: Vec<&[u8]> = run.record.iter().map(Vec::as_slice).collect();

@@ -319,6 +319,7 @@ impl<L: WriteLog> Engine<L> {
         let full = self.evict_now();
         if full && id.spec().has_flag(common::table::flags::F_DENYOOM) {
             reply.error("OOM command not allowed when used memory > 'maxmemory'.");
+            self.stats.reject_next = true;
             return false;
         }
         true
@@ -333,6 +334,11 @@ impl<L: WriteLog> Engine<L> {
         if self.ks.over_limit() {
             self.evict_now();
         }
+    }
+
+    /// Whether the shard is past `maxmemory` with nothing more to evict.
+    pub(crate) fn out_of_memory(&mut self) -> bool {
+        self.ks.over_limit() && self.evict_now()
     }
 
     /// Evicts down to the limit; true if still over (nothing more could

@@ -42,6 +42,12 @@ pub struct Stats {
     pub xtx: (usize, usize, usize),
     /// Bytes of the Lua state as of the last measurement.
     pub lua_bytes: u64,
+    /// The next command ending was refused before it ran.
+    pub reject_next: bool,
+    /// The next command ending fails with an error counted already (a
+    /// script passing on its inner command's): a failed call, no second
+    /// error count.
+    pub quiet_error: bool,
     /// When the previous command of this batch finished.
     mark: Option<u64>,
     /// The slow log's and the latency monitor's thresholds, read from the
@@ -127,14 +133,24 @@ impl Stats {
         let Some(id) = id.filter(|id| !id.is_internal()) else {
             return;
         };
+        if std::mem::take(&mut self.reject_next) {
+            // Refused before it ran (`-OOM`): a rejected call, as Redis
+            // counts one.
+            self.cmds.rejected(id);
+            self.cmds.error_reply(reply);
+            return;
+        }
         if flags & REQ_FLAG_PART != 0 {
             self.cmds.time_only(id, ns);
         } else {
             self.cmds.call(id, ns);
         }
+        let quiet = std::mem::take(&mut self.quiet_error);
         if matches!(reply.first(), Some(b'-' | b'!')) {
             self.cmds.failed(id);
-            self.cmds.error_reply(reply);
+            if !quiet {
+                self.cmds.error_reply(reply);
+            }
         }
         if ns >= self.limits.slow_ns.min(self.limits.latency_ns) {
             self.slow(id, argv, ns, origin);

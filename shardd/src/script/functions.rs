@@ -47,6 +47,8 @@ pub(super) const FLAG_NAMES: [(u8, &str); 5] = [
 ];
 /// The `no-writes` flag.
 pub(super) const NO_WRITES: u8 = 1;
+/// The `allow-oom` flag of a function.
+pub(super) const ALLOW_OOM: u8 = 2;
 
 /// The RDB version FUNCTION DUMP writes (Redis 7.0's), and the newest
 /// FUNCTION RESTORE reads.
