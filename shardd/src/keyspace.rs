@@ -469,22 +469,10 @@ impl Keyspace {
     /// its value allocates (collections sample `samples` of their elements,
     /// all when 0); `None` if it does not exist.
     pub fn memory_usage(&mut self, key: &[u8], samples: usize) -> Option<usize> {
-        use crate::types::{
-            alloc_size, hash::HashObj, list::ListObj, set::SetObj, stream::StreamObj, zset::ZSetObj,
-        };
-        use std::mem::size_of;
         let (slot, _) = self.locate(key);
         let table = self.slots[slot].table_bytes_per_key();
         let e = self.live_mut(key)?.into_ref();
-        let value = match e.value() {
-            ValueRef::Str(s) if s.len() > store::INLINE_VALUE_MAX_BYTES => alloc_size(s.len()),
-            ValueRef::Str(_) => 0,
-            ValueRef::Hash(h) => alloc_size(size_of::<HashObj>()) + h.heap_bytes(samples),
-            ValueRef::List(l) => alloc_size(size_of::<ListObj>()) + l.heap_bytes(samples),
-            ValueRef::Set(s) => alloc_size(size_of::<SetObj>()) + s.heap_bytes(samples),
-            ValueRef::ZSet(z) => alloc_size(size_of::<ZSetObj>()) + z.heap_bytes(samples),
-            ValueRef::Stream(x) => alloc_size(size_of::<StreamObj>()) + x.heap_bytes(samples),
-        };
+        let value = value_heap_bytes(e.value(), samples);
         Some(e.arena_bytes() + table + value)
     }
 
@@ -755,5 +743,25 @@ impl Keyspace {
                 f(e.key(), e.value());
             }
         }
+    }
+}
+
+/// The heap bytes `v` holds beyond its entry: a boxed string's bytes, or a
+/// collection's object and what it allocated (sampling `samples` elements,
+/// all when 0), as `MEMORY USAGE` counts them.
+pub(crate) fn value_heap_bytes(v: ValueRef<'_>, samples: usize) -> usize {
+    use std::mem::size_of;
+
+    use crate::types::{
+        alloc_size, hash::HashObj, list::ListObj, set::SetObj, stream::StreamObj, zset::ZSetObj,
+    };
+    match v {
+        ValueRef::Str(s) if s.len() > store::INLINE_VALUE_MAX_BYTES => alloc_size(s.len()),
+        ValueRef::Str(_) => 0,
+        ValueRef::Hash(h) => alloc_size(size_of::<HashObj>()) + h.heap_bytes(samples),
+        ValueRef::List(l) => alloc_size(size_of::<ListObj>()) + l.heap_bytes(samples),
+        ValueRef::Set(s) => alloc_size(size_of::<SetObj>()) + s.heap_bytes(samples),
+        ValueRef::ZSet(z) => alloc_size(size_of::<ZSetObj>()) + z.heap_bytes(samples),
+        ValueRef::Stream(x) => alloc_size(size_of::<StreamObj>()) + x.heap_bytes(samples),
     }
 }

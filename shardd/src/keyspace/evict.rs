@@ -25,7 +25,6 @@
 //! nothing can go (`noeviction`, or no key with a TTL) the command is
 //! refused with `-OOM` when it may use memory (Redis's `denyoom`).
 
-use rand::Rng;
 
 use super::{slot_of_hash, Keyspace, SLOT_COUNT};
 use crate::settings::{Eviction, Policy};
@@ -141,10 +140,10 @@ impl Clocks {
     }
 
     fn offer(&mut self, score: u64, key: &[u8]) {
-        if self.pool.iter().any(|(_, k)| k == key) {
+        if self.pool.len() == POOL_SIZE && self.pool.first().is_some_and(|(s, _)| *s >= score) {
             return;
         }
-        if self.pool.len() == POOL_SIZE && self.pool.first().is_some_and(|(s, _)| *s >= score) {
+        if self.pool.iter().any(|(_, k)| k == key) {
             return;
         }
         let at = self.pool.partition_point(|(s, _)| *s < score);
@@ -253,8 +252,17 @@ impl Keyspace {
                 }
                 continue;
             }
-            let freed = self.memory_usage(&key, 1).unwrap_or(64) as u64;
-            if self.remove(&key).is_some() {
+            if let Some(value) = self.remove(&key) {
+                // What the key held: its entry (key, header, the clock) and
+                // the value's own allocations.
+                let inline = match &value {
+                    super::Value::Str(v) if v.len() <= super::store::INLINE_VALUE_MAX_BYTES => {
+                        v.len()
+                    }
+                    _ => 8,
+                };
+                let heap = super::value_heap_bytes(value.as_ref(), 1);
+                let freed = (key.len() + inline + 16 + heap) as u64;
                 self.clocks.used = self.clocks.used.saturating_sub(freed);
                 self.clocks.evicted_total += 1;
                 gone.push(key);
@@ -271,16 +279,16 @@ impl Keyspace {
             Policy::AllKeysRandom => self.random_key(),
             Policy::VolatileRandom => self.sample_volatile().map(|(k, _, _)| k),
             _ => {
-                for _ in 0..self.clocks.ev.samples.max(1) {
-                    let sample = if policy.is_volatile() {
-                        self.sample_volatile()
-                    } else {
-                        self.sample_any()
-                    };
-                    if let Some((key, clock, expire_at)) = sample {
-                        let score = self.clocks.score(clock, expire_at);
-                        self.clocks.offer(score, &key);
+                let samples = self.clocks.ev.samples.max(1);
+                if policy.is_volatile() {
+                    for _ in 0..samples {
+                        if let Some((key, clock, expire_at)) = self.sample_volatile() {
+                            let score = self.clocks.score(clock, expire_at);
+                            self.clocks.offer(score, &key);
+                        }
                     }
+                } else {
+                    self.sample_any_into_pool(samples);
                 }
                 // The best candidate that is still there (and still has a
                 // TTL, for the volatile policies).
@@ -298,19 +306,27 @@ impl Keyspace {
         }
     }
 
-    /// A random key with its clock and expiry.
-    fn sample_any(&mut self) -> Option<(Vec<u8>, u32, Option<u64>)> {
+    /// Offers `n` keys to the pool: every key of random slots (a slot
+    /// holds a few keys, so one visit makes several samples, as Redis's
+    /// `dictGetSomeKeys` takes neighbouring buckets), a key copied only
+    /// when it enters the pool.
+    fn sample_any_into_pool(&mut self, n: usize) {
         if self.len == 0 {
-            return None;
+            return;
         }
         let mut rng = rand::thread_rng();
-        let slot = self.random_nonempty_slot(&mut rng);
-        let store = &self.slots[slot];
-        if store.is_empty() {
-            return None;
+        let mut seen = 0;
+        let mut visits = 0;
+        while seen < n && visits < n {
+            visits += 1;
+            let slot = self.random_nonempty_slot(&mut rng);
+            let (slots, clocks) = (&self.slots, &mut self.clocks);
+            for e in slots[slot].iter() {
+                let score = clocks.score(e.clock(), e.expire_at());
+                clocks.offer(score, e.key());
+                seen += 1;
+            }
         }
-        let e = store.iter().nth(rng.gen_range(0..store.len()))?;
-        Some((e.key().to_vec(), e.clock(), e.expire_at()))
     }
 
     /// A random key with a TTL (from the expiry index), with its clock
@@ -388,9 +404,9 @@ mod tests {
                 ks.insert_str(key.as_bytes(), b"value");
             }
         }
-        // Pretend the process holds 40 KB: 20 KB over (a third of what
+        // Pretend the process holds 30 KB: 10 KB over (a third of what
         // the keys with a TTL hold).
-        ks.tick(|| Some(40_000));
+        ks.tick(|| Some(30_000));
         ks
     }
 
