@@ -25,7 +25,6 @@
 //! nothing can go (`noeviction`, or no key with a TTL) the command is
 //! refused with `-OOM` when it may use memory (Redis's `denyoom`).
 
-
 use super::{slot_of_hash, Keyspace, SLOT_COUNT};
 use crate::settings::{Eviction, Policy};
 
