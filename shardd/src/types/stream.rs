@@ -16,7 +16,7 @@ use std::collections::BTreeMap;
 
 pub use group::{Consumer, Group, Nack, INVALID_ENTRIES_READ};
 pub use id::StreamId;
-use node::Node;
+use node::{push_bytes, push_varint, read_bytes, read_varint, Node};
 
 /// Largest total size of one entry's fields and values (Redis's
 /// `STREAM_LISTPACK_MAX_SIZE`), and of a node.
@@ -389,10 +389,10 @@ impl StreamObj {
 
     /// The stream as bytes (DUMP, snapshots).
     pub fn encode(&self, out: &mut Vec<u8>) {
-        let v = |out: &mut Vec<u8>, x: u64| push_u64(out, x);
+        let v = |out: &mut Vec<u8>, x: u64| push_varint(out, x);
         let id = |out: &mut Vec<u8>, i: StreamId| {
-            push_u64(out, i.ms);
-            push_u64(out, i.seq);
+            push_varint(out, i.ms);
+            push_varint(out, i.seq);
         };
         v(out, self.len);
         id(out, self.last_id);
@@ -405,12 +405,12 @@ impl StreamObj {
         }
         v(out, self.groups.len() as u64);
         for (name, g) in &self.groups {
-            push_blob(out, name);
+            push_bytes(out, name);
             id(out, g.last_id);
             v(out, g.entries_read as u64);
             v(out, g.consumers.len() as u64);
             for (cname, c) in &g.consumers {
-                push_blob(out, cname);
+                push_bytes(out, cname);
                 v(out, c.seen_time);
             }
             v(out, g.pel.len() as u64);
@@ -418,7 +418,7 @@ impl StreamObj {
                 id(out, *pid);
                 v(out, n.delivery_time);
                 v(out, n.delivery_count);
-                push_blob(out, &n.consumer);
+                push_bytes(out, &n.consumer);
             }
         }
     }
@@ -427,16 +427,16 @@ impl StreamObj {
     pub fn decode(b: &[u8]) -> Option<StreamObj> {
         let mut pos = 0;
         let p = &mut pos;
-        let len = read_u64(b, p)?;
+        let len = read_varint(b, p)?;
         let mut s = StreamObj {
             len,
             last_id: read_id(b, p)?,
             first_id: read_id(b, p)?,
             max_deleted: read_id(b, p)?,
-            entries_added: read_u64(b, p)?,
+            entries_added: read_varint(b, p)?,
             ..StreamObj::default()
         };
-        let nodes = read_u64(b, p)?;
+        let nodes = read_varint(b, p)?;
         let mut live = 0u64;
         let mut prev: Option<StreamId> = None;
         for _ in 0..nodes {
@@ -451,13 +451,13 @@ impl StreamObj {
         if live != len || prev.is_some_and(|last| last > s.last_id) {
             return None;
         }
-        let groups = read_u64(b, p)?;
+        let groups = read_varint(b, p)?;
         for _ in 0..groups {
-            let name = read_blob(b, p)?.to_vec();
-            let mut g = Group::new(read_id(b, p)?, read_u64(b, p)? as i64);
-            for _ in 0..read_u64(b, p)? {
-                let cname = read_blob(b, p)?.to_vec();
-                let seen_time = read_u64(b, p)?;
+            let name = read_bytes(b, p)?.to_vec();
+            let mut g = Group::new(read_id(b, p)?, read_varint(b, p)? as i64);
+            for _ in 0..read_varint(b, p)? {
+                let cname = read_bytes(b, p)?.to_vec();
+                let seen_time = read_varint(b, p)?;
                 g.consumers.insert(
                     cname,
                     Consumer {
@@ -466,11 +466,11 @@ impl StreamObj {
                     },
                 );
             }
-            for _ in 0..read_u64(b, p)? {
+            for _ in 0..read_varint(b, p)? {
                 let pid = read_id(b, p)?;
-                let delivery_time = read_u64(b, p)?;
-                let delivery_count = read_u64(b, p)?;
-                let owner = read_blob(b, p)?;
+                let delivery_time = read_varint(b, p)?;
+                let delivery_count = read_varint(b, p)?;
+                let owner = read_bytes(b, p)?;
                 g.consumers.get_mut(owner)?.pel.insert(pid);
                 g.pel.insert(
                     pid,
@@ -487,42 +487,8 @@ impl StreamObj {
     }
 }
 
-fn push_u64(out: &mut Vec<u8>, mut v: u64) {
-    while v >= 0x80 {
-        out.push((v as u8 & 0x7f) | 0x80);
-        v >>= 7;
-    }
-    out.push(v as u8);
-}
-
-fn read_u64(b: &[u8], pos: &mut usize) -> Option<u64> {
-    let mut v = 0u64;
-    for shift in (0..64).step_by(7) {
-        let byte = *b.get(*pos)?;
-        *pos += 1;
-        v |= u64::from(byte & 0x7f) << shift;
-        if byte & 0x80 == 0 {
-            return Some(v);
-        }
-    }
-    None
-}
-
 fn read_id(b: &[u8], pos: &mut usize) -> Option<StreamId> {
-    Some(StreamId::new(read_u64(b, pos)?, read_u64(b, pos)?))
-}
-
-fn push_blob(out: &mut Vec<u8>, s: &[u8]) {
-    push_u64(out, s.len() as u64);
-    out.extend_from_slice(s);
-}
-
-fn read_blob<'a>(b: &'a [u8], pos: &mut usize) -> Option<&'a [u8]> {
-    let len = usize::try_from(read_u64(b, pos)?).ok()?;
-    let end = pos.checked_add(len)?;
-    let s = b.get(*pos..end)?;
-    *pos = end;
-    Some(s)
+    Some(StreamId::new(read_varint(b, pos)?, read_varint(b, pos)?))
 }
 
 #[cfg(test)]

@@ -17,7 +17,8 @@ use super::StreamId;
 const DELETED: u8 = 1;
 const SAME_FIELDS: u8 = 2;
 
-fn push_varint(out: &mut Vec<u8>, mut v: u64) {
+/// Appends `v` as a little-endian base-128 varint.
+pub(super) fn push_varint(out: &mut Vec<u8>, mut v: u64) {
     while v >= 0x80 {
         out.push((v as u8 & 0x7f) | 0x80);
         v >>= 7;
@@ -27,7 +28,7 @@ fn push_varint(out: &mut Vec<u8>, mut v: u64) {
 
 /// Reads a varint at `*pos`; `None` past the end or when too long (a
 /// node is only ever built here, so this is a corrupt dump).
-fn read_varint(b: &[u8], pos: &mut usize) -> Option<u64> {
+pub(super) fn read_varint(b: &[u8], pos: &mut usize) -> Option<u64> {
     let mut v = 0u64;
     for shift in (0..64).step_by(7) {
         let byte = *b.get(*pos)?;
@@ -40,7 +41,8 @@ fn read_varint(b: &[u8], pos: &mut usize) -> Option<u64> {
     None
 }
 
-fn read_bytes<'a>(b: &'a [u8], pos: &mut usize) -> Option<&'a [u8]> {
+/// Reads bytes written by [`push_bytes`].
+pub(super) fn read_bytes<'a>(b: &'a [u8], pos: &mut usize) -> Option<&'a [u8]> {
     let len = usize::try_from(read_varint(b, pos)?).ok()?;
     let end = pos.checked_add(len)?;
     let s = b.get(*pos..end)?;
@@ -48,7 +50,8 @@ fn read_bytes<'a>(b: &'a [u8], pos: &mut usize) -> Option<&'a [u8]> {
     Some(s)
 }
 
-fn push_bytes(out: &mut Vec<u8>, s: &[u8]) {
+/// Appends `s`, its length first.
+pub(super) fn push_bytes(out: &mut Vec<u8>, s: &[u8]) {
     push_varint(out, s.len() as u64);
     out.extend_from_slice(s);
 }
