@@ -114,6 +114,9 @@ pub struct Keyspace {
     block_as: Option<Vec<Vec<u8>>>,
     /// Whether the request running is a blocked client's, run again.
     rerun: bool,
+    /// A key the write that just ran names but did not change
+    /// ([`Keyspace::mark_unchanged`]).
+    unchanged: Option<Vec<u8>>,
     /// "Now" while the log replays a command that ran at that time.
     pinned_now: Option<u64>,
     /// Keys' clocks and eviction (`evict.rs`).
@@ -179,6 +182,7 @@ impl Keyspace {
             log_as: None,
             block_as: None,
             rerun: false,
+            unchanged: None,
             pinned_now: None,
             clocks: evict::Clocks::default(),
             popped: Default::default(),
@@ -273,6 +277,23 @@ impl Keyspace {
     /// Takes what [`Keyspace::set_would_block_as`] set.
     pub fn take_block_as(&mut self) -> Option<Vec<Vec<u8>>> {
         self.block_as.take()
+    }
+
+    /// The write that just ran did not change `key`, one of its keys
+    /// (SMOVE of a member the destination held): no WATCH, blocked client
+    /// or event hears of it, as in Redis.
+    pub fn mark_unchanged(&mut self, key: &[u8]) {
+        self.unchanged = Some(key.to_vec());
+    }
+
+    /// Whether `key` was marked unchanged by the write that just ran.
+    pub fn is_unchanged(&self, key: &[u8]) -> bool {
+        self.unchanged.as_deref() == Some(key)
+    }
+
+    /// Forgets [`Keyspace::mark_unchanged`]'s key.
+    pub fn clear_unchanged(&mut self) {
+        self.unchanged = None;
     }
 
     /// Whether the command running is a blocked client's run again.

@@ -274,6 +274,7 @@ impl<L: WriteLog> Engine<L> {
         // A log form a command set but did not get logged (it changed
         // nothing after all) must not stand for the next one.
         self.ks.take_log_as();
+        self.ks.clear_unchanged();
         self.ks.set_touching(touches_keys(id));
         if self.ks.over_limit() && !self.make_room(id, reply) {
             return Changes::NONE;

@@ -182,7 +182,7 @@ impl<L: WriteLog> Engine<L> {
             return;
         };
         for (pos, flags) in keys {
-            if flags & WRITE_KEY_FLAGS != 0 {
+            if flags & WRITE_KEY_FLAGS != 0 && !self.ks.is_unchanged(argv[pos]) {
                 if !self.watches.is_empty() {
                     self.watches.touch(argv[pos], &self.ks);
                 }

@@ -303,7 +303,9 @@ pub fn smove(ks: &mut Keyspace, args: Args, out: &mut Reply) -> CmdResult {
         s.remove(member);
     }
     drop_if_empty(ks, src);
-    create_set(ks, dst)?.add(member);
+    if !create_set(ks, dst)?.add(member) {
+        ks.mark_unchanged(dst);
+    }
     out.int(1);
     Ok(())
 }

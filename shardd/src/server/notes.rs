@@ -128,6 +128,9 @@ impl<L: WriteLog> Engine<L> {
             if name == "del" && !was {
                 continue;
             }
+            if self.ks.is_unchanged(key) {
+                continue;
+            }
             if self.ks.exists(key) || SENT_WHEN_GONE.contains(&name) {
                 self.notes.emit(class, name, key);
             }
