@@ -95,6 +95,18 @@ pub(crate) struct Waiter {
     pub(crate) rec: Option<Vec<u8>>,
 }
 
+impl Waiter {
+    /// This waiter's request answered with `body`.
+    fn answer(&self, body: Vec<u8>) -> Due {
+        Due::Answer {
+            owner: self.owner,
+            id: self.id,
+            cmd: self.cmd,
+            body,
+        }
+    }
+}
+
 /// What the round must answer.
 pub(crate) enum Due {
     /// Run the waiter's request again.
@@ -257,12 +269,8 @@ impl Blocking {
     /// again becomes [`Blocking::serving`].
     pub(crate) fn next_due(&mut self, ks: &mut Keyspace) -> Option<Due> {
         if let Some((w, how)) = self.ended.pop_front() {
-            return Some(Due::Answer {
-                owner: w.owner,
-                id: w.id,
-                cmd: w.cmd,
-                body: ending_reply(&w, how),
-            });
+            let body = ending_reply(&w, how);
+            return Some(w.answer(body));
         }
         while let Some(key) = self.ready.front().cloned() {
             let family = match ks.get(&key) {
@@ -294,12 +302,7 @@ impl Blocking {
             let notify = self.waiters.get(&seq).is_some_and(|w| w.rec.is_none());
             if notify {
                 let w = self.remove(seq)?;
-                return Some(Due::Answer {
-                    owner: w.owner,
-                    id: w.id,
-                    cmd: w.cmd,
-                    body: int_reply(w.proto, 1),
-                });
+                return Some(w.answer(int_reply(w.proto, 1)));
             }
             let w = self.waiters.get(&seq)?;
             self.serving = Some(seq);
@@ -341,12 +344,7 @@ impl Blocking {
             };
             if w.rec.is_none() {
                 let w = self.remove(seq)?;
-                return Some(Due::Answer {
-                    owner: w.owner,
-                    id: w.id,
-                    cmd: w.cmd,
-                    body: int_reply(w.proto, 1),
-                });
+                return Some(w.answer(int_reply(w.proto, 1)));
             }
             if !is_stream {
                 if w.cmd != Cmd::Xreadgroup {
@@ -355,12 +353,7 @@ impl Blocking {
                 let w = self.remove(seq)?;
                 let mut body = Vec::new();
                 Reply::new(&mut body, w.proto).error("UNBLOCKED the stream key no longer exists");
-                return Some(Due::Answer {
-                    owner: w.owner,
-                    id: w.id,
-                    cmd: w.cmd,
-                    body,
-                });
+                return Some(w.answer(body));
             }
             self.serving = Some(seq);
             return Some(Due::Run {

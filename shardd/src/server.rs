@@ -366,8 +366,7 @@ impl<L: WriteLog> Engine<L> {
     /// After write command `id` ran with `args`, replied `reply` and made
     /// `changes` (at least one): logs it and tells the watches.
     fn written(&mut self, id: Cmd, args: &[&[u8]], reply: &[u8], changes: Changes) {
-        self.ks
-            .note_growth(args.iter().map(|a| a.len()).sum::<usize>());
+        self.ks.note_growth(args);
         match self.ks.take_log_as() {
             Some(form) => {
                 let form: Vec<&[u8]> = form.iter().map(Vec::as_slice).collect();

@@ -170,18 +170,26 @@ impl Keyspace {
         if c.ev.maxmemory == 0 {
             c.used = 0;
         } else if now != c.measured_at {
-            c.used = used().unwrap_or(0);
-            c.measured_at = now;
+            // A figure counts as a measure only if there was one.
+            match used() {
+                Some(bytes) => {
+                    c.used = bytes;
+                    c.measured_at = now;
+                }
+                None => c.used = 0,
+            }
         }
         if c.ev.maxmemory == 0 || c.ev.policy == Policy::NoEviction {
             c.pool.clear();
         }
     }
 
-    /// A write that came with `bytes` of arguments ran: until the next
-    /// measure, the memory in use is taken to have grown by about that.
-    pub fn note_growth(&mut self, bytes: usize) {
+    /// A write with arguments `args` ran: until the next measure, the
+    /// memory in use is taken to have grown by their size (nothing is
+    /// summed without a limit: this is on every write's path).
+    pub fn note_growth(&mut self, args: &[&[u8]]) {
         if self.clocks.ev.maxmemory > 0 {
+            let bytes: usize = args.iter().map(|a| a.len()).sum();
             self.clocks.used += bytes as u64 + 16;
         }
     }
