@@ -102,6 +102,7 @@ fn framing(c: &mut Criterion) {
                     flags: 0,
                     kind: 0,
                     origin: 0,
+                    db: 0,
                 };
                 write_request(rec, h, &args);
             }

@@ -141,6 +141,7 @@ pub const SHARD_SETTINGS: &[(&str, &str)] = &[
     ("stream-node-max-entries", "100"),
     ("list-max-listpack-size", "-2"),
     ("hll-sparse-max-bytes", "3000"),
+    ("databases", "16"),
 ];
 
 /// When the log is made durable.

@@ -77,7 +77,7 @@ pub async fn start(
     let timeout = blocking::timeout_of(spec.id, argv);
     let waits = !blocking::wait_positions(spec.id, argv).is_empty();
     let Some(Ok(ms)) = timeout.filter(|_| waits) else {
-        let req = Req::new(spec, session.proto, session.handle.id);
+        let req = Req::new(spec, session.proto, session.handle.id, session.db);
         return crate::route::shard_command(w, req, to, spec, argv).await;
     };
     let seq = to.out.borrow_mut().push_pending(to.discard);
@@ -88,6 +88,7 @@ pub async fn start(
         seq,
         deadline,
         proto: session.proto,
+        db: session.db,
     });
 }
 
@@ -98,7 +99,11 @@ pub async fn start(
 /// task to end its waits on the shards and stop.
 pub async fn wait(w: Rc<Worker>, handle: Arc<ClientHandle>, b: Blocked, out: Rc<RefCell<Replies>>) {
     let gone = Rc::new(Gone::default());
-    let task = tokio::task::spawn_local(run(w, handle, b, out, gone.clone()));
+    let db = b.db;
+    let task = tokio::task::spawn_local(crate::link::in_db_scope(
+        db,
+        run(w, handle, b, out, gone.clone()),
+    ));
     let _left = LeaveOnDrop(gone);
     let _ = task.await;
 }
@@ -284,7 +289,7 @@ async fn on_one_shard(
     // wait by it, and remembers what it popped for it, so the request sent
     // again after a restart of the shard gets that, not a second pop.
     let token = xtx::next_txid(w);
-    let mut req = Req::new(b.spec, b.proto, token);
+    let mut req = Req::new(b.spec, b.proto, token, b.db);
     req.flags |= REQ_FLAG_BLOCK;
     let mut lost = 0u32;
     loop {
@@ -569,7 +574,7 @@ async fn try_pop(w: &Rc<Worker>, b: &Blocked, argv: &[&[u8]], keys: xtx::PopKeys
 /// a token, so a request whose shard restarted before answering is sent
 /// again and gets what it popped (a few times, then the error).
 async fn pop_remembered(w: &Rc<Worker>, b: &Blocked, shard: usize, args: Vec<Vec<u8>>) -> Vec<u8> {
-    let mut req = Req::new(b.spec, b.proto, xtx::next_txid(w));
+    let mut req = Req::new(b.spec, b.proto, xtx::next_txid(w), b.db);
     req.flags |= REQ_FLAG_BLOCK | REQ_FLAG_NOPARK;
     let mut lost = 0;
     loop {

@@ -184,7 +184,13 @@ async fn read_loop(
                         .iter()
                         .map(|&(s, l)| &buf[base + s..base + s + l])
                         .collect();
-                    crate::dispatch::handle(worker, st, out, &argv).await;
+                    if st.db == 0 {
+                        crate::dispatch::handle(worker, st, out, &argv).await;
+                    } else {
+                        let db = st.db;
+                        let served = crate::dispatch::handle(worker, st, out, &argv);
+                        crate::link::in_db_scope(db, served).await;
+                    }
                     drop(argv);
                     start += consumed;
                     if let Some(b) = st.blocked.take() {

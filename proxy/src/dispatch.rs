@@ -128,7 +128,7 @@ pub async fn handle(
             crate::block::start(w, session, to, spec, argv).await
         }
         Exec::Shard => {
-            let req = Req::new(spec, session.proto, session.handle.id);
+            let req = Req::new(spec, session.proto, session.handle.id, session.db);
             route::shard_command(w, req, to, spec, argv).await;
         }
         // `resolve` only finds what clients can run.

@@ -42,12 +42,14 @@ pub struct Req {
     pub flags: u8,
     /// The client's id (`CLIENT ID`); 0 for the proxy's own requests.
     pub origin: u64,
+    /// The database it runs in (`SELECT`).
+    pub db: u32,
 }
 
 impl Req {
-    /// The request for client `origin`'s `spec` command, replied in
-    /// `proto`.
-    pub fn new(spec: &CommandSpec, proto: Proto, origin: u64) -> Req {
+    /// The request for client `origin`'s `spec` command in database `db`,
+    /// replied in `proto`.
+    pub fn new(spec: &CommandSpec, proto: Proto, origin: u64, db: u32) -> Req {
         let flags = if spec.has_flag(F_WRITE) {
             REQ_FLAG_WRITE
         } else {
@@ -58,7 +60,13 @@ impl Req {
             proto,
             flags,
             origin,
+            db,
         }
+    }
+
+    /// The same request for database `db`.
+    pub fn in_db(self, db: u32) -> Req {
+        Req { db, ..self }
     }
 
     /// The same request marked as a later part of a command sent to
@@ -94,14 +102,40 @@ impl Req {
     }
 
     /// An internal request the proxy sends on its own (`SHARDD.INFO`...),
-    /// never logged.
+    /// never logged; in the database of the command it serves
+    /// ([`scoped_db`]).
     pub fn internal(cmd: Cmd, proto: Proto) -> Req {
         Req {
             cmd,
             proto,
             flags: 0,
             origin: 0,
+            db: scoped_db(),
         }
+    }
+}
+
+tokio::task_local! {
+    /// The database of the client command being served, when it is not 0
+    /// (`in_db_scope`): the requests the machinery under it makes on its
+    /// own (transactions over several shards, their locks, undo, DUMP and
+    /// RESTORE of a cross-shard move, blocked clients' probes) carry it
+    /// without every function in between passing it on.
+    static DB: u32;
+}
+
+/// The database of the command being served (0 outside any scope).
+pub fn scoped_db() -> u32 {
+    DB.try_with(|d| *d).unwrap_or(0)
+}
+
+/// Runs `fut` with [`scoped_db`] `db` (database 0 needs no scope: it
+/// costs nothing to the users of database 0 alone).
+pub async fn in_db_scope<F: std::future::Future>(db: u32, fut: F) -> F::Output {
+    if db == 0 && scoped_db() == 0 {
+        fut.await
+    } else {
+        DB.scope(db, fut).await
     }
 }
 
@@ -246,6 +280,7 @@ impl Link {
             flags: req.flags,
             kind: req.cmd as u16,
             origin: req.origin,
+            db: req.db,
         };
         match ch.tx.try_write(len, |buf| msg::write_request(buf, h, args)) {
             Ok(()) => {}

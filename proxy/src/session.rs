@@ -73,6 +73,8 @@ pub struct Blocked {
     pub deadline: Option<tokio::time::Instant>,
     /// The protocol its reply is written in.
     pub proto: Proto,
+    /// The database it runs in.
+    pub db: u32,
 }
 
 /// A connection's subscriptions (`crate::pubsub`): the names by kind
@@ -136,6 +138,8 @@ pub struct Session {
     pub blocked: Option<Blocked>,
     /// Its subscriptions, once it subscribed to anything.
     pub subs: Option<Box<Subs>>,
+    /// The selected database (`SELECT`; every request carries it).
+    pub db: u32,
 }
 
 impl Multi {
@@ -164,6 +168,7 @@ impl Session {
             watching: None,
             blocked: None,
             subs: None,
+            db: 0,
         }
     }
 

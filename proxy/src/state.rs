@@ -52,6 +52,8 @@ pub struct ClientHandle {
     last_cmd: AtomicU16,
     /// Its protocol version (`HELLO`).
     resp: AtomicU8,
+    /// Its selected database (`CLIENT LIST`'s `db`).
+    db: std::sync::atomic::AtomicU32,
     /// Its buffers, as of its last read round or write.
     pub figures: ConnFigures,
     /// Set by `CLIENT KILL`; the connection closes when it sees it.
@@ -98,6 +100,7 @@ impl ClientHandle {
             info: Mutex::new(ClientInfo::default()),
             last_cmd: AtomicU16::new(NO_COMMAND),
             resp: AtomicU8::new(2),
+            db: std::sync::atomic::AtomicU32::new(0),
             figures,
             killed: AtomicBool::new(false),
             kill: Notify::new(),
@@ -121,6 +124,16 @@ impl ClientHandle {
     /// Records its protocol version.
     pub fn set_resp(&self, version: u8) {
         self.resp.store(version, Ordering::Relaxed);
+    }
+
+    /// Sets its selected database.
+    pub fn set_db(&self, db: u32) {
+        self.db.store(db, Ordering::Relaxed);
+    }
+
+    /// Its selected database.
+    pub fn db(&self) -> u32 {
+        self.db.load(Ordering::Relaxed)
     }
 
     /// Its protocol version.

@@ -44,7 +44,7 @@ use common::{blocking::Family, table::Cmd};
 use shared_ring::Channel;
 
 use crate::{
-    keyspace::{Keyspace, ValueRef},
+    keyspace::{db_key, split_db_key, Keyspace, ValueRef},
     reply::{Proto, Reply},
 };
 
@@ -90,6 +90,7 @@ pub(crate) struct Waiter {
     pub(crate) proto: Proto,
     pub(crate) cmd: Cmd,
     pub(crate) family: Family,
+    /// Its keys, each a `keyspace::db_key`.
     pub(crate) keys: Vec<Vec<u8>>,
     /// The request to run again; `None` for a notify waiter (BWAIT).
     pub(crate) rec: Option<Vec<u8>>,
@@ -176,10 +177,11 @@ impl Blocking {
         self.fresh
     }
 
-    /// `key` was written: its waiters may run.
-    pub fn signal(&mut self, key: &[u8]) {
-        if self.by_key.contains_key(key) && !self.ready.iter().any(|k| k == key) {
-            self.ready.push_back(key.to_vec());
+    /// `key` of database `db` was written: its waiters may run.
+    pub fn signal(&mut self, db: usize, key: &[u8]) {
+        let key = db_key(db, key);
+        if self.by_key.contains_key(&key) && !self.ready.contains(&key) {
+            self.ready.push_back(key);
             self.fresh = true;
         }
     }
@@ -189,8 +191,11 @@ impl Blocking {
     pub fn signal_all(&mut self) {
         let keys: Vec<Vec<u8>> = self.by_key.keys().cloned().collect();
         for k in keys {
-            self.signal(&k);
+            if !self.ready.contains(&k) {
+                self.ready.push_back(k);
+            }
         }
+        self.fresh = true;
     }
 
     /// Adds waiter `w` in the queue of each of its keys.
@@ -273,12 +278,13 @@ impl Blocking {
             return Some(w.answer(body));
         }
         while let Some(key) = self.ready.front().cloned() {
-            let family = match ks.get(&key) {
+            let (db, k) = split_db_key(&key);
+            let family = ks.in_db(db, |ks| match ks.get(k) {
                 Some(ValueRef::List(_)) => Some(Family::List),
                 Some(ValueRef::ZSet(_)) => Some(Family::Zset),
                 Some(ValueRef::Stream(_)) => Some(Family::Stream),
                 _ => None,
-            };
+            });
             if let Some(due) = self.next_stream_waiter(&key, family == Some(Family::Stream)) {
                 return Some(due);
             }

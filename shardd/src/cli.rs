@@ -94,6 +94,7 @@ pub fn run(args: ShardArgs) -> anyhow::Result<()> {
         max_record_bytes: args.max_record_bytes,
     };
     let mut ks = Keyspace::new();
+    ks.set_databases(settings::with(|s| s.databases));
     let started = std::time::Instant::now();
     let aof = appendonly.then_some(policy);
     let (data_dir, stats) = dir::DataDir::open(&args.dir, lock, aof, &mut ks)?;

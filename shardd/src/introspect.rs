@@ -102,8 +102,14 @@ fn info(p: &Parts<'_>, commands: bool, histograms: bool) -> String {
     };
     let ks = &*p.ks;
     line("process_id", &std::process::id());
-    line("keys", &ks.len());
-    line("expires", &ks.ttl_keys());
+    let sizes = ks.db_sizes();
+    line("keys", &sizes.iter().map(|d| d.1).sum::<usize>());
+    line("expires", &sizes.iter().map(|d| d.2).sum::<usize>());
+    // Each database with keys: `db<n>:keys=..,expires=..` once merged.
+    for (db, keys, expires) in &sizes {
+        line(&format!("db{db}_keys"), keys);
+        line(&format!("db{db}_expires"), expires);
+    }
     let mem = ks.memory_stats();
     let alloc = crate::alloc::allocator_figures().unwrap_or_default();
     line("used_memory", &alloc.allocated);

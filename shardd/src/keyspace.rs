@@ -31,6 +31,7 @@
 //! written up in `keyspace/KEYSPACE.md`; measured with
 //! `examples/keyspace_mem.rs`.
 
+mod db;
 mod evict;
 pub mod expiry;
 mod offsets;
@@ -41,10 +42,11 @@ mod tests;
 mod value;
 
 use self::{
-    expiry::ExpiryIndex,
+    db::Db,
     store::{EntryMut, Lookup, Payload, SlotStore, Upserted},
 };
 pub use self::{
+    db::{db_key, split_db_key, MoveError, DEFAULT_DATABASES, MAX_DATABASES},
     scan::{MemoryStats, ScanFilter, SCAN_CURSOR_LIMIT},
     store::INLINE_VALUE_MAX_BYTES,
     value::{marked_string_encoding, string_encoding, StrMark, Value, ValueMut, ValueRef},
@@ -80,12 +82,15 @@ pub enum Presence {
 
 /// All keys of one shard.
 pub struct Keyspace {
-    /// One store per slot; a store allocates on its first insert.
-    slots: Vec<SlotStore>,
+    /// The selected database's keys (`db.rs`): the hot path reaches them
+    /// with no indirection.
+    db: Db,
+    /// Every other database, by number (`None`: never used, or the
+    /// selected one, which sits in `db`).
+    dbs: Vec<Option<Box<Db>>>,
+    /// The selected database's number.
+    current: usize,
     hasher: ahash::RandomState,
-    expiry: ExpiryIndex,
-    len: usize,
-    ttl_keys: usize,
     expired_total: u64,
     /// Reads ([`Keyspace::get`]) that found their key, and that did not.
     hits: u64,
@@ -105,7 +110,7 @@ pub struct Keyspace {
     track: u32,
     /// The noted happenings in order: (its `common::notify` class, its
     /// event name or "" for the class's own, key).
-    noted: Vec<(u32, &'static str, Vec<u8>)>,
+    noted: Vec<Noted>,
     /// What a command asked the loop to log instead of itself
     /// ([`Keyspace::log_as`]).
     log_as: Option<Vec<Vec<u8>>>,
@@ -117,6 +122,10 @@ pub struct Keyspace {
     /// A key the write that just ran names but did not change
     /// ([`Keyspace::mark_unchanged`]).
     unchanged: Option<Vec<u8>>,
+    /// A key of another database than the selected one that the command
+    /// that just ran wrote (MOVE, COPY ... DB), for WATCH and blocked
+    /// clients ([`Keyspace::take_written_elsewhere`]).
+    elsewhere: Option<(usize, Vec<u8>)>,
     /// "Now" while the log replays a command that ran at that time.
     pinned_now: Option<u64>,
     /// Keys' clocks and eviction (`evict.rs`).
@@ -128,6 +137,10 @@ pub struct Keyspace {
     popped: std::collections::HashMap<u64, Vec<u8>>,
     popped_order: std::collections::VecDeque<u64>,
 }
+
+/// A noted happening: its `common::notify` class, its event name or ""
+/// for the class's own, the key and its database.
+pub type Noted = (u32, &'static str, Vec<u8>, usize);
 
 /// Pops remembered for requests sent again ([`Keyspace::remember_popped`]).
 pub const POPPED_KEEP: usize = 1 << 16;
@@ -165,11 +178,10 @@ impl Keyspace {
     /// An empty keyspace on `clock` (tests inject a [`crate::clock::ManualClock`]).
     pub fn with_clock(clock: Box<dyn Clock>) -> Self {
         let mut ks = Keyspace {
-            slots: (0..SLOT_COUNT).map(|_| SlotStore::default()).collect(),
+            db: Db::default(),
+            dbs: (0..db::DEFAULT_DATABASES).map(|_| None).collect(),
+            current: 0,
             hasher: ahash::RandomState::new(),
-            expiry: ExpiryIndex::default(),
-            len: 0,
-            ttl_keys: 0,
             expired_total: 0,
             hits: 0,
             misses: 0,
@@ -184,6 +196,7 @@ impl Keyspace {
             rerun: false,
             unchanged: None,
             pinned_now: None,
+            elsewhere: None,
             clocks: evict::Clocks::default(),
             popped: Default::default(),
             popped_order: Default::default(),
@@ -228,8 +241,8 @@ impl Keyspace {
     /// Notes the key happenings of `classes` (new keys, expired keys,
     /// read misses) for keyspace notifications from now on.
     pub fn track(&mut self, classes: u32) {
-        use common::notify::{EVICTED, EXPIRED, KEY_MISS, NEW, STREAM};
-        self.track = classes & (NEW | EXPIRED | KEY_MISS | STREAM | EVICTED);
+        use common::notify::{EVICTED, EXPIRED, GENERIC, KEY_MISS, NEW, STREAM};
+        self.track = classes & (NEW | EXPIRED | KEY_MISS | STREAM | EVICTED | GENERIC);
         if self.track == 0 {
             self.noted.clear();
         }
@@ -237,13 +250,13 @@ impl Keyspace {
 
     /// Takes the happenings noted since the last call, in order: (class,
     /// event name or "" for the class's own name, key).
-    pub fn take_noted(&mut self) -> Vec<(u32, &'static str, Vec<u8>)> {
+    pub fn take_noted(&mut self) -> Vec<Noted> {
         std::mem::take(&mut self.noted)
     }
 
     fn note(&mut self, class: u32, key: &[u8]) {
         if self.track & class != 0 {
-            self.noted.push((class, "", key.to_vec()));
+            self.noted.push((class, "", key.to_vec(), self.current));
         }
     }
 
@@ -251,7 +264,7 @@ impl Keyspace {
     /// events depend on what they did (the stream commands).
     pub fn note_event(&mut self, class: u32, name: &'static str, key: &[u8]) {
         if self.track & class != 0 {
-            self.noted.push((class, name, key.to_vec()));
+            self.noted.push((class, name, key.to_vec(), self.current));
         }
     }
 
@@ -346,12 +359,12 @@ impl Keyspace {
     /// Number of keys, counting ones that expired but were not yet removed
     /// (as Redis's DBSIZE does).
     pub fn len(&self) -> usize {
-        self.len
+        self.db.len
     }
 
     /// Whether there are no keys.
     pub fn is_empty(&self) -> bool {
-        self.len == 0
+        self.db.len == 0
     }
 
     /// Keys removed by expiry since start.
@@ -361,7 +374,7 @@ impl Keyspace {
 
     /// Number of keys that have a TTL.
     pub fn ttl_keys(&self) -> usize {
-        self.ttl_keys
+        self.db.ttl_keys
     }
 
     /// Reads ([`Keyspace::get`]) that found their key and reads that did
@@ -402,7 +415,7 @@ impl Keyspace {
         let (slot, hash) = self.locate(key);
         let hasher = &self.hasher;
         let clock = &self.clock;
-        let store = &mut self.slots[slot];
+        let store = &mut self.db.slots[slot];
         let rehash = |k: &[u8]| table_hash(hasher, k, slot);
         match store.lookup(hash, key, || clock.now_ms(), &rehash) {
             Lookup::Live(mut e) => {
@@ -417,21 +430,22 @@ impl Keyspace {
                 self.misses += read as u64;
                 if read && self.track & common::notify::KEY_MISS != 0 {
                     self.noted
-                        .push((common::notify::KEY_MISS, "", key.to_vec()));
+                        .push((common::notify::KEY_MISS, "", key.to_vec(), self.current));
                 }
                 None
             }
             Lookup::Expired => {
                 self.misses += read as u64;
-                self.len -= 1;
-                self.ttl_keys -= 1;
+                self.db.len -= 1;
+                self.db.ttl_keys -= 1;
                 self.expired_total += 1;
                 if self.track & common::notify::EXPIRED != 0 {
-                    self.noted.push((common::notify::EXPIRED, "", key.to_vec()));
+                    self.noted
+                        .push((common::notify::EXPIRED, "", key.to_vec(), self.current));
                 }
                 if read && self.track & common::notify::KEY_MISS != 0 {
                     self.noted
-                        .push((common::notify::KEY_MISS, "", key.to_vec()));
+                        .push((common::notify::KEY_MISS, "", key.to_vec(), self.current));
                 }
                 None
             }
@@ -491,7 +505,7 @@ impl Keyspace {
     /// all when 0); `None` if it does not exist.
     pub fn memory_usage(&mut self, key: &[u8], samples: usize) -> Option<usize> {
         let (slot, _) = self.locate(key);
-        let table = self.slots[slot].table_bytes_per_key();
+        let table = self.db.slots[slot].table_bytes_per_key();
         let e = self.live_mut(key)?.into_ref();
         let value = value_heap_bytes(e.value(), samples);
         Some(e.arena_bytes() + table + value)
@@ -502,7 +516,7 @@ impl Keyspace {
     /// logically expired, as Redis does).
     pub fn presence(&self, key: &[u8]) -> Presence {
         let (slot, hash) = self.locate(key);
-        match self.slots[slot].get(hash, key) {
+        match self.db.slots[slot].get(hash, key) {
             None => Presence::Missing,
             Some(e) if e.expire_at().is_some_and(|t| t <= self.clock.now_ms()) => Presence::Expired,
             Some(_) => Presence::Live,
@@ -562,13 +576,13 @@ impl Keyspace {
                 Ttl::Keep => old,
             }
         };
-        let store = &mut self.slots[slot];
+        let store = &mut self.db.slots[slot];
         // Under LFU an overwritten key keeps its counter, as in Redis.
         let keep = self.clocks.ev.policy.is_lfu();
         let fresh = self.clocks.fresh();
         let Upserted { old, new } =
             store.upsert(hash, key, payload, resolve, (fresh, keep), &rehash);
-        self.len += old.is_none() as usize;
+        self.db.len += old.is_none() as usize;
         self.expired_total += expired as u64;
         if self.track != 0 {
             if expired {
@@ -579,12 +593,12 @@ impl Keyspace {
             }
         }
         let old_expiry = old.flatten();
-        self.ttl_keys -= old_expiry.is_some() as usize;
+        self.db.ttl_keys -= old_expiry.is_some() as usize;
         if let Some(t) = new {
-            self.ttl_keys += 1;
+            self.db.ttl_keys += 1;
             // Keeping the same time needs no new index item: the old one stands.
             if old_expiry != Some(t) || expired {
-                self.expiry.push(t, hash);
+                self.db.expiry.push(t, hash);
                 self.maybe_rebuild_expiry();
             }
         }
@@ -606,7 +620,7 @@ impl Keyspace {
         let (slot, hash) = self.locate(key);
         let hasher = &self.hasher;
         let rehash = |k: &[u8]| table_hash(hasher, k, slot);
-        let store = &mut self.slots[slot];
+        let store = &mut self.db.slots[slot];
         let Some(old) = store.delete(hash, key, &rehash) else {
             return false;
         };
@@ -615,9 +629,9 @@ impl Keyspace {
 
     /// Bookkeeping for removed `key` with expiry `old`; true if it was live.
     fn forget(&mut self, key: &[u8], old: Option<u64>) -> bool {
-        self.len -= 1;
+        self.db.len -= 1;
         if old.is_some() {
-            self.ttl_keys -= 1;
+            self.db.ttl_keys -= 1;
         }
         if old.is_some_and(|t| t <= self.clock.now_ms()) {
             self.expired_total += 1;
@@ -632,7 +646,7 @@ impl Keyspace {
         let (slot, hash) = self.locate(key);
         let hasher = &self.hasher;
         let rehash = |k: &[u8]| table_hash(hasher, k, slot);
-        let store = &mut self.slots[slot];
+        let store = &mut self.db.slots[slot];
         let (value, old) = store.take(hash, key, &rehash)?;
         self.forget(key, old).then_some((value, old))
     }
@@ -652,9 +666,9 @@ impl Keyspace {
         let Some(old) = self.set_expire_raw(key, Some(at_ms)) else {
             return false;
         };
-        self.ttl_keys += old.is_none() as usize;
+        self.db.ttl_keys += old.is_none() as usize;
         let (_, hash) = self.locate(key);
-        self.expiry.push(at_ms, hash);
+        self.db.expiry.push(at_ms, hash);
         self.maybe_rebuild_expiry();
         true
     }
@@ -668,7 +682,7 @@ impl Keyspace {
         let (slot, hash) = self.locate(key);
         let hasher = &self.hasher;
         let rehash = |k: &[u8]| table_hash(hasher, k, slot);
-        self.slots[slot].set_expire(hash, key, ttl, &rehash)
+        self.db.slots[slot].set_expire(hash, key, ttl, &rehash)
     }
 
     /// Removes the TTL of `key`; true if it had one.
@@ -676,18 +690,18 @@ impl Keyspace {
         if self.set_expire_raw(key, None).flatten().is_none() {
             return false;
         }
-        self.ttl_keys -= 1;
+        self.db.ttl_keys -= 1;
         true
     }
 
     /// Removes every key and frees every slot store.
     pub fn clear(&mut self) {
-        for s in self.slots.iter_mut().filter(|s| !s.is_pristine()) {
+        for s in self.db.slots.iter_mut().filter(|s| !s.is_pristine()) {
             *s = SlotStore::default();
         }
-        self.expiry.clear();
-        self.len = 0;
-        self.ttl_keys = 0;
+        self.db.expiry.clear();
+        self.db.len = 0;
+        self.db.ttl_keys = 0;
     }
 
     /// Removes up to `budget` due keys, looking at no more than `budget`
@@ -696,25 +710,26 @@ impl Keyspace {
         let now = self.clock.now_ms();
         let mut removed = 0;
         for _ in 0..budget {
-            let Some((_, hash)) = self.expiry.pop_due(now) else {
+            let Some((_, hash)) = self.db.expiry.pop_due(now) else {
                 break;
             };
             let slot = slot_of_hash(hash);
             let hasher = &self.hasher;
             let rehash = |k: &[u8]| table_hash(hasher, k, slot);
-            let store = &mut self.slots[slot];
+            let store = &mut self.db.slots[slot];
             let track = self.track & common::notify::EXPIRED != 0;
             let noted = &mut self.noted;
+            let db = self.current;
             let due = |e: store::EntryRef<'_>| {
                 let due = e.expire_at().is_some_and(|t| t <= now) && rehash(e.key()) == hash;
                 if due && track {
-                    noted.push((common::notify::EXPIRED, "", e.key().to_vec()));
+                    noted.push((common::notify::EXPIRED, "", e.key().to_vec(), db));
                 }
                 due
             };
             let n = store.remove_where(hash, due, &rehash);
-            self.len -= n;
-            self.ttl_keys -= n;
+            self.db.len -= n;
+            self.db.ttl_keys -= n;
             self.expired_total += n as u64;
             removed += n;
         }
@@ -722,33 +737,45 @@ impl Keyspace {
     }
 
     fn maybe_rebuild_expiry(&mut self) {
-        if !self.expiry.needs_rebuild(self.ttl_keys) {
+        if !self.db.expiry.needs_rebuild(self.db.ttl_keys) {
             return;
         }
-        let mut items = Vec::with_capacity(self.ttl_keys);
-        for (slot, store) in self.slots.iter().enumerate() {
+        let mut items = Vec::with_capacity(self.db.ttl_keys);
+        for (slot, store) in self.db.slots.iter().enumerate() {
             for e in store.iter() {
                 if let Some(t) = e.expire_at() {
                     items.push((t, table_hash(&self.hasher, e.key(), slot)));
                 }
             }
         }
-        self.expiry.rebuild(items);
+        self.db.expiry.rebuild(items);
     }
 
     /// Every slot store.
     fn stores(&self) -> impl Iterator<Item = &SlotStore> {
-        self.slots.iter()
+        self.db.slots.iter()
     }
 
-    /// Calls `f` with every live key, its expiry and its value (order
-    /// unspecified), stopping at the first error (snapshots).
+    /// Calls `f` with every live key of the selected database, its expiry
+    /// and its value (order unspecified), stopping at the first error.
     pub fn try_for_each_entry<E>(
         &self,
+        f: impl FnMut(&[u8], Option<u64>, ValueRef<'_>) -> Result<(), E>,
+    ) -> Result<(), E> {
+        self.try_for_each_entry_of(self.current, f)
+    }
+
+    /// [`Keyspace::try_for_each_entry`] over database `n` (snapshots).
+    pub fn try_for_each_entry_of<E>(
+        &self,
+        n: usize,
         mut f: impl FnMut(&[u8], Option<u64>, ValueRef<'_>) -> Result<(), E>,
     ) -> Result<(), E> {
+        let Some(db) = self.db_ref(n) else {
+            return Ok(());
+        };
         let now = self.clock.now_ms();
-        for e in self.stores().flat_map(SlotStore::iter) {
+        for e in db.slots.iter().flat_map(SlotStore::iter) {
             if e.expire_at().is_none_or(|t| t > now) {
                 f(e.key(), e.expire_at(), e.value())?;
             }

@@ -184,25 +184,33 @@ pub struct Notes {
     pub background: Vec<u8>,
     /// The long poll waiting on this shard: (channel, request id, protocol).
     pub waiter: Option<(u64, u64, common::reply::Proto)>,
+    /// The database of the request running (its events' channels).
+    pub db: usize,
 }
 
 /// Background events kept while no long poll waits (older ones dropped).
 pub const BACKGROUND_MAX_BYTES: usize = 8 << 20;
 
 impl Notes {
-    /// Adds event `event` of `class` on `key`, if the flags ask for it.
+    /// Adds event `event` of `class` on `key` of the request's database,
+    /// if the flags ask for it.
     pub fn emit(&mut self, class: u32, event: &str, key: &[u8]) {
+        self.emit_in(self.db, class, event, key);
+    }
+
+    /// [`Notes::emit`] for a key of database `db`.
+    pub fn emit_in(&mut self, db: usize, class: u32, event: &str, key: &[u8]) {
         let f = self.flags;
         if f & class == 0 {
             return;
         }
         if f & KEYSPACE != 0 {
-            let mut ch = b"__keyspace@0__:".to_vec();
+            let mut ch = format!("__keyspace@{db}__:").into_bytes();
             ch.extend_from_slice(key);
             common::notify::push_event(&mut self.blob, &ch, event.as_bytes());
         }
         if f & KEYEVENT != 0 {
-            let mut ch = b"__keyevent@0__:".to_vec();
+            let mut ch = format!("__keyevent@{db}__:").into_bytes();
             ch.extend_from_slice(event.as_bytes());
             common::notify::push_event(&mut self.blob, &ch, key);
         }
@@ -263,12 +271,15 @@ mod tests {
         n.emit(STRING, "set", b"foo");
         assert!(n.blob.is_empty());
         n.emit(LIST, "lpush", b"l");
+        n.emit_in(3, LIST, "lpush", b"m");
         let got: Vec<_> = common::notify::events(&n.blob).collect();
         assert_eq!(
             got,
             vec![
                 (&b"__keyspace@0__:l"[..], &b"lpush"[..]),
-                (&b"__keyevent@0__:lpush"[..], &b"l"[..])
+                (&b"__keyevent@0__:lpush"[..], &b"l"[..]),
+                (&b"__keyspace@3__:m"[..], &b"lpush"[..]),
+                (&b"__keyevent@3__:lpush"[..], &b"m"[..])
             ]
         );
     }

@@ -693,8 +693,13 @@ impl<L: WriteLog> Engine<L> {
         }
         if !run.record.is_empty() {
             let record: Vec<&[u8]> = run.record.iter().map(Vec::as_slice).collect();
-            self.log
-                .append(&record, b"+OK\r\n", self.ks.now_ms(), Changes(run.changes));
+            self.log.append(
+                self.ks.selected(),
+                &record,
+                b"+OK\r\n",
+                self.ks.now_ms(),
+                Changes(run.changes),
+            );
         }
     }
 

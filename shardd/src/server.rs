@@ -136,6 +136,10 @@ impl<L: WriteLog> Engine<L> {
         let mut args: SmallVec<[&[u8]; 16]> = SmallVec::new();
         let req = Request::parse_with(rec, |a| args.push(a))?;
         let h = req.header;
+        let db = h.db as usize;
+        if db != self.ks.selected() {
+            self.select_db(db);
+        }
         let in_tx = h.flags & REQ_FLAG_TX != 0;
         if !in_tx && self.xtx.active() && self.park_if_locked(h.kind, &args, h.origin, owner, rec) {
             // Answered when the locks it waits for are released.
@@ -150,6 +154,7 @@ impl<L: WriteLog> Engine<L> {
         msg::write_reply_header(&mut scratch, h.id, 0);
         let mut reply = Reply::new(&mut scratch, proto);
         match ops::lookup(h.kind) {
+            _ if db != self.ks.selected() => reply.error("ERR DB index is out of range"),
             Some(op) if in_tx => {
                 let id = Cmd::ALL[h.kind as usize];
                 self.serve_in_tx(h.origin, id, op, &args, &mut reply);
@@ -267,7 +272,7 @@ impl<L: WriteLog> Engine<L> {
         args: &[&[u8]],
         reply: &mut Reply,
     ) -> Changes {
-        self.before_command(id);
+        self.before_command(id, args);
         if self.notes.flags != 0 {
             self.notify_before(id, args);
         }
@@ -275,6 +280,7 @@ impl<L: WriteLog> Engine<L> {
         // nothing after all) must not stand for the next one.
         self.ks.take_log_as();
         self.ks.clear_unchanged();
+        self.ks.take_written_elsewhere();
         self.ks.set_touching(touches_keys(id));
         if self.ks.over_limit() && !self.make_room(id, reply) {
             return Changes::NONE;
@@ -354,13 +360,24 @@ impl<L: WriteLog> Engine<L> {
             Err((gone, _)) => (gone, true),
         };
         let now = self.ks.now_ms();
-        for key in &gone {
+        let home = self.ks.selected();
+        for (db, key) in &gone {
+            self.ks.select(*db);
             let del: [&[u8]; 2] = [b"DEL", key];
-            self.log.append(&del, b":1\r\n", now, Changes::ONE);
+            self.log.append(*db, &del, b":1\r\n", now, Changes::ONE);
             self.ks.note_event(common::notify::EVICTED, "evicted", key);
             self.touch_watched(Cmd::Del, &del);
         }
+        self.ks.select(home);
         full
+    }
+
+    /// Makes database `db` the one requests see (the events' channels
+    /// follow); out of range, nothing changes.
+    #[cold]
+    fn select_db(&mut self, db: usize) {
+        self.ks.select(db);
+        self.notes.db = self.ks.selected();
     }
 
     /// After write command `id` ran with `args`, replied `reply` and made
@@ -370,9 +387,12 @@ impl<L: WriteLog> Engine<L> {
         match self.ks.take_log_as() {
             Some(form) => {
                 let form: Vec<&[u8]> = form.iter().map(Vec::as_slice).collect();
-                self.log.append(&form, reply, self.ks.now_ms(), changes);
+                self.log
+                    .append(self.ks.selected(), &form, reply, self.ks.now_ms(), changes);
             }
-            None => self.log.append(args, reply, self.ks.now_ms(), changes),
+            None => self
+                .log
+                .append(self.ks.selected(), args, reply, self.ks.now_ms(), changes),
         }
         self.notify_after(id, args);
         self.touch_watched(id, args);
@@ -549,7 +569,7 @@ impl<L: WriteLog> Shard<L> {
                 self.engine.tick();
                 let now = Instant::now();
                 if now >= next_expire {
-                    self.engine.ks.active_expire_cycle(EXPIRE_BUDGET_KEYS);
+                    self.engine.ks.active_expire_all(EXPIRE_BUDGET_KEYS);
                     if self.engine.notes.flags != 0 {
                         self.engine.background_events(&mut self.channels);
                     }
@@ -782,7 +802,14 @@ mod tests {
     }
 
     impl WriteLog for TestLog {
-        fn append(&mut self, args: &[&[u8]], _reply: &[u8], _now_ms: u64, _changes: Changes) {
+        fn append(
+            &mut self,
+            _db: usize,
+            args: &[&[u8]],
+            _reply: &[u8],
+            _now_ms: u64,
+            _changes: Changes,
+        ) {
             self.appended
                 .push(args.iter().map(|a| a.to_vec()).collect());
         }
@@ -826,6 +853,7 @@ mod tests {
             flags: write | extra,
             kind: spec.id as u16,
             origin,
+            db: 0,
         };
         let mut rec = vec![0u8; msg::request_len(&args)];
         msg::write_request(&mut rec, h, &args);

@@ -200,6 +200,8 @@ pub struct Settings {
     pub notify_keyspace_events: u32,
     /// `maxmemory` and its policy.
     pub eviction: Eviction,
+    /// `databases` (read once, at start).
+    pub databases: usize,
 }
 
 impl Default for Settings {
@@ -214,6 +216,7 @@ impl Default for Settings {
             latency_monitor_threshold_ms: 0,
             notify_keyspace_events: 0,
             eviction: Eviction::default(),
+            databases: crate::keyspace::DEFAULT_DATABASES,
         }
     }
 }
@@ -292,6 +295,12 @@ impl Settings {
             "maxmemory-samples" => self.eviction.samples = num::<usize>(name, value)?.max(1),
             "lfu-log-factor" => self.eviction.lfu_log_factor = num(name, value)?,
             "lfu-decay-time" => self.eviction.lfu_decay_time = num(name, value)?,
+            "databases" => {
+                self.databases = num::<usize>(name, value)
+                    .ok()
+                    .filter(|n| (1..=crate::keyspace::MAX_DATABASES).contains(n))
+                    .ok_or_else(|| SettingError::BadValue(name.into(), value.into()))?
+            }
             _ => return Err(SettingError::Unknown(name.into())),
         }
         Ok(())
@@ -330,6 +339,7 @@ impl Settings {
             "maxmemory-samples" => self.eviction.samples.to_string(),
             "lfu-log-factor" => self.eviction.lfu_log_factor.to_string(),
             "lfu-decay-time" => self.eviction.lfu_decay_time.to_string(),
+            "databases" => self.databases.to_string(),
             _ => return None,
         })
     }

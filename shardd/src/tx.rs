@@ -98,7 +98,7 @@ impl<L: WriteLog> Engine<L> {
             return;
         };
         if watcher != 0 {
-            let failed = self.watches.failed(watcher, &self.ks);
+            let failed = self.watches.failed(watcher, &mut self.ks);
             self.watches.unwatch(watcher);
             if failed {
                 reply.null_array();
@@ -136,8 +136,13 @@ impl<L: WriteLog> Engine<L> {
         }
         if !record.is_empty() {
             let record: Vec<&[u8]> = record.iter().map(Vec::as_slice).collect();
-            self.log
-                .append(&record, b"+OK\r\n", self.ks.now_ms(), Changes(total));
+            self.log.append(
+                self.ks.selected(),
+                &record,
+                b"+OK\r\n",
+                self.ks.now_ms(),
+                Changes(total),
+            );
         }
     }
 
@@ -174,28 +179,61 @@ impl<L: WriteLog> Engine<L> {
         if self.watches.is_empty() && self.blocking.is_empty() {
             return;
         }
-        if matches!(id, Cmd::Flushall | Cmd::Flushdb) {
-            // Readers blocked in a group learn their stream is gone.
+        if matches!(id, Cmd::Flushall | Cmd::Flushdb | Cmd::Swapdb) {
+            // Readers blocked in a group learn their stream is gone; a
+            // swap may bring values to every waiter.
             self.blocking.signal_all();
+        }
+        if let Some((db, key)) = self.ks.take_written_elsewhere() {
+            // MOVE's key arrived in its new database (COPY ... DB's).
+            if !self.watches.is_empty() {
+                self.watches.touch(db, &key, &mut self.ks);
+            }
+            self.blocking.signal(db, &key);
         }
         let Ok(keys) = keys_and_flags(id.spec(), argv) else {
             return;
         };
         for (pos, flags) in keys {
             if flags & WRITE_KEY_FLAGS != 0 && !self.ks.is_unchanged(argv[pos]) {
+                let db = self.ks.selected();
                 if !self.watches.is_empty() {
-                    self.watches.touch(argv[pos], &self.ks);
+                    self.watches.touch(db, argv[pos], &mut self.ks);
                 }
-                self.blocking.signal(argv[pos]);
+                self.blocking.signal(db, argv[pos]);
             }
         }
     }
 
-    /// Before command `id` runs: a FLUSHALL or FLUSHDB tells the watches
-    /// which watched keys it is about to remove.
-    pub(crate) fn before_command(&mut self, id: Cmd) {
-        if matches!(id, Cmd::Flushall | Cmd::Flushdb) && !self.watches.is_empty() {
-            self.watches.touch_before_flush(&self.ks);
+    /// Before command `id` runs with `argv`: a FLUSHALL, FLUSHDB or
+    /// SWAPDB tells the watches which watched keys it is about to change.
+    pub(crate) fn before_command(&mut self, id: Cmd, argv: &[&[u8]]) {
+        if self.watches.is_empty() {
+            return;
+        }
+        match id {
+            Cmd::Flushall => self.watches.touch_before_flush(None, &mut self.ks),
+            Cmd::Flushdb => {
+                let db = self.ks.selected();
+                self.watches.touch_before_flush(Some(db), &mut self.ks);
+            }
+            Cmd::Swapdb => {
+                let n = self.ks.databases();
+                let dbs = (argv.get(1), argv.get(2));
+                if let (Some(a), Some(b)) = dbs {
+                    if let (Some(a), Some(b)) = (db_arg(a), db_arg(b)) {
+                        if a < n && b < n {
+                            self.watches.touch_before_swap(a, b, &mut self.ks);
+                        }
+                    }
+                }
+            }
+            _ => {}
         }
     }
+}
+
+/// A database number argument (MOVE, SWAPDB), if it is one.
+fn db_arg(a: &[u8]) -> Option<usize> {
+    common::num::parse_i64(a).and_then(|n| usize::try_from(n).ok())
 }

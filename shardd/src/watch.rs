@@ -17,7 +17,13 @@
 
 use std::collections::HashMap;
 
-use crate::keyspace::{Keyspace, Presence};
+use crate::keyspace::{db_key, split_db_key, Keyspace, Presence};
+
+/// Whether `k` (a [`db_key`]) is there in its database.
+fn presence_of(ks: &mut Keyspace, k: &[u8]) -> Presence {
+    let (db, key) = split_db_key(k);
+    ks.in_db(db, |ks| ks.presence(key))
+}
 
 /// Most keys one watcher may watch on one shard (a bound on the table a
 /// client can grow; Redis has none, but its memory counts against the
@@ -27,6 +33,7 @@ pub const WATCH_KEYS_MAX: usize = 1 << 20;
 #[derive(Debug)]
 struct Watcher {
     owner: u64,
+    /// Its keys, each a [`db_key`].
     keys: Vec<Vec<u8>>,
     dirty: bool,
 }
@@ -44,6 +51,7 @@ struct Watching {
 /// The shard's watches.
 #[derive(Debug, Default)]
 pub struct Watches {
+    /// Watchers by watched key (a [`db_key`]).
     by_key: HashMap<Vec<u8>, Vec<Watching>>,
     watchers: HashMap<u64, Watcher>,
 }
@@ -54,7 +62,8 @@ impl Watches {
         self.by_key.is_empty()
     }
 
-    /// `watcher` (from channel `owner`) watches `keys`.
+    /// `watcher` (from channel `owner`) watches `keys` of the selected
+    /// database of `ks`.
     pub fn watch<'k>(
         &mut self,
         watcher: u64,
@@ -62,6 +71,7 @@ impl Watches {
         keys: impl IntoIterator<Item = &'k [u8]>,
         ks: &Keyspace,
     ) -> Result<(), &'static str> {
+        let db = ks.selected();
         let w = self.watchers.entry(watcher).or_insert(Watcher {
             owner,
             keys: Vec::new(),
@@ -72,15 +82,16 @@ impl Watches {
             return Ok(());
         }
         for key in keys {
-            if w.keys.iter().any(|k| k == key) {
+            let named = db_key(db, key);
+            if w.keys.contains(&named) {
                 continue;
             }
             if w.keys.len() >= WATCH_KEYS_MAX {
                 return Err("ERR too many watched keys");
             }
-            w.keys.push(key.to_vec());
+            w.keys.push(named.clone());
             let presence = ks.presence(key);
-            self.by_key.entry(key.to_vec()).or_default().push(Watching {
+            self.by_key.entry(named).or_default().push(Watching {
                 watcher,
                 expired: presence == Presence::Expired,
                 live: presence == Presence::Live,
@@ -120,14 +131,16 @@ impl Watches {
         }
     }
 
-    /// `key` was modified (`ks` as after the change): its watchers are
-    /// dirty, but for those that watched it already expired and see it
-    /// deleted now, which is no logical change (`touchWatchedKey`).
-    pub fn touch(&mut self, key: &[u8], ks: &Keyspace) {
-        let Some(list) = self.by_key.get_mut(key) else {
+    /// `key` of database `db` was modified (`ks` as after the change):
+    /// its watchers are dirty, but for those that watched it already
+    /// expired and see it deleted now, which is no logical change
+    /// (`touchWatchedKey`).
+    pub fn touch(&mut self, db: usize, key: &[u8], ks: &mut Keyspace) {
+        let named = db_key(db, key);
+        let Some(list) = self.by_key.get_mut(&named) else {
             return;
         };
-        let gone = ks.presence(key) == Presence::Missing;
+        let gone = presence_of(ks, &named) == Presence::Missing;
         let mut dirtied = Vec::new();
         for x in list.iter_mut() {
             if x.expired {
@@ -143,13 +156,15 @@ impl Watches {
         }
     }
 
-    /// A FLUSHALL/FLUSHDB is about to empty `ks`: dirties the watchers of
-    /// every watched key it holds (`touchAllWatchedKeysInDb`). Call before
-    /// the flush.
-    pub fn touch_before_flush(&mut self, ks: &Keyspace) {
+    /// A FLUSHALL (`db` `None`) or a FLUSHDB of database `db` is about
+    /// to empty `ks`: dirties the watchers of every watched key it holds
+    /// (`touchAllWatchedKeysInDb`). Call before the flush.
+    pub fn touch_before_flush(&mut self, db: Option<usize>, ks: &mut Keyspace) {
         let mut dirtied = Vec::new();
         for (key, list) in self.by_key.iter_mut() {
-            if ks.presence(key) == Presence::Missing {
+            if db.is_some_and(|n| n != split_db_key(key).0)
+                || presence_of(ks, key) == Presence::Missing
+            {
                 continue;
             }
             for x in list.iter_mut() {
@@ -159,6 +174,28 @@ impl Watches {
                 } else {
                     dirtied.push(x.watcher);
                 }
+            }
+        }
+        for id in dirtied {
+            self.make_dirty(id);
+        }
+    }
+
+    /// SWAPDB `a` `b` is about to run: dirties the watchers of the
+    /// watched keys of either database that exist in either (Redis 7.0's
+    /// `touchAllWatchedKeysInDb` on both). Call before the swap.
+    pub fn touch_before_swap(&mut self, a: usize, b: usize, ks: &mut Keyspace) {
+        let mut dirtied = Vec::new();
+        for (k, list) in self.by_key.iter() {
+            let (db, key) = split_db_key(k);
+            if db != a && db != b {
+                continue;
+            }
+            let either = [a, b]
+                .iter()
+                .any(|&d| ks.in_db(d, |ks| ks.presence(key)) != Presence::Missing);
+            if either {
+                dirtied.extend(list.iter().map(|x| x.watcher));
             }
         }
         for id in dirtied {
@@ -181,7 +218,7 @@ impl Watches {
     /// Whether `watcher`'s transaction must fail: it is dirty, or a key it
     /// watched live has expired since (`isWatchedKeyExpired`; removed by
     /// the expiry cycle or a read since, it is gone: the same change).
-    pub fn failed(&self, watcher: u64, ks: &Keyspace) -> bool {
+    pub fn failed(&self, watcher: u64, ks: &mut Keyspace) -> bool {
         let Some(w) = self.watchers.get(&watcher) else {
             return false;
         };
@@ -189,7 +226,7 @@ impl Watches {
             return true;
         }
         w.keys.iter().any(|k| {
-            ks.presence(k) != Presence::Live
+            presence_of(ks, k) != Presence::Live
                 && self
                     .by_key
                     .get(k)
@@ -225,12 +262,12 @@ mod tests {
         w.watch(1, 9, [&b"a"[..]], &ks).unwrap();
         w.watch(2, 9, [&b"b"[..]], &ks).unwrap();
         ks.insert_str(b"a", b"1");
-        w.touch(b"a", &ks);
-        assert!(w.failed(1, &ks));
-        assert!(!w.failed(2, &ks));
+        w.touch(0, b"a", &mut ks);
+        assert!(w.failed(1, &mut ks));
+        assert!(!w.failed(2, &mut ks));
         assert_eq!(w.keys(), 1, "the dirty watcher dropped its keys");
         w.unwatch(1);
-        assert!(!w.failed(1, &ks));
+        assert!(!w.failed(1, &mut ks));
         assert!(!w.is_empty());
         w.drop_owner(9);
         assert!(w.is_empty() && w.watchers() == 0);
@@ -247,19 +284,19 @@ mod tests {
         w.watch(1, 0, [&b"stale"[..]], &ks).unwrap();
         ks.remove(b"stale");
         assert_eq!(ks.presence(b"stale"), Presence::Missing);
-        w.touch(b"stale", &ks);
-        assert!(!w.failed(1, &ks));
+        w.touch(0, b"stale", &mut ks);
+        assert!(!w.failed(1, &mut ks));
         // Watched live, expired before EXEC: the transaction fails, also
         // once the expiry cycle removed it.
         w.watch(2, 0, [&b"soon"[..]], &ks).unwrap();
-        assert!(!w.failed(2, &ks));
+        assert!(!w.failed(2, &mut ks));
         clock.set(3_000);
-        assert!(w.failed(2, &ks));
+        assert!(w.failed(2, &mut ks));
         assert_eq!(ks.active_expire_cycle(10), 1);
-        assert!(w.failed(2, &ks));
+        assert!(w.failed(2, &mut ks));
         // Watched missing and still missing: nothing happened.
         w.watch(3, 0, [&b"never"[..]], &ks).unwrap();
-        assert!(!w.failed(3, &ks));
+        assert!(!w.failed(3, &mut ks));
     }
 
     #[test]
@@ -269,9 +306,9 @@ mod tests {
         let mut w = Watches::default();
         w.watch(1, 0, [&b"here"[..]], &ks).unwrap();
         w.watch(2, 0, [&b"absent"[..]], &ks).unwrap();
-        w.touch_before_flush(&ks);
+        w.touch_before_flush(None, &mut ks);
         ks.clear();
-        assert!(w.failed(1, &ks));
-        assert!(!w.failed(2, &ks));
+        assert!(w.failed(1, &mut ks));
+        assert!(!w.failed(2, &mut ks));
     }
 }

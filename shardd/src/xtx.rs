@@ -148,6 +148,9 @@ struct Txn {
     /// Set once prepared: the shard that decides.
     decider: Option<u64>,
     changes: u64,
+    /// The database its commands run in (the proxy runs a transaction in
+    /// one): its undo and its log records go there, whoever asks.
+    db: usize,
 }
 
 /// The shard's transactions over several shards.
@@ -243,6 +246,7 @@ impl XTx {
                 owner: 0,
                 keys: d.undo.keys().map(<[u8]>::to_vec).collect(),
                 all: d.undo.all,
+                db: d.undo.db,
                 undo: d.undo,
                 forms: Vec::new(),
                 forms_logged: true,
@@ -436,29 +440,48 @@ impl<L: WriteLog> Engine<L> {
         }
         for r in records {
             let args: Vec<&[u8]> = r.iter().map(Vec::as_slice).collect();
-            self.log.append(&args, b"+OK\r\n", now, Changes::ONE);
+            self.log
+                .append(self.ks.selected(), &args, b"+OK\r\n", now, Changes::ONE);
         }
     }
 
     fn log_record(&mut self, rec: &[Vec<u8>], changes: u64) {
         let args: Vec<&[u8]> = rec.iter().map(Vec::as_slice).collect();
         let now = self.ks.now_ms();
-        self.log
-            .append(&args, b"+OK\r\n", now, Changes(changes.max(1)));
+        self.log.append(
+            self.ks.selected(),
+            &args,
+            b"+OK\r\n",
+            now,
+            Changes(changes.max(1)),
+        );
     }
 
     fn abort_txn(&mut self, t: u64) {
         let Some(x) = self.xtx.txns.remove(&t) else {
             return;
         };
+        let home = self.ks.selected();
+        self.ks.select(x.db);
         x.undo.apply(&mut self.ks);
         if x.forms_logged || x.decider.is_some() {
             self.log_record(&txlog::marker(txlog::TXABORT, t), 1);
         }
+        self.ks.select(home);
         self.xtx.release(t, &x);
     }
 
     fn commit_txn(&mut self, t: u64, remember: bool) {
+        let home = self.ks.selected();
+        if let Some(x) = self.xtx.txns.get(&t) {
+            self.ks.select(x.db);
+        }
+        self.commit_txn_here(t, remember);
+        self.ks.select(home);
+    }
+
+    /// [`Engine::commit_txn`] in the transaction's database.
+    fn commit_txn_here(&mut self, t: u64, remember: bool) {
         let Some(x) = self.xtx.txns.remove(&t) else {
             return;
         };
@@ -480,6 +503,7 @@ impl<L: WriteLog> Engine<L> {
         let Some(x) = self.xtx.txns.get_mut(&t) else {
             return;
         };
+        x.undo.db = x.db;
         if matches!(id, Cmd::Flushall | Cmd::Flushdb) {
             if !x.undo.all {
                 let mut keys = Vec::new();
@@ -590,7 +614,7 @@ impl<L: WriteLog> Engine<L> {
                     }
                 }
                 if watcher != 0 {
-                    let failed = self.watches.failed(watcher, &self.ks);
+                    let failed = self.watches.failed(watcher, &mut self.ks);
                     self.watches.unwatch(watcher);
                     if failed {
                         return reply.null_array();
@@ -611,6 +635,7 @@ impl<L: WriteLog> Engine<L> {
                     forms_logged: false,
                     decider: None,
                     changes: 0,
+                    db: self.ks.selected(),
                 };
                 self.xtx.lock(t, txn);
                 reply.ok();
@@ -644,7 +669,10 @@ impl<L: WriteLog> Engine<L> {
                 x.forms.clear();
                 x.forms_logged = true;
                 x.decider = Some(decider);
+                let (home, db) = (self.ks.selected(), x.db);
+                self.ks.select(db);
                 self.log_record(&rec, changes);
+                self.ks.select(home);
                 reply.simple("PREPARED");
             }
             TxCmd::Commit => {

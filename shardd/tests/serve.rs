@@ -80,6 +80,7 @@ fn call(ch: &mut Channel, bell: &Doorbell, id: u64, args: &[&[u8]]) -> Vec<u8> {
         flags: 0,
         kind: kind_of(args),
         origin: 0,
+        db: 0,
     };
     msg::write_request(&mut rec, h, args);
     send_blocking(ch, bell, &rec, Duration::from_secs(10)).unwrap();
@@ -146,6 +147,7 @@ fn a_pipeline_larger_than_the_ring_is_answered_completely_in_order() {
                 flags: 0,
                 kind: kind_of(&args),
                 origin: 0,
+                db: 0,
             },
             &args,
         );

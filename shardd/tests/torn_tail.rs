@@ -263,7 +263,7 @@ fn write_log(dir: &Path) -> (Vec<u8>, Vec<Model>, Vec<u64>) {
         let cmd = random_command(&mut rng, &mut model, i);
         let reply = run(&mut ks, &cmd);
         let argv: Vec<&[u8]> = cmd.iter().map(Vec::as_slice).collect();
-        dd.append(&argv, &reply, now_ms(), Changes::ONE);
+        dd.append(0, &argv, &reply, now_ms(), Changes::ONE);
         models.push(model.clone());
         ends.push(dd.aof().expect("a log").size());
         batch_left -= 1;
@@ -337,7 +337,7 @@ fn check_load(dir: &Path, len: usize, kept: u64, model: &Model, what: &str) {
     let extra = args(&["SET", "s0", "after-the-tear"]);
     let reply = run(&mut ks, &extra);
     let argv: Vec<&[u8]> = extra.iter().map(Vec::as_slice).collect();
-    dd.append(&argv, &reply, now_ms(), Changes::ONE);
+    dd.append(0, &argv, &reply, now_ms(), Changes::ONE);
     dd.aof().expect("a log").sync_now().expect("sync");
     drop(dd);
     let mut want = model.clone();

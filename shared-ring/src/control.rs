@@ -36,7 +36,7 @@ use crate::{
 /// `SRCTL001`: the control protocol's magic.
 const CONTROL_MAGIC: [u8; 8] = *b"SRCTL001";
 /// Version of the control protocol.
-pub const CONTROL_VERSION: u32 = 1;
+pub const CONTROL_VERSION: u32 = 2;
 /// Largest `info` blob a hello may carry.
 pub const MAX_INFO_BYTES: usize = 64 << 10;
 /// Fixed part of a hello: magic, version, role, generation, id, max record, info length.

@@ -4,11 +4,12 @@
 //! of Redis beyond "a command is a list of byte strings and a reply is bytes".
 //!
 //! Request: `id u64 | proto u8 | flags u8 | kind u16 | argc u32 | origin
-//! u64`, then `argc` times `len u32 | bytes`. The shard reads the
-//! arguments in place. `flags`, `kind` and `origin` belong to the layer
-//! above (shardis puts the command's id in `kind`, so the shard never looks
-//! a name up, and the client's id in `origin`, so the shard can say whose
-//! command it logged).
+//! u64 | db u32 | reserved u32`, then `argc` times `len u32 | bytes`. The
+//! shard reads the arguments in place. `flags`, `kind`, `origin` and `db`
+//! belong to the layer above (shardis puts the command's id in `kind`, so
+//! the shard never looks a name up, the client's id in `origin`, so the
+//! shard can say whose command it logged, and the client's selected
+//! database in `db`).
 //!
 //! Reply: `id u64 | flags u32 | reserved u32`, then the reply bytes
 //! (finished RESP for the connection's protocol), copied to the client
@@ -17,7 +18,7 @@
 use crate::RingError;
 
 /// Bytes of a request record's header.
-pub const REQUEST_HEADER_BYTES: usize = 24;
+pub const REQUEST_HEADER_BYTES: usize = 32;
 /// Bytes of a reply record's header.
 pub const REPLY_HEADER_BYTES: usize = 16;
 
@@ -34,6 +35,8 @@ pub struct RequestHeader {
     pub kind: u16,
     /// Free for the layer above (who sent the request).
     pub origin: u64,
+    /// Free for the layer above (which database the request is for).
+    pub db: u32,
 }
 
 /// Size of the request record for `args`.
@@ -50,6 +53,8 @@ pub fn write_request<A: AsRef<[u8]>>(buf: &mut [u8], h: RequestHeader, args: &[A
     buf[10..12].copy_from_slice(&h.kind.to_le_bytes());
     buf[12..16].copy_from_slice(&(args.len() as u32).to_le_bytes());
     buf[16..24].copy_from_slice(&h.origin.to_le_bytes());
+    buf[24..28].copy_from_slice(&h.db.to_le_bytes());
+    buf[28..32].copy_from_slice(&[0; 4]);
     let mut at = REQUEST_HEADER_BYTES;
     for a in args {
         let a = a.as_ref();
@@ -93,6 +98,7 @@ impl<'a> Request<'a> {
             flags: rec[9],
             kind: u16::from_le_bytes([rec[10], rec[11]]),
             origin: u64::from_le_bytes(rec[16..24].try_into().unwrap_or([0; 8])),
+            db: u32::from_le_bytes([rec[24], rec[25], rec[26], rec[27]]),
         };
         let argc = u32::from_le_bytes([rec[12], rec[13], rec[14], rec[15]]) as usize;
         let body = &rec[REQUEST_HEADER_BYTES..];
@@ -196,9 +202,10 @@ mod tests {
             flags: u8,
             kind: u16,
             origin: u64,
+            db: u32,
             args in proptest::collection::vec(proptest::collection::vec(any::<u8>(), 0..40), 0..10),
         ) {
-            let h = RequestHeader { id, proto, flags, kind, origin };
+            let h = RequestHeader { id, proto, flags, kind, origin, db };
             let mut buf = vec![0u8; request_len(&args)];
             write_request(&mut buf, h, &args);
             let req = Request::parse(&buf).unwrap();

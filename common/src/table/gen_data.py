@@ -84,7 +84,7 @@ SHARD_RUNS = {
     'geoadd', 'geodist', 'geohash', 'geopos', 'georadius', 'georadius_ro', 'georadiusbymember',
     'georadiusbymember_ro', 'geosearch', 'geosearchstore',
     'xadd', 'xrange', 'xrevrange', 'xlen', 'xdel', 'xtrim', 'xread', 'xreadgroup', 'xgroup', 'xack', 'xpending',
-    'xclaim', 'xautoclaim', 'xinfo', 'xsetid',
+    'xclaim', 'xautoclaim', 'xinfo', 'xsetid', 'move', 'swapdb',
 }
 
 def exec_of(name):
@@ -171,7 +171,7 @@ FLAGS = ['write', 'readonly', 'denyoom', 'module', 'admin', 'pubsub', 'noscript'
          'no_multi', 'movablekeys', 'allow_busy']
 CONNECTION = {'ping', 'echo', 'quit', 'reset', 'select', 'auth', 'hello', 'client', 'command', 'config', 'shutdown',
               'time', 'wait', 'multi', 'exec', 'discard', 'watch', 'unwatch'}
-FANOUT = {'dbsize', 'keys', 'scan', 'randomkey', 'flushall', 'flushdb', 'info', 'lastsave', 'save', 'bgsave',
+FANOUT = {'dbsize', 'keys', 'scan', 'randomkey', 'flushall', 'flushdb', 'swapdb', 'info', 'lastsave', 'save', 'bgsave',
           'bgrewriteaof', 'function', 'script', 'memory', 'shardd.info', 'shardd.slowlog', 'shardd.latency',
           'shardd.resetstat', 'shardd.config'}
 KEYLESS = {'debug'}

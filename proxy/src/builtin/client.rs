@@ -235,7 +235,7 @@ fn write_line(out: &mut String, c: &ClientHandle, b: &Buffers, now_ms: u64) {
     let events = if b.obl > 0 { "rw" } else { "r" };
     let _ = writeln!(
         out,
-        "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db=0 sub={} psub={} ssub={} multi=-1 \
+        "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub={} psub={} ssub={} multi=-1 \
          qbuf={} qbuf-free={} argv-mem={} multi-mem=0 rbs={} rbp={} obl={} oll={} omem={} tot-mem={tot_mem} \
          events={events} cmd={cmd} user=default redir=-1 resp={} lib-name={} lib-ver={}",
         c.id,
@@ -246,6 +246,7 @@ fn write_line(out: &mut String, c: &ClientHandle, b: &Buffers, now_ms: u64) {
         c.age_ms() / 1000,
         c.idle_secs(now_ms),
         client_flags(c),
+        c.db(),
         c.subs[0].load(Ordering::Relaxed),
         c.subs[1].load(Ordering::Relaxed),
         c.subs[2].load(Ordering::Relaxed),

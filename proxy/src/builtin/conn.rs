@@ -40,19 +40,29 @@ pub async fn reset(call: Call<'_, '_>) {
     *call.session = Session::new(call.session.handle.clone(), authed);
     call.session.handle.info().name.clear();
     call.session.handle.set_resp(2);
+    call.session.handle.set_db(0);
     // The reply to RESET is always sent, in RESP2.
     let mut buf = Vec::new();
     common::reply::Reply::new(&mut buf, Proto::Resp2).simple("RESET");
     call.to.out.borrow_mut().push_ready(&buf, false);
 }
 
-/// `SELECT index`: one database, so only 0.
+/// `SELECT index`: the database every later command of the connection
+/// runs in (each request carries it to the shards).
 pub fn select(call: Call) {
-    call.reply(|r| match parse_i64(call.argv[1]) {
-        Some(0) => r.ok(),
-        Some(_) => r.error("ERR DB index is out of range"),
-        None => r.error("ERR value is not an integer or out of range"),
-    });
+    let n = match parse_i64(call.argv[1]).and_then(|n| i32::try_from(n).ok()) {
+        None => return call.reply(|r| r.error("ERR value is not an integer or out of range")),
+        Some(n) => n,
+    };
+    let databases = call.w.shared.settings.databases();
+    match u32::try_from(n).ok().filter(|&n| (n as usize) < databases) {
+        Some(db) => {
+            call.session.db = db;
+            call.session.handle.set_db(db);
+            call.reply(|r| r.ok());
+        }
+        None => call.reply(|r| r.error("ERR DB index is out of range")),
+    }
 }
 
 /// Checks a password for `user` (the default user if none); the error

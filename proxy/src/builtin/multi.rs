@@ -214,6 +214,51 @@ pub async fn exec(call: Call<'_, '_>) {
         unwatch_all(w, call.session).await;
         return call.reply(|r| r.null_array());
     }
+    match tx_db(w, call.session.db, &multi) {
+        Some(db) => crate::link::in_db_scope(db, run_exec(call, multi)).await,
+        None => {
+            unwatch_all(w, call.session).await;
+            call.failed.set(true);
+            call.reply(|r| r.error(MIXED_DBS))
+        }
+    }
+}
+
+/// EXEC's refusal of a transaction whose commands for the shards are in
+/// several databases.
+const MIXED_DBS: &str =
+    "ERR shardis runs a transaction's commands in one database: no SELECT of another between them";
+
+/// The database the queued commands of `multi` run in, starting from the
+/// connection's `db` (a queued SELECT changes it for the commands after
+/// it); `None` if commands for the shards come before and after a SELECT
+/// of another database.
+fn tx_db(w: &Worker, db: u32, multi: &Multi) -> Option<u32> {
+    let databases = w.shared.settings.databases();
+    let (mut now, mut used) = (db, None);
+    for q in &multi.queued {
+        let args = multi.args_of(q);
+        if q.spec.id == Cmd::Select {
+            let n = args.get(1).and_then(|a| common::num::parse_i64(a));
+            if let Some(n) = n.and_then(|n| u32::try_from(n).ok()) {
+                if (n as usize) < databases {
+                    now = n;
+                }
+            }
+        } else if q.spec.exec == Exec::Shard || crate::script::is_call(q.spec.id) {
+            if used.is_some_and(|u| u != now) {
+                return None;
+            }
+            used = Some(now);
+        }
+    }
+    Some(used.unwrap_or(db))
+}
+
+/// EXEC once checked: runs the queued commands (in the database of
+/// [`tx_db`], the scope's).
+async fn run_exec(call: Call<'_, '_>, multi: Multi) {
+    let w = call.w;
     let queued: Vec<SmallVec<[&[u8]; 8]>> = multi.queued.iter().map(|q| multi.args_of(q)).collect();
     let mut shards: SmallVec<[usize; 4]> = SmallVec::new();
     let mut scripts = false;

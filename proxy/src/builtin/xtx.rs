@@ -286,7 +286,7 @@ async fn send_queued(w: &Rc<Worker>, q: &Queue<'_, '_>, capture: &Rc<RefCell<Rep
             .deliver(&reply);
             continue;
         }
-        let req = Req::new(spec, proto, origin).in_tx(t);
+        let req = Req::new(spec, proto, origin, crate::link::scoped_db()).in_tx(t);
         let to = To {
             out: capture,
             discard: false,

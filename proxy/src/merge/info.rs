@@ -697,10 +697,26 @@ fn latencystats(t: &mut String, w: &Whole<'_>) {
 
 fn keyspace(t: &mut String, w: &Whole<'_>) {
     t.push_str("# Keyspace\r\n");
-    let keys = w.sum("keys");
-    if keys > 0 {
-        let expires = w.sum("expires");
-        kv(t, "db0", format!("keys={keys},expires={expires},avg_ttl=0"));
+    // The databases any shard reports keys for, in order.
+    let mut dbs: Vec<u64> = w
+        .answered()
+        .flat_map(|f| {
+            f.iter()
+                .filter_map(|(n, _)| n.strip_prefix("db")?.strip_suffix("_keys")?.parse().ok())
+        })
+        .collect();
+    dbs.sort_unstable();
+    dbs.dedup();
+    for db in dbs {
+        let keys = w.sum(&format!("db{db}_keys"));
+        if keys > 0 {
+            let expires = w.sum(&format!("db{db}_expires"));
+            kv(
+                t,
+                &format!("db{db}"),
+                format!("keys={keys},expires={expires},avg_ttl=0"),
+            );
+        }
     }
 }
 
@@ -958,8 +974,8 @@ mod tests {
 
     #[test]
     fn persistence_fields_merge_by_meaning() {
-        let a = "keys:2\r\nexpires:1\r\nrdb_changes_since_last_save:3\r\nrdb_bgsave_in_progress:0\r\nrdb_last_save_time:100\r\nrdb_last_bgsave_status:ok\r\naof_last_write_status:ok\r\nshardd_generation:2\r\nshardd_appendfsync:always\r\n";
-        let b = "keys:5\r\nexpires:0\r\nrdb_changes_since_last_save:4\r\nrdb_bgsave_in_progress:1\r\nrdb_last_save_time:90\r\nrdb_last_bgsave_status:err\r\naof_last_write_status:ok\r\n";
+        let a = "keys:2\r\nexpires:1\r\ndb0_keys:2\r\ndb0_expires:1\r\nrdb_changes_since_last_save:3\r\nrdb_bgsave_in_progress:0\r\nrdb_last_save_time:100\r\nrdb_last_bgsave_status:ok\r\naof_last_write_status:ok\r\nshardd_generation:2\r\nshardd_appendfsync:always\r\n";
+        let b = "keys:5\r\nexpires:0\r\ndb0_keys:5\r\ndb0_expires:0\r\nrdb_changes_since_last_save:4\r\nrdb_bgsave_in_progress:1\r\nrdb_last_save_time:90\r\nrdb_last_bgsave_status:err\r\naof_last_write_status:ok\r\n";
         let all = Sections::parse(&[b"everything"]);
         let text = info_text(all, &proxy(), &[Some(a), Some(b), None]);
         for want in [

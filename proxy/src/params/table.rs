@@ -2,7 +2,7 @@
 //! `config.c` types, bounds, defaults and flags; TLS ones left out, as in a
 //! Redis built without TLS) plus Redis 7.2's set listpack thresholds, which
 //! shardis's sets have. Defaults are Redis's, except where shardis does
-//! otherwise (`appendonly yes`, `save ""`, `databases 1`, ...); the values
+//! otherwise (`appendonly yes`, `save ""`, ...); the values
 //! set at start (`port`, `bind`, `dir`, `io-threads`) are filled in by
 //! [`super::Settings::new`].
 //!
@@ -133,7 +133,7 @@ pub static PARAMS: &[Param] = &[
     p("port", None, int(0, 65535), "6379", 0, Proxy),
     p("bind", None, S, "127.0.0.1", 0, Fixed),
     p("dir", None, S, "", PROTECTED, Fixed),
-    p("databases", None, int(1, INT_MAX), "1", IMMUTABLE, Fixed),
+    p("databases", None, int(1, 65536), "16", IMMUTABLE, Shards),
     p("io-threads", None, int(1, 128), "1", IMMUTABLE, Fixed),
     p("daemonize", None, B, "no", IMMUTABLE, Fixed),
     p("pidfile", None, S, "", IMMUTABLE, Fixed),

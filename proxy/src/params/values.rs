@@ -156,6 +156,13 @@ impl Settings {
         )
     }
 
+    /// `databases`: SELECT takes 0 to this, less one.
+    pub fn databases(&self) -> usize {
+        self.by_name("databases")
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(16)
+    }
+
     /// Idle clients are closed after this many seconds (0: never).
     pub fn timeout_secs(&self) -> u64 {
         self.timeout_secs.load(Ordering::Relaxed)

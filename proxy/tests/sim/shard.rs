@@ -33,13 +33,15 @@ pub(super) struct Disk {
     committed: usize,
     /// The next commit fails (as a failed `fsync` does).
     fail_next_commit: bool,
+    /// The database the records so far leave a replay in.
+    db: Option<usize>,
 }
 
 /// The shard process's handle on its [`Disk`].
 pub(super) struct MemLog(pub(super) Rc<RefCell<Disk>>);
 
 impl WriteLog for MemLog {
-    fn append(&mut self, args: &[&[u8]], reply: &[u8], now_ms: u64, _changes: Changes) {
+    fn append(&mut self, db: usize, args: &[&[u8]], reply: &[u8], now_ms: u64, _changes: Changes) {
         if reply.first() == Some(&b'-') {
             return;
         }
@@ -48,7 +50,14 @@ impl WriteLog for MemLog {
             LogForm::AsIs => args.iter().map(|a| a.to_vec()).collect(),
             LogForm::Rewritten(cmd) => cmd,
         };
-        self.0.borrow_mut().records.push(record);
+        let mut disk = self.0.borrow_mut();
+        if disk.db != Some(db) {
+            // As the data directory's log does (`AofWriter::append_in`).
+            disk.records
+                .push(vec![b"SELECT".to_vec(), db.to_string().into_bytes()]);
+            disk.db = Some(db);
+        }
+        disk.records.push(record);
     }
 
     fn commit(&mut self) -> std::io::Result<()> {
@@ -71,9 +80,14 @@ pub(super) fn start_engine(disk: &Rc<RefCell<Disk>>, ks: Keyspace) -> (Engine<Me
         assert!(replay.apply(&mut ks, &args), "a broken log record");
     }
     let recovered = replay.finish(&mut ks);
+    ks.select(0);
+    let n = d.records.len();
+    drop(d);
+    // A crash may have cut the records after the last `SELECT`.
+    disk.borrow_mut().db = None;
     let mut engine = Engine::new(ks, MemLog(disk.clone()));
     engine.xtx.recover(recovered, 0);
-    (engine, d.records.len())
+    (engine, n)
 }
 
 impl Sim {

@@ -18,7 +18,7 @@ use super::{
     eq_ic, parse_i64, scan::parse_cursor, Args, Changes, CmdError, CmdResult, CountedResult,
 };
 use crate::{
-    keyspace::{marked_string_encoding, Keyspace, ScanFilter, StrMark, ValueRef},
+    keyspace::{marked_string_encoding, Keyspace, MoveError, ScanFilter, StrMark, ValueRef},
     reply::Reply,
 };
 
@@ -88,6 +88,7 @@ fn rename_generic(ks: &mut Keyspace, args: Args, out: &mut Reply, nx: bool) -> C
 pub fn copy(ks: &mut Keyspace, args: Args, out: &mut Reply) -> CmdResult {
     let (src, dst) = (args.get(1)?, args.get(2)?);
     let mut replace = false;
+    let mut to_db = ks.selected();
     let mut i = 3;
     while i < args.len() {
         let opt = args.get(i)?;
@@ -95,17 +96,18 @@ pub fn copy(ks: &mut Keyspace, args: Args, out: &mut Reply) -> CmdResult {
             replace = true;
             i += 1;
         } else if eq_ic(opt, "db") && i + 1 < args.len() {
-            let db = args.i64(i + 1)?;
-            i32::try_from(db).map_err(|_| CmdError::NotInteger)?;
-            if db != 0 {
-                return Err(CmdError::Other("ERR DB index is out of range".into()));
-            }
+            to_db = db_index(
+                ks,
+                &args,
+                i + 1,
+                "ERR value is not an integer or out of range",
+            )?;
             i += 2;
         } else {
             return Err(CmdError::Syntax);
         }
     }
-    if src == dst {
+    if src == dst && to_db == ks.selected() {
         return Err(CmdError::Other(
             "ERR source and destination objects are the same".into(),
         ));
@@ -115,21 +117,32 @@ pub fn copy(ks: &mut Keyspace, args: Args, out: &mut Reply) -> CmdResult {
         return Ok(());
     };
     let ttl = ks.expire_at(src).flatten();
-    if ks.exists(dst) {
-        if !replace {
-            out.int(0);
-            return Ok(());
-        }
-        ks.delete(dst);
-    }
     let mark = match ks.str_mark(src) {
         // Redis duplicates the value: a shared integer becomes private.
         StrMark::Encoded => StrMark::Unshared,
         other => other,
     };
-    ks.insert_with_expiry(dst, value, ttl);
-    ks.mark_str(dst, mark);
-    out.int(1);
+    let here = ks.selected();
+    let copied = ks.in_db(to_db, |ks| {
+        if ks.exists(dst) {
+            if !replace {
+                return false;
+            }
+            ks.delete(dst);
+        }
+        ks.insert_with_expiry(dst, value, ttl);
+        ks.mark_str(dst, mark);
+        if to_db != here {
+            ks.note_event(common::notify::GENERIC, "copy_to", dst);
+        }
+        true
+    });
+    if copied && to_db != here {
+        // Written in the other database only: its signals go there.
+        ks.mark_unchanged(dst);
+        ks.wrote_elsewhere(to_db, dst);
+    }
+    out.int(i64::from(copied));
     Ok(())
 }
 
@@ -194,14 +207,73 @@ pub fn scan(ks: &mut Keyspace, args: Args, out: &mut Reply) -> CmdResult {
     Ok(())
 }
 
-/// `FLUSHALL [ASYNC|SYNC]` and `FLUSHDB` (one database: the same).
-pub fn flushall(ks: &mut Keyspace, args: Args, out: &mut Reply) -> CmdResult {
+/// The mode argument of FLUSHALL and FLUSHDB (both run at once).
+fn flush_mode(args: &Args) -> CmdResult {
     match args.rest(1) {
-        [] => {}
-        [mode] if eq_ic(mode, "sync") || eq_ic(mode, "async") => {}
-        _ => return Err(CmdError::Syntax),
+        [] => Ok(()),
+        [mode] if eq_ic(mode, "sync") || eq_ic(mode, "async") => Ok(()),
+        _ => Err(CmdError::Syntax),
     }
+}
+
+/// `FLUSHALL [ASYNC|SYNC]`: every database.
+pub fn flushall(ks: &mut Keyspace, args: Args, out: &mut Reply) -> CmdResult {
+    flush_mode(&args)?;
+    ks.clear_all();
+    out.ok();
+    Ok(())
+}
+
+/// `FLUSHDB [ASYNC|SYNC]`: the selected database.
+pub fn flushdb(ks: &mut Keyspace, args: Args, out: &mut Reply) -> CmdResult {
+    flush_mode(&args)?;
     ks.clear();
+    out.ok();
+    Ok(())
+}
+
+/// A database number argument, with Redis's errors: not an integer
+/// (`getIntFromObjectOrReply`), or not a database here.
+fn db_index(
+    ks: &Keyspace,
+    args: &Args,
+    i: usize,
+    not_int: &'static str,
+) -> Result<usize, CmdError> {
+    let n = args
+        .i64(i)
+        .ok()
+        .and_then(|n| i32::try_from(n).ok())
+        .ok_or(CmdError::Other(not_int.into()))?;
+    usize::try_from(n)
+        .ok()
+        .filter(|&n| n < ks.databases())
+        .ok_or(CmdError::Other("ERR DB index is out of range".into()))
+}
+
+/// `MOVE key db`.
+pub fn move_(ks: &mut Keyspace, args: Args, out: &mut Reply) -> CmdResult {
+    let key = args.get(1)?;
+    let to = db_index(ks, &args, 2, "ERR value is not an integer or out of range")?;
+    match ks.move_to(key, to) {
+        Ok(moved) => out.int(i64::from(moved)),
+        Err(MoveError::SameDb) => {
+            return Err(CmdError::Other(
+                "ERR source and destination objects are the same".into(),
+            ))
+        }
+        Err(MoveError::OutOfRange) => {
+            return Err(CmdError::Other("ERR DB index is out of range".into()))
+        }
+    }
+    Ok(())
+}
+
+/// `SWAPDB index1 index2` (this shard's part: every shard runs it).
+pub fn swapdb(ks: &mut Keyspace, args: Args, out: &mut Reply) -> CmdResult {
+    let a = db_index(ks, &args, 1, "ERR invalid first DB index")?;
+    let b = db_index(ks, &args, 2, "ERR invalid second DB index")?;
+    ks.swap_dbs(a, b);
     out.ok();
     Ok(())
 }

@@ -248,6 +248,7 @@ pub fn changed_nothing(id: Cmd, reply: &[u8]) -> bool {
                 | Cmd::Msetnx
                 | Cmd::Renamenx
                 | Cmd::Copy
+                | Cmd::Move
                 | Cmd::Lrem
                 | Cmd::Lpushx
                 | Cmd::Rpushx
@@ -477,7 +478,10 @@ const fn run_handler(id: Cmd) -> Option<fn(&mut Keyspace, Args, &mut Reply) -> C
         Cmd::Dbsize => keys::dbsize,
         Cmd::Keys => keys::keys,
         Cmd::Scan => keys::scan,
-        Cmd::Flushall | Cmd::Flushdb => keys::flushall,
+        Cmd::Flushall => keys::flushall,
+        Cmd::Flushdb => keys::flushdb,
+        Cmd::Move => keys::move_,
+        Cmd::Swapdb => keys::swapdb,
         Cmd::Dump => keys::dump,
         Cmd::Sort => sort::sort,
         Cmd::SortRo => sort::sort_ro,

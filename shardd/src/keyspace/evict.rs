@@ -56,10 +56,13 @@ pub(super) struct Clocks {
     pub touching: bool,
     /// Keys evicted so far.
     pub evicted_total: u64,
-    /// The candidates: (score, key), best (highest score) last.
-    pool: Vec<(u64, Vec<u8>)>,
+    /// The candidates: (score, database, key), best (highest score) last.
+    pool: Vec<(u64, usize, Vec<u8>)>,
     rng: u64,
 }
+
+/// Keys evicted, each with its database.
+pub type Evicted = Vec<(usize, Vec<u8>)>;
 
 /// Why a command cannot have memory.
 #[derive(Debug, PartialEq, Eq)]
@@ -138,15 +141,15 @@ impl Clocks {
         }
     }
 
-    fn offer(&mut self, score: u64, key: &[u8]) {
-        if self.pool.len() == POOL_SIZE && self.pool.first().is_some_and(|(s, _)| *s >= score) {
+    fn offer(&mut self, score: u64, db: usize, key: &[u8]) {
+        if self.pool.len() == POOL_SIZE && self.pool.first().is_some_and(|(s, _, _)| *s >= score) {
             return;
         }
-        if self.pool.iter().any(|(_, k)| k == key) {
+        if self.pool.iter().any(|(_, d, k)| *d == db && k == key) {
             return;
         }
-        let at = self.pool.partition_point(|(s, _)| *s < score);
-        self.pool.insert(at, (score, key.to_vec()));
+        let at = self.pool.partition_point(|(s, _, _)| *s < score);
+        self.pool.insert(at, (score, db, key.to_vec()));
         if self.pool.len() > POOL_SIZE {
             self.pool.remove(0);
         }
@@ -231,21 +234,31 @@ impl Keyspace {
     }
 
     /// Frees memory down to the limit by evicting keys `may_go` accepts,
-    /// as the policy says; returns the keys evicted (for the log, WATCH
-    /// and events), with [`OutOfMemory`] when still over and nothing (more)
-    /// can go.
-    #[allow(clippy::type_complexity)]
+    /// from any database, as the policy says; returns the keys evicted
+    /// with their databases (for the log, WATCH and events), with
+    /// [`OutOfMemory`] when still over and nothing (more) can go. The
+    /// selected database stays selected.
     pub fn evict(
         &mut self,
         may_go: impl Fn(&[u8]) -> bool,
-    ) -> Result<Vec<Vec<u8>>, (Vec<Vec<u8>>, OutOfMemory)> {
+    ) -> Result<Evicted, (Evicted, OutOfMemory)> {
+        let home = self.current;
+        let out = self.evict_from_any(may_go);
+        self.select(home);
+        out
+    }
+
+    fn evict_from_any(
+        &mut self,
+        may_go: impl Fn(&[u8]) -> bool,
+    ) -> Result<Evicted, (Evicted, OutOfMemory)> {
         let mut gone = Vec::new();
         let mut refused = 0;
         while self.over_limit() {
             if gone.len() >= MAX_EVICTIONS_PER_CALL {
                 return Ok(gone);
             }
-            let Some(key) = self.victim() else {
+            let Some((db, key)) = self.victim() else {
                 return if gone.is_empty() {
                     Err((gone, OutOfMemory))
                 } else {
@@ -259,6 +272,7 @@ impl Keyspace {
                 }
                 continue;
             }
+            self.select(db);
             if let Some(value) = self.remove(&key) {
                 // What the key held: its entry (key, header, the clock) and
                 // the value's own allocations.
@@ -272,40 +286,59 @@ impl Keyspace {
                 let freed = (key.len() + inline + 16 + heap) as u64;
                 self.clocks.used = self.clocks.used.saturating_sub(freed);
                 self.clocks.evicted_total += 1;
-                gone.push(key);
+                gone.push((db, key));
             }
         }
         Ok(gone)
     }
 
-    /// The next key to evict, if any can go.
-    fn victim(&mut self) -> Option<Vec<u8>> {
+    /// The next key to evict and its database, if any can go. Each
+    /// database with keys (with a TTL, for `volatile-*`) is sampled in
+    /// turn into the one pool, as Redis samples every database.
+    fn victim(&mut self) -> Option<(usize, Vec<u8>)> {
         let policy = self.clocks.ev.policy;
+        let dbs: Vec<usize> = self
+            .used_dbs()
+            .into_iter()
+            .filter(|&d| !policy.is_volatile() || self.db_ref(d).is_some_and(|d| d.ttl_keys > 0))
+            .collect();
         match policy {
             Policy::NoEviction => None,
-            Policy::AllKeysRandom => self.random_key(),
-            Policy::VolatileRandom => self.sample_volatile().map(|(k, _, _)| k),
+            Policy::AllKeysRandom | Policy::VolatileRandom => {
+                let db = *dbs.get(rand::random::<usize>() % dbs.len().max(1))?;
+                self.select(db);
+                let key = if policy == Policy::AllKeysRandom {
+                    self.random_key()
+                } else {
+                    self.sample_volatile().map(|(k, _, _)| k)
+                };
+                key.map(|k| (db, k))
+            }
             _ => {
                 let samples = self.clocks.ev.samples.max(1);
-                if policy.is_volatile() {
-                    for _ in 0..samples {
-                        if let Some((key, clock, expire_at)) = self.sample_volatile() {
-                            let score = self.clocks.score(clock, expire_at);
-                            self.clocks.offer(score, &key);
+                for db in dbs {
+                    self.select(db);
+                    if policy.is_volatile() {
+                        for _ in 0..samples {
+                            if let Some((key, clock, expire_at)) = self.sample_volatile() {
+                                let score = self.clocks.score(clock, expire_at);
+                                self.clocks.offer(score, db, &key);
+                            }
                         }
+                    } else {
+                        self.sample_any_into_pool(samples);
                     }
-                } else {
-                    self.sample_any_into_pool(samples);
                 }
                 // The best candidate that is still there (and still has a
                 // TTL, for the volatile policies).
-                while let Some((_, key)) = self.clocks.pool.pop() {
+                while let Some((_, db, key)) = self.clocks.pool.pop() {
+                    self.select(db);
                     let ok = match self.expire_at(&key) {
                         Some(ttl) => !policy.is_volatile() || ttl.is_some(),
                         None => false,
                     };
                     if ok {
-                        return Some(key);
+                        return Some((db, key));
                     }
                 }
                 None
@@ -318,7 +351,7 @@ impl Keyspace {
     /// `dictGetSomeKeys` takes neighbouring buckets), a key copied only
     /// when it enters the pool.
     fn sample_any_into_pool(&mut self, n: usize) {
-        if self.len == 0 {
+        if self.db.len == 0 {
             return;
         }
         let mut rng = rand::thread_rng();
@@ -327,10 +360,10 @@ impl Keyspace {
         while seen < n && visits < n {
             visits += 1;
             let slot = self.random_nonempty_slot(&mut rng);
-            let (slots, clocks) = (&self.slots, &mut self.clocks);
+            let (slots, clocks) = (&self.db.slots, &mut self.clocks);
             for e in slots[slot].iter() {
                 let score = clocks.score(e.clock(), e.expire_at());
-                clocks.offer(score, e.key());
+                clocks.offer(score, self.current, e.key());
                 seen += 1;
             }
         }
@@ -341,12 +374,12 @@ impl Keyspace {
     fn sample_volatile(&mut self) -> Option<(Vec<u8>, u32, Option<u64>)> {
         let mut rng = rand::thread_rng();
         for _ in 0..8 {
-            let (_, hash) = self.expiry.sample(&mut rng)?;
+            let (_, hash) = self.db.expiry.sample(&mut rng)?;
             let slot = slot_of_hash(hash);
             if slot >= SLOT_COUNT {
                 continue;
             }
-            if let Some(e) = self.slots[slot].find_hashed(hash, |e| e.expire_at().is_some()) {
+            if let Some(e) = self.db.slots[slot].find_hashed(hash, |e| e.expire_at().is_some()) {
                 return Some((e.key().to_vec(), e.clock(), e.expire_at()));
             }
         }
@@ -425,7 +458,7 @@ mod tests {
         assert!(!ks.over_limit());
         let ids: Vec<u64> = gone
             .iter()
-            .filter_map(|k| std::str::from_utf8(&k[1..]).ok()?.parse().ok())
+            .filter_map(|(_, k)| std::str::from_utf8(&k[1..]).ok()?.parse().ok())
             .collect();
         assert!(ids.iter().all(|i| i % 2 == 0), "a key without a TTL went");
         // The pool of 16 over 5 samples a choice favours the nearest
@@ -452,11 +485,11 @@ mod tests {
     fn the_pool_keeps_the_best_candidates() {
         let mut c = clocks(Policy::AllKeysLru);
         for i in 0..40u64 {
-            c.offer(i, format!("k{i}").as_bytes());
+            c.offer(i, 0, format!("k{i}").as_bytes());
         }
         assert_eq!(c.pool.len(), POOL_SIZE);
-        assert_eq!(c.pool.last().map(|(s, _)| *s), Some(39));
-        c.offer(39, b"k39");
+        assert_eq!(c.pool.last().map(|(s, _, _)| *s), Some(39));
+        c.offer(39, 0, b"k39");
         assert_eq!(c.pool.len(), POOL_SIZE);
     }
 }

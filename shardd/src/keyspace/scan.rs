@@ -126,7 +126,7 @@ impl Keyspace {
         let mut keys = Vec::new();
         let live = |e: &super::store::EntryRef<'_>| e.expire_at().is_none_or(|t| t > now);
         while slot < SLOT_COUNT && visited < budget {
-            let store = &self.slots[slot];
+            let store = &self.db.slots[slot];
             let left = budget - visited;
             if from == 0 && (store.len() <= CHUNKED_SLOT_MIN_KEYS || store.len() <= left) {
                 for e in store.iter() {
@@ -183,13 +183,13 @@ impl Keyspace {
 
     /// Number of keys in `slot` (expired ones not yet removed included).
     pub fn count_in_slot(&self, slot: u16) -> usize {
-        self.slots.get(slot as usize).map_or(0, SlotStore::len)
+        self.db.slots.get(slot as usize).map_or(0, SlotStore::len)
     }
 
     /// Up to `max` live keys of `slot` (CLUSTER GETKEYSINSLOT, slot moves).
     pub fn keys_in_slot(&self, slot: u16, max: usize) -> Vec<&[u8]> {
         let now = self.clock.now_ms();
-        let Some(store) = self.slots.get(slot as usize) else {
+        let Some(store) = self.db.slots.get(slot as usize) else {
             return Vec::new();
         };
         store
@@ -202,7 +202,7 @@ impl Keyspace {
 
     /// Frees the store of `slot` if it is empty (after a slot moved away).
     pub fn release_slot_if_empty(&mut self, slot: u16) {
-        if let Some(s) = self.slots.get_mut(slot as usize) {
+        if let Some(s) = self.db.slots.get_mut(slot as usize) {
             if s.is_empty() {
                 *s = SlotStore::default();
             }
@@ -215,11 +215,11 @@ impl Keyspace {
         const MAX_EXPIRED_TRIES: usize = 100;
         let mut rng = rand::thread_rng();
         for _ in 0..MAX_EXPIRED_TRIES {
-            if self.len == 0 {
+            if self.db.len == 0 {
                 return None;
             }
             let slot = self.random_nonempty_slot(&mut rng);
-            let store = &self.slots[slot];
+            let store = &self.db.slots[slot];
             if store.is_empty() {
                 return None;
             }
@@ -240,14 +240,14 @@ impl Keyspace {
         const PROBES: usize = 32;
         for _ in 0..PROBES {
             let s = rng.gen_range(0..SLOT_COUNT);
-            if !self.slots[s].is_empty() {
+            if !self.db.slots[s].is_empty() {
                 return s;
             }
         }
         let start = rng.gen_range(0..SLOT_COUNT);
         (0..SLOT_COUNT)
             .map(|i| (start + i) % SLOT_COUNT)
-            .find(|&s| !self.slots[s].is_empty())
+            .find(|&s| !self.db.slots[s].is_empty())
             .unwrap_or(0)
     }
 
@@ -260,14 +260,14 @@ impl Keyspace {
             table += t;
             in_use += !st.is_empty() as usize;
         }
-        let slot_vec = self.slots.capacity() * std::mem::size_of::<SlotStore>();
+        let slot_vec = self.db.slots.capacity() * std::mem::size_of::<SlotStore>();
         MemoryStats {
-            keys: self.len,
-            keys_with_ttl: self.ttl_keys,
+            keys: self.db.len,
+            keys_with_ttl: self.db.ttl_keys,
             expired_total: self.expired_total,
             entry_bytes: arena,
             table_bytes: table + slot_vec,
-            expiry_index_bytes: self.expiry.heap_bytes(),
+            expiry_index_bytes: self.db.expiry.heap_bytes(),
             slots_in_use: in_use,
         }
     }

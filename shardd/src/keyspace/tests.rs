@@ -104,7 +104,7 @@ fn expiry_index_stays_bounded_under_repeated_expire() {
     for t in 1..100_000 {
         ks.set_expire_at(b"k", 1_000_000 + t);
     }
-    assert!(ks.expiry.len() <= expiry::REBUILD_FLOOR_ITEMS + 1);
+    assert!(ks.db.expiry.len() <= expiry::REBUILD_FLOOR_ITEMS + 1);
 }
 
 #[test]

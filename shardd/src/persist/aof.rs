@@ -47,6 +47,10 @@ pub struct AofWriter {
     /// Bytes in the file (after the last flush).
     size: u64,
     syncer: Option<Syncer>,
+    /// The database the records appended so far leave a replay in
+    /// (`None` right after opening: unknown, so the first record is
+    /// preceded by a `SELECT`).
+    db: Option<usize>,
 }
 
 /// The `everysec` background thread.
@@ -105,6 +109,9 @@ impl AofWriter {
             policy: Fsync::No,
             size,
             syncer: None,
+            // A new log replays from database 0 (loading selects it at
+            // the start of each log); an old one's end is not known here.
+            db: (size == AOF_MAGIC.len() as u64).then_some(0),
         };
         w.set_policy(policy);
         Ok(w)
@@ -129,6 +136,23 @@ impl AofWriter {
     pub fn set_policy(&mut self, policy: Fsync) {
         self.policy = policy;
         self.syncer = (policy == Fsync::EverySec).then(|| start_syncer(self.file.clone()));
+    }
+
+    /// Says which database the records in the log so far leave a replay
+    /// in (loading replayed them).
+    pub fn set_db(&mut self, db: usize) {
+        self.db = Some(db);
+    }
+
+    /// Buffers one command of database `db`, preceded by a `SELECT` when
+    /// the records before it leave a replay in another database.
+    pub fn append_in<A: AsRef<[u8]>>(&mut self, db: usize, args: &[A]) {
+        if self.db != Some(db) {
+            let n = db.to_string();
+            self.append(&[&b"SELECT"[..], n.as_bytes()]);
+            self.db = Some(db);
+        }
+        self.append(args);
     }
 
     /// Buffers one command.

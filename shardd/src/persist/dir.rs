@@ -208,8 +208,12 @@ impl DataDir {
             stats.snapshot_gen = g;
         }
         let mut replay = super::txlog::Replay::default();
+        // The database the newest log leaves a replay in, once replayed.
+        let mut newest_log_db = None;
         if aof.is_some() {
             for &gen in logs.iter().filter(|&&g| g >= stats.snapshot_gen) {
+                // Each log starts in database 0 (its writer says so).
+                ks.select(0);
                 let s = read_log(&log_path(dir, gen), |args| {
                     if !replay.apply(ks, args) {
                         tracing::error!("a damaged transaction record in the log was skipped");
@@ -217,17 +221,25 @@ impl DataDir {
                 })?;
                 stats.commands += s.commands;
                 stats.torn_bytes += s.torn_bytes;
+                newest_log_db = (Some(&gen) == logs.last()).then(|| ks.selected());
             }
         }
         let recovered = replay.finish(ks);
+        ks.select(0);
         let newest = snaps.last().into_iter().chain(logs.last()).max();
         let gen = newest.copied().unwrap_or(1).max(1);
         let policy = aof.unwrap_or(Fsync::EverySec);
         let aof = match aof {
-            Some(p) => Some(AofWriter::open(&log_path(dir, gen), p).map_err(io)?),
+            Some(p) => {
+                let mut w = AofWriter::open(&log_path(dir, gen), p).map_err(io)?;
+                if let Some(db) = newest_log_db.filter(|_| logs.last() == Some(&gen)) {
+                    w.set_db(db);
+                }
+                Some(w)
+            }
             None => None,
         };
-        stats.keys = ks.len();
+        stats.keys = ks.total_len();
         let dd = DataDir {
             path: dir.to_owned(),
             _lock: lock,
@@ -542,7 +554,7 @@ impl DataDir {
 impl WriteLog for DataDir {
     /// Counts the write's changes (`rdb_changes_since_last_save`) and
     /// appends its logged form (see [`plan`]) to the log, if one is kept.
-    fn append(&mut self, args: &[&[u8]], reply: &[u8], now_ms: u64, changes: Changes) {
+    fn append(&mut self, db: usize, args: &[&[u8]], reply: &[u8], now_ms: u64, changes: Changes) {
         if reply.first() == Some(&b'-') {
             return;
         }
@@ -552,8 +564,8 @@ impl WriteLog for DataDir {
         };
         match plan(args, reply, now_ms) {
             LogForm::Skip => {}
-            LogForm::AsIs => aof.append(args),
-            LogForm::Rewritten(cmd) => aof.append(&cmd),
+            LogForm::AsIs => aof.append_in(db, args),
+            LogForm::Rewritten(cmd) => aof.append_in(db, &cmd),
         }
     }
 

@@ -68,6 +68,16 @@ pub fn replay(ks: &mut Keyspace, args: &[&[u8]], scratch: &mut Vec<u8>) -> bool 
 /// ([`super::rewrite::AT`]).
 pub(crate) fn replay_one(ks: &mut Keyspace, args: &[&[u8]], scratch: &mut Vec<u8>) {
     scratch.clear();
+    if let [name, db] = args {
+        if name.eq_ignore_ascii_case(b"SELECT") {
+            // The database of the records that follow (`AofWriter::append_in`).
+            if let Some(n) = common::num::parse_i64(db).and_then(|n| usize::try_from(n).ok()) {
+                ks.make_room_for_db(n);
+                ks.select(n);
+            }
+            return;
+        }
+    }
     if args.first() == Some(&super::rewrite::AT) {
         let at = args.get(1).and_then(|t| common::num::parse_i64(t));
         let (Some(at), Some(cmd)) = (at, args.get(2..).filter(|c| !c.is_empty())) else {
@@ -106,6 +116,22 @@ mod tests {
             &mut Reply::new(&mut out, Proto::Resp2),
         );
         assert_eq!(out, b"$2\r\n42\r\n");
+    }
+
+    #[test]
+    fn select_records_move_the_replay_between_databases() {
+        let mut ks = Keyspace::new();
+        let mut scratch = Vec::new();
+        for rec in [
+            &[&b"SET"[..], b"a", b"0"][..],
+            &[b"SELECT", b"2"],
+            &[b"SET", b"a", b"2"],
+            &[b"SELECT", b"0"],
+        ] {
+            assert!(replay(&mut ks, rec, &mut scratch));
+        }
+        assert_eq!(ks.db_sizes(), vec![(0, 1, 0), (2, 1, 0)]);
+        assert_eq!(ks.selected(), 0);
     }
 
     #[test]

@@ -24,10 +24,11 @@ use crate::commands::Changes;
 /// Where a shard's writes are logged and made durable. The loop is generic
 /// over it (static dispatch: no cost on the hot path).
 pub trait WriteLog {
-    /// Records the write command `args`, which ran at `now_ms`, made
+    /// Records the write command `args` of database `db`, which ran at
+    /// `now_ms`, made
     /// `changes` (at least one: a write that changed nothing is not
     /// logged) and replied `reply`.
-    fn append(&mut self, args: &[&[u8]], reply: &[u8], now_ms: u64, changes: Changes);
+    fn append(&mut self, db: usize, args: &[&[u8]], reply: &[u8], now_ms: u64, changes: Changes);
 
     /// Makes what was appended since the last commit durable as the fsync
     /// policy asks. The loop publishes a round's replies only after this
@@ -45,9 +46,9 @@ pub trait WriteLog {
 
 /// `None`: persistence is off; nothing is logged.
 impl<L: WriteLog> WriteLog for Option<L> {
-    fn append(&mut self, args: &[&[u8]], reply: &[u8], now_ms: u64, changes: Changes) {
+    fn append(&mut self, db: usize, args: &[&[u8]], reply: &[u8], now_ms: u64, changes: Changes) {
         if let Some(l) = self {
-            l.append(args, reply, now_ms, changes);
+            l.append(db, args, reply, now_ms, changes);
         }
     }
 

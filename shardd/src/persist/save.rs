@@ -16,7 +16,7 @@ use std::{
     time::{Duration, Instant},
 };
 
-use super::snapshot::{read_snapshot, SnapshotError, SnapshotWriter, META_FUNCTION};
+use super::snapshot::{read_snapshot, SnapshotError, SnapshotWriter, META_FUNCTION, META_SELECT};
 use crate::{dump, keyspace::Keyspace};
 
 /// Exit status of a child that wrote its snapshot.
@@ -31,11 +31,17 @@ pub fn write_keyspace(ks: &Keyspace, path: &Path) -> std::io::Result<u64> {
         w.add_meta(META_FUNCTION, code)?;
     }
     let mut value = Vec::with_capacity(4096);
-    ks.try_for_each_entry(|key, expire_at, v| {
-        value.clear();
-        dump::encode_into(v, &mut value);
-        w.add(key, expire_at, &value)
-    })?;
+    for db in ks.used_dbs() {
+        if db > 0 {
+            // The keys that follow are database `db`'s.
+            w.add_meta(META_SELECT, db.to_string().as_bytes())?;
+        }
+        ks.try_for_each_entry_of(db, |key, expire_at, v| {
+            value.clear();
+            dump::encode_into(v, &mut value);
+            w.add(key, expire_at, &value)
+        })?;
+    }
     w.finish()
 }
 
@@ -44,11 +50,20 @@ pub fn write_keyspace(ks: &Keyspace, path: &Path) -> std::io::Result<u64> {
 /// libraries it holds replace `ks`'s. Returns the keys read.
 pub fn load_snapshot(path: &Path, ks: &mut Keyspace) -> Result<u64, SnapshotError> {
     let now = ks.now_ms();
+    let home = ks.selected();
     let mut functions = Vec::new();
+    // Keys go to database 0 until a `select` record names another (the
+    // records are handed over in file order).
+    let db = std::cell::Cell::new(0usize);
     let n = read_snapshot(
         path,
         |key, expire_at, payload| {
             let value = dump::decode(payload).map_err(|_| "a value does not decode")?;
+            ks.make_room_for_db(db.get());
+            if db.get() >= ks.databases() {
+                return Err("a key of a database beyond the most a shard holds");
+            }
+            ks.select(db.get());
             if expire_at.is_none_or(|t| t > now) {
                 ks.insert_with_expiry(key, value, expire_at);
             }
@@ -57,9 +72,15 @@ pub fn load_snapshot(path: &Path, ks: &mut Keyspace) -> Result<u64, SnapshotErro
         |name, value| {
             if name == META_FUNCTION {
                 functions.push(value.to_vec());
+            } else if name == META_SELECT {
+                db.set(
+                    common::num::parse_i64(value)
+                        .map_or(usize::MAX, |n| usize::try_from(n).unwrap_or(usize::MAX)),
+                );
             }
         },
     )?;
+    ks.select(home);
     ks.set_functions(functions);
     Ok(n)
 }

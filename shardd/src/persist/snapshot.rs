@@ -4,8 +4,8 @@
 //! (`key_len u32 | key | expire_at_ms i64 (-1: none) | value_len u32 |
 //! value`, the value in DUMP form; a record whose expiry is
 //! [`META_EXPIRY`] is not a key but the shard's other state, named by its
-//! key: `functions`, the function libraries, each value a library's
-//! code), then a footer `count u64 | crc32 u32`
+//! key: `function`, a function library, its value the library's
+//! code; `select`, the database of the keys that follow, in decimal), then a footer `count u64 | crc32 u32`
 //! whose CRC covers every byte before it. The writer writes `*.tmp`,
 //! syncs, renames into place and syncs the directory, so a snapshot file
 //! is either complete or absent; the CRC catches damage at rest.
@@ -24,6 +24,10 @@ const FOOTER_BYTES: usize = 12;
 pub const META_EXPIRY: i64 = i64::MIN;
 /// The name of the meta records holding function libraries.
 pub const META_FUNCTION: &[u8] = b"function";
+/// The name of the meta record before the keys of a database other than
+/// 0 (its value the database's number in decimal); keys before any such
+/// record are database 0's.
+pub const META_SELECT: &[u8] = b"select";
 
 /// Writes a snapshot record by record.
 pub struct SnapshotWriter {

@@ -135,6 +135,9 @@ pub struct Undo {
     /// It emptied the keyspace (FLUSHALL/FLUSHDB): undoing first clears
     /// it, and `images` then holds every key there was.
     pub all: bool,
+    /// The database its keys are in (not in the record: the `SELECT`
+    /// before the record in the log says it, so loading sets it).
+    pub db: usize,
 }
 
 impl Undo {
@@ -148,14 +151,16 @@ impl Undo {
         self.images.iter().any(|i| i.key == key)
     }
 
-    /// Puts every key back as it was.
+    /// Puts every key back as it was, in its database.
     pub fn apply(&self, ks: &mut Keyspace) {
-        if self.all {
-            ks.clear();
-        }
-        for i in &self.images {
-            i.restore(ks);
-        }
+        ks.in_db(self.db, |ks| {
+            if self.all {
+                ks.clear();
+            }
+            for i in &self.images {
+                i.restore(ks);
+            }
+        });
     }
 
     fn push_args(&self, out: &mut Vec<Vec<u8>>) {
@@ -186,6 +191,7 @@ impl Undo {
         let undo = Undo {
             images,
             all: *all == b"1",
+            db: 0,
         };
         Some((undo, &rest[end..]))
     }
@@ -305,9 +311,10 @@ impl Replay {
                 else {
                     return false;
                 };
-                let Some((undo, rest)) = Undo::parse(&args[3..]) else {
+                let Some((mut undo, rest)) = Undo::parse(&args[3..]) else {
                     return false;
                 };
+                undo.db = ks.selected();
                 let Some(forms) = group::commands(rest) else {
                     return false;
                 };
@@ -324,9 +331,10 @@ impl Replay {
                 let Some(t) = parse_id(args.get(1)) else {
                     return false;
                 };
-                let Some((undo, _)) = Undo::parse(&args[2..]) else {
+                let Some((mut undo, _)) = Undo::parse(&args[2..]) else {
                     return false;
                 };
+                undo.db = ks.selected();
                 self.pending.insert(
                     t,
                     Pending {

@@ -412,8 +412,13 @@ impl<L: WriteLog> Engine<L> {
             let mut record: Vec<&[u8]> = Vec::with_capacity(codes.len() + 1);
             record.push(FUNCTIONS);
             record.extend(codes.iter().map(Vec::as_slice));
-            self.log
-                .append(&record, b"+OK\r\n", self.ks.now_ms(), Changes(1));
+            self.log.append(
+                self.ks.selected(),
+                &record,
+                b"+OK\r\n",
+                self.ks.now_ms(),
+                Changes(1),
+            );
             self.ks.set_functions(codes);
             scripts.libraries.gen = Some(self.ks.functions_gen());
             // What the old libraries held goes now, not at some later

@@ -163,13 +163,13 @@ impl<L: WriteLog> Engine<L> {
 
     /// The keyspace's noted happenings become events.
     pub(crate) fn notify_noted(&mut self) {
-        for (class, name, key) in self.ks.take_noted() {
+        for (class, name, key, db) in self.ks.take_noted() {
             let name = if name.is_empty() {
                 noted_name(class)
             } else {
                 name
             };
-            self.notes.emit(class, name, &key);
+            self.notes.emit_in(db, class, name, &key);
         }
     }
 

@@ -13,7 +13,7 @@ use common::wire::REQ_FLAG_BLOCK;
 
 use crate::{
     blocking::{parse_u64, Due, Ending, Waiter},
-    keyspace::ValueRef,
+    keyspace::{db_key, ValueRef},
     persist::txlog::POPPED,
     persist::WriteLog,
     reply::{Proto, Reply},
@@ -38,6 +38,7 @@ impl<L: WriteLog> Engine<L> {
         let t = token.to_string();
         let record: [&[u8]; 3] = [POPPED, t.as_bytes(), reply];
         self.log.append(
+            self.ks.selected(),
             &record,
             b"+OK\r\n",
             self.ks.now_ms(),
@@ -60,9 +61,10 @@ impl<L: WriteLog> Engine<L> {
         let Some(family) = rules::family(cmd) else {
             return;
         };
+        let db = self.ks.selected();
         let keys = rules::wait_positions(cmd, args)
             .into_iter()
-            .filter_map(|p| args.get(p).map(|k| k.to_vec()))
+            .filter_map(|p| args.get(p).map(|k| db_key(db, k)))
             .collect();
         // A command that waits with other arguments than it came with
         // (XREAD's `$` made an id) keeps a record of those.
@@ -111,7 +113,8 @@ impl<L: WriteLog> Engine<L> {
                 return false;
             };
             let keys = rest.get(1..).unwrap_or(&[]).iter().step_by(2);
-            (ready, keys.map(|k| k.to_vec()).collect())
+            let db = self.ks.selected();
+            (ready, keys.map(|k| db_key(db, k)).collect())
         } else {
             let ready = rest.iter().any(|k| {
                 matches!(
@@ -120,7 +123,8 @@ impl<L: WriteLog> Engine<L> {
                         | (Some(ValueRef::ZSet(_)), Family::Zset)
                 )
             });
-            (ready, rest.iter().map(|k| k.to_vec()).collect())
+            let db = self.ks.selected();
+            (ready, rest.iter().map(|k| db_key(db, k)).collect())
         };
         if ready || !block {
             reply.int(i64::from(ready));

@@ -12,7 +12,14 @@ struct MemLog {
 }
 
 impl WriteLog for MemLog {
-    fn append(&mut self, args: &[&[u8]], _reply: &[u8], _now_ms: u64, _changes: Changes) {
+    fn append(
+        &mut self,
+        _db: usize,
+        args: &[&[u8]],
+        _reply: &[u8],
+        _now_ms: u64,
+        _changes: Changes,
+    ) {
         self.appended
             .push(args.iter().map(|a| a.to_vec()).collect());
     }
@@ -69,6 +76,7 @@ impl Rig {
             flags,
             kind: spec.id as u16,
             origin,
+            db: 0,
         };
         let mut rec = vec![0u8; msg::request_len(&args)];
         msg::write_request(&mut rec, h, &args);

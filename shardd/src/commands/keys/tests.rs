@@ -226,7 +226,7 @@ fn copy_errors_match_redis() {
         "-ERR value is not an integer or out of range\r\n"
     );
     assert_eq!(
-        run(&mut k, "COPY a b DB 1"),
+        run(&mut k, "COPY a b DB 16"),
         "-ERR DB index is out of range\r\n"
     );
     assert_eq!(run(&mut k, "COPY a b DB"), "-ERR syntax error\r\n");

@@ -28,7 +28,7 @@ fn write(d: &mut DataDir, ks: &mut Keyspace, cmd: &str) -> String {
     let mut out = Vec::new();
     let changes = execute(ks, &args, &mut Reply::new(&mut out, Proto::Resp2));
     if changes.any() {
-        d.append(&args, &out, ks.now_ms(), changes);
+        d.append(ks.selected(), &args, &out, ks.now_ms(), changes);
     }
     d.commit().unwrap();
     String::from_utf8_lossy(&out).into_owned()

@@ -20,6 +20,7 @@ fn get(ks: &mut Keyspace, key: &str) -> Option<Vec<u8>> {
 fn prepared(ks: &mut Keyspace) -> Vec<Vec<u8>> {
     ks.insert_str(b"a", b"old");
     let undo = Undo {
+        db: 0,
         images: vec![Image::capture(ks, b"a"), Image::capture(ks, b"b")],
         all: false,
     };
@@ -80,6 +81,7 @@ fn a_transaction_cut_by_a_snapshot_and_never_prepared_is_undone() {
     let mut ks = Keyspace::new();
     ks.insert_str(b"a", b"old");
     let undo = Undo {
+        db: 0,
         images: vec![Image::capture(&mut ks, b"a")],
         all: false,
     };
