@@ -216,10 +216,17 @@ impl Default for Settings {
             latency_monitor_threshold_ms: 0,
             notify_keyspace_events: 0,
             eviction: Eviction::default(),
-            databases: crate::keyspace::DEFAULT_DATABASES,
+            databases: DEFAULT_DATABASES,
         }
     }
 }
+
+/// Databases a keyspace has unless told otherwise (Redis's `databases`).
+pub const DEFAULT_DATABASES: usize = 16;
+
+/// The most databases a shard accepts (`databases` beyond it is refused at
+/// start: each database used costs its slot table, 16384 stores).
+pub const MAX_DATABASES: usize = 1 << 16;
 
 /// Why a value was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -298,7 +305,7 @@ impl Settings {
             "databases" => {
                 self.databases = num::<usize>(name, value)
                     .ok()
-                    .filter(|n| (1..=crate::keyspace::MAX_DATABASES).contains(n))
+                    .filter(|n| (1..=MAX_DATABASES).contains(n))
                     .ok_or_else(|| SettingError::BadValue(name.into(), value.into()))?
             }
             _ => return Err(SettingError::Unknown(name.into())),

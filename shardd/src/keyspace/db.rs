@@ -14,12 +14,7 @@
 
 use super::{expiry::ExpiryIndex, store::SlotStore, Keyspace, SLOT_COUNT};
 
-/// Databases a keyspace has unless told otherwise (Redis's `databases`).
-pub const DEFAULT_DATABASES: usize = 16;
-
-/// The most databases a shard accepts (`databases` beyond it is refused at
-/// start: each database used costs its slot table, 16384 stores).
-pub const MAX_DATABASES: usize = 1 << 16;
+pub use crate::settings::{DEFAULT_DATABASES, MAX_DATABASES};
 
 /// One database's keys.
 pub(super) struct Db {
