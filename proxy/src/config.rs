@@ -348,9 +348,10 @@ mod tests {
             e,
             "line 1: bad value for 'maxclients': argument must be between 1 and 4294967295 inclusive"
         );
-        // shardis has one database.
-        assert!(cfg.apply_file("databases 16").is_err());
-        assert!(cfg.apply_file("databases 1").is_ok());
+        // At most 65536 databases (each used one costs a shard its slot table).
+        assert!(cfg.apply_file("databases 65537").is_err());
+        assert!(cfg.apply_file("databases 0").is_err());
+        assert!(cfg.apply_file("databases 32").is_ok());
         assert!(cfg.apply_file("notify-keyspace-events KEA").is_ok());
         assert!(cfg.apply_file("notify-keyspace-events KEq").is_err());
     }

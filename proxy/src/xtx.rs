@@ -561,8 +561,13 @@ pub async fn together(
     let keys = keys_of(w, spec, argv);
     // The first key's shard: the command's own effects on it (SORT turns
     // a packed sorted set into a skiplist for good, as Redis does) stay
-    // where the key lives.
-    let exec = keys.first().map_or(0, |(_, _, s)| *s);
+    // where the key lives. COPY ... DB runs where its destination lives:
+    // it writes the destination in another database, which a copy taken
+    // home from the executor (in this database) would miss.
+    let to_other_db =
+        spec.id == Cmd::Copy && argv.iter().skip(3).any(|a| a.eq_ignore_ascii_case(b"db"));
+    let at = usize::from(to_other_db);
+    let exec = keys.get(at).or(keys.first()).map_or(0, |(_, _, s)| *s);
     let args = argv.iter().map(|a| a.to_vec()).collect();
     run_with_copies(
         w,

@@ -57,6 +57,11 @@ fn streams_agree_with_redis() {
 }
 
 #[test]
+fn databases_agree_with_redis() {
+    run_family("databases", families::databases(), CASES, 1, 30);
+}
+
+#[test]
 fn bits_and_hyperloglogs_agree_with_redis() {
     run_family("bits", families::bits(), CASES, 1, 30);
 }

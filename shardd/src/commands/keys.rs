@@ -240,11 +240,19 @@ fn db_index(
     i: usize,
     not_int: &'static str,
 ) -> Result<usize, CmdError> {
-    let n = args
-        .i64(i)
+    in_range(ks, db_int(args, i, not_int)?)
+}
+
+/// The integer of a database argument (`not_int` if it is none).
+fn db_int(args: &Args, i: usize, not_int: &'static str) -> Result<i32, CmdError> {
+    args.i64(i)
         .ok()
         .and_then(|n| i32::try_from(n).ok())
-        .ok_or(CmdError::Other(not_int.into()))?;
+        .ok_or(CmdError::Other(not_int.into()))
+}
+
+/// Database `n`, if there is one.
+fn in_range(ks: &Keyspace, n: i32) -> Result<usize, CmdError> {
     usize::try_from(n)
         .ok()
         .filter(|&n| n < ks.databases())
@@ -271,8 +279,10 @@ pub fn move_(ks: &mut Keyspace, args: Args, out: &mut Reply) -> CmdResult {
 
 /// `SWAPDB index1 index2` (this shard's part: every shard runs it).
 pub fn swapdb(ks: &mut Keyspace, args: Args, out: &mut Reply) -> CmdResult {
-    let a = db_index(ks, &args, 1, "ERR invalid first DB index")?;
-    let b = db_index(ks, &args, 2, "ERR invalid second DB index")?;
+    // Both are read as integers before either is checked (Redis's order).
+    let a = db_int(&args, 1, "ERR invalid first DB index")?;
+    let b = db_int(&args, 2, "ERR invalid second DB index")?;
+    let (a, b) = (in_range(ks, a)?, in_range(ks, b)?);
     ks.swap_dbs(a, b);
     out.ok();
     Ok(())

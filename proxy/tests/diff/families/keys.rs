@@ -60,7 +60,7 @@ pub fn keys() -> BoxedStrategy<Op> {
                 many(
                     alt(vec![
                         one(&[b"REPLACE", b"replace", b"BOGUS"]),
-                        cat(vec![lit("DB"), one(&[b"0", b"x"])]),
+                        cat(vec![lit("DB"), one(&[b"0", b"1", b"15", b"16", b"x"])]),
                     ]),
                     0,
                     2,
