@@ -77,11 +77,20 @@ fn client_kill_by_id_closes_that_connection_only() {
 }
 
 #[test]
-fn select_accepts_only_database_zero() {
-    let s = Server::with_shards(2);
+fn select_takes_the_configured_databases() {
+    let s = Server::start(Opts::shards(2).config_file("databases 4\n"));
     let mut c = s.raw();
     c.expect(&["SELECT", "0"], OK);
-    c.expect(&["SELECT", "1"], err("ERR DB index is out of range"));
+    c.expect(&["SELECT", "3"], OK);
+    c.expect(&["SELECT", "4"], err("ERR DB index is out of range"));
+    c.expect(&["SELECT", "-1"], err("ERR DB index is out of range"));
+    c.expect(&["SET", "k", "v"], OK);
+    c.expect(&["MOVE", "k", "4"], err("ERR DB index is out of range"));
+    c.expect(&["SWAPDB", "0", "4"], err("ERR DB index is out of range"));
+    c.expect(
+        &["CONFIG", "GET", "databases"],
+        "*2\r\n$9\r\ndatabases\r\n$1\r\n4\r\n",
+    );
     c.expect(
         &["SELECT", "x"],
         err("ERR value is not an integer or out of range"),
