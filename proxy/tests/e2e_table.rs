@@ -52,9 +52,9 @@ fn commands_nobody_runs_are_unknown_and_not_listed() {
     let s = Server::with_shards(2);
     let mut c = s.raw();
     for cmd in [
-        ["SWAPDB", "0", "1"].as_slice(),
-        &["MOVE", "k", "1"],
-        &["MIGRATE", "127.0.0.1", "1", "k", "0", "10"],
+        ["MIGRATE", "127.0.0.1", "1", "k", "0", "10"].as_slice(),
+        &["REPLICAOF", "127.0.0.1", "1"],
+        &["SYNC"],
     ] {
         let reply = c.cmd_str(cmd);
         assert!(

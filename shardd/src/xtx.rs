@@ -40,7 +40,7 @@ use crate::{
     ops::{self, Op},
     persist::{
         rewrite,
-        txlog::{self, Image, Recovered, Undo},
+        txlog::{self, Recovered, Undo},
         WriteLog,
     },
     server::Engine,
@@ -245,7 +245,9 @@ impl XTx {
             let txn = Txn {
                 owner: 0,
                 keys: d.undo.keys().map(<[u8]>::to_vec).collect(),
-                all: d.undo.all,
+                // A tagged undo's keys name their databases: the
+                // transaction holds the whole shard until it is resolved.
+                all: d.undo.all || d.undo.tagged,
                 db: d.undo.db,
                 undo: d.undo,
                 forms: Vec::new(),
@@ -256,6 +258,20 @@ impl XTx {
             self.lock(d.t, txn);
         }
     }
+}
+
+/// A database number argument (MOVE, COPY ... DB).
+fn db_number(a: &[u8]) -> Option<usize> {
+    parse_i64(a).and_then(|n| usize::try_from(n).ok())
+}
+
+/// The database `COPY src dst ... DB n ...` writes to, if it names one.
+fn copy_target_db(args: &[&[u8]]) -> Option<usize> {
+    let at = args
+        .iter()
+        .skip(3)
+        .position(|a| a.eq_ignore_ascii_case(b"db"))?;
+    args.get(at + 4).and_then(|a| db_number(a))
 }
 
 fn id_of(a: Option<&&[u8]>) -> Option<u64> {
@@ -504,25 +520,60 @@ impl<L: WriteLog> Engine<L> {
             return;
         };
         x.undo.db = x.db;
-        if matches!(id, Cmd::Flushall | Cmd::Flushdb) {
-            if !x.undo.all {
-                let mut keys = Vec::new();
-                self.ks.for_each_key(|k, _| keys.push(k.to_vec()));
-                for k in keys {
-                    if !x.undo.has(&k) {
-                        x.undo.images.push(Image::capture(&mut self.ks, &k));
+        let db = x.db;
+        // A write to another database than the transaction's makes the
+        // images name their database (`Undo::tagged`).
+        let elsewhere = match id {
+            Cmd::Move => args.get(2).and_then(|a| db_number(a)),
+            Cmd::Copy => copy_target_db(args),
+            _ => None,
+        }
+        .filter(|&d| d != db && d < self.ks.databases());
+        if matches!(id, Cmd::Flushall | Cmd::Swapdb) || elsewhere.is_some() {
+            x.undo.tag();
+        }
+        match id {
+            Cmd::Flushall | Cmd::Swapdb => {
+                // Every key of every database, once; undoing empties them
+                // all and puts the images back.
+                if !x.undo.all {
+                    for d in self.ks.used_dbs() {
+                        let mut keys = Vec::new();
+                        self.ks
+                            .in_db(d, |ks| ks.for_each_key(|k, _| keys.push(k.to_vec())));
+                        for k in keys {
+                            x.undo.keep_in(&mut self.ks, d, &k);
+                        }
                     }
+                    x.undo.all = true;
                 }
-                x.undo.all = true;
+                return;
             }
-            return;
+            Cmd::Flushdb => {
+                if !x.undo.all {
+                    let mut keys = Vec::new();
+                    self.ks.for_each_key(|k, _| keys.push(k.to_vec()));
+                    for k in keys {
+                        x.undo.keep(&mut self.ks, &k);
+                    }
+                    // Untagged, undoing empties the database first; tagged,
+                    // `all` would mean every database, and the images of
+                    // every key there was are enough.
+                    x.undo.all = !x.undo.tagged;
+                }
+                return;
+            }
+            _ => {}
+        }
+        if let (Some(to), Some(key)) = (elsewhere, args.get(if id == Cmd::Move { 1 } else { 2 })) {
+            x.undo.keep_in(&mut self.ks, to, key);
         }
         let Ok(keys) = keys_and_flags(id.spec(), args) else {
             return;
         };
         for (pos, flags) in keys {
-            if common::table::keyspec::may_change(id.spec(), flags) && !x.undo.has(args[pos]) {
-                x.undo.images.push(Image::capture(&mut self.ks, args[pos]));
+            if common::table::keyspec::may_change(id.spec(), flags) {
+                x.undo.keep(&mut self.ks, args[pos]);
             }
         }
     }

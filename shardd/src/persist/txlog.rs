@@ -30,7 +30,10 @@ use std::collections::{HashMap, HashSet};
 use common::num::parse_i64;
 
 use super::group::{self, GROUP};
-use crate::{dump, keyspace::Keyspace};
+use crate::{
+    dump,
+    keyspace::{db_key, split_db_key, Keyspace},
+};
 
 /// Record names.
 pub const TXPREP: &[u8] = b"SHARDD.TXPREP";
@@ -77,14 +80,32 @@ impl Image {
         }
     }
 
+    /// Key `key` of database `db` as it is in `ks` now, named by its
+    /// `keyspace::db_key` (a tagged undo's image).
+    pub fn capture_in(ks: &mut Keyspace, db: usize, key: &[u8]) -> Image {
+        let mut i = ks.in_db(db, |ks| Image::capture(ks, key));
+        i.key = db_key(db, key);
+        i
+    }
+
     /// Puts the key back as it was.
     pub fn restore(&self, ks: &mut Keyspace) {
-        ks.remove(&self.key);
-        if let Some((payload, expiry)) = &self.value {
+        Self::restore_as(&self.key, &self.value, ks);
+    }
+
+    /// Puts the key back in its database (the image of a tagged undo).
+    fn restore_tagged(&self, ks: &mut Keyspace) {
+        let (db, key) = split_db_key(&self.key);
+        ks.in_db(db, |ks| Self::restore_as(key, &self.value, ks));
+    }
+
+    fn restore_as(key: &[u8], value: &Option<(Vec<u8>, Option<u64>)>, ks: &mut Keyspace) {
+        ks.remove(key);
+        if let Some((payload, expiry)) = value {
             match dump::decode_marked(payload) {
                 Ok((v, mark)) => {
-                    ks.insert_with_expiry(&self.key, v, *expiry);
-                    ks.mark_str(&self.key, mark);
+                    ks.insert_with_expiry(key, v, *expiry);
+                    ks.mark_str(key, mark);
                 }
                 // Images are made by this build from live values.
                 Err(e) => tracing::error!("an undo image could not be read: {e}"),
@@ -138,6 +159,11 @@ pub struct Undo {
     /// The database its keys are in (not in the record: the `SELECT`
     /// before the record in the log says it, so loading sets it).
     pub db: usize,
+    /// Its images name their database (each key a `keyspace::db_key`):
+    /// the transaction wrote another database than its own (FLUSHALL,
+    /// SWAPDB, MOVE, COPY ... DB), and `all` then means every database
+    /// was emptied. In the record, `all` is written 2 + `all`.
+    pub tagged: bool,
 }
 
 impl Undo {
@@ -146,13 +172,64 @@ impl Undo {
         self.images.is_empty() && !self.all
     }
 
-    /// Whether `key` has its image already.
+    /// Whether `key` (of the transaction's database) has its image
+    /// already.
     pub fn has(&self, key: &[u8]) -> bool {
+        if self.tagged {
+            return self.has_in(self.db, key);
+        }
         self.images.iter().any(|i| i.key == key)
+    }
+
+    /// Whether `key` of database `db` has its image already (tagged).
+    pub fn has_in(&self, db: usize, key: &[u8]) -> bool {
+        let named = db_key(db, key);
+        self.images.iter().any(|i| i.key == named)
+    }
+
+    /// Makes the images name their database (see [`Undo::tagged`]). An
+    /// untagged `all` (a FLUSHDB: the images hold every key the database
+    /// had) is dropped: tagged, it would empty every database.
+    pub fn tag(&mut self) {
+        if !self.tagged {
+            for i in &mut self.images {
+                i.key = db_key(self.db, &i.key);
+            }
+            self.tagged = true;
+            self.all = false;
+        }
+    }
+
+    /// Keeps the image of `key` of the transaction's database, unless it
+    /// has one.
+    pub fn keep(&mut self, ks: &mut Keyspace, key: &[u8]) {
+        self.keep_in(ks, self.db, key);
+    }
+
+    /// Keeps the image of `key` of database `db` (which must be the
+    /// transaction's unless tagged), unless it has one.
+    pub fn keep_in(&mut self, ks: &mut Keyspace, db: usize, key: &[u8]) {
+        if self.tagged {
+            if !self.has_in(db, key) {
+                self.images.push(Image::capture_in(ks, db, key));
+            }
+        } else if !self.has(key) {
+            let i = ks.in_db(db, |ks| Image::capture(ks, key));
+            self.images.push(i);
+        }
     }
 
     /// Puts every key back as it was, in its database.
     pub fn apply(&self, ks: &mut Keyspace) {
+        if self.tagged {
+            if self.all {
+                ks.clear_all();
+            }
+            for i in &self.images {
+                i.restore_tagged(ks);
+            }
+            return;
+        }
         ks.in_db(self.db, |ks| {
             if self.all {
                 ks.clear();
@@ -164,11 +241,8 @@ impl Undo {
     }
 
     fn push_args(&self, out: &mut Vec<Vec<u8>>) {
-        out.push(if self.all {
-            b"1".to_vec()
-        } else {
-            b"0".to_vec()
-        });
+        let flag = u8::from(self.all) + 2 * u8::from(self.tagged);
+        out.push(flag.to_string().into_bytes());
         out.push(self.images.len().to_string().into_bytes());
         for i in &self.images {
             i.push_args(out);
@@ -188,10 +262,18 @@ impl Undo {
             .chunks(4)
             .map(Image::parse)
             .collect::<Option<Vec<_>>>()?;
+        let flag = match *all {
+            b"0" => 0,
+            b"1" => 1,
+            b"2" => 2,
+            b"3" => 3,
+            _ => return None,
+        };
         let undo = Undo {
             images,
-            all: *all == b"1",
+            all: flag & 1 != 0,
             db: 0,
+            tagged: flag & 2 != 0,
         };
         Some((undo, &rest[end..]))
     }

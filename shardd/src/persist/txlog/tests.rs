@@ -21,6 +21,7 @@ fn prepared(ks: &mut Keyspace) -> Vec<Vec<u8>> {
     ks.insert_str(b"a", b"old");
     let undo = Undo {
         db: 0,
+        tagged: false,
         images: vec![Image::capture(ks, b"a"), Image::capture(ks, b"b")],
         all: false,
     };
@@ -82,6 +83,7 @@ fn a_transaction_cut_by_a_snapshot_and_never_prepared_is_undone() {
     ks.insert_str(b"a", b"old");
     let undo = Undo {
         db: 0,
+        tagged: false,
         images: vec![Image::capture(&mut ks, b"a")],
         all: false,
     };
@@ -135,4 +137,45 @@ fn damaged_records_apply_nothing() {
         assert!(!r.apply(&mut ks, &args), "{bad:?}");
     }
     assert!(ks.is_empty());
+}
+
+#[test]
+fn a_tagged_undo_puts_every_database_back_after_a_replay() {
+    let mut ks = Keyspace::new();
+    ks.insert_str(b"a", b"0");
+    ks.in_db(2, |ks| ks.insert_str(b"b", b"2"));
+    // The transaction (in database 3) first wrote `a`... of database 3.
+    let mut undo = Undo {
+        db: 3,
+        ..Undo::default()
+    };
+    undo.keep(&mut ks, b"a");
+    ks.in_db(3, |ks| ks.insert_str(b"a", b"three"));
+    // ...then a FLUSHALL: every key of every database, tagged.
+    undo.tag();
+    for d in ks.used_dbs() {
+        let mut keys = Vec::new();
+        ks.in_db(d, |ks| ks.for_each_key(|k, _| keys.push(k.to_vec())));
+        for k in keys {
+            undo.keep_in(&mut ks, d, &k);
+        }
+    }
+    undo.all = true;
+    assert!(undo.has(b"a") && undo.has_in(0, b"a") && undo.has_in(2, b"b"));
+    ks.clear_all();
+    ks.in_db(5, |ks| ks.insert_str(b"new", b"x"));
+    // Through the prepare record and an abort, as loading applies them.
+    let mut r = Replay::default();
+    ks.select(3);
+    apply(&mut r, &mut ks, &prep_record(9, 0, &undo, &[]));
+    apply(&mut r, &mut ks, &marker(TXABORT, 9));
+    ks.select(0);
+    assert_eq!(get(&mut ks, "a").as_deref(), Some(&b"0"[..]));
+    assert_eq!(
+        ks.db_sizes(),
+        vec![(0, 1, 0), (2, 1, 0)],
+        "db 3's a was absent"
+    );
+    ks.select(2);
+    assert_eq!(get(&mut ks, "b").as_deref(), Some(&b"2"[..]));
 }
