@@ -271,17 +271,43 @@ fn a_transaction_over_several_shards_runs_in_its_database() {
         .unwrap();
     assert_eq!(replies.len(), 2);
     assert_eq!(redis::from_redis_value::<String>(&replies[1]).unwrap(), "1");
-    // Commands for the shards on both sides of a SELECT: refused whole.
-    let mut c = s.client();
-    let mixed: redis::RedisResult<Vec<redis::Value>> = redis::pipe()
-        .atomic()
-        .set("m", "1")
-        .cmd("SELECT")
-        .arg(2)
-        .set("m", "2")
-        .query(&mut c);
-    assert!(mixed.is_err());
-    assert!(!s.client().exists::<_, bool>("m").unwrap());
+    // Commands on both sides of a SELECT, on one shard and on two: each
+    // runs in its database, and the connection stays in the last one.
+    for (x, y) in [
+        (a.clone(), key_on_shard("a2", 0, SHARDS)),
+        (a.clone(), b.clone()),
+    ] {
+        let mut c = s.client();
+        let got: Vec<redis::Value> = redis::pipe()
+            .atomic()
+            .set(&x, "in0")
+            .cmd("SELECT")
+            .arg(2)
+            .set(&y, "in2")
+            .get(&y)
+            .get(&x)
+            .cmd("SELECT")
+            .arg(0)
+            .set(&x, "in0 again")
+            .query(&mut c)
+            .unwrap();
+        let text: Vec<Option<String>> = got
+            .iter()
+            .map(|v| redis::from_redis_value(v).unwrap())
+            .collect();
+        let ok = || Some("OK".to_string());
+        assert_eq!(
+            text,
+            vec![ok(), ok(), ok(), Some("in2".into()), None, ok(), ok()]
+        );
+        let mut d0 = s.client();
+        assert_eq!(d0.get::<_, String>(&x).unwrap(), "in0 again");
+        assert!(!d0.exists::<_, bool>(&y).unwrap());
+        let mut d2 = db_client(&s, 2);
+        assert_eq!(d2.get::<_, String>(&y).unwrap(), "in2");
+        assert!(!d2.exists::<_, bool>(&x).unwrap());
+        redis::cmd("FLUSHALL").query::<()>(&mut d0).unwrap();
+    }
 }
 
 #[test]
@@ -298,6 +324,20 @@ fn databases_survive_kill_9_snapshots_and_restarts() {
             }
         }
         let _: () = c.expire("k1", 1000).unwrap();
+        // Transactions with a SELECT inside, on one shard and on two: their
+        // records carry the databases.
+        let my = key_on_shard("my", 1, SHARDS);
+        for keys in [["mx", "mx"], ["mx", my.as_str()]] {
+            let mut m = s.client();
+            let _: Vec<redis::Value> = redis::pipe()
+                .atomic()
+                .set(keys[0], "0")
+                .cmd("SELECT")
+                .arg(4)
+                .set(keys[1], "4")
+                .query(&mut m)
+                .unwrap();
+        }
         s.kill_every_shard(SHARDS);
         let mut d7 = db_client(&s, 7);
         assert_eq!(redis::cmd("DBSIZE").query::<i64>(&mut d7).unwrap(), 20);
@@ -321,13 +361,21 @@ fn databases_survive_kill_9_snapshots_and_restarts() {
     assert_eq!(
         keyspace_lines(&mut c),
         vec![
-            "db0:keys=20,expires=0,avg_ttl=0".to_string(),
+            "db0:keys=21,expires=0,avg_ttl=0".to_string(),
             "db2:keys=20,expires=0,avg_ttl=0".to_string(),
+            "db4:keys=2,expires=0,avg_ttl=0".to_string(),
             "db7:keys=21,expires=1,avg_ttl=0".to_string()
         ]
     );
     let mut d2 = db_client(&s, 2);
     assert_eq!(d2.get::<_, String>("k9").unwrap(), "2");
+    assert_eq!(c.get::<_, String>("mx").unwrap(), "0");
+    let mut d4 = db_client(&s, 4);
+    assert_eq!(d4.get::<_, String>("mx").unwrap(), "4");
+    assert_eq!(
+        d4.get::<_, String>(key_on_shard("my", 1, SHARDS)).unwrap(),
+        "4"
+    );
     let mut d7 = db_client(&s, 7);
     assert_eq!(d7.get::<_, String>("after").unwrap(), "snap");
 }

@@ -375,7 +375,7 @@ impl<L: WriteLog> Engine<L> {
     /// Makes database `db` the one requests see (the events' channels
     /// follow); out of range, nothing changes.
     #[cold]
-    fn select_db(&mut self, db: usize) {
+    pub(crate) fn select_db(&mut self, db: usize) {
         self.ks.select(db);
         self.notes.db = self.ks.selected();
     }

@@ -105,12 +105,22 @@ impl<L: WriteLog> Engine<L> {
                 return;
             }
         }
-        reply.array(cmds.len());
+        // SELECT frames (the proxy puts one before a command of another
+        // database than the one before it) are answered by the proxy.
+        reply.array(cmds.iter().filter(|(id, _)| *id != Cmd::Select).count());
         // The group record, built as the commands run (each log form moved
         // in, not copied).
         let mut record: Vec<Vec<u8>> = Vec::new();
         let mut total = 0u64;
+        let home = self.ks.selected();
+        // The database the record so far leaves a replay in.
+        let mut logged_db = home;
         for (id, argv) in cmds {
+            if id == Cmd::Select {
+                let db = argv.get(1).and_then(|d| db_arg(d)).unwrap_or(home);
+                self.select_db(db);
+                continue;
+            }
             let start = reply.buffer().len();
             let changes = match ops::lookup(id as u16) {
                 // A transaction inside a transaction: never built by the proxy.
@@ -126,6 +136,11 @@ impl<L: WriteLog> Engine<L> {
                     if record.is_empty() {
                         record.push(group::GROUP.to_vec());
                     }
+                    let db = self.ks.selected();
+                    if db != logged_db {
+                        group::push_command(&mut record, select_form(db));
+                        logged_db = db;
+                    }
                     group::push_command(&mut record, form);
                 }
                 total += changes.0;
@@ -134,6 +149,11 @@ impl<L: WriteLog> Engine<L> {
             }
             self.stats.end(Some(id), 0, argv, origin, body);
         }
+        if logged_db != home {
+            // The replay ends where the log's writer is.
+            group::push_command(&mut record, select_form(home));
+        }
+        self.select_db(home);
         if !record.is_empty() {
             let record: Vec<&[u8]> = record.iter().map(Vec::as_slice).collect();
             self.log.append(
@@ -231,6 +251,11 @@ impl<L: WriteLog> Engine<L> {
             _ => {}
         }
     }
+}
+
+/// The log form of `SELECT db` (inside a group record).
+pub(crate) fn select_form(db: usize) -> Vec<Vec<u8>> {
+    vec![b"SELECT".to_vec(), db.to_string().into_bytes()]
 }
 
 /// A database number argument (MOVE, SWAPDB), if it is one.

@@ -148,9 +148,22 @@ struct Txn {
     /// Set once prepared: the shard that decides.
     decider: Option<u64>,
     changes: u64,
-    /// The database its commands run in (the proxy runs a transaction in
-    /// one): its undo and its log records go there, whoever asks.
+    /// The database of its lock request (its first command's): its log
+    /// records go there, whoever asks.
     db: usize,
+    /// The database its effects so far leave a replay in.
+    forms_db: usize,
+}
+
+impl Txn {
+    /// Ends the effects back in the transaction's database (their record
+    /// is appended there, and the log's writer stays there).
+    fn seal_forms(&mut self) {
+        if self.forms_db != self.db {
+            self.forms.push(crate::tx::select_form(self.db));
+            self.forms_db = self.db;
+        }
+    }
 }
 
 /// The shard's transactions over several shards.
@@ -249,6 +262,7 @@ impl XTx {
                 // transaction holds the whole shard until it is resolved.
                 all: d.undo.all || d.undo.tagged,
                 db: d.undo.db,
+                forms_db: d.undo.db,
                 undo: d.undo,
                 forms: Vec::new(),
                 forms_logged: true,
@@ -436,28 +450,33 @@ impl<L: WriteLog> Engine<L> {
                 continue;
             }
             x.forms.clear();
+            x.forms_db = x.db;
             x.forms_logged = true;
-            records.push(txlog::undo_record(t, &x.undo));
+            // In its database: loading takes its undo's from there.
+            records.push((x.db, txlog::undo_record(t, &x.undo)));
             if let Some(d) = x.decider {
-                records.push(txlog::prepared_record(t, d));
+                records.push((x.db, txlog::prepared_record(t, d)));
             }
         }
+        let home = self.ks.selected();
         if !self.xtx.decided.is_empty() {
-            records.push(txlog::decided_record(&self.xtx.decided));
+            records.push((home, txlog::decided_record(&self.xtx.decided)));
         }
         // The pops remembered for requests the proxy may send again: the
         // new generation's log carries them on (the snapshot does not).
         for (token, reply) in self.ks.popped_entries() {
-            records.push(vec![
-                txlog::POPPED.to_vec(),
-                token.to_string().into_bytes(),
-                reply.to_vec(),
-            ]);
+            records.push((
+                home,
+                vec![
+                    txlog::POPPED.to_vec(),
+                    token.to_string().into_bytes(),
+                    reply.to_vec(),
+                ],
+            ));
         }
-        for r in records {
+        for (db, r) in records {
             let args: Vec<&[u8]> = r.iter().map(Vec::as_slice).collect();
-            self.log
-                .append(self.ks.selected(), &args, b"+OK\r\n", now, Changes::ONE);
+            self.log.append(db, &args, b"+OK\r\n", now, Changes::ONE);
         }
     }
 
@@ -498,9 +517,10 @@ impl<L: WriteLog> Engine<L> {
 
     /// [`Engine::commit_txn`] in the transaction's database.
     fn commit_txn_here(&mut self, t: u64, remember: bool) {
-        let Some(x) = self.xtx.txns.remove(&t) else {
+        let Some(mut x) = self.xtx.txns.remove(&t) else {
             return;
         };
+        x.seal_forms();
         if x.decider.is_some() {
             self.log_record(&txlog::commit_record(t, false, &[]), 1);
         } else {
@@ -520,7 +540,9 @@ impl<L: WriteLog> Engine<L> {
             return;
         };
         x.undo.db = x.db;
-        let db = x.db;
+        // The command's database: the transaction's, or another after a
+        // SELECT in the MULTI.
+        let db = self.ks.selected();
         // A write to another database than the transaction's makes the
         // images name their database (`Undo::tagged`).
         let elsewhere = match id {
@@ -529,7 +551,7 @@ impl<L: WriteLog> Engine<L> {
             _ => None,
         }
         .filter(|&d| d != db && d < self.ks.databases());
-        if matches!(id, Cmd::Flushall | Cmd::Swapdb) || elsewhere.is_some() {
+        if matches!(id, Cmd::Flushall | Cmd::Swapdb) || elsewhere.is_some() || db != x.db {
             x.undo.tag();
         }
         match id {
@@ -554,7 +576,7 @@ impl<L: WriteLog> Engine<L> {
                     let mut keys = Vec::new();
                     self.ks.for_each_key(|k, _| keys.push(k.to_vec()));
                     for k in keys {
-                        x.undo.keep(&mut self.ks, &k);
+                        x.undo.keep_in(&mut self.ks, db, &k);
                     }
                     // Untagged, undoing empties the database first; tagged,
                     // `all` would mean every database, and the images of
@@ -573,7 +595,7 @@ impl<L: WriteLog> Engine<L> {
         };
         for (pos, flags) in keys {
             if common::table::keyspec::may_change(id.spec(), flags) {
-                x.undo.keep(&mut self.ks, args[pos]);
+                x.undo.keep_in(&mut self.ks, db, args[pos]);
             }
         }
     }
@@ -617,8 +639,18 @@ impl<L: WriteLog> Engine<L> {
     /// Transaction `t` made `changes` with a command whose log form is
     /// `form`: kept to be logged at prepare or commit.
     pub(crate) fn add_tx_effects(&mut self, t: u64, form: Option<Vec<Vec<u8>>>, changes: Changes) {
+        let db = self.ks.selected();
         if let Some(x) = self.xtx.txns.get_mut(&t) {
-            x.forms.extend(form);
+            if let Some(form) = form {
+                // A command of another database (a SELECT in the MULTI):
+                // its form goes after a SELECT (`Txn::seal_forms` comes
+                // back).
+                if db != x.forms_db {
+                    x.forms.push(crate::tx::select_form(db));
+                    x.forms_db = db;
+                }
+                x.forms.push(form);
+            }
             x.changes += changes.0;
         }
     }
@@ -687,6 +719,7 @@ impl<L: WriteLog> Engine<L> {
                     decider: None,
                     changes: 0,
                     db: self.ks.selected(),
+                    forms_db: self.ks.selected(),
                 };
                 self.xtx.lock(t, txn);
                 reply.ok();
@@ -715,6 +748,7 @@ impl<L: WriteLog> Engine<L> {
                     }
                     return reply.simple("READONLY");
                 }
+                x.seal_forms();
                 let rec = txlog::prep_record(t, decider, &x.undo, &x.forms);
                 let changes = x.changes;
                 x.forms.clear();

@@ -214,50 +214,52 @@ pub async fn exec(call: Call<'_, '_>) {
         unwatch_all(w, call.session).await;
         return call.reply(|r| r.null_array());
     }
-    match tx_db(w, call.session.db, &multi) {
-        Some(db) => crate::link::in_db_scope(db, run_exec(call, multi)).await,
-        None => {
-            unwatch_all(w, call.session).await;
-            call.failed.set(true);
-            call.reply(|r| r.error(MIXED_DBS))
-        }
-    }
+    let dbs = queued_dbs(w, call.session.db, &multi);
+    // The transaction's own requests (locks, WATCH checks) go in the
+    // database of its first command for the shards.
+    let first = multi
+        .queued
+        .iter()
+        .zip(&dbs)
+        .find(|(q, _)| q.spec.exec == Exec::Shard || crate::script::is_call(q.spec.id))
+        .map_or(call.session.db, |(_, &d)| d);
+    crate::link::in_db_scope(first, run_exec(call, multi, dbs)).await
 }
 
-/// EXEC's refusal of a transaction whose commands for the shards are in
-/// several databases.
-const MIXED_DBS: &str =
-    "ERR shardis runs a transaction's commands in one database: no SELECT of another between them";
+/// A queued command for the shard, its arguments and its database.
+type Framed<'a, 'b> = (&'a Queued, &'a SmallVec<[&'b [u8]; 8]>, u32);
 
-/// The database the queued commands of `multi` run in, starting from the
-/// connection's `db` (a queued SELECT changes it for the commands after
-/// it); `None` if commands for the shards come before and after a SELECT
-/// of another database.
-fn tx_db(w: &Worker, db: u32, multi: &Multi) -> Option<u32> {
+/// The database each queued command of `multi` runs in, starting from the
+/// connection's `db`: a queued SELECT of a database that exists changes it
+/// for the commands after it (the SELECT itself ran already, before the
+/// commands for the shards, with the proxy's other commands).
+fn queued_dbs(w: &Worker, db: u32, multi: &Multi) -> Vec<u32> {
     let databases = w.shared.settings.databases();
-    let (mut now, mut used) = (db, None);
-    for q in &multi.queued {
-        let args = multi.args_of(q);
-        if q.spec.id == Cmd::Select {
-            let n = args.get(1).and_then(|a| common::num::parse_i64(a));
-            if let Some(n) = n.and_then(|n| u32::try_from(n).ok()) {
-                if (n as usize) < databases {
-                    now = n;
+    let mut now = db;
+    multi
+        .queued
+        .iter()
+        .map(|q| {
+            let at = now;
+            if q.spec.id == Cmd::Select {
+                let n = multi
+                    .args_of(q)
+                    .get(1)
+                    .and_then(|a| common::num::parse_i64(a));
+                if let Some(n) = n.and_then(|n| u32::try_from(n).ok()) {
+                    if (n as usize) < databases {
+                        now = n;
+                    }
                 }
             }
-        } else if q.spec.exec == Exec::Shard || crate::script::is_call(q.spec.id) {
-            if used.is_some_and(|u| u != now) {
-                return None;
-            }
-            used = Some(now);
-        }
-    }
-    Some(used.unwrap_or(db))
+            at
+        })
+        .collect()
 }
 
-/// EXEC once checked: runs the queued commands (in the database of
-/// [`tx_db`], the scope's).
-async fn run_exec(call: Call<'_, '_>, multi: Multi) {
+/// EXEC once checked: runs the queued commands, each in its database
+/// (`dbs`, by position).
+async fn run_exec(call: Call<'_, '_>, multi: Multi, dbs: Vec<u32>) {
     let w = call.w;
     let queued: Vec<SmallVec<[&[u8]; 8]>> = multi.queued.iter().map(|q| multi.args_of(q)).collect();
     let mut shards: SmallVec<[usize; 4]> = SmallVec::new();
@@ -309,7 +311,12 @@ async fn run_exec(call: Call<'_, '_>, multi: Multi) {
         // and forgets the watch. A shard the locking did not reach (an
         // earlier one refused) forgets it here, before EXEC answers.
         let (proto, origin) = (call.session.proto, call.session.handle.id);
-        let outcome = xtx::run(w, proto, origin, watcher, &specs, parts, &proxy).await;
+        let batch = xtx::Batch {
+            cmds: &specs,
+            dbs: &dbs,
+            proxy: &proxy,
+        };
+        let outcome = xtx::run(w, proto, origin, watcher, batch, parts).await;
         unwatch_all(w, call.session).await;
         return match outcome {
             xtx::Outcome::Committed(replies) => call.reply(|r| {
@@ -339,21 +346,37 @@ async fn run_exec(call: Call<'_, '_>, multi: Multi) {
         0
     }
     .to_string();
-    let heads: Vec<[u8; 6]> = multi
+    // Each command for the shard framed; a SELECT frame before one of
+    // another database than the command before it (the request's
+    // database first): the shard runs the rest there and answers nothing
+    // for the frame.
+    let shard_cmds: Vec<Framed<'_, '_>> = multi
         .queued
         .iter()
         .zip(&queued)
-        .filter(|(q, _)| q.spec.exec == Exec::Shard)
-        .map(|(q, args)| tx_cmd_header(q.spec.id, args.len()))
+        .zip(&dbs)
+        .filter(|((q, _), _)| q.spec.exec == Exec::Shard)
+        .map(|((q, a), &d)| (q, a, d))
+        .collect();
+    let select_head = tx_cmd_header(Cmd::Select, 2);
+    let db_names: Vec<Vec<u8>> = shard_cmds
+        .iter()
+        .map(|(_, _, d)| d.to_string().into_bytes())
+        .collect();
+    let heads: Vec<[u8; 6]> = shard_cmds
+        .iter()
+        .map(|(q, args, _)| tx_cmd_header(q.spec.id, args.len()))
         .collect();
     let mut record: Vec<&[u8]> = vec![b"SHARDD.TX", wid.as_bytes()];
-    let shard_cmds = multi
-        .queued
-        .iter()
-        .zip(&queued)
-        .filter(|(q, _)| q.spec.exec == Exec::Shard);
-    for (head, (_, args)) in heads.iter().zip(shard_cmds) {
-        record.push(head);
+    let mut framed_db = crate::link::scoped_db();
+    for (i, (_, args, db)) in shard_cmds.iter().enumerate() {
+        if *db != framed_db {
+            record.push(&select_head);
+            record.push(b"SELECT");
+            record.push(&db_names[i]);
+            framed_db = *db;
+        }
+        record.push(&heads[i]);
         record.extend_from_slice(args);
     }
     let req = Req {

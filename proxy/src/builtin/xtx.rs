@@ -126,10 +126,14 @@ pub async fn run(
     proto: common::reply::Proto,
     origin: u64,
     watcher: u64,
-    queued: &[(&'static CommandSpec, SmallVec<[&[u8]; 8]>)],
+    batch: Batch<'_, '_>,
     parts: Vec<(usize, Part)>,
-    proxy: &[(usize, Vec<u8>)],
 ) -> Outcome {
+    let Batch {
+        cmds: queued,
+        dbs,
+        proxy,
+    } = batch;
     // From here to the end, plain commands over several shards wait or
     // run as transactions (see `crate::gate`).
     let _gate = w.shared.gate.enter().await;
@@ -142,7 +146,7 @@ pub async fn run(
             .any(|(spec, args)| spec.route == Route::Together && core::spans_shards(w, spec, args));
     if watcher == 0 && !plans {
         let t = core::next_txid(w);
-        if let Some(outcome) = run_at_once(w, t, proto, origin, queued, &parts, proxy).await {
+        if let Some(outcome) = run_at_once(w, t, proto, origin, batch, &parts).await {
             return outcome;
         }
         // A key was locked by another transaction: wait for it, in order.
@@ -169,6 +173,7 @@ pub async fn run(
             proto,
             origin,
             queued,
+            dbs,
             proxy,
             extra: &extra,
             strays: &strays,
@@ -224,12 +229,25 @@ pub async fn run(
     ))
 }
 
+/// A MULTI's queued commands as EXEC hands them over.
+#[derive(Clone, Copy)]
+pub struct Batch<'a, 'b> {
+    /// Each command and its arguments, in order.
+    pub cmds: &'a [(&'static CommandSpec, SmallVec<[&'b [u8]; 8]>)],
+    /// The database of each (a queued SELECT changes it), by position.
+    pub dbs: &'a [u32],
+    /// The replies of the commands the proxy answered, by position.
+    pub proxy: &'a [(usize, Vec<u8>)],
+}
+
 /// A transaction's queued commands as one round runs them.
 struct Queue<'a, 'b> {
     t: u64,
     proto: common::reply::Proto,
     origin: u64,
     queued: &'a [(&'static CommandSpec, SmallVec<[&'b [u8]; 8]>)],
+    /// The database of each queued command, by position.
+    dbs: &'a [u32],
     /// The replies of the commands the proxy answered, by position.
     proxy: &'a [(usize, Vec<u8>)],
     /// Keys the scripts reach besides their KEYS.
@@ -244,55 +262,64 @@ struct Queue<'a, 'b> {
 /// shards runs as a plan in its turn: it needs `t`'s locks, which is why
 /// the path that locks and runs at once is not taken with one.
 async fn send_queued(w: &Rc<Worker>, q: &Queue<'_, '_>, capture: &Rc<RefCell<Replies>>) {
-    let (t, proto, origin, proxy) = (q.t, q.proto, q.origin, q.proxy);
-    for (i, (spec, args)) in q.queued.iter().enumerate() {
-        if crate::script::is_call(spec.id) {
-            // A script, in its turn (it needs the locks and sees what the
-            // commands before it did); one refused before it runs (its
-            // numkeys, an unknown sha) answers in place.
-            let seq = capture.borrow_mut().push_pending(false);
-            let reply = match crate::script::parse_call(&w.shared.scripts, spec.id, args) {
-                Ok(e) => {
-                    let reply = crate::script::run_in_tx(w, t, proto, &e, q.extra).await;
-                    if let Some(key) = crate::script::stray_of(&reply) {
-                        q.strays.borrow_mut().push(key);
-                    }
-                    reply
-                }
-                Err(e) => e.as_bytes().to_vec(),
-            };
-            Target::Slot {
-                conn: capture.clone(),
-                seq,
-                part: None,
-            }
-            .deliver(&reply);
-            continue;
-        }
-        if spec.exec != Exec::Shard {
-            if let Some((_, reply)) = proxy.iter().find(|(at, _)| *at == i) {
-                capture.borrow_mut().push_ready(reply, false);
-            }
-            continue;
-        }
-        if spec.route == Route::Together && core::spans_shards(w, spec, args) {
-            let seq = capture.borrow_mut().push_pending(false);
-            let reply = core::together(w, t, proto, spec, args).await;
-            Target::Slot {
-                conn: capture.clone(),
-                seq,
-                part: None,
-            }
-            .deliver(&reply);
-            continue;
-        }
-        let req = Req::new(spec, proto, origin, crate::link::scoped_db()).in_tx(t);
-        let to = To {
-            out: capture,
-            discard: false,
-        };
-        route::shard_command(w, req, to, spec, args).await;
+    for i in 0..q.queued.len() {
+        let db = q.dbs.get(i).copied().unwrap_or_else(crate::link::scoped_db);
+        crate::link::in_db_scope(db, send_one(w, q, capture, i)).await;
     }
+}
+
+/// [`send_queued`]'s queued command `i`, in its database (the scope's).
+async fn send_one(w: &Rc<Worker>, q: &Queue<'_, '_>, capture: &Rc<RefCell<Replies>>, i: usize) {
+    let (t, proto, origin, proxy) = (q.t, q.proto, q.origin, q.proxy);
+    let Some((spec, args)) = q.queued.get(i) else {
+        return;
+    };
+    if crate::script::is_call(spec.id) {
+        // A script, in its turn (it needs the locks and sees what the
+        // commands before it did); one refused before it runs (its
+        // numkeys, an unknown sha) answers in place.
+        let seq = capture.borrow_mut().push_pending(false);
+        let reply = match crate::script::parse_call(&w.shared.scripts, spec.id, args) {
+            Ok(e) => {
+                let reply = crate::script::run_in_tx(w, t, proto, &e, q.extra).await;
+                if let Some(key) = crate::script::stray_of(&reply) {
+                    q.strays.borrow_mut().push(key);
+                }
+                reply
+            }
+            Err(e) => e.as_bytes().to_vec(),
+        };
+        Target::Slot {
+            conn: capture.clone(),
+            seq,
+            part: None,
+        }
+        .deliver(&reply);
+        return;
+    }
+    if spec.exec != Exec::Shard {
+        if let Some((_, reply)) = proxy.iter().find(|(at, _)| *at == i) {
+            capture.borrow_mut().push_ready(reply, false);
+        }
+        return;
+    }
+    if spec.route == Route::Together && core::spans_shards(w, spec, args) {
+        let seq = capture.borrow_mut().push_pending(false);
+        let reply = core::together(w, t, proto, spec, args).await;
+        Target::Slot {
+            conn: capture.clone(),
+            seq,
+            part: None,
+        }
+        .deliver(&reply);
+        return;
+    }
+    let req = Req::new(spec, proto, origin, crate::link::scoped_db()).in_tx(t);
+    let to = To {
+        out: capture,
+        discard: false,
+    };
+    route::shard_command(w, req, to, spec, args).await;
 }
 
 /// The common case in one round trip plus the decision: every
@@ -308,10 +335,14 @@ async fn run_at_once(
     t: u64,
     proto: common::reply::Proto,
     origin: u64,
-    queued: &[(&'static CommandSpec, SmallVec<[&[u8]; 8]>)],
+    batch: Batch<'_, '_>,
     parts: &[(usize, Part)],
-    proxy: &[(usize, Vec<u8>)],
 ) -> Option<Outcome> {
+    let Batch {
+        cmds: queued,
+        dbs,
+        proxy,
+    } = batch;
     let all: Vec<usize> = parts.iter().map(|(s, _)| *s).collect();
     let decider = *all.first()?;
     let mut locks = Vec::with_capacity(parts.len());
@@ -327,6 +358,7 @@ async fn run_at_once(
         proto,
         origin,
         queued,
+        dbs,
         proxy,
         extra: &[],
         strays: &strays,

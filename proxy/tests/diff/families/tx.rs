@@ -51,6 +51,10 @@ pub fn transactions() -> BoxedStrategy<Op> {
         cmd("RENAMENX", vec![tkey(), tkey()]),
         cmd("COPY", vec![tkey(), tkey(), opt(lit("REPLACE"))]),
         cmd("SMOVE", vec![tkey(), tkey(), member()]),
+        // Databases inside and between transactions.
+        cmd("SELECT", vec![one(&[b"0", b"1", b"1", b"16"])]),
+        cmd("MOVE", vec![key(), one(&[b"0", b"1"])]),
+        cmd("SWAPDB", vec![lit("0"), lit("1")]),
         // Scripts in their turn (declared keys: a WATCHed transaction
         // whose script reaches an undeclared key is refused, documented).
         cmd(
