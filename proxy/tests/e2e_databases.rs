@@ -21,6 +21,10 @@ fn db_client(s: &Server, db: i64) -> redis::Connection {
     c
 }
 
+fn move_key(c: &mut redis::Connection, key: &str, db: i64) -> i64 {
+    redis::cmd("MOVE").arg(key).arg(db).query(c).unwrap()
+}
+
 fn keyspace_lines(c: &mut redis::Connection) -> Vec<String> {
     let info: String = redis::cmd("INFO").arg("keyspace").query(c).unwrap();
     info.lines()
@@ -113,41 +117,13 @@ fn select_move_swapdb_and_copy_answer_as_redis() {
     let mut d1 = db_client(&s, 1);
     let _: () = d1.set("gone", "there").unwrap();
     // MOVE: 1 when moved, 0 when missing here or present there.
-    assert_eq!(
-        redis::cmd("MOVE")
-            .arg("k")
-            .arg(1)
-            .query::<i64>(&mut c)
-            .unwrap(),
-        1
-    );
-    assert_eq!(
-        redis::cmd("MOVE")
-            .arg("k")
-            .arg(1)
-            .query::<i64>(&mut c)
-            .unwrap(),
-        0
-    );
-    assert_eq!(
-        redis::cmd("MOVE")
-            .arg("gone")
-            .arg(1)
-            .query::<i64>(&mut c)
-            .unwrap(),
-        0
-    );
+    assert_eq!(move_key(&mut c, "k", 1), 1);
+    assert_eq!(move_key(&mut c, "k", 1), 0);
+    assert_eq!(move_key(&mut c, "gone", 1), 0);
     assert_eq!(d1.get::<_, String>("k").unwrap(), "v0");
     // A TTL moves with its key.
     let _: () = c.set_ex("t", "v", 100).unwrap();
-    assert_eq!(
-        redis::cmd("MOVE")
-            .arg("t")
-            .arg(1)
-            .query::<i64>(&mut c)
-            .unwrap(),
-        1
-    );
+    assert_eq!(move_key(&mut c, "t", 1), 1);
     let ttl: i64 = d1.ttl("t").unwrap();
     assert!((1..=100).contains(&ttl), "{ttl}");
     // COPY into another database.

@@ -289,12 +289,7 @@ async fn send_one(w: &Rc<Worker>, q: &Queue<'_, '_>, capture: &Rc<RefCell<Replie
             }
             Err(e) => e.as_bytes().to_vec(),
         };
-        Target::Slot {
-            conn: capture.clone(),
-            seq,
-            part: None,
-        }
-        .deliver(&reply);
+        fill(capture, seq, &reply);
         return;
     }
     if spec.exec != Exec::Shard {
@@ -306,12 +301,7 @@ async fn send_one(w: &Rc<Worker>, q: &Queue<'_, '_>, capture: &Rc<RefCell<Replie
     if spec.route == Route::Together && core::spans_shards(w, spec, args) {
         let seq = capture.borrow_mut().push_pending(false);
         let reply = core::together(w, t, proto, spec, args).await;
-        Target::Slot {
-            conn: capture.clone(),
-            seq,
-            part: None,
-        }
-        .deliver(&reply);
+        fill(capture, seq, &reply);
         return;
     }
     let req = Req::new(spec, proto, origin, crate::link::scoped_db()).in_tx(t);
@@ -320,6 +310,16 @@ async fn send_one(w: &Rc<Worker>, q: &Queue<'_, '_>, capture: &Rc<RefCell<Replie
         discard: false,
     };
     route::shard_command(w, req, to, spec, args).await;
+}
+
+/// Fills slot `seq` of `capture` with `reply`.
+fn fill(capture: &Rc<RefCell<Replies>>, seq: u64, reply: &[u8]) {
+    Target::Slot {
+        conn: capture.clone(),
+        seq,
+        part: None,
+    }
+    .deliver(reply);
 }
 
 /// The common case in one round trip plus the decision: every
