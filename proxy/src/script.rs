@@ -159,6 +159,9 @@ pub struct Rerun {
     blob: Vec<u8>,
     ends: SmallVec<[u32; 8]>,
     nkeys: usize,
+    /// The database it runs in (the task that runs it again is not in
+    /// the client's scope).
+    db: u32,
     /// An FCALL's note for FUNCTION STATS, dropped with the reply.
     _seen: Option<FcallSeen>,
 }
@@ -217,7 +220,7 @@ impl crate::replies::Rerun for Rerun {
             } else {
                 vec![key]
             };
-            let out = run_spread(&me.w, me.proto, &e, extra).await;
+            let out = crate::link::in_db_scope(me.db, run_spread(&me.w, me.proto, &e, extra)).await;
             conn.borrow_mut().complete(seq, None, &out);
         });
         true
@@ -258,6 +261,7 @@ pub async fn send_one_shard(
         blob,
         ends,
         nkeys: e.keys.len(),
+        db: crate::link::scoped_db(),
         _seen: seen.take(),
     });
     let seq = out.borrow_mut().push_pending(discard);

@@ -234,6 +234,18 @@ fn a_transaction_over_several_shards_runs_in_its_database() {
         .query::<()>(&mut d5)
         .unwrap();
     assert_eq!(d5.get::<_, String>(&b).unwrap(), "1");
+    // Scripts reaching keys they did not declare, on either shard (run
+    // again over several shards when the first one is not theirs).
+    let _: () = d5.set(&a, "5a").unwrap();
+    for key in [&a, &b] {
+        let got: String = redis::cmd("EVAL")
+            .arg(format!("return redis.call('GET', '{key}')"))
+            .arg(0)
+            .query(&mut d5)
+            .unwrap();
+        assert_eq!(got, if key == &a { "5a" } else { "1" });
+    }
+    redis::cmd("DEL").arg(&a).query::<()>(&mut d5).unwrap();
     let mut d0 = s.client();
     assert_eq!(redis::cmd("DBSIZE").query::<i64>(&mut d0).unwrap(), 0);
     // SELECT inside MULTI: the commands after it run in its database.

@@ -271,6 +271,7 @@ mod tests {
         assert_eq!(ks.len(), 1);
         assert_eq!(ks.db_sizes(), vec![(0, 1, 0), (3, 2, 0)]);
         assert_eq!(ks.total_len(), 3);
+        assert_eq!(ks.memory_stats().keys, 3, "memory counts every database");
         ks.select(99);
         assert_eq!(ks.selected(), 0, "out of range is ignored");
     }

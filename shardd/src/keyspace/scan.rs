@@ -251,24 +251,30 @@ impl Keyspace {
             .unwrap_or(0)
     }
 
-    /// Memory figures (computed by walking the slot stores' headers).
+    /// Memory figures of every database (computed by walking the slot
+    /// stores' headers).
     pub fn memory_stats(&self) -> MemoryStats {
-        let (mut arena, mut table, mut in_use) = (0, 0, 0);
-        for st in self.stores() {
-            let (a, t) = st.heap_bytes();
-            arena += a;
-            table += t;
-            in_use += !st.is_empty() as usize;
-        }
-        let slot_vec = self.db.slots.capacity() * std::mem::size_of::<SlotStore>();
-        MemoryStats {
-            keys: self.db.len,
-            keys_with_ttl: self.db.ttl_keys,
+        let mut m = MemoryStats {
+            keys: 0,
+            keys_with_ttl: 0,
             expired_total: self.expired_total,
-            entry_bytes: arena,
-            table_bytes: table + slot_vec,
-            expiry_index_bytes: self.db.expiry.heap_bytes(),
-            slots_in_use: in_use,
+            entry_bytes: 0,
+            table_bytes: 0,
+            expiry_index_bytes: 0,
+            slots_in_use: 0,
+        };
+        for db in (0..self.databases()).filter_map(|i| self.db_ref(i)) {
+            for st in &db.slots {
+                let (a, t) = st.heap_bytes();
+                m.entry_bytes += a;
+                m.table_bytes += t;
+                m.slots_in_use += !st.is_empty() as usize;
+            }
+            m.table_bytes += db.slots.capacity() * std::mem::size_of::<SlotStore>();
+            m.keys += db.len;
+            m.keys_with_ttl += db.ttl_keys;
+            m.expiry_index_bytes += db.expiry.heap_bytes();
         }
+        m
     }
 }
