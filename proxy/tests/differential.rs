@@ -62,6 +62,11 @@ fn databases_agree_with_redis() {
 }
 
 #[test]
+fn eviction_agrees_with_redis() {
+    run_family("eviction", families::eviction(), CASES, 1, 30);
+}
+
+#[test]
 fn bits_and_hyperloglogs_agree_with_redis() {
     run_family("bits", families::bits(), CASES, 1, 30);
 }

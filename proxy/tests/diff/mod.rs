@@ -83,6 +83,9 @@ pub struct Pair {
     pub redis: Side,
     /// The one under test.
     pub ours: Side,
+    /// A case sent CONFIG (the eviction family's limits): the next one
+    /// starts with them back at their defaults.
+    pub configured: bool,
 }
 
 fn now_s() -> u64 {
@@ -101,11 +104,23 @@ fn cli_lines(ops: &[Vec<Vec<u8>>]) -> String {
 
 /// Runs one case on both servers; the first divergence as text.
 pub fn run_case(pair: &mut Pair, case: &Case) -> Result<(), String> {
+    let configured = std::mem::take(&mut pair.configured);
     for side in [&mut pair.redis, &mut pair.ours] {
         // A case may have left a transaction open, or watches.
         for c in [&mut side.r2, &mut side.r3] {
             send(c, &[b"DISCARD".to_vec()]);
             send(c, &[b"UNWATCH".to_vec()]);
+        }
+        if configured {
+            for (name, value) in [("maxmemory", "0"), ("maxmemory-policy", "noeviction")] {
+                let set = [
+                    b"CONFIG".to_vec(),
+                    b"SET".to_vec(),
+                    name.into(),
+                    value.into(),
+                ];
+                assert_eq!(send(&mut side.r2, &set), b"+OK\r\n", "CONFIG SET {name}");
+            }
         }
         let r = send(&mut side.r2, &[b"FLUSHALL".to_vec()]);
         assert_eq!(r, b"+OK\r\n", "FLUSHALL");
@@ -115,6 +130,9 @@ pub fn run_case(pair: &mut Pair, case: &Case) -> Result<(), String> {
     let mut sent: Vec<Vec<Vec<u8>>> = Vec::new();
     for (pos, Op(args)) in case.ops.iter().enumerate() {
         let argv: Vec<Vec<u8>> = args.iter().map(|a| a.render(keys, pos, now)).collect();
+        pair.configured |= argv
+            .first()
+            .is_some_and(|n| n.eq_ignore_ascii_case(b"config"));
         sent.push(argv.clone());
         if let Err(why) = check::step(pair, case.resp3, &argv) {
             return Err(format!(
@@ -193,6 +211,7 @@ pub fn run_family(family: &str, op: BoxedStrategy<Op>, cases: u32, min: usize, m
     let pair = RefCell::new(Pair {
         redis: Side::connect(redis.port),
         ours: Side::connect(shardis.port),
+        configured: false,
     });
     let cases = case_count(cases);
     let config = Config {

@@ -171,7 +171,10 @@ impl Keyspace {
         // Measured at most once a millisecond (reading jemalloc's figures
         // costs a few microseconds); in between, writes add estimates.
         if c.ev.maxmemory == 0 {
+            // No figure kept: a limit set again is measured at once (not
+            // taken as 0 until the clock moves on).
             c.used = 0;
+            c.measured_at = 0;
         } else if now != c.measured_at {
             // A figure counts as a measure only if there was one.
             match used() {
