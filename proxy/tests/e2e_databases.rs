@@ -246,6 +246,27 @@ fn a_transaction_over_several_shards_runs_in_its_database() {
         assert_eq!(got, if key == &a { "5a" } else { "1" });
     }
     redis::cmd("DEL").arg(&a).query::<()>(&mut d5).unwrap();
+    // SELECT inside a script: its own calls only, logged with the
+    // database, and the caller stays where it was.
+    let a2 = key_on_shard("a2", 0, SHARDS);
+    let got: String = redis::cmd("EVAL")
+        .arg("redis.call('SET', KEYS[1], 'in5'); redis.call('SELECT', 6); redis.call('SET', KEYS[1], 'in6'); return redis.call('GET', KEYS[1])")
+        .arg(1)
+        .arg(&a2)
+        .query(&mut d5)
+        .unwrap();
+    assert_eq!(got, "in6");
+    assert_eq!(d5.get::<_, String>(&a2).unwrap(), "in5");
+    assert_eq!(db_client(&s, 6).get::<_, String>(&a2).unwrap(), "in6");
+    let err = redis::cmd("EVAL")
+        .arg("return redis.call('SELECT', 99)")
+        .arg(0)
+        .query::<String>(&mut d5)
+        .unwrap_err();
+    assert!(
+        err.to_string().contains("DB index is out of range"),
+        "{err}"
+    );
     let mut d0 = s.client();
     assert_eq!(redis::cmd("DBSIZE").query::<i64>(&mut d0).unwrap(), 0);
     // SELECT inside MULTI: the commands after it run in its database.
@@ -326,6 +347,13 @@ fn databases_survive_kill_9_snapshots_and_restarts() {
                 .query(&mut m)
                 .unwrap();
         }
+        // A script that selects database 4: its group record carries it.
+        redis::cmd("EVAL")
+            .arg("redis.call('SELECT', 4); redis.call('SET', KEYS[1], 'lua4')")
+            .arg(1)
+            .arg("mz")
+            .query::<()>(&mut c)
+            .unwrap();
         s.kill_every_shard(SHARDS);
         let mut d7 = db_client(&s, 7);
         assert_eq!(redis::cmd("DBSIZE").query::<i64>(&mut d7).unwrap(), 20);
@@ -351,7 +379,7 @@ fn databases_survive_kill_9_snapshots_and_restarts() {
         vec![
             "db0:keys=21,expires=0,avg_ttl=0".to_string(),
             "db2:keys=20,expires=0,avg_ttl=0".to_string(),
-            "db4:keys=2,expires=0,avg_ttl=0".to_string(),
+            "db4:keys=3,expires=0,avg_ttl=0".to_string(),
             "db7:keys=21,expires=1,avg_ttl=0".to_string()
         ]
     );
@@ -360,6 +388,7 @@ fn databases_survive_kill_9_snapshots_and_restarts() {
     assert_eq!(c.get::<_, String>("mx").unwrap(), "0");
     let mut d4 = db_client(&s, 4);
     assert_eq!(d4.get::<_, String>("mx").unwrap(), "4");
+    assert_eq!(d4.get::<_, String>("mz").unwrap(), "lua4");
     assert_eq!(
         d4.get::<_, String>(key_on_shard("my", 1, SHARDS)).unwrap(),
         "4"

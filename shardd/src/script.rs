@@ -488,15 +488,21 @@ struct Run<'a> {
     /// back (it may stray or meet a key a transaction holds).
     undoable: bool,
     /// Outside a transaction, with undo images: the writes whose watchers
-    /// are told when the run ends whole.
-    touched: Vec<(Cmd, Vec<Vec<u8>>)>,
+    /// are told when the run ends whole (each with its database).
+    touched: Vec<(usize, Cmd, Vec<Vec<u8>>)>,
     /// Outside a transaction: a key a transaction holds, which the script
     /// reached (it stopped, put back what it wrote, and waits).
     blocked: Option<Vec<u8>>,
-    /// Outside a transaction: each written key as it was before the
-    /// script first wrote it, to put back if the script strays.
-    undo: Vec<(Vec<u8>, Option<Saved>)>,
+    /// Outside a transaction: each written key (its database, the key)
+    /// as it was before the script first wrote it, to put back if the
+    /// script strays.
+    undo: Vec<(usize, Vec<u8>, Option<Saved>)>,
     record: Vec<Vec<u8>>,
+    /// The database the script was called in (SELECT inside a script
+    /// changes its own, never its caller's).
+    home_db: usize,
+    /// The database the record so far leaves a replay in.
+    logged_db: usize,
     changes: u64,
     buf: Vec<u8>,
 }
@@ -641,6 +647,8 @@ impl<L: WriteLog> Engine<L> {
             blocked: None,
             undo: Vec::new(),
             record: Vec::new(),
+            home_db: self.ks.selected(),
+            logged_db: self.ks.selected(),
             changes: 0,
             buf: Vec::with_capacity(256),
         };
@@ -649,6 +657,11 @@ impl<L: WriteLog> Engine<L> {
         let start = reply.buffer().len();
         let result = run_script(&scripts, &compiled, &a, self, &mut run, reply);
         watch.end();
+        // Back in the caller's database, whatever the script selected.
+        self.select_db(run.home_db);
+        if run.logged_db != run.home_db && !run.record.is_empty() {
+            group::push_command(&mut run.record, crate::tx::select_form(run.home_db));
+        }
         scripts.runs = scripts.runs.wrapping_add(1);
         if scripts.runs % GC_PERIOD == 0 {
             let _ = scripts.gc_fn.call::<()>(());
@@ -667,10 +680,12 @@ impl<L: WriteLog> Engine<L> {
             return;
         }
         if run.stray.is_none() {
-            for (id, argv) in std::mem::take(&mut run.touched) {
+            for (db, id, argv) in std::mem::take(&mut run.touched) {
                 let argv: smallvec::SmallVec<[&[u8]; 8]> = argv.iter().map(Vec::as_slice).collect();
+                self.ks.select(db);
                 self.touch_watched(id, &argv);
             }
+            self.ks.select(run.home_db);
         }
         let count_error = match result {
             Ok(count) => count,
@@ -770,6 +785,10 @@ impl<L: WriteLog> Engine<L> {
                 return fail(msg.as_bytes());
             }
             (Exec::Shard, _) => {}
+            (Exec::Proxy, _) if spec.id == Cmd::Select => {
+                self.script_select(run, &argv, proto);
+                return self.script_reply(lua, run, raise);
+            }
             (Exec::Proxy, _) => {
                 let mut r = Reply::new(&mut run.buf, proto);
                 if !proxy_command(spec.id, &argv, &mut r) {
@@ -789,9 +808,7 @@ impl<L: WriteLog> Engine<L> {
                 if run.tx.is_none() && self.xtx.holds(key) {
                     // A transaction holds it: put back what the script
                     // wrote; it waits and runs again (`park_script`).
-                    for (key, saved) in run.undo.drain(..).rev() {
-                        self.ks.put_back(&key, saved);
-                    }
+                    self.put_back_run(run);
                     run.record.clear();
                     run.changes = 0;
                     run.blocked = Some(key.to_vec());
@@ -803,9 +820,7 @@ impl<L: WriteLog> Engine<L> {
                 // Outside a transaction, what it wrote is put back (its
                 // undo images); inside one, the proxy aborts the
                 // transaction.
-                for (key, saved) in run.undo.drain(..).rev() {
-                    self.ks.put_back(&key, saved);
-                }
+                self.put_back_run(run);
                 run.record.clear();
                 run.changes = 0;
                 run.stray = Some(key.to_vec());
@@ -846,10 +861,11 @@ impl<L: WriteLog> Engine<L> {
                 if let Ok(keys) = keys_and_flags(spec, &argv) {
                     for (pos, flags) in keys {
                         let key = argv[pos];
+                        let db = self.ks.selected();
                         if common::table::keyspec::may_change(spec, flags)
-                            && !run.undo.iter().any(|(k, _)| k == key)
+                            && !run.undo.iter().any(|(d, k, _)| *d == db && k == key)
                         {
-                            run.undo.push((key.to_vec(), self.ks.saved(key)));
+                            run.undo.push((db, key.to_vec(), self.ks.saved(key)));
                         }
                     }
                 }
@@ -867,6 +883,11 @@ impl<L: WriteLog> Engine<L> {
                     if run.record.is_empty() {
                         run.record.push(group::GROUP.to_vec());
                     }
+                    let db = self.ks.selected();
+                    if db != run.logged_db {
+                        group::push_command(&mut run.record, crate::tx::select_form(db));
+                        run.logged_db = db;
+                    }
                     group::push_command(&mut run.record, form);
                     run.changes += changes.0;
                 }
@@ -879,13 +900,57 @@ impl<L: WriteLog> Engine<L> {
                 // Touched when the run ends whole: a run put back (it
                 // strayed, or met a held key) changed nothing anyone
                 // watches.
-                run.touched
-                    .push((spec.id, argv.iter().map(|a| a.to_vec()).collect()));
+                run.touched.push((
+                    self.ks.selected(),
+                    spec.id,
+                    argv.iter().map(|a| a.to_vec()).collect(),
+                ));
             }
         }
         self.stats.end(Some(spec.id), 0, &argv, run.origin, &buf);
         run.buf = buf;
         self.script_reply(lua, run, raise)
+    }
+
+    /// Puts back what the run wrote (it strayed, or met a key a
+    /// transaction holds), each key in its database.
+    fn put_back_run(&mut self, run: &mut Run) {
+        let db = self.ks.selected();
+        for (d, key, saved) in run.undo.drain(..).rev() {
+            self.ks.select(d);
+            self.ks.put_back(&key, saved);
+        }
+        self.ks.select(db);
+        run.record.clear();
+        run.logged_db = run.home_db;
+    }
+
+    /// `SELECT db` inside a script: the database of the script's later
+    /// calls (its caller's comes back when it ends). A script over several
+    /// shards runs on copies of the keys of its client's database: it
+    /// cannot go to another.
+    fn script_select(&mut self, run: &mut Run, argv: &[&[u8]], proto: Proto) {
+        let mut buf = std::mem::take(&mut run.buf);
+        let mut r = Reply::new(&mut buf, proto);
+        let n = argv
+            .get(1)
+            .and_then(|a| common::num::parse_i64(a))
+            .and_then(|n| i32::try_from(n).ok());
+        match n.map(|n| usize::try_from(n).ok().filter(|&n| n < self.ks.databases())) {
+            None => r.error("ERR value is not an integer or out of range"),
+            Some(None) => r.error("ERR DB index is out of range"),
+            Some(Some(db)) if db != self.ks.selected() && run.tx.is_some() => {
+                r.error("ERR shardis: a script over several shards cannot SELECT another database")
+            }
+            Some(Some(db)) => {
+                self.select_db(db);
+                r.ok();
+            }
+        }
+        // Counted as the script's other calls are (calls, failures,
+        // error statistics).
+        self.stats.end(Some(Cmd::Select), 0, argv, run.origin, &buf);
+        run.buf = buf;
     }
 
     /// The reply in `run.buf` as `redis.call` returns it.
