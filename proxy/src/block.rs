@@ -100,9 +100,18 @@ pub async fn start(
 pub async fn wait(w: Rc<Worker>, handle: Arc<ClientHandle>, b: Blocked, out: Rc<RefCell<Replies>>) {
     let gone = Rc::new(Gone::default());
     let db = b.db;
+    // On one shard the request goes out now, from the client's own task:
+    // a command another client sends after it reaches the shard after it
+    // (arrival order, as one Redis), not before the task below first runs.
+    let argv: Vec<&[u8]> = b.args.iter().map(|a| a.as_slice()).collect();
+    let first = if xtx::spans_shards(&w, b.spec, &argv) {
+        None
+    } else {
+        Some(first_send(&w, &b).await)
+    };
     let task = tokio::task::spawn_local(crate::link::in_db_scope(
         db,
-        run(w, handle, b, out, gone.clone()),
+        run(w, handle, b, out, gone.clone(), first),
     ));
     let _left = LeaveOnDrop(gone);
     let _ = task.await;
@@ -130,16 +139,16 @@ async fn run(
     b: Blocked,
     out: Rc<RefCell<Replies>>,
     gone: Rc<Gone>,
+    first: Option<Sent>,
 ) {
     handle.unblock_mode.store(0, Ordering::Relaxed);
     handle.blocked.store(true, Ordering::Relaxed);
     w.shared.stats.blocked.fetch_add(1, Ordering::Relaxed);
     let _counted = Counted(&w.shared.stats.blocked);
     let argv: Vec<&[u8]> = b.args.iter().map(|a| a.as_slice()).collect();
-    let reply = if xtx::spans_shards(&w, b.spec, &argv) {
-        over_shards(&w, &handle, &gone, &b, &argv).await
-    } else {
-        on_one_shard(&w, &handle, &gone, &b, &argv).await
+    let reply = match first {
+        None => over_shards(&w, &handle, &gone, &b, &argv).await,
+        Some(sent) => on_one_shard(&w, &handle, &gone, &b, sent).await,
     };
     handle.blocked.store(false, Ordering::Relaxed);
     if shard_lost(&reply) {
@@ -275,26 +284,61 @@ fn is_null(reply: &[u8]) -> bool {
     matches!(reply, b"*-1\r\n" | b"$-1\r\n" | b"_\r\n")
 }
 
-/// The whole command to the one shard of its keys, kept there until it
-/// pops or its wait ends.
-async fn on_one_shard(
-    w: &Rc<Worker>,
-    handle: &ClientHandle,
-    gone: &Gone,
-    b: &Blocked,
-    argv: &[&[u8]],
-) -> Vec<u8> {
-    let shard = first_shard(w, b.spec, argv);
+/// A blocking command sent to the one shard of its keys.
+struct Sent {
+    shard: usize,
+    req: Req,
+    /// Its token (`Req::origin`).
+    token: u64,
+    capture: Rc<RefCell<Replies>>,
+}
+
+/// Sends blocking command `b` to the one shard of its keys.
+async fn first_send(w: &Rc<Worker>, b: &Blocked) -> Sent {
+    let argv: Vec<&[u8]> = b.args.iter().map(|a| a.as_slice()).collect();
+    let shard = first_shard(w, b.spec, &argv);
     // The wait's token (unique across proxy restarts): the shard knows the
     // wait by it, and remembers what it popped for it, so the request sent
     // again after a restart of the shard gets that, not a second pop.
     let token = xtx::next_txid(w);
     let mut req = Req::new(b.spec, b.proto, token, b.db);
     req.flags |= REQ_FLAG_BLOCK;
+    let capture = send_for_reply(w, req, shard, &b.args).await;
+    w.flush_now();
+    Sent {
+        shard,
+        req,
+        token,
+        capture,
+    }
+}
+
+/// The whole command to the one shard of its keys (`sent` there once
+/// already), kept there until it pops or its wait ends.
+async fn on_one_shard(
+    w: &Rc<Worker>,
+    handle: &ClientHandle,
+    gone: &Gone,
+    b: &Blocked,
+    sent: Sent,
+) -> Vec<u8> {
+    let Sent {
+        shard,
+        req,
+        token,
+        capture,
+    } = sent;
+    let mut capture = Some(capture);
     let mut lost = 0u32;
     loop {
-        let capture = send_for_reply(w, req, shard, &b.args).await;
-        w.flush_now();
+        let capture = match capture.take() {
+            Some(c) => c,
+            None => {
+                let c = send_for_reply(w, req, shard, &b.args).await;
+                w.flush_now();
+                c
+            }
+        };
         let mut waits = Waits {
             w: w.clone(),
             client: token,
