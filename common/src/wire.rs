@@ -13,6 +13,13 @@ pub fn table_tag() -> String {
     format!("table={TABLE_FINGERPRINT:016x}")
 }
 
+/// The shard id a shard's hello `info` gives (`id=N`), if any.
+pub fn shard_id(info: &[u8]) -> Option<usize> {
+    info.split(|&b| b == b' ')
+        .find_map(|w| w.strip_prefix(b"id="))
+        .and_then(|n| std::str::from_utf8(n).ok()?.parse().ok())
+}
+
 /// Whether a shard's hello `info` names the same command table as ours (a
 /// proxy must not send ids to a shard that reads them differently).
 pub fn same_table(info: &[u8]) -> bool {
@@ -203,5 +210,8 @@ mod tests {
         assert!(same_table(info.as_bytes()));
         assert!(!same_table(b"shardd id=3 table=0000000000000000"));
         assert!(!same_table(b"shardd id=3"));
+        assert_eq!(shard_id(info.as_bytes()), Some(3));
+        assert_eq!(shard_id(b"shardd table=1"), None);
+        assert_eq!(shard_id(b"shardd id=x"), None);
     }
 }

@@ -223,6 +223,21 @@ impl Worker {
                 tokio::time::sleep(Duration::from_millis(REATTACH_BACKOFF_MAX_MS)).await;
                 continue;
             }
+            let id = common::wire::shard_id(&ch.peer.info);
+            if id != Some(shard) {
+                // Its keys are another slot range's: serving them here
+                // would route every key to the wrong shard.
+                tracing::error!(
+                    shard,
+                    socket = %self.links.borrow()[shard].sock.display(),
+                    peer = %String::from_utf8_lossy(&ch.peer.info),
+                    "the shard at this position says it is shard {}, not {shard}; not using it \
+                     (start it with --id {shard}, or give the sockets in the order of their ids)",
+                    id.map_or_else(|| "?".to_string(), |i| i.to_string()),
+                );
+                tokio::time::sleep(Duration::from_millis(REATTACH_BACKOFF_MAX_MS)).await;
+                continue;
+            }
             backoff = REATTACH_BACKOFF_MIN_MS;
             let ctl = match ch
                 .control_fd()

@@ -4,7 +4,9 @@
 
 mod common;
 
-use common::{bulk, keys_on_shard, pid_alive, Opts, Server, Shards, TempDir, OK};
+use common::{
+    bulk, keys_on_shard, pid_alive, wait_until, Opts, Server, Shards, TempDir, IO_TIMEOUT, OK,
+};
 
 const SHARDS: usize = 3;
 
@@ -37,4 +39,26 @@ fn a_restarted_proxy_attaches_to_the_same_running_shards() {
         &mget,
         common::bulks(&keys.iter().map(String::as_str).collect::<Vec<_>>()),
     );
+}
+
+#[test]
+fn shards_attached_out_of_order_are_refused_naming_both_ids() {
+    let dir = TempDir::new();
+    let shards = Shards::start(2, &dir.0);
+    let mut swapped = shards.sockets();
+    swapped.swap(0, 1);
+    let s = Server::start(
+        Opts::default()
+            .attach(&swapped)
+            .flag("--shard-wait-timeout-ms", "200")
+            .unready(),
+    );
+    wait_until(IO_TIMEOUT, "the refusal in the proxy's log", || {
+        s.log_tail().contains("says it is shard 1, not 0")
+    });
+    assert!(s.log_tail().contains("says it is shard 0, not 1"));
+    // Nothing is routed to a shard in the wrong place.
+    let mut c = s.raw();
+    let reply = c.cmd_str(&["SET", "k", "v"]);
+    assert!(reply.starts_with("-"), "{reply}");
 }

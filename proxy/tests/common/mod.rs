@@ -71,6 +71,8 @@ pub struct Opts {
     pub data_dir: Option<PathBuf>,
     /// Control sockets of shards started elsewhere (`--attach`).
     pub attach: Vec<PathBuf>,
+    /// Return once the proxy listens, without waiting for every shard.
+    pub unready: bool,
 }
 
 impl Default for Opts {
@@ -83,6 +85,7 @@ impl Default for Opts {
             config_file: None,
             data_dir: None,
             attach: Vec::new(),
+            unready: false,
         }
     }
 }
@@ -118,6 +121,14 @@ impl Opts {
     /// Keeps the shards' data in `dir` (which outlives the server).
     pub fn data_dir(mut self, dir: &Path) -> Opts {
         self.data_dir = Some(dir.to_path_buf());
+        self
+    }
+
+    /// Returns from [`Server::start`] once the proxy listens, without
+    /// waiting for every shard to serve.
+    #[allow(dead_code)] // not every test binary starts a proxy unready
+    pub fn unready(mut self) -> Opts {
+        self.unready = true;
         self
     }
 
@@ -326,7 +337,9 @@ impl Server {
         if port.is_none() {
             panic!("the proxy did not print its port\n{}", server.log_tail());
         }
-        server.wait_ready();
+        if !opts.unready {
+            server.wait_ready();
+        }
         server
     }
 
