@@ -90,6 +90,9 @@ pub struct Keyspace {
     dbs: Vec<Option<Box<Db>>>,
     /// The selected database's number.
     current: usize,
+    /// An empty database's tables, kept for the next database selected
+    /// that has none (`db.rs`).
+    spare: Option<Box<Db>>,
     hasher: ahash::RandomState,
     expired_total: u64,
     /// Reads ([`Keyspace::get`]) that found their key, and that did not.
@@ -181,6 +184,7 @@ impl Keyspace {
             db: Db::default(),
             dbs: (0..db::DEFAULT_DATABASES).map(|_| None).collect(),
             current: 0,
+            spare: None,
             hasher: ahash::RandomState::new(),
             expired_total: 0,
             hits: 0,

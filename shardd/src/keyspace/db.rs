@@ -113,9 +113,23 @@ impl Keyspace {
         if n >= self.dbs.len() {
             return;
         }
-        let mut next = self.dbs[n].take().unwrap_or_default();
+        let mut next = match self.dbs[n].take() {
+            Some(d) => d,
+            None => self.spare.take().unwrap_or_default(),
+        };
         std::mem::swap(&mut self.db, &mut next);
-        self.dbs[self.current] = Some(next);
+        if next.len == 0 && self.current != 0 {
+            // An empty database keeps no tables: at most one spare is
+            // kept for the next database selected (so a client that reads
+            // every database, or alternates with an empty one, holds one
+            // slot table, not one per database, and allocates none).
+            next.expiry.clear();
+            if self.spare.is_none() {
+                self.spare = Some(next);
+            }
+        } else {
+            self.dbs[self.current] = Some(next);
+        }
         self.current = n;
     }
 
@@ -274,6 +288,22 @@ mod tests {
         assert_eq!(ks.memory_stats().keys, 3, "memory counts every database");
         ks.select(99);
         assert_eq!(ks.selected(), 0, "out of range is ignored");
+        // Reading empty databases keeps at most one spare table.
+        for n in 4..16 {
+            ks.select(n);
+            assert!(!ks.exists(b"k"));
+        }
+        ks.select(0);
+        assert_eq!(
+            ks.dbs.iter().filter(|d| d.is_some()).count(),
+            1,
+            "db 3 only"
+        );
+        assert!(ks.spare.is_some());
+        ks.select(5);
+        ks.insert(b"k", s("five"));
+        ks.select(0);
+        assert_eq!(ks.db_sizes(), vec![(0, 1, 0), (3, 2, 0), (5, 1, 0)]);
     }
 
     #[test]
