@@ -44,7 +44,7 @@ use common::{blocking::Family, table::Cmd};
 use shared_ring::Channel;
 
 use crate::{
-    keyspace::{db_key, split_db_key, Keyspace, ValueRef},
+    keyspace::{db_key_into, split_db_key, Keyspace, ValueRef},
     reply::{Proto, Reply},
 };
 
@@ -143,6 +143,8 @@ pub struct Blocking {
     /// served stops so the round serves the waiters first.
     pub(crate) fresh: bool,
     next: u64,
+    /// A buffer for the [`crate::keyspace::db_key`] of a signalled key.
+    name: Vec<u8>,
 }
 
 impl Blocking {
@@ -179,9 +181,10 @@ impl Blocking {
 
     /// `key` of database `db` was written: its waiters may run.
     pub fn signal(&mut self, db: usize, key: &[u8]) {
-        let key = db_key(db, key);
-        if self.by_key.contains_key(&key) && !self.ready.contains(&key) {
-            self.ready.push_back(key);
+        // On every write while anyone waits: looked up without allocating.
+        db_key_into(&mut self.name, db, key);
+        if self.by_key.contains_key(self.name.as_slice()) && !self.ready.contains(&self.name) {
+            self.ready.push_back(self.name.clone());
             self.fresh = true;
         }
     }

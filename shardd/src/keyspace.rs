@@ -46,7 +46,7 @@ use self::{
     store::{EntryMut, Lookup, Payload, SlotStore, Upserted},
 };
 pub use self::{
-    db::{db_key, split_db_key, MoveError, DEFAULT_DATABASES, MAX_DATABASES},
+    db::{db_key, db_key_into, split_db_key, MoveError, DEFAULT_DATABASES, MAX_DATABASES},
     scan::{MemoryStats, ScanFilter, SCAN_CURSOR_LIMIT},
     store::INLINE_VALUE_MAX_BYTES,
     value::{marked_string_encoding, string_encoding, StrMark, Value, ValueMut, ValueRef},

@@ -792,36 +792,7 @@ mod tests {
     use shared_ring::{Hello, RingConfig};
 
     use super::*;
-
-    /// A log in memory whose commit can be made to fail.
-    #[derive(Default)]
-    struct TestLog {
-        appended: Vec<Vec<Vec<u8>>>,
-        committed: usize,
-        fail_commit: bool,
-    }
-
-    impl WriteLog for TestLog {
-        fn append(
-            &mut self,
-            _db: usize,
-            args: &[&[u8]],
-            _reply: &[u8],
-            _now_ms: u64,
-            _changes: Changes,
-        ) {
-            self.appended
-                .push(args.iter().map(|a| a.to_vec()).collect());
-        }
-
-        fn commit(&mut self) -> std::io::Result<()> {
-            if self.fail_commit {
-                return Err(std::io::Error::other("disk full"));
-            }
-            self.committed = self.appended.len();
-            Ok(())
-        }
-    }
+    use crate::persist::MemLog;
 
     /// `(proxy end, shard end)` of one attachment.
     fn pair() -> (Channel, Channel) {
@@ -908,7 +879,7 @@ mod tests {
     #[test]
     fn serve_channel_runs_at_most_the_requests_it_is_given() {
         let (mut proxy, mut shard) = pair();
-        let mut engine = Engine::new(Keyspace::new(), TestLog::default());
+        let mut engine = Engine::new(Keyspace::new(), MemLog::default());
         for (id, cmd) in [(1, "SET a 1"), (2, "INCR a"), (3, "GET a")] {
             send(&mut proxy, id, cmd);
         }
@@ -936,7 +907,7 @@ mod tests {
     #[test]
     fn a_failed_commit_publishes_no_reply() {
         let (mut proxy, mut shard) = pair();
-        let mut engine = Engine::new(Keyspace::new(), TestLog::default());
+        let mut engine = Engine::new(Keyspace::new(), MemLog::default());
         send(&mut proxy, 7, "SET k v");
         assert_eq!(
             serve_channel(&mut shard, &mut engine, usize::MAX).unwrap(),

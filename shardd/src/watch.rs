@@ -17,7 +17,7 @@
 
 use std::collections::HashMap;
 
-use crate::keyspace::{db_key, split_db_key, Keyspace, Presence};
+use crate::keyspace::{db_key, db_key_into, split_db_key, Keyspace, Presence};
 
 /// Whether `k` (a [`db_key`]) is there in its database.
 fn presence_of(ks: &mut Keyspace, k: &[u8]) -> Presence {
@@ -54,6 +54,8 @@ pub struct Watches {
     /// Watchers by watched key (a [`db_key`]).
     by_key: HashMap<Vec<u8>, Vec<Watching>>,
     watchers: HashMap<u64, Watcher>,
+    /// A buffer for the [`db_key`] of a touched key.
+    name: Vec<u8>,
 }
 
 impl Watches {
@@ -136,11 +138,12 @@ impl Watches {
     /// expired and see it deleted now, which is no logical change
     /// (`touchWatchedKey`).
     pub fn touch(&mut self, db: usize, key: &[u8], ks: &mut Keyspace) {
-        let named = db_key(db, key);
-        let Some(list) = self.by_key.get_mut(&named) else {
+        // On every write while anyone watches: looked up without allocating.
+        db_key_into(&mut self.name, db, key);
+        let Some(list) = self.by_key.get_mut(self.name.as_slice()) else {
             return;
         };
-        let gone = presence_of(ks, &named) == Presence::Missing;
+        let gone = presence_of(ks, &self.name) == Presence::Missing;
         let mut dirtied = Vec::new();
         for x in list.iter_mut() {
             if x.expired {

@@ -42,9 +42,16 @@ impl Default for Db {
 /// share a name.
 pub fn db_key(db: usize, key: &[u8]) -> Vec<u8> {
     let mut k = Vec::with_capacity(key.len() + 4);
-    k.extend_from_slice(key);
-    k.extend_from_slice(&(db as u32).to_le_bytes());
+    db_key_into(&mut k, db, key);
     k
+}
+
+/// [`db_key`] written over `buf` (a buffer kept for lookups: no
+/// allocation once it is big enough).
+pub fn db_key_into(buf: &mut Vec<u8>, db: usize, key: &[u8]) {
+    buf.clear();
+    buf.extend_from_slice(key);
+    buf.extend_from_slice(&(db as u32).to_le_bytes());
 }
 
 /// The database and key a [`db_key`] names.

@@ -300,10 +300,12 @@ impl Keyspace {
     /// turn into the one pool, as Redis samples every database.
     fn victim(&mut self) -> Option<(usize, Vec<u8>)> {
         let policy = self.clocks.ev.policy;
-        let dbs: Vec<usize> = self
-            .used_dbs()
-            .into_iter()
-            .filter(|&d| !policy.is_volatile() || self.db_ref(d).is_some_and(|d| d.ttl_keys > 0))
+        // Once per key evicted: no allocation for a few databases.
+        let dbs: smallvec::SmallVec<[usize; 4]> = (0..self.databases())
+            .filter(|&d| {
+                self.db_ref(d)
+                    .is_some_and(|d| d.len > 0 && (!policy.is_volatile() || d.ttl_keys > 0))
+            })
             .collect();
         match policy {
             Policy::NoEviction => None,

@@ -63,3 +63,36 @@ impl<L: WriteLog> WriteLog for Option<L> {
         self.as_mut().and_then(L::data_dir)
     }
 }
+
+/// A log in memory for tests: what was appended, how much of it was
+/// committed, and a commit that can be made to fail.
+#[cfg(test)]
+#[derive(Default)]
+pub(crate) struct MemLog {
+    pub appended: Vec<Vec<Vec<u8>>>,
+    pub committed: usize,
+    pub fail_commit: bool,
+}
+
+#[cfg(test)]
+impl WriteLog for MemLog {
+    fn append(
+        &mut self,
+        _db: usize,
+        args: &[&[u8]],
+        _reply: &[u8],
+        _now_ms: u64,
+        _changes: Changes,
+    ) {
+        self.appended
+            .push(args.iter().map(|a| a.to_vec()).collect());
+    }
+
+    fn commit(&mut self) -> std::io::Result<()> {
+        if self.fail_commit {
+            return Err(std::io::Error::other("disk full"));
+        }
+        self.committed = self.appended.len();
+        Ok(())
+    }
+}

@@ -3,31 +3,9 @@ use shared_ring::{msg, Hello, RingConfig};
 use super::*;
 use crate::{
     keyspace::Keyspace,
+    persist::MemLog,
     server::{serve_channel, REQ_FLAG_TX, REQ_FLAG_WRITE},
 };
-
-#[derive(Default)]
-struct MemLog {
-    appended: Vec<Vec<Vec<u8>>>,
-}
-
-impl WriteLog for MemLog {
-    fn append(
-        &mut self,
-        _db: usize,
-        args: &[&[u8]],
-        _reply: &[u8],
-        _now_ms: u64,
-        _changes: Changes,
-    ) {
-        self.appended
-            .push(args.iter().map(|a| a.to_vec()).collect());
-    }
-
-    fn commit(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
 
 struct Rig {
     proxy: Channel,
