@@ -27,6 +27,7 @@
 //! Nothing here does I/O except [`alloc`]'s and [`usage`]'s reading of
 //! `/proc` and `getrusage`.
 
+pub mod acl;
 pub mod alloc;
 pub mod blocking;
 pub mod cmdstats;
