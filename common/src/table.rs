@@ -146,7 +146,11 @@ pub enum Keys {
     /// `XREAD`/`XREADGROUP ... STREAMS key... id...`: the first half of
     /// the arguments after `STREAMS` (Redis's `xreadGetKeys`).
     Streams,
-    /// Keys behind keywords nobody runs yet (`MIGRATE ... KEYS`).
+    /// `MIGRATE host port key|"" db timeout [COPY] [REPLACE] [AUTH pw]
+    /// [AUTH2 user pw] [KEYS key...]` (Redis's `migrateGetKeys`; for
+    /// `ACL DRYRUN`, shardis does not run MIGRATE).
+    Migrate,
+    /// Keys behind keywords nobody runs yet.
     Unsupported,
 }
 
@@ -533,6 +537,7 @@ pub fn key_positions(spec: &CommandSpec, argv: &[&[u8]]) -> Result<KeyPositions,
         Keys::Sort => Ok(sort_keys(argv)),
         Keys::Georadius => Ok(georadius_keys(spec, argv)),
         Keys::Streams => stream_keys(argv),
+        Keys::Migrate => Ok(migrate_keys(argv)),
         Keys::Unsupported => Err(KeysError::InvalidArguments),
     }
 }
@@ -664,6 +669,25 @@ fn stream_keys(argv: &[&[u8]]) -> Result<KeyPositions, KeysError> {
         }
     }
     Err(KeysError::InvalidArguments)
+}
+
+fn migrate_keys(argv: &[&[u8]]) -> KeyPositions {
+    let mut i = 6;
+    while i < argv.len() {
+        let a = argv[i];
+        if a.eq_ignore_ascii_case(b"auth") {
+            i += 1;
+        } else if a.eq_ignore_ascii_case(b"auth2") {
+            i += 2;
+        } else if a.eq_ignore_ascii_case(b"keys") {
+            if argv.get(3).is_some_and(|k| !k.is_empty()) {
+                return KeyPositions::new();
+            }
+            return (i + 1..argv.len()).collect();
+        }
+        i += 1;
+    }
+    (3..argv.len().min(4)).collect()
 }
 
 fn sort_keys(argv: &[&[u8]]) -> KeyPositions {

@@ -97,6 +97,9 @@ pub struct Config {
     pub dir: PathBuf,
     /// Control sockets of shards started elsewhere (empty: start our own).
     pub attach: Vec<PathBuf>,
+    /// The config file's `user` lines (each without `user`), loaded as
+    /// an ACL file at start (`crate::acl`).
+    pub users: Vec<String>,
     /// Bounded wait for a restarting shard.
     pub shard_wait_timeout_ms: u64,
     /// Replies queued for a client beyond which the proxy stops reading its
@@ -121,6 +124,7 @@ impl Default for Config {
             workers: (cores / 2).max(1),
             dir: PathBuf::from("shardis-data"),
             attach: Vec::new(),
+            users: Vec::new(),
             shard_wait_timeout_ms: 5_000,
             client_output_backlog_bytes: 32 << 20,
             ring_capacity_bytes: 1 << 20,
@@ -236,6 +240,7 @@ impl Config {
                     .into()
             }
             "shards" => self.shards = num(value)? as usize,
+            "user" => self.users.push(value.to_string()),
             "workers" => self.workers = num(value)? as usize,
             "dir" => self.dir = PathBuf::from(value),
             "attach" => {

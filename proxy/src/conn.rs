@@ -74,7 +74,7 @@ pub async fn serve(worker: Rc<Worker>, stream: TcpStream, addr: SocketAddr) {
     }
     shared.clients().insert(handle.id, handle.clone());
     shared.stats.connections.fetch_add(1, Ordering::Relaxed);
-    let mut session = Session::new(handle.clone(), shared.requirepass().is_none());
+    let mut session = Session::new(handle.clone(), &shared.acl);
     let clean = read_loop(&worker, &mut rd, &out, &mut session).await;
     // Its watches and subscriptions die with it.
     crate::builtin::pubsub::leave_all(&worker, &mut session);
@@ -184,11 +184,16 @@ async fn read_loop(
                         .iter()
                         .map(|&(s, l)| &buf[base + s..base + s + l])
                         .collect();
-                    if st.db == 0 {
+                    // The users changed: this connection's is taken again.
+                    if st.acl_epoch != worker.shared.acl.epoch() {
+                        crate::acl::refresh(&worker.shared, st);
+                    }
+                    if st.db == 0 && st.user.unrestricted {
                         crate::dispatch::handle(worker, st, out, &argv).await;
                     } else {
-                        let db = st.db;
+                        let (db, user) = (st.db, st.user.clone());
                         let served = crate::dispatch::handle(worker, st, out, &argv);
+                        let served = crate::acl::in_caller_scope(user, served);
                         crate::link::in_db_scope(db, served).await;
                     }
                     drop(argv);

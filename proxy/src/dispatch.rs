@@ -76,6 +76,16 @@ pub async fn handle(
         drop(st);
         return out.borrow_mut().push_ready(NOAUTH, to.discard);
     }
+    if !session.user.unrestricted {
+        if let Err(reply) = crate::acl::admit(w, session, out, spec, argv) {
+            builtin::multi::refused(session);
+            let mut st = lock(&w.stats);
+            st.rejected(spec.id);
+            st.error_reply(&reply);
+            drop(st);
+            return out.borrow_mut().push_ready(&reply, to.discard);
+        }
+    }
     if session.proto == common::reply::Proto::Resp2
         && !builtin::pubsub::allowed_when_subscribed(spec.id)
         && session.subscribed()

@@ -33,6 +33,7 @@
 //!   [`config`]: the start-up settings; [`resp`]: the request parser;
 //!   [`supervisor`]: the shard processes.
 
+pub mod acl;
 pub mod block;
 pub mod builtin;
 pub mod config;

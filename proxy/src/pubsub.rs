@@ -307,6 +307,21 @@ impl PubSub {
             .collect()
     }
 
+    /// Every subscription of `client`, by kind and name (a scan of the
+    /// registry: for ACL changes, never on a message's path).
+    pub fn subscriptions_of(&self, client: u64) -> Vec<(Kind, Vec<u8>)> {
+        let mut reg = self.lock();
+        let mut out = Vec::new();
+        for kind in [Kind::Channel, Kind::Pattern, Kind::Shard] {
+            for (name, subs) in reg.of(kind).iter() {
+                if subs.contains_key(&client) {
+                    out.push((kind, name.clone()));
+                }
+            }
+        }
+        out
+    }
+
     /// Subscribers of `name` (of `kind`).
     pub fn count(&self, kind: Kind, name: &[u8]) -> usize {
         self.lock().of(kind).get(name).map_or(0, HashMap::len)

@@ -60,6 +60,9 @@ pub struct Eval<'a> {
     pub keys: &'a [&'a [u8]],
     /// ARGV.
     pub args: &'a [&'a [u8]],
+    /// The caller's user and its rules as text, when restricted: the
+    /// shard checks each `redis.call` against them.
+    pub caller: Option<(Vec<u8>, String)>,
 }
 
 impl Eval<'_> {
@@ -68,6 +71,7 @@ impl Eval<'_> {
         u8::from(self.read_only)
             | (u8::from(self.by_sha) << 2)
             | (u8::from(self.script.function) << 3)
+            | (u8::from(self.caller.is_some()) << 4)
     }
 
     /// `SHARDD.EVAL sha body flags shard nshards nlisted listed... numkeys
@@ -78,6 +82,10 @@ impl Eval<'_> {
         a.push(self.script.sha.as_bytes().to_vec());
         a.push(self.script.body.to_vec());
         a.push(self.flags().to_string().into_bytes());
+        if let Some((name, rules)) = &self.caller {
+            a.push(name.clone());
+            a.push(rules.clone().into_bytes());
+        }
         a.push(shard.to_string().into_bytes());
         a.push(nshards.to_string().into_bytes());
         a.push(listed.len().to_string().into_bytes());
@@ -136,6 +144,7 @@ pub fn parse_call<'a>(
         by_sha,
         keys: &argv[3..3 + numkeys],
         args: &argv[3 + numkeys..],
+        caller: crate::acl::scoped_caller().map(|u| (u.name.clone(), u.describe())),
     })
 }
 
@@ -162,6 +171,8 @@ pub struct Rerun {
     /// The database it runs in (the task that runs it again is not in
     /// the client's scope).
     db: u32,
+    /// Its caller's rules, if restricted (likewise).
+    caller: Option<(Vec<u8>, String)>,
     /// An FCALL's note for FUNCTION STATS, dropped with the reply.
     _seen: Option<FcallSeen>,
 }
@@ -214,6 +225,7 @@ impl crate::replies::Rerun for Rerun {
                 by_sha: me.by_sha,
                 keys,
                 args,
+                caller: me.caller.clone(),
             };
             let extra = if key.is_empty() {
                 Vec::new()
@@ -262,6 +274,7 @@ pub async fn send_one_shard(
         ends,
         nkeys: e.keys.len(),
         db: crate::link::scoped_db(),
+        caller: e.caller.clone(),
         _seen: seen.take(),
     });
     let seq = out.borrow_mut().push_pending(discard);
@@ -282,11 +295,11 @@ pub async fn send_one_shard(
         e.script.sha.as_bytes(),
         &e.script.body,
         flags,
-        shard_s.as_bytes(),
-        n_s.as_bytes(),
-        b"0",
-        nkeys_s.as_bytes(),
     ]);
+    if let Some((name, rules)) = &e.caller {
+        args.extend_from_slice(&[name.as_slice(), rules.as_bytes()]);
+    }
+    args.extend_from_slice(&[shard_s.as_bytes(), n_s.as_bytes(), b"0", nkeys_s.as_bytes()]);
     args.extend_from_slice(e.keys);
     args.extend_from_slice(e.args);
     send(w, req, one, &args, target).await;
@@ -554,6 +567,7 @@ pub async fn compile_error(w: &Rc<Worker>, script: Entry) -> Option<Vec<u8>> {
         by_sha: false,
         keys: &[],
         args: &[],
+        caller: None,
     };
     let mut args = check.record(0, w.shared.shard_count(), &[]);
     args[3] = EVAL_COMPILE_ONLY.to_string().into_bytes();

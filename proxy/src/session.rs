@@ -140,6 +140,11 @@ pub struct Session {
     pub subs: Option<Box<Subs>>,
     /// The selected database (`SELECT`; every request carries it).
     pub db: u32,
+    /// Its user (the default user until AUTH), as of `acl_epoch`.
+    pub user: Arc<common::acl::User>,
+    /// The [`crate::acl::Acl::epoch`] its user was taken at: when the
+    /// users change, it takes its user again before its next command.
+    pub acl_epoch: u64,
 }
 
 impl Multi {
@@ -153,12 +158,15 @@ impl Multi {
 }
 
 impl Session {
-    /// A new connection's state: RESP2, replies on, authenticated if no
-    /// password is set.
-    pub fn new(handle: Arc<ClientHandle>, authed: bool) -> Session {
+    /// A new connection's state: RESP2, replies on, the default user,
+    /// authenticated if that needs no password.
+    pub fn new(handle: Arc<ClientHandle>, acl: &crate::acl::Acl) -> Session {
+        let acl_epoch = acl.epoch();
         Session {
             proto: Proto::Resp2,
-            authed,
+            authed: !acl.auth_required(),
+            user: acl.default_user(),
+            acl_epoch,
             reply: ReplyMode::On,
             handle,
             close: false,

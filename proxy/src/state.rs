@@ -175,6 +175,8 @@ pub struct ClientInfo {
     pub lib_name: Vec<u8>,
     /// `CLIENT SETINFO LIB-VER`.
     pub lib_ver: Vec<u8>,
+    /// The user it is logged in as (empty: `default`).
+    pub user: Vec<u8>,
 }
 
 /// A connection's buffers as `CLIENT LIST` shows them (Redis's names).
@@ -284,6 +286,8 @@ pub struct Shared {
     pub scripts: crate::script_cache::Cache,
     /// Every connection's subscriptions (`crate::pubsub`).
     pub pubsub: crate::pubsub::PubSub,
+    /// The users and the ACL log (`crate::acl`).
+    pub acl: crate::acl::Acl,
 }
 
 impl Shared {
@@ -340,6 +344,7 @@ impl Shared {
             gate: Arc::default(),
             pubsub: Default::default(),
             scripts: crate::script_cache::Cache::default(),
+            acl: crate::acl::Acl::default(),
         }
     }
 

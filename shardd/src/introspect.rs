@@ -37,6 +37,8 @@ pub enum Introspect {
     Latency,
     /// `SHARDD.RESETSTAT`.
     ResetStat,
+    /// `SHARDD.ACLLOG`.
+    AclLog,
 }
 
 /// The introspection command `id`, if it is one.
@@ -46,6 +48,7 @@ pub const fn command(id: Cmd) -> Option<Introspect> {
         Cmd::SharddSlowlog => Introspect::Slowlog,
         Cmd::SharddLatency => Introspect::Latency,
         Cmd::SharddResetstat => Introspect::ResetStat,
+        Cmd::SharddAcllog => Introspect::AclLog,
         _ => return None,
     })
 }
@@ -90,6 +93,18 @@ pub fn run(cmd: Introspect, p: Parts<'_>, args: &[&[u8]], out: &mut Reply) {
             p.stats.reset();
             p.ks.reset_stats();
             out.ok();
+        }
+        Introspect::AclLog => {
+            // Oldest first: `reason object username at_ms origin` each.
+            let refusals = std::mem::take(&mut p.stats.acl_refusals);
+            out.array(refusals.len() * 5);
+            for r in &refusals {
+                out.bulk(r.reason.as_bytes());
+                out.bulk(&r.object);
+                out.bulk(&r.username);
+                out.int(r.at_ms as i64);
+                out.int(r.origin as i64);
+            }
         }
     }
 }

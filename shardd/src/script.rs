@@ -83,6 +83,13 @@ pub const EVAL_BY_SHA: u8 = 4;
 /// `SHARDD.EVAL` flag: FCALL (or FCALL_RO with [`EVAL_READ_ONLY`]): `sha`
 /// is the function's name and `body` is empty.
 pub const EVAL_FUNCTION: u8 = 8;
+/// `SHARDD.EVAL` flag: the caller's user is restricted: its name and its
+/// rules (`common::acl::User::describe`) follow the flags, and every
+/// `redis.call` is checked against them, as Redis checks a script's
+/// calls as its caller.
+pub const EVAL_ACL: u8 = 16;
+/// Most callers' rules a shard keeps parsed.
+const ACL_USERS_MAX: usize = 64;
 
 /// The script commands a shard runs.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -137,6 +144,8 @@ pub struct Scripts {
     /// Scripts seen to reach keys on other shards (by sha).
     strays: HashSet<Vec<u8>, ahash::RandomState>,
     runs: u32,
+    /// Restricted callers' rules, parsed, by `name rules`.
+    users: HashMap<Vec<u8>, Rc<common::acl::User>, ahash::RandomState>,
 }
 
 #[derive(Clone)]
@@ -162,6 +171,21 @@ impl Compiled {
 }
 
 impl Scripts {
+    /// The caller `name`'s rules, parsed once and kept (a few callers'
+    /// at most: the oldest are dropped past [`ACL_USERS_MAX`]).
+    fn user(&mut self, name: &[u8], rules: &[u8]) -> Result<Rc<common::acl::User>, String> {
+        let key = [name, b" ", rules].concat();
+        if let Some(u) = self.users.get(&key) {
+            return Ok(u.clone());
+        }
+        let u = Rc::new(common::acl::User::from_rules(name, rules)?);
+        if self.users.len() >= ACL_USERS_MAX {
+            self.users.clear();
+        }
+        self.users.insert(key, u.clone());
+        Ok(u)
+    }
+
     /// A fresh Lua state with Redis's libraries and sandbox; `watch`
     /// carries kill requests to its hook.
     pub fn new(watch: Rc<Watch>) -> mlua::Result<Scripts> {
@@ -344,6 +368,7 @@ impl Scripts {
             gc_fn,
             compiled: HashMap::default(),
             strays: HashSet::default(),
+            users: HashMap::default(),
             runs: 0,
         })
     }
@@ -446,6 +471,8 @@ struct EvalArgs<'a> {
     sha: &'a [u8],
     body: &'a [u8],
     flags: u8,
+    /// The caller's user and rules, with [`EVAL_ACL`].
+    acl: Option<(&'a [u8], &'a [u8])>,
     shard: usize,
     nshards: usize,
     listed: &'a [&'a [u8]],
@@ -455,16 +482,22 @@ struct EvalArgs<'a> {
 
 fn parse_eval<'a>(args: &'a [&'a [u8]]) -> Option<EvalArgs<'a>> {
     let num = |i: usize| -> Option<usize> { std::str::from_utf8(args.get(i)?).ok()?.parse().ok() };
-    let nlisted = num(6)?;
-    let listed = args.get(7..7 + nlisted)?;
-    let nkeys = num(7 + nlisted)?;
-    let first = 8 + nlisted;
+    let flags = num(3)? as u8;
+    let (acl, o) = match flags & EVAL_ACL != 0 {
+        true => (Some((*args.get(4)?, *args.get(5)?)), 2),
+        false => (None, 0),
+    };
+    let nlisted = num(o + 6)?;
+    let listed = args.get(o + 7..o + 7 + nlisted)?;
+    let nkeys = num(o + 7 + nlisted)?;
+    let first = o + 8 + nlisted;
     Some(EvalArgs {
         sha: args.get(1)?,
         body: args.get(2)?,
-        flags: num(3)? as u8,
-        shard: num(4)?,
-        nshards: num(5)?.max(1),
+        flags,
+        acl,
+        shard: num(o + 4)?,
+        nshards: num(o + 5)?.max(1),
         listed,
         keys: args.get(first..first + nkeys)?,
         argv: args.get(first + nkeys..)?,
@@ -498,6 +531,8 @@ struct Run<'a> {
     /// script strays.
     undo: Vec<(usize, Vec<u8>, Option<Saved>)>,
     record: Vec<Vec<u8>>,
+    /// The caller's rules, when restricted ([`EVAL_ACL`]).
+    user: Option<Rc<common::acl::User>>,
     /// The database the script was called in (SELECT inside a script
     /// changes its own, never its caller's).
     home_db: usize,
@@ -631,7 +666,18 @@ impl<L: WriteLog> Engine<L> {
             self.stats.end(Some(id), 0, args, origin, &body);
             return;
         }
+        let user = match a.acl {
+            None => None,
+            Some((name, rules)) => match scripts.user(name, rules) {
+                Ok(u) => Some(u),
+                Err(e) => {
+                    self.scripts = Some(scripts);
+                    return reply.error(&format!("ERR bad ACL rules for the script's caller: {e}"));
+                }
+            },
+        };
         let mut run = Run {
+            user,
             tx,
             shard: a.shard,
             nshards: a.nshards,
@@ -755,6 +801,21 @@ impl<L: WriteLog> Engine<L> {
         };
         if spec.has_flag(F_NOSCRIPT) {
             return fail(b"This Redis command is not allowed from script");
+        }
+        if let Some(user) = &run.user {
+            if let Err(d) = user.check(spec, &argv) {
+                self.note_acl_refusal(run, user, d, spec.name, &argv);
+                let why = match d {
+                    common::acl::Denied::Command => "can't run this command or subcommand",
+                    common::acl::Denied::Key(_) => {
+                        "can't access at least one of the keys mentioned in the command arguments"
+                    }
+                    common::acl::Denied::Channel(_) => {
+                        "can't publish to the channel mentioned in the command"
+                    }
+                };
+                return fail(format!("The user executing the script {why}").as_bytes());
+            }
         }
         if matches!(spec.id, Cmd::Xread | Cmd::Xreadgroup)
             && common::blocking::timeout_of(spec.id, &argv).is_some()
@@ -954,6 +1015,34 @@ impl<L: WriteLog> Engine<L> {
     }
 
     /// The reply in `run.buf` as `redis.call` returns it.
+    /// Keeps a refused call for the proxy's `ACL LOG` (`SHARDD.ACLLOG`).
+    fn note_acl_refusal(
+        &mut self,
+        run: &Run,
+        user: &common::acl::User,
+        d: common::acl::Denied,
+        name: &str,
+        argv: &[&[u8]],
+    ) {
+        let object = match d.position() {
+            Some(p) => argv.get(p).copied().unwrap_or_default().to_vec(),
+            None => name.as_bytes().to_vec(),
+        };
+        let refusals = &mut self.stats.acl_refusals;
+        if refusals.len() >= crate::stats::ACL_REFUSALS_MAX {
+            refusals.remove(0);
+        }
+        refusals.push(crate::stats::AclRefusal {
+            reason: d.reason(),
+            object,
+            username: user.name.clone(),
+            at_ms: std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |t| t.as_millis() as u64),
+            origin: run.origin,
+        });
+    }
+
     fn script_reply(
         &mut self,
         lua: &Lua,

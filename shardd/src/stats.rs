@@ -42,6 +42,10 @@ pub struct Stats {
     pub xtx: (usize, usize, usize),
     /// Bytes of the Lua state as of the last measurement.
     pub lua_bytes: u64,
+    /// `redis.call`s of scripts refused by their caller's ACL rules, not
+    /// yet handed to the proxy's `ACL LOG` (`SHARDD.ACLLOG`); at most
+    /// [`ACL_REFUSALS_MAX`].
+    pub acl_refusals: Vec<AclRefusal>,
     /// The next command ending was refused before it ran.
     pub reject_next: bool,
     /// The next command ending fails with an error counted already (a
@@ -53,6 +57,25 @@ pub struct Stats {
     /// The slow log's and the latency monitor's thresholds, read from the
     /// settings once per batch (not once per command).
     limits: Limits,
+}
+
+/// Most script refusals a shard keeps for the proxy (Redis's default
+/// `acllog-max-len`; the proxy folds and trims them into its log).
+pub const ACL_REFUSALS_MAX: usize = 128;
+
+/// A `redis.call` refused by the ACL rules of the script's caller.
+#[derive(Debug, Clone)]
+pub struct AclRefusal {
+    /// `command`, `key` or `channel`.
+    pub reason: &'static str,
+    /// The command, key or channel refused.
+    pub object: Vec<u8>,
+    /// The caller's user.
+    pub username: Vec<u8>,
+    /// Unix milliseconds.
+    pub at_ms: u64,
+    /// The caller's client id.
+    pub origin: u64,
 }
 
 /// The thresholds [`Stats::end`] compares a command's time with.

@@ -757,6 +757,8 @@ pub enum Cmd {
     SharddSlowlog,
     /// `shardd.latency`
     SharddLatency,
+    /// `shardd.acllog`
+    SharddAcllog,
     /// `shardd.resetstat`
     SharddResetstat,
     /// `shardd.config`
@@ -801,7 +803,7 @@ pub enum Cmd {
 
 impl Cmd {
     /// Every id, in order (`Cmd::ALL[id as usize] == id`).
-    pub const ALL: [Cmd; 390] = [
+    pub const ALL: [Cmd; 391] = [
         Cmd::Acl,
         Cmd::AclCat,
         Cmd::AclDeluser,
@@ -1172,6 +1174,7 @@ impl Cmd {
         Cmd::SharddInfo,
         Cmd::SharddSlowlog,
         Cmd::SharddLatency,
+        Cmd::SharddAcllog,
         Cmd::SharddResetstat,
         Cmd::SharddConfig,
         Cmd::SharddTx,
@@ -1197,12 +1200,12 @@ impl Cmd {
 
 /// Fingerprint of the names in id order (FNV-1a): both sides of a ring
 /// check that they were built with the same table.
-pub const TABLE_FINGERPRINT: u64 = 0xa18d4be37537f600;
+pub const TABLE_FINGERPRINT: u64 = 0x44f04cef3a97b402;
 
 /// Every command, sorted by name (lookups binary-search it).
 #[rustfmt::skip]
 pub(super) static COMMANDS: &[CommandSpec] = &[
-    cmd(Cmd::Acl, "acl", -2, 0, 0, 0, 0, &["@slow"], &[], &[], Route::Connection, Keys::Fixed, Exec::Missing, Docs { summary: "A container for Access List Control commands ", since: "6.0.0", group: "server", complexity: "Depends on subcommand." }, ACL_SUBCOMMANDS),
+    cmd(Cmd::Acl, "acl", -2, 0, 0, 0, 0, &["@slow"], &[], &[], Route::Connection, Keys::Fixed, Exec::Proxy, Docs { summary: "A container for Access List Control commands ", since: "6.0.0", group: "server", complexity: "Depends on subcommand." }, ACL_SUBCOMMANDS),
     cmd(Cmd::Append, "append", 3, F_WRITE | F_DENYOOM | F_FAST, 1, 1, 1, &["@write", "@string", "@fast"], &[], &[ks("", K_RW | K_INSERT, BeginSearch::Index(1), FindKeys::Range { lastkey: 0, keystep: 1, limit: 0 })], Route::Single, Keys::Fixed, Exec::Shard, Docs { summary: "Append a value to a key", since: "2.0.0", group: "string", complexity: "O(1). The amortized time complexity is O(1) assuming the appended value is small and the already present value is of any size, since the dynamic string library used by Redis will double the free space available on every reallocation." }, &[]),
     cmd(Cmd::Asking, "asking", 1, F_FAST, 0, 0, 0, &["@fast", "@connection"], &[], &[], Route::Keyless, Keys::Fixed, Exec::Missing, Docs { summary: "Sent by cluster clients after an -ASK redirect", since: "3.0.0", group: "cluster", complexity: "O(1)" }, &[]),
     cmd(Cmd::Auth, "auth", -2, F_NOSCRIPT | F_LOADING | F_STALE | F_FAST | F_NO_AUTH | F_ALLOW_BUSY, 0, 0, 0, &["@fast", "@connection"], &[], &[], Route::Connection, Keys::Fixed, Exec::Proxy, Docs { summary: "Authenticate to the server", since: "1.0.0", group: "connection", complexity: "O(N) where N is the number of passwords defined for the user" }, &[]),
@@ -1306,7 +1309,7 @@ pub(super) static COMMANDS: &[CommandSpec] = &[
     cmd(Cmd::Ltrim, "ltrim", 4, F_WRITE, 1, 1, 1, &["@write", "@list", "@slow"], &[], &[ks("", K_RW | K_DELETE, BeginSearch::Index(1), FindKeys::Range { lastkey: 0, keystep: 1, limit: 0 })], Route::Single, Keys::Fixed, Exec::Shard, Docs { summary: "Trim a list to the specified range", since: "1.0.0", group: "list", complexity: "O(N) where N is the number of elements to be removed by the operation." }, &[]),
     cmd(Cmd::Memory, "memory", -2, 0, 0, 0, 0, &["@slow"], &[], &[], Route::FanOut, Keys::Fixed, Exec::Proxy, Docs { summary: "A container for memory diagnostics commands", since: "4.0.0", group: "server", complexity: "Depends on subcommand." }, MEMORY_SUBCOMMANDS),
     cmd(Cmd::Mget, "mget", -2, F_READONLY | F_FAST, 1, -1, 1, &["@read", "@string", "@fast"], &["request_policy:multi_shard"], &[ks("", K_RO | K_ACCESS, BeginSearch::Index(1), FindKeys::Range { lastkey: -1, keystep: 1, limit: 0 })], Route::MultiKeySplit, Keys::Fixed, Exec::Shard, Docs { summary: "Get the values of all the given keys", since: "1.0.0", group: "string", complexity: "O(N) where N is the number of keys to retrieve." }, &[]),
-    cmd(Cmd::Migrate, "migrate", -6, F_WRITE | F_MOVABLEKEYS, 3, 3, 1, &["@keyspace", "@write", "@slow", "@dangerous"], &["nondeterministic_output"], &[ks("", K_RW | K_ACCESS | K_DELETE, BeginSearch::Index(3), FindKeys::Range { lastkey: 0, keystep: 1, limit: 0 }), ks("", K_RW | K_ACCESS | K_DELETE | K_INCOMPLETE, BeginSearch::Keyword { keyword: "KEYS", startfrom: -2 }, FindKeys::Range { lastkey: -1, keystep: 1, limit: 0 })], Route::Single, Keys::Unsupported, Exec::Missing, Docs { summary: "Atomically transfer a key from a Redis instance to another one.", since: "2.6.0", group: "generic", complexity: "This command actually executes a DUMP+DEL in the source instance, and a RESTORE in the target instance. See the pages of these commands for time complexity. Also an O(N) data transfer between the two instances is performed." }, &[]),
+    cmd(Cmd::Migrate, "migrate", -6, F_WRITE | F_MOVABLEKEYS, 3, 3, 1, &["@keyspace", "@write", "@slow", "@dangerous"], &["nondeterministic_output"], &[ks("", K_RW | K_ACCESS | K_DELETE, BeginSearch::Index(3), FindKeys::Range { lastkey: 0, keystep: 1, limit: 0 }), ks("", K_RW | K_ACCESS | K_DELETE | K_INCOMPLETE, BeginSearch::Keyword { keyword: "KEYS", startfrom: -2 }, FindKeys::Range { lastkey: -1, keystep: 1, limit: 0 })], Route::Single, Keys::Migrate, Exec::Missing, Docs { summary: "Atomically transfer a key from a Redis instance to another one.", since: "2.6.0", group: "generic", complexity: "This command actually executes a DUMP+DEL in the source instance, and a RESTORE in the target instance. See the pages of these commands for time complexity. Also an O(N) data transfer between the two instances is performed." }, &[]),
     cmd(Cmd::Module, "module", -2, 0, 0, 0, 0, &["@slow"], &[], &[], Route::Connection, Keys::Fixed, Exec::Missing, Docs { summary: "A container for module commands", since: "4.0.0", group: "server", complexity: "Depends on subcommand." }, MODULE_SUBCOMMANDS),
     cmd(Cmd::Monitor, "monitor", 1, F_ADMIN | F_NOSCRIPT | F_LOADING | F_STALE, 0, 0, 0, &["@admin", "@slow", "@dangerous"], &[], &[], Route::Keyless, Keys::Fixed, Exec::Missing, Docs { summary: "Listen for all requests received by the server in real time", since: "1.0.0", group: "server", complexity: "" }, &[]),
     cmd(Cmd::Move, "move", 3, F_WRITE | F_FAST, 1, 1, 1, &["@keyspace", "@write", "@fast"], &[], &[ks("", K_RW | K_ACCESS | K_UPDATE, BeginSearch::Index(1), FindKeys::Range { lastkey: 0, keystep: 1, limit: 0 })], Route::Single, Keys::Fixed, Exec::Shard, Docs { summary: "Move a key to another database", since: "1.0.0", group: "generic", complexity: "O(1)" }, &[]),
@@ -1447,19 +1450,19 @@ pub(super) static COMMANDS: &[CommandSpec] = &[
 /// Subcommands of `ACL`, sorted by name.
 #[rustfmt::skip]
 static ACL_SUBCOMMANDS: &[CommandSpec] = &[
-    cmd(Cmd::AclCat, "acl|cat", -2, F_NOSCRIPT | F_LOADING | F_STALE, 0, 0, 0, &["@slow"], &[], &[], Route::Keyless, Keys::Fixed, Exec::Missing, Docs { summary: "List the ACL categories or the commands inside a category", since: "6.0.0", group: "server", complexity: "O(1) since the categories and commands are a fixed set." }, &[]),
-    cmd(Cmd::AclDeluser, "acl|deluser", -3, F_ADMIN | F_NOSCRIPT | F_LOADING | F_STALE, 0, 0, 0, &["@admin", "@slow", "@dangerous"], &[], &[], Route::Keyless, Keys::Fixed, Exec::Missing, Docs { summary: "Remove the specified ACL users and the associated rules", since: "6.0.0", group: "server", complexity: "O(1) amortized time considering the typical user." }, &[]),
-    cmd(Cmd::AclDryrun, "acl|dryrun", -4, F_ADMIN | F_NOSCRIPT | F_LOADING | F_STALE, 0, 0, 0, &["@admin", "@slow", "@dangerous"], &[], &[], Route::Keyless, Keys::Fixed, Exec::Missing, Docs { summary: "Returns whether the user can execute the given command without executing the command.", since: "7.0.0", group: "server", complexity: "O(1)." }, &[]),
-    cmd(Cmd::AclGenpass, "acl|genpass", -2, F_NOSCRIPT | F_LOADING | F_STALE, 0, 0, 0, &["@slow"], &[], &[], Route::Keyless, Keys::Fixed, Exec::Missing, Docs { summary: "Generate a pseudorandom secure password to use for ACL users", since: "6.0.0", group: "server", complexity: "O(1)" }, &[]),
-    cmd(Cmd::AclGetuser, "acl|getuser", 3, F_ADMIN | F_NOSCRIPT | F_LOADING | F_STALE, 0, 0, 0, &["@admin", "@slow", "@dangerous"], &[], &[], Route::Keyless, Keys::Fixed, Exec::Missing, Docs { summary: "Get the rules for a specific ACL user", since: "6.0.0", group: "server", complexity: "O(N). Where N is the number of password, command and pattern rules that the user has." }, &[]),
-    cmd(Cmd::AclHelp, "acl|help", 2, F_LOADING | F_STALE, 0, 0, 0, &["@slow"], &[], &[], Route::Connection, Keys::Fixed, Exec::Missing, Docs { summary: "Show helpful text about the different subcommands", since: "6.0.0", group: "server", complexity: "O(1)" }, &[]),
-    cmd(Cmd::AclList, "acl|list", 2, F_ADMIN | F_NOSCRIPT | F_LOADING | F_STALE, 0, 0, 0, &["@admin", "@slow", "@dangerous"], &[], &[], Route::Keyless, Keys::Fixed, Exec::Missing, Docs { summary: "List the current ACL rules in ACL config file format", since: "6.0.0", group: "server", complexity: "O(N). Where N is the number of configured users." }, &[]),
-    cmd(Cmd::AclLoad, "acl|load", 2, F_ADMIN | F_NOSCRIPT | F_LOADING | F_STALE, 0, 0, 0, &["@admin", "@slow", "@dangerous"], &[], &[], Route::Keyless, Keys::Fixed, Exec::Missing, Docs { summary: "Reload the ACLs from the configured ACL file", since: "6.0.0", group: "server", complexity: "O(N). Where N is the number of configured users." }, &[]),
-    cmd(Cmd::AclLog, "acl|log", -2, F_ADMIN | F_NOSCRIPT | F_LOADING | F_STALE, 0, 0, 0, &["@admin", "@slow", "@dangerous"], &[], &[], Route::Keyless, Keys::Fixed, Exec::Missing, Docs { summary: "List latest events denied because of ACLs in place", since: "6.0.0", group: "server", complexity: "O(N) with N being the number of entries shown." }, &[]),
-    cmd(Cmd::AclSave, "acl|save", 2, F_ADMIN | F_NOSCRIPT | F_LOADING | F_STALE, 0, 0, 0, &["@admin", "@slow", "@dangerous"], &[], &[], Route::Keyless, Keys::Fixed, Exec::Missing, Docs { summary: "Save the current ACL rules in the configured ACL file", since: "6.0.0", group: "server", complexity: "O(N). Where N is the number of configured users." }, &[]),
-    cmd(Cmd::AclSetuser, "acl|setuser", -3, F_ADMIN | F_NOSCRIPT | F_LOADING | F_STALE, 0, 0, 0, &["@admin", "@slow", "@dangerous"], &[], &[], Route::Keyless, Keys::Fixed, Exec::Missing, Docs { summary: "Modify or create the rules for a specific ACL user", since: "6.0.0", group: "server", complexity: "O(N). Where N is the number of rules provided." }, &[]),
-    cmd(Cmd::AclUsers, "acl|users", 2, F_ADMIN | F_NOSCRIPT | F_LOADING | F_STALE, 0, 0, 0, &["@admin", "@slow", "@dangerous"], &[], &[], Route::Keyless, Keys::Fixed, Exec::Missing, Docs { summary: "List the username of all the configured ACL rules", since: "6.0.0", group: "server", complexity: "O(N). Where N is the number of configured users." }, &[]),
-    cmd(Cmd::AclWhoami, "acl|whoami", 2, F_NOSCRIPT | F_LOADING | F_STALE, 0, 0, 0, &["@slow"], &[], &[], Route::Keyless, Keys::Fixed, Exec::Missing, Docs { summary: "Return the name of the user associated to the current connection", since: "6.0.0", group: "server", complexity: "O(1)" }, &[]),
+    cmd(Cmd::AclCat, "acl|cat", -2, F_NOSCRIPT | F_LOADING | F_STALE, 0, 0, 0, &["@slow"], &[], &[], Route::Keyless, Keys::Fixed, Exec::Proxy, Docs { summary: "List the ACL categories or the commands inside a category", since: "6.0.0", group: "server", complexity: "O(1) since the categories and commands are a fixed set." }, &[]),
+    cmd(Cmd::AclDeluser, "acl|deluser", -3, F_ADMIN | F_NOSCRIPT | F_LOADING | F_STALE, 0, 0, 0, &["@admin", "@slow", "@dangerous"], &[], &[], Route::Keyless, Keys::Fixed, Exec::Proxy, Docs { summary: "Remove the specified ACL users and the associated rules", since: "6.0.0", group: "server", complexity: "O(1) amortized time considering the typical user." }, &[]),
+    cmd(Cmd::AclDryrun, "acl|dryrun", -4, F_ADMIN | F_NOSCRIPT | F_LOADING | F_STALE, 0, 0, 0, &["@admin", "@slow", "@dangerous"], &[], &[], Route::Keyless, Keys::Fixed, Exec::Proxy, Docs { summary: "Returns whether the user can execute the given command without executing the command.", since: "7.0.0", group: "server", complexity: "O(1)." }, &[]),
+    cmd(Cmd::AclGenpass, "acl|genpass", -2, F_NOSCRIPT | F_LOADING | F_STALE, 0, 0, 0, &["@slow"], &[], &[], Route::Keyless, Keys::Fixed, Exec::Proxy, Docs { summary: "Generate a pseudorandom secure password to use for ACL users", since: "6.0.0", group: "server", complexity: "O(1)" }, &[]),
+    cmd(Cmd::AclGetuser, "acl|getuser", 3, F_ADMIN | F_NOSCRIPT | F_LOADING | F_STALE, 0, 0, 0, &["@admin", "@slow", "@dangerous"], &[], &[], Route::Keyless, Keys::Fixed, Exec::Proxy, Docs { summary: "Get the rules for a specific ACL user", since: "6.0.0", group: "server", complexity: "O(N). Where N is the number of password, command and pattern rules that the user has." }, &[]),
+    cmd(Cmd::AclHelp, "acl|help", 2, F_LOADING | F_STALE, 0, 0, 0, &["@slow"], &[], &[], Route::Connection, Keys::Fixed, Exec::Proxy, Docs { summary: "Show helpful text about the different subcommands", since: "6.0.0", group: "server", complexity: "O(1)" }, &[]),
+    cmd(Cmd::AclList, "acl|list", 2, F_ADMIN | F_NOSCRIPT | F_LOADING | F_STALE, 0, 0, 0, &["@admin", "@slow", "@dangerous"], &[], &[], Route::Keyless, Keys::Fixed, Exec::Proxy, Docs { summary: "List the current ACL rules in ACL config file format", since: "6.0.0", group: "server", complexity: "O(N). Where N is the number of configured users." }, &[]),
+    cmd(Cmd::AclLoad, "acl|load", 2, F_ADMIN | F_NOSCRIPT | F_LOADING | F_STALE, 0, 0, 0, &["@admin", "@slow", "@dangerous"], &[], &[], Route::Keyless, Keys::Fixed, Exec::Proxy, Docs { summary: "Reload the ACLs from the configured ACL file", since: "6.0.0", group: "server", complexity: "O(N). Where N is the number of configured users." }, &[]),
+    cmd(Cmd::AclLog, "acl|log", -2, F_ADMIN | F_NOSCRIPT | F_LOADING | F_STALE, 0, 0, 0, &["@admin", "@slow", "@dangerous"], &[], &[], Route::Keyless, Keys::Fixed, Exec::Proxy, Docs { summary: "List latest events denied because of ACLs in place", since: "6.0.0", group: "server", complexity: "O(N) with N being the number of entries shown." }, &[]),
+    cmd(Cmd::AclSave, "acl|save", 2, F_ADMIN | F_NOSCRIPT | F_LOADING | F_STALE, 0, 0, 0, &["@admin", "@slow", "@dangerous"], &[], &[], Route::Keyless, Keys::Fixed, Exec::Proxy, Docs { summary: "Save the current ACL rules in the configured ACL file", since: "6.0.0", group: "server", complexity: "O(N). Where N is the number of configured users." }, &[]),
+    cmd(Cmd::AclSetuser, "acl|setuser", -3, F_ADMIN | F_NOSCRIPT | F_LOADING | F_STALE, 0, 0, 0, &["@admin", "@slow", "@dangerous"], &[], &[], Route::Keyless, Keys::Fixed, Exec::Proxy, Docs { summary: "Modify or create the rules for a specific ACL user", since: "6.0.0", group: "server", complexity: "O(N). Where N is the number of rules provided." }, &[]),
+    cmd(Cmd::AclUsers, "acl|users", 2, F_ADMIN | F_NOSCRIPT | F_LOADING | F_STALE, 0, 0, 0, &["@admin", "@slow", "@dangerous"], &[], &[], Route::Keyless, Keys::Fixed, Exec::Proxy, Docs { summary: "List the username of all the configured ACL rules", since: "6.0.0", group: "server", complexity: "O(N). Where N is the number of configured users." }, &[]),
+    cmd(Cmd::AclWhoami, "acl|whoami", 2, F_NOSCRIPT | F_LOADING | F_STALE, 0, 0, 0, &["@slow"], &[], &[], Route::Keyless, Keys::Fixed, Exec::Proxy, Docs { summary: "Return the name of the user associated to the current connection", since: "6.0.0", group: "server", complexity: "O(1)" }, &[]),
 ];
 
 /// Subcommands of `CLIENT`, sorted by name.
@@ -1652,6 +1655,7 @@ pub(super) static INTERNAL: &[CommandSpec] = &[
     cmd(Cmd::SharddInfo, "shardd.info", -1, F_ADMIN | F_LOADING | F_STALE, 0, 0, 0, &[], &[], &[], Route::FanOut, Keys::Fixed, Exec::Internal, Docs { summary: "One shard's part of INFO (and of MEMORY STATS); arguments ask for commandstats, latencystats", since: "", group: "server", complexity: "O(N) where N is the number of commands asked about" }, &[]),
     cmd(Cmd::SharddSlowlog, "shardd.slowlog", -2, F_ADMIN | F_LOADING | F_STALE, 0, 0, 0, &[], &[], &[], Route::FanOut, Keys::Fixed, Exec::Internal, Docs { summary: "One shard's slow log: GET count, LEN, RESET", since: "", group: "server", complexity: "O(N) where N is the number of entries returned" }, &[]),
     cmd(Cmd::SharddLatency, "shardd.latency", -2, F_ADMIN | F_LOADING | F_STALE, 0, 0, 0, &[], &[], &[], Route::FanOut, Keys::Fixed, Exec::Internal, Docs { summary: "One shard's latency monitor: EVENTS, RESET [event ...]", since: "", group: "server", complexity: "O(N) where N is the number of samples" }, &[]),
+    cmd(Cmd::SharddAcllog, "shardd.acllog", 1, F_ADMIN | F_LOADING | F_STALE, 0, 0, 0, &[], &[], &[], Route::Keyless, Keys::Fixed, Exec::Internal, Docs { summary: "Hands over (and forgets) the ACL refusals of scripts this shard ran", since: "", group: "server", complexity: "O(N) where N is the number of refusals" }, &[]),
     cmd(Cmd::SharddResetstat, "shardd.resetstat", 1, F_ADMIN | F_LOADING | F_STALE, 0, 0, 0, &[], &[], &[], Route::FanOut, Keys::Fixed, Exec::Internal, Docs { summary: "Resets one shard's statistics (CONFIG RESETSTAT)", since: "", group: "server", complexity: "O(1)" }, &[]),
     cmd(Cmd::SharddConfig, "shardd.config", -3, F_ADMIN | F_LOADING | F_STALE, 0, 0, 0, &[], &[], &[], Route::FanOut, Keys::Fixed, Exec::Internal, Docs { summary: "Sets CONFIG parameters the shard applies: epoch seq name value [name value ...]", since: "", group: "server", complexity: "O(N) where N is the number of parameters" }, &[]),
     cmd(Cmd::SharddTx, "shardd.tx", -2, 0, 0, 0, 0, &[], &[], &[], Route::Keyless, Keys::Fixed, Exec::Internal, Docs { summary: "A transaction whose keys are all on one shard", since: "", group: "transactions", complexity: "Depends on the commands" }, &[]),

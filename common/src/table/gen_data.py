@@ -62,7 +62,7 @@ PROXY_RUNS = {
     'memory|doctor', 'memory|help', 'memory|malloc-stats', 'memory|stats', 'slowlog', 'latency',
     'multi', 'exec', 'discard', 'watch', 'unwatch',
     'publish', 'spublish', 'subscribe', 'psubscribe', 'ssubscribe', 'unsubscribe', 'punsubscribe', 'sunsubscribe',
-    'pubsub',
+    'pubsub', 'acl',
 }
 SHARD_RUNS = {
     'append', 'bitcount', 'bitfield', 'bitfield_ro', 'bitop', 'bitpos', 'copy', 'dbsize', 'decr', 'decrby', 'del',
@@ -116,6 +116,9 @@ INTERNAL = [
     (['shardd.latency', -2, ['admin', 'loading', 'stale'], 0, 0, 0, [], [], [], []],
      ['summary', "One shard's latency monitor: EVENTS, RESET [event ...]", 'since', '', 'group', 'server',
       'complexity', 'O(N) where N is the number of samples']),
+    (['shardd.acllog', 1, ['admin', 'loading', 'stale'], 0, 0, 0, [], [], [], []],
+     ['summary', "Hands over (and forgets) the ACL refusals of scripts this shard ran", 'since', '', 'group', 'server',
+      'complexity', 'O(N) where N is the number of refusals']),
     (['shardd.resetstat', 1, ['admin', 'loading', 'stale'], 0, 0, 0, [], [], [], []],
      ['summary', "Resets one shard's statistics (CONFIG RESETSTAT)", 'since', '', 'group', 'server',
       'complexity', 'O(1)']),
@@ -202,6 +205,7 @@ def keys_of(name, c):
     if name == 'sort': return 'Keys::Sort'
     if name in ('georadius', 'georadiusbymember'): return 'Keys::Georadius'
     if name in ('xread', 'xreadgroup'): return 'Keys::Streams'
+    if name == 'migrate': return 'Keys::Migrate'
     if 'movablekeys' in c[2] and name != 'sort_ro':
         # Keys behind keywords (GEORADIUS ... STORE, XREAD ... STREAMS,
         # MIGRATE ... KEYS): found from the key specs once implemented.

@@ -8,13 +8,14 @@
 //! read round or write); the connection running `CLIENT LIST` or `CLIENT
 //! INFO` reports its own buffers as they are now.
 
-use std::{fmt::Write as _, sync::atomic::Ordering};
+use std::{cell::RefCell, fmt::Write as _, sync::atomic::Ordering};
 
 use common::{num::parse_i64, table};
 
 use super::{eq, help, Call, ClientCmd};
 use crate::{
-    session::ReplyMode,
+    replies::Replies,
+    session::{ReplyMode, Session},
     state::{ClientHandle, UNBLOCK_ERROR, UNBLOCK_TIMEOUT},
 };
 
@@ -99,9 +100,7 @@ pub fn run(sub: ClientCmd, call: Call) {
         }
         ClientCmd::Setinfo => setinfo(call),
         ClientCmd::Info => {
-            let mut line = String::new();
-            let now = call.w.shared.now_ms();
-            write_line(&mut line, &call.session.handle, &own_buffers(&call), now);
+            let line = own_line(&call);
             call.reply(|r| r.verbatim(line.as_bytes()));
         }
         ClientCmd::List => list(call),
@@ -204,25 +203,19 @@ fn published(c: &ClientHandle) -> Buffers {
     }
 }
 
-/// The calling connection's buffers now, the command it runs included.
-fn own_buffers(call: &Call) -> Buffers {
-    let out = call.to.out.borrow();
+/// A connection's buffers now, as it runs `argv`.
+fn own_buffers(session: &Session, out: &RefCell<Replies>, argv: &[&[u8]]) -> Buffers {
+    let out = out.borrow();
     let omem = out.backlog() as u64;
     Buffers {
-        qbuf: call.session.qbuf as u64,
-        qbuf_free: call.session.qbuf_free as u64,
-        argv_mem: call.argv.iter().map(|a| a.len() as u64).sum(),
+        qbuf: session.qbuf as u64,
+        qbuf_free: session.qbuf_free as u64,
+        argv_mem: argv.iter().map(|a| a.len() as u64).sum(),
         obl: out.ready_bytes() as u64,
         oll: out.outstanding() as u64,
         omem,
         rbs: out.buffer_capacity() as u64,
-        rbp: call
-            .session
-            .handle
-            .figures
-            .rbp
-            .load(Ordering::Relaxed)
-            .max(omem),
+        rbp: session.handle.figures.rbp.load(Ordering::Relaxed).max(omem),
     }
 }
 
@@ -231,13 +224,17 @@ fn own_buffers(call: &Call) -> Buffers {
 fn write_line(out: &mut String, c: &ClientHandle, b: &Buffers, now_ms: u64) {
     let info = c.info().clone();
     let cmd = c.last_command().map_or("NULL", |id| table::spec(id).name);
+    let user = match info.user.is_empty() {
+        true => "default".into(),
+        false => String::from_utf8_lossy(&info.user),
+    };
     let tot_mem = b.qbuf + b.qbuf_free + b.argv_mem + b.rbs + b.omem;
     let events = if b.obl > 0 { "rw" } else { "r" };
     let _ = writeln!(
         out,
         "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub={} psub={} ssub={} multi=-1 \
          qbuf={} qbuf-free={} argv-mem={} multi-mem=0 rbs={} rbp={} obl={} oll={} omem={} tot-mem={tot_mem} \
-         events={events} cmd={cmd} user=default redir=-1 resp={} lib-name={} lib-ver={}",
+         events={events} cmd={cmd} user={user} redir=-1 resp={} lib-name={} lib-ver={}",
         c.id,
         c.addr,
         c.laddr,
@@ -322,7 +319,7 @@ fn list(call: Call) {
         _ => return call.reply(|r| r.error("ERR syntax error")),
     };
     let me = call.session.handle.id;
-    let own = own_buffers(&call);
+    let own = own_buffers(call.session, call.to.out, call.argv);
     let now = call.w.shared.now_ms();
     let mut text = String::with_capacity(chosen.len() * 320);
     for c in &chosen {
@@ -441,11 +438,7 @@ fn kill(call: Call) {
             call.session.close = true;
             continue;
         }
-        // Gone from the registry at once, as Redis frees them at once: the
-        // next `CLIENT LIST` and `INFO clients` no longer count them.
-        clients.remove(&c.id);
-        c.killed.store(true, Ordering::Relaxed);
-        c.kill.notify_one();
+        close(&mut clients, c);
     }
     drop(clients);
     let n = victims.len() as i64;
@@ -453,4 +446,39 @@ fn kill(call: Call) {
         3 => r.ok(),
         _ => r.int(n),
     });
+}
+
+/// Takes client `c` out of the registry and tells its connection to
+/// close: gone from the registry at once, as Redis frees it at once, so
+/// the next `CLIENT LIST` and `INFO clients` no longer count it.
+fn close(
+    clients: &mut std::collections::HashMap<u64, std::sync::Arc<ClientHandle>>,
+    c: &ClientHandle,
+) {
+    clients.remove(&c.id);
+    c.killed.store(true, Ordering::Relaxed);
+    c.kill.notify_one();
+}
+
+/// Closes client `c` (another connection than the caller's).
+pub fn kill_client(shared: &crate::state::Shared, c: &ClientHandle) {
+    close(&mut shared.clients(), c);
+}
+
+/// The calling connection's `CLIENT INFO` line.
+pub fn own_line(call: &Call) -> String {
+    session_line(&call.w.shared, call.session, call.to.out, call.argv)
+}
+
+/// The `CLIENT INFO` line of a connection running `argv` (for `ACL LOG`).
+pub fn session_line(
+    shared: &crate::state::Shared,
+    session: &Session,
+    out: &RefCell<Replies>,
+    argv: &[&[u8]],
+) -> String {
+    let mut line = String::new();
+    let b = own_buffers(session, out, argv);
+    write_line(&mut line, &session.handle, &b, shared.now_ms());
+    line
 }

@@ -194,6 +194,11 @@ async fn set(call: Call<'_, '_>) {
         }
     }
     let number = settings.store(&changes).to_string();
+    // `requirepass` is the default user's password (`crate::acl`).
+    let requirepass = params::index_of("requirepass");
+    if let Some((_, v)) = changes.iter().rfind(|(i, _)| Some(*i) == requirepass) {
+        shared.acl.set_requirepass(v);
+    }
     // The shards hear of what changed for them, under primary names.
     let epoch = shared.epoch.to_string();
     let nshards = shared.shard_count();

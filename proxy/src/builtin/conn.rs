@@ -36,8 +36,8 @@ pub fn quit(call: Call) {
 pub async fn reset(call: Call<'_, '_>) {
     super::multi::unwatch_all(call.w, call.session).await;
     super::pubsub::leave_all(call.w, call.session);
-    let authed = call.w.shared.requirepass().is_none();
-    *call.session = Session::new(call.session.handle.clone(), authed);
+    *call.session = Session::new(call.session.handle.clone(), &call.w.shared.acl);
+    call.session.handle.info().user = b"default".to_vec();
     call.session.handle.info().name.clear();
     call.session.handle.set_resp(2);
     call.session.handle.set_db(0);
@@ -65,38 +65,52 @@ pub fn select(call: Call) {
     }
 }
 
-/// Checks a password for `user` (the default user if none); the error
-/// reply when it is refused.
-fn check_password(call: &Call, user: Option<&[u8]>, pass: &[u8]) -> Result<(), &'static str> {
-    let Some(want) = call.w.shared.requirepass() else {
-        return Err("ERR AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?");
-    };
-    let user_ok = user.is_none_or(|u| u == b"default");
-    if user_ok && pass == want.as_bytes() {
-        Ok(())
-    } else {
-        Err("WRONGPASS invalid username-password pair or user is disabled.")
+const WRONGPASS: &str = "WRONGPASS invalid username-password pair or user is disabled.";
+
+/// Logs the connection in as `user` (the default user if none) with
+/// `pass`; the error reply when it is refused (a refusal is in `ACL LOG`).
+fn log_in(call: &mut Call, user: Option<&[u8]>, pass: &[u8]) -> Result<(), &'static str> {
+    let acl = &call.w.shared.acl;
+    let name = user.unwrap_or(b"default");
+    match acl.authenticate(name, pass) {
+        Some(u) => {
+            call.session.authed = true;
+            call.session.user = u;
+            call.session.acl_epoch = acl.epoch();
+            call.session.handle.info().user = name.to_vec();
+            Ok(())
+        }
+        None => {
+            let context = match call.session.multi.is_some() {
+                true => crate::acl::Context::Multi,
+                false => crate::acl::Context::Toplevel,
+            };
+            let info = super::client::own_line(call);
+            let max = call.w.shared.settings.acllog_max_len();
+            acl.log_event("auth", context, call.argv[0], name, info, max);
+            Err(WRONGPASS)
+        }
     }
 }
 
 /// `AUTH [user] password`.
-pub fn auth(call: Call) {
+pub fn auth(mut call: Call) {
     let (user, pass) = match call.argv {
         [_, pass] => (None, *pass),
         [_, user, pass] => (Some(*user), *pass),
         _ => return call.reply(|r| r.error("ERR syntax error")),
     };
-    match check_password(&call, user, pass) {
-        Ok(()) => {
-            call.session.authed = true;
-            call.reply(|r| r.ok());
-        }
+    if user.is_none() && call.w.shared.acl.default_user().nopass() {
+        return call.reply(|r| r.error("ERR AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?"));
+    }
+    match log_in(&mut call, user, pass) {
+        Ok(()) => call.reply(|r| r.ok()),
         Err(e) => call.reply(|r| r.error(e)),
     }
 }
 
 /// `HELLO [protover [AUTH user pass] [SETNAME name]]`.
-pub fn hello(call: Call) {
+pub fn hello(mut call: Call) {
     let argv = call.argv;
     let mut proto = call.session.proto;
     let mut i = 1;
@@ -115,10 +129,9 @@ pub fn hello(call: Call) {
     let mut name = None;
     while i < argv.len() {
         if eq(argv[i], "auth") && i + 2 < argv.len() {
-            if let Err(e) = check_password(&call, Some(argv[i + 1]), argv[i + 2]) {
+            if let Err(e) = log_in(&mut call, Some(argv[i + 1]), argv[i + 2]) {
                 return call.reply(|r| r.error(e));
             }
-            call.session.authed = true;
             i += 3;
         } else if eq(argv[i], "setname") && i + 1 < argv.len() {
             name = Some(argv[i + 1]);

@@ -11,7 +11,10 @@
 //! Decisions: WAIT answers 0 (no replicas); FUNCTION FLUSH answers OK (no
 //! function is ever stored until functions exist).
 
+mod acl;
 mod client;
+
+pub use client::session_line as client_line;
 mod config;
 mod conn;
 mod function;
@@ -97,6 +100,8 @@ pub enum Builtin {
     Publish(bool),
     /// `PUBSUB ...`.
     Pubsub,
+    /// `ACL ...`.
+    Acl,
 }
 
 /// `MEMORY` subcommands the proxy answers.
@@ -272,6 +277,19 @@ pub fn handler(id: Cmd) -> Option<Builtin> {
         | Cmd::PubsubNumsub
         | Cmd::PubsubShardchannels
         | Cmd::PubsubShardnumsub => Pubsub,
+        Cmd::AclCat
+        | Cmd::AclDeluser
+        | Cmd::AclDryrun
+        | Cmd::AclGenpass
+        | Cmd::AclGetuser
+        | Cmd::AclHelp
+        | Cmd::AclList
+        | Cmd::AclLoad
+        | Cmd::AclLog
+        | Cmd::AclSave
+        | Cmd::AclSetuser
+        | Cmd::AclUsers
+        | Cmd::AclWhoami => Acl,
         _ => return None,
     })
 }
@@ -348,6 +366,7 @@ pub async fn run(b: Builtin, call: Call<'_, '_>) {
         Builtin::Unsubscribe(k) => pubsub::unsubscribe(call, k),
         Builtin::Publish(shard) => pubsub::publish(call, shard),
         Builtin::Pubsub => pubsub::pubsub(call),
+        Builtin::Acl => acl::run(call).await,
     }
 }
 

@@ -214,6 +214,8 @@ pub async fn exec(call: Call<'_, '_>) {
         unwatch_all(w, call.session).await;
         return call.reply(|r| r.null_array());
     }
+    let mut multi = multi;
+    let denied = recheck(&call, &mut multi);
     let dbs = queued_dbs(w, call.session.db, &multi);
     // The transaction's own requests (locks, WATCH checks) go in the
     // database of its first command for the shards.
@@ -223,7 +225,46 @@ pub async fn exec(call: Call<'_, '_>) {
         .zip(&dbs)
         .find(|(q, _)| q.spec.exec == Exec::Shard || crate::script::is_call(q.spec.id))
         .map_or(call.session.db, |(_, &d)| d);
-    crate::link::in_db_scope(first, run_exec(call, multi, dbs)).await
+    crate::link::in_db_scope(first, run_exec(call, multi, dbs, denied)).await
+}
+
+/// Checks the queued commands again against the user's rules, which may
+/// have changed since they were queued (as Redis does at EXEC): each one
+/// now refused answers Redis's `NOPERM` in place and is not run (its
+/// entry becomes an inert PING the proxy never runs).
+fn recheck(call: &Call, multi: &mut Multi) -> Vec<(usize, Vec<u8>)> {
+    let user = call.session.user.clone();
+    if user.unrestricted {
+        return Vec::new();
+    }
+    let mut denied = Vec::new();
+    for i in 0..multi.queued.len() {
+        let spec = multi.queued[i].spec;
+        let args = multi.args_of(&multi.queued[i]);
+        let Err(d) = user.check(spec, &args) else {
+            continue;
+        };
+        let info = super::client::own_line(call);
+        let max = call.w.shared.settings.acllog_max_len();
+        let ctx = crate::acl::Context::Multi;
+        let object = crate::acl::object_of(d, &args, spec.name);
+        call.w
+            .shared
+            .acl
+            .log_event(d.reason(), ctx, object, &user.name, info, max);
+        let why = match d {
+            common::acl::Denied::Command => "no permission to execute the command or subcommand",
+            common::acl::Denied::Key(_) => "no permission to touch the specified keys",
+            common::acl::Denied::Channel(_) => {
+                "no permission to access one of the channels used as arguments"
+            }
+        };
+        denied.push((i, format!("-NOPERM ACLs rules changed between the moment the transaction was accumulated and the EXEC call. This command is no longer allowed for the following reason: {why}\r\n").into_bytes()));
+    }
+    for (i, _) in &denied {
+        multi.queued[*i].spec = Cmd::Ping.spec();
+    }
+    denied
 }
 
 /// A queued command for the shard, its arguments and its database.
@@ -259,7 +300,7 @@ fn queued_dbs(w: &Worker, db: u32, multi: &Multi) -> Vec<u32> {
 
 /// EXEC once checked: runs the queued commands, each in its database
 /// (`dbs`, by position).
-async fn run_exec(call: Call<'_, '_>, multi: Multi, dbs: Vec<u32>) {
+async fn run_exec(call: Call<'_, '_>, multi: Multi, dbs: Vec<u32>, denied: Vec<(usize, Vec<u8>)>) {
     let w = call.w;
     let queued: Vec<SmallVec<[&[u8]; 8]>> = multi.queued.iter().map(|q| multi.args_of(q)).collect();
     let mut shards: SmallVec<[usize; 4]> = SmallVec::new();
@@ -285,7 +326,9 @@ async fn run_exec(call: Call<'_, '_>, multi: Multi, dbs: Vec<u32>) {
     // scripts run in their turn with the shards' commands (`xtx::run`).
     let mut proxy = Vec::new();
     for (i, (q, args)) in multi.queued.iter().zip(&queued).enumerate() {
-        if q.spec.exec != Exec::Shard && !crate::script::is_call(q.spec.id) {
+        if let Some((_, reply)) = denied.iter().find(|(at, _)| *at == i) {
+            proxy.push((i, reply.clone()));
+        } else if q.spec.exec != Exec::Shard && !crate::script::is_call(q.spec.id) {
             let reply = run_captured(w, call.session, q.spec, args).await;
             proxy.push((i, reply));
         }

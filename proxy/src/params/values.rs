@@ -23,6 +23,7 @@ pub struct Settings {
     tcp_keepalive_secs: AtomicU64,
     slowlog_log_slower_than_us: AtomicI64,
     slowlog_max_len: AtomicU64,
+    acllog_max_len: AtomicU64,
     latency_monitor_threshold_ms: AtomicU64,
     latency_tracking: AtomicBool,
     /// `client-output-buffer-limit`'s pubsub class: hard bytes, soft
@@ -48,6 +49,7 @@ impl Settings {
             tcp_keepalive_secs: AtomicU64::new(0),
             slowlog_log_slower_than_us: AtomicI64::new(0),
             slowlog_max_len: AtomicU64::new(0),
+            acllog_max_len: AtomicU64::new(0),
             latency_monitor_threshold_ms: AtomicU64::new(0),
             latency_tracking: AtomicBool::new(true),
             pubsub_limits: Default::default(),
@@ -120,6 +122,9 @@ impl Settings {
                 .slowlog_log_slower_than_us
                 .store(v.parse().unwrap_or(0), Ordering::Relaxed),
             "slowlog-max-len" => self.slowlog_max_len.store(n(), Ordering::Relaxed),
+            "acllog-max-len" => self.acllog_max_len.store(n(), Ordering::Relaxed),
+            // Read as text when used (`crate::acl`).
+            "acl-pubsub-default" | "aclfile" => {}
             "latency-monitor-threshold" => self
                 .latency_monitor_threshold_ms
                 .store(n(), Ordering::Relaxed),
@@ -204,6 +209,11 @@ impl Settings {
     /// `slowlog-max-len`: the entries a slow log keeps.
     pub fn slowlog_max_len(&self) -> u64 {
         self.slowlog_max_len.load(Ordering::Relaxed)
+    }
+
+    /// `acllog-max-len`.
+    pub fn acllog_max_len(&self) -> usize {
+        self.acllog_max_len.load(Ordering::Relaxed) as usize
     }
 
     /// `latency-monitor-threshold`: latency spikes of at least this many
