@@ -7,7 +7,7 @@
 //! user in [`crate::dispatch`] before it is queued, sent or answered; a
 //! script's `redis.call`s are checked by the shard that runs it, against
 //! the rules the proxy sends with the script when the user is restricted
-//! (`shardd/src/script/acl.rs`).
+//! (`shardd/src/script.rs`, `EVAL_ACL`).
 //!
 //! **A change applies at once.** Users are kept as immutable
 //! `Arc<User>`s; `ACL SETUSER`, `DELUSER` and `LOAD` swap them and bump
@@ -326,20 +326,6 @@ pub async fn in_caller_scope<F: std::future::Future>(user: Arc<User>, fut: F) ->
     }
 }
 
-/// Takes the connection's user again after a change to the users: a
-/// user deleted meanwhile leaves it logged out with no permission (its
-/// connection is being closed).
-pub fn refresh(shared: &crate::state::Shared, session: &mut crate::session::Session) {
-    session.acl_epoch = shared.acl.epoch();
-    match shared.acl.user(&session.user.name) {
-        Some(u) => session.user = u,
-        None => {
-            session.user = Arc::new(User::new(&session.user.name, false));
-            session.authed = false;
-        }
-    }
-}
-
 /// What an `ACL LOG` entry names for refusal `d` of `argv` (command
 /// `name`): the key or channel refused, or the command.
 pub fn object_of<'a>(d: Denied, argv: &[&'a [u8]], name: &'a str) -> &'a [u8] {
@@ -347,80 +333,6 @@ pub fn object_of<'a>(d: Denied, argv: &[&'a [u8]], name: &'a str) -> &'a [u8] {
         Some(p) => argv.get(p).copied().unwrap_or_default(),
         None => name.as_bytes(),
     }
-}
-
-/// Redis's `NOPERM` reply for a refusal at the top level.
-pub fn noperm(d: Denied, command: &str) -> Vec<u8> {
-    match d {
-        Denied::Command => {
-            format!("-NOPERM this user has no permissions to run the '{command}' command\r\n")
-                .into_bytes()
-        }
-        Denied::Key(_) => b"-NOPERM this user has no permissions to access one of the keys used as arguments\r\n".to_vec(),
-        Denied::Channel(_) => b"-NOPERM this user has no permissions to access one of the channels used as arguments\r\n".to_vec(),
-    }
-}
-
-/// Checks a command of a restricted user before it runs or is queued:
-/// its command, keys and channels, and SORT's BY and GET patterns (which
-/// read keys nobody names, so they need every key readable); the error
-/// reply if refused (the refusal is in `ACL LOG`).
-pub fn admit(
-    w: &crate::worker::Worker,
-    session: &crate::session::Session,
-    out: &std::cell::RefCell<crate::replies::Replies>,
-    spec: &'static common::table::CommandSpec,
-    argv: &[&[u8]],
-) -> Result<(), Vec<u8>> {
-    let user = &session.user;
-    if let Err(d) = user.check(spec, argv) {
-        let context = match session.multi.is_some() {
-            true => Context::Multi,
-            false => Context::Toplevel,
-        };
-        let info = crate::builtin::client_line(&w.shared, session, out, argv);
-        let max = w.shared.settings.acllog_max_len();
-        let object = object_of(d, argv, spec.name);
-        w.shared
-            .acl
-            .log_event(d.reason(), context, object, &user.name, info, max);
-        return Err(noperm(d, spec.name));
-    }
-    if let Some(option) = sort_pattern(spec, argv) {
-        if !user.reads_every_key(spec, argv) {
-            return Err(format!(
-                "-ERR {option} option of SORT denied due to insufficient ACL permissions.\r\n"
-            )
-            .into_bytes());
-        }
-    }
-    Ok(())
-}
-
-/// SORT's first BY with a pattern or GET, if any (`BY` or `GET`).
-fn sort_pattern(spec: &common::table::CommandSpec, argv: &[&[u8]]) -> Option<&'static str> {
-    use common::table::Cmd;
-    if !matches!(spec.id, Cmd::Sort | Cmd::SortRo) {
-        return None;
-    }
-    let mut i = 2;
-    while i + 1 < argv.len() {
-        let a = argv[i];
-        if a.eq_ignore_ascii_case(b"by") && argv[i + 1].contains(&b'*') {
-            return Some("BY");
-        }
-        if a.eq_ignore_ascii_case(b"get") {
-            return Some("GET");
-        }
-        i += if a.eq_ignore_ascii_case(b"limit") {
-            3
-        } else if a.eq_ignore_ascii_case(b"by") || a.eq_ignore_ascii_case(b"store") {
-            2
-        } else {
-            1
-        };
-    }
-    None
 }
 
 /// The users of an ACL file's text (`user name rules...` per line), or
@@ -469,27 +381,29 @@ pub fn parse_file(text: &str, file: &str, allchannels: bool) -> Result<Vec<User>
 
 /// Loads the users at start: `requirepass`, then the config file's
 /// `user` lines or the `aclfile` (both is refused, as by Redis).
-pub fn load_at_start(shared: &crate::state::Shared) -> Result<(), String> {
-    let s = &shared.settings;
+pub fn load_at_start(
+    acl: &Acl,
+    s: &crate::params::Settings,
+    lines: &[String],
+) -> Result<(), String> {
     if let Some(pw) = s.requirepass() {
-        shared.acl.set_requirepass(&pw);
+        acl.set_requirepass(&pw);
     }
     let all = pubsub_default_all(s);
     let file = aclfile(s);
-    let lines = &shared.cfg.users;
     if file.is_some() && !lines.is_empty() {
         return Err("Configuring Redis with users defined in redis.conf and at the same setting an ACL file path is invalid. This setup is very likely to lead to configuration errors and security holes, please define either an ACL file or declare users directly in your redis.conf, but not both.".into());
     }
     if !lines.is_empty() {
         let text: Vec<String> = lines.iter().map(|l| format!("user {l}")).collect();
         let users = parse_file(&text.join("\n"), "config", all)?;
-        shared.acl.replace_all(users);
+        acl.replace_all(users);
     }
     if let Some(path) = file {
         let text = std::fs::read_to_string(&path)
             .map_err(|e| format!("Error loading ACLs, opening file '{}': {e}", path.display()))?;
         let users = parse_file(&text, &path.display().to_string(), all)?;
-        shared.acl.replace_all(users);
+        acl.replace_all(users);
     }
     Ok(())
 }

@@ -186,7 +186,7 @@ async fn read_loop(
                         .collect();
                     // The users changed: this connection's is taken again.
                     if st.acl_epoch != worker.shared.acl.epoch() {
-                        crate::acl::refresh(&worker.shared, st);
+                        crate::dispatch::refresh_user(&worker.shared, st);
                     }
                     if st.db == 0 && st.user.unrestricted {
                         crate::dispatch::handle(worker, st, out, &argv).await;

@@ -77,7 +77,7 @@ pub async fn handle(
         return out.borrow_mut().push_ready(NOAUTH, to.discard);
     }
     if !session.user.unrestricted {
-        if let Err(reply) = crate::acl::admit(w, session, out, spec, argv) {
+        if let Err(reply) = admit(w, session, out, spec, argv) {
             builtin::multi::refused(session);
             let mut st = lock(&w.stats);
             st.rejected(spec.id);
@@ -191,4 +191,92 @@ async fn run_builtin(
             let name = lock(&handle.info).name.clone();
             (handle.id, handle.addr.to_string(), name)
         });
+}
+
+/// Takes the connection's user again after a change to the users: a
+/// user deleted meanwhile leaves it logged out with no permission (its
+/// connection is being closed).
+pub fn refresh_user(shared: &crate::state::Shared, session: &mut Session) {
+    session.acl_epoch = shared.acl.epoch();
+    match shared.acl.user(&session.user.name) {
+        Some(u) => session.user = u,
+        None => {
+            session.user = std::sync::Arc::new(common::acl::User::new(&session.user.name, false));
+            session.authed = false;
+        }
+    }
+}
+
+/// Redis's `NOPERM` reply for a refusal at the top level.
+fn noperm(d: common::acl::Denied, command: &str) -> Vec<u8> {
+    match d {
+        common::acl::Denied::Command => {
+            format!("-NOPERM this user has no permissions to run the '{command}' command\r\n")
+                .into_bytes()
+        }
+        common::acl::Denied::Key(_) => b"-NOPERM this user has no permissions to access one of the keys used as arguments\r\n".to_vec(),
+        common::acl::Denied::Channel(_) => b"-NOPERM this user has no permissions to access one of the channels used as arguments\r\n".to_vec(),
+    }
+}
+
+/// Checks a command of a restricted user before it runs or is queued:
+/// its command, keys and channels, and SORT's BY and GET patterns (which
+/// read keys nobody names, so they need every key readable); the error
+/// reply if refused (the refusal is in `ACL LOG`).
+fn admit(
+    w: &crate::worker::Worker,
+    session: &Session,
+    out: &RefCell<Replies>,
+    spec: &'static common::table::CommandSpec,
+    argv: &[&[u8]],
+) -> Result<(), Vec<u8>> {
+    let user = &session.user;
+    if let Err(d) = user.check(spec, argv) {
+        let context = match session.multi.is_some() {
+            true => crate::acl::Context::Multi,
+            false => crate::acl::Context::Toplevel,
+        };
+        let info = crate::builtin::client_line(&w.shared, session, out, argv);
+        let max = w.shared.settings.acllog_max_len();
+        let object = crate::acl::object_of(d, argv, spec.name);
+        w.shared
+            .acl
+            .log_event(d.reason(), context, object, &user.name, info, max);
+        return Err(noperm(d, spec.name));
+    }
+    if let Some(option) = sort_pattern(spec, argv) {
+        if !user.reads_every_key(spec, argv) {
+            return Err(format!(
+                "-ERR {option} option of SORT denied due to insufficient ACL permissions.\r\n"
+            )
+            .into_bytes());
+        }
+    }
+    Ok(())
+}
+
+/// SORT's first BY with a pattern or GET, if any (`BY` or `GET`).
+fn sort_pattern(spec: &common::table::CommandSpec, argv: &[&[u8]]) -> Option<&'static str> {
+    use common::table::Cmd;
+    if !matches!(spec.id, Cmd::Sort | Cmd::SortRo) {
+        return None;
+    }
+    let mut i = 2;
+    while i + 1 < argv.len() {
+        let a = argv[i];
+        if a.eq_ignore_ascii_case(b"by") && argv[i + 1].contains(&b'*') {
+            return Some("BY");
+        }
+        if a.eq_ignore_ascii_case(b"get") {
+            return Some("GET");
+        }
+        i += if a.eq_ignore_ascii_case(b"limit") {
+            3
+        } else if a.eq_ignore_ascii_case(b"by") || a.eq_ignore_ascii_case(b"store") {
+            2
+        } else {
+            1
+        };
+    }
+    None
 }

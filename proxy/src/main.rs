@@ -74,7 +74,8 @@ fn run(flags: Flags) -> anyhow::Result<()> {
         cfg.attach.clone()
     };
     let shared = Arc::new(Shared::new(cfg, sockets));
-    proxy::acl::load_at_start(&shared).map_err(|e| anyhow::anyhow!("{e}"))?;
+    proxy::acl::load_at_start(&shared.acl, &shared.settings, &shared.cfg.users)
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
     let mut supervisor = None;
     if embedded {
         let cfg = &shared.cfg;

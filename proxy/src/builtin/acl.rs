@@ -424,14 +424,15 @@ fn load(call: Call) {
     match crate::acl::parse_file(&text, &path.display().to_string(), all) {
         Err(e) => call.reply(|r| r.error(&format!("ERR {e}"))),
         Ok(users) => {
+            // Every user but the default one is replaced, and its
+            // connections close, as in Redis (they log in again).
             let gone: Vec<Arc<User>> = shared
                 .acl
                 .users()
                 .into_iter()
-                .filter(|old| users.iter().all(|u| u.name != old.name))
+                .filter(|old| old.name != b"default")
                 .collect();
             shared.acl.replace_all(users);
-            // Connections of users the file no longer has close.
             let clients: Vec<_> = shared.clients().values().cloned().collect();
             for c in clients {
                 if gone.iter().any(|u| is_user(&c, &u.name)) {
