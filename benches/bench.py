@@ -127,7 +127,7 @@ class Server:
                 p.wait()
 
 
-def start_redis(tmp, name, port=None, appendfsync=None, prefix=(), deadline_s=30.0):
+def start_redis(tmp, name, port=None, appendfsync=None, prefix=(), deadline_s=30.0, extra=()):
     port = port or free_port()
     aof = ["--appendonly", "no"]
     if appendfsync:
@@ -136,7 +136,7 @@ def start_redis(tmp, name, port=None, appendfsync=None, prefix=(), deadline_s=30
     p = subprocess.Popen(
         list(prefix) +
         ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", ""] + aof +
-        ["--dir", data, "--logfile", os.path.join(tmp, f"{name}.log")],
+        ["--dir", data, "--logfile", os.path.join(tmp, f"{name}.log")] + list(extra),
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     wait_port(port, deadline_s=deadline_s, proc=p)
     return Server("redis-server", port, [p])
@@ -164,7 +164,7 @@ def start_twemproxy(tmp, shards):
 
 
 def start_shardis(tmp, proxy_bin, shards, workers, appendfsync=None, prefix=(),
-                  deadline_s=30.0, name="shardis"):
+                  deadline_s=30.0, name="shardis", extra=()):
     port = free_port()
     data = tempfile.mkdtemp(prefix="shardis-data-", dir=tmp)
     args = list(prefix) + [proxy_bin, "--port", str(port), "--shards", str(shards), "--dir", data]
@@ -174,6 +174,7 @@ def start_shardis(tmp, proxy_bin, shards, workers, appendfsync=None, prefix=(),
         args += ["--appendonly", "no"]
     if workers:
         args += ["--workers", str(workers)]
+    args += list(extra)
     p = subprocess.Popen(args, stdout=subprocess.DEVNULL,
                          stderr=open(os.path.join(tmp, "shardis.log"), "w"))
     try:
@@ -193,10 +194,11 @@ PCT_LINE = re.compile(r"^\s*([0-9.]+)% <= ([0-9.]+) milliseconds")
 SUMMARY = re.compile(r"throughput summary: ([0-9.]+) requests per second")
 
 
-def run_benchmark(server, workload, pipeline, n, clients, keyspace, size):
+def run_benchmark(server, workload, pipeline, n, clients, keyspace, size, extra=()):
     args = list(WORKLOADS[workload])
     cmd = ["redis-benchmark", "-h", "127.0.0.1", "-p", str(server.port), "-c", str(clients),
-           "-n", str(n), "-r", str(keyspace), "-d", str(size), "-P", str(pipeline)] + args
+           "-n", str(n), "-r", str(keyspace), "-d", str(size), "-P", str(pipeline)] + \
+        list(extra) + args
     out = subprocess.run(cmd, capture_output=True, text=True, timeout=900).stdout
     rps = None
     pcts = []
@@ -379,6 +381,9 @@ def main():
                     help="pub/sub and blocking pops with pubsub_bench (--pubsub-bin): PUBLISH to 1 "
                          "and to 100 subscribers (messages delivered per second) and BLPOP/LPUSH "
                          "ping-pong latency, beside redis-server")
+    ap.add_argument("--tls", action="store_true",
+                    help="instead: SET and GET over TLS at each pipeline depth, both servers "
+                         "with a certificate made by openssl, redis-benchmark --tls")
     ap.add_argument("--pubsub-bin")
     ap.add_argument("--out")
     ap.add_argument("--json")
@@ -390,6 +395,8 @@ def main():
     tmp = tempfile.mkdtemp(prefix="shardis-bench-")
     if a.fsync:
         return fsync_matrix(a, tmp)
+    if a.tls:
+        return tls_table(a, tmp, pipelines)
     if a.allocs:
         return allocs_table(a, tmp, workloads)
     if a.tx:
@@ -514,6 +521,62 @@ def sync_times(tracer):
             h, mi, sec, dur = m.groups()
             out.append((int(h) * 3600 + int(mi) * 60 + float(sec), float(dur)))
     return sorted(out)
+
+
+def make_certs(tmp):
+    """A CA and a server certificate for 127.0.0.1 (openssl); their paths."""
+    ca_key, ca, key, csr, crt = (os.path.join(tmp, n) for n in
+                                 ("ca.key", "ca.crt", "server.key", "server.csr", "server.crt"))
+    ext = os.path.join(tmp, "san.ext")
+    with open(ext, "w") as f:
+        f.write("subjectAltName=IP:127.0.0.1,DNS:localhost\n")
+    run = lambda *c: subprocess.run(c, check=True, capture_output=True)
+    run("openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
+        "-subj", "/CN=bench CA", "-keyout", ca_key, "-out", ca)
+    run("openssl", "req", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=localhost",
+        "-keyout", key, "-out", csr)
+    run("openssl", "x509", "-req", "-in", csr, "-CA", ca, "-CAkey", ca_key, "-CAcreateserial",
+        "-days", "2", "-extfile", ext, "-out", crt)
+    return ca, crt, key
+
+
+def tls_table(a, tmp, pipelines):
+    """SET and GET over TLS, redis-server and shardis, interleaved."""
+    ca, crt, key = make_certs(tmp)
+    tls_args = ["--tls-cert-file", crt, "--tls-key-file", key, "--tls-ca-cert-file", ca,
+                "--tls-auth-clients", "no"]
+    raw = {}
+    for rnd in range(a.rounds):
+        for name in ("redis-server", "shardis"):
+            tls_port = free_port()
+            extra = ["--tls-port", str(tls_port)] + tls_args
+            if name == "redis-server":
+                s = start_redis(tmp, "redis-tls", prefix=(), extra=extra)
+            else:
+                s = start_shardis(tmp, a.proxy_bin, a.shards, a.workers, extra=extra)
+            tls_server = Server(name, tls_port, [])
+            try:
+                for p in pipelines:
+                    for w in ("SET", "GET"):
+                        r = run_benchmark(tls_server, w, p, a.n, a.clients, a.keyspace, a.size,
+                                          extra=["--tls", "--cacert", ca])
+                        raw.setdefault((w, p, name), []).append(r)
+                        print(f"round {rnd + 1} TLS {w} P{p} {name:13} {r['rps']:>10.0f} req/s "
+                              f"p99 {r['p99']:.2f} ms", file=sys.stderr, flush=True)
+            finally:
+                s.stop()
+    res = medians(raw)
+    lines = [f"Run of {now_utc()} on {platform.node()} ({os.cpu_count()} cores): over TLS "
+             f"(redis-benchmark --tls, no client certificates), -c {a.clients} -n {a.n} "
+             f"-r {a.keyspace} -d {a.size}, {a.shards} shards, median of {a.rounds} rounds.",
+             "", "| workload | P | redis-server req/s | shardis req/s | shardis/redis "
+             "| redis p99 ms | shardis p99 ms |", "| --- | --- | --- | --- | --- | --- | --- |"]
+    for p in pipelines:
+        for w in ("SET", "GET"):
+            r, sh = res[(w, p, "redis-server")], res[(w, p, "shardis")]
+            lines.append(f"| {w} | {p} | {fmt_rps(r['rps'])} | {fmt_rps(sh['rps'])} | "
+                         f"{ratio(sh['rps'], r['rps'])} | {r['p99']:.2f} | {sh['p99']:.2f} |")
+    emit(lines, a.out)
 
 
 def fsync_matrix(a, tmp):

@@ -60,6 +60,25 @@ pub struct Flags {
     /// Most client connections at once.
     #[arg(long)]
     pub maxclients: Option<usize>,
+    /// Port for TLS clients (0: none), beside `--port`.
+    #[arg(long)]
+    pub tls_port: Option<u16>,
+    /// The server's certificate (PEM), for `--tls-port`.
+    #[arg(long)]
+    pub tls_cert_file: Option<String>,
+    /// The server's private key (PEM).
+    #[arg(long)]
+    pub tls_key_file: Option<String>,
+    /// CA certificates (PEM) client certificates must be signed by.
+    #[arg(long)]
+    pub tls_ca_cert_file: Option<String>,
+    /// Whether TLS clients must show a certificate: yes (default), no, optional.
+    #[arg(long, value_name = "yes|no|optional")]
+    pub tls_auth_clients: Option<String>,
+    /// Refuse clients off loopback while the default user has no password
+    /// (yes, the default, as Redis).
+    #[arg(long, value_name = "yes|no")]
+    pub protected_mode: Option<String>,
     /// Close connections idle this many seconds (0: never).
     #[arg(long)]
     pub timeout: Option<u64>,
@@ -182,6 +201,12 @@ impl Config {
         let params = [
             ("requirepass", f.requirepass.clone()),
             ("maxclients", f.maxclients.map(|v| v.to_string())),
+            ("tls-port", f.tls_port.map(|v| v.to_string())),
+            ("tls-cert-file", f.tls_cert_file.clone()),
+            ("tls-key-file", f.tls_key_file.clone()),
+            ("tls-ca-cert-file", f.tls_ca_cert_file.clone()),
+            ("tls-auth-clients", f.tls_auth_clients.clone()),
+            ("protected-mode", f.protected_mode.clone()),
             ("timeout", f.timeout.map(|v| v.to_string())),
             ("appendfsync", f.appendfsync.clone()),
             ("appendonly", f.appendonly.clone()),

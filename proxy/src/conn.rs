@@ -23,8 +23,8 @@ use std::{
 
 use smallvec::SmallVec;
 use tokio::{
-    io::{AsyncReadExt, AsyncWriteExt},
-    net::{tcp::OwnedWriteHalf, TcpStream},
+    io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt},
+    net::TcpStream,
 };
 
 use crate::{
@@ -43,9 +43,9 @@ pub const READ_BUFFER_KEEP_BYTES: usize = 1 << 20;
 /// MGET of 23 keys needs no heap list.
 const ARGV_INLINE: usize = 24;
 
-/// Serves one client until it leaves, errs or is killed.
-pub async fn serve(worker: Rc<Worker>, stream: TcpStream, addr: SocketAddr) {
-    let shared = worker.shared.clone();
+/// The socket's side of a connection: its addresses and descriptor,
+/// with nodelay and `tcp-keepalive` set.
+fn prepare(shared: &Shared, stream: &TcpStream, addr: SocketAddr) -> (SocketAddr, i32) {
     let _ = stream.set_nodelay(true);
     let laddr = stream.local_addr().unwrap_or(addr);
     let fd = stream.as_raw_fd();
@@ -55,12 +55,84 @@ pub async fn serve(worker: Rc<Worker>, stream: TcpStream, addr: SocketAddr) {
             tracing::debug!("tcp-keepalive: {e}");
         }
     }
-    let (mut rd, wr) = stream.into_split();
+    (laddr, fd)
+}
+
+/// Whether protected mode refuses a client from `addr`: it is on, the
+/// default user has no password, and the client is not on loopback (as
+/// Redis decides).
+pub fn protected_refuses(protected: bool, default_nopass: bool, addr: &SocketAddr) -> bool {
+    protected && default_nopass && !addr.ip().is_loopback()
+}
+
+/// Redis's reply to a client protected mode refuses.
+const DENIED: &[u8] = b"-DENIED Redis is running in protected mode because protected mode is enabled and no password is set for the default user. In this mode connections are only accepted from the loopback interface. If you want to connect from external computers to Redis you may adopt one of the following solutions: 1) Just disable protected mode sending the command 'CONFIG SET protected-mode no' from the loopback interface by connecting to Redis from the same host the server is running, however MAKE SURE Redis is not publicly accessible from internet if you do so. Use CONFIG REWRITE to make this change permanent. 2) Alternatively you can just disable the protected mode by editing the Redis configuration file, and setting the protected mode option to 'no', and then restarting the server. 3) If you started the server manually just for testing, restart it with the '--protected-mode no' option. 4) Setup a an authentication password for the default user. NOTE: You only need to do one of the above things in order for the server to start accepting connections from the outside.\r\n";
+
+/// Serves one plain TCP client until it leaves, errs or is killed.
+pub async fn serve(worker: Rc<Worker>, stream: TcpStream, addr: SocketAddr) {
+    let (laddr, fd) = prepare(&worker.shared, &stream, addr);
+    let (rd, wr) = stream.into_split();
+    serve_halves(worker, rd, wr, Peer { addr, laddr, fd }).await;
+}
+
+/// Serves one client of the TLS port: the handshake first (bounded by
+/// [`crate::tls::HANDSHAKE_TIMEOUT`]; a client that fails it or stalls is
+/// dropped and logged), then as any client.
+pub async fn serve_tls(
+    worker: Rc<Worker>,
+    stream: TcpStream,
+    addr: SocketAddr,
+    acceptor: tokio_rustls::TlsAcceptor,
+) {
+    let (laddr, fd) = prepare(&worker.shared, &stream, addr);
+    let shake = tokio::time::timeout(crate::tls::HANDSHAKE_TIMEOUT, acceptor.accept(stream));
+    let tls = match shake.await {
+        Ok(Ok(tls)) => tls,
+        Ok(Err(e)) => {
+            tracing::info!("TLS handshake with {addr} failed: {e}");
+            return;
+        }
+        Err(_) => {
+            tracing::info!("TLS handshake with {addr} timed out");
+            return;
+        }
+    };
+    let (rd, wr) = tokio::io::split(tls);
+    serve_halves(worker, rd, wr, Peer { addr, laddr, fd }).await;
+}
+
+/// Where a client is.
+struct Peer {
+    addr: SocketAddr,
+    laddr: SocketAddr,
+    fd: i32,
+}
+
+/// Serves a client over its read and write halves (a TCP socket's, or a
+/// TLS stream's: this is built once for each).
+async fn serve_halves<R, W>(worker: Rc<Worker>, mut rd: R, wr: W, peer: Peer)
+where
+    R: AsyncRead + Unpin,
+    W: AsyncWrite + Unpin + 'static,
+{
+    let Peer { addr, laddr, fd } = peer;
+    let shared = worker.shared.clone();
     let out = Rc::new(RefCell::new(Replies::new()));
     let id = shared.next_client_id.fetch_add(1, Ordering::Relaxed);
     let handle = Arc::new(ClientHandle::new(id, addr, laddr, fd, shared.now_ms()));
     let writer =
         tokio::task::spawn_local(write_loop(wr, out.clone(), handle.clone(), shared.clone()));
+    let default_nopass = shared.acl.default_user().nopass();
+    if protected_refuses(shared.settings.protected_mode(), default_nopass, &addr) {
+        shared.stats.rejected.fetch_add(1, Ordering::Relaxed);
+        {
+            let mut o = out.borrow_mut();
+            o.push_ready(DENIED, false);
+            o.close_when_written();
+        }
+        let _ = writer.await;
+        return;
+    }
     let full = shared.clients().len() as u64 >= shared.settings.maxclients();
     if full {
         shared.stats.rejected.fetch_add(1, Ordering::Relaxed);
@@ -124,9 +196,9 @@ fn set_keepalive(fd: std::os::fd::RawFd, secs: u64) -> std::io::Result<()> {
 /// Reads and dispatches until the connection ends; true if replies still
 /// queued should be written (QUIT, protocol error), false if the client is
 /// gone.
-async fn read_loop(
+async fn read_loop<R: AsyncRead + Unpin>(
     worker: &Rc<Worker>,
-    rd: &mut tokio::net::tcp::OwnedReadHalf,
+    rd: &mut R,
     out: &Rc<RefCell<Replies>>,
     st: &mut Session,
 ) -> bool {
@@ -244,9 +316,9 @@ async fn read_loop(
 /// what the client sends meanwhile, so that a client that leaves ends its
 /// wait at once; false if it left, was killed or sent more than the query
 /// buffer limit.
-async fn wait_blocked(
+async fn wait_blocked<R: AsyncRead + Unpin>(
     worker: &Rc<Worker>,
-    rd: &mut tokio::net::tcp::OwnedReadHalf,
+    rd: &mut R,
     buf: &mut Vec<u8>,
     out: &Rc<RefCell<Replies>>,
     st: &mut Session,
@@ -331,8 +403,8 @@ async fn wait_for_room(out: &Rc<RefCell<Replies>>, limit: usize) {
     }
 }
 
-async fn write_loop(
-    mut wr: OwnedWriteHalf,
+async fn write_loop<W: AsyncWrite + Unpin>(
+    mut wr: W,
     out: Rc<RefCell<Replies>>,
     handle: Arc<ClientHandle>,
     shared: Arc<Shared>,
@@ -370,5 +442,25 @@ async fn write_loop(
                 spare = Vec::with_capacity(16 << 10);
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::protected_refuses;
+
+    #[test]
+    fn protected_mode_refuses_only_strangers_while_there_is_no_password() {
+        let lo: std::net::SocketAddr = "127.0.0.1:5000".parse().expect("an address");
+        let lo6: std::net::SocketAddr = "[::1]:5000".parse().expect("an address");
+        let far: std::net::SocketAddr = "10.1.2.3:5000".parse().expect("an address");
+        assert!(protected_refuses(true, true, &far));
+        assert!(!protected_refuses(true, true, &lo));
+        assert!(!protected_refuses(true, true, &lo6));
+        assert!(
+            !protected_refuses(true, false, &far),
+            "a password lets it in"
+        );
+        assert!(!protected_refuses(false, true, &far), "protected-mode no");
     }
 }

@@ -57,5 +57,6 @@ pub mod session;
 pub mod state;
 pub mod stats;
 pub mod supervisor;
+pub mod tls;
 pub mod worker;
 pub mod xtx;

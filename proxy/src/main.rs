@@ -76,6 +76,11 @@ fn run(flags: Flags) -> anyhow::Result<()> {
     let shared = Arc::new(Shared::new(cfg, sockets));
     proxy::acl::load_at_start(&shared.acl, &shared.settings, &shared.cfg.users)
         .map_err(|e| anyhow::anyhow!("{e}"))?;
+    if shared.settings.tls_port() != 0 {
+        let get = |n: &str| shared.settings.by_name(n).unwrap_or_default();
+        let tls = proxy::tls::build(get).map_err(|e| anyhow::anyhow!("TLS: {e}"))?;
+        shared.tls.set(tls);
+    }
     let mut supervisor = None;
     if embedded {
         let cfg = &shared.cfg;

@@ -102,6 +102,18 @@ fn run_worker(
                 return;
             }
         };
+        // Every worker listens on the TLS port too (SO_REUSEPORT).
+        let tls_port = shared.settings.tls_port();
+        let tls_listener = match tls_port {
+            0 => None,
+            p => match listen::bind(SocketAddr::new(addr.ip(), p)) {
+                Ok(l) => Some(l),
+                Err(e) => {
+                    let _ = ready.send(Err(e));
+                    return;
+                }
+            },
+        };
         let port = listener
             .local_addr()
             .map(|a| a.port())
@@ -128,17 +140,36 @@ fn run_worker(
             }
         });
         let _ = ready.send(Ok(port));
-        accept_loop(worker, listener).await;
+        accept_loop(worker, listener, tls_listener).await;
     });
 }
 
 /// Accepts clients, and swaps in the new listener `CONFIG SET port`
 /// hands over (the old one closes; open connections stay).
-async fn accept_loop(worker: std::rc::Rc<Worker>, mut listener: TcpListener) {
+async fn accept_loop(
+    worker: std::rc::Rc<Worker>,
+    mut listener: TcpListener,
+    tls: Option<TcpListener>,
+) {
     let shared = worker.shared.clone();
     loop {
         let accepted = tokio::select! {
             a = listener.accept() => a,
+            a = accept_tls(&tls) => {
+                match a {
+                    Ok((stream, addr)) => {
+                        let w = worker.clone();
+                        if let Some(acceptor) = shared.tls.acceptor() {
+                            tokio::task::spawn_local(crate::conn::serve_tls(w, stream, addr, acceptor));
+                        }
+                    }
+                    Err(e) => {
+                        tracing::warn!("TLS accept failed: {e}");
+                        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+                    }
+                }
+                continue;
+            }
             l = shared.listeners.next(worker.id) => {
                 match TcpListener::from_std(l) {
                     Ok(l) => listener = l,
@@ -157,5 +188,15 @@ async fn accept_loop(worker: std::rc::Rc<Worker>, mut listener: TcpListener) {
         };
         let w = worker.clone();
         tokio::task::spawn_local(async move { crate::conn::serve(w, stream, addr).await });
+    }
+}
+
+/// The next client of the TLS listener, if there is one (else never).
+async fn accept_tls(
+    l: &Option<TcpListener>,
+) -> std::io::Result<(tokio::net::TcpStream, SocketAddr)> {
+    match l {
+        Some(l) => l.accept().await,
+        None => std::future::pending().await,
     }
 }

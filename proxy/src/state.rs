@@ -288,6 +288,8 @@ pub struct Shared {
     pub pubsub: crate::pubsub::PubSub,
     /// The users and the ACL log (`crate::acl`).
     pub acl: crate::acl::Acl,
+    /// The TLS configuration new TLS clients get (`crate::tls`).
+    pub tls: crate::tls::Tls,
 }
 
 impl Shared {
@@ -345,6 +347,7 @@ impl Shared {
             pubsub: Default::default(),
             scripts: crate::script_cache::Cache::default(),
             acl: crate::acl::Acl::default(),
+            tls: crate::tls::Tls::default(),
         }
     }
 

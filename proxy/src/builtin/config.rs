@@ -178,6 +178,32 @@ async fn set(call: Call<'_, '_>) {
         Ok(c) => c,
         Err(e) => return call.reply(|r| r.error(&e)),
     };
+    // A new TLS configuration is built before anything is stored: a bad
+    // file changes nothing.
+    let tls_changed = changes
+        .iter()
+        .find(|(i, _)| crate::tls::PARAMS.contains(&PARAMS[*i].name));
+    let mut new_tls = None;
+    if let Some((i, _)) = tls_changed {
+        if settings.tls_port() != 0 {
+            let get = |name: &str| {
+                let at = params::index_of(name);
+                match changes.iter().rfind(|(j, _)| Some(*j) == at) {
+                    Some((_, v)) => v.clone(),
+                    None => settings.by_name(name).unwrap_or_default(),
+                }
+            };
+            match crate::tls::build(get) {
+                Ok(c) => new_tls = Some(c),
+                Err(e) => {
+                    let name = PARAMS[*i].name;
+                    tracing::warn!("CONFIG SET {name}: {e}");
+                    let msg = format!("ERR CONFIG SET failed (possibly related to argument '{name}') - Unable to update TLS configuration: {e}");
+                    return call.reply(|r| r.error(&msg));
+                }
+            }
+        }
+    }
     // A new port is the one change that can still fail: bound first, so a
     // port in use changes nothing.
     let port = params::index_of("port");
@@ -194,6 +220,9 @@ async fn set(call: Call<'_, '_>) {
         }
     }
     let number = settings.store(&changes).to_string();
+    if let Some(c) = new_tls {
+        shared.tls.set(c);
+    }
     // `requirepass` is the default user's password (`crate::acl`).
     let requirepass = params::index_of("requirepass");
     if let Some((_, v)) = changes.iter().rfind(|(i, _)| Some(*i) == requirepass) {

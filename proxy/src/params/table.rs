@@ -1,6 +1,6 @@
 //! Every `CONFIG` parameter shardis knows: Redis 7.0.15's parameters (its
-//! `config.c` types, bounds, defaults and flags; TLS ones left out, as in a
-//! Redis built without TLS) plus Redis 7.2's set listpack thresholds, which
+//! `config.c` types, bounds, defaults and flags; of the TLS ones, those
+//! for clients that rustls can honour, see `crate::tls`) plus Redis 7.2's set listpack thresholds, which
 //! shardis's sets have. Defaults are Redis's, except where shardis does
 //! otherwise (`appendonly yes`, `save ""`, ...); the values
 //! set at start (`port`, `bind`, `dir`, `io-threads`) are filled in by
@@ -90,6 +90,7 @@ const FACILITY: &[&str] = &[
 const DISKLESS_LOAD: &[&str] = &["disabled", "on-empty-db", "swapdb"];
 const OOM: &[&str] = &["no", "yes", "relative", "absolute"];
 const PUBSUB_DEFAULT: &[&str] = &["allchannels", "resetchannels"];
+const TLS_AUTH: &[&str] = &["no", "yes", "optional"];
 const SANITIZE: &[&str] = &["no", "yes", "clients"];
 const PROTECTED_ACTION: &[&str] = &["no", "yes", "local"];
 const ENDPOINT: &[&str] = &["ip", "hostname", "unknown-endpoint"];
@@ -101,6 +102,16 @@ const SHUTDOWN: &[&str] = &["default", "save", "nosave", "now", "force"];
 pub static PARAMS: &[Param] = &[
     // Applied by the proxy at once.
     p("requirepass", None, S, "", 0, Proxy),
+    // TLS for clients (`crate::tls`): the port is bound at start, the rest
+    // builds the configuration new TLS connections get.
+    p("tls-port", None, int(0, 65535), "0", IMMUTABLE, Proxy),
+    p("tls-cert-file", None, S, "", 0, Proxy),
+    p("tls-key-file", None, S, "", 0, Proxy),
+    p("tls-ca-cert-file", None, S, "", 0, Proxy),
+    p("tls-ca-cert-dir", None, S, "", 0, Proxy),
+    p("tls-auth-clients", None, Kind::Enum(TLS_AUTH), "yes", 0, Proxy),
+    p("tls-protocols", None, S, "", 0, Proxy),
+    p("tls-ciphersuites", None, S, "", 0, Proxy),
     p("timeout", None, int(0, INT_MAX), "0", 0, Proxy),
     p("maxclients", None, uint(1, UINT_MAX), "10000", 0, Proxy),
     p("tcp-keepalive", None, int(0, INT_MAX), "300", 0, Proxy),
@@ -158,7 +169,7 @@ pub static PARAMS: &[Param] = &[
     p("maxmemory-eviction-tenacity", None, int(0, 100), "10", 0, Unused),
     p("maxmemory-clients", None, Kind::Num { min: -100, max: LONG_MAX, unsigned: false, memory: true, percent: true }, "0", 0, Unused),
     p("client-output-buffer-limit", None, Kind::Special(Special::ClientOutputBufferLimit), "normal 0 0 0 slave 268435456 67108864 60 pubsub 33554432 8388608 60", 0, Proxy),
-    p("protected-mode", None, B, "yes", 0, Unused),
+    p("protected-mode", None, B, "yes", 0, Proxy),
     p("loglevel", None, Kind::Enum(LOGLEVEL), "notice", 0, Unused),
     p("hz", None, int(0, INT_MAX), "10", 0, Unused),
     p("dynamic-hz", None, B, "yes", 0, Unused),

@@ -124,7 +124,9 @@ impl Settings {
             "slowlog-max-len" => self.slowlog_max_len.store(n(), Ordering::Relaxed),
             "acllog-max-len" => self.acllog_max_len.store(n(), Ordering::Relaxed),
             // Read as text when used (`crate::acl`).
-            "acl-pubsub-default" | "aclfile" => {}
+            "acl-pubsub-default" | "aclfile" | "protected-mode" => {}
+            // The TLS configuration is built from the text (`crate::tls`).
+            n if n.starts_with("tls-") => {}
             "latency-monitor-threshold" => self
                 .latency_monitor_threshold_ms
                 .store(n(), Ordering::Relaxed),
@@ -159,6 +161,18 @@ impl Settings {
             s.load(Ordering::Relaxed),
             t.load(Ordering::Relaxed),
         )
+    }
+
+    /// `protected-mode`.
+    pub fn protected_mode(&self) -> bool {
+        self.by_name("protected-mode").as_deref() != Some("no")
+    }
+
+    /// `tls-port` (0: no TLS).
+    pub fn tls_port(&self) -> u16 {
+        self.by_name("tls-port")
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0)
     }
 
     /// `databases`: SELECT takes 0 to this, less one.
