@@ -160,6 +160,15 @@ impl ClientHandle {
             .store(now_ms, Ordering::Relaxed);
     }
 
+    /// Whether it is logged in as user `name`.
+    pub fn logged_in_as(&self, name: &[u8]) -> bool {
+        let info = self.info();
+        match info.user.is_empty() {
+            true => name == b"default",
+            false => info.user == name,
+        }
+    }
+
     /// Its library name and version and its name, locked.
     pub fn info(&self) -> std::sync::MutexGuard<'_, ClientInfo> {
         self.info.lock().unwrap_or_else(|p| p.into_inner())

@@ -109,7 +109,7 @@ fn drop_lost_subscribers(w: &crate::worker::Worker, user: &User) {
     let shared = &w.shared;
     let clients: Vec<_> = shared.clients().values().cloned().collect();
     for c in clients {
-        if c.subs.iter().all(|n| n.load(Ordering::Relaxed) == 0) || !is_user(&c, &user.name) {
+        if c.subs.iter().all(|n| n.load(Ordering::Relaxed) == 0) || !c.logged_in_as(&user.name) {
             continue;
         }
         let subs = shared.pubsub.subscriptions_of(c.id);
@@ -119,14 +119,6 @@ fn drop_lost_subscribers(w: &crate::worker::Worker, user: &User) {
         if lost {
             super::client::kill_client(shared, &c);
         }
-    }
-}
-
-fn is_user(c: &crate::state::ClientHandle, name: &[u8]) -> bool {
-    let info = c.info();
-    match info.user.is_empty() {
-        true => name == b"default",
-        false => info.user == name,
     }
 }
 
@@ -173,7 +165,7 @@ fn deluser(call: Call) {
     // Their connections close: this one after its reply.
     let clients: Vec<_> = shared.clients().values().cloned().collect();
     for c in clients {
-        if names.iter().any(|n| is_user(&c, n)) {
+        if names.iter().any(|n| c.logged_in_as(n)) {
             if c.id == call.session.handle.id {
                 call.session.close = true;
             } else {
@@ -435,7 +427,7 @@ fn load(call: Call) {
             shared.acl.replace_all(users);
             let clients: Vec<_> = shared.clients().values().cloned().collect();
             for c in clients {
-                if gone.iter().any(|u| is_user(&c, &u.name)) {
+                if gone.iter().any(|u| c.logged_in_as(&u.name)) {
                     if c.id == call.session.handle.id {
                         call.session.close = true;
                     } else {

@@ -338,6 +338,8 @@ struct Filter {
     laddr: Option<String>,
     skipme: bool,
     max_age_secs: Option<u64>,
+    /// `USER name`: clients logged in as that user.
+    user: Option<Vec<u8>>,
 }
 
 impl Filter {
@@ -364,10 +366,7 @@ impl Filter {
             } else if eq(k, "laddr") {
                 f.laddr = Some(String::from_utf8_lossy(v).into_owned());
             } else if eq(k, "user") {
-                if v != b"default" {
-                    let u = String::from_utf8_lossy(v);
-                    return Err(format!("ERR No such user '{u}'"));
-                }
+                f.user = Some(v.to_vec());
             } else if eq(k, "skipme") {
                 f.skipme = match v {
                     v if eq(v, "yes") => true,
@@ -398,6 +397,7 @@ impl Filter {
                 .as_ref()
                 .is_none_or(|a| *a == c.laddr.to_string())
             && self.max_age_secs.is_none_or(|m| c.age_ms() / 1000 > m)
+            && self.user.as_ref().is_none_or(|u| c.logged_in_as(u))
     }
 }
 
@@ -425,6 +425,12 @@ fn kill(call: Call) {
             Ok(f) => f,
             Err(e) => return call.reply(|r| r.error(&e)),
         };
+        if let Some(u) = &filter.user {
+            if call.w.shared.acl.user(u).is_none() {
+                let u = String::from_utf8_lossy(u).into_owned();
+                return call.reply(|r| r.error(&format!("ERR No such user '{u}'")));
+            }
+        }
         let clients = call.w.shared.clients();
         clients
             .values()
