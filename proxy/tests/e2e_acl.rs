@@ -205,6 +205,23 @@ fn deleting_a_user_closes_its_connections() {
     wait_until(IO_TIMEOUT, "the connection to close", || {
         redis::cmd("PING").query::<String>(&mut c).is_err()
     });
+    // CLIENT KILL USER closes the connections of that user only.
+    setuser(&mut admin, &["k", "on", "nopass", "+@all"]);
+    let mut k = client_for(&url_as(&s, "k", "x"));
+    let n: i64 = redis::cmd("CLIENT")
+        .arg(&["KILL", "USER", "k"])
+        .query(&mut admin)
+        .unwrap();
+    assert_eq!(n, 1);
+    wait_until(IO_TIMEOUT, "k's connection to close", || {
+        redis::cmd("PING").query::<String>(&mut k).is_err()
+    });
+    let e = err_of(
+        redis::cmd("CLIENT")
+            .arg(&["KILL", "USER", "nosuch"])
+            .query::<i64>(&mut admin),
+    );
+    assert!(e.contains("No such user 'nosuch'"), "{e}");
     let e = err_of(
         redis::cmd("ACL")
             .arg(&["DELUSER", "default"])
