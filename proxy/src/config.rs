@@ -75,6 +75,9 @@ pub struct Flags {
     /// Whether TLS clients must show a certificate: yes (default), no, optional.
     #[arg(long, value_name = "yes|no|optional")]
     pub tls_auth_clients: Option<String>,
+    /// Serve TLS clients only, on --tls-port (no plain TCP port).
+    #[arg(long)]
+    pub tls_only: bool,
     /// Refuse clients off loopback while the default user has no password
     /// (yes, the default, as Redis).
     #[arg(long, value_name = "yes|no")]
@@ -116,6 +119,9 @@ pub struct Config {
     pub dir: PathBuf,
     /// Control sockets of shards started elsewhere (empty: start our own).
     pub attach: Vec<PathBuf>,
+    /// `tls-only yes`: no plain TCP listener, TLS clients only (Redis
+    /// does this with `port 0`; shardis's `port 0` picks a free port).
+    pub tls_only: bool,
     /// The config file's `user` lines (each without `user`), loaded as
     /// an ACL file at start (`crate::acl`).
     pub users: Vec<String>,
@@ -144,6 +150,7 @@ impl Default for Config {
             dir: PathBuf::from("shardis-data"),
             attach: Vec::new(),
             users: Vec::new(),
+            tls_only: false,
             shard_wait_timeout_ms: 5_000,
             client_output_backlog_bytes: 32 << 20,
             ring_capacity_bytes: 1 << 20,
@@ -178,6 +185,9 @@ impl Config {
         }
         if let Some(v) = &f.bind {
             self.bind = v.clone();
+        }
+        if f.tls_only {
+            self.tls_only = true;
         }
         if let Some(v) = f.shards {
             self.shards = v;
@@ -266,6 +276,13 @@ impl Config {
             }
             "shards" => self.shards = num(value)? as usize,
             "user" => self.users.push(value.to_string()),
+            "tls-only" => {
+                self.tls_only = match value.to_ascii_lowercase().as_str() {
+                    "yes" => true,
+                    "no" => false,
+                    _ => return Err(ConfigError(format!("bad value for 'tls-only': '{value}'"))),
+                }
+            }
             "workers" => self.workers = num(value)? as usize,
             "dir" => self.dir = PathBuf::from(value),
             "attach" => {
@@ -310,6 +327,12 @@ impl Config {
         }
         if self.workers == 0 || self.workers > 64 {
             return Err(ConfigError("workers must be between 1 and 64".into()));
+        }
+        let tls_port = crate::params::index_of("tls-port")
+            .and_then(|i| self.params.iter().rfind(|(j, _)| *j == i))
+            .is_some_and(|(_, v)| v != "0");
+        if self.tls_only && !tls_port {
+            return Err(ConfigError("tls-only needs a tls-port".into()));
         }
         if !self.ring_capacity_bytes.is_power_of_two() || self.ring_capacity_bytes < 4096 {
             return Err(ConfigError(

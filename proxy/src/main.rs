@@ -100,7 +100,10 @@ fn run(flags: Flags) -> anyhow::Result<()> {
         shards = shared.shard_count(),
         "ready to accept connections"
     );
-    println!("shardis ready on port {port}");
+    match shared.cfg.tls_only {
+        true => println!("shardis ready on TLS port {}", shared.settings.tls_port()),
+        false => println!("shardis ready on port {port}"),
+    }
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;

@@ -95,12 +95,16 @@ fn run_worker(
     };
     let local = tokio::task::LocalSet::new();
     local.block_on(&rt, async move {
-        let listener = match listen::bind(addr) {
-            Ok(l) => l,
-            Err(e) => {
-                let _ = ready.send(Err(e));
-                return;
-            }
+        // `tls-only`: no plain listener until `CONFIG SET port` gives one.
+        let listener = match shared.cfg.tls_only {
+            true => None,
+            false => match listen::bind(addr) {
+                Ok(l) => Some(l),
+                Err(e) => {
+                    let _ = ready.send(Err(e));
+                    return;
+                }
+            },
         };
         // Every worker listens on the TLS port too (SO_REUSEPORT).
         let tls_port = shared.settings.tls_port();
@@ -114,10 +118,10 @@ fn run_worker(
                 }
             },
         };
-        let port = listener
-            .local_addr()
-            .map(|a| a.port())
-            .unwrap_or(addr.port());
+        let port = match &listener {
+            Some(l) => l.local_addr().map(|a| a.port()).unwrap_or(addr.port()),
+            None => 0,
+        };
         let worker = match Worker::new(id, shared) {
             Ok(w) => w,
             Err(e) => {
@@ -148,14 +152,14 @@ fn run_worker(
 /// hands over (the old one closes; open connections stay).
 async fn accept_loop(
     worker: std::rc::Rc<Worker>,
-    mut listener: TcpListener,
+    mut listener: Option<TcpListener>,
     tls: Option<TcpListener>,
 ) {
     let shared = worker.shared.clone();
     loop {
         let accepted = tokio::select! {
-            a = listener.accept() => a,
-            a = accept_tls(&tls) => {
+            a = accept_on(&listener) => a,
+            a = accept_on(&tls) => {
                 match a {
                     Ok((stream, addr)) => {
                         let w = worker.clone();
@@ -172,7 +176,7 @@ async fn accept_loop(
             }
             l = shared.listeners.next(worker.id) => {
                 match TcpListener::from_std(l) {
-                    Ok(l) => listener = l,
+                    Ok(l) => listener = Some(l),
                     Err(e) => tracing::error!("cannot use the new listener: {e}"),
                 }
                 continue;
@@ -191,8 +195,8 @@ async fn accept_loop(
     }
 }
 
-/// The next client of the TLS listener, if there is one (else never).
-async fn accept_tls(
+/// The next client of `l`, if there is a listener (else never).
+async fn accept_on(
     l: &Option<TcpListener>,
 ) -> std::io::Result<(tokio::net::TcpStream, SocketAddr)> {
     match l {

@@ -104,6 +104,11 @@ fn connect(port: u16, cfg: Arc<rustls::ClientConfig>) -> Tls {
 fn ask(tls: &mut Tls, cmd: &str) -> std::io::Result<String> {
     tls.write_all(format!("{cmd}\r\n").as_bytes())?;
     tls.flush()?;
+    read_line(tls)
+}
+
+/// Reads one reply line.
+fn read_line(tls: &mut Tls) -> std::io::Result<String> {
     let mut line = Vec::new();
     let mut b = [0u8; 1];
     while !line.ends_with(b"\r\n") {
@@ -259,4 +264,46 @@ fn optional_client_certificates_and_a_reloaded_certificate() {
         .unwrap()
         .remove(1);
     assert_eq!(got, cert2.display().to_string());
+}
+
+#[test]
+fn tls_only_serves_no_plain_port() {
+    let tmp = TempDir::new();
+    let dir = tmp.0.clone();
+    let ca = Ca::new("tls-only CA");
+    ca.write(&dir.join("ca.crt"));
+    let (cert, key) = ca.issue(&dir, "server", &["localhost", "127.0.0.1"]);
+    let tls_port = free_port();
+    let mut child = std::process::Command::new(common::proxy_bin())
+        .args(["--tls-only", "--tls-port", &tls_port.to_string()])
+        .args(["--tls-cert-file", &cert.display().to_string()])
+        .args(["--tls-key-file", &key.display().to_string()])
+        .args(["--tls-auth-clients", "no", "--shards", "1"])
+        .args(["--dir", &dir.join("data").display().to_string()])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("spawn the proxy");
+    let mut line = String::new();
+    let stdout = child.stdout.take().expect("stdout");
+    std::io::BufRead::read_line(&mut std::io::BufReader::new(stdout), &mut line).expect("a line");
+    let killed = |child: &mut std::process::Child| {
+        let _ = child.kill();
+        let _ = child.wait();
+    };
+    if line.trim() != format!("shardis ready on TLS port {tls_port}") {
+        killed(&mut child);
+        panic!("unexpected first line: {line:?}");
+    }
+    let mut c = connect(tls_port, client_config(&dir.join("ca.crt"), None));
+    let pong = ask(&mut c, "PING");
+    // CONFIG GET port: the plain port is 0, none.
+    let first = ask(&mut c, "CONFIG GET port");
+    let rest: Vec<String> = (0..4)
+        .map(|_| read_line(&mut c).unwrap_or_default())
+        .collect();
+    killed(&mut child);
+    assert_eq!(pong.unwrap(), "+PONG");
+    assert_eq!(first.unwrap(), "*2");
+    assert_eq!(rest, ["$4", "port", "$1", "0"]);
 }
