@@ -62,7 +62,8 @@ fn prepare(shared: &Shared, stream: &TcpStream, addr: SocketAddr) -> (SocketAddr
 /// default user has no password, and the client is not on loopback (as
 /// Redis decides).
 pub fn protected_refuses(protected: bool, default_nopass: bool, addr: &SocketAddr) -> bool {
-    protected && default_nopass && !addr.ip().is_loopback()
+    // An IPv4 client of a dual-stack socket is `::ffff:a.b.c.d`.
+    protected && default_nopass && !addr.ip().to_canonical().is_loopback()
 }
 
 /// Redis's reply to a client protected mode refuses.
@@ -85,8 +86,20 @@ pub async fn serve_tls(
     acceptor: tokio_rustls::TlsAcceptor,
 ) {
     let (laddr, fd) = prepare(&worker.shared, &stream, addr);
+    let shared = worker.shared.clone();
+    // Handshakes under way and clients together stay within maxclients.
+    let room = shared
+        .settings
+        .maxclients()
+        .saturating_sub(shared.clients().len() as u64);
+    let Some(handshake) = shared.tls.begin(room) else {
+        shared.stats.rejected.fetch_add(1, Ordering::Relaxed);
+        return;
+    };
     let shake = tokio::time::timeout(crate::tls::HANDSHAKE_TIMEOUT, acceptor.accept(stream));
-    let tls = match shake.await {
+    let shaken = shake.await;
+    drop(handshake);
+    let tls = match shaken {
         Ok(Ok(tls)) => tls,
         Ok(Err(e)) => {
             tracing::info!("TLS handshake with {addr} failed: {e}");
@@ -256,14 +269,22 @@ async fn read_loop<R: AsyncRead + Unpin>(
                         .iter()
                         .map(|&(s, l)| &buf[base + s..base + s + l])
                         .collect();
-                    // The users changed: this connection's is taken again.
+                    // The users changed: this connection's is taken again
+                    // (unless it was closed meanwhile: a deleted user's).
                     if st.acl_epoch != worker.shared.acl.epoch() {
+                        if st.handle.killed.load(Ordering::Relaxed) {
+                            return false;
+                        }
                         crate::dispatch::refresh_user(&worker.shared, st);
                     }
-                    if st.db == 0 && st.user.unrestricted {
+                    let db = st.db;
+                    if db == 0 && st.user.unrestricted {
                         crate::dispatch::handle(worker, st, out, &argv).await;
+                    } else if st.user.unrestricted {
+                        let served = crate::dispatch::handle(worker, st, out, &argv);
+                        crate::link::in_db_scope(db, served).await;
                     } else {
-                        let (db, user) = (st.db, st.user.clone());
+                        let user = st.user.clone();
                         let served = crate::dispatch::handle(worker, st, out, &argv);
                         let served = crate::acl::in_caller_scope(user, served);
                         crate::link::in_db_scope(db, served).await;
@@ -457,6 +478,8 @@ mod tests {
         assert!(protected_refuses(true, true, &far));
         assert!(!protected_refuses(true, true, &lo));
         assert!(!protected_refuses(true, true, &lo6));
+        let mapped: std::net::SocketAddr = "[::ffff:127.0.0.1]:5000".parse().expect("an address");
+        assert!(!protected_refuses(true, true, &mapped));
         assert!(
             !protected_refuses(true, false, &far),
             "a password lets it in"

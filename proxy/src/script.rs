@@ -144,7 +144,7 @@ pub fn parse_call<'a>(
         by_sha,
         keys: &argv[3..3 + numkeys],
         args: &argv[3 + numkeys..],
-        caller: crate::acl::scoped_caller().map(|u| (u.name.clone(), u.describe())),
+        caller: crate::acl::scoped_caller().map(|u| (u.name.clone(), u.permissions().to_string())),
     })
 }
 

@@ -162,10 +162,11 @@ impl Session {
     /// authenticated if that needs no password.
     pub fn new(handle: Arc<ClientHandle>, acl: &crate::acl::Acl) -> Session {
         let acl_epoch = acl.epoch();
+        let user = acl.default_user();
         Session {
             proto: Proto::Resp2,
-            authed: !acl.auth_required(),
-            user: acl.default_user(),
+            authed: user.nopass() && user.enabled(),
+            user,
             acl_epoch,
             reply: ReplyMode::On,
             handle,

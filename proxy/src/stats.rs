@@ -185,6 +185,11 @@ pub fn redacted<'a>(id: Cmd, argv: &[&'a [u8]]) -> Vec<Cow<'a, [u8]>> {
                     .for_each(|a| *a = Cow::Borrowed(REDACTED));
             }
         }
+        // Its rules may hold passwords: every argument after the name.
+        Cmd::AclSetuser => out
+            .iter_mut()
+            .skip(3)
+            .for_each(|a| *a = Cow::Borrowed(REDACTED)),
         Cmd::ConfigSet => {
             for i in (2..argv.len()).step_by(2) {
                 let sensitive = SENSITIVE_SETTINGS

@@ -4,8 +4,10 @@
 //!
 //! **Cost.** Plain connections never see this module: a TLS connection
 //! is accepted on its own listener, its handshake runs in its own task
-//! (bounded by [`HANDSHAKE_TIMEOUT`]), and then it is served by the same
-//! connection code, built for the TLS stream type, as a plain one.
+//! (bounded by [`HANDSHAKE_TIMEOUT`], and counted with the clients
+//! against `maxclients`: past it a new TLS socket is closed at once), and
+//! then it is served by the same connection code, built for the TLS
+//! stream type, as a plain one.
 //!
 //! **Reload.** `CONFIG SET tls-cert-file ...` (and the other `tls-*`
 //! files and options) builds a new configuration first; if it fails
@@ -24,7 +26,10 @@
 
 use std::{
     path::Path,
-    sync::{Arc, Mutex},
+    sync::{
+        atomic::{AtomicU64, Ordering},
+        Arc, Mutex,
+    },
     time::Duration,
 };
 
@@ -49,13 +54,34 @@ pub const PARAMS: [&str; 7] = [
     "tls-ciphersuites",
 ];
 
-/// The configuration new TLS connections get.
+/// The configuration new TLS connections get, and the handshakes under
+/// way.
 #[derive(Default)]
 pub struct Tls {
     config: Mutex<Option<Arc<ServerConfig>>>,
+    /// Handshakes started and not finished: they count against
+    /// `maxclients` (a client that connects and never speaks must not
+    /// hold sockets past the limit).
+    pending: AtomicU64,
+}
+
+/// A handshake under way, counted in [`Tls::pending`] until dropped.
+pub struct Handshake<'a>(&'a AtomicU64);
+
+impl Drop for Handshake<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::Relaxed);
+    }
 }
 
 impl Tls {
+    /// Starts a handshake if fewer than `room` are under way.
+    pub fn begin(&self, room: u64) -> Option<Handshake<'_>> {
+        let n = self.pending.fetch_add(1, Ordering::Relaxed);
+        let h = Handshake(&self.pending);
+        (n < room).then_some(h)
+    }
+
     /// The configuration in force, if TLS is on.
     pub fn acceptor(&self) -> Option<tokio_rustls::TlsAcceptor> {
         let c = self.config.lock().unwrap_or_else(|p| p.into_inner());
@@ -191,4 +217,32 @@ pub fn build(get: impl Fn(&str) -> String) -> Result<Arc<ServerConfig>, String> 
         .with_single_cert(certs, key)
         .map_err(|e| format!("certificate and key: {e}"))?;
     Ok(Arc::new(config))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn handshakes_under_way_are_bounded() {
+        let tls = Tls::default();
+        let a = tls.begin(2).expect("room for one");
+        let b = tls.begin(2).expect("room for two");
+        assert!(tls.begin(2).is_none(), "a third is refused");
+        drop(a);
+        let c = tls.begin(2).expect("room again");
+        drop((b, c));
+        assert_eq!(tls.pending.load(Ordering::Relaxed), 0);
+    }
+
+    #[test]
+    fn bad_parameters_are_named() {
+        let e = build(|_| String::new()).expect_err("no certificate");
+        assert!(e.contains("tls-cert-file"), "{e}");
+        let e = versions("TLSv1.1").expect_err("refused");
+        assert!(e.contains("TLSv1.1"), "{e}");
+        let e = provider("TLS_NOPE").expect_err("refused");
+        assert!(e.contains("TLS_NOPE"), "{e}");
+        assert!(provider("TLS_AES_256_GCM_SHA384").is_ok());
+    }
 }

@@ -333,3 +333,39 @@ fn acl_files_save_load_and_start() {
         "{err}"
     );
 }
+
+#[test]
+fn passwords_stay_out_of_the_slow_log_and_hello_checks_before_logging_in() {
+    let s = Server::start(Opts::shards(1).requirepass("pw"));
+    let mut admin = s.client();
+    redis::cmd("CONFIG")
+        .arg(&["SET", "slowlog-log-slower-than", "0"])
+        .query::<()>(&mut admin)
+        .unwrap();
+    setuser(&mut admin, &["h", "on", ">hiddenpw", "+@all", "~*"]);
+    let log: Vec<Value> = redis::cmd("SLOWLOG")
+        .arg(&["GET", "100"])
+        .query(&mut admin)
+        .unwrap();
+    assert!(!format!("{log:?}").contains("hiddenpw"), "{log:?}");
+    // HELLO with a bad option after AUTH: refused, not logged in.
+    let mut raw = redis::Client::open(format!("redis://127.0.0.1:{}/", s.port))
+        .unwrap()
+        .get_connection_with_timeout(IO_TIMEOUT)
+        .unwrap();
+    let e = err_of(
+        redis::cmd("HELLO")
+            .arg(&["2", "AUTH", "h", "hiddenpw", "BADOPT"])
+            .query::<Value>(&mut raw),
+    );
+    assert!(e.contains("Syntax error in HELLO option"), "{e}");
+    let e = err_of(redis::cmd("ACL").arg("WHOAMI").query::<String>(&mut raw));
+    assert!(e.contains("NOAUTH"), "{e}");
+    // The default user's password removed: the waiting connection may run.
+    redis::cmd("CONFIG")
+        .arg(&["SET", "requirepass", ""])
+        .query::<()>(&mut admin)
+        .unwrap();
+    let me: String = redis::cmd("ACL").arg("WHOAMI").query(&mut raw).unwrap();
+    assert_eq!(me, "default");
+}

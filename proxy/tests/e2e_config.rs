@@ -165,7 +165,9 @@ fn config_get_takes_several_patterns_names_and_aliases() {
         &["CONFIG", "GET", "key-load-delay"],
         bulks(&["key-load-delay", "0"]),
     );
-    c.expect(&["CONFIG", "GET", "tls-port"], "*0\r\n");
+    // TLS is off unless a tls-port is given.
+    c.expect(&["CONFIG", "GET", "tls-port"], bulks(&["tls-port", "0"]));
+    c.expect(&["CONFIG", "GET", "tls-replication"], "*0\r\n");
 }
 
 #[test]

@@ -9,7 +9,9 @@
 //! the user's bits. Only the order of the single commands differs from
 //! Redis's (ours is the table's, Redis's its hash order).
 
-use super::{categories_of, universe, KeyPattern, Selector, CATEGORIES, KEY_ALL, KEY_READ};
+use super::{
+    categories_of, universe, KeyPattern, Selector, CATEGORIES, KEY_ALL, KEY_READ, KEY_WRITE,
+};
 
 /// Counts the commands of category `bit` allowed and denied by `s`.
 fn count(s: &Selector, bit: u32) -> (usize, usize) {
@@ -82,7 +84,9 @@ fn pattern(p: &KeyPattern) -> String {
     let prefix = match p.flags {
         KEY_ALL => "~",
         KEY_READ => "%R~",
-        _ => "%W~",
+        KEY_WRITE => "%W~",
+        // Never made: a pattern grants read, write or both.
+        _ => "%~",
     };
     format!("{prefix}{}", String::from_utf8_lossy(&p.pattern))
 }

@@ -260,7 +260,8 @@ impl Selector {
                 match op.get(i).map(u8::to_ascii_uppercase) {
                     Some(b'R') if flags & KEY_READ == 0 => flags |= KEY_READ,
                     Some(b'W') if flags & KEY_WRITE == 0 => flags |= KEY_WRITE,
-                    Some(b'~') => break (flags, i + 1),
+                    // `%~` grants nothing: refused (Redis 7.2 refuses it too).
+                    Some(b'~') if flags != 0 => break (flags, i + 1),
                     _ => return Err(RuleError::Syntax),
                 }
                 i += 1;
@@ -408,7 +409,29 @@ pub struct User {
     /// Allows every command, key and channel through its root selector:
     /// its commands need no check (kept by [`User::apply`]).
     pub unrestricted: bool,
+    /// [`User::permissions`], made once per version of the rules.
+    permissions_text: Cached,
 }
+
+/// A text made from a user's rules when first asked: forgotten when the
+/// rules change (and by a clone, which may be changed), and no part of
+/// what makes two users equal.
+#[derive(Debug, Default)]
+struct Cached(std::sync::OnceLock<String>);
+
+impl Clone for Cached {
+    fn clone(&self) -> Cached {
+        Cached::default()
+    }
+}
+
+impl PartialEq for Cached {
+    fn eq(&self, _: &Cached) -> bool {
+        true
+    }
+}
+
+impl Eq for Cached {}
 
 impl User {
     /// A new user as `ACL SETUSER name` makes it: off, no password, no
@@ -420,6 +443,7 @@ impl User {
             passwords: Vec::new(),
             selectors: vec![Selector::empty(allchannels)],
             unrestricted: false,
+            permissions_text: Cached::default(),
         }
     }
 
@@ -472,6 +496,7 @@ impl User {
     /// `acl-pubsub-default`, for `reset` and new selectors.
     pub fn apply(&mut self, op: &[u8], allchannels: bool) -> Result<(), RuleError> {
         let r = self.apply_inner(op, allchannels);
+        self.permissions_text = Cached::default();
         self.unrestricted = self.selectors[0].allcommands
             && self.selectors[0].allkeys
             && self.selectors[0].allchannels;
@@ -584,21 +609,33 @@ impl User {
             out.push_str(p);
             out.push(' ');
         }
-        for (i, s) in self.selectors.iter().enumerate() {
-            let d = describe::selector(s);
-            if i == 0 {
-                out.push_str(&d);
-            } else {
-                out.push_str(" (");
-                out.push_str(&d);
-                out.push(')');
-            }
-        }
+        out.push_str(self.permissions());
         out
     }
 
-    /// A user from `name` and the rules [`User::describe`] wrote (how a
-    /// shard learns the rules of a script's caller).
+    /// What it may do, as rules: the root selector, then `(...)` per
+    /// added one (no flags, no passwords: what a shard is sent to check a
+    /// script's calls). Made once per version of the rules.
+    pub fn permissions(&self) -> &str {
+        self.permissions_text.0.get_or_init(|| {
+            let mut out = String::new();
+            for (i, s) in self.selectors.iter().enumerate() {
+                let d = describe::selector(s);
+                if i == 0 {
+                    out.push_str(&d);
+                } else {
+                    out.push_str(" (");
+                    out.push_str(&d);
+                    out.push(')');
+                }
+            }
+            out
+        })
+    }
+
+    /// A user from `name` and the rules [`User::describe`] or
+    /// [`User::permissions`] wrote (how a shard learns the rules of a
+    /// script's caller).
     pub fn from_rules(name: &[u8], rules: &[u8]) -> Result<User, String> {
         let mut u = User::new(name, false);
         let words: Vec<&[u8]> = rules

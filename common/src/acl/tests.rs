@@ -157,6 +157,8 @@ fn bad_rules_change_nothing() {
         .apply_all(&[b"+config|get|x"], false)
         .expect_err("refused");
     assert!(e.contains("first-arg of a subcommand"), "{e}");
+    let e = u.apply_all(&[b"%~k"], false).expect_err("refused");
+    assert!(e.contains("Syntax error"), "{e}");
     let e = u.apply_all(&[b"+get|"], false).expect_err("refused");
     assert!(e.contains("Syntax error"), "{e}");
     assert_eq!(u, before);

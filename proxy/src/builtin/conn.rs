@@ -72,11 +72,14 @@ const WRONGPASS: &str = "WRONGPASS invalid username-password pair or user is dis
 fn log_in(call: &mut Call, user: Option<&[u8]>, pass: &[u8]) -> Result<(), &'static str> {
     let acl = &call.w.shared.acl;
     let name = user.unwrap_or(b"default");
+    // The epoch before the lookup: a change in between is seen by the
+    // next command (which takes the user again).
+    let epoch = acl.epoch();
     match acl.authenticate(name, pass) {
         Some(u) => {
             call.session.authed = true;
             call.session.user = u;
-            call.session.acl_epoch = acl.epoch();
+            call.session.acl_epoch = epoch;
             call.session.handle.info().user = name.to_vec();
             Ok(())
         }
@@ -126,14 +129,17 @@ pub fn hello(mut call: Call) {
         }
         i = 2;
     }
-    let mut name = None;
+    // Every option is read (and the name checked) before logging in, as
+    // Redis does: a bad option changes nothing.
+    let (mut name, mut auth) = (None, None);
     while i < argv.len() {
         if eq(argv[i], "auth") && i + 2 < argv.len() {
-            if let Err(e) = log_in(&mut call, Some(argv[i + 1]), argv[i + 2]) {
-                return call.reply(|r| r.error(e));
-            }
+            auth = Some((argv[i + 1], argv[i + 2]));
             i += 3;
         } else if eq(argv[i], "setname") && i + 1 < argv.len() {
+            if let Err(e) = super::client::check_name(argv[i + 1]) {
+                return call.reply(|r| r.error(e));
+            }
             name = Some(argv[i + 1]);
             i += 2;
         } else {
@@ -141,13 +147,13 @@ pub fn hello(mut call: Call) {
             return call.reply(|r| r.error(&format!("ERR Syntax error in HELLO option '{opt}'")));
         }
     }
-    if !call.session.authed {
-        return call.reply(|r| r.error("NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO <proto> AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time"));
-    }
-    if let Some(n) = name {
-        if let Err(e) = super::client::check_name(n) {
+    if let Some((user, pass)) = auth {
+        if let Err(e) = log_in(&mut call, Some(user), pass) {
             return call.reply(|r| r.error(e));
         }
+    }
+    if !call.session.authed {
+        return call.reply(|r| r.error("NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO <proto> AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time"));
     }
     call.session.proto = proto;
     if let Some(subs) = &call.session.subs {

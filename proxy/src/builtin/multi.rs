@@ -233,10 +233,10 @@ pub async fn exec(call: Call<'_, '_>) {
 /// now refused answers Redis's `NOPERM` in place and is not run (its
 /// entry becomes an inert PING the proxy never runs).
 fn recheck(call: &Call, multi: &mut Multi) -> Vec<(usize, Vec<u8>)> {
-    let user = call.session.user.clone();
-    if user.unrestricted {
+    if call.session.user.unrestricted {
         return Vec::new();
     }
+    let user = call.session.user.clone();
     let mut denied = Vec::new();
     for i in 0..multi.queued.len() {
         let spec = multi.queued[i].spec;
