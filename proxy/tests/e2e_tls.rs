@@ -164,6 +164,21 @@ fn client_certificates_are_required_and_checked() {
     // The plain port serves beside it, the same data.
     let mut plain = s.server.client();
     assert_eq!(plain.get::<_, String>("tlskey").unwrap(), "over-tls");
+    // The redis crate's own TLS (rediss://), unchanged.
+    let pem = |p: &Path| std::fs::read(p).expect("read");
+    let certs = redis::TlsCertificates {
+        client_tls: Some(redis::ClientTlsConfig {
+            client_cert: pem(&cc),
+            client_key: pem(&ck),
+        }),
+        root_cert: Some(pem(&ca)),
+    };
+    let url = format!("rediss://127.0.0.1:{}/", s.tls_port);
+    let client = redis::Client::build_with_tls(url, certs).expect("a TLS client");
+    let mut crate_tls = client
+        .get_connection_with_timeout(IO_TIMEOUT)
+        .expect("the redis crate over TLS");
+    assert_eq!(crate_tls.get::<_, String>("tlskey").unwrap(), "over-tls");
     // redis-cli --tls, unchanged.
     let path = |p: &Path| p.display().to_string();
     let out = std::process::Command::new("redis-cli")
