@@ -146,6 +146,18 @@ fn a_user_reaches_only_its_keys_and_commands() {
         .query(&mut app)
         .unwrap();
     assert_eq!(ok, "c");
+    // redis.acl_check_cmd answers for the caller.
+    let check = |c: &mut redis::Connection, key: &str| -> Value {
+        redis::cmd("EVAL")
+            .arg("return redis.acl_check_cmd('set', ARGV[1], 'v')")
+            .arg(0)
+            .arg(key)
+            .query(c)
+            .unwrap()
+    };
+    assert_eq!(check(&mut app, &k0), Value::Int(1));
+    assert_eq!(check(&mut app, "other"), Value::Nil);
+    assert_eq!(check(&mut admin, "other"), Value::Int(1));
     let log = newest_log(&mut admin);
     assert_eq!(log["context"], "lua");
     assert_eq!(log["object"], "other");

@@ -67,8 +67,8 @@ use crate::{
 
 pub use busy::{Watch, STOP, WORD_KILL, WORD_RUNNING, WORD_WROTE};
 use call::{
-    impl_f, redis_call_c, redis_pcall_c, redis_setresp_c, Bound, CALL_PACKED, CALL_RAISE,
-    CALL_SETRESP, PACKED_ARGS,
+    impl_f, redis_acl_check_c, redis_call_c, redis_pcall_c, redis_setresp_c, Bound, CALL_ACL_CHECK,
+    CALL_PACKED, CALL_RAISE, CALL_SETRESP, PACKED_ARGS,
 };
 pub use convert::format_g;
 use rules::{denied_in_scripts, proxy_command, sort_ordered};
@@ -336,6 +336,7 @@ impl Scripts {
             redis_t.raw_set("call", lua.create_c_function(redis_call_c)?)?;
             redis_t.raw_set("pcall", lua.create_c_function(redis_pcall_c)?)?;
             redis_t.raw_set("setresp", lua.create_c_function(redis_setresp_c)?)?;
+            redis_t.raw_set("acl_check_cmd", lua.create_c_function(redis_acl_check_c)?)?;
         }
         let vars = lua.create_table()?;
         // `impl.killed()`: the running script was killed (the prelude's
@@ -1088,6 +1089,12 @@ fn run_script<L: WriteLog>(
     let mut call = |lua: &Lua, kind: u8, rest: MultiValue| -> mlua::Result<(Value, bool)> {
         match kind {
             CALL_SETRESP => set_resp(lua, run, &rest),
+            k if k & !CALL_PACKED == CALL_ACL_CHECK => {
+                let packed = PACKED_ARGS.with(|p| std::mem::take(&mut *p.borrow_mut()));
+                let out = acl_check(lua, run, &packed);
+                PACKED_ARGS.with(|p| *p.borrow_mut() = packed);
+                out
+            }
             _ => {
                 let raise = kind & !CALL_PACKED == CALL_RAISE;
                 // The arguments the C function read (`call::Packed`),
@@ -1161,6 +1168,37 @@ fn run_script<L: WriteLog>(
     }
     reply.error(&text);
     Ok(!counted(&t))
+}
+
+/// `redis.acl_check_cmd(command, args...)`: whether the script's caller
+/// may run that command with those arguments (true for a caller no rule
+/// restricts), as Redis answers it; an unknown command is an error.
+fn acl_check(lua: &Lua, run: &Run, args: &call::Packed) -> mlua::Result<(Value, bool)> {
+    let fail = |msg: &[u8]| -> mlua::Result<(Value, bool)> {
+        Ok((Value::Table(convert::error_table(lua, msg, false)?), true))
+    };
+    if args.ends.is_empty() {
+        return fail(b"Please specify at least one argument for this redis lib call");
+    }
+    if args.bad {
+        return fail(b"Lua redis lib command arguments must be strings or integers");
+    }
+    let argv: smallvec::SmallVec<[&[u8]; 16]> = args.args().collect();
+    // Redis looks the command up without checking its arity.
+    let spec = table::entry(argv[0]).filter(|c| !c.id.is_internal());
+    let spec = spec.and_then(|c| match (c.subcommands.is_empty(), argv.get(1)) {
+        (true, _) => Some(c),
+        (false, Some(sub)) => table::entry(&[argv[0], b"|", sub].concat()),
+        (false, None) => None,
+    });
+    let Some(spec) = spec else {
+        return fail(b"Invalid command passed to redis.acl_check_cmd()");
+    };
+    let allowed = run
+        .user
+        .as_ref()
+        .is_none_or(|u| u.check(spec, &argv).is_ok());
+    Ok((Value::Boolean(allowed), false))
 }
 
 /// `redis.setresp(2|3)`: the protocol of the replies `redis.call` sees

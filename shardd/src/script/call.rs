@@ -1,4 +1,5 @@
-//! `redis.call`, `redis.pcall` and `redis.setresp` as C functions, and
+//! `redis.call`, `redis.pcall`, `redis.setresp` and `redis.acl_check_cmd`
+//! as C functions, and
 //! how their arguments reach the shard's Rust side (`impl.f`).
 
 use std::cell::RefCell;
@@ -118,6 +119,12 @@ pub(super) unsafe extern "C-unwind" fn redis_pcall_c(
     redis_generic_c(l, CALL_PCALL)
 }
 
+pub(super) unsafe extern "C-unwind" fn redis_acl_check_c(
+    l: *mut mlua::ffi::lua_State,
+) -> std::ffi::c_int {
+    redis_generic_c(l, CALL_ACL_CHECK)
+}
+
 pub(super) unsafe extern "C-unwind" fn redis_setresp_c(
     l: *mut mlua::ffi::lua_State,
 ) -> std::ffi::c_int {
@@ -130,6 +137,8 @@ pub(super) const CALL_PCALL: u8 = 0;
 pub(super) const CALL_RAISE: u8 = 1;
 /// `redis.setresp`.
 pub(super) const CALL_SETRESP: u8 = 2;
+/// `redis.acl_check_cmd` (raises its errors, as `redis.call`).
+pub(super) const CALL_ACL_CHECK: u8 = 3;
 
 /// What `impl.f` calls: the running script's `redis.call`.
 pub(super) type CallFn<'a> = dyn FnMut(&Lua, u8, MultiValue) -> mlua::Result<(Value, bool)> + 'a;
