@@ -800,12 +800,16 @@ impl<L: WriteLog> Engine<L> {
             }
             Err(_) => return fail(b"Unknown Redis command called from script"),
         };
+        // A call the script may not make counts as a rejected call of
+        // that command, as Redis counts it (the script's error is counted
+        // once, as the script's).
         if spec.has_flag(F_NOSCRIPT) {
-            return fail(b"This Redis command is not allowed from script");
+            let msg = b"This Redis command is not allowed from script";
+            return self.rejected_call(lua, spec.id, msg, raise);
         }
-        if let Some(user) = &run.user {
+        if let Some(user) = run.user.clone() {
             if let Err(d) = user.check(spec, &argv) {
-                self.note_acl_refusal(run, user, d, spec.name, &argv);
+                self.note_acl_refusal(run, &user, d, spec.name, &argv);
                 let why = match d {
                     common::acl::Denied::Command => "can't run this command or subcommand",
                     common::acl::Denied::Key(_) => {
@@ -815,7 +819,8 @@ impl<L: WriteLog> Engine<L> {
                         "can't publish to the channel mentioned in the command"
                     }
                 };
-                return fail(format!("The user executing the script {why}").as_bytes());
+                let msg = format!("The user executing the script {why}");
+                return self.rejected_call(lua, spec.id, msg.as_bytes(), raise);
             }
         }
         if matches!(spec.id, Cmd::Xread | Cmd::Xreadgroup)
@@ -829,7 +834,8 @@ impl<L: WriteLog> Engine<L> {
         }
         let write = spec.has_flag(F_WRITE);
         if write && run.read_only {
-            return fail(b"Write commands are not allowed from read-only scripts.");
+            let msg = b"Write commands are not allowed from read-only scripts.";
+            return self.rejected_call(lua, spec.id, msg, raise);
         }
         run.buf.clear();
         let proto = if run.resp3 {
@@ -1016,6 +1022,26 @@ impl<L: WriteLog> Engine<L> {
     }
 
     /// The reply in `run.buf` as `redis.call` returns it.
+    /// A call the script may not make (`msg`, Redis's text): counted as
+    /// a rejected call of command `id` and as an `ERR` error reply, as
+    /// Redis counts it, once (the script's error passing it on is not
+    /// counted again).
+    fn rejected_call(
+        &mut self,
+        lua: &Lua,
+        id: Cmd,
+        msg: &[u8],
+        raise: bool,
+    ) -> mlua::Result<(Value, bool)> {
+        self.stats.cmds.rejected(id);
+        self.stats
+            .cmds
+            .error_reply(&[b"-ERR ".as_slice(), msg].concat());
+        let t = convert::error_table(lua, msg, false)?;
+        t.raw_set("ignore_error_stats_update", true)?;
+        Ok((Value::Table(t), raise))
+    }
+
     /// Keeps a refused call for the proxy's `ACL LOG` (`SHARDD.ACLLOG`).
     fn note_acl_refusal(
         &mut self,
