@@ -31,6 +31,7 @@
 //! whatever TIME or random values the script saw, and a crash keeps all
 //! of a script or none of it.
 
+mod acl;
 mod busy;
 mod call;
 mod convert;
@@ -171,21 +172,6 @@ impl Compiled {
 }
 
 impl Scripts {
-    /// The caller `name`'s rules, parsed once and kept (a few callers'
-    /// at most: the oldest are dropped past [`ACL_USERS_MAX`]).
-    fn user(&mut self, name: &[u8], rules: &[u8]) -> Result<Rc<common::acl::User>, String> {
-        let key = [name, b" ", rules].concat();
-        if let Some(u) = self.users.get(&key) {
-            return Ok(u.clone());
-        }
-        let u = Rc::new(common::acl::User::from_rules(name, rules)?);
-        if self.users.len() >= ACL_USERS_MAX {
-            self.users.clear();
-        }
-        self.users.insert(key, u.clone());
-        Ok(u)
-    }
-
     /// A fresh Lua state with Redis's libraries and sandbox; `watch`
     /// carries kill requests to its hook.
     pub fn new(watch: Rc<Watch>) -> mlua::Result<Scripts> {
@@ -805,11 +791,11 @@ impl<L: WriteLog> Engine<L> {
         // once, as the script's).
         if spec.has_flag(F_NOSCRIPT) {
             let msg = b"This Redis command is not allowed from script";
-            return self.rejected_call(lua, spec.id, msg, raise);
+            return acl::rejected_call(&mut self.stats, lua, spec.id, msg, raise);
         }
         if let Some(user) = run.user.clone() {
             if let Err(d) = user.check(spec, &argv) {
-                self.note_acl_refusal(run, &user, d, spec.name, &argv);
+                acl::note_acl_refusal(&mut self.stats, run, &user, d, spec.name, &argv);
                 let why = match d {
                     common::acl::Denied::Command => "can't run this command or subcommand",
                     common::acl::Denied::Key(_) => {
@@ -820,7 +806,7 @@ impl<L: WriteLog> Engine<L> {
                     }
                 };
                 let msg = format!("The user executing the script {why}");
-                return self.rejected_call(lua, spec.id, msg.as_bytes(), raise);
+                return acl::rejected_call(&mut self.stats, lua, spec.id, msg.as_bytes(), raise);
             }
         }
         if matches!(spec.id, Cmd::Xread | Cmd::Xreadgroup)
@@ -835,7 +821,7 @@ impl<L: WriteLog> Engine<L> {
         let write = spec.has_flag(F_WRITE);
         if write && run.read_only {
             let msg = b"Write commands are not allowed from read-only scripts.";
-            return self.rejected_call(lua, spec.id, msg, raise);
+            return acl::rejected_call(&mut self.stats, lua, spec.id, msg, raise);
         }
         run.buf.clear();
         let proto = if run.resp3 {
@@ -1022,54 +1008,6 @@ impl<L: WriteLog> Engine<L> {
     }
 
     /// The reply in `run.buf` as `redis.call` returns it.
-    /// A call the script may not make (`msg`, Redis's text): counted as
-    /// a rejected call of command `id` and as an `ERR` error reply, as
-    /// Redis counts it, once (the script's error passing it on is not
-    /// counted again).
-    fn rejected_call(
-        &mut self,
-        lua: &Lua,
-        id: Cmd,
-        msg: &[u8],
-        raise: bool,
-    ) -> mlua::Result<(Value, bool)> {
-        self.stats.cmds.rejected(id);
-        self.stats
-            .cmds
-            .error_reply(&[b"-ERR ".as_slice(), msg].concat());
-        let t = convert::error_table(lua, msg, false)?;
-        t.raw_set("ignore_error_stats_update", true)?;
-        Ok((Value::Table(t), raise))
-    }
-
-    /// Keeps a refused call for the proxy's `ACL LOG` (`SHARDD.ACLLOG`).
-    fn note_acl_refusal(
-        &mut self,
-        run: &Run,
-        user: &common::acl::User,
-        d: common::acl::Denied,
-        name: &str,
-        argv: &[&[u8]],
-    ) {
-        let object = match d.position() {
-            Some(p) => argv.get(p).copied().unwrap_or_default().to_vec(),
-            None => name.as_bytes().to_vec(),
-        };
-        let refusals = &mut self.stats.acl_refusals;
-        if refusals.len() >= crate::stats::ACL_REFUSALS_MAX {
-            refusals.remove(0);
-        }
-        refusals.push(crate::stats::AclRefusal {
-            reason: d.reason(),
-            object,
-            username: user.name.clone(),
-            at_ms: std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .map_or(0, |t| t.as_millis() as u64),
-            origin: run.origin,
-        });
-    }
-
     fn script_reply(
         &mut self,
         lua: &Lua,
@@ -1117,7 +1055,7 @@ fn run_script<L: WriteLog>(
             CALL_SETRESP => set_resp(lua, run, &rest),
             k if k & !CALL_PACKED == CALL_ACL_CHECK => {
                 let packed = PACKED_ARGS.with(|p| std::mem::take(&mut *p.borrow_mut()));
-                let out = acl_check(lua, run, &packed);
+                let out = acl::acl_check(lua, run, &packed);
                 PACKED_ARGS.with(|p| *p.borrow_mut() = packed);
                 out
             }
@@ -1194,37 +1132,6 @@ fn run_script<L: WriteLog>(
     }
     reply.error(&text);
     Ok(!counted(&t))
-}
-
-/// `redis.acl_check_cmd(command, args...)`: whether the script's caller
-/// may run that command with those arguments (true for a caller no rule
-/// restricts), as Redis answers it; an unknown command is an error.
-fn acl_check(lua: &Lua, run: &Run, args: &call::Packed) -> mlua::Result<(Value, bool)> {
-    let fail = |msg: &[u8]| -> mlua::Result<(Value, bool)> {
-        Ok((Value::Table(convert::error_table(lua, msg, false)?), true))
-    };
-    if args.ends.is_empty() {
-        return fail(b"Please specify at least one argument for this redis lib call");
-    }
-    if args.bad {
-        return fail(b"Lua redis lib command arguments must be strings or integers");
-    }
-    let argv: smallvec::SmallVec<[&[u8]; 16]> = args.args().collect();
-    // Redis looks the command up without checking its arity.
-    let spec = table::entry(argv[0]).filter(|c| !c.id.is_internal());
-    let spec = spec.and_then(|c| match (c.subcommands.is_empty(), argv.get(1)) {
-        (true, _) => Some(c),
-        (false, Some(sub)) => table::entry(&[argv[0], b"|", sub].concat()),
-        (false, None) => None,
-    });
-    let Some(spec) = spec else {
-        return fail(b"Invalid command passed to redis.acl_check_cmd()");
-    };
-    let allowed = run
-        .user
-        .as_ref()
-        .is_none_or(|u| u.check(spec, &argv).is_ok());
-    Ok((Value::Boolean(allowed), false))
 }
 
 /// `redis.setresp(2|3)`: the protocol of the replies `redis.call` sees
