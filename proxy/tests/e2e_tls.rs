@@ -128,12 +128,19 @@ struct Setup {
     tls_port: u16,
 }
 
-fn start(auth: &str) -> Setup {
+/// A fresh directory with a CA (`ca.crt`) and a server certificate for
+/// localhost and 127.0.0.1 signed by it; the certificate and key paths.
+fn server_certs(ca_name: &str) -> (TempDir, Ca, PathBuf, PathBuf) {
     let tmp = TempDir::new();
+    let ca = Ca::new(ca_name);
+    ca.write(&tmp.0.join("ca.crt"));
+    let (cert, key) = ca.issue(&tmp.0, "server", &["localhost", "127.0.0.1"]);
+    (tmp, ca, cert, key)
+}
+
+fn start(auth: &str) -> Setup {
+    let (tmp, ca, cert, key) = server_certs("shardis test CA");
     let dir = tmp.0.clone();
-    let ca = Ca::new("shardis test CA");
-    ca.write(&dir.join("ca.crt"));
-    let (cert, key) = ca.issue(&dir, "server", &["localhost", "127.0.0.1"]);
     let tls_port = free_port();
     let path = |p: &Path| p.display().to_string();
     let server = Server::start(
@@ -283,11 +290,8 @@ fn optional_client_certificates_and_a_reloaded_certificate() {
 
 #[test]
 fn tls_only_serves_no_plain_port() {
-    let tmp = TempDir::new();
+    let (tmp, _ca, cert, key) = server_certs("tls-only CA");
     let dir = tmp.0.clone();
-    let ca = Ca::new("tls-only CA");
-    ca.write(&dir.join("ca.crt"));
-    let (cert, key) = ca.issue(&dir, "server", &["localhost", "127.0.0.1"]);
     let tls_port = free_port();
     let mut child = std::process::Command::new(common::proxy_bin())
         .args(["--tls-only", "--tls-port", &tls_port.to_string()])

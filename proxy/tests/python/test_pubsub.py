@@ -20,9 +20,7 @@ cleanup is polled with a deadline, every thread is joined with a timeout
 and every client has a socket timeout.
 """
 
-import queue
 import socket
-import subprocess
 import tempfile
 import threading
 import time
@@ -32,7 +30,7 @@ import pytest
 import redis
 from redis.crc import key_slot
 
-from test_smoke import die_with_parent, proxy_bin, stop, wait_ready
+from test_smoke import running_proxy
 from test_smoke import port, r, r3  # noqa: F401  (pytest fixtures)
 
 WAIT_S = 5  # deadline of every message wait and poll
@@ -122,32 +120,12 @@ LIMITS_CONF = "client-output-buffer-limit pubsub 1mb 512kb 60\n"
 def port2():
     """A proxy with 2 workers, 2 shards and a small pubsub output limit
     (hard 1 MiB, soft 512 KiB for 60 s), given in a config file."""
-    binary = proxy_bin()
-    if not binary.is_file():
-        pytest.fail(f"no proxy binary at {binary} (cargo build -p proxy, or set SHARDIS_PROXY_BIN)")
     with tempfile.TemporaryDirectory(prefix="shardis-pytest-pubsub-") as data:
         conf = Path(data) / "shardis.conf"
         conf.write_text(LIMITS_CONF)
-        proc = subprocess.Popen(
-            [str(binary), str(conf), "--port", "0", "--dir", data, "--shards", "2", "--workers", "2"],
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.DEVNULL,
-            text=True,
-            preexec_fn=die_with_parent,
-        )
-        lines = queue.Queue()
-
-        def drain():
-            for line in proc.stdout:
-                lines.put(line)
-            lines.put(None)
-
-        threading.Thread(target=drain, daemon=True).start()
-        try:
-            yield wait_ready(proc, lines)
-        finally:
-            stop(proc)
+        args = [str(conf), "--port", "0", "--dir", data, "--shards", "2", "--workers", "2"]
+        with running_proxy(args) as p:
+            yield p
 
 
 # ------------------------------------------------------------ the basics

@@ -11,6 +11,7 @@ read from its "shardis ready on port N" line) with 3 shards in a temporary
 directory, and is stopped by pid at the end (SIGTERM, then SIGKILL).
 """
 
+import contextlib
 import ctypes
 import os
 import queue
@@ -46,33 +47,41 @@ def proxy_bin():
     return target / "debug" / "proxy"
 
 
-@pytest.fixture(scope="module")
-def port():
+@contextlib.contextmanager
+def running_proxy(args):
+    """Starts the proxy with `args` (after the binary; `--port 0` among
+    them), yields its port once every shard answers, stops it by pid."""
     binary = proxy_bin()
     if not binary.is_file():
         pytest.fail(f"no proxy binary at {binary} (cargo build -p proxy, or set SHARDIS_PROXY_BIN)")
+    proc = subprocess.Popen(
+        [str(binary), *args],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+        preexec_fn=die_with_parent,
+    )
+    lines = queue.Queue()
+
+    def drain():
+        # Keeps reading so the proxy never blocks on a full pipe.
+        for line in proc.stdout:
+            lines.put(line)
+        lines.put(None)
+
+    threading.Thread(target=drain, daemon=True).start()
+    try:
+        yield wait_ready(proc, lines)
+    finally:
+        stop(proc)
+
+
+@pytest.fixture(scope="module")
+def port():
     with tempfile.TemporaryDirectory(prefix="shardis-pytest-") as data:
-        proc = subprocess.Popen(
-            [str(binary), "--port", "0", "--dir", data, "--shards", "3", "--workers", "1"],
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.DEVNULL,
-            text=True,
-            preexec_fn=die_with_parent,
-        )
-        lines = queue.Queue()
-
-        def drain():
-            # Keeps reading so the proxy never blocks on a full pipe.
-            for line in proc.stdout:
-                lines.put(line)
-            lines.put(None)
-
-        threading.Thread(target=drain, daemon=True).start()
-        try:
-            yield wait_ready(proc, lines)
-        finally:
-            stop(proc)
+        with running_proxy(["--port", "0", "--dir", data, "--shards", "3", "--workers", "1"]) as p:
+            yield p
 
 
 def wait_ready(proc, lines):

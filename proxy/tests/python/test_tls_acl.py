@@ -11,14 +11,12 @@ refused key raising `NoPermissionError`, and the plain port beside TLS.
 import socket
 import subprocess
 import tempfile
-import threading
-import queue
 from pathlib import Path
 
 import pytest
 import redis
 
-from test_smoke import die_with_parent, proxy_bin, stop, wait_ready
+from test_smoke import running_proxy
 
 
 def openssl(*args):
@@ -50,25 +48,11 @@ def server():
         d = Path(tmp)
         make_certs(d)
         tls_port = free_port()
-        proc = subprocess.Popen(
-            [str(proxy_bin()), "--port", "0", "--dir", str(d / "data"), "--shards", "2",
-             "--tls-port", str(tls_port), "--tls-cert-file", str(d / "server.crt"),
-             "--tls-key-file", str(d / "server.key"), "--tls-ca-cert-file", str(d / "ca.crt")],
-            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-            text=True, preexec_fn=die_with_parent)
-        lines = queue.Queue()
-
-        def drain():
-            for line in proc.stdout:
-                lines.put(line)
-            lines.put(None)
-
-        threading.Thread(target=drain, daemon=True).start()
-        try:
-            port = wait_ready(proc, lines)
+        args = ["--port", "0", "--dir", str(d / "data"), "--shards", "2",
+                "--tls-port", str(tls_port), "--tls-cert-file", str(d / "server.crt"),
+                "--tls-key-file", str(d / "server.key"), "--tls-ca-cert-file", str(d / "ca.crt")]
+        with running_proxy(args) as port:
             yield {"port": port, "tls_port": tls_port, "dir": d}
-        finally:
-            stop(proc)
 
 
 def tls_client(server, **kw):
