@@ -42,6 +42,7 @@ pub mod resp_value;
 pub mod scan;
 pub mod script;
 pub mod slot;
+pub mod slotset;
 pub mod slowlog;
 pub mod table;
 pub mod ticks;

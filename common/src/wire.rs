@@ -13,6 +13,21 @@ pub fn table_tag() -> String {
     format!("table={TABLE_FINGERPRINT:016x}")
 }
 
+/// A shard's answer to a client's blocked command whose key's slot moved
+/// to another shard while it waited (`shardd::slots`): the proxy sends the
+/// command again to the new owner; a client never sees it.
+pub const SLOT_MOVED: &[u8] = b"-TRYAGAIN shardis: the key's slot moved to another shard\r\n";
+
+/// The slots a shard's hello `info` says it owns (`slots=RANGES`):
+/// `Some(None)` when it does not know (`slots=?`), `None` when it says
+/// nothing (a shard from before slot moves).
+pub fn shard_slots(info: &[u8]) -> Option<Option<crate::slotset::SlotSet>> {
+    let word = info
+        .split(|&b| b == b' ')
+        .find_map(|w| w.strip_prefix(b"slots="))?;
+    Some(crate::slotset::SlotSet::parse(word))
+}
+
 /// The shard id a shard's hello `info` gives (`id=N`), if any.
 pub fn shard_id(info: &[u8]) -> Option<usize> {
     info.split(|&b| b == b' ')

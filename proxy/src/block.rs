@@ -104,10 +104,12 @@ pub async fn wait(w: Rc<Worker>, handle: Arc<ClientHandle>, b: Blocked, out: Rc<
     // a command another client sends after it reaches the shard after it
     // (arrival order, as one Redis), not before the task below first runs.
     let argv: Vec<&[u8]> = b.args.iter().map(|a| a.as_slice()).collect();
-    let first = if xtx::spans_shards(&w, b.spec, &argv) {
-        None
-    } else {
-        Some(first_send(&w, &b).await)
+    let first = {
+        let _busy = w.enter().await;
+        match xtx::spans_shards(&w, b.spec, &argv) {
+            true => None,
+            false => Some(first_send(&w, &b).await),
+        }
     };
     let task = tokio::task::spawn_local(crate::link::in_db_scope(
         db,
@@ -323,7 +325,7 @@ async fn on_one_shard(
     sent: Sent,
 ) -> Vec<u8> {
     let Sent {
-        shard,
+        mut shard,
         req,
         token,
         capture,
@@ -334,6 +336,9 @@ async fn on_one_shard(
         let capture = match capture.take() {
             Some(c) => c,
             None => {
+                let _busy = w.enter().await;
+                let argv: Vec<&[u8]> = b.args.iter().map(|a| a.as_slice()).collect();
+                shard = first_shard(w, b.spec, &argv);
                 let c = send_for_reply(w, req, shard, &b.args).await;
                 w.flush_now();
                 c
@@ -359,6 +364,11 @@ async fn on_one_shard(
             }
         };
         waits.shards.clear();
+        // Its key's slot moved while it waited: the same request goes to
+        // the new owner (it popped nothing here).
+        if reply == common::wire::SLOT_MOVED && !gone.left.get() {
+            continue;
+        }
         // Its shard restarted: the same request goes again once it is
         // back (a few times at most once the timeout passed).
         if shard_lost(&reply) && !gone.left.get() && (lost < 3 || !past(b.deadline)) {
@@ -394,6 +404,94 @@ async fn over_shards(
     } else {
         argv
     };
+    let client = handle.id.to_string().into_bytes();
+    let keys = xtx::pop_keys(b.spec.id, argv);
+    // The last try, at the timeout, holds every key: a null then is a
+    // moment when they were all empty.
+    let mut last = false;
+    let mut waited = false;
+    loop {
+        let reply = {
+            let _busy = w.enter().await;
+            match keys {
+                Some(keys) if !last => try_pop(w, b, argv, keys).await,
+                _ => xtx::run_alone_settled(w, b.proto, b.spec, argv).await,
+            }
+        };
+        if waited && b.spec.id == Cmd::Xreadgroup && reply.starts_with(b"-NOGROUP No such key") {
+            // Its group or stream went away while it waited: Redis's
+            // errors for a blocked reader.
+            return stream_gone_reply(w, b, argv).await;
+        }
+        if reply.starts_with(b"-ERR transaction aborted") && !past(b.deadline) && !gone.left.get() {
+            // Nothing was applied (a shard restarted under it): try again
+            // a little later, within the timeout.
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+            continue;
+        }
+        if !is_null(&reply) {
+            return reply;
+        }
+        if gone.left.get() || (past(b.deadline) && (last || keys.is_none())) {
+            return timeout_reply(b.spec.id, b.proto);
+        }
+        if past(b.deadline) {
+            last = true;
+            continue;
+        }
+        let mut req = Req::internal(Cmd::SharddBwait, b.proto);
+        req.flags |= REQ_FLAG_BLOCK;
+        let busy = w.enter().await;
+        let by_shard = waits_by_shard(w, b, family, argv);
+        let mut captures = Vec::with_capacity(by_shard.len());
+        for (&shard, keys) in &by_shard {
+            let mut args = vec![
+                b"SHARDD.BWAIT".to_vec(),
+                client.clone(),
+                family.name().to_vec(),
+            ];
+            args.extend(keys.iter().cloned());
+            captures.push(send_for_reply(w, req, shard, &args).await);
+        }
+        w.flush_now();
+        drop(busy);
+        let mut waits = Waits {
+            w: w.clone(),
+            client: handle.id,
+            shards: by_shard.keys().copied().collect(),
+        };
+        let woken = tokio::select! {
+            _ = any_reply(&captures) => None,
+            error = ended(handle, gone, b.deadline) => Some(error),
+        };
+        // Every other wait ends; each kept request is answered either way.
+        waits.end(b"TIMEOUT").await;
+        for c in &captures {
+            wait_all(c).await;
+        }
+        waited = true;
+        match woken {
+            None => continue,
+            Some(true) => {
+                // Made here, so counted here (the shards count theirs).
+                let r = unblocked_reply(b.proto);
+                w.error_reply(&r);
+                return r;
+            }
+            Some(false) => return timeout_reply(b.spec.id, b.proto),
+        }
+    }
+}
+
+/// The keys of a wait over several shards grouped by the shard that owns
+/// each now (`SHARDD.BWAIT`'s arguments after the family), asked again
+/// before every wait: a slot move may have changed an owner.
+fn waits_by_shard(
+    w: &Worker,
+    b: &Blocked,
+    family: Family,
+    argv: &[&[u8]],
+) -> BTreeMap<usize, Vec<Vec<u8>>> {
     let mut by_shard: BTreeMap<usize, Vec<Vec<u8>>> = BTreeMap::new();
     let positions = blocking::wait_positions(b.spec.id, argv);
     let nkeys = positions.len();
@@ -421,77 +519,7 @@ async fn over_shards(
             }
         }
     }
-    let client = handle.id.to_string().into_bytes();
-    let keys = xtx::pop_keys(b.spec.id, argv);
-    // The last try, at the timeout, holds every key: a null then is a
-    // moment when they were all empty.
-    let mut last = false;
-    let mut waited = false;
-    loop {
-        let reply = match keys {
-            Some(keys) if !last => try_pop(w, b, argv, keys).await,
-            _ => xtx::run_alone_settled(w, b.proto, b.spec, argv).await,
-        };
-        if waited && b.spec.id == Cmd::Xreadgroup && reply.starts_with(b"-NOGROUP No such key") {
-            // Its group or stream went away while it waited: Redis's
-            // errors for a blocked reader.
-            return stream_gone_reply(w, b, argv).await;
-        }
-        if reply.starts_with(b"-ERR transaction aborted") && !past(b.deadline) && !gone.left.get() {
-            // Nothing was applied (a shard restarted under it): try again
-            // a little later, within the timeout.
-            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-            continue;
-        }
-        if !is_null(&reply) {
-            return reply;
-        }
-        if gone.left.get() || (past(b.deadline) && (last || keys.is_none())) {
-            return timeout_reply(b.spec.id, b.proto);
-        }
-        if past(b.deadline) {
-            last = true;
-            continue;
-        }
-        let mut req = Req::internal(Cmd::SharddBwait, b.proto);
-        req.flags |= REQ_FLAG_BLOCK;
-        let mut captures = Vec::with_capacity(by_shard.len());
-        for (&shard, keys) in &by_shard {
-            let mut args = vec![
-                b"SHARDD.BWAIT".to_vec(),
-                client.clone(),
-                family.name().to_vec(),
-            ];
-            args.extend(keys.iter().cloned());
-            captures.push(send_for_reply(w, req, shard, &args).await);
-        }
-        w.flush_now();
-        let mut waits = Waits {
-            w: w.clone(),
-            client: handle.id,
-            shards: by_shard.keys().copied().collect(),
-        };
-        let woken = tokio::select! {
-            _ = any_reply(&captures) => None,
-            error = ended(handle, gone, b.deadline) => Some(error),
-        };
-        // Every other wait ends; each kept request is answered either way.
-        waits.end(b"TIMEOUT").await;
-        for c in &captures {
-            wait_all(c).await;
-        }
-        waited = true;
-        match woken {
-            None => continue,
-            Some(true) => {
-                // Made here, so counted here (the shards count theirs).
-                let r = unblocked_reply(b.proto);
-                w.error_reply(&r);
-                return r;
-            }
-            Some(false) => return timeout_reply(b.spec.id, b.proto),
-        }
-    }
+    by_shard
 }
 
 /// What a blocked XREADGROUP over several shards answers when its group

@@ -182,6 +182,8 @@ pub struct Link {
     pub wants_space: bool,
     /// Times this link was (re)attached.
     pub attaches: u64,
+    /// Whether a monitor keeps it attached (`crate::worker`).
+    pub monitored: bool,
 }
 
 impl Link {
@@ -200,6 +202,7 @@ impl Link {
             up: Rc::new(Notify::new()),
             wants_space: false,
             attaches: 0,
+            monitored: false,
         }
     }
 
@@ -328,6 +331,12 @@ impl Link {
     /// Whether a large request is still going into the ring in chunks.
     pub fn has_pending_chunks(&self) -> bool {
         self.ch.as_ref().is_some_and(|ch| ch.tx.has_pending())
+    }
+
+    /// Whether every request sent was answered, but the long waits
+    /// (`REQ_FLAG_BLOCK`), and nothing is left to publish.
+    pub fn settled(&self) -> bool {
+        !self.dirty && self.inflight.iter().all(|f| f.target.is_none())
     }
 
     /// Requests sent and not yet answered.

@@ -8,6 +8,7 @@ use clap::Parser;
 use proxy::{
     config::{Config, Flags},
     server::start_workers,
+    slotmap::SlotMap,
     state::Shared,
     supervisor::{shard_socket, Supervisor},
 };
@@ -63,17 +64,45 @@ fn wait_for_links(shared: &Shared) {
     }
 }
 
+fn lock<T>(m: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
 fn run(flags: Flags) -> anyhow::Result<()> {
     let cfg = Config::load(&flags)?;
     // SAFETY: ignoring SIGPIPE so a closed client socket is an error, not death.
     unsafe { libc::signal(libc::SIGPIPE, libc::SIG_IGN) };
     let embedded = cfg.attach.is_empty();
+    std::fs::create_dir_all(&cfg.dir)?;
+    // The slot map of an earlier run wins over --shards (a scale changed
+    // it); with --attach it must name as many shards as sockets.
+    let wanted = match embedded {
+        true => cfg.shards,
+        false => cfg.attach.len(),
+    };
+    let slots = SlotMap::open(Some(cfg.dir.join("slots.map")), wanted)
+        .map_err(|e| anyhow::anyhow!("slot map: {e}"))?;
+    let n = slots.shard_count();
+    if embedded && n != cfg.shards {
+        tracing::warn!(
+            shards = n,
+            asked = cfg.shards,
+            "the slot map says {n} shards (a scale changed it); starting {n}"
+        );
+    }
+    if !embedded && n != cfg.attach.len() {
+        anyhow::bail!(
+            "the slot map ({}) names {n} shards but --attach gave {} sockets",
+            cfg.dir.join("slots.map").display(),
+            cfg.attach.len()
+        );
+    }
     let sockets = if embedded {
-        (0..cfg.shards).map(|i| shard_socket(&cfg.dir, i)).collect()
+        (0..n).map(|i| shard_socket(&cfg.dir, i)).collect()
     } else {
         cfg.attach.clone()
     };
-    let shared = Arc::new(Shared::new(cfg, sockets));
+    let shared = Arc::new(Shared::new(cfg, sockets, slots));
     proxy::acl::load_at_start(&shared.acl, &shared.settings, &shared.cfg.users)
         .map_err(|e| anyhow::anyhow!("{e}"))?;
     if shared.settings.tls_port() != 0 {
@@ -81,17 +110,20 @@ fn run(flags: Flags) -> anyhow::Result<()> {
         let tls = proxy::tls::build(get).map_err(|e| anyhow::anyhow!("TLS: {e}"))?;
         shared.tls.set(tls);
     }
-    let mut supervisor = None;
     if embedded {
         let cfg = &shared.cfg;
-        std::fs::create_dir_all(&cfg.dir)?;
+        let map = shared.slots.snapshot();
+        let slots: Vec<String> = (0..map.shards)
+            .map(|i| map.slots_of(i).to_ranges())
+            .collect();
         let s = shared.clone();
-        supervisor = Some(Supervisor::start(
+        let sup = Supervisor::start(
             &cfg.dir,
-            cfg.shards,
+            &slots,
             cfg.shardd_bin.as_deref(),
             Arc::new(move || s.settings.shard_args(s.shard_count())),
-        )?);
+        )?;
+        *lock(&shared.supervisor) = Some(sup);
     }
     let port = start_workers(shared.clone())?;
     wait_for_links(&shared);
@@ -117,7 +149,7 @@ fn run(flags: Flags) -> anyhow::Result<()> {
         anyhow::Ok(())
     })?;
     tracing::info!("shutting down");
-    if let Some(mut s) = supervisor.take() {
+    if let Some(mut s) = lock(&shared.supervisor).take() {
         s.shutdown();
     }
     std::process::exit(0);

@@ -61,7 +61,10 @@ pub async fn send<A: AsRef<[u8]>>(
     let wait = Duration::from_millis(w.shared.cfg.shard_wait_timeout_ms);
     let deadline = tokio::time::Instant::now() + wait;
     loop {
-        let result = w.links.borrow_mut()[shard].send(req, args, target);
+        let result = match w.links.borrow_mut().get_mut(shard) {
+            Some(l) => l.send(req, args, target),
+            None => Err((SendError::Down, target)),
+        };
         let (err, t) = match result {
             Ok(()) => return,
             Err(x) => x,
@@ -79,6 +82,10 @@ pub async fn send<A: AsRef<[u8]>>(
                 let _ = tokio::time::timeout(Duration::from_millis(10), space.notified()).await;
             }
             SendError::Down => {
+                if shard >= w.links.borrow().len() {
+                    // A shard a scale-out added before this worker heard.
+                    w.grow_links(shard + 1);
+                }
                 let up = w.links.borrow()[shard].up.clone();
                 let notified = up.notified();
                 if w.links.borrow()[shard].is_up() {

@@ -73,10 +73,6 @@ fn idle_sweeper(shared: &Shared) {
     }
 }
 
-fn shared_shards(w: &crate::worker::Worker) -> usize {
-    w.shared.sockets.len()
-}
-
 fn run_worker(
     id: usize,
     shared: Arc<Shared>,
@@ -131,10 +127,12 @@ fn run_worker(
         };
         worker.spawn_tasks();
         if id == 0 {
-            for shard in 0..shared_shards(&worker) {
+            for shard in 0..worker.shared.shard_count() {
                 let w = worker.clone();
                 tokio::task::spawn_local(crate::builtin::pubsub::events_poll(w, shard));
             }
+            // The mover: scales, and settles a move a crash interrupted.
+            tokio::task::spawn_local(crate::migrate::run(worker.clone()));
         }
         let w = worker.clone();
         tokio::task::spawn_local(async move {

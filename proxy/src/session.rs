@@ -47,6 +47,10 @@ pub struct Watching {
     /// it watches too, so nobody changes them between its watch check and
     /// its commit.
     pub keys: Vec<(usize, Vec<u8>)>,
+    /// The slot map's version at the first WATCH: a key whose slot moved
+    /// since lost its watch with its old shard (EXEC fails, as after a
+    /// restart of that shard).
+    pub map_version: u64,
 }
 
 /// `CLIENT REPLY`.

@@ -16,10 +16,7 @@ use std::{
     time::Instant,
 };
 
-use common::{
-    slot::{key_slot, SLOT_COUNT},
-    table::Cmd,
-};
+use common::{slot::key_slot, table::Cmd};
 use tokio::sync::Notify;
 
 use crate::{
@@ -255,10 +252,17 @@ pub struct Shared {
     pub cfg: Config,
     /// The `CONFIG` parameters in force.
     pub settings: Settings,
-    /// Control socket of each shard, in shard order.
-    pub sockets: Vec<PathBuf>,
-    /// Shard of each slot.
-    pub slot_shard: Vec<u16>,
+    /// Control socket of each shard, in shard order (grows with a
+    /// scale-out; embedded shards only).
+    sockets: Mutex<Vec<PathBuf>>,
+    /// Which shard owns each slot, durable (`crate::slotmap`).
+    pub slots: crate::slotmap::SlotMap,
+    /// Holds new commands while slots move (`crate::migrate`).
+    pub pause: crate::migrate::Pause,
+    /// The scale in progress and its figures (`crate::migrate`).
+    pub scale: crate::migrate::Scale,
+    /// The embedded shard processes (none with `--attach`).
+    pub supervisor: Mutex<Option<crate::supervisor::Supervisor>>,
     /// Connected clients.
     pub clients: Mutex<HashMap<u64, Arc<ClientHandle>>>,
     /// Next `CLIENT ID`.
@@ -307,14 +311,10 @@ impl Shared {
         self.settings.requirepass()
     }
 
-    /// Shared state for `cfg` with shards reached through `sockets`;
-    /// slots are split into equal contiguous ranges, one per shard. The
-    /// parameters start at their defaults, then what `cfg` gives them.
-    pub fn new(cfg: Config, sockets: Vec<PathBuf>) -> Shared {
-        let n = sockets.len().max(1);
-        let slot_shard = (0..SLOT_COUNT)
-            .map(|s| common::slot::shard_of_slot(s as u16, n) as u16)
-            .collect();
+    /// Shared state for `cfg` with shards reached through `sockets`
+    /// and slots as `slots` says. The parameters start at their defaults,
+    /// then what `cfg` gives them.
+    pub fn new(cfg: Config, sockets: Vec<PathBuf>, slots: crate::slotmap::SlotMap) -> Shared {
         let dir = std::path::absolute(&cfg.dir).unwrap_or_else(|_| cfg.dir.clone());
         let workers = cfg.workers;
         let mut initial = cfg.params.clone();
@@ -331,8 +331,11 @@ impl Shared {
         Shared {
             settings: Settings::new(&initial),
             cfg,
-            sockets,
-            slot_shard,
+            sockets: Mutex::new(sockets),
+            slots,
+            pause: Default::default(),
+            scale: Default::default(),
+            supervisor: Mutex::new(None),
             clients: Mutex::new(HashMap::new()),
             next_client_id: AtomicU64::new(1),
             stats: Stats::default(),
@@ -383,13 +386,25 @@ impl Shared {
     }
 
     /// The shard that owns `key`.
+    #[inline]
     pub fn shard_of(&self, key: &[u8]) -> usize {
-        self.slot_shard[key_slot(key) as usize] as usize
+        self.slots.owner(key_slot(key))
     }
 
     /// Number of shards.
+    #[inline]
     pub fn shard_count(&self) -> usize {
-        self.sockets.len()
+        self.slots.shard_count()
+    }
+
+    /// The control socket of shard `i`: the one given for it, else (a
+    /// shard a scale-out adds) its place in the data directory.
+    pub fn socket(&self, i: usize) -> PathBuf {
+        let sockets = self.sockets.lock().unwrap_or_else(|p| p.into_inner());
+        match sockets.get(i) {
+            Some(s) => s.clone(),
+            None => crate::supervisor::shard_socket(&self.cfg.dir, i),
+        }
     }
 
     /// Locks the client registry (a poisoned lock is still usable).
@@ -412,7 +427,11 @@ mod tests {
         let mut cfg = Config::default();
         cfg.apply_file("appendonly no\nhash-max-ziplist-entries 7\n")
             .expect("a valid file");
-        let shared = Shared::new(cfg, vec![PathBuf::from("/nonexistent")]);
+        let shared = Shared::new(
+            cfg,
+            vec![PathBuf::from("/nonexistent")],
+            crate::slotmap::SlotMap::open(None, 1).expect("a fresh map"),
+        );
         let args = shared.settings.shard_args(1);
         assert_eq!(flag(&args, "--appendfsync").as_deref(), Some("everysec"));
         assert_eq!(flag(&args, "--appendonly").as_deref(), Some("no"));
@@ -435,7 +454,11 @@ mod tests {
             ..Config::default()
         };
         cfg.apply_file("requirepass pw\n").expect("a valid file");
-        let shared = Shared::new(cfg, vec![PathBuf::from("/nonexistent")]);
+        let shared = Shared::new(
+            cfg,
+            vec![PathBuf::from("/nonexistent")],
+            crate::slotmap::SlotMap::open(None, 1).expect("a fresh map"),
+        );
         assert_eq!(shared.requirepass().as_deref(), Some("pw"));
         assert_eq!(shared.settings.by_name("io-threads").as_deref(), Some("3"));
         shared.set_port(4321);

@@ -51,6 +51,8 @@ pub const STOP_TIMEOUT_MS: u64 = 5_000;
 struct ShardProc {
     id: usize,
     dir: PathBuf,
+    /// `--slots` for a shard whose directory does not know its slots yet.
+    slots: Option<String>,
     child: Option<Child>,
     started: Instant,
     backoff_ms: u64,
@@ -63,6 +65,8 @@ pub struct Supervisor {
     procs: Arc<Mutex<Vec<ShardProc>>>,
     stop: Arc<AtomicBool>,
     thread: Option<std::thread::JoinHandle<()>>,
+    program: Arc<Program>,
+    dir: PathBuf,
 }
 
 /// Where shard `id` of data directory `dir` keeps its control socket.
@@ -101,21 +105,22 @@ fn shard_program(explicit: Option<&Path>, args: ShardArgs) -> std::io::Result<Pr
 }
 
 impl Supervisor {
-    /// Starts `count` shards under `dir`, each given what `shard_args`
-    /// returns (the settings shards apply) on its command line; each restart
-    /// asks it again.
+    /// Starts one shard under `dir` per entry of `slots` (its `--slots`),
+    /// each given what `shard_args` returns (the settings shards apply) on
+    /// its command line; each restart asks it again.
     pub fn start(
         dir: &Path,
-        count: usize,
+        slots: &[String],
         shardd_bin: Option<&Path>,
         shard_args: ShardArgs,
     ) -> std::io::Result<Supervisor> {
-        let program = shard_program(shardd_bin, shard_args)?;
-        let mut procs = Vec::with_capacity(count);
-        for id in 0..count {
+        let program = Arc::new(shard_program(shardd_bin, shard_args)?);
+        let mut procs = Vec::with_capacity(slots.len());
+        for (id, s) in slots.iter().enumerate() {
             let mut p = ShardProc {
                 id,
                 dir: shard_dir(dir, id),
+                slots: Some(s.clone()),
                 child: None,
                 started: Instant::now(),
                 backoff_ms: RESTART_BACKOFF_MIN_MS,
@@ -129,10 +134,50 @@ impl Supervisor {
             procs: Arc::new(Mutex::new(procs)),
             stop: Arc::new(AtomicBool::new(false)),
             thread: None,
+            program: program.clone(),
+            dir: dir.to_owned(),
         };
         let (procs, stop) = (sup.procs.clone(), sup.stop.clone());
         sup.thread = Some(std::thread::spawn(move || watch(&procs, &stop, &program)));
         Ok(sup)
+    }
+
+    /// Starts shard `id` (one more, for a scale-out) owning `slots` if
+    /// its directory does not say otherwise; it is restarted like the
+    /// others from then on. A shard `id` already running is left alone.
+    pub fn add(&self, id: usize, slots: &str) -> std::io::Result<()> {
+        let mut procs = lock(&self.procs);
+        if procs.iter().any(|p| p.id == id) {
+            return Ok(());
+        }
+        let mut p = ShardProc {
+            id,
+            dir: shard_dir(&self.dir, id),
+            slots: Some(slots.to_string()),
+            child: None,
+            started: Instant::now(),
+            backoff_ms: RESTART_BACKOFF_MIN_MS,
+            restart_at: None,
+            restarts: 0,
+        };
+        spawn(&self.program, &mut p)?;
+        procs.push(p);
+        Ok(())
+    }
+
+    /// Stops shard `id` for good (a scale-in, once it owns nothing):
+    /// SIGTERM, a bounded wait, then SIGKILL. Its directory stays.
+    pub fn remove(&self, id: usize) {
+        let taken = {
+            let mut procs = lock(&self.procs);
+            procs
+                .iter()
+                .position(|p| p.id == id)
+                .map(|i| procs.remove(i))
+        };
+        if let Some(mut p) = taken {
+            stop_all(std::slice::from_mut(&mut p));
+        }
     }
 
     /// The pids of the running shards (None for one being restarted).
@@ -154,29 +199,33 @@ impl Supervisor {
         if let Some(t) = self.thread.take() {
             let _ = t.join();
         }
-        let mut procs = lock(&self.procs);
-        for p in procs.iter_mut() {
-            if let Some(c) = &p.child {
-                // SAFETY: signalling our own child by its pid.
-                unsafe { libc::kill(c.id() as libc::pid_t, libc::SIGTERM) };
-            }
+        stop_all(&mut lock(&self.procs));
+    }
+}
+
+/// SIGTERM to each, a bounded wait, then SIGKILL.
+fn stop_all(procs: &mut [ShardProc]) {
+    for p in procs.iter_mut() {
+        if let Some(c) = &p.child {
+            // SAFETY: signalling our own child by its pid.
+            unsafe { libc::kill(c.id() as libc::pid_t, libc::SIGTERM) };
         }
-        let deadline = Instant::now() + Duration::from_millis(STOP_TIMEOUT_MS);
-        for p in procs.iter_mut() {
-            let Some(c) = p.child.as_mut() else { continue };
-            loop {
-                match c.try_wait() {
-                    Ok(Some(_)) | Err(_) => break,
-                    Ok(None) if Instant::now() >= deadline => {
-                        let _ = c.kill();
-                        let _ = c.wait();
-                        break;
-                    }
-                    Ok(None) => std::thread::sleep(Duration::from_millis(10)),
+    }
+    let deadline = Instant::now() + Duration::from_millis(STOP_TIMEOUT_MS);
+    for p in procs.iter_mut() {
+        let Some(c) = p.child.as_mut() else { continue };
+        loop {
+            match c.try_wait() {
+                Ok(Some(_)) | Err(_) => break,
+                Ok(None) if Instant::now() >= deadline => {
+                    let _ = c.kill();
+                    let _ = c.wait();
+                    break;
                 }
+                Ok(None) => std::thread::sleep(Duration::from_millis(10)),
             }
-            p.child = None;
         }
+        p.child = None;
     }
 }
 
@@ -193,9 +242,11 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 fn spawn(program: &Program, p: &mut ShardProc) -> std::io::Result<()> {
     std::fs::create_dir_all(&p.dir)?;
     let mut cmd = Command::new(&program.bin);
-    cmd.args(&program.fixed)
-        .args((program.args)())
-        .arg("--id")
+    cmd.args(&program.fixed).args((program.args)());
+    if let Some(s) = &p.slots {
+        cmd.arg("--slots").arg(s);
+    }
+    cmd.arg("--id")
         .arg(p.id.to_string())
         .arg("--dir")
         .arg(&p.dir);
@@ -214,7 +265,7 @@ fn spawn(program: &Program, p: &mut ShardProc) -> std::io::Result<()> {
     Ok(())
 }
 
-fn watch(procs: &Mutex<Vec<ShardProc>>, stop: &AtomicBool, program: &Program) {
+fn watch(procs: &Mutex<Vec<ShardProc>>, stop: &AtomicBool, program: &Arc<Program>) {
     while !stop.load(Ordering::Relaxed) {
         std::thread::sleep(Duration::from_millis(CHECK_INTERVAL_MS));
         let mut procs = lock(procs);

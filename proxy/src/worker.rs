@@ -56,6 +56,18 @@ pub struct Worker {
     /// Notified (one stored permit) when a link attaches: transactions a
     /// crash left in doubt may be resolvable now (`builtin::xtx`).
     pub attached: Notify,
+    /// Client commands between [`Worker::enter`] and the end of their
+    /// dispatch (a slot move waits for none, `crate::migrate`).
+    busy: Cell<usize>,
+}
+
+/// A client command in progress ([`Worker::enter`]).
+pub struct Busy<'a>(&'a Cell<usize>);
+
+impl Drop for Busy<'_> {
+    fn drop(&mut self) {
+        self.0.set(self.0.get() - 1);
+    }
 }
 
 impl Worker {
@@ -63,11 +75,8 @@ impl Worker {
     /// a `LocalSet`.
     pub fn new(id: usize, shared: Arc<Shared>) -> std::io::Result<Rc<Worker>> {
         let bell = Doorbell::new().map_err(std::io::Error::other)?;
-        let links = shared
-            .sockets
-            .iter()
-            .enumerate()
-            .map(|(i, s)| Link::new(i, s.clone()))
+        let links = (0..shared.shard_count())
+            .map(|i| Link::new(i, shared.socket(i)))
             .collect();
         let stats = shared.intro.register_worker();
         Ok(Rc::new(Worker {
@@ -79,7 +88,88 @@ impl Worker {
             flush_notify: Notify::new(),
             bell: AsyncDoorbell::new(bell)?,
             attached: Notify::new(),
+            busy: Cell::new(0),
         }))
+    }
+
+    /// Enters a client command: waits while slots move (their owners are
+    /// about to change), then counts it as in progress until the guard
+    /// drops. The check and the count happen with no await between them,
+    /// so the worker's drain ([`Worker::drain_for_pauses`]) sees every
+    /// command that passed.
+    #[inline]
+    pub async fn enter(&self) -> Busy<'_> {
+        if self.shared.pause.is_paused() {
+            self.shared.pause.resumed().await;
+        }
+        self.busy.set(self.busy.get() + 1);
+        Busy(&self.busy)
+    }
+
+    /// Whether nothing of a client command is in progress or in flight
+    /// here (the long waits of blocked clients aside).
+    fn settled(&self) -> bool {
+        self.busy.get() == 0 && self.links.borrow().iter().all(Link::settled)
+    }
+
+    /// Answers every pause ([`crate::migrate::Pause`]) once this worker
+    /// is settled.
+    async fn drain_for_pauses(self: Rc<Self>) {
+        let mut rx = self.shared.pause.watch();
+        loop {
+            if rx.changed().await.is_err() {
+                return;
+            }
+            let epoch = *rx.borrow_and_update();
+            if epoch == 0 {
+                continue;
+            }
+            while !self.settled() && self.shared.pause.epoch() == epoch {
+                self.flush_now();
+                tokio::time::sleep(Duration::from_millis(1)).await;
+            }
+            self.shared.pause.drained(epoch);
+        }
+    }
+
+    /// Keeps a link (and its monitor) for every shard the map counts,
+    /// as scale-outs add them.
+    async fn follow_shard_count(self: Rc<Self>) {
+        let mut rx = self.shared.scale.links_wanted();
+        loop {
+            let n = (*rx.borrow_and_update()).max(self.shared.shard_count());
+            self.grow_links(n);
+            if rx.changed().await.is_err() {
+                return;
+            }
+        }
+    }
+
+    /// Links 0..n, each watched by a monitor.
+    pub fn grow_links(self: &Rc<Self>, n: usize) {
+        let mut start = Vec::new();
+        {
+            let mut links = self.links.borrow_mut();
+            while links.len() < n {
+                let i = links.len();
+                links.push(Link::new(i, self.shared.socket(i)));
+            }
+            for (i, l) in links.iter_mut().enumerate().take(n) {
+                if !l.monitored {
+                    l.monitored = true;
+                    start.push(i);
+                }
+            }
+        }
+        for shard in start {
+            let w = self.clone();
+            tokio::task::spawn_local(async move { w.monitor(shard).await });
+        }
+    }
+
+    /// Whether link `shard` is still wanted (a scale-in drops the last).
+    fn wanted(&self, shard: usize) -> bool {
+        shard < (*self.shared.scale.links_wanted().borrow()).max(self.shared.shard_count())
     }
 
     /// Starts the flusher, the reply reader and the link monitors.
@@ -88,10 +178,11 @@ impl Worker {
         tokio::task::spawn_local(async move { w.flusher().await });
         let w = self.clone();
         tokio::task::spawn_local(async move { w.reply_reader().await });
-        for shard in 0..self.shared.sockets.len() {
-            let w = self.clone();
-            tokio::task::spawn_local(async move { w.monitor(shard).await });
-        }
+        self.grow_links(self.shared.shard_count());
+        let w = self.clone();
+        tokio::task::spawn_local(async move { w.drain_for_pauses().await });
+        let w = self.clone();
+        tokio::task::spawn_local(async move { w.follow_shard_count().await });
     }
 
     /// Counts an error reply the proxy gives itself (`errorstats`).
@@ -195,6 +286,13 @@ impl Worker {
     async fn monitor(self: Rc<Self>, shard: usize) {
         let mut backoff = REATTACH_BACKOFF_MIN_MS;
         loop {
+            if !self.wanted(shard) {
+                // Scaled in: the shard is gone for good.
+                let mut links = self.links.borrow_mut();
+                links[shard].monitored = false;
+                links[shard].set_down();
+                return;
+            }
             let sock = self.links.borrow()[shard].sock.clone();
             let (hello, bell) = (self.hello(), self.bell.bell().clone());
             let cfg = RingConfig {
@@ -237,6 +335,19 @@ impl Worker {
                 );
                 tokio::time::sleep(Duration::from_millis(REATTACH_BACKOFF_MAX_MS)).await;
                 continue;
+            }
+            if let Some(Some(told)) = common::wire::shard_slots(&ch.peer.info) {
+                if let Err(e) = self.shared.slots.check_told(shard, &told) {
+                    // Another slot range's keys: serving them here would
+                    // answer for keys it does not hold.
+                    tracing::error!(
+                        shard,
+                        socket = %self.links.borrow()[shard].sock.display(),
+                        "the shard at this position does not match the slot map: {e}; not using it"
+                    );
+                    tokio::time::sleep(Duration::from_millis(REATTACH_BACKOFF_MAX_MS * 10)).await;
+                    continue;
+                }
             }
             backoff = REATTACH_BACKOFF_MIN_MS;
             let ctl = match ch

@@ -77,6 +77,11 @@ pub enum Ending {
     Timeout,
     /// `-UNBLOCKED client unblocked via CLIENT UNBLOCK`.
     Error,
+    /// The slot of a key it waits on left this shard
+    /// (`crate::slots`): [`common::wire::SLOT_MOVED`] for a client's own
+    /// command (the proxy sends it to the new owner), `:1` (woken) for a
+    /// notify waiter (the proxy tries its pop again).
+    Moved,
 }
 
 #[derive(Debug)]
@@ -257,6 +262,26 @@ impl Blocking {
         }
     }
 
+    /// Ends every wait on a key (its `keyspace::db_key`) for which
+    /// `moving` holds, answered as `how` says.
+    pub(crate) fn end_where(&mut self, moving: impl Fn(&[u8]) -> bool, how: Ending) {
+        let hit: Vec<u64> = self
+            .waiters
+            .iter()
+            .filter(|(_, w)| w.keys.iter().any(|k| moving(k)))
+            .map(|(&s, _)| s)
+            .collect();
+        for seq in hit {
+            if self.serving == Some(seq) {
+                continue;
+            }
+            if let Some(w) = self.remove(seq) {
+                self.ended.push_back((w, how));
+                self.fresh = true;
+            }
+        }
+    }
+
     /// The channel `owner` went away: its waiters are dropped.
     pub fn owner_gone(&mut self, owner: u64) {
         let gone: Vec<u64> = self
@@ -414,6 +439,8 @@ fn ending_reply(w: &Waiter, how: Ending) -> Vec<u8> {
     let mut buf = Vec::new();
     let mut r = Reply::new(&mut buf, w.proto);
     match (how, w.rec.is_some(), w.cmd) {
+        (Ending::Moved, false, _) => r.int(1),
+        (Ending::Moved, true, _) => r.raw(common::wire::SLOT_MOVED),
         (_, false, _) => r.int(0),
         (Ending::Error, true, _) => r.error("UNBLOCKED client unblocked via CLIENT UNBLOCK"),
         (Ending::Timeout, true, Cmd::Blmove | Cmd::Brpoplpush) => r.null(),

@@ -45,6 +45,10 @@ pub struct ShardArgs {
     /// see `shardd::settings`); repeatable.
     #[arg(long = "config", value_name = "NAME=VALUE")]
     pub config: Vec<String>,
+    /// The slots this shard owns, as `0-8191,9000` (`-` for none), when
+    /// its data directory does not say yet (`DIR/slots`, which wins).
+    #[arg(long)]
+    pub slots: Option<String>,
 }
 
 extern "C" fn on_signal(_: libc::c_int) {
@@ -108,7 +112,16 @@ pub fn run(args: ShardArgs) -> anyhow::Result<()> {
         ms = started.elapsed().as_millis() as u64,
         "loaded data"
     );
-    let mut shard = Shard::new(cfg.clone(), Engine::new(ks, Some(data_dir)))?;
+    let initial = match &args.slots {
+        Some(s) => Some(
+            common::slotset::SlotSet::parse(s.as_bytes())
+                .ok_or_else(|| anyhow::anyhow!("--slots {s}: ranges like 0-8191,9000 expected"))?,
+        ),
+        None => None,
+    };
+    let mut engine = Engine::new(ks, Some(data_dir));
+    engine.owned = crate::slots::Owned::load(Some(&args.dir), initial)?;
+    let mut shard = Shard::new(cfg.clone(), engine)?;
     tracing::info!(id = cfg.id, socket = %cfg.control_socket.display(), "shard ready");
     shard.run(&STOP)?;
     tracing::info!(id = cfg.id, "shard stopped");

@@ -787,6 +787,16 @@ impl Keyspace {
         Ok(())
     }
 
+    /// Calls `f` with every key of `slot` in the selected database, live
+    /// or expired but not yet removed (a slot move, `crate::slots`).
+    pub fn for_each_in_slot(&self, slot: u16, mut f: impl FnMut(&[u8])) {
+        if let Some(store) = self.db.slots.get(slot as usize) {
+            for e in store.iter() {
+                f(e.key());
+            }
+        }
+    }
+
     /// Calls `f` with every live key (order unspecified).
     pub fn for_each_key(&self, mut f: impl FnMut(&[u8], ValueRef<'_>)) {
         let now = self.clock.now_ms();

@@ -36,6 +36,7 @@ pub mod persist;
 pub mod script;
 pub mod server;
 pub mod settings;
+pub mod slots;
 pub mod stats;
 pub mod tx;
 pub mod types;

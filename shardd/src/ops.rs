@@ -12,6 +12,7 @@ use crate::{
     introspect::{self, Introspect},
     persist::admin::{self, Admin},
     script::{self, ScriptCmd},
+    slots::{self, SlotsCmd},
     tx::{self, TxCmd},
 };
 
@@ -31,6 +32,8 @@ pub enum Op {
     /// A wait of a client blocked over several shards, or the end of a
     /// wait (`crate::blocking`), which the loop runs itself.
     Block(BlockCmd),
+    /// The owned slots and slot moves (`crate::slots`).
+    Slots(SlotsCmd),
 }
 
 const fn op(id: Cmd) -> Option<Op> {
@@ -51,6 +54,9 @@ const fn op(id: Cmd) -> Option<Op> {
     }
     if let Some(b) = blocking::command(id) {
         return Some(Op::Block(b));
+    }
+    if let Some(s) = slots::command(id) {
+        return Some(Op::Slots(s));
     }
     None
 }

@@ -497,6 +497,9 @@ struct Run<'a> {
     tx: Option<u64>,
     shard: usize,
     nshards: usize,
+    /// The slots this shard owns, when it knows (`crate::slots`); else
+    /// `shard` of `nshards` equal ranges.
+    owned: Option<std::rc::Rc<common::slotset::SlotSet>>,
     listed: &'a [&'a [u8]],
     keys: &'a [&'a [u8]],
     read_only: bool,
@@ -535,7 +538,14 @@ impl Run<'_> {
             return true;
         }
         // In a transaction only the keys it locked; outside, this shard's.
-        self.tx.is_none() && shard_of_slot(key_slot(key), self.nshards) == self.shard
+        if self.tx.is_some() {
+            return false;
+        }
+        let slot = key_slot(key);
+        match &self.owned {
+            Some(set) => set.contains(slot),
+            None => shard_of_slot(slot, self.nshards) == self.shard,
+        }
     }
 }
 
@@ -668,6 +678,7 @@ impl<L: WriteLog> Engine<L> {
             tx,
             shard: a.shard,
             nshards: a.nshards,
+            owned: self.owned.get().cloned(),
             listed: a.listed,
             keys: a.keys,
             read_only: compiled.read_only || a.flags & EVAL_READ_ONLY != 0,

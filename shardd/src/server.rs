@@ -101,6 +101,8 @@ pub struct Engine<L> {
     /// The running script's state as the proxy sees it, and its kill
     /// requests (`crate::script::Watch`).
     pub script_watch: std::rc::Rc<crate::script::Watch>,
+    /// The slots this shard owns (`crate::slots`).
+    pub owned: crate::slots::Owned,
     scratch: Vec<u8>,
 }
 
@@ -118,6 +120,7 @@ impl<L: WriteLog> Engine<L> {
             scripts: None,
             script_blocked: None,
             script_watch: std::rc::Rc::default(),
+            owned: Default::default(),
             scratch: Vec::with_capacity(64 << 10),
         };
         e.recover_txns();
@@ -182,6 +185,7 @@ impl<L: WriteLog> Engine<L> {
                     return Ok(true);
                 }
             }
+            Some(Op::Slots(cmd)) => self.serve_slots(cmd, &args, &mut reply),
             Some(Op::Block(BlockCmd::Unblock)) => self.serve_unblock(&args, owner, &mut reply),
             Some(Op::Block(BlockCmd::Events)) => {
                 if self.serve_events(owner, h.id, proto, &mut reply) {
@@ -496,7 +500,7 @@ pub fn run_op(
             Changes::NONE
         }
         // The loop runs transactions, scripts and waits itself.
-        Op::Tx(_) | Op::Script(_) | Op::Block(_) => {
+        Op::Tx(_) | Op::Script(_) | Op::Block(_) | Op::Slots(_) => {
             reply.error("ERR a transaction command cannot run here");
             Changes::NONE
         }
@@ -533,7 +537,7 @@ impl<L: WriteLog> Shard<L> {
             generation: std::process::id() as u64 ^ engine.ks.now_ms().rotate_left(20),
             id: cfg.id,
             max_record: cfg.max_record_bytes as u64,
-            info: format!("shardd id={} {}", cfg.id, common::wire::table_tag()).into_bytes(),
+            info: hello_info(cfg.id, &engine.owned),
         };
         Ok(Shard {
             cfg,
@@ -687,6 +691,8 @@ impl<L: WriteLog> Shard<L> {
 
     /// Accepts every waiting attach; a bad one is logged and dropped.
     pub fn accept_all(&mut self) {
+        // The slots it tells may have changed since the last attach.
+        self.hello.info = hello_info(self.cfg.id, &self.engine.owned);
         loop {
             match self.listener.accept(&self.hello, &self.bell) {
                 Ok(Some(ch)) => {
@@ -765,6 +771,16 @@ pub fn serve_channel<L: WriteLog>(
         Some(e) => Err(e),
         None => Ok(served),
     }
+}
+
+/// A shard's hello `info`: its id, its command table and its slots.
+fn hello_info(id: u32, owned: &crate::slots::Owned) -> Vec<u8> {
+    format!(
+        "shardd id={id} {} {}",
+        common::wire::table_tag(),
+        owned.hello_word()
+    )
+    .into_bytes()
 }
 
 /// Whether command `id`'s lookups count as accesses of the keys (their

@@ -559,6 +559,8 @@ pub enum Cmd {
     Setnx,
     /// `setrange`
     Setrange,
+    /// `shardis`
+    Shardis,
     /// `shutdown`
     Shutdown,
     /// `sinter`
@@ -799,11 +801,15 @@ pub enum Cmd {
     SharddEvents,
     /// `shardd.scriptflush`
     SharddScriptflush,
+    /// `shardd.slots`
+    SharddSlots,
+    /// `shardd.slotdump`
+    SharddSlotdump,
 }
 
 impl Cmd {
     /// Every id, in order (`Cmd::ALL[id as usize] == id`).
-    pub const ALL: [Cmd; 391] = [
+    pub const ALL: [Cmd; 394] = [
         Cmd::Acl,
         Cmd::AclCat,
         Cmd::AclDeluser,
@@ -1075,6 +1081,7 @@ impl Cmd {
         Cmd::Setex,
         Cmd::Setnx,
         Cmd::Setrange,
+        Cmd::Shardis,
         Cmd::Shutdown,
         Cmd::Sinter,
         Cmd::Sintercard,
@@ -1195,12 +1202,14 @@ impl Cmd {
         Cmd::SharddUnblock,
         Cmd::SharddEvents,
         Cmd::SharddScriptflush,
+        Cmd::SharddSlots,
+        Cmd::SharddSlotdump,
     ];
 }
 
 /// Fingerprint of the names in id order (FNV-1a): both sides of a ring
 /// check that they were built with the same table.
-pub const TABLE_FINGERPRINT: u64 = 0x44f04cef3a97b402;
+pub const TABLE_FINGERPRINT: u64 = 0x5e90c0325451c069;
 
 /// Every command, sorted by name (lookups binary-search it).
 #[rustfmt::skip]
@@ -1225,7 +1234,7 @@ pub(super) static COMMANDS: &[CommandSpec] = &[
     cmd(Cmd::Bzpopmax, "bzpopmax", -3, F_WRITE | F_NOSCRIPT | F_BLOCKING | F_FAST, 1, -2, 1, &["@write", "@sortedset", "@fast", "@blocking"], &[], &[ks("", K_RW | K_ACCESS | K_DELETE, BeginSearch::Index(1), FindKeys::Range { lastkey: -2, keystep: 1, limit: 0 })], Route::Together, Keys::Fixed, Exec::Shard, Docs { summary: "Remove and return the member with the highest score from one or more sorted sets, or block until one is available", since: "5.0.0", group: "sorted-set", complexity: "O(log(N)) with N being the number of elements in the sorted set." }, &[]),
     cmd(Cmd::Bzpopmin, "bzpopmin", -3, F_WRITE | F_NOSCRIPT | F_BLOCKING | F_FAST, 1, -2, 1, &["@write", "@sortedset", "@fast", "@blocking"], &[], &[ks("", K_RW | K_ACCESS | K_DELETE, BeginSearch::Index(1), FindKeys::Range { lastkey: -2, keystep: 1, limit: 0 })], Route::Together, Keys::Fixed, Exec::Shard, Docs { summary: "Remove and return the member with the lowest score from one or more sorted sets, or block until one is available", since: "5.0.0", group: "sorted-set", complexity: "O(log(N)) with N being the number of elements in the sorted set." }, &[]),
     cmd(Cmd::Client, "client", -2, 0, 0, 0, 0, &["@slow"], &[], &[], Route::Connection, Keys::Fixed, Exec::Proxy, Docs { summary: "A container for client connection commands", since: "2.4.0", group: "connection", complexity: "Depends on subcommand." }, CLIENT_SUBCOMMANDS),
-    cmd(Cmd::Cluster, "cluster", -2, 0, 0, 0, 0, &["@slow"], &[], &[], Route::Connection, Keys::Fixed, Exec::Missing, Docs { summary: "A container for cluster commands", since: "3.0.0", group: "cluster", complexity: "Depends on subcommand." }, CLUSTER_SUBCOMMANDS),
+    cmd(Cmd::Cluster, "cluster", -2, 0, 0, 0, 0, &["@slow"], &[], &[], Route::Connection, Keys::Fixed, Exec::Proxy, Docs { summary: "A container for cluster commands", since: "3.0.0", group: "cluster", complexity: "Depends on subcommand." }, CLUSTER_SUBCOMMANDS),
     cmd(Cmd::Command, "command", -1, F_LOADING | F_STALE, 0, 0, 0, &["@slow", "@connection"], &["nondeterministic_output_order"], &[], Route::Connection, Keys::Fixed, Exec::Proxy, Docs { summary: "Get array of Redis command details", since: "2.8.13", group: "server", complexity: "O(N) where N is the total number of Redis commands" }, COMMAND_SUBCOMMANDS),
     cmd(Cmd::Config, "config", -2, 0, 0, 0, 0, &["@slow"], &[], &[], Route::Connection, Keys::Fixed, Exec::Proxy, Docs { summary: "A container for server configuration commands", since: "2.0.0", group: "server", complexity: "Depends on subcommand." }, CONFIG_SUBCOMMANDS),
     cmd(Cmd::Copy, "copy", -3, F_WRITE | F_DENYOOM, 1, 2, 1, &["@keyspace", "@write", "@slow"], &[], &[ks("", K_RO | K_ACCESS, BeginSearch::Index(1), FindKeys::Range { lastkey: 0, keystep: 1, limit: 0 }), ks("", K_OW | K_UPDATE, BeginSearch::Index(2), FindKeys::Range { lastkey: 0, keystep: 1, limit: 0 })], Route::Together, Keys::Fixed, Exec::Shard, Docs { summary: "Copy a key", since: "6.2.0", group: "generic", complexity: "O(N) worst case for collections, where N is the number of nested items. O(1) for string values." }, &[]),
@@ -1363,6 +1372,7 @@ pub(super) static COMMANDS: &[CommandSpec] = &[
     cmd(Cmd::Setex, "setex", 4, F_WRITE | F_DENYOOM, 1, 1, 1, &["@write", "@string", "@slow"], &[], &[ks("", K_OW | K_UPDATE, BeginSearch::Index(1), FindKeys::Range { lastkey: 0, keystep: 1, limit: 0 })], Route::Single, Keys::Fixed, Exec::Shard, Docs { summary: "Set the value and expiration of a key", since: "2.0.0", group: "string", complexity: "O(1)" }, &[]),
     cmd(Cmd::Setnx, "setnx", 3, F_WRITE | F_DENYOOM | F_FAST, 1, 1, 1, &["@write", "@string", "@fast"], &[], &[ks("", K_OW | K_INSERT, BeginSearch::Index(1), FindKeys::Range { lastkey: 0, keystep: 1, limit: 0 })], Route::Single, Keys::Fixed, Exec::Shard, Docs { summary: "Set the value of a key, only if the key does not exist", since: "1.0.0", group: "string", complexity: "O(1)" }, &[]),
     cmd(Cmd::Setrange, "setrange", 4, F_WRITE | F_DENYOOM, 1, 1, 1, &["@write", "@string", "@slow"], &[], &[ks("", K_RW | K_UPDATE, BeginSearch::Index(1), FindKeys::Range { lastkey: 0, keystep: 1, limit: 0 })], Route::Single, Keys::Fixed, Exec::Shard, Docs { summary: "Overwrite part of a string at key starting at the specified offset", since: "2.2.0", group: "string", complexity: "O(1), not counting the time taken to copy the new string in place. Usually, this string is very small so the amortized complexity is O(1). Otherwise, complexity is O(M) with M being the length of the value argument." }, &[]),
+    cmd(Cmd::Shardis, "shardis", -2, F_ADMIN | F_NOSCRIPT | F_LOADING | F_STALE, 0, 0, 0, &["@admin", "@slow", "@dangerous"], &[], &[], Route::Keyless, Keys::Fixed, Exec::Proxy, Docs { summary: "shardis's own administration: SCALE n [BATCH slots] [DELAY ms], SCALE ABORT, STATUS, SLOTS, HELP", since: "", group: "server", complexity: "Depends on the subcommand" }, &[]),
     cmd(Cmd::Shutdown, "shutdown", -1, F_ADMIN | F_NOSCRIPT | F_LOADING | F_STALE | F_NO_MULTI | F_ALLOW_BUSY, 0, 0, 0, &["@admin", "@slow", "@dangerous"], &[], &[], Route::Connection, Keys::Fixed, Exec::Proxy, Docs { summary: "Synchronously save the dataset to disk and then shut down the server", since: "1.0.0", group: "server", complexity: "O(N) when saving, where N is the total number of keys in all databases when saving data, otherwise O(1)" }, &[]),
     cmd(Cmd::Sinter, "sinter", -2, F_READONLY, 1, -1, 1, &["@read", "@set", "@slow"], &["nondeterministic_output_order"], &[ks("", K_RO | K_ACCESS, BeginSearch::Index(1), FindKeys::Range { lastkey: -1, keystep: 1, limit: 0 })], Route::Together, Keys::Fixed, Exec::Shard, Docs { summary: "Intersect multiple sets", since: "1.0.0", group: "set", complexity: "O(N*M) worst case where N is the cardinality of the smallest set and M is the number of sets." }, &[]),
     cmd(Cmd::Sintercard, "sintercard", -3, F_READONLY | F_MOVABLEKEYS, 0, 0, 0, &["@read", "@set", "@slow"], &[], &[ks("", K_RO | K_ACCESS, BeginSearch::Index(1), FindKeys::KeyNum { keynumidx: 0, firstkey: 1, keystep: 1 })], Route::Together, Keys::NumKeys { numkeys_index: 1, first_index: 2, store_index: 0 }, Exec::Shard, Docs { summary: "Intersect multiple sets and return the cardinality of the result", since: "7.0.0", group: "set", complexity: "O(N*M) worst case where N is the cardinality of the smallest set and M is the number of sets." }, &[]),
@@ -1502,11 +1512,11 @@ static CLUSTER_SUBCOMMANDS: &[CommandSpec] = &[
     cmd(Cmd::ClusterForget, "cluster|forget", 3, F_ADMIN | F_STALE | F_NO_ASYNC_LOADING, 0, 0, 0, &["@admin", "@slow", "@dangerous"], &[], &[], Route::Keyless, Keys::Fixed, Exec::Missing, Docs { summary: "Remove a node from the nodes table", since: "3.0.0", group: "cluster", complexity: "O(1)" }, &[]),
     cmd(Cmd::ClusterGetkeysinslot, "cluster|getkeysinslot", 4, F_STALE, 0, 0, 0, &["@slow"], &["nondeterministic_output"], &[], Route::Keyless, Keys::Fixed, Exec::Missing, Docs { summary: "Return local key names in the specified hash slot", since: "3.0.0", group: "cluster", complexity: "O(log(N)) where N is the number of requested keys" }, &[]),
     cmd(Cmd::ClusterHelp, "cluster|help", 2, F_LOADING | F_STALE, 0, 0, 0, &["@slow"], &[], &[], Route::Connection, Keys::Fixed, Exec::Missing, Docs { summary: "Show helpful text about the different subcommands", since: "5.0.0", group: "cluster", complexity: "O(1)" }, &[]),
-    cmd(Cmd::ClusterInfo, "cluster|info", 2, F_STALE, 0, 0, 0, &["@slow"], &["nondeterministic_output"], &[], Route::Keyless, Keys::Fixed, Exec::Missing, Docs { summary: "Provides info about Redis Cluster node state", since: "3.0.0", group: "cluster", complexity: "O(1)" }, &[]),
-    cmd(Cmd::ClusterKeyslot, "cluster|keyslot", 3, F_STALE, 0, 0, 0, &["@slow"], &[], &[], Route::Keyless, Keys::Fixed, Exec::Missing, Docs { summary: "Returns the hash slot of the specified key", since: "3.0.0", group: "cluster", complexity: "O(N) where N is the number of bytes in the key" }, &[]),
+    cmd(Cmd::ClusterInfo, "cluster|info", 2, F_STALE, 0, 0, 0, &["@slow"], &["nondeterministic_output"], &[], Route::Keyless, Keys::Fixed, Exec::Proxy, Docs { summary: "Provides info about Redis Cluster node state", since: "3.0.0", group: "cluster", complexity: "O(1)" }, &[]),
+    cmd(Cmd::ClusterKeyslot, "cluster|keyslot", 3, F_STALE, 0, 0, 0, &["@slow"], &[], &[], Route::Keyless, Keys::Fixed, Exec::Proxy, Docs { summary: "Returns the hash slot of the specified key", since: "3.0.0", group: "cluster", complexity: "O(N) where N is the number of bytes in the key" }, &[]),
     cmd(Cmd::ClusterLinks, "cluster|links", 2, F_STALE, 0, 0, 0, &["@slow"], &["nondeterministic_output"], &[], Route::Keyless, Keys::Fixed, Exec::Missing, Docs { summary: "Returns a list of all TCP links to and from peer nodes in cluster", since: "7.0.0", group: "cluster", complexity: "O(N) where N is the total number of Cluster nodes" }, &[]),
     cmd(Cmd::ClusterMeet, "cluster|meet", -4, F_ADMIN | F_STALE | F_NO_ASYNC_LOADING, 0, 0, 0, &["@admin", "@slow", "@dangerous"], &[], &[], Route::Keyless, Keys::Fixed, Exec::Missing, Docs { summary: "Force a node cluster to handshake with another node", since: "3.0.0", group: "cluster", complexity: "O(1)" }, &[]),
-    cmd(Cmd::ClusterMyid, "cluster|myid", 2, F_STALE, 0, 0, 0, &["@slow"], &[], &[], Route::Keyless, Keys::Fixed, Exec::Missing, Docs { summary: "Return the node id", since: "3.0.0", group: "cluster", complexity: "O(1)" }, &[]),
+    cmd(Cmd::ClusterMyid, "cluster|myid", 2, F_STALE, 0, 0, 0, &["@slow"], &[], &[], Route::Keyless, Keys::Fixed, Exec::Proxy, Docs { summary: "Return the node id", since: "3.0.0", group: "cluster", complexity: "O(1)" }, &[]),
     cmd(Cmd::ClusterNodes, "cluster|nodes", 2, F_STALE, 0, 0, 0, &["@slow"], &["nondeterministic_output"], &[], Route::Keyless, Keys::Fixed, Exec::Missing, Docs { summary: "Get Cluster config for the node", since: "3.0.0", group: "cluster", complexity: "O(N) where N is the total number of Cluster nodes" }, &[]),
     cmd(Cmd::ClusterReplicas, "cluster|replicas", 3, F_ADMIN | F_STALE, 0, 0, 0, &["@admin", "@slow", "@dangerous"], &["nondeterministic_output"], &[], Route::Keyless, Keys::Fixed, Exec::Missing, Docs { summary: "List replica nodes of the specified master node", since: "5.0.0", group: "cluster", complexity: "O(1)" }, &[]),
     cmd(Cmd::ClusterReplicate, "cluster|replicate", 3, F_ADMIN | F_STALE | F_NO_ASYNC_LOADING, 0, 0, 0, &["@admin", "@slow", "@dangerous"], &[], &[], Route::Keyless, Keys::Fixed, Exec::Missing, Docs { summary: "Reconfigure a node as a replica of the specified master node", since: "3.0.0", group: "cluster", complexity: "O(1)" }, &[]),
@@ -1514,9 +1524,9 @@ static CLUSTER_SUBCOMMANDS: &[CommandSpec] = &[
     cmd(Cmd::ClusterSaveconfig, "cluster|saveconfig", 2, F_ADMIN | F_STALE | F_NO_ASYNC_LOADING, 0, 0, 0, &["@admin", "@slow", "@dangerous"], &[], &[], Route::Keyless, Keys::Fixed, Exec::Missing, Docs { summary: "Forces the node to save cluster state on disk", since: "3.0.0", group: "cluster", complexity: "O(1)" }, &[]),
     cmd(Cmd::ClusterSetConfigEpoch, "cluster|set-config-epoch", 3, F_ADMIN | F_STALE | F_NO_ASYNC_LOADING, 0, 0, 0, &["@admin", "@slow", "@dangerous"], &[], &[], Route::Keyless, Keys::Fixed, Exec::Missing, Docs { summary: "Set the configuration epoch in a new node", since: "3.0.0", group: "cluster", complexity: "O(1)" }, &[]),
     cmd(Cmd::ClusterSetslot, "cluster|setslot", -4, F_ADMIN | F_STALE | F_NO_ASYNC_LOADING, 0, 0, 0, &["@admin", "@slow", "@dangerous"], &[], &[], Route::Keyless, Keys::Fixed, Exec::Missing, Docs { summary: "Bind a hash slot to a specific node", since: "3.0.0", group: "cluster", complexity: "O(1)" }, &[]),
-    cmd(Cmd::ClusterShards, "cluster|shards", 2, F_STALE, 0, 0, 0, &["@slow"], &["nondeterministic_output"], &[], Route::Keyless, Keys::Fixed, Exec::Missing, Docs { summary: "Get array of cluster slots to node mappings", since: "7.0.0", group: "cluster", complexity: "O(N) where N is the total number of cluster nodes" }, &[]),
+    cmd(Cmd::ClusterShards, "cluster|shards", 2, F_STALE, 0, 0, 0, &["@slow"], &["nondeterministic_output"], &[], Route::Keyless, Keys::Fixed, Exec::Proxy, Docs { summary: "Get array of cluster slots to node mappings", since: "7.0.0", group: "cluster", complexity: "O(N) where N is the total number of cluster nodes" }, &[]),
     cmd(Cmd::ClusterSlaves, "cluster|slaves", 3, F_ADMIN | F_STALE, 0, 0, 0, &["@admin", "@slow", "@dangerous"], &["nondeterministic_output"], &[], Route::Keyless, Keys::Fixed, Exec::Missing, Docs { summary: "List replica nodes of the specified master node", since: "3.0.0", group: "cluster", complexity: "O(1)" }, &[]),
-    cmd(Cmd::ClusterSlots, "cluster|slots", 2, F_STALE, 0, 0, 0, &["@slow"], &["nondeterministic_output"], &[], Route::Keyless, Keys::Fixed, Exec::Missing, Docs { summary: "Get array of Cluster slot to node mappings", since: "3.0.0", group: "cluster", complexity: "O(N) where N is the total number of Cluster nodes" }, &[]),
+    cmd(Cmd::ClusterSlots, "cluster|slots", 2, F_STALE, 0, 0, 0, &["@slow"], &["nondeterministic_output"], &[], Route::Keyless, Keys::Fixed, Exec::Proxy, Docs { summary: "Get array of Cluster slot to node mappings", since: "3.0.0", group: "cluster", complexity: "O(N) where N is the total number of Cluster nodes" }, &[]),
 ];
 
 /// Subcommands of `COMMAND`, sorted by name.
@@ -1676,4 +1686,6 @@ pub(super) static INTERNAL: &[CommandSpec] = &[
     cmd(Cmd::SharddUnblock, "shardd.unblock", 3, F_FAST, 0, 0, 0, &[], &[], &[], Route::Keyless, Keys::Fixed, Exec::Internal, Docs { summary: "Ends a client's blocked command on this shard: client TIMEOUT|ERROR", since: "", group: "list", complexity: "O(N) where N is the number of keys it waits on" }, &[]),
     cmd(Cmd::SharddEvents, "shardd.events", 1, F_FAST, 0, 0, 0, &[], &[], &[], Route::Keyless, Keys::Fixed, Exec::Internal, Docs { summary: "Answered with the keyspace events no request caused (expired keys), when there are some", since: "", group: "pubsub", complexity: "O(N) where N is the number of events" }, &[]),
     cmd(Cmd::SharddScriptflush, "shardd.scriptflush", 1, 0, 0, 0, 0, &[], &[], &[], Route::Keyless, Keys::Fixed, Exec::Internal, Docs { summary: "Forgets the shard's compiled scripts", since: "", group: "scripting", complexity: "O(N)" }, &[]),
+    cmd(Cmd::SharddSlots, "shardd.slots", -2, F_ADMIN | F_LOADING | F_STALE, 0, 0, 0, &[], &[], &[], Route::Keyless, Keys::Fixed, Exec::Internal, Docs { summary: "The slots the shard owns: GET, SET ranges (kept in its directory), DROP (deletes the keys of slots it does not own)", since: "", group: "cluster", complexity: "O(N) where N is the number of keys deleted" }, &[]),
+    cmd(Cmd::SharddSlotdump, "shardd.slotdump", -2, F_ADMIN | F_LOADING | F_STALE, 0, 0, 0, &[], &[], &[], Route::Keyless, Keys::Fixed, Exec::Internal, Docs { summary: "Every key of the slots, in every database, as db key payload expiry, and stops owning them", since: "", group: "cluster", complexity: "O(N) where N is the number of keys in the slots" }, &[]),
 ];

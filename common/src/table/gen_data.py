@@ -46,6 +46,17 @@ def kv(l): return {l[i]: l[i+1] for i in range(0, len(l), 2)}
 # flags and docs are there for each; EXEC says who runs it. A command that
 # nobody runs is unknown to clients and absent from COMMAND until a later
 # change turns it on here.
+# shardis's own commands (not Redis's), in Redis's COMMAND shapes.
+EXTRA_COMMANDS = {
+    'shardis': (['shardis', -2, ['admin', 'noscript', 'loading', 'stale'], 0, 0, 0,
+                 ['@admin', '@slow', '@dangerous'], [], [], []],
+                ['summary', "shardis's own administration: SCALE n [BATCH slots] [DELAY ms], SCALE ABORT, STATUS, SLOTS, HELP",
+                 'since', '', 'group', 'server', 'complexity', 'Depends on the subcommand']),
+}
+for n, (c, dd) in EXTRA_COMMANDS.items():
+    info[n] = c
+    docs[n] = dd
+
 names = sorted(info)
 
 # Who runs a (sub)command: the proxy answers it (P), a shard runs it (S:
@@ -62,7 +73,8 @@ PROXY_RUNS = {
     'memory|doctor', 'memory|help', 'memory|malloc-stats', 'memory|stats', 'slowlog', 'latency',
     'multi', 'exec', 'discard', 'watch', 'unwatch',
     'publish', 'spublish', 'subscribe', 'psubscribe', 'ssubscribe', 'unsubscribe', 'punsubscribe', 'sunsubscribe',
-    'pubsub', 'acl',
+    'pubsub', 'acl', 'shardis',
+    'cluster|slots', 'cluster|shards', 'cluster|keyslot', 'cluster|info', 'cluster|myid',
 }
 SHARD_RUNS = {
     'append', 'bitcount', 'bitfield', 'bitfield_ro', 'bitop', 'bitpos', 'copy', 'dbsize', 'decr', 'decrby', 'del',
@@ -167,6 +179,12 @@ INTERNAL = [
       'since', '', 'group', 'pubsub', 'complexity', 'O(N) where N is the number of events']),
     (['shardd.scriptflush', 1, [], 0, 0, 0, [], [], [], []],
      ['summary', "Forgets the shard's compiled scripts", 'since', '', 'group', 'scripting', 'complexity', 'O(N)']),
+    (['shardd.slots', -2, ['admin', 'loading', 'stale'], 0, 0, 0, [], [], [], []],
+     ['summary', "The slots the shard owns: GET, SET ranges (kept in its directory), DROP (deletes the keys of slots it does not own)",
+      'since', '', 'group', 'cluster', 'complexity', 'O(N) where N is the number of keys deleted']),
+    (['shardd.slotdump', -2, ['admin', 'loading', 'stale'], 0, 0, 0, [], [], [], []],
+     ['summary', "Every key of the slots, in every database, as db key payload expiry, and stops owning them",
+      'since', '', 'group', 'cluster', 'complexity', 'O(N) where N is the number of keys in the slots']),
 ]
 
 FLAGS = ['write', 'readonly', 'denyoom', 'module', 'admin', 'pubsub', 'noscript', 'blocking', 'loading', 'stale',

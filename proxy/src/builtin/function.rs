@@ -84,16 +84,23 @@ async fn change(call: Call<'_, '_>) {
         ?differ,
         "shards disagree on the function libraries; copying shard 0's"
     );
-    let dump = ask(
-        &call,
-        0,
-        vec![b"SHARDD.FUNCTION".to_vec(), b"DUMP".to_vec()],
-    )
-    .await;
-    let Some(payload) = bulk_body(&dump) else {
-        return call.push(b"-ERR shardis: the shards' function libraries differ and could not be repaired; run FUNCTION RESTORE <dump> FLUSH\r\n");
+    if copy_libraries(w, &differ).await {
+        call.push(&first);
+    } else {
+        call.push(b"-ERR shardis: the shards' function libraries differ and could not be repaired; run FUNCTION RESTORE <dump> FLUSH\r\n");
+    }
+}
+
+/// Gives each of `targets` shard 0's libraries whole (`RESTORE ...
+/// FLUSH`): a shard that missed a change, or one a scale-out added.
+pub async fn copy_libraries(w: &std::rc::Rc<crate::worker::Worker>, targets: &[usize]) -> bool {
+    let req = Req::internal(Cmd::SharddFunction, common::reply::Proto::Resp2);
+    let dump_args = vec![b"SHARDD.FUNCTION".to_vec(), b"DUMP".to_vec()];
+    let dump = xtx::ask_each(w, req, &[(0, dump_args)]).await;
+    let Some(payload) = dump.first().and_then(|d| bulk_body(d)) else {
+        return false;
     };
-    let restore: Vec<(usize, Vec<Vec<u8>>)> = differ
+    let restore: Vec<(usize, Vec<Vec<u8>>)> = targets
         .iter()
         .map(|&s| {
             (
@@ -108,11 +115,7 @@ async fn change(call: Call<'_, '_>) {
         })
         .collect();
     let done = xtx::ask_all(w, Cmd::SharddFunction, &restore).await;
-    if done.iter().all(|r| r.starts_with(b"+OK")) {
-        call.push(&first);
-    } else {
-        call.push(b"-ERR shardis: the shards' function libraries differ and could not be repaired; run FUNCTION RESTORE <dump> FLUSH\r\n");
-    }
+    done.iter().all(|r| r.starts_with(b"+OK"))
 }
 
 /// The body of a bulk string reply.

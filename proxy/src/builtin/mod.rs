@@ -17,7 +17,7 @@ mod client;
 pub use client::session_line as client_line;
 mod config;
 mod conn;
-mod function;
+pub mod function;
 mod info;
 mod latency;
 mod memory;
@@ -25,6 +25,7 @@ pub mod multi;
 pub mod pubsub;
 mod script;
 mod server;
+mod shardis;
 mod slowlog;
 pub mod xtx;
 
@@ -78,6 +79,10 @@ pub enum Builtin {
     Script,
     /// `MULTI`.
     Multi,
+    /// `SHARDIS SCALE|STATUS|SLOTS|HELP`.
+    Shardis,
+    /// `CLUSTER SLOTS|SHARDS|KEYSLOT|INFO|MYID`.
+    Cluster,
     /// `EXEC`.
     Exec,
     /// `DISCARD`.
@@ -290,6 +295,12 @@ pub fn handler(id: Cmd) -> Option<Builtin> {
         | Cmd::AclSetuser
         | Cmd::AclUsers
         | Cmd::AclWhoami => Acl,
+        Cmd::Shardis => Shardis,
+        Cmd::ClusterSlots
+        | Cmd::ClusterShards
+        | Cmd::ClusterKeyslot
+        | Cmd::ClusterInfo
+        | Cmd::ClusterMyid => Cluster,
         _ => return None,
     })
 }
@@ -367,6 +378,8 @@ pub async fn run(b: Builtin, call: Call<'_, '_>) {
         Builtin::Publish(shard) => pubsub::publish(call, shard),
         Builtin::Pubsub => pubsub::pubsub(call),
         Builtin::Acl => acl::run(call).await,
+        Builtin::Shardis => shardis::shardis(call),
+        Builtin::Cluster => shardis::cluster(call),
     }
 }
 

@@ -147,10 +147,14 @@ pub async fn watch(call: Call<'_, '_>) {
         Merge::new(MergeKind::AllOk, shards.len(), call.session.proto),
         call.to.discard,
     );
-    let watching = call.session.watching.get_or_insert_with(Watching::default);
+    let map_version = w.shared.slots.version();
+    let watching = call.session.watching.get_or_insert_with(|| Watching {
+        map_version,
+        ..Watching::default()
+    });
     for (part, &shard) in shards.iter().enumerate() {
         if !watching.shards.iter().any(|&(s, _)| s == shard) {
-            let attaches = w.links.borrow()[shard].attaches;
+            let attaches = w.links.borrow().get(shard).map_or(0, |l| l.attaches);
             watching.shards.push((shard, attaches));
         }
         for k in keys.iter().filter(|k| w.shared.shard_of(k) == shard) {
@@ -208,7 +212,11 @@ pub async fn exec(call: Call<'_, '_>) {
     // A shard restarted since WATCH lost the watch: the key may have changed.
     let lost = call.session.watching.as_ref().is_some_and(|wg| {
         let links = w.links.borrow();
-        wg.shards.iter().any(|&(s, n)| links[s].attaches != n)
+        wg.shards
+            .iter()
+            .any(|&(s, n)| links.get(s).map_or(0, |l| l.attaches) != n)
+            || (wg.map_version != w.shared.slots.version()
+                && wg.keys.iter().any(|(s, k)| w.shared.shard_of(k) != *s))
     });
     if lost {
         unwatch_all(w, call.session).await;

@@ -224,7 +224,8 @@ pub async fn events_poll(w: Rc<Worker>, shard: usize) {
     let mut req = crate::link::Req::internal(common::table::Cmd::SharddEvents, Proto::Resp2);
     req.flags |= common::wire::REQ_FLAG_BLOCK;
     let args = vec![b"SHARDD.EVENTS".to_vec()];
-    loop {
+    // Until a scale-in removes the shard.
+    while shard < w.shared.shard_count() {
         let capture = crate::xtx::send_for_reply(&w, req, shard, &args).await;
         w.flush_now();
         let reply = crate::xtx::wait_all(&capture).await;

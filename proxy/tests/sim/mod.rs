@@ -252,7 +252,8 @@ impl Sim {
         let sockets = (0..SHARDS)
             .map(|i| PathBuf::from(format!("/nonexistent/sim-shard-{i}.sock")))
             .collect();
-        let shared = Arc::new(Shared::new(cfg, sockets));
+        let slots = proxy::slotmap::SlotMap::open(None, SHARDS).expect("a fresh map");
+        let shared = Arc::new(Shared::new(cfg, sockets, slots));
         let w = Worker::new(0, shared).expect("worker");
         let clock = ManualClock::new(1_700_000_000_000);
         let shards = (0..SHARDS)
