@@ -1,6 +1,8 @@
 # Shared helpers for the ops scripts (sourced, not run).
 # Layout of a deployment directory DIR:
 #   DIR/shard-N/        shard N's data and control socket (shard.sock)
+#   DIR/slots.map       the proxy's slot map (written by the proxy; its
+#                       `shards N` line is the shard count, see ops/scale)
 #   DIR/run/shard-N.pid DIR/run/proxy.pid   pid files
 #   DIR/run/persistence  the shards' appendonly/appendfsync (from ops/start)
 #   DIR/log/shard-N.log DIR/log/proxy.log   logs
@@ -33,11 +35,45 @@ slot_range() {
 }
 
 # POSIX sh has no local variables: helpers use names starting with _.
+# map_shards: the shard count in DIR/slots.map (empty when there is none).
+map_shards() {
+  [ -f "$DIR/slots.map" ] && sed -n 's/^shards \([0-9][0-9]*\)$/\1/p' "$DIR/slots.map" | head -n 1 || true
+}
+
+# shard_count: the shards of the deployment: DIR/slots.map's count, else
+# (no map yet: a proxy older than scaling) the shard-N directories. A
+# scale-in leaves the removed shards' directories behind, so these are
+# counted only without a map.
 shard_count() {
-  _n=0
-  while [ -d "$DIR/shard-$_n" ]; do _n=$((_n + 1)); done
+  _n=$(map_shards)
+  if [ -z "$_n" ]; then
+    _n=0
+    while [ -d "$DIR/shard-$_n" ]; do _n=$((_n + 1)); done
+  fi
   echo "$_n"
 }
+
+# is_uint S: S is a decimal integer (no sign), at most 9 digits.
+is_uint() {
+  case "$1" in ''|*[!0-9]*) return 1 ;; esac
+  [ ${#1} -le 9 ]
+}
+
+# proc_arg PID NAME: the value after --NAME on the process's command line.
+proc_arg() { tr '\0' '\n' 2>/dev/null <"/proc/$1/cmdline" | sed -n "/^--$2\$/{n;p;q;}"; }
+
+# shardis_status: the proxy's SHARDIS STATUS (name:value lines, no CR) on
+# 127.0.0.1:PORT; fails when it does not answer or answers an error.
+# Bounded, so a hung proxy cannot hang the caller. REDISCLI_AUTH is the
+# password, if any.
+shardis_status() {
+  command -v redis-cli >/dev/null 2>&1 || return 1
+  _st=$(timeout 10 redis-cli -h 127.0.0.1 -p "$PORT" shardis status 2>/dev/null | tr -d '\r') || return 1
+  case "$_st" in shards:*) printf '%s\n' "$_st" ;; *) return 1 ;; esac
+}
+
+# field NAME TEXT: the value of NAME in name:value lines.
+field() { printf '%s\n' "$2" | sed -n "s/^$1://p" | head -n 1; }
 
 # persistence: sets APPENDFSYNC and APPENDONLY (unless already set) from
 # SHARDIS_APPENDFSYNC / SHARDIS_APPENDONLY, else from what ops/start
@@ -60,14 +96,18 @@ persistence() {
   esac
 }
 
-# start_shard N: starts shard N in the background and waits for its socket.
+# start_shard N [SHARDD FLAGS...]: starts shard N in the background and
+# waits for its socket. ops/scale gives a new shard `--slots -` (it owns
+# nothing until the proxy moves slots to it; a `slots` file already in its
+# directory, from an earlier scale-in, wins).
 start_shard() {
   _id=$1
+  shift
   persistence
   mkdir -p "$DIR/shard-$_id" "$DIR/run" "$DIR/log"
   rm -f "$DIR/shard-$_id/shard.sock"
   nohup "$(bin_dir)/shardd" --id "$_id" --dir "$DIR/shard-$_id" \
-    --appendonly "$APPENDONLY" --appendfsync "$APPENDFSYNC" \
+    --appendonly "$APPENDONLY" --appendfsync "$APPENDFSYNC" "$@" \
     >>"$DIR/log/shard-$_id.log" 2>&1 &
   echo $! >"$DIR/run/shard-$_id.pid"
   _w=0

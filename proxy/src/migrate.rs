@@ -414,11 +414,9 @@ async fn add_shard(w: &Rc<Worker>, id: usize) -> Result<(), String> {
     shared
         .scale
         .update(|p| p.doing = format!("starting shard {id}"));
-    {
-        let sup = lock(&shared.supervisor);
-        let Some(sup) = sup.as_ref() else {
-            return Err("this proxy did not start its shards (--attach)".into());
-        };
+    // With --attach the operator (ops/scale) starts it at its place in
+    // the data directory; the proxy only attaches.
+    if let Some(sup) = lock(&shared.supervisor).as_ref() {
         sup.add(id, "-")
             .map_err(|e| format!("cannot start shard {id}: {e}"))?;
     }
@@ -428,7 +426,10 @@ async fn add_shard(w: &Rc<Worker>, id: usize) -> Result<(), String> {
     let deadline = Instant::now() + Duration::from_millis(ATTACH_WAIT_MS);
     while shared.attached_links.load(Ordering::Relaxed) < want {
         if Instant::now() >= deadline {
-            return Err(format!("shard {id} did not attach to every worker"));
+            return Err(format!(
+                "shard {id} did not attach to every worker (is it running at {}?)",
+                shared.socket(id).display()
+            ));
         }
         tokio::time::sleep(Duration::from_millis(5)).await;
     }

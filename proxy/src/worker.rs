@@ -336,8 +336,9 @@ impl Worker {
                 tokio::time::sleep(Duration::from_millis(REATTACH_BACKOFF_MAX_MS)).await;
                 continue;
             }
-            if let Some(Some(told)) = common::wire::shard_slots(&ch.peer.info) {
-                if let Err(e) = self.shared.slots.check_told(shard, &told) {
+            let told = common::wire::shard_slots(&ch.peer.info);
+            if let Some(Some(told)) = &told {
+                if let Err(e) = self.shared.slots.check_told(shard, told) {
                     // Another slot range's keys: serving them here would
                     // answer for keys it does not hold.
                     tracing::error!(
@@ -363,6 +364,24 @@ impl Worker {
             };
             tracing::info!(worker = self.id, shard, "attached to shard");
             self.links.borrow_mut()[shard].set_up(ch);
+            if told == Some(None) {
+                // A shard started without its slots (by hand, `--attach`):
+                // it learns them, and keeps them in its directory.
+                let slots = self.shared.slots.snapshot().slots_of(shard);
+                let args = vec![
+                    b"SHARDD.SLOTS".to_vec(),
+                    b"SET".to_vec(),
+                    slots.to_ranges().into_bytes(),
+                ];
+                let req = crate::link::Req::internal(
+                    common::table::Cmd::SharddSlots,
+                    common::reply::Proto::Resp2,
+                );
+                let w = self.clone();
+                tokio::task::spawn_local(async move {
+                    crate::xtx::ask_each(&w, req, &[(shard, args)]).await;
+                });
+            }
             self.shared.attached_links.fetch_add(1, Ordering::Relaxed);
             self.attached.notify_one();
             self.wait_for_hang_up(shard, &ctl).await;

@@ -5,9 +5,12 @@
 //!
 //! - `SHARDIS SCALE n [BATCH slots] [DELAY ms]`: starts (or resumes) a
 //!   scale to `n` shard processes, answered at once; the mover
-//!   (`crate::migrate`) works in the background. Refused with `--attach`,
-//!   to 0 or more than [`MAX_SHARDS`], during a scale to another count,
-//!   and while a shard is down.
+//!   (`crate::migrate`) works in the background. Refused to 0 or more
+//!   than [`MAX_SHARDS`], during a scale to another count, and while a
+//!   shard is down. A proxy started with `--attach` starts no process: a
+//!   new shard `i` must be running at `DIR/shard-i/shard.sock` (ops/scale
+//!   starts it), and an emptied one is left running for the operator to
+//!   stop (ops/scale does, once the scale is over).
 //! - `SHARDIS SCALE ABORT`: stops after the batch in progress (the map is
 //!   whole and valid at every batch's end).
 //! - `SHARDIS STATUS`: `name:value` lines, as INFO writes them.
@@ -94,16 +97,6 @@ fn scale(call: Call<'_, '_>) {
     if n > MAX_SHARDS {
         let msg = format!("ERR shardis: at most {MAX_SHARDS} shards per proxy");
         return call.reply(|r| r.error(&msg));
-    }
-    if shared
-        .supervisor
-        .lock()
-        .unwrap_or_else(|p| p.into_inner())
-        .is_none()
-    {
-        return call.reply(|r| {
-            r.error("ERR shardis: this proxy attached to shards it did not start (--attach); start it without --attach to scale")
-        });
     }
     if let Some(down) = call
         .w
