@@ -126,8 +126,12 @@ pub async fn handle(
     if session.multi.is_some() && !runs_in_multi {
         return builtin::multi::queue(w, session, to, spec, argv);
     }
-    // Routed with the slot map as it is now; a slot move waits for it.
-    let _busy = w.enter().await;
+    // Routed with the slot map as it is now; a slot move waits for it
+    // (SHARDIS, which watches the moves, does not).
+    let _busy = match spec.id {
+        Cmd::Shardis => None,
+        _ => Some(w.enter().await),
+    };
     match spec.exec {
         Exec::Proxy => match builtin::handler(spec.id) {
             Some(b) => run_builtin(w, session, to, spec, argv, b).await,

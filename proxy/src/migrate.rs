@@ -39,8 +39,14 @@ pub const MAX_SHARDS: usize = 256;
 /// Slots moved per batch unless `SHARDIS SCALE ... BATCH n` says.
 pub const DEFAULT_BATCH_SLOTS: usize = 64;
 /// How long a pause waits for the workers to settle before it gives up
-/// the batch (and tries again later).
-pub const PAUSE_SETTLE_MS: u64 = 2_000;
+/// the batch (clients wait that long at most; a long script or `DEBUG
+/// SLEEP` in progress makes the mover back off and try again).
+pub const PAUSE_SETTLE_MS: u64 = 500;
+/// First wait before trying a failed step again; doubles up to
+/// [`RETRY_MAX_MS`] while steps keep failing.
+pub const RETRY_MIN_MS: u64 = 200;
+/// Longest wait between two tries of a failing step.
+pub const RETRY_MAX_MS: u64 = 5_000;
 /// How long a new shard may take to be attached by every worker.
 pub const ATTACH_WAIT_MS: u64 = 20_000;
 
@@ -314,6 +320,13 @@ fn next_batch(plan: &[(u16, usize, usize)], batch: usize) -> Option<(usize, usiz
 pub async fn run(w: Rc<Worker>) {
     let shared = w.shared.clone();
     shared.scale.links.send_replace(shared.shard_count());
+    // Every worker up and attached first (bounded): a pause needs them all.
+    let want = (shared.cfg.workers * shared.shard_count()) as u64;
+    let deadline = Instant::now() + Duration::from_millis(shared.cfg.shard_wait_timeout_ms);
+    while shared.attached_links.load(Ordering::Relaxed) < want && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    let mut retry = RETRY_MIN_MS;
     loop {
         if let Some(m) = shared.slots.snapshot().moving {
             shared
@@ -321,7 +334,8 @@ pub async fn run(w: Rc<Worker>) {
                 .update(|p| p.doing = "recovering an interrupted move".into());
             if let Err(e) = settle(&w, &m).await {
                 note_error(&w, format!("settling the interrupted move: {e}"));
-                tokio::time::sleep(Duration::from_millis(200)).await;
+                tokio::time::sleep(Duration::from_millis(retry)).await;
+                retry = (retry * 2).min(RETRY_MAX_MS);
                 continue;
             }
         }
@@ -344,10 +358,11 @@ pub async fn run(w: Rc<Worker>) {
                     ));
                 }
             }),
-            Ok(false) => {}
+            Ok(false) => retry = RETRY_MIN_MS,
             Err(e) => {
                 note_error(&w, e);
-                tokio::time::sleep(Duration::from_millis(200)).await;
+                tokio::time::sleep(Duration::from_millis(retry)).await;
+                retry = (retry * 2).min(RETRY_MAX_MS);
             }
         }
     }

@@ -49,10 +49,16 @@ struct Traffic {
     stop: AtomicBool,
 }
 
+/// A shard died under the command: it may or may not have run (an EXEC
+/// over several shards says it was aborted, nothing applied, or that its
+/// outcome is unknown until the shard is back).
 fn is_unavailable(e: &redis::RedisError) -> bool {
     e.kind() == redis::ErrorKind::ResponseError
-        && e.detail()
-            .is_some_and(|d| d.starts_with("shard ") && d.ends_with(" is unavailable"))
+        && e.detail().is_some_and(|d| {
+            (d.starts_with("shard ") && d.ends_with(" is unavailable"))
+                || d.starts_with("transaction aborted: shard ")
+                || d.starts_with("transaction outcome unknown: shard ")
+        })
 }
 
 /// Writer `c`: SETs of fresh keys, INCRs, MSET/MGET pipelines of its own
@@ -119,16 +125,16 @@ fn writer(url: String, c: usize, traffic: Arc<Traffic>) -> JoinHandle<Tally> {
                 }
                 _ => {
                     let (a, b) = (format!("w{c}:x{}", i % 11), format!("w{c}:y{}", i % 13));
-                    let r: redis::RedisResult<(i64, i64)> = redis::pipe()
-                        .atomic()
-                        .cmd("INCR")
-                        .arg(&a)
-                        .cmd("INCR")
-                        .arg(&b)
-                        .query(&mut con);
-                    for k in [a, b] {
+                    // MULTI INCR a INCR b EXEC: a command whose shard died
+                    // under it answers the error in place (unknown).
+                    let r = multi_incr(&mut con, &a, &b);
+                    let each = match &r {
+                        Ok(each) => each.clone(),
+                        Err(_) => vec![false, false],
+                    };
+                    for (k, ok) in [a, b].into_iter().zip(each) {
                         let e = t.counters.entry(k).or_default();
-                        match r.is_ok() {
+                        match ok {
                             true => e.0 += 1,
                             false => e.1 += 1,
                         }
@@ -142,6 +148,7 @@ fn writer(url: String, c: usize, traffic: Arc<Traffic>) -> JoinHandle<Tally> {
                 }
                 Err(e) if is_unavailable(&e) => {}
                 Err(e) => {
+                    eprintln!("writer {c}, op {i}: {e}");
                     t.unexpected.push(format!("op {i}: {e}"));
                     return t;
                 }
@@ -149,6 +156,42 @@ fn writer(url: String, c: usize, traffic: Arc<Traffic>) -> JoinHandle<Tally> {
         }
         t
     })
+}
+
+/// `MULTI`, `INCR a`, `INCR b`, `EXEC`: whether each INCR was applied
+/// (an error in place, a shard unavailable, is an unknown outcome).
+fn multi_incr(con: &mut redis::Connection, a: &str, b: &str) -> redis::RedisResult<Vec<bool>> {
+    redis::cmd("MULTI").query::<()>(con)?;
+    redis::cmd("INCR").arg(a).query::<()>(con)?;
+    redis::cmd("INCR").arg(b).query::<()>(con)?;
+    match redis::cmd("EXEC").query::<redis::Value>(con)? {
+        redis::Value::Array(items) if items.len() == 2 => {
+            let mut out = Vec::new();
+            for v in items {
+                match v {
+                    redis::Value::Int(_) => out.push(true),
+                    redis::Value::ServerError(e)
+                        if e.details().is_some_and(|d| d.ends_with("is unavailable")) =>
+                    {
+                        out.push(false)
+                    }
+                    other => {
+                        return Err(redis::RedisError::from((
+                            redis::ErrorKind::TypeError,
+                            "unexpected in EXEC",
+                            format!("{other:?}"),
+                        )))
+                    }
+                }
+            }
+            Ok(out)
+        }
+        other => Err(redis::RedisError::from((
+            redis::ErrorKind::TypeError,
+            "unexpected EXEC reply",
+            format!("{other:?}"),
+        ))),
+    }
 }
 
 /// The queue: a producer RPUSHes numbered jobs over 3 lists, a consumer
@@ -474,6 +517,7 @@ fn kill_9_of_source_target_and_proxy_during_moves_loses_nothing() {
         // Killed while the scale still ran (its batches fail and roll back
         // until the shard is back).
         let st = status(&mut con);
+        eprintln!("killed shard {victim}: {st:?}");
         assert_eq!(st.get("scale_target").map(String::as_str), Some("4"), "{st:?}");
         wait_until(IO_TIMEOUT, "the supervisor to restart it", || {
             s.shard_pid(victim).is_some_and(|p| p != pid)
@@ -502,6 +546,10 @@ fn kill_9_of_source_target_and_proxy_during_moves_loses_nothing() {
             // its outcome as unknown, as after any dropped connection).
             let last = t.unexpected.pop();
             assert!(t.unexpected.is_empty(), "{:?} then {last:?}", t.unexpected);
+            assert!(
+                last.as_ref().is_some_and(|e| e.contains("end of file") || e.contains("reset by peer")),
+                "{last:?}"
+            );
             t
         })
         .collect();
@@ -510,13 +558,17 @@ fn kill_9_of_source_target_and_proxy_during_moves_loses_nothing() {
     }
     drop(con);
     drop(s);
+    let t = Instant::now();
     let s = Server::start(opts());
+    eprintln!("restarted in {:?}", t.elapsed());
     let mut con = s.client();
     wait_until(SCALE_TIMEOUT, "the interrupted move to be settled", || {
         status(&mut con).get("move_in_progress").map(String::as_str) == Some("-")
     });
+    eprintln!("settled after {:?}", t.elapsed());
     // The scale goes on when asked again, and ends.
     scale(&s.url(), 4);
+    eprintln!("scaled after {:?}", t.elapsed());
     check(&s.url(), &tallies, None);
 }
 
