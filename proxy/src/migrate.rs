@@ -23,15 +23,14 @@ use std::{
     time::{Duration, Instant},
 };
 
-use common::{reply::Proto, slot::SLOT_COUNT, slotset::SlotSet, table::Cmd};
+use common::{slot::SLOT_COUNT, slotset::SlotSet};
 use tokio::sync::{watch, Notify};
 
-use crate::{
-    link::Req,
-    slotmap::{Move, Phase},
-    worker::Worker,
-    xtx,
-};
+use crate::{worker::Worker, xtx};
+
+mod protocol;
+
+pub use protocol::{move_batch, settle, Cluster};
 
 /// The most shards one proxy runs (each is a process with a ring pair per
 /// worker).
@@ -449,10 +448,7 @@ async fn add_shard(w: &Rc<Worker>, id: usize) -> Result<(), String> {
         tokio::time::sleep(Duration::from_millis(5)).await;
     }
     // It owns nothing yet: nothing routes to it until its first batch.
-    let told = ask(w, id, Cmd::SharddSlots, &[b"SHARDD.SLOTS", b"SET", b"-"]).await;
-    if !told.starts_with(b"+OK") {
-        return Err(format!("shard {id} refused its slots: {}", text(&told)));
-    }
+    protocol::tell_slots(w, id, &SlotSet::default()).await?;
     if !crate::builtin::function::copy_libraries(w, &[id]).await {
         return Err(format!("could not give shard {id} the function libraries"));
     }
@@ -494,230 +490,22 @@ async fn remove_shard(w: &Rc<Worker>, id: usize) -> Result<(), String> {
     Ok(())
 }
 
-/// Moves `slots` from `from` to `to` (`MIGRATION.md`, "A batch");
-/// returns the keys moved.
-async fn move_batch(
-    w: &Rc<Worker>,
-    from: usize,
-    to: usize,
-    slots: &SlotSet,
-) -> Result<u64, String> {
-    let shared = &w.shared;
-    let map = shared.slots.snapshot();
-    let mut from_after = map.slots_of(from);
-    from_after.subtract(slots);
-    let mut to_after = map.slots_of(to);
-    to_after.union_with(slots);
-    // 1. The record: whatever happens next, recovery knows the move.
-    let record = Move {
-        from,
-        to,
-        slots: slots.clone(),
-        phase: Phase::Copy,
-    };
-    shared
-        .slots
-        .change(|d| d.moving = Some(record.clone()))
-        .map_err(|e| format!("cannot write the slot map: {e}"))?;
-    // 2. Nothing of a client command in progress or in flight.
-    let Some(held) = shared.pause.hold(shared.cfg.workers).await else {
-        clear_record(w)?;
-        return Err("the workers did not settle within the pause; trying again".into());
-    };
-    // 3. Copy.
-    let copied = copy(w, from, to, slots).await;
-    let keys = match copied {
-        Ok(k) => k,
-        Err(e) => {
-            let undone = roll_back(w, &record).await;
-            drop(held);
-            return Err(match undone {
-                Ok(()) => format!("{e}; rolled back"),
-                Err(u) => format!("{e}; roll-back pending: {u}"),
-            });
-        }
-    };
-    // 4. The target keeps the slots (and its copy is durable).
-    let set = ask_owned(w, to, slots_set(&to_after)).await;
-    if !set.starts_with(b"+OK") {
-        let undone = roll_back(w, &record).await;
-        drop(held);
-        return Err(format!(
-            "shard {to} did not keep the slots: {}{}",
-            text(&set),
-            undone
-                .err()
-                .map_or(String::new(), |u| format!("; roll-back pending: {u}"))
-        ));
+/// The world of the real proxy: worker 0's links, the shared map, the
+/// pause over every worker.
+impl Cluster for Rc<Worker> {
+    type Held<'a> = Held<'a>;
+
+    fn slots(&self) -> &crate::slotmap::SlotMap {
+        &self.shared.slots
     }
-    // 5. Commit: the map says the target owns them.
-    shared
-        .slots
-        .change(|d| {
-            for s in slots.iter() {
-                d.owners[s as usize] = to as u16;
-            }
-            d.moving = Some(Move {
-                phase: Phase::Drop,
-                ..record.clone()
-            });
-        })
-        .map_err(|e| format!("cannot write the slot map: {e}"))?;
-    // 6. The source lets them go.
-    let dropped = drop_at(w, from, &from_after).await;
-    drop(held);
-    dropped?;
-    clear_record(w)?;
-    Ok(keys)
-}
 
-fn clear_record(w: &Worker) -> Result<(), String> {
-    w.shared
-        .slots
-        .change(|d| d.moving = None)
-        .map_err(|e| format!("cannot write the slot map: {e}"))
-}
-
-/// `SHARDD.SLOTS SET ranges`.
-fn slots_set(set: &SlotSet) -> Vec<Vec<u8>> {
-    vec![
-        b"SHARDD.SLOTS".to_vec(),
-        b"SET".to_vec(),
-        set.to_ranges().into_bytes(),
-    ]
-}
-
-/// Tells `shard` it owns `owned` and has it delete the rest.
-async fn drop_at(w: &Rc<Worker>, shard: usize, owned: &SlotSet) -> Result<(), String> {
-    let set = ask_owned(w, shard, slots_set(owned)).await;
-    if !set.starts_with(b"+OK") {
-        return Err(format!("shard {shard}: {}", text(&set)));
+    async fn hold(&self) -> Option<Held<'_>> {
+        self.shared.pause.hold(self.shared.cfg.workers).await
     }
-    let dropped = ask(w, shard, Cmd::SharddSlots, &[b"SHARDD.SLOTS", b"DROP"]).await;
-    if !dropped.starts_with(b":") {
-        return Err(format!("shard {shard}: {}", text(&dropped)));
+
+    async fn ask(&self, asks: &[xtx::Ask]) -> Vec<Vec<u8>> {
+        xtx::ask_mixed(self, asks).await
     }
-    Ok(())
-}
-
-/// Undoes a move that did not commit: the source owns its slots again,
-/// the target drops what it got of them.
-async fn roll_back(w: &Rc<Worker>, m: &Move) -> Result<(), String> {
-    let map = w.shared.slots.snapshot();
-    let from_set = ask_owned(w, m.from, slots_set(&map.slots_of(m.from))).await;
-    if !from_set.starts_with(b"+OK") {
-        return Err(format!("shard {}: {}", m.from, text(&from_set)));
-    }
-    drop_at(w, m.to, &map.slots_of(m.to)).await?;
-    clear_record(w)
-}
-
-/// Settles the move the map records (a crash interrupted it): rolled
-/// back before its commit, its source's drop finished after.
-async fn settle(w: &Rc<Worker>, m: &Move) -> Result<(), String> {
-    let shared = &w.shared;
-    let held = shared
-        .pause
-        .hold(shared.cfg.workers)
-        .await
-        .ok_or("the workers did not settle")?;
-    let done = match m.phase {
-        Phase::Copy => roll_back(w, m).await,
-        Phase::Drop => {
-            let map = shared.slots.snapshot();
-            let to = ask_owned(w, m.to, slots_set(&map.slots_of(m.to))).await;
-            if !to.starts_with(b"+OK") {
-                Err(format!("shard {}: {}", m.to, text(&to)))
-            } else {
-                match drop_at(w, m.from, &map.slots_of(m.from)).await {
-                    Ok(()) => clear_record(w),
-                    Err(e) => Err(e),
-                }
-            }
-        }
-    };
-    drop(held);
-    if done.is_ok() {
-        tracing::info!(from = m.from, to = m.to, slots = %m.slots.to_ranges(), "interrupted move settled");
-    }
-    done
-}
-
-/// Copies every key of `slots` from `from` to `to`; the keys copied.
-async fn copy(w: &Rc<Worker>, from: usize, to: usize, slots: &SlotSet) -> Result<u64, String> {
-    let mut dump: Vec<Vec<u8>> = vec![b"SHARDD.SLOTDUMP".to_vec()];
-    dump.extend(slots.iter().map(|s| s.to_string().into_bytes()));
-    let reply = ask_owned_cmd(w, from, Cmd::SharddSlotdump, dump).await;
-    let entries = parse_dump(&reply)
-        .ok_or_else(|| format!("shard {from} did not give the slots: {}", text(&reply)))?;
-    let mut asks = Vec::with_capacity(entries.len());
-    // A write: the target logs it (and syncs it with `SHARDD.SLOTS SET`).
-    let mut restore = Req::internal(Cmd::Restore, Proto::Resp2).quiet();
-    restore.flags |= common::wire::REQ_FLAG_WRITE;
-    for (db, key, payload, at) in &entries {
-        asks.push(xtx::Ask {
-            req: restore.in_db(*db as u32),
-            shard: to,
-            args: vec![
-                b"RESTORE".to_vec(),
-                key.to_vec(),
-                at.max(&0).to_string().into_bytes(),
-                payload.to_vec(),
-                b"REPLACE".to_vec(),
-                b"ABSTTL".to_vec(),
-            ],
-        });
-    }
-    // In chunks, so a batch of big values never fills the ring at once.
-    for chunk in asks.chunks(512) {
-        let replies = xtx::ask_mixed(w, chunk).await;
-        if let Some(bad) = replies.iter().find(|r| !r.starts_with(b"+OK")) {
-            return Err(format!("shard {to} refused a key: {}", text(bad)));
-        }
-    }
-    Ok(entries.len() as u64)
-}
-
-/// `(db, key, payload, expiry)` quadruples of a `SHARDD.SLOTDUMP` reply.
-#[allow(clippy::type_complexity)]
-fn parse_dump(reply: &[u8]) -> Option<Vec<(i64, &[u8], &[u8], i64)>> {
-    let (v, _) = common::resp_value::parse(reply)?;
-    let items = v.as_array()?;
-    if items.len() % 4 != 0 {
-        return None;
-    }
-    items
-        .chunks(4)
-        .map(|c| {
-            Some((
-                c[0].as_int()?,
-                c[1].as_bytes()?,
-                c[2].as_bytes()?,
-                c[3].as_int()?,
-            ))
-        })
-        .collect()
-}
-
-async fn ask(w: &Rc<Worker>, shard: usize, cmd: Cmd, args: &[&[u8]]) -> Vec<u8> {
-    ask_owned_cmd(w, shard, cmd, args.iter().map(|a| a.to_vec()).collect()).await
-}
-
-async fn ask_owned(w: &Rc<Worker>, shard: usize, args: Vec<Vec<u8>>) -> Vec<u8> {
-    ask_owned_cmd(w, shard, Cmd::SharddSlots, args).await
-}
-
-async fn ask_owned_cmd(w: &Rc<Worker>, shard: usize, cmd: Cmd, args: Vec<Vec<u8>>) -> Vec<u8> {
-    let req = Req::internal(cmd, Proto::Resp2).quiet();
-    xtx::ask_each(w, req, &[(shard, args)])
-        .await
-        .into_iter()
-        .next()
-        .unwrap_or_default()
-}
-
-fn text(reply: &[u8]) -> String {
-    String::from_utf8_lossy(reply.trim_ascii_end()).into_owned()
 }
 
 #[cfg(test)]
@@ -773,14 +561,5 @@ mod tests {
         let p = plan(&o, 2, 2);
         let (from, to, slots) = next_batch(&p, 64).expect("a batch");
         assert_eq!((from, to, slots.len()), (0, 1, 64));
-    }
-
-    #[test]
-    fn dump_replies_parse_into_quadruples() {
-        let r = b"*4\r\n:0\r\n$1\r\nk\r\n$2\r\nvv\r\n:-1\r\n";
-        let e = parse_dump(r).expect("parsed");
-        assert_eq!(e, vec![(0, &b"k"[..], &b"vv"[..], -1)]);
-        assert!(parse_dump(b"*3\r\n:0\r\n:0\r\n:0\r\n").is_none());
-        assert!(parse_dump(b"-ERR no\r\n").is_none());
     }
 }

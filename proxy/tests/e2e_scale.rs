@@ -518,7 +518,11 @@ fn kill_9_of_source_target_and_proxy_during_moves_loses_nothing() {
         // until the shard is back).
         let st = status(&mut con);
         eprintln!("killed shard {victim}: {st:?}");
-        assert_eq!(st.get("scale_target").map(String::as_str), Some("4"), "{st:?}");
+        assert_eq!(
+            st.get("scale_target").map(String::as_str),
+            Some("4"),
+            "{st:?}"
+        );
         wait_until(IO_TIMEOUT, "the supervisor to restart it", || {
             s.shard_pid(victim).is_some_and(|p| p != pid)
         });
@@ -547,7 +551,8 @@ fn kill_9_of_source_target_and_proxy_during_moves_loses_nothing() {
             let last = t.unexpected.pop();
             assert!(t.unexpected.is_empty(), "{:?} then {last:?}", t.unexpected);
             assert!(
-                last.as_ref().is_some_and(|e| e.contains("end of file") || e.contains("reset by peer")),
+                last.as_ref()
+                    .is_some_and(|e| e.contains("end of file") || e.contains("reset by peer")),
                 "{last:?}"
             );
             t

@@ -42,6 +42,11 @@
 //! acknowledged transfer's marker is there, and every account holds
 //! exactly the transfers whose marker is there.
 //!
+//! Slot moves (`proxy/MIGRATION.md`) run in a simulation of their own
+//! (`sim/migration.rs`): the real protocol over real shard engines, a
+//! crash of the source, the target or the proxy at every step, and again
+//! at every step of the recovery.
+//!
 //! `SIM_SEEDS=N` runs seeds `0..N` (default 500), `SIM_SEED=x` replays one
 //! seed (`SIM_TRACE=1` prints its trace; a failing seed always prints
 //! it), `SIM_STEPS=n` changes the steps per seed.
@@ -109,4 +114,16 @@ fn a_seed_with_crashes_replays_exactly() {
         .find(|(_, t)| t.iter().any(|l| l.contains("CRASHES")))
         .expect("a seed with a crash among the first 20");
     assert_eq!(a, run_trace(seed, 300), "seed {seed} replays step for step");
+}
+
+/// The migration protocol crashed at every step (`sim/migration.rs`).
+#[test]
+fn slot_moves_settle_to_one_owner_per_key_after_a_crash_at_every_step() {
+    match sim::migration::crash_at_every_step() {
+        Ok(t) => eprintln!(
+            "migration simulation: {} worlds, a clean batch move takes {} steps",
+            t.worlds, t.steps
+        ),
+        Err(e) => panic!("{e}"),
+    }
 }

@@ -5,6 +5,7 @@
 
 mod check;
 mod client;
+pub mod migration;
 mod resp;
 mod shard;
 

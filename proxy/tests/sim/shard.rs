@@ -37,6 +37,13 @@ pub(super) struct Disk {
     db: Option<usize>,
 }
 
+impl Disk {
+    /// A crash after its last commit: what was written since is gone.
+    pub(super) fn lose_uncommitted(&mut self) {
+        self.records.truncate(self.committed);
+    }
+}
+
 /// The shard process's handle on its [`Disk`].
 pub(super) struct MemLog(pub(super) Rc<RefCell<Disk>>);
 
