@@ -248,6 +248,24 @@ impl Scale {
     }
 }
 
+/// INFO's lines about scaling (in `# Cluster`): the shards, the scale in
+/// progress and what it moved.
+pub fn info_lines(shared: &crate::state::Shared) -> String {
+    let p = shared.scale.progress();
+    let moving = shared.slots.snapshot().moving.is_some();
+    format!(
+        "shards:{}\r\nscale_in_progress:{}\r\nscale_target:{}\r\nscale_slots_moved:{}\r\nscale_keys_moved:{}\r\nslot_move_in_progress:{}\r\nslot_moves_done:{}\r\nslot_moves_failed:{}\r\n",
+        shared.shard_count(),
+        u8::from(p.target.is_some()),
+        p.target.map_or(0, |t| t),
+        p.slots_moved,
+        p.keys_moved,
+        u8::from(moving),
+        p.moves_done,
+        p.moves_failed,
+    )
+}
+
 /// The moves that bring `owners` to `target` shards with the fewest
 /// slots moved: shard `i < target` ends with `16384 / target` slots (the
 /// first `16384 % target` one more), shards from `target` up with none.

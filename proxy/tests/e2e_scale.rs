@@ -654,6 +654,9 @@ fn bad_scale_requests_are_refused_with_a_reason() {
         got.starts_with("-ERR shardis: shard 0 is down") || got == "+OK\r\n",
         "{got}"
     );
+    let info = c.cmd_str(&["INFO", "cluster"]);
+    assert!(info.contains("cluster_enabled:0\r\nshards:"), "{info}");
+    assert!(info.contains("slot_moves_done:"), "{info}");
     // CLUSTER describes one node owning every slot.
     assert_eq!(c.cmd_str(&["CLUSTER", "KEYSLOT", "foo"]), ":12182\r\n");
     let slots = c.cmd_str(&["CLUSTER", "SLOTS"]);

@@ -294,6 +294,9 @@ pub struct ProxyInfo {
     pub latency_tracking: LatencyTracking,
     /// Highest memory seen so far (updated by this merge).
     pub peak_memory: Arc<AtomicU64>,
+    /// The shard count and the scale in progress: `name:value` lines of
+    /// `# Cluster` after `cluster_enabled` (`crate::migrate`).
+    pub scaling: String,
 }
 
 /// What the merge builds.
@@ -767,7 +770,10 @@ pub fn info_text(sections: Sections, proxy: &ProxyInfo, parts: &[Option<&str>]) 
             Section::Commandstats => commandstats(&mut t, &w),
             Section::Errorstats => errorstats(&mut t, &w),
             Section::Latencystats => latencystats(&mut t, &w),
-            Section::Cluster => t.push_str("# Cluster\r\ncluster_enabled:0\r\n"),
+            Section::Cluster => {
+                t.push_str("# Cluster\r\ncluster_enabled:0\r\n");
+                t.push_str(&proxy.scaling);
+            }
             Section::Keyspace => keyspace(&mut t, &w),
             Section::Shards => shards(&mut t, &w),
         }
