@@ -343,6 +343,10 @@ pub async fn run(w: Rc<Worker>) {
     while shared.attached_links.load(Ordering::Relaxed) < want && Instant::now() < deadline {
         tokio::time::sleep(Duration::from_millis(5)).await;
     }
+    // A scale the last proxy did not finish goes on.
+    if let Some(t) = shared.slots.snapshot().target {
+        let _ = shared.scale.ask(t, DEFAULT_BATCH_SLOTS, 0);
+    }
     let mut retry = RETRY_MIN_MS;
     loop {
         if let Some(m) = shared.slots.snapshot().moving {
@@ -364,6 +368,9 @@ pub async fn run(w: Rc<Worker>) {
         };
         match step(&w, target).await {
             Ok(true) => shared.scale.update(|p| {
+                if let Err(e) = shared.slots.change(|d| d.target = None) {
+                    tracing::warn!("cannot write the slot map: {e}");
+                }
                 if p.target == Some(target) {
                     p.target = None;
                     p.doing.clear();
@@ -475,8 +482,48 @@ async fn add_shard(w: &Rc<Worker>, id: usize) -> Result<(), String> {
         .change(|d| d.shards = id + 1)
         .map_err(|e| format!("cannot write the slot map: {e}"))?;
     tokio::task::spawn_local(crate::builtin::pubsub::events_poll(w.clone(), id));
+    reshare_maxmemory(w).await;
     tracing::info!(shard = id, "shard added");
     Ok(())
+}
+
+/// `maxmemory` is the whole server's and each shard gets an equal share
+/// of it: a new shard count changes every share.
+async fn reshare_maxmemory(w: &Rc<Worker>) {
+    let shared = &w.shared;
+    let (Some(i), Some(v)) = (
+        crate::params::index_of("maxmemory"),
+        shared.settings.by_name("maxmemory"),
+    ) else {
+        return;
+    };
+    if v == "0" {
+        return;
+    }
+    let n = shared.shard_count();
+    let number = shared.settings.store(&[(i, v.clone())]).to_string();
+    let share = crate::params::shard_value("maxmemory", &v, n);
+    let epoch = shared.epoch.to_string();
+    let asks: Vec<(usize, Vec<Vec<u8>>)> = (0..n)
+        .map(|s| {
+            let args = [
+                &b"SHARDD.CONFIG"[..],
+                epoch.as_bytes(),
+                number.as_bytes(),
+                b"maxmemory",
+                share.as_bytes(),
+            ];
+            (s, args.iter().map(|a| a.to_vec()).collect())
+        })
+        .collect();
+    for r in xtx::ask_all(w, common::table::Cmd::SharddConfig, &asks).await {
+        if !r.starts_with(b"+OK") {
+            tracing::warn!(
+                "a shard did not take its maxmemory share: {}",
+                String::from_utf8_lossy(&r)
+            );
+        }
+    }
 }
 
 /// Stops shard `id` (the last, owning nothing) and stops counting it.
@@ -504,6 +551,7 @@ async fn remove_shard(w: &Rc<Worker>, id: usize) -> Result<(), String> {
     if let Some(sup) = lock(&shared.supervisor).as_ref() {
         sup.remove(id);
     }
+    reshare_maxmemory(w).await;
     tracing::info!(shard = id, "shard removed");
     Ok(())
 }

@@ -9,8 +9,9 @@
 //! anything a shard was told.
 //!
 //! The file, line by line: `shardis-slots 1`, `shards N`, one `shard I
-//! RANGES` per shard (`-` for none), and at most one `move FROM TO RANGES
-//! copy|drop` (the move in progress and how far it got).
+//! RANGES` per shard (`-` for none), `target N` while a scale to `N`
+//! shards runs, and at most one `move FROM TO RANGES copy|drop` (the move
+//! in progress and how far it got).
 
 use std::{
     path::{Path, PathBuf},
@@ -53,6 +54,9 @@ pub struct MapData {
     pub shards: usize,
     /// The move in progress, if any.
     pub moving: Option<Move>,
+    /// The shard count a scale in progress goes to (a restarted proxy
+    /// goes on with it).
+    pub target: Option<usize>,
 }
 
 impl MapData {
@@ -65,6 +69,7 @@ impl MapData {
                 .collect(),
             shards,
             moving: None,
+            target: None,
         }
     }
 
@@ -84,6 +89,9 @@ impl MapData {
         let mut t = format!("shardis-slots 1\nshards {}\n", self.shards);
         for i in 0..self.shards {
             t.push_str(&format!("shard {i} {}\n", self.slots_of(i).to_ranges()));
+        }
+        if let Some(n) = self.target {
+            t.push_str(&format!("target {n}\n"));
         }
         if let Some(m) = &self.moving {
             let phase = match m.phase {
@@ -115,6 +123,7 @@ impl MapData {
             .ok_or("bad 'shards N' line")?;
         let mut owners = vec![u16::MAX; SLOT_COUNT];
         let mut moving = None;
+        let mut target = None;
         for line in lines {
             let w: Vec<&str> = line.split_whitespace().collect();
             match w.as_slice() {
@@ -131,6 +140,14 @@ impl MapData {
                         }
                         owners[s as usize] = i as u16;
                     }
+                }
+                ["target", n] => {
+                    let n = n
+                        .parse::<usize>()
+                        .ok()
+                        .filter(|n| (1..=SLOT_COUNT).contains(n))
+                        .ok_or_else(|| format!("bad line '{line}'"))?;
+                    target = Some(n);
                 }
                 ["move", from, to, ranges, phase] => {
                     let parse = |x: &str| x.parse::<usize>().ok().filter(|&v| v < shards);
@@ -161,6 +178,7 @@ impl MapData {
             owners,
             shards,
             moving,
+            target,
         })
     }
 }
@@ -313,6 +331,7 @@ mod tests {
             slots: SlotSet::range(10, 20),
             phase: Phase::Drop,
         });
+        d.target = Some(4);
         for s in 10..=20 {
             d.owners[s] = 2;
         }

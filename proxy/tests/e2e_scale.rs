@@ -571,8 +571,14 @@ fn kill_9_of_source_target_and_proxy_during_moves_loses_nothing() {
         status(&mut con).get("move_in_progress").map(String::as_str) == Some("-")
     });
     eprintln!("settled after {:?}", t.elapsed());
-    // The scale goes on when asked again, and ends.
-    scale(&s.url(), 4);
+    // The scale goes on by itself (the map file keeps its target), and ends.
+    wait_until(SCALE_TIMEOUT, "the scale to go on and end", || {
+        let st = status(&mut con);
+        st.get("scale_target").map(String::as_str) == Some("-")
+            && st.get("shards").map(String::as_str) == Some("4")
+    });
+    let map: String = redis::cmd("SHARDIS").arg("SLOTS").query(&mut con).expect("SHARDIS SLOTS");
+    assert!(!map.contains("target ") && !map.contains("move "), "{map}");
     eprintln!("scaled after {:?}", t.elapsed());
     check(&s.url(), &tallies, None);
 }

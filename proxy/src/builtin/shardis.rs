@@ -65,6 +65,10 @@ fn scale(call: Call<'_, '_>) {
     if let [a] = args {
         if eq(a, "abort") {
             let was = shared.scale.abort();
+            if let Err(e) = shared.slots.change(|d| d.target = None) {
+                let msg = format!("ERR shardis: cannot write the slot map: {e}");
+                return call.reply(|r| r.error(&msg));
+            }
             return call.reply(|r| match was {
                 true => r.ok(),
                 false => r.error("ERR no scale is in progress"),
@@ -110,7 +114,14 @@ fn scale(call: Call<'_, '_>) {
         return call.reply(|r| r.error(&msg));
     }
     match shared.scale.ask(n, batch, delay) {
-        Ok(()) => call.reply(|r| r.ok()),
+        Ok(()) => match shared.slots.change(|d| d.target = Some(n)) {
+            Ok(()) => call.reply(|r| r.ok()),
+            Err(e) => {
+                shared.scale.abort();
+                let msg = format!("ERR shardis: cannot write the slot map: {e}");
+                call.reply(|r| r.error(&msg))
+            }
+        },
         Err(e) => call.reply(|r| r.error(&format!("ERR shardis: {e}"))),
     }
 }
