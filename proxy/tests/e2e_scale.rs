@@ -577,7 +577,10 @@ fn kill_9_of_source_target_and_proxy_during_moves_loses_nothing() {
         st.get("scale_target").map(String::as_str) == Some("-")
             && st.get("shards").map(String::as_str) == Some("4")
     });
-    let map: String = redis::cmd("SHARDIS").arg("SLOTS").query(&mut con).expect("SHARDIS SLOTS");
+    let map: String = redis::cmd("SHARDIS")
+        .arg("SLOTS")
+        .query(&mut con)
+        .expect("SHARDIS SLOTS");
     assert!(!map.contains("target ") && !map.contains("move "), "{map}");
     eprintln!("scaled after {:?}", t.elapsed());
     check(&s.url(), &tallies, None);

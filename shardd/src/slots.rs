@@ -12,12 +12,15 @@
 //!   synced whatever `appendfsync` says (what was copied here before is
 //!   durable once it is answered).
 //! - `SHARDD.SLOTS DROP`: deletes every key of every slot this shard does
-//!   not own, in every database (each logged as a DEL, quietly: no
-//!   keyspace events, as Redis Cluster's moves send none), and syncs the
-//!   log. Answers the number of keys deleted.
+//!   not own, in every database (logged as one `SHARDD.SLOTDROP ranges`
+//!   record, which loading replays the same way; quietly: no keyspace
+//!   events, as Redis Cluster's moves send none), and syncs the log.
+//!   Answers the number of keys deleted.
 //! - `SHARDD.SLOTDUMP slot...`: every live key of those slots, in every
-//!   database, as `db key payload expiry` quadruples (the payload in
-//!   `SHARDD.DUMP`'s form, the expiry absolute in ms or -1). The slots
+//!   database, as one blob (a bulk string the proxy passes on unread:
+//!   `u64` count, then per key `u32` database, `u32` length and key, `u32`
+//!   length and payload in `SHARDD.DUMP`'s form, `i64` absolute expiry in
+//!   ms or -1; little-endian). The slots
 //!   stop being owned in memory (not in the file: a restart before the
 //!   move commits owns them again), so a script reaching one of their
 //!   keys as a stray key treats it as another shard's. Clients blocked
@@ -26,6 +29,10 @@
 //!   to the new owner. Refused with `-TRYAGAIN` while a transaction over
 //!   several shards is live here (its locks or undo images could cover
 //!   keys of the slots).
+//! - `SHARDD.SLOTLOAD blob`: puts every key of a `SLOTDUMP` blob in place
+//!   (replacing one of the same name; one already expired is skipped),
+//!   logged as the command itself (loading replays it). Answers the keys
+//!   put. A blob that does not parse changes nothing.
 
 use std::{
     io::Write,
@@ -47,6 +54,8 @@ pub enum SlotsCmd {
     Slots,
     /// `SHARDD.SLOTDUMP slot...`
     Dump,
+    /// `SHARDD.SLOTLOAD blob`
+    Load,
 }
 
 /// The slot command `id`, if it is one.
@@ -54,8 +63,115 @@ pub const fn command(id: Cmd) -> Option<SlotsCmd> {
     match id {
         Cmd::SharddSlots => Some(SlotsCmd::Slots),
         Cmd::SharddSlotdump => Some(SlotsCmd::Dump),
+        Cmd::SharddSlotload => Some(SlotsCmd::Load),
         _ => None,
     }
+}
+
+/// The log record of a `SHARDD.SLOTLOAD` (the command itself).
+pub const SLOTLOAD: &[u8] = b"SHARDD.SLOTLOAD";
+/// The log record of a `SHARDD.SLOTS DROP`: `SHARDD.SLOTDROP ranges`.
+pub const SLOTDROP: &[u8] = b"SHARDD.SLOTDROP";
+
+/// Appends one key to a `SLOTDUMP` blob.
+fn put_entry(out: &mut Vec<u8>, db: usize, key: &[u8], payload: &[u8], at: i64) {
+    out.extend_from_slice(&(db as u32).to_le_bytes());
+    out.extend_from_slice(&(key.len() as u32).to_le_bytes());
+    out.extend_from_slice(key);
+    out.extend_from_slice(&(payload.len() as u32).to_le_bytes());
+    out.extend_from_slice(payload);
+    out.extend_from_slice(&at.to_le_bytes());
+}
+
+/// The keys of a `SLOTDUMP` blob: `(db, key, payload, expiry)`; `None` if
+/// it does not parse whole.
+#[allow(clippy::type_complexity)]
+pub fn parse_blob(blob: &[u8]) -> Option<Vec<(usize, &[u8], &[u8], i64)>> {
+    fn take<'a>(b: &mut &'a [u8], n: usize) -> Option<&'a [u8]> {
+        if b.len() < n {
+            return None;
+        }
+        let (head, rest) = b.split_at(n);
+        *b = rest;
+        Some(head)
+    }
+    fn u32_of(b: &mut &[u8]) -> Option<usize> {
+        Some(u32::from_le_bytes(take(b, 4)?.try_into().ok()?) as usize)
+    }
+    let mut b = blob;
+    let count = u64::from_le_bytes(take(&mut b, 8)?.try_into().ok()?);
+    // Each key takes at least 20 bytes: a count past that is a lie.
+    if count > (b.len() / 20) as u64 {
+        return None;
+    }
+    let mut out = Vec::with_capacity(count as usize);
+    for _ in 0..count {
+        let db = u32_of(&mut b)?;
+        let klen = u32_of(&mut b)?;
+        let key = take(&mut b, klen)?;
+        let plen = u32_of(&mut b)?;
+        let payload = take(&mut b, plen)?;
+        let at = i64::from_le_bytes(take(&mut b, 8)?.try_into().ok()?);
+        out.push((db, key, payload, at));
+    }
+    b.is_empty().then_some(out)
+}
+
+/// Puts every key of a `SLOTDUMP` blob in `ks` (its selected database is
+/// kept); the keys put, or why the blob was refused (then nothing
+/// changed).
+pub fn load_blob(ks: &mut crate::keyspace::Keyspace, blob: &[u8]) -> Result<usize, String> {
+    let entries = parse_blob(blob).ok_or("a broken slot blob")?;
+    let mut decoded = Vec::with_capacity(entries.len());
+    for (db, key, payload, at) in entries {
+        if db >= ks.databases() {
+            return Err(format!("database {db} is out of range"));
+        }
+        let (value, mark) = payload::decode_marked(payload).map_err(|e| e.to_string())?;
+        decoded.push((db, key, value, mark, at));
+    }
+    let home = ks.selected();
+    let now = ks.now_ms();
+    let mut put = 0;
+    for (db, key, value, mark, at) in decoded {
+        ks.select(db);
+        ks.delete(key);
+        let expiry = u64::try_from(at).ok();
+        if expiry.is_some_and(|t| t <= now) {
+            continue;
+        }
+        ks.insert_with_expiry(key, value, expiry);
+        ks.mark_str(key, mark);
+        put += 1;
+    }
+    ks.select(home);
+    Ok(put)
+}
+
+/// Deletes every key of `slots` in every database of `ks`, telling `gone`
+/// each; how many.
+pub fn drop_slots(
+    ks: &mut crate::keyspace::Keyspace,
+    slots: &SlotSet,
+    mut gone: impl FnMut(usize, &[u8]),
+) -> usize {
+    let home = ks.selected();
+    let mut n = 0;
+    for db in ks.used_dbs() {
+        ks.select(db);
+        let mut keys = Vec::new();
+        for slot in slots.iter() {
+            ks.for_each_in_slot(slot, |k| keys.push(k.to_vec()));
+        }
+        for k in keys {
+            if ks.delete(&k) {
+                gone(db, &k);
+                n += 1;
+            }
+        }
+    }
+    ks.select(home);
+    n
 }
 
 /// The file in a data directory that holds the owned set.
@@ -148,6 +264,29 @@ impl<L: WriteLog> Engine<L> {
     pub(crate) fn serve_slots(&mut self, cmd: SlotsCmd, args: &[&[u8]], reply: &mut Reply) {
         match cmd {
             SlotsCmd::Dump => self.slot_dump(args, reply),
+            SlotsCmd::Load => {
+                let Some(blob) = args.get(1) else {
+                    return reply.error("ERR SHARDD.SLOTLOAD blob");
+                };
+                match load_blob(&mut self.ks, blob) {
+                    Ok(n) => {
+                        if n > 0 {
+                            let rec: [&[u8]; 2] = [SLOTLOAD, blob];
+                            let now = self.ks.now_ms();
+                            let db = self.ks.selected();
+                            self.log.append(
+                                db,
+                                &rec,
+                                b":1\r\n",
+                                now,
+                                crate::commands::Changes::ONE,
+                            );
+                        }
+                        reply.int(n as i64)
+                    }
+                    Err(e) => reply.error(&format!("ERR {e}")),
+                }
+            }
             SlotsCmd::Slots => match args.get(1).map(|a| a.to_ascii_uppercase()).as_deref() {
                 Some(b"GET") => match self.owned.get() {
                     Some(s) => reply.bulk(s.to_ranges().as_bytes()),
@@ -195,7 +334,8 @@ impl<L: WriteLog> Engine<L> {
             }
         }
         let home = self.ks.selected();
-        let mut entries: Vec<(usize, Vec<u8>, Vec<u8>, i64)> = Vec::new();
+        let mut blob = vec![0u8; 8];
+        let mut count = 0u64;
         for db in self.ks.used_dbs() {
             self.ks.select(db);
             let mut keys = Vec::new();
@@ -208,18 +348,14 @@ impl<L: WriteLog> Engine<L> {
                 if let Some(v) = self.ks.get(&k) {
                     let body = payload::encode_marked(v, mark);
                     let at = expiry.map_or(-1, |e| i64::try_from(e).unwrap_or(i64::MAX));
-                    entries.push((db, k, body, at));
+                    put_entry(&mut blob, db, &k, &body, at);
+                    count += 1;
                 }
             }
         }
         self.ks.select(home);
-        reply.array(entries.len() * 4);
-        for (db, k, body, at) in &entries {
-            reply.int(*db as i64);
-            reply.bulk(k);
-            reply.bulk(body);
-            reply.int(*at);
-        }
+        blob[..8].copy_from_slice(&count.to_le_bytes());
+        reply.bulk(&blob);
         self.owned.forget(&slots);
         self.blocking.end_where(
             |db_key| slots.contains(key_slot(split_db_key(db_key).1)),
@@ -232,29 +368,55 @@ impl<L: WriteLog> Engine<L> {
         let Some(owned) = self.owned.get().cloned() else {
             return Err(std::io::Error::other("this shard does not know its slots"));
         };
+        let mut foreign = SlotSet::range(0, common::slot::SLOT_COUNT as u16 - 1);
+        foreign.subtract(&owned);
+        let mut deleted: Vec<(usize, Vec<u8>)> = Vec::new();
+        let watched = !self.watches.is_empty();
+        let gone = drop_slots(&mut self.ks, &foreign, |db, k| {
+            if watched {
+                deleted.push((db, k.to_vec()));
+            }
+        });
+        if gone > 0 {
+            let ranges = foreign.to_ranges();
+            let rec: [&[u8]; 2] = [SLOTDROP, ranges.as_bytes()];
+            let now = self.ks.now_ms();
+            let db = self.ks.selected();
+            self.log
+                .append(db, &rec, b":1\r\n", now, crate::commands::Changes::ONE);
+        }
         let home = self.ks.selected();
-        let now = self.ks.now_ms();
-        let mut gone = 0;
-        for db in self.ks.used_dbs() {
+        for (db, k) in deleted {
             self.ks.select(db);
-            let mut keys = Vec::new();
-            for slot in 0..common::slot::SLOT_COUNT as u16 {
-                if !owned.contains(slot) {
-                    self.ks.for_each_in_slot(slot, |k| keys.push(k.to_vec()));
-                }
-            }
-            for k in keys {
-                if self.ks.delete(&k) {
-                    let del: [&[u8]; 2] = [b"DEL", &k];
-                    self.log
-                        .append(db, &del, b":1\r\n", now, crate::commands::Changes::ONE);
-                    self.touch_watched(Cmd::Del, &del);
-                    gone += 1;
-                }
-            }
+            let del: [&[u8]; 2] = [b"DEL", &k];
+            self.touch_watched(Cmd::Del, &del);
         }
         self.ks.select(home);
         self.sync_log()?;
         Ok(gone)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn blobs_parse_whole_or_not_at_all() {
+        let mut blob = 2u64.to_le_bytes().to_vec();
+        put_entry(&mut blob, 0, b"k", b"payload", -1);
+        put_entry(&mut blob, 3, b"key2", b"", 1_700_000_000_000);
+        let e = parse_blob(&blob).expect("a whole blob");
+        assert_eq!(e[0], (0, &b"k"[..], &b"payload"[..], -1));
+        assert_eq!(e[1], (3, &b"key2"[..], &b""[..], 1_700_000_000_000));
+        for cut in 0..blob.len() {
+            assert!(parse_blob(&blob[..cut]).is_none(), "cut at {cut}");
+        }
+        let mut longer = blob.clone();
+        longer.push(0);
+        assert!(parse_blob(&longer).is_none());
+        let mut lying = blob.clone();
+        lying[..8].copy_from_slice(&u64::MAX.to_le_bytes());
+        assert!(parse_blob(&lying).is_none());
     }
 }

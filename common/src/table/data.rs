@@ -805,11 +805,13 @@ pub enum Cmd {
     SharddSlots,
     /// `shardd.slotdump`
     SharddSlotdump,
+    /// `shardd.slotload`
+    SharddSlotload,
 }
 
 impl Cmd {
     /// Every id, in order (`Cmd::ALL[id as usize] == id`).
-    pub const ALL: [Cmd; 394] = [
+    pub const ALL: [Cmd; 395] = [
         Cmd::Acl,
         Cmd::AclCat,
         Cmd::AclDeluser,
@@ -1204,12 +1206,13 @@ impl Cmd {
         Cmd::SharddScriptflush,
         Cmd::SharddSlots,
         Cmd::SharddSlotdump,
+        Cmd::SharddSlotload,
     ];
 }
 
 /// Fingerprint of the names in id order (FNV-1a): both sides of a ring
 /// check that they were built with the same table.
-pub const TABLE_FINGERPRINT: u64 = 0x5e90c0325451c069;
+pub const TABLE_FINGERPRINT: u64 = 0x40465f29d3a3a2dd;
 
 /// Every command, sorted by name (lookups binary-search it).
 #[rustfmt::skip]
@@ -1687,5 +1690,6 @@ pub(super) static INTERNAL: &[CommandSpec] = &[
     cmd(Cmd::SharddEvents, "shardd.events", 1, F_FAST, 0, 0, 0, &[], &[], &[], Route::Keyless, Keys::Fixed, Exec::Internal, Docs { summary: "Answered with the keyspace events no request caused (expired keys), when there are some", since: "", group: "pubsub", complexity: "O(N) where N is the number of events" }, &[]),
     cmd(Cmd::SharddScriptflush, "shardd.scriptflush", 1, 0, 0, 0, 0, &[], &[], &[], Route::Keyless, Keys::Fixed, Exec::Internal, Docs { summary: "Forgets the shard's compiled scripts", since: "", group: "scripting", complexity: "O(N)" }, &[]),
     cmd(Cmd::SharddSlots, "shardd.slots", -2, F_ADMIN | F_LOADING | F_STALE, 0, 0, 0, &[], &[], &[], Route::Keyless, Keys::Fixed, Exec::Internal, Docs { summary: "The slots the shard owns: GET, SET ranges (kept in its directory), DROP (deletes the keys of slots it does not own)", since: "", group: "cluster", complexity: "O(N) where N is the number of keys deleted" }, &[]),
-    cmd(Cmd::SharddSlotdump, "shardd.slotdump", -2, F_ADMIN | F_LOADING | F_STALE, 0, 0, 0, &[], &[], &[], Route::Keyless, Keys::Fixed, Exec::Internal, Docs { summary: "Every key of the slots, in every database, as db key payload expiry, and stops owning them", since: "", group: "cluster", complexity: "O(N) where N is the number of keys in the slots" }, &[]),
+    cmd(Cmd::SharddSlotdump, "shardd.slotdump", -2, F_ADMIN | F_LOADING | F_STALE, 0, 0, 0, &[], &[], &[], Route::Keyless, Keys::Fixed, Exec::Internal, Docs { summary: "Every key of the slots, in every database, as one blob, and stops owning them", since: "", group: "cluster", complexity: "O(N) where N is the number of keys in the slots" }, &[]),
+    cmd(Cmd::SharddSlotload, "shardd.slotload", 2, F_ADMIN | F_LOADING | F_STALE | F_WRITE, 0, 0, 0, &[], &[], &[], Route::Keyless, Keys::Fixed, Exec::Internal, Docs { summary: "Puts every key of a SHARDD.SLOTDUMP blob in place", since: "", group: "cluster", complexity: "O(N) where N is the number of keys in the blob" }, &[]),
 ];

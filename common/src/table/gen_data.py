@@ -183,8 +183,11 @@ INTERNAL = [
      ['summary', "The slots the shard owns: GET, SET ranges (kept in its directory), DROP (deletes the keys of slots it does not own)",
       'since', '', 'group', 'cluster', 'complexity', 'O(N) where N is the number of keys deleted']),
     (['shardd.slotdump', -2, ['admin', 'loading', 'stale'], 0, 0, 0, [], [], [], []],
-     ['summary', "Every key of the slots, in every database, as db key payload expiry, and stops owning them",
+     ['summary', "Every key of the slots, in every database, as one blob, and stops owning them",
       'since', '', 'group', 'cluster', 'complexity', 'O(N) where N is the number of keys in the slots']),
+    (['shardd.slotload', 2, ['admin', 'loading', 'stale', 'write'], 0, 0, 0, [], [], [], []],
+     ['summary', "Puts every key of a SHARDD.SLOTDUMP blob in place",
+      'since', '', 'group', 'cluster', 'complexity', 'O(N) where N is the number of keys in the blob']),
 ]
 
 FLAGS = ['write', 'readonly', 'denyoom', 'module', 'admin', 'pubsub', 'noscript', 'blocking', 'loading', 'stale',

@@ -186,60 +186,46 @@ pub async fn settle<C: Cluster>(c: &C, m: &Move) -> Result<(), String> {
     done
 }
 
-/// Copies every key of `slots` from `from` to `to`; the keys copied.
+/// Copies every key of `slots` from `from` to `to` (the source's blob
+/// passed on unread); the keys copied.
 async fn copy<C: Cluster>(c: &C, from: usize, to: usize, slots: &SlotSet) -> Result<u64, String> {
     let mut dump: Vec<Vec<u8>> = vec![b"SHARDD.SLOTDUMP".to_vec()];
     dump.extend(slots.iter().map(|s| s.to_string().into_bytes()));
     let reply = ask(c, from, dump).await;
-    let entries = parse_dump(&reply)
+    let blob = bulk_body(&reply)
         .ok_or_else(|| format!("shard {from} did not give the slots: {}", text(&reply)))?;
-    let mut asks = Vec::with_capacity(entries.len());
+    let keys = blob
+        .get(..8)
+        .and_then(|h| h.try_into().ok())
+        .map(u64::from_le_bytes)
+        .ok_or_else(|| format!("shard {from} gave a broken blob"))?;
+    if keys == 0 {
+        return Ok(0);
+    }
     // A write: the target logs it (and syncs it with `SHARDD.SLOTS SET`).
-    let mut restore = Req::internal(Cmd::Restore, Proto::Resp2).quiet();
-    restore.flags |= common::wire::REQ_FLAG_WRITE;
-    for (db, key, payload, at) in &entries {
-        asks.push(Ask {
-            req: restore.in_db(*db as u32),
-            shard: to,
-            args: vec![
-                b"RESTORE".to_vec(),
-                key.to_vec(),
-                at.max(&0).to_string().into_bytes(),
-                payload.to_vec(),
-                b"REPLACE".to_vec(),
-                b"ABSTTL".to_vec(),
-            ],
-        });
+    let mut req = Req::internal(Cmd::SharddSlotload, Proto::Resp2).quiet();
+    req.flags |= common::wire::REQ_FLAG_WRITE;
+    let load = Ask {
+        req,
+        shard: to,
+        args: vec![b"SHARDD.SLOTLOAD".to_vec(), blob.to_vec()],
+    };
+    let put = c.ask(std::slice::from_ref(&load)).await;
+    match put.first().map(Vec::as_slice) {
+        Some(r) if r.starts_with(b":") => Ok(keys),
+        other => Err(format!(
+            "shard {to} refused the keys: {}",
+            text(other.unwrap_or_default())
+        )),
     }
-    // In chunks, so a batch of big values never fills the ring at once.
-    for chunk in asks.chunks(512) {
-        let replies = c.ask(chunk).await;
-        if let Some(bad) = replies.iter().find(|r| !r.starts_with(b"+OK")) {
-            return Err(format!("shard {to} refused a key: {}", text(bad)));
-        }
-    }
-    Ok(entries.len() as u64)
 }
 
-/// `(db, key, payload, expiry)` quadruples of a `SHARDD.SLOTDUMP` reply.
-#[allow(clippy::type_complexity)]
-fn parse_dump(reply: &[u8]) -> Option<Vec<(i64, &[u8], &[u8], i64)>> {
-    let (v, _) = common::resp_value::parse(reply)?;
-    let items = v.as_array()?;
-    if items.len() % 4 != 0 {
-        return None;
-    }
-    items
-        .chunks(4)
-        .map(|c| {
-            Some((
-                c[0].as_int()?,
-                c[1].as_bytes()?,
-                c[2].as_bytes()?,
-                c[3].as_int()?,
-            ))
-        })
-        .collect()
+/// The body of a bulk string reply.
+fn bulk_body(reply: &[u8]) -> Option<&[u8]> {
+    let rest = reply.strip_prefix(b"$")?;
+    let nl = rest.iter().position(|&b| b == b'\r')?;
+    let n: usize = std::str::from_utf8(&rest[..nl]).ok()?.parse().ok()?;
+    rest.get(nl + 2..nl + 2 + n)
 }
 
 /// `args` (a `SHARDD.*` command, named by its first word) to `shard`,
@@ -267,11 +253,10 @@ mod tests {
     use super::*;
 
     #[test]
-    fn dump_replies_parse_into_quadruples() {
-        let r = b"*4\r\n:0\r\n$1\r\nk\r\n$2\r\nvv\r\n:-1\r\n";
-        let e = parse_dump(r).expect("parsed");
-        assert_eq!(e, vec![(0, &b"k"[..], &b"vv"[..], -1)]);
-        assert!(parse_dump(b"*3\r\n:0\r\n:0\r\n:0\r\n").is_none());
-        assert!(parse_dump(b"-ERR no\r\n").is_none());
+    fn bulk_replies_give_their_body() {
+        assert_eq!(bulk_body(b"$3\r\nabc\r\n"), Some(&b"abc"[..]));
+        assert_eq!(bulk_body(b"$0\r\n\r\n"), Some(&b""[..]));
+        assert!(bulk_body(b"$5\r\nab\r\n").is_none());
+        assert!(bulk_body(b"-ERR no\r\n").is_none());
     }
 }

@@ -27,7 +27,7 @@
 
 use std::collections::{HashMap, HashSet};
 
-use common::num::parse_i64;
+use common::{num::parse_i64, slotset::SlotSet};
 
 use super::group::{self, GROUP};
 use crate::{
@@ -478,6 +478,16 @@ impl Replay {
                 ks.set_functions(args[1..].iter().map(|c| c.to_vec()).collect());
                 true
             }
+            crate::slots::SLOTLOAD => args
+                .get(1)
+                .is_some_and(|blob| crate::slots::load_blob(ks, blob).is_ok()),
+            crate::slots::SLOTDROP => match args.get(1).and_then(|r| SlotSet::parse(r)) {
+                Some(slots) => {
+                    crate::slots::drop_slots(ks, &slots, |_, _| {});
+                    true
+                }
+                None => false,
+            },
             POPPED => match (parse_id(args.get(1)), args.get(2)) {
                 (Some(token), Some(reply)) => {
                     ks.remember_popped(token, reply);
