@@ -13,6 +13,13 @@ PORT=${SHARDIS_PORT:-6379}
 
 bin_dir() {
   if [ -n "${SHARDIS_BIN:-}" ]; then echo "$SHARDIS_BIN"; return; fi
+  # A running deployment's shards (restart-shard, scale) come from the
+  # folder of its proxy's binary: the same build.
+  _pp=$(read_pid "$DIR/run/proxy.pid")
+  if pid_alive "$_pp"; then
+    _pb=$(dirname "$(readlink "/proc/$_pp/exe" 2>/dev/null || echo .)")
+    if [ -x "$_pb/shardd" ]; then echo "$_pb"; return; fi
+  fi
   if [ ! -x "$ops_root/target/release/proxy" ] || [ ! -x "$ops_root/target/release/shardd" ]; then
     (cd "$ops_root" && cargo build --release -p proxy -p shardd --bins >&2) || exit 1
   fi
@@ -106,7 +113,14 @@ start_shard() {
   persistence
   mkdir -p "$DIR/shard-$_id" "$DIR/run" "$DIR/log"
   rm -f "$DIR/shard-$_id/shard.sock"
-  nohup "$(bin_dir)/shardd" --id "$_id" --dir "$DIR/shard-$_id" \
+  # In its own session (when setsid is there): a Ctrl-C in the terminal
+  # that ran the script (ops/scale watching) must not reach the shard,
+  # which handles SIGINT even when started with it ignored. A background
+  # child of a script is no process group leader, so setsid does not fork
+  # and $! stays the shard's pid.
+  _setsid=""
+  command -v setsid >/dev/null 2>&1 && _setsid=setsid
+  $_setsid nohup "$(bin_dir)/shardd" --id "$_id" --dir "$DIR/shard-$_id" \
     --appendonly "$APPENDONLY" --appendfsync "$APPENDFSYNC" "$@" \
     >>"$DIR/log/shard-$_id.log" 2>&1 &
   echo $! >"$DIR/run/shard-$_id.pid"

@@ -56,6 +56,8 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 /// Holds client commands while slots move (see the module docs).
 pub struct Pause {
     paused: AtomicBool,
+    /// The pause in force (0: none); set before `paused`.
+    current: AtomicU64,
     next: AtomicU64,
     epoch: watch::Sender<u64>,
     /// `(epoch, workers settled in it)`.
@@ -67,6 +69,7 @@ impl Default for Pause {
     fn default() -> Self {
         Pause {
             paused: AtomicBool::new(false),
+            current: AtomicU64::new(0),
             next: AtomicU64::new(1),
             epoch: watch::channel(0).0,
             settled: Mutex::new((0, 0)),
@@ -82,13 +85,17 @@ impl Pause {
         self.paused.load(Ordering::SeqCst)
     }
 
-    /// Resolves once no pause holds commands.
+    /// Resolves once the pause in force now has ended. A command that
+    /// waited goes on even if the next batch's pause already began (that
+    /// pause then waits for it): no command waits for more than one batch,
+    /// however close the batches follow each other.
     pub async fn resumed(&self) {
+        let held = self.current.load(Ordering::SeqCst);
         loop {
             let n = self.resumed.notified();
             tokio::pin!(n);
             n.as_mut().enable();
-            if !self.is_paused() {
+            if !self.is_paused() || self.current.load(Ordering::SeqCst) != held {
                 return;
             }
             // Bounded: a missed wake-up costs a few milliseconds at most.
@@ -120,6 +127,7 @@ impl Pause {
     pub async fn hold(&self, workers: usize) -> Option<Held<'_>> {
         let epoch = self.next.fetch_add(1, Ordering::Relaxed);
         *lock(&self.settled) = (epoch, 0);
+        self.current.store(epoch, Ordering::SeqCst);
         self.paused.store(true, Ordering::SeqCst);
         self.epoch.send_replace(epoch);
         let held = Held(self);
@@ -138,6 +146,7 @@ impl Pause {
     fn release(&self) {
         self.epoch.send_replace(0);
         self.paused.store(false, Ordering::SeqCst);
+        self.current.store(0, Ordering::SeqCst);
         self.resumed.notify_waiters();
     }
 }
@@ -209,8 +218,15 @@ impl Scale {
         lock(&self.progress).clone()
     }
 
-    /// Asks for `target` shards; `Err` says why not.
-    pub fn ask(&self, target: usize, batch: usize, delay_ms: u64) -> Result<(), String> {
+    /// Asks for `target` shards, with `batch` slots per batch and
+    /// `delay_ms` between batches (`None`: as the scale to the same count
+    /// in progress has them, else the defaults); `Err` says why not.
+    pub fn ask(
+        &self,
+        target: usize,
+        batch: Option<usize>,
+        delay_ms: Option<u64>,
+    ) -> Result<(), String> {
         let mut p = lock(&self.progress);
         if let Some(t) = p.target.filter(|&t| t != target) {
             return Err(format!(
@@ -224,9 +240,13 @@ impl Scale {
             p.slots_total = 0;
             p.last_error = None;
         }
+        let same = p.target == Some(target);
+        p.batch_slots = batch.unwrap_or(match same {
+            true => p.batch_slots,
+            false => DEFAULT_BATCH_SLOTS,
+        });
+        p.delay_ms = delay_ms.unwrap_or(if same { p.delay_ms } else { 0 });
         p.target = Some(target);
-        p.batch_slots = batch;
-        p.delay_ms = delay_ms;
         drop(p);
         self.wake.notify_one();
         Ok(())
@@ -345,7 +365,7 @@ pub async fn run(w: Rc<Worker>) {
     }
     // A scale the last proxy did not finish goes on.
     if let Some(t) = shared.slots.snapshot().target {
-        let _ = shared.scale.ask(t, DEFAULT_BATCH_SLOTS, 0);
+        let _ = shared.scale.ask(t, None, None);
     }
     let mut retry = RETRY_MIN_MS;
     loop {
@@ -374,6 +394,7 @@ pub async fn run(w: Rc<Worker>) {
                 if p.target == Some(target) {
                     p.target = None;
                     p.doing.clear();
+                    p.last_error = None;
                     p.last_outcome = Some(format!(
                         "scaled to {target} shards: {} slots and {} keys moved in {} ms",
                         p.slots_moved,

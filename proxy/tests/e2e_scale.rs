@@ -593,11 +593,11 @@ fn bad_scale_requests_are_refused_with_a_reason() {
     for (args, want) in [
         (
             vec!["SHARDIS", "SCALE", "0"],
-            "-ERR shardis: the shard count must be between 1 and 16384",
+            "-ERR shardis: the shard count must be at least 1",
         ),
         (
             vec!["SHARDIS", "SCALE", "16385"],
-            "-ERR shardis: the shard count must be between 1 and 16384",
+            "-ERR shardis: at most 16384 shards (one per slot)",
         ),
         (
             vec!["SHARDIS", "SCALE", "257"],
@@ -631,12 +631,18 @@ fn bad_scale_requests_are_refused_with_a_reason() {
     assert!(c
         .cmd_str(&["SHARDIS", "SCALE", "4"])
         .starts_with("-ERR shardis: a scale to 3 shards is in progress"));
+    assert_eq!(c.cmd_str(&["SHARDIS", "SCALE", "3"]), "+OK\r\n");
+    let mut con = s.client();
+    let st = status(&mut con);
     assert_eq!(
-        c.cmd_str(&["SHARDIS", "SCALE", "3", "BATCH", "1", "DELAY", "50"]),
-        "+OK\r\n"
+        (
+            st["scale_batch_slots"].as_str(),
+            st["scale_delay_ms"].as_str()
+        ),
+        ("1", "50"),
+        "a resume keeps the batch and the delay"
     );
     assert_eq!(c.cmd_str(&["SHARDIS", "SCALE", "ABORT"]), "+OK\r\n");
-    let mut con = s.client();
     wait_until(IO_TIMEOUT, "the abort", || {
         let st = status(&mut con);
         st.get("scale_target").map(String::as_str) == Some("-")
@@ -704,4 +710,40 @@ fn a_shard_telling_other_slots_is_refused_naming_both() {
     let k = common::key_on_shard("k", 1, 2);
     let reply = c.cmd_str(&["SET", &k, "v"]);
     assert!(reply.starts_with("-ERR shard 1 is unavailable"), "{reply}");
+}
+
+#[test]
+fn commands_get_through_between_batches_that_follow_each_other() {
+    let s = Server::start(Opts::shards(2));
+    let mut con = s.client();
+    preload(&mut con);
+    let mut c = s.raw();
+    // One slot per batch, no delay: a batch's pause starts as soon as the
+    // last one ended. A command that waited goes on before the next.
+    assert_eq!(
+        c.cmd_str(&["SHARDIS", "SCALE", "3", "BATCH", "1"]),
+        "+OK\r\n"
+    );
+    wait_until(SCALE_TIMEOUT, "the first batch", || {
+        status(&mut con)
+            .get("scale_slots_moved")
+            .is_some_and(|m| m != "0")
+    });
+    let mut done = 0;
+    wait_until(IO_TIMEOUT, "100 GETs while the batches run", || {
+        let v: Option<String> = redis::cmd("GET")
+            .arg("pre:s0")
+            .query(&mut con)
+            .unwrap_or(None);
+        assert_eq!(v.as_deref(), Some("0"));
+        done += 1;
+        done >= 100
+    });
+    let st = status(&mut con);
+    assert_eq!(
+        st.get("scale_target").map(String::as_str),
+        Some("3"),
+        "{st:?}"
+    );
+    assert_eq!(c.cmd_str(&["SHARDIS", "SCALE", "ABORT"]), "+OK\r\n");
 }

@@ -19,7 +19,7 @@
 use common::slot::key_slot;
 
 use super::{eq, help, Call};
-use crate::migrate::{DEFAULT_BATCH_SLOTS, MAX_SHARDS};
+use crate::migrate::MAX_SHARDS;
 
 const HELP: &[&str] = &[
     "SHARDIS <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
@@ -81,21 +81,24 @@ fn scale(call: Call<'_, '_>) {
     else {
         return call.reply(|r| r.error("ERR SHARDIS SCALE <count> [BATCH <slots>] [DELAY <ms>]"));
     };
-    let (mut batch, mut delay) = (DEFAULT_BATCH_SLOTS, 0u64);
+    let (mut batch, mut delay) = (None, None);
     let mut i = 1;
     while i < args.len() {
         let value = args
             .get(i + 1)
             .and_then(|v| std::str::from_utf8(v).ok()?.parse::<u64>().ok());
         match value {
-            Some(v) if eq(args[i], "batch") && (1..=16384).contains(&v) => batch = v as usize,
-            Some(v) if eq(args[i], "delay") && v <= 60_000 => delay = v,
+            Some(v) if eq(args[i], "batch") && (1..=16384).contains(&v) => batch = Some(v as usize),
+            Some(v) if eq(args[i], "delay") && v <= 60_000 => delay = Some(v),
             _ => return call.reply(|r| r.error("ERR syntax error")),
         }
         i += 2;
     }
-    if !(1..=16384).contains(&n) {
-        return call.reply(|r| r.error("ERR shardis: the shard count must be between 1 and 16384"));
+    if n < 1 {
+        return call.reply(|r| r.error("ERR shardis: the shard count must be at least 1"));
+    }
+    if n > 16384 {
+        return call.reply(|r| r.error("ERR shardis: at most 16384 shards (one per slot)"));
     }
     let n = n as usize;
     if n > MAX_SHARDS {
