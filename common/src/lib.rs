@@ -31,6 +31,7 @@ pub mod acl;
 pub mod alloc;
 pub mod blocking;
 pub mod cmdstats;
+pub mod durable;
 pub mod glob;
 pub mod histogram;
 pub mod latency;

@@ -115,6 +115,14 @@ fn parse_at(p: &[u8], depth: usize) -> Option<(Value<'_>, usize)> {
     }
 }
 
+/// The body of a bulk string reply (`$n\r\n...\r\n`), if it is one.
+pub fn bulk_body(reply: &[u8]) -> Option<&[u8]> {
+    let rest = reply.strip_prefix(b"$")?;
+    let nl = rest.iter().position(|&b| b == b'\r')?;
+    let n: usize = std::str::from_utf8(&rest[..nl]).ok()?.parse().ok()?;
+    rest.get(nl + 2..nl + 2 + n)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

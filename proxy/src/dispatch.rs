@@ -129,7 +129,7 @@ pub async fn handle(
     // Routed with the slot map as it is now; a slot move waits for it
     // (SHARDIS, which watches the moves, does not).
     let _busy = match spec.id {
-        Cmd::Shardis => None,
+        Cmd::ShardisScale | Cmd::ShardisStatus | Cmd::ShardisSlots | Cmd::ShardisHelp => None,
         _ => Some(w.enter().await),
     };
     match spec.exec {

@@ -46,6 +46,7 @@ pub mod listen;
 pub mod merge;
 pub mod migrate;
 pub mod params;
+pub mod pause;
 pub mod pubsub;
 pub mod replies;
 pub mod resp;

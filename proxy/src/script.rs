@@ -583,6 +583,33 @@ pub async fn compile_error(w: &Rc<Worker>, script: Entry) -> Option<Vec<u8>> {
 /// compile error (`shardd::script::EVAL_COMPILE_ONLY`).
 const EVAL_COMPILE_ONLY: u8 = 2;
 
+/// Gives each of `targets` shard 0's libraries whole (`RESTORE ...
+/// FLUSH`): a shard that missed a change, or one a scale-out added.
+pub async fn copy_libraries(w: &Rc<Worker>, targets: &[usize]) -> bool {
+    let req = Req::internal(Cmd::SharddFunction, common::reply::Proto::Resp2);
+    let dump_args = vec![b"SHARDD.FUNCTION".to_vec(), b"DUMP".to_vec()];
+    let dump = xtx::ask_each(w, req, &[(0, dump_args)]).await;
+    let Some(payload) = dump.first().and_then(|d| common::resp_value::bulk_body(d)) else {
+        return false;
+    };
+    let restore: Vec<(usize, Vec<Vec<u8>>)> = targets
+        .iter()
+        .map(|&s| {
+            (
+                s,
+                vec![
+                    b"SHARDD.FUNCTION".to_vec(),
+                    b"RESTORE".to_vec(),
+                    payload.to_vec(),
+                    b"FLUSH".to_vec(),
+                ],
+            )
+        })
+        .collect();
+    let done = xtx::ask_all(w, Cmd::SharddFunction, &restore).await;
+    done.iter().all(|r| r.starts_with(b"+OK"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -133,6 +133,24 @@ fn run_worker(
             }
             // The mover: scales, and settles a move a crash interrupted.
             tokio::task::spawn_local(crate::migrate::run(worker.clone()));
+            // Shards a scale-out adds get their events' poll too.
+            let w = worker.clone();
+            tokio::task::spawn_local(async move {
+                let mut rx = w.shared.scale.links_wanted();
+                let mut polled = w.shared.shard_count();
+                while rx.changed().await.is_ok() {
+                    let n = *rx.borrow_and_update();
+                    while polled < n {
+                        tokio::task::spawn_local(crate::builtin::pubsub::events_poll(
+                            w.clone(),
+                            polled,
+                        ));
+                        polled += 1;
+                    }
+                    // A removed shard's poll ends by itself.
+                    polled = polled.min(n.max(w.shared.shard_count()));
+                }
+            });
         }
         let w = worker.clone();
         tokio::task::spawn_local(async move {

@@ -202,7 +202,7 @@ impl SlotMap {
                 Ok(text) => MapData::parse(&text).map_err(|e| format!("{}: {e}", f.display()))?,
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
                     let d = MapData::fresh(shards);
-                    write_synced(f, d.render().as_bytes())
+                    common::durable::write_synced(f, d.render().as_bytes())
                         .map_err(|e| format!("cannot write {}: {e}", f.display()))?;
                     d
                 }
@@ -256,7 +256,7 @@ impl SlotMap {
         let mut next = data.clone();
         f(&mut next);
         if let Some(file) = &self.file {
-            write_synced(file, next.render().as_bytes())?;
+            common::durable::write_synced(file, next.render().as_bytes())?;
         }
         let moved = next.owners != data.owners;
         for (i, &o) in next.owners.iter().enumerate() {
@@ -301,21 +301,6 @@ impl SlotMap {
             mine.to_ranges()
         ))
     }
-}
-
-/// Writes `data` to `path` through a synced temporary file and a rename,
-/// then syncs the directory.
-fn write_synced(path: &Path, data: &[u8]) -> std::io::Result<()> {
-    use std::io::Write;
-    let tmp = path.with_extension("tmp");
-    let mut f = std::fs::File::create(&tmp)?;
-    f.write_all(data)?;
-    f.sync_all()?;
-    std::fs::rename(&tmp, path)?;
-    if let Some(dir) = path.parent() {
-        std::fs::File::open(dir)?.sync_all()?;
-    }
-    Ok(())
 }
 
 #[cfg(test)]

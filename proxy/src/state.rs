@@ -258,9 +258,9 @@ pub struct Shared {
     /// Which shard owns each slot, durable (`crate::slotmap`).
     pub slots: crate::slotmap::SlotMap,
     /// Holds new commands while slots move (`crate::migrate`).
-    pub pause: crate::migrate::Pause,
+    pub pause: crate::pause::Pause,
     /// The scale in progress and its figures (`crate::migrate`).
-    pub scale: crate::migrate::Scale,
+    pub scale: crate::pause::Scale,
     /// The embedded shard processes (none with `--attach`).
     pub supervisor: Mutex<Option<crate::supervisor::Supervisor>>,
     /// Connected clients.

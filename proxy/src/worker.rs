@@ -168,7 +168,7 @@ impl Worker {
     }
 
     /// Whether link `shard` is still wanted (a scale-in drops the last).
-    fn wanted(&self, shard: usize) -> bool {
+    pub fn wanted(&self, shard: usize) -> bool {
         shard < (*self.shared.scale.links_wanted().borrow()).max(self.shared.shard_count())
     }
 
@@ -377,10 +377,15 @@ impl Worker {
                     common::table::Cmd::SharddSlots,
                     common::reply::Proto::Resp2,
                 );
-                let w = self.clone();
-                tokio::task::spawn_local(async move {
-                    crate::xtx::ask_each(&w, req, &[(shard, args)]).await;
-                });
+                // First on the fresh ring: nothing can be ahead of it.
+                let mut links = self.links.borrow_mut();
+                if links[shard]
+                    .send(req, &args, crate::replies::Target::Ignore)
+                    .is_err()
+                {
+                    tracing::warn!(shard, "could not tell the shard its slots");
+                }
+                links[shard].flush();
             }
             self.shared.attached_links.fetch_add(1, Ordering::Relaxed);
             self.attached.notify_one();

@@ -617,7 +617,11 @@ fn bad_scale_requests_are_refused_with_a_reason() {
         ),
         (
             vec!["SHARDIS", "NOPE"],
-            "-ERR unknown subcommand or wrong number of arguments for 'NOPE'. Try SHARDIS HELP.",
+            "-ERR unknown subcommand 'NOPE'. Try SHARDIS HELP.",
+        ),
+        (
+            vec!["SHARDIS", "SCALE"],
+            "-ERR wrong number of arguments for 'shardis|scale' command",
         ),
     ] {
         let got = c.cmd_str(&args);

@@ -57,6 +57,7 @@ pub const CHILD_POLL_INTERVAL_MS: u64 = 10;
 pub const EXPIRE_BUDGET_KEYS: usize = 2_000;
 
 mod notes;
+mod slots;
 mod waits;
 
 pub use common::wire::{REQ_FLAG_BLOCK, REQ_FLAG_TX, REQ_FLAG_WRITE};

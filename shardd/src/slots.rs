@@ -35,17 +35,13 @@
 //!   put. A blob that does not parse changes nothing.
 
 use std::{
-    io::Write,
     path::{Path, PathBuf},
     rc::Rc,
 };
 
-use common::{slot::key_slot, slotset::SlotSet, table::Cmd};
+use common::{slotset::SlotSet, table::Cmd};
 
-use crate::{
-    blocking::Ending, dump as payload, keyspace::split_db_key, persist::WriteLog, reply::Reply,
-    server::Engine,
-};
+use crate::dump as payload;
 
 /// The slot commands a shard runs itself.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -74,7 +70,7 @@ pub const SLOTLOAD: &[u8] = b"SHARDD.SLOTLOAD";
 pub const SLOTDROP: &[u8] = b"SHARDD.SLOTDROP";
 
 /// Appends one key to a `SLOTDUMP` blob.
-fn put_entry(out: &mut Vec<u8>, db: usize, key: &[u8], payload: &[u8], at: i64) {
+pub(crate) fn put_entry(out: &mut Vec<u8>, db: usize, key: &[u8], payload: &[u8], at: i64) {
     out.extend_from_slice(&(db as u32).to_le_bytes());
     out.extend_from_slice(&(key.len() as u32).to_le_bytes());
     out.extend_from_slice(key);
@@ -227,173 +223,21 @@ impl Owned {
     }
 
     /// Makes `set` the owned set, in the file first.
-    fn store(&mut self, set: SlotSet) -> std::io::Result<()> {
+    pub(crate) fn store(&mut self, set: SlotSet) -> std::io::Result<()> {
         if let Some(f) = &self.file {
-            write_synced(f, set.to_ranges().as_bytes())?;
+            common::durable::write_synced(f, set.to_ranges().as_bytes())?;
         }
         self.set = Some(Rc::new(set));
         Ok(())
     }
 
     /// Stops owning `slots` in memory only.
-    fn forget(&mut self, slots: &SlotSet) {
+    pub(crate) fn forget(&mut self, slots: &SlotSet) {
         if let Some(s) = &self.set {
             let mut left = (**s).clone();
             left.subtract(slots);
             self.set = Some(Rc::new(left));
         }
-    }
-}
-
-/// Writes `data` to `path` through a synced temporary file and a rename,
-/// then syncs the directory.
-fn write_synced(path: &Path, data: &[u8]) -> std::io::Result<()> {
-    let tmp = path.with_extension("tmp");
-    let mut f = std::fs::File::create(&tmp)?;
-    f.write_all(data)?;
-    f.sync_all()?;
-    std::fs::rename(&tmp, path)?;
-    if let Some(dir) = path.parent() {
-        crate::persist::aof::sync_dir(dir)?;
-    }
-    Ok(())
-}
-
-impl<L: WriteLog> Engine<L> {
-    /// Runs `SHARDD.SLOTS` or `SHARDD.SLOTDUMP`.
-    pub(crate) fn serve_slots(&mut self, cmd: SlotsCmd, args: &[&[u8]], reply: &mut Reply) {
-        match cmd {
-            SlotsCmd::Dump => self.slot_dump(args, reply),
-            SlotsCmd::Load => {
-                let Some(blob) = args.get(1) else {
-                    return reply.error("ERR SHARDD.SLOTLOAD blob");
-                };
-                match load_blob(&mut self.ks, blob) {
-                    Ok(n) => {
-                        if n > 0 {
-                            let rec: [&[u8]; 2] = [SLOTLOAD, blob];
-                            let now = self.ks.now_ms();
-                            let db = self.ks.selected();
-                            self.log.append(
-                                db,
-                                &rec,
-                                b":1\r\n",
-                                now,
-                                crate::commands::Changes::ONE,
-                            );
-                        }
-                        reply.int(n as i64)
-                    }
-                    Err(e) => reply.error(&format!("ERR {e}")),
-                }
-            }
-            SlotsCmd::Slots => match args.get(1).map(|a| a.to_ascii_uppercase()).as_deref() {
-                Some(b"GET") => match self.owned.get() {
-                    Some(s) => reply.bulk(s.to_ranges().as_bytes()),
-                    None => reply.null(),
-                },
-                Some(b"SET") => {
-                    let Some(set) = args.get(2).and_then(|a| SlotSet::parse(a)) else {
-                        return reply.error("ERR bad slot list");
-                    };
-                    let stored = self.owned.store(set).and_then(|()| self.sync_log());
-                    match stored {
-                        Ok(()) => reply.ok(),
-                        Err(e) => reply.error(&format!("ERR cannot keep the slots: {e}")),
-                    }
-                }
-                Some(b"DROP") => match self.drop_foreign() {
-                    Ok(n) => reply.int(n as i64),
-                    Err(e) => reply.error(&format!("ERR {e}")),
-                },
-                _ => reply.error("ERR SHARDD.SLOTS GET|SET ranges|DROP"),
-            },
-        }
-    }
-
-    /// Writes and syncs what the log holds.
-    fn sync_log(&mut self) -> std::io::Result<()> {
-        match self.log.data_dir() {
-            Some(d) => d.sync_now(),
-            None => Ok(()),
-        }
-    }
-
-    fn slot_dump(&mut self, args: &[&[u8]], reply: &mut Reply) {
-        if self.xtx.active() {
-            return reply.error("TRYAGAIN a transaction over several shards is live on this shard");
-        }
-        let mut slots = SlotSet::default();
-        for a in &args[1..] {
-            match std::str::from_utf8(a)
-                .ok()
-                .and_then(|s| s.parse::<u16>().ok())
-            {
-                Some(s) if (s as usize) < common::slot::SLOT_COUNT => slots.insert(s),
-                _ => return reply.error("ERR bad slot"),
-            }
-        }
-        let home = self.ks.selected();
-        let mut blob = vec![0u8; 8];
-        let mut count = 0u64;
-        for db in self.ks.used_dbs() {
-            self.ks.select(db);
-            let mut keys = Vec::new();
-            for slot in slots.iter() {
-                self.ks.for_each_in_slot(slot, |k| keys.push(k.to_vec()));
-            }
-            for k in keys {
-                let mark = self.ks.str_mark(&k);
-                let expiry = self.ks.expire_at(&k).flatten();
-                if let Some(v) = self.ks.get(&k) {
-                    let body = payload::encode_marked(v, mark);
-                    let at = expiry.map_or(-1, |e| i64::try_from(e).unwrap_or(i64::MAX));
-                    put_entry(&mut blob, db, &k, &body, at);
-                    count += 1;
-                }
-            }
-        }
-        self.ks.select(home);
-        blob[..8].copy_from_slice(&count.to_le_bytes());
-        reply.bulk(&blob);
-        self.owned.forget(&slots);
-        self.blocking.end_where(
-            |db_key| slots.contains(key_slot(split_db_key(db_key).1)),
-            Ending::Moved,
-        );
-    }
-
-    /// `SHARDD.SLOTS DROP`: the keys of slots not owned go.
-    fn drop_foreign(&mut self) -> std::io::Result<usize> {
-        let Some(owned) = self.owned.get().cloned() else {
-            return Err(std::io::Error::other("this shard does not know its slots"));
-        };
-        let mut foreign = SlotSet::range(0, common::slot::SLOT_COUNT as u16 - 1);
-        foreign.subtract(&owned);
-        let mut deleted: Vec<(usize, Vec<u8>)> = Vec::new();
-        let watched = !self.watches.is_empty();
-        let gone = drop_slots(&mut self.ks, &foreign, |db, k| {
-            if watched {
-                deleted.push((db, k.to_vec()));
-            }
-        });
-        if gone > 0 {
-            let ranges = foreign.to_ranges();
-            let rec: [&[u8]; 2] = [SLOTDROP, ranges.as_bytes()];
-            let now = self.ks.now_ms();
-            let db = self.ks.selected();
-            self.log
-                .append(db, &rec, b":1\r\n", now, crate::commands::Changes::ONE);
-        }
-        let home = self.ks.selected();
-        for (db, k) in deleted {
-            self.ks.select(db);
-            let del: [&[u8]; 2] = [b"DEL", &k];
-            self.touch_watched(Cmd::Del, &del);
-        }
-        self.ks.select(home);
-        self.sync_log()?;
-        Ok(gone)
     }
 }
 

@@ -561,6 +561,14 @@ pub enum Cmd {
     Setrange,
     /// `shardis`
     Shardis,
+    /// `shardis|help`
+    ShardisHelp,
+    /// `shardis|scale`
+    ShardisScale,
+    /// `shardis|slots`
+    ShardisSlots,
+    /// `shardis|status`
+    ShardisStatus,
     /// `shutdown`
     Shutdown,
     /// `sinter`
@@ -811,7 +819,7 @@ pub enum Cmd {
 
 impl Cmd {
     /// Every id, in order (`Cmd::ALL[id as usize] == id`).
-    pub const ALL: [Cmd; 395] = [
+    pub const ALL: [Cmd; 399] = [
         Cmd::Acl,
         Cmd::AclCat,
         Cmd::AclDeluser,
@@ -1084,6 +1092,10 @@ impl Cmd {
         Cmd::Setnx,
         Cmd::Setrange,
         Cmd::Shardis,
+        Cmd::ShardisHelp,
+        Cmd::ShardisScale,
+        Cmd::ShardisSlots,
+        Cmd::ShardisStatus,
         Cmd::Shutdown,
         Cmd::Sinter,
         Cmd::Sintercard,
@@ -1212,7 +1224,7 @@ impl Cmd {
 
 /// Fingerprint of the names in id order (FNV-1a): both sides of a ring
 /// check that they were built with the same table.
-pub const TABLE_FINGERPRINT: u64 = 0x40465f29d3a3a2dd;
+pub const TABLE_FINGERPRINT: u64 = 0xf227300902464317;
 
 /// Every command, sorted by name (lookups binary-search it).
 #[rustfmt::skip]
@@ -1375,7 +1387,7 @@ pub(super) static COMMANDS: &[CommandSpec] = &[
     cmd(Cmd::Setex, "setex", 4, F_WRITE | F_DENYOOM, 1, 1, 1, &["@write", "@string", "@slow"], &[], &[ks("", K_OW | K_UPDATE, BeginSearch::Index(1), FindKeys::Range { lastkey: 0, keystep: 1, limit: 0 })], Route::Single, Keys::Fixed, Exec::Shard, Docs { summary: "Set the value and expiration of a key", since: "2.0.0", group: "string", complexity: "O(1)" }, &[]),
     cmd(Cmd::Setnx, "setnx", 3, F_WRITE | F_DENYOOM | F_FAST, 1, 1, 1, &["@write", "@string", "@fast"], &[], &[ks("", K_OW | K_INSERT, BeginSearch::Index(1), FindKeys::Range { lastkey: 0, keystep: 1, limit: 0 })], Route::Single, Keys::Fixed, Exec::Shard, Docs { summary: "Set the value of a key, only if the key does not exist", since: "1.0.0", group: "string", complexity: "O(1)" }, &[]),
     cmd(Cmd::Setrange, "setrange", 4, F_WRITE | F_DENYOOM, 1, 1, 1, &["@write", "@string", "@slow"], &[], &[ks("", K_RW | K_UPDATE, BeginSearch::Index(1), FindKeys::Range { lastkey: 0, keystep: 1, limit: 0 })], Route::Single, Keys::Fixed, Exec::Shard, Docs { summary: "Overwrite part of a string at key starting at the specified offset", since: "2.2.0", group: "string", complexity: "O(1), not counting the time taken to copy the new string in place. Usually, this string is very small so the amortized complexity is O(1). Otherwise, complexity is O(M) with M being the length of the value argument." }, &[]),
-    cmd(Cmd::Shardis, "shardis", -2, F_ADMIN | F_NOSCRIPT | F_LOADING | F_STALE, 0, 0, 0, &["@admin", "@slow", "@dangerous"], &[], &[], Route::Keyless, Keys::Fixed, Exec::Proxy, Docs { summary: "shardis's own administration: SCALE n [BATCH slots] [DELAY ms], SCALE ABORT, STATUS, SLOTS, HELP", since: "", group: "server", complexity: "Depends on the subcommand" }, &[]),
+    cmd(Cmd::Shardis, "shardis", -2, F_ADMIN | F_NOSCRIPT | F_LOADING | F_STALE, 0, 0, 0, &["@admin", "@slow", "@dangerous"], &[], &[], Route::Connection, Keys::Fixed, Exec::Proxy, Docs { summary: "A container for shardis's own administration commands", since: "", group: "server", complexity: "Depends on subcommand." }, SHARDIS_SUBCOMMANDS),
     cmd(Cmd::Shutdown, "shutdown", -1, F_ADMIN | F_NOSCRIPT | F_LOADING | F_STALE | F_NO_MULTI | F_ALLOW_BUSY, 0, 0, 0, &["@admin", "@slow", "@dangerous"], &[], &[], Route::Connection, Keys::Fixed, Exec::Proxy, Docs { summary: "Synchronously save the dataset to disk and then shut down the server", since: "1.0.0", group: "server", complexity: "O(N) when saving, where N is the total number of keys in all databases when saving data, otherwise O(1)" }, &[]),
     cmd(Cmd::Sinter, "sinter", -2, F_READONLY, 1, -1, 1, &["@read", "@set", "@slow"], &["nondeterministic_output_order"], &[ks("", K_RO | K_ACCESS, BeginSearch::Index(1), FindKeys::Range { lastkey: -1, keystep: 1, limit: 0 })], Route::Together, Keys::Fixed, Exec::Shard, Docs { summary: "Intersect multiple sets", since: "1.0.0", group: "set", complexity: "O(N*M) worst case where N is the cardinality of the smallest set and M is the number of sets." }, &[]),
     cmd(Cmd::Sintercard, "sintercard", -3, F_READONLY | F_MOVABLEKEYS, 0, 0, 0, &["@read", "@set", "@slow"], &[], &[ks("", K_RO | K_ACCESS, BeginSearch::Index(1), FindKeys::KeyNum { keynumidx: 0, firstkey: 1, keystep: 1 })], Route::Together, Keys::NumKeys { numkeys_index: 1, first_index: 2, store_index: 0 }, Exec::Shard, Docs { summary: "Intersect multiple sets and return the cardinality of the result", since: "7.0.0", group: "set", complexity: "O(N*M) worst case where N is the cardinality of the smallest set and M is the number of sets." }, &[]),
@@ -1631,6 +1643,15 @@ static SCRIPT_SUBCOMMANDS: &[CommandSpec] = &[
     cmd(Cmd::ScriptHelp, "script|help", 2, F_LOADING | F_STALE, 0, 0, 0, &["@slow", "@scripting"], &[], &[], Route::Connection, Keys::Fixed, Exec::Proxy, Docs { summary: "Show helpful text about the different subcommands", since: "5.0.0", group: "scripting", complexity: "O(1)" }, &[]),
     cmd(Cmd::ScriptKill, "script|kill", 2, F_NOSCRIPT | F_ALLOW_BUSY, 0, 0, 0, &["@slow", "@scripting"], &["request_policy:all_shards", "response_policy:one_succeeded"], &[], Route::FanOut, Keys::Fixed, Exec::Proxy, Docs { summary: "Kill the script currently in execution.", since: "2.6.0", group: "scripting", complexity: "O(1)" }, &[]),
     cmd(Cmd::ScriptLoad, "script|load", 3, F_NOSCRIPT | F_STALE, 0, 0, 0, &["@slow", "@scripting"], &["request_policy:all_nodes", "response_policy:all_succeeded"], &[], Route::FanOut, Keys::Fixed, Exec::Proxy, Docs { summary: "Load the specified Lua script into the script cache.", since: "2.6.0", group: "scripting", complexity: "O(N) with N being the length in bytes of the script body." }, &[]),
+];
+
+/// Subcommands of `SHARDIS`, sorted by name.
+#[rustfmt::skip]
+static SHARDIS_SUBCOMMANDS: &[CommandSpec] = &[
+    cmd(Cmd::ShardisHelp, "shardis|help", 2, F_ADMIN | F_NOSCRIPT | F_LOADING | F_STALE, 0, 0, 0, &["@admin", "@slow", "@dangerous"], &[], &[], Route::Connection, Keys::Fixed, Exec::Proxy, Docs { summary: "Shows helpful text about the different subcommands", since: "", group: "server", complexity: "O(1)" }, &[]),
+    cmd(Cmd::ShardisScale, "shardis|scale", -3, F_ADMIN | F_NOSCRIPT | F_LOADING | F_STALE, 0, 0, 0, &["@admin", "@slow", "@dangerous"], &[], &[], Route::Keyless, Keys::Fixed, Exec::Proxy, Docs { summary: "Grows or shrinks to n shard processes, moving slots in the background: SCALE n [BATCH slots] [DELAY ms], SCALE ABORT", since: "", group: "server", complexity: "O(1)" }, &[]),
+    cmd(Cmd::ShardisSlots, "shardis|slots", 2, F_ADMIN | F_NOSCRIPT | F_LOADING | F_STALE, 0, 0, 0, &["@admin", "@slow", "@dangerous"], &[], &[], Route::Keyless, Keys::Fixed, Exec::Proxy, Docs { summary: "The slot map as its file holds it", since: "", group: "server", complexity: "O(1)" }, &[]),
+    cmd(Cmd::ShardisStatus, "shardis|status", 2, F_ADMIN | F_NOSCRIPT | F_LOADING | F_STALE, 0, 0, 0, &["@admin", "@slow", "@dangerous"], &[], &[], Route::Keyless, Keys::Fixed, Exec::Proxy, Docs { summary: "The shards, their slots and the scale in progress", since: "", group: "server", complexity: "O(1)" }, &[]),
 ];
 
 /// Subcommands of `SLOWLOG`, sorted by name.

@@ -47,11 +47,21 @@ def kv(l): return {l[i]: l[i+1] for i in range(0, len(l), 2)}
 # nobody runs is unknown to clients and absent from COMMAND until a later
 # change turns it on here.
 # shardis's own commands (not Redis's), in Redis's COMMAND shapes.
+ADMIN = ['admin', 'noscript', 'loading', 'stale']
+ADMIN_CATS = ['@admin', '@slow', '@dangerous']
+SHARDIS_SUBS = [
+    ('shardis|scale', -3, "Grows or shrinks to n shard processes, moving slots in the background: SCALE n [BATCH slots] [DELAY ms], SCALE ABORT"),
+    ('shardis|status', 2, "The shards, their slots and the scale in progress"),
+    ('shardis|slots', 2, "The slot map as its file holds it"),
+    ('shardis|help', 2, "Shows helpful text about the different subcommands"),
+]
 EXTRA_COMMANDS = {
-    'shardis': (['shardis', -2, ['admin', 'noscript', 'loading', 'stale'], 0, 0, 0,
-                 ['@admin', '@slow', '@dangerous'], [], [], []],
-                ['summary', "shardis's own administration: SCALE n [BATCH slots] [DELAY ms], SCALE ABORT, STATUS, SLOTS, HELP",
-                 'since', '', 'group', 'server', 'complexity', 'Depends on the subcommand']),
+    'shardis': (['shardis', -2, ADMIN, 0, 0, 0, ADMIN_CATS, [], [],
+                 [[n, a, ADMIN, 0, 0, 0, ADMIN_CATS, [], [], []] for n, a, _ in SHARDIS_SUBS]],
+                ['summary', "A container for shardis's own administration commands", 'since', '', 'group', 'server',
+                 'complexity', 'Depends on subcommand.',
+                 'subcommands', [x for n, _, s in SHARDIS_SUBS
+                                 for x in (n, ['summary', s, 'since', '', 'group', 'server', 'complexity', 'O(1)'])]]),
 }
 for n, (c, dd) in EXTRA_COMMANDS.items():
     info[n] = c

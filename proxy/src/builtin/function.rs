@@ -84,46 +84,11 @@ async fn change(call: Call<'_, '_>) {
         ?differ,
         "shards disagree on the function libraries; copying shard 0's"
     );
-    if copy_libraries(w, &differ).await {
+    if script::copy_libraries(w, &differ).await {
         call.push(&first);
     } else {
         call.push(b"-ERR shardis: the shards' function libraries differ and could not be repaired; run FUNCTION RESTORE <dump> FLUSH\r\n");
     }
-}
-
-/// Gives each of `targets` shard 0's libraries whole (`RESTORE ...
-/// FLUSH`): a shard that missed a change, or one a scale-out added.
-pub async fn copy_libraries(w: &std::rc::Rc<crate::worker::Worker>, targets: &[usize]) -> bool {
-    let req = Req::internal(Cmd::SharddFunction, common::reply::Proto::Resp2);
-    let dump_args = vec![b"SHARDD.FUNCTION".to_vec(), b"DUMP".to_vec()];
-    let dump = xtx::ask_each(w, req, &[(0, dump_args)]).await;
-    let Some(payload) = dump.first().and_then(|d| bulk_body(d)) else {
-        return false;
-    };
-    let restore: Vec<(usize, Vec<Vec<u8>>)> = targets
-        .iter()
-        .map(|&s| {
-            (
-                s,
-                vec![
-                    b"SHARDD.FUNCTION".to_vec(),
-                    b"RESTORE".to_vec(),
-                    payload.to_vec(),
-                    b"FLUSH".to_vec(),
-                ],
-            )
-        })
-        .collect();
-    let done = xtx::ask_all(w, Cmd::SharddFunction, &restore).await;
-    done.iter().all(|r| r.starts_with(b"+OK"))
-}
-
-/// The body of a bulk string reply.
-fn bulk_body(reply: &[u8]) -> Option<&[u8]> {
-    let rest = reply.strip_prefix(b"$")?;
-    let nl = rest.iter().position(|&b| b == b'\r')?;
-    let n: usize = std::str::from_utf8(&rest[..nl]).ok()?.parse().ok()?;
-    rest.get(nl + 2..nl + 2 + n)
 }
 
 /// `FUNCTION STATS`: the running function (from the shards' busy words
@@ -238,16 +203,3 @@ const HELP: &[&str] = &[
     "HELP",
     "    Prints this help.",
 ];
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn bulk_bodies_are_read() {
-        assert_eq!(bulk_body(b"$3\r\nabc\r\n"), Some(&b"abc"[..]));
-        assert_eq!(bulk_body(b"$0\r\n\r\n"), Some(&b""[..]));
-        assert_eq!(bulk_body(b"-ERR x\r\n"), None);
-        assert_eq!(bulk_body(b"$5\r\nab\r\n"), None);
-    }
-}

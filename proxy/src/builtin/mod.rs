@@ -295,7 +295,7 @@ pub fn handler(id: Cmd) -> Option<Builtin> {
         | Cmd::AclSetuser
         | Cmd::AclUsers
         | Cmd::AclWhoami => Acl,
-        Cmd::Shardis => Shardis,
+        Cmd::ShardisScale | Cmd::ShardisStatus | Cmd::ShardisSlots | Cmd::ShardisHelp => Shardis,
         Cmd::ClusterSlots
         | Cmd::ClusterShards
         | Cmd::ClusterKeyslot

@@ -225,7 +225,7 @@ pub async fn events_poll(w: Rc<Worker>, shard: usize) {
     req.flags |= common::wire::REQ_FLAG_BLOCK;
     let args = vec![b"SHARDD.EVENTS".to_vec()];
     // Until a scale-in removes the shard.
-    while shard < w.shared.shard_count() {
+    while w.wanted(shard) {
         let capture = crate::xtx::send_for_reply(&w, req, shard, &args).await;
         w.flush_now();
         let reply = crate::xtx::wait_all(&capture).await;

@@ -36,26 +36,21 @@ const HELP: &[&str] = &[
     "    Print this help.",
 ];
 
-/// `SHARDIS ...`.
+/// `SHARDIS SCALE|STATUS|SLOTS|HELP` (the table checked the subcommand
+/// and its arity).
 pub fn shardis(call: Call<'_, '_>) {
-    let sub = call.argv.get(1).copied().unwrap_or_default();
-    if eq(sub, "scale") {
-        scale(call)
-    } else if eq(sub, "status") && call.argv.len() == 2 {
-        let text = status(&call);
-        call.reply(|r| r.verbatim(text.as_bytes()));
-    } else if eq(sub, "slots") && call.argv.len() == 2 {
-        let text = call.w.shared.slots.snapshot().render();
-        call.reply(|r| r.verbatim(text.as_bytes()));
-    } else if eq(sub, "help") && call.argv.len() == 2 {
-        call.reply(|r| help(r, HELP))
-    } else {
-        let name = String::from_utf8_lossy(sub).into_owned();
-        call.reply(|r| {
-            r.error(&format!(
-                "ERR unknown subcommand or wrong number of arguments for '{name}'. Try SHARDIS HELP."
-            ))
-        })
+    use common::table::Cmd;
+    match call.spec.id {
+        Cmd::ShardisScale => scale(call),
+        Cmd::ShardisStatus => {
+            let text = status(&call);
+            call.reply(|r| r.verbatim(text.as_bytes()));
+        }
+        Cmd::ShardisSlots => {
+            let text = call.w.shared.slots.snapshot().render();
+            call.reply(|r| r.verbatim(text.as_bytes()));
+        }
+        _ => call.reply(|r| help(r, HELP)),
     }
 }
 

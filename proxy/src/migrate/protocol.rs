@@ -192,7 +192,7 @@ async fn copy<C: Cluster>(c: &C, from: usize, to: usize, slots: &SlotSet) -> Res
     let mut dump: Vec<Vec<u8>> = vec![b"SHARDD.SLOTDUMP".to_vec()];
     dump.extend(slots.iter().map(|s| s.to_string().into_bytes()));
     let reply = ask(c, from, dump).await;
-    let blob = bulk_body(&reply)
+    let blob = common::resp_value::bulk_body(&reply)
         .ok_or_else(|| format!("shard {from} did not give the slots: {}", text(&reply)))?;
     let keys = blob
         .get(..8)
@@ -220,14 +220,6 @@ async fn copy<C: Cluster>(c: &C, from: usize, to: usize, slots: &SlotSet) -> Res
     }
 }
 
-/// The body of a bulk string reply.
-fn bulk_body(reply: &[u8]) -> Option<&[u8]> {
-    let rest = reply.strip_prefix(b"$")?;
-    let nl = rest.iter().position(|&b| b == b'\r')?;
-    let n: usize = std::str::from_utf8(&rest[..nl]).ok()?.parse().ok()?;
-    rest.get(nl + 2..nl + 2 + n)
-}
-
 /// `args` (a `SHARDD.*` command, named by its first word) to `shard`,
 /// as an internal, quiet request; its reply.
 async fn ask<C: Cluster>(c: &C, shard: usize, args: Vec<Vec<u8>>) -> Vec<u8> {
@@ -246,17 +238,4 @@ async fn ask<C: Cluster>(c: &C, shard: usize, args: Vec<Vec<u8>>) -> Vec<u8> {
 
 fn text(reply: &[u8]) -> String {
     String::from_utf8_lossy(reply.trim_ascii_end()).into_owned()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn bulk_replies_give_their_body() {
-        assert_eq!(bulk_body(b"$3\r\nabc\r\n"), Some(&b"abc"[..]));
-        assert_eq!(bulk_body(b"$0\r\n\r\n"), Some(&b""[..]));
-        assert!(bulk_body(b"$5\r\nab\r\n").is_none());
-        assert!(bulk_body(b"-ERR no\r\n").is_none());
-    }
 }
