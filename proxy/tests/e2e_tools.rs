@@ -407,7 +407,7 @@ fn ops_start_status_restart_shard_and_stop_run_a_deployment() {
     let status = d.ops("status", &["--port", &port]);
     assert!(status.starts_with("proxy  down"), "{status}");
     assert!(
-        line(&status, "shard 0 ").starts_with("shard 0  down  slots 0-5461  aof always "),
+        line(&status, "shard 0 ").starts_with("shard 0  down  slots 0-5461 (5462)  aof always "),
         "{status}"
     );
     assert!(!pid_alive(proxy_pid));
