@@ -55,7 +55,8 @@ def start_attached(tmp, proxy_bin, prefixes):
             raise RuntimeError("the shards did not start")
         time.sleep(0.05)
     port = free_port()
-    proxy = subprocess.Popen([proxy_bin, "--port", str(port), "--workers", "1",
+    # Its slot map goes with the shards, not into the working directory.
+    proxy = subprocess.Popen([proxy_bin, "--port", str(port), "--workers", "1", "--dir", data,
                               "--attach", ",".join(socks)], stdout=subprocess.DEVNULL,
                              stderr=open(os.path.join(tmp, "proxy.log"), "w"))
     server = Server("shardis", port, [proxy] + procs)
