@@ -130,7 +130,10 @@ pub async fn handle(
     // (SHARDIS, which watches the moves, does not).
     let _busy = match spec.id {
         Cmd::ShardisScale | Cmd::ShardisStatus | Cmd::ShardisSlots | Cmd::ShardisHelp => None,
-        _ => Some(w.enter().await),
+        _ => match w.try_enter() {
+            Some(b) => Some(b),
+            None => Some(w.enter().await),
+        },
     };
     match spec.exec {
         Exec::Proxy => match builtin::handler(spec.id) {

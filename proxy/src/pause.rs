@@ -11,7 +11,7 @@
 
 use std::{
     sync::{
-        atomic::{AtomicBool, AtomicU64, Ordering},
+        atomic::{AtomicU64, Ordering},
         Mutex,
     },
     time::{Duration, Instant},
@@ -32,8 +32,8 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 
 /// Holds client commands while slots move (see the module docs).
 pub struct Pause {
-    paused: AtomicBool,
-    /// The pause in force (0: none); set before `paused`.
+    /// The pause in force (0: none): new client commands wait while it is
+    /// not 0.
     current: AtomicU64,
     next: AtomicU64,
     epoch: watch::Sender<u64>,
@@ -45,7 +45,6 @@ pub struct Pause {
 impl Default for Pause {
     fn default() -> Self {
         Pause {
-            paused: AtomicBool::new(false),
             current: AtomicU64::new(0),
             next: AtomicU64::new(1),
             epoch: watch::channel(0).0,
@@ -59,7 +58,7 @@ impl Pause {
     /// Whether new client commands wait.
     #[inline]
     pub fn is_paused(&self) -> bool {
-        self.paused.load(Ordering::SeqCst)
+        self.current.load(Ordering::SeqCst) != 0
     }
 
     /// Resolves once the pause in force now has ended. A command that
@@ -72,7 +71,8 @@ impl Pause {
             let n = self.resumed.notified();
             tokio::pin!(n);
             n.as_mut().enable();
-            if !self.is_paused() || self.current.load(Ordering::SeqCst) != held {
+            let now = self.current.load(Ordering::SeqCst);
+            if now == 0 || now != held {
                 return;
             }
             // Bounded: a missed wake-up costs a few milliseconds at most.
@@ -105,7 +105,6 @@ impl Pause {
         let epoch = self.next.fetch_add(1, Ordering::Relaxed);
         *lock(&self.settled) = (epoch, 0);
         self.current.store(epoch, Ordering::SeqCst);
-        self.paused.store(true, Ordering::SeqCst);
         self.epoch.send_replace(epoch);
         let held = Held(self);
         let deadline = Instant::now() + Duration::from_millis(PAUSE_SETTLE_MS);
@@ -122,7 +121,6 @@ impl Pause {
 
     fn release(&self) {
         self.epoch.send_replace(0);
-        self.paused.store(false, Ordering::SeqCst);
         self.current.store(0, Ordering::SeqCst);
         self.resumed.notify_waiters();
     }

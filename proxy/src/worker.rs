@@ -97,13 +97,24 @@ impl Worker {
     /// drops. The check and the count happen with no await between them,
     /// so the worker's drain ([`Worker::drain_for_pauses`]) sees every
     /// command that passed.
-    #[inline]
     pub async fn enter(&self) -> Busy<'_> {
         if self.shared.pause.is_paused() {
             self.shared.pause.resumed().await;
         }
         self.busy.set(self.busy.get() + 1);
         Busy(&self.busy)
+    }
+
+    /// [`Worker::enter`] with no wait: `None` while a pause holds
+    /// commands. The dispatch takes this first, so the common case polls
+    /// no future.
+    #[inline]
+    pub fn try_enter(&self) -> Option<Busy<'_>> {
+        if self.shared.pause.is_paused() {
+            return None;
+        }
+        self.busy.set(self.busy.get() + 1);
+        Some(Busy(&self.busy))
     }
 
     /// Whether nothing of a client command is in progress or in flight
