@@ -142,6 +142,22 @@ def start_redis(tmp, name, port=None, appendfsync=None, prefix=(), deadline_s=30
     return Server("redis-server", port, [p])
 
 
+def start_valkey(tmp, valkey_bin, appendfsync=None):
+    """valkey-server (built from ../shared/peers by ops/bench), with the
+    same settings as redis-server."""
+    port = free_port()
+    aof = ["--appendonly", "no"]
+    if appendfsync:
+        aof = ["--appendonly", "yes", "--appendfsync", appendfsync]
+    data = tempfile.mkdtemp(prefix="valkey-", dir=tmp)
+    p = subprocess.Popen(
+        [valkey_bin, "--port", str(port), "--bind", "127.0.0.1", "--save", ""] + aof +
+        ["--dir", data, "--logfile", os.path.join(tmp, "valkey.log")],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    wait_port(port, proc=p)
+    return Server("valkey", port, [p])
+
+
 def start_twemproxy(tmp, shards):
     backends = [start_redis(tmp, f"twem-backend-{i}") for i in range(shards)]
     port = free_port()
@@ -167,7 +183,9 @@ def start_shardis(tmp, proxy_bin, shards, workers, appendfsync=None, prefix=(),
                   deadline_s=30.0, name="shardis", extra=()):
     port = free_port()
     data = tempfile.mkdtemp(prefix="shardis-data-", dir=tmp)
-    args = list(prefix) + [proxy_bin, "--port", str(port), "--shards", str(shards), "--dir", data]
+    args = list(prefix) + [proxy_bin, "--port", str(port), "--dir", data]
+    if shards:
+        args += ["--shards", str(shards)]
     if appendfsync:
         args += ["--appendonly", "yes", "--appendfsync", appendfsync]
     else:
@@ -288,8 +306,8 @@ def axes(parts, x0, y0, pw, ph, title, top, label):
 
 def svg_plot(results, servers, pipelines, path):
     """Two panels: GET/SET throughput by pipeline depth; latency at P1."""
-    colors = {"redis-server": "#d62728", "twemproxy": "#7f7f7f", "shardis": "#1f77b4",
-              "shardis-before": "#9ecae1"}
+    colors = {"redis-server": "#d62728", "valkey": "#2ca02c", "twemproxy": "#7f7f7f",
+              "shardis": "#1f77b4", "shardis-before": "#9ecae1"}
     w, h = 900, 380
     parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="{h}" '
              'font-family="sans-serif" font-size="12">',
@@ -359,7 +377,9 @@ def main():
     ap.add_argument("--pipelines", default="1,16,64")
     ap.add_argument("--workloads", default=",".join(DEFAULT_WORKLOADS),
                     help="also GEOADD,GEOSEARCH and XADD,XRANGE (not run by default)")
-    ap.add_argument("--servers", default="redis-server,twemproxy,shardis")
+    ap.add_argument("--servers", default="redis-server,valkey,twemproxy,shardis",
+                    help="valkey runs only with --valkey-bin (ops/bench builds one)")
+    ap.add_argument("--valkey-bin", help="a valkey-server to run beside redis-server")
     ap.add_argument("--baseline-bin",
                     help="another proxy binary (an older build) run beside the others as "
                          "'shardis-before', with a shardis/before column")
@@ -410,6 +430,8 @@ def main():
         for name in names:
             if name == "redis-server":
                 servers.append(start_redis(tmp, "redis"))
+            elif name == "valkey" and a.valkey_bin:
+                servers.append(start_valkey(tmp, a.valkey_bin))
             elif name == "twemproxy":
                 servers.append(start_twemproxy(tmp, a.shards))
             elif name == "shardis":
@@ -449,6 +471,9 @@ def main():
         head = "| workload | P | " + " | ".join(f"{n} req/s" for n in have)
         if "shardis" in have and "redis-server" in have:
             head += " | shardis/redis"
+        peers = [n for n in ("redis-server", "valkey") if n in have]
+        if "shardis" in have and len(peers) > 1:
+            head += " | shardis/best peer"
         if "shardis" in have and "twemproxy" in have:
             head += " | shardis/twemproxy"
         if "shardis" in have and "shardis-before" in have:
@@ -466,6 +491,9 @@ def main():
             sh = res.get(("shardis", wl, p), {}).get("rps", float("nan"))
             if "shardis" in have and "redis-server" in have:
                 row.append(ratio(sh, res.get(("redis-server", wl, p), {}).get("rps", float("nan"))))
+            if "shardis" in have and len(peers) > 1:
+                best = max(res.get((n, wl, p), {}).get("rps", float("nan")) for n in peers)
+                row.append(ratio(sh, best))
             if "shardis" in have and "twemproxy" in have:
                 row.append(ratio(sh, res.get(("twemproxy", wl, p), {}).get("rps", float("nan"))))
             if "shardis" in have and "shardis-before" in have:

@@ -24,6 +24,8 @@
 //!   the machine); [`resp_value`] reads back the nested replies the shards
 //!   send for them.
 //!
+//! - [`cpus`]: CPU lists and pinning a thread to them (placement).
+//!
 //! Nothing here does I/O except [`alloc`]'s and [`usage`]'s reading of
 //! `/proc` and `getrusage`.
 
@@ -31,6 +33,7 @@ pub mod acl;
 pub mod alloc;
 pub mod blocking;
 pub mod cmdstats;
+pub mod cpus;
 pub mod durable;
 pub mod glob;
 pub mod histogram;

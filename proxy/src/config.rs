@@ -4,7 +4,8 @@
 //! Precedence: built-in defaults, then the file, then flags. The file holds
 //! `name value` lines (`#` comments): shardis's own settings (`shards`,
 //! `workers`, `dir`, `attach`, `shard-wait-timeout-ms`,
-//! `ring-capacity-bytes`, `port`, `bind`) and any `CONFIG` parameter by its
+//! `ring-capacity-bytes`, `port`, `bind`, `cpu-affinity`, `worker-cpus`,
+//! `shard-cpus`) and any `CONFIG` parameter by its
 //! Redis name or alias, checked with Redis's rules ([`crate::params`]).
 //! What the file and flags give the parameters becomes the value in force
 //! at start ([`crate::params::Settings`]); `CONFIG SET` changes them later.
@@ -100,6 +101,16 @@ pub struct Flags {
     /// shard's data does not survive its restart).
     #[arg(long, value_name = "yes|no")]
     pub appendonly: Option<String>,
+    /// Where workers and shards run: auto (default; see
+    /// `proxy/src/placement.rs`) or none (the kernel decides).
+    #[arg(long, value_name = "auto|none")]
+    pub cpu_affinity: Option<String>,
+    /// CPUs the worker threads run on, one each in turn (`0-1`).
+    #[arg(long, value_name = "LIST")]
+    pub worker_cpus: Option<String>,
+    /// CPUs the shards run on, one each in turn (`2-5`).
+    #[arg(long, value_name = "LIST")]
+    pub shard_cpus: Option<String>,
 }
 
 /// The settings the proxy starts with. The `CONFIG` parameters among them
@@ -137,6 +148,12 @@ pub struct Config {
     /// `CONFIG` parameters the file or the flags set: (index in
     /// [`PARAMS`], value as `CONFIG GET` shows it), the last one wins.
     pub params: Vec<(usize, String)>,
+    /// `cpu-affinity` ([`crate::placement`]).
+    pub cpu_affinity: crate::placement::Mode,
+    /// `worker-cpus`, if given.
+    pub worker_cpus: Option<Vec<usize>>,
+    /// `shard-cpus`, if given.
+    pub shard_cpus: Option<Vec<usize>>,
 }
 
 impl Default for Config {
@@ -156,6 +173,9 @@ impl Default for Config {
             ring_capacity_bytes: 1 << 20,
             shardd_bin: None,
             params: Vec::new(),
+            cpu_affinity: crate::placement::Mode::Auto,
+            worker_cpus: None,
+            shard_cpus: None,
         }
     }
 }
@@ -207,6 +227,16 @@ impl Config {
         }
         if let Some(v) = &f.shardd_bin {
             self.shardd_bin = Some(v.clone());
+        }
+        for (name, value) in [
+            ("cpu-affinity", &f.cpu_affinity),
+            ("worker-cpus", &f.worker_cpus),
+            ("shard-cpus", &f.shard_cpus),
+        ] {
+            if let Some(v) = value {
+                self.set(name, v)
+                    .map_err(|e| ConfigError(format!("--{name}: {}", e.0)))?;
+            }
         }
         let params = [
             ("requirepass", f.requirepass.clone()),
@@ -291,6 +321,13 @@ impl Config {
             }
             "shard-wait-timeout-ms" => self.shard_wait_timeout_ms = num(value)?,
             "ring-capacity-bytes" => self.ring_capacity_bytes = num(value)? as usize,
+            "cpu-affinity" => self.cpu_affinity = crate::placement::Mode::parse(value)?,
+            "worker-cpus" => {
+                self.worker_cpus = Some(common::cpus::parse_list(value).map_err(ConfigError)?)
+            }
+            "shard-cpus" => {
+                self.shard_cpus = Some(common::cpus::parse_list(value).map_err(ConfigError)?)
+            }
             _ => return self.set_param(name, value),
         }
         Ok(())

@@ -31,7 +31,8 @@
 //!   thresholds among them); [`stats`]: what the proxy measures of the
 //!   commands it answers (commandstats, slow log, latency monitor);
 //!   [`config`]: the start-up settings; [`resp`]: the request parser;
-//!   [`supervisor`]: the shard processes.
+//!   [`supervisor`]: the shard processes; [`placement`]: the CPUs the
+//!   workers and shards run on.
 
 pub mod acl;
 pub mod block;
@@ -47,6 +48,7 @@ pub mod merge;
 pub mod migrate;
 pub mod params;
 pub mod pause;
+pub mod placement;
 pub mod pubsub;
 pub mod replies;
 pub mod resp;

@@ -17,7 +17,7 @@
 //! new commands for the shard wait for it to come back, up to the
 //! configured bound.
 
-use std::{collections::VecDeque, path::PathBuf, rc::Rc};
+use std::{collections::VecDeque, path::PathBuf, rc::Rc, sync::atomic::Ordering};
 
 use common::{
     reply::Proto,
@@ -174,6 +174,8 @@ pub struct Link {
     pub events: Vec<Vec<u8>>,
     next_id: u64,
     dirty: bool,
+    /// Requests queued since the last publish (`ring_requests`).
+    queued: u64,
     /// Tasks waiting for room in the request ring.
     pub space: Rc<Notify>,
     /// Tasks waiting for the shard to come (back) up.
@@ -198,6 +200,7 @@ impl Link {
             events: Vec::new(),
             next_id: 0,
             dirty: false,
+            queued: 0,
             space: Rc::new(Notify::new()),
             up: Rc::new(Notify::new()),
             wants_space: false,
@@ -220,8 +223,8 @@ impl Link {
     /// user words (`shardd::script::Watch`).
     pub fn running_script(&self) -> Option<Running> {
         let seg = self.ch.as_ref()?.rx.segment();
-        let stamp = seg.user_word(0).load(std::sync::atomic::Ordering::Acquire);
-        let word = seg.user_word(1).load(std::sync::atomic::Ordering::Acquire);
+        let stamp = seg.user_word(0).load(Ordering::Acquire);
+        let word = seg.user_word(1).load(Ordering::Acquire);
         (stamp != 0).then_some(Running {
             stamp,
             wrote: word & 1 != 0,
@@ -233,10 +236,7 @@ impl Link {
     /// next look, if it wrote nothing).
     pub fn kill_script(&self, stamp: u64) {
         if let Some(ch) = self.ch.as_ref() {
-            ch.tx
-                .segment()
-                .user_word(0)
-                .store(stamp, std::sync::atomic::Ordering::Release);
+            ch.tx.segment().user_word(0).store(stamp, Ordering::Release);
         }
     }
 
@@ -293,6 +293,7 @@ impl Link {
         }
         self.next_id += 1;
         self.dirty = true;
+        self.queued += 1;
         let target = if req.flags & REQ_FLAG_BLOCK != 0 {
             self.parked.insert(id, target);
             None
@@ -303,12 +304,19 @@ impl Link {
         Ok(())
     }
 
-    /// Publishes queued requests (one store, at most one wake-up).
-    pub fn flush(&mut self) {
+    /// Publishes queued requests (one store, at most one wake-up), and
+    /// counts the round in `stats` (`ring_rounds`, `ring_requests`).
+    pub fn flush(&mut self, stats: &crate::state::Stats) {
         if !self.dirty {
             return;
         }
         self.dirty = false;
+        if self.queued > 0 {
+            stats.ring_rounds.fetch_add(1, Ordering::Relaxed);
+            stats
+                .ring_requests
+                .fetch_add(std::mem::take(&mut self.queued), Ordering::Relaxed);
+        }
         if let Some(ch) = self.ch.as_mut() {
             // A large request may still be going through in chunks.
             if let Err(e) = ch.tx.pump() {

@@ -7,6 +7,7 @@ use std::{process::ExitCode, sync::Arc};
 use clap::Parser;
 use proxy::{
     config::{Config, Flags},
+    placement::Placement,
     server::start_workers,
     slotmap::SlotMap,
     state::Shared,
@@ -102,7 +103,23 @@ fn run(flags: Flags) -> anyhow::Result<()> {
     } else {
         cfg.attach.clone()
     };
-    let shared = Arc::new(Shared::new(cfg, sockets, slots));
+    let allowed = common::cpus::allowed()?;
+    let placement = Placement::plan(
+        cfg.cpu_affinity,
+        cfg.worker_cpus.as_deref(),
+        cfg.shard_cpus.as_deref(),
+        &allowed,
+        cfg.workers,
+        n,
+    )?;
+    tracing::info!(
+        cpus = %common::cpus::format_list(&allowed),
+        placement = %placement.describe(),
+        "placement"
+    );
+    let mut shared = Shared::new(cfg, sockets, slots);
+    shared.placement = placement;
+    let shared = Arc::new(shared);
     proxy::acl::load_at_start(&shared.acl, &shared.settings, &shared.cfg.users)
         .map_err(|e| anyhow::anyhow!("{e}"))?;
     if shared.settings.tls_port() != 0 {
@@ -121,7 +138,11 @@ fn run(flags: Flags) -> anyhow::Result<()> {
             &cfg.dir,
             &slots,
             cfg.shardd_bin.as_deref(),
-            Arc::new(move || s.settings.shard_args(s.shard_count())),
+            Arc::new(move |id| {
+                let mut args = s.settings.shard_args(s.shard_count());
+                args.extend(s.placement.shard_flags(id));
+                args
+            }),
         )?;
         *lock(&shared.supervisor) = Some(sup);
     }

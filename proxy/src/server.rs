@@ -79,6 +79,14 @@ fn run_worker(
     addr: SocketAddr,
     ready: std::sync::mpsc::Sender<std::io::Result<u16>>,
 ) {
+    if let Some(cpu) = shared.placement.worker(id) {
+        if let Err(e) = common::cpus::pin_current_thread(&[cpu]) {
+            let _ = ready.send(Err(std::io::Error::other(format!(
+                "worker {id} cannot run on CPU {cpu}: {e}"
+            ))));
+            return;
+        }
+    }
     let rt = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()

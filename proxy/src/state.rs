@@ -227,6 +227,12 @@ pub struct Stats {
     pub reads: AtomicU64,
     /// Writes to client sockets.
     pub writes: AtomicU64,
+    /// Publishes of a request ring that carried requests (one per shard
+    /// per worker round at most).
+    pub ring_rounds: AtomicU64,
+    /// Requests those publishes carried: `ring_requests / ring_rounds` is
+    /// the batch a shard gets per round.
+    pub ring_requests: AtomicU64,
 }
 
 impl Stats {
@@ -240,6 +246,8 @@ impl Stats {
             &self.net_output_bytes,
             &self.reads,
             &self.writes,
+            &self.ring_rounds,
+            &self.ring_requests,
         ] {
             c.store(0, std::sync::atomic::Ordering::Relaxed);
         }
@@ -303,6 +311,8 @@ pub struct Shared {
     pub acl: crate::acl::Acl,
     /// The TLS configuration new TLS clients get (`crate::tls`).
     pub tls: crate::tls::Tls,
+    /// Where the workers and the shards run (set at start).
+    pub placement: crate::placement::Placement,
 }
 
 impl Shared {
@@ -345,6 +355,7 @@ impl Shared {
             shutdown: Notify::new(),
             port: AtomicU64::new(0),
             attached_links: AtomicU64::new(0),
+            placement: Default::default(),
             listeners: Handover::new(workers),
             epoch: std::time::SystemTime::now()
                 .duration_since(std::time::UNIX_EPOCH)

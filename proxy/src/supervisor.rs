@@ -27,8 +27,9 @@ use std::{
     time::{Duration, Instant},
 };
 
-/// The settings flags to give a shard started now.
-pub type ShardArgs = Arc<dyn Fn() -> Vec<String> + Send + Sync>;
+/// The settings flags to give shard `id` started now (its placement
+/// among them, `crate::placement`).
+pub type ShardArgs = Arc<dyn Fn(usize) -> Vec<String> + Send + Sync>;
 
 /// The binary, its fixed arguments, and the current settings flags.
 struct Program {
@@ -242,7 +243,7 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 fn spawn(program: &Program, p: &mut ShardProc) -> std::io::Result<()> {
     std::fs::create_dir_all(&p.dir)?;
     let mut cmd = Command::new(&program.bin);
-    cmd.args(&program.fixed).args((program.args)());
+    cmd.args(&program.fixed).args((program.args)(p.id));
     if let Some(s) = &p.slots {
         cmd.arg("--slots").arg(s);
     }

@@ -212,7 +212,7 @@ impl Worker {
     pub fn flush_now(&self) {
         self.flush_wanted.set(false);
         for l in self.links.borrow_mut().iter_mut() {
-            l.flush();
+            l.flush(&self.shared.stats);
         }
     }
 
@@ -244,7 +244,7 @@ impl Worker {
             if l.has_pending_chunks() {
                 // The shard made room: send the next chunks of a large
                 // request now (no client traffic may come to flush it).
-                l.flush();
+                l.flush(&self.shared.stats);
             }
             if l.wants_space {
                 l.wants_space = false;
@@ -396,7 +396,7 @@ impl Worker {
                 {
                     tracing::warn!(shard, "could not tell the shard its slots");
                 }
-                links[shard].flush();
+                links[shard].flush(&self.shared.stats);
             }
             self.shared.attached_links.fetch_add(1, Ordering::Relaxed);
             self.attached.notify_one();

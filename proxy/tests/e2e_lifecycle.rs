@@ -1,12 +1,15 @@
 //! Shard processes dying and the server stopping: a dead shard fails
 //! only its own commands and comes back; SHUTDOWN and SIGTERM stop the
-//! proxy and every shard it started.
+//! proxy and every shard it started. Placement: the CPUs the workers and
+//! shards are told to run on are the ones they run on.
 
 mod common;
 
 use std::time::{Duration, Instant};
 
-use common::{bulk, key_on_shard, pid_alive, wait_until, Opts, Server, IO_TIMEOUT, OK};
+use common::{
+    bulk, key_on_shard, pid_alive, proxy_bin, wait_until, Opts, Server, TempDir, IO_TIMEOUT, OK,
+};
 
 const SHARDS: usize = 3;
 
@@ -130,4 +133,96 @@ fn merged_replies_stay_in_step_when_one_of_their_shards_dies() {
     wait_until(IO_TIMEOUT, "shard 1 to serve again", || {
         c.cmd(&["MGET", &a, &b]) == mget_ok.as_bytes()
     });
+}
+
+/// `Cpus_allowed_list` of a task (`/proc/PID/task/TID/status`).
+fn cpus_of(task: &str) -> String {
+    let status = std::fs::read_to_string(format!("{task}/status")).unwrap_or_default();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("Cpus_allowed_list:"))
+        .map(|v| v.trim().to_string())
+        .unwrap_or_default()
+}
+
+#[test]
+fn workers_and_shards_run_on_the_cpus_they_are_given() {
+    let allowed = ::common::cpus::allowed().expect("the test's CPUs");
+    let cpu = allowed[allowed.len() - 1].to_string();
+    let s = Server::start(
+        Opts::shards(2)
+            .flag("--worker-cpus", &cpu)
+            .flag("--shard-cpus", &cpu),
+    );
+    let mut c = s.client();
+    let info: String = redis::cmd("INFO")
+        .arg("server")
+        .query(&mut c)
+        .expect("INFO");
+    assert!(
+        info.contains(&format!(
+            "shardis_placement:workers={cpu} shards={cpu} spin=no\r\n"
+        )),
+        "{info}"
+    );
+    // Both shards, and the proxy's worker thread (not its other threads).
+    for id in 0..2 {
+        let pid = s.shard_pid(id).expect("a shard pid");
+        assert_eq!(cpus_of(&format!("/proc/{pid}")), cpu, "shard {id}");
+    }
+    let tasks = std::fs::read_dir(format!("/proc/{}/task", s.pid())).expect("the proxy's threads");
+    let worker = tasks
+        .flatten()
+        .map(|t| t.path().display().to_string())
+        .find(|t| {
+            std::fs::read_to_string(format!("{t}/comm")).is_ok_and(|n| n.trim() == "worker-0")
+        })
+        .expect("a thread named worker-0");
+    assert_eq!(cpus_of(&worker), cpu);
+    for key in ["a", "b", "c", "d"] {
+        let _: () = redis::cmd("SET")
+            .arg(key)
+            .arg(key)
+            .query(&mut c)
+            .expect("SET");
+        let v: String = redis::cmd("GET").arg(key).query(&mut c).expect("GET");
+        assert_eq!(v, key);
+    }
+}
+
+#[test]
+fn a_cpu_the_proxy_may_not_use_stops_it_at_start() {
+    let dir = TempDir::new();
+    for (flag, value, want) in [
+        ("--shard-cpus", "1023", "shard-cpus: CPU 1023"),
+        ("--worker-cpus", "0-x", "bad CPU list"),
+        ("--cpu-affinity", "always", "auto or none"),
+    ] {
+        let mut child = std::process::Command::new(proxy_bin())
+            .args(["--port", "0", "--shards", "1", "--dir"])
+            .arg(dir.0.join("data"))
+            .args([flag, value])
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("spawn the proxy");
+        let deadline = Instant::now() + IO_TIMEOUT;
+        let status = loop {
+            if let Some(st) = child.try_wait().expect("wait") {
+                break st;
+            }
+            if Instant::now() >= deadline {
+                let _ = child.kill();
+                let _ = child.wait();
+                panic!("the proxy started with {flag} {value}");
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        };
+        let mut err = String::new();
+        std::io::Read::read_to_string(&mut child.stderr.take().expect("stderr"), &mut err)
+            .expect("read stderr");
+        assert!(!status.success(), "{flag} {value}");
+        assert!(err.contains(want), "{flag} {value}: {err}");
+    }
 }

@@ -49,6 +49,14 @@ pub struct ShardArgs {
     /// its data directory does not say yet (`DIR/slots`, which wins).
     #[arg(long)]
     pub slots: Option<String>,
+    /// The CPUs this shard runs on, as `0-3,6` (default: wherever the
+    /// kernel puts it; the proxy passes its placement).
+    #[arg(long)]
+    pub cpus: Option<String>,
+    /// Idle polls of the rings before the shard parks (0 when it shares
+    /// a core with its proxy worker or the clients).
+    #[arg(long, default_value_t = crate::server::SPIN_ROUNDS)]
+    pub spin_rounds: u32,
 }
 
 extern "C" fn on_signal(_: libc::c_int) {
@@ -81,6 +89,12 @@ pub fn run(args: ShardArgs) -> anyhow::Result<()> {
             .with(pairs)
             .map_err(|e| anyhow::anyhow!("--config: {e}"))?,
     );
+    // Placed before any thread starts: they inherit it.
+    if let Some(list) = &args.cpus {
+        let cpus = common::cpus::parse_list(list).map_err(|e| anyhow::anyhow!("--cpus: {e}"))?;
+        common::cpus::pin_current_thread(&cpus)
+            .map_err(|e| anyhow::anyhow!("--cpus {list}: cannot run there: {e}"))?;
+    }
     // Lock first: a second shard on the same directory must not touch it.
     let lock = dir::lock(&args.dir)?;
     let control_socket = args
@@ -96,6 +110,7 @@ pub fn run(args: ShardArgs) -> anyhow::Result<()> {
         id: args.id,
         control_socket,
         max_record_bytes: args.max_record_bytes,
+        spin_rounds: args.spin_rounds,
     };
     let mut ks = Keyspace::new();
     ks.set_databases(settings::with(|s| s.databases));

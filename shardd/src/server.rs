@@ -45,8 +45,10 @@ use crate::{
     xtx::XTx,
 };
 
-/// Polls of the rings before parking; small, since on two cores a spinning
-/// shard steals the core its proxy needs.
+/// Polls of the rings before parking, when the shard has a core of its
+/// own. Where it shares one with its proxy worker or the clients, a
+/// spinning shard steals the core they need, and the proxy starts it with
+/// `--spin-rounds 0` (`proxy/src/placement.rs`).
 pub const SPIN_ROUNDS: u32 = 200;
 /// How often active expiry runs when the shard is idle or busy.
 pub const EXPIRE_INTERVAL_MS: u64 = 100;
@@ -71,6 +73,8 @@ pub struct ShardConfig {
     pub control_socket: PathBuf,
     /// Largest request or reply record.
     pub max_record_bytes: usize,
+    /// Idle polls of the rings before parking ([`SPIN_ROUNDS`]).
+    pub spin_rounds: u32,
 }
 
 /// The keyspace and where its writes go: everything a request touches.
@@ -599,7 +603,7 @@ impl<L: WriteLog> Shard<L> {
                 continue;
             }
             idle_rounds += 1;
-            if idle_rounds < SPIN_ROUNDS {
+            if idle_rounds < self.cfg.spin_rounds {
                 std::hint::spin_loop();
                 continue;
             }

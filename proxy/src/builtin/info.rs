@@ -99,6 +99,9 @@ fn proxy_info(w: &Worker) -> ProxyInfo {
         net_output_bytes: n(&s.stats.net_output_bytes),
         reads: n(&s.stats.reads),
         writes: n(&s.stats.writes),
+        ring_rounds: n(&s.stats.ring_rounds),
+        ring_requests: n(&s.stats.ring_requests),
+        placement: s.placement.describe(),
         cpu: cpu_time(),
         cmds: s.intro.command_stats(),
         latency_tracking: match s.settings.latency_percentiles() {

@@ -286,6 +286,12 @@ pub struct ProxyInfo {
     pub reads: u64,
     /// Writes to client sockets.
     pub writes: u64,
+    /// Request-ring publishes that carried requests, and those requests.
+    pub ring_rounds: u64,
+    /// See `ring_rounds`.
+    pub ring_requests: u64,
+    /// `Placement::describe`.
+    pub placement: String,
     /// The proxy's CPU time.
     pub cpu: CpuTime,
     /// The commands the proxy answered and refused, and its errors.
@@ -487,6 +493,8 @@ fn server(t: &mut String, p: &ProxyInfo) {
     kv(t, "hz", 10);
     kv(t, "configured_hz", 10);
     kv(t, "executable", &p.executable);
+    // shardis: where its workers and shards run (`proxy/src/placement.rs`).
+    kv(t, "shardis_placement", &p.placement);
 }
 
 fn clients(t: &mut String, p: &ProxyInfo) {
@@ -609,6 +617,10 @@ fn stats(t: &mut String, w: &Whole<'_>) {
     kv(t, "total_allocations", p.allocations + shards);
     kv(t, "total_allocations_proxy", p.allocations);
     kv(t, "total_allocations_shards", shards);
+    // shardis: request-ring publishes that carried requests and how many
+    // (their ratio is the batch a shard gets per round).
+    kv(t, "shardis_ring_rounds", p.ring_rounds);
+    kv(t, "shardis_ring_requests", p.ring_requests);
     // shardis: transactions over several shards holding locks, the keys
     // they lock and the requests waiting for them, summed over shards.
     kv(t, "shardis_tx_live", w.sum("tx_live"));
