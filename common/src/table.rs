@@ -542,6 +542,23 @@ pub fn key_positions(spec: &CommandSpec, argv: &[&[u8]]) -> Result<KeyPositions,
     }
 }
 
+/// The position of `spec`'s first key in `argv`, as the first of
+/// [`key_positions`] (`None` where that is an error or empty), without
+/// building the list for the common case of fixed key positions.
+pub fn first_key_position(spec: &CommandSpec, argv: &[&[u8]]) -> Option<usize> {
+    if spec.keys == Keys::Fixed && spec.has_keys() {
+        let argc = argv.len() as i64;
+        let first = spec.first_key as i64;
+        let last = match spec.last_key < 0 {
+            true => argc + spec.last_key as i64,
+            false => spec.last_key as i64,
+        };
+        let ok = last < argc && last >= first && first < argc && spec.key_step > 0;
+        return ok.then_some(first as usize);
+    }
+    key_positions(spec, argv).ok()?.first().copied()
+}
+
 fn fixed_keys(spec: &CommandSpec, argc: usize) -> Result<KeyPositions, KeysError> {
     let argc = argc as i64;
     let first = spec.first_key as i64;

@@ -221,10 +221,17 @@ async fn read_loop<R: AsyncRead + Unpin>(
     let mut buf: Vec<u8> = Vec::with_capacity(READ_BUFFER_BYTES);
     let mut start = 0usize;
     loop {
-        // A client stopped for its backlog can still be killed.
-        tokio::select! {
-            _ = wait_for_backlog(out, cfg.client_output_backlog_bytes) => {}
-            _ = st.handle.kill.notified() => return false,
+        // A client stopped for its backlog can still be killed (the
+        // futures are built only when it is stopped: not per read).
+        let stopped = {
+            let o = out.borrow();
+            o.backlog() > cfg.client_output_backlog_bytes && !o.is_dead()
+        };
+        if stopped {
+            tokio::select! {
+                _ = wait_for_backlog(out, cfg.client_output_backlog_bytes) => {}
+                _ = st.handle.kill.notified() => return false,
+            }
         }
         if buf.len() == buf.capacity() {
             buf.reserve(buf.capacity().max(READ_BUFFER_BYTES));

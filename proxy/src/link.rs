@@ -167,8 +167,11 @@ pub struct Link {
     /// Targets of requests that may wait long (`REQ_FLAG_BLOCK`: a
     /// blocked client, the events' long poll), by id: they leave the
     /// in-flight queue at once (a placeholder stands there), so a request
-    /// waiting for hours never holds the answered ones behind it.
-    parked: std::collections::HashMap<u64, Target>,
+    /// waiting for hours never holds the answered ones behind it. Worker
+    /// 0 always has some (the keyspace events' long polls), so every
+    /// reply it reads looks here: ahash, not SipHash (the ids are ours,
+    /// not a client's).
+    parked: std::collections::HashMap<u64, Target, ahash::RandomState>,
     /// Keyspace events that rode on replies drained since the worker
     /// last took them (`common::notify`), to publish.
     pub events: Vec<Vec<u8>>,
@@ -196,7 +199,7 @@ impl Link {
             sock,
             ch: None,
             inflight: VecDeque::new(),
-            parked: std::collections::HashMap::new(),
+            parked: std::collections::HashMap::default(),
             events: Vec::new(),
             next_id: 0,
             dirty: false,

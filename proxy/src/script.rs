@@ -490,6 +490,16 @@ pub fn busy_for(
     if threshold == 0 {
         return None;
     }
+    // Almost always no shard runs a script: two loads per link, and no
+    // clock read or key routing for the command.
+    if !w
+        .links
+        .borrow()
+        .iter()
+        .any(|l| l.running_script().is_some())
+    {
+        return None;
+    }
     let shard = match (spec.exec, spec.route) {
         (Exec::Shard, Route::Single) if !in_multi => Some(crate::send::first_shard(w, spec, argv)),
         _ => None,

@@ -58,8 +58,9 @@ pub async fn send<A: AsRef<[u8]>>(
     args: &[A],
     mut target: Target,
 ) {
-    let wait = Duration::from_millis(w.shared.cfg.shard_wait_timeout_ms);
-    let deadline = tokio::time::Instant::now() + wait;
+    // The wait for a shard that is down starts when it is first found
+    // down (no clock read on the way of every request).
+    let mut deadline = None;
     loop {
         let result = match w.links.borrow_mut().get_mut(shard) {
             Some(l) => l.send(req, args, target),
@@ -92,6 +93,8 @@ pub async fn send<A: AsRef<[u8]>>(
                     continue;
                 }
                 let now = tokio::time::Instant::now();
+                let wait = Duration::from_millis(w.shared.cfg.shard_wait_timeout_ms);
+                let deadline = *deadline.get_or_insert(now + wait);
                 if now >= deadline || tokio::time::timeout_at(deadline, notified).await.is_err() {
                     let msg = format!("-ERR shard {shard} is unavailable\r\n");
                     w.error_reply(msg.as_bytes());
@@ -111,8 +114,7 @@ pub async fn send<A: AsRef<[u8]>>(
 
 /// The shard owning the first key of `argv`, or shard 0 for none.
 pub fn first_shard(w: &Worker, spec: &CommandSpec, argv: &[&[u8]]) -> usize {
-    let pos = table::key_positions(spec, argv).ok();
-    let key = pos.and_then(|p| p.first().and_then(|&i| argv.get(i).copied()));
+    let key = table::first_key_position(spec, argv).and_then(|i| argv.get(i).copied());
     key.map_or(0, |k| w.shared.shard_of(k))
 }
 

@@ -608,3 +608,31 @@ proptest::proptest! {
         }
     }
 }
+
+#[test]
+fn the_first_key_fast_path_agrees_with_the_full_key_list() {
+    // Every command and subcommand, with 1 to 9 arguments of a few
+    // shapes (a count of 1 or 2 where a numkeys argument is read).
+    let specs = all().flat_map(|s| std::iter::once(s).chain(s.subcommands.iter()));
+    let mut compared = 0;
+    for spec in specs {
+        for argc in 1..10 {
+            for fill in ["1", "2", "k"] {
+                let argv: Vec<&[u8]> = std::iter::once(spec.name.as_bytes())
+                    .chain((1..argc).map(|_| fill.as_bytes()))
+                    .collect();
+                let full = key_positions(spec, &argv)
+                    .ok()
+                    .and_then(|p| p.first().copied());
+                assert_eq!(
+                    first_key_position(spec, &argv),
+                    full,
+                    "{} {argv:?}",
+                    spec.name
+                );
+                compared += 1;
+            }
+        }
+    }
+    assert!(compared > 1000, "{compared}");
+}
