@@ -14,6 +14,19 @@ shards), summed as PSS so pages two processes share (shardis's rings) count
 once, and from the server's own `used_memory` (for shardis: jemalloc's
 allocated bytes in all its processes).
 
+For shardis the report also accounts for where each byte per key goes,
+from the deltas of its `INFO memory` (summed over the proxy and the
+shards): the payload (key, field, member and value bytes as sent, a score
+as 8 bytes), the slot arenas' live entries (header, key, inline string or
+pointer to a boxed value), their dead and reserved bytes, the slot
+tables (the index), other allocations (boxed values: hashes, sets, zsets,
+lists; the expiry index; anything else), jemalloc's overhead (resident
+minus allocated: free regions in partly used slabs, pages not yet
+returned) and what lies beyond the allocator (the resident total, as
+PSS, minus jemalloc's resident: ring pages the load touched, stacks,
+the loader's connection buffers), so the columns from "allocated" on add
+up to the resident total. The fixed memory of an empty process is outside the deltas.
+
 Run through `ops/bench --memory` (or directly with --proxy-bin).
 """
 
@@ -35,6 +48,12 @@ def resp(*args):
         a = a if isinstance(a, bytes) else str(a).encode()
         out.append(b"$%d\r\n%s\r\n" % (len(a), a))
     return b"".join(out)
+
+
+def payload_bytes(name):
+    """Bytes of data per key as sent: key, fields, members, values (a
+    score as 8 bytes); None where a key is not the unit (streams)."""
+    return {"strings": 16 + 32, "hashes": 16 + 10 * (8 + 16), "zsets": 16 + 10 * (8 + 8)}.get(name)
 
 
 def dataset(name, n):
@@ -63,13 +82,26 @@ def dataset(name, n):
     return b"".join(chunks)
 
 
-def info_used_memory(port):
+def info_memory(port):
+    """The integer fields of `INFO memory`."""
     out = subprocess.run(["redis-cli", "-p", str(port), "INFO", "memory"],
                          capture_output=True, text=True, timeout=60).stdout
+    fields = {}
     for line in out.splitlines():
-        if line.startswith("used_memory:"):
-            return int(line.split(":")[1])
-    return None
+        k, _, v = line.strip().partition(":")
+        try:
+            fields[k] = int(v)
+        except ValueError:
+            pass
+    return fields
+
+
+def info_used_memory(port):
+    return info_memory(port).get("used_memory")
+
+
+ACCOUNT = ["keyspace_entries_bytes", "keyspace_dead_bytes", "keyspace_slack_bytes",
+           "keyspace_index_bytes", "used_memory", "allocator_resident"]
 
 
 def dbsize(port):
@@ -82,7 +114,8 @@ def measure(start, name, n, payload):
     s = start()
     try:
         time.sleep(0.5)
-        rss0, used0 = s.rss_bytes(), info_used_memory(s.port)
+        mem0 = info_memory(s.port)
+        rss0, used0 = s.rss_bytes(), mem0.get("used_memory")
         p = subprocess.run(["redis-cli", "-p", str(s.port), "--pipe"], input=payload,
                            capture_output=True, timeout=900)
         if p.returncode != 0:
@@ -95,9 +128,14 @@ def measure(start, name, n, payload):
         if got != n:
             raise RuntimeError(f"{s.name}: {got} keys after loading {n}")
         time.sleep(3.0)
-        rss1, used1 = s.rss_bytes(), info_used_memory(s.port)
+        mem1 = info_memory(s.port)
+        rss1, used1 = s.rss_bytes(), mem1.get("used_memory")
         used = (used1 - used0) / n if used0 is not None and used1 is not None else None
-        return s.name, (rss1 - rss0) / n, used
+        account = None
+        if all(k in mem0 and k in mem1 for k in ACCOUNT):
+            account = {k: (mem1[k] - mem0[k]) / n for k in ACCOUNT}
+            account["resident"] = (rss1 - rss0) / n
+        return s.name, (rss1 - rss0) / n, used, account
     finally:
         s.stop()
 
@@ -113,14 +151,17 @@ def main():
     a = ap.parse_args()
     tmp = tempfile.mkdtemp(prefix="shardis-mem-")
     rows = []
+    accounts = {}
     sizes = {"strings": 1_000_000, "hashes": 100_000, "zsets": 100_000, "streams": 1_000_000}
     for name in a.datasets.split(","):
         n = max(1, int(sizes[name] * a.scale))
         payload = dataset(name, n)
         for start in (lambda: start_redis(tmp, "redis"),
                       lambda: start_shardis(tmp, a.proxy_bin, a.shards, 0)):
-            server, rss, used = measure(start, name, n, payload)
+            server, rss, used, account = measure(start, name, n, payload)
             rows.append((name, n, server, rss, used))
+            if account:
+                accounts[name] = account
             print(f"{name:8} {n:>8} keys {server:13} resident {rss:8.1f} B/key  used_memory "
                   f"{'n/a' if used is None else f'{used:.1f}'} B/key", file=sys.stderr, flush=True)
     when = now_utc()
@@ -138,6 +179,26 @@ def main():
         fmt = lambda v: "n/a" if v is None else f"{v:.1f}"  # noqa: E731
         lines.append(f"| {name} | {n} | {rrss:.1f} | {srss:.1f} | {srss / rrss:.2f}x | "
                      f"{fmt(rused)} | {fmt(sused)} |")
+    if accounts:
+        lines += ["", "Where shardis's bytes per key go (deltas of `INFO memory` over the load; "
+                  "the payload is the data as sent):", "",
+                  "| dataset | payload | arena entries | arena dead + reserved | slot tables "
+                  "| other allocations | allocated | jemalloc overhead | beyond jemalloc "
+                  "| resident (PSS) |",
+                  "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
+        for name, acc in accounts.items():
+            arenas = acc["keyspace_entries_bytes"] + acc["keyspace_dead_bytes"] + \
+                acc["keyspace_slack_bytes"]
+            other = acc["used_memory"] - arenas - acc["keyspace_index_bytes"]
+            pay = payload_bytes(name)
+            lines.append(
+                f"| {name} | {'n/a' if pay is None else pay} | "
+                f"{acc['keyspace_entries_bytes']:.1f} | "
+                f"{acc['keyspace_dead_bytes'] + acc['keyspace_slack_bytes']:.1f} | "
+                f"{acc['keyspace_index_bytes']:.1f} | {other:.1f} | {acc['used_memory']:.1f} | "
+                f"{acc['allocator_resident'] - acc['used_memory']:.1f} | "
+                f"{acc['resident'] - acc['allocator_resident']:.1f} | "
+                f"{acc['resident']:.1f} |")
     emit(lines, a.out)
 
 

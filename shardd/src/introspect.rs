@@ -136,6 +136,13 @@ fn info(p: &Parts<'_>, commands: bool, histograms: bool) -> String {
         &(mem.entry_bytes + mem.table_bytes + mem.expiry_index_bytes),
     );
     line("keyspace_table_bytes", &mem.table_bytes);
+    // Where the arenas' bytes go (`ops/bench --memory`'s accounting).
+    line("keyspace_entry_live_bytes", &mem.entry_live_bytes);
+    line("keyspace_entry_dead_bytes", &mem.entry_dead_bytes);
+    line(
+        "keyspace_entry_slack_bytes",
+        &(mem.entry_bytes - mem.entry_live_bytes - mem.entry_dead_bytes),
+    );
     line("keyspace_expiry_bytes", &mem.expiry_index_bytes);
     line("expired_keys", &ks.expired_total());
     line("evicted_keys", &ks.evicted_total());

@@ -570,6 +570,20 @@ fn memory(t: &mut String, w: &Whole<'_>) {
     kv(t, "used_memory_proxy", p.alloc.allocated);
     kv(t, "used_memory_rss_proxy", p.rss);
     kv(t, "used_memory_shards", w.sum("used_memory"));
+    // shardis: the shards' keyspaces by use (slot arenas: live entries,
+    // dead ones awaiting compaction, reserved room; slot tables).
+    kv(
+        t,
+        "keyspace_entries_bytes",
+        w.sum("keyspace_entry_live_bytes"),
+    );
+    kv(t, "keyspace_dead_bytes", w.sum("keyspace_entry_dead_bytes"));
+    kv(
+        t,
+        "keyspace_slack_bytes",
+        w.sum("keyspace_entry_slack_bytes"),
+    );
+    kv(t, "keyspace_index_bytes", w.sum("keyspace_table_bytes"));
     kv(t, "used_memory_rss_shards", w.sum("used_memory_rss"));
     kv(t, "bytes_per_key_used", w.per_key(used));
     kv(t, "bytes_per_key_rss", w.per_key(rss));

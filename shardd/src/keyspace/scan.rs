@@ -79,6 +79,11 @@ pub struct MemoryStats {
     pub expired_total: u64,
     /// Bytes of all slot arenas (their capacity: entries, dead bytes, slack).
     pub entry_bytes: usize,
+    /// Of `entry_bytes`: live entries (headers, keys, inline strings,
+    /// pointers to boxed values).
+    pub entry_live_bytes: usize,
+    /// Of `entry_bytes`: dead entries awaiting compaction.
+    pub entry_dead_bytes: usize,
     /// Bytes of all slot tables (buckets and control bytes) and slot headers.
     pub table_bytes: usize,
     /// Bytes of the expiry index.
@@ -259,6 +264,8 @@ impl Keyspace {
             keys_with_ttl: 0,
             expired_total: self.expired_total,
             entry_bytes: 0,
+            entry_live_bytes: 0,
+            entry_dead_bytes: 0,
             table_bytes: 0,
             expiry_index_bytes: 0,
             slots_in_use: 0,
@@ -266,7 +273,10 @@ impl Keyspace {
         for db in (0..self.databases()).filter_map(|i| self.db_ref(i)) {
             for st in &db.slots {
                 let (a, t) = st.heap_bytes();
+                let (live, dead, _) = st.arena_use();
                 m.entry_bytes += a;
+                m.entry_live_bytes += live;
+                m.entry_dead_bytes += dead;
                 m.table_bytes += t;
                 m.slots_in_use += !st.is_empty() as usize;
             }

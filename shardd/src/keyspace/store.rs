@@ -810,6 +810,17 @@ impl SlotStore {
     pub fn heap_bytes(&self) -> (usize, usize) {
         (self.arena.capacity(), self.table.allocation_size())
     }
+
+    /// The arena's bytes by use: live entries, dead entries not yet
+    /// compacted away, and room reserved past the end.
+    pub fn arena_use(&self) -> (usize, usize, usize) {
+        let len = self.arena.len();
+        (
+            len - self.dead_bytes.min(len),
+            self.dead_bytes,
+            self.arena.capacity() - len,
+        )
+    }
 }
 
 impl Drop for SlotStore {

@@ -426,3 +426,25 @@ fn scan_returns_a_big_slot_whole_when_count_allows() {
     assert_eq!(keys.len(), 2_000);
     assert_eq!(next, slot + 1);
 }
+
+#[test]
+fn arena_bytes_split_into_live_dead_and_reserved() {
+    let mut ks = Keyspace::new();
+    // One slot ({t} tags them together), entries of 2 + 4 + 16 bytes.
+    for i in 0..20 {
+        ks.insert_str(format!("{{t}}key:{i:04}").as_bytes(), &[b'v'; 16]);
+    }
+    let st = ks.memory_stats();
+    assert_eq!(st.entry_dead_bytes, 0);
+    assert!(st.entry_live_bytes >= 20 * (9 + 16), "{st:?}");
+    assert!(st.entry_live_bytes <= st.entry_bytes, "{st:?}");
+    // A key from the middle dies in place (the arena is not cut).
+    assert!(ks.delete(b"{t}key:0005"));
+    let after = ks.memory_stats();
+    assert!(after.entry_dead_bytes > 0, "{after:?}");
+    assert_eq!(
+        after.entry_live_bytes + after.entry_dead_bytes,
+        st.entry_live_bytes,
+        "{after:?}"
+    );
+}
