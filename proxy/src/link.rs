@@ -334,6 +334,12 @@ impl Link {
         }
     }
 
+    /// Gives the request ring's pages back if the shard has read all of
+    /// it (an idle link; see `Producer::release_idle`).
+    pub fn release_idle(&mut self) -> bool {
+        !self.dirty && self.ch.as_mut().is_some_and(|ch| ch.tx.release_idle())
+    }
+
     /// Whether requests are queued but unpublished.
     pub fn is_dirty(&self) -> bool {
         self.dirty

@@ -31,6 +31,10 @@ use crate::{link::Link, state::Shared};
 
 /// Times the reply reader yields with nothing to read before it parks.
 pub const REPLY_SPIN_YIELDS: u32 = 1;
+/// Quiet parks of the reply reader (each [`PARK_RECHECK_MS`]) after which
+/// the worker's idle request rings give their pages back: about a second
+/// with no reply and no doorbell.
+pub const RELEASE_AFTER_QUIET_PARKS: u64 = 10;
 /// First delay between attach attempts to a shard that is down.
 pub const REATTACH_BACKOFF_MIN_MS: u64 = 10;
 /// Longest delay between attach attempts.
@@ -256,6 +260,9 @@ impl Worker {
 
     async fn reply_reader(self: Rc<Self>) {
         let mut idle = 0u32;
+        // Parks that ended by their time limit in a row: about a second
+        // of them and the idle request rings give their pages back.
+        let mut quiet_parks = 0u64;
         loop {
             let n = self.read_replies();
             if n > 0 {
@@ -274,9 +281,18 @@ impl Worker {
                 sleep &= l.prepare_park();
             }
             if sleep {
-                let _ =
+                let rung =
                     tokio::time::timeout(Duration::from_millis(PARK_RECHECK_MS), self.bell.rung())
                         .await;
+                quiet_parks = match rung {
+                    Ok(_) => 0,
+                    Err(_) => quiet_parks + 1,
+                };
+                if quiet_parks == RELEASE_AFTER_QUIET_PARKS {
+                    for l in self.links.borrow_mut().iter_mut() {
+                        l.release_idle();
+                    }
+                }
             }
             for l in self.links.borrow_mut().iter_mut() {
                 l.finish_park();

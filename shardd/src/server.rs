@@ -570,8 +570,11 @@ impl<L: WriteLog> Shard<L> {
         let mut next_expire = Instant::now();
         let mut next_child_poll = Instant::now();
         let mut next_auto_rewrite = Instant::now();
+        // Whether a round moved records since the last once-a-second look.
+        let mut busy_this_second = false;
         while !stop.load(Ordering::Relaxed) {
             let worked = self.round()?;
+            busy_this_second |= worked;
             // The clock is read after work and every 32nd idle round: a
             // spinning shard need not ask the time 200 times per park.
             if worked || idle_rounds.is_multiple_of(32) {
@@ -586,6 +589,13 @@ impl<L: WriteLog> Shard<L> {
                     // Save points and the log's growth are checked once a second.
                     if now >= next_auto_rewrite {
                         next_auto_rewrite = now + Duration::from_secs(1);
+                        // A second with no request: reply rings a burst
+                        // filled give their pages back.
+                        if !std::mem::take(&mut busy_this_second) {
+                            for ch in &mut self.channels {
+                                ch.tx.release_idle();
+                            }
+                        }
                         if self.engine.maybe_auto_save() {
                             next_child_poll = now;
                         }

@@ -56,6 +56,8 @@ pub struct Producer {
     max_record: usize,
     pending: Option<Pending>,
     peer: Option<Doorbell>,
+    /// `head` when the data area's pages were last given back.
+    released_at: Option<u64>,
 }
 
 /// A record the producer accepted but has not fully written yet.
@@ -95,7 +97,29 @@ impl Producer {
             max_record,
             pending: None,
             peer,
+            released_at: None,
         })
+    }
+
+    /// Gives the data area's pages back to the kernel if the ring is
+    /// empty (the consumer has read everything written) and something was
+    /// written since the last time: for an idle producer, so a ring a
+    /// burst filled does not stay resident in both processes. Cheap to
+    /// call often; returns whether pages went back.
+    pub fn release_idle(&mut self) -> bool {
+        if self.pending.is_some()
+            || self.head != self.published
+            || self.released_at == Some(self.head)
+        {
+            return false;
+        }
+        // The consumer releases its tail after it is done with the bytes
+        // (`Consumer::poll`): tail == head means nobody reads them.
+        if self.refresh_tail().is_err() || self.cached_tail != self.head {
+            return false;
+        }
+        self.released_at = Some(self.head);
+        self.seg.release_data()
     }
 
     /// The segment this producer writes.
@@ -595,6 +619,39 @@ mod tests {
             vec![b"one".to_vec(), vec![], b"three".to_vec()]
         );
         assert!(c.is_empty());
+    }
+
+    #[test]
+    fn an_idle_ring_gives_its_pages_back_and_keeps_working() {
+        let (mut p, mut c) = local_pair(CAP, 1 << 20).unwrap();
+        // A fresh ring may give back once (a reattached one may hold
+        // pages from before), then not again until something is written.
+        p.release_idle();
+        assert!(!p.release_idle());
+        p.push(&[7u8; 100]).unwrap();
+        p.publish();
+        // Unread: the pages stay.
+        assert!(!p.release_idle());
+        assert_eq!(c.poll(|r| r == [7u8; 100]).unwrap(), 1);
+        assert!(p.release_idle());
+        // The data area reads as zeroes now, and only once per write.
+        let data = unsafe { std::slice::from_raw_parts(p.segment().data(), CAP) };
+        assert!(data.iter().all(|&b| b == 0));
+        assert!(!p.release_idle());
+        for i in 0..200u8 {
+            p.push(&[i; 40]).unwrap();
+            p.publish();
+            let mut got = Vec::new();
+            c.poll(|r| {
+                got.extend_from_slice(r);
+                true
+            })
+            .unwrap();
+            assert_eq!(got, [i; 40]);
+            if i % 7 == 0 {
+                assert!(p.release_idle());
+            }
+        }
     }
 
     #[test]

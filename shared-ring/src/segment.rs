@@ -175,6 +175,24 @@ impl Segment {
         self.fd.as_fd()
     }
 
+    /// Gives the data area's pages back to the kernel (a hole punched in
+    /// the memfd): both processes' mappings read zeroes there and fault
+    /// in fresh pages on the next write. Only for a ring nobody reads or
+    /// writes now ([`crate::Producer::release_idle`] checks). False if
+    /// the kernel refused.
+    pub(crate) fn release_data(&self) -> bool {
+        // SAFETY: a hole in a file we hold, inside its size (KEEP_SIZE).
+        let rc = unsafe {
+            libc::fallocate(
+                self.fd.as_raw_fd(),
+                libc::FALLOC_FL_PUNCH_HOLE | libc::FALLOC_FL_KEEP_SIZE,
+                HEADER_BYTES as libc::off_t,
+                self.capacity as libc::off_t,
+            )
+        };
+        rc == 0
+    }
+
     pub(crate) fn head(&self) -> &AtomicU64 {
         self.atomic_u64(OFF_HEAD)
     }
