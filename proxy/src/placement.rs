@@ -130,7 +130,10 @@ impl Placement {
             out.push("--cpus".to_string());
             out.push(c.to_string());
         }
-        if !self.spin {
+        // A shard a scale-out adds past the pinned list shares a CPU with
+        // an earlier one: it does not spin (the earlier one still does, as
+        // it was started; a restart of the proxy evens them out).
+        if !self.spin || (!self.shards.is_empty() && id >= self.shards.len()) {
             out.push("--spin-rounds".to_string());
             out.push("0".to_string());
         }
@@ -185,6 +188,8 @@ mod tests {
             (Some(2), Some(5), Some(2))
         );
         assert_eq!(p.shard_flags(1), ["--cpus", "3"]);
+        // A fifth shard (a scale-out) shares CPU 2 with shard 0: no spin.
+        assert_eq!(p.shard_flags(4), ["--cpus", "2", "--spin-rounds", "0"]);
         assert_eq!(p.describe(), "workers=0,1 shards=2,3,4,5 spin=yes");
     }
 
