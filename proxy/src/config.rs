@@ -321,7 +321,9 @@ impl Config {
             }
             "shard-wait-timeout-ms" => self.shard_wait_timeout_ms = num(value)?,
             "ring-capacity-bytes" => self.ring_capacity_bytes = num(value)? as usize,
-            "cpu-affinity" => self.cpu_affinity = crate::placement::Mode::parse(value)?,
+            "cpu-affinity" => {
+                self.cpu_affinity = crate::placement::Mode::parse(value).map_err(ConfigError)?
+            }
             "worker-cpus" => {
                 self.worker_cpus = Some(common::cpus::parse_list(value).map_err(ConfigError)?)
             }

@@ -111,7 +111,8 @@ fn run(flags: Flags) -> anyhow::Result<()> {
         &allowed,
         cfg.workers,
         n,
-    )?;
+    )
+    .map_err(|e| anyhow::anyhow!(e))?;
     tracing::info!(
         cpus = %common::cpus::format_list(&allowed),
         placement = %placement.describe(),

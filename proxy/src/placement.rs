@@ -26,8 +26,6 @@
 //! as above. Explicit lists pin even when auto would not; a shard spins
 //! when its CPUs are shared with no worker and no other shard.
 
-use crate::config::ConfigError;
-
 /// `cpu-affinity`: who decides where the threads run.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum Mode {
@@ -40,13 +38,11 @@ pub enum Mode {
 
 impl Mode {
     /// Reads `auto` or `none`.
-    pub fn parse(text: &str) -> Result<Mode, ConfigError> {
+    pub fn parse(text: &str) -> Result<Mode, String> {
         match text.to_ascii_lowercase().as_str() {
             "auto" => Ok(Mode::Auto),
             "none" => Ok(Mode::None),
-            other => Err(ConfigError(format!(
-                "cpu-affinity must be auto or none, not '{other}'"
-            ))),
+            other => Err(format!("cpu-affinity must be auto or none, not '{other}'")),
         }
     }
 }
@@ -64,7 +60,8 @@ pub struct Placement {
 
 impl Placement {
     /// Decides for `workers` workers and `shards` shards on the `allowed`
-    /// CPUs. Lists name CPUs the process may use, else an error.
+    /// CPUs. Lists name CPUs the process may use, else an error (the
+    /// caller, `main`, stops the start with it).
     pub fn plan(
         mode: Mode,
         worker_cpus: Option<&[usize]>,
@@ -72,13 +69,13 @@ impl Placement {
         allowed: &[usize],
         workers: usize,
         shards: usize,
-    ) -> Result<Placement, ConfigError> {
+    ) -> Result<Placement, String> {
         for (name, list) in [("worker-cpus", worker_cpus), ("shard-cpus", shard_cpus)] {
             if let Some(c) = list.into_iter().flatten().find(|c| !allowed.contains(c)) {
-                return Err(ConfigError(format!(
+                return Err(format!(
                     "{name}: CPU {c} is not one this process may use ({})",
                     common::cpus::format_list(allowed)
-                )));
+                ));
             }
         }
         let roomy = allowed.len() > workers + shards;
@@ -222,7 +219,7 @@ mod tests {
     fn a_cpu_outside_the_allowed_set_is_refused() {
         let allowed = [2, 3];
         let e = Placement::plan(Mode::Auto, Some(&[0]), None, &allowed, 1, 1).unwrap_err();
-        assert!(e.0.contains("worker-cpus: CPU 0"), "{e}");
+        assert!(e.contains("worker-cpus: CPU 0"), "{e}");
         assert!(Mode::parse("sometimes").is_err());
         assert_eq!(Mode::parse("NONE").unwrap(), Mode::None);
     }
