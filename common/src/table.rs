@@ -384,7 +384,59 @@ fn lookup_entry(name: &[u8]) -> Option<&'static CommandSpec> {
             return hot[1];
         }
     }
-    find(data::COMMANDS, name, |c| c.name)
+    find_top(name)
+}
+
+/// Slots of the top-level name index (a power of two, over four times the
+/// commands: probes stay short).
+const INDEX_SLOTS: usize = 1024;
+
+/// FNV-1a over `name` (already lowercase).
+fn name_hash(name: &[u8]) -> usize {
+    let mut h: u32 = 0x811c_9dc5;
+    for &b in name {
+        h = (h ^ b as u32).wrapping_mul(0x0100_0193);
+    }
+    h as usize
+}
+
+/// The top-level commands by the hash of their name: an open-addressing
+/// table of `index + 1` (0: empty), built at first use. One probe, usually,
+/// where a binary search over the table costs about eight comparisons
+/// (callgrind: 270 instructions of an INCR's lookup).
+fn name_index() -> &'static [u16] {
+    static INDEX: std::sync::OnceLock<Vec<u16>> = std::sync::OnceLock::new();
+    INDEX.get_or_init(|| {
+        let mut index = vec![0u16; INDEX_SLOTS];
+        for (i, c) in data::COMMANDS.iter().enumerate().take(INDEX_SLOTS / 2) {
+            let mut h = name_hash(c.name.as_bytes()) & (INDEX_SLOTS - 1);
+            while index[h] != 0 {
+                h = (h + 1) & (INDEX_SLOTS - 1);
+            }
+            index[h] = i as u16 + 1;
+        }
+        index
+    })
+}
+
+/// A top-level entry by name (any case), through [`name_index`].
+fn find_top(name: &[u8]) -> Option<&'static CommandSpec> {
+    if data::COMMANDS.len() > INDEX_SLOTS / 2 {
+        return find(data::COMMANDS, name, |c| c.name);
+    }
+    let mut lower = [0u8; NAME_MAX_BYTES];
+    let lower = lower.get_mut(..name.len())?;
+    lower.copy_from_slice(name);
+    lower.make_ascii_lowercase();
+    let index = name_index();
+    let mut h = name_hash(lower) & (INDEX_SLOTS - 1);
+    loop {
+        let c = &data::COMMANDS[(index[h] as usize).checked_sub(1)?];
+        if c.name.as_bytes() == &*lower {
+            return Some(c);
+        }
+        h = (h + 1) & (INDEX_SLOTS - 1);
+    }
 }
 
 /// The subcommand `sub` (any case) of `container`, if clients can run it.

@@ -636,3 +636,31 @@ fn the_first_key_fast_path_agrees_with_the_full_key_list() {
     }
     assert!(compared > 1000, "{compared}");
 }
+
+#[test]
+fn the_name_index_finds_what_the_sorted_search_finds() {
+    for c in data::COMMANDS {
+        for name in [
+            c.name.to_string(),
+            c.name.to_ascii_uppercase(),
+            format!("{}{}", &c.name[..1].to_ascii_uppercase(), &c.name[1..]),
+        ] {
+            let found = find_top(name.as_bytes()).map(|s| s.name);
+            assert_eq!(found, Some(c.name), "{name}");
+            assert_eq!(
+                found,
+                find(data::COMMANDS, name.as_bytes(), |c| c.name).map(|s| s.name)
+            );
+        }
+    }
+    for unknown in [
+        "",
+        "gett",
+        "ge",
+        "x".repeat(200).as_str(),
+        "config|get",
+        "\u{e9}",
+    ] {
+        assert!(find_top(unknown.as_bytes()).is_none(), "{unknown}");
+    }
+}
