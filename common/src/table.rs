@@ -599,33 +599,27 @@ pub fn key_positions(spec: &CommandSpec, argv: &[&[u8]]) -> Result<KeyPositions,
 /// building the list for the common case of fixed key positions.
 pub fn first_key_position(spec: &CommandSpec, argv: &[&[u8]]) -> Option<usize> {
     if spec.keys == Keys::Fixed && spec.has_keys() {
-        let argc = argv.len() as i64;
-        let first = spec.first_key as i64;
-        let last = match spec.last_key < 0 {
-            true => argc + spec.last_key as i64,
-            false => spec.last_key as i64,
-        };
-        let ok = last < argc && last >= first && first < argc && spec.key_step > 0;
-        return ok.then_some(first as usize);
+        return fixed_bounds(spec, argv.len()).map(|(first, _)| first);
     }
     key_positions(spec, argv).ok()?.first().copied()
 }
 
-fn fixed_keys(spec: &CommandSpec, argc: usize) -> Result<KeyPositions, KeysError> {
+/// First and last key positions of a fixed-position command with `argc`
+/// arguments, if they fit.
+fn fixed_bounds(spec: &CommandSpec, argc: usize) -> Option<(usize, usize)> {
     let argc = argc as i64;
     let first = spec.first_key as i64;
-    let last = if spec.last_key < 0 {
-        argc + spec.last_key as i64
-    } else {
-        spec.last_key as i64
+    let last = match spec.last_key < 0 {
+        true => argc + spec.last_key as i64,
+        false => spec.last_key as i64,
     };
-    if last >= argc || last < first || first >= argc || spec.key_step <= 0 {
-        return Err(KeysError::InvalidArguments);
-    }
-    Ok((first..=last)
-        .step_by(spec.key_step as usize)
-        .map(|i| i as usize)
-        .collect())
+    let ok = last < argc && last >= first && first < argc && spec.key_step > 0;
+    ok.then_some((first as usize, last as usize))
+}
+
+fn fixed_keys(spec: &CommandSpec, argc: usize) -> Result<KeyPositions, KeysError> {
+    let (first, last) = fixed_bounds(spec, argc).ok_or(KeysError::InvalidArguments)?;
+    Ok((first..=last).step_by(spec.key_step as usize).collect())
 }
 
 fn numkeys_keys(
