@@ -101,10 +101,24 @@ pub fn to_text(flags: u32) -> String {
     s
 }
 
+/// Set in an event's channel length: the message goes to a shard
+/// channel (a script's `SPUBLISH`), not to a channel.
+const SHARD_CHANNEL: u32 = 1 << 31;
+
 /// Appends event (`channel`, `message`) to an events blob.
 pub fn push_event(blob: &mut Vec<u8>, channel: &[u8], message: &[u8]) {
-    for part in [channel, message] {
-        blob.extend_from_slice(&(part.len() as u32).to_le_bytes());
+    push_message(blob, channel, message, false);
+}
+
+/// Appends a message a script published on `channel` (a shard channel if
+/// `shard`) to an events blob: keyspace events and script messages are
+/// published alike, in the order they were made.
+pub fn push_message(blob: &mut Vec<u8>, channel: &[u8], message: &[u8], shard: bool) {
+    // Arguments are far below 2 GiB (`proto-max-bulk-len`), so the top
+    // bit of a length is free for the flag.
+    let flag = if shard { SHARD_CHANNEL } else { 0 };
+    for (part, flag) in [(channel, flag), (message, 0)] {
+        blob.extend_from_slice(&(part.len() as u32 | flag).to_le_bytes());
         blob.extend_from_slice(part);
     }
 }
@@ -118,16 +132,19 @@ pub fn split_reply(body: &[u8]) -> Option<(&[u8], &[u8])> {
     Some((&body[..start], &body[start..at]))
 }
 
-/// The events of a blob, as (channel, message); stops at a malformed one.
-pub fn events(mut blob: &[u8]) -> impl Iterator<Item = (&[u8], &[u8])> {
+/// The events of a blob, as (channel, message, to a shard channel);
+/// stops at a malformed one.
+pub fn events(mut blob: &[u8]) -> impl Iterator<Item = (&[u8], &[u8], bool)> {
     std::iter::from_fn(move || {
         let mut take = || {
-            let n = u32::from_le_bytes(blob.get(..4)?.try_into().ok()?) as usize;
-            let part = blob.get(4..4 + n)?;
-            blob = &blob[4 + n..];
-            Some(part)
+            let n = u32::from_le_bytes(blob.get(..4)?.try_into().ok()?);
+            let len = (n & !SHARD_CHANNEL) as usize;
+            let part = blob.get(4..4 + len)?;
+            blob = &blob[4 + len..];
+            Some((part, n & SHARD_CHANNEL != 0))
         };
-        Some((take()?, take()?))
+        let (channel, shard) = take()?;
+        Some((channel, take()?.0, shard))
     })
 }
 
@@ -164,6 +181,21 @@ mod tests {
         assert_eq!(reply, b"+OK\r\n");
         let got: Vec<_> = events(events_blob).collect();
         assert_eq!(got.len(), 2);
-        assert_eq!(got[1], (&b"__keyevent@0__:set"[..], &b"foo"[..]));
+        assert_eq!(got[1], (&b"__keyevent@0__:set"[..], &b"foo"[..], false));
+    }
+
+    #[test]
+    fn a_message_to_a_shard_channel_keeps_its_flag() {
+        let mut blob = Vec::new();
+        push_message(&mut blob, b"orders", b"42", true);
+        push_message(&mut blob, b"news", b"hi", false);
+        let got: Vec<_> = events(&blob).collect();
+        assert_eq!(
+            got,
+            vec![
+                (&b"orders"[..], &b"42"[..], true),
+                (&b"news"[..], &b"hi"[..], false)
+            ]
+        );
     }
 }

@@ -162,7 +162,7 @@ where
     let mut session = Session::new(handle.clone(), &shared.acl);
     let clean = read_loop(&worker, &mut rd, &out, &mut session).await;
     // Its watches and subscriptions die with it.
-    crate::builtin::pubsub::leave_all(&worker, &mut session);
+    crate::builtin::pubsub::leave_all(&worker, &mut session).await;
     crate::builtin::multi::unwatch_all(&worker, &mut session).await;
     shared.clients().remove(&handle.id);
     let name = crate::stats::lock(&handle.info).name.clone();

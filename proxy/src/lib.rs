@@ -61,6 +61,7 @@ pub mod session;
 pub mod slotmap;
 pub mod state;
 pub mod stats;
+pub mod subsync;
 pub mod supervisor;
 pub mod tls;
 pub mod worker;

@@ -26,6 +26,11 @@
 //! Redis closes it, and its mailbox takes nothing more; memory stays
 //! bounded by the limits times the subscribers.
 //!
+//! **From scripts.** A script runs on a shard: its `PUBLISH` counts the
+//! receivers from the shard's copy of the subscriptions
+//! (`crate::subsync`) and the message rides on the script's reply, which
+//! the reply reader publishes here as it publishes keyspace events.
+//!
 //! Bounds on bad input: a client's subscriptions cost one registry entry
 //! each, counted against the client's query (each SUBSCRIBE argument
 //! was read within `client-query-buffer-limit`); nothing is preallocated
@@ -75,18 +80,21 @@ pub struct Mailbox {
     /// The subscriber's protocol is RESP3 (push frames).
     resp3: AtomicBool,
     client: u64,
+    /// The worker its connection lives on.
+    worker: usize,
     /// Bytes of frames in the mailbox (`CLIENT LIST`'s `omem` adds them).
     pub queued_bytes: AtomicU64,
 }
 
 impl Mailbox {
-    /// An empty mailbox of client `client`.
-    pub fn new(client: u64, proto: Proto) -> Arc<Mailbox> {
+    /// An empty mailbox of client `client` (on worker `worker`).
+    pub fn new(client: u64, worker: usize, proto: Proto) -> Arc<Mailbox> {
         Arc::new(Mailbox {
             q: Mutex::new(Queue::default()),
             bell: Notify::new(),
             resp3: AtomicBool::new(proto == Proto::Resp3),
             client,
+            worker,
             queued_bytes: AtomicU64::new(0),
         })
     }
@@ -322,6 +330,22 @@ impl PubSub {
         out
     }
 
+    /// Every subscription of the connections of worker `worker`, as
+    /// (kind, client, name): what a shard that (re)attaches to it learns
+    /// (`crate::subsync`; a scan, never on a message's path).
+    pub fn of_worker(&self, worker: usize) -> Vec<(Kind, u64, Vec<u8>)> {
+        let mut reg = self.lock();
+        let mut out = Vec::new();
+        for kind in [Kind::Channel, Kind::Pattern, Kind::Shard] {
+            for (name, subs) in reg.of(kind).iter() {
+                for mb in subs.values().filter(|mb| mb.worker == worker) {
+                    out.push((kind, mb.client, name.clone()));
+                }
+            }
+        }
+        out
+    }
+
     /// Subscribers of `name` (of `kind`).
     pub fn count(&self, kind: Kind, name: &[u8]) -> usize {
         self.lock().of(kind).get(name).map_or(0, HashMap::len)
@@ -346,8 +370,8 @@ mod tests {
     #[test]
     fn a_message_reaches_each_matching_subscription_once() {
         let ps = PubSub::default();
-        let a = Mailbox::new(1, Proto::Resp2);
-        let b = Mailbox::new(2, Proto::Resp3);
+        let a = Mailbox::new(1, 0, Proto::Resp2);
+        let b = Mailbox::new(2, 1, Proto::Resp3);
         assert!(ps.subscribe(Kind::Channel, b"news", 1, &a));
         assert!(!ps.subscribe(Kind::Channel, b"news", 1, &a));
         assert!(ps.subscribe(Kind::Pattern, b"n*", 1, &a));
@@ -367,6 +391,16 @@ mod tests {
             &b.take(1 << 20)[0][..],
             b">3\r\n$7\r\nmessage\r\n$4\r\nnews\r\n$2\r\nhi\r\n"
         );
+        let mut of_0 = ps.of_worker(0);
+        of_0.sort_by_key(|(k, _, _)| *k == Kind::Pattern);
+        assert_eq!(
+            of_0,
+            vec![
+                (Kind::Channel, 1, b"news".to_vec()),
+                (Kind::Pattern, 1, b"n*".to_vec())
+            ]
+        );
+        assert_eq!(ps.of_worker(1), vec![(Kind::Channel, 2, b"news".to_vec())]);
         assert!(ps.unsubscribe(Kind::Channel, b"news", 1));
         assert_eq!(ps.count(Kind::Channel, b"news"), 1);
         assert_eq!(ps.names(Kind::Pattern, None), vec![b"n*".to_vec()]);
@@ -375,7 +409,7 @@ mod tests {
     #[test]
     fn a_subscriber_over_the_hard_limit_is_closed_and_takes_nothing_more() {
         let ps = PubSub::default();
-        let a = Mailbox::new(7, Proto::Resp2);
+        let a = Mailbox::new(7, 0, Proto::Resp2);
         ps.subscribe(Kind::Channel, b"c", 7, &a);
         let limits = (100, 0, 0);
         assert_eq!(ps.publish(b"c", &[b'x'; 40], false, limits), 1);

@@ -49,6 +49,22 @@ pub async fn to_shard(w: &Rc<Worker>, req: Req, to: To<'_>, shard: usize, argv: 
     send(w, req, shard, argv, target).await;
 }
 
+/// Publishes what is queued and waits (a little at most) for room in
+/// `shard`'s request ring.
+pub async fn wait_for_space(w: &Rc<Worker>, shard: usize) {
+    w.flush_now();
+    let space = {
+        let mut links = w.links.borrow_mut();
+        let Some(l) = links.get_mut(shard) else {
+            return;
+        };
+        l.wants_space = true;
+        l.space.clone()
+    };
+    // Bounded so a missed wake-up can only cost a little time.
+    let _ = tokio::time::timeout(Duration::from_millis(10), space.notified()).await;
+}
+
 /// Queues `args` on `shard`'s link, waiting for room or for the shard to
 /// come back as needed; on failure the target gets the error.
 pub async fn send<A: AsRef<[u8]>>(
@@ -72,16 +88,7 @@ pub async fn send<A: AsRef<[u8]>>(
         };
         target = t;
         match err {
-            SendError::Full => {
-                w.flush_now();
-                let space = {
-                    let mut links = w.links.borrow_mut();
-                    links[shard].wants_space = true;
-                    links[shard].space.clone()
-                };
-                // Bounded so a missed wake-up can only cost a little time.
-                let _ = tokio::time::timeout(Duration::from_millis(10), space.notified()).await;
-            }
+            SendError::Full => wait_for_space(w, shard).await,
             SendError::Down => {
                 if shard >= w.links.borrow().len() {
                     // A shard a scale-out added before this worker heard.

@@ -160,6 +160,7 @@ fn run_worker(
                 }
             });
         }
+        tokio::task::spawn_local(crate::builtin::pubsub::subs_sender(worker.clone()));
         let w = worker.clone();
         tokio::task::spawn_local(async move {
             loop {

@@ -60,6 +60,8 @@ pub struct Worker {
     /// Notified (one stored permit) when a link attaches: transactions a
     /// crash left in doubt may be resolvable now (`builtin::xtx`).
     pub attached: Notify,
+    /// Subscription changes on their way to the shards (`crate::subsync`).
+    pub subsync: crate::subsync::SubsSync,
     /// Client commands between [`Worker::enter`] and the end of their
     /// dispatch (a slot move waits for none, `crate::migrate`).
     busy: Cell<usize>,
@@ -92,6 +94,7 @@ impl Worker {
             flush_notify: Notify::new(),
             bell: AsyncDoorbell::new(bell)?,
             attached: Notify::new(),
+            subsync: Default::default(),
             busy: Cell::new(0),
         }))
     }
@@ -240,8 +243,8 @@ impl Worker {
                 // Published before the replies they rode on are written.
                 let limits = self.shared.settings.pubsub_limits();
                 for blob in l.events.drain(..) {
-                    for (channel, message) in common::notify::events(&blob) {
-                        self.shared.pubsub.publish(channel, message, false, limits);
+                    for (channel, message, shard) in common::notify::events(&blob) {
+                        self.shared.pubsub.publish(channel, message, shard, limits);
                     }
                 }
             }
@@ -307,6 +310,32 @@ impl Worker {
             max_record: crate::params::table::PROTO_MAX_BULK_LEN_MAX_BYTES as u64 + (64 << 10),
             info: Vec::new(),
         }
+    }
+
+    /// Tells freshly attached `shard` every subscription of this
+    /// worker's connections, first on its ring (`crate::subsync`); what
+    /// does not fit now is sent before any later change.
+    fn send_whole_set(&self, shard: usize) {
+        let mut records = crate::subsync::whole_set(&self.shared.pubsub, self.id);
+        if records.is_empty() {
+            return;
+        }
+        let req =
+            crate::link::Req::internal(common::table::Cmd::SharddSubs, common::reply::Proto::Resp2);
+        let mut links = self.links.borrow_mut();
+        let mut sent = 0;
+        for rec in &records {
+            if links[shard]
+                .send(req, rec, crate::replies::Target::Ignore)
+                .is_err()
+            {
+                break;
+            }
+            sent += 1;
+        }
+        links[shard].flush(&self.shared.stats);
+        records.drain(..sent);
+        self.subsync.resync_later(shard, records);
     }
 
     /// Keeps link `shard` attached for the life of the worker.
@@ -414,6 +443,7 @@ impl Worker {
                 }
                 links[shard].flush(&self.shared.stats);
             }
+            self.send_whole_set(shard);
             self.shared.attached_links.fetch_add(1, Ordering::Relaxed);
             self.attached.notify_one();
             self.wait_for_hang_up(shard, &ctl).await;

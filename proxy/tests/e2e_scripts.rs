@@ -544,3 +544,158 @@ fn a_script_writing_a_watched_key_fails_the_watchers_exec() {
         assert_eq!(watcher.cmd_str(&["GET", &k]), "$1\r\nw\r\n");
     }
 }
+
+/// Reads every frame `sub` got until the answer to a PING (sent now),
+/// which comes after anything published before it.
+fn frames_until_pong(sub: &mut common::Raw) -> Vec<String> {
+    sub.send(&common::encode(&["PING", "end"]));
+    let mut got = Vec::new();
+    for _ in 0..64 {
+        let f = String::from_utf8_lossy(&sub.read_reply()).into_owned();
+        if f.contains("pong") {
+            return got;
+        }
+        got.push(f);
+    }
+    panic!("no PING answer after 64 frames: {got:?}");
+}
+
+/// PUBLISH and SPUBLISH inside scripts and functions: redis-server's
+/// receiver counts (channel and pattern subscribers), its messages in
+/// order, and its refusal in read-only scripts, from keys on every shard.
+#[test]
+fn scripts_publish_to_subscribers_as_on_redis_server() {
+    let Some(mut both) = common::SideBySide::start(SHARDS) else {
+        return;
+    };
+    let mut per_server = Vec::new();
+    for port in [both.redis.port, both.shardis.port] {
+        let mut chan_and_pattern = common::Raw::connect(port);
+        chan_and_pattern.expect(
+            &["SUBSCRIBE", "news"],
+            "*3\r\n$9\r\nsubscribe\r\n$4\r\nnews\r\n:1\r\n",
+        );
+        chan_and_pattern.expect(
+            &["PSUBSCRIBE", "n*"],
+            "*3\r\n$10\r\npsubscribe\r\n$2\r\nn*\r\n:2\r\n",
+        );
+        let mut chan = common::Raw::connect(port);
+        chan.expect(
+            &["SUBSCRIBE", "news"],
+            "*3\r\n$9\r\nsubscribe\r\n$4\r\nnews\r\n:1\r\n",
+        );
+        let mut shard_chan = common::Raw::connect(port);
+        shard_chan.expect(
+            &["SSUBSCRIBE", "orders"],
+            "*3\r\n$10\r\nssubscribe\r\n$6\r\norders\r\n:1\r\n",
+        );
+        per_server.push([chan_and_pattern, chan, shard_chan]);
+    }
+    let publish = "return redis.call('publish', 'news', ARGV[1])";
+    let keys: Vec<String> = (0..SHARDS)
+        .map(|i| key_on_shard("pub", i, SHARDS))
+        .collect();
+    let lib = "#!lua name=publib\n\
+        redis.register_function('announce', function(keys, args) \
+        redis.call('set', keys[1], args[1]) \
+        return redis.call('publish', 'news', args[1]) end)";
+    let mut cmds: Vec<Vec<&str>> = keys
+        .iter()
+        .map(|k| vec!["EVAL", publish, "1", k.as_str(), k.as_str()])
+        .collect();
+    cmds.extend([
+        vec!["EVAL", "return redis.call('publish', 'other', 'x')", "0"],
+        vec!["EVAL", "return redis.call('publish', 'nope', 'p')", "0"],
+        vec!["EVAL", "return redis.call('spublish', 'orders', 'o1')", "0"],
+        vec!["EVAL", "return redis.call('spublish', 'news', 'o2')", "0"],
+        vec!["EVAL_RO", "return redis.call('publish', 'news', 'ro')", "0"],
+        vec![
+            "EVAL",
+            "#!lua flags=no-writes\nreturn redis.call('publish', 'news', 'nw')",
+            "0",
+        ],
+        vec!["EVAL", "return redis.pcall('publish', 'news')", "0"],
+        vec!["FUNCTION", "LOAD", lib],
+        vec!["FCALL", "announce", "1", keys[1].as_str(), "fn"],
+        vec!["FUNCTION", "DELETE", "publib"],
+    ]);
+    both.same(&cmds);
+    let got: Vec<Vec<Vec<String>>> = per_server
+        .iter_mut()
+        .map(|subs| subs.iter_mut().map(frames_until_pong).collect())
+        .collect();
+    let (theirs, ours) = (&got[0], &got[1]);
+    assert_eq!(ours, theirs);
+    // Three scripts and the function, twice each (channel and pattern);
+    // `nope` matches the pattern only.
+    assert_eq!(ours[0].len(), 9, "{:?}", ours[0]);
+    assert_eq!(ours[1].len(), 4, "{:?}", ours[1]);
+    assert_eq!(ours[2].len(), 1, "{:?}", ours[2]);
+}
+
+/// A script's receiver count covers the subscribers of every worker, and
+/// is right again after the script's shard is killed -9 and comes back
+/// (the proxy tells a shard every subscription when it attaches).
+#[test]
+fn script_publish_counts_every_workers_subscribers_across_a_shard_restart() {
+    const N: usize = 8;
+    let s = Server::start(Opts::shards(2).workers(2));
+    // Eight connections: the kernel spreads them over both workers
+    // (SO_REUSEPORT); the counts hold wherever they land.
+    let mut subs: Vec<common::Raw> = (0..N)
+        .map(|_| {
+            let mut r = s.raw();
+            r.expect(
+                &["SUBSCRIBE", "jobs"],
+                "*3\r\n$9\r\nsubscribe\r\n$4\r\njobs\r\n:1\r\n",
+            );
+            r
+        })
+        .collect();
+    let mut c = s.raw();
+    let publish = "return redis.call('publish', 'jobs', ARGV[1])";
+    let keys: Vec<String> = (0..2).map(|i| key_on_shard("job", i, 2)).collect();
+    let mut sent = 0;
+    let mut count = |c: &mut common::Raw, shard: usize| {
+        let r = c.cmd_str(&["EVAL", publish, "1", &keys[shard], "m"]);
+        if r.starts_with(':') {
+            sent += 1;
+        }
+        r
+    };
+    for shard in 0..2 {
+        assert_eq!(count(&mut c, shard), format!(":{N}\r\n"));
+    }
+    let pid = s.shard_pid(0).expect("shard 0");
+    // SAFETY: killing a shard process this test's proxy started, by pid.
+    unsafe { libc::kill(pid as libc::pid_t, libc::SIGKILL) };
+    wait_until(
+        IO_TIMEOUT,
+        "shard 0 to come back knowing the subscribers",
+        || s.shard_pid(0).is_some_and(|p| p != pid) && count(&mut c, 0) == format!(":{N}\r\n"),
+    );
+    // Two leave, one comes: the counts follow at once on both shards.
+    for sub in subs.drain(..2) {
+        drop(sub);
+    }
+    let mut late = s.raw();
+    late.expect(
+        &["SUBSCRIBE", "jobs"],
+        "*3\r\n$9\r\nsubscribe\r\n$4\r\njobs\r\n:1\r\n",
+    );
+    // The subscribers left, the late one and this client.
+    wait_until(IO_TIMEOUT, "the two closed subscribers to be gone", || {
+        c.client_count() == (N - 2) + 1 + 1
+    });
+    for shard in 0..2 {
+        assert_eq!(count(&mut c, shard), format!(":{}\r\n", N - 1));
+    }
+    // Every remaining subscriber got every message its count promised.
+    let sent_all = sent;
+    for sub in &mut subs {
+        let frames = frames_until_pong(sub);
+        assert_eq!(frames.len(), sent_all, "{frames:?}");
+        assert!(frames.iter().all(|f| f.contains("jobs")), "{frames:?}");
+    }
+    assert_eq!(frames_until_pong(&mut late).len(), 2);
+}

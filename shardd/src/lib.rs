@@ -38,6 +38,7 @@ pub mod server;
 pub mod settings;
 pub mod slots;
 pub mod stats;
+pub mod subs;
 pub mod tx;
 pub mod types;
 pub mod watch;

@@ -276,10 +276,10 @@ mod tests {
         assert_eq!(
             got,
             vec![
-                (&b"__keyspace@0__:l"[..], &b"lpush"[..]),
-                (&b"__keyevent@0__:lpush"[..], &b"l"[..]),
-                (&b"__keyspace@3__:m"[..], &b"lpush"[..]),
-                (&b"__keyevent@3__:lpush"[..], &b"m"[..])
+                (&b"__keyspace@0__:l"[..], &b"lpush"[..], false),
+                (&b"__keyevent@0__:lpush"[..], &b"l"[..], false),
+                (&b"__keyspace@3__:m"[..], &b"lpush"[..], false),
+                (&b"__keyevent@3__:lpush"[..], &b"m"[..], false)
             ]
         );
     }

@@ -13,6 +13,7 @@ use crate::{
     persist::admin::{self, Admin},
     script::{self, ScriptCmd},
     slots::{self, SlotsCmd},
+    subs,
     tx::{self, TxCmd},
 };
 
@@ -34,6 +35,9 @@ pub enum Op {
     Block(BlockCmd),
     /// The owned slots and slot moves (`crate::slots`).
     Slots(SlotsCmd),
+    /// The shard's copy of a proxy worker's subscriptions
+    /// (`SHARDD.SUBS`, `crate::subs`).
+    Subs,
 }
 
 const fn op(id: Cmd) -> Option<Op> {
@@ -57,6 +61,9 @@ const fn op(id: Cmd) -> Option<Op> {
     }
     if let Some(s) = slots::command(id) {
         return Some(Op::Slots(s));
+    }
+    if subs::command(id) {
+        return Some(Op::Subs);
     }
     None
 }
@@ -91,7 +98,9 @@ mod tests {
                 + introspect::command(c.id).is_some() as u8
                 + tx::command(c.id).is_some() as u8
                 + script::command(c.id).is_some() as u8
-                + blocking::command(c.id).is_some() as u8;
+                + blocking::command(c.id).is_some() as u8
+                + slots::command(c.id).is_some() as u8
+                + subs::command(c.id) as u8;
             assert!(handlers <= 1, "{}: two handlers", c.name);
             assert_eq!(
                 lookup(c.id as u16).is_some(),

@@ -854,6 +854,23 @@ impl<L: WriteLog> Engine<L> {
                 self.script_select(run, &argv, proto);
                 return self.script_reply(lua, run, raise);
             }
+            (Exec::Proxy, _) if matches!(spec.id, Cmd::Publish | Cmd::Spublish) => {
+                if run.read_only {
+                    // PUBLISH may replicate: Redis counts it as a write.
+                    let msg = b"Write commands are not allowed from read-only scripts.";
+                    return acl::rejected_call(&mut self.stats, lua, spec.id, msg, raise);
+                }
+                let shard = spec.id == Cmd::Spublish;
+                let (channel, message) = (argv[1], argv[2]);
+                // The proxy publishes it when the reply comes back, with
+                // the run's keyspace events, in order (`crate::subs`).
+                common::notify::push_message(&mut self.notes.blob, channel, message, shard);
+                let n = self.subs.receivers(channel, shard);
+                Reply::new(&mut run.buf, proto).int(n as i64);
+                self.stats
+                    .end(Some(spec.id), 0, &argv, run.origin, &run.buf);
+                return self.script_reply(lua, run, raise);
+            }
             (Exec::Proxy, _) => {
                 let mut r = Reply::new(&mut run.buf, proto);
                 if !proxy_command(spec.id, &argv, &mut r) {

@@ -108,6 +108,8 @@ pub struct Engine<L> {
     pub script_watch: std::rc::Rc<crate::script::Watch>,
     /// The slots this shard owns (`crate::slots`).
     pub owned: crate::slots::Owned,
+    /// The proxy workers' subscriptions, for a script's PUBLISH.
+    pub subs: crate::subs::Mirror,
     scratch: Vec<u8>,
 }
 
@@ -126,6 +128,7 @@ impl<L: WriteLog> Engine<L> {
             script_blocked: None,
             script_watch: std::rc::Rc::default(),
             owned: Default::default(),
+            subs: Default::default(),
             scratch: Vec::with_capacity(64 << 10),
         };
         e.recover_txns();
@@ -191,6 +194,10 @@ impl<L: WriteLog> Engine<L> {
                 }
             }
             Some(Op::Slots(cmd)) => self.serve_slots(cmd, &args, &mut reply),
+            Some(Op::Subs) => match self.subs.apply(owner, args.get(1..).unwrap_or_default()) {
+                Ok(()) => reply.ok(),
+                Err(e) => reply.error(e),
+            },
             Some(Op::Block(BlockCmd::Unblock)) => self.serve_unblock(&args, owner, &mut reply),
             Some(Op::Block(BlockCmd::Events)) => {
                 if self.serve_events(owner, h.id, proto, &mut reply) {
@@ -505,7 +512,7 @@ pub fn run_op(
             Changes::NONE
         }
         // The loop runs transactions, scripts and waits itself.
-        Op::Tx(_) | Op::Script(_) | Op::Block(_) | Op::Slots(_) => {
+        Op::Tx(_) | Op::Script(_) | Op::Block(_) | Op::Slots(_) | Op::Subs => {
             reply.error("ERR a transaction command cannot run here");
             Changes::NONE
         }

@@ -383,6 +383,7 @@ impl<L: WriteLog> Engine<L> {
     /// ones stay in doubt until a proxy resolves them.
     pub fn owner_gone(&mut self, owner: u64) {
         self.blocking.owner_gone(owner);
+        self.subs.owner_gone(owner);
         if self.notes.waiter.is_some_and(|(o, _, _)| o == owner) {
             self.notes.waiter = None;
         }

@@ -815,11 +815,13 @@ pub enum Cmd {
     SharddSlotdump,
     /// `shardd.slotload`
     SharddSlotload,
+    /// `shardd.subs`
+    SharddSubs,
 }
 
 impl Cmd {
     /// Every id, in order (`Cmd::ALL[id as usize] == id`).
-    pub const ALL: [Cmd; 399] = [
+    pub const ALL: [Cmd; 400] = [
         Cmd::Acl,
         Cmd::AclCat,
         Cmd::AclDeluser,
@@ -1219,12 +1221,13 @@ impl Cmd {
         Cmd::SharddSlots,
         Cmd::SharddSlotdump,
         Cmd::SharddSlotload,
+        Cmd::SharddSubs,
     ];
 }
 
 /// Fingerprint of the names in id order (FNV-1a): both sides of a ring
 /// check that they were built with the same table.
-pub const TABLE_FINGERPRINT: u64 = 0xf227300902464317;
+pub const TABLE_FINGERPRINT: u64 = 0x81c6642475590da2;
 
 /// Every command, sorted by name (lookups binary-search it).
 #[rustfmt::skip]
@@ -1713,4 +1716,5 @@ pub(super) static INTERNAL: &[CommandSpec] = &[
     cmd(Cmd::SharddSlots, "shardd.slots", -2, F_ADMIN | F_LOADING | F_STALE, 0, 0, 0, &[], &[], &[], Route::Keyless, Keys::Fixed, Exec::Internal, Docs { summary: "The slots the shard owns: GET, SET ranges (kept in its directory), DROP (deletes the keys of slots it does not own)", since: "", group: "cluster", complexity: "O(N) where N is the number of keys deleted" }, &[]),
     cmd(Cmd::SharddSlotdump, "shardd.slotdump", -2, F_ADMIN | F_LOADING | F_STALE, 0, 0, 0, &[], &[], &[], Route::Keyless, Keys::Fixed, Exec::Internal, Docs { summary: "Every key of the slots, in every database, as one blob, and stops owning them", since: "", group: "cluster", complexity: "O(N) where N is the number of keys in the slots" }, &[]),
     cmd(Cmd::SharddSlotload, "shardd.slotload", 2, F_ADMIN | F_LOADING | F_STALE | F_WRITE, 0, 0, 0, &[], &[], &[], Route::Keyless, Keys::Fixed, Exec::Internal, Docs { summary: "Puts every key of a SHARDD.SLOTDUMP blob in place", since: "", group: "cluster", complexity: "O(N) where N is the number of keys in the blob" }, &[]),
+    cmd(Cmd::SharddSubs, "shardd.subs", -4, F_FAST, 0, 0, 0, &[], &[], &[], Route::Keyless, Keys::Fixed, Exec::Internal, Docs { summary: "Changes the shard's copy of one proxy worker's subscriptions: (+|-)(c|p|s) client name ...", since: "", group: "pubsub", complexity: "O(N) where N is the number of changes" }, &[]),
 ];

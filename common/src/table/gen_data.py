@@ -198,6 +198,9 @@ INTERNAL = [
     (['shardd.slotload', 2, ['admin', 'loading', 'stale', 'write'], 0, 0, 0, [], [], [], []],
      ['summary', "Puts every key of a SHARDD.SLOTDUMP blob in place",
       'since', '', 'group', 'cluster', 'complexity', 'O(N) where N is the number of keys in the blob']),
+    (['shardd.subs', -4, ['fast'], 0, 0, 0, [], [], [], []],
+     ['summary', "Changes the shard's copy of one proxy worker's subscriptions: (+|-)(c|p|s) client name ...",
+      'since', '', 'group', 'pubsub', 'complexity', 'O(N) where N is the number of changes']),
 ]
 
 FLAGS = ['write', 'readonly', 'denyoom', 'module', 'admin', 'pubsub', 'noscript', 'blocking', 'loading', 'stale',

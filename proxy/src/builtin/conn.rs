@@ -35,7 +35,7 @@ pub fn quit(call: Call) {
 /// `RESET`: the connection's state back to a new connection's.
 pub async fn reset(call: Call<'_, '_>) {
     super::multi::unwatch_all(call.w, call.session).await;
-    super::pubsub::leave_all(call.w, call.session);
+    super::pubsub::leave_all(call.w, call.session).await;
     *call.session = Session::new(call.session.handle.clone(), &call.w.shared.acl);
     call.session.handle.info().user = b"default".to_vec();
     call.session.handle.info().name.clear();

@@ -69,8 +69,9 @@ fn publish_counts(handle: &ClientHandle, subs: &Subs) {
     }
 }
 
-/// `SUBSCRIBE`, `PSUBSCRIBE`, `SSUBSCRIBE name...`.
-pub fn subscribe(call: Call, kind: Kind) {
+/// `SUBSCRIBE`, `PSUBSCRIBE`, `SSUBSCRIBE name...`: confirmed once the
+/// shards know (`crate::subsync`).
+pub async fn subscribe(call: Call<'_, '_>, kind: Kind) {
     let (w, session) = (call.w, &mut *call.session);
     let subs = session
         .subs
@@ -84,6 +85,7 @@ pub fn subscribe(call: Call, kind: Kind) {
             list.insert(name.to_vec(), seq);
             subs.next += 1;
             w.shared.pubsub.subscribe(kind, name, id, &subs.mailbox);
+            w.subsync.change(true, kind, id, name);
         }
         out.extend(frame(
             session.proto,
@@ -93,13 +95,15 @@ pub fn subscribe(call: Call, kind: Kind) {
         ));
     }
     publish_counts(&session.handle, subs);
+    w.subsync.settled().await;
     call.to.out.borrow_mut().push_ready(&out, false);
 }
 
 /// `UNSUBSCRIBE`, `PUNSUBSCRIBE`, `SUNSUBSCRIBE [name...]`: every one of
-/// the kind when none is named.
-pub fn unsubscribe(call: Call, kind: Kind) {
+/// the kind when none is named; confirmed once the shards know.
+pub async fn unsubscribe(call: Call<'_, '_>, kind: Kind) {
     let out = leave(call.w, call.session, kind, &call.argv[1..]);
+    call.w.subsync.settled().await;
     call.to.out.borrow_mut().push_ready(&out, false);
 }
 
@@ -132,6 +136,7 @@ fn leave(w: &Worker, session: &mut Session, kind: Kind, names_given: &[&[u8]]) -
     for name in &targets {
         if subs.names[index(kind)].remove(name).is_some() {
             w.shared.pubsub.unsubscribe(kind, name, id);
+            w.subsync.change(false, kind, id, name);
         }
         out.extend(frame(proto, what, Some(name), count_of(subs, kind)));
     }
@@ -139,8 +144,9 @@ fn leave(w: &Worker, session: &mut Session, kind: Kind, names_given: &[&[u8]]) -
     out
 }
 
-/// Every subscription of the connection ends (it closes, or RESET).
-pub fn leave_all(w: &Worker, session: &mut Session) {
+/// Every subscription of the connection ends (it closes, or RESET);
+/// done when the shards know.
+pub async fn leave_all(w: &Worker, session: &mut Session) {
     let Some(subs) = session.subs.take() else {
         return;
     };
@@ -148,11 +154,13 @@ pub fn leave_all(w: &Worker, session: &mut Session) {
     for kind in [Kind::Channel, Kind::Pattern, Kind::Shard] {
         for name in subs.names[index(kind)].keys() {
             w.shared.pubsub.unsubscribe(kind, name, id);
+            w.subsync.change(false, kind, id, name);
         }
     }
     for slot in &session.handle.subs {
         slot.store(0, Ordering::Relaxed);
     }
+    w.subsync.settled().await;
 }
 
 /// A connection's first subscription: its mailbox and pump.
@@ -162,8 +170,7 @@ fn start(
     out: &Rc<RefCell<Replies>>,
     proto: Proto,
 ) -> Box<Subs> {
-    let _ = w;
-    let mailbox = Mailbox::new(handle.id, proto);
+    let mailbox = Mailbox::new(handle.id, w.id, proto);
     let pump = tokio::task::spawn_local(pump(mailbox.clone(), out.clone(), handle.clone()));
     Box::new(Subs {
         names: Default::default(),
@@ -232,6 +239,80 @@ pub async fn events_poll(w: Rc<Worker>, shard: usize) {
         if reply.starts_with(b"-") {
             // The shard restarted or refused: ask again a little later.
             tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+    }
+}
+
+/// Sends this worker's subscription changes to every attached shard, in
+/// the order they were made, for the life of the worker
+/// (`crate::subsync`).
+pub async fn subs_sender(w: Rc<Worker>) {
+    let req = crate::link::Req::internal(common::table::Cmd::SharddSubs, Proto::Resp2);
+    loop {
+        let bell = w.subsync.bell.notified();
+        if w.subsync.is_idle() {
+            bell.await;
+            continue;
+        }
+        let (resync, recs, upto) = w.subsync.take();
+        for (shard, whole) in resync {
+            for rec in &whole {
+                let target = crate::replies::Target::Ignore;
+                send_if_up(&w, req, shard, rec, target).await;
+            }
+        }
+        let mut captures = Vec::new();
+        let shards = w.links.borrow().len();
+        for shard in 0..shards {
+            for rec in &recs {
+                let capture = Rc::new(RefCell::new(Replies::new()));
+                let seq = capture.borrow_mut().push_pending(false);
+                let target = crate::replies::Target::Slot {
+                    conn: capture.clone(),
+                    seq,
+                    part: None,
+                };
+                if send_if_up(&w, req, shard, rec, target).await {
+                    captures.push(capture);
+                }
+            }
+        }
+        w.flush_now();
+        for c in captures {
+            // A shard that went down meanwhile fails it; it gets the
+            // whole set when it is back.
+            crate::xtx::wait_all(&c).await;
+        }
+        w.subsync.applied(upto);
+    }
+}
+
+/// Sends `args` on `shard`'s link, waiting for room; false (and nothing
+/// sent) if the shard is down, which learns everything when it is back.
+async fn send_if_up(
+    w: &Rc<Worker>,
+    req: crate::link::Req,
+    shard: usize,
+    args: &[Vec<u8>],
+    mut target: crate::replies::Target,
+) -> bool {
+    use crate::link::SendError;
+    loop {
+        let sent = match w.links.borrow_mut().get_mut(shard) {
+            Some(l) => l.send(req, args, target),
+            None => return false,
+        };
+        match sent {
+            Ok(()) => return true,
+            Err((SendError::Full, t)) => {
+                target = t;
+                crate::send::wait_for_space(w, shard).await;
+            }
+            Err((SendError::Down, _)) => return false,
+            Err((SendError::TooLarge, _)) => {
+                tracing::warn!(shard, "a subscription name is too long to tell the shard");
+                return false;
+            }
         }
     }
 }

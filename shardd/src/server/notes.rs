@@ -173,13 +173,12 @@ impl<L: WriteLog> Engine<L> {
         }
     }
 
-    /// Appends the request's events to reply record `rec` (its header
-    /// flagged); true if there were any.
+    /// Appends the request's events (and its scripts' messages) to reply
+    /// record `rec` (its header flagged); true if there were any.
     pub(crate) fn attach_events(&mut self, rec: &mut Vec<u8>) -> bool {
-        if self.notes.flags == 0 {
-            return false;
+        if self.notes.flags != 0 {
+            self.notify_noted();
         }
-        self.notify_noted();
         if self.notes.blob.is_empty() {
             return false;
         }
