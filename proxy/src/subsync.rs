@@ -124,9 +124,7 @@ fn letter(kind: Kind) -> u8 {
 
 /// `SHARDD.SUBS` records for `changes`, each under [`RECORD_BYTES`] of
 /// names (a longer name goes alone).
-pub fn records<'a>(
-    changes: impl Iterator<Item = (bool, Kind, u64, &'a [u8])>,
-) -> Vec<Record> {
+pub fn records<'a>(changes: impl Iterator<Item = (bool, Kind, u64, &'a [u8])>) -> Vec<Record> {
     let mut out: Vec<Record> = Vec::new();
     let mut bytes = 0;
     for (add, kind, client, name) in changes {
