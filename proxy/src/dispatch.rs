@@ -24,7 +24,7 @@ use std::{
 
 use common::table::{
     self,
-    flags::{F_ALLOW_BUSY, F_NO_AUTH},
+    flags::{F_ALLOW_BUSY, F_NO_AUTH, F_WRITE},
     Cmd, CommandSpec, Exec, ResolveError,
 };
 
@@ -47,6 +47,9 @@ pub async fn handle(
     argv: &[&[u8]],
 ) {
     w.shared.stats.commands.fetch_add(1, Ordering::Relaxed);
+    if session.subs.is_some() {
+        builtin::pubsub::catch_up(session, out);
+    }
     let to = To {
         out,
         discard: session.take_discard(),
@@ -68,38 +71,23 @@ pub async fn handle(
     };
     session.handle.set_command(spec.id);
     if !session.authed && !spec.has_flag(F_NO_AUTH) {
-        builtin::multi::refused(session);
         const NOAUTH: &[u8] = b"-NOAUTH Authentication required.\r\n";
-        let mut st = lock(&w.stats);
-        st.rejected(spec.id);
-        st.error_reply(NOAUTH);
-        drop(st);
-        return out.borrow_mut().push_ready(NOAUTH, to.discard);
+        return refuse(w, session, to, spec, NOAUTH);
     }
     if !session.user.unrestricted {
         if let Err(reply) = admit(w, session, out, spec, argv) {
-            builtin::multi::refused(session);
-            let mut st = lock(&w.stats);
-            st.rejected(spec.id);
-            st.error_reply(&reply);
-            drop(st);
-            return out.borrow_mut().push_ready(&reply, to.discard);
+            return refuse(w, session, to, spec, &reply);
         }
     }
     if session.proto == common::reply::Proto::Resp2
         && !builtin::pubsub::allowed_when_subscribed(spec.id)
         && session.subscribed()
     {
-        builtin::multi::refused(session);
         let reply = format!(
             "-ERR Can't execute '{}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context\r\n",
             spec.name
         );
-        let mut st = lock(&w.stats);
-        st.rejected(spec.id);
-        st.error_reply(reply.as_bytes());
-        drop(st);
-        return out.borrow_mut().push_ready(reply.as_bytes(), to.discard);
+        return refuse(w, session, to, spec, reply.as_bytes());
     }
     let busy = match spec.has_flag(F_ALLOW_BUSY) {
         true => None,
@@ -111,12 +99,13 @@ pub async fn handle(
             lock(&w.stats).error_reply(&reply);
             return out.borrow_mut().push_ready(&reply, to.discard);
         }
-        builtin::multi::refused(session);
-        let mut st = lock(&w.stats);
-        st.rejected(spec.id);
-        st.error_reply(busy);
-        drop(st);
-        return out.borrow_mut().push_ready(busy, to.discard);
+        return refuse(w, session, to, spec, busy);
+    }
+    if spec.has_flag(F_WRITE) && w.shared.settings.writes_need_replicas() {
+        // No replicas, so never enough good ones (Redis's check comes
+        // before MULTI queues the command: EXEC then aborts).
+        const NOREPLICAS: &[u8] = b"-NOREPLICAS Not enough good replicas to write.\r\n";
+        return refuse(w, session, to, spec, NOREPLICAS);
     }
     // Between MULTI and EXEC every command but these is queued.
     let runs_in_multi = matches!(
@@ -157,6 +146,18 @@ pub async fn handle(
             out.borrow_mut().push_ready(&reply, to.discard);
         }
     }
+}
+
+/// Answers `reply` to a command refused before it runs: a rejected call
+/// of it (as Redis counts one), and EXECABORT at EXEC if it was to be
+/// queued.
+fn refuse(w: &Worker, session: &mut Session, to: To<'_>, spec: &'static CommandSpec, reply: &[u8]) {
+    builtin::multi::refused(session);
+    let mut st = lock(&w.stats);
+    st.rejected(spec.id);
+    st.error_reply(reply);
+    drop(st);
+    to.out.borrow_mut().push_ready(reply, to.discard);
 }
 
 /// Runs builtin `b`, timing it: its call, time and failure go to the

@@ -63,6 +63,8 @@ pub struct Eval<'a> {
     /// The caller's user and its rules as text, when restricted: the
     /// shard checks each `redis.call` against them.
     pub caller: Option<(Vec<u8>, String)>,
+    /// Writes are refused for want of replicas (`min-replicas-to-write`).
+    pub no_replicas: bool,
 }
 
 impl Eval<'_> {
@@ -72,6 +74,7 @@ impl Eval<'_> {
             | (u8::from(self.by_sha) << 2)
             | (u8::from(self.script.function) << 3)
             | (u8::from(self.caller.is_some()) << 4)
+            | (u8::from(self.no_replicas) << 5)
     }
 
     /// `SHARDD.EVAL sha body flags shard nshards nlisted listed... numkeys
@@ -145,6 +148,7 @@ pub fn parse_call<'a>(
         keys: &argv[3..3 + numkeys],
         args: &argv[3 + numkeys..],
         caller: crate::acl::scoped_caller().map(|u| (u.name.clone(), u.permissions().to_string())),
+        no_replicas: false,
     })
 }
 
@@ -164,6 +168,7 @@ pub struct Rerun {
     script: Entry,
     read_only: bool,
     by_sha: bool,
+    no_replicas: bool,
     /// KEYS then ARGV, back to back, and where each ends.
     blob: Vec<u8>,
     ends: SmallVec<[u32; 8]>,
@@ -226,6 +231,7 @@ impl crate::replies::Rerun for Rerun {
                 keys,
                 args,
                 caller: me.caller.clone(),
+                no_replicas: me.no_replicas,
             };
             let extra = if key.is_empty() {
                 Vec::new()
@@ -270,6 +276,7 @@ pub async fn send_one_shard(
         script: e.script.clone(),
         read_only: e.read_only,
         by_sha: e.by_sha,
+        no_replicas: e.no_replicas,
         blob,
         ends,
         nkeys: e.keys.len(),
@@ -578,6 +585,7 @@ pub async fn compile_error(w: &Rc<Worker>, script: Entry) -> Option<Vec<u8>> {
         keys: &[],
         args: &[],
         caller: None,
+        no_replicas: false,
     };
     let mut args = check.record(0, w.shared.shard_count(), &[]);
     args[3] = EVAL_COMPILE_ONLY.to_string().into_bytes();

@@ -288,3 +288,46 @@ fn libraries_survive_a_kill_of_a_shard_a_snapshot_and_a_restart() {
         .cmd_str(&["EVALSHA", "e0e1f9fabfc9d4800c877a703b823ac0578ff8db", "0"])
         .starts_with("-NOSCRIPT"));
 }
+
+/// One `INFO memory` figure.
+fn memory_field(c: &mut common::Raw, name: &str) -> u64 {
+    let info = c.cmd_str(&["INFO", "memory"]);
+    info.lines()
+        .find_map(|l| l.strip_prefix(&format!("{name}:")))
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or_else(|| panic!("no {name} in {info}"))
+}
+
+/// EVAL and the functions have a Lua state each, as in Redis 7:
+/// `used_memory_lua` is EVAL's, SCRIPT FLUSH drops it and leaves the
+/// functions running, and `used_memory_vm_functions` is theirs.
+#[test]
+fn eval_and_functions_keep_apart_lua_states() {
+    let s = Server::with_shards(2);
+    let mut c = s.raw();
+    let key = key_on_shard("vm", 1, 2);
+    assert_eq!(memory_field(&mut c, "used_memory_lua"), 0);
+    assert_eq!(memory_field(&mut c, "used_memory_vm_functions"), 0);
+    let code = lib(
+        "vm",
+        "redis.register_function('bump', function(keys) return redis.call('incr', keys[1]) end)",
+    );
+    assert_eq!(c.cmd_str(&["FUNCTION", "LOAD", &code]), "$2\r\nvm\r\n");
+    assert_eq!(c.cmd_str(&["FCALL", "bump", "1", &key]), ":1\r\n");
+    let functions = memory_field(&mut c, "used_memory_vm_functions");
+    assert!(functions > 0);
+    assert_eq!(memory_field(&mut c, "used_memory_lua"), 0);
+    let script = "return redis.call('incr', KEYS[1])";
+    assert_eq!(c.cmd_str(&["EVAL", script, "1", &key]), ":2\r\n");
+    let eval = memory_field(&mut c, "used_memory_lua");
+    assert!(eval > 0);
+    assert_eq!(memory_field(&mut c, "used_memory_vm_eval"), eval);
+    assert_eq!(
+        memory_field(&mut c, "used_memory_vm_total"),
+        eval + memory_field(&mut c, "used_memory_vm_functions")
+    );
+    assert_eq!(c.cmd_str(&["SCRIPT", "FLUSH"]), "+OK\r\n");
+    assert_eq!(memory_field(&mut c, "used_memory_lua"), 0);
+    assert_eq!(c.cmd_str(&["FCALL", "bump", "1", &key]), ":3\r\n");
+    assert!(memory_field(&mut c, "used_memory_vm_functions") > 0);
+}

@@ -699,3 +699,54 @@ fn script_publish_counts_every_workers_subscribers_across_a_shard_restart() {
     }
     assert_eq!(frames_until_pong(&mut late).len(), 2);
 }
+
+/// `min-replicas-to-write` with no replicas (shardis never has any, and
+/// neither has this redis-server): every write is refused with
+/// NOREPLICAS, in MULTI at queue time, by a script that declares writes
+/// before it runs and by a legacy script at its first write; reads go
+/// on, and a lag of 0 turns the check off, as in Redis.
+#[test]
+fn writes_without_enough_replicas_are_refused_as_on_redis_server() {
+    let Some(mut both) = common::SideBySide::start(SHARDS) else {
+        return;
+    };
+    let k: Vec<String> = (0..SHARDS).map(|i| key_on_shard("nr", i, SHARDS)).collect();
+    let (a, b) = (k[0].as_str(), k[1].as_str());
+    let lib = "#!lua name=nrlib\n\
+        redis.register_function('put', function(keys, args) return redis.call('set', keys[1], args[1]) end)\n\
+        redis.register_function{function_name='peek', callback=function(keys) return redis.call('get', keys[1]) end, flags={'no-writes'}}";
+    both.same(&[
+        vec!["SET", a, "before"],
+        vec!["FUNCTION", "LOAD", lib],
+        vec!["CONFIG", "SET", "min-replicas-to-write", "1"],
+        vec!["CONFIG", "GET", "min-slaves-to-write"],
+        vec!["SET", a, "x"],
+        vec!["MSET", a, "1", b, "2"],
+        vec!["GET", a],
+        vec!["MULTI"],
+        vec!["SET", b, "y"],
+        vec!["GET", a],
+        vec!["EXEC"],
+        vec!["EVAL", "return redis.call('get', KEYS[1])", "1", a],
+        vec!["EVAL", "return redis.call('set', KEYS[1], 'z')", "1", a],
+        vec!["EVAL", "return redis.pcall('set', KEYS[1], 'z')", "1", a],
+        vec!["EVAL", "#!lua\nreturn redis.call('get', KEYS[1])", "1", a],
+        vec![
+            "EVAL",
+            "#!lua flags=no-writes\nreturn redis.call('get', KEYS[1])",
+            "1",
+            a,
+        ],
+        vec!["FCALL", "put", "1", b, "f"],
+        vec!["FCALL", "peek", "1", a],
+        vec!["CONFIG", "SET", "min-replicas-max-lag", "0"],
+        vec!["SET", a, "after"],
+        vec!["FCALL", "put", "1", b, "f"],
+        vec!["CONFIG", "SET", "min-replicas-max-lag", "10"],
+        vec!["SET", a, "again"],
+        vec!["CONFIG", "SET", "min-replicas-to-write", "0"],
+        vec!["SET", a, "free"],
+        vec!["MGET", a, b],
+        vec!["FUNCTION", "DELETE", "nrlib"],
+    ]);
+}

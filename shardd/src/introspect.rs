@@ -154,6 +154,7 @@ fn info(p: &Parts<'_>, commands: bool, histograms: bool) -> String {
     line("keyspace_misses", &misses);
     line("total_allocations", &crate::alloc::allocations());
     line("lua_memory", &p.stats.lua_bytes);
+    line("functions_vm_memory", &p.stats.functions_vm_bytes);
     let cpu = cpu_time();
     line("used_cpu_sys_us", &cpu.sys_us);
     line("used_cpu_user_us", &cpu.user_us);

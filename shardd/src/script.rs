@@ -89,6 +89,12 @@ pub const EVAL_FUNCTION: u8 = 8;
 /// `redis.call` is checked against them, as Redis checks a script's
 /// calls as its caller.
 pub const EVAL_ACL: u8 = 16;
+/// `SHARDD.EVAL` flag: writes are refused for want of replicas
+/// (`min-replicas-to-write`; shardis has none): a script that declares
+/// writes does not run, and a write call fails with `NOREPLICAS`.
+pub const EVAL_NO_REPLICAS: u8 = 32;
+/// Redis's refusal of a write without enough good replicas.
+const NOREPLICAS: &str = "NOREPLICAS Not enough good replicas to write.";
 /// Most callers' rules a shard keeps parsed.
 const ACL_USERS_MAX: usize = 64;
 
@@ -157,6 +163,10 @@ struct Compiled {
     /// a shebang or a function, unless flagged `no-writes` or `allow-oom`
     /// (a script without flags is checked at its first write instead).
     denyoom: bool,
+    /// Declares that it may write (a script with a shebang or a function,
+    /// not flagged `no-writes`): refused before it runs when writes need
+    /// replicas (a script without flags is checked at its first write).
+    declares_writes: bool,
     /// A function's name (`None`: an EVAL script).
     name: Option<String>,
 }
@@ -389,6 +399,7 @@ impl Scripts {
             f,
             read_only: flags & EVAL_READ_ONLY != 0,
             denyoom: skip > 0 && flags & (EVAL_READ_ONLY | SHEBANG_ALLOW_OOM) == 0,
+            declares_writes: skip > 0 && flags & EVAL_READ_ONLY == 0,
             name: None,
         };
         self.compiled.insert(sha.to_vec(), c.clone());
@@ -503,6 +514,8 @@ struct Run<'a> {
     listed: &'a [&'a [u8]],
     keys: &'a [&'a [u8]],
     read_only: bool,
+    /// Writes are refused (`EVAL_NO_REPLICAS`).
+    no_replicas: bool,
     origin: u64,
     resp3: bool,
     wrote: bool,
@@ -562,6 +575,7 @@ impl<L: WriteLog> Engine<L> {
         match cmd {
             ScriptCmd::Eval => self.serve_eval(args, origin, tx, reply),
             ScriptCmd::Flush => {
+                // EVAL's state only: the functions keep theirs.
                 self.scripts = None;
                 reply.ok();
             }
@@ -569,10 +583,17 @@ impl<L: WriteLog> Engine<L> {
         }
     }
 
-    /// The shard's Lua state (made now if there is none yet), lent out
-    /// for a run; `None` after writing the error if it cannot be made.
-    fn take_scripts(&mut self, reply: &mut Reply) -> Option<Box<Scripts>> {
-        match self.scripts.take() {
+    /// The shard's Lua state for EVAL, or for the function libraries if
+    /// `functions` (made now if there is none yet), lent out for a run
+    /// and given back with [`Engine::put_scripts`]; `None` after writing
+    /// the error if it cannot be made.
+    fn take_scripts(&mut self, functions: bool, reply: &mut Reply) -> Option<Box<Scripts>> {
+        let lent = if functions {
+            self.fscripts.take()
+        } else {
+            self.scripts.take()
+        };
+        match lent {
             Some(s) => Some(s),
             None => match Scripts::new(self.script_watch.clone()) {
                 Ok(s) => Some(Box::new(s)),
@@ -584,18 +605,27 @@ impl<L: WriteLog> Engine<L> {
         }
     }
 
+    /// Gives back the state [`Engine::take_scripts`] lent.
+    fn put_scripts(&mut self, functions: bool, scripts: Box<Scripts>) {
+        if functions {
+            self.fscripts = Some(scripts);
+        } else {
+            self.scripts = Some(scripts);
+        }
+    }
+
     /// `SHARDD.EVAL ...` (module docs); `tx`: run as part of that
     /// transaction.
     fn serve_eval(&mut self, args: &[&[u8]], origin: u64, tx: Option<u64>, reply: &mut Reply) {
         let Some(a) = parse_eval(args) else {
             return reply.error("ERR malformed script record");
         };
-        let Some(mut scripts) = self.take_scripts(reply) else {
+        let function = a.flags & EVAL_FUNCTION != 0;
+        let Some(mut scripts) = self.take_scripts(function, reply) else {
             return;
         };
         // A run that is put back made no events either.
         let events_mark = self.notes.blob.len();
-        let function = a.flags & EVAL_FUNCTION != 0;
         // Scripts that stray, by sha; functions by name (a sha is hex).
         let fn_key;
         let stray_key: &[u8] = if function {
@@ -605,7 +635,7 @@ impl<L: WriteLog> Engine<L> {
             a.sha
         };
         if tx.is_none() && scripts.strays.contains(stray_key) {
-            self.scripts = Some(scripts);
+            self.put_scripts(function, scripts);
             return reply.error("SHARDIS.STRAY");
         }
         let target = if function {
@@ -621,6 +651,7 @@ impl<L: WriteLog> Engine<L> {
                     f,
                     read_only: flags & functions::NO_WRITES != 0,
                     denyoom: flags & (functions::NO_WRITES | functions::ALLOW_OOM) == 0,
+                    declares_writes: flags & functions::NO_WRITES == 0,
                     name: Some(name),
                 }),
             }
@@ -642,7 +673,7 @@ impl<L: WriteLog> Engine<L> {
         let compiled = match target {
             Ok(c) => c,
             Err(e) => {
-                self.scripts = Some(scripts);
+                self.put_scripts(function, scripts);
                 // Counted here (a failed call), as the run's end counts.
                 let start = reply.buffer().len();
                 reply.error(&e);
@@ -652,13 +683,20 @@ impl<L: WriteLog> Engine<L> {
             }
         };
         if a.flags & EVAL_COMPILE_ONLY != 0 {
-            self.scripts = Some(scripts);
+            self.put_scripts(function, scripts);
             return reply.ok();
         }
-        if compiled.denyoom && self.out_of_memory() {
-            self.scripts = Some(scripts);
+        let refusal = if compiled.denyoom && self.out_of_memory() {
+            Some("OOM command not allowed when used memory > 'maxmemory'.")
+        } else if compiled.declares_writes && a.flags & EVAL_NO_REPLICAS != 0 {
+            Some(NOREPLICAS)
+        } else {
+            None
+        };
+        if let Some(msg) = refusal {
+            self.put_scripts(function, scripts);
             let start = reply.buffer().len();
-            reply.error("OOM command not allowed when used memory > 'maxmemory'.");
+            reply.error(msg);
             let body = reply.buffer()[start..].to_vec();
             self.stats.end(Some(id), 0, args, origin, &body);
             return;
@@ -668,7 +706,7 @@ impl<L: WriteLog> Engine<L> {
             Some((name, rules)) => match scripts.user(name, rules) {
                 Ok(u) => Some(u),
                 Err(e) => {
-                    self.scripts = Some(scripts);
+                    self.put_scripts(function, scripts);
                     return reply.error(&format!("ERR bad ACL rules for the script's caller: {e}"));
                 }
             },
@@ -682,6 +720,7 @@ impl<L: WriteLog> Engine<L> {
             listed: a.listed,
             keys: a.keys,
             read_only: compiled.read_only || a.flags & EVAL_READ_ONLY != 0,
+            no_replicas: a.flags & EVAL_NO_REPLICAS != 0,
             origin,
             resp3: false,
             wrote: false,
@@ -713,7 +752,7 @@ impl<L: WriteLog> Engine<L> {
         if run.stray.is_some() {
             scripts.strays.insert(stray_key.to_vec());
         }
-        self.scripts = Some(scripts);
+        self.put_scripts(function, scripts);
         if run.blocked.is_some() || run.stray.is_some() {
             self.notes.blob.truncate(events_mark);
         }
@@ -833,6 +872,9 @@ impl<L: WriteLog> Engine<L> {
         if write && run.read_only {
             let msg = b"Write commands are not allowed from read-only scripts.";
             return acl::rejected_call(&mut self.stats, lua, spec.id, msg, raise);
+        }
+        if write && run.no_replicas {
+            return acl::rejected_with(&mut self.stats, lua, spec.id, NOREPLICAS.as_bytes(), raise);
         }
         run.buf.clear();
         let proto = if run.resp3 {

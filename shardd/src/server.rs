@@ -98,8 +98,13 @@ pub struct Engine<L> {
     pub blocking: crate::blocking::Blocking,
     /// Keyspace notifications of the running request.
     pub notes: crate::notify::Notes,
-    /// The Lua state and compiled scripts (made at the first script).
+    /// The Lua state of EVAL and its compiled scripts (made at the first
+    /// script; SCRIPT FLUSH drops it).
     pub scripts: Option<Box<crate::script::Scripts>>,
+    /// The Lua state of the function libraries (made at the first
+    /// FUNCTION or FCALL), apart as in Redis 7, so each has its own
+    /// memory figure and SCRIPT FLUSH leaves the functions alone.
+    pub fscripts: Option<Box<crate::script::Scripts>>,
     /// Set by a script run that reached a key a transaction holds: the
     /// key (the request then waits, see `park_script`).
     pub(crate) script_blocked: Option<Vec<u8>>,
@@ -125,6 +130,7 @@ impl<L: WriteLog> Engine<L> {
             blocking: Default::default(),
             notes: Default::default(),
             scripts: None,
+            fscripts: None,
             script_blocked: None,
             script_watch: std::rc::Rc::default(),
             owned: Default::default(),
@@ -304,6 +310,7 @@ impl<L: WriteLog> Engine<L> {
         if matches!(op, Op::Introspect(_)) {
             self.stats.xtx = self.xtx.gauges();
             self.stats.lua_bytes = self.scripts.as_ref().map_or(0, |s| s.used_memory());
+            self.stats.functions_vm_bytes = self.fscripts.as_ref().map_or(0, |s| s.used_memory());
         }
         let start = reply.buffer().len();
         // A STORE command whose result is empty changes its destination

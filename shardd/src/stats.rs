@@ -40,8 +40,10 @@ pub struct Stats {
     /// Transactions over several shards as of the last measurement:
     /// `(holding locks here, keys locked, requests waiting)`.
     pub xtx: (usize, usize, usize),
-    /// Bytes of the Lua state as of the last measurement.
+    /// Bytes of EVAL's Lua state as of the last measurement.
     pub lua_bytes: u64,
+    /// Bytes of the function libraries' Lua state, likewise.
+    pub functions_vm_bytes: u64,
     /// `redis.call`s of scripts refused by their caller's ACL rules, not
     /// yet handed to the proxy's `ACL LOG` (`SHARDD.ACLLOG`); at most
     /// [`ACL_REFUSALS_MAX`].

@@ -332,9 +332,13 @@ mod tests {
 
     #[test]
     fn what_shardis_fixes_accepts_only_its_value() {
-        assert_eq!(set(&["min-replicas-to-write", "0"]).map(|c| c.len()), Ok(1));
-        assert!(set(&["min-replicas-to-write", "1"])
-            .is_err_and(|e| e.contains("'min-replicas-to-write') - shardis does not support")));
+        assert_eq!(
+            set(&["stop-writes-on-bgsave-error", "no"]).map(|c| c.len()),
+            Ok(1)
+        );
+        assert!(set(&["stop-writes-on-bgsave-error", "yes"]).is_err_and(
+            |e| e.contains("'stop-writes-on-bgsave-error') - shardis does not support")
+        ));
         assert_eq!(
             set(&["notify-keyspace-events", "KA"]),
             Ok(vec![("notify-keyspace-events".into(), "AK".into())])

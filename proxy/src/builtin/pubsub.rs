@@ -180,6 +180,30 @@ fn start(
     })
 }
 
+/// Moves what fits of `mb`'s messages into the reply queue `out` (while
+/// it holds less than [`PUMP_BACKLOG_BYTES`]); whether any moved.
+fn move_frames(mb: &Mailbox, out: &RefCell<Replies>) -> bool {
+    let room = PUMP_BACKLOG_BYTES.saturating_sub(out.borrow().backlog());
+    if room == 0 {
+        return false;
+    }
+    let frames = mb.take(room);
+    let mut o = out.borrow_mut();
+    for f in &frames {
+        o.push_ready(f, false);
+    }
+    !frames.is_empty()
+}
+
+/// Before a subscriber's command is answered, the messages that reached
+/// its mailbox go first (as from Redis, where they are already in its
+/// output buffer), unless its replies are backed up.
+pub fn catch_up(session: &Session, out: &RefCell<Replies>) {
+    if let Some(subs) = &session.subs {
+        move_frames(&subs.mailbox, out);
+    }
+}
+
 /// Moves messages from `mb` into the reply queue `out` while it holds
 /// less than [`PUMP_BACKLOG_BYTES`]; closes the connection if the mailbox
 /// was closed for its output limits.
@@ -202,16 +226,10 @@ async fn pump(
             handle.kill.notify_one();
             return;
         }
-        let room = PUMP_BACKLOG_BYTES.saturating_sub(out.borrow().backlog());
-        if room > 0 {
-            let frames = mb.take(room);
-            if !frames.is_empty() {
-                let mut o = out.borrow_mut();
-                for f in &frames {
-                    o.push_ready(f, false);
-                }
-                continue;
-            }
+        if move_frames(&mb, &out) {
+            continue;
+        }
+        if out.borrow().backlog() < PUMP_BACKLOG_BYTES {
             mb.bell.notified().await;
         } else {
             tokio::select! {

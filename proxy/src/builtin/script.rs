@@ -10,10 +10,11 @@ use crate::script;
 /// `EVAL script numkeys key... arg...` and its forms (EVALSHA, the `_RO`
 /// forms), `FCALL name numkeys key... arg...` and FCALL_RO.
 pub async fn call_script(call: Call<'_, '_>) {
-    let e = match script::parse_call(&call.w.shared.scripts, call.spec.id, call.argv) {
+    let mut e = match script::parse_call(&call.w.shared.scripts, call.spec.id, call.argv) {
         Ok(e) => e,
         Err(reply) => return call.push(reply.as_bytes()),
     };
+    e.no_replicas = call.w.shared.settings.writes_need_replicas();
     let (w, proto, origin) = (call.w, call.session.proto, call.session.handle.id);
     // FUNCTION STATS names the running function from these notes.
     let mut seen = e

@@ -280,7 +280,8 @@ async fn send_one(w: &Rc<Worker>, q: &Queue<'_, '_>, capture: &Rc<RefCell<Replie
         // numkeys, an unknown sha) answers in place.
         let seq = capture.borrow_mut().push_pending(false);
         let reply = match crate::script::parse_call(&w.shared.scripts, spec.id, args) {
-            Ok(e) => {
+            Ok(mut e) => {
+                e.no_replicas = w.shared.settings.writes_need_replicas();
                 let reply = crate::script::run_in_tx(w, t, proto, &e, q.extra).await;
                 if let Some(key) = crate::script::stray_of(&reply) {
                     q.strays.borrow_mut().push(key);

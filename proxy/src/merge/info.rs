@@ -535,10 +535,15 @@ fn memory(t: &mut String, w: &Whole<'_>) {
     kv(t, "allocator_resident", resident);
     kv(t, "total_system_memory", p.total_system_memory);
     kv(t, "total_system_memory_human", human(p.total_system_memory));
-    // The shards run the scripts; the proxy caches them (EVALSHA).
-    kv(t, "used_memory_lua", w.sum("lua_memory"));
+    // The shards run the scripts, EVAL's and the functions' in two Lua
+    // states each (as Redis 7 has two); the proxy caches them (EVALSHA).
+    let (eval_vm, functions_vm) = (w.sum("lua_memory"), w.sum("functions_vm_memory"));
+    kv(t, "used_memory_lua", eval_vm);
+    kv(t, "used_memory_vm_eval", eval_vm);
     kv(t, "used_memory_scripts", p.scripts_bytes);
     kv(t, "number_of_cached_scripts", p.cached_scripts);
+    kv(t, "used_memory_vm_functions", functions_vm);
+    kv(t, "used_memory_vm_total", eval_vm + functions_vm);
     kv(t, "maxmemory", p.maxmemory.0);
     kv(t, "maxmemory_human", human(p.maxmemory.0));
     kv(t, "maxmemory_policy", &p.maxmemory.1);

@@ -159,7 +159,6 @@ pub static PARAMS: &[Param] = &[
     p("enable-debug-command", None, Kind::Enum(PROTECTED_ACTION), "yes", IMMUTABLE, Fixed),
     p("enable-module-command", None, Kind::Enum(PROTECTED_ACTION), "no", IMMUTABLE, Fixed),
     p("notify-keyspace-events", None, Kind::Special(Special::NotifyKeyspaceEvents), "", 0, Shards),
-    p("min-replicas-to-write", Some("min-slaves-to-write"), int(0, INT_MAX), "0", 0, Fixed),
     p("stop-writes-on-bgsave-error", None, B, "no", 0, Fixed),
     p("proc-title-template", None, S, "{title} {listen-addr} {server-mode}", 0, Fixed),
     // Accepted and shown, not used (the README lists them).
@@ -195,6 +194,10 @@ pub static PARAMS: &[Param] = &[
     p("stream-node-max-entries", None, int(0, LONG_MAX), "100", 0, Shards),
     p("tracking-table-max-keys", None, uint(0, LONG_MAX), "1000000", 0, Unused),
     p("busy-reply-threshold", Some("lua-time-limit"), int(0, LONG_MAX), "5000", 0, Proxy),
+    // shardis has no replicas: a positive count (with a positive lag)
+    // refuses every write, as a Redis master without replicas does.
+    p("min-replicas-to-write", Some("min-slaves-to-write"), int(0, INT_MAX), "0", 0, Proxy),
+    p("min-replicas-max-lag", Some("min-slaves-max-lag"), int(0, INT_MAX), "10", 0, Proxy),
     p("acllog-max-len", None, uint(0, LONG_MAX), "128", 0, Proxy),
     p("acl-pubsub-default", None, Kind::Enum(PUBSUB_DEFAULT), "resetchannels", 0, Proxy),
     p("sanitize-dump-payload", None, Kind::Enum(SANITIZE), "no", 0, Unused),
@@ -220,7 +223,6 @@ pub static PARAMS: &[Param] = &[
     p("no-appendfsync-on-rewrite", None, B, "no", 0, Unused),
     p("masterauth", None, S, "", 0, Unused),
     p("masteruser", None, S, "", 0, Unused),
-    p("min-replicas-max-lag", Some("min-slaves-max-lag"), int(0, INT_MAX), "10", 0, Unused),
     p("repl-backlog-size", None, mem(1, LONG_MAX), "1048576", 0, Unused),
     p("repl-backlog-ttl", None, int(0, LONG_MAX), "3600", 0, Unused),
     p("repl-timeout", None, int(1, INT_MAX), "60", 0, Unused),

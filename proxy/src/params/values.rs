@@ -18,6 +18,8 @@ pub struct Settings {
     timeout_secs: AtomicU64,
     maxclients: AtomicU64,
     busy_reply_threshold_ms: AtomicU64,
+    min_replicas_to_write: AtomicU64,
+    min_replicas_max_lag: AtomicU64,
     proto_max_bulk_len: AtomicU64,
     client_query_buffer_limit: AtomicU64,
     tcp_keepalive_secs: AtomicU64,
@@ -44,6 +46,8 @@ impl Settings {
             timeout_secs: AtomicU64::new(0),
             maxclients: AtomicU64::new(0),
             busy_reply_threshold_ms: AtomicU64::new(0),
+            min_replicas_to_write: AtomicU64::new(0),
+            min_replicas_max_lag: AtomicU64::new(0),
             proto_max_bulk_len: AtomicU64::new(0),
             client_query_buffer_limit: AtomicU64::new(0),
             tcp_keepalive_secs: AtomicU64::new(0),
@@ -109,6 +113,8 @@ impl Settings {
             "timeout" => self.timeout_secs.store(n(), Ordering::Relaxed),
             "maxclients" => self.maxclients.store(n(), Ordering::Relaxed),
             "busy-reply-threshold" => self.busy_reply_threshold_ms.store(n(), Ordering::Relaxed),
+            "min-replicas-to-write" => self.min_replicas_to_write.store(n(), Ordering::Relaxed),
+            "min-replicas-max-lag" => self.min_replicas_max_lag.store(n(), Ordering::Relaxed),
             "proto-max-bulk-len" => self.proto_max_bulk_len.store(n(), Ordering::Relaxed),
             "client-query-buffer-limit" => {
                 self.client_query_buffer_limit.store(n(), Ordering::Relaxed)
@@ -150,6 +156,15 @@ impl Settings {
             "port" => {}
             _ => debug_assert!(false, "no proxy code applies {name}"),
         }
+    }
+
+    /// Whether writes are refused for want of good replicas: Redis's
+    /// `min-replicas-to-write` with a positive `min-replicas-max-lag`,
+    /// against the replicas shardis has, none.
+    #[inline]
+    pub fn writes_need_replicas(&self) -> bool {
+        self.min_replicas_to_write.load(Ordering::Relaxed) > 0
+            && self.min_replicas_max_lag.load(Ordering::Relaxed) > 0
     }
 
     /// A subscriber's output limits (`client-output-buffer-limit pubsub`):

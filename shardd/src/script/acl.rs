@@ -43,9 +43,21 @@ pub(super) fn rejected_call(
     msg: &[u8],
     raise: bool,
 ) -> mlua::Result<(Value, bool)> {
+    rejected_with(stats, lua, id, &[b"ERR ".as_slice(), msg].concat(), raise)
+}
+
+/// [`rejected_call`] for a message that starts with its own error code
+/// (`NOREPLICAS ...`).
+pub(super) fn rejected_with(
+    stats: &mut Stats,
+    lua: &Lua,
+    id: Cmd,
+    msg: &[u8],
+    raise: bool,
+) -> mlua::Result<(Value, bool)> {
     stats.cmds.rejected(id);
-    stats.cmds.error_reply(&[b"-ERR ".as_slice(), msg].concat());
-    let t = convert::error_table(lua, msg, false)?;
+    stats.cmds.error_reply(&[b"-".as_slice(), msg].concat());
+    let t = convert::error_table(lua, msg, true)?;
     t.raw_set("ignore_error_stats_update", true)?;
     Ok((Value::Table(t), raise))
 }

@@ -345,7 +345,7 @@ impl<L: WriteLog> Engine<L> {
     /// shard's libraries (STATS answers `[libraries, functions]`; the
     /// proxy adds the running script).
     pub(super) fn serve_function(&mut self, args: &[&[u8]], reply: &mut Reply) {
-        let Some(mut scripts) = self.take_scripts(reply) else {
+        let Some(mut scripts) = self.take_scripts(true, reply) else {
             return;
         };
         scripts.sync_functions(&self.ks);
@@ -425,7 +425,7 @@ impl<L: WriteLog> Engine<L> {
             // step (INFO's Lua memory stays the live set's).
             let _ = scripts.lua.gc_collect();
         }
-        self.scripts = Some(scripts);
+        self.put_scripts(true, scripts);
     }
 }
 
