@@ -257,9 +257,14 @@ impl Link {
         self.ch = None;
         self.dirty = false;
         let err = format!("-ERR shard {} is unavailable\r\n", self.shard);
+        // A merge this fails may hold its other parts' events: they
+        // still go out.
         for f in self.inflight.drain(..) {
             if let Some(t) = f.target {
-                t.deliver(err.as_bytes());
+                let ready = t.deliver_with_events(err.as_bytes(), &[]);
+                if !ready.is_empty() {
+                    self.events.push(ready);
+                }
             }
         }
         for (_, t) in self.parked.drain() {
@@ -376,17 +381,27 @@ impl Link {
                 bad = true;
                 return false;
             };
+            let mut blob: &[u8] = &[];
             if flags & common::notify::REPLY_FLAG_EVENTS != 0 {
-                let Some((reply, blob)) = common::notify::split_reply(body) else {
+                let Some((reply, evs)) = common::notify::split_reply(body) else {
                     bad = true;
                     return false;
                 };
-                events.push(blob.to_vec());
+                blob = evs;
                 body = reply;
             }
+            // Events to publish now: all of a whole reply's; a part's wait
+            // for the command's other parts (`Replies::complete_with_events`).
+            let mut deliver = |t: &Target| {
+                // Empty (no allocation) unless events are to go out.
+                let ready = t.deliver_with_events(body, blob);
+                if !ready.is_empty() {
+                    events.push(ready);
+                }
+            };
             // Most links hold no long wait: no lookup per reply then.
             if let Some(t) = (!parked.is_empty()).then(|| parked.remove(&id)).flatten() {
-                t.deliver(body);
+                deliver(&t);
                 return true;
             }
             let Some(front) = inflight.front().map(|f| f.id) else {
@@ -403,7 +418,7 @@ impl Link {
                 bad = true;
                 return false;
             };
-            target.deliver(body);
+            deliver(&target);
             while inflight.front().is_some_and(|f| f.target.is_none()) {
                 inflight.pop_front();
             }

@@ -77,6 +77,20 @@ pub enum MergeKind {
     },
 }
 
+/// The argument position of the key event (`channel`, `message`) is
+/// about; `usize::MAX` if none of `keys`.
+fn position(keys: &[Vec<u8>], channel: &[u8], message: &[u8]) -> usize {
+    let key = if channel.starts_with(b"__keyspace@") {
+        channel
+            .windows(3)
+            .position(|w| w == b"__:")
+            .map_or(&b""[..], |at| &channel[at + 3..])
+    } else {
+        message
+    };
+    keys.iter().position(|k| k == key).unwrap_or(usize::MAX)
+}
+
 /// A reply being assembled from shard parts.
 #[derive(Debug)]
 pub struct Merge {
@@ -87,6 +101,11 @@ pub struct Merge {
     spans: SmallVec<[Option<(usize, usize)>; PARTS_INLINE]>,
     left: usize,
     proto: Proto,
+    /// The command's keys in argument order, kept when keyspace events
+    /// are on, to put the parts' events back in that order.
+    keys: Option<Vec<Vec<u8>>>,
+    /// Events that rode on the parts that came, by part.
+    events: Vec<(u16, Vec<u8>)>,
 }
 
 impl Merge {
@@ -98,7 +117,45 @@ impl Merge {
             spans: smallvec::smallvec![None; parts],
             left: parts,
             proto,
+            keys: None,
+            events: Vec::new(),
         }
+    }
+
+    /// Orders the parts' keyspace events by `keys`, the command's keys in
+    /// argument order, as Redis makes them one key after another.
+    pub fn with_keys(mut self, keys: Vec<Vec<u8>>) -> Merge {
+        self.keys = Some(keys);
+        self
+    }
+
+    /// Keeps the events blob that rode on part `i` until every part is in.
+    pub fn add_events(&mut self, i: usize, blob: &[u8]) {
+        self.events.push((i as u16, blob.to_vec()));
+    }
+
+    /// The kept events as one blob: by the argument position of the key
+    /// each is about (the keyspace channel's key, or the keyevent
+    /// message), then by part and arrival; those about no key of the
+    /// command last.
+    pub fn take_events(&mut self) -> Vec<u8> {
+        let mut kept = std::mem::take(&mut self.events);
+        if kept.is_empty() {
+            return Vec::new();
+        }
+        kept.sort_by_key(|(part, _)| *part);
+        let keys = self.keys.as_deref().unwrap_or(&[]);
+        let mut all: Vec<(usize, &[u8], &[u8], bool)> = kept
+            .iter()
+            .flat_map(|(_, blob)| common::notify::events(blob))
+            .map(|(ch, msg, shard)| (position(keys, ch, msg), ch, msg, shard))
+            .collect();
+        all.sort_by_key(|e| e.0);
+        let mut out = Vec::new();
+        for (_, ch, msg, shard) in all {
+            common::notify::push_message(&mut out, ch, msg, shard);
+        }
+        out
     }
 
     /// Records part `i`; true when every part is in.
@@ -327,6 +384,51 @@ pub fn value_len(p: &[u8]) -> Option<usize> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn events_of_the_parts_come_out_in_the_order_of_the_keys() {
+        use common::notify::{events, push_event};
+        // MSET a 1 c 2 d 3: a and d on part 1, c on part 0; part 0 first.
+        let keys = vec![b"a".to_vec(), b"c".to_vec(), b"d".to_vec()];
+        let mut m = Merge::new(MergeKind::AllOk, 2, Proto::Resp2).with_keys(keys);
+        let mut part0 = Vec::new();
+        push_event(&mut part0, b"__keyspace@0__:c", b"set");
+        push_event(&mut part0, b"__keyevent@0__:set", b"c");
+        let mut part1 = Vec::new();
+        for k in ["a", "d"] {
+            push_event(&mut part1, format!("__keyspace@0__:{k}").as_bytes(), b"set");
+            push_event(&mut part1, b"__keyevent@0__:set", k.as_bytes());
+        }
+        push_event(&mut part1, b"__keyevent@0__:other", b"zzz");
+        m.add_events(0, &part0);
+        assert!(!m.add(0, b"+OK\r\n"));
+        m.add_events(1, &part1);
+        assert!(m.add(1, b"+OK\r\n"));
+        let blob = m.take_events();
+        let got: Vec<(String, String)> = events(&blob)
+            .map(|(c, msg, _)| {
+                (
+                    String::from_utf8_lossy(c).into_owned(),
+                    String::from_utf8_lossy(msg).into_owned(),
+                )
+            })
+            .collect();
+        let want = [
+            ("__keyspace@0__:a", "set"),
+            ("__keyevent@0__:set", "a"),
+            ("__keyspace@0__:c", "set"),
+            ("__keyevent@0__:set", "c"),
+            ("__keyspace@0__:d", "set"),
+            ("__keyevent@0__:set", "d"),
+            ("__keyevent@0__:other", "zzz"),
+        ];
+        let want: Vec<(String, String)> = want
+            .iter()
+            .map(|(c, m)| (c.to_string(), m.to_string()))
+            .collect();
+        assert_eq!(got, want);
+        assert!(m.take_events().is_empty());
+    }
 
     #[test]
     fn mget_parts_merge_back_in_key_order() {

@@ -146,10 +146,72 @@ impl Replies {
 
     /// Fills slot `seq` (or part `part` of it) with `body`.
     pub(crate) fn complete(&mut self, seq: u64, part: Option<u16>, body: &[u8]) {
+        let _ = self.complete_with_events(seq, part, body, &[]);
+    }
+
+    /// [`Replies::complete`] for a body that carried keyspace `events`;
+    /// the events to publish now. A part of a merge keeps its events
+    /// until the last part comes, then all of them come out in the order
+    /// of the command's keys ([`Merge::take_events`]); any other reply's
+    /// come out at once.
+    pub(crate) fn complete_with_events(
+        &mut self,
+        seq: u64,
+        part: Option<u16>,
+        body: &[u8],
+        events: &[u8],
+    ) -> Vec<u8> {
         if self.dead || seq < self.base {
-            return;
+            return events.to_vec();
         }
         let idx = (seq - self.base) as usize;
+        let Some(slot) = self.slots.get_mut(idx) else {
+            return events.to_vec();
+        };
+        if let (SlotState::Merging(m), Some(p)) = (&mut slot.state, part) {
+            if !events.is_empty() {
+                m.add_events(p as usize, events);
+            }
+            if !m.add(p as usize, body) {
+                return Vec::new();
+            }
+            let ready = m.take_events();
+            self.finish_merge(idx);
+            return ready;
+        }
+        self.fill(idx, part, body);
+        events.to_vec()
+    }
+
+    /// Slot `idx`, whose merge has every part: its reply is built.
+    fn finish_merge(&mut self, idx: usize) {
+        let Some(slot) = self.slots.get_mut(idx) else {
+            return;
+        };
+        let SlotState::Merging(m) = &mut slot.state else {
+            return;
+        };
+        if idx == 0 {
+            // At the front: straight into the write buffer.
+            if !slot.discard {
+                m.finish(&mut self.wbuf);
+            }
+            self.slots.pop_front();
+            self.base += 1;
+            self.advance();
+            self.progress.notify_waiters();
+        } else {
+            let at = self.held.len();
+            m.finish(&mut self.held);
+            let len = self.held.len() - at;
+            self.held_bytes += len;
+            self.held_slots += 1;
+            slot.state = SlotState::Held { at, len };
+        }
+    }
+
+    /// Fills slot `idx` with a whole reply.
+    fn fill(&mut self, idx: usize, part: Option<u16>, body: &[u8]) {
         let Some(slot) = self.slots.get_mut(idx) else {
             return;
         };
@@ -168,28 +230,6 @@ impl Replies {
                 let state = self.hold(body);
                 if let Some(slot) = self.slots.get_mut(idx) {
                     slot.state = state;
-                }
-            }
-            (SlotState::Merging(m), Some(p)) => {
-                if !m.add(p as usize, body) {
-                    return;
-                }
-                if idx == 0 {
-                    // At the front: straight into the write buffer.
-                    if !slot.discard {
-                        m.finish(&mut self.wbuf);
-                    }
-                    self.slots.pop_front();
-                    self.base += 1;
-                    self.advance();
-                    self.progress.notify_waiters();
-                } else {
-                    let at = self.held.len();
-                    m.finish(&mut self.held);
-                    let len = self.held.len() - at;
-                    self.held_bytes += len;
-                    self.held_slots += 1;
-                    slot.state = SlotState::Held { at, len };
                 }
             }
             _ => {}
@@ -389,13 +429,22 @@ pub trait Rerun {
 impl Target {
     /// Fills the target's slot (or part) with `body`.
     pub fn deliver(&self, body: &[u8]) {
+        let _ = self.deliver_with_events(body, &[]);
+    }
+
+    /// [`Target::deliver`] for a body that carried keyspace `events`; the
+    /// events to publish now ([`Replies::complete_with_events`]).
+    pub fn deliver_with_events(&self, body: &[u8], events: &[u8]) -> Vec<u8> {
         match self {
-            Target::Slot { conn, seq, part } => conn.borrow_mut().complete(*seq, *part, body),
-            Target::Ignore => {}
+            Target::Slot { conn, seq, part } => conn
+                .borrow_mut()
+                .complete_with_events(*seq, *part, body, events),
+            Target::Ignore => events.to_vec(),
             Target::Script { conn, seq, rerun } => {
                 if !rerun.clone().take_over(conn, *seq, body) {
                     conn.borrow_mut().complete(*seq, None, body);
                 }
+                events.to_vec()
             }
             Target::Gated {
                 conn,
@@ -403,8 +452,11 @@ impl Target {
                 part,
                 gate,
             } => {
-                conn.borrow_mut().complete(*seq, Some(*part), body);
+                let ready = conn
+                    .borrow_mut()
+                    .complete_with_events(*seq, Some(*part), body, events);
                 gate.release(1);
+                ready
             }
         }
     }

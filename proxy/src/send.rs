@@ -105,14 +105,15 @@ pub async fn send<A: AsRef<[u8]>>(
                 if now >= deadline || tokio::time::timeout_at(deadline, notified).await.is_err() {
                     let msg = format!("-ERR shard {shard} is unavailable\r\n");
                     w.error_reply(msg.as_bytes());
-                    target.deliver(msg.as_bytes());
+                    // A merge this completes may hold its other parts' events.
+                    w.publish_events(&target.deliver_with_events(msg.as_bytes(), &[]));
                     return;
                 }
             }
             SendError::TooLarge => {
                 const TOO_LARGE: &[u8] = b"-ERR request exceeds the maximum record size\r\n";
                 w.error_reply(TOO_LARGE);
-                target.deliver(TOO_LARGE);
+                w.publish_events(&target.deliver_with_events(TOO_LARGE, &[]));
                 return;
             }
         }
@@ -194,10 +195,11 @@ pub async fn split(
         Cmd::Mset => MergeKind::AllOk,
         _ => MergeKind::SumInts,
     };
-    let seq = to
-        .out
-        .borrow_mut()
-        .push_merge(Merge::new(kind, shards.len(), req.proto), to.discard);
+    let mut merge = Merge::new(kind, shards.len(), req.proto);
+    if w.shared.settings.keyspace_events() {
+        merge = merge.with_keys(positions.iter().map(|&i| argv[i].to_vec()).collect());
+    }
+    let seq = to.out.borrow_mut().push_merge(merge, to.discard);
     // Each part: the command name, then its keys (with their step
     // arguments) in key order.
     let mut args: SmallVec<[&[u8]; PART_ARGS_INLINE]> = SmallVec::new();

@@ -232,6 +232,15 @@ impl Worker {
         }
     }
 
+    /// Publishes an events blob (`common::notify`): keyspace events and
+    /// scripts' messages.
+    pub fn publish_events(&self, blob: &[u8]) {
+        let limits = self.shared.settings.pubsub_limits();
+        for (channel, message, shard) in common::notify::events(blob) {
+            self.shared.pubsub.publish(channel, message, shard, limits);
+        }
+    }
+
     /// One pass of the reply reader: hands every published reply to its
     /// connection, pushes on chunked requests, and wakes tasks waiting for
     /// ring space. Returns the replies delivered.
@@ -241,11 +250,8 @@ impl Worker {
             n += l.drain_replies();
             if !l.events.is_empty() {
                 // Published before the replies they rode on are written.
-                let limits = self.shared.settings.pubsub_limits();
                 for blob in l.events.drain(..) {
-                    for (channel, message, shard) in common::notify::events(&blob) {
-                        self.shared.pubsub.publish(channel, message, shard, limits);
-                    }
+                    self.publish_events(&blob);
                 }
             }
             if l.has_pending_chunks() {

@@ -341,3 +341,68 @@ fn numkeys_commands_run_over_any_shards_or_get_their_own_errors() {
         err("ERR at least 1 input key is needed for 'zunionstore' command"),
     );
 }
+
+/// Every frame `sub` got until the answer to a PING sent now.
+fn frames_until_pong(sub: &mut common::Raw) -> Vec<String> {
+    sub.send(&common::encode(&["PING", "end"]));
+    let mut got = Vec::new();
+    for _ in 0..256 {
+        let f = String::from_utf8_lossy(&sub.read_reply()).into_owned();
+        if f.contains("pong") {
+            return got;
+        }
+        got.push(f);
+    }
+    panic!("no PING answer after 256 frames: {got:?}");
+}
+
+/// The keyspace events of a command over keys on several shards come in
+/// the order of its keys, as redis-server makes them one key after the
+/// other (MSET, DEL, UNLINK, MGET's key misses, EXISTS), whichever shard
+/// answers first.
+#[test]
+fn events_of_a_command_over_several_shards_follow_its_keys() {
+    let Some(mut both) = common::SideBySide::start(SHARDS) else {
+        return;
+    };
+    let keys = interleaved_keys("ev", 2);
+    let k: Vec<&str> = keys.iter().map(String::as_str).collect();
+    both.same(&[vec!["CONFIG", "SET", "notify-keyspace-events", "KEAm"]]);
+    let mut subs: Vec<common::Raw> = [both.redis.port, both.shardis.port]
+        .iter()
+        .map(|&port| {
+            let mut s = common::Raw::connect(port);
+            s.expect(
+                &["PSUBSCRIBE", "__key*__:*"],
+                "*3\r\n$10\r\npsubscribe\r\n$10\r\n__key*__:*\r\n:1\r\n",
+            );
+            s
+        })
+        .collect();
+    let mut mset = vec!["MSET"];
+    for key in &k {
+        mset.extend([*key, "v"]);
+    }
+    let mut del = vec!["DEL"];
+    del.extend(k.iter().rev().copied());
+    let mut mget = vec!["MGET"];
+    mget.extend(k.iter().copied());
+    both.same(&[
+        mset,
+        vec!["DEL", k[1], k[5], k[0]],
+        vec!["MSET", k[2], "x", k[0], "y", k[3], "z"],
+        del,
+        mget,
+        vec!["MSET", k[4], "1", k[6], "2"],
+        {
+            let mut u = vec!["UNLINK"];
+            u.extend(k.iter().copied());
+            u
+        },
+        vec!["CONFIG", "SET", "notify-keyspace-events", ""],
+    ]);
+    let theirs = frames_until_pong(&mut subs[0]);
+    let ours = frames_until_pong(&mut subs[1]);
+    assert!(theirs.len() > 40, "{theirs:?}");
+    assert_eq!(ours, theirs);
+}

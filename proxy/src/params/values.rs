@@ -20,6 +20,7 @@ pub struct Settings {
     busy_reply_threshold_ms: AtomicU64,
     min_replicas_to_write: AtomicU64,
     min_replicas_max_lag: AtomicU64,
+    keyspace_events: AtomicBool,
     proto_max_bulk_len: AtomicU64,
     client_query_buffer_limit: AtomicU64,
     tcp_keepalive_secs: AtomicU64,
@@ -48,6 +49,7 @@ impl Settings {
             busy_reply_threshold_ms: AtomicU64::new(0),
             min_replicas_to_write: AtomicU64::new(0),
             min_replicas_max_lag: AtomicU64::new(0),
+            keyspace_events: AtomicBool::new(false),
             proto_max_bulk_len: AtomicU64::new(0),
             client_query_buffer_limit: AtomicU64::new(0),
             tcp_keepalive_secs: AtomicU64::new(0),
@@ -103,6 +105,11 @@ impl Settings {
             if matches!(p.applies, Applies::Proxy | Applies::ProxyAndShards) {
                 self.apply(p.name, v);
             }
+            if p.name == "notify-keyspace-events" {
+                // The shards make the events; the proxy orders those of
+                // a command over several shards (`Merge::take_events`).
+                self.keyspace_events.store(!v.is_empty(), Ordering::Relaxed);
+            }
         }
         number
     }
@@ -156,6 +163,12 @@ impl Settings {
             "port" => {}
             _ => debug_assert!(false, "no proxy code applies {name}"),
         }
+    }
+
+    /// Whether `notify-keyspace-events` asks for any event.
+    #[inline]
+    pub fn keyspace_events(&self) -> bool {
+        self.keyspace_events.load(Ordering::Relaxed)
     }
 
     /// Whether writes are refused for want of good replicas: Redis's
