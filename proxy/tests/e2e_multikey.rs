@@ -342,20 +342,6 @@ fn numkeys_commands_run_over_any_shards_or_get_their_own_errors() {
     );
 }
 
-/// Every frame `sub` got until the answer to a PING sent now.
-fn frames_until_pong(sub: &mut common::Raw) -> Vec<String> {
-    sub.send(&common::encode(&["PING", "end"]));
-    let mut got = Vec::new();
-    for _ in 0..256 {
-        let f = String::from_utf8_lossy(&sub.read_reply()).into_owned();
-        if f.contains("pong") {
-            return got;
-        }
-        got.push(f);
-    }
-    panic!("no PING answer after 256 frames: {got:?}");
-}
-
 /// The keyspace events of a command over keys on several shards come in
 /// the order of its keys, as redis-server makes them one key after the
 /// other (MSET, DEL, UNLINK, MGET's key misses, EXISTS), whichever shard
@@ -401,8 +387,8 @@ fn events_of_a_command_over_several_shards_follow_its_keys() {
         },
         vec!["CONFIG", "SET", "notify-keyspace-events", ""],
     ]);
-    let theirs = frames_until_pong(&mut subs[0]);
-    let ours = frames_until_pong(&mut subs[1]);
+    let theirs = subs[0].frames_until_pong();
+    let ours = subs[1].frames_until_pong();
     assert!(theirs.len() > 40, "{theirs:?}");
     assert_eq!(ours, theirs);
 }

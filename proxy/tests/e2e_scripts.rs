@@ -545,21 +545,6 @@ fn a_script_writing_a_watched_key_fails_the_watchers_exec() {
     }
 }
 
-/// Reads every frame `sub` got until the answer to a PING (sent now),
-/// which comes after anything published before it.
-fn frames_until_pong(sub: &mut common::Raw) -> Vec<String> {
-    sub.send(&common::encode(&["PING", "end"]));
-    let mut got = Vec::new();
-    for _ in 0..64 {
-        let f = String::from_utf8_lossy(&sub.read_reply()).into_owned();
-        if f.contains("pong") {
-            return got;
-        }
-        got.push(f);
-    }
-    panic!("no PING answer after 64 frames: {got:?}");
-}
-
 /// PUBLISH and SPUBLISH inside scripts and functions: redis-server's
 /// receiver counts (channel and pattern subscribers), its messages in
 /// order, and its refusal in read-only scripts, from keys on every shard.
@@ -622,7 +607,11 @@ fn scripts_publish_to_subscribers_as_on_redis_server() {
     both.same(&cmds);
     let got: Vec<Vec<Vec<String>>> = per_server
         .iter_mut()
-        .map(|subs| subs.iter_mut().map(frames_until_pong).collect())
+        .map(|subs| {
+            subs.iter_mut()
+                .map(common::Raw::frames_until_pong)
+                .collect()
+        })
         .collect();
     let (theirs, ours) = (&got[0], &got[1]);
     assert_eq!(ours, theirs);
@@ -693,11 +682,11 @@ fn script_publish_counts_every_workers_subscribers_across_a_shard_restart() {
     // Every remaining subscriber got every message its count promised.
     let sent_all = sent;
     for sub in &mut subs {
-        let frames = frames_until_pong(sub);
+        let frames = sub.frames_until_pong();
         assert_eq!(frames.len(), sent_all, "{frames:?}");
         assert!(frames.iter().all(|f| f.contains("jobs")), "{frames:?}");
     }
-    assert_eq!(frames_until_pong(&mut late).len(), 2);
+    assert_eq!(late.frames_until_pong().len(), 2);
 }
 
 /// `min-replicas-to-write` with no replicas (shardis never has any, and

@@ -118,6 +118,22 @@ impl Raw {
         }
     }
 
+    /// A subscriber's frames up to the answer to a PING sent now, which
+    /// comes after everything published to it before (at most 256).
+    #[allow(dead_code)]
+    pub fn frames_until_pong(&mut self) -> Vec<String> {
+        self.send(&encode(&["PING", "end"]));
+        let mut got = Vec::new();
+        for _ in 0..256 {
+            let f = String::from_utf8_lossy(&self.read_reply()).into_owned();
+            if f.contains("pong") {
+                return got;
+            }
+            got.push(f);
+        }
+        panic!("no PING answer after 256 frames: {got:?}");
+    }
+
     /// Reads one reply frame within `timeout`.
     pub fn try_read_reply(&mut self, timeout: Duration) -> Result<Vec<u8>, NoReply> {
         let deadline = Instant::now() + timeout;
