@@ -17,18 +17,23 @@ Run through `ops/bench --cpu` (or directly with --proxy-bin).
 """
 
 import argparse
+import hashlib
 import os
 import re
+import socket
 import subprocess
 import sys
 import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from bench import (Server, emit, free_port, now_utc, run_benchmark,  # noqa: E402
-                   start_redis, start_shardis, wait_port)
+from bench import (WORKLOADS, Server, emit, free_port, now_utc,  # noqa: E402
+                   run_benchmark, start_redis, start_shardis, wait_port)
 
 TOTALS = re.compile(r"^(?:summary|totals):\s+(\d+)", re.M)
+# EVALSHA1: a 1-call script (as `ops/bench --scripts`' 1-call one),
+# loaded with SCRIPT LOAD before the runs.
+SCRIPT_1CALL = "return redis.call('set', KEYS[1], ARGV[1])"
 # Valgrind slows a process about 50-fold: generous waits.
 START_DEADLINE_S = 300.0
 
@@ -85,6 +90,23 @@ def dump_total(pid, out_file):
     raise RuntimeError(f"no callgrind dump from pid {pid}")
 
 
+def script_load(port, body):
+    """SCRIPT LOAD of `body` on the server at `port`; its sha."""
+    enc = b"*3\r\n$6\r\nSCRIPT\r\n$4\r\nLOAD\r\n$%d\r\n%s\r\n" % (len(body), body.encode())
+    with socket.create_connection(("127.0.0.1", port), timeout=60) as c:
+        c.sendall(enc)
+        reply = b""
+        while reply.count(b"\r\n") < 2:
+            chunk = c.recv(4096)
+            if not chunk:
+                break
+            reply += chunk
+    sha = reply.split(b"\r\n")[1].decode()
+    if sha != hashlib.sha1(body.encode()).hexdigest():
+        raise RuntimeError(f"SCRIPT LOAD answered {reply!r}")
+    return sha
+
+
 def measure(a, tmp, target, workload):
     outs = [os.path.join(tempfile.mkdtemp(prefix="cg-", dir=tmp), "callgrind.out")
             for _ in range(2)]
@@ -100,6 +122,10 @@ def measure(a, tmp, target, workload):
     try:
         # Warm-up: the keys exist and every path has run once.
         run_benchmark(s, "SET", 16, a.n // 10, a.clients, a.keyspace, a.size)
+        if workload == "EVALSHA1":
+            sha = script_load(s.port, SCRIPT_1CALL)
+            WORKLOADS["EVALSHA1"] = ["evalsha", sha, "1", "key:__rand_int__", "x" * a.size]
+            run_benchmark(s, "EVALSHA1", 16, a.n // 10, a.clients, a.keyspace, a.size)
         for pid in pids:
             subprocess.run(["callgrind_control", "-z", str(pid)], capture_output=True,
                            timeout=300)
