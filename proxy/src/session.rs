@@ -151,7 +151,21 @@ pub struct Session {
     pub acl_epoch: u64,
 }
 
+/// Bytes of arguments and commands a transaction's buffers start with:
+/// a few small commands queue with no reallocation.
+const MULTI_BUF_BYTES: usize = 256;
+const MULTI_QUEUED: usize = 4;
+
 impl Multi {
+    /// An empty transaction, its buffers sized for a few commands.
+    pub fn new() -> Multi {
+        Multi {
+            queued: Vec::with_capacity(MULTI_QUEUED),
+            buf: Vec::with_capacity(MULTI_BUF_BYTES),
+            ..Multi::default()
+        }
+    }
+
     /// The arguments of queued command `q`.
     pub fn args_of(&self, q: &Queued) -> SmallVec<[&[u8]; 8]> {
         q.args

@@ -96,7 +96,7 @@ pub fn multi(call: Call) {
     if call.session.multi.is_some() {
         return call.reply(|r| r.error("ERR MULTI calls can not be nested"));
     }
-    call.session.multi = Some(Multi::default());
+    call.session.multi = Some(Multi::new());
     call.reply(|r| r.ok());
 }
 
@@ -233,7 +233,13 @@ pub async fn exec(call: Call<'_, '_>) {
         .zip(&dbs)
         .find(|(q, _)| q.spec.exec == Exec::Shard || crate::script::is_call(q.spec.id))
         .map_or(call.session.db, |(_, &d)| d);
-    crate::link::in_db_scope(first, run_exec(call, multi, dbs, denied)).await
+    if first == 0 && crate::link::scoped_db() == 0 {
+        // No scope to enter: awaited in place, not moved into one (the
+        // future is large, and moving it cost a tenth of an EXEC).
+        run_exec(call, multi, dbs, denied).await
+    } else {
+        crate::link::in_db_scope(first, run_exec(call, multi, dbs, denied)).await
+    }
 }
 
 /// Checks the queued commands again against the user's rules, which may
@@ -283,6 +289,9 @@ type Framed<'a, 'b> = (&'a Queued, &'a SmallVec<[&'b [u8]; 8]>, u32);
 /// for the commands after it (the SELECT itself ran already, before the
 /// commands for the shards, with the proxy's other commands).
 fn queued_dbs(w: &Worker, db: u32, multi: &Multi) -> Vec<u32> {
+    if !multi.queued.iter().any(|q| q.spec.id == Cmd::Select) {
+        return vec![db; multi.queued.len()];
+    }
     let databases = w.shared.settings.databases();
     let mut now = db;
     multi
@@ -410,15 +419,28 @@ async fn run_exec(call: Call<'_, '_>, multi: Multi, dbs: Vec<u32>, denied: Vec<(
         .map(|((q, a), &d)| (q, a, d))
         .collect();
     let select_head = tx_cmd_header(Cmd::Select, 2);
+    // A database's name only where a SELECT frame needs it (an empty
+    // Vec allocates nothing).
+    let mut framed_db = crate::link::scoped_db();
     let db_names: Vec<Vec<u8>> = shard_cmds
         .iter()
-        .map(|(_, _, d)| d.to_string().into_bytes())
+        .map(|(_, _, d)| {
+            let changes = *d != framed_db;
+            framed_db = *d;
+            if changes {
+                d.to_string().into_bytes()
+            } else {
+                Vec::new()
+            }
+        })
         .collect();
     let heads: Vec<[u8; 6]> = shard_cmds
         .iter()
         .map(|(q, args, _)| tx_cmd_header(q.spec.id, args.len()))
         .collect();
-    let mut record: Vec<&[u8]> = vec![b"SHARDD.TX", wid.as_bytes()];
+    let args_in_all: usize = shard_cmds.iter().map(|(_, a, _)| a.len() + 4).sum();
+    let mut record: Vec<&[u8]> = Vec::with_capacity(2 + args_in_all);
+    record.extend_from_slice(&[b"SHARDD.TX", wid.as_bytes()]);
     let mut framed_db = crate::link::scoped_db();
     for (i, (_, args, db)) in shard_cmds.iter().enumerate() {
         if *db != framed_db {
