@@ -107,6 +107,17 @@ def script_load(port, body):
     return sha
 
 
+def run_loadgen_tx(a, port, n):
+    """TX2: `n` transactions of MULTI, 2 SETs on one hash tag, EXEC
+    (loadgen, 50 connections, 16 in flight each)."""
+    if not a.loadgen_bin:
+        raise RuntimeError("TX2 needs --loadgen-bin (cargo build --release -p benches)")
+    subprocess.run([a.loadgen_bin, "--port", str(port), "--conns", str(a.clients),
+                    "--requests", str(n), "--pipeline", "16", "--workload", "tx",
+                    "--tx-sets", "2", "--spread", "0", "--seconds", "900"],
+                   check=True, capture_output=True, timeout=1200)
+
+
 def measure(a, tmp, target, workload):
     outs = [os.path.join(tempfile.mkdtemp(prefix="cg-", dir=tmp), "callgrind.out")
             for _ in range(2)]
@@ -126,10 +137,15 @@ def measure(a, tmp, target, workload):
             sha = script_load(s.port, SCRIPT_1CALL)
             WORKLOADS["EVALSHA1"] = ["evalsha", sha, "1", "key:__rand_int__", "x" * a.size]
             run_benchmark(s, "EVALSHA1", 16, a.n // 10, a.clients, a.keyspace, a.size)
+        if workload == "TX2":
+            run_loadgen_tx(a, s.port, a.n // 10)
         for pid in pids:
             subprocess.run(["callgrind_control", "-z", str(pid)], capture_output=True,
                            timeout=300)
-        run_benchmark(s, workload, 16, a.n, a.clients, a.keyspace, a.size)
+        if workload == "TX2":
+            run_loadgen_tx(a, s.port, a.n)
+        else:
+            run_benchmark(s, workload, 16, a.n, a.clients, a.keyspace, a.size)
         return sum(dump_total(pid, out) for pid, out in zip(pids, outs)) / a.n
     finally:
         s.stop()
@@ -143,7 +159,10 @@ def main():
     ap.add_argument("--clients", type=int, default=50)
     ap.add_argument("--keyspace", type=int, default=100_000)
     ap.add_argument("--size", type=int, default=32)
-    ap.add_argument("--workloads", default="GET,SET")
+    ap.add_argument("--workloads", default="GET,SET",
+                    help="redis-benchmark's GET, SET, INCR...; EVALSHA1 (a 1-call script); "
+                         "TX2 (MULTI, 2 SETs on one shard, EXEC, with --loadgen-bin)")
+    ap.add_argument("--loadgen-bin", help="for TX2")
     ap.add_argument("--out")
     a = ap.parse_args()
     tmp = tempfile.mkdtemp(prefix="shardis-profile-")
