@@ -749,3 +749,36 @@ fn commands_get_through_between_batches_that_follow_each_other() {
     );
     assert_eq!(c.cmd_str(&["SHARDIS", "SCALE", "ABORT"]), "+OK\r\n");
 }
+
+/// A shard a scale-out adds learns every subscription (each worker's
+/// link to it opens with the worker's whole set, `proxy/src/subsync.rs`):
+/// a script's PUBLISH counts every subscriber on every shard after the
+/// scale, whichever shard now owns the script's key.
+#[test]
+fn a_shard_added_by_a_scale_out_counts_every_subscriber() {
+    const SUBSCRIBERS: usize = 4;
+    let dir = TempDir::new();
+    let s = Server::start(Opts::shards(2).workers(2).data_dir(&dir.0.join("data")));
+    let _subs: Vec<common::Raw> = (0..SUBSCRIBERS)
+        .map(|_| {
+            let mut r = s.raw();
+            r.expect(
+                &["SUBSCRIBE", "news"],
+                "*3\r\n$9\r\nsubscribe\r\n$4\r\nnews\r\n:1\r\n",
+            );
+            r
+        })
+        .collect();
+    scale(&s.url(), 3);
+    let mut c = s.raw();
+    let publish = "return redis.call('publish', 'news', KEYS[1])";
+    // Sixty keys: each of the three shards owns some of them.
+    for i in 0..60 {
+        let key = format!("pubkey:{i}");
+        assert_eq!(
+            c.cmd_str(&["EVAL", publish, "1", &key]),
+            format!(":{SUBSCRIBERS}\r\n"),
+            "{key}"
+        );
+    }
+}
