@@ -161,7 +161,7 @@ impl Replies {
         body: &[u8],
         events: &[u8],
     ) -> Vec<u8> {
-        if self.dead || seq < self.base {
+        if seq < self.base {
             return events.to_vec();
         }
         let idx = (seq - self.base) as usize;
@@ -169,6 +169,8 @@ impl Replies {
             return events.to_vec();
         };
         if let (SlotState::Merging(m), Some(p)) = (&mut slot.state, part) {
+            // Even for a connection that died meanwhile: the command ran,
+            // its events go out.
             if !events.is_empty() {
                 m.add_events(p as usize, events);
             }
@@ -176,10 +178,14 @@ impl Replies {
                 return Vec::new();
             }
             let ready = m.take_events();
-            self.finish_merge(idx);
+            if !self.dead {
+                self.finish_merge(idx);
+            }
             return ready;
         }
-        self.fill(idx, part, body);
+        if !self.dead {
+            self.fill(idx, part, body);
+        }
         events.to_vec()
     }
 
@@ -471,6 +477,29 @@ mod tests {
         r.extend(std::iter::repeat_n(b'a' + (i % 26) as u8, size));
         r.extend_from_slice(b"\r\n");
         r
+    }
+
+    #[test]
+    fn a_merge_hands_out_its_parts_events_at_its_last_part_even_for_a_dead_client() {
+        use crate::merge::MergeKind;
+        let mut blob = [Vec::new(), Vec::new()];
+        common::notify::push_event(&mut blob[0], b"__keyevent@0__:del", b"b");
+        common::notify::push_event(&mut blob[1], b"__keyevent@0__:del", b"a");
+        let keys = vec![b"a".to_vec(), b"b".to_vec()];
+        for dies in [false, true] {
+            let mut o = Replies::new();
+            let merge = Merge::new(MergeKind::SumInts, 2, common::reply::Proto::Resp2);
+            let seq = o.push_merge(merge.with_keys(keys.clone()), false);
+            assert!(o
+                .complete_with_events(seq, Some(0), b":1\r\n", &blob[0])
+                .is_empty());
+            if dies {
+                o.kill();
+            }
+            let ready = o.complete_with_events(seq, Some(1), b":1\r\n", &blob[1]);
+            let got: Vec<&[u8]> = common::notify::events(&ready).map(|(_, m, _)| m).collect();
+            assert_eq!(got, vec![&b"a"[..], &b"b"[..]], "dies: {dies}");
+        }
     }
 
     #[test]
