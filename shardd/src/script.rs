@@ -151,6 +151,9 @@ pub struct Scripts {
     /// Scripts seen to reach keys on other shards (by sha).
     strays: HashSet<Vec<u8>, ahash::RandomState>,
     runs: u32,
+    /// The buffer a run's `redis.call` replies are written into, kept
+    /// between runs (one allocation per state, not per run).
+    run_buf: Vec<u8>,
     /// Restricted callers' rules, parsed, by `name rules`.
     users: HashMap<Vec<u8>, Rc<common::acl::User>, ahash::RandomState>,
 }
@@ -367,6 +370,7 @@ impl Scripts {
             strays: HashSet::default(),
             users: HashMap::default(),
             runs: 0,
+            run_buf: Vec::with_capacity(256),
         })
     }
 
@@ -733,7 +737,7 @@ impl<L: WriteLog> Engine<L> {
             home_db: self.ks.selected(),
             logged_db: self.ks.selected(),
             changes: 0,
-            buf: Vec::with_capacity(256),
+            buf: std::mem::take(&mut scripts.run_buf),
         };
         let watch = self.script_watch.clone();
         watch.begin(busy::stamp(scripts.runs), function);
@@ -752,6 +756,8 @@ impl<L: WriteLog> Engine<L> {
         if run.stray.is_some() {
             scripts.strays.insert(stray_key.to_vec());
         }
+        scripts.run_buf = std::mem::take(&mut run.buf);
+        scripts.run_buf.clear();
         self.put_scripts(function, scripts);
         if run.blocked.is_some() || run.stray.is_some() {
             self.notes.blob.truncate(events_mark);
@@ -926,8 +932,10 @@ impl<L: WriteLog> Engine<L> {
             }
             _ => return fail(b"Unknown Redis command called from script"),
         }
-        if let Ok(keys) = keys_and_flags(spec, &argv) {
-            for (pos, _) in keys {
+        // Found once: for the checks here and the undo images below.
+        let keys = keys_and_flags(spec, &argv).ok();
+        if let Some(keys) = &keys {
+            for &(pos, _) in keys {
                 let key = argv[pos];
                 if run.tx.is_none() && self.xtx.holds(key) {
                     // A transaction holds it: put back what the script
@@ -968,6 +976,11 @@ impl<L: WriteLog> Engine<L> {
             }
             _ => argv,
         };
+        // SORT's options moved: its STORE key's position with them.
+        let keys = match spec.id {
+            Cmd::Sort | Cmd::SortRo => keys_and_flags(spec, &argv).ok(),
+            _ => keys,
+        };
         if !matches!(op, Op::Data(_)) {
             let msg = format!(
                 "shardis: {} cannot run inside a script",
@@ -982,8 +995,8 @@ impl<L: WriteLog> Engine<L> {
             // With one shard nothing can stray, and with no lock held
             // nothing can block: no undo needed then.
             (true, None) if run.undoable => {
-                if let Ok(keys) = keys_and_flags(spec, &argv) {
-                    for (pos, flags) in keys {
+                if let Some(keys) = &keys {
+                    for &(pos, flags) in keys {
                         let key = argv[pos];
                         let db = self.ks.selected();
                         if common::table::keyspec::may_change(spec, flags)
