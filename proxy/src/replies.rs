@@ -82,9 +82,20 @@ impl Replies {
     /// An empty reply queue (a connection's, or a simulated client's).
     pub fn new() -> Replies {
         Replies {
+            wbuf: Vec::with_capacity(16 << 10),
+            ..Replies::capture()
+        }
+    }
+
+    /// A queue the proxy fills with a shard's replies to its own requests
+    /// (a transaction's steps, a SHARDD.* question): its write buffer
+    /// grows with what comes, not a connection's 16 KiB up front (that
+    /// allocation was an eighth of a RENAME across shards).
+    pub fn capture() -> Replies {
+        Replies {
             base: 0,
             slots: VecDeque::new(),
-            wbuf: Vec::with_capacity(16 << 10),
+            wbuf: Vec::new(),
             held: Vec::new(),
             held_bytes: 0,
             held_slots: 0,

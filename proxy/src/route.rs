@@ -209,7 +209,7 @@ async fn begin(w: &Rc<Worker>, parts: &[(usize, xtx::Part)]) -> Result<Running, 
         _gate: gate,
         t,
         locked,
-        capture: Rc::new(RefCell::new(Replies::new())),
+        capture: Rc::new(RefCell::new(Replies::capture())),
     })
 }
 

@@ -83,7 +83,7 @@ pub async fn send_for_reply(
     shard: usize,
     args: &[Vec<u8>],
 ) -> Rc<RefCell<Replies>> {
-    let capture = Rc::new(RefCell::new(Replies::new()));
+    let capture = Rc::new(RefCell::new(Replies::capture()));
     let seq = capture.borrow_mut().push_pending(false);
     let target = Target::Slot {
         conn: capture.clone(),

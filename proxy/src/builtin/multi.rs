@@ -506,7 +506,7 @@ async fn run_captured(
         Reply::new(&mut out, session.proto).error("ERR the proxy has no code for this command");
         return out;
     };
-    let capture = Rc::new(RefCell::new(Replies::new()));
+    let capture = Rc::new(RefCell::new(Replies::capture()));
     let failed = std::cell::Cell::new(false);
     let call = Call {
         w,

@@ -283,7 +283,7 @@ pub async fn subs_sender(w: Rc<Worker>) {
         let shards = w.links.borrow().len();
         for shard in 0..shards {
             for rec in &recs {
-                let capture = Rc::new(RefCell::new(Replies::new()));
+                let capture = Rc::new(RefCell::new(Replies::capture()));
                 let seq = capture.borrow_mut().push_pending(false);
                 let target = crate::replies::Target::Slot {
                     conn: capture.clone(),

@@ -166,7 +166,7 @@ pub async fn run(
         // 2. Run every command, at once but for those whose keys must be
         //    together on several shards and scripts, which run in their
         //    turn.
-        let capture = Rc::new(RefCell::new(Replies::new()));
+        let capture = Rc::new(RefCell::new(Replies::capture()));
         let strays = RefCell::new(Vec::new());
         let run = Queue {
             t,
@@ -352,7 +352,7 @@ async fn run_at_once(
         let req = Req::internal(Cmd::SharddTxlock, proto);
         locks.push(core::send_for_reply(w, req, *shard, &args).await);
     }
-    let capture = Rc::new(RefCell::new(Replies::new()));
+    let capture = Rc::new(RefCell::new(Replies::capture()));
     let strays = RefCell::new(Vec::new());
     let run = Queue {
         t,
