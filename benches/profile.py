@@ -107,15 +107,22 @@ def script_load(port, body):
     return sha
 
 
-def run_loadgen_tx(a, port, n):
-    """TX2: `n` transactions of MULTI, 2 SETs on one hash tag, EXEC
-    (loadgen, 50 connections, 16 in flight each)."""
+# Workloads loadgen runs (16 operations in flight per connection):
+# TX2, MULTI with 2 SETs on one hash tag and EXEC; RENAME, a RENAME and
+# its way back between two names on different shards.
+LOADGEN = {
+    "TX2": ["--workload", "tx", "--tx-sets", "2", "--spread", "0"],
+    "RENAME": ["--workload", "rename", "--spread", "1"],
+}
+
+
+def run_loadgen(a, port, workload, n):
+    """`n` operations of `workload` (one of LOADGEN) with loadgen."""
     if not a.loadgen_bin:
-        raise RuntimeError("TX2 needs --loadgen-bin (cargo build --release -p benches)")
+        raise RuntimeError(f"{workload} needs --loadgen-bin (cargo build --release -p benches)")
     subprocess.run([a.loadgen_bin, "--port", str(port), "--conns", str(a.clients),
-                    "--requests", str(n), "--pipeline", "16", "--workload", "tx",
-                    "--tx-sets", "2", "--spread", "0", "--seconds", "900"],
-                   check=True, capture_output=True, timeout=1200)
+                    "--requests", str(n), "--pipeline", "16", "--seconds", "900"]
+                   + LOADGEN[workload], check=True, capture_output=True, timeout=1200)
 
 
 def measure(a, tmp, target, workload):
@@ -137,13 +144,13 @@ def measure(a, tmp, target, workload):
             sha = script_load(s.port, SCRIPT_1CALL)
             WORKLOADS["EVALSHA1"] = ["evalsha", sha, "1", "key:__rand_int__", "x" * a.size]
             run_benchmark(s, "EVALSHA1", 16, a.n // 10, a.clients, a.keyspace, a.size)
-        if workload == "TX2":
-            run_loadgen_tx(a, s.port, a.n // 10)
+        if workload in LOADGEN:
+            run_loadgen(a, s.port, workload, a.n // 10)
         for pid in pids:
             subprocess.run(["callgrind_control", "-z", str(pid)], capture_output=True,
                            timeout=300)
-        if workload == "TX2":
-            run_loadgen_tx(a, s.port, a.n)
+        if workload in LOADGEN:
+            run_loadgen(a, s.port, workload, a.n)
         else:
             run_benchmark(s, workload, 16, a.n, a.clients, a.keyspace, a.size)
         return sum(dump_total(pid, out) for pid, out in zip(pids, outs)) / a.n
@@ -161,8 +168,9 @@ def main():
     ap.add_argument("--size", type=int, default=32)
     ap.add_argument("--workloads", default="GET,SET",
                     help="redis-benchmark's GET, SET, INCR...; EVALSHA1 (a 1-call script); "
-                         "TX2 (MULTI, 2 SETs on one shard, EXEC, with --loadgen-bin)")
-    ap.add_argument("--loadgen-bin", help="for TX2")
+                         "TX2 (MULTI, 2 SETs on one shard, EXEC) and RENAME (across "
+                         "shards and back), both with --loadgen-bin")
+    ap.add_argument("--loadgen-bin", help="for TX2 and RENAME")
     ap.add_argument("--out")
     a = ap.parse_args()
     tmp = tempfile.mkdtemp(prefix="shardis-profile-")

@@ -83,6 +83,14 @@ pub async fn send_for_reply(
     shard: usize,
     args: &[Vec<u8>],
 ) -> Rc<RefCell<Replies>> {
+    let (capture, target) = capture_slot();
+    send(w, req, shard, args, target).await;
+    capture
+}
+
+/// A private reply queue with one pending slot, and the target that
+/// fills it ([`wait_all`] waits for it).
+pub fn capture_slot() -> (Rc<RefCell<Replies>>, Target) {
     let capture = Rc::new(RefCell::new(Replies::capture()));
     let seq = capture.borrow_mut().push_pending(false);
     let target = Target::Slot {
@@ -90,8 +98,7 @@ pub async fn send_for_reply(
         seq,
         part: None,
     };
-    send(w, req, shard, args, target).await;
-    capture
+    (capture, target)
 }
 
 /// Sends each `(shard, args)` as an internal `cmd` request and waits for

@@ -283,13 +283,7 @@ pub async fn subs_sender(w: Rc<Worker>) {
         let shards = w.links.borrow().len();
         for shard in 0..shards {
             for rec in &recs {
-                let capture = Rc::new(RefCell::new(Replies::capture()));
-                let seq = capture.borrow_mut().push_pending(false);
-                let target = crate::replies::Target::Slot {
-                    conn: capture.clone(),
-                    seq,
-                    part: None,
-                };
+                let (capture, target) = crate::xtx::capture_slot();
                 if send_if_up(&w, req, shard, rec, target).await {
                     captures.push(capture);
                 }
