@@ -198,9 +198,70 @@ impl Fsync {
     }
 }
 
+/// The start of a shard's answer to a script or a SORT that reached keys
+/// it may not read there (another shard's, or held by a transaction over
+/// several shards): `-SHARDIS.STRAY` then each key as `x` and its bytes
+/// in hex, space separated (none: the shard knows the script strays). The proxy runs the
+/// command again as a transaction with those keys too; a client never
+/// sees it.
+pub const STRAY: &[u8] = b"-SHARDIS.STRAY";
+
+/// The [`STRAY`] reply naming `keys`.
+pub fn stray_reply<'k>(keys: impl IntoIterator<Item = &'k [u8]>) -> Vec<u8> {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let mut out = STRAY.to_vec();
+    for k in keys {
+        out.extend_from_slice(b" x");
+        for &b in k {
+            out.push(HEX[usize::from(b >> 4)]);
+            out.push(HEX[usize::from(b & 15)]);
+        }
+    }
+    out.extend_from_slice(b"\r\n");
+    out
+}
+
+/// The keys a [`STRAY`] reply names (empty: the script is known to
+/// stray), or `None` for any other reply.
+pub fn strays_of(reply: &[u8]) -> Option<Vec<Vec<u8>>> {
+    let rest = reply.strip_prefix(STRAY)?;
+    let line = rest.strip_suffix(b"\r\n")?;
+    if !line.is_empty() && line[0] != b' ' {
+        return None;
+    }
+    let digit = |c: u8| (c as char).to_digit(16).map(|d| d as u8);
+    line.split(|&c| c == b' ')
+        .filter(|w| !w.is_empty())
+        .map(|w| {
+            w.strip_prefix(b"x")?
+                .chunks(2)
+                .map(|p| match p {
+                    [h, l] => Some(digit(*h)? << 4 | digit(*l)?),
+                    _ => None,
+                })
+                .collect::<Option<Vec<u8>>>()
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn stray_replies_carry_any_key() {
+        let keys: [&[u8]; 3] = [b"k1", b"", b"a b\r\n\xff"];
+        let r = stray_reply(keys);
+        assert!(r.starts_with(STRAY) && r.ends_with(b"\r\n"));
+        assert_eq!(r.iter().filter(|&&c| c == b'\n').count(), 1);
+        let back = strays_of(&r).unwrap_or_default();
+        assert_eq!(back, keys.iter().map(|k| k.to_vec()).collect::<Vec<_>>());
+        assert_eq!(strays_of(b"-SHARDIS.STRAY\r\n"), Some(Vec::new()));
+        assert_eq!(strays_of(b"-SHARDIS.STRAYX\r\n"), None);
+        assert_eq!(strays_of(b"-SHARDIS.STRAY x6\r\n"), None);
+        assert_eq!(strays_of(b"-ERR x\r\n"), None);
+        assert_eq!(strays_of(b"$1\r\nx\r\n"), None);
+    }
 
     #[test]
     fn transaction_records_frame_their_commands() {

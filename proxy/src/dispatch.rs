@@ -261,7 +261,7 @@ fn admit(
             .log_event(d.reason(), context, object, &user.name, info, max);
         return Err(noperm(d, spec.name));
     }
-    if let Some(option) = sort_pattern(spec, argv) {
+    if let Some(option) = crate::xtx::sort::pattern_option(spec, argv) {
         if !user.reads_every_key(spec, argv) {
             return Err(format!(
                 "-ERR {option} option of SORT denied due to insufficient ACL permissions.\r\n"
@@ -270,30 +270,4 @@ fn admit(
         }
     }
     Ok(())
-}
-
-/// SORT's first BY with a pattern or GET, if any (`BY` or `GET`).
-fn sort_pattern(spec: &common::table::CommandSpec, argv: &[&[u8]]) -> Option<&'static str> {
-    use common::table::Cmd;
-    if !matches!(spec.id, Cmd::Sort | Cmd::SortRo) {
-        return None;
-    }
-    let mut i = 2;
-    while i + 1 < argv.len() {
-        let a = argv[i];
-        if a.eq_ignore_ascii_case(b"by") && argv[i + 1].contains(&b'*') {
-            return Some("BY");
-        }
-        if a.eq_ignore_ascii_case(b"get") {
-            return Some("GET");
-        }
-        i += if a.eq_ignore_ascii_case(b"limit") {
-            3
-        } else if a.eq_ignore_ascii_case(b"by") || a.eq_ignore_ascii_case(b"store") {
-            2
-        } else {
-            1
-        };
-    }
-    None
 }

@@ -31,20 +31,17 @@ pub async fn shard_command(
     argv: &[&[u8]],
 ) {
     match spec.route {
+        // SORT_RO names one key (`Single`), SORT one or two (`Together`).
+        Route::Single | Route::Together
+            if req.flags & REQ_FLAG_TX == 0 && xtx::sort::reads_patterns(spec, argv) =>
+        {
+            answer_when_done(w, to, xtx::sort::run(w, req, spec, argv)).await
+        }
         Route::Single => to_shard(w, req, to, first_shard(w, spec, argv), argv).await,
         Route::Keyless | Route::Connection => to_shard(w, req, to, 0, argv).await,
         Route::Together if xtx::spans_shards(w, spec, argv) => {
-            let seq = to.out.borrow_mut().push_pending(to.discard);
-            let reply = xtx::run_alone(w, req.proto, spec, argv).await;
-            if reply.starts_with(b"-") {
-                w.error_reply(&reply);
-            }
-            Target::Slot {
-                conn: to.out.clone(),
-                seq,
-                part: None,
-            }
-            .deliver(&reply);
+            let run = async { (xtx::run_alone(w, req.proto, spec, argv).await, true) };
+            answer_when_done(w, to, run).await
         }
         Route::Together => together(w, req, to, spec, argv).await,
         Route::MultiKeySplit => split_gated(w, req, to, spec, argv).await,
@@ -64,6 +61,27 @@ pub async fn shard_command(
         }
         Route::FanOut => fanout::run(w, req, to, spec, argv, None).await,
     }
+}
+
+/// Fills the next slot of `to` with what `run` answers once it is done:
+/// the reply, and whether the proxy made it (then an error is counted
+/// here; a shard counted its own).
+async fn answer_when_done(
+    w: &Worker,
+    to: To<'_>,
+    run: impl std::future::Future<Output = (Vec<u8>, bool)>,
+) {
+    let seq = to.out.borrow_mut().push_pending(to.discard);
+    let (reply, ours) = run.await;
+    if ours && reply.starts_with(b"-") {
+        w.error_reply(&reply);
+    }
+    Target::Slot {
+        conn: to.out.clone(),
+        seq,
+        part: None,
+    }
+    .deliver(&reply);
 }
 
 /// MGET, MSET, DEL, EXISTS, UNLINK, TOUCH: split per shard. Over several
@@ -91,21 +109,20 @@ async fn split_gated(
         gate.release(parts.saturating_sub(sent));
         return;
     }
-    let seq = to.out.borrow_mut().push_pending(to.discard);
-    let mut reply = split_as_transaction(w, req, spec, argv).await;
+    let run = async { unavailable_if_failed(split_as_transaction(w, req, spec, argv).await) };
+    answer_when_done(w, to, run).await
+}
+
+/// A plain command run as a transaction answers as a plain command: a
+/// shard that failed under it (`-ERR transaction ...`) as unavailable (the
+/// command may or may not have run), counted by the proxy; its own errors
+/// (WRONGTYPE...) as they are, counted by the shards.
+fn unavailable_if_failed(reply: Vec<u8>) -> (Vec<u8>, bool) {
     if reply.starts_with(b"-ERR transaction") {
-        // A shard failed under it: said as a plain command says it (the
-        // command may or may not have run). Its own errors (WRONGTYPE...)
-        // are counted by the shards.
-        reply = as_unavailable(&reply);
-        w.error_reply(&reply);
+        (as_unavailable(&reply), true)
+    } else {
+        (reply, false)
     }
-    Target::Slot {
-        conn: to.out.clone(),
-        seq,
-        part: None,
-    }
-    .deliver(&reply);
 }
 
 /// How long FLUSHALL or FLUSHDB waits for the transactions over several
@@ -157,7 +174,6 @@ async fn fanout_locked(
     spec: &'static CommandSpec,
     argv: &[&[u8]],
 ) {
-    let seq = to.out.borrow_mut().push_pending(to.discard);
     let all: Vec<(usize, xtx::Part)> = (0..w.shared.shard_count())
         .map(|s| {
             (
@@ -169,27 +185,21 @@ async fn fanout_locked(
             )
         })
         .collect();
-    let mut reply = match begin(w, &all).await {
-        Err(e) => e,
-        Ok(run) => {
-            let to = To {
-                out: &run.capture,
-                discard: false,
-            };
-            fanout::run(w, req.in_tx(run.t), to, spec, argv, None).await;
-            end(w, run).await
-        }
+    let run = async {
+        let reply = match begin(w, &all).await {
+            Err(e) => e,
+            Ok(run) => {
+                let to = To {
+                    out: &run.capture,
+                    discard: false,
+                };
+                fanout::run(w, req.in_tx(run.t), to, spec, argv, None).await;
+                end(w, run).await
+            }
+        };
+        unavailable_if_failed(reply)
     };
-    if reply.starts_with(b"-ERR transaction") {
-        reply = as_unavailable(&reply);
-        w.error_reply(&reply);
-    }
-    Target::Slot {
-        conn: to.out.clone(),
-        seq,
-        part: None,
-    }
-    .deliver(&reply);
+    answer_when_done(w, to, run).await
 }
 
 /// A transaction of one command over several shards, locked.

@@ -19,7 +19,7 @@
 //!   prepares, when no key is taken). A
 //!   script that reaches yet another key is aborted (undo images put
 //!   everything back) and run again with that key locked too, up to
-//!   [`ROUNDS_MAX`] times. Scripts known to stray (by sha) skip the
+//!   [`ROUNDS_MAX`](xtx::straying::ROUNDS_MAX) times. Scripts known to stray (by sha) skip the
 //!   one-shard attempt.
 //!
 //! The cache maps sha to body for EVALSHA; it lives in the proxy (shared
@@ -33,6 +33,7 @@ use std::{cell::RefCell, rc::Rc};
 use common::{
     reply::Proto,
     table::{Cmd, CommandSpec, Exec, Route},
+    wire::strays_of,
 };
 
 pub use crate::script_cache::{Cache, Entry};
@@ -41,12 +42,8 @@ use crate::{
     replies::{Replies, Target},
     send::send,
     worker::Worker,
-    xtx::{self, Part},
+    xtx,
 };
-
-/// How many times a script over several shards is run again with the
-/// keys it newly reached.
-pub const ROUNDS_MAX: usize = 16;
 
 /// One script call, as the proxy sends it.
 pub struct Eval<'a> {
@@ -152,14 +149,6 @@ pub fn parse_call<'a>(
     })
 }
 
-/// The key a `-SHARDIS.STRAY key` reply names (empty: the shard knows the
-/// script strays), or `None` for any other reply.
-pub fn stray_of(reply: &[u8]) -> Option<Vec<u8>> {
-    let rest = reply.strip_prefix(b"-SHARDIS.STRAY")?;
-    let rest = rest.strip_suffix(b"\r\n").unwrap_or(rest);
-    Some(rest.strip_prefix(b" ").unwrap_or(rest).to_vec())
-}
-
 /// A script sent to one shard, kept so that it can run again over several
 /// shards if the shard answers that it reached a key elsewhere.
 pub struct Rerun {
@@ -210,7 +199,7 @@ impl crate::replies::Rerun for Rerun {
     /// If `reply` says the script strayed: runs it over several shards in
     /// a task of its own, which fills slot `seq` of `conn`; true then.
     fn take_over(self: Rc<Self>, conn: &Rc<RefCell<Replies>>, seq: u64, reply: &[u8]) -> bool {
-        let Some(key) = stray_of(reply) else {
+        let Some(extra) = strays_of(reply) else {
             return false;
         };
         self.w.shared.scripts.mark_stray(&self.script);
@@ -232,11 +221,6 @@ impl crate::replies::Rerun for Rerun {
                 args,
                 caller: me.caller.clone(),
                 no_replicas: me.no_replicas,
-            };
-            let extra = if key.is_empty() {
-                Vec::new()
-            } else {
-                vec![key]
             };
             let out = crate::link::in_db_scope(me.db, run_spread(&me.w, me.proto, &e, extra)).await;
             conn.borrow_mut().complete(seq, None, &out);
@@ -329,13 +313,11 @@ pub async fn run(w: &Rc<Worker>, proto: Proto, origin: u64, e: &Eval<'_>) -> Vec
             .into_iter()
             .next()
             .unwrap_or_default();
-        let Some(key) = stray_of(&reply) else {
+        let Some(keys) = strays_of(&reply) else {
             return reply;
         };
         w.shared.scripts.mark_stray(&e.script);
-        if !key.is_empty() {
-            extra.push(key);
-        }
+        extra = keys;
     }
     run_spread(w, proto, e, extra).await
 }
@@ -385,87 +367,22 @@ fn plan(w: &Worker, e: &Eval<'_>, extra: &[Vec<u8>]) -> Plan {
 
 /// Runs `e` as a transaction over the shards of its keys and `extra`
 /// (module docs).
-async fn run_spread(
-    w: &Rc<Worker>,
-    proto: Proto,
-    e: &Eval<'_>,
-    mut extra: Vec<Vec<u8>>,
-) -> Vec<u8> {
+async fn run_spread(w: &Rc<Worker>, proto: Proto, e: &Eval<'_>, extra: Vec<Vec<u8>>) -> Vec<u8> {
     let n = w.shared.shard_count();
-    let _gate = w.shared.gate.enter().await;
-    for _ in 0..ROUNDS_MAX {
-        let (listed, keys) = plan(w, e, &extra);
-        let exec = keys.first().map_or(0, |(_, _, s)| *s);
-        let mut parts: Vec<(usize, Part)> = Vec::new();
-        for (k, _, s) in &keys {
-            match parts.iter_mut().find(|(p, _)| p == s) {
-                Some((_, part)) => part.keys.push(k.clone()),
-                None => parts.push((
-                    *s,
-                    Part {
-                        keys: vec![k.clone()],
-                        all: false,
-                    },
-                )),
-            }
-        }
-        if parts.is_empty() {
-            parts.push((exec, Part::default()));
-        }
-        parts.sort_by_key(|(s, _)| *s);
-        let record = e.record(exec, n, &listed);
-        // The fewest round trips first (locks with the reads of the
-        // copies, writes home with the prepares); in order if a key was
-        // taken.
-        let at_once = xtx::run_copies_at_once(
-            w,
-            &parts,
-            |t| {
-                (
-                    Req::internal(Cmd::SharddEval, proto).in_tx(t),
-                    record.clone(),
-                )
-            },
-            &keys,
-            exec,
-            |r| stray_of(r).is_some(),
+    let keys = |extra: &[Vec<u8>]| plan(w, e, extra).1;
+    let request = |t: u64, exec: usize, extra: &[Vec<u8>]| {
+        let (listed, _) = plan(w, e, extra);
+        (
+            Req::internal(Cmd::SharddEval, proto).in_tx(t),
+            e.record(exec, n, &listed),
         )
-        .await;
-        let reply = match at_once {
-            Some((reply, _)) => reply,
-            None => {
-                let t = xtx::next_txid(w);
-                let locked = match xtx::lock(w, t, 0, &parts).await {
-                    Ok(l) => l,
-                    Err(xtx::LockError::WatchFailed) => {
-                        return b"-ERR transaction aborted: a lock was refused\r\n".to_vec()
-                    }
-                    Err(xtx::LockError::Failed(e)) => return format!("{e}\r\n").into_bytes(),
-                };
-                let req = Req::internal(Cmd::SharddEval, proto).in_tx(t);
-                let reply = xtx::run_with_copies(w, t, req, record, &keys, exec).await;
-                if stray_of(&reply).is_some() {
-                    xtx::abort(w, t, &locked).await;
-                    reply
-                } else {
-                    match xtx::finish(w, t, &locked).await {
-                        Ok(()) => reply,
-                        Err(e) => format!("{e}\r\n").into_bytes(),
-                    }
-                }
-            }
-        };
-        if let Some(key) = stray_of(&reply) {
-            if key.is_empty() || listed.contains(&key) {
-                return b"-ERR shardis: the script's keys could not be settled\r\n".to_vec();
-            }
-            extra.push(key);
-            continue;
-        }
-        return reply;
-    }
-    format!("-ERR shardis: the script kept reaching keys on other shards ({ROUNDS_MAX} rounds)\r\n")
-        .into_bytes()
+    };
+    let s = xtx::straying::Straying {
+        what: "script",
+        keys: &keys,
+        request: &request,
+    };
+    xtx::straying::run_straying(w, &s, extra).await
 }
 
 /// The reply to a command that would wait behind a busy script.
@@ -626,17 +543,4 @@ pub async fn copy_libraries(w: &Rc<Worker>, targets: &[usize]) -> bool {
         .collect();
     let done = xtx::ask_all(w, Cmd::SharddFunction, &restore).await;
     done.iter().all(|r| r.starts_with(b"+OK"))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn stray_replies_name_their_key() {
-        assert_eq!(stray_of(b"-SHARDIS.STRAY k1\r\n"), Some(b"k1".to_vec()));
-        assert_eq!(stray_of(b"-SHARDIS.STRAY\r\n"), Some(Vec::new()));
-        assert_eq!(stray_of(b"-ERR x\r\n"), None);
-        assert_eq!(stray_of(b"$1\r\nx\r\n"), None);
-    }
 }

@@ -23,6 +23,8 @@ use crate::{
 };
 
 mod pop;
+pub mod sort;
+pub mod straying;
 
 pub use pop::{pop_keys, pop_prefix, PopKeys};
 

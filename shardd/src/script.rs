@@ -13,8 +13,9 @@
 //! cannot touch it here. It stops, what it wrote is put back (outside a
 //! transaction from the undo images the run keeps of each key before its
 //! first write, inside one by the transaction's abort), and the shard
-//! answers `-SHARDIS.STRAY key`: the proxy runs it again as a transaction
-//! with that key too. The shard remembers the script as one that strays:
+//! answers `-SHARDIS.STRAY key` (`common::wire::STRAY`; a SORT inside
+//! the script names every key its patterns read that it may not): the
+//! proxy runs it again as a transaction with those keys too. The shard remembers the script as one that strays:
 //! from then on it answers `-SHARDIS.STRAY` before running it, so the
 //! proxy runs it as a transaction at once. The undo images cost a copy of
 //! each key a script writes (its DUMP form), paid only with more than one
@@ -523,7 +524,8 @@ struct Run<'a> {
     origin: u64,
     resp3: bool,
     wrote: bool,
-    stray: Option<Vec<u8>>,
+    /// The keys it reached that it may not touch here.
+    stray: Option<Vec<Vec<u8>>>,
     /// Outside a transaction: whether what it writes is kept to be put
     /// back (it may stray or meet a key a transaction holds).
     undoable: bool,
@@ -955,7 +957,29 @@ impl<L: WriteLog> Engine<L> {
                 self.put_back_run(run);
                 run.record.clear();
                 run.changes = 0;
-                run.stray = Some(key.to_vec());
+                run.stray = Some(vec![key.to_vec()]);
+                return fail(b"shardis: the script reached a key on another shard");
+            }
+        }
+        if matches!(spec.id, Cmd::Sort | Cmd::SortRo) {
+            // The keys its BY and GET patterns read: the same rules, all
+            // of them at once.
+            let reads = crate::commands::sort::pattern_keys(&mut self.ks, &argv);
+            if run.tx.is_none() {
+                if let Some(held) = reads.iter().find(|k| self.xtx.holds(k)) {
+                    self.put_back_run(run);
+                    run.record.clear();
+                    run.changes = 0;
+                    run.blocked = Some(held.clone());
+                    return fail(b"shardis: the script reached a key a transaction holds");
+                }
+            }
+            let strays: Vec<Vec<u8>> = reads.into_iter().filter(|k| !run.allowed(k)).collect();
+            if !strays.is_empty() {
+                self.put_back_run(run);
+                run.record.clear();
+                run.changes = 0;
+                run.stray = Some(strays);
                 return fail(b"shardis: the script reached a key on another shard");
             }
         }
@@ -1009,7 +1033,15 @@ impl<L: WriteLog> Engine<L> {
             }
             _ => {}
         }
+        // A SORT's pattern keys were checked above, by the script's rules.
+        let sort = matches!(spec.id, Cmd::Sort | Cmd::SortRo);
+        if sort {
+            self.sort_scope = crate::commands::sort::SortScope::Checked;
+        }
         let changes = self.execute(spec.id, op, &argv, &mut r);
+        if sort {
+            self.sort_scope = crate::commands::sort::SortScope::Own;
+        }
         if write && changes.any() {
             run.wrote = true;
             self.script_watch.wrote();
@@ -1160,13 +1192,8 @@ fn run_script<L: WriteLog>(
             None => s.run.call::<(bool, Value)>(c.f.clone())?,
         }
     };
-    if run.stray.is_some() {
-        let key = run.stray.clone().unwrap_or_default();
-        let mut msg = b"SHARDIS.STRAY ".to_vec();
-        msg.extend_from_slice(&key);
-        reply.raw(b"-");
-        reply.raw(&msg);
-        reply.raw(b"\r\n");
+    if let Some(keys) = &run.stray {
+        reply.raw(&common::wire::stray_reply(keys.iter().map(Vec::as_slice)));
         return Ok(false);
     }
     let counted = |t: &Table| {

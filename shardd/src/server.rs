@@ -60,6 +60,7 @@ pub const EXPIRE_BUDGET_KEYS: usize = 2_000;
 
 mod notes;
 mod slots;
+mod sort;
 mod waits;
 
 pub use common::wire::{REQ_FLAG_BLOCK, REQ_FLAG_TX, REQ_FLAG_WRITE};
@@ -115,6 +116,8 @@ pub struct Engine<L> {
     pub owned: crate::slots::Owned,
     /// The proxy workers' subscriptions, for a script's PUBLISH.
     pub subs: crate::subs::Mirror,
+    /// Which keys a SORT's patterns may read (`server/sort.rs`).
+    pub(crate) sort_scope: crate::commands::sort::SortScope,
     scratch: Vec<u8>,
 }
 
@@ -135,6 +138,7 @@ impl<L: WriteLog> Engine<L> {
             script_watch: std::rc::Rc::default(),
             owned: Default::default(),
             subs: Default::default(),
+            sort_scope: crate::commands::sort::SortScope::Own,
             scratch: Vec::with_capacity(64 << 10),
         };
         e.recover_txns();
@@ -189,6 +193,7 @@ impl<L: WriteLog> Engine<L> {
             Some(Op::Tx(TxCmd::Tx)) => self.serve_tx(&args, h.origin, &mut reply),
             Some(Op::Tx(TxCmd::Watch)) => self.serve_watch(&args, owner, &mut reply),
             Some(Op::Tx(TxCmd::Unwatch)) => self.serve_unwatch(&args, &mut reply),
+            Some(Op::Tx(TxCmd::Sort)) => self.serve_sort(None, &args, &mut reply),
             Some(Op::Tx(step)) => self.serve_xtx(step, &args, owner, &mut reply),
             Some(Op::Block(BlockCmd::Wait)) => {
                 let block = h.flags & REQ_FLAG_BLOCK != 0;
@@ -305,6 +310,9 @@ impl<L: WriteLog> Engine<L> {
         self.ks.take_written_elsewhere();
         self.ks.set_touching(touches_keys(id));
         if self.ks.over_limit() && !self.make_room(id, reply) {
+            return Changes::NONE;
+        }
+        if matches!(id, Cmd::Sort | Cmd::SortRo) && !self.sort_may_run(args, reply) {
             return Changes::NONE;
         }
         if matches!(op, Op::Introspect(_)) {

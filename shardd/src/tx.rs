@@ -57,6 +57,9 @@ pub enum TxCmd {
     Forget,
     /// `SHARDD.TXINDOUBT`.
     InDoubt,
+    /// `SHARDD.SORT`: a SORT with patterns inside a transaction over
+    /// several shards (`crate::commands::sort`).
+    Sort,
 }
 
 /// The transaction command `id`, if it is one.
@@ -73,6 +76,7 @@ pub const fn command(id: Cmd) -> Option<TxCmd> {
         Cmd::SharddTxresolve => TxCmd::Resolve,
         Cmd::SharddTxforget => TxCmd::Forget,
         Cmd::SharddTxindoubt => TxCmd::InDoubt,
+        Cmd::SharddSort => TxCmd::Sort,
         _ => return None,
     })
 }

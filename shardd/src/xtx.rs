@@ -620,6 +620,9 @@ impl<L: WriteLog> Engine<L> {
         if let Op::Script(cmd) = op {
             return self.serve_script(cmd, args, t, Some(t), reply);
         }
+        if let Op::Tx(TxCmd::Sort) = op {
+            return self.serve_sort(Some(t), args, reply);
+        }
         if matches!(op, Op::Tx(_) | Op::Block(_)) {
             return reply.error("ERR command not allowed in a transaction");
         }
@@ -816,7 +819,7 @@ impl<L: WriteLog> Engine<L> {
                 }
                 reply.ok();
             }
-            TxCmd::Tx | TxCmd::Watch | TxCmd::Unwatch | TxCmd::InDoubt => {
+            TxCmd::Tx | TxCmd::Watch | TxCmd::Unwatch | TxCmd::InDoubt | TxCmd::Sort => {
                 reply.error("ERR not a transaction step");
             }
         }

@@ -795,6 +795,8 @@ pub enum Cmd {
     SharddTxforget,
     /// `shardd.dump`
     SharddDump,
+    /// `shardd.sort`
+    SharddSort,
     /// `shardd.txindoubt`
     SharddTxindoubt,
     /// `shardd.eval`
@@ -821,7 +823,7 @@ pub enum Cmd {
 
 impl Cmd {
     /// Every id, in order (`Cmd::ALL[id as usize] == id`).
-    pub const ALL: [Cmd; 400] = [
+    pub const ALL: [Cmd; 401] = [
         Cmd::Acl,
         Cmd::AclCat,
         Cmd::AclDeluser,
@@ -1211,6 +1213,7 @@ impl Cmd {
         Cmd::SharddTxresolve,
         Cmd::SharddTxforget,
         Cmd::SharddDump,
+        Cmd::SharddSort,
         Cmd::SharddTxindoubt,
         Cmd::SharddEval,
         Cmd::SharddFunction,
@@ -1227,7 +1230,7 @@ impl Cmd {
 
 /// Fingerprint of the names in id order (FNV-1a): both sides of a ring
 /// check that they were built with the same table.
-pub const TABLE_FINGERPRINT: u64 = 0x81c6642475590da2;
+pub const TABLE_FINGERPRINT: u64 = 0x92e531eb5e34a842;
 
 /// Every command, sorted by name (lookups binary-search it).
 #[rustfmt::skip]
@@ -1706,6 +1709,7 @@ pub(super) static INTERNAL: &[CommandSpec] = &[
     cmd(Cmd::SharddTxresolve, "shardd.txresolve", 3, F_FAST, 0, 0, 0, &[], &[], &[], Route::Keyless, Keys::Fixed, Exec::Internal, Docs { summary: "Resolves an in-doubt transaction: txid commit|abort", since: "", group: "transactions", complexity: "O(N)" }, &[]),
     cmd(Cmd::SharddTxforget, "shardd.txforget", 2, F_FAST, 0, 0, 0, &[], &[], &[], Route::Keyless, Keys::Fixed, Exec::Internal, Docs { summary: "Forgets a decision every participant applied: txid", since: "", group: "transactions", complexity: "O(N)" }, &[]),
     cmd(Cmd::SharddDump, "shardd.dump", 2, F_READONLY | F_FAST, 0, 0, 0, &[], &[], &[], Route::Keyless, Keys::Fixed, Exec::Internal, Docs { summary: "A key's value, keeping its string encoding, and its absolute expiry (a transaction moving it)", since: "", group: "transactions", complexity: "O(N)" }, &[]),
+    cmd(Cmd::SharddSort, "shardd.sort", -3, 0, 0, 0, 0, &[], &[], &[], Route::Keyless, Keys::Fixed, Exec::Internal, Docs { summary: "A SORT with BY or GET patterns: nlisted listed... SORT|SORT_RO args... runs it inside a transaction that holds the listed keys (copies of other shards' keys among them); outside one, answers the keys its patterns read", since: "", group: "transactions", complexity: "As SORT" }, &[]),
     cmd(Cmd::SharddTxindoubt, "shardd.txindoubt", 1, F_FAST, 0, 0, 0, &[], &[], &[], Route::Keyless, Keys::Fixed, Exec::Internal, Docs { summary: "Lists the shard's prepared transactions and their deciders", since: "", group: "transactions", complexity: "O(N)" }, &[]),
     cmd(Cmd::SharddEval, "shardd.eval", -9, 0, 0, 0, 0, &[], &[], &[], Route::Keyless, Keys::Fixed, Exec::Internal, Docs { summary: "Runs a Lua script on the shard: sha body flags shard nshards nlisted listed... numkeys key... arg...", since: "", group: "scripting", complexity: "Depends on the script" }, &[]),
     cmd(Cmd::SharddFunction, "shardd.function", -2, 0, 0, 0, 0, &[], &[], &[], Route::Keyless, Keys::Fixed, Exec::Internal, Docs { summary: "The shard's function libraries: LOAD, DELETE, FLUSH, RESTORE, LIST, DUMP, STATS as FUNCTION's", since: "", group: "scripting", complexity: "Depends on the subcommand" }, &[]),

@@ -326,7 +326,7 @@ async fn run_exec(call: Call<'_, '_>, multi: Multi, dbs: Vec<u32>, denied: Vec<(
         if q.spec.exec == Exec::Shard {
             shards_of(w, q.spec, args, &mut shards);
         }
-        scripts |= crate::script::is_call(q.spec.id);
+        scripts |= xtx::straying(q.spec, args);
     }
     let watched: SmallVec<[usize; 4]> = call
         .session

@@ -137,9 +137,7 @@ pub async fn run(
     // From here to the end, plain commands over several shards wait or
     // run as transactions (see `crate::gate`).
     let _gate = w.shared.gate.enter().await;
-    let scripts = queued
-        .iter()
-        .any(|(spec, _)| crate::script::is_call(spec.id));
+    let scripts = queued.iter().any(|(spec, args)| straying(spec, args));
     let plans = scripts
         || queued
             .iter()
@@ -151,11 +149,21 @@ pub async fn run(
         }
         // A key was locked by another transaction: wait for it, in order.
     }
-    // Keys scripts reached besides their KEYS: locked too, and listed for
-    // every script, on the next round (`crate::script::ROUNDS_MAX`).
+    // Keys scripts reached besides their KEYS, and SORT's patterns read:
+    // locked too, and listed for every script and SORT, on the next round
+    // (`core::straying::ROUNDS_MAX`). The SORTs' are asked first.
     let mut extra: Vec<Vec<u8>> = Vec::new();
     let mut parts = parts;
-    for _ in 0..crate::script::ROUNDS_MAX {
+    for (i, (spec, args)) in queued.iter().enumerate() {
+        if core::sort::reads_patterns(spec, args) {
+            let db = dbs.get(i).copied().unwrap_or_else(crate::link::scoped_db);
+            let keys = crate::link::in_db_scope(db, core::sort::probe(w, args)).await;
+            for key in keys {
+                add_key(w, &mut parts, &mut extra, key);
+            }
+        }
+    }
+    for _ in 0..core::straying::ROUNDS_MAX {
         let t = core::next_txid(w);
         // 1. Lock, ascending.
         let locked = match core::lock(w, t, watcher, &parts).await {
@@ -189,14 +197,14 @@ pub async fn run(
                 Err(e) => Outcome::Failed(e),
             };
         }
-        // A script reached a key `t` did not lock: everything is put back
-        // and the transaction runs again with that key locked too.
+        // A script or a SORT reached a key `t` did not lock: everything is
+        // put back and the transaction runs again with that key locked too.
         core::abort(w, t, &locked).await;
         if watcher != 0 {
             // The shards checked and forgot the watch with this round's
             // locks: a second round could not check it again.
             return Outcome::Failed(
-                "-ERR shardis: a script inside this MULTI reached a key outside its KEYS while keys are WATCHed; declare the key in KEYS".into(),
+                "-ERR shardis: a script or SORT inside this MULTI reached a key outside its KEYS while keys are WATCHed; declare the key in KEYS".into(),
             );
         }
         for key in strays {
@@ -206,27 +214,46 @@ pub async fn run(
                         .into(),
                 );
             }
-            let shard = w.shared.shard_of(&key);
-            match parts.iter_mut().find(|(s, _)| *s == shard) {
-                Some((_, p)) => p.keys.push(key.clone()),
-                None => {
-                    parts.push((
-                        shard,
-                        Part {
-                            keys: vec![key.clone()],
-                            all: false,
-                        },
-                    ));
-                    parts.sort_by_key(|(s, _)| *s);
-                }
-            }
-            extra.push(key);
+            add_key(w, &mut parts, &mut extra, key);
         }
     }
     Outcome::Failed(format!(
         "-ERR shardis: the scripts inside this MULTI kept reaching keys on other shards ({} rounds)",
-        crate::script::ROUNDS_MAX
+        core::straying::ROUNDS_MAX
     ))
+}
+
+/// Whether queued command `spec` may reach keys it does not name (a
+/// script, a SORT with patterns): the transaction then takes the ordered
+/// path, in rounds.
+pub fn straying(spec: &CommandSpec, args: &[&[u8]]) -> bool {
+    crate::script::is_call(spec.id) || core::sort::reads_patterns(spec, args)
+}
+
+/// Adds `key` to the locks of `parts` and to `extra` (once).
+fn add_key(w: &Worker, parts: &mut Vec<(usize, Part)>, extra: &mut Vec<Vec<u8>>, key: Vec<u8>) {
+    if extra.contains(&key) {
+        return;
+    }
+    let shard = w.shared.shard_of(&key);
+    match parts.iter_mut().find(|(s, _)| *s == shard) {
+        Some((_, p)) => {
+            if !p.keys.contains(&key) {
+                p.keys.push(key.clone());
+            }
+        }
+        None => {
+            parts.push((
+                shard,
+                Part {
+                    keys: vec![key.clone()],
+                    all: false,
+                },
+            ));
+            parts.sort_by_key(|(s, _)| *s);
+        }
+    }
+    extra.push(key);
 }
 
 /// A MULTI's queued commands as EXEC hands them over.
@@ -283,13 +310,23 @@ async fn send_one(w: &Rc<Worker>, q: &Queue<'_, '_>, capture: &Rc<RefCell<Replie
             Ok(mut e) => {
                 e.no_replicas = w.shared.settings.writes_need_replicas();
                 let reply = crate::script::run_in_tx(w, t, proto, &e, q.extra).await;
-                if let Some(key) = crate::script::stray_of(&reply) {
-                    q.strays.borrow_mut().push(key);
+                if let Some(keys) = common::wire::strays_of(&reply) {
+                    q.strays.borrow_mut().extend(keys);
                 }
                 reply
             }
             Err(e) => e.as_bytes().to_vec(),
         };
+        fill(capture, seq, &reply);
+        return;
+    }
+    if core::sort::reads_patterns(spec, args) {
+        // In its turn, on copies of the keys its patterns read.
+        let seq = capture.borrow_mut().push_pending(false);
+        let reply = core::sort::run_in_tx(w, t, proto, spec, args, q.extra).await;
+        if let Some(keys) = common::wire::strays_of(&reply) {
+            q.strays.borrow_mut().extend(keys);
+        }
         fill(capture, seq, &reply);
         return;
     }

@@ -1,0 +1,117 @@
+//! Commands that may read keys they do not name: Lua scripts (any key, at
+//! run time) and SORT with `BY`/`GET` patterns. A shard that meets such a
+//! key it may not read (another shard's, or one a transaction holds)
+//! answers `-SHARDIS.STRAY` with it (`common::wire::STRAY`); the command
+//! then runs as a transaction over its keys and those, with copies of the
+//! other shards' keys on the shard of its first key, round after round
+//! while it finds more ([`ROUNDS_MAX`] rounds at most).
+
+use std::rc::Rc;
+
+use common::wire::strays_of;
+
+use super::{
+    abort, finish, lock, next_txid, parts_of_keys, run_copies_at_once, run_with_copies, LockError,
+    Part,
+};
+use crate::{link::Req, worker::Worker};
+
+/// Rounds a command may take to find every key it reaches.
+pub const ROUNDS_MAX: usize = 16;
+
+/// Keys as a transaction plan takes them: (key, may write, shard).
+pub type Keys = Vec<(Vec<u8>, bool, usize)>;
+
+/// The keys of a command that may stray, given the `extra` keys it is
+/// known to reach.
+pub type KeysWith<'a> = &'a dyn Fn(&[Vec<u8>]) -> Keys;
+
+/// A command's request inside transaction `t` on shard `exec`, given its
+/// `extra` keys.
+pub type RequestIn<'a> = &'a dyn Fn(u64, usize, &[Vec<u8>]) -> (Req, Vec<Vec<u8>>);
+
+/// A command that may stray, as [`run_straying`] runs it.
+pub struct Straying<'a> {
+    /// What it is, for the errors (`script`, `SORT`).
+    pub what: &'static str,
+    /// Its keys (key, may write, shard) with the `extra` keys it is known
+    /// to reach; the first key's shard runs it.
+    pub keys: KeysWith<'a>,
+    /// Its request inside transaction `t` on shard `exec`, with `extra`.
+    pub request: RequestIn<'a>,
+}
+
+/// Each key once, in order, written if any of its mentions writes it.
+pub fn unique_keys(
+    keys: impl IntoIterator<Item = (Vec<u8>, bool, usize)>,
+) -> Vec<(Vec<u8>, bool, usize)> {
+    let mut out: Vec<(Vec<u8>, bool, usize)> = Vec::new();
+    for (k, write, shard) in keys {
+        match out.iter_mut().find(|(x, _, _)| *x == k) {
+            Some(e) => e.1 |= write,
+            None => out.push((k, write, shard)),
+        }
+    }
+    out
+}
+
+/// Runs `s` as a transaction over the shards of its keys and `extra`
+/// (module docs); its reply, or the transaction's error.
+pub async fn run_straying(w: &Rc<Worker>, s: &Straying<'_>, mut extra: Vec<Vec<u8>>) -> Vec<u8> {
+    let what = s.what;
+    let _gate = w.shared.gate.enter().await;
+    for _ in 0..ROUNDS_MAX {
+        let keys = (s.keys)(&extra);
+        let exec = keys.first().map_or(0, |(_, _, s)| *s);
+        let mut parts = parts_of_keys(keys.iter().map(|(k, _, s)| (k.clone(), *s)));
+        if parts.is_empty() {
+            parts.push((exec, Part::default()));
+        }
+        // The fewest round trips first (locks with the reads of the
+        // copies, writes home with the prepares); in order if a key was
+        // taken.
+        let at_once = run_copies_at_once(
+            w,
+            &parts,
+            |t| (s.request)(t, exec, &extra),
+            &keys,
+            exec,
+            |r| strays_of(r).is_some(),
+        )
+        .await;
+        let reply = match at_once {
+            Some((reply, _)) => reply,
+            None => {
+                let t = next_txid(w);
+                let locked = match lock(w, t, 0, &parts).await {
+                    Ok(l) => l,
+                    Err(LockError::WatchFailed) => {
+                        return b"-ERR transaction aborted: a lock was refused\r\n".to_vec()
+                    }
+                    Err(LockError::Failed(e)) => return format!("{e}\r\n").into_bytes(),
+                };
+                let (req, args) = (s.request)(t, exec, &extra);
+                let reply = run_with_copies(w, t, req, args, &keys, exec).await;
+                if strays_of(&reply).is_some() {
+                    abort(w, t, &locked).await;
+                    reply
+                } else {
+                    match finish(w, t, &locked).await {
+                        Ok(()) => reply,
+                        Err(e) => format!("{e}\r\n").into_bytes(),
+                    }
+                }
+            }
+        };
+        let Some(found) = strays_of(&reply) else {
+            return reply;
+        };
+        if found.is_empty() || found.iter().any(|f| keys.iter().any(|(k, _, _)| k == f)) {
+            return format!("-ERR shardis: the {what}'s keys could not be settled\r\n")
+                .into_bytes();
+        }
+        extra.extend(found);
+    }
+    format!("-ERR shardis: the {what} kept reaching keys on other shards ({ROUNDS_MAX} rounds)\r\n")
+        .into_bytes()
+}
