@@ -17,9 +17,13 @@
 //!   a `SHARDD.BWAIT` goes to each shard with its keys, answered when one
 //!   of them holds a value (or at once if one does already, so a push
 //!   between the attempt and the wait is never missed); then the attempt
-//!   runs again. Clients blocked over several shards are woken in turn
-//!   but race for the element: one blocked on that key alone may take it
-//!   first, and the woken ones wait again.
+//!   runs again. First come, first served holds across both kinds: the
+//!   command's ticket (taken when it came, from the counter every worker
+//!   shares) is its place among each key's waiters, and the shard whose
+//!   push woke it keeps the key for it until its pop, or until told to
+//!   let go (`SHARDD.UNBLOCK client RELEASE`, once the command is done;
+//!   `shardd/src/blocking.rs`). It shows as blocked from its first wait
+//!   (a first try that pops never blocked).
 //! - **The end of a wait**: the timeout (a timer here, not in the shard),
 //!   `CLIENT UNBLOCK` (`TIMEOUT` or `ERROR`) and a disconnect send
 //!   `SHARDD.UNBLOCK client`; the shard answers the kept request with the
@@ -107,8 +111,11 @@ pub async fn wait(w: Rc<Worker>, handle: Arc<ClientHandle>, b: Blocked, out: Rc<
     let first = {
         let _busy = w.enter().await;
         match xtx::spans_shards(&w, b.spec, &argv) {
-            true => None,
-            false => Some(first_send(&w, &b).await),
+            // Its place among the waiters of its keys, taken now.
+            true => Start::Spread {
+                ticket: xtx::next_txid(&w),
+            },
+            false => Start::One(first_send(&w, &b).await),
         }
     };
     let task = tokio::task::spawn_local(crate::link::in_db_scope(
@@ -117,6 +124,15 @@ pub async fn wait(w: Rc<Worker>, handle: Arc<ClientHandle>, b: Blocked, out: Rc<
     ));
     let _left = LeaveOnDrop(gone);
     let _ = task.await;
+}
+
+/// How a blocked command starts.
+enum Start {
+    /// Sent to the one shard of its keys.
+    One(Sent),
+    /// Over several shards: its ticket, the place its waits take among
+    /// the waiters of each key (`SHARDD.BWAIT`), taken when it came.
+    Spread { ticket: u64 },
 }
 
 /// Whether the client left mid-wait.
@@ -141,18 +157,31 @@ async fn run(
     b: Blocked,
     out: Rc<RefCell<Replies>>,
     gone: Rc<Gone>,
-    first: Option<Sent>,
+    first: Start,
 ) {
     handle.unblock_mode.store(0, Ordering::Relaxed);
-    handle.blocked.store(true, Ordering::Relaxed);
-    w.shared.stats.blocked.fetch_add(1, Ordering::Relaxed);
-    let _counted = Counted(&w.shared.stats.blocked);
+    let mark = BlockedMark {
+        handle: &handle,
+        gauge: &w.shared.stats.blocked,
+        on: Cell::new(false),
+    };
     let argv: Vec<&[u8]> = b.args.iter().map(|a| a.as_slice()).collect();
     let reply = match first {
-        None => over_shards(&w, &handle, &gone, &b, &argv).await,
-        Some(sent) => on_one_shard(&w, &handle, &gone, &b, sent).await,
+        Start::Spread { ticket } => {
+            let spread = Spread {
+                handle: &handle,
+                gone: &gone,
+                ticket,
+                mark: &mark,
+            };
+            over_shards(&w, &spread, &b, &argv).await
+        }
+        Start::One(sent) => {
+            mark.set();
+            on_one_shard(&w, &handle, &gone, &b, sent).await
+        }
     };
-    handle.blocked.store(false, Ordering::Relaxed);
+    drop(mark);
     if shard_lost(&reply) {
         // The link made this one; the shards count their own errors.
         w.error_reply(&reply);
@@ -165,21 +194,52 @@ async fn run(
     .deliver(&reply);
 }
 
-/// Takes one off a gauge when dropped.
-struct Counted<'a>(&'a std::sync::atomic::AtomicU64);
+/// Whether the client shows as blocked (`CLIENT LIST`'s `b`, INFO's
+/// `blocked_clients`): from its wait on its one shard, or from its first
+/// wait over several shards (a first try that pops never blocks, as in
+/// Redis), until dropped.
+struct BlockedMark<'a> {
+    handle: &'a ClientHandle,
+    gauge: &'a std::sync::atomic::AtomicU64,
+    on: Cell<bool>,
+}
 
-impl Drop for Counted<'_> {
-    fn drop(&mut self) {
-        self.0.fetch_sub(1, Ordering::Relaxed);
+impl BlockedMark<'_> {
+    fn set(&self) {
+        if !self.on.replace(true) {
+            self.handle.blocked.store(true, Ordering::Relaxed);
+            self.gauge.fetch_add(1, Ordering::Relaxed);
+        }
     }
 }
 
-/// Cancels a client's waits on shards if dropped while armed (the client
-/// left, or was killed, mid-wait).
+impl Drop for BlockedMark<'_> {
+    fn drop(&mut self) {
+        if self.on.get() {
+            self.handle.blocked.store(false, Ordering::Relaxed);
+            self.gauge.fetch_sub(1, Ordering::Relaxed);
+        }
+    }
+}
+
+/// A client blocked over several shards, as its wait sees it.
+struct Spread<'a> {
+    handle: &'a ClientHandle,
+    gone: &'a Gone,
+    /// Its place among each key's waiters (`Start::Spread`).
+    ticket: u64,
+    mark: &'a BlockedMark<'a>,
+}
+
+/// A client's waits (or reservations) on shards, ended with
+/// `SHARDD.UNBLOCK client on_drop` if dropped while armed: `TIMEOUT` for
+/// waits (the client left, or was killed, mid-wait), `RELEASE` for the
+/// keys shards reserved for a woken client (its command is done).
 struct Waits {
     w: Rc<Worker>,
     client: u64,
     shards: Vec<usize>,
+    on_drop: &'static [u8],
 }
 
 impl Waits {
@@ -195,12 +255,13 @@ impl Drop for Waits {
         if self.shards.is_empty() {
             return;
         }
-        let (w, client, shards) = (
+        let (w, client, shards, mode) = (
             self.w.clone(),
             self.client,
             std::mem::take(&mut self.shards),
+            self.on_drop,
         );
-        tokio::task::spawn_local(async move { unblock(&w, client, &shards, b"TIMEOUT").await });
+        tokio::task::spawn_local(async move { unblock(&w, client, &shards, mode).await });
     }
 }
 
@@ -348,6 +409,7 @@ async fn on_one_shard(
             w: w.clone(),
             client: token,
             shards: vec![shard],
+            on_drop: b"TIMEOUT",
         };
         let reply = if lost > 0 && past(b.deadline) {
             // Sent again only to learn whether it popped before the
@@ -381,13 +443,8 @@ async fn on_one_shard(
 
 /// Keys on several shards: the non-blocking form as a transaction, then
 /// a wait on every shard for one of the keys to hold a value, again.
-async fn over_shards(
-    w: &Rc<Worker>,
-    handle: &ClientHandle,
-    gone: &Gone,
-    b: &Blocked,
-    argv: &[&[u8]],
-) -> Vec<u8> {
+async fn over_shards(w: &Rc<Worker>, sp: &Spread<'_>, b: &Blocked, argv: &[&[u8]]) -> Vec<u8> {
+    let (handle, gone) = (sp.handle, sp.gone);
     let Some(family) = blocking::family(b.spec.id) else {
         return xtx::run_alone(w, b.proto, b.spec, argv).await;
     };
@@ -405,6 +462,14 @@ async fn over_shards(
         argv
     };
     let client = handle.id.to_string().into_bytes();
+    // The shards whose push woke this client reserve the key for it
+    // until its pop (`shardd/src/blocking.rs`): let go when it is done.
+    let mut woke = Waits {
+        w: w.clone(),
+        client: handle.id,
+        shards: Vec::new(),
+        on_drop: b"RELEASE",
+    };
     let keys = xtx::pop_keys(b.spec.id, argv);
     // The last try, at the timeout, holds every key: a null then is a
     // moment when they were all empty.
@@ -449,16 +514,22 @@ async fn over_shards(
                 b"SHARDD.BWAIT".to_vec(),
                 client.clone(),
                 family.name().to_vec(),
+                sp.ticket.to_string().into_bytes(),
             ];
             args.extend(keys.iter().cloned());
             captures.push(send_for_reply(w, req, shard, &args).await);
         }
         w.flush_now();
         drop(busy);
+        sp.mark.set();
+        // A new wait on a shard ends its reservation there (the client
+        // keeps its place in the queue).
+        woke.shards.retain(|s| !by_shard.contains_key(s));
         let mut waits = Waits {
             w: w.clone(),
             client: handle.id,
             shards: by_shard.keys().copied().collect(),
+            on_drop: b"TIMEOUT",
         };
         let woken = tokio::select! {
             _ = any_reply(&captures) => None,
@@ -466,8 +537,10 @@ async fn over_shards(
         };
         // Every other wait ends; each kept request is answered either way.
         waits.end(b"TIMEOUT").await;
-        for c in &captures {
-            wait_all(c).await;
+        for (c, &shard) in captures.iter().zip(by_shard.keys()) {
+            if wait_all(c).await.starts_with(b":1") {
+                woke.shards.push(shard);
+            }
         }
         waited = true;
         match woken {

@@ -22,11 +22,30 @@
 //!   (Redis 7.0). What a waiter pops is logged as its own command.
 //!   Stream readers take nothing from each other: every stream waiter of
 //!   a ready key runs once, in order (`next_stream_waiter`).
-//! - **Several shards.** `SHARDD.BWAIT client family key...` answers `:1`
+//! - **Several shards.** `SHARDD.BWAIT client family ticket key...` answers `:1`
 //!   at once when one of its keys holds a value of the family, else waits
 //!   as a *notify* waiter, answered `:1` when a key becomes ready (every
 //!   notify waiter of the key is woken, since none consumes anything); the
 //!   proxy then tries the pop as a transaction over the shards.
+//! - **First come, first served across shards.** A notify waiter woken by
+//!   a key *reserves* the key: its element is the woken client's, so the
+//!   waiters behind it (and a blocking command arriving now that would pop
+//!   it at once, and another notify waiter's `SHARDD.BWAIT`) wait until
+//!   the reservation ends, as Redis serves the oldest blocked client first
+//!   whatever its other keys. Waiters are queued by the ticket the proxy
+//!   gave the client's command when it came (a counter its workers
+//!   share), not by when their wait reached the shard: a client blocked
+//!   over several shards waits only after a first try. It
+//!   ends at the next write to the key (the woken client's pop, or
+//!   anyone's), when the woken client waits again (it keeps its place in
+//!   the queues: it found nothing), at `SHARDD.UNBLOCK client RELEASE`
+//!   (it popped elsewhere), when its channel goes away, or after
+//!   [`RESERVE_MS`] (a proxy that never came back); then every key with
+//!   waiters is looked at again. Not held back: plain pops (LPOP...) and
+//!   the first, non-blocking try of a command over several shards
+//!   (`REQ_FLAG_NOPARK`), which carry no client identity; in the moment
+//!   between the wake-up and the woken client's pop they may take the
+//!   element (in Redis nothing runs in between).
 //! - **Ending a wait.** `SHARDD.UNBLOCK client TIMEOUT|ERROR` (the proxy's
 //!   timer, `CLIENT UNBLOCK`, a disconnect) removes the client's waiter;
 //!   the round then answers its request with the timeout reply (a null),
@@ -51,7 +70,7 @@ use crate::{
 /// The blocking commands a shard runs itself.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum BlockCmd {
-    /// `SHARDD.BWAIT client family key...`
+    /// `SHARDD.BWAIT client family ticket key...`
     Wait,
     /// `SHARDD.UNBLOCK client TIMEOUT|ERROR`
     Unblock,
@@ -92,6 +111,12 @@ pub(crate) struct Waiter {
     pub(crate) client: u64,
     /// The request id its reply carries.
     pub(crate) id: u64,
+    /// Its place among the waiters of a key: when the proxy took the
+    /// client's blocking command (its token, from a counter every worker
+    /// shares), so a client blocked over several shards, whose wait
+    /// comes after a first try, keeps its place before the clients that
+    /// came after it; and a woken client that waits again keeps it too.
+    pub(crate) ticket: u64,
     pub(crate) proto: Proto,
     pub(crate) cmd: Cmd,
     pub(crate) family: Family,
@@ -127,10 +152,27 @@ pub(crate) enum Due {
     },
 }
 
+/// How long a key stays reserved for the client a push woke when nothing
+/// ends the reservation sooner (module docs).
+pub const RESERVE_MS: u64 = 1000;
+
+/// A key reserved for the notify waiter it woke (module docs).
+#[derive(Debug)]
+struct Reserved {
+    owner: u64,
+    client: u64,
+    /// When the reservation ends on its own (read from the clock itself:
+    /// the keyspace's is read once a round, and a round after a park
+    /// starts with it late).
+    until: std::time::Instant,
+}
+
 /// The shard's blocked clients.
 #[derive(Debug, Default)]
 pub struct Blocking {
     by_key: HashMap<Vec<u8>, VecDeque<u64>>,
+    /// Keys (each a `keyspace::db_key`) reserved for a woken client.
+    reserved: HashMap<Vec<u8>, Reserved>,
     pub(crate) waiters: HashMap<u64, Waiter>,
     by_client: HashMap<(u64, u64), u64>,
     pub(crate) ready: VecDeque<Vec<u8>>,
@@ -153,9 +195,54 @@ pub struct Blocking {
 }
 
 impl Blocking {
-    /// Whether nobody waits (the write path's fast check).
+    /// Whether nobody waits and no key is reserved (the write path's fast
+    /// check).
     pub fn is_empty(&self) -> bool {
-        self.by_key.is_empty()
+        self.by_key.is_empty() && self.reserved.is_empty()
+    }
+
+    /// Whether `key` of database `db` is reserved for another client than
+    /// `client` of channel `owner`.
+    pub(crate) fn reserved_for_other(
+        &mut self,
+        db: usize,
+        key: &[u8],
+        owner: u64,
+        client: u64,
+    ) -> bool {
+        if self.reserved.is_empty() {
+            return false;
+        }
+        db_key_into(&mut self.name, db, key);
+        self.reserved
+            .get(self.name.as_slice())
+            .is_some_and(|r| (r.owner, r.client) != (owner, client))
+    }
+
+    /// Ends the reservations `keep` refuses; if any ended, every key with
+    /// waiters is looked at again (true).
+    fn release_where(&mut self, keep: impl Fn(&Reserved) -> bool) -> bool {
+        let before = self.reserved.len();
+        self.reserved.retain(|_, r| keep(r));
+        let released = self.reserved.len() != before;
+        if released {
+            self.signal_all();
+        }
+        released
+    }
+
+    /// `SHARDD.UNBLOCK client RELEASE`: the woken client is done (it
+    /// popped elsewhere, or gave up); true if it held a reservation.
+    pub(crate) fn release(&mut self, owner: u64, client: u64) -> bool {
+        self.release_where(|r| (r.owner, r.client) != (owner, client))
+    }
+
+    /// Ends the reservations whose time is up.
+    pub fn expire_reservations(&mut self) {
+        if !self.reserved.is_empty() {
+            let now = std::time::Instant::now();
+            self.release_where(|r| r.until > now);
+        }
     }
 
     /// Clients waiting (INFO's `blocked_clients` part).
@@ -188,6 +275,11 @@ impl Blocking {
     pub fn signal(&mut self, db: usize, key: &[u8]) {
         // On every write while anyone waits: looked up without allocating.
         db_key_into(&mut self.name, db, key);
+        if !self.reserved.is_empty() && self.reserved.remove(self.name.as_slice()).is_some() {
+            // Written (popped, most likely): the reservation is over.
+            self.signal_all();
+            return;
+        }
         if self.by_key.contains_key(self.name.as_slice()) && !self.ready.contains(&self.name) {
             self.ready.push_back(self.name.clone());
             self.fresh = true;
@@ -218,8 +310,18 @@ impl Blocking {
         }
         let seq = self.next;
         self.next += 1;
+        if !self.reserved.is_empty() {
+            // The client a push woke waits again (it found nothing): its
+            // reservations end (its ticket keeps its place).
+            let me = (w.owner, w.client);
+            self.release_where(|r| (r.owner, r.client) != me);
+        }
+        // In ticket order (most often at the back).
         for k in &w.keys {
-            self.by_key.entry(k.clone()).or_default().push_back(seq);
+            let at = self.by_key.get(k).map_or(0, |q| {
+                q.partition_point(|s| self.waiters.get(s).is_some_and(|o| o.ticket <= w.ticket))
+            });
+            self.by_key.entry(k.clone()).or_default().insert(at, seq);
         }
         self.by_client.insert((w.owner, w.client), seq);
         self.waiters.insert(seq, w);
@@ -293,6 +395,9 @@ impl Blocking {
         for seq in gone {
             self.remove(seq);
         }
+        if !self.reserved.is_empty() {
+            self.release_where(|r| r.owner != owner);
+        }
         self.ended.retain(|(w, _)| w.owner != owner);
         self.outbox.retain(|(o, _)| *o != owner);
     }
@@ -306,6 +411,12 @@ impl Blocking {
             return Some(w.answer(body));
         }
         while let Some(key) = self.ready.front().cloned() {
+            if self.reserved.contains_key(&key) {
+                // Spoken for: its waiters wait for the reservation's end.
+                self.ready.pop_front();
+                self.stream_turn = None;
+                continue;
+            }
             let (db, k) = split_db_key(&key);
             let family = ks.in_db(db, |ks| match ks.get(k) {
                 Some(ValueRef::List(_)) => Some(Family::List),
@@ -333,9 +444,28 @@ impl Blocking {
                 self.stream_turn = None;
                 continue;
             };
+            if self.holds_reserved(seq) {
+                // The oldest waiter also waits on a key reserved for
+                // another: this key waits for that reservation's end too.
+                self.ready.pop_front();
+                self.stream_turn = None;
+                continue;
+            }
             let notify = self.waiters.get(&seq).is_some_and(|w| w.rec.is_none());
             if notify {
                 let w = self.remove(seq)?;
+                // The element is its own until its pop (module docs):
+                // the waiters behind it, and those that come now, wait.
+                let until =
+                    std::time::Instant::now() + std::time::Duration::from_millis(RESERVE_MS);
+                let r = Reserved {
+                    owner: w.owner,
+                    client: w.client,
+                    until,
+                };
+                self.reserved.insert(key, r);
+                self.ready.pop_front();
+                self.stream_turn = None;
                 return Some(w.answer(int_reply(w.proto, 1)));
             }
             let w = self.waiters.get(&seq)?;
@@ -346,6 +476,20 @@ impl Blocking {
             });
         }
         None
+    }
+
+    /// Whether waiter `seq` waits on a key reserved for another client.
+    fn holds_reserved(&self, seq: u64) -> bool {
+        if self.reserved.is_empty() {
+            return false;
+        }
+        self.waiters.get(&seq).is_some_and(|w| {
+            w.keys.iter().any(|k| {
+                self.reserved
+                    .get(k)
+                    .is_some_and(|r| (r.owner, r.client) != (w.owner, w.client))
+            })
+        })
     }
 
     /// The next stream waiter of ready `key` to run or answer this time,
@@ -470,3 +614,6 @@ impl Blocking {
         }
     }
 }
+
+#[cfg(test)]
+mod tests;

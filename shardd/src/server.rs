@@ -228,6 +228,13 @@ impl<L: WriteLog> Engine<L> {
             Some(op) => {
                 let id = Cmd::ALL[h.kind as usize];
                 let block = h.flags & REQ_FLAG_BLOCK != 0;
+                if block && !self.blocking.is_empty() && self.waits_for_reservation(&h, id, &args) {
+                    self.ks.take_block_as();
+                    self.park_blocked(rec, owner, &h, id, &args);
+                    scratch.clear();
+                    self.scratch = scratch;
+                    return Ok(true);
+                }
                 if block {
                     self.ks.take_would_block();
                     self.ks.take_block_as();
@@ -681,6 +688,7 @@ impl<L: WriteLog> Shard<L> {
             self.engine.retry_parked(&mut self.channels);
             worked = true;
         }
+        self.engine.blocking.expire_reservations();
         if self.engine.blocking.has_work() {
             self.engine.serve_blocked(&mut self.channels);
         }

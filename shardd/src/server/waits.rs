@@ -80,6 +80,7 @@ impl<L: WriteLog> Engine<L> {
             owner,
             client: h.origin,
             id: h.id,
+            ticket: h.origin,
             proto: Proto::from_version(h.proto),
             cmd,
             family,
@@ -88,9 +89,9 @@ impl<L: WriteLog> Engine<L> {
         });
     }
 
-    /// `SHARDD.BWAIT client family key...`: `:1` if a key holds a value of
-    /// the family; otherwise, when `block`, the request waits (answered
-    /// later, true returned), else `:0`.
+    /// `SHARDD.BWAIT client family ticket key...`: `:1` if a key holds a
+    /// value of the family; otherwise, when `block`, the request waits in
+    /// `ticket`'s place (answered later, true returned), else `:0`.
     pub(crate) fn serve_bwait(
         &mut self,
         args: &[&[u8]],
@@ -99,14 +100,15 @@ impl<L: WriteLog> Engine<L> {
         block: bool,
         reply: &mut Reply,
     ) -> bool {
-        let (Some(client), Some(family)) = (
+        let (Some(client), Some(family), Some(ticket)) = (
             parse_u64(args.get(1)),
             args.get(2).and_then(|f| Family::from_name(f)),
+            parse_u64(args.get(3)),
         ) else {
             reply.error("ERR malformed SHARDD.BWAIT");
             return false;
         };
-        let rest = args.get(3..).unwrap_or(&[]);
+        let rest = args.get(4..).unwrap_or(&[]);
         let (ready, keys): (bool, Vec<Vec<u8>>) = if family == Family::Stream {
             let Some(ready) = self.stream_ready(rest) else {
                 reply.error("ERR malformed SHARDD.BWAIT");
@@ -116,14 +118,16 @@ impl<L: WriteLog> Engine<L> {
             let db = self.ks.selected();
             (ready, keys.map(|k| db_key(db, k)).collect())
         } else {
+            let db = self.ks.selected();
+            // A key reserved for another woken client holds nothing for
+            // this one (`crate::blocking`).
             let ready = rest.iter().any(|k| {
                 matches!(
                     (self.ks.get(k), family),
                     (Some(ValueRef::List(_)), Family::List)
                         | (Some(ValueRef::ZSet(_)), Family::Zset)
-                )
+                ) && !self.blocking.reserved_for_other(db, k, owner, client)
             });
-            let db = self.ks.selected();
             (ready, rest.iter().map(|k| db_key(db, k)).collect())
         };
         if ready || !block {
@@ -134,6 +138,7 @@ impl<L: WriteLog> Engine<L> {
             owner,
             client,
             id,
+            ticket,
             proto: reply.proto(),
             cmd: Cmd::SharddBwait,
             family,
@@ -174,18 +179,41 @@ impl<L: WriteLog> Engine<L> {
         Some(false)
     }
 
-    /// `SHARDD.UNBLOCK client TIMEOUT|ERROR`.
+    /// `SHARDD.UNBLOCK client TIMEOUT|ERROR|RELEASE`.
     pub(crate) fn serve_unblock(&mut self, args: &[&[u8]], owner: u64, reply: &mut Reply) {
-        let how = match args.get(2) {
-            Some(m) if m.eq_ignore_ascii_case(b"timeout") => Ending::Timeout,
-            Some(m) if m.eq_ignore_ascii_case(b"error") => Ending::Error,
-            _ => return reply.error("ERR malformed SHARDD.UNBLOCK"),
-        };
         let Some(client) = parse_u64(args.get(1)) else {
             return reply.error("ERR malformed SHARDD.UNBLOCK");
         };
+        let how = match args.get(2) {
+            Some(m) if m.eq_ignore_ascii_case(b"timeout") => Ending::Timeout,
+            Some(m) if m.eq_ignore_ascii_case(b"error") => Ending::Error,
+            Some(m) if m.eq_ignore_ascii_case(b"release") => {
+                let held = self.blocking.release(owner, client);
+                return reply.int(i64::from(held));
+            }
+            _ => return reply.error("ERR malformed SHARDD.UNBLOCK"),
+        };
         let ended = self.blocking.end(owner, client, how);
         reply.int(i64::from(ended));
+    }
+
+    /// Whether blocked request `h` (command `cmd` with `args`, arriving
+    /// now) names a key reserved for a woken client: it then waits behind
+    /// without trying (it would take that client's element).
+    pub(crate) fn waits_for_reservation(
+        &mut self,
+        h: &RequestHeader,
+        cmd: Cmd,
+        args: &[&[u8]],
+    ) -> bool {
+        if self.blocking.serving.is_some() || h.flags & common::wire::REQ_FLAG_NOPARK != 0 {
+            return false;
+        }
+        let db = self.ks.selected();
+        rules::wait_positions(cmd, args).into_iter().any(|p| {
+            args.get(p)
+                .is_some_and(|k| self.blocking.reserved_for_other(db, k, u64::MAX, h.origin))
+        })
     }
 
     /// Serves the ready keys' waiters and answers the ended waiters, each
