@@ -707,12 +707,13 @@ impl<L: WriteLog> Engine<L> {
                         return reply.null_array();
                     }
                 }
-                let mut keys: Vec<Vec<u8>> = Vec::new();
-                for k in keys_arg {
-                    if !keys.iter().any(|x| x == k) {
-                        keys.push(k.to_vec());
-                    }
-                }
+                // Each key once (a SORT's patterns may name 100,000).
+                let mut seen: HashSet<&[u8]> = HashSet::with_capacity(keys_arg.len());
+                let keys: Vec<Vec<u8>> = keys_arg
+                    .iter()
+                    .filter(|k| seen.insert(k))
+                    .map(|k| k.to_vec())
+                    .collect();
                 let txn = Txn {
                     owner,
                     keys,

@@ -21,7 +21,7 @@
 //! participants stay locked until the decider is back and the resolver
 //! ([`resolve_in_doubt`], run at every attach) asks it.
 
-use std::{cell::RefCell, rc::Rc};
+use std::{cell::RefCell, collections::HashSet, rc::Rc};
 
 use common::table::{self, Cmd, CommandSpec, Exec, Route};
 use smallvec::SmallVec;
@@ -154,12 +154,19 @@ pub async fn run(
     // (`core::straying::ROUNDS_MAX`). The SORTs' are asked first.
     let mut extra: Vec<Vec<u8>> = Vec::new();
     let mut parts = parts;
+    let mut keys = Keys {
+        extra: HashSet::new(),
+        locked: parts
+            .iter()
+            .flat_map(|(_, p)| p.keys.iter().cloned())
+            .collect(),
+    };
     for (i, (spec, args)) in queued.iter().enumerate() {
         if core::sort::reads_patterns(spec, args) {
             let db = dbs.get(i).copied().unwrap_or_else(crate::link::scoped_db);
-            let keys = crate::link::in_db_scope(db, core::sort::probe(w, args)).await;
-            for key in keys {
-                add_key(w, &mut parts, &mut extra, key);
+            let found = crate::link::in_db_scope(db, core::sort::probe(w, args)).await;
+            for key in found {
+                add_key(w, &mut parts, &mut extra, &mut keys, key);
             }
         }
     }
@@ -208,13 +215,13 @@ pub async fn run(
             );
         }
         for key in strays {
-            if key.is_empty() || extra.contains(&key) {
+            if key.is_empty() || keys.extra.contains(&key) {
                 return Outcome::Failed(
                     "-ERR shardis: the keys of the scripts inside this MULTI could not be settled"
                         .into(),
                 );
             }
-            add_key(w, &mut parts, &mut extra, key);
+            add_key(w, &mut parts, &mut extra, &mut keys, key);
         }
     }
     Outcome::Failed(format!(
@@ -230,30 +237,44 @@ pub fn straying(spec: &CommandSpec, args: &[&[u8]]) -> bool {
     crate::script::is_call(spec.id) || core::sort::reads_patterns(spec, args)
 }
 
-/// Adds `key` to the locks of `parts` and to `extra` (once).
-fn add_key(w: &Worker, parts: &mut Vec<(usize, Part)>, extra: &mut Vec<Vec<u8>>, key: Vec<u8>) {
-    if extra.contains(&key) {
+/// Adds `key` to `extra` (the keys listed for every script and SORT) and
+/// to the locks of `parts`, each once (`keys` has both's, so that a SORT
+/// naming 100,000 keys costs hash lookups).
+fn add_key(
+    w: &Worker,
+    parts: &mut Vec<(usize, Part)>,
+    extra: &mut Vec<Vec<u8>>,
+    keys: &mut Keys,
+    key: Vec<u8>,
+) {
+    if keys.extra.insert(key.clone()) {
+        extra.push(key.clone());
+    }
+    if !keys.locked.insert(key.clone()) {
         return;
     }
     let shard = w.shared.shard_of(&key);
     match parts.iter_mut().find(|(s, _)| *s == shard) {
-        Some((_, p)) => {
-            if !p.keys.contains(&key) {
-                p.keys.push(key.clone());
-            }
-        }
+        Some((_, p)) => p.keys.push(key),
         None => {
             parts.push((
                 shard,
                 Part {
-                    keys: vec![key.clone()],
+                    keys: vec![key],
                     all: false,
                 },
             ));
             parts.sort_by_key(|(s, _)| *s);
         }
     }
-    extra.push(key);
+}
+
+/// The keys of a transaction's rounds: those listed for its scripts and
+/// SORTs, and those it locks.
+#[derive(Default)]
+struct Keys {
+    extra: HashSet<Vec<u8>>,
+    locked: HashSet<Vec<u8>>,
 }
 
 /// A MULTI's queued commands as EXEC hands them over.

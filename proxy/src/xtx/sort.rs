@@ -75,6 +75,12 @@ pub fn reads_patterns(spec: &CommandSpec, argv: &[&[u8]]) -> bool {
     })
 }
 
+/// The keys a `SHARDD.SORT` lists: all it locked, its own among them (a
+/// pattern may name the sorted key or the destination).
+fn listed(keys: &[(Vec<u8>, bool, usize)]) -> Vec<Vec<u8>> {
+    keys.iter().map(|(k, _, _)| k.clone()).collect()
+}
+
 /// `SHARDD.SORT nlisted listed... argv...`.
 fn record(listed: &[Vec<u8>], argv: &[&[u8]]) -> Vec<Vec<u8>> {
     let mut args = Vec::with_capacity(2 + listed.len() + argv.len());
@@ -140,9 +146,10 @@ pub async fn run(
     };
     let keys = |extra: &[Vec<u8>]| keys_with(w, spec, argv, extra);
     let request = |t: u64, _exec: usize, extra: &[Vec<u8>]| {
+        let listed = listed(&keys_with(w, spec, argv, extra));
         (
             Req::internal(Cmd::SharddSort, proto).in_tx(t),
-            record(extra, argv),
+            record(&listed, argv),
         )
     };
     let s = Straying {
@@ -168,7 +175,7 @@ pub async fn run_in_tx(
     let keys = keys_with(w, spec, argv, extra);
     let exec = keys.first().map_or(0, |(_, _, s)| *s);
     let req = Req::internal(Cmd::SharddSort, proto).in_tx(t);
-    run_with_copies(w, t, req, record(extra, argv), &keys, exec).await
+    run_with_copies(w, t, req, record(&listed(&keys), argv), &keys, exec).await
 }
 
 #[cfg(test)]

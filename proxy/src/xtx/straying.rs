@@ -6,7 +6,10 @@
 //! other shards' keys on the shard of its first key, round after round
 //! while it finds more ([`ROUNDS_MAX`] rounds at most).
 
-use std::rc::Rc;
+use std::{
+    collections::{HashMap, HashSet},
+    rc::Rc,
+};
 
 use common::wire::strays_of;
 
@@ -41,15 +44,18 @@ pub struct Straying<'a> {
     pub request: RequestIn<'a>,
 }
 
-/// Each key once, in order, written if any of its mentions writes it.
-pub fn unique_keys(
-    keys: impl IntoIterator<Item = (Vec<u8>, bool, usize)>,
-) -> Vec<(Vec<u8>, bool, usize)> {
-    let mut out: Vec<(Vec<u8>, bool, usize)> = Vec::new();
+/// Each key once, in order, written if any of its mentions writes it (a
+/// SORT's patterns may name 100,000 keys: one hash lookup each).
+pub fn unique_keys(keys: impl IntoIterator<Item = (Vec<u8>, bool, usize)>) -> Keys {
+    let mut out: Keys = Vec::new();
+    let mut at: HashMap<Vec<u8>, usize> = HashMap::new();
     for (k, write, shard) in keys {
-        match out.iter_mut().find(|(x, _, _)| *x == k) {
-            Some(e) => e.1 |= write,
-            None => out.push((k, write, shard)),
+        match at.get(&k) {
+            Some(&i) => out[i].1 |= write,
+            None => {
+                at.insert(k.clone(), out.len());
+                out.push((k, write, shard));
+            }
         }
     }
     out
@@ -106,7 +112,8 @@ pub async fn run_straying(w: &Rc<Worker>, s: &Straying<'_>, mut extra: Vec<Vec<u
         let Some(found) = strays_of(&reply) else {
             return reply;
         };
-        if found.is_empty() || found.iter().any(|f| keys.iter().any(|(k, _, _)| k == f)) {
+        let known: HashSet<&[u8]> = keys.iter().map(|(k, _, _)| k.as_slice()).collect();
+        if found.is_empty() || found.iter().any(|f| known.contains(f.as_slice())) {
             return format!("-ERR shardis: the {what}'s keys could not be settled\r\n")
                 .into_bytes();
         }

@@ -164,7 +164,51 @@ pub struct Undo {
     /// SWAPDB, MOVE, COPY ... DB), and `all` then means every database
     /// was emptied. In the record, `all` is written 2 + `all`.
     pub tagged: bool,
+    /// `images`' keys, for lookups in a transaction that wrote many (a
+    /// SORT's copies of 100,000 keys); not part of the record.
+    pub index: KeyIndex,
 }
+
+/// The keys of [`Undo::images`], looked up instead of scanning them once
+/// there are more than [`KeyIndex::SCAN_MAX`]; rebuilt whenever it lags
+/// behind them (after a parse, a [`Undo::tag`], a struct literal).
+/// Never part of an `Undo`'s equality.
+#[derive(Debug, Clone, Default)]
+pub struct KeyIndex(std::cell::RefCell<std::collections::HashSet<Vec<u8>>>);
+
+impl KeyIndex {
+    /// Below this many images a scan is cheaper than hashing.
+    const SCAN_MAX: usize = 16;
+
+    /// Whether one of `images` is `key`'s.
+    fn has(&self, images: &[Image], key: &[u8]) -> bool {
+        if images.len() <= Self::SCAN_MAX {
+            return images.iter().any(|i| i.key == key);
+        }
+        let mut seen = self.0.borrow_mut();
+        if seen.len() != images.len() {
+            seen.clear();
+            seen.extend(images.iter().map(|i| i.key.clone()));
+        }
+        seen.contains(key)
+    }
+
+    /// `key`'s image was just added as the last of `images`.
+    fn added(&self, images: &[Image], key: &[u8]) {
+        let mut seen = self.0.borrow_mut();
+        if seen.len() + 1 == images.len() {
+            seen.insert(key.to_vec());
+        }
+    }
+}
+
+impl PartialEq for KeyIndex {
+    fn eq(&self, _: &KeyIndex) -> bool {
+        true
+    }
+}
+
+impl Eq for KeyIndex {}
 
 impl Undo {
     /// Whether nothing was written.
@@ -178,13 +222,12 @@ impl Undo {
         if self.tagged {
             return self.has_in(self.db, key);
         }
-        self.images.iter().any(|i| i.key == key)
+        self.index.has(&self.images, key)
     }
 
     /// Whether `key` of database `db` has its image already (tagged).
     pub fn has_in(&self, db: usize, key: &[u8]) -> bool {
-        let named = db_key(db, key);
-        self.images.iter().any(|i| i.key == named)
+        self.index.has(&self.images, &db_key(db, key))
     }
 
     /// Makes the images name their database (see [`Undo::tagged`]). An
@@ -195,6 +238,8 @@ impl Undo {
             for i in &mut self.images {
                 i.key = db_key(self.db, &i.key);
             }
+            // Its keys changed: rebuilt at the next lookup.
+            self.index = KeyIndex::default();
             self.tagged = true;
             self.all = false;
         }
@@ -212,10 +257,12 @@ impl Undo {
         if self.tagged {
             if !self.has_in(db, key) {
                 self.images.push(Image::capture_in(ks, db, key));
+                self.index.added(&self.images, &db_key(db, key));
             }
         } else if !self.has(key) {
             let i = ks.in_db(db, |ks| Image::capture(ks, key));
             self.images.push(i);
+            self.index.added(&self.images, key);
         }
     }
 
@@ -274,6 +321,7 @@ impl Undo {
             all: flag & 1 != 0,
             db: 0,
             tagged: flag & 2 != 0,
+            index: KeyIndex::default(),
         };
         Some((undo, &rest[end..]))
     }

@@ -24,6 +24,7 @@ fn prepared(ks: &mut Keyspace) -> Vec<Vec<u8>> {
         tagged: false,
         images: vec![Image::capture(ks, b"a"), Image::capture(ks, b"b")],
         all: false,
+        index: Default::default(),
     };
     ks.clear();
     ks.insert_str(b"a", b"old");
@@ -86,6 +87,7 @@ fn a_transaction_cut_by_a_snapshot_and_never_prepared_is_undone() {
         tagged: false,
         images: vec![Image::capture(&mut ks, b"a")],
         all: false,
+        index: Default::default(),
     };
     // The snapshot holds its effect.
     ks.insert_str(b"a", b"new");
@@ -178,4 +180,29 @@ fn a_tagged_undo_puts_every_database_back_after_a_replay() {
     );
     ks.select(2);
     assert_eq!(get(&mut ks, "b").as_deref(), Some(&b"2"[..]));
+}
+
+#[test]
+fn many_images_are_found_by_their_index_before_and_after_tagging() {
+    let mut ks = Keyspace::new();
+    let mut undo = Undo::default();
+    let keys: Vec<Vec<u8>> = (0..40).map(|i| format!("k{i}").into_bytes()).collect();
+    for round in 0..2 {
+        for k in &keys {
+            undo.keep(&mut ks, k);
+        }
+        assert_eq!(
+            undo.images.len(),
+            keys.len(),
+            "one image per key (round {round})"
+        );
+    }
+    assert!(keys.iter().all(|k| undo.has(k)));
+    assert!(!undo.has(b"other"));
+    undo.tag();
+    assert!(keys.iter().all(|k| undo.has_in(0, k)));
+    assert!(!undo.has_in(1, b"k1"));
+    undo.keep_in(&mut ks, 1, b"k1");
+    undo.keep_in(&mut ks, 1, b"k1");
+    assert_eq!(undo.images.len(), keys.len() + 1);
 }
