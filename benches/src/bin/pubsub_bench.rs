@@ -3,7 +3,7 @@
 //!
 //!     pubsub_bench --port P --mode publish [--subscribers 100]
 //!         [--publishers 4] [--messages 200000] [--pipeline 16] [--size 32]
-//!     pubsub_bench --port P --mode pingpong [--rounds 20000]
+//!     pubsub_bench --port P --mode pingpong [--rounds 20000] [--other KEY]
 //!
 //! `publish`: the subscribers subscribe to one channel, the publishers
 //! pipeline PUBLISH until `--messages` are published, and the figure is
@@ -11,7 +11,8 @@
 //! time from the first PUBLISH until the last subscriber has them all).
 //! `pingpong`: one client blocks in `BLPOP`, another pushes; the latency
 //! from the push to the popped element's arrival, p50 and p99 over
-//! `--rounds`. Every loop is bounded by its count and a deadline.
+//! `--rounds`; with `--other KEY` the BLPOP waits on KEY first (on
+//! another shard, a wait over two shards). Every loop is bounded by its count and a deadline.
 
 use std::{
     process::ExitCode,
@@ -36,6 +37,9 @@ struct Opts {
     pipeline: usize,
     size: usize,
     rounds: usize,
+    /// `pingpong`: a key the BLPOP waits on before `bench:q` (on another
+    /// shard of shardis, the wait spans two shards).
+    other: Option<String>,
 }
 
 fn parse(args: impl IntoIterator<Item = String>) -> Result<Opts, String> {
@@ -48,6 +52,7 @@ fn parse(args: impl IntoIterator<Item = String>) -> Result<Opts, String> {
         pipeline: 16,
         size: 32,
         rounds: 20_000,
+        other: None,
     };
     for (f, v) in flag_pairs(args)? {
         match f.as_str() {
@@ -59,6 +64,7 @@ fn parse(args: impl IntoIterator<Item = String>) -> Result<Opts, String> {
             "--pipeline" => o.pipeline = parse_flag(&f, &v)?,
             "--size" => o.size = parse_flag(&f, &v)?,
             "--rounds" => o.rounds = parse_flag(&f, &v)?,
+            "--other" => o.other = Some(v),
             _ => return Err(format!("unknown flag {f}")),
         }
     }
@@ -190,7 +196,13 @@ async fn pingpong(o: &Opts) -> Result<String, String> {
     pusher.write_all(&del).await.map_err(|e| e.to_string())?;
     read_bytes(&mut pusher, 4, until).await?;
     let mut blpop = Vec::new();
-    encode_command(&mut blpop, &[b"BLPOP".as_slice(), b"bench:q", b"0"]);
+    match &o.other {
+        Some(k) => encode_command(
+            &mut blpop,
+            &[b"BLPOP".as_slice(), k.as_bytes(), b"bench:q", b"0"],
+        ),
+        None => encode_command(&mut blpop, &[b"BLPOP".as_slice(), b"bench:q", b"0"]),
+    }
     let mut push = Vec::new();
     encode_command(&mut push, &[b"LPUSH".as_slice(), b"bench:q", b"x"]);
     // `*2 $7 bench:q $1 x`
@@ -225,7 +237,7 @@ async fn pingpong(o: &Opts) -> Result<String, String> {
 }
 
 fn main() -> ExitCode {
-    let usage = "--port P [--mode publish|pingpong] [--subscribers N] [--publishers N] [--messages N] [--pipeline N] [--size N] [--rounds N]";
+    let usage = "--port P [--mode publish|pingpong] [--subscribers N] [--publishers N] [--messages N] [--pipeline N] [--size N] [--rounds N] [--other KEY]";
     let o = match options_or_usage("pubsub_bench", usage, parse(std::env::args().skip(1))) {
         Ok(o) => o,
         Err(code) => return code,
