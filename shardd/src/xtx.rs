@@ -707,13 +707,7 @@ impl<L: WriteLog> Engine<L> {
                         return reply.null_array();
                     }
                 }
-                // Each key once (a SORT's patterns may name 100,000).
-                let mut seen: HashSet<&[u8]> = HashSet::with_capacity(keys_arg.len());
-                let keys: Vec<Vec<u8>> = keys_arg
-                    .iter()
-                    .filter(|k| seen.insert(k))
-                    .map(|k| k.to_vec())
-                    .collect();
+                let keys = unique_keys(keys_arg);
                 let txn = Txn {
                     owner,
                     keys,
@@ -825,6 +819,23 @@ impl<L: WriteLog> Engine<L> {
             }
         }
     }
+}
+
+/// Each of `keys` once, in order: a scan for a few (a transaction's
+/// usual lock), a set for many (a SORT's patterns may name 100,000).
+fn unique_keys(keys: &[&[u8]]) -> Vec<Vec<u8>> {
+    let mut out: Vec<Vec<u8>> = Vec::with_capacity(keys.len());
+    if keys.len() <= 16 {
+        for k in keys {
+            if !out.iter().any(|x| x == k) {
+                out.push(k.to_vec());
+            }
+        }
+        return out;
+    }
+    let mut seen: HashSet<&[u8]> = HashSet::with_capacity(keys.len());
+    out.extend(keys.iter().filter(|k| seen.insert(k)).map(|k| k.to_vec()));
+    out
 }
 
 #[cfg(test)]

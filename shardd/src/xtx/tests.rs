@@ -310,3 +310,18 @@ fn a_read_only_participant_told_to_hold_keeps_its_locks_until_let_go() {
     );
     assert!(!rig.engine.xtx.active());
 }
+
+#[test]
+fn lock_keys_are_kept_once_in_order_few_or_many() {
+    let few: Vec<&[u8]> = vec![b"b", b"a", b"b", b"c", b"a"];
+    assert_eq!(
+        unique_keys(&few),
+        vec![b"b".to_vec(), b"a".to_vec(), b"c".to_vec()]
+    );
+    let names: Vec<Vec<u8>> = (0..40)
+        .map(|i| format!("k{}", i % 25).into_bytes())
+        .collect();
+    let many: Vec<&[u8]> = names.iter().map(Vec::as_slice).collect();
+    let want: Vec<Vec<u8>> = (0..25).map(|i| format!("k{i}").into_bytes()).collect();
+    assert_eq!(unique_keys(&many), want);
+}
