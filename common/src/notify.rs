@@ -105,6 +105,22 @@ pub fn to_text(flags: u32) -> String {
 /// channel (a script's `SPUBLISH`), not to a channel.
 const SHARD_CHANNEL: u32 = 1 << 31;
 
+/// Set in an event's channel length: not a message but a command a
+/// script ran, for MONITOR (the channel is its database in decimal, the
+/// message its arguments, each a little-endian `u32` length and bytes).
+const MONITOR_LINE: u32 = 1 << 30;
+
+/// Where an event of a blob goes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum To {
+    /// Subscribers of the channel (and of the patterns it matches).
+    Channel,
+    /// Subscribers of the shard channel.
+    ShardChannel,
+    /// The monitors: a command a script ran ([`push_monitor`]).
+    Monitor,
+}
+
 /// Appends event (`channel`, `message`) to an events blob.
 pub fn push_event(blob: &mut Vec<u8>, channel: &[u8], message: &[u8]) {
     push_message(blob, channel, message, false);
@@ -114,13 +130,48 @@ pub fn push_event(blob: &mut Vec<u8>, channel: &[u8], message: &[u8]) {
 /// `shard`) to an events blob: keyspace events and script messages are
 /// published alike, in the order they were made.
 pub fn push_message(blob: &mut Vec<u8>, channel: &[u8], message: &[u8], shard: bool) {
-    // Arguments are far below 2 GiB (`proto-max-bulk-len`), so the top
-    // bit of a length is free for the flag.
-    let flag = if shard { SHARD_CHANNEL } else { 0 };
+    let to = if shard { To::ShardChannel } else { To::Channel };
+    push_to(blob, channel, message, to);
+}
+
+/// Appends an event going `to` (the form [`events`] reads back).
+pub fn push_to(blob: &mut Vec<u8>, channel: &[u8], message: &[u8], to: To) {
+    // Arguments are far below 1 GiB (`proto-max-bulk-len`), so the top
+    // bits of a length are free for the flags.
+    let flag = match to {
+        To::Channel => 0,
+        To::ShardChannel => SHARD_CHANNEL,
+        To::Monitor => MONITOR_LINE,
+    };
     for (part, flag) in [(channel, flag), (message, 0)] {
         blob.extend_from_slice(&(part.len() as u32 | flag).to_le_bytes());
         blob.extend_from_slice(part);
     }
+}
+
+/// Appends command `argv`, which a script ran in database `db`, for the
+/// monitors.
+pub fn push_monitor(blob: &mut Vec<u8>, db: usize, argv: &[&[u8]]) {
+    let mut packed = Vec::with_capacity(argv.iter().map(|a| a.len() + 4).sum());
+    for a in argv {
+        packed.extend_from_slice(&(a.len() as u32).to_le_bytes());
+        packed.extend_from_slice(a);
+    }
+    push_to(blob, db.to_string().as_bytes(), &packed, To::Monitor);
+}
+
+/// The arguments [`push_monitor`] packed; stops at a malformed one.
+pub fn monitor_args(mut packed: &[u8]) -> Vec<&[u8]> {
+    let mut out = Vec::new();
+    while let Some(n) = packed.get(..4).and_then(|b| b.try_into().ok()) {
+        let n = u32::from_le_bytes(n) as usize;
+        let Some(a) = packed.get(4..4 + n) else {
+            break;
+        };
+        out.push(a);
+        packed = &packed[4 + n..];
+    }
+    out
 }
 
 /// Splits a reply body flagged [`REPLY_FLAG_EVENTS`] into the reply and
@@ -132,19 +183,26 @@ pub fn split_reply(body: &[u8]) -> Option<(&[u8], &[u8])> {
     Some((&body[..start], &body[start..at]))
 }
 
-/// The events of a blob, as (channel, message, to a shard channel);
-/// stops at a malformed one.
-pub fn events(mut blob: &[u8]) -> impl Iterator<Item = (&[u8], &[u8], bool)> {
+/// The events of a blob, as (channel, message, where it goes); stops at
+/// a malformed one.
+pub fn events(mut blob: &[u8]) -> impl Iterator<Item = (&[u8], &[u8], To)> {
     std::iter::from_fn(move || {
         let mut take = || {
             let n = u32::from_le_bytes(blob.get(..4)?.try_into().ok()?);
-            let len = (n & !SHARD_CHANNEL) as usize;
+            let len = (n & !(SHARD_CHANNEL | MONITOR_LINE)) as usize;
             let part = blob.get(4..4 + len)?;
             blob = &blob[4 + len..];
-            Some((part, n & SHARD_CHANNEL != 0))
+            let to = if n & MONITOR_LINE != 0 {
+                To::Monitor
+            } else if n & SHARD_CHANNEL != 0 {
+                To::ShardChannel
+            } else {
+                To::Channel
+            };
+            Some((part, to))
         };
-        let (channel, shard) = take()?;
-        Some((channel, take()?.0, shard))
+        let (channel, to) = take()?;
+        Some((channel, take()?.0, to))
     })
 }
 
@@ -181,7 +239,10 @@ mod tests {
         assert_eq!(reply, b"+OK\r\n");
         let got: Vec<_> = events(events_blob).collect();
         assert_eq!(got.len(), 2);
-        assert_eq!(got[1], (&b"__keyevent@0__:set"[..], &b"foo"[..], false));
+        assert_eq!(
+            got[1],
+            (&b"__keyevent@0__:set"[..], &b"foo"[..], To::Channel)
+        );
     }
 
     #[test]
@@ -193,9 +254,22 @@ mod tests {
         assert_eq!(
             got,
             vec![
-                (&b"orders"[..], &b"42"[..], true),
-                (&b"news"[..], &b"hi"[..], false)
+                (&b"orders"[..], &b"42"[..], To::ShardChannel),
+                (&b"news"[..], &b"hi"[..], To::Channel)
             ]
         );
+    }
+
+    #[test]
+    fn a_scripts_command_rides_for_the_monitors() {
+        let mut blob = Vec::new();
+        push_monitor(&mut blob, 9, &[b"set", b"k", b"", b"v v"]);
+        push_message(&mut blob, b"news", b"hi", false);
+        let got: Vec<_> = events(&blob).collect();
+        assert_eq!(got.len(), 2);
+        assert_eq!((got[0].0, got[0].2), (&b"9"[..], To::Monitor));
+        let args: Vec<&[u8]> = vec![b"set", b"k", b"", b"v v"];
+        assert_eq!(monitor_args(got[0].1), args);
+        assert_eq!(got[1].2, To::Channel);
     }
 }

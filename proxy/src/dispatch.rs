@@ -115,6 +115,13 @@ pub async fn handle(
     if session.multi.is_some() && !runs_in_multi {
         return builtin::multi::queue(w, session, to, spec, argv);
     }
+    // EXEC's own line follows its commands' (`builtin::multi::exec`).
+    if w.shared.monitors.any()
+        && crate::monitor::shown(spec)
+        && !(spec.id == Cmd::Exec && session.multi.is_some())
+    {
+        builtin::feed_monitors(w, session, session.db, argv);
+    }
     // Routed with the slot map as it is now; a slot move waits for it
     // (SHARDIS, which watches the moves, does not).
     let _busy = match spec.id {

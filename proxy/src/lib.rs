@@ -46,6 +46,7 @@ pub mod link;
 pub mod listen;
 pub mod merge;
 pub mod migrate;
+pub mod monitor;
 pub mod params;
 pub mod pause;
 pub mod placement;

@@ -145,15 +145,15 @@ impl Merge {
         }
         kept.sort_by_key(|(part, _)| *part);
         let keys = self.keys.as_deref().unwrap_or(&[]);
-        let mut all: Vec<(usize, &[u8], &[u8], bool)> = kept
+        let mut all: Vec<(usize, &[u8], &[u8], common::notify::To)> = kept
             .iter()
             .flat_map(|(_, blob)| common::notify::events(blob))
-            .map(|(ch, msg, shard)| (position(keys, ch, msg), ch, msg, shard))
+            .map(|(ch, msg, to)| (position(keys, ch, msg), ch, msg, to))
             .collect();
         all.sort_by_key(|e| e.0);
         let mut out = Vec::new();
-        for (_, ch, msg, shard) in all {
-            common::notify::push_message(&mut out, ch, msg, shard);
+        for (_, ch, msg, to) in all {
+            common::notify::push_to(&mut out, ch, msg, to);
         }
         out
     }

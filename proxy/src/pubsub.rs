@@ -156,6 +156,12 @@ impl Mailbox {
         true
     }
 
+    /// Appends `frame` as it is (a MONITOR line, the same in both
+    /// protocols), within `limits` as [`PubSub::publish`]'s frames.
+    pub(crate) fn push_raw(&self, frame: Bytes, limits: (u64, u64, u64)) -> bool {
+        self.push(frame, limits)
+    }
+
     /// Whether it was closed for going over a limit.
     pub fn is_closed(&self) -> bool {
         self.lock().closed

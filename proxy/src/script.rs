@@ -62,6 +62,9 @@ pub struct Eval<'a> {
     pub caller: Option<(Vec<u8>, String)>,
     /// Writes are refused for want of replicas (`min-replicas-to-write`).
     pub no_replicas: bool,
+    /// A client monitors: the shard reports the commands the script runs
+    /// (`crate::monitor`).
+    pub monitor: bool,
 }
 
 impl Eval<'_> {
@@ -72,6 +75,7 @@ impl Eval<'_> {
             | (u8::from(self.script.function) << 3)
             | (u8::from(self.caller.is_some()) << 4)
             | (u8::from(self.no_replicas) << 5)
+            | (u8::from(self.monitor) << 6)
     }
 
     /// `SHARDD.EVAL sha body flags shard nshards nlisted listed... numkeys
@@ -146,6 +150,7 @@ pub fn parse_call<'a>(
         args: &argv[3 + numkeys..],
         caller: crate::acl::scoped_caller().map(|u| (u.name.clone(), u.permissions().to_string())),
         no_replicas: false,
+        monitor: false,
     })
 }
 
@@ -221,6 +226,7 @@ impl crate::replies::Rerun for Rerun {
                 args,
                 caller: me.caller.clone(),
                 no_replicas: me.no_replicas,
+                monitor: me.w.shared.monitors.any(),
             };
             let out = crate::link::in_db_scope(me.db, run_spread(&me.w, me.proto, &e, extra)).await;
             conn.borrow_mut().complete(seq, None, &out);
@@ -503,6 +509,7 @@ pub async fn compile_error(w: &Rc<Worker>, script: Entry) -> Option<Vec<u8>> {
         args: &[],
         caller: None,
         no_replicas: false,
+        monitor: false,
     };
     let mut args = check.record(0, w.shared.shard_count(), &[]);
     args[3] = EVAL_COMPILE_ONLY.to_string().into_bytes();

@@ -307,6 +307,8 @@ pub struct Shared {
     pub scripts: crate::script_cache::Cache,
     /// Every connection's subscriptions (`crate::pubsub`).
     pub pubsub: crate::pubsub::PubSub,
+    /// The monitoring clients (MONITOR).
+    pub monitors: crate::monitor::Monitors,
     /// The users and the ACL log (`crate::acl`).
     pub acl: crate::acl::Acl,
     /// The TLS configuration new TLS clients get (`crate::tls`).
@@ -368,6 +370,7 @@ impl Shared {
             ),
             gate: Arc::default(),
             pubsub: Default::default(),
+            monitors: Default::default(),
             scripts: crate::script_cache::Cache::default(),
             acl: crate::acl::Acl::default(),
             tls: crate::tls::Tls::default(),

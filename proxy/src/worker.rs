@@ -236,8 +236,19 @@ impl Worker {
     /// scripts' messages.
     pub fn publish_events(&self, blob: &[u8]) {
         let limits = self.shared.settings.pubsub_limits();
-        for (channel, message, shard) in common::notify::events(blob) {
-            self.shared.pubsub.publish(channel, message, shard, limits);
+        for (channel, message, to) in common::notify::events(blob) {
+            match to {
+                common::notify::To::Monitor => {
+                    // A command a script ran, shown as Redis shows them.
+                    let db = common::num::parse_i64(channel).unwrap_or(0) as u32;
+                    let argv = common::notify::monitor_args(message);
+                    self.shared.monitors.feed(db, "lua", &argv, limits);
+                }
+                to => {
+                    let shard = to == common::notify::To::ShardChannel;
+                    self.shared.pubsub.publish(channel, message, shard, limits);
+                }
+            }
         }
     }
 

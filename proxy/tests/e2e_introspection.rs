@@ -517,3 +517,82 @@ fn the_latency_monitor_merges_the_shards_and_the_proxy() {
         err("ERR wrong number of arguments for 'latency|help' command"),
     );
 }
+
+/// The next MONITOR line on `m`, without its timestamp: `[db from] args`.
+fn monitor_line(m: &mut common::Raw) -> String {
+    let line = String::from_utf8_lossy(&m.read_reply()).into_owned();
+    let body = line
+        .strip_prefix('+')
+        .unwrap_or_else(|| panic!("a status line: {line:?}"));
+    match body.split_once(' ') {
+        Some((stamp, rest)) if stamp.contains('.') => rest.trim_end().to_string(),
+        _ => panic!("a timestamp first: {line:?}"),
+    }
+}
+
+#[test]
+fn monitor_shows_every_clients_commands_as_redis_does() {
+    // Two workers: the monitor and the clients may live on either.
+    let s = Server::start(common::Opts::shards(2).workers(2));
+    let mut m = s.raw();
+    m.expect(&["MONITOR"], OK);
+    let mut c = s.raw();
+    let from = {
+        let info = c.cmd_str(&["CLIENT", "INFO"]);
+        let addr = info
+            .split(' ')
+            .find_map(|f| f.strip_prefix("addr="))
+            .unwrap_or_default()
+            .to_string();
+        addr
+    };
+    assert_eq!(
+        monitor_line(&mut m),
+        format!("[0 {from}] \"CLIENT\" \"INFO\"")
+    );
+    let (a, b) = (key_on_shard("mon", 0, 2), key_on_shard("mon", 1, 2));
+    c.expect(&["SET", &a, "x y\n\"z\""], OK);
+    assert_eq!(
+        monitor_line(&mut m),
+        format!("[0 {from}] \"SET\" \"{a}\" \"x y\\n\\\"z\\\"\"")
+    );
+    // Administrative commands are not shown; AUTH's arguments are hidden.
+    c.cmd(&["CONFIG", "GET", "maxmemory"]);
+    c.cmd(&["AUTH", "nobody", "secret"]);
+    assert_eq!(
+        monitor_line(&mut m),
+        format!("[0 {from}] \"AUTH\" \"(redacted)\" \"(redacted)\"")
+    );
+    // MULTI: the queued commands at EXEC, in their databases, then EXEC.
+    c.expect(&["MULTI"], OK);
+    c.cmd(&["SELECT", "3"]);
+    c.cmd(&["GET", &b]);
+    c.cmd(&["EXEC"]);
+    for want in [
+        format!("[0 {from}] \"MULTI\""),
+        format!("[0 {from}] \"SELECT\" \"3\""),
+        format!("[3 {from}] \"GET\" \"{b}\""),
+        format!("[3 {from}] \"EXEC\""),
+    ] {
+        assert_eq!(monitor_line(&mut m), want);
+    }
+    // A script's commands, as the shard runs them, over both shards.
+    c.expect(&["SELECT", "0"], OK);
+    assert_eq!(monitor_line(&mut m), format!("[3 {from}] \"SELECT\" \"0\""));
+    let lua = "redis.call('set', KEYS[1], '1'); return redis.call('get', KEYS[2])";
+    c.cmd(&["EVAL", lua, "2", &a, &b]);
+    assert_eq!(
+        monitor_line(&mut m),
+        format!("[0 {from}] \"EVAL\" \"{lua}\" \"2\" \"{a}\" \"{b}\"")
+    );
+    assert_eq!(
+        monitor_line(&mut m),
+        format!("[0 lua] \"set\" \"{a}\" \"1\"")
+    );
+    assert_eq!(monitor_line(&mut m), format!("[0 lua] \"get\" \"{b}\""));
+    // RESET ends it: nothing more comes, and the connection answers again.
+    m.send(&common::encode(&["RESET"]));
+    assert_eq!(m.read_reply(), b"+RESET\r\n");
+    c.expect(&["PING"], "+PONG\r\n");
+    m.expect(&["ECHO", "after"], "$5\r\nafter\r\n");
+}

@@ -272,15 +272,18 @@ mod tests {
         assert!(n.blob.is_empty());
         n.emit(LIST, "lpush", b"l");
         n.emit_in(3, LIST, "lpush", b"m");
-        let got: Vec<_> = common::notify::events(&n.blob).collect();
-        assert_eq!(
-            got,
-            vec![
-                (&b"__keyspace@0__:l"[..], &b"lpush"[..], false),
-                (&b"__keyevent@0__:lpush"[..], &b"l"[..], false),
-                (&b"__keyspace@3__:m"[..], &b"lpush"[..], false),
-                (&b"__keyevent@3__:lpush"[..], &b"m"[..], false)
-            ]
-        );
+        let got: Vec<(&[u8], &[u8])> = common::notify::events(&n.blob)
+            .map(|(ch, msg, to)| {
+                assert_eq!(to, common::notify::To::Channel);
+                (ch, msg)
+            })
+            .collect();
+        let want: [(&[u8], &[u8]); 4] = [
+            (b"__keyspace@0__:l", b"lpush"),
+            (b"__keyevent@0__:lpush", b"l"),
+            (b"__keyspace@3__:m", b"lpush"),
+            (b"__keyevent@3__:lpush", b"m"),
+        ];
+        assert_eq!(got, want);
     }
 }

@@ -94,6 +94,10 @@ pub const EVAL_ACL: u8 = 16;
 /// (`min-replicas-to-write`; shardis has none): a script that declares
 /// writes does not run, and a write call fails with `NOREPLICAS`.
 pub const EVAL_NO_REPLICAS: u8 = 32;
+
+/// `SHARDD.EVAL` flag: a client monitors; each command the script runs
+/// rides on the reply for it (`common::notify::push_monitor`).
+pub const EVAL_MONITOR: u8 = 64;
 /// Redis's refusal of a write without enough good replicas.
 const NOREPLICAS: &str = "NOREPLICAS Not enough good replicas to write.";
 /// Most callers' rules a shard keeps parsed.
@@ -521,6 +525,8 @@ struct Run<'a> {
     read_only: bool,
     /// Writes are refused (`EVAL_NO_REPLICAS`).
     no_replicas: bool,
+    /// Its commands are reported for MONITOR (`EVAL_MONITOR`).
+    monitor: bool,
     origin: u64,
     resp3: bool,
     wrote: bool,
@@ -727,6 +733,7 @@ impl<L: WriteLog> Engine<L> {
             keys: a.keys,
             read_only: compiled.read_only || a.flags & EVAL_READ_ONLY != 0,
             no_replicas: a.flags & EVAL_NO_REPLICAS != 0,
+            monitor: a.flags & EVAL_MONITOR != 0,
             origin,
             resp3: false,
             wrote: false,
@@ -1037,6 +1044,9 @@ impl<L: WriteLog> Engine<L> {
         let sort = matches!(spec.id, Cmd::Sort | Cmd::SortRo);
         if sort {
             self.sort_scope = crate::commands::sort::SortScope::Checked;
+        }
+        if run.monitor {
+            common::notify::push_monitor(&mut self.notes.blob, self.ks.selected(), &argv);
         }
         let changes = self.execute(spec.id, op, &argv, &mut r);
         if sort {

@@ -83,7 +83,7 @@ PROXY_RUNS = {
     'memory|doctor', 'memory|help', 'memory|malloc-stats', 'memory|stats', 'slowlog', 'latency',
     'multi', 'exec', 'discard', 'watch', 'unwatch',
     'publish', 'spublish', 'subscribe', 'psubscribe', 'ssubscribe', 'unsubscribe', 'punsubscribe', 'sunsubscribe',
-    'pubsub', 'acl', 'shardis',
+    'pubsub', 'acl', 'shardis', 'monitor',
     'cluster|slots', 'cluster|shards', 'cluster|keyslot', 'cluster|info', 'cluster|myid',
 }
 SHARD_RUNS = {

@@ -107,6 +107,8 @@ pub enum Builtin {
     Pubsub,
     /// `ACL ...`.
     Acl,
+    /// `MONITOR`.
+    Monitor,
 }
 
 /// `MEMORY` subcommands the proxy answers.
@@ -296,6 +298,7 @@ pub fn handler(id: Cmd) -> Option<Builtin> {
         | Cmd::AclUsers
         | Cmd::AclWhoami => Acl,
         Cmd::ShardisScale | Cmd::ShardisStatus | Cmd::ShardisSlots | Cmd::ShardisHelp => Shardis,
+        Cmd::Monitor => Monitor,
         Cmd::ClusterSlots
         | Cmd::ClusterShards
         | Cmd::ClusterKeyslot
@@ -380,7 +383,16 @@ pub async fn run(b: Builtin, call: Call<'_, '_>) {
         Builtin::Acl => acl::run(call).await,
         Builtin::Shardis => shardis::shardis(call),
         Builtin::Cluster => shardis::cluster(call),
+        Builtin::Monitor => pubsub::monitor(call),
     }
+}
+
+/// Sends the MONITOR line of `argv`, run by `session`'s client in
+/// database `db`, to every monitor (`crate::monitor`).
+pub fn feed_monitors(w: &Worker, session: &Session, db: u32, argv: &[&[u8]]) {
+    let from = session.handle.addr.to_string();
+    let limits = w.shared.settings.pubsub_limits();
+    w.shared.monitors.feed(db, &from, argv, limits);
 }
 
 /// Case-insensitive comparison of an argument with a keyword.

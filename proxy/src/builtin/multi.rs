@@ -205,6 +205,7 @@ pub async fn exec(call: Call<'_, '_>) {
     };
     let w = call.w;
     if multi.failed {
+        feed_exec(&call, None);
         unwatch_all(w, call.session).await;
         call.failed.set(true);
         return call.reply(|r| r.error(EXECABORT));
@@ -219,12 +220,14 @@ pub async fn exec(call: Call<'_, '_>) {
                 && wg.keys.iter().any(|(s, k)| w.shared.shard_of(k) != *s))
     });
     if lost {
+        feed_exec(&call, None);
         unwatch_all(w, call.session).await;
         return call.reply(|r| r.null_array());
     }
     let mut multi = multi;
     let denied = recheck(&call, &mut multi);
     let dbs = queued_dbs(w, call.session.db, &multi);
+    feed_exec(&call, Some((&multi, &dbs, &denied)));
     // The transaction's own requests (locks, WATCH checks) go in the
     // database of its first command for the shards.
     let first = multi
@@ -240,6 +243,33 @@ pub async fn exec(call: Call<'_, '_>) {
     } else {
         crate::link::in_db_scope(first, run_exec(call, multi, dbs, denied)).await
     }
+}
+
+/// A transaction that runs: its commands, their databases, and those
+/// refused at EXEC (by position, with their replies).
+type Ran<'a> = (&'a Multi, &'a [u32], &'a [(usize, Vec<u8>)]);
+
+/// EXEC's MONITOR lines (`crate::monitor`): the queued commands that run
+/// (`ran`: the transaction, their databases, those refused at EXEC),
+/// each in its database, then `exec` itself.
+fn feed_exec(call: &Call, ran: Option<Ran<'_>>) {
+    let w = call.w;
+    if !w.shared.monitors.any() {
+        return;
+    }
+    // EXEC's line is in the database its commands leave it in.
+    let mut end = call.session.db;
+    if let Some((multi, dbs, denied)) = ran {
+        let databases = w.shared.settings.databases();
+        for (i, q) in multi.queued.iter().enumerate() {
+            if crate::monitor::shown(q.spec) && !denied.iter().any(|(at, _)| *at == i) {
+                let db = dbs.get(i).copied().unwrap_or(call.session.db);
+                super::feed_monitors(w, call.session, db, &multi.args_of(q));
+            }
+            end = selected(databases, multi, q).unwrap_or(end);
+        }
+    }
+    super::feed_monitors(w, call.session, end, call.argv);
 }
 
 /// Checks the queued commands again against the user's rules, which may
@@ -299,20 +329,23 @@ fn queued_dbs(w: &Worker, db: u32, multi: &Multi) -> Vec<u32> {
         .iter()
         .map(|q| {
             let at = now;
-            if q.spec.id == Cmd::Select {
-                let n = multi
-                    .args_of(q)
-                    .get(1)
-                    .and_then(|a| common::num::parse_i64(a));
-                if let Some(n) = n.and_then(|n| u32::try_from(n).ok()) {
-                    if (n as usize) < databases {
-                        now = n;
-                    }
-                }
-            }
+            now = selected(databases, multi, q).unwrap_or(now);
             at
         })
         .collect()
+}
+
+/// The database queued command `q` of `multi` selects, if it is a SELECT
+/// that succeeds (of `databases`).
+fn selected(databases: usize, multi: &Multi, q: &crate::session::Queued) -> Option<u32> {
+    if q.spec.id != Cmd::Select {
+        return None;
+    }
+    let n = multi
+        .args_of(q)
+        .get(1)
+        .and_then(|a| common::num::parse_i64(a))?;
+    u32::try_from(n).ok().filter(|&n| (n as usize) < databases)
 }
 
 /// EXEC once checked: runs the queued commands, each in its database
@@ -345,6 +378,10 @@ async fn run_exec(call: Call<'_, '_>, multi: Multi, dbs: Vec<u32>, denied: Vec<(
     for (i, (q, args)) in multi.queued.iter().zip(&queued).enumerate() {
         if let Some((_, reply)) = denied.iter().find(|(at, _)| *at == i) {
             proxy.push((i, reply.clone()));
+        } else if q.spec.id == Cmd::Monitor {
+            // Its client expects a reply per command (Redis's words).
+            let e = b"-ERR MONITOR isn't allowed for DENY BLOCKING client\r\n";
+            proxy.push((i, e.to_vec()));
         } else if q.spec.exec != Exec::Shard && !crate::script::is_call(q.spec.id) {
             let reply = run_captured(w, call.session, q.spec, args).await;
             proxy.push((i, reply));

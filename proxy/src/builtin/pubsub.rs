@@ -144,9 +144,27 @@ fn leave(w: &Worker, session: &mut Session, kind: Kind, names_given: &[&[u8]]) -
     out
 }
 
+/// `MONITOR`: from now on the connection gets a line for every command
+/// clients run (`crate::monitor`), through the mailbox its pub/sub
+/// messages would use. A second MONITOR is ignored without a reply, as
+/// Redis ignores it.
+pub fn monitor(call: Call<'_, '_>) {
+    let (w, session) = (call.w, &mut *call.session);
+    let subs = session
+        .subs
+        .get_or_insert_with(|| start(w, &session.handle, call.to.out, session.proto));
+    if w.shared
+        .monitors
+        .add(session.handle.id, subs.mailbox.clone())
+    {
+        call.reply(|r| r.ok());
+    }
+}
+
 /// Every subscription of the connection ends (it closes, or RESET);
-/// done when the shards know.
+/// done when the shards know. A monitor monitors no more.
 pub async fn leave_all(w: &Worker, session: &mut Session) {
+    w.shared.monitors.remove(session.handle.id);
     let Some(subs) = session.subs.take() else {
         return;
     };

@@ -15,6 +15,7 @@ pub async fn call_script(call: Call<'_, '_>) {
         Err(reply) => return call.push(reply.as_bytes()),
     };
     e.no_replicas = call.w.shared.settings.writes_need_replicas();
+    e.monitor = call.w.shared.monitors.any();
     let (w, proto, origin) = (call.w, call.session.proto, call.session.handle.id);
     // FUNCTION STATS names the running function from these notes.
     let mut seen = e

@@ -330,6 +330,7 @@ async fn send_one(w: &Rc<Worker>, q: &Queue<'_, '_>, capture: &Rc<RefCell<Replie
         let reply = match crate::script::parse_call(&w.shared.scripts, spec.id, args) {
             Ok(mut e) => {
                 e.no_replicas = w.shared.settings.writes_need_replicas();
+                e.monitor = w.shared.monitors.any();
                 let reply = crate::script::run_in_tx(w, t, proto, &e, q.extra).await;
                 if let Some(keys) = common::wire::strays_of(&reply) {
                     q.strays.borrow_mut().extend(keys);
