@@ -376,11 +376,11 @@ fn plan(w: &Worker, e: &Eval<'_>, extra: &[Vec<u8>]) -> Plan {
 async fn run_spread(w: &Rc<Worker>, proto: Proto, e: &Eval<'_>, extra: Vec<Vec<u8>>) -> Vec<u8> {
     let n = w.shared.shard_count();
     let keys = |extra: &[Vec<u8>]| plan(w, e, extra).1;
-    let request = |t: u64, exec: usize, extra: &[Vec<u8>]| {
-        let (listed, _) = plan(w, e, extra);
+    // The keys it lists are those it locked: KEYS, then the extra ones.
+    let request = |t: u64, exec: usize, keys: &xtx::straying::Keys| {
         (
             Req::internal(Cmd::SharddEval, proto).in_tx(t),
-            e.record(exec, n, &listed),
+            e.record(exec, n, &xtx::straying::names(keys)),
         )
     };
     let s = xtx::straying::Straying {

@@ -202,13 +202,13 @@ impl Blocking {
     }
 
     /// Whether `key` of database `db` is reserved for another client than
-    /// `client` of channel `owner`.
+    /// `client` of channel `owner` (`None`: for anyone, the request
+    /// carries no client the proxy woke).
     pub(crate) fn reserved_for_other(
         &mut self,
         db: usize,
         key: &[u8],
-        owner: u64,
-        client: u64,
+        me: Option<(u64, u64)>,
     ) -> bool {
         if self.reserved.is_empty() {
             return false;
@@ -216,9 +216,8 @@ impl Blocking {
         db_key_into(&mut self.name, db, key);
         self.reserved
             .get(self.name.as_slice())
-            .is_some_and(|r| (r.owner, r.client) != (owner, client))
+            .is_some_and(|r| Some((r.owner, r.client)) != me)
     }
-
     /// Ends the reservations `keep` refuses; if any ended, every key with
     /// waiters is looked at again (true).
     fn release_where(&mut self, keep: impl Fn(&Reserved) -> bool) -> bool {

@@ -943,52 +943,38 @@ impl<L: WriteLog> Engine<L> {
         }
         // Found once: for the checks here and the undo images below.
         let keys = keys_and_flags(spec, &argv).ok();
-        if let Some(keys) = &keys {
-            for &(pos, _) in keys {
-                let key = argv[pos];
-                if run.tx.is_none() && self.xtx.holds(key) {
-                    // A transaction holds it: put back what the script
-                    // wrote; it waits and runs again (`park_script`).
-                    self.put_back_run(run);
-                    run.record.clear();
-                    run.changes = 0;
-                    run.blocked = Some(key.to_vec());
-                    return fail(b"shardis: the script reached a key a transaction holds");
-                }
-                if run.allowed(key) {
-                    continue;
-                }
-                // Outside a transaction, what it wrote is put back (its
-                // undo images); inside one, the proxy aborts the
-                // transaction.
-                self.put_back_run(run);
-                run.record.clear();
-                run.changes = 0;
-                run.stray = Some(vec![key.to_vec()]);
-                return fail(b"shardis: the script reached a key on another shard");
+        // The keys it reaches: those it names, and those a SORT's BY and
+        // GET patterns read (all of them reported at once).
+        let patterns = match spec.id {
+            Cmd::Sort | Cmd::SortRo => crate::commands::sort::pattern_keys(&mut self.ks, &argv),
+            _ => Vec::new(),
+        };
+        let reached = || {
+            keys.iter()
+                .flatten()
+                .map(|&(pos, _)| argv[pos])
+                .chain(patterns.iter().map(Vec::as_slice))
+        };
+        if run.tx.is_none() {
+            if let Some(held) = reached().find(|k| self.xtx.holds(k)) {
+                // A transaction holds it: put back what the script wrote;
+                // it waits and runs again (`park_script`).
+                let held = held.to_vec();
+                self.stop_run(run);
+                run.blocked = Some(held);
+                return fail(b"shardis: the script reached a key a transaction holds");
             }
         }
-        if matches!(spec.id, Cmd::Sort | Cmd::SortRo) {
-            // The keys its BY and GET patterns read: the same rules, all
-            // of them at once.
-            let reads = crate::commands::sort::pattern_keys(&mut self.ks, &argv);
-            if run.tx.is_none() {
-                if let Some(held) = reads.iter().find(|k| self.xtx.holds(k)) {
-                    self.put_back_run(run);
-                    run.record.clear();
-                    run.changes = 0;
-                    run.blocked = Some(held.clone());
-                    return fail(b"shardis: the script reached a key a transaction holds");
-                }
-            }
-            let strays: Vec<Vec<u8>> = reads.into_iter().filter(|k| !run.allowed(k)).collect();
-            if !strays.is_empty() {
-                self.put_back_run(run);
-                run.record.clear();
-                run.changes = 0;
-                run.stray = Some(strays);
-                return fail(b"shardis: the script reached a key on another shard");
-            }
+        if reached().any(|k| !run.allowed(k)) {
+            // Outside a transaction, what it wrote is put back (its undo
+            // images); inside one, the proxy aborts the transaction.
+            let strays = reached()
+                .filter(|k| !run.allowed(k))
+                .map(<[u8]>::to_vec)
+                .collect();
+            self.stop_run(run);
+            run.stray = Some(strays);
+            return fail(b"shardis: the script reached a key on another shard");
         }
         let Some(op) = ops::lookup(spec.id as u16) else {
             return fail(b"Unknown Redis command called from script");
@@ -1091,9 +1077,10 @@ impl<L: WriteLog> Engine<L> {
         self.script_reply(lua, run, raise)
     }
 
-    /// Puts back what the run wrote (it strayed, or met a key a
-    /// transaction holds), each key in its database.
-    fn put_back_run(&mut self, run: &mut Run) {
+    /// Stops the run where it is (it strays, or waits for a key a
+    /// transaction holds): what it wrote is put back, each key in its
+    /// database, and nothing of it is logged.
+    fn stop_run(&mut self, run: &mut Run) {
         let db = self.ks.selected();
         for (d, key, saved) in run.undo.drain(..).rev() {
             self.ks.select(d);
@@ -1101,6 +1088,7 @@ impl<L: WriteLog> Engine<L> {
         }
         self.ks.select(db);
         run.record.clear();
+        run.changes = 0;
         run.logged_db = run.home_db;
     }
 

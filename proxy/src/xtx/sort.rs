@@ -33,7 +33,7 @@ use common::{
 
 use super::{
     ask_all, ask_each, keys_of, run_with_copies,
-    straying::{run_straying, unique_keys, Straying},
+    straying::{names, run_straying, unique_keys, Keys, Straying},
 };
 use crate::{link::Req, worker::Worker};
 
@@ -73,12 +73,6 @@ pub fn reads_patterns(spec: &CommandSpec, argv: &[&[u8]]) -> bool {
         (p[0].eq_ignore_ascii_case(b"by") || p[0].eq_ignore_ascii_case(b"get"))
             && p[1].contains(&b'*')
     })
-}
-
-/// The keys a `SHARDD.SORT` lists: all it locked, its own among them (a
-/// pattern may name the sorted key or the destination).
-fn listed(keys: &[(Vec<u8>, bool, usize)]) -> Vec<Vec<u8>> {
-    keys.iter().map(|(k, _, _)| k.clone()).collect()
 }
 
 /// `SHARDD.SORT nlisted listed... argv...`.
@@ -145,11 +139,10 @@ pub async fn run(
         probe(w, argv).await
     };
     let keys = |extra: &[Vec<u8>]| keys_with(w, spec, argv, extra);
-    let request = |t: u64, _exec: usize, extra: &[Vec<u8>]| {
-        let listed = listed(&keys_with(w, spec, argv, extra));
+    let request = |t: u64, _exec: usize, keys: &Keys| {
         (
             Req::internal(Cmd::SharddSort, proto).in_tx(t),
-            record(&listed, argv),
+            record(&names(keys), argv),
         )
     };
     let s = Straying {
@@ -175,7 +168,7 @@ pub async fn run_in_tx(
     let keys = keys_with(w, spec, argv, extra);
     let exec = keys.first().map_or(0, |(_, _, s)| *s);
     let req = Req::internal(Cmd::SharddSort, proto).in_tx(t);
-    run_with_copies(w, t, req, record(&listed(&keys), argv), &keys, exec).await
+    run_with_copies(w, t, req, record(&names(&keys), argv), &keys, exec).await
 }
 
 #[cfg(test)]

@@ -29,9 +29,14 @@ pub type Keys = Vec<(Vec<u8>, bool, usize)>;
 /// known to reach.
 pub type KeysWith<'a> = &'a dyn Fn(&[Vec<u8>]) -> Keys;
 
-/// A command's request inside transaction `t` on shard `exec`, given its
-/// `extra` keys.
-pub type RequestIn<'a> = &'a dyn Fn(u64, usize, &[Vec<u8>]) -> (Req, Vec<Vec<u8>>);
+/// A command's request inside transaction `t` on shard `exec`, which
+/// holds `keys` (the command lists their names: it may read them).
+pub type RequestIn<'a> = &'a dyn Fn(u64, usize, &Keys) -> (Req, Vec<Vec<u8>>);
+
+/// The names of `keys`, in order: what a request lists.
+pub fn names(keys: &Keys) -> Vec<Vec<u8>> {
+    keys.iter().map(|(k, _, _)| k.clone()).collect()
+}
 
 /// A command that may stray, as [`run_straying`] runs it.
 pub struct Straying<'a> {
@@ -40,7 +45,7 @@ pub struct Straying<'a> {
     /// Its keys (key, may write, shard) with the `extra` keys it is known
     /// to reach; the first key's shard runs it.
     pub keys: KeysWith<'a>,
-    /// Its request inside transaction `t` on shard `exec`, with `extra`.
+    /// Its request inside transaction `t` on shard `exec`, over its keys.
     pub request: RequestIn<'a>,
 }
 
@@ -79,7 +84,7 @@ pub async fn run_straying(w: &Rc<Worker>, s: &Straying<'_>, mut extra: Vec<Vec<u
         let at_once = run_copies_at_once(
             w,
             &parts,
-            |t| (s.request)(t, exec, &extra),
+            |t| (s.request)(t, exec, &keys),
             &keys,
             exec,
             |r| strays_of(r).is_some(),
@@ -96,7 +101,7 @@ pub async fn run_straying(w: &Rc<Worker>, s: &Straying<'_>, mut extra: Vec<Vec<u
                     }
                     Err(LockError::Failed(e)) => return format!("{e}\r\n").into_bytes(),
                 };
-                let (req, args) = (s.request)(t, exec, &extra);
+                let (req, args) = (s.request)(t, exec, &keys);
                 let reply = run_with_copies(w, t, req, args, &keys, exec).await;
                 if strays_of(&reply).is_some() {
                     abort(w, t, &locked).await;

@@ -56,13 +56,13 @@ fn first_woken() -> (Keyspace, Blocking) {
 #[test]
 fn a_woken_client_keeps_the_element_from_the_waiters_behind_it() {
     let (mut ks, mut b) = first_woken();
-    assert!(b.reserved_for_other(0, b"q", 1, 20));
-    assert!(!b.reserved_for_other(0, b"q", 1, 10));
+    assert!(b.reserved_for_other(0, b"q", Some((1, 20))));
+    assert!(!b.reserved_for_other(0, b"q", Some((1, 10))));
     assert_eq!(next(&mut b, &mut ks), None, "the one behind waits");
     // A write to the key (the woken client's pop) ends it.
     run_args(&mut ks, &[b"LPOP", b"q"]);
     b.signal(0, b"q");
-    assert!(!b.reserved_for_other(0, b"q", 1, 20));
+    assert!(!b.reserved_for_other(0, b"q", Some((1, 20))));
     run_args(&mut ks, &[b"RPUSH", b"q", b"y"]);
     b.signal(0, b"q");
     assert_eq!(next(&mut b, &mut ks), Some((20, true)), "then the next one");
@@ -86,7 +86,7 @@ fn release_and_waiting_again_end_a_reservation() {
     // Its try found nothing (say a plain LPOP took it): waiting again
     // ends its reservation and keeps its place.
     b.add(waiter(10, 100, true));
-    assert!(!b.reserved_for_other(0, b"q", 1, 30));
+    assert!(!b.reserved_for_other(0, b"q", Some((1, 30))));
     b.signal(0, b"q");
     assert_eq!(next(&mut b, &mut ks), Some((10, false)), "first again");
 }

@@ -126,7 +126,9 @@ impl<L: WriteLog> Engine<L> {
                     (self.ks.get(k), family),
                     (Some(ValueRef::List(_)), Family::List)
                         | (Some(ValueRef::ZSet(_)), Family::Zset)
-                ) && !self.blocking.reserved_for_other(db, k, owner, client)
+                ) && !self
+                    .blocking
+                    .reserved_for_other(db, k, Some((owner, client)))
             });
             (ready, rest.iter().map(|k| db_key(db, k)).collect())
         };
@@ -212,7 +214,7 @@ impl<L: WriteLog> Engine<L> {
         let db = self.ks.selected();
         rules::wait_positions(cmd, args).into_iter().any(|p| {
             args.get(p)
-                .is_some_and(|k| self.blocking.reserved_for_other(db, k, u64::MAX, h.origin))
+                .is_some_and(|k| self.blocking.reserved_for_other(db, k, None))
         })
     }
 
