@@ -19,7 +19,8 @@
 //!
 //! Cost per command on the hot path: no allocation (up to
 //! [`INLINE_ARGS`] arguments live inline), no copy, one `memchr` per header
-//! line; `GET` and `SET` skip even that through a fixed-prefix fast path.
+//! line; a short command in canonical framing, wholly in the buffer (`GET`,
+//! `SET`, `INCR`, `EVALSHA` as clients send them), skips even that.
 //!
 //! Divergences from Redis, on purpose: the multibulk count is capped at
 //! [`Limits::max_multibulk_args`] (1,048,576 by default; Redis 7 allows up
@@ -228,7 +229,8 @@ impl RequestParser {
             State::Idle => match buf.first() {
                 None => return Ok(Parsed::Incomplete { more_bytes: None }),
                 Some(b'*') => {
-                    if let Some(parsed) = fast_path(buf, self.max_fast_bulk_len(limits)) {
+                    let max_bulk = self.max_fast_bulk_len(limits);
+                    if let Some(parsed) = fast_path(buf, max_bulk, limits.max_multibulk_args) {
                         return Ok(parsed);
                     }
                     self.multibulk_header(buf, limits)
@@ -413,29 +415,25 @@ fn bulk_header(
     }
 }
 
-/// `GET key` and `SET key value` framed the way every client sends them,
-/// recognised by their fixed prefix. Anything unusual (other spellings of
-/// the lengths, a short buffer, an oversized bulk) returns `None` and the
-/// general parser decides, so both paths always agree.
-fn fast_path(buf: &[u8], max_bulk_len_bytes: usize) -> Option<Parsed> {
-    const GET: &[u8; 8] = b"*2\r\n$3\r\n";
-    const SET: &[u8; 8] = b"*3\r\n$3\r\n";
-    let head = buf.get(..13)?;
-    let name = &head[8..11];
-    let argc = if &head[..8] == GET && name.eq_ignore_ascii_case(b"get") {
-        2
-    } else if &head[..8] == SET && name.eq_ignore_ascii_case(b"set") {
-        3
-    } else {
-        return None;
-    };
-    if &head[11..13] != b"\r\n" {
+/// A command of 1 to [`INLINE_ARGS`] arguments framed the way every client
+/// sends them (`*N` with one digit, each bulk header canonical) and wholly
+/// in the buffer, framed without a `memchr` per header line. Anything
+/// unusual (other spellings of the counts or lengths, a short buffer, an
+/// oversized bulk, more arguments) returns `None` and the general parser
+/// decides, so both paths always agree.
+fn fast_path(buf: &[u8], max_bulk_len_bytes: usize, max_args: usize) -> Option<Parsed> {
+    let head = buf.get(..4)?;
+    let argc = usize::from(head[1].wrapping_sub(b'0'));
+    if head[0] != b'*'
+        || !(1..=INLINE_ARGS).contains(&argc)
+        || argc > max_args
+        || &head[2..4] != b"\r\n"
+    {
         return None;
     }
     let mut args = ArgRanges::new();
-    args.push((8, 3));
-    let mut pos = 13;
-    for _ in 1..argc {
+    let mut pos = 4;
+    for _ in 0..argc {
         let (len, header_len) = fast_bulk_header(buf.get(pos..)?)?;
         if len > max_bulk_len_bytes {
             return None;

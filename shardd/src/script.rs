@@ -139,8 +139,6 @@ const GC_STEP_KB: u32 = 10;
 /// The shard's Lua state and its compiled scripts.
 pub struct Scripts {
     lua: Lua,
-    /// KEYS and ARGV of the running script.
-    vars: Table,
     run: Function,
     env: Table,
     /// The prelude's `load_library`, the functions' globals, and its
@@ -341,6 +339,7 @@ impl Scripts {
             redis_t.raw_set("pcall", lua.create_c_function(redis_pcall_c)?)?;
             redis_t.raw_set("setresp", lua.create_c_function(redis_setresp_c)?)?;
             redis_t.raw_set("acl_check_cmd", lua.create_c_function(redis_acl_check_c)?)?;
+            imp.raw_set("args", lua.create_c_function(call::run_args_c)?)?;
         }
         let vars = lua.create_table()?;
         // `impl.killed()`: the running script was killed (the prelude's
@@ -353,7 +352,7 @@ impl Scripts {
         let (run, env, load_fn, fenv, call_fn): (Function, Table, Function, Table, Function) = lua
             .load(include_str!("script/prelude.lua"))
             .set_name("=[shardis]")
-            .call((imp.clone(), vars.clone()))?;
+            .call((imp.clone(), vars))?;
         let gc_fn = lua
             .load(format!("collectgarbage('step', {GC_STEP_KB})"))
             .set_name("=[shardis gc]")
@@ -362,7 +361,6 @@ impl Scripts {
         lua.gc_collect()?;
         Ok(Scripts {
             lua,
-            vars,
             run,
             env,
             load_fn,
@@ -1127,6 +1125,9 @@ impl<L: WriteLog> Engine<L> {
         run: &mut Run,
         raise: bool,
     ) -> mlua::Result<(Value, bool)> {
+        if call::hand_over(&mut run.buf) {
+            return Ok((Value::Nil, false));
+        }
         let v = convert::reply_to_lua(lua, &run.buf)?.unwrap_or(Value::Nil);
         let is_error = run.buf.first() == Some(&b'-');
         Ok((v, raise && is_error))
@@ -1144,25 +1145,9 @@ fn run_script<L: WriteLog>(
     run: &mut Run,
     reply: &mut Reply,
 ) -> mlua::Result<bool> {
-    let lua = &s.lua;
-    let strings = |items: &[&[u8]]| -> mlua::Result<Table> {
-        let t = lua.create_table_with_capacity(items.len(), 0)?;
-        for (i, item) in items.iter().enumerate() {
-            t.raw_set(i + 1, lua.create_string(item)?)?;
-        }
-        Ok(t)
-    };
-    let keys = strings(a.keys)?;
-    let argv = strings(a.argv)?;
-    // A function gets them as parameters; a script as globals.
-    let params = match c.name {
-        Some(_) => Some((keys, argv)),
-        None => {
-            s.vars.raw_set("KEYS", keys)?;
-            s.vars.raw_set("ARGV", argv)?;
-            None
-        }
-    };
+    // The prelude's runner makes KEYS and ARGV (`impl.args`): a
+    // function gets them as parameters, a script as globals.
+    let _args = call::RunArgs::new(a.keys, a.argv);
     let mut call = |lua: &Lua, kind: u8, rest: MultiValue| -> mlua::Result<(Value, bool)> {
         match kind {
             CALL_SETRESP => set_resp(lua, run, &rest),
@@ -1185,8 +1170,8 @@ fn run_script<L: WriteLog>(
     };
     let (ok, value): (bool, Value) = {
         let _bound = Bound::new(&mut call);
-        match params {
-            Some((keys, argv)) => s.call_fn.call::<(bool, Value)>((c.f.clone(), keys, argv))?,
+        match c.name {
+            Some(_) => s.call_fn.call::<(bool, Value)>(c.f.clone())?,
             None => s.run.call::<(bool, Value)>(c.f.clone())?,
         }
     };

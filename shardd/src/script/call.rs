@@ -63,9 +63,15 @@ pub(super) unsafe fn redis_generic_c(l: *mut mlua::ffi::lua_State, kind: u8) -> 
     ffi::lua_insert(l, 1);
     ffi::lua_pushinteger(l, ffi::lua_Integer::from(kind));
     ffi::lua_insert(l, 2);
+    HANDED_OVER.with(|h| h.set(None));
     ffi::lua_call(l, n + 1, 2);
     let failed = ffi::lua_toboolean(l, -1) != 0;
     ffi::lua_settop(l, -2);
+    if let Some(simple) = HANDED_OVER.with(|h| h.take()) {
+        // `impl.f` answered nil and left the reply in `SIMPLE_REPLY`.
+        ffi::lua_settop(l, -2);
+        push_simple(l, simple);
+    }
     let kind = kind & !CALL_PACKED;
     if failed && kind != CALL_PCALL {
         ffi::lua_error(l);
@@ -74,6 +80,165 @@ pub(super) unsafe fn redis_generic_c(l: *mut mlua::ffi::lua_State, kind: u8) -> 
         return 0;
     }
     1
+}
+
+/// A reply `redis.call` gives as a plain Lua value, made here with Lua's
+/// C API rather than through mlua's values (a table, a string and a
+/// protected call each, and a registry reference to hand back): where a
+/// one-call script spent a tenth of its instructions. Any other reply
+/// (errors, arrays, RESP3's doubles, maps...) goes through
+/// [`convert::reply_to_lua`], the one place that knows them all.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(super) enum Simple {
+    /// `+text`: `{ok=text}`; `$len`: the string; both at `(start, len)`
+    /// in [`SIMPLE_REPLY`].
+    Status(usize, usize),
+    Bulk(usize, usize),
+    /// `:n`: a number.
+    Number(f64),
+    /// `$-1` under RESP2: false; `#t`/`#f`: a boolean.
+    Boolean(bool),
+    /// `_` (RESP3's null): nil.
+    Nil,
+}
+
+/// What `reply` (one whole reply) is, if [`Simple`]; as
+/// [`convert::reply_to_lua`] converts it.
+pub(super) fn simple(reply: &[u8]) -> Option<Simple> {
+    let end = memchr::memchr(b'\r', reply)?;
+    if reply.get(end + 1) != Some(&b'\n') {
+        return None;
+    }
+    let body = reply.get(1..end)?;
+    let whole = |len: usize| reply.len() == len;
+    match reply.first()? {
+        b'+' if whole(end + 2) => Some(Simple::Status(1, body.len())),
+        b':' if whole(end + 2) => common::num::parse_i64(body).map(|n| Simple::Number(n as f64)),
+        b'_' if whole(end + 2) && body.is_empty() => Some(Simple::Nil),
+        b'#' if whole(end + 2) && body.len() == 1 => Some(Simple::Boolean(body == b"t")),
+        b'$' => match common::num::parse_i64(body)? {
+            n if n < 0 => whole(end + 2).then_some(Simple::Boolean(false)),
+            n => {
+                let len = usize::try_from(n).ok()?;
+                let start = end + 2;
+                (whole(start.checked_add(len)?.checked_add(2)?)
+                    && reply.get(start + len..) == Some(b"\r\n".as_slice()))
+                .then_some(Simple::Bulk(start, len))
+            }
+        },
+        _ => None,
+    }
+}
+
+/// Hands a simple reply over to [`redis_generic_c`], which pushes it
+/// itself: swaps `reply` with the buffer kept for it (both stay
+/// allocated from call to call). `false` (and nothing moved) for any
+/// other reply.
+pub(super) fn hand_over(reply: &mut Vec<u8>) -> bool {
+    let Some(s) = simple(reply) else {
+        return false;
+    };
+    SIMPLE_REPLY.with(|b| std::mem::swap(&mut *b.borrow_mut(), reply));
+    HANDED_OVER.with(|h| h.set(Some(s)));
+    true
+}
+
+/// Pushes the handed-over reply.
+///
+/// # Safety
+/// `l` is the running state with room for three values. A memory error
+/// raised here crosses only this frame and the caller's, which hold no
+/// value that needs dropping (the buffer is read through a raw pointer).
+unsafe fn push_simple(l: *mut mlua::ffi::lua_State, s: Simple) {
+    use mlua::ffi;
+    let base = SIMPLE_REPLY.with(|b| b.borrow().as_ptr());
+    match s {
+        Simple::Status(start, len) => {
+            ffi::lua_createtable(l, 0, 1);
+            ffi::lua_pushlstring_(l, c"ok".as_ptr(), 2);
+            ffi::lua_pushlstring_(l, base.add(start).cast(), len);
+            ffi::lua_rawset(l, -3);
+        }
+        Simple::Bulk(start, len) => ffi::lua_pushlstring_(l, base.add(start).cast(), len),
+        Simple::Number(n) => ffi::lua_pushnumber(l, n),
+        Simple::Boolean(b) => ffi::lua_pushboolean(l, std::ffi::c_int::from(b)),
+        Simple::Nil => ffi::lua_pushnil(l),
+    }
+}
+
+/// The KEYS and ARGV of the run that is starting, for [`run_args_c`]
+/// (set by [`RunArgs::new`] for as long as it lives).
+type ArgLists = (*const [&'static [u8]], *const [&'static [u8]]);
+
+thread_local! {
+    static RUN_ARGS: std::cell::Cell<Option<ArgLists>> = const { std::cell::Cell::new(None) };
+}
+
+/// Hands a run's KEYS and ARGV to [`run_args_c`] while it lives.
+pub(super) struct RunArgs;
+
+impl RunArgs {
+    pub(super) fn new(keys: &[&[u8]], argv: &[&[u8]]) -> RunArgs {
+        // SAFETY: only the lifetime is erased; the pointers are cleared
+        // when `RunArgs` drops, before the lists go away.
+        let erase = |a: &[&[u8]]| unsafe {
+            std::mem::transmute::<*const [&[u8]], *const [&'static [u8]]>(a)
+        };
+        RUN_ARGS.with(|r| r.set(Some((erase(keys), erase(argv)))));
+        RunArgs
+    }
+}
+
+impl Drop for RunArgs {
+    fn drop(&mut self) {
+        RUN_ARGS.with(|r| r.set(None));
+    }
+}
+
+/// `impl.args([vars])`, which the prelude calls as a run starts: KEYS and
+/// ARGV as two arrays of strings, stored in `vars` (a script's globals)
+/// when given, else returned (a function's parameters). Made with Lua's
+/// C API from inside the run: mlua's tables cost a protected call per
+/// element, and its raw entry point a closure per call.
+///
+/// # Safety
+/// Called by Lua. The lists are read through the pointers [`RunArgs`]
+/// set, alive while the run is; a memory error raised here crosses only
+/// this frame, which holds nothing that needs dropping.
+pub(super) unsafe extern "C-unwind" fn run_args_c(l: *mut mlua::ffi::lua_State) -> std::ffi::c_int {
+    use mlua::ffi;
+    let Some((keys, argv)) = RUN_ARGS.with(|r| r.get()) else {
+        return 0;
+    };
+    let into_vars = ffi::lua_type(l, 1) == ffi::LUA_TTABLE;
+    if ffi::lua_checkstack(l, 4) == 0 {
+        ffi::luaL_error(l, c"stack overflow".as_ptr());
+    }
+    for (name, list) in [(c"KEYS", keys), (c"ARGV", argv)] {
+        if into_vars {
+            ffi::lua_pushlstring_(l, name.as_ptr(), 4);
+        }
+        let list: &[&[u8]] = &*list;
+        ffi::lua_createtable(l, c_int(list.len()), 0);
+        for (i, item) in list.iter().enumerate() {
+            ffi::lua_pushlstring_(l, item.as_ptr().cast(), item.len());
+            ffi::lua_rawseti_(l, -2, c_int(i + 1));
+        }
+        if into_vars {
+            ffi::lua_rawset(l, 1);
+        }
+    }
+    if into_vars {
+        0
+    } else {
+        2
+    }
+}
+
+/// A length or an index as Lua's C API takes it (saturating: a request
+/// never holds `i32::MAX` arguments).
+fn c_int(n: usize) -> std::ffi::c_int {
+    std::ffi::c_int::try_from(n).unwrap_or(std::ffi::c_int::MAX)
 }
 
 /// `impl.f`'s kind flag: the arguments are in [`PACKED_ARGS`].
@@ -105,6 +270,10 @@ thread_local! {
     /// The arguments of the `redis.call` being made (taken by the shard
     /// while it runs the command, then handed back for the next).
     pub(super) static PACKED_ARGS: RefCell<Packed> = RefCell::new(Packed::default());
+    /// The reply of the last `redis.call` when it was [`Simple`].
+    static SIMPLE_REPLY: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
+    /// Set by [`hand_over`] for [`redis_generic_c`].
+    static HANDED_OVER: std::cell::Cell<Option<Simple>> = const { std::cell::Cell::new(None) };
 }
 
 pub(super) unsafe extern "C-unwind" fn redis_call_c(
@@ -188,4 +357,100 @@ pub(super) fn impl_f(lua: &Lua, (kind, rest): (u8, MultiValue)) -> mlua::Result<
         }
     });
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use mlua::{Lua, Table, Value};
+
+    use super::{hand_over, push_simple, run_args_c, simple, RunArgs, Simple, HANDED_OVER};
+    use crate::script::convert::reply_to_lua;
+
+    /// The value `push_simple` makes from `reply`, if it is simple.
+    fn pushed(lua: &Lua, reply: &[u8]) -> Option<Value> {
+        let mut buf = reply.to_vec();
+        if !hand_over(&mut buf) {
+            return None;
+        }
+        let s = HANDED_OVER.with(|h| h.take())?;
+        // SAFETY: one value pushed onto the protected call's stack.
+        unsafe { lua.exec_raw::<Value>((), |l| push_simple(l, s)) }.ok()
+    }
+
+    fn same(a: &Value, b: &Value) -> bool {
+        match (a, b) {
+            (Value::Table(x), Value::Table(y)) => {
+                let x: Vec<(String, String)> = x.pairs().flatten().collect();
+                let y: Vec<(String, String)> = y.pairs().flatten().collect();
+                x == y
+            }
+            (Value::String(x), Value::String(y)) => x.as_bytes() == y.as_bytes(),
+            _ => a == b,
+        }
+    }
+
+    #[test]
+    fn simple_replies_become_what_the_general_conversion_makes() {
+        let lua = Lua::new();
+        let simple_ones: [&[u8]; 11] = [
+            b"+OK\r\n",
+            b"+\r\n",
+            b":42\r\n",
+            b":-9223372036854775808\r\n",
+            b"$5\r\nhello\r\n",
+            b"$0\r\n\r\n",
+            b"$4\r\na\r\nb\r\n",
+            b"$-1\r\n",
+            b"_\r\n",
+            b"#t\r\n",
+            b"#f\r\n",
+        ];
+        for reply in simple_ones {
+            let fast = pushed(&lua, reply).unwrap_or_else(|| panic!("{reply:?} not simple"));
+            let general = reply_to_lua(&lua, reply).unwrap().unwrap_or(Value::Nil);
+            assert!(same(&fast, &general), "{reply:?}: {fast:?} vs {general:?}");
+        }
+        // Anything else takes the general conversion.
+        for reply in [
+            &b"-ERR no\r\n"[..],
+            b"*1\r\n:1\r\n",
+            b",1.5\r\n",
+            b"(12\r\n",
+            b"%0\r\n",
+            b"$5\r\nhell\r\n",
+            b"$3\r\nabcde",
+            b":1\r\n:2\r\n",
+            b":x\r\n",
+            b"+OK\n",
+        ] {
+            assert_eq!(simple(reply), None, "{reply:?}");
+        }
+        assert_eq!(simple(b"$2\r\nab\r\n"), Some(Simple::Bulk(4, 2)));
+    }
+
+    #[test]
+    fn keys_and_argv_are_arrays_of_the_arguments() {
+        let lua = Lua::new();
+        // SAFETY: `run_args_c` follows the C API's stack discipline.
+        let f = unsafe { lua.create_c_function(run_args_c) }.unwrap();
+        let vars = lua.create_table().unwrap();
+        let (k, a): (&[&[u8]], &[&[u8]]) = (&[b"k1", b"", b"k\0x"], &[b"v"]);
+        {
+            let _args = RunArgs::new(k, a);
+            f.call::<()>(&vars).unwrap();
+        }
+        let keys: Table = vars.raw_get("KEYS").unwrap();
+        let got: Vec<mlua::LuaString> = keys.sequence_values().flatten().collect();
+        assert_eq!(got.len(), 3);
+        assert_eq!(got[2].as_bytes().as_ref(), b"k\0x");
+        let argv: Table = vars.raw_get("ARGV").unwrap();
+        assert_eq!(argv.raw_len(), 1);
+        let (k2, a2): (Table, Table) = {
+            let _args = RunArgs::new(&[], &[b"x", b"y"]);
+            f.call(()).unwrap()
+        };
+        assert_eq!((k2.raw_len(), a2.raw_len()), (0, 2));
+        // Outside a run: nothing.
+        assert_eq!(f.call::<mlua::MultiValue>(()).unwrap().len(), 0);
+    }
 }

@@ -375,14 +375,20 @@ local function load_library(chunk)
   return true, got
 end
 
+-- `impl.args(vars)` sets the run's KEYS and ARGV in `vars`;
+-- `impl.args()` returns them (`run_args_c` in script/call.rs).
+local run_args = impl.args
+
 local function run(f)
   current = env
+  run_args(vars)
   return xpcall(f, handler)
 end
 
 -- A function's run: its callback with the keys and arguments tables.
-local function call(f, keys, args)
+local function call(f)
   current = fenv
+  local keys, args = run_args()
   return xpcall(function() return f(keys, args) end, handler)
 end
 
