@@ -340,6 +340,7 @@ impl Scripts {
             redis_t.raw_set("setresp", lua.create_c_function(redis_setresp_c)?)?;
             redis_t.raw_set("acl_check_cmd", lua.create_c_function(redis_acl_check_c)?)?;
             imp.raw_set("args", lua.create_c_function(call::run_args_c)?)?;
+            imp.raw_set("put_reply", lua.create_c_function(call::put_reply_c)?)?;
         }
         let vars = lua.create_table()?;
         // `impl.killed()`: the running script was killed (the prelude's
@@ -1168,6 +1169,8 @@ fn run_script<L: WriteLog>(
             }
         }
     };
+    // Whatever a run that stopped early left noted goes.
+    call::forget_returned();
     let (ok, value): (bool, Value) = {
         let _bound = Bound::new(&mut call);
         match c.name {
@@ -1185,6 +1188,9 @@ fn run_script<L: WriteLog>(
             Ok(Value::Boolean(true))
         )
     };
+    if ok && call::write_returned(run.resp3, reply) {
+        return Ok(false);
+    }
     if ok {
         convert::lua_to_reply(&value, run.resp3, reply);
         return Ok(match &value {

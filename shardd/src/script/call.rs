@@ -235,6 +235,100 @@ pub(super) unsafe extern "C-unwind" fn run_args_c(l: *mut mlua::ffi::lua_State) 
     }
 }
 
+/// A script's return value when plain, noted by [`put_reply_c`] for the
+/// shard to write (the bytes of a string in [`RETURNED_BYTES`]).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(super) enum Returned {
+    /// A string: a bulk reply.
+    Bulk,
+    /// `{ok=s}` (no `err` field): a status reply.
+    Status,
+    Number(f64),
+    Boolean(bool),
+    Nil,
+}
+
+thread_local! {
+    static RETURNED: std::cell::Cell<Option<Returned>> = const { std::cell::Cell::new(None) };
+    static RETURNED_BYTES: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
+}
+
+/// Writes the plain return value [`put_reply_c`] noted as the client's
+/// reply, as [`convert::lua_to_reply`] would (clearing it); `false` when
+/// none was noted.
+pub(super) fn write_returned(resp3: bool, reply: &mut common::reply::Reply) -> bool {
+    let Some(r) = RETURNED.with(|r| r.take()) else {
+        return false;
+    };
+    RETURNED_BYTES.with(|b| {
+        let bytes = b.borrow();
+        match r {
+            Returned::Bulk => reply.bulk(&bytes),
+            Returned::Status => convert::status(&bytes, reply),
+            Returned::Number(n) => convert::lua_to_reply(&Value::Number(n), resp3, reply),
+            Returned::Boolean(b) => convert::lua_to_reply(&Value::Boolean(b), resp3, reply),
+            Returned::Nil => convert::lua_to_reply(&Value::Nil, resp3, reply),
+        }
+    });
+    true
+}
+
+/// Clears a noted return value (a run that stopped before its reply).
+pub(super) fn forget_returned() {
+    RETURNED.with(|r| r.set(None));
+}
+
+/// `impl.put_reply(v)`, which the prelude's runners call with a run's
+/// return value: notes it and answers true when it is plain (a string, a
+/// number, a boolean, nil, `{ok=string}` without `err`), so the value
+/// never becomes an mlua value (a registry reference, a protected call
+/// per field read); anything else answers false and goes back to the
+/// shard through [`convert::lua_to_reply`].
+///
+/// # Safety
+/// Called by Lua. The buffer's borrow ends before any call that may
+/// raise; a memory error raised here crosses only this frame.
+pub(super) unsafe extern "C-unwind" fn put_reply_c(
+    l: *mut mlua::ffi::lua_State,
+) -> std::ffi::c_int {
+    use mlua::ffi;
+    let copy = |l: *mut ffi::lua_State, idx: std::ffi::c_int| {
+        let mut len = 0usize;
+        let ptr = ffi::lua_tolstring(l, idx, &mut len);
+        RETURNED_BYTES.with(|b| {
+            let mut b = b.borrow_mut();
+            b.clear();
+            b.extend_from_slice(std::slice::from_raw_parts(ptr.cast::<u8>(), len));
+        });
+    };
+    let noted = match ffi::lua_type(l, 1) {
+        ffi::LUA_TSTRING => {
+            copy(l, 1);
+            Some(Returned::Bulk)
+        }
+        ffi::LUA_TNUMBER => Some(Returned::Number(ffi::lua_tonumber(l, 1))),
+        ffi::LUA_TBOOLEAN => Some(Returned::Boolean(ffi::lua_toboolean(l, 1) != 0)),
+        ffi::LUA_TNIL | ffi::LUA_TNONE => Some(Returned::Nil),
+        ffi::LUA_TTABLE => {
+            ffi::lua_settop(l, 1);
+            ffi::lua_pushlstring_(l, c"err".as_ptr(), 3);
+            ffi::lua_rawget(l, 1);
+            ffi::lua_pushlstring_(l, c"ok".as_ptr(), 2);
+            ffi::lua_rawget(l, 1);
+            let plain =
+                ffi::lua_type(l, 2) == ffi::LUA_TNIL && ffi::lua_type(l, 3) == ffi::LUA_TSTRING;
+            if plain {
+                copy(l, 3);
+            }
+            plain.then_some(Returned::Status)
+        }
+        _ => None,
+    };
+    RETURNED.with(|r| r.set(noted));
+    ffi::lua_pushboolean(l, std::ffi::c_int::from(noted.is_some()));
+    1
+}
+
 /// A length or an index as Lua's C API takes it (saturating: a request
 /// never holds `i32::MAX` arguments).
 fn c_int(n: usize) -> std::ffi::c_int {
@@ -363,8 +457,13 @@ pub(super) fn impl_f(lua: &Lua, (kind, rest): (u8, MultiValue)) -> mlua::Result<
 mod tests {
     use mlua::{Lua, Table, Value};
 
-    use super::{hand_over, push_simple, run_args_c, simple, RunArgs, Simple, HANDED_OVER};
-    use crate::script::convert::reply_to_lua;
+    use common::reply::{Proto, Reply};
+
+    use super::{
+        forget_returned, hand_over, push_simple, put_reply_c, run_args_c, simple, write_returned,
+        RunArgs, Simple, HANDED_OVER,
+    };
+    use crate::script::convert::{lua_to_reply, reply_to_lua};
 
     /// The value `push_simple` makes from `reply`, if it is simple.
     fn pushed(lua: &Lua, reply: &[u8]) -> Option<Value> {
@@ -426,6 +525,55 @@ mod tests {
             assert_eq!(simple(reply), None, "{reply:?}");
         }
         assert_eq!(simple(b"$2\r\nab\r\n"), Some(Simple::Bulk(4, 2)));
+    }
+
+    #[test]
+    fn plain_return_values_reply_as_the_general_conversion() {
+        let lua = Lua::new();
+        // SAFETY: `put_reply_c` follows the C API's stack discipline.
+        let put = unsafe { lua.create_c_function(put_reply_c) }.unwrap();
+        let cases = [
+            ("'abc'", true),
+            ("''", true),
+            ("42", true),
+            ("3.7", true),
+            ("-2.5", true),
+            ("1e300", true),
+            ("true", true),
+            ("false", true),
+            ("nil", true),
+            ("{ok='fine'}", true),
+            ("{ok='a\\r\\nb'}", true),
+            ("{err='x', ok='y'}", false),
+            ("{err=1, ok='y'}", false),
+            ("{ok=5}", false),
+            ("{1, 2}", false),
+            ("{double=1.5}", false),
+            ("print", false),
+        ];
+        for (expr, plain) in cases {
+            let v: Value = lua.load(format!("return {expr}")).eval().unwrap();
+            for resp3 in [false, true] {
+                forget_returned();
+                assert_eq!(put.call::<bool>(&v).unwrap(), plain, "{expr}");
+                let mut fast = Vec::new();
+                let noted = write_returned(resp3, &mut Reply::new(&mut fast, proto(resp3)));
+                assert_eq!(noted, plain, "{expr}");
+                let mut general = Vec::new();
+                lua_to_reply(&v, resp3, &mut Reply::new(&mut general, proto(resp3)));
+                if plain {
+                    assert_eq!(fast, general, "{expr} resp3={resp3}");
+                }
+            }
+        }
+    }
+
+    fn proto(resp3: bool) -> Proto {
+        if resp3 {
+            Proto::Resp3
+        } else {
+            Proto::Resp2
+        }
     }
 
     #[test]

@@ -280,6 +280,15 @@ fn write(v: &Value, resp3: bool, reply: &mut Reply, depth: usize) {
     }
 }
 
+/// `{ok=s}` as the client's reply: a status line, line breaks as spaces.
+pub fn status(s: &[u8], reply: &mut Reply) {
+    let s: String = String::from_utf8_lossy(s)
+        .chars()
+        .map(|c| if c == '\r' || c == '\n' { ' ' } else { c })
+        .collect();
+    reply.simple(&s);
+}
+
 /// A Lua number as C's `(long long)` cast gives it (saturating instead of
 /// undefined past the range).
 pub fn truncate(n: f64) -> i64 {
@@ -297,12 +306,7 @@ fn write_table(t: &Table, resp3: bool, reply: &mut Reply, depth: usize) {
         return;
     }
     if let Ok(Value::String(s)) = t.raw_get::<Value>("ok") {
-        let s: String = String::from_utf8_lossy(&s.as_bytes())
-            .chars()
-            .map(|c| if c == '\r' || c == '\n' { ' ' } else { c })
-            .collect();
-        reply.simple(&s);
-        return;
+        return status(&s.as_bytes(), reply);
     }
     match t.raw_get::<Value>("double") {
         Ok(Value::Number(d)) => return reply.double(d),

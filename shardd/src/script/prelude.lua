@@ -376,20 +376,29 @@ local function load_library(chunk)
 end
 
 -- `impl.args(vars)` sets the run's KEYS and ARGV in `vars`;
--- `impl.args()` returns them (`run_args_c` in script/call.rs).
-local run_args = impl.args
+-- `impl.args()` returns them. `impl.put_reply(v)` takes a plain return
+-- value for the shard to answer with (true), else the shard converts it
+-- (`run_args_c` and `put_reply_c` in script/call.rs).
+local run_args, put_reply = impl.args, impl.put_reply
+
+local function finish(ok, v)
+  if ok and put_reply(v) then
+    return true
+  end
+  return ok, v
+end
 
 local function run(f)
   current = env
   run_args(vars)
-  return xpcall(f, handler)
+  return finish(xpcall(f, handler))
 end
 
 -- A function's run: its callback with the keys and arguments tables.
 local function call(f)
   current = fenv
   local keys, args = run_args()
-  return xpcall(function() return f(keys, args) end, handler)
+  return finish(xpcall(function() return f(keys, args) end, handler))
 end
 
 return run, env, load_library, fenv, call
