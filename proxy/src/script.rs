@@ -31,7 +31,7 @@ use smallvec::SmallVec;
 use std::{cell::RefCell, rc::Rc};
 
 use common::{
-    reply::Proto,
+    reply::{format_i64, Proto},
     table::{Cmd, CommandSpec, Exec, Route},
     wire::strays_of,
 };
@@ -118,10 +118,8 @@ pub fn parse_call<'a>(
 ) -> Result<Eval<'a>, &'static str> {
     let function = matches!(id, Cmd::Fcall | Cmd::FcallRo);
     let given = argv.len().saturating_sub(3) as i64;
-    let numkeys = argv
-        .get(2)
-        .and_then(|n| std::str::from_utf8(n).ok())
-        .and_then(|n| n.parse::<i64>().ok());
+    // As Redis reads it (`string2ll`: no `+`, no leading zeros).
+    let numkeys = argv.get(2).and_then(|n| common::num::parse_i64(n));
     let numkeys = match (numkeys, function) {
         (None, false) => return Err("-ERR value is not an integer or out of range\r\n"),
         (None, true) => return Err("-ERR Bad number of keys provided\r\n"),
@@ -282,10 +280,12 @@ pub async fn send_one_shard(
         seq,
         rerun,
     };
-    // The record, borrowing the call's arguments.
-    let (shard_s, n_s, nkeys_s) = (one.to_string(), n.to_string(), e.keys.len().to_string());
-    let flags = e.flags().to_string();
-    let flags = flags.as_bytes();
+    // The record, borrowing the call's arguments (its numbers formatted
+    // on the stack).
+    let mut tmp = [[0u8; 20]; 4];
+    let [t_shard, t_n, t_nkeys, t_flags] = &mut tmp;
+    let (shard_s, n_s, nkeys_s) = (dec(one, t_shard), dec(n, t_n), dec(e.keys.len(), t_nkeys));
+    let flags = dec(usize::from(e.flags()), t_flags);
     let mut args: SmallVec<[&[u8]; 16]> = SmallVec::new();
     args.extend_from_slice(&[
         b"SHARDD.EVAL".as_slice(),
@@ -296,11 +296,16 @@ pub async fn send_one_shard(
     if let Some((name, rules)) = &e.caller {
         args.extend_from_slice(&[name.as_slice(), rules.as_bytes()]);
     }
-    args.extend_from_slice(&[shard_s.as_bytes(), n_s.as_bytes(), b"0", nkeys_s.as_bytes()]);
+    args.extend_from_slice(&[shard_s, n_s, b"0", nkeys_s]);
     args.extend_from_slice(e.keys);
     args.extend_from_slice(e.args);
     send(w, req, one, &args, target).await;
     true
+}
+
+/// `n` in decimal, written into `t`.
+fn dec(n: usize, t: &mut [u8; 20]) -> &[u8] {
+    format_i64(i64::try_from(n).unwrap_or(i64::MAX), t)
 }
 
 /// Runs script call `e` for a client speaking `proto` (`origin`: its

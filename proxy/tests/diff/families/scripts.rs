@@ -111,5 +111,14 @@ pub fn scripts() -> BoxedStrategy<Op> {
         cmd("TYPE", vec![key()]),
         cmd("LRANGE", vec![key(), lit("0"), lit("-1")]),
     ]);
-    prop_oneof![6 => eval, 2 => other_types(), 1 => reads].boxed()
+    // numkeys spelled as Redis refuses it (`string2ll`) or takes it.
+    let numkeys = cmd(
+        "EVAL",
+        vec![
+            lit("return KEYS[1]"),
+            one(&[b"+1", b"01", b"1 ", b"1.0", b"-0", b"1"]),
+            key(),
+        ],
+    );
+    prop_oneof![6 => eval, 2 => other_types(), 1 => reads, 1 => numkeys].boxed()
 }
