@@ -189,6 +189,66 @@ pub struct Link {
     pub attaches: u64,
     /// Whether a monitor keeps it attached (`crate::worker`).
     pub monitored: bool,
+    /// The scripts this shard compiled since it was attached
+    /// ([`KnownScripts`]; shared with the calls in flight, which learn
+    /// from their replies while the links are borrowed).
+    pub scripts: Rc<std::cell::RefCell<KnownScripts>>,
+}
+
+/// The scripts a shard is known to have compiled in its current life,
+/// so that an EVALSHA of one goes without its body (a BullMQ script is
+/// several kilobytes, copied into the ring at every call otherwise;
+/// `crate::script::send_one_shard`). Learnt from the shard's replies to
+/// calls that carried the body, forgotten when the link is attached
+/// again (a restarted shard has none) or the shard answers that it has
+/// not got one (SCRIPT FLUSH). Entries are the script cache's, kept by
+/// identity: after SCRIPT FLUSH and a new SCRIPT LOAD the same sha is a
+/// new entry, not known here, and goes with its body.
+#[derive(Default)]
+pub struct KnownScripts {
+    set: std::collections::HashSet<ByAddress, ahash::RandomState>,
+}
+
+/// Most entries kept; past this the set starts over.
+const KNOWN_SCRIPTS_MAX: usize = 4096;
+
+/// A cache entry's sha, hashed and compared by its address (the entry
+/// is held, so the address is not reused while it is here).
+struct ByAddress(std::sync::Arc<str>);
+
+impl std::hash::Hash for ByAddress {
+    fn hash<H: std::hash::Hasher>(&self, h: &mut H) {
+        std::ptr::hash(self.0.as_ptr(), h);
+    }
+}
+
+impl PartialEq for ByAddress {
+    fn eq(&self, other: &Self) -> bool {
+        std::sync::Arc::ptr_eq(&self.0, &other.0)
+    }
+}
+
+impl Eq for ByAddress {}
+
+impl KnownScripts {
+    /// Whether the shard has compiled the script whose cache entry's sha
+    /// is `sha`.
+    pub fn knows(&self, sha: &std::sync::Arc<str>) -> bool {
+        !self.set.is_empty() && self.set.contains(&ByAddress(sha.clone()))
+    }
+
+    /// The shard has compiled it.
+    pub fn learn(&mut self, sha: &std::sync::Arc<str>) {
+        if self.set.len() >= KNOWN_SCRIPTS_MAX {
+            self.set.clear();
+        }
+        self.set.insert(ByAddress(sha.clone()));
+    }
+
+    /// The shard has not got it (any more).
+    pub fn forget(&mut self, sha: &std::sync::Arc<str>) {
+        self.set.remove(&ByAddress(sha.clone()));
+    }
 }
 
 impl Link {
@@ -209,6 +269,7 @@ impl Link {
             wants_space: false,
             attaches: 0,
             monitored: false,
+            scripts: Rc::default(),
         }
     }
 
@@ -248,6 +309,9 @@ impl Link {
         debug_assert!(self.inflight.is_empty());
         self.ch = Some(ch);
         self.attaches += 1;
+        // A shard attached anew (restarted) has compiled nothing yet;
+        // replies from its former life teach the set they came with.
+        self.scripts = Rc::default();
         self.up.notify_waiters();
         self.space.notify_waiters();
     }
@@ -482,4 +546,34 @@ pub struct Running {
     pub wrote: bool,
     /// It is a function (FCALL), not an EVAL script.
     pub function: bool,
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use super::{KnownScripts, KNOWN_SCRIPTS_MAX};
+
+    #[test]
+    fn known_scripts_are_cache_entries_by_identity() {
+        let mut k = KnownScripts::default();
+        let a: Arc<str> = Arc::from("a".repeat(40));
+        let same_text: Arc<str> = Arc::from("a".repeat(40));
+        assert!(!k.knows(&a));
+        k.learn(&a);
+        assert!(k.knows(&a) && k.knows(&a.clone()));
+        // The same sha loaded again after a flush is another entry.
+        assert!(!k.knows(&same_text));
+        k.forget(&a);
+        assert!(!k.knows(&a));
+        // Bounded: past the most it keeps, it starts over.
+        let many: Vec<Arc<str>> = (0..=KNOWN_SCRIPTS_MAX)
+            .map(|i| Arc::from(format!("{i:040}")))
+            .collect();
+        for s in &many {
+            k.learn(s);
+        }
+        assert!(k.set.len() <= KNOWN_SCRIPTS_MAX);
+        assert!(k.knows(&many[KNOWN_SCRIPTS_MAX]));
+    }
 }

@@ -38,7 +38,7 @@ use common::{
 
 pub use crate::script_cache::{Cache, Entry};
 use crate::{
-    link::Req,
+    link::{KnownScripts, Req},
     replies::{Replies, Target},
     send::send,
     worker::Worker,
@@ -66,6 +66,11 @@ pub struct Eval<'a> {
     /// (`crate::monitor`).
     pub monitor: bool,
 }
+
+/// `SHARDD.EVAL` flag (`shardd::script::EVAL_NO_BODY`): the body is left
+/// out; the shard runs the script it compiled for the sha, or answers
+/// NOSCRIPT.
+const EVAL_NO_BODY: u8 = 128;
 
 impl Eval<'_> {
     /// The `SHARDD.EVAL` flags (`shardd::script::EVAL_*`).
@@ -172,7 +177,19 @@ pub struct Rerun {
     caller: Option<(Vec<u8>, String)>,
     /// An FCALL's note for FUNCTION STATS, dropped with the reply.
     _seen: Option<FcallSeen>,
+    /// What its shard's link knows of the scripts the shard compiled
+    /// ([`crate::link::KnownScripts`]), and whether it went without its
+    /// body.
+    known: Option<Rc<RefCell<KnownScripts>>>,
+    elided: bool,
 }
+
+/// The shard's answer to an EVALSHA sent without its body for a script
+/// it has not got (flushed since, or a restart): the client's NOSCRIPT.
+const NOSCRIPT: &[u8] = b"-NOSCRIPT No matching script. Please use EVAL.\r\n";
+
+/// A shard's reply to a script it could not compile.
+const COMPILE_ERROR: &[u8] = b"-ERR Error compiling script";
 
 /// An FCALL on its way (FUNCTION STATS names the running function): noted
 /// in the script cache until this is dropped.
@@ -202,6 +219,15 @@ impl crate::replies::Rerun for Rerun {
     /// If `reply` says the script strayed: runs it over several shards in
     /// a task of its own, which fills slot `seq` of `conn`; true then.
     fn take_over(self: Rc<Self>, conn: &Rc<RefCell<Replies>>, seq: u64, reply: &[u8]) -> bool {
+        if let Some(known) = &self.known {
+            // What the shard now has compiled, or not.
+            let mut known = known.borrow_mut();
+            if self.elided && reply == NOSCRIPT {
+                known.forget(&self.script.sha);
+            } else if !self.elided && !reply.starts_with(COMPILE_ERROR) {
+                known.learn(&self.script.sha);
+            }
+        }
         let Some(extra) = strays_of(reply) else {
             return false;
         };
@@ -258,6 +284,14 @@ pub async fn send_one_shard(
         blob.extend_from_slice(a);
         ends.push(blob.len() as u32);
     }
+    // An EVALSHA of a script the shard has compiled goes without its body.
+    let known = match e.by_sha && !e.script.function {
+        true => w.links.borrow().get(one).map(|l| l.scripts.clone()),
+        false => None,
+    };
+    let elided = known
+        .as_ref()
+        .is_some_and(|k| k.borrow().knows(&e.script.sha));
     let rerun = Rc::new(Rerun {
         w: w.clone(),
         proto,
@@ -271,6 +305,8 @@ pub async fn send_one_shard(
         db: crate::link::scoped_db(),
         caller: e.caller.clone(),
         _seen: seen.take(),
+        known,
+        elided,
     });
     let seq = out.borrow_mut().push_pending(discard);
     let mut req = Req::internal(Cmd::SharddEval, proto);
@@ -285,12 +321,13 @@ pub async fn send_one_shard(
     let mut tmp = [[0u8; 20]; 4];
     let [t_shard, t_n, t_nkeys, t_flags] = &mut tmp;
     let (shard_s, n_s, nkeys_s) = (dec(one, t_shard), dec(n, t_n), dec(e.keys.len(), t_nkeys));
-    let flags = dec(usize::from(e.flags()), t_flags);
+    let flags = e.flags() | if elided { EVAL_NO_BODY } else { 0 };
+    let flags = dec(usize::from(flags), t_flags);
     let mut args: SmallVec<[&[u8]; 16]> = SmallVec::new();
     args.extend_from_slice(&[
         b"SHARDD.EVAL".as_slice(),
         e.script.sha.as_bytes(),
-        &e.script.body,
+        if elided { &[] } else { &e.script.body },
         flags,
     ]);
     if let Some((name, rules)) = &e.caller {

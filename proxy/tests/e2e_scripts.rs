@@ -739,3 +739,45 @@ fn writes_without_enough_replicas_are_refused_as_on_redis_server() {
         vec!["FUNCTION", "DELETE", "nrlib"],
     ]);
 }
+
+/// An EVALSHA of a script its shard has compiled goes without the body
+/// (`proxy::link::KnownScripts`); it still runs after SCRIPT FLUSH and a
+/// new SCRIPT LOAD of the same script, and after its shard is killed and
+/// restarted: the body goes again, never NOSCRIPT while the proxy has it.
+#[test]
+fn evalsha_without_its_body_survives_flush_and_restart() {
+    let s = Server::with_shards(2);
+    // One connection throughout (one worker's links), keys on shard 1
+    // (SCRIPT LOAD compiles on shard 0 only).
+    let mut c = s.raw();
+    let (counter, fresh) = (key_on_shard("counter", 1, 2), key_on_shard("fresh", 1, 2));
+    let body = format!(
+        "-- {}\nreturn redis.call('incr', KEYS[1])",
+        "x".repeat(4000)
+    );
+    let sha = c.cmd_str(&["SCRIPT", "LOAD", &body]);
+    let sha = sha
+        .trim_start_matches('$')
+        .split("\r\n")
+        .nth(1)
+        .unwrap_or_default()
+        .to_string();
+    assert_eq!(sha.len(), 40, "{sha}");
+    for i in 1..=3 {
+        let reply = c.cmd_str(&["EVALSHA", &sha, "1", &counter]);
+        assert_eq!(reply, format!(":{i}\r\n"));
+    }
+    assert_eq!(c.cmd_str(&["SCRIPT", "FLUSH"]), "+OK\r\n");
+    assert!(c
+        .cmd_str(&["EVALSHA", &sha, "1", &counter])
+        .starts_with("-NOSCRIPT"));
+    assert!(c.cmd_str(&["SCRIPT", "LOAD", &body]).contains(&sha));
+    assert_eq!(c.cmd_str(&["EVALSHA", &sha, "1", &counter]), ":4\r\n");
+    assert_eq!(c.cmd_str(&["EVALSHA", &sha, "1", &counter]), ":5\r\n");
+    s.kill_every_shard(2);
+    assert_eq!(c.cmd_str(&["SCRIPT", "EXISTS", &sha]), "*1\r\n:1\r\n");
+    for i in 1..=2 {
+        let reply = c.cmd_str(&["EVALSHA", &sha, "1", &fresh]);
+        assert_eq!(reply, format!(":{i}\r\n"));
+    }
+}

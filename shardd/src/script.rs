@@ -98,6 +98,10 @@ pub const EVAL_NO_REPLICAS: u8 = 32;
 /// `SHARDD.EVAL` flag: a client monitors; each command the script runs
 /// rides on the reply for it (`common::notify::push_monitor`).
 pub const EVAL_MONITOR: u8 = 64;
+/// `SHARDD.EVAL` flag: the body is left out (an EVALSHA of a script the
+/// proxy saw this shard compile): run the script compiled for the sha,
+/// or answer NOSCRIPT if there is none (flushed since).
+pub const EVAL_NO_BODY: u8 = 128;
 /// Redis's refusal of a write without enough good replicas.
 const NOREPLICAS: &str = "NOREPLICAS Not enough good replicas to write.";
 /// Most callers' rules a shard keeps parsed.
@@ -655,6 +659,8 @@ impl<L: WriteLog> Engine<L> {
                     name: Some(name),
                 }),
             }
+        } else if a.flags & EVAL_NO_BODY != 0 && !scripts.compiled.contains_key(a.sha) {
+            Err("NOSCRIPT No matching script. Please use EVAL.".to_string())
         } else {
             scripts.compile(a.sha, a.body)
         };
