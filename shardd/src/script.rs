@@ -537,7 +537,7 @@ struct Run<'a> {
     /// as it was before the script first wrote it, to put back if the
     /// script strays.
     undo: Vec<(usize, Vec<u8>, Option<Saved>)>,
-    record: Vec<Vec<u8>>,
+    record: group::Flat,
     /// The caller's rules, when restricted ([`EVAL_ACL`]).
     user: Option<Rc<common::acl::User>>,
     /// The database the script was called in (SELECT inside a script
@@ -550,6 +550,17 @@ struct Run<'a> {
 }
 
 impl Run<'_> {
+    /// Adds one command's effect (in database `db`) to the run's record,
+    /// after a SELECT when the database changed; true.
+    fn log_effect<A: AsRef<[u8]>>(&mut self, db: usize, form: &[A]) -> bool {
+        if db != self.logged_db {
+            self.record.push_command(&crate::tx::select_form(db));
+            self.logged_db = db;
+        }
+        self.record.push_command(form);
+        true
+    }
+
     fn allowed(&self, key: &[u8]) -> bool {
         if self.listed.contains(&key) || self.keys.contains(&key) {
             return true;
@@ -736,7 +747,7 @@ impl<L: WriteLog> Engine<L> {
             touched: Vec::new(),
             blocked: None,
             undo: Vec::new(),
-            record: Vec::new(),
+            record: group::Flat::default(),
             home_db: self.ks.selected(),
             logged_db: self.ks.selected(),
             changes: 0,
@@ -750,7 +761,8 @@ impl<L: WriteLog> Engine<L> {
         // Back in the caller's database, whatever the script selected.
         self.select_db(run.home_db);
         if run.logged_db != run.home_db && !run.record.is_empty() {
-            group::push_command(&mut run.record, crate::tx::select_form(run.home_db));
+            run.record
+                .push_command(&crate::tx::select_form(run.home_db));
         }
         scripts.runs = scripts.runs.wrapping_add(1);
         if run.stray.is_some() {
@@ -796,7 +808,7 @@ impl<L: WriteLog> Engine<L> {
             self.stats.end(Some(id), 0, args, origin, body);
         }
         if !run.record.is_empty() {
-            let record: Vec<&[u8]> = run.record.iter().map(Vec::as_slice).collect();
+            let record = run.record.args();
             self.log.append(
                 self.ks.selected(),
                 &record,
@@ -1032,22 +1044,28 @@ impl<L: WriteLog> Engine<L> {
         if write && changes.any() {
             run.wrote = true;
             self.script_watch.wrote();
-            let form = rewrite::logged(&mut self.ks, &argv, &buf);
-            match (run.tx, form) {
-                (Some(t), form) => self.add_tx_effects(t, form, changes),
-                (None, Some(form)) => {
-                    if run.record.is_empty() {
-                        run.record.push(group::GROUP.to_vec());
-                    }
-                    let db = self.ks.selected();
-                    if db != run.logged_db {
-                        group::push_command(&mut run.record, crate::tx::select_form(db));
-                        run.logged_db = db;
-                    }
-                    group::push_command(&mut run.record, form);
-                    run.changes += changes.0;
+            match run.tx {
+                Some(t) => {
+                    let form = rewrite::logged(&mut self.ks, &argv, &buf);
+                    self.add_tx_effects(t, form, changes)
                 }
-                (None, None) => {}
+                None => {
+                    let db = self.ks.selected();
+                    // The form the command asked for, else as it came
+                    // or rewritten (`rewrite::plan`), straight into the
+                    // run's record.
+                    let logged = match self.ks.take_log_as() {
+                        Some(form) => run.log_effect(db, &form),
+                        None => match rewrite::plan(&argv, &buf, self.ks.now_ms()) {
+                            rewrite::LogForm::Skip => false,
+                            rewrite::LogForm::AsIs => run.log_effect(db, &argv),
+                            rewrite::LogForm::Rewritten(form) => run.log_effect(db, &form),
+                        },
+                    };
+                    if logged {
+                        run.changes += changes.0;
+                    }
+                }
             }
             self.notify_after(spec.id, &argv);
             if run.tx.is_some() || !run.undoable {

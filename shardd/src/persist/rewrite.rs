@@ -76,6 +76,20 @@ pub fn plan(args: &[&[u8]], reply: &[u8], now_ms: u64) -> LogForm {
     if !REWRITTEN.iter().any(|r| name.eq_ignore_ascii_case(r)) {
         return LogForm::AsIs;
     }
+    // SET and GETEX change form only for a relative expiry (EX, PX):
+    // without one they log as they came, with no copy (most SETs).
+    let set = name.eq_ignore_ascii_case(b"set");
+    if set || name.eq_ignore_ascii_case(b"getex") {
+        let first_opt = if set { 3 } else { 2 };
+        let relative = args
+            .iter()
+            .take(args.len().saturating_sub(1))
+            .skip(first_opt)
+            .any(|a| a.eq_ignore_ascii_case(b"ex") || a.eq_ignore_ascii_case(b"px"));
+        if !relative {
+            return LogForm::AsIs;
+        }
+    }
     match log_form(args, reply, now_ms) {
         Some(cmd) => LogForm::Rewritten(cmd),
         None => LogForm::Skip,
@@ -264,5 +278,38 @@ mod tests {
             log(&["LPUSH", "l", "a"], ":1\r\n").unwrap(),
             ["LPUSH", "l", "a"]
         );
+    }
+}
+
+#[cfg(test)]
+mod plan_tests {
+    use super::{log_form, plan, LogForm};
+
+    /// `plan` says AsIs exactly when `log_form` would log the command
+    /// unchanged, and Rewritten with `log_form`'s form otherwise.
+    #[test]
+    fn set_and_getex_copy_only_for_a_relative_expiry() {
+        let cases: &[(&[&str], bool)] = &[
+            (&["SET", "k", "v"], false),
+            (&["set", "k", "ex"], false),
+            (&["SET", "k", "v", "KEEPTTL", "GET"], false),
+            (&["SET", "k", "v", "PXAT", "5"], false),
+            (&["SET", "k", "v", "ex", "10"], true),
+            (&["SET", "k", "v", "NX", "Px", "10"], true),
+            (&["GETEX", "k"], false),
+            (&["GETEX", "k", "PERSIST"], false),
+            (&["getex", "k", "EX", "3"], true),
+            (&["SETEX", "k", "3", "v"], true),
+        ];
+        for &(args, rewritten) in cases {
+            let a: Vec<&[u8]> = args.iter().map(|s| s.as_bytes()).collect();
+            let form = log_form(&a, b"+OK\r\n", 1_000).unwrap();
+            let same = form.iter().map(Vec::as_slice).eq(a.iter().copied());
+            match plan(&a, b"+OK\r\n", 1_000) {
+                LogForm::AsIs => assert!(!rewritten && same, "{args:?}"),
+                LogForm::Rewritten(f) => assert!(rewritten && f == form && !same, "{args:?}"),
+                LogForm::Skip => panic!("{args:?} skipped"),
+            }
+        }
     }
 }
