@@ -42,14 +42,14 @@ def callgrind(out_file):
     return ["valgrind", "--tool=callgrind", f"--callgrind-out-file={out_file}"]
 
 
-def start_attached(tmp, proxy_bin, prefixes):
+def start_attached(tmp, proxy_bin, prefixes, appendonly="no"):
     """One shard started apart under each prefix, the proxy attached."""
     procs, socks = [], []
     data = tempfile.mkdtemp(prefix="shardis-shards-", dir=tmp)
     for i, prefix in enumerate(prefixes):
         d = os.path.join(data, f"shard-{i}")
         cmd = list(prefix) + [proxy_bin, "shard", "--id", str(i), "--dir", d,
-                                            "--appendonly", "no"]
+                                            "--appendonly", appendonly]
         procs.append(subprocess.Popen(cmd, stdout=subprocess.DEVNULL,
                                       stderr=open(os.path.join(tmp, f"shard-{i}.log"), "w")))
         socks.append(os.path.join(d, "shard.sock"))
@@ -136,7 +136,7 @@ def measure(a, tmp, target, workload):
                           deadline_s=START_DEADLINE_S)
         pids = [s.procs[0].pid]
     else:
-        s, pids = start_attached(tmp, a.proxy_bin, [callgrind(o) for o in outs])
+        s, pids = start_attached(tmp, a.proxy_bin, [callgrind(o) for o in outs], a.appendonly)
     try:
         # Warm-up: the keys exist and every path has run once.
         run_benchmark(s, "SET", 16, a.n // 10, a.clients, a.keyspace, a.size)
@@ -175,6 +175,8 @@ def main():
                          "TX2 (MULTI, 2 SETs on one shard, EXEC) and RENAME (across "
                          "shards and back), both with --loadgen-bin")
     ap.add_argument("--loadgen-bin", help="for TX2 and RENAME")
+    ap.add_argument("--appendonly", choices=["no", "yes"], default="no",
+                    help="the shards' log (yes: appendfsync everysec, the default start's)")
     ap.add_argument("--script-bytes", type=int, default=0,
                     help="EVALSHA1's script padded to this many bytes with a comment")
     ap.add_argument("--out")
