@@ -43,6 +43,28 @@ fn scripts_answer_as_on_redis_server() {
         vec!["EVAL", "return {ok='Fine'}", "0"],
         vec!["EVAL", "return redis.error_reply('CODE message')", "0"],
         vec!["EVAL", "return redis.status_reply('PONGISH')", "0"],
+        // redis.call inside a coroutine (not on the main thread: the
+        // shard takes its general path there) and the replies that are
+        // not plain values, raised and caught.
+        vec![
+            "EVAL",
+            "local co = coroutine.create(function() \
+               redis.call('set', KEYS[1], 'co') return redis.call('get', KEYS[1]) end) \
+             local ok, v = coroutine.resume(co) return {tostring(ok), v}",
+            "1",
+            a,
+        ],
+        vec![
+            "EVAL",
+            "redis.call('del', KEYS[1]) redis.call('rpush', KEYS[1], 'x', 'y') \
+             local e = redis.pcall('incr', KEYS[1]) \
+             return {redis.call('lrange', KEYS[1], 0, -1), e['err'], redis.call('type', KEYS[1])['ok']}",
+            "1",
+            a,
+        ],
+        vec!["EVAL", "return redis.call('incr', KEYS[1])", "1", a],
+        vec!["EVAL", "return redis.call('nosuchcommand')", "0"],
+        vec!["EVAL", "redis.call('del', KEYS[1])", "1", a],
         vec![
             "EVAL",
             "return {KEYS[1], KEYS[2], ARGV[1], ARGV[2]}",

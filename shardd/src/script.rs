@@ -1182,7 +1182,7 @@ fn run_script<L: WriteLog>(
     // Whatever a run that stopped early left noted goes.
     call::forget_returned();
     let (ok, value): (bool, Value) = {
-        let _bound = Bound::new(&mut call);
+        let _bound = Bound::new(&s.lua, &mut call);
         match c.name {
             Some(_) => s.call_fn.call::<(bool, Value)>(c.f.clone())?,
             None => s.run.call::<(bool, Value)>(c.f.clone())?,

@@ -57,6 +57,20 @@ pub(super) unsafe fn redis_generic_c(l: *mut mlua::ffi::lua_State, kind: u8) -> 
     if ffi::lua_checkstack(l, 3) == 0 {
         ffi::luaL_error(l, c"too many arguments".as_ptr());
     }
+    if matches!(kind & !CALL_PACKED, CALL_RAISE | CALL_PCALL) {
+        match call_direct(l, kind) {
+            Some(Direct::Reply { failed }) => {
+                if failed && kind & !CALL_PACKED == CALL_RAISE {
+                    ffi::lua_error(l);
+                }
+                return 1;
+            }
+            Some(Direct::Raise) => {
+                ffi::lua_error(l);
+            }
+            None => {}
+        }
+    }
     ffi::lua_getfield(l, ffi::LUA_REGISTRYINDEX, c"shardis.impl".as_ptr());
     ffi::lua_getfield(l, -1, c"f".as_ptr());
     ffi::lua_remove(l, -2);
@@ -411,6 +425,10 @@ thread_local! {
     /// runs (a call from inside it finds none).
     static CALL: std::cell::Cell<Option<std::ptr::NonNull<CallFn<'static>>>> =
         const { std::cell::Cell::new(None) };
+    /// The Lua state the bound run belongs to ([`Bound`]), for
+    /// [`call_direct`].
+    static BOUND_LUA: std::cell::Cell<Option<std::ptr::NonNull<Lua>>> =
+        const { std::cell::Cell::new(None) };
 }
 
 /// Binds `impl.f` to a script run's `redis.call` for as long as it lives
@@ -418,7 +436,8 @@ thread_local! {
 pub(super) struct Bound;
 
 impl Bound {
-    pub(super) fn new<'a>(f: &'a mut CallFn<'a>) -> Bound {
+    pub(super) fn new<'a>(lua: &'a Lua, f: &'a mut CallFn<'a>) -> Bound {
+        BOUND_LUA.with(|c| c.set(Some(std::ptr::NonNull::from(lua))));
         let ptr = std::ptr::NonNull::from(f);
         // SAFETY: only the lifetime is erased; the pointer is cleared when
         // `Bound` drops, before the closure it points to goes away, and
@@ -432,7 +451,79 @@ impl Bound {
 impl Drop for Bound {
     fn drop(&mut self) {
         CALL.with(|c| c.set(None));
+        BOUND_LUA.with(|c| c.set(None));
     }
+}
+
+/// Runs the bound `redis.call` straight from [`redis_generic_c`], without
+/// going through `impl.f` (mlua's callback wrapper and two table
+/// lookups: about 1,200 instructions per call). Only on the main thread:
+/// mlua's API, which the call may use (error tables, replies that are
+/// not [`Simple`]), works on that thread's stack, which is then `l`'s; a
+/// `redis.call` inside a coroutine takes `impl.f`. Leaves the reply on
+/// the stack and answers what to do with it, or `None` (nothing done)
+/// when it cannot run here.
+///
+/// # Safety
+/// Called from [`redis_generic_c`] with `l` the running state and room
+/// for three values; no Lua error is raised here (the caller raises),
+/// so every Rust value here is dropped normally.
+unsafe fn call_direct(l: *mut mlua::ffi::lua_State, kind: u8) -> Option<Direct> {
+    use mlua::ffi;
+    let main = ffi::lua_pushthread(l) == 1;
+    ffi::lua_settop(l, -2);
+    if !main {
+        return None;
+    }
+    let lua = BOUND_LUA.with(|c| c.get())?;
+    let mut f = CALL.with(|c| c.take())?;
+    HANDED_OVER.with(|h| h.set(None));
+    // SAFETY: `Bound` keeps the closure and the Lua handle alive while
+    // the pointers are set; the closure was taken out of its cell, so
+    // this is its only user now.
+    let lua: &Lua = lua.as_ref();
+    let out = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        f.as_mut()(lua, kind, MultiValue::new())
+    }));
+    CALL.with(|c| {
+        if c.get().is_none() {
+            c.set(Some(f));
+        }
+    });
+    let outcome = match out {
+        Ok(Ok((value, failed))) => {
+            match HANDED_OVER.with(|h| h.take()) {
+                Some(simple) => push_simple(l, simple),
+                None => {
+                    // SAFETY: `l` is the main thread, mlua's state here.
+                    if lua.exec_raw_lua(|raw| raw.push_value(&value)).is_err() {
+                        ffi::lua_pushnil(l);
+                    }
+                }
+            }
+            Direct::Reply { failed }
+        }
+        Ok(Err(e)) => {
+            let msg = e.to_string();
+            ffi::lua_pushlstring_(l, msg.as_ptr().cast(), msg.len());
+            Direct::Raise
+        }
+        Err(_) => {
+            let msg = "shardis: redis.call failed inside the shard";
+            ffi::lua_pushlstring_(l, msg.as_ptr().cast(), msg.len());
+            Direct::Raise
+        }
+    };
+    Some(outcome)
+}
+
+/// What [`call_direct`] left on the stack.
+enum Direct {
+    /// The call's reply; `failed`: an error `redis.call` raises.
+    Reply { failed: bool },
+    /// An error to raise whatever the kind (the shard's own failure, as
+    /// `impl.f`'s errors are raised by mlua).
+    Raise,
 }
 
 /// `impl.f(kind, args...)`: the bound run's `redis.call`.
