@@ -1,6 +1,9 @@
 //! `redis.call`, `redis.pcall`, `redis.setresp` and `redis.acl_check_cmd`
-//! as C functions, and
-//! how their arguments reach the shard's Rust side (`impl.f`).
+//! as C functions, how their arguments reach the shard's Rust side and
+//! their replies come back, and the other C functions a run's hot path
+//! uses instead of mlua's values (`impl.args`, `impl.put_reply`): each
+//! mlua value is a registry reference and each of its table operations a
+//! protected call, which cost more than the script itself.
 
 use std::cell::RefCell;
 
@@ -11,9 +14,13 @@ use super::convert;
 /// `redis.call`, `redis.pcall` and `redis.setresp` as C functions, so a
 /// script's frame stays on the stack when it tail-calls them (`return
 /// redis.call(...)`): errors then name the script's line, as Redis's do.
-/// Each calls the running script's `impl.f(kind, args...)` (a Rust
-/// function, `run_script`), which answers `(value, failed)`; a failure
-/// is raised with the error table as the error object.
+/// Each runs the running script's call (`run_script`'s closure, bound
+/// by [`Bound`]): `redis.call` and `redis.pcall` straight from here on
+/// the main thread ([`call_direct`]), otherwise (`redis.setresp`,
+/// `redis.acl_check_cmd`, calls inside a coroutine) through
+/// `impl.f(kind, args...)`, an mlua function. The call answers
+/// `(value, failed)`; a failure is raised with the error table as the
+/// error object.
 ///
 /// # Safety
 /// Called by Lua with `l` its running state; uses only the stack.
