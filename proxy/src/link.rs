@@ -206,48 +206,36 @@ pub struct Link {
 /// new entry, not known here, and goes with its body.
 #[derive(Default)]
 pub struct KnownScripts {
-    set: std::collections::HashSet<ByAddress, ahash::RandomState>,
+    /// By the address of the entry's sha, which the value holds (so the
+    /// address is not reused while it is here).
+    by_address: std::collections::HashMap<usize, std::sync::Arc<str>, ahash::RandomState>,
 }
 
 /// Most entries kept; past this the set starts over.
 const KNOWN_SCRIPTS_MAX: usize = 4096;
 
-/// A cache entry's sha, hashed and compared by its address (the entry
-/// is held, so the address is not reused while it is here).
-struct ByAddress(std::sync::Arc<str>);
-
-impl std::hash::Hash for ByAddress {
-    fn hash<H: std::hash::Hasher>(&self, h: &mut H) {
-        std::ptr::hash(self.0.as_ptr(), h);
-    }
+fn address(sha: &std::sync::Arc<str>) -> usize {
+    std::sync::Arc::as_ptr(sha).cast::<u8>() as usize
 }
-
-impl PartialEq for ByAddress {
-    fn eq(&self, other: &Self) -> bool {
-        std::sync::Arc::ptr_eq(&self.0, &other.0)
-    }
-}
-
-impl Eq for ByAddress {}
 
 impl KnownScripts {
     /// Whether the shard has compiled the script whose cache entry's sha
     /// is `sha`.
     pub fn knows(&self, sha: &std::sync::Arc<str>) -> bool {
-        !self.set.is_empty() && self.set.contains(&ByAddress(sha.clone()))
+        !self.by_address.is_empty() && self.by_address.contains_key(&address(sha))
     }
 
     /// The shard has compiled it.
     pub fn learn(&mut self, sha: &std::sync::Arc<str>) {
-        if self.set.len() >= KNOWN_SCRIPTS_MAX {
-            self.set.clear();
+        if self.by_address.len() >= KNOWN_SCRIPTS_MAX {
+            self.by_address.clear();
         }
-        self.set.insert(ByAddress(sha.clone()));
+        self.by_address.insert(address(sha), sha.clone());
     }
 
     /// The shard has not got it (any more).
     pub fn forget(&mut self, sha: &std::sync::Arc<str>) {
-        self.set.remove(&ByAddress(sha.clone()));
+        self.by_address.remove(&address(sha));
     }
 }
 
@@ -573,7 +561,7 @@ mod tests {
         for s in &many {
             k.learn(s);
         }
-        assert!(k.set.len() <= KNOWN_SCRIPTS_MAX);
+        assert!(k.by_address.len() <= KNOWN_SCRIPTS_MAX);
         assert!(k.knows(&many[KNOWN_SCRIPTS_MAX]));
     }
 }

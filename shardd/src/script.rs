@@ -550,15 +550,15 @@ struct Run<'a> {
 }
 
 impl Run<'_> {
-    /// Adds one command's effect (in database `db`) to the run's record,
-    /// after a SELECT when the database changed; true.
-    fn log_effect<A: AsRef<[u8]>>(&mut self, db: usize, form: &[A]) -> bool {
+    /// Adds one command's effect (in database `db`, `changes` keys) to
+    /// the run's record, after a SELECT when the database changed.
+    fn log_effect<A: AsRef<[u8]>>(&mut self, db: usize, form: &[A], changes: u64) {
         if db != self.logged_db {
             self.record.push_command(&crate::tx::select_form(db));
             self.logged_db = db;
         }
         self.record.push_command(form);
-        true
+        self.changes += changes;
     }
 
     fn allowed(&self, key: &[u8]) -> bool {
@@ -1054,16 +1054,15 @@ impl<L: WriteLog> Engine<L> {
                     // The form the command asked for, else as it came
                     // or rewritten (`rewrite::plan`), straight into the
                     // run's record.
-                    let logged = match self.ks.take_log_as() {
-                        Some(form) => run.log_effect(db, &form),
+                    match self.ks.take_log_as() {
+                        Some(form) => run.log_effect(db, &form, changes.0),
                         None => match rewrite::plan(&argv, &buf, self.ks.now_ms()) {
-                            rewrite::LogForm::Skip => false,
-                            rewrite::LogForm::AsIs => run.log_effect(db, &argv),
-                            rewrite::LogForm::Rewritten(form) => run.log_effect(db, &form),
+                            rewrite::LogForm::Skip => {}
+                            rewrite::LogForm::AsIs => run.log_effect(db, &argv, changes.0),
+                            rewrite::LogForm::Rewritten(form) => {
+                                run.log_effect(db, &form, changes.0)
+                            }
                         },
-                    };
-                    if logged {
-                        run.changes += changes.0;
                     }
                 }
             }
