@@ -36,9 +36,9 @@ use common::{
     wire::strays_of,
 };
 
-pub use crate::script_cache::{Cache, Entry};
+pub use crate::script_cache::{Cache, Entry, KnownScripts};
 use crate::{
-    link::{KnownScripts, Req},
+    link::Req,
     replies::{Replies, Target},
     send::send,
     worker::Worker,
@@ -178,7 +178,7 @@ pub struct Rerun {
     /// An FCALL's note for FUNCTION STATS, dropped with the reply.
     _seen: Option<FcallSeen>,
     /// What its shard's link knows of the scripts the shard compiled
-    /// ([`crate::link::KnownScripts`]), and whether it went without its
+    /// ([`KnownScripts`]), and whether it went without its
     /// body.
     known: Option<Rc<RefCell<KnownScripts>>>,
     elided: bool,

@@ -161,6 +161,50 @@ impl Cache {
     }
 }
 
+/// The scripts a shard is known to have compiled in its current life,
+/// so that an EVALSHA of one goes without its body (a BullMQ script is
+/// several kilobytes, copied into the ring at every call otherwise;
+/// `crate::script::send_one_shard`). Learnt from the shard's replies to
+/// calls that carried the body, forgotten when the link is attached
+/// again (a restarted shard has none) or the shard answers that it has
+/// not got one (SCRIPT FLUSH). Entries are the script cache's, kept by
+/// identity: after SCRIPT FLUSH and a new SCRIPT LOAD the same sha is a
+/// new entry, not known here, and goes with its body.
+#[derive(Default)]
+pub struct KnownScripts {
+    /// By the address of the entry's sha, which the value holds (so the
+    /// address is not reused while it is here).
+    by_address: std::collections::HashMap<usize, std::sync::Arc<str>, ahash::RandomState>,
+}
+
+/// Most entries kept; past this the set starts over.
+const KNOWN_SCRIPTS_MAX: usize = 4096;
+
+fn address(sha: &std::sync::Arc<str>) -> usize {
+    std::sync::Arc::as_ptr(sha).cast::<u8>() as usize
+}
+
+impl KnownScripts {
+    /// Whether the shard has compiled the script whose cache entry's sha
+    /// is `sha`.
+    pub fn knows(&self, sha: &std::sync::Arc<str>) -> bool {
+        !self.by_address.is_empty() && self.by_address.contains_key(&address(sha))
+    }
+
+    /// The shard has compiled it.
+    pub fn learn(&mut self, sha: &std::sync::Arc<str>) {
+        if self.by_address.len() >= KNOWN_SCRIPTS_MAX {
+            self.by_address.clear();
+        }
+        self.by_address.insert(address(sha), sha.clone());
+    }
+
+    /// The shard has not got it (any more).
+    pub fn forget(&mut self, sha: &std::sync::Arc<str>) {
+        self.by_address.remove(&address(sha));
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -173,5 +217,35 @@ mod tests {
         assert!(c.contains(b"E0E1F9FABFC9D4800C877A703B823AC0578FF8DB"));
         c.flush();
         assert!(!c.contains(s.sha.as_bytes()));
+    }
+}
+
+#[cfg(test)]
+mod known_tests {
+    use std::sync::Arc;
+
+    use super::{KnownScripts, KNOWN_SCRIPTS_MAX};
+
+    #[test]
+    fn known_scripts_are_cache_entries_by_identity() {
+        let mut k = KnownScripts::default();
+        let a: Arc<str> = Arc::from("a".repeat(40));
+        let same_text: Arc<str> = Arc::from("a".repeat(40));
+        assert!(!k.knows(&a));
+        k.learn(&a);
+        assert!(k.knows(&a) && k.knows(&a.clone()));
+        // The same sha loaded again after a flush is another entry.
+        assert!(!k.knows(&same_text));
+        k.forget(&a);
+        assert!(!k.knows(&a));
+        // Bounded: past the most it keeps, it starts over.
+        let many: Vec<Arc<str>> = (0..=KNOWN_SCRIPTS_MAX)
+            .map(|i| Arc::from(format!("{i:040}")))
+            .collect();
+        for s in &many {
+            k.learn(s);
+        }
+        assert!(k.by_address.len() <= KNOWN_SCRIPTS_MAX);
+        assert!(k.knows(&many[KNOWN_SCRIPTS_MAX]));
     }
 }

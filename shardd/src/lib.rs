@@ -23,6 +23,7 @@
 //! The keyspace and the commands know nothing of rings or sockets, so they
 //! are tested directly.
 
+pub mod args;
 pub mod blocking;
 pub mod cli;
 pub mod clock;

@@ -837,7 +837,7 @@ impl<L: WriteLog> Engine<L> {
         if self.script_watch.kill_requested() {
             return fail(b"Script killed by user with SCRIPT KILL...");
         }
-        if args.ends.is_empty() {
+        if args.is_empty() {
             return fail(b"Please specify at least one argument for this redis lib call");
         }
         if args.bad {

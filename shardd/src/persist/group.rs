@@ -30,68 +30,48 @@ const FLAT_FIRST_ARGS: usize = 16;
 /// allocations per run rather than one per argument.
 #[derive(Debug, Default)]
 pub struct Flat {
-    blob: Vec<u8>,
-    /// Where each argument ends in `blob`.
-    ends: Vec<usize>,
+    args: crate::args::ArgBlob,
 }
 
 impl Flat {
     /// Whether no command was pushed.
     pub fn is_empty(&self) -> bool {
-        self.ends.is_empty()
+        self.args.is_empty()
     }
 
     /// Forgets every command.
     pub fn clear(&mut self) {
-        self.blob.clear();
-        self.ends.clear();
-    }
-
-    fn push_arg(&mut self, a: &[u8]) {
-        self.blob.extend_from_slice(a);
-        self.ends.push(self.blob.len());
+        self.args.clear();
     }
 
     /// Appends one command (its arguments, name first), as
     /// [`push_command`] frames it; the first starts the record.
     pub fn push_command<A: AsRef<[u8]>>(&mut self, command: &[A]) {
-        // Room for the whole command at once (growing a byte at a time
-        // through the allocator's small classes cost more than the copy).
+        // Room for the whole command at once (growing a few bytes at a
+        // time through the allocator's small classes cost more than the
+        // copy).
         let bytes: usize = command.iter().map(|a| a.as_ref().len()).sum::<usize>() + 32;
         let args = command.len() + 2;
-        let first = self.blob.capacity() == 0;
-        self.blob.reserve(if first {
-            bytes.max(FLAT_FIRST_BYTES)
-        } else {
-            bytes
-        });
-        self.ends.reserve(if first {
-            args.max(FLAT_FIRST_ARGS)
-        } else {
-            args
-        });
+        match self.args.unallocated() {
+            true => self
+                .args
+                .reserve(bytes.max(FLAT_FIRST_BYTES), args.max(FLAT_FIRST_ARGS)),
+            false => self.args.reserve(bytes, args),
+        }
         if self.is_empty() {
-            self.push_arg(GROUP);
+            self.args.push(GROUP);
         }
         let mut tmp = [0u8; 20];
         let n = i64::try_from(command.len()).unwrap_or(i64::MAX);
-        self.push_arg(common::reply::format_i64(n, &mut tmp));
+        self.args.push(common::reply::format_i64(n, &mut tmp));
         for a in command {
-            self.push_arg(a.as_ref());
+            self.args.push(a.as_ref());
         }
     }
 
     /// The record's arguments.
     pub fn args(&self) -> Vec<&[u8]> {
-        let mut start = 0;
-        self.ends
-            .iter()
-            .map(|&end| {
-                let a = &self.blob[start..end];
-                start = end;
-                a
-            })
-            .collect()
+        self.args.iter().collect()
     }
 }
 

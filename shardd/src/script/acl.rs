@@ -97,7 +97,7 @@ pub(super) fn acl_check(lua: &Lua, run: &Run, args: &call::Packed) -> mlua::Resu
     let fail = |msg: &[u8]| -> mlua::Result<(Value, bool)> {
         Ok((Value::Table(convert::error_table(lua, msg, false)?), true))
     };
-    if args.ends.is_empty() {
+    if args.is_empty() {
         return fail(b"Please specify at least one argument for this redis lib call");
     }
     if args.bad {

@@ -36,25 +36,26 @@ pub(super) unsafe fn redis_generic_c(l: *mut mlua::ffi::lua_State, kind: u8) -> 
         PACKED_ARGS.with(|p| {
             let mut p = p.borrow_mut();
             let packed = &mut *p;
-            packed.blob.clear();
-            packed.ends.clear();
+            packed.list.clear();
             packed.bad = false;
             for i in 1..=n {
                 match ffi::lua_type(l, i) {
                     ffi::LUA_TNUMBER => {
                         let text = convert::format_g(ffi::lua_tonumber(l, i), 17);
-                        packed.blob.extend_from_slice(text.as_bytes());
+                        packed.list.push(text.as_bytes());
                     }
                     ffi::LUA_TSTRING => {
                         let mut len = 0usize;
                         let ptr = ffi::lua_tolstring(l, i, &mut len);
                         packed
-                            .blob
-                            .extend_from_slice(std::slice::from_raw_parts(ptr as *const u8, len));
+                            .list
+                            .push(std::slice::from_raw_parts(ptr as *const u8, len));
                     }
-                    _ => packed.bad = true,
+                    _ => {
+                        packed.bad = true;
+                        packed.list.push(&[]);
+                    }
                 }
-                packed.ends.push(packed.blob.len());
             }
         });
         ffi::lua_settop(l, 0);
@@ -162,6 +163,16 @@ pub(super) fn hand_over(reply: &mut Vec<u8>) -> bool {
     SIMPLE_REPLY.with(|b| std::mem::swap(&mut *b.borrow_mut(), reply));
     HANDED_OVER.with(|h| h.set(Some(s)));
     true
+}
+
+/// Notes `msg` to be pushed as a string by [`push_simple`].
+fn note_message(msg: &[u8]) -> Simple {
+    SIMPLE_REPLY.with(|b| {
+        let mut b = b.borrow_mut();
+        b.clear();
+        b.extend_from_slice(msg);
+    });
+    Simple::Bulk(0, msg.len())
 }
 
 /// Pushes the handed-over reply.
@@ -362,9 +373,7 @@ pub(super) const CALL_PACKED: u8 = 0x80;
 /// The arguments of the `redis.call` being made, back to back.
 #[derive(Default)]
 pub(super) struct Packed {
-    pub blob: Vec<u8>,
-    /// Where each argument ends in `blob`.
-    pub ends: Vec<usize>,
+    pub list: crate::args::ArgBlob,
     /// One was neither a string nor a number.
     pub bad: bool,
 }
@@ -372,12 +381,12 @@ pub(super) struct Packed {
 impl Packed {
     /// Each argument.
     pub fn args(&self) -> impl Iterator<Item = &[u8]> {
-        let mut start = 0;
-        self.ends.iter().map(move |&end| {
-            let a = &self.blob[start..end];
-            start = end;
-            a
-        })
+        self.list.iter()
+    }
+
+    /// Whether there was none.
+    pub fn is_empty(&self) -> bool {
+        self.list.is_empty()
     }
 }
 
@@ -473,8 +482,9 @@ impl Drop for Bound {
 ///
 /// # Safety
 /// Called from [`redis_generic_c`] with `l` the running state and room
-/// for three values; no Lua error is raised here (the caller raises),
-/// so every Rust value here is dropped normally.
+/// for three values. The only Lua error raised here is a memory error
+/// in the last push, when no Rust value is left to drop; the call's own
+/// errors are raised by the caller.
 unsafe fn call_direct(l: *mut mlua::ffi::lua_State, kind: u8) -> Option<Direct> {
     use mlua::ffi;
     let main = ffi::lua_pushthread(l) == 1;
@@ -497,30 +507,29 @@ unsafe fn call_direct(l: *mut mlua::ffi::lua_State, kind: u8) -> Option<Direct> 
             c.set(Some(f));
         }
     });
-    let outcome = match out {
-        Ok(Ok((value, failed))) => {
-            match HANDED_OVER.with(|h| h.take()) {
-                Some(simple) => push_simple(l, simple),
-                None => {
-                    // SAFETY: `l` is the main thread, mlua's state here.
-                    if lua.exec_raw_lua(|raw| raw.push_value(&value)).is_err() {
-                        ffi::lua_pushnil(l);
-                    }
+    // Every Rust value is dropped before anything that may raise (a
+    // memory error in `push_simple`): what to push is plain data.
+    let (push, outcome) = match out {
+        Ok(Ok((value, failed))) => match HANDED_OVER.with(|h| h.take()) {
+            Some(simple) => (Some(simple), Direct::Reply { failed }),
+            None => {
+                // SAFETY: `l` is the main thread, mlua's state here; a
+                // push from mlua's reference thread allocates nothing.
+                if lua.exec_raw_lua(|raw| raw.push_value(&value)).is_err() {
+                    ffi::lua_pushnil(l);
                 }
+                (None, Direct::Reply { failed })
             }
-            Direct::Reply { failed }
-        }
-        Ok(Err(e)) => {
-            let msg = e.to_string();
-            ffi::lua_pushlstring_(l, msg.as_ptr().cast(), msg.len());
-            Direct::Raise
-        }
-        Err(_) => {
-            let msg = "shardis: redis.call failed inside the shard";
-            ffi::lua_pushlstring_(l, msg.as_ptr().cast(), msg.len());
-            Direct::Raise
-        }
+        },
+        Ok(Err(e)) => (Some(note_message(e.to_string().as_bytes())), Direct::Raise),
+        Err(_) => (
+            Some(note_message(b"shardis: redis.call failed inside the shard")),
+            Direct::Raise,
+        ),
     };
+    if let Some(simple) = push {
+        push_simple(l, simple);
+    }
     Some(outcome)
 }
 
