@@ -443,7 +443,7 @@ def main():
         for rnd in range(a.rounds):
             for wl in workloads:
                 for p in pipelines:
-                    for s in servers:
+                    for s in rotated(servers, rnd):
                         r = run_benchmark(s, wl, p, a.n, a.clients, a.keyspace, a.size)
                         raw.setdefault((s.name, wl, p), []).append(r)
                         print(f"round {rnd + 1} {wl:7} P{p:<3} {s.name:13} {r['rps']:>12.0f} req/s "
@@ -713,6 +713,14 @@ SCRIPT_WORKLOADS = [
 ]
 
 
+def rotated(servers, rnd):
+    """`servers` starting at a different one each round: with a fixed
+    order the second shardis of an A/B measured 5-10% above the first,
+    whichever build it was (the two builds swapped swapped the ratio)."""
+    k = rnd % len(servers) if servers else 0
+    return servers[k:] + servers[:k]
+
+
 def tx_table(a, tmp, pipelines, workloads=None):
     """Transactions per second (loadgen) on redis-server and shardis, same run."""
     workloads = workloads or TX_WORKLOADS
@@ -722,11 +730,14 @@ def tx_table(a, tmp, pipelines, workloads=None):
     try:
         servers.append(start_redis(tmp, "redis"))
         servers.append(start_shardis(tmp, a.proxy_bin, a.shards, a.workers))
+        if a.baseline_bin:
+            servers.append(start_shardis(tmp, a.baseline_bin, a.shards, a.workers,
+                                         name="shardis-before"))
         raw = {}
         for rnd in range(a.rounds):
             for wl, args in workloads:
                 for p in pipelines:
-                    for s in servers:
+                    for s in rotated(servers, rnd):
                         r = run_loadgen(s, a.loadgen_bin,
                                         ["--conns", str(a.clients), "--requests", str(a.n),
                                          "--pipeline", str(p), "--keys", str(a.keyspace),
@@ -743,17 +754,23 @@ def tx_table(a, tmp, pipelines, workloads=None):
                  f"-c {a.clients}, {a.n} operations or 20 s per run, {a.shards} shards, "
                  f"median of {a.rounds} rounds; op/s = transactions (or moves) per second.", "",
                  "| operation | P | redis-server op/s | shardis op/s | shardis/redis | "
-                 "redis p50/p99 ms | shardis p50/p99 ms |",
-                 "| --- | --- | --- | --- | --- | --- | --- |"]
+                 "redis p50/p99 ms | shardis p50/p99 ms |"
+                 + (" shardis-before op/s | shardis/before |" if a.baseline_bin else ""),
+                 "| --- | --- | --- | --- | --- | --- | --- |"
+                 + (" --- | --- |" if a.baseline_bin else "")]
         for wl, _ in workloads:
             for p in pipelines:
                 r = res.get(("redis-server", wl, p))
                 sh = res.get(("shardis", wl, p))
                 if not r or not sh:
                     continue
-                lines.append(f"| {wl} | {p} | {fmt_rps(r['rps'])} | {fmt_rps(sh['rps'])} | "
-                             f"{ratio(sh['rps'], r['rps'])} | {r['p50']:.2f}/{r['p99']:.2f} | "
-                             f"{sh['p50']:.2f}/{sh['p99']:.2f} |")
+                row = (f"| {wl} | {p} | {fmt_rps(r['rps'])} | {fmt_rps(sh['rps'])} | "
+                       f"{ratio(sh['rps'], r['rps'])} | {r['p50']:.2f}/{r['p99']:.2f} | "
+                       f"{sh['p50']:.2f}/{sh['p99']:.2f} |")
+                b = res.get(("shardis-before", wl, p))
+                if b:
+                    row += f" {fmt_rps(b['rps'])} | {ratio(sh['rps'], b['rps'])} |"
+                lines.append(row)
         emit(lines, a.out)
     finally:
         for s in servers:

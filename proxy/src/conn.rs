@@ -228,6 +228,7 @@ async fn read_loop<R: AsyncRead + Unpin>(
             o.backlog() > cfg.client_output_backlog_bytes && !o.is_dead()
         };
         if stopped {
+            out.borrow_mut().release();
             tokio::select! {
                 _ = wait_for_backlog(out, cfg.client_output_backlog_bytes) => {}
                 _ = st.handle.kill.notified() => return false,
@@ -250,6 +251,8 @@ async fn read_loop<R: AsyncRead + Unpin>(
         stats.net_input_bytes.fetch_add(n as u64, Ordering::Relaxed);
         stats.reads.fetch_add(1, Ordering::Relaxed);
         st.handle.touch(worker.shared.now_ms());
+        // This read's replies leave together (`Replies::begin_round`).
+        out.borrow_mut().begin_round();
         // Limits are read once per round: `CONFIG SET` applies from the next read.
         let limits = Limits {
             max_bulk_len_bytes: settings.proto_max_bulk_len() as usize,
@@ -263,6 +266,7 @@ async fn read_loop<R: AsyncRead + Unpin>(
                 Ok(Parsed::Command { args, consumed }) => {
                     if !out.borrow().has_room(cfg.client_output_backlog_bytes) {
                         // Send what is queued, then wait for replies to leave.
+                        out.borrow_mut().release();
                         worker.request_flush();
                         tokio::select! {
                             _ = wait_for_room(out, cfg.client_output_backlog_bytes) => {}
@@ -299,7 +303,9 @@ async fn read_loop<R: AsyncRead + Unpin>(
                     drop(argv);
                     start += consumed;
                     if let Some(b) = st.blocked.take() {
-                        // Nothing more is read as a command until it ends.
+                        // Nothing more is read as a command until it ends;
+                        // the replies before it leave now.
+                        out.borrow_mut().release();
                         worker.request_flush();
                         if !wait_blocked(worker, rd, &mut buf, out, st, b).await {
                             return false;

@@ -135,6 +135,8 @@ pub struct Session {
     pub qbuf_free: usize,
     /// Between MULTI and EXEC (or DISCARD).
     pub multi: Option<Multi>,
+    /// The buffers of its last transaction, emptied, for its next MULTI.
+    pub spare_multi: Option<Multi>,
     /// The keys it WATCHes, by shard (`None`: none).
     pub watching: Option<Watching>,
     /// A blocking command to wait for before the next command is read
@@ -155,15 +157,31 @@ pub struct Session {
 /// a few small commands queue with no reallocation.
 const MULTI_BUF_BYTES: usize = 256;
 const MULTI_QUEUED: usize = 4;
+/// A finished transaction's buffers are kept for the next one up to these.
+const MULTI_KEEP_BYTES: usize = 4 << 10;
+const MULTI_KEEP_QUEUED: usize = 32;
 
 impl Multi {
     /// An empty transaction, its buffers sized for a few commands.
-    pub fn new() -> Multi {
+    pub fn started() -> Multi {
         Multi {
             queued: Vec::with_capacity(MULTI_QUEUED),
             buf: Vec::with_capacity(MULTI_BUF_BYTES),
             ..Multi::default()
         }
+    }
+
+    /// This transaction's buffers, emptied, unless they grew past a few
+    /// commands' worth (a big transaction's are given back).
+    pub fn recycled(mut self) -> Option<Multi> {
+        if self.buf.capacity() > MULTI_KEEP_BYTES || self.queued.capacity() > MULTI_KEEP_QUEUED {
+            return None;
+        }
+        self.queued.clear();
+        self.buf.clear();
+        self.bytes = 0;
+        self.failed = false;
+        Some(self)
     }
 
     /// The arguments of queued command `q`.
@@ -192,6 +210,7 @@ impl Session {
             qbuf: 0,
             qbuf_free: 0,
             multi: None,
+            spare_multi: None,
             watching: None,
             blocked: None,
             subs: None,

@@ -65,7 +65,13 @@ pub struct Worker {
     /// Client commands between [`Worker::enter`] and the end of their
     /// dispatch (a slot move waits for none, `crate::migrate`).
     busy: Cell<usize>,
+    /// The buffer builtins write their small replies into (taken while
+    /// one is written: a reply written inside another gets its own).
+    reply_scratch: Cell<Vec<u8>>,
 }
+
+/// A scratch reply buffer grown past this is not kept.
+const REPLY_SCRATCH_KEEP_BYTES: usize = 64 << 10;
 
 /// A client command in progress ([`Worker::enter`]).
 pub struct Busy<'a>(&'a Cell<usize>);
@@ -96,7 +102,20 @@ impl Worker {
             attached: Notify::new(),
             subsync: Default::default(),
             busy: Cell::new(0),
+            reply_scratch: Cell::new(Vec::new()),
         }))
+    }
+
+    /// Runs `write` with an empty buffer for a reply (the worker's
+    /// scratch: a builtin's small reply allocates nothing).
+    pub fn with_reply_buffer<T>(&self, write: impl FnOnce(&mut Vec<u8>) -> T) -> T {
+        let mut buf = self.reply_scratch.take();
+        buf.clear();
+        let r = write(&mut buf);
+        if buf.capacity() <= REPLY_SCRATCH_KEEP_BYTES {
+            self.reply_scratch.set(buf);
+        }
+        r
     }
 
     /// Enters a client command: waits while slots move (their owners are

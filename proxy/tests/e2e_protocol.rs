@@ -342,3 +342,41 @@ fn reset_returns_the_connection_to_resp2_and_unauthenticated() {
     c.expect(&["GET", "missing"], NIL);
     c.expect(&["CLIENT", "GETNAME"], NIL);
 }
+
+#[test]
+fn one_reads_replies_leave_together_but_never_wait_behind_a_blocking_command() {
+    let s = Server::with_shards(2);
+    let (k0, k1) = (key_on_shard("hold", 0, 2), key_on_shard("hold", 1, 2));
+    let mut a = s.raw();
+    // One write: a reply the proxy makes, then a BLPOP that waits: the
+    // PONG comes while it waits.
+    let mut bytes = common::encode(&["PING"]);
+    bytes.extend(common::encode(&["BLPOP", &k1, "0"]));
+    a.send(&bytes);
+    assert_eq!(a.read_reply(), b"+PONG\r\n");
+    let mut c = s.client();
+    let _: i64 = c.rpush(&k1, "x").expect("RPUSH");
+    let popped = format!("*2\r\n${}\r\n{k1}\r\n$1\r\nx\r\n", k1.len());
+    assert_eq!(String::from_utf8_lossy(&a.read_reply()), popped);
+    // The same behind commands for each shard.
+    let mut bytes = common::encode(&["SET", &k0, "v0"]);
+    bytes.extend(common::encode(&["GET", &k1]));
+    bytes.extend(common::encode(&["PING"]));
+    bytes.extend(common::encode(&["BLPOP", &k1, "0"]));
+    a.send(&bytes);
+    assert_eq!(a.read_reply(), OK.as_bytes());
+    assert_eq!(a.read_reply(), NIL.as_bytes());
+    assert_eq!(a.read_reply(), b"+PONG\r\n");
+    let _: i64 = c.rpush(&k1, "x").expect("RPUSH");
+    assert_eq!(String::from_utf8_lossy(&a.read_reply()), popped);
+    // A transaction sent in one write is answered in full.
+    let mut bytes = common::encode(&["MULTI"]);
+    bytes.extend(common::encode(&["SET", &k0, "v1"]));
+    bytes.extend(common::encode(&["GET", &k0]));
+    bytes.extend(common::encode(&["EXEC"]));
+    a.send(&bytes);
+    assert_eq!(a.read_reply(), OK.as_bytes());
+    assert_eq!(a.read_reply(), b"+QUEUED\r\n");
+    assert_eq!(a.read_reply(), b"+QUEUED\r\n");
+    assert_eq!(a.read_reply(), b"*2\r\n+OK\r\n$2\r\nv1\r\n");
+}

@@ -328,9 +328,10 @@ pub struct Call<'a, 'b> {
 impl Call<'_, '_> {
     /// Queues a reply written by `write` in the connection's protocol.
     fn reply(&self, write: impl FnOnce(&mut Reply)) {
-        let mut buf = Vec::new();
-        write(&mut Reply::new(&mut buf, self.session.proto));
-        self.push(&buf);
+        self.w.with_reply_buffer(|buf| {
+            write(&mut Reply::new(buf, self.session.proto));
+            self.push(buf);
+        });
     }
 
     /// Queues finished reply bytes (an error is counted).

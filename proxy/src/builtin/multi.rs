@@ -20,7 +20,7 @@ use std::{cell::RefCell, rc::Rc};
 use common::{
     reply::Reply,
     table::{self, flags::F_NO_MULTI, Cmd, CommandSpec, Exec, Route},
-    wire::tx_cmd_header,
+    wire::{tx_cmd_header, TX_CMD_HEADER_BYTES},
 };
 use smallvec::SmallVec;
 
@@ -96,7 +96,8 @@ pub fn multi(call: Call) {
     if call.session.multi.is_some() {
         return call.reply(|r| r.error("ERR MULTI calls can not be nested"));
     }
-    call.session.multi = Some(Multi::new());
+    let multi = call.session.spare_multi.take().unwrap_or_else(Multi::started);
+    call.session.multi = Some(multi);
     call.reply(|r| r.ok());
 }
 
@@ -311,16 +312,16 @@ fn recheck(call: &Call, multi: &mut Multi) -> Vec<(usize, Vec<u8>)> {
     denied
 }
 
-/// A queued command for the shard, its arguments and its database.
-type Framed<'a, 'b> = (&'a Queued, &'a SmallVec<[&'b [u8]; 8]>, u32);
+/// Each queued command's database, by position.
+type Dbs = SmallVec<[u32; 8]>;
 
 /// The database each queued command of `multi` runs in, starting from the
 /// connection's `db`: a queued SELECT of a database that exists changes it
 /// for the commands after it (the SELECT itself ran already, before the
 /// commands for the shards, with the proxy's other commands).
-fn queued_dbs(w: &Worker, db: u32, multi: &Multi) -> Vec<u32> {
+fn queued_dbs(w: &Worker, db: u32, multi: &Multi) -> Dbs {
     if !multi.queued.iter().any(|q| q.spec.id == Cmd::Select) {
-        return vec![db; multi.queued.len()];
+        return smallvec::smallvec![db; multi.queued.len()];
     }
     let databases = w.shared.settings.databases();
     let mut now = db;
@@ -350,16 +351,21 @@ fn selected(databases: usize, multi: &Multi, q: &crate::session::Queued) -> Opti
 
 /// EXEC once checked: runs the queued commands, each in its database
 /// (`dbs`, by position).
-async fn run_exec(call: Call<'_, '_>, multi: Multi, dbs: Vec<u32>, denied: Vec<(usize, Vec<u8>)>) {
+async fn run_exec(call: Call<'_, '_>, multi: Multi, dbs: Dbs, denied: Vec<(usize, Vec<u8>)>) {
     let w = call.w;
-    let queued: Vec<SmallVec<[&[u8]; 8]>> = multi.queued.iter().map(|q| multi.args_of(q)).collect();
     let mut shards: SmallVec<[usize; 4]> = SmallVec::new();
     let mut scripts = false;
-    for (q, args) in multi.queued.iter().zip(&queued) {
+    // Whether the proxy answers a queued command itself (one of its own,
+    // one refused at EXEC): only then are their replies collected.
+    let mut proxy_answers = !denied.is_empty();
+    for q in &multi.queued {
+        let args = multi.args_of(q);
         if q.spec.exec == Exec::Shard {
-            shards_of(w, q.spec, args, &mut shards);
+            shards_of(w, q.spec, &args, &mut shards);
+        } else if !crate::script::is_call(q.spec.id) {
+            proxy_answers = true;
         }
-        scripts |= xtx::straying(q.spec, args);
+        scripts |= xtx::straying(q.spec, &args);
     }
     let watched: SmallVec<[usize; 4]> = call
         .session
@@ -375,7 +381,7 @@ async fn run_exec(call: Call<'_, '_>, multi: Multi, dbs: Vec<u32>, denied: Vec<(
     // The proxy's own commands run first, in order, their replies kept;
     // scripts run in their turn with the shards' commands (`xtx::run`).
     let mut proxy = Vec::new();
-    for (i, (q, args)) in multi.queued.iter().zip(&queued).enumerate() {
+    for (i, q) in multi.queued.iter().enumerate().filter(|_| proxy_answers) {
         if let Some((_, reply)) = denied.iter().find(|(at, _)| *at == i) {
             proxy.push((i, reply.clone()));
         } else if q.spec.id == Cmd::Monitor {
@@ -383,7 +389,7 @@ async fn run_exec(call: Call<'_, '_>, multi: Multi, dbs: Vec<u32>, denied: Vec<(
             let e = b"-ERR MONITOR isn't allowed for DENY BLOCKING client\r\n";
             proxy.push((i, e.to_vec()));
         } else if q.spec.exec != Exec::Shard && !crate::script::is_call(q.spec.id) {
-            let reply = run_captured(w, call.session, q.spec, args).await;
+            let reply = run_captured(w, call.session, q.spec, &multi.args_of(q)).await;
             proxy.push((i, reply));
         }
     }
@@ -395,8 +401,7 @@ async fn run_exec(call: Call<'_, '_>, multi: Multi, dbs: Vec<u32>, denied: Vec<(
         let specs: Vec<(&'static CommandSpec, SmallVec<[&[u8]; 8]>)> = multi
             .queued
             .iter()
-            .zip(&queued)
-            .map(|(q, a)| (q.spec, a.clone()))
+            .map(|q| (q.spec, multi.args_of(q)))
             .collect();
         let parts = xtx::participants(w, call.session, &specs);
         let watcher = if call.session.watching.is_some() {
@@ -437,71 +442,83 @@ async fn run_exec(call: Call<'_, '_>, multi: Multi, dbs: Vec<u32>, denied: Vec<(
     };
     // The watch is checked and forgotten by the transaction on its shard.
     call.session.watching = None;
+    let mut wid = [0u8; 20];
     let wid = if watched.contains(&shard) {
-        call.session.watcher()
+        let id = call.session.watcher();
+        common::reply::format_i64(i64::try_from(id).unwrap_or(i64::MAX), &mut wid)
     } else {
-        0
-    }
-    .to_string();
-    // Each command for the shard framed; a SELECT frame before one of
-    // another database than the command before it (the request's
-    // database first): the shard runs the rest there and answers nothing
-    // for the frame.
-    let shard_cmds: Vec<Framed<'_, '_>> = multi
-        .queued
-        .iter()
-        .zip(&queued)
-        .zip(&dbs)
-        .filter(|((q, _), _)| q.spec.exec == Exec::Shard)
-        .map(|((q, a), &d)| (q, a, d))
-        .collect();
-    let select_head = tx_cmd_header(Cmd::Select, 2);
-    // A database's name only where a SELECT frame needs it (an empty
-    // Vec allocates nothing).
-    let mut framed_db = crate::link::scoped_db();
-    let db_names: Vec<Vec<u8>> = shard_cmds
-        .iter()
-        .map(|(_, _, d)| {
-            let changes = *d != framed_db;
-            framed_db = *d;
-            if changes {
-                d.to_string().into_bytes()
-            } else {
-                Vec::new()
-            }
-        })
-        .collect();
-    let heads: Vec<[u8; 6]> = shard_cmds
-        .iter()
-        .map(|(q, args, _)| tx_cmd_header(q.spec.id, args.len()))
-        .collect();
-    let args_in_all: usize = shard_cmds.iter().map(|(_, a, _)| a.len() + 4).sum();
-    let mut record: Vec<&[u8]> = Vec::with_capacity(2 + args_in_all);
-    record.extend_from_slice(&[b"SHARDD.TX", wid.as_bytes()]);
-    let mut framed_db = crate::link::scoped_db();
-    for (i, (_, args, db)) in shard_cmds.iter().enumerate() {
-        if *db != framed_db {
-            record.push(&select_head);
-            record.push(b"SELECT");
-            record.push(&db_names[i]);
-            framed_db = *db;
-        }
-        record.push(&heads[i]);
-        record.extend_from_slice(args);
-    }
+        b"0"
+    };
     let req = Req {
         origin: call.session.handle.id,
         ..Req::internal(Cmd::SharddTx, call.session.proto)
     };
-    to_all_one(
-        w,
-        req,
-        call.to,
-        shard,
-        &record,
-        MergeKind::Exec { len, proxy },
-    )
-    .await;
+    let kind = MergeKind::Exec { len, proxy };
+    let frames = TxFrames::new(&multi, &dbs);
+    to_all_one(w, req, call.to, shard, &frames.record(wid), kind).await;
+    drop(frames);
+    call.session.spare_multi = multi.recycled();
+}
+
+/// The one-shard `SHARDD.TX` record of a transaction's commands for the
+/// shard: each framed (`tx_cmd_header`), and a SELECT frame before one of
+/// another database than the command before it (the request's database
+/// first): the shard runs the rest there and answers nothing for the
+/// frame. Built in place from the queue's buffer (no copy of an argument,
+/// no allocation for a few small commands in one database).
+struct TxFrames<'a> {
+    multi: &'a Multi,
+    dbs: &'a [u32],
+    heads: SmallVec<[[u8; TX_CMD_HEADER_BYTES]; 8]>,
+    select_head: [u8; TX_CMD_HEADER_BYTES],
+    /// Each command's database in decimal, only when some command runs
+    /// in another database than the request's.
+    db_names: Vec<Vec<u8>>,
+}
+
+impl<'a> TxFrames<'a> {
+    fn new(multi: &'a Multi, dbs: &'a [u32]) -> TxFrames<'a> {
+        let scoped = crate::link::scoped_db();
+        let db_names = match dbs.iter().all(|&d| d == scoped) {
+            true => Vec::new(),
+            false => dbs.iter().map(|d| d.to_string().into_bytes()).collect(),
+        };
+        let heads = multi
+            .queued
+            .iter()
+            .filter(|q| q.spec.exec == Exec::Shard)
+            .map(|q| tx_cmd_header(q.spec.id, q.args.len()))
+            .collect();
+        TxFrames {
+            multi,
+            dbs,
+            heads,
+            select_head: tx_cmd_header(Cmd::Select, 2),
+            db_names,
+        }
+    }
+
+    /// The record's arguments, for watcher `wid` (`0`: none).
+    fn record<'b>(&'b self, wid: &'b [u8]) -> SmallVec<[&'b [u8]; 32]> {
+        let mut record: SmallVec<[&[u8]; 32]> = SmallVec::new();
+        record.extend_from_slice(&[b"SHARDD.TX", wid]);
+        let mut framed_db = crate::link::scoped_db();
+        let mut heads = self.heads.iter();
+        let queued = self.multi.queued.iter().zip(self.dbs).enumerate();
+        for (i, (q, &db)) in queued.filter(|(_, (q, _))| q.spec.exec == Exec::Shard) {
+            if db != framed_db {
+                let name = self.db_names.get(i).map_or(&b"0"[..], Vec::as_slice);
+                record.extend_from_slice(&[&self.select_head, b"SELECT", name]);
+                framed_db = db;
+            }
+            if let Some(head) = heads.next() {
+                record.push(head);
+            }
+            let buf = &self.multi.buf;
+            record.extend(q.args.iter().map(|&(at, len)| &buf[at..at + len]));
+        }
+        record
+    }
 }
 
 /// Sends `args` to `shard` as the one part of a merge of `kind`.
