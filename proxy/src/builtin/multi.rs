@@ -96,7 +96,11 @@ pub fn multi(call: Call) {
     if call.session.multi.is_some() {
         return call.reply(|r| r.error("ERR MULTI calls can not be nested"));
     }
-    let multi = call.session.spare_multi.take().unwrap_or_else(Multi::started);
+    let multi = call
+        .session
+        .spare_multi
+        .take()
+        .unwrap_or_else(Multi::started);
     call.session.multi = Some(multi);
     call.reply(|r| r.ok());
 }
