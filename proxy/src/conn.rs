@@ -28,6 +28,7 @@ use tokio::{
 };
 
 use crate::{
+    dispatch::Plain,
     replies::{Replies, WriteStep},
     resp::{Limits, Parsed, RequestParser},
     session::Session,
@@ -290,7 +291,19 @@ async fn read_loop<R: AsyncRead + Unpin>(
                     }
                     let db = st.db;
                     if db == 0 && st.user.unrestricted {
-                        crate::dispatch::handle(worker, st, out, &argv).await;
+                        match crate::dispatch::plain(worker, st, out, &argv) {
+                            Plain::Sent => {}
+                            Plain::Waits {
+                                busy,
+                                req,
+                                shard,
+                                target,
+                            } => {
+                                crate::send::send(worker, req, shard, &argv, target).await;
+                                drop(busy);
+                            }
+                            Plain::No => crate::dispatch::handle(worker, st, out, &argv).await,
+                        }
                     } else if st.user.unrestricted {
                         let served = crate::dispatch::handle(worker, st, out, &argv);
                         crate::link::in_db_scope(db, served).await;

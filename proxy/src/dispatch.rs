@@ -25,19 +25,104 @@ use std::{
 use common::table::{
     self,
     flags::{F_ALLOW_BUSY, F_NO_AUTH, F_WRITE},
-    Cmd, CommandSpec, Exec, ResolveError,
+    Cmd, CommandSpec, Exec, ResolveError, Route,
 };
 
 use crate::{
     builtin::{self, Builtin, Call},
     link::Req,
-    replies::Replies,
+    replies::{Replies, Target},
     route,
     send::To,
-    session::Session,
+    session::{ReplyMode, Session},
     stats::lock,
-    worker::Worker,
+    worker::{Busy, Worker},
 };
+
+/// What [`plain`] did with a command.
+pub enum Plain<'w> {
+    /// Queued on its shard's link.
+    Sent,
+    /// Its reply slot is taken but the ring is full or the shard down:
+    /// the caller finishes it with [`crate::send::send`], holding `busy`
+    /// until then (as [`handle`] would).
+    Waits {
+        /// The command counted as in progress.
+        busy: Busy<'w>,
+        /// The request.
+        req: Req,
+        /// Its shard.
+        shard: usize,
+        /// Its reply slot.
+        target: Target,
+    },
+    /// Not a plain command: nothing was done, the caller runs [`handle`].
+    No,
+}
+
+/// The shortcut past [`handle`] for the commands most requests are: a
+/// command the shards run on its one key's shard (GET, SET, INCR, LPUSH,
+/// HSET...), from a connection in the plain state (authenticated, its
+/// user unrestricted, database 0, replies on, no MULTI, no subscription),
+/// while nobody MONITORs, no script runs long and no slot moves. It makes
+/// the same checks as [`handle`] for the cases it takes and sends the
+/// command as [`route::shard_command`] would, without their futures; it
+/// returns [`Plain::No`] having done nothing for anything else.
+pub fn plain<'w>(
+    w: &'w Rc<Worker>,
+    session: &Session,
+    out: &Rc<RefCell<Replies>>,
+    argv: &[&[u8]],
+) -> Plain<'w> {
+    let plain_state = session.authed
+        && session.user.unrestricted
+        && session.db == 0
+        && session.reply == ReplyMode::On
+        && session.multi.is_none()
+        && session.subs.is_none()
+        && !w.shared.monitors.any();
+    if !plain_state {
+        return Plain::No;
+    }
+    let Ok(spec) = table::resolve(argv) else {
+        return Plain::No;
+    };
+    if spec.exec != Exec::Shard
+        || spec.route != Route::Single
+        || crate::block::blocks(spec)
+        || crate::xtx::sort::reads_patterns(spec, argv)
+        || (spec.has_flag(F_WRITE) && w.shared.settings.writes_need_replicas())
+        || (!spec.has_flag(F_ALLOW_BUSY) && crate::script::busy_for(w, spec, argv, false).is_some())
+    {
+        return Plain::No;
+    }
+    let Some(busy) = w.try_enter() else {
+        return Plain::No;
+    };
+    w.shared.stats.commands.fetch_add(1, Ordering::Relaxed);
+    session.handle.set_command(spec.id);
+    let req = Req::new(spec, session.proto, session.handle.id, 0);
+    let shard = crate::send::first_shard(w, spec, argv);
+    let seq = out.borrow_mut().push_pending(false);
+    let target = Target::Slot {
+        conn: out.clone(),
+        seq,
+        part: None,
+    };
+    let sent = match w.links.borrow_mut().get_mut(shard) {
+        Some(l) => l.send(req, argv, target),
+        None => Err((crate::link::SendError::Down, target)),
+    };
+    match sent {
+        Ok(()) => Plain::Sent,
+        Err((_, target)) => Plain::Waits {
+            busy,
+            req,
+            shard,
+            target,
+        },
+    }
+}
 
 /// Runs one parsed command.
 pub async fn handle(
