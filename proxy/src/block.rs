@@ -736,11 +736,12 @@ async fn pop_remembered(w: &Rc<Worker>, b: &Blocked, shard: usize, args: Vec<Vec
 
 /// Resolves once any of `captures` has its reply.
 async fn any_reply(captures: &[Rc<RefCell<Replies>>]) {
-    let bells: Vec<_> = captures
-        .iter()
-        .map(|c| c.borrow().progress_bell())
-        .collect();
     loop {
+        // Taken anew for every wait: taking a bell is what makes it ring.
+        let bells: Vec<_> = captures
+            .iter()
+            .map(|c| c.borrow().progress_bell())
+            .collect();
         let waits: Vec<_> = bells.iter().map(|b| b.notified()).collect();
         let mut waits: Vec<_> = waits.into_iter().map(Box::pin).collect();
         for n in waits.iter_mut() {

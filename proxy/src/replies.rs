@@ -85,6 +85,10 @@ pub struct Replies {
     drained: Rc<Notify>,
     /// Signalled when replies leave the queue's front.
     progress: Rc<Notify>,
+    /// Someone took the progress bell since it last rang: only then is it
+    /// rung (tokio's `notify_waiters` takes a lock even with no waiter,
+    /// and replies leave the front once per reply).
+    progress_watched: std::cell::Cell<bool>,
     /// The client is gone: drop every reply.
     dead: bool,
     /// Close once every queued reply is written (QUIT, protocol error).
@@ -128,6 +132,7 @@ impl Replies {
             writer: Rc::new(Notify::new()),
             drained: Rc::new(Notify::new()),
             progress: Rc::new(Notify::new()),
+            progress_watched: std::cell::Cell::new(false),
             dead: false,
             closing: false,
             round: 0,
@@ -248,7 +253,7 @@ impl Replies {
             self.slots.pop_front();
             self.base += 1;
             self.advance();
-            self.progress.notify_waiters();
+            self.ring_progress();
         } else {
             let at = self.held.len();
             m.finish(&mut self.held);
@@ -274,7 +279,7 @@ impl Replies {
                     self.shard_ready = true;
                 }
                 self.advance();
-                self.progress.notify_waiters();
+                self.ring_progress();
             }
             (SlotState::Pending, None) => {
                 let state = self.hold(body);
@@ -392,8 +397,18 @@ impl Replies {
     }
 
     /// Signalled when replies leave the queue's front.
+    /// Taking it is what makes the queue ring it: every wait takes it
+    /// anew before it creates its `notified()`.
     pub fn progress_bell(&self) -> Rc<Notify> {
+        self.progress_watched.set(true);
         self.progress.clone()
+    }
+
+    /// Rings the progress bell if anyone took it since it last rang.
+    fn ring_progress(&self) {
+        if self.progress_watched.replace(false) {
+            self.progress.notify_waiters();
+        }
     }
 
     /// The reader starts on a new read: until [`Replies::release`], ready
@@ -642,6 +657,32 @@ mod tests {
         c.push_ready(b"+OK\r\n", false);
         let _ = c.push_pending(false);
         assert_eq!(written(&mut c).as_deref(), Some(&b"+OK\r\n"[..]));
+    }
+
+    #[test]
+    fn the_progress_bell_rings_for_whoever_took_it_before_the_front_reply_left() {
+        use std::{future::Future, task::Context};
+        let mut o = Replies::new();
+        let first = o.push_pending(false);
+        let second = o.push_pending(false);
+        let bell = o.progress_bell();
+        let waiting = bell.notified();
+        tokio::pin!(waiting);
+        let mut cx = Context::from_waker(std::task::Waker::noop());
+        assert!(waiting.as_mut().poll(&mut cx).is_pending());
+        o.complete(first, None, b":1\r\n");
+        assert!(
+            waiting.as_mut().poll(&mut cx).is_ready(),
+            "rung for its taker"
+        );
+        // Nobody took it since: the next reply leaves without a ring, and a
+        // wait that takes it now hears the reply after.
+        let bell = o.progress_bell();
+        let waiting = bell.notified();
+        tokio::pin!(waiting);
+        assert!(waiting.as_mut().poll(&mut cx).is_pending());
+        o.complete(second, None, b":2\r\n");
+        assert!(waiting.as_mut().poll(&mut cx).is_ready());
     }
 
     #[test]
