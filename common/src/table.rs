@@ -391,11 +391,11 @@ fn lookup_entry(name: &[u8]) -> Option<&'static CommandSpec> {
 /// commands: probes stay short).
 const INDEX_SLOTS: usize = 1024;
 
-/// FNV-1a over `name` (already lowercase).
+/// FNV-1a over `name` in lowercase (lowered byte by byte: no copy).
 fn name_hash(name: &[u8]) -> usize {
     let mut h: u32 = 0x811c_9dc5;
     for &b in name {
-        h = (h ^ b as u32).wrapping_mul(0x0100_0193);
+        h = (h ^ b.to_ascii_lowercase() as u32).wrapping_mul(0x0100_0193);
     }
     h as usize
 }
@@ -424,15 +424,15 @@ fn find_top(name: &[u8]) -> Option<&'static CommandSpec> {
     if data::COMMANDS.len() > INDEX_SLOTS / 2 {
         return find(data::COMMANDS, name, |c| c.name);
     }
-    let mut lower = [0u8; NAME_MAX_BYTES];
-    let lower = lower.get_mut(..name.len())?;
-    lower.copy_from_slice(name);
-    lower.make_ascii_lowercase();
+    if name.len() > NAME_MAX_BYTES {
+        return None;
+    }
     let index = name_index();
-    let mut h = name_hash(lower) & (INDEX_SLOTS - 1);
+    let mut h = name_hash(name) & (INDEX_SLOTS - 1);
     loop {
         let c = &data::COMMANDS[(index[h] as usize).checked_sub(1)?];
-        if c.name.as_bytes() == &*lower {
+        // Names in the table are lowercase.
+        if c.name.as_bytes().eq_ignore_ascii_case(name) {
             return Some(c);
         }
         h = (h + 1) & (INDEX_SLOTS - 1);

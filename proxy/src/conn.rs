@@ -277,10 +277,10 @@ async fn read_loop<R: AsyncRead + Unpin>(
                     let base = start;
                     st.qbuf = buf.len() - base;
                     st.qbuf_free = buf.capacity() - buf.len();
-                    let argv: SmallVec<[&[u8]; ARGV_INLINE]> = args
-                        .iter()
-                        .map(|&(s, l)| &buf[base + s..base + s + l])
-                        .collect();
+                    // Filled in place: `collect` built it aside and moved
+                    // its 400 bytes in.
+                    let mut argv: SmallVec<[&[u8]; ARGV_INLINE]> = SmallVec::new();
+                    argv.extend(args.iter().map(|&(s, l)| &buf[base + s..base + s + l]));
                     // The users changed: this connection's is taken again
                     // (unless it was closed meanwhile: a deleted user's).
                     if st.acl_epoch != worker.shared.acl.epoch() {
@@ -302,7 +302,11 @@ async fn read_loop<R: AsyncRead + Unpin>(
                                 crate::send::send(worker, req, shard, &argv, target).await;
                                 drop(busy);
                             }
-                            Plain::No => crate::dispatch::handle(worker, st, out, &argv).await,
+                            Plain::No(resolved) => {
+                                let argv = &argv[..];
+                                crate::dispatch::handle_resolved(worker, st, out, argv, resolved)
+                                    .await
+                            }
                         }
                     } else if st.user.unrestricted {
                         let served = crate::dispatch::handle(worker, st, out, &argv);

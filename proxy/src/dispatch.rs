@@ -56,9 +56,13 @@ pub enum Plain<'w> {
         /// Its reply slot.
         target: Target,
     },
-    /// Not a plain command: nothing was done, the caller runs [`handle`].
-    No,
+    /// Not a plain command: nothing was done but the lookup, which the
+    /// caller hands to [`handle_resolved`].
+    No(Resolved),
 }
+
+/// A command's lookup in the table (`table::resolve`).
+pub type Resolved = Result<&'static CommandSpec, ResolveError>;
 
 /// The shortcut past [`handle`] for the commands most requests are: a
 /// command the shards run on its one key's shard (GET, SET, INCR, LPUSH,
@@ -67,13 +71,18 @@ pub enum Plain<'w> {
 /// while nobody MONITORs, no script runs long and no slot moves. It makes
 /// the same checks as [`handle`] for the cases it takes and sends the
 /// command as [`route::shard_command`] would, without their futures; it
-/// returns [`Plain::No`] having done nothing for anything else.
+/// returns [`Plain::No`] with the command's lookup, having done nothing
+/// else, for anything else.
 pub fn plain<'w>(
     w: &'w Rc<Worker>,
     session: &Session,
     out: &Rc<RefCell<Replies>>,
     argv: &[&[u8]],
 ) -> Plain<'w> {
+    let resolved = table::resolve(argv);
+    let Ok(spec) = resolved else {
+        return Plain::No(resolved);
+    };
     let plain_state = session.authed
         && session.user.unrestricted
         && session.db == 0
@@ -82,11 +91,8 @@ pub fn plain<'w>(
         && session.subs.is_none()
         && !w.shared.monitors.any();
     if !plain_state {
-        return Plain::No;
+        return Plain::No(resolved);
     }
-    let Ok(spec) = table::resolve(argv) else {
-        return Plain::No;
-    };
     if spec.exec != Exec::Shard
         || spec.route != Route::Single
         || crate::block::blocks(spec)
@@ -94,10 +100,10 @@ pub fn plain<'w>(
         || (spec.has_flag(F_WRITE) && w.shared.settings.writes_need_replicas())
         || (!spec.has_flag(F_ALLOW_BUSY) && crate::script::busy_for(w, spec, argv, false).is_some())
     {
-        return Plain::No;
+        return Plain::No(resolved);
     }
     let Some(busy) = w.try_enter() else {
-        return Plain::No;
+        return Plain::No(resolved);
     };
     w.shared.stats.commands.fetch_add(1, Ordering::Relaxed);
     session.handle.set_command(spec.id);
@@ -125,11 +131,22 @@ pub fn plain<'w>(
 }
 
 /// Runs one parsed command.
-pub async fn handle(
+pub fn handle<'a>(
+    w: &'a Rc<Worker>,
+    session: &'a mut Session,
+    out: &'a Rc<RefCell<Replies>>,
+    argv: &'a [&'a [u8]],
+) -> impl std::future::Future<Output = ()> + 'a {
+    handle_resolved(w, session, out, argv, table::resolve(argv))
+}
+
+/// [`handle`] for a command already looked up (`resolved`).
+pub async fn handle_resolved(
     w: &Rc<Worker>,
     session: &mut Session,
     out: &Rc<RefCell<Replies>>,
     argv: &[&[u8]],
+    resolved: Resolved,
 ) {
     w.shared.stats.commands.fetch_add(1, Ordering::Relaxed);
     if session.subs.is_some() {
@@ -139,7 +156,7 @@ pub async fn handle(
         out,
         discard: session.take_discard(),
     };
-    let spec = match table::resolve(argv) {
+    let spec = match resolved {
         Ok(spec) => spec,
         Err(e) => {
             builtin::multi::refused(session);

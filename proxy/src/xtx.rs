@@ -129,8 +129,9 @@ pub async fn ask_in_tx(
 
 /// Waits until every reply of `capture` is in; its output.
 pub async fn wait_all(capture: &Rc<RefCell<Replies>>) -> Vec<u8> {
-    let progress = capture.borrow().progress_bell();
     loop {
+        // Taken anew for every wait: taking the bell is what makes it ring.
+        let progress = capture.borrow().progress_bell();
         let next = progress.notified();
         if capture.borrow().outstanding() == 0 {
             break;
