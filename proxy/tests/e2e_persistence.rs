@@ -84,3 +84,43 @@ fn a_restarted_shard_keeps_the_policy_config_set_chose() {
         bulks(&["appendfsync", "always"]),
     );
 }
+
+#[test]
+fn a_transactions_writes_replay_in_their_logged_form_after_sigkill() {
+    let s = Server::with_shards(SHARDS);
+    let mut c = s.client();
+    // One shard (a hash tag): one group record, with a relative expiry
+    // logged as an absolute one, a counter, a list and a plain SET.
+    let replies: Vec<redis::Value> = redis::pipe()
+        .atomic()
+        .cmd("SET")
+        .arg("{tx}ttl")
+        .arg("t")
+        .arg("EX")
+        .arg(1000)
+        .incr("{tx}n", 1)
+        .incr("{tx}n", 1)
+        .rpush("{tx}l", "x")
+        .set("{tx}plain", "p")
+        .query(&mut c)
+        .expect("the transaction");
+    assert_eq!(replies.len(), 5);
+    s.kill_every_shard(SHARDS);
+    let mut c = s.client();
+    let ttl: i64 = redis::cmd("TTL").arg("{tx}ttl").query(&mut c).expect("TTL");
+    assert!((900..=1000).contains(&ttl), "ttl {ttl}");
+    let n: i64 = redis::cmd("GET").arg("{tx}n").query(&mut c).expect("GET");
+    assert_eq!(n, 2);
+    let l: Vec<String> = redis::cmd("LRANGE")
+        .arg("{tx}l")
+        .arg(0)
+        .arg(-1)
+        .query(&mut c)
+        .expect("LRANGE");
+    assert_eq!(l, vec!["x".to_string()]);
+    let p: String = redis::cmd("GET")
+        .arg("{tx}plain")
+        .query(&mut c)
+        .expect("GET");
+    assert_eq!(p, "p");
+}

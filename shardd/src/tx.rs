@@ -112,9 +112,10 @@ impl<L: WriteLog> Engine<L> {
         // SELECT frames (the proxy puts one before a command of another
         // database than the one before it) are answered by the proxy.
         reply.array(cmds.iter().filter(|(id, _)| *id != Cmd::Select).count());
-        // The group record, built as the commands run (each log form moved
-        // in, not copied).
-        let mut record: Vec<Vec<u8>> = Vec::new();
+        // The group record, built in place as the commands run: each as
+        // it came or rewritten (`rewrite::plan`), its arguments back to
+        // back (no allocation per argument).
+        let mut record = group::Flat::default();
         let mut total = 0u64;
         let home = self.ks.selected();
         // The database the record so far leaves a replay in.
@@ -136,16 +137,17 @@ impl<L: WriteLog> Engine<L> {
             };
             let body = &reply.buffer()[start..];
             if id.spec().has_flag(F_WRITE) && changes.any() {
-                if let Some(form) = rewrite::logged(&mut self.ks, argv, body) {
-                    if record.is_empty() {
-                        record.push(group::GROUP.to_vec());
+                let db = self.ks.selected();
+                let planned = match self.ks.take_log_as() {
+                    Some(form) => rewrite::LogForm::Rewritten(form),
+                    None => rewrite::plan(argv, body, self.ks.now_ms()),
+                };
+                match planned {
+                    rewrite::LogForm::Skip => {}
+                    rewrite::LogForm::AsIs => log_in(&mut record, &mut logged_db, db, argv),
+                    rewrite::LogForm::Rewritten(form) => {
+                        log_in(&mut record, &mut logged_db, db, &form)
                     }
-                    let db = self.ks.selected();
-                    if db != logged_db {
-                        group::push_command(&mut record, select_form(db));
-                        logged_db = db;
-                    }
-                    group::push_command(&mut record, form);
                 }
                 total += changes.0;
                 self.notify_after(id, argv);
@@ -155,11 +157,11 @@ impl<L: WriteLog> Engine<L> {
         }
         if logged_db != home {
             // The replay ends where the log's writer is.
-            group::push_command(&mut record, select_form(home));
+            record.push_command(&select_form(home));
         }
         self.select_db(home);
         if !record.is_empty() {
-            let record: Vec<&[u8]> = record.iter().map(Vec::as_slice).collect();
+            let record = record.args();
             self.log.append(
                 self.ks.selected(),
                 &record,
@@ -260,6 +262,17 @@ impl<L: WriteLog> Engine<L> {
 /// The log form of `SELECT db` (inside a group record).
 pub(crate) fn select_form(db: usize) -> Vec<Vec<u8>> {
     vec![b"SELECT".to_vec(), db.to_string().into_bytes()]
+}
+
+/// Appends `form` (run in database `db`) to a transaction's group record,
+/// after a SELECT when the record so far leaves a replay in another
+/// database (`logged_db`).
+fn log_in<A: AsRef<[u8]>>(record: &mut group::Flat, logged_db: &mut usize, db: usize, form: &[A]) {
+    if db != *logged_db {
+        record.push_command(&select_form(db));
+        *logged_db = db;
+    }
+    record.push_command(form);
 }
 
 /// A database number argument (MOVE, SWAPDB), if it is one.
