@@ -740,7 +740,7 @@ async fn any_reply(captures: &[Rc<RefCell<Replies>>]) {
         // Taken anew for every wait: taking a bell is what makes it ring.
         let bells: Vec<_> = captures
             .iter()
-            .map(|c| c.borrow().progress_bell())
+            .map(|c| c.borrow().progress_bell_for_one_wait())
             .collect();
         let waits: Vec<_> = bells.iter().map(|b| b.notified()).collect();
         let mut waits: Vec<_> = waits.into_iter().map(Box::pin).collect();

@@ -442,7 +442,7 @@ async fn wait_for_room(out: &Rc<RefCell<Replies>>, limit: usize) {
             if o.has_room(limit) {
                 return;
             }
-            (o.progress_bell(), o.drained_bell())
+            (o.progress_bell_for_one_wait(), o.drained_bell())
         };
         // Created before awaiting: `notify_waiters` reaches both at once.
         let p = progress.notified();

@@ -399,7 +399,7 @@ impl Replies {
     /// Signalled when replies leave the queue's front.
     /// Taking it is what makes the queue ring it: every wait takes it
     /// anew before it creates its `notified()`.
-    pub fn progress_bell(&self) -> Rc<Notify> {
+    pub fn progress_bell_for_one_wait(&self) -> Rc<Notify> {
         self.progress_watched.set(true);
         self.progress.clone()
     }
@@ -660,12 +660,12 @@ mod tests {
     }
 
     #[test]
-    fn the_progress_bell_rings_for_whoever_took_it_before_the_front_reply_left() {
+    fn the_progress_bell_for_one_wait_rings_for_whoever_took_it_before_the_front_reply_left() {
         use std::{future::Future, task::Context};
         let mut o = Replies::new();
         let first = o.push_pending(false);
         let second = o.push_pending(false);
-        let bell = o.progress_bell();
+        let bell = o.progress_bell_for_one_wait();
         let waiting = bell.notified();
         tokio::pin!(waiting);
         let mut cx = Context::from_waker(std::task::Waker::noop());
@@ -677,7 +677,7 @@ mod tests {
         );
         // Nobody took it since: the next reply leaves without a ring, and a
         // wait that takes it now hears the reply after.
-        let bell = o.progress_bell();
+        let bell = o.progress_bell_for_one_wait();
         let waiting = bell.notified();
         tokio::pin!(waiting);
         assert!(waiting.as_mut().poll(&mut cx).is_pending());

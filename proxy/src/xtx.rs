@@ -131,7 +131,7 @@ pub async fn ask_in_tx(
 pub async fn wait_all(capture: &Rc<RefCell<Replies>>) -> Vec<u8> {
     loop {
         // Taken anew for every wait: taking the bell is what makes it ring.
-        let progress = capture.borrow().progress_bell();
+        let progress = capture.borrow().progress_bell_for_one_wait();
         let next = progress.notified();
         if capture.borrow().outstanding() == 0 {
             break;

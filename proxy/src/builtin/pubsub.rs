@@ -232,7 +232,7 @@ async fn pump(
 ) {
     loop {
         let drained = out.borrow().drained_bell();
-        let progress = out.borrow().progress_bell();
+        let progress = out.borrow().progress_bell_for_one_wait();
         let d = drained.notified();
         let p = progress.notified();
         tokio::pin!(d);
