@@ -323,25 +323,31 @@ pub async fn send_one_shard(
     let (shard_s, n_s, nkeys_s) = (dec(one, t_shard), dec(n, t_n), dec(e.keys.len(), t_nkeys));
     let flags = e.flags() | if elided { EVAL_NO_BODY } else { 0 };
     let flags = dec(usize::from(flags), t_flags);
+    // Pushed one by one: SmallVec's extend_from_slice costs a reserve and
+    // a move per call.
     let mut args: SmallVec<[&[u8]; 16]> = SmallVec::new();
-    args.extend_from_slice(&[
-        b"SHARDD.EVAL".as_slice(),
-        e.script.sha.as_bytes(),
-        if elided { &[] } else { &e.script.body },
-        flags,
-    ]);
+    args.push(b"SHARDD.EVAL");
+    args.push(e.script.sha.as_bytes());
+    args.push(if elided { &[] } else { &e.script.body });
+    args.push(flags);
     if let Some((name, rules)) = &e.caller {
-        args.extend_from_slice(&[name.as_slice(), rules.as_bytes()]);
+        args.push(name);
+        args.push(rules.as_bytes());
     }
-    args.extend_from_slice(&[shard_s, n_s, b"0", nkeys_s]);
-    args.extend_from_slice(e.keys);
-    args.extend_from_slice(e.args);
+    for a in [shard_s, n_s, b"0", nkeys_s] {
+        args.push(a);
+    }
+    args.extend(e.keys.iter().chain(e.args).copied());
     send(w, req, one, &args, target).await;
     true
 }
 
-/// `n` in decimal, written into `t`.
+/// `n` in decimal, written into `t` (a single digit needs no writing).
 fn dec(n: usize, t: &mut [u8; 20]) -> &[u8] {
+    const DIGITS: &[u8; 10] = b"0123456789";
+    if n < 10 {
+        return &DIGITS[n..n + 1];
+    }
     format_i64(i64::try_from(n).unwrap_or(i64::MAX), t)
 }
 
@@ -592,4 +598,16 @@ pub async fn copy_libraries(w: &Rc<Worker>, targets: &[usize]) -> bool {
         .collect();
     let done = xtx::ask_all(w, Cmd::SharddFunction, &restore).await;
     done.iter().all(|r| r.starts_with(b"+OK"))
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn numbers_in_records_are_decimal_with_or_without_the_digit_table() {
+        let mut t = [0u8; 20];
+        for n in [0usize, 1, 9, 10, 11, 99, 100, 16383, usize::MAX] {
+            let want = i64::try_from(n).unwrap_or(i64::MAX).to_string();
+            assert_eq!(super::dec(n, &mut t), want.as_bytes(), "{n}");
+        }
+    }
 }

@@ -18,8 +18,9 @@ pub struct Cache {
 struct Inner {
     /// By sha. ahash, keyed at random per process: a client picks the
     /// shas it sends, and every EVALSHA looks one up (SipHash cost a
-    /// tenth of the proxy's work per 1-call EVALSHA).
-    scripts: HashMap<String, Entry, ahash::RandomState>,
+    /// tenth of the proxy's work per 1-call EVALSHA). Keyed by bytes: a
+    /// lookup checks no UTF-8.
+    scripts: HashMap<Box<[u8]>, Entry, ahash::RandomState>,
     /// Functions (lower-case names) seen to reach keys outside their
     /// shard.
     stray_functions: HashSet<String>,
@@ -55,8 +56,8 @@ impl Cache {
         let sha = common::script::sha1_hex(body);
         let mut c = self.lock();
         c.scripts
-            .entry(sha)
-            .or_insert_with_key(|sha| Entry {
+            .entry(sha.as_bytes().into())
+            .or_insert_with(|| Entry {
                 sha: Arc::from(sha.as_str()),
                 body: Arc::from(body),
                 stray: false,
@@ -111,12 +112,11 @@ impl Cache {
     }
     /// Script `sha` (any case), if cached.
     pub fn get(&self, sha: &[u8]) -> Option<Entry> {
-        let sha = std::str::from_utf8(sha).ok()?;
         let c = self.lock();
         match c.scripts.get(sha) {
             Some(e) => Some(e.clone()),
-            None if sha.bytes().any(|b| b.is_ascii_uppercase()) => {
-                c.scripts.get(&sha.to_ascii_lowercase()).cloned()
+            None if sha.iter().any(u8::is_ascii_uppercase) => {
+                c.scripts.get(sha.to_ascii_lowercase().as_slice()).cloned()
             }
             None => None,
         }
@@ -155,7 +155,7 @@ impl Cache {
         let mut c = self.lock();
         if e.function {
             c.stray_functions.insert(e.sha.to_ascii_lowercase());
-        } else if let Some(e) = c.scripts.get_mut(&*e.sha) {
+        } else if let Some(e) = c.scripts.get_mut(e.sha.as_bytes()) {
             e.stray = true;
         }
     }
