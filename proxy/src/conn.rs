@@ -290,7 +290,9 @@ async fn read_loop<R: AsyncRead + Unpin>(
                         crate::dispatch::refresh_user(&worker.shared, st);
                     }
                     let db = st.db;
-                    if db == 0 && st.user.unrestricted {
+                    if st.user.unrestricted {
+                        // A plain command carries its database in its
+                        // request: no scope to enter.
                         match crate::dispatch::plain(worker, st, out, &argv) {
                             Plain::Sent => {}
                             Plain::Waits {
@@ -302,15 +304,19 @@ async fn read_loop<R: AsyncRead + Unpin>(
                                 crate::send::send(worker, req, shard, &argv, target).await;
                                 drop(busy);
                             }
-                            Plain::No(resolved) => {
+                            Plain::No(resolved) if db == 0 => {
                                 let argv = &argv[..];
                                 crate::dispatch::handle_resolved(worker, st, out, argv, resolved)
                                     .await
                             }
+                            Plain::No(resolved) => {
+                                let argv = &argv[..];
+                                let served = crate::dispatch::handle_resolved(
+                                    worker, st, out, argv, resolved,
+                                );
+                                crate::link::in_db_scope(db, served).await;
+                            }
                         }
-                    } else if st.user.unrestricted {
-                        let served = crate::dispatch::handle(worker, st, out, &argv);
-                        crate::link::in_db_scope(db, served).await;
                     } else {
                         let user = st.user.clone();
                         let served = crate::dispatch::handle(worker, st, out, &argv);

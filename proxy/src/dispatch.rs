@@ -67,7 +67,8 @@ pub type Resolved = Result<&'static CommandSpec, ResolveError>;
 /// The shortcut past [`handle`] for the commands most requests are: a
 /// command the shards run on its one key's shard (GET, SET, INCR, LPUSH,
 /// HSET...), from a connection in the plain state (authenticated, its
-/// user unrestricted, database 0, replies on, no MULTI, no subscription),
+/// user unrestricted, replies on, no MULTI, no subscription; any
+/// database, which its request carries),
 /// while nobody MONITORs, no script runs long and no slot moves. It makes
 /// the same checks as [`handle`] for the cases it takes and sends the
 /// command as [`route::shard_command`] would, without their futures; it
@@ -85,7 +86,6 @@ pub fn plain<'w>(
     };
     let plain_state = session.authed
         && session.user.unrestricted
-        && session.db == 0
         && session.reply == ReplyMode::On
         && session.multi.is_none()
         && session.subs.is_none()
@@ -107,7 +107,7 @@ pub fn plain<'w>(
     };
     w.shared.stats.commands.fetch_add(1, Ordering::Relaxed);
     session.handle.set_command(spec.id);
-    let req = Req::new(spec, session.proto, session.handle.id, 0);
+    let req = Req::new(spec, session.proto, session.handle.id, session.db);
     let shard = crate::send::first_shard(w, spec, argv);
     let seq = out.borrow_mut().push_pending(false);
     let target = Target::Slot {
