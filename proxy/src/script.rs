@@ -33,7 +33,10 @@ use std::{cell::RefCell, rc::Rc};
 use common::{
     reply::{format_i64, Proto},
     table::{Cmd, CommandSpec, Exec, Route},
-    wire::strays_of,
+    wire::{
+        strays_of, EVAL_ACL, EVAL_BY_SHA, EVAL_COMPILE_ONLY, EVAL_FUNCTION, EVAL_MONITOR,
+        EVAL_NO_BODY, EVAL_NO_REPLICAS, EVAL_READ_ONLY,
+    },
 };
 
 pub use crate::script_cache::{Cache, Entry, KnownScripts};
@@ -67,20 +70,16 @@ pub struct Eval<'a> {
     pub monitor: bool,
 }
 
-/// `SHARDD.EVAL` flag (`shardd::script::EVAL_NO_BODY`): the body is left
-/// out; the shard runs the script it compiled for the sha, or answers
-/// NOSCRIPT.
-const EVAL_NO_BODY: u8 = 128;
-
 impl Eval<'_> {
-    /// The `SHARDD.EVAL` flags (`shardd::script::EVAL_*`).
+    /// The `SHARDD.EVAL` flags (`common::wire::EVAL_*`).
     fn flags(&self) -> u8 {
-        u8::from(self.read_only)
-            | (u8::from(self.by_sha) << 2)
-            | (u8::from(self.script.function) << 3)
-            | (u8::from(self.caller.is_some()) << 4)
-            | (u8::from(self.no_replicas) << 5)
-            | (u8::from(self.monitor) << 6)
+        let flag = |on: bool, f: u8| if on { f } else { 0 };
+        flag(self.read_only, EVAL_READ_ONLY)
+            | flag(self.by_sha, EVAL_BY_SHA)
+            | flag(self.script.function, EVAL_FUNCTION)
+            | flag(self.caller.is_some(), EVAL_ACL)
+            | flag(self.no_replicas, EVAL_NO_REPLICAS)
+            | flag(self.monitor, EVAL_MONITOR)
     }
 
     /// `SHARDD.EVAL sha body flags shard nshards nlisted listed... numkeys
@@ -568,10 +567,6 @@ pub async fn compile_error(w: &Rc<Worker>, script: Entry) -> Option<Vec<u8>> {
         .unwrap_or_default();
     (!reply.starts_with(b"+OK")).then_some(reply)
 }
-
-/// `SHARDD.EVAL` flag: compile only (and keep), answer `+OK` or the
-/// compile error (`shardd::script::EVAL_COMPILE_ONLY`).
-const EVAL_COMPILE_ONLY: u8 = 2;
 
 /// Gives each of `targets` shard 0's libraries whole (`RESTORE ...
 /// FLUSH`): a shard that missed a change, or one a scale-out added.

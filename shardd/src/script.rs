@@ -76,33 +76,10 @@ use call::{
 pub use convert::format_g;
 use rules::{denied_in_scripts, proxy_command, sort_ordered};
 
-/// `SHARDD.EVAL` flag: the script may not write (EVAL_RO, EVALSHA_RO).
-pub const EVAL_READ_ONLY: u8 = 1;
-/// `SHARDD.EVAL` flag: compile the script (and keep it) without running
-/// it, answering `+OK` or the compile error (SCRIPT LOAD).
-pub const EVAL_COMPILE_ONLY: u8 = 2;
-/// `SHARDD.EVAL` flag: the client sent EVALSHA (for its statistics).
-pub const EVAL_BY_SHA: u8 = 4;
-/// `SHARDD.EVAL` flag: FCALL (or FCALL_RO with [`EVAL_READ_ONLY`]): `sha`
-/// is the function's name and `body` is empty.
-pub const EVAL_FUNCTION: u8 = 8;
-/// `SHARDD.EVAL` flag: the caller's user is restricted: its name and its
-/// rules (`common::acl::User::describe`) follow the flags, and every
-/// `redis.call` is checked against them, as Redis checks a script's
-/// calls as its caller.
-pub const EVAL_ACL: u8 = 16;
-/// `SHARDD.EVAL` flag: writes are refused for want of replicas
-/// (`min-replicas-to-write`; shardis has none): a script that declares
-/// writes does not run, and a write call fails with `NOREPLICAS`.
-pub const EVAL_NO_REPLICAS: u8 = 32;
-
-/// `SHARDD.EVAL` flag: a client monitors; each command the script runs
-/// rides on the reply for it (`common::notify::push_monitor`).
-pub const EVAL_MONITOR: u8 = 64;
-/// `SHARDD.EVAL` flag: the body is left out (an EVALSHA of a script the
-/// proxy saw this shard compile): run the script compiled for the sha,
-/// or answer NOSCRIPT if there is none (flushed since).
-pub const EVAL_NO_BODY: u8 = 128;
+pub use common::wire::{
+    EVAL_ACL, EVAL_BY_SHA, EVAL_COMPILE_ONLY, EVAL_FUNCTION, EVAL_MONITOR, EVAL_NO_BODY,
+    EVAL_NO_REPLICAS, EVAL_READ_ONLY,
+};
 /// Redis's refusal of a write without enough good replicas.
 const NOREPLICAS: &str = "NOREPLICAS Not enough good replicas to write.";
 /// Most callers' rules a shard keeps parsed.
