@@ -325,14 +325,12 @@ struct Run<'a> {
     /// as it was before the script first wrote it, to put back if the
     /// script strays.
     undo: Vec<(usize, Vec<u8>, Option<Saved>)>,
-    record: group::Flat,
+    record: group::InDbs,
     /// The caller's rules, when restricted ([`EVAL_ACL`]).
     user: Option<Rc<common::acl::User>>,
     /// The database the script was called in (SELECT inside a script
     /// changes its own, never its caller's).
     home_db: usize,
-    /// The database the record so far leaves a replay in.
-    logged_db: usize,
     changes: u64,
     buf: Vec<u8>,
 }
@@ -341,11 +339,7 @@ impl Run<'_> {
     /// Adds one command's effect (in database `db`, `changes` keys) to
     /// the run's record, after a SELECT when the database changed.
     fn log_effect<A: AsRef<[u8]>>(&mut self, db: usize, form: &[A], changes: u64) {
-        if db != self.logged_db {
-            self.record.push_command(&crate::tx::select_form(db));
-            self.logged_db = db;
-        }
-        self.record.push_command(form);
+        self.record.push(db, form);
         self.changes += changes;
     }
 
@@ -535,9 +529,8 @@ impl<L: WriteLog> Engine<L> {
             touched: Vec::new(),
             blocked: None,
             undo: Vec::new(),
-            record: group::Flat::default(),
+            record: group::InDbs::new(self.ks.selected()),
             home_db: self.ks.selected(),
-            logged_db: self.ks.selected(),
             changes: 0,
             buf: std::mem::take(&mut scripts.run_buf),
         };
@@ -548,10 +541,7 @@ impl<L: WriteLog> Engine<L> {
         watch.end();
         // Back in the caller's database, whatever the script selected.
         self.select_db(run.home_db);
-        if run.logged_db != run.home_db && !run.record.is_empty() {
-            run.record
-                .push_command(&crate::tx::select_form(run.home_db));
-        }
+        run.record.end_in(run.home_db);
         scripts.runs = scripts.runs.wrapping_add(1);
         if run.stray.is_some() {
             scripts.strays.insert(stray_key.to_vec());
@@ -839,18 +829,12 @@ impl<L: WriteLog> Engine<L> {
                 }
                 None => {
                     let db = self.ks.selected();
-                    // The form the command asked for, else as it came
-                    // or rewritten (`rewrite::plan`), straight into the
-                    // run's record.
-                    match self.ks.take_log_as() {
-                        Some(form) => run.log_effect(db, &form, changes.0),
-                        None => match rewrite::plan(&argv, &buf, self.ks.now_ms()) {
-                            rewrite::LogForm::Skip => {}
-                            rewrite::LogForm::AsIs => run.log_effect(db, &argv, changes.0),
-                            rewrite::LogForm::Rewritten(form) => {
-                                run.log_effect(db, &form, changes.0)
-                            }
-                        },
+                    // Straight into the run's record, as it came or
+                    // rewritten (`rewrite::effect`).
+                    match rewrite::effect(&mut self.ks, &argv, &buf) {
+                        rewrite::LogForm::Skip => {}
+                        rewrite::LogForm::AsIs => run.log_effect(db, &argv, changes.0),
+                        rewrite::LogForm::Rewritten(form) => run.log_effect(db, &form, changes.0),
                     }
                 }
             }
@@ -883,9 +867,8 @@ impl<L: WriteLog> Engine<L> {
             self.ks.put_back(&key, saved);
         }
         self.ks.select(db);
-        run.record.clear();
+        run.record.clear(run.home_db);
         run.changes = 0;
-        run.logged_db = run.home_db;
     }
 
     /// `SELECT db` inside a script: the database of the script's later

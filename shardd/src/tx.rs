@@ -115,11 +115,9 @@ impl<L: WriteLog> Engine<L> {
         // The group record, built in place as the commands run: each as
         // it came or rewritten (`rewrite::plan`), its arguments back to
         // back (no allocation per argument).
-        let mut record = group::Flat::default();
-        let mut total = 0u64;
         let home = self.ks.selected();
-        // The database the record so far leaves a replay in.
-        let mut logged_db = home;
+        let mut record = group::InDbs::new(home);
+        let mut total = 0u64;
         for (id, argv) in cmds {
             if id == Cmd::Select {
                 let db = argv.get(1).and_then(|d| db_arg(d)).unwrap_or(home);
@@ -138,16 +136,10 @@ impl<L: WriteLog> Engine<L> {
             let body = &reply.buffer()[start..];
             if id.spec().has_flag(F_WRITE) && changes.any() {
                 let db = self.ks.selected();
-                let planned = match self.ks.take_log_as() {
-                    Some(form) => rewrite::LogForm::Rewritten(form),
-                    None => rewrite::plan(argv, body, self.ks.now_ms()),
-                };
-                match planned {
+                match rewrite::effect(&mut self.ks, argv, body) {
                     rewrite::LogForm::Skip => {}
-                    rewrite::LogForm::AsIs => log_in(&mut record, &mut logged_db, db, argv),
-                    rewrite::LogForm::Rewritten(form) => {
-                        log_in(&mut record, &mut logged_db, db, &form)
-                    }
+                    rewrite::LogForm::AsIs => record.push(db, argv),
+                    rewrite::LogForm::Rewritten(form) => record.push(db, &form),
                 }
                 total += changes.0;
                 self.notify_after(id, argv);
@@ -155,10 +147,8 @@ impl<L: WriteLog> Engine<L> {
             }
             self.stats.end(Some(id), 0, argv, origin, body);
         }
-        if logged_db != home {
-            // The replay ends where the log's writer is.
-            record.push_command(&select_form(home));
-        }
+        // The replay ends where the log's writer is.
+        record.end_in(home);
         self.select_db(home);
         if !record.is_empty() {
             let record = record.args();
@@ -262,17 +252,6 @@ impl<L: WriteLog> Engine<L> {
 /// The log form of `SELECT db` (inside a group record).
 pub(crate) fn select_form(db: usize) -> Vec<Vec<u8>> {
     vec![b"SELECT".to_vec(), db.to_string().into_bytes()]
-}
-
-/// Appends `form` (run in database `db`) to a transaction's group record,
-/// after a SELECT when the record so far leaves a replay in another
-/// database (`logged_db`).
-fn log_in<A: AsRef<[u8]>>(record: &mut group::Flat, logged_db: &mut usize, db: usize, form: &[A]) {
-    if db != *logged_db {
-        record.push_command(&select_form(db));
-        *logged_db = db;
-    }
-    record.push_command(form);
 }
 
 /// A database number argument (MOVE, SWAPDB), if it is one.

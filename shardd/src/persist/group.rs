@@ -75,6 +75,64 @@ impl Flat {
     }
 }
 
+/// A [`Flat`] record of effects run in several databases (a script's, a
+/// transaction's): an effect of another database than the one the record
+/// so far leaves a replay in goes after a `SELECT` of it.
+#[derive(Debug)]
+pub struct InDbs {
+    flat: Flat,
+    /// The database a replay of the record so far is in.
+    logged_db: usize,
+}
+
+impl InDbs {
+    /// An empty record whose replay starts in database `db`.
+    pub fn new(db: usize) -> InDbs {
+        InDbs {
+            flat: Flat::default(),
+            logged_db: db,
+        }
+    }
+
+    /// Appends `form`, which ran in database `db`.
+    pub fn push<A: AsRef<[u8]>>(&mut self, db: usize, form: &[A]) {
+        if db != self.logged_db {
+            self.flat.push_command(&select(db));
+            self.logged_db = db;
+        }
+        self.flat.push_command(form);
+    }
+
+    /// Ends the record in database `db` (where the log's writer is).
+    pub fn end_in(&mut self, db: usize) {
+        if db != self.logged_db && !self.flat.is_empty() {
+            self.flat.push_command(&select(db));
+            self.logged_db = db;
+        }
+    }
+
+    /// Forgets every effect; a replay starts in `db` again.
+    pub fn clear(&mut self, db: usize) {
+        self.flat.clear();
+        self.logged_db = db;
+    }
+
+    /// Whether no effect was pushed.
+    pub fn is_empty(&self) -> bool {
+        self.flat.is_empty()
+    }
+
+    /// The record's arguments.
+    pub fn args(&self) -> Vec<&[u8]> {
+        self.flat.args()
+    }
+}
+
+/// `SELECT db`, as a record logs it.
+fn select(db: usize) -> [Vec<u8>; 2] {
+    [b"SELECT".to_vec(), db.to_string().into_bytes()]
+}
+
 /// The group record of `commands` (each a command's arguments, name first).
 #[cfg(test)]
 fn record(commands: &[Vec<Vec<u8>>]) -> Vec<Vec<u8>> {
@@ -169,6 +227,29 @@ mod tests {
         assert_eq!(flat.args(), want);
         flat.clear();
         assert!(flat.is_empty() && flat.args().is_empty());
+    }
+
+    #[test]
+    fn effects_in_several_databases_select_between_them_and_end_at_home() {
+        let set = |k: &str| vec![b"SET".to_vec(), k.as_bytes().to_vec(), b"v".to_vec()];
+        let select = |d: &str| vec![b"SELECT".to_vec(), d.as_bytes().to_vec()];
+        let mut r = super::InDbs::new(0);
+        r.end_in(0);
+        r.end_in(5);
+        assert!(r.is_empty(), "nothing to end");
+        r.push(0, &set("a"));
+        r.push(2, &set("b"));
+        r.push(2, &set("c"));
+        r.end_in(0);
+        let want = super::record(&[set("a"), select("2"), set("b"), set("c"), select("0")]);
+        let want: Vec<&[u8]> = want.iter().map(Vec::as_slice).collect();
+        assert_eq!(r.args(), want);
+        // Cleared, it starts over in the database given.
+        r.clear(2);
+        r.push(2, &set("d"));
+        let want = super::record(&[set("d")]);
+        let want: Vec<&[u8]> = want.iter().map(Vec::as_slice).collect();
+        assert_eq!(r.args(), want);
     }
 
     fn owned(args: &[&str]) -> Vec<Vec<u8>> {

@@ -65,6 +65,16 @@ pub fn at(now_ms: u64, command: &[&[u8]]) -> Vec<Vec<u8>> {
     out
 }
 
+/// What to log for `args`, which just ran on `ks` and replied `reply`:
+/// the form the command asked for ([`Keyspace::log_as`]), else
+/// [`plan`]'s.
+pub fn effect(ks: &mut Keyspace, args: &[&[u8]], reply: &[u8]) -> LogForm {
+    match ks.take_log_as() {
+        Some(form) => LogForm::Rewritten(form),
+        None => plan(args, reply, ks.now_ms()),
+    }
+}
+
 /// What to log for `args`, which ran at `now_ms` and replied `reply`.
 pub fn plan(args: &[&[u8]], reply: &[u8], now_ms: u64) -> LogForm {
     if reply.first() == Some(&b'-') {
