@@ -110,6 +110,26 @@ def dbsize(port):
     return int(out or 0)
 
 
+def settle(s, least=3.0, most=30.0):
+    """Waits until the server's memory is settled after a load: at least
+    `least` seconds, then until its resident memory moved by under 0.5%
+    over a second and no shard has an active defragmentation pass under
+    way (shardis moves its slot arenas out of sparse slabs in the
+    background, and jemalloc returns the emptied pages within about a
+    second), at most `most` seconds. redis-server (activedefrag off by
+    default) is waited for the same way."""
+    t0 = time.time()
+    time.sleep(least)
+    last = s.rss_bytes()
+    while time.time() - t0 < most:
+        time.sleep(1.0)
+        rss = s.rss_bytes()
+        running = info_memory(s.port).get("active_defrag_running", 0)
+        if not running and abs(rss - last) <= last * 0.005:
+            return
+        last = rss
+
+
 def measure(start, name, n, payload):
     s = start()
     try:
@@ -127,7 +147,7 @@ def measure(start, name, n, payload):
                       for i in range(min(n, 10)))
         if got != n:
             raise RuntimeError(f"{s.name}: {got} keys after loading {n}")
-        time.sleep(3.0)
+        settle(s)
         mem1 = info_memory(s.port)
         rss1, used1 = s.rss_bytes(), mem1.get("used_memory")
         used = (used1 - used0) / n if used0 is not None and used1 is not None else None

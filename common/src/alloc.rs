@@ -13,6 +13,8 @@ use std::{
 
 use tikv_jemallocator::Jemalloc;
 
+pub mod defrag;
+
 static ALLOCATIONS: AtomicU64 = AtomicU64::new(0);
 
 /// jemalloc's options, read before `main` (jemalloc looks this symbol up;

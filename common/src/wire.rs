@@ -164,6 +164,9 @@ pub const SHARD_SETTINGS: &[(&str, &str)] = &[
     ("list-max-listpack-size", "-2"),
     ("hll-sparse-max-bytes", "3000"),
     ("databases", "16"),
+    ("activedefrag", "yes"),
+    ("active-defrag-threshold-lower", "10"),
+    ("active-defrag-ignore-bytes", "1048576"),
 ];
 
 /// When the log is made durable.

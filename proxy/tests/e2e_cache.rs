@@ -228,3 +228,82 @@ fn noeviction_refuses_writes_like_redis_and_a_lowered_limit_evicts_at_once() {
         .query(&mut con)
         .expect("a write goes once keys could be evicted");
 }
+
+/// One integer field of `INFO section`.
+fn info_u64(con: &mut redis::Connection, section: &str, field: &str) -> u64 {
+    let text: String = redis::cmd("INFO").arg(section).query(con).expect("INFO");
+    text.lines()
+        .find_map(|l| l.strip_prefix(field)?.strip_prefix(':'))
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or_else(|| panic!("INFO {section} has no {field}: {text}"))
+}
+
+fn config_set(con: &mut redis::Connection, name: &str, value: &str) {
+    let _: () = redis::cmd("CONFIG")
+        .arg("SET")
+        .arg(name)
+        .arg(value)
+        .query(con)
+        .unwrap_or_else(|e| panic!("CONFIG SET {name} {value}: {e}"));
+}
+
+/// `activedefrag` (on by default in shardis): a load of small strings
+/// leaves the slot arenas' allocator slabs partly used; with defrag on,
+/// the shard moves the arenas out of the sparse slabs and the free space
+/// inside its active pages shrinks, every key intact. Off, nothing moves.
+#[test]
+fn active_defrag_gives_back_the_free_space_a_load_left_in_slabs() {
+    let s = Server::start(common::Opts::shards(1));
+    let mut con = s.client();
+    let on: Vec<String> = redis::cmd("CONFIG")
+        .arg("GET")
+        .arg("activedefrag")
+        .query(&mut con)
+        .expect("CONFIG GET");
+    assert_eq!(on, ["activedefrag", "yes"], "on by default");
+    config_set(&mut con, "activedefrag", "no");
+    const KEYS: usize = 200_000;
+    let value = |i: usize| format!("{i:032}");
+    for chunk in (0..KEYS).collect::<Vec<_>>().chunks(2_000) {
+        let mut p = redis::pipe();
+        for &i in chunk {
+            p.cmd("SET")
+                .arg(format!("key:{i:012}"))
+                .arg(value(i))
+                .ignore();
+        }
+        let _: () = p.query(&mut con).expect("load");
+    }
+    let free_before = info_u64(&mut con, "memory", "allocator_frag_bytes");
+    assert_eq!(
+        info_u64(&mut con, "stats", "active_defrag_hits"),
+        0,
+        "off: nothing moved"
+    );
+    assert!(
+        free_before > 1 << 20,
+        "the load left free space in slabs: {free_before} bytes"
+    );
+
+    config_set(&mut con, "activedefrag", "yes");
+    common::wait_until(
+        std::time::Duration::from_secs(30),
+        "a defrag pass that moved arenas and ended",
+        || {
+            info_u64(&mut con, "stats", "active_defrag_hits") > 0
+                && info_u64(&mut con, "memory", "active_defrag_running") == 0
+        },
+    );
+    let free_after = info_u64(&mut con, "memory", "allocator_frag_bytes");
+    assert!(
+        free_after * 3 < free_before * 2,
+        "free space inside active pages: {free_before} -> {free_after} bytes"
+    );
+    assert!(info_u64(&mut con, "stats", "active_defrag_key_hits") > 0);
+    for chunk in (0..KEYS).step_by(7).collect::<Vec<_>>().chunks(1_000) {
+        let keys: Vec<String> = chunk.iter().map(|i| format!("key:{i:012}")).collect();
+        let got: Vec<String> = redis::cmd("MGET").arg(&keys).query(&mut con).expect("MGET");
+        let want: Vec<String> = chunk.iter().map(|&i| value(i)).collect();
+        assert_eq!(got, want);
+    }
+}

@@ -144,6 +144,11 @@ fn info(p: &Parts<'_>, commands: bool, histograms: bool) -> String {
         &(mem.entry_bytes - mem.entry_live_bytes - mem.entry_dead_bytes),
     );
     line("keyspace_expiry_bytes", &mem.expiry_index_bytes);
+    line("active_defrag_running", &u8::from(ks.defrag.running()));
+    line("active_defrag_hits", &ks.defrag.hits);
+    line("active_defrag_misses", &ks.defrag.misses);
+    line("active_defrag_key_hits", &ks.defrag.key_hits);
+    line("active_defrag_key_misses", &ks.defrag.key_misses);
     line("expired_keys", &ks.expired_total());
     line("evicted_keys", &ks.evicted_total());
     let (ev, used) = ks.eviction();

@@ -32,6 +32,7 @@
 //! `examples/keyspace_mem.rs`.
 
 mod db;
+pub mod defrag;
 mod evict;
 pub mod expiry;
 mod offsets;
@@ -139,6 +140,8 @@ pub struct Keyspace {
     /// newest [`POPPED_KEEP`], rebuilt from the log.
     popped: std::collections::HashMap<u64, Vec<u8>>,
     popped_order: std::collections::VecDeque<u64>,
+    /// Active defragmentation of the arenas (`defrag.rs`).
+    pub defrag: defrag::Defrag,
 }
 
 /// A noted happening: its `common::notify` class, its event name or ""
@@ -204,6 +207,7 @@ impl Keyspace {
             clocks: evict::Clocks::default(),
             popped: Default::default(),
             popped_order: Default::default(),
+            defrag: Default::default(),
         };
         // Keys loaded at start get today's clock, not 0 (which would make
         // them the idlest keys once the first round ticks).

@@ -611,6 +611,9 @@ impl<L: WriteLog> Shard<L> {
                 let now = Instant::now();
                 if now >= next_expire {
                     self.engine.ks.active_expire_all(EXPIRE_BUDGET_KEYS);
+                    self.engine
+                        .ks
+                        .defrag_step(crate::settings::defrag(), common::alloc::allocator_figures);
                     if self.engine.notes.flags != 0 {
                         self.engine.background_events(&mut self.channels);
                     }

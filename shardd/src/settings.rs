@@ -202,6 +202,33 @@ pub struct Settings {
     pub eviction: Eviction,
     /// `databases` (read once, at start).
     pub databases: usize,
+    /// `activedefrag` and its thresholds (`keyspace/defrag.rs`).
+    pub defrag: Defrag,
+}
+
+/// When the slot arenas are moved out of sparse allocator slabs
+/// (`keyspace/defrag.rs`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Defrag {
+    /// `activedefrag` (on by default in shardis, off in Redis).
+    pub enabled: bool,
+    /// `active-defrag-threshold-lower`: the free space inside the shard's
+    /// active pages, in percent of what it allocated, from which a pass
+    /// starts.
+    pub threshold_lower_percent: u64,
+    /// `active-defrag-ignore-bytes`: free space below which no pass starts
+    /// (each shard's own; 1 MiB by default in shardis, 100 MiB in Redis).
+    pub ignore_bytes: u64,
+}
+
+impl Default for Defrag {
+    fn default() -> Self {
+        Defrag {
+            enabled: true,
+            threshold_lower_percent: 10,
+            ignore_bytes: 1 << 20,
+        }
+    }
 }
 
 impl Default for Settings {
@@ -217,6 +244,7 @@ impl Default for Settings {
             notify_keyspace_events: 0,
             eviction: Eviction::default(),
             databases: DEFAULT_DATABASES,
+            defrag: Defrag::default(),
         }
     }
 }
@@ -308,6 +336,17 @@ impl Settings {
                     .filter(|n| (1..=MAX_DATABASES).contains(n))
                     .ok_or_else(|| SettingError::BadValue(name.into(), value.into()))?
             }
+            "active-defrag-threshold-lower" => {
+                self.defrag.threshold_lower_percent = num(name, value)?
+            }
+            "active-defrag-ignore-bytes" => self.defrag.ignore_bytes = num(name, value)?,
+            "activedefrag" => {
+                self.defrag.enabled = match value {
+                    "yes" => true,
+                    "no" => false,
+                    _ => return Err(SettingError::BadValue(name.into(), value.into())),
+                }
+            }
             _ => return Err(SettingError::Unknown(name.into())),
         }
         Ok(())
@@ -347,6 +386,9 @@ impl Settings {
             "lfu-log-factor" => self.eviction.lfu_log_factor.to_string(),
             "lfu-decay-time" => self.eviction.lfu_decay_time.to_string(),
             "databases" => self.databases.to_string(),
+            "activedefrag" => if self.defrag.enabled { "yes" } else { "no" }.to_string(),
+            "active-defrag-threshold-lower" => self.defrag.threshold_lower_percent.to_string(),
+            "active-defrag-ignore-bytes" => self.defrag.ignore_bytes.to_string(),
             _ => return None,
         })
     }
@@ -411,6 +453,11 @@ pub fn current() -> Settings {
 /// Puts `s` in force on this thread.
 pub fn install(s: Settings) {
     CURRENT.with(|c| *c.borrow_mut() = s);
+}
+
+/// `activedefrag` and its thresholds in force.
+pub fn defrag() -> Defrag {
+    CURRENT.with(|c| c.borrow().defrag)
 }
 
 /// The eviction settings in force.

@@ -572,6 +572,9 @@ fn memory(t: &mut String, w: &Whole<'_>) {
     );
     kv(t, "mem_fragmentation_bytes", rss as i64 - used as i64);
     kv(t, "mem_allocator", "jemalloc-5.3.0");
+    // Redis shows the CPU share its defrag cycle takes while it runs;
+    // shardis the number of shards with a pass under way (0: none).
+    kv(t, "active_defrag_running", w.sum("active_defrag_running"));
     kv(t, "used_memory_proxy", p.alloc.allocated);
     kv(t, "used_memory_rss_proxy", p.rss);
     kv(t, "used_memory_shards", w.sum("used_memory"));
@@ -617,6 +620,17 @@ fn stats(t: &mut String, w: &Whole<'_>) {
     kv(t, "sync_partial_err", 0);
     kv(t, "expired_keys", w.sum("expired_keys"));
     kv(t, "evicted_keys", w.sum("evicted_keys"));
+    // The shards' moves of slot arenas out of sparse allocator slabs
+    // (shardd's keyspace/defrag.rs): an arena (a slot's keys) counts as
+    // one hit or miss, its keys as key hits or misses.
+    for f in [
+        "active_defrag_hits",
+        "active_defrag_misses",
+        "active_defrag_key_hits",
+        "active_defrag_key_misses",
+    ] {
+        kv(t, f, w.sum(f));
+    }
     kv(t, "evicted_clients", 0);
     kv(t, "keyspace_hits", w.sum("keyspace_hits"));
     kv(t, "keyspace_misses", w.sum("keyspace_misses"));

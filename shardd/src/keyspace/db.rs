@@ -166,6 +166,15 @@ impl Keyspace {
         }
     }
 
+    /// Database `n`, mutably, if it was ever used.
+    pub(super) fn db_mut(&mut self, n: usize) -> Option<&mut Db> {
+        if n == self.current {
+            Some(&mut self.db)
+        } else {
+            self.dbs.get_mut(n).and_then(|d| d.as_deref_mut())
+        }
+    }
+
     /// Keys and keys with a TTL of every database that holds keys:
     /// `(db, keys, expires)` (`INFO keyspace`).
     pub fn db_sizes(&self) -> Vec<(usize, usize, usize)> {

@@ -800,6 +800,18 @@ impl SlotStore {
         }
     }
 
+    /// Moves the arena out of a sparsely used allocator slab
+    /// (`common::alloc::defrag`); returns the bytes moved (0: left where
+    /// it was). The entries move as bytes, owned pointers included, as in
+    /// compaction: offsets are relative, so the table stays as it is.
+    pub fn defrag(&mut self) -> usize {
+        if common::alloc::defrag::move_if_sparse(&mut self.arena) {
+            self.arena.len()
+        } else {
+            0
+        }
+    }
+
     /// The table bytes per key: the table's allocation shared out over the
     /// keys it indexes.
     pub fn table_bytes_per_key(&self) -> usize {
