@@ -144,6 +144,14 @@ pub struct Keyspace {
     pub defrag: defrag::Defrag,
 }
 
+/// Where a key lives ([`Keyspace::locate_key`]): computed once, used for a
+/// lookup and then a store of the same key.
+#[derive(Clone, Copy, Debug)]
+pub struct Located {
+    slot: usize,
+    hash: u64,
+}
+
 /// A noted happening: its `common::notify` class, its event name or ""
 /// for the class's own, the key and its database.
 pub type Noted = (u32, &'static str, Vec<u8>, usize);
@@ -399,6 +407,13 @@ impl Keyspace {
         self.expired_total = 0;
     }
 
+    /// Where `key` lives: its slot and its table hash (CRC16 and ahash:
+    /// what a lookup costs before it probes).
+    pub fn locate_key(&self, key: &[u8]) -> Located {
+        let (slot, hash) = self.locate(key);
+        Located { slot, hash }
+    }
+
     fn locate(&self, key: &[u8]) -> (usize, u64) {
         let slot = key_slot(key) as usize;
         (slot, table_hash(&self.hasher, key, slot))
@@ -420,7 +435,14 @@ impl Keyspace {
     /// [`Keyspace::live_mut`], counting a hit or a miss when `read`.
     #[inline]
     fn lookup_live(&mut self, key: &[u8], read: bool) -> Option<EntryMut<'_>> {
-        let (slot, hash) = self.locate(key);
+        let at = self.locate_key(key);
+        self.lookup_live_at(at, key, read)
+    }
+
+    /// [`Keyspace::lookup_live`] at a known place.
+    #[inline]
+    fn lookup_live_at(&mut self, at: Located, key: &[u8], read: bool) -> Option<EntryMut<'_>> {
+        let Located { slot, hash } = at;
         let hasher = &self.hasher;
         let clock = &self.clock;
         let store = &mut self.db.slots[slot];
@@ -470,6 +492,15 @@ impl Keyspace {
     /// A caller that empties a collection must [`Keyspace::remove`] the key.
     pub fn get_mut(&mut self, key: &[u8]) -> Option<ValueMut<'_>> {
         self.live_mut(key).map(EntryMut::into_value_mut)
+    }
+
+    /// The live entry of `key` for a read-modify-write (INCR's): looked up
+    /// as a write (no hit or miss counted, no `keymiss` event, as Redis's
+    /// `lookupKeyWrite`), its clock touched.
+    /// `at` is [`Keyspace::locate_key`]'s answer for `key`, which the
+    /// caller keeps to store a new value without locating it again.
+    pub fn entry_for_write(&mut self, at: Located, key: &[u8]) -> Option<store::EntryMut<'_>> {
+        self.lookup_live_at(at, key, false)
     }
 
     /// How the string at `key` was written ([`StrMark::Encoded`] if it is
@@ -567,10 +598,23 @@ impl Keyspace {
         self.store(key, Payload::Bytes(value), Ttl::Keep);
     }
 
+    /// [`Keyspace::insert_str_keep_ttl`] at `at`, [`Keyspace::locate_key`]'s
+    /// answer for `key`.
+    pub fn insert_str_keep_ttl_at(&mut self, at: Located, key: &[u8], value: &[u8]) {
+        self.store_at(at, key, Payload::Bytes(value), Ttl::Keep);
+    }
+
     /// The one write path: resolves the expiry against any previous entry
     /// and puts the new one in its place.
     fn store(&mut self, key: &[u8], payload: Payload<'_>, ttl: Ttl) {
-        let (slot, hash) = self.locate(key);
+        let at = self.locate_key(key);
+        self.store_at(at, key, payload, ttl);
+    }
+
+    /// [`Keyspace::store`] at a known place.
+    #[inline]
+    fn store_at(&mut self, at: Located, key: &[u8], payload: Payload<'_>, ttl: Ttl) {
+        let Located { slot, hash } = at;
         let hasher = &self.hasher;
         let clock = &self.clock;
         let rehash = |k: &[u8]| table_hash(hasher, k, slot);

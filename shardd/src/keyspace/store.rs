@@ -402,6 +402,34 @@ impl<'a> EntryMut<'a> {
         self.h.flags = self.b[0];
     }
 
+    /// The string's bytes, if the value is a string.
+    pub fn str_bytes(&self) -> Option<&[u8]> {
+        match self.h.kind() {
+            KIND_STR => Some(&self.b[self.h.val_off..self.h.val_off + self.h.str_len]),
+            KIND_BIG_STR => {
+                let p = ptr_of(self.b, &self.h);
+                // SAFETY: a live big-string entry owns a box of `str_len`
+                // bytes; the borrow of the entry keeps it alive and unchanged.
+                Some(unsafe { std::slice::from_raw_parts(p, self.h.str_len) })
+            }
+            _ => None,
+        }
+    }
+
+    /// Writes `new` over an inline string of the same length, as a new
+    /// value (its encoding marks cleared; expiry and clock stay): INCR's
+    /// common case, with no second lookup. False, with nothing changed,
+    /// for any other shape.
+    pub fn overwrite_str(&mut self, new: &[u8]) -> bool {
+        if self.h.kind() != KIND_STR || new.len() != self.h.str_len {
+            return false;
+        }
+        self.b[self.h.val_off..self.h.val_off + new.len()].copy_from_slice(new);
+        self.b[0] &= !STR_MARKS;
+        self.h.flags = self.b[0];
+        true
+    }
+
     /// The value, mutable where the type allows.
     pub fn into_value_mut(self) -> ValueMut<'a> {
         let h = self.h;

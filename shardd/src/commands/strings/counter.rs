@@ -1,8 +1,10 @@
 //! INCR, DECR, INCRBY, DECRBY and INCRBYFLOAT.
 //!
-//! The integer path is the hot one: parse the stored bytes with
-//! `string2ll` rules, add with an overflow check, format on the stack and
-//! write back keeping the TTL (one allocation, for the new value).
+//! The integer path is the hot one: the key is located once (slot and
+//! hash), its entry looked up as a write, the stored bytes parsed with
+//! `string2ll` rules, the sum added with an overflow check and formatted
+//! on the stack; a sum as long as the old value is written over it in
+//! the arena, any other is stored at the same place keeping the TTL.
 //! INCRBYFLOAT computes in 80-bit extended precision, as Redis does with
 //! `long double`, so its results print the same (see [`super::longdouble`]).
 
@@ -16,15 +18,26 @@ use crate::{
     reply::{format_i64, Reply},
 };
 
-/// Adds `by` to the integer at `key` (0 if missing) and replies with the sum.
+/// Adds `by` to the integer at `key` (0 if missing) and replies with the
+/// sum. A sum as long as the old value is written over it in the one
+/// lookup (the common case); otherwise it is stored keeping the TTL.
 fn incr_by(ks: &mut Keyspace, key: &[u8], by: i64, out: &mut Reply) -> CmdResult {
-    let cur = match read(ks, key)? {
-        None => 0,
-        Some(s) => parse_i64(s).ok_or(CmdError::NotInteger)?,
-    };
-    let new = cur.checked_add(by).ok_or(CmdError::Overflow)?;
     let mut tmp = [0u8; 20];
-    ks.insert_str_keep_ttl(key, format_i64(new, &mut tmp));
+    let at = ks.locate_key(key);
+    let new = match ks.entry_for_write(at, key) {
+        None => by,
+        Some(mut e) => {
+            let cur = e.str_bytes().ok_or(CmdError::WrongType)?;
+            let cur = parse_i64(cur).ok_or(CmdError::NotInteger)?;
+            let new = cur.checked_add(by).ok_or(CmdError::Overflow)?;
+            if e.overwrite_str(format_i64(new, &mut tmp)) {
+                out.int(new);
+                return Ok(());
+            }
+            new
+        }
+    };
+    ks.insert_str_keep_ttl_at(at, key, format_i64(new, &mut tmp));
     out.int(new);
     Ok(())
 }

@@ -8,7 +8,7 @@ use proptest::prelude::*;
 use crate::{
     clock::ManualClock,
     commands::test_util::{run, run_args},
-    keyspace::{Keyspace, Value},
+    keyspace::{Keyspace, StrMark, Value},
     reply::{Proto, Reply},
 };
 
@@ -332,6 +332,30 @@ fn incr_keeps_the_ttl() {
     run(&mut ks, "set n 5 px 500");
     assert_eq!(run(&mut ks, "incr n"), ":6\r\n");
     assert_eq!(ks.expire_at(b"n"), Some(Some(NOW_MS + 500)));
+}
+
+#[test]
+fn incr_writes_in_place_or_anew_keeping_the_ttl_and_renewing_the_encoding() {
+    let (mut ks, clock) = ks();
+    run(&mut ks, "set n 8 px 500");
+    assert_eq!(run(&mut ks, "append n 1"), ":2\r\n");
+    assert_eq!(ks.str_mark(b"n"), StrMark::Raw);
+    // As long as before: written over the old bytes, a new value.
+    assert_eq!(run(&mut ks, "incr n"), ":82\r\n");
+    assert_eq!(ks.str_mark(b"n"), StrMark::Encoded);
+    assert_eq!(ks.expire_at(b"n"), Some(Some(NOW_MS + 500)));
+    // Longer, then shorter: stored anew, the TTL kept.
+    assert_eq!(run(&mut ks, "incrby n 18"), ":100\r\n");
+    assert_eq!(run(&mut ks, "decrby n 200"), ":-100\r\n");
+    assert_eq!(run(&mut ks, "incrby n 105"), ":5\r\n");
+    assert_eq!(run(&mut ks, "get n"), "$1\r\n5\r\n");
+    assert_eq!(ks.expire_at(b"n"), Some(Some(NOW_MS + 500)));
+    assert_eq!(ks.len(), 1);
+    // Once expired, the counter starts again, with no TTL.
+    clock.advance(500);
+    assert_eq!(run(&mut ks, "incr n"), ":1\r\n");
+    assert_eq!(ks.expire_at(b"n"), Some(None));
+    assert_eq!(ks.len(), 1);
 }
 
 #[test]
