@@ -327,8 +327,10 @@ fn is_null(p: &[u8]) -> bool {
 
 /// The integer of a `:n` reply.
 pub fn parse_int_reply(p: &[u8]) -> Option<i64> {
-    let digits = p.strip_prefix(b":")?.strip_suffix(b"\r\n")?;
-    std::str::from_utf8(digits).ok()?.parse().ok()
+    match header(p)? {
+        (b':', n, used) if used == p.len() => Some(n),
+        _ => None,
+    }
 }
 
 /// The elements of an array (or set) reply, each as its whole RESP bytes.
@@ -353,12 +355,24 @@ fn push_elements<'a>(p: &'a [u8], out: &mut impl Extend<&'a [u8]>) -> Option<()>
     Some(())
 }
 
-/// Reads a `Xnumber\r\n` line: (type byte, number, bytes used).
+/// Reads a `Xnumber\r\n` line: (type byte, number, bytes used). The
+/// digits are read in place (a merge reads one such line per element).
 fn header(p: &[u8]) -> Option<(u8, i64, usize)> {
-    let end = memchr::memchr(b'\n', p)?;
-    let line = p.get(1..end.checked_sub(1)?)?;
-    let n = std::str::from_utf8(line).ok()?.parse().ok()?;
-    Some((p[0], n, end + 1))
+    let kind = *p.first()?;
+    let neg = p.get(1) == Some(&b'-');
+    let start = 1 + usize::from(neg);
+    let mut at = start;
+    let mut n: i64 = 0;
+    while let Some(d) = p.get(at).map(|c| c.wrapping_sub(b'0')).filter(|&d| d <= 9) {
+        n = n.checked_mul(10)?;
+        n = if neg {
+            n.checked_sub(i64::from(d))?
+        } else {
+            n.checked_add(i64::from(d))?
+        };
+        at += 1;
+    }
+    (at > start && p.get(at..at + 2) == Some(b"\r\n")).then_some((kind, n, at + 2))
 }
 
 /// Length in bytes of the one complete RESP value at the start of `p`.
@@ -560,6 +574,29 @@ mod tests {
             merged(MergeKind::MinInt, &[b":1700000100\r\n", b":1700000050\r\n"]),
             b":1700000050\r\n"
         );
+    }
+
+    #[test]
+    fn headers_read_their_number_in_place_and_refuse_malformed_lines() {
+        assert_eq!(header(b"$3\r\nabc\r\n"), Some((b'$', 3, 4)));
+        assert_eq!(header(b"*-1\r\n"), Some((b'*', -1, 5)));
+        assert_eq!(header(b"*0\r\n"), Some((b'*', 0, 4)));
+        assert_eq!(
+            header(b":-9223372036854775808\r\n"),
+            Some((b':', i64::MIN, 23))
+        );
+        for bad in [
+            &b"$\r\n"[..],
+            b"$-\r\n",
+            b"$12x\r\n",
+            b"$5\n",
+            b"$5\r",
+            b"$5",
+            b"",
+            b"$9223372036854775808\r\n",
+        ] {
+            assert_eq!(header(bad), None, "{:?}", String::from_utf8_lossy(bad));
+        }
     }
 
     #[test]

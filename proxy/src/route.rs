@@ -17,7 +17,7 @@ use crate::{
     gate::GateGuard,
     link::Req,
     replies::{Replies, Target},
-    send::{first_shard, shard_count, split, to_shard, together, To},
+    send::{first_shard, split, to_shard, together, Placement, To},
     worker::Worker,
     xtx,
 };
@@ -98,14 +98,18 @@ async fn split_gated(
     argv: &[&[u8]],
 ) {
     let in_tx = req.flags & REQ_FLAG_TX != 0;
-    let parts = if in_tx { 0 } else { shard_count(w, spec, argv) };
+    let placed = Placement::of(w, spec, argv);
+    let parts = match &placed {
+        Some(p) if !in_tx => p.parts(),
+        _ => 0,
+    };
     if parts < 2 {
-        split(w, req, to, spec, argv, None).await;
+        split(w, req, to, spec, argv, None, placed.as_ref()).await;
         return;
     }
     let gate = &w.shared.gate;
     if gate.reserve(parts) {
-        let sent = split(w, req, to, spec, argv, Some(gate)).await;
+        let sent = split(w, req, to, spec, argv, Some(gate), placed.as_ref()).await;
         gate.release(parts.saturating_sub(sent));
         return;
     }
@@ -250,7 +254,7 @@ async fn split_as_transaction(
                 out: &run.capture,
                 discard: false,
             };
-            split(w, req.in_tx(run.t), to, spec, argv, None).await;
+            split(w, req.in_tx(run.t), to, spec, argv, None, None).await;
             end(w, run).await
         }
     }

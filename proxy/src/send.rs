@@ -146,10 +146,21 @@ pub async fn split(
     spec: &CommandSpec,
     argv: &[&[u8]],
     gate: Option<&Arc<Gate>>,
+    placed: Option<&Placement>,
 ) -> u64 {
-    let Ok(positions) = table::key_positions(spec, argv) else {
-        to_shard(w, req, to, 0, argv).await;
-        return 0;
+    let own;
+    let placed = match placed {
+        Some(p) => p,
+        None => match Placement::of(w, spec, argv) {
+            Some(p) => {
+                own = p;
+                &own
+            }
+            None => {
+                to_shard(w, req, to, 0, argv).await;
+                return 0;
+            }
+        },
     };
     let step = spec.key_step.max(1) as usize;
     if !groups_complete(spec, argv) {
@@ -158,37 +169,28 @@ pub async fn split(
         to_shard(w, req, to, first, argv).await;
         return 0;
     }
-    let shard_of: SmallVec<[usize; 16]> = positions
-        .iter()
-        .map(|&i| w.shared.shard_of(argv[i]))
-        .collect();
-    let first = shard_of.first().copied().unwrap_or(0);
-    if shard_of.iter().all(|&s| s == first) {
-        to_shard(w, req, to, first, argv).await;
+    let Placement {
+        positions,
+        shard_of,
+        shards,
+    } = placed;
+    let (positions, shard_of, shards) = (&positions[..], &shard_of[..], &shards[..]);
+    if shards.len() < 2 {
+        to_shard(w, req, to, shards.first().copied().unwrap_or(0), argv).await;
         return 0;
     }
-    // The shards in order of their first key; `order[k]` is (part, element)
-    // of key k. Inline sizes cover the common cases without allocating.
+    // `order[k]` is (part, element) of key k. Inline sizes cover the
+    // common cases without allocating.
     let mget = spec.id == Cmd::Mget;
-    let mut shards: SmallVec<[usize; 8]> = SmallVec::new();
-    let mut counts: SmallVec<[u32; 8]> = SmallVec::new();
+    let mut counts: SmallVec<[u32; 8]> = SmallVec::from_elem(0, shards.len());
     let mut order: SmallVec<[(u16, u32); 16]> = SmallVec::new();
     if mget {
         order.reserve_exact(positions.len());
-    }
-    for &shard in &shard_of {
-        let part = match shards.iter().position(|&s| s == shard) {
-            Some(p) => p,
-            None => {
-                shards.push(shard);
-                counts.push(0);
-                shards.len() - 1
-            }
-        };
-        if mget {
+        for &shard in shard_of {
+            let part = shards.iter().position(|&s| s == shard).unwrap_or(0);
             order.push((part as u16, counts[part]));
+            counts[part] += 1;
         }
-        counts[part] += 1;
     }
     let kind = match spec.id {
         Cmd::Mget => MergeKind::KeyOrder(order),
@@ -233,20 +235,39 @@ pub async fn split(
     }
 }
 
-/// The number of shards `argv`'s keys live on (0 if its key arguments are
-/// bad).
-pub fn shard_count(w: &Worker, spec: &CommandSpec, argv: &[&[u8]]) -> u64 {
-    let Ok(positions) = table::key_positions(spec, argv) else {
-        return 0;
-    };
-    let mut shards: SmallVec<[usize; 8]> = SmallVec::new();
-    for &i in positions.iter() {
-        let s = w.shared.shard_of(argv[i]);
-        if !shards.contains(&s) {
-            shards.push(s);
+/// Where a command's keys go, worked out once (each key's slot is a CRC16
+/// of it): the key arguments' positions, each one's shard, and the
+/// shards in the order of their first key.
+pub struct Placement {
+    positions: table::KeyPositions,
+    shard_of: SmallVec<[usize; 16]>,
+    shards: SmallVec<[usize; 8]>,
+}
+
+impl Placement {
+    /// The placement of `argv`'s keys; `None` if its key arguments are bad.
+    pub fn of(w: &Worker, spec: &CommandSpec, argv: &[&[u8]]) -> Option<Placement> {
+        let positions = table::key_positions(spec, argv).ok()?;
+        let mut shard_of = SmallVec::with_capacity(positions.len());
+        let mut shards: SmallVec<[usize; 8]> = SmallVec::new();
+        for &i in positions.iter() {
+            let s = w.shared.shard_of(argv[i]);
+            shard_of.push(s);
+            if !shards.contains(&s) {
+                shards.push(s);
+            }
         }
+        Some(Placement {
+            positions,
+            shard_of,
+            shards,
+        })
     }
-    shards.len() as u64
+
+    /// The number of shards the keys live on.
+    pub fn parts(&self) -> u64 {
+        self.shards.len() as u64
+    }
 }
 
 /// Whether the arguments after the first key split into whole key groups

@@ -180,6 +180,43 @@ fn fast_path_takes_any_short_canonical_command() {
 }
 
 #[test]
+fn fast_path_takes_up_to_99_arguments_as_the_general_parser_does() {
+    let limits = Limits::default();
+    for argc in [9usize, 11, 21, 99] {
+        let mut buf = format!("*{argc}\r\n").into_bytes();
+        for i in 0..argc {
+            let a = format!("arg{i}");
+            buf.extend_from_slice(format!("${}\r\n{a}\r\n", a.len()).as_bytes());
+        }
+        buf.extend_from_slice(b"*1\r\n");
+        let fast = fast_path(&buf, limits.max_bulk_len_bytes, limits.max_multibulk_args);
+        let fast = fast.unwrap_or_else(|| panic!("{argc} arguments"));
+        assert_eq!(fast, RequestParser::new().parse(&mut buf, &limits).unwrap());
+        let Parsed::Command { args, consumed } = fast else {
+            panic!()
+        };
+        assert_eq!(args.len(), argc);
+        assert_eq!(consumed, buf.len() - 4);
+        // Cut short anywhere: the fast path declines.
+        assert_eq!(
+            fast_path(&buf[..consumed - 1], limits.max_bulk_len_bytes, 99),
+            None
+        );
+    }
+    // Before AUTH, more than 10 arguments get Redis's error, not a command.
+    let mut p = RequestParser::new();
+    p.auth_pending = true;
+    let mut buf = b"*11\r\n".to_vec();
+    for _ in 0..11 {
+        buf.extend_from_slice(b"$1\r\na\r\n");
+    }
+    assert_eq!(
+        p.parse(&mut buf, &limits),
+        Err(ProtocolError::UnauthenticatedMultibulkLength)
+    );
+}
+
+#[test]
 fn fast_path_declines_what_it_does_not_recognise() {
     let limits = Limits::default();
     for input in [
@@ -190,7 +227,10 @@ fn fast_path_declines_what_it_does_not_recognise() {
         b"*3\r\n$3\r\nGET\r\n$1\r\nk\r\n$1\r\n",
         b"*03\r\n$3\r\nGET\r\n$1\r\nk\r\n$1\r\nv\r\n",
         b"*0\r\n",
-        b"*9\r\n$1\r\na\r\n$1\r\na\r\n$1\r\na\r\n$1\r\na\r\n$1\r\na\r\n$1\r\na\r\n$1\r\na\r\n$1\r\na\r\n$1\r\na\r\n",
+        b"*010\r\n$1\r\na\r\n",
+        b"*100\r\n$1\r\na\r\n",
+        b"*1x\r\n$1\r\na\r\n",
+        b"*12\n$1\r\na\r\n",
         b"*2\n$3\r\nGET\r\n$1\r\nk\r\n",
         b"*2\r\n$3\r\nGET\r\n$1234567890\r\n",
     ] {
