@@ -231,8 +231,7 @@ impl RequestParser {
             State::Idle => match buf.first() {
                 None => return Ok(Parsed::Incomplete { more_bytes: None }),
                 Some(b'*') => {
-                    let max_bulk = self.max_fast_bulk_len(limits);
-                    let max_args = self.max_fast_args(limits);
+                    let (max_bulk, max_args) = self.fast_limits(limits);
                     if let Some(parsed) = fast_path(buf, max_bulk, max_args) {
                         return Ok(parsed);
                     }
@@ -249,27 +248,20 @@ impl RequestParser {
         result
     }
 
-    /// Longest bulk the fast path may take; longer ones go to the general
-    /// parser, which decides the error.
-    fn max_fast_bulk_len(&self, limits: &Limits) -> usize {
+    /// Longest bulk and most arguments the fast path may take (tighter
+    /// before AUTH); beyond them the general parser decides the error.
+    fn fast_limits(&self, limits: &Limits) -> (usize, usize) {
         if self.auth_pending {
-            limits
-                .max_bulk_len_bytes
-                .min(Limits::UNAUTHENTICATED_MAX_BULK_LEN_BYTES)
+            (
+                limits
+                    .max_bulk_len_bytes
+                    .min(Limits::UNAUTHENTICATED_MAX_BULK_LEN_BYTES),
+                limits
+                    .max_multibulk_args
+                    .min(Limits::UNAUTHENTICATED_MAX_MULTIBULK_ARGS),
+            )
         } else {
-            limits.max_bulk_len_bytes
-        }
-    }
-
-    /// Most arguments the fast path may take; more go to the general
-    /// parser, which decides the error.
-    fn max_fast_args(&self, limits: &Limits) -> usize {
-        if self.auth_pending {
-            limits
-                .max_multibulk_args
-                .min(Limits::UNAUTHENTICATED_MAX_MULTIBULK_ARGS)
-        } else {
-            limits.max_multibulk_args
+            (limits.max_bulk_len_bytes, limits.max_multibulk_args)
         }
     }
 
