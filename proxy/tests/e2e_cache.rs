@@ -307,3 +307,47 @@ fn active_defrag_gives_back_the_free_space_a_load_left_in_slabs() {
         assert_eq!(got, want);
     }
 }
+
+/// EXISTS, TYPE and TTL look at a key without making it recently used
+/// (Redis's `LOOKUP_NOTOUCH`): its idle time keeps growing while they
+/// poll it; TOUCH resets it.
+#[test]
+fn exists_type_and_ttl_leave_a_keys_idle_time_alone_and_touch_resets_it() {
+    let s = Server::with_shards(2);
+    let mut con = s.client();
+    let _: () = redis::cmd("SET")
+        .arg("idle")
+        .arg("v")
+        .query(&mut con)
+        .expect("SET");
+    let idle = |con: &mut redis::Connection| -> i64 {
+        redis::cmd("OBJECT")
+            .arg("IDLETIME")
+            .arg("idle")
+            .query(con)
+            .expect("OBJECT IDLETIME")
+    };
+    common::wait_until(
+        std::time::Duration::from_secs(10),
+        "the idle time to grow while EXISTS, TYPE and TTL look",
+        || {
+            let n: i64 = redis::cmd("EXISTS")
+                .arg("idle")
+                .query(&mut con)
+                .expect("EXISTS");
+            assert_eq!(n, 1);
+            let _: String = redis::cmd("TYPE")
+                .arg("idle")
+                .query(&mut con)
+                .expect("TYPE");
+            let _: i64 = redis::cmd("TTL").arg("idle").query(&mut con).expect("TTL");
+            idle(&mut con) >= 2
+        },
+    );
+    let n: i64 = redis::cmd("TOUCH")
+        .arg("idle")
+        .query(&mut con)
+        .expect("TOUCH");
+    assert_eq!(n, 1);
+    assert!(idle(&mut con) < 2, "TOUCH makes the key recently used");
+}

@@ -832,12 +832,14 @@ fn hello_info(id: u32, owned: &crate::slots::Owned) -> Vec<u8> {
 }
 
 /// Whether command `id`'s lookups count as accesses of the keys (their
-/// clocks move): not for TYPE, the TTL family, OBJECT and MEMORY USAGE,
-/// nor the proxy's own reads of keys it moves (Redis's `LOOKUP_NOTOUCH`).
+/// clocks move): not for EXISTS, TYPE, the TTL family, OBJECT and MEMORY
+/// USAGE, nor the proxy's own reads of keys it moves (Redis's
+/// `LOOKUP_NOTOUCH`). TOUCH, which counts keys as EXISTS does, touches.
 fn touches_keys(id: Cmd) -> bool {
     !matches!(
         id,
-        Cmd::Type
+        Cmd::Exists
+            | Cmd::Type
             | Cmd::Ttl
             | Cmd::Pttl
             | Cmd::Expiretime
