@@ -567,6 +567,13 @@ impl Keyspace {
         self.live_mut(key).is_some()
     }
 
+    /// [`Keyspace::exists`] as a client's read (EXISTS, TOUCH): a hit or a
+    /// miss counted, a `keymiss` event for a missing key, as Redis's
+    /// `lookupKeyRead` does; the internal checks use `exists`.
+    pub fn exists_read(&mut self, key: &[u8]) -> bool {
+        self.lookup_live(key, true).is_some()
+    }
+
     /// Sets `key` to `value` and clears any TTL it had.
     pub fn insert(&mut self, key: &[u8], value: Value) {
         self.store(key, Payload::Value(value), Ttl::Set(None));

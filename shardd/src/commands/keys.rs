@@ -39,7 +39,7 @@ pub fn del(ks: &mut Keyspace, args: Args, out: &mut Reply) -> CountedResult {
 
 /// `EXISTS key [key ...]` (a key named twice counts twice).
 pub fn exists(ks: &mut Keyspace, args: Args, out: &mut Reply) -> CmdResult {
-    let n = args.rest(1).iter().filter(|k| ks.exists(k)).count();
+    let n = args.rest(1).iter().filter(|k| ks.exists_read(k)).count();
     out.int(n as i64);
     Ok(())
 }

@@ -404,14 +404,12 @@ impl<'a> EntryMut<'a> {
 
     /// The string's bytes, if the value is a string.
     pub fn str_bytes(&self) -> Option<&[u8]> {
-        match self.h.kind() {
-            KIND_STR => Some(&self.b[self.h.val_off..self.h.val_off + self.h.str_len]),
-            KIND_BIG_STR => {
-                let p = ptr_of(self.b, &self.h);
-                // SAFETY: a live big-string entry owns a box of `str_len`
-                // bytes; the borrow of the entry keeps it alive and unchanged.
-                Some(unsafe { std::slice::from_raw_parts(p, self.h.str_len) })
-            }
+        let entry = EntryRef {
+            b: &*self.b,
+            h: self.h,
+        };
+        match entry.value() {
+            ValueRef::Str(s) => Some(s),
             _ => None,
         }
     }

@@ -23,6 +23,15 @@ fn with_keys(keys: &[&str]) -> (Keyspace, ManualClock) {
 }
 
 #[test]
+fn exists_and_touch_count_hits_and_misses_as_reads() {
+    let (mut k, _) = with_keys(&["a"]);
+    let (hits, misses) = k.lookups();
+    assert_eq!(run(&mut k, "EXISTS a b a"), ":2\r\n");
+    assert_eq!(run(&mut k, "TOUCH b"), ":0\r\n");
+    assert_eq!(k.lookups(), (hits + 2, misses + 2));
+}
+
+#[test]
 fn del_unlink_exists_touch_count_keys() {
     let (mut k, _) = with_keys(&["a", "b", "c"]);
     assert_eq!(run(&mut k, "EXISTS a a nope"), ":2\r\n");
