@@ -393,8 +393,9 @@ impl Keyspace {
         self.db.ttl_keys
     }
 
-    /// Reads ([`Keyspace::get`]) that found their key and reads that did
-    /// not, since start (`keyspace_hits`, `keyspace_misses`).
+    /// Reads ([`Keyspace::get`], [`Keyspace::exists_read`]) that found
+    /// their key and reads that did not, since start (`keyspace_hits`,
+    /// `keyspace_misses`).
     pub fn lookups(&self) -> (u64, u64) {
         (self.hits, self.misses)
     }
@@ -492,6 +493,14 @@ impl Keyspace {
     /// A caller that empties a collection must [`Keyspace::remove`] the key.
     pub fn get_mut(&mut self, key: &[u8]) -> Option<ValueMut<'_>> {
         self.live_mut(key).map(EntryMut::into_value_mut)
+    }
+
+    /// [`Keyspace::get_mut`] at `at`, [`Keyspace::locate_key`]'s answer for
+    /// `key`: a write that creates the key when it is missing (HSET, SADD,
+    /// ZADD) then inserts it with [`Keyspace::insert_at`], locating it once.
+    pub fn get_mut_at(&mut self, at: Located, key: &[u8]) -> Option<ValueMut<'_>> {
+        self.lookup_live_at(at, key, false)
+            .map(EntryMut::into_value_mut)
     }
 
     /// The live entry of `key` for a read-modify-write (INCR's): looked up
@@ -603,6 +612,12 @@ impl Keyspace {
     /// Sets `key` to the string `value`, keeping the TTL of a live previous value.
     pub fn insert_str_keep_ttl(&mut self, key: &[u8], value: &[u8]) {
         self.store(key, Payload::Bytes(value), Ttl::Keep);
+    }
+
+    /// [`Keyspace::insert`] at `at`, [`Keyspace::locate_key`]'s answer for
+    /// `key`.
+    pub fn insert_at(&mut self, at: Located, key: &[u8], value: Value) {
+        self.store_at(at, key, Payload::Value(value), Ttl::Set(None));
     }
 
     /// [`Keyspace::insert_str_keep_ttl`] at `at`, [`Keyspace::locate_key`]'s

@@ -39,7 +39,9 @@ fn update<R>(
     key: &[u8],
     f: impl FnOnce(&mut HashObj) -> Result<R, CmdError>,
 ) -> Result<R, CmdError> {
-    match ks.get_mut(key) {
+    // Located once: a missing hash is inserted where the lookup looked.
+    let at = ks.locate_key(key);
+    match ks.get_mut_at(at, key) {
         Some(ValueMut::Hash(h)) => {
             let r = f(h);
             if h.is_empty() {
@@ -52,7 +54,7 @@ fn update<R>(
             let mut h = HashObj::new();
             let r = f(&mut h)?;
             if !h.is_empty() {
-                ks.insert(key, Value::Hash(Box::new(h)));
+                ks.insert_at(at, key, Value::Hash(Box::new(h)));
             }
             Ok(r)
         }

@@ -69,14 +69,16 @@ fn reply_set<'m>(out: &mut Reply, n: usize, members: impl Iterator<Item = Cow<'m
 /// `SADD key member [member ...]`
 pub fn sadd(ks: &mut Keyspace, args: Args, out: &mut Reply) -> CmdResult {
     let (key, members) = (args.get(1)?, args.rest(2));
-    // One lookup on the hot path: add in place, or build and insert.
-    let added = match ks.get_mut(key) {
+    // One lookup on the hot path: add in place, or build and insert
+    // where the lookup looked.
+    let at = ks.locate_key(key);
+    let added = match ks.get_mut_at(at, key) {
         Some(ValueMut::Set(set)) => members.iter().filter(|m| set.add(m)).count(),
         Some(_) => return Err(CmdError::WrongType),
         None => {
             let mut set = SetObj::new();
             let n = members.iter().filter(|m| set.add(m)).count();
-            ks.insert(key, Value::Set(Box::new(set)));
+            ks.insert_at(at, key, Value::Set(Box::new(set)));
             n
         }
     };

@@ -226,8 +226,10 @@ pub fn zadd(ks: &mut Keyspace, args: Args, out: &mut Reply) -> CmdResult {
         .collect::<Result<Vec<f64>, _>>()?;
     let key = args.get(1)?;
     let elements = scores.iter().copied().zip(pairs.iter().skip(1).step_by(2));
-    // One lookup on the hot path: change in place, or build and insert.
-    let result = match ks.get_mut(key) {
+    // One lookup on the hot path: change in place, or build and insert
+    // where the lookup looked.
+    let at = ks.locate_key(key);
+    let result = match ks.get_mut_at(at, key) {
         Some(ValueMut::ZSet(z)) => add_all(z, &f, elements),
         Some(_) => return Err(CmdError::WrongType),
         None if f.xx => Ok(AddCounts::default()),
@@ -235,7 +237,7 @@ pub fn zadd(ks: &mut Keyspace, args: Args, out: &mut Reply) -> CmdResult {
             let mut z = ZSetObj::new();
             let r = add_all(&mut z, &f, elements);
             if !z.is_empty() {
-                ks.insert(key, Value::ZSet(Box::new(z)));
+                ks.insert_at(at, key, Value::ZSet(Box::new(z)));
             }
             r
         }
