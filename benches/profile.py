@@ -108,10 +108,12 @@ def script_load(port, body):
 
 
 # Workloads loadgen runs (16 operations in flight per connection):
-# TX2, MULTI with 2 SETs on one hash tag and EXEC; RENAME, a RENAME and
-# its way back between two names on different shards.
+# TX2, MULTI with 2 SETs on one hash tag and EXEC; TX2S, the same with
+# keys on different shards; RENAME, a RENAME and its way back between two
+# names on different shards.
 LOADGEN = {
     "TX2": ["--workload", "tx", "--tx-sets", "2", "--spread", "0"],
+    "TX2S": ["--workload", "tx", "--tx-sets", "2", "--spread", "1"],
     "RENAME": ["--workload", "rename", "--spread", "1"],
 }
 
@@ -172,9 +174,10 @@ def main():
     ap.add_argument("--size", type=int, default=32)
     ap.add_argument("--workloads", default="GET,SET",
                     help="redis-benchmark's GET, SET, INCR...; EVALSHA1 (a 1-call script); "
-                         "TX2 (MULTI, 2 SETs on one shard, EXEC) and RENAME (across "
-                         "shards and back), both with --loadgen-bin")
-    ap.add_argument("--loadgen-bin", help="for TX2 and RENAME")
+                         "TX2 (MULTI, 2 SETs on one shard, EXEC), TX2S (the same over "
+                         "two shards) and RENAME (across shards and back), with "
+                         "--loadgen-bin")
+    ap.add_argument("--loadgen-bin", help="for TX2, TX2S and RENAME")
     ap.add_argument("--appendonly", choices=["no", "yes"], default="no",
                     help="the shards' log (yes: appendfsync everysec, the default start's)")
     ap.add_argument("--script-bytes", type=int, default=0,

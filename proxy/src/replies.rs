@@ -489,6 +489,14 @@ pub enum Target {
     },
     /// Nobody waits for it (a client's `SHARDD.UNWATCH` after DISCARD).
     Ignore,
+    /// One reply of a batch of internal requests (a transaction's steps),
+    /// kept at `index` of the batch's [`Collector`].
+    Collect {
+        /// The batch.
+        to: Rc<Collector>,
+        /// The request's place in it.
+        index: usize,
+    },
     /// A script run on one shard: the slot's reply, unless the script
     /// reached a key of another shard (`-SHARDIS.STRAY`); then it runs
     /// again over several shards and fills the slot later
@@ -515,6 +523,57 @@ pub enum Target {
     },
 }
 
+/// The replies of a batch of internal requests, each kept whole at its
+/// place ([`Target::Collect`]): what a transaction's steps wait for. One
+/// allocation per batch and one per reply, where a reply queue per
+/// request ([`Replies::capture`]) costs a handful.
+#[derive(Default)]
+pub struct Collector {
+    replies: RefCell<Vec<Vec<u8>>>,
+    outstanding: std::cell::Cell<usize>,
+    done: Notify,
+}
+
+impl Collector {
+    /// An empty batch.
+    pub fn new() -> Rc<Collector> {
+        Rc::new(Collector::default())
+    }
+
+    /// The target of the batch's next request (its reply's place is the
+    /// number of targets taken before).
+    pub fn target(self: &Rc<Self>) -> Target {
+        let mut replies = self.replies.borrow_mut();
+        replies.push(Vec::new());
+        self.outstanding.set(self.outstanding.get() + 1);
+        Target::Collect {
+            to: self.clone(),
+            index: replies.len() - 1,
+        }
+    }
+
+    fn fill(&self, index: usize, body: &[u8]) {
+        if let Some(r) = self.replies.borrow_mut().get_mut(index) {
+            r.extend_from_slice(body);
+        }
+        let left = self.outstanding.get().saturating_sub(1);
+        self.outstanding.set(left);
+        if left == 0 {
+            // A permit if nobody waits yet: `wait` checks the count anyway.
+            self.done.notify_one();
+        }
+    }
+
+    /// Waits until every reply is in; the replies, in the order their
+    /// targets were taken.
+    pub async fn wait(&self) -> Vec<Vec<u8>> {
+        while self.outstanding.get() > 0 {
+            self.done.notified().await;
+        }
+        std::mem::take(&mut *self.replies.borrow_mut())
+    }
+}
+
 /// What a [`Target::Script`] does with its reply first: true if it took
 /// it over (the script runs again elsewhere and fills the slot later).
 pub trait Rerun {
@@ -536,6 +595,10 @@ impl Target {
                 .borrow_mut()
                 .complete_with_events(*seq, *part, body, events),
             Target::Ignore => events.to_vec(),
+            Target::Collect { to, index } => {
+                to.fill(*index, body);
+                events.to_vec()
+            }
             Target::Script { conn, seq, rerun } => {
                 if !rerun.clone().take_over(conn, *seq, body) {
                     conn.borrow_mut().complete(*seq, None, body);

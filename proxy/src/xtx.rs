@@ -17,7 +17,7 @@ use common::{
 
 use crate::{
     link::Req,
-    replies::{Replies, Target},
+    replies::{Collector, Replies, Target},
     send::send,
     worker::Worker,
 };
@@ -41,15 +41,12 @@ pub fn txid_arg(t: u64) -> Vec<u8> {
 /// Sends each `(shard, args)` as a request `req` and waits for every reply
 /// (returned in the order asked).
 pub async fn ask_each(w: &Rc<Worker>, req: Req, asks: &[(usize, Vec<Vec<u8>>)]) -> Vec<Vec<u8>> {
-    let mixed: Vec<Ask> = asks
-        .iter()
-        .map(|(shard, args)| Ask {
-            req,
-            shard: *shard,
-            args: args.clone(),
-        })
-        .collect();
-    ask_mixed(w, &mixed).await
+    let batch = Collector::new();
+    for (shard, args) in asks {
+        send(w, req, *shard, args, batch.target()).await;
+    }
+    w.flush_now();
+    batch.wait().await
 }
 
 /// One request of [`ask_mixed`].
@@ -65,16 +62,12 @@ pub struct Ask {
 /// Sends every request at once (in order on each shard's link) and waits
 /// for every reply (returned in the order asked).
 pub async fn ask_mixed(w: &Rc<Worker>, asks: &[Ask]) -> Vec<Vec<u8>> {
-    let mut captures = Vec::with_capacity(asks.len());
+    let batch = Collector::new();
     for a in asks {
-        captures.push(send_for_reply(w, a.req, a.shard, &a.args).await);
+        send(w, a.req, a.shard, &a.args, batch.target()).await;
     }
     w.flush_now();
-    let mut out = Vec::with_capacity(captures.len());
-    for c in captures {
-        out.push(wait_all(&c).await);
-    }
-    out
+    batch.wait().await
 }
 
 /// Queues `args` on `shard` as `req` without waiting (published at the

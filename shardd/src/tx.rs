@@ -117,6 +117,8 @@ impl<L: WriteLog> Engine<L> {
         // back (no allocation per argument).
         let home = self.ks.selected();
         let mut record = group::InDbs::new(home);
+        // Without a log, no record: the changes are counted all the same.
+        let keeps = self.log.keeps_log();
         let mut total = 0u64;
         for (id, argv) in cmds {
             if id == Cmd::Select {
@@ -136,10 +138,13 @@ impl<L: WriteLog> Engine<L> {
             let body = &reply.buffer()[start..];
             if id.spec().has_flag(F_WRITE) && changes.any() {
                 let db = self.ks.selected();
-                match rewrite::effect(&mut self.ks, argv, body) {
-                    rewrite::LogForm::Skip => {}
-                    rewrite::LogForm::AsIs => record.push(db, argv),
-                    rewrite::LogForm::Rewritten(form) => record.push(db, &form),
+                match keeps {
+                    true => match rewrite::effect(&mut self.ks, argv, body) {
+                        rewrite::LogForm::Skip => {}
+                        rewrite::LogForm::AsIs => record.push(db, argv),
+                        rewrite::LogForm::Rewritten(form) => record.push(db, &form),
+                    },
+                    false => drop(self.ks.take_log_as()),
                 }
                 total += changes.0;
                 self.notify_after(id, argv);
@@ -150,7 +155,9 @@ impl<L: WriteLog> Engine<L> {
         // The replay ends where the log's writer is.
         record.end_in(home);
         self.select_db(home);
-        if !record.is_empty() {
+        if !keeps && total > 0 {
+            self.log.count_unlogged(Changes(total));
+        } else if !record.is_empty() {
             let record = record.args();
             self.log.append(
                 self.ks.selected(),

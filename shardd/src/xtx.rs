@@ -481,7 +481,13 @@ impl<L: WriteLog> Engine<L> {
         }
     }
 
+    /// Logs record `rec` of `changes` changes; an empty `rec` (not built:
+    /// the log keeps nothing, [`WriteLog::keeps_log`]) counts them only.
     fn log_record(&mut self, rec: &[Vec<u8>], changes: u64) {
+        if rec.is_empty() {
+            self.log.count_unlogged(Changes(changes.max(1)));
+            return;
+        }
         let args: Vec<&[u8]> = rec.iter().map(Vec::as_slice).collect();
         let now = self.ks.now_ms();
         self.log.append(
@@ -501,7 +507,11 @@ impl<L: WriteLog> Engine<L> {
         self.ks.select(x.db);
         x.undo.apply(&mut self.ks);
         if x.forms_logged || x.decider.is_some() {
-            self.log_record(&txlog::marker(txlog::TXABORT, t), 1);
+            let rec = match self.log.keeps_log() {
+                true => txlog::marker(txlog::TXABORT, t),
+                false => Vec::new(),
+            };
+            self.log_record(&rec, 1);
         }
         self.ks.select(home);
         self.xtx.release(t, &x);
@@ -522,11 +532,22 @@ impl<L: WriteLog> Engine<L> {
             return;
         };
         x.seal_forms();
+        // Without a log no record is built (the forms were not kept
+        // either); its changes are counted all the same.
+        let keeps = self.log.keeps_log();
         if x.decider.is_some() {
-            self.log_record(&txlog::commit_record(t, false, &[]), 1);
+            let rec = match keeps {
+                true => txlog::commit_record(t, false, &[]),
+                false => Vec::new(),
+            };
+            self.log_record(&rec, 1);
         } else {
-            if remember || !x.forms.is_empty() || x.forms_logged {
-                self.log_record(&txlog::commit_record(t, remember, &x.forms), x.changes);
+            if remember || !x.forms.is_empty() || x.forms_logged || (!keeps && x.changes > 0) {
+                let rec = match keeps {
+                    true => txlog::commit_record(t, remember, &x.forms),
+                    false => Vec::new(),
+                };
+                self.log_record(&rec, x.changes);
             }
             if remember {
                 self.xtx.decided.insert(t);
@@ -633,7 +654,11 @@ impl<L: WriteLog> Engine<L> {
         let start = reply.buffer().len();
         let changes = self.execute(id, op, args, reply);
         if write && changes.any() {
-            let form = rewrite::logged(&mut self.ks, args, &reply.buffer()[start..]);
+            // Kept for the log's records only: none without a log.
+            let form = match self.log.keeps_log() {
+                true => rewrite::logged(&mut self.ks, args, &reply.buffer()[start..]),
+                false => self.ks.take_log_as().and(None),
+            };
             self.add_tx_effects(t, form, changes);
             self.notify_after(id, args);
             self.touch_watched(id, args);
@@ -727,13 +752,15 @@ impl<L: WriteLog> Engine<L> {
                 let Some(decider) = id_of(args.get(2)) else {
                     return reply.error("ERR malformed transaction record");
                 };
+                let keeps = self.log.keeps_log();
                 let Some(x) = self.xtx.txns.get_mut(&t) else {
                     return reply.error(ABORTED);
                 };
                 if x.decider.is_some() {
                     return reply.simple("PREPARED");
                 }
-                if x.undo.is_empty() && x.forms.is_empty() && !x.forms_logged {
+                // `changes`: without a log no forms are kept.
+                if x.undo.is_empty() && x.forms.is_empty() && !x.forms_logged && x.changes == 0 {
                     // Read only here: nothing to decide. With `HOLD` the
                     // locks stay until TXABORT: the coordinator sent this
                     // before it knew its locks on the other shards were
@@ -748,7 +775,10 @@ impl<L: WriteLog> Engine<L> {
                     return reply.simple("READONLY");
                 }
                 x.seal_forms();
-                let rec = txlog::prep_record(t, decider, &x.undo, &x.forms);
+                let rec = match keeps {
+                    true => txlog::prep_record(t, decider, &x.undo, &x.forms),
+                    false => Vec::new(),
+                };
                 let changes = x.changes;
                 x.forms.clear();
                 x.forms_logged = true;
@@ -810,7 +840,11 @@ impl<L: WriteLog> Engine<L> {
             }
             TxCmd::Forget => {
                 if self.xtx.decided.remove(&t) {
-                    self.log_record(&txlog::marker(txlog::TXFORGET, t), 1);
+                    let rec = match self.log.keeps_log() {
+                        true => txlog::marker(txlog::TXFORGET, t),
+                        false => Vec::new(),
+                    };
+                    self.log_record(&rec, 1);
                 }
                 reply.ok();
             }

@@ -28,9 +28,9 @@ use smallvec::SmallVec;
 
 use crate::{
     link::Req,
-    replies::{Replies, Target},
+    replies::{Collector, Replies, Target},
     route,
-    send::To,
+    send::{send, To},
     session::Session,
     worker::Worker,
     xtx::{self as core, ask_all, txid_arg, Part},
@@ -405,11 +405,12 @@ async fn run_at_once(
     } = batch;
     let all: Vec<usize> = parts.iter().map(|(s, _)| *s).collect();
     let decider = *all.first()?;
-    let mut locks = Vec::with_capacity(parts.len());
+    // The lock replies first, then the prepares' (one batch).
+    let steps = Collector::new();
     for (shard, part) in parts {
         let args = core::lock_args(t, 0, part, true);
         let req = Req::internal(Cmd::SharddTxlock, proto);
-        locks.push(core::send_for_reply(w, req, *shard, &args).await);
+        send(w, req, *shard, &args, steps.target()).await;
     }
     let capture = Rc::new(RefCell::new(Replies::capture()));
     let strays = RefCell::new(Vec::new());
@@ -433,21 +434,14 @@ async fn run_at_once(
     for (_, args) in &mut asks {
         args.push(b"HOLD".to_vec());
     }
-    let mut prepares = Vec::with_capacity(asks.len());
     for (shard, args) in &asks {
         let req = Req::internal(Cmd::SharddTxprepare, proto);
-        prepares.push(core::send_for_reply(w, req, *shard, args).await);
+        send(w, req, *shard, args, steps.target()).await;
     }
     w.flush_now();
-    let mut lock_replies = Vec::with_capacity(locks.len());
-    for c in &locks {
-        lock_replies.push(core::wait_all(c).await);
-    }
+    let mut lock_replies = steps.wait().await;
+    let answers = lock_replies.split_off(parts.len());
     let replies = core::wait_all(&capture).await;
-    let mut answers = Vec::with_capacity(prepares.len());
-    for c in &prepares {
-        answers.push(core::wait_all(c).await);
-    }
     if let Some((i, bad)) = lock_replies
         .iter()
         .enumerate()

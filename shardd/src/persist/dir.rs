@@ -580,6 +580,14 @@ impl WriteLog for DataDir {
     fn data_dir(&mut self) -> Option<&mut DataDir> {
         Some(self)
     }
+
+    fn keeps_log(&self) -> bool {
+        self.aof.is_some()
+    }
+
+    fn count_unlogged(&mut self, changes: Changes) {
+        self.stats.dirty += changes.0;
+    }
 }
 
 #[cfg(test)]

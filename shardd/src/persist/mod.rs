@@ -42,6 +42,18 @@ pub trait WriteLog {
     fn data_dir(&mut self) -> Option<&mut DataDir> {
         None
     }
+
+    /// Whether appended records are kept (false: only their changes are
+    /// counted, so a caller may skip building a record: see
+    /// [`WriteLog::count_unlogged`]).
+    fn keeps_log(&self) -> bool {
+        true
+    }
+
+    /// Counts `changes` of a write whose record was not built because the
+    /// log keeps none ([`WriteLog::keeps_log`]), as [`WriteLog::append`]
+    /// would have counted them.
+    fn count_unlogged(&mut self, _changes: Changes) {}
 }
 
 /// `None`: persistence is off; nothing is logged.
@@ -62,6 +74,16 @@ impl<L: WriteLog> WriteLog for Option<L> {
     fn data_dir(&mut self) -> Option<&mut DataDir> {
         self.as_mut().and_then(L::data_dir)
     }
+
+    fn keeps_log(&self) -> bool {
+        self.as_ref().is_some_and(L::keeps_log)
+    }
+
+    fn count_unlogged(&mut self, changes: Changes) {
+        if let Some(l) = self {
+            l.count_unlogged(changes);
+        }
+    }
 }
 
 /// A log in memory for tests: what was appended, how much of it was
@@ -72,6 +94,10 @@ pub(crate) struct MemLog {
     pub appended: Vec<Vec<Vec<u8>>>,
     pub committed: usize,
     pub fail_commit: bool,
+    /// Keeps no records (as a data directory with `appendonly no`): only
+    /// their changes are counted, in `unlogged`.
+    pub drops: bool,
+    pub unlogged: u64,
 }
 
 #[cfg(test)]
@@ -82,10 +108,23 @@ impl WriteLog for MemLog {
         args: &[&[u8]],
         _reply: &[u8],
         _now_ms: u64,
-        _changes: Changes,
+        changes: Changes,
     ) {
+        if self.drops {
+            // A caller that asked `keeps_log` built no record.
+            self.unlogged += changes.0;
+            return;
+        }
         self.appended
             .push(args.iter().map(|a| a.to_vec()).collect());
+    }
+
+    fn keeps_log(&self) -> bool {
+        !self.drops
+    }
+
+    fn count_unlogged(&mut self, changes: Changes) {
+        self.unlogged += changes.0;
     }
 
     fn commit(&mut self) -> std::io::Result<()> {

@@ -325,3 +325,61 @@ fn lock_keys_are_kept_once_in_order_few_or_many() {
     let want: Vec<Vec<u8>> = (0..25).map(|i| format!("k{i}").into_bytes()).collect();
     assert_eq!(unique_keys(&many), want);
 }
+
+#[test]
+fn without_a_log_no_record_is_built_and_the_changes_still_count() {
+    let mut rig = Rig::new();
+    rig.engine.log.drops = true;
+    // A participant that wrote: prepared (not read only), committed.
+    rig.send(1, 0, false, "SET a old");
+    rig.send(2, 9, false, "SHARDD.TXLOCK 100 0 0 a b");
+    rig.send(3, 100, true, "SET a new");
+    rig.send(4, 100, true, "RPUSH b x y");
+    rig.send(5, 9, false, "SHARDD.TXPREPARE 100 7");
+    assert_eq!(
+        rig.round(),
+        [
+            r(1, "+OK\r\n"),
+            r(2, "+OK\r\n"),
+            r(3, "+OK\r\n"),
+            r(4, ":2\r\n"),
+            r(5, "+PREPARED\r\n")
+        ]
+    );
+    rig.send(6, 9, false, "SHARDD.TXCOMMIT 100 0");
+    rig.send(7, 1, false, "LRANGE b 0 -1");
+    assert_eq!(
+        rig.round(),
+        [r(6, "+OK\r\n"), r(7, "*2\r\n$1\r\nx\r\n$1\r\ny\r\n")]
+    );
+    assert!(rig.engine.log.appended.is_empty());
+    // SET a old: 1; the transaction's SET and RPUSH at the prepare (one
+    // each, as the log's records would have counted them); its commit: 1.
+    assert_eq!(rig.engine.log.unlogged, 4);
+    // A decider alone counts its transaction's changes at the commit; an
+    // abort still puts the keys back.
+    rig.send(8, 9, false, "SHARDD.TXLOCK 200 0 0 a");
+    rig.send(9, 200, true, "INCR c");
+    rig.send(10, 200, true, "SET a newer");
+    rig.send(11, 9, false, "SHARDD.TXCOMMIT 200 0");
+    rig.send(12, 9, false, "SHARDD.TXLOCK 300 0 0 a");
+    rig.send(13, 300, true, "DEL a");
+    rig.send(14, 9, false, "SHARDD.TXABORT 300");
+    rig.send(15, 1, false, "GET a");
+    assert_eq!(
+        rig.round(),
+        [
+            r(8, "+OK\r\n"),
+            r(9, ":1\r\n"),
+            r(10, "+OK\r\n"),
+            r(11, "+OK\r\n"),
+            r(12, "+OK\r\n"),
+            r(13, ":1\r\n"),
+            r(14, "+OK\r\n"),
+            r(15, "$5\r\nnewer\r\n")
+        ]
+    );
+    assert!(rig.engine.log.appended.is_empty());
+    // The decider's INCR and SET; nothing for the aborted one.
+    assert_eq!(rig.engine.log.unlogged, 6);
+}
