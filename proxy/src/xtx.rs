@@ -22,6 +22,7 @@ use crate::{
     worker::Worker,
 };
 
+mod moves;
 mod pop;
 pub mod sort;
 pub mod straying;
@@ -561,6 +562,9 @@ pub async fn together(
     spec: &'static CommandSpec,
     argv: &[&[u8]],
 ) -> Vec<u8> {
+    if let Some(reply) = moves::run(w, t, proto, spec, argv).await {
+        return reply;
+    }
     let keys = keys_of(w, spec, argv);
     // The first key's shard: the command's own effects on it (SORT turns
     // a packed sorted set into a skiplist for good, as Redis does) stay
