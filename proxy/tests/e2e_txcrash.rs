@@ -4,15 +4,18 @@
 //! over every shard and readers sum them inside one MULTI.
 //!
 //! Each transfer `i` of writer `w` is `MULTI; DECRBY from n; INCRBY to n;
-//! SADD done:w i; EXEC`, or the same three commands in an EVAL script or
-//! an FCALL function (writers take turns), so the `done` sets say exactly
-//! which transfers were applied. The checks:
+//! SADD done:w i; RPUSH log:w i; EXEC`, or the first three commands in an
+//! EVAL script or an FCALL function (writers take turns), so the `done`
+//! sets say exactly which transfers were applied. The set and the list
+//! grow with every transfer: their undo is by steps (`txlog::Delta`), not
+//! images. The checks:
 //!
 //! - no reader ever sees a total other than the start's;
 //! - afterwards, every acknowledged transfer is in its `done` set, every
 //!   member of a `done` set was sent, and every account's balance is the
 //!   start plus the applied transfers' amounts: each applied once and
-//!   whole (never its DECRBY without its INCRBY or its marker).
+//!   whole (never its DECRBY without its INCRBY or its marker);
+//! - a MULTI writer's `log` list holds each applied transfer exactly once.
 //!
 //! A transfer that got an error (its shard was down, or the outcome was
 //! unknown when a decider died while committing) may or may not be
@@ -109,8 +112,10 @@ fn writer(url: String, w: usize, traffic: Arc<Traffic>, expect_io: bool) -> Join
             incr.arg(account(to)).arg(amount);
             let mut mark = redis::cmd("SADD");
             mark.arg(format!("done:{w}")).arg(i);
+            let mut log = redis::cmd("RPUSH");
+            log.arg(format!("log:{w}")).arg(i);
             let r = match w % 3 {
-                0 => exec(&mut con, &[decr, incr, mark]).map(|_| ()),
+                0 => exec(&mut con, &[decr, incr, mark, log]).map(|_| ()),
                 kind => {
                     // The same transfer as a script (EVAL) or a function.
                     let (name, body) = match kind {
@@ -236,6 +241,18 @@ fn check(url: &str, tallies: &[Tally]) {
             .query(&mut con)
             .expect("SMEMBERS");
         let done: HashSet<usize> = done.into_iter().collect();
+        if w % 3 == 0 {
+            let mut log: Vec<usize> = redis::cmd("LRANGE")
+                .arg(format!("log:{w}"))
+                .arg(0)
+                .arg(-1)
+                .query(&mut con)
+                .expect("LRANGE");
+            log.sort_unstable();
+            let mut want_log: Vec<usize> = done.iter().copied().collect();
+            want_log.sort_unstable();
+            assert_eq!(log, want_log, "writer {w}: its log is not its done set");
+        }
         for i in &t.acked {
             assert!(
                 done.contains(i),

@@ -40,7 +40,7 @@ use crate::{
     ops::{self, Op},
     persist::{
         rewrite,
-        txlog::{self, Recovered, Undo},
+        txlog::{self, Delta, Recovered, Step, Undo, Undoing},
         WriteLog,
     },
     server::Engine,
@@ -574,6 +574,7 @@ impl<L: WriteLog> Engine<L> {
         }
         .filter(|&d| d != db && d < self.ks.databases());
         if matches!(id, Cmd::Flushall | Cmd::Swapdb) || elsewhere.is_some() || db != x.db {
+            x.undo.settle(&mut self.ks);
             x.undo.tag();
         }
         match id {
@@ -648,11 +649,20 @@ impl<L: WriteLog> Engine<L> {
             return reply.error("ERR command not allowed in a transaction");
         }
         let write = id.spec().has_flag(F_WRITE);
+        let mut step = None;
         if write {
-            self.capture_undo(t, id, args);
+            match self.undo_step(t, args) {
+                Ok(s) => step = s,
+                Err(()) => self.capture_undo(t, id, args),
+            }
         }
         let start = reply.buffer().len();
         let changes = self.execute(id, op, args, reply);
+        if let (Some((step, expiry)), Some(key)) = (step, args.get(1)) {
+            if reply.buffer().get(start) != Some(&b'-') {
+                self.add_undo_step(t, key, step, expiry);
+            }
+        }
         if write && changes.any() {
             // Kept for the log's records only: none without a log.
             let form = match self.log.keeps_log() {
@@ -662,6 +672,57 @@ impl<L: WriteLog> Engine<L> {
             self.add_tx_effects(t, form, changes);
             self.notify_after(id, args);
             self.touch_watched(id, args);
+        }
+    }
+
+    /// How transaction `t` undoes write `args` by a step instead of an
+    /// image (`txlog::Delta`): a list push or pop or a set SADD or SREM on
+    /// a key that existed when `t` first wrote it (or that has a delta
+    /// already). `Ok(Some((step, expiry)))`: the step, kept once the
+    /// command succeeded, with the key's expiry now (the delta's, when it
+    /// is the first); `Ok(None)`: nothing to keep (an image covers the
+    /// key, or the write changes nothing); `Err`: images, as any other
+    /// write ([`Engine::capture_undo`]).
+    fn undo_step(&mut self, t: u64, args: &[&[u8]]) -> Result<Option<(Step, Option<u64>)>, ()> {
+        let (Some(x), Some(key)) = (self.xtx.txns.get(&t), args.get(1)) else {
+            return Err(());
+        };
+        if x.undo.tagged || x.undo.all || self.ks.selected() != x.db {
+            return Err(());
+        }
+        if x.undo.has(key) {
+            return Ok(None);
+        }
+        let delta = x.undo.deltas.iter().any(|d| d.key == *key);
+        if !delta && !self.ks.exists(key) {
+            // Its image is "absent": as small as a step.
+            return Err(());
+        }
+        let step = match Step::undoing(&mut self.ks, args) {
+            Undoing::Step(step) => step,
+            Undoing::Nothing => return Ok(None),
+            Undoing::Image => return Err(()),
+        };
+        let expiry = match delta {
+            true => None,
+            false => self.ks.expire_at(key).flatten(),
+        };
+        Ok(Some((step, expiry)))
+    }
+
+    /// Keeps `step` in `key`'s delta (a new one with `expiry`).
+    fn add_undo_step(&mut self, t: u64, key: &[u8], step: Step, expiry: Option<u64>) {
+        let Some(x) = self.xtx.txns.get_mut(&t) else {
+            return;
+        };
+        x.undo.db = x.db;
+        match x.undo.delta_mut(key) {
+            Some(d) => d.steps.push(step),
+            None => x.undo.deltas.push(Delta {
+                key: key.to_vec(),
+                expiry,
+                steps: vec![step],
+            }),
         }
     }
 

@@ -55,10 +55,31 @@ fn side(arg: &[u8]) -> Option<bool> {
     }
 }
 
+/// Whether `t` is a timeout this plan may take as Redis does: plain
+/// digits with at most one `.`, short enough to be in range. Anything
+/// else goes to the general plan, whose real command gives Redis's error
+/// (negative, not a float, out of range) or its reading of the odd form.
+fn plain_timeout(t: &[u8]) -> bool {
+    let dots = t.iter().filter(|&&b| b == b'.').count();
+    (1..=12).contains(&t.len())
+        && dots <= 1
+        && t.iter().any(u8::is_ascii_digit)
+        && t.iter().all(|&b| b.is_ascii_digit() || b == b'.')
+}
+
 /// The move `argv` asks for; `None` if this plan does not take it (another
-/// command, a wrong arity or side: the general plan gives Redis's error).
+/// command, a wrong arity, side or timeout: the general plan gives
+/// Redis's error).
 fn parse<'a>(id: Cmd, argv: &[&'a [u8]]) -> Option<Move<'a>> {
     let (src, dst) = (*argv.get(1)?, *argv.get(2)?);
+    let timeout = match id {
+        Cmd::Blmove => argv.get(5),
+        Cmd::Brpoplpush => argv.get(3),
+        _ => None,
+    };
+    if timeout.is_some_and(|t| !plain_timeout(t)) {
+        return None;
+    }
     let what = match (id, argv.len()) {
         (Cmd::Lmove, 5) | (Cmd::Blmove, 6) => What::Element {
             from_left: side(argv[3])?,
@@ -224,6 +245,25 @@ mod tests {
         assert!(parse(Cmd::Smove, &[b"SMOVE", b"a", b"b"]).is_none());
         assert!(parse(Cmd::Smove, &[b"SMOVE", b"a", b"a", b"m"]).is_none());
         assert!(parse(Cmd::Rename, &[b"RENAME", b"a", b"b"]).is_none());
+        // Timeouts Redis would refuse (or read its own way) are its.
+        for t in [
+            &b"-1"[..],
+            b"1e3",
+            b"nan",
+            b"",
+            b".",
+            b"1.2.3",
+            b"9999999999999",
+            b"+1",
+        ] {
+            assert!(
+                parse(Cmd::Brpoplpush, &[b"BRPOPLPUSH", b"a", b"b", t]).is_none(),
+                "{t:?}"
+            );
+        }
+        for t in [&b"0"[..], b"0.01", b"5", b"1."] {
+            assert!(parse(Cmd::Blmove, &[b"BLMOVE", b"a", b"b", b"LEFT", b"LEFT", t]).is_some());
+        }
     }
 
     #[test]

@@ -29,6 +29,10 @@ use std::collections::{HashMap, HashSet};
 
 use common::{num::parse_i64, slotset::SlotSet};
 
+mod delta;
+
+pub use delta::{Delta, Step, Undoing};
+
 use super::group::{self, GROUP};
 use crate::{
     dump,
@@ -151,8 +155,12 @@ impl Image {
 /// Undo images of one transaction on one shard.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Undo {
-    /// The first image of every key it wrote.
+    /// The first image of every key it wrote, but those in `deltas`.
     pub images: Vec<Image>,
+    /// Keys that existed when it first wrote them and that it changed by
+    /// list pushes and pops and set SADDs and SREMs only: undone by steps
+    /// ([`Delta`]), never tagged (a tagged undo images them first).
+    pub deltas: Vec<Delta>,
     /// It emptied the keyspace (FLUSHALL/FLUSHDB): undoing first clears
     /// it, and `images` then holds every key there was.
     pub all: bool,
@@ -213,7 +221,22 @@ impl Eq for KeyIndex {}
 impl Undo {
     /// Whether nothing was written.
     pub fn is_empty(&self) -> bool {
-        self.images.is_empty() && !self.all
+        self.images.is_empty() && self.deltas.is_empty() && !self.all
+    }
+
+    /// The delta of `key` (of the transaction's database), if it has one.
+    pub fn delta_mut(&mut self, key: &[u8]) -> Option<&mut Delta> {
+        self.deltas.iter_mut().find(|d| d.key == key)
+    }
+
+    /// Turns every delta into an image (see [`Delta::image_before`]),
+    /// before the undo is tagged.
+    pub fn settle(&mut self, ks: &mut Keyspace) {
+        for d in std::mem::take(&mut self.deltas) {
+            let image = ks.in_db(self.db, |ks| d.image_before(ks));
+            self.images.push(image);
+            self.index.added(&self.images, &d.key);
+        }
     }
 
     /// Whether `key` (of the transaction's database) has its image
@@ -234,6 +257,7 @@ impl Undo {
     /// untagged `all` (a FLUSHDB: the images hold every key the database
     /// had) is dropped: tagged, it would empty every database.
     pub fn tag(&mut self) {
+        debug_assert!(self.deltas.is_empty(), "settle the deltas first");
         if !self.tagged {
             for i in &mut self.images {
                 i.key = db_key(self.db, &i.key);
@@ -260,7 +284,14 @@ impl Undo {
                 self.index.added(&self.images, &db_key(db, key));
             }
         } else if !self.has(key) {
-            let i = ks.in_db(db, |ks| Image::capture(ks, key));
+            let i = match self.deltas.iter().position(|d| d.key == key) {
+                // A write its steps cannot undo: the image before them.
+                Some(at) => {
+                    let d = self.deltas.swap_remove(at);
+                    ks.in_db(db, |ks| d.image_before(ks))
+                }
+                None => ks.in_db(db, |ks| Image::capture(ks, key)),
+            };
             self.images.push(i);
             self.index.added(&self.images, key);
         }
@@ -284,15 +315,26 @@ impl Undo {
             for i in &self.images {
                 i.restore(ks);
             }
+            for d in &self.deltas {
+                d.apply(ks);
+            }
         });
     }
 
+    /// `flag n images... [m deltas...]`: `flag` is `all` + 2 `tagged` +
+    /// 4 when deltas follow the images (records written before deltas
+    /// existed have none).
     fn push_args(&self, out: &mut Vec<Vec<u8>>) {
-        let flag = u8::from(self.all) + 2 * u8::from(self.tagged);
+        let flag =
+            u8::from(self.all) + 2 * u8::from(self.tagged) + 4 * u8::from(!self.deltas.is_empty());
         out.push(flag.to_string().into_bytes());
         out.push(self.images.len().to_string().into_bytes());
         for i in &self.images {
             i.push_args(out);
+        }
+        if !self.deltas.is_empty() {
+            out.push(self.deltas.len().to_string().into_bytes());
+            self.deltas.iter().for_each(|d| d.push_args(out));
         }
     }
 
@@ -310,25 +352,35 @@ impl Undo {
             .map(Image::parse)
             .collect::<Option<Vec<_>>>()?;
         let flag = match *all {
-            b"0" => 0,
-            b"1" => 1,
-            b"2" => 2,
-            b"3" => 3,
+            [d @ b'0'..=b'7'] => d - b'0',
             _ => return None,
         };
+        let mut rest = &rest[end..];
+        let mut deltas = Vec::new();
+        if flag & 4 != 0 {
+            let (m, after) = rest.split_first()?;
+            rest = after;
+            for _ in 0..usize::try_from(parse_i64(m)?).ok()? {
+                let (d, after) = Delta::parse(rest)?;
+                deltas.push(d);
+                rest = after;
+            }
+        }
         let undo = Undo {
             images,
+            deltas,
             all: flag & 1 != 0,
             db: 0,
             tagged: flag & 2 != 0,
             index: KeyIndex::default(),
         };
-        Some((undo, &rest[end..]))
+        Some((undo, rest))
     }
 
     /// The keys it covers.
     pub fn keys(&self) -> impl Iterator<Item = &[u8]> {
-        self.images.iter().map(|i| i.key.as_slice())
+        let deltas = self.deltas.iter().map(|d| d.key.as_slice());
+        self.images.iter().map(|i| i.key.as_slice()).chain(deltas)
     }
 }
 

@@ -383,3 +383,173 @@ fn without_a_log_no_record_is_built_and_the_changes_still_count() {
     // The decider's INCR and SET; nothing for the aborted one.
     assert_eq!(rig.engine.log.unlogged, 6);
 }
+
+/// The values of `keys` as a client reads them (type, content, TTL).
+fn snapshot(rig: &mut Rig, id: &mut u64, keys: &[&str]) -> Vec<String> {
+    let mut out = Vec::new();
+    for k in keys {
+        for cmd in [
+            format!("TYPE {k}"),
+            format!("LRANGE {k} 0 -1"),
+            format!("SMEMBERS {k}"),
+            format!("PEXPIRETIME {k}"),
+        ] {
+            *id += 1;
+            rig.send(*id, 1, false, &cmd);
+            let got = rig.round();
+            // SMEMBERS's order is the set's: sorted, it compares.
+            let mut parts: Vec<String> = got.iter().map(|(_, r)| r.clone()).collect();
+            if cmd.starts_with("SMEMBERS") {
+                let mut lines: Vec<&str> = parts.iter().flat_map(|p| p.split("\r\n")).collect();
+                lines.sort_unstable();
+                parts = vec![lines.join("|")];
+            }
+            out.push(format!("{cmd} -> {}", parts.join("")));
+        }
+    }
+    out
+}
+
+#[test]
+fn pushes_pops_and_set_changes_are_undone_by_steps_without_an_image() {
+    let mut rig = Rig::new();
+    let mut id = 0u64;
+    let mut next = || {
+        id += 1;
+        id
+    };
+    let (i1, i2, i3, i4) = (next(), next(), next(), next());
+    rig.send(i1, 0, false, "RPUSH q a b c d e f");
+    rig.send(i2, 0, false, "SADD s 1 2 3 x y");
+    rig.send(i3, 0, false, "PEXPIREAT q 4102444800000");
+    rig.send(i4, 0, false, "RPUSH r only");
+    rig.round();
+    let mut sid = 100;
+    let before = snapshot(&mut rig, &mut sid, &["q", "s", "r"]);
+    rig.send(200, 9, false, "SHARDD.TXLOCK 100 0 0 q s r");
+    let steps = [
+        "LPUSH q n1 n2",
+        "RPOP q 3",
+        "LPOP q",
+        "RPUSHX q n3",
+        "LPUSHX nothing z",
+        "SADD s 2 z z w",
+        "SREM s x 1 nope",
+        "SADD s x",
+        "RPOP r",
+        "LPUSH r back",
+        "LPOP q 100",
+        "RPUSH q last",
+    ];
+    for (i, cmd) in steps.iter().enumerate() {
+        rig.send(201 + i as u64, 100, true, cmd);
+    }
+    rig.round();
+    // Every key that existed changed by steps: a delta each, and only
+    // the absent key has an image (of its absence).
+    let x = rig.engine.xtx.txns.get(&100).expect("live");
+    assert!(
+        x.undo.images.iter().all(|i| i.value.is_none()),
+        "{:?}",
+        x.undo.images
+    );
+    assert_eq!(x.undo.deltas.len(), 3);
+    // The prepare's record holds the steps, not the values.
+    rig.send(300, 9, false, "SHARDD.TXPREPARE 100 7");
+    assert_eq!(rig.round(), [r(300, "+PREPARED\r\n")]);
+    let rec = rig.engine.log.appended.last().cloned().unwrap_or_default();
+    assert_eq!(rec[0], txlog::TXPREP);
+    let args: Vec<&[u8]> = rec.iter().map(Vec::as_slice).collect();
+    let mut replay = txlog::Replay::default();
+    // The record parses back (a replay keeps it pending until its outcome).
+    let mut other = Keyspace::new();
+    assert!(replay.apply(&mut other, &args));
+    rig.send(301, 9, false, "SHARDD.TXABORT 100");
+    assert_eq!(rig.round(), [r(301, "+OK\r\n")]);
+    assert_eq!(snapshot(&mut rig, &mut sid, &["q", "s", "r"]), before);
+}
+
+#[test]
+fn a_write_steps_cannot_undo_turns_the_delta_into_the_image_before() {
+    let mut rig = Rig::new();
+    rig.send(1, 0, false, "RPUSH q a b c");
+    rig.send(2, 0, false, "SADD s m");
+    rig.round();
+    let mut sid = 100;
+    let before = snapshot(&mut rig, &mut sid, &["q", "s"]);
+    rig.send(10, 9, false, "SHARDD.TXLOCK 100 0 0 q s");
+    rig.send(11, 100, true, "LPUSH q x");
+    rig.send(12, 100, true, "LINSERT q BEFORE b y");
+    rig.send(13, 100, true, "LPOP q");
+    rig.send(14, 100, true, "SREM s m");
+    rig.send(15, 100, true, "SADD s n");
+    rig.send(16, 100, true, "EXPIRE s 100");
+    rig.round();
+    let x = rig.engine.xtx.txns.get(&100).expect("live");
+    assert_eq!(x.undo.images.len(), 2);
+    assert!(x.undo.deltas.is_empty());
+    // The live values are what the commands made.
+    rig.send(20, 1, false, "SHARDD.TXABORT 100");
+    rig.round();
+    assert_eq!(snapshot(&mut rig, &mut sid, &["q", "s"]), before);
+}
+
+#[test]
+fn random_pushes_pops_and_set_changes_are_undone_exactly() {
+    let mut seed: u64 = 0x5eed;
+    let mut rand = move |n: u64| {
+        seed = seed
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        (seed >> 33) % n
+    };
+    let cmds = [
+        "LPUSH", "RPUSH", "LPUSHX", "RPUSHX", "LPOP", "RPOP", "SADD", "SREM", "LINSERT", "EXPIRE",
+    ];
+    for round in 0..60u64 {
+        let mut rig = Rig::new();
+        let mut id = 0;
+        for (k, n) in [("l", rand(6)), ("s", rand(6))] {
+            for i in 0..n {
+                id += 1;
+                let cmd = if k == "l" { "RPUSH" } else { "SADD" };
+                rig.send(id, 0, false, &format!("{cmd} {k} e{i}"));
+            }
+        }
+        if rand(2) == 0 {
+            id += 1;
+            rig.send(id, 0, false, "PEXPIREAT l 4102444800000");
+        }
+        rig.round();
+        let mut sid = 1000;
+        let before = snapshot(&mut rig, &mut sid, &["l", "s"]);
+        let t = 5000 + round;
+        rig.send(2000, 9, false, &format!("SHARDD.TXLOCK {t} 0 0 l s"));
+        for i in 0..rand(12) {
+            let name = cmds[rand(cmds.len() as u64) as usize];
+            let key = if name.starts_with('S') || rand(5) == 0 {
+                "s"
+            } else {
+                "l"
+            };
+            let cmd = match name {
+                "LPOP" | "RPOP" => match rand(3) {
+                    0 => format!("{name} {key}"),
+                    _ => format!("{name} {key} {}", rand(4)),
+                },
+                "LINSERT" => format!("LINSERT {key} AFTER e{} x", rand(4)),
+                "EXPIRE" => format!("EXPIRE {key} 50"),
+                _ => format!("{name} {key} e{} e{}", rand(8), rand(8)),
+            };
+            rig.send(2001 + i, t, true, &cmd);
+        }
+        rig.round();
+        rig.send(3000, 9, false, &format!("SHARDD.TXABORT {t}"));
+        rig.round();
+        assert_eq!(
+            snapshot(&mut rig, &mut sid, &["l", "s"]),
+            before,
+            "round {round}"
+        );
+    }
+}

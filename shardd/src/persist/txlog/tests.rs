@@ -24,6 +24,7 @@ fn prepared(ks: &mut Keyspace) -> Vec<Vec<u8>> {
         tagged: false,
         images: vec![Image::capture(ks, b"a"), Image::capture(ks, b"b")],
         all: false,
+        deltas: Vec::new(),
         index: Default::default(),
     };
     ks.clear();
@@ -87,6 +88,7 @@ fn a_transaction_cut_by_a_snapshot_and_never_prepared_is_undone() {
         tagged: false,
         images: vec![Image::capture(&mut ks, b"a")],
         all: false,
+        deltas: Vec::new(),
         index: Default::default(),
     };
     // The snapshot holds its effect.
@@ -205,4 +207,81 @@ fn many_images_are_found_by_their_index_before_and_after_tagging() {
     undo.keep_in(&mut ks, 1, b"k1");
     undo.keep_in(&mut ks, 1, b"k1");
     assert_eq!(undo.images.len(), keys.len() + 1);
+}
+
+fn list(ks: &mut Keyspace, key: &str) -> Vec<Vec<u8>> {
+    match ks.get(key.as_bytes()) {
+        Some(crate::keyspace::ValueRef::List(l)) => l.iter().map(<[u8]>::to_vec).collect(),
+        _ => Vec::new(),
+    }
+}
+
+#[test]
+fn a_prepared_transaction_undone_by_steps_is_put_back_at_its_abort_after_a_replay() {
+    let mut ks = Keyspace::new();
+    ks.insert(b"q", crate::keyspace::Value::List(Box::default()));
+    if let Some(crate::keyspace::ValueMut::List(l)) = ks.get_mut(b"q") {
+        for e in ["a", "b", "c"] {
+            l.push(crate::types::list::End::Back, e.as_bytes());
+        }
+    }
+    ks.set_expire_at(b"q", 4_102_444_800_000);
+    // The transaction popped "a" and "b" from the head and pushed "n" at
+    // the tail of q, and created s (an image of its absence).
+    let undo = Undo {
+        images: vec![Image::capture(&mut ks, b"s")],
+        deltas: vec![Delta {
+            key: b"q".to_vec(),
+            expiry: Some(4_102_444_800_000),
+            steps: vec![
+                Step::PushFront(vec![b"b".to_vec(), b"a".to_vec()]),
+                Step::PopBack(1),
+            ],
+        }],
+        ..Undo::default()
+    };
+    let prep = prep_record(
+        7,
+        0,
+        &undo,
+        &[
+            owned(&["LPOP", "q", "2"]),
+            owned(&["RPUSH", "q", "n"]),
+            owned(&["SADD", "s", "m"]),
+        ],
+    );
+    // The record reads back as written.
+    let args: Vec<&[u8]> = prep.iter().map(Vec::as_slice).collect();
+    let (back, _) = Undo::parse(&args[3..]).expect("an undo");
+    assert_eq!(back.deltas, undo.deltas);
+    assert_eq!(back.images, undo.images);
+    let mut r = Replay::default();
+    apply(&mut r, &mut ks, &prep);
+    assert_eq!(list(&mut ks, "q"), vec![b"c".to_vec(), b"n".to_vec()]);
+    apply(&mut r, &mut ks, &marker(TXABORT, 7));
+    assert!(r.finish(&mut ks).in_doubt.is_empty());
+    assert_eq!(
+        list(&mut ks, "q"),
+        vec![b"a".to_vec(), b"b".to_vec(), b"c".to_vec()]
+    );
+    assert_eq!(ks.expire_at(b"q"), Some(Some(4_102_444_800_000)));
+    assert!(ks.get(b"s").is_none());
+}
+
+#[test]
+fn undo_records_without_deltas_read_as_before() {
+    // `flag n images...` as written before deltas: flag 0..3 only.
+    let old: Vec<&[u8]> = vec![b"1", b"1", b"k", b"0", b"", b"-1", b"rest"];
+    let (u, rest) = Undo::parse(&old).expect("an old undo");
+    assert!(u.all && u.deltas.is_empty() && u.images.len() == 1);
+    assert_eq!(rest, &[&b"rest"[..]]);
+    // Damaged step lists are refused, never a panic.
+    for bad in [
+        vec![&b"4"[..], b"0", b"1", b"k", b"-1", b"2", b"PF", b"1"],
+        vec![&b"4"[..], b"0", b"1", b"k", b"-1", b"1", b"UF", b"9", b"x"],
+        vec![&b"4"[..], b"0", b"1", b"k", b"-1", b"1", b"ZZ", b"1"],
+        vec![&b"8"[..], b"0"],
+    ] {
+        assert!(Undo::parse(&bad).is_none(), "{bad:?}");
+    }
 }

@@ -1,0 +1,321 @@
+//! Undo by steps: how a transaction puts back a list it pushed to or
+//! popped from, or a set it added members to or removed members from,
+//! without an image of the whole value.
+//!
+//! An [`Image`](super::Image) is the key's DUMP form: as big as the value.
+//! A job queue's transaction pushes one job onto a list that may hold
+//! 100,000, and a move adds one member to a set of any size; imaging
+//! those made every such transaction cost (and log, in `SHARDD.TXPREP`)
+//! in proportion to the value. A [`Delta`] keeps instead, for a key that
+//! existed when the transaction first wrote it, the steps that undo each
+//! write in turn (a pop for a push, a push of what a pop took, SREM for
+//! SADD's new members, SADD for SREM's removed ones) and the key's expiry
+//! then; undoing runs them backwards and sets the expiry back. A write
+//! of any other kind to such a key turns its delta into an image first
+//! ([`Delta::image_before`], as costly as an image, and rare).
+
+use common::num::parse_i64;
+
+use super::Image;
+use crate::{
+    keyspace::{Keyspace, Value, ValueMut},
+    types::list::End,
+};
+
+/// One step that undoes one write.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Step {
+    /// Pops `n` elements from the head (a push's undo).
+    PopFront(u64),
+    /// Pops `n` elements from the tail.
+    PopBack(u64),
+    /// Pushes these at the head, each in turn (a pop's undo).
+    PushFront(Vec<Vec<u8>>),
+    /// Pushes these at the tail, each in turn.
+    PushBack(Vec<Vec<u8>>),
+    /// Removes these members (SADD's undo: the members it added).
+    Remove(Vec<Vec<u8>>),
+    /// Adds these members (SREM's undo: the members it removed).
+    Add(Vec<Vec<u8>>),
+}
+
+/// What undoes a write ([`Step::undoing`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Undoing {
+    /// This step.
+    Step(Step),
+    /// Nothing: the write changes nothing (the wrong type, a bad count, a
+    /// pop or SREM of nothing, an X push onto nothing).
+    Nothing,
+    /// Not a step's kind of write: an image of the key.
+    Image,
+}
+
+/// How to put back one key a transaction changed by steps.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Delta {
+    /// The key (of the transaction's database).
+    pub key: Vec<u8>,
+    /// Its absolute expiry when the transaction first wrote it.
+    pub expiry: Option<u64>,
+    /// The undoing steps, in the order of the writes they undo.
+    pub steps: Vec<Step>,
+}
+
+impl Step {
+    /// What undoes write `args` (its name first) on its key as it is now
+    /// in `ks`: a step if the write is a list push or pop or a set SADD
+    /// or SREM.
+    pub fn undoing(ks: &mut Keyspace, args: &[&[u8]]) -> Undoing {
+        let (Some(name), Some(key)) = (args.first(), args.get(1)) else {
+            return Undoing::Image;
+        };
+        let upper = name.to_ascii_uppercase();
+        let rest = &args[2..];
+        match upper.as_slice() {
+            b"LPUSH" | b"RPUSH" | b"LPUSHX" | b"RPUSHX" => {
+                let front = upper[0] == b'L';
+                let n = rest.len() as u64;
+                let exists = match ks.get(key) {
+                    Some(crate::keyspace::ValueRef::List(_)) => true,
+                    None => false,
+                    Some(_) => return Undoing::Nothing,
+                };
+                if n == 0 || (!exists && upper.ends_with(b"X")) {
+                    return Undoing::Nothing;
+                }
+                Undoing::Step(if front {
+                    Step::PopFront(n)
+                } else {
+                    Step::PopBack(n)
+                })
+            }
+            b"LPOP" | b"RPOP" => {
+                let front = upper[0] == b'L';
+                let count = match rest {
+                    [] => 1,
+                    [c] => match parse_i64(c).and_then(|c| usize::try_from(c).ok()) {
+                        Some(c) => c,
+                        None => return Undoing::Nothing,
+                    },
+                    _ => return Undoing::Nothing,
+                };
+                let Some(crate::keyspace::ValueRef::List(l)) = ks.get(key) else {
+                    return Undoing::Nothing;
+                };
+                // What the pop takes, head or tail first; pushed back in
+                // the other order it stands as it was.
+                let mut taken: Vec<Vec<u8>> = match front {
+                    true => l.iter().take(count).map(<[u8]>::to_vec).collect(),
+                    false => l.iter().rev().take(count).map(<[u8]>::to_vec).collect(),
+                };
+                if taken.is_empty() {
+                    return Undoing::Nothing;
+                }
+                taken.reverse();
+                Undoing::Step(if front {
+                    Step::PushFront(taken)
+                } else {
+                    Step::PushBack(taken)
+                })
+            }
+            b"SADD" | b"SREM" => {
+                let add = upper.as_slice() == b"SADD";
+                let set = match ks.get(key) {
+                    Some(crate::keyspace::ValueRef::Set(s)) => Some(s),
+                    None => None,
+                    Some(_) => return Undoing::Nothing,
+                };
+                let mut members: Vec<Vec<u8>> = Vec::new();
+                for &m in rest {
+                    // SADD adds what is not there; SREM removes what is.
+                    let there = set.is_some_and(|s| s.contains(m));
+                    if there != add && !members.iter().any(|x| x.as_slice() == m) {
+                        members.push(m.to_vec());
+                    }
+                }
+                if members.is_empty() {
+                    return Undoing::Nothing;
+                }
+                Undoing::Step(if add {
+                    Step::Remove(members)
+                } else {
+                    Step::Add(members)
+                })
+            }
+            _ => Undoing::Image,
+        }
+    }
+
+    /// Runs the step on `key` in `ks`: a key emptied is removed, a
+    /// missing one is created.
+    fn run(&self, ks: &mut Keyspace, key: &[u8]) {
+        match self {
+            Step::PopFront(n) | Step::PopBack(n) => {
+                let end = match self {
+                    Step::PopFront(_) => End::Front,
+                    _ => End::Back,
+                };
+                let empty = match ks.get_mut(key) {
+                    Some(ValueMut::List(l)) => {
+                        l.discard(end, usize::try_from(*n).unwrap_or(usize::MAX));
+                        l.is_empty()
+                    }
+                    _ => false,
+                };
+                if empty {
+                    ks.remove(key);
+                }
+            }
+            Step::PushFront(elems) | Step::PushBack(elems) => {
+                let end = match self {
+                    Step::PushFront(_) => End::Front,
+                    _ => End::Back,
+                };
+                if ks.get(key).is_none() {
+                    ks.insert(key, Value::List(Box::default()));
+                }
+                if let Some(ValueMut::List(l)) = ks.get_mut(key) {
+                    elems.iter().for_each(|e| l.push(end, e));
+                }
+            }
+            Step::Remove(members) => {
+                let empty = match ks.get_mut(key) {
+                    Some(ValueMut::Set(s)) => {
+                        members.iter().for_each(|m| {
+                            s.remove(m);
+                        });
+                        s.is_empty()
+                    }
+                    _ => false,
+                };
+                if empty {
+                    ks.remove(key);
+                }
+            }
+            Step::Add(members) => {
+                if ks.get(key).is_none() {
+                    ks.insert(key, Value::Set(Box::default()));
+                }
+                if let Some(ValueMut::Set(s)) = ks.get_mut(key) {
+                    members.iter().for_each(|m| {
+                        s.add(m);
+                    });
+                }
+            }
+        }
+    }
+
+    fn push_args(&self, out: &mut Vec<Vec<u8>>) {
+        let (tag, items): (&[u8], &[Vec<u8>]) = match self {
+            Step::PopFront(n) | Step::PopBack(n) => {
+                out.push(match self {
+                    Step::PopFront(_) => b"PF".to_vec(),
+                    _ => b"PB".to_vec(),
+                });
+                out.push(n.to_string().into_bytes());
+                return;
+            }
+            Step::PushFront(e) => (b"UF", e),
+            Step::PushBack(e) => (b"UB", e),
+            Step::Remove(m) => (b"SR", m),
+            Step::Add(m) => (b"SA", m),
+        };
+        out.push(tag.to_vec());
+        out.push(items.len().to_string().into_bytes());
+        out.extend(items.iter().cloned());
+    }
+
+    /// Parses one step; the step and the rest.
+    fn parse<'a, 'b>(args: &'a [&'b [u8]]) -> Option<(Step, &'a [&'b [u8]])> {
+        let [tag, n, rest @ ..] = args else {
+            return None;
+        };
+        let n = u64::try_from(parse_i64(n)?).ok()?;
+        let pops = match *tag {
+            b"PF" => Some(Step::PopFront(n)),
+            b"PB" => Some(Step::PopBack(n)),
+            _ => None,
+        };
+        if let Some(step) = pops {
+            return Some((step, rest));
+        }
+        let n = usize::try_from(n).ok().filter(|&n| n <= rest.len())?;
+        let items: Vec<Vec<u8>> = rest[..n].iter().map(|a| a.to_vec()).collect();
+        let step = match *tag {
+            b"UF" => Step::PushFront(items),
+            b"UB" => Step::PushBack(items),
+            b"SR" => Step::Remove(items),
+            b"SA" => Step::Add(items),
+            _ => return None,
+        };
+        Some((step, &rest[n..]))
+    }
+}
+
+impl Delta {
+    /// Puts the key back as it was: the steps backwards, then its
+    /// expiry.
+    pub fn apply(&self, ks: &mut Keyspace) {
+        for step in self.steps.iter().rev() {
+            step.run(ks, &self.key);
+        }
+        if ks.get(&self.key).is_some() {
+            match self.expiry {
+                Some(at) => {
+                    ks.set_expire_at(&self.key, at);
+                }
+                None => {
+                    ks.persist(&self.key);
+                }
+            }
+        }
+    }
+
+    /// The image of the key as it was before the transaction, taken by
+    /// undoing the steps on the live key and redoing them (its value put
+    /// back as it is now): for a write the steps cannot undo.
+    pub fn image_before(&self, ks: &mut Keyspace) -> Image {
+        let now = Image::capture(ks, &self.key);
+        self.apply(ks);
+        let before = Image::capture(ks, &self.key);
+        now.restore(ks);
+        before
+    }
+
+    pub(super) fn push_args(&self, out: &mut Vec<Vec<u8>>) {
+        out.push(self.key.clone());
+        out.push(
+            self.expiry
+                .map_or(-1, |e| e as i64)
+                .to_string()
+                .into_bytes(),
+        );
+        out.push(self.steps.len().to_string().into_bytes());
+        self.steps.iter().for_each(|s| s.push_args(out));
+    }
+
+    /// Parses `key expiry n steps...`; the delta and the rest.
+    pub(super) fn parse<'a, 'b>(args: &'a [&'b [u8]]) -> Option<(Delta, &'a [&'b [u8]])> {
+        let [key, expiry, n, rest @ ..] = args else {
+            return None;
+        };
+        let expiry = u64::try_from(parse_i64(expiry)?).ok();
+        let n = usize::try_from(parse_i64(n)?).ok()?;
+        let mut rest = rest;
+        let mut steps = Vec::new();
+        for _ in 0..n {
+            let (s, r) = Step::parse(rest)?;
+            steps.push(s);
+            rest = r;
+        }
+        Some((
+            Delta {
+                key: key.to_vec(),
+                expiry,
+                steps,
+            },
+            rest,
+        ))
+    }
+}
