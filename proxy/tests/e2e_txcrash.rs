@@ -4,18 +4,20 @@
 //! over every shard and readers sum them inside one MULTI.
 //!
 //! Each transfer `i` of writer `w` is `MULTI; DECRBY from n; INCRBY to n;
-//! SADD done:w i; RPUSH log:w i; EXEC`, or the first three commands in an
+//! SADD done:w i; RPUSH log:w i; HSET hlog:w i n; EXEC`, or the first three
+//! commands in an
 //! EVAL script or an FCALL function (writers take turns), so the `done`
-//! sets say exactly which transfers were applied. The set and the list
-//! grow with every transfer: their undo is by steps (`txlog::Delta`), not
-//! images. The checks:
+//! sets say exactly which transfers were applied. The set, the list and
+//! the hash grow with every transfer: their undo is by steps
+//! (`txlog::Delta`), not images. The checks:
 //!
 //! - no reader ever sees a total other than the start's;
 //! - afterwards, every acknowledged transfer is in its `done` set, every
 //!   member of a `done` set was sent, and every account's balance is the
 //!   start plus the applied transfers' amounts: each applied once and
 //!   whole (never its DECRBY without its INCRBY or its marker);
-//! - a MULTI writer's `log` list holds each applied transfer exactly once.
+//! - a MULTI writer's `log` list holds each applied transfer exactly once,
+//!   and its `hlog` hash each with its amount.
 //!
 //! A transfer that got an error (its shard was down, or the outcome was
 //! unknown when a decider died while committing) may or may not be
@@ -114,8 +116,10 @@ fn writer(url: String, w: usize, traffic: Arc<Traffic>, expect_io: bool) -> Join
             mark.arg(format!("done:{w}")).arg(i);
             let mut log = redis::cmd("RPUSH");
             log.arg(format!("log:{w}")).arg(i);
+            let mut hlog = redis::cmd("HSET");
+            hlog.arg(format!("hlog:{w}")).arg(i).arg(amount);
             let r = match w % 3 {
-                0 => exec(&mut con, &[decr, incr, mark, log]).map(|_| ()),
+                0 => exec(&mut con, &[decr, incr, mark, log, hlog]).map(|_| ()),
                 kind => {
                     // The same transfer as a script (EVAL) or a function.
                     let (name, body) = match kind {
@@ -252,6 +256,20 @@ fn check(url: &str, tallies: &[Tally]) {
             let mut want_log: Vec<usize> = done.iter().copied().collect();
             want_log.sort_unstable();
             assert_eq!(log, want_log, "writer {w}: its log is not its done set");
+            let hlog: std::collections::HashMap<usize, i64> = redis::cmd("HGETALL")
+                .arg(format!("hlog:{w}"))
+                .query(&mut con)
+                .expect("HGETALL");
+            let mut keys: Vec<usize> = hlog.keys().copied().collect();
+            keys.sort_unstable();
+            assert_eq!(keys, want_log, "writer {w}: its hlog is not its done set");
+            for (i, amount) in &hlog {
+                assert_eq!(
+                    t.sent.get(*i).map(|s| s.2),
+                    Some(*amount),
+                    "writer {w}: hlog {i}"
+                );
+            }
         }
         for i in &t.acked {
             assert!(

@@ -392,6 +392,8 @@ fn snapshot(rig: &mut Rig, id: &mut u64, keys: &[&str]) -> Vec<String> {
             format!("TYPE {k}"),
             format!("LRANGE {k} 0 -1"),
             format!("SMEMBERS {k}"),
+            format!("HGETALL {k}"),
+            format!("ZRANGE {k} 0 -1 WITHSCORES"),
             format!("PEXPIRETIME {k}"),
         ] {
             *id += 1;
@@ -399,7 +401,7 @@ fn snapshot(rig: &mut Rig, id: &mut u64, keys: &[&str]) -> Vec<String> {
             let got = rig.round();
             // SMEMBERS's order is the set's: sorted, it compares.
             let mut parts: Vec<String> = got.iter().map(|(_, r)| r.clone()).collect();
-            if cmd.starts_with("SMEMBERS") {
+            if cmd.starts_with("SMEMBERS") || cmd.starts_with("HGETALL") {
                 let mut lines: Vec<&str> = parts.iter().flat_map(|p| p.split("\r\n")).collect();
                 lines.sort_unstable();
                 parts = vec![lines.join("|")];
@@ -504,16 +506,43 @@ fn random_pushes_pops_and_set_changes_are_undone_exactly() {
         (seed >> 33) % n
     };
     let cmds = [
-        "LPUSH", "RPUSH", "LPUSHX", "RPUSHX", "LPOP", "RPOP", "SADD", "SREM", "LINSERT", "EXPIRE",
+        "LPUSH",
+        "RPUSH",
+        "LPUSHX",
+        "RPUSHX",
+        "LPOP",
+        "RPOP",
+        "SADD",
+        "SREM",
+        "LINSERT",
+        "EXPIRE",
+        "HSET",
+        "HDEL",
+        "HSETNX",
+        "HINCRBY",
+        "ZADD",
+        "ZREM",
+        "ZINCRBY",
+        "HINCRBYFLOAT",
     ];
-    for round in 0..60u64 {
+    for round in 0..200u64 {
         let mut rig = Rig::new();
         let mut id = 0;
-        for (k, n) in [("l", rand(6)), ("s", rand(6))] {
+        for (k, n) in [
+            ("l", rand(6)),
+            ("s", rand(6)),
+            ("h", rand(6)),
+            ("z", rand(6)),
+        ] {
             for i in 0..n {
                 id += 1;
-                let cmd = if k == "l" { "RPUSH" } else { "SADD" };
-                rig.send(id, 0, false, &format!("{cmd} {k} e{i}"));
+                let cmd = match k {
+                    "l" => format!("RPUSH l e{i}"),
+                    "s" => format!("SADD s e{i}"),
+                    "h" => format!("HSET h e{i} {i}"),
+                    _ => format!("ZADD z {i}.5 e{i}"),
+                };
+                rig.send(id, 0, false, &cmd);
             }
         }
         if rand(2) == 0 {
@@ -522,16 +551,26 @@ fn random_pushes_pops_and_set_changes_are_undone_exactly() {
         }
         rig.round();
         let mut sid = 1000;
-        let before = snapshot(&mut rig, &mut sid, &["l", "s"]);
+        let keys = ["l", "s", "h", "z"];
+        let before = snapshot(&mut rig, &mut sid, &keys);
         let t = 5000 + round;
-        rig.send(2000, 9, false, &format!("SHARDD.TXLOCK {t} 0 0 l s"));
+        rig.send(2000, 9, false, &format!("SHARDD.TXLOCK {t} 0 0 l s h z"));
         for i in 0..rand(12) {
             let name = cmds[rand(cmds.len() as u64) as usize];
-            let key = if name.starts_with('S') || rand(5) == 0 {
-                "s"
-            } else {
-                "l"
+            // Mostly the command's own type; now and then another (a
+            // WRONGTYPE, or a key of another type turned into this one).
+            let own = match name.as_bytes()[0] {
+                b'S' => "s",
+                b'H' => "h",
+                b'Z' => "z",
+                _ => "l",
             };
+            let key = if rand(6) == 0 {
+                keys[rand(4) as usize]
+            } else {
+                own
+            };
+            let (a, b) = (rand(8), rand(8));
             let cmd = match name {
                 "LPOP" | "RPOP" => match rand(3) {
                     0 => format!("{name} {key}"),
@@ -539,17 +578,23 @@ fn random_pushes_pops_and_set_changes_are_undone_exactly() {
                 },
                 "LINSERT" => format!("LINSERT {key} AFTER e{} x", rand(4)),
                 "EXPIRE" => format!("EXPIRE {key} 50"),
-                _ => format!("{name} {key} e{} e{}", rand(8), rand(8)),
+                "HSET" => format!("HSET {key} e{a} v{a} e{b} w"),
+                "HSETNX" => format!("HSETNX {key} e{a} n"),
+                "HINCRBY" => format!("HINCRBY {key} e{a} 3"),
+                "HINCRBYFLOAT" => format!("HINCRBYFLOAT {key} e{a} 0.25"),
+                "ZADD" => match rand(3) {
+                    0 => format!("ZADD {key} NX CH {a} e{a} -{b}.5 e{b}"),
+                    1 => format!("ZADD {key} INCR 2 e{a}"),
+                    _ => format!("ZADD {key} {a} e{a} {b} e{b}"),
+                },
+                "ZINCRBY" => format!("ZINCRBY {key} -1.5 e{a}"),
+                _ => format!("{name} {key} e{a} e{b}"),
             };
             rig.send(2001 + i, t, true, &cmd);
         }
         rig.round();
         rig.send(3000, 9, false, &format!("SHARDD.TXABORT {t}"));
         rig.round();
-        assert_eq!(
-            snapshot(&mut rig, &mut sid, &["l", "s"]),
-            before,
-            "round {round}"
-        );
+        assert_eq!(snapshot(&mut rig, &mut sid, &keys), before, "round {round}");
     }
 }

@@ -10,7 +10,9 @@
 //! existed when the transaction first wrote it, the steps that undo each
 //! write in turn (a pop for a push, a push of what a pop took, SREM for
 //! SADD's new members, SADD for SREM's removed ones) and the key's expiry
-//! then; undoing runs them backwards and sets the expiry back. A write
+//! then; a hash or sorted-set write keeps the fields' values or members'
+//! scores it names as they were (absent included). Undoing runs them
+//! backwards and sets the expiry back. A write
 //! of any other kind to such a key turns its delta into an image first
 //! ([`Delta::image_before`], as costly as an image, and rare).
 
@@ -37,6 +39,13 @@ pub enum Step {
     Remove(Vec<Vec<u8>>),
     /// Adds these members (SREM's undo: the members it removed).
     Add(Vec<Vec<u8>>),
+    /// Sets each hash field back to its value before the write (`None`:
+    /// absent): the undo of HSET, HMSET, HSETNX, HDEL, HINCRBY,
+    /// HINCRBYFLOAT.
+    Fields(Vec<(Vec<u8>, Option<Vec<u8>>)>),
+    /// Sets each sorted-set member back to its score before the write
+    /// (its `f64` bits; `None`: absent): the undo of ZADD, ZINCRBY, ZREM.
+    Scores(Vec<(Vec<u8>, Option<u64>)>),
 }
 
 /// What undoes a write ([`Step::undoing`]).
@@ -143,6 +152,70 @@ impl Step {
                     Step::Add(members)
                 })
             }
+            b"HSET" | b"HMSET" | b"HSETNX" | b"HDEL" | b"HINCRBY" | b"HINCRBYFLOAT" => {
+                let names: Vec<&[u8]> = match upper.as_slice() {
+                    b"HDEL" => rest.to_vec(),
+                    b"HSET" | b"HMSET" if rest.len().is_multiple_of(2) => {
+                        rest.iter().step_by(2).copied().collect()
+                    }
+                    b"HSETNX" | b"HINCRBY" | b"HINCRBYFLOAT" if rest.len() == 2 => vec![rest[0]],
+                    _ => return Undoing::Nothing,
+                };
+                let hash = match ks.get(key) {
+                    Some(crate::keyspace::ValueRef::Hash(h)) => Some(h),
+                    None => None,
+                    Some(_) => return Undoing::Nothing,
+                };
+                let mut fields: Vec<(Vec<u8>, Option<Vec<u8>>)> = Vec::new();
+                for f in names {
+                    if !fields.iter().any(|(x, _)| x.as_slice() == f) {
+                        let old = hash.and_then(|h| h.get(f)).map(<[u8]>::to_vec);
+                        fields.push((f.to_vec(), old));
+                    }
+                }
+                match fields.is_empty() {
+                    true => Undoing::Nothing,
+                    false => Undoing::Step(Step::Fields(fields)),
+                }
+            }
+            b"ZADD" | b"ZINCRBY" | b"ZREM" => {
+                let names: Vec<&[u8]> = match upper.as_slice() {
+                    b"ZREM" => rest.to_vec(),
+                    b"ZINCRBY" if rest.len() == 2 => vec![rest[1]],
+                    b"ZADD" => {
+                        let opts = rest
+                            .iter()
+                            .take_while(|a| {
+                                [&b"NX"[..], b"XX", b"GT", b"LT", b"CH", b"INCR"]
+                                    .iter()
+                                    .any(|o| a.eq_ignore_ascii_case(o))
+                            })
+                            .count();
+                        let pairs = &rest[opts..];
+                        if pairs.is_empty() || !pairs.len().is_multiple_of(2) {
+                            return Undoing::Nothing;
+                        }
+                        pairs.iter().skip(1).step_by(2).copied().collect()
+                    }
+                    _ => return Undoing::Nothing,
+                };
+                let zset = match ks.get(key) {
+                    Some(crate::keyspace::ValueRef::ZSet(z)) => Some(z),
+                    None => None,
+                    Some(_) => return Undoing::Nothing,
+                };
+                let mut scores: Vec<(Vec<u8>, Option<u64>)> = Vec::new();
+                for m in names {
+                    if !scores.iter().any(|(x, _)| x.as_slice() == m) {
+                        let old = zset.and_then(|z| z.score(m)).map(f64::to_bits);
+                        scores.push((m.to_vec(), old));
+                    }
+                }
+                match scores.is_empty() {
+                    true => Undoing::Nothing,
+                    false => Undoing::Step(Step::Scores(scores)),
+                }
+            }
             _ => Undoing::Image,
         }
     }
@@ -203,6 +276,50 @@ impl Step {
                     });
                 }
             }
+            Step::Fields(fields) => {
+                if ks.get(key).is_none() && fields.iter().any(|(_, v)| v.is_some()) {
+                    ks.insert(key, Value::Hash(Box::default()));
+                }
+                let empty = match ks.get_mut(key) {
+                    Some(ValueMut::Hash(h)) => {
+                        for (f, v) in fields {
+                            match v {
+                                Some(v) => h.set(f, v),
+                                None => h.remove(f),
+                            };
+                        }
+                        h.is_empty()
+                    }
+                    _ => false,
+                };
+                if empty {
+                    ks.remove(key);
+                }
+            }
+            Step::Scores(scores) => {
+                if ks.get(key).is_none() && scores.iter().any(|(_, s)| s.is_some()) {
+                    ks.insert(key, Value::ZSet(Box::default()));
+                }
+                let empty = match ks.get_mut(key) {
+                    Some(ValueMut::ZSet(z)) => {
+                        for (m, s) in scores {
+                            match s {
+                                Some(s) => {
+                                    z.insert(m, f64::from_bits(*s));
+                                }
+                                None => {
+                                    z.remove(m);
+                                }
+                            }
+                        }
+                        z.is_empty()
+                    }
+                    _ => false,
+                };
+                if empty {
+                    ks.remove(key);
+                }
+            }
         }
     }
 
@@ -220,6 +337,30 @@ impl Step {
             Step::PushBack(e) => (b"UB", e),
             Step::Remove(m) => (b"SR", m),
             Step::Add(m) => (b"SA", m),
+            Step::Fields(f) => {
+                // `HF n (field present value)...`.
+                out.push(b"HF".to_vec());
+                out.push(f.len().to_string().into_bytes());
+                for (name, v) in f {
+                    out.push(name.clone());
+                    out.push(vec![if v.is_some() { b'1' } else { b'0' }]);
+                    out.push(v.clone().unwrap_or_default());
+                }
+                return;
+            }
+            Step::Scores(z) => {
+                // `ZS n (member present score)...`: the score in Rust's
+                // shortest form that reads back exactly.
+                out.push(b"ZS".to_vec());
+                out.push(z.len().to_string().into_bytes());
+                for (m, s) in z {
+                    out.push(m.clone());
+                    out.push(vec![if s.is_some() { b'1' } else { b'0' }]);
+                    let score = s.map(|s| f64::from_bits(s).to_string().into_bytes());
+                    out.push(score.unwrap_or_default());
+                }
+                return;
+            }
         };
         out.push(tag.to_vec());
         out.push(items.len().to_string().into_bytes());
@@ -239,6 +380,35 @@ impl Step {
         };
         if let Some(step) = pops {
             return Some((step, rest));
+        }
+        if matches!(*tag, b"HF" | b"ZS") {
+            let n = usize::try_from(n).ok()?;
+            let end = n.checked_mul(3).filter(|&e| e <= rest.len())?;
+            let triples = rest[..end].chunks(3);
+            let step = match *tag {
+                b"HF" => Step::Fields(
+                    triples
+                        .map(|t| match t[1] {
+                            b"1" => Some((t[0].to_vec(), Some(t[2].to_vec()))),
+                            b"0" => Some((t[0].to_vec(), None)),
+                            _ => None,
+                        })
+                        .collect::<Option<Vec<_>>>()?,
+                ),
+                _ => Step::Scores(
+                    triples
+                        .map(|t| match t[1] {
+                            b"1" => {
+                                let s: f64 = std::str::from_utf8(t[2]).ok()?.parse().ok()?;
+                                (!s.is_nan()).then(|| (t[0].to_vec(), Some(s.to_bits())))
+                            }
+                            b"0" => Some((t[0].to_vec(), None)),
+                            _ => None,
+                        })
+                        .collect::<Option<Vec<_>>>()?,
+                ),
+            };
+            return Some((step, &rest[end..]));
         }
         let n = usize::try_from(n).ok().filter(|&n| n <= rest.len())?;
         let items: Vec<Vec<u8>> = rest[..n].iter().map(|a| a.to_vec()).collect();

@@ -285,3 +285,41 @@ fn undo_records_without_deltas_read_as_before() {
         assert!(Undo::parse(&bad).is_none(), "{bad:?}");
     }
 }
+
+#[test]
+fn field_and_score_steps_read_back_exactly() {
+    let undo = Undo {
+        deltas: vec![
+            Delta {
+                key: b"h".to_vec(),
+                expiry: None,
+                steps: vec![Step::Fields(vec![
+                    (b"f".to_vec(), Some(b"v\r\n".to_vec())),
+                    (b"g".to_vec(), None),
+                    (b"".to_vec(), Some(Vec::new())),
+                ])],
+            },
+            Delta {
+                key: b"z".to_vec(),
+                expiry: Some(5),
+                steps: vec![Step::Scores(vec![
+                    (b"a".to_vec(), Some((-0.0f64).to_bits())),
+                    (b"b".to_vec(), Some(f64::INFINITY.to_bits())),
+                    (b"c".to_vec(), Some(0.1f64.to_bits())),
+                    (b"d".to_vec(), None),
+                ])],
+            },
+        ],
+        ..Undo::default()
+    };
+    let rec = undo_record(3, &undo);
+    let args: Vec<&[u8]> = rec.iter().map(Vec::as_slice).collect();
+    let (back, rest) = Undo::parse(&args[2..]).expect("an undo");
+    assert!(rest.is_empty());
+    assert_eq!(back.deltas, undo.deltas);
+    // A score that is not a number is refused.
+    let bad: Vec<&[u8]> = vec![
+        b"4", b"0", b"1", b"z", b"-1", b"1", b"ZS", b"1", b"m", b"1", b"nan",
+    ];
+    assert!(Undo::parse(&bad).is_none());
+}

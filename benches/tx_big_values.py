@@ -1,0 +1,97 @@
+#!/usr/bin/env python3
+"""Cross-shard transactions and moves whose destination is a big value:
+does their cost grow with it?
+
+Against a running server (flushes it: use a throw-away one), with one
+redis-py client, for destinations of 0, 10,000 and 100,000 elements:
+
+- `MULTI; SADD {a}queues default; LPUSH {b}queue job; EXEC` (a job
+  queue's push, the pattern of Sidekiq's client),
+- `MULTI; ZADD {a}index now tag; HSET {b}unacked tag body; EXEC` (kombu's
+  unacked bookkeeping),
+- `SMOVE {a}src {b}dst member` and `LMOVE {a}src {b}dst LEFT RIGHT`.
+
+`{a}` and `{b}` hash to slots 15495 and 3300: different shards whenever
+shardis runs two or more (its default). Prints microseconds per operation,
+the median of 3 runs of 200 operations each.
+
+    python3 benches/tx_big_values.py PORT [PORT...]
+"""
+
+import statistics
+import sys
+import time
+
+import redis
+
+SIZES = (0, 10_000, 100_000)
+OPS = 200
+RUNS = 3
+
+
+def load(r, n):
+    """Destinations of `n` elements each, and fresh sources."""
+    r.flushall()
+    p = r.pipeline(transaction=False)
+    for i in range(0, n, 1000):
+        chunk = [f"old{j}" for j in range(i, min(n, i + 1000))]
+        p.rpush("{b}queue", *chunk)
+        p.rpush("{b}dst-list", *chunk)
+        p.sadd("{b}dst-set", *chunk)
+        p.hset("{b}unacked", mapping={c: "x" * 32 for c in chunk})
+        p.zadd("{a}index", {c: j for j, c in enumerate(chunk, start=i)})
+    p.execute()
+
+
+def timed(fn):
+    """Median microseconds per call of fn(i) over RUNS runs of OPS calls."""
+    per = []
+    for run in range(RUNS):
+        t = time.perf_counter()
+        for i in range(OPS):
+            fn(run * OPS + i)
+        per.append((time.perf_counter() - t) / OPS * 1e6)
+    return statistics.median(per)
+
+
+def measure(port):
+    r = redis.Redis(port=port)
+    rows = []
+    for n in SIZES:
+        load(r, n)
+        r.sadd("{a}src-set", *[f"m{i}" for i in range(OPS * RUNS)])
+        r.rpush("{a}src-list", *[f"e{i}" for i in range(OPS * RUNS)])
+
+        def push(i):
+            p = r.pipeline(transaction=True)
+            p.sadd("{a}queues", "default")
+            p.lpush("{b}queue", f"job{i}")
+            p.execute()
+
+        def unacked(i):
+            p = r.pipeline(transaction=True)
+            p.zadd("{a}index", {f"tag{i}": time.time()})
+            p.hset("{b}unacked", f"tag{i}", "x" * 32)
+            p.execute()
+
+        rows.append((n, timed(push), timed(unacked),
+                     timed(lambda i: r.smove("{a}src-set", "{b}dst-set", f"m{i}")),
+                     timed(lambda i: r.lmove("{a}src-list", "{b}dst-list", "LEFT", "RIGHT"))))
+    return rows
+
+
+def main():
+    ports = [int(p) for p in sys.argv[1:]]
+    if not ports:
+        sys.exit(__doc__)
+    for port in ports:
+        print(f"port {port}: microseconds per operation (median of {RUNS} runs of {OPS})\n")
+        print("| destination size | MULTI SADD+LPUSH | MULTI ZADD+HSET | SMOVE | LMOVE |")
+        print("| ---: | ---: | ---: | ---: | ---: |")
+        for n, *us in measure(port):
+            print(f"| {n:,} | " + " | ".join(f"{u:,.0f}" for u in us) + " |")
+        print()
+
+
+if __name__ == "__main__":
+    main()
