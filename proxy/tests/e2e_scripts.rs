@@ -30,6 +30,25 @@ fn scripts_answer_as_on_redis_server() {
         "redis.call('set', '{a}', 'one') redis.call('set', '{b}', 'two') \
          return redis.call('mget', '{a}', '{b}', '{c}')"
     );
+    // Writes that the shard undoes by steps (`txlog::Delta`) before the
+    // script reaches `b`, on another shard, undeclared: put back, then
+    // run again over both shards; the result and the values must be
+    // redis-server's.
+    let (tl, ts, th, tz) = (
+        format!("{{{a}}}l"),
+        format!("{{{a}}}s"),
+        format!("{{{a}}}h"),
+        format!("{{{a}}}z"),
+    );
+    let by_steps = format!(
+        "redis.call('rpush', KEYS[1], 'n1') redis.call('lpop', KEYS[1], 2) \
+         redis.call('sadd', KEYS[2], 'x', 'm1') redis.call('srem', KEYS[2], 'm2') \
+         redis.call('hset', KEYS[3], 'f', 'new', 'g', 'h') redis.call('hdel', KEYS[3], 'e') \
+         redis.call('zadd', KEYS[4], 9, 'z1') redis.call('zincrby', KEYS[4], 1, 'zz') \
+         redis.call('zrem', KEYS[4], 'z2') redis.call('incr', '{b}') \
+         return {{redis.call('lrange', KEYS[1], 0, -1), redis.call('scard', KEYS[2]), \
+         redis.call('hget', KEYS[3], 'f'), redis.call('zscore', KEYS[4], 'zz')}}"
+    );
     let script: Vec<Vec<&str>> = vec![
         vec!["EVAL", "return 1", "0"],
         vec!["EVAL", "return 3.99", "0"],
@@ -188,6 +207,20 @@ fn scripts_answer_as_on_redis_server() {
         vec!["EVAL", transfer, "2", c, a, "2"],
         vec!["EVAL", &undeclared, "0"],
         vec!["MGET", a, b, c],
+        vec!["RPUSH", &tl, "a", "b", "c"],
+        vec!["SADD", &ts, "m1", "m2", "m3"],
+        vec!["HSET", &th, "e", "1", "f", "old"],
+        vec!["ZADD", &tz, "1", "z1", "2", "z2", "3", "zz"],
+        vec!["PEXPIREAT", &tl, "4102444800000"],
+        vec!["SET", b, "5"],
+        vec!["EVAL", &by_steps, "4", &tl, &ts, &th, &tz],
+        vec!["EVAL", &by_steps, "4", &tl, &ts, &th, &tz],
+        vec!["LRANGE", &tl, "0", "-1"],
+        vec!["PEXPIRETIME", &tl],
+        vec!["SORT", &ts, "ALPHA"],
+        vec!["HGETALL", &th],
+        vec!["ZRANGE", &tz, "0", "-1", "WITHSCORES"],
+        vec!["GET", b],
         vec![
             "EVAL",
             "return redis.call('incrby', KEYS[1], 1) + redis.call('incrby', 'x' .. KEYS[1], 1)",

@@ -64,7 +64,11 @@ use crate::{
     commands::Changes,
     keyspace::{Saved, ValueMut},
     ops::{self, Op},
-    persist::{group, rewrite, WriteLog},
+    persist::{
+        group, rewrite,
+        txlog::{Delta, Step, Undoing},
+        WriteLog,
+    },
     server::Engine,
 };
 
@@ -291,6 +295,17 @@ fn parse_eval<'a>(args: &'a [&'a [u8]]) -> Option<EvalArgs<'a>> {
     })
 }
 
+/// How one key a script wrote (outside a transaction) is put back if the
+/// run stops.
+enum Kept {
+    /// Its value, expiry and string mark as they were (`None`: absent).
+    Saved(Option<Saved>),
+    /// The steps that undo its writes (`txlog::Delta`): a list, set, hash
+    /// or sorted set it changed by pushes, pops, SADD, SREM, HSET, ZADD...
+    /// only, kept whatever its size, where a copy would be as big as it.
+    Steps(Delta),
+}
+
 /// What one script run has done so far.
 struct Run<'a> {
     /// Inside transaction `t` (its locks hold every listed key).
@@ -324,7 +339,7 @@ struct Run<'a> {
     /// Outside a transaction: each written key (its database, the key)
     /// as it was before the script first wrote it, to put back if the
     /// script strays.
-    undo: Vec<(usize, Vec<u8>, Option<Saved>)>,
+    undo: Vec<(usize, Vec<u8>, Kept)>,
     record: group::InDbs,
     /// The caller's rules, when restricted ([`EVAL_ACL`]).
     user: Option<Rc<common::acl::User>>,
@@ -788,21 +803,15 @@ impl<L: WriteLog> Engine<L> {
         }
         let mut buf = std::mem::take(&mut run.buf);
         let mut r = Reply::new(&mut buf, proto);
+        // A step that undoes this write, kept once it succeeded.
+        let mut step = None;
         match (write, run.tx) {
             (true, Some(t)) => self.capture_undo(t, spec.id, &argv),
             // With one shard nothing can stray, and with no lock held
             // nothing can block: no undo needed then.
             (true, None) if run.undoable => {
                 if let Some(keys) = &keys {
-                    for &(pos, flags) in keys {
-                        let key = argv[pos];
-                        let db = self.ks.selected();
-                        if common::table::keyspec::may_change(spec, flags)
-                            && !run.undo.iter().any(|(d, k, _)| *d == db && k == key)
-                        {
-                            run.undo.push((db, key.to_vec(), self.ks.saved(key)));
-                        }
-                    }
+                    step = self.keep_for_run(run, spec, &argv, keys);
                 }
             }
             _ => {}
@@ -815,9 +824,16 @@ impl<L: WriteLog> Engine<L> {
         if run.monitor {
             common::notify::push_monitor(&mut self.notes.blob, self.ks.selected(), &argv);
         }
+        let start = r.buffer().len();
         let changes = self.execute(spec.id, op, &argv, &mut r);
         if sort {
             self.sort_scope = crate::commands::sort::SortScope::Own;
+        }
+        if let Some((at, step)) = step {
+            let failed = buf.get(start) == Some(&b'-');
+            if let (false, Some((_, _, Kept::Steps(d)))) = (failed, run.undo.get_mut(at)) {
+                d.steps.push(step);
+            }
         }
         if write && changes.any() {
             run.wrote = true;
@@ -857,14 +873,81 @@ impl<L: WriteLog> Engine<L> {
         self.script_reply(lua, run, raise)
     }
 
+    /// Keeps what puts back the keys write `argv` (command `spec`, keys
+    /// `keys`) may change, before it runs, for a run outside a transaction
+    /// that may stop: a copy of each key the first time, or, for a key
+    /// that exists and a write steps undo (`Step::undoing`), the step
+    /// (returned with the place of the key's entry, to keep once the
+    /// write succeeded). A write steps cannot undo on a key kept by steps
+    /// turns them into the copy of the key before them.
+    fn keep_for_run(
+        &mut self,
+        run: &mut Run,
+        spec: &common::table::CommandSpec,
+        argv: &[&[u8]],
+        keys: &[(usize, u16)],
+    ) -> Option<(usize, Step)> {
+        let db = self.ks.selected();
+        let mut out = None;
+        for &(pos, flags) in keys {
+            let key = argv[pos];
+            if !common::table::keyspec::may_change(spec, flags) {
+                continue;
+            }
+            let at = run.undo.iter().position(|(d, k, _)| *d == db && k == key);
+            let undoing = match (keys.len(), pos) {
+                (1, 1) => Step::undoing(&mut self.ks, argv),
+                _ => Undoing::Image,
+            };
+            match (at, undoing) {
+                (None, Undoing::Step(step)) if self.ks.exists(key) => {
+                    let expiry = self.ks.expire_at(key).flatten();
+                    let delta = Delta {
+                        key: key.to_vec(),
+                        expiry,
+                        steps: Vec::new(),
+                    };
+                    run.undo.push((db, key.to_vec(), Kept::Steps(delta)));
+                    out = Some((run.undo.len() - 1, step));
+                }
+                (None, Undoing::Nothing) => {}
+                (None, _) => run
+                    .undo
+                    .push((db, key.to_vec(), Kept::Saved(self.ks.saved(key)))),
+                (Some(i), undoing) => {
+                    let Some((_, _, Kept::Steps(d))) = run.undo.get(i) else {
+                        continue;
+                    };
+                    match undoing {
+                        Undoing::Step(step) => out = Some((i, step)),
+                        Undoing::Nothing => {}
+                        Undoing::Image => {
+                            // The key as it was: its steps undone on the
+                            // live key, copied, the live value put back.
+                            let now = self.ks.saved(key);
+                            d.apply(&mut self.ks);
+                            let before = self.ks.saved(key);
+                            self.ks.put_back(key, now);
+                            run.undo[i].2 = Kept::Saved(before);
+                        }
+                    }
+                }
+            }
+        }
+        out
+    }
+
     /// Stops the run where it is (it strays, or waits for a key a
     /// transaction holds): what it wrote is put back, each key in its
     /// database, and nothing of it is logged.
     fn stop_run(&mut self, run: &mut Run) {
         let db = self.ks.selected();
-        for (d, key, saved) in run.undo.drain(..).rev() {
+        for (d, key, kept) in run.undo.drain(..).rev() {
             self.ks.select(d);
-            self.ks.put_back(&key, saved);
+            match kept {
+                Kept::Saved(saved) => self.ks.put_back(&key, saved),
+                Kept::Steps(delta) => delta.apply(&mut self.ks),
+            }
         }
         self.ks.select(db);
         run.record.clear(run.home_db);

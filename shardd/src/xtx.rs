@@ -684,6 +684,12 @@ impl<L: WriteLog> Engine<L> {
     /// key, or the write changes nothing); `Err`: images, as any other
     /// write ([`Engine::capture_undo`]).
     fn undo_step(&mut self, t: u64, args: &[&[u8]]) -> Result<Option<(Step, Option<u64>)>, ()> {
+        // Only the one-key writes steps undo: for any other, an image of
+        // every key it may change (its first argument's having one says
+        // nothing of the others').
+        if !args.first().is_some_and(|n| Step::takes(n)) {
+            return Err(());
+        }
         let (Some(x), Some(key)) = (self.xtx.txns.get(&t), args.get(1)) else {
             return Err(());
         };

@@ -598,3 +598,27 @@ fn random_pushes_pops_and_set_changes_are_undone_exactly() {
         assert_eq!(snapshot(&mut rig, &mut sid, &keys), before, "round {round}");
     }
 }
+
+#[test]
+fn a_write_of_several_keys_images_them_all_even_when_its_first_has_one() {
+    let mut rig = Rig::new();
+    rig.send(1, 0, false, "MSET a 0 b old");
+    rig.send(2, 0, false, "RPUSH l x");
+    rig.send(3, 9, false, "SHARDD.TXLOCK 100 0 0 a b l");
+    rig.send(4, 100, true, "SET a 1");
+    rig.send(5, 100, true, "MSET a 2 b new");
+    rig.send(6, 100, true, "RPUSH l y");
+    rig.send(7, 100, true, "RENAME l b");
+    rig.round();
+    rig.send(8, 9, false, "SHARDD.TXABORT 100");
+    rig.send(9, 1, false, "MGET a b");
+    rig.send(10, 1, false, "LRANGE l 0 -1");
+    assert_eq!(
+        rig.round(),
+        [
+            r(8, "+OK\r\n"),
+            r(9, "*2\r\n$1\r\n0\r\n$3\r\nold\r\n"),
+            r(10, "*1\r\n$1\r\nx\r\n")
+        ]
+    );
+}

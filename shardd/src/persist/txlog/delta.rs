@@ -71,7 +71,35 @@ pub struct Delta {
     pub steps: Vec<Step>,
 }
 
+/// The writes steps undo (their names, upper case): each has one key,
+/// its first argument.
+const STEPPED: [&[u8]; 17] = [
+    b"LPUSH",
+    b"RPUSH",
+    b"LPUSHX",
+    b"RPUSHX",
+    b"LPOP",
+    b"RPOP",
+    b"SADD",
+    b"SREM",
+    b"HSET",
+    b"HMSET",
+    b"HSETNX",
+    b"HDEL",
+    b"HINCRBY",
+    b"HINCRBYFLOAT",
+    b"ZADD",
+    b"ZINCRBY",
+    b"ZREM",
+];
+
 impl Step {
+    /// Whether write `name` is one steps undo ([`Step::undoing`]); any
+    /// other keeps images of every key it may change.
+    pub fn takes(name: &[u8]) -> bool {
+        STEPPED.iter().any(|s| name.eq_ignore_ascii_case(s))
+    }
+
     /// What undoes write `args` (its name first) on its key as it is now
     /// in `ks`: a step if the write is a list push or pop or a set SADD
     /// or SREM.
