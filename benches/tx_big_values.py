@@ -9,7 +9,9 @@ redis-py client, for destinations of 0, 10,000 and 100,000 elements:
   queue's push, the pattern of Sidekiq's client),
 - `MULTI; ZADD {a}index now tag; HSET {b}unacked tag body; EXEC` (kombu's
   unacked bookkeeping),
-- `SMOVE {a}src {b}dst member` and `LMOVE {a}src {b}dst LEFT RIGHT`.
+- `SMOVE {a}src {b}dst member` and `LMOVE {a}src {b}dst LEFT RIGHT`,
+- a script's `ZADD` on one shard (`EVALSHA` of `redis.call('ZADD',
+  KEYS[1], ARGV[1], ARGV[2])` on `{b}done`, a job queue's completed set).
 
 `{a}` and `{b}` hash to slots 15495 and 3300: different shards whenever
 shardis runs two or more (its default). Prints microseconds per operation,
@@ -40,6 +42,7 @@ def load(r, n):
         p.sadd("{b}dst-set", *chunk)
         p.hset("{b}unacked", mapping={c: "x" * 32 for c in chunk})
         p.zadd("{a}index", {c: j for j, c in enumerate(chunk, start=i)})
+        p.zadd("{b}done", {c: j for j, c in enumerate(chunk, start=i)})
     p.execute()
 
 
@@ -56,6 +59,7 @@ def timed(fn):
 
 def measure(port):
     r = redis.Redis(port=port)
+    zadd = r.register_script("return redis.call('ZADD', KEYS[1], ARGV[1], ARGV[2])")
     rows = []
     for n in SIZES:
         load(r, n)
@@ -76,7 +80,8 @@ def measure(port):
 
         rows.append((n, timed(push), timed(unacked),
                      timed(lambda i: r.smove("{a}src-set", "{b}dst-set", f"m{i}")),
-                     timed(lambda i: r.lmove("{a}src-list", "{b}dst-list", "LEFT", "RIGHT"))))
+                     timed(lambda i: r.lmove("{a}src-list", "{b}dst-list", "LEFT", "RIGHT")),
+                     timed(lambda i: zadd(keys=["{b}done"], args=[i, f"new{i}"]))))
     return rows
 
 
@@ -86,8 +91,9 @@ def main():
         sys.exit(__doc__)
     for port in ports:
         print(f"port {port}: microseconds per operation (median of {RUNS} runs of {OPS})\n")
-        print("| destination size | MULTI SADD+LPUSH | MULTI ZADD+HSET | SMOVE | LMOVE |")
-        print("| ---: | ---: | ---: | ---: | ---: |")
+        print("| destination size | MULTI SADD+LPUSH | MULTI ZADD+HSET | SMOVE | LMOVE "
+              "| script ZADD |")
+        print("| ---: | ---: | ---: | ---: | ---: | ---: |")
         for n, *us in measure(port):
             print(f"| {n:,} | " + " | ".join(f"{u:,.0f}" for u in us) + " |")
         print()
