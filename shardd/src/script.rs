@@ -830,7 +830,7 @@ impl<L: WriteLog> Engine<L> {
             self.sort_scope = crate::commands::sort::SortScope::Own;
         }
         if let Some((at, step)) = step {
-            let failed = buf.get(start) == Some(&b'-');
+            let failed = matches!(buf.get(start), Some(b'-' | b'!'));
             if let (false, Some((_, _, Kept::Steps(d)))) = (failed, run.undo.get_mut(at)) {
                 d.steps.push(step);
             }

@@ -659,7 +659,7 @@ impl<L: WriteLog> Engine<L> {
         let start = reply.buffer().len();
         let changes = self.execute(id, op, args, reply);
         if let (Some((step, expiry)), Some(key)) = (step, args.get(1)) {
-            if reply.buffer().get(start) != Some(&b'-') {
+            if !matches!(reply.buffer().get(start), Some(b'-' | b'!')) {
                 self.add_undo_step(t, key, step, expiry);
             }
         }
