@@ -326,14 +326,12 @@ fn past(deadline: Option<Instant>) -> bool {
     deadline.is_some_and(|d| Instant::now() >= d)
 }
 
-/// The timeout's reply of blocked command `id` in `proto`.
-fn timeout_reply(id: Cmd, proto: Proto) -> Vec<u8> {
+/// The timeout's reply of a blocked command in `proto`: a null array for
+/// every one, BLMOVE and BRPOPLPUSH included (`*-1` in RESP2, as
+/// redis-server 7.0 answers them, though their other nulls are bulk).
+fn timeout_reply(proto: Proto) -> Vec<u8> {
     let mut buf = Vec::new();
-    let mut r = Reply::new(&mut buf, proto);
-    match id {
-        Cmd::Blmove | Cmd::Brpoplpush => r.null(),
-        _ => r.null_array(),
-    }
+    Reply::new(&mut buf, proto).null_array();
     buf
 }
 
@@ -498,7 +496,7 @@ async fn over_shards(w: &Rc<Worker>, sp: &Spread<'_>, b: &Blocked, argv: &[&[u8]
             return reply;
         }
         if gone.left.get() || (past(b.deadline) && (last || keys.is_none())) {
-            return timeout_reply(b.spec.id, b.proto);
+            return timeout_reply(b.proto);
         }
         if past(b.deadline) {
             last = true;
@@ -551,7 +549,7 @@ async fn over_shards(w: &Rc<Worker>, sp: &Spread<'_>, b: &Blocked, argv: &[&[u8]
                 w.error_reply(&r);
                 return r;
             }
-            Some(false) => return timeout_reply(b.spec.id, b.proto),
+            Some(false) => return timeout_reply(b.proto),
         }
     }
 }
@@ -693,7 +691,7 @@ fn last_generated_id(reply: &[u8]) -> Option<Vec<u8>> {
 async fn try_pop(w: &Rc<Worker>, b: &Blocked, argv: &[&[u8]], keys: xtx::PopKeys) -> Vec<u8> {
     let names = keys.names(argv);
     let Some(first) = names.first().map(|k| w.shared.shard_of(k)) else {
-        return timeout_reply(b.spec.id, b.proto);
+        return timeout_reply(b.proto);
     };
     let lead = names
         .iter()

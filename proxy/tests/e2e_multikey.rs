@@ -242,6 +242,11 @@ fn keys_that_must_be_together_run_across_shards_as_on_redis_server() {
         vec!["LMOVE", a, d, "RIGHT", "LEFT"],
         vec!["BLMOVE", a, d, "RIGHT", "RIGHT", "0.01"],
         vec!["BRPOPLPUSH", a, d, "0.01"],
+        vec!["BRPOPLPUSH", a, d, "0.01"],
+        vec!["BLMOVE", a, d, "LEFT", "LEFT", "0.01"],
+        // On one shard: the shard's own timeout, the same null array.
+        vec!["BRPOPLPUSH", "{one}a", "{one}b", "0.01"],
+        vec!["BLMOVE", "{one}a", "{one}b", "LEFT", "RIGHT", "0.01"],
         vec!["LRANGE", d, "0", "-1"],
         vec!["EXISTS", a],
         vec!["SMOVE", c, d, "m"],

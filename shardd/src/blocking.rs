@@ -586,7 +586,8 @@ fn ending_reply(w: &Waiter, how: Ending) -> Vec<u8> {
         (Ending::Moved, true, _) => r.raw(common::wire::SLOT_MOVED),
         (_, false, _) => r.int(0),
         (Ending::Error, true, _) => r.error("UNBLOCKED client unblocked via CLIENT UNBLOCK"),
-        (Ending::Timeout, true, Cmd::Blmove | Cmd::Brpoplpush) => r.null(),
+        // A null array for every timeout, BLMOVE and BRPOPLPUSH included
+        // (`*-1` in RESP2), as redis-server 7.0 answers.
         (Ending::Timeout, true, _) => r.null_array(),
     }
     buf
