@@ -134,7 +134,7 @@ impl Sim {
                 _ => bad("not QUEUED".into()),
             },
             Cmd::ExecTransfer(i) => match &v {
-                V::Arr(items) if matches!(items.as_slice(), [V::Int(_), V::Int(_), V::Simple(ok)] if ok == "OK") =>
+                V::Arr(items) if matches!(items.as_slice(), [V::Int(_), V::Int(_), V::Simple(ok), V::Int(1)] if ok == "OK") =>
                 {
                     self.transfers[*i].acked = true;
                     Ok(())
@@ -212,8 +212,14 @@ impl Sim {
         let mut want: BTreeMap<Vec<u8>, i64> =
             self.accounts.iter().map(|a| (a.clone(), 0)).collect();
         let mut applied = 0;
+        let in_set = self.read_members(super::DONE)?;
         for (i, t) in self.transfers.clone().iter().enumerate() {
             let done = self.read_key(&t.marker)?.is_some();
+            if done != in_set.contains(&i.to_string().into_bytes()) {
+                return Err(format!(
+                    "transfer {i}: its marker says applied {done}, the done set not"
+                ));
+            }
             if t.acked && !done {
                 return Err(format!("transfer {i} was acknowledged and is lost: {t:?}"));
             }
@@ -273,6 +279,22 @@ impl Sim {
     }
 
     /// `key`'s string value straight from its shard's keyspace.
+    /// The members of the set at `key` (none if it is missing).
+    fn read_members(&mut self, key: &[u8]) -> Result<std::collections::BTreeSet<Vec<u8>>, String> {
+        let s = self.w.shared.shard_of(key);
+        let e = self.shards[s]
+            .engine
+            .as_mut()
+            .ok_or(format!("s{s} is down after the drain"))?;
+        Ok(match e.ks.get(key) {
+            None => Default::default(),
+            Some(shardd::keyspace::ValueRef::Set(set)) => {
+                set.iter().map(|m| m.into_owned()).collect()
+            }
+            Some(_) => return Err("the done set is not a set".into()),
+        })
+    }
+
     fn read_key(&mut self, key: &[u8]) -> Result<Option<Vec<u8>>, String> {
         let s = self.w.shared.shard_of(key);
         let e = self.shards[s]

@@ -146,6 +146,13 @@ impl Sim {
             vec![b"DECRBY".to_vec(), t.from.clone(), n.clone()],
             vec![b"INCRBY".to_vec(), t.to.clone(), n],
             vec![b"SET".to_vec(), t.marker.clone(), b"1".to_vec()],
+            // A set every transfer adds to: its undo is a step
+            // (`txlog::Delta`), through every crash as the rest.
+            vec![
+                b"SADD".to_vec(),
+                super::DONE.to_vec(),
+                i.to_string().into_bytes(),
+            ],
         ];
         self.transfers.push(t);
         self.send_cmd(c, Cmd::Multi);

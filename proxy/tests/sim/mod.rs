@@ -83,8 +83,11 @@ enum Cmd {
 /// Tokens moved around the queues; each must always be in exactly one.
 const TOKENS: usize = 6;
 
+/// The set of applied transfers' numbers (each transfer SADDs its own).
+const DONE: &[u8] = b"done";
+
 /// A money transfer between two bank accounts, run as
-/// `MULTI; DECRBY from n; INCRBY to n; SET marker 1; EXEC`.
+/// `MULTI; DECRBY from n; INCRBY to n; SET marker 1; SADD done i; EXEC`.
 #[derive(Debug, Clone)]
 struct Transfer {
     from: Vec<u8>,
