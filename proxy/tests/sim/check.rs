@@ -278,15 +278,19 @@ impl Sim {
         Ok(())
     }
 
-    /// `key`'s string value straight from its shard's keyspace.
-    /// The members of the set at `key` (none if it is missing).
-    fn read_members(&mut self, key: &[u8]) -> Result<std::collections::BTreeSet<Vec<u8>>, String> {
+    /// The keyspace of `key`'s shard, straight (after the drain).
+    fn keyspace_of(&mut self, key: &[u8]) -> Result<&mut shardd::keyspace::Keyspace, String> {
         let s = self.w.shared.shard_of(key);
         let e = self.shards[s]
             .engine
             .as_mut()
             .ok_or(format!("s{s} is down after the drain"))?;
-        Ok(match e.ks.get(key) {
+        Ok(&mut e.ks)
+    }
+
+    /// The members of the set at `key` (none if it is missing).
+    fn read_members(&mut self, key: &[u8]) -> Result<std::collections::BTreeSet<Vec<u8>>, String> {
+        Ok(match self.keyspace_of(key)?.get(key) {
             None => Default::default(),
             Some(shardd::keyspace::ValueRef::Set(set)) => {
                 set.iter().map(|m| m.into_owned()).collect()
@@ -295,13 +299,9 @@ impl Sim {
         })
     }
 
+    /// `key`'s string value straight from its shard's keyspace.
     fn read_key(&mut self, key: &[u8]) -> Result<Option<Vec<u8>>, String> {
-        let s = self.w.shared.shard_of(key);
-        let e = self.shards[s]
-            .engine
-            .as_mut()
-            .ok_or(format!("s{s} is down after the drain"))?;
-        Ok(match e.ks.get(key) {
+        Ok(match self.keyspace_of(key)?.get(key) {
             None => None,
             Some(shardd::keyspace::ValueRef::Str(b)) => Some(b.to_vec()),
             Some(_) => return Err("not a string".into()),
