@@ -895,9 +895,9 @@ impl<L: WriteLog> Engine<L> {
                 continue;
             }
             let at = run.undo.iter().position(|(d, k, _)| *d == db && k == key);
-            let undoing = match (keys.len(), pos) {
-                (1, 1) => Step::undoing(&mut self.ks, argv),
-                _ => Undoing::Image,
+            let undoing = match Step::takes(spec.id) {
+                true => Step::undoing(&mut self.ks, spec.id, argv),
+                false => Undoing::Image,
             };
             match (at, undoing) {
                 (None, Undoing::Step(step)) if self.ks.exists(key) => {
@@ -922,13 +922,7 @@ impl<L: WriteLog> Engine<L> {
                         Undoing::Step(step) => out = Some((i, step)),
                         Undoing::Nothing => {}
                         Undoing::Image => {
-                            // The key as it was: its steps undone on the
-                            // live key, copied, the live value put back.
-                            let now = self.ks.saved(key);
-                            d.apply(&mut self.ks);
-                            let before = self.ks.saved(key);
-                            self.ks.put_back(key, now);
-                            run.undo[i].2 = Kept::Saved(before);
+                            run.undo[i].2 = Kept::Saved(d.saved_before(&mut self.ks));
                         }
                     }
                 }

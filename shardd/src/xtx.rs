@@ -651,7 +651,7 @@ impl<L: WriteLog> Engine<L> {
         let write = id.spec().has_flag(F_WRITE);
         let mut step = None;
         if write {
-            match self.undo_step(t, args) {
+            match self.undo_step(t, id, args) {
                 Ok(s) => step = s,
                 Err(()) => self.capture_undo(t, id, args),
             }
@@ -683,11 +683,16 @@ impl<L: WriteLog> Engine<L> {
     /// is the first); `Ok(None)`: nothing to keep (an image covers the
     /// key, or the write changes nothing); `Err`: images, as any other
     /// write ([`Engine::capture_undo`]).
-    fn undo_step(&mut self, t: u64, args: &[&[u8]]) -> Result<Option<(Step, Option<u64>)>, ()> {
+    fn undo_step(
+        &mut self,
+        t: u64,
+        id: Cmd,
+        args: &[&[u8]],
+    ) -> Result<Option<(Step, Option<u64>)>, ()> {
         // Only the one-key writes steps undo: for any other, an image of
         // every key it may change (its first argument's having one says
         // nothing of the others').
-        if !args.first().is_some_and(|n| Step::takes(n)) {
+        if !Step::takes(id) {
             return Err(());
         }
         let (Some(x), Some(key)) = (self.xtx.txns.get(&t), args.get(1)) else {
@@ -704,7 +709,7 @@ impl<L: WriteLog> Engine<L> {
             // Its image is "absent": as small as a step.
             return Err(());
         }
-        let step = match Step::undoing(&mut self.ks, args) {
+        let step = match Step::undoing(&mut self.ks, id, args) {
             Undoing::Step(step) => step,
             Undoing::Nothing => return Ok(None),
             Undoing::Image => return Err(()),

@@ -16,11 +16,11 @@
 //! of any other kind to such a key turns its delta into an image first
 //! ([`Delta::image_before`], as costly as an image, and rare).
 
-use common::num::parse_i64;
+use common::{num::parse_i64, table::Cmd};
 
 use super::Image;
 use crate::{
-    keyspace::{Keyspace, Value, ValueMut},
+    keyspace::{Keyspace, Saved, Value, ValueMut},
     types::list::End,
 };
 
@@ -71,54 +71,50 @@ pub struct Delta {
     pub steps: Vec<Step>,
 }
 
-/// The writes steps undo (their names, upper case): each has one key,
-/// its first argument.
-const STEPPED: [&[u8]; 17] = [
-    b"LPUSH",
-    b"RPUSH",
-    b"LPUSHX",
-    b"RPUSHX",
-    b"LPOP",
-    b"RPOP",
-    b"SADD",
-    b"SREM",
-    b"HSET",
-    b"HMSET",
-    b"HSETNX",
-    b"HDEL",
-    b"HINCRBY",
-    b"HINCRBYFLOAT",
-    b"ZADD",
-    b"ZINCRBY",
-    b"ZREM",
-];
-
 impl Step {
-    /// Whether write `name` is one steps undo ([`Step::undoing`]); any
-    /// other keeps images of every key it may change.
-    pub fn takes(name: &[u8]) -> bool {
-        STEPPED.iter().any(|s| name.eq_ignore_ascii_case(s))
+    /// Whether write `id` is one steps undo ([`Step::undoing`]): each has
+    /// one key, its first argument. Any other keeps images of every key
+    /// it may change.
+    pub fn takes(id: Cmd) -> bool {
+        matches!(
+            id,
+            Cmd::Lpush
+                | Cmd::Rpush
+                | Cmd::Lpushx
+                | Cmd::Rpushx
+                | Cmd::Lpop
+                | Cmd::Rpop
+                | Cmd::Sadd
+                | Cmd::Srem
+                | Cmd::Hset
+                | Cmd::Hmset
+                | Cmd::Hsetnx
+                | Cmd::Hdel
+                | Cmd::Hincrby
+                | Cmd::Hincrbyfloat
+                | Cmd::Zadd
+                | Cmd::Zincrby
+                | Cmd::Zrem
+        )
     }
 
-    /// What undoes write `args` (its name first) on its key as it is now
-    /// in `ks`: a step if the write is a list push or pop or a set SADD
-    /// or SREM.
-    pub fn undoing(ks: &mut Keyspace, args: &[&[u8]]) -> Undoing {
-        let (Some(name), Some(key)) = (args.first(), args.get(1)) else {
+    /// What undoes write `id` with `args` on its key as it is now in
+    /// `ks`: a step if [`Step::takes`] it.
+    pub fn undoing(ks: &mut Keyspace, id: Cmd, args: &[&[u8]]) -> Undoing {
+        let Some(key) = args.get(1) else {
             return Undoing::Image;
         };
-        let upper = name.to_ascii_uppercase();
         let rest = &args[2..];
-        match upper.as_slice() {
-            b"LPUSH" | b"RPUSH" | b"LPUSHX" | b"RPUSHX" => {
-                let front = upper[0] == b'L';
+        match id {
+            Cmd::Lpush | Cmd::Rpush | Cmd::Lpushx | Cmd::Rpushx => {
+                let front = matches!(id, Cmd::Lpush | Cmd::Lpushx);
                 let n = rest.len() as u64;
                 let exists = match ks.get(key) {
                     Some(crate::keyspace::ValueRef::List(_)) => true,
                     None => false,
                     Some(_) => return Undoing::Nothing,
                 };
-                if n == 0 || (!exists && upper.ends_with(b"X")) {
+                if n == 0 || (!exists && matches!(id, Cmd::Lpushx | Cmd::Rpushx)) {
                     return Undoing::Nothing;
                 }
                 Undoing::Step(if front {
@@ -127,8 +123,8 @@ impl Step {
                     Step::PopBack(n)
                 })
             }
-            b"LPOP" | b"RPOP" => {
-                let front = upper[0] == b'L';
+            Cmd::Lpop | Cmd::Rpop => {
+                let front = id == Cmd::Lpop;
                 let count = match rest {
                     [] => 1,
                     [c] => match parse_i64(c).and_then(|c| usize::try_from(c).ok()) {
@@ -156,8 +152,8 @@ impl Step {
                     Step::PushBack(taken)
                 })
             }
-            b"SADD" | b"SREM" => {
-                let add = upper.as_slice() == b"SADD";
+            Cmd::Sadd | Cmd::Srem => {
+                let add = id == Cmd::Sadd;
                 let set = match ks.get(key) {
                     Some(crate::keyspace::ValueRef::Set(s)) => Some(s),
                     None => None,
@@ -180,13 +176,15 @@ impl Step {
                     Step::Add(members)
                 })
             }
-            b"HSET" | b"HMSET" | b"HSETNX" | b"HDEL" | b"HINCRBY" | b"HINCRBYFLOAT" => {
-                let names: Vec<&[u8]> = match upper.as_slice() {
-                    b"HDEL" => rest.to_vec(),
-                    b"HSET" | b"HMSET" if rest.len().is_multiple_of(2) => {
+            Cmd::Hset | Cmd::Hmset | Cmd::Hsetnx | Cmd::Hdel | Cmd::Hincrby | Cmd::Hincrbyfloat => {
+                let names: Vec<&[u8]> = match id {
+                    Cmd::Hdel => rest.to_vec(),
+                    Cmd::Hset | Cmd::Hmset if rest.len().is_multiple_of(2) => {
                         rest.iter().step_by(2).copied().collect()
                     }
-                    b"HSETNX" | b"HINCRBY" | b"HINCRBYFLOAT" if rest.len() == 2 => vec![rest[0]],
+                    Cmd::Hsetnx | Cmd::Hincrby | Cmd::Hincrbyfloat if rest.len() == 2 => {
+                        vec![rest[0]]
+                    }
                     _ => return Undoing::Nothing,
                 };
                 let hash = match ks.get(key) {
@@ -206,11 +204,11 @@ impl Step {
                     false => Undoing::Step(Step::Fields(fields)),
                 }
             }
-            b"ZADD" | b"ZINCRBY" | b"ZREM" => {
-                let names: Vec<&[u8]> = match upper.as_slice() {
-                    b"ZREM" => rest.to_vec(),
-                    b"ZINCRBY" if rest.len() == 2 => vec![rest[1]],
-                    b"ZADD" => {
+            Cmd::Zadd | Cmd::Zincrby | Cmd::Zrem => {
+                let names: Vec<&[u8]> = match id {
+                    Cmd::Zrem => rest.to_vec(),
+                    Cmd::Zincrby if rest.len() == 2 => vec![rest[1]],
+                    Cmd::Zadd => {
                         let opts = rest
                             .iter()
                             .take_while(|a| {
@@ -470,15 +468,30 @@ impl Delta {
         }
     }
 
-    /// The image of the key as it was before the transaction, taken by
-    /// undoing the steps on the live key and redoing them (its value put
-    /// back as it is now): for a write the steps cannot undo.
-    pub fn image_before(&self, ks: &mut Keyspace) -> Image {
-        let now = Image::capture(ks, &self.key);
+    /// The key as it was before the steps, as `capture` takes it: the
+    /// steps undone on the live key, captured, and the live value put back
+    /// (`put_back` its capture): for a write the steps cannot undo.
+    fn before<T>(
+        &self,
+        ks: &mut Keyspace,
+        capture: impl Fn(&mut Keyspace, &[u8]) -> T,
+        put_back: impl FnOnce(&mut Keyspace, &[u8], T),
+    ) -> T {
+        let now = capture(ks, &self.key);
         self.apply(ks);
-        let before = Image::capture(ks, &self.key);
-        now.restore(ks);
+        let before = capture(ks, &self.key);
+        put_back(ks, &self.key, now);
         before
+    }
+
+    /// [`Delta::before`] as an undo [`Image`] (a transaction's).
+    pub fn image_before(&self, ks: &mut Keyspace) -> Image {
+        self.before(ks, Image::capture, |ks, _, i| i.restore(ks))
+    }
+
+    /// [`Delta::before`] as the keyspace's copy (a script's put-back).
+    pub fn saved_before(&self, ks: &mut Keyspace) -> Option<Saved> {
+        self.before(ks, |ks, k| ks.saved(k), |ks, k, s| ks.put_back(k, s))
     }
 
     pub(super) fn push_args(&self, out: &mut Vec<Vec<u8>>) {
