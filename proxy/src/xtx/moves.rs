@@ -2,26 +2,31 @@
 //! shards, inside a transaction that holds both keys, in steps that cost
 //! the same whatever the values' sizes:
 //!
-//! 1. both keys' types are asked, both shards at once;
+//! 1. both keys' types are asked, both shards at once (and the element a
+//!    list move would take: LINDEX);
 //! 2. Redis's answers for a missing source (null, or 0 for SMOVE) and for
 //!    a source or a destination of the wrong type come from them, nothing
 //!    changed;
-//! 3. the element leaves the source (LPOP/RPOP, or SREM, which says
-//!    whether the member was there);
-//! 4. it enters the destination (LPUSH/RPUSH, SADD).
+//! 3. for a list, the element enters the destination (LPUSH/RPUSH), then
+//!    leaves the source (LPOP/RPOP), Redis's order of their events; for a
+//!    set, the member leaves the source (SREM, which says whether it was
+//!    there), then enters the destination (SADD), Redis's order too.
 //!
 //! The general plan ([`super::together`]) copies the destination whole to
 //! the source's shard and back, which made each move cost in proportion to
-//! the destination (25 ms for an SMOVE into a set of 100,000 members).
-//! The keyspace events are the steps' own (`lpop`/`rpop`, `srem`, `del`
-//! when the source empties, `lpush`/`rpush`, `sadd`), the ones Redis sends
-//! for these commands; `INFO commandstats` counts the pop (or SREM) as the
-//! call, the other steps as time only (README).
+//! the destination (`benches/tx_big_values.py`, RESULTS.md: 61 ms for an
+//! SMOVE into a set of 100,000 members). The keyspace events are the
+//! steps' own (`lpop`/`rpop`, `srem`, `del` when the source empties,
+//! `lpush`/`rpush`, `sadd`), the ones Redis sends for these commands, in
+//! its order (`proxy/tests/python/test_notify.py`); `INFO commandstats`
+//! counts the pop (or SREM) as the call, the other steps as time only
+//! (README); the LINDEX counts a keyspace hit Redis's LMOVE does not.
 
 use std::rc::Rc;
 
 use common::{
     reply::{Proto, Reply},
+    resp_value::bulk_body,
     table::{Cmd, CommandSpec},
 };
 
@@ -107,14 +112,6 @@ fn step(t: u64, shard: usize, cmd: Cmd, args: Vec<Vec<u8>>, counted: bool) -> As
     }
 }
 
-/// The bytes of a bulk string reply (`$n\r\n...\r\n`).
-fn bulk_of(reply: &[u8]) -> Option<&[u8]> {
-    let rest = reply.strip_prefix(b"$")?;
-    let nl = rest.iter().position(|&b| b == b'\r')?;
-    let len: usize = std::str::from_utf8(&rest[..nl]).ok()?.parse().ok()?;
-    rest.get(nl + 2..nl + 2 + len)
-}
-
 /// Runs `argv` (command `spec`, keys on two shards) inside transaction
 /// `t`, which holds both keys; its reply in `proto`. `None` if this plan
 /// does not take it (see [`parse`]).
@@ -143,7 +140,15 @@ pub async fn run(
             false,
         )
     };
-    let types = ask_mixed(w, &[ty(a, m.src), ty(b, m.dst)]).await;
+    let mut asks = vec![ty(a, m.src), ty(b, m.dst)];
+    if let What::Element { from_left, .. } = m.what {
+        // The element that would leave, read first: Redis signals the
+        // push before the pop, so the push goes first.
+        let at: &[u8] = if from_left { b"0" } else { b"-1" };
+        let args = vec![b"LINDEX".to_vec(), m.src.to_vec(), at.to_vec()];
+        asks.push(step(t, a, Cmd::Lindex, args, false));
+    }
+    let types = ask_mixed(w, &asks).await;
     let (src_type, dst_type) = (types.first()?, types.get(1)?);
     if let Some(e) = [src_type, dst_type]
         .into_iter()
@@ -168,25 +173,9 @@ pub async fn run(
     }
     match m.what {
         What::Element { from_left, to_left } => {
-            let (pop, pop_name): (Cmd, &[u8]) = match from_left {
-                true => (Cmd::Lpop, b"LPOP"),
-                false => (Cmd::Rpop, b"RPOP"),
-            };
-            let popped = ask_mixed(
-                w,
-                &[step(
-                    t,
-                    a,
-                    pop,
-                    vec![pop_name.to_vec(), m.src.to_vec()],
-                    true,
-                )],
-            )
-            .await
-            .pop()?;
-            let Some(element) = bulk_of(&popped) else {
-                // An error (the shard failed), as it came.
-                return Some(popped);
+            let peeked = types.get(2)?;
+            let Some(element) = bulk_body(peeked) else {
+                return Some(peeked.clone());
             };
             let (push, push_name): (Cmd, &[u8]) = match to_left {
                 true => (Cmd::Lpush, b"LPUSH"),
@@ -195,6 +184,17 @@ pub async fn run(
             let args = vec![push_name.to_vec(), m.dst.to_vec(), element.to_vec()];
             let pushed = ask_mixed(w, &[step(t, b, push, args, false)]).await;
             log_failures(&pushed, "pushing a moved element");
+            let (pop, pop_name): (Cmd, &[u8]) = match from_left {
+                true => (Cmd::Lpop, b"LPOP"),
+                false => (Cmd::Rpop, b"RPOP"),
+            };
+            let args = vec![pop_name.to_vec(), m.src.to_vec()];
+            let popped = ask_mixed(w, &[step(t, a, pop, args, true)]).await.pop()?;
+            if bulk_body(&popped) != Some(element) {
+                // The shard failed under it (the transaction fails at its
+                // prepare and puts both keys back): its answer, as it came.
+                return Some(popped);
+            }
             Reply::new(&mut out, proto).bulk(element);
         }
         What::Member(member) => {
@@ -264,14 +264,5 @@ mod tests {
         for t in [&b"0"[..], b"0.01", b"5", b"1."] {
             assert!(parse(Cmd::Blmove, &[b"BLMOVE", b"a", b"b", b"LEFT", b"LEFT", t]).is_some());
         }
-    }
-
-    #[test]
-    fn bulk_replies_give_their_bytes() {
-        assert_eq!(bulk_of(b"$3\r\na\r\n\r\n"), Some(&b"a\r\n"[..]));
-        assert_eq!(bulk_of(b"$0\r\n\r\n"), Some(&b""[..]));
-        assert_eq!(bulk_of(b"$-1\r\n"), None);
-        assert_eq!(bulk_of(b"-ERR x\r\n"), None);
-        assert_eq!(bulk_of(b"$5\r\nab\r\n"), None);
     }
 }

@@ -319,13 +319,24 @@ def test_list_events(r, notify, listen):
     )
 
 
-def test_move_events_in_redis_order(r, notify, listen):
+@pytest.mark.parametrize(
+    "a,b,s,t",
+    [
+        ("{m}a", "{m}b", "{m}s", "{m}t"),  # one shard
+        # Two shards each (proxy/src/xtx/moves.rs): the same events, in
+        # the same order.
+        (SRC + ":l", DST + ":l", SRC + ":sets", DST + ":sets"),
+    ],
+    ids=["one-shard", "across-shards"],
+)
+def test_move_events_in_redis_order(r, notify, listen, a, b, s, t):
     # Redis 7.0 pushes on the destination before it signals the pop
     # (lmoveGenericCommand/lmoveHandlePush); SMOVE sends srem, the source's
     # del if it emptied it, then sadd.
+    assert (shard_of(a) == shard_of(b)) == a.startswith("{m}")
+    assert (shard_of(s) == shard_of(t)) == s.startswith("{m}")
     listener = listen(KEYEVENT + "*")
     notify("Elsg")
-    a, b, s, t = "{m}a", "{m}b", "{m}s", "{m}t"  # one shard
     r.rpush(a, "1", "2")
     r.sadd(s, "x", "y")
     assert listener.events(r) == [ke("rpush", a), ke("sadd", s)]
