@@ -40,7 +40,7 @@ use crate::{
     ops::{self, Op},
     persist::{
         rewrite,
-        txlog::{self, Delta, Recovered, Step, Undo, Undoing},
+        txlog::{self, Recovered, Undo},
         WriteLog,
     },
     server::Engine,
@@ -481,13 +481,15 @@ impl<L: WriteLog> Engine<L> {
         }
     }
 
-    /// Logs record `rec` of `changes` changes; an empty `rec` (not built:
-    /// the log keeps nothing, [`WriteLog::keeps_log`]) counts them only.
-    fn log_record(&mut self, rec: &[Vec<u8>], changes: u64) {
-        if rec.is_empty() {
+    /// Logs the record `build` makes, of `changes` changes; when the log
+    /// keeps nothing ([`WriteLog::keeps_log`]) the record is not built and
+    /// its changes are counted only.
+    fn log_record(&mut self, changes: u64, build: impl FnOnce() -> Vec<Vec<u8>>) {
+        if !self.log.keeps_log() {
             self.log.count_unlogged(Changes(changes.max(1)));
             return;
         }
+        let rec = build();
         let args: Vec<&[u8]> = rec.iter().map(Vec::as_slice).collect();
         let now = self.ks.now_ms();
         self.log.append(
@@ -507,11 +509,7 @@ impl<L: WriteLog> Engine<L> {
         self.ks.select(x.db);
         x.undo.apply(&mut self.ks);
         if x.forms_logged || x.decider.is_some() {
-            let rec = match self.log.keeps_log() {
-                true => txlog::marker(txlog::TXABORT, t),
-                false => Vec::new(),
-            };
-            self.log_record(&rec, 1);
+            self.log_record(1, || txlog::marker(txlog::TXABORT, t));
         }
         self.ks.select(home);
         self.xtx.release(t, &x);
@@ -532,95 +530,19 @@ impl<L: WriteLog> Engine<L> {
             return;
         };
         x.seal_forms();
-        // Without a log no record is built (the forms were not kept
-        // either); its changes are counted all the same.
-        let keeps = self.log.keeps_log();
         if x.decider.is_some() {
-            let rec = match keeps {
-                true => txlog::commit_record(t, false, &[]),
-                false => Vec::new(),
-            };
-            self.log_record(&rec, 1);
+            self.log_record(1, || txlog::commit_record(t, false, &[]));
         } else {
-            if remember || !x.forms.is_empty() || x.forms_logged || (!keeps && x.changes > 0) {
-                let rec = match keeps {
-                    true => txlog::commit_record(t, remember, &x.forms),
-                    false => Vec::new(),
-                };
-                self.log_record(&rec, x.changes);
+            // Without a log no forms were kept: its changes still count.
+            let unlogged = x.changes > 0 && !self.log.keeps_log();
+            if remember || !x.forms.is_empty() || x.forms_logged || unlogged {
+                self.log_record(x.changes, || txlog::commit_record(t, remember, &x.forms));
             }
             if remember {
                 self.xtx.decided.insert(t);
             }
         }
         self.xtx.release(t, &x);
-    }
-
-    /// Keeps the undo images of the keys command `id` may write.
-    pub(crate) fn capture_undo(&mut self, t: u64, id: Cmd, args: &[&[u8]]) {
-        let Some(x) = self.xtx.txns.get_mut(&t) else {
-            return;
-        };
-        x.undo.db = x.db;
-        // The command's database: the transaction's, or another after a
-        // SELECT in the MULTI.
-        let db = self.ks.selected();
-        // A write to another database than the transaction's makes the
-        // images name their database (`Undo::tagged`).
-        let elsewhere = match id {
-            Cmd::Move => args.get(2).and_then(|a| db_number(a)),
-            Cmd::Copy => copy_target_db(args),
-            _ => None,
-        }
-        .filter(|&d| d != db && d < self.ks.databases());
-        if matches!(id, Cmd::Flushall | Cmd::Swapdb) || elsewhere.is_some() || db != x.db {
-            x.undo.settle(&mut self.ks);
-            x.undo.tag();
-        }
-        match id {
-            Cmd::Flushall | Cmd::Swapdb => {
-                // Every key of every database, once; undoing empties them
-                // all and puts the images back.
-                if !x.undo.all {
-                    for d in self.ks.used_dbs() {
-                        let mut keys = Vec::new();
-                        self.ks
-                            .in_db(d, |ks| ks.for_each_key(|k, _| keys.push(k.to_vec())));
-                        for k in keys {
-                            x.undo.keep_in(&mut self.ks, d, &k);
-                        }
-                    }
-                    x.undo.all = true;
-                }
-                return;
-            }
-            Cmd::Flushdb => {
-                if !x.undo.all {
-                    let mut keys = Vec::new();
-                    self.ks.for_each_key(|k, _| keys.push(k.to_vec()));
-                    for k in keys {
-                        x.undo.keep_in(&mut self.ks, db, &k);
-                    }
-                    // Untagged, undoing empties the database first; tagged,
-                    // `all` would mean every database, and the images of
-                    // every key there was are enough.
-                    x.undo.all = !x.undo.tagged;
-                }
-                return;
-            }
-            _ => {}
-        }
-        if let (Some(to), Some(key)) = (elsewhere, args.get(if id == Cmd::Move { 1 } else { 2 })) {
-            x.undo.keep_in(&mut self.ks, to, key);
-        }
-        let Ok(keys) = keys_and_flags(id.spec(), args) else {
-            return;
-        };
-        for (pos, flags) in keys {
-            if common::table::keyspec::may_change(id.spec(), flags) {
-                x.undo.keep_in(&mut self.ks, db, args[pos]);
-            }
-        }
     }
 
     /// Runs command `id` of transaction `t` under its locks.
@@ -672,68 +594,6 @@ impl<L: WriteLog> Engine<L> {
             self.add_tx_effects(t, form, changes);
             self.notify_after(id, args);
             self.touch_watched(id, args);
-        }
-    }
-
-    /// How transaction `t` undoes write `args` by a step instead of an
-    /// image (`txlog::Delta`): a list push or pop or a set SADD or SREM on
-    /// a key that existed when `t` first wrote it (or that has a delta
-    /// already). `Ok(Some((step, expiry)))`: the step, kept once the
-    /// command succeeded, with the key's expiry now (the delta's, when it
-    /// is the first); `Ok(None)`: nothing to keep (an image covers the
-    /// key, or the write changes nothing); `Err`: images, as any other
-    /// write ([`Engine::capture_undo`]).
-    fn undo_step(
-        &mut self,
-        t: u64,
-        id: Cmd,
-        args: &[&[u8]],
-    ) -> Result<Option<(Step, Option<u64>)>, ()> {
-        // Only the one-key writes steps undo: for any other, an image of
-        // every key it may change (its first argument's having one says
-        // nothing of the others').
-        if !Step::takes(id) {
-            return Err(());
-        }
-        let (Some(x), Some(key)) = (self.xtx.txns.get(&t), args.get(1)) else {
-            return Err(());
-        };
-        if x.undo.tagged || x.undo.all || self.ks.selected() != x.db {
-            return Err(());
-        }
-        if x.undo.has(key) {
-            return Ok(None);
-        }
-        let delta = x.undo.deltas.iter().any(|d| d.key == *key);
-        if !delta && !self.ks.exists(key) {
-            // Its image is "absent": as small as a step.
-            return Err(());
-        }
-        let step = match Step::undoing(&mut self.ks, id, args) {
-            Undoing::Step(step) => step,
-            Undoing::Nothing => return Ok(None),
-            Undoing::Image => return Err(()),
-        };
-        let expiry = match delta {
-            true => None,
-            false => self.ks.expire_at(key).flatten(),
-        };
-        Ok(Some((step, expiry)))
-    }
-
-    /// Keeps `step` in `key`'s delta (a new one with `expiry`).
-    fn add_undo_step(&mut self, t: u64, key: &[u8], step: Step, expiry: Option<u64>) {
-        let Some(x) = self.xtx.txns.get_mut(&t) else {
-            return;
-        };
-        x.undo.db = x.db;
-        match x.undo.delta_mut(key) {
-            Some(d) => d.steps.push(step),
-            None => x.undo.deltas.push(Delta {
-                key: key.to_vec(),
-                expiry,
-                steps: vec![step],
-            }),
         }
     }
 
@@ -847,17 +707,15 @@ impl<L: WriteLog> Engine<L> {
                     return reply.simple("READONLY");
                 }
                 x.seal_forms();
-                let rec = match keeps {
-                    true => txlog::prep_record(t, decider, &x.undo, &x.forms),
-                    false => Vec::new(),
-                };
+                // Built before the forms go (only if the log keeps it).
+                let rec = keeps.then(|| txlog::prep_record(t, decider, &x.undo, &x.forms));
                 let changes = x.changes;
                 x.forms.clear();
                 x.forms_logged = true;
                 x.decider = Some(decider);
                 let (home, db) = (self.ks.selected(), x.db);
                 self.ks.select(db);
-                self.log_record(&rec, changes);
+                self.log_record(changes, || rec.unwrap_or_default());
                 self.ks.select(home);
                 reply.simple("PREPARED");
             }
@@ -912,11 +770,7 @@ impl<L: WriteLog> Engine<L> {
             }
             TxCmd::Forget => {
                 if self.xtx.decided.remove(&t) {
-                    let rec = match self.log.keeps_log() {
-                        true => txlog::marker(txlog::TXFORGET, t),
-                        false => Vec::new(),
-                    };
-                    self.log_record(&rec, 1);
+                    self.log_record(1, || txlog::marker(txlog::TXFORGET, t));
                 }
                 reply.ok();
             }
@@ -943,6 +797,8 @@ fn unique_keys(keys: &[&[u8]]) -> Vec<Vec<u8>> {
     out.extend(keys.iter().filter(|k| seen.insert(k)).map(|k| k.to_vec()));
     out
 }
+
+mod undo;
 
 #[cfg(test)]
 mod tests;
