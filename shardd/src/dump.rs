@@ -89,7 +89,12 @@ const fn build_crc64_table() -> [u64; 256] {
 
 /// CRC-64 of `data` as Redis computes it.
 pub fn crc64(data: &[u8]) -> u64 {
-    data.iter().fold(0u64, |crc, &b| {
+    crc64_on(0, data)
+}
+
+/// The CRC-64 `crc` continued over `data`.
+fn crc64_on(crc: u64, data: &[u8]) -> u64 {
+    data.iter().fold(crc, |crc, &b| {
         CRC64_TABLE[((crc ^ b as u64) & 0xff) as usize] ^ (crc >> 8)
     })
 }
@@ -97,10 +102,7 @@ pub fn crc64(data: &[u8]) -> u64 {
 /// CRC-64 of `data` followed by its length (8 bytes LE): the check of a
 /// [`FORMAT_VERSION`] payload.
 fn check(data: &[u8]) -> u64 {
-    let len = (data.len() as u64).to_le_bytes();
-    len.iter().fold(crc64(data), |crc, &b| {
-        CRC64_TABLE[((crc ^ b as u64) & 0xff) as usize] ^ (crc >> 8)
-    })
+    crc64_on(crc64(data), &(data.len() as u64).to_le_bytes())
 }
 
 /// The data of a payload (version, tag, body) once its version is known
