@@ -42,12 +42,12 @@ pub fn txid_arg(t: u64) -> Vec<u8> {
 /// Sends each `(shard, args)` as a request `req` and waits for every reply
 /// (returned in the order asked).
 pub async fn ask_each(w: &Rc<Worker>, req: Req, asks: &[(usize, Vec<Vec<u8>>)]) -> Vec<Vec<u8>> {
-    let batch = Collector::new();
-    for (shard, args) in asks {
-        send(w, req, *shard, args, batch.target()).await;
-    }
-    w.flush_now();
-    batch.wait().await
+    ask_batch(
+        w,
+        asks.iter()
+            .map(|(shard, args)| (req, *shard, args.as_slice())),
+    )
+    .await
 }
 
 /// One request of [`ask_mixed`].
@@ -63,9 +63,18 @@ pub struct Ask {
 /// Sends every request at once (in order on each shard's link) and waits
 /// for every reply (returned in the order asked).
 pub async fn ask_mixed(w: &Rc<Worker>, asks: &[Ask]) -> Vec<Vec<u8>> {
+    ask_batch(w, asks.iter().map(|a| (a.req, a.shard, a.args.as_slice()))).await
+}
+
+/// Sends each `(req, shard, args)` at once, their replies filling one
+/// [`Collector`]; waits for them all (in the order sent).
+async fn ask_batch<'a>(
+    w: &Rc<Worker>,
+    asks: impl Iterator<Item = (Req, usize, &'a [Vec<u8>])>,
+) -> Vec<Vec<u8>> {
     let batch = Collector::new();
-    for a in asks {
-        send(w, a.req, a.shard, &a.args, batch.target()).await;
+    for (req, shard, args) in asks {
+        send(w, req, shard, args, batch.target()).await;
     }
     w.flush_now();
     batch.wait().await
