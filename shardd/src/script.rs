@@ -39,6 +39,7 @@ mod convert;
 mod functions;
 mod libs;
 mod msgpack;
+mod putback;
 mod rules;
 mod setup;
 mod structlib;
@@ -62,13 +63,9 @@ use mlua::{Function, HookTriggers, Lua, LuaOptions, MultiValue, StdLib, Table, V
 
 use crate::{
     commands::Changes,
-    keyspace::{Saved, ValueMut},
+    keyspace::ValueMut,
     ops::{self, Op},
-    persist::{
-        group, rewrite,
-        txlog::{Delta, Step, Undoing},
-        WriteLog,
-    },
+    persist::{group, rewrite, WriteLog},
     server::Engine,
 };
 
@@ -78,6 +75,7 @@ use call::{
     CALL_PACKED, CALL_RAISE, CALL_SETRESP, PACKED_ARGS,
 };
 pub use convert::format_g;
+use putback::Kept;
 use rules::{denied_in_scripts, proxy_command, sort_ordered};
 
 pub use common::wire::{
@@ -293,17 +291,6 @@ fn parse_eval<'a>(args: &'a [&'a [u8]]) -> Option<EvalArgs<'a>> {
         keys: args.get(first..first + nkeys)?,
         argv: args.get(first + nkeys..)?,
     })
-}
-
-/// How one key a script wrote (outside a transaction) is put back if the
-/// run stops.
-enum Kept {
-    /// Its value, expiry and string mark as they were (`None`: absent).
-    Saved(Option<Saved>),
-    /// The steps that undo its writes (`txlog::Delta`): a list, set, hash
-    /// or sorted set it changed by pushes, pops, SADD, SREM, HSET, ZADD...
-    /// only, kept whatever its size, where a copy would be as big as it.
-    Steps(Delta),
 }
 
 /// What one script run has done so far.
@@ -829,12 +816,7 @@ impl<L: WriteLog> Engine<L> {
         if sort {
             self.sort_scope = crate::commands::sort::SortScope::Own;
         }
-        if let Some((at, step)) = step {
-            let failed = matches!(buf.get(start), Some(b'-' | b'!'));
-            if let (false, Some((_, _, Kept::Steps(d)))) = (failed, run.undo.get_mut(at)) {
-                d.steps.push(step);
-            }
-        }
+        putback::keep_step(run, step, matches!(buf.get(start), Some(b'-' | b'!')));
         if write && changes.any() {
             run.wrote = true;
             self.script_watch.wrote();
@@ -871,81 +853,6 @@ impl<L: WriteLog> Engine<L> {
         self.stats.end(Some(spec.id), 0, &argv, run.origin, &buf);
         run.buf = buf;
         self.script_reply(lua, run, raise)
-    }
-
-    /// Keeps what puts back the keys write `argv` (command `spec`, keys
-    /// `keys`) may change, before it runs, for a run outside a transaction
-    /// that may stop: a copy of each key the first time, or, for a key
-    /// that exists and a write steps undo (`Step::undoing`), the step
-    /// (returned with the place of the key's entry, to keep once the
-    /// write succeeded). A write steps cannot undo on a key kept by steps
-    /// turns them into the copy of the key before them.
-    fn keep_for_run(
-        &mut self,
-        run: &mut Run,
-        spec: &common::table::CommandSpec,
-        argv: &[&[u8]],
-        keys: &[(usize, u16)],
-    ) -> Option<(usize, Step)> {
-        let db = self.ks.selected();
-        let mut out = None;
-        for &(pos, flags) in keys {
-            let key = argv[pos];
-            if !common::table::keyspec::may_change(spec, flags) {
-                continue;
-            }
-            let at = run.undo.iter().position(|(d, k, _)| *d == db && k == key);
-            let undoing = match Step::takes(spec.id) {
-                true => Step::undoing(&mut self.ks, spec.id, argv),
-                false => Undoing::Image,
-            };
-            match (at, undoing) {
-                (None, Undoing::Step(step)) if self.ks.exists(key) => {
-                    let expiry = self.ks.expire_at(key).flatten();
-                    let delta = Delta {
-                        key: key.to_vec(),
-                        expiry,
-                        steps: Vec::new(),
-                    };
-                    run.undo.push((db, key.to_vec(), Kept::Steps(delta)));
-                    out = Some((run.undo.len() - 1, step));
-                }
-                (None, Undoing::Nothing) => {}
-                (None, _) => run
-                    .undo
-                    .push((db, key.to_vec(), Kept::Saved(self.ks.saved(key)))),
-                (Some(i), undoing) => {
-                    let Some((_, _, Kept::Steps(d))) = run.undo.get(i) else {
-                        continue;
-                    };
-                    match undoing {
-                        Undoing::Step(step) => out = Some((i, step)),
-                        Undoing::Nothing => {}
-                        Undoing::Image => {
-                            run.undo[i].2 = Kept::Saved(d.saved_before(&mut self.ks));
-                        }
-                    }
-                }
-            }
-        }
-        out
-    }
-
-    /// Stops the run where it is (it strays, or waits for a key a
-    /// transaction holds): what it wrote is put back, each key in its
-    /// database, and nothing of it is logged.
-    fn stop_run(&mut self, run: &mut Run) {
-        let db = self.ks.selected();
-        for (d, key, kept) in run.undo.drain(..).rev() {
-            self.ks.select(d);
-            match kept {
-                Kept::Saved(saved) => self.ks.put_back(&key, saved),
-                Kept::Steps(delta) => delta.apply(&mut self.ks),
-            }
-        }
-        self.ks.select(db);
-        run.record.clear(run.home_db);
-        run.changes = 0;
     }
 
     /// `SELECT db` inside a script: the database of the script's later
