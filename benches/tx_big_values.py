@@ -11,7 +11,11 @@ redis-py client, for destinations of 0, 10,000 and 100,000 elements:
   unacked bookkeeping),
 - `SMOVE {a}src {b}dst member` and `LMOVE {a}src {b}dst LEFT RIGHT`,
 - a script's `ZADD` on one shard (`EVALSHA` of `redis.call('ZADD',
-  KEYS[1], ARGV[1], ARGV[2])` on `{b}done`, a job queue's completed set).
+  KEYS[1], ARGV[1], ARGV[2])` on `{b}done`, a job queue's completed set),
+- `MULTI; LPUSH {b}feed item; LTRIM {b}feed 0 N-1; EXPIRE {b}feed 3600;
+  INCR {a}count; EXEC` (a capped activity feed with a time to live),
+- `MULTI; LREM {b}queue 1 job; SADD {a}done job; EXEC` (a reliable
+  queue's acknowledgement of a job pushed by the first column).
 
 `{a}` and `{b}` hash to slots 15495 and 3300: different shards whenever
 shardis runs two or more (its default). Prints microseconds per operation,
@@ -39,6 +43,7 @@ def load(r, n):
         chunk = [f"old{j}" for j in range(i, min(n, i + 1000))]
         p.rpush("{b}queue", *chunk)
         p.rpush("{b}dst-list", *chunk)
+        p.rpush("{b}feed", *chunk)
         p.sadd("{b}dst-set", *chunk)
         p.hset("{b}unacked", mapping={c: "x" * 32 for c in chunk})
         p.zadd("{a}index", {c: j for j, c in enumerate(chunk, start=i)})
@@ -78,10 +83,25 @@ def measure(port):
             p.hset("{b}unacked", f"tag{i}", "x" * 32)
             p.execute()
 
+        def feed(i):
+            p = r.pipeline(transaction=True)
+            p.lpush("{b}feed", f"item{i}")
+            p.ltrim("{b}feed", 0, max(n, 1) - 1)
+            p.expire("{b}feed", 3600)
+            p.incr("{a}count")
+            p.execute()
+
+        def ack(i):
+            p = r.pipeline(transaction=True)
+            p.lrem("{b}queue", 1, f"job{i}")
+            p.sadd("{a}done", f"job{i}")
+            p.execute()
+
         rows.append((n, timed(push), timed(unacked),
                      timed(lambda i: r.smove("{a}src-set", "{b}dst-set", f"m{i}")),
                      timed(lambda i: r.lmove("{a}src-list", "{b}dst-list", "LEFT", "RIGHT")),
-                     timed(lambda i: zadd(keys=["{b}done"], args=[i, f"new{i}"]))))
+                     timed(lambda i: zadd(keys=["{b}done"], args=[i, f"new{i}"])),
+                     timed(feed), timed(ack)))
     return rows
 
 
@@ -92,8 +112,8 @@ def main():
     for port in ports:
         print(f"port {port}: microseconds per operation (median of {RUNS} runs of {OPS})\n")
         print("| destination size | MULTI SADD+LPUSH | MULTI ZADD+HSET | SMOVE | LMOVE "
-              "| script ZADD |")
-        print("| ---: | ---: | ---: | ---: | ---: | ---: |")
+              "| script ZADD | MULTI LPUSH+LTRIM+EXPIRE+INCR | MULTI LREM+SADD |")
+        print("| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
         for n, *us in measure(port):
             print(f"| {n:,} | " + " | ".join(f"{u:,.0f}" for u in us) + " |")
         print()

@@ -481,11 +481,11 @@ fn a_write_steps_cannot_undo_turns_the_delta_into_the_image_before() {
     let before = snapshot(&mut rig, &mut sid, &["q", "s"]);
     rig.send(10, 9, false, "SHARDD.TXLOCK 100 0 0 q s");
     rig.send(11, 100, true, "LPUSH q x");
-    rig.send(12, 100, true, "LINSERT q BEFORE b y");
+    rig.send(12, 100, true, "RPOPLPUSH q q");
     rig.send(13, 100, true, "LPOP q");
     rig.send(14, 100, true, "SREM s m");
     rig.send(15, 100, true, "SADD s n");
-    rig.send(16, 100, true, "EXPIRE s 100");
+    rig.send(16, 100, true, "SINTERSTORE s s");
     rig.round();
     let x = rig.engine.xtx.txns.get(&100).expect("live");
     assert_eq!(x.undo.images.len(), 2);
@@ -524,8 +524,19 @@ fn random_pushes_pops_and_set_changes_are_undone_exactly() {
         "ZREM",
         "ZINCRBY",
         "HINCRBYFLOAT",
+        "ZPOPMIN",
+        "ZPOPMAX",
+        "ZREMRANGEBYRANK",
+        "ZREMRANGEBYSCORE",
+        "ZREMRANGEBYLEX",
+        "PEXPIRE",
+        "EXPIREAT",
+        "PERSIST",
+        "LSET",
+        "LREM",
+        "LTRIM",
     ];
-    for round in 0..200u64 {
+    for round in 0..1000u64 {
         let mut rig = Rig::new();
         let mut id = 0;
         for (k, n) in [
@@ -537,7 +548,8 @@ fn random_pushes_pops_and_set_changes_are_undone_exactly() {
             for i in 0..n {
                 id += 1;
                 let cmd = match k {
-                    "l" => format!("RPUSH l e{i}"),
+                    // Repeats, so LREM removes several.
+                    "l" => format!("RPUSH l e{}", i % 3),
                     "s" => format!("SADD s e{i}"),
                     "h" => format!("HSET h e{i} {i}"),
                     _ => format!("ZADD z {i}.5 e{i}"),
@@ -560,6 +572,7 @@ fn random_pushes_pops_and_set_changes_are_undone_exactly() {
             // Mostly the command's own type; now and then another (a
             // WRONGTYPE, or a key of another type turned into this one).
             let own = match name.as_bytes()[0] {
+                _ if matches!(name, "PEXPIRE" | "EXPIREAT" | "PERSIST") => keys[rand(4) as usize],
                 b'S' => "s",
                 b'H' => "h",
                 b'Z' => "z",
@@ -576,8 +589,25 @@ fn random_pushes_pops_and_set_changes_are_undone_exactly() {
                     0 => format!("{name} {key}"),
                     _ => format!("{name} {key} {}", rand(4)),
                 },
-                "LINSERT" => format!("LINSERT {key} AFTER e{} x", rand(4)),
-                "EXPIRE" => format!("EXPIRE {key} 50"),
+                "LINSERT" => match rand(2) {
+                    0 => format!("LINSERT {key} AFTER e{} x", rand(4)),
+                    _ => format!("LINSERT {key} BEFORE e{a} e{b}"),
+                },
+                // Now and then a time already past: the key goes.
+                "EXPIRE" => format!("EXPIRE {key} {}", [50, 0, -1][rand(3) as usize]),
+                "PEXPIRE" => format!("PEXPIRE {key} {}", [50_000, 0, 7][rand(3) as usize]),
+                "EXPIREAT" => format!("EXPIREAT {key} {}", [4_102_444_000u64, 1][rand(2) as usize]),
+                "PERSIST" => format!("PERSIST {key}"),
+                "LSET" => format!("LSET {key} {} s{a}", a as i64 - 4),
+                "LREM" => format!("LREM {key} {} e{}", b as i64 - 4, rand(3)),
+                "LTRIM" => format!("LTRIM {key} {} {}", a as i64 - 3, b as i64 - 5),
+                "ZPOPMIN" | "ZPOPMAX" => match rand(3) {
+                    0 => format!("{name} {key}"),
+                    _ => format!("{name} {key} {}", rand(4)),
+                },
+                "ZREMRANGEBYRANK" => format!("ZREMRANGEBYRANK {key} {} {}", a as i64 - 4, b),
+                "ZREMRANGEBYSCORE" => format!("ZREMRANGEBYSCORE {key} ({a} {b}.5"),
+                "ZREMRANGEBYLEX" => format!("ZREMRANGEBYLEX {key} [e{a} (e{b}"),
                 "HSET" => format!("HSET {key} e{a} v{a} e{b} w"),
                 "HSETNX" => format!("HSETNX {key} e{a} n"),
                 "HINCRBY" => format!("HINCRBY {key} e{a} 3"),

@@ -342,6 +342,28 @@ fn remrange_generic(ks: &mut Keyspace, args: Args, out: &mut Reply, kind: Kind) 
     Ok(())
 }
 
+/// The members (with their scores) `ZREMRANGEBYRANK`, `ZREMRANGEBYSCORE`
+/// or `ZREMRANGEBYLEX` (`by_score`, `by_lex`) with bounds `min` and `max`
+/// would remove from `z`; `None` when the bounds do not parse (the
+/// command fails and removes nothing). A transaction's undo keeps them
+/// (`persist::txlog::Delta`).
+pub fn remrange_victims(
+    z: &ZSetObj,
+    by_score: bool,
+    by_lex: bool,
+    min: &[u8],
+    max: &[u8],
+) -> Option<Vec<(Vec<u8>, f64)>> {
+    let kind = match (by_score, by_lex) {
+        (true, _) => Kind::Score,
+        (_, true) => Kind::Lex,
+        _ => Kind::Rank,
+    };
+    let bounds = parse_bounds(kind, min, max).ok()?;
+    let (lo, hi) = window(z, &bounds, LexWalk::Forward);
+    Some(z.range(lo, hi).map(|(m, s)| (m.to_vec(), s)).collect())
+}
+
 /// `ZREMRANGEBYRANK key start stop`
 pub fn zremrangebyrank(ks: &mut Keyspace, args: Args, out: &mut Reply) -> CmdResult {
     remrange_generic(ks, args, out, Kind::Rank)

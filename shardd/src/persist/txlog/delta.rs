@@ -20,8 +20,9 @@ use common::{num::parse_i64, table::Cmd};
 
 use super::Image;
 use crate::{
-    keyspace::{Keyspace, Saved, Value, ValueMut},
-    types::list::End,
+    commands::zsets::remrange_victims,
+    keyspace::{Keyspace, Saved, Value, ValueMut, ValueRef},
+    types::list::{End, ListObj},
 };
 
 /// One step that undoes one write.
@@ -44,8 +45,26 @@ pub enum Step {
     /// HINCRBYFLOAT.
     Fields(Vec<(Vec<u8>, Option<Vec<u8>>)>),
     /// Sets each sorted-set member back to its score before the write
-    /// (its `f64` bits; `None`: absent): the undo of ZADD, ZINCRBY, ZREM.
+    /// (its `f64` bits; `None`: absent): the undo of ZADD, ZINCRBY, ZREM,
+    /// ZPOPMIN, ZPOPMAX and ZREMRANGEBY*.
     Scores(Vec<(Vec<u8>, Option<u64>)>),
+    /// Nothing to run: the delta's expiry puts the key's back (the undo
+    /// of EXPIRE, PEXPIRE, EXPIREAT, PEXPIREAT to a time still ahead, and
+    /// PERSIST).
+    Expiry,
+    /// Sets the list element at this position back (LSET's undo).
+    SetAt(u64, Vec<u8>),
+    /// Removes the list element at this position (LINSERT's undo).
+    RemoveAt(u64),
+    /// Inserts `elem` at each position, in ascending order (LREM's undo:
+    /// where it removed `elem` from).
+    Reinsert { elem: Vec<u8>, at: Vec<u64> },
+    /// Pushes `head` back before the list and `tail` after it (LTRIM's
+    /// undo: what it cut from each end, in list order).
+    Untrim {
+        head: Vec<Vec<u8>>,
+        tail: Vec<Vec<u8>>,
+    },
 }
 
 /// What undoes a write ([`Step::undoing`]).
@@ -95,6 +114,20 @@ impl Step {
                 | Cmd::Zadd
                 | Cmd::Zincrby
                 | Cmd::Zrem
+                | Cmd::Zpopmin
+                | Cmd::Zpopmax
+                | Cmd::Zremrangebyrank
+                | Cmd::Zremrangebyscore
+                | Cmd::Zremrangebylex
+                | Cmd::Expire
+                | Cmd::Pexpire
+                | Cmd::Expireat
+                | Cmd::Pexpireat
+                | Cmd::Persist
+                | Cmd::Lset
+                | Cmd::Linsert
+                | Cmd::Lrem
+                | Cmd::Ltrim
         )
     }
 
@@ -110,7 +143,7 @@ impl Step {
                 let front = matches!(id, Cmd::Lpush | Cmd::Lpushx);
                 let n = rest.len() as u64;
                 let exists = match ks.get(key) {
-                    Some(crate::keyspace::ValueRef::List(_)) => true,
+                    Some(ValueRef::List(_)) => true,
                     None => false,
                     Some(_) => return Undoing::Nothing,
                 };
@@ -125,15 +158,10 @@ impl Step {
             }
             Cmd::Lpop | Cmd::Rpop => {
                 let front = id == Cmd::Lpop;
-                let count = match rest {
-                    [] => 1,
-                    [c] => match parse_i64(c).and_then(|c| usize::try_from(c).ok()) {
-                        Some(c) => c,
-                        None => return Undoing::Nothing,
-                    },
-                    _ => return Undoing::Nothing,
+                let Some(count) = pop_count(rest) else {
+                    return Undoing::Nothing;
                 };
-                let Some(crate::keyspace::ValueRef::List(l)) = ks.get(key) else {
+                let Some(ValueRef::List(l)) = ks.get(key) else {
                     return Undoing::Nothing;
                 };
                 // What the pop takes, head or tail first; pushed back in
@@ -155,7 +183,7 @@ impl Step {
             Cmd::Sadd | Cmd::Srem => {
                 let add = id == Cmd::Sadd;
                 let set = match ks.get(key) {
-                    Some(crate::keyspace::ValueRef::Set(s)) => Some(s),
+                    Some(ValueRef::Set(s)) => Some(s),
                     None => None,
                     Some(_) => return Undoing::Nothing,
                 };
@@ -188,7 +216,7 @@ impl Step {
                     _ => return Undoing::Nothing,
                 };
                 let hash = match ks.get(key) {
-                    Some(crate::keyspace::ValueRef::Hash(h)) => Some(h),
+                    Some(ValueRef::Hash(h)) => Some(h),
                     None => None,
                     Some(_) => return Undoing::Nothing,
                 };
@@ -226,7 +254,7 @@ impl Step {
                     _ => return Undoing::Nothing,
                 };
                 let zset = match ks.get(key) {
-                    Some(crate::keyspace::ValueRef::ZSet(z)) => Some(z),
+                    Some(ValueRef::ZSet(z)) => Some(z),
                     None => None,
                     Some(_) => return Undoing::Nothing,
                 };
@@ -242,6 +270,53 @@ impl Step {
                     false => Undoing::Step(Step::Scores(scores)),
                 }
             }
+            Cmd::Zpopmin | Cmd::Zpopmax => {
+                let Some(count) = pop_count(rest) else {
+                    return Undoing::Nothing;
+                };
+                let Some(ValueRef::ZSet(z)) = ks.get(key) else {
+                    return Undoing::Nothing;
+                };
+                let n = count.min(z.len());
+                let (lo, hi) = match id {
+                    Cmd::Zpopmin => (0, n),
+                    _ => (z.len() - n, z.len()),
+                };
+                scores_of(z.range(lo, hi).map(|(m, s)| (m.to_vec(), s)).collect())
+            }
+            Cmd::Zremrangebyrank | Cmd::Zremrangebyscore | Cmd::Zremrangebylex => {
+                let ([min, max], Some(ValueRef::ZSet(z))) = (rest, ks.get(key)) else {
+                    return Undoing::Nothing;
+                };
+                let (score, lex) = (id == Cmd::Zremrangebyscore, id == Cmd::Zremrangebylex);
+                match remrange_victims(z, score, lex, min, max) {
+                    Some(victims) => scores_of(victims),
+                    None => Undoing::Nothing,
+                }
+            }
+            Cmd::Expire | Cmd::Pexpire | Cmd::Expireat | Cmd::Pexpireat => {
+                // A time already past deletes the key: only an image
+                // brings it back. Anything else leaves the key and at
+                // most changes its expiry (or fails).
+                let Some(t) = rest.first().and_then(|t| parse_i64(t)) else {
+                    return Undoing::Step(Step::Expiry);
+                };
+                let ms = match id {
+                    Cmd::Expire | Cmd::Expireat => t.checked_mul(1000),
+                    _ => Some(t),
+                };
+                let now = i64::try_from(ks.now_ms()).unwrap_or(i64::MAX);
+                let when = match id {
+                    Cmd::Expire | Cmd::Pexpire => ms.and_then(|ms| ms.checked_add(now)),
+                    _ => ms,
+                };
+                match when {
+                    Some(when) if when <= now => Undoing::Image,
+                    _ => Undoing::Step(Step::Expiry),
+                }
+            }
+            Cmd::Persist => Undoing::Step(Step::Expiry),
+            Cmd::Lset | Cmd::Linsert | Cmd::Lrem | Cmd::Ltrim => list_undoing(ks, id, key, rest),
             _ => Undoing::Image,
         }
     }
@@ -249,6 +324,43 @@ impl Step {
     /// Runs the step on `key` in `ks`: a key emptied is removed, a
     /// missing one is created.
     fn run(&self, ks: &mut Keyspace, key: &[u8]) {
+        match self {
+            Step::Expiry => {}
+            Step::SetAt(i, old) => {
+                if let Some(ValueMut::List(l)) = ks.get_mut(key) {
+                    l.set(index(*i), old);
+                }
+            }
+            Step::RemoveAt(i) => {
+                let empty = match ks.get_mut(key) {
+                    Some(ValueMut::List(l)) => {
+                        l.remove(index(*i));
+                        l.is_empty()
+                    }
+                    _ => false,
+                };
+                if empty {
+                    ks.remove(key);
+                }
+            }
+            Step::Reinsert { elem, at } => {
+                if let Some(l) = list_to_fill(ks, key) {
+                    at.iter().for_each(|&i| l.insert(index(i), elem));
+                }
+            }
+            Step::Untrim { head, tail } => {
+                if let Some(l) = list_to_fill(ks, key) {
+                    head.iter().rev().for_each(|e| l.push(End::Front, e));
+                    tail.iter().for_each(|e| l.push(End::Back, e));
+                }
+            }
+            _ => self.run_first(ks, key),
+        }
+    }
+
+    /// [`Step::run`] for the first steps: pushes, pops, members, fields
+    /// and scores.
+    fn run_first(&self, ks: &mut Keyspace, key: &[u8]) {
         match self {
             Step::PopFront(n) | Step::PopBack(n) => {
                 let end = match self {
@@ -346,6 +458,12 @@ impl Step {
                     ks.remove(key);
                 }
             }
+            // [`Step::run`] runs these itself.
+            Step::Expiry
+            | Step::SetAt(..)
+            | Step::RemoveAt(_)
+            | Step::Reinsert { .. }
+            | Step::Untrim { .. } => {}
         }
     }
 
@@ -363,6 +481,40 @@ impl Step {
             Step::PushBack(e) => (b"UB", e),
             Step::Remove(m) => (b"SR", m),
             Step::Add(m) => (b"SA", m),
+            Step::Expiry => {
+                out.push(b"EX".to_vec());
+                out.push(b"0".to_vec());
+                return;
+            }
+            Step::SetAt(i, old) => {
+                // `LS index old`.
+                out.push(b"LS".to_vec());
+                out.push(i.to_string().into_bytes());
+                out.push(old.clone());
+                return;
+            }
+            Step::RemoveAt(i) => {
+                out.push(b"LD".to_vec());
+                out.push(i.to_string().into_bytes());
+                return;
+            }
+            Step::Reinsert { elem, at } => {
+                // `LR n elem index...`.
+                out.push(b"LR".to_vec());
+                out.push(at.len().to_string().into_bytes());
+                out.push(elem.clone());
+                out.extend(at.iter().map(|i| i.to_string().into_bytes()));
+                return;
+            }
+            Step::Untrim { head, tail } => {
+                // `LT n head... m tail...`.
+                out.push(b"LT".to_vec());
+                out.push(head.len().to_string().into_bytes());
+                out.extend(head.iter().cloned());
+                out.push(tail.len().to_string().into_bytes());
+                out.extend(tail.iter().cloned());
+                return;
+            }
             Step::Fields(f) => {
                 // `HF n (field present value)...`.
                 out.push(b"HF".to_vec());
@@ -407,6 +559,36 @@ impl Step {
         if let Some(step) = pops {
             return Some((step, rest));
         }
+        match *tag {
+            b"EX" if n == 0 => return Some((Step::Expiry, rest)),
+            b"LS" => {
+                let (old, rest) = rest.split_first()?;
+                return Some((Step::SetAt(n, old.to_vec()), rest));
+            }
+            b"LD" => return Some((Step::RemoveAt(n), rest)),
+            b"LR" => {
+                let n = usize::try_from(n).ok()?;
+                let (elem, rest) = rest.split_first()?;
+                let (at, rest) = (rest.get(..n)?, &rest[n..]);
+                let at = at
+                    .iter()
+                    .map(|i| u64::try_from(parse_i64(i)?).ok())
+                    .collect::<Option<Vec<u64>>>()?;
+                let elem = elem.to_vec();
+                return Some((Step::Reinsert { elem, at }, rest));
+            }
+            b"LT" => {
+                let n = usize::try_from(n).ok()?;
+                let (head, rest) = (rest.get(..n)?, &rest[n..]);
+                let (m, rest) = rest.split_first()?;
+                let m = usize::try_from(parse_i64(m)?).ok()?;
+                let (tail, rest) = (rest.get(..m)?, &rest[m..]);
+                let own = |a: &[&[u8]]| a.iter().map(|x| x.to_vec()).collect();
+                let (head, tail) = (own(head), own(tail));
+                return Some((Step::Untrim { head, tail }, rest));
+            }
+            _ => {}
+        }
         if matches!(*tag, b"HF" | b"ZS") {
             let n = usize::try_from(n).ok()?;
             let end = n.checked_mul(3).filter(|&e| e <= rest.len())?;
@@ -447,6 +629,104 @@ impl Step {
         };
         Some((step, &rest[n..]))
     }
+}
+
+/// A position kept in a step, as an index (a list longer than the
+/// address space cannot have been there).
+fn index(i: u64) -> usize {
+    usize::try_from(i).unwrap_or(usize::MAX)
+}
+
+/// The list at `key` to put elements back into, created if the write
+/// removed it.
+fn list_to_fill<'k>(ks: &'k mut Keyspace, key: &[u8]) -> Option<&'k mut ListObj> {
+    if ks.get(key).is_none() {
+        ks.insert(key, Value::List(Box::default()));
+    }
+    match ks.get_mut(key) {
+        Some(ValueMut::List(l)) => Some(l),
+        _ => None,
+    }
+}
+
+/// How many a pop (LPOP, RPOP, ZPOPMIN, ZPOPMAX) with arguments `rest`
+/// after its key takes; `None` when it fails.
+fn pop_count(rest: &[&[u8]]) -> Option<usize> {
+    match rest {
+        [] => Some(1),
+        [c] => parse_i64(c).and_then(|c| usize::try_from(c).ok()),
+        _ => None,
+    }
+}
+
+/// The undo of removing or rescoring `members` (their scores before).
+fn scores_of(members: Vec<(Vec<u8>, f64)>) -> Undoing {
+    match members.is_empty() {
+        true => Undoing::Nothing,
+        false => Undoing::Step(Step::Scores(
+            members
+                .into_iter()
+                .map(|(m, s)| (m, Some(s.to_bits())))
+                .collect(),
+        )),
+    }
+}
+
+/// What undoes LSET, LINSERT, LREM or LTRIM of `key` with arguments
+/// `rest`, worked out as the command will (`commands::lists`): anything
+/// that fails or changes nothing is [`Undoing::Nothing`].
+fn list_undoing(ks: &mut Keyspace, id: Cmd, key: &[u8], rest: &[&[u8]]) -> Undoing {
+    let Some(ValueRef::List(l)) = ks.get(key) else {
+        return Undoing::Nothing;
+    };
+    let len = l.len() as i64;
+    let int = |a: &[u8]| parse_i64(a);
+    let step = match (id, rest) {
+        (Cmd::Lset, [i, _]) => int(i).and_then(|i| {
+            let i = if i < 0 { len + i } else { i };
+            let at = usize::try_from(i).ok()?;
+            Some(Step::SetAt(at as u64, l.get(at)?.to_vec()))
+        }),
+        (Cmd::Linsert, [place, pivot, _]) => {
+            let after = match place {
+                p if p.eq_ignore_ascii_case(b"AFTER") => 1,
+                p if p.eq_ignore_ascii_case(b"BEFORE") => 0,
+                _ => return Undoing::Nothing,
+            };
+            let p = l.iter().position(|e| e == *pivot);
+            p.map(|p| Step::RemoveAt((p + after) as u64))
+        }
+        (Cmd::Lrem, [count, elem]) => int(count).and_then(|count| {
+            let limit = usize::try_from(count.unsigned_abs()).unwrap_or(usize::MAX);
+            let limit = if count == 0 { usize::MAX } else { limit };
+            let hit = |(i, e): (usize, &[u8])| (e == *elem).then_some(i as u64);
+            let mut at: Vec<u64> = match count < 0 {
+                false => l.iter().enumerate().filter_map(hit).take(limit).collect(),
+                true => {
+                    let from_back = l.iter().rev().enumerate();
+                    let back = from_back.map(|(i, e)| (l.len() - 1 - i, e));
+                    back.filter_map(hit).take(limit).collect()
+                }
+            };
+            at.sort_unstable();
+            let elem = elem.to_vec();
+            (!at.is_empty()).then_some(Step::Reinsert { elem, at })
+        }),
+        (Cmd::Ltrim, [start, stop]) => int(start).zip(int(stop)).and_then(|(start, stop)| {
+            let start = if start < 0 { len + start } else { start }.max(0);
+            let stop = if stop < 0 { len + stop } else { stop };
+            let (cut_head, keep_to) = match start > stop || start >= len {
+                true => (len, len),
+                false => (start, stop.min(len - 1) + 1),
+            };
+            let (cut_head, keep_to) = (cut_head as usize, keep_to as usize);
+            let head: Vec<Vec<u8>> = l.iter().take(cut_head).map(<[u8]>::to_vec).collect();
+            let tail: Vec<Vec<u8>> = l.iter_from(keep_to).map(<[u8]>::to_vec).collect();
+            (!head.is_empty() || !tail.is_empty()).then_some(Step::Untrim { head, tail })
+        }),
+        _ => None,
+    };
+    step.map_or(Undoing::Nothing, Undoing::Step)
 }
 
 impl Delta {

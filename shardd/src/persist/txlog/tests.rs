@@ -323,3 +323,53 @@ fn field_and_score_steps_read_back_exactly() {
     ];
     assert!(Undo::parse(&bad).is_none());
 }
+
+#[test]
+fn list_and_expiry_steps_read_back_exactly() {
+    let elems = |xs: &[&str]| xs.iter().map(|x| x.as_bytes().to_vec()).collect::<Vec<_>>();
+    let undo = Undo {
+        deltas: vec![Delta {
+            key: b"l".to_vec(),
+            expiry: Some(9),
+            steps: vec![
+                Step::Expiry,
+                Step::SetAt(3, b"old\r\n".to_vec()),
+                Step::RemoveAt(0),
+                Step::Reinsert {
+                    elem: b"x".to_vec(),
+                    at: vec![0, 2, 7],
+                },
+                Step::Untrim {
+                    head: elems(&["a", ""]),
+                    tail: Vec::new(),
+                },
+                Step::Untrim {
+                    head: Vec::new(),
+                    tail: elems(&["y", "z"]),
+                },
+                Step::PopBack(2),
+            ],
+        }],
+        ..Undo::default()
+    };
+    let rec = undo_record(3, &undo);
+    let args: Vec<&[u8]> = rec.iter().map(Vec::as_slice).collect();
+    let (back, rest) = Undo::parse(&args[2..]).expect("an undo");
+    assert!(rest.is_empty());
+    assert_eq!(back.deltas, undo.deltas);
+    // Cut or damaged list steps are refused, never a panic: a delta of
+    // key k with one step, each of these.
+    for step in [
+        "LS 1",
+        "LR 2 x 1",
+        "LR 1 x -1",
+        "LT 1 a",
+        "LT 0 2 a",
+        "EX 1",
+        "LD -3",
+    ] {
+        let mut bad: Vec<&[u8]> = vec![b"4", b"0", b"1", b"k", b"-1", b"1"];
+        bad.extend(step.split(' ').map(str::as_bytes));
+        assert!(Undo::parse(&bad).is_none(), "{step}");
+    }
+}
