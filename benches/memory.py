@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""Memory per key, redis-server next to shardis, on one machine in one run.
+"""Memory per key, redis-server (and valkey, with --valkey-bin) next to
+shardis, on one machine in one run.
 
 Three datasets, each loaded into a freshly started server with
 `redis-cli --pipe`:
@@ -39,7 +40,7 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from bench import emit, now_utc, start_redis, start_shardis  # noqa: E402
+from bench import emit, now_utc, start_redis, start_shardis, start_valkey  # noqa: E402
 
 
 def resp(*args):
@@ -167,6 +168,7 @@ def main():
     ap.add_argument("--shards", type=int, default=2)
     ap.add_argument("--scale", type=float, default=1.0, help="fraction of the key counts")
     ap.add_argument("--datasets", default="strings,hashes,zsets,streams")
+    ap.add_argument("--valkey-bin", help="valkey-server to measure beside redis-server")
     ap.add_argument("--out")
     a = ap.parse_args()
     tmp = tempfile.mkdtemp(prefix="shardis-mem-")
@@ -176,8 +178,11 @@ def main():
     for name in a.datasets.split(","):
         n = max(1, int(sizes[name] * a.scale))
         payload = dataset(name, n)
-        for start in (lambda: start_redis(tmp, "redis"),
-                      lambda: start_shardis(tmp, a.proxy_bin, a.shards, 0)):
+        starts = [lambda: start_redis(tmp, "redis")]
+        if a.valkey_bin:
+            starts.append(lambda: start_valkey(tmp, a.valkey_bin))
+        starts.append(lambda: start_shardis(tmp, a.proxy_bin, a.shards, 0))
+        for start in starts:
             server, rss, used, account = measure(start, name, n, payload)
             rows.append((name, n, server, rss, used))
             if account:
@@ -187,9 +192,13 @@ def main():
     when = now_utc()
     lines = [f"Run of {when} on {platform.node()}, shardis with {a.shards} shards "
              "(resident memory summed as PSS over the proxy and its shards).", "",
-             "| dataset | keys | redis-server resident B/key | shardis resident B/key | shardis/redis "
-             "| redis used_memory B/key | shardis used_memory B/key |",
-             "| --- | --- | --- | --- | --- | --- | --- |"]
+             "| dataset | keys | redis-server resident B/key | "
+             + ("valkey resident B/key | " if a.valkey_bin else "")
+             + "shardis resident B/key | shardis/redis | "
+             + ("shardis/valkey | " if a.valkey_bin else "")
+             + "redis used_memory B/key | shardis used_memory B/key |",
+             "| --- | --- | --- | " + ("--- | --- | " if a.valkey_bin else "")
+             + "--- | --- | --- | --- |"]
     for name in a.datasets.split(","):
         r = {srv: (n, rss, used) for (nm, n, srv, rss, used) in rows if nm == name}
         if "redis-server" not in r or "shardis" not in r:
@@ -197,8 +206,12 @@ def main():
         n, rrss, rused = r["redis-server"]
         _, srss, sused = r["shardis"]
         fmt = lambda v: "n/a" if v is None else f"{v:.1f}"  # noqa: E731
-        lines.append(f"| {name} | {n} | {rrss:.1f} | {srss:.1f} | {srss / rrss:.2f}x | "
-                     f"{fmt(rused)} | {fmt(sused)} |")
+        vk, vratio = "", ""
+        if a.valkey_bin and "valkey" in r:
+            vrss = r["valkey"][1]
+            vk, vratio = f"{vrss:.1f} | ", f"{srss / vrss:.2f}x | "
+        lines.append(f"| {name} | {n} | {rrss:.1f} | {vk}{srss:.1f} | {srss / rrss:.2f}x | "
+                     f"{vratio}{fmt(rused)} | {fmt(sused)} |")
     if accounts:
         lines += ["", "Where shardis's bytes per key go (deltas of `INFO memory` over the load; "
                   "the payload is the data as sent):", "",

@@ -15,7 +15,9 @@ redis-py client, for destinations of 0, 10,000 and 100,000 elements:
 - `MULTI; LPUSH {b}feed item; LTRIM {b}feed 0 N-1; EXPIRE {b}feed 3600;
   INCR {a}count; EXEC` (a capped activity feed with a time to live),
 - `MULTI; LREM {b}queue 1 job; SADD {a}done job; EXEC` (a reliable
-  queue's acknowledgement of a job pushed by the first column).
+  queue's acknowledgement of a job pushed by the first column),
+- `MULTI; XADD {b}events * type job; INCR {a}seen; EXEC` (an event log
+  and a counter).
 
 `{a}` and `{b}` hash to slots 15495 and 3300: different shards whenever
 shardis runs two or more (its default). Prints microseconds per operation,
@@ -44,6 +46,8 @@ def load(r, n):
         p.rpush("{b}queue", *chunk)
         p.rpush("{b}dst-list", *chunk)
         p.rpush("{b}feed", *chunk)
+        for c in chunk:
+            p.xadd("{b}events", {"type": c})
         p.sadd("{b}dst-set", *chunk)
         p.hset("{b}unacked", mapping={c: "x" * 32 for c in chunk})
         p.zadd("{a}index", {c: j for j, c in enumerate(chunk, start=i)})
@@ -97,11 +101,17 @@ def measure(port):
             p.sadd("{a}done", f"job{i}")
             p.execute()
 
+        def event(i):
+            p = r.pipeline(transaction=True)
+            p.xadd("{b}events", {"type": f"job{i}"})
+            p.incr("{a}seen")
+            p.execute()
+
         rows.append((n, timed(push), timed(unacked),
                      timed(lambda i: r.smove("{a}src-set", "{b}dst-set", f"m{i}")),
                      timed(lambda i: r.lmove("{a}src-list", "{b}dst-list", "LEFT", "RIGHT")),
                      timed(lambda i: zadd(keys=["{b}done"], args=[i, f"new{i}"])),
-                     timed(feed), timed(ack)))
+                     timed(feed), timed(ack), timed(event)))
     return rows
 
 
@@ -112,8 +122,9 @@ def main():
     for port in ports:
         print(f"port {port}: microseconds per operation (median of {RUNS} runs of {OPS})\n")
         print("| destination size | MULTI SADD+LPUSH | MULTI ZADD+HSET | SMOVE | LMOVE "
-              "| script ZADD | MULTI LPUSH+LTRIM+EXPIRE+INCR | MULTI LREM+SADD |")
-        print("| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+              "| script ZADD | MULTI LPUSH+LTRIM+EXPIRE+INCR | MULTI LREM+SADD "
+              "| MULTI XADD+INCR |")
+        print("| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
         for n, *us in measure(port):
             print(f"| {n:,} | " + " | ".join(f"{u:,.0f}" for u in us) + " |")
         print()

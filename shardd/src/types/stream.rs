@@ -51,6 +51,15 @@ pub enum Trim {
     MinId(StreamId),
 }
 
+/// A stream's counters before an append ([`StreamObj::marks`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct StreamMarks {
+    pub last_id: StreamId,
+    pub first_id: StreamId,
+    pub max_deleted: StreamId,
+    pub entries_added: u64,
+}
+
 /// A stream.
 #[derive(Clone, Debug, Default)]
 pub struct StreamObj {
@@ -211,6 +220,35 @@ impl StreamObj {
             false
         });
         found
+    }
+
+    /// The counters an append changes, to put back with
+    /// [`StreamObj::unappend`].
+    pub fn marks(&self) -> StreamMarks {
+        StreamMarks {
+            last_id: self.last_id,
+            first_id: self.first_id,
+            max_deleted: self.max_deleted,
+            entries_added: self.entries_added,
+        }
+    }
+
+    /// Takes the newest entry back out (the one an XADD just appended)
+    /// and puts back the counters `marks` kept before it: a
+    /// transaction's undo of an XADD that trimmed nothing.
+    pub fn unappend(&mut self, marks: &StreamMarks) {
+        if let Some(mut last) = self.nodes.last_entry() {
+            if last.get_mut().pop_last() == Some(true) {
+                self.len -= 1;
+            }
+            if last.get().total() == 0 {
+                last.remove();
+            }
+        }
+        self.last_id = marks.last_id;
+        self.first_id = marks.first_id;
+        self.max_deleted = marks.max_deleted;
+        self.entries_added = marks.entries_added;
     }
 
     /// Deletes live entry `id` (XDEL); true if it was there.

@@ -395,6 +395,8 @@ fn snapshot(rig: &mut Rig, id: &mut u64, keys: &[&str]) -> Vec<String> {
             format!("HGETALL {k}"),
             format!("ZRANGE {k} 0 -1 WITHSCORES"),
             format!("PEXPIRETIME {k}"),
+            format!("XRANGE {k} - +"),
+            format!("XINFO STREAM {k}"),
         ] {
             *id += 1;
             rig.send(*id, 1, false, &cmd);
@@ -535,6 +537,7 @@ fn random_pushes_pops_and_set_changes_are_undone_exactly() {
         "LSET",
         "LREM",
         "LTRIM",
+        "XADD",
     ];
     for round in 0..1000u64 {
         let mut rig = Rig::new();
@@ -544,6 +547,7 @@ fn random_pushes_pops_and_set_changes_are_undone_exactly() {
             ("s", rand(6)),
             ("h", rand(6)),
             ("z", rand(6)),
+            ("x", rand(4)),
         ] {
             for i in 0..n {
                 id += 1;
@@ -552,6 +556,7 @@ fn random_pushes_pops_and_set_changes_are_undone_exactly() {
                     "l" => format!("RPUSH l e{}", i % 3),
                     "s" => format!("SADD s e{i}"),
                     "h" => format!("HSET h e{i} {i}"),
+                    "x" => format!("XADD x {}-{i} f e{i}", i / 2 + 1),
                     _ => format!("ZADD z {i}.5 e{i}"),
                 };
                 rig.send(id, 0, false, &cmd);
@@ -561,25 +566,30 @@ fn random_pushes_pops_and_set_changes_are_undone_exactly() {
             id += 1;
             rig.send(id, 0, false, "PEXPIREAT l 4102444800000");
         }
+        if rand(2) == 0 {
+            id += 1;
+            rig.send(id, 0, false, "XDEL x 1-0");
+        }
         rig.round();
         let mut sid = 1000;
-        let keys = ["l", "s", "h", "z"];
+        let keys = ["l", "s", "h", "z", "x"];
         let before = snapshot(&mut rig, &mut sid, &keys);
         let t = 5000 + round;
-        rig.send(2000, 9, false, &format!("SHARDD.TXLOCK {t} 0 0 l s h z"));
+        rig.send(2000, 9, false, &format!("SHARDD.TXLOCK {t} 0 0 l s h z x"));
         for i in 0..rand(12) {
             let name = cmds[rand(cmds.len() as u64) as usize];
             // Mostly the command's own type; now and then another (a
             // WRONGTYPE, or a key of another type turned into this one).
             let own = match name.as_bytes()[0] {
-                _ if matches!(name, "PEXPIRE" | "EXPIREAT" | "PERSIST") => keys[rand(4) as usize],
+                _ if matches!(name, "PEXPIRE" | "EXPIREAT" | "PERSIST") => keys[rand(5) as usize],
                 b'S' => "s",
                 b'H' => "h",
                 b'Z' => "z",
+                b'X' => "x",
                 _ => "l",
             };
             let key = if rand(6) == 0 {
-                keys[rand(4) as usize]
+                keys[rand(5) as usize]
             } else {
                 own
             };
@@ -608,6 +618,12 @@ fn random_pushes_pops_and_set_changes_are_undone_exactly() {
                 "ZREMRANGEBYRANK" => format!("ZREMRANGEBYRANK {key} {} {}", a as i64 - 4, b),
                 "ZREMRANGEBYSCORE" => format!("ZREMRANGEBYSCORE {key} ({a} {b}.5"),
                 "ZREMRANGEBYLEX" => format!("ZREMRANGEBYLEX {key} [e{a} (e{b}"),
+                "XADD" => match rand(4) {
+                    0 => format!("XADD {key} MAXLEN {a} * f v{b}"),
+                    1 => format!("XADD {key} {}-{b} f v", a / 2),
+                    2 => format!("XADD {key} * g v{a} h w"),
+                    _ => format!("XADD {key} * f v{a}"),
+                },
                 "HSET" => format!("HSET {key} e{a} v{a} e{b} w"),
                 "HSETNX" => format!("HSETNX {key} e{a} n"),
                 "HINCRBY" => format!("HINCRBY {key} e{a} 3"),

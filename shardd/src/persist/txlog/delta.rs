@@ -22,7 +22,10 @@ use super::Image;
 use crate::{
     commands::zsets::remrange_victims,
     keyspace::{Keyspace, Saved, Value, ValueMut, ValueRef},
-    types::list::{End, ListObj},
+    types::{
+        list::{End, ListObj},
+        stream::{id::parse_id, StreamMarks},
+    },
 };
 
 /// One step that undoes one write.
@@ -65,6 +68,9 @@ pub enum Step {
         head: Vec<Vec<u8>>,
         tail: Vec<Vec<u8>>,
     },
+    /// Takes the stream's newest entry back out and sets its counters
+    /// back (the undo of an XADD that trimmed nothing).
+    Unappend(StreamMarks),
 }
 
 /// What undoes a write ([`Step::undoing`]).
@@ -128,6 +134,7 @@ impl Step {
                 | Cmd::Linsert
                 | Cmd::Lrem
                 | Cmd::Ltrim
+                | Cmd::Xadd
         )
     }
 
@@ -316,6 +323,18 @@ impl Step {
                 }
             }
             Cmd::Persist => Undoing::Step(Step::Expiry),
+            Cmd::Xadd => {
+                // A trimming XADD removes entries too: an image. (A field
+                // named so images as well: rare, and only costlier.)
+                let trims = rest
+                    .iter()
+                    .any(|a| a.eq_ignore_ascii_case(b"MAXLEN") || a.eq_ignore_ascii_case(b"MINID"));
+                match ks.get(key) {
+                    Some(ValueRef::Stream(s)) if !trims => Undoing::Step(Step::Unappend(s.marks())),
+                    Some(ValueRef::Stream(_)) | None => Undoing::Image,
+                    Some(_) => Undoing::Nothing,
+                }
+            }
             Cmd::Lset | Cmd::Linsert | Cmd::Lrem | Cmd::Ltrim => list_undoing(ks, id, key, rest),
             _ => Undoing::Image,
         }
@@ -352,6 +371,11 @@ impl Step {
                 if let Some(l) = list_to_fill(ks, key) {
                     head.iter().rev().for_each(|e| l.push(End::Front, e));
                     tail.iter().for_each(|e| l.push(End::Back, e));
+                }
+            }
+            Step::Unappend(marks) => {
+                if let Some(ValueMut::Stream(s)) = ks.get_mut(key) {
+                    s.unappend(marks);
                 }
             }
             _ => self.run_first(ks, key),
@@ -463,7 +487,8 @@ impl Step {
             | Step::SetAt(..)
             | Step::RemoveAt(_)
             | Step::Reinsert { .. }
-            | Step::Untrim { .. } => {}
+            | Step::Untrim { .. }
+            | Step::Unappend(_) => {}
         }
     }
 
@@ -504,6 +529,15 @@ impl Step {
                 out.push(at.len().to_string().into_bytes());
                 out.push(elem.clone());
                 out.extend(at.iter().map(|i| i.to_string().into_bytes()));
+                return;
+            }
+            Step::Unappend(m) => {
+                // `XU entries_added last_id first_id max_deleted`.
+                out.push(b"XU".to_vec());
+                out.push(m.entries_added.to_string().into_bytes());
+                for id in [m.last_id, m.first_id, m.max_deleted] {
+                    out.push(id.to_string().into_bytes());
+                }
                 return;
             }
             Step::Untrim { head, tail } => {
@@ -566,6 +600,19 @@ impl Step {
                 return Some((Step::SetAt(n, old.to_vec()), rest));
             }
             b"LD" => return Some((Step::RemoveAt(n), rest)),
+            b"XU" => {
+                let [last, first, max_deleted, rest @ ..] = rest else {
+                    return None;
+                };
+                let id = |b: &[u8]| parse_id(b, 0, true);
+                let marks = StreamMarks {
+                    last_id: id(last)?,
+                    first_id: id(first)?,
+                    max_deleted: id(max_deleted)?,
+                    entries_added: n,
+                };
+                return Some((Step::Unappend(marks), rest));
+            }
             b"LR" => {
                 let n = usize::try_from(n).ok()?;
                 let (elem, rest) = rest.split_first()?;

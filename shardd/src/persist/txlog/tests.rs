@@ -1,4 +1,5 @@
 use super::*;
+use crate::types::stream::StreamId;
 
 fn owned(args: &[&str]) -> Vec<Vec<u8>> {
     args.iter().map(|a| a.as_bytes().to_vec()).collect()
@@ -348,6 +349,12 @@ fn list_and_expiry_steps_read_back_exactly() {
                     tail: elems(&["y", "z"]),
                 },
                 Step::PopBack(2),
+                Step::Unappend(crate::types::stream::StreamMarks {
+                    last_id: StreamId::new(5, 1),
+                    first_id: StreamId::new(1, 0),
+                    max_deleted: StreamId::MIN,
+                    entries_added: 7,
+                }),
             ],
         }],
         ..Undo::default()
@@ -367,6 +374,8 @@ fn list_and_expiry_steps_read_back_exactly() {
         "LT 0 2 a",
         "EX 1",
         "LD -3",
+        "XU 7 5-1 1-0",
+        "XU 7 5-1 1-0 x",
     ] {
         let mut bad: Vec<&[u8]> = vec![b"4", b"0", b"1", b"k", b"-1", b"1"];
         bad.extend(step.split(' ').map(str::as_bytes));

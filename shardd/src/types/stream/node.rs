@@ -95,6 +95,27 @@ fn backlen(body: usize) -> usize {
     }
 }
 
+/// What Redis's listpack spends on an entry with `fields` (field, value,
+/// ...) whose id is `ms_delta` and `seq` from its node's master, its field
+/// names left out when `same`.
+fn entry_lp_bytes(ms_delta: u64, seq: u64, same: bool, fields: &[&[u8]]) -> usize {
+    let count = fields.len() / 2;
+    let mut lp = 2 + lp_int_bytes(ms_delta as i64) + lp_int_bytes(seq as i64);
+    if same {
+        lp += fields
+            .iter()
+            .skip(1)
+            .step_by(2)
+            .map(|v| lp_elem_bytes(v))
+            .sum::<usize>();
+    } else {
+        lp += lp_int_bytes(count as i64);
+        lp += fields.iter().map(|f| lp_elem_bytes(f)).sum::<usize>();
+    }
+    let lp_count = 3 + count + if same { 0 } else { count + 1 };
+    lp + lp_int_bytes(lp_count as i64)
+}
+
 /// One entry read from a node.
 #[derive(Debug)]
 pub struct RawEntry {
@@ -185,25 +206,43 @@ impl Node {
         self.buf.push(if same { SAME_FIELDS } else { 0 });
         push_varint(&mut self.buf, ms_delta);
         push_varint(&mut self.buf, seq);
-        let mut lp = 2 + lp_int_bytes(ms_delta as i64) + lp_int_bytes(seq as i64);
         if same {
             for v in fields.iter().skip(1).step_by(2) {
                 push_bytes(&mut self.buf, v);
-                lp += lp_elem_bytes(v);
             }
         } else {
             push_varint(&mut self.buf, count as u64);
-            lp += lp_int_bytes(count as i64);
             for f in fields {
                 push_bytes(&mut self.buf, f);
-                lp += lp_elem_bytes(f);
             }
         }
-        let lp_count = 3 + count + if same { 0 } else { count + 1 };
-        lp += lp_int_bytes(lp_count as i64);
-        self.lp_bytes += lp;
+        self.lp_bytes += entry_lp_bytes(ms_delta, seq, same, fields);
         self.last = id;
         self.live += 1;
+    }
+
+    /// Takes the last entry (just pushed) back out, as if it had never
+    /// been pushed: whether it was live, `None` if the node has no entry.
+    /// A transaction undoes its XADD so (`persist::txlog::Delta`).
+    pub fn pop_last(&mut self) -> Option<bool> {
+        let (last, prev) = self.entries().fold((None, None), |(l, _), e| (Some(e), l));
+        let last = last?;
+        let mut fields = Vec::new();
+        self.fields_into(&last, &mut fields);
+        let ms_delta = last.id.ms - self.first.ms;
+        let seq = match ms_delta {
+            0 => last.id.seq - self.first.seq,
+            _ => last.id.seq,
+        };
+        let lp = entry_lp_bytes(ms_delta, seq, last.same, &fields);
+        self.lp_bytes = self.lp_bytes.saturating_sub(lp);
+        self.buf.truncate(last.at);
+        match last.deleted {
+            true => self.dead -= 1,
+            false => self.live -= 1,
+        }
+        self.last = prev.map_or(self.first, |p: RawEntry| p.id);
+        Some(!last.deleted)
     }
 
     /// Reads the entry at `at`: the entry and the offset after it.

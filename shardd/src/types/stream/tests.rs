@@ -141,3 +141,34 @@ fn lag_and_read_counters_follow_redis() {
     s.delete(StreamId::new(4, 0));
     assert_eq!(s.lag(&s.groups[&b"g"[..]]), None);
 }
+
+#[test]
+fn unappend_gives_back_the_stream_before_the_append() {
+    let state = |s: &StreamObj| {
+        let mut enc = Vec::new();
+        s.encode(&mut enc);
+        let nodes: Vec<(StreamId, StreamId, usize, usize, usize)> = s
+            .nodes
+            .values()
+            .map(|n| (n.first, n.last, n.live, n.dead, n.lp_bytes))
+            .collect();
+        (enc, nodes, s.len, s.marks())
+    };
+    // Across node boundaries (100 entries a node by default), after
+    // tombstones, with the master's fields and with others.
+    for n in [0u64, 1, 2, 99, 100, 101, 250] {
+        for fields in [&[&b"f"[..], b"x"][..], &[b"g", b"y", b"h", b"z"]] {
+            let mut s = filled(n);
+            if n > 2 {
+                assert!(s.delete(StreamId::new(2, 0)));
+                assert!(s.delete(StreamId::new(n, 0)));
+            }
+            let before = state(&s);
+            let marks = s.marks();
+            assert!(s.append(NewId::Auto, fields, 1_000_000).is_ok());
+            assert_ne!(state(&s), before);
+            s.unappend(&marks);
+            assert_eq!(state(&s), before, "{n} entries");
+        }
+    }
+}
