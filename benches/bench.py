@@ -45,6 +45,13 @@ WORKLOADS.update({
     "GEOSEARCH": ["geosearch", "geo:__rand_int__", "fromlonlat", "13.36", "38.11", "byradius",
                   "5", "km", "asc", "withdist"],
 })
+# Small hashes, run only when named (--workloads HSETS,HGETS, in that
+# order): a field set in one of 100,000 hashes (a few fields each: the
+# packed, inline form), then one read back.
+WORKLOADS.update({
+    "HSETS": ["hset", "hash:__rand_int__", "field:__rand_int__", "x" * 16],
+    "HGETS": ["hget", "hash:__rand_int__", "field:__rand_int__"],
+})
 # Streams, run only when named (--workloads XADD,XRANGE, in that order):
 # entries appended to random streams, then the first 10 of one read back.
 WORKLOADS.update({

@@ -7,6 +7,8 @@ Three datasets, each loaded into a freshly started server with
   strings: 1M keys of 16 bytes with 32-byte values;
   hashes:  100k hashes of 10 fields (8-byte fields, 16-byte values);
   zsets:   100k sorted sets of 10 members (8-byte members, integer scores);
+  lists:   100k lists of 10 elements of 16 bytes (RPUSH);
+  sets:    100k sets of 10 members of 8 bytes (not integers: SADD);
   streams: 1M stream entries over 10 streams (XADD * with one 6-byte field
            and a 16-byte value), "per key" meaning per entry.
 For each, bytes per key = (after - before) / keys, from the resident
@@ -54,7 +56,8 @@ def resp(*args):
 def payload_bytes(name):
     """Bytes of data per key as sent: key, fields, members, values (a
     score as 8 bytes); None where a key is not the unit (streams)."""
-    return {"strings": 16 + 32, "hashes": 16 + 10 * (8 + 16), "zsets": 16 + 10 * (8 + 8)}.get(name)
+    return {"strings": 16 + 32, "hashes": 16 + 10 * (8 + 16), "zsets": 16 + 10 * (8 + 8),
+            "lists": 16 + 10 * 16, "sets": 16 + 10 * 8}.get(name)
 
 
 def dataset(name, n):
@@ -69,6 +72,16 @@ def dataset(name, n):
             args = [b"HSET", b"hash:%011d" % i]
             for f in range(10):
                 args += [b"field:%02d" % f, b"value:%010d" % (i * 10 + f)]
+            chunks.append(resp(*args))
+    elif name == "lists":
+        for i in range(n):
+            args = [b"RPUSH", b"list:%011d" % i]
+            args += [b"element:%08d" % (i * 10 + e) for e in range(10)]
+            chunks.append(resp(*args))
+    elif name == "sets":
+        for i in range(n):
+            args = [b"SADD", b"set:%012d" % i]
+            args += [b"mb:%05d" % ((i + m) % 100000) for m in range(10)]
             chunks.append(resp(*args))
     elif name == "streams":
         for i in range(n):
@@ -167,14 +180,15 @@ def main():
     ap.add_argument("--proxy-bin", required=True)
     ap.add_argument("--shards", type=int, default=2)
     ap.add_argument("--scale", type=float, default=1.0, help="fraction of the key counts")
-    ap.add_argument("--datasets", default="strings,hashes,zsets,streams")
+    ap.add_argument("--datasets", default="strings,hashes,zsets,lists,sets,streams")
     ap.add_argument("--valkey-bin", help="valkey-server to measure beside redis-server")
     ap.add_argument("--out")
     a = ap.parse_args()
     tmp = tempfile.mkdtemp(prefix="shardis-mem-")
     rows = []
     accounts = {}
-    sizes = {"strings": 1_000_000, "hashes": 100_000, "zsets": 100_000, "streams": 1_000_000}
+    sizes = {"strings": 1_000_000, "hashes": 100_000, "zsets": 100_000, "lists": 100_000,
+             "sets": 100_000, "streams": 1_000_000}
     for name in a.datasets.split(","):
         n = max(1, int(sizes[name] * a.scale))
         payload = dataset(name, n)

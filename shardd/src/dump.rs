@@ -376,7 +376,7 @@ mod tests {
             z.insert(m.as_bytes(), f64::from(i) / 3.0);
             if [1, 100, 999].contains(&i) {
                 for v in [
-                    ValueRef::Hash(&h),
+                    ValueRef::Hash(h.hash_ref()),
                     ValueRef::List(&l),
                     ValueRef::Set(&s),
                     ValueRef::Set(&ints),
@@ -402,7 +402,7 @@ mod tests {
             for (i, f) in fields.iter().enumerate() {
                 h.set(f, &fields[fields.len() - 1 - i]);
             }
-            round_trip(ValueRef::Hash(&h))?;
+            round_trip(ValueRef::Hash(h.hash_ref()))?;
         }
 
         #[test]
@@ -452,7 +452,7 @@ mod tests {
         fn any_damage_is_refused(elems in members(), at in any::<prop::sample::Index>(), flip in 1u8..=255) {
             let mut h = HashObj::new();
             elems.iter().for_each(|e| { h.set(e, b"v"); });
-            let mut p = encode(ValueRef::Hash(&h));
+            let mut p = encode(ValueRef::Hash(h.hash_ref()));
             let i = at.index(p.len());
             p[i] ^= flip;
             prop_assert_eq!(decode(&p).unwrap_err(), DumpError::VersionOrChecksum);

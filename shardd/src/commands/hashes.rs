@@ -16,7 +16,7 @@ use super::{
 use crate::{
     keyspace::{Keyspace, Value, ValueMut, ValueRef},
     reply::{format_i64, Reply},
-    types::hash::HashObj,
+    types::hash::{HashObj, HashRef},
 };
 
 /// Largest `|count|` a negative-count `HRANDFIELD` answers (the reply grows
@@ -24,7 +24,7 @@ use crate::{
 pub const RANDFIELD_REPEAT_MAX: u64 = 1 << 20;
 
 /// The hash at `key` for reading: `None` if missing, `WRONGTYPE` if another type.
-fn read<'a>(ks: &'a mut Keyspace, key: &[u8]) -> Result<Option<&'a HashObj>, CmdError> {
+fn read<'a>(ks: &'a mut Keyspace, key: &[u8]) -> Result<Option<HashRef<'a>>, CmdError> {
     match ks.get(key) {
         None => Ok(None),
         Some(ValueRef::Hash(h)) => Ok(Some(h)),
@@ -139,7 +139,7 @@ pub fn hdel(ks: &mut Keyspace, args: Args, out: &mut Reply) -> CmdResult {
 
 /// `HLEN key`
 pub fn hlen(ks: &mut Keyspace, args: Args, out: &mut Reply) -> CmdResult {
-    let n = read(ks, args.get(1)?)?.map_or(0, HashObj::len);
+    let n = read(ks, args.get(1)?)?.map_or(0, HashRef::len);
     out.int(n as i64);
     Ok(())
 }

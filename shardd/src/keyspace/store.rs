@@ -13,8 +13,10 @@
 //!
 //! ```text
 //! flags:u8 | [expire_at_ms:u64 LE, if HAS_TTL] | clock:u24 LE
-//!          | key_len:varint | [str_len:varint, strings only] | key bytes
-//!          | string bytes (inline) or an owned pointer (8 bytes LE)
+//!          | key_len:varint | [str_len:varint, strings and inline or
+//!            padded hashes] | key bytes
+//!          | string bytes (inline), packed hash pairs (inline), or an
+//!            owned pointer (8 bytes LE; then padding for a padded hash)
 //! ```
 //!
 //! `clock` is Redis's 24 bits per object for eviction and `OBJECT
@@ -23,12 +25,23 @@
 //! logarithmic access counter (8 bits); the keyspace decides which
 //! (`keyspace/evict.rs`), the store only keeps the bytes.
 //!
-//! The flags byte holds the kind (3 bits), `HAS_TTL`, `DEAD`, and for
+//! The flags byte holds the kind (3 bits), `HAS_TTL`, `DEAD`, for
 //! strings how Redis would encode them (`STR_RAW`, `STR_NOT_INT`,
-//! `STR_UNSHARED`; see [`StrMark`]); a new value starts with no mark.
+//! `STR_UNSHARED`; see [`StrMark`]; a new value starts with no mark), and
+//! for hashes `HASH_INLINE` or `HASH_PADDED` (the same bits).
 //!
 //! Strings up to [`INLINE_VALUE_MAX_BYTES`] sit inline; longer strings and
-//! collections are owned boxes whose pointer the entry holds. Invariant:
+//! collections are owned boxes whose pointer the entry holds, except small
+//! packed hashes (`hash::INLINE_MIN_BYTES` to `hash::INLINE_MAX_BYTES` of
+//! pairs): `HASH_INLINE` entries hold the packed pairs themselves, their
+//! length where a string's is (`[str_len:varint]` after the key's
+//! length), read through a `HashRef`. A 10-field hash saves its
+//! `Box<HashObj>` and the allocator's rounding of the pairs' own block
+//! (260 bytes of pairs take a 320-byte class). Changing one moves the pairs
+//! into a box in place (`HASH_PADDED`: the pointer in the field's first
+//! bytes, the rest padding counted dead), so a write costs a copy, not a
+//! move of the entry; compaction puts small packed hashes back inline.
+//! Invariant:
 //! every entry reachable from the table is live (not `DEAD`) and owns its
 //! pointer (if any); a dead entry owns nothing. Removing marks the entry
 //! dead (or truncates it off the end); when dead bytes pass a quarter of
@@ -40,7 +53,13 @@
 use std::ptr;
 
 use super::{offsets::OffsetTable, StrMark, Value, ValueMut, ValueRef};
-use crate::types::{hash::HashObj, list::ListObj, set::SetObj, stream::StreamObj, zset::ZSetObj};
+use crate::types::{
+    hash::{HashObj, HashRef},
+    list::ListObj,
+    set::SetObj,
+    stream::StreamObj,
+    zset::ZSetObj,
+};
 
 /// Longest string stored inline in the arena; longer ones get a box.
 pub const INLINE_VALUE_MAX_BYTES: usize = 128;
@@ -64,6 +83,14 @@ const STR_NOT_INT: u8 = 0x40;
 /// A string Redis would hold in a private object (see [`StrMark`]).
 const STR_UNSHARED: u8 = 0x80;
 const STR_MARKS: u8 = STR_RAW | STR_NOT_INT | STR_UNSHARED;
+/// A hash whose packed pairs sit in the value field (its length after the
+/// key's), no box: the bit strings use for `STR_RAW`.
+const HASH_INLINE: u8 = 0x08;
+/// A hash that was inline and has been moved into a box by a change: the
+/// value field keeps its length, the pointer in its first `PTR_BYTES` and
+/// the rest padding (counted dead) until compaction: the bit strings use
+/// for `STR_NOT_INT`.
+const HASH_PADDED: u8 = 0x40;
 const PTR_BYTES: usize = 8;
 /// Bytes of an entry's clock.
 const CLOCK_BYTES: usize = 3;
@@ -106,6 +133,22 @@ impl Header {
     fn kind(&self) -> u8 {
         self.flags & KIND_MASK
     }
+    /// A hash held inline (no box).
+    fn inline_hash(&self) -> bool {
+        self.kind() == KIND_HASH && self.flags & HASH_INLINE != 0
+    }
+    /// Whether the value field holds a pointer to a box the entry owns.
+    fn owns_box(&self) -> bool {
+        self.kind() != KIND_STR && !self.inline_hash()
+    }
+    /// Padding in the value field past a pointer (a hash moved out of
+    /// line by a change).
+    fn padding(&self) -> usize {
+        match self.kind() == KIND_HASH && self.flags & HASH_PADDED != 0 {
+            true => self.field_len - PTR_BYTES,
+            false => 0,
+        }
+    }
     fn size(&self) -> usize {
         self.val_off + self.field_len
     }
@@ -141,9 +184,18 @@ fn parse(b: &[u8]) -> Header {
     let mut pos = lens_off;
     let key_len = read_varint(b, &mut pos);
     let kind = flags & KIND_MASK;
+    let sized_hash = kind == KIND_HASH && flags & (HASH_INLINE | HASH_PADDED) != 0;
     let is_str = kind == KIND_STR || kind == KIND_BIG_STR;
-    let str_len = if is_str { read_varint(b, &mut pos) } else { 0 };
-    let field_len = if kind == KIND_STR { str_len } else { PTR_BYTES };
+    let str_len = if is_str || sized_hash {
+        read_varint(b, &mut pos)
+    } else {
+        0
+    };
+    let field_len = if kind == KIND_STR || sized_hash {
+        str_len
+    } else {
+        PTR_BYTES
+    };
     Header {
         flags,
         clock_off,
@@ -166,7 +218,7 @@ fn expire_of(b: &[u8], h: &Header) -> Option<u64> {
 
 /// The owned pointer in an entry's value field (written by [`push_ptr`]).
 fn ptr_of(b: &[u8], h: &Header) -> *mut u8 {
-    debug_assert!(h.kind() != KIND_STR, "inline strings hold no pointer");
+    debug_assert!(h.owns_box(), "inline strings and hashes hold no pointer");
     let field = &b[h.val_off..h.val_off + PTR_BYTES];
     // SAFETY: `field` is PTR_BYTES in-bounds bytes; an unaligned read of a
     // pointer from them is allowed, and returns the pointer `push_ptr`
@@ -222,6 +274,10 @@ fn push_entry(
             )
         }
         Payload::Bytes(b) => (KIND_STR, ptr::null_mut(), b.len(), b),
+        Payload::Value(Value::Hash(o)) if o.inline_bytes().is_some() => {
+            let bytes = o.inline_bytes().unwrap_or_default();
+            return push_inline_hash(arena, key, bytes, ttl, clock);
+        }
         Payload::Value(Value::Hash(o)) => (KIND_HASH, Box::into_raw(o).cast::<u8>(), 0, &[]),
         Payload::Value(Value::List(o)) => (KIND_LIST, Box::into_raw(o).cast::<u8>(), 0, &[]),
         Payload::Value(Value::Set(o)) => (KIND_SET, Box::into_raw(o).cast::<u8>(), 0, &[]),
@@ -247,6 +303,30 @@ fn push_entry(
     } else {
         push_ptr(arena, ptr);
     }
+    off
+}
+
+/// Appends an entry holding hash pairs `packed` inline
+/// ([`HashObj::inline_bytes`]); returns its offset.
+fn push_inline_hash(
+    arena: &mut Vec<u8>,
+    key: &[u8],
+    packed: &[u8],
+    ttl: Option<u64>,
+    clock: u32,
+) -> usize {
+    let need = 1 + 8 + CLOCK_BYTES + 10 + 10 + key.len() + packed.len();
+    reserve_gently(arena, need);
+    let off = arena.len();
+    arena.push(KIND_HASH | HASH_INLINE | if ttl.is_some() { HAS_TTL } else { 0 });
+    if let Some(t) = ttl {
+        arena.extend_from_slice(&t.to_le_bytes());
+    }
+    arena.extend_from_slice(&clock.to_le_bytes()[..CLOCK_BYTES]);
+    push_varint(arena, key.len());
+    push_varint(arena, packed.len());
+    arena.extend_from_slice(key);
+    arena.extend_from_slice(packed);
     off
 }
 
@@ -322,6 +402,9 @@ impl<'a> EntryRef<'a> {
 
     /// How Redis would encode this string (`Encoded` for other types).
     pub fn str_mark(&self) -> StrMark {
+        if self.h.kind() != KIND_STR && self.h.kind() != KIND_BIG_STR {
+            return StrMark::Encoded;
+        }
         match self.h.flags & STR_MARKS {
             STR_RAW => StrMark::Raw,
             STR_NOT_INT => StrMark::NotInt,
@@ -337,6 +420,9 @@ impl<'a> EntryRef<'a> {
         if h.kind() == KIND_STR {
             return ValueRef::Str(&self.b[h.val_off..h.val_off + h.str_len]);
         }
+        if h.inline_hash() {
+            return ValueRef::Hash(HashRef::packed(&self.b[h.val_off..h.val_off + h.str_len]));
+        }
         let p = ptr_of(self.b, h);
         // SAFETY: a live entry owns the box behind `p` (module invariant), of
         // the type its kind names; the shared borrow of the arena for 'a rules
@@ -344,7 +430,7 @@ impl<'a> EntryRef<'a> {
         unsafe {
             match h.kind() {
                 KIND_BIG_STR => ValueRef::Str(std::slice::from_raw_parts(p, h.str_len)),
-                KIND_HASH => ValueRef::Hash(&*p.cast::<HashObj>()),
+                KIND_HASH => ValueRef::Hash((*p.cast::<HashObj>()).hash_ref()),
                 KIND_LIST => ValueRef::List(&*p.cast::<ListObj>()),
                 KIND_SET => ValueRef::Set(&*p.cast::<SetObj>()),
                 KIND_STREAM => ValueRef::Stream(&*p.cast::<StreamObj>()),
@@ -361,6 +447,8 @@ impl<'a> EntryRef<'a> {
 pub struct EntryMut<'a> {
     b: &'a mut [u8],
     h: Header,
+    /// The slot's dead bytes (padding left by a hash moved into a box).
+    dead: &'a mut usize,
 }
 
 impl<'a> EntryMut<'a> {
@@ -429,13 +517,17 @@ impl<'a> EntryMut<'a> {
     }
 
     /// The value, mutable where the type allows.
-    pub fn into_value_mut(self) -> ValueMut<'a> {
+    pub fn into_value_mut(mut self) -> ValueMut<'a> {
         let h = self.h;
         debug_assert_eq!(h.flags & DEAD, 0, "a dead entry owns nothing");
         if h.kind() == KIND_STR {
             let b: &'a [u8] = self.b;
             return ValueMut::Str(&b[h.val_off..h.val_off + h.str_len]);
         }
+        if h.inline_hash() {
+            self.box_inline_hash();
+        }
+        let h = self.h;
         let p = ptr_of(self.b, &h);
         // SAFETY: as in `EntryRef::value`; the exclusive borrow of the arena
         // for 'a makes this the only access to the box meanwhile.
@@ -452,6 +544,26 @@ impl<'a> EntryMut<'a> {
                 }
             }
         }
+    }
+}
+
+impl EntryMut<'_> {
+    /// Moves an inline hash into a box of its own, in place: the pointer
+    /// goes in the first bytes of the value field, the rest is padding
+    /// (counted dead, as `HASH_PADDED` says) until the slot is compacted,
+    /// which puts a small packed hash back inline.
+    fn box_inline_hash(&mut self) {
+        let h = self.h;
+        debug_assert!(h.inline_hash() && h.str_len >= PTR_BYTES);
+        let field = &mut self.b[h.val_off..h.val_off + h.str_len];
+        let p = Box::into_raw(Box::new(HashObj::from_packed(field))).cast::<u8>();
+        // SAFETY: `field` has at least PTR_BYTES bytes (inline hashes are at
+        // least `hash::INLINE_MIN_BYTES` long); the entry owns the box from
+        // here, as `HASH_PADDED` now says.
+        unsafe { ptr::write_unaligned(field.as_mut_ptr().cast::<*mut u8>(), p) };
+        self.b[0] = (self.b[0] & !HASH_INLINE) | HASH_PADDED;
+        self.h.flags = self.b[0];
+        *self.dead += h.str_len - PTR_BYTES;
     }
 }
 
@@ -529,7 +641,8 @@ impl SlotStore {
         let off = self.find_off(hash, key)?;
         let b = &mut self.arena[off..];
         let h = parse(b);
-        Some(EntryMut { b, h })
+        let dead = &mut self.dead_bytes;
+        Some(EntryMut { b, h, dead })
     }
 
     /// The entry of `key`, removing it first if its expiry is not after
@@ -554,6 +667,7 @@ impl SlotStore {
         Lookup::Live(EntryMut {
             b: &mut self.arena[off..],
             h,
+            dead: &mut self.dead_bytes,
         })
     }
 
@@ -651,7 +765,11 @@ impl SlotStore {
     fn kill(arena: &mut Vec<u8>, dead_bytes: &mut usize, off: usize, drop_owned: bool) -> usize {
         let h = parse(&arena[off..]);
         debug_assert_eq!(h.flags & DEAD, 0, "entry killed twice");
-        if drop_owned && h.kind() != KIND_STR {
+        // Its padding (if any) was counted dead already. (Saturating: a
+        // miscount is compaction's check to find, not a panic here with
+        // the box already dropped.)
+        *dead_bytes = dead_bytes.saturating_sub(h.padding());
+        if drop_owned && h.owns_box() {
             let p = ptr_of(&arena[off..], &h);
             // SAFETY: the entry is live, so it owns `p`; it is marked dead or
             // cut off below, so nothing reaches `p` through it again.
@@ -696,7 +814,7 @@ impl SlotStore {
         let off = self.find_off(hash, key)?;
         let e = self.at(off);
         let old = e.expire_at();
-        let value = if e.h.kind() == KIND_STR {
+        let value = if !e.h.owns_box() {
             e.value().to_value()
         } else {
             // SAFETY: the entry is live and owns the box; `kill` below is told
@@ -779,6 +897,8 @@ impl SlotStore {
                 self.arena
                     .extend_from_within(off + h.clock_off..off + h.size());
                 Self::kill(&mut self.arena, &mut self.dead_bytes, off, false);
+                // The copy keeps the padding (if any): dead again.
+                self.dead_bytes += h.padding();
                 let arena = &self.arena;
                 let hasher = |o| rehash(Self::key_at(arena, o));
                 self.table.replace(hash, found, new_off, hasher);
@@ -799,18 +919,31 @@ impl SlotStore {
             return;
         }
         let live = self.arena.len() - self.dead_bytes;
-        let mut fresh = Vec::with_capacity(size_class(live));
-        let mut entries = 0;
-        for e in self.iter() {
-            fresh.extend_from_slice(&e.b[..e.h.size()]);
-            entries += 1;
-        }
         // The live entries are exactly those the table reaches, and the
-        // dead bytes were counted right: otherwise the rebuilt table would
-        // lose keys or reach a box twice (a double free). Compaction is
-        // rare and already walks every entry, so this is checked always.
+        // dead bytes (padding included) were counted right: otherwise the
+        // rebuilt table would lose keys or reach a box twice (a double
+        // free). Compaction is rare and walks every entry anyway, so this
+        // is checked always, before anything moves.
+        let (entries, bytes) = self
+            .iter()
+            .fold((0, 0), |(n, b), e| (n + 1, b + e.h.size() - e.h.padding()));
         assert_eq!(entries, self.table.len(), "live entries and table disagree");
-        assert_eq!(fresh.len(), live, "dead bytes miscounted");
+        assert_eq!(bytes, live, "dead bytes miscounted");
+        let mut fresh = Vec::with_capacity(size_class(live));
+        for e in self.iter() {
+            if e.h.kind() != KIND_HASH || !e.h.owns_box() {
+                fresh.extend_from_slice(&e.b[..e.h.size()]);
+                continue;
+            }
+            // A boxed hash goes back inline if it is small and packed
+            // (one a change moved out), else as a plain pointer: padding
+            // goes.
+            // SAFETY: the entry is live and owns its box; the old arena is
+            // dropped as bytes below, so only the new entry holds it.
+            let value = unsafe { take_box(KIND_HASH, ptr_of(e.b, &e.h), 0) };
+            let (ttl, clock) = (e.expire_at(), e.clock());
+            push_entry(&mut fresh, e.key(), Payload::Value(value), ttl, clock);
+        }
         self.arena = fresh;
         self.dead_bytes = 0;
         self.table = OffsetTable::with_capacity(self.table.len(), self.arena.len());
@@ -866,7 +999,7 @@ impl Drop for SlotStore {
         let mut pos = 0;
         while pos < self.arena.len() {
             let h = parse(&self.arena[pos..]);
-            if h.flags & DEAD == 0 && h.kind() != KIND_STR {
+            if h.flags & DEAD == 0 && h.owns_box() {
                 let p = ptr_of(&self.arena[pos..], &h);
                 // SAFETY: a live entry owns its box, and the whole arena goes
                 // away with this store, so each box is dropped exactly once.

@@ -448,3 +448,171 @@ fn arena_bytes_split_into_live_dead_and_reserved() {
         "{after:?}"
     );
 }
+
+/// What [`inline_hashes_agree_with_a_model`] does to one key.
+#[derive(Debug, Clone)]
+enum HashOp {
+    /// A new hash of this many pairs (set whole: inline when small).
+    Insert(u8, u8),
+    /// HSET of one field through `get_mut` (moves an inline hash into a box).
+    Set(u8, u8, u8),
+    /// Removes one field; an emptied hash goes, as the commands do.
+    Unset(u8, u8),
+    Delete(u8),
+    /// Adds or clears an expiry far ahead (moves the entry).
+    Expire(u8, bool),
+    /// Takes the value out and puts it back (RENAME's way).
+    TakeBack(u8),
+}
+
+fn hash_op() -> impl Strategy<Value = HashOp> {
+    let key = 0u8..12;
+    prop_oneof![
+        (key.clone(), 0u8..40).prop_map(|(k, n)| HashOp::Insert(k, n)),
+        (key.clone(), 0u8..12, any::<u8>()).prop_map(|(k, f, v)| HashOp::Set(k, f, v)),
+        (key.clone(), 0u8..12).prop_map(|(k, f)| HashOp::Unset(k, f)),
+        key.clone().prop_map(HashOp::Delete),
+        (key.clone(), any::<bool>()).prop_map(|(k, e)| HashOp::Expire(k, e)),
+        key.prop_map(HashOp::TakeBack),
+    ]
+}
+
+type HashModel = HashMap<u8, std::collections::BTreeMap<Vec<u8>, Vec<u8>>>;
+
+fn hash_contents(
+    ks: &mut Keyspace,
+    key: &[u8],
+) -> Option<std::collections::BTreeMap<Vec<u8>, Vec<u8>>> {
+    match ks.get(key)? {
+        ValueRef::Hash(h) => Some(h.iter().map(|(f, v)| (f.to_vec(), v.to_vec())).collect()),
+        other => panic!("not a hash: {other:?}"),
+    }
+}
+
+proptest! {
+    /// Small hashes live inline in their slot's arena, move into a box
+    /// when changed, and go back inline when the slot is compacted: every
+    /// path (reads, writes, moves of the entry, takes, deletes) keeps the
+    /// contents and the dead-byte count right (a miscount fails
+    /// compaction's own check).
+    #[test]
+    fn inline_hashes_agree_with_a_model(ops in proptest::collection::vec(hash_op(), 1..300)) {
+        let (mut ks, _) = ks_at(1_000);
+        let mut m = HashModel::new();
+        // One slot, so deletes and moves reach compaction.
+        let kb = |k: u8| format!("{{t}}hash:{k}").into_bytes();
+        let field = |f: u8| format!("field:{f:02}").into_bytes();
+        for op in &ops {
+            match *op {
+                HashOp::Insert(k, n) => {
+                    let mut h = crate::types::hash::HashObj::new();
+                    let mut want = std::collections::BTreeMap::new();
+                    for f in 0..n {
+                        let v = format!("value:{k}:{f}").into_bytes();
+                        h.set(&field(f), &v);
+                        want.insert(field(f), v);
+                    }
+                    if n == 0 {
+                        ks.delete(&kb(k));
+                        m.remove(&k);
+                    } else {
+                        ks.insert(&kb(k), Value::Hash(Box::new(h)));
+                        m.insert(k, want);
+                    }
+                }
+                HashOp::Set(k, f, v) => {
+                    if let Some(ValueMut::Hash(h)) = ks.get_mut(&kb(k)) {
+                        h.set(&field(f), &[v; 3]);
+                        if let Some(w) = m.get_mut(&k) {
+                            w.insert(field(f), vec![v; 3]);
+                        }
+                    }
+                }
+                HashOp::Unset(k, f) => {
+                    let empty = match ks.get_mut(&kb(k)) {
+                        Some(ValueMut::Hash(h)) => {
+                            h.remove(&field(f));
+                            h.is_empty()
+                        }
+                        _ => false,
+                    };
+                    if empty {
+                        ks.remove(&kb(k));
+                    }
+                    if let Some(w) = m.get_mut(&k) {
+                        w.remove(&field(f));
+                        if w.is_empty() {
+                            m.remove(&k);
+                        }
+                    }
+                }
+                HashOp::Delete(k) => {
+                    prop_assert_eq!(ks.delete(&kb(k)), m.remove(&k).is_some());
+                }
+                HashOp::Expire(k, true) => {
+                    ks.set_expire_at(&kb(k), 4_102_444_800_000);
+                }
+                HashOp::Expire(k, false) => {
+                    ks.persist(&kb(k));
+                }
+                HashOp::TakeBack(k) => {
+                    if let Some(v) = ks.take(&kb(k)) {
+                        ks.insert(&kb(k), v);
+                    }
+                }
+            }
+            for k in 0..12u8 {
+                prop_assert_eq!(hash_contents(&mut ks, &kb(k)), m.get(&k).cloned(), "key {}", k);
+            }
+            let st = ks.memory_stats();
+            prop_assert!(st.entry_dead_bytes <= st.entry_bytes, "{:?}", st);
+        }
+    }
+}
+
+#[test]
+fn a_small_hash_sits_inline_moves_out_when_changed_and_back_when_compacted() {
+    let (mut ks, _) = ks_at(0);
+    let hash = |n: usize| {
+        let mut h = crate::types::hash::HashObj::new();
+        for f in 0..n {
+            h.set(format!("f{f}").as_bytes(), b"0123456789abcdef");
+        }
+        Value::Hash(Box::new(h))
+    };
+    for i in 0..40 {
+        ks.insert(format!("{{t}}h{i}").as_bytes(), hash(10));
+    }
+    // Inline: no box, the pairs in the entry.
+    let inline = ks.memory_stats();
+    assert_eq!(
+        ks.memory_usage(b"{t}h0", 0).map(|u| u > 10 * 19),
+        Some(true)
+    );
+    assert_eq!(inline.entry_dead_bytes, 0);
+    // A change moves it into a box: the pairs left behind count dead.
+    if let Some(ValueMut::Hash(h)) = ks.get_mut(b"{t}h0") {
+        h.set(b"f0", b"changed");
+    }
+    let moved = ks.memory_stats();
+    assert!(moved.entry_dead_bytes > 10 * 19, "{moved:?}");
+    let boxed_usage = ks.memory_usage(b"{t}h0", 0).unwrap_or(0);
+    assert!(
+        matches!(ks.get(b"{t}h0"), Some(ValueRef::Hash(h)) if h.get(b"f0") == Some(&b"changed"[..]))
+    );
+    // Deleting most of the slot compacts it (at a quarter dead): the
+    // changed hash is back inline, its box and padding gone.
+    for i in 1..30 {
+        assert!(ks.delete(format!("{{t}}h{i}").as_bytes()));
+    }
+    let compacted = ks.memory_stats();
+    assert!(compacted.entry_dead_bytes < 512, "{compacted:?}");
+    let inline_usage = ks.memory_usage(b"{t}h0", 0).unwrap_or(0);
+    assert!(
+        inline_usage + 10 * 19 < boxed_usage,
+        "{inline_usage} {boxed_usage}"
+    );
+    assert!(
+        matches!(ks.get(b"{t}h0"), Some(ValueRef::Hash(h)) if h.len() == 10 && h.get(b"f0") == Some(&b"changed"[..]))
+    );
+}

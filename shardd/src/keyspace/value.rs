@@ -1,9 +1,17 @@
 //! The value forms of the keyspace: owned ([`Value`]) for inserting and
 //! taking, borrowed ([`ValueRef`], [`ValueMut`]) for reading and changing in
 //! place. Strings are stored inline with their key, so they are only ever
-//! borrowed read-only; collections live in their own boxed objects.
+//! borrowed read-only; collections live in their own boxed objects, but a
+//! small packed hash may sit inline too (read through [`HashRef`]; a
+//! change moves it into a box first, see `keyspace::store`).
 
-use crate::types::{hash::HashObj, list::ListObj, set::SetObj, stream::StreamObj, zset::ZSetObj};
+use crate::types::{
+    hash::{HashObj, HashRef},
+    list::ListObj,
+    set::SetObj,
+    stream::StreamObj,
+    zset::ZSetObj,
+};
 
 /// A value of one of Redis's types.
 #[derive(Debug, Clone)]
@@ -27,7 +35,7 @@ impl Value {
     pub fn as_ref(&self) -> ValueRef<'_> {
         match self {
             Value::Str(s) => ValueRef::Str(s),
-            Value::Hash(h) => ValueRef::Hash(h),
+            Value::Hash(h) => ValueRef::Hash(h.hash_ref()),
             Value::List(l) => ValueRef::List(l),
             Value::Set(s) => ValueRef::Set(s),
             Value::ZSet(z) => ValueRef::ZSet(z),
@@ -46,7 +54,7 @@ impl ValueRef<'_> {
     pub fn to_value(&self) -> Value {
         match *self {
             ValueRef::Str(s) => Value::Str(s.to_vec()),
-            ValueRef::Hash(h) => Value::Hash(Box::new(h.clone())),
+            ValueRef::Hash(h) => Value::Hash(Box::new(h.to_owned())),
             ValueRef::List(l) => Value::List(Box::new(l.clone())),
             ValueRef::Set(s) => Value::Set(Box::new(s.clone())),
             ValueRef::ZSet(z) => Value::ZSet(Box::new(z.clone())),
@@ -124,8 +132,8 @@ pub fn string_encoding(s: &[u8]) -> &'static str {
 pub enum ValueRef<'a> {
     /// A string.
     Str(&'a [u8]),
-    /// A hash.
-    Hash(&'a HashObj),
+    /// A hash (its packed pairs may sit in the slot's arena).
+    Hash(HashRef<'a>),
     /// A list.
     List(&'a ListObj),
     /// A set.

@@ -255,18 +255,220 @@ impl Table {
     }
 }
 
+/// Longest packed form a slot arena holds in place of a `Box<HashObj>`
+/// (`keyspace::store`'s inline hashes); shorter than a pointer is not
+/// worth it (a write turns an inline hash into a boxed one in place).
+pub const INLINE_MAX_BYTES: usize = 1024;
+/// Shortest packed form kept inline: the room a pointer needs.
+pub const INLINE_MIN_BYTES: usize = 8;
+
+/// A hash, borrowed: its packed pairs (in a box of their own, or in a slot
+/// arena's entry) or its table. Every read goes through it.
+#[derive(Clone, Copy)]
+pub struct HashRef<'a> {
+    view: View<'a>,
+    /// Whether a `Box<HashObj>` holds it (not a slot arena).
+    boxed: bool,
+}
+
+impl std::fmt::Debug for HashRef<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("HashRef")
+            .field("len", &self.len())
+            .field("boxed", &self.boxed)
+            .finish()
+    }
+}
+
+#[derive(Clone, Copy)]
+enum View<'a> {
+    Packed(&'a [u8]),
+    Table(&'a Table),
+}
+
+impl<'a> HashRef<'a> {
+    /// The hash whose packed pairs are `buf` (as [`HashObj::inline_bytes`]
+    /// gave them), kept outside any box.
+    pub fn packed(buf: &'a [u8]) -> Self {
+        HashRef {
+            view: View::Packed(buf),
+            boxed: false,
+        }
+    }
+
+    /// Number of fields.
+    pub fn len(self) -> usize {
+        match self.view {
+            View::Packed(buf) => packed_slots(buf).count(),
+            View::Table(t) => t.pairs.len(),
+        }
+    }
+
+    /// Whether there are no fields.
+    pub fn is_empty(self) -> bool {
+        self.len() == 0
+    }
+
+    /// The encoding name `OBJECT ENCODING` replies with.
+    pub fn encoding(self) -> &'static str {
+        match self.view {
+            View::Packed(_) => "listpack",
+            View::Table(_) => "hashtable",
+        }
+    }
+
+    /// The value of `field`.
+    pub fn get(self, field: &[u8]) -> Option<&'a [u8]> {
+        match self.view {
+            View::Packed(buf) => packed_slots(buf)
+                .find(|(_, f, _)| *f == field)
+                .map(|(_, _, v)| v),
+            View::Table(t) => t.position(field).map(|i| split_block(&t.pairs[i]).1),
+        }
+    }
+
+    /// Every pair, in a stable order (insertion order until fields are removed).
+    pub fn iter(self) -> impl Iterator<Item = (&'a [u8], &'a [u8])> {
+        let (packed, table): (&[u8], &[Box<[u8]>]) = match self.view {
+            View::Packed(buf) => (buf, &[]),
+            View::Table(t) => (&[], &t.pairs),
+        };
+        packed_slots(packed)
+            .map(|(_, f, v)| (f, v))
+            .chain(table.iter().map(|b| split_block(b)))
+    }
+
+    /// The pair at position `i` of [`HashRef::iter`]'s order (O(1) on tables).
+    pub fn nth(self, i: usize) -> Option<(&'a [u8], &'a [u8])> {
+        match self.view {
+            View::Packed(buf) => packed_slots(buf).nth(i).map(|(_, f, v)| (f, v)),
+            View::Table(t) => t.pairs.get(i).map(|b| split_block(b)),
+        }
+    }
+
+    /// A uniformly random pair, or `None` if empty.
+    pub fn random_pair(self, rng: &mut impl Rng) -> Option<(&'a [u8], &'a [u8])> {
+        if self.is_empty() {
+            return None;
+        }
+        self.nth(rng.gen_range(0..self.len()))
+    }
+
+    /// All pairs as a vector (for repeated positional access on small hashes).
+    pub fn pairs(self) -> Vec<(&'a [u8], &'a [u8])> {
+        self.iter().collect()
+    }
+
+    /// One `HSCAN` step: calls `f` for some pairs and returns the next cursor
+    /// (0 when done). Packed hashes return everything at once, as Redis does.
+    /// Tables are walked from the last position down; because removal moves
+    /// the last pair into the hole, a pair present for the whole scan is
+    /// always seen (maybe twice), as Redis promises.
+    pub fn scan(self, cursor: u64, count: usize, mut f: impl FnMut(&'a [u8], &'a [u8])) -> u64 {
+        match self.view {
+            View::Packed(_) => {
+                self.iter().for_each(|(k, v)| f(k, v));
+                0
+            }
+            View::Table(t) => {
+                let len = t.pairs.len() as u64;
+                let mut pos = if cursor == 0 { len } else { cursor.min(len) };
+                let mut visited = 0;
+                while pos > 0 && visited < count.max(1) {
+                    pos -= 1;
+                    let (k, v) = split_block(&t.pairs[pos as usize]);
+                    f(k, v);
+                    visited += 1;
+                }
+                pos
+            }
+        }
+    }
+
+    /// Serializes as `[varint n]` then `n` length-prefixed field/value pairs.
+    pub fn encode(self, out: &mut Vec<u8>) {
+        put_varint(out, self.len() as u64);
+        for (f, v) in self.iter() {
+            put_bytes(out, f);
+            put_bytes(out, v);
+        }
+    }
+
+    /// An owned copy.
+    pub fn to_owned(self) -> HashObj {
+        HashObj {
+            repr: match self.view {
+                View::Packed(buf) => Repr::Packed(buf.into()),
+                View::Table(t) => Repr::Table(Box::new(t.clone())),
+            },
+        }
+    }
+
+    /// Bytes this hash allocates (`MEMORY USAGE`), its `Box<HashObj>`
+    /// included: none for one inline in a slot arena (its entry counts
+    /// them); exact for a boxed packed hash; for a table, the pair blocks
+    /// of the first `samples` pairs (all when 0) scaled to the whole.
+    pub fn heap_bytes(self, samples: usize) -> usize {
+        use super::{alloc_size, sampled_sum};
+        if !self.boxed {
+            return 0;
+        }
+        alloc_size(std::mem::size_of::<HashObj>())
+            + match self.view {
+                View::Packed(buf) => alloc_size(buf.len()),
+                View::Table(t) => {
+                    alloc_size(std::mem::size_of::<Table>())
+                        + alloc_size(t.pairs.capacity() * std::mem::size_of::<Box<[u8]>>())
+                        + t.index.allocation_size()
+                        + sampled_sum(
+                            t.pairs.len(),
+                            samples,
+                            t.pairs.iter().map(|p| alloc_size(p.len())),
+                        )
+                }
+            }
+    }
+}
+
 impl HashObj {
     /// An empty hash (packed).
     pub fn new() -> Self {
         Self::default()
     }
 
+    /// The hash, borrowed for reading.
+    pub fn hash_ref(&self) -> HashRef<'_> {
+        HashRef {
+            view: match &self.repr {
+                Repr::Packed(buf) => View::Packed(buf),
+                Repr::Table(t) => View::Table(t),
+            },
+            boxed: true,
+        }
+    }
+
+    /// A packed hash of the pairs `packed` ([`HashObj::inline_bytes`]).
+    pub fn from_packed(packed: &[u8]) -> Self {
+        HashObj {
+            repr: Repr::Packed(packed.into()),
+        }
+    }
+
+    /// The packed pairs, when a slot arena may hold them in place of the
+    /// box: packed, and between [`INLINE_MIN_BYTES`] and
+    /// [`INLINE_MAX_BYTES`].
+    pub fn inline_bytes(&self) -> Option<&[u8]> {
+        match &self.repr {
+            Repr::Packed(buf) if (INLINE_MIN_BYTES..=INLINE_MAX_BYTES).contains(&buf.len()) => {
+                Some(buf)
+            }
+            _ => None,
+        }
+    }
+
     /// Number of fields.
     pub fn len(&self) -> usize {
-        match &self.repr {
-            Repr::Packed(buf) => packed_slots(buf).count(),
-            Repr::Table(t) => t.pairs.len(),
-        }
+        self.hash_ref().len()
     }
 
     /// Whether there are no fields.
@@ -276,20 +478,12 @@ impl HashObj {
 
     /// The encoding name `OBJECT ENCODING` replies with.
     pub fn encoding(&self) -> &'static str {
-        match self.repr {
-            Repr::Packed(_) => "listpack",
-            Repr::Table(_) => "hashtable",
-        }
+        self.hash_ref().encoding()
     }
 
     /// The value of `field`.
     pub fn get(&self, field: &[u8]) -> Option<&[u8]> {
-        match &self.repr {
-            Repr::Packed(buf) => packed_slots(buf)
-                .find(|(_, f, _)| *f == field)
-                .map(|(_, _, v)| v),
-            Repr::Table(t) => t.position(field).map(|i| split_block(&t.pairs[i]).1),
-        }
+        self.hash_ref().get(field)
     }
 
     /// Sets `field` to `value`; true if the field is new.
@@ -334,65 +528,17 @@ impl HashObj {
 
     /// Every pair, in a stable order (insertion order until fields are removed).
     pub fn iter(&self) -> impl Iterator<Item = (&[u8], &[u8])> {
-        let (packed, table): (&[u8], &[Box<[u8]>]) = match &self.repr {
-            Repr::Packed(buf) => (buf, &[]),
-            Repr::Table(t) => (&[], &t.pairs),
-        };
-        packed_slots(packed)
-            .map(|(_, f, v)| (f, v))
-            .chain(table.iter().map(|b| split_block(b)))
+        self.hash_ref().iter()
     }
 
     /// The pair at position `i` of [`HashObj::iter`]'s order (O(1) on tables).
     pub fn nth(&self, i: usize) -> Option<(&[u8], &[u8])> {
-        match &self.repr {
-            Repr::Packed(buf) => packed_slots(buf).nth(i).map(|(_, f, v)| (f, v)),
-            Repr::Table(t) => t.pairs.get(i).map(|b| split_block(b)),
-        }
-    }
-
-    /// A uniformly random pair, or `None` if empty.
-    pub fn random_pair(&self, rng: &mut impl Rng) -> Option<(&[u8], &[u8])> {
-        if self.is_empty() {
-            return None;
-        }
-        self.nth(rng.gen_range(0..self.len()))
+        self.hash_ref().nth(i)
     }
 
     /// All pairs as a vector (for repeated positional access on small hashes).
     pub fn pairs(&self) -> Vec<(&[u8], &[u8])> {
         self.iter().collect()
-    }
-
-    /// One `HSCAN` step: calls `f` for some pairs and returns the next cursor
-    /// (0 when done). Packed hashes return everything at once, as Redis does.
-    /// Tables are walked from the last position down; because removal moves
-    /// the last pair into the hole, a pair present for the whole scan is
-    /// always seen (maybe twice), as Redis promises.
-    pub fn scan<'a>(
-        &'a self,
-        cursor: u64,
-        count: usize,
-        mut f: impl FnMut(&'a [u8], &'a [u8]),
-    ) -> u64 {
-        match &self.repr {
-            Repr::Packed(_) => {
-                self.iter().for_each(|(k, v)| f(k, v));
-                0
-            }
-            Repr::Table(t) => {
-                let len = t.pairs.len() as u64;
-                let mut pos = if cursor == 0 { len } else { cursor.min(len) };
-                let mut visited = 0;
-                while pos > 0 && visited < count.max(1) {
-                    pos -= 1;
-                    let (k, v) = split_block(&t.pairs[pos as usize]);
-                    f(k, v);
-                    visited += 1;
-                }
-                pos
-            }
-        }
     }
 
     fn convert_to_table(&mut self) {
@@ -405,13 +551,9 @@ impl HashObj {
         }
     }
 
-    /// Serializes as `[varint n]` then `n` length-prefixed field/value pairs.
+    /// Serializes as [`HashRef::encode`] does.
     pub fn encode(&self, out: &mut Vec<u8>) {
-        put_varint(out, self.len() as u64);
-        for (f, v) in self.iter() {
-            put_bytes(out, f);
-            put_bytes(out, v);
-        }
+        self.hash_ref().encode(out)
     }
 
     /// Parses [`HashObj::encode`]'s output; `None` on any malformed input
@@ -466,28 +608,6 @@ fn packed_set(buf: &mut Vec<u8>, field: &[u8], value: &[u8], max_entries: usize)
             true
         }
     })
-}
-
-impl HashObj {
-    /// Bytes this hash allocates beyond its `Box<HashObj>` (`MEMORY
-    /// USAGE`): exact for a packed hash; for a table, the pair blocks of
-    /// the first `samples` pairs (all when 0) scaled to the whole.
-    pub fn heap_bytes(&self, samples: usize) -> usize {
-        use super::{alloc_size, sampled_sum};
-        match &self.repr {
-            Repr::Packed(buf) => alloc_size(buf.len()),
-            Repr::Table(t) => {
-                alloc_size(std::mem::size_of::<Table>())
-                    + alloc_size(t.pairs.capacity() * std::mem::size_of::<Box<[u8]>>())
-                    + t.index.allocation_size()
-                    + sampled_sum(
-                        t.pairs.len(),
-                        samples,
-                        t.pairs.iter().map(|p| alloc_size(p.len())),
-                    )
-            }
-        }
-    }
 }
 
 #[cfg(test)]
@@ -607,7 +727,7 @@ mod tests {
         let mut cursor = 0;
         let mut step = 0;
         loop {
-            cursor = h.scan(cursor, 10, |f, _| {
+            cursor = h.hash_ref().scan(cursor, 10, |f, _| {
                 seen.insert(f.to_vec());
             });
             // Remove a field that was already returned or not: both are fine.
