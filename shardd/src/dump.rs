@@ -331,7 +331,7 @@ mod tests {
         let mut z = ZSetObj::new();
         z.insert(b"m", 1.0);
         z.convert_to_skiplist();
-        let p = encode_marked(ValueRef::ZSet(&z), StrMark::Encoded);
+        let p = encode_marked(ValueRef::ZSet(z.zset_ref()), StrMark::Encoded);
         match decode_marked(&p) {
             Ok((Value::ZSet(back), _)) => assert_eq!(back.encoding(), "skiplist"),
             _ => panic!("a skiplist payload reads back"),
@@ -380,7 +380,7 @@ mod tests {
                     ValueRef::List(&l),
                     ValueRef::Set(&s),
                     ValueRef::Set(&ints),
-                    ValueRef::ZSet(&z),
+                    ValueRef::ZSet(z.zset_ref()),
                 ] {
                     round_trip(v).unwrap();
                 }
@@ -390,7 +390,7 @@ mod tests {
         z.insert(b"inf", f64::INFINITY);
         z.insert(b"-inf", f64::NEG_INFINITY);
         z.insert(b"negzero", -0.0);
-        round_trip(ValueRef::ZSet(&z)).unwrap();
+        round_trip(ValueRef::ZSet(z.zset_ref())).unwrap();
     }
 
     proptest! {
@@ -430,7 +430,7 @@ mod tests {
             for (e, s) in elems.iter().zip(&scores) {
                 z.insert(e, if s.is_nan() { 0.0 } else { *s });
             }
-            round_trip(ValueRef::ZSet(&z))?;
+            round_trip(ValueRef::ZSet(z.zset_ref()))?;
         }
 
         #[test]

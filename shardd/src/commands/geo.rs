@@ -17,7 +17,7 @@ use super::{
 use crate::{
     keyspace::Keyspace,
     reply::{Proto, Reply},
-    types::zset::ZSetObj,
+    types::zset::{ZSetObj, ZSetRef},
 };
 
 /// A float argument, with `msg` (Redis's `getDoubleFromObjectOrReply`)
@@ -245,7 +245,7 @@ struct Found {
 
 /// The points of `z` inside `shape`, cell by cell as Redis visits them;
 /// stops at `limit` (0: none) points.
-fn points_in(z: &ZSetObj, shape: &Shape, limit: usize) -> Vec<Found> {
+fn points_in(z: ZSetRef<'_>, shape: &Shape, limit: usize) -> Vec<Found> {
     let cells = shape.cells();
     let mut found = Vec::new();
     let mut last = 0;

@@ -28,14 +28,14 @@ use super::{
 use crate::{
     keyspace::{Keyspace, Value, ValueMut, ValueRef},
     reply::{format_double, Proto, Reply},
-    types::zset::ZSetObj,
+    types::zset::{ZSetObj, ZSetRef},
 };
 
 /// The zset at `key`, `None` if missing, WRONGTYPE for another type.
 pub(crate) fn read_zset<'a>(
     ks: &'a mut Keyspace,
     key: &[u8],
-) -> Result<Option<&'a ZSetObj>, CmdError> {
+) -> Result<Option<ZSetRef<'a>>, CmdError> {
     match ks.get(key) {
         None => Ok(None),
         Some(ValueRef::ZSet(z)) => Ok(Some(z)),
@@ -313,7 +313,7 @@ pub fn zrem(ks: &mut Keyspace, args: Args, out: &mut Reply) -> CmdResult {
 
 /// `ZCARD key`
 pub fn zcard(ks: &mut Keyspace, args: Args, out: &mut Reply) -> CmdResult {
-    let n = read_zset(ks, args.get(1)?)?.map_or(0, ZSetObj::len);
+    let n = read_zset(ks, args.get(1)?)?.map_or(0, ZSetRef::len);
     out.int(n as i64);
     Ok(())
 }

@@ -28,19 +28,21 @@
 //! The flags byte holds the kind (3 bits), `HAS_TTL`, `DEAD`, for
 //! strings how Redis would encode them (`STR_RAW`, `STR_NOT_INT`,
 //! `STR_UNSHARED`; see [`StrMark`]; a new value starts with no mark), and
-//! for hashes `HASH_INLINE` or `HASH_PADDED` (the same bits).
+//! for hashes and sorted sets `INLINE` or `PADDED` (the same bits).
 //!
 //! Strings up to [`INLINE_VALUE_MAX_BYTES`] sit inline; longer strings and
 //! collections are owned boxes whose pointer the entry holds, except small
-//! packed hashes (`hash::INLINE_MIN_BYTES` to `hash::INLINE_MAX_BYTES` of
-//! pairs): `HASH_INLINE` entries hold the packed pairs themselves, their
-//! length where a string's is (`[str_len:varint]` after the key's
-//! length), read through a `HashRef`. A 10-field hash saves its
-//! `Box<HashObj>` and the allocator's rounding of the pairs' own block
-//! (260 bytes of pairs take a 320-byte class). Changing one moves the pairs
-//! into a box in place (`HASH_PADDED`: the pointer in the field's first
-//! bytes, the rest padding counted dead), so a write costs a copy, not a
-//! move of the entry; compaction puts small packed hashes back inline.
+//! packed hashes and sorted sets (8 to 1,024 bytes packed,
+//! `hash::INLINE_MAX_BYTES`, `zset::INLINE_MAX_BYTES`): `INLINE` entries
+//! hold the packed form itself (a sorted set's entry count first, as a
+//! varint), its length where a string's is (`[str_len:varint]` after the
+//! key's length), read through a `HashRef` or `ZSetRef`. A 10-field hash
+//! saves its `Box<HashObj>` and the allocator's rounding of the pairs' own
+//! block (260 bytes of pairs take a 320-byte class). Changing one moves
+//! the packed form into a box in place (`PADDED`: the pointer in the
+//! field's first bytes, the rest padding counted dead), so a write costs
+//! a copy, not a move of the entry; compaction puts small packed values
+//! back inline.
 //! Invariant:
 //! every entry reachable from the table is live (not `DEAD`) and owns its
 //! pointer (if any); a dead entry owns nothing. Removing marks the entry
@@ -58,7 +60,7 @@ use crate::types::{
     list::ListObj,
     set::SetObj,
     stream::StreamObj,
-    zset::ZSetObj,
+    zset::{ZSetObj, ZSetRef},
 };
 
 /// Longest string stored inline in the arena; longer ones get a box.
@@ -83,14 +85,19 @@ const STR_NOT_INT: u8 = 0x40;
 /// A string Redis would hold in a private object (see [`StrMark`]).
 const STR_UNSHARED: u8 = 0x80;
 const STR_MARKS: u8 = STR_RAW | STR_NOT_INT | STR_UNSHARED;
-/// A hash whose packed pairs sit in the value field (its length after the
-/// key's), no box: the bit strings use for `STR_RAW`.
-const HASH_INLINE: u8 = 0x08;
-/// A hash that was inline and has been moved into a box by a change: the
-/// value field keeps its length, the pointer in its first `PTR_BYTES` and
-/// the rest padding (counted dead) until compaction: the bit strings use
-/// for `STR_NOT_INT`.
-const HASH_PADDED: u8 = 0x40;
+/// A hash or sorted set whose packed form sits in the value field (its
+/// length after the key's), no box: the bit strings use for `STR_RAW`.
+const INLINE: u8 = 0x08;
+/// A hash or sorted set that was inline and has been moved into a box by
+/// a change: the value field keeps its length, the pointer in its first
+/// `PTR_BYTES` and the rest padding (counted dead) until compaction: the
+/// bit strings use for `STR_NOT_INT`.
+const PADDED: u8 = 0x40;
+
+/// Whether entries of `kind` may hold their value inline (packed).
+fn packable(kind: u8) -> bool {
+    kind == KIND_HASH || kind == KIND_ZSET
+}
 const PTR_BYTES: usize = 8;
 /// Bytes of an entry's clock.
 const CLOCK_BYTES: usize = 3;
@@ -133,18 +140,18 @@ impl Header {
     fn kind(&self) -> u8 {
         self.flags & KIND_MASK
     }
-    /// A hash held inline (no box).
-    fn inline_hash(&self) -> bool {
-        self.kind() == KIND_HASH && self.flags & HASH_INLINE != 0
+    /// A hash or sorted set held inline (no box).
+    fn inline_packed(&self) -> bool {
+        packable(self.kind()) && self.flags & INLINE != 0
     }
     /// Whether the value field holds a pointer to a box the entry owns.
     fn owns_box(&self) -> bool {
-        self.kind() != KIND_STR && !self.inline_hash()
+        self.kind() != KIND_STR && !self.inline_packed()
     }
     /// Padding in the value field past a pointer (a hash moved out of
     /// line by a change).
     fn padding(&self) -> usize {
-        match self.kind() == KIND_HASH && self.flags & HASH_PADDED != 0 {
+        match packable(self.kind()) && self.flags & PADDED != 0 {
             true => self.field_len - PTR_BYTES,
             false => 0,
         }
@@ -184,14 +191,14 @@ fn parse(b: &[u8]) -> Header {
     let mut pos = lens_off;
     let key_len = read_varint(b, &mut pos);
     let kind = flags & KIND_MASK;
-    let sized_hash = kind == KIND_HASH && flags & (HASH_INLINE | HASH_PADDED) != 0;
+    let sized_packed = packable(kind) && flags & (INLINE | PADDED) != 0;
     let is_str = kind == KIND_STR || kind == KIND_BIG_STR;
-    let str_len = if is_str || sized_hash {
+    let str_len = if is_str || sized_packed {
         read_varint(b, &mut pos)
     } else {
         0
     };
-    let field_len = if kind == KIND_STR || sized_hash {
+    let field_len = if kind == KIND_STR || sized_packed {
         str_len
     } else {
         PTR_BYTES
@@ -276,7 +283,11 @@ fn push_entry(
         Payload::Bytes(b) => (KIND_STR, ptr::null_mut(), b.len(), b),
         Payload::Value(Value::Hash(o)) if o.inline_bytes().is_some() => {
             let bytes = o.inline_bytes().unwrap_or_default();
-            return push_inline_hash(arena, key, bytes, ttl, clock);
+            return push_inline(arena, KIND_HASH, key, (None, bytes), ttl, clock);
+        }
+        Payload::Value(Value::ZSet(o)) if o.inline_parts().is_some() => {
+            let (n, bytes) = o.inline_parts().unwrap_or_default();
+            return push_inline(arena, KIND_ZSET, key, (Some(n), bytes), ttl, clock);
         }
         Payload::Value(Value::Hash(o)) => (KIND_HASH, Box::into_raw(o).cast::<u8>(), 0, &[]),
         Payload::Value(Value::List(o)) => (KIND_LIST, Box::into_raw(o).cast::<u8>(), 0, &[]),
@@ -306,28 +317,42 @@ fn push_entry(
     off
 }
 
-/// Appends an entry holding hash pairs `packed` inline
-/// ([`HashObj::inline_bytes`]); returns its offset.
-fn push_inline_hash(
+/// Appends an entry of `kind` holding its packed form inline: a hash's
+/// pairs ([`HashObj::inline_bytes`]), or a sorted set's entry count (a
+/// varint) and entries ([`ZSetObj::inline_parts`]); returns its offset.
+fn push_inline(
     arena: &mut Vec<u8>,
+    kind: u8,
     key: &[u8],
-    packed: &[u8],
+    (count, packed): (Option<usize>, &[u8]),
     ttl: Option<u64>,
     clock: u32,
 ) -> usize {
-    let need = 1 + 8 + CLOCK_BYTES + 10 + 10 + key.len() + packed.len();
+    let mut head = Vec::new();
+    if let Some(n) = count {
+        push_varint(&mut head, n);
+    }
+    let need = 1 + 8 + CLOCK_BYTES + 10 + 10 + key.len() + head.len() + packed.len();
     reserve_gently(arena, need);
     let off = arena.len();
-    arena.push(KIND_HASH | HASH_INLINE | if ttl.is_some() { HAS_TTL } else { 0 });
+    arena.push(kind | INLINE | if ttl.is_some() { HAS_TTL } else { 0 });
     if let Some(t) = ttl {
         arena.extend_from_slice(&t.to_le_bytes());
     }
     arena.extend_from_slice(&clock.to_le_bytes()[..CLOCK_BYTES]);
     push_varint(arena, key.len());
-    push_varint(arena, packed.len());
+    push_varint(arena, head.len() + packed.len());
     arena.extend_from_slice(key);
+    arena.extend_from_slice(&head);
     arena.extend_from_slice(packed);
     off
+}
+
+/// A sorted set's inline field: its entry count and packed entries.
+fn zset_parts(field: &[u8]) -> (usize, &[u8]) {
+    let mut pos = 0;
+    let n = read_varint(field, &mut pos);
+    (n, &field[pos..])
 }
 
 /// Grows the arena one allocator size class at a time (jemalloc's classes
@@ -420,8 +445,15 @@ impl<'a> EntryRef<'a> {
         if h.kind() == KIND_STR {
             return ValueRef::Str(&self.b[h.val_off..h.val_off + h.str_len]);
         }
-        if h.inline_hash() {
-            return ValueRef::Hash(HashRef::packed(&self.b[h.val_off..h.val_off + h.str_len]));
+        if h.inline_packed() {
+            let field = &self.b[h.val_off..h.val_off + h.str_len];
+            return match h.kind() {
+                KIND_HASH => ValueRef::Hash(HashRef::packed(field)),
+                _ => {
+                    let (n, packed) = zset_parts(field);
+                    ValueRef::ZSet(ZSetRef::packed(n, packed))
+                }
+            };
         }
         let p = ptr_of(self.b, h);
         // SAFETY: a live entry owns the box behind `p` (module invariant), of
@@ -436,7 +468,7 @@ impl<'a> EntryRef<'a> {
                 KIND_STREAM => ValueRef::Stream(&*p.cast::<StreamObj>()),
                 _ => {
                     debug_assert_eq!(h.kind(), KIND_ZSET);
-                    ValueRef::ZSet(&*p.cast::<ZSetObj>())
+                    ValueRef::ZSet((*p.cast::<ZSetObj>()).zset_ref())
                 }
             }
         }
@@ -524,8 +556,8 @@ impl<'a> EntryMut<'a> {
             let b: &'a [u8] = self.b;
             return ValueMut::Str(&b[h.val_off..h.val_off + h.str_len]);
         }
-        if h.inline_hash() {
-            self.box_inline_hash();
+        if h.inline_packed() {
+            self.box_inline();
         }
         let h = self.h;
         let p = ptr_of(self.b, &h);
@@ -548,20 +580,26 @@ impl<'a> EntryMut<'a> {
 }
 
 impl EntryMut<'_> {
-    /// Moves an inline hash into a box of its own, in place: the pointer
-    /// goes in the first bytes of the value field, the rest is padding
-    /// (counted dead, as `HASH_PADDED` says) until the slot is compacted,
-    /// which puts a small packed hash back inline.
-    fn box_inline_hash(&mut self) {
+    /// Moves an inline hash or sorted set into a box of its own, in
+    /// place: the pointer goes in the first bytes of the value field, the
+    /// rest is padding (counted dead, as `PADDED` says) until the slot is
+    /// compacted, which puts a small packed value back inline.
+    fn box_inline(&mut self) {
         let h = self.h;
-        debug_assert!(h.inline_hash() && h.str_len >= PTR_BYTES);
+        debug_assert!(h.inline_packed() && h.str_len >= PTR_BYTES);
         let field = &mut self.b[h.val_off..h.val_off + h.str_len];
-        let p = Box::into_raw(Box::new(HashObj::from_packed(field))).cast::<u8>();
-        // SAFETY: `field` has at least PTR_BYTES bytes (inline hashes are at
-        // least `hash::INLINE_MIN_BYTES` long); the entry owns the box from
-        // here, as `HASH_PADDED` now says.
+        let p = match h.kind() {
+            KIND_HASH => Box::into_raw(Box::new(HashObj::from_packed(field))).cast::<u8>(),
+            _ => {
+                let (n, packed) = zset_parts(field);
+                Box::into_raw(Box::new(ZSetObj::from_inline(n, packed))).cast::<u8>()
+            }
+        };
+        // SAFETY: `field` has at least PTR_BYTES bytes (inline values are at
+        // least `INLINE_MIN_BYTES` long); the entry owns the box from here,
+        // as `PADDED` now says.
         unsafe { ptr::write_unaligned(field.as_mut_ptr().cast::<*mut u8>(), p) };
-        self.b[0] = (self.b[0] & !HASH_INLINE) | HASH_PADDED;
+        self.b[0] = (self.b[0] & !INLINE) | PADDED;
         self.h.flags = self.b[0];
         *self.dead += h.str_len - PTR_BYTES;
     }
@@ -931,16 +969,16 @@ impl SlotStore {
         assert_eq!(bytes, live, "dead bytes miscounted");
         let mut fresh = Vec::with_capacity(size_class(live));
         for e in self.iter() {
-            if e.h.kind() != KIND_HASH || !e.h.owns_box() {
+            if !packable(e.h.kind()) || !e.h.owns_box() {
                 fresh.extend_from_slice(&e.b[..e.h.size()]);
                 continue;
             }
-            // A boxed hash goes back inline if it is small and packed
-            // (one a change moved out), else as a plain pointer: padding
-            // goes.
+            // A boxed hash or sorted set goes back inline if it is small
+            // and packed (one a change moved out), else as a plain
+            // pointer: padding goes.
             // SAFETY: the entry is live and owns its box; the old arena is
             // dropped as bytes below, so only the new entry holds it.
-            let value = unsafe { take_box(KIND_HASH, ptr_of(e.b, &e.h), 0) };
+            let value = unsafe { take_box(e.h.kind(), ptr_of(e.b, &e.h), 0) };
             let (ttl, clock) = (e.expire_at(), e.clock());
             push_entry(&mut fresh, e.key(), Payload::Value(value), ttl, clock);
         }

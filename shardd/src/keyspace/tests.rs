@@ -477,95 +477,145 @@ fn hash_op() -> impl Strategy<Value = HashOp> {
     ]
 }
 
-type HashModel = HashMap<u8, std::collections::BTreeMap<Vec<u8>, Vec<u8>>>;
+/// A hash's pairs, or a sorted set's members with their scores (as
+/// text), by field or member.
+type Pairs = std::collections::BTreeMap<Vec<u8>, Vec<u8>>;
 
-fn hash_contents(
-    ks: &mut Keyspace,
-    key: &[u8],
-) -> Option<std::collections::BTreeMap<Vec<u8>, Vec<u8>>> {
-    match ks.get(key)? {
-        ValueRef::Hash(h) => Some(h.iter().map(|(f, v)| (f.to_vec(), v.to_vec())).collect()),
-        other => panic!("not a hash: {other:?}"),
+/// The two value types a slot arena may hold inline.
+#[derive(Clone, Copy, Debug)]
+enum Packable {
+    Hash,
+    ZSet,
+}
+
+impl Packable {
+    /// A new value of `n` fields or members for key number `k`, and its pairs.
+    fn build(self, k: u8, n: u8) -> (Value, Pairs) {
+        let mut h = crate::types::hash::HashObj::new();
+        let mut z = crate::types::zset::ZSetObj::new();
+        let mut want = Pairs::new();
+        for f in 0..n {
+            let name = format!("field:{f:02}").into_bytes();
+            let score = i64::from(f) * 7 % 13 - 6 + i64::from(k);
+            let v = score.to_string().into_bytes();
+            h.set(&name, &v);
+            z.insert(&name, score as f64);
+            want.insert(name, v);
+        }
+        let value = match self {
+            Packable::Hash => Value::Hash(Box::new(h)),
+            Packable::ZSet => Value::ZSet(Box::new(z)),
+        };
+        (value, want)
+    }
+
+    /// Sets field (member) `f` to `v` in place; false if the key holds none.
+    fn set(self, ks: &mut Keyspace, key: &[u8], f: &[u8], v: u8) -> bool {
+        match ks.get_mut(key) {
+            Some(ValueMut::Hash(h)) => {
+                h.set(f, v.to_string().as_bytes());
+            }
+            Some(ValueMut::ZSet(z)) => {
+                z.insert(f, f64::from(v));
+            }
+            _ => return false,
+        }
+        true
+    }
+
+    /// Removes field (member) `f` in place, and the key if that empties it.
+    fn unset(self, ks: &mut Keyspace, key: &[u8], f: &[u8]) {
+        let empty = match ks.get_mut(key) {
+            Some(ValueMut::Hash(h)) => h.remove(f) && h.is_empty(),
+            Some(ValueMut::ZSet(z)) => z.remove(f).is_some() && z.is_empty(),
+            _ => false,
+        };
+        if empty {
+            ks.remove(key);
+        }
+    }
+
+    fn contents(self, ks: &mut Keyspace, key: &[u8]) -> Option<Pairs> {
+        Some(match (self, ks.get(key)?) {
+            (Packable::Hash, ValueRef::Hash(h)) => {
+                h.iter().map(|(f, v)| (f.to_vec(), v.to_vec())).collect()
+            }
+            (Packable::ZSet, ValueRef::ZSet(z)) => {
+                let all: Vec<(&[u8], f64)> = z.iter().collect();
+                // The order is by score, then member.
+                assert!(all.windows(2).all(|w| (w[0].1, w[0].0) < (w[1].1, w[1].0)));
+                all.iter()
+                    .map(|(m, s)| (m.to_vec(), (*s as i64).to_string().into_bytes()))
+                    .collect()
+            }
+            (_, other) => panic!("not a {self:?}: {other:?}"),
+        })
     }
 }
 
 proptest! {
-    /// Small hashes live inline in their slot's arena, move into a box
-    /// when changed, and go back inline when the slot is compacted: every
-    /// path (reads, writes, moves of the entry, takes, deletes) keeps the
-    /// contents and the dead-byte count right (a miscount fails
-    /// compaction's own check).
+    /// Small hashes and sorted sets live inline in their slot's arena,
+    /// move into a box when changed, and go back inline when the slot is
+    /// compacted: every path (reads, writes, moves of the entry, takes,
+    /// deletes) keeps the contents and the dead-byte count right (a
+    /// miscount fails compaction's own check).
     #[test]
-    fn inline_hashes_agree_with_a_model(ops in proptest::collection::vec(hash_op(), 1..300)) {
-        let (mut ks, _) = ks_at(1_000);
-        let mut m = HashModel::new();
-        // One slot, so deletes and moves reach compaction.
-        let kb = |k: u8| format!("{{t}}hash:{k}").into_bytes();
-        let field = |f: u8| format!("field:{f:02}").into_bytes();
-        for op in &ops {
-            match *op {
-                HashOp::Insert(k, n) => {
-                    let mut h = crate::types::hash::HashObj::new();
-                    let mut want = std::collections::BTreeMap::new();
-                    for f in 0..n {
-                        let v = format!("value:{k}:{f}").into_bytes();
-                        h.set(&field(f), &v);
-                        want.insert(field(f), v);
-                    }
-                    if n == 0 {
+    fn inline_values_agree_with_a_model(ops in proptest::collection::vec(hash_op(), 1..300)) {
+        for kind in [Packable::Hash, Packable::ZSet] {
+            let (mut ks, _) = ks_at(1_000);
+            let mut m: HashMap<u8, Pairs> = HashMap::new();
+            // One slot, so deletes and moves reach compaction.
+            let kb = |k: u8| format!("{{t}}value:{k}").into_bytes();
+            let field = |f: u8| format!("field:{f:02}").into_bytes();
+            for op in &ops {
+                match *op {
+                    HashOp::Insert(k, 0) => {
                         ks.delete(&kb(k));
                         m.remove(&k);
-                    } else {
-                        ks.insert(&kb(k), Value::Hash(Box::new(h)));
+                    }
+                    HashOp::Insert(k, n) => {
+                        let (value, want) = kind.build(k, n);
+                        ks.insert(&kb(k), value);
                         m.insert(k, want);
                     }
-                }
-                HashOp::Set(k, f, v) => {
-                    if let Some(ValueMut::Hash(h)) = ks.get_mut(&kb(k)) {
-                        h.set(&field(f), &[v; 3]);
+                    HashOp::Set(k, f, v) => {
+                        if kind.set(&mut ks, &kb(k), &field(f), v) {
+                            if let Some(w) = m.get_mut(&k) {
+                                w.insert(field(f), v.to_string().into_bytes());
+                            }
+                        }
+                    }
+                    HashOp::Unset(k, f) => {
+                        kind.unset(&mut ks, &kb(k), &field(f));
                         if let Some(w) = m.get_mut(&k) {
-                            w.insert(field(f), vec![v; 3]);
+                            w.remove(&field(f));
+                            if w.is_empty() {
+                                m.remove(&k);
+                            }
+                        }
+                    }
+                    HashOp::Delete(k) => {
+                        prop_assert_eq!(ks.delete(&kb(k)), m.remove(&k).is_some());
+                    }
+                    HashOp::Expire(k, true) => {
+                        ks.set_expire_at(&kb(k), 4_102_444_800_000);
+                    }
+                    HashOp::Expire(k, false) => {
+                        ks.persist(&kb(k));
+                    }
+                    HashOp::TakeBack(k) => {
+                        if let Some(v) = ks.take(&kb(k)) {
+                            ks.insert(&kb(k), v);
                         }
                     }
                 }
-                HashOp::Unset(k, f) => {
-                    let empty = match ks.get_mut(&kb(k)) {
-                        Some(ValueMut::Hash(h)) => {
-                            h.remove(&field(f));
-                            h.is_empty()
-                        }
-                        _ => false,
-                    };
-                    if empty {
-                        ks.remove(&kb(k));
-                    }
-                    if let Some(w) = m.get_mut(&k) {
-                        w.remove(&field(f));
-                        if w.is_empty() {
-                            m.remove(&k);
-                        }
-                    }
+                for k in 0..12u8 {
+                    let got = kind.contents(&mut ks, &kb(k));
+                    prop_assert_eq!(got, m.get(&k).cloned(), "{:?} key {}", kind, k);
                 }
-                HashOp::Delete(k) => {
-                    prop_assert_eq!(ks.delete(&kb(k)), m.remove(&k).is_some());
-                }
-                HashOp::Expire(k, true) => {
-                    ks.set_expire_at(&kb(k), 4_102_444_800_000);
-                }
-                HashOp::Expire(k, false) => {
-                    ks.persist(&kb(k));
-                }
-                HashOp::TakeBack(k) => {
-                    if let Some(v) = ks.take(&kb(k)) {
-                        ks.insert(&kb(k), v);
-                    }
-                }
+                let st = ks.memory_stats();
+                prop_assert!(st.entry_dead_bytes <= st.entry_bytes, "{:?}", st);
             }
-            for k in 0..12u8 {
-                prop_assert_eq!(hash_contents(&mut ks, &kb(k)), m.get(&k).cloned(), "key {}", k);
-            }
-            let st = ks.memory_stats();
-            prop_assert!(st.entry_dead_bytes <= st.entry_bytes, "{:?}", st);
         }
     }
 }

@@ -2,7 +2,8 @@
 //! taking, borrowed ([`ValueRef`], [`ValueMut`]) for reading and changing in
 //! place. Strings are stored inline with their key, so they are only ever
 //! borrowed read-only; collections live in their own boxed objects, but a
-//! small packed hash may sit inline too (read through [`HashRef`]; a
+//! small packed hash or sorted set may sit inline too (read through
+//! [`HashRef`] or [`ZSetRef`]; a
 //! change moves it into a box first, see `keyspace::store`).
 
 use crate::types::{
@@ -10,7 +11,7 @@ use crate::types::{
     list::ListObj,
     set::SetObj,
     stream::StreamObj,
-    zset::ZSetObj,
+    zset::{ZSetObj, ZSetRef},
 };
 
 /// A value of one of Redis's types.
@@ -38,7 +39,7 @@ impl Value {
             Value::Hash(h) => ValueRef::Hash(h.hash_ref()),
             Value::List(l) => ValueRef::List(l),
             Value::Set(s) => ValueRef::Set(s),
-            Value::ZSet(z) => ValueRef::ZSet(z),
+            Value::ZSet(z) => ValueRef::ZSet(z.zset_ref()),
             Value::Stream(x) => ValueRef::Stream(x),
         }
     }
@@ -57,7 +58,7 @@ impl ValueRef<'_> {
             ValueRef::Hash(h) => Value::Hash(Box::new(h.to_owned())),
             ValueRef::List(l) => Value::List(Box::new(l.clone())),
             ValueRef::Set(s) => Value::Set(Box::new(s.clone())),
-            ValueRef::ZSet(z) => Value::ZSet(Box::new(z.clone())),
+            ValueRef::ZSet(z) => Value::ZSet(Box::new(z.to_owned())),
             ValueRef::Stream(x) => Value::Stream(Box::new(x.clone())),
         }
     }
@@ -138,8 +139,8 @@ pub enum ValueRef<'a> {
     List(&'a ListObj),
     /// A set.
     Set(&'a SetObj),
-    /// A sorted set.
-    ZSet(&'a ZSetObj),
+    /// A sorted set (its packed entries may sit in the slot's arena).
+    ZSet(ZSetRef<'a>),
     /// A stream.
     Stream(&'a StreamObj),
 }

@@ -94,11 +94,18 @@ fn push_pack_entry(out: &mut Vec<u8>, member: &[u8], score: f64) {
     out.push((out.len() + 1 - start) as u8);
 }
 
-impl Pack {
-    fn iter(&self) -> ZIter<'_> {
+/// Packed entries, borrowed (from a [`Pack`] or a slot arena's entry).
+#[derive(Clone, Copy)]
+struct PackRef<'a> {
+    buf: &'a [u8],
+    len: usize,
+}
+
+impl<'a> PackRef<'a> {
+    fn iter(self) -> ZIter<'a> {
         ZIter {
             inner: IterInner::Pack {
-                buf: &self.buf,
+                buf: self.buf,
                 front: 0,
                 back: self.buf.len(),
             },
@@ -107,16 +114,39 @@ impl Pack {
     }
 
     /// Byte offset and score of `member`.
-    fn find(&self, member: &[u8]) -> Option<(usize, f64)> {
+    fn find(self, member: &[u8]) -> Option<(usize, f64)> {
         let mut at = 0;
         while at < self.buf.len() {
-            let (m, s, size) = pack_entry(&self.buf, at);
+            let (m, s, size) = pack_entry(self.buf, at);
             if m == member {
                 return Some((at, s));
             }
             at += size;
         }
         None
+    }
+
+    /// Byte offset of the entry with rank `rank` (the end for `len`).
+    fn offset_of(self, rank: usize) -> usize {
+        let mut at = 0;
+        for _ in 0..rank.min(self.len) {
+            at += pack_entry(self.buf, at).2;
+        }
+        at
+    }
+}
+
+impl Pack {
+    fn as_ref(&self) -> PackRef<'_> {
+        PackRef {
+            buf: &self.buf,
+            len: self.len,
+        }
+    }
+
+    /// Byte offset and score of `member`.
+    fn find(&self, member: &[u8]) -> Option<(usize, f64)> {
+        self.as_ref().find(member)
     }
 
     fn remove_at(&mut self, at: usize) {
@@ -147,15 +177,6 @@ impl Pack {
         self.buf.reserve_exact(e.len());
         self.buf.splice(at..at, e);
         self.len += 1;
-    }
-
-    /// Byte offset of the entry with rank `rank` (the end for `len`).
-    fn offset_of(&self, rank: usize) -> usize {
-        let mut at = 0;
-        for _ in 0..rank.min(self.len) {
-            at += pack_entry(&self.buf, at).2;
-        }
-        at
     }
 }
 
@@ -263,12 +284,42 @@ impl ZSetObj {
         }
     }
 
+    /// The zset, borrowed for reading.
+    pub fn zset_ref(&self) -> ZSetRef<'_> {
+        ZSetRef {
+            view: match &self.enc {
+                Enc::Pack(p) => ZView::Pack(p.as_ref()),
+                Enc::Tree(t) => ZView::Tree(t),
+            },
+            boxed: true,
+        }
+    }
+
+    /// The packed entries and their count, when a slot arena may hold
+    /// them in place of the box: packed, and between [`INLINE_MIN_BYTES`]
+    /// and [`INLINE_MAX_BYTES`] (`keyspace::store`'s inline zsets).
+    pub fn inline_parts(&self) -> Option<(usize, &[u8])> {
+        match &self.enc {
+            Enc::Pack(p) if (INLINE_MIN_BYTES..=INLINE_MAX_BYTES).contains(&p.buf.len()) => {
+                Some((p.len, &p.buf))
+            }
+            _ => None,
+        }
+    }
+
+    /// A packed zset of `len` entries `packed` ([`ZSetObj::inline_parts`]).
+    pub fn from_inline(len: usize, packed: &[u8]) -> Self {
+        ZSetObj {
+            enc: Enc::Pack(Pack {
+                buf: packed.to_vec(),
+                len,
+            }),
+        }
+    }
+
     /// Number of members.
     pub fn len(&self) -> usize {
-        match &self.enc {
-            Enc::Pack(p) => p.len,
-            Enc::Tree(t) => t.len(),
-        }
+        self.zset_ref().len()
     }
 
     /// Whether there are no members.
@@ -278,18 +329,12 @@ impl ZSetObj {
 
     /// The name `OBJECT ENCODING` replies with.
     pub fn encoding(&self) -> &'static str {
-        match &self.enc {
-            Enc::Pack(_) => "listpack",
-            Enc::Tree(_) => "skiplist",
-        }
+        self.zset_ref().encoding()
     }
 
     /// The score of `member`.
     pub fn score(&self, member: &[u8]) -> Option<f64> {
-        match &self.enc {
-            Enc::Pack(p) => p.find(member).map(|(_, s)| s),
-            Enc::Tree(t) => t.score(member),
-        }
+        self.zset_ref().score(member)
     }
 
     /// Sets `member`'s score (never NaN); true if the member is new.
@@ -325,61 +370,27 @@ impl ZSetObj {
 
     /// The 0-based ascending rank of `member`.
     pub fn rank(&self, member: &[u8]) -> Option<usize> {
-        match &self.enc {
-            Enc::Pack(p) => p.iter().position(|(m, _)| m == member),
-            Enc::Tree(t) => t.rank(member),
-        }
+        self.zset_ref().rank(member)
     }
 
     /// The member and score at ascending rank `rank`.
     pub fn get(&self, rank: usize) -> Option<(&[u8], f64)> {
-        match &self.enc {
-            Enc::Pack(p) => p.iter().nth(rank),
-            Enc::Tree(t) => t.get(rank),
-        }
+        self.zset_ref().get(rank)
     }
 
     /// Entries with ascending ranks in `start..end` (clamped to the zset).
     pub fn range(&self, start: usize, end: usize) -> ZIter<'_> {
-        let end = end.min(self.len());
-        let start = start.min(end);
-        let remaining = end - start;
-        let inner = match &self.enc {
-            Enc::Pack(p) => IterInner::Pack {
-                buf: &p.buf,
-                front: p.offset_of(start),
-                back: p.offset_of(end),
-            },
-            Enc::Tree(t) => IterInner::Tree {
-                chunks: &t.chunks,
-                front: t.position(start),
-                back: t.position(end),
-            },
-        };
-        ZIter { inner, remaining }
+        self.zset_ref().range(start, end)
     }
 
     /// All entries in ascending order.
     pub fn iter(&self) -> ZIter<'_> {
-        self.range(0, self.len())
+        self.zset_ref().iter()
     }
 
-    /// How many leading entries satisfy `pred`, which must hold for a prefix
-    /// of the order and not after it (a score or lex lower bound).
+    /// As [`ZSetRef::count_while`].
     pub fn count_while(&self, pred: impl Fn(f64, &[u8]) -> bool) -> usize {
-        match &self.enc {
-            Enc::Pack(p) => p.iter().take_while(|(m, s)| pred(*s, m)).count(),
-            Enc::Tree(t) => t.count_while(pred),
-        }
-    }
-
-    /// Entries in storage order of the member table, for SCAN cursors; `None`
-    /// for the listpack encoding (scanned whole).
-    pub fn table_entry(&self, i: usize) -> Option<Option<(&[u8], f64)>> {
-        match &self.enc {
-            Enc::Pack(_) => None,
-            Enc::Tree(t) => Some(t.map.entry(i).map(|(m, s)| (m, *s))),
-        }
+        self.zset_ref().count_while(pred)
     }
 
     /// An empty zset in the form Redis picks for a result of `size_hint`
@@ -431,17 +442,9 @@ impl ZSetObj {
         self.enc = Enc::Tree(Box::new(t));
     }
 
-    /// Serializes the zset: `u32` LE count, then per entry the score as `f64`
-    /// LE and the member as a `u32` LE length-prefixed byte string.
+    /// Serializes the zset as [`ZSetRef::encode`] does.
     pub fn encode(&self) -> Vec<u8> {
-        let mut out = Vec::new();
-        out.extend_from_slice(&(self.len() as u32).to_le_bytes());
-        for (m, s) in self.iter() {
-            out.extend_from_slice(&s.to_le_bytes());
-            out.extend_from_slice(&(m.len() as u32).to_le_bytes());
-            out.extend_from_slice(m);
-        }
-        out
+        self.zset_ref().encode()
     }
 
     /// Reads what [`ZSetObj::encode`] wrote; `None` for anything malformed
@@ -472,15 +475,171 @@ impl ZSetObj {
     }
 }
 
-impl ZSetObj {
-    /// Bytes this sorted set allocates beyond its `Box<ZSetObj>` (`MEMORY
-    /// USAGE`): exact for a packed one; sampled for the tree and its table.
-    pub fn heap_bytes(&self, samples: usize) -> usize {
-        use super::alloc_size;
-        match &self.enc {
-            Enc::Pack(p) => alloc_size(p.buf.capacity()),
-            Enc::Tree(t) => alloc_size(std::mem::size_of::<Tree>()) + t.heap_bytes(samples),
+/// Longest packed form a slot arena holds in place of a `Box<ZSetObj>`
+/// (`keyspace::store`'s inline zsets; a write moves it into a box).
+pub const INLINE_MAX_BYTES: usize = 1024;
+/// Shortest packed form kept inline: the room a pointer needs.
+pub const INLINE_MIN_BYTES: usize = 8;
+
+/// A sorted set, borrowed: its packed entries (in a box of their own, or
+/// in a slot arena's entry) or its tree. Every read goes through it.
+#[derive(Clone, Copy)]
+pub struct ZSetRef<'a> {
+    view: ZView<'a>,
+    /// Whether a `Box<ZSetObj>` holds it (not a slot arena).
+    boxed: bool,
+}
+
+#[derive(Clone, Copy)]
+enum ZView<'a> {
+    Pack(PackRef<'a>),
+    Tree(&'a Tree),
+}
+
+impl std::fmt::Debug for ZSetRef<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ZSetRef")
+            .field("len", &self.len())
+            .field("boxed", &self.boxed)
+            .finish()
+    }
+}
+
+impl<'a> ZSetRef<'a> {
+    /// The zset of `len` packed entries `buf` ([`ZSetObj::inline_parts`]),
+    /// kept outside any box.
+    pub fn packed(len: usize, buf: &'a [u8]) -> Self {
+        ZSetRef {
+            view: ZView::Pack(PackRef { buf, len }),
+            boxed: false,
         }
+    }
+
+    /// Number of members.
+    pub fn len(self) -> usize {
+        match self.view {
+            ZView::Pack(p) => p.len,
+            ZView::Tree(t) => t.len(),
+        }
+    }
+
+    /// Whether there are no members.
+    pub fn is_empty(self) -> bool {
+        self.len() == 0
+    }
+
+    /// The name `OBJECT ENCODING` replies with.
+    pub fn encoding(self) -> &'static str {
+        match self.view {
+            ZView::Pack(_) => "listpack",
+            ZView::Tree(_) => "skiplist",
+        }
+    }
+
+    /// The score of `member`.
+    pub fn score(self, member: &[u8]) -> Option<f64> {
+        match self.view {
+            ZView::Pack(p) => p.find(member).map(|(_, s)| s),
+            ZView::Tree(t) => t.score(member),
+        }
+    }
+
+    /// The 0-based ascending rank of `member`.
+    pub fn rank(self, member: &[u8]) -> Option<usize> {
+        match self.view {
+            ZView::Pack(p) => p.iter().position(|(m, _)| m == member),
+            ZView::Tree(t) => t.rank(member),
+        }
+    }
+
+    /// The member and score at ascending rank `rank`.
+    pub fn get(self, rank: usize) -> Option<(&'a [u8], f64)> {
+        match self.view {
+            ZView::Pack(p) => p.iter().nth(rank),
+            ZView::Tree(t) => t.get(rank),
+        }
+    }
+
+    /// Entries with ascending ranks in `start..end` (clamped to the zset).
+    pub fn range(self, start: usize, end: usize) -> ZIter<'a> {
+        let end = end.min(self.len());
+        let start = start.min(end);
+        let remaining = end - start;
+        let inner = match self.view {
+            ZView::Pack(p) => IterInner::Pack {
+                buf: p.buf,
+                front: p.offset_of(start),
+                back: p.offset_of(end),
+            },
+            ZView::Tree(t) => IterInner::Tree {
+                chunks: &t.chunks,
+                front: t.position(start),
+                back: t.position(end),
+            },
+        };
+        ZIter { inner, remaining }
+    }
+
+    /// All entries in ascending order.
+    pub fn iter(self) -> ZIter<'a> {
+        self.range(0, self.len())
+    }
+
+    /// How many leading entries satisfy `pred`, which must hold for a prefix
+    /// of the order and not after it (a score or lex lower bound).
+    pub fn count_while(self, pred: impl Fn(f64, &[u8]) -> bool) -> usize {
+        match self.view {
+            ZView::Pack(p) => p.iter().take_while(|(m, s)| pred(*s, m)).count(),
+            ZView::Tree(t) => t.count_while(pred),
+        }
+    }
+
+    /// Entries in storage order of the member table, for SCAN cursors; `None`
+    /// for the listpack encoding (scanned whole).
+    pub fn table_entry(self, i: usize) -> Option<Option<(&'a [u8], f64)>> {
+        match self.view {
+            ZView::Pack(_) => None,
+            ZView::Tree(t) => Some(t.map.entry(i).map(|(m, s)| (m, *s))),
+        }
+    }
+
+    /// Serializes the zset: `u32` LE count, then per entry the score as `f64`
+    /// LE and the member as a `u32` LE length-prefixed byte string.
+    pub fn encode(self) -> Vec<u8> {
+        let mut out = Vec::new();
+        out.extend_from_slice(&(self.len() as u32).to_le_bytes());
+        for (m, s) in self.iter() {
+            out.extend_from_slice(&s.to_le_bytes());
+            out.extend_from_slice(&(m.len() as u32).to_le_bytes());
+            out.extend_from_slice(m);
+        }
+        out
+    }
+
+    /// An owned copy.
+    pub fn to_owned(self) -> ZSetObj {
+        match self.view {
+            ZView::Pack(p) => ZSetObj::from_inline(p.len, p.buf),
+            ZView::Tree(t) => ZSetObj {
+                enc: Enc::Tree(Box::new(t.clone())),
+            },
+        }
+    }
+
+    /// Bytes this sorted set allocates (`MEMORY USAGE`), its `Box<ZSetObj>`
+    /// included: none for one inline in a slot arena (its entry counts
+    /// them); exact for a boxed packed one; sampled for the tree and its
+    /// table.
+    pub fn heap_bytes(self, samples: usize) -> usize {
+        use super::alloc_size;
+        if !self.boxed {
+            return 0;
+        }
+        alloc_size(std::mem::size_of::<ZSetObj>())
+            + match self.view {
+                ZView::Pack(p) => alloc_size(p.buf.len()),
+                ZView::Tree(t) => alloc_size(std::mem::size_of::<Tree>()) + t.heap_bytes(samples),
+            }
     }
 }
 

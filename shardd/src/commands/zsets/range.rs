@@ -2,7 +2,7 @@
 //! legacy forms, ZRANGESTORE, ZCOUNT/ZLEXCOUNT and ZREMRANGEBY*.
 //!
 //! Every range becomes an ascending rank window `lo..hi` found by binary
-//! search ([`ZSetObj::count_while`]), then is walked forwards or backwards
+//! search ([`ZSetRef::count_while`]), then is walked forwards or backwards
 //! with LIMIT applied. Arguments are fully parsed before the key is looked
 //! up, so syntax errors win over WRONGTYPE, as in Redis.
 
@@ -14,7 +14,7 @@ use crate::{
     commands::{eq_ic, parse_i64, Args, CmdError, CmdResult},
     keyspace::Keyspace,
     reply::Reply,
-    types::zset::ZSetObj,
+    types::zset::{ZSetObj, ZSetRef},
 };
 
 /// How a range's bounds are read.
@@ -137,7 +137,7 @@ fn parse_spec<'a>(
 }
 
 /// The ascending rank window a range selects.
-fn window(z: &ZSetObj, bounds: &Bounds, walk: LexWalk) -> (usize, usize) {
+fn window(z: ZSetRef<'_>, bounds: &Bounds, walk: LexWalk) -> (usize, usize) {
     let (lo, hi) = match bounds {
         Bounds::Rank(s, e) => rank_window(z.len(), *s, *e),
         Bounds::Score(r) => (
@@ -164,7 +164,7 @@ enum LexWalk {
 /// last when reversed), then step while members stay in range. A listpack
 /// is searched linearly; a skiplist by descent, which a binary search
 /// stands in for (a skiplist's random levels make Redis itself vary there).
-fn lex_window(z: &ZSetObj, r: &LexRange, walk: LexWalk) -> (usize, usize) {
+fn lex_window(z: ZSetRef<'_>, r: &LexRange, walk: LexWalk) -> (usize, usize) {
     let n = z.len();
     let (Some((first, _)), Some((last, _))) = (z.get(0), z.get(n.wrapping_sub(1))) else {
         return (0, 0);
@@ -210,7 +210,7 @@ fn lex_window(z: &ZSetObj, r: &LexRange, walk: LexWalk) -> (usize, usize) {
 }
 
 /// The entries `spec` selects, in reply order.
-fn select<'z>(z: &'z ZSetObj, spec: &Spec) -> Vec<(&'z [u8], f64)> {
+fn select<'z>(z: ZSetRef<'z>, spec: &Spec) -> Vec<(&'z [u8], f64)> {
     let walk = if spec.rev {
         LexWalk::Reverse
     } else {
@@ -330,7 +330,7 @@ fn remrange_generic(ks: &mut Keyspace, args: Args, out: &mut Reply, kind: Kind) 
     let key = args.get(1)?;
     let mut n = 0;
     if let Some(z) = write_zset(ks, key)? {
-        let (lo, hi) = window(z, &bounds, LexWalk::Forward);
+        let (lo, hi) = window(z.zset_ref(), &bounds, LexWalk::Forward);
         let doomed: Vec<Vec<u8>> = z.range(lo, hi).map(|(m, _)| m.to_vec()).collect();
         for m in &doomed {
             z.remove(m);
@@ -348,7 +348,7 @@ fn remrange_generic(ks: &mut Keyspace, args: Args, out: &mut Reply, kind: Kind) 
 /// command fails and removes nothing). A transaction's undo keeps them
 /// (`persist::txlog::Delta`).
 pub fn remrange_victims(
-    z: &ZSetObj,
+    z: ZSetRef<'_>,
     by_score: bool,
     by_lex: bool,
     min: &[u8],

@@ -14,7 +14,7 @@ use crate::{
     reply::Reply,
     types::{
         set::SetObj,
-        zset::{cmp_entry, ZSetObj},
+        zset::{cmp_entry, ZSetObj, ZSetRef},
     },
 };
 
@@ -34,7 +34,7 @@ enum Aggregate {
 
 /// One input: a zset or a set, borrowed.
 enum Src<'a> {
-    Z(&'a ZSetObj),
+    Z(ZSetRef<'a>),
     S(&'a SetObj),
 }
 
