@@ -45,15 +45,17 @@ WORKLOADS.update({
     "GEOSEARCH": ["geosearch", "geo:__rand_int__", "fromlonlat", "13.36", "38.11", "byradius",
                   "5", "km", "asc", "withdist"],
 })
-# Small hashes and sorted sets, run only when named (--workloads
-# HSETS,HGETS or ZADDS,ZSCORES, in that order): a field set (a member
-# added) in one of 100,000 (a few each: the packed, inline form), then one
-# read back.
+# Small hashes, sorted sets and sets, run only when named (--workloads
+# HSETS,HGETS, ZADDS,ZSCORES or SADDS,SISMEMBERS, in that order): a field
+# set (a member added) in one of 100,000 (a few each: the packed, inline
+# form), then one read back.
 WORKLOADS.update({
     "HSETS": ["hset", "hash:__rand_int__", "field:__rand_int__", "x" * 16],
     "HGETS": ["hget", "hash:__rand_int__", "field:__rand_int__"],
     "ZADDS": ["zadd", "zset:__rand_int__", "__rand_int__", "member:__rand_int__"],
     "ZSCORES": ["zscore", "zset:__rand_int__", "member:__rand_int__"],
+    "SADDS": ["sadd", "set:__rand_int__", "member:__rand_int__"],
+    "SISMEMBERS": ["sismember", "set:__rand_int__", "member:__rand_int__"],
 })
 # Streams, run only when named (--workloads XADD,XRANGE, in that order):
 # entries appended to random streams, then the first 10 of one read back.

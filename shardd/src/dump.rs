@@ -378,8 +378,8 @@ mod tests {
                 for v in [
                     ValueRef::Hash(h.hash_ref()),
                     ValueRef::List(&l),
-                    ValueRef::Set(&s),
-                    ValueRef::Set(&ints),
+                    ValueRef::Set(s.set_ref()),
+                    ValueRef::Set(ints.set_ref()),
                     ValueRef::ZSet(z.zset_ref()),
                 ] {
                     round_trip(v).unwrap();
@@ -418,10 +418,10 @@ mod tests {
         fn sets_round_trip(elems in members(), ints in prop::collection::vec(any::<i64>(), 1..600)) {
             let mut s = SetObj::new();
             elems.iter().for_each(|e| { s.add(e); });
-            round_trip(ValueRef::Set(&s))?;
+            round_trip(ValueRef::Set(s.set_ref()))?;
             let mut s = SetObj::new();
             ints.iter().for_each(|i| { s.add(i.to_string().as_bytes()); });
-            round_trip(ValueRef::Set(&s))?;
+            round_trip(ValueRef::Set(s.set_ref()))?;
         }
 
         #[test]

@@ -16,7 +16,7 @@ use super::{
 use crate::{
     keyspace::{Keyspace, Value, ValueMut, ValueRef},
     reply::Reply,
-    types::set::SetObj,
+    types::set::{SetObj, SetRef},
 };
 
 /// Largest count SRANDMEMBER/SPOP/ZRANDMEMBER reply with when repeats are
@@ -27,7 +27,7 @@ pub(crate) const RANDOM_REPLY_MAX_COUNT: u64 = 1 << 24;
 pub(crate) fn read_set<'a>(
     ks: &'a mut Keyspace,
     key: &[u8],
-) -> Result<Option<&'a SetObj>, CmdError> {
+) -> Result<Option<SetRef<'a>>, CmdError> {
     match ks.get(key) {
         None => Ok(None),
         Some(ValueRef::Set(s)) => Ok(Some(s)),
@@ -378,7 +378,7 @@ fn union_or_diff(ks: &mut Keyspace, keys: &[&[u8]], diff: bool) -> Result<SetObj
             return Ok(acc);
         }
         if let Some(first) = read_set(ks, first)? {
-            acc = first.clone();
+            acc = first.to_owned();
         }
         for k in others {
             if acc.is_empty() {

@@ -28,15 +28,17 @@
 //! The flags byte holds the kind (3 bits), `HAS_TTL`, `DEAD`, for
 //! strings how Redis would encode them (`STR_RAW`, `STR_NOT_INT`,
 //! `STR_UNSHARED`; see [`StrMark`]; a new value starts with no mark), and
-//! for hashes and sorted sets `INLINE` or `PADDED` (the same bits).
+//! for hashes, sorted sets and sets `INLINE` or `PADDED` (the same bits).
 //!
 //! Strings up to [`INLINE_VALUE_MAX_BYTES`] sit inline; longer strings and
 //! collections are owned boxes whose pointer the entry holds, except small
-//! packed hashes and sorted sets (8 to 1,024 bytes packed,
-//! `hash::INLINE_MAX_BYTES`, `zset::INLINE_MAX_BYTES`): `INLINE` entries
-//! hold the packed form itself (a sorted set's entry count first, as a
-//! varint), its length where a string's is (`[str_len:varint]` after the
-//! key's length), read through a `HashRef` or `ZSetRef`. A 10-field hash
+//! packed hashes, sorted sets and sets (8 to 1,024 bytes,
+//! `types::INLINE_MIN_BYTES`, `types::INLINE_MAX_BYTES`): `INLINE` entries
+//! hold the packed form itself after a small head (a sorted set's entry
+//! count, a set's encoding tag and width or count, as `InlineHead`
+//! writes them), its length where a string's is (`[str_len:varint]`
+//! after the key's length), read through a `HashRef`, `ZSetRef` or
+//! `SetRef`. A 10-field hash
 //! saves its `Box<HashObj>` and the allocator's rounding of the pairs' own
 //! block (260 bytes of pairs take a 320-byte class). Changing one moves
 //! the packed form into a box in place (`PADDED`: the pointer in the
@@ -58,9 +60,10 @@ use super::{offsets::OffsetTable, StrMark, Value, ValueMut, ValueRef};
 use crate::types::{
     hash::{HashObj, HashRef},
     list::ListObj,
-    set::SetObj,
+    set::{SetObj, SetRef},
     stream::StreamObj,
     zset::{ZSetObj, ZSetRef},
+    InlineHead,
 };
 
 /// Longest string stored inline in the arena; longer ones get a box.
@@ -85,18 +88,18 @@ const STR_NOT_INT: u8 = 0x40;
 /// A string Redis would hold in a private object (see [`StrMark`]).
 const STR_UNSHARED: u8 = 0x80;
 const STR_MARKS: u8 = STR_RAW | STR_NOT_INT | STR_UNSHARED;
-/// A hash or sorted set whose packed form sits in the value field (its
-/// length after the key's), no box: the bit strings use for `STR_RAW`.
+/// A hash, sorted set or set whose packed form sits in the value field
+/// (its length after the key's), no box: the bit strings use for `STR_RAW`.
 const INLINE: u8 = 0x08;
-/// A hash or sorted set that was inline and has been moved into a box by
-/// a change: the value field keeps its length, the pointer in its first
+/// A hash, sorted set or set that was inline and has been moved into a
+/// box by a change: the value field keeps its length, the pointer in its first
 /// `PTR_BYTES` and the rest padding (counted dead) until compaction: the
 /// bit strings use for `STR_NOT_INT`.
 const PADDED: u8 = 0x40;
 
 /// Whether entries of `kind` may hold their value inline (packed).
 fn packable(kind: u8) -> bool {
-    kind == KIND_HASH || kind == KIND_ZSET
+    matches!(kind, KIND_HASH | KIND_ZSET | KIND_SET)
 }
 const PTR_BYTES: usize = 8;
 /// Bytes of an entry's clock.
@@ -258,6 +261,12 @@ fn push_entry(
     ttl: Option<u64>,
     clock: u32,
 ) -> usize {
+    if let Payload::Value(v) = &payload {
+        if let Some((kind, head, body)) = inline_parts(v) {
+            // The value's bytes are copied in; its box goes.
+            return push_inline(arena, kind, key, (head.as_slice(), body), ttl, clock);
+        }
+    }
     let (kind, ptr, str_len, inline): (u8, *mut u8, usize, &[u8]) = match payload {
         Payload::Value(Value::Str(v)) => {
             if v.len() <= INLINE_VALUE_MAX_BYTES {
@@ -281,14 +290,6 @@ fn push_entry(
             )
         }
         Payload::Bytes(b) => (KIND_STR, ptr::null_mut(), b.len(), b),
-        Payload::Value(Value::Hash(o)) if o.inline_bytes().is_some() => {
-            let bytes = o.inline_bytes().unwrap_or_default();
-            return push_inline(arena, KIND_HASH, key, (None, bytes), ttl, clock);
-        }
-        Payload::Value(Value::ZSet(o)) if o.inline_parts().is_some() => {
-            let (n, bytes) = o.inline_parts().unwrap_or_default();
-            return push_inline(arena, KIND_ZSET, key, (Some(n), bytes), ttl, clock);
-        }
         Payload::Value(Value::Hash(o)) => (KIND_HASH, Box::into_raw(o).cast::<u8>(), 0, &[]),
         Payload::Value(Value::List(o)) => (KIND_LIST, Box::into_raw(o).cast::<u8>(), 0, &[]),
         Payload::Value(Value::Set(o)) => (KIND_SET, Box::into_raw(o).cast::<u8>(), 0, &[]),
@@ -317,21 +318,29 @@ fn push_entry(
     off
 }
 
-/// Appends an entry of `kind` holding its packed form inline: a hash's
-/// pairs ([`HashObj::inline_bytes`]), or a sorted set's entry count (a
-/// varint) and entries ([`ZSetObj::inline_parts`]); returns its offset.
+/// What an entry of the value's kind holds inline in place of its box, if
+/// it may: the kind, and the field's head and packed bytes
+/// (`HashObj::inline_parts` and the like).
+fn inline_parts(v: &Value) -> Option<(u8, InlineHead, &[u8])> {
+    let (kind, (head, body)) = match v {
+        Value::Hash(h) => (KIND_HASH, h.inline_parts()?),
+        Value::ZSet(z) => (KIND_ZSET, z.inline_parts()?),
+        Value::Set(s) => (KIND_SET, s.inline_parts()?),
+        _ => return None,
+    };
+    Some((kind, head, body))
+}
+
+/// Appends an entry of `kind` holding its packed form inline (`head`, then
+/// `packed`: see [`inline_parts`]); returns its offset.
 fn push_inline(
     arena: &mut Vec<u8>,
     kind: u8,
     key: &[u8],
-    (count, packed): (Option<usize>, &[u8]),
+    (head, packed): (&[u8], &[u8]),
     ttl: Option<u64>,
     clock: u32,
 ) -> usize {
-    let mut head = Vec::new();
-    if let Some(n) = count {
-        push_varint(&mut head, n);
-    }
     let need = 1 + 8 + CLOCK_BYTES + 10 + 10 + key.len() + head.len() + packed.len();
     reserve_gently(arena, need);
     let off = arena.len();
@@ -343,16 +352,9 @@ fn push_inline(
     push_varint(arena, key.len());
     push_varint(arena, head.len() + packed.len());
     arena.extend_from_slice(key);
-    arena.extend_from_slice(&head);
+    arena.extend_from_slice(head);
     arena.extend_from_slice(packed);
     off
-}
-
-/// A sorted set's inline field: its entry count and packed entries.
-fn zset_parts(field: &[u8]) -> (usize, &[u8]) {
-    let mut pos = 0;
-    let n = read_varint(field, &mut pos);
-    (n, &field[pos..])
 }
 
 /// Grows the arena one allocator size class at a time (jemalloc's classes
@@ -448,11 +450,9 @@ impl<'a> EntryRef<'a> {
         if h.inline_packed() {
             let field = &self.b[h.val_off..h.val_off + h.str_len];
             return match h.kind() {
-                KIND_HASH => ValueRef::Hash(HashRef::packed(field)),
-                _ => {
-                    let (n, packed) = zset_parts(field);
-                    ValueRef::ZSet(ZSetRef::packed(n, packed))
-                }
+                KIND_HASH => ValueRef::Hash(HashRef::inline(field)),
+                KIND_SET => ValueRef::Set(SetRef::inline(field)),
+                _ => ValueRef::ZSet(ZSetRef::inline(field)),
             };
         }
         let p = ptr_of(self.b, h);
@@ -464,7 +464,7 @@ impl<'a> EntryRef<'a> {
                 KIND_BIG_STR => ValueRef::Str(std::slice::from_raw_parts(p, h.str_len)),
                 KIND_HASH => ValueRef::Hash((*p.cast::<HashObj>()).hash_ref()),
                 KIND_LIST => ValueRef::List(&*p.cast::<ListObj>()),
-                KIND_SET => ValueRef::Set(&*p.cast::<SetObj>()),
+                KIND_SET => ValueRef::Set((*p.cast::<SetObj>()).set_ref()),
                 KIND_STREAM => ValueRef::Stream(&*p.cast::<StreamObj>()),
                 _ => {
                     debug_assert_eq!(h.kind(), KIND_ZSET);
@@ -589,11 +589,9 @@ impl EntryMut<'_> {
         debug_assert!(h.inline_packed() && h.str_len >= PTR_BYTES);
         let field = &mut self.b[h.val_off..h.val_off + h.str_len];
         let p = match h.kind() {
-            KIND_HASH => Box::into_raw(Box::new(HashObj::from_packed(field))).cast::<u8>(),
-            _ => {
-                let (n, packed) = zset_parts(field);
-                Box::into_raw(Box::new(ZSetObj::from_inline(n, packed))).cast::<u8>()
-            }
+            KIND_HASH => Box::into_raw(Box::new(HashObj::from_inline(field))).cast::<u8>(),
+            KIND_SET => Box::into_raw(Box::new(SetObj::from_inline(field))).cast::<u8>(),
+            _ => Box::into_raw(Box::new(ZSetObj::from_inline(field))).cast::<u8>(),
         };
         // SAFETY: `field` has at least PTR_BYTES bytes (inline values are at
         // least `INLINE_MIN_BYTES` long); the entry owns the box from here,

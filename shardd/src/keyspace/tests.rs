@@ -481,11 +481,14 @@ fn hash_op() -> impl Strategy<Value = HashOp> {
 /// text), by field or member.
 type Pairs = std::collections::BTreeMap<Vec<u8>, Vec<u8>>;
 
-/// The two value types a slot arena may hold inline.
+/// The value types a slot arena may hold inline (sets twice: packed
+/// members, and integers in an intset).
 #[derive(Clone, Copy, Debug)]
 enum Packable {
     Hash,
     ZSet,
+    Set,
+    IntSet,
 }
 
 impl Packable {
@@ -493,20 +496,42 @@ impl Packable {
     fn build(self, k: u8, n: u8) -> (Value, Pairs) {
         let mut h = crate::types::hash::HashObj::new();
         let mut z = crate::types::zset::ZSetObj::new();
+        let mut s = crate::types::set::SetObj::new();
         let mut want = Pairs::new();
         for f in 0..n {
-            let name = format!("field:{f:02}").into_bytes();
+            let name = self.field(f);
             let score = i64::from(f) * 7 % 13 - 6 + i64::from(k);
-            let v = score.to_string().into_bytes();
+            let v = match self {
+                Packable::Set | Packable::IntSet => Vec::new(),
+                _ => score.to_string().into_bytes(),
+            };
             h.set(&name, &v);
             z.insert(&name, score as f64);
+            s.add(&name);
             want.insert(name, v);
         }
         let value = match self {
             Packable::Hash => Value::Hash(Box::new(h)),
             Packable::ZSet => Value::ZSet(Box::new(z)),
+            Packable::Set | Packable::IntSet => Value::Set(Box::new(s)),
         };
         (value, want)
+    }
+
+    /// Field (member) number `f`: an integer in an intset.
+    fn field(self, f: u8) -> Vec<u8> {
+        match self {
+            Packable::IntSet => (i64::from(f) * 100_000 - 3000).to_string().into_bytes(),
+            _ => format!("field:{f:02}").into_bytes(),
+        }
+    }
+
+    /// What the model keeps for a field set to `v`.
+    fn model_value(self, v: u8) -> Vec<u8> {
+        match self {
+            Packable::Set | Packable::IntSet => Vec::new(),
+            _ => v.to_string().into_bytes(),
+        }
     }
 
     /// Sets field (member) `f` to `v` in place; false if the key holds none.
@@ -518,6 +543,9 @@ impl Packable {
             Some(ValueMut::ZSet(z)) => {
                 z.insert(f, f64::from(v));
             }
+            Some(ValueMut::Set(s)) => {
+                s.add(f);
+            }
             _ => return false,
         }
         true
@@ -528,6 +556,7 @@ impl Packable {
         let empty = match ks.get_mut(key) {
             Some(ValueMut::Hash(h)) => h.remove(f) && h.is_empty(),
             Some(ValueMut::ZSet(z)) => z.remove(f).is_some() && z.is_empty(),
+            Some(ValueMut::Set(s)) => s.remove(f) && s.is_empty(),
             _ => false,
         };
         if empty {
@@ -548,6 +577,9 @@ impl Packable {
                     .map(|(m, s)| (m.to_vec(), (*s as i64).to_string().into_bytes()))
                     .collect()
             }
+            (Packable::Set | Packable::IntSet, ValueRef::Set(s)) => {
+                s.iter().map(|m| (m.into_owned(), Vec::new())).collect()
+            }
             (_, other) => panic!("not a {self:?}: {other:?}"),
         })
     }
@@ -561,12 +593,12 @@ proptest! {
     /// miscount fails compaction's own check).
     #[test]
     fn inline_values_agree_with_a_model(ops in proptest::collection::vec(hash_op(), 1..300)) {
-        for kind in [Packable::Hash, Packable::ZSet] {
+        for kind in [Packable::Hash, Packable::ZSet, Packable::Set, Packable::IntSet] {
             let (mut ks, _) = ks_at(1_000);
             let mut m: HashMap<u8, Pairs> = HashMap::new();
             // One slot, so deletes and moves reach compaction.
             let kb = |k: u8| format!("{{t}}value:{k}").into_bytes();
-            let field = |f: u8| format!("field:{f:02}").into_bytes();
+            let field = |f: u8| kind.field(f);
             for op in &ops {
                 match *op {
                     HashOp::Insert(k, 0) => {
@@ -581,7 +613,7 @@ proptest! {
                     HashOp::Set(k, f, v) => {
                         if kind.set(&mut ks, &kb(k), &field(f), v) {
                             if let Some(w) = m.get_mut(&k) {
-                                w.insert(field(f), v.to_string().into_bytes());
+                                w.insert(field(f), kind.model_value(v));
                             }
                         }
                     }

@@ -2,14 +2,14 @@
 //! taking, borrowed ([`ValueRef`], [`ValueMut`]) for reading and changing in
 //! place. Strings are stored inline with their key, so they are only ever
 //! borrowed read-only; collections live in their own boxed objects, but a
-//! small packed hash or sorted set may sit inline too (read through
-//! [`HashRef`] or [`ZSetRef`]; a
+//! small packed hash, sorted set or set may sit inline too (read through
+//! [`HashRef`], [`ZSetRef`] or [`SetRef`]; a
 //! change moves it into a box first, see `keyspace::store`).
 
 use crate::types::{
     hash::{HashObj, HashRef},
     list::ListObj,
-    set::SetObj,
+    set::{SetObj, SetRef},
     stream::StreamObj,
     zset::{ZSetObj, ZSetRef},
 };
@@ -38,7 +38,7 @@ impl Value {
             Value::Str(s) => ValueRef::Str(s),
             Value::Hash(h) => ValueRef::Hash(h.hash_ref()),
             Value::List(l) => ValueRef::List(l),
-            Value::Set(s) => ValueRef::Set(s),
+            Value::Set(s) => ValueRef::Set(s.set_ref()),
             Value::ZSet(z) => ValueRef::ZSet(z.zset_ref()),
             Value::Stream(x) => ValueRef::Stream(x),
         }
@@ -57,7 +57,7 @@ impl ValueRef<'_> {
             ValueRef::Str(s) => Value::Str(s.to_vec()),
             ValueRef::Hash(h) => Value::Hash(Box::new(h.to_owned())),
             ValueRef::List(l) => Value::List(Box::new(l.clone())),
-            ValueRef::Set(s) => Value::Set(Box::new(s.clone())),
+            ValueRef::Set(s) => Value::Set(Box::new(s.to_owned())),
             ValueRef::ZSet(z) => Value::ZSet(Box::new(z.to_owned())),
             ValueRef::Stream(x) => Value::Stream(Box::new(x.clone())),
         }
@@ -137,8 +137,8 @@ pub enum ValueRef<'a> {
     Hash(HashRef<'a>),
     /// A list.
     List(&'a ListObj),
-    /// A set.
-    Set(&'a SetObj),
+    /// A set (its intset or packed members may sit in the slot's arena).
+    Set(SetRef<'a>),
     /// A sorted set (its packed entries may sit in the slot's arena).
     ZSet(ZSetRef<'a>),
     /// A stream.

@@ -18,6 +18,8 @@
 use hashbrown::HashTable;
 use rand::Rng;
 
+use super::InlineHead;
+
 /// Longest field or value the packed form can hold (its pair header):
 /// `hash-max-listpack-value` (64 by default) applies up to this length, and
 /// a larger setting keeps the packed form for values up to it only.
@@ -255,13 +257,6 @@ impl Table {
     }
 }
 
-/// Longest packed form a slot arena holds in place of a `Box<HashObj>`
-/// (`keyspace::store`'s inline hashes); shorter than a pointer is not
-/// worth it (a write turns an inline hash into a boxed one in place).
-pub const INLINE_MAX_BYTES: usize = 1024;
-/// Shortest packed form kept inline: the room a pointer needs.
-pub const INLINE_MIN_BYTES: usize = 8;
-
 /// A hash, borrowed: its packed pairs (in a box of their own, or in a slot
 /// arena's entry) or its table. Every read goes through it.
 #[derive(Clone, Copy)]
@@ -287,9 +282,9 @@ enum View<'a> {
 }
 
 impl<'a> HashRef<'a> {
-    /// The hash whose packed pairs are `buf` (as [`HashObj::inline_bytes`]
-    /// gave them), kept outside any box.
-    pub fn packed(buf: &'a [u8]) -> Self {
+    /// The hash inline in a slot arena's `field` (as
+    /// [`HashObj::inline_parts`] gave it: the packed pairs alone).
+    pub fn inline(buf: &'a [u8]) -> Self {
         HashRef {
             view: View::Packed(buf),
             boxed: false,
@@ -447,22 +442,20 @@ impl HashObj {
         }
     }
 
-    /// A packed hash of the pairs `packed` ([`HashObj::inline_bytes`]).
-    pub fn from_packed(packed: &[u8]) -> Self {
+    /// The hash inline in a slot arena's `field`, in a box of its own.
+    pub fn from_inline(field: &[u8]) -> Self {
         HashObj {
-            repr: Repr::Packed(packed.into()),
+            repr: Repr::Packed(field.into()),
         }
     }
 
-    /// The packed pairs, when a slot arena may hold them in place of the
-    /// box: packed, and between [`INLINE_MIN_BYTES`] and
-    /// [`INLINE_MAX_BYTES`].
-    pub fn inline_bytes(&self) -> Option<&[u8]> {
+    /// What a slot arena holds in place of the box, if it may (packed,
+    /// and within `types::INLINE_MIN_BYTES..=INLINE_MAX_BYTES`): no head,
+    /// the packed pairs.
+    pub fn inline_parts(&self) -> Option<(InlineHead, &[u8])> {
         match &self.repr {
-            Repr::Packed(buf) if (INLINE_MIN_BYTES..=INLINE_MAX_BYTES).contains(&buf.len()) => {
-                Some(buf)
-            }
-            _ => None,
+            Repr::Packed(buf) => InlineHead::default().fits(buf),
+            Repr::Table(_) => None,
         }
     }
 

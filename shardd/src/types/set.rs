@@ -16,6 +16,8 @@
 use std::borrow::Cow;
 
 use common::num::parse_i64;
+
+use super::{split_varint, InlineHead};
 use hashbrown::HashTable;
 use rand::Rng;
 
@@ -156,19 +158,19 @@ struct IntSet {
     data: Vec<u8>,
 }
 
-impl IntSet {
-    fn new() -> Self {
-        IntSet {
-            width: 2,
-            data: Vec::new(),
-        }
-    }
+/// An intset's integers, borrowed (from an [`IntSet`] or a slot arena).
+#[derive(Clone, Copy)]
+struct IntsRef<'a> {
+    width: usize,
+    data: &'a [u8],
+}
 
-    fn len(&self) -> usize {
+impl IntsRef<'_> {
+    fn len(self) -> usize {
         self.data.len() / self.width
     }
 
-    fn get(&self, i: usize) -> i64 {
+    fn get(self, i: usize) -> i64 {
         let b = &self.data[i * self.width..(i + 1) * self.width];
         match self.width {
             2 => i16::from_le_bytes([b[0], b[1]]) as i64,
@@ -177,7 +179,7 @@ impl IntSet {
         }
     }
 
-    fn search(&self, v: i64) -> Result<usize, usize> {
+    fn search(self, v: i64) -> Result<usize, usize> {
         let (mut lo, mut hi) = (0, self.len());
         while lo < hi {
             let mid = (lo + hi) / 2;
@@ -188,6 +190,34 @@ impl IntSet {
             }
         }
         Err(lo)
+    }
+}
+
+impl IntSet {
+    fn new() -> Self {
+        IntSet {
+            width: 2,
+            data: Vec::new(),
+        }
+    }
+
+    fn as_ref(&self) -> IntsRef<'_> {
+        IntsRef {
+            width: self.width,
+            data: &self.data,
+        }
+    }
+
+    fn len(&self) -> usize {
+        self.as_ref().len()
+    }
+
+    fn get(&self, i: usize) -> i64 {
+        self.as_ref().get(i)
+    }
+
+    fn search(&self, v: i64) -> Result<usize, usize> {
+        self.as_ref().search(v)
     }
 
     fn width_for(v: i64) -> usize {
@@ -244,13 +274,20 @@ struct Pack {
     len: usize,
 }
 
-impl Pack {
-    fn iter(&self) -> PackIter<'_> {
-        PackIter { buf: &self.buf }
+/// Packed members, borrowed (from a [`Pack`] or a slot arena).
+#[derive(Clone, Copy)]
+struct PackRef<'a> {
+    buf: &'a [u8],
+    len: usize,
+}
+
+impl<'a> PackRef<'a> {
+    fn iter(self) -> PackIter<'a> {
+        PackIter { buf: self.buf }
     }
 
     /// Byte offset of `member`'s entry.
-    fn find(&self, member: &[u8]) -> Option<usize> {
+    fn find(self, member: &[u8]) -> Option<usize> {
         let mut at = 0;
         for m in self.iter() {
             if m == member {
@@ -259,6 +296,20 @@ impl Pack {
             at += 1 + m.len();
         }
         None
+    }
+}
+
+impl Pack {
+    fn as_ref(&self) -> PackRef<'_> {
+        PackRef {
+            buf: &self.buf,
+            len: self.len,
+        }
+    }
+
+    /// Byte offset of `member`'s entry.
+    fn find(&self, member: &[u8]) -> Option<usize> {
+        self.as_ref().find(member)
     }
 
     fn push(&mut self, member: &[u8]) {
@@ -317,7 +368,7 @@ pub struct SetIter<'a> {
 }
 
 enum IterInner<'a> {
-    Ints(&'a IntSet, usize),
+    Ints(IntsRef<'a>, usize),
     Pack(PackIter<'a>),
     Table(std::slice::Iter<'a, (Box<[u8]>, ())>),
 }
@@ -347,13 +398,47 @@ impl SetObj {
         }
     }
 
+    /// The set, borrowed for reading.
+    pub fn set_ref(&self) -> SetRef<'_> {
+        SetRef {
+            view: match &self.enc {
+                Enc::Ints(s) => SView::Ints(s.as_ref()),
+                Enc::Pack(p) => SView::Pack(p.as_ref()),
+                Enc::Table(t) => SView::Table(t),
+            },
+            boxed: true,
+        }
+    }
+
+    /// What a slot arena holds in place of the box, if it may (an intset
+    /// or a packed set within `types::INLINE_MIN_BYTES..=INLINE_MAX_BYTES`):
+    /// a tag (`i` or `p`) and a varint (the width or the member count),
+    /// then the packed bytes.
+    pub fn inline_parts(&self) -> Option<(InlineHead, &[u8])> {
+        let mut head = InlineHead::default();
+        match &self.enc {
+            Enc::Ints(s) => {
+                head.push(b'i');
+                head.push_varint(s.width);
+                head.fits(&s.data)
+            }
+            Enc::Pack(p) => {
+                head.push(b'p');
+                head.push_varint(p.len);
+                head.fits(&p.buf)
+            }
+            Enc::Table(_) => None,
+        }
+    }
+
+    /// The set inline in a slot arena's `field`, in a box of its own.
+    pub fn from_inline(field: &[u8]) -> Self {
+        SetRef::inline(field).to_owned()
+    }
+
     /// Number of members.
     pub fn len(&self) -> usize {
-        match &self.enc {
-            Enc::Ints(s) => s.len(),
-            Enc::Pack(p) => p.len,
-            Enc::Table(t) => t.len(),
-        }
+        self.set_ref().len()
     }
 
     /// Whether the set has no members.
@@ -363,20 +448,12 @@ impl SetObj {
 
     /// The name `OBJECT ENCODING` replies with.
     pub fn encoding(&self) -> &'static str {
-        match &self.enc {
-            Enc::Ints(_) => "intset",
-            Enc::Pack(_) => "listpack",
-            Enc::Table(_) => "hashtable",
-        }
+        self.set_ref().encoding()
     }
 
     /// Whether `member` is in the set.
     pub fn contains(&self, member: &[u8]) -> bool {
-        match &self.enc {
-            Enc::Ints(s) => parse_i64(member).is_some_and(|v| s.search(v).is_ok()),
-            Enc::Pack(p) => p.find(member).is_some(),
-            Enc::Table(t) => t.get(member).is_some(),
-        }
+        self.set_ref().contains(member)
     }
 
     /// Adds `member`; true if it was not there.
@@ -431,29 +508,17 @@ impl SetObj {
 
     /// All members (intsets in ascending order, others in storage order).
     pub fn iter(&self) -> SetIter<'_> {
-        let inner = match &self.enc {
-            Enc::Ints(s) => IterInner::Ints(s, 0),
-            Enc::Pack(p) => IterInner::Pack(p.iter()),
-            Enc::Table(t) => IterInner::Table(t.entries.iter()),
-        };
-        SetIter { inner }
+        self.set_ref().iter()
     }
 
     /// Member number `i` in storage order (O(1) except for listpacks).
     pub fn nth(&self, i: usize) -> Option<Cow<'_, [u8]>> {
-        match &self.enc {
-            Enc::Ints(s) => (i < s.len()).then(|| Cow::Owned(s.get(i).to_string().into_bytes())),
-            Enc::Pack(p) => p.iter().nth(i).map(Cow::Borrowed),
-            Enc::Table(t) => t.entry(i).map(|(k, _)| Cow::Borrowed(k)),
-        }
+        self.set_ref().nth(i)
     }
 
     /// A uniformly random member.
     pub fn random_member(&self, rng: &mut impl Rng) -> Option<Cow<'_, [u8]>> {
-        if self.is_empty() {
-            return None;
-        }
-        self.nth(rng.gen_range(0..self.len()))
+        self.set_ref().random_member(rng)
     }
 
     /// Removes and returns a uniformly random member.
@@ -486,16 +551,9 @@ impl SetObj {
         self.enc = Enc::Table(Box::new(t));
     }
 
-    /// Serializes the set: member count, then each member, as `u32` LE
-    /// length-prefixed byte strings.
+    /// Serializes the set as [`SetRef::encode`] does.
     pub fn encode(&self) -> Vec<u8> {
-        let mut out = Vec::new();
-        out.extend_from_slice(&(self.len() as u32).to_le_bytes());
-        for m in self.iter() {
-            out.extend_from_slice(&(m.len() as u32).to_le_bytes());
-            out.extend_from_slice(&m);
-        }
-        out
+        self.set_ref().encode()
     }
 
     /// Reads what [`SetObj::encode`] wrote; `None` for anything malformed
@@ -544,18 +602,152 @@ impl<V> MemberTable<V> {
     }
 }
 
-impl SetObj {
-    /// Bytes this set allocates beyond its `Box<SetObj>` (`MEMORY USAGE`):
-    /// exact for an intset or a packed set; sampled for a table.
-    pub fn heap_bytes(&self, samples: usize) -> usize {
-        use super::alloc_size;
-        match &self.enc {
-            Enc::Ints(s) => alloc_size(s.data.capacity()),
-            Enc::Pack(p) => alloc_size(p.buf.capacity()),
-            Enc::Table(t) => {
-                alloc_size(std::mem::size_of::<MemberTable<()>>()) + t.heap_bytes(samples)
-            }
+/// A set, borrowed: its intset or packed members (in a box of their own,
+/// or in a slot arena's entry) or its table. Every read goes through it.
+#[derive(Clone, Copy)]
+pub struct SetRef<'a> {
+    view: SView<'a>,
+    /// Whether a `Box<SetObj>` holds it (not a slot arena).
+    boxed: bool,
+}
+
+#[derive(Clone, Copy)]
+enum SView<'a> {
+    Ints(IntsRef<'a>),
+    Pack(PackRef<'a>),
+    Table(&'a MemberTable<()>),
+}
+
+impl std::fmt::Debug for SetRef<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SetRef")
+            .field("len", &self.len())
+            .field("boxed", &self.boxed)
+            .finish()
+    }
+}
+
+impl<'a> SetRef<'a> {
+    /// The set inline in a slot arena's `field` ([`SetObj::inline_parts`]).
+    pub fn inline(field: &'a [u8]) -> Self {
+        let (tag, rest) = field.split_first().unwrap_or((&b'p', &[]));
+        let (n, data) = split_varint(rest);
+        let view = match tag {
+            // A width the store wrote is 2, 4 or 8; anything else reads as
+            // no integers rather than a division by zero.
+            b'i' if matches!(n, 2 | 4 | 8) => SView::Ints(IntsRef { width: n, data }),
+            b'i' => SView::Ints(IntsRef {
+                width: 8,
+                data: &[],
+            }),
+            _ => SView::Pack(PackRef { buf: data, len: n }),
+        };
+        SetRef { view, boxed: false }
+    }
+
+    /// Number of members.
+    pub fn len(self) -> usize {
+        match self.view {
+            SView::Ints(s) => s.len(),
+            SView::Pack(p) => p.len,
+            SView::Table(t) => t.len(),
         }
+    }
+
+    /// Whether the set has no members.
+    pub fn is_empty(self) -> bool {
+        self.len() == 0
+    }
+
+    /// The name `OBJECT ENCODING` replies with.
+    pub fn encoding(self) -> &'static str {
+        match self.view {
+            SView::Ints(_) => "intset",
+            SView::Pack(_) => "listpack",
+            SView::Table(_) => "hashtable",
+        }
+    }
+
+    /// Whether `member` is in the set.
+    pub fn contains(self, member: &[u8]) -> bool {
+        match self.view {
+            SView::Ints(s) => parse_i64(member).is_some_and(|v| s.search(v).is_ok()),
+            SView::Pack(p) => p.find(member).is_some(),
+            SView::Table(t) => t.get(member).is_some(),
+        }
+    }
+
+    /// All members (intsets in ascending order, others in storage order).
+    pub fn iter(self) -> SetIter<'a> {
+        let inner = match self.view {
+            SView::Ints(s) => IterInner::Ints(s, 0),
+            SView::Pack(p) => IterInner::Pack(p.iter()),
+            SView::Table(t) => IterInner::Table(t.entries.iter()),
+        };
+        SetIter { inner }
+    }
+
+    /// Member number `i` in storage order (O(1) except for listpacks).
+    pub fn nth(self, i: usize) -> Option<Cow<'a, [u8]>> {
+        match self.view {
+            SView::Ints(s) => (i < s.len()).then(|| Cow::Owned(s.get(i).to_string().into_bytes())),
+            SView::Pack(p) => p.iter().nth(i).map(Cow::Borrowed),
+            SView::Table(t) => t.entry(i).map(|(k, _)| Cow::Borrowed(k)),
+        }
+    }
+
+    /// A uniformly random member.
+    pub fn random_member(self, rng: &mut impl Rng) -> Option<Cow<'a, [u8]>> {
+        if self.is_empty() {
+            return None;
+        }
+        self.nth(rng.gen_range(0..self.len()))
+    }
+
+    /// Serializes the set: member count, then each member, as `u32` LE
+    /// length-prefixed byte strings.
+    pub fn encode(self) -> Vec<u8> {
+        let mut out = Vec::new();
+        out.extend_from_slice(&(self.len() as u32).to_le_bytes());
+        for m in self.iter() {
+            out.extend_from_slice(&(m.len() as u32).to_le_bytes());
+            out.extend_from_slice(&m);
+        }
+        out
+    }
+
+    /// An owned copy.
+    pub fn to_owned(self) -> SetObj {
+        let enc = match self.view {
+            SView::Ints(s) => Enc::Ints(IntSet {
+                width: s.width,
+                data: s.data.to_vec(),
+            }),
+            SView::Pack(p) => Enc::Pack(Pack {
+                buf: p.buf.to_vec(),
+                len: p.len,
+            }),
+            SView::Table(t) => Enc::Table(Box::new(t.clone())),
+        };
+        SetObj { enc }
+    }
+
+    /// Bytes this set allocates (`MEMORY USAGE`), its `Box<SetObj>`
+    /// included: none for one inline in a slot arena (its entry counts
+    /// them); exact for a boxed intset or packed set; sampled for a table.
+    pub fn heap_bytes(self, samples: usize) -> usize {
+        use super::alloc_size;
+        if !self.boxed {
+            return 0;
+        }
+        alloc_size(std::mem::size_of::<SetObj>())
+            + match self.view {
+                SView::Ints(s) => alloc_size(s.data.len()),
+                SView::Pack(p) => alloc_size(p.buf.len()),
+                SView::Table(t) => {
+                    alloc_size(std::mem::size_of::<MemberTable<()>>()) + t.heap_bytes(samples)
+                }
+            }
     }
 }
 

@@ -15,6 +15,8 @@ use std::cmp::Ordering;
 
 use tree::{Chunk, Tree};
 
+use super::{split_varint, InlineHead};
+
 use crate::types::set::read_u32;
 
 /// Longest member the packed form can hold (an entry's size is one byte:
@@ -295,23 +297,26 @@ impl ZSetObj {
         }
     }
 
-    /// The packed entries and their count, when a slot arena may hold
-    /// them in place of the box: packed, and between [`INLINE_MIN_BYTES`]
-    /// and [`INLINE_MAX_BYTES`] (`keyspace::store`'s inline zsets).
-    pub fn inline_parts(&self) -> Option<(usize, &[u8])> {
+    /// What a slot arena holds in place of the box, if it may (packed,
+    /// and within `types::INLINE_MIN_BYTES..=INLINE_MAX_BYTES`): the entry
+    /// count as a varint, then the packed entries.
+    pub fn inline_parts(&self) -> Option<(InlineHead, &[u8])> {
         match &self.enc {
-            Enc::Pack(p) if (INLINE_MIN_BYTES..=INLINE_MAX_BYTES).contains(&p.buf.len()) => {
-                Some((p.len, &p.buf))
+            Enc::Pack(p) => {
+                let mut head = InlineHead::default();
+                head.push_varint(p.len);
+                head.fits(&p.buf)
             }
-            _ => None,
+            Enc::Tree(_) => None,
         }
     }
 
-    /// A packed zset of `len` entries `packed` ([`ZSetObj::inline_parts`]).
-    pub fn from_inline(len: usize, packed: &[u8]) -> Self {
+    /// The zset inline in a slot arena's `field`, in a box of its own.
+    pub fn from_inline(field: &[u8]) -> Self {
+        let (len, buf) = split_varint(field);
         ZSetObj {
             enc: Enc::Pack(Pack {
-                buf: packed.to_vec(),
+                buf: buf.to_vec(),
                 len,
             }),
         }
@@ -475,12 +480,6 @@ impl ZSetObj {
     }
 }
 
-/// Longest packed form a slot arena holds in place of a `Box<ZSetObj>`
-/// (`keyspace::store`'s inline zsets; a write moves it into a box).
-pub const INLINE_MAX_BYTES: usize = 1024;
-/// Shortest packed form kept inline: the room a pointer needs.
-pub const INLINE_MIN_BYTES: usize = 8;
-
 /// A sorted set, borrowed: its packed entries (in a box of their own, or
 /// in a slot arena's entry) or its tree. Every read goes through it.
 #[derive(Clone, Copy)]
@@ -506,9 +505,9 @@ impl std::fmt::Debug for ZSetRef<'_> {
 }
 
 impl<'a> ZSetRef<'a> {
-    /// The zset of `len` packed entries `buf` ([`ZSetObj::inline_parts`]),
-    /// kept outside any box.
-    pub fn packed(len: usize, buf: &'a [u8]) -> Self {
+    /// The zset inline in a slot arena's `field` ([`ZSetObj::inline_parts`]).
+    pub fn inline(field: &'a [u8]) -> Self {
+        let (len, buf) = split_varint(field);
         ZSetRef {
             view: ZView::Pack(PackRef { buf, len }),
             boxed: false,
@@ -619,7 +618,12 @@ impl<'a> ZSetRef<'a> {
     /// An owned copy.
     pub fn to_owned(self) -> ZSetObj {
         match self.view {
-            ZView::Pack(p) => ZSetObj::from_inline(p.len, p.buf),
+            ZView::Pack(p) => ZSetObj {
+                enc: Enc::Pack(Pack {
+                    buf: p.buf.to_vec(),
+                    len: p.len,
+                }),
+            },
             ZView::Tree(t) => ZSetObj {
                 enc: Enc::Tree(Box::new(t.clone())),
             },

@@ -13,7 +13,7 @@ use crate::{
     keyspace::{Keyspace, ValueRef},
     reply::Reply,
     types::{
-        set::SetObj,
+        set::SetRef,
         zset::{cmp_entry, ZSetObj, ZSetRef},
     },
 };
@@ -35,7 +35,7 @@ enum Aggregate {
 /// One input: a zset or a set, borrowed.
 enum Src<'a> {
     Z(ZSetRef<'a>),
-    S(&'a SetObj),
+    S(SetRef<'a>),
 }
 
 impl Src<'_> {
