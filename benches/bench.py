@@ -45,10 +45,11 @@ WORKLOADS.update({
     "GEOSEARCH": ["geosearch", "geo:__rand_int__", "fromlonlat", "13.36", "38.11", "byradius",
                   "5", "km", "asc", "withdist"],
 })
-# Small hashes, sorted sets and sets, run only when named (--workloads
-# HSETS,HGETS, ZADDS,ZSCORES or SADDS,SISMEMBERS, in that order): a field
-# set (a member added) in one of 100,000 (a few each: the packed, inline
-# form), then one read back.
+# Small hashes, sorted sets, sets and lists, run only when named
+# (--workloads HSETS,HGETS, ZADDS,ZSCORES, SADDS,SISMEMBERS or
+# RPUSHS,LINDEXS, in that order): a field set (a member added, an element
+# pushed) in one of 100,000 (a few each: the packed, inline form), then
+# one read back.
 WORKLOADS.update({
     "HSETS": ["hset", "hash:__rand_int__", "field:__rand_int__", "x" * 16],
     "HGETS": ["hget", "hash:__rand_int__", "field:__rand_int__"],
@@ -56,6 +57,8 @@ WORKLOADS.update({
     "ZSCORES": ["zscore", "zset:__rand_int__", "member:__rand_int__"],
     "SADDS": ["sadd", "set:__rand_int__", "member:__rand_int__"],
     "SISMEMBERS": ["sismember", "set:__rand_int__", "member:__rand_int__"],
+    "RPUSHS": ["rpush", "list:__rand_int__", "element:__rand_int__"],
+    "LINDEXS": ["lindex", "list:__rand_int__", "0"],
 })
 # Streams, run only when named (--workloads XADD,XRANGE, in that order):
 # entries appended to random streams, then the first 10 of one read back.

@@ -377,7 +377,7 @@ mod tests {
             if [1, 100, 999].contains(&i) {
                 for v in [
                     ValueRef::Hash(h.hash_ref()),
-                    ValueRef::List(&l),
+                    ValueRef::List(l.list_ref()),
                     ValueRef::Set(s.set_ref()),
                     ValueRef::Set(ints.set_ref()),
                     ValueRef::ZSet(z.zset_ref()),
@@ -411,7 +411,7 @@ mod tests {
             for e in &elems {
                 l.push(End::Back, e);
             }
-            round_trip(ValueRef::List(&l))?;
+            round_trip(ValueRef::List(l.list_ref()))?;
         }
 
         #[test]

@@ -884,12 +884,12 @@ impl Keyspace {
 pub(crate) fn value_heap_bytes(v: ValueRef<'_>, samples: usize) -> usize {
     use std::mem::size_of;
 
-    use crate::types::{alloc_size, list::ListObj, stream::StreamObj};
+    use crate::types::{alloc_size, stream::StreamObj};
     match v {
         ValueRef::Str(s) if s.len() > store::INLINE_VALUE_MAX_BYTES => alloc_size(s.len()),
         ValueRef::Str(_) => 0,
         ValueRef::Hash(h) => h.heap_bytes(samples),
-        ValueRef::List(l) => alloc_size(size_of::<ListObj>()) + l.heap_bytes(samples),
+        ValueRef::List(l) => l.heap_bytes(samples),
         ValueRef::Set(s) => s.heap_bytes(samples),
         ValueRef::ZSet(z) => z.heap_bytes(samples),
         ValueRef::Stream(x) => alloc_size(size_of::<StreamObj>()) + x.heap_bytes(samples),

@@ -13,7 +13,7 @@ use super::{eq_ic, parse_i64, Args, CmdError, CmdResult};
 use crate::{
     keyspace::{Keyspace, Value, ValueMut, ValueRef},
     reply::Reply,
-    types::list::{End, ListObj},
+    types::list::{End, ListObj, ListRef},
 };
 
 fn other(msg: &str) -> CmdError {
@@ -21,7 +21,7 @@ fn other(msg: &str) -> CmdError {
 }
 
 /// The list at `key` for reading: `None` if missing, `WRONGTYPE` if another type.
-fn read<'a>(ks: &'a mut Keyspace, key: &[u8]) -> Result<Option<&'a ListObj>, CmdError> {
+fn read<'a>(ks: &'a mut Keyspace, key: &[u8]) -> Result<Option<ListRef<'a>>, CmdError> {
     match ks.get(key) {
         None => Ok(None),
         Some(ValueRef::List(l)) => Ok(Some(l)),
@@ -164,7 +164,7 @@ pub fn rpop(ks: &mut Keyspace, args: Args, out: &mut Reply) -> CmdResult {
 
 /// `LLEN key`
 pub fn llen(ks: &mut Keyspace, args: Args, out: &mut Reply) -> CmdResult {
-    let n = read(ks, args.get(1)?)?.map_or(0, ListObj::len);
+    let n = read(ks, args.get(1)?)?.map_or(0, ListRef::len);
     out.int(n as i64);
     Ok(())
 }
@@ -308,7 +308,7 @@ fn parse_lpos_opts(opts: &[&[u8]]) -> Result<LposOpts, CmdError> {
 }
 
 /// Positions (from the head) of matches of `elem` in `l` as `LPOS` selects them.
-fn lpos_find(l: &ListObj, elem: &[u8], o: &LposOpts) -> Vec<i64> {
+fn lpos_find(l: ListRef<'_>, elem: &[u8], o: &LposOpts) -> Vec<i64> {
     // Redis 7.0 negates RANK -9223372036854775808 to itself: every match
     // from the tail then qualifies and COUNT never ends the scan.
     let wraps = o.rank == i64::MIN;

@@ -28,17 +28,18 @@
 //! The flags byte holds the kind (3 bits), `HAS_TTL`, `DEAD`, for
 //! strings how Redis would encode them (`STR_RAW`, `STR_NOT_INT`,
 //! `STR_UNSHARED`; see [`StrMark`]; a new value starts with no mark), and
-//! for hashes, sorted sets and sets `INLINE` or `PADDED` (the same bits).
+//! for hashes, sorted sets, sets and lists `INLINE` or `PADDED` (the same
+//! bits).
 //!
 //! Strings up to [`INLINE_VALUE_MAX_BYTES`] sit inline; longer strings and
 //! collections are owned boxes whose pointer the entry holds, except small
-//! packed hashes, sorted sets and sets (8 to 1,024 bytes,
+//! packed hashes, sorted sets, sets and lists (8 to 1,024 bytes,
 //! `types::INLINE_MIN_BYTES`, `types::INLINE_MAX_BYTES`): `INLINE` entries
 //! hold the packed form itself after a small head (a sorted set's entry
-//! count, a set's encoding tag and width or count, as `InlineHead`
-//! writes them), its length where a string's is (`[str_len:varint]`
-//! after the key's length), read through a `HashRef`, `ZSetRef` or
-//! `SetRef`. A 10-field hash
+//! count, a set's encoding tag and width or count, a list's element
+//! count, as `InlineHead` writes them), its length where a string's is
+//! (`[str_len:varint]` after the key's length), read through a `HashRef`,
+//! `ZSetRef`, `SetRef` or `ListRef`. A 10-field hash
 //! saves its `Box<HashObj>` and the allocator's rounding of the pairs' own
 //! block (260 bytes of pairs take a 320-byte class). Changing one moves
 //! the packed form into a box in place (`PADDED`: the pointer in the
@@ -54,12 +55,12 @@
 //! Offsets are 2 bytes while the arena is under 64 KiB and widen as it
 //! grows (`keyspace/offsets.rs`), so a slot has no size limit.
 
-use std::ptr;
+use std::{borrow::Cow, ptr};
 
 use super::{offsets::OffsetTable, StrMark, Value, ValueMut, ValueRef};
 use crate::types::{
     hash::{HashObj, HashRef},
-    list::ListObj,
+    list::{ListObj, ListRef},
     set::{SetObj, SetRef},
     stream::StreamObj,
     zset::{ZSetObj, ZSetRef},
@@ -88,18 +89,19 @@ const STR_NOT_INT: u8 = 0x40;
 /// A string Redis would hold in a private object (see [`StrMark`]).
 const STR_UNSHARED: u8 = 0x80;
 const STR_MARKS: u8 = STR_RAW | STR_NOT_INT | STR_UNSHARED;
-/// A hash, sorted set or set whose packed form sits in the value field
-/// (its length after the key's), no box: the bit strings use for `STR_RAW`.
+/// A hash, sorted set, set or list whose packed form sits in the value
+/// field (its length after the key's), no box: the bit strings use for
+/// `STR_RAW`.
 const INLINE: u8 = 0x08;
-/// A hash, sorted set or set that was inline and has been moved into a
-/// box by a change: the value field keeps its length, the pointer in its first
+/// A hash, sorted set, set or list that was inline and has been moved
+/// into a box by a change: the value field keeps its length, the pointer in its first
 /// `PTR_BYTES` and the rest padding (counted dead) until compaction: the
 /// bit strings use for `STR_NOT_INT`.
 const PADDED: u8 = 0x40;
 
 /// Whether entries of `kind` may hold their value inline (packed).
 fn packable(kind: u8) -> bool {
-    matches!(kind, KIND_HASH | KIND_ZSET | KIND_SET)
+    matches!(kind, KIND_HASH | KIND_ZSET | KIND_SET | KIND_LIST)
 }
 const PTR_BYTES: usize = 8;
 /// Bytes of an entry's clock.
@@ -264,7 +266,7 @@ fn push_entry(
     if let Payload::Value(v) = &payload {
         if let Some((kind, head, body)) = inline_parts(v) {
             // The value's bytes are copied in; its box goes.
-            return push_inline(arena, kind, key, (head.as_slice(), body), ttl, clock);
+            return push_inline(arena, kind, key, (head.as_slice(), &body), ttl, clock);
         }
     }
     let (kind, ptr, str_len, inline): (u8, *mut u8, usize, &[u8]) = match payload {
@@ -321,11 +323,21 @@ fn push_entry(
 /// What an entry of the value's kind holds inline in place of its box, if
 /// it may: the kind, and the field's head and packed bytes
 /// (`HashObj::inline_parts` and the like).
-fn inline_parts(v: &Value) -> Option<(u8, InlineHead, &[u8])> {
+fn inline_parts(v: &Value) -> Option<(u8, InlineHead, Cow<'_, [u8]>)> {
     let (kind, (head, body)) = match v {
-        Value::Hash(h) => (KIND_HASH, h.inline_parts()?),
-        Value::ZSet(z) => (KIND_ZSET, z.inline_parts()?),
-        Value::Set(s) => (KIND_SET, s.inline_parts()?),
+        Value::Hash(h) => (
+            KIND_HASH,
+            h.inline_parts().map(|(h, b)| (h, Cow::Borrowed(b)))?,
+        ),
+        Value::ZSet(z) => (
+            KIND_ZSET,
+            z.inline_parts().map(|(h, b)| (h, Cow::Borrowed(b)))?,
+        ),
+        Value::Set(s) => (
+            KIND_SET,
+            s.inline_parts().map(|(h, b)| (h, Cow::Borrowed(b)))?,
+        ),
+        Value::List(l) => (KIND_LIST, l.inline_parts()?),
         _ => return None,
     };
     Some((kind, head, body))
@@ -452,6 +464,7 @@ impl<'a> EntryRef<'a> {
             return match h.kind() {
                 KIND_HASH => ValueRef::Hash(HashRef::inline(field)),
                 KIND_SET => ValueRef::Set(SetRef::inline(field)),
+                KIND_LIST => ValueRef::List(ListRef::inline(field)),
                 _ => ValueRef::ZSet(ZSetRef::inline(field)),
             };
         }
@@ -463,7 +476,7 @@ impl<'a> EntryRef<'a> {
             match h.kind() {
                 KIND_BIG_STR => ValueRef::Str(std::slice::from_raw_parts(p, h.str_len)),
                 KIND_HASH => ValueRef::Hash((*p.cast::<HashObj>()).hash_ref()),
-                KIND_LIST => ValueRef::List(&*p.cast::<ListObj>()),
+                KIND_LIST => ValueRef::List((*p.cast::<ListObj>()).list_ref()),
                 KIND_SET => ValueRef::Set((*p.cast::<SetObj>()).set_ref()),
                 KIND_STREAM => ValueRef::Stream(&*p.cast::<StreamObj>()),
                 _ => {
@@ -591,6 +604,7 @@ impl EntryMut<'_> {
         let p = match h.kind() {
             KIND_HASH => Box::into_raw(Box::new(HashObj::from_inline(field))).cast::<u8>(),
             KIND_SET => Box::into_raw(Box::new(SetObj::from_inline(field))).cast::<u8>(),
+            KIND_LIST => Box::into_raw(Box::new(ListObj::from_inline(field))).cast::<u8>(),
             _ => Box::into_raw(Box::new(ZSetObj::from_inline(field))).cast::<u8>(),
         };
         // SAFETY: `field` has at least PTR_BYTES bytes (inline values are at

@@ -489,6 +489,17 @@ enum Packable {
     ZSet,
     Set,
     IntSet,
+    /// Elements by position (`Set` pushes one at the tail, `Unset` pops
+    /// the head).
+    List,
+}
+
+/// A list's elements as [`Pairs`]: by zero-padded position.
+fn list_pairs(elems: impl Iterator<Item = Vec<u8>>) -> Pairs {
+    elems
+        .enumerate()
+        .map(|(i, e)| (format!("{i:04}").into_bytes(), e))
+        .collect()
 }
 
 impl Packable {
@@ -497,6 +508,7 @@ impl Packable {
         let mut h = crate::types::hash::HashObj::new();
         let mut z = crate::types::zset::ZSetObj::new();
         let mut s = crate::types::set::SetObj::new();
+        let mut l = crate::types::list::ListObj::new();
         let mut want = Pairs::new();
         for f in 0..n {
             let name = self.field(f);
@@ -508,12 +520,17 @@ impl Packable {
             h.set(&name, &v);
             z.insert(&name, score as f64);
             s.add(&name);
+            l.push(crate::types::list::End::Back, &name);
             want.insert(name, v);
+        }
+        if let Packable::List = self {
+            want = list_pairs(l.iter().map(<[u8]>::to_vec));
         }
         let value = match self {
             Packable::Hash => Value::Hash(Box::new(h)),
             Packable::ZSet => Value::ZSet(Box::new(z)),
             Packable::Set | Packable::IntSet => Value::Set(Box::new(s)),
+            Packable::List => Value::List(Box::new(l)),
         };
         (value, want)
     }
@@ -546,6 +563,9 @@ impl Packable {
             Some(ValueMut::Set(s)) => {
                 s.add(f);
             }
+            Some(ValueMut::List(l)) => {
+                l.push(crate::types::list::End::Back, &[f, &[v]].concat());
+            }
             _ => return false,
         }
         true
@@ -557,6 +577,10 @@ impl Packable {
             Some(ValueMut::Hash(h)) => h.remove(f) && h.is_empty(),
             Some(ValueMut::ZSet(z)) => z.remove(f).is_some() && z.is_empty(),
             Some(ValueMut::Set(s)) => s.remove(f) && s.is_empty(),
+            Some(ValueMut::List(l)) => {
+                l.discard(crate::types::list::End::Front, 1);
+                l.is_empty()
+            }
             _ => false,
         };
         if empty {
@@ -580,6 +604,20 @@ impl Packable {
             (Packable::Set | Packable::IntSet, ValueRef::Set(s)) => {
                 s.iter().map(|m| (m.into_owned(), Vec::new())).collect()
             }
+            (Packable::List, ValueRef::List(l)) => {
+                // Every read path agrees: forwards, backwards, by position.
+                let fwd: Vec<Vec<u8>> = l.iter().map(<[u8]>::to_vec).collect();
+                let mut back: Vec<Vec<u8>> = l.iter().rev().map(<[u8]>::to_vec).collect();
+                back.reverse();
+                assert_eq!(fwd, back);
+                let by_pos: Vec<Vec<u8>> = (0..l.len())
+                    .filter_map(|i| l.get(i))
+                    .map(<[u8]>::to_vec)
+                    .collect();
+                assert_eq!(fwd, by_pos);
+                assert_eq!(l.iter_from(1).count(), l.len().saturating_sub(1));
+                list_pairs(fwd.into_iter())
+            }
             (_, other) => panic!("not a {self:?}: {other:?}"),
         })
     }
@@ -593,7 +631,13 @@ proptest! {
     /// miscount fails compaction's own check).
     #[test]
     fn inline_values_agree_with_a_model(ops in proptest::collection::vec(hash_op(), 1..300)) {
-        for kind in [Packable::Hash, Packable::ZSet, Packable::Set, Packable::IntSet] {
+        for kind in [
+            Packable::Hash,
+            Packable::ZSet,
+            Packable::Set,
+            Packable::IntSet,
+            Packable::List,
+        ] {
             let (mut ks, _) = ks_at(1_000);
             let mut m: HashMap<u8, Pairs> = HashMap::new();
             // One slot, so deletes and moves reach compaction.
@@ -613,14 +657,30 @@ proptest! {
                     HashOp::Set(k, f, v) => {
                         if kind.set(&mut ks, &kb(k), &field(f), v) {
                             if let Some(w) = m.get_mut(&k) {
-                                w.insert(field(f), kind.model_value(v));
+                                match kind {
+                                    Packable::List => {
+                                        let at = format!("{:04}", w.len()).into_bytes();
+                                        w.insert(at, [field(f), vec![v]].concat());
+                                    }
+                                    _ => {
+                                        w.insert(field(f), kind.model_value(v));
+                                    }
+                                }
                             }
                         }
                     }
                     HashOp::Unset(k, f) => {
                         kind.unset(&mut ks, &kb(k), &field(f));
                         if let Some(w) = m.get_mut(&k) {
-                            w.remove(&field(f));
+                            match kind {
+                                Packable::List => {
+                                    let rest = w.values().skip(1).cloned().collect::<Vec<_>>();
+                                    *w = list_pairs(rest.into_iter());
+                                }
+                                _ => {
+                                    w.remove(&field(f));
+                                }
+                            }
                             if w.is_empty() {
                                 m.remove(&k);
                             }

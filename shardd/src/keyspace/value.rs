@@ -2,13 +2,13 @@
 //! taking, borrowed ([`ValueRef`], [`ValueMut`]) for reading and changing in
 //! place. Strings are stored inline with their key, so they are only ever
 //! borrowed read-only; collections live in their own boxed objects, but a
-//! small packed hash, sorted set or set may sit inline too (read through
-//! [`HashRef`], [`ZSetRef`] or [`SetRef`]; a
+//! small packed hash, sorted set, set or list may sit inline too (read
+//! through [`HashRef`], [`ZSetRef`], [`SetRef`] or [`ListRef`]; a
 //! change moves it into a box first, see `keyspace::store`).
 
 use crate::types::{
     hash::{HashObj, HashRef},
-    list::ListObj,
+    list::{ListObj, ListRef},
     set::{SetObj, SetRef},
     stream::StreamObj,
     zset::{ZSetObj, ZSetRef},
@@ -37,7 +37,7 @@ impl Value {
         match self {
             Value::Str(s) => ValueRef::Str(s),
             Value::Hash(h) => ValueRef::Hash(h.hash_ref()),
-            Value::List(l) => ValueRef::List(l),
+            Value::List(l) => ValueRef::List(l.list_ref()),
             Value::Set(s) => ValueRef::Set(s.set_ref()),
             Value::ZSet(z) => ValueRef::ZSet(z.zset_ref()),
             Value::Stream(x) => ValueRef::Stream(x),
@@ -56,7 +56,7 @@ impl ValueRef<'_> {
         match *self {
             ValueRef::Str(s) => Value::Str(s.to_vec()),
             ValueRef::Hash(h) => Value::Hash(Box::new(h.to_owned())),
-            ValueRef::List(l) => Value::List(Box::new(l.clone())),
+            ValueRef::List(l) => Value::List(Box::new(l.to_owned())),
             ValueRef::Set(s) => Value::Set(Box::new(s.to_owned())),
             ValueRef::ZSet(z) => Value::ZSet(Box::new(z.to_owned())),
             ValueRef::Stream(x) => Value::Stream(Box::new(x.clone())),
@@ -135,8 +135,8 @@ pub enum ValueRef<'a> {
     Str(&'a [u8]),
     /// A hash (its packed pairs may sit in the slot's arena).
     Hash(HashRef<'a>),
-    /// A list.
-    List(&'a ListObj),
+    /// A list (a small one may sit in the slot's arena).
+    List(ListRef<'a>),
     /// A set (its intset or packed members may sit in the slot's arena).
     Set(SetRef<'a>),
     /// A sorted set (its packed entries may sit in the slot's arena).
