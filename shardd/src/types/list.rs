@@ -778,10 +778,24 @@ impl<'a> ListRef<'a> {
     pub fn to_owned(self) -> ListObj {
         match self.0 {
             LView::Obj(l) => l.clone(),
-            LView::Inline { .. } => {
-                let mut l = ListObj::new();
-                self.iter().for_each(|e| l.push(End::Back, e));
-                l
+            LView::Inline { n, data, .. } => {
+                // One chunk, built at its exact size: the elements as they
+                // are, their ends widened to four bytes.
+                let mut ends = Vec::with_capacity(n);
+                let mut end = 0usize;
+                for e in self.iter() {
+                    end += e.len();
+                    ends.push(end as u32);
+                }
+                let buf = data[..end.min(data.len())].to_vec();
+                ListObj {
+                    repr: Repr::Small(Chunk {
+                        buf,
+                        head: 0,
+                        ends,
+                        first: 0,
+                    }),
+                }
             }
         }
     }
