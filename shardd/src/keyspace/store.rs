@@ -14,9 +14,9 @@
 //! ```text
 //! flags:u8 | [expire_at_ms:u64 LE, if HAS_TTL] | clock:u24 LE
 //!          | key_len:varint | [str_len:varint, strings and inline or
-//!            padded hashes] | key bytes
-//!          | string bytes (inline), packed hash pairs (inline), or an
-//!            owned pointer (8 bytes LE; then padding for a padded hash)
+//!            padded collections] | key bytes
+//!          | string bytes (inline), a packed collection (inline), or an
+//!            owned pointer (8 bytes LE; then padding, if padded)
 //! ```
 //!
 //! `clock` is Redis's 24 bits per object for eviction and `OBJECT
@@ -39,14 +39,13 @@
 //! count, a set's encoding tag and width or count, a list's element
 //! count, as `InlineHead` writes them), its length where a string's is
 //! (`[str_len:varint]` after the key's length), read through a `HashRef`,
-//! `ZSetRef`, `SetRef` or `ListRef`. A 10-field hash
-//! saves its `Box<HashObj>` and the allocator's rounding of the pairs' own
-//! block (260 bytes of pairs take a 320-byte class). Changing one moves
-//! the packed form into a box in place (`PADDED`: the pointer in the
-//! field's first bytes, the rest padding counted dead), so a write costs
-//! a copy, not a move of the entry; compaction puts small packed values
-//! back inline.
-//! Invariant:
+//! `ZSetRef`, `SetRef` or `ListRef`. A 10-field hash saves its
+//! `Box<HashObj>` and the allocator's rounding of the pairs' own block
+//! (260 bytes of pairs take a 320-byte class). Changing one moves the
+//! packed form into a box in place (`PADDED`: the pointer in the field's
+//! first bytes, the rest padding counted dead), so a write costs a copy,
+//! not a move of the entry; compaction puts small packed values back
+//! inline. Invariant:
 //! every entry reachable from the table is live (not `DEAD`) and owns its
 //! pointer (if any); a dead entry owns nothing. Removing marks the entry
 //! dead (or truncates it off the end); when dead bytes pass a quarter of
@@ -94,9 +93,9 @@ const STR_MARKS: u8 = STR_RAW | STR_NOT_INT | STR_UNSHARED;
 /// `STR_RAW`.
 const INLINE: u8 = 0x08;
 /// A hash, sorted set, set or list that was inline and has been moved
-/// into a box by a change: the value field keeps its length, the pointer in its first
-/// `PTR_BYTES` and the rest padding (counted dead) until compaction: the
-/// bit strings use for `STR_NOT_INT`.
+/// into a box by a change: the value field keeps its length, the pointer
+/// in its first `PTR_BYTES` and the rest padding (counted dead) until
+/// compaction: the bit strings use for `STR_NOT_INT`.
 const PADDED: u8 = 0x40;
 
 /// Whether entries of `kind` may hold their value inline (packed).
@@ -145,7 +144,7 @@ impl Header {
     fn kind(&self) -> u8 {
         self.flags & KIND_MASK
     }
-    /// A hash or sorted set held inline (no box).
+    /// A collection held inline (no box).
     fn inline_packed(&self) -> bool {
         packable(self.kind()) && self.flags & INLINE != 0
     }
@@ -153,8 +152,8 @@ impl Header {
     fn owns_box(&self) -> bool {
         self.kind() != KIND_STR && !self.inline_packed()
     }
-    /// Padding in the value field past a pointer (a hash moved out of
-    /// line by a change).
+    /// Padding in the value field past a pointer (a collection moved out
+    /// of line by a change).
     fn padding(&self) -> usize {
         match packable(self.kind()) && self.flags & PADDED != 0 {
             true => self.field_len - PTR_BYTES,
@@ -230,7 +229,10 @@ fn expire_of(b: &[u8], h: &Header) -> Option<u64> {
 
 /// The owned pointer in an entry's value field (written by [`push_ptr`]).
 fn ptr_of(b: &[u8], h: &Header) -> *mut u8 {
-    debug_assert!(h.owns_box(), "inline strings and hashes hold no pointer");
+    debug_assert!(
+        h.owns_box(),
+        "inline strings and collections hold no pointer"
+    );
     let field = &b[h.val_off..h.val_off + PTR_BYTES];
     // SAFETY: `field` is PTR_BYTES in-bounds bytes; an unaligned read of a
     // pointer from them is allowed, and returns the pointer `push_ptr`

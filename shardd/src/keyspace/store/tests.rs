@@ -291,3 +291,91 @@ fn the_clock_survives_moves_and_is_kept_or_replaced_on_overwrite() {
     );
     assert_eq!(st.get(h(b"k"), b"k").map(|e| e.clock()), Some(5));
 }
+
+#[test]
+fn inline_values_box_in_place_move_take_and_come_back_inline() {
+    use crate::types::{hash::HashObj, list::End, list::ListObj, set::SetObj, zset::ZSetObj};
+    let mut st = SlotStore::default();
+    let mut hash = HashObj::new();
+    let mut z = ZSetObj::new();
+    let mut s = SetObj::new();
+    let mut l = ListObj::new();
+    for i in 0..6u8 {
+        hash.set(&[b'f', i], b"value");
+        z.insert(&[b'm', i], f64::from(i));
+        s.add(&[b's', i]);
+        l.push(End::Back, &[b'e', i]);
+    }
+    let values = [
+        (&b"h"[..], Value::Hash(Box::new(hash))),
+        (b"z", Value::ZSet(Box::new(z))),
+        (b"s", Value::Set(Box::new(s))),
+        (b"l", Value::List(Box::new(l))),
+    ];
+    for (k, v) in values {
+        st.upsert(h(k), k, Payload::Value(v), |_| None, (7, false), &h);
+    }
+    // All four inline: no pointer in any entry.
+    assert!(st.iter().all(|e| e.h.inline_packed()));
+    let len = |st: &SlotStore, k: &[u8]| match st.get(h(k), k).map(|e| e.value()) {
+        Some(ValueRef::Hash(x)) => x.len(),
+        Some(ValueRef::ZSet(x)) => x.len(),
+        Some(ValueRef::Set(x)) => x.len(),
+        Some(ValueRef::List(x)) => x.len(),
+        _ => 0,
+    };
+    // A change boxes each in place (padding counted dead)...
+    for k in [&b"h"[..], b"z", b"s", b"l"] {
+        match st.get_mut(h(k), k).map(EntryMut::into_value_mut) {
+            Some(ValueMut::Hash(x)) => {
+                x.set(b"new", b"1");
+            }
+            Some(ValueMut::ZSet(x)) => {
+                x.insert(b"new", 1.5);
+            }
+            Some(ValueMut::Set(x)) => {
+                x.add(b"new");
+            }
+            Some(ValueMut::List(x)) => x.push(End::Front, b"new"),
+            _ => panic!("missing"),
+        }
+        assert_eq!(len(&st, k), 7);
+    }
+    assert!(st.iter().all(|e| e.h.owns_box() && e.h.padding() > 0));
+    let dead = st.dead_bytes;
+    assert!(dead > 0);
+    // ...a TTL moves the padded entry (its box goes along, its padding
+    // stays dead)...
+    st.set_expire(h(b"h"), b"h", Some(99), &h);
+    assert_eq!(len(&st, b"h"), 7);
+    // ...a take hands the box over...
+    let (taken, _) = st.take(h(b"z"), b"z", &h).expect("z");
+    assert!(matches!(&taken, Value::ZSet(x) if x.len() == 7));
+    // ...and an inline one is taken as a copy.
+    let mut small = HashObj::new();
+    small.set(b"field-one", b"value-one");
+    st.upsert(
+        h(b"i"),
+        b"i",
+        Payload::Value(Value::Hash(Box::new(small))),
+        |_| None,
+        (7, false),
+        &h,
+    );
+    let (copy, _) = st.take(h(b"i"), b"i", &h).expect("i");
+    assert!(matches!(&copy, Value::Hash(x) if x.get(b"field-one") == Some(&b"value-one"[..])));
+    // Compaction puts the boxed ones back inline.
+    let rehash = |k: &[u8]| h(k);
+    for i in 0..40u8 {
+        put(&mut st, &[b'x', i], &[0; 40], None);
+    }
+    for i in 0..40u8 {
+        st.delete(h(&[b'x', i]), &[b'x', i], &rehash);
+    }
+    assert!(st.iter().all(|e| e.h.inline_packed()), "back inline");
+    for k in [&b"h"[..], b"s", b"l"] {
+        assert_eq!(len(&st, k), 7, "{k:?}");
+    }
+    assert_eq!(st.get(h(b"h"), b"h").and_then(|e| e.expire_at()), Some(99));
+    drop(taken);
+}
