@@ -272,3 +272,25 @@ fn flushall_never_empties_part_of_a_transaction_over_several_shards() {
     assert!(flushes > 0);
     assert!(seen.is_empty(), "half a transaction seen: {seen:?}");
 }
+
+#[test]
+fn proxy_commands_that_ask_every_shard_answer_inside_exec_with_no_other_traffic() {
+    // SLOWLOG, INFO, LATENCY and CONFIG SET ask every shard; queued, the
+    // proxy runs them inside EXEC while the connection's read loop waits
+    // for it. Their requests were published only when some other
+    // connection's traffic flushed the rings: alone, EXEC never answered.
+    let s = Server::with_shards(SHARDS);
+    let mut c = s.raw();
+    for cmd in [
+        &["SLOWLOG", "RESET"][..],
+        &["SLOWLOG", "LEN"],
+        &["INFO", "keyspace"],
+        &["LATENCY", "LATEST"],
+        &["CONFIG", "SET", "slowlog-max-len", "100"],
+    ] {
+        c.expect(&["MULTI"], OK);
+        c.expect(cmd, "+QUEUED\r\n");
+        let reply = c.cmd_str(&["EXEC"]);
+        assert!(reply.starts_with("*1\r\n"), "{cmd:?}: {reply:?}");
+    }
+}

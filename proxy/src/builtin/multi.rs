@@ -578,5 +578,10 @@ async fn run_captured(
         failed: &failed,
     };
     Box::pin(super::run(b, call)).await;
+    // What it asked the shards is published now: the connection's read
+    // loop, which publishes at the end of a read, waits for this EXEC
+    // (without this, SLOWLOG, INFO, LATENCY or CONFIG SET in a MULTI
+    // waited for another connection's traffic to publish the rings).
+    w.flush_now();
     crate::xtx::wait_all(&capture).await
 }
