@@ -6,10 +6,12 @@
 //! [`MAX_PACKED_VALUE_BYTES`] whatever the setting) live in one packed allocation of
 //! pairs searched linearly, as Redis's listpack does: one or two header
 //! bytes per pair instead of a table entry and two heap blocks, and the
-//! `Box<HashObj>` itself is 16 bytes. Past either threshold the hash converts, once and for good, to a
+//! `Box<HashObj>` itself is 16 bytes (a slot arena holds a small packed
+//! hash's pairs in the key's entry instead, read through a [`HashRef`]:
+//! `keyspace::store`). Past either threshold the hash converts, once and for good, to a
 //! table: a dense vector of pairs (each pair one allocation) indexed by a
 //! `hashbrown` table of positions. The dense vector makes random selection
-//! O(1) and gives `HSCAN` a position cursor (see [`HashObj::scan`]).
+//! O(1) and gives `HSCAN` a position cursor (see [`HashRef::scan`]).
 //!
 //! Cost: `HGET` on a packed hash is one pass over at most ~67 KB of cache-
 //! friendly bytes (as Redis's listpack); on a table it is one hash and one
