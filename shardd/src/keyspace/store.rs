@@ -54,7 +54,11 @@
 //! Offsets are 2 bytes while the arena is under 64 KiB and widen as it
 //! grows (`keyspace/offsets.rs`), so a slot has no size limit.
 
-use std::{borrow::Cow, ptr};
+use std::ptr;
+
+mod inline;
+
+use inline::inline_parts;
 
 use super::{offsets::OffsetTable, StrMark, Value, ValueMut, ValueRef};
 use crate::types::{
@@ -63,7 +67,6 @@ use crate::types::{
     set::{SetObj, SetRef},
     stream::StreamObj,
     zset::{ZSetObj, ZSetRef},
-    InlineHead,
 };
 
 /// Longest string stored inline in the arena; longer ones get a box.
@@ -268,7 +271,11 @@ fn push_entry(
     if let Payload::Value(v) = &payload {
         if let Some((kind, head, body)) = inline_parts(v) {
             // The value's bytes are copied in; its box goes.
-            return push_inline(arena, kind, key, (head.as_slice(), &body), ttl, clock);
+            let n = head.as_slice().len() + body.len();
+            let off = push_header(arena, kind | INLINE, key, (Some(n), n), ttl, clock);
+            arena.extend_from_slice(head.as_slice());
+            body.write(arena);
+            return off;
         }
     }
     let (kind, ptr, str_len, inline): (u8, *mut u8, usize, &[u8]) = match payload {
@@ -300,20 +307,16 @@ fn push_entry(
         Payload::Value(Value::ZSet(o)) => (KIND_ZSET, Box::into_raw(o).cast::<u8>(), 0, &[]),
         Payload::Value(Value::Stream(o)) => (KIND_STREAM, Box::into_raw(o).cast::<u8>(), 0, &[]),
     };
+    let is_str = kind == KIND_STR || kind == KIND_BIG_STR;
     let field = if kind == KIND_STR { str_len } else { PTR_BYTES };
-    let need = 1 + 8 + CLOCK_BYTES + 10 + 10 + key.len() + field;
-    reserve_gently(arena, need);
-    let off = arena.len();
-    arena.push(kind | if ttl.is_some() { HAS_TTL } else { 0 });
-    if let Some(t) = ttl {
-        arena.extend_from_slice(&t.to_le_bytes());
-    }
-    arena.extend_from_slice(&clock.to_le_bytes()[..CLOCK_BYTES]);
-    push_varint(arena, key.len());
-    if kind == KIND_STR || kind == KIND_BIG_STR {
-        push_varint(arena, str_len);
-    }
-    arena.extend_from_slice(key);
+    let off = push_header(
+        arena,
+        kind,
+        key,
+        (is_str.then_some(str_len), field),
+        ttl,
+        clock,
+    );
     if kind == KIND_STR {
         arena.extend_from_slice(inline);
     } else {
@@ -322,52 +325,30 @@ fn push_entry(
     off
 }
 
-/// What an entry of the value's kind holds inline in place of its box, if
-/// it may: the kind, and the field's head and packed bytes
-/// (`HashObj::inline_parts` and the like).
-fn inline_parts(v: &Value) -> Option<(u8, InlineHead, Cow<'_, [u8]>)> {
-    let (kind, (head, body)) = match v {
-        Value::Hash(h) => (
-            KIND_HASH,
-            h.inline_parts().map(|(h, b)| (h, Cow::Borrowed(b)))?,
-        ),
-        Value::ZSet(z) => (
-            KIND_ZSET,
-            z.inline_parts().map(|(h, b)| (h, Cow::Borrowed(b)))?,
-        ),
-        Value::Set(s) => (
-            KIND_SET,
-            s.inline_parts().map(|(h, b)| (h, Cow::Borrowed(b)))?,
-        ),
-        Value::List(l) => (KIND_LIST, l.inline_parts()?),
-        _ => return None,
-    };
-    Some((kind, head, body))
-}
-
-/// Appends an entry of `kind` holding its packed form inline (`head`, then
-/// `packed`: see [`inline_parts`]); returns its offset.
-fn push_inline(
+/// Appends an entry's flags (`flags`, plus `HAS_TTL` with `ttl`), expiry,
+/// clock, key length, value length (`len`, for entries that have one) and
+/// key, with room reserved for a value field of `field` bytes; returns
+/// the entry's offset. The caller appends the value field.
+fn push_header(
     arena: &mut Vec<u8>,
-    kind: u8,
+    flags: u8,
     key: &[u8],
-    (head, packed): (&[u8], &[u8]),
+    (len, field): (Option<usize>, usize),
     ttl: Option<u64>,
     clock: u32,
 ) -> usize {
-    let need = 1 + 8 + CLOCK_BYTES + 10 + 10 + key.len() + head.len() + packed.len();
-    reserve_gently(arena, need);
+    reserve_gently(arena, 1 + 8 + CLOCK_BYTES + 10 + 10 + key.len() + field);
     let off = arena.len();
-    arena.push(kind | INLINE | if ttl.is_some() { HAS_TTL } else { 0 });
+    arena.push(flags | if ttl.is_some() { HAS_TTL } else { 0 });
     if let Some(t) = ttl {
         arena.extend_from_slice(&t.to_le_bytes());
     }
     arena.extend_from_slice(&clock.to_le_bytes()[..CLOCK_BYTES]);
     push_varint(arena, key.len());
-    push_varint(arena, head.len() + packed.len());
+    if let Some(n) = len {
+        push_varint(arena, n);
+    }
     arena.extend_from_slice(key);
-    arena.extend_from_slice(head);
-    arena.extend_from_slice(packed);
     off
 }
 
@@ -591,31 +572,6 @@ impl<'a> EntryMut<'a> {
                 }
             }
         }
-    }
-}
-
-impl EntryMut<'_> {
-    /// Moves an inline hash or sorted set into a box of its own, in
-    /// place: the pointer goes in the first bytes of the value field, the
-    /// rest is padding (counted dead, as `PADDED` says) until the slot is
-    /// compacted, which puts a small packed value back inline.
-    fn box_inline(&mut self) {
-        let h = self.h;
-        debug_assert!(h.inline_packed() && h.str_len >= PTR_BYTES);
-        let field = &mut self.b[h.val_off..h.val_off + h.str_len];
-        let p = match h.kind() {
-            KIND_HASH => Box::into_raw(Box::new(HashObj::from_inline(field))).cast::<u8>(),
-            KIND_SET => Box::into_raw(Box::new(SetObj::from_inline(field))).cast::<u8>(),
-            KIND_LIST => Box::into_raw(Box::new(ListObj::from_inline(field))).cast::<u8>(),
-            _ => Box::into_raw(Box::new(ZSetObj::from_inline(field))).cast::<u8>(),
-        };
-        // SAFETY: `field` has at least PTR_BYTES bytes (inline values are at
-        // least `INLINE_MIN_BYTES` long); the entry owns the box from here,
-        // as `PADDED` now says.
-        unsafe { ptr::write_unaligned(field.as_mut_ptr().cast::<*mut u8>(), p) };
-        self.b[0] = (self.b[0] & !INLINE) | PADDED;
-        self.h.flags = self.b[0];
-        *self.dead += h.str_len - PTR_BYTES;
     }
 }
 

@@ -3,8 +3,6 @@
 //! (`keyspace::store`'s inline collections), and the two conversions
 //! between them.
 
-use std::borrow::Cow;
-
 use super::{Chunk, End, ListObj, Repr};
 use crate::types::{
     alloc_size,
@@ -14,7 +12,7 @@ use crate::types::{
 
 /// A list, borrowed: a [`ListObj`] in its box, or a small list inline in
 /// a slot arena's entry (`[n varint][n end offsets, u16 LE][elements]`,
-/// as [`ListObj::inline_parts`] writes it). Every read goes through it.
+/// as [`ListObj::write_inline_body`] writes it after its head). Every read goes through it.
 #[derive(Clone, Copy)]
 pub struct ListRef<'a>(LView<'a>);
 
@@ -162,10 +160,11 @@ impl ListObj {
 
     /// What a slot arena holds in place of the box, if it may (one chunk,
     /// within `types::INLINE_MIN_BYTES..=INLINE_MAX_BYTES` with its
-    /// offsets): the element count, then each element's end offset (two
-    /// bytes), then the elements (built, as the chunk keeps room at both
-    /// ends).
-    pub fn inline_parts(&self) -> Option<(InlineHead, Cow<'_, [u8]>)> {
+    /// offsets): the head (the element count) and the length of the body
+    /// [`ListObj::write_inline_body`] writes. Unlike the other kinds' packed
+    /// forms the body is not one slice (the chunk keeps its ends apart and
+    /// room at both ends), so the store has it written in place.
+    pub fn inline_head(&self) -> Option<(InlineHead, usize)> {
         let Repr::Small(c) = &self.repr else {
             return None;
         };
@@ -173,17 +172,21 @@ impl ListObj {
         let body_len = 2 * n + c.bytes();
         let mut head = InlineHead::default();
         head.push_varint(n);
-        if !(INLINE_MIN_BYTES..=INLINE_MAX_BYTES).contains(&(head.as_slice().len() + body_len)) {
-            return None;
-        }
-        let mut body = Vec::with_capacity(body_len);
+        let total = head.as_slice().len() + body_len;
+        (INLINE_MIN_BYTES..=INLINE_MAX_BYTES)
+            .contains(&total)
+            .then_some((head, body_len))
+    }
+
+    /// Appends the inline body: each element's end offset (two bytes),
+    /// then the elements ([`ListObj::inline_head`] said it fits).
+    pub fn write_inline_body(&self, out: &mut Vec<u8>) {
         let mut end = 0usize;
-        for e in c.iter() {
+        for e in self.iter() {
             end += e.len();
-            body.extend_from_slice(&(end as u16).to_le_bytes());
+            out.extend_from_slice(&(end as u16).to_le_bytes());
         }
-        c.iter().for_each(|e| body.extend_from_slice(e));
-        Some((head, Cow::Owned(body)))
+        self.iter().for_each(|e| out.extend_from_slice(e));
     }
 
     /// The list inline in a slot arena's `field`, in a box of its own.
