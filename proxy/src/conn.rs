@@ -290,6 +290,7 @@ async fn read_loop<R: AsyncRead + Unpin>(
                         crate::dispatch::refresh_user(&worker.shared, st);
                     }
                     let db = st.db;
+                    let mut consumed = consumed;
                     if st.user.unrestricted {
                         // A plain command carries its database in its
                         // request: no scope to enter.
@@ -304,17 +305,33 @@ async fn read_loop<R: AsyncRead + Unpin>(
                                 crate::send::send(worker, req, shard, &argv, target).await;
                                 drop(busy);
                             }
-                            Plain::No(resolved) if db == 0 => {
-                                let argv = &argv[..];
-                                crate::dispatch::handle_resolved(worker, st, out, argv, resolved)
-                                    .await
-                            }
                             Plain::No(resolved) => {
-                                let argv = &argv[..];
-                                let served = crate::dispatch::handle_resolved(
-                                    worker, st, out, argv, resolved,
-                                );
-                                crate::link::in_db_scope(db, served).await;
+                                // A pipelined MULTI ... EXEC for one shard
+                                // goes whole, straight from the buffer.
+                                let whole = match resolved {
+                                    Ok(spec) if spec.id == common::table::Cmd::Multi => {
+                                        let rest = &buf[base + consumed..];
+                                        crate::whole_tx::take(worker, st, out, rest, &limits).await
+                                    }
+                                    _ => None,
+                                };
+                                match whole {
+                                    Some(used) => consumed += used,
+                                    None if db == 0 => {
+                                        let argv = &argv[..];
+                                        crate::dispatch::handle_resolved(
+                                            worker, st, out, argv, resolved,
+                                        )
+                                        .await
+                                    }
+                                    None => {
+                                        let argv = &argv[..];
+                                        let served = crate::dispatch::handle_resolved(
+                                            worker, st, out, argv, resolved,
+                                        );
+                                        crate::link::in_db_scope(db, served).await;
+                                    }
+                                }
                             }
                         }
                     } else {

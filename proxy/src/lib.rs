@@ -14,7 +14,8 @@
 //! - [`conn`]: a connection's reader and writer tasks.
 //! - [`dispatch`]: resolves each command in the table and sends it to the
 //!   proxy's own code ([`builtin`]) or to the shards by its route
-//!   ([`fanout`] for commands every shard runs).
+//!   ([`fanout`] for commands every shard runs); [`whole_tx`]: a
+//!   pipelined MULTI ... EXEC for one shard, taken whole from the buffer.
 //! - [`send`]: a command to one shard, split over several, or to all,
 //!   waiting for ring space or a restarting shard.
 //! - [`worker`]: a worker's links, its flusher and its reply reader.
@@ -65,5 +66,6 @@ pub mod stats;
 pub mod subsync;
 pub mod supervisor;
 pub mod tls;
+pub mod whole_tx;
 pub mod worker;
 pub mod xtx;

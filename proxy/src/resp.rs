@@ -422,6 +422,18 @@ fn bulk_header(
     }
 }
 
+/// The command at the front of `buf` if the parser's fast path takes it
+/// (canonical framing, wholly in the buffer, within `limits` as they are
+/// after AUTH): its argument ranges and the bytes it used. For reading
+/// ahead without touching a parser's state (`crate::whole_tx`); `None`
+/// says nothing about what the general parser would do.
+pub fn canonical(buf: &[u8], limits: &Limits) -> Option<(ArgRanges, usize)> {
+    match fast_path(buf, limits.max_bulk_len_bytes, limits.max_multibulk_args)? {
+        Parsed::Command { args, consumed } => Some((args, consumed)),
+        _ => None,
+    }
+}
+
 /// A command of 1 to 99 arguments framed the way every client sends them
 /// (`*N` with one or two digits, each bulk header canonical) and wholly in
 /// the buffer, framed without a `memchr` per header line. Anything unusual

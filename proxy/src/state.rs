@@ -233,6 +233,8 @@ pub struct Stats {
     /// Requests those publishes carried: `ring_requests / ring_rounds` is
     /// the batch a shard gets per round.
     pub ring_requests: AtomicU64,
+    /// Transactions taken whole from one read (`crate::whole_tx`).
+    pub tx_whole: AtomicU64,
 }
 
 impl Stats {
@@ -248,6 +250,7 @@ impl Stats {
             &self.writes,
             &self.ring_rounds,
             &self.ring_requests,
+            &self.tx_whole,
         ] {
             c.store(0, std::sync::atomic::Ordering::Relaxed);
         }

@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{bulk, err, int, key_on_shard, Server, NIL, OK};
+use common::{bulk, encode, err, int, key_on_shard, Raw, Server, NIL, OK};
 
 const SHARDS: usize = 3;
 
@@ -293,4 +293,196 @@ fn proxy_commands_that_ask_every_shard_answer_inside_exec_with_no_other_traffic(
         let reply = c.cmd_str(&["EXEC"]);
         assert!(reply.starts_with("*1\r\n"), "{cmd:?}: {reply:?}");
     }
+}
+
+/// `INFO stats`' count of transactions taken whole from one read.
+fn tx_whole(c: &mut Raw) -> u64 {
+    let info = c.cmd_str(&["INFO", "stats"]);
+    info.lines()
+        .find_map(|l| l.strip_prefix("shardis_tx_whole:"))
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or_else(|| panic!("no shardis_tx_whole in {info}"))
+}
+
+/// Sends `cmds` in one write and returns their `replies` replies as text.
+fn pipelined(c: &mut Raw, cmds: &[&[&str]], replies: usize) -> Vec<String> {
+    let bytes: Vec<u8> = cmds.iter().flat_map(|a| encode(a)).collect();
+    c.send(&bytes);
+    (0..replies)
+        .map(|_| String::from_utf8_lossy(&c.read_reply()).into_owned())
+        .collect()
+}
+
+#[test]
+fn a_pipelined_transaction_on_one_shard_is_taken_whole_with_redis_replies() {
+    let s = Server::with_shards(SHARDS);
+    let mut c = s.raw();
+    let q = "+QUEUED\r\n";
+    let before = tx_whole(&mut c);
+    let got = pipelined(
+        &mut c,
+        &[
+            &["MULTI"],
+            &["SET", "{w}a", "1"],
+            &["INCR", "{w}a"],
+            &["LPUSH", "{w}a", "x"],
+            &["MSET", "{w}b", "2", "{w}c", "3"],
+            &["MGET", "{w}a", "{w}b", "{w}c"],
+            &["EXEC"],
+            &["GET", "{w}a"],
+        ],
+        8,
+    );
+    let wrongtype = "-WRONGTYPE Operation against a key holding the wrong kind of value\r\n";
+    let want = [
+        OK.to_string(),
+        q.into(),
+        q.into(),
+        q.into(),
+        q.into(),
+        q.into(),
+        format!(
+            "*5\r\n+OK\r\n:2\r\n{wrongtype}+OK\r\n*3\r\n{}{}{}",
+            bulk("2"),
+            bulk("2"),
+            bulk("3")
+        ),
+        bulk("2"),
+    ];
+    assert_eq!(got, want);
+    assert_eq!(
+        tx_whole(&mut c),
+        before + 1,
+        "the block went the general way"
+    );
+    // Two blocks in one write, each taken whole.
+    let got = pipelined(
+        &mut c,
+        &[
+            &["MULTI"],
+            &["INCR", "{w}n"],
+            &["EXEC"],
+            &["MULTI"],
+            &["INCRBY", "{w}n", "10"],
+            &["GET", "{w}n"],
+            &["EXEC"],
+        ],
+        7,
+    );
+    assert_eq!(got[2], "*1\r\n:1\r\n");
+    assert_eq!(got[6], format!("*2\r\n:11\r\n{}", bulk("11")));
+    assert_eq!(tx_whole(&mut c), before + 3);
+    let stats = c.cmd_str(&["INFO", "commandstats"]);
+    for name in ["multi", "exec"] {
+        let line = stats
+            .lines()
+            .find(|l| l.starts_with(&format!("cmdstat_{name}:")))
+            .unwrap_or_else(|| panic!("no {name} in {stats}"));
+        assert!(line.contains("calls=3,"), "{line}");
+    }
+}
+
+#[test]
+fn a_transaction_the_fast_way_cannot_take_goes_the_general_way_with_the_same_replies() {
+    let s = Server::with_shards(SHARDS);
+    let mut c = s.raw();
+    let mut other = s.raw();
+    let q = "+QUEUED\r\n";
+    let (k0, k1) = (key_on_shard("gw", 0, SHARDS), key_on_shard("gw", 1, SHARDS));
+    let before = tx_whole(&mut c);
+    // Keys on two shards.
+    let got = pipelined(
+        &mut c,
+        &[
+            &["MULTI"],
+            &["SET", &k0, "a"],
+            &["SET", &k1, "b"],
+            &["EXEC"],
+        ],
+        4,
+    );
+    assert_eq!(got, [OK, q, q, "*2\r\n+OK\r\n+OK\r\n"]);
+    // A command the proxy answers (PING) queued.
+    let got = pipelined(
+        &mut c,
+        &[&["MULTI"], &["GET", &k0], &["PING"], &["EXEC"]],
+        4,
+    );
+    assert_eq!(got[3], format!("*2\r\n{}+PONG\r\n", bulk("a")));
+    // A command refused while queueing: EXECABORT, nothing ran.
+    let got = pipelined(
+        &mut c,
+        &[
+            &["MULTI"],
+            &["SET", &k0, "z"],
+            &["GET"],
+            &["EXEC"],
+            &["GET", &k0],
+        ],
+        5,
+    );
+    assert_eq!(
+        got[2],
+        err("ERR wrong number of arguments for 'get' command")
+    );
+    assert_eq!(
+        got[3],
+        err("EXECABORT Transaction discarded because of previous errors.")
+    );
+    assert_eq!(got[4], bulk("a"));
+    // A nested MULTI is refused in place.
+    let got = pipelined(
+        &mut c,
+        &[&["MULTI"], &["MULTI"], &["GET", &k0], &["EXEC"]],
+        4,
+    );
+    assert_eq!(got[1], err("ERR MULTI calls can not be nested"));
+    assert_eq!(got[3], format!("*1\r\n{}", bulk("a")));
+    // EXEC in a later write than its MULTI.
+    let got = pipelined(&mut c, &[&["MULTI"], &["SET", &k0, "b"]], 2);
+    assert_eq!(got, [OK, q]);
+    c.expect(&["EXEC"], "*1\r\n+OK\r\n");
+    // WATCH, then the block: the watch is honoured.
+    c.expect(&["WATCH", &k0], OK);
+    other.expect(&["SET", &k0, "changed"], OK);
+    let got = pipelined(&mut c, &[&["MULTI"], &["SET", &k0, "mine"], &["EXEC"]], 3);
+    assert_eq!(got[2], "*-1\r\n");
+    c.expect(&["GET", &k0], bulk("changed"));
+    assert_eq!(
+        tx_whole(&mut c),
+        before,
+        "a block that needs the general path was taken"
+    );
+}
+
+#[test]
+fn a_transaction_taken_whole_runs_in_the_selected_database_and_protocol() {
+    let s = Server::with_shards(SHARDS);
+    let mut c = s.raw();
+    let before = tx_whole(&mut c);
+    c.expect(&["SELECT", "5"], OK);
+    let got = pipelined(
+        &mut c,
+        &[
+            &["MULTI"],
+            &["HSET", "{d}h", "f", "v"],
+            &["HGETALL", "{d}h"],
+            &["EXEC"],
+        ],
+        4,
+    );
+    assert_eq!(
+        got[3],
+        format!("*2\r\n:1\r\n*2\r\n{}{}", bulk("f"), bulk("v"))
+    );
+    c.expect(&["EXISTS", "{d}h"], int(1));
+    c.expect(&["SELECT", "0"], OK);
+    c.expect(&["EXISTS", "{d}h"], int(0));
+    // RESP3: the shard writes the map.
+    let hello = c.cmd_str(&["HELLO", "3"]);
+    assert!(hello.starts_with('%'), "{hello}");
+    c.expect(&["SELECT", "5"], OK);
+    let got = pipelined(&mut c, &[&["MULTI"], &["HGETALL", "{d}h"], &["EXEC"]], 3);
+    assert_eq!(got[2], format!("*1\r\n%1\r\n{}{}", bulk("f"), bulk("v")));
+    assert_eq!(tx_whole(&mut c), before + 2);
 }

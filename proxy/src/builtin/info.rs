@@ -101,6 +101,7 @@ fn proxy_info(w: &Worker) -> ProxyInfo {
         writes: n(&s.stats.writes),
         ring_rounds: n(&s.stats.ring_rounds),
         ring_requests: n(&s.stats.ring_requests),
+        tx_whole: n(&s.stats.tx_whole),
         placement: s.placement.describe(),
         cpu: cpu_time(),
         cmds: s.intro.command_stats(),

@@ -290,6 +290,8 @@ pub struct ProxyInfo {
     pub ring_rounds: u64,
     /// See `ring_rounds`.
     pub ring_requests: u64,
+    /// Transactions taken whole from one read.
+    pub tx_whole: u64,
     /// `Placement::describe`.
     pub placement: String,
     /// The proxy's CPU time.
@@ -654,6 +656,7 @@ fn stats(t: &mut String, w: &Whole<'_>) {
     // (their ratio is the batch a shard gets per round).
     kv(t, "shardis_ring_rounds", p.ring_rounds);
     kv(t, "shardis_ring_requests", p.ring_requests);
+    kv(t, "shardis_tx_whole", p.tx_whole);
     // shardis: transactions over several shards holding locks, the keys
     // they lock and the requests waiting for them, summed over shards.
     kv(t, "shardis_tx_live", w.sum("tx_live"));
