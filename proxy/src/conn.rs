@@ -307,11 +307,18 @@ async fn read_loop<R: AsyncRead + Unpin>(
                             }
                             Plain::No(resolved) => {
                                 // A pipelined MULTI ... EXEC for one shard
-                                // goes whole, straight from the buffer.
+                                // goes whole, straight from the buffer; a
+                                // script call for one shard goes straight
+                                // to it.
                                 let whole = match resolved {
                                     Ok(spec) if spec.id == common::table::Cmd::Multi => {
                                         let rest = &buf[base + consumed..];
                                         crate::whole_tx::take(worker, st, out, rest, &limits).await
+                                    }
+                                    Ok(spec) if crate::script::is_call(spec.id) => {
+                                        crate::script::take_plain(worker, st, out, spec, &argv)
+                                            .await
+                                            .then_some(0)
                                     }
                                     _ => None,
                                 };

@@ -84,13 +84,7 @@ pub fn plain<'w>(
     let Ok(spec) = resolved else {
         return Plain::No(resolved);
     };
-    let plain_state = session.authed
-        && session.user.unrestricted
-        && session.reply == ReplyMode::On
-        && session.multi.is_none()
-        && session.subs.is_none()
-        && !w.shared.monitors.any();
-    if !plain_state {
+    if !plain_state(w, session) {
         return Plain::No(resolved);
     }
     if spec.exec != Exec::Shard
@@ -128,6 +122,19 @@ pub fn plain<'w>(
             target,
         },
     }
+}
+
+/// Whether `session` is in the plain state the shortcuts past [`handle`]
+/// take ([`plain`], [`crate::whole_tx`], [`crate::script::take_plain`]):
+/// authenticated, its user unrestricted, replies on, no MULTI, no
+/// subscription, while nobody MONITORs.
+pub fn plain_state(w: &Worker, session: &Session) -> bool {
+    session.authed
+        && session.user.unrestricted
+        && session.reply == ReplyMode::On
+        && session.multi.is_none()
+        && session.subs.is_none()
+        && !w.shared.monitors.any()
 }
 
 /// Runs one parsed command.

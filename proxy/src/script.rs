@@ -258,25 +258,115 @@ impl crate::replies::Rerun for Rerun {
     }
 }
 
-/// Sends script call `e` for a client speaking `proto` (`origin`: its id)
-/// to its one shard without waiting, its reply filling the next slot of
-/// `out` (a pipeline of scripts goes out at once); `false` if it must run
-/// over several shards (then nothing was sent).
+/// Who a script call comes from: its reply's protocol, the client's id
+/// and the database it runs in.
+#[derive(Clone, Copy)]
+pub struct Caller {
+    /// The protocol of its reply.
+    pub proto: Proto,
+    /// The client's id (`CLIENT ID`).
+    pub origin: u64,
+    /// Its database.
+    pub db: u32,
+}
+
+/// The one shard script call `e` can be sent to whole (every KEY there,
+/// or no key: shard 0), unless its keys are spread or its script is known
+/// to reach keys elsewhere.
+fn one_shard(w: &Worker, e: &Eval<'_>) -> Option<usize> {
+    let mut shards = e.keys.iter().map(|k| w.shared.shard_of(k));
+    let one = shards.next().unwrap_or(0);
+    (!shards.any(|s| s != one) && !e.script.stray).then_some(one)
+}
+
+/// Sends script call `e` from `from` to its one shard without waiting,
+/// its reply filling the next slot of `out` (a pipeline of scripts goes
+/// out at once); `false` if it must run over several shards (then nothing
+/// was sent).
 pub async fn send_one_shard(
     w: &Rc<Worker>,
-    proto: Proto,
-    origin: u64,
+    from: Caller,
     e: &Eval<'_>,
     out: &Rc<RefCell<Replies>>,
     discard: bool,
     seen: &mut Option<FcallSeen>,
 ) -> bool {
-    let n = w.shared.shard_count();
-    let mut shards = e.keys.iter().map(|k| w.shared.shard_of(k));
-    let one = shards.next().unwrap_or(0);
-    if shards.any(|s| s != one) || e.script.stray {
+    let Some(one) = one_shard(w, e) else {
+        return false;
+    };
+    send_to(w, from, e, one, (out, discard), seen).await;
+    true
+}
+
+/// The shortcut past the dispatcher for EVAL, EVALSHA and their `_RO`
+/// forms from a connection in the plain state
+/// ([`crate::dispatch::plain_state`]) with every KEY on one shard, while
+/// no shard runs a script past `busy-reply-threshold` and no slot moves:
+/// sent as [`send_one_shard`] sends it, with no trip through the
+/// builtins' futures, and timed for the slow log as `dispatch` times a
+/// builtin (the shard counts the call). FCALL goes the general way
+/// (FUNCTION STATS notes it), and so does any call the proxy answers
+/// itself (NOSCRIPT, a bad numkeys). `false`: nothing was done.
+pub async fn take_plain(
+    w: &Rc<Worker>,
+    session: &crate::session::Session,
+    out: &Rc<RefCell<Replies>>,
+    spec: &'static CommandSpec,
+    argv: &[&[u8]],
+) -> bool {
+    if !matches!(
+        spec.id,
+        Cmd::Eval | Cmd::Evalsha | Cmd::EvalRo | Cmd::EvalshaRo
+    ) || !crate::dispatch::plain_state(w, session)
+        || busy_for(w, spec, argv, false).is_some()
+    {
         return false;
     }
+    let Ok(mut e) = parse_call(&w.shared.scripts, spec.id, argv) else {
+        return false;
+    };
+    let Some(one) = one_shard(w, &e) else {
+        return false;
+    };
+    let Some(busy) = w.try_enter() else {
+        return false;
+    };
+    let started = std::time::Instant::now();
+    e.no_replicas = w.shared.settings.writes_need_replicas();
+    w.shared
+        .stats
+        .commands
+        .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    session.handle.set_command(spec.id);
+    let from = Caller {
+        proto: session.proto,
+        origin: session.handle.id,
+        db: session.db,
+    };
+    send_to(w, from, &e, one, (out, false), &mut None).await;
+    drop(busy);
+    let ns = started.elapsed().as_nanos() as u64;
+    let h = &session.handle;
+    w.shared
+        .intro
+        .after_command(&w.shared.settings, spec, argv, ns, || {
+            let name = crate::stats::lock(&h.info).name.clone();
+            (h.id, h.addr.to_string(), name)
+        });
+    true
+}
+
+/// Sends script call `e` from `from` to shard `one`, its reply filling
+/// the next slot of `out` (dropped with `discard`).
+async fn send_to(
+    w: &Rc<Worker>,
+    from: Caller,
+    e: &Eval<'_>,
+    one: usize,
+    (out, discard): (&Rc<RefCell<Replies>>, bool),
+    seen: &mut Option<FcallSeen>,
+) {
+    let n = w.shared.shard_count();
     let mut blob = Vec::with_capacity(e.keys.iter().chain(e.args).map(|a| a.len()).sum());
     let mut ends = SmallVec::new();
     for a in e.keys.iter().chain(e.args) {
@@ -293,7 +383,7 @@ pub async fn send_one_shard(
         .is_some_and(|k| k.borrow().knows(&e.script.sha));
     let rerun = Rc::new(Rerun {
         w: w.clone(),
-        proto,
+        proto: from.proto,
         script: e.script.clone(),
         read_only: e.read_only,
         by_sha: e.by_sha,
@@ -301,15 +391,18 @@ pub async fn send_one_shard(
         blob,
         ends,
         nkeys: e.keys.len(),
-        db: crate::link::scoped_db(),
+        db: from.db,
         caller: e.caller.clone(),
         _seen: seen.take(),
         known,
         elided,
     });
     let seq = out.borrow_mut().push_pending(discard);
-    let mut req = Req::internal(Cmd::SharddEval, proto);
-    req.origin = origin;
+    let req = Req {
+        origin: from.origin,
+        db: from.db,
+        ..Req::internal(Cmd::SharddEval, from.proto)
+    };
     let target = Target::Script {
         conn: out.clone(),
         seq,
@@ -338,7 +431,6 @@ pub async fn send_one_shard(
     }
     args.extend(e.keys.iter().chain(e.args).copied());
     send(w, req, one, &args, target).await;
-    true
 }
 
 /// `n` in decimal, written into `t` (a single digit needs no writing).

@@ -40,7 +40,7 @@ use crate::{
     link::Req,
     replies::{Replies, Target},
     resp::{self, Limits},
-    session::{ReplyMode, Session},
+    session::Session,
     stats::lock,
     worker::Worker,
 };
@@ -69,13 +69,8 @@ struct Block {
 /// Whether `session` on worker `w` is in a state where a whole block may
 /// be taken at once.
 fn eligible(w: &Worker, session: &Session) -> bool {
-    session.authed
-        && session.user.unrestricted
-        && session.reply == ReplyMode::On
-        && session.multi.is_none()
-        && session.subs.is_none()
+    crate::dispatch::plain_state(w, session)
         && session.watching.is_none()
-        && !w.shared.monitors.any()
         && crate::script::busy_for(w, Cmd::Exec.spec(), &[b"EXEC"], true).is_none()
 }
 

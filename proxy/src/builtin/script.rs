@@ -16,14 +16,20 @@ pub async fn call_script(call: Call<'_, '_>) {
     };
     e.no_replicas = call.w.shared.settings.writes_need_replicas();
     e.monitor = call.w.shared.monitors.any();
-    let (w, proto, origin) = (call.w, call.session.proto, call.session.handle.id);
+    let w = call.w;
+    let (proto, origin) = (call.session.proto, call.session.handle.id);
     // FUNCTION STATS names the running function from these notes.
     let mut seen = e
         .script
         .function
         .then(|| script::FcallSeen::new(w, call.argv, e.keys));
     let (out, discard) = (call.to.out, call.to.discard);
-    if script::send_one_shard(w, proto, origin, &e, out, discard, &mut seen).await {
+    let from = script::Caller {
+        proto,
+        origin,
+        db: crate::link::scoped_db(),
+    };
+    if script::send_one_shard(w, from, &e, out, discard, &mut seen).await {
         return;
     }
     let reply = script::run(w, proto, origin, &e).await;
