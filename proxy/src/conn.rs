@@ -33,6 +33,7 @@ use crate::{
     resp::{Limits, Parsed, RequestParser},
     session::Session,
     state::{ClientHandle, Shared},
+    whole_tx::Taken,
     worker::Worker,
 };
 
@@ -313,7 +314,12 @@ async fn read_loop<R: AsyncRead + Unpin>(
                                 let whole = match resolved {
                                     Ok(spec) if spec.id == common::table::Cmd::Multi => {
                                         let rest = &buf[base + consumed..];
-                                        crate::whole_tx::take(worker, st, out, rest, &limits).await
+                                        match crate::whole_tx::take(worker, st, out, rest, &limits)
+                                        {
+                                            Taken::No => None,
+                                            Taken::Sent(used) => Some(used),
+                                            Taken::Waits(w) => Some(w.send(worker).await),
+                                        }
                                     }
                                     Ok(spec) if crate::script::is_call(spec.id) => {
                                         crate::script::take_plain(worker, st, out, spec, &argv)

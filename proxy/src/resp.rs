@@ -424,14 +424,29 @@ fn bulk_header(
 
 /// The command at the front of `buf` if the parser's fast path takes it
 /// (canonical framing, wholly in the buffer, within `limits` as they are
-/// after AUTH): its argument ranges and the bytes it used. For reading
+/// after AUTH): its arguments' ranges (offset by `base`) pushed onto
+/// `out`, and the number of arguments and bytes it used. For reading
 /// ahead without touching a parser's state (`crate::whole_tx`); `None`
-/// says nothing about what the general parser would do.
-pub fn canonical(buf: &[u8], limits: &Limits) -> Option<(ArgRanges, usize)> {
-    match fast_path(buf, limits.max_bulk_len_bytes, limits.max_multibulk_args)? {
-        Parsed::Command { args, consumed } => Some((args, consumed)),
-        _ => None,
+/// (with `out` as it was) says nothing about what the general parser
+/// would do.
+pub fn canonical_into<const N: usize>(
+    buf: &[u8],
+    limits: &Limits,
+    base: usize,
+    out: &mut SmallVec<[(usize, usize); N]>,
+) -> Option<(usize, usize)> {
+    let mark = out.len();
+    let framed = frame(
+        buf,
+        limits.max_bulk_len_bytes,
+        limits.max_multibulk_args,
+        out,
+        |out, (s, l)| out.push((base + s, l)),
+    );
+    if framed.is_none() {
+        out.truncate(mark);
     }
+    framed
 }
 
 /// A command of 1 to 99 arguments framed the way every client sends them
@@ -441,6 +456,24 @@ pub fn canonical(buf: &[u8], limits: &Limits) -> Option<(ArgRanges, usize)> {
 /// bulk, more arguments than `max_args`) returns `None` and the general
 /// parser decides, so both paths always agree.
 fn fast_path(buf: &[u8], max_bulk_len_bytes: usize, max_args: usize) -> Option<Parsed> {
+    let mut args = ArgRanges::new();
+    let (_, consumed) = frame(buf, max_bulk_len_bytes, max_args, &mut args, |a, r| {
+        a.push(r)
+    })?;
+    Some(Parsed::Command { args, consumed })
+}
+
+/// [`fast_path`]'s framing: room for the arguments reserved in `out`,
+/// each argument's range given to `push` with it (some may have been
+/// pushed when it gives up), then the argument count and the bytes used.
+#[inline]
+fn frame<const N: usize>(
+    buf: &[u8],
+    max_bulk_len_bytes: usize,
+    max_args: usize,
+    out: &mut SmallVec<[(usize, usize); N]>,
+    push: impl Fn(&mut SmallVec<[(usize, usize); N]>, (usize, usize)),
+) -> Option<(usize, usize)> {
     if buf.first() != Some(&b'*') {
         return None;
     }
@@ -457,7 +490,7 @@ fn fast_path(buf: &[u8], max_bulk_len_bytes: usize, max_args: usize) -> Option<P
     if d1 > 9 || argc == 0 || argc > max_args {
         return None;
     }
-    let mut args = ArgRanges::with_capacity(argc);
+    out.reserve(argc);
     for _ in 0..argc {
         let (len, header_len) = fast_bulk_header(buf.get(pos..)?)?;
         if len > max_bulk_len_bytes {
@@ -468,13 +501,10 @@ fn fast_path(buf: &[u8], max_bulk_len_bytes: usize, max_args: usize) -> Option<P
         if buf.len() < end {
             return None;
         }
-        args.push((start, len));
+        push(out, (start, len));
         pos = end;
     }
-    Some(Parsed::Command {
-        args,
-        consumed: pos,
-    })
+    Some((argc, pos))
 }
 
 /// `$` then 1 to 9 digits in canonical form then `\r` and one more byte.

@@ -103,63 +103,119 @@ fn shard_of(w: &Worker, spec: &'static CommandSpec, argv: &[&[u8]]) -> Option<us
 }
 
 /// Reads the block after a MULTI (`rest`: the buffer past it) up to and
-/// including its EXEC; `None` if it is not wholly there or anything in it
-/// needs the general path.
-fn read_ahead(w: &Worker, rest: &[u8], limits: &Limits) -> Option<Block> {
+/// including its EXEC into `block` (empty); false if it is not wholly
+/// there or anything in it needs the general path.
+fn read_ahead(w: &Worker, rest: &[u8], limits: &Limits, block: &mut Block) -> bool {
+    let mut pos = 0;
+    loop {
+        let at = block.args.len();
+        let Some(tail) = rest.get(pos..) else {
+            return false;
+        };
+        let Some((n, used)) = resp::canonical_into(tail, limits, pos, &mut block.args) else {
+            return false;
+        };
+        let argv: SmallVec<[&[u8]; 8]> = block.args[at..]
+            .iter()
+            .map(|&(s, l)| &rest[s..s + l])
+            .collect();
+        // EXEC ends the block (its name checked before any lookup).
+        if n == 1 && argv[0].eq_ignore_ascii_case(b"exec") {
+            block.args.truncate(at);
+            block.consumed = pos + used;
+            return !block.cmds.is_empty();
+        }
+        let Ok(spec) = table::resolve(&argv) else {
+            return false;
+        };
+        if spec.id == Cmd::Exec || block.cmds.len() == MAX_COMMANDS {
+            return false;
+        }
+        let Some(shard) = shard_of(w, spec, &argv) else {
+            return false;
+        };
+        if block.shard != usize::MAX && block.shard != shard {
+            return false;
+        }
+        block.shard = shard;
+        block.cmds.push(Ahead { spec, at, n });
+        pos += used;
+    }
+}
+
+/// `+OK` then a `+QUEUED` per command, for blocks of up to
+/// [`MAX_COMMANDS`]: a block's acknowledgements are a prefix.
+const ACKS: &[u8] = concat!(
+    "+OK\r\n",
+    "+QUEUED\r\n+QUEUED\r\n+QUEUED\r\n+QUEUED\r\n+QUEUED\r\n+QUEUED\r\n+QUEUED\r\n+QUEUED\r\n",
+    "+QUEUED\r\n+QUEUED\r\n+QUEUED\r\n+QUEUED\r\n+QUEUED\r\n+QUEUED\r\n+QUEUED\r\n+QUEUED\r\n",
+    "+QUEUED\r\n+QUEUED\r\n+QUEUED\r\n+QUEUED\r\n+QUEUED\r\n+QUEUED\r\n+QUEUED\r\n+QUEUED\r\n",
+    "+QUEUED\r\n+QUEUED\r\n+QUEUED\r\n+QUEUED\r\n+QUEUED\r\n+QUEUED\r\n+QUEUED\r\n+QUEUED\r\n",
+    "+QUEUED\r\n+QUEUED\r\n+QUEUED\r\n+QUEUED\r\n+QUEUED\r\n+QUEUED\r\n+QUEUED\r\n+QUEUED\r\n",
+    "+QUEUED\r\n+QUEUED\r\n+QUEUED\r\n+QUEUED\r\n+QUEUED\r\n+QUEUED\r\n+QUEUED\r\n+QUEUED\r\n",
+    "+QUEUED\r\n+QUEUED\r\n+QUEUED\r\n+QUEUED\r\n+QUEUED\r\n+QUEUED\r\n+QUEUED\r\n+QUEUED\r\n",
+    "+QUEUED\r\n+QUEUED\r\n+QUEUED\r\n+QUEUED\r\n+QUEUED\r\n+QUEUED\r\n+QUEUED\r\n+QUEUED\r\n",
+)
+.as_bytes();
+
+/// What [`take`] did with the block after a MULTI.
+pub enum Taken<'w> {
+    /// Nothing: the MULTI goes the general way.
+    No,
+    /// Answered and sent; the bytes of the block used (through EXEC).
+    Sent(usize),
+    /// Answered, its reply slot taken, but its shard's ring is full or
+    /// the shard down: [`Waits::send`] finishes it.
+    Waits(Box<Waits<'w>>),
+}
+
+/// A block taken whole that waits to be sent (rare: kept apart, and
+/// owned, so that the common path holds nothing across an `await`).
+pub struct Waits<'w> {
+    busy: crate::worker::Busy<'w>,
+    req: Req,
+    shard: usize,
+    record: Vec<Vec<u8>>,
+    target: Target,
+    consumed: usize,
+}
+
+impl Waits<'_> {
+    /// Sends the block when its shard can take it; the bytes it used.
+    pub async fn send(self, w: &Rc<Worker>) -> usize {
+        crate::send::send(w, self.req, self.shard, &self.record, self.target).await;
+        drop(self.busy);
+        self.consumed
+    }
+}
+
+/// Takes the block after a MULTI the connection just read (`rest`: the
+/// buffer past the MULTI) if it can be taken whole: answers MULTI and
+/// each command queued and sends the transaction to its shard with EXEC's
+/// reply slot. [`Taken::No`]: nothing was done.
+pub fn take<'w>(
+    w: &'w Rc<Worker>,
+    session: &Session,
+    out: &Rc<RefCell<Replies>>,
+    rest: &[u8],
+    limits: &Limits,
+) -> Taken<'w> {
+    if !eligible(w, session) {
+        return Taken::No;
+    }
+    let started = Instant::now();
     let mut block = Block {
         cmds: SmallVec::new(),
         args: SmallVec::new(),
         shard: usize::MAX,
         consumed: 0,
     };
-    let mut pos = 0;
-    loop {
-        let (ranges, used) = resp::canonical(rest.get(pos..)?, limits)?;
-        let argv: SmallVec<[&[u8]; 8]> = ranges
-            .iter()
-            .map(|&(s, l)| &rest[pos + s..pos + s + l])
-            .collect();
-        let spec = table::resolve(&argv).ok()?;
-        if spec.id == Cmd::Exec {
-            block.consumed = pos + used;
-            return (!block.cmds.is_empty()).then_some(block);
-        }
-        if block.cmds.len() == MAX_COMMANDS {
-            return None;
-        }
-        let shard = shard_of(w, spec, &argv)?;
-        if block.shard != usize::MAX && block.shard != shard {
-            return None;
-        }
-        block.shard = shard;
-        block.cmds.push(Ahead {
-            spec,
-            at: block.args.len(),
-            n: ranges.len(),
-        });
-        block.args.extend(ranges.iter().map(|&(s, l)| (pos + s, l)));
-        pos += used;
+    if !read_ahead(w, rest, limits, &mut block) {
+        return Taken::No;
     }
-}
-
-/// Takes the block after a MULTI the connection just read (`rest`: the
-/// buffer past the MULTI) if it can be taken whole: answers MULTI and each
-/// command queued, sends the transaction to its shard with EXEC's reply
-/// slot, and returns the bytes of `rest` used (through EXEC). `None`:
-/// nothing was done, and the MULTI goes the general way.
-pub async fn take(
-    w: &Rc<Worker>,
-    session: &mut Session,
-    out: &Rc<RefCell<Replies>>,
-    rest: &[u8],
-    limits: &Limits,
-) -> Option<usize> {
-    if !eligible(w, session) {
-        return None;
-    }
-    let started = Instant::now();
-    let block = read_ahead(w, rest, limits)?;
-    let busy = w.try_enter()?;
+    let Some(busy) = w.try_enter() else {
+        return Taken::No;
+    };
     let n = block.cmds.len();
     w.shared
         .stats
@@ -167,9 +223,6 @@ pub async fn take(
         .fetch_add(n as u64 + 2, Ordering::Relaxed);
     w.shared.stats.tx_whole.fetch_add(1, Ordering::Relaxed);
     session.handle.set_command(Cmd::Exec);
-    let mut acks: SmallVec<[u8; 128]> = SmallVec::new();
-    acks.extend_from_slice(b"+OK\r\n");
-    (0..n).for_each(|_| acks.extend_from_slice(b"+QUEUED\r\n"));
     let heads: SmallVec<[[u8; TX_CMD_HEADER_BYTES]; 8]> = block
         .cmds
         .iter()
@@ -177,11 +230,13 @@ pub async fn take(
         .collect();
     let mut record: SmallVec<[&[u8]; 32]> = SmallVec::new();
     // No watcher: this connection watches nothing.
-    record.extend_from_slice(&[b"SHARDD.TX", b"0"]);
+    record.push(b"SHARDD.TX");
+    record.push(b"0");
     for (c, head) in block.cmds.iter().zip(&heads) {
         record.push(head);
-        let args = &block.args[c.at..c.at + c.n];
-        record.extend(args.iter().map(|&(s, l)| &rest[s..s + l]));
+        for &(s, l) in &block.args[c.at..c.at + c.n] {
+            record.push(&rest[s..s + l]);
+        }
     }
     let proto = session.proto;
     let req = Req {
@@ -194,7 +249,7 @@ pub async fn take(
     // would pass it through unchanged).
     let seq = {
         let mut o = out.borrow_mut();
-        o.push_ready(&acks, false);
+        o.push_ready(&ACKS[..5 + 9 * n], false);
         o.push_pending(false)
     };
     let target = Target::Slot {
@@ -206,12 +261,18 @@ pub async fn take(
         Some(l) => l.send(req, &record, target),
         None => Err((crate::link::SendError::Down, target)),
     };
-    if let Err((_, target)) = sent {
-        crate::send::send(w, req, block.shard, &record, target).await;
-    }
-    drop(busy);
     count(w, session, started.elapsed().as_nanos() as u64);
-    Some(block.consumed)
+    match sent {
+        Ok(()) => Taken::Sent(block.consumed),
+        Err((_, target)) => Taken::Waits(Box::new(Waits {
+            busy,
+            req,
+            shard: block.shard,
+            record: record.iter().map(|a| a.to_vec()).collect(),
+            target,
+            consumed: block.consumed,
+        })),
+    }
 }
 
 /// MULTI's and EXEC's calls in the worker's statistics, the slow log and
@@ -234,5 +295,18 @@ fn count(w: &Worker, session: &Session, ns: u64) {
                 let name = lock(&session.handle.info).name.clone();
                 (session.handle.id, session.handle.addr.to_string(), name)
             });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_acknowledgements_cover_the_longest_block() {
+        let (ok, queued) = ACKS.split_at(5);
+        assert_eq!(ok, b"+OK\r\n");
+        assert_eq!(queued.len(), 9 * MAX_COMMANDS);
+        assert!(queued.chunks(9).all(|q| q == b"+QUEUED\r\n"));
     }
 }

@@ -383,6 +383,25 @@ fn a_pipelined_transaction_on_one_shard_is_taken_whole_with_redis_replies() {
 }
 
 #[test]
+fn a_block_of_up_to_64_commands_is_taken_whole_and_a_longer_one_is_not() {
+    let s = Server::with_shards(SHARDS);
+    let mut c = s.raw();
+    for (n, taken) in [(64usize, 1u64), (65, 0)] {
+        let before = tx_whole(&mut c);
+        let key = format!("{{long{n}}}k");
+        let mut cmds: Vec<Vec<&str>> = vec![vec!["MULTI"]];
+        cmds.extend((0..n).map(|_| vec!["INCR", key.as_str()]));
+        cmds.push(vec!["EXEC"]);
+        let cmds: Vec<&[&str]> = cmds.iter().map(Vec::as_slice).collect();
+        let got = pipelined(&mut c, &cmds, n + 2);
+        assert!(got[1..=n].iter().all(|q| q == "+QUEUED\r\n"));
+        let want: String = (1..=n).map(|i| int(i as i64)).collect();
+        assert_eq!(got[n + 1], format!("*{n}\r\n{want}"));
+        assert_eq!(tx_whole(&mut c), before + taken, "{n} commands");
+    }
+}
+
+#[test]
 fn a_transaction_the_fast_way_cannot_take_goes_the_general_way_with_the_same_replies() {
     let s = Server::with_shards(SHARDS);
     let mut c = s.raw();

@@ -180,6 +180,26 @@ fn fast_path_takes_any_short_canonical_command() {
 }
 
 #[test]
+fn canonical_into_appends_offset_ranges_or_leaves_them_as_they_were() {
+    let limits = Limits::default();
+    let buf = b"*2\r\n$3\r\nGET\r\n$1\r\nk\r\n*2\r\n$3\r\nGET\r\n$1\r\n";
+    let mut out: SmallVec<[(usize, usize); 4]> = SmallVec::new();
+    out.push((0, 0));
+    assert_eq!(canonical_into(buf, &limits, 100, &mut out), Some((2, 20)));
+    assert_eq!(out.as_slice(), &[(0, 0), (108, 3), (117, 1)]);
+    // The second command is cut short: nothing of it stays behind.
+    assert_eq!(canonical_into(&buf[20..], &limits, 20, &mut out), None);
+    assert_eq!(out.len(), 3);
+    // Nor of one past the limits.
+    let few = Limits {
+        max_bulk_len_bytes: 2,
+        ..Limits::default()
+    };
+    assert_eq!(canonical_into(buf, &few, 0, &mut out), None);
+    assert_eq!(out.len(), 3);
+}
+
+#[test]
 fn fast_path_takes_up_to_99_arguments_as_the_general_parser_does() {
     let limits = Limits::default();
     for argc in [9usize, 11, 21, 99] {
