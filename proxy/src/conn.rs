@@ -31,6 +31,7 @@ use crate::{
     dispatch::Plain,
     replies::{Replies, WriteStep},
     resp::{Limits, Parsed, RequestParser},
+    script::Took,
     session::Session,
     state::{ClientHandle, Shared},
     whole_tx::Taken,
@@ -322,9 +323,17 @@ async fn read_loop<R: AsyncRead + Unpin>(
                                         }
                                     }
                                     Ok(spec) if crate::script::is_call(spec.id) => {
-                                        crate::script::take_plain(worker, st, out, spec, &argv)
-                                            .await
-                                            .then_some(0)
+                                        match crate::script::take_plain(
+                                            worker, st, out, spec, &argv,
+                                        ) {
+                                            Took::No => None,
+                                            Took::Sent => Some(0),
+                                            Took::Waits(pending, busy) => {
+                                                pending.send(worker).await;
+                                                drop(busy);
+                                                Some(0)
+                                            }
+                                        }
                                     }
                                     _ => None,
                                 };

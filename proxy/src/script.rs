@@ -165,8 +165,9 @@ pub struct Rerun {
     read_only: bool,
     by_sha: bool,
     no_replicas: bool,
-    /// KEYS then ARGV, back to back, and where each ends.
-    blob: Vec<u8>,
+    /// KEYS then ARGV, back to back, and where each ends (a short call's
+    /// inside the `Rerun`'s own allocation).
+    blob: SmallVec<[u8; 96]>,
     ends: SmallVec<[u32; 8]>,
     nkeys: usize,
     /// The database it runs in (the task that runs it again is not in
@@ -294,7 +295,9 @@ pub async fn send_one_shard(
     let Some(one) = one_shard(w, e) else {
         return false;
     };
-    send_to(w, from, e, one, (out, discard), seen).await;
+    if let Some(p) = send_to(w, from, e, one, (out, discard), seen) {
+        p.send(w).await;
+    }
     true
 }
 
@@ -306,30 +309,30 @@ pub async fn send_one_shard(
 /// builtins' futures, and timed for the slow log as `dispatch` times a
 /// builtin (the shard counts the call). FCALL goes the general way
 /// (FUNCTION STATS notes it), and so does any call the proxy answers
-/// itself (NOSCRIPT, a bad numkeys). `false`: nothing was done.
-pub async fn take_plain(
-    w: &Rc<Worker>,
+/// itself (NOSCRIPT, a bad numkeys). [`Took::No`]: nothing was done.
+pub fn take_plain<'w>(
+    w: &'w Rc<Worker>,
     session: &crate::session::Session,
     out: &Rc<RefCell<Replies>>,
     spec: &'static CommandSpec,
     argv: &[&[u8]],
-) -> bool {
+) -> Took<'w> {
     if !matches!(
         spec.id,
         Cmd::Eval | Cmd::Evalsha | Cmd::EvalRo | Cmd::EvalshaRo
     ) || !crate::dispatch::plain_state(w, session)
         || busy_for(w, spec, argv, false).is_some()
     {
-        return false;
+        return Took::No;
     }
     let Ok(mut e) = parse_call(&w.shared.scripts, spec.id, argv) else {
-        return false;
+        return Took::No;
     };
     let Some(one) = one_shard(w, &e) else {
-        return false;
+        return Took::No;
     };
     let Some(busy) = w.try_enter() else {
-        return false;
+        return Took::No;
     };
     let started = std::time::Instant::now();
     e.no_replicas = w.shared.settings.writes_need_replicas();
@@ -343,8 +346,7 @@ pub async fn take_plain(
         origin: session.handle.id,
         db: session.db,
     };
-    send_to(w, from, &e, one, (out, false), &mut None).await;
-    drop(busy);
+    let pending = send_to(w, from, &e, one, (out, false), &mut None);
     let ns = started.elapsed().as_nanos() as u64;
     let h = &session.handle;
     w.shared
@@ -353,21 +355,54 @@ pub async fn take_plain(
             let name = crate::stats::lock(&h.info).name.clone();
             (h.id, h.addr.to_string(), name)
         });
-    true
+    match pending {
+        None => Took::Sent,
+        Some(p) => Took::Waits(p, busy),
+    }
 }
 
-/// Sends script call `e` from `from` to shard `one`, its reply filling
-/// the next slot of `out` (dropped with `discard`).
-async fn send_to(
+/// What [`take_plain`] did with a script call.
+pub enum Took<'w> {
+    /// Nothing: the general path runs it.
+    No,
+    /// Sent to its shard.
+    Sent,
+    /// Its reply slot taken, but its shard's ring is full or the shard
+    /// down: sent by [`Pending::send`], the command counted as in
+    /// progress (`busy`) until then.
+    Waits(Box<Pending>, crate::worker::Busy<'w>),
+}
+
+/// A script call whose shard's ring was full (or the shard down) when
+/// it was to go: owned, to be sent when the shard can take it
+/// ([`Pending::send`]).
+pub struct Pending {
+    req: Req,
+    shard: usize,
+    record: Vec<Vec<u8>>,
+    target: Target,
+}
+
+impl Pending {
+    /// Sends it, waiting for ring space or the shard.
+    pub async fn send(self, w: &Rc<Worker>) {
+        send(w, self.req, self.shard, &self.record, self.target).await;
+    }
+}
+
+/// Puts script call `e` from `from` in shard `one`'s ring, its reply
+/// filling the next slot of `out` (dropped with `discard`); what must wait
+/// for ring space or the shard, if anything.
+fn send_to(
     w: &Rc<Worker>,
     from: Caller,
     e: &Eval<'_>,
     one: usize,
     (out, discard): (&Rc<RefCell<Replies>>, bool),
     seen: &mut Option<FcallSeen>,
-) {
+) -> Option<Box<Pending>> {
     let n = w.shared.shard_count();
-    let mut blob = Vec::with_capacity(e.keys.iter().chain(e.args).map(|a| a.len()).sum());
+    let mut blob = SmallVec::with_capacity(e.keys.iter().chain(e.args).map(|a| a.len()).sum());
     let mut ends = SmallVec::new();
     for a in e.keys.iter().chain(e.args) {
         blob.extend_from_slice(a);
@@ -429,8 +464,21 @@ async fn send_to(
     for a in [shard_s, n_s, b"0", nkeys_s] {
         args.push(a);
     }
-    args.extend(e.keys.iter().chain(e.args).copied());
-    send(w, req, one, &args, target).await;
+    for a in e.keys.iter().chain(e.args) {
+        args.push(a);
+    }
+    let sent = match w.links.borrow_mut().get_mut(one) {
+        Some(l) => l.send(req, &args, target),
+        None => Err((crate::link::SendError::Down, target)),
+    };
+    sent.err().map(|(_, target)| {
+        Box::new(Pending {
+            req,
+            shard: one,
+            record: args.iter().map(|a| a.to_vec()).collect(),
+            target,
+        })
+    })
 }
 
 /// `n` in decimal, written into `t` (a single digit needs no writing).

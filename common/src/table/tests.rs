@@ -660,7 +660,28 @@ fn the_name_index_finds_what_the_sorted_search_finds() {
         "x".repeat(200).as_str(),
         "config|get",
         "\u{e9}",
+        // Padding, and bytes one bit away from a name's: never equal.
+        "set\0",
+        "get\0\0",
+        "evalsha\u{7f}ro",
+        "\u{1}et",
+        "sEt ",
     ] {
-        assert!(find_top(unknown.as_bytes()).is_none(), "{unknown}");
+        assert!(find_top(unknown.as_bytes()).is_none(), "{unknown:?}");
+    }
+}
+
+#[test]
+fn eight_bytes_are_lowered_as_byte_by_byte() {
+    // Every byte value in every position, beside bytes of every kind.
+    for fill in [0u8, b'A', b'Z', b'a', b'@', b'[', 0x80, 0xc1, 0xff] {
+        for at in 0..8 {
+            for b in 0..=255u8 {
+                let mut bytes = [fill; 8];
+                bytes[at] = b;
+                let want = u64::from_le_bytes(bytes.map(|c| c.to_ascii_lowercase()));
+                assert_eq!(lower8(u64::from_le_bytes(bytes)), want, "{bytes:?}");
+            }
+        }
     }
 }
