@@ -128,8 +128,11 @@ pub struct Scripts {
     strays: HashSet<Vec<u8>, ahash::RandomState>,
     runs: u32,
     /// The buffer a run's `redis.call` replies are written into, kept
-    /// between runs (one allocation per state, not per run).
+    /// between runs (one allocation per state, not per run); so are its
+    /// record of effects and its list of undo images (emptied).
     run_buf: Vec<u8>,
+    run_record: group::InDbs,
+    run_undo: Vec<(usize, Vec<u8>, Kept)>,
     /// Restricted callers' rules, parsed, by `name rules`.
     users: HashMap<Vec<u8>, Rc<common::acl::User>, ahash::RandomState>,
 }
@@ -530,8 +533,12 @@ impl<L: WriteLog> Engine<L> {
             undoable: a.nshards > 1 || self.xtx.active(),
             touched: Vec::new(),
             blocked: None,
-            undo: Vec::new(),
-            record: group::InDbs::new(self.ks.selected()),
+            undo: std::mem::take(&mut scripts.run_undo),
+            record: {
+                let mut r = std::mem::replace(&mut scripts.run_record, group::InDbs::new(0));
+                r.clear(self.ks.selected());
+                r
+            },
             home_db: self.ks.selected(),
             changes: 0,
             buf: std::mem::take(&mut scripts.run_buf),
@@ -596,6 +603,17 @@ impl<L: WriteLog> Engine<L> {
                 self.ks.now_ms(),
                 Changes(run.changes),
             );
+        }
+        // The record's and the undo list's room serve the next run.
+        let lent = if function {
+            &mut self.fscripts
+        } else {
+            &mut self.scripts
+        };
+        if let Some(s) = lent.as_mut() {
+            run.undo.clear();
+            s.run_undo = std::mem::take(&mut run.undo);
+            s.run_record = std::mem::replace(&mut run.record, group::InDbs::new(0));
         }
     }
 

@@ -69,8 +69,8 @@ impl Flat {
         }
     }
 
-    /// The record's arguments.
-    pub fn args(&self) -> Vec<&[u8]> {
+    /// The record's arguments (a short record's with no allocation).
+    pub fn args(&self) -> smallvec::SmallVec<[&[u8]; 16]> {
         self.args.iter().collect()
     }
 }
@@ -123,7 +123,7 @@ impl InDbs {
     }
 
     /// The record's arguments.
-    pub fn args(&self) -> Vec<&[u8]> {
+    pub fn args(&self) -> smallvec::SmallVec<[&[u8]; 16]> {
         self.flat.args()
     }
 }
@@ -224,7 +224,7 @@ mod tests {
         }
         let want = super::record(&cmds);
         let want: Vec<&[u8]> = want.iter().map(Vec::as_slice).collect();
-        assert_eq!(flat.args(), want);
+        assert_eq!(flat.args().as_slice(), want.as_slice());
         flat.clear();
         assert!(flat.is_empty() && flat.args().is_empty());
     }
@@ -243,13 +243,13 @@ mod tests {
         r.end_in(0);
         let want = super::record(&[set("a"), select("2"), set("b"), set("c"), select("0")]);
         let want: Vec<&[u8]> = want.iter().map(Vec::as_slice).collect();
-        assert_eq!(r.args(), want);
+        assert_eq!(r.args().as_slice(), want.as_slice());
         // Cleared, it starts over in the database given.
         r.clear(2);
         r.push(2, &set("d"));
         let want = super::record(&[set("d")]);
         let want: Vec<&[u8]> = want.iter().map(Vec::as_slice).collect();
-        assert_eq!(r.args(), want);
+        assert_eq!(r.args().as_slice(), want.as_slice());
     }
 
     fn owned(args: &[&str]) -> Vec<Vec<u8>> {

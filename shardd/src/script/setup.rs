@@ -192,6 +192,8 @@ impl Scripts {
             users: HashMap::default(),
             runs: 0,
             run_buf: Vec::with_capacity(256),
+            run_record: group::InDbs::new(0),
+            run_undo: Vec::new(),
         })
     }
 }
