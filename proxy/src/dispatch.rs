@@ -34,7 +34,7 @@ use crate::{
     replies::{Replies, Target},
     route,
     send::To,
-    session::{ReplyMode, Session},
+    session::Session,
     stats::lock,
     worker::{Busy, Worker},
 };
@@ -126,15 +126,9 @@ pub fn plain<'w>(
 
 /// Whether `session` is in the plain state the shortcuts past [`handle`]
 /// take ([`plain`], [`crate::whole_tx`], [`crate::script::take_plain`]):
-/// authenticated, its user unrestricted, replies on, no MULTI, no
-/// subscription, while nobody MONITORs.
+/// [`Session::is_plain`], while nobody MONITORs.
 pub fn plain_state(w: &Worker, session: &Session) -> bool {
-    session.authed
-        && session.user.unrestricted
-        && session.reply == ReplyMode::On
-        && session.multi.is_none()
-        && session.subs.is_none()
-        && !w.shared.monitors.any()
+    session.is_plain() && !w.shared.monitors.any()
 }
 
 /// Runs one parsed command.

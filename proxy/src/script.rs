@@ -303,8 +303,9 @@ pub async fn send_one_shard(
 
 /// The shortcut past the dispatcher for EVAL, EVALSHA and their `_RO`
 /// forms from a connection in the plain state
-/// ([`crate::dispatch::plain_state`]) with every KEY on one shard, while
-/// no shard runs a script past `busy-reply-threshold` and no slot moves:
+/// ([`crate::session::Session::is_plain`], while nobody MONITORs) with
+/// every KEY on one shard, while no shard runs a script past
+/// `busy-reply-threshold` and no slot moves:
 /// sent as [`send_one_shard`] sends it, with no trip through the
 /// builtins' futures, and timed for the slow log as `dispatch` times a
 /// builtin (the shard counts the call). FCALL goes the general way
@@ -320,7 +321,8 @@ pub fn take_plain<'w>(
     if !matches!(
         spec.id,
         Cmd::Eval | Cmd::Evalsha | Cmd::EvalRo | Cmd::EvalshaRo
-    ) || !crate::dispatch::plain_state(w, session)
+    ) || !session.is_plain()
+        || w.shared.monitors.any()
         || busy_for(w, spec, argv, false).is_some()
     {
         return Took::No;

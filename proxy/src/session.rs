@@ -218,6 +218,17 @@ impl Session {
         }
     }
 
+    /// Whether it is in the plain state the shortcuts past the dispatcher
+    /// take (while nobody MONITORs): authenticated, its user unrestricted,
+    /// replies on, no MULTI, no subscription.
+    pub fn is_plain(&self) -> bool {
+        self.authed
+            && self.user.unrestricted
+            && self.reply == ReplyMode::On
+            && self.multi.is_none()
+            && self.subs.is_none()
+    }
+
     /// Whether it is subscribed to anything (RESP2's subscribed mode).
     pub fn subscribed(&self) -> bool {
         self.subs.as_ref().is_some_and(|s| s.total() > 0)

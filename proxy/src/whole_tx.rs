@@ -69,7 +69,7 @@ struct Block {
 /// Whether `session` on worker `w` is in a state where a whole block may
 /// be taken at once.
 fn eligible(w: &Worker, session: &Session) -> bool {
-    crate::dispatch::plain_state(w, session)
+    (session.is_plain() && !w.shared.monitors.any())
         && session.watching.is_none()
         && crate::script::busy_for(w, Cmd::Exec.spec(), &[b"EXEC"], true).is_none()
 }
