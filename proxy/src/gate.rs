@@ -49,13 +49,22 @@ impl Gate {
     /// A transaction over several shards starts: from now on plain commands
     /// over several shards run as transactions, and those in flight finish
     /// first. The returned guard ends it.
-    pub async fn enter(self: &Arc<Self>) -> GateGuard {
+    ///
+    /// `publish` runs once if it must wait: the parts in flight may be
+    /// this worker's, queued in its rings by the commands before this one
+    /// in the same read and not yet published (that happens at the end of
+    /// the read, which waits for this): it asks for them to go out.
+    pub async fn enter(self: &Arc<Self>, publish: impl FnOnce()) -> GateGuard {
         self.active.fetch_add(1, Ordering::SeqCst);
         let guard = GateGuard(self.clone());
+        let mut publish = Some(publish);
         loop {
             let drained = self.drained.notified();
             if self.inflight.load(Ordering::SeqCst) == 0 {
                 return guard;
+            }
+            if let Some(p) = publish.take() {
+                p();
             }
             // Bounded: a missed wake-up costs a millisecond at most.
             let _ = tokio::time::timeout(std::time::Duration::from_millis(1), drained).await;

@@ -217,7 +217,7 @@ struct Running {
 /// Passes the gate and locks `parts` (at once, else in order); `Err` holds
 /// the error reply.
 async fn begin(w: &Rc<Worker>, parts: &[(usize, xtx::Part)]) -> Result<Running, Vec<u8>> {
-    let gate = w.shared.gate.enter().await;
+    let gate = w.enter_gate().await;
     let (t, locked) = xtx::lock_any(w, parts).await?;
     Ok(Running {
         _gate: gate,

@@ -227,6 +227,13 @@ impl Worker {
         crate::stats::lock(&self.stats).error_reply(reply);
     }
 
+    /// Passes the gate for a transaction over several shards
+    /// ([`crate::gate::Gate::enter`]), asking for this worker's queued
+    /// requests to go out if it has to wait for parts in flight.
+    pub async fn enter_gate(&self) -> crate::gate::GateGuard {
+        self.shared.gate.enter(|| self.request_flush()).await
+    }
+
     /// Asks for the dirty links to be published at the end of this round.
     pub fn request_flush(&self) {
         if !self.flush_wanted.replace(true) {

@@ -788,7 +788,7 @@ async fn run_alone_as(
     argv: &[&[u8]],
     settle_it: bool,
 ) -> Vec<u8> {
-    let _gate = w.shared.gate.enter().await;
+    let _gate = w.enter_gate().await;
     let (t, mut locked) = match lock_any(w, &parts_of(w, spec, argv)).await {
         Ok(l) => l,
         Err(e) => return e,

@@ -9,7 +9,7 @@
 mod common;
 mod diff;
 
-use diff::{families, run_family};
+use diff::{families, run_case_pipelined, run_family, run_family_with};
 
 /// Cases per family in a normal run (`PROPTEST_CASES` overrides it; the
 /// mixed family runs twice as many). About 15 s for all on an idle 2-core
@@ -79,6 +79,15 @@ fn odd_and_wrong_commands_agree_with_redis() {
 #[test]
 fn transactions_agree_with_redis() {
     run_family("transactions", families::transactions(), CASES, 1, 30);
+}
+
+#[test]
+fn pipelined_transactions_agree_with_redis() {
+    // Each MULTI ... EXEC in one write: the blocks shardis takes whole
+    // (all for one shard, no WATCH) and those it leaves to the general
+    // path, beside redis-server.
+    let family = families::transactions();
+    run_family_with("pipelined", family, (CASES, 1, 30), run_case_pipelined);
 }
 
 #[test]

@@ -425,3 +425,32 @@ fn events_of_a_command_over_several_shards_follow_its_keys() {
     assert!(theirs.len() > 40, "{theirs:?}");
     assert_eq!(ours, theirs);
 }
+
+#[test]
+fn a_transaction_over_shards_pipelined_after_a_split_command_does_not_wait_for_it_forever() {
+    // EXISTS over two shards reserves its parts at the gate and queues
+    // them in the worker's rings, published at the end of the read; the
+    // MSETNX after it in the same read runs over both shards and waits at
+    // the gate for those parts. Nothing published them (the read was
+    // waiting for the MSETNX) unless other traffic did: the connection
+    // hung, about one time in two after a SWAPDB.
+    let s = Server::with_shards(SHARDS);
+    let (a, b) = (
+        key_on_shard("gate", 0, SHARDS),
+        key_on_shard("gate", 1, SHARDS),
+    );
+    for round in 0..10 {
+        let mut c = s.raw();
+        let cmds: [&[&str]; 3] = [
+            &["SWAPDB", "0", "1"],
+            &["EXISTS", &a, &b],
+            &["MSETNX", &a, "x", &b, "y"],
+        ];
+        let bytes: Vec<u8> = cmds.iter().flat_map(|a| common::encode(a)).collect();
+        c.send(&bytes);
+        for cmd in cmds {
+            let reply = c.try_read_reply(common::IO_TIMEOUT);
+            assert!(reply.is_ok(), "round {round}: no reply to {cmd:?}");
+        }
+    }
+}

@@ -136,7 +136,7 @@ pub async fn run(
     } = batch;
     // From here to the end, plain commands over several shards wait or
     // run as transactions (see `crate::gate`).
-    let _gate = w.shared.gate.enter().await;
+    let _gate = w.enter_gate().await;
     let scripts = queued.iter().any(|(spec, args)| straying(spec, args));
     let plans = scripts
         || queued

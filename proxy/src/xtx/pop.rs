@@ -135,7 +135,7 @@ pub async fn pop_prefix(
     let names = keys.names(argv);
     let names = &names[..upto.min(names.len())];
     let parts = parts_of_keys(names.iter().map(|k| (k.to_vec(), w.shared.shard_of(k))));
-    let _gate = w.shared.gate.enter().await;
+    let _gate = w.enter_gate().await;
     let (t, mut locked) = match lock_any(w, &parts).await {
         Ok(l) => l,
         Err(e) => return e,

@@ -70,7 +70,7 @@ pub fn unique_keys(keys: impl IntoIterator<Item = (Vec<u8>, bool, usize)>) -> Ke
 /// (module docs); its reply, or the transaction's error.
 pub async fn run_straying(w: &Rc<Worker>, s: &Straying<'_>, mut extra: Vec<Vec<u8>>) -> Vec<u8> {
     let what = s.what;
-    let _gate = w.shared.gate.enter().await;
+    let _gate = w.enter_gate().await;
     for _ in 0..ROUNDS_MAX {
         let keys = (s.keys)(&extra);
         let exec = keys.first().map_or(0, |(_, _, s)| *s);

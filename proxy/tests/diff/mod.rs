@@ -104,27 +104,7 @@ fn cli_lines(ops: &[Vec<Vec<u8>>]) -> String {
 
 /// Runs one case on both servers; the first divergence as text.
 pub fn run_case(pair: &mut Pair, case: &Case) -> Result<(), String> {
-    let configured = std::mem::take(&mut pair.configured);
-    for side in [&mut pair.redis, &mut pair.ours] {
-        // A case may have left a transaction open, or watches.
-        for c in [&mut side.r2, &mut side.r3] {
-            send(c, &[b"DISCARD".to_vec()]);
-            send(c, &[b"UNWATCH".to_vec()]);
-        }
-        if configured {
-            for (name, value) in [("maxmemory", "0"), ("maxmemory-policy", "noeviction")] {
-                let set = [
-                    b"CONFIG".to_vec(),
-                    b"SET".to_vec(),
-                    name.into(),
-                    value.into(),
-                ];
-                assert_eq!(send(&mut side.r2, &set), b"+OK\r\n", "CONFIG SET {name}");
-            }
-        }
-        let r = send(&mut side.r2, &[b"FLUSHALL".to_vec()]);
-        assert_eq!(r, b"+OK\r\n", "FLUSHALL");
-    }
+    reset(pair);
     let now = now_s();
     let keys = keys();
     let mut sent: Vec<Vec<Vec<u8>>> = Vec::new();
@@ -197,9 +177,123 @@ fn seed(family: &str) -> [u8; 32] {
     out
 }
 
+/// Both sides as a case starts: no transaction, no watch, the limits a
+/// case with CONFIG changed back at their defaults, nothing stored.
+fn reset(pair: &mut Pair) {
+    let configured = std::mem::take(&mut pair.configured);
+    for side in [&mut pair.redis, &mut pair.ours] {
+        // A case may have left a transaction open, or watches.
+        for c in [&mut side.r2, &mut side.r3] {
+            send(c, &[b"DISCARD".to_vec()]);
+            send(c, &[b"UNWATCH".to_vec()]);
+        }
+        if configured {
+            for (name, value) in [("maxmemory", "0"), ("maxmemory-policy", "noeviction")] {
+                let set = [
+                    b"CONFIG".to_vec(),
+                    b"SET".to_vec(),
+                    name.into(),
+                    value.into(),
+                ];
+                assert_eq!(send(&mut side.r2, &set), b"+OK\r\n", "CONFIG SET {name}");
+            }
+        }
+        let r = send(&mut side.r2, &[b"FLUSHALL".to_vec()]);
+        assert_eq!(r, b"+OK\r\n", "FLUSHALL");
+    }
+}
+
+/// [`run_case`] with each MULTI and the commands after it, up to its EXEC
+/// (or the case's end), sent in one write, as pipelining clients send a
+/// transaction (shardis takes such a block whole when it is for one shard:
+/// `proxy/src/whole_tx.rs`); every reply of the block compared as bytes
+/// (for families whose replies are deterministic).
+pub fn run_case_pipelined(pair: &mut Pair, case: &Case) -> Result<(), String> {
+    reset(pair);
+    let now = now_s();
+    let keys = keys();
+    let argvs: Vec<Vec<Vec<u8>>> = case
+        .ops
+        .iter()
+        .enumerate()
+        .map(|(pos, Op(args))| args.iter().map(|a| a.render(keys, pos, now)).collect())
+        .collect();
+    let is = |argv: &Vec<Vec<u8>>, name: &str| {
+        argv.first()
+            .is_some_and(|n| n.eq_ignore_ascii_case(name.as_bytes()))
+    };
+    let mut at = 0;
+    while at < argvs.len() {
+        let end = match is(&argvs[at], "multi") {
+            true => argvs[at..]
+                .iter()
+                .position(|a| is(a, "exec"))
+                .map_or(argvs.len(), |i| at + i + 1),
+            false => at + 1,
+        };
+        let block = &argvs[at..end];
+        let bytes: Vec<u8> = block.iter().flat_map(|a| encode(a)).collect();
+        let mut replies = Vec::new();
+        for (name, side) in [
+            ("redis-server", &mut pair.redis),
+            ("shardis", &mut pair.ours),
+        ] {
+            let c = side.conn(case.resp3);
+            c.send(&bytes);
+            let mut got = Vec::new();
+            for i in 0..block.len() {
+                match c.try_read_reply(common::IO_TIMEOUT) {
+                    Ok(r) => got.push(r),
+                    Err(e) => {
+                        return Err(format!(
+                            "{name} gave no reply ({e:?}) to command {} of a block of {} sent at once: {}\nreplies before: {:?}\nsequence as sent (redis-cli):\n{}",
+                            i + 1,
+                            block.len(),
+                            cli_quote_line(&block[i]),
+                            got.iter().map(|r| String::from_utf8_lossy(r).into_owned()).collect::<Vec<_>>(),
+                            cli_lines(&argvs[..end])
+                        ))
+                    }
+                }
+            }
+            replies.push(got);
+        }
+        if let Some(i) = (0..block.len()).find(|&i| replies[0][i] != replies[1][i]) {
+            return Err(format!(
+                "command {} of {} (in a block of {} sent at once): {}\nredis-server {:?}\nshardis      {:?}\nsequence as sent (redis-cli):\n{}",
+                at + i + 1,
+                argvs.len(),
+                block.len(),
+                cli_quote_line(&block[i]),
+                String::from_utf8_lossy(&replies[0][i]),
+                String::from_utf8_lossy(&replies[1][i]),
+                cli_lines(&argvs[..end])
+            ));
+        }
+        at = end;
+    }
+    check::final_state(pair).map_err(|why| {
+        format!(
+            "after the last command: {why}\nsequence as sent (redis-cli):\n{}",
+            cli_lines(&argvs)
+        )
+    })
+}
+
 /// Runs `cases` generated cases of `min..=max` commands from `op` against
 /// both servers; panics with the shrunk case as redis-cli lines.
 pub fn run_family(family: &str, op: BoxedStrategy<Op>, cases: u32, min: usize, max: usize) {
+    run_family_with(family, op, (cases, min, max), run_case);
+}
+
+/// [`run_family`] with `run` running each case (`run_case`, or
+/// [`run_case_pipelined`]).
+pub fn run_family_with(
+    family: &str,
+    op: BoxedStrategy<Op>,
+    (cases, min, max): (u32, usize, usize),
+    run: fn(&mut Pair, &Case) -> Result<(), String>,
+) {
     let Some(redis) = RedisServer::start() else {
         if std::env::var("CI").is_ok_and(|v| v == "true") {
             panic!("redis-server is not installed, and CI must run the differential tests");
@@ -225,7 +319,7 @@ pub fn run_family(family: &str, op: BoxedStrategy<Op>, cases: u32, min: usize, m
     let strategy = gen::case(op, min, max);
     let started = std::time::Instant::now();
     let result = runner.run(&strategy, |case| {
-        run_case(&mut pair.borrow_mut(), &case).map_err(TestCaseError::fail)
+        run(&mut pair.borrow_mut(), &case).map_err(TestCaseError::fail)
     });
     match result {
         Ok(()) => eprintln!(
