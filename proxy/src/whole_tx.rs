@@ -8,7 +8,7 @@
 //! shards, the databases and the watches, and builds the record from the
 //! copies: three trips through the dispatcher's futures and a copy of
 //! every argument. Here the block is read ahead with the parser's fast
-//! path ([`crate::resp::canonical`]), checked, and either taken whole or
+//! path ([`crate::resp::canonical_into`]), checked, and either taken whole or
 //! left alone untouched, in which case the general path runs it command by
 //! command. The replies are the same: `+OK`, a `+QUEUED` per command, then
 //! the shard's array. `INFO stats` counts the blocks taken so
@@ -17,7 +17,8 @@
 //! Taken only when nothing could make the general path answer otherwise:
 //! the connection is in the plain state (authenticated, its user
 //! unrestricted, replies on, no subscription, no WATCH), nobody MONITORs,
-//! no shard runs a script past `busy-reply-threshold`, no slot moves (`Worker::try_enter`), and every
+//! no shard runs a script past `busy-reply-threshold`, no slot moves
+//! (`Worker::try_enter`), and every
 //! queued command is one the shards run, allowed in a transaction, not a
 //! blocking one, not a script or a SORT with patterns, with all its keys
 //! on the same shard as the others'. A command the table refuses (an
@@ -69,7 +70,8 @@ struct Block {
 /// Whether `session` on worker `w` is in a state where a whole block may
 /// be taken at once.
 fn eligible(w: &Worker, session: &Session) -> bool {
-    (session.is_plain() && !w.shared.monitors.any())
+    session.is_plain()
+        && !w.shared.monitors.any()
         && session.watching.is_none()
         && crate::script::busy_for(w, Cmd::Exec.spec(), &[b"EXEC"], true).is_none()
 }
