@@ -16,7 +16,9 @@
 //!
 //! Taken only when nothing could make the general path answer otherwise:
 //! the connection is in the plain state (authenticated, its user
-//! unrestricted, replies on, no subscription, no WATCH), nobody MONITORs,
+//! unrestricted, replies on, no subscription; its watches, if any, all on
+//! the block's shard and none lost to a restart or a slot move), nobody
+//! MONITORs,
 //! no shard runs a script past `busy-reply-threshold`, no slot moves
 //! (`Worker::try_enter`), and every
 //! queued command is one the shards run, allowed in a transaction, not a
@@ -28,6 +30,7 @@
 use std::{cell::RefCell, rc::Rc, sync::atomic::Ordering, time::Instant};
 
 use common::{
+    reply::format_i64,
     table::{
         self,
         flags::{F_NO_MULTI, F_WRITE},
@@ -38,6 +41,7 @@ use common::{
 use smallvec::SmallVec;
 
 use crate::{
+    builtin::multi::watch_lost,
     link::Req,
     replies::{Replies, Target},
     resp::{self, Limits},
@@ -72,7 +76,6 @@ struct Block {
 fn eligible(w: &Worker, session: &Session) -> bool {
     session.is_plain()
         && !w.shared.monitors.any()
-        && session.watching.is_none()
         && crate::script::busy_for(w, Cmd::Exec.spec(), &[b"EXEC"], true).is_none()
 }
 
@@ -197,7 +200,7 @@ impl Waits<'_> {
 /// reply slot. [`Taken::No`]: nothing was done.
 pub fn take<'w>(
     w: &'w Rc<Worker>,
-    session: &Session,
+    session: &mut Session,
     out: &Rc<RefCell<Replies>>,
     rest: &[u8],
     limits: &Limits,
@@ -215,6 +218,17 @@ pub fn take<'w>(
     if !read_ahead(w, rest, limits, &mut block) {
         return Taken::No;
     }
+    // Watches go with it when they are all on its shard and none may have
+    // missed a change (else EXEC's null array, or a transaction over
+    // several shards, comes from the general path); its shard checks and
+    // forgets them, as for the general path's one-shard EXEC.
+    let watched = match &session.watching {
+        None => false,
+        Some(wg) if wg.shards.iter().all(|&(s, _)| s == block.shard) && !watch_lost(w, wg) => {
+            wg.shards.iter().any(|&(s, _)| s == block.shard)
+        }
+        Some(_) => return Taken::No,
+    };
     let Some(busy) = w.try_enter() else {
         return Taken::No;
     };
@@ -230,10 +244,17 @@ pub fn take<'w>(
         .iter()
         .map(|c| tx_cmd_header(c.spec.id, c.n))
         .collect();
+    let mut wid = [0u8; 20];
+    let wid = match watched {
+        true => format_i64(
+            i64::try_from(session.watcher()).unwrap_or(i64::MAX),
+            &mut wid,
+        ),
+        false => b"0",
+    };
     let mut record: SmallVec<[&[u8]; 32]> = SmallVec::new();
-    // No watcher: this connection watches nothing.
     record.push(b"SHARDD.TX");
-    record.push(b"0");
+    record.push(wid);
     for (c, head) in block.cmds.iter().zip(&heads) {
         record.push(head);
         for &(s, l) in &block.args[c.at..c.at + c.n] {
@@ -263,6 +284,7 @@ pub fn take<'w>(
         Some(l) => l.send(req, &record, target),
         None => Err((crate::link::SendError::Down, target)),
     };
+    session.watching = None;
     count(w, session, started.elapsed().as_nanos() as u64);
     match sent {
         Ok(()) => Taken::Sent(block.consumed),

@@ -461,17 +461,58 @@ fn a_transaction_the_fast_way_cannot_take_goes_the_general_way_with_the_same_rep
     let got = pipelined(&mut c, &[&["MULTI"], &["SET", &k0, "b"]], 2);
     assert_eq!(got, [OK, q]);
     c.expect(&["EXEC"], "*1\r\n+OK\r\n");
-    // WATCH, then the block: the watch is honoured.
-    c.expect(&["WATCH", &k0], OK);
-    other.expect(&["SET", &k0, "changed"], OK);
+    // A watch on another shard than the block's: the watch is honoured.
+    c.expect(&["WATCH", &k1], OK);
+    other.expect(&["SET", &k1, "changed"], OK);
     let got = pipelined(&mut c, &[&["MULTI"], &["SET", &k0, "mine"], &["EXEC"]], 3);
     assert_eq!(got[2], "*-1\r\n");
-    c.expect(&["GET", &k0], bulk("changed"));
+    c.expect(&["GET", &k0], bulk("b"));
     assert_eq!(
         tx_whole(&mut c),
         before,
         "a block that needs the general path was taken"
     );
+}
+
+#[test]
+fn a_watched_transaction_on_the_watches_shard_is_taken_whole_and_honours_them() {
+    let s = Server::with_shards(SHARDS);
+    let mut c = s.raw();
+    let mut other = s.raw();
+    let before = tx_whole(&mut c);
+    c.expect(&["SET", "{wa}n", "1"], OK);
+    // Nobody changes the watched key: the block runs.
+    c.expect(&["WATCH", "{wa}n"], OK);
+    c.expect(&["GET", "{wa}n"], bulk("1"));
+    let block: [&[&str]; 4] = [
+        &["MULTI"],
+        &["SET", "{wa}n", "2"],
+        &["INCR", "{wa}m"],
+        &["EXEC"],
+    ];
+    let got = pipelined(&mut c, &block, 4);
+    assert_eq!(got[3], "*2\r\n+OK\r\n:1\r\n");
+    // Another client changes it: a null array, nothing written.
+    c.expect(&["WATCH", "{wa}n"], OK);
+    other.expect(&["SET", "{wa}n", "theirs"], OK);
+    let got = pipelined(&mut c, &block, 4);
+    assert_eq!(got[3], "*-1\r\n");
+    c.expect(&["GET", "{wa}n"], bulk("theirs"));
+    c.expect(&["GET", "{wa}m"], bulk("1"));
+    assert_eq!(
+        tx_whole(&mut c),
+        before + 2,
+        "a watched block for one shard went the general way"
+    );
+    // EXEC forgot the watches: a later change fails nothing.
+    other.expect(&["SET", "{wa}n", "again"], OK);
+    let got = pipelined(&mut c, &block, 4);
+    assert_eq!(got[3], "*2\r\n+OK\r\n:2\r\n");
+    // And a shard restarted since WATCH: the general path's null array.
+    c.expect(&["WATCH", "{wa}n"], OK);
+    s.kill_every_shard(SHARDS);
+    let got = pipelined(&mut c, &block, 4);
+    assert_eq!(got[3], "*-1\r\n");
 }
 
 #[test]

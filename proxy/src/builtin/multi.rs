@@ -203,6 +203,18 @@ fn shards_of(w: &Worker, spec: &CommandSpec, args: &[&[u8]], out: &mut SmallVec<
     }
 }
 
+/// Whether the watches `wg` may have missed a change: a shard restarted
+/// since WATCH lost them, or a watched key's slot moved to another shard.
+/// EXEC then answers a null array.
+pub fn watch_lost(w: &Worker, wg: &Watching) -> bool {
+    let links = w.links.borrow();
+    wg.shards
+        .iter()
+        .any(|&(s, n)| links.get(s).map_or(0, |l| l.attaches) != n)
+        || (wg.map_version != w.shared.slots.version()
+            && wg.keys.iter().any(|(s, k)| w.shared.shard_of(k) != *s))
+}
+
 /// `EXEC`.
 pub async fn exec(call: Call<'_, '_>) {
     let Some(multi) = call.session.multi.take() else {
@@ -215,15 +227,11 @@ pub async fn exec(call: Call<'_, '_>) {
         call.failed.set(true);
         return call.reply(|r| r.error(EXECABORT));
     }
-    // A shard restarted since WATCH lost the watch: the key may have changed.
-    let lost = call.session.watching.as_ref().is_some_and(|wg| {
-        let links = w.links.borrow();
-        wg.shards
-            .iter()
-            .any(|&(s, n)| links.get(s).map_or(0, |l| l.attaches) != n)
-            || (wg.map_version != w.shared.slots.version()
-                && wg.keys.iter().any(|(s, k)| w.shared.shard_of(k) != *s))
-    });
+    let lost = call
+        .session
+        .watching
+        .as_ref()
+        .is_some_and(|wg| watch_lost(w, wg));
     if lost {
         feed_exec(&call, None);
         unwatch_all(w, call.session).await;
