@@ -304,13 +304,7 @@ async fn run_builtin(
             st.failed(spec.id);
         }
     }
-    // Who ran it is looked up only if the slow log keeps it.
-    w.shared
-        .intro
-        .after_command(&w.shared.settings, spec, argv, ns, || {
-            let name = lock(&handle.info).name.clone();
-            (handle.id, handle.addr.to_string(), name)
-        });
+    w.after_command(&handle, spec, argv, ns);
 }
 
 /// Takes the connection's user again after a change to the users: a

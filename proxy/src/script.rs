@@ -43,7 +43,7 @@ pub use crate::script_cache::{Cache, Entry, KnownScripts};
 use crate::{
     link::Req,
     replies::{Replies, Target},
-    send::send,
+    send::Deferred,
     worker::Worker,
     xtx,
 };
@@ -350,13 +350,7 @@ pub fn take_plain<'w>(
     };
     let pending = send_to(w, from, &e, one, (out, false), &mut None);
     let ns = started.elapsed().as_nanos() as u64;
-    let h = &session.handle;
-    w.shared
-        .intro
-        .after_command(&w.shared.settings, spec, argv, ns, || {
-            let name = crate::stats::lock(&h.info).name.clone();
-            (h.id, h.addr.to_string(), name)
-        });
+    w.after_command(&session.handle, spec, argv, ns);
     match pending {
         None => Took::Sent,
         Some(p) => Took::Waits(p, busy),
@@ -370,26 +364,9 @@ pub enum Took<'w> {
     /// Sent to its shard.
     Sent,
     /// Its reply slot taken, but its shard's ring is full or the shard
-    /// down: sent by [`Pending::send`], the command counted as in
+    /// down: sent by [`Deferred::send`], the command counted as in
     /// progress (`busy`) until then.
-    Waits(Box<Pending>, crate::worker::Busy<'w>),
-}
-
-/// A script call whose shard's ring was full (or the shard down) when
-/// it was to go: owned, to be sent when the shard can take it
-/// ([`Pending::send`]).
-pub struct Pending {
-    req: Req,
-    shard: usize,
-    record: Vec<Vec<u8>>,
-    target: Target,
-}
-
-impl Pending {
-    /// Sends it, waiting for ring space or the shard.
-    pub async fn send(self, w: &Rc<Worker>) {
-        send(w, self.req, self.shard, &self.record, self.target).await;
-    }
+    Waits(Box<Deferred>, crate::worker::Busy<'w>),
 }
 
 /// Puts script call `e` from `from` in shard `one`'s ring, its reply
@@ -402,7 +379,7 @@ fn send_to(
     one: usize,
     (out, discard): (&Rc<RefCell<Replies>>, bool),
     seen: &mut Option<FcallSeen>,
-) -> Option<Box<Pending>> {
+) -> Option<Box<Deferred>> {
     let n = w.shared.shard_count();
     let mut blob = SmallVec::with_capacity(e.keys.iter().chain(e.args).map(|a| a.len()).sum());
     let mut ends = SmallVec::new();
@@ -469,18 +446,7 @@ fn send_to(
     for a in e.keys.iter().chain(e.args) {
         args.push(a);
     }
-    let sent = match w.links.borrow_mut().get_mut(one) {
-        Some(l) => l.send(req, &args, target),
-        None => Err((crate::link::SendError::Down, target)),
-    };
-    sent.err().map(|(_, target)| {
-        Box::new(Pending {
-            req,
-            shard: one,
-            record: args.iter().map(|a| a.to_vec()).collect(),
-            target,
-        })
-    })
+    crate::send::put(w, req, one, &args, target)
 }
 
 /// `n` in decimal, written into `t` (a single digit needs no writing).

@@ -126,6 +126,47 @@ pub fn first_shard(w: &Worker, spec: &CommandSpec, argv: &[&[u8]]) -> usize {
     key.map_or(0, |k| w.shared.shard_of(k))
 }
 
+/// A request whose shard's ring was full (or the shard down) when it was
+/// to go ([`put`]): owned, sent by [`Deferred::send`] when the shard can
+/// take it.
+pub struct Deferred {
+    req: Req,
+    shard: usize,
+    record: Vec<Vec<u8>>,
+    target: Target,
+}
+
+impl Deferred {
+    /// Sends it, waiting for ring space or the shard.
+    pub async fn send(self, w: &Rc<Worker>) {
+        send(w, self.req, self.shard, &self.record, self.target).await;
+    }
+}
+
+/// Puts `args` in `shard`'s ring now, its reply to `target`; when the ring
+/// is full or the shard down, the request owned for later (the caller's
+/// common path then holds nothing across an `await`).
+pub fn put(
+    w: &Worker,
+    req: Req,
+    shard: usize,
+    args: &[&[u8]],
+    target: Target,
+) -> Option<Box<Deferred>> {
+    let sent = match w.links.borrow_mut().get_mut(shard) {
+        Some(l) => l.send(req, args, target),
+        None => Err((SendError::Down, target)),
+    };
+    sent.err().map(|(_, target)| {
+        Box::new(Deferred {
+            req,
+            shard,
+            record: args.iter().map(|a| a.to_vec()).collect(),
+            target,
+        })
+    })
+}
+
 /// Keys that must live together, all on one shard (the caller,
 /// [`crate::route`], runs them as a transaction when they are not): that
 /// shard runs the command. Bad key arguments (numkeys and the like): shard

@@ -178,17 +178,14 @@ pub enum Taken<'w> {
 /// owned, so that the common path holds nothing across an `await`).
 pub struct Waits<'w> {
     busy: crate::worker::Busy<'w>,
-    req: Req,
-    shard: usize,
-    record: Vec<Vec<u8>>,
-    target: Target,
+    deferred: Box<crate::send::Deferred>,
     consumed: usize,
 }
 
 impl Waits<'_> {
     /// Sends the block when its shard can take it; the bytes it used.
     pub async fn send(self, w: &Rc<Worker>) -> usize {
-        crate::send::send(w, self.req, self.shard, &self.record, self.target).await;
+        self.deferred.send(w).await;
         drop(self.busy);
         self.consumed
     }
@@ -280,20 +277,14 @@ pub fn take<'w>(
         seq,
         part: None,
     };
-    let sent = match w.links.borrow_mut().get_mut(block.shard) {
-        Some(l) => l.send(req, &record, target),
-        None => Err((crate::link::SendError::Down, target)),
-    };
+    let deferred = crate::send::put(w, req, block.shard, &record, target);
     session.watching = None;
     count(w, session, started.elapsed().as_nanos() as u64);
-    match sent {
-        Ok(()) => Taken::Sent(block.consumed),
-        Err((_, target)) => Taken::Waits(Box::new(Waits {
+    match deferred {
+        None => Taken::Sent(block.consumed),
+        Some(deferred) => Taken::Waits(Box::new(Waits {
             busy,
-            req,
-            shard: block.shard,
-            record: record.iter().map(|a| a.to_vec()).collect(),
-            target,
+            deferred,
             consumed: block.consumed,
         })),
     }
@@ -309,17 +300,8 @@ fn count(w: &Worker, session: &Session, ns: u64) {
         st.call(Cmd::Multi, 0);
         st.call(Cmd::Exec, ns);
     }
-    for (spec, name, ns) in [
-        (Cmd::Multi.spec(), &b"MULTI"[..], 0),
-        (Cmd::Exec.spec(), &b"EXEC"[..], ns),
-    ] {
-        w.shared
-            .intro
-            .after_command(&w.shared.settings, spec, &[name], ns, || {
-                let name = lock(&session.handle.info).name.clone();
-                (session.handle.id, session.handle.addr.to_string(), name)
-            });
-    }
+    w.after_command(&session.handle, Cmd::Multi.spec(), &[b"MULTI"], 0);
+    w.after_command(&session.handle, Cmd::Exec.spec(), &[b"EXEC"], ns);
 }
 
 #[cfg(test)]

@@ -227,6 +227,25 @@ impl Worker {
         crate::stats::lock(&self.stats).error_reply(reply);
     }
 
+    /// Offers a command the proxy timed (`ns`) to the slow log and the
+    /// latency monitor (`stats::Introspection::after_command`); who ran it
+    /// (`handle`) is looked up only if the slow log keeps it.
+    pub fn after_command(
+        &self,
+        handle: &crate::state::ClientHandle,
+        spec: &common::table::CommandSpec,
+        argv: &[&[u8]],
+        ns: u64,
+    ) {
+        let settings = &self.shared.settings;
+        self.shared
+            .intro
+            .after_command(settings, spec, argv, ns, || {
+                let name = crate::stats::lock(&handle.info).name.clone();
+                (handle.id, handle.addr.to_string(), name)
+            });
+    }
+
     /// Passes the gate for a transaction over several shards
     /// ([`crate::gate::Gate::enter`]), asking for this worker's queued
     /// requests to go out if it has to wait for parts in flight.
