@@ -134,6 +134,17 @@ for _, name in ipairs(allowed) do
   end
   lib[name] = v
 end
+-- Strings' metatable is shared by every string, and its `__index` is the
+-- real string library: scripts reading it (`getmetatable('')`) get a
+-- read-only stand-in whose `__index` is their own `string`, as on Redis,
+-- so no script can change the library (or leave anything) for the next.
+local string_shown = real_setmetatable({}, {
+  __index = {__index = lib.string},
+  __newindex = readonly,
+  __metatable = false,
+})
+protected[string_shown] = true
+G.getmetatable('').__metatable = string_shown
 local env, current
 local real_getfenv = getfenv
 -- The real globals stay out of reach (`getfenv(0)` names them).
@@ -150,15 +161,16 @@ lib.getfenv = function(f)
   end
   return e
 end
+-- As Redis's C functions raise it: no position in the message.
 lib.setmetatable = function(t, mt)
   if protected[t] then
-    error('Attempt to modify a readonly table', 2)
+    error('Attempt to modify a readonly table', 0)
   end
   return real_setmetatable(t, mt)
 end
 lib.rawset = function(t, k, v)
   if protected[t] then
-    error('Attempt to modify a readonly table', 2)
+    error('Attempt to modify a readonly table', 0)
   end
   return real_rawset(t, k, v)
 end

@@ -152,12 +152,15 @@ impl Scripts {
         // (see `redis_call_c`) and own nothing that needs dropping.
         unsafe {
             let redis_t: Table = g.raw_get("redis")?;
-            redis_t.raw_set("call", lua.create_c_function(redis_call_c)?)?;
-            redis_t.raw_set("pcall", lua.create_c_function(redis_pcall_c)?)?;
-            redis_t.raw_set("setresp", lua.create_c_function(redis_setresp_c)?)?;
-            redis_t.raw_set("acl_check_cmd", lua.create_c_function(redis_acl_check_c)?)?;
-            imp.raw_set("args", lua.create_c_function(call::run_args_c)?)?;
-            imp.raw_set("put_reply", lua.create_c_function(call::put_reply_c)?)?;
+            let ok: &[&std::ffi::CStr] = &[c"ok"];
+            redis_t.raw_set("call", call::closure(&lua, redis_call_c, ok)?)?;
+            redis_t.raw_set("pcall", call::closure(&lua, redis_pcall_c, ok)?)?;
+            redis_t.raw_set("setresp", call::closure(&lua, redis_setresp_c, ok)?)?;
+            redis_t.raw_set("acl_check_cmd", call::closure(&lua, redis_acl_check_c, ok)?)?;
+            let names: &[&std::ffi::CStr] = &[c"KEYS", c"ARGV"];
+            imp.raw_set("args", call::closure(&lua, call::run_args_c, names)?)?;
+            let names: &[&std::ffi::CStr] = &[c"err", c"ok"];
+            imp.raw_set("put_reply", call::closure(&lua, call::put_reply_c, names)?)?;
         }
         let vars = lua.create_table()?;
         // `impl.killed()`: the running script was killed (the prelude's
