@@ -210,6 +210,11 @@ pub async fn handle_resolved(
         const NOREPLICAS: &[u8] = b"-NOREPLICAS Not enough good replicas to write.\r\n";
         return refuse(w, session, to, spec, NOREPLICAS);
     }
+    // A client pause holds the command here, as Redis does after its
+    // checks and before MULTI queues it (`crate::client_pause`).
+    if w.shared.client_pause.is_on() {
+        builtin::client::wait_if_paused(w, session, spec, argv).await;
+    }
     // Between MULTI and EXEC every command but these is queued.
     let runs_in_multi = matches!(
         spec.id,

@@ -38,6 +38,7 @@
 pub mod acl;
 pub mod block;
 pub mod builtin;
+pub mod client_pause;
 pub mod config;
 pub mod conn;
 pub mod dispatch;

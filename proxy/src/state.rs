@@ -270,6 +270,8 @@ pub struct Shared {
     pub slots: crate::slotmap::SlotMap,
     /// Holds new commands while slots move (`crate::migrate`).
     pub pause: crate::pause::Pause,
+    /// `CLIENT PAUSE` (`crate::client_pause`).
+    pub client_pause: crate::client_pause::ClientPause,
     /// The scale in progress and its figures (`crate::migrate`).
     pub scale: crate::pause::Scale,
     /// The embedded shard processes (none with `--attach`).
@@ -349,6 +351,7 @@ impl Shared {
             sockets: Mutex::new(sockets),
             slots,
             pause: Default::default(),
+            client_pause: Default::default(),
             scale: Default::default(),
             supervisor: Mutex::new(None),
             clients: Mutex::new(HashMap::new()),

@@ -132,11 +132,12 @@ impl Worker {
     }
 
     /// [`Worker::enter`] with no wait: `None` while a pause holds
-    /// commands. The dispatch takes this first, so the common case polls
-    /// no future.
+    /// commands, or while a `CLIENT PAUSE` may be in force (the general
+    /// path, [`crate::dispatch::handle`], decides what it holds). The
+    /// dispatch takes this first, so the common case polls no future.
     #[inline]
     pub fn try_enter(&self) -> Option<Busy<'_>> {
-        if self.shared.pause.is_paused() {
+        if self.shared.pause.is_paused() || self.shared.client_pause.is_on() {
             return None;
         }
         self.busy.set(self.busy.get() + 1);

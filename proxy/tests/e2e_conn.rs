@@ -508,3 +508,105 @@ fn client_kill_filters_pick_their_clients() {
     assert!(young.closed_within(IO_TIMEOUT));
     s.raw().expect(&["PING"], "+PONG\r\n");
 }
+
+/// A number from `INFO section`.
+fn info_number(c: &mut common::Raw, section: &str, field: &str) -> i64 {
+    let info = c.cmd_str(&["INFO", section]);
+    let prefix = format!("{field}:");
+    info.lines()
+        .find_map(|l| l.strip_prefix(prefix.as_str()))
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or_else(|| panic!("no {field} in {info:?}"))
+}
+
+#[test]
+fn client_pause_holds_writes_or_everything_until_it_ends() {
+    let s = Server::with_shards(2);
+    let mut admin = s.raw();
+    let mut other = s.raw();
+    admin.expect(&["SET", "k", "v"], OK);
+    admin.expect(
+        &["CLIENT", "PAUSE", "100", "BOGUS"],
+        err("ERR CLIENT PAUSE mode must be WRITE or ALL"),
+    );
+    admin.expect(
+        &["CLIENT", "PAUSE", "soon"],
+        err("ERR timeout is not an integer or out of range"),
+    );
+    admin.expect(&["CLIENT", "PAUSE", "-1"], err("ERR timeout is negative"));
+
+    // WRITE: reads and read-only scripts go on; a write, a script that
+    // may write and a transaction with a write (queued before the pause:
+    // a write is held before MULTI queues it, as on Redis) wait, counted
+    // as blocked, and run in their order once the pause ends.
+    let lib = "#!lua name=pauselib\n\
+        redis.register_function{function_name='reads', callback=function() return 'read' end, flags={'no-writes'}}\n\
+        redis.register_function('writes', function() return redis.call('set', 'f', '1') end)";
+    admin.expect(&["FUNCTION", "LOAD", lib], bulk("pauselib"));
+    let mut tx = s.raw();
+    tx.expect(&["MULTI"], OK);
+    tx.expect(&["INCR", "m"], "+QUEUED\r\n");
+    admin.expect(&["CLIENT", "PAUSE", "600000", "WRITE"], OK);
+    other.expect(&["FCALL", "reads", "0"], bulk("read"));
+    let mut fw = s.raw();
+    fw.send(&common::encode(&["FCALL", "writes", "0"]));
+    other.expect(&["GET", "k"], bulk("v"));
+    other.expect(
+        &[
+            "EVAL",
+            "#!lua flags=no-writes\nreturn redis.call('get', KEYS[1])",
+            "1",
+            "k",
+        ],
+        bulk("v"),
+    );
+    other.expect(&["EVAL_RO", "return 1", "0"], int(1));
+    other.send(&common::encode(&["SET", "k", "v2"]));
+    other.send(&common::encode(&[
+        "EVAL",
+        "return redis.call('incr', KEYS[1])",
+        "1",
+        "n",
+    ]));
+    tx.send(&common::encode(&["EXEC"]));
+    wait_until(IO_TIMEOUT, "three clients held", || {
+        info_number(&mut admin, "clients", "blocked_clients") == 3
+    });
+    admin.expect(&["GET", "k"], bulk("v"));
+    admin.expect(&["CLIENT", "UNPAUSE"], OK);
+    assert_eq!(other.read_reply(), OK.as_bytes());
+    assert_eq!(other.read_reply(), int(1).as_bytes());
+    assert_eq!(tx.read_reply(), b"*1\r\n:1\r\n");
+    assert_eq!(fw.read_reply(), OK.as_bytes());
+    admin.expect(&["GET", "k"], bulk("v2"));
+    assert_eq!(info_number(&mut admin, "clients", "blocked_clients"), 0);
+
+    // ALL holds reads too (no reply while it lasts), until the pause's
+    // own end.
+    admin.expect(&["CLIENT", "PAUSE", "1000", "ALL"], OK);
+    other.send(&common::encode(&["GET", "k"]));
+    assert!(other.try_read_reply(Duration::from_millis(200)).is_err());
+    assert_eq!(other.read_reply(), bulk("v2").as_bytes());
+    admin.expect(&["GET", "k"], bulk("v2"));
+}
+
+#[test]
+fn keys_do_not_expire_while_clients_are_paused() {
+    let s = Server::with_shards(2);
+    let mut c = s.raw();
+    let before = info_number(&mut c, "stats", "expired_keys");
+    c.expect(&["MULTI"], OK);
+    c.expect(&["SET", "e1", "x", "PX", "30"], "+QUEUED\r\n");
+    c.expect(&["SET", "e2", "y", "PX", "30"], "+QUEUED\r\n");
+    c.expect(&["CLIENT", "PAUSE", "600000", "WRITE"], "+QUEUED\r\n");
+    assert_eq!(c.cmd(&["EXEC"]), b"*3\r\n+OK\r\n+OK\r\n+OK\r\n");
+    wait_until(IO_TIMEOUT, "both keys read as expired", || {
+        c.cmd(&["GET", "e1"]) == NIL.as_bytes() && c.cmd(&["GET", "e2"]) == NIL.as_bytes()
+    });
+    // Read as missing, but not removed.
+    assert_eq!(info_number(&mut c, "stats", "expired_keys"), before);
+    c.expect(&["CLIENT", "UNPAUSE"], OK);
+    c.expect(&["GET", "e1"], NIL);
+    c.expect(&["GET", "e2"], NIL);
+    assert_eq!(info_number(&mut c, "stats", "expired_keys"), before + 2);
+}

@@ -112,6 +112,9 @@ pub struct Keyspace {
     /// Which key happenings to note (`common::notify::NEW`, `EXPIRED`,
     /// `KEY_MISS`; 0: none, the default, and no cost).
     track: u32,
+    /// The end of a client pause, Unix ms (0: none): until then keys do
+    /// not expire or get evicted ([`Keyspace::pause_expiry`]).
+    paused_until_ms: u64,
     /// The noted happenings in order: (its `common::notify` class, its
     /// event name or "" for the class's own, key).
     noted: Vec<Noted>,
@@ -205,6 +208,7 @@ impl Keyspace {
             functions_gen: 0,
             would_block: false,
             track: 0,
+            paused_until_ms: 0,
             noted: Vec::new(),
             log_as: None,
             block_as: None,
@@ -440,9 +444,31 @@ impl Keyspace {
         self.lookup_live_at(at, key, read)
     }
 
+    /// Until `until_ms` (Unix ms; 0: no pause) keys neither expire nor
+    /// get evicted, as Redis keeps the dataset still while clients are
+    /// paused: the active cycle and eviction skip, and a read of an
+    /// expired key answers it missing but leaves it (a write, which a
+    /// pause holds at the proxy, still removes it first).
+    pub fn pause_expiry(&mut self, until_ms: u64) {
+        self.paused_until_ms = until_ms;
+    }
+
+    /// Whether a client pause keeps keys from expiring now.
+    pub fn expiry_paused(&self) -> bool {
+        self.paused_until_ms != 0 && self.clock.now_ms() < self.paused_until_ms
+    }
+
     /// [`Keyspace::lookup_live`] at a known place.
     #[inline]
     fn lookup_live_at(&mut self, at: Located, key: &[u8], read: bool) -> Option<EntryMut<'_>> {
+        if read && self.paused_until_ms != 0 && self.expired_while_paused(at, key) {
+            self.misses += 1;
+            if self.track & common::notify::KEY_MISS != 0 {
+                self.noted
+                    .push((common::notify::KEY_MISS, "", key.to_vec(), self.current));
+            }
+            return None;
+        }
         let Located { slot, hash } = at;
         let hasher = &self.hasher;
         let clock = &self.clock;
@@ -481,6 +507,20 @@ impl Keyspace {
                 None
             }
         }
+    }
+
+    /// Whether `key` is there, past its expiry, while a client pause
+    /// keeps it ([`Keyspace::pause_expiry`]).
+    #[cold]
+    fn expired_while_paused(&self, at: Located, key: &[u8]) -> bool {
+        if !self.expiry_paused() {
+            return false;
+        }
+        let now = self.clock.now_ms();
+        self.db.slots[at.slot]
+            .get(at.hash, key)
+            .and_then(|e| e.expire_at())
+            .is_some_and(|t| t <= now)
     }
 
     /// The value of `key`, or `None` if it is missing or expired.

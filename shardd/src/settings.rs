@@ -204,6 +204,10 @@ pub struct Settings {
     pub databases: usize,
     /// `activedefrag` and its thresholds (`keyspace/defrag.rs`).
     pub defrag: Defrag,
+    /// `shardis-paused-until`: the end of a `CLIENT PAUSE` in force, Unix
+    /// milliseconds (0: none); until then no key expires or is evicted
+    /// (the proxy's `client_pause` module). Not a `CONFIG` parameter.
+    pub paused_until_ms: u64,
 }
 
 /// When the slot arenas are moved out of sparse allocator slabs
@@ -245,6 +249,7 @@ impl Default for Settings {
             eviction: Eviction::default(),
             databases: DEFAULT_DATABASES,
             defrag: Defrag::default(),
+            paused_until_ms: 0,
         }
     }
 }
@@ -347,6 +352,7 @@ impl Settings {
                     _ => return Err(SettingError::BadValue(name.into(), value.into())),
                 }
             }
+            "shardis-paused-until" => self.paused_until_ms = num(name, value)?,
             _ => return Err(SettingError::Unknown(name.into())),
         }
         Ok(())

@@ -77,6 +77,7 @@ PROXY_RUNS = {
     'auth', 'echo', 'hello', 'ping', 'quit', 'reset', 'select', 'time', 'wait', 'shutdown', 'info', 'debug',
     'client|getname', 'client|help', 'client|id', 'client|info', 'client|kill', 'client|list',
     'client|no-evict', 'client|reply', 'client|unblock', 'client|setinfo', 'client|setname',
+    'client|pause', 'client|unpause',
     'command', 'config|get', 'config|help', 'config|resetstat', 'config|set',
     'function', 'fcall', 'fcall_ro', 'script|flush', 'script|load', 'script|exists', 'script|help', 'script|kill',
     'eval', 'evalsha', 'eval_ro', 'evalsha_ro',

@@ -59,6 +59,10 @@ const HELP: &[&str] = &[
     "    Set the library name or version of the current connection.",
     "UNBLOCK <clientid> [TIMEOUT|ERROR]",
     "    Unblock the specified blocked client.",
+    "PAUSE <timeout> [WRITE|ALL]",
+    "    Suspend all, or just write, clients for <timeout> milliseconds.",
+    "UNPAUSE",
+    "    Stop the current client pause, resuming traffic.",
     "NO-EVICT (ON|OFF)",
     "    Protect current client connection from eviction.",
     "HELP",
@@ -113,6 +117,145 @@ pub fn run(sub: ClientCmd, call: Call) {
         ClientCmd::Unblock => unblock(call),
         ClientCmd::Help => call.reply(|r| help(r, HELP)),
     }
+}
+
+/// `CLIENT PAUSE timeout [WRITE|ALL]` (the mode first, then the timeout,
+/// as Redis checks them; a timeout of 0 ends at once) and `CLIENT
+/// UNPAUSE`: the pause is in force in every worker when this answers;
+/// the shards are told its end (they stop expiring and evicting keys
+/// until then) and waited for, a shard that cannot be reached logged.
+pub async fn pause(call: Call<'_, '_>) {
+    use crate::client_pause::{now_ms, Mode, SHARD_SETTING};
+    let argv = call.argv;
+    let shared = &call.w.shared;
+    let until = if call.spec.id == table::Cmd::ClientUnpause {
+        shared.client_pause.unpause();
+        0
+    } else {
+        if argv.len() > 4 {
+            return call.reply(|r| {
+                r.error("ERR unknown subcommand or wrong number of arguments for 'pause'. Try CLIENT HELP.")
+            });
+        }
+        let mode = match argv.get(3) {
+            None => Mode::All,
+            Some(m) if eq(m, "write") => Mode::Write,
+            Some(m) if eq(m, "all") => Mode::All,
+            Some(_) => {
+                return call.reply(|r| r.error("ERR CLIENT PAUSE mode must be WRITE or ALL"))
+            }
+        };
+        let ms = match parse_i64(argv[2]) {
+            Some(ms) if ms < 0 => return call.reply(|r| r.error("ERR timeout is negative")),
+            Some(ms) => ms.unsigned_abs(),
+            None => {
+                return call.reply(|r| r.error("ERR timeout is not an integer or out of range"))
+            }
+        };
+        let end = match ms {
+            0 => 0,
+            ms => now_ms().saturating_add(ms),
+        };
+        shared.client_pause.pause(mode, end)
+    };
+    let epoch = shared.epoch.to_string();
+    let number = shared.settings.store(&[]).to_string();
+    let until = until.to_string();
+    let args: Vec<Vec<u8>> = [
+        &b"SHARDD.CONFIG"[..],
+        epoch.as_bytes(),
+        number.as_bytes(),
+        SHARD_SETTING.as_bytes(),
+        until.as_bytes(),
+    ]
+    .iter()
+    .map(|a| a.to_vec())
+    .collect();
+    let asks: Vec<(usize, Vec<Vec<u8>>)> = (0..shared.shard_count())
+        .map(|s| (s, args.clone()))
+        .collect();
+    for r in crate::xtx::ask_all(call.w, table::Cmd::SharddConfig, &asks).await {
+        if !r.starts_with(b"+OK") {
+            tracing::warn!(
+                "a shard did not hear of the client pause: {}",
+                String::from_utf8_lossy(&r)
+            );
+        }
+    }
+    call.reply(|r| r.ok());
+}
+
+/// Waits while a `CLIENT PAUSE` holds the command `spec` (`argv`) of
+/// `session` (`crate::client_pause`): a WRITE pause holds what may write
+/// or replicate, EXEC when a command it queued may; a script's or a
+/// function's declared flags are read from its body (EVAL), the script
+/// cache (EVALSHA) or shard 0 (FCALL).
+pub async fn wait_if_paused(
+    w: &std::rc::Rc<crate::worker::Worker>,
+    session: &Session,
+    spec: &'static table::CommandSpec,
+    argv: &[&[u8]],
+) {
+    use crate::client_pause::Mode;
+    let pause = &w.shared.client_pause;
+    let writes = match pause.now() {
+        None => return,
+        Some(Mode::All) => true,
+        Some(Mode::Write) => match (&session.multi, spec.id) {
+            (Some(m), table::Cmd::Exec) => {
+                let mut any = false;
+                for q in &m.queued {
+                    if may_write(w, session.proto, q.spec, &m.args_of(q)).await {
+                        any = true;
+                        break;
+                    }
+                }
+                any
+            }
+            _ => may_write(w, session.proto, spec, argv).await,
+        },
+    };
+    pause.wait(|mode| mode == Mode::All || writes).await;
+}
+
+/// Whether `spec` with `argv` may write or replicate, its script's
+/// declared flags read as [`wait_if_paused`] says.
+async fn may_write(
+    w: &std::rc::Rc<crate::worker::Worker>,
+    proto: common::reply::Proto,
+    spec: &'static table::CommandSpec,
+    argv: &[&[u8]],
+) -> bool {
+    use crate::client_pause::{body_flags, Declared};
+    use table::Cmd;
+    let declared = match (spec.id, argv.get(1)) {
+        (Cmd::Eval, Some(body)) => body_flags(body),
+        (Cmd::Evalsha, Some(sha)) => match w.shared.scripts.get(sha) {
+            Some(e) => body_flags(&e.body),
+            None => Declared::Nothing,
+        },
+        (Cmd::Fcall, Some(name)) => {
+            let args = vec![
+                b"SHARDD.FUNCTION".to_vec(),
+                b"FLAGS".to_vec(),
+                name.to_vec(),
+            ];
+            let req = crate::link::Req::internal(Cmd::SharddFunction, proto);
+            let reply = crate::xtx::ask_each(w, req, &[(0, args)]).await;
+            let flags = reply
+                .first()
+                .and_then(|r| r.strip_prefix(b":"))
+                .and_then(|r| r.strip_suffix(b"\r\n"))
+                .and_then(parse_i64);
+            match flags {
+                Some(f) if f >= 0 && f & 1 != 0 => Declared::NoWrites,
+                Some(f) if f >= 0 => Declared::Writes,
+                _ => Declared::Nothing,
+            }
+        }
+        _ => Declared::Nothing,
+    };
+    crate::client_pause::may_write(spec, declared)
 }
 
 /// `CLIENT UNBLOCK id [TIMEOUT|ERROR]`: 1 if client `id` was in a

@@ -68,7 +68,8 @@ fn proxy_info(w: &Worker) -> ProxyInfo {
             .map(|p| p.display().to_string())
             .unwrap_or_default(),
         clients: s.clients().len(),
-        blocked_clients: s.stats.blocked.load(std::sync::atomic::Ordering::Relaxed),
+        blocked_clients: s.stats.blocked.load(std::sync::atomic::Ordering::Relaxed)
+            + s.client_pause.waiting() as u64,
         pubsub: [
             s.pubsub.len(crate::pubsub::Kind::Channel),
             s.pubsub.len(crate::pubsub::Kind::Pattern),

@@ -12,7 +12,7 @@
 //! function is ever stored until functions exist).
 
 mod acl;
-mod client;
+pub mod client;
 
 pub use client::session_line as client_line;
 mod config;
@@ -43,6 +43,9 @@ use crate::{send::To, session::Session, worker::Worker};
 pub enum Builtin {
     /// `PING [message]`.
     Ping,
+    /// `CLIENT PAUSE timeout [WRITE|ALL]` and `CLIENT UNPAUSE`
+    /// (`crate::client_pause`).
+    ClientPause,
     /// `ECHO message`.
     Echo,
     /// `QUIT`.
@@ -223,6 +226,7 @@ pub fn handler(id: Cmd) -> Option<Builtin> {
         Cmd::ClientSetinfo => Client(ClientCmd::Setinfo),
         Cmd::ClientSetname => Client(ClientCmd::Setname),
         Cmd::ClientUnblock => Client(ClientCmd::Unblock),
+        Cmd::ClientPause | Cmd::ClientUnpause => ClientPause,
         Cmd::ConfigGet => Config(ConfigCmd::Get),
         Cmd::ConfigHelp => Config(ConfigCmd::Help),
         Cmd::ConfigResetstat => Config(ConfigCmd::Resetstat),
@@ -355,6 +359,7 @@ pub async fn run(b: Builtin, call: Call<'_, '_>) {
         Builtin::Auth => conn::auth(call),
         Builtin::Hello => conn::hello(call),
         Builtin::Client(c) => client::run(c, call),
+        Builtin::ClientPause => client::pause(call).await,
         Builtin::Config(c) => config::run(c, call).await,
         Builtin::Command => {
             let mut buf = Vec::new();

@@ -259,6 +259,9 @@ impl Keyspace {
     /// have a TTL, `budget` each; returns the keys removed. The noted
     /// happenings carry their database.
     pub fn active_expire_all(&mut self, budget: usize) -> usize {
+        if self.expiry_paused() {
+            return 0;
+        }
         let home = self.current;
         let mut removed = 0;
         for i in 0..self.dbs.len() {

@@ -245,6 +245,11 @@ impl Keyspace {
         &mut self,
         may_go: impl Fn(&[u8]) -> bool,
     ) -> Result<Evicted, (Evicted, OutOfMemory)> {
+        // A client pause keeps the dataset still (as Redis 7.0 does, the
+        // write goes on without eviction).
+        if self.expiry_paused() {
+            return Ok(Evicted::new());
+        }
         let home = self.current;
         let out = self.evict_from_any(may_go);
         self.select(home);

@@ -343,7 +343,10 @@ enum Policy {
 impl<L: WriteLog> Engine<L> {
     /// `SHARDD.FUNCTION sub args...`: FUNCTION's subcommands on this
     /// shard's libraries (STATS answers `[libraries, functions]`; the
-    /// proxy adds the running script).
+    /// proxy adds the running script), and `FLAGS name`, the proxy's own:
+    /// the function's flags as the prelude numbers them (`no-writes` 1,
+    /// `allow-oom` 2, `allow-stale` 4, `no-cluster` 8,
+    /// `allow-cross-slot-keys` 16), -1 for no such function.
     pub(super) fn serve_function(&mut self, args: &[&[u8]], reply: &mut Reply) {
         let Some(mut scripts) = self.take_scripts(true, reply) else {
             return;
@@ -388,6 +391,16 @@ impl<L: WriteLog> Engine<L> {
             }
             b"dump" => {
                 reply.bulk(&dump_payload(&scripts.libraries));
+                None
+            }
+            b"flags" => {
+                match rest {
+                    [name] => match scripts.function(name) {
+                        Some((_, flags, _)) => reply.int(i64::from(flags)),
+                        None => reply.int(-1),
+                    },
+                    _ => reply.error("ERR wrong number of arguments for 'function|flags' command"),
+                }
                 None
             }
             b"stats" => {

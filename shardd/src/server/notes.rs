@@ -88,7 +88,9 @@ impl<L: WriteLog> Engine<L> {
 
     /// Takes `notify-keyspace-events` from the settings in force.
     pub(crate) fn refresh_notify(&mut self) {
-        let flags = crate::settings::with(|s| s.notify_keyspace_events);
+        let (flags, paused_until) =
+            crate::settings::with(|s| (s.notify_keyspace_events, s.paused_until_ms));
+        self.ks.pause_expiry(paused_until);
         if flags != self.notes.flags {
             self.notes.flags = flags;
             self.ks.track(flags);
