@@ -259,11 +259,11 @@ fn elements_of<'a>(
     SmallVec<[&'a [u8]; ELEMS_INLINE]>,
     SmallVec<[(usize, usize); PARTS_INLINE]>,
 ) {
-    let mut elems = SmallVec::new();
+    let mut elems: SmallVec<[&'a [u8]; ELEMS_INLINE]> = SmallVec::new();
     let mut ranges = SmallVec::new();
     for p in parts {
         let start = elems.len();
-        if push_elements(p, &mut elems).is_none() {
+        if push_elements(p, |e| elems.push(e)).is_none() {
             elems.truncate(start);
         }
         ranges.push((start, elems.len() - start));
@@ -336,20 +336,20 @@ pub fn parse_int_reply(p: &[u8]) -> Option<i64> {
 /// The elements of an array (or set) reply, each as its whole RESP bytes.
 pub fn array_elements(p: &[u8]) -> Option<Vec<&[u8]>> {
     let mut out = Vec::new();
-    push_elements(p, &mut out)?;
+    push_elements(p, |e| out.push(e))?;
     Some(out)
 }
 
-/// Appends the elements of an array (or set) reply to `out`; `None` (with
+/// Hands each element of an array (or set) reply to `push`; `None` (with
 /// some elements perhaps pushed) if `p` is not one whole array.
-fn push_elements<'a>(p: &'a [u8], out: &mut impl Extend<&'a [u8]>) -> Option<()> {
+fn push_elements<'a>(p: &'a [u8], mut push: impl FnMut(&'a [u8])) -> Option<()> {
     let (kind, n, mut at) = header(p)?;
     if kind != b'*' && kind != b'~' {
         return None;
     }
     for _ in 0..usize::try_from(n).ok()? {
         let len = value_len(p.get(at..)?)?;
-        out.extend(std::iter::once(&p[at..at + len]));
+        push(p.get(at..at + len)?);
         at += len;
     }
     Some(())
