@@ -94,6 +94,25 @@ fn watch_fails_exec_when_another_client_writes_the_key() {
     c.expect(&["MULTI"], OK);
     c.expect(&["PING"], "+QUEUED\r\n");
     c.expect(&["EXEC"], "*1\r\n+PONG\r\n");
+    // Nor does a SET that NX or XX kept from setting (with GET too).
+    for (key, extra) in [
+        (&k, &["NX"][..]),
+        (&missing, &["XX"][..]),
+        (&k, &["NX", "GET"][..]),
+    ] {
+        c.expect(&["WATCH", key], OK);
+        let mut set = vec!["SET", key.as_str(), "other"];
+        set.extend_from_slice(extra);
+        let want = match extra.contains(&"GET") {
+            true => bulk("100"),
+            false => NIL.to_string(),
+        };
+        other.expect(&set, want);
+        c.expect(&["MULTI"], OK);
+        c.expect(&["PING"], "+QUEUED\r\n");
+        c.expect(&["EXEC"], "*1\r\n+PONG\r\n");
+    }
+    c.expect(&["GET", &k], bulk("100"));
 }
 
 #[test]

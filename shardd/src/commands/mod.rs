@@ -182,6 +182,7 @@ pub enum Handler {
 /// proxy, or [`execute`]).
 pub const fn handler(id: Cmd) -> Option<Handler> {
     let counted: fn(&mut Keyspace, Args, &mut Reply) -> CountedResult = match id {
+        Cmd::Set => strings::set,
         Cmd::Setbit => bits::setbit,
         Cmd::Bitfield => bits::bitfield,
         Cmd::Del | Cmd::Unlink => keys::del,
@@ -313,7 +314,6 @@ const fn run_handler(id: Cmd) -> Option<fn(&mut Keyspace, Args, &mut Reply) -> C
     Some(match id {
         // strings
         Cmd::Get => strings::get,
-        Cmd::Set => strings::set,
         Cmd::Setnx => strings::setnx,
         Cmd::Setex => strings::setex,
         Cmd::Psetex => strings::psetex,

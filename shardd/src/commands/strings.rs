@@ -19,7 +19,7 @@ pub(crate) mod longdouble;
 pub use counter::{decr, decrby, incr, incrby, incrbyfloat};
 pub use lcs::lcs;
 
-use super::{eq_ic, parse_i64, Args, CmdError, CmdResult};
+use super::{eq_ic, parse_i64, Args, Changes, CmdError, CmdResult, CountedResult};
 use crate::{
     keyspace::{Keyspace, StrMark, Value, ValueRef},
     reply::Reply,
@@ -157,13 +157,13 @@ fn expire_at_ms(arg: &[u8], kind: ExpireKind, now_ms: u64, cmd: &str) -> Result<
 }
 
 /// `SET key value [NX|XX] [GET] [EX s|PX ms|EXAT ts|PXAT ms-ts|KEEPTTL]`
-pub fn set(ks: &mut Keyspace, args: Args, out: &mut Reply) -> CmdResult {
+pub fn set(ks: &mut Keyspace, args: Args, out: &mut Reply) -> CountedResult {
     let (key, value) = (args.get(1)?, args.get(2)?);
     if args.len() == 3 {
         // Straight into the slot's arena: no intermediate Vec.
         ks.insert_str(key, value);
         out.ok();
-        return Ok(());
+        return Ok(Changes::ONE);
     }
     let o = SetOpts::parse(args.rest(3), false)?;
     let at = match o.expire {
@@ -180,11 +180,14 @@ pub fn set(ks: &mut Keyspace, args: Args, out: &mut Reply) -> CmdResult {
     } else {
         ks.exists(key)
     };
+    // Not set (NX on a key that is there, XX on one that is not): nothing
+    // changed, so no watcher's EXEC fails and nothing is logged, as in
+    // Redis.
     if (o.nx && found) || (o.xx && !found) {
         if !o.get {
             out.null();
         }
-        return Ok(());
+        return Ok(Changes::NONE);
     }
     if o.keep_ttl {
         ks.insert_str_keep_ttl(key, value);
@@ -194,7 +197,7 @@ pub fn set(ks: &mut Keyspace, args: Args, out: &mut Reply) -> CmdResult {
     if !o.get {
         out.ok();
     }
-    Ok(())
+    Ok(Changes::ONE)
 }
 
 /// `SETNX key value`: 1 if it set the key, 0 if the key existed.
