@@ -885,3 +885,39 @@ fn evalsha_without_its_body_survives_flush_and_restart() {
         assert_eq!(reply, format!(":{i}\r\n"));
     }
 }
+
+/// `rdb_changes_since_last_save` from `INFO persistence`.
+fn dirty(c: &mut common::Raw) -> i64 {
+    let info = c.cmd_str(&["INFO", "persistence"]);
+    info.lines()
+        .find_map(|l| l.strip_prefix("rdb_changes_since_last_save:"))
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or_else(|| panic!("no rdb_changes_since_last_save in {info:?}"))
+}
+
+#[test]
+fn a_scripts_changes_count_as_redis_counts_them_with_or_without_the_log() {
+    // With the log, the run's record counts them; without, the shard
+    // counts them with no record built. A write that changed nothing (a
+    // SET NX of a key that is there, an INCR that failed) counts nothing.
+    for appendonly in ["yes", "no"] {
+        let s = Server::start(Opts::shards(SHARDS).flag("--appendonly", appendonly));
+        let mut c = s.raw();
+        c.expect(&["SET", "{d}s", "text"], common::OK);
+        let before = dirty(&mut c);
+        c.expect(
+            &[
+                "EVAL",
+                "redis.call('set', KEYS[1], 'a') redis.call('set', KEYS[1], 'b', 'NX') \
+                 redis.call('incr', KEYS[2]) redis.pcall('incr', KEYS[3]) return 1",
+                "3",
+                "{d}a",
+                "{d}n",
+                "{d}s",
+            ],
+            ":1\r\n",
+        );
+        assert_eq!(dirty(&mut c) - before, 2, "appendonly {appendonly}");
+        c.expect(&["GET", "{d}a"], common::bulk("a"));
+    }
+}

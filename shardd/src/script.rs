@@ -603,6 +603,8 @@ impl<L: WriteLog> Engine<L> {
                 self.ks.now_ms(),
                 Changes(run.changes),
             );
+        } else if run.changes > 0 && !self.log.keeps_log() {
+            self.log.count_unlogged(Changes(run.changes));
         }
         // The record's and the undo list's room serve the next run.
         let lent = if function {
@@ -843,6 +845,9 @@ impl<L: WriteLog> Engine<L> {
                     let form = rewrite::logged(&mut self.ks, &argv, &buf);
                     self.add_tx_effects(t, form, changes)
                 }
+                // A log that keeps no records (`appendonly no`) only
+                // counts the run's changes: no record is built.
+                None if !self.log.keeps_log() => run.changes += changes.0,
                 None => {
                     let db = self.ks.selected();
                     // Straight into the run's record, as it came or
