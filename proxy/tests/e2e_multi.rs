@@ -565,3 +565,68 @@ fn a_transaction_taken_whole_runs_in_the_selected_database_and_protocol() {
     assert_eq!(got[2], format!("*1\r\n%1\r\n{}{}", bulk("f"), bulk("v")));
     assert_eq!(tx_whole(&mut c), before + 2);
 }
+
+/// Whether a watcher's EXEC runs after another client's `cmd` (the keys
+/// set up first), on the server at `port`; `cmd`'s reply too.
+fn watch_outcome(port: u16, key: &str, cmd: &[&str]) -> (String, bool) {
+    let mut c = Raw::connect(port);
+    let mut other = Raw::connect(port);
+    c.cmd(&["FLUSHALL"]);
+    for setup in [
+        &["ZADD", "{w}z", "1", "m"][..],
+        &["SET", "{w}s", "v"],
+        &["GEOADD", "{w}g", "1", "1", "p"],
+    ] {
+        c.cmd(setup);
+    }
+    c.expect(&["WATCH", key], OK);
+    let reply = other.cmd_str(cmd);
+    c.expect(&["MULTI"], OK);
+    c.expect(&["PING"], "+QUEUED\r\n");
+    let ran = match c.cmd_str(&["EXEC"]).as_str() {
+        "*1\r\n+PONG\r\n" => true,
+        "*-1\r\n" => false,
+        other => panic!("EXEC answered {other:?}"),
+    };
+    (reply, ran)
+}
+
+#[test]
+fn writes_that_change_nothing_leave_watchers_alone_as_on_redis_server() {
+    let Some(redis) = common::RedisServer::start() else {
+        eprintln!("redis-server is not installed: skipping the comparison");
+        return;
+    };
+    let s = Server::with_shards(SHARDS);
+    // Each: the watched key and another client's write to it; some change
+    // it (the watcher's EXEC fails), some do not (it runs).
+    let cases: &[(&str, &[&str])] = &[
+        ("{w}z", &["ZADD", "{w}z", "NX", "1", "m"]),
+        ("{w}z", &["ZADD", "{w}z", "1", "m"]),
+        ("{w}z", &["ZADD", "{w}z", "XX", "1", "nosuch"]),
+        ("{w}z", &["ZADD", "{w}z", "GT", "0", "m"]),
+        ("{w}z", &["ZADD", "{w}z", "INCR", "NX", "1", "m"]),
+        ("{w}z", &["ZADD", "{w}z", "CH", "2", "m"]),
+        ("{w}z", &["ZADD", "{w}z", "2", "n"]),
+        ("{w}z", &["ZINCRBY", "{w}z", "0", "m"]),
+        ("{w}z", &["ZINCRBY", "{w}z", "1", "m"]),
+        ("{w}g", &["GEOADD", "{w}g", "NX", "1", "1", "p"]),
+        ("{w}g", &["GEOADD", "{w}g", "2", "2", "p"]),
+        ("{w}s", &["GETEX", "{w}s"]),
+        ("{w}s", &["GETEX", "{w}s", "PERSIST"]),
+        ("{w}s", &["GETEX", "{w}s", "EX", "100"]),
+        ("{w}m", &["SETRANGE", "{w}m", "0", ""]),
+        ("{w}s", &["SETRANGE", "{w}s", "0", ""]),
+        ("{w}s", &["SETRANGE", "{w}s", "0", "x"]),
+        ("{w}s", &["RENAME", "{w}s", "{w}s"]),
+        ("{w}s", &["RENAMENX", "{w}s", "{w}z"]),
+        ("{w}s", &["RENAME", "{w}s", "{w}t"]),
+        ("{w}s", &["SET", "{w}s", "x", "NX"]),
+        ("{w}s", &["SET", "{w}s", "v"]),
+    ];
+    for (key, cmd) in cases {
+        let ours = watch_outcome(s.port, key, cmd);
+        let theirs = watch_outcome(redis.port, key, cmd);
+        assert_eq!(ours, theirs, "{cmd:?}");
+    }
+}

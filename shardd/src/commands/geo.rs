@@ -124,7 +124,7 @@ fn coordinate(out: &mut Reply, d: f64) {
 
 /// `GEOADD key [NX|XX] [CH] longitude latitude member [...]`: ZADD with
 /// each point's score.
-pub fn geoadd(ks: &mut Keyspace, args: Args, out: &mut Reply) -> CmdResult {
+pub fn geoadd(ks: &mut Keyspace, args: Args, out: &mut Reply) -> CountedResult {
     args.get(1)?;
     let all = args.all();
     let (mut nx, mut xx) = (false, false);

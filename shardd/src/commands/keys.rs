@@ -57,16 +57,18 @@ pub fn type_(ks: &mut Keyspace, args: Args, out: &mut Reply) -> CmdResult {
 }
 
 /// `RENAME key newkey`.
-pub fn rename(ks: &mut Keyspace, args: Args, out: &mut Reply) -> CmdResult {
+pub fn rename(ks: &mut Keyspace, args: Args, out: &mut Reply) -> CountedResult {
     rename_generic(ks, args, out, false)
 }
 
 /// `RENAMENX key newkey`.
-pub fn renamenx(ks: &mut Keyspace, args: Args, out: &mut Reply) -> CmdResult {
+pub fn renamenx(ks: &mut Keyspace, args: Args, out: &mut Reply) -> CountedResult {
     rename_generic(ks, args, out, true)
 }
 
-fn rename_generic(ks: &mut Keyspace, args: Args, out: &mut Reply, nx: bool) -> CmdResult {
+/// A key renamed to itself, or RENAMENX onto a key that is there, changes
+/// nothing (as in Redis).
+fn rename_generic(ks: &mut Keyspace, args: Args, out: &mut Reply, nx: bool) -> CountedResult {
     let (src, dst) = (args.get(1)?, args.get(2)?);
     if !ks.exists(src) {
         return Err(CmdError::NoSuchKey);
@@ -74,14 +76,14 @@ fn rename_generic(ks: &mut Keyspace, args: Args, out: &mut Reply, nx: bool) -> C
     let reply = |out: &mut Reply, done: bool| if nx { out.int(done as i64) } else { out.ok() };
     if src == dst || (nx && ks.exists(dst)) {
         reply(out, false);
-        return Ok(());
+        return Ok(Changes::NONE);
     }
     let mark = ks.str_mark(src);
     let (value, ttl) = ks.take_with_expiry(src).ok_or(CmdError::NoSuchKey)?;
     ks.insert_with_expiry(dst, value, ttl);
     ks.mark_str(dst, mark);
     reply(out, true);
-    Ok(())
+    Ok(Changes::ONE)
 }
 
 /// `COPY source destination [DB 0] [REPLACE]`.

@@ -183,6 +183,13 @@ pub enum Handler {
 pub const fn handler(id: Cmd) -> Option<Handler> {
     let counted: fn(&mut Keyspace, Args, &mut Reply) -> CountedResult = match id {
         Cmd::Set => strings::set,
+        Cmd::Geoadd => geo::geoadd,
+        Cmd::Getex => strings::getex,
+        Cmd::Setrange => strings::setrange,
+        Cmd::Zadd => zsets::zadd,
+        Cmd::Zincrby => zsets::zincrby,
+        Cmd::Rename => keys::rename,
+        Cmd::Renamenx => keys::renamenx,
         Cmd::Setbit => bits::setbit,
         Cmd::Bitfield => bits::bitfield,
         Cmd::Del | Cmd::Unlink => keys::del,
@@ -317,7 +324,6 @@ const fn run_handler(id: Cmd) -> Option<fn(&mut Keyspace, Args, &mut Reply) -> C
         Cmd::Setnx => strings::setnx,
         Cmd::Setex => strings::setex,
         Cmd::Psetex => strings::psetex,
-        Cmd::Getex => strings::getex,
         Cmd::Getdel => strings::getdel,
         Cmd::Getset => strings::getset,
         Cmd::Append => strings::append,
@@ -328,7 +334,6 @@ const fn run_handler(id: Cmd) -> Option<fn(&mut Keyspace, Args, &mut Reply) -> C
         Cmd::Decrby => strings::decrby,
         Cmd::Incrbyfloat => strings::incrbyfloat,
         Cmd::Getrange | Cmd::Substr => strings::getrange,
-        Cmd::Setrange => strings::setrange,
         Cmd::Lcs => strings::lcs,
         Cmd::Mget => strings::mget,
         Cmd::Mset => strings::mset,
@@ -404,15 +409,12 @@ const fn run_handler(id: Cmd) -> Option<fn(&mut Keyspace, Args, &mut Reply) -> C
         Cmd::Sdiffstore => sets::sdiffstore,
         Cmd::Sscan => sets::sscan,
         // sorted sets
-        Cmd::Zadd => zsets::zadd,
-        Cmd::Zincrby => zsets::zincrby,
         Cmd::Zrem => zsets::zrem,
         Cmd::Zcard => zsets::zcard,
         Cmd::Zcount => zsets::zcount,
         Cmd::Zlexcount => zsets::zlexcount,
         Cmd::Zscore => zsets::zscore,
         // geo
-        Cmd::Geoadd => geo::geoadd,
         Cmd::Geopos => geo::geopos,
         Cmd::Geohash => geo::geohash,
         Cmd::Geodist => geo::geodist,
@@ -458,8 +460,6 @@ const fn run_handler(id: Cmd) -> Option<fn(&mut Keyspace, Args, &mut Reply) -> C
         Cmd::Expiretime => keys::expiretime,
         Cmd::Pexpiretime => keys::pexpiretime,
         Cmd::Persist => keys::persist,
-        Cmd::Rename => keys::rename,
-        Cmd::Renamenx => keys::renamenx,
         Cmd::Copy => keys::copy,
         Cmd::ObjectEncoding
         | Cmd::ObjectFreq

@@ -236,14 +236,16 @@ fn set_with_ttl(
 }
 
 /// `GETEX key [EX s|PX ms|EXAT ts|PXAT ms-ts|PERSIST]`
-pub fn getex(ks: &mut Keyspace, args: Args, out: &mut Reply) -> CmdResult {
+/// A GETEX with no option, or PERSIST of a key with no TTL, changes
+/// nothing (as in Redis: no watcher's EXEC fails on it).
+pub fn getex(ks: &mut Keyspace, args: Args, out: &mut Reply) -> CountedResult {
     let key = args.get(1)?;
     let o = SetOpts::parse(args.rest(2), true)?;
     let now_ms = ks.now_ms();
     // Redis looks the key up (and type-checks it) before it validates the time.
     let Some(s) = read(ks, key)? else {
         out.null();
-        return Ok(());
+        return Ok(Changes::NONE);
     };
     let at = match o.expire {
         Some((k, v)) => Some(expire_at_ms(v, k, now_ms, "getex")?),
@@ -252,10 +254,12 @@ pub fn getex(ks: &mut Keyspace, args: Args, out: &mut Reply) -> CmdResult {
     out.bulk(s);
     if let Some(at) = at {
         ks.set_expire_at(key, at);
-    } else if o.persist {
-        ks.persist(key);
+        return Ok(Changes::ONE);
     }
-    Ok(())
+    match o.persist && ks.persist(key) {
+        true => Ok(Changes::ONE),
+        false => Ok(Changes::NONE),
+    }
 }
 
 /// `GETDEL key`
@@ -346,7 +350,7 @@ pub fn getrange(ks: &mut Keyspace, args: Args, out: &mut Reply) -> CmdResult {
 }
 
 /// `SETRANGE key offset value`: the new length.
-pub fn setrange(ks: &mut Keyspace, args: Args, out: &mut Reply) -> CmdResult {
+pub fn setrange(ks: &mut Keyspace, args: Args, out: &mut Reply) -> CountedResult {
     let (key, value) = (args.get(1)?, args.get(3)?);
     let offset = args.i64(2)?;
     if offset < 0 {
@@ -354,9 +358,10 @@ pub fn setrange(ks: &mut Keyspace, args: Args, out: &mut Reply) -> CmdResult {
     }
     let offset = offset as u64;
     let old = read(ks, key)?;
+    // An empty value changes nothing, whatever the offset (as in Redis).
     if value.is_empty() {
         out.int(old.map_or(0, |s| s.len() as i64));
-        return Ok(());
+        return Ok(Changes::NONE);
     }
     check_len(offset, value.len() as u64)?;
     let old = old.unwrap_or_default();
@@ -370,7 +375,7 @@ pub fn setrange(ks: &mut Keyspace, args: Args, out: &mut Reply) -> CmdResult {
     out.int(v.len() as i64);
     ks.insert_keep_ttl(key, Value::Str(v));
     ks.mark_str(key, StrMark::Raw);
-    Ok(())
+    Ok(Changes::ONE)
 }
 
 /// `MGET key [key ...]`: null for missing keys and keys of another type.

@@ -23,7 +23,7 @@ use super::{
     eq_ic, parse_i64,
     scan::{parse_cursor, scan_header, ScanOpts},
     sets::{distinct_indexes, positive_count, random_count},
-    Args, CmdError, CmdResult,
+    Args, Changes, CmdError, CmdResult, CountedResult,
 };
 use crate::{
     keyspace::{Keyspace, Value, ValueMut, ValueRef},
@@ -216,7 +216,10 @@ fn parse_add_flags(args: Args) -> Result<(AddFlags, usize), CmdError> {
 }
 
 /// `ZADD key [NX|XX] [GT|LT] [CH] [INCR] score member [score member ...]`
-pub fn zadd(ks: &mut Keyspace, args: Args, out: &mut Reply) -> CmdResult {
+/// Counts the members added or whose score changed (Redis's `dirty`): a
+/// ZADD that changed no score (NX on members that are there, the same
+/// scores, GT/LT that did not apply) changes nothing.
+pub fn zadd(ks: &mut Keyspace, args: Args, out: &mut Reply) -> CountedResult {
     let (f, first) = parse_add_flags(args)?;
     let pairs = args.rest(first);
     let scores = pairs
@@ -255,11 +258,12 @@ pub fn zadd(ks: &mut Keyspace, args: Args, out: &mut Reply) -> CmdResult {
     } else {
         out.int(if f.ch { added + updated } else { added });
     }
-    Ok(())
+    Ok(Changes((added + updated) as u64))
 }
 
 /// `ZINCRBY key increment member`
-pub fn zincrby(ks: &mut Keyspace, args: Args, out: &mut Reply) -> CmdResult {
+/// An increment that leaves the score as it was changes nothing.
+pub fn zincrby(ks: &mut Keyspace, args: Args, out: &mut Reply) -> CountedResult {
     // Redis runs ZINCRBY through ZADD's parser, which would take a flag word
     // here and then find an odd number of score/member arguments.
     let incr_arg = args.get(2)?;
@@ -283,11 +287,20 @@ pub fn zincrby(ks: &mut Keyspace, args: Args, out: &mut Reply) -> CmdResult {
         None => Err(CmdError::NoSuchKey),
     };
     drop_if_empty(ks, key);
-    match result? {
-        AddOutcome::Added(s) | AddOutcome::Updated(s) | AddOutcome::Unchanged(s) => out.double(s),
-        AddOutcome::Skipped => out.null(),
-    }
-    Ok(())
+    Ok(match result? {
+        AddOutcome::Added(s) | AddOutcome::Updated(s) => {
+            out.double(s);
+            Changes::ONE
+        }
+        AddOutcome::Unchanged(s) => {
+            out.double(s);
+            Changes::NONE
+        }
+        AddOutcome::Skipped => {
+            out.null();
+            Changes::NONE
+        }
+    })
 }
 
 /// `ZREM key member [member ...]`
