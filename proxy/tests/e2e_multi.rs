@@ -576,6 +576,7 @@ fn watch_outcome(port: u16, key: &str, cmd: &[&str]) -> (String, bool) {
         &["ZADD", "{w}z", "1", "m"][..],
         &["SET", "{w}s", "v"],
         &["GEOADD", "{w}g", "1", "1", "p"],
+        &["SADD", "{w}e", "a"],
     ] {
         c.cmd(setup);
     }
@@ -622,6 +623,8 @@ fn writes_that_change_nothing_leave_watchers_alone_as_on_redis_server() {
         ("{w}s", &["RENAMENX", "{w}s", "{w}z"]),
         ("{w}s", &["RENAME", "{w}s", "{w}t"]),
         ("{w}s", &["SET", "{w}s", "x", "NX"]),
+        ("{w}e", &["SADD", "{w}e", "a"]),
+        ("{w}e", &["SMOVE", "{w}e", "{w}e", "a"]),
         ("{w}s", &["SET", "{w}s", "v"]),
     ];
     for (key, cmd) in cases {

@@ -183,6 +183,7 @@ pub enum Handler {
 pub const fn handler(id: Cmd) -> Option<Handler> {
     let counted: fn(&mut Keyspace, Args, &mut Reply) -> CountedResult = match id {
         Cmd::Set => strings::set,
+        Cmd::Smove => sets::smove,
         Cmd::Geoadd => geo::geoadd,
         Cmd::Getex => strings::getex,
         Cmd::Setrange => strings::setrange,
@@ -399,7 +400,6 @@ const fn run_handler(id: Cmd) -> Option<fn(&mut Keyspace, Args, &mut Reply) -> C
         Cmd::Smembers => sets::smembers,
         Cmd::Spop => sets::spop,
         Cmd::Srandmember => sets::srandmember,
-        Cmd::Smove => sets::smove,
         Cmd::Sinter => sets::sinter,
         Cmd::Sintercard => sets::sintercard,
         Cmd::Sinterstore => sets::sinterstore,

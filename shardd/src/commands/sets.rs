@@ -11,7 +11,7 @@ use rand::Rng;
 use super::{
     eq_ic, parse_i64,
     scan::{parse_cursor, scan_header, ScanOpts},
-    Args, CmdError, CmdResult,
+    Args, Changes, CmdError, CmdResult, CountedResult,
 };
 use crate::{
     keyspace::{Keyspace, Value, ValueMut, ValueRef},
@@ -289,17 +289,19 @@ pub fn srandmember(ks: &mut Keyspace, args: Args, out: &mut Reply) -> CmdResult 
 }
 
 /// `SMOVE source destination member`
-pub fn smove(ks: &mut Keyspace, args: Args, out: &mut Reply) -> CmdResult {
+/// A move from a set to itself changes nothing, even when it answers 1
+/// (as in Redis).
+pub fn smove(ks: &mut Keyspace, args: Args, out: &mut Reply) -> CountedResult {
     let (src, dst, member) = (args.get(1)?, args.get(2)?, args.get(3)?);
     let Some(src_set) = read_set(ks, src)? else {
         out.int(0);
-        return Ok(());
+        return Ok(Changes::NONE);
     };
     let in_src = src_set.contains(member);
     read_set(ks, dst)?;
     if src == dst || !in_src {
         out.int(in_src as i64);
-        return Ok(());
+        return Ok(Changes::NONE);
     }
     if let Some(s) = write_set(ks, src)? {
         s.remove(member);
@@ -309,7 +311,7 @@ pub fn smove(ks: &mut Keyspace, args: Args, out: &mut Reply) -> CmdResult {
         ks.mark_unchanged(dst);
     }
     out.int(1);
-    Ok(())
+    Ok(Changes::ONE)
 }
 
 /// Type-checks every key and returns each one's cardinality (0 if missing).
