@@ -9,7 +9,7 @@
 mod common;
 mod diff;
 
-use diff::{families, run_case_pipelined, run_family, run_family_with};
+use diff::{families, run_case_pipelined, run_case_watched, run_family, run_family_with};
 
 /// Cases per family in a normal run (`PROPTEST_CASES` overrides it; the
 /// mixed family runs twice as many). About 15 s for all on an idle 2-core
@@ -120,4 +120,16 @@ fn generated_scripts_agree_with_redis() {
 #[test]
 fn all_families_on_shared_keys_agree_with_redis() {
     run_family("mixed", families::mixed(), 2 * CASES, 1, 40);
+}
+
+#[test]
+fn what_touches_a_watched_key_agrees_with_redis() {
+    // Every family on shared keys, a watcher's EXEC after each command:
+    // a write that changed nothing must leave it running, as on Redis.
+    run_family_with(
+        "watched",
+        families::mixed(),
+        (CASES / 2, 1, 30),
+        run_case_watched,
+    );
 }

@@ -126,9 +126,9 @@ pub struct Keyspace {
     block_as: Option<Vec<Vec<u8>>>,
     /// Whether the request running is a blocked client's, run again.
     rerun: bool,
-    /// A key the write that just ran names but did not change
+    /// Keys the write that just ran names but did not change
     /// ([`Keyspace::mark_unchanged`]).
-    unchanged: Option<Vec<u8>>,
+    unchanged: Vec<Vec<u8>>,
     /// A key of another database than the selected one that the command
     /// that just ran wrote (MOVE, COPY ... DB), for WATCH and blocked
     /// clients ([`Keyspace::take_written_elsewhere`]).
@@ -213,7 +213,7 @@ impl Keyspace {
             log_as: None,
             block_as: None,
             rerun: false,
-            unchanged: None,
+            unchanged: Vec::new(),
             pinned_now: None,
             elsewhere: None,
             clocks: evict::Clocks::default(),
@@ -313,20 +313,20 @@ impl Keyspace {
     }
 
     /// The write that just ran did not change `key`, one of its keys
-    /// (SMOVE of a member the destination held): no WATCH, blocked client
-    /// or event hears of it, as in Redis.
+    /// (SMOVE of a member the destination held, DEL of a missing key among
+    /// others): no WATCH, blocked client or event hears of it, as in Redis.
     pub fn mark_unchanged(&mut self, key: &[u8]) {
-        self.unchanged = Some(key.to_vec());
+        self.unchanged.push(key.to_vec());
     }
 
     /// Whether `key` was marked unchanged by the write that just ran.
     pub fn is_unchanged(&self, key: &[u8]) -> bool {
-        self.unchanged.as_deref() == Some(key)
+        self.unchanged.iter().any(|k| k.as_slice() == key)
     }
 
-    /// Forgets [`Keyspace::mark_unchanged`]'s key.
+    /// Forgets [`Keyspace::mark_unchanged`]'s keys.
     pub fn clear_unchanged(&mut self) {
-        self.unchanged = None;
+        self.unchanged.clear();
     }
 
     /// Whether the command running is a blocked client's run again.

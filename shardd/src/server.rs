@@ -330,7 +330,7 @@ impl<L: WriteLog> Engine<L> {
         let start = reply.buffer().len();
         // A STORE command whose result is empty changes its destination
         // only if there was one to delete (Redis signals nothing else).
-        let store_dest = crate::commands::store_destination(id)
+        let store_dest = crate::commands::store_destination(id, args)
             .and_then(|i| args.get(i))
             .map(|k| self.ks.exists(k));
         let changes = run_op(

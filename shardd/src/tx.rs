@@ -234,7 +234,14 @@ impl<L: WriteLog> Engine<L> {
         if self.watches.is_empty() {
             return;
         }
+        // A flush refused for its argument empties nothing.
+        let flush_ok = match argv.get(1..) {
+            Some([]) | None => true,
+            Some([m]) => m.eq_ignore_ascii_case(b"sync") || m.eq_ignore_ascii_case(b"async"),
+            Some(_) => false,
+        };
         match id {
+            Cmd::Flushall | Cmd::Flushdb if !flush_ok => {}
             Cmd::Flushall => self.watches.touch_before_flush(None, &mut self.ks),
             Cmd::Flushdb => {
                 let db = self.ks.selected();

@@ -136,7 +136,9 @@ impl Watches {
     /// `key` of database `db` was modified (`ks` as after the change):
     /// its watchers are dirty, but for those that watched it already
     /// expired and see it deleted now, which is no logical change
-    /// (`touchWatchedKey`).
+    /// (`touchWatchedKey`). A key watched expired that is there after the
+    /// change was deleted (its expiry, on the write's lookup) and written
+    /// again: Redis signals both, the second dirtying the watcher.
     pub fn touch(&mut self, db: usize, key: &[u8], ks: &mut Keyspace) {
         // On every write while anyone watches: looked up without allocating.
         db_key_into(&mut self.name, db, key);
@@ -146,10 +148,8 @@ impl Watches {
         let gone = presence_of(ks, &self.name) == Presence::Missing;
         let mut dirtied = Vec::new();
         for x in list.iter_mut() {
-            if x.expired {
-                if gone {
-                    x.expired = false;
-                }
+            if x.expired && gone {
+                x.expired = false;
                 continue;
             }
             dirtied.push(x.watcher);
@@ -300,6 +300,14 @@ mod tests {
         // Watched missing and still missing: nothing happened.
         w.watch(3, 0, [&b"never"[..]], &ks).unwrap();
         assert!(!w.failed(3, &mut ks));
+        // Watched already expired, then written again (the write's lookup
+        // removed the expired entry): a change.
+        ks.insert_str_with_expiry(b"again", b"v", Some(2_500));
+        w.watch(4, 0, [&b"again"[..]], &ks).unwrap();
+        ks.remove(b"again");
+        ks.insert_str(b"again", b"new");
+        w.touch(0, b"again", &mut ks);
+        assert!(w.failed(4, &mut ks));
     }
 
     #[test]

@@ -31,8 +31,20 @@ const SHARED_REFCOUNT: i64 = i32::MAX as i64;
 /// `DEL key [key ...]` and `UNLINK` (values are small enough to free
 /// inline). Deleting nothing changes nothing: no log record, no watch
 /// touched (Redis signals only the keys it deleted).
+/// A key named that was not there is unchanged: its watchers and blocked
+/// clients hear nothing (Redis signals each key it deleted).
 pub fn del(ks: &mut Keyspace, args: Args, out: &mut Reply) -> CountedResult {
-    let n = args.rest(1).iter().filter(|k| ks.delete(k)).count();
+    let keys = args.rest(1);
+    let deleted: smallvec::SmallVec<[bool; 8]> = keys.iter().map(|k| ks.delete(k)).collect();
+    let n = deleted.iter().filter(|&&d| d).count();
+    if n > 0 && n < keys.len() {
+        for (i, k) in keys.iter().enumerate() {
+            let gone = (0..keys.len()).any(|j| deleted[j] && keys[j] == *k);
+            if !deleted[i] && !gone {
+                ks.mark_unchanged(k);
+            }
+        }
+    }
     out.int(n as i64);
     Ok(Changes(n as u64))
 }

@@ -9,7 +9,7 @@
 //! the shard's wait queues (`crate::blocking`) then keep a client's
 //! request instead of answering it.
 
-use super::{eq_ic, parse_i64, Args, CmdError, CmdResult};
+use super::{eq_ic, parse_i64, Args, Changes, CmdError, CmdResult, CountedResult};
 use crate::{
     keyspace::{Keyspace, Value, ValueMut, ValueRef},
     reply::Reply,
@@ -255,9 +255,11 @@ pub fn lrem(ks: &mut Keyspace, args: Args, out: &mut Reply) -> CmdResult {
 }
 
 /// `LTRIM key start stop`
-pub fn ltrim(ks: &mut Keyspace, args: Args, out: &mut Reply) -> CmdResult {
+/// LTRIM of a missing key changes nothing (as in Redis; of a list, it
+/// counts as a change even when it keeps every element, as Redis's does).
+pub fn ltrim(ks: &mut Keyspace, args: Args, out: &mut Reply) -> CountedResult {
     let (start, stop) = (args.i64(2)?, args.i64(3)?);
-    update(ks, args.get(1)?, |l| {
+    let trimmed = update(ks, args.get(1)?, |l| {
         let len = l.len() as i64;
         let start = if start < 0 { len + start } else { start }.max(0);
         let stop = if stop < 0 { len + stop } else { stop };
@@ -268,7 +270,10 @@ pub fn ltrim(ks: &mut Keyspace, args: Args, out: &mut Reply) -> CmdResult {
         }
     })?;
     out.ok();
-    Ok(())
+    Ok(match trimmed {
+        Some(()) => Changes::ONE,
+        None => Changes::NONE,
+    })
 }
 
 /// Options of `LPOS`.

@@ -183,6 +183,7 @@ pub enum Handler {
 pub const fn handler(id: Cmd) -> Option<Handler> {
     let counted: fn(&mut Keyspace, Args, &mut Reply) -> CountedResult = match id {
         Cmd::Set => strings::set,
+        Cmd::Ltrim => lists::ltrim,
         Cmd::Smove => sets::smove,
         Cmd::Geoadd => geo::geoadd,
         Cmd::Getex => strings::getex,
@@ -274,7 +275,8 @@ pub fn changed_nothing(id: Cmd, reply: &[u8]) -> bool {
                 | Cmd::Pfadd
         ),
         b":-1\r\n" => id == Cmd::Linsert,
-        b"*0\r\n" => matches!(
+        // An empty array, or an empty set under RESP3 (SPOP's count form).
+        b"*0\r\n" | b"~0\r\n" => matches!(
             id,
             Cmd::Zpopmin | Cmd::Zpopmax | Cmd::Spop | Cmd::Lpop | Cmd::Rpop
         ),
@@ -302,9 +304,15 @@ pub fn changed_nothing(id: Cmd, reply: &[u8]) -> bool {
 }
 
 /// The argument index of the destination of a STORE command (whose empty
-/// result deletes the destination), if `id` is one.
-pub fn store_destination(id: Cmd) -> Option<usize> {
+/// result deletes the destination), if `id` with `args` is one (SORT's
+/// follows its `STORE`).
+pub fn store_destination(id: Cmd, args: &[&[u8]]) -> Option<usize> {
     match id {
+        Cmd::Sort => args
+            .iter()
+            .skip(2)
+            .position(|a| a.eq_ignore_ascii_case(b"store"))
+            .map(|i| i + 3),
         Cmd::Sinterstore
         | Cmd::Sunionstore
         | Cmd::Sdiffstore
@@ -379,7 +387,6 @@ const fn run_handler(id: Cmd) -> Option<fn(&mut Keyspace, Args, &mut Reply) -> C
         Cmd::Lset => lists::lset,
         Cmd::Linsert => lists::linsert,
         Cmd::Lrem => lists::lrem,
-        Cmd::Ltrim => lists::ltrim,
         Cmd::Lpos => lists::lpos,
         Cmd::Lmove => lists::lmove,
         Cmd::Rpoplpush => lists::rpoplpush,
