@@ -289,10 +289,14 @@ pub fn status(s: &[u8], reply: &mut Reply) {
     reply.simple(&s);
 }
 
-/// A Lua number as C's `(long long)` cast gives it (saturating instead of
-/// undefined past the range).
+/// A Lua number as redis-server's `(long long)` cast gives it on x86-64:
+/// truncated toward zero, and NaN or anything past the range (either
+/// way) is `i64::MIN`, the conversion instruction's "indefinite" value
+/// (found by the differential: a script returning 2^63 answered
+/// -9223372036854775808 there).
 pub fn truncate(n: f64) -> i64 {
-    if n.is_nan() {
+    const TWO_63: f64 = 9_223_372_036_854_775_808.0;
+    if n.is_nan() || !(-TWO_63..TWO_63).contains(&n) {
         i64::MIN
     } else {
         n as i64
@@ -398,6 +402,27 @@ pub fn as_text(v: &Value) -> Option<Vec<u8>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn numbers_become_integers_as_redis_server_casts_them() {
+        assert_eq!(truncate(3.99), 3);
+        assert_eq!(truncate(-7.5), -7);
+        assert_eq!(
+            truncate(9_223_372_036_854_774_784.0),
+            9_223_372_036_854_774_784
+        );
+        assert_eq!(truncate(-9_223_372_036_854_775_808.0), i64::MIN);
+        for past in [
+            9_223_372_036_854_775_808.0,
+            1e300,
+            f64::INFINITY,
+            -1e300,
+            f64::NEG_INFINITY,
+            f64::NAN,
+        ] {
+            assert_eq!(truncate(past), i64::MIN, "{past}");
+        }
+    }
 
     #[test]
     fn numbers_format_as_c_does() {
