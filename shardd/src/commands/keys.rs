@@ -31,13 +31,18 @@ const SHARED_REFCOUNT: i64 = i32::MAX as i64;
 /// `DEL key [key ...]` and `UNLINK` (values are small enough to free
 /// inline). Deleting nothing changes nothing: no log record, no watch
 /// touched (Redis signals only the keys it deleted).
+/// Most keys of one DEL whose missing ones are marked unchanged (the
+/// marks are compared pairwise); past it every key named is touched.
+const DEL_MARKS_MAX: usize = 64;
+
 /// A key named that was not there is unchanged: its watchers and blocked
-/// clients hear nothing (Redis signals each key it deleted).
+/// clients hear nothing (Redis signals each key it deleted). Up to
+/// [`DEL_MARKS_MAX`] keys; a longer DEL touches every key it names.
 pub fn del(ks: &mut Keyspace, args: Args, out: &mut Reply) -> CountedResult {
     let keys = args.rest(1);
     let deleted: smallvec::SmallVec<[bool; 8]> = keys.iter().map(|k| ks.delete(k)).collect();
     let n = deleted.iter().filter(|&&d| d).count();
-    if n > 0 && n < keys.len() {
+    if n > 0 && n < keys.len() && keys.len() <= DEL_MARKS_MAX {
         for (i, k) in keys.iter().enumerate() {
             let gone = (0..keys.len()).any(|j| deleted[j] && keys[j] == *k);
             if !deleted[i] && !gone {
