@@ -596,8 +596,10 @@ fn keys_do_not_expire_while_clients_are_paused() {
     let mut c = s.raw();
     let before = info_number(&mut c, "stats", "expired_keys");
     c.expect(&["MULTI"], OK);
-    c.expect(&["SET", "e1", "x", "PX", "30"], "+QUEUED\r\n");
-    c.expect(&["SET", "e2", "y", "PX", "30"], "+QUEUED\r\n");
+    // Long enough that the pause reaches the shards (EXEC's last command)
+    // before the keys are due, however slow the machine.
+    c.expect(&["SET", "e1", "x", "PX", "400"], "+QUEUED\r\n");
+    c.expect(&["SET", "e2", "y", "PX", "400"], "+QUEUED\r\n");
     c.expect(&["CLIENT", "PAUSE", "600000", "WRITE"], "+QUEUED\r\n");
     assert_eq!(c.cmd(&["EXEC"]), b"*3\r\n+OK\r\n+OK\r\n+OK\r\n");
     wait_until(IO_TIMEOUT, "both keys read as expired", || {
