@@ -113,6 +113,14 @@ fn watch_fails_exec_when_another_client_writes_the_key() {
         c.expect(&["EXEC"], "*1\r\n+PONG\r\n");
     }
     c.expect(&["GET", &k], bulk("100"));
+    // A queued SELECT does not take effect when the watch fails EXEC.
+    c.expect(&["WATCH", &k], OK);
+    other.expect(&["SET", &k, "101"], OK);
+    c.expect(&["MULTI"], OK);
+    c.expect(&["SELECT", "1"], "+QUEUED\r\n");
+    c.expect(&["EXEC"], "*-1\r\n");
+    assert!(c.cmd_str(&["CLIENT", "INFO"]).contains(" db=0 "));
+    c.expect(&["GET", &k], bulk("101"));
 }
 
 #[test]

@@ -392,6 +392,12 @@ async fn run_exec(call: Call<'_, '_>, multi: Multi, dbs: Dbs, denied: Vec<(usize
     }
     // The proxy's own commands run first, in order, their replies kept;
     // scripts run in their turn with the shards' commands (`xtx::run`).
+    // A SELECT among them is undone if the watches then fail the EXEC
+    // (Redis runs nothing then); such a transaction takes the path below
+    // that knows the outcome before EXEC answers. Other proxy commands
+    // (PUBLISH, CLIENT SETNAME...) are not undone (DIFFERENTIAL.md).
+    let db_before = call.session.db;
+    let undo_select = !watched.is_empty() && multi.queued.iter().any(|q| q.spec.id == Cmd::Select);
     let mut proxy = Vec::new();
     for (i, q) in multi.queued.iter().enumerate().filter(|_| proxy_answers) {
         if let Some((_, reply)) = denied.iter().find(|(at, _)| *at == i) {
@@ -409,7 +415,7 @@ async fn run_exec(call: Call<'_, '_>, multi: Multi, dbs: Dbs, denied: Vec<(usize
     // Scripts run as a transaction over the shards their keys need (as a
     // script outside MULTI does when it reaches other shards), even when
     // everything is on one shard.
-    if shards.len() > 1 || scripts {
+    if shards.len() > 1 || scripts || undo_select {
         let specs: Vec<(&'static CommandSpec, SmallVec<[&[u8]; 8]>)> = multi
             .queued
             .iter()
@@ -437,7 +443,13 @@ async fn run_exec(call: Call<'_, '_>, multi: Multi, dbs: Dbs, denied: Vec<(usize
                 r.array(len);
                 r.raw(&replies);
             }),
-            xtx::Outcome::WatchFailed => call.reply(|r| r.null_array()),
+            xtx::Outcome::WatchFailed => {
+                if call.session.db != db_before {
+                    call.session.db = db_before;
+                    call.session.handle.set_db(db_before);
+                }
+                call.reply(|r| r.null_array())
+            }
             xtx::Outcome::Failed(err) => {
                 call.failed.set(true);
                 w.error_reply(err.as_bytes());
