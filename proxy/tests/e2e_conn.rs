@@ -509,16 +509,6 @@ fn client_kill_filters_pick_their_clients() {
     s.raw().expect(&["PING"], "+PONG\r\n");
 }
 
-/// A number from `INFO section`.
-fn info_number(c: &mut common::Raw, section: &str, field: &str) -> i64 {
-    let info = c.cmd_str(&["INFO", section]);
-    let prefix = format!("{field}:");
-    info.lines()
-        .find_map(|l| l.strip_prefix(prefix.as_str()))
-        .and_then(|v| v.trim().parse().ok())
-        .unwrap_or_else(|| panic!("no {field} in {info:?}"))
-}
-
 #[test]
 fn client_pause_holds_writes_or_everything_until_it_ends() {
     let s = Server::with_shards(2);
@@ -570,7 +560,7 @@ fn client_pause_holds_writes_or_everything_until_it_ends() {
     ]));
     tx.send(&common::encode(&["EXEC"]));
     wait_until(IO_TIMEOUT, "three clients held", || {
-        info_number(&mut admin, "clients", "blocked_clients") == 3
+        admin.info_number("clients", "blocked_clients") == 3
     });
     admin.expect(&["GET", "k"], bulk("v"));
     admin.expect(&["CLIENT", "UNPAUSE"], OK);
@@ -579,7 +569,7 @@ fn client_pause_holds_writes_or_everything_until_it_ends() {
     assert_eq!(tx.read_reply(), b"*1\r\n:1\r\n");
     assert_eq!(fw.read_reply(), OK.as_bytes());
     admin.expect(&["GET", "k"], bulk("v2"));
-    assert_eq!(info_number(&mut admin, "clients", "blocked_clients"), 0);
+    assert_eq!(admin.info_number("clients", "blocked_clients"), 0);
 
     // ALL holds reads too (no reply while it lasts), until the pause's
     // own end.
@@ -594,7 +584,7 @@ fn client_pause_holds_writes_or_everything_until_it_ends() {
 fn keys_do_not_expire_while_clients_are_paused() {
     let s = Server::with_shards(2);
     let mut c = s.raw();
-    let before = info_number(&mut c, "stats", "expired_keys");
+    let before = c.info_number("stats", "expired_keys");
     c.expect(&["MULTI"], OK);
     // Long enough that the pause reaches the shards (EXEC's last command)
     // before the keys are due, however slow the machine.
@@ -606,9 +596,9 @@ fn keys_do_not_expire_while_clients_are_paused() {
         c.cmd(&["GET", "e1"]) == NIL.as_bytes() && c.cmd(&["GET", "e2"]) == NIL.as_bytes()
     });
     // Read as missing, but not removed.
-    assert_eq!(info_number(&mut c, "stats", "expired_keys"), before);
+    assert_eq!(c.info_number("stats", "expired_keys"), before);
     c.expect(&["CLIENT", "UNPAUSE"], OK);
     c.expect(&["GET", "e1"], NIL);
     c.expect(&["GET", "e2"], NIL);
-    assert_eq!(info_number(&mut c, "stats", "expired_keys"), before + 2);
+    assert_eq!(c.info_number("stats", "expired_keys"), before + 2);
 }

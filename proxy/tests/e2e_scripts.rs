@@ -886,15 +886,6 @@ fn evalsha_without_its_body_survives_flush_and_restart() {
     }
 }
 
-/// `rdb_changes_since_last_save` from `INFO persistence`.
-fn dirty(c: &mut common::Raw) -> i64 {
-    let info = c.cmd_str(&["INFO", "persistence"]);
-    info.lines()
-        .find_map(|l| l.strip_prefix("rdb_changes_since_last_save:"))
-        .and_then(|v| v.trim().parse().ok())
-        .unwrap_or_else(|| panic!("no rdb_changes_since_last_save in {info:?}"))
-}
-
 #[test]
 fn a_scripts_changes_count_as_redis_counts_them_with_or_without_the_log() {
     // With the log, the run's record counts them; without, the shard
@@ -904,7 +895,7 @@ fn a_scripts_changes_count_as_redis_counts_them_with_or_without_the_log() {
         let s = Server::start(Opts::shards(SHARDS).flag("--appendonly", appendonly));
         let mut c = s.raw();
         c.expect(&["SET", "{d}s", "text"], common::OK);
-        let before = dirty(&mut c);
+        let before = c.info_number("persistence", "rdb_changes_since_last_save");
         c.expect(
             &[
                 "EVAL",
@@ -917,7 +908,11 @@ fn a_scripts_changes_count_as_redis_counts_them_with_or_without_the_log() {
             ],
             ":1\r\n",
         );
-        assert_eq!(dirty(&mut c) - before, 2, "appendonly {appendonly}");
+        assert_eq!(
+            c.info_number("persistence", "rdb_changes_since_last_save") - before,
+            2,
+            "appendonly {appendonly}"
+        );
         c.expect(&["GET", "{d}a"], common::bulk("a"));
     }
 }

@@ -99,6 +99,17 @@ impl Raw {
         String::from_utf8_lossy(&self.cmd(args)).into_owned()
     }
 
+    /// The number `field` of `INFO section` (panics if there is none).
+    #[allow(dead_code)] // not every test binary reads INFO
+    pub fn info_number(&mut self, section: &str, field: &str) -> i64 {
+        let info = self.cmd_str(&["INFO", section]);
+        let prefix = format!("{field}:");
+        info.lines()
+            .find_map(|l| l.strip_prefix(prefix.as_str()))
+            .and_then(|v| v.trim().parse().ok())
+            .unwrap_or_else(|| panic!("no {field} in {info:?}"))
+    }
+
     /// Sends a command; the reply, or why none came.
     pub fn try_cmd(&mut self, args: &[&str]) -> Result<Vec<u8>, NoReply> {
         self.stream
