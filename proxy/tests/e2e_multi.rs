@@ -124,6 +124,66 @@ fn watch_fails_exec_when_another_client_writes_the_key() {
 }
 
 #[test]
+fn a_failed_watched_exec_runs_none_of_the_proxys_own_commands() {
+    // PUBLISH, CLIENT SETNAME, CONFIG SET and SELECT are the proxy's own:
+    // with a watched key changed, EXEC answers a null array and none of
+    // them happened (as redis-server, which runs nothing); with the
+    // watches holding they run in order with the shards' commands.
+    let s = Server::with_shards(SHARDS);
+    let mut c = s.raw();
+    let mut other = s.raw();
+    let mut sub = s.raw();
+    let k = key_on_shard("watched", 2, SHARDS);
+    let x = key_on_shard("written", 0, SHARDS);
+    sub.expect(
+        &["SUBSCRIBE", "news"],
+        "*3\r\n$9\r\nsubscribe\r\n$4\r\nnews\r\n:1\r\n",
+    );
+    let queue = |c: &mut Raw, tag: &str| {
+        c.expect(&["MULTI"], OK);
+        for cmd in [
+            &["PUBLISH", "news", tag][..],
+            &["CLIENT", "SETNAME", tag],
+            &[
+                "CONFIG",
+                "SET",
+                "slowlog-max-len",
+                if tag == "failed" { "111" } else { "222" },
+            ],
+            &["SET", &x, tag],
+            &["SELECT", "3"],
+        ] {
+            c.expect(cmd, "+QUEUED\r\n");
+        }
+    };
+    c.expect(&["WATCH", &k], OK);
+    other.expect(&["SET", &k, "changed"], OK);
+    queue(&mut c, "failed");
+    c.expect(&["EXEC"], "*-1\r\n");
+    c.expect(&["CLIENT", "GETNAME"], NIL);
+    let info = c.cmd_str(&["CLIENT", "INFO"]);
+    assert!(info.contains(" db=0 "), "{info}");
+    assert!(!c
+        .cmd_str(&["CONFIG", "GET", "slowlog-max-len"])
+        .contains("111"));
+    c.expect(&["GET", &x], NIL);
+    // The watches hold: everything runs, the subscriber hears only this.
+    c.expect(&["WATCH", &k], OK);
+    queue(&mut c, "done");
+    let reply = c.cmd_str(&["EXEC"]);
+    assert_eq!(reply, "*5\r\n:1\r\n+OK\r\n+OK\r\n+OK\r\n+OK\r\n", "{reply}");
+    c.expect(&["CLIENT", "GETNAME"], bulk("done"));
+    assert!(c.cmd_str(&["CLIENT", "INFO"]).contains(" db=3 "));
+    assert!(c
+        .cmd_str(&["CONFIG", "GET", "slowlog-max-len"])
+        .contains("222"));
+    c.expect(&["SELECT", "0"], OK);
+    c.expect(&["GET", &x], bulk("done"));
+    let heard = String::from_utf8_lossy(&sub.read_reply()).into_owned();
+    assert_eq!(heard, "*3\r\n$7\r\nmessage\r\n$4\r\nnews\r\n$4\r\ndone\r\n");
+}
+
+#[test]
 fn watch_fails_on_flushall_and_on_expiry() {
     let s = Server::with_shards(SHARDS);
     let mut c = s.raw();

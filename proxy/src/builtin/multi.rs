@@ -392,13 +392,28 @@ async fn run_exec(call: Call<'_, '_>, multi: Multi, dbs: Dbs, denied: Vec<(usize
     }
     // The proxy's own commands run first, in order, their replies kept;
     // scripts run in their turn with the shards' commands (`xtx::run`).
-    // A SELECT among them is undone if the watches then fail the EXEC
-    // (Redis runs nothing then); such a transaction takes the path below
-    // that knows the outcome before EXEC answers. Other proxy commands
-    // (PUBLISH, CLIENT SETNAME...) are not undone (DIFFERENTIAL.md).
+    // With watched keys they run only once the watches hold (Redis runs
+    // nothing when they fail): such a transaction takes the path below
+    // that locks the keys and checks the watches first, and a queued
+    // SELECT is undone when they fail. The commands that ask the shards
+    // for keyspace-wide work (FUNCTION, SCRIPT, DEBUG, SHUTDOWN, SHARDIS,
+    // WAIT) would wait there for the transaction's own locks: with one of
+    // those queued, everything the proxy answers runs first as without a
+    // watch, and stays done if the watches then fail (README).
     let db_before = call.session.db;
+    let runs_here = |q: &crate::session::Queued| {
+        q.spec.exec != Exec::Shard && !crate::script::is_call(q.spec.id)
+    };
+    let after_watch = !watched.is_empty()
+        && proxy_answers
+        && multi
+            .queued
+            .iter()
+            .filter(|q| runs_here(q))
+            .all(|q| runs_under_locks(q.spec.id));
     let undo_select = !watched.is_empty() && multi.queued.iter().any(|q| q.spec.id == Cmd::Select);
     let mut proxy = Vec::new();
+    let mut deferred: SmallVec<[usize; 4]> = SmallVec::new();
     for (i, q) in multi.queued.iter().enumerate().filter(|_| proxy_answers) {
         if let Some((_, reply)) = denied.iter().find(|(at, _)| *at == i) {
             proxy.push((i, reply.clone()));
@@ -406,7 +421,9 @@ async fn run_exec(call: Call<'_, '_>, multi: Multi, dbs: Dbs, denied: Vec<(usize
             // Its client expects a reply per command (Redis's words).
             let e = b"-ERR MONITOR isn't allowed for DENY BLOCKING client\r\n";
             proxy.push((i, e.to_vec()));
-        } else if q.spec.exec != Exec::Shard && !crate::script::is_call(q.spec.id) {
+        } else if runs_here(q) && after_watch {
+            deferred.push(i);
+        } else if runs_here(q) {
             let reply = run_captured(w, call.session, q.spec, &multi.args_of(q)).await;
             proxy.push((i, reply));
         }
@@ -415,7 +432,7 @@ async fn run_exec(call: Call<'_, '_>, multi: Multi, dbs: Dbs, denied: Vec<(usize
     // Scripts run as a transaction over the shards their keys need (as a
     // script outside MULTI does when it reaches other shards), even when
     // everything is on one shard.
-    if shards.len() > 1 || scripts || undo_select {
+    if shards.len() > 1 || scripts || undo_select || !deferred.is_empty() {
         let specs: Vec<(&'static CommandSpec, SmallVec<[&[u8]; 8]>)> = multi
             .queued
             .iter()
@@ -436,7 +453,21 @@ async fn run_exec(call: Call<'_, '_>, multi: Multi, dbs: Dbs, denied: Vec<(usize
             dbs: &dbs,
             proxy: &proxy,
         };
-        let outcome = xtx::run(w, proto, origin, watcher, batch, parts).await;
+        let later: Option<xtx::Later> = if deferred.is_empty() {
+            None
+        } else {
+            let (session, multi) = (&mut *call.session, &multi);
+            Some(Box::pin(async move {
+                let mut replies = Vec::with_capacity(deferred.len());
+                for i in deferred {
+                    let q = &multi.queued[i];
+                    let reply = run_captured(w, session, q.spec, &multi.args_of(q)).await;
+                    replies.push((i, reply));
+                }
+                replies
+            }))
+        };
+        let outcome = xtx::run(w, proto, origin, watcher, batch, parts, later).await;
         unwatch_all(w, call.session).await;
         return match outcome {
             xtx::Outcome::Committed(replies) => call.reply(|r| {
@@ -482,6 +513,27 @@ async fn run_exec(call: Call<'_, '_>, multi: Multi, dbs: Dbs, denied: Vec<(usize
     to_all_one(w, req, call.to, shard, &frames.record(wid), kind).await;
     drop(frames);
     call.session.spare_multi = multi.recycled();
+}
+
+/// Whether proxy command `id`, queued in a watched transaction, may run
+/// while the transaction holds its keys: it asks the shards nothing that
+/// waits for keys (`shardd/src/xtx.rs`, `claim_of`).
+fn runs_under_locks(id: Cmd) -> bool {
+    use super::Builtin as B;
+    !matches!(
+        super::handler(id),
+        None | Some(
+            B::Function
+                | B::Script
+                | B::Debug
+                | B::Shutdown
+                | B::Shardis
+                | B::Wait
+                | B::Quit
+                | B::Reset
+                | B::Eval
+        )
+    )
 }
 
 /// The one-shard `SHARDD.TX` record of a transaction's commands for the

@@ -120,7 +120,9 @@ pub enum Outcome {
 /// Runs transaction `queued` over `parts` (ascending shards). `watcher`
 /// is the client's watch name (0: none); `proxy` holds the replies of the
 /// queued commands the proxy answers itself, by position (they ran
-/// already, as in a transaction on one shard).
+/// already, as in a transaction on one shard), or `later` runs them once
+/// the locks have checked the watches (a watched transaction that fails
+/// then runs none of them, as on Redis) and gives their replies.
 pub async fn run(
     w: &Rc<Worker>,
     proto: common::reply::Proto,
@@ -128,12 +130,15 @@ pub async fn run(
     watcher: u64,
     batch: Batch<'_, '_>,
     parts: Vec<(usize, Part)>,
+    later: Option<Later<'_>>,
 ) -> Outcome {
     let Batch {
         cmds: queued,
         dbs,
         proxy,
     } = batch;
+    let mut later = later;
+    let mut ran_later: Vec<(usize, Vec<u8>)> = Vec::new();
     // From here to the end, plain commands over several shards wait or
     // run as transactions (see `crate::gate`).
     let _gate = w.enter_gate().await;
@@ -142,7 +147,7 @@ pub async fn run(
         || queued
             .iter()
             .any(|(spec, args)| spec.route == Route::Together && core::spans_shards(w, spec, args));
-    if watcher == 0 && !plans {
+    if watcher == 0 && !plans && later.is_none() {
         let t = core::next_txid(w);
         if let Some(outcome) = run_at_once(w, t, proto, origin, batch, &parts).await {
             return outcome;
@@ -177,6 +182,17 @@ pub async fn run(
             Ok(l) => l,
             Err(core::LockError::WatchFailed) => return Outcome::WatchFailed,
             Err(core::LockError::Failed(e)) => return Outcome::Failed(e),
+        };
+        // The watches hold (and stay held with the keys): the proxy's own
+        // commands run now, in order, before the shards' ones.
+        if let Some(f) = later.take() {
+            ran_later = proxy.iter().cloned().chain(f.await).collect();
+            ran_later.sort_unstable_by_key(|(at, _)| *at);
+        }
+        let proxy: &[(usize, Vec<u8>)] = if ran_later.is_empty() {
+            proxy
+        } else {
+            &ran_later
         };
         // 2. Run every command, at once but for those whose keys must be
         //    together on several shards and scripts, which run in their
@@ -276,6 +292,11 @@ struct Keys {
     extra: HashSet<Vec<u8>>,
     locked: HashSet<Vec<u8>>,
 }
+
+/// The proxy's own queued commands of a watched transaction, not yet run:
+/// their replies by position.
+pub type Later<'a> =
+    std::pin::Pin<Box<dyn std::future::Future<Output = Vec<(usize, Vec<u8>)>> + 'a>>;
 
 /// A MULTI's queued commands as EXEC hands them over.
 #[derive(Clone, Copy)]
