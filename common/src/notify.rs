@@ -11,6 +11,10 @@
 //! that waits for its reply before its next command sees its events in
 //! command order, across shards. Events no request caused (active
 //! expiry) answer a standing `SHARDD.EVENTS` request.
+//!
+//! The same blobs carry the invalidations of client-side caching
+//! (`CLIENT TRACKING`, [`push_invalidation`]): a key a tracking client
+//! read changed, a key under a tracked prefix changed, or a flush.
 
 /// `K`: `__keyspace@<db>__:<key>` channels.
 pub const KEYSPACE: u32 = 1 << 0;
@@ -110,6 +114,10 @@ const SHARD_CHANNEL: u32 = 1 << 31;
 /// message its arguments, each a little-endian `u32` length and bytes).
 const MONITOR_LINE: u32 = 1 << 30;
 
+/// Set in an event's channel length: an invalidation for client-side
+/// caching ([`push_invalidation`]).
+const INVALIDATION: u32 = 1 << 29;
+
 /// Where an event of a blob goes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum To {
@@ -119,6 +127,46 @@ pub enum To {
     ShardChannel,
     /// The monitors: a command a script ran ([`push_monitor`]).
     Monitor,
+    /// Tracking clients: an invalidation ([`invalidation`] reads it).
+    Invalidation,
+}
+
+/// Who an invalidation is for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Invalidated {
+    /// The key (the event's message) changed, and client `0` may cache it.
+    Client(u64),
+    /// The key changed and is under a prefix some client tracks (`BCAST`).
+    Prefixes,
+    /// Every key: a FLUSHALL or FLUSHDB ran.
+    Flush,
+}
+
+/// Appends an invalidation of `key` (empty for a flush) for `who`; the
+/// change was made by client `by` (0: by no client, an expiry or an
+/// eviction), which `NOLOOP` clients are not told of.
+pub fn push_invalidation(blob: &mut Vec<u8>, who: Invalidated, by: u64, key: &[u8]) {
+    let target = match who {
+        Invalidated::Client(id) => id,
+        Invalidated::Prefixes => 0,
+        Invalidated::Flush => u64::MAX,
+    };
+    let mut head = [0u8; 16];
+    head[..8].copy_from_slice(&target.to_le_bytes());
+    head[8..].copy_from_slice(&by.to_le_bytes());
+    push_to(blob, &head, key, To::Invalidation);
+}
+
+/// The (who, by) of an invalidation event's channel; `None` if malformed.
+pub fn invalidation(channel: &[u8]) -> Option<(Invalidated, u64)> {
+    let target = u64::from_le_bytes(channel.get(..8)?.try_into().ok()?);
+    let by = u64::from_le_bytes(channel.get(8..16)?.try_into().ok()?);
+    let who = match target {
+        0 => Invalidated::Prefixes,
+        u64::MAX => Invalidated::Flush,
+        id => Invalidated::Client(id),
+    };
+    Some((who, by))
 }
 
 /// Appends event (`channel`, `message`) to an events blob.
@@ -142,6 +190,7 @@ pub fn push_to(blob: &mut Vec<u8>, channel: &[u8], message: &[u8], to: To) {
         To::Channel => 0,
         To::ShardChannel => SHARD_CHANNEL,
         To::Monitor => MONITOR_LINE,
+        To::Invalidation => INVALIDATION,
     };
     for (part, flag) in [(channel, flag), (message, 0)] {
         blob.extend_from_slice(&(part.len() as u32 | flag).to_le_bytes());
@@ -189,10 +238,12 @@ pub fn events(mut blob: &[u8]) -> impl Iterator<Item = (&[u8], &[u8], To)> {
     std::iter::from_fn(move || {
         let mut take = || {
             let n = u32::from_le_bytes(blob.get(..4)?.try_into().ok()?);
-            let len = (n & !(SHARD_CHANNEL | MONITOR_LINE)) as usize;
+            let len = (n & !(SHARD_CHANNEL | MONITOR_LINE | INVALIDATION)) as usize;
             let part = blob.get(4..4 + len)?;
             blob = &blob[4 + len..];
-            let to = if n & MONITOR_LINE != 0 {
+            let to = if n & INVALIDATION != 0 {
+                To::Invalidation
+            } else if n & MONITOR_LINE != 0 {
                 To::Monitor
             } else if n & SHARD_CHANNEL != 0 {
                 To::ShardChannel
@@ -258,6 +309,23 @@ mod tests {
                 (&b"news"[..], &b"hi"[..], To::Channel)
             ]
         );
+    }
+
+    #[test]
+    fn invalidations_ride_with_whom_they_are_for() {
+        let mut blob = Vec::new();
+        push_invalidation(&mut blob, Invalidated::Client(42), 7, b"user:1");
+        push_event(&mut blob, b"__keyevent@0__:set", b"user:1");
+        push_invalidation(&mut blob, Invalidated::Prefixes, 0, b"user:2");
+        push_invalidation(&mut blob, Invalidated::Flush, 9, b"");
+        let got: Vec<_> = events(&blob).collect();
+        assert_eq!(got.len(), 4);
+        assert_eq!((got[0].1, got[0].2), (&b"user:1"[..], To::Invalidation));
+        assert_eq!(invalidation(got[0].0), Some((Invalidated::Client(42), 7)));
+        assert_eq!(got[1].2, To::Channel);
+        assert_eq!(invalidation(got[2].0), Some((Invalidated::Prefixes, 0)));
+        assert_eq!(invalidation(got[3].0), Some((Invalidated::Flush, 9)));
+        assert_eq!(invalidation(b"short"), None);
     }
 
     #[test]

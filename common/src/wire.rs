@@ -129,6 +129,14 @@ pub const REQ_FLAG_QUIET: u8 = 16;
 /// (`proxy/src/block.rs`).
 pub const REQ_FLAG_NOPARK: u8 = 32;
 
+/// Request flag set by the proxy on a read-only command of a client that
+/// tracks the keys it reads (`CLIENT TRACKING on`, not `BCAST`): the shard
+/// remembers that the client (the header's origin) may cache the keys the
+/// command read, and tells the proxy when one of them changes
+/// (`shardd/src/tracking.rs`). A script remembers its declared keys if it
+/// called a read-only command.
+pub const REQ_FLAG_TRACK: u8 = 64;
+
 /// The `CONFIG` parameters every shard applies, with their default values
 /// as `CONFIG GET` shows them. The proxy sends a change to every shard
 /// (`SHARDD.CONFIG epoch seq name value ...`, primary names only, values as
@@ -141,6 +149,7 @@ pub const SHARD_SETTINGS: &[(&str, &str)] = &[
     ("appendfsync", "everysec"),
     ("save", ""),
     ("notify-keyspace-events", ""),
+    ("tracking-table-max-keys", "1000000"),
     ("auto-aof-rewrite-percentage", "100"),
     ("auto-aof-rewrite-min-size", "67108864"),
     ("proto-max-bulk-len", "536870912"),

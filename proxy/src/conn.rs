@@ -135,7 +135,14 @@ where
     let shared = worker.shared.clone();
     let out = Rc::new(RefCell::new(Replies::new()));
     let id = shared.next_client_id.fetch_add(1, Ordering::Relaxed);
-    let handle = Arc::new(ClientHandle::new(id, addr, laddr, fd, shared.now_ms()));
+    let handle = Arc::new(ClientHandle::new(
+        id,
+        addr,
+        laddr,
+        fd,
+        shared.now_ms(),
+        worker.id,
+    ));
     let writer =
         tokio::task::spawn_local(write_loop(wr, out.clone(), handle.clone(), shared.clone()));
     let default_nopass = shared.acl.default_user().nopass();
@@ -243,7 +250,16 @@ async fn read_loop<R: AsyncRead + Unpin>(
         st.handle.figures.reading.store(true, Ordering::Relaxed);
         let read = tokio::select! {
             r = rd.read_buf(&mut buf) => r,
-            _ = st.handle.kill.notified() => return false,
+            _ = st.handle.kill.notified() => {
+                if st.handle.killed.load(Ordering::Relaxed) {
+                    return false;
+                }
+                // Woken unkilled: another connection made this one a
+                // mailbox (an invalidation redirected here).
+                st.handle.figures.reading.store(false, Ordering::Relaxed);
+                crate::builtin::pubsub::take_up_mailbox(worker, st, out);
+                continue;
+            }
         };
         st.handle.figures.reading.store(false, Ordering::Relaxed);
         let n = match read {

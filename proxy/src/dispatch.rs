@@ -173,6 +173,9 @@ pub async fn handle_resolved(
         }
     };
     session.handle.set_command(spec.id);
+    if session.tracking.is_some() {
+        crate::caching::step(session, spec.id);
+    }
     if !session.authed && !spec.has_flag(F_NO_AUTH) {
         const NOAUTH: &[u8] = b"-NOAUTH Authentication required.\r\n";
         return refuse(w, session, to, spec, NOAUTH);
@@ -248,10 +251,17 @@ pub async fn handle_resolved(
             ),
         },
         Exec::Shard if crate::block::blocks(spec) => {
+            if session.tracking.is_some() {
+                // XREAD BLOCK and the like: remembered ahead.
+                crate::caching::read_flags(w, session, spec, argv).await;
+            }
             crate::block::start(w, session, to, spec, argv).await
         }
         Exec::Shard => {
-            let req = Req::new(spec, session.proto, session.handle.id, session.db);
+            let mut req = Req::new(spec, session.proto, session.handle.id, session.db);
+            if session.tracking.is_some() {
+                req.flags |= crate::caching::read_flags(w, session, spec, argv).await;
+            }
             route::shard_command(w, req, to, spec, argv).await;
         }
         // `resolve` only finds what clients can run.
@@ -289,6 +299,14 @@ async fn run_builtin(
     let failed = Cell::new(false);
     let handle = session.handle.clone();
     let started = Instant::now();
+    // Its reply is queued when it ends: a message or an invalidation
+    // that comes meanwhile waits for it (an invalidation must not reach
+    // a client ahead of a reply holding the value it invalidates).
+    let held = session.subs.is_some();
+    if held {
+        to.out.borrow_mut().pushes_held = true;
+    }
+    let out = to.out;
     let call = Call {
         w,
         session,
@@ -298,6 +316,10 @@ async fn run_builtin(
         failed: &failed,
     };
     builtin::run(b, call).await;
+    if held {
+        out.borrow_mut().pushes_held = false;
+        builtin::pubsub::catch_up(session, out);
+    }
     let ns = started.elapsed().as_nanos() as u64;
     // A script the shards ran is counted by the shard that ran it; the
     // proxy counts the EVALs it answered itself (NOSCRIPT, bad numkeys...).

@@ -38,6 +38,7 @@
 pub mod acl;
 pub mod block;
 pub mod builtin;
+pub mod caching;
 pub mod client_pause;
 pub mod config;
 pub mod conn;
@@ -67,6 +68,7 @@ pub mod stats;
 pub mod subsync;
 pub mod supervisor;
 pub mod tls;
+pub mod tracking;
 pub mod whole_tx;
 pub mod worker;
 pub mod xtx;

@@ -86,6 +86,15 @@ pub struct Mailbox {
     pub queued_bytes: AtomicU64,
 }
 
+impl std::fmt::Debug for Mailbox {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Mailbox")
+            .field("client", &self.client)
+            .field("worker", &self.worker)
+            .finish_non_exhaustive()
+    }
+}
+
 impl Mailbox {
     /// An empty mailbox of client `client` (on worker `worker`).
     pub fn new(client: u64, worker: usize, proto: Proto) -> Arc<Mailbox> {

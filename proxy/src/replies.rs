@@ -99,6 +99,10 @@ pub struct Replies {
     holding: bool,
     /// `wbuf` has a shard's reply (never held).
     shard_ready: bool,
+    /// A command the proxy answers at its end is running: the mailbox's
+    /// messages (pub/sub, invalidations) wait for its reply
+    /// (`crate::builtin::pubsub`).
+    pub pushes_held: bool,
 }
 
 impl Default for Replies {
@@ -138,6 +142,7 @@ impl Replies {
             round: 0,
             holding: false,
             shard_ready: false,
+            pushes_held: false,
         }
     }
 

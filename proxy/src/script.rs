@@ -269,6 +269,9 @@ pub struct Caller {
     pub origin: u64,
     /// Its database.
     pub db: u32,
+    /// Its declared keys are remembered for client-side caching if the
+    /// script reads (`crate::caching`).
+    pub track: bool,
 }
 
 /// The one shard script call `e` can be sent to whole (every KEY there,
@@ -347,6 +350,7 @@ pub fn take_plain<'w>(
         proto: session.proto,
         origin: session.handle.id,
         db: session.db,
+        track: false,
     };
     let pending = send_to(w, from, &e, one, (out, false), &mut None);
     let ns = started.elapsed().as_nanos() as u64;
@@ -415,6 +419,11 @@ fn send_to(
     let req = Req {
         origin: from.origin,
         db: from.db,
+        flags: if from.track {
+            common::wire::REQ_FLAG_TRACK
+        } else {
+            0
+        },
         ..Req::internal(Cmd::SharddEval, from.proto)
     };
     let target = Target::Script {

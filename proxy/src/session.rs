@@ -142,8 +142,17 @@ pub struct Session {
     /// A blocking command to wait for before the next command is read
     /// (`crate::block`).
     pub blocked: Option<Blocked>,
-    /// Its subscriptions, once it subscribed to anything.
+    /// Its subscriptions, once it subscribed to anything (or tracks
+    /// keys, or monitors, or gets another client's invalidations: its
+    /// mailbox and the task pumping it).
     pub subs: Option<Box<Subs>>,
+    /// Its tracking mode (`CLIENT TRACKING on`, `crate::tracking`).
+    pub tracking: Option<Arc<crate::tracking::Tracker>>,
+    /// `CLIENT CACHING yes|no` was given for the next command (or the
+    /// next transaction).
+    pub caching: bool,
+    /// `caching` ends before the next command (`crate::caching::step`).
+    pub caching_ends: bool,
     /// The selected database (`SELECT`; every request carries it).
     pub db: u32,
     /// Its user (the default user until AUTH), as of `acl_epoch`.
@@ -215,6 +224,9 @@ impl Session {
             blocked: None,
             subs: None,
             db: 0,
+            tracking: None,
+            caching: false,
+            caching_ends: false,
         }
     }
 

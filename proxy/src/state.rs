@@ -68,6 +68,18 @@ pub struct ClientHandle {
     /// Its channels, patterns and shard channels (`CLIENT LIST`'s `sub`,
     /// `psub`, `ssub`).
     pub subs: [AtomicU64; 3],
+    /// The worker its connection lives on.
+    pub worker: usize,
+    /// Where its pub/sub messages, monitor lines and invalidations wait
+    /// for its connection (`crate::pubsub`); made by another connection
+    /// (an invalidation for a client that redirects here), it is taken
+    /// up when the connection is woken through `kill` unkilled.
+    pub mailbox: Mutex<Option<Arc<crate::pubsub::Mailbox>>>,
+    /// `crate::tracking::{ON, BCAST, BROKEN}` bits (`CLIENT LIST`'s `t`,
+    /// `B`, `R`).
+    pub tracking: AtomicU8,
+    /// Where its invalidations go (`CLIENT LIST`'s `redir`; 0: itself).
+    pub redirect: AtomicU64,
 }
 
 /// [`ClientHandle::unblock_mode`]: end the wait as its timeout would.
@@ -85,7 +97,14 @@ const NO_COMMAND: u16 = u16::MAX;
 impl ClientHandle {
     /// A new connection's entry (RESP2, no name, no command yet) at
     /// [`Shared::now_ms`] `now_ms`.
-    pub fn new(id: u64, addr: SocketAddr, laddr: SocketAddr, fd: i32, now_ms: u64) -> ClientHandle {
+    pub fn new(
+        id: u64,
+        addr: SocketAddr,
+        laddr: SocketAddr,
+        fd: i32,
+        now_ms: u64,
+        worker: usize,
+    ) -> ClientHandle {
         let figures = ConnFigures::default();
         figures.last_interaction_ms.store(now_ms, Ordering::Relaxed);
         ClientHandle {
@@ -105,6 +124,10 @@ impl ClientHandle {
             unblock_mode: AtomicU8::new(0),
             unblock: Notify::new(),
             subs: Default::default(),
+            worker,
+            mailbox: Mutex::new(None),
+            tracking: AtomicU8::new(0),
+            redirect: AtomicU64::new(0),
         }
     }
 
@@ -312,6 +335,8 @@ pub struct Shared {
     pub scripts: crate::script_cache::Cache,
     /// Every connection's subscriptions (`crate::pubsub`).
     pub pubsub: crate::pubsub::PubSub,
+    /// The clients tracking keys (`CLIENT TRACKING`).
+    pub tracking: crate::tracking::Registry,
     /// The monitoring clients (MONITOR).
     pub monitors: crate::monitor::Monitors,
     /// The users and the ACL log (`crate::acl`).
@@ -376,6 +401,7 @@ impl Shared {
             ),
             gate: Arc::default(),
             pubsub: Default::default(),
+            tracking: Default::default(),
             monitors: Default::default(),
             scripts: crate::script_cache::Cache::default(),
             acl: crate::acl::Acl::default(),

@@ -18,6 +18,11 @@
 //! shard has applied the change ([`SubsSync::settled`]): a script that
 //! starts after a client saw its confirmation counts it. The cost is one
 //! round trip to the shards per (un)subscribe command, not per message.
+//!
+//! **Tracking prefixes.** The prefixes of this worker's clients tracking
+//! keys in `BCAST` mode (`crate::tracking`) travel the same way, as
+//! subscriptions of their own kind ([`Subject::Prefix`]): a shard tells
+//! the proxy of every change to a key under one of them.
 
 use std::cell::{Cell, RefCell};
 
@@ -34,10 +39,19 @@ pub type Record = Vec<Vec<u8>>;
 /// Whole-set records waiting for one shard.
 pub type Resync = (usize, Vec<Record>);
 
+/// What a change is about.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Subject {
+    /// A subscription of a kind.
+    Sub(Kind),
+    /// A prefix a client tracks in `BCAST` mode.
+    Prefix,
+}
+
 /// One change: a client took (`add`) or left a subscription.
 pub struct Change {
     add: bool,
-    kind: Kind,
+    what: Subject,
     client: u64,
     name: Vec<u8>,
 }
@@ -59,9 +73,15 @@ pub struct SubsSync {
 impl SubsSync {
     /// Queues a change (`add` or leave) of `client`'s subscription.
     pub fn change(&self, add: bool, kind: Kind, client: u64, name: &[u8]) {
+        self.change_of(add, Subject::Sub(kind), client, name);
+    }
+
+    /// Queues a change (`add` or leave) of what `client` subscribes to
+    /// or tracks.
+    pub fn change_of(&self, add: bool, what: Subject, client: u64, name: &[u8]) {
         self.pending.borrow_mut().push(Change {
             add,
-            kind,
+            what,
             client,
             name: name.to_vec(),
         });
@@ -85,7 +105,7 @@ impl SubsSync {
         let recs = records(
             changes
                 .iter()
-                .map(|c| (c.add, c.kind, c.client, c.name.as_slice())),
+                .map(|c| (c.add, c.what, c.client, c.name.as_slice())),
         );
         (resync, recs, self.queued.get())
     }
@@ -114,17 +134,18 @@ impl SubsSync {
     }
 }
 
-fn letter(kind: Kind) -> u8 {
-    match kind {
-        Kind::Channel => b'c',
-        Kind::Pattern => b'p',
-        Kind::Shard => b's',
+fn letter(what: Subject) -> u8 {
+    match what {
+        Subject::Sub(Kind::Channel) => b'c',
+        Subject::Sub(Kind::Pattern) => b'p',
+        Subject::Sub(Kind::Shard) => b's',
+        Subject::Prefix => b't',
     }
 }
 
 /// `SHARDD.SUBS` records for `changes`, each under [`RECORD_BYTES`] of
 /// names (a longer name goes alone).
-pub fn records<'a>(changes: impl Iterator<Item = (bool, Kind, u64, &'a [u8])>) -> Vec<Record> {
+pub fn records<'a>(changes: impl Iterator<Item = (bool, Subject, u64, &'a [u8])>) -> Vec<Record> {
     let mut out: Vec<Record> = Vec::new();
     let mut bytes = 0;
     for (add, kind, client, name) in changes {
@@ -142,12 +163,23 @@ pub fn records<'a>(changes: impl Iterator<Item = (bool, Kind, u64, &'a [u8])>) -
     out
 }
 
-/// The records of every subscription of worker `worker`'s connections.
-pub fn whole_set(pubsub: &PubSub, worker: usize) -> Vec<Record> {
+/// The records of every subscription and tracked prefix of worker
+/// `worker`'s connections.
+pub fn whole_set(
+    pubsub: &PubSub,
+    tracking: &crate::tracking::Registry,
+    worker: usize,
+) -> Vec<Record> {
     let subs = pubsub.of_worker(worker);
+    let prefixes = tracking.prefixes_of_worker(worker);
     records(
         subs.iter()
-            .map(|(kind, client, name)| (true, *kind, *client, name.as_slice())),
+            .map(|(kind, client, name)| (true, Subject::Sub(*kind), *client, name.as_slice()))
+            .chain(
+                prefixes
+                    .iter()
+                    .map(|(client, p)| (true, Subject::Prefix, *client, p.as_slice())),
+            ),
     )
 }
 
@@ -160,9 +192,10 @@ mod tests {
         let big = vec![b'x'; RECORD_BYTES - 10];
         let recs = records(
             [
-                (true, Kind::Channel, 1, &b"news"[..]),
-                (false, Kind::Pattern, 2, &b"n*"[..]),
-                (true, Kind::Shard, 3, &big[..]),
+                (true, Subject::Sub(Kind::Channel), 1, &b"news"[..]),
+                (false, Subject::Sub(Kind::Pattern), 2, &b"n*"[..]),
+                (true, Subject::Prefix, 3, &b"user:"[..]),
+                (true, Subject::Sub(Kind::Shard), 3, &big[..]),
             ]
             .into_iter(),
         );
@@ -176,7 +209,10 @@ mod tests {
                 b"news".to_vec(),
                 b"-p".to_vec(),
                 b"2".to_vec(),
-                b"n*".to_vec()
+                b"n*".to_vec(),
+                b"+t".to_vec(),
+                b"3".to_vec(),
+                b"user:".to_vec()
             ]
         );
         assert_eq!(recs[1][1], b"+s".to_vec());

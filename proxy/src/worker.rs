@@ -279,11 +279,14 @@ impl Worker {
     }
 
     /// Publishes an events blob (`common::notify`): keyspace events and
-    /// scripts' messages.
+    /// scripts' messages; its invalidations go to the tracking clients
+    /// (`crate::tracking`).
     pub fn publish_events(&self, blob: &[u8]) {
         let limits = self.shared.settings.pubsub_limits();
+        let mut invalidations = false;
         for (channel, message, to) in common::notify::events(blob) {
             match to {
+                common::notify::To::Invalidation => invalidations = true,
                 common::notify::To::Monitor => {
                     // A command a script ran, shown as Redis shows them.
                     let db = common::num::parse_i64(channel).unwrap_or(0) as u32;
@@ -295,6 +298,11 @@ impl Worker {
                     self.shared.pubsub.publish(channel, message, shard, limits);
                 }
             }
+        }
+        if invalidations {
+            self.shared
+                .tracking
+                .deliver(blob, &self.shared.clients, limits);
         }
     }
 
@@ -379,7 +387,8 @@ impl Worker {
     /// worker's connections, first on its ring (`crate::subsync`); what
     /// does not fit now is sent before any later change.
     fn send_whole_set(&self, shard: usize) {
-        let mut records = crate::subsync::whole_set(&self.shared.pubsub, self.id);
+        let mut records =
+            crate::subsync::whole_set(&self.shared.pubsub, &self.shared.tracking, self.id);
         if records.is_empty() {
             return;
         }
@@ -507,6 +516,16 @@ impl Worker {
                 links[shard].flush(&self.shared.stats);
             }
             self.send_whole_set(shard);
+            if self.id == 0 && self.links.borrow()[shard].attaches > 1 {
+                // A shard back from a restart remembers no client's keys:
+                // every tracking client drops what it cached (the null
+                // of a flush), and what it reads from now on is
+                // remembered again.
+                let limits = self.shared.settings.pubsub_limits();
+                self.shared
+                    .tracking
+                    .invalidate_all(&self.shared.clients, limits);
+            }
             self.shared.attached_links.fetch_add(1, Ordering::Relaxed);
             self.attached.notify_one();
             self.wait_for_hang_up(shard, &ctl).await;

@@ -170,6 +170,8 @@ fn info(p: &Parts<'_>, commands: bool, histograms: bool) -> String {
     line("tx_live", &live);
     line("tx_locked_keys", &locked);
     line("tx_waiting", &waiting);
+    line("tracking_total_keys", &p.stats.tracking.0);
+    line("tracking_total_items", &p.stats.tracking.1);
     if let Some(dir) = p.dir {
         s.push_str(&admin::info(dir));
     }

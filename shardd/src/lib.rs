@@ -40,6 +40,7 @@ pub mod settings;
 pub mod slots;
 pub mod stats;
 pub mod subs;
+pub mod tracking;
 pub mod tx;
 pub mod types;
 pub mod watch;

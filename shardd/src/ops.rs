@@ -38,6 +38,9 @@ pub enum Op {
     /// The shard's copy of a proxy worker's subscriptions
     /// (`SHARDD.SUBS`, `crate::subs`).
     Subs,
+    /// Keys a tracking client may cache (`SHARDD.TRACK`,
+    /// `crate::tracking`).
+    Track,
 }
 
 const fn op(id: Cmd) -> Option<Op> {
@@ -64,6 +67,9 @@ const fn op(id: Cmd) -> Option<Op> {
     }
     if subs::command(id) {
         return Some(Op::Subs);
+    }
+    if matches!(id, Cmd::SharddTrack) {
+        return Some(Op::Track);
     }
     None
 }

@@ -428,6 +428,11 @@ impl<L: WriteLog> Engine<L> {
         };
         // A run that is put back made no events either.
         let events_mark = self.notes.blob.len();
+        // A tracking client's script remembers its declared keys if it
+        // reads (Redis's rule): its reads are noted, not remembered.
+        if self.tracking.reader != 0 {
+            self.tracking.script_read = Some(false);
+        }
         // Scripts that stray, by sha; functions by name (a sha is hex).
         let fn_key;
         let stray_key: &[u8] = if function {
@@ -438,6 +443,12 @@ impl<L: WriteLog> Engine<L> {
         };
         if tx.is_none() && scripts.strays.contains(stray_key) {
             self.put_scripts(function, scripts);
+            // Run again over several shards: a tracking client may
+            // cache its keys from here on (remembered ahead of the run).
+            let reader = self.tracking.reader;
+            for key in a.keys.iter().filter(|_| reader != 0) {
+                self.tracking.remember(reader, key);
+            }
             return reply.error("SHARDIS.STRAY");
         }
         let target = if function {
@@ -561,11 +572,20 @@ impl<L: WriteLog> Engine<L> {
         if run.blocked.is_some() || run.stray.is_some() {
             self.notes.blob.truncate(events_mark);
         }
+        let read = self.tracking.script_read.take();
         if run.blocked.is_some() {
             // Nothing of this run stays (put back, not logged, no reply):
             // the request waits and runs again (`Engine::park_script`).
             self.script_blocked = run.blocked.take();
             return;
+        }
+        // A run that strays runs again over several shards: its keys are
+        // remembered ahead of that run.
+        if read == Some(true) || (read.is_some() && run.stray.is_some()) {
+            let reader = self.tracking.reader;
+            for key in a.keys {
+                self.tracking.remember(reader, key);
+            }
         }
         if run.stray.is_none() {
             for (db, id, argv) in std::mem::take(&mut run.touched) {
@@ -862,7 +882,10 @@ impl<L: WriteLog> Engine<L> {
             self.notify_after(spec.id, &argv);
             if run.tx.is_some() || !run.undoable {
                 self.touch_watched(spec.id, &argv);
-            } else if !self.watches.is_empty() {
+            } else if !self.watches.is_empty()
+                || !self.tracking.is_empty()
+                || self.subs.tracks_prefixes()
+            {
                 // Touched when the run ends whole: a run put back (it
                 // strayed, or met a held key) changed nothing anyone
                 // watches.

@@ -61,6 +61,7 @@ pub const EXPIRE_BUDGET_KEYS: usize = 2_000;
 mod notes;
 mod slots;
 mod sort;
+mod tracking;
 mod waits;
 
 pub use common::wire::{REQ_FLAG_BLOCK, REQ_FLAG_TX, REQ_FLAG_WRITE};
@@ -114,8 +115,11 @@ pub struct Engine<L> {
     pub script_watch: std::rc::Rc<crate::script::Watch>,
     /// The slots this shard owns (`crate::slots`).
     pub owned: crate::slots::Owned,
-    /// The proxy workers' subscriptions, for a script's PUBLISH.
+    /// The proxy workers' subscriptions, for a script's PUBLISH (and the
+    /// prefixes clients track in `BCAST` mode).
     pub subs: crate::subs::Mirror,
+    /// Which clients may cache which keys (`CLIENT TRACKING`).
+    pub tracking: crate::tracking::Tracking,
     /// Which keys a SORT's patterns may read (`server/sort.rs`).
     pub(crate) sort_scope: crate::commands::sort::SortScope,
     scratch: Vec<u8>,
@@ -138,6 +142,7 @@ impl<L: WriteLog> Engine<L> {
             script_watch: std::rc::Rc::default(),
             owned: Default::default(),
             subs: Default::default(),
+            tracking: Default::default(),
             sort_scope: crate::commands::sort::SortScope::Own,
             scratch: Vec::with_capacity(64 << 10),
         };
@@ -162,6 +167,17 @@ impl<L: WriteLog> Engine<L> {
             self.select_db(db);
         }
         let in_tx = h.flags & REQ_FLAG_TX != 0;
+        // In a transaction over several shards the origin is the
+        // transaction's: the proxy remembers such reads ahead.
+        self.tracking.reader = match h.flags & common::wire::REQ_FLAG_TRACK {
+            _ if in_tx => 0,
+            0 => 0,
+            _ => {
+                self.note_expiry_for_tracking();
+                h.origin
+            }
+        };
+        self.tracking.by = if in_tx { 0 } else { h.origin };
         if !in_tx && self.xtx.active() && self.park_if_locked(h.kind, &args, h.origin, owner, rec) {
             // Answered when the locks it waits for are released.
             return Ok(true);
@@ -206,9 +222,15 @@ impl<L: WriteLog> Engine<L> {
             }
             Some(Op::Slots(cmd)) => self.serve_slots(cmd, &args, &mut reply),
             Some(Op::Subs) => match self.subs.apply(owner, args.get(1..).unwrap_or_default()) {
-                Ok(()) => reply.ok(),
+                Ok(()) => {
+                    if self.subs.tracks_prefixes() {
+                        self.note_expiry_for_tracking();
+                    }
+                    reply.ok()
+                }
                 Err(e) => reply.error(e),
             },
+            Some(Op::Track) => self.serve_track(&args, &mut reply),
             Some(Op::Block(BlockCmd::Unblock)) => self.serve_unblock(&args, owner, &mut reply),
             Some(Op::Block(BlockCmd::Events)) => {
                 if self.serve_events(owner, h.id, proto, &mut reply) {
@@ -271,10 +293,13 @@ impl<L: WriteLog> Engine<L> {
             }
         }
         let body_end = scratch.len();
-        if h.flags & common::wire::REQ_FLAG_QUIET != 0 && self.notes.flags != 0 {
-            // A step of the proxy's machinery: no events of its own.
+        if h.flags & common::wire::REQ_FLAG_QUIET != 0
+            && (self.notes.flags != 0 || self.tracking.noting_expiry)
+        {
+            // A step of the proxy's machinery: no events of its own (the
+            // invalidations of what it changed still go).
+            self.notify_noted();
             self.notes.blob.clear();
-            self.ks.take_noted();
         }
         if self.attach_events(&mut scratch) && scratch.len() > tx.max_record() {
             // Too many events to carry: the reply goes without them.
@@ -326,6 +351,7 @@ impl<L: WriteLog> Engine<L> {
             self.stats.xtx = self.xtx.gauges();
             self.stats.lua_bytes = self.scripts.as_ref().map_or(0, |s| s.used_memory());
             self.stats.functions_vm_bytes = self.fscripts.as_ref().map_or(0, |s| s.used_memory());
+            self.stats.tracking = (self.tracking.keys(), self.tracking.items());
         }
         let start = reply.buffer().len();
         // A STORE command whose result is empty changes its destination
@@ -341,6 +367,9 @@ impl<L: WriteLog> Engine<L> {
             args,
             reply,
         );
+        if self.tracking.reader != 0 {
+            self.remember_reads(id, args);
+        }
         if matches!(op, Op::Admin(_)) {
             // SAVE, BGSAVE, BGREWRITEAOF... may have cut a generation.
             self.after_cut();
@@ -374,6 +403,26 @@ impl<L: WriteLog> Engine<L> {
     /// (`Keyspace::tick`), and evicts at once if over the limit (a lowered
     /// `maxmemory` takes effect without waiting for a command).
     pub fn tick(&mut self) {
+        // Nothing from here on is a client's doing.
+        self.tracking.reader = 0;
+        self.tracking.by = 0;
+        if self.tracking.max_keys > 0 && !self.tracking.is_empty() {
+            let total = self.tracking.max_keys;
+            let set = self.owned.get();
+            // The set's address and size: a new set (a slot move) is seen.
+            let at = set.map_or(0, |s| {
+                (std::rc::Rc::as_ptr(s) as usize) ^ s.len().rotate_left(40)
+            });
+            let limit = match self.tracking.share_for {
+                Some((t, a, limit)) if t == total && a == at => limit,
+                _ => {
+                    let limit = set.map_or(total, |s| crate::tracking::share(total, &s.ranges()));
+                    self.tracking.share_for = Some((total, at, limit));
+                    limit
+                }
+            };
+            self.tracking.bound(limit);
+        }
         self.ks
             .tick(|| common::alloc::jemalloc_stats().map(|(allocated, _)| allocated));
         if self.ks.over_limit() {
@@ -534,7 +583,7 @@ pub fn run_op(
             Changes::NONE
         }
         // The loop runs transactions, scripts and waits itself.
-        Op::Tx(_) | Op::Script(_) | Op::Block(_) | Op::Slots(_) | Op::Subs => {
+        Op::Tx(_) | Op::Script(_) | Op::Block(_) | Op::Slots(_) | Op::Subs | Op::Track => {
             reply.error("ERR a transaction command cannot run here");
             Changes::NONE
         }
@@ -614,7 +663,7 @@ impl<L: WriteLog> Shard<L> {
                     self.engine
                         .ks
                         .defrag_step(crate::settings::defrag(), common::alloc::allocator_figures);
-                    if self.engine.notes.flags != 0 {
+                    if self.engine.notes.flags != 0 || self.engine.tracking.noting_expiry {
                         self.engine.background_events(&mut self.channels);
                     }
                     next_expire = now + Duration::from_millis(EXPIRE_INTERVAL_MS);

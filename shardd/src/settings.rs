@@ -208,6 +208,9 @@ pub struct Settings {
     /// milliseconds (0: none); until then no key expires or is evicted
     /// (the proxy's `client_pause` module). Not a `CONFIG` parameter.
     pub paused_until_ms: u64,
+    /// `tracking-table-max-keys`: this shard's share of the keys the
+    /// tracking table may hold (0: no bound; `crate::tracking`).
+    pub tracking_table_max_keys: usize,
 }
 
 /// When the slot arenas are moved out of sparse allocator slabs
@@ -250,6 +253,7 @@ impl Default for Settings {
             databases: DEFAULT_DATABASES,
             defrag: Defrag::default(),
             paused_until_ms: 0,
+            tracking_table_max_keys: 1_000_000,
         }
     }
 }
@@ -353,6 +357,7 @@ impl Settings {
                 }
             }
             "shardis-paused-until" => self.paused_until_ms = num(name, value)?,
+            "tracking-table-max-keys" => self.tracking_table_max_keys = num(name, value)?,
             _ => return Err(SettingError::Unknown(name.into())),
         }
         Ok(())
@@ -392,6 +397,7 @@ impl Settings {
             "lfu-log-factor" => self.eviction.lfu_log_factor.to_string(),
             "lfu-decay-time" => self.eviction.lfu_decay_time.to_string(),
             "databases" => self.databases.to_string(),
+            "tracking-table-max-keys" => self.tracking_table_max_keys.to_string(),
             "activedefrag" => if self.defrag.enabled { "yes" } else { "no" }.to_string(),
             "active-defrag-threshold-lower" => self.defrag.threshold_lower_percent.to_string(),
             "active-defrag-ignore-bytes" => self.defrag.ignore_bytes.to_string(),

@@ -44,6 +44,8 @@ pub struct Stats {
     pub lua_bytes: u64,
     /// Bytes of the function libraries' Lua state, likewise.
     pub functions_vm_bytes: u64,
+    /// The tracking table as of the last measurement: `(keys, items)`.
+    pub tracking: (usize, usize),
     /// `redis.call`s of scripts refused by their caller's ACL rules, not
     /// yet handed to the proxy's `ACL LOG` (`SHARDD.ACLLOG`); at most
     /// [`ACL_REFUSALS_MAX`].

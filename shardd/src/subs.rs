@@ -17,6 +17,11 @@
 //! the subscriber. The message itself is published by the proxy when the
 //! script's reply comes back (it rides on the reply like keyspace
 //! events), to whoever subscribes then.
+//!
+//! The same records carry the prefixes of the clients tracking keys in
+//! `BCAST` mode (`CLIENT TRACKING on BCAST PREFIX p`, kind `t`): a write
+//! to a key under one of them makes an invalidation for the proxy
+//! (`crate::tracking`), which finds the clients whose prefixes match.
 
 use std::collections::{HashMap, HashSet};
 
@@ -28,23 +33,29 @@ pub const fn command(id: Cmd) -> bool {
 }
 
 /// One worker channel's subscriptions: client ids by name, for
-/// channels, patterns and shard channels.
+/// channels, patterns, shard channels and tracking prefixes.
 #[derive(Default)]
 struct Owned {
-    names: [HashMap<Vec<u8>, HashSet<u64>>; 3],
+    names: [HashMap<Vec<u8>, HashSet<u64>>; 4],
 }
 
 /// Every attached worker's subscriptions.
 #[derive(Default)]
 pub struct Mirror {
     owners: HashMap<u64, Owned>,
+    /// Some worker has a client tracking a prefix (`BCAST`).
+    prefixes: bool,
 }
+
+/// The index of the tracking prefixes among an owner's names.
+const PREFIXES: usize = 3;
 
 fn kind_index(k: u8) -> Option<usize> {
     match k {
         b'c' => Some(0),
         b'p' => Some(1),
         b's' => Some(2),
+        b't' => Some(PREFIXES),
         _ => None,
     }
 }
@@ -86,7 +97,26 @@ impl Mirror {
         if owned.names.iter().all(HashMap::is_empty) {
             self.owners.remove(&owner);
         }
+        self.count_prefixes();
         Ok(())
+    }
+
+    fn count_prefixes(&mut self) {
+        self.prefixes = self.owners.values().any(|o| !o.names[PREFIXES].is_empty());
+    }
+
+    /// Whether some client tracks a prefix (`BCAST`): one check per write.
+    pub fn tracks_prefixes(&self) -> bool {
+        self.prefixes
+    }
+
+    /// Whether `key` is under a prefix some client tracks.
+    pub fn under_tracked_prefix(&self, key: &[u8]) -> bool {
+        self.prefixes
+            && self
+                .owners
+                .values()
+                .any(|o| o.names[PREFIXES].keys().any(|p| key.starts_with(p)))
     }
 
     /// How many subscriptions a message on `channel` reaches: its
@@ -112,6 +142,7 @@ impl Mirror {
     /// Worker channel `owner` went away: its subscriptions go too.
     pub fn owner_gone(&mut self, owner: u64) {
         self.owners.remove(&owner);
+        self.count_prefixes();
     }
 }
 
@@ -159,5 +190,26 @@ mod tests {
             assert!(m.apply(1, bad).is_err());
         }
         assert_eq!(m.receivers(b"a", false), 0);
+    }
+
+    #[test]
+    fn tracked_prefixes_match_keys_until_their_owner_goes() {
+        let mut m = Mirror::default();
+        assert!(!m.under_tracked_prefix(b"user:1"));
+        assert_eq!(
+            m.apply(1, &[b"+t", b"7", b"user:", b"+c", b"7", b"user:"]),
+            Ok(())
+        );
+        assert!(m.tracks_prefixes());
+        assert!(m.under_tracked_prefix(b"user:1"));
+        assert!(!m.under_tracked_prefix(b"use"));
+        // Tracking prefixes are not channels.
+        assert_eq!(m.receivers(b"user:", false), 1);
+        assert_eq!(m.apply(2, &[b"+t", b"9", b""]), Ok(()));
+        assert!(m.under_tracked_prefix(b"anything"));
+        m.owner_gone(2);
+        assert!(!m.under_tracked_prefix(b"anything"));
+        assert_eq!(m.apply(1, &[b"-t", b"7", b"user:"]), Ok(()));
+        assert!(!m.tracks_prefixes());
     }
 }

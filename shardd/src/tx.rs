@@ -199,7 +199,8 @@ impl<L: WriteLog> Engine<L> {
     /// The same hook makes the keys ready for the clients blocked on
     /// them (`crate::blocking`).
     pub(crate) fn touch_watched(&mut self, id: Cmd, argv: &[&[u8]]) {
-        if self.watches.is_empty() && self.blocking.is_empty() {
+        let tracks = !self.tracking.is_empty() || self.subs.tracks_prefixes();
+        if self.watches.is_empty() && self.blocking.is_empty() && !tracks {
             return;
         }
         if matches!(id, Cmd::Flushall | Cmd::Flushdb | Cmd::Swapdb) {
@@ -213,6 +214,9 @@ impl<L: WriteLog> Engine<L> {
                 self.watches.touch(db, &key, &mut self.ks);
             }
             self.blocking.signal(db, &key);
+            if tracks {
+                self.tracking_changed(&key);
+            }
         }
         let Ok(keys) = keys_and_flags(id.spec(), argv) else {
             return;
@@ -224,6 +228,9 @@ impl<L: WriteLog> Engine<L> {
                     self.watches.touch(db, argv[pos], &mut self.ks);
                 }
                 self.blocking.signal(db, argv[pos]);
+                if tracks {
+                    self.tracking_changed(argv[pos]);
+                }
             }
         }
     }
@@ -231,7 +238,8 @@ impl<L: WriteLog> Engine<L> {
     /// Before command `id` runs with `argv`: a FLUSHALL, FLUSHDB or
     /// SWAPDB tells the watches which watched keys it is about to change.
     pub(crate) fn before_command(&mut self, id: Cmd, argv: &[&[u8]]) {
-        if self.watches.is_empty() {
+        let flush = matches!(id, Cmd::Flushall | Cmd::Flushdb);
+        if self.watches.is_empty() && !flush {
             return;
         }
         // A flush refused for its argument empties nothing.
@@ -240,6 +248,13 @@ impl<L: WriteLog> Engine<L> {
             Some([m]) => m.eq_ignore_ascii_case(b"sync") || m.eq_ignore_ascii_case(b"async"),
             Some(_) => false,
         };
+        if flush && flush_ok {
+            // Every tracking client hears of it (a null), as from Redis.
+            self.tracking.flushed();
+        }
+        if self.watches.is_empty() {
+            return;
+        }
         match id {
             Cmd::Flushall | Cmd::Flushdb if !flush_ok => {}
             Cmd::Flushall => self.watches.touch_before_flush(None, &mut self.ks),

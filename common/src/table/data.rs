@@ -809,6 +809,8 @@ pub enum Cmd {
     SharddUnblock,
     /// `shardd.events`
     SharddEvents,
+    /// `shardd.track`
+    SharddTrack,
     /// `shardd.scriptflush`
     SharddScriptflush,
     /// `shardd.slots`
@@ -823,7 +825,7 @@ pub enum Cmd {
 
 impl Cmd {
     /// Every id, in order (`Cmd::ALL[id as usize] == id`).
-    pub const ALL: [Cmd; 401] = [
+    pub const ALL: [Cmd; 402] = [
         Cmd::Acl,
         Cmd::AclCat,
         Cmd::AclDeluser,
@@ -1220,6 +1222,7 @@ impl Cmd {
         Cmd::SharddBwait,
         Cmd::SharddUnblock,
         Cmd::SharddEvents,
+        Cmd::SharddTrack,
         Cmd::SharddScriptflush,
         Cmd::SharddSlots,
         Cmd::SharddSlotdump,
@@ -1230,7 +1233,7 @@ impl Cmd {
 
 /// Fingerprint of the names in id order (FNV-1a): both sides of a ring
 /// check that they were built with the same table.
-pub const TABLE_FINGERPRINT: u64 = 0x92e531eb5e34a842;
+pub const TABLE_FINGERPRINT: u64 = 0xe067b3f444355a45;
 
 /// Every command, sorted by name (lookups binary-search it).
 #[rustfmt::skip]
@@ -1499,9 +1502,9 @@ static ACL_SUBCOMMANDS: &[CommandSpec] = &[
 /// Subcommands of `CLIENT`, sorted by name.
 #[rustfmt::skip]
 static CLIENT_SUBCOMMANDS: &[CommandSpec] = &[
-    cmd(Cmd::ClientCaching, "client|caching", 3, F_NOSCRIPT | F_LOADING | F_STALE, 0, 0, 0, &["@slow", "@connection"], &[], &[], Route::Connection, Keys::Fixed, Exec::Missing, Docs { summary: "Instruct the server about tracking or not keys in the next request", since: "6.0.0", group: "connection", complexity: "O(1)" }, &[]),
+    cmd(Cmd::ClientCaching, "client|caching", 3, F_NOSCRIPT | F_LOADING | F_STALE, 0, 0, 0, &["@slow", "@connection"], &[], &[], Route::Connection, Keys::Fixed, Exec::Proxy, Docs { summary: "Instruct the server about tracking or not keys in the next request", since: "6.0.0", group: "connection", complexity: "O(1)" }, &[]),
     cmd(Cmd::ClientGetname, "client|getname", 2, F_NOSCRIPT | F_LOADING | F_STALE, 0, 0, 0, &["@slow", "@connection"], &[], &[], Route::Connection, Keys::Fixed, Exec::Proxy, Docs { summary: "Get the current connection name", since: "2.6.9", group: "connection", complexity: "O(1)" }, &[]),
-    cmd(Cmd::ClientGetredir, "client|getredir", 2, F_NOSCRIPT | F_LOADING | F_STALE, 0, 0, 0, &["@slow", "@connection"], &[], &[], Route::Connection, Keys::Fixed, Exec::Missing, Docs { summary: "Get tracking notifications redirection client ID if any", since: "6.0.0", group: "connection", complexity: "O(1)" }, &[]),
+    cmd(Cmd::ClientGetredir, "client|getredir", 2, F_NOSCRIPT | F_LOADING | F_STALE, 0, 0, 0, &["@slow", "@connection"], &[], &[], Route::Connection, Keys::Fixed, Exec::Proxy, Docs { summary: "Get tracking notifications redirection client ID if any", since: "6.0.0", group: "connection", complexity: "O(1)" }, &[]),
     cmd(Cmd::ClientHelp, "client|help", 2, F_LOADING | F_STALE, 0, 0, 0, &["@slow", "@connection"], &[], &[], Route::Connection, Keys::Fixed, Exec::Proxy, Docs { summary: "Show helpful text about the different subcommands", since: "5.0.0", group: "connection", complexity: "O(1)" }, &[]),
     cmd(Cmd::ClientId, "client|id", 2, F_NOSCRIPT | F_LOADING | F_STALE, 0, 0, 0, &["@slow", "@connection"], &[], &[], Route::Connection, Keys::Fixed, Exec::Proxy, Docs { summary: "Returns the client ID for the current connection", since: "5.0.0", group: "connection", complexity: "O(1)" }, &[]),
     cmd(Cmd::ClientInfo, "client|info", 2, F_NOSCRIPT | F_LOADING | F_STALE, 0, 0, 0, &["@slow", "@connection"], &["nondeterministic_output"], &[], Route::Connection, Keys::Fixed, Exec::Proxy, Docs { summary: "Returns information about the current client connection.", since: "6.2.0", group: "connection", complexity: "O(1)" }, &[]),
@@ -1512,8 +1515,8 @@ static CLIENT_SUBCOMMANDS: &[CommandSpec] = &[
     cmd(Cmd::ClientReply, "client|reply", 3, F_NOSCRIPT | F_LOADING | F_STALE, 0, 0, 0, &["@slow", "@connection"], &[], &[], Route::Connection, Keys::Fixed, Exec::Proxy, Docs { summary: "Instruct the server whether to reply to commands", since: "3.2.0", group: "connection", complexity: "O(1)" }, &[]),
     cmd(Cmd::ClientSetinfo, "client|setinfo", 4, F_NOSCRIPT | F_LOADING | F_STALE, 0, 0, 0, &["@slow", "@connection"], &[], &[], Route::Connection, Keys::Fixed, Exec::Proxy, Docs { summary: "Set client or connection specific info", since: "7.2.0", group: "connection", complexity: "O(1)" }, &[]),
     cmd(Cmd::ClientSetname, "client|setname", 3, F_NOSCRIPT | F_LOADING | F_STALE, 0, 0, 0, &["@slow", "@connection"], &[], &[], Route::Connection, Keys::Fixed, Exec::Proxy, Docs { summary: "Set the current connection name", since: "2.6.9", group: "connection", complexity: "O(1)" }, &[]),
-    cmd(Cmd::ClientTracking, "client|tracking", -3, F_NOSCRIPT | F_LOADING | F_STALE, 0, 0, 0, &["@slow", "@connection"], &[], &[], Route::Connection, Keys::Fixed, Exec::Missing, Docs { summary: "Enable or disable server assisted client side caching support", since: "6.0.0", group: "connection", complexity: "O(1). Some options may introduce additional complexity." }, &[]),
-    cmd(Cmd::ClientTrackinginfo, "client|trackinginfo", 2, F_NOSCRIPT | F_LOADING | F_STALE, 0, 0, 0, &["@slow", "@connection"], &[], &[], Route::Connection, Keys::Fixed, Exec::Missing, Docs { summary: "Return information about server assisted client side caching for the current connection", since: "6.2.0", group: "connection", complexity: "O(1)" }, &[]),
+    cmd(Cmd::ClientTracking, "client|tracking", -3, F_NOSCRIPT | F_LOADING | F_STALE, 0, 0, 0, &["@slow", "@connection"], &[], &[], Route::Connection, Keys::Fixed, Exec::Proxy, Docs { summary: "Enable or disable server assisted client side caching support", since: "6.0.0", group: "connection", complexity: "O(1). Some options may introduce additional complexity." }, &[]),
+    cmd(Cmd::ClientTrackinginfo, "client|trackinginfo", 2, F_NOSCRIPT | F_LOADING | F_STALE, 0, 0, 0, &["@slow", "@connection"], &[], &[], Route::Connection, Keys::Fixed, Exec::Proxy, Docs { summary: "Return information about server assisted client side caching for the current connection", since: "6.2.0", group: "connection", complexity: "O(1)" }, &[]),
     cmd(Cmd::ClientUnblock, "client|unblock", -3, F_ADMIN | F_NOSCRIPT | F_LOADING | F_STALE, 0, 0, 0, &["@admin", "@slow", "@dangerous", "@connection"], &[], &[], Route::Connection, Keys::Fixed, Exec::Proxy, Docs { summary: "Unblock a client blocked in a blocking command from a different connection", since: "5.0.0", group: "connection", complexity: "O(log N) where N is the number of client connections" }, &[]),
     cmd(Cmd::ClientUnpause, "client|unpause", 2, F_ADMIN | F_NOSCRIPT | F_LOADING | F_STALE, 0, 0, 0, &["@admin", "@slow", "@dangerous", "@connection"], &[], &[], Route::Connection, Keys::Fixed, Exec::Proxy, Docs { summary: "Resume processing of clients that were paused", since: "6.2.0", group: "connection", complexity: "O(N) Where N is the number of paused clients" }, &[]),
 ];
@@ -1716,6 +1719,7 @@ pub(super) static INTERNAL: &[CommandSpec] = &[
     cmd(Cmd::SharddBwait, "shardd.bwait", -5, F_FAST, 0, 0, 0, &[], &[], &[], Route::Keyless, Keys::Fixed, Exec::Internal, Docs { summary: "Waits until one of the keys holds a value of the family (list, zset, stream), in the ticket's place among the waiters: client family ticket key...", since: "", group: "list", complexity: "O(N) where N is the number of keys" }, &[]),
     cmd(Cmd::SharddUnblock, "shardd.unblock", 3, F_FAST, 0, 0, 0, &[], &[], &[], Route::Keyless, Keys::Fixed, Exec::Internal, Docs { summary: "Ends a client's blocked command on this shard: client TIMEOUT|ERROR", since: "", group: "list", complexity: "O(N) where N is the number of keys it waits on" }, &[]),
     cmd(Cmd::SharddEvents, "shardd.events", 1, F_FAST, 0, 0, 0, &[], &[], &[], Route::Keyless, Keys::Fixed, Exec::Internal, Docs { summary: "Answered with the keyspace events no request caused (expired keys), when there are some", since: "", group: "pubsub", complexity: "O(N) where N is the number of events" }, &[]),
+    cmd(Cmd::SharddTrack, "shardd.track", -3, F_FAST, 0, 0, 0, &[], &[], &[], Route::Keyless, Keys::Fixed, Exec::Internal, Docs { summary: "Remembers that a client may cache the keys (CLIENT TRACKING): client key...", since: "", group: "connection", complexity: "O(N) where N is the number of keys" }, &[]),
     cmd(Cmd::SharddScriptflush, "shardd.scriptflush", 1, 0, 0, 0, 0, &[], &[], &[], Route::Keyless, Keys::Fixed, Exec::Internal, Docs { summary: "Forgets the shard's compiled scripts", since: "", group: "scripting", complexity: "O(N)" }, &[]),
     cmd(Cmd::SharddSlots, "shardd.slots", -2, F_ADMIN | F_LOADING | F_STALE, 0, 0, 0, &[], &[], &[], Route::Keyless, Keys::Fixed, Exec::Internal, Docs { summary: "The slots the shard owns: GET, SET ranges (kept in its directory), DROP (deletes the keys of slots it does not own)", since: "", group: "cluster", complexity: "O(N) where N is the number of keys deleted" }, &[]),
     cmd(Cmd::SharddSlotdump, "shardd.slotdump", -2, F_ADMIN | F_LOADING | F_STALE, 0, 0, 0, &[], &[], &[], Route::Keyless, Keys::Fixed, Exec::Internal, Docs { summary: "Every key of the slots, in every database, as one blob, and stops owning them", since: "", group: "cluster", complexity: "O(N) where N is the number of keys in the slots" }, &[]),

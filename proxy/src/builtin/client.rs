@@ -63,6 +63,15 @@ const HELP: &[&str] = &[
     "    Suspend all, or just write, clients for <timeout> milliseconds.",
     "UNPAUSE",
     "    Stop the current client pause, resuming traffic.",
+    "TRACKING (ON|OFF) [REDIRECT <id>] [BCAST] [PREFIX <prefix> [...]]",
+    "         [OPTIN] [OPTOUT] [NOLOOP]",
+    "    Control server assisted client side caching.",
+    "TRACKINGINFO",
+    "    Report tracking status for the current connection.",
+    "CACHING (YES|NO)",
+    "    Enable/disable tracking of the keys for next command in OPTIN/OPTOUT modes.",
+    "GETREDIR",
+    "    Return the client ID we are redirecting to when tracking is enabled.",
     "NO-EVICT (ON|OFF)",
     "    Protect current client connection from eviction.",
     "HELP",
@@ -116,7 +125,171 @@ pub fn run(sub: ClientCmd, call: Call) {
         ClientCmd::Reply => reply_mode(call),
         ClientCmd::Unblock => unblock(call),
         ClientCmd::Help => call.reply(|r| help(r, HELP)),
+        ClientCmd::Caching => caching(call),
+        ClientCmd::Getredir => {
+            let redirect = call
+                .session
+                .tracking
+                .as_ref()
+                .map_or(-1, |t| t.redirect as i64);
+            call.reply(|r| r.int(redirect));
+        }
+        ClientCmd::Trackinginfo => trackinginfo(call),
     }
+}
+
+/// `CLIENT TRACKING on|off [REDIRECT id] [BCAST] [PREFIX p]... [OPTIN]
+/// [OPTOUT] [NOLOOP]` (`crate::tracking`): the mode in force from the
+/// next command on; a `BCAST` client's prefixes are known to every
+/// attached shard when this answers.
+pub async fn tracking(call: Call<'_, '_>) {
+    use crate::{
+        subsync::Subject,
+        tracking::{parse, Tracker},
+    };
+    let (w, session) = (call.w, &mut *call.session);
+    let current = session.tracking.clone();
+    let exists = |id: u64| w.shared.clients().contains_key(&id);
+    let opts = match parse(call.argv, current.as_deref(), exists) {
+        Err(e) => return call.reply(|r| r.error(&e)),
+        Ok(None) => {
+            tracking_off(w, session).await;
+            return call.reply(|r| r.ok());
+        }
+        Ok(Some(o)) => o,
+    };
+    let id = session.handle.id;
+    let mut prefixes: Vec<Vec<u8>> = current
+        .as_ref()
+        .map(|c| c.prefixes.clone())
+        .unwrap_or_default();
+    if opts.bcast {
+        let given = match opts.prefixes.is_empty() {
+            true => vec![Vec::new()],
+            false => opts.prefixes,
+        };
+        for p in given {
+            if !prefixes.contains(&p) {
+                w.subsync.change_of(true, Subject::Prefix, id, &p);
+                prefixes.push(p);
+            }
+        }
+    }
+    let t = std::sync::Arc::new(Tracker {
+        handle: session.handle.clone(),
+        redirect: opts.redirect,
+        bcast: opts.bcast,
+        prefixes,
+        optin: opts.optin,
+        optout: opts.optout,
+        noloop: opts.noloop,
+    });
+    if session.subs.is_none() {
+        // Its invalidations (RESP3) come through a mailbox.
+        let subs = super::pubsub::start(w, &session.handle, call.to.out, session.proto);
+        session.subs = Some(subs);
+    }
+    w.shared.tracking.put(t.clone());
+    session.tracking = Some(t);
+    if opts.bcast {
+        w.subsync.settled().await;
+    }
+    call.reply(|r| r.ok());
+}
+
+/// The connection tracks nothing any more (`CLIENT TRACKING off`, RESET,
+/// its end); its prefixes leave the shards.
+pub async fn tracking_off(w: &crate::worker::Worker, session: &mut Session) {
+    let Some(t) = session.tracking.take() else {
+        return;
+    };
+    session.caching = false;
+    w.shared.tracking.remove(&session.handle);
+    for p in &t.prefixes {
+        w.subsync
+            .change_of(false, crate::subsync::Subject::Prefix, t.handle.id, p);
+    }
+    if !t.prefixes.is_empty() {
+        w.subsync.settled().await;
+    }
+}
+
+/// `CLIENT CACHING yes|no`: whether the next command's (or transaction's)
+/// reads are remembered, in `OPTIN` and `OPTOUT` modes.
+fn caching(call: Call) {
+    let Some(t) = call.session.tracking.as_ref() else {
+        return call.reply(|r| {
+            r.error("ERR CLIENT CACHING can be called only when the client is in tracking mode with OPTIN or OPTOUT mode enabled")
+        });
+    };
+    let arg = call.argv[2];
+    let refusal = if eq(arg, "yes") {
+        (!t.optin).then_some(
+            "ERR CLIENT CACHING YES is only valid when tracking is enabled in OPTIN mode.",
+        )
+    } else if eq(arg, "no") {
+        (!t.optout).then_some(
+            "ERR CLIENT CACHING NO is only valid when tracking is enabled in OPTOUT mode.",
+        )
+    } else {
+        Some("ERR syntax error")
+    };
+    match refusal {
+        Some(e) => call.reply(|r| r.error(e)),
+        None => {
+            call.session.caching = true;
+            call.reply(|r| r.ok())
+        }
+    }
+}
+
+/// `CLIENT TRACKINGINFO`: flags, redirect, prefixes, as Redis 7.0 shows
+/// them.
+fn trackinginfo(call: Call) {
+    let t = call.session.tracking.clone();
+    let caching = call.session.caching;
+    let broken =
+        call.session.handle.tracking.load(Ordering::Relaxed) & crate::tracking::BROKEN != 0;
+    let mut flags: Vec<&str> = vec![if t.is_some() { "on" } else { "off" }];
+    if let Some(t) = &t {
+        if t.bcast {
+            flags.push("bcast");
+        }
+        if t.optin {
+            flags.push("optin");
+            if caching {
+                flags.push("caching-yes");
+            }
+        }
+        if t.optout {
+            flags.push("optout");
+            if caching {
+                flags.push("caching-no");
+            }
+        }
+        if t.noloop {
+            flags.push("noloop");
+        }
+        if broken {
+            flags.push("broken_redirect");
+        }
+    }
+    call.reply(|r| {
+        r.map(3);
+        r.bulk(b"flags");
+        r.set(flags.len());
+        for f in &flags {
+            r.bulk(f.as_bytes());
+        }
+        r.bulk(b"redirect");
+        r.int(t.as_ref().map_or(-1, |t| t.redirect as i64));
+        r.bulk(b"prefixes");
+        let prefixes: &[Vec<u8>] = t.as_ref().map_or(&[], |t| &t.prefixes);
+        r.array(prefixes.len());
+        for p in prefixes {
+            r.bulk(p);
+        }
+    });
 }
 
 /// `CLIENT PAUSE timeout [WRITE|ALL]` (the mode first, then the timeout,
@@ -377,7 +550,7 @@ fn write_line(out: &mut String, c: &ClientHandle, b: &Buffers, now_ms: u64) {
         out,
         "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub={} psub={} ssub={} multi=-1 \
          qbuf={} qbuf-free={} argv-mem={} multi-mem=0 rbs={} rbp={} obl={} oll={} omem={} tot-mem={tot_mem} \
-         events={events} cmd={cmd} user={user} redir=-1 resp={} lib-name={} lib-ver={}",
+         events={events} cmd={cmd} user={user} redir={} resp={} lib-name={} lib-ver={}",
         c.id,
         c.addr,
         c.laddr,
@@ -398,19 +571,44 @@ fn write_line(out: &mut String, c: &ClientHandle, b: &Buffers, now_ms: u64) {
         b.obl,
         b.oll,
         b.omem,
+        redirect_of(c),
         c.resp(),
         String::from_utf8_lossy(&info.lib_name),
         String::from_utf8_lossy(&info.lib_ver),
     );
 }
 
-/// `CLIENT LIST`'s flags of `c`: `b` blocked, `P` subscribed, else `N`.
-fn client_flags(c: &ClientHandle) -> &'static str {
+/// `CLIENT LIST`'s flags of `c`, in Redis's order: `P` subscribed, `b`
+/// blocked, `t` tracking, `R` its redirection broken, `B` broadcasting;
+/// `N` for none.
+fn client_flags(c: &ClientHandle) -> String {
+    use crate::tracking::{BCAST, BROKEN, ON};
     let subscribed = c.subs.iter().any(|n| n.load(Ordering::Relaxed) > 0);
-    match (c.blocked.load(Ordering::Relaxed), subscribed) {
-        (true, _) => "b",
-        (false, true) => "P",
-        (false, false) => "N",
+    let tracking = c.tracking.load(Ordering::Relaxed);
+    let mut f = String::new();
+    for (set, letter) in [
+        (subscribed, 'P'),
+        (c.blocked.load(Ordering::Relaxed), 'b'),
+        (tracking & ON != 0, 't'),
+        (tracking & BROKEN != 0, 'R'),
+        (tracking & BCAST != 0, 'B'),
+    ] {
+        if set {
+            f.push(letter);
+        }
+    }
+    if f.is_empty() {
+        f.push('N');
+    }
+    f
+}
+
+/// `CLIENT LIST`'s `redir` of `c`: where its invalidations go, -1 when
+/// it does not track.
+fn redirect_of(c: &ClientHandle) -> i64 {
+    match c.tracking.load(Ordering::Relaxed) & crate::tracking::ON {
+        0 => -1,
+        _ => c.redirect.load(Ordering::Relaxed) as i64,
     }
 }
 

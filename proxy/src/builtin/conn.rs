@@ -30,6 +30,9 @@ pub fn ping(call: Call) {
 pub fn quit(call: Call) {
     call.reply(|r| r.ok());
     call.session.close = true;
+    // Gone for everyone else from now on, as from Redis (a client
+    // redirecting its invalidations here finds its redirection broken).
+    call.w.shared.clients().remove(&call.session.handle.id);
 }
 
 /// `RESET`: the connection's state back to a new connection's.

@@ -75,6 +75,7 @@ fn proxy_info(w: &Worker) -> ProxyInfo {
             s.pubsub.len(crate::pubsub::Kind::Pattern),
             s.pubsub.len(crate::pubsub::Kind::Shard),
         ],
+        tracking: (s.tracking.clients(), s.tracking.prefixes()),
         cached_scripts: s.scripts.len(),
         scripts_bytes: s.scripts.bytes(),
         maxclients: s.settings.maxclients(),

@@ -46,6 +46,8 @@ pub enum Builtin {
     /// `CLIENT PAUSE timeout [WRITE|ALL]` and `CLIENT UNPAUSE`
     /// (`crate::client_pause`).
     ClientPause,
+    /// `CLIENT TRACKING on|off [options]` (`crate::tracking`).
+    ClientTracking,
     /// `ECHO message`.
     Echo,
     /// `QUIT`.
@@ -162,8 +164,12 @@ pub enum LatencyCmd {
 /// `CLIENT` subcommands.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ClientCmd {
+    /// `CLIENT CACHING yes|no`.
+    Caching,
     /// `CLIENT GETNAME`.
     Getname,
+    /// `CLIENT GETREDIR`.
+    Getredir,
     /// `CLIENT HELP`.
     Help,
     /// `CLIENT ID`.
@@ -182,6 +188,8 @@ pub enum ClientCmd {
     Setinfo,
     /// `CLIENT SETNAME name`.
     Setname,
+    /// `CLIENT TRACKINGINFO`.
+    Trackinginfo,
     /// `CLIENT UNBLOCK id [TIMEOUT|ERROR]`.
     Unblock,
 }
@@ -227,6 +235,10 @@ pub fn handler(id: Cmd) -> Option<Builtin> {
         Cmd::ClientSetname => Client(ClientCmd::Setname),
         Cmd::ClientUnblock => Client(ClientCmd::Unblock),
         Cmd::ClientPause | Cmd::ClientUnpause => ClientPause,
+        Cmd::ClientTracking => ClientTracking,
+        Cmd::ClientCaching => Client(ClientCmd::Caching),
+        Cmd::ClientGetredir => Client(ClientCmd::Getredir),
+        Cmd::ClientTrackinginfo => Client(ClientCmd::Trackinginfo),
         Cmd::ConfigGet => Config(ConfigCmd::Get),
         Cmd::ConfigHelp => Config(ConfigCmd::Help),
         Cmd::ConfigResetstat => Config(ConfigCmd::Resetstat),
@@ -360,6 +372,7 @@ pub async fn run(b: Builtin, call: Call<'_, '_>) {
         Builtin::Hello => conn::hello(call),
         Builtin::Client(c) => client::run(c, call),
         Builtin::ClientPause => client::pause(call).await,
+        Builtin::ClientTracking => client::tracking(call).await,
         Builtin::Config(c) => config::run(c, call).await,
         Builtin::Command => {
             let mut buf = Vec::new();

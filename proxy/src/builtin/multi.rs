@@ -439,6 +439,23 @@ async fn run_exec(call: Call<'_, '_>, multi: Multi, dbs: Dbs, denied: Vec<(usize
             .map(|q| (q.spec, multi.args_of(q)))
             .collect();
         let parts = xtx::participants(w, call.session, &specs);
+        if crate::caching::wants(call.session) {
+            // Its reads run as the transaction's, not the client's: their
+            // keys (a script's declared ones) are remembered ahead.
+            let client = call.session.handle.id;
+            let reads = specs.iter().filter(|(spec, _)| {
+                spec.has_flag(common::table::flags::F_READONLY) || crate::script::is_call(spec.id)
+            });
+            let keys: Vec<&[u8]> = reads
+                .flat_map(|(spec, args)| {
+                    let pos = table::key_positions(spec, args).unwrap_or_default();
+                    pos.iter()
+                        .filter_map(|&i| args.get(i).copied())
+                        .collect::<Vec<_>>()
+                })
+                .collect();
+            crate::caching::remember_first(w, client, keys.into_iter()).await;
+        }
         let watcher = if call.session.watching.is_some() {
             call.session.watcher()
         } else {
@@ -506,6 +523,12 @@ async fn run_exec(call: Call<'_, '_>, multi: Multi, dbs: Dbs, denied: Vec<(usize
     };
     let req = Req {
         origin: call.session.handle.id,
+        // Its reads are remembered for a tracking client, by the shard.
+        flags: if crate::caching::wants(call.session) {
+            common::wire::REQ_FLAG_TRACK
+        } else {
+            0
+        },
         ..Req::internal(Cmd::SharddTx, call.session.proto)
     };
     let kind = MergeKind::Exec { len, proxy };

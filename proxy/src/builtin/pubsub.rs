@@ -165,6 +165,14 @@ pub fn monitor(call: Call<'_, '_>) {
 /// done when the shards know. A monitor monitors no more.
 pub async fn leave_all(w: &Worker, session: &mut Session) {
     w.shared.monitors.remove(session.handle.id);
+    crate::builtin::client::tracking_off(w, session).await;
+    // Invalidations for it (another client redirecting here) find no
+    // mailbox and make one again, which it takes up.
+    *session
+        .handle
+        .mailbox
+        .lock()
+        .unwrap_or_else(|p| p.into_inner()) = None;
     let Some(subs) = session.subs.take() else {
         return;
     };
@@ -181,14 +189,21 @@ pub async fn leave_all(w: &Worker, session: &mut Session) {
     w.subsync.settled().await;
 }
 
-/// A connection's first subscription: its mailbox and pump.
-fn start(
+/// A connection's first subscription: its mailbox (made now, or the one
+/// another connection made for it) and pump.
+pub fn start(
     w: &Worker,
     handle: &Arc<ClientHandle>,
     out: &Rc<RefCell<Replies>>,
     proto: Proto,
 ) -> Box<Subs> {
-    let mailbox = Mailbox::new(handle.id, w.id, proto);
+    let mailbox = handle
+        .mailbox
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .get_or_insert_with(|| Mailbox::new(handle.id, w.id, proto))
+        .clone();
+    mailbox.set_proto(proto);
     let pump = tokio::task::spawn_local(pump(mailbox.clone(), out.clone(), handle.clone()));
     Box::new(Subs {
         names: Default::default(),
@@ -198,9 +213,27 @@ fn start(
     })
 }
 
+/// Takes up the mailbox another connection made for this one (an
+/// invalidation redirected to it, `crate::tracking`): its messages flow
+/// into the replies from now on.
+pub fn take_up_mailbox(w: &Worker, session: &mut Session, out: &Rc<RefCell<Replies>>) {
+    let made = session
+        .handle
+        .mailbox
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .is_some();
+    if made && session.subs.is_none() {
+        session.subs = Some(start(w, &session.handle, out, session.proto));
+    }
+}
+
 /// Moves what fits of `mb`'s messages into the reply queue `out` (while
 /// it holds less than [`PUMP_BACKLOG_BYTES`]); whether any moved.
 fn move_frames(mb: &Mailbox, out: &RefCell<Replies>) -> bool {
+    if out.borrow().pushes_held {
+        return false;
+    }
     let room = PUMP_BACKLOG_BYTES.saturating_sub(out.borrow().backlog());
     if room == 0 {
         return false;

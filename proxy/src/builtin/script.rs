@@ -24,13 +24,19 @@ pub async fn call_script(call: Call<'_, '_>) {
         .function
         .then(|| script::FcallSeen::new(w, call.argv, e.keys));
     let (out, discard) = (call.to.out, call.to.discard);
+    let track = crate::caching::wants(call.session);
     let from = script::Caller {
         proto,
         origin,
         db: crate::link::scoped_db(),
+        track,
     };
     if script::send_one_shard(w, from, &e, out, discard, &mut seen).await {
         return;
+    }
+    if track {
+        // Over several shards: its keys are remembered ahead of the run.
+        crate::caching::remember_first(w, origin, e.keys.iter().copied()).await;
     }
     let reply = script::run(w, proto, origin, &e).await;
     drop(seen);

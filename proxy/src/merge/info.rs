@@ -256,6 +256,8 @@ pub struct ProxyInfo {
     pub blocked_clients: u64,
     /// Channels, patterns and shard channels with subscribers.
     pub pubsub: [usize; 3],
+    /// Clients tracking keys, and distinct `BCAST` prefixes.
+    pub tracking: (usize, usize),
     /// Scripts in the proxy's cache.
     pub cached_scripts: usize,
     /// Bytes of their bodies.
@@ -505,7 +507,7 @@ fn clients(t: &mut String, p: &ProxyInfo) {
     kv(t, "cluster_connections", 0);
     kv(t, "maxclients", p.maxclients);
     kv(t, "blocked_clients", p.blocked_clients);
-    kv(t, "tracking_clients", 0);
+    kv(t, "tracking_clients", p.tracking.0);
     kv(t, "clients_in_timeout_table", 0);
 }
 
@@ -641,9 +643,9 @@ fn stats(t: &mut String, w: &Whole<'_>) {
     kv(t, "pubsubshard_channels", w.proxy.pubsub[2]);
     kv(t, "migrate_cached_sockets", 0);
     kv(t, "slave_expires_tracked_keys", 0);
-    kv(t, "tracking_total_keys", 0);
-    kv(t, "tracking_total_items", 0);
-    kv(t, "tracking_total_prefixes", 0);
+    kv(t, "tracking_total_keys", w.sum("tracking_total_keys"));
+    kv(t, "tracking_total_items", w.sum("tracking_total_items"));
+    kv(t, "tracking_total_prefixes", w.proxy.tracking.1);
     kv(t, "unexpected_error_replies", 0);
     kv(t, "total_error_replies", w.cmds.total_errors());
     kv(t, "total_reads_processed", p.reads);

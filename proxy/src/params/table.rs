@@ -192,7 +192,7 @@ pub static PARAMS: &[Param] = &[
     p("list-compress-depth", None, int(0, INT_MAX), "0", 0, Unused),
     p("stream-node-max-bytes", None, umem(0, LONG_MAX), "4096", 0, Shards),
     p("stream-node-max-entries", None, int(0, LONG_MAX), "100", 0, Shards),
-    p("tracking-table-max-keys", None, uint(0, LONG_MAX), "1000000", 0, Unused),
+    p("tracking-table-max-keys", None, uint(0, LONG_MAX), "1000000", 0, Shards),
     p("busy-reply-threshold", Some("lua-time-limit"), int(0, LONG_MAX), "5000", 0, Proxy),
     // shardis has no replicas: a positive count (with a positive lag)
     // refuses every write, as a Redis master without replicas does.

@@ -317,7 +317,8 @@ impl Settings {
 /// What a shard (one of `nshards`) is told for parameter `name` set to
 /// `value`: `maxmemory` is the whole server's, so each shard gets an equal
 /// share (keys spread evenly over the shards' slots) and evicts within
-/// it; every other value as it is.
+/// it; every other value as it is (a shard takes its share of
+/// `tracking-table-max-keys` by its slots itself).
 pub fn shard_value(name: &str, value: &str, nshards: usize) -> String {
     match (name, value.parse::<u64>()) {
         ("maxmemory", Ok(total)) if total > 0 => (total / nshards.max(1) as u64).max(1).to_string(),

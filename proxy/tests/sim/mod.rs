@@ -241,7 +241,7 @@ fn noop_waker() -> Waker {
 fn conn_state(id: u64, proto: u8) -> Session {
     let addr: SocketAddr = SocketAddr::from(([127, 0, 0, 1], 1));
     let acl = proxy::acl::Acl::default();
-    let mut s = Session::new(Arc::new(ClientHandle::new(id, addr, addr, -1, 0)), &acl);
+    let mut s = Session::new(Arc::new(ClientHandle::new(id, addr, addr, -1, 0, 0)), &acl);
     s.proto = Proto::from_version(proto);
     s
 }

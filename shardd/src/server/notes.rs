@@ -63,9 +63,12 @@ impl<L: WriteLog> Engine<L> {
         false
     }
 
-    /// After active expiry: its events go to the long poll.
+    /// After active expiry: its events (and invalidations no request
+    /// carried) go to the long poll.
     pub fn background_events(&mut self, channels: &mut [Channel]) {
+        self.tracking.by = 0;
         self.notify_noted();
+        self.notes.blob.append(&mut self.tracking.blob);
         if self.notes.blob.is_empty() {
             return;
         }
@@ -88,12 +91,18 @@ impl<L: WriteLog> Engine<L> {
 
     /// Takes `notify-keyspace-events` from the settings in force.
     pub(crate) fn refresh_notify(&mut self) {
-        let (flags, paused_until) =
-            crate::settings::with(|s| (s.notify_keyspace_events, s.paused_until_ms));
+        let (flags, paused_until, max_keys) = crate::settings::with(|s| {
+            (
+                s.notify_keyspace_events,
+                s.paused_until_ms,
+                s.tracking_table_max_keys,
+            )
+        });
         self.ks.pause_expiry(paused_until);
+        self.tracking.max_keys = max_keys;
         if flags != self.notes.flags {
             self.notes.flags = flags;
-            self.ks.track(flags);
+            self.ks.track(self.noted_classes());
         }
     }
 
@@ -166,6 +175,12 @@ impl<L: WriteLog> Engine<L> {
     /// The keyspace's noted happenings become events.
     pub(crate) fn notify_noted(&mut self) {
         for (class, name, key, db) in self.ks.take_noted() {
+            if class == common::notify::EXPIRED && self.tracking.noting_expiry {
+                // An expiry is nobody's change (`NOLOOP` clients hear of it).
+                let by = std::mem::take(&mut self.tracking.by);
+                self.tracking_changed(&key);
+                self.tracking.by = by;
+            }
             let name = if name.is_empty() {
                 noted_name(class)
             } else {
@@ -178,8 +193,11 @@ impl<L: WriteLog> Engine<L> {
     /// Appends the request's events (and its scripts' messages) to reply
     /// record `rec` (its header flagged); true if there were any.
     pub(crate) fn attach_events(&mut self, rec: &mut Vec<u8>) -> bool {
-        if self.notes.flags != 0 {
+        if self.notes.flags != 0 || self.tracking.noting_expiry {
             self.notify_noted();
+        }
+        if !self.tracking.blob.is_empty() {
+            self.notes.blob.append(&mut self.tracking.blob);
         }
         if self.notes.blob.is_empty() {
             return false;
