@@ -45,6 +45,7 @@ pub mod conn;
 pub mod dispatch;
 pub mod fanout;
 pub mod gate;
+pub mod handle;
 pub mod link;
 pub mod listen;
 pub mod merge;

@@ -59,7 +59,7 @@ use std::{
 use bytes::Bytes;
 use common::notify::{events, invalidation, Invalidated, To};
 
-use crate::{pubsub::Mailbox, state::ClientHandle};
+use crate::{handle::ClientHandle, pubsub::Mailbox};
 
 /// `ClientHandle::tracking` bit: tracking is on.
 pub const ON: u8 = 1;
