@@ -239,9 +239,13 @@ async fn read_loop<R: AsyncRead + Unpin>(
         };
         if stopped {
             out.borrow_mut().release();
-            tokio::select! {
-                _ = wait_for_backlog(out, cfg.client_output_backlog_bytes) => {}
-                _ = st.handle.kill.notified() => return false,
+            loop {
+                tokio::select! {
+                    _ = wait_for_backlog(out, cfg.client_output_backlog_bytes) => break,
+                    _ = st.handle.kill.notified() => if killed_or_take_up(worker, st, out) {
+                        return false;
+                    },
+                }
             }
         }
         if buf.len() == buf.capacity() {
@@ -251,13 +255,10 @@ async fn read_loop<R: AsyncRead + Unpin>(
         let read = tokio::select! {
             r = rd.read_buf(&mut buf) => r,
             _ = st.handle.kill.notified() => {
-                if st.handle.killed.load(Ordering::Relaxed) {
+                st.handle.figures.reading.store(false, Ordering::Relaxed);
+                if killed_or_take_up(worker, st, out) {
                     return false;
                 }
-                // Woken unkilled: another connection made this one a
-                // mailbox (an invalidation redirected here).
-                st.handle.figures.reading.store(false, Ordering::Relaxed);
-                crate::builtin::pubsub::take_up_mailbox(worker, st, out);
                 continue;
             }
         };
@@ -287,9 +288,13 @@ async fn read_loop<R: AsyncRead + Unpin>(
                         // Send what is queued, then wait for replies to leave.
                         out.borrow_mut().release();
                         worker.request_flush();
-                        tokio::select! {
-                            _ = wait_for_room(out, cfg.client_output_backlog_bytes) => {}
-                            _ = st.handle.kill.notified() => return false,
+                        loop {
+                            tokio::select! {
+                                _ = wait_for_room(out, cfg.client_output_backlog_bytes) => break,
+                                _ = st.handle.kill.notified() => if killed_or_take_up(worker, st, out) {
+                                    return false;
+                                },
+                            }
                         }
                     }
                     let base = start;
@@ -456,9 +461,22 @@ async fn wait_blocked<R: AsyncRead + Unpin>(
                 }
                 _ => return false,
             },
-            _ = st.handle.kill.notified() => return false,
+            _ = st.handle.kill.notified() => if killed_or_take_up(worker, st, out) {
+                return false;
+            },
         }
     }
+}
+
+/// The connection was woken through its `kill` bell: true if it was
+/// killed; else another connection made it a mailbox (an invalidation
+/// redirected here, `crate::tracking`), which it takes up now.
+fn killed_or_take_up(worker: &Worker, st: &mut Session, out: &Rc<RefCell<Replies>>) -> bool {
+    if st.handle.killed.load(Ordering::Relaxed) {
+        return true;
+    }
+    crate::builtin::pubsub::take_up_mailbox(worker, st, out);
+    false
 }
 
 /// Publishes a connection's buffers for `CLIENT LIST` on other workers:
