@@ -1,4 +1,5 @@
-//! The DUMP/RESTORE payload format (ours, not Redis's RDB):
+//! The DUMP/RESTORE payload format (ours, not Redis's RDB; RESTORE also
+//! reads Redis's, see `redis.rs`):
 //!
 //! ```text
 //! version:u8 (= FORMAT_VERSION) | type tag:u8 | body | check:u64 LE
@@ -21,6 +22,8 @@
 //! parse (or is empty, or repeats a member) is "Bad data format", as in
 //! Redis; decoding never panics and never allocates ahead of the bytes it
 //! has read. Snapshots (`persist/snapshot.rs`) store values in this form.
+
+mod redis;
 
 use crate::{
     keyspace::{StrMark, Value, ValueRef},
@@ -223,7 +226,12 @@ pub fn decode(payload: &[u8]) -> Result<Value, DumpError> {
 /// [`decode`], with how a string was written ([`StrMark::Encoded`] unless
 /// the payload says otherwise).
 pub fn decode_marked(payload: &[u8]) -> Result<(Value, StrMark), DumpError> {
-    let data = checked(payload)?;
+    let data = match checked(payload) {
+        Ok(data) => data,
+        // Redis's own payload (its DUMP): read as Redis writes it.
+        Err(e) if !redis::is_redis_payload(payload) => return Err(e),
+        Err(_) => return redis::decode(payload).map(|v| (v, StrMark::Encoded)),
+    };
     let body = &data[HEADER_BYTES..];
     let value = match data[1] {
         TAG_STRING => Some(Value::Str(body.to_vec())),
