@@ -228,10 +228,11 @@ fn key_commands_work_through_the_proxy() {
 }
 
 #[test]
-fn restore_reads_what_redis_server_dumps() {
+fn dump_and_restore_carry_keys_to_and_from_redis_server() {
     // Data moving in from Redis: every type in every encoding redis-server
     // 7.0 writes (listpacks, intsets, quicklists, LZF strings, integers),
-    // DUMPed there and RESTOREd here, then read back alike on both.
+    // DUMPed there and RESTOREd here, then read back alike on both; and
+    // out again, shardis's DUMP RESTOREd by redis-server.
     let Some(redis) = common::RedisServer::start() else {
         eprintln!("redis-server is not installed: skipping the comparison");
         return;
@@ -358,6 +359,18 @@ fn restore_reads_what_redis_server_dumps() {
             out
         };
         assert_eq!(read(&mut ours), read(&mut theirs), "{k}");
+        // And back: shardis's DUMP is Redis's payload, which
+        // redis-server RESTOREs.
+        let back: Vec<u8> = redis::cmd("DUMP").arg(k).query(&mut ours).expect("DUMP");
+        let ok: String = redis::cmd("RESTORE")
+            .arg(k)
+            .arg(0)
+            .arg(&back)
+            .arg("REPLACE")
+            .query(&mut theirs)
+            .unwrap_or_else(|e| panic!("redis-server's RESTORE of shardis's {k}: {e}"));
+        assert_eq!(ok, "OK");
+        assert_eq!(read(&mut ours), read(&mut theirs), "{k} back");
     }
     // A payload from redis-server with a flipped byte: its error.
     let mut payload: Vec<u8> = redis::cmd("DUMP")
@@ -372,4 +385,36 @@ fn restore_reads_what_redis_server_dumps() {
         .query::<String>(&mut ours)
         .expect_err("a damaged payload is refused");
     assert!(e.to_string().contains("checksum"), "{e}");
+    // redis-server's own MIGRATE aimed at shardis: its RESTORE lands here
+    // (a hash in a listpack and a list), and the keys leave redis-server.
+    let moved: Vec<String> = vec!["hash".into(), "list".into()];
+    let _: i64 = redis::cmd("DEL").arg(&moved).query(&mut ours).expect("DEL");
+    let reply: String = redis::cmd("MIGRATE")
+        .arg("127.0.0.1")
+        .arg(s.port)
+        .arg("")
+        .arg(0)
+        .arg(5000)
+        .arg("KEYS")
+        .arg(&moved)
+        .query(&mut theirs)
+        .expect("redis-server's MIGRATE into shardis");
+    assert_eq!(reply, "OK");
+    let gone: i64 = redis::cmd("EXISTS")
+        .arg(&moved)
+        .query(&mut theirs)
+        .expect("EXISTS");
+    assert_eq!(gone, 0);
+    let hash: Vec<String> = redis::cmd("HGETALL")
+        .arg("hash")
+        .query(&mut ours)
+        .expect("HGETALL");
+    assert_eq!(hash.len(), 4);
+    let list: Vec<String> = redis::cmd("LRANGE")
+        .arg("list")
+        .arg(0)
+        .arg(-1)
+        .query(&mut ours)
+        .expect("LRANGE");
+    assert_eq!(list, ["a", "7", "-300", &long]);
 }

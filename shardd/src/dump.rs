@@ -218,6 +218,12 @@ pub fn encode_marked(value: ValueRef<'_>, mark: StrMark) -> Vec<u8> {
     out
 }
 
+/// What the DUMP command gives for `value`: Redis's own payload (which a
+/// Redis server and shardis both RESTORE), or shardis's for a stream.
+pub fn encode_for_dump(value: ValueRef<'_>) -> Vec<u8> {
+    redis::encode(value).unwrap_or_else(|| encode(value))
+}
+
 /// Checks version and checksum, then reads the value.
 pub fn decode(payload: &[u8]) -> Result<Value, DumpError> {
     decode_marked(payload).map(|(v, _)| v)
@@ -226,12 +232,19 @@ pub fn decode(payload: &[u8]) -> Result<Value, DumpError> {
 /// [`decode`], with how a string was written ([`StrMark::Encoded`] unless
 /// the payload says otherwise).
 pub fn decode_marked(payload: &[u8]) -> Result<(Value, StrMark), DumpError> {
-    let data = match checked(payload) {
-        Ok(data) => data,
-        // Redis's own payload (its DUMP): read as Redis writes it.
-        Err(e) if !redis::is_redis_payload(payload) => return Err(e),
-        Err(_) => return redis::decode(payload).map(|v| (v, StrMark::Encoded)),
-    };
+    match decode_ours(payload) {
+        Ok(v) => Ok(v),
+        // Redis's own payload (its DUMP, and ours for all but streams),
+        // read as Redis writes it. (Its check is our first version's:
+        // a Redis payload whose type byte is 1 passes that check first.)
+        Err(e) if !redis::is_redis_payload(payload) => Err(e),
+        Err(_) => redis::decode(payload).map(|v| (v, StrMark::Encoded)),
+    }
+}
+
+/// [`decode_marked`] of shardis's own payload format.
+fn decode_ours(payload: &[u8]) -> Result<(Value, StrMark), DumpError> {
+    let data = checked(payload)?;
     let body = &data[HEADER_BYTES..];
     let value = match data[1] {
         TAG_STRING => Some(Value::Str(body.to_vec())),

@@ -1,6 +1,7 @@
-//! Redis's own DUMP payloads, read by RESTORE: data moves in from a Redis
-//! server (its DUMP, tools that copy keys with DUMP and RESTORE, a
-//! `MIGRATE` aimed at shardis).
+//! Redis's own DUMP payloads: read by RESTORE, so that data moves in from
+//! a Redis server (its DUMP, tools that copy keys with DUMP and RESTORE, a
+//! `MIGRATE` aimed at shardis), and written by DUMP ([`encode`]), so that
+//! it moves out to one as well.
 //!
 //! ```text
 //! type:u8 | object (RDB serialization) | rdb version:u16 LE | crc64:u64 LE
@@ -19,7 +20,7 @@
 //! length in the payload only bounds the reading).
 
 use crate::{
-    keyspace::Value,
+    keyspace::{Value, ValueRef},
     types::{
         hash::HashObj,
         list::{End, ListObj},
@@ -55,6 +56,162 @@ const TYPE_SET_LISTPACK: u8 = 20;
 const NODE_PLAIN: u64 = 1;
 /// A quicklist node holding a listpack (`QUICKLIST_NODE_CONTAINER_PACKED`).
 const NODE_PACKED: u64 = 2;
+
+/// The RDB version DUMP writes: Redis 7.0's, the oldest that reads every
+/// type written here, so 7.0 and later take the payloads.
+const RDB_VERSION_WRITTEN: u16 = 10;
+
+/// Redis's DUMP payload of `value`, in the plain forms every Redis reads
+/// (a string's bytes as they are, a list, set, hash, or sorted set with
+/// binary scores, element by element; Redis packs small ones again when
+/// it loads them, as shardis does); `None` for a stream, whose Redis form
+/// is not written (DUMP gives shardis's own payload for it).
+pub fn encode(value: ValueRef<'_>) -> Option<Vec<u8>> {
+    let mut out = Vec::with_capacity(32);
+    match value {
+        ValueRef::Str(s) => {
+            out.push(TYPE_STRING);
+            put_string(&mut out, s);
+        }
+        ValueRef::List(l) => {
+            // As Redis 7 writes one: listpacks of up to 8 KiB, an element
+            // too large for one alone in a plain node.
+            out.push(TYPE_LIST_QUICKLIST_2);
+            let mut nodes: Vec<(u64, Vec<u8>)> = Vec::new();
+            let mut packed = ListpackWriter::default();
+            for e in l.iter() {
+                if e.len() >= LISTPACK_NODE_BYTES {
+                    if let Some(lp) = packed.take() {
+                        nodes.push((NODE_PACKED, lp));
+                    }
+                    nodes.push((NODE_PLAIN, e.to_vec()));
+                    continue;
+                }
+                if packed.bytes() + e.len() > LISTPACK_NODE_BYTES {
+                    if let Some(lp) = packed.take() {
+                        nodes.push((NODE_PACKED, lp));
+                    }
+                }
+                packed.push(e);
+            }
+            if let Some(lp) = packed.take() {
+                nodes.push((NODE_PACKED, lp));
+            }
+            put_length(&mut out, nodes.len());
+            for (container, node) in &nodes {
+                put_length(&mut out, *container as usize);
+                put_string(&mut out, node);
+            }
+        }
+        ValueRef::Set(s) => {
+            out.push(TYPE_SET);
+            put_length(&mut out, s.len());
+            for m in s.iter() {
+                put_string(&mut out, &m);
+            }
+        }
+        ValueRef::Hash(h) => {
+            out.push(TYPE_HASH);
+            put_length(&mut out, h.len());
+            for (f, v) in h.iter() {
+                put_string(&mut out, f);
+                put_string(&mut out, v);
+            }
+        }
+        ValueRef::ZSet(z) => {
+            out.push(TYPE_ZSET_2);
+            put_length(&mut out, z.len());
+            for (m, score) in z.iter() {
+                put_string(&mut out, m);
+                out.extend_from_slice(&score.to_le_bytes());
+            }
+        }
+        ValueRef::Stream(_) => return None,
+    }
+    out.extend_from_slice(&RDB_VERSION_WRITTEN.to_le_bytes());
+    let crc = crc64(&out);
+    out.extend_from_slice(&crc.to_le_bytes());
+    Some(out)
+}
+
+/// Bytes of a list's listpack node (Redis's `list-max-listpack-size -2`);
+/// a larger element goes alone in a plain node.
+const LISTPACK_NODE_BYTES: usize = 8 << 10;
+
+/// A listpack being written: its entries so far (strings only).
+#[derive(Default)]
+struct ListpackWriter {
+    entries: Vec<u8>,
+    count: usize,
+}
+
+impl ListpackWriter {
+    fn bytes(&self) -> usize {
+        self.entries.len()
+    }
+
+    /// Appends `s` as a string entry and its back length.
+    fn push(&mut self, s: &[u8]) {
+        let start = self.entries.len();
+        let n = s.len();
+        if n < 64 {
+            self.entries.push(0x80 | n as u8);
+        } else if n < 4096 {
+            self.entries.extend_from_slice(&[0xe0 | (n >> 8) as u8, n as u8]);
+        } else {
+            self.entries.push(0xf0);
+            self.entries.extend_from_slice(&(n as u32).to_le_bytes());
+        }
+        self.entries.extend_from_slice(s);
+        // The entry's length in 7-bit groups, the highest first, every
+        // group after the first flagged (read from the end backwards).
+        let len = self.entries.len() - start;
+        let n = backlen_bytes(len);
+        for i in (0..n).rev() {
+            let group = ((len >> (7 * i)) & 0x7f) as u8;
+            let flag = if i + 1 < n { 0x80 } else { 0 };
+            self.entries.push(group | flag);
+        }
+        self.count += 1;
+    }
+
+    /// The finished listpack, if it has any entry; the writer is empty
+    /// again.
+    fn take(&mut self) -> Option<Vec<u8>> {
+        if self.count == 0 {
+            return None;
+        }
+        let total = 4 + 2 + self.entries.len() + 1;
+        let mut lp = Vec::with_capacity(total);
+        lp.extend_from_slice(&(total as u32).to_le_bytes());
+        lp.extend_from_slice(&(self.count.min(u16::MAX as usize) as u16).to_le_bytes());
+        lp.append(&mut self.entries);
+        lp.push(0xff);
+        self.count = 0;
+        Some(lp)
+    }
+}
+
+/// An RDB length.
+fn put_length(out: &mut Vec<u8>, n: usize) {
+    if n < 1 << 6 {
+        out.push(n as u8);
+    } else if n < 1 << 14 {
+        out.extend_from_slice(&[0x40 | (n >> 8) as u8, n as u8]);
+    } else if let Ok(n) = u32::try_from(n) {
+        out.push(0x80);
+        out.extend_from_slice(&n.to_be_bytes());
+    } else {
+        out.push(0x81);
+        out.extend_from_slice(&(n as u64).to_be_bytes());
+    }
+}
+
+/// An RDB string, its bytes as they are.
+fn put_string(out: &mut Vec<u8>, s: &[u8]) {
+    put_length(out, s.len());
+    out.extend_from_slice(s);
+}
 
 /// Whether `payload` has a Redis DUMP footer whose version is one we read
 /// and whose CRC agrees.
@@ -286,17 +443,23 @@ fn listpack(lp: &[u8]) -> Option<Vec<Vec<u8>>> {
         };
         // The entry's length again, backwards, in 7-bit groups.
         let len = before - r.b.len();
-        let back = match len {
-            0..=127 => 1,
-            128..=16_383 => 2,
-            16_384..=2_097_151 => 3,
-            2_097_152..=268_435_455 => 4,
-            _ => 5,
-        };
+        let back = backlen_bytes(len);
         r.take(back)?;
         out.push(entry);
     }
     r.b.is_empty().then_some(out)
+}
+
+/// Bytes of a listpack entry's back length, for an entry of `len` bytes
+/// (Redis's `lpEncodeBacklen` thresholds).
+fn backlen_bytes(len: usize) -> usize {
+    match len {
+        0..=127 => 1,
+        128..=16_382 => 2,
+        16_383..=2_097_150 => 3,
+        2_097_151..=268_435_454 => 4,
+        _ => 5,
+    }
 }
 
 /// The members of an intset, in decimal.
@@ -513,6 +676,40 @@ mod tests {
             b"300".to_vec(),
         ];
         assert_eq!(got, Some(want));
+    }
+
+    #[test]
+    fn what_dump_writes_reads_back() {
+        let mut h = HashObj::new();
+        for i in 0..100 {
+            h.set(format!("f{i}").as_bytes(), &vec![b'v'; i * 5]);
+        }
+        let mut z = ZSetObj::new();
+        z.insert(b"a", 1.5);
+        z.insert(b"b", f64::NEG_INFINITY);
+        let mut l = ListObj::new();
+        for e in [&b"x"[..], b"12", &[0u8; 20_000]] {
+            l.push(End::Back, e);
+        }
+        let values = [
+            Value::Str(b"hello".to_vec()),
+            Value::Str(vec![7; 70_000]),
+            Value::Hash(Box::new(h)),
+            Value::ZSet(Box::new(z)),
+            Value::List(Box::new(l)),
+        ];
+        for v in &values {
+            let p = encode(v.as_ref()).unwrap_or_default();
+            assert_eq!(&p[p.len() - 10..p.len() - 8], &[10, 0]);
+            let back = decode(&p).unwrap_or_else(|e| panic!("{e}"));
+            assert_eq!(
+                crate::dump::encode(back.as_ref()),
+                crate::dump::encode(v.as_ref())
+            );
+        }
+        // The Redis form of `SET k hello` is byte for byte redis-server's.
+        let p = encode(ValueRef::Str(b"hello")).unwrap_or_default();
+        assert_eq!(p, hex("000568656c6c6f0a006372df766534200a"));
     }
 
     #[test]

@@ -1,4 +1,5 @@
-//! DUMP and RESTORE over the payload format of [`crate::dump`].
+//! DUMP and RESTORE over the payload formats of [`crate::dump`] (DUMP
+//! writes Redis's for every type but streams; RESTORE reads both).
 
 use super::{eq_ic, Args, CmdError, CmdResult};
 use crate::{dump as payload, keyspace::Keyspace, reply::Reply};
@@ -10,7 +11,7 @@ const FREQ_MAX: i64 = 255;
 pub fn dump(ks: &mut Keyspace, args: Args, out: &mut Reply) -> CmdResult {
     match ks.get(args.get(1)?) {
         None => out.null(),
-        Some(v) => out.bulk(&payload::encode(v)),
+        Some(v) => out.bulk(&payload::encode_for_dump(v)),
     }
     Ok(())
 }
