@@ -157,7 +157,8 @@ impl ListpackWriter {
         if n < 64 {
             self.entries.push(0x80 | n as u8);
         } else if n < 4096 {
-            self.entries.extend_from_slice(&[0xe0 | (n >> 8) as u8, n as u8]);
+            self.entries
+                .extend_from_slice(&[0xe0 | (n >> 8) as u8, n as u8]);
         } else {
             self.entries.push(0xf0);
             self.entries.extend_from_slice(&(n as u32).to_le_bytes());
@@ -166,7 +167,7 @@ impl ListpackWriter {
         // The entry's length in 7-bit groups, the highest first, every
         // group after the first flagged (read from the end backwards).
         let len = self.entries.len() - start;
-        let n = backlen_bytes(len);
+        let n = crate::types::stream::listpack_backlen(len);
         for i in (0..n).rev() {
             let group = ((len >> (7 * i)) & 0x7f) as u8;
             let flag = if i + 1 < n { 0x80 } else { 0 };
@@ -443,23 +444,11 @@ fn listpack(lp: &[u8]) -> Option<Vec<Vec<u8>>> {
         };
         // The entry's length again, backwards, in 7-bit groups.
         let len = before - r.b.len();
-        let back = backlen_bytes(len);
+        let back = crate::types::stream::listpack_backlen(len);
         r.take(back)?;
         out.push(entry);
     }
     r.b.is_empty().then_some(out)
-}
-
-/// Bytes of a listpack entry's back length, for an entry of `len` bytes
-/// (Redis's `lpEncodeBacklen` thresholds).
-fn backlen_bytes(len: usize) -> usize {
-    match len {
-        0..=127 => 1,
-        128..=16_382 => 2,
-        16_383..=2_097_150 => 3,
-        2_097_151..=268_435_454 => 4,
-        _ => 5,
-    }
 }
 
 /// The members of an intset, in decimal.

@@ -16,6 +16,7 @@ use std::collections::BTreeMap;
 
 pub use group::{Consumer, Group, Nack, INVALID_ENTRIES_READ};
 pub use id::StreamId;
+pub(crate) use node::backlen as listpack_backlen;
 use node::{push_bytes, push_varint, read_bytes, read_varint, Node};
 
 /// Largest total size of one entry's fields and values (Redis's

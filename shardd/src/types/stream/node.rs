@@ -85,7 +85,9 @@ pub fn lp_int_bytes(v: i64) -> usize {
     body + backlen(body)
 }
 
-fn backlen(body: usize) -> usize {
+/// Bytes of a listpack entry's back length for an entry of `body` bytes
+/// (Redis's `lpEncodeBacklen` thresholds).
+pub(crate) fn backlen(body: usize) -> usize {
     match body {
         0..=127 => 1,
         128..=16382 => 2,
