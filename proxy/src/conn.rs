@@ -242,7 +242,7 @@ async fn read_loop<R: AsyncRead + Unpin>(
             loop {
                 tokio::select! {
                     _ = wait_for_backlog(out, cfg.client_output_backlog_bytes) => break,
-                    _ = st.handle.kill.notified() => if killed_or_take_up(worker, st, out) {
+                    _ = st.handle.kill.notified() => if killed_or_take_up(st, out) {
                         return false;
                     },
                 }
@@ -256,7 +256,7 @@ async fn read_loop<R: AsyncRead + Unpin>(
             r = rd.read_buf(&mut buf) => r,
             _ = st.handle.kill.notified() => {
                 st.handle.figures.reading.store(false, Ordering::Relaxed);
-                if killed_or_take_up(worker, st, out) {
+                if killed_or_take_up(st, out) {
                     return false;
                 }
                 continue;
@@ -291,7 +291,7 @@ async fn read_loop<R: AsyncRead + Unpin>(
                         loop {
                             tokio::select! {
                                 _ = wait_for_room(out, cfg.client_output_backlog_bytes) => break,
-                                _ = st.handle.kill.notified() => if killed_or_take_up(worker, st, out) {
+                                _ = st.handle.kill.notified() => if killed_or_take_up(st, out) {
                                     return false;
                                 },
                             }
@@ -461,7 +461,7 @@ async fn wait_blocked<R: AsyncRead + Unpin>(
                 }
                 _ => return false,
             },
-            _ = st.handle.kill.notified() => if killed_or_take_up(worker, st, out) {
+            _ = st.handle.kill.notified() => if killed_or_take_up(st, out) {
                 return false;
             },
         }
@@ -471,11 +471,11 @@ async fn wait_blocked<R: AsyncRead + Unpin>(
 /// The connection was woken through its `kill` bell: true if it was
 /// killed; else another connection made it a mailbox (an invalidation
 /// redirected here, `crate::tracking`), which it takes up now.
-fn killed_or_take_up(worker: &Worker, st: &mut Session, out: &Rc<RefCell<Replies>>) -> bool {
+fn killed_or_take_up(st: &mut Session, out: &Rc<RefCell<Replies>>) -> bool {
     if st.handle.killed.load(Ordering::Relaxed) {
         return true;
     }
-    crate::builtin::pubsub::take_up_mailbox(worker, st, out);
+    crate::builtin::pubsub::take_up_mailbox(st, out);
     false
 }
 

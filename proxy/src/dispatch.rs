@@ -319,6 +319,11 @@ async fn run_builtin(
     if held {
         out.borrow_mut().pushes_held = false;
         builtin::pubsub::catch_up(session, out);
+        // What did not fit behind its reply: the pump takes it from here
+        // (it may have parked on the mailbox's bell alone meanwhile).
+        if let Some(subs) = &session.subs {
+            subs.mailbox.bell.notify_one();
+        }
     }
     let ns = started.elapsed().as_nanos() as u64;
     // A script the shards ran is counted by the shard that ran it; the

@@ -79,6 +79,21 @@ pub const UNBLOCK_ERROR: u8 = 2;
 const NO_COMMAND: u16 = u16::MAX;
 
 impl ClientHandle {
+    /// Its mailbox, made now (speaking `proto`) if it has none; true if
+    /// made now.
+    pub fn mailbox_or_new(
+        &self,
+        proto: common::reply::Proto,
+    ) -> (Arc<crate::pubsub::Mailbox>, bool) {
+        let mut slot = self.mailbox.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(mb) = slot.as_ref() {
+            return (mb.clone(), false);
+        }
+        let mb = crate::pubsub::Mailbox::new(self.id, self.worker, proto);
+        *slot = Some(mb.clone());
+        (mb, true)
+    }
+
     /// A new connection's entry (RESP2, no name, no command yet) at
     /// [`Shared::now_ms`] `now_ms`.
     pub fn new(

@@ -232,13 +232,15 @@ impl Session {
 
     /// Whether it is in the plain state the shortcuts past the dispatcher
     /// take (while nobody MONITORs): authenticated, its user unrestricted,
-    /// replies on, no MULTI, no subscription.
+    /// replies on, no MULTI, no subscription, not tracking keys (whose
+    /// reads go flagged, `crate::caching`).
     pub fn is_plain(&self) -> bool {
         self.authed
             && self.user.unrestricted
             && self.reply == ReplyMode::On
             && self.multi.is_none()
             && self.subs.is_none()
+            && self.tracking.is_none()
     }
 
     /// Whether it is subscribed to anything (RESP2's subscribed mode).

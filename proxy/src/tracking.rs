@@ -234,19 +234,15 @@ impl Registry {
 /// The mailbox of client `h`: its own, or one made now, which its
 /// connection takes up when woken (`crate::conn`).
 fn mailbox_of(h: &ClientHandle) -> Arc<Mailbox> {
-    let mut slot = h.mailbox.lock().unwrap_or_else(|p| p.into_inner());
-    if let Some(mb) = slot.as_ref() {
-        return mb.clone();
-    }
     let proto = match h.resp() {
         3 => common::reply::Proto::Resp3,
         _ => common::reply::Proto::Resp2,
     };
-    let mb = Mailbox::new(h.id, h.worker, proto);
-    *slot = Some(mb.clone());
-    drop(slot);
-    // Not killed: the connection sees a mailbox to take up.
-    h.kill.notify_one();
+    let (mb, made) = h.mailbox_or_new(proto);
+    if made {
+        // Not killed: the connection sees a mailbox to take up.
+        h.kill.notify_one();
+    }
     mb
 }
 

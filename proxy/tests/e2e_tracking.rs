@@ -444,3 +444,87 @@ fn a_cache_kept_by_invalidations_never_holds_a_stale_value() {
         }
     }
 }
+
+#[test]
+fn review_cases_tracking_survives_failed_scripts_multi_large_replies_and_slot_moves() {
+    let s = Server::with_shards(2);
+    let mut w = s.raw();
+    let k = key_on_shard("rk", 1, 2);
+    w.expect(&["SET", &k, "1"], OK);
+    // A tracking client's script that fails to compile on the shard must
+    // not leave that shard unable to remember later reads.
+    let mut c = tracking(&s, &[]);
+    let bad =
+        String::from_utf8_lossy(&c.cmd(&["EVAL", "return redis.call('get',KEYS[1]", "1", &k]))
+            .into_owned();
+    assert!(bad.starts_with('-'), "{bad}");
+    c.expect(&["GET", &k], bulk("1"));
+    w.expect(&["SET", &k, "2"], OK);
+    assert_eq!(pushes(&mut c), vec![invalidate(&[&k])]);
+    // CLIENT TRACKING inside MULTI: its invalidations still reach the
+    // connection (not EXEC's capture).
+    let mut m = s.raw();
+    assert!(m.cmd(&["HELLO", "3"]).starts_with(b"%"));
+    m.expect(&["MULTI"], OK);
+    m.expect(&["CLIENT", "TRACKING", "on"], "+QUEUED\r\n");
+    m.expect(&["EXEC"], "*1\r\n+OK\r\n");
+    m.expect(&["GET", &k], bulk("2"));
+    w.expect(&["SET", &k, "3"], OK);
+    assert_eq!(pushes(&mut m), vec![invalidate(&[&k])]);
+    // An invalidation made during an EXEC with a large reply reaches the
+    // client without another command of its own.
+    let big = key_on_shard("big", 0, 2);
+    let elems: Vec<String> = (0..2000)
+        .map(|i| format!("element-{i:08}-{}", "x".repeat(40)))
+        .collect();
+    let mut rpush = vec!["RPUSH", big.as_str()];
+    rpush.extend(elems.iter().map(String::as_str));
+    w.cmd(&rpush);
+    c.expect(&["GET", &k], bulk("3"));
+    c.expect(&["MULTI"], OK);
+    c.expect(&["SET", &k, "4"], "+QUEUED\r\n");
+    c.expect(&["LRANGE", &big, "0", "-1"], "+QUEUED\r\n");
+    let exec = String::from_utf8_lossy(&c.cmd(&["EXEC"])).into_owned();
+    assert!(
+        exec.starts_with("*2\r\n+OK\r\n*2000\r\n"),
+        "{}",
+        &exec[..40.min(exec.len())]
+    );
+    let push = String::from_utf8_lossy(&c.read_reply()).into_owned();
+    assert_eq!(push, invalidate(&[&k]));
+    // A slot moved to another shard: whoever may cache its keys is told
+    // (the new shard remembers nobody).
+    let keys: Vec<String> = (0..40).map(|i| format!("moving:{i}")).collect();
+    for key in &keys {
+        w.expect(&["SET", key, "v"], OK);
+        c.expect(&["GET", key], bulk("v"));
+    }
+    let mut con = s.client();
+    let ok: String = redis::cmd("SHARDIS")
+        .arg("SCALE")
+        .arg(3)
+        .query(&mut con)
+        .expect("SHARDIS SCALE");
+    assert_eq!(ok, "OK");
+    let mut told = Vec::new();
+    wait_until(Duration::from_secs(60), "the scale to end", || {
+        told.extend(pushes(&mut c));
+        let status: String = redis::cmd("SHARDIS")
+            .arg("STATUS")
+            .query(&mut con)
+            .unwrap_or_default();
+        status.contains("shards:3") && status.contains("scale_target:-")
+    });
+    told.extend(pushes(&mut c));
+    // Some keys moved and were told; every other one is still remembered
+    // where it is: a write to it tells the client. None stays cached
+    // untold.
+    assert!(!told.is_empty() && told.len() < keys.len(), "{told:?}");
+    for key in &keys {
+        if told.contains(&invalidate(&[key])) {
+            continue;
+        }
+        w.expect(&["SET", key, "w"], OK);
+        assert_eq!(pushes(&mut c), vec![invalidate(&[key])], "{key}");
+    }
+}

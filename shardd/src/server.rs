@@ -178,6 +178,9 @@ impl<L: WriteLog> Engine<L> {
             }
         };
         self.tracking.by = if in_tx { 0 } else { h.origin };
+        // Set by a script run of this request only (an early return of an
+        // earlier run must not leave it set).
+        self.tracking.script_read = None;
         if !in_tx && self.xtx.active() && self.park_if_locked(h.kind, &args, h.origin, owner, rec) {
             // Answered when the locks it waits for are released.
             return Ok(true);

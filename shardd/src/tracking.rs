@@ -172,7 +172,8 @@ impl Tracking {
 /// that split the slots add up to `total` exactly (a bound of 1 over two
 /// shards: 0 and 1).
 pub fn share(total: usize, owned: &[(u16, u16)]) -> usize {
-    let at = |slot: usize| total * slot / common::slot::SLOT_COUNT;
+    let at =
+        |slot: usize| (total as u128 * slot as u128 / common::slot::SLOT_COUNT as u128) as usize;
     owned
         .iter()
         .map(|&(lo, hi)| at(usize::from(hi) + 1) - at(usize::from(lo)))
@@ -259,7 +260,7 @@ mod tests {
 
     #[test]
     fn shares_of_a_bound_add_up_to_it() {
-        for total in [1, 2, 7, 1000, 1_000_000] {
+        for total in [1, 2, 7, 1000, 1_000_000, i64::MAX as usize] {
             for n in [1usize, 2, 3, 5] {
                 let sum: usize = (0..n)
                     .map(|i| {

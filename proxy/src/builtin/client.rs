@@ -185,9 +185,11 @@ pub async fn tracking(call: Call<'_, '_>) {
         noloop: opts.noloop,
     });
     if session.subs.is_none() {
-        // Its invalidations (RESP3) come through a mailbox.
-        let subs = super::pubsub::start(w, &session.handle, call.to.out, session.proto);
-        session.subs = Some(subs);
+        // Its invalidations (RESP3) come through a mailbox, which its
+        // connection takes up into its own reply queue when woken (this
+        // may run inside EXEC, whose replies go to a capture).
+        session.handle.mailbox_or_new(session.proto);
+        session.handle.kill.notify_one();
     }
     w.shared.tracking.put(t.clone());
     session.tracking = Some(t);

@@ -75,7 +75,7 @@ pub async fn subscribe(call: Call<'_, '_>, kind: Kind) {
     let (w, session) = (call.w, &mut *call.session);
     let subs = session
         .subs
-        .get_or_insert_with(|| start(w, &session.handle, call.to.out, session.proto));
+        .get_or_insert_with(|| start(&session.handle, call.to.out, session.proto));
     let id = session.handle.id;
     let mut out = Vec::new();
     for name in &call.argv[1..] {
@@ -152,7 +152,7 @@ pub fn monitor(call: Call<'_, '_>) {
     let (w, session) = (call.w, &mut *call.session);
     let subs = session
         .subs
-        .get_or_insert_with(|| start(w, &session.handle, call.to.out, session.proto));
+        .get_or_insert_with(|| start(&session.handle, call.to.out, session.proto));
     if w.shared
         .monitors
         .add(session.handle.id, subs.mailbox.clone())
@@ -191,18 +191,8 @@ pub async fn leave_all(w: &Worker, session: &mut Session) {
 
 /// A connection's first subscription: its mailbox (made now, or the one
 /// another connection made for it) and pump.
-pub fn start(
-    w: &Worker,
-    handle: &Arc<ClientHandle>,
-    out: &Rc<RefCell<Replies>>,
-    proto: Proto,
-) -> Box<Subs> {
-    let mailbox = handle
-        .mailbox
-        .lock()
-        .unwrap_or_else(|p| p.into_inner())
-        .get_or_insert_with(|| Mailbox::new(handle.id, w.id, proto))
-        .clone();
+pub fn start(handle: &Arc<ClientHandle>, out: &Rc<RefCell<Replies>>, proto: Proto) -> Box<Subs> {
+    let mailbox = handle.mailbox_or_new(proto).0;
     mailbox.set_proto(proto);
     let pump = tokio::task::spawn_local(pump(mailbox.clone(), out.clone(), handle.clone()));
     Box::new(Subs {
@@ -216,7 +206,7 @@ pub fn start(
 /// Takes up the mailbox another connection made for this one (an
 /// invalidation redirected to it, `crate::tracking`): its messages flow
 /// into the replies from now on.
-pub fn take_up_mailbox(w: &Worker, session: &mut Session, out: &Rc<RefCell<Replies>>) {
+pub fn take_up_mailbox(session: &mut Session, out: &Rc<RefCell<Replies>>) {
     let made = session
         .handle
         .mailbox
@@ -224,7 +214,7 @@ pub fn take_up_mailbox(w: &Worker, session: &mut Session, out: &Rc<RefCell<Repli
         .unwrap_or_else(|p| p.into_inner())
         .is_some();
     if made && session.subs.is_none() {
-        session.subs = Some(start(w, &session.handle, out, session.proto));
+        session.subs = Some(start(&session.handle, out, session.proto));
     }
 }
 

@@ -74,32 +74,21 @@ pub fn encode(value: ValueRef<'_>) -> Option<Vec<u8>> {
             put_string(&mut out, s);
         }
         ValueRef::List(l) => {
-            // As Redis 7 writes one: listpacks of up to 8 KiB, an element
-            // too large for one alone in a plain node.
+            // As Redis 7 writes one: listpacks of up to 8 KiB (a larger
+            // element alone in its own).
             out.push(TYPE_LIST_QUICKLIST_2);
-            let mut nodes: Vec<(u64, Vec<u8>)> = Vec::new();
+            let mut nodes: Vec<Vec<u8>> = Vec::new();
             let mut packed = ListpackWriter::default();
             for e in l.iter() {
-                if e.len() >= LISTPACK_NODE_BYTES {
-                    if let Some(lp) = packed.take() {
-                        nodes.push((NODE_PACKED, lp));
-                    }
-                    nodes.push((NODE_PLAIN, e.to_vec()));
-                    continue;
-                }
                 if packed.bytes() + e.len() > LISTPACK_NODE_BYTES {
-                    if let Some(lp) = packed.take() {
-                        nodes.push((NODE_PACKED, lp));
-                    }
+                    nodes.extend(packed.take());
                 }
                 packed.push(e);
             }
-            if let Some(lp) = packed.take() {
-                nodes.push((NODE_PACKED, lp));
-            }
+            nodes.extend(packed.take());
             put_length(&mut out, nodes.len());
-            for (container, node) in &nodes {
-                put_length(&mut out, *container as usize);
+            for node in &nodes {
+                put_length(&mut out, NODE_PACKED as usize);
                 put_string(&mut out, node);
             }
         }
@@ -135,7 +124,7 @@ pub fn encode(value: ValueRef<'_>) -> Option<Vec<u8>> {
 }
 
 /// Bytes of a list's listpack node (Redis's `list-max-listpack-size -2`);
-/// a larger element goes alone in a plain node.
+/// a larger element goes alone in its own.
 const LISTPACK_NODE_BYTES: usize = 8 << 10;
 
 /// A listpack being written: its entries so far (strings only).
@@ -350,15 +339,15 @@ fn lzf_decompress(input: &[u8], ulen: usize) -> Option<Vec<u8>> {
     (out.len() == ulen).then_some(out)
 }
 
-/// The entries of a ziplist, as strings (integers in decimal).
-fn ziplist(zl: &[u8]) -> Option<Vec<Vec<u8>>> {
+/// Hands each entry of a ziplist to `each` (integers in decimal); `None`
+/// if it does not parse or `each` refuses an entry.
+fn ziplist(zl: &[u8], each: &mut dyn FnMut(&[u8]) -> bool) -> Option<()> {
     let mut r = Reader { b: zl };
     let total = u32::from_le_bytes(r.take(4)?.try_into().ok()?) as usize;
     if total != zl.len() {
         return None;
     }
     r.take(6)?; // tail offset, count
-    let mut out = Vec::new();
     loop {
         let first = r.byte()?;
         if first == 0xff {
@@ -369,241 +358,252 @@ fn ziplist(zl: &[u8]) -> Option<Vec<Vec<u8>>> {
             r.take(4)?;
         }
         let enc = r.byte()?;
-        let entry = match enc >> 6 {
-            0 => r.take(usize::from(enc & 0x3f))?.to_vec(),
+        let n: i64 = match enc >> 6 {
+            0 => entry(each, r.take(usize::from(enc & 0x3f))?)?,
             1 => {
                 let low = usize::from(r.byte()?);
-                r.take((usize::from(enc & 0x3f) << 8) | low)?.to_vec()
+                entry(each, r.take((usize::from(enc & 0x3f) << 8) | low)?)?
             }
             2 => {
                 let n = u32::from_be_bytes(r.take(4)?.try_into().ok()?) as usize;
-                r.take(n)?.to_vec()
+                entry(each, r.take(n)?)?
             }
-            _ => {
-                let n: i64 = match enc {
-                    0xc0 => i64::from(i16::from_le_bytes(r.take(2)?.try_into().ok()?)),
-                    0xd0 => i64::from(i32::from_le_bytes(r.take(4)?.try_into().ok()?)),
-                    0xe0 => i64::from_le_bytes(r.take(8)?.try_into().ok()?),
-                    0xf0 => {
-                        let b = r.take(3)?;
-                        i64::from(i32::from_le_bytes([0, b[0], b[1], b[2]]) >> 8)
-                    }
-                    0xfe => i64::from(r.byte()? as i8),
-                    0xf1..=0xfd => i64::from(enc & 0x0f) - 1,
-                    _ => return None,
-                };
-                n.to_string().into_bytes()
-            }
+            _ => match enc {
+                0xc0 => i64::from(i16::from_le_bytes(r.take(2)?.try_into().ok()?)),
+                0xd0 => i64::from(i32::from_le_bytes(r.take(4)?.try_into().ok()?)),
+                0xe0 => i64::from_le_bytes(r.take(8)?.try_into().ok()?),
+                0xf0 => {
+                    let b = r.take(3)?;
+                    i64::from(i32::from_le_bytes([0, b[0], b[1], b[2]]) >> 8)
+                }
+                0xfe => i64::from(r.byte()? as i8),
+                0xf1..=0xfd => i64::from(enc & 0x0f) - 1,
+                _ => return None,
+            },
         };
-        out.push(entry);
+        if enc >> 6 == 3 {
+            int_entry(each, n)?;
+        }
     }
-    r.b.is_empty().then_some(out)
+    r.b.is_empty().then_some(())
 }
 
-/// The entries of a listpack, as strings (integers in decimal).
-fn listpack(lp: &[u8]) -> Option<Vec<Vec<u8>>> {
+/// Hands string entry `e` to `each`; `Some(0)` if taken.
+fn entry(each: &mut dyn FnMut(&[u8]) -> bool, e: &[u8]) -> Option<i64> {
+    each(e).then_some(0)
+}
+
+/// Hands integer entry `n` to `each`, in decimal.
+fn int_entry(each: &mut dyn FnMut(&[u8]) -> bool, n: i64) -> Option<()> {
+    let mut tmp = [0u8; 20];
+    each(common::reply::format_i64(n, &mut tmp)).then_some(())
+}
+
+/// Hands each entry of a listpack to `each` (integers in decimal);
+/// `None` if it does not parse or `each` refuses an entry.
+fn listpack(lp: &[u8], each: &mut dyn FnMut(&[u8]) -> bool) -> Option<()> {
     let mut r = Reader { b: lp };
     let total = u32::from_le_bytes(r.take(4)?.try_into().ok()?) as usize;
     if total != lp.len() {
         return None;
     }
     r.take(2)?; // count
-    let mut out = Vec::new();
     loop {
         let before = r.b.len();
         let enc = r.byte()?;
         if enc == 0xff {
             break;
         }
-        let int = |n: i64| Some(n.to_string().into_bytes());
-        let entry = if enc & 0x80 == 0 {
-            int(i64::from(enc & 0x7f))?
+        if enc & 0x80 == 0 {
+            int_entry(each, i64::from(enc & 0x7f))?;
         } else if enc & 0xc0 == 0x80 {
-            r.take(usize::from(enc & 0x3f))?.to_vec()
+            entry(each, r.take(usize::from(enc & 0x3f))?)?;
         } else if enc & 0xe0 == 0xc0 {
             let v = (i64::from(enc & 0x1f) << 8) | i64::from(r.byte()?);
-            int(if v >= 1 << 12 { v - (1 << 13) } else { v })?
+            int_entry(each, if v >= 1 << 12 { v - (1 << 13) } else { v })?;
         } else if enc & 0xf0 == 0xe0 {
             let n = (usize::from(enc & 0x0f) << 8) | usize::from(r.byte()?);
-            r.take(n)?.to_vec()
+            entry(each, r.take(n)?)?;
         } else {
             match enc {
                 0xf0 => {
                     let n = u32::from_le_bytes(r.take(4)?.try_into().ok()?) as usize;
-                    r.take(n)?.to_vec()
+                    entry(each, r.take(n)?)?;
                 }
-                0xf1 => int(i64::from(i16::from_le_bytes(r.take(2)?.try_into().ok()?)))?,
+                0xf1 => int_entry(
+                    each,
+                    i64::from(i16::from_le_bytes(r.take(2)?.try_into().ok()?)),
+                )?,
                 0xf2 => {
                     let b = r.take(3)?;
-                    int(i64::from(i32::from_le_bytes([0, b[0], b[1], b[2]]) >> 8))?
+                    int_entry(
+                        each,
+                        i64::from(i32::from_le_bytes([0, b[0], b[1], b[2]]) >> 8),
+                    )?
                 }
-                0xf3 => int(i64::from(i32::from_le_bytes(r.take(4)?.try_into().ok()?)))?,
-                0xf4 => int(i64::from_le_bytes(r.take(8)?.try_into().ok()?))?,
+                0xf3 => int_entry(
+                    each,
+                    i64::from(i32::from_le_bytes(r.take(4)?.try_into().ok()?)),
+                )?,
+                0xf4 => int_entry(each, i64::from_le_bytes(r.take(8)?.try_into().ok()?))?,
                 _ => return None,
             }
-        };
+        }
         // The entry's length again, backwards, in 7-bit groups.
         let len = before - r.b.len();
-        let back = crate::types::stream::listpack_backlen(len);
-        r.take(back)?;
-        out.push(entry);
+        r.take(crate::types::stream::listpack_backlen(len))?;
     }
-    r.b.is_empty().then_some(out)
+    r.b.is_empty().then_some(())
 }
 
-/// The members of an intset, in decimal.
-fn intset(is: &[u8]) -> Option<Vec<Vec<u8>>> {
+/// Hands each member of an intset to `each`, in decimal.
+fn intset(is: &[u8], each: &mut dyn FnMut(&[u8]) -> bool) -> Option<()> {
     let mut r = Reader { b: is };
     let width = u32::from_le_bytes(r.take(4)?.try_into().ok()?) as usize;
     let n = u32::from_le_bytes(r.take(4)?.try_into().ok()?) as usize;
     if !matches!(width, 2 | 4 | 8) || r.b.len() != n.checked_mul(width)? {
         return None;
     }
-    Some(
-        r.b.chunks_exact(width)
-            .map(|c| {
-                let v = match width {
-                    2 => i64::from(i16::from_le_bytes([c[0], c[1]])),
-                    4 => i64::from(i32::from_le_bytes([c[0], c[1], c[2], c[3]])),
-                    _ => i64::from_le_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]]),
-                };
-                v.to_string().into_bytes()
-            })
-            .collect(),
-    )
+    for c in r.b.chunks_exact(width) {
+        let v = match width {
+            2 => i64::from(i16::from_le_bytes([c[0], c[1]])),
+            4 => i64::from(i32::from_le_bytes([c[0], c[1], c[2], c[3]])),
+            _ => i64::from_le_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]]),
+        };
+        int_entry(each, v)?;
+    }
+    Some(())
+}
+
+/// A collection rebuilt from a payload one entry at a time (no list of
+/// the entries is made first: a payload of empty elements costs what the
+/// value costs, not a vector per element).
+enum Builder {
+    List(ListObj),
+    Set(SetObj),
+    /// The hash, and a field waiting for its value.
+    Hash(HashObj, Option<Vec<u8>>),
+    /// The sorted set, and a member waiting for its score.
+    ZSet(ZSetObj, Option<Vec<u8>>),
+}
+
+impl Builder {
+    /// Takes the next entry (a hash's fields and values, a sorted set's
+    /// members and scores in text, in turn); false for a repeated
+    /// member or a score that is not one.
+    fn add(&mut self, e: &[u8]) -> bool {
+        match self {
+            Builder::List(l) => {
+                l.push(End::Back, e);
+                true
+            }
+            Builder::Set(s) => s.add(e),
+            Builder::Hash(h, field) => match field.take() {
+                None => {
+                    *field = Some(e.to_vec());
+                    true
+                }
+                Some(f) => h.set(&f, e),
+            },
+            Builder::ZSet(z, member) => match member.take() {
+                None => {
+                    *member = Some(e.to_vec());
+                    true
+                }
+                Some(m) => score(e).is_some_and(|s| !s.is_nan() && z.insert(&m, s)),
+            },
+        }
+    }
+
+    /// Takes a member and its score (the sorted set's own forms).
+    fn add_scored(&mut self, m: &[u8], s: f64) -> bool {
+        match self {
+            Builder::ZSet(z, None) => !s.is_nan() && z.insert(m, s),
+            _ => false,
+        }
+    }
+
+    /// The value, unless it is empty (Redis writes no empty collection)
+    /// or a field or member lacks its value or score.
+    fn finish(self) -> Option<Value> {
+        match self {
+            Builder::List(l) if !l.is_empty() => Some(Value::List(Box::new(l))),
+            Builder::Set(s) if !s.is_empty() => Some(Value::Set(Box::new(s))),
+            Builder::Hash(h, None) if !h.is_empty() => Some(Value::Hash(Box::new(h))),
+            Builder::ZSet(z, None) if !z.is_empty() => Some(Value::ZSet(Box::new(z))),
+            _ => None,
+        }
+    }
 }
 
 fn score(text: &[u8]) -> Option<f64> {
     std::str::from_utf8(text).ok()?.parse().ok()
 }
 
-/// `obj` with every item added by `add` (false: a repeat); `None` if
-/// there was none (Redis writes no empty collection) or one repeated.
-fn built<T, I>(
-    mut obj: T,
-    items: impl IntoIterator<Item = I>,
-    mut add: impl FnMut(&mut T, I) -> bool,
-) -> Option<T> {
-    let mut any = false;
-    for item in items {
-        if !add(&mut obj, item) {
-            return None;
-        }
-        any = true;
-    }
-    any.then_some(obj)
-}
-
-fn hash_of(pairs: impl IntoIterator<Item = (Vec<u8>, Vec<u8>)>) -> Option<Value> {
-    built(HashObj::new(), pairs, |h, (f, v)| h.set(&f, &v)).map(|h| Value::Hash(Box::new(h)))
-}
-
-fn set_of(members: impl IntoIterator<Item = Vec<u8>>) -> Option<Value> {
-    built(SetObj::new(), members, |s, m| s.add(&m)).map(|s| Value::Set(Box::new(s)))
-}
-
-fn zset_of(pairs: impl IntoIterator<Item = (Vec<u8>, f64)>) -> Option<Value> {
-    let add = |z: &mut ZSetObj, (m, s): (Vec<u8>, f64)| !s.is_nan() && z.insert(&m, s);
-    built(ZSetObj::new(), pairs, add).map(|z| Value::ZSet(Box::new(z)))
-}
-
-fn list_of(elems: impl IntoIterator<Item = Vec<u8>>) -> Option<Value> {
-    let add = |l: &mut ListObj, e: Vec<u8>| {
-        l.push(End::Back, &e);
-        true
-    };
-    built(ListObj::new(), elems, add).map(|l| Value::List(Box::new(l)))
-}
-
-/// Pairs of a flat list of entries (fields and values, members and scores).
-fn pairs(entries: Vec<Vec<u8>>) -> Option<Vec<(Vec<u8>, Vec<u8>)>> {
-    if !entries.len().is_multiple_of(2) {
-        return None;
-    }
-    let mut it = entries.into_iter();
-    let mut out = Vec::new();
-    while let (Some(a), Some(b)) = (it.next(), it.next()) {
-        out.push((a, b));
-    }
-    Some(out)
-}
-
 fn read_object(kind: u8, r: &mut Reader<'_>) -> Option<Value> {
+    let mut b = match kind {
+        TYPE_STRING => return Some(Value::Str(r.string()?)),
+        TYPE_LIST | TYPE_LIST_ZIPLIST | TYPE_LIST_QUICKLIST | TYPE_LIST_QUICKLIST_2 => {
+            Builder::List(ListObj::new())
+        }
+        TYPE_SET | TYPE_SET_INTSET | TYPE_SET_LISTPACK => Builder::Set(SetObj::new()),
+        TYPE_HASH | TYPE_HASH_ZIPLIST | TYPE_HASH_LISTPACK => Builder::Hash(HashObj::new(), None),
+        TYPE_ZSET | TYPE_ZSET_2 | TYPE_ZSET_ZIPLIST | TYPE_ZSET_LISTPACK => {
+            Builder::ZSet(ZSetObj::new(), None)
+        }
+        _ => return None,
+    };
+    let mut add = |e: &[u8]| b.add(e);
     match kind {
-        TYPE_STRING => Some(Value::Str(r.string()?)),
         TYPE_LIST | TYPE_SET => {
-            let n = r.count()?;
-            let mut elems = Vec::new();
-            for _ in 0..n {
-                elems.push(r.string()?);
+            for _ in 0..r.count()? {
+                if !add(&r.string()?) {
+                    return None;
+                }
             }
-            match kind {
-                TYPE_LIST => list_of(elems),
-                _ => set_of(elems),
+        }
+        TYPE_HASH => {
+            for _ in 0..r.count()? {
+                if !add(&r.string()?) || !add(&r.string()?) {
+                    return None;
+                }
             }
         }
         TYPE_ZSET | TYPE_ZSET_2 => {
-            let n = r.count()?;
-            let mut members = Vec::new();
-            for _ in 0..n {
+            for _ in 0..r.count()? {
                 let m = r.string()?;
                 let s = match kind {
                     TYPE_ZSET => r.text_double()?,
                     _ => f64::from_le_bytes(r.take(8)?.try_into().ok()?),
                 };
-                members.push((m, s));
-            }
-            zset_of(members)
-        }
-        TYPE_HASH => {
-            let n = r.count()?;
-            let mut fields = Vec::new();
-            for _ in 0..n {
-                fields.push((r.string()?, r.string()?));
-            }
-            hash_of(fields)
-        }
-        TYPE_LIST_ZIPLIST => list_of(ziplist(&r.string()?)?),
-        TYPE_SET_INTSET => set_of(intset(&r.string()?)?),
-        TYPE_SET_LISTPACK => set_of(listpack(&r.string()?)?),
-        TYPE_ZSET_ZIPLIST | TYPE_ZSET_LISTPACK => {
-            let blob = r.string()?;
-            let entries = match kind {
-                TYPE_ZSET_ZIPLIST => ziplist(&blob)?,
-                _ => listpack(&blob)?,
-            };
-            let scored: Option<Vec<(Vec<u8>, f64)>> = pairs(entries)?
-                .into_iter()
-                .map(|(m, s)| score(&s).map(|s| (m, s)))
-                .collect();
-            zset_of(scored?)
-        }
-        TYPE_HASH_ZIPLIST | TYPE_HASH_LISTPACK => {
-            let blob = r.string()?;
-            let entries = match kind {
-                TYPE_HASH_ZIPLIST => ziplist(&blob)?,
-                _ => listpack(&blob)?,
-            };
-            hash_of(pairs(entries)?)
-        }
-        TYPE_LIST_QUICKLIST | TYPE_LIST_QUICKLIST_2 => {
-            let nodes = r.count()?;
-            let mut elems = Vec::new();
-            for _ in 0..nodes {
-                if kind == TYPE_LIST_QUICKLIST {
-                    elems.extend(ziplist(&r.string()?)?);
-                    continue;
+                if !b.add_scored(&m, s) {
+                    return None;
                 }
+            }
+        }
+        TYPE_LIST_ZIPLIST | TYPE_ZSET_ZIPLIST | TYPE_HASH_ZIPLIST => {
+            ziplist(&r.string()?, &mut add)?
+        }
+        TYPE_SET_INTSET => intset(&r.string()?, &mut add)?,
+        TYPE_SET_LISTPACK | TYPE_ZSET_LISTPACK | TYPE_HASH_LISTPACK => {
+            listpack(&r.string()?, &mut add)?
+        }
+        TYPE_LIST_QUICKLIST => {
+            for _ in 0..r.count()? {
+                ziplist(&r.string()?, &mut add)?;
+            }
+        }
+        _ => {
+            for _ in 0..r.count()? {
                 match r.count()? {
-                    NODE_PLAIN => elems.push(r.string()?),
-                    NODE_PACKED => elems.extend(listpack(&r.string()?)?),
+                    NODE_PLAIN if add(&r.string()?) => {}
+                    NODE_PACKED => listpack(&r.string()?, &mut add)?,
                     _ => return None,
                 }
             }
-            list_of(elems)
         }
-        _ => None,
     }
+    b.finish()
 }
 
 #[cfg(test)]
@@ -657,14 +657,21 @@ mod tests {
         lp.push(0xff);
         let n = lp.len() as u32;
         lp[..4].copy_from_slice(&n.to_le_bytes());
-        let got = listpack(&lp);
+        let mut got: Vec<Vec<u8>> = Vec::new();
+        let parsed = listpack(&lp, &mut |e| {
+            got.push(e.to_vec());
+            true
+        });
+        assert_eq!(parsed, Some(()));
         let want: Vec<Vec<u8>> = vec![
             b"a".to_vec(),
             b"7".to_vec(),
             b"-2".to_vec(),
             b"300".to_vec(),
         ];
-        assert_eq!(got, Some(want));
+        assert_eq!(got, want);
+        // An entry refused (a repeat, say) stops the reading.
+        assert_eq!(listpack(&lp, &mut |_| false), None);
     }
 
     #[test]

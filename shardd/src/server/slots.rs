@@ -105,6 +105,9 @@ impl<L: WriteLog> Engine<L> {
                     let at = expiry.map_or(-1, |e| i64::try_from(e).unwrap_or(i64::MAX));
                     put_entry(&mut blob, db, &k, &body, at);
                     count += 1;
+                    // Its new shard remembers nobody: whoever may cache it
+                    // is told now (and read it again there).
+                    self.tracking_changed(&k);
                 }
             }
         }
@@ -126,7 +129,8 @@ impl<L: WriteLog> Engine<L> {
         let mut foreign = SlotSet::range(0, common::slot::SLOT_COUNT as u16 - 1);
         foreign.subtract(&owned);
         let mut deleted: Vec<(usize, Vec<u8>)> = Vec::new();
-        let watched = !self.watches.is_empty();
+        let watched =
+            !self.watches.is_empty() || !self.tracking.is_empty() || self.subs.tracks_prefixes();
         let gone = drop_slots(&mut self.ks, &foreign, |db, k| {
             if watched {
                 deleted.push((db, k.to_vec()));
