@@ -528,3 +528,32 @@ fn review_cases_tracking_survives_failed_scripts_multi_large_replies_and_slot_mo
         assert_eq!(pushes(&mut c), vec![invalidate(&[key])], "{key}");
     }
 }
+
+#[test]
+fn a_resp3_connection_that_subscribes_to_nothing_gets_the_invalidations_redirected_to_it() {
+    // Two workers: the tracking clients and their redirection may live
+    // on different ones; the redirection has no mailbox until the first
+    // invalidation makes it one, which its connection takes up.
+    let s = Server::start(Opts::shards(2).workers(2));
+    let mut r = s.raw();
+    assert!(r.cmd(&["HELLO", "3"]).starts_with(b"%"));
+    let id = String::from_utf8_lossy(&r.cmd(&["CLIENT", "ID"]))
+        .trim_start_matches(':')
+        .trim_end()
+        .to_string();
+    let mut w = s.raw();
+    let mut trackers: Vec<Raw> = (0..4).map(|_| s.raw()).collect();
+    for (i, t) in trackers.iter_mut().enumerate() {
+        t.expect(&["CLIENT", "TRACKING", "on", "REDIRECT", &id], OK);
+        let k = format!("redirected:{i}");
+        t.expect(&["GET", &k], "$-1\r\n");
+    }
+    for i in 0..4 {
+        let k = format!("redirected:{i}");
+        w.expect(&["SET", &k, "1"], OK);
+        let got = String::from_utf8_lossy(&r.read_reply()).into_owned();
+        assert_eq!(got, invalidate(&[&k]));
+    }
+    // Its own commands still answer, after what reached it.
+    r.expect(&["PING"], "+PONG\r\n");
+}
