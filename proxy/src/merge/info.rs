@@ -579,6 +579,11 @@ fn memory(t: &mut String, w: &Whole<'_>) {
     // Redis shows the CPU share its defrag cycle takes while it runs;
     // shardis the number of shards with a pass under way (0: none).
     kv(t, "active_defrag_running", w.sum("active_defrag_running"));
+    // UNLINK, FLUSHALL ASYNC and the like free in the shard at once (no
+    // background thread): nothing is ever pending, nothing was freed
+    // lazily.
+    kv(t, "lazyfree_pending_objects", 0);
+    kv(t, "lazyfreed_objects", 0);
     kv(t, "used_memory_proxy", p.alloc.allocated);
     kv(t, "used_memory_rss_proxy", p.rss);
     kv(t, "used_memory_shards", w.sum("used_memory"));
