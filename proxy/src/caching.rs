@@ -33,9 +33,30 @@ pub fn step(session: &mut Session, id: Cmd) {
         Cmd::Exec | Cmd::Discard | Cmd::Reset => false,
         _ => session.multi.is_some(),
     };
-    if session.caching && !client && !in_multi_after {
+    // Set inside a transaction too (a queued CLIENT CACHING): it ends
+    // with the EXEC.
+    if !client && !in_multi_after {
         session.caching_ends = true;
     }
+}
+
+/// [`wants`] for the reads of a transaction whose queued commands are
+/// `queued`: an `OPTIN` client's queued `CLIENT CACHING yes` counts for
+/// all of them (Redis applies it to the reads after it; remembering the
+/// reads before it too can only tell the client of more changes).
+pub fn wants_in_tx<'a>(
+    session: &Session,
+    mut queued: impl Iterator<Item = (&'a CommandSpec, &'a [&'a [u8]])>,
+) -> bool {
+    if wants(session) {
+        return true;
+    }
+    let optin = session.tracking.as_ref().is_some_and(|t| t.optin);
+    optin
+        && queued.any(|(spec, args)| {
+            spec.id == Cmd::ClientCaching
+                && args.get(2).is_some_and(|a| a.eq_ignore_ascii_case(b"yes"))
+        })
 }
 
 /// The request flags for read `spec` (`argv`) of `session`:

@@ -203,12 +203,26 @@ fn optin_and_optout_follow_client_caching_for_the_next_command() {
     c.expect(&["GET", &k], bulk("4"));
     w.expect(&["SET", &k, "4"], OK);
     assert_eq!(pushes(&mut c), vec![invalidate(&[&k])]);
+    // Queued in a transaction that watches a key, CLIENT CACHING yes
+    // covers the transaction's reads, and ends with its EXEC.
+    let other = key_on_shard("opt-other", 0, SHARDS);
+    c.expect(&["WATCH", &other], OK);
+    c.expect(&["MULTI"], OK);
+    c.expect(&["CLIENT", "CACHING", "yes"], "+QUEUED\r\n");
+    c.expect(&["GET", &k], "+QUEUED\r\n");
+    c.expect(&["EXEC"], "*2\r\n+OK\r\n$1\r\n4\r\n");
+    w.expect(&["SET", &k, "5"], OK);
+    assert_eq!(pushes(&mut c), vec![invalidate(&[&k])]);
+    c.expect(&["GET", &k], bulk("5"));
+    w.expect(&["SET", &k, "6"], OK);
+    assert!(pushes(&mut c).is_empty());
     c.expect(
         &["CLIENT", "CACHING", "no"],
         "-ERR CLIENT CACHING NO is only valid when tracking is enabled in OPTOUT mode.\r\n",
     );
     c.expect(&["CLIENT", "TRACKING", "off"], OK);
     c.expect(&["CLIENT", "TRACKING", "on", "OPTOUT"], OK);
+    w.expect(&["SET", &k, "4"], OK);
     c.expect(&["CLIENT", "CACHING", "no"], OK);
     c.expect(&["GET", &k], bulk("4"));
     w.expect(&["SET", &k, "5"], OK);

@@ -439,7 +439,9 @@ async fn run_exec(call: Call<'_, '_>, multi: Multi, dbs: Dbs, denied: Vec<(usize
             .map(|q| (q.spec, multi.args_of(q)))
             .collect();
         let parts = xtx::participants(w, call.session, &specs);
-        if crate::caching::wants(call.session) {
+        // (A CLIENT CACHING queued with watches runs only after this.)
+        let queued = specs.iter().map(|(spec, args)| (*spec, args.as_slice()));
+        if crate::caching::wants_in_tx(call.session, queued) {
             // Its reads run as the transaction's, not the client's: their
             // keys (a script's declared ones) are remembered ahead.
             let client = call.session.handle.id;
