@@ -40,23 +40,18 @@ pub fn step(session: &mut Session, id: Cmd) {
     }
 }
 
-/// [`wants`] for the reads of a transaction whose queued commands are
-/// `queued`: an `OPTIN` client's queued `CLIENT CACHING yes` counts for
-/// all of them (Redis applies it to the reads after it; remembering the
-/// reads before it too can only tell the client of more changes).
-pub fn wants_in_tx<'a>(
-    session: &Session,
-    mut queued: impl Iterator<Item = (&'a CommandSpec, &'a [&'a [u8]])>,
-) -> bool {
-    if wants(session) {
-        return true;
-    }
-    let optin = session.tracking.as_ref().is_some_and(|t| t.optin);
-    optin
-        && queued.any(|(spec, args)| {
-            spec.id == Cmd::ClientCaching
-                && args.get(2).is_some_and(|a| a.eq_ignore_ascii_case(b"yes"))
-        })
+/// [`wants`] for the reads of a transaction, `caching` being `CLIENT
+/// CACHING` as its EXEC found it and `caching_yes_queued` whether it
+/// queued a `CLIENT CACHING yes` (queued ones run before or after the
+/// shards' commands, not in their place): an `OPTIN` client's queued
+/// `yes` counts for every read, an `OPTOUT` client's queued `no` for
+/// none (Redis applies them to the reads after them; this remembers more
+/// reads, never fewer, so it can only tell the client of more changes).
+pub fn wants_in_tx(session: &Session, caching: bool, caching_yes_queued: bool) -> bool {
+    session
+        .tracking
+        .as_ref()
+        .is_some_and(|t| t.wants_reads(caching) || (t.optin && caching_yes_queued))
 }
 
 /// The request flags for read `spec` (`argv`) of `session`:

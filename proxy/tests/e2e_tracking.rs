@@ -230,6 +230,14 @@ fn optin_and_optout_follow_client_caching_for_the_next_command() {
     c.expect(&["GET", &k], bulk("5"));
     w.expect(&["SET", &k, "6"], OK);
     assert_eq!(pushes(&mut c), vec![invalidate(&[&k])]);
+    // A read queued before CLIENT CACHING no is remembered (Redis applies
+    // it to the reads after it; shardis to none of the transaction's).
+    c.expect(&["MULTI"], OK);
+    c.expect(&["GET", &k], "+QUEUED\r\n");
+    c.expect(&["CLIENT", "CACHING", "no"], "+QUEUED\r\n");
+    c.expect(&["EXEC"], "*2\r\n$1\r\n6\r\n+OK\r\n");
+    w.expect(&["SET", &k, "7"], OK);
+    assert_eq!(pushes(&mut c), vec![invalidate(&[&k])]);
 }
 
 #[test]

@@ -365,6 +365,17 @@ fn selected(databases: usize, multi: &Multi, q: &crate::session::Queued) -> Opti
 /// (`dbs`, by position).
 async fn run_exec(call: Call<'_, '_>, multi: Multi, dbs: Dbs, denied: Vec<(usize, Vec<u8>)>) {
     let w = call.w;
+    // Whether its reads are remembered for a tracking client: CLIENT
+    // CACHING as EXEC found it (a queued one may run first, or after the
+    // locks), `crate::caching::wants_in_tx`.
+    let caching_yes = multi.queued.iter().any(|q| {
+        q.spec.id == Cmd::ClientCaching
+            && multi
+                .args_of(q)
+                .get(2)
+                .is_some_and(|a| a.eq_ignore_ascii_case(b"yes"))
+    });
+    let track = crate::caching::wants_in_tx(call.session, call.session.caching, caching_yes);
     let mut shards: SmallVec<[usize; 4]> = SmallVec::new();
     let mut scripts = false;
     // Whether the proxy answers a queued command itself (one of its own,
@@ -439,9 +450,7 @@ async fn run_exec(call: Call<'_, '_>, multi: Multi, dbs: Dbs, denied: Vec<(usize
             .map(|q| (q.spec, multi.args_of(q)))
             .collect();
         let parts = xtx::participants(w, call.session, &specs);
-        // (A CLIENT CACHING queued with watches runs only after this.)
-        let queued = specs.iter().map(|(spec, args)| (*spec, args.as_slice()));
-        if crate::caching::wants_in_tx(call.session, queued) {
+        if track {
             // Its reads run as the transaction's, not the client's: their
             // keys (a script's declared ones) are remembered ahead.
             let client = call.session.handle.id;
@@ -526,7 +535,7 @@ async fn run_exec(call: Call<'_, '_>, multi: Multi, dbs: Dbs, denied: Vec<(usize
     let req = Req {
         origin: call.session.handle.id,
         // Its reads are remembered for a tracking client, by the shard.
-        flags: if crate::caching::wants(call.session) {
+        flags: if track {
             common::wire::REQ_FLAG_TRACK
         } else {
             0
