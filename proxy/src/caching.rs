@@ -51,7 +51,7 @@ pub fn wants_in_tx(session: &Session, caching: bool, caching_yes_queued: bool) -
     session
         .tracking
         .as_ref()
-        .is_some_and(|t| t.wants_reads(caching) || (t.optin && caching_yes_queued))
+        .is_some_and(|t| t.wants_reads(caching) || (t.opts.optin && caching_yes_queued))
 }
 
 /// The request flags for read `spec` (`argv`) of `session`:

@@ -73,18 +73,9 @@ pub const BROKEN: u8 = 4;
 pub struct Tracker {
     /// The client.
     pub handle: Arc<ClientHandle>,
-    /// Where its invalidations go (0: to itself).
-    pub redirect: u64,
-    /// `BCAST`, with its prefixes (an empty one: every key).
-    pub bcast: bool,
-    /// Its prefixes in `BCAST` mode, in the order given.
-    pub prefixes: Vec<Vec<u8>>,
-    /// `OPTIN`: only reads after `CLIENT CACHING yes` are remembered.
-    pub optin: bool,
-    /// `OPTOUT`: reads after `CLIENT CACHING no` are not remembered.
-    pub optout: bool,
-    /// `NOLOOP`: not told of its own changes.
-    pub noloop: bool,
+    /// Its options; `prefixes` are all it tracks in `BCAST` mode, in the
+    /// order given (an empty one: every key).
+    pub opts: Options,
 }
 
 impl Tracker {
@@ -92,7 +83,7 @@ impl Tracker {
     /// given for it) has its keys remembered.
     pub fn wants_reads(&self, caching: bool) -> bool {
         // OPTIN: only with CACHING yes; OPTOUT: not with CACHING no.
-        !self.bcast && (!self.optin || caching) && (!self.optout || !caching)
+        !self.opts.bcast && (!self.opts.optin || caching) && (!self.opts.optout || !caching)
     }
 }
 
@@ -118,11 +109,11 @@ impl Registry {
     /// Client `t.handle.id` tracks as `t` says from now on.
     pub fn put(&self, t: Arc<Tracker>) {
         let mut flags = ON;
-        if t.bcast {
+        if t.opts.bcast {
             flags |= BCAST;
         }
         t.handle.tracking.store(flags, Ordering::Relaxed);
-        t.handle.redirect.store(t.redirect, Ordering::Relaxed);
+        t.handle.redirect.store(t.opts.redirect, Ordering::Relaxed);
         self.lock().insert(t.handle.id, t);
     }
 
@@ -144,7 +135,7 @@ impl Registry {
         let all = self.lock();
         let set: HashSet<&[u8]> = all
             .values()
-            .flat_map(|t| t.prefixes.iter().map(Vec::as_slice))
+            .flat_map(|t| t.opts.prefixes.iter().map(Vec::as_slice))
             .collect();
         set.len()
     }
@@ -155,7 +146,7 @@ impl Registry {
         self.lock()
             .values()
             .filter(|t| t.handle.worker == worker)
-            .flat_map(|t| t.prefixes.iter().map(|p| (t.handle.id, p.clone())))
+            .flat_map(|t| t.opts.prefixes.iter().map(|p| (t.handle.id, p.clone())))
             .collect()
     }
 
@@ -181,10 +172,10 @@ impl Registry {
                 Invalidated::Client(id) => {
                     let t = self.lock().get(&id).cloned();
                     // Gone, or switched to BCAST since it read the key.
-                    let Some(t) = t.filter(|t| !t.bcast) else {
+                    let Some(t) = t.filter(|t| !t.opts.bcast) else {
                         continue;
                     };
-                    if t.noloop && by == id {
+                    if t.opts.noloop && by == id {
                         continue;
                     }
                     send(&t, &Payload::Keys(&[key]), clients, limits);
@@ -200,12 +191,17 @@ impl Registry {
         if prefixed.is_empty() {
             return;
         }
-        let bcast: Vec<Arc<Tracker>> = self.lock().values().filter(|t| t.bcast).cloned().collect();
+        let bcast: Vec<Arc<Tracker>> = self
+            .lock()
+            .values()
+            .filter(|t| t.opts.bcast)
+            .cloned()
+            .collect();
         for t in bcast {
-            for p in &t.prefixes {
+            for p in &t.opts.prefixes {
                 let keys: Vec<&[u8]> = prefixed
                     .iter()
-                    .filter(|(k, by)| k.starts_with(p) && !(t.noloop && *by == t.handle.id))
+                    .filter(|(k, by)| k.starts_with(p) && !(t.opts.noloop && *by == t.handle.id))
                     .map(|(k, _)| *k)
                     .collect();
                 if !keys.is_empty() {
@@ -253,7 +249,7 @@ fn send(
     clients: &Mutex<HashMap<u64, Arc<ClientHandle>>>,
     limits: (u64, u64, u64),
 ) {
-    let target = match t.redirect {
+    let target = match t.opts.redirect {
         0 => t.handle.clone(),
         id => {
             let found = clients
@@ -276,7 +272,7 @@ fn send(
     };
     let resp3 = target.resp() >= 3;
     let subscribed = target.subs.iter().any(|n| n.load(Ordering::Relaxed) > 0);
-    if !resp3 && (t.redirect == 0 || !subscribed) {
+    if !resp3 && (t.opts.redirect == 0 || !subscribed) {
         // RESP2 has no pushes: only a subscribed redirection gets it.
         return;
     }
@@ -352,7 +348,7 @@ pub fn parse(
     if !o.bcast && !o.prefixes.is_empty() {
         return Err("ERR PREFIX option requires BCAST mode to be enabled".into());
     }
-    if current.is_some_and(|c| c.bcast != o.bcast) {
+    if current.is_some_and(|c| c.opts.bcast != o.bcast) {
         return Err("ERR You can't switch BCAST mode on/off before disabling tracking for this client, and then re-enabling it with a different mode.".into());
     }
     if o.bcast && (o.optin || o.optout) {
@@ -361,11 +357,11 @@ pub fn parse(
     if o.optin && o.optout {
         return Err("ERR You can't specify both OPTIN mode and OPTOUT mode".into());
     }
-    if current.is_some_and(|c| (o.optin && c.optout) || (o.optout && c.optin)) {
+    if current.is_some_and(|c| (o.optin && c.opts.optout) || (o.optout && c.opts.optin)) {
         return Err("ERR You can't switch OPTIN/OPTOUT mode before disabling tracking for this client, and then re-enabling it with a different mode.".into());
     }
     if o.bcast {
-        let old: &[Vec<u8>] = current.map_or(&[], |c| &c.prefixes);
+        let old: &[Vec<u8>] = current.map_or(&[], |c| &c.opts.prefixes);
         for (i, p) in o.prefixes.iter().enumerate() {
             let overlaps = |a: &[u8], b: &[u8]| {
                 let n = a.len().min(b.len());
@@ -425,12 +421,12 @@ mod tests {
                 0,
                 0,
             )),
-            redirect: 0,
-            bcast,
-            prefixes: prefixes.iter().map(|p| p.as_bytes().to_vec()).collect(),
-            optin,
-            optout: false,
-            noloop: false,
+            opts: Options {
+                bcast,
+                prefixes: prefixes.iter().map(|p| p.as_bytes().to_vec()).collect(),
+                optin,
+                ..Options::default()
+            },
         }
     }
 
@@ -481,7 +477,7 @@ mod tests {
         assert!(!optin.wants_reads(false));
         assert!(optin.wants_reads(true));
         let mut optout = tracker(false, &[], false);
-        optout.optout = true;
+        optout.opts.optout = true;
         assert!(optout.wants_reads(false));
         assert!(!optout.wants_reads(true));
     }

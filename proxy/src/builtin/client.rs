@@ -131,7 +131,7 @@ pub fn run(sub: ClientCmd, call: Call) {
                 .session
                 .tracking
                 .as_ref()
-                .map_or(-1, |t| t.redirect as i64);
+                .map_or(-1, |t| t.opts.redirect as i64);
             call.reply(|r| r.int(redirect));
         }
         ClientCmd::Trackinginfo => trackinginfo(call),
@@ -159,30 +159,27 @@ pub async fn tracking(call: Call<'_, '_>) {
         Ok(Some(o)) => o,
     };
     let id = session.handle.id;
-    let mut prefixes: Vec<Vec<u8>> = current
+    let mut opts = opts;
+    let given = match (opts.bcast, opts.prefixes.is_empty()) {
+        (false, _) => Vec::new(),
+        (true, true) => vec![Vec::new()],
+        (true, false) => std::mem::take(&mut opts.prefixes),
+    };
+    // Its prefixes so far, then the new ones (Redis adds them).
+    opts.prefixes = current
         .as_ref()
-        .map(|c| c.prefixes.clone())
+        .map(|c| c.opts.prefixes.clone())
         .unwrap_or_default();
-    if opts.bcast {
-        let given = match opts.prefixes.is_empty() {
-            true => vec![Vec::new()],
-            false => opts.prefixes,
-        };
-        for p in given {
-            if !prefixes.contains(&p) {
-                w.subsync.change_of(true, Subject::Prefix, id, &p);
-                prefixes.push(p);
-            }
+    for p in given {
+        if !opts.prefixes.contains(&p) {
+            w.subsync.change_of(true, Subject::Prefix, id, &p);
+            opts.prefixes.push(p);
         }
     }
+    let bcast = opts.bcast;
     let t = std::sync::Arc::new(Tracker {
         handle: session.handle.clone(),
-        redirect: opts.redirect,
-        bcast: opts.bcast,
-        prefixes,
-        optin: opts.optin,
-        optout: opts.optout,
-        noloop: opts.noloop,
+        opts,
     });
     if session.subs.is_none() {
         // Its invalidations (RESP3) come through a mailbox, which its
@@ -193,7 +190,7 @@ pub async fn tracking(call: Call<'_, '_>) {
     }
     w.shared.tracking.put(t.clone());
     session.tracking = Some(t);
-    if opts.bcast {
+    if bcast {
         w.subsync.settled().await;
     }
     call.reply(|r| r.ok());
@@ -207,11 +204,11 @@ pub async fn tracking_off(w: &crate::worker::Worker, session: &mut Session) {
     };
     session.caching = false;
     w.shared.tracking.remove(&session.handle);
-    for p in &t.prefixes {
+    for p in &t.opts.prefixes {
         w.subsync
             .change_of(false, crate::subsync::Subject::Prefix, t.handle.id, p);
     }
-    if !t.prefixes.is_empty() {
+    if !t.opts.prefixes.is_empty() {
         w.subsync.settled().await;
     }
 }
@@ -226,11 +223,11 @@ fn caching(call: Call) {
     };
     let arg = call.argv[2];
     let refusal = if eq(arg, "yes") {
-        (!t.optin).then_some(
+        (!t.opts.optin).then_some(
             "ERR CLIENT CACHING YES is only valid when tracking is enabled in OPTIN mode.",
         )
     } else if eq(arg, "no") {
-        (!t.optout).then_some(
+        (!t.opts.optout).then_some(
             "ERR CLIENT CACHING NO is only valid when tracking is enabled in OPTOUT mode.",
         )
     } else {
@@ -254,22 +251,22 @@ fn trackinginfo(call: Call) {
         call.session.handle.tracking.load(Ordering::Relaxed) & crate::tracking::BROKEN != 0;
     let mut flags: Vec<&str> = vec![if t.is_some() { "on" } else { "off" }];
     if let Some(t) = &t {
-        if t.bcast {
+        if t.opts.bcast {
             flags.push("bcast");
         }
-        if t.optin {
+        if t.opts.optin {
             flags.push("optin");
             if caching {
                 flags.push("caching-yes");
             }
         }
-        if t.optout {
+        if t.opts.optout {
             flags.push("optout");
             if caching {
                 flags.push("caching-no");
             }
         }
-        if t.noloop {
+        if t.opts.noloop {
             flags.push("noloop");
         }
         if broken {
@@ -284,9 +281,9 @@ fn trackinginfo(call: Call) {
             r.bulk(f.as_bytes());
         }
         r.bulk(b"redirect");
-        r.int(t.as_ref().map_or(-1, |t| t.redirect as i64));
+        r.int(t.as_ref().map_or(-1, |t| t.opts.redirect as i64));
         r.bulk(b"prefixes");
-        let prefixes: &[Vec<u8>] = t.as_ref().map_or(&[], |t| &t.prefixes);
+        let prefixes: &[Vec<u8>] = t.as_ref().map_or(&[], |t| &t.opts.prefixes);
         r.array(prefixes.len());
         for p in prefixes {
             r.bulk(p);
