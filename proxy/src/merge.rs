@@ -42,14 +42,6 @@ pub enum MergeKind {
         /// Which non-null part.
         pick: u32,
     },
-    /// One shard's SCAN reply, its cursor rewritten to name the shard (see
-    /// `fanout`): the walk moves to the next shard when this one is done.
-    ScanCursor {
-        /// The shard that answered.
-        shard: u16,
-        /// Number of shards.
-        shards: u16,
-    },
     /// INFO, MEMORY STATS, MEMORY DOCTOR, LATENCY HISTOGRAM: the shards'
     /// `SHARDD.INFO` parts with the proxy's figures ([`info`]).
     Info(Box<info::InfoMerge>),
@@ -217,9 +209,6 @@ impl Merge {
                     r.raw(e);
                 }
             }
-            MergeKind::ScanCursor { shard, shards } => {
-                scan_reply(parts[0], *shard, *shards, &mut r)
-            }
             MergeKind::Info(_) => {}
             MergeKind::Slowlog(m) => m.finish(&parts, &mut r),
             MergeKind::Latency(m) => m.finish(&parts, &mut r),
@@ -298,19 +287,12 @@ fn exec_reply(part: &[u8], len: usize, proxy: &[(usize, Vec<u8>)], r: &mut Reply
     }
 }
 
-fn scan_reply(part: &[u8], shard: u16, shards: u16, r: &mut Reply) {
-    let parsed = array_elements(part).and_then(|e| {
-        let cursor = bulk_text(e.first()?)?.parse::<u64>().ok()?;
-        Some((cursor, *e.get(1)?))
-    });
-    let Some((cursor, keys)) = parsed else {
-        r.error("ERR bad SCAN reply from a shard");
-        return;
-    };
-    let next = common::scan::next(shard as usize, shards as usize, cursor);
-    r.array(2);
-    r.bulk(next.to_string().as_bytes());
-    r.raw(keys);
+/// A shard's SCAN reply: its cursor and the keys (each as its RESP
+/// bytes); `None` for anything else (an error).
+pub fn scan_parts(reply: &[u8]) -> Option<(u64, Vec<&[u8]>)> {
+    let e = array_elements(reply)?;
+    let cursor = bulk_text(e.first()?)?.parse::<u64>().ok()?;
+    Some((cursor, array_elements(e.get(1)?)?))
 }
 
 fn bulk_text(v: &[u8]) -> Option<&str> {

@@ -16,8 +16,8 @@ use crate::{
     fanout,
     gate::GateGuard,
     link::Req,
-    replies::{Replies, Target},
-    send::{first_shard, split, to_shard, together, Placement, To},
+    replies::Replies,
+    send::{answer_when_done, first_shard, split, to_shard, together, Placement, To},
     worker::Worker,
     xtx,
 };
@@ -61,27 +61,6 @@ pub async fn shard_command(
         }
         Route::FanOut => fanout::run(w, req, to, spec, argv, None).await,
     }
-}
-
-/// Fills the next slot of `to` with what `run` answers once it is done:
-/// the reply, and whether the proxy made it (then an error is counted
-/// here; a shard counted its own).
-async fn answer_when_done(
-    w: &Worker,
-    to: To<'_>,
-    run: impl std::future::Future<Output = (Vec<u8>, bool)>,
-) {
-    let seq = to.out.borrow_mut().push_pending(to.discard);
-    let (reply, ours) = run.await;
-    if ours && reply.starts_with(b"-") {
-        w.error_reply(&reply);
-    }
-    Target::Slot {
-        conn: to.out.clone(),
-        seq,
-        part: None,
-    }
-    .deliver(&reply);
 }
 
 /// MGET, MSET, DEL, EXISTS, UNLINK, TOUCH: split per shard. Over several

@@ -352,6 +352,27 @@ pub async fn to_all<A: AsRef<[u8]>>(
     }
 }
 
+/// Fills the next slot of `to` with what `run` answers once it is done:
+/// the reply, and whether the proxy made it (then an error is counted
+/// here; a shard counted its own).
+pub async fn answer_when_done(
+    w: &Worker,
+    to: To<'_>,
+    run: impl std::future::Future<Output = (Vec<u8>, bool)>,
+) {
+    let seq = to.out.borrow_mut().push_pending(to.discard);
+    let (reply, ours) = run.await;
+    if ours && reply.starts_with(b"-") {
+        w.error_reply(&reply);
+    }
+    Target::Slot {
+        conn: to.out.clone(),
+        seq,
+        part: None,
+    }
+    .deliver(&reply);
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -596,3 +596,63 @@ fn monitor_shows_every_clients_commands_as_redis_does() {
     c.expect(&["PING"], "+PONG\r\n");
     m.expect(&["ECHO", "after"], "$5\r\nafter\r\n");
 }
+
+#[test]
+fn role_replicaof_module_lolwut_cluster_nodes_and_debug_error_answer_as_one_master() {
+    let s = Server::with_shards(SHARDS);
+    let mut c = s.raw();
+    c.expect(&["ROLE"], "*3\r\n$6\r\nmaster\r\n:0\r\n*0\r\n");
+    // Already a master: NO ONE is done; following another server is not.
+    c.expect(&["REPLICAOF", "NO", "ONE"], "+OK\r\n");
+    c.expect(&["SLAVEOF", "no", "one"], "+OK\r\n");
+    c.expect(
+        &["REPLICAOF", "NO ONE"],
+        err("ERR wrong number of arguments for 'replicaof' command"),
+    );
+    c.expect(
+        &["REPLICAOF", "127.0.0.1", "x"],
+        err("ERR Invalid master port"),
+    );
+    let refused = c.cmd_str(&["REPLICAOF", "127.0.0.1", "6379"]);
+    assert!(
+        refused.starts_with("-ERR shardis does not replicate"),
+        "{refused}"
+    );
+    let info = c.cmd_str(&["INFO", "replication"]);
+    assert!(info.contains("role:master\r\n"), "{info}");
+    // No modules, and no way to load one.
+    c.expect(&["MODULE", "LIST"], "*0\r\n");
+    c.expect(
+        &["MODULE", "LOAD", "/x.so"],
+        err("ERR unknown subcommand 'LOAD'. Try MODULE HELP."),
+    );
+    // LOLWUT draws each shard's slots and ends with the version line.
+    let art = c.cmd_str(&["LOLWUT"]);
+    assert!(art.contains("shard   1 |"), "{art}");
+    assert!(art.ends_with("Redis ver. 7.0.15\n\r\n"), "{art}");
+    assert!(c
+        .cmd_str(&["LOLWUT", "VERSION", "5", "1"])
+        .contains("Redis ver. 7.0.15"));
+    c.expect(
+        &["LOLWUT", "VERSION", "x"],
+        err("ERR value is not an integer or out of range"),
+    );
+    // CLUSTER NODES: one node, master of every slot, as CLUSTER SLOTS says.
+    let nodes = c.cmd_str(&["CLUSTER", "NODES"]);
+    let id = c.cmd_str(&["CLUSTER", "MYID"]);
+    let id = id.lines().nth(1).unwrap_or_default().to_string();
+    assert!(
+        nodes.contains(&format!(
+            "{id} 127.0.0.1:{}@0 myself,master - 0 0 0 connected 0-16383\n",
+            s.port
+        )),
+        "{nodes}"
+    );
+    // DEBUG ERROR answers its message as the error, newlines blanked.
+    c.expect(
+        &["DEBUG", "ERROR", "LOADING fake\nmessage"],
+        "-LOADING fake message\r\n",
+    );
+    c.expect(&["DEBUG", "ERROR", "READONLY blah"], "-READONLY blah\r\n");
+    c.expect(&["PING"], "+PONG\r\n");
+}

@@ -327,6 +327,62 @@ fn dbsize_keys_and_scan_see_the_keys_of_every_shard() {
     assert_eq!(n, 0);
 }
 
+// needs: keys (SCAN)
+#[test]
+fn a_small_keyspace_scans_whole_in_one_call_as_from_one_redis() {
+    let s = Server::with_shards(SHARDS);
+    let mut con = s.client();
+    // One key on each of three shards: SCAN 0 walks on through the shards
+    // until COUNT is used up, so it answers every key and cursor 0 (as
+    // redis-server does for a keyspace this small; clients' tests rely on it).
+    for (i, shard) in [0, 2, 3].into_iter().enumerate() {
+        let k = key_on_shard(&format!("small{i}"), shard, SHARDS);
+        let () = con.sadd(&k, 1).expect("SADD");
+    }
+    let () = con.set(key_on_shard("str", 1, SHARDS), 1).expect("SET");
+    let (cursor, keys): (u64, Vec<String>) =
+        redis::cmd("SCAN").arg(0).query(&mut con).expect("SCAN");
+    assert_eq!(cursor, 0);
+    assert_eq!(keys.len(), 4, "{keys:?}");
+    // A TYPE filter that leaves the first shards' keys out still reaches
+    // the later shards in the same call.
+    let (cursor, keys): (u64, Vec<String>) = redis::cmd("SCAN")
+        .arg(0)
+        .arg("TYPE")
+        .arg("string")
+        .query(&mut con)
+        .expect("SCAN TYPE");
+    assert_eq!((cursor, keys.len()), (0, 1), "{keys:?}");
+    // COUNT bounds the walk: with COUNT 2 it stops once two keys came back
+    // and hands out a cursor that resumes where it stopped.
+    let mut seen = BTreeSet::new();
+    let mut cursor = 0u64;
+    let mut calls = 0;
+    loop {
+        let (next, batch): (u64, Vec<String>) = redis::cmd("SCAN")
+            .arg(cursor)
+            .arg("COUNT")
+            .arg(2)
+            .query(&mut con)
+            .expect("SCAN COUNT 2");
+        assert!(batch.len() <= 2, "{batch:?}");
+        seen.extend(batch);
+        calls += 1;
+        cursor = next;
+        if cursor == 0 || calls > 10 {
+            break;
+        }
+    }
+    assert_eq!((cursor, seen.len()), (0, 4), "{seen:?}");
+    assert!(
+        calls >= 2,
+        "COUNT 2 over four keys takes more than one call"
+    );
+    // A bad option is still the shard's error.
+    let mut c = s.raw();
+    c.expect(&["SCAN", "0", "COUNT", "0"], err("ERR syntax error"));
+}
+
 #[test]
 fn a_scan_cursor_naming_no_shard_is_invalid() {
     let s = Server::with_shards(SHARDS);

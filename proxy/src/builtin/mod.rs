@@ -114,6 +114,14 @@ pub enum Builtin {
     Acl,
     /// `MONITOR`.
     Monitor,
+    /// `ROLE`.
+    Role,
+    /// `LOLWUT`.
+    Lolwut,
+    /// `REPLICAOF`, `SLAVEOF`.
+    Replicaof,
+    /// `MODULE LIST|HELP`.
+    Module,
 }
 
 /// `MEMORY` subcommands the proxy answers.
@@ -319,7 +327,12 @@ pub fn handler(id: Cmd) -> Option<Builtin> {
         | Cmd::ClusterShards
         | Cmd::ClusterKeyslot
         | Cmd::ClusterInfo
-        | Cmd::ClusterMyid => Cluster,
+        | Cmd::ClusterMyid
+        | Cmd::ClusterNodes => Cluster,
+        Cmd::Role => Role,
+        Cmd::Lolwut => Lolwut,
+        Cmd::Replicaof | Cmd::Slaveof => Replicaof,
+        Cmd::ModuleList | Cmd::ModuleHelp => Module,
         _ => return None,
     })
 }
@@ -403,6 +416,10 @@ pub async fn run(b: Builtin, call: Call<'_, '_>) {
         Builtin::Shardis => shardis::shardis(call),
         Builtin::Cluster => shardis::cluster(call),
         Builtin::Monitor => pubsub::monitor(call),
+        Builtin::Role => server::role(call),
+        Builtin::Lolwut => server::lolwut(call),
+        Builtin::Replicaof => server::replicaof(call),
+        Builtin::Module => server::module(call),
     }
 }
 

@@ -27,9 +27,22 @@ pub fn shutdown(call: Call) {
 const DEBUG_SLEEP_MAX_SECS: f64 = 3600.0;
 
 /// `DEBUG SLEEP seconds`: this connection's reply waits (other clients do
-/// not, unlike Redis, where the whole server sleeps). Other DEBUG
-/// subcommands are refused.
+/// not, unlike Redis, where the whole server sleeps). `DEBUG ERROR msg`:
+/// `msg` as an error reply (client libraries test their error mapping
+/// with it). Other DEBUG subcommands are refused.
 pub async fn debug(call: Call<'_, '_>) {
+    if let [_, sub, msg] = call.argv {
+        if eq(sub, "error") {
+            let mut reply = Vec::with_capacity(msg.len() + 3);
+            reply.push(b'-');
+            reply.extend(
+                msg.iter()
+                    .map(|&c| if c == b'\r' || c == b'\n' { b' ' } else { c }),
+            );
+            reply.extend_from_slice(b"\r\n");
+            return call.push(&reply);
+        }
+    }
     if !eq(call.argv[1], "sleep") {
         return call.reply(|r| r.error("ERR DEBUG subcommand not supported by shardis"));
     }
@@ -45,5 +58,135 @@ pub async fn debug(call: Call<'_, '_>) {
             call.reply(|r| r.ok());
         }
         None => call.reply(|r| r.error("ERR value is not a valid float")),
+    }
+}
+
+/// `ROLE`: shardis is always a master with no replicas of its own (its
+/// shards' replication is internal), as `INFO replication` says.
+pub fn role(call: Call) {
+    call.reply(|r| {
+        r.array(3);
+        r.bulk(b"master");
+        r.int(0);
+        r.array(0);
+    });
+}
+
+/// `REPLICAOF NO ONE` (and `SLAVEOF`): already a master, so OK as from
+/// redis-server. `REPLICAOF host port` is refused: shardis cannot follow
+/// another server (README).
+pub fn replicaof(call: Call) {
+    let [_, host, port] = call.argv else {
+        return call.reply(|r| r.error("ERR syntax error"));
+    };
+    if super::eq(host, "no") && super::eq(port, "one") {
+        return call.reply(|r| r.ok());
+    }
+    let port_ok = std::str::from_utf8(port)
+        .ok()
+        .and_then(|p| p.parse::<i64>().ok())
+        .is_some_and(|p| (0..=65535).contains(&p));
+    if !port_ok {
+        return call.reply(|r| r.error("ERR Invalid master port"));
+    }
+    call.reply(|r| {
+        r.error("ERR shardis does not replicate from another server: only REPLICAOF NO ONE is supported")
+    })
+}
+
+/// `MODULE LIST` (shardis loads no modules: an empty list) and `MODULE
+/// HELP`; LOAD, LOADEX and UNLOAD are not in the command table.
+pub fn module(call: Call) {
+    const HELP: &[&str] = &[
+        "MODULE <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+        "LIST",
+        "    Return a list of loaded modules (shardis loads none).",
+        "HELP",
+        "    Prints this help.",
+    ];
+    match call.spec.id {
+        common::table::Cmd::ModuleList => call.reply(|r| r.array(0)),
+        _ => call.reply(|r| super::help(r, HELP)),
+    }
+}
+
+/// Columns of `LOLWUT`'s slot map.
+const LOLWUT_WIDTH: usize = 64;
+
+/// `LOLWUT [VERSION v] [...]`: shardis's own picture, whatever the
+/// version (Redis draws version 5's and 6's art): which shard owns each
+/// stretch of the 16384 slots, then the version line Redis ends with.
+pub fn lolwut(call: Call) {
+    if call.argv.len() >= 3 && super::eq(call.argv[1], "version") {
+        let ok = std::str::from_utf8(call.argv[2])
+            .ok()
+            .is_some_and(|v| v.parse::<i64>().is_ok());
+        if !ok {
+            return call.reply(|r| r.error("ERR value is not an integer or out of range"));
+        }
+    }
+    let map = &call.w.shared.slots;
+    let text = lolwut_text(map.shard_count(), |slot| map.owner(slot));
+    call.reply(|r| r.verbatim(text.as_bytes()));
+}
+
+/// The picture of [`lolwut`] for `shards` shards, `owner` giving each
+/// slot's: one row per shard, a `#` where it owns most of a column's
+/// slots.
+fn lolwut_text(shards: usize, owner: impl Fn(u16) -> usize) -> String {
+    use std::fmt::Write;
+    const SLOTS: usize = 16384;
+    let per = SLOTS / LOLWUT_WIDTH;
+    let mut columns = Vec::with_capacity(LOLWUT_WIDTH);
+    for c in 0..LOLWUT_WIDTH {
+        let mut counts = vec![0usize; shards];
+        for slot in c * per..(c + 1) * per {
+            if let Some(n) = counts.get_mut(owner(slot as u16)) {
+                *n += 1;
+            }
+        }
+        let top = (0..shards).max_by_key(|&s| (counts[s], std::cmp::Reverse(s)));
+        columns.push(top);
+    }
+    let mut out = String::new();
+    for s in 0..shards {
+        let row: String = columns
+            .iter()
+            .map(|&c| if c == Some(s) { '#' } else { '.' })
+            .collect();
+        let _ = writeln!(out, "shard {s:>3} |{row}|");
+    }
+    let _ = writeln!(
+        out,
+        "          0{:>width$}",
+        SLOTS - 1,
+        width = LOLWUT_WIDTH + 1
+    );
+    let _ = writeln!(
+        out,
+        "\nshardis: one Redis over {shards} shard process{}.",
+        if shards == 1 { "" } else { "es" }
+    );
+    let _ = writeln!(out, "Redis ver. {}", common::table::REDIS_VERSION);
+    out
+}
+
+#[cfg(test)]
+mod lolwut_tests {
+    use super::lolwut_text;
+
+    #[test]
+    fn each_shard_row_marks_the_slots_it_owns() {
+        let text = lolwut_text(2, |slot| usize::from(slot >= 8192));
+        let rows: Vec<&str> = text.lines().collect();
+        assert_eq!(
+            rows[0],
+            format!("shard   0 |{}{}|", "#".repeat(32), ".".repeat(32))
+        );
+        assert_eq!(
+            rows[1],
+            format!("shard   1 |{}{}|", ".".repeat(32), "#".repeat(32))
+        );
+        assert!(text.ends_with("Redis ver. 7.0.15\n"), "{text}");
     }
 }

@@ -183,8 +183,8 @@ fn text_or_dash(s: &str) -> String {
     }
 }
 
-/// `CLUSTER SLOTS|SHARDS|KEYSLOT|INFO|MYID`: this proxy as one node
-/// owning every slot.
+/// `CLUSTER SLOTS|SHARDS|NODES|KEYSLOT|INFO|MYID`: this proxy as one
+/// node owning every slot.
 pub fn cluster(call: Call<'_, '_>) {
     use common::table::Cmd;
     let shared = &call.w.shared;
@@ -201,6 +201,11 @@ pub fn cluster(call: Call<'_, '_>) {
                 .reply(|r| r.error("ERR wrong number of arguments for 'cluster|keyslot' command")),
         },
         Cmd::ClusterMyid => call.reply(|r| r.bulk(id.as_bytes())),
+        Cmd::ClusterNodes => {
+            // No cluster bus: its port is 0.
+            let text = format!("{id} {ip}:{port}@0 myself,master - 0 0 0 connected 0-16383\n");
+            call.reply(|r| r.verbatim(text.as_bytes()))
+        }
         Cmd::ClusterInfo => {
             let text = "cluster_enabled:0\r\ncluster_state:ok\r\ncluster_slots_assigned:16384\r\ncluster_slots_ok:16384\r\ncluster_slots_pfail:0\r\ncluster_slots_fail:0\r\ncluster_known_nodes:1\r\ncluster_size:1\r\ncluster_current_epoch:0\r\ncluster_my_epoch:0\r\n";
             call.reply(|r| r.verbatim(text.as_bytes()))
