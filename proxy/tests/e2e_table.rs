@@ -53,7 +53,7 @@ fn commands_nobody_runs_are_unknown_and_not_listed() {
     let mut c = s.raw();
     for cmd in [
         ["MIGRATE", "127.0.0.1", "1", "k", "0", "10"].as_slice(),
-        &["REPLICAOF", "127.0.0.1", "1"],
+        &["PSYNC", "?", "-1"],
         &["SYNC"],
     ] {
         let reply = c.cmd_str(cmd);
