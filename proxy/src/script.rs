@@ -18,7 +18,8 @@
 //!   locks go out with the reads of the copies, the writes home with the
 //!   prepares, when no key is taken). A
 //!   script that reaches yet another key is aborted (undo images put
-//!   everything back) and run again with that key locked too, up to
+//!   everything back) and run again with the keys it reached locked too
+//!   (the shard goes on probing after the first to name them all), up to
 //!   [`ROUNDS_MAX`](xtx::straying::ROUNDS_MAX) times. Scripts known to stray (by sha) skip the
 //!   one-shard attempt.
 //!

@@ -10,12 +10,23 @@
 //! command right here, with nothing in between (one thread).
 //!
 //! A key that is neither owned nor listed is a **stray**: the script
-//! cannot touch it here. It stops, what it wrote is put back (outside a
+//! cannot use it here. The run is then a lost one, and goes on only to
+//! find the other keys it reaches (**probing**): its later calls run
+//! here as if other shards' keys were absent (a read finds nothing, a
+//! write makes a key that is put back), every stray is noted, and when
+//! the script ends (or meets a key a transaction holds, or has noted
+//! [`PROBE_KEYS_MAX`] keys) what it wrote is put back: outside a
 //! transaction from the undo images the run keeps of each key before its
-//! first write, inside one by the transaction's abort), and the shard
-//! answers `-SHARDIS.STRAY key` (`common::wire::STRAY`; a SORT inside
-//! the script names every key its patterns read that it may not): the
-//! proxy runs it again as a transaction with those keys too. The shard remembers the script as one that strays:
+//! first write; inside one, the writes since the first stray from those
+//! images too (before the script returns: nobody sees them) and the
+//! earlier ones by the transaction's abort. The shard answers
+//! `-SHARDIS.STRAY key...` (`common::wire::STRAY`) with every stray
+//! noted, and the proxy runs it again as a transaction with those keys
+//! too: a script that walks a list of job ids and touches each job's key
+//! (as job queues do) finds them all in one round, not one per round. The
+//! keys found are a guess (a branch the absent values skipped may reach
+//! more), so the next round may find more; the proxy bounds the rounds.
+//! The shard remembers the script as one that strays:
 //! from then on it answers `-SHARDIS.STRAY` before running it, so the
 //! proxy runs it as a transaction at once. The undo images cost a copy of
 //! each key a script writes (its DUMP form), paid only with more than one
@@ -110,6 +121,9 @@ pub const fn command(id: Cmd) -> Option<ScriptCmd> {
 
 /// Instructions between two looks at kill requests.
 const HOOK_INSTRUCTIONS: u32 = 10_000;
+/// Most strays a probing run notes (module docs) before it stops: the
+/// next round's transaction locks and copies each of them.
+const PROBE_KEYS_MAX: usize = 16_384;
 
 /// The shard's Lua state and its compiled scripts.
 pub struct Scripts {
@@ -315,8 +329,13 @@ struct Run<'a> {
     origin: u64,
     resp3: bool,
     wrote: bool,
-    /// The keys it reached that it may not touch here.
+    /// The keys it reached that it may not touch here (each once).
     stray: Option<Vec<Vec<u8>>>,
+    /// The keys in `stray`, to note each once.
+    stray_seen: HashSet<Vec<u8>, ahash::RandomState>,
+    /// It strayed and goes on to find the other keys it reaches (module
+    /// docs): its writes keep undo images and are put back when it ends.
+    probing: bool,
     /// Outside a transaction: whether what it writes is kept to be put
     /// back (it may stray or meet a key a transaction holds).
     undoable: bool,
@@ -541,6 +560,8 @@ impl<L: WriteLog> Engine<L> {
             resp3: false,
             wrote: false,
             stray: None,
+            stray_seen: HashSet::default(),
+            probing: false,
             undoable: a.nshards > 1 || self.xtx.active(),
             touched: Vec::new(),
             blocked: None,
@@ -559,6 +580,12 @@ impl<L: WriteLog> Engine<L> {
         let start = reply.buffer().len();
         let result = run_script(&scripts, &compiled, &a, self, &mut run, reply);
         watch.end();
+        if run.probing {
+            // Everything it wrote since it strayed (and outside a
+            // transaction, before) is put back before anyone sees it.
+            self.stop_run(&mut run);
+            run.probing = false;
+        }
         // Back in the caller's database, whatever the script selected.
         self.select_db(run.home_db);
         run.record.end_in(run.home_db);
@@ -651,7 +678,7 @@ impl<L: WriteLog> Engine<L> {
         let fail = |msg: &[u8]| -> mlua::Result<(Value, bool)> {
             Ok((Value::Table(convert::error_table(lua, msg, false)?), raise))
         };
-        if run.stray.is_some() || run.blocked.is_some() {
+        if (run.stray.is_some() && !run.probing) || run.blocked.is_some() {
             return fail(b"shardis: the script reached a key on another shard");
         }
         if self.script_watch.kill_requested() {
@@ -789,15 +816,25 @@ impl<L: WriteLog> Engine<L> {
             }
         }
         if reached().any(|k| !run.allowed(k)) {
-            // Outside a transaction, what it wrote is put back (its undo
-            // images); inside one, the proxy aborts the transaction.
-            let strays = reached()
-                .filter(|k| !run.allowed(k))
-                .map(<[u8]>::to_vec)
-                .collect();
-            self.stop_run(run);
-            run.stray = Some(strays);
-            return fail(b"shardis: the script reached a key on another shard");
+            // It probes on (module docs) unless it meets a key a
+            // transaction holds or has noted enough: then it stops here,
+            // what it wrote is put back (its undo images; inside a
+            // transaction, the proxy aborts it for the rest).
+            let strays: smallvec::SmallVec<[&[u8]; 4]> =
+                reached().filter(|k| !run.allowed(k)).collect();
+            let held = strays.iter().any(|k| self.xtx.holds(k));
+            let found = run.stray.get_or_insert_with(Vec::new);
+            for k in strays {
+                if run.stray_seen.insert(k.to_vec()) {
+                    found.push(k.to_vec());
+                }
+            }
+            if held || found.len() >= PROBE_KEYS_MAX {
+                self.stop_run(run);
+                run.probing = false;
+                return fail(b"shardis: the script reached a key on another shard");
+            }
+            run.probing = true;
         }
         let Some(op) = ops::lookup(spec.id as u16) else {
             return fail(b"Unknown Redis command called from script");
@@ -832,11 +869,14 @@ impl<L: WriteLog> Engine<L> {
         let mut r = Reply::new(&mut buf, proto);
         // A step that undoes this write, kept once it succeeded.
         let mut step = None;
-        match (write, run.tx) {
+        // A probing run's writes are all put back when it ends (module
+        // docs): kept as outside a transaction, never the transaction's.
+        let tx = run.tx.filter(|_| !run.probing);
+        match (write, tx) {
             (true, Some(t)) => self.capture_undo(t, spec.id, &argv),
             // With one shard nothing can stray, and with no lock held
             // nothing can block: no undo needed then.
-            (true, None) if run.undoable => {
+            (true, None) if run.undoable || run.probing => {
                 if let Some(keys) = &keys {
                     step = self.keep_for_run(run, spec, &argv, keys);
                 }
@@ -860,7 +900,7 @@ impl<L: WriteLog> Engine<L> {
         if write && changes.any() {
             run.wrote = true;
             self.script_watch.wrote();
-            match run.tx {
+            match tx {
                 Some(t) => {
                     let form = rewrite::logged(&mut self.ks, &argv, &buf);
                     self.add_tx_effects(t, form, changes)
@@ -880,7 +920,7 @@ impl<L: WriteLog> Engine<L> {
                 }
             }
             self.notify_after(spec.id, &argv);
-            if run.tx.is_some() || !run.undoable {
+            if tx.is_some() || !(run.undoable || run.probing) {
                 self.touch_watched(spec.id, &argv);
             } else if !self.watches.is_empty()
                 || !self.tracking.is_empty()

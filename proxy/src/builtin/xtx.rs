@@ -230,6 +230,10 @@ pub async fn run(
                 "-ERR shardis: a script or SORT inside this MULTI reached a key outside its KEYS while keys are WATCHed; declare the key in KEYS".into(),
             );
         }
+        // Several scripts may reach the same key in one round: each once.
+        let mut strays = strays;
+        strays.sort_unstable();
+        strays.dedup();
         for key in strays {
             if key.is_empty() || keys.extra.contains(&key) {
                 return Outcome::Failed(

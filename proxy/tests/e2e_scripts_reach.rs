@@ -1,0 +1,120 @@
+//! Scripts that reach keys they do not declare, as job queues' scripts do
+//! (a list of job ids, then each job's hash): the run that meets another
+//! shard's key goes on probing for the rest (`shardd/src/script.rs`), so
+//! the transaction that follows locks them all, not one more per round.
+
+mod common;
+
+use std::collections::BTreeSet;
+
+use common::Server;
+use redis::Commands;
+
+const SHARDS: usize = 3;
+
+/// Walks the ids in list KEYS[1]; for each job hash `ARGV[1]..id` still
+/// `waiting`, marks it done and sets `ARGV[1]..id..':done'` (keys reached
+/// only past a branch on the job's value). Counts its runs in KEYS[2]
+/// before it starts (put back by every run that strays, so it counts the
+/// run that stays).
+const WALK: &str = r"
+redis.call('INCR', KEYS[2])
+local ids = redis.call('LRANGE', KEYS[1], 0, -1)
+local n = 0
+for _, id in ipairs(ids) do
+  local k = ARGV[1] .. id
+  if redis.call('HGET', k, 'state') == 'waiting' then
+    redis.call('HSET', k, 'state', 'done')
+    redis.call('SET', k .. ':done', '1')
+    n = n + 1
+  end
+end
+redis.call('DEL', KEYS[1])
+return n
+";
+
+fn load_jobs(con: &mut redis::Connection, list: &str, prefix: &str, ids: std::ops::Range<u32>) {
+    for id in ids {
+        let () = con
+            .hset(format!("{prefix}{id}"), "state", "waiting")
+            .expect("HSET");
+        let () = con.rpush(list, id).expect("RPUSH");
+    }
+}
+
+#[test]
+fn a_script_walking_job_ids_reaches_every_jobs_keys_in_a_few_rounds() {
+    let s = Server::with_shards(SHARDS);
+    let mut con = s.client();
+    let prefix = "q:job:";
+    // 40 jobs over every shard: one key per round would take 50-odd
+    // rounds (and fail at 16).
+    load_jobs(&mut con, "q:wait", prefix, 0..40);
+    let n: i64 = redis::cmd("EVAL")
+        .arg(WALK)
+        .arg(2)
+        .arg("q:wait")
+        .arg("{q:wait}:runs")
+        .arg(prefix)
+        .query(&mut con)
+        .expect("the first walk");
+    assert_eq!(n, 40);
+    // Again, now that the shard knows the script strays: it runs as a
+    // transaction at once, and probes inside it.
+    load_jobs(&mut con, "q:wait", prefix, 40..80);
+    let sha: String = redis::cmd("SCRIPT")
+        .arg("LOAD")
+        .arg(WALK)
+        .query(&mut con)
+        .expect("SCRIPT LOAD");
+    let n: i64 = redis::cmd("EVALSHA")
+        .arg(sha)
+        .arg(2)
+        .arg("q:wait")
+        .arg("{q:wait}:runs")
+        .arg(prefix)
+        .query(&mut con)
+        .expect("the second walk");
+    assert_eq!(n, 40);
+    // Each walk counted once: the runs that strayed were put back.
+    let runs: i64 = con.get("{q:wait}:runs").expect("GET");
+    assert_eq!(runs, 2);
+    for id in 0..80 {
+        let state: String = con.hget(format!("{prefix}{id}"), "state").expect("HGET");
+        assert_eq!(state, "done", "job {id}");
+        let done: Option<String> = con.get(format!("{prefix}{id}:done")).expect("GET");
+        assert_eq!(done.as_deref(), Some("1"), "job {id}");
+    }
+    // Nothing a probe wrote stayed: no key twice (on a shard that does
+    // not own it) and nothing more than the jobs, their marks and the
+    // count.
+    let keys: Vec<String> = con.keys("*").expect("KEYS");
+    let unique: BTreeSet<&String> = keys.iter().collect();
+    assert_eq!(unique.len(), keys.len(), "a key on two shards: {keys:?}");
+    assert_eq!(keys.len(), 80 * 2 + 1, "{keys:?}");
+    let n: usize = redis::cmd("DBSIZE").query(&mut con).expect("DBSIZE");
+    assert_eq!(n, 80 * 2 + 1);
+}
+
+#[test]
+fn scripts_of_one_multi_reaching_the_same_undeclared_key_run() {
+    let s = Server::with_shards(SHARDS);
+    let mut con = s.client();
+    let key = common::key_on_shard("shared", 2, SHARDS);
+    let incr = "return redis.call('INCR', ARGV[1])";
+    let (a, b): (i64, i64) = redis::pipe()
+        .atomic()
+        .cmd("EVAL")
+        .arg(incr)
+        .arg(0)
+        .arg(&key)
+        .cmd("EVAL")
+        .arg(incr)
+        .arg(0)
+        .arg(&key)
+        .query(&mut con)
+        .expect("EXEC");
+    assert_eq!((a, b), (1, 2));
+    let v: i64 = con.get(&key).expect("GET");
+    assert_eq!(v, 2);
+}
