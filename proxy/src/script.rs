@@ -20,8 +20,11 @@
 //!   script that reaches yet another key is aborted (undo images put
 //!   everything back) and run again with the keys it reached locked too
 //!   (the shard goes on probing after the first to name them all), up to
-//!   [`ROUNDS_MAX`](xtx::straying::ROUNDS_MAX) times. Scripts known to stray (by sha) skip the
-//!   one-shard attempt.
+//!   [`ROUNDS_MAX`](xtx::straying::ROUNDS_MAX) times. A script whose
+//!   KEYS are on one shard always tries that shard first, even one that
+//!   strayed before: the attempt goes out pipelined with the client's
+//!   other commands, its probe names every key the transaction needs, and
+//!   when the keys it reaches happen to be there it is done.
 //!
 //! The cache maps sha to body for EVALSHA; it lives in the proxy (shared
 //! by its workers) and is lost when the proxy restarts, as Redis's is
@@ -232,7 +235,6 @@ impl crate::replies::Rerun for Rerun {
         let Some(extra) = strays_of(reply) else {
             return false;
         };
-        self.w.shared.scripts.mark_stray(&self.script);
         let me = self;
         let conn = conn.clone();
         tokio::task::spawn_local(async move {
@@ -281,7 +283,7 @@ pub struct Caller {
 fn one_shard(w: &Worker, e: &Eval<'_>) -> Option<usize> {
     let mut shards = e.keys.iter().map(|k| w.shared.shard_of(k));
     let one = shards.next().unwrap_or(0);
-    (!shards.any(|s| s != one) && !e.script.stray).then_some(one)
+    (!shards.any(|s| s != one)).then_some(one)
 }
 
 /// Sends script call `e` from `from` to its one shard without waiting,
@@ -476,7 +478,7 @@ pub async fn run(w: &Rc<Worker>, proto: Proto, origin: u64, e: &Eval<'_>) -> Vec
     let one = shards.first().copied().unwrap_or(0);
     let spread = shards.iter().any(|&s| s != one);
     let mut extra: Vec<Vec<u8>> = Vec::new();
-    if !spread && !e.script.stray {
+    if !spread {
         let mut req = Req::internal(Cmd::SharddEval, proto);
         req.origin = origin;
         let reply = xtx::ask_each(w, req, &[(one, e.record(one, n, &[]))])
@@ -487,7 +489,6 @@ pub async fn run(w: &Rc<Worker>, proto: Proto, origin: u64, e: &Eval<'_>) -> Vec
         let Some(keys) = strays_of(&reply) else {
             return reply;
         };
-        w.shared.scripts.mark_stray(&e.script);
         extra = keys;
     }
     run_spread(w, proto, e, extra).await

@@ -4,7 +4,7 @@
 //! transactions over several shards, `crate::script`).
 
 use std::{
-    collections::{HashMap, HashSet},
+    collections::HashMap,
     sync::{Arc, Mutex},
 };
 
@@ -21,9 +21,6 @@ struct Inner {
     /// tenth of the proxy's work per 1-call EVALSHA). Keyed by bytes: a
     /// lookup checks no UTF-8.
     scripts: HashMap<Box<[u8]>, Entry, ahash::RandomState>,
-    /// Functions (lower-case names) seen to reach keys outside their
-    /// shard.
-    stray_functions: HashSet<String>,
     /// FCALLs sent and not answered yet (FUNCTION STATS names the running
     /// one): (id, executing shard, the client's command).
     fcalls: Vec<SentFcall>,
@@ -40,8 +37,6 @@ pub struct Entry {
     pub sha: Arc<str>,
     /// Its body (empty for a function).
     pub body: Arc<[u8]>,
-    /// It reached keys outside its shard: it runs as a transaction.
-    pub(crate) stray: bool,
     /// A function (FCALL), not a script.
     pub function: bool,
 }
@@ -60,7 +55,6 @@ impl Cache {
             .or_insert_with(|| Entry {
                 sha: Arc::from(sha.as_str()),
                 body: Arc::from(body),
-                stray: false,
                 function: false,
             })
             .clone()
@@ -69,21 +63,11 @@ impl Cache {
     /// The function `name`, to call (its code is in the shards).
     pub fn function(&self, name: &[u8]) -> Entry {
         let name = String::from_utf8_lossy(name).into_owned();
-        let stray = self
-            .lock()
-            .stray_functions
-            .contains(&name.to_ascii_lowercase());
         Entry {
             sha: Arc::from(name.as_str()),
             body: Arc::from(&b""[..]),
-            stray,
             function: true,
         }
-    }
-
-    /// Forgets which functions strayed (their libraries changed).
-    pub fn functions_changed(&self) {
-        self.lock().stray_functions.clear();
     }
 
     /// Notes an FCALL of `argv` sent to `shard`; its id for
@@ -149,15 +133,6 @@ impl Cache {
     /// Forgets every script.
     pub fn flush(&self) {
         self.lock().scripts.clear();
-    }
-
-    pub(crate) fn mark_stray(&self, e: &Entry) {
-        let mut c = self.lock();
-        if e.function {
-            c.stray_functions.insert(e.sha.to_ascii_lowercase());
-        } else if let Some(e) = c.scripts.get_mut(e.sha.as_bytes()) {
-            e.stray = true;
-        }
     }
 }
 

@@ -84,3 +84,28 @@ fn the_oldest_waiter_gets_the_element_whatever_its_other_keys() {
         wait_blocked(&mut watch, 0);
     }
 }
+
+#[test]
+fn a_scripts_writes_wake_the_clients_blocked_on_them() {
+    // With several shards a script's writes are told to watchers and
+    // waiters when it ends whole; the waiters were once forgotten then
+    // (they woke at their timeout). BullMQ's workers wait on a marker
+    // sorted set its scripts add to, twice in a run at times.
+    let s = Server::with_shards(SHARDS);
+    let list = key_on_shard("jobs", 1, SHARDS);
+    let marker = key_on_shard("marker", 0, SHARDS);
+    let mut watch = s.raw();
+    let mut a = blocked(&s, &mut watch, &["BLPOP", &list, "0"], 1);
+    let push = "redis.call('RPUSH', KEYS[1], ARGV[1]) return 1";
+    watch.expect(&["EVAL", push, "1", &list, "job1"], ":1\r\n");
+    expect(&mut a, &popped(&list, "job1"), "the list's waiter");
+    // The second ZADD changes nothing: the first's change still wakes.
+    let mut b = blocked(&s, &mut watch, &["BZPOPMIN", &marker, "0"], 1);
+    let mark = "redis.call('ZADD', KEYS[1], 0, 'm') redis.call('ZADD', KEYS[1], 0, 'm') return 1";
+    watch.expect(&["EVAL", mark, "1", &marker], ":1\r\n");
+    let want = format!(
+        "*3\r\n${}\r\n{marker}\r\n$1\r\nm\r\n$1\r\n0\r\n",
+        marker.len()
+    );
+    expect(&mut b, &want, "the marker's waiter");
+}

@@ -47,9 +47,11 @@ fn a_script_walking_job_ids_reaches_every_jobs_keys_in_a_few_rounds() {
     let s = Server::with_shards(SHARDS);
     let mut con = s.client();
     let prefix = "q:job:";
-    // 40 jobs over every shard: one key per round would take 50-odd
-    // rounds (and fail at 16).
-    load_jobs(&mut con, "q:wait", prefix, 0..40);
+    // 120 jobs over every shard: one key per round would take 160-odd
+    // rounds (and fail at 64). The first run probes the job keys; the
+    // transaction after it finds the jobs waiting and probes on for the
+    // `:done` keys (inside a transaction); the third has them all.
+    load_jobs(&mut con, "q:wait", prefix, 0..120);
     let n: i64 = redis::cmd("EVAL")
         .arg(WALK)
         .arg(2)
@@ -58,10 +60,9 @@ fn a_script_walking_job_ids_reaches_every_jobs_keys_in_a_few_rounds() {
         .arg(prefix)
         .query(&mut con)
         .expect("the first walk");
-    assert_eq!(n, 40);
-    // Again, now that the shard knows the script strays: it runs as a
-    // transaction at once, and probes inside it.
-    load_jobs(&mut con, "q:wait", prefix, 40..80);
+    assert_eq!(n, 120);
+    // Again, by its sha.
+    load_jobs(&mut con, "q:wait", prefix, 120..240);
     let sha: String = redis::cmd("SCRIPT")
         .arg("LOAD")
         .arg(WALK)
@@ -75,11 +76,11 @@ fn a_script_walking_job_ids_reaches_every_jobs_keys_in_a_few_rounds() {
         .arg(prefix)
         .query(&mut con)
         .expect("the second walk");
-    assert_eq!(n, 40);
+    assert_eq!(n, 120);
     // Each walk counted once: the runs that strayed were put back.
     let runs: i64 = con.get("{q:wait}:runs").expect("GET");
     assert_eq!(runs, 2);
-    for id in 0..80 {
+    for id in 0..240 {
         let state: String = con.hget(format!("{prefix}{id}"), "state").expect("HGET");
         assert_eq!(state, "done", "job {id}");
         let done: Option<String> = con.get(format!("{prefix}{id}:done")).expect("GET");
@@ -91,9 +92,9 @@ fn a_script_walking_job_ids_reaches_every_jobs_keys_in_a_few_rounds() {
     let keys: Vec<String> = con.keys("*").expect("KEYS");
     let unique: BTreeSet<&String> = keys.iter().collect();
     assert_eq!(unique.len(), keys.len(), "a key on two shards: {keys:?}");
-    assert_eq!(keys.len(), 80 * 2 + 1, "{keys:?}");
+    assert_eq!(keys.len(), 240 * 2 + 1, "{keys:?}");
     let n: usize = redis::cmd("DBSIZE").query(&mut con).expect("DBSIZE");
-    assert_eq!(n, 80 * 2 + 1);
+    assert_eq!(n, 240 * 2 + 1);
 }
 
 #[test]
@@ -117,4 +118,33 @@ fn scripts_of_one_multi_reaching_the_same_undeclared_key_run() {
     assert_eq!((a, b), (1, 2));
     let v: i64 = con.get(&key).expect("GET");
     assert_eq!(v, 2);
+}
+
+#[test]
+fn a_script_looking_for_the_first_free_key_of_a_chain_finds_it() {
+    // As a job scheduler looks for its next free time slot: each round's
+    // probe finds the next key absent, so the chain costs a round per key
+    // of another shard (about 27 of these 40).
+    let s = Server::with_shards(SHARDS);
+    let mut con = s.client();
+    for i in 0..40 {
+        let () = con.set(format!("slot:{i}"), "taken").expect("SET");
+    }
+    let first_free = r"
+local i = 0
+while redis.call('EXISTS', ARGV[1] .. i) == 1 do i = i + 1 end
+redis.call('SET', ARGV[1] .. i, 'mine')
+return i
+";
+    let i: i64 = redis::cmd("EVAL")
+        .arg(first_free)
+        .arg(0)
+        .arg("slot:")
+        .query(&mut con)
+        .expect("EVAL");
+    assert_eq!(i, 40);
+    let v: String = con.get("slot:40").expect("GET");
+    assert_eq!(v, "mine");
+    let n: usize = redis::cmd("DBSIZE").query(&mut con).expect("DBSIZE");
+    assert_eq!(n, 41);
 }

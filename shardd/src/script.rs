@@ -26,10 +26,11 @@
 //! (as job queues do) finds them all in one round, not one per round. The
 //! keys found are a guess (a branch the absent values skipped may reach
 //! more), so the next round may find more; the proxy bounds the rounds.
-//! The shard remembers the script as one that strays:
-//! from then on it answers `-SHARDIS.STRAY` before running it, so the
-//! proxy runs it as a transaction at once. The undo images cost a copy of
-//! each key a script writes (its DUMP form), paid only with more than one
+//! Every call of a script whose KEYS are on one shard tries that shard
+//! first, even one that strayed before: a run here that probes costs less
+//! than a transaction that aborts, and names every key the next one
+//! needs. The undo images cost a copy of each key a script writes (its
+//! DUMP form, or the steps that undo it), paid only with more than one
 //! shard.
 //!
 //! A key a transaction over several shards holds is never touched: the
@@ -138,8 +139,6 @@ pub struct Scripts {
     libraries: functions::Libraries,
     watch: Rc<Watch>,
     compiled: HashMap<Vec<u8>, Compiled, ahash::RandomState>,
-    /// Scripts seen to reach keys on other shards (by sha).
-    strays: HashSet<Vec<u8>, ahash::RandomState>,
     runs: u32,
     /// The buffer a run's `redis.call` replies are written into, kept
     /// between runs (one allocation per state, not per run); so are its
@@ -340,8 +339,9 @@ struct Run<'a> {
     /// back (it may stray or meet a key a transaction holds).
     undoable: bool,
     /// Outside a transaction, with undo images: the writes whose watchers
-    /// are told when the run ends whole (each with its database).
-    touched: Vec<(usize, Cmd, Vec<Vec<u8>>)>,
+    /// (WATCH, blocked clients, tracking) are told when the run ends whole,
+    /// each with its database and the keys it left unchanged.
+    touched: Vec<Touched>,
     /// Outside a transaction: a key a transaction holds, which the script
     /// reached (it stopped, put back what it wrote, and waits).
     blocked: Option<Vec<u8>>,
@@ -357,6 +357,16 @@ struct Run<'a> {
     home_db: usize,
     changes: u64,
     buf: Vec<u8>,
+}
+
+/// A write of a run outside a transaction, told to its key's watchers,
+/// waiters and trackers when the run ends whole.
+struct Touched {
+    db: usize,
+    id: Cmd,
+    argv: Vec<Vec<u8>>,
+    /// Its keys it left unchanged (a ZADD of a member already there).
+    unchanged: Vec<Vec<u8>>,
 }
 
 impl Run<'_> {
@@ -451,24 +461,6 @@ impl<L: WriteLog> Engine<L> {
         // reads (Redis's rule): its reads are noted, not remembered.
         if self.tracking.reader != 0 {
             self.tracking.script_read = Some(false);
-        }
-        // Scripts that stray, by sha; functions by name (a sha is hex).
-        let fn_key;
-        let stray_key: &[u8] = if function {
-            fn_key = [b"fcall:".as_slice(), &a.sha.to_ascii_lowercase()].concat();
-            &fn_key
-        } else {
-            a.sha
-        };
-        if tx.is_none() && scripts.strays.contains(stray_key) {
-            self.put_scripts(function, scripts);
-            // Run again over several shards: a tracking client may
-            // cache its keys from here on (remembered ahead of the run).
-            let reader = self.tracking.reader;
-            for key in a.keys.iter().filter(|_| reader != 0) {
-                self.tracking.remember(reader, key);
-            }
-            return reply.error("SHARDIS.STRAY");
         }
         let target = if function {
             scripts.sync_functions(&self.ks);
@@ -590,9 +582,6 @@ impl<L: WriteLog> Engine<L> {
         self.select_db(run.home_db);
         run.record.end_in(run.home_db);
         scripts.runs = scripts.runs.wrapping_add(1);
-        if run.stray.is_some() {
-            scripts.strays.insert(stray_key.to_vec());
-        }
         scripts.run_buf = std::mem::take(&mut run.buf);
         scripts.run_buf.clear();
         self.put_scripts(function, scripts);
@@ -615,11 +604,18 @@ impl<L: WriteLog> Engine<L> {
             }
         }
         if run.stray.is_none() {
-            for (db, id, argv) in std::mem::take(&mut run.touched) {
-                let argv: smallvec::SmallVec<[&[u8]; 8]> = argv.iter().map(Vec::as_slice).collect();
-                self.ks.select(db);
-                self.touch_watched(id, &argv);
+            for t in std::mem::take(&mut run.touched) {
+                let argv: smallvec::SmallVec<[&[u8]; 8]> =
+                    t.argv.iter().map(Vec::as_slice).collect();
+                self.ks.select(t.db);
+                // As the write left them, not as the run's last write did.
+                self.ks.clear_unchanged();
+                for k in &t.unchanged {
+                    self.ks.mark_unchanged(k);
+                }
+                self.touch_watched(t.id, &argv);
             }
+            self.ks.clear_unchanged();
             self.ks.select(run.home_db);
         }
         let count_error = match result {
@@ -923,20 +919,31 @@ impl<L: WriteLog> Engine<L> {
             if tx.is_some() || !(run.undoable || run.probing) {
                 self.touch_watched(spec.id, &argv);
             } else if !self.watches.is_empty()
+                || !self.blocking.is_empty()
                 || !self.tracking.is_empty()
                 || self.subs.tracks_prefixes()
             {
                 // Touched when the run ends whole: a run put back (it
                 // strayed, or met a held key) changed nothing anyone
-                // watches.
-                run.touched.push((
-                    self.ks.selected(),
-                    spec.id,
-                    argv.iter().map(|a| a.to_vec()).collect(),
-                ));
+                // watches or waits for.
+                run.touched.push(Touched {
+                    db: self.ks.selected(),
+                    id: spec.id,
+                    argv: argv.iter().map(|a| a.to_vec()).collect(),
+                    unchanged: argv
+                        .iter()
+                        .filter(|a| self.ks.is_unchanged(a))
+                        .map(|a| a.to_vec())
+                        .collect(),
+                });
             }
         }
-        self.stats.end(Some(spec.id), 0, &argv, run.origin, &buf);
+        // A probing run's calls are not the script's: the run that stays
+        // counts them.
+        match run.probing {
+            false => self.stats.end(Some(spec.id), 0, &argv, run.origin, &buf),
+            true => self.stats.end_uncounted(),
+        }
         run.buf = buf;
         self.script_reply(lua, run, raise)
     }

@@ -184,6 +184,14 @@ impl Stats {
         }
     }
 
+    /// Ends a command that counts for nothing (a call of a script's run
+    /// that is put back): the next command's time starts here.
+    pub fn end_uncounted(&mut self) {
+        self.mark = Some(common::ticks::now());
+        self.reject_next = false;
+        self.quiet_error = false;
+    }
+
     /// Logs a slow command in the slow log and the latency monitor, as
     /// their thresholds ask (off the hot path).
     #[cold]

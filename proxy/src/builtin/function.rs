@@ -61,7 +61,6 @@ async fn change(call: Call<'_, '_>) {
     let w = call.w;
     let args = shard_args(call.argv);
     let first = ask(&call, 0, args.clone()).await;
-    w.shared.scripts.functions_changed();
     let n = w.shared.shard_count();
     if first.starts_with(b"-") || n == 1 {
         return call.push(&first);

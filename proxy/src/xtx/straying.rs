@@ -19,8 +19,13 @@ use super::{
 };
 use crate::{link::Req, worker::Worker};
 
-/// Rounds a command may take to find every key it reaches.
-pub const ROUNDS_MAX: usize = 16;
+/// Rounds a command may take to find every key it reaches. A probing run
+/// (`shardd/src/script.rs`) names every key it reaches at once, but a
+/// script that looks for the first free key of a chain (a job
+/// scheduler's next free time slot) learns one more each round, its
+/// probe finding the next key absent: 64 covers such chains, each round a
+/// transaction over the keys found so far.
+pub const ROUNDS_MAX: usize = 64;
 
 /// Keys as a transaction plan takes them: (key, may write, shard).
 pub type Keys = Vec<(Vec<u8>, bool, usize)>;

@@ -191,7 +191,6 @@ impl Scripts {
             libraries: functions::Libraries::default(),
             watch,
             compiled: HashMap::default(),
-            strays: HashSet::default(),
             users: HashMap::default(),
             runs: 0,
             run_buf: Vec::with_capacity(256),
