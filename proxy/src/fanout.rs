@@ -126,8 +126,9 @@ async fn scan_steps(
             .next()
             .unwrap_or_default();
         let Some((next, elems)) = crate::merge::scan_parts(&reply) else {
-            // An error (a bad option, on the first step): as the shard said.
-            if got == 0 {
+            // An error (a bad option, a shard unavailable): as the shard
+            // or the link said; the client's cursor still holds.
+            if reply.first() == Some(&b'-') {
                 return reply;
             }
             return b"-ERR bad SCAN reply from a shard\r\n".to_vec();

@@ -148,3 +148,35 @@ return i
     let n: usize = redis::cmd("DBSIZE").query(&mut con).expect("DBSIZE");
     assert_eq!(n, 41);
 }
+
+#[test]
+fn script_kill_stops_a_run_that_strayed_and_probes_on() {
+    let s = Server::with_shards(SHARDS);
+    let mut c = s.raw();
+    c.expect(&["CONFIG", "SET", "busy-reply-threshold", "50"], "+OK\r\n");
+    let mine = common::key_on_shard("probe", 0, SHARDS);
+    let other = common::key_on_shard("elsewhere", 1, SHARDS);
+    // It reaches another shard's key, then loops: the probe runs on until
+    // SCRIPT KILL, which must end it, not send it round again.
+    let mut r = s.raw();
+    r.send(&common::encode(&[
+        "EVAL",
+        "redis.call('GET', ARGV[1]) while true do end",
+        "1",
+        &mine,
+        &other,
+    ]));
+    common::wait_until(common::IO_TIMEOUT, "the server to be BUSY", || {
+        c.cmd_str(&["PING"]).starts_with("-BUSY")
+    });
+    c.expect(&["SCRIPT", "KILL"], "+OK\r\n");
+    let killed = r
+        .try_read_reply(common::IO_TIMEOUT)
+        .expect("the killed script's reply");
+    let killed = String::from_utf8_lossy(&killed);
+    assert!(
+        killed.starts_with("-ERR Script killed by user with SCRIPT KILL..."),
+        "{killed}"
+    );
+    c.expect(&["PING"], "+PONG\r\n");
+}

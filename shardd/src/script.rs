@@ -1035,7 +1035,13 @@ fn run_script<L: WriteLog>(
             None => s.run.call::<(bool, Value)>(c.f.clone())?,
         }
     };
-    if let Some(keys) = &run.stray {
+    // A killed run answers its kill, not its strays (else the proxy would
+    // run it again); what it wrote is put back either way.
+    if let Some(keys) = run
+        .stray
+        .as_ref()
+        .filter(|_| !engine.script_watch.kill_requested())
+    {
         reply.raw(&common::wire::stray_reply(keys.iter().map(Vec::as_slice)));
         return Ok(false);
     }
