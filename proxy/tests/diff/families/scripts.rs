@@ -44,8 +44,12 @@ fn statement() -> BoxedStrategy<String> {
         (k()).prop_map(|k| format!("out[#out+1] = redis.pcall('zrange', {k}, 0, -1, 'withscores')")),
         (k(), v()).prop_map(|(k, v)| format!("out[#out+1] = redis.pcall('zscore', {k}, {v})")),
         (k(), v()).prop_map(|(k, v)| format!("out[#out+1] = redis.pcall('sadd', {k}, {v})")),
+        // A set's order is unspecified: sorted (under RESP3 SMEMBERS is a
+        // `{set = {member = true}}` table, its order Lua's: made a list).
         (k()).prop_map(|k| format!(
-            "local m = redis.pcall('smembers', {k}) if type(m) == 'table' and not m.err then table.sort(m) end out[#out+1] = m"
+            "local m = redis.pcall('smembers', {k}) \
+             if type(m) == 'table' and m.set then local a = {{}} for s in pairs(m.set) do a[#a+1] = s end m = a end \
+             if type(m) == 'table' and not m.err then table.sort(m) end out[#out+1] = m"
         )),
         (k()).prop_map(|k| format!("out[#out+1] = redis.pcall('type', {k})")),
         (k()).prop_map(|k| format!("out[#out+1] = redis.pcall('del', {k})")),
