@@ -194,15 +194,24 @@ impl<L: WriteLog> Engine<L> {
         }
     }
 
+    /// Whether a write has anyone to tell ([`Engine::touch_watched`]): a
+    /// WATCH, a blocked client, a tracking client or a BCAST prefix.
+    pub(crate) fn anyone_told_of_writes(&self) -> bool {
+        !self.watches.is_empty()
+            || !self.blocking.is_empty()
+            || !self.tracking.is_empty()
+            || self.subs.tracks_prefixes()
+    }
+
     /// Write command `id` ran with `argv` and changed something: its
     /// watchers of the keys it may have written are dirty.
     /// The same hook makes the keys ready for the clients blocked on
     /// them (`crate::blocking`).
     pub(crate) fn touch_watched(&mut self, id: Cmd, argv: &[&[u8]]) {
-        let tracks = !self.tracking.is_empty() || self.subs.tracks_prefixes();
-        if self.watches.is_empty() && self.blocking.is_empty() && !tracks {
+        if !self.anyone_told_of_writes() {
             return;
         }
+        let tracks = !self.tracking.is_empty() || self.subs.tracks_prefixes();
         if matches!(id, Cmd::Flushall | Cmd::Flushdb | Cmd::Swapdb) {
             // Readers blocked in a group learn their stream is gone; a
             // swap may bring values to every waiter.
