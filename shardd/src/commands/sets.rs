@@ -520,12 +520,26 @@ pub fn sscan(ks: &mut Keyspace, args: Args, out: &mut Reply) -> CmdResult {
         return Ok(());
     };
     let opts = ScanOpts::parse(args.rest(3))?;
-    let (found, next): (Vec<_>, u64) = if set.encoding() == "hashtable" {
-        let (range, next) = opts.window(set.len(), cursor);
-        let found = range.filter_map(|i| set.nth(i)).filter(|m| opts.matches(m));
-        (found.collect(), next)
-    } else {
-        (set.iter().filter(|m| opts.matches(m)).collect(), 0)
+    // Redis 7.0.15, the version shardis reports, returns an intset whole
+    // and pages every other set by COUNT (it has no packed sets; `OBJECT
+    // ENCODING` names ours `hashtable` too). Clients that check the
+    // version expect that paging (BullMQ's tests do), so a packed set
+    // pages as a table does: a window of COUNT positions from the top
+    // down. Removing a member shifts only those above it, already
+    // reported, and a packed set keeps its order when it becomes a table,
+    // so every member present throughout is reported.
+    let (found, next): (Vec<_>, u64) = match set.encoding() {
+        "intset" => (set.iter().filter(|m| opts.matches(m)).collect(), 0),
+        "hashtable" => {
+            let (range, next) = opts.window(set.len(), cursor);
+            let found = range.filter_map(|i| set.nth(i)).filter(|m| opts.matches(m));
+            (found.collect(), next)
+        }
+        _ => {
+            let (range, next) = opts.window(set.len(), cursor);
+            let found = set.iter().skip(range.start).take(range.len());
+            (found.filter(|m| opts.matches(m)).collect(), next)
+        }
     };
     scan_header(out, next, found.len());
     found.iter().for_each(|m| out.bulk(m));

@@ -208,7 +208,7 @@ fn sintercard_parses_numkeys_and_limit() {
 }
 
 #[test]
-fn sscan_returns_compact_sets_whole_and_validates_options() {
+fn sscan_returns_small_sets_whole_and_validates_options() {
     let mut ks = ks_with(&["SADD s a b c 1"]);
     assert_eq!(
         run(&mut ks, "SSCAN s 0 MATCH a*"),
@@ -223,6 +223,45 @@ fn sscan_returns_compact_sets_whole_and_validates_options() {
         run(&mut ks, "SSCAN s 0 COUNT x"),
         "-ERR value is not an integer or out of range\r\n"
     );
+}
+
+#[test]
+fn sscan_pages_a_packed_set_as_redis_7_0_does_and_returns_an_intset_whole() {
+    let mut ks = Keyspace::new();
+    for i in 0..65 {
+        run(&mut ks, &format!("SADD s m{i}"));
+        run(&mut ks, &format!("SADD ints {i}"));
+    }
+    assert_eq!(ks.get(b"s").map(|v| v.encoding()), Some("hashtable"));
+    let whole = run(&mut ks, "SSCAN ints 0 COUNT 5");
+    assert!(whole.starts_with("*2\r\n$1\r\n0\r\n*65\r\n"), "{whole}");
+    let mut seen = std::collections::BTreeSet::new();
+    let mut cursor = "0".to_string();
+    let mut calls = 0;
+    loop {
+        let r = run(&mut ks, &format!("SSCAN s {cursor} COUNT 10"));
+        let lines: Vec<&str> = r.split("\r\n").collect();
+        cursor = lines[2].to_string();
+        let n: usize = lines[3][1..].parse().unwrap_or(usize::MAX);
+        assert!(n <= 10, "{r}");
+        seen.extend(
+            lines[4..]
+                .iter()
+                .filter(|l| l.starts_with('m'))
+                .map(|l| l.to_string()),
+        );
+        calls += 1;
+        // A removal below the window shifts only what was reported.
+        if calls == 2 {
+            run(&mut ks, "SREM s m50");
+        }
+        if cursor == "0" || calls > 20 {
+            break;
+        }
+    }
+    assert_eq!(cursor, "0");
+    assert_eq!(calls, 7);
+    assert_eq!(seen.len(), 65);
 }
 
 #[test]
