@@ -163,10 +163,24 @@ fn run(flags: Flags) -> anyhow::Result<()> {
         .build()?;
     rt.block_on(async {
         let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
-        tokio::select! {
-            _ = tokio::signal::ctrl_c() => {}
-            _ = term.recv() => {}
-            _ = shared.shutdown.notified() => {}
+        // A signal asks worker 0 to stop the server as Redis does on one
+        // (snapshots first per `shutdown-on-sigterm`/`-sigint` and the save
+        // points); a second signal while that runs stops at once. If
+        // the snapshots fail, the server goes on, as Redis's does.
+        loop {
+            let param = tokio::select! {
+                _ = tokio::signal::ctrl_c() => "shutdown-on-sigint",
+                _ = term.recv() => "shutdown-on-sigterm",
+                _ = shared.shutdown.notified() => break,
+            };
+            let mut under_way = lock(&shared.signal_stop);
+            if under_way.is_some() {
+                tracing::warn!("a second signal during the shutdown: stopping now");
+                break;
+            }
+            *under_way = Some(shared.settings.by_name(param).unwrap_or_default());
+            drop(under_way);
+            shared.signal_bell.notify_one();
         }
         anyhow::Ok(())
     })?;

@@ -135,6 +135,7 @@ fn run_worker(
         };
         worker.spawn_tasks();
         if id == 0 {
+            tokio::task::spawn_local(crate::builtin::server::on_signals(worker.clone()));
             for shard in 0..worker.shared.shard_count() {
                 let w = worker.clone();
                 tokio::task::spawn_local(crate::builtin::pubsub::events_poll(w, shard));

@@ -111,8 +111,14 @@ pub struct Shared {
     pub started: Instant,
     /// Milliseconds since `started`, as of the last clock tick.
     clock_ms: AtomicU64,
-    /// Notified by `SHUTDOWN`.
+    /// Notified once the server is to stop now (`SHUTDOWN`, or a signal
+    /// after its snapshots: `builtin::server::stop_server`).
     pub shutdown: Notify,
+    /// A signal's stop request for worker 0 (`builtin::server::on_signals`):
+    /// the `shutdown-on-sigterm`/`-sigint` flags in force when it came.
+    pub signal_stop: Mutex<Option<String>>,
+    /// Rung when `signal_stop` is set.
+    pub signal_bell: Notify,
     /// The port actually bound (after port 0).
     pub port: AtomicU64,
     /// Links (worker to shard) attached now.
@@ -185,6 +191,8 @@ impl Shared {
             started: Instant::now(),
             clock_ms: AtomicU64::new(0),
             shutdown: Notify::new(),
+            signal_stop: Mutex::new(None),
+            signal_bell: Notify::new(),
             port: AtomicU64::new(0),
             attached_links: AtomicU64::new(0),
             placement: Default::default(),

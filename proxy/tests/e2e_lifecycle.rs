@@ -92,6 +92,95 @@ fn shutdown_stops_the_proxy_and_its_shards() {
 }
 
 #[test]
+fn shutdown_checks_its_flags_and_closes_without_a_reply() {
+    let mut s = Server::with_shards(2);
+    let mut c = s.raw();
+    let syntax = "-ERR syntax error\r\n";
+    c.expect(&["SHUTDOWN", "later"], syntax);
+    c.expect(&["SHUTDOWN", "SAVE", "NOSAVE"], syntax);
+    c.expect(&["SHUTDOWN", "NOW", "ABORT"], syntax);
+    c.expect(&["SHUTDOWN", "ABORT"], "-ERR No shutdown in progress.\r\n");
+    c.expect(&["MULTI"], OK);
+    c.expect(
+        &["SHUTDOWN"],
+        "-ERR Command not allowed inside a transaction\r\n",
+    );
+    c.expect(&["DISCARD"], OK);
+    // Redis sends nothing for a shutdown that goes ahead: redis-py's
+    // `shutdown()` counts a reply as a failure.
+    c.send(&common::encode(&["SHUTDOWN", "NOSAVE", "NOW"]));
+    assert!(c.closed_within(IO_TIMEOUT), "the connection closes");
+    assert_eq!(c.take_buffered(), b"", "no reply");
+    let status = s.wait_exit(IO_TIMEOUT).expect("the proxy exits");
+    assert!(status.success(), "{status}");
+}
+
+/// Writes one key per shard named from `prefix`, with `appendonly no`
+/// and a save point that is not due: only a snapshot at the shutdown
+/// keeps them.
+fn write_unlogged(s: &Server, prefix: &str) -> Vec<String> {
+    let keys: Vec<String> = (0..SHARDS)
+        .map(|i| key_on_shard(prefix, i, SHARDS))
+        .collect();
+    let mut c = s.raw();
+    for k in &keys {
+        c.expect(&["SET", k, k], OK);
+    }
+    keys
+}
+
+fn found(s: &Server, keys: &[String]) -> usize {
+    let mut c = s.raw();
+    keys.iter()
+        .filter(|k| c.cmd_str(&["GET", k]) == bulk(k))
+        .count()
+}
+
+fn stopped(mut s: Server) {
+    let status = s.wait_exit(IO_TIMEOUT).expect("the proxy exits");
+    assert!(status.success(), "{status}");
+}
+
+#[test]
+fn a_shutdown_snapshots_first_when_save_points_are_set_unless_nosave() {
+    let data = TempDir::new();
+    let opts = || {
+        Opts::shards(SHARDS)
+            .data_dir(&data.0)
+            .flag("--appendonly", "no")
+            .config_file("save 3600 1\n")
+    };
+    // SHUTDOWN with save points set: saved first.
+    let s = Server::start(opts());
+    let first = write_unlogged(&s, "first");
+    s.raw().send(&common::encode(&["SHUTDOWN"]));
+    stopped(s);
+    let s = Server::start(opts());
+    assert_eq!(found(&s, &first), SHARDS, "kept by SHUTDOWN");
+    // SIGTERM (`shutdown-on-sigterm default`): the same.
+    let second = write_unlogged(&s, "second");
+    s.signal_proxy(libc::SIGTERM);
+    stopped(s);
+    let s = Server::start(opts());
+    assert_eq!(found(&s, &second), SHARDS, "kept by SIGTERM");
+    // SHUTDOWN NOSAVE: what was written since the last snapshot is gone.
+    let third = write_unlogged(&s, "third");
+    s.raw().send(&common::encode(&["SHUTDOWN", "NOSAVE"]));
+    stopped(s);
+    let s = Server::start(opts());
+    assert_eq!(found(&s, &third), 0, "NOSAVE kept nothing new");
+    assert_eq!(found(&s, &first) + found(&s, &second), 2 * SHARDS);
+    // `shutdown-on-sigterm nosave`: SIGTERM saves nothing either.
+    s.raw()
+        .expect(&["CONFIG", "SET", "shutdown-on-sigterm", "nosave"], OK);
+    let fourth = write_unlogged(&s, "fourth");
+    s.signal_proxy(libc::SIGTERM);
+    stopped(s);
+    let s = Server::start(opts());
+    assert_eq!(found(&s, &fourth), 0, "shutdown-on-sigterm nosave");
+}
+
+#[test]
 fn sigterm_stops_the_proxy_and_its_shards() {
     let mut s = Server::with_shards(SHARDS);
     let shards: Vec<u32> = (0..SHARDS).filter_map(|i| s.shard_pid(i)).collect();

@@ -24,7 +24,7 @@ mod memory;
 pub mod multi;
 pub mod pubsub;
 mod script;
-mod server;
+pub mod server;
 mod shardis;
 mod slowlog;
 pub mod xtx;
@@ -395,7 +395,7 @@ pub async fn run(b: Builtin, call: Call<'_, '_>) {
         Builtin::Info => info::run(call).await,
         Builtin::Time => server::time(call),
         Builtin::Wait => call.reply(|r| r.int(0)),
-        Builtin::Shutdown => server::shutdown(call),
+        Builtin::Shutdown => server::shutdown(call).await,
         Builtin::Debug => server::debug(call).await,
         Builtin::Function => function::function(call).await,
         Builtin::Eval => script::call_script(call).await,

@@ -1,8 +1,17 @@
 //! TIME, SHUTDOWN, DEBUG SLEEP, and FUNCTION/SCRIPT FLUSH.
 
-use std::time::Duration;
+use std::{cell::RefCell, rc::Rc, time::Duration};
+
+use common::{reply::Proto, table::Cmd};
 
 use super::{eq, Call};
+use crate::{
+    link::Req,
+    merge::MergeKind,
+    replies::Replies,
+    send::{to_all, To},
+    worker::Worker,
+};
 
 /// `TIME`: seconds and microseconds since the epoch.
 pub fn time(call: Call) {
@@ -16,11 +25,120 @@ pub fn time(call: Call) {
     });
 }
 
-/// `SHUTDOWN`: the proxy stops its shards (each syncs its log) and exits.
-pub fn shutdown(call: Call) {
-    call.w.shared.shutdown.notify_one();
-    call.reply(|r| r.ok());
-    call.session.close = true;
+/// What a shutdown does before the shards stop: Redis 7.0's `SHUTDOWN`
+/// flags, or a `shutdown-on-sigterm`/`-sigint` value.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct StopFlags {
+    /// `SAVE`: a snapshot on every shard, save points or not.
+    save: bool,
+    /// `NOSAVE`: no snapshot, save points or not.
+    nosave: bool,
+    /// `FORCE`: stop even if a snapshot fails.
+    force: bool,
+}
+
+/// Parses `SHUTDOWN`'s flags as Redis 7.0 does (`NOW` is accepted and
+/// changes nothing: shardis has no replicas to wait for). `Ok(None)`:
+/// `ABORT`.
+fn parse_shutdown(args: &[&[u8]]) -> Result<Option<StopFlags>, ()> {
+    let mut f = StopFlags::default();
+    let mut any = false;
+    let mut abort = false;
+    for a in args {
+        match a.to_ascii_lowercase().as_slice() {
+            b"nosave" => f.nosave = true,
+            b"save" => f.save = true,
+            b"now" => {}
+            b"force" => f.force = true,
+            b"abort" => abort = true,
+            _ => return Err(()),
+        }
+        any |= !eq(a, "abort");
+    }
+    if (abort && any) || (f.save && f.nosave) {
+        return Err(());
+    }
+    Ok((!abort).then_some(f))
+}
+
+/// The flags of a `shutdown-on-sigterm`/`-sigint` value (`default`, or
+/// words of `save nosave now force`; checked when it was set).
+fn signal_flags(value: &str) -> StopFlags {
+    let words: Vec<&[u8]> = value
+        .split_whitespace()
+        .filter(|w| *w != "default")
+        .map(str::as_bytes)
+        .collect();
+    parse_shutdown(&words).ok().flatten().unwrap_or_default()
+}
+
+/// `SHUTDOWN [NOSAVE|SAVE] [NOW] [FORCE] [ABORT]`: [`stop_server`]. As
+/// from redis-server, a shutdown that goes ahead sends no reply: this
+/// connection stays open, reading nothing more, until the proxy exits
+/// (its shards stopped, each having synced its log), then closes. `ABORT`
+/// answers Redis's "no shutdown in progress": a shutdown here never
+/// waits for anything an abort could call back.
+pub async fn shutdown(call: Call<'_, '_>) {
+    let flags = match parse_shutdown(&call.argv[1..]) {
+        Ok(Some(f)) => f,
+        Ok(None) => return call.reply(|r| r.error("ERR No shutdown in progress.")),
+        Err(()) => return call.reply(|r| r.error("ERR syntax error")),
+    };
+    if stop_server(call.w, flags).await {
+        std::future::pending::<()>().await;
+    }
+    call.reply(|r| r.error("ERR Errors trying to SHUTDOWN. Check logs."));
+}
+
+/// Stops the server as Redis's `SHUTDOWN` does: first a snapshot on every
+/// shard (`SAVE`) when `flags` ask for one or when save points are set and
+/// `NOSAVE` is not given, then the proxy stops its shards and exits. False
+/// (nothing stopped) if a snapshot failed, unless `FORCE`.
+pub async fn stop_server(w: &Rc<Worker>, flags: StopFlags) -> bool {
+    let save_points = w.shared.settings.by_name("save").unwrap_or_default();
+    if flags.save || (!flags.nosave && !save_points.trim().is_empty()) {
+        let capture = Rc::new(RefCell::new(Replies::capture()));
+        let to = To {
+            out: &capture,
+            discard: false,
+        };
+        let req = Req::internal(Cmd::Save, Proto::Resp2);
+        to_all(w, req, to, &["SAVE"], MergeKind::SameReply, None).await;
+        w.flush_now();
+        let reply = crate::xtx::wait_all(&capture).await;
+        if reply != b"+OK\r\n" {
+            let reply = String::from_utf8_lossy(&reply);
+            tracing::warn!(%reply, force = flags.force, "snapshot before the shutdown failed");
+            if !flags.force {
+                return false;
+            }
+        }
+    }
+    tracing::info!(?flags, "shutting down");
+    w.shared.shutdown.notify_one();
+    true
+}
+
+/// Worker 0's task: a signal's stop request (`main`), carried out with the
+/// `shutdown-on-sigterm` or `-sigint` flags it came with. One that fails
+/// (a snapshot refused) leaves the server running, as Redis's does, and
+/// the next signal tries again.
+pub async fn on_signals(w: Rc<Worker>) {
+    loop {
+        w.shared.signal_bell.notified().await;
+        let Some(value) = lock(&w.shared.signal_stop).clone() else {
+            continue;
+        };
+        if stop_server(&w, signal_flags(&value)).await {
+            return;
+        }
+        tracing::warn!("a signal asked for a shutdown, but a snapshot failed: still running");
+        *lock(&w.shared.signal_stop) = None;
+    }
+}
+
+fn lock<T>(m: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 /// Longest `DEBUG SLEEP`.
@@ -188,5 +306,36 @@ mod lolwut_tests {
             format!("shard   1 |{}{}|", ".".repeat(32), "#".repeat(32))
         );
         assert!(text.ends_with("Redis ver. 7.0.15\n"), "{text}");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn flags(save: bool, nosave: bool, force: bool) -> StopFlags {
+        StopFlags {
+            save,
+            nosave,
+            force,
+        }
+    }
+
+    #[test]
+    fn shutdown_flags_parse_as_redis_7_0_parses_them() {
+        let p = |a: &[&str]| parse_shutdown(&a.iter().map(|s| s.as_bytes()).collect::<Vec<_>>());
+        assert_eq!(p(&[]), Ok(Some(StopFlags::default())));
+        assert_eq!(
+            p(&["SAVE", "now", "Force"]),
+            Ok(Some(flags(true, false, true)))
+        );
+        assert_eq!(p(&["nosave"]), Ok(Some(flags(false, true, false))));
+        assert_eq!(p(&["abort"]), Ok(None));
+        for bad in [&["save", "nosave"][..], &["abort", "now"], &["later"]] {
+            assert_eq!(p(bad), Err(()), "{bad:?}");
+        }
+        assert_eq!(signal_flags("default"), StopFlags::default());
+        assert_eq!(signal_flags("nosave now"), flags(false, true, false));
+        assert_eq!(signal_flags("save force"), flags(true, false, true));
     }
 }

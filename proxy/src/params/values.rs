@@ -146,6 +146,8 @@ impl Settings {
             "latency-tracking" => self.latency_tracking.store(v == "yes", Ordering::Relaxed),
             // INFO reads the text (`Settings::latency_percentiles`).
             "latency-tracking-info-percentiles" => {}
+            // Read as text when a signal comes (`builtin::server::on_signals`).
+            "shutdown-on-sigterm" | "shutdown-on-sigint" => {}
             "client-output-buffer-limit" => {
                 // `class hard soft seconds` groups, as CONFIG GET shows them.
                 let words: Vec<&str> = v.split_whitespace().collect();
