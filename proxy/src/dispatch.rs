@@ -226,12 +226,26 @@ pub async fn handle_resolved(
     if session.multi.is_some() && !runs_in_multi {
         return builtin::multi::queue(w, session, to, spec, argv);
     }
-    // EXEC's own line follows its commands' (`builtin::multi::exec`).
+    // EXEC's own line follows its commands' (`builtin::multi::exec`). A
+    // command a shard runs is shown once it ran (`crate::monitor`).
+    let mut shown_after = None;
     if w.shared.monitors.any()
         && crate::monitor::shown(spec)
         && !(spec.id == Cmd::Exec && session.multi.is_some())
     {
-        builtin::feed_monitors(w, session, session.db, argv);
+        if spec.exec == Exec::Shard && !crate::block::blocks(spec) {
+            let from = session.handle.addr.to_string();
+            let now = std::time::SystemTime::now();
+            let line = bytes::Bytes::from(crate::monitor::line(now, session.db, &from, argv));
+            let shared = w.shared.clone();
+            let feed: crate::replies::MonitorFeed = Box::new(move || {
+                let limits = shared.settings.pubsub_limits();
+                shared.monitors.feed_line(line, limits);
+            });
+            shown_after = Some((out.borrow().next_seq(), feed));
+        } else {
+            builtin::feed_monitors(w, session, session.db, argv);
+        }
     }
     // Routed with the slot map as it is now; a slot move waits for it
     // (SHARDIS, which watches the moves, does not).
@@ -263,6 +277,9 @@ pub async fn handle_resolved(
                 req.flags |= crate::caching::read_flags(w, session, spec, argv).await;
             }
             route::shard_command(w, req, to, spec, argv).await;
+            if let Some((seq, line)) = shown_after {
+                out.borrow_mut().feed_after(seq, line);
+            }
         }
         // `resolve` only finds what clients can run.
         Exec::Missing | Exec::Internal => {

@@ -11,9 +11,13 @@
 //! an EXEC that does not run (aborted, a WATCH lost) shows `exec` alone.
 //! AUTH's arguments and HELLO's `AUTH user pass` are `(redacted)`.
 //!
-//! Where: the proxy, which sees every client's command, feeds the lines
-//! when it dispatches a command (before it runs, where Redis feeds them
-//! after; a monitor cannot tell). Each monitor's lines go through the
+//! Where: the proxy, which sees every client's command. A command a
+//! shard runs is shown when its reply comes to the proxy (after it ran,
+//! as in Redis, where the line and the reply leave together: a monitor
+//! may act on the line as on the command's end); one the proxy answers,
+//! a blocking command (shown as it starts waiting, as Redis shows it
+//! when it blocks), a script and a transaction's commands are shown when
+//! the proxy dispatches them. Each monitor's lines go through the
 //! mailbox and pump its connection would use for pub/sub messages
 //! (`crate::pubsub`), under `client-output-buffer-limit pubsub`: a
 //! monitor that does not read is closed at that limit (Redis counts a
@@ -83,7 +87,11 @@ impl Monitors {
     /// `from`) to every monitor, each within `limits` (`(hard, soft,
     /// seconds)` of its output).
     pub fn feed(&self, db: u32, from: &str, argv: &[&[u8]], limits: (u64, u64, u64)) {
-        let line = Bytes::from(line(SystemTime::now(), db, from, argv));
+        self.feed_line(Bytes::from(line(SystemTime::now(), db, from, argv)), limits);
+    }
+
+    /// Sends a finished line (see [`line`]) to every monitor.
+    pub fn feed_line(&self, line: Bytes, limits: (u64, u64, u64)) {
         for (_, mb) in self.lock().iter() {
             mb.push_raw(line.clone(), limits);
         }

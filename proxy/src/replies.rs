@@ -66,6 +66,9 @@ struct Slot {
     discard: bool,
 }
 
+/// Feeds one command's MONITOR line to the monitors.
+pub type MonitorFeed = Box<dyn FnOnce()>;
+
 /// A connection's reply queue and write buffer.
 pub struct Replies {
     base: u64,
@@ -103,6 +106,9 @@ pub struct Replies {
     /// messages (pub/sub, invalidations) wait for its reply
     /// (`crate::builtin::pubsub`).
     pub pushes_held: bool,
+    /// What feeds a command's MONITOR line, waiting for the command's
+    /// reply, by slot (`crate::monitor`: a command is shown once it ran).
+    monitor_after: Vec<(u64, MonitorFeed)>,
 }
 
 impl Default for Replies {
@@ -143,6 +149,7 @@ impl Replies {
             holding: false,
             shard_ready: false,
             pushes_held: false,
+            monitor_after: Vec::new(),
         }
     }
 
@@ -207,6 +214,59 @@ impl Replies {
     /// of the command's keys ([`Merge::take_events`]); any other reply's
     /// come out at once.
     pub(crate) fn complete_with_events(
+        &mut self,
+        seq: u64,
+        part: Option<u16>,
+        body: &[u8],
+        events: &[u8],
+    ) -> Vec<u8> {
+        let ready = self.complete_inner(seq, part, body, events);
+        if !self.monitor_after.is_empty() {
+            self.feed_monitor_lines();
+        }
+        ready
+    }
+
+    /// The slot that the next `push_pending` or `push_merge` takes.
+    pub fn next_seq(&self) -> u64 {
+        self.base + self.slots.len() as u64
+    }
+
+    /// Whether slot `seq` has its reply (or never was a slot).
+    fn has_reply(&self, seq: u64) -> bool {
+        match seq.checked_sub(self.base) {
+            None => true,
+            Some(i) => !matches!(
+                self.slots.get(i as usize).map(|s| &s.state),
+                Some(SlotState::Pending | SlotState::Merging(_))
+            ),
+        }
+    }
+
+    /// Runs `feed` (a MONITOR line's) once slot `seq` has its reply: now
+    /// if it has (or the client is gone).
+    pub fn feed_after(&mut self, seq: u64, feed: MonitorFeed) {
+        if self.dead || self.has_reply(seq) {
+            feed();
+        } else {
+            self.monitor_after.push((seq, feed));
+        }
+    }
+
+    /// Feeds the lines whose commands have their replies, in slot order.
+    fn feed_monitor_lines(&mut self) {
+        let mut i = 0;
+        while i < self.monitor_after.len() {
+            let seq = self.monitor_after[i].0;
+            if self.dead || self.has_reply(seq) {
+                (self.monitor_after.remove(i).1)();
+            } else {
+                i += 1;
+            }
+        }
+    }
+
+    fn complete_inner(
         &mut self,
         seq: u64,
         part: Option<u16>,

@@ -531,6 +531,38 @@ fn monitor_line(m: &mut common::Raw) -> String {
 }
 
 #[test]
+fn monitor_shows_a_shards_command_once_it_has_run() {
+    let s = Server::with_shards(2);
+    let mut m = s.raw();
+    m.expect(&["MONITOR"], OK);
+    let a = key_on_shard("ran", 0, 2);
+    // A script that runs until it is killed, then a GET behind it on the
+    // same shard: the GET runs only after the kill.
+    let mut c = s.raw();
+    let lua = "while true do end";
+    let mut pipeline = common::encode(&["EVAL", lua, "1", &a]);
+    pipeline.extend(common::encode(&["GET", &a]));
+    c.send(&pipeline);
+    assert!(monitor_line(&mut m).contains("\"EVAL\""));
+    // Redis shows a command after it ran (ioredis's tests act on the
+    // line as on the command's end): nothing while the GET waits.
+    assert!(!m.closed_within(std::time::Duration::from_millis(300)));
+    assert_eq!(m.take_buffered(), b"", "no line before the GET ran");
+    let mut k = s.raw();
+    wait_until(IO_TIMEOUT, "SCRIPT KILL to stop the script", || {
+        k.cmd_str(&["SCRIPT", "KILL"]) == OK
+    });
+    // SCRIPT KILL is shown too (one line per try).
+    let mut line = monitor_line(&mut m);
+    while line.contains("\"SCRIPT\" \"KILL\"") {
+        line = monitor_line(&mut m);
+    }
+    assert!(line.ends_with(&format!("\"GET\" \"{a}\"")), "{line}");
+    assert!(String::from_utf8_lossy(&c.read_reply()).contains("killed"));
+    c.expect(&["GET", &a], NIL);
+}
+
+#[test]
 fn monitor_shows_every_clients_commands_as_redis_does() {
     // Two workers: the monitor and the clients may live on either.
     let s = Server::start(common::Opts::shards(2).workers(2));
