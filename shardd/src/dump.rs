@@ -1,5 +1,5 @@
-//! The DUMP/RESTORE payload format (ours, not Redis's RDB; RESTORE also
-//! reads Redis's, see `redis.rs`):
+//! shardis's own payload format (snapshots, and moves between shards;
+//! DUMP writes Redis's, see `redis.rs`, and RESTORE reads both):
 //!
 //! ```text
 //! version:u8 (= FORMAT_VERSION) | type tag:u8 | body | check:u64 LE
@@ -218,10 +218,10 @@ pub fn encode_marked(value: ValueRef<'_>, mark: StrMark) -> Vec<u8> {
     out
 }
 
-/// What the DUMP command gives for `value`: Redis's own payload (which a
-/// Redis server and shardis both RESTORE), or shardis's for a stream.
+/// What the DUMP command gives for `value`: Redis's own payload, which a
+/// Redis server and shardis both RESTORE.
 pub fn encode_for_dump(value: ValueRef<'_>) -> Vec<u8> {
-    redis::encode(value).unwrap_or_else(|| encode(value))
+    redis::encode(value)
 }
 
 /// Checks version and checksum, then reads the value.
@@ -234,7 +234,7 @@ pub fn decode(payload: &[u8]) -> Result<Value, DumpError> {
 pub fn decode_marked(payload: &[u8]) -> Result<(Value, StrMark), DumpError> {
     match decode_ours(payload) {
         Ok(v) => Ok(v),
-        // Redis's own payload (its DUMP, and ours for all but streams),
+        // Redis's own payload (its DUMP, and ours),
         // read as Redis writes it. (Its check is our first version's:
         // a Redis payload whose type byte is 1 passes that check first.)
         Err(e) if !redis::is_redis_payload(payload) => Err(e),

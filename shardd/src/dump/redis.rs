@@ -13,8 +13,9 @@
 //! and hashes, whatever their encoding: plain (types 0-5), intset (11),
 //! ziplist (10, 12, 13), quicklist of ziplists (14), listpack (16, 17, 20)
 //! and quicklist of listpacks (18), with LZF-compressed and
-//! integer-encoded strings inside. Streams, modules and Redis 7.4's
-//! hashes with field expiry are refused ("Bad data format"), as is any
+//! integer-encoded strings inside, and streams with their consumer groups
+//! (15, 19, 21: `redis/stream.rs`). Modules and Redis 7.4's hashes with
+//! field expiry are refused ("Bad data format"), as is any
 //! object that does not parse to its end, repeats a member or holds a NaN
 //! score. Nothing is allocated ahead of the bytes read (a count or a
 //! length in the payload only bounds the reading).
@@ -30,6 +31,8 @@ use crate::{
 };
 
 use super::{crc64, DumpError};
+
+mod stream;
 
 /// The newest RDB version read (Redis 7.4).
 const RDB_VERSION_MAX: u16 = 12;
@@ -64,9 +67,8 @@ const RDB_VERSION_WRITTEN: u16 = 10;
 /// Redis's DUMP payload of `value`, in the plain forms every Redis reads
 /// (a string's bytes as they are, a list, set, hash, or sorted set with
 /// binary scores, element by element; Redis packs small ones again when
-/// it loads them, as shardis does); `None` for a stream, whose Redis form
-/// is not written (DUMP gives shardis's own payload for it).
-pub fn encode(value: ValueRef<'_>) -> Option<Vec<u8>> {
+/// it loads them, as shardis does), and a stream node for node.
+pub fn encode(value: ValueRef<'_>) -> Vec<u8> {
     let mut out = Vec::with_capacity(32);
     match value {
         ValueRef::Str(s) => {
@@ -115,12 +117,12 @@ pub fn encode(value: ValueRef<'_>) -> Option<Vec<u8>> {
                 out.extend_from_slice(&score.to_le_bytes());
             }
         }
-        ValueRef::Stream(_) => return None,
+        ValueRef::Stream(x) => stream::encode(x, &mut out),
     }
     out.extend_from_slice(&RDB_VERSION_WRITTEN.to_le_bytes());
     let crc = crc64(&out);
     out.extend_from_slice(&crc.to_le_bytes());
-    Some(out)
+    out
 }
 
 /// Bytes of a list's listpack node (Redis's `list-max-listpack-size -2`);
@@ -153,8 +155,39 @@ impl ListpackWriter {
             self.entries.extend_from_slice(&(n as u32).to_le_bytes());
         }
         self.entries.extend_from_slice(s);
-        // The entry's length in 7-bit groups, the highest first, every
-        // group after the first flagged (read from the end backwards).
+        self.back_length(start);
+    }
+
+    /// Appends `v` in the narrowest integer entry that holds it, and its
+    /// back length.
+    fn push_int(&mut self, v: i64) {
+        let start = self.entries.len();
+        let e = &mut self.entries;
+        if (0..128).contains(&v) {
+            e.push(v as u8);
+        } else if (-4096..4096).contains(&v) {
+            let u = (v as u16) & 0x1fff;
+            e.extend_from_slice(&[0xc0 | (u >> 8) as u8, u as u8]);
+        } else if let Ok(x) = i16::try_from(v) {
+            e.push(0xf1);
+            e.extend_from_slice(&x.to_le_bytes());
+        } else if (-(1 << 23)..(1 << 23)).contains(&v) {
+            e.push(0xf2);
+            e.extend_from_slice(&(v as i32).to_le_bytes()[..3]);
+        } else if let Ok(x) = i32::try_from(v) {
+            e.push(0xf3);
+            e.extend_from_slice(&x.to_le_bytes());
+        } else {
+            e.push(0xf4);
+            e.extend_from_slice(&v.to_le_bytes());
+        }
+        self.back_length(start);
+    }
+
+    /// The entry from `start`'s length in 7-bit groups, the highest
+    /// first, every group after the first flagged (read from the end
+    /// backwards), and one more entry counted.
+    fn back_length(&mut self, start: usize) {
         let len = self.entries.len() - start;
         let n = crate::types::stream::listpack_backlen(len);
         for i in (0..n).rev() {
@@ -551,6 +584,11 @@ fn read_object(kind: u8, r: &mut Reader<'_>) -> Option<Value> {
         TYPE_ZSET | TYPE_ZSET_2 | TYPE_ZSET_ZIPLIST | TYPE_ZSET_LISTPACK => {
             Builder::ZSet(ZSetObj::new(), None)
         }
+        stream::TYPE_STREAM_LISTPACKS
+        | stream::TYPE_STREAM_LISTPACKS_2
+        | stream::TYPE_STREAM_LISTPACKS_3 => {
+            return stream::read(kind, r).map(|x| Value::Stream(Box::new(x)))
+        }
         _ => return None,
     };
     let mut add = |e: &[u8]| b.add(e);
@@ -695,7 +733,7 @@ mod tests {
             Value::List(Box::new(l)),
         ];
         for v in &values {
-            let p = encode(v.as_ref()).unwrap_or_default();
+            let p = encode(v.as_ref());
             assert_eq!(&p[p.len() - 10..p.len() - 8], &[10, 0]);
             let back = decode(&p).unwrap_or_else(|e| panic!("{e}"));
             assert_eq!(
@@ -704,7 +742,7 @@ mod tests {
             );
         }
         // The Redis form of `SET k hello` is byte for byte redis-server's.
-        let p = encode(ValueRef::Str(b"hello")).unwrap_or_default();
+        let p = encode(ValueRef::Str(b"hello"));
         assert_eq!(p, hex("000568656c6c6f0a006372df766534200a"));
     }
 

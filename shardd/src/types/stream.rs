@@ -10,14 +10,15 @@
 
 pub mod group;
 pub mod id;
-mod node;
+pub(crate) mod node;
 
 use std::collections::BTreeMap;
 
 pub use group::{Consumer, Group, Nack, INVALID_ENTRIES_READ};
 pub use id::StreamId;
 pub(crate) use node::backlen as listpack_backlen;
-use node::{push_bytes, push_varint, read_bytes, read_varint, Node};
+pub(crate) use node::Node;
+use node::{push_bytes, push_varint, read_bytes, read_varint};
 
 /// Largest total size of one entry's fields and values (Redis's
 /// `STREAM_LISTPACK_MAX_SIZE`), and of a node.
@@ -92,6 +93,46 @@ impl StreamObj {
     /// Nodes (`radix-tree-keys` in XINFO).
     pub fn node_count(&self) -> usize {
         self.nodes.len()
+    }
+
+    /// The nodes in id order (DUMP's Redis form writes them as they are).
+    pub(crate) fn nodes(&self) -> impl Iterator<Item = &Node> {
+        self.nodes.values()
+    }
+
+    /// A stream of `nodes` (in id order, each past the one before) and
+    /// the counters and groups of a Redis payload (RESTORE); `None` if
+    /// they disagree: live entries other than `len`, an entry past
+    /// `marks.last_id`. Nodes left with no live entry are dropped, as
+    /// Redis drops them.
+    pub(crate) fn from_parts(
+        nodes: Vec<Node>,
+        len: u64,
+        marks: StreamMarks,
+        groups: BTreeMap<Vec<u8>, Group>,
+    ) -> Option<StreamObj> {
+        let mut s = StreamObj {
+            len,
+            last_id: marks.last_id,
+            first_id: marks.first_id,
+            max_deleted: marks.max_deleted,
+            entries_added: marks.entries_added,
+            groups,
+            ..StreamObj::default()
+        };
+        let mut live = 0u64;
+        let mut prev: Option<StreamId> = None;
+        for n in nodes {
+            if prev.is_some_and(|p| p >= n.first) || n.last > s.last_id {
+                return None;
+            }
+            prev = Some(n.last);
+            if n.live > 0 {
+                live += n.live as u64;
+                s.nodes.insert(n.first, n);
+            }
+        }
+        (live == len).then_some(s)
     }
 
     /// Appends an entry with `fields` (field, value, ...; at least one

@@ -157,13 +157,20 @@ impl Node {
     /// A node whose master entry is `id` with `fields` (field, value,
     /// field, value...).
     pub fn new(id: StreamId, fields: &[&[u8]]) -> Node {
+        let names: Vec<&[u8]> = fields.iter().step_by(2).copied().collect();
+        Node::with_master_names(id, &names)
+    }
+
+    /// A node whose master entry is `id` with field names `names` (a
+    /// Redis listpack's master entry, RESTORE).
+    pub fn with_master_names(id: StreamId, names: &[&[u8]]) -> Node {
         let mut master = Vec::new();
-        let count = fields.len() / 2;
+        let count = names.len();
         push_varint(&mut master, count as u64);
         // Header, count, deleted, num-fields, the fields and the
         // terminating 0, then the end byte.
         let mut lp_bytes = 6 + 1 + 2 + 2 + lp_int_bytes(count as i64) + 2;
-        for f in fields.iter().step_by(2) {
+        for f in names {
             push_bytes(&mut master, f);
             lp_bytes += lp_elem_bytes(f);
         }
@@ -184,7 +191,8 @@ impl Node {
         self.live + self.dead
     }
 
-    fn master_fields(&self) -> impl Iterator<Item = &[u8]> {
+    /// The master entry's field names.
+    pub fn master_fields(&self) -> impl Iterator<Item = &[u8]> {
         let mut pos = 0;
         let _ = read_varint(&self.master, &mut pos);
         std::iter::from_fn(move || read_bytes(&self.master, &mut pos))
@@ -221,6 +229,19 @@ impl Node {
         self.lp_bytes += entry_lp_bytes(ms_delta, seq, same, fields);
         self.last = id;
         self.live += 1;
+    }
+
+    /// [`Node::push`], the entry a tombstone if `deleted` (a Redis
+    /// listpack's, RESTORE; the caller checks `id` is past the node's
+    /// last).
+    pub fn push_flagged(&mut self, id: StreamId, fields: &[&[u8]], deleted: bool) {
+        let at = self.buf.len();
+        self.push(id, fields);
+        if deleted {
+            self.buf[at] |= DELETED;
+            self.live -= 1;
+            self.dead += 1;
+        }
     }
 
     /// Takes the last entry (just pushed) back out, as if it had never
@@ -291,6 +312,12 @@ impl Node {
             at = next;
             Some(e)
         })
+    }
+
+    /// Whether entry `e` leaves out its field names (they are the
+    /// master entry's).
+    pub fn same_fields(&self, e: &RawEntry) -> bool {
+        e.same
     }
 
     /// Puts entry `e`'s fields and values (field, value, ...) in `out`.
