@@ -154,6 +154,9 @@ pub struct Config {
     pub worker_cpus: Option<Vec<usize>>,
     /// `shard-cpus`, if given.
     pub shard_cpus: Option<Vec<usize>>,
+    /// The config file read at start (absolute), which `CONFIG REWRITE`
+    /// rewrites.
+    pub config_file: Option<PathBuf>,
 }
 
 impl Default for Config {
@@ -176,6 +179,7 @@ impl Default for Config {
             cpu_affinity: crate::placement::Mode::Auto,
             worker_cpus: None,
             shard_cpus: None,
+            config_file: None,
         }
     }
 }
@@ -193,6 +197,7 @@ impl Config {
             let text = std::fs::read_to_string(path)
                 .map_err(|e| ConfigError(format!("cannot read {}: {e}", path.display())))?;
             cfg.apply_file(&text)?;
+            cfg.config_file = Some(std::path::absolute(path).unwrap_or_else(|_| path.clone()));
         }
         cfg.apply_flags(flags)?;
         cfg.check()?;

@@ -1,5 +1,6 @@
 //! Shard commands every shard runs, merged into one reply: DBSIZE, KEYS,
-//! RANDOMKEY, FLUSHALL, FLUSHDB, SAVE, BGSAVE, BGREWRITEAOF, LASTSAVE; and
+//! RANDOMKEY, FLUSHALL, FLUSHDB, SAVE, BGSAVE, BGREWRITEAOF, LASTSAVE,
+//! MEMORY PURGE (the proxy purges its own pages as it sends it); and
 //! SCAN, which walks the shards one after another (`common::scan` has the
 //! cursor's format).
 
@@ -54,6 +55,10 @@ pub async fn run(
     argv: &[&[u8]],
     gate: Option<&Arc<Gate>>,
 ) {
+    if spec.id == Cmd::MemoryPurge {
+        // The proxy's own pages too; the shards answer for theirs.
+        common::alloc::purge();
+    }
     match merge_kind(spec.id) {
         Some(kind) => to_all(w, req, to, argv, kind, gate).await,
         None => scan(w, req, to, argv).await,

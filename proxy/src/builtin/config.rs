@@ -13,7 +13,9 @@
 //! was down. `port` moves every worker's listener (bound before anything is
 //! stored, so a port in use changes nothing; open connections stay).
 //! `RESETSTAT` resets the proxy's and every shard's statistics
-//! (`super::info::resetstat`).
+//! (`super::info::resetstat`). `REWRITE` rewrites the config file the
+//! proxy started with (`crate::params::rewrite`), through a temporary file
+//! renamed over it.
 
 use std::sync::atomic::Ordering;
 
@@ -36,6 +38,8 @@ const HELP: &[&str] = &[
     "    Set the configuration <directive> to <value>.",
     "RESETSTAT",
     "    Reset statistics reported by the INFO command.",
+    "REWRITE",
+    "    Rewrite the configuration file.",
     "HELP",
     "    Prints this help.",
 ];
@@ -46,6 +50,7 @@ pub async fn run(sub: ConfigCmd, call: Call<'_, '_>) {
         ConfigCmd::Get => get(call),
         ConfigCmd::Set => set(call).await,
         ConfigCmd::Resetstat => super::info::resetstat(call).await,
+        ConfigCmd::Rewrite => rewrite(call),
         ConfigCmd::Help => call.reply(|r| help(r, HELP)),
     }
 }
@@ -249,6 +254,63 @@ async fn set(call: Call<'_, '_>) {
     }
     let req = Req::internal(Cmd::SharddConfig, call.session.proto);
     to_all(call.w, req, call.to, &args, MergeKind::AllOk, None).await;
+}
+
+/// `CONFIG REWRITE`: the start-up config file with the values in force.
+fn rewrite(call: Call) {
+    let shared = &call.w.shared;
+    let Some(path) = &shared.cfg.config_file else {
+        return call.reply(|r| r.error("ERR The server is running without a config file"));
+    };
+    let users = match crate::acl::aclfile(&shared.settings) {
+        Some(_) => None,
+        None => Some(
+            shared
+                .acl
+                .users()
+                .iter()
+                .map(|u| format!("{} {}", String::from_utf8_lossy(&u.name), u.describe()))
+                .collect(),
+        ),
+    };
+    let params = shared.settings.all();
+    let values = params::rewrite::Values {
+        params: &params,
+        users,
+    };
+    let done = std::fs::read_to_string(path)
+        .map_err(|e| e.to_string())
+        .and_then(|old| {
+            params::rewrite::rewrite(&old, &values)
+                .map_err(|name| format!("the value of '{name}' cannot be written to a file"))
+        })
+        .and_then(|text| replace_file(path, &text).map_err(|e| e.to_string()));
+    match done {
+        Ok(()) => {
+            tracing::info!(file = %path.display(), "CONFIG REWRITE executed with success");
+            call.reply(|r| r.ok())
+        }
+        Err(e) => {
+            tracing::warn!(file = %path.display(), "CONFIG REWRITE failed: {e}");
+            call.reply(|r| r.error(&format!("ERR Rewriting config file: {e}")))
+        }
+    }
+}
+
+/// Writes `text` to a temporary file beside `path`, syncs it and renames
+/// it over `path`, so a crash leaves the old file or the new one whole.
+fn replace_file(path: &std::path::Path, text: &str) -> std::io::Result<()> {
+    use std::io::Write;
+    let tmp = path.with_extension(format!("rewrite-{}.tmp", std::process::id()));
+    let written = std::fs::File::create(&tmp).and_then(|mut f| {
+        f.write_all(text.as_bytes())?;
+        f.sync_all()
+    });
+    if let Err(e) = written.and_then(|()| std::fs::rename(&tmp, path)) {
+        let _ = std::fs::remove_file(&tmp);
+        return Err(e);
+    }
+    Ok(())
 }
 
 #[cfg(test)]

@@ -211,6 +211,8 @@ pub enum ConfigCmd {
     Help,
     /// `CONFIG RESETSTAT`.
     Resetstat,
+    /// `CONFIG REWRITE`.
+    Rewrite,
     /// `CONFIG SET name value ...`.
     Set,
 }
@@ -250,6 +252,7 @@ pub fn handler(id: Cmd) -> Option<Builtin> {
         Cmd::ConfigGet => Config(ConfigCmd::Get),
         Cmd::ConfigHelp => Config(ConfigCmd::Help),
         Cmd::ConfigResetstat => Config(ConfigCmd::Resetstat),
+        Cmd::ConfigRewrite => Config(ConfigCmd::Rewrite),
         Cmd::ConfigSet => Config(ConfigCmd::Set),
         Cmd::Command
         | Cmd::CommandCount

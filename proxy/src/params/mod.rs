@@ -16,6 +16,7 @@
 //! is unknown to `CONFIG GET` and `CONFIG SET`, as in a Redis built without
 //! it (TLS).
 
+pub mod rewrite;
 mod special;
 pub mod table;
 mod values;

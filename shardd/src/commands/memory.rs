@@ -1,5 +1,6 @@
 //! `MEMORY USAGE key [SAMPLES count]`: an estimate of the bytes a key takes
-//! in this shard (see [`Keyspace::memory_usage`]). The other `MEMORY`
+//! in this shard (see [`Keyspace::memory_usage`]); `MEMORY PURGE`, which
+//! every shard runs (and the proxy for itself). The other `MEMORY`
 //! subcommands are the proxy's: they speak for every process.
 
 use super::{eq_ic, Args, CmdError, CmdResult};
@@ -27,6 +28,15 @@ pub fn usage(ks: &mut Keyspace, a: Args, out: &mut Reply) -> CmdResult {
     match ks.memory_usage(key, samples) {
         Some(n) => out.int(n as i64),
         None => out.null(),
+    }
+    Ok(())
+}
+
+/// `MEMORY PURGE`: the allocator gives its unused dirty pages back now.
+pub fn purge(_: &mut Keyspace, _: Args, out: &mut Reply) -> CmdResult {
+    match common::alloc::purge() {
+        true => out.ok(),
+        false => out.error("ERR Error purging dirty pages"),
     }
     Ok(())
 }

@@ -495,6 +495,7 @@ const fn run_handler(id: Cmd) -> Option<fn(&mut Keyspace, Args, &mut Reply) -> C
         Cmd::Restore => keys::restore,
         Cmd::SharddDump => keys::shardd_dump,
         Cmd::MemoryUsage => memory::usage,
+        Cmd::MemoryPurge => memory::purge,
         _ => return None,
     })
 }
