@@ -547,3 +547,113 @@ fn hex(s: &str) -> Vec<u8> {
         .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap_or(0))
         .collect()
 }
+
+#[test]
+fn migrate_moves_keys_to_redis_server_and_to_another_shardis() {
+    let Some(redis) = common::RedisServer::start() else {
+        eprintln!("redis-server is not installed: skipping MIGRATE");
+        return;
+    };
+    let s = Server::with_shards(3);
+    let mut c = s.raw();
+    let mut theirs = common::Raw::connect(redis.port);
+    let port = redis.port.to_string();
+    let keys: Vec<String> = (0..3).map(|i| common::key_on_shard("mig", i, 3)).collect();
+    c.expect(&["SET", &keys[0], "v", "PX", "100000"], OK);
+    c.expect(&["HSET", &keys[1], "f", "1"], int(1));
+    c.cmd(&["XADD", &keys[2], "1-1", "f", "v"]);
+    // Every shard's key in one call, into database 2.
+    let mut args = vec!["MIGRATE", "127.0.0.1", &port, "", "2", "5000", "KEYS"];
+    args.extend(keys.iter().map(String::as_str));
+    args.push("missing");
+    c.expect(&args, "+OK\r\n");
+    c.expect(&["EXISTS", &keys[0], &keys[1], &keys[2]], int(0));
+    theirs.expect(&["SELECT", "2"], OK);
+    theirs.expect(&["HGET", &keys[1], "f"], bulk("1"));
+    theirs.expect(&["XLEN", &keys[2]], int(1));
+    let ttl = theirs.cmd_str(&["PTTL", &keys[0]]);
+    let ttl: i64 = ttl.trim_start_matches(':').trim().parse().unwrap_or(0);
+    assert!(ttl > 90_000 && ttl <= 100_000, "{ttl}");
+    // Nothing there: NOKEY. The key there already: the target's error, and
+    // the key stays here; COPY REPLACE overwrites and keeps it here.
+    c.expect(
+        &["MIGRATE", "127.0.0.1", &port, "nothing", "2", "5000"],
+        "+NOKEY\r\n",
+    );
+    c.expect(&["SET", &keys[1], "again"], OK);
+    c.expect(
+        &["MIGRATE", "127.0.0.1", &port, &keys[1], "2", "5000"],
+        err("ERR Target instance replied with error: BUSYKEY Target key name already exists."),
+    );
+    c.expect(&["GET", &keys[1]], bulk("again"));
+    c.expect(
+        &[
+            "MIGRATE",
+            "127.0.0.1",
+            &port,
+            &keys[1],
+            "2",
+            "5000",
+            "COPY",
+            "REPLACE",
+        ],
+        "+OK\r\n",
+    );
+    theirs.expect(&["GET", &keys[1]], bulk("again"));
+    c.expect(&["GET", &keys[1]], bulk("again"));
+    // Redis's argument errors.
+    c.expect(
+        &[
+            "MIGRATE",
+            "127.0.0.1",
+            &port,
+            &keys[1],
+            "2",
+            "5000",
+            "KEYS",
+            "x",
+        ],
+        err("ERR When using MIGRATE KEYS option, the key argument must be set to the empty string"),
+    );
+    c.expect(
+        &["MIGRATE", "127.0.0.1", &port, &keys[1], "2", "5000", "AUTH"],
+        err("ERR syntax error"),
+    );
+    // Nobody listening, and a target that never answers: IOERR, and the
+    // key stays.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").expect("a port");
+    let closed_port = closed
+        .local_addr()
+        .map(|a| a.port())
+        .unwrap_or(1)
+        .to_string();
+    drop(closed);
+    c.expect(
+        &["MIGRATE", "127.0.0.1", &closed_port, &keys[1], "0", "1000"],
+        err("IOERR error or timeout connecting to the client"),
+    );
+    let silent = std::net::TcpListener::bind("127.0.0.1:0").expect("a port");
+    let silent_port = silent
+        .local_addr()
+        .map(|a| a.port())
+        .unwrap_or(1)
+        .to_string();
+    c.expect(
+        &["MIGRATE", "127.0.0.1", &silent_port, &keys[1], "0", "200"],
+        err("IOERR error or timeout reading to target instance"),
+    );
+    c.expect(&["GET", &keys[1]], bulk("again"));
+    drop(silent);
+    // Into another shardis.
+    let other = Server::with_shards(2);
+    let other_port = other.port.to_string();
+    c.expect(&["RPUSH", &keys[2], "a", "b"], int(2));
+    c.expect(
+        &["MIGRATE", "127.0.0.1", &other_port, &keys[2], "0", "5000"],
+        "+OK\r\n",
+    );
+    other
+        .raw()
+        .expect(&["LRANGE", &keys[2], "0", "-1"], bulks(&["a", "b"]));
+    c.expect(&["EXISTS", &keys[2]], int(0));
+}

@@ -87,7 +87,8 @@ PROXY_RUNS = {
     'publish', 'spublish', 'subscribe', 'psubscribe', 'ssubscribe', 'unsubscribe', 'punsubscribe', 'sunsubscribe',
     'pubsub', 'acl', 'shardis', 'monitor',
     'cluster|slots', 'cluster|shards', 'cluster|keyslot', 'cluster|info', 'cluster|myid', 'cluster|nodes',
-    'role', 'lolwut', 'replicaof', 'slaveof', 'module|list', 'module|help',
+    'cluster|help',
+    'role', 'lolwut', 'replicaof', 'slaveof', 'module|list', 'module|help', 'migrate',
 }
 SHARD_RUNS = {
     'append', 'bitcount', 'bitfield', 'bitfield_ro', 'bitop', 'bitpos', 'copy', 'dbsize', 'decr', 'decrby', 'del',

@@ -21,6 +21,7 @@ pub mod function;
 mod info;
 mod latency;
 mod memory;
+mod migrate;
 pub mod multi;
 pub mod pubsub;
 mod script;
@@ -72,6 +73,8 @@ pub enum Builtin {
     Time,
     /// `WAIT numreplicas timeout`.
     Wait,
+    /// `MIGRATE host port key|"" db timeout [...]`.
+    Migrate,
     /// `SHUTDOWN [...]`.
     Shutdown,
     /// `DEBUG subcommand ...` (SLEEP).
@@ -265,6 +268,7 @@ pub fn handler(id: Cmd) -> Option<Builtin> {
         Cmd::Info => Info,
         Cmd::Time => Time,
         Cmd::Wait => Wait,
+        Cmd::Migrate => Migrate,
         Cmd::Shutdown => Shutdown,
         Cmd::Debug => Debug,
         Cmd::FunctionDelete
@@ -331,7 +335,8 @@ pub fn handler(id: Cmd) -> Option<Builtin> {
         | Cmd::ClusterKeyslot
         | Cmd::ClusterInfo
         | Cmd::ClusterMyid
-        | Cmd::ClusterNodes => Cluster,
+        | Cmd::ClusterNodes
+        | Cmd::ClusterHelp => Cluster,
         Cmd::Role => Role,
         Cmd::Lolwut => Lolwut,
         Cmd::Replicaof | Cmd::Slaveof => Replicaof,
@@ -398,6 +403,7 @@ pub async fn run(b: Builtin, call: Call<'_, '_>) {
         Builtin::Info => info::run(call).await,
         Builtin::Time => server::time(call),
         Builtin::Wait => call.reply(|r| r.int(0)),
+        Builtin::Migrate => migrate::migrate(call).await,
         Builtin::Shutdown => server::shutdown(call).await,
         Builtin::Debug => server::debug(call).await,
         Builtin::Function => function::function(call).await,

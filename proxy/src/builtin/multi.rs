@@ -563,6 +563,7 @@ fn runs_under_locks(id: Cmd) -> bool {
                 | B::Shutdown
                 | B::Shardis
                 | B::Wait
+                | B::Migrate
                 | B::Quit
                 | B::Reset
                 | B::Eval

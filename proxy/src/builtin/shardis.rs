@@ -183,7 +183,27 @@ fn text_or_dash(s: &str) -> String {
     }
 }
 
-/// `CLUSTER SLOTS|SHARDS|NODES|KEYSLOT|INFO|MYID`: this proxy as one
+/// `CLUSTER HELP`: the subcommands shardis answers (the others are
+/// unknown, as a Redis without cluster support has none of them).
+const CLUSTER_HELP: &[&str] = &[
+    "CLUSTER <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+    "INFO",
+    "    Return information about the cluster: one node, every slot served.",
+    "KEYSLOT <key>",
+    "    Return the hash slot for <key>.",
+    "MYID",
+    "    Return the node id.",
+    "NODES",
+    "    Return cluster configuration seen by node: this one node.",
+    "SHARDS",
+    "    Return information about slot range mappings and the nodes serving them.",
+    "SLOTS",
+    "    Return information about slots range mappings: 0-16383 on this node.",
+    "HELP",
+    "    Prints this help.",
+];
+
+/// `CLUSTER SLOTS|SHARDS|NODES|KEYSLOT|INFO|MYID|HELP`: this proxy as one
 /// node owning every slot.
 pub fn cluster(call: Call<'_, '_>) {
     use common::table::Cmd;
@@ -201,6 +221,7 @@ pub fn cluster(call: Call<'_, '_>) {
                 .reply(|r| r.error("ERR wrong number of arguments for 'cluster|keyslot' command")),
         },
         Cmd::ClusterMyid => call.reply(|r| r.bulk(id.as_bytes())),
+        Cmd::ClusterHelp => call.reply(|r| super::help(r, CLUSTER_HELP)),
         Cmd::ClusterNodes => {
             // No cluster bus: its port is 0.
             let text = format!("{id} {ip}:{port}@0 myself,master - 0 0 0 connected 0-16383\n");
