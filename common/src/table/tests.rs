@@ -466,7 +466,8 @@ fn command_count_list_and_all_agree() {
             &["command", "list", "FILTERBY", "pattern", "config|[g-r]e*"],
             Proto::Resp2
         ),
-        "*3\r\n$10\r\nconfig|get\r\n$11\r\nconfig|help\r\n$16\r\nconfig|resetstat\r\n"
+        "*4\r\n$10\r\nconfig|get\r\n$11\r\nconfig|help\r\n$16\r\nconfig|resetstat\r\n\
+         $14\r\nconfig|rewrite\r\n"
     );
     assert_eq!(
         reply_of(
@@ -507,8 +508,8 @@ fn command_docs_gives_minimal_docs() {
     );
     let config = reply_of(&["command", "docs", "config"], Proto::Resp2);
     assert!(config.starts_with("*2\r\n$6\r\nconfig\r\n*10\r\n"));
-    // Only the subcommands shardis runs (CONFIG REWRITE is not one).
-    assert!(config.contains("$11\r\nsubcommands\r\n*8\r\n$10\r\nconfig|get\r\n"));
+    // Only the subcommands shardis runs (all of CONFIG's five).
+    assert!(config.contains("$11\r\nsubcommands\r\n*10\r\n$10\r\nconfig|get\r\n"));
     let all_docs = reply_of(&["command", "docs"], Proto::Resp3);
     assert!(all_docs.starts_with(&format!("%{}\r\n", all().count())));
 }
