@@ -317,12 +317,17 @@ pub fn scoped_caller() -> Option<Arc<User>> {
 }
 
 /// Runs `fut` with [`scoped_caller`] `user` if it is restricted (an
-/// unrestricted user needs no scope).
-pub async fn in_caller_scope<F: std::future::Future>(user: Arc<User>, fut: F) -> F::Output {
-    if user.unrestricted {
-        fut.await
-    } else {
-        CALLER.scope(user, fut).await
+/// unrestricted user needs no scope). One future either way (an `async`
+/// body awaiting `fut` in two branches holds room for it twice: a
+/// connection's future was 100 KB).
+pub fn in_caller_scope<F: std::future::Future>(
+    user: Arc<User>,
+    fut: F,
+) -> impl std::future::Future<Output = F::Output> {
+    use tokio_util::either::Either;
+    match user.unrestricted {
+        true => Either::Left(fut),
+        false => Either::Right(CALLER.scope(user, fut)),
     }
 }
 

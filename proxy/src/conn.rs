@@ -42,6 +42,12 @@ use crate::{
 pub const READ_BUFFER_BYTES: usize = 16 << 10;
 /// A read buffer grown past this is shrunk back when it empties.
 pub const READ_BUFFER_KEEP_BYTES: usize = 1 << 20;
+/// The first read after an idle connection gave its buffers back
+/// (`ClientHandle::shrink`): most such reads are one small command.
+const IDLE_READ_BYTES: usize = 1 << 10;
+/// Seconds without a command after which a connection's empty buffers
+/// are given back (Redis frees an idle client's query buffer after 2).
+pub const IDLE_SHRINK_SECS: u64 = 2;
 /// Arguments of a command kept on the stack: an MSET of 11 pairs or an
 /// MGET of 23 keys needs no heap list.
 const ARGV_INLINE: usize = 24;
@@ -249,7 +255,10 @@ async fn read_loop<R: AsyncRead + Unpin>(
             }
         }
         if buf.len() == buf.capacity() {
-            buf.reserve(buf.capacity().max(READ_BUFFER_BYTES));
+            buf.reserve(match buf.capacity() {
+                0 => IDLE_READ_BYTES,
+                c => c.max(READ_BUFFER_BYTES),
+            });
         }
         st.handle.figures.reading.store(true, Ordering::Relaxed);
         let read = tokio::select! {
@@ -258,6 +267,9 @@ async fn read_loop<R: AsyncRead + Unpin>(
                 st.handle.figures.reading.store(false, Ordering::Relaxed);
                 if killed_or_take_up(st, out) {
                     return false;
+                }
+                if st.handle.shrink.swap(false, Ordering::Relaxed) && buf.is_empty() {
+                    shrink_buffers(worker, st, &mut buf, out);
                 }
                 continue;
             }
@@ -471,6 +483,21 @@ async fn wait_blocked<R: AsyncRead + Unpin>(
 /// The connection was woken through its `kill` bell: true if it was
 /// killed; else another connection made it a mailbox (an invalidation
 /// redirected here, `crate::tracking`), which it takes up now.
+/// Gives back an empty read buffer as the idle sweeper asked: all of it
+/// and the reply buffers too when the client has been idle
+/// [`IDLE_SHRINK_SECS`], else its room past [`READ_BUFFER_BYTES`] (a big
+/// request's).
+fn shrink_buffers(worker: &Worker, st: &Session, buf: &mut Vec<u8>, out: &Rc<RefCell<Replies>>) {
+    let idle = st.handle.idle_secs(worker.shared.now_ms()) >= IDLE_SHRINK_SECS;
+    if idle {
+        *buf = Vec::new();
+        out.borrow_mut().shrink_idle();
+    } else if buf.capacity() > READ_BUFFER_BYTES {
+        *buf = Vec::with_capacity(READ_BUFFER_BYTES);
+    }
+    publish(&st.handle, &[], buf.capacity(), &out.borrow());
+}
+
 fn killed_or_take_up(st: &mut Session, out: &Rc<RefCell<Replies>>) -> bool {
     if st.handle.killed.load(Ordering::Relaxed) {
         return true;
@@ -547,7 +574,13 @@ async fn write_loop<W: AsyncWrite + Unpin>(
             let step = out.borrow_mut().next_write(&mut spare);
             let buf = match step {
                 WriteStep::Write(buf) => buf,
-                WriteStep::Wait => break,
+                WriteStep::Wait => {
+                    // An idle connection's spare buffer goes too.
+                    if out.borrow_mut().take_spare_unwanted() {
+                        spare = Vec::new();
+                    }
+                    break;
+                }
                 WriteStep::Stop => return,
                 WriteStep::Close => {
                     let _ = wr.shutdown().await;

@@ -45,6 +45,11 @@ pub struct ClientHandle {
     pub killed: AtomicBool,
     /// Wakes the connection to notice `killed`.
     pub kill: Notify,
+    /// Set by the idle sweeper (`crate::server`): the connection gives
+    /// back its empty buffers (all of them when idle, else the read
+    /// buffer's room past [`crate::conn::READ_BUFFER_BYTES`]) when `kill`
+    /// wakes it.
+    pub shrink: AtomicBool,
     /// In a blocking command's wait (`CLIENT LIST` flag `b`, `CLIENT
     /// UNBLOCK`, `blocked_clients`).
     pub blocked: AtomicBool,
@@ -119,6 +124,7 @@ impl ClientHandle {
             figures,
             killed: AtomicBool::new(false),
             kill: Notify::new(),
+            shrink: AtomicBool::new(false),
             blocked: AtomicBool::new(false),
             unblock_mode: AtomicU8::new(0),
             unblock: Notify::new(),

@@ -130,12 +130,16 @@ pub fn scoped_db() -> u32 {
 }
 
 /// Runs `fut` with [`scoped_db`] `db` (database 0 needs no scope: it
-/// costs nothing to the users of database 0 alone).
-pub async fn in_db_scope<F: std::future::Future>(db: u32, fut: F) -> F::Output {
-    if db == 0 && scoped_db() == 0 {
-        fut.await
-    } else {
-        DB.scope(db, fut).await
+/// costs nothing to the users of database 0 alone). One future either
+/// way (see `acl::in_caller_scope`).
+pub fn in_db_scope<F: std::future::Future>(
+    db: u32,
+    fut: F,
+) -> impl std::future::Future<Output = F::Output> {
+    use tokio_util::either::Either;
+    match db == 0 && scoped_db() == 0 {
+        true => Either::Left(fut),
+        false => Either::Right(DB.scope(db, fut)),
     }
 }
 

@@ -109,6 +109,8 @@ pub struct Replies {
     /// What feeds a command's MONITOR line, waiting for the command's
     /// reply, by slot (`crate::monitor`: a command is shown once it ran).
     monitor_after: Vec<(u64, MonitorFeed)>,
+    /// Set by [`Replies::shrink_idle`] for the writer.
+    spare_unwanted: bool,
 }
 
 impl Default for Replies {
@@ -150,6 +152,7 @@ impl Replies {
             shard_ready: false,
             pushes_held: false,
             monitor_after: Vec::new(),
+            spare_unwanted: false,
         }
     }
 
@@ -519,6 +522,24 @@ impl Replies {
             return WriteStep::Close;
         }
         WriteStep::Wait
+    }
+
+    /// An idle connection gives back its empty reply buffers (the
+    /// writer's spare one too, at its next wake-up: [`Replies::take_spare_unwanted`]).
+    pub fn shrink_idle(&mut self) {
+        if self.wbuf.is_empty() && self.writing_bytes == 0 {
+            self.wbuf = Vec::new();
+            self.spare_unwanted = true;
+            self.writer.notify_one();
+        }
+        if self.held_slots == 0 {
+            self.held = Vec::new();
+        }
+    }
+
+    /// Whether the writer should drop its spare buffer (once).
+    pub fn take_spare_unwanted(&mut self) -> bool {
+        std::mem::take(&mut self.spare_unwanted)
     }
 
     /// The writer finished writing what [`Replies::next_write`] gave it.

@@ -602,3 +602,47 @@ fn keys_do_not_expire_while_clients_are_paused() {
     c.expect(&["GET", "e2"], NIL);
     assert_eq!(c.info_number("stats", "expired_keys"), before + 2);
 }
+
+#[test]
+fn buffers_are_given_back_by_idle_connections_and_after_a_big_request() {
+    let s = Server::with_shards(2);
+    let mut c = s.raw();
+    c.expect(&["CLIENT", "SETNAME", "shrinking"], OK);
+    let mut admin = s.raw();
+    let mine = |admin: &mut common::Raw| {
+        let list = admin.cmd_str(&["CLIENT", "LIST"]);
+        list.lines()
+            .find(|l| l.contains("name=shrinking"))
+            .map(str::to_string)
+            .unwrap_or_default()
+    };
+    let line = mine(&mut admin);
+    assert_eq!(field(&line, "qbuf-free"), "16384", "{line}");
+    // Idle past two seconds: no read buffer, no reply buffer (Redis frees
+    // an idle client's query buffer so too).
+    wait_until(
+        Duration::from_secs(10),
+        "an idle client's buffers to go",
+        || {
+            let line = mine(&mut admin);
+            field(&line, "qbuf-free") == "0" && field(&line, "rbs") == "0"
+        },
+    );
+    // It works as before, small requests and big.
+    c.expect(&["PING"], "+PONG\r\n");
+    let big = "x".repeat(400_000);
+    c.expect(&["SET", "big", &big], OK);
+    c.expect(&["STRLEN", "big"], int(400_000));
+    // The room a big request made goes back while the client stays busy.
+    wait_until(
+        Duration::from_secs(10),
+        "a big request's room to go",
+        || {
+            c.expect(&["PING"], "+PONG\r\n");
+            let free: usize = field(&mine(&mut admin), "qbuf-free")
+                .parse()
+                .unwrap_or(usize::MAX);
+            free <= 16384
+        },
+    );
+}
