@@ -219,9 +219,10 @@ fn memory_commands_speak_for_keys_and_for_the_whole_server() {
         &["MEMORY", "USAGE", "h", "SAMPLES", "x"],
         err("ERR value is not an integer or out of range"),
     );
+    c.expect(&["MEMORY", "PURGE"], OK);
     c.expect(
-        &["MEMORY", "PURGE"],
-        err("ERR unknown subcommand 'PURGE'. Try MEMORY HELP."),
+        &["MEMORY", "PURGE", "x"],
+        err("ERR wrong number of arguments for 'memory|purge' command"),
     );
     let mut rc = s.client();
     let stats = query(&mut rc, &["MEMORY", "STATS"]);

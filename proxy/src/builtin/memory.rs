@@ -1,5 +1,6 @@
 //! `MEMORY STATS|DOCTOR|MALLOC-STATS|HELP`, for the whole server (the
-//! proxy and every shard); `MEMORY USAGE key` is the key's shard's.
+//! proxy and every shard); `MEMORY USAGE key` is the key's shard's, and
+//! `MEMORY PURGE` every shard's (`crate::fanout`).
 
 use common::alloc;
 
@@ -12,6 +13,8 @@ const HELP: &[&str] = &[
     "    Return memory problems reports.",
     "MALLOC-STATS",
     "    Return internal statistics report from the memory allocator.",
+    "PURGE",
+    "    Attempt to purge dirty pages for reclamation by the allocator.",
     "STATS",
     "    Return information about the memory usage of the server.",
     "USAGE <key> [SAMPLES <count>]",
