@@ -125,9 +125,51 @@ pub fn key_slot(key: &[u8]) -> u16 {
     crc16(hash_tag(key)) & (SLOT_COUNT as u16 - 1)
 }
 
+/// The one slot every key a glob `pattern` matches hashes to, if the
+/// pattern says: its hash tag comes before any wildcard (`*`, `?`, `[`)
+/// or escape, or it has no wildcard at all (then it is one key). `None`
+/// if matching keys may be in any slot.
+pub fn pattern_slot(pattern: &[u8]) -> Option<u16> {
+    let mut open: Option<usize> = None;
+    for (i, &b) in pattern.iter().enumerate() {
+        match b {
+            b'*' | b'?' | b'[' | b'\\' => return None,
+            b'{' if open.is_none() => open = Some(i),
+            // `{}`: an empty tag, so the whole key is hashed, wildcards and
+            // all: no single slot unless there is no wildcard at all.
+            b'}' if open == Some(i.wrapping_sub(1)) => open = Some(usize::MAX),
+            b'}' => {
+                if let Some(o) = open.filter(|&o| o != usize::MAX) {
+                    return Some(crc16(&pattern[o + 1..i]) & (SLOT_COUNT as u16 - 1));
+                }
+            }
+            _ => {}
+        }
+    }
+    Some(key_slot(pattern))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_pattern_pins_a_slot_by_its_tag_before_any_wildcard() {
+        assert_eq!(pattern_slot(b"{user1}:*"), Some(key_slot(b"user1")));
+        assert_eq!(pattern_slot(b"a{user1}b?c*"), Some(key_slot(b"{user1}")));
+        assert_eq!(pattern_slot(b"plain"), Some(key_slot(b"plain")));
+        assert_eq!(pattern_slot(b"{}x{y}"), Some(key_slot(b"{}x{y}")));
+        for any in [
+            &b"*"[..],
+            b"a*{t}",
+            b"{t*}",
+            b"{a\\}b}",
+            b"{}*",
+            b"x[ab]{t}",
+        ] {
+            assert_eq!(pattern_slot(any), None, "{}", String::from_utf8_lossy(any));
+        }
+    }
 
     /// The byte-at-a-time definition, to check the two-byte steps against.
     fn crc16_bytewise(data: &[u8]) -> u16 {

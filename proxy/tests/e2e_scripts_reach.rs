@@ -180,3 +180,33 @@ fn script_kill_stops_a_run_that_strayed_and_probes_on() {
     );
     c.expect(&["PING"], "+PONG\r\n");
 }
+
+#[test]
+fn keys_inside_a_script_is_served_for_a_pattern_pinned_to_its_shard() {
+    // dramatiq's maintenance lists a dead worker's keys with KEYS inside
+    // its script: with a hash-tagged namespace every key it can match is
+    // on the script's shard.
+    let s = Server::with_shards(3);
+    let mut con = s.client();
+    for k in ["{q}:acks.w1.a", "{q}:acks.w1.b", "{q}:acks.w2.a", "other"] {
+        let _: () = con.set(k, 1).expect("SET");
+    }
+    let lua = "local k = redis.call('keys', ARGV[1]); table.sort(k); return k";
+    let got: Vec<String> = redis::cmd("EVAL")
+        .arg(lua)
+        .arg(1)
+        .arg("{q}:acks")
+        .arg("{q}:acks.w1.*")
+        .query(&mut con)
+        .expect("KEYS of a pinned pattern");
+    assert_eq!(got, ["{q}:acks.w1.a", "{q}:acks.w1.b"]);
+    // Anywhere else it would see one shard's keys only: refused.
+    let e = redis::cmd("EVAL")
+        .arg(lua)
+        .arg(1)
+        .arg("{q}:acks")
+        .arg("*")
+        .query::<Vec<String>>(&mut con)
+        .expect_err("KEYS * inside a script");
+    assert!(e.to_string().contains("one shard's keys only"), "{e}");
+}

@@ -374,11 +374,15 @@ impl Run<'_> {
         if self.listed.contains(&key) || self.keys.contains(&key) {
             return true;
         }
-        // In a transaction only the keys it locked; outside, this shard's.
+        self.owns_slot(key_slot(key))
+    }
+
+    /// Whether every key of `slot` is this run's: in a transaction only
+    /// the keys it locked are; outside, a slot this shard owns.
+    pub(crate) fn owns_slot(&self, slot: u16) -> bool {
         if self.tx.is_some() {
             return false;
         }
-        let slot = key_slot(key);
         match &self.owned {
             Some(set) => set.contains(slot),
             None => shard_of_slot(slot, self.nshards) == self.shard,

@@ -108,10 +108,21 @@ impl<L: WriteLog> Engine<L> {
         } else {
             Proto::Resp2
         };
+        // KEYS of a pattern whose hash tag pins one slot this shard owns
+        // (`KEYS {queue}:*`) sees every key it can match here.
+        let pinned_here = spec.id == Cmd::Keys
+            && argv
+                .get(1)
+                .and_then(|p| common::slot::pattern_slot(p))
+                .is_some_and(|slot| run.owns_slot(slot));
         match (spec.exec, spec.route) {
-            (Exec::Shard, Route::FanOut) if run.nshards > 1 => {
+            (Exec::Shard, Route::FanOut) if run.nshards > 1 && !pinned_here => {
+                let hint = match spec.id {
+                    Cmd::Keys => "; KEYS of a pattern whose hash tag comes before any wildcard, on a key of the script's shard, is served",
+                    _ => "",
+                };
                 let msg = format!(
-                    "shardis: {} inside a script would see one shard's keys only (this server has {} shards)",
+                    "shardis: {} inside a script would see one shard's keys only (this server has {} shards){hint}",
                     spec.name.to_uppercase(),
                     run.nshards
                 );
