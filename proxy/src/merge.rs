@@ -296,11 +296,16 @@ pub fn scan_parts(reply: &[u8]) -> Option<(u64, Vec<&[u8]>)> {
 }
 
 fn bulk_text(v: &[u8]) -> Option<&str> {
+    std::str::from_utf8(bulk_bytes(v)?).ok()
+}
+
+/// The bytes of a bulk string reply; `None` for anything else (a null).
+pub fn bulk_bytes(v: &[u8]) -> Option<&[u8]> {
     let (kind, n, at) = header(v)?;
     if kind != b'$' {
         return None;
     }
-    std::str::from_utf8(v.get(at..at + usize::try_from(n).ok()?)?).ok()
+    v.get(at..at + usize::try_from(n).ok()?)
 }
 
 fn is_null(p: &[u8]) -> bool {

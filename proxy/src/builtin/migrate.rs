@@ -31,6 +31,7 @@ use tokio::{
 use super::{eq, Call};
 use crate::{
     link::Req,
+    merge::{bulk_bytes, parse_int_reply},
     xtx::{self, Ask},
 };
 
@@ -204,7 +205,9 @@ async fn read<'a>(call: &Call<'_, '_>, t: u64, keys: &[&'a [u8]]) -> Vec<Found<'
         .map_or(0, |d| d.as_millis() as i64);
     let mut found = Vec::new();
     for (k, pair) in keys.iter().zip(replies.chunks(2)) {
-        let (Some(payload), Some(at)) = (bulk(&pair[0]), pair.get(1).and_then(|r| int(r))) else {
+        let payload = bulk_bytes(&pair[0]).map(<[u8]>::to_vec);
+        let at = pair.get(1).and_then(|r| parse_int_reply(r));
+        let (Some(payload), Some(at)) = (payload, at) else {
             continue;
         };
         let ttl_ms = match at {
@@ -219,18 +222,6 @@ async fn read<'a>(call: &Call<'_, '_>, t: u64, keys: &[&'a [u8]]) -> Vec<Found<'
         });
     }
     found
-}
-
-/// The bytes of a bulk reply; `None` for anything else (null: no key).
-fn bulk(reply: &[u8]) -> Option<Vec<u8>> {
-    let rest = reply.strip_prefix(b"$")?;
-    let nl = rest.iter().position(|&b| b == b'\r')?;
-    let len: usize = std::str::from_utf8(&rest[..nl]).ok()?.parse().ok()?;
-    rest.get(nl + 2..nl + 2 + len).map(<[u8]>::to_vec)
-}
-
-fn int(reply: &[u8]) -> Option<i64> {
-    parse_i64(reply.strip_prefix(b":")?.trim_ascii_end())
 }
 
 /// What the target answered.

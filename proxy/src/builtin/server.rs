@@ -10,6 +10,7 @@ use crate::{
     merge::MergeKind,
     replies::Replies,
     send::{to_all, To},
+    stats::lock,
     worker::Worker,
 };
 
@@ -135,10 +136,6 @@ pub async fn on_signals(w: Rc<Worker>) {
         tracing::warn!("a signal asked for a shutdown, but a snapshot failed: still running");
         *lock(&w.shared.signal_stop) = None;
     }
-}
-
-fn lock<T>(m: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 /// Longest `DEBUG SLEEP`.
