@@ -11,7 +11,12 @@ pipelined on one connection:
              reach other shards and no two calls share those keys;
   contended: INCR of KEYS[1] and of four undeclared keys every call
              shares (a queue's lists and stream), plus `job:i`: the calls
-             take turns on the same keys.
+             take turns on the same keys;
+  queue:     a job queue's enqueue without a hash tag: LPUSH on a wait
+             list and XADD on an events stream (MAXLEN ~ 10000) that
+             grow with every call, INCR of an id, HSET of the job's hash:
+             the values the calls share grow, so copying them costs more
+             with every call.
 Prints microseconds per call. The server is flushed first: never point it
 at data you keep. Only 127.0.0.1.
 """
@@ -21,6 +26,13 @@ import time
 import redis
 
 SCRIPT = "redis.call('INCR', KEYS[1]) for i=1,#ARGV do redis.call('INCR', ARGV[i]) end return 1"
+QUEUE = """
+local id = redis.call('INCR', KEYS[1])
+redis.call('HSET', ARGV[1] .. id, 'data', ARGV[2], 'ts', ARGV[3])
+redis.call('LPUSH', ARGV[1] .. 'wait', id)
+redis.call('XADD', ARGV[1] .. 'events', 'MAXLEN', '~', 10000, '*', 'event', 'added', 'jobId', id)
+return id
+"""
 
 
 def main():
@@ -31,24 +43,27 @@ def main():
     r = redis.Redis(host="127.0.0.1", port=a.port)
     r.flushall()
     s = r.register_script(SCRIPT)
+    q = r.register_script(QUEUE)
     shared = ["q:events", "q:delayed", "q:wait", "q:id"]
     cases = {
         "spread": lambda i: (["jobq:%d" % (i % 50)], ["job:%d" % i, "job:%d:x" % i]),
         "contended": lambda i: (["q:meta"], shared + ["job:%d" % i]),
+        "queue": lambda i: (["bull:q:id"], ["bull:q:", "x" * 64, str(i)]),
     }
     for name, args in cases.items():
+        script = q if name == "queue" else s
         for mode in ("P1", "pipelined"):
             r.flushall()
             t = time.time()
             if mode == "P1":
                 for i in range(a.n):
                     keys, argv = args(i)
-                    s(keys=keys, args=argv)
+                    script(keys=keys, args=argv)
             else:
                 p = r.pipeline(transaction=False)
                 for i in range(a.n):
                     keys, argv = args(i)
-                    s(keys=keys, args=argv, client=p)
+                    script(keys=keys, args=argv, client=p)
                 p.execute()
             us = (time.time() - t) / a.n * 1e6
             print("%-9s %-9s %8.1f us/call" % (name, mode, us))

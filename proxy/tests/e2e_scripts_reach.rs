@@ -210,3 +210,47 @@ fn keys_inside_a_script_is_served_for_a_pattern_pinned_to_its_shard() {
         .expect_err("KEYS * inside a script");
     assert!(e.to_string().contains("one shard's keys only"), "{e}");
 }
+
+#[test]
+fn pipelined_enqueues_naming_their_job_after_a_shared_counter_all_settle() {
+    // A job queue's enqueue without a hash tag: the job's key follows the
+    // counter every call increments, so a call that strays finds, each
+    // round, that its neighbours moved the counter. Pipelined from two
+    // clients at once, every call must still settle (they used to fail
+    // after 64 rounds), each id once.
+    const CALLS: usize = 300;
+    let enqueue = r"
+local id = redis.call('INCR', KEYS[1])
+redis.call('HSET', ARGV[1] .. id, 'state', 'waiting')
+redis.call('LPUSH', ARGV[1] .. 'wait', id)
+return id
+";
+    let s = Server::with_shards(SHARDS);
+    let run = |s: &Server| {
+        let mut con = s.client();
+        let mut p = redis::pipe();
+        for _ in 0..CALLS {
+            p.cmd("EVAL").arg(enqueue).arg(1).arg("q:id").arg("q:");
+        }
+        let ids: Vec<i64> = p.query(&mut con).expect("pipelined EVALs");
+        ids
+    };
+    let (a, b) = std::thread::scope(|scope| {
+        let a = scope.spawn(|| run(&s));
+        let b = scope.spawn(|| run(&s));
+        (a.join().expect("client a"), b.join().expect("client b"))
+    });
+    let ids: BTreeSet<i64> = a.iter().chain(&b).copied().collect();
+    assert_eq!(ids.len(), 2 * CALLS, "every id once");
+    assert_eq!(ids.first().copied(), Some(1));
+    assert_eq!(ids.last().copied(), Some(2 * CALLS as i64));
+    let mut con = s.client();
+    let waiting: Vec<i64> = con.lrange("q:wait", 0, -1).expect("LRANGE");
+    assert_eq!(waiting.iter().copied().collect::<BTreeSet<_>>(), ids);
+    for id in [1, CALLS as i64, 2 * CALLS as i64] {
+        let state: String = con.hget(format!("q:{id}"), "state").expect("HGET");
+        assert_eq!(state, "waiting");
+    }
+    let n: usize = redis::cmd("DBSIZE").query(&mut con).expect("DBSIZE");
+    assert_eq!(n, 2 * CALLS + 2);
+}

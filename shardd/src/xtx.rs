@@ -11,7 +11,8 @@
 //!   before its first write, and their effects are logged only when `T`
 //!   prepares or commits (`persist::txlog`).
 //! - `SHARDD.TXPREPARE T decider`, `SHARDD.TXCOMMIT T remember`,
-//!   `SHARDD.TXABORT T`, `SHARDD.TXDECIDE T`, `SHARDD.TXRESOLVE T
+//!   `SHARDD.TXABORT T` (with `KEEP`: put back, keep the locks),
+//!   `SHARDD.TXDECIDE T`, `SHARDD.TXRESOLVE T
 //!   commit|abort`, `SHARDD.TXFORGET T` and `SHARDD.TXINDOUBT` are the
 //!   protocol's steps.
 //!
@@ -515,6 +516,29 @@ impl<L: WriteLog> Engine<L> {
         self.xtx.release(t, &x);
     }
 
+    /// `SHARDD.TXABORT T KEEP`: puts back what `t` did here and keeps its
+    /// locks, for the coordinator to run the transaction's command again
+    /// under them (a script that strayed, `proxy/src/xtx/straying.rs`).
+    /// Refused once `t` prepared or a snapshot took its effects (then
+    /// only a whole abort undoes them).
+    fn undo_txn(&mut self, t: u64, reply: &mut Reply) {
+        let Some(x) = self.xtx.txns.get_mut(&t) else {
+            return reply.error(ABORTED);
+        };
+        if x.decider.is_some() || x.forms_logged {
+            return reply.error("ERR the transaction's effects are logged: abort it whole");
+        }
+        let undo = std::mem::take(&mut x.undo);
+        x.forms.clear();
+        x.changes = 0;
+        x.forms_db = x.db;
+        let (home, db) = (self.ks.selected(), x.db);
+        self.ks.select(db);
+        undo.apply(&mut self.ks);
+        self.ks.select(home);
+        reply.ok();
+    }
+
     fn commit_txn(&mut self, t: u64, remember: bool) {
         let home = self.ks.selected();
         if let Some(x) = self.xtx.txns.get(&t) {
@@ -729,6 +753,9 @@ impl<L: WriteLog> Engine<L> {
                 } else {
                     reply.error(ABORTED);
                 }
+            }
+            TxCmd::Abort if args.get(2).is_some_and(|a| a.eq_ignore_ascii_case(b"keep")) => {
+                self.undo_txn(t, reply)
             }
             TxCmd::Abort => {
                 self.abort_txn(t);

@@ -5,6 +5,18 @@
 //! then runs as a transaction over its keys and those, with copies of the
 //! other shards' keys on the shard of its first key, round after round
 //! while it finds more ([`ROUNDS_MAX`] rounds at most).
+//!
+//! Each of the first [`ROUNDS_ALONE`] rounds is a transaction of its own
+//! over the keys known so far. Between two of them other clients run, so
+//! a script whose keys follow a value others change (a job queue's
+//! `INCR` of its next id, then that job's hash) can find another new key
+//! every round while its neighbours do the same: pipelined, such calls
+//! kept each other from settling. Later rounds therefore run in one
+//! transaction that holds every shard whole (as FLUSHALL does): nothing
+//! else runs until it ends, so each round finds the keys of a keyspace
+//! that no longer moves, and the call settles. A round there that
+//! strays is put back on every shard with the locks kept
+//! (`SHARDD.TXABORT T KEEP`) before the next.
 
 use std::{
     collections::{HashMap, HashSet},
@@ -26,6 +38,10 @@ use crate::{link::Req, worker::Worker};
 /// probe finding the next key absent: 64 covers such chains, each round a
 /// transaction over the keys found so far.
 pub const ROUNDS_MAX: usize = 64;
+
+/// Rounds run as transactions of their own before the rest run in one
+/// transaction holding every shard whole (module docs).
+pub const ROUNDS_ALONE: usize = 3;
 
 /// Keys as a transaction plan takes them: (key, may write, shard).
 pub type Keys = Vec<(Vec<u8>, bool, usize)>;
@@ -76,7 +92,7 @@ pub fn unique_keys(keys: impl IntoIterator<Item = (Vec<u8>, bool, usize)>) -> Ke
 pub async fn run_straying(w: &Rc<Worker>, s: &Straying<'_>, mut extra: Vec<Vec<u8>>) -> Vec<u8> {
     let what = s.what;
     let _gate = w.enter_gate().await;
-    for _ in 0..ROUNDS_MAX {
+    for _ in 0..ROUNDS_ALONE {
         let keys = (s.keys)(&extra);
         let exec = keys.first().map_or(0, |(_, _, s)| *s);
         let mut parts = parts_of_keys(keys.iter().map(|(k, _, s)| (k.clone(), *s)));
@@ -119,16 +135,118 @@ pub async fn run_straying(w: &Rc<Worker>, s: &Straying<'_>, mut extra: Vec<Vec<u
                 }
             }
         };
-        let Some(found) = strays_of(&reply) else {
-            return reply;
-        };
-        let known: HashSet<&[u8]> = keys.iter().map(|(k, _, _)| k.as_slice()).collect();
-        if found.is_empty() || found.iter().any(|f| known.contains(f.as_slice())) {
-            return format!("-ERR shardis: the {what}'s keys could not be settled\r\n")
-                .into_bytes();
+        match more_keys(what, &reply, &keys) {
+            More::Done => return reply,
+            More::Keys(found) => extra.extend(found),
+            More::Unsettled(e) => return e,
         }
-        extra.extend(found);
     }
+    run_holding_every_shard(w, s, extra).await
+}
+
+/// What a round's reply says about the keys.
+enum More {
+    /// It ran: the reply is the command's.
+    Done,
+    /// It reached these keys, not among the round's.
+    Keys(Vec<Vec<u8>>),
+    /// It reached none that is new: the error reply.
+    Unsettled(Vec<u8>),
+}
+
+/// Reads a round's `reply` over `keys`.
+fn more_keys(what: &str, reply: &[u8], keys: &Keys) -> More {
+    let Some(found) = strays_of(reply) else {
+        return More::Done;
+    };
+    let known: HashSet<&[u8]> = keys.iter().map(|(k, _, _)| k.as_slice()).collect();
+    if found.is_empty() || found.iter().any(|f| known.contains(f.as_slice())) {
+        return More::Unsettled(
+            format!("-ERR shardis: the {what}'s keys could not be settled\r\n").into_bytes(),
+        );
+    }
+    More::Keys(found)
+}
+
+/// The rounds after [`ROUNDS_ALONE`]: one transaction locks every shard
+/// whole (in order, waiting), then runs round after round inside it, a
+/// round that strays having put back its writes, until one settles; it
+/// commits that round's effects only.
+async fn run_holding_every_shard(
+    w: &Rc<Worker>,
+    s: &Straying<'_>,
+    mut extra: Vec<Vec<u8>>,
+) -> Vec<u8> {
+    let what = s.what;
+    let t = next_txid(w);
+    let parts: Vec<(usize, Part)> = (0..w.shared.shard_count())
+        .map(|shard| {
+            let part = Part {
+                keys: Vec::new(),
+                all: true,
+            };
+            (shard, part)
+        })
+        .collect();
+    let locked = match lock(w, t, 0, &parts).await {
+        Ok(l) => l,
+        Err(LockError::WatchFailed) => {
+            return b"-ERR transaction aborted: a lock was refused\r\n".to_vec()
+        }
+        Err(LockError::Failed(e)) => return format!("{e}\r\n").into_bytes(),
+    };
+    for _ in ROUNDS_ALONE..ROUNDS_MAX {
+        let keys = (s.keys)(&extra);
+        let exec = keys.first().map_or(0, |(_, _, s)| *s);
+        let (req, args) = (s.request)(t, exec, &keys);
+        let reply = run_with_copies(w, t, req, args, &keys, exec).await;
+        match more_keys(what, &reply, &keys) {
+            More::Done => {
+                return match finish(w, t, &locked).await {
+                    Ok(()) => reply,
+                    Err(e) => format!("{e}\r\n").into_bytes(),
+                }
+            }
+            More::Keys(found) => extra.extend(found),
+            More::Unsettled(e) => {
+                abort(w, t, &locked).await;
+                return e;
+            }
+        }
+        // What the round did (its copies, the writes before it strayed,
+        // the writes home) is put back; the locks stay.
+        if let Err(e) = put_back(w, t, &locked).await {
+            abort(w, t, &locked).await;
+            return e;
+        }
+    }
+    abort(w, t, &locked).await;
     format!("-ERR shardis: the {what} kept reaching keys on other shards ({ROUNDS_MAX} rounds)\r\n")
         .into_bytes()
+}
+
+/// `SHARDD.TXABORT t KEEP` on every shard of `locked`: what `t` did is put
+/// back, its locks stay. The error reply if a shard could not.
+async fn put_back(w: &Rc<Worker>, t: u64, locked: &[usize]) -> Result<(), Vec<u8>> {
+    let tid = super::txid_arg(t);
+    let asks: Vec<(usize, Vec<Vec<u8>>)> = locked
+        .iter()
+        .map(|&s| {
+            (
+                s,
+                vec![b"SHARDD.TXABORT".to_vec(), tid.clone(), b"KEEP".to_vec()],
+            )
+        })
+        .collect();
+    let replies = super::ask_all(w, common::table::Cmd::SharddTxabort, &asks).await;
+    for ((shard, _), r) in asks.iter().zip(&replies) {
+        if !r.starts_with(b"+OK") {
+            return Err(format!(
+                "-ERR transaction aborted: shard {shard} answered {}\r\n",
+                String::from_utf8_lossy(r.trim_ascii_end())
+            )
+            .into_bytes());
+        }
+    }
+    Ok(())
 }

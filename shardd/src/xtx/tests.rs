@@ -157,6 +157,63 @@ fn an_abort_puts_the_keys_back_and_logs_nothing() {
 }
 
 #[test]
+fn an_abort_that_keeps_the_locks_puts_back_and_lets_the_transaction_go_on() {
+    let mut rig = Rig::new();
+    rig.send(1, 0, false, "SET a old");
+    rig.send(2, 9, false, "SHARDD.TXLOCK 100 0 0 a b");
+    rig.send(3, 100, true, "SET a new");
+    rig.send(4, 100, true, "RPUSH b x");
+    assert_eq!(
+        rig.round(),
+        [
+            r(1, "+OK\r\n"),
+            r(2, "+OK\r\n"),
+            r(3, "+OK\r\n"),
+            r(4, ":1\r\n")
+        ]
+    );
+    let logged = rig.engine.log.appended.len();
+    rig.send(5, 9, false, "SHARDD.TXABORT 100 KEEP");
+    // Put back, and still locked: another client's read waits.
+    rig.send(6, 100, true, "GET a");
+    rig.send(7, 100, true, "EXISTS b");
+    rig.send(8, 1, false, "GET a");
+    assert_eq!(
+        rig.round(),
+        [r(5, "+OK\r\n"), r(6, "$3\r\nold\r\n"), r(7, ":0\r\n")]
+    );
+    assert_eq!(rig.engine.xtx.parked(), 1);
+    assert_eq!(rig.engine.log.appended.len(), logged);
+    // The next try's effects are the only ones committed.
+    rig.send(9, 100, true, "APPEND a -2");
+    rig.send(10, 9, false, "SHARDD.TXCOMMIT 100 0");
+    assert_eq!(
+        rig.round(),
+        [r(9, ":5\r\n"), r(10, "+OK\r\n"), r(8, "$5\r\nold-2\r\n")]
+    );
+    let last = rig.engine.log.appended.last().cloned().unwrap_or_default();
+    assert_eq!(last[0], txlog::TXCOMMIT);
+    assert!(
+        !last.iter().any(|a| a == b"RPUSH" || a == b"new"),
+        "{last:?}"
+    );
+    // Once prepared, only a whole abort undoes it.
+    rig.send(11, 9, false, "SHARDD.TXLOCK 101 0 0 a");
+    rig.send(12, 101, true, "SET a x");
+    rig.send(13, 9, false, "SHARDD.TXPREPARE 101 3");
+    rig.send(14, 9, false, "SHARDD.TXABORT 101 KEEP");
+    let replies = rig.round();
+    assert!(
+        replies[3]
+            .1
+            .starts_with("-ERR the transaction's effects are logged"),
+        "{replies:?}"
+    );
+    rig.send(15, 9, false, "SHARDD.TXABORT 102 KEEP");
+    assert_eq!(rig.round(), [r(15, &format!("-{ABORTED}\r\n"))]);
+}
+
+#[test]
 fn a_prepared_participant_logs_its_undo_and_effects_and_survives_its_coordinator() {
     let mut rig = Rig::new();
     rig.send(1, 9, false, "SHARDD.TXLOCK 100 0 0 a");
