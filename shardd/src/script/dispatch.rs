@@ -241,11 +241,19 @@ impl<L: WriteLog> Engine<L> {
         let mut r = Reply::new(&mut buf, proto);
         // A step that undoes this write, kept once it succeeded.
         let mut step = None;
+        // The same, for the transaction the run is in.
+        let mut tx_step = None;
         // A probing run's writes are all put back when it ends (module
         // docs): kept as outside a transaction, never the transaction's.
         let tx = run.tx.filter(|_| !run.probing);
         match (write, tx) {
-            (true, Some(t)) => self.capture_undo(t, spec.id, &argv),
+            // As any command of the transaction: a step where one undoes
+            // the write (a push on a long list, an XADD on a big stream),
+            // else an image of each key.
+            (true, Some(t)) => match self.undo_step(t, spec.id, &argv) {
+                Ok(s) => tx_step = s,
+                Err(()) => self.capture_undo(t, spec.id, &argv),
+            },
             // With one shard nothing can stray, and with no lock held
             // nothing can block: no undo needed then.
             (true, None) if run.undoable || run.probing => {
@@ -268,7 +276,13 @@ impl<L: WriteLog> Engine<L> {
         if sort {
             self.sort_scope = crate::commands::sort::SortScope::Own;
         }
-        putback::keep_step(run, step, matches!(buf.get(start), Some(b'-' | b'!')));
+        let failed = matches!(buf.get(start), Some(b'-' | b'!'));
+        putback::keep_step(run, step, failed);
+        if let (Some(t), Some((step, expiry)), Some(key), false) =
+            (tx, tx_step, argv.get(1), failed)
+        {
+            self.add_undo_step(t, key, step, expiry);
+        }
         if write && changes.any() {
             run.wrote = true;
             self.script_watch.wrote();

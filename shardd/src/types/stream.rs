@@ -317,6 +317,26 @@ impl StreamObj {
         true
     }
 
+    /// Whether an XADD that appends one entry and then trims as `how`
+    /// says (whole nodes only when `approx`) may remove an entry: false
+    /// only when it surely removes none, so that undoing the append alone
+    /// undoes it. Errs toward true (the caller then keeps an image).
+    pub fn add_may_trim(&self, how: Trim, approx: bool) -> bool {
+        let first = self.nodes.first_key_value().map(|(_, n)| n);
+        match how {
+            Trim::MaxLen(max) => {
+                let after = self.len + 1;
+                if after <= max {
+                    return false;
+                }
+                // Whole nodes: the first goes if what stays is enough.
+                let first_live = first.map_or(0, |n| n.live as u64);
+                !approx || after - first_live >= max
+            }
+            Trim::MinId(min) => first.is_none() || self.first_raw_id() < min,
+        }
+    }
+
     /// Trims as `how` says: whole nodes only when `approx`, at most
     /// `limit` entries when not 0 (Redis's `streamTrim`). Returns the
     /// number of entries removed.

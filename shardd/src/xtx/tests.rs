@@ -675,8 +675,12 @@ fn random_pushes_pops_and_set_changes_are_undone_exactly() {
                 "ZREMRANGEBYRANK" => format!("ZREMRANGEBYRANK {key} {} {}", a as i64 - 4, b),
                 "ZREMRANGEBYSCORE" => format!("ZREMRANGEBYSCORE {key} ({a} {b}.5"),
                 "ZREMRANGEBYLEX" => format!("ZREMRANGEBYLEX {key} [e{a} (e{b}"),
-                "XADD" => match rand(4) {
+                "XADD" => match rand(8) {
                     0 => format!("XADD {key} MAXLEN {a} * f v{b}"),
+                    4 => format!("XADD {key} MAXLEN ~ {a} * f v{b}"),
+                    5 => format!("XADD {key} NOMKSTREAM MINID {} * f v", a / 2),
+                    6 => format!("XADD {key} MINID = 0 * f v{b}"),
+                    7 => format!("XADD {key} MAXLEN = 100 * f v{b}"),
                     1 => format!("XADD {key} {}-{b} f v", a / 2),
                     2 => format!("XADD {key} * g v{a} h w"),
                     _ => format!("XADD {key} * f v{a}"),

@@ -90,7 +90,7 @@ impl<L: WriteLog> Engine<L> {
     /// is the first); `Ok(None)`: nothing to keep (an image covers the
     /// key, or the write changes nothing); `Err`: images, as any other
     /// write ([`Engine::capture_undo`]).
-    pub(super) fn undo_step(
+    pub(crate) fn undo_step(
         &mut self,
         t: u64,
         id: Cmd,
@@ -129,7 +129,7 @@ impl<L: WriteLog> Engine<L> {
     }
 
     /// Keeps `step` in `key`'s delta (a new one with `expiry`).
-    pub(super) fn add_undo_step(&mut self, t: u64, key: &[u8], step: Step, expiry: Option<u64>) {
+    pub(crate) fn add_undo_step(&mut self, t: u64, key: &[u8], step: Step, expiry: Option<u64>) {
         let Some(x) = self.xtx.txns.get_mut(&t) else {
             return;
         };

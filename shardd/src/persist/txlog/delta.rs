@@ -324,13 +324,19 @@ impl Step {
             }
             Cmd::Persist => Undoing::Step(Step::Expiry),
             Cmd::Xadd => {
-                // A trimming XADD removes entries too: an image. (A field
-                // named so images as well: rare, and only costlier.)
-                let trims = rest
-                    .iter()
-                    .any(|a| a.eq_ignore_ascii_case(b"MAXLEN") || a.eq_ignore_ascii_case(b"MINID"));
+                // An XADD that trims removes entries too: an image, unless
+                // its trim surely removes nothing this time (a capped
+                // stream's `MAXLEN ~` removes a node once per node's worth
+                // of adds). Options it cannot read: an image.
+                let trim = xadd_trim(rest);
                 match ks.get(key) {
-                    Some(ValueRef::Stream(s)) if !trims => Undoing::Step(Step::Unappend(s.marks())),
+                    Some(ValueRef::Stream(s))
+                        if trim.is_some_and(|t| {
+                            t.is_none_or(|(how, approx)| !s.add_may_trim(how, approx))
+                        }) =>
+                    {
+                        Undoing::Step(Step::Unappend(s.marks()))
+                    }
                     Some(ValueRef::Stream(_)) | None => Undoing::Image,
                     Some(_) => Undoing::Nothing,
                 }
@@ -856,4 +862,38 @@ impl Delta {
             rest,
         ))
     }
+}
+
+/// The trim of XADD options `rest` (after the key): `Some(None)` for
+/// none, `Some(Some((how, approx)))`, `None` if they cannot be read here.
+fn xadd_trim(rest: &[&[u8]]) -> Option<Option<(crate::types::stream::Trim, bool)>> {
+    use crate::types::stream::{id::parse_id, Trim};
+    let mut i = 0;
+    if rest
+        .first()
+        .is_some_and(|a| a.eq_ignore_ascii_case(b"NOMKSTREAM"))
+    {
+        i += 1;
+    }
+    let word = rest.get(i)?;
+    let maxlen = word.eq_ignore_ascii_case(b"MAXLEN");
+    if !maxlen && !word.eq_ignore_ascii_case(b"MINID") {
+        return Some(None);
+    }
+    i += 1;
+    let mut approx = false;
+    match rest.get(i).copied() {
+        Some(b"~") => {
+            approx = true;
+            i += 1;
+        }
+        Some(b"=") => i += 1,
+        _ => {}
+    }
+    let v = rest.get(i)?;
+    let how = match maxlen {
+        true => Trim::MaxLen(u64::try_from(parse_i64(v)?).ok()?),
+        false => Trim::MinId(parse_id(v, 0, true)?),
+    };
+    Some(Some((how, approx)))
 }

@@ -99,6 +99,32 @@ fn trimming_removes_whole_nodes_when_approximate() {
 }
 
 #[test]
+fn an_add_said_not_to_trim_removes_nothing() {
+    // Every size around the node boundaries, every cap near them, exact
+    // and approximate, MAXLEN and MINID: when `add_may_trim` says no, the
+    // add and its trim remove nothing; it says yes where a trim removes.
+    let mut said_no = 0;
+    for n in [0u64, 1, 2, 99, 100, 101, 150, 199, 200, 201, 250] {
+        for max in [0u64, 1, 50, 99, 100, 101, 150, 200, 249, 250, 251, 300] {
+            for approx in [false, true] {
+                for how in [Trim::MaxLen(max), Trim::MinId(StreamId::new(max, 0))] {
+                    let mut s = filled(n);
+                    let may = s.add_may_trim(how, approx);
+                    let at = StreamId::new(n + 1, 0);
+                    assert!(s.append(NewId::Exact(at), &[b"f", b"v"], 0).is_ok());
+                    let removed = s.trim(how, approx, 0);
+                    if !may {
+                        said_no += 1;
+                        assert_eq!(removed, 0, "n {n} {how:?} approx {approx}");
+                    }
+                }
+            }
+        }
+    }
+    assert!(said_no > 100, "{said_no}");
+}
+
+#[test]
 fn a_stream_survives_encoding_with_its_groups() {
     let mut s = filled(150);
     s.delete(StreamId::new(7, 0));
