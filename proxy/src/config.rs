@@ -3,7 +3,7 @@
 //!
 //! Precedence: built-in defaults, then the file, then flags. The file holds
 //! `name value` lines (`#` comments): shardis's own settings (`shards`,
-//! `workers`, `dir`, `attach`, `shard-wait-timeout-ms`,
+//! `workers`, `dir`, `attach`, `shard-wait-timeout-ms`, `colocate-after`,
 //! `ring-capacity-bytes`, `port`, `bind`, `cpu-affinity`, `worker-cpus`,
 //! `shard-cpus`) and any `CONFIG` parameter by its
 //! Redis name or alias, checked with Redis's rules ([`crate::params`]).
@@ -89,6 +89,10 @@ pub struct Flags {
     /// How long a command waits for a restarting shard, in milliseconds.
     #[arg(long)]
     pub shard_wait_timeout_ms: Option<u64>,
+    /// Weight at which slots that keep needing each other on several
+    /// shards are moved to one (`crate::colocate`; 0: never).
+    #[arg(long)]
+    pub colocate_after: Option<u64>,
     /// Path of a shardd binary to start shards with (default: this binary
     /// in shard mode, so shards always match the proxy's build).
     #[arg(long)]
@@ -138,6 +142,8 @@ pub struct Config {
     pub users: Vec<String>,
     /// Bounded wait for a restarting shard.
     pub shard_wait_timeout_ms: u64,
+    /// `colocate-after` (`crate::colocate`; 0: off).
+    pub colocate_after: u64,
     /// Replies queued for a client beyond which the proxy stops reading its
     /// requests until it reads its replies.
     pub client_output_backlog_bytes: usize,
@@ -172,6 +178,7 @@ impl Default for Config {
             users: Vec::new(),
             tls_only: false,
             shard_wait_timeout_ms: 5_000,
+            colocate_after: 64,
             client_output_backlog_bytes: 32 << 20,
             ring_capacity_bytes: 1 << 20,
             shardd_bin: None,
@@ -229,6 +236,9 @@ impl Config {
         }
         if let Some(v) = f.shard_wait_timeout_ms {
             self.shard_wait_timeout_ms = v;
+        }
+        if let Some(v) = f.colocate_after {
+            self.colocate_after = v;
         }
         if let Some(v) = &f.shardd_bin {
             self.shardd_bin = Some(v.clone());
@@ -325,6 +335,7 @@ impl Config {
                 self.shards = self.attach.len();
             }
             "shard-wait-timeout-ms" => self.shard_wait_timeout_ms = num(value)?,
+            "colocate-after" => self.colocate_after = num(value)?,
             "ring-capacity-bytes" => self.ring_capacity_bytes = num(value)? as usize,
             "cpu-affinity" => {
                 self.cpu_affinity = crate::placement::Mode::parse(value).map_err(ConfigError)?

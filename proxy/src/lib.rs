@@ -40,6 +40,7 @@ pub mod block;
 pub mod builtin;
 pub mod caching;
 pub mod client_pause;
+pub mod colocate;
 pub mod config;
 pub mod conn;
 pub mod dispatch;

@@ -150,6 +150,9 @@ pub async fn run(w: Rc<Worker>) {
         let Some(target) = shared.scale.progress().target else {
             shared.scale.update(|p| p.doing.clear());
             let _ = tokio::time::timeout(Duration::from_secs(1), shared.scale.asked()).await;
+            if shared.scale.progress().target.is_none() {
+                colocate(&w).await;
+            }
             continue;
         };
         match step(&w, target).await {
@@ -175,6 +178,41 @@ pub async fn run(w: Rc<Worker>) {
                 tokio::time::sleep(Duration::from_millis(retry)).await;
                 retry = (retry * 2).min(RETRY_MAX_MS);
             }
+        }
+    }
+}
+
+/// Once a second with no scale running: decays the co-location's figures
+/// and moves the first batch of its plan, if any (`crate::colocate`).
+async fn colocate(w: &Rc<Worker>) {
+    let shared = &w.shared;
+    if !shared.colocate.enabled() {
+        return;
+    }
+    let now = Instant::now();
+    shared.colocate.decay(now);
+    let map = shared.slots.snapshot();
+    if map.moving.is_some() {
+        return;
+    }
+    let Some(batch) = shared.colocate.plan(&map.owners, now) else {
+        return;
+    };
+    let slots = crate::colocate::slot_set(&batch);
+    match move_batch(w, batch.from, batch.to, &slots).await {
+        Ok(keys) => {
+            tracing::info!(
+                from = batch.from,
+                to = batch.to,
+                slots = %slots.to_ranges(),
+                keys,
+                "co-located slots that kept needing each other"
+            );
+            shared.colocate.moved(&batch, keys, Instant::now());
+        }
+        Err(e) => {
+            tracing::warn!("co-location of slots {}: {e}", slots.to_ranges());
+            shared.colocate.not_moved(&batch, Instant::now());
         }
     }
 }

@@ -96,6 +96,9 @@ pub struct Shared {
     pub client_pause: crate::client_pause::ClientPause,
     /// The scale in progress and its figures (`crate::migrate`).
     pub scale: crate::pause::Scale,
+    /// Slots that keep needing each other, brought to one shard
+    /// (`crate::colocate`).
+    pub colocate: crate::colocate::Colocate,
     /// The embedded shard processes (none with `--attach`).
     pub supervisor: Mutex<Option<crate::supervisor::Supervisor>>,
     /// Connected clients.
@@ -164,6 +167,7 @@ impl Shared {
     pub fn new(cfg: Config, sockets: Vec<PathBuf>, slots: crate::slotmap::SlotMap) -> Shared {
         let dir = std::path::absolute(&cfg.dir).unwrap_or_else(|_| cfg.dir.clone());
         let workers = cfg.workers;
+        let colocate_after = cfg.colocate_after;
         let mut initial = cfg.params.clone();
         for (name, value) in [
             ("port", cfg.port.to_string()),
@@ -183,6 +187,7 @@ impl Shared {
             pause: Default::default(),
             client_pause: Default::default(),
             scale: Default::default(),
+            colocate: crate::colocate::Colocate::new(colocate_after),
             supervisor: Mutex::new(None),
             clients: Mutex::new(HashMap::new()),
             next_client_id: AtomicU64::new(1),

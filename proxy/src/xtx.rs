@@ -616,12 +616,22 @@ pub async fn run_with_copies(
         .map(|(k, home, _)| read_ask(t, *home, k))
         .collect();
     let got = ask_mixed(w, &reads).await;
+    note_copies(w, keys, &got);
     let (reply, home) = run_on_copies(w, t, req, args, &foreign, &got, exec).await;
     if !home.is_empty() {
         let r = ask_mixed(w, &home).await;
         log_failures(&r, "writing a key back");
     }
     reply
+}
+
+/// Tells the co-location (`crate::colocate`) that `keys` had to be
+/// together, at the cost of the copies `got`.
+fn note_copies(w: &Worker, keys: &[(Vec<u8>, bool, usize)], got: &[Vec<u8>]) {
+    let copied = got.iter().map(Vec::len).sum();
+    w.shared
+        .colocate
+        .note(keys.iter().map(|(k, _, _)| k.as_slice()), copied);
 }
 
 /// The keys of `keys` (key, may write, shard) that are not on `exec`:
@@ -724,6 +734,7 @@ pub async fn run_copies_at_once(
         );
         return Some((e.into_bytes(), false));
     }
+    note_copies(w, keys, got);
     let (req, args) = req_of(t);
     let (reply, home) = run_on_copies(w, t, req, args, &foreign, got, exec).await;
     if stray(&reply) {

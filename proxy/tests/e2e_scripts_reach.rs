@@ -7,7 +7,7 @@ mod common;
 
 use std::collections::BTreeSet;
 
-use common::Server;
+use common::{Opts, Server};
 use redis::Commands;
 
 const SHARDS: usize = 3;
@@ -253,4 +253,116 @@ return id
     }
     let n: usize = redis::cmd("DBSIZE").query(&mut con).expect("DBSIZE");
     assert_eq!(n, 2 * CALLS + 2);
+}
+
+/// The owner of each slot, from `SHARDIS SLOTS` (`shard I RANGES` lines).
+fn slot_owners(con: &mut redis::Connection) -> Vec<usize> {
+    let map: String = redis::cmd("SHARDIS")
+        .arg("SLOTS")
+        .query(con)
+        .expect("SHARDIS SLOTS");
+    let mut owners = vec![usize::MAX; 16384];
+    for line in map.lines() {
+        let mut words = line.split_whitespace();
+        if words.next() != Some("shard") {
+            continue;
+        }
+        let shard: usize = words
+            .next()
+            .and_then(|w| w.parse().ok())
+            .expect("a shard id");
+        for range in words
+            .next()
+            .unwrap_or("")
+            .split(',')
+            .filter(|r| !r.is_empty() && *r != "-")
+        {
+            let (lo, hi) = range.split_once('-').unwrap_or((range, range));
+            let (lo, hi): (usize, usize) =
+                (lo.parse().expect("a slot"), hi.parse().expect("a slot"));
+            owners[lo..=hi].iter_mut().for_each(|o| *o = shard);
+        }
+    }
+    owners
+}
+
+#[test]
+fn an_untagged_queues_keys_come_to_one_shard_as_its_scripts_run() {
+    // A job queue without a hash tag: its id counter, wait list and events
+    // stream start on different shards, so each enqueue copies the list
+    // and the stream between shards. The co-location notices and moves
+    // their slots to one shard; nothing is lost on the way.
+    let s = Server::start(Opts::shards(2).colocate_after(8));
+    let mut con = s.client();
+    let fixed = ["cq:id", "cq:wait", "cq:events"];
+    let shards: BTreeSet<usize> = fixed.iter().map(|k| s.shard_of(k)).collect();
+    assert_eq!(shards.len(), 2, "the test wants them spread at first");
+    let slots: Vec<usize> = fixed
+        .iter()
+        .map(|k| {
+            redis::cmd("CLUSTER")
+                .arg("KEYSLOT")
+                .arg(k)
+                .query(&mut con)
+                .expect("CLUSTER KEYSLOT")
+        })
+        .collect();
+    let enqueue = r"
+local id = redis.call('INCR', KEYS[1])
+redis.call('HSET', ARGV[1] .. id, 'state', 'waiting')
+redis.call('LPUSH', ARGV[1] .. 'wait', id)
+redis.call('XADD', ARGV[1] .. 'events', 'MAXLEN', '~', 1000, '*', 'added', id)
+return id
+";
+    let together = |con: &mut redis::Connection| {
+        let owners = slot_owners(con);
+        slots
+            .iter()
+            .map(|&s| owners[s])
+            .collect::<BTreeSet<_>>()
+            .len()
+            == 1
+    };
+    let mut calls = 0i64;
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while !together(&mut con) {
+        assert!(
+            std::time::Instant::now() < deadline && calls < 200_000,
+            "not co-located after {calls} calls\n{}",
+            s.log_tail()
+        );
+        let mut p = redis::pipe();
+        for _ in 0..20 {
+            p.cmd("EVAL").arg(enqueue).arg(1).arg("cq:id").arg("cq:");
+        }
+        let ids: Vec<i64> = p.query(&mut con).expect("EVALs");
+        calls += ids.len() as i64;
+        assert_eq!(ids.last().copied(), Some(calls));
+    }
+    let info: redis::InfoDict = redis::cmd("INFO")
+        .arg("cluster")
+        .query(&mut con)
+        .expect("INFO");
+    let moved: u64 = info
+        .get("colocate_slots_moved")
+        .expect("colocate_slots_moved");
+    assert!((1..=2).contains(&moved), "{moved} slots moved");
+    // Nothing lost or doubled.
+    let n: i64 = con.get("cq:id").expect("GET");
+    assert_eq!(n, calls);
+    let waiting: usize = con.llen("cq:wait").expect("LLEN");
+    assert_eq!(waiting as i64, calls);
+    let last: i64 = con.lindex("cq:wait", 0).expect("LINDEX");
+    assert_eq!(last, calls);
+    let state: String = con.hget(format!("cq:{calls}"), "state").expect("HGET");
+    assert_eq!(state, "waiting");
+    // The next enqueues still work where the keys now are.
+    let id: i64 = redis::cmd("EVAL")
+        .arg(enqueue)
+        .arg(1)
+        .arg("cq:id")
+        .arg("cq:")
+        .query(&mut con)
+        .expect("EVAL");
+    assert_eq!(id, calls + 1);
 }

@@ -59,7 +59,7 @@ fn proxy_info(w: &Worker) -> ProxyInfo {
     let s = &w.shared;
     let n = |c: &std::sync::atomic::AtomicU64| c.load(Ordering::Relaxed);
     ProxyInfo {
-        scaling: crate::migrate::info_lines(s),
+        scaling: crate::migrate::info_lines(s) + &s.colocate.info_lines(),
         port: n(&s.port),
         uptime_secs: s.started.elapsed().as_secs(),
         run_id: s.intro.run_id.clone(),

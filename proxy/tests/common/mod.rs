@@ -80,7 +80,10 @@ impl Default for Opts {
         Opts {
             shards: 3,
             workers: 1,
-            args: Vec::new(),
+            // Tests name the shard of a key by the first start's even
+            // split: slots stay there unless a test turns co-location on
+            // (`Opts::colocate_after`).
+            args: vec!["--colocate-after".into(), "0".into()],
             password: None,
             config_file: None,
             data_dir: None,
@@ -102,6 +105,14 @@ impl Opts {
     /// Sets the worker thread count.
     pub fn workers(mut self, n: usize) -> Opts {
         self.workers = n;
+        self
+    }
+
+    /// Turns co-location on at `after` (`proxy/src/colocate.rs`).
+    pub fn colocate_after(mut self, after: u64) -> Opts {
+        if let Some(i) = self.args.iter().position(|a| a == "--colocate-after") {
+            self.args[i + 1] = after.to_string();
+        }
         self
     }
 
