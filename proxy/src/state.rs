@@ -57,6 +57,10 @@ pub struct Stats {
     pub ring_requests: AtomicU64,
     /// Transactions taken whole from one read (`crate::whole_tx`).
     pub tx_whole: AtomicU64,
+    /// Rounds of commands that reached keys they do not name on other
+    /// shards, each a transaction over their shards
+    /// (`crate::xtx::straying`).
+    pub stray_rounds: AtomicU64,
 }
 
 impl Stats {
@@ -73,6 +77,7 @@ impl Stats {
             &self.ring_rounds,
             &self.ring_requests,
             &self.tx_whole,
+            &self.stray_rounds,
         ] {
             c.store(0, std::sync::atomic::Ordering::Relaxed);
         }

@@ -366,3 +366,43 @@ return id
         .expect("EVAL");
     assert_eq!(id, calls + 1);
 }
+
+#[test]
+fn a_call_that_strays_names_its_own_shards_undeclared_keys_too() {
+    // The script reaches, besides KEYS[1], a key of its own shard and a
+    // key of another shard, neither declared. The run on KEYS[1]'s shard
+    // strays at the second; it names both, so the transaction after it
+    // locks both at once and settles in one round (it used to stray
+    // again at the first, unlocked in the transaction: two rounds).
+    let s = Server::with_shards(2);
+    let mut con = s.client();
+    let home = "r:home";
+    let here = common::key_on_shard("r:here", s.shard_of(home), 2);
+    let there = common::key_on_shard("r:there", 1 - s.shard_of(home), 2);
+    let script = r"
+redis.call('INCR', KEYS[1])
+redis.call('RPUSH', ARGV[1], 'a')
+redis.call('SET', ARGV[2], 'b')
+return redis.call('LLEN', ARGV[1])
+";
+    let rounds = |con: &mut redis::Connection| -> u64 {
+        let info: redis::InfoDict = redis::cmd("INFO").arg("stats").query(con).expect("INFO");
+        info.get("shardis_stray_rounds")
+            .expect("shardis_stray_rounds")
+    };
+    let before = rounds(&mut con);
+    let n: i64 = redis::cmd("EVAL")
+        .arg(script)
+        .arg(1)
+        .arg(home)
+        .arg(&here)
+        .arg(&there)
+        .query(&mut con)
+        .expect("EVAL");
+    assert_eq!(n, 1);
+    assert_eq!(rounds(&mut con) - before, 1, "one transaction round");
+    let v: String = con.get(&there).expect("GET");
+    assert_eq!(v, "b");
+    let home_v: i64 = con.get(home).expect("GET");
+    assert_eq!(home_v, 1);
+}

@@ -139,6 +139,7 @@ pub struct Scripts {
     run_buf: Vec<u8>,
     run_record: group::InDbs,
     run_undo: Vec<(usize, Vec<u8>, Kept)>,
+    run_undeclared: KeyList,
     /// Restricted callers' rules, parsed, by `name rules`.
     users: HashMap<Vec<u8>, Rc<common::acl::User>, ahash::RandomState>,
 }
@@ -302,6 +303,39 @@ fn parse_eval<'a>(args: &'a [&'a [u8]]) -> Option<EvalArgs<'a>> {
     })
 }
 
+/// Keys kept between runs without an allocation per key once warm: the
+/// first `len` of `keys`, each buffer reused.
+#[derive(Default)]
+pub(crate) struct KeyList {
+    keys: Vec<Vec<u8>>,
+    len: usize,
+}
+
+impl KeyList {
+    pub(crate) fn push(&mut self, key: &[u8]) {
+        match self.keys.get_mut(self.len) {
+            Some(k) => {
+                k.clear();
+                k.extend_from_slice(key);
+            }
+            None => self.keys.push(key.to_vec()),
+        }
+        self.len += 1;
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        self.len
+    }
+
+    pub(crate) fn iter(&self) -> impl Iterator<Item = &[u8]> {
+        self.keys[..self.len].iter().map(Vec::as_slice)
+    }
+
+    pub(crate) fn clear(&mut self) {
+        self.len = 0;
+    }
+}
+
 /// What one script run has done so far.
 struct Run<'a> {
     /// Inside transaction `t` (its locks hold every listed key).
@@ -338,6 +372,11 @@ struct Run<'a> {
     /// Outside a transaction: a key a transaction holds, which the script
     /// reached (it stopped, put back what it wrote, and waits).
     blocked: Option<Vec<u8>>,
+    /// Outside a transaction, with several shards: the keys of this
+    /// shard it reached without declaring them, named with its strays if
+    /// it strays, so that the transaction that runs it next locks them
+    /// at once (else that run would stray to each of them, a round more).
+    undeclared: KeyList,
     /// Outside a transaction: each written key (its database, the key)
     /// as it was before the script first wrote it, to put back if the
     /// script strays.
@@ -555,6 +594,7 @@ impl<L: WriteLog> Engine<L> {
             touched: Vec::new(),
             blocked: None,
             undo: std::mem::take(&mut scripts.run_undo),
+            undeclared: std::mem::take(&mut scripts.run_undeclared),
             record: {
                 let mut r = std::mem::replace(&mut scripts.run_record, group::InDbs::new(0));
                 r.clear(self.ks.selected());
@@ -655,6 +695,8 @@ impl<L: WriteLog> Engine<L> {
         if let Some(s) = lent.as_mut() {
             run.undo.clear();
             s.run_undo = std::mem::take(&mut run.undo);
+            run.undeclared.clear();
+            s.run_undeclared = std::mem::take(&mut run.undeclared);
             s.run_record = std::mem::replace(&mut run.record, group::InDbs::new(0));
         }
     }
@@ -710,7 +752,12 @@ fn run_script<L: WriteLog>(
         .as_ref()
         .filter(|_| !engine.script_watch.kill_requested())
     {
-        reply.raw(&common::wire::stray_reply(keys.iter().map(Vec::as_slice)));
+        let mut named: Vec<&[u8]> = keys.iter().map(Vec::as_slice).collect();
+        let mut mine: Vec<&[u8]> = run.undeclared.iter().collect();
+        mine.sort_unstable();
+        mine.dedup();
+        named.extend(mine);
+        reply.raw(&common::wire::stray_reply(named));
         return Ok(false);
     }
     let counted = |t: &Table| {

@@ -104,6 +104,7 @@ fn proxy_info(w: &Worker) -> ProxyInfo {
         ring_rounds: n(&s.stats.ring_rounds),
         ring_requests: n(&s.stats.ring_requests),
         tx_whole: n(&s.stats.tx_whole),
+        stray_rounds: n(&s.stats.stray_rounds),
         placement: s.placement.describe(),
         cpu: cpu_time(),
         cmds: s.intro.command_stats(),

@@ -294,6 +294,8 @@ pub struct ProxyInfo {
     pub ring_requests: u64,
     /// Transactions taken whole from one read.
     pub tx_whole: u64,
+    /// Rounds of commands that reached other shards' keys.
+    pub stray_rounds: u64,
     /// `Placement::describe`.
     pub placement: String,
     /// The proxy's CPU time.
@@ -664,6 +666,9 @@ fn stats(t: &mut String, w: &Whole<'_>) {
     kv(t, "shardis_ring_rounds", p.ring_rounds);
     kv(t, "shardis_ring_requests", p.ring_requests);
     kv(t, "shardis_tx_whole", p.tx_whole);
+    // shardis: transactions run because a script (or a SORT's patterns)
+    // reached keys it does not name on other shards, one per round.
+    kv(t, "shardis_stray_rounds", p.stray_rounds);
     // shardis: transactions over several shards holding locks, the keys
     // they lock and the requests waiting for them, summed over shards.
     kv(t, "shardis_tx_live", w.sum("tx_live"));

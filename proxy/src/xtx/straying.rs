@@ -93,6 +93,7 @@ pub async fn run_straying(w: &Rc<Worker>, s: &Straying<'_>, mut extra: Vec<Vec<u
     let what = s.what;
     let _gate = w.enter_gate().await;
     for _ in 0..ROUNDS_ALONE {
+        count_round(w);
         let keys = (s.keys)(&extra);
         let exec = keys.first().map_or(0, |(_, _, s)| *s);
         let mut parts = parts_of_keys(keys.iter().map(|(k, _, s)| (k.clone(), *s)));
@@ -142,6 +143,14 @@ pub async fn run_straying(w: &Rc<Worker>, s: &Straying<'_>, mut extra: Vec<Vec<u
         }
     }
     run_holding_every_shard(w, s, extra).await
+}
+
+/// `INFO`'s `shardis_stray_rounds`.
+fn count_round(w: &Worker) {
+    w.shared
+        .stats
+        .stray_rounds
+        .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
 }
 
 /// What a round's reply says about the keys.
@@ -196,6 +205,7 @@ async fn run_holding_every_shard(
         Err(LockError::Failed(e)) => return format!("{e}\r\n").into_bytes(),
     };
     for _ in ROUNDS_ALONE..ROUNDS_MAX {
+        count_round(w);
         let keys = (s.keys)(&extra);
         let exec = keys.first().map_or(0, |(_, _, s)| *s);
         let (req, args) = (s.request)(t, exec, &keys);

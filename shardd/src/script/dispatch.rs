@@ -5,6 +5,7 @@
 
 use common::{
     reply::{Proto, Reply},
+    slot::key_slot,
     table::{
         self,
         flags::{F_NOSCRIPT, F_WRITE},
@@ -185,6 +186,14 @@ impl<L: WriteLog> Engine<L> {
                 self.stop_run(run);
                 run.blocked = Some(held);
                 return fail(b"shardis: the script reached a key a transaction holds");
+            }
+        }
+        if run.tx.is_none() && run.undoable && run.undeclared.len() < PROBE_KEYS_MAX {
+            for k in reached() {
+                if !run.listed.contains(&k) && !run.keys.contains(&k) && run.owns_slot(key_slot(k))
+                {
+                    run.undeclared.push(k);
+                }
             }
         }
         if reached().any(|k| !run.allowed(k)) {

@@ -196,6 +196,7 @@ impl Scripts {
             run_buf: Vec::with_capacity(256),
             run_record: group::InDbs::new(0),
             run_undo: Vec::new(),
+            run_undeclared: Default::default(),
         })
     }
 }
