@@ -24,15 +24,9 @@ import argparse
 import time
 
 import redis
+from untagged_queue import ENQUEUE as QUEUE  # beside this file
 
 SCRIPT = "redis.call('INCR', KEYS[1]) for i=1,#ARGV do redis.call('INCR', ARGV[i]) end return 1"
-QUEUE = """
-local id = redis.call('INCR', KEYS[1])
-redis.call('HSET', ARGV[1] .. id, 'data', ARGV[2], 'ts', ARGV[3])
-redis.call('LPUSH', ARGV[1] .. 'wait', id)
-redis.call('XADD', ARGV[1] .. 'events', 'MAXLEN', '~', 10000, '*', 'event', 'added', 'jobId', id)
-return id
-"""
 
 
 def main():
