@@ -45,8 +45,8 @@
 //!   tried over and over.
 //!
 //! `colocate-after 0` (a start-up setting) turns it off. A later `SHARDIS
-//! SCALE` spreads slots evenly again, moving any of them; the groups
-//! come back together as they are used. What it costs: nothing for a
+//! SCALE` spreads slots evenly again, moving any of them, and clears the
+//! pins; the groups come back together as they are used. What it costs: nothing for a
 //! command on one shard; for a command over copies, a lock and up to 120
 //! counter updates.
 
@@ -224,6 +224,11 @@ impl Colocate {
     pub fn not_moved(&self, b: &Batch, now: Instant) {
         self.pin(&b.slots, now);
         self.failed.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Forgets every pin (a scale moved slots anyway).
+    pub fn unpin_all(&self) {
+        self.lock().pinned.clear();
     }
 
     fn pin(&self, slots: &[u16], now: Instant) {

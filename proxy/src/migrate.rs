@@ -157,6 +157,9 @@ pub async fn run(w: Rc<Worker>) {
         };
         match step(&w, target).await {
             Ok(true) => shared.scale.update(|p| {
+                // The scale spread the slots anew: groups form again from
+                // there, none held where it was.
+                shared.colocate.unpin_all();
                 if let Err(e) = shared.slots.change(|d| d.target = None) {
                     tracing::warn!("cannot write the slot map: {e}");
                 }

@@ -115,6 +115,11 @@ fn a_group_goes_where_one_of_its_slots_was_moved_lately() {
     // Pinned on both sides: left alone.
     c.pin(&[1], now);
     assert_eq!(c.plan(&owners, now), None);
+    // A scale forgets them.
+    c.unpin_all();
+    assert!(c.plan(&owners, now).is_some());
+    c.pin(&[1, 9001], now);
+    assert_eq!(c.plan(&owners, now), None);
     // Pins run out.
     let later = now + Duration::from_secs(PIN_SECS + 1);
     c.decay(later);
