@@ -406,3 +406,57 @@ return redis.call('LLEN', ARGV[1])
     let home_v: i64 = con.get(home).expect("GET");
     assert_eq!(home_v, 1);
 }
+
+#[test]
+fn concurrent_multis_of_enqueues_naming_their_job_after_a_shared_counter_all_settle() {
+    // As the pipelined enqueues above, each inside a MULTI (BullMQ's
+    // addBulk queues its addJob scripts so), from four clients at once.
+    const CLIENTS: usize = 8;
+    const MULTIS: usize = 40;
+    const PER: usize = 6;
+    let enqueue = r"
+local id = redis.call('INCR', KEYS[1])
+redis.call('HSET', ARGV[1] .. id, 'state', 'waiting')
+redis.call('LPUSH', ARGV[1] .. 'wait', id)
+return id
+";
+    let s = Server::with_shards(SHARDS);
+    let run = |s: &Server| {
+        let mut con = s.client();
+        let mut p = redis::pipe();
+        for _ in 0..MULTIS {
+            p.cmd("MULTI");
+            for _ in 0..PER {
+                p.cmd("EVAL").arg(enqueue).arg(1).arg("m:id").arg("m:");
+            }
+            p.cmd("EXEC");
+        }
+        let replies: Vec<redis::Value> = p.query(&mut con).expect("pipelined MULTIs");
+        let mut ids = Vec::new();
+        for r in replies {
+            if let redis::Value::Array(items) = r {
+                for item in items {
+                    match item {
+                        redis::Value::Int(id) => ids.push(id),
+                        other => panic!("EXEC item {other:?}"),
+                    }
+                }
+            }
+        }
+        ids
+    };
+    let all: Vec<i64> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..CLIENTS).map(|_| scope.spawn(|| run(&s))).collect();
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().expect("client"))
+            .collect()
+    });
+    let total = CLIENTS * MULTIS * PER;
+    let ids: BTreeSet<i64> = all.iter().copied().collect();
+    assert_eq!((all.len(), ids.len()), (total, total), "every id once");
+    assert_eq!(ids.last().copied(), Some(total as i64));
+    let mut con = s.client();
+    let waiting: usize = con.llen("m:wait").expect("LLEN");
+    assert_eq!(waiting, total);
+}

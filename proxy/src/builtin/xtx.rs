@@ -175,13 +175,26 @@ pub async fn run(
             }
         }
     }
-    for _ in 0..core::straying::ROUNDS_MAX {
-        let t = core::next_txid(w);
-        // 1. Lock, ascending.
-        let locked = match core::lock(w, t, watcher, &parts).await {
-            Ok(l) => l,
-            Err(core::LockError::WatchFailed) => return Outcome::WatchFailed,
-            Err(core::LockError::Failed(e)) => return Outcome::Failed(e),
+    // From round `ROUNDS_ALONE` on, one transaction holds every shard
+    // whole and its rounds are put back with the locks kept, so that no
+    // other client moves the keys the scripts follow between two rounds
+    // (`core::straying`, module docs): `held` is that transaction.
+    let mut held: Option<(u64, Vec<usize>)> = None;
+    for round in 0..core::straying::ROUNDS_MAX {
+        let (t, locked) = match held.take() {
+            Some(h) => h,
+            None => {
+                if round >= core::straying::ROUNDS_ALONE {
+                    parts = every_shard_whole(w, parts);
+                }
+                let t = core::next_txid(w);
+                // 1. Lock, ascending.
+                match core::lock(w, t, watcher, &parts).await {
+                    Ok(l) => (t, l),
+                    Err(core::LockError::WatchFailed) => return Outcome::WatchFailed,
+                    Err(core::LockError::Failed(e)) => return Outcome::Failed(e),
+                }
+            }
         };
         // The watches hold (and stay held with the keys): the proxy's own
         // commands run now, in order, before the shards' ones.
@@ -221,8 +234,21 @@ pub async fn run(
             };
         }
         // A script or a SORT reached a key `t` did not lock: everything is
-        // put back and the transaction runs again with that key locked too.
-        core::abort(w, t, &locked).await;
+        // put back and the transaction runs again with that key locked too
+        // (holding every shard whole from `ROUNDS_ALONE` on, its locks
+        // kept).
+        if watcher == 0
+            && round + 1 >= core::straying::ROUNDS_ALONE
+            && parts.iter().all(|(_, p)| p.all)
+        {
+            if let Err(e) = core::straying::put_back(w, t, &locked).await {
+                core::abort(w, t, &locked).await;
+                return Outcome::Failed(String::from_utf8_lossy(e.trim_ascii_end()).into_owned());
+            }
+            held = Some((t, locked));
+        } else {
+            core::abort(w, t, &locked).await;
+        }
         if watcher != 0 {
             // The shards checked and forgot the watch with this round's
             // locks: a second round could not check it again.
@@ -248,6 +274,24 @@ pub async fn run(
         "-ERR shardis: the scripts inside this MULTI kept reaching keys on other shards ({} rounds)",
         core::straying::ROUNDS_MAX
     ))
+}
+
+/// `parts` widened to every shard, each held whole.
+fn every_shard_whole(w: &Worker, mut parts: Vec<(usize, Part)>) -> Vec<(usize, Part)> {
+    for shard in 0..w.shared.shard_count() {
+        match parts.iter_mut().find(|(s, _)| *s == shard) {
+            Some((_, p)) => p.all = true,
+            None => parts.push((
+                shard,
+                Part {
+                    keys: Vec::new(),
+                    all: true,
+                },
+            )),
+        }
+    }
+    parts.sort_by_key(|(s, _)| *s);
+    parts
 }
 
 /// Whether queued command `spec` may reach keys it does not name (a

@@ -237,7 +237,7 @@ async fn run_holding_every_shard(
 
 /// `SHARDD.TXABORT t KEEP` on every shard of `locked`: what `t` did is put
 /// back, its locks stay. The error reply if a shard could not.
-async fn put_back(w: &Rc<Worker>, t: u64, locked: &[usize]) -> Result<(), Vec<u8>> {
+pub async fn put_back(w: &Rc<Worker>, t: u64, locked: &[usize]) -> Result<(), Vec<u8>> {
     let tid = super::txid_arg(t);
     let asks: Vec<(usize, Vec<Vec<u8>>)> = locked
         .iter()
