@@ -33,6 +33,15 @@ redis.call('DEL', KEYS[1])
 return n
 ";
 
+/// A job queue's enqueue without a hash tag: the job's key follows the
+/// counter KEYS[1] every call increments (ARGV[1] is the queue's prefix).
+const ENQUEUE: &str = r"
+local id = redis.call('INCR', KEYS[1])
+redis.call('HSET', ARGV[1] .. id, 'state', 'waiting')
+redis.call('LPUSH', ARGV[1] .. 'wait', id)
+return id
+";
+
 fn load_jobs(con: &mut redis::Connection, list: &str, prefix: &str, ids: std::ops::Range<u32>) {
     for id in ids {
         let () = con
@@ -219,18 +228,12 @@ fn pipelined_enqueues_naming_their_job_after_a_shared_counter_all_settle() {
     // clients at once, every call must still settle (they used to fail
     // after 64 rounds), each id once.
     const CALLS: usize = 300;
-    let enqueue = r"
-local id = redis.call('INCR', KEYS[1])
-redis.call('HSET', ARGV[1] .. id, 'state', 'waiting')
-redis.call('LPUSH', ARGV[1] .. 'wait', id)
-return id
-";
     let s = Server::with_shards(SHARDS);
     let run = |s: &Server| {
         let mut con = s.client();
         let mut p = redis::pipe();
         for _ in 0..CALLS {
-            p.cmd("EVAL").arg(enqueue).arg(1).arg("q:id").arg("q:");
+            p.cmd("EVAL").arg(ENQUEUE).arg(1).arg("q:id").arg("q:");
         }
         let ids: Vec<i64> = p.query(&mut con).expect("pipelined EVALs");
         ids
@@ -414,12 +417,6 @@ fn concurrent_multis_of_enqueues_naming_their_job_after_a_shared_counter_all_set
     const CLIENTS: usize = 8;
     const MULTIS: usize = 40;
     const PER: usize = 6;
-    let enqueue = r"
-local id = redis.call('INCR', KEYS[1])
-redis.call('HSET', ARGV[1] .. id, 'state', 'waiting')
-redis.call('LPUSH', ARGV[1] .. 'wait', id)
-return id
-";
     let s = Server::with_shards(SHARDS);
     let run = |s: &Server| {
         let mut con = s.client();
@@ -427,7 +424,7 @@ return id
         for _ in 0..MULTIS {
             p.cmd("MULTI");
             for _ in 0..PER {
-                p.cmd("EVAL").arg(enqueue).arg(1).arg("m:id").arg("m:");
+                p.cmd("EVAL").arg(ENQUEUE).arg(1).arg("m:id").arg("m:");
             }
             p.cmd("EXEC");
         }
