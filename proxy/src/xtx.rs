@@ -695,14 +695,26 @@ async fn run_on_copies(
     (reply, home)
 }
 
+/// What [`run_copies_at_once`] made of its transaction.
+pub enum AtOnce {
+    /// Over: the command's reply, or the transaction's error.
+    Ended(Vec<u8>),
+    /// The reply strays: transaction `t` is live on `locked`.
+    Live {
+        reply: Vec<u8>,
+        t: u64,
+        locked: Vec<usize>,
+    },
+}
+
 /// A command over copies (a script over several shards) as a whole new
 /// transaction in the fewest round trips: the locks (that do not wait)
 /// and the reads of the copies go out together, and the writes home go
 /// out with the prepares. `None` if a lock was busy (nothing stays
 /// locked: the caller locks in order and uses [`run_with_copies`]);
-/// otherwise the reply (the error reply when the transaction failed),
-/// and whether the transaction committed. `stray` says, from the
-/// command's reply, that it must be aborted rather than committed.
+/// otherwise what became of it ([`AtOnce`]). `stray` says, from the
+/// command's reply, that it must not be committed: the transaction is
+/// then left live, its locks held, for the caller to put back or abort.
 pub async fn run_copies_at_once(
     w: &Rc<Worker>,
     parts: &[(usize, Part)],
@@ -710,7 +722,7 @@ pub async fn run_copies_at_once(
     keys: &[(Vec<u8>, bool, usize)],
     exec: usize,
     stray: impl FnOnce(&[u8]) -> bool,
-) -> Option<(Vec<u8>, bool)> {
+) -> Option<AtOnce> {
     let t = next_txid(w);
     let all: Vec<usize> = parts.iter().map(|(s, _)| *s).collect();
     let foreign = foreign_of(keys, exec);
@@ -732,17 +744,22 @@ pub async fn run_copies_at_once(
             all[i],
             String::from_utf8_lossy(r.trim_ascii_end())
         );
-        return Some((e.into_bytes(), false));
+        return Some(AtOnce::Ended(e.into_bytes()));
     }
     note_copies(w, keys, got);
     let (req, args) = req_of(t);
     let (reply, home) = run_on_copies(w, t, req, args, &foreign, got, exec).await;
     if stray(&reply) {
-        abort(w, t, &all).await;
-        return Some((reply, false));
+        // Its writes home were not sent: only the copies and the
+        // executor's writes are `t`'s.
+        return Some(AtOnce::Live {
+            reply,
+            t,
+            locked: all,
+        });
     }
     let Some((&decider, others)) = all.split_first() else {
-        return Some((reply, true));
+        return Some(AtOnce::Ended(reply));
     };
     let prepares = prepare_asks(t, decider, others);
     let at_prepare = home.len();
@@ -756,12 +773,12 @@ pub async fn run_copies_at_once(
     log_failures(&answers[..at_prepare], "writing a key back");
     let prepared = match prepared_of(w, t, &all, &prepares, &answers[at_prepare..]).await {
         Ok(p) => p,
-        Err(e) => return Some((format!("{e}\r\n").into_bytes(), false)),
+        Err(e) => return Some(AtOnce::Ended(format!("{e}\r\n").into_bytes())),
     };
-    Some(match decide(w, t, &all, &prepared).await {
-        Ok(()) => (reply, true),
-        Err(e) => (format!("{e}\r\n").into_bytes(), false),
-    })
+    Some(AtOnce::Ended(match decide(w, t, &all, &prepared).await {
+        Ok(()) => reply,
+        Err(e) => format!("{e}\r\n").into_bytes(),
+    }))
 }
 
 /// [`run_alone`] for a command whose reply must not be lost (a blocked

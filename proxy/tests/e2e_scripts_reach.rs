@@ -457,3 +457,66 @@ fn concurrent_multis_of_enqueues_naming_their_job_after_a_shared_counter_all_set
     let waiting: usize = con.llen("m:wait").expect("LLEN");
     assert_eq!(waiting, total);
 }
+
+#[test]
+fn workers_popping_one_list_and_touching_each_jobs_keys_take_each_job_once() {
+    // A queue's workers (BullMQ's moveToActive without a hash tag): pop
+    // the next id from the wait list, then mark that job's hash and take
+    // its lock key, both in random slots. Which keys a call needs depends
+    // on what the others popped; four clients pipelining at once must
+    // still take every job exactly once.
+    const JOBS: usize = 300;
+    const CLIENTS: usize = 4;
+    let take = r"
+local id = redis.call('RPOPLPUSH', KEYS[1], KEYS[2])
+if not id then return false end
+redis.call('HSET', ARGV[1] .. id, 'state', 'active', 'by', ARGV[2])
+redis.call('SET', ARGV[1] .. id .. ':lock', ARGV[2])
+return tonumber(id)
+";
+    let s = Server::with_shards(SHARDS);
+    let mut con = s.client();
+    load_jobs(&mut con, "w:wait", "w:job:", 0..JOBS as u32);
+    let run = |s: &Server, me: usize| {
+        let mut con = s.client();
+        let mut p = redis::pipe();
+        for _ in 0..JOBS / CLIENTS + 10 {
+            p.cmd("EVAL")
+                .arg(take)
+                .arg(2)
+                .arg("w:wait")
+                .arg("w:active")
+                .arg("w:job:")
+                .arg(me);
+        }
+        let got: Vec<Option<i64>> = p.query(&mut con).expect("pipelined takes");
+        got.into_iter()
+            .flatten()
+            .map(|id| (id, me))
+            .collect::<Vec<_>>()
+    };
+    let taken: Vec<(i64, usize)> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..CLIENTS)
+            .map(|me| {
+                let s = &s;
+                scope.spawn(move || run(s, me))
+            })
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().expect("client"))
+            .collect()
+    });
+    let ids: BTreeSet<i64> = taken.iter().map(|(id, _)| *id).collect();
+    assert_eq!((taken.len(), ids.len()), (JOBS, JOBS), "every job once");
+    for (id, me) in taken.iter().step_by(7) {
+        let by: usize = con.hget(format!("w:job:{id}"), "by").expect("HGET");
+        assert_eq!(by, *me, "job {id}");
+        let lock: usize = con.get(format!("w:job:{id}:lock")).expect("GET");
+        assert_eq!(lock, *me, "job {id}");
+    }
+    let active: usize = con.llen("w:active").expect("LLEN");
+    assert_eq!(active, JOBS);
+    let waiting: usize = con.llen("w:wait").expect("LLEN");
+    assert_eq!(waiting, 0);
+}

@@ -116,6 +116,10 @@ fn claim_of(kind: u16, args: &[&[u8]]) -> Option<Claim> {
 pub const LOCK_ALL: u8 = 1;
 /// `SHARDD.TXLOCK` flag: refuse with `TXBUSY` instead of waiting.
 pub const LOCK_NOWAIT: u8 = 2;
+/// `SHARDD.TXLOCK` flag: more keys for a transaction that holds locks
+/// here already (only with [`LOCK_NOWAIT`]: taken after others, they
+/// must never wait, or two transactions could wait for each other).
+pub const LOCK_MORE: u8 = 4;
 
 /// The flags argument of a `SHARDD.TXLOCK T watcher flags key...`.
 fn lock_flags(args: &[&[u8]]) -> u8 {
@@ -516,6 +520,35 @@ impl<L: WriteLog> Engine<L> {
         self.xtx.release(t, &x);
     }
 
+    /// `SHARDD.TXLOCK T 0 flags key...` with [`LOCK_MORE`]: adds `keys` to
+    /// the locks `t` holds here, or `TXBUSY` (nothing added) if another
+    /// transaction holds one of them or the whole keyspace.
+    fn lock_more(&mut self, t: u64, flags: u8, keys: &[&[u8]], reply: &mut Reply) {
+        if flags & LOCK_NOWAIT == 0 || flags & LOCK_ALL != 0 {
+            return reply.error("ERR more locks are taken without waiting, key by key");
+        }
+        match self.xtx.txns.get(&t) {
+            None => return reply.error(ABORTED),
+            Some(x) if x.decider.is_some() => {
+                return reply.error("ERR the transaction is already prepared on this shard")
+            }
+            Some(_) => {}
+        }
+        let other = |held: Option<&u64>| held.is_some_and(|&h| h != t);
+        if other(self.xtx.all.as_ref()) || keys.iter().any(|k| other(self.xtx.locks.get(*k))) {
+            return reply.error("TXBUSY a key is locked by another transaction");
+        }
+        let Some(x) = self.xtx.txns.get_mut(&t) else {
+            return reply.error(ABORTED);
+        };
+        for k in unique_keys(keys) {
+            if self.xtx.locks.insert(k.clone(), t).is_none() {
+                x.keys.push(k);
+            }
+        }
+        reply.ok();
+    }
+
     /// `SHARDD.TXABORT T KEEP`: puts back what `t` did here and keeps its
     /// locks, for the coordinator to run the transaction's command again
     /// under them (a script that strayed, `proxy/src/xtx/straying.rs`).
@@ -666,10 +699,13 @@ impl<L: WriteLog> Engine<L> {
                 let Some(watcher) = id_of(args.get(2)) else {
                     return reply.error("ERR malformed transaction record");
                 };
+                let flags = lock_flags(args);
+                if flags & LOCK_MORE != 0 {
+                    return self.lock_more(t, flags, args.get(4..).unwrap_or(&[]), reply);
+                }
                 if self.xtx.txns.contains_key(&t) {
                     return reply.error("ERR the transaction holds locks here already");
                 }
-                let flags = lock_flags(args);
                 let keys_arg = args.get(4..).unwrap_or(&[]);
                 if flags & LOCK_NOWAIT != 0 {
                     let claim = Claim {

@@ -6,8 +6,13 @@
 //! other shards' keys on the shard of its first key, round after round
 //! while it finds more ([`ROUNDS_MAX`] rounds at most).
 //!
-//! Each of the first [`ROUNDS_ALONE`] rounds is a transaction of its own
-//! over the keys known so far. Between two of them other clients run, so
+//! In the first [`ROUNDS_ALONE`] rounds, a round that strays is put back
+//! with its locks kept (`SHARDD.TXABORT T KEEP`) and the keys it found
+//! are added to them without waiting (`SHARDD.TXLOCK` with `LOCK_MORE`):
+//! what its keys follow (the list a worker pops its next job from) stays
+//! as it was for the next round. If a key found is taken, the round's
+//! transaction ends and the next locks anew, in order; between two such
+//! transactions other clients run, so
 //! a script whose keys follow a value others change (a job queue's
 //! `INCR` of its next id, then that job's hash) can find another new key
 //! every round while its neighbours do the same: pipelined, such calls
@@ -26,8 +31,8 @@ use std::{
 use common::wire::strays_of;
 
 use super::{
-    abort, finish, lock, next_txid, parts_of_keys, run_copies_at_once, run_with_copies, LockError,
-    Part,
+    abort, finish, lock, next_txid, parts_of_keys, run_copies_at_once, run_with_copies, AtOnce,
+    LockError, Part,
 };
 use crate::{link::Req, worker::Worker};
 
@@ -92,57 +97,130 @@ pub fn unique_keys(keys: impl IntoIterator<Item = (Vec<u8>, bool, usize)>) -> Ke
 pub async fn run_straying(w: &Rc<Worker>, s: &Straying<'_>, mut extra: Vec<Vec<u8>>) -> Vec<u8> {
     let what = s.what;
     let _gate = w.enter_gate().await;
+    // A transaction whose round strayed, put back, its locks kept and
+    // widened to the keys found: the next round runs in it.
+    let mut held: Option<(u64, Vec<usize>)> = None;
     for _ in 0..ROUNDS_ALONE {
         count_round(w);
         let keys = (s.keys)(&extra);
         let exec = keys.first().map_or(0, |(_, _, s)| *s);
-        let mut parts = parts_of_keys(keys.iter().map(|(k, _, s)| (k.clone(), *s)));
-        if parts.is_empty() {
-            parts.push((exec, Part::default()));
-        }
-        // The fewest round trips first (locks with the reads of the
-        // copies, writes home with the prepares); in order if a key was
-        // taken.
-        let at_once = run_copies_at_once(
-            w,
-            &parts,
-            |t| (s.request)(t, exec, &keys),
-            &keys,
-            exec,
-            |r| strays_of(r).is_some(),
-        )
-        .await;
-        let reply = match at_once {
-            Some((reply, _)) => reply,
-            None => {
-                let t = next_txid(w);
-                let locked = match lock(w, t, 0, &parts).await {
-                    Ok(l) => l,
-                    Err(LockError::WatchFailed) => {
-                        return b"-ERR transaction aborted: a lock was refused\r\n".to_vec()
-                    }
-                    Err(LockError::Failed(e)) => return format!("{e}\r\n").into_bytes(),
-                };
+        let (t, locked, reply) = match held.take() {
+            Some((t, locked)) => {
                 let (req, args) = (s.request)(t, exec, &keys);
                 let reply = run_with_copies(w, t, req, args, &keys, exec).await;
-                if strays_of(&reply).is_some() {
-                    abort(w, t, &locked).await;
-                    reply
-                } else {
-                    match finish(w, t, &locked).await {
-                        Ok(()) => reply,
-                        Err(e) => format!("{e}\r\n").into_bytes(),
+                (t, locked, reply)
+            }
+            None => {
+                let mut parts = parts_of_keys(keys.iter().map(|(k, _, s)| (k.clone(), *s)));
+                if parts.is_empty() {
+                    parts.push((exec, Part::default()));
+                }
+                // The fewest round trips first (locks with the reads of
+                // the copies, writes home with the prepares); in order if
+                // a key was taken.
+                let at_once = run_copies_at_once(
+                    w,
+                    &parts,
+                    |t| (s.request)(t, exec, &keys),
+                    &keys,
+                    exec,
+                    |r| strays_of(r).is_some(),
+                )
+                .await;
+                match at_once {
+                    // Committed (its reply did not stray), or failed.
+                    Some(AtOnce::Ended(reply)) => return reply,
+                    Some(AtOnce::Live { reply, t, locked }) => (t, locked, reply),
+                    None => {
+                        let t = next_txid(w);
+                        let locked = match lock(w, t, 0, &parts).await {
+                            Ok(l) => l,
+                            Err(LockError::WatchFailed) => {
+                                return b"-ERR transaction aborted: a lock was refused\r\n".to_vec()
+                            }
+                            Err(LockError::Failed(e)) => return format!("{e}\r\n").into_bytes(),
+                        };
+                        let (req, args) = (s.request)(t, exec, &keys);
+                        let reply = run_with_copies(w, t, req, args, &keys, exec).await;
+                        (t, locked, reply)
                     }
                 }
             }
         };
         match more_keys(what, &reply, &keys) {
-            More::Done => return reply,
-            More::Keys(found) => extra.extend(found),
-            More::Unsettled(e) => return e,
+            More::Done => {
+                return match finish(w, t, &locked).await {
+                    Ok(()) => reply,
+                    Err(e) => format!("{e}\r\n").into_bytes(),
+                }
+            }
+            More::Unsettled(e) => {
+                abort(w, t, &locked).await;
+                return e;
+            }
+            More::Keys(found) => {
+                // Keep what it holds (others could move what its keys
+                // follow, as a queue's next job) and take the keys found
+                // without waiting; else let go and lock anew next round.
+                let mut locked = locked;
+                let kept = put_back(w, t, &locked).await.is_ok()
+                    && lock_more(w, t, &mut locked, &found).await;
+                if kept {
+                    held = Some((t, locked));
+                } else {
+                    abort(w, t, &locked).await;
+                }
+                extra.extend(found);
+            }
         }
     }
+    if let Some((t, locked)) = held.take() {
+        abort(w, t, &locked).await;
+    }
     run_holding_every_shard(w, s, extra).await
+}
+
+/// Adds `keys` to the locks of live transaction `t` on `locked` (kept
+/// ascending), without waiting: `SHARDD.TXLOCK` with `LOCK_MORE` where
+/// it holds locks, a lock that does not wait elsewhere. False if one was
+/// busy or failed (`locked` then names every shard to abort).
+async fn lock_more(w: &Rc<Worker>, t: u64, locked: &mut Vec<usize>, keys: &[Vec<u8>]) -> bool {
+    let mut per_shard: Vec<(usize, Vec<Vec<u8>>)> = Vec::new();
+    for k in keys {
+        let shard = w.shared.shard_of(k);
+        match per_shard.iter_mut().find(|(s, _)| *s == shard) {
+            Some((_, ks)) => ks.push(k.clone()),
+            None => per_shard.push((shard, vec![k.clone()])),
+        }
+    }
+    let asks: Vec<(usize, Vec<Vec<u8>>)> = per_shard
+        .into_iter()
+        .map(|(shard, ks)| {
+            // LOCK_NOWAIT (2), with LOCK_MORE (4) where it holds locks.
+            let flags: &[u8] = if locked.contains(&shard) { b"6" } else { b"2" };
+            let mut args = vec![
+                b"SHARDD.TXLOCK".to_vec(),
+                super::txid_arg(t),
+                b"0".to_vec(),
+                flags.to_vec(),
+            ];
+            args.extend(ks);
+            (shard, args)
+        })
+        .collect();
+    let replies = super::ask_all(w, common::table::Cmd::SharddTxlock, &asks).await;
+    let mut all_ok = true;
+    for ((shard, args), r) in asks.iter().zip(&replies) {
+        let ok = r.starts_with(b"+OK");
+        all_ok &= ok;
+        // A new participant that granted holds locks: it is aborted with
+        // the others if need be.
+        if ok && args[3] == b"2" && !locked.contains(shard) {
+            locked.push(*shard);
+        }
+    }
+    locked.sort_unstable();
+    all_ok
 }
 
 /// `INFO`'s `shardis_stray_rounds`.

@@ -214,6 +214,36 @@ fn an_abort_that_keeps_the_locks_puts_back_and_lets_the_transaction_go_on() {
 }
 
 #[test]
+fn more_locks_for_a_live_transaction_are_taken_without_waiting() {
+    let mut rig = Rig::new();
+    rig.send(1, 9, false, "SHARDD.TXLOCK 100 0 0 a");
+    rig.send(2, 9, false, "SHARDD.TXLOCK 200 0 0 d");
+    assert_eq!(rig.round(), [r(1, "+OK\r\n"), r(2, "+OK\r\n")]);
+    // More for 100: free keys, and one it holds already.
+    rig.send(3, 9, false, "SHARDD.TXLOCK 100 0 6 b a c");
+    // Held by 200: refused, nothing added.
+    rig.send(4, 9, false, "SHARDD.TXLOCK 100 0 6 e d");
+    // Only without waiting; only for a live transaction.
+    rig.send(5, 9, false, "SHARDD.TXLOCK 100 0 4 f");
+    rig.send(6, 9, false, "SHARDD.TXLOCK 300 0 6 g");
+    let got = rig.round();
+    assert_eq!(got[0], r(3, "+OK\r\n"));
+    assert!(got[1].1.starts_with("-TXBUSY"), "{got:?}");
+    assert!(got[2].1.starts_with("-ERR more locks"), "{got:?}");
+    assert_eq!(got[3], r(6, &format!("-{ABORTED}\r\n")));
+    let x = rig.engine.xtx.txns.get(&100).expect("live");
+    assert_eq!(x.keys, [b"a".to_vec(), b"b".to_vec(), b"c".to_vec()]);
+    // Others wait for the new keys; e was not taken.
+    rig.send(7, 1, false, "GET c");
+    rig.send(8, 2, false, "GET e");
+    assert_eq!(rig.round(), [r(8, "$-1\r\n")]);
+    // The abort lets them go.
+    rig.send(10, 9, false, "SHARDD.TXABORT 100");
+    assert_eq!(rig.round(), [r(10, "+OK\r\n"), r(7, "$-1\r\n")]);
+    assert!(!rig.engine.xtx.locks.contains_key(&b"c"[..]));
+}
+
+#[test]
 fn a_prepared_participant_logs_its_undo_and_effects_and_survives_its_coordinator() {
     let mut rig = Rig::new();
     rig.send(1, 9, false, "SHARDD.TXLOCK 100 0 0 a");
