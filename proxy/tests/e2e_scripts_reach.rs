@@ -520,3 +520,38 @@ return tonumber(id)
     let waiting: usize = con.llen("w:wait").expect("LLEN");
     assert_eq!(waiting, 0);
 }
+
+#[test]
+fn keys_that_meet_once_are_left_where_they_are() {
+    // Scripts each reaching two keys of their own (a job's) beside one of
+    // 50 queue keys: no two slots keep meeting, so the co-location moves
+    // nothing however long it runs.
+    let s = Server::start(Opts::shards(2).colocate_after(8));
+    let mut con = s.client();
+    let script =
+        "redis.call('INCR', KEYS[1]) for i=1,#ARGV do redis.call('INCR', ARGV[i]) end return 1";
+    let start = std::time::Instant::now();
+    let mut i = 0u64;
+    // Past the 3 seconds a pair needs, bounded in calls too.
+    while start.elapsed() < std::time::Duration::from_millis(4500) && i < 400_000 {
+        let mut p = redis::pipe();
+        for _ in 0..20 {
+            p.cmd("EVAL")
+                .arg(script)
+                .arg(1)
+                .arg(format!("sq:{}", i % 50))
+                .arg(format!("sj:{i}"))
+                .arg(format!("sj:{i}:x"));
+            i += 1;
+        }
+        let _: Vec<i64> = p.query(&mut con).expect("EVALs");
+    }
+    let info: redis::InfoDict = redis::cmd("INFO")
+        .arg("cluster")
+        .query(&mut con)
+        .expect("INFO");
+    let moves: u64 = info.get("colocate_moves").expect("colocate_moves");
+    assert_eq!(moves, 0, "after {i} calls");
+    let n: i64 = con.get("sj:7").expect("GET");
+    assert_eq!(n, 1);
+}
