@@ -172,13 +172,15 @@ impl Colocate {
         let weight = 1 + (copied / WEIGHT_BYTES) as u64;
         let mut t = self.lock();
         let tick = t.tick;
+        // Room for the note's new pairs: a full table halves once (a
+        // table of pairs that all stay after halving drops the new ones).
+        if t.pairs.len() + slots.len() * (slots.len() - 1) / 2 > PAIRS_MAX {
+            t.scale(1, 2);
+        }
         for (i, &a) in slots.iter().enumerate() {
             for &b in &slots[i + 1..] {
                 if t.pairs.len() >= PAIRS_MAX && !t.pairs.contains_key(&(a, b)) {
-                    t.scale(1, 2);
-                    if t.pairs.len() >= PAIRS_MAX {
-                        continue;
-                    }
+                    continue;
                 }
                 let p = t.pairs.entry((a, b)).or_default();
                 p.uses = p.uses.saturating_add(1);

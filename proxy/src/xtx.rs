@@ -156,9 +156,46 @@ pub struct Part {
 
 /// The flags argument of `SHARDD.TXLOCK` (`shardd::xtx::LOCK_*`).
 pub fn lock_flags(all: bool, nowait: bool) -> Vec<u8> {
-    (u8::from(all) | (u8::from(nowait) << 1))
+    flags_arg(all, nowait, false)
+}
+
+/// `LOCK_ALL` (1), `LOCK_NOWAIT` (2), `LOCK_MORE` (4) as the argument.
+fn flags_arg(all: bool, nowait: bool, more: bool) -> Vec<u8> {
+    (u8::from(all) | (u8::from(nowait) << 1) | (u8::from(more) << 2))
         .to_string()
         .into_bytes()
+}
+
+/// `SHARDD.TXLOCK T 0 flags keys...` for `keys` more, without waiting:
+/// with `LOCK_MORE` where `t` holds locks already (`held`), a plain lock
+/// that does not wait where it holds none.
+pub fn more_lock_args(t: u64, held: bool, keys: Vec<Vec<u8>>) -> Vec<Vec<u8>> {
+    let mut args = vec![
+        b"SHARDD.TXLOCK".to_vec(),
+        txid_arg(t),
+        b"0".to_vec(),
+        flags_arg(false, true, held),
+    ];
+    args.extend(keys);
+    args
+}
+
+/// `parts` widened to every shard, each held whole (`LOCK_ALL`).
+pub fn every_shard_whole(w: &Worker, mut parts: Vec<(usize, Part)>) -> Vec<(usize, Part)> {
+    for shard in 0..w.shared.shard_count() {
+        match parts.iter_mut().find(|(s, _)| *s == shard) {
+            Some((_, p)) => p.all = true,
+            None => parts.push((
+                shard,
+                Part {
+                    keys: Vec::new(),
+                    all: true,
+                },
+            )),
+        }
+    }
+    parts.sort_by_key(|(s, _)| *s);
+    parts
 }
 
 /// `SHARDD.TXLOCK T watcher flags keys...` for `part`.
@@ -436,14 +473,44 @@ pub async fn release_read_only(w: &Rc<Worker>, t: u64, shards: &[usize]) {
     w.request_flush();
 }
 
+/// `SHARDD.TXABORT T` for each of `shards`; with `KEEP` when `keep`.
+fn abort_asks(t: u64, shards: &[usize], keep: bool) -> Vec<(usize, Vec<Vec<u8>>)> {
+    let tid = txid_arg(t);
+    shards
+        .iter()
+        .map(|&s| {
+            let mut args = vec![b"SHARDD.TXABORT".to_vec(), tid.clone()];
+            if keep {
+                args.push(b"KEEP".to_vec());
+            }
+            (s, args)
+        })
+        .collect()
+}
+
 /// Aborts `t` on `shards` and waits for them.
 pub async fn abort(w: &Rc<Worker>, t: u64, shards: &[usize]) {
-    let tid = txid_arg(t);
-    let asks: Vec<(usize, Vec<Vec<u8>>)> = shards
+    ask_all(w, Cmd::SharddTxabort, &abort_asks(t, shards, false)).await;
+}
+
+/// `SHARDD.TXABORT T KEEP` on `shards`: what `t` did there is put back,
+/// its locks stay (a round that strayed, `xtx::straying`). The error
+/// reply if a shard could not (then `t` is to be aborted).
+pub async fn put_back(w: &Rc<Worker>, t: u64, shards: &[usize]) -> Result<(), Vec<u8>> {
+    let asks = abort_asks(t, shards, true);
+    let replies = ask_all(w, Cmd::SharddTxabort, &asks).await;
+    match asks
         .iter()
-        .map(|&s| (s, vec![b"SHARDD.TXABORT".to_vec(), tid.clone()]))
-        .collect();
-    ask_all(w, Cmd::SharddTxabort, &asks).await;
+        .zip(&replies)
+        .find(|(_, r)| !r.starts_with(b"+OK"))
+    {
+        None => Ok(()),
+        Some(((shard, _), r)) => Err(format!(
+            "-ERR transaction aborted: shard {shard} answered {}\r\n",
+            String::from_utf8_lossy(r.trim_ascii_end())
+        )
+        .into_bytes()),
+    }
 }
 
 /// The keys of `argv` (unique, in order) with whether the command may

@@ -62,11 +62,7 @@ use std::{
     rc::Rc,
 };
 
-use common::{
-    reply::Reply,
-    slot::{key_slot, shard_of_slot},
-    table::Cmd,
-};
+use common::{reply::Reply, slot::shard_of_slot, table::Cmd};
 use mlua::{Function, HookTriggers, Lua, LuaOptions, MultiValue, StdLib, Table, Value, VmState};
 
 use crate::{
@@ -409,11 +405,9 @@ impl Run<'_> {
         self.changes += changes;
     }
 
-    fn allowed(&self, key: &[u8]) -> bool {
-        if self.listed.contains(&key) || self.keys.contains(&key) {
-            return true;
-        }
-        self.owns_slot(key_slot(key))
+    /// Whether the run names `key`: in KEYS, or listed by the proxy.
+    fn declared(&self, key: &[u8]) -> bool {
+        self.listed.contains(&key) || self.keys.contains(&key)
     }
 
     /// Whether every key of `slot` is this run's: in a transaction only

@@ -185,7 +185,7 @@ pub async fn run(
             Some(h) => h,
             None => {
                 if round >= core::straying::ROUNDS_ALONE {
-                    parts = every_shard_whole(w, parts);
+                    parts = core::every_shard_whole(w, parts);
                 }
                 let t = core::next_txid(w);
                 // 1. Lock, ascending.
@@ -241,7 +241,7 @@ pub async fn run(
             && round + 1 >= core::straying::ROUNDS_ALONE
             && parts.iter().all(|(_, p)| p.all)
         {
-            if let Err(e) = core::straying::put_back(w, t, &locked).await {
+            if let Err(e) = core::put_back(w, t, &locked).await {
                 core::abort(w, t, &locked).await;
                 return Outcome::Failed(String::from_utf8_lossy(e.trim_ascii_end()).into_owned());
             }
@@ -274,24 +274,6 @@ pub async fn run(
         "-ERR shardis: the scripts inside this MULTI kept reaching keys on other shards ({} rounds)",
         core::straying::ROUNDS_MAX
     ))
-}
-
-/// `parts` widened to every shard, each held whole.
-fn every_shard_whole(w: &Worker, mut parts: Vec<(usize, Part)>) -> Vec<(usize, Part)> {
-    for shard in 0..w.shared.shard_count() {
-        match parts.iter_mut().find(|(s, _)| *s == shard) {
-            Some((_, p)) => p.all = true,
-            None => parts.push((
-                shard,
-                Part {
-                    keys: Vec::new(),
-                    all: true,
-                },
-            )),
-        }
-    }
-    parts.sort_by_key(|(s, _)| *s);
-    parts
 }
 
 /// Whether queued command `spec` may reach keys it does not name (a

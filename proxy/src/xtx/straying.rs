@@ -31,8 +31,8 @@ use std::{
 use common::wire::strays_of;
 
 use super::{
-    abort, finish, lock, next_txid, parts_of_keys, run_copies_at_once, run_with_copies, AtOnce,
-    LockError, Part,
+    abort, every_shard_whole, finish, lock, more_lock_args, next_txid, parts_of_keys, put_back,
+    run_copies_at_once, run_with_copies, AtOnce, LockError, Part,
 };
 use crate::{link::Req, worker::Worker};
 
@@ -195,27 +195,16 @@ async fn lock_more(w: &Rc<Worker>, t: u64, locked: &mut Vec<usize>, keys: &[Vec<
     }
     let asks: Vec<(usize, Vec<Vec<u8>>)> = per_shard
         .into_iter()
-        .map(|(shard, ks)| {
-            // LOCK_NOWAIT (2), with LOCK_MORE (4) where it holds locks.
-            let flags: &[u8] = if locked.contains(&shard) { b"6" } else { b"2" };
-            let mut args = vec![
-                b"SHARDD.TXLOCK".to_vec(),
-                super::txid_arg(t),
-                b"0".to_vec(),
-                flags.to_vec(),
-            ];
-            args.extend(ks);
-            (shard, args)
-        })
+        .map(|(shard, ks)| (shard, more_lock_args(t, locked.contains(&shard), ks)))
         .collect();
     let replies = super::ask_all(w, common::table::Cmd::SharddTxlock, &asks).await;
     let mut all_ok = true;
-    for ((shard, args), r) in asks.iter().zip(&replies) {
+    for ((shard, _), r) in asks.iter().zip(&replies) {
         let ok = r.starts_with(b"+OK");
         all_ok &= ok;
         // A new participant that granted holds locks: it is aborted with
         // the others if need be.
-        if ok && args[3] == b"2" && !locked.contains(shard) {
+        if ok && !locked.contains(shard) {
             locked.push(*shard);
         }
     }
@@ -266,15 +255,7 @@ async fn run_holding_every_shard(
 ) -> Vec<u8> {
     let what = s.what;
     let t = next_txid(w);
-    let parts: Vec<(usize, Part)> = (0..w.shared.shard_count())
-        .map(|shard| {
-            let part = Part {
-                keys: Vec::new(),
-                all: true,
-            };
-            (shard, part)
-        })
-        .collect();
+    let parts = every_shard_whole(w, Vec::new());
     let locked = match lock(w, t, 0, &parts).await {
         Ok(l) => l,
         Err(LockError::WatchFailed) => {
@@ -311,30 +292,4 @@ async fn run_holding_every_shard(
     abort(w, t, &locked).await;
     format!("-ERR shardis: the {what} kept reaching keys on other shards ({ROUNDS_MAX} rounds)\r\n")
         .into_bytes()
-}
-
-/// `SHARDD.TXABORT t KEEP` on every shard of `locked`: what `t` did is put
-/// back, its locks stay. The error reply if a shard could not.
-pub async fn put_back(w: &Rc<Worker>, t: u64, locked: &[usize]) -> Result<(), Vec<u8>> {
-    let tid = super::txid_arg(t);
-    let asks: Vec<(usize, Vec<Vec<u8>>)> = locked
-        .iter()
-        .map(|&s| {
-            (
-                s,
-                vec![b"SHARDD.TXABORT".to_vec(), tid.clone(), b"KEEP".to_vec()],
-            )
-        })
-        .collect();
-    let replies = super::ask_all(w, common::table::Cmd::SharddTxabort, &asks).await;
-    for ((shard, _), r) in asks.iter().zip(&replies) {
-        if !r.starts_with(b"+OK") {
-            return Err(format!(
-                "-ERR transaction aborted: shard {shard} answered {}\r\n",
-                String::from_utf8_lossy(r.trim_ascii_end())
-            )
-            .into_bytes());
-        }
-    }
-    Ok(())
 }

@@ -188,21 +188,26 @@ impl<L: WriteLog> Engine<L> {
                 return fail(b"shardis: the script reached a key a transaction holds");
             }
         }
-        if run.tx.is_none() && run.undoable && run.undeclared.len() < PROBE_KEYS_MAX {
-            for k in reached() {
-                if !run.listed.contains(&k) && !run.keys.contains(&k) && run.owns_slot(key_slot(k))
-                {
-                    run.undeclared.push(k);
-                }
+        // Each key it reaches, looked at once: declared (KEYS, or listed
+        // by the proxy), this shard's but undeclared (noted, outside a
+        // transaction with several shards: `Run::undeclared`), or a stray.
+        let note_undeclared = run.tx.is_none() && run.undoable;
+        let mut strays: smallvec::SmallVec<[&[u8]; 4]> = smallvec::SmallVec::new();
+        for k in reached() {
+            if run.declared(k) {
+                continue;
+            }
+            if !run.owns_slot(key_slot(k)) {
+                strays.push(k);
+            } else if note_undeclared && run.undeclared.len() < PROBE_KEYS_MAX {
+                run.undeclared.push(k);
             }
         }
-        if reached().any(|k| !run.allowed(k)) {
+        if !strays.is_empty() {
             // It probes on (module docs) unless it meets a key a
             // transaction holds or has noted enough: then it stops here,
             // what it wrote is put back (its undo images; inside a
             // transaction, the proxy aborts it for the rest).
-            let strays: smallvec::SmallVec<[&[u8]; 4]> =
-                reached().filter(|k| !run.allowed(k)).collect();
             let held = strays.iter().any(|k| self.xtx.holds(k));
             let found = run.stray.get_or_insert_with(Vec::new);
             for k in strays {
