@@ -322,10 +322,22 @@ impl StreamObj {
     /// only when it surely removes none, so that undoing the append alone
     /// undoes it. Errs toward true (the caller then keeps an image).
     pub fn add_may_trim(&self, how: Trim, approx: bool) -> bool {
+        self.may_trim(how, approx, true)
+    }
+
+    /// Whether an XTRIM as `how` says may remove an entry: false only when
+    /// it surely removes none (a capped stream's `XTRIM MAXLEN ~` after
+    /// each add removes a node once per node's worth of adds), so that
+    /// there is nothing to undo. Errs toward true.
+    pub fn trim_may_remove(&self, how: Trim, approx: bool) -> bool {
+        self.may_trim(how, approx, false)
+    }
+
+    fn may_trim(&self, how: Trim, approx: bool, adding: bool) -> bool {
         let first = self.nodes.first_key_value().map(|(_, n)| n);
         match how {
             Trim::MaxLen(max) => {
-                let after = self.len + 1;
+                let after = self.len + u64::from(adding);
                 if after <= max {
                     return false;
                 }
@@ -333,7 +345,11 @@ impl StreamObj {
                 let first_live = first.map_or(0, |n| n.live as u64);
                 !approx || after - first_live >= max
             }
-            Trim::MinId(min) => first.is_none() || self.first_raw_id() < min,
+            // The added entry's id may itself be below `min`.
+            Trim::MinId(min) => match first {
+                None => adding,
+                Some(_) => self.first_raw_id() < min,
+            },
         }
     }
 

@@ -625,6 +625,7 @@ fn random_pushes_pops_and_set_changes_are_undone_exactly() {
         "LREM",
         "LTRIM",
         "XADD",
+        "XTRIM",
     ];
     for round in 0..1000u64 {
         let mut rig = Rig::new();
@@ -714,6 +715,12 @@ fn random_pushes_pops_and_set_changes_are_undone_exactly() {
                     1 => format!("XADD {key} {}-{b} f v", a / 2),
                     2 => format!("XADD {key} * g v{a} h w"),
                     _ => format!("XADD {key} * f v{a}"),
+                },
+                "XTRIM" => match rand(4) {
+                    0 => format!("XTRIM {key} MAXLEN {a}"),
+                    1 => format!("XTRIM {key} MAXLEN ~ {a}"),
+                    2 => format!("XTRIM {key} MINID {}-{b}", a / 2),
+                    _ => format!("XTRIM {key} MAXLEN = {} LIMIT 1", a / 2),
                 },
                 "HSET" => format!("HSET {key} e{a} v{a} e{b} w"),
                 "HSETNX" => format!("HSETNX {key} e{a} n"),

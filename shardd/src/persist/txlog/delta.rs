@@ -135,6 +135,7 @@ impl Step {
                 | Cmd::Lrem
                 | Cmd::Ltrim
                 | Cmd::Xadd
+                | Cmd::Xtrim
         )
     }
 
@@ -339,6 +340,23 @@ impl Step {
                     }
                     Some(ValueRef::Stream(_)) | None => Undoing::Image,
                     Some(_) => Undoing::Nothing,
+                }
+            }
+            Cmd::Xtrim => {
+                // An XTRIM that surely removes nothing (BullMQ trims its
+                // events stream `MAXLEN ~` after every job) changes
+                // nothing; one that may remove keeps an image. `XTRIM key
+                // MAXLEN|MINID [=|~] threshold [LIMIT n]` reads as XADD's
+                // trim (a LIMIT only removes less).
+                match (xadd_trim(rest), ks.get(key)) {
+                    (Some(Some((how, approx))), Some(ValueRef::Stream(s)))
+                        if !s.trim_may_remove(how, approx) =>
+                    {
+                        Undoing::Nothing
+                    }
+                    (_, Some(ValueRef::Stream(_))) => Undoing::Image,
+                    // Absent or another type: it fails or does nothing.
+                    (_, _) => Undoing::Nothing,
                 }
             }
             Cmd::Lset | Cmd::Linsert | Cmd::Lrem | Cmd::Ltrim => list_undoing(ks, id, key, rest),

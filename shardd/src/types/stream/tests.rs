@@ -99,29 +99,35 @@ fn trimming_removes_whole_nodes_when_approximate() {
 }
 
 #[test]
-fn an_add_said_not_to_trim_removes_nothing() {
+fn an_add_or_a_trim_said_not_to_trim_removes_nothing() {
     // Every size around the node boundaries, every cap near them, exact
-    // and approximate, MAXLEN and MINID: when `add_may_trim` says no, the
-    // add and its trim remove nothing; it says yes where a trim removes.
+    // and approximate, MAXLEN and MINID, an XADD's append and trim or an
+    // XTRIM alone: when `add_may_trim` (or `trim_may_remove`) says no,
+    // nothing is removed.
     let mut said_no = 0;
     for n in [0u64, 1, 2, 99, 100, 101, 150, 199, 200, 201, 250] {
         for max in [0u64, 1, 50, 99, 100, 101, 150, 200, 249, 250, 251, 300] {
             for approx in [false, true] {
                 for how in [Trim::MaxLen(max), Trim::MinId(StreamId::new(max, 0))] {
-                    let mut s = filled(n);
-                    let may = s.add_may_trim(how, approx);
-                    let at = StreamId::new(n + 1, 0);
-                    assert!(s.append(NewId::Exact(at), &[b"f", b"v"], 0).is_ok());
-                    let removed = s.trim(how, approx, 0);
-                    if !may {
-                        said_no += 1;
-                        assert_eq!(removed, 0, "n {n} {how:?} approx {approx}");
+                    for add in [true, false] {
+                        let mut s = filled(n);
+                        let may = match add {
+                            true => s.add_may_trim(how, approx),
+                            false => s.trim_may_remove(how, approx),
+                        };
+                        let at = StreamId::new(n + 1, 0);
+                        assert!(!add || s.append(NewId::Exact(at), &[b"f", b"v"], 0).is_ok());
+                        let removed = s.trim(how, approx, 0);
+                        if !may {
+                            said_no += 1;
+                            assert_eq!(removed, 0, "n {n} {how:?} approx {approx} add {add}");
+                        }
                     }
                 }
             }
         }
     }
-    assert!(said_no > 100, "{said_no}");
+    assert!(said_no > 200, "{said_no}");
 }
 
 #[test]
