@@ -515,8 +515,11 @@ return tonumber(id)
         let lock: usize = con.get(format!("w:job:{id}:lock")).expect("GET");
         assert_eq!(lock, *me, "job {id}");
     }
-    let active: usize = con.llen("w:active").expect("LLEN");
-    assert_eq!(active, JOBS);
+    // Taken from the wait list's tail in turn, each pushed onto the active
+    // list's head: a round put back returns its job to the tail it came
+    // from and takes it off the active list's head.
+    let active: Vec<i64> = con.lrange("w:active", 0, -1).expect("LRANGE");
+    assert_eq!(active, (0..JOBS as i64).collect::<Vec<_>>());
     let waiting: usize = con.llen("w:wait").expect("LLEN");
     assert_eq!(waiting, 0);
 }

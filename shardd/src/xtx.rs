@@ -628,18 +628,18 @@ impl<L: WriteLog> Engine<L> {
             return reply.error("ERR command not allowed in a transaction");
         }
         let write = id.spec().has_flag(F_WRITE);
-        let mut step = None;
+        let mut steps = None;
         if write {
             match self.undo_step(t, id, args) {
-                Ok(s) => step = s,
+                Ok(s) => steps = Some(s),
                 Err(()) => self.capture_undo(t, id, args),
             }
         }
         let start = reply.buffer().len();
         let changes = self.execute(id, op, args, reply);
-        if let (Some((step, expiry)), Some(key)) = (step, args.get(1)) {
+        if let Some(steps) = steps {
             if !matches!(reply.buffer().get(start), Some(b'-' | b'!')) {
-                self.add_undo_step(t, key, step, expiry);
+                self.add_undo_steps(t, args, steps);
             }
         }
         if write && changes.any() {

@@ -253,10 +253,11 @@ impl<L: WriteLog> Engine<L> {
         }
         let mut buf = std::mem::take(&mut run.buf);
         let mut r = Reply::new(&mut buf, proto);
-        // A step that undoes this write, kept once it succeeded.
-        let mut step = None;
+        // The steps that undo this write (one per key), kept once it
+        // succeeded.
+        let mut step = [None, None];
         // The same, for the transaction the run is in.
-        let mut tx_step = None;
+        let mut tx_steps = None;
         // A probing run's writes are all put back when it ends (module
         // docs): kept as outside a transaction, never the transaction's.
         let tx = run.tx.filter(|_| !run.probing);
@@ -265,7 +266,7 @@ impl<L: WriteLog> Engine<L> {
             // the write (a push on a long list, an XADD on a big stream),
             // else an image of each key.
             (true, Some(t)) => match self.undo_step(t, spec.id, &argv) {
-                Ok(s) => tx_step = s,
+                Ok(s) => tx_steps = Some(s),
                 Err(()) => self.capture_undo(t, spec.id, &argv),
             },
             // With one shard nothing can stray, and with no lock held
@@ -292,10 +293,8 @@ impl<L: WriteLog> Engine<L> {
         }
         let failed = matches!(buf.get(start), Some(b'-' | b'!'));
         putback::keep_step(run, step, failed);
-        if let (Some(t), Some((step, expiry)), Some(key), false) =
-            (tx, tx_step, argv.get(1), failed)
-        {
-            self.add_undo_step(t, key, step, expiry);
+        if let (Some(t), Some(steps), false) = (tx, tx_steps, failed) {
+            self.add_undo_steps(t, &argv, steps);
         }
         if write && changes.any() {
             run.wrote = true;

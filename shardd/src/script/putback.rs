@@ -28,9 +28,9 @@ impl<L: WriteLog> Engine<L> {
     /// Keeps what puts back the keys write `argv` (command `spec`, keys
     /// `keys`) may change, before it runs, for a run outside a transaction
     /// that may stop: a copy of each key the first time, or, for a key
-    /// that exists and a write steps undo (`Step::undoing`), the step
+    /// that exists and a write steps undo (`Step::undoing_at`), the step
     /// (returned with the place of the key's entry, to keep once the
-    /// write succeeded). A write steps cannot undo on a key kept by steps
+    /// write succeeded; a list move has one for each of its two keys). A write steps cannot undo on a key kept by steps
     /// turns them into the copy of the key before them.
     pub(super) fn keep_for_run(
         &mut self,
@@ -38,17 +38,17 @@ impl<L: WriteLog> Engine<L> {
         spec: &common::table::CommandSpec,
         argv: &[&[u8]],
         keys: &[(usize, u16)],
-    ) -> Option<(usize, Step)> {
+    ) -> [Option<(usize, Step)>; 2] {
         let db = self.ks.selected();
-        let mut out = None;
-        for &(pos, flags) in keys {
+        let mut out = [None, None];
+        for (n, &(pos, flags)) in keys.iter().enumerate() {
             let key = argv[pos];
             if !common::table::keyspec::may_change(spec, flags) {
                 continue;
             }
             let at = run.undo.iter().position(|(d, k, _)| *d == db && k == key);
             let undoing = match Step::takes(spec.id) {
-                true => Step::undoing(&mut self.ks, spec.id, argv),
+                true => Step::undoing_at(&mut self.ks, spec.id, argv, pos),
                 false => Undoing::Image,
             };
             match (at, undoing) {
@@ -60,7 +60,9 @@ impl<L: WriteLog> Engine<L> {
                         steps: Vec::new(),
                     };
                     run.undo.push((db, key.to_vec(), Kept::Steps(delta)));
-                    out = Some((run.undo.len() - 1, step));
+                    if let Some(o) = out.get_mut(n) {
+                        *o = Some((run.undo.len() - 1, step));
+                    }
                 }
                 (None, Undoing::Nothing) => {}
                 (None, _) => run
@@ -71,7 +73,11 @@ impl<L: WriteLog> Engine<L> {
                         continue;
                     };
                     match undoing {
-                        Undoing::Step(step) => out = Some((i, step)),
+                        Undoing::Step(step) => {
+                            if let Some(o) = out.get_mut(n) {
+                                *o = Some((i, step));
+                            }
+                        }
                         Undoing::Nothing => {}
                         Undoing::Image => {
                             run.undo[i].2 = Kept::Saved(d.saved_before(&mut self.ks));
@@ -103,8 +109,11 @@ impl<L: WriteLog> Engine<L> {
 
 /// Keeps `step` (returned by `keep_for_run` for the write that just ran)
 /// in `run`'s steps of its key unless the write `failed`.
-pub(super) fn keep_step(run: &mut Run, kept: Option<(usize, Step)>, failed: bool) {
-    if let (Some((at, step)), false) = (kept, failed) {
+pub(super) fn keep_step(run: &mut Run, kept: [Option<(usize, Step)>; 2], failed: bool) {
+    if failed {
+        return;
+    }
+    for (at, step) in kept.into_iter().flatten() {
         if let Some((_, _, Kept::Steps(d))) = run.undo.get_mut(at) {
             d.steps.push(step);
         }

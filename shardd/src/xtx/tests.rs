@@ -570,7 +570,7 @@ fn a_write_steps_cannot_undo_turns_the_delta_into_the_image_before() {
     let before = snapshot(&mut rig, &mut sid, &["q", "s"]);
     rig.send(10, 9, false, "SHARDD.TXLOCK 100 0 0 q s");
     rig.send(11, 100, true, "LPUSH q x");
-    rig.send(12, 100, true, "RPOPLPUSH q q");
+    rig.send(12, 100, true, "LMPOP 1 q RIGHT");
     rig.send(13, 100, true, "LPOP q");
     rig.send(14, 100, true, "SREM s m");
     rig.send(15, 100, true, "SADD s n");
@@ -626,6 +626,8 @@ fn random_pushes_pops_and_set_changes_are_undone_exactly() {
         "LTRIM",
         "XADD",
         "XTRIM",
+        "RPOPLPUSH",
+        "LMOVE",
     ];
     for round in 0..1000u64 {
         let mut rig = Rig::new();
@@ -660,16 +662,26 @@ fn random_pushes_pops_and_set_changes_are_undone_exactly() {
         }
         rig.round();
         let mut sid = 1000;
-        let keys = ["l", "s", "h", "z", "x"];
+        if rand(2) == 0 {
+            id += 1;
+            rig.send(id, 0, false, "RPUSH m m0 m1");
+        }
+        rig.round();
+        let keys = ["l", "s", "h", "z", "x", "m"];
         let before = snapshot(&mut rig, &mut sid, &keys);
         let t = 5000 + round;
-        rig.send(2000, 9, false, &format!("SHARDD.TXLOCK {t} 0 0 l s h z x"));
+        rig.send(
+            2000,
+            9,
+            false,
+            &format!("SHARDD.TXLOCK {t} 0 0 l s h z x m"),
+        );
         for i in 0..rand(12) {
             let name = cmds[rand(cmds.len() as u64) as usize];
             // Mostly the command's own type; now and then another (a
             // WRONGTYPE, or a key of another type turned into this one).
             let own = match name.as_bytes()[0] {
-                _ if matches!(name, "PEXPIRE" | "EXPIREAT" | "PERSIST") => keys[rand(5) as usize],
+                _ if matches!(name, "PEXPIRE" | "EXPIREAT" | "PERSIST") => keys[rand(6) as usize],
                 b'S' => "s",
                 b'H' => "h",
                 b'Z' => "z",
@@ -677,7 +689,7 @@ fn random_pushes_pops_and_set_changes_are_undone_exactly() {
                 _ => "l",
             };
             let key = if rand(6) == 0 {
-                keys[rand(5) as usize]
+                keys[rand(6) as usize]
             } else {
                 own
             };
@@ -722,6 +734,20 @@ fn random_pushes_pops_and_set_changes_are_undone_exactly() {
                     2 => format!("XTRIM {key} MINID {}-{b}", a / 2),
                     _ => format!("XTRIM {key} MAXLEN = {} LIMIT 1", a / 2),
                 },
+                // To the other list, the same one, or (now and then) a key
+                // of another type.
+                "RPOPLPUSH" | "LMOVE" => {
+                    let to = match rand(5) {
+                        0 => keys[rand(6) as usize],
+                        1 => "l",
+                        _ => "m",
+                    };
+                    let end = |n| ["LEFT", "RIGHT"][n as usize];
+                    match name {
+                        "LMOVE" => format!("LMOVE {key} {to} {} {}", end(rand(2)), end(rand(2))),
+                        _ => format!("RPOPLPUSH {key} {to}"),
+                    }
+                }
                 "HSET" => format!("HSET {key} e{a} v{a} e{b} w"),
                 "HSETNX" => format!("HSETNX {key} e{a} n"),
                 "HINCRBY" => format!("HINCRBY {key} e{a} 3"),

@@ -14,6 +14,10 @@ use crate::{
     server::Engine,
 };
 
+/// The steps that undo one write, at most one per key (a list move has
+/// two keys): each with its key's argument position and expiry.
+pub(crate) type KeySteps = [Option<(usize, Step, Option<u64>)>; 2];
+
 impl<L: WriteLog> Engine<L> {
     /// Keeps the undo images of the keys command `id` may write.
     pub(crate) fn capture_undo(&mut self, t: u64, id: Cmd, args: &[&[u8]]) {
@@ -82,54 +86,77 @@ impl<L: WriteLog> Engine<L> {
         }
     }
 
-    /// How transaction `t` undoes write `args` by a step instead of an
-    /// image (`txlog::Delta`): a list push or pop or a set SADD or SREM on
-    /// a key that existed when `t` first wrote it (or that has a delta
-    /// already). `Ok(Some((step, expiry)))`: the step, kept once the
-    /// command succeeded, with the key's expiry now (the delta's, when it
-    /// is the first); `Ok(None)`: nothing to keep (an image covers the
-    /// key, or the write changes nothing); `Err`: images, as any other
+    /// How transaction `t` undoes write `args` by steps instead of images
+    /// (`txlog::Delta`): a list push or pop, a list move, a set SADD or
+    /// SREM... on a key that existed when `t` first wrote it (or that has
+    /// a delta already). `Ok(steps)`: each key's step, kept once the
+    /// command succeeded, with the key's argument position and its expiry
+    /// now (the delta's, when it is the first); none for a key an image
+    /// covers or the write does not change. A key the write may change
+    /// that steps cannot undo (absent, or a write of another kind to it)
+    /// gets its image here. `Err`: images of every key, as any other
     /// write ([`Engine::capture_undo`]).
-    pub(crate) fn undo_step(
-        &mut self,
-        t: u64,
-        id: Cmd,
-        args: &[&[u8]],
-    ) -> Result<Option<(Step, Option<u64>)>, ()> {
-        // Only the one-key writes steps undo: for any other, an image of
-        // every key it may change (its first argument's having one says
-        // nothing of the others').
+    pub(crate) fn undo_step(&mut self, t: u64, id: Cmd, args: &[&[u8]]) -> Result<KeySteps, ()> {
+        // Only the writes steps undo: for any other, an image of every key
+        // it may change.
         if !Step::takes(id) {
             return Err(());
         }
-        let (Some(x), Some(key)) = (self.xtx.txns.get(&t), args.get(1)) else {
+        let db = self.ks.selected();
+        let Some(x) = self.xtx.txns.get_mut(&t) else {
             return Err(());
         };
-        if x.undo.tagged || x.undo.all || self.ks.selected() != x.db {
+        if x.undo.tagged || x.undo.all || db != x.db {
             return Err(());
         }
-        if x.undo.has(key) {
-            return Ok(None);
-        }
-        let delta = x.undo.deltas.iter().any(|d| d.key == *key);
-        if !delta && !self.ks.exists(key) {
-            // Its image is "absent": as small as a step.
-            return Err(());
-        }
-        let step = match Step::undoing(&mut self.ks, id, args) {
-            Undoing::Step(step) => step,
-            Undoing::Nothing => return Ok(None),
-            Undoing::Image => return Err(()),
+        x.undo.db = x.db;
+        let positions: &[usize] = match id {
+            Cmd::Rpoplpush | Cmd::Lmove => &[1, 2],
+            _ => &[1],
         };
-        let expiry = match delta {
-            true => None,
-            false => self.ks.expire_at(key).flatten(),
-        };
-        Ok(Some((step, expiry)))
+        let mut out: KeySteps = [None, None];
+        for (i, &pos) in positions.iter().enumerate() {
+            let Some(key) = args.get(pos) else {
+                return Err(());
+            };
+            if x.undo.has(key) {
+                continue;
+            }
+            let delta = x.undo.deltas.iter().any(|d| d.key == *key);
+            if !delta && !self.ks.exists(key) {
+                // Its image is "absent": as small as a step.
+                x.undo.keep_in(&mut self.ks, db, key);
+                continue;
+            }
+            let step = match Step::undoing_at(&mut self.ks, id, args, pos) {
+                Undoing::Step(step) => step,
+                Undoing::Nothing => continue,
+                Undoing::Image => {
+                    x.undo.keep_in(&mut self.ks, db, key);
+                    continue;
+                }
+            };
+            let expiry = match delta {
+                true => None,
+                false => self.ks.expire_at(key).flatten(),
+            };
+            out[i] = Some((pos, step, expiry));
+        }
+        Ok(out)
+    }
+
+    /// Keeps the steps [`Engine::undo_step`] gave for write `args`, once
+    /// it succeeded.
+    pub(crate) fn add_undo_steps(&mut self, t: u64, args: &[&[u8]], steps: KeySteps) {
+        for (pos, step, expiry) in steps.into_iter().flatten() {
+            if let Some(key) = args.get(pos) {
+                self.add_undo_step(t, key, step, expiry);
+            }
+        }
     }
 
     /// Keeps `step` in `key`'s delta (a new one with `expiry`).
-    pub(crate) fn add_undo_step(&mut self, t: u64, key: &[u8], step: Step, expiry: Option<u64>) {
+    fn add_undo_step(&mut self, t: u64, key: &[u8], step: Step, expiry: Option<u64>) {
         let Some(x) = self.xtx.txns.get_mut(&t) else {
             return;
         };

@@ -136,7 +136,22 @@ impl Step {
                 | Cmd::Ltrim
                 | Cmd::Xadd
                 | Cmd::Xtrim
+                | Cmd::Rpoplpush
+                | Cmd::Lmove
         )
+    }
+
+    /// What undoes write `id` on the key at `args[pos]`: the one key of
+    /// most writes steps undo ([`Step::undoing`]), or either key of a
+    /// list move (RPOPLPUSH, LMOVE: the source gets its element back, the
+    /// destination gives it up). A job queue moves each job from a wait
+    /// list of any length to its active list.
+    pub fn undoing_at(ks: &mut Keyspace, id: Cmd, args: &[&[u8]], pos: usize) -> Undoing {
+        match id {
+            Cmd::Rpoplpush | Cmd::Lmove => move_undoing(ks, id, args, pos),
+            _ if pos == 1 => Self::undoing(ks, id, args),
+            _ => Undoing::Image,
+        }
     }
 
     /// What undoes write `id` with `args` on its key as it is now in
@@ -359,6 +374,7 @@ impl Step {
                     (_, _) => Undoing::Nothing,
                 }
             }
+            Cmd::Rpoplpush | Cmd::Lmove => move_undoing(ks, id, args, 1),
             Cmd::Lset | Cmd::Linsert | Cmd::Lrem | Cmd::Ltrim => list_undoing(ks, id, key, rest),
             _ => Undoing::Image,
         }
@@ -880,6 +896,46 @@ impl Delta {
             rest,
         ))
     }
+}
+
+/// A list move's undo on the key at `pos` (1: the source, 2: the
+/// destination): the element it takes pushed back at the source's end,
+/// or one pop from the destination's end it went to. A move that fails
+/// (a source or a destination of another type, an unknown end) or finds
+/// nothing to move changes nothing on either key.
+fn move_undoing(ks: &mut Keyspace, id: Cmd, args: &[&[u8]], pos: usize) -> Undoing {
+    let end = |a: Option<&&[u8]>| match a {
+        Some(a) if a.eq_ignore_ascii_case(b"LEFT") => Some(End::Front),
+        Some(a) if a.eq_ignore_ascii_case(b"RIGHT") => Some(End::Back),
+        _ => None,
+    };
+    let ends = match id {
+        Cmd::Rpoplpush => Some((End::Back, End::Front)),
+        _ => end(args.get(3)).zip(end(args.get(4))),
+    };
+    let (Some((from, to)), Some(src), Some(dst)) = (ends, args.get(1), args.get(2)) else {
+        return Undoing::Nothing;
+    };
+    let elem = match ks.get(src) {
+        Some(ValueRef::List(l)) => match from {
+            End::Front => l.iter().next().map(<[u8]>::to_vec),
+            End::Back => l.iter().next_back().map(<[u8]>::to_vec),
+        },
+        _ => None,
+    };
+    let Some(elem) = elem else {
+        return Undoing::Nothing;
+    };
+    if !matches!(ks.get(dst), None | Some(ValueRef::List(_))) {
+        return Undoing::Nothing;
+    }
+    Undoing::Step(match (pos, from, to) {
+        (1, End::Front, _) => Step::PushFront(vec![elem]),
+        (1, End::Back, _) => Step::PushBack(vec![elem]),
+        (2, _, End::Front) => Step::PopFront(1),
+        (2, _, End::Back) => Step::PopBack(1),
+        _ => return Undoing::Image,
+    })
 }
 
 /// The trim of XADD options `rest` (after the key): `Some(None)` for
