@@ -543,7 +543,10 @@ fn write_line(out: &mut String, c: &ClientHandle, b: &Buffers, now_ms: u64) {
         true => "default".into(),
         false => String::from_utf8_lossy(&info.user),
     };
-    let tot_mem = b.qbuf + b.qbuf_free + b.argv_mem + b.rbs + b.omem;
+    // As Redis's, never 0: the buffers plus the connection's own state
+    // (its handle and session; an idle connection has dropped its buffers).
+    let fixed = std::mem::size_of::<ClientHandle>() + std::mem::size_of::<Session>();
+    let tot_mem = b.qbuf + b.qbuf_free + b.argv_mem + b.rbs + b.omem + fixed as u64;
     let events = if b.obl > 0 { "rw" } else { "r" };
     let _ = writeln!(
         out,
