@@ -65,13 +65,18 @@ pub enum DumpError {
     BadFormat,
 }
 
-/// Redis's CRC-64 (Jones, reflected, init 0) table.
-const CRC64_TABLE: [u64; 256] = build_crc64_table();
+/// Redis's CRC-64 (Jones, reflected, init 0) tables for slicing by 8:
+/// `[0]` is the byte-at-a-time table; `[k]` advances a byte's remainder
+/// past `k` more zero bytes, so eight bytes fold in one step of eight
+/// independent lookups. A copy between shards, a slot move, an undo image
+/// and MIGRATE each run it over the whole value: byte at a time it was
+/// most of a shard's time copying job queues' values.
+const CRC64_TABLES: [[u64; 256]; 8] = build_crc64_tables();
 
-const fn build_crc64_table() -> [u64; 256] {
+const fn build_crc64_tables() -> [[u64; 256]; 8] {
     // Bit-reversed form of the Jones polynomial 0xad93d23594c935a9.
     const POLY_REFLECTED: u64 = 0x95ac_9329_ac4b_c9b5;
-    let mut table = [0u64; 256];
+    let mut t = [[0u64; 256]; 8];
     let mut i = 0;
     while i < 256 {
         let mut crc = i as u64;
@@ -84,10 +89,20 @@ const fn build_crc64_table() -> [u64; 256] {
             };
             bit += 1;
         }
-        table[i] = crc;
+        t[0][i] = crc;
         i += 1;
     }
-    table
+    let mut k = 1;
+    while k < 8 {
+        let mut i = 0;
+        while i < 256 {
+            let prev = t[k - 1][i];
+            t[k][i] = (prev >> 8) ^ t[0][(prev & 0xff) as usize];
+            i += 1;
+        }
+        k += 1;
+    }
+    t
 }
 
 /// CRC-64 of `data` as Redis computes it.
@@ -96,9 +111,30 @@ pub fn crc64(data: &[u8]) -> u64 {
 }
 
 /// The CRC-64 `crc` continued over `data`.
-fn crc64_on(crc: u64, data: &[u8]) -> u64 {
+fn crc64_on(mut crc: u64, data: &[u8]) -> u64 {
+    let t = &CRC64_TABLES;
+    let mut words = data.chunks_exact(8);
+    for w in &mut words {
+        let mut b = [0u8; 8];
+        b.copy_from_slice(w);
+        let x = crc ^ u64::from_le_bytes(b);
+        let byte = |n: u32| ((x >> (8 * n)) & 0xff) as usize;
+        crc = t[7][byte(0)]
+            ^ t[6][byte(1)]
+            ^ t[5][byte(2)]
+            ^ t[4][byte(3)]
+            ^ t[3][byte(4)]
+            ^ t[2][byte(5)]
+            ^ t[1][byte(6)]
+            ^ t[0][byte(7)];
+    }
+    crc64_bytes(crc, words.remainder())
+}
+
+/// The CRC-64 `crc` continued over `data` a byte at a time.
+fn crc64_bytes(crc: u64, data: &[u8]) -> u64 {
     data.iter().fold(crc, |crc, &b| {
-        CRC64_TABLE[((crc ^ b as u64) & 0xff) as usize] ^ (crc >> 8)
+        CRC64_TABLES[0][((crc ^ b as u64) & 0xff) as usize] ^ (crc >> 8)
     })
 }
 
@@ -371,6 +407,18 @@ mod tests {
     fn crc64_matches_redis_check_value() {
         // From Redis's crc64.c self test.
         assert_eq!(crc64(b"123456789"), 0xe9c6_d914_c4b8_d9ca);
+        // Eight bytes at a time agrees with a byte at a time, at every
+        // length and alignment around the word size, continued or not.
+        let data: Vec<u8> = (0u32..300)
+            .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8)
+            .collect();
+        for start in 0..9 {
+            for end in start..data.len() {
+                let d = &data[start..end];
+                assert_eq!(crc64(d), crc64_bytes(0, d), "{start}..{end}");
+                assert_eq!(crc64_on(7, d), crc64_bytes(7, d), "{start}..{end}");
+            }
+        }
     }
 
     #[test]
