@@ -130,6 +130,40 @@ fn scripts_of_one_multi_reaching_the_same_undeclared_key_run() {
 }
 
 #[test]
+fn scripts_of_one_multi_copy_only_the_keys_each_reached() {
+    // A MULTI of scripts, each writing its own undeclared key on another
+    // shard (a bulk add of jobs): in the round after they strayed each
+    // script gets a copy of its own key, not of every key the others
+    // reached (60 scripts copied 60 keys each, about 15,000 ring requests;
+    // now about 10 a script).
+    const N: usize = 60;
+    let s = Server::with_shards(SHARDS);
+    let mut con = s.client();
+    let mut raw = s.raw();
+    let counter = common::key_on_shard("bulk:id", 0, SHARDS);
+    let jobs: Vec<String> = (0..N)
+        .map(|i| common::key_on_shard(&format!("bulk:job{i}:"), 1 + i % 2, SHARDS))
+        .collect();
+    let add = "redis.call('INCR', KEYS[1]) return redis.call('HSET', ARGV[1], 'n', ARGV[2])";
+    let before = raw.info_number("stats", "shardis_ring_requests");
+    let mut p = redis::pipe();
+    p.atomic();
+    for (i, job) in jobs.iter().enumerate() {
+        p.cmd("EVAL").arg(add).arg(1).arg(&counter).arg(job).arg(i);
+    }
+    let added: Vec<i64> = p.query(&mut con).expect("EXEC");
+    let requests = raw.info_number("stats", "shardis_ring_requests") - before;
+    assert_eq!(added, vec![1; N]);
+    for (i, job) in jobs.iter().enumerate().step_by(7) {
+        let n: usize = con.hget(job, "n").expect("HGET");
+        assert_eq!(n, i);
+    }
+    let id: usize = con.get(&counter).expect("GET");
+    assert_eq!(id, N);
+    assert!(requests < (N * 20) as i64, "{requests} ring requests");
+}
+
+#[test]
 fn a_script_looking_for_the_first_free_key_of_a_chain_finds_it() {
     // As a job scheduler looks for its next free time slot: each round's
     // probe finds the next key absent, so the chain costs a round per key

@@ -155,23 +155,26 @@ pub async fn run(
         // A key was locked by another transaction: wait for it, in order.
     }
     // Keys scripts reached besides their KEYS, and SORT's patterns read:
-    // locked too, and listed for every script and SORT, on the next round
-    // (`core::straying::ROUNDS_MAX`). The SORTs' are asked first.
-    let mut extra: Vec<Vec<u8>> = Vec::new();
-    let mut parts = parts;
-    let mut keys = Keys {
-        extra: HashSet::new(),
-        locked: parts
-            .iter()
-            .flat_map(|(_, p)| p.keys.iter().cloned())
-            .collect(),
+    // locked too, and listed on the next round (`core::straying::ROUNDS_MAX`)
+    // for the command that reached them (a MULTI of 100 scripts, each
+    // reaching its own job's keys, copies each job's keys for its own
+    // script only). The SORTs' are asked first.
+    let mut extra = Extra {
+        listed: vec![Vec::new(); queued.len()],
+        seen: HashSet::new(),
     };
+    let mut parts = parts;
+    let mut locked_keys: HashSet<Vec<u8>> = parts
+        .iter()
+        .flat_map(|(_, p)| p.keys.iter().cloned())
+        .collect();
     for (i, (spec, args)) in queued.iter().enumerate() {
         if core::sort::reads_patterns(spec, args) {
             let db = dbs.get(i).copied().unwrap_or_else(crate::link::scoped_db);
             let found = crate::link::in_db_scope(db, core::sort::probe(w, args)).await;
             for key in found {
-                add_key(w, &mut parts, &mut extra, &mut keys, key);
+                extra.add(i, &key);
+                lock_key(w, &mut parts, &mut locked_keys, key);
             }
         }
     }
@@ -219,7 +222,7 @@ pub async fn run(
             queued,
             dbs,
             proxy,
-            extra: &extra,
+            extra: &extra.listed,
             strays: &strays,
         };
         send_queued(w, &run, &capture).await;
@@ -256,18 +259,20 @@ pub async fn run(
                 "-ERR shardis: a script or SORT inside this MULTI reached a key outside its KEYS while keys are WATCHed; declare the key in KEYS".into(),
             );
         }
-        // Several scripts may reach the same key in one round: each once.
+        // A script may report the same key twice: once each.
         let mut strays = strays;
         strays.sort_unstable();
         strays.dedup();
-        for key in strays {
-            if key.is_empty() || keys.extra.contains(&key) {
+        for (i, key) in strays {
+            // A key listed for the command that strayed to it, strayed to
+            // again: nothing more to add.
+            if key.is_empty() || !extra.add(i, &key) {
                 return Outcome::Failed(
                     "-ERR shardis: the keys of the scripts inside this MULTI could not be settled"
                         .into(),
                 );
             }
-            add_key(w, &mut parts, &mut extra, &mut keys, key);
+            lock_key(w, &mut parts, &mut locked_keys, key);
         }
     }
     Outcome::Failed(format!(
@@ -283,20 +288,15 @@ pub fn straying(spec: &CommandSpec, args: &[&[u8]]) -> bool {
     crate::script::is_call(spec.id) || core::sort::reads_patterns(spec, args)
 }
 
-/// Adds `key` to `extra` (the keys listed for every script and SORT) and
-/// to the locks of `parts`, each once (`keys` has both's, so that a SORT
-/// naming 100,000 keys costs hash lookups).
-fn add_key(
+/// Adds `key` to the locks of `parts`, once (`locked` has them all, so
+/// that a SORT naming 100,000 keys costs hash lookups).
+fn lock_key(
     w: &Worker,
     parts: &mut Vec<(usize, Part)>,
-    extra: &mut Vec<Vec<u8>>,
-    keys: &mut Keys,
+    locked: &mut HashSet<Vec<u8>>,
     key: Vec<u8>,
 ) {
-    if keys.extra.insert(key.clone()) {
-        extra.push(key.clone());
-    }
-    if !keys.locked.insert(key.clone()) {
+    if !locked.insert(key.clone()) {
         return;
     }
     let shard = w.shared.shard_of(&key);
@@ -315,12 +315,25 @@ fn add_key(
     }
 }
 
-/// The keys of a transaction's rounds: those listed for its scripts and
-/// SORTs, and those it locks.
-#[derive(Default)]
-struct Keys {
-    extra: HashSet<Vec<u8>>,
-    locked: HashSet<Vec<u8>>,
+/// The keys each queued script or SORT lists besides its own (those it
+/// reached in earlier rounds), by position.
+struct Extra {
+    listed: Vec<Vec<Vec<u8>>>,
+    /// (position, key) of every listed key, to add each once.
+    seen: HashSet<(usize, Vec<u8>)>,
+}
+
+impl Extra {
+    /// Lists `key` for the command at `at`; false if it was already.
+    fn add(&mut self, at: usize, key: &[u8]) -> bool {
+        if !self.seen.insert((at, key.to_vec())) {
+            return false;
+        }
+        if let Some(l) = self.listed.get_mut(at) {
+            l.push(key.to_vec());
+        }
+        true
+    }
 }
 
 /// The proxy's own queued commands of a watched transaction, not yet run:
@@ -349,10 +362,10 @@ struct Queue<'a, 'b> {
     dbs: &'a [u32],
     /// The replies of the commands the proxy answered, by position.
     proxy: &'a [(usize, Vec<u8>)],
-    /// Keys the scripts reach besides their KEYS.
-    extra: &'a [Vec<u8>],
-    /// Keys scripts reached that this round did not lock.
-    strays: &'a RefCell<Vec<Vec<u8>>>,
+    /// Keys each script or SORT reaches besides its KEYS, by position.
+    extra: &'a [Vec<Vec<u8>>],
+    /// Keys scripts reached that they did not list, with their position.
+    strays: &'a RefCell<Vec<(usize, Vec<u8>)>>,
 }
 
 /// Sends the queued commands of transaction `t` (those the proxy answers
@@ -373,6 +386,7 @@ async fn send_one(w: &Rc<Worker>, q: &Queue<'_, '_>, capture: &Rc<RefCell<Replie
     let Some((spec, args)) = q.queued.get(i) else {
         return;
     };
+    let listed = q.extra.get(i).map_or(&[][..], Vec::as_slice);
     if crate::script::is_call(spec.id) {
         // A script, in its turn (it needs the locks and sees what the
         // commands before it did); one refused before it runs (its
@@ -382,9 +396,11 @@ async fn send_one(w: &Rc<Worker>, q: &Queue<'_, '_>, capture: &Rc<RefCell<Replie
             Ok(mut e) => {
                 e.no_replicas = w.shared.settings.writes_need_replicas();
                 e.monitor = w.shared.monitors.any();
-                let reply = crate::script::run_in_tx(w, t, proto, &e, q.extra).await;
+                let reply = crate::script::run_in_tx(w, t, proto, &e, listed).await;
                 if let Some(keys) = common::wire::strays_of(&reply) {
-                    q.strays.borrow_mut().extend(keys);
+                    q.strays
+                        .borrow_mut()
+                        .extend(keys.into_iter().map(|k| (i, k)));
                 }
                 reply
             }
@@ -396,9 +412,11 @@ async fn send_one(w: &Rc<Worker>, q: &Queue<'_, '_>, capture: &Rc<RefCell<Replie
     if core::sort::reads_patterns(spec, args) {
         // In its turn, on copies of the keys its patterns read.
         let seq = capture.borrow_mut().push_pending(false);
-        let reply = core::sort::run_in_tx(w, t, proto, spec, args, q.extra).await;
+        let reply = core::sort::run_in_tx(w, t, proto, spec, args, listed).await;
         if let Some(keys) = common::wire::strays_of(&reply) {
-            q.strays.borrow_mut().extend(keys);
+            q.strays
+                .borrow_mut()
+                .extend(keys.into_iter().map(|k| (i, k)));
         }
         fill(capture, seq, &reply);
         return;
