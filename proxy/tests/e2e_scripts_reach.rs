@@ -164,6 +164,49 @@ fn scripts_of_one_multi_copy_only_the_keys_each_reached() {
 }
 
 #[test]
+fn a_transactions_script_takes_its_executors_undeclared_keys_at_once() {
+    // A script over two shards (its KEYS) that also writes an undeclared
+    // key of the shard it runs on (a job's hash in a slot of the queue's
+    // shard): the shard locks that key for the transaction as the script
+    // reaches it, so each call is one round, not a round that strays and
+    // a second. The locks go with the commit: plain writes to those keys
+    // still run.
+    const CALLS: usize = 20;
+    let s = Server::with_shards(SHARDS);
+    let mut con = s.client();
+    let mut raw = s.raw();
+    let a = common::key_on_shard("own:a", 0, SHARDS);
+    let b = common::key_on_shard("own:b", 1, SHARDS);
+    let jobs: Vec<String> = (0..CALLS)
+        .map(|i| common::key_on_shard(&format!("own:job{i}:"), 0, SHARDS))
+        .collect();
+    let script = "redis.call('INCR', KEYS[1]) redis.call('INCR', KEYS[2]) \
+                  return redis.call('SET', ARGV[1], ARGV[2])";
+    let mut rounds = || raw.info_number("stats", "shardis_stray_rounds");
+    let before = rounds();
+    for (i, job) in jobs.iter().enumerate() {
+        let r: String = redis::cmd("EVAL")
+            .arg(script)
+            .arg(2)
+            .arg(&a)
+            .arg(&b)
+            .arg(job)
+            .arg(i)
+            .query(&mut con)
+            .expect("EVAL");
+        assert_eq!(r, "OK");
+    }
+    assert_eq!(rounds() - before, CALLS as i64, "one round a call");
+    let (na, nb): (usize, usize) = (con.get(&a).expect("GET"), con.get(&b).expect("GET"));
+    assert_eq!((na, nb), (CALLS, CALLS));
+    for (i, job) in jobs.iter().enumerate() {
+        let v: usize = con.get(job).expect("GET");
+        assert_eq!(v, i);
+        let () = con.set(job, "after").expect("SET after the commit");
+    }
+}
+
+#[test]
 fn a_script_looking_for_the_first_free_key_of_a_chain_finds_it() {
     // As a job scheduler looks for its next free time slot: each round's
     // probe finds the next key absent, so the chain costs a round per key

@@ -413,9 +413,11 @@ impl Run<'_> {
     /// Whether every key of `slot` is this run's: in a transaction only
     /// the keys it locked are; outside, a slot this shard owns.
     pub(crate) fn owns_slot(&self, slot: u16) -> bool {
-        if self.tx.is_some() {
-            return false;
-        }
+        self.tx.is_none() && self.slot_here(slot)
+    }
+
+    /// Whether this shard owns `slot` (in a transaction or not).
+    fn slot_here(&self, slot: u16) -> bool {
         match &self.owned {
             Some(set) => set.contains(slot),
             None => shard_of_slot(slot, self.nshards) == self.shard,

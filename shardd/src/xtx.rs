@@ -520,6 +520,33 @@ impl<L: WriteLog> Engine<L> {
         self.xtx.release(t, &x);
     }
 
+    /// Takes `key`'s lock for transaction `t` now, without waiting, as
+    /// `SHARDD.TXLOCK` with [`LOCK_MORE`] would: for a script running in
+    /// `t` that reaches an undeclared key of this shard (a job's hash in a
+    /// slot of the queue's shard). True if `t` holds it (already, or
+    /// now); false if another transaction holds it or the whole keyspace,
+    /// or `t` is unknown here or prepared. A lock taken after others
+    /// never waits, so no two transactions wait for each other.
+    pub(crate) fn lock_now(&mut self, t: u64, key: &[u8]) -> bool {
+        let Some(x) = self.xtx.txns.get_mut(&t) else {
+            return false;
+        };
+        if x.decider.is_some() {
+            return false;
+        }
+        if let Some(h) = self.xtx.all {
+            return h == t;
+        }
+        match self.xtx.locks.get(key) {
+            Some(&h) => h == t,
+            None => {
+                self.xtx.locks.insert(key.to_vec(), t);
+                x.keys.push(key.to_vec());
+                true
+            }
+        }
+    }
+
     /// `SHARDD.TXLOCK T 0 flags key...` with [`LOCK_MORE`]: adds `keys` to
     /// the locks `t` holds here, or `TXBUSY` (nothing added) if another
     /// transaction holds one of them or the whole keyspace.

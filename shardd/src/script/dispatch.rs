@@ -197,7 +197,15 @@ impl<L: WriteLog> Engine<L> {
             if run.declared(k) {
                 continue;
             }
-            if !run.owns_slot(key_slot(k)) {
+            if let Some(t) = run.tx {
+                // Inside a transaction a key of this shard is the run's
+                // once the transaction holds it: taken now if free,
+                // without waiting, a round sooner than the proxy's
+                // `LOCK_MORE` would (`Engine::lock_now`).
+                if !(run.slot_here(key_slot(k)) && self.lock_now(t, k)) {
+                    strays.push(k);
+                }
+            } else if !run.owns_slot(key_slot(k)) {
                 strays.push(k);
             } else if note_undeclared && run.undeclared.len() < PROBE_KEYS_MAX {
                 run.undeclared.push(k);
