@@ -97,9 +97,10 @@ pub struct Delta {
 }
 
 impl Step {
-    /// Whether write `id` is one steps undo ([`Step::undoing`]): each has
-    /// one key, its first argument. Any other keeps images of every key
-    /// it may change.
+    /// Whether write `id` is one steps undo ([`Step::undoing_at`]): each
+    /// has one key, its first argument, but the list moves (RPOPLPUSH,
+    /// LMOVE: a step on each of their two keys). Any other keeps images
+    /// of every key it may change.
     pub fn takes(id: Cmd) -> bool {
         matches!(
             id,
