@@ -162,9 +162,16 @@ pub async fn run_straying(w: &Rc<Worker>, s: &Straying<'_>, mut extra: Vec<Vec<u
                 // Keep what it holds (others could move what its keys
                 // follow, as a queue's next job) and take the keys found
                 // without waiting; else let go and lock anew next round.
+                // Both at once (a round trip less): the put back goes to
+                // the shards `t` holds, the new locks to the keys' shards,
+                // and neither depends on the other.
                 let mut locked = locked;
-                let kept = put_back(w, t, &locked).await.is_ok()
-                    && lock_more(w, t, &mut locked, &found).await;
+                let holding = locked.clone();
+                let (back, more) = tokio::join!(
+                    put_back(w, t, &holding),
+                    lock_more(w, t, &mut locked, &found)
+                );
+                let kept = back.is_ok() && more;
                 if kept {
                     held = Some((t, locked));
                 } else {
