@@ -677,6 +677,25 @@ pub async fn run_with_copies(
     keys: &[(Vec<u8>, bool, usize)],
     exec: usize,
 ) -> Vec<u8> {
+    let (reply, home) = run_keeping_home(w, t, req, args, keys, exec).await;
+    if !home.is_empty() {
+        let r = ask_mixed(w, &home).await;
+        log_failures(&r, "writing a key back");
+    }
+    reply
+}
+
+/// [`run_with_copies`] without its writes home: they are returned for
+/// the caller to send with `t`'s prepares ([`finish_with`]), or to drop
+/// when the reply strays and the round is put back.
+pub async fn run_keeping_home(
+    w: &Rc<Worker>,
+    t: u64,
+    req: Req,
+    args: Vec<Vec<u8>>,
+    keys: &[(Vec<u8>, bool, usize)],
+    exec: usize,
+) -> (Vec<u8>, Vec<Ask>) {
     let foreign = foreign_of(keys, exec);
     let reads: Vec<Ask> = foreign
         .iter()
@@ -684,12 +703,33 @@ pub async fn run_with_copies(
         .collect();
     let got = ask_mixed(w, &reads).await;
     note_copies(w, keys, &got);
-    let (reply, home) = run_on_copies(w, t, req, args, &foreign, &got, exec).await;
-    if !home.is_empty() {
-        let r = ask_mixed(w, &home).await;
-        log_failures(&r, "writing a key back");
-    }
-    reply
+    run_on_copies(w, t, req, args, &foreign, &got, exec).await
+}
+
+/// Prepares and commits `t` on `all` (the first decides) as [`finish`]
+/// does, with the writes `home` sent in the same round trip as the
+/// prepares (each before its shard's prepare on the same link).
+pub async fn finish_with(
+    w: &Rc<Worker>,
+    t: u64,
+    all: &[usize],
+    home: Vec<Ask>,
+) -> Result<(), String> {
+    let Some((&decider, others)) = all.split_first() else {
+        return Ok(());
+    };
+    let prepares = prepare_asks(t, decider, others);
+    let at_prepare = home.len();
+    let mut batch = home;
+    batch.extend(prepares.iter().map(|(shard, args)| Ask {
+        req: Req::internal(Cmd::SharddTxprepare, Proto::Resp2),
+        shard: *shard,
+        args: args.clone(),
+    }));
+    let answers = ask_mixed(w, &batch).await;
+    log_failures(&answers[..at_prepare], "writing a key back");
+    let prepared = prepared_of(w, t, all, &prepares, &answers[at_prepare..]).await?;
+    decide(w, t, all, &prepared).await
 }
 
 /// Tells the co-location (`crate::colocate`) that `keys` had to be
@@ -825,24 +865,7 @@ pub async fn run_copies_at_once(
             locked: all,
         });
     }
-    let Some((&decider, others)) = all.split_first() else {
-        return Some(AtOnce::Ended(reply));
-    };
-    let prepares = prepare_asks(t, decider, others);
-    let at_prepare = home.len();
-    let mut batch = home;
-    batch.extend(prepares.iter().map(|(shard, args)| Ask {
-        req: Req::internal(Cmd::SharddTxprepare, Proto::Resp2),
-        shard: *shard,
-        args: args.clone(),
-    }));
-    let answers = ask_mixed(w, &batch).await;
-    log_failures(&answers[..at_prepare], "writing a key back");
-    let prepared = match prepared_of(w, t, &all, &prepares, &answers[at_prepare..]).await {
-        Ok(p) => p,
-        Err(e) => return Some(AtOnce::Ended(format!("{e}\r\n").into_bytes())),
-    };
-    Some(AtOnce::Ended(match decide(w, t, &all, &prepared).await {
+    Some(AtOnce::Ended(match finish_with(w, t, &all, home).await {
         Ok(()) => reply,
         Err(e) => format!("{e}\r\n").into_bytes(),
     }))

@@ -31,8 +31,8 @@ use std::{
 use common::wire::strays_of;
 
 use super::{
-    abort, every_shard_whole, finish, lock, more_lock_args, next_txid, parts_of_keys, put_back,
-    run_copies_at_once, run_with_copies, AtOnce, LockError, Part,
+    abort, every_shard_whole, finish_with, lock, more_lock_args, next_txid, parts_of_keys,
+    put_back, run_copies_at_once, run_keeping_home, AtOnce, LockError, Part,
 };
 use crate::{link::Req, worker::Worker};
 
@@ -104,11 +104,13 @@ pub async fn run_straying(w: &Rc<Worker>, s: &Straying<'_>, mut extra: Vec<Vec<u
         count_round(w);
         let keys = (s.keys)(&extra);
         let exec = keys.first().map_or(0, |(_, _, s)| *s);
-        let (t, locked, reply) = match held.take() {
+        // `home`: the writes that take the changed copies home, sent with
+        // the prepares if the round does not stray.
+        let (t, locked, reply, home) = match held.take() {
             Some((t, locked)) => {
                 let (req, args) = (s.request)(t, exec, &keys);
-                let reply = run_with_copies(w, t, req, args, &keys, exec).await;
-                (t, locked, reply)
+                let (reply, home) = run_keeping_home(w, t, req, args, &keys, exec).await;
+                (t, locked, reply, home)
             }
             None => {
                 let mut parts = parts_of_keys(keys.iter().map(|(k, _, s)| (k.clone(), *s)));
@@ -130,7 +132,7 @@ pub async fn run_straying(w: &Rc<Worker>, s: &Straying<'_>, mut extra: Vec<Vec<u
                 match at_once {
                     // Committed (its reply did not stray), or failed.
                     Some(AtOnce::Ended(reply)) => return reply,
-                    Some(AtOnce::Live { reply, t, locked }) => (t, locked, reply),
+                    Some(AtOnce::Live { reply, t, locked }) => (t, locked, reply, Vec::new()),
                     None => {
                         let t = next_txid(w);
                         let locked = match lock(w, t, 0, &parts).await {
@@ -141,15 +143,15 @@ pub async fn run_straying(w: &Rc<Worker>, s: &Straying<'_>, mut extra: Vec<Vec<u
                             Err(LockError::Failed(e)) => return format!("{e}\r\n").into_bytes(),
                         };
                         let (req, args) = (s.request)(t, exec, &keys);
-                        let reply = run_with_copies(w, t, req, args, &keys, exec).await;
-                        (t, locked, reply)
+                        let (reply, home) = run_keeping_home(w, t, req, args, &keys, exec).await;
+                        (t, locked, reply, home)
                     }
                 }
             }
         };
         match more_keys(what, &reply, &keys) {
             More::Done => {
-                return match finish(w, t, &locked).await {
+                return match finish_with(w, t, &locked, home).await {
                     Ok(()) => reply,
                     Err(e) => format!("{e}\r\n").into_bytes(),
                 }
@@ -275,10 +277,10 @@ async fn run_holding_every_shard(
         let keys = (s.keys)(&extra);
         let exec = keys.first().map_or(0, |(_, _, s)| *s);
         let (req, args) = (s.request)(t, exec, &keys);
-        let reply = run_with_copies(w, t, req, args, &keys, exec).await;
+        let (reply, home) = run_keeping_home(w, t, req, args, &keys, exec).await;
         match more_keys(what, &reply, &keys) {
             More::Done => {
-                return match finish(w, t, &locked).await {
+                return match finish_with(w, t, &locked, home).await {
                     Ok(()) => reply,
                     Err(e) => format!("{e}\r\n").into_bytes(),
                 }
@@ -289,8 +291,8 @@ async fn run_holding_every_shard(
                 return e;
             }
         }
-        // What the round did (its copies, the writes before it strayed,
-        // the writes home) is put back; the locks stay.
+        // What the round did (its copies, the writes before it strayed)
+        // is put back; the locks stay. Its writes home were not sent.
         if let Err(e) = put_back(w, t, &locked).await {
             abort(w, t, &locked).await;
             return e;
