@@ -696,14 +696,33 @@ pub async fn run_keeping_home(
     keys: &[(Vec<u8>, bool, usize)],
     exec: usize,
 ) -> (Vec<u8>, Vec<Ask>) {
-    let foreign = foreign_of(keys, exec);
-    let reads: Vec<Ask> = foreign
+    let got = ask_mixed(w, &copy_reads(t, keys, exec)).await;
+    run_on_read(w, t, req, args, keys, exec, &got).await
+}
+
+/// The reads at home of the keys of `keys` not on `exec`, in order: the
+/// copies a command run there inside `t` needs.
+pub fn copy_reads(t: u64, keys: &[(Vec<u8>, bool, usize)], exec: usize) -> Vec<Ask> {
+    foreign_of(keys, exec)
         .iter()
         .map(|(k, home, _)| read_ask(t, *home, k))
-        .collect();
-    let got = ask_mixed(w, &reads).await;
-    note_copies(w, keys, &got);
-    run_on_copies(w, t, req, args, &foreign, &got, exec).await
+        .collect()
+}
+
+/// [`run_keeping_home`] with the copies read already (`got`, in the
+/// order of [`copy_reads`]).
+pub async fn run_on_read(
+    w: &Rc<Worker>,
+    t: u64,
+    req: Req,
+    args: Vec<Vec<u8>>,
+    keys: &[(Vec<u8>, bool, usize)],
+    exec: usize,
+    got: &[Vec<u8>],
+) -> (Vec<u8>, Vec<Ask>) {
+    let foreign = foreign_of(keys, exec);
+    note_copies(w, keys, got);
+    run_on_copies(w, t, req, args, &foreign, got, exec).await
 }
 
 /// Prepares and commits `t` on `all` (the first decides) as [`finish`]

@@ -31,10 +31,12 @@ use std::{
 use common::wire::strays_of;
 
 use super::{
-    abort, every_shard_whole, finish_with, lock, more_lock_args, next_txid, parts_of_keys,
-    put_back, run_copies_at_once, run_keeping_home, AtOnce, LockError, Part,
+    abort, abort_asks, ask_mixed, copy_reads, every_shard_whole, finish_with, lock, more_lock_args,
+    next_txid, parts_of_keys, put_back, run_copies_at_once, run_keeping_home, run_on_read, Ask,
+    AtOnce, LockError, Part,
 };
 use crate::{link::Req, worker::Worker};
+use common::{reply::Proto, table::Cmd};
 
 /// Rounds a command may take to find every key it reaches. A probing run
 /// (`shardd/src/script.rs`) names every key it reaches at once, but a
@@ -99,7 +101,8 @@ pub async fn run_straying(w: &Rc<Worker>, s: &Straying<'_>, mut extra: Vec<Vec<u
     let _gate = w.enter_gate().await;
     // A transaction whose round strayed, put back, its locks kept and
     // widened to the keys found: the next round runs in it.
-    let mut held: Option<(u64, Vec<usize>)> = None;
+    // With it, the copies of the next round's keys, read as it was kept.
+    let mut held: Option<(u64, Vec<usize>, Vec<Vec<u8>>)> = None;
     for _ in 0..ROUNDS_ALONE {
         count_round(w);
         let keys = (s.keys)(&extra);
@@ -107,9 +110,9 @@ pub async fn run_straying(w: &Rc<Worker>, s: &Straying<'_>, mut extra: Vec<Vec<u
         // `home`: the writes that take the changed copies home, sent with
         // the prepares if the round does not stray.
         let (t, locked, reply, home) = match held.take() {
-            Some((t, locked)) => {
+            Some((t, locked, got)) => {
                 let (req, args) = (s.request)(t, exec, &keys);
-                let (reply, home) = run_keeping_home(w, t, req, args, &keys, exec).await;
+                let (reply, home) = run_on_read(w, t, req, args, &keys, exec, &got).await;
                 (t, locked, reply, home)
             }
             None => {
@@ -163,62 +166,79 @@ pub async fn run_straying(w: &Rc<Worker>, s: &Straying<'_>, mut extra: Vec<Vec<u
             More::Keys(found) => {
                 // Keep what it holds (others could move what its keys
                 // follow, as a queue's next job) and take the keys found
-                // without waiting; else let go and lock anew next round.
-                // Both at once (a round trip less): the put back goes to
-                // the shards `t` holds, the new locks to the keys' shards,
-                // and neither depends on the other.
+                // without waiting, reading the next round's copies in the
+                // same trip; else let go and lock anew next round.
+                extra.extend(found.iter().cloned());
+                let next = (s.keys)(&extra);
+                let next_exec = next.first().map_or(0, |(_, _, s)| *s);
                 let mut locked = locked;
-                let holding = locked.clone();
-                let (back, more) = tokio::join!(
-                    put_back(w, t, &holding),
-                    lock_more(w, t, &mut locked, &found)
-                );
-                let kept = back.is_ok() && more;
-                if kept {
-                    held = Some((t, locked));
-                } else {
-                    abort(w, t, &locked).await;
+                match keep_and_lock(w, t, &mut locked, &found, &next, next_exec).await {
+                    Some(got) => held = Some((t, locked, got)),
+                    None => abort(w, t, &locked).await,
                 }
-                extra.extend(found);
             }
         }
     }
-    if let Some((t, locked)) = held.take() {
+    if let Some((t, locked, _)) = held.take() {
         abort(w, t, &locked).await;
     }
     run_holding_every_shard(w, s, extra).await
 }
 
-/// Adds `keys` to the locks of live transaction `t` on `locked` (kept
-/// ascending), without waiting: `SHARDD.TXLOCK` with `LOCK_MORE` where
-/// it holds locks, a lock that does not wait elsewhere. False if one was
-/// busy or failed (`locked` then names every shard to abort).
-async fn lock_more(w: &Rc<Worker>, t: u64, locked: &mut Vec<usize>, keys: &[Vec<u8>]) -> bool {
+/// A round of live transaction `t` that strayed, kept for the next, in
+/// one round trip: put back where `t` holds locks (`SHARDD.TXABORT T
+/// KEEP`), the keys `found` added to its locks without waiting
+/// (`SHARDD.TXLOCK` with `LOCK_MORE` where it holds locks, a lock that
+/// does not wait elsewhere), and the copies of the next round's keys
+/// `next` (run on `exec`) read at home. A link keeps its order, so each
+/// new lock precedes its key's read; a read of a key whose lock failed
+/// is dropped with the round. The copies, one per key of `next` not on
+/// `exec` (for [`run_on_read`]), or `None` if the put back or a lock
+/// failed: `locked` (kept ascending) then names every shard to abort.
+async fn keep_and_lock(
+    w: &Rc<Worker>,
+    t: u64,
+    locked: &mut Vec<usize>,
+    found: &[Vec<u8>],
+    next: &Keys,
+    exec: usize,
+) -> Option<Vec<Vec<u8>>> {
     let mut per_shard: Vec<(usize, Vec<Vec<u8>>)> = Vec::new();
-    for k in keys {
+    for k in found {
         let shard = w.shared.shard_of(k);
         match per_shard.iter_mut().find(|(s, _)| *s == shard) {
             Some((_, ks)) => ks.push(k.clone()),
             None => per_shard.push((shard, vec![k.clone()])),
         }
     }
-    let asks: Vec<(usize, Vec<Vec<u8>>)> = per_shard
+    let backs = abort_asks(t, locked, true);
+    let locks: Vec<(usize, Vec<Vec<u8>>)> = per_shard
         .into_iter()
         .map(|(shard, ks)| (shard, more_lock_args(t, locked.contains(&shard), ks)))
         .collect();
-    let replies = super::ask_all(w, common::table::Cmd::SharddTxlock, &asks).await;
-    let mut all_ok = true;
-    for ((shard, _), r) in asks.iter().zip(&replies) {
-        let ok = r.starts_with(b"+OK");
-        all_ok &= ok;
+    let ask = |cmd: Cmd, (shard, args): &(usize, Vec<Vec<u8>>)| Ask {
+        req: Req::internal(cmd, Proto::Resp2),
+        shard: *shard,
+        args: args.clone(),
+    };
+    let mut asks: Vec<Ask> = backs.iter().map(|b| ask(Cmd::SharddTxabort, b)).collect();
+    asks.extend(locks.iter().map(|l| ask(Cmd::SharddTxlock, l)));
+    asks.extend(copy_reads(t, next, exec));
+    let replies = ask_mixed(w, &asks).await;
+    let (put, rest) = replies.split_at(backs.len().min(replies.len()));
+    let (granted, got) = rest.split_at(locks.len().min(rest.len()));
+    let mut ok = put.iter().all(|r| r.starts_with(b"+OK"));
+    for ((shard, _), r) in locks.iter().zip(granted) {
+        let yes = r.starts_with(b"+OK");
+        ok &= yes;
         // A new participant that granted holds locks: it is aborted with
         // the others if need be.
-        if ok && !locked.contains(shard) {
+        if yes && !locked.contains(shard) {
             locked.push(*shard);
         }
     }
     locked.sort_unstable();
-    all_ok
+    ok.then(|| got.to_vec())
 }
 
 /// `INFO`'s `shardis_stray_rounds`.
