@@ -213,9 +213,11 @@ impl Fsync {
 /// The start of a shard's answer to a script or a SORT that reached keys
 /// it may not read there (another shard's, or held by a transaction over
 /// several shards): `-SHARDIS.STRAY` then each key as `x` and its bytes
-/// in hex, space separated (none: the shard knows the script strays). The proxy runs the
-/// command again as a transaction with those keys too; a client never
-/// sees it.
+/// in hex, space separated (none: the shard knows the script strays), and
+/// each pattern a script asked every shard's keys of (KEYS, SCAN, DBSIZE
+/// or RANDOMKEY with several shards) as `p` and its bytes in hex. The
+/// proxy runs the command again as a transaction with those keys too, and
+/// those patterns' keys of every shard; a client never sees it.
 pub const STRAY: &[u8] = b"-SHARDIS.STRAY";
 
 // The flags argument of `SHARDD.EVAL` (the proxy sets them, the shard's
@@ -248,13 +250,33 @@ pub const EVAL_MONITOR: u8 = 64;
 /// proxy saw this shard compile): run the script compiled for the sha,
 /// or answer NOSCRIPT if there is none (flushed since).
 pub const EVAL_NO_BODY: u8 = 128;
+/// `SHARDD.EVAL` flag (past the low byte the others use): the run is
+/// inside a transaction holding every shard whole, and after the listed
+/// keys come `nswept pattern...`, the patterns whose keys of every shard
+/// are listed (copied here): KEYS, SCAN, DBSIZE and RANDOMKEY of a swept
+/// pattern run here as over one keyspace (`proxy/src/xtx/sweep.rs`).
+pub const EVAL_SWEPT: u16 = 256;
 
 /// The [`STRAY`] reply naming `keys`.
 pub fn stray_reply<'k>(keys: impl IntoIterator<Item = &'k [u8]>) -> Vec<u8> {
+    stray_reply_with(keys, std::iter::empty())
+}
+
+/// The [`STRAY`] reply naming `keys` and the patterns `sweeps` whose keys
+/// of every shard the script needs.
+pub fn stray_reply_with<'k>(
+    keys: impl IntoIterator<Item = &'k [u8]>,
+    sweeps: impl IntoIterator<Item = &'k [u8]>,
+) -> Vec<u8> {
     const HEX: &[u8; 16] = b"0123456789abcdef";
     let mut out = STRAY.to_vec();
-    for k in keys {
-        out.extend_from_slice(b" x");
+    let tagged = keys
+        .into_iter()
+        .map(|k| (b'x', k))
+        .chain(sweeps.into_iter().map(|p| (b'p', p)));
+    for (tag, k) in tagged {
+        out.push(b' ');
+        out.push(tag);
         for &b in k {
             out.push(HEX[usize::from(b >> 4)]);
             out.push(HEX[usize::from(b & 15)]);
@@ -264,27 +286,48 @@ pub fn stray_reply<'k>(keys: impl IntoIterator<Item = &'k [u8]>) -> Vec<u8> {
     out
 }
 
-/// The keys a [`STRAY`] reply names (empty: the script is known to
-/// stray), or `None` for any other reply.
-pub fn strays_of(reply: &[u8]) -> Option<Vec<Vec<u8>>> {
+/// What a [`STRAY`] reply names.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Strays {
+    /// The keys the command reached (empty: the script is known to
+    /// stray).
+    pub keys: Vec<Vec<u8>>,
+    /// The patterns whose keys of every shard a script asked for.
+    pub sweeps: Vec<Vec<u8>>,
+}
+
+/// What a [`STRAY`] reply names, or `None` for any other reply.
+pub fn stray_parts(reply: &[u8]) -> Option<Strays> {
     let rest = reply.strip_prefix(STRAY)?;
     let line = rest.strip_suffix(b"\r\n")?;
     if !line.is_empty() && line[0] != b' ' {
         return None;
     }
     let digit = |c: u8| (c as char).to_digit(16).map(|d| d as u8);
-    line.split(|&c| c == b' ')
-        .filter(|w| !w.is_empty())
-        .map(|w| {
-            w.strip_prefix(b"x")?
-                .chunks(2)
-                .map(|p| match p {
-                    [h, l] => Some(digit(*h)? << 4 | digit(*l)?),
-                    _ => None,
-                })
-                .collect::<Option<Vec<u8>>>()
-        })
-        .collect()
+    let mut out = Strays::default();
+    for w in line.split(|&c| c == b' ').filter(|w| !w.is_empty()) {
+        let (tag, hex) = w.split_first()?;
+        let bytes = hex
+            .chunks(2)
+            .map(|p| match p {
+                [h, l] => Some(digit(*h)? << 4 | digit(*l)?),
+                _ => None,
+            })
+            .collect::<Option<Vec<u8>>>()?;
+        match tag {
+            b'x' => out.keys.push(bytes),
+            b'p' => out.sweeps.push(bytes),
+            _ => return None,
+        }
+    }
+    Some(out)
+}
+
+/// The keys a [`STRAY`] reply names (empty: the script is known to
+/// stray), or `None` for any other reply. For SORT, which never asks for
+/// patterns; scripts read [`stray_parts`].
+pub fn strays_of(reply: &[u8]) -> Option<Vec<Vec<u8>>> {
+    stray_parts(reply).map(|s| s.keys)
 }
 
 #[cfg(test)]
@@ -304,6 +347,24 @@ mod tests {
         assert_eq!(strays_of(b"-SHARDIS.STRAY x6\r\n"), None);
         assert_eq!(strays_of(b"-ERR x\r\n"), None);
         assert_eq!(strays_of(b"$1\r\nx\r\n"), None);
+        assert_eq!(strays_of(b"-SHARDIS.STRAY q61\r\n"), None);
+        assert_eq!(strays_of(b"-SHARDIS.STRAY \r\n"), Some(Vec::new()));
+    }
+
+    #[test]
+    fn stray_replies_carry_patterns_after_keys() {
+        let keys: [&[u8]; 2] = [b"k", b"p"];
+        let sweeps: [&[u8]; 2] = [b"job:*", b"*"];
+        let r = stray_reply_with(keys, sweeps);
+        let back = stray_parts(&r).unwrap_or_default();
+        assert_eq!(back.keys, vec![b"k".to_vec(), b"p".to_vec()]);
+        assert_eq!(back.sweeps, vec![b"job:*".to_vec(), b"*".to_vec()]);
+        // Patterns alone.
+        let r = stray_reply_with(std::iter::empty(), [&b"a?"[..]]);
+        let back = stray_parts(&r).unwrap_or_default();
+        assert!(back.keys.is_empty());
+        assert_eq!(back.sweeps, vec![b"a?".to_vec()]);
+        assert_eq!(strays_of(&r), Some(Vec::new()));
     }
 
     #[test]

@@ -24,7 +24,10 @@
 //!   KEYS are on one shard always tries that shard first, even one that
 //!   strayed before: the attempt goes out pipelined with the client's
 //!   other commands, its probe names every key the transaction needs, and
-//!   when the keys it reaches happen to be there it is done.
+//!   when the keys it reaches happen to be there it is done. A script
+//!   that calls KEYS, SCAN, DBSIZE or RANDOMKEY runs in a transaction
+//!   holding every shard whole, with every shard's keys of the pattern
+//!   listed for it (`xtx::sweep`).
 //!
 //! The cache maps sha to body for EVALSHA; it lives in the proxy (shared
 //! by its workers) and is lost when the proxy restarts, as Redis's is
@@ -38,8 +41,8 @@ use common::{
     reply::{format_i64, Proto},
     table::{Cmd, CommandSpec, Exec, Route},
     wire::{
-        strays_of, EVAL_ACL, EVAL_BY_SHA, EVAL_COMPILE_ONLY, EVAL_FUNCTION, EVAL_MONITOR,
-        EVAL_NO_BODY, EVAL_NO_REPLICAS, EVAL_READ_ONLY,
+        stray_parts, Strays, EVAL_ACL, EVAL_BY_SHA, EVAL_COMPILE_ONLY, EVAL_FUNCTION, EVAL_MONITOR,
+        EVAL_NO_BODY, EVAL_NO_REPLICAS, EVAL_READ_ONLY, EVAL_SWEPT,
     },
 };
 
@@ -86,14 +89,31 @@ impl Eval<'_> {
             | flag(self.monitor, EVAL_MONITOR)
     }
 
-    /// `SHARDD.EVAL sha body flags shard nshards nlisted listed... numkeys
-    /// key... arg...` for `shard`.
-    fn record(&self, shard: usize, nshards: usize, listed: &[Vec<u8>]) -> Vec<Vec<u8>> {
-        let mut a = Vec::with_capacity(8 + listed.len() + self.keys.len() + self.args.len());
+    /// `SHARDD.EVAL sha body flags shard nshards nlisted listed...
+    /// [nswept swept...] numkeys key... arg...` for `shard` (`swept`: the
+    /// patterns whose keys of every shard `listed` has, inside a
+    /// transaction holding every shard whole; `common::wire::EVAL_SWEPT`).
+    fn record(
+        &self,
+        shard: usize,
+        nshards: usize,
+        listed: &[Vec<u8>],
+        swept: &[Vec<u8>],
+    ) -> Vec<Vec<u8>> {
+        let mut a =
+            Vec::with_capacity(9 + listed.len() + swept.len() + self.keys.len() + self.args.len());
         a.push(b"SHARDD.EVAL".to_vec());
         a.push(self.script.sha.as_bytes().to_vec());
         a.push(self.script.body.to_vec());
-        a.push(self.flags().to_string().into_bytes());
+        let sweeping = match swept.is_empty() {
+            true => 0,
+            false => EVAL_SWEPT,
+        };
+        a.push(
+            (u16::from(self.flags()) | sweeping)
+                .to_string()
+                .into_bytes(),
+        );
         if let Some((name, rules)) = &self.caller {
             a.push(name.clone());
             a.push(rules.clone().into_bytes());
@@ -102,6 +122,10 @@ impl Eval<'_> {
         a.push(nshards.to_string().into_bytes());
         a.push(listed.len().to_string().into_bytes());
         a.extend(listed.iter().cloned());
+        if !swept.is_empty() {
+            a.push(swept.len().to_string().into_bytes());
+            a.extend(swept.iter().cloned());
+        }
         a.push(self.keys.len().to_string().into_bytes());
         a.extend(self.keys.iter().map(|k| k.to_vec()));
         a.extend(self.args.iter().map(|k| k.to_vec()));
@@ -232,7 +256,7 @@ impl crate::replies::Rerun for Rerun {
                 known.learn(&self.script.sha);
             }
         }
-        let Some(extra) = strays_of(reply) else {
+        let Some(extra) = stray_parts(reply) else {
             return false;
         };
         let me = self;
@@ -477,19 +501,19 @@ pub async fn run(w: &Rc<Worker>, proto: Proto, origin: u64, e: &Eval<'_>) -> Vec
     let shards: Vec<usize> = e.keys.iter().map(|k| w.shared.shard_of(k)).collect();
     let one = shards.first().copied().unwrap_or(0);
     let spread = shards.iter().any(|&s| s != one);
-    let mut extra: Vec<Vec<u8>> = Vec::new();
+    let mut extra = Strays::default();
     if !spread {
         let mut req = Req::internal(Cmd::SharddEval, proto);
         req.origin = origin;
-        let reply = xtx::ask_each(w, req, &[(one, e.record(one, n, &[]))])
+        let reply = xtx::ask_each(w, req, &[(one, e.record(one, n, &[], &[]))])
             .await
             .into_iter()
             .next()
             .unwrap_or_default();
-        let Some(keys) = strays_of(&reply) else {
+        let Some(found) = stray_parts(&reply) else {
             return reply;
         };
-        extra = keys;
+        extra = found;
     }
     run_spread(w, proto, e, extra).await
 }
@@ -498,20 +522,31 @@ pub async fn run(w: &Rc<Worker>, proto: Proto, origin: u64, e: &Eval<'_>) -> Vec
 /// its KEYS) as part of transaction `t` of a MULTI, its keys locked by
 /// `t`: run on the first key's shard with copies of the others (as
 /// [`run_spread`] does); the reply, `-SHARDIS.STRAY key` if it reached a
-/// key `t` did not lock.
+/// key `t` did not lock. With `sweeps` (`t` holds every shard whole),
+/// every shard's keys of those patterns are listed too, as they are at
+/// the script's turn (`xtx::sweep`).
 pub async fn run_in_tx(
     w: &Rc<Worker>,
     t: u64,
     proto: Proto,
     e: &Eval<'_>,
     extra: &[Vec<u8>],
+    sweeps: &[Vec<u8>],
 ) -> Vec<u8> {
     let n = w.shared.shard_count();
-    let (listed, keys) = plan(w, e, extra);
+    let mut extra = std::borrow::Cow::Borrowed(extra);
+    if !sweeps.is_empty() {
+        match xtx::sweep::gather(w, t, sweeps, extra.len()).await {
+            Ok(found) => extra.to_mut().extend(found),
+            Err(e) => return e,
+        }
+    }
+    let (listed, keys) = plan(w, e, &extra);
     let exec = keys.first().map_or(0, |(_, _, s)| *s);
     // In a transaction the request's origin carries `t` (`Req::in_tx`).
     let req = Req::internal(Cmd::SharddEval, proto).in_tx(t);
-    xtx::run_with_copies(w, t, req, e.record(exec, n, &listed), &keys, exec).await
+    let record = e.record(exec, n, &listed, sweeps);
+    xtx::run_with_copies(w, t, req, record, &keys, exec).await
 }
 
 /// The keys a script run over several shards lists (KEYS, then `extra`,
@@ -520,14 +555,16 @@ type Plan = (Vec<Vec<u8>>, Vec<(Vec<u8>, bool, usize)>);
 
 fn plan(w: &Worker, e: &Eval<'_>, extra: &[Vec<u8>]) -> Plan {
     let mut listed: Vec<Vec<u8>> = Vec::new();
+    // A swept pattern may list thousands: each checked once by hash.
+    let mut seen: std::collections::HashSet<&[u8]> = std::collections::HashSet::new();
     for k in e
         .keys
         .iter()
-        .map(|k| k.to_vec())
-        .chain(extra.iter().cloned())
+        .copied()
+        .chain(extra.iter().map(Vec::as_slice))
     {
-        if !listed.contains(&k) {
-            listed.push(k);
+        if seen.insert(k) {
+            listed.push(k.to_vec());
         }
     }
     let keys = listed
@@ -537,16 +574,16 @@ fn plan(w: &Worker, e: &Eval<'_>, extra: &[Vec<u8>]) -> Plan {
     (listed, keys)
 }
 
-/// Runs `e` as a transaction over the shards of its keys and `extra`
-/// (module docs).
-async fn run_spread(w: &Rc<Worker>, proto: Proto, e: &Eval<'_>, extra: Vec<Vec<u8>>) -> Vec<u8> {
+/// Runs `e` as a transaction over the shards of its keys and `extra`'s,
+/// and every shard's keys of `extra`'s patterns (module docs).
+async fn run_spread(w: &Rc<Worker>, proto: Proto, e: &Eval<'_>, extra: Strays) -> Vec<u8> {
     let n = w.shared.shard_count();
     let keys = |extra: &[Vec<u8>]| plan(w, e, extra).1;
     // The keys it lists are those it locked: KEYS, then the extra ones.
-    let request = |t: u64, exec: usize, keys: &xtx::straying::Keys| {
+    let request = |t: u64, exec: usize, keys: &xtx::straying::Keys, swept: &[Vec<u8>]| {
         (
             Req::internal(Cmd::SharddEval, proto).in_tx(t),
-            e.record(exec, n, &xtx::straying::names(keys)),
+            e.record(exec, n, &xtx::straying::names(keys), swept),
         )
     };
     let s = xtx::straying::Straying {
@@ -554,7 +591,7 @@ async fn run_spread(w: &Rc<Worker>, proto: Proto, e: &Eval<'_>, extra: Vec<Vec<u
         keys: &keys,
         request: &request,
     };
-    xtx::straying::run_straying(w, &s, extra).await
+    xtx::straying::run_straying(w, &s, extra.keys, extra.sweeps).await
 }
 
 /// The reply to a command that would wait behind a busy script.
@@ -677,7 +714,7 @@ pub async fn compile_error(w: &Rc<Worker>, script: Entry) -> Option<Vec<u8>> {
         no_replicas: false,
         monitor: false,
     };
-    let mut args = check.record(0, w.shared.shard_count(), &[]);
+    let mut args = check.record(0, w.shared.shard_count(), &[], &[]);
     args[3] = EVAL_COMPILE_ONLY.to_string().into_bytes();
     let reply = xtx::ask_all(w, Cmd::SharddEval, &[(0, args)])
         .await

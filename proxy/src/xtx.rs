@@ -27,6 +27,7 @@ mod moves;
 mod pop;
 pub mod sort;
 pub mod straying;
+pub mod sweep;
 
 use copies::log_failures;
 pub use copies::{

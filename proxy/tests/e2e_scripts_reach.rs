@@ -286,15 +286,213 @@ fn keys_inside_a_script_is_served_for_a_pattern_pinned_to_its_shard() {
         .query(&mut con)
         .expect("KEYS of a pinned pattern");
     assert_eq!(got, ["{q}:acks.w1.a", "{q}:acks.w1.b"]);
-    // Anywhere else it would see one shard's keys only: refused.
-    let e = redis::cmd("EVAL")
+    assert_eq!(s.raw().info_number("stats", "shardis_stray_rounds"), 0);
+    // Any other pattern sees every shard's keys (`proxy/src/xtx/sweep.rs`).
+    let got: Vec<String> = redis::cmd("EVAL")
         .arg(lua)
         .arg(1)
         .arg("{q}:acks")
         .arg("*")
-        .query::<Vec<String>>(&mut con)
-        .expect_err("KEYS * inside a script");
+        .query(&mut con)
+        .expect("KEYS * inside a script");
+    assert_eq!(
+        got,
+        ["other", "{q}:acks.w1.a", "{q}:acks.w1.b", "{q}:acks.w2.a"]
+    );
+    assert!(s.raw().info_number("stats", "shardis_stray_rounds") > 0);
+    // FLUSHDB and FLUSHALL would empty one shard only: refused.
+    let e = redis::cmd("EVAL")
+        .arg("return redis.call('flushdb')")
+        .arg(0)
+        .query::<String>(&mut con)
+        .expect_err("FLUSHDB inside a script");
     assert!(e.to_string().contains("one shard's keys only"), "{e}");
+    assert_eq!(redis::cmd("DBSIZE").query::<i64>(&mut con).ok(), Some(4));
+}
+
+/// Scripts that ask for every shard's keys, each returning something
+/// that does not depend on the order keys are stored in.
+const SWEEPING: &[&str] = &[
+    "local k = redis.call('keys', ARGV[1]) table.sort(k) return k",
+    "return #redis.call('keys', '*')",
+    "return redis.call('dbsize')",
+    // A SCAN loop, as scripts delete or count by pattern.
+    "local c, out = '0', {} \
+     repeat local r = redis.call('scan', c, 'MATCH', ARGV[1], 'COUNT', 5) c = r[1] \
+       for _, k in ipairs(r[2]) do out[#out + 1] = k end until c == '0' \
+     table.sort(out) return out",
+    "local c, n = '0', 0 \
+     repeat local r = redis.call('scan', c, 'TYPE', 'hash') c = r[1] n = n + #r[2] until c == '0' \
+     return n",
+    "local k = redis.call('randomkey') return redis.call('exists', k)",
+    // Delete by pattern, the commonest of them.
+    "local k = redis.call('keys', ARGV[1]) \
+     for i = 1, #k do redis.call('del', k[i]) end return #k",
+    // Keys it makes on other shards are among those it lists afterwards.
+    "for i = 1, 12 do redis.call('set', 'fresh:' .. i, i) end \
+     local k = redis.call('keys', ARGV[1]) table.sort(k) return k",
+];
+
+#[test]
+fn keys_scan_dbsize_and_randomkey_inside_scripts_see_every_shard_as_on_redis() {
+    let Some(mut both) = common::SideBySide::start(SHARDS) else {
+        return;
+    };
+    let mut load: Vec<Vec<String>> = Vec::new();
+    for i in 0..40 {
+        load.push(vec!["SET".into(), format!("job:{i}"), i.to_string()]);
+    }
+    for i in 0..6 {
+        load.push(vec![
+            "HSET".into(),
+            format!("h:{i}"),
+            "f".into(),
+            "v".into(),
+        ]);
+        load.push(vec!["RPUSH".into(), format!("l:{i}"), "a".into()]);
+    }
+    let load: Vec<Vec<&str>> = load
+        .iter()
+        .map(|c| c.iter().map(String::as_str).collect())
+        .collect();
+    both.same(&load);
+    let sorted = SWEEPING[0];
+    let mut cmds: Vec<Vec<&str>> = Vec::new();
+    for (lua, pattern) in [
+        (SWEEPING[0], "job:1*"),
+        (SWEEPING[0], "*"),
+        (SWEEPING[1], "-"),
+        (SWEEPING[2], "-"),
+        (SWEEPING[3], "job:2*"),
+        (SWEEPING[4], "-"),
+        (SWEEPING[5], "-"),
+        (SWEEPING[6], "job:1*"),
+        (SWEEPING[0], "job:*"),
+        (SWEEPING[7], "fresh:*"),
+        (SWEEPING[2], "-"),
+    ] {
+        cmds.push(vec!["EVAL", lua, "0", pattern]);
+    }
+    // The read-only forms, and a script that names a key besides.
+    cmds.push(vec!["EVAL_RO", sorted, "0", "l:*"]);
+    cmds.push(vec![
+        "EVAL",
+        "redis.call('set', KEYS[1], 'x') local k = redis.call('keys', ARGV[1]) table.sort(k) return k",
+        "1",
+        "job:new",
+        "job:*",
+    ]);
+    // Inside a MULTI, after a write the script must see.
+    cmds.extend([
+        vec!["MULTI"],
+        vec!["SET", "job:in-multi", "1"],
+        vec!["EVAL", sorted, "0", "job:*"],
+        vec!["EVAL", SWEEPING[2], "0"],
+        vec!["DEL", "h:1"],
+        vec!["EVAL", SWEEPING[4], "0"],
+        vec!["EXEC"],
+    ]);
+    // A function does the same.
+    let lib = "#!lua name=sweeps\n\
+        redis.register_function('keys_of', function(keys, args) \
+          local k = redis.call('keys', args[1]) table.sort(k) return k end)";
+    cmds.extend([
+        vec!["FUNCTION", "LOAD", lib],
+        vec!["FCALL", "keys_of", "0", "h:*"],
+        vec!["EVAL", sorted, "0", "*"],
+        vec!["DBSIZE"],
+    ]);
+    both.same(&cmds);
+}
+
+#[test]
+fn a_scripts_keys_sees_every_shard_at_one_moment() {
+    // Writers make and remove pairs of keys (pa:i, pb:i) with one MSET
+    // or DEL each, which shardis runs atomically over the shards; a
+    // script counts both kinds with KEYS: on one Redis the counts are
+    // always equal, and so must they be here.
+    const WRITES: usize = 300;
+    const READS: usize = 60;
+    let s = Server::with_shards(SHARDS);
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let writer = {
+        let url = s.url();
+        let stop = stop.clone();
+        std::thread::spawn(move || {
+            let mut con = common::client_for(&url);
+            for i in 0..WRITES {
+                if stop.load(std::sync::atomic::Ordering::Relaxed) {
+                    break;
+                }
+                let (a, b) = (format!("pa:{i}"), format!("pb:{i}"));
+                let _: () = redis::cmd("MSET")
+                    .arg(&a)
+                    .arg(1)
+                    .arg(&b)
+                    .arg(1)
+                    .query(&mut con)
+                    .expect("MSET");
+                if i % 3 == 0 {
+                    let old = i / 2;
+                    let _: i64 = redis::cmd("DEL")
+                        .arg(format!("pa:{old}"))
+                        .arg(format!("pb:{old}"))
+                        .query(&mut con)
+                        .expect("DEL");
+                }
+            }
+        })
+    };
+    let mut con = s.client();
+    let lua = "return {#redis.call('keys', 'pa:*'), #redis.call('keys', 'pb:*')}";
+    for _ in 0..READS {
+        let (a, b): (i64, i64) = redis::cmd("EVAL")
+            .arg(lua)
+            .arg(0)
+            .query(&mut con)
+            .expect("the counting script");
+        assert_eq!(
+            a, b,
+            "the script saw one shard before a write and another after it"
+        );
+    }
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    writer.join().expect("the writer");
+}
+
+#[test]
+fn a_script_whose_keys_match_too_many_keys_gets_an_error() {
+    // Past `SWEEP_KEYS_MAX` (100,000) keys the script is refused rather
+    // than given a copy of the whole keyspace; the server goes on.
+    const KEYS: usize = 100_001;
+    let s = Server::with_shards(2);
+    let mut con = s.client();
+    let mut pipe = redis::pipe();
+    for chunk in (0..KEYS).collect::<Vec<_>>().chunks(1000) {
+        let mut mset = redis::cmd("MSET");
+        for i in chunk {
+            mset.arg(format!("k:{i}")).arg(1);
+        }
+        pipe.add_command(mset).ignore();
+    }
+    let _: () = pipe.query(&mut con).expect("the load");
+    let e = redis::cmd("EVAL")
+        .arg("return #redis.call('keys', 'k:*')")
+        .arg(0)
+        .query::<i64>(&mut con)
+        .expect_err("KEYS over too many keys");
+    assert!(e.to_string().contains("at most 100000 keys"), "{e}");
+    // A narrower pattern is served, and nothing was changed.
+    let n: i64 = redis::cmd("EVAL")
+        .arg("return #redis.call('keys', 'k:1000*')")
+        .arg(0)
+        .query(&mut con)
+        .expect("KEYS over fewer keys");
+    assert_eq!(n, 12);
+    assert_eq!(
+        redis::cmd("DBSIZE").query::<usize>(&mut con).ok(),
+        Some(KEYS)
+    );
 }
 
 #[test]

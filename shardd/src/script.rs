@@ -33,6 +33,13 @@
 //! DUMP form, or the steps that undo it), paid only with more than one
 //! shard.
 //!
+//! KEYS, SCAN, DBSIZE and RANDOMKEY read every shard's keys: with several
+//! shards the run stops at the first, puts back what it wrote and names
+//! the pattern in its `-SHARDIS.STRAY` answer; the proxy runs it again
+//! holding every shard whole, with every shard's keys of the pattern
+//! listed and copied here ([`EVAL_SWEPT`]), and those commands then run
+//! here as over one keyspace (`proxy/src/xtx/sweep.rs`).
+//!
 //! A key a transaction over several shards holds is never touched: the
 //! request waits for the keys it names (`xtx::claim_of`), and a key it
 //! reaches at run time that a transaction holds makes the run stop, put
@@ -81,7 +88,7 @@ use putback::Kept;
 
 pub use common::wire::{
     EVAL_ACL, EVAL_BY_SHA, EVAL_COMPILE_ONLY, EVAL_FUNCTION, EVAL_MONITOR, EVAL_NO_BODY,
-    EVAL_NO_REPLICAS, EVAL_READ_ONLY,
+    EVAL_NO_REPLICAS, EVAL_READ_ONLY, EVAL_SWEPT,
 };
 /// Redis's refusal of a write without enough good replicas.
 const NOREPLICAS: &str = "NOREPLICAS Not enough good replicas to write.";
@@ -271,21 +278,35 @@ struct EvalArgs<'a> {
     shard: usize,
     nshards: usize,
     listed: &'a [&'a [u8]],
+    /// The patterns whose keys of every shard are listed
+    /// ([`common::wire::EVAL_SWEPT`]).
+    swept: &'a [&'a [u8]],
     keys: &'a [&'a [u8]],
     argv: &'a [&'a [u8]],
 }
 
 fn parse_eval<'a>(args: &'a [&'a [u8]]) -> Option<EvalArgs<'a>> {
     let num = |i: usize| -> Option<usize> { std::str::from_utf8(args.get(i)?).ok()?.parse().ok() };
-    let flags = num(3)? as u8;
+    let wide = num(3)?;
+    let flags = wide as u8;
     let (acl, o) = match flags & EVAL_ACL != 0 {
         true => (Some((*args.get(4)?, *args.get(5)?)), 2),
         false => (None, 0),
     };
     let nlisted = num(o + 6)?;
     let listed = args.get(o + 7..o + 7 + nlisted)?;
-    let nkeys = num(o + 7 + nlisted)?;
-    let first = o + 8 + nlisted;
+    let mut at = o + 7 + nlisted;
+    let swept = match wide & usize::from(EVAL_SWEPT) != 0 {
+        true => {
+            let n = num(at)?;
+            let s = args.get(at + 1..at + 1 + n)?;
+            at += 1 + n;
+            s
+        }
+        false => &[],
+    };
+    let nkeys = num(at)?;
+    let first = at + 1;
     Some(EvalArgs {
         sha: args.get(1)?,
         body: args.get(2)?,
@@ -294,10 +315,14 @@ fn parse_eval<'a>(args: &'a [&'a [u8]]) -> Option<EvalArgs<'a>> {
         shard: num(o + 4)?,
         nshards: num(o + 5)?.max(1),
         listed,
+        swept,
         keys: args.get(first..first + nkeys)?,
         argv: args.get(first + nkeys..)?,
     })
 }
+
+/// Listed keys looked up one by one; more go in a set.
+const LISTED_SCAN_MAX: usize = 16;
 
 /// Keys kept between runs without an allocation per key once warm: the
 /// first `len` of `keys`, each buffer reused.
@@ -342,6 +367,15 @@ struct Run<'a> {
     /// `shard` of `nshards` equal ranges.
     owned: Option<std::rc::Rc<common::slotset::SlotSet>>,
     listed: &'a [&'a [u8]],
+    /// `listed` as a set, when it is long (a swept pattern may list
+    /// thousands of keys, each call looks its keys up).
+    listed_set: Option<HashSet<&'a [u8], ahash::RandomState>>,
+    /// The patterns whose keys of every shard are listed
+    /// ([`EVAL_SWEPT`]): KEYS, SCAN, DBSIZE and RANDOMKEY of them run here.
+    swept: &'a [&'a [u8]],
+    /// The patterns whose keys of every shard it asked for, not swept:
+    /// named with its strays (`common::wire::stray_reply_with`).
+    sweeps: Vec<Vec<u8>>,
     keys: &'a [&'a [u8]],
     read_only: bool,
     /// Writes are refused (`EVAL_NO_REPLICAS`).
@@ -407,7 +441,18 @@ impl Run<'_> {
 
     /// Whether the run names `key`: in KEYS, or listed by the proxy.
     fn declared(&self, key: &[u8]) -> bool {
-        self.listed.contains(&key) || self.keys.contains(&key)
+        let listed = match &self.listed_set {
+            Some(set) => set.contains(key),
+            None => self.listed.contains(&key),
+        };
+        listed || self.keys.contains(&key)
+    }
+
+    /// Whether every shard's keys of `pattern` are listed here: a
+    /// transaction holds every shard whole and listed those of a swept
+    /// pattern, or of `*`.
+    fn swept(&self, pattern: &[u8]) -> bool {
+        self.tx.is_some() && self.swept.iter().any(|&p| p == pattern || p == b"*")
     }
 
     /// Whether every key of `slot` is this run's: in a transaction only
@@ -576,6 +621,10 @@ impl<L: WriteLog> Engine<L> {
             nshards: a.nshards,
             owned: self.owned.get().cloned(),
             listed: a.listed,
+            listed_set: (a.listed.len() > LISTED_SCAN_MAX)
+                .then(|| a.listed.iter().copied().collect()),
+            swept: a.swept,
+            sweeps: Vec::new(),
             keys: a.keys,
             read_only: compiled.read_only || a.flags & EVAL_READ_ONLY != 0,
             no_replicas: a.flags & EVAL_NO_REPLICAS != 0,
@@ -753,7 +802,8 @@ fn run_script<L: WriteLog>(
         mine.sort_unstable();
         mine.dedup();
         named.extend(mine);
-        reply.raw(&common::wire::stray_reply(named));
+        let sweeps = run.sweeps.iter().map(Vec::as_slice);
+        reply.raw(&common::wire::stray_reply_with(named, sweeps));
         return Ok(false);
     }
     let counted = |t: &Table| {

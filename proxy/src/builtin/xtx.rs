@@ -161,6 +161,7 @@ pub async fn run(
     // script only). The SORTs' are asked first.
     let mut extra = Extra {
         listed: vec![Vec::new(); queued.len()],
+        sweeps: vec![Vec::new(); queued.len()],
         seen: HashSet::new(),
     };
     let mut parts = parts;
@@ -215,6 +216,7 @@ pub async fn run(
         //    turn.
         let capture = Rc::new(RefCell::new(Replies::capture()));
         let strays = RefCell::new(Vec::new());
+        let asked = RefCell::new(Vec::new());
         let run = Queue {
             t,
             proto,
@@ -223,13 +225,16 @@ pub async fn run(
             dbs,
             proxy,
             extra: &extra.listed,
+            sweeps: &extra.sweeps,
             strays: &strays,
+            asked: &asked,
         };
         send_queued(w, &run, &capture).await;
         w.flush_now();
         let replies = core::wait_all(&capture).await;
         let strays = strays.into_inner();
-        if strays.is_empty() {
+        let asked = asked.into_inner();
+        if strays.is_empty() && asked.is_empty() {
             // 3 and 4. Prepare, decide, finish.
             return match core::finish(w, t, &locked).await {
                 Ok(()) => Outcome::Committed(replies),
@@ -252,12 +257,35 @@ pub async fn run(
         } else {
             core::abort(w, t, &locked).await;
         }
+        if watcher != 0 && !asked.is_empty() {
+            return Outcome::Failed(
+                "-ERR shardis: a script inside this MULTI asked for every shard's keys (KEYS, SCAN, DBSIZE, RANDOMKEY) while keys are WATCHed; run it outside the MULTI or without WATCH".into(),
+            );
+        }
         if watcher != 0 {
             // The shards checked and forgot the watch with this round's
             // locks: a second round could not check it again.
             return Outcome::Failed(
                 "-ERR shardis: a script or SORT inside this MULTI reached a key outside its KEYS while keys are WATCHed; declare the key in KEYS".into(),
             );
+        }
+        // A script asked for every shard's keys of a pattern: from the
+        // next round on the transaction holds every shard whole, and the
+        // script lists that pattern's keys at its turn (`core::sweep`).
+        for (i, pattern) in asked {
+            let Some(mine) = extra.sweeps.get_mut(i) else {
+                continue;
+            };
+            if mine.contains(&pattern) {
+                return Outcome::Failed(
+                    "-ERR shardis: the keys of the scripts inside this MULTI could not be settled"
+                        .into(),
+                );
+            }
+            mine.push(pattern);
+            if held.is_none() {
+                parts = core::every_shard_whole(w, parts);
+            }
         }
         // A script may report the same key twice: once each.
         let mut strays = strays;
@@ -319,6 +347,8 @@ fn lock_key(
 /// reached in earlier rounds), by position.
 struct Extra {
     listed: Vec<Vec<Vec<u8>>>,
+    /// The patterns each lists every shard's keys of (scripts only).
+    sweeps: Vec<Vec<Vec<u8>>>,
     /// (position, key) of every listed key, to add each once.
     seen: HashSet<(usize, Vec<u8>)>,
 }
@@ -364,8 +394,12 @@ struct Queue<'a, 'b> {
     proxy: &'a [(usize, Vec<u8>)],
     /// Keys each script or SORT reaches besides its KEYS, by position.
     extra: &'a [Vec<Vec<u8>>],
+    /// The patterns each script lists every shard's keys of, by position.
+    sweeps: &'a [Vec<Vec<u8>>],
     /// Keys scripts reached that they did not list, with their position.
     strays: &'a RefCell<Vec<(usize, Vec<u8>)>>,
+    /// Patterns scripts asked every shard's keys of, with their position.
+    asked: &'a RefCell<Vec<(usize, Vec<u8>)>>,
 }
 
 /// Sends the queued commands of transaction `t` (those the proxy answers
@@ -396,11 +430,15 @@ async fn send_one(w: &Rc<Worker>, q: &Queue<'_, '_>, capture: &Rc<RefCell<Replie
             Ok(mut e) => {
                 e.no_replicas = w.shared.settings.writes_need_replicas();
                 e.monitor = w.shared.monitors.any();
-                let reply = crate::script::run_in_tx(w, t, proto, &e, listed).await;
-                if let Some(keys) = common::wire::strays_of(&reply) {
+                let sweeps = q.sweeps.get(i).map_or(&[][..], Vec::as_slice);
+                let reply = crate::script::run_in_tx(w, t, proto, &e, listed, sweeps).await;
+                if let Some(found) = common::wire::stray_parts(&reply) {
                     q.strays
                         .borrow_mut()
-                        .extend(keys.into_iter().map(|k| (i, k)));
+                        .extend(found.keys.into_iter().map(|k| (i, k)));
+                    q.asked
+                        .borrow_mut()
+                        .extend(found.sweeps.into_iter().map(|p| (i, p)));
                 }
                 reply
             }
@@ -483,6 +521,7 @@ async fn run_at_once(
     }
     let capture = Rc::new(RefCell::new(Replies::capture()));
     let strays = RefCell::new(Vec::new());
+    let asked = RefCell::new(Vec::new());
     let run = Queue {
         t,
         proto,
@@ -491,7 +530,9 @@ async fn run_at_once(
         dbs,
         proxy,
         extra: &[],
+        sweeps: &[],
         strays: &strays,
+        asked: &asked,
     };
     send_queued(w, &run, &capture).await;
     // The prepares go out before the lock replies are in: a participant

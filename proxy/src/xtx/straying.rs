@@ -22,13 +22,19 @@
 //! that no longer moves, and the call settles. A round there that
 //! strays is put back on every shard with the locks kept
 //! (`SHARDD.TXABORT T KEEP`) before the next.
+//!
+//! A script that asks for the keys of every shard (KEYS, SCAN, DBSIZE,
+//! RANDOMKEY: a pattern, all keys for the last three) goes straight to
+//! that transaction: with nothing else running, every shard's keys of the
+//! pattern are listed for it and copied to its shard ([`super::sweep`]),
+//! which then answers those commands as over one keyspace.
 
 use std::{
     collections::{HashMap, HashSet},
     rc::Rc,
 };
 
-use common::wire::strays_of;
+use common::wire::{stray_parts, Strays};
 
 use super::{
     abort, abort_asks, ask_mixed, copy_reads, every_shard_whole, finish_with, lock, more_lock_args,
@@ -58,8 +64,9 @@ pub type Keys = Vec<(Vec<u8>, bool, usize)>;
 pub type KeysWith<'a> = &'a dyn Fn(&[Vec<u8>]) -> Keys;
 
 /// A command's request inside transaction `t` on shard `exec`, which
-/// holds `keys` (the command lists their names: it may read them).
-pub type RequestIn<'a> = &'a dyn Fn(u64, usize, &Keys) -> (Req, Vec<Vec<u8>>);
+/// holds `keys` (the command lists their names: it may read them) and,
+/// among them, every shard's keys of the patterns `swept`.
+pub type RequestIn<'a> = &'a dyn Fn(u64, usize, &Keys, &[Vec<u8>]) -> (Req, Vec<Vec<u8>>);
 
 /// The names of `keys`, in order: what a request lists.
 pub fn names(keys: &Keys) -> Vec<Vec<u8>> {
@@ -94,11 +101,20 @@ pub fn unique_keys(keys: impl IntoIterator<Item = (Vec<u8>, bool, usize)>) -> Ke
     out
 }
 
-/// Runs `s` as a transaction over the shards of its keys and `extra`
-/// (module docs); its reply, or the transaction's error.
-pub async fn run_straying(w: &Rc<Worker>, s: &Straying<'_>, mut extra: Vec<Vec<u8>>) -> Vec<u8> {
+/// Runs `s` as a transaction over the shards of its keys and `extra`,
+/// and every shard's keys of the patterns `sweeps` (module docs); its
+/// reply, or the transaction's error.
+pub async fn run_straying(
+    w: &Rc<Worker>,
+    s: &Straying<'_>,
+    mut extra: Vec<Vec<u8>>,
+    sweeps: Vec<Vec<u8>>,
+) -> Vec<u8> {
     let what = s.what;
     let _gate = w.enter_gate().await;
+    if !sweeps.is_empty() {
+        return run_holding_every_shard(w, s, extra, sweeps).await;
+    }
     // A transaction whose round strayed, put back, its locks kept and
     // widened to the keys found: the next round runs in it.
     // With it, the copies of the next round's keys, read as it was kept.
@@ -111,7 +127,7 @@ pub async fn run_straying(w: &Rc<Worker>, s: &Straying<'_>, mut extra: Vec<Vec<u
         // the prepares if the round does not stray.
         let (t, locked, reply, home) = match held.take() {
             Some((t, locked, got)) => {
-                let (req, args) = (s.request)(t, exec, &keys);
+                let (req, args) = (s.request)(t, exec, &keys, &[]);
                 let (reply, home) = run_on_read(w, t, req, args, &keys, exec, &got).await;
                 (t, locked, reply, home)
             }
@@ -126,10 +142,10 @@ pub async fn run_straying(w: &Rc<Worker>, s: &Straying<'_>, mut extra: Vec<Vec<u
                 let at_once = run_copies_at_once(
                     w,
                     &parts,
-                    |t| (s.request)(t, exec, &keys),
+                    |t| (s.request)(t, exec, &keys, &[]),
                     &keys,
                     exec,
-                    |r| strays_of(r).is_some(),
+                    |r| stray_parts(r).is_some(),
                 )
                 .await;
                 match at_once {
@@ -145,14 +161,14 @@ pub async fn run_straying(w: &Rc<Worker>, s: &Straying<'_>, mut extra: Vec<Vec<u
                             }
                             Err(LockError::Failed(e)) => return format!("{e}\r\n").into_bytes(),
                         };
-                        let (req, args) = (s.request)(t, exec, &keys);
+                        let (req, args) = (s.request)(t, exec, &keys, &[]);
                         let (reply, home) = run_keeping_home(w, t, req, args, &keys, exec).await;
                         (t, locked, reply, home)
                     }
                 }
             }
         };
-        match more_keys(what, &reply, &keys) {
+        match more_keys(what, &reply, &keys, &[]) {
             More::Done => {
                 return match finish_with(w, t, &locked, home).await {
                     Ok(()) => reply,
@@ -163,7 +179,17 @@ pub async fn run_straying(w: &Rc<Worker>, s: &Straying<'_>, mut extra: Vec<Vec<u
                 abort(w, t, &locked).await;
                 return e;
             }
-            More::Keys(found) => {
+            More::Keys(Strays {
+                keys: found,
+                sweeps,
+            }) if !sweeps.is_empty() => {
+                // Every shard's keys of a pattern: only a transaction
+                // holding every shard whole can list them.
+                abort(w, t, &locked).await;
+                extra.extend(found);
+                return run_holding_every_shard(w, s, extra, sweeps).await;
+            }
+            More::Keys(Strays { keys: found, .. }) => {
                 // Keep what it holds (others could move what its keys
                 // follow, as a queue's next job) and take the keys found
                 // without waiting, reading the next round's copies in the
@@ -182,7 +208,7 @@ pub async fn run_straying(w: &Rc<Worker>, s: &Straying<'_>, mut extra: Vec<Vec<u
     if let Some((t, locked, _)) = held.take() {
         abort(w, t, &locked).await;
     }
-    run_holding_every_shard(w, s, extra).await
+    run_holding_every_shard(w, s, extra, Vec::new()).await
 }
 
 /// A round of live transaction `t` that strayed, kept for the next, in
@@ -253,19 +279,24 @@ fn count_round(w: &Worker) {
 enum More {
     /// It ran: the reply is the command's.
     Done,
-    /// It reached these keys, not among the round's.
-    Keys(Vec<Vec<u8>>),
+    /// It reached these keys, not among the round's, or asked for every
+    /// shard's keys of these patterns, not swept yet.
+    Keys(Strays),
     /// It reached none that is new: the error reply.
     Unsettled(Vec<u8>),
 }
 
-/// Reads a round's `reply` over `keys`.
-fn more_keys(what: &str, reply: &[u8], keys: &Keys) -> More {
-    let Some(found) = strays_of(reply) else {
+/// Reads a round's `reply` over `keys`, with the patterns `swept`.
+fn more_keys(what: &str, reply: &[u8], keys: &Keys, swept: &[Vec<u8>]) -> More {
+    let Some(found) = stray_parts(reply) else {
         return More::Done;
     };
     let known: HashSet<&[u8]> = keys.iter().map(|(k, _, _)| k.as_slice()).collect();
-    if found.is_empty() || found.iter().any(|f| known.contains(f.as_slice())) {
+    let nothing_new = found.keys.is_empty() && found.sweeps.is_empty();
+    if nothing_new
+        || found.keys.iter().any(|f| known.contains(f.as_slice()))
+        || found.sweeps.iter().any(|p| swept.contains(p))
+    {
         return More::Unsettled(
             format!("-ERR shardis: the {what}'s keys could not be settled\r\n").into_bytes(),
         );
@@ -273,14 +304,17 @@ fn more_keys(what: &str, reply: &[u8], keys: &Keys) -> More {
     More::Keys(found)
 }
 
-/// The rounds after [`ROUNDS_ALONE`]: one transaction locks every shard
-/// whole (in order, waiting), then runs round after round inside it, a
-/// round that strays having put back its writes, until one settles; it
-/// commits that round's effects only.
+/// The rounds after [`ROUNDS_ALONE`], or those of a command that asked
+/// for every shard's keys of the patterns `sweeps`: one transaction locks
+/// every shard whole (in order, waiting), then runs round after round
+/// inside it, a round that strays having put back its writes, until one
+/// settles; it commits that round's effects only. A pattern asked for is
+/// swept once: nothing else changes the keyspace while it holds.
 async fn run_holding_every_shard(
     w: &Rc<Worker>,
     s: &Straying<'_>,
     mut extra: Vec<Vec<u8>>,
+    mut sweeps: Vec<Vec<u8>>,
 ) -> Vec<u8> {
     let what = s.what;
     let t = next_txid(w);
@@ -292,20 +326,34 @@ async fn run_holding_every_shard(
         }
         Err(LockError::Failed(e)) => return format!("{e}\r\n").into_bytes(),
     };
+    let mut swept: Vec<Vec<u8>> = Vec::new();
     for _ in ROUNDS_ALONE..ROUNDS_MAX {
         count_round(w);
+        if !sweeps.is_empty() {
+            match super::sweep::gather(w, t, &sweeps, extra.len()).await {
+                Ok(found) => extra.extend(found),
+                Err(e) => {
+                    abort(w, t, &locked).await;
+                    return e;
+                }
+            }
+            swept.append(&mut sweeps);
+        }
         let keys = (s.keys)(&extra);
         let exec = keys.first().map_or(0, |(_, _, s)| *s);
-        let (req, args) = (s.request)(t, exec, &keys);
+        let (req, args) = (s.request)(t, exec, &keys, &swept);
         let (reply, home) = run_keeping_home(w, t, req, args, &keys, exec).await;
-        match more_keys(what, &reply, &keys) {
+        match more_keys(what, &reply, &keys, &swept) {
             More::Done => {
                 return match finish_with(w, t, &locked, home).await {
                     Ok(()) => reply,
                     Err(e) => format!("{e}\r\n").into_bytes(),
                 }
             }
-            More::Keys(found) => extra.extend(found),
+            More::Keys(found) => {
+                extra.extend(found.keys);
+                sweeps = found.sweeps;
+            }
             More::Unsettled(e) => {
                 abort(w, t, &locked).await;
                 return e;

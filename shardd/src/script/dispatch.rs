@@ -27,6 +27,30 @@ use crate::{
     server::Engine,
 };
 
+/// The pattern whose keys of every shard command `id` reads (KEYS, a
+/// SCAN's MATCH, all keys for a SCAN without one, DBSIZE and RANDOMKEY),
+/// or `None` for the other commands every shard runs (FLUSHALL, FLUSHDB:
+/// refused in scripts with several shards).
+fn sweep_of<'a>(id: Cmd, argv: &[&'a [u8]]) -> Option<&'a [u8]> {
+    match id {
+        Cmd::Keys => argv.get(1).copied(),
+        Cmd::Scan => {
+            // The last MATCH counts, as SCAN reads its options.
+            let mut pattern: &[u8] = b"*";
+            let mut j = 2;
+            while j + 1 < argv.len() {
+                if argv[j].eq_ignore_ascii_case(b"match") {
+                    pattern = argv[j + 1];
+                }
+                j += 2;
+            }
+            Some(pattern)
+        }
+        Cmd::Dbsize | Cmd::Randomkey => Some(b"*"),
+        _ => None,
+    }
+}
+
 impl<L: WriteLog> Engine<L> {
     /// One `redis.call` (`raise`) or `redis.pcall`: the reply as a Lua
     /// value, and whether it is an error `call` must raise.
@@ -118,16 +142,31 @@ impl<L: WriteLog> Engine<L> {
                 .is_some_and(|slot| run.owns_slot(slot));
         match (spec.exec, spec.route) {
             (Exec::Shard, Route::FanOut) if run.nshards > 1 && !pinned_here => {
-                let hint = match spec.id {
-                    Cmd::Keys => "; KEYS of a pattern whose hash tag comes before any wildcard, on a key of the script's shard, is served",
-                    _ => "",
-                };
-                let msg = format!(
-                    "shardis: {} inside a script would see one shard's keys only (this server has {} shards){hint}",
-                    spec.name.to_uppercase(),
-                    run.nshards
-                );
-                return fail(msg.as_bytes());
+                match sweep_of(spec.id, &argv) {
+                    // Every shard's keys of it are here (copies): as over
+                    // one keyspace.
+                    Some(p) if run.swept(p) => {}
+                    Some(p) => {
+                        // The proxy runs it again holding every shard
+                        // whole, with that pattern's keys of every shard
+                        // listed; nothing of this run stays.
+                        if !run.sweeps.iter().any(|s| s == p) {
+                            run.sweeps.push(p.to_vec());
+                        }
+                        run.stray.get_or_insert_with(Vec::new);
+                        self.stop_run(run);
+                        run.probing = false;
+                        return fail(b"shardis: the script reached keys on other shards");
+                    }
+                    None => {
+                        let msg = format!(
+                            "shardis: {} inside a script would see one shard's keys only (this server has {} shards)",
+                            spec.name.to_uppercase(),
+                            run.nshards
+                        );
+                        return fail(msg.as_bytes());
+                    }
+                }
             }
             (Exec::Shard, _) => {}
             (Exec::Proxy, _) if spec.id == Cmd::Select => {
