@@ -1,6 +1,8 @@
 //! One slot's keys: a byte arena of packed entries and a hash table of
-//! 4-byte offsets into it. The only module of the keyspace with `unsafe`
-//! code; its API is safe and speaks keys and hashes, never offsets.
+//! offsets into it (`keyspace/offsets.rs`: a list of tags and offsets for
+//! a slot of few keys). With the tag scan's one SSE2 load there, the only
+//! module of the keyspace with `unsafe` code; its API is safe and speaks
+//! keys and hashes, never offsets.
 //!
 //! Why an arena: a 16-byte key with a 32-byte value packs into 54 bytes,
 //! but a per-entry allocation is rounded to jemalloc's 64-byte class and
