@@ -300,12 +300,12 @@ fn keys_inside_a_script_is_served_for_a_pattern_pinned_to_its_shard() {
         ["other", "{q}:acks.w1.a", "{q}:acks.w1.b", "{q}:acks.w2.a"]
     );
     assert!(s.raw().info_number("stats", "shardis_stray_rounds") > 0);
-    // FLUSHDB and FLUSHALL would empty one shard only: refused.
+    // FLUSHALL (every database) would empty one shard only: refused.
     let e = redis::cmd("EVAL")
-        .arg("return redis.call('flushdb')")
+        .arg("return redis.call('flushall')")
         .arg(0)
         .query::<String>(&mut con)
-        .expect_err("FLUSHDB inside a script");
+        .expect_err("FLUSHALL inside a script");
     assert!(e.to_string().contains("one shard's keys only"), "{e}");
     assert_eq!(redis::cmd("DBSIZE").query::<i64>(&mut con).ok(), Some(4));
 }
@@ -399,6 +399,17 @@ fn keys_scan_dbsize_and_randomkey_inside_scripts_see_every_shard_as_on_redis() {
     cmds.extend([
         vec!["FUNCTION", "LOAD", lib],
         vec!["FCALL", "keys_of", "0", "h:*"],
+        vec!["EVAL", sorted, "0", "*"],
+        vec!["DBSIZE"],
+        // FLUSHDB empties every shard's keys of the database, and a key
+        // made after it stays.
+        vec![
+            "EVAL",
+            "redis.call('set', 'before', 1) redis.call('flushdb') \
+             redis.call('set', 'after:' .. ARGV[1], 1) return redis.call('dbsize')",
+            "0",
+            "x",
+        ],
         vec!["EVAL", sorted, "0", "*"],
         vec!["DBSIZE"],
     ]);

@@ -1,6 +1,6 @@
 //! Every shard's keys of a pattern, for a script over several shards that
-//! asks for them: KEYS, SCAN (its MATCH, else every key), DBSIZE and
-//! RANDOMKEY (every key). The shard that runs the script cannot see the
+//! asks for them: KEYS, SCAN (its MATCH, else every key), DBSIZE,
+//! RANDOMKEY and FLUSHDB (every key). The shard that runs the script cannot see the
 //! other shards' keys, so it answers `-SHARDIS.STRAY` with the pattern
 //! (`common::wire::stray_reply_with`). The proxy then runs the script in
 //! a transaction that holds every shard whole, asks each shard for its
@@ -60,7 +60,7 @@ pub async fn gather(
         }
         if out.len() + listed > SWEEP_KEYS_MAX {
             return Err(format!(
-                "-ERR shardis: a script over several shards may list at most {SWEEP_KEYS_MAX} keys; its KEYS, SCAN, DBSIZE or RANDOMKEY matches more\r\n"
+                "-ERR shardis: a script over several shards may list at most {SWEEP_KEYS_MAX} keys; its KEYS, SCAN, DBSIZE, RANDOMKEY or FLUSHDB matches more\r\n"
             )
             .into_bytes());
         }

@@ -27,9 +27,11 @@ use crate::{
     server::Engine,
 };
 
-/// The pattern whose keys of every shard command `id` reads (KEYS, a
-/// SCAN's MATCH, all keys for a SCAN without one, DBSIZE and RANDOMKEY),
-/// or `None` for the other commands every shard runs (FLUSHALL, FLUSHDB:
+/// The pattern whose keys of every shard command `id` reads or writes
+/// (KEYS, a SCAN's MATCH, all keys for a SCAN without one, DBSIZE,
+/// RANDOMKEY and FLUSHDB: with every key here, a FLUSHDB empties the
+/// shard's own and the copies, which go home deleted), or `None` for the
+/// other commands every shard runs (FLUSHALL, over every database:
 /// refused in scripts with several shards).
 fn sweep_of<'a>(id: Cmd, argv: &[&'a [u8]]) -> Option<&'a [u8]> {
     match id {
@@ -46,7 +48,7 @@ fn sweep_of<'a>(id: Cmd, argv: &[&'a [u8]]) -> Option<&'a [u8]> {
             }
             Some(pattern)
         }
-        Cmd::Dbsize | Cmd::Randomkey => Some(b"*"),
+        Cmd::Dbsize | Cmd::Randomkey | Cmd::Flushdb => Some(b"*"),
         _ => None,
     }
 }
