@@ -214,8 +214,8 @@ impl Fsync {
 /// it may not read there (another shard's, or held by a transaction over
 /// several shards): `-SHARDIS.STRAY` then each key as `x` and its bytes
 /// in hex, space separated (none: the shard knows the script strays), and
-/// each pattern a script asked every shard's keys of (KEYS, SCAN, DBSIZE
-/// or RANDOMKEY with several shards) as `p` and its bytes in hex. The
+/// each pattern a script asked every shard's keys of (KEYS, SCAN,
+/// DBSIZE, RANDOMKEY or FLUSHDB with several shards) as `p` and its bytes in hex. The
 /// proxy runs the command again as a transaction with those keys too, and
 /// those patterns' keys of every shard; a client never sees it.
 pub const STRAY: &[u8] = b"-SHARDIS.STRAY";
@@ -253,8 +253,8 @@ pub const EVAL_NO_BODY: u8 = 128;
 /// `SHARDD.EVAL` flag (past the low byte the others use): the run is
 /// inside a transaction holding every shard whole, and after the listed
 /// keys come `nswept pattern...`, the patterns whose keys of every shard
-/// are listed (copied here): KEYS, SCAN, DBSIZE and RANDOMKEY of a swept
-/// pattern run here as over one keyspace (`proxy/src/xtx/sweep.rs`).
+/// are listed (copied here): KEYS, SCAN, DBSIZE, RANDOMKEY and FLUSHDB
+/// of a swept pattern run here as over one keyspace (`proxy/src/xtx/sweep.rs`).
 pub const EVAL_SWEPT: u16 = 256;
 
 /// The [`STRAY`] reply naming `keys`.

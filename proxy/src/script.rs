@@ -25,7 +25,7 @@
 //!   strayed before: the attempt goes out pipelined with the client's
 //!   other commands, its probe names every key the transaction needs, and
 //!   when the keys it reaches happen to be there it is done. A script
-//!   that calls KEYS, SCAN, DBSIZE or RANDOMKEY runs in a transaction
+//!   that calls KEYS, SCAN, DBSIZE, RANDOMKEY or FLUSHDB runs in a transaction
 //!   holding every shard whole, with every shard's keys of the pattern
 //!   listed for it (`xtx::sweep`).
 //!

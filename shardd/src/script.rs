@@ -33,9 +33,9 @@
 //! DUMP form, or the steps that undo it), paid only with more than one
 //! shard.
 //!
-//! KEYS, SCAN, DBSIZE and RANDOMKEY read every shard's keys: with several
-//! shards the run stops at the first, puts back what it wrote and names
-//! the pattern in its `-SHARDIS.STRAY` answer; the proxy runs it again
+//! KEYS, SCAN, DBSIZE, RANDOMKEY and FLUSHDB reach every shard's keys:
+//! with several shards the run stops at the first, puts back what it
+//! wrote and names the pattern in its `-SHARDIS.STRAY` answer; the proxy runs it again
 //! holding every shard whole, with every shard's keys of the pattern
 //! listed and copied here ([`EVAL_SWEPT`]), and those commands then run
 //! here as over one keyspace (`proxy/src/xtx/sweep.rs`).
@@ -371,7 +371,8 @@ struct Run<'a> {
     /// thousands of keys, each call looks its keys up).
     listed_set: Option<HashSet<&'a [u8], ahash::RandomState>>,
     /// The patterns whose keys of every shard are listed
-    /// ([`EVAL_SWEPT`]): KEYS, SCAN, DBSIZE and RANDOMKEY of them run here.
+    /// ([`EVAL_SWEPT`]): KEYS, SCAN, DBSIZE, RANDOMKEY and FLUSHDB of them
+    /// run here.
     swept: &'a [&'a [u8]],
     /// The patterns whose keys of every shard it asked for, not swept:
     /// named with its strays (`common::wire::stray_reply_with`).

@@ -24,7 +24,7 @@
 //! (`SHARDD.TXABORT T KEEP`) before the next.
 //!
 //! A script that asks for the keys of every shard (KEYS, SCAN, DBSIZE,
-//! RANDOMKEY: a pattern, all keys for the last three) goes straight to
+//! RANDOMKEY, FLUSHDB: a pattern, all keys for the last four) goes straight to
 //! that transaction: with nothing else running, every shard's keys of the
 //! pattern are listed for it and copied to its shard ([`super::sweep`]),
 //! which then answers those commands as over one keyspace.
