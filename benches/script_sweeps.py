@@ -4,13 +4,12 @@ against a running server.
 
 Usage: python3 benches/script_sweeps.py --port PORT [--keys N] [--rounds R]
 
-N (50,000 by default) plus N/10 must stay under 100,000 on shardis: DBSIZE
-in a script over several shards copies every key (at most 100,000).
+N is 50,000 by default.
 
 Loads N keys `other:i` and N/10 keys `del:i` (strings of 32 bytes), then
 times, R times each: a script counting the keys of a pattern with KEYS
 (`del:*`, N/10 keys), one counting them with a SCAN loop (MATCH, COUNT
-1000), one calling DBSIZE (every key), and a delete-by-pattern script
+1000), one calling DBSIZE (the other shards count theirs), and a delete-by-pattern script
 (KEYS then DEL of each) after loading the `del:` keys again. On shardis
 with several shards each of them runs in a transaction holding every
 shard whole, with the matching keys copied to the script's shard

@@ -252,28 +252,34 @@ pub const EVAL_MONITOR: u8 = 64;
 pub const EVAL_NO_BODY: u8 = 128;
 /// `SHARDD.EVAL` flag (past the low byte the others use): the run is
 /// inside a transaction holding every shard whole, and after the listed
-/// keys come `nswept pattern...`, the patterns whose keys of every shard
-/// are listed (copied here): KEYS, SCAN, DBSIZE, RANDOMKEY and FLUSHDB
-/// of a swept pattern run here as over one keyspace (`proxy/src/xtx/sweep.rs`).
+/// keys come `nswept pattern... elsewhere`: the patterns whose keys of
+/// every shard are listed (copied here), so that KEYS, SCAN, DBSIZE,
+/// RANDOMKEY and FLUSHDB of a swept pattern run here as over one
+/// keyspace, and the number of keys on the other shards that are not
+/// listed (`-` when not counted), which DBSIZE adds to this shard's
+/// (`proxy/src/xtx/sweep.rs`).
 pub const EVAL_SWEPT: u16 = 256;
 
 /// The [`STRAY`] reply naming `keys`.
 pub fn stray_reply<'k>(keys: impl IntoIterator<Item = &'k [u8]>) -> Vec<u8> {
-    stray_reply_with(keys, std::iter::empty())
+    stray_reply_with(keys, std::iter::empty(), false)
 }
 
-/// The [`STRAY`] reply naming `keys` and the patterns `sweeps` whose keys
-/// of every shard the script needs.
+/// The [`STRAY`] reply naming `keys`, the patterns `sweeps` whose keys of
+/// every shard the script needs, and (`count`, a lone `c`) whether it
+/// needs the number of keys on the other shards (DBSIZE).
 pub fn stray_reply_with<'k>(
     keys: impl IntoIterator<Item = &'k [u8]>,
     sweeps: impl IntoIterator<Item = &'k [u8]>,
+    count: bool,
 ) -> Vec<u8> {
     const HEX: &[u8; 16] = b"0123456789abcdef";
     let mut out = STRAY.to_vec();
     let tagged = keys
         .into_iter()
         .map(|k| (b'x', k))
-        .chain(sweeps.into_iter().map(|p| (b'p', p)));
+        .chain(sweeps.into_iter().map(|p| (b'p', p)))
+        .chain(count.then_some((b'c', &b""[..])));
     for (tag, k) in tagged {
         out.push(b' ');
         out.push(tag);
@@ -294,6 +300,15 @@ pub struct Strays {
     pub keys: Vec<Vec<u8>>,
     /// The patterns whose keys of every shard a script asked for.
     pub sweeps: Vec<Vec<u8>>,
+    /// A script asked for the number of keys of every shard (DBSIZE).
+    pub count: bool,
+}
+
+impl Strays {
+    /// Whether it asks for anything of every shard (patterns or the count).
+    pub fn sweeping(&self) -> bool {
+        self.count || !self.sweeps.is_empty()
+    }
 }
 
 /// What a [`STRAY`] reply names, or `None` for any other reply.
@@ -317,6 +332,7 @@ pub fn stray_parts(reply: &[u8]) -> Option<Strays> {
         match tag {
             b'x' => out.keys.push(bytes),
             b'p' => out.sweeps.push(bytes),
+            b'c' if bytes.is_empty() => out.count = true,
             _ => return None,
         }
     }
@@ -355,16 +371,19 @@ mod tests {
     fn stray_replies_carry_patterns_after_keys() {
         let keys: [&[u8]; 2] = [b"k", b"p"];
         let sweeps: [&[u8]; 2] = [b"job:*", b"*"];
-        let r = stray_reply_with(keys, sweeps);
+        let r = stray_reply_with(keys, sweeps, false);
         let back = stray_parts(&r).unwrap_or_default();
         assert_eq!(back.keys, vec![b"k".to_vec(), b"p".to_vec()]);
         assert_eq!(back.sweeps, vec![b"job:*".to_vec(), b"*".to_vec()]);
-        // Patterns alone.
-        let r = stray_reply_with(std::iter::empty(), [&b"a?"[..]]);
+        assert!(!back.count);
+        // Patterns alone, and the count.
+        let r = stray_reply_with(std::iter::empty(), [&b"a?"[..]], true);
         let back = stray_parts(&r).unwrap_or_default();
         assert!(back.keys.is_empty());
         assert_eq!(back.sweeps, vec![b"a?".to_vec()]);
+        assert!(back.count && back.sweeping());
         assert_eq!(strays_of(&r), Some(Vec::new()));
+        assert_eq!(stray_parts(b"-SHARDIS.STRAY c00\r\n"), None);
     }
 
     #[test]

@@ -90,18 +90,19 @@ impl Eval<'_> {
     }
 
     /// `SHARDD.EVAL sha body flags shard nshards nlisted listed...
-    /// [nswept swept...] numkeys key... arg...` for `shard` (`swept`: the
-    /// patterns whose keys of every shard `listed` has, inside a
-    /// transaction holding every shard whole; `common::wire::EVAL_SWEPT`).
+    /// [nswept swept... elsewhere] numkeys key... arg...` for `shard`
+    /// (`swept`: the patterns whose keys of every shard `listed` has, and
+    /// the other shards' keys not listed, inside a transaction holding
+    /// every shard whole; `common::wire::EVAL_SWEPT`).
     fn record(
         &self,
         shard: usize,
         nshards: usize,
         listed: &[Vec<u8>],
-        swept: &[Vec<u8>],
+        swept: xtx::sweep::Swept<'_>,
     ) -> Vec<Vec<u8>> {
-        let mut a =
-            Vec::with_capacity(9 + listed.len() + swept.len() + self.keys.len() + self.args.len());
+        let n = 10 + listed.len() + swept.patterns.len() + self.keys.len() + self.args.len();
+        let mut a = Vec::with_capacity(n);
         a.push(b"SHARDD.EVAL".to_vec());
         a.push(self.script.sha.as_bytes().to_vec());
         a.push(self.script.body.to_vec());
@@ -123,8 +124,12 @@ impl Eval<'_> {
         a.push(listed.len().to_string().into_bytes());
         a.extend(listed.iter().cloned());
         if !swept.is_empty() {
-            a.push(swept.len().to_string().into_bytes());
-            a.extend(swept.iter().cloned());
+            a.push(swept.patterns.len().to_string().into_bytes());
+            a.extend(swept.patterns.iter().cloned());
+            a.push(match swept.elsewhere {
+                Some(n) => n.to_string().into_bytes(),
+                None => b"-".to_vec(),
+            });
         }
         a.push(self.keys.len().to_string().into_bytes());
         a.extend(self.keys.iter().map(|k| k.to_vec()));
@@ -505,7 +510,7 @@ pub async fn run(w: &Rc<Worker>, proto: Proto, origin: u64, e: &Eval<'_>) -> Vec
     if !spread {
         let mut req = Req::internal(Cmd::SharddEval, proto);
         req.origin = origin;
-        let reply = xtx::ask_each(w, req, &[(one, e.record(one, n, &[], &[]))])
+        let reply = xtx::ask_each(w, req, &[(one, e.record(one, n, &[], Default::default()))])
             .await
             .into_iter()
             .next()
@@ -524,14 +529,15 @@ pub async fn run(w: &Rc<Worker>, proto: Proto, origin: u64, e: &Eval<'_>) -> Vec
 /// [`run_spread`] does); the reply, `-SHARDIS.STRAY key` if it reached a
 /// key `t` did not lock. With `sweeps` (`t` holds every shard whole),
 /// every shard's keys of those patterns are listed too, as they are at
-/// the script's turn (`xtx::sweep`).
+/// the script's turn, and with `count` the other shards' keys are
+/// counted for its DBSIZE (`xtx::sweep`).
 pub async fn run_in_tx(
     w: &Rc<Worker>,
     t: u64,
     proto: Proto,
     e: &Eval<'_>,
     extra: &[Vec<u8>],
-    sweeps: &[Vec<u8>],
+    (sweeps, count): (&[Vec<u8>], bool),
 ) -> Vec<u8> {
     let n = w.shared.shard_count();
     let mut extra = std::borrow::Cow::Borrowed(extra);
@@ -543,9 +549,20 @@ pub async fn run_in_tx(
     }
     let (listed, keys) = plan(w, e, &extra);
     let exec = keys.first().map_or(0, |(_, _, s)| *s);
+    let elsewhere = match count {
+        true => match xtx::sweep::elsewhere(w, t, &keys, exec).await {
+            Ok(n) => Some(n),
+            Err(e) => return e,
+        },
+        false => None,
+    };
+    let swept = xtx::sweep::Swept {
+        patterns: sweeps,
+        elsewhere,
+    };
     // In a transaction the request's origin carries `t` (`Req::in_tx`).
     let req = Req::internal(Cmd::SharddEval, proto).in_tx(t);
-    let record = e.record(exec, n, &listed, sweeps);
+    let record = e.record(exec, n, &listed, swept);
     xtx::run_with_copies(w, t, req, record, &keys, exec).await
 }
 
@@ -580,18 +597,19 @@ async fn run_spread(w: &Rc<Worker>, proto: Proto, e: &Eval<'_>, extra: Strays) -
     let n = w.shared.shard_count();
     let keys = |extra: &[Vec<u8>]| plan(w, e, extra).1;
     // The keys it lists are those it locked: KEYS, then the extra ones.
-    let request = |t: u64, exec: usize, keys: &xtx::straying::Keys, swept: &[Vec<u8>]| {
-        (
-            Req::internal(Cmd::SharddEval, proto).in_tx(t),
-            e.record(exec, n, &xtx::straying::names(keys), swept),
-        )
-    };
+    let request =
+        |t: u64, exec: usize, keys: &xtx::straying::Keys, swept: xtx::sweep::Swept<'_>| {
+            (
+                Req::internal(Cmd::SharddEval, proto).in_tx(t),
+                e.record(exec, n, &xtx::straying::names(keys), swept),
+            )
+        };
     let s = xtx::straying::Straying {
         what: "script",
         keys: &keys,
         request: &request,
     };
-    xtx::straying::run_straying(w, &s, extra.keys, extra.sweeps).await
+    xtx::straying::run_straying(w, &s, extra).await
 }
 
 /// The reply to a command that would wait behind a busy script.
@@ -714,7 +732,7 @@ pub async fn compile_error(w: &Rc<Worker>, script: Entry) -> Option<Vec<u8>> {
         no_replicas: false,
         monitor: false,
     };
-    let mut args = check.record(0, w.shared.shard_count(), &[], &[]);
+    let mut args = check.record(0, w.shared.shard_count(), &[], Default::default());
     args[3] = EVAL_COMPILE_ONLY.to_string().into_bytes();
     let reply = xtx::ask_all(w, Cmd::SharddEval, &[(0, args)])
         .await

@@ -281,6 +281,8 @@ struct EvalArgs<'a> {
     /// The patterns whose keys of every shard are listed
     /// ([`common::wire::EVAL_SWEPT`]).
     swept: &'a [&'a [u8]],
+    /// The keys on the other shards that are not listed, when counted.
+    elsewhere: Option<i64>,
     keys: &'a [&'a [u8]],
     argv: &'a [&'a [u8]],
 }
@@ -296,14 +298,15 @@ fn parse_eval<'a>(args: &'a [&'a [u8]]) -> Option<EvalArgs<'a>> {
     let nlisted = num(o + 6)?;
     let listed = args.get(o + 7..o + 7 + nlisted)?;
     let mut at = o + 7 + nlisted;
-    let swept = match wide & usize::from(EVAL_SWEPT) != 0 {
+    let (swept, elsewhere) = match wide & usize::from(EVAL_SWEPT) != 0 {
         true => {
             let n = num(at)?;
             let s = args.get(at + 1..at + 1 + n)?;
-            at += 1 + n;
-            s
+            let elsewhere = std::str::from_utf8(args.get(at + 1 + n)?).ok()?;
+            at += 2 + n;
+            (s, elsewhere.parse().ok())
         }
-        false => &[],
+        false => (&[][..], None),
     };
     let nkeys = num(at)?;
     let first = at + 1;
@@ -316,6 +319,7 @@ fn parse_eval<'a>(args: &'a [&'a [u8]]) -> Option<EvalArgs<'a>> {
         nshards: num(o + 5)?.max(1),
         listed,
         swept,
+        elsewhere,
         keys: args.get(first..first + nkeys)?,
         argv: args.get(first + nkeys..)?,
     })
@@ -377,6 +381,13 @@ struct Run<'a> {
     /// The patterns whose keys of every shard it asked for, not swept:
     /// named with its strays (`common::wire::stray_reply_with`).
     sweeps: Vec<Vec<u8>>,
+    /// The keys on the other shards that are not listed here, when the
+    /// proxy counted them ([`EVAL_SWEPT`]): DBSIZE adds them to this
+    /// shard's.
+    elsewhere: Option<i64>,
+    /// It asked for that count, not given (DBSIZE): named with its
+    /// strays.
+    count_needed: bool,
     keys: &'a [&'a [u8]],
     read_only: bool,
     /// Writes are refused (`EVAL_NO_REPLICAS`).
@@ -626,6 +637,8 @@ impl<L: WriteLog> Engine<L> {
                 .then(|| a.listed.iter().copied().collect()),
             swept: a.swept,
             sweeps: Vec::new(),
+            elsewhere: a.elsewhere,
+            count_needed: false,
             keys: a.keys,
             read_only: compiled.read_only || a.flags & EVAL_READ_ONLY != 0,
             no_replicas: a.flags & EVAL_NO_REPLICAS != 0,
@@ -804,7 +817,11 @@ fn run_script<L: WriteLog>(
         mine.dedup();
         named.extend(mine);
         let sweeps = run.sweeps.iter().map(Vec::as_slice);
-        reply.raw(&common::wire::stray_reply_with(named, sweeps));
+        reply.raw(&common::wire::stray_reply_with(
+            named,
+            sweeps,
+            run.count_needed,
+        ));
         return Ok(false);
     }
     let counted = |t: &Table| {

@@ -162,6 +162,7 @@ pub async fn run(
     let mut extra = Extra {
         listed: vec![Vec::new(); queued.len()],
         sweeps: vec![Vec::new(); queued.len()],
+        counts: vec![false; queued.len()],
         seen: HashSet::new(),
     };
     let mut parts = parts;
@@ -217,6 +218,7 @@ pub async fn run(
         let capture = Rc::new(RefCell::new(Replies::capture()));
         let strays = RefCell::new(Vec::new());
         let asked = RefCell::new(Vec::new());
+        let asked_count = RefCell::new(Vec::new());
         let run = Queue {
             t,
             proto,
@@ -228,13 +230,16 @@ pub async fn run(
             sweeps: &extra.sweeps,
             strays: &strays,
             asked: &asked,
+            counts: &extra.counts,
+            asked_count: &asked_count,
         };
         send_queued(w, &run, &capture).await;
         w.flush_now();
         let replies = core::wait_all(&capture).await;
         let strays = strays.into_inner();
         let asked = asked.into_inner();
-        if strays.is_empty() && asked.is_empty() {
+        let asked_count = asked_count.into_inner();
+        if strays.is_empty() && asked.is_empty() && asked_count.is_empty() {
             // 3 and 4. Prepare, decide, finish.
             return match core::finish(w, t, &locked).await {
                 Ok(()) => Outcome::Committed(replies),
@@ -257,7 +262,7 @@ pub async fn run(
         } else {
             core::abort(w, t, &locked).await;
         }
-        if watcher != 0 && !asked.is_empty() {
+        if watcher != 0 && !(asked.is_empty() && asked_count.is_empty()) {
             return Outcome::Failed(
                 "-ERR shardis: a script inside this MULTI asked for every shard's keys (KEYS, SCAN, DBSIZE, RANDOMKEY) while keys are WATCHed; run it outside the MULTI or without WATCH".into(),
             );
@@ -283,6 +288,21 @@ pub async fn run(
                 );
             }
             mine.push(pattern);
+            if held.is_none() {
+                parts = core::every_shard_whole(w, parts);
+            }
+        }
+        for i in asked_count {
+            let Some(counted) = extra.counts.get_mut(i) else {
+                continue;
+            };
+            if *counted {
+                return Outcome::Failed(
+                    "-ERR shardis: the keys of the scripts inside this MULTI could not be settled"
+                        .into(),
+                );
+            }
+            *counted = true;
             if held.is_none() {
                 parts = core::every_shard_whole(w, parts);
             }
@@ -349,6 +369,8 @@ struct Extra {
     listed: Vec<Vec<Vec<u8>>>,
     /// The patterns each lists every shard's keys of (scripts only).
     sweeps: Vec<Vec<Vec<u8>>>,
+    /// Whether each counts the other shards' keys for its DBSIZE.
+    counts: Vec<bool>,
     /// (position, key) of every listed key, to add each once.
     seen: HashSet<(usize, Vec<u8>)>,
 }
@@ -400,6 +422,11 @@ struct Queue<'a, 'b> {
     strays: &'a RefCell<Vec<(usize, Vec<u8>)>>,
     /// Patterns scripts asked every shard's keys of, with their position.
     asked: &'a RefCell<Vec<(usize, Vec<u8>)>>,
+    /// Whether each script's DBSIZE counts the other shards' keys, by
+    /// position.
+    counts: &'a [bool],
+    /// The scripts that asked for that count, by position.
+    asked_count: &'a RefCell<Vec<usize>>,
 }
 
 /// Sends the queued commands of transaction `t` (those the proxy answers
@@ -431,8 +458,13 @@ async fn send_one(w: &Rc<Worker>, q: &Queue<'_, '_>, capture: &Rc<RefCell<Replie
                 e.no_replicas = w.shared.settings.writes_need_replicas();
                 e.monitor = w.shared.monitors.any();
                 let sweeps = q.sweeps.get(i).map_or(&[][..], Vec::as_slice);
-                let reply = crate::script::run_in_tx(w, t, proto, &e, listed, sweeps).await;
+                let count = q.counts.get(i).copied().unwrap_or(false);
+                let reply =
+                    crate::script::run_in_tx(w, t, proto, &e, listed, (sweeps, count)).await;
                 if let Some(found) = common::wire::stray_parts(&reply) {
+                    if found.count {
+                        q.asked_count.borrow_mut().push(i);
+                    }
                     q.strays
                         .borrow_mut()
                         .extend(found.keys.into_iter().map(|k| (i, k)));
@@ -533,6 +565,8 @@ async fn run_at_once(
         sweeps: &[],
         strays: &strays,
         asked: &asked,
+        counts: &[],
+        asked_count: &RefCell::new(Vec::new()),
     };
     send_queued(w, &run, &capture).await;
     // The prepares go out before the lock replies are in: a participant

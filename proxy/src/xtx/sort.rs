@@ -139,7 +139,7 @@ pub async fn run(
         probe(w, argv).await
     };
     let keys = |extra: &[Vec<u8>]| keys_with(w, spec, argv, extra);
-    let request = |t: u64, _exec: usize, keys: &Keys, _swept: &[Vec<u8>]| {
+    let request = |t: u64, _exec: usize, keys: &Keys, _swept: super::sweep::Swept<'_>| {
         (
             Req::internal(Cmd::SharddSort, proto).in_tx(t),
             record(&names(keys), argv),
@@ -150,7 +150,11 @@ pub async fn run(
         keys: &keys,
         request: &request,
     };
-    (run_straying(w, &s, extra, Vec::new()).await, true)
+    let asks = common::wire::Strays {
+        keys: extra,
+        ..Default::default()
+    };
+    (run_straying(w, &s, asks).await, true)
 }
 
 /// SORT `argv` (with patterns) as a command of transaction `t`, which

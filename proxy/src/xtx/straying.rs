@@ -36,6 +36,8 @@ use std::{
 
 use common::wire::{stray_parts, Strays};
 
+use super::sweep::Swept;
+
 use super::{
     abort, abort_asks, ask_mixed, copy_reads, every_shard_whole, finish_with, lock, more_lock_args,
     next_txid, parts_of_keys, put_back, run_copies_at_once, run_keeping_home, run_on_read, Ask,
@@ -65,8 +67,9 @@ pub type KeysWith<'a> = &'a dyn Fn(&[Vec<u8>]) -> Keys;
 
 /// A command's request inside transaction `t` on shard `exec`, which
 /// holds `keys` (the command lists their names: it may read them) and,
-/// among them, every shard's keys of the patterns `swept`.
-pub type RequestIn<'a> = &'a dyn Fn(u64, usize, &Keys, &[Vec<u8>]) -> (Req, Vec<Vec<u8>>);
+/// among them, every shard's keys of the patterns swept (and the count
+/// of the others, [`Swept`]).
+pub type RequestIn<'a> = &'a dyn Fn(u64, usize, &Keys, Swept<'_>) -> (Req, Vec<Vec<u8>>);
 
 /// The names of `keys`, in order: what a request lists.
 pub fn names(keys: &Keys) -> Vec<Vec<u8>> {
@@ -101,19 +104,24 @@ pub fn unique_keys(keys: impl IntoIterator<Item = (Vec<u8>, bool, usize)>) -> Ke
     out
 }
 
-/// Runs `s` as a transaction over the shards of its keys and `extra`,
-/// and every shard's keys of the patterns `sweeps` (module docs); its
-/// reply, or the transaction's error.
-pub async fn run_straying(
-    w: &Rc<Worker>,
-    s: &Straying<'_>,
-    mut extra: Vec<Vec<u8>>,
-    sweeps: Vec<Vec<u8>>,
-) -> Vec<u8> {
+/// Runs `s` as a transaction over the shards of its keys and `asks`'s,
+/// every shard's keys of its patterns and their count if it asks (module
+/// docs); its reply, or the transaction's error.
+pub async fn run_straying(w: &Rc<Worker>, s: &Straying<'_>, asks: Strays) -> Vec<u8> {
     let what = s.what;
     let _gate = w.enter_gate().await;
-    if !sweeps.is_empty() {
-        return run_holding_every_shard(w, s, extra, sweeps).await;
+    let Strays {
+        keys: mut extra,
+        sweeps,
+        count,
+    } = asks;
+    if !sweeps.is_empty() || count {
+        let asks = Strays {
+            keys: Vec::new(),
+            sweeps,
+            count,
+        };
+        return run_holding_every_shard(w, s, extra, asks).await;
     }
     // A transaction whose round strayed, put back, its locks kept and
     // widened to the keys found: the next round runs in it.
@@ -127,7 +135,7 @@ pub async fn run_straying(
         // the prepares if the round does not stray.
         let (t, locked, reply, home) = match held.take() {
             Some((t, locked, got)) => {
-                let (req, args) = (s.request)(t, exec, &keys, &[]);
+                let (req, args) = (s.request)(t, exec, &keys, Swept::default());
                 let (reply, home) = run_on_read(w, t, req, args, &keys, exec, &got).await;
                 (t, locked, reply, home)
             }
@@ -142,7 +150,7 @@ pub async fn run_straying(
                 let at_once = run_copies_at_once(
                     w,
                     &parts,
-                    |t| (s.request)(t, exec, &keys, &[]),
+                    |t| (s.request)(t, exec, &keys, Swept::default()),
                     &keys,
                     exec,
                     |r| stray_parts(r).is_some(),
@@ -161,14 +169,14 @@ pub async fn run_straying(
                             }
                             Err(LockError::Failed(e)) => return format!("{e}\r\n").into_bytes(),
                         };
-                        let (req, args) = (s.request)(t, exec, &keys, &[]);
+                        let (req, args) = (s.request)(t, exec, &keys, Swept::default());
                         let (reply, home) = run_keeping_home(w, t, req, args, &keys, exec).await;
                         (t, locked, reply, home)
                     }
                 }
             }
         };
-        match more_keys(what, &reply, &keys, &[]) {
+        match more_keys(what, &reply, &keys, &[], false) {
             More::Done => {
                 return match finish_with(w, t, &locked, home).await {
                     Ok(()) => reply,
@@ -179,15 +187,12 @@ pub async fn run_straying(
                 abort(w, t, &locked).await;
                 return e;
             }
-            More::Keys(Strays {
-                keys: found,
-                sweeps,
-            }) if !sweeps.is_empty() => {
-                // Every shard's keys of a pattern: only a transaction
-                // holding every shard whole can list them.
+            More::Keys(found) if found.sweeping() => {
+                // Every shard's keys of a pattern (or their count): only
+                // a transaction holding every shard whole can list them.
                 abort(w, t, &locked).await;
-                extra.extend(found);
-                return run_holding_every_shard(w, s, extra, sweeps).await;
+                extra.extend(found.keys.iter().cloned());
+                return run_holding_every_shard(w, s, extra, found).await;
             }
             More::Keys(Strays { keys: found, .. }) => {
                 // Keep what it holds (others could move what its keys
@@ -208,7 +213,7 @@ pub async fn run_straying(
     if let Some((t, locked, _)) = held.take() {
         abort(w, t, &locked).await;
     }
-    run_holding_every_shard(w, s, extra, Vec::new()).await
+    run_holding_every_shard(w, s, extra, Strays::default()).await
 }
 
 /// A round of live transaction `t` that strayed, kept for the next, in
@@ -286,16 +291,18 @@ enum More {
     Unsettled(Vec<u8>),
 }
 
-/// Reads a round's `reply` over `keys`, with the patterns `swept`.
-fn more_keys(what: &str, reply: &[u8], keys: &Keys, swept: &[Vec<u8>]) -> More {
+/// Reads a round's `reply` over `keys`, with the patterns `swept` (and
+/// the other shards' keys `counted`).
+fn more_keys(what: &str, reply: &[u8], keys: &Keys, swept: &[Vec<u8>], counted: bool) -> More {
     let Some(found) = stray_parts(reply) else {
         return More::Done;
     };
     let known: HashSet<&[u8]> = keys.iter().map(|(k, _, _)| k.as_slice()).collect();
-    let nothing_new = found.keys.is_empty() && found.sweeps.is_empty();
+    let nothing_new = found.keys.is_empty() && !found.sweeping();
     if nothing_new
         || found.keys.iter().any(|f| known.contains(f.as_slice()))
         || found.sweeps.iter().any(|p| swept.contains(p))
+        || (found.count && counted)
     {
         return More::Unsettled(
             format!("-ERR shardis: the {what}'s keys could not be settled\r\n").into_bytes(),
@@ -305,7 +312,8 @@ fn more_keys(what: &str, reply: &[u8], keys: &Keys, swept: &[Vec<u8>]) -> More {
 }
 
 /// The rounds after [`ROUNDS_ALONE`], or those of a command that asked
-/// for every shard's keys of the patterns `sweeps`: one transaction locks
+/// for every shard's keys of the patterns of `asks` (or their count; its
+/// keys are in `extra`): one transaction locks
 /// every shard whole (in order, waiting), then runs round after round
 /// inside it, a round that strays having put back its writes, until one
 /// settles; it commits that round's effects only. A pattern asked for is
@@ -314,8 +322,10 @@ async fn run_holding_every_shard(
     w: &Rc<Worker>,
     s: &Straying<'_>,
     mut extra: Vec<Vec<u8>>,
-    mut sweeps: Vec<Vec<u8>>,
+    asks: Strays,
 ) -> Vec<u8> {
+    let mut sweeps = asks.sweeps;
+    let mut counted = asks.count;
     let what = s.what;
     let t = next_txid(w);
     let parts = every_shard_whole(w, Vec::new());
@@ -341,9 +351,24 @@ async fn run_holding_every_shard(
         }
         let keys = (s.keys)(&extra);
         let exec = keys.first().map_or(0, |(_, _, s)| *s);
-        let (req, args) = (s.request)(t, exec, &keys, &swept);
+        // A DBSIZE's count of the other shards' keys, less the copies.
+        let elsewhere = match counted {
+            true => match super::sweep::elsewhere(w, t, &keys, exec).await {
+                Ok(n) => Some(n),
+                Err(e) => {
+                    abort(w, t, &locked).await;
+                    return e;
+                }
+            },
+            false => None,
+        };
+        let told = Swept {
+            patterns: &swept,
+            elsewhere,
+        };
+        let (req, args) = (s.request)(t, exec, &keys, told);
         let (reply, home) = run_keeping_home(w, t, req, args, &keys, exec).await;
-        match more_keys(what, &reply, &keys, &swept) {
+        match more_keys(what, &reply, &keys, &swept, counted) {
             More::Done => {
                 return match finish_with(w, t, &locked, home).await {
                     Ok(()) => reply,
@@ -353,6 +378,7 @@ async fn run_holding_every_shard(
             More::Keys(found) => {
                 extra.extend(found.keys);
                 sweeps = found.sweeps;
+                counted |= found.count;
             }
             More::Unsettled(e) => {
                 abort(w, t, &locked).await;

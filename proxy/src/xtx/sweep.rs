@@ -1,6 +1,6 @@
 //! Every shard's keys of a pattern, for a script over several shards that
-//! asks for them: KEYS, SCAN (its MATCH, else every key), DBSIZE,
-//! RANDOMKEY and FLUSHDB (every key). The shard that runs the script cannot see the
+//! asks for them: KEYS, SCAN (its MATCH, else every key), RANDOMKEY and
+//! FLUSHDB (every key); for DBSIZE, their number ([`elsewhere`]). The shard that runs the script cannot see the
 //! other shards' keys, so it answers `-SHARDIS.STRAY` with the pattern
 //! (`common::wire::stray_reply_with`). The proxy then runs the script in
 //! a transaction that holds every shard whole, asks each shard for its
@@ -14,7 +14,7 @@
 //! home at commit, as any script's over several shards do.
 //!
 //! Cost: every matching key's value is copied to the script's shard and
-//! back if written, and every other client waits while it holds every
+//! back if written (DBSIZE copies none: the other shards count theirs), and every other client waits while it holds every
 //! shard. At most [`SWEEP_KEYS_MAX`] keys are listed: past that the
 //! script gets an error rather than a copy of the whole keyspace.
 
@@ -27,6 +27,72 @@ use crate::{link::Req, worker::Worker};
 /// The most keys a script's sweeps (and the other keys it lists) may
 /// bring to its shard.
 pub const SWEEP_KEYS_MAX: usize = 100_000;
+
+/// What a script's shard is told of every shard inside a transaction
+/// holding them all (`common::wire::EVAL_SWEPT`).
+#[derive(Clone, Copy, Default)]
+pub struct Swept<'a> {
+    /// The patterns whose keys of every shard are listed.
+    pub patterns: &'a [Vec<u8>],
+    /// The keys on the other shards that are not listed ([`elsewhere`]),
+    /// when a DBSIZE asked.
+    pub elsewhere: Option<i64>,
+}
+
+impl Swept<'_> {
+    /// Whether there is nothing to tell.
+    pub fn is_empty(&self) -> bool {
+        self.patterns.is_empty() && self.elsewhere.is_none()
+    }
+}
+
+/// The keys in the scope's database on every shard but `exec`, less
+/// those of `keys` (key, written, shard), which are copied to `exec`: what
+/// a script's DBSIZE there adds to that shard's count, inside transaction
+/// `t` (which holds every shard whole). The error reply if a shard's
+/// answer is not a number.
+pub async fn elsewhere(
+    w: &Rc<Worker>,
+    t: u64,
+    keys: &[(Vec<u8>, bool, usize)],
+    exec: usize,
+) -> Result<i64, Vec<u8>> {
+    let mut asks: Vec<super::Ask> = Vec::new();
+    for s in (0..w.shared.shard_count()).filter(|&s| s != exec) {
+        asks.push(super::Ask {
+            req: Req::internal(Cmd::Dbsize, Proto::Resp2).in_tx(t),
+            shard: s,
+            args: vec![b"DBSIZE".to_vec()],
+        });
+        let mut ex = vec![b"EXISTS".to_vec()];
+        ex.extend(keys.iter().filter(|k| k.2 == s).map(|k| k.0.clone()));
+        if ex.len() > 1 {
+            asks.push(super::Ask {
+                req: Req::internal(Cmd::Exists, Proto::Resp2).in_tx(t),
+                shard: s,
+                args: ex,
+            });
+        }
+    }
+    let replies = super::ask_mixed(w, &asks).await;
+    let mut n = 0i64;
+    for (ask, r) in asks.iter().zip(&replies) {
+        match ask.req.cmd {
+            Cmd::Dbsize => n += integer(r)?,
+            _ => n -= integer(r)?,
+        }
+    }
+    Ok(n)
+}
+
+/// The integer reply `r`, or the error reply.
+fn integer(r: &[u8]) -> Result<i64, Vec<u8>> {
+    match resp_value::parse(r) {
+        Some((resp_value::Value::Int(n), _)) => Ok(n),
+        _ if r.first() == Some(&b'-') => Err(r.to_vec()),
+        _ => Err(b"-ERR shardis: a shard's count could not be read\r\n".to_vec()),
+    }
+}
 
 /// Every shard's live keys of `patterns` in transaction `t` (which holds
 /// every shard whole), in the scope's database, each once; `listed` keys

@@ -27,14 +27,24 @@ use crate::{
     server::Engine,
 };
 
-/// The pattern whose keys of every shard command `id` reads or writes
-/// (KEYS, a SCAN's MATCH, all keys for a SCAN without one, DBSIZE,
+/// What a command over every shard needs of the other shards inside a
+/// script.
+enum Sweep<'a> {
+    /// Their keys of this pattern, listed and copied here.
+    Pattern(&'a [u8]),
+    /// The number of their keys (DBSIZE).
+    Count,
+}
+
+/// What command `id` needs of every shard: the keys of a pattern it reads
+/// or writes (KEYS, a SCAN's MATCH, all keys for a SCAN without one,
 /// RANDOMKEY and FLUSHDB: with every key here, a FLUSHDB empties the
-/// shard's own and the copies, which go home deleted), or `None` for the
-/// other commands every shard runs (FLUSHALL, over every database:
-/// refused in scripts with several shards).
-fn sweep_of<'a>(id: Cmd, argv: &[&'a [u8]]) -> Option<&'a [u8]> {
-    match id {
+/// shard's own and the copies, which go home deleted), their number
+/// (DBSIZE), or `None` for the other commands every shard runs (FLUSHALL,
+/// over every database: refused in scripts with several shards).
+fn sweep_of<'a>(id: Cmd, argv: &[&'a [u8]]) -> Option<Sweep<'a>> {
+    let pattern = match id {
+        Cmd::Dbsize => return Some(Sweep::Count),
         Cmd::Keys => argv.get(1).copied(),
         Cmd::Scan => {
             // The last MATCH counts, as SCAN reads its options.
@@ -48,9 +58,10 @@ fn sweep_of<'a>(id: Cmd, argv: &[&'a [u8]]) -> Option<&'a [u8]> {
             }
             Some(pattern)
         }
-        Cmd::Dbsize | Cmd::Randomkey | Cmd::Flushdb => Some(b"*"),
+        Cmd::Randomkey | Cmd::Flushdb => Some(&b"*"[..]),
         _ => None,
-    }
+    };
+    pattern.map(Sweep::Pattern)
 }
 
 impl<L: WriteLog> Engine<L> {
@@ -147,13 +158,28 @@ impl<L: WriteLog> Engine<L> {
                 match sweep_of(spec.id, &argv) {
                     // Every shard's keys of it are here (copies): as over
                     // one keyspace.
-                    Some(p) if run.swept(p) => {}
-                    Some(p) => {
+                    Some(Sweep::Pattern(p)) if run.swept(p) => {}
+                    Some(Sweep::Count) if run.swept(b"*") => {}
+                    // This shard's keys (its own and the copies) and the
+                    // other shards' others, counted by the proxy.
+                    Some(Sweep::Count) if run.tx.is_some() && run.elsewhere.is_some() => {
+                        let n = self.ks.len() as i64 + run.elsewhere.unwrap_or(0);
+                        Reply::new(&mut run.buf, proto).int(n);
+                        self.stats
+                            .end(Some(spec.id), 0, &argv, run.origin, &run.buf);
+                        return self.script_reply(lua, run, raise);
+                    }
+                    Some(need) => {
                         // The proxy runs it again holding every shard
                         // whole, with that pattern's keys of every shard
-                        // listed; nothing of this run stays.
-                        if !run.sweeps.iter().any(|s| s == p) {
-                            run.sweeps.push(p.to_vec());
+                        // listed (or the others counted); nothing of this
+                        // run stays.
+                        match need {
+                            Sweep::Pattern(p) if !run.sweeps.iter().any(|s| s == p) => {
+                                run.sweeps.push(p.to_vec())
+                            }
+                            Sweep::Pattern(_) => {}
+                            Sweep::Count => run.count_needed = true,
                         }
                         run.stray.get_or_insert_with(Vec::new);
                         self.stop_run(run);
