@@ -264,7 +264,7 @@ pub async fn run(
         }
         if watcher != 0 && !(asked.is_empty() && asked_count.is_empty()) {
             return Outcome::Failed(
-                "-ERR shardis: a script inside this MULTI asked for every shard's keys (KEYS, SCAN, DBSIZE, RANDOMKEY) while keys are WATCHed; run it outside the MULTI or without WATCH".into(),
+                "-ERR shardis: a script inside this MULTI asked for every shard's keys (KEYS, SCAN, DBSIZE, RANDOMKEY, FLUSHDB) while keys are WATCHed; run it outside the MULTI or without WATCH".into(),
             );
         }
         if watcher != 0 {

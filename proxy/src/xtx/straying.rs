@@ -312,12 +312,12 @@ fn more_keys(what: &str, reply: &[u8], keys: &Keys, swept: &[Vec<u8>], counted: 
 }
 
 /// The rounds after [`ROUNDS_ALONE`], or those of a command that asked
-/// for every shard's keys of the patterns of `asks` (or their count; its
-/// keys are in `extra`): one transaction locks
-/// every shard whole (in order, waiting), then runs round after round
-/// inside it, a round that strays having put back its writes, until one
-/// settles; it commits that round's effects only. A pattern asked for is
-/// swept once: nothing else changes the keyspace while it holds.
+/// for every shard's keys of the patterns of `asks` or their count (its
+/// keys are in `extra`): one transaction locks every shard whole (in
+/// order, waiting), then runs round after round inside it, a round that
+/// strays having put back its writes, until one settles; it commits that
+/// round's effects only. A pattern asked for is swept once: nothing else
+/// changes the keyspace while it holds.
 async fn run_holding_every_shard(
     w: &Rc<Worker>,
     s: &Straying<'_>,
