@@ -308,6 +308,31 @@ fn keys_inside_a_script_is_served_for_a_pattern_pinned_to_its_shard() {
         .expect_err("FLUSHALL inside a script");
     assert!(e.to_string().contains("one shard's keys only"), "{e}");
     assert_eq!(redis::cmd("DBSIZE").query::<i64>(&mut con).ok(), Some(4));
+    // Inside a MULTI under WATCH a second round is impossible: EXEC is
+    // refused whole, nothing applied.
+    let _: () = redis::cmd("WATCH")
+        .arg("other")
+        .query(&mut con)
+        .expect("WATCH");
+    let _: () = redis::cmd("MULTI").query(&mut con).expect("MULTI");
+    let _: () = redis::cmd("SET")
+        .arg("made")
+        .arg(1)
+        .query(&mut con)
+        .expect("queued");
+    let _: () = redis::cmd("EVAL")
+        .arg("return #redis.call('keys', '*')")
+        .arg(0)
+        .query(&mut con)
+        .expect("queued");
+    let e = redis::cmd("EXEC")
+        .query::<redis::Value>(&mut con)
+        .expect_err("EXEC of a sweeping script under WATCH");
+    assert!(e.to_string().contains("WATCHed"), "{e}");
+    assert_eq!(
+        redis::cmd("EXISTS").arg("made").query::<i64>(&mut con).ok(),
+        Some(0)
+    );
 }
 
 /// Scripts that ask for every shard's keys, each returning something
