@@ -8,8 +8,10 @@
 //! but a per-entry allocation is rounded to jemalloc's 64-byte class and
 //! the table needs an 8-byte pointer per bucket. Packed in the slot's arena
 //! the entry costs its 54 bytes, 3 of them the clock (plus the arena's
-//! growth slack), and a table bucket is a 2-byte offset (4 bytes once the arena passes 64 KiB,
-//! see `keyspace/offsets.rs`) plus hashbrown's control byte.
+//! growth slack), and its place in the index 3 bytes: a tag byte and a
+//! 2-byte offset in a slot of at most 128 keys, else a hashbrown bucket
+//! of a 2-byte offset (4 once the arena passes 64 KiB) and its control
+//! byte (`keyspace/offsets.rs`).
 //!
 //! Entry layout (alignment 1), at an offset the table holds:
 //!
