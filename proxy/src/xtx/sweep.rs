@@ -20,9 +20,13 @@
 
 use std::{collections::HashSet, rc::Rc};
 
-use common::{reply::Proto, resp_value, table::Cmd};
+use common::{reply::Proto, table::Cmd};
 
-use crate::{link::Req, worker::Worker};
+use crate::{
+    link::Req,
+    merge::{array_elements, bulk_bytes, parse_int_reply},
+    worker::Worker,
+};
 
 /// The most keys a script's sweeps (and the other keys it lists) may
 /// bring to its shard.
@@ -87,10 +91,10 @@ pub async fn elsewhere(
 
 /// The integer reply `r`, or the error reply.
 fn integer(r: &[u8]) -> Result<i64, Vec<u8>> {
-    match resp_value::parse(r) {
-        Some((resp_value::Value::Int(n), _)) => Ok(n),
-        _ if r.first() == Some(&b'-') => Err(r.to_vec()),
-        _ => Err(b"-ERR shardis: a shard's count could not be read\r\n".to_vec()),
+    match parse_int_reply(r) {
+        Some(n) => Ok(n),
+        None if r.first() == Some(&b'-') => Err(r.to_vec()),
+        None => Err(b"-ERR shardis: a shard's count could not be read\r\n".to_vec()),
     }
 }
 
@@ -136,8 +140,7 @@ pub async fn gather(
 
 /// The names in a KEYS reply (an array of bulk strings).
 fn parse_names(reply: &[u8]) -> Option<Vec<&[u8]>> {
-    let (value, _) = resp_value::parse(reply)?;
-    value.as_array()?.iter().map(|v| v.as_bytes()).collect()
+    array_elements(reply)?.into_iter().map(bulk_bytes).collect()
 }
 
 #[cfg(test)]

@@ -60,8 +60,6 @@ pub const TINY_MAX: usize = 128;
 pub struct Tiny {
     buf: Box<[u8]>,
     len: usize,
-    /// `buf.len() / 3`, kept: the offsets start there.
-    cap: usize,
 }
 
 impl Tiny {
@@ -76,12 +74,12 @@ impl Tiny {
         Tiny {
             buf: vec![0; 3 * cap].into_boxed_slice(),
             len: 0,
-            cap,
         }
     }
 
+    /// Places: the offsets start there.
     fn cap(&self) -> usize {
-        self.cap
+        self.buf.len() / 3
     }
 
     /// Eight bits of the hash that differ within a slot: the keyspace
@@ -113,11 +111,9 @@ impl Tiny {
     fn push(&mut self, hash: u64, off: u16) {
         if self.len == self.cap() {
             let mut wider = Tiny::with_capacity(self.cap() + 1);
-            wider.buf[..self.len].copy_from_slice(&self.buf[..self.len]);
-            for i in 0..self.len {
-                let off = self.off(i) as u16;
-                wider.set_off(i, off);
-            }
+            let (n, old, new) = (self.len, self.cap(), wider.cap());
+            wider.buf[..n].copy_from_slice(&self.buf[..n]);
+            wider.buf[new..new + 2 * n].copy_from_slice(&self.buf[old..old + 2 * n]);
             wider.len = self.len;
             *self = wider;
         }
