@@ -31,6 +31,7 @@
 //! written up in `keyspace/KEYSPACE.md`; measured with
 //! `examples/keyspace_mem.rs`.
 
+mod arena;
 mod db;
 pub mod defrag;
 mod evict;

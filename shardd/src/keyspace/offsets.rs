@@ -3,12 +3,13 @@
 //!
 //! A slot with few keys (at most [`TINY_MAX`], 16-bit offsets) keeps no
 //! hash table at all: a [`Tiny`] list holds a tag byte per key (8 bits of
-//! its hash) and its 2-byte offset in one block sized to an allocator
-//! class, 3 bytes a key, and a lookup scans the tags (`memchr`, 16 or 32
-//! at a time) and compares the keys whose tag matches. 1M keys over
-//! 16,384 slots are about 61 a slot: hashbrown's table for them has 128
-//! buckets of 3 bytes plus 16 control bytes (a 448-byte block, 7.3 bytes
-//! a key), the list 64 places (192 bytes, 3.1 a key).
+//! its hash) and its 2-byte offset at the end of the arena's own block
+//! (its tail, `arena.rs`), 3 bytes a key, and a lookup scans the tags
+//! (SSE2, 16 at a time) and compares the keys whose tag matches. 1M keys
+//! over 16,384 slots are about 61 a slot: hashbrown's table for them has
+//! 128 buckets of 3 bytes plus 16 control bytes (a 448-byte block, 7.3
+//! bytes a key), the list 64 places (192 bytes, 3.1 a key) and no
+//! allocation of its own.
 //!
 //! Past that a bucket is the offset plus hashbrown's control byte, so
 //! `u16` offsets make a bucket 3 bytes instead of 5. The table is rebuilt
@@ -17,7 +18,7 @@
 
 use hashbrown::HashTable;
 
-use common::alloc::size_class;
+use super::arena::Arena;
 
 /// An offset type a table can hold.
 trait Off: Copy + Eq {
@@ -54,32 +55,28 @@ impl_off!(u64);
 /// same by chance: a quarter of one at 61 keys, half of one at 128.
 pub const TINY_MAX: usize = 128;
 
-/// A few 16-bit offsets with a tag byte each (module docs): `cap` tags,
-/// then `cap` offsets of 2 bytes (little-endian), in one block.
+/// Places a [`Tiny`] list gains when it is full (and has at first), so
+/// that a 16-byte load of tags from any place below its length stays
+/// inside the tail (`scan_tags`).
+const TINY_STEP: usize = 8;
+
+/// A few 16-bit offsets with a tag byte each (module docs), in the
+/// arena's tail (`arena.rs`): `cap` tags, then `cap` offsets of 2 bytes
+/// (little-endian), `cap` being a third of the tail.
 #[derive(Default)]
 pub struct Tiny {
-    buf: Box<[u8]>,
     len: usize,
 }
 
 impl Tiny {
-    /// A list with room for `n` (an allocator class's worth).
-    fn with_capacity(n: usize) -> Tiny {
-        // At least 8 places, so that a 16-byte load from any place below
-        // `cap` stays inside the block (`scan_tags`).
-        let cap = match n {
-            0 => 0,
-            n => size_class(3 * n.max(8)) / 3,
-        };
-        Tiny {
-            buf: vec![0; 3 * cap].into_boxed_slice(),
-            len: 0,
-        }
+    /// Places in `tail`: the offsets start there.
+    fn cap(tail: &[u8]) -> usize {
+        tail.len() / 3
     }
 
-    /// Places: the offsets start there.
-    fn cap(&self) -> usize {
-        self.buf.len() / 3
+    /// The tail a list of `n` places takes.
+    fn tail_for(n: usize) -> usize {
+        3 * n.max(1).next_multiple_of(TINY_STEP)
     }
 
     /// Eight bits of the hash that differ within a slot: the keyspace
@@ -89,45 +86,46 @@ impl Tiny {
         hash as u8
     }
 
-    fn off(&self, i: usize) -> usize {
-        let at = self.cap() + 2 * i;
-        usize::from(u16::from_le_bytes([self.buf[at], self.buf[at + 1]]))
+    fn off(tail: &[u8], i: usize) -> usize {
+        let at = Self::cap(tail) + 2 * i;
+        usize::from(u16::from_le_bytes([tail[at], tail[at + 1]]))
     }
 
-    fn set_off(&mut self, i: usize, off: u16) {
-        let at = self.cap() + 2 * i;
-        self.buf[at..at + 2].copy_from_slice(&off.to_le_bytes());
+    fn set_off(tail: &mut [u8], i: usize, off: u16) {
+        let at = Self::cap(tail) + 2 * i;
+        tail[at..at + 2].copy_from_slice(&off.to_le_bytes());
     }
 
-    fn offsets(&self) -> impl Iterator<Item = usize> + '_ {
-        (0..self.len).map(|i| self.off(i))
+    fn offsets<'a>(&self, tail: &'a [u8]) -> impl Iterator<Item = usize> + 'a {
+        (0..self.len).map(move |i| Self::off(tail, i))
     }
 
     /// The place of the first offset with `hash`'s tag that `eq` accepts.
-    fn position(&self, hash: u64, mut eq: impl FnMut(usize) -> bool) -> Option<usize> {
-        scan_tags(&self.buf, self.len, Self::tag(hash), |i| eq(self.off(i)))
+    fn position(&self, tail: &[u8], hash: u64, mut eq: impl FnMut(usize) -> bool) -> Option<usize> {
+        scan_tags(tail, self.len, Self::tag(hash), |i| eq(Self::off(tail, i)))
     }
 
-    fn push(&mut self, hash: u64, off: u16) {
-        if self.len == self.cap() {
-            let mut wider = Tiny::with_capacity(self.cap() + 1);
-            let (n, old, new) = (self.len, self.cap(), wider.cap());
-            wider.buf[..n].copy_from_slice(&self.buf[..n]);
-            wider.buf[new..new + 2 * n].copy_from_slice(&self.buf[old..old + 2 * n]);
-            wider.len = self.len;
-            *self = wider;
+    fn push(&mut self, arena: &mut Arena, hash: u64, off: u16) {
+        let cap = Self::cap(arena.tail());
+        if self.len == cap {
+            // The tail grows (its bytes stay at its start); the offsets
+            // move up past the new tags.
+            arena.set_tail(Self::tail_for(cap + 1));
+            let wider = Self::cap(arena.tail());
+            arena.tail_mut().copy_within(cap..cap + 2 * self.len, wider);
         }
-        self.buf[self.len] = Self::tag(hash);
-        self.set_off(self.len, off);
+        let tail = arena.tail_mut();
+        tail[self.len] = Self::tag(hash);
+        Self::set_off(tail, self.len, off);
         self.len += 1;
     }
 
     /// Removes place `i`, the last moving into it.
-    fn remove_at(&mut self, i: usize) {
+    fn remove_at(&mut self, tail: &mut [u8], i: usize) {
         let last = self.len - 1;
-        self.buf[i] = self.buf[last];
-        let moved = self.off(last) as u16;
-        self.set_off(i, moved);
+        tail[i] = tail[last];
+        let moved = Self::off(tail, last) as u16;
+        Self::set_off(tail, i, moved);
         self.len = last;
     }
 }
@@ -272,76 +270,138 @@ impl OffsetTable {
         self.len() == 0
     }
 
-    /// Bytes of the table's allocation.
+    /// Bytes of the table's own allocation (a list has none: it lives in
+    /// the arena's tail).
     pub fn allocation_size(&self) -> usize {
-        each!(self, l => l.buf.len(), t => t.allocation_size())
+        each!(self, _l => 0, t => t.allocation_size())
     }
 
     /// The first offset with `hash` that `eq` accepts.
-    pub fn find(&self, hash: u64, mut eq: impl FnMut(usize) -> bool) -> Option<usize> {
-        each!(self, l => l.position(hash, &mut eq).map(|i| l.off(i)), t => find(t, hash, eq))
+    pub fn find(
+        &self,
+        arena: &Arena,
+        hash: u64,
+        mut eq: impl FnMut(usize) -> bool,
+    ) -> Option<usize> {
+        each!(self, l => {
+            let tail = arena.tail();
+            l.position(tail, hash, &mut eq).map(|i| Tiny::off(tail, i))
+        }, t => find(t, hash, eq))
     }
 
-    /// Adds `off` under `hash`; `hasher` rehashes offsets on growth.
-    pub fn insert(&mut self, hash: u64, off: usize, hasher: impl Fn(usize) -> u64) {
-        self.fit(off, &hasher);
+    /// Adds `off` under `hash`; `hasher` hashes the entry at an offset of
+    /// the arena's entries (to grow or build a table).
+    pub fn insert(
+        &mut self,
+        arena: &mut Arena,
+        hash: u64,
+        off: usize,
+        hasher: impl Fn(&[u8], usize) -> u64,
+    ) {
+        self.fit(off, arena, &hasher);
         if let OffsetTable::Tiny(l) = self {
             if l.len < TINY_MAX {
-                return l.push(hash, off as u16);
+                return l.push(arena, hash, off as u16);
             }
-            *self = OffsetTable::Small(rehashed(l.offsets(), l.len, &hasher));
+            *self = OffsetTable::Small(Self::from_list(l, arena, &hasher));
         }
-        // (A list here has just become a table.)
-        each!(self, l => l.push(hash, off as u16), t => insert(t, hash, off, &hasher))
+        let entries: &[u8] = arena;
+        let hasher = |o| hasher(entries, o);
+        match self {
+            OffsetTable::Small(t) => insert(t, hash, off, hasher),
+            OffsetTable::Large(t) => insert(t, hash, off, hasher),
+            OffsetTable::Huge(t) => insert(t, hash, off, hasher),
+            // A list below TINY_MAX took the offset above; a full one
+            // became a table.
+            OffsetTable::Tiny(_) => debug_assert!(false, "a list past its check"),
+        }
     }
 
     /// Replaces offset `old` (under `hash`) with `new`.
-    pub fn replace(&mut self, hash: u64, old: usize, new: usize, hasher: impl Fn(usize) -> u64) {
-        self.fit(new, &hasher);
+    pub fn replace(
+        &mut self,
+        arena: &mut Arena,
+        hash: u64,
+        (old, new): (usize, usize),
+        hasher: impl Fn(&[u8], usize) -> u64,
+    ) {
+        self.fit(new, arena, &hasher);
         each!(self, l => {
-            let found = l.position(hash, |o| o == old);
+            let found = l.position(arena.tail(), hash, |o| o == old);
             // The store only moves entries the table holds.
             debug_assert!(found.is_some(), "replacing an offset the list does not hold");
             if let Some(i) = found {
-                l.set_off(i, new as u16);
+                Tiny::set_off(arena.tail_mut(), i, new as u16);
             }
         }, t => replace(t, hash, old, new))
     }
 
     /// Removes offset `off` (under `hash`).
-    pub fn remove(&mut self, hash: u64, off: usize) {
+    pub fn remove(&mut self, arena: &mut Arena, hash: u64, off: usize) {
         each!(self, l => {
-            let found = l.position(hash, |o| o == off);
+            let found = l.position(arena.tail(), hash, |o| o == off);
             // The store only removes entries the table holds.
             debug_assert!(found.is_some(), "removing an offset the list does not hold");
             if let Some(i) = found {
-                l.remove_at(i);
+                l.remove_at(arena.tail_mut(), i);
             }
         }, t => remove(t, hash, off))
     }
 
-    /// An empty table for `n` offsets, all below `max_off`.
-    pub fn with_capacity(n: usize, max_off: usize) -> Self {
+    /// An empty table for `n` offsets into `arena` as it is (its entries
+    /// all written): a list gets its tail there, a table its allocation.
+    pub fn for_arena(n: usize, arena: &mut Arena) -> Self {
+        let max_off = arena.len();
         if u16::fits(max_off) && n <= TINY_MAX {
-            OffsetTable::Tiny(Tiny::with_capacity(n))
+            arena.set_tail(Tiny::tail_for(n));
+            OffsetTable::Tiny(Tiny::default())
         } else if u16::fits(max_off) {
+            arena.set_tail(0);
             OffsetTable::Small(HashTable::with_capacity(n))
         } else if u32::fits(max_off) {
+            arena.set_tail(0);
             OffsetTable::Large(HashTable::with_capacity(n))
         } else {
+            arena.set_tail(0);
             OffsetTable::Huge(HashTable::with_capacity(n))
         }
     }
 
+    /// The tail a list of `n` offsets takes in an arena: room to keep
+    /// when sizing a new block for `n` entries.
+    pub fn list_tail_for(n: usize) -> usize {
+        match n <= TINY_MAX {
+            true => Tiny::tail_for(n),
+            false => 0,
+        }
+    }
+
+    /// A hash table of the list's offsets; the arena's tail is given back.
+    fn from_list<W: Off>(
+        l: &Tiny,
+        arena: &mut Arena,
+        hasher: &impl Fn(&[u8], usize) -> u64,
+    ) -> HashTable<W> {
+        let offsets: Vec<usize> = l.offsets(arena.tail()).collect();
+        let entries: &[u8] = arena;
+        let table = rehashed(offsets.into_iter(), l.len, &|o| hasher(entries, o));
+        arena.set_tail(0);
+        table
+    }
+
     /// Widens the offsets if `off` does not fit.
-    fn fit(&mut self, off: usize, hasher: &impl Fn(usize) -> u64) {
+    fn fit(&mut self, off: usize, arena: &mut Arena, hasher: &impl Fn(&[u8], usize) -> u64) {
+        if let OffsetTable::Tiny(l) = self {
+            *self = match (u16::fits(off), u32::fits(off)) {
+                (true, _) => return,
+                (false, true) => OffsetTable::Large(Self::from_list(l, arena, hasher)),
+                (false, false) => OffsetTable::Huge(Self::from_list(l, arena, hasher)),
+            };
+            return;
+        }
+        let entries: &[u8] = arena;
+        let hasher = &|o| hasher(entries, o);
         let wider = match self {
-            OffsetTable::Tiny(l) if !u16::fits(off) && u32::fits(off) => {
-                OffsetTable::Large(rehashed(l.offsets(), l.len, hasher))
-            }
-            OffsetTable::Tiny(l) if !u16::fits(off) => {
-                OffsetTable::Huge(rehashed(l.offsets(), l.len, hasher))
-            }
             OffsetTable::Small(t) if !u16::fits(off) && u32::fits(off) => {
                 OffsetTable::Large(widen(t, hasher))
             }
@@ -361,33 +421,45 @@ mod tests {
         (o as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15)
     }
 
+    /// `h` as the table's hasher (no entries behind the offsets here).
+    fn hh(_: &[u8], o: usize) -> u64 {
+        h(o)
+    }
+
     #[test]
     fn grows_to_32_bit_offsets_and_keeps_every_offset() {
-        let mut t = OffsetTable::default();
+        let (mut t, mut a) = (OffsetTable::default(), Arena::default());
         for o in (0..60_000).step_by(100) {
-            t.insert(h(o), o, h);
+            t.insert(&mut a, h(o), o, hh);
         }
         assert!(matches!(t, OffsetTable::Small(_)));
-        t.insert(h(70_000), 70_000, h);
+        t.insert(&mut a, h(70_000), 70_000, hh);
         assert!(matches!(t, OffsetTable::Large(_)));
         for o in (0..60_000).step_by(100).chain([70_000]) {
-            assert_eq!(t.find(h(o), |x| x == o), Some(o));
+            assert_eq!(t.find(&a, h(o), |x| x == o), Some(o));
         }
-        t.replace(h(100), 100, 100_000, h);
-        assert_eq!(t.find(h(100), |_| true), Some(100_000));
-        t.remove(h(100), 100_000);
-        assert_eq!(t.find(h(100), |_| true), None);
+        t.replace(&mut a, h(100), (100, 100_000), hh);
+        assert_eq!(t.find(&a, h(100), |_| true), Some(100_000));
+        t.remove(&mut a, h(100), 100_000);
+        assert_eq!(t.find(&a, h(100), |_| true), None);
         assert_eq!(t.len(), 600);
+        // A table for an arena as it is: a list (its tail set) for a few
+        // offsets under 64 KiB, else a table as wide as the arena needs.
+        let mut small = Arena::default();
+        small.extend_zeroed(65_535);
         assert!(matches!(
-            OffsetTable::with_capacity(3, 65_535),
+            OffsetTable::for_arena(3, &mut small),
             OffsetTable::Tiny(_)
         ));
+        assert_eq!(small.tail_len(), 3 * TINY_STEP);
         assert!(matches!(
-            OffsetTable::with_capacity(TINY_MAX + 1, 65_535),
+            OffsetTable::for_arena(TINY_MAX + 1, &mut small),
             OffsetTable::Small(_)
         ));
+        assert_eq!(small.tail_len(), 0);
+        small.push(0);
         assert!(matches!(
-            OffsetTable::with_capacity(3, 65_536),
+            OffsetTable::for_arena(3, &mut small),
             OffsetTable::Large(_)
         ));
     }
@@ -398,7 +470,7 @@ mod tests {
         // other offsets with their tag first; an offset moved by 400s
         // keeps its key's hash, as a moved entry does.
         let hash = |o: usize| ((o % 400) as u64) << 8 | (o % 400 % 3) as u64;
-        let mut t = OffsetTable::default();
+        let (mut t, mut a) = (OffsetTable::default(), Arena::default());
         let mut model = std::collections::BTreeSet::new();
         let mut x: u64 = 7;
         for step in 0..4_000 {
@@ -406,19 +478,19 @@ mod tests {
             let o = (x >> 33) as usize % 400;
             if model.contains(&o) {
                 if step % 2 == 0 {
-                    t.remove(hash(o), o);
+                    t.remove(&mut a, hash(o), o);
                     model.remove(&o);
                 } else {
                     // Moves to another free offset of the same hash.
                     let new = o + 400 * (1 + (x as usize % 5));
                     if !model.contains(&new) {
-                        t.replace(hash(o), o, new, hash);
+                        t.replace(&mut a, hash(o), (o, new), |_, o| hash(o));
                         model.remove(&o);
                         model.insert(new);
                     }
                 }
             } else {
-                t.insert(hash(o), o, hash);
+                t.insert(&mut a, hash(o), o, |_, o| hash(o));
                 model.insert(o);
             }
             assert_eq!(t.len(), model.len());
@@ -428,16 +500,16 @@ mod tests {
         }
         for o in 0..2_800 {
             let want = model.contains(&o).then_some(o);
-            assert_eq!(t.find(hash(o), |x| x == o), want, "offset {o}");
+            assert_eq!(t.find(&a, hash(o), |x| x == o), want, "offset {o}");
         }
         // Past TINY_MAX keys it is a hash table.
-        let mut big = OffsetTable::default();
+        let (mut big, mut a) = (OffsetTable::default(), Arena::default());
         for o in 0..=TINY_MAX {
-            big.insert(hash(o), o, hash);
+            big.insert(&mut a, hash(o), o, |_, o| hash(o));
         }
         assert!(matches!(big, OffsetTable::Small(_)));
         for o in 0..=TINY_MAX {
-            assert_eq!(big.find(hash(o), |x| x == o), Some(o));
+            assert_eq!(big.find(&a, hash(o), |x| x == o), Some(o));
         }
     }
 
@@ -471,45 +543,43 @@ mod tests {
     }
 
     #[test]
-    fn a_tiny_list_widens_for_an_offset_past_16_bits_and_sizes_to_a_class() {
-        let mut t = OffsetTable::default();
-        assert_eq!(t.allocation_size(), 0);
+    fn a_tiny_list_lives_in_the_arena_tail_and_widens_for_an_offset_past_16_bits() {
+        let (mut t, mut a) = (OffsetTable::default(), Arena::default());
+        assert_eq!((t.allocation_size(), a.tail_len()), (0, 0));
         for o in 0..61 {
-            t.insert(h(o), o, h);
+            t.insert(&mut a, h(o), o, hh);
         }
-        // 61 keys: 64 places of 3 bytes, one 192-byte class.
-        assert_eq!(t.allocation_size(), 192);
-        t.replace(h(3), 3, 1 << 20, h);
+        // 61 keys: 64 places of 3 bytes in the arena's tail, no block of
+        // the list's own.
+        assert_eq!((t.allocation_size(), a.tail_len()), (0, 192));
+        t.replace(&mut a, h(3), (3, 1 << 20), hh);
         assert!(matches!(t, OffsetTable::Large(_)));
-        assert_eq!(t.find(h(3), |o| o == 1 << 20), Some(1 << 20));
-        assert_eq!(t.find(h(60), |o| o == 60), Some(60));
-        let mut t = OffsetTable::default();
-        t.insert(h(1), 1, h);
-        t.insert(h(1 << 33), 1 << 33, h);
+        assert_eq!(a.tail_len(), 0, "a table gives the tail back");
+        assert_eq!(t.find(&a, h(3), |o| o == 1 << 20), Some(1 << 20));
+        assert_eq!(t.find(&a, h(60), |o| o == 60), Some(60));
+        let (mut t, mut a) = (OffsetTable::default(), Arena::default());
+        t.insert(&mut a, h(1), 1, hh);
+        t.insert(&mut a, h(1 << 33), 1 << 33, hh);
         assert!(matches!(t, OffsetTable::Huge(_)));
-        assert_eq!(t.find(h(1), |o| o == 1), Some(1));
+        assert_eq!(t.find(&a, h(1), |o| o == 1), Some(1));
     }
 
     #[test]
     fn replace_into_a_large_offset_promotes() {
-        let mut t = OffsetTable::default();
-        t.insert(h(5), 5, h);
-        t.replace(h(5), 5, 1 << 20, h);
+        let (mut t, mut a) = (OffsetTable::default(), Arena::default());
+        t.insert(&mut a, h(5), 5, hh);
+        t.replace(&mut a, h(5), (5, 1 << 20), hh);
         assert!(matches!(t, OffsetTable::Large(_)));
-        assert_eq!(t.find(h(5), |_| true), Some(1 << 20));
+        assert_eq!(t.find(&a, h(5), |_| true), Some(1 << 20));
     }
 
     #[test]
     fn offsets_past_4_gib_get_a_64_bit_table() {
-        let mut t = OffsetTable::default();
-        t.insert(h(7), 7, h);
-        t.insert(h(1 << 33), 1 << 33, h);
+        let (mut t, mut a) = (OffsetTable::default(), Arena::default());
+        t.insert(&mut a, h(7), 7, hh);
+        t.insert(&mut a, h(1 << 33), 1 << 33, hh);
         assert!(matches!(t, OffsetTable::Huge(_)));
-        assert_eq!(t.find(h(7), |o| o == 7), Some(7));
-        assert_eq!(t.find(h(1 << 33), |_| true), Some(1 << 33));
-        assert!(matches!(
-            OffsetTable::with_capacity(1, 1 << 33),
-            OffsetTable::Huge(_)
-        ));
+        assert_eq!(t.find(&a, h(7), |o| o == 7), Some(7));
+        assert_eq!(t.find(&a, h(1 << 33), |_| true), Some(1 << 33));
     }
 }

@@ -1,8 +1,10 @@
 //! One slot's keys: a byte arena of packed entries and a hash table of
-//! offsets into it (`keyspace/offsets.rs`: a list of tags and offsets for
-//! a slot of few keys). With the tag scan's one SSE2 load there, the only
-//! module of the keyspace with `unsafe` code; its API is safe and speaks
-//! keys and hashes, never offsets.
+//! offsets into it (`keyspace/offsets.rs`: for a slot of few keys, a list
+//! of tags and offsets at the end of the arena's block,
+//! `keyspace/arena.rs`). The keyspace's `unsafe` code is here (owned
+//! pointers inside entries), in the tag scan's SSE2 load (`offsets.rs`)
+//! and in the arena's unchecked view of its entries (`arena.rs`); the
+//! store's API is safe and speaks keys and hashes, never offsets.
 //!
 //! Why an arena: a 16-byte key with a 32-byte value packs into 54 bytes,
 //! but a per-entry allocation is rounded to jemalloc's 64-byte class and
@@ -64,7 +66,7 @@ mod inline;
 
 use inline::inline_parts;
 
-use super::{offsets::OffsetTable, StrMark, Value, ValueMut, ValueRef};
+use super::{arena::Arena, offsets::OffsetTable, StrMark, Value, ValueMut, ValueRef};
 use crate::types::{
     hash::{HashObj, HashRef},
     list::{ListObj, ListRef},
@@ -186,7 +188,12 @@ fn read_varint(b: &[u8], pos: &mut usize) -> usize {
     }
 }
 
-fn push_varint(out: &mut Vec<u8>, mut v: usize) {
+/// Bytes [`push_varint`] writes for `v`.
+fn varint_len(v: usize) -> usize {
+    (usize::BITS - (v | 1).leading_zeros()).div_ceil(7) as usize
+}
+
+fn push_varint(out: &mut Arena, mut v: usize) {
     while v >= 0x80 {
         out.push((v as u8 & 0x7f) | 0x80);
         v >>= 7;
@@ -250,23 +257,17 @@ fn ptr_of(b: &[u8], h: &Header) -> *mut u8 {
 
 /// Appends `p` as PTR_BYTES bytes that keep its provenance (so miri's
 /// strict-provenance mode can follow it).
-fn push_ptr(arena: &mut Vec<u8>, p: *mut u8) {
+fn push_ptr(arena: &mut Arena, p: *mut u8) {
     debug_assert!(!p.is_null(), "an entry owns a real box");
-    arena.reserve(PTR_BYTES);
-    let len = arena.len();
-    debug_assert!(arena.capacity() - len >= PTR_BYTES);
-    // SAFETY: `reserve` made room for PTR_BYTES bytes past `len`; the
-    // unaligned write initialises exactly those bytes before the length
-    // grows over them.
-    unsafe {
-        ptr::write_unaligned(arena.as_mut_ptr().add(len).cast::<*mut u8>(), p);
-        arena.set_len(len + PTR_BYTES);
-    }
+    let field = arena.extend_zeroed(PTR_BYTES);
+    // SAFETY: `field` is PTR_BYTES in-bounds bytes; an unaligned write of a
+    // pointer to them is allowed.
+    unsafe { ptr::write_unaligned(field.as_mut_ptr().cast::<*mut u8>(), p) };
 }
 
 /// Appends an entry; returns its offset. Takes ownership of boxes.
 fn push_entry(
-    arena: &mut Vec<u8>,
+    arena: &mut Arena,
     key: &[u8],
     payload: Payload<'_>,
     ttl: Option<u64>,
@@ -334,14 +335,18 @@ fn push_entry(
 /// key, with room reserved for a value field of `field` bytes; returns
 /// the entry's offset. The caller appends the value field.
 fn push_header(
-    arena: &mut Vec<u8>,
+    arena: &mut Arena,
     flags: u8,
     key: &[u8],
     (len, field): (Option<usize>, usize),
     ttl: Option<u64>,
     clock: u32,
 ) -> usize {
-    reserve_gently(arena, 1 + 8 + CLOCK_BYTES + 10 + 10 + key.len() + field);
+    // Exactly the entry's bytes: the arena grows only when the entry does
+    // not fit, so the room it keeps is the class's rounding and no more.
+    let ttl_bytes = if ttl.is_some() { 8 } else { 0 };
+    let lens = varint_len(key.len()) + len.map_or(0, varint_len);
+    arena.reserve(1 + ttl_bytes + CLOCK_BYTES + lens + key.len() + field);
     let off = arena.len();
     arena.push(flags | if ttl.is_some() { HAS_TTL } else { 0 });
     if let Some(t) = ttl {
@@ -354,17 +359,6 @@ fn push_header(
     }
     arena.extend_from_slice(key);
     off
-}
-
-/// Grows the arena one allocator size class at a time (jemalloc's classes
-/// are a quarter of a power of two apart), asking for exactly a class so
-/// the capacity holds no hidden rounding and the slack stays small.
-fn reserve_gently(arena: &mut Vec<u8>, need: usize) {
-    if arena.capacity() - arena.len() >= need {
-        return;
-    }
-    let target = size_class((arena.len() + need).max(arena.capacity() + 1));
-    arena.reserve_exact(target - arena.len());
 }
 
 pub use common::alloc::size_class;
@@ -601,7 +595,7 @@ pub struct Upserted {
 /// One slot's keys.
 #[derive(Default)]
 pub struct SlotStore {
-    arena: Vec<u8>,
+    arena: Arena,
     table: OffsetTable,
     dead_bytes: usize,
 }
@@ -637,7 +631,7 @@ impl SlotStore {
     fn find_off(&self, hash: u64, key: &[u8]) -> Option<usize> {
         let off = self
             .table
-            .find(hash, |o| Self::key_at(&self.arena, o) == key)?;
+            .find(&self.arena, hash, |o| Self::key_at(&self.arena, o) == key)?;
         // Every entry reachable from the table is live (module invariant).
         debug_assert_eq!(self.arena[off] & DEAD, 0, "the table reaches a dead entry");
         Some(off)
@@ -702,6 +696,7 @@ impl SlotStore {
 
     /// Sets `key` to `payload`; `expiry` maps the previous entry's state
     /// (`None`: absent, `Some(t)`: its expiry) to the new expiry.
+    #[inline(always)]
     pub fn upsert(
         &mut self,
         hash: u64,
@@ -724,9 +719,9 @@ impl SlotStore {
                 if !Self::overwrite_inline(&mut self.arena[off..], &h, &payload, new, clock) {
                     Self::kill(&mut self.arena, &mut self.dead_bytes, off, true);
                     let new_off = push_entry(&mut self.arena, key, payload, new, clock);
-                    let arena = &self.arena;
-                    let hasher = |o| rehash(Self::key_at(arena, o));
-                    self.table.replace(hash, off, new_off, hasher);
+                    let hasher = |a: &[u8], o| rehash(Self::key_at(a, o));
+                    self.table
+                        .replace(&mut self.arena, hash, (off, new_off), hasher);
                 }
                 Upserted {
                     old: Some(old),
@@ -736,9 +731,9 @@ impl SlotStore {
             None => {
                 let new = expiry(None);
                 let off = push_entry(&mut self.arena, key, payload, new, clock);
-                let arena = &self.arena;
-                self.table
-                    .insert(hash, off, |o| rehash(Self::key_at(arena, o)));
+                self.table.insert(&mut self.arena, hash, off, |a, o| {
+                    rehash(Self::key_at(a, o))
+                });
                 Upserted { old: None, new }
             }
         };
@@ -774,7 +769,7 @@ impl SlotStore {
 
     /// Marks the entry at `off` dead (or cuts it off the end), dropping
     /// what it owns when `drop_owned`; returns its size.
-    fn kill(arena: &mut Vec<u8>, dead_bytes: &mut usize, off: usize, drop_owned: bool) -> usize {
+    fn kill(arena: &mut Arena, dead_bytes: &mut usize, off: usize, drop_owned: bool) -> usize {
         let h = parse(&arena[off..]);
         debug_assert_eq!(h.flags & DEAD, 0, "entry killed twice");
         // Its padding (if any) was counted dead already. (Saturating: a
@@ -798,7 +793,7 @@ impl SlotStore {
     }
 
     fn remove_off(&mut self, hash: u64, off: usize) {
-        self.table.remove(hash, off);
+        self.table.remove(&mut self.arena, hash, off);
     }
 
     /// Removes `key`; returns its expiry (`Some(None)`: it had none).
@@ -846,7 +841,7 @@ impl SlotStore {
         mut pred: impl FnMut(EntryRef<'_>) -> bool,
     ) -> Option<EntryRef<'_>> {
         let arena = &self.arena;
-        let off = self.table.find(hash, |o| {
+        let off = self.table.find(arena, hash, |o| {
             let b = &arena[o..];
             pred(EntryRef { b, h: parse(b) })
         })?;
@@ -864,12 +859,12 @@ impl SlotStore {
         let mut n = 0;
         loop {
             let arena = &self.arena;
-            let found = self.table.find(hash, |o| {
+            let found = self.table.find(arena, hash, |o| {
                 let b = &arena[o..];
                 due(EntryRef { b, h: parse(b) })
             });
             let Some(off) = found else { break };
-            self.table.remove(hash, off);
+            self.table.remove(&mut self.arena, hash, off);
             Self::kill(&mut self.arena, &mut self.dead_bytes, off, true);
             n += 1;
         }
@@ -899,7 +894,7 @@ impl SlotStore {
             _ => {
                 // Re-encode: new flags and expiry, then the old lengths, key
                 // and value field verbatim (ownership of a box moves along).
-                reserve_gently(&mut self.arena, 9 + h.size());
+                self.arena.reserve(9 + h.size());
                 let new_off = self.arena.len();
                 let flags = (h.flags & !HAS_TTL) | if ttl.is_some() { HAS_TTL } else { 0 };
                 self.arena.push(flags);
@@ -911,9 +906,9 @@ impl SlotStore {
                 Self::kill(&mut self.arena, &mut self.dead_bytes, off, false);
                 // The copy keeps the padding (if any): dead again.
                 self.dead_bytes += h.padding();
-                let arena = &self.arena;
-                let hasher = |o| rehash(Self::key_at(arena, o));
-                self.table.replace(hash, found, new_off, hasher);
+                let hasher = |a: &[u8], o| rehash(Self::key_at(a, o));
+                self.table
+                    .replace(&mut self.arena, hash, (found, new_off), hasher);
                 self.maybe_compact(rehash);
             }
         }
@@ -923,7 +918,7 @@ impl SlotStore {
     fn maybe_compact(&mut self, rehash: &impl Fn(&[u8]) -> u64) {
         if self.table.is_empty() && self.dead_bytes > 0 {
             // Everything left is dead and owns nothing.
-            self.arena = Vec::new();
+            self.arena = Arena::default();
             self.dead_bytes = 0;
             return;
         }
@@ -941,7 +936,10 @@ impl SlotStore {
             .fold((0, 0), |(n, b), e| (n + 1, b + e.h.size() - e.h.padding()));
         assert_eq!(entries, self.table.len(), "live entries and table disagree");
         assert_eq!(bytes, live, "dead bytes miscounted");
-        let mut fresh = Vec::with_capacity(size_class(live));
+        // A block for the live entries and the list of their offsets (if
+        // they stay few), which will mostly fit in the class's rounding.
+        let n = self.table.len();
+        let mut fresh = Arena::with_capacity(size_class(live + OffsetTable::list_tail_for(n)), 0);
         for e in self.iter() {
             if !packable(e.h.kind()) || !e.h.owns_box() {
                 fresh.extend_from_slice(&e.b[..e.h.size()]);
@@ -958,15 +956,15 @@ impl SlotStore {
         }
         self.arena = fresh;
         self.dead_bytes = 0;
-        self.table = OffsetTable::with_capacity(self.table.len(), self.arena.len());
+        self.table = OffsetTable::for_arena(n, &mut self.arena);
         let mut pos = 0;
         while pos < self.arena.len() {
             let b = &self.arena[pos..];
             let h = parse(b);
             let hash = rehash(&b[h.key_off..h.key_off + h.key_len]);
-            let arena = &self.arena;
-            self.table
-                .insert(hash, pos, |o| rehash(Self::key_at(arena, o)));
+            self.table.insert(&mut self.arena, hash, pos, |a, o| {
+                rehash(Self::key_at(a, o))
+            });
             pos += h.size();
         }
     }
@@ -976,32 +974,39 @@ impl SlotStore {
     /// it was). The entries move as bytes, owned pointers included, as in
     /// compaction: offsets are relative, so the table stays as it is.
     pub fn defrag(&mut self) -> usize {
-        if common::alloc::defrag::move_if_sparse(&mut self.arena) {
-            self.arena.len()
+        if self.arena.defrag() {
+            self.arena.capacity()
         } else {
             0
         }
     }
 
-    /// The table bytes per key: the table's allocation shared out over the
-    /// keys it indexes.
+    /// The table bytes per key: the index's bytes (a table's allocation,
+    /// or a list's tail in the arena) shared out over the keys it indexes.
     pub fn table_bytes_per_key(&self) -> usize {
-        self.table.allocation_size() / self.len().max(1)
+        self.index_bytes() / self.len().max(1)
     }
 
-    /// Bytes held: the arena's capacity and the table's allocation.
+    /// Bytes of the index: a table's allocation or a list's tail.
+    fn index_bytes(&self) -> usize {
+        self.table.allocation_size() + self.arena.tail_len()
+    }
+
+    /// Bytes held: the arena's block less a list's tail in it, and the
+    /// index (the table's allocation, or the list's tail).
     pub fn heap_bytes(&self) -> (usize, usize) {
-        (self.arena.capacity(), self.table.allocation_size())
+        let tail = self.arena.tail_len();
+        (self.arena.capacity() - tail, self.index_bytes())
     }
 
     /// The arena's bytes by use: live entries, dead entries not yet
-    /// compacted away, and room reserved past the end.
+    /// compacted away, and room past the end (a list's tail not counted).
     pub fn arena_use(&self) -> (usize, usize, usize) {
         let len = self.arena.len();
         (
             len - self.dead_bytes.min(len),
             self.dead_bytes,
-            self.arena.capacity() - len,
+            self.arena.room(),
         )
     }
 }

@@ -5,7 +5,7 @@
 use std::ptr;
 
 use super::{
-    EntryMut, Value, INLINE, KIND_HASH, KIND_LIST, KIND_SET, KIND_ZSET, PADDED, PTR_BYTES,
+    Arena, EntryMut, Value, INLINE, KIND_HASH, KIND_LIST, KIND_SET, KIND_ZSET, PADDED, PTR_BYTES,
 };
 use crate::types::{hash::HashObj, list::ListObj, set::SetObj, zset::ZSetObj, InlineHead};
 
@@ -44,10 +44,10 @@ impl Body<'_> {
         }
     }
 
-    pub(super) fn write(&self, out: &mut Vec<u8>) {
+    pub(super) fn write(&self, out: &mut Arena) {
         match self {
             Body::Bytes(b) => out.extend_from_slice(b),
-            Body::List(l, _) => l.write_inline_body(out),
+            Body::List(l, _) => l.write_inline_body(|b| out.extend_from_slice(b)),
         }
     }
 }

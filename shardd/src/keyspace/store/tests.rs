@@ -252,7 +252,7 @@ fn compaction_refuses_a_table_that_lost_a_live_entry() {
     // Forget one live entry in the table, as a bug in `remove` would.
     let key = [b'k', 0];
     let off = st.find_off(h(&key), &key).unwrap();
-    st.table.remove(h(&key), off);
+    st.table.remove(&mut st.arena, h(&key), off);
     // Deleting most of the rest passes the compaction threshold.
     for i in 1..15u8 {
         st.delete(h(&[b'k', i]), &[b'k', i], &h);
@@ -378,4 +378,137 @@ fn inline_values_box_in_place_move_take_and_come_back_inline() {
     }
     assert_eq!(st.get(h(b"h"), b"h").and_then(|e| e.expire_at()), Some(99));
     drop(taken);
+}
+
+#[test]
+fn a_slot_of_few_keys_keeps_its_list_in_the_arena_block() {
+    // 61 keys of 16 bytes with 32-byte values: 3,294 bytes of entries and
+    // 192 of list, in one 3,584-byte block (a block of its own for the
+    // list was 192 more).
+    let mut st = SlotStore::default();
+    for i in 0..61u32 {
+        put(
+            &mut st,
+            format!("key:{i:012}").as_bytes(),
+            &[b'v'; 32],
+            None,
+        );
+    }
+    assert!(matches!(st.table, OffsetTable::Tiny(_)));
+    assert_eq!(st.arena.len(), 61 * 54);
+    assert_eq!(st.arena.capacity(), 3_584);
+    assert_eq!(st.table.allocation_size(), 0);
+    assert_eq!(st.heap_bytes(), (3_584 - 192, 192));
+    assert_eq!(st.table_bytes_per_key(), 3);
+    assert_eq!(st.arena_use(), (61 * 54, 0, 3_584 - 192 - 61 * 54));
+    for i in 0..61u32 {
+        let k = format!("key:{i:012}");
+        assert_eq!(get_str(&st, k.as_bytes()).as_deref(), Some(&[b'v'; 32][..]));
+    }
+}
+
+#[test]
+#[cfg_attr(miri, ignore = "thousands of steps: too slow under miri")]
+fn a_slot_agrees_with_a_map_through_list_table_and_compaction_changes() {
+    // Random writes of inline and boxed strings, TTL changes, deletes and
+    // takes over up to 180 keys, so the index goes from a list in the
+    // arena's tail to a table and back (through compaction), with the
+    // arena growing under the list.
+    use std::collections::BTreeMap;
+    let mut st = SlotStore::default();
+    let mut model: BTreeMap<Vec<u8>, (Vec<u8>, Option<u64>)> = BTreeMap::new();
+    let mut x: u64 = 0x5eed;
+    let mut next = |n: u64| {
+        x = x
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
+        (x >> 33) % n
+    };
+    let (mut saw_table, mut back_to_list) = (false, false);
+    for step in 0..20_000u32 {
+        // Few keys in the first half, up to 180 (past the list's 128) in
+        // the second, then few again.
+        let span = match step {
+            0..=6_999 => 90,
+            7_000..=13_999 => 180,
+            _ => 40,
+        };
+        let key = format!("k{}", next(span)).into_bytes();
+        match next(10) {
+            0..=4 => {
+                let len = match next(8) {
+                    0 => 200, // boxed
+                    n => (n * 7) as usize,
+                };
+                let v = vec![b'a' + (step % 26) as u8; len];
+                let ttl = (next(3) == 0).then_some(1_000 + u64::from(step));
+                put(&mut st, &key, &v, ttl);
+                model.insert(key, (v, ttl));
+            }
+            5 | 6 => {
+                let got = st.delete(h(&key), &key, &h);
+                assert_eq!(got, model.remove(&key).map(|(_, t)| t));
+            }
+            7 => {
+                let ttl = (next(2) == 0).then_some(5_000 + u64::from(step));
+                let got = st.set_expire(h(&key), &key, ttl, &h);
+                let want = model
+                    .get_mut(&key)
+                    .map(|e| std::mem::replace(&mut e.1, ttl));
+                assert_eq!(got, want);
+            }
+            8 => {
+                let got = st.take(h(&key), &key, &h).map(|(v, t)| match v {
+                    Value::Str(s) => (s, t),
+                    _ => panic!("a string was stored"),
+                });
+                assert_eq!(got, model.remove(&key));
+            }
+            _ => {
+                let got = get_str(&st, &key);
+                assert_eq!(got.as_ref(), model.get(&key).map(|e| &e.0));
+            }
+        }
+        assert_eq!(st.len(), model.len(), "step {step}");
+        match st.table {
+            OffsetTable::Tiny(_) => {
+                back_to_list |= saw_table;
+                assert!(st.arena.tail_len() >= 3 * st.len());
+            }
+            _ => {
+                saw_table = true;
+                assert_eq!(st.arena.tail_len(), 0, "a table leaves no tail");
+            }
+        }
+        assert!(st.arena.len() + st.arena.tail_len() <= st.arena.capacity());
+    }
+    assert!(saw_table && back_to_list);
+    for (k, (v, t)) in &model {
+        let e = st.get(h(k), k).expect("every key of the model");
+        assert_eq!(e.expire_at(), *t);
+        assert_eq!(get_str(&st, k).as_ref(), Some(v));
+    }
+    assert_eq!(st.iter().count(), model.len());
+}
+
+#[test]
+fn varint_len_is_what_push_varint_writes() {
+    for v in [
+        0,
+        1,
+        127,
+        128,
+        300,
+        16_383,
+        16_384,
+        1 << 21,
+        1 << 40,
+        usize::MAX,
+    ] {
+        let mut a = Arena::default();
+        push_varint(&mut a, v);
+        assert_eq!(varint_len(v), a.len(), "{v}");
+        let mut pos = 0;
+        assert_eq!(read_varint(&a, &mut pos), v);
+    }
 }

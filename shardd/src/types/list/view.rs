@@ -178,15 +178,15 @@ impl ListObj {
             .then_some((head, body_len))
     }
 
-    /// Appends the inline body: each element's end offset (two bytes),
+    /// Writes the inline body through `out`: each element's end offset (two bytes),
     /// then the elements ([`ListObj::inline_head`] said it fits).
-    pub fn write_inline_body(&self, out: &mut Vec<u8>) {
+    pub fn write_inline_body(&self, mut out: impl FnMut(&[u8])) {
         let mut end = 0usize;
         for e in self.iter() {
             end += e.len();
-            out.extend_from_slice(&(end as u16).to_le_bytes());
+            out(&(end as u16).to_le_bytes());
         }
-        self.iter().for_each(|e| out.extend_from_slice(e));
+        self.iter().for_each(out);
     }
 
     /// The list inline in a slot arena's `field`, in a box of its own.
