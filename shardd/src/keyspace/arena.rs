@@ -168,11 +168,18 @@ impl Arena {
     /// Moves the block out of a sparsely used allocator slab
     /// (`common::alloc::defrag`), tail and all; true if it moved.
     pub fn defrag(&mut self) -> bool {
+        // While the block is out, the arena is empty: the unchecked view
+        // of the entries never outruns the block, even on a panic.
+        let (len, tail) = (
+            std::mem::take(&mut self.len),
+            std::mem::take(&mut self.tail),
+        );
         let mut v = std::mem::take(&mut self.buf).into_vec();
         let moved = common::alloc::defrag::move_if_sparse(&mut v);
         // The vector's length is its capacity (a whole block, moved or
         // not): the conversion does not reallocate.
         self.buf = v.into_boxed_slice();
+        (self.len, self.tail) = (len, tail);
         moved
     }
 }
