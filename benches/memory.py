@@ -30,6 +30,11 @@ PSS, minus jemalloc's resident: ring pages the load touched, stacks,
 the loader's connection buffers), so the columns from "allocated" on add
 up to the resident total. The fixed memory of an empty process is outside the deltas.
 
+With --marginal each server is started again and loaded in two halves:
+the resident growth over the second half per key, the memory a key adds
+to a running server (what the first keys cost once, such as code paged
+in, is left out for every server alike).
+
 Run through `ops/bench --memory` (or directly with --proxy-bin).
 """
 
@@ -60,35 +65,36 @@ def payload_bytes(name):
             "lists": 16 + 10 * 16, "sets": 16 + 10 * 8}.get(name)
 
 
-def dataset(name, n):
-    """The RESP stream that loads dataset `name` with `n` keys."""
+def dataset(name, n, start=0):
+    """The RESP stream that loads dataset `name` with `n` keys (keys
+    `start` to `n - 1`: the rest of a dataset whose first keys are in)."""
     chunks = []
     if name == "strings":
         value = b"v" * 32
-        for i in range(n):
+        for i in range(start, n):
             chunks.append(resp(b"SET", b"key:%012d" % i, value))
     elif name == "hashes":
-        for i in range(n):
+        for i in range(start, n):
             args = [b"HSET", b"hash:%011d" % i]
             for f in range(10):
                 args += [b"field:%02d" % f, b"value:%010d" % (i * 10 + f)]
             chunks.append(resp(*args))
     elif name == "lists":
-        for i in range(n):
+        for i in range(start, n):
             args = [b"RPUSH", b"list:%011d" % i]
             args += [b"element:%08d" % (i * 10 + e) for e in range(10)]
             chunks.append(resp(*args))
     elif name == "sets":
-        for i in range(n):
+        for i in range(start, n):
             args = [b"SADD", b"set:%012d" % i]
             args += [b"mb:%05d" % ((i + m) % 100000) for m in range(10)]
             chunks.append(resp(*args))
     elif name == "streams":
-        for i in range(n):
+        for i in range(start, n):
             chunks.append(resp(b"XADD", b"stream:%d" % (i % 10), b"*", b"sensor",
                                b"value:%010d" % i))
     elif name == "zsets":
-        for i in range(n):
+        for i in range(start, n):
             args = [b"ZADD", b"zset:%011d" % i]
             for m in range(10):
                 args += [str(i % 1000 + m).encode(), b"memb:%03d" % m]
@@ -174,6 +180,34 @@ def measure(start, name, n, payload):
         s.stop()
 
 
+def load(s, payload):
+    p = subprocess.run(["redis-cli", "-p", str(s.port), "--pipe"], input=payload,
+                       capture_output=True, timeout=900)
+    if p.returncode != 0:
+        raise RuntimeError(f"--pipe failed: {p.stdout[-500:]} {p.stderr[-500:]}")
+
+
+def measure_marginal(start, name, n):
+    """Resident bytes per key of the second half of a load: the first
+    `n / 2` keys, settle, the rest, settle; the growth over the second
+    half divided by its keys. What the first keys cost once (code paged
+    in, buffers, tables sized for a first use) is outside it, for every
+    server alike: the memory a key adds to a running server."""
+    s = start()
+    try:
+        half = n // 2
+        load(s, dataset(name, half))
+        settle(s)
+        rss_half = s.rss_bytes()
+        load(s, dataset(name, n, half))
+        if name != "streams" and dbsize(s.port) != n:
+            raise RuntimeError(f"{s.name}: {dbsize(s.port)} keys after loading {n}")
+        settle(s)
+        return s.name, (s.rss_bytes() - rss_half) / (n - half)
+    finally:
+        s.stop()
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -182,10 +216,14 @@ def main():
     ap.add_argument("--scale", type=float, default=1.0, help="fraction of the key counts")
     ap.add_argument("--datasets", default="strings,hashes,zsets,lists,sets,streams")
     ap.add_argument("--valkey-bin", help="valkey-server to measure beside redis-server")
+    ap.add_argument("--marginal", action="store_true",
+                    help="also measure each server again in two halves: the bytes a key adds "
+                         "to a running server, its fixed costs left out (measure_marginal)")
     ap.add_argument("--out")
     a = ap.parse_args()
     tmp = tempfile.mkdtemp(prefix="shardis-mem-")
     rows = []
+    marginal = []
     accounts = {}
     sizes = {"strings": 1_000_000, "hashes": 100_000, "zsets": 100_000, "lists": 100_000,
              "sets": 100_000, "streams": 1_000_000}
@@ -199,6 +237,8 @@ def main():
         for start in starts:
             server, rss, used, account = measure(start, name, n, payload)
             rows.append((name, n, server, rss, used))
+            if a.marginal:
+                marginal.append((name, n) + measure_marginal(start, name, n))
             if account:
                 accounts[name] = account
             print(f"{name:8} {n:>8} keys {server:13} resident {rss:8.1f} B/key  used_memory "
@@ -226,6 +266,23 @@ def main():
             vk, vratio = f"{vrss:.1f} | ", f"{srss / vrss:.2f}x | "
         lines.append(f"| {name} | {n} | {rrss:.1f} | {vk}{srss:.1f} | {srss / rrss:.2f}x | "
                      f"{vratio}{fmt(rused)} | {fmt(sused)} |")
+    if marginal:
+        servers = [srv for srv in ("redis-server", "valkey", "shardis")
+                   if any(m[2] == srv for m in marginal)]
+        lines += ["", "Resident bytes a key adds to a running server (`--marginal`: the "
+                  "second half of the same load, after the first half settled):", "",
+                  "| dataset | keys | " + " | ".join(f"{srv} B/key" for srv in servers)
+                  + " | shardis/redis | " + ("shardis/valkey |" if "valkey" in servers else ""),
+                  "| --- | --- | " + " | ".join("---" for _ in servers) + " | --- | "
+                  + ("--- |" if "valkey" in servers else "")]
+        for name in a.datasets.split(","):
+            m = {srv: v for (nm, _, srv, v) in marginal if nm == name}
+            if "redis-server" not in m or "shardis" not in m:
+                continue
+            n = next(k for (nm, k, _, _) in marginal if nm == name)
+            ratio_v = f"{m['shardis'] / m['valkey']:.2f}x |" if "valkey" in m else ""
+            lines.append(f"| {name} | {n} | " + " | ".join(f"{m[srv]:.1f}" for srv in servers)
+                         + f" | {m['shardis'] / m['redis-server']:.2f}x | " + ratio_v)
     if accounts:
         lines += ["", "Where shardis's bytes per key go (deltas of `INFO memory` over the load; "
                   "the payload is the data as sent):", "",
