@@ -9,23 +9,26 @@
 //!   factor averages out over 16384 small tables instead of jumping at one
 //!   big resize.
 //! - A store packs its entries in one byte arena (flags, optional expiry,
-//!   key, inline string or the collection's box pointer) and finds them
-//!   through a `hashbrown::HashTable` of 2-byte (past 64 KiB: 4-byte)
-//!   offsets. No allocation per key: a 16+32-byte key costs its 51 bytes,
-//!   a little arena slack and a 3-byte table bucket.
+//!   clock, key, inline string or the collection's box pointer) and finds
+//!   them, in a slot of at most 128 keys, through a list of tag bytes and
+//!   2-byte offsets at the end of the arena's own block, else through a
+//!   `hashbrown::HashTable` of 2-byte (past 64 KiB: 4-byte) offsets. No
+//!   allocation per key: a 16+32-byte key costs its 54 bytes, a little
+//!   arena slack and 3 bytes of index.
 //! - The table hash is `ahash(key)` with the key's slot written into bits
 //!   43..57 (bits hashbrown never uses for small tables: it probes with the
-//!   low bits and tags with the top 7), so an expiry-index item
-//!   `(time, hash)` finds its slot and key without storing the key.
+//!   low bits and tags with the top 7; the list tags with the low 8), so
+//!   an expiry-index item `(time, hash)` finds its slot and key without
+//!   storing the key.
 //!
 //! Expiry: lazily on every lookup (the expiry sits in the entry, so a GET
 //! costs the same with or without TTLs: no second table), and actively by
 //! [`Keyspace::active_expire_cycle`] through the [`expiry::ExpiryIndex`]
 //! min-heap, with bounded work per call.
 //!
-//! Cost of a GET: CRC16 and ahash over the key, one probe of a small table
-//! (control bytes, usually in cache for hot slots), one cache miss for the
-//! entry. No allocation.
+//! Cost of a GET: CRC16 and ahash over the key, a scan of the slot's tags
+//! (sixteen a compare; a probe of a small table past 128 keys), one cache
+//! miss for the entry. No allocation.
 //!
 //! The layout, its costs, the expiry and SCAN guarantees and the limits are
 //! written up in `keyspace/KEYSPACE.md`; measured with
