@@ -156,10 +156,7 @@ def measure(start, name, n, payload):
         time.sleep(0.5)
         mem0 = info_memory(s.port)
         rss0, used0 = s.rss_bytes(), mem0.get("used_memory")
-        p = subprocess.run(["redis-cli", "-p", str(s.port), "--pipe"], input=payload,
-                           capture_output=True, timeout=900)
-        if p.returncode != 0:
-            raise RuntimeError(f"--pipe failed: {p.stdout[-500:]} {p.stderr[-500:]}")
+        load(s, payload)
         got = dbsize(s.port)
         if name == "streams":
             got = sum(int(subprocess.run(["redis-cli", "-p", str(s.port), "XLEN", f"stream:{i}"],

@@ -148,7 +148,7 @@ fn scan_tags(
     let mut i = 0;
     while i < len {
         if i + 16 > buf.len() {
-            return (i..len).find(|&j| buf[j] == tag && accept(j));
+            return scan_tags_one_by_one(buf, i..len, tag, accept);
         }
         // SAFETY: `buf[i..i + 16]` is in bounds (checked above), and an
         // unaligned load may read any 16 bytes; SSE2 is in every x86-64.
@@ -173,13 +173,19 @@ fn scan_tags(
 
 /// [`scan_tags`] elsewhere: one tag at a time.
 #[cfg(not(target_arch = "x86_64"))]
-fn scan_tags(
+fn scan_tags(buf: &[u8], len: usize, tag: u8, accept: impl FnMut(usize) -> bool) -> Option<usize> {
+    scan_tags_one_by_one(buf, 0..len, tag, accept)
+}
+
+/// The first place in `places` of `buf` holding `tag` that `accept`s, one
+/// tag at a time (the tail of a scan too short for a 16-byte load).
+fn scan_tags_one_by_one(
     buf: &[u8],
-    len: usize,
+    places: std::ops::Range<usize>,
     tag: u8,
     mut accept: impl FnMut(usize) -> bool,
 ) -> Option<usize> {
-    (0..len).find(|&j| buf[j] == tag && accept(j))
+    places.into_iter().find(|&j| buf[j] == tag && accept(j))
 }
 
 /// Offsets into one slot's arena.
