@@ -655,8 +655,23 @@ return id
             p.cmd("EVAL").arg(enqueue).arg(1).arg("cq:id").arg("cq:");
         }
         let ids: Vec<i64> = p.query(&mut con).expect("EVALs");
+        let first = calls + 1;
         calls += ids.len() as i64;
-        assert_eq!(ids.last().copied(), Some(calls));
+        if ids.last().copied() != Some(calls) {
+            // Which failure: the batch's ids out of the connection's order
+            // (a permutation of its range), or an id lost or doubled.
+            let mut sorted = ids.clone();
+            sorted.sort_unstable();
+            let counter: Option<i64> = con.get("cq:id").ok();
+            panic!(
+                "batch ending at call {calls}: ids {ids:?} ({}), cq:id {counter:?}\n{}",
+                match sorted == (first..=calls).collect::<Vec<_>>() {
+                    true => "every id once, out of order",
+                    false => "an id lost or doubled",
+                },
+                s.log_tail()
+            );
+        }
     }
     let info: redis::InfoDict = redis::cmd("INFO")
         .arg("cluster")
