@@ -4,6 +4,7 @@
 # --appendonly no. Usage: benches/ab_evalsha.sh BEFORE_BIN AFTER_BIN [ROUNDS] [BYTES]
 # Needs redis-cli and redis-benchmark. Every proxy it starts is stopped by pid.
 set -u
+. "$(dirname "$0")/ab_lib.sh"
 before=$1 after=$2 rounds=${3:-4} bytes=${4:-4046}
 port=7602
 call="return redis.call('set', KEYS[1], ARGV[1])"
@@ -13,16 +14,13 @@ $call"
 dir=$(mktemp -d)
 for round in $(seq "$rounds"); do
   for bin in "$before" "$after"; do
-    rm -rf "$dir/data"
-    "$bin" --port $port --dir "$dir/data" --appendonly no > /dev/null 2>&1 &
-    pid=$!
-    for _ in $(seq 100); do redis-cli -p $port ping > /dev/null 2>&1 && break; sleep 0.1; done
+    ab_start "$bin" $port "$dir"
     sha=$(redis-cli -p $port script load "$body")
     r=$(timeout 300 redis-benchmark -p $port -c 50 -n 300000 -P 16 -r 100000 -q \
           evalsha "$sha" 1 key:__rand_int__ xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx 2>&1 \
         | tr '\r' '\n' | grep "requests per second" | tail -1 | sed 's/.*: //')
     echo "round $round $bin (${#body}-byte script): $r"
-    kill "$pid"; wait "$pid" 2> /dev/null
+    ab_stop
   done
 done
 rm -rf "$dir"

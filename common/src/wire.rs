@@ -259,6 +259,13 @@ pub const EVAL_NO_BODY: u8 = 128;
 /// listed (`-` when not counted), which DBSIZE adds to this shard's
 /// (`proxy/src/xtx/sweep.rs`).
 pub const EVAL_SWEPT: u16 = 256;
+/// `SHARDD.EVAL` flag (past the low byte): the call goes out pipelined
+/// with its client's later requests (`proxy/src/script.rs`). If it
+/// strays, the shard holds every later request of that client, in
+/// order and unrun, until the proxy has run it again over several shards
+/// and sends `SHARDD.UNFENCE client` (`shardd/src/xtx/fence.rs`): the
+/// client's commands keep their order.
+pub const EVAL_FENCE: u16 = 512;
 
 /// The [`STRAY`] reply naming `keys`.
 pub fn stray_reply<'k>(keys: impl IntoIterator<Item = &'k [u8]>) -> Vec<u8> {

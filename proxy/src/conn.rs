@@ -324,6 +324,14 @@ async fn read_loop<R: AsyncRead + Unpin>(
                         }
                         crate::dispatch::refresh_user(&worker.shared, st);
                     }
+                    // Behind script calls in flight, only what goes to
+                    // their shard is sent on (`crate::behind`).
+                    if out.borrow().behind.busy()
+                        && !may_pass(worker, st, out, &argv)
+                        && !wait_behind_calls(worker, st, out).await
+                    {
+                        return false;
+                    }
                     let db = st.db;
                     let mut consumed = consumed;
                     if st.user.unrestricted {
@@ -496,6 +504,65 @@ fn shrink_buffers(worker: &Worker, st: &Session, buf: &mut Vec<u8>, out: &Rc<Ref
         *buf = Vec::with_capacity(READ_BUFFER_BYTES);
     }
     publish(&st.handle, &[], buf.capacity(), &out.borrow());
+}
+
+/// Whether command `argv` of `session` may go out now behind the calls in
+/// flight of `out` that wait for it: it goes whole by a shortcut to their
+/// shard, where a fence keeps it behind them (`crate::behind`).
+fn may_pass(w: &Worker, session: &Session, out: &Rc<RefCell<Replies>>, argv: &[&[u8]]) -> bool {
+    use common::table::{Exec, Route};
+    let Ok(spec) = common::table::resolve(argv) else {
+        return false;
+    };
+    if !crate::dispatch::plain_state(w, session) {
+        return false;
+    }
+    let shard = if crate::script::is_call(spec.id) {
+        match script_shard(w, argv) {
+            Some(s) => s,
+            None => return false,
+        }
+    } else if spec.exec == Exec::Shard
+        && spec.route == Route::Single
+        && !crate::block::blocks(spec)
+        && !crate::xtx::sort::reads_patterns(spec, argv)
+    {
+        crate::send::first_shard(w, spec, argv)
+    } else {
+        return false;
+    };
+    out.borrow().behind.passes_to(shard)
+}
+
+/// The one shard of script call `argv`'s KEYS (shard 0 for none), if
+/// they are on one.
+fn script_shard(w: &Worker, argv: &[&[u8]]) -> Option<usize> {
+    let n = usize::try_from(common::num::parse_i64(argv.get(2)?)?).ok()?;
+    let keys = argv.get(3..3usize.checked_add(n)?)?;
+    let mut shards = keys.iter().map(|k| w.shared.shard_of(k));
+    let one = shards.next().unwrap_or(0);
+    shards.all(|s| s == one).then_some(one)
+}
+
+/// Waits until the connection's script calls in flight are answered
+/// (`crate::behind`), the replies before them leaving meanwhile; false if
+/// the client was killed.
+async fn wait_behind_calls(
+    worker: &Rc<Worker>,
+    st: &mut Session,
+    out: &Rc<RefCell<Replies>>,
+) -> bool {
+    out.borrow_mut().release();
+    worker.request_flush();
+    let behind = out.borrow().behind.clone();
+    loop {
+        tokio::select! {
+            _ = behind.settled() => return true,
+            _ = st.handle.kill.notified() => if killed_or_take_up(st, out) {
+                return false;
+            },
+        }
+    }
 }
 
 fn killed_or_take_up(st: &mut Session, out: &Rc<RefCell<Replies>>) -> bool {

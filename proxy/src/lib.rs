@@ -36,6 +36,7 @@
 //!   workers and shards run on.
 
 pub mod acl;
+pub mod behind;
 pub mod block;
 pub mod builtin;
 pub mod caching;

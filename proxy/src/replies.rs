@@ -111,6 +111,9 @@ pub struct Replies {
     monitor_after: Vec<(u64, MonitorFeed)>,
     /// Set by [`Replies::shrink_idle`] for the writer.
     spare_unwanted: bool,
+    /// The connection's script calls in flight, which some of its next
+    /// commands wait behind (`crate::behind`).
+    pub behind: Rc<crate::behind::Behind>,
 }
 
 impl Default for Replies {
@@ -153,6 +156,7 @@ impl Replies {
             pushes_held: false,
             monitor_after: Vec::new(),
             spare_unwanted: false,
+            behind: Rc::default(),
         }
     }
 

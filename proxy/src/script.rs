@@ -41,8 +41,8 @@ use common::{
     reply::{format_i64, Proto},
     table::{Cmd, CommandSpec, Exec, Route},
     wire::{
-        stray_parts, Strays, EVAL_ACL, EVAL_BY_SHA, EVAL_COMPILE_ONLY, EVAL_FUNCTION, EVAL_MONITOR,
-        EVAL_NO_BODY, EVAL_NO_REPLICAS, EVAL_READ_ONLY, EVAL_SWEPT,
+        stray_parts, Strays, EVAL_ACL, EVAL_BY_SHA, EVAL_COMPILE_ONLY, EVAL_FENCE, EVAL_FUNCTION,
+        EVAL_MONITOR, EVAL_NO_BODY, EVAL_NO_REPLICAS, EVAL_READ_ONLY, EVAL_SWEPT,
     },
 };
 
@@ -215,6 +215,14 @@ pub struct Rerun {
     /// body.
     known: Option<Rc<RefCell<KnownScripts>>>,
     elided: bool,
+    /// Its client and shard: if it strays, the shard holds the client's
+    /// later requests until the proxy's `SHARDD.UNFENCE` (`crate::behind`).
+    origin: u64,
+    shard: usize,
+    /// Counted in its connection's calls in flight until dropped (after
+    /// its reply, or its run again and the fence's lifting), if its
+    /// script is known to stray (`crate::behind`).
+    _in_flight: Option<crate::behind::InFlight>,
 }
 
 /// The shard's answer to an EVALSHA sent without its body for a script
@@ -265,6 +273,10 @@ impl crate::replies::Rerun for Rerun {
             return false;
         };
         let me = self;
+        // What its client sends from now on waits for its run again
+        // unless it goes to its shard (`crate::behind`).
+        me.w.shared.scripts.strayed(&me.script);
+        let in_flight = conn.borrow().behind.sent(me.shard);
         let conn = conn.clone();
         tokio::task::spawn_local(async move {
             let mut parts: Vec<&[u8]> = Vec::with_capacity(me.ends.len());
@@ -286,6 +298,14 @@ impl crate::replies::Rerun for Rerun {
             };
             let out = crate::link::in_db_scope(me.db, run_spread(&me.w, me.proto, &e, extra)).await;
             conn.borrow_mut().complete(seq, None, &out);
+            // The client's requests its shard held behind it run now, in
+            // order (queued behind this in the ring: sent, not waited for).
+            let origin = me.origin.to_string();
+            let args: [&[u8]; 2] = [b"SHARDD.UNFENCE", origin.as_bytes()];
+            let req = Req::internal(Cmd::SharddUnfence, me.proto);
+            crate::send::send(&me.w, req, me.shard, &args, Target::Ignore).await;
+            me.w.request_flush();
+            drop(in_flight);
         });
         true
     }
@@ -446,6 +466,9 @@ fn send_to(
         _seen: seen.take(),
         known,
         elided,
+        origin: from.origin,
+        shard: one,
+        _in_flight: e.script.strays().then(|| out.borrow().behind.sent(one)),
     });
     let seq = out.borrow_mut().push_pending(discard);
     let req = Req {
@@ -469,7 +492,8 @@ fn send_to(
     let [t_shard, t_n, t_nkeys, t_flags] = &mut tmp;
     let (shard_s, n_s, nkeys_s) = (dec(one, t_shard), dec(n, t_n), dec(e.keys.len(), t_nkeys));
     let flags = e.flags() | if elided { EVAL_NO_BODY } else { 0 };
-    let flags = dec(usize::from(flags), t_flags);
+    // Pipelined with the client's next commands: if it strays, they wait.
+    let flags = dec(usize::from(u16::from(flags) | EVAL_FENCE), t_flags);
     // Pushed one by one: SmallVec's extend_from_slice costs a reserve and
     // a move per call.
     let mut args: SmallVec<[&[u8]; 16]> = SmallVec::new();

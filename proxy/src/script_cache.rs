@@ -1,11 +1,15 @@
 //! The script cache (EVAL, SCRIPT LOAD, EVALSHA): sha to body, shared by
 //! the proxy's workers, lost when the proxy restarts as Redis's is; and
-//! which scripts reached keys outside their shard (they run as
-//! transactions over several shards, `crate::script`).
+//! which scripts and functions strayed (reached a key of another shard),
+//! so that what their callers pipeline behind them waits
+//! (`crate::behind`).
 
 use std::{
     collections::HashMap,
-    sync::{Arc, Mutex},
+    sync::{
+        atomic::{AtomicBool, Ordering},
+        Arc, Mutex,
+    },
 };
 
 /// The proxy's script cache.
@@ -21,6 +25,8 @@ struct Inner {
     /// tenth of the proxy's work per 1-call EVALSHA). Keyed by bytes: a
     /// lookup checks no UTF-8.
     scripts: HashMap<Box<[u8]>, Entry, ahash::RandomState>,
+    /// The functions that strayed, by name (their [`Entry::strays`]).
+    functions_strayed: HashMap<Box<[u8]>, Arc<Body>, ahash::RandomState>,
     /// FCALLs sent and not answered yet (FUNCTION STATS names the running
     /// one): (id, executing shard, the client's command).
     fcalls: Vec<SentFcall>,
@@ -35,10 +41,34 @@ type SentFcall = (u64, usize, Arc<[Vec<u8>]>);
 pub struct Entry {
     /// Its sha (lowercase hex); a function's name.
     pub sha: Arc<str>,
-    /// Its body (empty for a function).
-    pub body: Arc<[u8]>,
+    /// Its body (empty for a function), and whether it strayed.
+    pub body: Arc<Body>,
     /// A function (FCALL), not a script.
     pub function: bool,
+}
+
+/// A script's body (it derefs to its bytes), and whether it strayed: one
+/// allocation, shared by every copy of its entry.
+#[derive(Default)]
+pub struct Body {
+    bytes: Box<[u8]>,
+    strays: AtomicBool,
+}
+
+impl std::ops::Deref for Body {
+    type Target = [u8];
+    fn deref(&self) -> &[u8] {
+        &self.bytes
+    }
+}
+
+impl Entry {
+    /// Whether it strayed (reached a key of another shard) since the
+    /// proxy started, or since SCRIPT FLUSH ([`Cache::strayed`]).
+    #[inline]
+    pub fn strays(&self) -> bool {
+        self.body.strays.load(Ordering::Relaxed)
+    }
 }
 
 impl Cache {
@@ -54,7 +84,10 @@ impl Cache {
             .entry(sha.as_bytes().into())
             .or_insert_with(|| Entry {
                 sha: Arc::from(sha.as_str()),
-                body: Arc::from(body),
+                body: Arc::new(Body {
+                    bytes: body.into(),
+                    strays: AtomicBool::new(false),
+                }),
                 function: false,
             })
             .clone()
@@ -62,12 +95,25 @@ impl Cache {
 
     /// The function `name`, to call (its code is in the shards).
     pub fn function(&self, name: &[u8]) -> Entry {
+        let body = self.lock().functions_strayed.get(name).cloned();
         let name = String::from_utf8_lossy(name).into_owned();
         Entry {
             sha: Arc::from(name.as_str()),
-            body: Arc::from(&b""[..]),
+            body: body.unwrap_or_default(),
             function: true,
         }
+    }
+
+    /// Notes that `e` strayed: what its later calls' clients pipeline
+    /// behind them waits (`crate::behind`).
+    pub fn strayed(&self, e: &Entry) {
+        if e.body.strays.swap(true, Ordering::Relaxed) || !e.function {
+            return;
+        }
+        let mut c = self.lock();
+        c.functions_strayed
+            .entry(e.sha.as_bytes().into())
+            .or_insert_with(|| e.body.clone());
     }
 
     /// Notes an FCALL of `argv` sent to `shard`; its id for
@@ -183,6 +229,25 @@ impl KnownScripts {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_stray_is_remembered_for_every_call_of_the_script_or_function() {
+        let c = Cache::default();
+        let s = c.add(b"return 1");
+        assert!(!s.strays());
+        c.strayed(&s);
+        assert!(c.add(b"return 1").strays());
+        assert!(c.get(s.sha.as_bytes()).is_some_and(|e| e.strays()));
+        assert!(!c.add(b"return 2").strays());
+        let f = c.function(b"f");
+        assert!(!f.strays());
+        c.strayed(&f);
+        assert!(c.function(b"f").strays());
+        assert!(!c.function(b"g").strays());
+        // SCRIPT FLUSH forgets the scripts, and so their strays.
+        c.flush();
+        assert!(!c.add(b"return 1").strays());
+    }
 
     #[test]
     fn the_cache_finds_scripts_by_sha_in_any_case() {

@@ -87,8 +87,8 @@ pub use convert::format_g;
 use putback::Kept;
 
 pub use common::wire::{
-    EVAL_ACL, EVAL_BY_SHA, EVAL_COMPILE_ONLY, EVAL_FUNCTION, EVAL_MONITOR, EVAL_NO_BODY,
-    EVAL_NO_REPLICAS, EVAL_READ_ONLY, EVAL_SWEPT,
+    EVAL_ACL, EVAL_BY_SHA, EVAL_COMPILE_ONLY, EVAL_FENCE, EVAL_FUNCTION, EVAL_MONITOR,
+    EVAL_NO_BODY, EVAL_NO_REPLICAS, EVAL_READ_ONLY, EVAL_SWEPT,
 };
 /// Redis's refusal of a write without enough good replicas.
 const NOREPLICAS: &str = "NOREPLICAS Not enough good replicas to write.";
@@ -273,6 +273,8 @@ struct EvalArgs<'a> {
     sha: &'a [u8],
     body: &'a [u8],
     flags: u8,
+    /// [`EVAL_FENCE`]: if it strays, its client is fenced.
+    fence: bool,
     /// The caller's user and rules, with [`EVAL_ACL`].
     acl: Option<(&'a [u8], &'a [u8])>,
     shard: usize,
@@ -314,6 +316,7 @@ fn parse_eval<'a>(args: &'a [&'a [u8]]) -> Option<EvalArgs<'a>> {
         sha: args.get(1)?,
         body: args.get(2)?,
         flags,
+        fence: wide & usize::from(EVAL_FENCE) != 0,
         acl,
         shard: num(o + 4)?,
         nshards: num(o + 5)?.max(1),
@@ -684,6 +687,7 @@ impl<L: WriteLog> Engine<L> {
         if run.blocked.is_some() || run.stray.is_some() {
             self.notes.blob.truncate(events_mark);
         }
+        self.script_fence = a.fence && tx.is_none() && run.stray.is_some();
         let read = self.tracking.script_read.take();
         if run.blocked.is_some() {
             // Nothing of this run stays (put back, not logged, no reply):

@@ -110,6 +110,9 @@ pub struct Engine<L> {
     /// Set by a script run that reached a key a transaction holds: the
     /// key (the request then waits, see `park_script`).
     pub(crate) script_blocked: Option<Vec<u8>>,
+    /// Set by a script run flagged `EVAL_FENCE` that strayed: its client
+    /// is fenced (`crate::xtx::fence`).
+    pub(crate) script_fence: bool,
     /// The running script's state as the proxy sees it, and its kill
     /// requests (`crate::script::Watch`).
     pub script_watch: std::rc::Rc<crate::script::Watch>,
@@ -139,6 +142,7 @@ impl<L: WriteLog> Engine<L> {
             scripts: None,
             fscripts: None,
             script_blocked: None,
+            script_fence: false,
             script_watch: std::rc::Rc::default(),
             owned: Default::default(),
             subs: Default::default(),
@@ -181,8 +185,13 @@ impl<L: WriteLog> Engine<L> {
         // Set by a script run of this request only (an early return of an
         // earlier run must not leave it set).
         self.tracking.script_read = None;
-        if !in_tx && self.xtx.active() && self.park_if_locked(h.kind, &args, h.origin, owner, rec) {
-            // Answered when the locks it waits for are released.
+        if !in_tx
+            && self.xtx.active()
+            && (self.xtx.fences.hold(owner, h.origin, rec)
+                || self.park_if_locked(h.kind, &args, h.origin, owner, rec))
+        {
+            // Answered when its client's fence is lifted, or when the
+            // locks it waits for are released.
             return Ok(true);
         }
         self.stats.begin();
@@ -201,6 +210,11 @@ impl<L: WriteLog> Engine<L> {
             }
             Some(Op::Script(cmd)) => {
                 self.serve_script(cmd, &args, h.origin, None, &mut reply);
+                if std::mem::take(&mut self.script_fence) {
+                    // It strayed: its client's later requests wait for
+                    // it to run again (`crate::xtx::fence`).
+                    self.xtx.fences.raise(owner, h.origin);
+                }
                 if let Some(key) = self.script_blocked.take() {
                     // It waits for `key`; nothing of the run is answered.
                     self.park_script(&args, &key, h.origin, owner, rec);
@@ -213,6 +227,7 @@ impl<L: WriteLog> Engine<L> {
             Some(Op::Tx(TxCmd::Watch)) => self.serve_watch(&args, owner, &mut reply),
             Some(Op::Tx(TxCmd::Unwatch)) => self.serve_unwatch(&args, &mut reply),
             Some(Op::Tx(TxCmd::Sort)) => self.serve_sort(None, &args, &mut reply),
+            Some(Op::Tx(TxCmd::Unfence)) => self.serve_unfence(&args, owner, &mut reply),
             Some(Op::Tx(step)) => self.serve_xtx(step, &args, owner, &mut reply),
             Some(Op::Block(BlockCmd::Wait)) => {
                 let block = h.flags & REQ_FLAG_BLOCK != 0;

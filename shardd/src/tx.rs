@@ -60,6 +60,9 @@ pub enum TxCmd {
     /// `SHARDD.SORT`: a SORT with patterns inside a transaction over
     /// several shards (`crate::commands::sort`).
     Sort,
+    /// `SHARDD.UNFENCE`: a client's requests held behind its script call
+    /// that strayed run now (`crate::xtx::fence`).
+    Unfence,
 }
 
 /// The transaction command `id`, if it is one.
@@ -77,6 +80,7 @@ pub const fn command(id: Cmd) -> Option<TxCmd> {
         Cmd::SharddTxforget => TxCmd::Forget,
         Cmd::SharddTxindoubt => TxCmd::InDoubt,
         Cmd::SharddSort => TxCmd::Sort,
+        Cmd::SharddUnfence => TxCmd::Unfence,
         _ => return None,
     })
 }

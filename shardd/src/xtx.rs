@@ -185,6 +185,9 @@ pub struct XTx {
     retry: bool,
     /// The data directory's generation the live state was logged for.
     gen: u64,
+    /// Clients whose requests wait behind their script call that strayed
+    /// ([`fence`]).
+    pub(crate) fences: fence::Fences,
 }
 
 impl XTx {
@@ -192,7 +195,10 @@ impl XTx {
     /// only cost).
     #[inline]
     pub fn active(&self) -> bool {
-        !self.locks.is_empty() || self.all.is_some() || !self.parked.is_empty()
+        !self.locks.is_empty()
+            || self.all.is_some()
+            || !self.parked.is_empty()
+            || !self.fences.is_empty()
     }
 
     /// Whether waiting requests should be tried again.
@@ -206,9 +212,13 @@ impl XTx {
     }
 
     /// `(transactions holding locks here, keys locked, requests
-    /// waiting)` for INFO.
+    /// waiting)` for INFO (those held behind a fence among them).
     pub fn gauges(&self) -> (usize, usize, usize) {
-        (self.txns.len(), self.locks.len(), self.parked.len())
+        (
+            self.txns.len(),
+            self.locks.len(),
+            self.parked.len() + self.fences.held(),
+        )
     }
 
     /// Whether a transaction holds `key` (or the whole keyspace).
@@ -366,6 +376,7 @@ impl<L: WriteLog> Engine<L> {
     /// dropped; one whose reply ring is full waits for the next round).
     pub fn retry_parked(&mut self, channels: &mut [Channel]) {
         self.xtx.retry = false;
+        self.serve_lifted(channels);
         let queue = std::mem::take(&mut self.xtx.parked);
         for p in queue {
             let Some(ch) = channels.iter_mut().find(|c| c.peer.generation == p.owner) else {
@@ -383,6 +394,50 @@ impl<L: WriteLog> Engine<L> {
         }
     }
 
+    /// Serves the requests of lifted fences ([`fence`]), each client's in
+    /// order, on the channel they came from; what a full reply ring stops
+    /// waits for the next round.
+    fn serve_lifted(&mut self, channels: &mut [Channel]) {
+        if !self.xtx.fences.any_lifted() {
+            return;
+        }
+        let mut stopped = Vec::new();
+        while let Some((owner, origin, mut held)) = self.xtx.fences.take_lifted() {
+            let Some(ch) = channels.iter_mut().find(|c| c.peer.generation == owner) else {
+                continue;
+            };
+            while !ch.tx.has_pending() {
+                let Some(rec) = held.pop_front() else {
+                    break;
+                };
+                // Held again behind it if it fences its client anew.
+                if let Err(e) = self.serve_request(&rec, &mut ch.tx, owner) {
+                    tracing::warn!("a held request could not be answered: {e}");
+                    held.clear();
+                }
+            }
+            if !held.is_empty() {
+                stopped.push((owner, origin, held));
+            }
+        }
+        for (owner, origin, rest) in stopped {
+            self.xtx.fences.put_back(owner, origin, rest);
+            self.xtx.retry = true;
+        }
+    }
+
+    /// `SHARDD.UNFENCE client` from channel `owner`: the client's call
+    /// that strayed ran again; what its fence holds runs next round.
+    pub(crate) fn serve_unfence(&mut self, args: &[&[u8]], owner: u64, reply: &mut Reply) {
+        let Some(origin) = id_of(args.get(1)) else {
+            return reply.error("ERR malformed unfence record");
+        };
+        if self.xtx.fences.lift(owner, origin) {
+            self.xtx.retry = true;
+        }
+        reply.ok();
+    }
+
     /// The channel `owner` went away: its waiting requests are dropped,
     /// its transactions that did not prepare are aborted, and the prepared
     /// ones stay in doubt until a proxy resolves them.
@@ -393,6 +448,7 @@ impl<L: WriteLog> Engine<L> {
             self.notes.waiter = None;
         }
         self.xtx.parked.retain(|p| p.owner != owner);
+        self.xtx.fences.owner_gone(owner);
         // What waited behind the dropped requests may run now.
         self.xtx.retry |= !self.xtx.parked.is_empty();
         let mine: Vec<u64> = self
@@ -864,7 +920,12 @@ impl<L: WriteLog> Engine<L> {
                 }
                 reply.ok();
             }
-            TxCmd::Tx | TxCmd::Watch | TxCmd::Unwatch | TxCmd::InDoubt | TxCmd::Sort => {
+            TxCmd::Tx
+            | TxCmd::Watch
+            | TxCmd::Unwatch
+            | TxCmd::InDoubt
+            | TxCmd::Sort
+            | TxCmd::Unfence => {
                 reply.error("ERR not a transaction step");
             }
         }
@@ -888,6 +949,7 @@ fn unique_keys(keys: &[&[u8]]) -> Vec<Vec<u8>> {
     out
 }
 
+pub(crate) mod fence;
 mod undo;
 
 #[cfg(test)]

@@ -821,11 +821,13 @@ pub enum Cmd {
     SharddSlotload,
     /// `shardd.subs`
     SharddSubs,
+    /// `shardd.unfence`
+    SharddUnfence,
 }
 
 impl Cmd {
     /// Every id, in order (`Cmd::ALL[id as usize] == id`).
-    pub const ALL: [Cmd; 402] = [
+    pub const ALL: [Cmd; 403] = [
         Cmd::Acl,
         Cmd::AclCat,
         Cmd::AclDeluser,
@@ -1228,12 +1230,13 @@ impl Cmd {
         Cmd::SharddSlotdump,
         Cmd::SharddSlotload,
         Cmd::SharddSubs,
+        Cmd::SharddUnfence,
     ];
 }
 
 /// Fingerprint of the names in id order (FNV-1a): both sides of a ring
 /// check that they were built with the same table.
-pub const TABLE_FINGERPRINT: u64 = 0xe067b3f444355a45;
+pub const TABLE_FINGERPRINT: u64 = 0x10b89665c351da17;
 
 /// Every command, sorted by name (lookups binary-search it).
 #[rustfmt::skip]
@@ -1725,4 +1728,5 @@ pub(super) static INTERNAL: &[CommandSpec] = &[
     cmd(Cmd::SharddSlotdump, "shardd.slotdump", -2, F_ADMIN | F_LOADING | F_STALE, 0, 0, 0, &[], &[], &[], Route::Keyless, Keys::Fixed, Exec::Internal, Docs { summary: "Every key of the slots, in every database, as one blob, and stops owning them", since: "", group: "cluster", complexity: "O(N) where N is the number of keys in the slots" }, &[]),
     cmd(Cmd::SharddSlotload, "shardd.slotload", 2, F_ADMIN | F_LOADING | F_STALE | F_WRITE, 0, 0, 0, &[], &[], &[], Route::Keyless, Keys::Fixed, Exec::Internal, Docs { summary: "Puts every key of a SHARDD.SLOTDUMP blob in place", since: "", group: "cluster", complexity: "O(N) where N is the number of keys in the blob" }, &[]),
     cmd(Cmd::SharddSubs, "shardd.subs", -4, F_FAST, 0, 0, 0, &[], &[], &[], Route::Keyless, Keys::Fixed, Exec::Internal, Docs { summary: "Changes the shard's copy of one proxy worker's subscriptions: (+|-)(c|p|s) client name ...", since: "", group: "pubsub", complexity: "O(N) where N is the number of changes" }, &[]),
+    cmd(Cmd::SharddUnfence, "shardd.unfence", 2, F_FAST, 0, 0, 0, &[], &[], &[], Route::Keyless, Keys::Fixed, Exec::Internal, Docs { summary: "Lets a client's requests held behind its script that strayed run, in order: client", since: "", group: "scripting", complexity: "O(N) where N is the number of requests held" }, &[]),
 ];

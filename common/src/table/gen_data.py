@@ -82,7 +82,7 @@ PROXY_RUNS = {
     'command', 'config|get', 'config|help', 'config|resetstat', 'config|set', 'config|rewrite',
     'function', 'fcall', 'fcall_ro', 'script|flush', 'script|load', 'script|exists', 'script|help', 'script|kill',
     'eval', 'evalsha', 'eval_ro', 'evalsha_ro',
-    'memory|doctor', 'memory|help', 'memory|malloc-stats', 'memory|stats', 'slowlog', 'latency',
+    'memory', 'memory|doctor', 'memory|help', 'memory|malloc-stats', 'memory|stats', 'slowlog', 'latency',
     'multi', 'exec', 'discard', 'watch', 'unwatch',
     'publish', 'spublish', 'subscribe', 'psubscribe', 'ssubscribe', 'unsubscribe', 'punsubscribe', 'sunsubscribe',
     'pubsub', 'acl', 'shardis', 'monitor',
@@ -211,6 +211,9 @@ INTERNAL = [
     (['shardd.subs', -4, ['fast'], 0, 0, 0, [], [], [], []],
      ['summary', "Changes the shard's copy of one proxy worker's subscriptions: (+|-)(c|p|s) client name ...",
       'since', '', 'group', 'pubsub', 'complexity', 'O(N) where N is the number of changes']),
+    (['shardd.unfence', 2, ['fast'], 0, 0, 0, [], [], [], []],
+     ['summary', "Lets a client's requests held behind its script that strayed run, in order: client",
+      'since', '', 'group', 'scripting', 'complexity', 'O(N) where N is the number of requests held']),
 ]
 
 FLAGS = ['write', 'readonly', 'denyoom', 'module', 'admin', 'pubsub', 'noscript', 'blocking', 'loading', 'stale',

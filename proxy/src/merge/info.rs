@@ -670,7 +670,8 @@ fn stats(t: &mut String, w: &Whole<'_>) {
     // reached keys it does not name on other shards, one per round.
     kv(t, "shardis_stray_rounds", p.stray_rounds);
     // shardis: transactions over several shards holding locks, the keys
-    // they lock and the requests waiting for them, summed over shards.
+    // they lock and the requests waiting for them (or held behind their
+    // client's script call that strayed), summed over shards.
     kv(t, "shardis_tx_live", w.sum("tx_live"));
     kv(t, "shardis_tx_locked_keys", w.sum("tx_locked_keys"));
     kv(t, "shardis_tx_waiting", w.sum("tx_waiting"));

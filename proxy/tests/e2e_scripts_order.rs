@@ -1,0 +1,187 @@
+//! A client's pipelined commands take effect in its order when a script
+//! call among them strays (reaches a key of another shard and runs again
+//! later as a transaction): its shard holds the client's later requests
+//! until then (`shardd/src/xtx/fence.rs`), and commands for other shards
+//! wait for the reply of a call whose script is known to stray
+//! (`proxy/src/behind.rs`).
+
+mod common;
+
+use common::Server;
+use redis::Commands;
+
+/// Increments KEYS[1] and reads ARGV[1] (undeclared: another shard's key
+/// makes the call stray); returns the new count.
+const STRAYING_INCR: &str = r"
+redis.call('GET', ARGV[1])
+return redis.call('INCR', KEYS[1])
+";
+
+/// Increments KEYS[1] (stays on its shard).
+const INCR: &str = "return redis.call('INCR', KEYS[1])";
+
+#[test]
+fn a_pipelines_calls_come_out_in_its_order_when_the_first_strays() {
+    let s = Server::with_shards(2);
+    let mut con = s.client();
+    let elsewhere = common::key_on_shard("o:else", 1, 2);
+    for round in 0..20 {
+        let counter = common::key_on_shard(&format!("o:n{round}:"), 0, 2);
+        let mut p = redis::pipe();
+        p.cmd("EVAL")
+            .arg(STRAYING_INCR)
+            .arg(1)
+            .arg(&counter)
+            .arg(&elsewhere);
+        for _ in 0..9 {
+            p.cmd("EVAL").arg(INCR).arg(1).arg(&counter);
+        }
+        let got: Vec<i64> = p.query(&mut con).expect("EVALs");
+        assert_eq!(got, (1..=10).collect::<Vec<i64>>(), "round {round}");
+    }
+    // Nothing stays held.
+    let info: redis::InfoDict = redis::cmd("INFO")
+        .arg("stats")
+        .query(&mut con)
+        .expect("INFO");
+    let waiting: u64 = info.get("shardis_tx_waiting").expect("shardis_tx_waiting");
+    assert_eq!(waiting, 0);
+}
+
+#[test]
+fn the_same_shards_commands_behind_a_call_that_strays_see_what_it_did() {
+    let s = Server::with_shards(2);
+    let mut con = s.client();
+    let here = common::key_on_shard("o:here", 0, 2);
+    let elsewhere = common::key_on_shard("o:else", 1, 2);
+    let script = r"
+redis.call('GET', ARGV[1])
+redis.call('SET', KEYS[1], ARGV[2])
+return 1
+";
+    for round in 0..20 {
+        let v = format!("v{round}");
+        let (n, got, len): (i64, String, i64) = redis::pipe()
+            .cmd("EVAL")
+            .arg(script)
+            .arg(1)
+            .arg(&here)
+            .arg(&elsewhere)
+            .arg(&v)
+            .cmd("GET")
+            .arg(&here)
+            .cmd("STRLEN")
+            .arg(&here)
+            .query(&mut con)
+            .expect("pipeline");
+        assert_eq!((n, got.as_str(), len), (1, v.as_str(), v.len() as i64));
+    }
+}
+
+#[test]
+fn another_shards_command_behind_a_call_known_to_stray_waits_for_it() {
+    // The call reads `x` on the other shard; the SET of `x` after it in
+    // the pipeline must not be what it reads. The script strayed once
+    // before (`proxy/src/behind.rs`: only then does the proxy hold
+    // another shard's commands behind its calls).
+    let s = Server::with_shards(2);
+    let mut con = s.client();
+    let here = common::key_on_shard("o:here", 0, 2);
+    let x = common::key_on_shard("o:x", 1, 2);
+    let script = "return redis.call('GET', ARGV[1])";
+    let first: Option<String> = redis::cmd("EVAL")
+        .arg(script)
+        .arg(1)
+        .arg(&here)
+        .arg(&x)
+        .query(&mut con)
+        .expect("EVAL");
+    assert_eq!(first, None);
+    for round in 0..20 {
+        let (old, new) = (format!("old{round}"), format!("new{round}"));
+        let _: () = con.set(&x, &old).expect("SET");
+        let (read, _, after): (String, (), String) = redis::pipe()
+            .cmd("EVAL")
+            .arg(script)
+            .arg(1)
+            .arg(&here)
+            .arg(&x)
+            .cmd("SET")
+            .arg(&x)
+            .arg(&new)
+            .cmd("GET")
+            .arg(&x)
+            .query(&mut con)
+            .expect("pipeline");
+        assert_eq!((read, after), (old, new), "round {round}");
+    }
+}
+
+#[test]
+fn pipelined_functions_that_stray_keep_their_order_too() {
+    let s = Server::with_shards(2);
+    let mut con = s.client();
+    let lib = r"#!lua name=order
+redis.register_function('bump', function(keys, args)
+  if args[1] then redis.call('GET', args[1]) end
+  return redis.call('INCR', keys[1])
+end)";
+    let _: String = redis::cmd("FUNCTION")
+        .arg("LOAD")
+        .arg(lib)
+        .query(&mut con)
+        .expect("FUNCTION LOAD");
+    let elsewhere = common::key_on_shard("o:else", 1, 2);
+    for round in 0..10 {
+        let counter = common::key_on_shard(&format!("o:f{round}:"), 0, 2);
+        let mut p = redis::pipe();
+        for i in 0..10 {
+            p.cmd("FCALL").arg("bump").arg(1).arg(&counter);
+            // Every third strays.
+            if i % 3 == 0 {
+                p.arg(&elsewhere);
+            }
+        }
+        let got: Vec<i64> = p.query(&mut con).expect("FCALLs");
+        assert_eq!(got, (1..=10).collect::<Vec<i64>>(), "round {round}");
+    }
+}
+
+#[test]
+fn other_clients_are_not_held_behind_a_call_that_strays() {
+    // While one client's pipelines of straying calls run, another's
+    // commands on the same shard are answered as usual, and each client's
+    // counter counts every call of its own in order.
+    let s = Server::with_shards(2);
+    let elsewhere = common::key_on_shard("o:else", 1, 2);
+    let workers: Vec<_> = (0..2)
+        .map(|c| {
+            let mut con = s.client();
+            let counter = common::key_on_shard(&format!("o:c{c}:"), 0, 2);
+            let elsewhere = elsewhere.clone();
+            std::thread::spawn(move || {
+                let mut next = 1i64;
+                for _ in 0..30 {
+                    let mut p = redis::pipe();
+                    for i in 0..8 {
+                        match (c + i) % 2 {
+                            0 => p
+                                .cmd("EVAL")
+                                .arg(STRAYING_INCR)
+                                .arg(1)
+                                .arg(&counter)
+                                .arg(&elsewhere),
+                            _ => p.cmd("INCR").arg(&counter),
+                        };
+                    }
+                    let got: Vec<i64> = p.query(&mut con).expect("pipeline");
+                    assert_eq!(got, (next..next + 8).collect::<Vec<i64>>());
+                    next += 8;
+                }
+            })
+        })
+        .collect();
+    for w in workers {
+        w.join().expect("client thread");
+    }
+}
