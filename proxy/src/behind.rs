@@ -11,28 +11,35 @@
 //! client's order is therefore kept whatever the script does, at no cost
 //! while nothing strays.
 //!
-//! A command for another shard (or for several) is not held there: it
-//! could run before the call runs again, and the call may read or write
-//! that command's key. Holding it until the call is answered costs a
-//! round trip at every change of shard in a pipeline, which halved the
-//! throughput of pipelined EVALSHAs whose keys are anywhere (each call on
-//! one shard, most scripts never straying: 423k -> 210k calls/s at
-//! pipeline 16 in `benches/ab_order.sh`). So the proxy holds behind a call only
-//! what follows a script **known to stray** (one that strayed before
-//! since the proxy started, [`crate::script_cache::Entry::strays`]): while
-//! such calls are in flight, the connection sends on only what goes whole
-//! to their shard by the shortcuts (script calls and single-key
-//! commands), and anything else waits until they are answered, run again
-//! and their fences lifted. A call that strays becomes such a call until
+//! Commands the proxy turns into requests of its own (a transaction
+//! over several shards, a MULTI's EXEC, anything the general path runs:
+//! the dispatcher, `crate::dispatch::handle`) carry no client, so no
+//! fence holds them: they wait until every call in flight is answered
+//! ([`Behind::idle`]), script calls for one shard excepted. (The parts of
+//! a command over several shards, which do carry the client, must not
+//! be held either: a call running again waits at the worker's gate for
+//! such parts in flight, `crate::gate`, and would wait forever.)
+//!
+//! A single-key command for another shard, sent by a shortcut
+//! (`crate::dispatch::plain`, a whole MULTI block, a script call), is not
+//! held by the call's shard either: it could run before the call runs
+//! again, and the call may read or write that command's key. Holding it
+//! until the call is answered costs a round trip at every change of shard
+//! in a pipeline, which halved the throughput of pipelined EVALSHAs whose
+//! keys are anywhere (each call on one shard, the scripts never straying:
+//! 423k -> 210k calls/s at pipeline 16, `benches/ab_order.sh`). So such a
+//! command waits only behind calls of a script **known to stray** (one
+//! that strayed since the proxy started, or since SCRIPT FLUSH:
+//! [`crate::script_cache::Entry::strays`]) on other shards
+//! ([`Behind::passes_to`]); a call that strays becomes such a call until
 //! it ran again.
 //!
-//! What this leaves: the **first** stray of a script (in the proxy's
-//! life, or since SCRIPT FLUSH) can run again after a command for
-//! another shard that its client pipelined behind it; only a command on
-//! a key that run reaches sees the difference. From then on that script's
-//! calls keep their order.
+//! What this leaves: the **first** stray of a script can run again after
+//! a single-key command for another shard that its client pipelined
+//! behind it; only a command on a key that run reaches sees the
+//! difference. From then on that script's calls keep their order.
 //!
-//! Cost: a check of one counter per command.
+//! Cost: a counter per call, a check per command.
 
 use std::{
     cell::{Cell, RefCell},
@@ -42,63 +49,81 @@ use std::{
 use smallvec::SmallVec;
 use tokio::sync::Notify;
 
-/// A connection's calls in flight of scripts known to stray, by shard.
+/// A connection's script calls in flight: how many, and those of scripts
+/// known to stray by shard.
 #[derive(Default)]
 pub struct Behind {
-    /// (shard, calls), no zero counts.
-    calls: RefCell<SmallVec<[(usize, u32); 2]>>,
-    total: Cell<u32>,
+    /// Every call in flight.
+    all: Cell<u32>,
+    /// Calls of scripts known to stray: (shard, calls), no zero counts.
+    strict: RefCell<SmallVec<[(usize, u32); 2]>>,
+    strict_total: Cell<u32>,
+    /// The reader waits in [`Behind::settled`].
+    waiting: Cell<bool>,
     settled: Notify,
 }
 
 impl Behind {
-    /// Whether a call is in flight.
-    #[inline]
-    pub fn busy(&self) -> bool {
-        self.total.get() != 0
-    }
-
     /// Counts a call sent to `shard` until the returned guard drops
     /// (when its reply is in its slot and, if it strayed, it ran again
-    /// and its fence was lifted).
-    pub fn sent(self: &Rc<Self>, shard: usize) -> InFlight {
-        let mut calls = self.calls.borrow_mut();
-        match calls.iter_mut().find(|(s, _)| *s == shard) {
-            Some((_, n)) => *n += 1,
-            None => calls.push((shard, 1)),
+    /// and its fence was lifted); `strict`: its script is known to stray
+    /// (or it strayed), so commands for other shards wait for it.
+    pub fn sent(self: &Rc<Self>, shard: usize, strict: bool) -> InFlight {
+        self.all.set(self.all.get() + 1);
+        if strict {
+            let mut calls = self.strict.borrow_mut();
+            match calls.iter_mut().find(|(s, _)| *s == shard) {
+                Some((_, n)) => *n += 1,
+                None => calls.push((shard, 1)),
+            }
+            self.strict_total.set(self.strict_total.get() + 1);
         }
-        self.total.set(self.total.get() + 1);
         InFlight {
             behind: self.clone(),
-            shard,
+            strict: strict.then_some(shard),
         }
     }
 
-    /// Whether a command for `shard` alone may go now: every call in
-    /// flight is on that shard, whose fence keeps the order.
+    /// Whether a command for `shard` alone, sent by a shortcut, may go
+    /// now: every call of a script known to stray is on that shard,
+    /// whose fence keeps the order.
+    #[inline]
     pub fn passes_to(&self, shard: usize) -> bool {
-        self.calls.borrow().iter().all(|&(s, _)| s == shard)
+        self.strict_total.get() == 0 || self.strict.borrow().iter().all(|&(s, _)| s == shard)
+    }
+
+    /// Whether no call is in flight (what the general path needs before
+    /// it runs a command: its transactions' requests are the proxy's own,
+    /// which no fence holds).
+    #[inline]
+    pub fn idle(&self) -> bool {
+        self.all.get() == 0
     }
 
     /// Waits until no call is in flight.
     pub async fn settled(&self) {
-        while self.busy() {
+        while !self.idle() {
+            self.waiting.set(true);
             self.settled.notified().await;
         }
+        self.waiting.set(false);
     }
 
-    fn done(&self, shard: usize) {
-        let mut calls = self.calls.borrow_mut();
-        if let Some(at) = calls.iter().position(|(s, _)| *s == shard) {
-            calls[at].1 -= 1;
-            if calls[at].1 == 0 {
-                calls.swap_remove(at);
+    fn done(&self, strict: Option<usize>) {
+        self.all.set(self.all.get().saturating_sub(1));
+        if let Some(shard) = strict {
+            let mut calls = self.strict.borrow_mut();
+            if let Some(at) = calls.iter().position(|(s, _)| *s == shard) {
+                calls[at].1 -= 1;
+                if calls[at].1 == 0 {
+                    calls.swap_remove(at);
+                }
+                self.strict_total
+                    .set(self.strict_total.get().saturating_sub(1));
             }
-            self.total.set(self.total.get().saturating_sub(1));
         }
-        if calls.is_empty() {
-            // One waiter at most (the connection's reader): a permit kept
-            // when it is not waiting yet is harmless, `settled` checks.
+        if self.idle() && self.waiting.get() {
+            // One waiter at most (the connection's reader).
             self.settled.notify_one();
         }
     }
@@ -108,12 +133,13 @@ impl Behind {
 /// dropped.
 pub struct InFlight {
     behind: Rc<Behind>,
-    shard: usize,
+    /// Its shard, if counted as a call of a script known to stray.
+    strict: Option<usize>,
 }
 
 impl Drop for InFlight {
     fn drop(&mut self) {
-        self.behind.done(self.shard);
+        self.behind.done(self.strict);
     }
 }
 
@@ -124,29 +150,36 @@ mod tests {
     #[test]
     fn calls_are_counted_by_shard_until_their_guards_drop() {
         let b = Rc::new(Behind::default());
-        assert!(!b.busy());
+        assert!(b.idle());
         assert!(b.passes_to(0));
-        let one = b.sent(1);
-        let two = b.sent(1);
-        assert!(b.busy());
+        let loose = b.sent(0, false);
+        assert!(!b.idle());
+        assert!(
+            b.passes_to(1),
+            "a script not known to stray holds nothing back"
+        );
+        let one = b.sent(1, true);
+        let two = b.sent(1, true);
         assert!(b.passes_to(1));
         assert!(!b.passes_to(0));
-        let other = b.sent(0);
+        let other = b.sent(0, true);
         assert!(!b.passes_to(1));
         drop(other);
         drop(one);
-        assert!(b.busy());
         assert!(b.passes_to(1));
+        assert!(!b.passes_to(0));
         drop(two);
-        assert!(!b.busy());
         assert!(b.passes_to(0));
+        assert!(!b.idle());
+        drop(loose);
+        assert!(b.idle());
     }
 
     #[tokio::test]
     async fn settled_returns_once_the_last_call_is_done() {
         let b = Rc::new(Behind::default());
         b.settled().await;
-        let call = b.sent(0);
+        let call = b.sent(0, false);
         let local = tokio::task::LocalSet::new();
         local
             .run_until(async {

@@ -324,14 +324,6 @@ async fn read_loop<R: AsyncRead + Unpin>(
                         }
                         crate::dispatch::refresh_user(&worker.shared, st);
                     }
-                    // Behind script calls in flight, only what goes to
-                    // their shard is sent on (`crate::behind`).
-                    if out.borrow().behind.busy()
-                        && !may_pass(worker, st, out, &argv)
-                        && !wait_behind_calls(worker, st, out).await
-                    {
-                        return false;
-                    }
                     let db = st.db;
                     let mut consumed = consumed;
                     if st.user.unrestricted {
@@ -378,6 +370,17 @@ async fn read_loop<R: AsyncRead + Unpin>(
                                     }
                                     _ => None,
                                 };
+                                if whole.is_none()
+                                    && waits_behind_calls(
+                                        worker,
+                                        out,
+                                        &argv,
+                                        resolved.as_ref().ok().copied(),
+                                    )
+                                    && !wait_behind_calls(worker, st, out).await
+                                {
+                                    return false;
+                                }
                                 match whole {
                                     Some(used) => consumed += used,
                                     None if db == 0 => {
@@ -398,6 +401,14 @@ async fn read_loop<R: AsyncRead + Unpin>(
                             }
                         }
                     } else {
+                        if !out.borrow().behind.idle() {
+                            let spec = common::table::resolve(&argv).ok();
+                            if waits_behind_calls(worker, out, &argv, spec)
+                                && !wait_behind_calls(worker, st, out).await
+                            {
+                                return false;
+                            }
+                        }
                         let user = st.user.clone();
                         let served = crate::dispatch::handle(worker, st, out, &argv);
                         let served = crate::acl::in_caller_scope(user, served);
@@ -506,32 +517,26 @@ fn shrink_buffers(worker: &Worker, st: &Session, buf: &mut Vec<u8>, out: &Rc<Ref
     publish(&st.handle, &[], buf.capacity(), &out.borrow());
 }
 
-/// Whether command `argv` of `session` may go out now behind the calls in
-/// flight of `out` that wait for it: it goes whole by a shortcut to their
-/// shard, where a fence keeps it behind them (`crate::behind`).
-fn may_pass(w: &Worker, session: &Session, out: &Rc<RefCell<Replies>>, argv: &[&[u8]]) -> bool {
-    use common::table::{Exec, Route};
-    let Ok(spec) = common::table::resolve(argv) else {
-        return false;
-    };
-    if !crate::dispatch::plain_state(w, session) {
+/// Whether command `argv` (`spec`, if known), which the general path
+/// runs, must first wait for the connection's script calls in flight
+/// (`crate::behind`): anything but a script call for one shard that
+/// [`crate::behind::Behind::passes_to`].
+fn waits_behind_calls(
+    w: &Worker,
+    out: &Rc<RefCell<Replies>>,
+    argv: &[&[u8]],
+    spec: Option<&'static common::table::CommandSpec>,
+) -> bool {
+    let out = out.borrow();
+    if out.behind.idle() {
         return false;
     }
-    let shard = if crate::script::is_call(spec.id) {
-        match script_shard(w, argv) {
-            Some(s) => s,
-            None => return false,
+    match spec {
+        Some(spec) if crate::script::is_call(spec.id) => {
+            !script_shard(w, argv).is_some_and(|s| out.behind.passes_to(s))
         }
-    } else if spec.exec == Exec::Shard
-        && spec.route == Route::Single
-        && !crate::block::blocks(spec)
-        && !crate::xtx::sort::reads_patterns(spec, argv)
-    {
-        crate::send::first_shard(w, spec, argv)
-    } else {
-        return false;
-    };
-    out.borrow().behind.passes_to(shard)
+        _ => true,
+    }
 }
 
 /// The one shard of script call `argv`'s KEYS (shard 0 for none), if

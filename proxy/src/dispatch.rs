@@ -96,13 +96,17 @@ pub fn plain<'w>(
     {
         return Plain::No(resolved);
     }
+    let shard = crate::send::first_shard(w, spec, argv);
+    if !out.borrow().behind.passes_to(shard) {
+        // It waits behind script calls on other shards (`crate::behind`).
+        return Plain::No(resolved);
+    }
     let Some(busy) = w.try_enter() else {
         return Plain::No(resolved);
     };
     w.shared.stats.commands.fetch_add(1, Ordering::Relaxed);
     session.handle.set_command(spec.id);
     let req = Req::new(spec, session.proto, session.handle.id, session.db);
-    let shard = crate::send::first_shard(w, spec, argv);
     let seq = out.borrow_mut().push_pending(false);
     let target = Target::Slot {
         conn: out.clone(),

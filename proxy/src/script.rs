@@ -220,9 +220,9 @@ pub struct Rerun {
     origin: u64,
     shard: usize,
     /// Counted in its connection's calls in flight until dropped (after
-    /// its reply, or its run again and the fence's lifting), if its
-    /// script is known to stray (`crate::behind`).
-    _in_flight: Option<crate::behind::InFlight>,
+    /// its reply, or its run again and the fence's lifting;
+    /// `crate::behind`).
+    _in_flight: crate::behind::InFlight,
 }
 
 /// The shard's answer to an EVALSHA sent without its body for a script
@@ -276,7 +276,7 @@ impl crate::replies::Rerun for Rerun {
         // What its client sends from now on waits for its run again
         // unless it goes to its shard (`crate::behind`).
         me.w.shared.scripts.strayed(&me.script);
-        let in_flight = conn.borrow().behind.sent(me.shard);
+        let in_flight = conn.borrow().behind.sent(me.shard, true);
         let conn = conn.clone();
         tokio::task::spawn_local(async move {
             let mut parts: Vec<&[u8]> = Vec::with_capacity(me.ends.len());
@@ -388,6 +388,10 @@ pub fn take_plain<'w>(
     let Some(one) = one_shard(w, &e) else {
         return Took::No;
     };
+    if !out.borrow().behind.passes_to(one) {
+        // It waits behind calls on other shards (`crate::behind`).
+        return Took::No;
+    }
     let Some(busy) = w.try_enter() else {
         return Took::No;
     };
@@ -468,7 +472,7 @@ fn send_to(
         elided,
         origin: from.origin,
         shard: one,
-        _in_flight: e.script.strays().then(|| out.borrow().behind.sent(one)),
+        _in_flight: out.borrow().behind.sent(one, e.script.strays()),
     });
     let seq = out.borrow_mut().push_pending(discard);
     let req = Req {
@@ -519,6 +523,13 @@ fn dec(n: usize, t: &mut [u8; 20]) -> &[u8] {
     const DIGITS: &[u8; 10] = b"0123456789";
     if n < 10 {
         return &DIGITS[n..n + 1];
+    }
+    if n < 1000 {
+        // The flags (EVAL_FENCE and the rest): three digits, no loop.
+        t[0] = b'0' + (n / 100) as u8;
+        t[1] = b'0' + (n / 10 % 10) as u8;
+        t[2] = b'0' + (n % 10) as u8;
+        return &t[usize::from(n < 100)..3];
     }
     format_i64(i64::try_from(n).unwrap_or(i64::MAX), t)
 }
@@ -798,7 +809,21 @@ mod tests {
     #[test]
     fn numbers_in_records_are_decimal_with_or_without_the_digit_table() {
         let mut t = [0u8; 20];
-        for n in [0usize, 1, 9, 10, 11, 99, 100, 16383, usize::MAX] {
+        for n in [
+            0usize,
+            1,
+            9,
+            10,
+            11,
+            99,
+            100,
+            512,
+            640,
+            999,
+            1000,
+            16383,
+            usize::MAX,
+        ] {
             let want = i64::try_from(n).unwrap_or(i64::MAX).to_string();
             assert_eq!(super::dec(n, &mut t), want.as_bytes(), "{n}");
         }

@@ -212,7 +212,7 @@ pub fn take<'w>(
         shard: usize::MAX,
         consumed: 0,
     };
-    if !read_ahead(w, rest, limits, &mut block) {
+    if !read_ahead(w, rest, limits, &mut block) || !out.borrow().behind.passes_to(block.shard) {
         return Taken::No;
     }
     // Watches go with it when they are all on its shard and none may have

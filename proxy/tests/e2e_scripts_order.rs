@@ -185,3 +185,50 @@ fn other_clients_are_not_held_behind_a_call_that_strays() {
         w.join().expect("client thread");
     }
 }
+
+#[test]
+fn a_command_over_several_shards_waits_behind_any_call() {
+    // The proxy's own requests (an MSET over both shards, a MULTI over
+    // both) are held by no fence: they wait for every call in flight,
+    // even one whose script never strayed before.
+    let s = Server::with_shards(2);
+    let mut con = s.client();
+    let here = common::key_on_shard("o:here", 0, 2);
+    let x = common::key_on_shard("o:x", 1, 2);
+    for round in 0..10 {
+        // A new script each round: its stray is its first.
+        let script = format!("-- {round}\nreturn redis.call('GET', ARGV[1])");
+        let (old, new) = (format!("old{round}"), format!("new{round}"));
+        let _: () = con.set(&x, &old).expect("SET");
+        let (read, _, tx, after): (String, (), (String, String), String) = redis::pipe()
+            .cmd("EVAL")
+            .arg(&script)
+            .arg(1)
+            .arg(&here)
+            .arg(&x)
+            .cmd("MSET")
+            .arg(&x)
+            .arg(&new)
+            .arg(&here)
+            .arg(&new)
+            .cmd("MULTI")
+            .ignore()
+            .cmd("GET")
+            .arg(&x)
+            .ignore()
+            .cmd("SET")
+            .arg(&here)
+            .arg("t")
+            .ignore()
+            .cmd("EXEC")
+            .cmd("GET")
+            .arg(&x)
+            .query(&mut con)
+            .expect("pipeline");
+        assert_eq!(
+            (read, tx.0, after),
+            (old, new.clone(), new),
+            "round {round}"
+        );
+    }
+}
