@@ -29,6 +29,10 @@
 //!   holding every shard whole, with every shard's keys of the pattern
 //!   listed for it (`xtx::sweep`).
 //!
+//! A call that strays keeps its client's order: its shard holds the
+//! client's later requests until it ran again, and what goes elsewhere
+//! waits as [`crate::behind`] says.
+//!
 //! The cache maps sha to body for EVALSHA; it lives in the proxy (shared
 //! by its workers) and is lost when the proxy restarts, as Redis's is
 //! (clients fall back to EVAL on NOSCRIPT). A shard restart loses nothing

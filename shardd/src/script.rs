@@ -26,6 +26,9 @@
 //! (as job queues do) finds them all in one round, not one per round. The
 //! keys found are a guess (a branch the absent values skipped may reach
 //! more), so the next round may find more; the proxy bounds the rounds.
+//! A call sent pipelined with its client's next requests
+//! ([`EVAL_FENCE`]) that strays fences the client: its later requests
+//! wait, unrun, until the call ran again (`crate::xtx::fence`).
 //! Every call of a script whose KEYS are on one shard tries that shard
 //! first, even one that strayed before: a run here that probes costs less
 //! than a transaction that aborts, and names every key the next one
