@@ -232,3 +232,88 @@ fn a_command_over_several_shards_waits_behind_any_call() {
         );
     }
 }
+
+#[test]
+fn calls_held_behind_a_stray_through_shard_kills_neither_hang_nor_lose_their_order() {
+    // One client pipelines a straying call and seven calls behind it on
+    // a fresh counter, again and again, while the shard holding them and
+    // the shard the call reaches are SIGKILLed in turn. A pipeline may
+    // fail (its shard went away: its fence and what it held with it), but
+    // none hangs, and every one that succeeds came out in order.
+    use std::sync::{
+        atomic::{AtomicBool, AtomicUsize, Ordering},
+        Arc,
+    };
+    let s = Server::with_shards(2);
+    let url = s.url();
+    let elsewhere = common::key_on_shard("o:else", 1, 2);
+    let stop = Arc::new(AtomicBool::new(false));
+    let (ok, failed) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)));
+    let client = {
+        let (stop, ok, failed) = (stop.clone(), ok.clone(), failed.clone());
+        std::thread::spawn(move || {
+            let mut con = common::client_for(&url);
+            // Bounded: the kills end well before this many pipelines.
+            for round in 0..20_000 {
+                if stop.load(Ordering::Relaxed) {
+                    break;
+                }
+                let counter = common::key_on_shard(&format!("o:k{round}:"), 0, 2);
+                let mut p = redis::pipe();
+                p.cmd("EVAL")
+                    .arg(STRAYING_INCR)
+                    .arg(1)
+                    .arg(&counter)
+                    .arg(&elsewhere);
+                for _ in 0..7 {
+                    p.cmd("EVAL").arg(INCR).arg(1).arg(&counter);
+                }
+                match p.query::<Vec<i64>>(&mut con) {
+                    Ok(got) => {
+                        assert_eq!(got, (1..=8).collect::<Vec<i64>>(), "round {round}");
+                        ok.fetch_add(1, Ordering::Relaxed);
+                    }
+                    Err(e) => {
+                        assert!(!e.is_timeout(), "round {round} hung: {e}");
+                        failed.fetch_add(1, Ordering::Relaxed);
+                        // The rest of the pipeline's replies may still be
+                        // on their way: start over on a new connection.
+                        con = common::client_for(&url);
+                    }
+                }
+            }
+        })
+    };
+    for kill in 0..4 {
+        let shard = kill % 2;
+        let before = ok.load(Ordering::Relaxed);
+        common::wait_until(common::IO_TIMEOUT, "pipelines between kills", || {
+            ok.load(Ordering::Relaxed) >= before + 3 || client.is_finished()
+        });
+        let pid = s.shard_pid(shard).expect("shard pid");
+        // SAFETY: killing a shard process this test's proxy started, by pid.
+        unsafe { libc::kill(pid as libc::pid_t, libc::SIGKILL) };
+        common::wait_until(common::IO_TIMEOUT, "the shard to come back", || {
+            s.shard_pid(shard).is_some_and(|p| p != pid)
+        });
+    }
+    let before = ok.load(Ordering::Relaxed);
+    common::wait_until(common::IO_TIMEOUT, "pipelines after the kills", || {
+        ok.load(Ordering::Relaxed) >= before + 3 || client.is_finished()
+    });
+    stop.store(true, Ordering::Relaxed);
+    client.join().expect("the client kept its order");
+    assert!(
+        ok.load(Ordering::Relaxed) >= 15,
+        "{ok:?} ok, {failed:?} failed"
+    );
+    // Nothing stays held.
+    let mut con = s.client();
+    common::wait_until(common::IO_TIMEOUT, "no request held", || {
+        let info: redis::InfoDict = redis::cmd("INFO")
+            .arg("stats")
+            .query(&mut con)
+            .expect("INFO");
+        info.get::<u64>("shardis_tx_waiting") == Some(0)
+    });
+}
