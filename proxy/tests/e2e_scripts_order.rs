@@ -20,6 +20,21 @@ return redis.call('INCR', KEYS[1])
 /// Increments KEYS[1] (stays on its shard).
 const INCR: &str = "return redis.call('INCR', KEYS[1])";
 
+/// A pipeline of `n` increments of `counter`: the first a call that
+/// strays (it reads `elsewhere`), the rest calls that stay.
+fn straying_first(counter: &str, elsewhere: &str, n: usize) -> redis::Pipeline {
+    let mut p = redis::pipe();
+    p.cmd("EVAL")
+        .arg(STRAYING_INCR)
+        .arg(1)
+        .arg(counter)
+        .arg(elsewhere);
+    for _ in 1..n {
+        p.cmd("EVAL").arg(INCR).arg(1).arg(counter);
+    }
+    p
+}
+
 #[test]
 fn a_pipelines_calls_come_out_in_its_order_when_the_first_strays() {
     let s = Server::with_shards(2);
@@ -27,16 +42,9 @@ fn a_pipelines_calls_come_out_in_its_order_when_the_first_strays() {
     let elsewhere = common::key_on_shard("o:else", 1, 2);
     for round in 0..20 {
         let counter = common::key_on_shard(&format!("o:n{round}:"), 0, 2);
-        let mut p = redis::pipe();
-        p.cmd("EVAL")
-            .arg(STRAYING_INCR)
-            .arg(1)
-            .arg(&counter)
-            .arg(&elsewhere);
-        for _ in 0..9 {
-            p.cmd("EVAL").arg(INCR).arg(1).arg(&counter);
-        }
-        let got: Vec<i64> = p.query(&mut con).expect("EVALs");
+        let got: Vec<i64> = straying_first(&counter, &elsewhere, 10)
+            .query(&mut con)
+            .expect("EVALs");
         assert_eq!(got, (1..=10).collect::<Vec<i64>>(), "round {round}");
     }
     // Nothing stays held.
@@ -259,16 +267,7 @@ fn calls_held_behind_a_stray_through_shard_kills_neither_hang_nor_lose_their_ord
                     break;
                 }
                 let counter = common::key_on_shard(&format!("o:k{round}:"), 0, 2);
-                let mut p = redis::pipe();
-                p.cmd("EVAL")
-                    .arg(STRAYING_INCR)
-                    .arg(1)
-                    .arg(&counter)
-                    .arg(&elsewhere);
-                for _ in 0..7 {
-                    p.cmd("EVAL").arg(INCR).arg(1).arg(&counter);
-                }
-                match p.query::<Vec<i64>>(&mut con) {
+                match straying_first(&counter, &elsewhere, 8).query::<Vec<i64>>(&mut con) {
                     Ok(got) => {
                         assert_eq!(got, (1..=8).collect::<Vec<i64>>(), "round {round}");
                         ok.fetch_add(1, Ordering::Relaxed);
