@@ -394,50 +394,6 @@ impl<L: WriteLog> Engine<L> {
         }
     }
 
-    /// Serves the requests of lifted fences ([`fence`]), each client's in
-    /// order, on the channel they came from; what a full reply ring stops
-    /// waits for the next round.
-    fn serve_lifted(&mut self, channels: &mut [Channel]) {
-        if !self.xtx.fences.any_lifted() {
-            return;
-        }
-        let mut stopped = Vec::new();
-        while let Some((owner, origin, mut held)) = self.xtx.fences.take_lifted() {
-            let Some(ch) = channels.iter_mut().find(|c| c.peer.generation == owner) else {
-                continue;
-            };
-            while !ch.tx.has_pending() {
-                let Some(rec) = held.pop_front() else {
-                    break;
-                };
-                // Held again behind it if it fences its client anew.
-                if let Err(e) = self.serve_request(&rec, &mut ch.tx, owner) {
-                    tracing::warn!("a held request could not be answered: {e}");
-                    held.clear();
-                }
-            }
-            if !held.is_empty() {
-                stopped.push((owner, origin, held));
-            }
-        }
-        for (owner, origin, rest) in stopped {
-            self.xtx.fences.put_back(owner, origin, rest);
-            self.xtx.retry = true;
-        }
-    }
-
-    /// `SHARDD.UNFENCE client` from channel `owner`: the client's call
-    /// that strayed ran again; what its fence holds runs next round.
-    pub(crate) fn serve_unfence(&mut self, args: &[&[u8]], owner: u64, reply: &mut Reply) {
-        let Some(origin) = id_of(args.get(1)) else {
-            return reply.error("ERR malformed unfence record");
-        };
-        if self.xtx.fences.lift(owner, origin) {
-            self.xtx.retry = true;
-        }
-        reply.ok();
-    }
-
     /// The channel `owner` went away: its waiting requests are dropped,
     /// its transactions that did not prepare are aborted, and the prepared
     /// ones stay in doubt until a proxy resolves them.
