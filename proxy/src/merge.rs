@@ -27,8 +27,9 @@ const MERGE_RESERVE_MAX_BYTES: usize = 64 << 10;
 #[derive(Debug)]
 pub enum MergeKind {
     /// Arrays whose elements go back in the order of the original keys:
-    /// `order[i]` is (part, element index) of the i-th key (MGET).
-    KeyOrder(SmallVec<[(u16, u32); 16]>),
+    /// `order[i]` is the part of the i-th key, whose keys went out in key
+    /// order (MGET).
+    KeyOrder(SmallVec<[u16; 16]>),
     /// Sum of integer replies (DEL, EXISTS, UNLINK, TOUCH, DBSIZE).
     SumInts,
     /// `+OK` if every part said so (MSET, FLUSHALL).
@@ -221,19 +222,44 @@ impl Merge {
                 let min = parts.iter().filter_map(|p| parse_int_reply(p)).min();
                 r.int(min.unwrap_or(0));
             }
-            MergeKind::KeyOrder(order) => {
-                let (elems, ranges) = elements_of(&parts);
-                r.array(order.len());
-                for &(part, idx) in order {
-                    let e = ranges
-                        .get(part as usize)
-                        .filter(|(_, n)| (idx as usize) < *n)
-                        .and_then(|(start, _)| elems.get(start + idx as usize));
-                    match e {
-                        Some(e) => r.raw(e),
-                        None => r.null(),
-                    }
+            MergeKind::KeyOrder(order) => key_order(&parts, order, &mut r),
+        }
+    }
+}
+
+/// MGET's reply: each key's element from its part, in key order. A part's
+/// elements are taken in their order (its keys went out in key order), so
+/// each part is walked once with a cursor; a part that is not an array,
+/// or runs short, gives nulls for the rest of its keys.
+fn key_order(parts: &[&[u8]], order: &[u16], r: &mut Reply) {
+    // (rest of the part, elements left) per part.
+    let mut cursors: SmallVec<[(&[u8], usize); PARTS_INLINE]> = parts
+        .iter()
+        .map(|p| match header(p) {
+            Some((b'*' | b'~', n, at)) => (&p[at..], usize::try_from(n).unwrap_or(0)),
+            _ => (&b""[..], 0),
+        })
+        .collect();
+    r.array(order.len());
+    for &part in order {
+        let next = cursors.get_mut(part as usize).and_then(|(rest, left)| {
+            if *left == 0 {
+                return None;
+            }
+            let len = value_len(rest)?;
+            let (e, tail) = rest.split_at(len);
+            *rest = tail;
+            *left -= 1;
+            Some(e)
+        });
+        match next {
+            Some(e) => r.raw(e),
+            None => {
+                // A part that went wrong gives nulls from here on.
+                if let Some(c) = cursors.get_mut(part as usize) {
+                    c.1 = 0;
                 }
+                r.null()
             }
         }
     }
@@ -365,6 +391,11 @@ fn header(p: &[u8]) -> Option<(u8, i64, usize)> {
 /// Length in bytes of the one complete RESP value at the start of `p`.
 pub fn value_len(p: &[u8]) -> Option<usize> {
     let kind = *p.first()?;
+    if kind == b'$' {
+        if let Some(len) = short_bulk_len(p) {
+            return Some(len);
+        }
+    }
     match kind {
         b'+' | b'-' | b':' | b',' | b'#' | b'_' | b'(' => Some(memchr::memchr(b'\n', p)? + 1),
         b'$' | b'=' | b'!' => {
@@ -388,6 +419,29 @@ pub fn value_len(p: &[u8]) -> Option<usize> {
         }
         _ => None,
     }
+}
+
+/// The length of a bulk string of at most 9,999 bytes at the start of
+/// `p` (`$` then one to four digits), the elements MGET merges by the
+/// thousand; `None` for anything else (a null, a longer one, a part cut
+/// short), which [`value_len`]'s general way then reads.
+#[inline]
+fn short_bulk_len(p: &[u8]) -> Option<usize> {
+    let mut n = 0usize;
+    let mut at = 1;
+    while at < 6 {
+        let d = p.get(at)?.wrapping_sub(b'0');
+        if d > 9 {
+            break;
+        }
+        n = n * 10 + usize::from(d);
+        at += 1;
+    }
+    if at == 1 || at == 6 || p.get(at..at + 2) != Some(b"\r\n") {
+        return None;
+    }
+    let end = at + 2 + n + 2;
+    (end <= p.len()).then_some(end)
 }
 
 #[cfg(test)]
@@ -459,7 +513,7 @@ mod tests {
     #[test]
     fn mget_parts_merge_back_in_key_order() {
         // Keys a, b, c: a and c on part 0, b on part 1.
-        let order = smallvec::smallvec![(0, 0), (1, 0), (0, 1)];
+        let order = smallvec::smallvec![0, 1, 0];
         let mut m = Merge::new(MergeKind::KeyOrder(order), 2, Proto::Resp2);
         assert!(!m.add(1, b"*1\r\n$1\r\nB\r\n"));
         assert!(m.add(0, b"*2\r\n$1\r\nA\r\n$-1\r\n"));
@@ -473,15 +527,15 @@ mod tests {
         // 12 parts (past PARTS_INLINE) of 4 elements (48, past
         // ELEMS_INLINE), arriving last first.
         let n = 12;
-        let mut order: SmallVec<[(u16, u32); 16]> = SmallVec::new();
-        for e in 0..4 {
+        let mut order: SmallVec<[u16; 16]> = SmallVec::new();
+        for _ in 0..4 {
             for p in 0..n {
-                order.push((p as u16, e));
+                order.push(p as u16);
             }
         }
         // Part 5 answers with something that is not an array: its keys are
-        // null; an index past a part's elements is null too.
-        order.push((0, 9));
+        // null; a key past a part's elements is null too.
+        order.push(0);
         let mut m = Merge::new(MergeKind::KeyOrder(order), n, Proto::Resp2);
         for p in (0..n).rev() {
             let body = if p == 5 {
@@ -583,6 +637,31 @@ mod tests {
             b"$9223372036854775808\r\n",
         ] {
             assert_eq!(header(bad), None, "{:?}", String::from_utf8_lossy(bad));
+        }
+    }
+
+    #[test]
+    fn bulk_strings_short_and_long_read_whole_or_not_at_all() {
+        for n in [0usize, 1, 9, 10, 99, 100, 999, 1000, 9999, 10000, 12345] {
+            let mut v = format!("${n}\r\n").into_bytes();
+            v.extend(std::iter::repeat_n(b'x', n));
+            v.extend_from_slice(b"\r\nnext");
+            assert_eq!(value_len(&v), Some(v.len() - 4), "{n}");
+            assert_eq!(value_len(&v[..v.len() - 5]), None, "{n} cut");
+        }
+        for odd in [
+            &b"$\r\n"[..],
+            b"$12a\r\n",
+            b"$-1\r\n",
+            b"$1\rx",
+            b"$",
+            b"$00001\r\nx\r\n",
+        ] {
+            let general = header(odd).and_then(|(_, n, at)| match n {
+                n if n < 0 => Some(at),
+                n => Some(at + n as usize + 2).filter(|&e| e <= odd.len()),
+            });
+            assert_eq!(value_len(odd), general, "{}", String::from_utf8_lossy(odd));
         }
     }
 

@@ -220,17 +220,15 @@ pub async fn split(
         to_shard(w, req, to, shards.first().copied().unwrap_or(0), argv).await;
         return 0;
     }
-    // `order[k]` is (part, element) of key k. Inline sizes cover the
-    // common cases without allocating.
+    // `order[k]` is the part of key k. Inline sizes cover the common
+    // cases without allocating.
     let mget = spec.id == Cmd::Mget;
-    let mut counts: SmallVec<[u32; 8]> = SmallVec::from_elem(0, shards.len());
-    let mut order: SmallVec<[(u16, u32); 16]> = SmallVec::new();
+    let mut order: SmallVec<[u16; 16]> = SmallVec::new();
     if mget {
         order.reserve_exact(positions.len());
         for &shard in shard_of {
             let part = shards.iter().position(|&s| s == shard).unwrap_or(0);
-            order.push((part as u16, counts[part]));
-            counts[part] += 1;
+            order.push(part as u16);
         }
     }
     let kind = match spec.id {
