@@ -421,12 +421,16 @@ pub fn value_len(p: &[u8]) -> Option<usize> {
     }
 }
 
-/// The length of a bulk string of at most 9,999 bytes at the start of
-/// `p` (`$` then one to four digits), the elements MGET merges by the
-/// thousand; `None` for anything else (a null, a longer one, a part cut
+/// The length of a null or of a bulk string of at most 9,999 bytes at the
+/// start of `p` (`$` then one to four digits), the elements MGET merges by
+/// the thousand; `None` for anything else (a longer one, a part cut
 /// short), which [`value_len`]'s general way then reads.
 #[inline]
 fn short_bulk_len(p: &[u8]) -> Option<usize> {
+    if p.get(1) == Some(&b'-') {
+        // A null (a missing key) is the other common element.
+        return (p.get(..5) == Some(b"$-1\r\n")).then_some(5);
+    }
     let mut n = 0usize;
     let mut at = 1;
     while at < 6 {

@@ -508,9 +508,17 @@ fn frame<const N: usize>(
 }
 
 /// `$` then 1 to 9 digits in canonical form then `\r` and one more byte.
+#[inline]
 fn fast_bulk_header(rest: &[u8]) -> Option<(usize, usize)> {
-    if rest.first() != Some(&b'$') {
-        return None;
+    // Most arguments are under 100 bytes: one or two digits, read by
+    // shape without the loop.
+    match rest {
+        [b'$', d @ b'0'..=b'9', b'\r', _, ..] => return Some((usize::from(d - b'0'), 4)),
+        [b'$', d1 @ b'1'..=b'9', d2 @ b'0'..=b'9', b'\r', _, ..] => {
+            return Some((usize::from(d1 - b'0') * 10 + usize::from(d2 - b'0'), 5))
+        }
+        [b'$', ..] => {}
+        _ => return None,
     }
     let mut len = 0usize;
     let mut i = 1;

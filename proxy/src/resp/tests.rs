@@ -670,3 +670,33 @@ fn unauthenticated_clients_get_small_limits() {
     );
     assert!(matches!(parse(&big_get, false), Ok(Parsed::Command { .. })));
 }
+
+#[test]
+fn bulk_headers_of_one_or_two_digits_read_as_the_digit_loop_does() {
+    // (header bytes, expected): canonical lengths only, and a byte after
+    // the `\r` (the one the caller skips unchecked).
+    let cases: &[(&[u8], Option<(usize, usize)>)] = &[
+        (b"$0\r\n", Some((0, 4))),
+        (b"$7\r\n", Some((7, 4))),
+        (b"$10\r\n", Some((10, 5))),
+        (b"$99\rx", Some((99, 5))),
+        (b"$100\r\n", Some((100, 6))),
+        (b"$05\r\n", None),
+        (b"$00\r\n", None),
+        (b"$7\r", None),
+        (b"$7x\r\n", None),
+        (b"$\r\n", None),
+        (b"$-1\r\n", None),
+        (b"*1\r\n", None),
+        (b"$123456789\r\n", Some((123_456_789, 12))),
+        (b"$1234567890\r\n", None),
+    ];
+    for &(bytes, want) in cases {
+        assert_eq!(
+            fast_bulk_header(bytes),
+            want,
+            "{}",
+            String::from_utf8_lossy(bytes)
+        );
+    }
+}
