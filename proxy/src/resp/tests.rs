@@ -675,7 +675,8 @@ fn unauthenticated_clients_get_small_limits() {
 fn bulk_headers_of_one_or_two_digits_read_as_the_digit_loop_does() {
     // (header bytes, expected): canonical lengths only, and a byte after
     // the `\r` (the one the caller skips unchecked).
-    let cases: &[(&[u8], Option<(usize, usize)>)] = &[
+    type Case = (&'static [u8], Option<(usize, usize)>);
+    let cases: &[Case] = &[
         (b"$0\r\n", Some((0, 4))),
         (b"$7\r\n", Some((7, 4))),
         (b"$10\r\n", Some((10, 5))),
