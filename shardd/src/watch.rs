@@ -15,7 +15,7 @@
 //!
 //! Cost when nobody watches: one `is_empty` check per write.
 
-use std::collections::HashMap;
+use ahash::AHashMap as HashMap;
 
 use crate::keyspace::{db_key, db_key_into, split_db_key, Keyspace, Presence};
 

@@ -25,7 +25,9 @@
 //! out of order; the proxy matches them by id. When nothing is locked the
 //! cost per request is one check of three lengths.
 
-use std::collections::{HashMap, HashSet, VecDeque};
+use std::collections::VecDeque;
+
+use ahash::{AHashMap as HashMap, AHashSet as HashSet};
 
 use common::{
     num::parse_i64,

@@ -25,7 +25,7 @@
 //! participant prepared); a prepared one is in doubt: its effects stay,
 //! its keys stay locked, and the proxy asks its decider.
 
-use std::collections::{HashMap, HashSet};
+use ahash::{AHashMap as HashMap, AHashSet as HashSet};
 
 use common::{num::parse_i64, slotset::SlotSet};
 
@@ -182,7 +182,7 @@ pub struct Undo {
 /// behind them (after a parse, a [`Undo::tag`], a struct literal).
 /// Never part of an `Undo`'s equality.
 #[derive(Debug, Clone, Default)]
-pub struct KeyIndex(std::cell::RefCell<std::collections::HashSet<Vec<u8>>>);
+pub struct KeyIndex(std::cell::RefCell<HashSet<Vec<u8>>>);
 
 impl KeyIndex {
     /// Below this many images a scan is cheaper than hashing.
