@@ -51,13 +51,14 @@
 //! counter updates.
 
 use std::{
-    collections::HashMap,
     sync::{
         atomic::{AtomicU64, Ordering},
         Mutex,
     },
     time::{Duration, Instant},
 };
+
+use ahash::AHashMap as HashMap;
 
 use common::{slot::key_slot, slotset::SlotSet};
 

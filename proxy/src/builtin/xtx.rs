@@ -437,7 +437,13 @@ struct Queue<'a, 'b> {
 async fn send_queued(w: &Rc<Worker>, q: &Queue<'_, '_>, capture: &Rc<RefCell<Replies>>) {
     for i in 0..q.queued.len() {
         let db = q.dbs.get(i).copied().unwrap_or_else(crate::link::scoped_db);
-        crate::link::in_db_scope(db, send_one(w, q, capture, i)).await;
+        // Awaited in place where no scope is needed: `send_one`'s future
+        // is large, and a wrapper would copy it once per command.
+        if db == crate::link::scoped_db() {
+            send_one(w, q, capture, i).await;
+        } else {
+            crate::link::in_db_scope(db, send_one(w, q, capture, i)).await;
+        }
     }
 }
 
@@ -459,8 +465,17 @@ async fn send_one(w: &Rc<Worker>, q: &Queue<'_, '_>, capture: &Rc<RefCell<Replie
                 e.monitor = w.shared.monitors.any();
                 let sweeps = q.sweeps.get(i).map_or(&[][..], Vec::as_slice);
                 let count = q.counts.get(i).copied().unwrap_or(false);
-                let reply =
-                    crate::script::run_in_tx(w, t, proto, &e, listed, (sweeps, count)).await;
+                // Boxed, as the other rare kinds below: their futures are
+                // large, and this one is moved into a scope per command.
+                let reply = Box::pin(crate::script::run_in_tx(
+                    w,
+                    t,
+                    proto,
+                    &e,
+                    listed,
+                    (sweeps, count),
+                ))
+                .await;
                 if let Some(found) = common::wire::stray_parts(&reply) {
                     if found.count {
                         q.asked_count.borrow_mut().push(i);
@@ -482,7 +497,7 @@ async fn send_one(w: &Rc<Worker>, q: &Queue<'_, '_>, capture: &Rc<RefCell<Replie
     if core::sort::reads_patterns(spec, args) {
         // In its turn, on copies of the keys its patterns read.
         let seq = capture.borrow_mut().push_pending(false);
-        let reply = core::sort::run_in_tx(w, t, proto, spec, args, listed).await;
+        let reply = Box::pin(core::sort::run_in_tx(w, t, proto, spec, args, listed)).await;
         if let Some(keys) = common::wire::strays_of(&reply) {
             q.strays
                 .borrow_mut()
@@ -499,7 +514,7 @@ async fn send_one(w: &Rc<Worker>, q: &Queue<'_, '_>, capture: &Rc<RefCell<Replie
     }
     if spec.route == Route::Together && core::spans_shards(w, spec, args) {
         let seq = capture.borrow_mut().push_pending(false);
-        let reply = core::together(w, t, proto, spec, args).await;
+        let reply = Box::pin(core::together(w, t, proto, spec, args)).await;
         fill(capture, seq, &reply);
         return;
     }
