@@ -445,24 +445,33 @@ async fn decide_as(
         ));
     }
     if remember {
-        let commits: Vec<(usize, Vec<Vec<u8>>)> = prepared
-            .iter()
-            .map(|&s| {
-                (
-                    s,
-                    vec![b"SHARDD.TXCOMMIT".to_vec(), tid.clone(), b"0".to_vec()],
-                )
-            })
-            .collect();
-        let answers = ask_all(w, Cmd::SharddTxcommit, &commits).await;
-        // A participant that failed here is in doubt and resolved (commit)
-        // when it is back; the decider keeps the decision until then.
-        if answers.iter().all(|a| a.starts_with(b"+OK")) {
-            let forget = vec![b"SHARDD.TXFORGET".to_vec(), tid];
-            let req = Req::internal(Cmd::SharddTxforget, Proto::Resp2);
-            send(w, req, decider, &forget, Target::Ignore).await;
-            w.request_flush();
+        // The commit is durable at the decider: `t` is committed whatever
+        // happens next. The participants' commits go out now, ahead on
+        // their links of anything the caller sends after this returns,
+        // but their answers are not waited for: until a participant has
+        // committed it keeps `t`'s locks, so whatever reaches `t`'s keys
+        // there waits for the commit and sees it (one round trip less for
+        // EXEC's reply; `shardd/TRANSACTIONS.md`, step 5).
+        let batch = Collector::new();
+        let req = Req::internal(Cmd::SharddTxcommit, Proto::Resp2);
+        let args: [&[u8]; 3] = [b"SHARDD.TXCOMMIT", &tid, b"0"];
+        for &s in prepared {
+            send(w, req, s, &args, batch.target()).await;
         }
+        w.flush_now();
+        let w = w.clone();
+        tokio::task::spawn_local(async move {
+            let answers = batch.wait().await;
+            // A participant that failed here is in doubt and resolved
+            // (commit) when it is back; the decider keeps the decision
+            // until then.
+            if answers.iter().all(|a| a.starts_with(b"+OK")) {
+                let forget: [&[u8]; 2] = [b"SHARDD.TXFORGET", &tid];
+                let req = Req::internal(Cmd::SharddTxforget, Proto::Resp2);
+                send(&w, req, decider, &forget, Target::Ignore).await;
+                w.request_flush();
+            }
+        });
     }
     Ok(())
 }
