@@ -41,7 +41,7 @@ use common::num::parse_i64;
 use smallvec::SmallVec;
 
 /// Number of arguments kept inline in [`ArgRanges`] before it allocates.
-pub const INLINE_ARGS: usize = 8;
+pub const INLINE_ARGS: usize = 12;
 
 /// Arguments of one command as `(start, len)` byte ranges into the buffer
 /// that was parsed; the first is the command name.
