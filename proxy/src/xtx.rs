@@ -14,6 +14,7 @@ use common::{
     reply::Proto,
     table::{keyspec::keys_and_flags, Cmd, CommandSpec},
 };
+use smallvec::SmallVec;
 
 use crate::{
     link::Req,
@@ -161,15 +162,14 @@ pub struct Part {
 }
 
 /// The flags argument of `SHARDD.TXLOCK` (`shardd::xtx::LOCK_*`).
-pub fn lock_flags(all: bool, nowait: bool) -> Vec<u8> {
+pub fn lock_flags(all: bool, nowait: bool) -> &'static [u8] {
     flags_arg(all, nowait, false)
 }
 
 /// `LOCK_ALL` (1), `LOCK_NOWAIT` (2), `LOCK_MORE` (4) as the argument.
-fn flags_arg(all: bool, nowait: bool, more: bool) -> Vec<u8> {
-    (u8::from(all) | (u8::from(nowait) << 1) | (u8::from(more) << 2))
-        .to_string()
-        .into_bytes()
+fn flags_arg(all: bool, nowait: bool, more: bool) -> &'static [u8] {
+    const DIGITS: [&[u8]; 8] = [b"0", b"1", b"2", b"3", b"4", b"5", b"6", b"7"];
+    DIGITS[usize::from(all) | (usize::from(nowait) << 1) | (usize::from(more) << 2)]
 }
 
 /// `SHARDD.TXLOCK T 0 flags keys...` for `keys` more, without waiting:
@@ -180,7 +180,7 @@ pub fn more_lock_args(t: u64, held: bool, keys: Vec<Vec<u8>>) -> Vec<Vec<u8>> {
         b"SHARDD.TXLOCK".to_vec(),
         txid_arg(t),
         b"0".to_vec(),
-        flags_arg(false, true, held),
+        flags_arg(false, true, held).to_vec(),
     ];
     args.extend(keys);
     args
@@ -210,9 +210,19 @@ pub fn lock_args(t: u64, watcher: u64, part: &Part, nowait: bool) -> Vec<Vec<u8>
         b"SHARDD.TXLOCK".to_vec(),
         txid_arg(t),
         watcher.to_string().into_bytes(),
-        lock_flags(part.all, nowait),
+        lock_flags(part.all, nowait).to_vec(),
     ];
     args.extend(part.keys.iter().cloned());
+    args
+}
+
+/// [`lock_args`] of a lock that does not wait and watches nothing,
+/// borrowing `tid` ([`txid_arg`]) and the part's keys: nothing allocated
+/// for the common transaction's locks ([`crate::builtin::xtx`]'s at once).
+pub fn nowait_lock_args<'a>(tid: &'a [u8], part: &'a Part) -> SmallVec<[&'a [u8]; 8]> {
+    let mut args: SmallVec<[&[u8]; 8]> = SmallVec::new();
+    args.extend_from_slice(&[b"SHARDD.TXLOCK", tid, b"0", lock_flags(part.all, true)]);
+    args.extend(part.keys.iter().map(Vec::as_slice));
     args
 }
 

@@ -561,8 +561,9 @@ async fn run_at_once(
     let decider = *all.first()?;
     // The lock replies first, then the prepares' (one batch).
     let steps = Collector::new();
+    let tid = core::txid_arg(t);
     for (shard, part) in parts {
-        let args = core::lock_args(t, 0, part, true);
+        let args = core::nowait_lock_args(&tid, part);
         let req = Req::internal(Cmd::SharddTxlock, proto);
         send(w, req, *shard, &args, steps.target()).await;
     }
