@@ -563,6 +563,18 @@ impl Keyspace {
             .map_or(StrMark::Encoded, |e| e.into_ref().str_mark())
     }
 
+    /// `f` of the key's value, expiry and string mark, in one lookup that
+    /// counts no hit or miss (an undo image: the command that follows
+    /// counts its own); `None` if it is missing.
+    pub fn with_live<R>(
+        &mut self,
+        key: &[u8],
+        f: impl FnOnce(ValueRef<'_>, Option<u64>, StrMark) -> R,
+    ) -> Option<R> {
+        let e = self.live_mut(key)?.into_ref();
+        Some(f(e.value(), e.expire_at(), e.str_mark()))
+    }
+
     /// The key's value, expiry and string mark, copied (one lookup), to
     /// put back with [`Keyspace::put_back`]; `None` if it is missing.
     pub fn saved(&mut self, key: &[u8]) -> Option<Saved> {

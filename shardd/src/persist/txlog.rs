@@ -73,14 +73,15 @@ pub struct Image {
 impl Image {
     /// `key` as it is in `ks` now.
     pub fn capture(ks: &mut Keyspace, key: &[u8]) -> Image {
-        let expiry = ks.expire_at(key);
         // As written (a string's OBJECT ENCODING, a skiplist sorted set):
-        // putting it back changes nothing a client can see.
-        let mark = ks.str_mark(key);
-        let value = ks.get(key).map(|v| dump::encode_marked(v, mark));
+        // putting it back changes nothing a client can see. One lookup,
+        // which counts no keyspace hit or miss.
+        let value = ks.with_live(key, |v, expiry, mark| {
+            (dump::encode_marked(v, mark), expiry)
+        });
         Image {
             key: key.to_vec(),
-            value: value.map(|v| (v, expiry.flatten())),
+            value,
         }
     }
 

@@ -382,3 +382,20 @@ fn list_and_expiry_steps_read_back_exactly() {
         assert!(Undo::parse(&bad).is_none(), "{step}");
     }
 }
+
+#[test]
+fn an_image_is_the_key_as_it_was_and_counts_no_lookup() {
+    let mut ks = Keyspace::new();
+    ks.insert_str(b"a", b"old");
+    assert!(ks.set_expire_at(b"a", u64::MAX / 2));
+    let before = ks.lookups();
+    let a = Image::capture(&mut ks, b"a");
+    let missing = Image::capture(&mut ks, b"b");
+    // The command the image is taken for counts its own hit or miss.
+    assert_eq!(ks.lookups(), before);
+    assert!(missing.value.is_none());
+    ks.clear();
+    a.restore(&mut ks);
+    assert_eq!(get(&mut ks, "a"), Some(b"old".to_vec()));
+    assert_eq!(ks.expire_at(b"a"), Some(Some(u64::MAX / 2)));
+}
