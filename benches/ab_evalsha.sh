@@ -12,15 +12,12 @@ pad=$((bytes - ${#call} - 4))
 body="-- $(head -c $((pad > 0 ? pad : 0)) /dev/zero | tr '\0' 'x')
 $call"
 dir=$(mktemp -d)
-for round in $(seq "$rounds"); do
-  for bin in "$before" "$after"; do
-    ab_start "$bin" $port "$dir"
-    sha=$(redis-cli -p $port script load "$body")
-    r=$(timeout 300 redis-benchmark -p $port -c 50 -n 300000 -P 16 -r 100000 -q \
-          evalsha "$sha" 1 key:__rand_int__ xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx 2>&1 \
-        | tr '\r' '\n' | grep "requests per second" | tail -1 | sed 's/.*: //')
-    echo "round $round $bin (${#body}-byte script): $r"
-    ab_stop
-  done
-done
+measure() {
+  sha=$(redis-cli -p $port script load "$body")
+  r=$(timeout 300 redis-benchmark -p $port -c 50 -n 300000 -P 16 -r 100000 -q \
+        evalsha "$sha" 1 key:__rand_int__ xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx 2>&1 \
+      | tr '\r' '\n' | grep "requests per second" | tail -1 | sed 's/.*: //')
+  echo "round $2 $1 (${#body}-byte script): $r"
+}
+ab_rounds "$rounds" "$before" "$after" $port "$dir" measure
 rm -rf "$dir"

@@ -14,3 +14,16 @@ ab_start() {
 ab_stop() {
   kill "$ab_pid"; wait "$ab_pid" 2> /dev/null
 }
+
+# ab_rounds ROUNDS BEFORE AFTER PORT DIR FN: ROUNDS times, each build in
+# turn started fresh (ab_start), `FN BIN ROUND` run against it, stopped.
+ab_rounds() {
+  local round bin
+  for round in $(seq "$1"); do
+    for bin in "$2" "$3"; do
+      ab_start "$bin" "$4" "$5"
+      "$6" "$bin" "$round"
+      ab_stop
+    done
+  done
+}

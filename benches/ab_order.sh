@@ -12,15 +12,12 @@ set -u
 before=$1 after=$2 rounds=${3:-2} loadgen=${4:-target/release/loadgen}
 port=7603
 dir=$(mktemp -d)
-for round in $(seq "$rounds"); do
-  for bin in "$before" "$after"; do
-    ab_start "$bin" $port "$dir"
-    for p in 1 16; do
-      r=$(timeout 120 "$loadgen" --port $port --conns 50 --requests 300000 --pipeline $p \
-            --workload evalsha --tx-sets 1 --spread 0 --seconds 20)
-      echo "round $round P$p $bin: $r"
-    done
-    ab_stop
+measure() {
+  for p in 1 16; do
+    r=$(timeout 120 "$loadgen" --port $port --conns 50 --requests 300000 --pipeline $p \
+          --workload evalsha --tx-sets 1 --spread 0 --seconds 20)
+    echo "round $2 P$p $1: $r"
   done
-done
+}
+ab_rounds "$rounds" "$before" "$after" $port "$dir" measure
 rm -rf "$dir"

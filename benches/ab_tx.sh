@@ -11,18 +11,15 @@ set -u
 before=$1 after=$2 rounds=${3:-2} loadgen=${4:-target/release/loadgen}
 port=7604
 dir=$(mktemp -d)
-for round in $(seq "$rounds"); do
-  for bin in "$before" "$after"; do
-    ab_start "$bin" $port "$dir"
-    for conns in 1 50; do
-      for workload in "rename" "tx --tx-sets 2"; do
-        # shellcheck disable=SC2086
-        r=$(timeout 120 "$loadgen" --port $port --conns $conns --requests 20000 --pipeline 1 \
-              --workload $workload --spread 1 --seconds 20)
-        echo "round $round conns $conns $workload $bin: $r"
-      done
+measure() {
+  for conns in 1 50; do
+    for workload in "rename" "tx --tx-sets 2"; do
+      # shellcheck disable=SC2086
+      r=$(timeout 120 "$loadgen" --port $port --conns $conns --requests 20000 --pipeline 1 \
+            --workload $workload --spread 1 --seconds 20)
+      echo "round $2 conns $conns $workload $1: $r"
     done
-    ab_stop
   done
-done
+}
+ab_rounds "$rounds" "$before" "$after" $port "$dir" measure
 rm -rf "$dir"

@@ -113,21 +113,27 @@ pub fn hash_tag(key: &[u8]) -> &[u8] {
 /// Keys up to this long are searched for `{` by [`find_open_brace`].
 const SHORT_KEY: usize = 32;
 
-/// The first `{` in `key`, eight bytes at a time: a word's bytes equal to
-/// `{` become zero bytes, and `(w - 0x01..) & !w & 0x80..` marks them
-/// (a mark above a true zero byte can be wrong, the lowest one never is).
+/// Marks the bytes of `w` that are `{`: they become zero bytes, and
+/// `(w - 0x01..) & !w & 0x80..` marks them (a mark above a true zero byte
+/// can be wrong, the lowest one never is; none at all means no `{`).
 #[inline]
-fn find_open_brace(key: &[u8]) -> Option<usize> {
+fn brace_marks(w: u64) -> u64 {
     const BRACES: u64 = u64::from_ne_bytes([b'{'; 8]);
     const LOW: u64 = 0x0101_0101_0101_0101;
     const HIGH: u64 = 0x8080_8080_8080_8080;
+    let x = w ^ BRACES;
+    x.wrapping_sub(LOW) & !x & HIGH
+}
+
+/// The first `{` in `key`, eight bytes at a time ([`brace_marks`]).
+#[inline]
+fn find_open_brace(key: &[u8]) -> Option<usize> {
     let mut words = key.chunks_exact(8);
     let mut base = 0;
     for c in &mut words {
         let mut b = [0u8; 8];
         b.copy_from_slice(c);
-        let w = u64::from_le_bytes(b) ^ BRACES;
-        let marks = w.wrapping_sub(LOW) & !w & HIGH;
+        let marks = brace_marks(u64::from_le_bytes(b));
         if marks != 0 {
             return Some(base + (marks.trailing_zeros() / 8) as usize);
         }
@@ -145,15 +151,12 @@ fn find_open_brace(key: &[u8]) -> Option<usize> {
 /// Every command's every key comes through here, in the proxy (routing)
 /// and again in its shard (the slot's table), so the common case, a key
 /// with no `{`, is one pass over it eight bytes at a time: each word is
-/// checked for a `{` (as [`find_open_brace`] does) and folded into the
+/// checked for a `{` ([`brace_marks`]) and folded into the
 /// CRC with one lookup per byte in [`CRC16_W`], independent of each other
 /// but for the first two. A key with a `{` goes the general way,
 /// [`hash_tag`] then [`crc16`].
 #[inline]
 pub fn key_slot(key: &[u8]) -> u16 {
-    const BRACES: u64 = u64::from_ne_bytes([b'{'; 8]);
-    const LOW: u64 = 0x0101_0101_0101_0101;
-    const HIGH: u64 = 0x8080_8080_8080_8080;
     const MASK: u16 = SLOT_COUNT as u16 - 1;
     let mut crc = 0u16;
     let mut words = key.chunks_exact(8);
@@ -161,8 +164,7 @@ pub fn key_slot(key: &[u8]) -> u16 {
         let mut b = [0u8; 8];
         b.copy_from_slice(c);
         let w = u64::from_le_bytes(b);
-        let x = w ^ BRACES;
-        if x.wrapping_sub(LOW) & !x & HIGH != 0 {
+        if brace_marks(w) != 0 {
             return crc16(hash_tag(key)) & MASK;
         }
         // The state's two bytes enter with the word's first two.

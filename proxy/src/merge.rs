@@ -421,30 +421,19 @@ pub fn value_len(p: &[u8]) -> Option<usize> {
     }
 }
 
-/// The length of a null or of a bulk string of at most 9,999 bytes at the
-/// start of `p` (`$` then one to four digits), the elements MGET merges by
-/// the thousand; `None` for anything else (a longer one, a part cut
-/// short), which [`value_len`]'s general way then reads.
+/// The length of a null or of a bulk string whose header is canonical
+/// (the shards' always are) at the start of `p`, read by shape with the
+/// request parser's [`crate::resp::fast_bulk_header`]: the elements MGET
+/// merges by the thousand; `None` for anything else (a part cut short),
+/// which [`value_len`]'s general way then reads.
 #[inline]
 fn short_bulk_len(p: &[u8]) -> Option<usize> {
     if p.get(1) == Some(&b'-') {
         // A null (a missing key) is the other common element.
         return (p.get(..5) == Some(b"$-1\r\n")).then_some(5);
     }
-    let mut n = 0usize;
-    let mut at = 1;
-    while at < 6 {
-        let d = p.get(at)?.wrapping_sub(b'0');
-        if d > 9 {
-            break;
-        }
-        n = n * 10 + usize::from(d);
-        at += 1;
-    }
-    if at == 1 || at == 6 || p.get(at..at + 2) != Some(b"\r\n") {
-        return None;
-    }
-    let end = at + 2 + n + 2;
+    let (n, at) = crate::resp::fast_bulk_header(p)?;
+    let end = at.checked_add(n)?.checked_add(2)?;
     (end <= p.len()).then_some(end)
 }
 

@@ -509,7 +509,7 @@ fn frame<const N: usize>(
 
 /// `$` then 1 to 9 digits in canonical form then `\r` and one more byte.
 #[inline]
-fn fast_bulk_header(rest: &[u8]) -> Option<(usize, usize)> {
+pub(crate) fn fast_bulk_header(rest: &[u8]) -> Option<(usize, usize)> {
     // Most arguments are under 100 bytes: one or two digits, read by
     // shape without the loop.
     match rest {

@@ -578,11 +578,10 @@ impl Keyspace {
     /// The key's value, expiry and string mark, copied (one lookup), to
     /// put back with [`Keyspace::put_back`]; `None` if it is missing.
     pub fn saved(&mut self, key: &[u8]) -> Option<Saved> {
-        let e = self.live_mut(key)?.into_ref();
-        Some(Saved {
-            value: e.value().to_value(),
-            expire_at: e.expire_at(),
-            mark: e.str_mark(),
+        self.with_live(key, |value, expire_at, mark| Saved {
+            value: value.to_value(),
+            expire_at,
+            mark,
         })
     }
 
