@@ -11,17 +11,7 @@ static ALLOC: common::alloc::CountingJemalloc = common::alloc::CountingJemalloc;
 /// Returns this thread's cached free regions to their slabs, so that the
 /// figures and the slabs' use are jemalloc's settled view.
 fn flush_thread_cache() {
-    // SAFETY: a void control: no input, no output.
-    let rc = unsafe {
-        tikv_jemalloc_sys::mallctl(
-            c"thread.tcache.flush".as_ptr(),
-            std::ptr::null_mut(),
-            std::ptr::null_mut(),
-            std::ptr::null_mut(),
-            0,
-        )
-    };
-    assert_eq!(rc, 0);
+    assert!(common::alloc::flush_thread_cache());
 }
 
 fn active_bytes() -> u64 {

@@ -126,6 +126,10 @@ fn info(p: &Parts<'_>, commands: bool, histograms: bool) -> String {
         line(&format!("db{db}_expires"), expires);
     }
     let mem = ks.memory_stats();
+    // The pack heap's chunks (`keyspace/pack.rs`) hold the packed arenas
+    // (counted in `entry_bytes`) and free bytes: the arenas' slack too.
+    let packed = crate::keyspace::pack::figures();
+    let pack_free = packed.held - packed.live;
     let alloc = crate::alloc::allocator_figures().unwrap_or_default();
     line("used_memory", &alloc.allocated);
     line("allocator_active", &alloc.active);
@@ -133,7 +137,7 @@ fn info(p: &Parts<'_>, commands: bool, histograms: bool) -> String {
     line("used_memory_rss", &crate::alloc::rss_bytes());
     line(
         "keyspace_bytes",
-        &(mem.entry_bytes + mem.table_bytes + mem.expiry_index_bytes),
+        &(mem.entry_bytes + pack_free + mem.table_bytes + mem.expiry_index_bytes),
     );
     line("keyspace_table_bytes", &mem.table_bytes);
     // Where the arenas' bytes go (`ops/bench --memory`'s accounting).
@@ -141,7 +145,7 @@ fn info(p: &Parts<'_>, commands: bool, histograms: bool) -> String {
     line("keyspace_entry_dead_bytes", &mem.entry_dead_bytes);
     line(
         "keyspace_entry_slack_bytes",
-        &(mem.entry_bytes - mem.entry_live_bytes - mem.entry_dead_bytes),
+        &(mem.entry_bytes + pack_free - mem.entry_live_bytes - mem.entry_dead_bytes),
     );
     line("keyspace_expiry_bytes", &mem.expiry_index_bytes);
     line("active_defrag_running", &u8::from(ks.defrag.running()));

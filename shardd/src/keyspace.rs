@@ -40,6 +40,7 @@ pub mod defrag;
 mod evict;
 pub mod expiry;
 mod offsets;
+pub mod pack;
 mod scan;
 pub mod store;
 #[cfg(test)]

@@ -220,8 +220,9 @@ pub struct Defrag {
     /// `activedefrag` (on by default in shardis, off in Redis).
     pub enabled: bool,
     /// `active-defrag-threshold-lower`: the free space inside the shard's
-    /// active pages, in percent of what it allocated, from which a pass
-    /// starts.
+    /// active pages and the room its arenas could give back by packing
+    /// (`keyspace/pack.rs`), in percent of what it allocated, from which
+    /// a pass starts.
     pub threshold_lower_percent: u64,
     /// `active-defrag-ignore-bytes`: free space below which no pass starts
     /// (each shard's own; 1 MiB by default in shardis, 100 MiB in Redis).

@@ -19,16 +19,28 @@
 //! what is copied in), so the room and the tail are plain slices. Entries
 //! only ever grow into the room: a write that does not fit moves the
 //! entries and the tail into a block one size class up.
+//!
+//! The block is either the allocator's (sized to a class, as above) or,
+//! once active defragmentation packed the arena, a packed block of its
+//! exact size (to 16 bytes) in a chunk of the pack heap (`pack.rs`): no
+//! room to speak of, so the next write that needs room moves it into an
+//! allocator class again.
 
 use std::ops::{Deref, DerefMut, Range};
 
 use common::alloc::size_class;
 
+use super::pack::{self, Block};
+
+/// Room a packed arena must have (its entries cut short) for packing to
+/// move it again (`pack.rs`): a copy buys these bytes at least.
+pub const PACK_MIN_ROOM: usize = 64;
+
 /// A slot's entries and, at the end of the same block, its tail (see the
 /// module docs).
 #[derive(Default)]
 pub struct Arena {
-    buf: Box<[u8]>,
+    buf: Block,
     /// Bytes of entries, from the start.
     len: usize,
     /// Bytes at the end of the block that the tail holds.
@@ -41,7 +53,7 @@ impl Arena {
     pub fn with_capacity(cap: usize, tail: usize) -> Arena {
         debug_assert!(tail <= cap);
         Arena {
-            buf: vec![0; cap].into_boxed_slice(),
+            buf: Block::boxed(vec![0; cap].into_boxed_slice()),
             len: 0,
             tail,
         }
@@ -101,7 +113,7 @@ impl Arena {
         fresh.resize(cap, 0);
         // `with_capacity` of bytes allocates exactly `cap`, and the length
         // is `cap`: the conversion does not reallocate.
-        self.buf = fresh.into_boxed_slice();
+        self.buf = Block::boxed(fresh.into_boxed_slice());
         self.tail = tail;
     }
 
@@ -116,7 +128,7 @@ impl Arena {
             self.buf.copy_within(old_start..old_start + tail, new_start);
             self.tail = tail;
             if self.len == 0 && tail == 0 {
-                self.buf = Box::default();
+                self.buf = Block::default();
             }
         } else if self.len + tail <= cap {
             self.buf.copy_within(old_start..cap, new_start);
@@ -165,20 +177,71 @@ impl Arena {
         self.len = self.len.min(len);
     }
 
+    /// Moves the entries and the tail into a packed block of their size
+    /// (`pack.rs`) when that gives bytes back: a block from the allocator
+    /// always (its class's rounding, and its region in the allocator's
+    /// slab, which empties the slabs an arena outgrew), a packed one with
+    /// at least [`PACK_MIN_ROOM`] of room or in a sparse chunk. True if it
+    /// moved.
+    pub fn pack(&mut self) -> bool {
+        let need = self.len + self.tail;
+        if need == 0
+            || (self.buf.is_packed()
+                && self.room() < PACK_MIN_ROOM
+                && !self.buf.packed_in_sparse_chunk())
+        {
+            return false;
+        }
+        let Some(mut fresh) = Block::packed(need) else {
+            return false;
+        };
+        let cap = fresh.len();
+        fresh[..self.len].copy_from_slice(&self.buf[..self.len]);
+        fresh[cap - self.tail..].copy_from_slice(self.tail());
+        self.buf = fresh;
+        true
+    }
+
+    /// The room `pack` would give back: a block from the allocator's
+    /// whole room, a packed block's if at least [`PACK_MIN_ROOM`] (a
+    /// sparse chunk's free bytes are counted by the pack heap).
+    pub fn packable_room(&self) -> usize {
+        let room = self.room();
+        if self.len + self.tail > pack::MAX_BLOCK || (self.buf.is_packed() && room < PACK_MIN_ROOM)
+        {
+            0
+        } else {
+            room
+        }
+    }
+
     /// Moves the block out of a sparsely used allocator slab
-    /// (`common::alloc::defrag`), tail and all; true if it moved.
+    /// (`common::alloc::defrag`), tail and all; true if it moved. A packed
+    /// block stays (`pack` moves those).
     pub fn defrag(&mut self) -> bool {
+        if self.buf.is_packed() {
+            return false;
+        }
         // While the block is out, the arena is empty: the unchecked view
         // of the entries never outruns the block, even on a panic.
         let (len, tail) = (
             std::mem::take(&mut self.len),
             std::mem::take(&mut self.tail),
         );
-        let mut v = std::mem::take(&mut self.buf).into_vec();
-        let moved = common::alloc::defrag::move_if_sparse(&mut v);
-        // The vector's length is its capacity (a whole block, moved or
-        // not): the conversion does not reallocate.
-        self.buf = v.into_boxed_slice();
+        let moved = match std::mem::take(&mut self.buf).into_box() {
+            Ok(b) => {
+                let mut v = b.into_vec();
+                let moved = common::alloc::defrag::move_if_sparse(&mut v);
+                // The vector's length is its capacity (a whole block,
+                // moved or not): the conversion does not reallocate.
+                self.buf = Block::boxed(v.into_boxed_slice());
+                moved
+            }
+            Err(packed) => {
+                self.buf = packed;
+                false
+            }
+        };
         (self.len, self.tail) = (len, tail);
         moved
     }
@@ -254,5 +317,61 @@ mod tests {
         a.truncate(0);
         a.set_tail(0);
         assert_eq!(a.capacity(), 0, "an empty arena gives its block back");
+    }
+
+    #[test]
+    fn a_packed_arena_keeps_its_bytes_and_grows_out_of_its_block() {
+        use proptest::{collection::vec, prelude::*, test_runner::TestRunner};
+        // Operations: append n bytes, set the tail, truncate, pack.
+        let op = (0u8..4, 0usize..700);
+        TestRunner::default()
+            .run(&vec(op, 1..120), |ops| {
+                let (mut a, mut want, mut tail) = (Arena::default(), Vec::new(), Vec::new());
+                for (i, (kind, n)) in ops.into_iter().enumerate() {
+                    match kind {
+                        0 => {
+                            let bytes: Vec<u8> = (0..n).map(|j| (i + j) as u8).collect();
+                            a.extend_from_slice(&bytes);
+                            want.extend_from_slice(&bytes);
+                        }
+                        1 => {
+                            let n = n % 40;
+                            a.set_tail(n);
+                            tail.resize(n, 0);
+                            a.tail_mut()[..1.min(n)].fill(i as u8);
+                            tail[..1.min(n)].fill(i as u8);
+                        }
+                        2 => {
+                            a.truncate(n);
+                            want.truncate(n);
+                        }
+                        _ => {
+                            let (room, need) = (a.room(), a.len() + a.tail_len());
+                            let was_packed = a.buf.is_packed();
+                            let moved = a.pack();
+                            let fits = need > 0 && need <= pack::MAX_BLOCK;
+                            if !was_packed || room >= PACK_MIN_ROOM {
+                                prop_assert_eq!(moved, fits);
+                            }
+                            // (A packed arena with little room moves only
+                            // if its chunk is sparse, which other tests'
+                            // blocks decide.)
+                            if moved {
+                                prop_assert!(a.buf.is_packed());
+                                prop_assert!(a.room() < pack::ALIGN);
+                                prop_assert_eq!(a.capacity() % pack::ALIGN, 0);
+                            }
+                        }
+                    }
+                    prop_assert_eq!(&a[..], &want[..]);
+                    prop_assert_eq!(a.tail(), &tail[..]);
+                    prop_assert!(a.len() + a.tail_len() <= a.capacity());
+                    if !a.buf.is_packed() && a.capacity() > 0 {
+                        prop_assert_eq!(a.capacity(), size_class(a.capacity()));
+                    }
+                }
+                Ok(())
+            })
+            .expect("the arena matches its model");
     }
 }

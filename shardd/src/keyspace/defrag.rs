@@ -8,10 +8,16 @@
 //! default there). A shard does the same for its arenas, the bulk of its
 //! memory for small values, with `common::alloc::defrag`: an arena in a
 //! slab used less than its bin's average moves to the slab jemalloc fills
-//! next, and the sparse slabs empty.
+//! next, and the sparse slabs empty. Before that, every arena in a block
+//! from the allocator is packed at its exact size (`keyspace/pack.rs`),
+//! which gives back the class's rounding and empties the slabs, and so
+//! is a packed one with [`PACK_MIN_ROOM`] bytes of room (its entries cut
+//! short) or whose pack chunk became sparse.
 //!
-//! When: once a second the shard looks at jemalloc's figures; when the
-//! free space inside its active pages passes `active-defrag-threshold-lower`
+//! When: once a second the shard looks at jemalloc's figures and its
+//! arenas' room; when the free space inside its active pages and the
+//! bytes packing would give back (arenas' room, sparse chunks' free
+//! bytes) pass `active-defrag-threshold-lower`
 //! percent of what is allocated (10, Redis's default) and
 //! `active-defrag-ignore-bytes` (1 MiB in shardis, 100 MiB in Redis: a
 //! shard's own free space, where Redis counts the whole server's), a pass
@@ -34,7 +40,9 @@
 //! the thread cache; at 1M strings their bin wasted about 1 of the 14
 //! bytes per key) and boxed values (long strings, collections).
 
-use super::{Keyspace, SLOT_COUNT};
+#[cfg(doc)]
+use super::arena::PACK_MIN_ROOM;
+use super::{pack, Keyspace, SLOT_COUNT};
 use crate::settings::Defrag as Settings;
 use common::alloc::AllocatorFigures;
 
@@ -95,7 +103,7 @@ impl Keyspace {
             }
             self.defrag.next_look_ms = now + LOOK_MS;
             let Some(f) = figures() else { return };
-            let free = f.active.saturating_sub(f.allocated);
+            let free = f.active.saturating_sub(f.allocated) + self.packable_bytes() as u64;
             if free < cfg.ignore_bytes
                 || free.saturating_mul(100)
                     < f.allocated.saturating_mul(cfg.threshold_lower_percent)
@@ -133,6 +141,11 @@ impl Keyspace {
                 self.defrag.key_misses += keys;
             }
         }
+        if bytes > 0 {
+            // The arenas just freed must not wait in the thread cache,
+            // holding their slabs (`flush_thread_cache`).
+            common::alloc::flush_thread_cache();
+        }
         if at < end {
             self.defrag.at = Some(at);
             return;
@@ -141,6 +154,19 @@ impl Keyspace {
         if self.defrag.pass_hits == 0 {
             self.defrag.next_look_ms = now + IDLE_LOOK_MS;
         }
+    }
+
+    /// Bytes a pass could give back by packing arenas (`pack.rs`): the
+    /// room of every arena from the allocator and of every packed one
+    /// with at least [`PACK_MIN_ROOM`] of it, and the free bytes of sparse
+    /// pack chunks.
+    fn packable_bytes(&self) -> usize {
+        let rooms: usize = (0..self.databases())
+            .filter_map(|i| self.db_ref(i))
+            .flat_map(|d| d.slots.iter())
+            .map(|s| s.packable_room())
+            .sum();
+        rooms + pack::figures().sparse_free
     }
 }
 
@@ -208,20 +234,123 @@ mod tests {
             steps += 1;
             assert!(steps < 100, "a pass ends");
         }
-        // Unit tests run on the system allocator: every store looked at,
-        // none moved. Stores visited: those holding keys, in every step.
+        // Every store holding keys looked at and packed (its block came
+        // from the allocator), a step's visits or bytes at a time.
         let holding = ks.stores().filter(|s| !s.is_pristine()).count() as u64;
-        assert_eq!((ks.defrag.hits, ks.defrag.misses), (0, holding));
-        assert_eq!(steps, holding.div_ceil(VISITS_PER_STEP as u64) as usize);
-        // A pass that moved nothing: the next look waits longer.
+        assert_eq!((ks.defrag.hits, ks.defrag.misses), (holding, 0));
+        assert!(steps >= holding.div_ceil(VISITS_PER_STEP as u64) as usize);
+        // Turned off, a pass stops at once.
         clock.advance(LOOK_MS);
         ks.defrag_step(ON, || figures(100 << 20, 150 << 20));
-        assert!(!ks.defrag.running());
-        clock.advance(IDLE_LOOK_MS);
-        ks.defrag_step(ON, || figures(100 << 20, 150 << 20));
         assert!(ks.defrag.running());
-        // Turned off, the pass stops at once.
         ks.defrag_step(OFF, || unreachable!());
         assert!(!ks.defrag.running());
+        // A pass that moved nothing (no keys: nothing to move) makes the
+        // next look wait longer.
+        // (Such a pass starts and ends in one step.)
+        let mut empty = Keyspace::with_clock(Box::new(clock.clone()));
+        clock.advance(LOOK_MS);
+        let mut looked = false;
+        empty.defrag_step(ON, || {
+            looked = true;
+            figures(100 << 20, 150 << 20)
+        });
+        assert!(looked && !empty.defrag.running());
+        assert_eq!((empty.defrag.hits, empty.defrag.misses), (0, 0));
+        clock.advance(LOOK_MS);
+        empty.defrag_step(ON, || unreachable!("not looked at within the longer wait"));
+        clock.advance(IDLE_LOOK_MS - LOOK_MS);
+        let mut looked = false;
+        empty.defrag_step(ON, || {
+            looked = true;
+            None
+        });
+        assert!(looked);
+    }
+
+    fn run_pass(ks: &mut Keyspace, clock: &ManualClock) {
+        // jemalloc shows no free space; a small allocated figure and no
+        // floor in bytes, so that the arenas' room alone starts a pass.
+        let cfg = Settings {
+            ignore_bytes: 0,
+            ..ON
+        };
+        clock.advance(IDLE_LOOK_MS);
+        ks.defrag_step(cfg, || figures(1_000, 1_000));
+        let mut steps = 0;
+        while ks.defrag.running() {
+            ks.defrag_step(cfg, || unreachable!("no look during a pass"));
+            steps += 1;
+            assert!(steps < 100, "a pass ends");
+        }
+    }
+
+    fn check(ks: &mut Keyspace, want: &std::collections::HashMap<Vec<u8>, Vec<u8>>) {
+        assert_eq!(ks.len(), want.len());
+        for (k, v) in want {
+            match ks.get(k) {
+                Some(super::super::ValueRef::Str(got)) => assert_eq!(got, &v[..]),
+                _ => panic!("{k:?} lost"),
+            }
+        }
+    }
+
+    #[test]
+    fn a_pass_packs_arenas_with_room_and_their_keys_read_back() {
+        let clock = ManualClock::new(1_000_000);
+        let mut ks = Keyspace::with_clock(Box::new(clock.clone()));
+        let mut want = std::collections::HashMap::new();
+        type Want = std::collections::HashMap<Vec<u8>, Vec<u8>>;
+        // Keys `{tag}k<i>` for `i` in `range`, each with `value(i)`.
+        let put = |(ks, want): (&mut Keyspace, &mut Want),
+                   tag: &str,
+                   range: std::ops::Range<usize>,
+                   value: &dyn Fn(usize) -> Vec<u8>| {
+            for i in range {
+                let k = format!("{{{tag}}}k{i}").into_bytes();
+                ks.insert_str(&k, &value(i));
+                want.insert(k, value(i));
+            }
+        };
+        // A slot of many keys (a hash table), one of few (a list in its
+        // arena's tail), a value long enough to be boxed.
+        put((&mut ks, &mut want), "big", 0..400, &|i| {
+            format!("value {i}").into_bytes()
+        });
+        put((&mut ks, &mut want), "few", 0..20, &|i| {
+            format!("v{i}").into_bytes()
+        });
+        put((&mut ks, &mut want), "big", 1_000..1_001, &|_| {
+            vec![b'x'; 5000]
+        });
+        // Only the arenas' room says there is something to give back: a
+        // pass packs them.
+        let rooms = |ks: &Keyspace| ks.stores().map(|s| s.arena_use().2).max();
+        assert!(rooms(&ks) >= Some(crate::keyspace::arena::PACK_MIN_ROOM));
+        run_pass(&mut ks, &clock);
+        assert!(ks.defrag.hits >= 1);
+        assert!(rooms(&ks) < Some(pack::ALIGN), "every arena packed");
+        check(&mut ks, &want);
+        // Writes move arenas out of their packed blocks, and deletes and
+        // overwrites leave dead bytes; the next pass packs them again.
+        put((&mut ks, &mut want), "big", 400..500, &|i| {
+            format!("value {i}").into_bytes()
+        });
+        put((&mut ks, &mut want), "big", 0..20, &|i| {
+            format!("a longer value {i}").into_bytes()
+        });
+        for i in (0..20).step_by(2) {
+            let k = format!("{{few}}k{i}").into_bytes();
+            assert!(ks.delete(&k));
+            want.remove(&k);
+        }
+        check(&mut ks, &want);
+        let hits = ks.defrag.hits;
+        run_pass(&mut ks, &clock);
+        assert!(ks.defrag.hits > hits);
+        check(&mut ks, &want);
+        // Dropped with packed arenas holding a boxed value: freed once
+        // (a double free aborts the test).
+        drop(ks);
     }
 }

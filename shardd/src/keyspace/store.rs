@@ -658,16 +658,23 @@ impl SlotStore {
         }
     }
 
-    /// Moves the arena out of a sparsely used allocator slab
-    /// (`common::alloc::defrag`); returns the bytes moved (0: left where
-    /// it was). The entries move as bytes, owned pointers included, as in
-    /// compaction: offsets are relative, so the table stays as it is.
+    /// Packs the arena at its size when it has room to give back or sits
+    /// in a sparse pack chunk (`keyspace/pack.rs`), else moves it out of a
+    /// sparsely used allocator slab (`common::alloc::defrag`); returns the
+    /// bytes moved (0: left where it was). The entries move as bytes,
+    /// owned pointers included, as in compaction: offsets are relative,
+    /// so the table stays as it is.
     pub fn defrag(&mut self) -> usize {
-        if self.arena.defrag() {
+        if self.arena.pack() || self.arena.defrag() {
             self.arena.capacity()
         } else {
             0
         }
+    }
+
+    /// The room packing the arena would give back (`Arena::pack`).
+    pub fn packable_room(&self) -> usize {
+        self.arena.packable_room()
     }
 
     /// The table bytes per key: the index's bytes (a table's allocation,
