@@ -64,14 +64,31 @@ pub fn allocations() -> u64 {
     ALLOCATIONS.load(Ordering::Relaxed)
 }
 
+/// Bytes the process mapped for heaps of its own beside jemalloc (a
+/// shard's pack chunks, `shardd/src/keyspace/pack.rs`). The figures below
+/// count them as allocated, active and resident alike, so that
+/// `used_memory`, `maxmemory` and defragmentation's thresholds see all
+/// the memory the data takes (a chunk's pages not yet touched are counted
+/// resident too: at most one chunk a process).
+static MAPPED_BESIDE: AtomicU64 = AtomicU64::new(0);
+
+/// Counts `bytes` more mapped beside jemalloc (see [`mapped_beside`]).
+pub fn mapped_beside(bytes: usize) {
+    MAPPED_BESIDE.fetch_add(bytes as u64, Ordering::Relaxed);
+}
+
+/// Counts `bytes` mapped beside jemalloc given back.
+pub fn unmapped_beside(bytes: usize) {
+    MAPPED_BESIDE.fetch_sub(bytes as u64, Ordering::Relaxed);
+}
+
 /// Bytes the process has allocated and not freed, and bytes of physical
-/// memory jemalloc holds for it (`stats.allocated`, `stats.resident`); None
-/// when jemalloc's statistics are unavailable.
+/// memory jemalloc holds for it (`stats.allocated`, `stats.resident`), the
+/// memory mapped beside jemalloc included; None when jemalloc's
+/// statistics are unavailable.
 pub fn jemalloc_stats() -> Option<(u64, u64)> {
-    tikv_jemalloc_ctl::epoch::advance().ok()?;
-    let allocated = tikv_jemalloc_ctl::stats::allocated::read().ok()?;
-    let resident = tikv_jemalloc_ctl::stats::resident::read().ok()?;
-    Some((allocated as u64, resident as u64))
+    let f = allocator_figures()?;
+    Some((f.allocated, f.resident))
 }
 
 /// The smallest jemalloc size class (4 KiB pages, 16-byte quantum) that
@@ -98,13 +115,15 @@ pub struct AllocatorFigures {
     pub resident: u64,
 }
 
-/// jemalloc's figures now; `None` when its statistics are unavailable.
+/// jemalloc's figures now, the memory mapped beside it included (see
+/// [`MAPPED_BESIDE`]); `None` when its statistics are unavailable.
 pub fn allocator_figures() -> Option<AllocatorFigures> {
     tikv_jemalloc_ctl::epoch::advance().ok()?;
+    let beside = MAPPED_BESIDE.load(Ordering::Relaxed);
     Some(AllocatorFigures {
-        allocated: tikv_jemalloc_ctl::stats::allocated::read().ok()? as u64,
-        active: tikv_jemalloc_ctl::stats::active::read().ok()? as u64,
-        resident: tikv_jemalloc_ctl::stats::resident::read().ok()? as u64,
+        allocated: tikv_jemalloc_ctl::stats::allocated::read().ok()? as u64 + beside,
+        active: tikv_jemalloc_ctl::stats::active::read().ok()? as u64 + beside,
+        resident: tikv_jemalloc_ctl::stats::resident::read().ok()? as u64 + beside,
     })
 }
 

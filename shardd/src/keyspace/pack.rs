@@ -19,7 +19,7 @@
 //! live bytes fall under [`SPARSE_PERCENT`] of what was cut from it is
 //! sparse, and the defragmentation pass packs its arenas again, into the
 //! current chunk, until it empties. The only allocations here are whole
-//! chunks; a block's header is nothing (its chunk's number is in the
+//! chunks, each a mapping of its own; a block's header is nothing (its chunk's number is in the
 //! `Block`, its size is the arena's capacity).
 //!
 //! One heap per process, behind a mutex: a shard's keyspace is used by one
@@ -28,13 +28,16 @@
 //! only when a block is packed or freed, never on a lookup.
 
 use std::{
-    alloc::{alloc, dealloc, Layout},
     ops::{Deref, DerefMut},
     ptr::NonNull,
     sync::{Mutex, MutexGuard},
 };
 
-/// Bytes of a chunk (a jemalloc class: it rounds nothing).
+/// Bytes of a chunk: a mapping of its own (`mmap`), page-granular, so
+/// nothing rounds it and its pages not yet cut cost no memory. (From
+/// jemalloc, a 256 KiB allocation takes a page more: its large
+/// allocations are padded for cache colouring.) The process's allocator
+/// figures count chunks as allocated (`common::alloc::mapped_beside`).
 pub const CHUNK_BYTES: usize = 256 << 10;
 /// A packed block's size is a multiple of this (and so is its address).
 pub const ALIGN: usize = 16;
@@ -220,9 +223,38 @@ impl Heap {
         }
     }
 
-    fn layout() -> Layout {
-        // A constant size and alignment: valid.
-        Layout::from_size_align(CHUNK_BYTES, ALIGN).unwrap_or_else(|_| unreachable!())
+    /// A fresh chunk's mapping (zero pages), or `None` if the system
+    /// refused it (the arena then stays where it is).
+    fn map() -> Option<NonNull<u8>> {
+        // SAFETY: a new private anonymous mapping; no memory of ours is
+        // touched.
+        let p = unsafe {
+            libc::mmap(
+                std::ptr::null_mut(),
+                CHUNK_BYTES,
+                libc::PROT_READ | libc::PROT_WRITE,
+                libc::MAP_PRIVATE | libc::MAP_ANONYMOUS,
+                -1,
+                0,
+            )
+        };
+        if p == libc::MAP_FAILED {
+            return None;
+        }
+        common::alloc::mapped_beside(CHUNK_BYTES);
+        NonNull::new(p.cast::<u8>())
+    }
+
+    /// Gives a chunk's mapping back.
+    ///
+    /// # Safety
+    ///
+    /// `base` came from [`Heap::map`], and no block of it is used again.
+    unsafe fn unmap(base: NonNull<u8>) {
+        // SAFETY: the caller's promise; a failure (only for a bad range)
+        // would leave the mapping, never touch other memory.
+        unsafe { libc::munmap(base.as_ptr().cast(), CHUNK_BYTES) };
+        common::alloc::unmapped_beside(CHUNK_BYTES);
     }
 
     fn alloc(&mut self, len: usize) -> Option<(NonNull<u8>, usize, u32)> {
@@ -238,8 +270,7 @@ impl Heap {
         let id = match self.current {
             Some(id) if fits(self, id) => id,
             current => {
-                // SAFETY: a non-zero size.
-                let base = NonNull::new(unsafe { alloc(Self::layout()) })?;
+                let base = Self::map()?;
                 let chunk = Chunk {
                     base,
                     top: 0,
@@ -292,9 +323,8 @@ impl Heap {
         let slot = &mut self.chunks[id as usize];
         if slot.as_ref().is_some_and(|c| c.blocks == 0) {
             if let Some(c) = slot.take() {
-                // SAFETY: allocated in `alloc` with this layout, and no
-                // block of it is left.
-                unsafe { dealloc(c.base.as_ptr(), Self::layout()) };
+                // SAFETY: mapped in `alloc`, and no block of it is left.
+                unsafe { Self::unmap(c.base) };
                 self.vacant.push(id);
             }
         }
@@ -321,9 +351,9 @@ impl Heap {
 impl Drop for Heap {
     fn drop(&mut self) {
         for c in self.chunks.iter_mut().filter_map(Option::take) {
-            // SAFETY: allocated in `alloc` with this layout; the heap (a
-            // test's own) goes away with its chunks.
-            unsafe { dealloc(c.base.as_ptr(), Self::layout()) };
+            // SAFETY: mapped in `alloc`; the heap (a test's own) goes
+            // away with its chunks.
+            unsafe { Self::unmap(c.base) };
         }
     }
 }
