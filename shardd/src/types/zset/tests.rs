@@ -154,6 +154,23 @@ proptest! {
         let mut rs = slice;
         rs.reverse();
         prop_assert_eq!(owned(z.range(a, b).rev()), rs);
+        // Steps from both ends, alternating, meet without a gap or a
+        // repeat (the packed form's backward steps pop the starts its
+        // first one found).
+        let (mut it, mut lo_i, mut hi_i) = (z.iter(), 0, want.len());
+        for step in 0..=want.len() {
+            let got = if step % 3 == 1 { it.next() } else { it.next_back() };
+            let expect = if lo_i == hi_i {
+                None
+            } else if step % 3 == 1 {
+                lo_i += 1;
+                Some(&want[lo_i - 1])
+            } else {
+                hi_i -= 1;
+                Some(&want[hi_i])
+            };
+            prop_assert_eq!(got.map(|(m, s)| (m.to_vec(), s)), expect.cloned());
+        }
         let below = want.iter().filter(|(_, s)| *s < lo).count();
         prop_assert_eq!(z.count_while(|s, _| s < lo), below);
         if !model.is_empty() {
