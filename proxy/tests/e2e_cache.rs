@@ -248,9 +248,11 @@ fn config_set(con: &mut redis::Connection, name: &str, value: &str) {
 }
 
 /// `activedefrag` (on by default in shardis): a load of small strings
-/// leaves the slot arenas' allocator slabs partly used; with defrag on,
-/// the shard moves the arenas out of the sparse slabs and the free space
-/// inside its active pages shrinks, every key intact. Off, nothing moves.
+/// leaves the slot arenas' allocator slabs partly used and each arena with
+/// room past its bytes; with defrag on, the shard packs the arenas at
+/// their size (`keyspace/pack.rs`), and both the free space inside its
+/// active pages and the arenas' room shrink, every key intact. Off,
+/// nothing moves.
 #[test]
 fn active_defrag_gives_back_the_free_space_a_load_left_in_slabs() {
     let s = Server::start(common::Opts::shards(1));
@@ -275,6 +277,7 @@ fn active_defrag_gives_back_the_free_space_a_load_left_in_slabs() {
         let _: () = p.query(&mut con).expect("load");
     }
     let free_before = info_u64(&mut con, "memory", "allocator_frag_bytes");
+    let slack_before = info_u64(&mut con, "memory", "keyspace_slack_bytes");
     assert_eq!(
         info_u64(&mut con, "stats", "active_defrag_hits"),
         0,
@@ -300,6 +303,13 @@ fn active_defrag_gives_back_the_free_space_a_load_left_in_slabs() {
         "free space inside active pages: {free_before} -> {free_after} bytes"
     );
     assert!(info_u64(&mut con, "stats", "active_defrag_key_hits") > 0);
+    // The arenas were packed at their size: the room their allocator
+    // classes left is gone (what is left is the pack chunks' free end).
+    let slack_after = info_u64(&mut con, "memory", "keyspace_slack_bytes");
+    assert!(
+        slack_after * 2 < slack_before,
+        "arenas' room: {slack_before} -> {slack_after} bytes"
+    );
     for chunk in (0..KEYS).step_by(7).collect::<Vec<_>>().chunks(1_000) {
         let keys: Vec<String> = chunk.iter().map(|i| format!("key:{i:012}")).collect();
         let got: Vec<String> = redis::cmd("MGET").arg(&keys).query(&mut con).expect("MGET");

@@ -15,7 +15,7 @@
 //! packed block becomes a hole.
 //!
 //! A chunk is never reused piecemeal: its holes come back when the chunk
-//! has no block left and goes back to the allocator whole. A chunk whose
+//! has no block left and is unmapped whole. A chunk whose
 //! live bytes fall under [`SPARSE_PERCENT`] of what was cut from it is
 //! sparse, and the defragmentation pass packs its arenas again, into the
 //! current chunk, until it empties. The only allocations here are whole
@@ -318,7 +318,7 @@ impl Heap {
         }
     }
 
-    /// Gives chunk `id` back to the allocator if no block is left in it.
+    /// Unmaps chunk `id` if no block is left in it.
     fn release_if_empty(&mut self, id: u32) {
         let slot = &mut self.chunks[id as usize];
         if slot.as_ref().is_some_and(|c| c.blocks == 0) {
