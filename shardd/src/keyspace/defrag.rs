@@ -5,14 +5,15 @@
 //! through partly used: free memory the process holds and cannot give
 //! back (1M strings over two shards: 14 of 81 resident bytes per key).
 //! Redis moves allocations out of such slabs (`activedefrag`, off by
-//! default there). A shard does the same for its arenas, the bulk of its
-//! memory for small values, with `common::alloc::defrag`: an arena in a
-//! slab used less than its bin's average moves to the slab jemalloc fills
-//! next, and the sparse slabs empty. Before that, every arena in a block
-//! from the allocator is packed at its exact size (`keyspace/pack.rs`),
-//! which gives back the class's rounding and empties the slabs, and so
-//! is a packed one with [`PACK_MIN_ROOM`] bytes of room (its entries cut
-//! short) or whose pack chunk became sparse.
+//! default there). A shard moves its arenas, the bulk of its memory for
+//! small values, further: every arena in a block from the allocator is
+//! packed at its exact size into the shard's pack heap
+//! (`keyspace/pack.rs`), which gives back the class's rounding (half a
+//! class step per arena on average) and empties the slabs; so is a packed
+//! one with [`PACK_MIN_ROOM`] bytes of room (its entries cut short) or
+//! whose pack chunk became sparse. An arena too large to pack (over
+//! `pack::MAX_BLOCK`) that sits in a slab used less than its bin's
+//! average moves to the slab jemalloc fills next (`common::alloc::defrag`).
 //!
 //! When: once a second the shard looks at jemalloc's figures and its
 //! arenas' room; when the free space inside its active pages and the
