@@ -72,7 +72,8 @@ pub fn allocations() -> u64 {
 /// resident too: at most one chunk a process).
 static MAPPED_BESIDE: AtomicU64 = AtomicU64::new(0);
 
-/// Counts `bytes` more mapped beside jemalloc (see [`mapped_beside`]).
+/// Counts `bytes` more mapped beside jemalloc, which [`allocator_figures`]
+/// and [`jemalloc_stats`] then include.
 pub fn mapped_beside(bytes: usize) {
     MAPPED_BESIDE.fetch_add(bytes as u64, Ordering::Relaxed);
 }
@@ -116,7 +117,7 @@ pub struct AllocatorFigures {
 }
 
 /// jemalloc's figures now, the memory mapped beside it included (see
-/// [`MAPPED_BESIDE`]); `None` when its statistics are unavailable.
+/// [`mapped_beside`]); `None` when its statistics are unavailable.
 pub fn allocator_figures() -> Option<AllocatorFigures> {
     tikv_jemalloc_ctl::epoch::advance().ok()?;
     let beside = MAPPED_BESIDE.load(Ordering::Relaxed);
