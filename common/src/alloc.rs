@@ -88,8 +88,11 @@ pub fn unmapped_beside(bytes: usize) {
 /// memory mapped beside jemalloc included; None when jemalloc's
 /// statistics are unavailable.
 pub fn jemalloc_stats() -> Option<(u64, u64)> {
-    let f = allocator_figures()?;
-    Some((f.allocated, f.resident))
+    tikv_jemalloc_ctl::epoch::advance().ok()?;
+    let beside = MAPPED_BESIDE.load(Ordering::Relaxed);
+    let allocated = tikv_jemalloc_ctl::stats::allocated::read().ok()? as u64;
+    let resident = tikv_jemalloc_ctl::stats::resident::read().ok()? as u64;
+    Some((allocated + beside, resident + beside))
 }
 
 /// The smallest jemalloc size class (4 KiB pages, 16-byte quantum) that

@@ -185,11 +185,7 @@ impl Arena {
     /// moved.
     pub fn pack(&mut self) -> bool {
         let need = self.len + self.tail;
-        if need == 0
-            || (self.buf.is_packed()
-                && self.room() < PACK_MIN_ROOM
-                && !self.buf.packed_in_sparse_chunk())
-        {
+        if !self.packing_gives_room() && !self.buf.packed_in_sparse_chunk() {
             return false;
         }
         let Some(mut fresh) = Block::packed(need) else {
@@ -206,13 +202,21 @@ impl Arena {
     /// whole room, a packed block's if at least [`PACK_MIN_ROOM`] (a
     /// sparse chunk's free bytes are counted by the pack heap).
     pub fn packable_room(&self) -> usize {
-        let room = self.room();
-        if self.len + self.tail > pack::MAX_BLOCK || (self.buf.is_packed() && room < PACK_MIN_ROOM)
-        {
-            0
+        if self.packing_gives_room() {
+            self.room()
         } else {
-            room
+            0
         }
+    }
+
+    /// Whether packing moves the arena for its room (see `pack`): it has
+    /// bytes, fits a packed block, and its block is the allocator's or a
+    /// packed one with at least [`PACK_MIN_ROOM`] of room.
+    fn packing_gives_room(&self) -> bool {
+        let need = self.len + self.tail;
+        need > 0
+            && need <= pack::MAX_BLOCK
+            && (!self.buf.is_packed() || self.room() >= PACK_MIN_ROOM)
     }
 
     /// Moves the block out of a sparsely used allocator slab

@@ -15,6 +15,8 @@ use std::cmp::Ordering;
 
 use tree::{Chunk, Tree};
 
+use smallvec::SmallVec;
+
 use super::{split_varint, InlineHead};
 
 use crate::types::set::read_u32;
@@ -111,7 +113,7 @@ impl<'a> PackRef<'a> {
                 buf: self.buf,
                 front: 0,
                 back: self.buf.len(),
-                starts: Vec::new(),
+                starts: SmallVec::new(),
             },
             remaining: self.len,
         }
@@ -211,12 +213,13 @@ pub struct ZIter<'a> {
 enum IterInner<'a> {
     /// Byte offsets of the next entry and of the end of the last one;
     /// the first step backwards walks from `front` to `back` once and
-    /// keeps the entries' starts, which the later ones pop.
+    /// keeps the entries' starts, which the later ones pop (inline up to
+    /// 16: a ZREVRANGE of a few members allocates nothing).
     Pack {
         buf: &'a [u8],
         front: usize,
         back: usize,
-        starts: Vec<u32>,
+        starts: SmallVec<[u32; 16]>,
     },
     /// (chunk, offset) of the next entry and one past the last one.
     Tree {
@@ -589,7 +592,7 @@ impl<'a> ZSetRef<'a> {
                 buf: p.buf,
                 front: p.offset_of(start),
                 back: p.offset_of(end),
-                starts: Vec::new(),
+                starts: SmallVec::new(),
             },
             ZView::Tree(t) => IterInner::Tree {
                 chunks: &t.chunks,
