@@ -20,6 +20,7 @@ import argparse
 import hashlib
 import os
 import re
+import shutil
 import socket
 import subprocess
 import sys
@@ -73,8 +74,9 @@ def start_attached(tmp, proxy_bin, prefixes, appendonly="no"):
     return server, [p.pid for p in procs]
 
 
-def dump_total(pid, out_file):
-    """Dumps `pid`'s counters and returns the dump's total instructions."""
+def dump_total(pid, out_file, keep=None):
+    """Dumps `pid`'s counters and returns the dump's total instructions;
+    with `keep`, the dump is copied to that path (for callgrind_annotate)."""
     before = set(os.listdir(os.path.dirname(out_file)))
     subprocess.run(["callgrind_control", "-d", str(pid)], capture_output=True, timeout=300)
     deadline = time.time() + 120
@@ -85,6 +87,8 @@ def dump_total(pid, out_file):
             with open(os.path.join(os.path.dirname(out_file), f)) as fh:
                 m = TOTALS.search(fh.read())
             if m:
+                if keep:
+                    shutil.copyfile(os.path.join(os.path.dirname(out_file), f), keep)
                 return int(m.group(1))
         time.sleep(0.2)
     raise RuntimeError(f"no callgrind dump from pid {pid}")
@@ -159,7 +163,12 @@ def measure(a, tmp, target, workload):
             run_loadgen(a, s.port, workload, a.n)
         else:
             run_benchmark(s, workload, 16, a.n, a.clients, a.keyspace, a.size)
-        return sum(dump_total(pid, out) for pid, out in zip(pids, outs)) / a.n
+        keeps = [None] * len(pids)
+        if a.keep:
+            os.makedirs(a.keep, exist_ok=True)
+            keeps = [os.path.join(a.keep, f"{workload}-{target}-{i}.callgrind")
+                     for i in range(len(pids))]
+        return sum(dump_total(pid, out, k) for pid, out, k in zip(pids, outs, keeps)) / a.n
     finally:
         s.stop()
 
@@ -182,13 +191,18 @@ def main():
                     help="the shards' log (yes: appendfsync everysec, the default start's)")
     ap.add_argument("--script-bytes", type=int, default=0,
                     help="EVALSHA1's script padded to this many bytes with a comment")
+    ap.add_argument("--targets", default="proxy,shard,redis-server",
+                    help="which processes to count (a subset of proxy,shard,redis-server)")
+    ap.add_argument("--keep", metavar="DIR",
+                    help="keep each dump as DIR/WORKLOAD-TARGET-N.callgrind "
+                         "(read with callgrind_annotate)")
     ap.add_argument("--out")
     a = ap.parse_args()
     tmp = tempfile.mkdtemp(prefix="shardis-profile-")
     workloads = a.workloads.split(",")
     res = {}
     for wl in workloads:
-        for target in ("proxy", "shard", "redis-server"):
+        for target in a.targets.split(","):
             res[(target, wl)] = measure(a, tmp, target, wl)
             print(f"{wl:5} {target:13} {res[(target, wl)]:10.0f} instructions/request",
                   file=sys.stderr, flush=True)
@@ -196,12 +210,14 @@ def main():
              f"-r {a.keyspace} -d {a.size} -P 16; shardis with 2 shards and 1 worker.", "",
              "| instructions per request, P16 | " + " | ".join(workloads) + " |",
              "| --- |" + " --- |" * len(workloads)]
-    rows = (("shardis proxy (1 worker)", lambda w: res[("proxy", w)]),
-            ("shardis shards", lambda w: res[("shard", w)]),
-            ("shardis total", lambda w: res[("proxy", w)] + res[("shard", w)]),
-            ("redis-server", lambda w: res[("redis-server", w)]))
-    for name, f in rows:
-        lines.append(f"| {name} | " + " | ".join(f"{f(w):,.0f}" for w in workloads) + " |")
+    rows = (("shardis proxy (1 worker)", ("proxy",)),
+            ("shardis shards", ("shard",)),
+            ("shardis total", ("proxy", "shard")),
+            ("redis-server", ("redis-server",)))
+    for name, targets in rows:
+        if all((t, w) in res for t in targets for w in workloads):
+            lines.append(f"| {name} | " + " | ".join(
+                f"{sum(res[(t, w)] for t in targets):,.0f}" for w in workloads) + " |")
     emit(lines, a.out)
 
 

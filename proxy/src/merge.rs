@@ -20,6 +20,8 @@ use smallvec::SmallVec;
 const PARTS_INLINE: usize = 8;
 /// Array elements a merge keeps inline.
 const ELEMS_INLINE: usize = 32;
+/// Where [`Merge::add`] notes the last part, which it does not keep.
+const LAST_PART: usize = usize::MAX;
 /// Most a merge reserves ahead for the parts still to come.
 const MERGE_RESERVE_MAX_BYTES: usize = 64 << 10;
 
@@ -151,32 +153,43 @@ impl Merge {
         out
     }
 
-    /// Records part `i`; true when every part is in.
+    /// Records part `i`; true when every part is in. The last part is not
+    /// kept: it goes to [`Merge::finish`] as it is.
     pub fn add(&mut self, i: usize, body: &[u8]) -> bool {
         if let Some(span) = self.spans.get_mut(i) {
             if span.is_none() {
+                self.left -= 1;
+                if self.left == 0 {
+                    *span = Some((LAST_PART, body.len()));
+                    return true;
+                }
                 if self.data.is_empty() {
                     // Parts of one command tend to be alike in size: one
-                    // allocation usually holds them all (up to a bound, so
-                    // one large KEYS part does not reserve shards × itself).
+                    // allocation usually holds those still to come but
+                    // the last (up to a bound, so one large KEYS part does
+                    // not reserve shards × itself).
                     let guess = body.len().saturating_mul(self.left);
                     self.data
                         .reserve(guess.min(MERGE_RESERVE_MAX_BYTES).max(body.len()));
                 }
                 *span = Some((self.data.len(), body.len()));
                 self.data.extend_from_slice(body);
-                self.left -= 1;
             }
         }
         self.left == 0
     }
 
-    /// Builds the client's reply into `out`.
-    pub fn finish(&self, out: &mut Vec<u8>) {
+    /// Builds the client's reply into `out`; `last` is the part whose
+    /// [`Merge::add`] completed the merge.
+    pub fn finish(&self, last: &[u8], out: &mut Vec<u8>) {
         let parts: SmallVec<[&[u8]; PARTS_INLINE]> = self
             .spans
             .iter()
-            .map(|s| s.map_or(&b""[..], |(at, len)| &self.data[at..at + len]))
+            .map(|s| match *s {
+                Some((LAST_PART, _)) => last,
+                Some((at, len)) => &self.data[at..at + len],
+                None => &b""[..],
+            })
             .collect();
         let mut r = Reply::new(out, self.proto);
         if let MergeKind::Info(m) = &self.kind {
@@ -441,6 +454,18 @@ fn short_bulk_len(p: &[u8]) -> Option<usize> {
 mod tests {
     use super::*;
 
+    /// Feeds `parts` (index, body) in turn; the reply once the last is in.
+    fn fed(m: &mut Merge, parts: &[(usize, &[u8])]) -> Vec<u8> {
+        let mut out = Vec::new();
+        for (n, &(i, body)) in parts.iter().enumerate() {
+            assert_eq!(m.add(i, body), n + 1 == parts.len(), "part {i}");
+            if n + 1 == parts.len() {
+                m.finish(body, &mut out);
+            }
+        }
+        out
+    }
+
     #[test]
     fn an_exec_reply_passes_through_or_takes_the_proxys_replies_in_place() {
         let exec = |part: &[u8], len: usize, proxy: &[(usize, Vec<u8>)]| {
@@ -508,10 +533,10 @@ mod tests {
         // Keys a, b, c: a and c on part 0, b on part 1.
         let order = smallvec::smallvec![0, 1, 0];
         let mut m = Merge::new(MergeKind::KeyOrder(order), 2, Proto::Resp2);
-        assert!(!m.add(1, b"*1\r\n$1\r\nB\r\n"));
-        assert!(m.add(0, b"*2\r\n$1\r\nA\r\n$-1\r\n"));
-        let mut out = Vec::new();
-        m.finish(&mut out);
+        let out = fed(
+            &mut m,
+            &[(1, b"*1\r\n$1\r\nB\r\n"), (0, b"*2\r\n$1\r\nA\r\n$-1\r\n")],
+        );
         assert_eq!(out, b"*3\r\n$1\r\nA\r\n$1\r\nB\r\n$-1\r\n");
     }
 
@@ -530,6 +555,7 @@ mod tests {
         // null; a key past a part's elements is null too.
         order.push(0);
         let mut m = Merge::new(MergeKind::KeyOrder(order), n, Proto::Resp2);
+        let mut bodies = Vec::new();
         for p in (0..n).rev() {
             let body = if p == 5 {
                 b"+what\r\n".to_vec()
@@ -541,10 +567,10 @@ mod tests {
                     b
                 })
             };
-            assert_eq!(m.add(p, &body), p == 0);
+            bodies.push((p, body));
         }
-        let mut out = Vec::new();
-        m.finish(&mut out);
+        let parts: Vec<(usize, &[u8])> = bodies.iter().map(|(p, b)| (*p, &b[..])).collect();
+        let out = fed(&mut m, &parts);
         let mut want = b"*49\r\n".to_vec();
         for e in 0..4 {
             for p in 0..n {
@@ -564,28 +590,28 @@ mod tests {
         );
 
         let mut m = Merge::new(MergeKind::ConcatArrays, 3, Proto::Resp2);
-        m.add(2, b"*1\r\n$1\r\nc\r\n");
-        m.add(0, b"*2\r\n$1\r\na\r\n$1\r\nb\r\n");
-        // A truncated array contributes nothing.
-        m.add(1, b"*3\r\n$1\r\nx\r\n");
-        let mut out = Vec::new();
-        m.finish(&mut out);
+        // A truncated array (part 1) contributes nothing.
+        let out = fed(
+            &mut m,
+            &[
+                (2, b"*1\r\n$1\r\nc\r\n"),
+                (0, b"*2\r\n$1\r\na\r\n$1\r\nb\r\n"),
+                (1, b"*3\r\n$1\r\nx\r\n"),
+            ],
+        );
         assert_eq!(out, b"*3\r\n$1\r\na\r\n$1\r\nb\r\n$1\r\nc\r\n");
     }
 
     #[test]
     fn integer_parts_sum_and_errors_win() {
         let mut m = Merge::new(MergeKind::SumInts, 2, Proto::Resp2);
-        m.add(0, b":2\r\n");
-        m.add(1, b":3\r\n");
-        let mut out = Vec::new();
-        m.finish(&mut out);
+        let out = fed(&mut m, &[(0, b":2\r\n"), (1, b":3\r\n")]);
         assert_eq!(out, b":5\r\n");
         let mut m = Merge::new(MergeKind::AllOk, 2, Proto::Resp2);
-        m.add(0, b"+OK\r\n");
-        m.add(1, b"-ERR shard 1 is unavailable\r\n");
-        let mut out = Vec::new();
-        m.finish(&mut out);
+        let out = fed(
+            &mut m,
+            &[(0, b"+OK\r\n"), (1, b"-ERR shard 1 is unavailable\r\n")],
+        );
         assert_eq!(out, b"-ERR shard 1 is unavailable\r\n");
     }
 
@@ -593,12 +619,8 @@ mod tests {
     fn save_replies_merge_to_the_common_status_and_lastsave_to_the_oldest() {
         let merged = |kind: MergeKind, parts: &[&[u8]]| {
             let mut m = Merge::new(kind, parts.len(), Proto::Resp2);
-            for (i, p) in parts.iter().enumerate() {
-                m.add(i, p);
-            }
-            let mut out = Vec::new();
-            m.finish(&mut out);
-            out
+            let parts: Vec<(usize, &[u8])> = parts.iter().copied().enumerate().collect();
+            fed(&mut m, &parts)
         };
         let started: &[u8] = b"+Background saving started\r\n";
         assert_eq!(merged(MergeKind::SameReply, &[started, started]), started);

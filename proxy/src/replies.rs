@@ -298,7 +298,7 @@ impl Replies {
             }
             let ready = m.take_events();
             if !self.dead {
-                self.finish_merge(idx);
+                self.finish_merge(idx, body);
             }
             return ready;
         }
@@ -308,8 +308,9 @@ impl Replies {
         events.to_vec()
     }
 
-    /// Slot `idx`, whose merge has every part: its reply is built.
-    fn finish_merge(&mut self, idx: usize) {
+    /// Slot `idx`, whose merge has every part (`last` completed it): its
+    /// reply is built.
+    fn finish_merge(&mut self, idx: usize, last: &[u8]) {
         let Some(slot) = self.slots.get_mut(idx) else {
             return;
         };
@@ -319,7 +320,7 @@ impl Replies {
         if idx == 0 {
             // At the front: straight into the write buffer.
             if !slot.discard {
-                m.finish(&mut self.wbuf);
+                m.finish(last, &mut self.wbuf);
                 self.shard_ready = true;
             }
             self.slots.pop_front();
@@ -328,7 +329,7 @@ impl Replies {
             self.ring_progress();
         } else {
             let at = self.held.len();
-            m.finish(&mut self.held);
+            m.finish(last, &mut self.held);
             let len = self.held.len() - at;
             self.held_bytes += len;
             self.held_slots += 1;

@@ -212,27 +212,16 @@ pub async fn split(
     }
     let Placement {
         positions,
-        shard_of,
+        part_of,
         shards,
     } = placed;
-    let (positions, shard_of, shards) = (&positions[..], &shard_of[..], &shards[..]);
     if shards.len() < 2 {
         to_shard(w, req, to, shards.first().copied().unwrap_or(0), argv).await;
         return 0;
     }
-    // `order[k]` is the part of key k. Inline sizes cover the common
-    // cases without allocating.
-    let mget = spec.id == Cmd::Mget;
-    let mut order: SmallVec<[u16; 16]> = SmallVec::new();
-    if mget {
-        order.reserve_exact(positions.len());
-        for &shard in shard_of {
-            let part = shards.iter().position(|&s| s == shard).unwrap_or(0);
-            order.push(part as u16);
-        }
-    }
     let kind = match spec.id {
-        Cmd::Mget => MergeKind::KeyOrder(order),
+        // `part_of[k]` is the part of key k: MGET's reply order.
+        Cmd::Mget => MergeKind::KeyOrder(SmallVec::from_slice(part_of)),
         Cmd::Mset => MergeKind::AllOk,
         _ => MergeKind::SumInts,
     };
@@ -242,14 +231,17 @@ pub async fn split(
     }
     let seq = to.out.borrow_mut().push_merge(merge, to.discard);
     // Each part: the command name, then its keys (with their step
-    // arguments) in key order.
+    // arguments) in key order, pushed one by one (a copy of a slice of
+    // one or two would call `memcpy`).
     let mut args: SmallVec<[&[u8]; PART_ARGS_INLINE]> = SmallVec::new();
     for (i, &shard) in shards.iter().enumerate() {
         args.clear();
         args.push(argv[0]);
-        for (k, &pos) in positions.iter().enumerate() {
-            if shard_of[k] == shard {
-                args.extend_from_slice(&argv[pos..(pos + step).min(argv.len())]);
+        for (&pos, &part) in positions.iter().zip(part_of.iter()) {
+            if usize::from(part) == i {
+                for &a in argv.iter().skip(pos).take(step) {
+                    args.push(a);
+                }
             }
         }
         let target = match gate {
@@ -275,11 +267,11 @@ pub async fn split(
 }
 
 /// Where a command's keys go, worked out once (each key's slot is a CRC16
-/// of it): the key arguments' positions, each one's shard, and the
-/// shards in the order of their first key.
+/// of it): the key arguments' positions, each one's part, and the
+/// shards of the parts (in the order of their first key).
 pub struct Placement {
     positions: table::KeyPositions,
-    shard_of: SmallVec<[usize; 16]>,
+    part_of: SmallVec<[u16; 16]>,
     shards: SmallVec<[usize; 8]>,
 }
 
@@ -287,18 +279,23 @@ impl Placement {
     /// The placement of `argv`'s keys; `None` if its key arguments are bad.
     pub fn of(w: &Worker, spec: &CommandSpec, argv: &[&[u8]]) -> Option<Placement> {
         let positions = table::key_positions(spec, argv).ok()?;
-        let mut shard_of = SmallVec::with_capacity(positions.len());
+        let mut part_of = SmallVec::with_capacity(positions.len());
         let mut shards: SmallVec<[usize; 8]> = SmallVec::new();
         for &i in positions.iter() {
             let s = w.shared.shard_of(argv[i]);
-            shard_of.push(s);
-            if !shards.contains(&s) {
-                shards.push(s);
-            }
+            let part = match shards.iter().position(|&x| x == s) {
+                Some(p) => p,
+                None => {
+                    shards.push(s);
+                    shards.len() - 1
+                }
+            };
+            // Parts are at most the shards, far fewer than 65,536.
+            part_of.push(part as u16);
         }
         Some(Placement {
             positions,
-            shard_of,
+            part_of,
             shards,
         })
     }
