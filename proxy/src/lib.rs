@@ -57,6 +57,7 @@ pub mod params;
 pub mod pause;
 pub mod placement;
 pub mod pubsub;
+pub mod rates;
 pub mod replies;
 pub mod resp;
 pub mod route;

@@ -149,6 +149,11 @@ fn run(flags: Flags) -> anyhow::Result<()> {
     }
     let port = start_workers(shared.clone())?;
     wait_for_links(&shared);
+    if let Some(f) = common::alloc::allocator_figures() {
+        shared
+            .startup_allocated
+            .store(f.allocated, std::sync::atomic::Ordering::Relaxed);
+    }
     tracing::info!(
         port,
         shards = shared.shard_count(),

@@ -112,6 +112,10 @@ pub struct Shared {
     pub next_client_id: AtomicU64,
     /// Counters.
     pub stats: Stats,
+    /// Their instantaneous rates, sampled by the clock thread.
+    pub rates: crate::rates::Rates,
+    /// Bytes the proxy had allocated once ready (`used_memory_startup`).
+    pub startup_allocated: AtomicU64,
     /// Command statistics, slow log and latency monitor of the commands
     /// the proxy answers (their thresholds are in `settings`).
     pub intro: Introspection,
@@ -197,6 +201,8 @@ impl Shared {
             clients: Mutex::new(HashMap::new()),
             next_client_id: AtomicU64::new(1),
             stats: Stats::default(),
+            rates: Default::default(),
+            startup_allocated: AtomicU64::new(0),
             intro: Introspection::new(),
             started: Instant::now(),
             clock_ms: AtomicU64::new(0),
@@ -234,10 +240,20 @@ impl Shared {
         self.clock_ms.load(Ordering::Relaxed)
     }
 
-    /// Moves the coarse clock to now.
+    /// Moves the coarse clock to now, and samples the counters' rates
+    /// ([`crate::rates`]).
     pub fn tick(&self) {
-        self.clock_ms
-            .store(self.started.elapsed().as_millis() as u64, Ordering::Relaxed);
+        let now = self.started.elapsed().as_millis() as u64;
+        self.clock_ms.store(now, Ordering::Relaxed);
+        let n = |c: &AtomicU64| c.load(Ordering::Relaxed);
+        self.rates.sample(
+            now,
+            [
+                n(&self.stats.commands),
+                n(&self.stats.net_input_bytes),
+                n(&self.stats.net_output_bytes),
+            ],
+        );
     }
 
     /// Records the port the listeners bound (`--port 0` picks one).

@@ -689,3 +689,221 @@ fn role_replicaof_module_lolwut_cluster_nodes_and_debug_error_answer_as_one_mast
     c.expect(&["DEBUG", "ERROR", "READONLY blah"], "-READONLY blah\r\n");
     c.expect(&["PING"], "+PONG\r\n");
 }
+
+/// Fields of Redis 7.0's INFO (sections server to cpu) that shardis does
+/// not show, each for the reason the README gives ("Introspection"):
+/// details of redis-server's own build and I/O threads; a snapshot
+/// child's copy-on-write sizes and progress (the child reports nothing
+/// back); module forks; statistics of mechanisms shardis does not have
+/// (sampled expiry, deep dump sanitizing, reply-buffer resizing); the
+/// replication backlog's size; the main thread's CPU (there is none).
+const NOT_SHOWN: &[&str] = &[
+    "redis_git_sha1",
+    "redis_git_dirty",
+    "redis_build_id",
+    "gcc_version",
+    "atomicvar_api",
+    "io_threads_active",
+    "current_cow_peak",
+    "current_cow_size",
+    "current_cow_size_age",
+    "current_fork_perc",
+    "current_save_keys_processed",
+    "current_save_keys_total",
+    "rdb_last_cow_size",
+    "aof_last_cow_size",
+    "aof_rewrites_consecutive_failures",
+    "module_fork_in_progress",
+    "module_fork_last_cow_size",
+    "expired_stale_perc",
+    "dump_payload_sanitizations",
+    "io_threaded_reads_processed",
+    "io_threaded_writes_processed",
+    "reply_buffer_expands",
+    "reply_buffer_shrinks",
+    "repl_backlog_size",
+    "used_cpu_sys_main_thread",
+    "used_cpu_user_main_thread",
+];
+
+/// The field names of an INFO text.
+fn names(info: &str) -> std::collections::BTreeSet<String> {
+    info.split("\r\n")
+        .filter(|l| !l.starts_with('#'))
+        .filter_map(|l| l.split_once(':').map(|(n, _)| n.to_string()))
+        .collect()
+}
+
+#[test]
+fn info_shows_every_field_redis_shows_but_those_named_apart() {
+    let Some(r) = common::RedisServer::start() else {
+        eprintln!("redis-server is not installed: skipping the comparison");
+        return;
+    };
+    let s = Server::with_shards(SHARDS);
+    let (mut redis, mut ours) = (common::Raw::connect(r.port), s.raw());
+    let sections = [
+        "server",
+        "clients",
+        "memory",
+        "persistence",
+        "stats",
+        "replication",
+        "cpu",
+    ];
+    for section in sections {
+        let theirs = names(&redis.cmd_str(&["INFO", section]));
+        let mine = names(&ours.cmd_str(&["INFO", section]));
+        let missing: Vec<&String> = theirs
+            .iter()
+            .filter(|f| !mine.contains(*f) && !NOT_SHOWN.contains(&f.as_str()))
+            .collect();
+        assert!(missing.is_empty(), "INFO {section} lacks {missing:?}");
+        for f in NOT_SHOWN {
+            assert!(
+                !mine.contains(*f),
+                "{f} is shown now: take it off NOT_SHOWN"
+            );
+        }
+    }
+    // Every name on the list is one Redis shows (no typo hides a gap).
+    let all = names(&redis.cmd_str(&["INFO", "everything"]));
+    for f in NOT_SHOWN {
+        assert!(all.contains(*f), "redis-server shows no {f}");
+    }
+}
+
+/// An integer field of an INFO text.
+fn number(info: &str, name: &str) -> u64 {
+    field(info, name)
+        .and_then(|v| v.parse().ok())
+        .unwrap_or_else(|| panic!("{name} missing or not a number in {info}"))
+}
+
+#[test]
+fn info_figures_follow_the_load_forks_functions_loads_and_memory_limits() {
+    let s = Server::with_shards(SHARDS);
+    let mut c = s.raw();
+    let mut rc = s.client();
+    let info = |c: &mut common::Raw, section: &str| c.cmd_str(&["INFO", section]);
+
+    // Memory at start, and what eviction does not count: the proxy's.
+    let mem = info(&mut c, "memory");
+    let startup = number(&mem, "used_memory_startup");
+    assert!(
+        startup > 0 && startup <= number(&mem, "used_memory"),
+        "{mem}"
+    );
+    assert_eq!(
+        number(&mem, "mem_not_counted_for_evict"),
+        number(&mem, "used_memory_proxy")
+    );
+    assert!(number(&mem, "mem_clients_normal") > 0, "{mem}");
+
+    // Rates: pipelines of PINGs until the sampled rate shows them.
+    wait_until(
+        IO_TIMEOUT,
+        "instantaneous_ops_per_sec to show the load",
+        || {
+            let mut p = redis::pipe();
+            for _ in 0..2_000 {
+                p.cmd("PING");
+            }
+            let _: Vec<String> = p.query(&mut rc).expect("pings");
+            let stats = info(&mut c, "stats");
+            number(&stats, "instantaneous_ops_per_sec") > 0
+                && field(&stats, "instantaneous_input_kbps") != Some("0.00")
+                && field(&stats, "instantaneous_output_kbps") != Some("0.00")
+        },
+    );
+
+    // Functions: every shard holds the library; one shard's figures.
+    let code = "#!lua name=figures\n\
+                redis.register_function('one', function() return 1 end)\n\
+                redis.register_function('two', function() return 2 end)";
+    c.expect(&["FUNCTION", "LOAD", code], "$7\r\nfigures\r\n");
+    let mem = info(&mut c, "memory");
+    assert_eq!(number(&mem, "number_of_libraries"), 1, "{mem}");
+    assert_eq!(number(&mem, "number_of_functions"), 2, "{mem}");
+    assert_eq!(number(&mem, "used_memory_functions"), code.len() as u64);
+    assert_eq!(
+        number(&mem, "used_memory_scripts"),
+        number(&mem, "used_memory_scripts_eval") + code.len() as u64
+    );
+
+    // Forks: a BGSAVE forks one child per shard.
+    c.expect(&["BGSAVE"], "+Background saving started\r\n");
+    wait_until(IO_TIMEOUT, "both shards to fork", || {
+        number(&info(&mut c, "stats"), "total_forks") >= SHARDS as u64
+    });
+    assert!(number(&info(&mut c, "stats"), "latest_fork_usec") > 0);
+
+    // Loading: 100 keys and 6 that expire between the save and the load.
+    let soon = |c: &mut common::Raw| {
+        (0..6)
+            .map(|i| c.cmd_str(&["EXISTS", &format!("soon:{i}")]))
+            .filter(|r| r == ":1\r\n")
+            .count()
+    };
+    wait_until(IO_TIMEOUT, "the BGSAVE to end", || {
+        number(&info(&mut c, "persistence"), "rdb_bgsave_in_progress") == 0
+    });
+    for i in 0..100 {
+        c.expect(&["SET", &format!("load:{i}"), "v"], OK);
+    }
+    for i in 0..6 {
+        c.expect(&["SET", &format!("soon:{i}"), "v", "PX", "300"], OK);
+    }
+    c.expect(&["SAVE"], OK);
+    wait_until(IO_TIMEOUT, "the short keys to expire", || soon(&mut c) == 0);
+    s.kill_every_shard(SHARDS);
+    let persistence = info(&mut c, "persistence");
+    assert_eq!(
+        number(&persistence, "rdb_last_load_keys_loaded"),
+        100,
+        "{persistence}"
+    );
+    assert_eq!(number(&persistence, "rdb_last_load_keys_expired"), 6);
+    // Restarted shards compile the library from their snapshot for INFO.
+    assert_eq!(number(&info(&mut c, "memory"), "number_of_functions"), 2);
+
+    // Over maxmemory with nothing to evict: the stretch is timed, and
+    // ends once the limit is lifted.
+    c.expect(&["CONFIG", "SET", "maxmemory-policy", "noeviction"], OK);
+    c.expect(&["CONFIG", "SET", "maxmemory", "1mb"], OK);
+    wait_until(IO_TIMEOUT, "a stretch over maxmemory to show", || {
+        let _ = c.cmd_str(&["SET", "more", "v"]);
+        number(&info(&mut c, "stats"), "current_eviction_exceeded_time") > 0
+    });
+    c.expect(&["CONFIG", "SET", "maxmemory", "0"], OK);
+    wait_until(IO_TIMEOUT, "the stretch to end", || {
+        number(&info(&mut c, "stats"), "current_eviction_exceeded_time") == 0
+    });
+    assert!(number(&info(&mut c, "stats"), "total_eviction_exceeded_time") > 0);
+
+    // Active expiry: 6,000 keys due at the same instant; a run takes
+    // 2,000 keys at most, so each shard's first run leaves keys due.
+    let now_ms: u64 = {
+        let t: Vec<String> = redis::cmd("TIME").query(&mut rc).expect("TIME");
+        t[0].parse::<u64>().expect("seconds") * 1000 + t[1].parse::<u64>().expect("us") / 1000
+    };
+    let at = (now_ms + 500).to_string();
+    let mut p = redis::pipe();
+    for i in 0..6_000 {
+        p.cmd("SET")
+            .arg(format!("due:{i}"))
+            .arg("v")
+            .arg("PXAT")
+            .arg(&at);
+    }
+    let _: Vec<String> = p.query(&mut rc).expect("sets");
+    let expired = number(&info(&mut c, "stats"), "expired_keys");
+    wait_until(IO_TIMEOUT, "active expiry to remove the keys", || {
+        number(&info(&mut c, "stats"), "expired_keys") >= expired + 6_000
+    });
+    let stats = info(&mut c, "stats");
+    assert!(
+        number(&stats, "expired_time_cap_reached_count") >= SHARDS as u64,
+        "{stats}"
+    );
+}

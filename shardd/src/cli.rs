@@ -115,6 +115,8 @@ pub fn run(args: ShardArgs) -> anyhow::Result<()> {
     let mut ks = Keyspace::new();
     ks.set_databases(settings::with(|s| s.databases));
     let started = std::time::Instant::now();
+    // What the process holds once set up, before its data.
+    let startup_allocated = crate::alloc::allocator_figures().map_or(0, |f| f.allocated);
     let aof = appendonly.then_some(policy);
     let (data_dir, stats) = dir::DataDir::open(&args.dir, lock, aof, &mut ks)?;
     tracing::info!(
@@ -135,6 +137,7 @@ pub fn run(args: ShardArgs) -> anyhow::Result<()> {
         None => None,
     };
     let mut engine = Engine::new(ks, Some(data_dir));
+    engine.stats.startup_allocated = startup_allocated;
     engine.owned = crate::slots::Owned::load(Some(&args.dir), initial)?;
     let mut shard = Shard::new(cfg.clone(), engine)?;
     tracing::info!(id = cfg.id, socket = %cfg.control_socket.display(), "shard ready");

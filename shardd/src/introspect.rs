@@ -153,17 +153,33 @@ fn info(p: &Parts<'_>, commands: bool, histograms: bool) -> String {
     line("active_defrag_misses", &ks.defrag.misses);
     line("active_defrag_key_hits", &ks.defrag.key_hits);
     line("active_defrag_key_misses", &ks.defrag.key_misses);
+    let (defrag_ms, defrag_now_ms) = ks.defrag.time_ms(ks.now_ms());
+    line("total_active_defrag_time", &defrag_ms);
+    line("current_active_defrag_time", &defrag_now_ms);
     line("expired_keys", &ks.expired_total());
+    line("expired_time_cap_reached_count", &ks.expire_cap_reached());
+    line(
+        "expire_cycle_cpu_milliseconds",
+        &(p.stats.expire_cycle_us / 1000),
+    );
     line("evicted_keys", &ks.evicted_total());
     let (ev, used) = ks.eviction();
     line("maxmemory_share", &ev.maxmemory);
     line("maxmemory_used", &used);
+    let (exceeded_ms, exceeded_now_ms) = p.stats.eviction_exceeded.millis();
+    line("total_eviction_exceeded_time", &exceeded_ms);
+    line("current_eviction_exceeded_time", &exceeded_now_ms);
+    line("used_memory_startup", &p.stats.startup_allocated);
     let (hits, misses) = ks.lookups();
     line("keyspace_hits", &hits);
     line("keyspace_misses", &misses);
     line("total_allocations", &crate::alloc::allocations());
     line("lua_memory", &p.stats.lua_bytes);
     line("functions_vm_memory", &p.stats.functions_vm_bytes);
+    let (libraries, functions, code) = p.stats.functions;
+    line("number_of_libraries", &libraries);
+    line("number_of_functions", &functions);
+    line("used_memory_functions", &code);
     let cpu = cpu_time();
     line("used_cpu_sys_us", &cpu.sys_us);
     line("used_cpu_user_us", &cpu.user_us);

@@ -101,6 +101,8 @@ pub struct Keyspace {
     spare: Option<Box<Db>>,
     hasher: ahash::RandomState,
     expired_total: u64,
+    /// Active expiry cycles that ended on their budget, keys still due.
+    expire_cap_reached: u64,
     /// Reads ([`Keyspace::get`]) that found their key, and that did not.
     hits: u64,
     misses: u64,
@@ -206,6 +208,7 @@ impl Keyspace {
             spare: None,
             hasher: ahash::RandomState::new(),
             expired_total: 0,
+            expire_cap_reached: 0,
             hits: 0,
             misses: 0,
             clock,
@@ -397,6 +400,12 @@ impl Keyspace {
         self.expired_total
     }
 
+    /// Active expiry cycles that used their whole budget
+    /// (`expired_time_cap_reached_count`).
+    pub fn expire_cap_reached(&self) -> u64 {
+        self.expire_cap_reached
+    }
+
     /// Number of keys that have a TTL.
     pub fn ttl_keys(&self) -> usize {
         self.db.ttl_keys
@@ -409,12 +418,14 @@ impl Keyspace {
         (self.hits, self.misses)
     }
 
-    /// Forgets the counters `CONFIG RESETSTAT` resets: lookups and expired
-    /// keys.
+    /// Forgets the counters `CONFIG RESETSTAT` resets: lookups, expired
+    /// keys, active expiry's and defragmentation's.
     pub fn reset_stats(&mut self) {
         self.hits = 0;
         self.misses = 0;
         self.expired_total = 0;
+        self.expire_cap_reached = 0;
+        self.defrag.reset_stats(self.clock.now_ms());
     }
 
     /// Where `key` lives: its slot and its table hash (CRC16 and ahash:
@@ -835,7 +846,8 @@ impl Keyspace {
     }
 
     /// Removes up to `budget` due keys, looking at no more than `budget`
-    /// index items; returns how many keys it removed.
+    /// index items; returns how many keys it removed. A cycle that leaves
+    /// keys due counts in [`Keyspace::expire_cap_reached`].
     pub fn active_expire_cycle(&mut self, budget: usize) -> usize {
         let now = self.clock.now_ms();
         let mut removed = 0;
@@ -863,6 +875,8 @@ impl Keyspace {
             self.expired_total += n as u64;
             removed += n;
         }
+        // The budget ran out with keys still due.
+        self.expire_cap_reached += u64::from(self.db.expiry.has_due(now));
         removed
     }
 

@@ -368,6 +368,7 @@ impl<L: WriteLog> Engine<L> {
         if matches!(op, Op::Introspect(_)) {
             self.stats.xtx = self.xtx.gauges();
             self.stats.lua_bytes = self.scripts.as_ref().map_or(0, |s| s.used_memory());
+            self.stats.functions = self.function_figures();
             self.stats.functions_vm_bytes = self.fscripts.as_ref().map_or(0, |s| s.used_memory());
             self.stats.tracking = (self.tracking.keys(), self.tracking.items());
         }
@@ -445,6 +446,8 @@ impl<L: WriteLog> Engine<L> {
             .tick(|| common::alloc::jemalloc_stats().map(|(allocated, _)| allocated));
         if self.ks.over_limit() {
             self.evict_now();
+        } else {
+            self.stats.eviction_exceeded.ended();
         }
     }
 
@@ -464,6 +467,11 @@ impl<L: WriteLog> Engine<L> {
             Ok(gone) => (gone, false),
             Err((gone, _)) => (gone, true),
         };
+        if full {
+            self.stats.eviction_exceeded.holds();
+        } else {
+            self.stats.eviction_exceeded.ended();
+        }
         let now = self.ks.now_ms();
         let home = self.ks.selected();
         for (db, key) in &gone {
@@ -678,6 +686,7 @@ impl<L: WriteLog> Shard<L> {
                 let now = Instant::now();
                 if now >= next_expire {
                     self.engine.ks.active_expire_all(EXPIRE_BUDGET_KEYS);
+                    self.engine.stats.expire_cycle_us += now.elapsed().as_micros() as u64;
                     self.engine
                         .ks
                         .defrag_step(crate::settings::defrag(), common::alloc::allocator_figures);

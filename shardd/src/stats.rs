@@ -52,6 +52,18 @@ pub struct Stats {
     pub acl_refusals: Vec<AclRefusal>,
     /// The next command ending was refused before it ran.
     pub reject_next: bool,
+    /// Microseconds active expiry cycles took (`expire_cycle_cpu_milliseconds`).
+    pub expire_cycle_us: u64,
+    /// Time over `maxmemory` that eviction could not end
+    /// (`total_eviction_exceeded_time`, `current_eviction_exceeded_time`).
+    pub eviction_exceeded: Exceeded,
+    /// Bytes the process had allocated once set up, before loading its
+    /// data (`used_memory_startup`).
+    pub startup_allocated: u64,
+    /// Function libraries, their functions and their code's bytes, as of
+    /// the last measurement (`number_of_libraries`, `number_of_functions`,
+    /// `used_memory_functions`).
+    pub functions: (usize, usize, usize),
     /// The next command ending fails with an error counted already (a
     /// script passing on its inner command's): a failed call, no second
     /// error count.
@@ -220,6 +232,45 @@ impl Stats {
     /// RESETSTAT`; the slow log and the latency monitor stay, as in Redis).
     pub fn reset(&mut self) {
         self.cmds.reset();
+        self.expire_cycle_us = 0;
+        self.eviction_exceeded.reset();
+    }
+}
+
+/// A stretch of time a condition held, and what earlier ones added up to
+/// (Redis's `stat_last_eviction_exceeded_time` and its total).
+#[derive(Debug, Default)]
+pub struct Exceeded {
+    since: Option<std::time::Instant>,
+    ended: std::time::Duration,
+}
+
+impl Exceeded {
+    /// The condition holds (now): a stretch starts unless one runs.
+    pub fn holds(&mut self) {
+        self.since.get_or_insert_with(std::time::Instant::now);
+    }
+
+    /// The condition no longer holds: the stretch under way (if any) ends.
+    pub fn ended(&mut self) {
+        if let Some(t) = self.since.take() {
+            self.ended += t.elapsed();
+        }
+    }
+
+    /// Milliseconds in all, and of the stretch under way (0: none).
+    pub fn millis(&self) -> (u64, u64) {
+        let current = self.since.map_or(0, |t| t.elapsed().as_millis() as u64);
+        (self.ended.as_millis() as u64 + current, current)
+    }
+
+    /// Forgets the stretches (`CONFIG RESETSTAT`); one under way counts
+    /// from now.
+    fn reset(&mut self) {
+        self.ended = std::time::Duration::ZERO;
+        if self.since.is_some() {
+            self.since = Some(std::time::Instant::now());
+        }
     }
 }
 

@@ -502,6 +502,33 @@ struct Buffers {
     rbp: u64,
 }
 
+impl Buffers {
+    /// `tot-mem`: as Redis's, never 0: the buffers plus the connection's
+    /// own state (its handle and session; an idle connection has dropped
+    /// its buffers).
+    fn total(&self) -> u64 {
+        let fixed = std::mem::size_of::<ClientHandle>() + std::mem::size_of::<Session>();
+        self.qbuf + self.qbuf_free + self.argv_mem + self.rbs + self.omem + fixed as u64
+    }
+}
+
+/// The clients' memory for `INFO`: all of it (`mem_clients_normal`: the
+/// sum of `CLIENT LIST`'s `tot-mem`), and the largest input and output
+/// buffers (`client_recent_max_input_buffer`: query buffer with its
+/// room; `client_recent_max_output_buffer`: replies waiting), each as its
+/// connection last published them (at its last read or write; Redis
+/// keeps the largest of the last few seconds).
+pub fn clients_memory(shared: &crate::state::Shared) -> (u64, u64, u64) {
+    let (mut total, mut input, mut output) = (0, 0, 0);
+    for c in shared.clients().values() {
+        let b = published(c);
+        total += b.total();
+        input = input.max(b.qbuf + b.qbuf_free);
+        output = output.max(b.omem);
+    }
+    (total, input, output)
+}
+
 /// Another connection's buffers, as it last published them.
 fn published(c: &ClientHandle) -> Buffers {
     let f = &c.figures;
@@ -543,10 +570,7 @@ fn write_line(out: &mut String, c: &ClientHandle, b: &Buffers, now_ms: u64) {
         true => "default".into(),
         false => String::from_utf8_lossy(&info.user),
     };
-    // As Redis's, never 0: the buffers plus the connection's own state
-    // (its handle and session; an idle connection has dropped its buffers).
-    let fixed = std::mem::size_of::<ClientHandle>() + std::mem::size_of::<Session>();
-    let tot_mem = b.qbuf + b.qbuf_free + b.argv_mem + b.rbs + b.omem + fixed as u64;
+    let tot_mem = b.total();
     let events = if b.obl > 0 { "rw" } else { "r" };
     let _ = writeln!(
         out,

@@ -19,6 +19,7 @@ use crate::{
         info::{info_text, InfoMerge, InfoWhat, LatencyTracking, ProxyInfo, Section, Sections},
         MergeKind,
     },
+    rates::Metric,
     send::to_all,
     worker::Worker,
 };
@@ -58,6 +59,9 @@ pub async fn ask_shards(call: Call<'_, '_>, what: InfoWhat, args: &[&[u8]]) {
 fn proxy_info(w: &Worker) -> ProxyInfo {
     let s = &w.shared;
     let n = |c: &std::sync::atomic::AtomicU64| c.load(Ordering::Relaxed);
+    // Before the fields below: `clients` holds the clients' lock until the
+    // whole expression ends.
+    let clients_memory = super::client::clients_memory(s);
     ProxyInfo {
         scaling: crate::migrate::info_lines(s) + &s.colocate.info_lines(),
         port: n(&s.port),
@@ -65,6 +69,12 @@ fn proxy_info(w: &Worker) -> ProxyInfo {
         run_id: s.intro.run_id.clone(),
         replid: s.intro.replid.clone(),
         executable: std::env::current_exe()
+            .map(|p| p.display().to_string())
+            .unwrap_or_default(),
+        config_file: s
+            .cfg
+            .config_file
+            .as_ref()
             .map(|p| p.display().to_string())
             .unwrap_or_default(),
         clients: s.clients().len(),
@@ -91,6 +101,13 @@ fn proxy_info(w: &Worker) -> ProxyInfo {
             )
         },
         alloc: alloc::allocator_figures().unwrap_or_default(),
+        startup_allocated: n(&s.startup_allocated),
+        clients_memory,
+        rates: (
+            s.rates.rate(Metric::Commands),
+            s.rates.rate(Metric::NetInput),
+            s.rates.rate(Metric::NetOutput),
+        ),
         rss: alloc::rss_bytes(),
         total_system_memory: total_system_memory(),
         allocations: alloc::allocations(),
@@ -128,6 +145,7 @@ fn proxy_info(w: &Worker) -> ProxyInfo {
 pub async fn resetstat(call: Call<'_, '_>) {
     let s = &call.w.shared;
     s.stats.reset();
+    s.rates.reset();
     s.intro.reset_command_stats();
     let req = Req::internal(Cmd::SharddResetstat, call.session.proto);
     let argv: [&[u8]; 1] = [b"SHARDD.RESETSTAT"];

@@ -82,6 +82,8 @@ const PERSISTENCE_FIELDS: &[(&str, Rule)] = &[
     ("rdb_last_bgsave_time_sec", Rule::Max),
     ("rdb_current_bgsave_time_sec", Rule::Max),
     ("rdb_saves", Rule::Sum),
+    ("rdb_last_load_keys_expired", Rule::Sum),
+    ("rdb_last_load_keys_loaded", Rule::Sum),
     ("aof_enabled", Rule::Max),
     ("aof_rewrite_in_progress", Rule::Max),
     ("aof_rewrite_scheduled", Rule::Max),
@@ -250,6 +252,8 @@ pub struct ProxyInfo {
     pub replid: String,
     /// The proxy's executable.
     pub executable: String,
+    /// The config file it started with (absolute), or empty.
+    pub config_file: String,
     /// Connected clients.
     pub clients: usize,
     /// Clients in a blocking command's wait.
@@ -268,6 +272,13 @@ pub struct ProxyInfo {
     pub maxmemory: (u64, String),
     /// jemalloc's figures for the proxy.
     pub alloc: AllocatorFigures,
+    /// What the proxy had allocated once ready.
+    pub startup_allocated: u64,
+    /// The clients' memory, their largest input and output buffers
+    /// (`crate::builtin::client::clients_memory`).
+    pub clients_memory: (u64, u64, u64),
+    /// Commands, bytes in and bytes out per second (`crate::rates`).
+    pub rates: (u64, u64, u64),
     /// The proxy's resident memory.
     pub rss: u64,
     /// The machine's memory.
@@ -420,6 +431,14 @@ impl<'a> Whole<'a> {
             .sum()
     }
 
+    /// The largest value of a numeric field over the shards that answered.
+    fn max(&self, name: &str) -> u64 {
+        self.answered()
+            .filter_map(|f| field(f, name)?.parse::<u64>().ok())
+            .max()
+            .unwrap_or(0)
+    }
+
     fn used(&self) -> u64 {
         self.proxy.alloc.allocated + self.sum("used_memory")
     }
@@ -498,7 +517,12 @@ fn server(t: &mut String, p: &ProxyInfo) {
     // The shards' active expiry runs every 100 ms.
     kv(t, "hz", 10);
     kv(t, "configured_hz", 10);
+    // Redis's LRU clock: Unix seconds modulo 2^24 (what the shards keep
+    // per key, `OBJECT IDLETIME`'s clock).
+    let unix = common::slowlog::now_us() / 1_000_000;
+    kv(t, "lru_clock", unix & ((1 << 24) - 1));
     kv(t, "executable", &p.executable);
+    kv(t, "config_file", &p.config_file);
     // shardis: where its workers and shards run (`proxy/src/placement.rs`).
     kv(t, "shardis_placement", &p.placement);
 }
@@ -508,6 +532,8 @@ fn clients(t: &mut String, p: &ProxyInfo) {
     kv(t, "connected_clients", p.clients);
     kv(t, "cluster_connections", 0);
     kv(t, "maxclients", p.maxclients);
+    kv(t, "client_recent_max_input_buffer", p.clients_memory.1);
+    kv(t, "client_recent_max_output_buffer", p.clients_memory.2);
     kv(t, "blocked_clients", p.blocked_clients);
     kv(t, "tracking_clients", p.tracking.0);
     kv(t, "clients_in_timeout_table", 0);
@@ -530,6 +556,12 @@ fn memory(t: &mut String, w: &Whole<'_>) {
         format!("{:.2}%", 100.0 * ratio(used, peak)),
     );
     kv(t, "used_memory_overhead", w.overhead());
+    // What the proxy and each shard held once set up, before any data.
+    kv(
+        t,
+        "used_memory_startup",
+        p.startup_allocated + w.sum("used_memory_startup"),
+    );
     kv(t, "used_memory_dataset", w.dataset());
     kv(
         t,
@@ -543,13 +575,30 @@ fn memory(t: &mut String, w: &Whole<'_>) {
     kv(t, "total_system_memory_human", human(p.total_system_memory));
     // The shards run the scripts, EVAL's and the functions' in two Lua
     // states each (as Redis 7 has two); the proxy caches them (EVALSHA).
+    // Every shard holds every function library: the figures of one.
     let (eval_vm, functions_vm) = (w.sum("lua_memory"), w.sum("functions_vm_memory"));
+    let functions_bytes = w.max("used_memory_functions");
     kv(t, "used_memory_lua", eval_vm);
     kv(t, "used_memory_vm_eval", eval_vm);
-    kv(t, "used_memory_scripts", p.scripts_bytes);
+    kv(t, "used_memory_lua_human", human(eval_vm));
+    kv(t, "used_memory_scripts_eval", p.scripts_bytes);
     kv(t, "number_of_cached_scripts", p.cached_scripts);
+    kv(t, "number_of_functions", w.max("number_of_functions"));
+    kv(t, "number_of_libraries", w.max("number_of_libraries"));
     kv(t, "used_memory_vm_functions", functions_vm);
     kv(t, "used_memory_vm_total", eval_vm + functions_vm);
+    kv(
+        t,
+        "used_memory_vm_total_human",
+        human(eval_vm + functions_vm),
+    );
+    kv(t, "used_memory_functions", functions_bytes);
+    kv(t, "used_memory_scripts", p.scripts_bytes + functions_bytes);
+    kv(
+        t,
+        "used_memory_scripts_human",
+        human(p.scripts_bytes + functions_bytes),
+    );
     kv(t, "maxmemory", p.maxmemory.0);
     kv(t, "maxmemory_human", human(p.maxmemory.0));
     kv(t, "maxmemory_policy", &p.maxmemory.1);
@@ -577,6 +626,16 @@ fn memory(t: &mut String, w: &Whole<'_>) {
         format!("{:.2}", ratio(rss, used)),
     );
     kv(t, "mem_fragmentation_bytes", rss as i64 - used as i64);
+    // Each shard evicts within its share by what it has allocated: the
+    // proxy's memory is never counted (README, "maxmemory").
+    kv(t, "mem_not_counted_for_evict", p.alloc.allocated);
+    // No replication: no backlog, no replica buffers; no cluster bus.
+    kv(t, "mem_replication_backlog", 0);
+    kv(t, "mem_total_replication_buffers", 0);
+    kv(t, "mem_clients_slaves", 0);
+    kv(t, "mem_clients_normal", p.clients_memory.0);
+    kv(t, "mem_cluster_links", 0);
+    kv(t, "mem_aof_buffer", w.sum("mem_aof_buffer"));
     kv(t, "mem_allocator", "jemalloc-5.3.0");
     // Redis shows the CPU share its defrag cycle takes while it runs;
     // shardis the number of shards with a pass under way (0: none).
@@ -623,17 +682,54 @@ fn stats(t: &mut String, w: &Whole<'_>) {
     t.push_str("# Stats\r\n");
     kv(t, "total_connections_received", p.connections);
     kv(t, "total_commands_processed", p.commands);
+    kv(t, "instantaneous_ops_per_sec", p.rates.0);
     kv(t, "total_net_input_bytes", p.net_input_bytes);
     kv(t, "total_net_output_bytes", p.net_output_bytes);
+    // No replication: no replication traffic.
+    kv(t, "total_net_repl_input_bytes", 0);
+    kv(t, "total_net_repl_output_bytes", 0);
+    let kbps = |bytes: u64| format!("{:.2}", bytes as f64 / 1024.0);
+    kv(t, "instantaneous_input_kbps", kbps(p.rates.1));
+    kv(t, "instantaneous_output_kbps", kbps(p.rates.2));
+    kv(t, "instantaneous_input_repl_kbps", "0.00");
+    kv(t, "instantaneous_output_repl_kbps", "0.00");
     kv(t, "rejected_connections", p.rejected);
     kv(t, "sync_full", 0);
     kv(t, "sync_partial_ok", 0);
     kv(t, "sync_partial_err", 0);
     kv(t, "expired_keys", w.sum("expired_keys"));
+    // The shards' active expiry (every 100 ms, 2,000 keys a run at most):
+    // runs that left keys due, and the time runs took.
+    for f in [
+        "expired_time_cap_reached_count",
+        "expire_cycle_cpu_milliseconds",
+    ] {
+        kv(t, f, w.sum(f));
+    }
     kv(t, "evicted_keys", w.sum("evicted_keys"));
+    kv(t, "evicted_clients", 0);
+    // Time a shard stayed over its share of `maxmemory` with nothing it
+    // could evict (the longest of the shards').
+    for f in [
+        "total_eviction_exceeded_time",
+        "current_eviction_exceeded_time",
+    ] {
+        kv(t, f, w.max(f));
+    }
+    kv(t, "keyspace_hits", w.sum("keyspace_hits"));
+    kv(t, "keyspace_misses", w.sum("keyspace_misses"));
+    kv(t, "pubsub_channels", w.proxy.pubsub[0]);
+    kv(t, "pubsub_patterns", w.proxy.pubsub[1]);
+    kv(t, "pubsubshard_channels", w.proxy.pubsub[2]);
+    // The shards fork to snapshot (BGSAVE, BGREWRITEAOF).
+    kv(t, "latest_fork_usec", w.max("latest_fork_usec"));
+    kv(t, "total_forks", w.sum("total_forks"));
+    kv(t, "migrate_cached_sockets", 0);
+    kv(t, "slave_expires_tracked_keys", 0);
     // The shards' moves of slot arenas out of sparse allocator slabs
     // (shardd's keyspace/defrag.rs): an arena (a slot's keys) counts as
-    // one hit or miss, its keys as key hits or misses.
+    // one hit or miss, its keys as key hits or misses; the time is the
+    // longest of the shards' (their passes run side by side).
     for f in [
         "active_defrag_hits",
         "active_defrag_misses",
@@ -642,14 +738,9 @@ fn stats(t: &mut String, w: &Whole<'_>) {
     ] {
         kv(t, f, w.sum(f));
     }
-    kv(t, "evicted_clients", 0);
-    kv(t, "keyspace_hits", w.sum("keyspace_hits"));
-    kv(t, "keyspace_misses", w.sum("keyspace_misses"));
-    kv(t, "pubsub_channels", w.proxy.pubsub[0]);
-    kv(t, "pubsub_patterns", w.proxy.pubsub[1]);
-    kv(t, "pubsubshard_channels", w.proxy.pubsub[2]);
-    kv(t, "migrate_cached_sockets", 0);
-    kv(t, "slave_expires_tracked_keys", 0);
+    for f in ["total_active_defrag_time", "current_active_defrag_time"] {
+        kv(t, f, w.max(f));
+    }
     kv(t, "tracking_total_keys", w.sum("tracking_total_keys"));
     kv(t, "tracking_total_items", w.sum("tracking_total_items"));
     kv(t, "tracking_total_prefixes", w.proxy.tracking.1);

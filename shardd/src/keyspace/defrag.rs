@@ -64,6 +64,11 @@ pub struct Defrag {
     at: Option<usize>,
     /// Arenas the pass under way moved.
     pass_hits: u64,
+    /// When the pass under way started (the keyspace's clock, ms).
+    pass_started_ms: u64,
+    /// Milliseconds passes ran, those ended (`total_active_defrag_time`
+    /// adds the one under way).
+    ended_ms: u64,
     /// When the figures are next looked at (the keyspace's clock, ms).
     next_look_ms: u64,
     /// Arenas moved since start (`INFO`'s `active_defrag_hits`).
@@ -81,6 +86,32 @@ impl Defrag {
     pub fn running(&self) -> bool {
         self.at.is_some()
     }
+
+    /// Milliseconds passes have run in all, and the one under way so far
+    /// (0: none), at `now_ms` (`INFO`'s `total_active_defrag_time` and
+    /// `current_active_defrag_time`).
+    pub fn time_ms(&self, now_ms: u64) -> (u64, u64) {
+        let current = match self.at {
+            Some(_) => now_ms.saturating_sub(self.pass_started_ms),
+            None => 0,
+        };
+        (self.ended_ms + current, current)
+    }
+
+    /// Forgets the counts and times (`CONFIG RESETSTAT`); a pass under way
+    /// counts from `now_ms`.
+    pub fn reset_stats(&mut self, now_ms: u64) {
+        (self.hits, self.misses, self.key_hits, self.key_misses) = (0, 0, 0, 0);
+        self.ended_ms = 0;
+        self.pass_started_ms = now_ms;
+    }
+
+    /// The pass under way (if any) ends at `now_ms`.
+    fn end_pass(&mut self, now_ms: u64) {
+        if self.at.take().is_some() {
+            self.ended_ms += now_ms.saturating_sub(self.pass_started_ms);
+        }
+    }
 }
 
 impl Keyspace {
@@ -93,11 +124,11 @@ impl Keyspace {
         cfg: Settings,
         figures: impl FnOnce() -> Option<AllocatorFigures>,
     ) {
+        let now = self.clock.now_ms();
         if !cfg.enabled {
-            self.defrag.at = None;
+            self.defrag.end_pass(now);
             return;
         }
-        let now = self.clock.now_ms();
         if self.defrag.at.is_none() {
             if now < self.defrag.next_look_ms {
                 return;
@@ -113,6 +144,7 @@ impl Keyspace {
             }
             self.defrag.at = Some(0);
             self.defrag.pass_hits = 0;
+            self.defrag.pass_started_ms = now;
         }
         let Some(mut at) = self.defrag.at else { return };
         let end = self.databases() * SLOT_COUNT;
@@ -151,7 +183,7 @@ impl Keyspace {
             self.defrag.at = Some(at);
             return;
         }
-        self.defrag.at = None;
+        self.defrag.end_pass(now);
         if self.defrag.pass_hits == 0 {
             self.defrag.next_look_ms = now + IDLE_LOOK_MS;
         }
@@ -229,23 +261,32 @@ mod tests {
         clock.advance(LOOK_MS);
         ks.defrag_step(ON, || figures(100 << 20, 150 << 20));
         assert!(ks.defrag.running());
-        let mut steps = 1;
+        assert_eq!(ks.defrag.time_ms(ks.now_ms()), (0, 0));
+        let mut steps: u64 = 1;
         while ks.defrag.running() {
+            // Steps come 100 ms apart: the pass's time counts them.
+            clock.advance(100);
+            assert_eq!(ks.defrag.time_ms(ks.now_ms()), (100 * steps, 100 * steps));
             ks.defrag_step(ON, || unreachable!("no look during a pass"));
             steps += 1;
             assert!(steps < 100, "a pass ends");
         }
+        let pass_ms = 100 * (steps - 1);
+        assert_eq!(ks.defrag.time_ms(ks.now_ms()), (pass_ms, 0));
         // Every store holding keys looked at and packed (its block came
         // from the allocator), a step's visits or bytes at a time.
         let holding = ks.stores().filter(|s| !s.is_pristine()).count() as u64;
         assert_eq!((ks.defrag.hits, ks.defrag.misses), (holding, 0));
-        assert!(steps >= holding.div_ceil(VISITS_PER_STEP as u64) as usize);
+        assert!(steps >= holding.div_ceil(VISITS_PER_STEP as u64));
         // Turned off, a pass stops at once.
         clock.advance(LOOK_MS);
         ks.defrag_step(ON, || figures(100 << 20, 150 << 20));
         assert!(ks.defrag.running());
+        clock.advance(30);
         ks.defrag_step(OFF, || unreachable!());
         assert!(!ks.defrag.running());
+        // The stopped pass's time counts too.
+        assert_eq!(ks.defrag.time_ms(ks.now_ms()), (pass_ms + 30, 0));
         // A pass that moved nothing (no keys: nothing to move) makes the
         // next look wait longer.
         // (Such a pass starts and ends in one step.)

@@ -46,6 +46,13 @@ impl ExpiryIndex {
         }
     }
 
+    /// Whether the earliest item is due at `now_ms`.
+    pub fn has_due(&self, now_ms: u64) -> bool {
+        self.heap
+            .peek()
+            .is_some_and(|Reverse((at, _))| *at <= now_ms)
+    }
+
     /// Number of items, stale ones included.
     pub fn len(&self) -> usize {
         self.heap.len()

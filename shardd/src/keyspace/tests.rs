@@ -76,8 +76,11 @@ fn active_expiry_removes_due_keys_within_budget() {
     ks.insert_str(b"forever", b"v");
     clock.set(20);
     assert_eq!(ks.active_expire_cycle(10), 10);
+    // The first cycle left keys due: it reached its cap; the others not.
+    assert_eq!(ks.expire_cap_reached(), 1);
     assert_eq!(ks.active_expire_cycle(1_000), 40);
     assert_eq!(ks.active_expire_cycle(1_000), 0);
+    assert_eq!(ks.expire_cap_reached(), 1);
     assert_eq!(ks.len(), 51);
     clock.set(2_000);
     assert_eq!(ks.active_expire_cycle(1_000), 50);

@@ -228,6 +228,8 @@ pub fn info(dir: &DataDir) -> String {
     line("rdb_last_bgsave_time_sec", &st.last_bgsave_secs);
     line("rdb_current_bgsave_time_sec", &current(ChildKind::BgSave));
     line("rdb_saves", &st.saves);
+    line("rdb_last_load_keys_expired", &st.loaded.snapshot_expired);
+    line("rdb_last_load_keys_loaded", &st.loaded.snapshot_keys);
     line("aof_enabled", &(dir.has_aof() as u8));
     line(
         "aof_rewrite_in_progress",
@@ -242,6 +244,9 @@ pub fn info(dir: &DataDir) -> String {
     // A failed log write stops the shard, so a live shard's is always ok.
     line("aof_last_write_status", &"ok");
     line("aof_current_size", &dir.aof_size());
+    line("total_forks", &st.forks);
+    line("latest_fork_usec", &st.last_fork_us);
+    line("mem_aof_buffer", &dir.aof_buffer_bytes());
     line("shardd_generation", &dir.generation());
     line("shardd_appendfsync", &dir.policy().name());
     s

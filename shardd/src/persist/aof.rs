@@ -127,6 +127,11 @@ impl AofWriter {
         self.size + self.buf.len() as u64
     }
 
+    /// Bytes the write buffer holds allocated (`INFO`'s `mem_aof_buffer`).
+    pub fn buffer_bytes(&self) -> usize {
+        self.buf.capacity()
+    }
+
     /// The fsync policy.
     pub fn policy(&self) -> Fsync {
         self.policy

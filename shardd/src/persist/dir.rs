@@ -55,8 +55,10 @@ pub struct LoadStats {
     pub torn_bytes: u64,
     /// Keys after loading.
     pub keys: usize,
-    /// Keys read from the snapshot.
+    /// Keys loaded from the snapshot.
     pub snapshot_keys: u64,
+    /// Keys of the snapshot skipped as already expired.
+    pub snapshot_expired: u64,
     /// The snapshot's generation (0: none).
     pub snapshot_gen: u64,
 }
@@ -104,6 +106,12 @@ pub struct SaveStats {
     pub last_rewrite_secs: i64,
     /// Successful BGREWRITEAOFs.
     pub rewrites: u64,
+    /// Snapshot children forked (`INFO`'s `total_forks`).
+    pub forks: u64,
+    /// Microseconds the last `fork` took (`latest_fork_usec`).
+    pub last_fork_us: u64,
+    /// What loading found at start (`rdb_last_load_keys_*`).
+    pub loaded: LoadStats,
 }
 
 /// Now in Unix seconds.
@@ -204,7 +212,8 @@ impl DataDir {
         let logs = generations(dir, "aof.", ".log").map_err(io)?;
         let mut stats = LoadStats::default();
         if let Some(&g) = snaps.last() {
-            stats.snapshot_keys = load_snapshot(&snapshot_path(dir, g), ks)?;
+            (stats.snapshot_keys, stats.snapshot_expired) =
+                load_snapshot(&snapshot_path(dir, g), ks)?;
             stats.snapshot_gen = g;
         }
         let mut replay = super::txlog::Replay::default();
@@ -258,6 +267,9 @@ impl DataDir {
                 last_rewrite_ok: true,
                 last_rewrite_secs: -1,
                 rewrites: 0,
+                forks: 0,
+                last_fork_us: 0,
+                loaded: stats,
             },
         };
         Ok((dd, stats))
@@ -291,6 +303,11 @@ impl DataDir {
     /// Bytes in the current log (0 without one).
     pub fn aof_size(&self) -> u64 {
         self.aof.as_ref().map_or(0, AofWriter::size)
+    }
+
+    /// Bytes the log's write buffer holds allocated.
+    pub fn aof_buffer_bytes(&self) -> usize {
+        self.aof.as_ref().map_or(0, AofWriter::buffer_bytes)
     }
 
     /// Whether the log has grown enough to be folded into a new snapshot
@@ -432,8 +449,12 @@ impl DataDir {
         debug_assert!(self.child.is_none());
         self.scheduled = None;
         let gen = self.next_generation()?;
-        match fork_snapshot(ks, &snapshot_path(&self.path, gen)) {
+        let forking = Instant::now();
+        let forked = fork_snapshot(ks, &snapshot_path(&self.path, gen));
+        self.stats.last_fork_us = forking.elapsed().as_micros() as u64;
+        match forked {
             Ok(pid) => {
+                self.stats.forks += 1;
                 tracing::info!(pid, gen, ?kind, "snapshot child started");
                 self.child = Some(Child {
                     pid,

@@ -47,9 +47,13 @@ pub fn write_keyspace(ks: &Keyspace, path: &Path) -> std::io::Result<u64> {
 
 /// Loads the snapshot at `path` into `ks`; keys already expired by `ks`'s
 /// clock are skipped (as Redis does when a master loads). The function
-/// libraries it holds replace `ks`'s. Returns the keys read.
-pub fn load_snapshot(path: &Path, ks: &mut Keyspace) -> Result<u64, SnapshotError> {
+/// libraries it holds replace `ks`'s. Returns the keys loaded and those
+/// skipped as expired (`INFO`'s `rdb_last_load_keys_loaded` and
+/// `rdb_last_load_keys_expired`).
+pub fn load_snapshot(path: &Path, ks: &mut Keyspace) -> Result<(u64, u64), SnapshotError> {
     let now = ks.now_ms();
+    // Keys whose time had come when the snapshot was read: not loaded.
+    let expired = std::cell::Cell::new(0u64);
     let home = ks.selected();
     let mut functions = Vec::new();
     // Keys go to database 0 until a `select` record names another (the
@@ -66,6 +70,8 @@ pub fn load_snapshot(path: &Path, ks: &mut Keyspace) -> Result<u64, SnapshotErro
             ks.select(db.get());
             if expire_at.is_none_or(|t| t > now) {
                 ks.insert_with_expiry(key, value, expire_at);
+            } else {
+                expired.set(expired.get() + 1);
             }
             Ok(())
         },
@@ -82,7 +88,8 @@ pub fn load_snapshot(path: &Path, ks: &mut Keyspace) -> Result<u64, SnapshotErro
     )?;
     ks.select(home);
     ks.set_functions(functions);
-    Ok(n)
+    let expired = expired.get();
+    Ok((n.saturating_sub(expired), expired))
 }
 
 /// Forks a child that writes the snapshot of `ks` to `path` and exits;

@@ -341,6 +341,25 @@ enum Policy {
 }
 
 impl<L: WriteLog> Engine<L> {
+    /// The libraries, their functions and their code's bytes (`INFO`).
+    /// Libraries a restart or a replayed log brought are compiled first,
+    /// as the next FCALL would.
+    pub(crate) fn function_figures(&mut self) -> (usize, usize, usize) {
+        let code: usize = self.ks.functions().iter().map(Vec::len).sum();
+        if self.ks.functions().is_empty() {
+            return (0, 0, 0);
+        }
+        let mut ignored = Vec::new();
+        let mut reply = Reply::new(&mut ignored, common::reply::Proto::Resp2);
+        let Some(mut scripts) = self.take_scripts(true, &mut reply) else {
+            return (self.ks.functions().len(), 0, code);
+        };
+        scripts.sync_functions(&self.ks);
+        let (libs, fns) = scripts.libraries.counts();
+        self.put_scripts(true, scripts);
+        (libs, fns, code)
+    }
+
     /// `SHARDD.FUNCTION sub args...`: FUNCTION's subcommands on this
     /// shard's libraries (STATS answers `[libraries, functions]`; the
     /// proxy adds the running script), and `FLAGS name`, the proxy's own:
