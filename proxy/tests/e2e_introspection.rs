@@ -694,7 +694,7 @@ fn role_replicaof_module_lolwut_cluster_nodes_and_debug_error_answer_as_one_mast
 /// not show, each for the reason the README gives ("Introspection"):
 /// details of redis-server's own build and I/O threads; a snapshot
 /// child's copy-on-write sizes and progress (the child reports nothing
-/// back); module forks; statistics of mechanisms shardis does not have
+/// back); statistics of mechanisms shardis does not have
 /// (sampled expiry, deep dump sanitizing, reply-buffer resizing); the
 /// replication backlog's size; the main thread's CPU (there is none).
 const NOT_SHOWN: &[&str] = &[
@@ -712,9 +712,6 @@ const NOT_SHOWN: &[&str] = &[
     "current_save_keys_total",
     "rdb_last_cow_size",
     "aof_last_cow_size",
-    "aof_rewrites_consecutive_failures",
-    "module_fork_in_progress",
-    "module_fork_last_cow_size",
     "expired_stale_perc",
     "dump_payload_sanitizations",
     "io_threaded_reads_processed",

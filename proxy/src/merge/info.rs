@@ -91,6 +91,7 @@ const PERSISTENCE_FIELDS: &[(&str, Rule)] = &[
     ("aof_current_rewrite_time_sec", Rule::Max),
     ("aof_last_bgrewrite_status", Rule::WorstStatus),
     ("aof_rewrites", Rule::Sum),
+    ("aof_rewrites_consecutive_failures", Rule::Max),
     ("aof_last_write_status", Rule::WorstStatus),
     ("aof_current_size", Rule::Sum),
 ];
@@ -675,6 +676,9 @@ fn persistence(t: &mut String, w: &Whole<'_>) {
             kv(t, name, v);
         }
     }
+    // No modules: none forks.
+    kv(t, "module_fork_in_progress", 0);
+    kv(t, "module_fork_last_cow_size", 0);
 }
 
 fn stats(t: &mut String, w: &Whole<'_>) {

@@ -241,6 +241,10 @@ pub fn info(dir: &DataDir) -> String {
     line("aof_current_rewrite_time_sec", &current(ChildKind::Rewrite));
     line("aof_last_bgrewrite_status", &status(st.last_rewrite_ok));
     line("aof_rewrites", &st.rewrites);
+    line(
+        "aof_rewrites_consecutive_failures",
+        &st.rewrite_failures_in_a_row,
+    );
     // A failed log write stops the shard, so a live shard's is always ok.
     line("aof_last_write_status", &"ok");
     line("aof_current_size", &dir.aof_size());

@@ -106,6 +106,9 @@ pub struct SaveStats {
     pub last_rewrite_secs: i64,
     /// Successful BGREWRITEAOFs.
     pub rewrites: u64,
+    /// BGREWRITEAOFs failed since the last one that did not
+    /// (`aof_rewrites_consecutive_failures`).
+    pub rewrite_failures_in_a_row: u64,
     /// Snapshot children forked (`INFO`'s `total_forks`).
     pub forks: u64,
     /// Microseconds the last `fork` took (`latest_fork_usec`).
@@ -267,6 +270,7 @@ impl DataDir {
                 last_rewrite_ok: true,
                 last_rewrite_secs: -1,
                 rewrites: 0,
+                rewrite_failures_in_a_row: 0,
                 forks: 0,
                 last_fork_us: 0,
                 loaded: stats,
@@ -543,6 +547,10 @@ impl DataDir {
                 self.stats.last_rewrite_ok = ok;
                 self.stats.last_rewrite_secs = secs;
                 self.stats.rewrites += ok as u64;
+                self.stats.rewrite_failures_in_a_row = match ok {
+                    true => 0,
+                    false => self.stats.rewrite_failures_in_a_row + 1,
+                };
             }
         }
     }
