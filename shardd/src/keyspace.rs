@@ -101,7 +101,7 @@ pub struct Keyspace {
     spare: Option<Box<Db>>,
     hasher: ahash::RandomState,
     expired_total: u64,
-    /// Active expiry cycles that ended on their budget, keys still due.
+    /// Active expiry cycles that ended on their budget, items still due.
     expire_cap_reached: u64,
     /// Reads ([`Keyspace::get`]) that found their key, and that did not.
     hits: u64,
@@ -400,8 +400,9 @@ impl Keyspace {
         self.expired_total
     }
 
-    /// Active expiry cycles that used their whole budget
-    /// (`expired_time_cap_reached_count`).
+    /// Active expiry cycles whose budget ran out with items still due in
+    /// the index (`expired_time_cap_reached_count`; a stale item, left by
+    /// a key whose TTL changed, counts as due too).
     pub fn expire_cap_reached(&self) -> u64 {
         self.expire_cap_reached
     }
