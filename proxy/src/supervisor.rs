@@ -17,6 +17,7 @@
 //! `--attach` are not supervised and outlive the proxy.
 
 use std::{
+    os::fd::AsRawFd,
     os::unix::process::CommandExt,
     path::{Path, PathBuf},
     process::{Child, Command},
@@ -116,6 +117,9 @@ impl Supervisor {
         shard_args: ShardArgs,
     ) -> std::io::Result<Supervisor> {
         let program = Arc::new(shard_program(shardd_bin, shard_args)?);
+        for id in 0..slots.len() {
+            refuse_if_in_use(&shard_dir(dir, id))?;
+        }
         let mut procs = Vec::with_capacity(slots.len());
         for (id, s) in slots.iter().enumerate() {
             let mut p = ShardProc {
@@ -238,6 +242,41 @@ impl Drop for Supervisor {
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// How long a start waits for a shard directory's lock to be let go (a
+/// shard of a proxy that was just killed finishing its shutdown).
+pub const IN_USE_WAIT_MS: u64 = 5_000;
+
+/// An error if another process holds the lock a shard takes on `dir`
+/// (`shard.lock`, see shardd's `persist::dir::lock`) for longer than
+/// [`IN_USE_WAIT_MS`]: another shardis started on the same `--dir`. Its
+/// shards would be locked out, and its workers would attach to the
+/// other's shards through their sockets. Takes the lock and lets it go at
+/// once when it is free; creates and writes nothing.
+fn refuse_if_in_use(dir: &Path) -> std::io::Result<()> {
+    let Ok(f) = std::fs::File::open(dir.join("shard.lock")) else {
+        return Ok(());
+    };
+    let deadline = Instant::now() + Duration::from_millis(IN_USE_WAIT_MS);
+    loop {
+        // SAFETY: flock on an open descriptor this function owns.
+        if unsafe { libc::flock(f.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) } == 0 {
+            // SAFETY: the same descriptor (closing it would release it too).
+            unsafe { libc::flock(f.as_raw_fd(), libc::LOCK_UN) };
+            return Ok(());
+        }
+        if Instant::now() >= deadline {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let holder = std::fs::read_to_string(dir.join("shard.lock")).unwrap_or_default();
+    Err(std::io::Error::other(format!(
+        "data directory {} is in use by another process (pid {}): another shardis on the same --dir?",
+        dir.display(),
+        holder.trim()
+    )))
 }
 
 fn spawn(program: &Program, p: &mut ShardProc) -> std::io::Result<()> {

@@ -279,39 +279,76 @@ fn workers_and_shards_run_on_the_cpus_they_are_given() {
     }
 }
 
+/// Runs a proxy with `args` that must stop on its own (within
+/// [`IO_TIMEOUT`], else it is killed by pid and the test fails); its exit
+/// status and what it wrote to stderr.
+fn run_to_exit(args: &[&std::ffi::OsStr]) -> (std::process::ExitStatus, String) {
+    let mut child = std::process::Command::new(proxy_bin())
+        .args(args)
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawn the proxy");
+    let deadline = Instant::now() + IO_TIMEOUT;
+    let status = loop {
+        if let Some(st) = child.try_wait().expect("wait") {
+            break st;
+        }
+        if Instant::now() >= deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("the proxy started with {args:?}");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    let mut err = String::new();
+    std::io::Read::read_to_string(&mut child.stderr.take().expect("stderr"), &mut err)
+        .expect("read stderr");
+    (status, err)
+}
+
 #[test]
 fn a_cpu_the_proxy_may_not_use_stops_it_at_start() {
     let dir = TempDir::new();
+    let data = dir.0.join("data");
     for (flag, value, want) in [
         ("--shard-cpus", "1023", "shard-cpus: CPU 1023"),
         ("--worker-cpus", "0-x", "bad CPU list"),
         ("--cpu-affinity", "always", "auto or none"),
     ] {
-        let mut child = std::process::Command::new(proxy_bin())
-            .args(["--port", "0", "--shards", "1", "--dir"])
-            .arg(dir.0.join("data"))
-            .args([flag, value])
-            .stdin(std::process::Stdio::null())
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::piped())
-            .spawn()
-            .expect("spawn the proxy");
-        let deadline = Instant::now() + IO_TIMEOUT;
-        let status = loop {
-            if let Some(st) = child.try_wait().expect("wait") {
-                break st;
-            }
-            if Instant::now() >= deadline {
-                let _ = child.kill();
-                let _ = child.wait();
-                panic!("the proxy started with {flag} {value}");
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        };
-        let mut err = String::new();
-        std::io::Read::read_to_string(&mut child.stderr.take().expect("stderr"), &mut err)
-            .expect("read stderr");
+        let args = ["--port", "0", "--shards", "1", "--dir"].map(std::ffi::OsStr::new);
+        let (status, err) = run_to_exit(
+            &[
+                &args[..],
+                &[data.as_os_str()],
+                &[flag.as_ref(), value.as_ref()],
+            ]
+            .concat(),
+        );
         assert!(!status.success(), "{flag} {value}");
         assert!(err.contains(want), "{flag} {value}: {err}");
     }
+}
+
+#[test]
+fn a_second_proxy_on_a_data_directory_in_use_stops_with_an_error() {
+    let dir = TempDir::new();
+    let data = dir.0.join("data");
+    let first = Server::start(Opts::shards(2).data_dir(&data));
+    // Its shards find their directories locked by the first one's: it
+    // stops at start rather than restart them again and again.
+    let args = ["--port", "0", "--shards", "2", "--dir"].map(std::ffi::OsStr::new);
+    let (status, err) = run_to_exit(&[&args[..], &[data.as_os_str()]].concat());
+    assert!(!status.success());
+    assert!(err.contains("is in use by another process"), "{err}");
+    // The first one serves on, its data untouched.
+    let mut c = first.client();
+    let _: () = redis::cmd("SET")
+        .arg("k")
+        .arg("v")
+        .query(&mut c)
+        .expect("SET");
+    let v: String = redis::cmd("GET").arg("k").query(&mut c).expect("GET");
+    assert_eq!(v, "v");
 }
