@@ -849,7 +849,8 @@ fn info_figures_follow_the_load_forks_functions_loads_and_memory_limits() {
         c.expect(&["SET", &format!("load:{i}"), "v"], OK);
     }
     for i in 0..6 {
-        c.expect(&["SET", &format!("soon:{i}"), "v", "PX", "300"], OK);
+        // Long enough to be saved first on a busy machine.
+        c.expect(&["SET", &format!("soon:{i}"), "v", "PX", "1500"], OK);
     }
     c.expect(&["SAVE"], OK);
     wait_until(IO_TIMEOUT, "the short keys to expire", || soon(&mut c) == 0);
@@ -884,7 +885,8 @@ fn info_figures_follow_the_load_forks_functions_loads_and_memory_limits() {
         let t: Vec<String> = redis::cmd("TIME").query(&mut rc).expect("TIME");
         t[0].parse::<u64>().expect("seconds") * 1000 + t[1].parse::<u64>().expect("us") / 1000
     };
-    let at = (now_ms + 500).to_string();
+    // Far enough ahead that every key is set before any is due.
+    let at = (now_ms + 2_000).to_string();
     let mut p = redis::pipe();
     for i in 0..6_000 {
         p.cmd("SET")
